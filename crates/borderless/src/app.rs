@@ -1,0 +1,189 @@
+//! Starting and stopping a borderless node: open the database (migrating it), make sure an admin key
+//! exists, serve the HTTP API, and run the background workers until shutdown.
+
+use anyhow::{Context, Result};
+use engine::{Clock, Config, Engine, SystemClock};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Db, DbOptions};
+use tokio::sync::watch;
+
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    /// `sqlite:PATH` or `postgres://…`; defaults to `sqlite:<data_dir>/borderless.db`.
+    pub database_url: Option<String>,
+    /// Becomes the admin key when the database has none yet.
+    pub admin_key: Option<String>,
+    pub pickup_hold: Duration,
+    pub db_connections: usize,
+    /// Run the webhook sender and pickup expiry in this process.
+    pub workers: bool,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("borderless-data"),
+            database_url: None,
+            admin_key: None,
+            pickup_hold: Duration::from_secs(72 * 3600),
+            db_connections: 8,
+            workers: true,
+        }
+    }
+}
+
+impl AppConfig {
+    pub fn database_url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite:{}", self.data_dir.join("borderless.db").display()))
+    }
+}
+
+/// Opens the database named by the config (creating the data directory for SQLite).
+pub fn open_db(cfg: &AppConfig) -> Result<Db> {
+    let url = cfg.database_url();
+    if !url.starts_with("postgres") {
+        std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+    }
+    let opts = DbOptions { connections: cfg.db_connections.clamp(1, 64), ..Default::default() };
+    Db::open(&url, &opts).with_context(|| format!("cannot open database {}", redact(&url)))
+}
+
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// A running node.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub engine: Engine,
+    /// The admin key, when this start created it or it is kept in the data directory.
+    pub admin_key: Option<String>,
+    shutdown: watch::Sender<bool>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, finishes in-flight ones, stops the workers.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+    }
+
+    /// Waits until the server stops (after Ctrl-C or SIGTERM).
+    pub async fn wait(self) {
+        let _ = self.server.await;
+    }
+}
+
+fn key_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("admin-key")
+}
+
+/// Ensures an admin key exists; a generated key is kept in `<data_dir>/admin-key` (mode 0600) for SQLite.
+pub async fn bootstrap_admin(engine: &Engine, cfg: &AppConfig) -> Result<Option<String>> {
+    let issued = engine.bootstrap_admin(cfg.admin_key.clone()).await.context("cannot create the admin key")?;
+    let sqlite = !cfg.database_url().starts_with("postgres");
+    if let Some(k) = issued {
+        if sqlite && cfg.admin_key.is_none() {
+            let path = key_file(&cfg.data_dir);
+            std::fs::write(&path, &k.key).with_context(|| format!("cannot write {}", path.display()))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            }
+        }
+        return Ok(Some(k.key));
+    }
+    if let Some(k) = &cfg.admin_key {
+        return Ok(Some(k.clone()));
+    }
+    Ok(std::fs::read_to_string(key_file(&cfg.data_dir)).ok().map(|s| s.trim().to_owned()).filter(|_| sqlite))
+}
+
+/// Opens everything and starts serving. Returns once the listener is bound.
+pub async fn start(cfg: AppConfig) -> Result<Running> {
+    start_with_clock(cfg, Arc::new(SystemClock)).await
+}
+
+pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<Running> {
+    let db = {
+        let cfg = cfg.clone();
+        tokio::task::spawn_blocking(move || open_db(&cfg)).await??
+    };
+    let engine = Engine::new(db, Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64 }, clock);
+    let admin_key = bootstrap_admin(&engine, &cfg).await?;
+    let listener = tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = watch::channel(false);
+    if cfg.workers {
+        tokio::spawn(crate::webhooks::run(engine.clone(), rx.clone()));
+        tokio::spawn(expiry_worker(engine.clone(), rx.clone()));
+    }
+    let router = http_api::router(engine.clone());
+    let mut stop = rx.clone();
+    let server = tokio::spawn(async move {
+        let res = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = stop.wait_for(|v| *v) => {}
+                    _ = shutdown_signal() => {}
+                }
+            })
+            .await;
+        if let Err(e) = res {
+            tracing::error!(error = %e, "server stopped with an error");
+        }
+    });
+    Ok(Running { addr, engine, admin_key, shutdown: tx, server })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Releases the stock of uncollected pickup orders every 30 seconds.
+async fn expiry_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
+    loop {
+        match engine.expire_pickups().await {
+            Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "expired uncollected pickup orders"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pickup expiry failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! `borderless bench checkout`: drives the full shopper flow over HTTP (create cart, add a line, choose
+//! pickup, checkout with an idempotency key) at several concurrency levels and prints orders/s with p50
+//! and p99 latency, then a flash sale (many concurrent attempts on few units) with oversell/undersell
+//! checks. By default it starts its own `borderless serve` child process on a fresh data directory, so
+//! client and server are separate processes as they would be in production.
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct BenchOpts {
+    /// An already running server; when absent a child server is started.
+    pub url: Option<String>,
+    pub admin_key: Option<String>,
+    /// Database for the child server (default: SQLite in a temporary directory).
+    pub database_url: Option<String>,
+    pub concurrency: Vec<usize>,
+    pub duration: Duration,
+    pub flash_attempts: usize,
+    pub flash_units: i64,
+    pub flash_in_flight: usize,
+}
+
+struct Child {
+    proc: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.proc.kill();
+        let _ = self.proc.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+async fn spawn_server(database_url: Option<&str>, key: &str) -> Result<(Child, String)> {
+    let port = free_port()?;
+    let dir = std::env::temp_dir().join(format!("borderless-bench-{}", domain::ids::random_token(6)));
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.arg("serve").arg("--listen").arg(format!("127.0.0.1:{port}")).arg("--data-dir").arg(&dir);
+    if let Some(u) = database_url {
+        cmd.arg("--database-url").arg(u);
+    }
+    cmd.env("BORDERLESS_ADMIN_KEY", key).env("RUST_LOG", "warn").stdout(std::process::Stdio::null());
+    let proc = cmd.spawn().context("cannot start the server child process")?;
+    let child = Child { proc, dir };
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client.get(format!("{url}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok((child, url));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the server child did not become healthy within 10 s")
+}
+
+struct Api {
+    client: reqwest::Client,
+    url: String,
+    key: String,
+}
+
+impl Api {
+    async fn admin(&self, path: &str, body: Value) -> Result<Value> {
+        let r = self.client.post(format!("{}{path}", self.url)).bearer_auth(&self.key).json(&body).send().await?;
+        let status = r.status();
+        let v: Value = r.json().await.unwrap_or(Value::Null);
+        if !status.is_success() {
+            bail!("POST {path} → {status}: {v}");
+        }
+        Ok(v)
+    }
+    async fn get(&self, path: &str) -> Result<Value> {
+        Ok(self.client.get(format!("{}{path}", self.url)).bearer_auth(&self.key).send().await?.json().await?)
+    }
+}
+
+/// One shopper's full flow. Returns Ok(true) for a placed order, Ok(false) for a clean out_of_stock.
+async fn place_order(client: &reqwest::Client, url: &str, sku: &str, location_id: &str, n: u64) -> Result<bool> {
+    let cart: Value = client.post(format!("{url}/store/carts")).json(&json!({"currency": "KRW"})).send().await?.json().await?;
+    let id = cart["cart"]["id"].as_str().context("no cart id")?.to_owned();
+    let r = client.post(format!("{url}/store/carts/{id}/lines")).json(&json!({"sku": sku, "quantity": 1})).send().await?;
+    if !r.status().is_success() {
+        bail!("add line → {}", r.status());
+    }
+    let r = client
+        .put(format!("{url}/store/carts/{id}/fulfillment"))
+        .json(&json!({"type": "pickup", "location_id": location_id}))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("fulfillment → {}", r.status());
+    }
+    let r = client
+        .post(format!("{url}/store/carts/{id}/checkout"))
+        .header("Idempotency-Key", format!("bench-{n}-{id}"))
+        .json(&json!({"email": format!("shopper{n}@bench.example"), "payment": {"method": "pay_at_pickup"}}))
+        .send()
+        .await?;
+    match r.status().as_u16() {
+        201 => Ok(true),
+        409 => {
+            let v: Value = r.json().await.unwrap_or(Value::Null);
+            if v["error"]["code"] == "out_of_stock" {
+                Ok(false)
+            } else {
+                bail!("checkout → 409 {v}")
+            }
+        }
+        s => bail!("checkout → {s}: {}", r.text().await.unwrap_or_default()),
+    }
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+async fn setup_sku(api: &Api, sku: &str, location_id: &str, units: i64) -> Result<()> {
+    api.admin(
+        "/admin/products",
+        json!({
+            "handle": sku.to_lowercase(), "title_ko": "벤치마크 티셔츠", "title_en": "Benchmark T-Shirt", "category": "apparel/tops",
+            "variants": [{"sku": sku, "weight_g": 200, "prices": [{"currency": "KRW", "amount_minor": 19900}]}]
+        }),
+    )
+    .await?;
+    api.admin("/admin/inventory/adjustments", json!({"sku": sku, "location_id": location_id, "quantity_delta": units, "reason": "bench stock"})).await?;
+    Ok(())
+}
+
+pub async fn checkout(opts: BenchOpts) -> Result<()> {
+    let key = opts.admin_key.clone().unwrap_or_else(|| format!("bench-admin-{}", domain::ids::random_token(12)));
+    let (_child, url) = match &opts.url {
+        Some(u) => (None, u.trim_end_matches('/').to_owned()),
+        None => {
+            let (c, u) = spawn_server(opts.database_url.as_deref(), &key).await?;
+            (Some(c), u)
+        }
+    };
+    let backend = match (&opts.url, &opts.database_url) {
+        (Some(_), _) => "external server".to_owned(),
+        (None, Some(u)) => crate::app::redact(u),
+        (None, None) => "SQLite (WAL, synchronous=FULL)".to_owned(),
+    };
+    let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
+    let api = Api { client: client.clone(), url: url.clone(), key };
+    let run_id = domain::ids::random_token(3).to_uppercase();
+    let store = api
+        .admin(
+            "/admin/locations",
+            json!({"code": format!("BENCH-{run_id}"), "name_ko": "벤치 매장", "name_en": "Bench Store", "kind": "store", "pickup_enabled": true, "lat": 37.5, "lon": 127.0}),
+        )
+        .await?;
+    let loc = store["location"]["id"].as_str().context("no location id")?.to_owned();
+    let sku = format!("BENCH-{run_id}-TEE");
+    setup_sku(&api, &sku, &loc, 1_000_000).await?;
+    println!("borderless bench checkout — backend: {backend}; flow: create cart → add line → pickup → checkout (4 HTTP requests per order)");
+    println!();
+    println!("| concurrency | orders | orders/s | p50 ms | p99 ms | errors |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    let counter = Arc::new(AtomicU64::new(0));
+    for &c in &opts.concurrency {
+        let deadline = Instant::now() + opts.duration;
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..c {
+            let (client, url, sku, loc, counter) = (client.clone(), url.clone(), sku.clone(), loc.clone(), counter.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut errors = 0u64;
+                while Instant::now() < deadline {
+                    let n = counter.fetch_add(1, Ordering::Relaxed);
+                    let t = Instant::now();
+                    match place_order(&client, &url, &sku, &loc, n).await {
+                        Ok(true) => lat.push(t.elapsed().as_micros() as u64),
+                        Ok(false) | Err(_) => errors += 1,
+                    }
+                }
+                (lat, errors)
+            }));
+        }
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let (l, e) = t.await?;
+            all.extend(l);
+            errors += e;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        all.sort_unstable();
+        println!("| {c} | {} | {:.0} | {:.1} | {:.1} | {errors} |", all.len(), all.len() as f64 / secs, pct(&all, 0.5), pct(&all, 0.99));
+    }
+    if opts.flash_attempts > 0 {
+        flash_sale(&api, &client, &url, &loc, &run_id, &opts).await?;
+    }
+    Ok(())
+}
+
+async fn flash_sale(api: &Api, client: &reqwest::Client, url: &str, loc: &str, run_id: &str, opts: &BenchOpts) -> Result<()> {
+    let sku = format!("BENCH-{run_id}-FLASH");
+    setup_sku(api, &sku, loc, opts.flash_units).await?;
+    let sem = Arc::new(tokio::sync::Semaphore::new(opts.flash_in_flight.max(1)));
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(opts.flash_attempts);
+    for n in 0..opts.flash_attempts {
+        let (client, url, sku, loc, sem) = (client.clone(), url.to_owned(), sku.clone(), loc.to_owned(), sem.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            place_order(&client, &url, &sku, &loc, 10_000_000 + n as u64).await
+        }));
+    }
+    let (mut placed, mut sold_out, mut errors) = (0i64, 0, 0);
+    for t in tasks {
+        match t.await? {
+            Ok(true) => placed += 1,
+            Ok(false) => sold_out += 1,
+            Err(_) => errors += 1,
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let stock = api.get(&format!("/admin/inventory/{sku}")).await?;
+    let at = stock["locations"].as_array().and_then(|ls| ls.iter().find(|l| l["location_id"] == loc)).cloned().unwrap_or(Value::Null);
+    let (available, reserved) = (at["available"].as_i64().unwrap_or(-1), at["reserved"].as_i64().unwrap_or(-1));
+    let doctor = api.get("/admin/doctor").await?;
+    let drift = doctor["drift"].as_array().map_or(-1, |d| d.len() as i64);
+    let oversold = (placed - opts.flash_units).max(0);
+    let undersold = if available > 0 { available } else { 0 };
+    println!();
+    println!("flash sale: {} attempts ({} in flight) on {} units", opts.flash_attempts, opts.flash_in_flight, opts.flash_units);
+    println!();
+    println!("| placed | out_of_stock | other errors | oversold | undersold | reserved after | available after | ledger drift | seconds |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| {placed} | {sold_out} | {errors} | {oversold} | {undersold} | {reserved} | {available} | {drift} | {secs:.1} |");
+    if oversold > 0 || undersold > 0 || drift != 0 || reserved != placed {
+        bail!("flash sale invariant broken: oversold {oversold}, undersold {undersold}, drift {drift}, reserved {reserved} vs placed {placed}");
+    }
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! The `borderless` command line: `demo`, `serve`, `doctor`, `import`, `export` and `bench`.
+
+use anyhow::{bail, Context, Result};
+use borderless::app::{self, AppConfig};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "borderless",
+    version,
+    about = "Omnichannel commerce engine: one catalog, one inventory, one order pipeline for web, click & collect, POS and returns anywhere.",
+    long_about = "borderless runs a seller's web shop, stores and warehouse on one stock ledger.\n\n\
+Start with `borderless demo`: it creates a demo retailer (Korean/English catalog, a warehouse, three stores, \
+a cashierless store, customers) in ./borderless-data and serves the REST API on http://127.0.0.1:8080.\n\n\
+Storage is SQLite in the data directory by default; pass --database-url postgres://… to run one or more \
+stateless nodes on PostgreSQL."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Directory for the SQLite database and the generated admin key.
+    #[arg(long, env = "BORDERLESS_DATA_DIR", default_value = "borderless-data")]
+    data_dir: PathBuf,
+    /// `sqlite:PATH` or `postgres://user@host/db`. Default: SQLite in --data-dir.
+    #[arg(long, env = "BORDERLESS_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BORDERLESS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    #[command(flatten)]
+    db: DbArgs,
+    /// Hours a click & collect order waits at the desk before it expires and its stock is released.
+    #[arg(long, env = "BORDERLESS_PICKUP_HOLD_HOURS", default_value_t = 72)]
+    pickup_hold_hours: u64,
+    /// Database connections (PostgreSQL workers, SQLite readers).
+    #[arg(long, env = "BORDERLESS_DB_CONNECTIONS", default_value_t = 8)]
+    db_connections: usize,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create (or reuse) the demo retailer and serve it on localhost.
+    Demo(ServeArgs),
+    /// Serve the REST API and run the background workers (webhooks, pickup expiry).
+    Serve(ServeArgs),
+    /// Recompute every stock balance from the ledger and report drift (exit code 1 on drift).
+    Doctor(DbArgs),
+    /// Import a catalog CSV: borderless's own format or a Shopify product export.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The CSV file.
+        file: PathBuf,
+        /// `borderless` or `shopify`.
+        #[arg(long, default_value = "borderless")]
+        format: String,
+        /// Currency of Shopify's prices.
+        #[arg(long, default_value = "KRW")]
+        currency: String,
+    },
+    /// Export the catalog as borderless CSV to a file (or stdout with `-`).
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(default_value = "-")]
+        file: String,
+    },
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum BenchCmd {
+    /// Full HTTP checkout flow at several concurrency levels, then a flash sale.
+    Checkout {
+        /// Benchmark a running server instead of starting one (needs --admin-key).
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "BORDERLESS_ADMIN_KEY")]
+        admin_key: Option<String>,
+        /// Database for the server the benchmark starts (default: SQLite in a temporary directory).
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Comma-separated concurrency levels.
+        #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
+        concurrency: Vec<usize>,
+        /// Seconds per concurrency level.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Flash-sale attempts (0 skips the flash sale).
+        #[arg(long, default_value_t = 10_000)]
+        flash_attempts: usize,
+        /// Units on sale in the flash sale.
+        #[arg(long, default_value_t = 100)]
+        flash_units: i64,
+        /// Flash-sale requests in flight at once.
+        #[arg(long, default_value_t = 1000)]
+        flash_in_flight: usize,
+    },
+}
+
+fn config(a: &ServeArgs) -> AppConfig {
+    AppConfig {
+        listen: a.listen.clone(),
+        data_dir: a.db.data_dir.clone(),
+        database_url: a.db.database_url.clone(),
+        admin_key: std::env::var("BORDERLESS_ADMIN_KEY").ok().filter(|k| !k.is_empty()),
+        pickup_hold: Duration::from_secs(a.pickup_hold_hours.max(1) * 3600),
+        db_connections: a.db_connections,
+        workers: true,
+    }
+}
+
+fn db_config(d: &DbArgs) -> AppConfig {
+    AppConfig { data_dir: d.data_dir.clone(), database_url: d.database_url.clone(), db_connections: 2, ..Default::default() }
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info".into()))
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Serve(a) => {
+            let cfg = config(&a);
+            let running = app::start(cfg.clone()).await?;
+            tracing::info!(url = %running.url(), database = %app::redact(&cfg.database_url()), "borderless is serving");
+            if let Some(k) = &running.admin_key {
+                if cfg.admin_key.is_none() {
+                    println!("admin API key: {k}");
+                }
+            }
+            running.wait().await;
+            Ok(0)
+        }
+        Command::Demo(a) => {
+            let cfg = config(&a);
+            let running = app::start(cfg.clone()).await?;
+            let summary = borderless::demo::seed(&running.engine).await?;
+            let url = running.url();
+            if summary.created {
+                println!("Created the demo retailer: {} products, {} locations, {} stock balances, {} customers.", summary.products, summary.locations, summary.stock_rows, summary.customers);
+            } else {
+                println!("Reusing the demo retailer in {}.", app::redact(&cfg.database_url()));
+            }
+            let key = running.admin_key.clone().unwrap_or_else(|| "(set BORDERLESS_ADMIN_KEY; the key was created at first start)".into());
+            let gangnam = running.engine.location("GANGNAM").await.map(|l| l.id).unwrap_or_default();
+            println!();
+            println!("  Storefront API  {url}/store/products");
+            println!("  Admin API       {url}/admin/orders   (Authorization: Bearer <admin key>)");
+            println!("  OpenAPI         {url}/openapi.json");
+            println!("  Admin API key   {key}");
+            println!("  Gangnam store   {gangnam}");
+            println!("  Demo shoppers   minji.kim@example.com … (password: {})", engine::demo_data::DEMO_PASSWORD);
+            println!();
+            println!("Try a click & collect order: see README.md, \"Buy for pickup with curl\". Ctrl-C stops.");
+            running.wait().await;
+            Ok(0)
+        }
+        Command::Doctor(d) => {
+            let cfg = db_config(&d);
+            let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
+            let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+            let report = engine.doctor().await?;
+            if report.drift.is_empty() {
+                println!("ok: {} stock balances match their ledger", report.balances_checked);
+                Ok(0)
+            } else {
+                println!("DRIFT: {} of {} balances disagree with the ledger:", report.drift.len(), report.balances_checked);
+                for d in &report.drift {
+                    println!("  {} @ {}: {} is {} but the ledger says {}", d.sku, d.location_id, d.what, d.balance, d.recomputed);
+                }
+                Ok(1)
+            }
+        }
+        Command::Import { db, file, format, currency } => {
+            let cfg = db_config(&db);
+            let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let products = match format.as_str() {
+                "borderless" => engine::csvio::read_catalog(&bytes[..]),
+                "shopify" => engine::csvio::read_shopify(&bytes[..], domain::Currency::parse(&currency)?),
+                other => bail!("--format must be borderless or shopify, not `{other}`"),
+            }
+            .with_context(|| format!("{} is not a valid {format} catalog", file.display()))?;
+            let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
+            let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+            let bar = indicatif::ProgressBar::new(products.len() as u64);
+            bar.set_style(indicatif::ProgressStyle::with_template("importing [{bar:30}] {pos}/{len} products").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+            let mut done = 0;
+            for chunk in products.chunks(200) {
+                done += engine.upsert_products(chunk.to_vec()).await.with_context(|| format!("after {done} products were saved"))?;
+                bar.set_position(done as u64);
+            }
+            bar.finish_and_clear();
+            println!("imported {done} products from {}", file.display());
+            Ok(0)
+        }
+        Command::Export { db, file } => {
+            let cfg = db_config(&db);
+            let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
+            let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+            let mut all = Vec::new();
+            let mut after = None;
+            loop {
+                let page = engine.list_products(engine::catalog::ProductQuery { after: after.clone(), limit: 500, ..Default::default() }).await?;
+                let done = page.len() < 500;
+                after = page.last().map(|p| p.id.clone());
+                all.extend(page);
+                if done {
+                    break;
+                }
+            }
+            let mut buf = Vec::new();
+            engine::csvio::write_catalog(&mut buf, &all)?;
+            if file == "-" {
+                use std::io::Write;
+                std::io::stdout().write_all(&buf)?;
+            } else {
+                std::fs::write(&file, &buf).with_context(|| format!("cannot write {file}"))?;
+                eprintln!("exported {} products to {file}", all.len());
+            }
+            Ok(0)
+        }
+        Command::Bench(BenchCmd::Checkout { url, admin_key, database_url, concurrency, seconds, flash_attempts, flash_units, flash_in_flight }) => {
+            if url.is_some() && admin_key.is_none() {
+                bail!("--url needs --admin-key (or BORDERLESS_ADMIN_KEY)");
+            }
+            if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 4096) {
+                bail!("--concurrency takes levels between 1 and 4096");
+            }
+            borderless::bench::checkout(borderless::bench::BenchOpts {
+                url,
+                admin_key,
+                database_url,
+                concurrency,
+                duration: Duration::from_secs(seconds.clamp(1, 3600)),
+                flash_attempts,
+                flash_units,
+                flash_in_flight,
+            })
+            .await?;
+            Ok(0)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Catalog through the API: bilingual products, variants, prices per currency, cursor pages, CSV export
+//! and import (borderless and Shopify formats).
+
+use crate::both;
+use crate::helpers::*;
+use serde_json::json;
+
+async fn catalog_pages_and_csv_round_trip(b: Backend) {
+    let app = spawn_app(b).await;
+    for i in 0..25 {
+        app.product(&format!("P-{i:02}"), 10_000 + i).await;
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/store/products?limit=10&after={c}"),
+            None => "/store/products?limit=10".into(),
+        };
+        let page = app.get(&path).await.expect(200);
+        for p in page["data"].as_array().unwrap() {
+            seen.push(p["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25);
+    let one = app.admin_get("/admin/products/p-03").await.expect(200);
+    assert_eq!(one["product"]["variants"][0]["prices"][1], json!({"currency": "USD", "amount_minor": 1999, "amount": "19.99"}));
+    let found = app.get("/store/products?q=P-1").await.expect(200);
+    assert_eq!(found["data"].as_array().unwrap().len(), 10);
+
+    // Export, change a price in the file, import it back: an upsert by handle.
+    let csv = app.client.get(format!("{}/admin/products/export", app.url)).bearer_auth(ADMIN_KEY).send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains("P-03") && csv.contains("상품 P-03"));
+    let changed = csv.replace("10003,19.99", "12345,19.99");
+    assert_ne!(changed, csv);
+    let r = app.client.post(format!("{}/admin/products/import", app.url)).bearer_auth(ADMIN_KEY).body(changed).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["imported"], 25);
+    let one = app.admin_get("/admin/products/p-03").await.expect(200);
+    assert_eq!(one["product"]["variants"][0]["prices"][0]["amount_minor"], 12345);
+    assert_eq!(app.count("SELECT COUNT(*) FROM products").await, 25);
+
+    // A Shopify export moves over.
+    let shopify = "Handle,Title,Body (HTML),Vendor,Type,Tags,Published,Option1 Name,Option1 Value,Variant SKU,Variant Grams,Variant Price,Variant Barcode,Image Src,Status\n\
+        linen-shirt,Linen Shirt,<p>Breathable <b>linen</b></p>,Seoul Atelier,Shirts,,true,Size,S,LIN-S,250,59000.00,,https://cdn/1.jpg,active\n\
+        linen-shirt,,,,,,,,M,LIN-M,260,59000.00,,,\n\
+        linen-shirt,,,,,,,,,,,,,https://cdn/2.jpg,\n";
+    let r = app.client.post(format!("{}/admin/products/import?format=shopify&currency=KRW", app.url)).bearer_auth(ADMIN_KEY).body(shopify).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let p = app.admin_get("/admin/products/linen-shirt").await.expect(200);
+    assert_eq!(p["product"]["variants"].as_array().unwrap().len(), 2);
+    assert_eq!(p["product"]["variants"][1]["attributes"]["size"], "M");
+    assert_eq!(p["product"]["description"]["en"], "Breathable linen");
+    let bad = "Handle,Title,Variant Price\nx,X,abc\n";
+    let r = app.client.post(format!("{}/admin/products/import?format=shopify", app.url)).bearer_auth(ADMIN_KEY).body(bad).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "invalid_csv");
+    assert!(v["error"]["message"].as_str().unwrap().contains("line 2"), "{v}");
+}
+both!(catalog_pages_and_csv_round_trip);

@@ -1,0 +1,12 @@
+//! Black-box tests of borderless through its HTTP API, each scenario on SQLite and on PostgreSQL. One test
+//! binary, so the suite links once.
+
+mod helpers;
+
+mod catalog;
+mod concurrency;
+mod customers;
+mod errors;
+mod flows;
+mod processes;
+mod webhooks;

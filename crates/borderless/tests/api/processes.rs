@@ -1,0 +1,192 @@
+//! The real binary under stress: `kill -9` during checkout load loses no acknowledged order and leaves no
+//! ledger drift; two `borderless serve` processes on one PostgreSQL never oversell.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_borderless");
+
+struct Node {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Node {
+    let p = port();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{p}")]).arg("--data-dir").arg(data_dir);
+    if let Some(u) = database_url {
+        cmd.args(["--database-url", u]);
+    }
+    cmd.env("BORDERLESS_ADMIN_KEY", ADMIN_KEY).env("RUST_LOG", "warn").stdout(Stdio::null());
+    let child = cmd.spawn().expect("spawn borderless serve");
+    let node = Node { child, url: format!("http://127.0.0.1:{p}") };
+    let c = reqwest::Client::new();
+    for _ in 0..300 {
+        if c.get(format!("{}/health", node.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+            return node;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("borderless serve did not become healthy");
+}
+
+async fn call(c: &reqwest::Client, method: reqwest::Method, url: String, body: Option<Value>, key: Option<&str>, idem: Option<&str>) -> reqwest::Result<(u16, Value)> {
+    let mut rb = c.request(method, url);
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    if let Some(k) = key {
+        rb = rb.bearer_auth(k);
+    }
+    if let Some(i) = idem {
+        rb = rb.header("Idempotency-Key", i);
+    }
+    let r = rb.send().await?;
+    let s = r.status().as_u16();
+    Ok((s, r.json().await.unwrap_or(Value::Null)))
+}
+
+async fn setup(c: &reqwest::Client, url: &str, units: i64) -> (String, String) {
+    let (s, loc) = call(c, reqwest::Method::POST, format!("{url}/admin/locations"), Some(json!({"code": "GANGNAM", "name_ko": "강남", "name_en": "Gangnam", "kind": "store", "pickup_enabled": true})), Some(ADMIN_KEY), None).await.unwrap();
+    assert_eq!(s, 201, "{loc}");
+    let loc = loc["location"]["id"].as_str().unwrap().to_owned();
+    let (s, _) = call(c, reqwest::Method::POST, format!("{url}/admin/products"), Some(json!({"handle": "p", "title_ko": "상품", "title_en": "Product", "category": "c", "variants": [{"sku": "SKU-1", "prices": [{"currency": "KRW", "amount_minor": 1000}]}]})), Some(ADMIN_KEY), None).await.unwrap();
+    assert_eq!(s, 201);
+    let (s, _) = call(c, reqwest::Method::POST, format!("{url}/admin/inventory/adjustments"), Some(json!({"sku": "SKU-1", "location_id": loc, "quantity_delta": units, "reason": "r"})), Some(ADMIN_KEY), None).await.unwrap();
+    assert_eq!(s, 201);
+    (loc, "SKU-1".into())
+}
+
+async fn cart(c: &reqwest::Client, url: &str, sku: &str, loc: &str) -> reqwest::Result<String> {
+    let (_, v) = call(c, reqwest::Method::POST, format!("{url}/store/carts"), Some(json!({})), None, None).await?;
+    let id = v["cart"]["id"].as_str().unwrap_or_default().to_owned();
+    call(c, reqwest::Method::POST, format!("{url}/store/carts/{id}/lines"), Some(json!({"sku": sku, "quantity": 1})), None, None).await?;
+    call(c, reqwest::Method::PUT, format!("{url}/store/carts/{id}/fulfillment"), Some(json!({"type": "pickup", "location_id": loc})), None, None).await?;
+    Ok(id)
+}
+
+fn doctor(data_dir: &std::path::Path, database_url: Option<&str>) -> (i32, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("doctor").arg("--data-dir").arg(data_dir);
+    if let Some(u) = database_url {
+        cmd.args(["--database-url", u]);
+    }
+    let out = cmd.output().expect("run doctor");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+async fn kill_nine_loses_no_acknowledged_order(database_url: Option<String>) {
+    let dir = TempDir::new();
+    let db = database_url.as_deref();
+    let node = serve(&dir.0, db).await;
+    let c = reqwest::Client::new();
+    let (loc, sku) = setup(&c, &node.url, 1_000_000).await;
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut workers = Vec::new();
+    for w in 0..16 {
+        let (c, url, sku, loc, acked) = (c.clone(), node.url.clone(), sku.clone(), loc.clone(), acked.clone());
+        workers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let Ok(id) = cart(&c, &url, &sku, &loc).await else { return };
+                let key = format!("crash-{w}-{i}");
+                match call(&c, reqwest::Method::POST, format!("{url}/store/carts/{id}/checkout"), Some(json!({"email": "a@example.com", "payment": {"method": "pay_at_pickup"}})), None, Some(&key)).await {
+                    Ok((201, v)) => acked.lock().unwrap().push(v["order"]["id"].as_str().unwrap().to_owned()),
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+                if Instant::now() > deadline + Duration::from_secs(30) {
+                    return;
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut node = node;
+    node.child.kill().expect("SIGKILL"); // std's kill() is SIGKILL on Unix: no shutdown hook runs
+    let _ = node.child.wait();
+    for w in workers {
+        let _ = w.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > 20, "the load placed orders before the kill ({})", acked.len());
+
+    let (code, out) = doctor(&dir.0, db);
+    assert_eq!(code, 0, "doctor after kill -9: {out}");
+    let node2 = serve(&dir.0, db).await;
+    for id in &acked {
+        let (s, v) = call(&c, reqwest::Method::GET, format!("{}/store/orders/{id}", node2.url), None, None, None).await.unwrap();
+        assert_eq!(s, 200, "acknowledged order {id} survived: {v}");
+    }
+    let (_, inv) = call(&c, reqwest::Method::GET, format!("{}/admin/inventory/{sku}", node2.url), None, Some(ADMIN_KEY), None).await.unwrap();
+    let (_, orders) = call(&c, reqwest::Method::GET, format!("{}/admin/orders?limit=1", node2.url), None, Some(ADMIN_KEY), None).await.unwrap();
+    assert!(orders["data"].as_array().is_some());
+    let reserved = inv["locations"][0]["reserved"].as_i64().unwrap();
+    assert!(reserved >= acked.len() as i64, "every acknowledged order still holds its unit ({reserved} < {})", acked.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_safety_sqlite() {
+    kill_nine_loses_no_acknowledged_order(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn crash_safety_postgres() {
+    if let Some(url) = fresh_pg_database() {
+        kill_nine_loses_no_acknowledged_order(Some(url)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_on_one_postgres_never_oversell() {
+    let Some(url) = fresh_pg_database() else { return };
+    let dir_a = TempDir::new();
+    let dir_b = TempDir::new();
+    let a = serve(&dir_a.0, Some(&url)).await;
+    let b = serve(&dir_b.0, Some(&url)).await;
+    let c = reqwest::Client::builder().pool_max_idle_per_host(512).build().unwrap();
+    let (loc, sku) = setup(&c, &a.url, 100).await;
+    let mut carts = Vec::new();
+    for i in 0..1000 {
+        let node = if i % 2 == 0 { &a.url } else { &b.url };
+        carts.push((node.clone(), cart(&c, node, &sku, &loc).await.unwrap()));
+    }
+    let mut tasks = Vec::new();
+    for (i, (node, id)) in carts.into_iter().enumerate() {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            let key = format!("two-{i}");
+            call(&c, reqwest::Method::POST, format!("{node}/store/carts/{id}/checkout"), Some(json!({"email": "a@example.com", "payment": {"method": "pay_at_pickup"}})), None, Some(&key)).await.unwrap()
+        }));
+    }
+    let (mut placed, mut sold_out) = (0, 0);
+    for t in tasks {
+        let (s, v) = t.await.unwrap();
+        match (s, v["error"]["code"].as_str()) {
+            (201, _) => placed += 1,
+            (409, Some("out_of_stock")) => sold_out += 1,
+            other => panic!("unexpected {other:?}: {v}"),
+        }
+    }
+    assert_eq!((placed, sold_out), (100, 900));
+    let (_, inv) = call(&c, reqwest::Method::GET, format!("{}/admin/inventory/{sku}", b.url), None, Some(ADMIN_KEY), None).await.unwrap();
+    assert_eq!(inv["locations"][0]["available"], 0);
+    assert_eq!(inv["locations"][0]["reserved"], 100);
+    let (code, out) = doctor(&dir_a.0, Some(&url));
+    assert_eq!(code, 0, "{out}");
+}

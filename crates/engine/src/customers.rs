@@ -1,0 +1,171 @@
+//! Customers: one identity across channels. Sign-up and login with argon2id password hashes, bearer
+//! session tokens (stored as SHA-256 hashes), and staff lookup by email, phone or member code.
+
+use crate::error::{bad, EngineError, Result};
+use crate::events;
+use domain::{ids, text};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use store::{params, DbErrorKind, Row, Tx};
+
+pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_BYTES: usize = 256;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupInput {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomerView {
+    pub id: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub member_code: String,
+    pub name: String,
+    pub locale: String,
+    pub created_at: String,
+}
+
+pub(crate) fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Hashes a password with argon2id (CPU heavy: call off the async runtime).
+pub fn hash_password(password: &str) -> Result<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&bytes).map_err(|e| bad(format!("cannot make a salt: {e}")))?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| bad(format!("cannot hash password: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Validated sign-up fields, with the password already hashed.
+pub(crate) struct NewCustomer {
+    pub email: String,
+    pub phone: Option<String>,
+    pub name: String,
+    pub locale: String,
+    pub password_hash: String,
+}
+
+pub fn validate_signup(input: &SignupInput) -> Result<(String, Option<String>, String, String)> {
+    let email = text::email(&input.email).map_err(bad)?;
+    let phone = input.phone.as_deref().filter(|p| !p.trim().is_empty()).map(text::phone).transpose().map_err(bad)?;
+    let name = text::required("name", &input.name, 100).map_err(bad)?;
+    let locale = input.locale.clone().unwrap_or_else(|| "ko".into());
+    if locale != "ko" && locale != "en" {
+        return Err(bad("`locale` must be ko or en"));
+    }
+    if input.password.chars().count() < MIN_PASSWORD_CHARS || input.password.len() > MAX_PASSWORD_BYTES {
+        return Err(EngineError::invalid("weak_password", format!("a password needs {MIN_PASSWORD_CHARS}–{MAX_PASSWORD_BYTES} characters")));
+    }
+    Ok((email, phone, name, locale))
+}
+
+pub(crate) fn create(tx: &mut dyn Tx, c: &NewCustomer, now: i64) -> Result<CustomerView> {
+    let id = ids::new_id("cus");
+    // Checked before inserting: on PostgreSQL a failed INSERT aborts the whole transaction.
+    if tx.query_opt("SELECT 1 FROM customers WHERE email = ?", params![&c.email])?.is_some() {
+        return Err(EngineError::conflict("email_taken", "an account with this email exists; log in instead"));
+    }
+    if let Some(p) = &c.phone {
+        if tx.query_opt("SELECT 1 FROM customers WHERE phone = ?", params![p])?.is_some() {
+            return Err(EngineError::conflict("phone_taken", "an account with this phone number exists"));
+        }
+    }
+    for _ in 0..5 {
+        let member_code = ids::random_digits(10);
+        if tx.query_opt("SELECT 1 FROM customers WHERE member_code = ?", params![&member_code])?.is_some() {
+            continue;
+        }
+        match tx.exec(
+            "INSERT INTO customers (id, email, phone, member_code, name, locale, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            params![&id, &c.email, c.phone.clone(), &member_code, &c.name, &c.locale, &c.password_hash, now],
+        ) {
+            Ok(_) => break,
+            // A concurrent sign-up took the email, phone or code: run the whole transaction again.
+            Err(e) if e.kind == DbErrorKind::UniqueViolation => {
+                return Err(EngineError::Db(store::DbError::new(DbErrorKind::Retryable, e.message)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let v = get(tx, &id)?;
+    events::emit(tx, "customer.created", &id, &serde_json::json!({ "customer": &v }), now)?;
+    Ok(v)
+}
+
+const COLS: &str = "id, email, phone, member_code, name, locale, created_at";
+
+fn from_row(r: &Row) -> Result<CustomerView> {
+    Ok(CustomerView {
+        id: r.text(0)?,
+        email: r.opt_text(1)?,
+        phone: r.opt_text(2)?,
+        member_code: r.text(3)?,
+        name: r.text(4)?,
+        locale: r.text(5)?,
+        created_at: domain::time::rfc3339(r.i64(6)?),
+    })
+}
+
+pub(crate) fn get(tx: &mut dyn Tx, id: &str) -> Result<CustomerView> {
+    let sql = format!("SELECT {COLS} FROM customers WHERE id = ?");
+    tx.query_opt(&sql, params![id])?.map(|r| from_row(&r)).transpose()?.ok_or_else(|| EngineError::not_found("customer", id))
+}
+
+/// Staff lookup at a POS or pickup desk: by email, phone (any formatting) or member code.
+pub(crate) fn find(tx: &mut dyn Tx, email: Option<&str>, phone: Option<&str>, member_code: Option<&str>) -> Result<Vec<CustomerView>> {
+    let (col, v) = if let Some(e) = email {
+        ("email", text::email(e).map_err(bad)?)
+    } else if let Some(p) = phone {
+        ("phone", text::phone(p).map_err(bad)?)
+    } else if let Some(m) = member_code {
+        ("member_code", m.trim().to_owned())
+    } else {
+        return Err(bad("give `email`, `phone` or `member_code`"));
+    };
+    let sql = format!("SELECT {COLS} FROM customers WHERE {col} = ?");
+    tx.query(&sql, params![v])?.iter().map(from_row).collect()
+}
+
+/// The password hash for a login attempt, if the account exists.
+pub(crate) fn credentials(tx: &mut dyn Tx, email: &str) -> Result<Option<(String, Option<String>)>> {
+    let email = text::email(email).map_err(|_| EngineError::Unauthorized)?;
+    Ok(tx
+        .query_opt("SELECT id, password_hash FROM customers WHERE email = ?", params![email])?
+        .map(|r| -> Result<_> { Ok((r.text(0)?, r.opt_text(1)?)) })
+        .transpose()?)
+}
+
+pub(crate) fn new_session(tx: &mut dyn Tx, customer_id: &str, now: i64) -> Result<String> {
+    let token = format!("bl_cus_{}", ids::random_token(24));
+    tx.exec(
+        "INSERT INTO sessions (token_hash, customer_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        params![hash_token(&token), customer_id, now, now + SESSION_TTL_MS],
+    )?;
+    Ok(token)
+}
+
+pub(crate) fn session_customer(tx: &mut dyn Tx, token: &str, now: i64) -> Result<Option<String>> {
+    Ok(tx
+        .query_opt("SELECT customer_id FROM sessions WHERE token_hash = ? AND expires_at > ?", params![hash_token(token), now])?
+        .map(|r| r.text(0))
+        .transpose()?)
+}

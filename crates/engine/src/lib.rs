@@ -1,0 +1,639 @@
+//! The use cases of borderless — catalog, locations, inventory, customers, carts, checkout on every
+//! channel, pickup, returns, events and webhooks — as plain data in, plain data out. This crate names no web
+//! framework and no concrete database: it runs its SQL through `store::Tx` inside one transaction per use
+//! case, and every state change writes its domain event in that same transaction.
+
+pub mod auth;
+pub mod carts;
+pub mod catalog;
+pub mod csvio;
+pub mod customers;
+pub mod demo_data;
+mod error;
+pub mod events;
+pub mod idempotency;
+pub mod inventory;
+pub mod locations;
+pub mod orders;
+pub mod payments;
+pub mod webhooks;
+
+pub use error::{EngineError, Result};
+
+use auth::{IssuedKey, Principal};
+use carts::{CartView, Fulfillment};
+use catalog::{ProductInput, ProductQuery, ProductView};
+use customers::{CustomerView, SignupInput};
+use domain::MovementKind;
+use error::bad;
+use events::EventView;
+use inventory::{Drift, Guard, Level, Movement, SkuLevels};
+use locations::{LocationInput, LocationView};
+use orders::{OrderQuery, OrderView, ReturnInput, ReturnView, SaleLineInput};
+use payments::Payments;
+use serde::Serialize;
+use std::sync::Arc;
+use store::{params, Db};
+use webhooks::{DeliveryView, DueDelivery, SubscriptionInput, SubscriptionView};
+
+/// The source of "now" in Unix milliseconds; tests inject a manual clock to move time.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    }
+}
+
+/// A clock that only moves when told to.
+#[derive(Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    pub fn new(ms: i64) -> Self {
+        ManualClock(std::sync::atomic::AtomicI64::new(ms))
+    }
+    pub fn advance_ms(&self, ms: i64) {
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// How long a click & collect order is held for the shopper before it expires and its stock returns.
+    pub pickup_hold_ms: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { pickup_hold_ms: 72 * 3600 * 1000 }
+    }
+}
+
+/// Per-store availability of one SKU as a shopper sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoreAvailability {
+    pub location_id: String,
+    pub code: String,
+    pub name: catalog::Localized,
+    pub kind: String,
+    pub available: i64,
+    pub pickup_enabled: bool,
+    /// "3 at Gangnam, pickup today" / "강남점 3개, 오늘 픽업 가능".
+    pub label: catalog::Localized,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantAvailability {
+    pub sku: String,
+    pub online_available: i64,
+    pub stores: Vec<StoreAvailability>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProductWithAvailability {
+    #[serde(flatten)]
+    pub product: ProductView,
+    pub availability: Vec<VariantAvailability>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    pub balances_checked: usize,
+    pub drift: Vec<Drift>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferView {
+    pub id: String,
+    pub sku: String,
+    pub from: Level,
+    pub to: Level,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    db: Db,
+    cfg: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    payments: Arc<Payments>,
+}
+
+impl Engine {
+    pub fn new(db: Db, cfg: Config, clock: Arc<dyn Clock>) -> Engine {
+        Engine { db, cfg: Arc::new(cfg), clock, payments: Arc::new(Payments::default()) }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn payment_methods(&self) -> Vec<&'static str> {
+        self.payments.methods()
+    }
+
+    // ---- auth ----
+
+    pub async fn authenticate(&self, key: &str) -> Result<Principal> {
+        let key = key.to_owned();
+        self.db.read(move |tx| auth::authenticate(tx, &key)).await
+    }
+
+    /// Creates the first admin key unless one exists. Returns the key when one was created.
+    pub async fn bootstrap_admin(&self, explicit: Option<String>) -> Result<Option<IssuedKey>> {
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                if auth::admin_exists(tx)? {
+                    return Ok(None);
+                }
+                auth::issue(tx, "admin", None, "bootstrap admin", explicit.as_deref(), now).map(Some)
+            })
+            .await
+    }
+
+    pub async fn issue_key(&self, role: &str, location_id: Option<String>, label: String) -> Result<IssuedKey> {
+        if role != "admin" && role != "staff" {
+            return Err(bad("`role` must be admin or staff"));
+        }
+        let (role, now) = (role.to_owned(), self.now());
+        self.db.write(move |tx| auth::issue(tx, &role, location_id.as_deref(), &label, None, now)).await
+    }
+
+    // ---- catalog ----
+
+    pub async fn create_product(&self, input: ProductInput) -> Result<ProductView> {
+        let input = catalog::validate(input)?;
+        let now = self.now();
+        self.db.write(move |tx| catalog::save_product(tx, &input, false, now)).await
+    }
+
+    /// Creates or updates products by handle, in batches of one transaction each. Returns how many were
+    /// saved; stops at the first invalid product with its index.
+    pub async fn upsert_products(&self, products: Vec<ProductInput>) -> Result<usize> {
+        let valid = products
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| catalog::validate(p).map_err(|e| bad(format!("product #{} : {e}", i + 1))))
+            .collect::<Result<Vec<_>>>()?;
+        let n = valid.len();
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                for p in &valid {
+                    catalog::save_product(tx, p, true, now)?;
+                }
+                Ok::<(), EngineError>(())
+            })
+            .await?;
+        Ok(n)
+    }
+
+    pub async fn product(&self, id: &str) -> Result<ProductView> {
+        let id = id.to_owned();
+        self.db
+            .read(move |tx| catalog::load_product(tx, &id)?.ok_or_else(|| EngineError::not_found("product", &id)))
+            .await
+    }
+
+    pub async fn list_products(&self, q: ProductQuery) -> Result<Vec<ProductView>> {
+        self.db.read(move |tx| catalog::list_products(tx, &q)).await
+    }
+
+    /// A product with per-location availability of each variant, for the storefront.
+    pub async fn product_with_availability(&self, id: &str) -> Result<ProductWithAvailability> {
+        let id = id.to_owned();
+        self.db
+            .read(move |tx| {
+                let p = catalog::load_product(tx, &id)?.ok_or_else(|| EngineError::not_found("product", &id))?;
+                if p.status != "active" {
+                    return Err(EngineError::not_found("product", &id));
+                }
+                let mut availability = Vec::new();
+                for v in &p.variants {
+                    let levels = inventory::sku_levels(tx, &v.sku)?;
+                    let mut online = 0;
+                    let mut stores = Vec::new();
+                    for l in levels.locations {
+                        let avail = l.level.available;
+                        if l.kind == "warehouse" {
+                            online += avail;
+                            continue;
+                        }
+                        let label = match (avail, l.pickup_enabled) {
+                            (0, _) => catalog::Localized { ko: format!("{} 품절", l.location_name.ko), en: format!("Sold out at {}", l.location_name.en) },
+                            (n, true) => catalog::Localized { ko: format!("{} {n}개, 오늘 픽업 가능", l.location_name.ko), en: format!("{n} at {}, pickup today", l.location_name.en) },
+                            (n, false) => catalog::Localized { ko: format!("{} {n}개 (매장 구매)", l.location_name.ko), en: format!("{n} at {} (in store only)", l.location_name.en) },
+                        };
+                        stores.push(StoreAvailability {
+                            location_id: l.location_id,
+                            code: l.location_code,
+                            name: l.location_name,
+                            kind: l.kind,
+                            available: avail,
+                            pickup_enabled: l.pickup_enabled,
+                            label,
+                        });
+                    }
+                    availability.push(VariantAvailability { sku: v.sku.clone(), online_available: online, stores });
+                }
+                Ok(ProductWithAvailability { product: p, availability })
+            })
+            .await
+    }
+
+    // ---- locations ----
+
+    pub async fn create_location(&self, input: LocationInput) -> Result<LocationView> {
+        let now = self.now();
+        self.db.write(move |tx| locations::create(tx, input.clone(), now)).await
+    }
+
+    pub async fn locations(&self) -> Result<Vec<LocationView>> {
+        self.db.read(locations::list).await
+    }
+
+    pub async fn location(&self, id_or_code: &str) -> Result<LocationView> {
+        let id = id_or_code.to_owned();
+        self.db.read(move |tx| locations::get(tx, &id)?.ok_or_else(|| EngineError::not_found("location", &id))).await
+    }
+
+    // ---- inventory ----
+
+    /// Adds or removes on-hand stock (counts, receipts, damage). Positive deltas are receipts.
+    pub async fn adjust_stock(&self, sku: &str, location_id: &str, delta: i64, reason: &str) -> Result<Level> {
+        if delta == 0 || delta.abs() > domain::stock::MAX_ADJUSTMENT_QTY {
+            return Err(bad(format!("`quantity_delta` must be non-zero and within ±{}", domain::stock::MAX_ADJUSTMENT_QTY)));
+        }
+        let reason = domain::text::required("reason", reason, 200).map_err(bad)?;
+        let (sku, loc, now) = (sku.to_owned(), location_id.to_owned(), self.now());
+        self.db
+            .write(move |tx| {
+                let loc = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?;
+                if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_none() {
+                    return Err(EngineError::not_found("sku", &sku));
+                }
+                let kind = if delta > 0 { MovementKind::Receipt } else { MovementKind::Adjustment };
+                let source = domain::ids::new_id("adj");
+                inventory::post(
+                    tx,
+                    &Movement { sku: &sku, location_id: &loc.id, kind, on_hand: delta, reserved: 0, unsellable: 0, reason: &reason, source_type: "adjustment", source_id: &source },
+                    Guard::None,
+                    now,
+                )
+            })
+            .await
+    }
+
+    /// Receives many (sku, location id or code, quantity) rows in one transaction (initial loads, demo).
+    pub async fn receive_many(&self, rows: Vec<(String, String, i64)>, reason: &str) -> Result<usize> {
+        if rows.iter().any(|r| r.2 <= 0 || r.2 > domain::stock::MAX_ADJUSTMENT_QTY) {
+            return Err(bad("every received quantity must be 1–1,000,000"));
+        }
+        let (reason, now) = (reason.to_owned(), self.now());
+        self.db
+            .write(move |tx| {
+                let source = domain::ids::new_id("rcv");
+                let mut ids = std::collections::HashMap::new();
+                for (sku, loc, q) in &rows {
+                    if !ids.contains_key(loc) {
+                        let l = locations::get(tx, loc)?.ok_or_else(|| EngineError::not_found("location", loc))?;
+                        ids.insert(loc.clone(), l.id);
+                    }
+                    let m = Movement { sku, location_id: &ids[loc], kind: MovementKind::Receipt, on_hand: *q, reserved: 0, unsellable: 0, reason: &reason, source_type: "receipt", source_id: &source };
+                    inventory::post(tx, &m, Guard::None, now)?;
+                }
+                Ok(rows.len())
+            })
+            .await
+    }
+
+    /// Moves available stock from one location to another in one transaction.
+    pub async fn transfer(&self, sku: &str, from: &str, to: &str, quantity: i64) -> Result<TransferView> {
+        domain::Qty::new(quantity).map_err(bad)?;
+        let (sku, from, to, now) = (sku.to_owned(), from.to_owned(), to.to_owned(), self.now());
+        self.db
+            .write(move |tx| {
+                let f = locations::get(tx, &from)?.ok_or_else(|| EngineError::not_found("location", &from))?;
+                let t = locations::get(tx, &to)?.ok_or_else(|| EngineError::not_found("location", &to))?;
+                if f.id == t.id {
+                    return Err(bad("a transfer needs two different locations"));
+                }
+                let id = domain::ids::new_id("trf");
+                let out = Movement { sku: &sku, location_id: &f.id, kind: MovementKind::TransferOut, on_hand: -quantity, reserved: 0, unsellable: 0, reason: "transfer", source_type: "transfer", source_id: &id };
+                let from_level = inventory::post(tx, &out, Guard::Available(quantity), now)?;
+                let inn = Movement { sku: &sku, location_id: &t.id, kind: MovementKind::TransferIn, on_hand: quantity, reserved: 0, unsellable: 0, reason: "transfer", source_type: "transfer", source_id: &id };
+                let to_level = inventory::post(tx, &inn, Guard::None, now)?;
+                Ok(TransferView { id: id.clone(), sku: sku.clone(), from: from_level, to: to_level })
+            })
+            .await
+    }
+
+    pub async fn set_safety_stock(&self, sku: &str, location_id: &str, safety: i64) -> Result<Level> {
+        let (sku, loc, now) = (sku.to_owned(), location_id.to_owned(), self.now());
+        self.db
+            .write(move |tx| {
+                let l = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?;
+                inventory::set_safety_stock(tx, &sku, &l.id, safety, now)
+            })
+            .await
+    }
+
+    pub async fn stock(&self, sku: &str) -> Result<SkuLevels> {
+        let sku = sku.to_owned();
+        self.db.read(move |tx| inventory::sku_levels(tx, &sku)).await
+    }
+
+    pub async fn doctor(&self) -> Result<DoctorReport> {
+        self.db
+            .read(|tx| {
+                let (n, drift) = inventory::doctor(tx)?;
+                Ok(DoctorReport { balances_checked: n, drift })
+            })
+            .await
+    }
+
+    // ---- customers ----
+
+    pub async fn signup(&self, input: SignupInput) -> Result<(CustomerView, String)> {
+        let (email, phone, name, locale) = customers::validate_signup(&input)?;
+        let pw = input.password.clone();
+        let password_hash = tokio::task::spawn_blocking(move || customers::hash_password(&pw))
+            .await
+            .map_err(|e| bad(format!("hashing failed: {e}")))??;
+        let c = customers::NewCustomer { email, phone, name, locale, password_hash };
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                let v = customers::create(tx, &c, now)?;
+                let token = customers::new_session(tx, &v.id, now)?;
+                Ok((v, token))
+            })
+            .await
+    }
+
+    /// Checks a password and opens a session. The same error for an unknown email and a wrong password.
+    pub async fn login(&self, email: &str, password: &str) -> Result<(CustomerView, String)> {
+        if password.len() > customers::MAX_PASSWORD_BYTES {
+            return Err(EngineError::Unauthorized);
+        }
+        let email = email.to_owned();
+        let creds = self.db.read(move |tx| customers::credentials(tx, &email)).await?;
+        let pw = password.to_owned();
+        let (id, ok) = tokio::task::spawn_blocking(move || match creds {
+            Some((id, Some(hash))) => (Some(id), customers::verify_password(&pw, &hash)),
+            // Spend the same time on unknown accounts, so timing does not reveal which emails exist.
+            _ => (None, customers::hash_password(&pw).is_err()),
+        })
+        .await
+        .map_err(|e| bad(format!("verification failed: {e}")))?;
+        let Some(id) = id.filter(|_| ok) else { return Err(EngineError::Unauthorized) };
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                let token = customers::new_session(tx, &id, now)?;
+                Ok((customers::get(tx, &id)?, token))
+            })
+            .await
+    }
+
+    pub async fn session_customer(&self, token: &str) -> Result<Option<String>> {
+        let (token, now) = (token.to_owned(), self.now());
+        self.db.read(move |tx| customers::session_customer(tx, &token, now)).await
+    }
+
+    pub async fn customer(&self, id: &str) -> Result<CustomerView> {
+        let id = id.to_owned();
+        self.db.read(move |tx| customers::get(tx, &id)).await
+    }
+
+    pub async fn find_customers(&self, email: Option<String>, phone: Option<String>, member_code: Option<String>) -> Result<Vec<CustomerView>> {
+        self.db.read(move |tx| customers::find(tx, email.as_deref(), phone.as_deref(), member_code.as_deref())).await
+    }
+
+    // ---- carts & checkout ----
+
+    pub async fn create_cart(&self, currency: Option<String>, customer_id: Option<String>) -> Result<CartView> {
+        let now = self.now();
+        self.db.write(move |tx| carts::create(tx, currency.as_deref(), customer_id.as_deref(), now)).await
+    }
+
+    pub async fn cart(&self, id: &str) -> Result<CartView> {
+        let id = id.to_owned();
+        self.db.read(move |tx| carts::get(tx, &id)).await
+    }
+
+    pub async fn add_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> Result<CartView> {
+        let (id, sku, now) = (cart_id.to_owned(), sku.to_owned(), self.now());
+        self.db.write(move |tx| carts::add_line(tx, &id, &sku, quantity, now)).await
+    }
+
+    pub async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> Result<CartView> {
+        let (id, sku, now) = (cart_id.to_owned(), sku.to_owned(), self.now());
+        self.db.write(move |tx| carts::set_line(tx, &id, &sku, quantity, now)).await
+    }
+
+    pub async fn set_fulfillment(&self, cart_id: &str, f: Fulfillment) -> Result<CartView> {
+        let (id, now) = (cart_id.to_owned(), self.now());
+        self.db.write(move |tx| carts::set_fulfillment(tx, &id, f.clone(), now)).await
+    }
+
+    /// Places the order for a cart. With an idempotency key, a repeat of the same request returns the
+    /// same order and a different request under the same key is refused.
+    pub async fn checkout(
+        &self,
+        cart_id: &str,
+        email: Option<String>,
+        payment_method: &str,
+        idempotency_key: Option<String>,
+        customer_id: Option<String>,
+    ) -> Result<OrderView> {
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
+        let request_hash = idempotency::fingerprint(&[cart_id, email.as_deref().unwrap_or(""), payment_method, customer_id.as_deref().unwrap_or("")]);
+        let cmd = orders::CheckoutCmd { cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
+        let (payments, hold, now) = (self.payments.clone(), self.cfg.pickup_hold_ms, self.now());
+        self.db.write(move |tx| orders::checkout(tx, &payments, hold, &cmd, now)).await
+    }
+
+    /// A counter sale at a store. `location` is the staff key's location, or any for an admin.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn pos_sale(
+        &self,
+        principal: &Principal,
+        location_id: Option<String>,
+        lines: Vec<SaleLineInput>,
+        currency: Option<String>,
+        customer_id: Option<String>,
+        payment_method: Option<String>,
+        idempotency_key: Option<String>,
+        request_hash: String,
+    ) -> Result<OrderView> {
+        let location_id = match (principal.location(), location_id) {
+            (Some(staff), Some(l)) if staff != l => return Err(EngineError::Forbidden("staff sell at their own location only".into())),
+            (Some(staff), _) => staff.to_owned(),
+            (None, Some(l)) => l,
+            (None, None) => return Err(bad("`location_id` is required for an admin key")),
+        };
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
+        let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW")).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let cmd = orders::PosSaleCmd {
+            location_id,
+            lines,
+            currency,
+            customer_id,
+            payment_method: payment_method.unwrap_or_else(|| "pay_in_store".into()),
+            staff_key_id: Some(principal.key_id().to_owned()),
+            idempotency_key,
+            request_hash,
+        };
+        let (payments, now) = (self.payments.clone(), self.now());
+        self.db
+            .write(move |tx| {
+                let mut cmd = cmd.clone();
+                if let Some(l) = locations::get(tx, &cmd.location_id)? {
+                    cmd.location_id = l.id;
+                }
+                orders::pos_sale(tx, &payments, &cmd, now)
+            })
+            .await
+    }
+
+    pub async fn order(&self, id: &str, with_pickup_code: bool) -> Result<OrderView> {
+        let id = id.to_owned();
+        self.db.read(move |tx| orders::get(tx, &id, with_pickup_code)).await
+    }
+
+    pub async fn orders(&self, q: OrderQuery) -> Result<Vec<OrderView>> {
+        self.db.read(move |tx| orders::list(tx, &q)).await
+    }
+
+    pub async fn ready_for_pickup(&self, principal: &Principal, id: &str) -> Result<OrderView> {
+        let (id, staff, hold, now) = (id.to_owned(), principal.location().map(str::to_owned), self.cfg.pickup_hold_ms, self.now());
+        self.db.write(move |tx| orders::ready_for_pickup(tx, &id, staff.as_deref(), hold, now)).await
+    }
+
+    pub async fn picked_up(&self, principal: &Principal, id: &str, code: &str) -> Result<OrderView> {
+        let (id, code, staff, now) = (id.to_owned(), code.to_owned(), principal.location().map(str::to_owned), self.now());
+        let payments = self.payments.clone();
+        self.db.write(move |tx| orders::picked_up(tx, &payments, &id, &code, staff.as_deref(), now)).await
+    }
+
+    pub async fn ship(&self, id: &str) -> Result<OrderView> {
+        let (id, now, payments) = (id.to_owned(), self.now(), self.payments.clone());
+        self.db.write(move |tx| orders::ship(tx, &payments, &id, now)).await
+    }
+
+    pub async fn cancel(&self, id: &str, reason: &str) -> Result<OrderView> {
+        let reason = domain::text::optional("reason", reason, 200).map_err(bad)?;
+        let reason = if reason.is_empty() { "cancelled by staff".to_owned() } else { reason };
+        let (id, now) = (id.to_owned(), self.now());
+        self.db.write(move |tx| orders::cancel(tx, &id, &reason, now)).await
+    }
+
+    /// Expires pickup orders past their window; returns the ids expired.
+    pub async fn expire_pickups(&self) -> Result<Vec<String>> {
+        let now = self.now();
+        self.db.write(move |tx| orders::expire_pickups(tx, now, 500)).await
+    }
+
+    pub async fn create_return(&self, principal: &Principal, input: ReturnInput, idempotency_key: Option<String>, request_hash: String) -> Result<ReturnView> {
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
+        let (staff, now, payments) = (principal.location().map(str::to_owned), self.now(), self.payments.clone());
+        self.db
+            .write(move |tx| {
+                let mut input = input.clone();
+                if let Some(l) = locations::get(tx, &input.location_id)? {
+                    input.location_id = l.id;
+                }
+                let idem = idempotency_key.as_deref().map(|k| (k, request_hash.as_str()));
+                orders::create_return(tx, &payments, &input, staff.as_deref(), idem, now)
+            })
+            .await
+    }
+
+    // ---- events & webhooks ----
+
+    pub async fn events(&self, after: i64, limit: usize, kind: Option<String>) -> Result<Vec<EventView>> {
+        self.db.read(move |tx| events::feed(tx, after, limit, kind.as_deref())).await
+    }
+
+    pub async fn subscribe(&self, input: SubscriptionInput) -> Result<SubscriptionView> {
+        let now = self.now();
+        self.db.write(move |tx| webhooks::subscribe(tx, &input, now)).await
+    }
+
+    pub async fn subscriptions(&self) -> Result<Vec<SubscriptionView>> {
+        self.db.read(webhooks::list).await
+    }
+
+    pub async fn unsubscribe(&self, id: &str) -> Result<()> {
+        let id = id.to_owned();
+        self.db.write(move |tx| webhooks::deactivate(tx, &id)).await
+    }
+
+    pub async fn deliveries(&self, subscription_id: &str, limit: usize) -> Result<Vec<DeliveryView>> {
+        let id = subscription_id.to_owned();
+        self.db.read(move |tx| webhooks::deliveries(tx, &id, limit)).await
+    }
+
+    /// One dispatcher step: fan new events out, then lease due deliveries to the caller.
+    pub async fn webhook_step(&self, limit: usize) -> Result<Vec<DueDelivery>> {
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                webhooks::fanout(tx, 1000, now)?;
+                webhooks::claim_due(tx, limit, now)
+            })
+            .await
+    }
+
+    pub async fn record_delivery(&self, id: &str, status_code: Option<i64>, error: Option<String>) -> Result<()> {
+        let (id, now) = (id.to_owned(), self.now());
+        self.db.write(move |tx| webhooks::record(tx, &id, status_code, error.as_deref(), now)).await
+    }
+
+    /// Reads a setting from the database's `meta` table.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_owned();
+        self.db
+            .read(move |tx| Ok(tx.query_opt("SELECT value FROM meta WHERE key = ?", params![&key])?.map(|r| r.text(0)).transpose()?))
+            .await
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.db
+            .write(move |tx| {
+                tx.exec(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![&key, &value],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+}

@@ -1,0 +1,146 @@
+//! Locations: warehouses, stores and cashierless stores, with address, coordinates and whether they offer
+//! pickup or ship orders.
+
+use crate::error::{bad, EngineError, Result};
+use crate::events;
+use domain::{ids, text, LocationKind};
+use serde::{Deserialize, Serialize};
+use store::{params, Row, Tx};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    #[serde(default)]
+    pub line1: String,
+    #[serde(default)]
+    pub line2: String,
+    #[serde(default)]
+    pub city: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, e.g. `KR`.
+    #[serde(default)]
+    pub country: String,
+}
+
+impl Address {
+    pub(crate) fn validate(mut self, required: bool) -> Result<Address> {
+        let f = |name: &str, v: &str, max| text::optional(name, v, max).map_err(bad);
+        self.line1 = f("address.line1", &self.line1, 200)?;
+        self.line2 = f("address.line2", &self.line2, 200)?;
+        self.city = f("address.city", &self.city, 100)?;
+        self.region = f("address.region", &self.region, 100)?;
+        self.postal_code = f("address.postal_code", &self.postal_code, 20)?;
+        self.country = self.country.trim().to_ascii_uppercase();
+        if !self.country.is_empty() && (self.country.len() != 2 || !self.country.chars().all(|c| c.is_ascii_uppercase())) {
+            return Err(bad(format!("`address.country` must be an ISO 3166-1 alpha-2 code such as KR, got `{}`", self.country)));
+        }
+        if required && (self.line1.is_empty() || self.city.is_empty() || self.country.is_empty()) {
+            return Err(bad("a delivery address needs `line1`, `city` and `country`"));
+        }
+        Ok(self)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LocationInput {
+    /// Short unique code staff use, e.g. `GANGNAM`.
+    pub code: String,
+    pub name_ko: String,
+    pub name_en: String,
+    /// `warehouse`, `store` or `cashierless`.
+    pub kind: String,
+    #[serde(default)]
+    pub address: Address,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    #[serde(default)]
+    pub pickup_enabled: bool,
+    #[serde(default)]
+    pub ships: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LocationView {
+    pub id: String,
+    pub code: String,
+    pub name: crate::catalog::Localized,
+    pub kind: String,
+    pub address: Address,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub pickup_enabled: bool,
+    pub ships: bool,
+}
+
+fn to_e6(v: Option<f64>, name: &str, limit: f64) -> Result<Option<i64>> {
+    match v {
+        None => Ok(None),
+        Some(x) if x.is_finite() && x.abs() <= limit => Ok(Some((x * 1e6).round() as i64)),
+        Some(x) => Err(bad(format!("`{name}` must be within ±{limit}, got {x}"))),
+    }
+}
+
+pub(crate) fn create(tx: &mut dyn Tx, input: LocationInput, now: i64) -> Result<LocationView> {
+    let code = input.code.trim().to_ascii_uppercase();
+    if code.is_empty() || code.len() > 32 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(bad(format!("`code` must be 1–32 characters of A–Z, 0–9, - and _ (got `{}`)", input.code)));
+    }
+    let kind = LocationKind::parse(&input.kind).map_err(bad)?;
+    let name_ko = text::required("name_ko", &input.name_ko, 120).map_err(bad)?;
+    let name_en = text::required("name_en", &input.name_en, 120).map_err(bad)?;
+    let address = input.address.validate(false)?;
+    let lat = to_e6(input.lat, "lat", 90.0)?;
+    let lon = to_e6(input.lon, "lon", 180.0)?;
+    if lat.is_some() != lon.is_some() {
+        return Err(bad("give both `lat` and `lon`, or neither"));
+    }
+    let id = ids::new_id("loc");
+    let addr = serde_json::to_string(&address).unwrap_or_default();
+    tx.exec(
+        "INSERT INTO locations (id, code, name_ko, name_en, kind, address, lat_e6, lon_e6, pickup_enabled, ships, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![&id, &code, &name_ko, &name_en, kind.as_str(), addr, lat, lon, input.pickup_enabled, input.ships, now],
+    )
+    .map_err(|e| {
+        if e.kind == store::DbErrorKind::UniqueViolation {
+            EngineError::conflict("duplicate_code", format!("a location with code `{code}` exists"))
+        } else {
+            e.into()
+        }
+    })?;
+    let view = get(tx, &id)?.ok_or_else(|| EngineError::not_found("location", &id))?;
+    events::emit(tx, "location.created", &id, &serde_json::json!({ "location": &view }), now)?;
+    Ok(view)
+}
+
+const COLS: &str = "id, code, name_ko, name_en, kind, address, lat_e6, lon_e6, pickup_enabled, ships";
+
+fn from_row(r: &Row) -> Result<LocationView> {
+    Ok(LocationView {
+        id: r.text(0)?,
+        code: r.text(1)?,
+        name: crate::catalog::Localized { ko: r.text(2)?, en: r.text(3)? },
+        kind: r.text(4)?,
+        address: serde_json::from_str(&r.text(5)?).unwrap_or_default(),
+        lat: r.opt_i64(6)?.map(|v| v as f64 / 1e6),
+        lon: r.opt_i64(7)?.map(|v| v as f64 / 1e6),
+        pickup_enabled: r.bool(8)?,
+        ships: r.bool(9)?,
+    })
+}
+
+/// Finds a location by id or by code.
+pub(crate) fn get(tx: &mut dyn Tx, id_or_code: &str) -> Result<Option<LocationView>> {
+    let sql = format!("SELECT {COLS} FROM locations WHERE id = ? OR code = ?");
+    tx.query_opt(&sql, params![id_or_code, id_or_code.to_ascii_uppercase()])?.map(|r| from_row(&r)).transpose()
+}
+
+pub(crate) fn list(tx: &mut dyn Tx) -> Result<Vec<LocationView>> {
+    let sql = format!("SELECT {COLS} FROM locations ORDER BY code LIMIT 1000");
+    tx.query(&sql, &[])?.iter().map(from_row).collect()
+}

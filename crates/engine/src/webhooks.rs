@@ -1,0 +1,229 @@
+//! Webhook subscriptions and their delivery log. The dispatcher fans events out of the outbox into one
+//! delivery row per (subscription, event) — unique, so several nodes fanning out at once deliver each event
+//! once per subscription — and a sender claims due rows with a lease, posts them, and records the outcome.
+//! Delivery is at least once; failed attempts back off exponentially up to [`MAX_ATTEMPTS`].
+
+use crate::error::{bad, EngineError, Result};
+use crate::events;
+use domain::ids;
+use serde::{Deserialize, Serialize};
+use store::{params, Tx};
+
+pub const MAX_ATTEMPTS: i64 = 12;
+pub const MAX_SUBSCRIPTIONS: i64 = 100;
+/// How long a claimed delivery stays leased to one sender.
+pub const LEASE_MS: i64 = 60_000;
+const CURSOR_KEY: &str = "webhooks.fanout_cursor";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionInput {
+    pub url: String,
+    /// Event types such as `order.placed`, prefixes such as `order.`, or `*` for all.
+    #[serde(default)]
+    pub event_types: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionView {
+    pub id: String,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub active: bool,
+    /// The signing secret; shown only when the subscription is created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeliveryView {
+    pub id: String,
+    pub subscription_id: String,
+    pub event_id: String,
+    pub event_seq: i64,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    pub updated_at: String,
+}
+
+/// A delivery ready to send: where, with what secret, and the exact body to sign.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: String,
+    pub url: String,
+    pub secret: String,
+    pub event_id: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+pub(crate) fn subscribe(tx: &mut dyn Tx, input: &SubscriptionInput, now: i64) -> Result<SubscriptionView> {
+    let url = input.url.trim();
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 || url.contains(char::is_whitespace) {
+        return Err(bad("`url` must be an http:// or https:// URL of at most 2000 characters"));
+    }
+    let mut types = input.event_types.clone();
+    if types.is_empty() {
+        types.push("*".into());
+    }
+    if types.len() > 50 || types.iter().any(|t| t.is_empty() || t.len() > 64 || !t.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c == '*')) {
+        return Err(bad("`event_types` takes up to 50 names such as `order.placed`, `order.` or `*`"));
+    }
+    let n = tx.query_one("SELECT COUNT(*) FROM webhook_subscriptions WHERE active = 1", &[])?.i64(0)?;
+    if n >= MAX_SUBSCRIPTIONS {
+        return Err(EngineError::invalid("limit_reached", format!("at most {MAX_SUBSCRIPTIONS} active webhook subscriptions")));
+    }
+    let id = ids::new_id("whk");
+    let secret = format!("whsec_{}", ids::random_token(24));
+    tx.exec(
+        "INSERT INTO webhook_subscriptions (id, url, secret, event_types, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
+        params![&id, url, &secret, serde_json::to_string(&types).unwrap_or_default(), now],
+    )?;
+    // New subscriptions receive events from now on, not the history.
+    if tx.query_opt("SELECT value FROM meta WHERE key = ?", params![CURSOR_KEY])?.is_none() {
+        let max = tx.query_one("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM events", &[])?.i64(0)?;
+        tx.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", params![CURSOR_KEY, max.to_string()])?;
+    }
+    Ok(SubscriptionView { id, url: url.into(), event_types: types, active: true, secret: Some(secret), created_at: domain::time::rfc3339(now) })
+}
+
+pub(crate) fn list(tx: &mut dyn Tx) -> Result<Vec<SubscriptionView>> {
+    tx.query("SELECT id, url, event_types, active, created_at FROM webhook_subscriptions ORDER BY id", &[])?
+        .iter()
+        .map(|r| {
+            Ok(SubscriptionView {
+                id: r.text(0)?,
+                url: r.text(1)?,
+                event_types: serde_json::from_str(&r.text(2)?).unwrap_or_default(),
+                active: r.bool(3)?,
+                secret: None,
+                created_at: domain::time::rfc3339(r.i64(4)?),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn deactivate(tx: &mut dyn Tx, id: &str) -> Result<()> {
+    if tx.exec("UPDATE webhook_subscriptions SET active = 0 WHERE id = ?", params![id])? == 0 {
+        return Err(EngineError::not_found("webhook subscription", id));
+    }
+    Ok(())
+}
+
+fn matches(types: &[String], kind: &str) -> bool {
+    types.iter().any(|t| t == "*" || t == kind || (t.ends_with('.') && kind.starts_with(t.as_str())))
+}
+
+/// Moves the fan-out cursor over up to `limit` new events, creating delivery rows. Returns how many
+/// deliveries were created.
+pub(crate) fn fanout(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<usize> {
+    let subs: Vec<(String, Vec<String>)> = tx
+        .query("SELECT id, event_types FROM webhook_subscriptions WHERE active = 1", &[])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, serde_json::from_str(&r.text(1)?).unwrap_or_default())))
+        .collect::<Result<_>>()?;
+    if subs.is_empty() {
+        return Ok(0);
+    }
+    let cursor: i64 = tx
+        .query_opt("SELECT value FROM meta WHERE key = ?", params![CURSOR_KEY])?
+        .map(|r| r.text(0))
+        .transpose()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let evs = events::feed(tx, cursor, limit, None)?;
+    let mut created = 0;
+    for e in &evs {
+        for (sid, types) in &subs {
+            if matches(types, &e.kind) {
+                created += tx.exec(
+                    "INSERT INTO webhook_deliveries (id, subscription_id, event_seq, event_id, status, attempts, next_attempt_at, locked_until, created_at, updated_at) \
+                     VALUES (?, ?, ?, ?, 'pending', 0, ?, 0, ?, ?) ON CONFLICT (subscription_id, event_id) DO NOTHING",
+                    params![ids::new_id("dlv"), sid, e.seq, &e.id, now, now, now],
+                )? as usize;
+            }
+        }
+    }
+    if let Some(last) = evs.last() {
+        tx.exec(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![CURSOR_KEY, last.seq.to_string()],
+        )?;
+    }
+    Ok(created)
+}
+
+/// Leases up to `limit` due deliveries to the caller.
+pub(crate) fn claim_due(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<Vec<DueDelivery>> {
+    let rows = tx.query(
+        "SELECT d.id, s.url, s.secret, d.event_id, e.type, e.payload, e.created_at, d.attempts, e.aggregate_id \
+         FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN events e ON e.id = d.event_id \
+         WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ? ORDER BY d.next_attempt_at, d.event_seq LIMIT ?",
+        params![now, now, limit as i64],
+    )?;
+    let mut out = Vec::new();
+    for r in rows {
+        let id = r.text(0)?;
+        let n = tx.exec(
+            "UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND locked_until <= ? AND status = 'pending'",
+            params![now + LEASE_MS, &id, now],
+        )?;
+        if n == 0 {
+            continue;
+        }
+        let data: serde_json::Value = serde_json::from_str(&r.text(5)?).unwrap_or_default();
+        let body = serde_json::json!({
+            "id": r.text(3)?, "type": r.text(4)?, "aggregate_id": r.text(8)?,
+            "created_at": domain::time::rfc3339(r.i64(6)?), "data": data,
+        })
+        .to_string();
+        out.push(DueDelivery { id, url: r.text(1)?, secret: r.text(2)?, event_id: r.text(3)?, body, attempts: r.i64(7)? });
+    }
+    Ok(out)
+}
+
+/// Backoff after the n-th failed attempt: 10 s, 20 s, 40 s, … capped at one hour.
+pub fn backoff_ms(attempts: i64) -> i64 {
+    (10_000i64 << attempts.clamp(0, 12)).min(3_600_000)
+}
+
+pub(crate) fn record(tx: &mut dyn Tx, id: &str, status_code: Option<i64>, error: Option<&str>, now: i64) -> Result<()> {
+    let ok = status_code.is_some_and(|c| (200..300).contains(&c));
+    let r = tx.query_one("SELECT attempts FROM webhook_deliveries WHERE id = ?", params![id])?;
+    let attempts = r.i64(0)? + 1;
+    let status = if ok { "delivered" } else if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+    let err = error.map(|e| e.chars().take(500).collect::<String>());
+    tx.exec(
+        "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, locked_until = 0, last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ?",
+        params![status, attempts, now + backoff_ms(attempts - 1), status_code, err, now, id],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn deliveries(tx: &mut dyn Tx, subscription_id: &str, limit: usize) -> Result<Vec<DeliveryView>> {
+    tx.query(
+        "SELECT id, subscription_id, event_id, event_seq, status, attempts, next_attempt_at, last_status_code, last_error, updated_at \
+         FROM webhook_deliveries WHERE subscription_id = ? ORDER BY event_seq DESC LIMIT ?",
+        params![subscription_id, limit as i64],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(DeliveryView {
+            id: r.text(0)?,
+            subscription_id: r.text(1)?,
+            event_id: r.text(2)?,
+            event_seq: r.i64(3)?,
+            status: r.text(4)?,
+            attempts: r.i64(5)?,
+            next_attempt_at: domain::time::rfc3339(r.i64(6)?),
+            last_status_code: r.opt_i64(7)?,
+            last_error: r.opt_text(8)?,
+            updated_at: domain::time::rfc3339(r.i64(9)?),
+        })
+    })
+    .collect()
+}

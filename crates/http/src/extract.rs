@@ -1,0 +1,129 @@
+//! Request extractors that answer bad input in the API's error shape: JSON bodies, query strings, the
+//! `Idempotency-Key` header, and the three kinds of caller (admin key, staff key, customer session).
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use engine::auth::Principal;
+use serde::de::DeserializeOwned;
+
+/// A JSON body; rejections become `invalid_json` / `payload_too_large` errors.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(rej) => {
+                let status = rej.status();
+                let (status, code) = match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large"),
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => (status, "unsupported_media_type"),
+                    _ => (StatusCode::BAD_REQUEST, "invalid_json"),
+                };
+                Err(ApiError::Request { status, code, message: rej.body_text() })
+            }
+        }
+    }
+}
+
+/// Query parameters; rejections become `invalid_query`.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|rej| ApiError::bad("invalid_query", rej.body_text()))
+    }
+}
+
+/// The optional `Idempotency-Key` header.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match parts.headers.get("idempotency-key") {
+            None => Ok(IdempotencyKey(None)),
+            Some(v) => v
+                .to_str()
+                .map(|s| IdempotencyKey(Some(s.trim().to_owned())))
+                .map_err(|_| ApiError::bad("invalid_idempotency_key", "`Idempotency-Key` must be printable ASCII")),
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts.headers.get("authorization")?.to_str().ok()?.strip_prefix("Bearer ").map(str::trim)
+}
+
+fn unauthorized(msg: &str) -> ApiError {
+    ApiError::Request { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: msg.to_owned() }
+}
+
+async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let key = bearer(parts).ok_or_else(|| unauthorized("send `Authorization: Bearer <API key>`"))?;
+    state.engine.authenticate(key).await.map_err(|e| match e {
+        engine::EngineError::Unauthorized => unauthorized("the API key is not valid"),
+        other => other.into(),
+    })
+}
+
+/// An admin API key.
+pub struct Admin(#[allow(dead_code)] pub Principal);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let p = principal(parts, state).await?;
+        match p {
+            Principal::Admin { .. } => Ok(Admin(p)),
+            Principal::Staff { .. } => Err(ApiError::Request {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message: "this needs an admin key; staff keys work at their store's desk and POS".into(),
+            }),
+        }
+    }
+}
+
+/// An admin key or a staff key (bound to one location).
+pub struct Staff(pub Principal);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        principal(parts, state).await.map(Staff)
+    }
+}
+
+/// A signed-in customer, if the request carries a valid session token.
+pub struct MaybeCustomer(pub Option<String>);
+
+impl FromRequestParts<AppState> for MaybeCustomer {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match bearer(parts) {
+            None => Ok(MaybeCustomer(None)),
+            Some(t) => match state.engine.session_customer(t).await? {
+                Some(id) => Ok(MaybeCustomer(Some(id))),
+                None => Err(unauthorized("the session token is not valid or has expired; log in again")),
+            },
+        }
+    }
+}
+
+/// Pagination: `limit` (1–100, default 20).
+pub fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(20),
+        Some(n) if (1..=crate::MAX_PAGE).contains(&n) => Ok(n),
+        Some(n) => Err(ApiError::bad("invalid_limit", format!("`limit` must be 1–{}, got {n}", crate::MAX_PAGE))),
+    }
+}

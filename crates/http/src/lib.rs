@@ -1,0 +1,554 @@
+//! The REST API of borderless (the only crate that knows HTTP and JSON): the admin surface for sellers and
+//! staff, the store surface for shoppers, request limits, the one error shape, and `/openapi.json`.
+//! Handlers translate; every rule lives in `engine`.
+
+mod error;
+mod extract;
+mod openapi;
+
+pub use error::{ApiError, ApiResult};
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use engine::carts::Fulfillment;
+use engine::catalog::{ProductInput, ProductQuery};
+use engine::customers::SignupInput;
+use engine::locations::LocationInput;
+use engine::orders::{OrderQuery, ReturnInput, SaleLineInput};
+use engine::webhooks::SubscriptionInput;
+use engine::Engine;
+use extract::{page_limit, Admin, ApiJson, ApiQuery, IdempotencyKey, MaybeCustomer, Staff};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Largest JSON body accepted (catalog imports have their own, larger limit).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+pub const MAX_IMPORT_BYTES: usize = 64 << 20;
+pub const MAX_PAGE: usize = 100;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+}
+
+pub fn router(engine: Engine) -> Router {
+    let state = AppState { engine };
+    let import = Router::new()
+        .route("/admin/products/import", post(import_products))
+        .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES));
+    Router::new()
+        .route("/health", get(health))
+        .route("/openapi.json", get(openapi::spec))
+        // admin
+        .route("/admin/products", post(create_product).get(admin_list_products))
+        .route("/admin/products/export", get(export_products))
+        .route("/admin/products/{id}", get(admin_get_product))
+        .route("/admin/locations", post(create_location).get(list_locations))
+        .route("/admin/inventory/adjustments", post(adjust))
+        .route("/admin/inventory/transfers", post(transfer))
+        .route("/admin/inventory/safety-stock", post(safety_stock))
+        .route("/admin/inventory/{sku}", get(stock))
+        .route("/admin/orders", get(list_orders))
+        .route("/admin/orders/{id}", get(admin_get_order))
+        .route("/admin/orders/{id}/ready-for-pickup", post(ready_for_pickup))
+        .route("/admin/orders/{id}/picked-up", post(picked_up))
+        .route("/admin/orders/{id}/ship", post(ship))
+        .route("/admin/orders/{id}/cancel", post(cancel))
+        .route("/admin/returns", post(create_return))
+        .route("/admin/pos/sales", post(pos_sale))
+        .route("/admin/customers", get(find_customers))
+        .route("/admin/api-keys", post(issue_key))
+        .route("/admin/events", get(list_events))
+        .route("/admin/webhooks", post(subscribe).get(list_webhooks))
+        .route("/admin/webhooks/{id}", delete(unsubscribe))
+        .route("/admin/webhooks/{id}/deliveries", get(list_deliveries))
+        .route("/admin/maintenance/expire-pickups", post(expire_pickups))
+        .route("/admin/doctor", get(doctor))
+        // store
+        .route("/store/products", get(store_list_products))
+        .route("/store/products/{id}", get(store_get_product))
+        .route("/store/locations", get(list_locations_public))
+        .route("/store/carts", post(create_cart))
+        .route("/store/carts/{id}", get(get_cart))
+        .route("/store/carts/{id}/lines", post(add_line))
+        .route("/store/carts/{id}/lines/{sku}", put(set_line))
+        .route("/store/carts/{id}/fulfillment", put(set_fulfillment))
+        .route("/store/carts/{id}/checkout", post(checkout))
+        .route("/store/orders/{id}", get(store_get_order))
+        .route("/store/customers", post(signup))
+        .route("/store/auth/login", post(login))
+        .route("/store/customers/me", get(me))
+        .route("/store/customers/me/orders", get(my_orders))
+        .merge(import)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(log_requests))
+        .with_state(state)
+}
+
+async fn log_requests(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let start = std::time::Instant::now();
+    let res = next.run(req).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let status = res.status().as_u16();
+    if status >= 500 {
+        tracing::error!(%method, %path, status, ms, "request failed");
+    } else {
+        tracing::debug!(%method, %path, status, ms, "request");
+    }
+    res
+}
+
+async fn not_found() -> ApiError {
+    ApiError::Request { status: StatusCode::NOT_FOUND, code: "route_not_found", message: "no such endpoint; see /openapi.json".into() }
+}
+
+async fn health(State(s): State<AppState>) -> Response {
+    match s.engine.locations().await {
+        Ok(_) => Json(json!({"status": "ok"})).into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "error": e.code()}))).into_response(),
+    }
+}
+
+fn created<T: serde::Serialize>(key: &str, v: T) -> Response {
+    (StatusCode::CREATED, Json(json!({ key: v }))).into_response()
+}
+
+fn ok<T: serde::Serialize>(key: &str, v: T) -> Response {
+    Json(json!({ key: v })).into_response()
+}
+
+/// A page of items with the cursor for the next page (`null` at the end).
+fn page<T: serde::Serialize>(items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> String) -> Response {
+    let next = if items.len() == limit { items.last().map(&cursor) } else { None };
+    Json(json!({ "data": items, "next_cursor": next })).into_response()
+}
+
+// ---------------- admin: catalog ----------------
+
+async fn create_product(State(s): State<AppState>, _: Admin, ApiJson(p): ApiJson<ProductInput>) -> ApiResult<Response> {
+    Ok(created("product", s.engine.create_product(p).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProductListQ {
+    after: Option<String>,
+    limit: Option<usize>,
+    category: Option<String>,
+    q: Option<String>,
+}
+
+async fn list_products(s: &AppState, q: ProductListQ, only_active: bool) -> ApiResult<Response> {
+    let limit = page_limit(q.limit)?;
+    if q.q.as_ref().is_some_and(|t| t.chars().count() > 200) {
+        return Err(ApiError::bad("invalid_query", "`q` is at most 200 characters"));
+    }
+    let items = s
+        .engine
+        .list_products(ProductQuery { after: q.after, limit, category: q.category, q: q.q, only_active })
+        .await?;
+    Ok(page(items, limit, |p| p.id.clone()))
+}
+
+async fn admin_list_products(State(s): State<AppState>, _: Staff, ApiQuery(q): ApiQuery<ProductListQ>) -> ApiResult<Response> {
+    list_products(&s, q, false).await
+}
+
+async fn store_list_products(State(s): State<AppState>, ApiQuery(q): ApiQuery<ProductListQ>) -> ApiResult<Response> {
+    list_products(&s, q, true).await
+}
+
+async fn admin_get_product(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(ok("product", s.engine.product(&id).await?))
+}
+
+async fn store_get_product(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(ok("product", s.engine.product_with_availability(&id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportQ {
+    /// `borderless` (default) or `shopify`.
+    format: Option<String>,
+    /// Currency of Shopify prices (default KRW).
+    currency: Option<String>,
+}
+
+async fn import_products(State(s): State<AppState>, _: Admin, ApiQuery(q): ApiQuery<ImportQ>, body: axum::body::Bytes) -> ApiResult<Response> {
+    let products = match q.format.as_deref().unwrap_or("borderless") {
+        "borderless" => engine::csvio::read_catalog(&body[..]),
+        "shopify" => {
+            let cur = domain::Currency::parse(q.currency.as_deref().unwrap_or("KRW")).map_err(|e| ApiError::bad("invalid_query", e.to_string()))?;
+            engine::csvio::read_shopify(&body[..], cur)
+        }
+        other => return Err(ApiError::bad("invalid_query", format!("`format` must be borderless or shopify, got `{other}`"))),
+    }
+    .map_err(|e| ApiError::bad("invalid_csv", e.to_string()))?;
+    let n = s.engine.upsert_products(products).await?;
+    Ok(Json(json!({ "imported": n })).into_response())
+}
+
+async fn export_products(State(s): State<AppState>, _: Admin) -> ApiResult<Response> {
+    let mut all = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s.engine.list_products(ProductQuery { after: after.clone(), limit: 500, ..Default::default() }).await?;
+        let done = page.len() < 500;
+        after = page.last().map(|p| p.id.clone());
+        all.extend(page);
+        if done {
+            break;
+        }
+    }
+    let mut buf = Vec::new();
+    engine::csvio::write_catalog(&mut buf, &all).map_err(|e| ApiError::bad("export_failed", e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"catalog.csv\"")], buf).into_response())
+}
+
+// ---------------- admin: locations & inventory ----------------
+
+async fn create_location(State(s): State<AppState>, _: Admin, ApiJson(l): ApiJson<LocationInput>) -> ApiResult<Response> {
+    Ok(created("location", s.engine.create_location(l).await?))
+}
+
+async fn list_locations(State(s): State<AppState>, _: Staff) -> ApiResult<Response> {
+    Ok(Json(json!({ "data": s.engine.locations().await? })).into_response())
+}
+
+async fn list_locations_public(State(s): State<AppState>) -> ApiResult<Response> {
+    Ok(Json(json!({ "data": s.engine.locations().await? })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdjustmentIn {
+    sku: String,
+    location_id: String,
+    quantity_delta: i64,
+    reason: String,
+}
+
+async fn adjust(State(s): State<AppState>, _: Admin, ApiJson(a): ApiJson<AdjustmentIn>) -> ApiResult<Response> {
+    let level = s.engine.adjust_stock(&a.sku, &a.location_id, a.quantity_delta, &a.reason).await?;
+    Ok(created("level", json!({ "sku": a.sku, "location_id": a.location_id, "level": level })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferIn {
+    sku: String,
+    from_location_id: String,
+    to_location_id: String,
+    quantity: i64,
+}
+
+async fn transfer(State(s): State<AppState>, _: Admin, ApiJson(t): ApiJson<TransferIn>) -> ApiResult<Response> {
+    Ok(created("transfer", s.engine.transfer(&t.sku, &t.from_location_id, &t.to_location_id, t.quantity).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SafetyIn {
+    sku: String,
+    location_id: String,
+    safety_stock: i64,
+}
+
+async fn safety_stock(State(s): State<AppState>, _: Admin, ApiJson(t): ApiJson<SafetyIn>) -> ApiResult<Response> {
+    Ok(ok("level", s.engine.set_safety_stock(&t.sku, &t.location_id, t.safety_stock).await?))
+}
+
+async fn stock(State(s): State<AppState>, _: Staff, Path(sku): Path<String>) -> ApiResult<Response> {
+    Ok(Json(serde_json::to_value(s.engine.stock(&sku).await?).unwrap_or_default()).into_response())
+}
+
+async fn doctor(State(s): State<AppState>, _: Admin) -> ApiResult<Response> {
+    Ok(Json(serde_json::to_value(s.engine.doctor().await?).unwrap_or_default()).into_response())
+}
+
+// ---------------- admin: orders, pickup, POS, returns ----------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrderListQ {
+    after: Option<String>,
+    limit: Option<usize>,
+    status: Option<String>,
+    location_id: Option<String>,
+    customer_id: Option<String>,
+    channel: Option<String>,
+}
+
+async fn list_orders(State(s): State<AppState>, Staff(p): Staff, ApiQuery(q): ApiQuery<OrderListQ>) -> ApiResult<Response> {
+    let limit = page_limit(q.limit)?;
+    if let Some(st) = &q.status {
+        domain::OrderStatus::parse(st).map_err(|m| ApiError::bad("invalid_query", m))?;
+    }
+    // Staff see their own location's orders.
+    let location_id = p.location().map(str::to_owned).or(q.location_id);
+    let items = s
+        .engine
+        .orders(OrderQuery { after: q.after, limit, status: q.status, location_id, customer_id: q.customer_id, channel: q.channel })
+        .await?;
+    Ok(page(items, limit, |o| o.id.clone()))
+}
+
+async fn admin_get_order(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(ok("order", s.engine.order(&id, false).await?))
+}
+
+async fn ready_for_pickup(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    let mut order = s.engine.ready_for_pickup(&p, &id).await?;
+    // Staff get the order without the code: the shopper proves the pickup by showing it.
+    if let Some(pk) = order.pickup.as_mut() {
+        pk.code = None;
+    }
+    Ok(ok("order", order))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PickedUpIn {
+    code: String,
+}
+
+async fn picked_up(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, ApiJson(b): ApiJson<PickedUpIn>) -> ApiResult<Response> {
+    Ok(ok("order", s.engine.picked_up(&p, &id, &b.code).await?))
+}
+
+async fn ship(State(s): State<AppState>, _: Admin, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(ok("order", s.engine.ship(&id).await?))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CancelIn {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn cancel(State(s): State<AppState>, _: Staff, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult<Response> {
+    let reason = if body.is_empty() { String::new() } else { parse_json::<CancelIn>(&body)?.reason };
+    Ok(ok("order", s.engine.cancel(&id, &reason).await?))
+}
+
+async fn create_return(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
+    let input: ReturnInput = parse_json(&body)?;
+    let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
+    Ok(created("return", s.engine.create_return(&p, input, key, hash).await?))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad("invalid_json", format!("invalid JSON body: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentIn {
+    method: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PosSaleIn {
+    location_id: Option<String>,
+    lines: Vec<SaleLineInput>,
+    currency: Option<String>,
+    customer_id: Option<String>,
+    payment: Option<PaymentIn>,
+}
+
+async fn pos_sale(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
+    let b: PosSaleIn = parse_json(&body)?;
+    let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
+    let order = s
+        .engine
+        .pos_sale(&p, b.location_id, b.lines, b.currency, b.customer_id, b.payment.map(|p| p.method), key, hash)
+        .await?;
+    Ok(created("order", order))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CustomerQ {
+    email: Option<String>,
+    phone: Option<String>,
+    member_code: Option<String>,
+}
+
+async fn find_customers(State(s): State<AppState>, _: Staff, ApiQuery(q): ApiQuery<CustomerQ>) -> ApiResult<Response> {
+    Ok(Json(json!({ "data": s.engine.find_customers(q.email, q.phone, q.member_code).await? })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyIn {
+    role: String,
+    location_id: Option<String>,
+    label: String,
+}
+
+async fn issue_key(State(s): State<AppState>, _: Admin, ApiJson(k): ApiJson<KeyIn>) -> ApiResult<Response> {
+    let loc = match k.location_id {
+        Some(l) => Some(s.engine.location(&l).await?.id),
+        None => None,
+    };
+    Ok(created("api_key", s.engine.issue_key(&k.role, loc, k.label).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQ {
+    after: Option<i64>,
+    limit: Option<usize>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+async fn list_events(State(s): State<AppState>, _: Admin, ApiQuery(q): ApiQuery<EventsQ>) -> ApiResult<Response> {
+    let limit = match q.limit {
+        None => 100,
+        Some(n) if (1..=engine::events::MAX_FEED_PAGE).contains(&n) => n,
+        Some(n) => return Err(ApiError::bad("invalid_limit", format!("`limit` must be 1–{}, got {n}", engine::events::MAX_FEED_PAGE))),
+    };
+    let after = q.after.unwrap_or(0);
+    let items = s.engine.events(after, limit, q.kind).await?;
+    let next = items.last().map(|e| e.seq).unwrap_or(after);
+    Ok(Json(json!({ "data": items, "next_cursor": next })).into_response())
+}
+
+async fn subscribe(State(s): State<AppState>, _: Admin, ApiJson(b): ApiJson<SubscriptionInput>) -> ApiResult<Response> {
+    Ok(created("webhook", s.engine.subscribe(b).await?))
+}
+
+async fn list_webhooks(State(s): State<AppState>, _: Admin) -> ApiResult<Response> {
+    Ok(Json(json!({ "data": s.engine.subscriptions().await? })).into_response())
+}
+
+async fn unsubscribe(State(s): State<AppState>, _: Admin, Path(id): Path<String>) -> ApiResult<Response> {
+    s.engine.unsubscribe(&id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitQ {
+    limit: Option<usize>,
+}
+
+async fn list_deliveries(State(s): State<AppState>, _: Admin, Path(id): Path<String>, ApiQuery(q): ApiQuery<LimitQ>) -> ApiResult<Response> {
+    let limit = page_limit(q.limit)?;
+    Ok(Json(json!({ "data": s.engine.deliveries(&id, limit).await? })).into_response())
+}
+
+async fn expire_pickups(State(s): State<AppState>, _: Admin) -> ApiResult<Response> {
+    Ok(Json(json!({ "expired": s.engine.expire_pickups().await? })).into_response())
+}
+
+// ---------------- store: carts & checkout ----------------
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CartIn {
+    currency: Option<String>,
+}
+
+async fn create_cart(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, body: axum::body::Bytes) -> ApiResult<Response> {
+    let b: CartIn = if body.is_empty() { CartIn::default() } else { parse_json(&body)? };
+    Ok(created("cart", s.engine.create_cart(b.currency, c).await?))
+}
+
+async fn get_cart(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(ok("cart", s.engine.cart(&id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineIn {
+    sku: String,
+    quantity: i64,
+}
+
+async fn add_line(State(s): State<AppState>, Path(id): Path<String>, ApiJson(l): ApiJson<LineIn>) -> ApiResult<Response> {
+    Ok(ok("cart", s.engine.add_cart_line(&id, &l.sku, l.quantity).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QtyIn {
+    quantity: i64,
+}
+
+async fn set_line(State(s): State<AppState>, Path((id, sku)): Path<(String, String)>, ApiJson(q): ApiJson<QtyIn>) -> ApiResult<Response> {
+    Ok(ok("cart", s.engine.set_cart_line(&id, &sku, q.quantity).await?))
+}
+
+async fn set_fulfillment(State(s): State<AppState>, Path(id): Path<String>, ApiJson(f): ApiJson<Fulfillment>) -> ApiResult<Response> {
+    Ok(ok("cart", s.engine.set_fulfillment(&id, f).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckoutIn {
+    email: Option<String>,
+    payment: PaymentIn,
+}
+
+async fn checkout(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<CheckoutIn>,
+) -> ApiResult<Response> {
+    let order = s.engine.checkout(&id, b.email, &b.payment.method, key, c).await?;
+    Ok(created("order", order))
+}
+
+async fn store_get_order(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(ok("order", s.engine.order(&id, true).await?))
+}
+
+// ---------------- store: customers ----------------
+
+async fn signup(State(s): State<AppState>, ApiJson(b): ApiJson<SignupInput>) -> ApiResult<Response> {
+    let (customer, token) = s.engine.signup(b).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "customer": customer, "token": token }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginIn {
+    email: String,
+    password: String,
+}
+
+async fn login(State(s): State<AppState>, ApiJson(b): ApiJson<LoginIn>) -> ApiResult<Response> {
+    match s.engine.login(&b.email, &b.password).await {
+        Ok((customer, token)) => Ok(Json(json!({ "customer": customer, "token": token })).into_response()),
+        Err(engine::EngineError::Unauthorized) => Err(ApiError::Request {
+            status: StatusCode::UNAUTHORIZED,
+            code: "invalid_credentials",
+            message: "email or password is wrong".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn me(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiResult<Response> {
+    let id = c.ok_or(ApiError::Request { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "log in first".into() })?;
+    Ok(ok("customer", s.engine.customer(&id).await?))
+}
+
+async fn my_orders(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, ApiQuery(q): ApiQuery<LimitQ>) -> ApiResult<Response> {
+    let id = c.ok_or(ApiError::Request { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "log in first".into() })?;
+    let limit = page_limit(q.limit)?;
+    let items = s.engine.orders(OrderQuery { limit, customer_id: Some(id), ..Default::default() }).await?;
+    Ok(page(items, limit, |o| o.id.clone()))
+}

@@ -1,0 +1,111 @@
+//! `/openapi.json`: the OpenAPI 3.1 description of the REST API, built from one table of endpoints so that
+//! a route added to the router without an entry here is caught by the route-coverage test.
+
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+/// (method, path, auth, summary, request body example or null)
+pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
+    ("get", "/health", "none", "Liveness and database reachability."),
+    ("get", "/openapi.json", "none", "This document."),
+    ("post", "/admin/products", "admin", "Create a product with variants, ko/en text and prices in minor units."),
+    ("get", "/admin/products", "staff", "List products (cursor: after, limit ≤ 100; filters: category, q)."),
+    ("get", "/admin/products/export", "admin", "Export the catalog as borderless CSV."),
+    ("post", "/admin/products/import", "admin", "Import a catalog CSV (format=borderless|shopify, currency for Shopify prices). Upserts by handle."),
+    ("get", "/admin/products/{id}", "staff", "A product by id or handle."),
+    ("post", "/admin/locations", "admin", "Create a warehouse, store or cashierless store."),
+    ("get", "/admin/locations", "staff", "List locations."),
+    ("post", "/admin/inventory/adjustments", "admin", "Post a stock adjustment {sku, location_id, quantity_delta, reason}."),
+    ("post", "/admin/inventory/transfers", "admin", "Move available stock {sku, from_location_id, to_location_id, quantity}."),
+    ("post", "/admin/inventory/safety-stock", "admin", "Set safety stock {sku, location_id, safety_stock}."),
+    ("get", "/admin/inventory/{sku}", "staff", "Per-location on_hand, reserved, safety_stock, unsellable, available."),
+    ("get", "/admin/orders", "staff", "List orders, newest first (status, location_id, customer_id, channel, after, limit)."),
+    ("get", "/admin/orders/{id}", "staff", "An order."),
+    ("post", "/admin/orders/{id}/ready-for-pickup", "staff", "Mark a pickup order ready; issues the shopper's pickup code."),
+    ("post", "/admin/orders/{id}/picked-up", "staff", "Hand over a pickup order {code}; the reservation becomes a sale."),
+    ("post", "/admin/orders/{id}/ship", "admin", "Ship a delivery order; the reservation becomes a sale."),
+    ("post", "/admin/orders/{id}/cancel", "staff", "Cancel a placed or ready order; stock is released."),
+    ("post", "/admin/returns", "staff", "Return items of any order at any store {order_id, location_id, lines[{sku, quantity, disposition}], reason}; creates a refund record. Idempotency-Key accepted."),
+    ("post", "/admin/pos/sales", "staff", "A counter sale {lines[{sku, quantity}], location_id (admins), currency, customer_id, payment{method}}. Idempotency-Key accepted."),
+    ("get", "/admin/customers", "staff", "Find a customer by email, phone or member_code."),
+    ("post", "/admin/api-keys", "admin", "Issue an API key {role: admin|staff, location_id, label}; the key is shown once."),
+    ("get", "/admin/events", "admin", "The domain event feed (after = cursor seq, limit ≤ 500, type or prefix such as `order.`)."),
+    ("post", "/admin/webhooks", "admin", "Subscribe {url, event_types}; deliveries are signed with the returned secret."),
+    ("get", "/admin/webhooks", "admin", "List webhook subscriptions."),
+    ("delete", "/admin/webhooks/{id}", "admin", "Deactivate a subscription."),
+    ("get", "/admin/webhooks/{id}/deliveries", "admin", "The delivery log of a subscription."),
+    ("post", "/admin/maintenance/expire-pickups", "admin", "Expire uncollected pickup orders now (also runs in the background)."),
+    ("get", "/admin/doctor", "admin", "Recompute stock balances from the ledger and report drift."),
+    ("get", "/store/products", "none", "Active products (after, limit, category, q)."),
+    ("get", "/store/products/{id}", "none", "A product with per-store availability (\"3 at Gangnam, pickup today\")."),
+    ("get", "/store/locations", "none", "Stores and their pickup options."),
+    ("post", "/store/carts", "optional customer", "Create a cart {currency} → {cart:{id,…}}."),
+    ("get", "/store/carts/{id}", "none", "A cart with totals."),
+    ("post", "/store/carts/{id}/lines", "none", "Add {sku, quantity} to a cart."),
+    ("put", "/store/carts/{id}/lines/{sku}", "none", "Set a line's {quantity}; 0 removes it."),
+    ("put", "/store/carts/{id}/fulfillment", "none", "{type:\"delivery\", address:{line1, city, postal_code, country}} or {type:\"pickup\", location_id}."),
+    ("post", "/store/carts/{id}/checkout", "optional customer", "Place the order {email, payment:{method}} with an Idempotency-Key. 201 {order}; 409 out_of_stock."),
+    ("get", "/store/orders/{id}", "none", "An order as its shopper sees it (with the pickup code once ready)."),
+    ("post", "/store/customers", "none", "Sign up {email, password, name, phone, locale} → {customer, token}."),
+    ("post", "/store/auth/login", "none", "Log in {email, password} → {customer, token}."),
+    ("get", "/store/customers/me", "customer", "The signed-in customer."),
+    ("get", "/store/customers/me/orders", "customer", "The signed-in customer's orders from every channel."),
+];
+
+pub(crate) async fn spec() -> Json<Value> {
+    let mut paths = Map::new();
+    for (method, path, auth, summary) in ENDPOINTS {
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        let mut op = json!({
+            "summary": summary,
+            "responses": {
+                "default": { "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+                "200": { "description": "OK" }
+            }
+        });
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        match *auth {
+            "admin" => op["security"] = json!([{ "adminKey": [] }]),
+            "staff" => op["security"] = json!([{ "adminKey": [] }, { "staffKey": [] }]),
+            "customer" => op["security"] = json!([{ "customerToken": [] }]),
+            _ => {}
+        }
+        if matches!(*method, "post" | "put") {
+            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object" } } } });
+        }
+        entry[*method] = op;
+    }
+    Json(json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "borderless",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Omnichannel commerce: one catalog, one inventory, one order pipeline for web, click & collect, POS and returns anywhere. Money is integer minor units per ISO-4217 currency. Errors are always {\"error\":{\"code\",\"message\"}}."
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "adminKey": { "type": "http", "scheme": "bearer", "description": "Admin API key" },
+                "staffKey": { "type": "http", "scheme": "bearer", "description": "Staff API key bound to one location" },
+                "customerToken": { "type": "http", "scheme": "bearer", "description": "Customer session token from login" }
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
+                        "code": { "type": "string", "examples": ["out_of_stock", "invalid_json", "not_found", "idempotency_key_reused"] },
+                        "message": { "type": "string" }
+                    } } }
+                }
+            }
+        }
+    }))
+}

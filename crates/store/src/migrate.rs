@@ -1,0 +1,290 @@
+//! The schema and its migrations, written once for both backends. Only BIGINT and TEXT columns are used;
+//! `{serial}` and `{txid}` are the two places where the dialects differ.
+
+use crate::{Dialect, DbError, Tx};
+
+/// Ordered migrations; a released entry is never edited, only followed by a new one.
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
+
+const V1: &str = r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    key_hash TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'staff')),
+    location_id TEXT,
+    label TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+
+CREATE TABLE products (
+    id TEXT PRIMARY KEY,
+    handle TEXT NOT NULL UNIQUE,
+    title_ko TEXT NOT NULL,
+    title_en TEXT NOT NULL,
+    description_ko TEXT NOT NULL,
+    description_en TEXT NOT NULL,
+    category TEXT NOT NULL,
+    vendor TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('active', 'draft', 'archived')),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX products_category ON products (category);
+
+CREATE TABLE variants (
+    sku TEXT PRIMARY KEY,
+    product_id TEXT NOT NULL REFERENCES products (id),
+    gtin TEXT UNIQUE,
+    weight_g BIGINT NOT NULL CHECK (weight_g >= 0),
+    attributes TEXT NOT NULL,
+    position BIGINT NOT NULL
+);
+CREATE INDEX variants_product ON variants (product_id);
+
+CREATE TABLE prices (
+    sku TEXT NOT NULL REFERENCES variants (sku),
+    currency TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL CHECK (amount_minor >= 0),
+    PRIMARY KEY (sku, currency)
+);
+
+CREATE TABLE locations (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name_ko TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('warehouse', 'store', 'cashierless')),
+    address TEXT NOT NULL,
+    lat_e6 BIGINT,
+    lon_e6 BIGINT,
+    pickup_enabled BIGINT NOT NULL,
+    ships BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE stock_levels (
+    sku TEXT NOT NULL REFERENCES variants (sku),
+    location_id TEXT NOT NULL REFERENCES locations (id),
+    on_hand BIGINT NOT NULL,
+    reserved BIGINT NOT NULL,
+    safety_stock BIGINT NOT NULL,
+    unsellable BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (sku, location_id),
+    CHECK (on_hand >= 0 AND reserved >= 0 AND safety_stock >= 0 AND unsellable >= 0 AND on_hand >= reserved)
+);
+CREATE INDEX stock_levels_location ON stock_levels (location_id);
+
+CREATE TABLE stock_movements (
+    seq {serial},
+    sku TEXT NOT NULL,
+    location_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    on_hand_delta BIGINT NOT NULL,
+    reserved_delta BIGINT NOT NULL,
+    unsellable_delta BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    source_type TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX stock_movements_sku_loc ON stock_movements (sku, location_id);
+
+CREATE TABLE customers (
+    id TEXT PRIMARY KEY,
+    email TEXT UNIQUE,
+    phone TEXT UNIQUE,
+    member_code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    locale TEXT NOT NULL,
+    password_hash TEXT,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+
+CREATE TABLE carts (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT,
+    currency TEXT NOT NULL,
+    fulfillment TEXT,
+    status TEXT NOT NULL CHECK (status IN ('open', 'completed')),
+    order_id TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE cart_lines (
+    cart_id TEXT NOT NULL REFERENCES carts (id),
+    sku TEXT NOT NULL,
+    quantity BIGINT NOT NULL CHECK (quantity > 0),
+    added_at BIGINT NOT NULL,
+    PRIMARY KEY (cart_id, sku)
+);
+
+CREATE TABLE orders (
+    id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    customer_id TEXT,
+    email TEXT,
+    currency TEXT NOT NULL,
+    subtotal_minor BIGINT NOT NULL,
+    total_minor BIGINT NOT NULL,
+    fulfillment_type TEXT NOT NULL,
+    location_id TEXT,
+    shipping_address TEXT,
+    payment_method TEXT NOT NULL,
+    payment_status TEXT NOT NULL,
+    pickup_code TEXT,
+    pickup_expires_at BIGINT,
+    cart_id TEXT UNIQUE,
+    staff_key_id TEXT,
+    placed_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX orders_status ON orders (status, placed_at);
+CREATE INDEX orders_customer ON orders (customer_id);
+
+CREATE TABLE order_lines (
+    order_id TEXT NOT NULL REFERENCES orders (id),
+    line_no BIGINT NOT NULL,
+    sku TEXT NOT NULL,
+    title_ko TEXT NOT NULL,
+    title_en TEXT NOT NULL,
+    quantity BIGINT NOT NULL CHECK (quantity > 0),
+    unit_price_minor BIGINT NOT NULL,
+    location_id TEXT NOT NULL,
+    returned_quantity BIGINT NOT NULL CHECK (returned_quantity >= 0 AND returned_quantity <= quantity),
+    PRIMARY KEY (order_id, line_no)
+);
+
+CREATE TABLE reservations (
+    id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    location_id TEXT NOT NULL,
+    quantity BIGINT NOT NULL CHECK (quantity > 0),
+    status TEXT NOT NULL CHECK (status IN ('held', 'committed', 'released', 'expired')),
+    expires_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX reservations_order ON reservations (order_id);
+CREATE INDEX reservations_held ON reservations (status, expires_at);
+
+CREATE TABLE returns (
+    id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL REFERENCES orders (id),
+    location_id TEXT NOT NULL REFERENCES locations (id),
+    reason TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE return_lines (
+    return_id TEXT NOT NULL REFERENCES returns (id),
+    line_no BIGINT NOT NULL,
+    sku TEXT NOT NULL,
+    quantity BIGINT NOT NULL CHECK (quantity > 0),
+    disposition TEXT NOT NULL CHECK (disposition IN ('restock', 'unsellable')),
+    PRIMARY KEY (return_id, line_no)
+);
+
+CREATE TABLE refunds (
+    id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL REFERENCES orders (id),
+    return_id TEXT REFERENCES returns (id),
+    amount_minor BIGINT NOT NULL CHECK (amount_minor >= 0),
+    currency TEXT NOT NULL,
+    method TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE idempotency_keys (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status_code BIGINT NOT NULL,
+    response TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+
+CREATE TABLE events (
+    seq {serial},
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    aggregate_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at BIGINT NOT NULL{txid}
+);
+
+CREATE TABLE webhook_subscriptions (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    event_types TEXT NOT NULL,
+    active BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id),
+    event_seq BIGINT NOT NULL,
+    event_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    locked_until BIGINT NOT NULL,
+    last_status_code BIGINT,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (subscription_id, event_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+"#;
+
+fn render(sql: &str, dialect: Dialect) -> String {
+    match dialect {
+        Dialect::Sqlite => sql.replace("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT").replace("{txid}", ""),
+        Dialect::Postgres => sql
+            .replace("{serial}", "BIGSERIAL PRIMARY KEY")
+            .replace("{txid}", ",\n    tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()"),
+    }
+}
+
+/// Applies every migration not yet applied, inside the caller's transaction.
+pub(crate) fn migrate(tx: &mut dyn Tx, dialect: Dialect) -> Result<(), DbError> {
+    if dialect == Dialect::Postgres {
+        // Several nodes may start at once; one migrates, the others wait and then find nothing to do.
+        tx.query("SELECT pg_advisory_xact_lock(7262011)", &[])?;
+    }
+    tx.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)", &[])?;
+    let applied: Vec<i64> = tx
+        .query("SELECT version FROM schema_migrations", &[])?
+        .iter()
+        .map(|r| r.i64(0))
+        .collect::<Result<_, _>>()?;
+    for (version, sql) in MIGRATIONS {
+        if applied.contains(version) {
+            continue;
+        }
+        for stmt in render(sql, dialect).split(';').map(str::trim).filter(|s| !s.is_empty()) {
+            tx.exec(stmt, &[])?;
+        }
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        tx.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", crate::params![*version, now])?;
+    }
+    Ok(())
+}
