@@ -19,9 +19,12 @@ pub struct AppConfig {
     /// Becomes the admin key when the database has none yet.
     pub admin_key: Option<String>,
     pub pickup_hold: Duration,
+    /// 0 = automatic (2 × CPU cores + 2).
     pub db_connections: usize,
     /// Run the webhook sender and pickup expiry in this process.
     pub workers: bool,
+    /// Most open HTTP connections; more wait in the accept backlog.
+    pub max_connections: usize,
 }
 
 impl Default for AppConfig {
@@ -32,8 +35,9 @@ impl Default for AppConfig {
             database_url: None,
             admin_key: None,
             pickup_hold: Duration::from_secs(72 * 3600),
-            db_connections: 8,
+            db_connections: 0,
             workers: true,
+            max_connections: 2048,
         }
     }
 }
@@ -50,7 +54,11 @@ pub fn open_db(cfg: &AppConfig) -> Result<Db> {
     if !url.starts_with("postgres") {
         std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
     }
-    let opts = DbOptions { connections: cfg.db_connections.clamp(1, 64), ..Default::default() };
+    let connections = match cfg.db_connections {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2 + 2,
+        n => n,
+    };
+    let opts = DbOptions { connections: connections.clamp(1, 64), ..Default::default() };
     Db::open(&url, &opts).with_context(|| format!("cannot open database {}", redact(&url)))
 }
 
@@ -134,9 +142,10 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         tokio::spawn(expiry_worker(engine.clone(), rx.clone()));
     }
     let router = http_api::router(engine.clone());
+    let max_connections = cfg.max_connections;
     let mut stop = rx.clone();
     let server = tokio::spawn(async move {
-        let res = axum::serve(listener, router)
+        let res = axum::serve(crate::listener::LimitedListener::new(listener, max_connections), router)
             .with_graceful_shutdown(async move {
                 tokio::select! {
                     _ = stop.wait_for(|v| *v) => {}
@@ -173,13 +182,19 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-/// Releases the stock of uncollected pickup orders every 30 seconds.
+/// Every 30 seconds: releases the stock of uncollected pickup orders and purges expired sessions, old
+/// idempotency keys and old webhook delivery records.
 async fn expiry_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
     loop {
         match engine.expire_pickups().await {
             Ok(ids) if !ids.is_empty() => tracing::info!(count = ids.len(), "expired uncollected pickup orders"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pickup expiry failed"),
+        }
+        match engine.purge_expired().await {
+            Ok(n) if n > 0 => tracing::debug!(rows = n, "purged expired sessions, idempotency keys and delivery records"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purge failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(30)) => {}

@@ -120,6 +120,12 @@ async fn place_order(client: &reqwest::Client, url: &str, sku: &str, location_id
     }
 }
 
+/// Peak resident memory of a process on Linux, in KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 fn pct(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -206,6 +212,12 @@ pub async fn checkout(opts: BenchOpts) -> Result<()> {
     if opts.flash_attempts > 0 {
         flash_sale(&api, &client, &url, &loc, &run_id, &opts).await?;
     }
+    if let Some(c) = &_child {
+        if let Some(kb) = peak_rss_kib(c.proc.id()) {
+            println!();
+            println!("server peak memory (VmHWM): {:.1} MiB", kb as f64 / 1024.0);
+        }
+    }
     Ok(())
 }
 
@@ -223,12 +235,19 @@ async fn flash_sale(api: &Api, client: &reqwest::Client, url: &str, loc: &str, r
         }));
     }
     let (mut placed, mut sold_out, mut errors) = (0i64, 0, 0);
+    let mut first_error = None;
     for t in tasks {
         match t.await? {
             Ok(true) => placed += 1,
             Ok(false) => sold_out += 1,
-            Err(_) => errors += 1,
+            Err(e) => {
+                errors += 1;
+                first_error.get_or_insert(format!("{e:#}"));
+            }
         }
+    }
+    if let Some(e) = first_error {
+        eprintln!("first flash-sale error: {e}");
     }
     let secs = start.elapsed().as_secs_f64();
     let stock = api.get(&format!("/admin/inventory/{sku}")).await?;

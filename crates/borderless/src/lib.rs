@@ -5,4 +5,5 @@
 pub mod app;
 pub mod bench;
 pub mod demo;
+pub mod listener;
 pub mod webhooks;

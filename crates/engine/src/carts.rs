@@ -45,7 +45,8 @@ pub(crate) fn create(tx: &mut dyn Tx, currency: Option<&str>, customer_id: Optio
         "INSERT INTO carts (id, customer_id, currency, fulfillment, status, order_id, created_at, updated_at) VALUES (?, ?, ?, NULL, 'open', NULL, ?, ?)",
         params![&id, customer_id, cur.code(), now, now],
     )?;
-    get(tx, &id)
+    let row = CartRow { currency: cur.code().to_owned(), customer_id: customer_id.map(str::to_owned), fulfillment: None, status: "open".into(), order_id: None };
+    view(&id, row, Vec::new())
 }
 
 pub(crate) struct CartRow {
@@ -56,10 +57,7 @@ pub(crate) struct CartRow {
     pub order_id: Option<String>,
 }
 
-pub(crate) fn row(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
-    let r = tx
-        .query_opt("SELECT currency, customer_id, fulfillment, status, order_id FROM carts WHERE id = ?", params![id])?
-        .ok_or_else(|| EngineError::not_found("cart", id))?;
+fn cart_row(r: &store::Row) -> Result<CartRow> {
     Ok(CartRow {
         currency: r.text(0)?,
         customer_id: r.opt_text(1)?,
@@ -69,13 +67,31 @@ pub(crate) fn row(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
     })
 }
 
-fn open_row(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
-    let c = row(tx, id)?;
+pub(crate) fn row(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
+    let r = tx
+        .query_opt("SELECT currency, customer_id, fulfillment, status, order_id FROM carts WHERE id = ?", params![id])?
+        .ok_or_else(|| EngineError::not_found("cart", id))?;
+    cart_row(&r)
+}
+
+fn completed(id: &str, c: &CartRow) -> EngineError {
+    EngineError::conflict(
+        "cart_completed",
+        format!("cart `{id}` is already checked out as order `{}`", c.order_id.clone().unwrap_or_default()),
+    )
+}
+
+/// Marks an open cart as changed and returns it, in one statement; a completed cart is refused.
+fn touch_open(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
+    let r = tx
+        .query_opt(
+            "UPDATE carts SET updated_at = ? WHERE id = ? RETURNING currency, customer_id, fulfillment, status, order_id",
+            params![now, id],
+        )?
+        .ok_or_else(|| EngineError::not_found("cart", id))?;
+    let c = cart_row(&r)?;
     if c.status != "open" {
-        return Err(EngineError::conflict(
-            "cart_completed",
-            format!("cart `{id}` is already checked out as order `{}`", c.order_id.unwrap_or_default()),
-        ));
+        return Err(completed(id, &c));
     }
     Ok(c)
 }
@@ -84,50 +100,41 @@ fn open_row(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
 pub(crate) fn add_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now: i64) -> Result<CartView> {
     let sku = Sku::parse(sku).map_err(bad)?;
     let q = Qty::new(quantity).map_err(bad)?;
-    let c = open_row(tx, id)?;
+    let c = touch_open(tx, id, now)?;
     priced_sku(tx, sku.as_str(), &c.currency)?;
-    let existing = tx.query_opt("SELECT quantity FROM cart_lines WHERE cart_id = ? AND sku = ?", params![id, sku.as_str()])?;
-    match existing {
-        Some(r) => {
-            let total = Qty::new(r.i64(0)? + q.get()).map_err(bad)?;
-            tx.exec("UPDATE cart_lines SET quantity = ? WHERE cart_id = ? AND sku = ?", params![total.get(), id, sku.as_str()])?;
-        }
-        None => {
-            let n = tx.query_one("SELECT COUNT(*) FROM cart_lines WHERE cart_id = ?", params![id])?.i64(0)?;
-            if n as usize >= MAX_CART_LINES {
-                return Err(EngineError::invalid("cart_full", format!("a cart holds at most {MAX_CART_LINES} lines")));
-            }
-            tx.exec(
-                "INSERT INTO cart_lines (cart_id, sku, quantity, added_at) VALUES (?, ?, ?, ?)",
-                params![id, sku.as_str(), q.get(), now],
-            )?;
-        }
+    let total = tx
+        .query_one(
+            "INSERT INTO cart_lines (cart_id, sku, quantity, added_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = cart_lines.quantity + excluded.quantity RETURNING quantity",
+            params![id, sku.as_str(), q.get(), now],
+        )?
+        .i64(0)?;
+    Qty::new(total).map_err(|_| bad(format!("a cart line holds at most {} units; this would make {total}", domain::stock::MAX_LINE_QTY)))?;
+    let lines = priced_lines(tx, id, &c.currency)?;
+    if lines.len() > MAX_CART_LINES {
+        return Err(EngineError::invalid("cart_full", format!("a cart holds at most {MAX_CART_LINES} lines")));
     }
-    tx.exec("UPDATE carts SET updated_at = ? WHERE id = ?", params![now, id])?;
-    get(tx, id)
+    view(id, c, lines)
 }
 
 /// Sets a line's quantity; 0 removes it.
 pub(crate) fn set_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now: i64) -> Result<CartView> {
-    open_row(tx, id)?;
-    if quantity == 0 {
-        let n = tx.exec("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?", params![id, sku])?;
-        if n == 0 {
-            return Err(EngineError::not_found("cart line", sku));
-        }
+    let c = touch_open(tx, id, now)?;
+    let n = if quantity == 0 {
+        tx.exec("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?", params![id, sku])?
     } else {
         let q = Qty::new(quantity).map_err(bad)?;
-        let n = tx.exec("UPDATE cart_lines SET quantity = ? WHERE cart_id = ? AND sku = ?", params![q.get(), id, sku])?;
-        if n == 0 {
-            return Err(EngineError::not_found("cart line", sku));
-        }
+        tx.exec("UPDATE cart_lines SET quantity = ? WHERE cart_id = ? AND sku = ?", params![q.get(), id, sku])?
+    };
+    if n == 0 {
+        return Err(EngineError::not_found("cart line", sku));
     }
-    tx.exec("UPDATE carts SET updated_at = ? WHERE id = ?", params![now, id])?;
-    get(tx, id)
+    let lines = priced_lines(tx, id, &c.currency)?;
+    view(id, c, lines)
 }
 
 pub(crate) fn set_fulfillment(tx: &mut dyn Tx, id: &str, f: Fulfillment, now: i64) -> Result<CartView> {
-    open_row(tx, id)?;
+    let mut c = touch_open(tx, id, now)?;
     let f = match f {
         Fulfillment::Delivery { address } => Fulfillment::Delivery { address: address.validate(true)? },
         Fulfillment::Pickup { location_id } => {
@@ -141,38 +148,66 @@ pub(crate) fn set_fulfillment(tx: &mut dyn Tx, id: &str, f: Fulfillment, now: i6
             Fulfillment::Pickup { location_id: loc.id }
         }
     };
-    tx.exec(
-        "UPDATE carts SET fulfillment = ?, updated_at = ? WHERE id = ?",
-        params![serde_json::to_string(&f).unwrap_or_default(), now, id],
-    )?;
-    get(tx, id)
+    tx.exec("UPDATE carts SET fulfillment = ? WHERE id = ?", params![serde_json::to_string(&f).unwrap_or_default(), id])?;
+    c.fulfillment = Some(f);
+    let lines = priced_lines(tx, id, &c.currency)?;
+    view(id, c, lines)
 }
 
-pub(crate) struct Line {
+/// A cart line with its current title and price, read in one query.
+pub(crate) struct PricedLine {
     pub sku: String,
     pub quantity: i64,
+    pub title_ko: String,
+    pub title_en: String,
+    unit_price_minor: Option<i64>,
+    status: String,
 }
 
-pub(crate) fn lines(tx: &mut dyn Tx, id: &str) -> Result<Vec<Line>> {
-    tx.query("SELECT sku, quantity FROM cart_lines WHERE cart_id = ? ORDER BY sku", params![id])?
-        .iter()
-        .map(|r| Ok(Line { sku: r.text(0)?, quantity: r.i64(1)? }))
-        .collect()
+impl PricedLine {
+    /// The unit price, or why the line cannot be bought now.
+    pub fn unit_price(&self, currency: &str) -> Result<i64> {
+        if self.status != "active" {
+            return Err(EngineError::conflict("not_for_sale", format!("`{}` is not for sale", self.sku)));
+        }
+        self.unit_price_minor
+            .ok_or_else(|| EngineError::conflict("no_price", format!("`{}` has no price in {currency}", self.sku)))
+    }
 }
 
-pub(crate) fn get(tx: &mut dyn Tx, id: &str) -> Result<CartView> {
-    let c = row(tx, id)?;
-    let mut out = Vec::new();
+pub(crate) fn priced_lines(tx: &mut dyn Tx, id: &str, currency: &str) -> Result<Vec<PricedLine>> {
+    tx.query(
+        "SELECT l.sku, l.quantity, p.title_ko, p.title_en, pr.amount_minor, p.status FROM cart_lines l \
+         JOIN variants v ON v.sku = l.sku JOIN products p ON p.id = v.product_id \
+         LEFT JOIN prices pr ON pr.sku = l.sku AND pr.currency = ? WHERE l.cart_id = ? ORDER BY l.sku",
+        params![currency, id],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(PricedLine {
+            sku: r.text(0)?,
+            quantity: r.i64(1)?,
+            title_ko: r.text(2)?,
+            title_en: r.text(3)?,
+            unit_price_minor: r.opt_i64(4)?,
+            status: r.text(5)?,
+        })
+    })
+    .collect()
+}
+
+fn view(id: &str, c: CartRow, lines: Vec<PricedLine>) -> Result<CartView> {
+    let mut out = Vec::with_capacity(lines.len());
     let mut subtotal = 0i64;
-    for l in lines(tx, id)? {
-        let p = priced_sku(tx, &l.sku, &c.currency)?;
-        let total = p.unit_price_minor.checked_mul(l.quantity).ok_or_else(|| bad("amount overflow"))?;
+    for l in lines {
+        let unit = l.unit_price(&c.currency)?;
+        let total = unit.checked_mul(l.quantity).ok_or_else(|| bad("amount overflow"))?;
         subtotal = subtotal.checked_add(total).ok_or_else(|| bad("amount overflow"))?;
         out.push(CartLineView {
+            title: crate::catalog::Localized { ko: l.title_ko, en: l.title_en },
             sku: l.sku,
-            title: crate::catalog::Localized { ko: p.title_ko, en: p.title_en },
             quantity: l.quantity,
-            unit_price: price_view(&c.currency, p.unit_price_minor),
+            unit_price: price_view(&c.currency, unit),
             line_total: price_view(&c.currency, total),
         });
     }
@@ -186,4 +221,10 @@ pub(crate) fn get(tx: &mut dyn Tx, id: &str) -> Result<CartView> {
         fulfillment: c.fulfillment,
         order_id: c.order_id,
     })
+}
+
+pub(crate) fn get(tx: &mut dyn Tx, id: &str) -> Result<CartView> {
+    let c = row(tx, id)?;
+    let lines = priced_lines(tx, id, &c.currency)?;
+    view(id, c, lines)
 }

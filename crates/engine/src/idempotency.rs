@@ -4,7 +4,7 @@
 
 use crate::error::{EngineError, Result};
 use sha2::{Digest, Sha256};
-use store::{params, DbError, DbErrorKind, Tx};
+use store::{params, Tx};
 
 pub const MAX_KEY_LEN: usize = 255;
 
@@ -28,33 +28,27 @@ pub fn validate_key(key: &str) -> Result<()> {
     Ok(())
 }
 
-/// Claims `key` in `scope`. Returns the stored result reference if the key was used before with the same
-/// request.
-pub(crate) fn begin(tx: &mut dyn Tx, scope: &str, key: &str, hash: &str, now: i64) -> Result<Option<String>> {
-    if let Some(r) = tx.query_opt("SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?", params![scope, key])? {
-        if r.text(0)? != hash {
-            return Err(EngineError::conflict(
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used with a different request",
-            ));
-        }
-        return Ok(Some(r.text(1)?));
+/// Claims `key` in `scope` for a request whose result will be `result_ref` (the id the use case is about to
+/// create; the claim rolls back with the use case if it fails). Returns the earlier result's reference if
+/// the key was already used with the same request.
+pub(crate) fn begin(tx: &mut dyn Tx, scope: &str, key: &str, hash: &str, result_ref: &str, now: i64) -> Result<Option<String>> {
+    // On PostgreSQL this INSERT waits for a concurrent transaction holding the same key; once that one
+    // commits, the conflict turns the INSERT into a no-op and the SELECT below (a fresh READ COMMITTED
+    // snapshot) sees its result.
+    let inserted = tx.exec(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at) VALUES (?, ?, ?, 201, ?, ?) \
+         ON CONFLICT (scope, key) DO NOTHING",
+        params![scope, key, hash, result_ref, now],
+    )?;
+    if inserted == 1 {
+        return Ok(None);
     }
-    match tx.exec(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at) VALUES (?, ?, ?, 0, '', ?)",
-        params![scope, key, hash, now],
-    ) {
-        Ok(_) => Ok(None),
-        // A concurrent request holds the key and has now committed: run again to read its result.
-        Err(e) if e.kind == DbErrorKind::UniqueViolation => {
-            Err(EngineError::Db(DbError::new(DbErrorKind::Retryable, "idempotency key claimed concurrently")))
-        }
-        Err(e) => Err(e.into()),
+    let r = tx.query_one("SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?", params![scope, key])?;
+    if r.text(0)? != hash {
+        return Err(EngineError::conflict(
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used with a different request",
+        ));
     }
-}
-
-/// Records the result reference (an order id, a return id) for a claimed key.
-pub(crate) fn finish(tx: &mut dyn Tx, scope: &str, key: &str, response: &str) -> Result<()> {
-    tx.exec("UPDATE idempotency_keys SET status_code = 201, response = ? WHERE scope = ? AND key = ?", params![response, scope, key])?;
-    Ok(())
+    Ok(Some(r.text(1)?))
 }

@@ -36,6 +36,12 @@ use std::sync::Arc;
 use store::{params, Db};
 use webhooks::{DeliveryView, DueDelivery, SubscriptionInput, SubscriptionView};
 
+/// How long an `Idempotency-Key` is remembered (a retry after that is a new request; a checked-out cart
+/// still cannot be checked out twice).
+pub const IDEMPOTENCY_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How long finished webhook deliveries stay in the delivery log.
+pub const DELIVERY_LOG_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
+
 /// The source of "now" in Unix milliseconds; tests inject a manual clock to move time.
 pub trait Clock: Send + Sync {
     fn now_ms(&self) -> i64;
@@ -550,6 +556,23 @@ impl Engine {
         let reason = if reason.is_empty() { "cancelled by staff".to_owned() } else { reason };
         let (id, now) = (id.to_owned(), self.now());
         self.db.write(move |tx| orders::cancel(tx, &id, &reason, now)).await
+    }
+
+    /// Deletes expired sessions, idempotency keys older than [`IDEMPOTENCY_RETENTION_MS`] and webhook
+    /// delivery records older than [`DELIVERY_LOG_RETENTION_MS`]. Returns the rows removed.
+    pub async fn purge_expired(&self) -> Result<u64> {
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                let mut n = tx.exec("DELETE FROM sessions WHERE expires_at < ?", params![now])?;
+                n += tx.exec("DELETE FROM idempotency_keys WHERE created_at < ?", params![now - IDEMPOTENCY_RETENTION_MS])?;
+                n += tx.exec(
+                    "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?",
+                    params![now - DELIVERY_LOG_RETENTION_MS],
+                )?;
+                Ok(n)
+            })
+            .await
     }
 
     /// Expires pickup orders past their window; returns the ids expired.

@@ -203,16 +203,18 @@ fn reserve_for_delivery(tx: &mut dyn Tx, sku: &str, q: i64, order_id: &str, now:
 }
 
 fn reserve(tx: &mut dyn Tx, sku: &str, loc: &str, q: i64, order_id: &str, expires_at: Option<i64>, now: i64) -> Result<()> {
+    // The reservation row first: it takes no lock that other checkouts wait for; the guarded balance
+    // update (the hot row) comes last.
     let rid = ids::new_id("res");
+    tx.exec(
+        "INSERT INTO reservations (id, order_id, sku, location_id, quantity, status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'held', ?, ?, ?)",
+        params![rid, order_id, sku, loc, q, expires_at, now, now],
+    )?;
     inventory::post(
         tx,
         &Movement { sku, location_id: loc, kind: MovementKind::Reservation, on_hand: 0, reserved: q, unsellable: 0, reason: "order placed", source_type: "order", source_id: order_id },
         Guard::Available(q),
         now,
-    )?;
-    tx.exec(
-        "INSERT INTO reservations (id, order_id, sku, location_id, quantity, status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'held', ?, ?, ?)",
-        params![rid, order_id, sku, loc, q, expires_at, now, now],
     )?;
     Ok(())
 }
@@ -251,10 +253,15 @@ pub(crate) struct CheckoutCmd {
 }
 
 /// Web checkout: reserves every line (at the pickup store, or where routing chooses), places the order.
+///
+/// Statement order matters for throughput: a pickup order writes its own rows first and takes the row lock
+/// on the store's stock balance last, so competing checkouts for one hot SKU hold that lock only for the
+/// few statements of the reservation itself.
 pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64, cmd: &CheckoutCmd, now: i64) -> Result<OrderView> {
+    let order_id = ids::new_id("ord");
     if let Some(key) = &cmd.idempotency_key {
-        if let Some(order_id) = idempotency::begin(tx, "store.checkout", key, &cmd.request_hash, now)? {
-            return get(tx, &order_id, true);
+        if let Some(existing) = idempotency::begin(tx, "store.checkout", key, &cmd.request_hash, &order_id, now)? {
+            return get(tx, &existing, true);
         }
     }
     let cart = carts::row(tx, &cmd.cart_id)?;
@@ -276,7 +283,7 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
     if email.is_none() && customer_id.is_none() {
         return Err(bad("`email` is required for a guest checkout"));
     }
-    let lines = carts::lines(tx, &cmd.cart_id)?;
+    let lines = carts::priced_lines(tx, &cmd.cart_id, &cart.currency)?;
     if lines.is_empty() {
         return Err(EngineError::invalid("cart_empty", "the cart has no lines"));
     }
@@ -290,29 +297,26 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
             format!("`{}` cannot pay a {} order", cmd.payment_method, if pickup { "pickup" } else { "delivery" }),
         ));
     }
-    let order_id = ids::new_id("ord");
     let expires = if pickup { Some(now + pickup_hold_ms) } else { None };
     let mut placed = Vec::with_capacity(lines.len());
     let mut subtotal: i64 = 0;
     for (i, l) in lines.iter().enumerate() {
-        let p = priced_sku(tx, &l.sku, &cart.currency)?;
+        let unit = l.unit_price(&cart.currency)?;
         let loc = match &fulfillment {
-            Fulfillment::Pickup { location_id } => {
-                reserve(tx, &l.sku, location_id, l.quantity, &order_id, expires, now)?;
-                location_id.clone()
-            }
+            Fulfillment::Pickup { location_id } => location_id.clone(),
             Fulfillment::Delivery { .. } => reserve_for_delivery(tx, &l.sku, l.quantity, &order_id, now)?,
         };
-        subtotal = p.unit_price_minor.checked_mul(l.quantity).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
-        placed.push(Placed { line_no: i as i64 + 1, sku: l.sku.clone(), title_ko: p.title_ko, title_en: p.title_en, quantity: l.quantity, unit_price_minor: p.unit_price_minor, location_id: loc });
+        subtotal = unit.checked_mul(l.quantity).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
+        placed.push(Placed { line_no: i as i64 + 1, sku: l.sku.clone(), title_ko: l.title_ko.clone(), title_en: l.title_en.clone(), quantity: l.quantity, unit_price_minor: unit, location_id: loc });
     }
     let ctx = PaymentContext { order_id: &order_id, channel: Channel::Web, currency: &cart.currency, amount_minor: subtotal, now };
     let pay_status = provider.authorize(tx, &ctx)?;
     let (ftype, location_id, address) = match &fulfillment {
         Fulfillment::Pickup { location_id } => (FulfillmentType::Pickup, Some(location_id.clone()), None),
-        Fulfillment::Delivery { address } => (FulfillmentType::Delivery, None, Some(serde_json::to_string(address).unwrap_or_default())),
+        Fulfillment::Delivery { address } => (FulfillmentType::Delivery, None, Some(address.clone())),
     };
-    insert_order(tx, &order_id, Channel::Web, OrderStatus::Placed, customer_id.as_deref(), email.as_deref(), &cart.currency, subtotal, ftype, location_id.as_deref(), address.as_deref(), provider.method(), pay_status, expires, Some(&cmd.cart_id), None, &placed, now)?;
+    let address_json = address.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default());
+    insert_order(tx, &order_id, Channel::Web, OrderStatus::Placed, customer_id.as_deref(), email.as_deref(), &cart.currency, subtotal, ftype, location_id.as_deref(), address_json.as_deref(), provider.method(), pay_status, expires, Some(&cmd.cart_id), None, &placed, now)?;
     let n = tx.exec(
         "UPDATE carts SET status = 'completed', order_id = ?, updated_at = ? WHERE id = ? AND status = 'open'",
         params![&order_id, now, &cmd.cart_id],
@@ -320,10 +324,41 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
     if n != 1 {
         return Err(EngineError::conflict("cart_completed", "the cart was checked out concurrently"));
     }
-    let view = get(tx, &order_id, true)?;
+    let view = OrderView {
+        id: order_id.clone(),
+        channel: Channel::Web.as_str().into(),
+        status: OrderStatus::Placed.as_str().into(),
+        customer_id,
+        email,
+        currency: cart.currency.clone(),
+        subtotal: price_view(&cart.currency, subtotal),
+        total: price_view(&cart.currency, subtotal),
+        fulfillment_type: ftype.as_str().into(),
+        location_id: location_id.clone(),
+        shipping_address: address,
+        payment: PaymentView { method: provider.method().into(), status: pay_status.as_str().into() },
+        pickup: location_id.as_ref().map(|l| PickupView { location_id: l.clone(), code: None, expires_at: expires.map(domain::time::rfc3339) }),
+        lines: placed
+            .iter()
+            .map(|p| OrderLineView {
+                line_no: p.line_no,
+                sku: p.sku.clone(),
+                title: Localized { ko: p.title_ko.clone(), en: p.title_en.clone() },
+                quantity: p.quantity,
+                returned_quantity: 0,
+                unit_price: price_view(&cart.currency, p.unit_price_minor),
+                line_total: price_view(&cart.currency, p.unit_price_minor.saturating_mul(p.quantity)),
+                location_id: p.location_id.clone(),
+            })
+            .collect(),
+        placed_at: domain::time::rfc3339(now),
+        updated_at: domain::time::rfc3339(now),
+    };
     events::emit(tx, "order.placed", &order_id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
-    if let Some(key) = &cmd.idempotency_key {
-        idempotency::finish(tx, "store.checkout", key, &order_id)?;
+    if let Fulfillment::Pickup { location_id } = &fulfillment {
+        for p in &placed {
+            reserve(tx, &p.sku, location_id, p.quantity, &order_id, expires, now)?;
+        }
     }
     Ok(view)
 }
@@ -390,9 +425,10 @@ pub(crate) struct PosSaleCmd {
 
 /// A counter sale: stock leaves the location's ledger at once (no end-of-day sync).
 pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, now: i64) -> Result<OrderView> {
+    let order_id = ids::new_id("ord");
     if let Some(key) = &cmd.idempotency_key {
-        if let Some(order_id) = idempotency::begin(tx, &format!("pos.sale:{}", cmd.location_id), key, &cmd.request_hash, now)? {
-            return get(tx, &order_id, false);
+        if let Some(existing) = idempotency::begin(tx, &format!("pos.sale:{}", cmd.location_id), key, &cmd.request_hash, &order_id, now)? {
+            return get(tx, &existing, false);
         }
     }
     if cmd.lines.is_empty() || cmd.lines.len() > MAX_POS_LINES {
@@ -421,7 +457,6 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         let e = merged.entry(sku.as_str().to_owned()).or_default();
         *e = Qty::new(*e + l.quantity).map_err(bad)?.get();
     }
-    let order_id = ids::new_id("ord");
     let mut placed = Vec::new();
     let mut subtotal: i64 = 0;
     for (i, (sku, q)) in merged.iter().enumerate() {
@@ -442,9 +477,6 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     let view = get(tx, &order_id, false)?;
     events::emit(tx, "order.placed", &order_id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
     events::emit(tx, "order.completed", &order_id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
-    if let Some(key) = &cmd.idempotency_key {
-        idempotency::finish(tx, &format!("pos.sale:{}", cmd.location_id), key, &order_id)?;
-    }
     Ok(view)
 }
 
@@ -650,9 +682,10 @@ pub struct ReturnView {
 
 /// A return at any store: stock comes back at that store (or as unsellable), a refund record is created.
 pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &ReturnInput, staff_location: Option<&str>, idem: Option<(&str, &str)>, now: i64) -> Result<ReturnView> {
+    let rid = ids::new_id("ret");
     if let Some((key, hash)) = idem {
-        if let Some(rid) = idempotency::begin(tx, "admin.returns", key, hash, now)? {
-            return get_return(tx, &rid);
+        if let Some(existing) = idempotency::begin(tx, "admin.returns", key, hash, &rid, now)? {
+            return get_return(tx, &existing);
         }
     }
     if input.lines.is_empty() || input.lines.len() > MAX_RETURN_LINES {
@@ -672,7 +705,6 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
             format!("order `{}` is {}; only handed-over orders can be returned (cancel it instead)", input.order_id, s.status.as_str()),
         ));
     }
-    let rid = ids::new_id("ret");
     tx.exec(
         "INSERT INTO returns (id, order_id, location_id, reason, created_at) VALUES (?, ?, ?, ?, ?)",
         params![&rid, &input.order_id, &loc.id, &reason, now],
@@ -730,9 +762,6 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
     let data = serde_json::to_value(&view).unwrap_or_default();
     events::emit(tx, "return.created", &rid, &serde_json::json!({ "return": &data }), now)?;
     events::emit(tx, "refund.created", &refund_id, &serde_json::json!({ "refund": &view.refund, "order_id": &input.order_id }), now)?;
-    if let Some((key, _)) = idem {
-        idempotency::finish(tx, "admin.returns", key, &rid)?;
-    }
     Ok(view)
 }
 

@@ -234,6 +234,18 @@ impl Db {
     }
 }
 
+/// Runs a job, turning a panic inside it into a rollback so that one bad job cannot take down the
+/// database thread that every later request depends on. The job's caller then sees "job never ran".
+pub(crate) fn run_guarded(job: &mut dyn Job, tx: &mut dyn Tx) -> Step {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run(tx))) {
+        Ok(step) => step,
+        Err(_) => {
+            tracing::error!("a database job panicked; its transaction was rolled back");
+            Step::Rollback
+        }
+    }
+}
+
 /// Rewrites `?` placeholders to PostgreSQL's `$1, $2, …`, leaving quoted strings alone.
 pub(crate) fn numbered_placeholders(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 16);

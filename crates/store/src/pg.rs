@@ -199,7 +199,7 @@ fn run_job(conn: &mut PgConn, job: &mut dyn Job, write: bool) -> Result<(), DbEr
     let mut attempt = 0;
     loop {
         conn.client.batch_execute(begin)?;
-        let step = job.run(&mut PgTx { conn });
+        let step = crate::run_guarded(job, &mut PgTx { conn });
         match step {
             Step::Commit => match conn.client.batch_execute("COMMIT") {
                 Ok(()) => return Ok(()),

@@ -141,7 +141,7 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), DbErro
     for job in batch.iter_mut() {
         let r = (|| -> Result<(), DbError> {
             conn.execute_batch("SAVEPOINT job")?;
-            let step = job.run(&mut SqliteTx { conn });
+            let step = crate::run_guarded(job.as_mut(), &mut SqliteTx { conn });
             if step == Step::Commit {
                 conn.execute_batch("RELEASE job")?;
             } else {
@@ -164,7 +164,7 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), DbErro
 fn reader_loop(conn: Connection, rx: Receiver<Box<dyn Job>>) {
     while let Ok(mut job) = rx.recv() {
         let r = conn.execute_batch("BEGIN").map_err(DbError::from).map(|()| {
-            job.run(&mut SqliteTx { conn: &conn });
+            crate::run_guarded(job.as_mut(), &mut SqliteTx { conn: &conn });
         });
         let _ = conn.execute_batch("COMMIT");
         job.finish(r);

@@ -64,3 +64,24 @@ async fn catalog_pages_and_csv_round_trip(b: Backend) {
     assert!(v["error"]["message"].as_str().unwrap().contains("line 2"), "{v}");
 }
 both!(catalog_pages_and_csv_round_trip);
+
+async fn cross_border_cart_in_usd(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("USD-1", 25000).await; // also priced 19.99 USD
+    app.admin_post("/admin/products", json!({"handle": "krw-only", "title_ko": "김치", "title_en": "Kimchi", "category": "grocery/fresh",
+        "variants": [{"sku": "KIMCHI-1", "prices": [{"currency": "KRW", "amount_minor": 9900}]}]})).await.expect(201);
+    app.stock_in(&sku, &store, 5).await;
+    let cart = app.post("/store/carts", json!({"currency": "usd"})).await.expect(201);
+    assert_eq!(cart["cart"]["currency"], "USD");
+    let id = cart["cart"]["id"].as_str().unwrap().to_owned();
+    let r = app.post(&format!("/store/carts/{id}/lines"), json!({"sku": "KIMCHI-1", "quantity": 1})).await;
+    assert_eq!((r.status, r.code()), (409, "no_price"), "no implicit conversion from KRW");
+    let c = app.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": 3})).await.expect(200);
+    assert_eq!(c["cart"]["subtotal"], json!({"currency": "USD", "amount_minor": 5997, "amount": "59.97"}));
+    app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": "GANGNAM"})).await.expect(200);
+    let o = app.checkout(&id, "usd-1").await.expect(201);
+    assert_eq!(o["order"]["total"]["amount_minor"], 5997);
+    assert_eq!(o["order"]["currency"], "USD");
+}
+both!(cross_border_cart_in_usd);

@@ -51,5 +51,13 @@ async fn one_identity_across_channels(b: Backend) {
     let channels: Vec<&str> = mine["data"].as_array().unwrap().iter().map(|o| o["channel"].as_str().unwrap()).collect();
     assert_eq!(channels.len(), 2);
     assert!(channels.contains(&"web") && channels.contains(&"pos"));
+
+    // Sessions end after 30 days and are purged with old idempotency keys.
+    app.clock.advance_ms(31 * 24 * 3600 * 1000);
+    let r = app.req("GET", "/store/customers/me", Some(&token), None, &[]).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    let purged = app.running.as_ref().unwrap().engine.purge_expired().await.unwrap();
+    assert!(purged >= 2, "two sessions and the checkout's idempotency key are gone ({purged})");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
 }
 both!(one_identity_across_channels);

@@ -90,6 +90,7 @@ pub async fn spawn_app_with(backend: Backend, pickup_hold: Duration) -> TestApp 
         pickup_hold,
         db_connections: 8,
         workers: true,
+        max_connections: 2048,
     };
     let clock = Arc::new(ManualClock::new(engine::Clock::now_ms(&engine::SystemClock)));
     let running = app::start_with_clock(cfg, clock.clone()).await.expect("app starts");

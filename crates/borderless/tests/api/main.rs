@@ -9,4 +9,5 @@ mod customers;
 mod errors;
 mod flows;
 mod processes;
+mod tidy;
 mod webhooks;
