@@ -234,17 +234,7 @@ async fn run(cli: Cli) -> Result<i32> {
             let cfg = db_config(&db);
             let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
             let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
-            let mut all = Vec::new();
-            let mut after = None;
-            loop {
-                let page = engine.list_products(engine::catalog::ProductQuery { after: after.clone(), limit: 500, ..Default::default() }).await?;
-                let done = page.len() < 500;
-                after = page.last().map(|p| p.id.clone());
-                all.extend(page);
-                if done {
-                    break;
-                }
-            }
+            let all = engine.all_products().await?;
             let mut buf = Vec::new();
             engine::csvio::write_catalog(&mut buf, &all)?;
             if file == "-" {

@@ -224,6 +224,21 @@ impl Engine {
         self.db.read(move |tx| catalog::list_products(tx, &q)).await
     }
 
+    /// Every product, in id order (exports).
+    pub async fn all_products(&self) -> Result<Vec<ProductView>> {
+        let mut all = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.list_products(ProductQuery { after: after.clone(), limit: 500, ..Default::default() }).await?;
+            let done = page.len() < 500;
+            after = page.last().map(|p| p.id.clone());
+            all.extend(page);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+
     /// A product with per-location availability of each variant, for the storefront.
     pub async fn product_with_availability(&self, id: &str) -> Result<ProductWithAvailability> {
         let id = id.to_owned();

@@ -27,7 +27,7 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, body) = match self {
+        let (status, mut body) = match self {
             ApiError::Request { status, code, message } => (status, json!({ "error": { "code": code, "message": message } })),
             ApiError::Engine(e) => {
                 let status = match &e {
@@ -67,8 +67,46 @@ impl IntoResponse for ApiError {
                 (status, json!({ "error": err }))
             }
         };
+        if let Some(ko) = body["error"]["code"].as_str().and_then(korean) {
+            body["error"]["message_ko"] = json!(ko);
+        }
         (status, axum::Json(body)).into_response()
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Korean text for the errors shoppers and store staff meet, returned beside the English `message` as
+/// `message_ko` so a storefront or POS can show it as is.
+fn korean(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "out_of_stock" => "재고가 부족합니다.",
+        "insufficient_stock" => "재고 수량이 맞지 않아 처리할 수 없습니다.",
+        "cart_completed" => "이미 주문이 완료된 장바구니입니다.",
+        "cart_empty" => "장바구니가 비어 있습니다.",
+        "cart_full" => "장바구니에 담을 수 있는 상품 수를 넘었습니다.",
+        "fulfillment_required" => "배송지 또는 픽업 매장을 먼저 선택해 주세요.",
+        "pickup_unavailable" => "이 매장은 픽업을 제공하지 않습니다.",
+        "wrong_pickup_code" => "픽업 코드가 일치하지 않습니다.",
+        "invalid_transition" => "현재 주문 상태에서는 할 수 없는 작업입니다.",
+        "not_returnable" => "아직 인도되지 않은 주문은 반품할 수 없습니다. 주문 취소를 이용해 주세요.",
+        "return_exceeds_order" => "반품 수량이 구매 수량을 넘습니다.",
+        "not_in_order" => "이 주문에 포함되지 않은 상품입니다.",
+        "not_for_sale" => "판매 중이 아닌 상품입니다.",
+        "no_price" => "이 통화로는 구매할 수 없는 상품입니다.",
+        "unsupported_payment_method" => "지원하지 않는 결제 수단입니다.",
+        "email_taken" => "이미 가입된 이메일입니다. 로그인해 주세요.",
+        "phone_taken" => "이미 등록된 전화번호입니다.",
+        "weak_password" => "비밀번호는 8자 이상이어야 합니다.",
+        "invalid_credentials" => "이메일 또는 비밀번호가 올바르지 않습니다.",
+        "unauthorized" => "로그인이 필요하거나 인증 정보가 올바르지 않습니다.",
+        "forbidden" => "이 작업을 할 권한이 없습니다.",
+        "not_found" => "찾을 수 없습니다.",
+        "idempotency_key_reused" => "같은 요청 키가 다른 요청에 이미 사용되었습니다.",
+        "overloaded" | "unavailable" | "busy" => "요청이 많아 잠시 후 다시 시도해 주세요.",
+        "internal" => "일시적인 오류가 발생했습니다.",
+        "invalid_request" | "invalid_json" | "invalid_query" | "invalid_limit" => "요청 내용이 올바르지 않습니다.",
+        "payload_too_large" => "요청이 너무 큽니다.",
+        _ => return None,
+    })
+}

@@ -195,17 +195,7 @@ async fn import_products(State(s): State<AppState>, _: Admin, ApiQuery(q): ApiQu
 }
 
 async fn export_products(State(s): State<AppState>, _: Admin) -> ApiResult<Response> {
-    let mut all = Vec::new();
-    let mut after = None;
-    loop {
-        let page = s.engine.list_products(ProductQuery { after: after.clone(), limit: 500, ..Default::default() }).await?;
-        let done = page.len() < 500;
-        after = page.last().map(|p| p.id.clone());
-        all.extend(page);
-        if done {
-            break;
-        }
-    }
+    let all = s.engine.all_products().await?;
     let mut buf = Vec::new();
     engine::csvio::write_catalog(&mut buf, &all).map_err(|e| ApiError::bad("export_failed", e.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"catalog.csv\"")], buf).into_response())

@@ -102,7 +102,8 @@ pub(crate) async fn spec() -> Json<Value> {
                     "required": ["error"],
                     "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
                         "code": { "type": "string", "examples": ["out_of_stock", "invalid_json", "not_found", "idempotency_key_reused"] },
-                        "message": { "type": "string" }
+                        "message": { "type": "string", "description": "English, names the field or limit" },
+                        "message_ko": { "type": "string", "description": "Korean text for shopper- and staff-facing codes" }
                     } } }
                 }
             }

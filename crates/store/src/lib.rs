@@ -208,13 +208,7 @@ impl Db {
         R: Send + 'static,
         E: TxError,
     {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job = Box::new(ClosureJob { f, result: None, reply: Some(tx) });
-        if let Err((_job, e)) = self.backend.submit(job, true) {
-            return Err(E::from(e));
-        }
-        rx.blocking_recv()
-            .unwrap_or_else(|_| Err(E::from(DbError::new(DbErrorKind::Unavailable, "database thread stopped"))))
+        self.submit_blocking(f, true)
     }
 
     /// Blocking variant of [`Db::read`].
@@ -224,9 +218,18 @@ impl Db {
         R: Send + 'static,
         E: TxError,
     {
+        self.submit_blocking(f, false)
+    }
+
+    fn submit_blocking<R, E, F>(&self, f: F, write: bool) -> Result<R, E>
+    where
+        F: FnMut(&mut dyn Tx) -> Result<R, E> + Send + 'static,
+        R: Send + 'static,
+        E: TxError,
+    {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job = Box::new(ClosureJob { f, result: None, reply: Some(tx) });
-        if let Err((_job, e)) = self.backend.submit(job, false) {
+        if let Err((_job, e)) = self.backend.submit(job, write) {
             return Err(E::from(e));
         }
         rx.blocking_recv()

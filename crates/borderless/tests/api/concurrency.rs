@@ -29,7 +29,11 @@ async fn flash_sale_never_oversells(b: Backend) {
         let r = t.await.unwrap();
         match (r.status, r.code()) {
             (201, _) => placed += 1,
-            (409, "out_of_stock") => sold_out += 1,
+            (409, "out_of_stock") => {
+                assert_eq!(r.body["error"]["message_ko"], "재고가 부족합니다.");
+                assert_eq!(r.body["error"]["sku"], "FLASH-1");
+                sold_out += 1
+            }
             other => panic!("unexpected checkout result {other:?}: {}", r.body),
         }
     }

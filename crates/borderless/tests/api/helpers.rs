@@ -53,6 +53,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub running: Option<Running>,
+    pub data_dir: std::path::PathBuf,
     _dir: TempDir,
 }
 
@@ -99,6 +100,7 @@ pub async fn spawn_app_with(backend: Backend, pickup_hold: Duration) -> TestApp 
         client: reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap(),
         clock,
         running: Some(running),
+        data_dir: dir.0.clone(),
         _dir: dir,
     }
 }

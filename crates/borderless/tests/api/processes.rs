@@ -190,3 +190,25 @@ async fn two_nodes_on_one_postgres_never_oversell() {
     let (code, out) = doctor(&dir_a.0, Some(&url));
     assert_eq!(code, 0, "{out}");
 }
+
+async fn doctor_reports_drift(b: Backend) {
+    let app = spawn_app(b.clone()).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("DRIFT-1", 1000).await;
+    app.stock_in(&sku, &store, 10).await;
+    let url = match &b {
+        Backend::Sqlite => None,
+        Backend::Postgres(u) => Some(u.clone()),
+    };
+    let dir = app.data_dir.clone();
+    let (code, out) = doctor(&dir, url.as_deref());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok: 1 stock balances match"), "{out}");
+    // Someone edits a balance behind the ledger's back.
+    let db = app.running.as_ref().unwrap().engine.db().clone();
+    db.write(|tx| -> Result<u64, store::DbError> { tx.exec("UPDATE stock_levels SET on_hand = on_hand + 5", &[]) }).await.unwrap();
+    let (code, out) = doctor(&dir, url.as_deref());
+    assert_eq!(code, 1, "drift is an error exit: {out}");
+    assert!(out.contains("DRIFT") && out.contains("DRIFT-1") && out.contains("on_hand is 15 but the ledger says 10"), "{out}");
+}
+crate::both!(doctor_reports_drift);
