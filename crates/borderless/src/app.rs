@@ -107,12 +107,18 @@ pub async fn bootstrap_admin(engine: &Engine, cfg: &AppConfig) -> Result<Option<
     if let Some(k) = issued {
         if sqlite && cfg.admin_key.is_none() {
             let path = key_file(&cfg.data_dir);
-            std::fs::write(&path, &k.key).with_context(|| format!("cannot write {}", path.display()))?;
+            // Created readable by the owner only from the start (no window with the umask's mode).
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
             #[cfg(unix)]
             {
-                use std::os::unix::fs::PermissionsExt;
-                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
             }
+            use std::io::Write;
+            opts.open(&path)
+                .and_then(|mut f| f.write_all(k.key.as_bytes()))
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
         return Ok(Some(k.key));
     }

@@ -222,7 +222,7 @@ async fn run(cli: Cli) -> Result<i32> {
             let bar = indicatif::ProgressBar::new(products.len() as u64);
             bar.set_style(indicatif::ProgressStyle::with_template("importing [{bar:30}] {pos}/{len} products").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
             let mut done = 0;
-            for chunk in products.chunks(200) {
+            for chunk in products.chunks(engine::IMPORT_BATCH) {
                 done += engine.upsert_products(chunk.to_vec()).await.with_context(|| format!("after {done} products were saved"))?;
                 bar.set_position(done as u64);
             }

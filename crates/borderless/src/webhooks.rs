@@ -61,8 +61,10 @@ pub async fn run(engine: Engine, mut stop: watch::Receiver<bool>) {
                 if let Some(e) = &err {
                     tracing::debug!(delivery = %d.id, url = %d.url, attempt = d.attempts + 1, error = %e, "webhook attempt failed");
                 }
-                if let Err(e) = engine.record_delivery(&d.id, code, err).await {
-                    tracing::warn!(error = %e, "cannot record webhook attempt; it will be retried after its lease");
+                match engine.record_delivery(&d.id, d.lease, code, err).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(delivery = %d.id, "webhook lease expired before the attempt was recorded; another sender owns it"),
+                    Err(e) => tracing::warn!(error = %e, "cannot record webhook attempt; it will be retried after its lease"),
                 }
             }));
         }

@@ -81,15 +81,20 @@ fn completed(id: &str, c: &CartRow) -> EngineError {
     )
 }
 
-/// Marks an open cart as changed and returns it, in one statement; a completed cart is refused.
-fn touch_open(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
+/// Locks a cart's row for the rest of the transaction and returns it, whatever its status.
+pub(crate) fn lock(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
     let r = tx
         .query_opt(
             "UPDATE carts SET updated_at = ? WHERE id = ? RETURNING currency, customer_id, fulfillment, status, order_id",
             params![now, id],
         )?
         .ok_or_else(|| EngineError::not_found("cart", id))?;
-    let c = cart_row(&r)?;
+    cart_row(&r)
+}
+
+/// Marks an open cart as changed and returns it, in one statement; a completed cart is refused.
+fn touch_open(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
+    let c = lock(tx, id, now)?;
     if c.status != "open" {
         return Err(completed(id, &c));
     }

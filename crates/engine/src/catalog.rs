@@ -195,7 +195,12 @@ pub(crate) fn save_product(tx: &mut dyn Tx, input: &ProductInput, upsert: bool, 
             tx.exec(
                 "INSERT INTO products (id, handle, title_ko, title_en, description_ko, description_en, category, vendor, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 params![&id, &p.input.handle, &p.input.title_ko, &p.input.title_en, &p.input.description_ko, &p.input.description_en, &p.input.category, &p.input.vendor, &p.status, now, now],
-            )?;
+            )
+            .map_err(|e| match e.kind {
+                // A concurrent request created the same handle between our check and this insert.
+                store::DbErrorKind::UniqueViolation => EngineError::conflict("duplicate_handle", format!("a product with handle `{}` exists", p.input.handle)),
+                _ => e.into(),
+            })?;
             id
         }
     };
@@ -231,11 +236,16 @@ pub(crate) fn save_product(tx: &mut dyn Tx, input: &ProductInput, upsert: bool, 
     Ok(view)
 }
 
+/// Maps a unique violation on a variant: its SKU (created concurrently elsewhere) or its GTIN.
 fn gtin_conflict(e: store::DbError, v: &VariantInput) -> EngineError {
-    if e.kind == store::DbErrorKind::UniqueViolation {
+    if e.kind != store::DbErrorKind::UniqueViolation {
+        return e.into();
+    }
+    let on_gtin = e.constraint.as_deref().is_some_and(|c| c.contains("gtin")) || e.message.contains("gtin");
+    if on_gtin {
         EngineError::conflict("duplicate_gtin", format!("GTIN `{}` is used by another variant", v.gtin.clone().unwrap_or_default()))
     } else {
-        e.into()
+        EngineError::conflict("duplicate_sku", format!("SKU `{}` belongs to another product", v.sku))
     }
 }
 

@@ -19,6 +19,9 @@ pub enum EngineError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts (logins); retry after the window.
+    #[error("{0}")]
+    RateLimited(String),
     #[error("storage: {0}")]
     Db(#[from] DbError),
 }
@@ -42,6 +45,7 @@ impl EngineError {
             EngineError::OutOfStock { .. } => "out_of_stock",
             EngineError::Unauthorized => "unauthorized",
             EngineError::Forbidden(_) => "forbidden",
+            EngineError::RateLimited(_) => "too_many_attempts",
             EngineError::Db(e) => match e.kind {
                 DbErrorKind::Overloaded => "overloaded",
                 DbErrorKind::Unavailable => "unavailable",

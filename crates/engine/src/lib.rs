@@ -36,6 +36,9 @@ use std::sync::Arc;
 use store::{params, Db};
 use webhooks::{DeliveryView, DueDelivery, SubscriptionInput, SubscriptionView};
 
+/// Products saved per transaction by imports.
+pub const IMPORT_BATCH: usize = 200;
+
 /// How long an `Idempotency-Key` is remembered (a retry after that is a new request; a checked-out cart
 /// still cannot be checked out twice).
 pub const IDEMPOTENCY_RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -127,17 +130,36 @@ pub struct TransferView {
     pub to: Level,
 }
 
+/// Failed logins allowed per email address within [`LOGIN_WINDOW_MS`] before further attempts are refused.
+pub const MAX_LOGIN_FAILURES: u32 = 10;
+pub const LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// Most email addresses the login throttle tracks at once (per node).
+const MAX_TRACKED_LOGINS: usize = 100_000;
+
 #[derive(Clone)]
 pub struct Engine {
     db: Db,
     cfg: Arc<Config>,
     clock: Arc<dyn Clock>,
     payments: Arc<Payments>,
+    /// argon2id takes ~19 MiB and tens of milliseconds per hash: at most one hash per core runs at once,
+    /// so a burst of logins queues instead of exhausting memory.
+    hash_slots: Arc<tokio::sync::Semaphore>,
+    /// email → (failures, window start), for the login throttle.
+    login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, (u32, i64)>>>,
 }
 
 impl Engine {
     pub fn new(db: Db, cfg: Config, clock: Arc<dyn Clock>) -> Engine {
-        Engine { db, cfg: Arc::new(cfg), clock, payments: Arc::new(Payments::default()) }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Engine {
+            db,
+            cfg: Arc::new(cfg),
+            clock,
+            payments: Arc::new(Payments::default()),
+            hash_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
+            login_failures: Default::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -192,25 +214,37 @@ impl Engine {
         self.db.write(move |tx| catalog::save_product(tx, &input, false, now)).await
     }
 
-    /// Creates or updates products by handle, in batches of one transaction each. Returns how many were
-    /// saved; stops at the first invalid product with its index.
+    /// Creates or updates products by handle. Every product is validated before anything is written;
+    /// then they are saved in transactions of [`IMPORT_BATCH`] products, so that a large import never holds
+    /// the writer for long. A database refusal (say, a GTIN already used by another product) stops the
+    /// import with the number saved before it; running the same import again is safe (upsert by handle).
     pub async fn upsert_products(&self, products: Vec<ProductInput>) -> Result<usize> {
         let valid = products
             .into_iter()
             .enumerate()
-            .map(|(i, p)| catalog::validate(p).map_err(|e| bad(format!("product #{} : {e}", i + 1))))
+            .map(|(i, p)| catalog::validate(p).map_err(|e| bad(format!("product #{}: {e}", i + 1))))
             .collect::<Result<Vec<_>>>()?;
-        let n = valid.len();
-        let now = self.now();
-        self.db
-            .write(move |tx| {
-                for p in &valid {
-                    catalog::save_product(tx, p, true, now)?;
+        let mut saved = 0;
+        for chunk in valid.chunks(IMPORT_BATCH) {
+            let (chunk, now) = (chunk.to_vec(), self.now());
+            let result = self
+                .db
+                .write(move |tx| {
+                    for p in &chunk {
+                        catalog::save_product(tx, p, true, now)?;
+                    }
+                    Ok::<usize, EngineError>(chunk.len())
+                })
+                .await;
+            match result {
+                Ok(n) => saved += n,
+                Err(EngineError::Conflict { code, message }) if saved > 0 => {
+                    return Err(EngineError::Conflict { code, message: format!("{message} (the first {saved} products were saved)") })
                 }
-                Ok::<(), EngineError>(())
-            })
-            .await?;
-        Ok(n)
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(saved)
     }
 
     pub async fn product(&self, id: &str) -> Result<ProductView> {
@@ -397,6 +431,7 @@ impl Engine {
     pub async fn signup(&self, input: SignupInput) -> Result<(CustomerView, String)> {
         let (email, phone, name, locale) = customers::validate_signup(&input)?;
         let pw = input.password.clone();
+        let _slot = self.hash_slots.acquire().await.map_err(|_| bad("shutting down"))?;
         let password_hash = tokio::task::spawn_blocking(move || customers::hash_password(&pw))
             .await
             .map_err(|e| bad(format!("hashing failed: {e}")))??;
@@ -416,9 +451,23 @@ impl Engine {
         if password.len() > customers::MAX_PASSWORD_BYTES {
             return Err(EngineError::Unauthorized);
         }
+        let throttle_key = email.trim().to_lowercase();
+        let now = self.now();
+        {
+            let map = self.login_failures.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some((n, start)) = map.get(&throttle_key) {
+                if *n >= MAX_LOGIN_FAILURES && now - start < LOGIN_WINDOW_MS {
+                    return Err(EngineError::RateLimited(format!(
+                        "too many failed logins for this account; try again in {} minutes",
+                        (LOGIN_WINDOW_MS - (now - start)) / 60_000 + 1
+                    )));
+                }
+            }
+        }
         let email = email.to_owned();
         let creds = self.db.read(move |tx| customers::credentials(tx, &email)).await?;
         let pw = password.to_owned();
+        let _slot = self.hash_slots.acquire().await.map_err(|_| bad("shutting down"))?;
         let (id, ok) = tokio::task::spawn_blocking(move || match creds {
             Some((id, Some(hash))) => (Some(id), customers::verify_password(&pw, &hash)),
             // Spend the same time on unknown accounts, so timing does not reveal which emails exist.
@@ -426,8 +475,20 @@ impl Engine {
         })
         .await
         .map_err(|e| bad(format!("verification failed: {e}")))?;
-        let Some(id) = id.filter(|_| ok) else { return Err(EngineError::Unauthorized) };
-        let now = self.now();
+        drop(_slot);
+        let Some(id) = id.filter(|_| ok) else {
+            let mut map = self.login_failures.lock().unwrap_or_else(|e| e.into_inner());
+            if map.len() >= MAX_TRACKED_LOGINS {
+                map.retain(|_, (_, start)| now - *start < LOGIN_WINDOW_MS);
+            }
+            let entry = map.entry(throttle_key).or_insert((0, now));
+            if now - entry.1 >= LOGIN_WINDOW_MS {
+                *entry = (0, now);
+            }
+            entry.0 += 1;
+            return Err(EngineError::Unauthorized);
+        };
+        self.login_failures.lock().unwrap_or_else(|e| e.into_inner()).remove(&throttle_key);
         self.db
             .write(move |tx| {
                 let token = customers::new_session(tx, &id, now)?;
@@ -566,11 +627,11 @@ impl Engine {
         self.db.write(move |tx| orders::ship(tx, &payments, &id, now)).await
     }
 
-    pub async fn cancel(&self, id: &str, reason: &str) -> Result<OrderView> {
+    pub async fn cancel(&self, principal: &Principal, id: &str, reason: &str) -> Result<OrderView> {
         let reason = domain::text::optional("reason", reason, 200).map_err(bad)?;
         let reason = if reason.is_empty() { "cancelled by staff".to_owned() } else { reason };
-        let (id, now) = (id.to_owned(), self.now());
-        self.db.write(move |tx| orders::cancel(tx, &id, &reason, now)).await
+        let (id, now, staff) = (id.to_owned(), self.now(), principal.location().map(str::to_owned));
+        self.db.write(move |tx| orders::cancel(tx, &id, &reason, staff.as_deref(), now)).await
     }
 
     /// Deletes expired sessions, idempotency keys older than [`IDEMPOTENCY_RETENTION_MS`] and webhook
@@ -590,10 +651,21 @@ impl Engine {
             .await
     }
 
-    /// Expires pickup orders past their window; returns the ids expired.
+    /// Expires pickup orders past their window, one transaction each so that one order that cannot be
+    /// expired (logged) does not hold back the others; returns the ids expired.
     pub async fn expire_pickups(&self) -> Result<Vec<String>> {
         let now = self.now();
-        self.db.write(move |tx| orders::expire_pickups(tx, now, 500)).await
+        let due = self.db.read(move |tx| orders::due_pickups(tx, now, 500)).await?;
+        let mut expired = Vec::new();
+        for id in due {
+            let oid = id.clone();
+            match self.db.write(move |tx| orders::expire_one(tx, &oid, now)).await {
+                Ok(true) => expired.push(id),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(order = %id, error = %e, "cannot expire pickup order"),
+            }
+        }
+        Ok(expired)
     }
 
     pub async fn create_return(&self, principal: &Principal, input: ReturnInput, idempotency_key: Option<String>, request_hash: String) -> Result<ReturnView> {
@@ -601,13 +673,15 @@ impl Engine {
             idempotency::validate_key(k)?;
         }
         let (staff, now, payments) = (principal.location().map(str::to_owned), self.now(), self.payments.clone());
+        // Keys are scoped to the caller's API key, so two tills cannot collide on a key such as "1".
+        let scope = format!("admin.returns:{}", principal.key_id());
         self.db
             .write(move |tx| {
                 let mut input = input.clone();
                 if let Some(l) = locations::get(tx, &input.location_id)? {
                     input.location_id = l.id;
                 }
-                let idem = idempotency_key.as_deref().map(|k| (k, request_hash.as_str()));
+                let idem = idempotency_key.as_deref().map(|k| (scope.as_str(), k, request_hash.as_str()));
                 orders::create_return(tx, &payments, &input, staff.as_deref(), idem, now)
             })
             .await
@@ -615,7 +689,8 @@ impl Engine {
 
     // ---- events & webhooks ----
 
-    pub async fn events(&self, after: i64, limit: usize, kind: Option<String>) -> Result<Vec<EventView>> {
+    /// A page of the event feed and the cursor to read on from.
+    pub async fn events(&self, after: events::Cursor, limit: usize, kind: Option<String>) -> Result<(Vec<EventView>, events::Cursor)> {
         self.db.read(move |tx| events::feed(tx, after, limit, kind.as_deref())).await
     }
 
@@ -649,9 +724,10 @@ impl Engine {
             .await
     }
 
-    pub async fn record_delivery(&self, id: &str, status_code: Option<i64>, error: Option<String>) -> Result<()> {
+    /// Records a delivery attempt under the sender's lease; `false` if the lease was lost meanwhile.
+    pub async fn record_delivery(&self, id: &str, lease: i64, status_code: Option<i64>, error: Option<String>) -> Result<bool> {
         let (id, now) = (id.to_owned(), self.now());
-        self.db.write(move |tx| webhooks::record(tx, &id, status_code, error.as_deref(), now)).await
+        self.db.write(move |tx| webhooks::record(tx, &id, lease, status_code, error.as_deref(), now)).await
     }
 
     /// Reads a setting from the database's `meta` table.

@@ -27,6 +27,8 @@ pub struct OrderLineView {
     pub line_total: PriceView,
     /// Where the line's stock is reserved or was sold.
     pub location_id: String,
+    /// For delivery lines: why routing chose that location.
+    pub routing: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,7 +84,7 @@ fn order_from_row(tx: &mut dyn Tx, r: &Row, with_code: bool) -> Result<OrderView
     let location_id = r.opt_text(9)?;
     let lines = tx
         .query(
-            "SELECT line_no, sku, title_ko, title_en, quantity, returned_quantity, unit_price_minor, location_id FROM order_lines WHERE order_id = ? ORDER BY line_no",
+            "SELECT line_no, sku, title_ko, title_en, quantity, returned_quantity, unit_price_minor, location_id, routing FROM order_lines WHERE order_id = ? ORDER BY line_no",
             params![&id],
         )?
         .iter()
@@ -97,6 +99,7 @@ fn order_from_row(tx: &mut dyn Tx, r: &Row, with_code: bool) -> Result<OrderView
                 unit_price: price_view(&currency, unit),
                 line_total: price_view(&currency, unit.saturating_mul(q)),
                 location_id: l.text(7)?,
+                routing: l.opt_text(8)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -174,22 +177,35 @@ struct Placed {
     quantity: i64,
     unit_price_minor: i64,
     location_id: String,
+    routing: Option<String>,
 }
 
 /// Chooses where a delivery line ships from and reserves it there: warehouses first, then the location
 /// with the most available. Tries the next candidate if a concurrent checkout took the last units.
-fn reserve_for_delivery(tx: &mut dyn Tx, sku: &str, q: i64, order_id: &str, now: i64) -> Result<String> {
+/// Returns the location and a sentence explaining the choice, kept on the order line.
+fn reserve_for_delivery(tx: &mut dyn Tx, sku: &str, q: i64, order_id: &str, now: i64) -> Result<(String, String)> {
     let candidates = tx.query(
-        "SELECT l.id FROM locations l JOIN stock_levels s ON s.location_id = l.id AND s.sku = ? \
+        "SELECT l.id, l.code, l.kind, s.on_hand - s.reserved - s.safety_stock FROM locations l JOIN stock_levels s ON s.location_id = l.id AND s.sku = ? \
          WHERE l.ships = 1 AND s.on_hand - s.reserved - s.safety_stock >= ? \
          ORDER BY CASE WHEN l.kind = 'warehouse' THEN 0 ELSE 1 END, s.on_hand - s.reserved - s.safety_stock DESC, l.code LIMIT 8",
         params![sku, q],
     )?;
+    let mut passed = Vec::new();
     for c in &candidates {
-        let loc = c.text(0)?;
+        let (loc, code, kind, available) = (c.text(0)?, c.text(1)?, c.text(2)?, c.i64(3)?);
         match reserve(tx, sku, &loc, q, order_id, None, now) {
-            Ok(()) => return Ok(loc),
-            Err(EngineError::OutOfStock { .. }) => continue,
+            Ok(()) => {
+                let mut why = if kind == "warehouse" {
+                    format!("{code}: warehouse with {available} available; warehouses ship first")
+                } else {
+                    format!("{code}: ship-from-store with {available} available; no warehouse had {q} available")
+                };
+                if !passed.is_empty() {
+                    why.push_str(&format!(" ({} sold out meanwhile)", passed.join(", ")));
+                }
+                return Ok((loc, why));
+            }
+            Err(EngineError::OutOfStock { .. }) => passed.push(code),
             Err(e) => return Err(e),
         }
     }
@@ -208,15 +224,21 @@ fn reserve(tx: &mut dyn Tx, sku: &str, loc: &str, q: i64, order_id: &str, expire
     let rid = ids::new_id("res");
     tx.exec(
         "INSERT INTO reservations (id, order_id, sku, location_id, quantity, status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'held', ?, ?, ?)",
-        params![rid, order_id, sku, loc, q, expires_at, now, now],
+        params![&rid, order_id, sku, loc, q, expires_at, now, now],
     )?;
-    inventory::post(
+    let res = inventory::post(
         tx,
         &Movement { sku, location_id: loc, kind: MovementKind::Reservation, on_hand: 0, reserved: q, unsellable: 0, reason: "order placed", source_type: "order", source_id: order_id },
         Guard::Available(q),
         now,
-    )?;
-    Ok(())
+    );
+    if let Err(e @ EngineError::OutOfStock { .. }) = res {
+        // Delivery routing goes on to the next location inside this transaction: take the row back.
+        // (No SQL error happened — the guarded UPDATE matched no row — so the transaction is usable.)
+        tx.exec("DELETE FROM reservations WHERE id = ?", params![rid])?;
+        return Err(e);
+    }
+    res.map(|_| ())
 }
 
 /// Ends every held reservation of an order: `committed` turns it into a sale (stock leaves), `released` or
@@ -260,11 +282,13 @@ pub(crate) struct CheckoutCmd {
 pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64, cmd: &CheckoutCmd, now: i64) -> Result<OrderView> {
     let order_id = ids::new_id("ord");
     if let Some(key) = &cmd.idempotency_key {
-        if let Some(existing) = idempotency::begin(tx, "store.checkout", key, &cmd.request_hash, &order_id, now)? {
+        let scope = format!("store.checkout:{}", cmd.cart_id);
+        if let Some(existing) = idempotency::begin(tx, &scope, key, &cmd.request_hash, &order_id, now)? {
             return get(tx, &existing, true);
         }
     }
-    let cart = carts::row(tx, &cmd.cart_id)?;
+    // Locks the cart: a concurrent checkout of the same cart or a line added meanwhile waits for this one.
+    let cart = carts::lock(tx, &cmd.cart_id, now)?;
     if cart.status != "open" {
         return Err(EngineError::conflict(
             "cart_completed",
@@ -302,12 +326,15 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
     let mut subtotal: i64 = 0;
     for (i, l) in lines.iter().enumerate() {
         let unit = l.unit_price(&cart.currency)?;
-        let loc = match &fulfillment {
-            Fulfillment::Pickup { location_id } => location_id.clone(),
-            Fulfillment::Delivery { .. } => reserve_for_delivery(tx, &l.sku, l.quantity, &order_id, now)?,
+        let (loc, routing) = match &fulfillment {
+            Fulfillment::Pickup { location_id } => (location_id.clone(), None),
+            Fulfillment::Delivery { .. } => {
+                let (loc, why) = reserve_for_delivery(tx, &l.sku, l.quantity, &order_id, now)?;
+                (loc, Some(why))
+            }
         };
         subtotal = unit.checked_mul(l.quantity).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
-        placed.push(Placed { line_no: i as i64 + 1, sku: l.sku.clone(), title_ko: l.title_ko.clone(), title_en: l.title_en.clone(), quantity: l.quantity, unit_price_minor: unit, location_id: loc });
+        placed.push(Placed { line_no: i as i64 + 1, sku: l.sku.clone(), title_ko: l.title_ko.clone(), title_en: l.title_en.clone(), quantity: l.quantity, unit_price_minor: unit, location_id: loc, routing });
     }
     let ctx = PaymentContext { order_id: &order_id, channel: Channel::Web, currency: &cart.currency, amount_minor: subtotal, now };
     let pay_status = provider.authorize(tx, &ctx)?;
@@ -349,6 +376,7 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
                 unit_price: price_view(&cart.currency, p.unit_price_minor),
                 line_total: price_view(&cart.currency, p.unit_price_minor.saturating_mul(p.quantity)),
                 location_id: p.location_id.clone(),
+                routing: p.routing.clone(),
             })
             .collect(),
         placed_at: domain::time::rfc3339(now),
@@ -397,8 +425,8 @@ fn insert_order(
     )?;
     for l in lines {
         tx.exec(
-            "INSERT INTO order_lines (order_id, line_no, sku, title_ko, title_en, quantity, unit_price_minor, location_id, returned_quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-            params![id, l.line_no, &l.sku, &l.title_ko, &l.title_en, l.quantity, l.unit_price_minor, &l.location_id],
+            "INSERT INTO order_lines (order_id, line_no, sku, title_ko, title_en, quantity, unit_price_minor, location_id, returned_quantity, routing) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+            params![id, l.line_no, &l.sku, &l.title_ko, &l.title_en, l.quantity, l.unit_price_minor, &l.location_id, l.routing.clone()],
         )?;
     }
     Ok(())
@@ -468,7 +496,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
             now,
         )?;
         subtotal = p.unit_price_minor.checked_mul(*q).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
-        placed.push(Placed { line_no: i as i64 + 1, sku: sku.clone(), title_ko: p.title_ko, title_en: p.title_en, quantity: *q, unit_price_minor: p.unit_price_minor, location_id: loc.id.clone() });
+        placed.push(Placed { line_no: i as i64 + 1, sku: sku.clone(), title_ko: p.title_ko, title_en: p.title_en, quantity: *q, unit_price_minor: p.unit_price_minor, location_id: loc.id.clone(), routing: None });
     }
     let ctx = PaymentContext { order_id: &order_id, channel: Channel::Pos, currency: &cmd.currency, amount_minor: subtotal, now };
     let st = provider.authorize(tx, &ctx)?;
@@ -490,13 +518,18 @@ struct OrderState {
     currency: String,
     total: i64,
     channel: String,
+    pickup_expires_at: Option<i64>,
 }
 
-fn state(tx: &mut dyn Tx, id: &str) -> Result<OrderState> {
+/// Reads an order's state for a change and locks its row (an UPDATE that touches `updated_at`; SQLite has
+/// no `SELECT … FOR UPDATE`), so concurrent handovers, cancellations, expiries and returns of one order
+/// run one after the other instead of racing.
+fn state(tx: &mut dyn Tx, id: &str, now: i64) -> Result<OrderState> {
     let r = tx
         .query_opt(
-            "SELECT status, fulfillment_type, location_id, pickup_code, payment_method, payment_status, currency, total_minor, channel FROM orders WHERE id = ?",
-            params![id],
+            "UPDATE orders SET updated_at = ? WHERE id = ? \
+             RETURNING status, fulfillment_type, location_id, pickup_code, payment_method, payment_status, currency, total_minor, channel, pickup_expires_at",
+            params![now, id],
         )?
         .ok_or_else(|| EngineError::not_found("order", id))?;
     let ftype = match r.text(1)?.as_str() {
@@ -514,6 +547,7 @@ fn state(tx: &mut dyn Tx, id: &str) -> Result<OrderState> {
         currency: r.text(6)?,
         total: r.i64(7)?,
         channel: r.text(8)?,
+        pickup_expires_at: r.opt_i64(9)?,
     })
 }
 
@@ -547,7 +581,7 @@ fn set_status(tx: &mut dyn Tx, id: &str, from: OrderStatus, to: OrderStatus, now
 
 /// Picked and waiting: issues a 6-digit pickup code and restarts the collection window.
 pub(crate) fn ready_for_pickup(tx: &mut dyn Tx, id: &str, staff_location: Option<&str>, hold_ms: i64, now: i64) -> Result<OrderView> {
-    let s = state(tx, id)?;
+    let s = state(tx, id, now)?;
     check_transition(id, &s, OrderStatus::ReadyForPickup)?;
     check_location(&s, staff_location)?;
     set_status(tx, id, s.status, OrderStatus::ReadyForPickup, now)?;
@@ -566,9 +600,12 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 
 /// Handover at the desk: the code must match; the reservation becomes a sale.
 pub(crate) fn picked_up(tx: &mut dyn Tx, payments: &Payments, id: &str, code: &str, staff_location: Option<&str>, now: i64) -> Result<OrderView> {
-    let s = state(tx, id)?;
+    let s = state(tx, id, now)?;
     check_transition(id, &s, OrderStatus::PickedUp)?;
     check_location(&s, staff_location)?;
+    if s.pickup_expires_at.is_some_and(|t| t < now) {
+        return Err(EngineError::conflict("pickup_expired", "the pickup window of this order has passed; its stock is being released"));
+    }
     if !constant_time_eq(s.pickup_code.as_deref().unwrap_or(""), code.trim()) {
         return Err(EngineError::invalid("wrong_pickup_code", "the pickup code does not match this order"));
     }
@@ -598,7 +635,7 @@ fn handover_payment(tx: &mut dyn Tx, payments: &Payments, id: &str, s: &OrderSta
 
 /// A delivery order leaves its shipping location(s).
 pub(crate) fn ship(tx: &mut dyn Tx, payments: &Payments, id: &str, now: i64) -> Result<OrderView> {
-    let s = state(tx, id)?;
+    let s = state(tx, id, now)?;
     check_transition(id, &s, OrderStatus::Shipped)?;
     settle_reservations(tx, id, "committed", "shipped", now)?;
     set_status(tx, id, s.status, OrderStatus::Shipped, now)?;
@@ -608,9 +645,17 @@ pub(crate) fn ship(tx: &mut dyn Tx, payments: &Payments, id: &str, now: i64) -> 
     Ok(view)
 }
 
-pub(crate) fn cancel(tx: &mut dyn Tx, id: &str, reason: &str, now: i64) -> Result<OrderView> {
-    let s = state(tx, id)?;
+/// Cancels a placed or ready order and releases its stock. Staff may cancel only pickup orders of their
+/// own location; delivery orders are an admin's call.
+pub(crate) fn cancel(tx: &mut dyn Tx, id: &str, reason: &str, staff_location: Option<&str>, now: i64) -> Result<OrderView> {
+    let s = state(tx, id, now)?;
     check_transition(id, &s, OrderStatus::Cancelled)?;
+    if staff_location.is_some() {
+        if s.ftype != FulfillmentType::Pickup {
+            return Err(EngineError::Forbidden("staff cancel pickup orders of their own store; ask an admin for delivery orders".into()));
+        }
+        check_location(&s, staff_location)?;
+    }
     settle_reservations(tx, id, "released", reason, now)?;
     set_status(tx, id, s.status, OrderStatus::Cancelled, now)?;
     let view = get(tx, id, false)?;
@@ -618,27 +663,29 @@ pub(crate) fn cancel(tx: &mut dyn Tx, id: &str, reason: &str, now: i64) -> Resul
     Ok(view)
 }
 
-/// Expires uncollected pickup orders whose window has passed (at most `limit` per call) and releases
-/// their stock. Returns the expired order ids.
-pub(crate) fn expire_pickups(tx: &mut dyn Tx, now: i64, limit: usize) -> Result<Vec<String>> {
-    let due = tx.query(
+/// Pickup orders whose collection window has passed, oldest first (at most `limit`).
+pub(crate) fn due_pickups(tx: &mut dyn Tx, now: i64, limit: usize) -> Result<Vec<String>> {
+    tx.query(
         "SELECT id FROM orders WHERE fulfillment_type = 'pickup' AND status IN ('placed', 'ready_for_pickup') AND pickup_expires_at < ? ORDER BY pickup_expires_at LIMIT ?",
         params![now, limit as i64],
-    )?;
-    let mut out = Vec::new();
-    for r in due {
-        let id = r.text(0)?;
-        let s = state(tx, &id)?;
-        if !s.status.can_become(OrderStatus::Expired, s.ftype) {
-            continue;
-        }
-        settle_reservations(tx, &id, "expired", "pickup window passed", now)?;
-        set_status(tx, &id, s.status, OrderStatus::Expired, now)?;
-        let view = get(tx, &id, false)?;
-        events::emit(tx, "order.expired", &id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
-        out.push(id);
+    )?
+    .iter()
+    .map(|r| Ok(r.text(0)?))
+    .collect()
+}
+
+/// Expires one uncollected pickup order and releases its stock. `false` if it is no longer due (collected
+/// or cancelled meanwhile, or its window was extended).
+pub(crate) fn expire_one(tx: &mut dyn Tx, id: &str, now: i64) -> Result<bool> {
+    let s = state(tx, id, now)?;
+    if !s.status.can_become(OrderStatus::Expired, s.ftype) || !s.pickup_expires_at.is_some_and(|t| t < now) {
+        return Ok(false);
     }
-    Ok(out)
+    settle_reservations(tx, id, "expired", "pickup window passed", now)?;
+    set_status(tx, id, s.status, OrderStatus::Expired, now)?;
+    let view = get(tx, id, false)?;
+    events::emit(tx, "order.expired", id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
+    Ok(true)
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -681,10 +728,11 @@ pub struct ReturnView {
 }
 
 /// A return at any store: stock comes back at that store (or as unsellable), a refund record is created.
-pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &ReturnInput, staff_location: Option<&str>, idem: Option<(&str, &str)>, now: i64) -> Result<ReturnView> {
+/// `idem` is (scope, key, request hash).
+pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &ReturnInput, staff_location: Option<&str>, idem: Option<(&str, &str, &str)>, now: i64) -> Result<ReturnView> {
     let rid = ids::new_id("ret");
-    if let Some((key, hash)) = idem {
-        if let Some(existing) = idempotency::begin(tx, "admin.returns", key, hash, &rid, now)? {
+    if let Some((scope, key, hash)) = idem {
+        if let Some(existing) = idempotency::begin(tx, scope, key, hash, &rid, now)? {
             return get_return(tx, &existing);
         }
     }
@@ -698,7 +746,7 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
             return Err(EngineError::Forbidden("staff can take returns only at their own location".into()));
         }
     }
-    let s = state(tx, &input.order_id)?;
+    let s = state(tx, &input.order_id, now)?;
     if !s.status.is_returnable() {
         return Err(EngineError::conflict(
             "not_returnable",
@@ -710,7 +758,10 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
         params![&rid, &input.order_id, &loc.id, &reason, now],
     )?;
     let mut amount: i64 = 0;
-    for (i, l) in input.lines.iter().enumerate() {
+    // Stock rows are locked in SKU order, as everywhere, so concurrent movements cannot deadlock.
+    let mut lines = input.lines.clone();
+    lines.sort_by(|a, b| a.sku.cmp(&b.sku));
+    for (i, l) in lines.iter().enumerate() {
         let q = Qty::new(l.quantity).map_err(bad)?.get();
         let disposition = l.disposition.clone().unwrap_or_else(|| "restock".into());
         if disposition != "restock" && disposition != "unsellable" {
@@ -753,10 +804,13 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
         )?;
     }
     let method = payments.get(&s.payment_method).map(|p| p.refund_method()).unwrap_or("manual");
+    // Money goes back only if it was collected; an order still unpaid (manual invoice) gets a record
+    // that says so, for the finance team to reconcile.
+    let refund_status = if s.payment_status == "paid" { "pending" } else { "no_payment_collected" };
     let refund_id = ids::new_id("rfd");
     tx.exec(
-        "INSERT INTO refunds (id, order_id, return_id, amount_minor, currency, method, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-        params![&refund_id, &input.order_id, &rid, amount, &s.currency, method, now],
+        "INSERT INTO refunds (id, order_id, return_id, amount_minor, currency, method, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params![&refund_id, &input.order_id, &rid, amount, &s.currency, method, refund_status, now],
     )?;
     let view = get_return(tx, &rid)?;
     let data = serde_json::to_value(&view).unwrap_or_default();

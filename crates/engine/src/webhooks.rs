@@ -59,6 +59,8 @@ pub struct DueDelivery {
     pub event_id: String,
     pub body: String,
     pub attempts: i64,
+    /// The lease this sender holds; pass it back to record the outcome.
+    pub lease: i64,
 }
 
 pub(crate) fn subscribe(tx: &mut dyn Tx, input: &SubscriptionInput, now: i64) -> Result<SubscriptionView> {
@@ -83,10 +85,15 @@ pub(crate) fn subscribe(tx: &mut dyn Tx, input: &SubscriptionInput, now: i64) ->
         "INSERT INTO webhook_subscriptions (id, url, secret, event_types, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
         params![&id, url, &secret, serde_json::to_string(&types).unwrap_or_default(), now],
     )?;
-    // New subscriptions receive events from now on, not the history.
-    if tx.query_opt("SELECT value FROM meta WHERE key = ?", params![CURSOR_KEY])?.is_none() {
-        let max = tx.query_one("SELECT CAST(COALESCE(MAX(seq), 0) AS BIGINT) FROM events", &[])?.i64(0)?;
-        tx.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", params![CURSOR_KEY, max.to_string()])?;
+    // Subscriptions receive events from now on, not the history. While other subscriptions are active the
+    // shared fan-out cursor must stay where it is (they still need what lies behind it); when this is the
+    // only one, the cursor jumps to the feed's head.
+    if n == 0 {
+        let head = events::head(tx)?;
+        tx.exec(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![CURSOR_KEY, head.to_string()],
+        )?;
     }
     Ok(SubscriptionView { id, url: url.into(), event_types: types, active: true, secret: Some(secret), created_at: domain::time::rfc3339(now) })
 }
@@ -129,13 +136,13 @@ pub(crate) fn fanout(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<usize> {
     if subs.is_empty() {
         return Ok(0);
     }
-    let cursor: i64 = tx
+    let cursor = tx
         .query_opt("SELECT value FROM meta WHERE key = ?", params![CURSOR_KEY])?
         .map(|r| r.text(0))
         .transpose()?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let evs = events::feed(tx, cursor, limit, None)?;
+        .and_then(|v| events::Cursor::parse(&v).ok())
+        .unwrap_or_default();
+    let (evs, next) = events::feed(tx, cursor, limit, None)?;
     let mut created = 0;
     for e in &evs {
         for (sid, types) in &subs {
@@ -148,10 +155,10 @@ pub(crate) fn fanout(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<usize> {
             }
         }
     }
-    if let Some(last) = evs.last() {
+    if next != cursor {
         tx.exec(
             "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![CURSOR_KEY, last.seq.to_string()],
+            params![CURSOR_KEY, next.to_string()],
         )?;
     }
     Ok(created)
@@ -162,15 +169,18 @@ pub(crate) fn claim_due(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<Vec<D
     let rows = tx.query(
         "SELECT d.id, s.url, s.secret, d.event_id, e.type, e.payload, e.created_at, d.attempts, e.aggregate_id \
          FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN events e ON e.id = d.event_id \
-         WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ? ORDER BY d.next_attempt_at, d.event_seq LIMIT ?",
+         WHERE d.status = 'pending' AND s.active = 1 AND d.next_attempt_at <= ? AND d.locked_until <= ? ORDER BY d.next_attempt_at, d.event_seq LIMIT ?",
         params![now, now, limit as i64],
     )?;
     let mut out = Vec::new();
     for r in rows {
         let id = r.text(0)?;
+        // The lease's expiry doubles as its token: a few random milliseconds make it unique per claim, and
+        // `record` only applies an outcome while that exact lease is held.
+        let lease = now + LEASE_MS + rand::random_range(0..1000i64);
         let n = tx.exec(
             "UPDATE webhook_deliveries SET locked_until = ? WHERE id = ? AND locked_until <= ? AND status = 'pending'",
-            params![now + LEASE_MS, &id, now],
+            params![lease, &id, now],
         )?;
         if n == 0 {
             continue;
@@ -181,7 +191,7 @@ pub(crate) fn claim_due(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<Vec<D
             "created_at": domain::time::rfc3339(r.i64(6)?), "data": data,
         })
         .to_string();
-        out.push(DueDelivery { id, url: r.text(1)?, secret: r.text(2)?, event_id: r.text(3)?, body, attempts: r.i64(7)? });
+        out.push(DueDelivery { id, url: r.text(1)?, secret: r.text(2)?, event_id: r.text(3)?, body, attempts: r.i64(7)?, lease });
     }
     Ok(out)
 }
@@ -191,17 +201,22 @@ pub fn backoff_ms(attempts: i64) -> i64 {
     (10_000i64 << attempts.clamp(0, 12)).min(3_600_000)
 }
 
-pub(crate) fn record(tx: &mut dyn Tx, id: &str, status_code: Option<i64>, error: Option<&str>, now: i64) -> Result<()> {
+/// Records one attempt's outcome if `lease` is still held (a sender that overran its lease, and whose
+/// delivery was meanwhile claimed by another, changes nothing). Returns whether it was recorded.
+pub(crate) fn record(tx: &mut dyn Tx, id: &str, lease: i64, status_code: Option<i64>, error: Option<&str>, now: i64) -> Result<bool> {
     let ok = status_code.is_some_and(|c| (200..300).contains(&c));
-    let r = tx.query_one("SELECT attempts FROM webhook_deliveries WHERE id = ?", params![id])?;
+    let Some(r) = tx.query_opt("SELECT attempts FROM webhook_deliveries WHERE id = ? AND locked_until = ? AND status = 'pending'", params![id, lease])? else {
+        return Ok(false);
+    };
     let attempts = r.i64(0)? + 1;
     let status = if ok { "delivered" } else if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
     let err = error.map(|e| e.chars().take(500).collect::<String>());
-    tx.exec(
-        "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, locked_until = 0, last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ?",
-        params![status, attempts, now + backoff_ms(attempts - 1), status_code, err, now, id],
+    let n = tx.exec(
+        "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, locked_until = 0, last_status_code = ?, last_error = ?, updated_at = ? \
+         WHERE id = ? AND locked_until = ? AND status = 'pending'",
+        params![status, attempts, now + backoff_ms(attempts - 1), status_code, err, now, id, lease],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 pub(crate) fn deliveries(tx: &mut dyn Tx, subscription_id: &str, limit: usize) -> Result<Vec<DeliveryView>> {

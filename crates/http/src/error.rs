@@ -36,6 +36,7 @@ impl IntoResponse for ApiError {
                     EngineError::Conflict { .. } | EngineError::OutOfStock { .. } => StatusCode::CONFLICT,
                     EngineError::Unauthorized => StatusCode::UNAUTHORIZED,
                     EngineError::Forbidden(_) => StatusCode::FORBIDDEN,
+                    EngineError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
                     EngineError::Db(d) => match d.kind {
                         store::DbErrorKind::Overloaded | store::DbErrorKind::Unavailable | store::DbErrorKind::Retryable => {
                             StatusCode::SERVICE_UNAVAILABLE
@@ -107,6 +108,7 @@ fn korean(code: &str) -> Option<&'static str> {
         "internal" => "일시적인 오류가 발생했습니다.",
         "invalid_request" | "invalid_json" | "invalid_query" | "invalid_limit" => "요청 내용이 올바르지 않습니다.",
         "payload_too_large" => "요청이 너무 큽니다.",
+        "too_many_attempts" => "시도 횟수가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         _ => return None,
     })
 }

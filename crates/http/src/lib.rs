@@ -289,8 +289,18 @@ async fn list_orders(State(s): State<AppState>, Staff(p): Staff, ApiQuery(q): Ap
     Ok(page(items, limit, |o| o.id.clone()))
 }
 
-async fn admin_get_order(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
-    Ok(ok("order", s.engine.order(&id, false).await?))
+async fn admin_get_order(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    let mut order = s.engine.order(&id, false).await?;
+    // Staff anywhere can look an order up (returns are taken at any store), but the shopper's contact
+    // details stay with the staff of the locations that fulfil it.
+    if let Some(loc) = p.location() {
+        let ours = order.location_id.as_deref() == Some(loc) || order.lines.iter().any(|l| l.location_id == loc);
+        if !ours {
+            order.email = None;
+            order.shipping_address = None;
+        }
+    }
+    Ok(ok("order", order))
 }
 
 async fn ready_for_pickup(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {
@@ -323,9 +333,9 @@ struct CancelIn {
     reason: String,
 }
 
-async fn cancel(State(s): State<AppState>, _: Staff, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn cancel(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult<Response> {
     let reason = if body.is_empty() { String::new() } else { parse_json::<CancelIn>(&body)?.reason };
-    Ok(ok("order", s.engine.cancel(&id, &reason).await?))
+    Ok(ok("order", s.engine.cancel(&p, &id, &reason).await?))
 }
 
 async fn create_return(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
@@ -395,7 +405,7 @@ async fn issue_key(State(s): State<AppState>, _: Admin, ApiJson(k): ApiJson<KeyI
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EventsQ {
-    after: Option<i64>,
+    after: Option<String>,
     limit: Option<usize>,
     #[serde(rename = "type")]
     kind: Option<String>,
@@ -407,10 +417,12 @@ async fn list_events(State(s): State<AppState>, _: Admin, ApiQuery(q): ApiQuery<
         Some(n) if (1..=engine::events::MAX_FEED_PAGE).contains(&n) => n,
         Some(n) => return Err(ApiError::bad("invalid_limit", format!("`limit` must be 1–{}, got {n}", engine::events::MAX_FEED_PAGE))),
     };
-    let after = q.after.unwrap_or(0);
-    let items = s.engine.events(after, limit, q.kind).await?;
-    let next = items.last().map(|e| e.seq).unwrap_or(after);
-    Ok(Json(json!({ "data": items, "next_cursor": next })).into_response())
+    let after = match q.after.as_deref() {
+        None | Some("") => engine::events::Cursor::default(),
+        Some(c) => engine::events::Cursor::parse(c).map_err(|m| ApiError::bad("invalid_cursor", m))?,
+    };
+    let (items, next) = s.engine.events(after, limit, q.kind).await?;
+    Ok(Json(json!({ "data": items, "next_cursor": next.to_string() })).into_response())
 }
 
 async fn subscribe(State(s): State<AppState>, _: Admin, ApiJson(b): ApiJson<SubscriptionInput>) -> ApiResult<Response> {
@@ -497,12 +509,20 @@ async fn checkout(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<CheckoutIn>,
 ) -> ApiResult<Response> {
-    let order = s.engine.checkout(&id, b.email, &b.payment.method, key, c).await?;
+    let mut order = s.engine.checkout(&id, b.email, &b.payment.method, key, c).await?;
+    for l in order.lines.iter_mut() {
+        l.routing = None;
+    }
     Ok(created("order", order))
 }
 
 async fn store_get_order(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    Ok(ok("order", s.engine.order(&id, true).await?))
+    let mut order = s.engine.order(&id, true).await?;
+    // Routing notes name internal locations and stock counts: for staff, not shoppers.
+    for l in order.lines.iter_mut() {
+        l.routing = None;
+    }
+    Ok(ok("order", order))
 }
 
 // ---------------- store: customers ----------------

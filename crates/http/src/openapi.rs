@@ -29,7 +29,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("post", "/admin/pos/sales", "staff", "A counter sale {lines[{sku, quantity}], location_id (admins), currency, customer_id, payment{method}}. Idempotency-Key accepted."),
     ("get", "/admin/customers", "staff", "Find a customer by email, phone or member_code."),
     ("post", "/admin/api-keys", "admin", "Issue an API key {role: admin|staff, location_id, label}; the key is shown once."),
-    ("get", "/admin/events", "admin", "The domain event feed (after = cursor seq, limit ≤ 500, type or prefix such as `order.`)."),
+    ("get", "/admin/events", "admin", "The domain event feed in commit-safe order: after = the previous page's next_cursor (opaque, e.g. \"0-42\"), limit ≤ 500, type or prefix such as `order.`. Never skips an event, on either backend."),
     ("post", "/admin/webhooks", "admin", "Subscribe {url, event_types}; deliveries are signed with the returned secret."),
     ("get", "/admin/webhooks", "admin", "List webhook subscriptions."),
     ("delete", "/admin/webhooks/{id}", "admin", "Deactivate a subscription."),

@@ -1,10 +1,16 @@
 //! The schema and its migrations, written once for both backends. Only BIGINT and TEXT columns are used;
-//! `{serial}` and `{txid}` are the two places where the dialects differ.
+//! `{serial}`, `{txid}` and `{events_tx_index}` are the places where the dialects differ.
 
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3)];
+
+/// Why a delivery line ships from where it does (invariant: routing explains its choice).
+const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
+
+/// The PostgreSQL event feed reads in (transaction id, seq) order.
+const V3: &str = "{events_tx_index}";
 
 const V1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -257,10 +263,14 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_
 
 fn render(sql: &str, dialect: Dialect) -> String {
     match dialect {
-        Dialect::Sqlite => sql.replace("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT").replace("{txid}", ""),
+        Dialect::Sqlite => sql
+            .replace("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT")
+            .replace("{txid}", "")
+            .replace("{events_tx_index}", ""),
         Dialect::Postgres => sql
             .replace("{serial}", "BIGSERIAL PRIMARY KEY")
-            .replace("{txid}", ",\n    tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()"),
+            .replace("{txid}", ",\n    tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()")
+            .replace("{events_tx_index}", "CREATE INDEX events_tx_seq ON events (tx_id, seq)"),
     }
 }
 

@@ -117,3 +117,66 @@ async fn mixed_channels_race_for_last_units(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(mixed_channels_race_for_last_units);
+
+async fn delivery_routing_races_leave_no_phantom_reservations(b: Backend) {
+    // 40 concurrent delivery checkouts: the warehouse has 5 units, so most lines race past it to the store.
+    let app = spawn_app(b).await;
+    let wh = app.location("WH", "warehouse", false).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("ROUTE-1", 1000).await;
+    app.stock_in(&sku, &wh, 5).await;
+    app.stock_in(&sku, &store, 30).await;
+    let mut carts = Vec::new();
+    for _ in 0..40 {
+        let id = app.post("/store/carts", json!({})).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
+        app.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": 1})).await.expect(200);
+        app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "delivery", "address": {"line1": "1", "city": "Seoul", "country": "KR"}})).await.expect(200);
+        carts.push(id);
+    }
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for c in carts {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            app.req("POST", &format!("/store/carts/{c}/checkout"), None, Some(json!({"email": "a@example.com", "payment": {"method": "manual"}})), &[]).await
+        }));
+    }
+    let mut placed = 0;
+    for t in tasks {
+        let r = t.await.unwrap();
+        match (r.status, r.code()) {
+            (201, _) => placed += 1,
+            (409, "out_of_stock") => {}
+            other => panic!("unexpected {other:?}: {}", r.body),
+        }
+    }
+    assert_eq!(placed, 35, "all 35 units are sold, 5 from the warehouse and 30 from the store");
+    assert_eq!(app.level(&sku, &wh).await, (5, 5, 0, 0));
+    assert_eq!(app.level(&sku, &store).await, (30, 30, 0, 0));
+    assert_eq!(app.count("SELECT COUNT(*) FROM reservations WHERE status = 'held'").await, 35);
+    app.assert_no_drift().await;
+}
+both!(delivery_routing_races_leave_no_phantom_reservations);
+
+async fn one_cart_checked_out_twice_at_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("TWICE-1", 1000).await;
+    app.stock_in(&sku, &store, 10).await;
+    let cart = app.pickup_cart(&sku, 1, &store).await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (app, cart) = (app.clone(), cart.clone());
+        tasks.push(tokio::spawn(async move { app.checkout(&cart, &format!("different-key-{i}")).await }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        let r = t.await.unwrap();
+        codes.push((r.status, r.code().to_owned()));
+    }
+    assert_eq!(codes.iter().filter(|c| c.0 == 201).count(), 1, "{codes:?}");
+    assert!(codes.iter().all(|c| c.0 == 201 || (c.0 == 409 && c.1 == "cart_completed")), "{codes:?}");
+    assert_eq!(app.level(&sku, &store).await, (10, 1, 9, 0));
+}
+both!(one_cart_checked_out_twice_at_once);

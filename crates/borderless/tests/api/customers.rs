@@ -59,5 +59,16 @@ async fn one_identity_across_channels(b: Backend) {
     let purged = app.running.as_ref().unwrap().engine.purge_expired().await.unwrap();
     assert!(purged >= 2, "two sessions and the checkout's idempotency key are gone ({purged})");
     assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+
+    // Ten wrong passwords lock the account's logins for 15 minutes, even with the right one.
+    for _ in 0..10 {
+        let r = app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "guess guess"})).await;
+        assert_eq!(r.status, 401);
+    }
+    let r = app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "correct horse"})).await;
+    assert_eq!((r.status, r.code()), (429, "too_many_attempts"));
+    assert!(r.body["error"]["message_ko"].as_str().is_some());
+    app.clock.advance_ms(16 * 60 * 1000);
+    app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "correct horse"})).await.expect(200);
 }
 both!(one_identity_across_channels);

@@ -83,20 +83,39 @@ async fn delivery_routes_and_ships(b: Backend) {
     let c1 = mk(1).await;
     let o1 = app.req("POST", &format!("/store/carts/{c1}/checkout"), None, Some(json!({"email": "a@example.com", "payment": {"method": "manual"}})), &[]).await.expect(201);
     assert_eq!(o1["order"]["lines"][0]["location_id"], wh.as_str());
+    let admin_view = |id: String| {
+        let app = &app;
+        async move { app.admin_get(&format!("/admin/orders/{id}")).await.expect(200)["order"]["lines"][0]["routing"].clone() }
+    };
+    assert_eq!(admin_view(o1["order"]["id"].as_str().unwrap().to_owned()).await, "WH: warehouse with 1 available; warehouses ship first");
+    assert_eq!(o1["order"]["lines"][0]["routing"], serde_json::Value::Null, "the shopper's copy has no routing note");
     let c2 = mk(2).await;
     let o2 = app.req("POST", &format!("/store/carts/{c2}/checkout"), None, Some(json!({"email": "a@example.com", "payment": {"method": "manual"}})), &[]).await.expect(201);
     assert_eq!(o2["order"]["lines"][0]["location_id"], store.as_str());
+    assert_eq!(admin_view(o2["order"]["id"].as_str().unwrap().to_owned()).await, "HONGDAE: ship-from-store with 5 available; no warehouse had 2 available");
+    // Store staff cannot cancel a delivery order; an admin can.
+    let key = app.admin_post("/admin/api-keys", json!({"role": "staff", "location_id": store, "label": "desk"})).await.expect(201);
+    let staff = key["api_key"]["key"].as_str().unwrap().to_owned();
+    let id2 = o2["order"]["id"].as_str().unwrap();
+    let r = app.req("POST", &format!("/admin/orders/{id2}/cancel"), Some(&staff), None, &[]).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
     // pay_at_pickup is refused for delivery.
     let c3 = mk(1).await;
     let r = app.req("POST", &format!("/store/carts/{c3}/checkout"), None, Some(json!({"email": "a@example.com", "payment": {"method": "pay_at_pickup"}})), &[]).await;
     assert_eq!((r.status, r.code()), (400, "unsupported_payment_method"));
 
     let id1 = o1["order"]["id"].as_str().unwrap();
+    let shopper = app.get(&format!("/store/orders/{id1}")).await.expect(200);
+    assert_eq!(shopper["order"]["lines"][0]["routing"], serde_json::Value::Null, "routing notes are for staff");
     app.admin_post(&format!("/admin/orders/{id1}/ship"), json!({})).await.expect(200);
     assert_eq!(app.level(&sku, &wh).await, (0, 0, 0, 0));
+    // Returned at the store; the manual (invoice) payment was never collected, so nothing is owed back.
+    let ret = app.admin_post("/admin/returns", json!({"order_id": id1, "location_id": store, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    assert_eq!(ret["return"]["refund"]["status"], "no_payment_collected");
+    assert_eq!(app.level(&sku, &store).await, (6, 2, 4, 0), "restocked beside order 2's reservation");
     let id2 = o2["order"]["id"].as_str().unwrap();
     app.admin_post(&format!("/admin/orders/{id2}/cancel"), json!({"reason": "customer asked"})).await.expect(200);
-    assert_eq!(app.level(&sku, &store).await, (5, 0, 5, 0), "cancel releases the reservation");
+    assert_eq!(app.level(&sku, &store).await, (6, 0, 6, 0), "cancel releases the reservation");
     let r = app.admin_post(&format!("/admin/orders/{id2}/ship"), json!({})).await;
     assert_eq!((r.status, r.code()), (409, "invalid_transition"));
     app.assert_no_drift().await;
@@ -115,6 +134,10 @@ async fn uncollected_pickup_expires(b: Backend) {
     let none = app.admin_post("/admin/maintenance/expire-pickups", json!({})).await.expect(200);
     assert_eq!(none["expired"], json!([]), "not yet due");
     app.clock.advance_ms(3600 * 1000 + 1);
+    // Past the window the code no longer works, even before the expiry worker has run.
+    let code = app.get(&format!("/store/orders/{id}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    let r = app.admin_post(&format!("/admin/orders/{id}/picked-up"), json!({"code": code})).await;
+    assert_eq!((r.status, r.code()), (409, "pickup_expired"));
     let r = app.admin_post("/admin/maintenance/expire-pickups", json!({})).await.expect(200);
     assert_eq!(r["expired"], json!([id]));
     assert_eq!(app.get(&format!("/store/orders/{id}")).await.expect(200)["order"]["status"], "expired");
@@ -163,6 +186,13 @@ async fn pos_sale_and_staff_scope(b: Backend) {
     let code = app.get(&format!("/store/orders/{web}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
     let r = app.req("POST", &format!("/admin/orders/{web}/picked-up"), Some(hstaff), Some(json!({"code": code})), &[]).await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
+    // Hongdae staff can look the order up (for a return) but not the shopper's contact details.
+    let seen = app.req("GET", &format!("/admin/orders/{web}"), Some(hstaff), None, &[]).await.expect(200);
+    assert_eq!(seen["order"]["email"], serde_json::Value::Null);
+    let seen = app.req("GET", &format!("/admin/orders/{web}"), Some(&staff), None, &[]).await.expect(200);
+    assert_eq!(seen["order"]["email"], "shopper@example.com");
+    let r = app.req("POST", &format!("/admin/orders/{web}/cancel"), Some(hstaff), None, &[]).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "staff cancel only their own store's pickups");
     app.req("POST", &format!("/admin/orders/{web}/picked-up"), Some(&staff), Some(json!({"code": code})), &[]).await.expect(200);
     assert_eq!(app.level(&sku, &gangnam).await, (0, 0, 0, 0));
     app.assert_no_drift().await;

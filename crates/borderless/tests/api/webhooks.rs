@@ -103,15 +103,17 @@ async fn event_feed_pages_with_a_cursor(b: Backend) {
         app.stock_in(&sku, &store, 1).await;
     }
     app.events_until("limit=500", |k| k.len() == 15).await;
-    let mut after = 0;
+    let mut after = String::new();
     let mut all = Vec::new();
     loop {
         let page = app.admin_get(&format!("/admin/events?after={after}&limit=4")).await.expect(200);
         let items = page["data"].as_array().unwrap().clone();
         if items.is_empty() {
+            assert_eq!(page["next_cursor"], after.as_str(), "an empty page keeps the cursor");
             break;
         }
-        after = page["next_cursor"].as_i64().unwrap();
+        assert_eq!(page["next_cursor"], items.last().unwrap()["cursor"]);
+        after = page["next_cursor"].as_str().unwrap().to_owned();
         all.extend(items);
     }
     // location.created + 7 × (product.created + inventory.changed)
@@ -121,5 +123,70 @@ async fn event_feed_pages_with_a_cursor(b: Backend) {
     assert_eq!(app.events_until("type=inventory.", |k| k.len() == 7).await.len(), 7);
     let r = app.admin_get("/admin/events?limit=501").await;
     assert_eq!((r.status, r.code()), (400, "invalid_limit"));
+    let r = app.admin_get("/admin/events?after=yesterday").await;
+    assert_eq!((r.status, r.code()), (400, "invalid_cursor"));
 }
 both!(event_feed_pages_with_a_cursor);
+
+/// On PostgreSQL a transaction that took a lower `seq` can commit after one with a higher `seq`. A reader
+/// that paged by `seq` alone would move past the late event and never see it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_feed_never_skips_a_late_commit() {
+    let Some(url) = fresh_pg_database() else { return };
+    let app = spawn_app(Backend::Postgres(url.clone())).await;
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<()>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let worker = std::thread::spawn(move || {
+        let ins = "INSERT INTO events (id, type, aggregate_id, payload, created_at) VALUES ($1, 'test.late', 'x', '{}', 0)";
+        let mut a = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut b = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut ta = a.transaction().unwrap();
+        ta.query("SELECT pg_current_xact_id()", &[]).unwrap(); // A takes the lower transaction id
+        let mut tb = b.transaction().unwrap();
+        tb.execute(ins, &[&"evt_b"]).unwrap(); // B takes the lower seq
+        ta.execute(ins, &[&"evt_a"]).unwrap();
+        ta.commit().unwrap(); // A commits first, B stays open
+        ready_tx.send(()).unwrap();
+        go_rx.recv().unwrap();
+        tb.commit().unwrap();
+        done_tx.send(()).unwrap();
+    });
+    let read = |after: String| {
+        let app = &app;
+        async move {
+            let page = app.admin_get(&format!("/admin/events?type=test.&after={after}")).await.expect(200);
+            let ids: Vec<String> = page["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+            (ids, page["next_cursor"].as_str().unwrap().to_owned())
+        }
+    };
+    tokio::task::spawn_blocking(move || ready_rx.recv().unwrap()).await.unwrap();
+    // While B is open the reader sees A's event (or, if another transaction in the cluster is older,
+    // nothing yet); never B's.
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..100 {
+        let (ids, next) = read(cursor.clone()).await;
+        assert!(!ids.contains(&"evt_b".to_owned()), "B is not committed");
+        seen.extend(ids);
+        cursor = next;
+        if seen.contains(&"evt_a".to_owned()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, vec!["evt_a".to_owned()]);
+    go_tx.send(()).unwrap();
+    tokio::task::spawn_blocking(move || done_rx.recv().unwrap()).await.unwrap();
+    worker.join().unwrap();
+    for _ in 0..100 {
+        let (ids, next) = read(cursor.clone()).await;
+        seen.extend(ids);
+        cursor = next;
+        if seen.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, vec!["evt_a".to_owned(), "evt_b".to_owned()], "the late commit (lower seq) is not skipped");
+}
