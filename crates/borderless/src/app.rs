@@ -19,7 +19,7 @@ pub struct AppConfig {
     /// Becomes the admin key when the database has none yet.
     pub admin_key: Option<String>,
     pub pickup_hold: Duration,
-    /// 0 = automatic (2 × CPU cores + 2).
+    /// 0 = automatic (2 × CPU cores).
     pub db_connections: usize,
     /// Run the webhook sender and pickup expiry in this process.
     pub workers: bool,
@@ -55,7 +55,7 @@ pub fn open_db(cfg: &AppConfig) -> Result<Db> {
         std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
     }
     let connections = match cfg.db_connections {
-        0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2 + 2,
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
         n => n,
     };
     let opts = DbOptions { connections: connections.clamp(1, 64), ..Default::default() };

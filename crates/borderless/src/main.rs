@@ -42,8 +42,8 @@ struct ServeArgs {
     /// Hours a click & collect order waits at the desk before it expires and its stock is released.
     #[arg(long, env = "BORDERLESS_PICKUP_HOLD_HOURS", default_value_t = 72)]
     pickup_hold_hours: u64,
-    /// Database connections per node (PostgreSQL workers, SQLite readers). 0 picks 2 × CPU cores + 2, which
-    /// measured best here; more connections than that only add lock and CPU contention.
+    /// Database connections per node (PostgreSQL workers, SQLite readers). 0 picks 2 × CPU cores, which
+    /// measured best here (docs/benchmarks.md); more only add lock and CPU contention.
     #[arg(long, env = "BORDERLESS_DB_CONNECTIONS", default_value_t = 0)]
     db_connections: usize,
     /// Most open HTTP connections; further clients wait in the accept backlog until one closes.

@@ -81,20 +81,23 @@ fn completed(id: &str, c: &CartRow) -> EngineError {
     )
 }
 
-/// Locks a cart's row for the rest of the transaction and returns it, whatever its status.
-pub(crate) fn lock(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
+/// Locks a cart's row for the rest of the transaction and returns it, whatever its status. (On SQLite the
+/// single writer already serialises write transactions, so a plain read suffices.)
+pub(crate) fn lock(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
+    let sql = format!("SELECT currency, customer_id, fulfillment, status, order_id FROM carts WHERE id = ?{}", crate::for_update(tx));
+    let r = tx.query_opt(&sql, params![id])?.ok_or_else(|| EngineError::not_found("cart", id))?;
+    cart_row(&r)
+}
+
+/// Marks an open cart as changed and returns it, in one statement; a completed cart is refused.
+fn touch_open(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
     let r = tx
         .query_opt(
             "UPDATE carts SET updated_at = ? WHERE id = ? RETURNING currency, customer_id, fulfillment, status, order_id",
             params![now, id],
         )?
         .ok_or_else(|| EngineError::not_found("cart", id))?;
-    cart_row(&r)
-}
-
-/// Marks an open cart as changed and returns it, in one statement; a completed cart is refused.
-fn touch_open(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
-    let c = lock(tx, id, now)?;
+    let c = cart_row(&r)?;
     if c.status != "open" {
         return Err(completed(id, &c));
     }

@@ -36,6 +36,15 @@ use std::sync::Arc;
 use store::{params, Db};
 use webhooks::{DeliveryView, DueDelivery, SubscriptionInput, SubscriptionView};
 
+/// `" FOR UPDATE"` where the backend has row locks (PostgreSQL); nothing on SQLite, whose single writer
+/// already runs write transactions one at a time.
+pub(crate) fn for_update(tx: &dyn store::Tx) -> &'static str {
+    match tx.dialect() {
+        store::Dialect::Postgres => " FOR UPDATE",
+        store::Dialect::Sqlite => "",
+    }
+}
+
 /// Products saved per transaction by imports.
 pub const IMPORT_BATCH: usize = 200;
 

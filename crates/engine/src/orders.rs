@@ -288,7 +288,7 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         }
     }
     // Locks the cart: a concurrent checkout of the same cart or a line added meanwhile waits for this one.
-    let cart = carts::lock(tx, &cmd.cart_id, now)?;
+    let cart = carts::lock(tx, &cmd.cart_id)?;
     if cart.status != "open" {
         return Err(EngineError::conflict(
             "cart_completed",
@@ -521,16 +521,17 @@ struct OrderState {
     pickup_expires_at: Option<i64>,
 }
 
-/// Reads an order's state for a change and locks its row (an UPDATE that touches `updated_at`; SQLite has
-/// no `SELECT … FOR UPDATE`), so concurrent handovers, cancellations, expiries and returns of one order
+/// Reads an order's state for a change and locks its row (`FOR UPDATE` on PostgreSQL; SQLite's single
+/// writer already serialises), so concurrent handovers, cancellations, expiries and returns of one order
 /// run one after the other instead of racing.
-fn state(tx: &mut dyn Tx, id: &str, now: i64) -> Result<OrderState> {
+fn state(tx: &mut dyn Tx, id: &str, _now: i64) -> Result<OrderState> {
+    let sql = format!(
+        "SELECT status, fulfillment_type, location_id, pickup_code, payment_method, payment_status, currency, total_minor, channel, pickup_expires_at \
+         FROM orders WHERE id = ?{}",
+        crate::for_update(tx)
+    );
     let r = tx
-        .query_opt(
-            "UPDATE orders SET updated_at = ? WHERE id = ? \
-             RETURNING status, fulfillment_type, location_id, pickup_code, payment_method, payment_status, currency, total_minor, channel, pickup_expires_at",
-            params![now, id],
-        )?
+        .query_opt(&sql, params![id])?
         .ok_or_else(|| EngineError::not_found("order", id))?;
     let ftype = match r.text(1)?.as_str() {
         "pickup" => FulfillmentType::Pickup,
