@@ -197,6 +197,11 @@ async fn expiry_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pickup expiry failed"),
         }
+        match engine.expire_holds().await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "expired lapsed payment authorizations"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "authorization expiry failed"),
+        }
         match engine.purge_expired().await {
             Ok(n) if n > 0 => tracing::debug!(rows = n, "purged expired sessions, idempotency keys and delivery records"),
             Ok(_) => {}

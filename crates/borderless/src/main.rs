@@ -199,14 +199,21 @@ async fn run(cli: Cli) -> Result<i32> {
             let report = engine.doctor().await?;
             if report.drift.is_empty() {
                 println!("ok: {} stock balances match their ledger", report.balances_checked);
-                Ok(0)
             } else {
                 println!("DRIFT: {} of {} balances disagree with the ledger:", report.drift.len(), report.balances_checked);
                 for d in &report.drift {
                     println!("  {} @ {}: {} is {} but the ledger says {}", d.sku, d.location_id, d.what, d.balance, d.recomputed);
                 }
-                Ok(1)
             }
+            if report.ledger_drift.is_empty() {
+                println!("ok: {} money accounts match their transfers; every currency sums to zero; no wallet is overdrawn", report.ledger_accounts_checked);
+            } else {
+                println!("MONEY LEDGER: {} problems in {} accounts:", report.ledger_drift.len(), report.ledger_accounts_checked);
+                for d in &report.ledger_drift {
+                    println!("  {}: {} is {} but should be {}", d.account, d.what, d.balance, d.recomputed);
+                }
+            }
+            Ok(if report.is_clean() { 0 } else { 1 })
         }
         Command::Import { db, file, format, currency } => {
             let cfg = db_config(&db);

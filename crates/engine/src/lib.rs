@@ -13,6 +13,7 @@ mod error;
 pub mod events;
 pub mod idempotency;
 pub mod inventory;
+pub mod ledger;
 pub mod locations;
 pub mod orders;
 pub mod payments;
@@ -129,6 +130,20 @@ pub struct ProductWithAvailability {
 pub struct DoctorReport {
     pub balances_checked: usize,
     pub drift: Vec<Drift>,
+    pub ledger_accounts_checked: usize,
+    pub ledger_drift: Vec<ledger::LedgerDrift>,
+}
+
+impl DoctorReport {
+    pub fn is_clean(&self) -> bool {
+        self.drift.is_empty() && self.ledger_drift.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TopUpView {
+    pub transfer_id: String,
+    pub wallet: ledger::AccountView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -430,9 +445,82 @@ impl Engine {
         self.db
             .read(|tx| {
                 let (n, drift) = inventory::doctor(tx)?;
-                Ok(DoctorReport { balances_checked: n, drift })
+                let (ledger_accounts_checked, ledger_drift) = ledger::doctor(tx)?;
+                Ok(DoctorReport { balances_checked: n, drift, ledger_accounts_checked, ledger_drift })
             })
             .await
+    }
+
+    // ---- wallet & ledger ----
+
+    /// Puts money on a customer's wallet at a counter (cash or card taken by staff): debits the location's
+    /// cash account, credits the wallet. With an idempotency key, a retried top-up is not applied twice.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn wallet_top_up(&self, principal: &Principal, customer_id: &str, amount_minor: i64, currency: &str, location_id: Option<String>, idempotency_key: Option<String>, request_hash: String) -> Result<TopUpView> {
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
+        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let location = match (principal.location(), location_id) {
+            (Some(staff), Some(l)) if staff != l => return Err(EngineError::Forbidden("staff take top-ups at their own location only".into())),
+            (Some(staff), _) => staff.to_owned(),
+            (None, Some(l)) => l,
+            (None, None) => "hq".to_owned(),
+        };
+        let (customer_id, now, scope) = (customer_id.to_owned(), self.now(), format!("wallet.topup:{}", principal.key_id()));
+        self.db
+            .write(move |tx| {
+                customers::get(tx, &customer_id)?;
+                let location = match locations::get(tx, &location)? {
+                    Some(l) => l.id,
+                    None if location == "hq" => location.clone(),
+                    None => return Err(EngineError::not_found("location", &location)),
+                };
+                let transfer_id = domain::ids::new_id("trf");
+                let wallet = ledger::wallet_account(tx, &customer_id, &currency, now)?;
+                if let Some(k) = &idempotency_key {
+                    if let Some(existing) = idempotency::begin(tx, &scope, k, &request_hash, &transfer_id, now)? {
+                        let w = ledger::get_account(tx, &wallet)?.ok_or_else(|| EngineError::not_found("wallet", &customer_id))?;
+                        return Ok(TopUpView { transfer_id: existing, wallet: w });
+                    }
+                }
+                let cash = ledger::books_account(tx, ledger::kind::CASH, &location, &currency, now)?;
+                let purpose = ledger::Purpose { reason: "wallet top-up at counter", ref_type: "topup", ref_id: &customer_id, transfer_id: Some(&transfer_id) };
+                let id = ledger::single(tx, &cash, &wallet, amount_minor, &currency, &purpose, now)?;
+                let w = ledger::get_account(tx, &wallet)?.ok_or_else(|| EngineError::not_found("wallet", &customer_id))?;
+                events::emit(tx, "wallet.topped_up", &customer_id, &serde_json::json!({"transfer_id": &id, "amount_minor": amount_minor, "currency": &currency, "wallet": &w}), now)?;
+                Ok(TopUpView { transfer_id: id, wallet: w })
+            })
+            .await
+    }
+
+    /// A customer's ledger accounts (one wallet per currency used).
+    pub async fn wallet(&self, customer_id: &str) -> Result<Vec<ledger::AccountView>> {
+        let id = customer_id.to_owned();
+        self.db
+            .read(move |tx| {
+                customers::get(tx, &id)?;
+                ledger::accounts_of(tx, &id)
+            })
+            .await
+    }
+
+    /// Transfers on a customer's wallet in one currency, after `after` (a statement `seq`).
+    pub async fn wallet_statement(&self, customer_id: &str, currency: &str, after: i64, limit: usize) -> Result<Vec<ledger::StatementLine>> {
+        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let code = format!("wallet:{customer_id}:{currency}");
+        self.db
+            .read(move |tx| match ledger::get_account(tx, &code)? {
+                Some(a) => ledger::statement(tx, &a.id, after, limit),
+                None => Ok(Vec::new()),
+            })
+            .await
+    }
+
+    /// Expires lapsed payment authorizations; returns how many.
+    pub async fn expire_holds(&self) -> Result<usize> {
+        let now = self.now();
+        self.db.write(move |tx| ledger::expire_due(tx, now, 500)).await
     }
 
     // ---- customers ----
@@ -639,8 +727,8 @@ impl Engine {
     pub async fn cancel(&self, principal: &Principal, id: &str, reason: &str) -> Result<OrderView> {
         let reason = domain::text::optional("reason", reason, 200).map_err(bad)?;
         let reason = if reason.is_empty() { "cancelled by staff".to_owned() } else { reason };
-        let (id, now, staff) = (id.to_owned(), self.now(), principal.location().map(str::to_owned));
-        self.db.write(move |tx| orders::cancel(tx, &id, &reason, staff.as_deref(), now)).await
+        let (id, now, staff, payments) = (id.to_owned(), self.now(), principal.location().map(str::to_owned), self.payments.clone());
+        self.db.write(move |tx| orders::cancel(tx, &payments, &id, &reason, staff.as_deref(), now)).await
     }
 
     /// Deletes expired sessions, idempotency keys older than [`IDEMPOTENCY_RETENTION_MS`] and webhook
@@ -668,7 +756,8 @@ impl Engine {
         let mut expired = Vec::new();
         for id in due {
             let oid = id.clone();
-            match self.db.write(move |tx| orders::expire_one(tx, &oid, now)).await {
+            let payments = self.payments.clone();
+            match self.db.write(move |tx| orders::expire_one(tx, &payments, &oid, now)).await {
                 Ok(true) => expired.push(id),
                 Ok(false) => {}
                 Err(e) => tracing::warn!(order = %id, error = %e, "cannot expire pickup order"),

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use store::{params, Row, Tx};
 
 pub const MAX_POS_LINES: usize = 200;
+/// How long a payment authorization for a delivery order holds before it must be captured by shipping.
+pub const DELIVERY_HOLD_MS: i64 = 30 * 24 * 3600 * 1000;
 pub const MAX_RETURN_LINES: usize = 200;
 
 #[derive(Debug, Clone, Serialize)]
@@ -336,7 +338,20 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         subtotal = unit.checked_mul(l.quantity).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
         placed.push(Placed { line_no: i as i64 + 1, sku: l.sku.clone(), title_ko: l.title_ko.clone(), title_en: l.title_en.clone(), quantity: l.quantity, unit_price_minor: unit, location_id: loc, routing });
     }
-    let ctx = PaymentContext { order_id: &order_id, channel: Channel::Web, currency: &cart.currency, amount_minor: subtotal, now };
+    let pickup_location = match &fulfillment {
+        Fulfillment::Pickup { location_id } => Some(location_id.as_str()),
+        Fulfillment::Delivery { .. } => None,
+    };
+    let ctx = PaymentContext {
+        order_id: &order_id,
+        channel: Channel::Web,
+        currency: &cart.currency,
+        amount_minor: subtotal,
+        customer_id: customer_id.as_deref(),
+        location_id: pickup_location,
+        hold_until: expires.unwrap_or(now + DELIVERY_HOLD_MS),
+        now,
+    };
     let pay_status = provider.authorize(tx, &ctx)?;
     let (ftype, location_id, address) = match &fulfillment {
         Fulfillment::Pickup { location_id } => (FulfillmentType::Pickup, Some(location_id.clone()), None),
@@ -498,7 +513,16 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         subtotal = p.unit_price_minor.checked_mul(*q).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
         placed.push(Placed { line_no: i as i64 + 1, sku: sku.clone(), title_ko: p.title_ko, title_en: p.title_en, quantity: *q, unit_price_minor: p.unit_price_minor, location_id: loc.id.clone(), routing: None });
     }
-    let ctx = PaymentContext { order_id: &order_id, channel: Channel::Pos, currency: &cmd.currency, amount_minor: subtotal, now };
+    let ctx = PaymentContext {
+        order_id: &order_id,
+        channel: Channel::Pos,
+        currency: &cmd.currency,
+        amount_minor: subtotal,
+        customer_id: cmd.customer_id.as_deref(),
+        location_id: Some(&loc.id),
+        hold_until: now,
+        now,
+    };
     let st = provider.authorize(tx, &ctx)?;
     let st = provider.on_handover(tx, &ctx, st)?;
     insert_order(tx, &order_id, Channel::Pos, OrderStatus::Completed, cmd.customer_id.as_deref(), None, &cmd.currency, subtotal, FulfillmentType::InStore, Some(&loc.id), None, provider.method(), st, None, None, cmd.staff_key_id.as_deref(), &placed, now)?;
@@ -519,6 +543,32 @@ struct OrderState {
     total: i64,
     channel: String,
     pickup_expires_at: Option<i64>,
+    customer_id: Option<String>,
+}
+
+impl OrderState {
+    fn payment_status(&self) -> PaymentStatus {
+        match self.payment_status.as_str() {
+            "paid" => PaymentStatus::Paid,
+            "authorized" => PaymentStatus::Authorized,
+            "refunded" => PaymentStatus::Refunded,
+            "voided" => PaymentStatus::Voided,
+            _ => PaymentStatus::Pending,
+        }
+    }
+
+    fn payment_ctx<'a>(&'a self, id: &'a str, now: i64) -> PaymentContext<'a> {
+        PaymentContext {
+            order_id: id,
+            channel: if self.channel == "pos" { Channel::Pos } else { Channel::Web },
+            currency: &self.currency,
+            amount_minor: self.total,
+            customer_id: self.customer_id.as_deref(),
+            location_id: if self.ftype == FulfillmentType::Delivery { None } else { self.location_id.as_deref() },
+            hold_until: self.pickup_expires_at.unwrap_or(now),
+            now,
+        }
+    }
 }
 
 /// Reads an order's state for a change and locks its row (`FOR UPDATE` on PostgreSQL; SQLite's single
@@ -526,7 +576,7 @@ struct OrderState {
 /// run one after the other instead of racing.
 fn state(tx: &mut dyn Tx, id: &str, _now: i64) -> Result<OrderState> {
     let sql = format!(
-        "SELECT status, fulfillment_type, location_id, pickup_code, payment_method, payment_status, currency, total_minor, channel, pickup_expires_at \
+        "SELECT status, fulfillment_type, location_id, pickup_code, payment_method, payment_status, currency, total_minor, channel, pickup_expires_at, customer_id \
          FROM orders WHERE id = ?{}",
         crate::for_update(tx)
     );
@@ -549,6 +599,7 @@ fn state(tx: &mut dyn Tx, id: &str, _now: i64) -> Result<OrderState> {
         total: r.i64(7)?,
         channel: r.text(8)?,
         pickup_expires_at: r.opt_i64(9)?,
+        customer_id: r.opt_text(10)?,
     })
 }
 
@@ -620,15 +671,16 @@ pub(crate) fn picked_up(tx: &mut dyn Tx, payments: &Payments, id: &str, code: &s
 
 fn handover_payment(tx: &mut dyn Tx, payments: &Payments, id: &str, s: &OrderState, now: i64) -> Result<()> {
     if let Some(p) = payments.get(&s.payment_method) {
-        let current = match s.payment_status.as_str() {
-            "paid" => PaymentStatus::Paid,
-            "authorized" => PaymentStatus::Authorized,
-            "refunded" => PaymentStatus::Refunded,
-            _ => PaymentStatus::Pending,
-        };
-        let ch = if s.channel == "pos" { Channel::Pos } else { Channel::Web };
-        let ctx = PaymentContext { order_id: id, channel: ch, currency: &s.currency, amount_minor: s.total, now };
-        let next = p.on_handover(tx, &ctx, current)?;
+        let next = p.on_handover(tx, &s.payment_ctx(id, now), s.payment_status())?;
+        tx.exec("UPDATE orders SET payment_status = ? WHERE id = ?", params![next.as_str(), id])?;
+    }
+    Ok(())
+}
+
+/// Releases an order's payment authorization (cancellation, expiry).
+fn cancel_payment(tx: &mut dyn Tx, payments: &Payments, id: &str, s: &OrderState, now: i64) -> Result<()> {
+    if let Some(p) = payments.get(&s.payment_method) {
+        let next = p.on_cancel(tx, &s.payment_ctx(id, now), s.payment_status())?;
         tx.exec("UPDATE orders SET payment_status = ? WHERE id = ?", params![next.as_str(), id])?;
     }
     Ok(())
@@ -648,7 +700,7 @@ pub(crate) fn ship(tx: &mut dyn Tx, payments: &Payments, id: &str, now: i64) -> 
 
 /// Cancels a placed or ready order and releases its stock. Staff may cancel only pickup orders of their
 /// own location; delivery orders are an admin's call.
-pub(crate) fn cancel(tx: &mut dyn Tx, id: &str, reason: &str, staff_location: Option<&str>, now: i64) -> Result<OrderView> {
+pub(crate) fn cancel(tx: &mut dyn Tx, payments: &Payments, id: &str, reason: &str, staff_location: Option<&str>, now: i64) -> Result<OrderView> {
     let s = state(tx, id, now)?;
     check_transition(id, &s, OrderStatus::Cancelled)?;
     if staff_location.is_some() {
@@ -659,6 +711,7 @@ pub(crate) fn cancel(tx: &mut dyn Tx, id: &str, reason: &str, staff_location: Op
     }
     settle_reservations(tx, id, "released", reason, now)?;
     set_status(tx, id, s.status, OrderStatus::Cancelled, now)?;
+    cancel_payment(tx, payments, id, &s, now)?;
     let view = get(tx, id, false)?;
     events::emit(tx, "order.cancelled", id, &serde_json::json!({ "order": order_for_event(&view), "reason": reason }), now)?;
     Ok(view)
@@ -677,13 +730,14 @@ pub(crate) fn due_pickups(tx: &mut dyn Tx, now: i64, limit: usize) -> Result<Vec
 
 /// Expires one uncollected pickup order and releases its stock. `false` if it is no longer due (collected
 /// or cancelled meanwhile, or its window was extended).
-pub(crate) fn expire_one(tx: &mut dyn Tx, id: &str, now: i64) -> Result<bool> {
+pub(crate) fn expire_one(tx: &mut dyn Tx, payments: &Payments, id: &str, now: i64) -> Result<bool> {
     let s = state(tx, id, now)?;
     if !s.status.can_become(OrderStatus::Expired, s.ftype) || !s.pickup_expires_at.is_some_and(|t| t < now) {
         return Ok(false);
     }
     settle_reservations(tx, id, "expired", "pickup window passed", now)?;
     set_status(tx, id, s.status, OrderStatus::Expired, now)?;
+    cancel_payment(tx, payments, id, &s, now)?;
     let view = get(tx, id, false)?;
     events::emit(tx, "order.expired", id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
     Ok(true)
@@ -804,11 +858,21 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
             params![&rid, i as i64 + 1, &l.sku, q, &disposition],
         )?;
     }
-    let method = payments.get(&s.payment_method).map(|p| p.refund_method()).unwrap_or("manual");
-    // Money goes back only if it was collected; an order still unpaid (manual invoice) gets a record
-    // that says so, for the finance team to reconcile.
-    let refund_status = if s.payment_status == "paid" { "pending" } else { "no_payment_collected" };
+    // Money goes back only if it was collected, to the tender it came from: the wallet at once, offline
+    // tenders by staff (`pending`). An order still unpaid (manual invoice) gets a record that says so, for
+    // the finance team to reconcile.
     let refund_id = ids::new_id("rfd");
+    let provider = payments.get(&s.payment_method).cloned();
+    let (method, refund_status) = match (&provider, s.payment_status == "paid") {
+        (Some(p), true) => {
+            let mut ctx = s.payment_ctx(&input.order_id, now);
+            ctx.location_id = Some(&loc.id);
+            let out = p.refund(tx, &ctx, amount, &refund_id)?;
+            (out.method, out.status)
+        }
+        (Some(p), false) => (p.refund_method(), "no_payment_collected"),
+        (None, _) => ("manual", if s.payment_status == "paid" { "pending" } else { "no_payment_collected" }),
+    };
     tx.exec(
         "INSERT INTO refunds (id, order_id, return_id, amount_minor, currency, method, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         params![&refund_id, &input.order_id, &rid, amount, &s.currency, method, refund_status, now],

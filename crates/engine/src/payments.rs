@@ -1,9 +1,11 @@
 //! The payment abstraction. A [`PaymentProvider`] is looked up by method name at checkout and runs inside
-//! the order's transaction, so a provider that moves money (the wallet ledger, QR payments) commits or
-//! rolls back together with the order and its stock. This issue ships the offline tenders: pay at pickup,
-//! pay in store and manual (bank transfer, invoice).
+//! the order's transaction, so a provider that moves money commits or rolls back together with the order
+//! and its stock. Shipped: the offline tenders (pay at pickup, pay in store, manual) and the wallet, which
+//! holds the amount on the customer's wallet at checkout (a pending ledger transfer), captures it at
+//! handover, releases it on cancellation or expiry, and refunds returns into the wallet.
 
 use crate::error::Result;
+use crate::ledger;
 use store::Tx;
 
 /// Where a payment stands.
@@ -15,6 +17,8 @@ pub enum PaymentStatus {
     Authorized,
     Paid,
     Refunded,
+    /// An authorization released without capture (order cancelled or expired).
+    Voided,
 }
 
 impl PaymentStatus {
@@ -24,6 +28,7 @@ impl PaymentStatus {
             PaymentStatus::Authorized => "authorized",
             PaymentStatus::Paid => "paid",
             PaymentStatus::Refunded => "refunded",
+            PaymentStatus::Voided => "voided",
         }
     }
 }
@@ -34,7 +39,19 @@ pub struct PaymentContext<'a> {
     pub channel: domain::Channel,
     pub currency: &'a str,
     pub amount_minor: i64,
+    pub customer_id: Option<&'a str>,
+    /// The location whose books receive the money (`None`: online sales).
+    pub location_id: Option<&'a str>,
+    /// Until when an authorization must hold (pickup window, shipping deadline).
+    pub hold_until: i64,
     pub now: i64,
+}
+
+/// What a refund did.
+pub struct RefundOutcome {
+    pub method: &'static str,
+    /// `refunded` when money moved now, `pending` when staff pay it out (cash, card terminal, transfer).
+    pub status: &'static str,
 }
 
 pub trait PaymentProvider: Send + Sync {
@@ -48,6 +65,75 @@ pub trait PaymentProvider: Send + Sync {
     fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus>;
     /// The refund method recorded for a return (`manual`: staff refunds at the till or by transfer).
     fn refund_method(&self) -> &'static str;
+    /// Called when an order is cancelled or expires before handover.
+    fn on_cancel(&self, _tx: &mut dyn Tx, _ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
+        Ok(current)
+    }
+    /// Gives `amount` back for a return taken at `location_id`. Offline tenders leave it to staff.
+    fn refund(&self, _tx: &mut dyn Tx, _ctx: &PaymentContext<'_>, _amount: i64, _refund_id: &str) -> Result<RefundOutcome> {
+        Ok(RefundOutcome { method: self.refund_method(), status: "pending" })
+    }
+}
+
+/// Pays from the customer's wallet (a liability account in the money ledger).
+pub struct Wallet;
+
+impl Wallet {
+    fn accounts(tx: &mut dyn Tx, ctx: &PaymentContext<'_>, books: &str) -> Result<(String, String)> {
+        let customer = ctx.customer_id.ok_or_else(|| {
+            crate::EngineError::invalid("customer_required", "wallet payments need a signed-in customer (or the customer's id at a POS)")
+        })?;
+        let wallet = ledger::wallet_account(tx, customer, ctx.currency, ctx.now)?;
+        let scope = ctx.location_id.unwrap_or("web");
+        let other = ledger::books_account(tx, books, scope, ctx.currency, ctx.now)?;
+        Ok((wallet, other))
+    }
+}
+
+impl PaymentProvider for Wallet {
+    fn method(&self) -> &'static str {
+        "wallet"
+    }
+    fn allowed(&self, channel: domain::Channel, _pickup: bool) -> bool {
+        matches!(channel, domain::Channel::Web | domain::Channel::Pos)
+    }
+    fn authorize(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
+        let (wallet, revenue) = Wallet::accounts(tx, ctx, ledger::kind::REVENUE)?;
+        let purpose = ledger::Purpose { reason: "order payment", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+        if ctx.channel == domain::Channel::Pos {
+            ledger::single(tx, &wallet, &revenue, ctx.amount_minor, ctx.currency, &purpose, ctx.now)?;
+            return Ok(PaymentStatus::Paid);
+        }
+        ledger::pending(tx, &wallet, &revenue, ctx.amount_minor, ctx.currency, ctx.hold_until, &purpose, ctx.now)?;
+        Ok(PaymentStatus::Authorized)
+    }
+    fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
+        if current != PaymentStatus::Authorized {
+            return Ok(current);
+        }
+        let hold = ledger::open_pending(tx, "order", ctx.order_id)?
+            .ok_or_else(|| crate::EngineError::conflict("hold_expired", "the wallet authorization for this order has expired; cancel and reorder"))?;
+        let purpose = ledger::Purpose { reason: "order captured at handover", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+        ledger::resolve(tx, &hold, "post", Some(ctx.amount_minor.min(hold.amount)), &purpose, ctx.now)?;
+        Ok(PaymentStatus::Paid)
+    }
+    fn on_cancel(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
+        if let Some(hold) = ledger::open_pending(tx, "order", ctx.order_id)? {
+            let purpose = ledger::Purpose { reason: "order cancelled: hold released", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+            ledger::resolve(tx, &hold, "void", None, &purpose, ctx.now)?;
+            return Ok(PaymentStatus::Voided);
+        }
+        Ok(current)
+    }
+    fn refund_method(&self) -> &'static str {
+        "wallet"
+    }
+    fn refund(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
+        let (wallet, refunds) = Wallet::accounts(tx, ctx, ledger::kind::REFUNDS)?;
+        let purpose = ledger::Purpose { reason: "refund for a return", ref_type: "refund", ref_id: refund_id, transfer_id: None };
+        ledger::single(tx, &refunds, &wallet, amount, ctx.currency, &purpose, ctx.now)?;
+        Ok(RefundOutcome { method: "wallet", status: "refunded" })
+    }
 }
 
 /// Pay at the pickup desk: pending until the order is picked up, then paid.
@@ -120,7 +206,12 @@ pub struct Payments {
 impl Default for Payments {
     fn default() -> Self {
         Payments {
-            providers: vec![std::sync::Arc::new(PayAtPickup), std::sync::Arc::new(PayInStore), std::sync::Arc::new(Manual)],
+            providers: vec![
+                std::sync::Arc::new(PayAtPickup),
+                std::sync::Arc::new(PayInStore),
+                std::sync::Arc::new(Manual),
+                std::sync::Arc::new(Wallet),
+            ],
         }
     }
 }

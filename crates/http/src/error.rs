@@ -108,6 +108,9 @@ fn korean(code: &str) -> Option<&'static str> {
         "internal" => "일시적인 오류가 발생했습니다.",
         "invalid_request" | "invalid_json" | "invalid_query" | "invalid_limit" => "요청 내용이 올바르지 않습니다.",
         "payload_too_large" => "요청이 너무 큽니다.",
+        "insufficient_funds" => "잔액이 부족합니다.",
+        "customer_required" => "지갑 결제는 로그인한 고객만 할 수 있습니다.",
+        "hold_expired" => "결제 승인 기간이 지났습니다.",
         "too_many_attempts" => "시도 횟수가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         _ => return None,
     })

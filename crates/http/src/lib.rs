@@ -60,6 +60,9 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/returns", post(create_return))
         .route("/admin/pos/sales", post(pos_sale))
         .route("/admin/customers", get(find_customers))
+        .route("/admin/customers/{id}/wallet", get(admin_wallet))
+        .route("/admin/customers/{id}/wallet/statement", get(admin_wallet_statement))
+        .route("/admin/customers/{id}/wallet/top-ups", post(wallet_top_up))
         .route("/admin/api-keys", post(issue_key))
         .route("/admin/events", get(list_events))
         .route("/admin/webhooks", post(subscribe).get(list_webhooks))
@@ -82,6 +85,8 @@ pub fn router(engine: Engine) -> Router {
         .route("/store/auth/login", post(login))
         .route("/store/customers/me", get(me))
         .route("/store/customers/me/orders", get(my_orders))
+        .route("/store/wallet", get(my_wallet))
+        .route("/store/wallet/statement", get(my_wallet_statement))
         .merge(import)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -552,13 +557,67 @@ async fn login(State(s): State<AppState>, ApiJson(b): ApiJson<LoginIn>) -> ApiRe
 }
 
 async fn me(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiResult<Response> {
-    let id = c.ok_or(ApiError::Request { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "log in first".into() })?;
+    let id = signed_in(c)?;
     Ok(ok("customer", s.engine.customer(&id).await?))
 }
 
 async fn my_orders(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, ApiQuery(q): ApiQuery<LimitQ>) -> ApiResult<Response> {
-    let id = c.ok_or(ApiError::Request { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "log in first".into() })?;
+    let id = signed_in(c)?;
     let limit = page_limit(q.limit)?;
     let items = s.engine.orders(OrderQuery { limit, customer_id: Some(id), ..Default::default() }).await?;
     Ok(page(items, limit, |o| o.id.clone()))
+}
+
+// ---------------- wallet ----------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopUpIn {
+    amount_minor: i64,
+    currency: String,
+    location_id: Option<String>,
+}
+
+async fn wallet_top_up(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult<Response> {
+    let b: TopUpIn = parse_json(&body)?;
+    let hash = engine::idempotency::fingerprint(&[&id, &String::from_utf8_lossy(&body)]);
+    Ok(created("top_up", s.engine.wallet_top_up(&p, &id, b.amount_minor, &b.currency, b.location_id, key, hash).await?))
+}
+
+async fn admin_wallet(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(Json(json!({ "data": s.engine.wallet(&id).await? })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatementQ {
+    currency: Option<String>,
+    after: Option<i64>,
+    limit: Option<usize>,
+}
+
+async fn statement(s: &AppState, customer: &str, q: StatementQ) -> ApiResult<Response> {
+    let limit = page_limit(q.limit)?;
+    let after = q.after.unwrap_or(0);
+    let lines = s.engine.wallet_statement(customer, q.currency.as_deref().unwrap_or("KRW"), after, limit).await?;
+    let next = if lines.len() == limit { lines.last().map(|l| l.seq) } else { None };
+    Ok(Json(json!({ "data": lines, "next_cursor": next })).into_response())
+}
+
+async fn admin_wallet_statement(State(s): State<AppState>, _: Staff, Path(id): Path<String>, ApiQuery(q): ApiQuery<StatementQ>) -> ApiResult<Response> {
+    statement(&s, &id, q).await
+}
+
+fn signed_in(c: Option<String>) -> ApiResult<String> {
+    c.ok_or(ApiError::Request { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "log in first".into() })
+}
+
+async fn my_wallet(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiResult<Response> {
+    let id = signed_in(c)?;
+    Ok(Json(json!({ "data": s.engine.wallet(&id).await? })).into_response())
+}
+
+async fn my_wallet_statement(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, ApiQuery(q): ApiQuery<StatementQ>) -> ApiResult<Response> {
+    let id = signed_in(c)?;
+    statement(&s, &id, q).await
 }

@@ -28,6 +28,9 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("post", "/admin/returns", "staff", "Return items of any order at any store {order_id, location_id, lines[{sku, quantity, disposition}], reason}; creates a refund record. Idempotency-Key accepted."),
     ("post", "/admin/pos/sales", "staff", "A counter sale {lines[{sku, quantity}], location_id (admins), currency, customer_id, payment{method}}. Idempotency-Key accepted."),
     ("get", "/admin/customers", "staff", "Find a customer by email, phone or member_code."),
+    ("get", "/admin/customers/{id}/wallet", "staff", "A customer's wallet accounts: balance, held (authorizations), available, per currency."),
+    ("get", "/admin/customers/{id}/wallet/statement", "staff", "A customer's wallet statement (currency, after = seq, limit)."),
+    ("post", "/admin/customers/{id}/wallet/top-ups", "staff", "Top up a wallet at the counter {amount_minor, currency, location_id (admins)}; Idempotency-Key accepted."),
     ("post", "/admin/api-keys", "admin", "Issue an API key {role: admin|staff, location_id, label}; the key is shown once."),
     ("get", "/admin/events", "admin", "The domain event feed in commit-safe order: after = the previous page's next_cursor (opaque, e.g. \"0-42\"), limit ≤ 500, type or prefix such as `order.`. Never skips an event, on either backend."),
     ("post", "/admin/webhooks", "admin", "Subscribe {url, event_types}; deliveries are signed with the returned secret."),
@@ -50,6 +53,8 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("post", "/store/auth/login", "none", "Log in {email, password} → {customer, token}."),
     ("get", "/store/customers/me", "customer", "The signed-in customer."),
     ("get", "/store/customers/me/orders", "customer", "The signed-in customer's orders from every channel."),
+    ("get", "/store/wallet", "customer", "The signed-in customer's wallet: balance, held, available per currency."),
+    ("get", "/store/wallet/statement", "customer", "The signed-in customer's wallet statement (currency, after = seq, limit)."),
 ];
 
 pub(crate) async fn spec() -> Json<Value> {

@@ -4,13 +4,55 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
 
 /// The PostgreSQL event feed reads in (transaction id, seq) order.
 const V3: &str = "{events_tx_index}";
+
+/// The double-entry money ledger (issue #3), modelled on TigerBeetle: accounts carry posted and pending
+/// debit/credit totals; transfers are immutable rows; a pending transfer is resolved (posted, voided or
+/// expired) by exactly one later transfer that names it (`pending_id` is unique).
+const V4: &str = r#"
+CREATE TABLE ledger_accounts (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    owner_id TEXT,
+    no_overdraft BIGINT NOT NULL,
+    debits_posted BIGINT NOT NULL,
+    credits_posted BIGINT NOT NULL,
+    debits_pending BIGINT NOT NULL,
+    credits_pending BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    CHECK (debits_posted >= 0 AND credits_posted >= 0 AND debits_pending >= 0 AND credits_pending >= 0),
+    CHECK (no_overdraft = 0 OR debits_posted + debits_pending <= credits_posted)
+);
+CREATE INDEX ledger_accounts_owner ON ledger_accounts (owner_id);
+
+CREATE TABLE ledger_transfers (
+    seq {serial},
+    id TEXT NOT NULL UNIQUE,
+    debit_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+    credit_account_id TEXT NOT NULL REFERENCES ledger_accounts (id),
+    amount BIGINT NOT NULL CHECK (amount > 0),
+    currency TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('single', 'pending', 'post_pending', 'void_pending', 'expire_pending')),
+    pending_id TEXT UNIQUE REFERENCES ledger_transfers (id),
+    expires_at BIGINT,
+    reason TEXT NOT NULL,
+    ref_type TEXT NOT NULL,
+    ref_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account_id, seq);
+CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account_id, seq);
+CREATE INDEX ledger_transfers_ref ON ledger_transfers (ref_type, ref_id);
+CREATE INDEX ledger_transfers_expiry ON ledger_transfers (kind, expires_at)
+"#;
 
 const V1: &str = r#"
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -234,7 +234,8 @@ impl TestApp {
 
     pub async fn assert_no_drift(&self) {
         let d = self.admin_get("/admin/doctor").await.expect(200);
-        assert_eq!(d["drift"], json!([]), "ledger drift: {d}");
+        assert_eq!(d["drift"], json!([]), "stock ledger drift: {d}");
+        assert_eq!(d["ledger_drift"], json!([]), "money ledger drift: {d}");
     }
 
     /// Counts rows straight from the database (for invariants only).

@@ -10,4 +10,5 @@ mod errors;
 mod flows;
 mod processes;
 mod tidy;
+mod wallet;
 mod webhooks;

@@ -1,0 +1,170 @@
+//! The wallet on the double-entry money ledger: top-ups at a counter, wallet payments held at checkout and
+//! captured at handover, released on cancellation, refunded into the wallet for returns at any store, and
+//! never overdrawn under concurrency.
+
+use crate::both;
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+async fn customer(app: &TestApp, email: &str) -> (String, String) {
+    let s = app.post("/store/customers", json!({"email": email, "password": "wallet password", "name": "지갑 고객"})).await.expect(201);
+    (s["customer"]["id"].as_str().unwrap().to_owned(), s["token"].as_str().unwrap().to_owned())
+}
+
+async fn wallet(app: &TestApp, token: &str) -> Value {
+    let w = app.req("GET", "/store/wallet", Some(token), None, &[]).await.expect(200);
+    w["data"].as_array().unwrap().iter().find(|a| a["currency"] == "KRW").cloned().unwrap_or(Value::Null)
+}
+
+async fn wallet_cart(app: &TestApp, token: &str, sku: &str, store: &str) -> String {
+    let id = app.req("POST", "/store/carts", Some(token), Some(json!({})), &[]).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
+    app.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": 1})).await.expect(200);
+    app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": store})).await.expect(200);
+    id
+}
+
+async fn pay(app: &TestApp, token: &str, cart: &str) -> Res {
+    app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(token), Some(json!({"payment": {"method": "wallet"}})), &[("Idempotency-Key", cart)]).await
+}
+
+async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
+    let app = spawn_app(b).await;
+    let gangnam = app.location("GANGNAM", "store", true).await;
+    let busan = app.location("SEOMYEON", "store", true).await;
+    let sku = app.product("WAL-1", 30000).await;
+    app.stock_in(&sku, &gangnam, 5).await;
+    let (cid, token) = customer(&app, "wallet@example.com").await;
+
+    // Top up 50,000 won at the Gangnam counter; a retried request is the same top-up.
+    let top = json!({"amount_minor": 50000, "currency": "KRW", "location_id": gangnam});
+    let t1 = app.req("POST", &format!("/admin/customers/{cid}/wallet/top-ups"), Some(ADMIN_KEY), Some(top.clone()), &[("Idempotency-Key", "topup-1")]).await.expect(201);
+    let t2 = app.req("POST", &format!("/admin/customers/{cid}/wallet/top-ups"), Some(ADMIN_KEY), Some(top), &[("Idempotency-Key", "topup-1")]).await.expect(201);
+    assert_eq!(t1["top_up"]["transfer_id"], t2["top_up"]["transfer_id"]);
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 50000);
+
+    // Pay a click & collect order with the wallet: held at checkout, captured at the desk.
+    let cart = wallet_cart(&app, &token, &sku, &gangnam).await;
+    let order = pay(&app, &token, &cart).await.expect(201)["order"].clone();
+    let oid = order["id"].as_str().unwrap().to_owned();
+    assert_eq!(order["payment"], json!({"method": "wallet", "status": "authorized"}));
+    let w = wallet(&app, &token).await;
+    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64(), w["available_minor"].as_i64()), (Some(50000), Some(30000), Some(20000)));
+
+    // Not enough left for a second one: refused, and nothing is reserved or held for it.
+    let cart2 = wallet_cart(&app, &token, &sku, &gangnam).await;
+    let r = pay(&app, &token, &cart2).await;
+    assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
+    assert_eq!(r.body["error"]["message_ko"], "잔액이 부족합니다.");
+    assert_eq!(app.level(&sku, &gangnam).await, (5, 1, 4, 0));
+    // A guest cannot pay by wallet.
+    let guest = app.pickup_cart(&sku, 1, &gangnam).await;
+    let r = app.req("POST", &format!("/store/carts/{guest}/checkout"), None, Some(json!({"email": "g@example.com", "payment": {"method": "wallet"}})), &[]).await;
+    assert_eq!((r.status, r.code()), (400, "customer_required"));
+
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    let done = app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    assert_eq!(done["order"]["payment"]["status"], "paid");
+    let w = wallet(&app, &token).await;
+    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(20000), Some(0)));
+
+    // Returned in Busan: the refund goes straight back into the wallet.
+    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    assert_eq!(ret["return"]["refund"]["method"], "wallet");
+    assert_eq!(ret["return"]["refund"]["status"], "refunded");
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 50000);
+
+    let st = app.req("GET", "/store/wallet/statement?currency=KRW", Some(&token), None, &[]).await.expect(200);
+    let lines: Vec<(String, String, i64)> = st["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["kind"].as_str().unwrap().to_owned(), l["direction"].as_str().unwrap().to_owned(), l["amount_minor"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("single".into(), "credit".into(), 50000),
+            ("pending".into(), "debit".into(), 30000),
+            ("post_pending".into(), "debit".into(), 30000),
+            ("single".into(), "credit".into(), 30000),
+        ]
+    );
+    let staff_view = app.admin_get(&format!("/admin/customers/{cid}/wallet")).await.expect(200);
+    assert_eq!(staff_view["data"][0]["code"], format!("wallet:{cid}:KRW"));
+    app.assert_no_drift().await;
+}
+both!(wallet_pays_pickup_and_refunds_a_return_elsewhere);
+
+async fn cancelling_releases_the_hold_and_pos_pays_at_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("HONGDAE", "store", true).await;
+    let sku = app.product("WAL-2", 10000).await;
+    app.stock_in(&sku, &store, 5).await;
+    let (cid, token) = customer(&app, "hold@example.com").await;
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 25000, "currency": "KRW"})).await.expect(201);
+
+    let cart = wallet_cart(&app, &token, &sku, &store).await;
+    let oid = pay(&app, &token, &cart).await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(wallet(&app, &token).await["available_minor"], 15000);
+    let c = app.admin_post(&format!("/admin/orders/{oid}/cancel"), json!({})).await.expect(200);
+    assert_eq!(c["order"]["payment"]["status"], "voided");
+    let w = wallet(&app, &token).await;
+    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(25000), Some(0)));
+
+    // At the counter the wallet is charged at once.
+    let sale = app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 2}], "payment": {"method": "wallet"}})).await.expect(201);
+    assert_eq!(sale["order"]["payment"], json!({"method": "wallet", "status": "paid"}));
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 5000);
+    let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "wallet"}})).await;
+    assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
+    assert_eq!(app.level(&sku, &store).await, (3, 0, 3, 0), "the refused sale moved no stock");
+
+    // A pickup whose window lapses releases the hold with the stock.
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"})).await.expect(201);
+    let cart = wallet_cart(&app, &token, &sku, &store).await;
+    let oid = pay(&app, &token, &cart).await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(wallet(&app, &token).await["held_minor"], 10000);
+    app.clock.advance_ms(2 * 3600 * 1000);
+    let r = app.admin_post("/admin/maintenance/expire-pickups", json!({})).await.expect(200);
+    assert_eq!(r["expired"], json!([oid]));
+    let w = wallet(&app, &token).await;
+    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(10000), Some(0)));
+    assert_eq!(app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["payment"]["status"], "voided");
+    app.assert_no_drift().await;
+}
+both!(cancelling_releases_the_hold_and_pos_pays_at_once);
+
+async fn concurrent_wallet_payments_never_overdraw(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("WAL-3", 1000).await;
+    app.stock_in(&sku, &store, 100).await;
+    let (cid, token) = customer(&app, "race@example.com").await;
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201);
+    let mut carts = Vec::new();
+    for _ in 0..30 {
+        carts.push(wallet_cart(&app, &token, &sku, &store).await);
+    }
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for c in carts {
+        let (app, token) = (app.clone(), token.clone());
+        tasks.push(tokio::spawn(async move { pay(&app, &token, &c).await }));
+    }
+    let (mut paid, mut refused) = (0, 0);
+    for t in tasks {
+        let r = t.await.unwrap();
+        match (r.status, r.code()) {
+            (201, _) => paid += 1,
+            (409, "insufficient_funds") => refused += 1,
+            other => panic!("unexpected {other:?}: {}", r.body),
+        }
+    }
+    assert_eq!((paid, refused), (10, 20), "exactly the balance is spent");
+    let w = wallet(&app, &token).await;
+    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64(), w["available_minor"].as_i64()), (Some(10000), Some(10000), Some(0)));
+    assert_eq!(app.level(&sku, &store).await, (100, 10, 90, 0), "refused payments reserved nothing");
+    app.assert_no_drift().await;
+}
+both!(concurrent_wallet_payments_never_overdraw);

@@ -1,0 +1,375 @@
+//! The double-entry money ledger. Every transfer debits one account and credits another by the same
+//! positive amount of one currency, so the sum over all accounts of a currency is zero by construction.
+//! Accounts keep posted and pending debit/credit totals (TigerBeetle's model); a wallet account carries
+//! `no_overdraft`, and its guard (`debits_posted + debits_pending <= credits_posted`) is part of the same
+//! conditional UPDATE that moves the money, so no wallet can go negative under any concurrency. Transfers
+//! are immutable: a pending transfer (an authorization hold with an expiry) is resolved by exactly one
+//! later transfer — post (capture, possibly for less), void or expire — and corrections are new transfers.
+
+use crate::error::{EngineError, Result};
+use serde::Serialize;
+use store::{params, Row, Tx};
+
+pub const MAX_STATEMENT_PAGE: usize = 200;
+
+/// Account kinds. Wallets, gift cards and store credit are liabilities to customers (never negative);
+/// the others are the seller's books.
+pub mod kind {
+    pub const WALLET: &str = "wallet";
+    pub const REVENUE: &str = "revenue";
+    pub const REFUNDS: &str = "refunds";
+    pub const CASH: &str = "cash";
+    pub const CLEARING: &str = "clearing";
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub id: String,
+    pub code: String,
+    pub kind: String,
+    pub currency: String,
+    pub owner_id: Option<String>,
+    /// `credits_posted − debits_posted`: what the account holds (for a wallet, what the seller owes).
+    pub balance_minor: i64,
+    /// Held by pending transfers (authorizations) that are neither posted nor released yet.
+    pub held_minor: i64,
+    /// `balance − held`: what can still be spent.
+    pub available_minor: i64,
+    pub debits_posted: i64,
+    pub credits_posted: i64,
+    pub debits_pending: i64,
+    pub credits_pending: i64,
+}
+
+const ACCOUNT_COLS: &str = "id, code, kind, currency, owner_id, debits_posted, credits_posted, debits_pending, credits_pending";
+
+fn account_from_row(r: &Row) -> Result<AccountView> {
+    let (dp, cp, dpe, cpe) = (r.i64(5)?, r.i64(6)?, r.i64(7)?, r.i64(8)?);
+    Ok(AccountView {
+        id: r.text(0)?,
+        code: r.text(1)?,
+        kind: r.text(2)?,
+        currency: r.text(3)?,
+        owner_id: r.opt_text(4)?,
+        balance_minor: cp - dp,
+        held_minor: dpe,
+        available_minor: cp - dp - dpe,
+        debits_posted: dp,
+        credits_posted: cp,
+        debits_pending: dpe,
+        credits_pending: cpe,
+    })
+}
+
+/// The account with `code`, created on first use.
+pub(crate) fn account(tx: &mut dyn Tx, code: &str, kind: &str, currency: &str, owner_id: Option<&str>, no_overdraft: bool, now: i64) -> Result<String> {
+    if let Some(r) = tx.query_opt("SELECT id FROM ledger_accounts WHERE code = ?", params![code])? {
+        return Ok(r.text(0)?);
+    }
+    tx.exec(
+        "INSERT INTO ledger_accounts (id, code, kind, currency, owner_id, no_overdraft, debits_posted, credits_posted, debits_pending, credits_pending, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0, ?) ON CONFLICT (code) DO NOTHING",
+        params![domain::ids::new_id("acct"), code, kind, currency, owner_id, no_overdraft, now],
+    )?;
+    Ok(tx.query_one("SELECT id FROM ledger_accounts WHERE code = ?", params![code])?.text(0)?)
+}
+
+pub(crate) fn wallet_account(tx: &mut dyn Tx, customer_id: &str, currency: &str, now: i64) -> Result<String> {
+    account(tx, &format!("wallet:{customer_id}:{currency}"), kind::WALLET, currency, Some(customer_id), true, now)
+}
+
+/// A seller-side account of `kind` for a location (or `web` for online sales), per currency.
+pub(crate) fn books_account(tx: &mut dyn Tx, kind: &str, scope: &str, currency: &str, now: i64) -> Result<String> {
+    account(tx, &format!("{kind}:{scope}:{currency}"), kind, currency, None, false, now)
+}
+
+pub(crate) fn get_account(tx: &mut dyn Tx, code_or_id: &str) -> Result<Option<AccountView>> {
+    let sql = format!("SELECT {ACCOUNT_COLS} FROM ledger_accounts WHERE id = ? OR code = ?");
+    tx.query_opt(&sql, params![code_or_id, code_or_id])?.map(|r| account_from_row(&r)).transpose()
+}
+
+pub(crate) fn accounts_of(tx: &mut dyn Tx, owner_id: &str) -> Result<Vec<AccountView>> {
+    let sql = format!("SELECT {ACCOUNT_COLS} FROM ledger_accounts WHERE owner_id = ? ORDER BY code");
+    tx.query(&sql, params![owner_id])?.iter().map(account_from_row).collect()
+}
+
+/// What a transfer is for, kept on the transfer row; `transfer_id` presets the new transfer's id (when a
+/// caller has already promised it, e.g. to an idempotency key).
+#[derive(Default)]
+pub(crate) struct Purpose<'a> {
+    pub reason: &'a str,
+    pub ref_type: &'a str,
+    pub ref_id: &'a str,
+    pub transfer_id: Option<&'a str>,
+}
+
+/// Adds to an account's totals; with `guard`, only if a no-overdraft account stays covered. Returns
+/// whether the row was updated.
+#[allow(clippy::too_many_arguments)]
+fn apply(tx: &mut dyn Tx, id: &str, currency: &str, d_posted: i64, c_posted: i64, d_pending: i64, c_pending: i64, guard: bool) -> Result<bool> {
+    let mut sql = String::from(
+        "UPDATE ledger_accounts SET debits_posted = debits_posted + ?, credits_posted = credits_posted + ?, \
+         debits_pending = debits_pending + ?, credits_pending = credits_pending + ? WHERE id = ? AND currency = ?",
+    );
+    let mut ps = vec![d_posted.into(), c_posted.into(), d_pending.into(), c_pending.into(), id.into(), currency.into()];
+    if guard {
+        sql.push_str(" AND (no_overdraft = 0 OR debits_posted + ? + debits_pending + ? <= credits_posted + ?)");
+        ps.extend([d_posted.into(), d_pending.into(), c_posted.into()]);
+    }
+    Ok(tx.exec(&sql, &ps)? == 1)
+}
+
+/// Applies both sides in account-id order (so two opposite transfers cannot deadlock), guarding the debit.
+#[allow(clippy::too_many_arguments)]
+fn move_money(tx: &mut dyn Tx, debit: &str, credit: &str, currency: &str, posted: i64, pending: i64) -> Result<()> {
+    let sides: [(&str, bool); 2] = if debit < credit { [(debit, true), (credit, false)] } else { [(credit, false), (debit, true)] };
+    for (id, is_debit) in sides {
+        let ok = if is_debit {
+            apply(tx, id, currency, posted, 0, pending, 0, posted > 0 || pending > 0)?
+        } else {
+            apply(tx, id, currency, 0, posted, 0, pending, false)?
+        };
+        if !ok {
+            return Err(refusal(tx, id, currency, posted.max(pending))?);
+        }
+    }
+    Ok(())
+}
+
+/// Why an account update matched no row: unknown account, wrong currency, or not enough funds.
+fn refusal(tx: &mut dyn Tx, id: &str, currency: &str, amount: i64) -> Result<EngineError> {
+    let Some(a) = get_account(tx, id)? else { return Ok(EngineError::not_found("ledger account", id)) };
+    if a.currency != currency {
+        return Ok(EngineError::invalid("currency_mismatch", format!("account {} is in {}, the transfer in {currency}", a.code, a.currency)));
+    }
+    Ok(EngineError::conflict(
+        "insufficient_funds",
+        format!("not enough funds: {} {} available, {amount} needed", a.available_minor, a.currency),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert(tx: &mut dyn Tx, kind: &str, debit: &str, credit: &str, amount: i64, currency: &str, expires_at: Option<i64>, p: &Purpose<'_>, now: i64) -> Result<String> {
+    let id = p.transfer_id.map(str::to_owned).unwrap_or_else(|| domain::ids::new_id("trf"));
+    tx.exec(
+        "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, expires_at, reason, ref_type, ref_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![&id, debit, credit, amount, currency, kind, None::<String>, expires_at, p.reason, p.ref_type, p.ref_id, now],
+    )?;
+    Ok(id)
+}
+
+fn check_amount(amount: i64) -> Result<()> {
+    if amount <= 0 || amount > 1_000_000_000_000 {
+        return Err(EngineError::invalid("invalid_amount", "an amount must be 1 to 10^12 minor units"));
+    }
+    Ok(())
+}
+
+/// A single-phase transfer, posted at once.
+pub(crate) fn single(tx: &mut dyn Tx, debit: &str, credit: &str, amount: i64, currency: &str, p: &Purpose<'_>, now: i64) -> Result<String> {
+    check_amount(amount)?;
+    if debit == credit {
+        return Err(EngineError::invalid("same_account", "a transfer needs two different accounts"));
+    }
+    move_money(tx, debit, credit, currency, amount, 0)?;
+    insert(tx, "single", debit, credit, amount, currency, None, p, now)
+}
+
+/// A pending transfer: holds `amount` on the debit account until `expires_at`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pending(tx: &mut dyn Tx, debit: &str, credit: &str, amount: i64, currency: &str, expires_at: i64, p: &Purpose<'_>, now: i64) -> Result<String> {
+    check_amount(amount)?;
+    if debit == credit {
+        return Err(EngineError::invalid("same_account", "a transfer needs two different accounts"));
+    }
+    move_money(tx, debit, credit, currency, 0, amount)?;
+    insert(tx, "pending", debit, credit, amount, currency, Some(expires_at), p, now)
+}
+
+pub(crate) struct Pending {
+    pub id: String,
+    pub debit: String,
+    pub credit: String,
+    pub amount: i64,
+    pub currency: String,
+    pub expires_at: i64,
+}
+
+/// The unresolved pending transfer made for `ref`, if any.
+pub(crate) fn open_pending(tx: &mut dyn Tx, ref_type: &str, ref_id: &str) -> Result<Option<Pending>> {
+    let r = tx.query_opt(
+        "SELECT p.id, p.debit_account_id, p.credit_account_id, p.amount, p.currency, p.expires_at FROM ledger_transfers p \
+         LEFT JOIN ledger_transfers r ON r.pending_id = p.id \
+         WHERE p.kind = 'pending' AND p.ref_type = ? AND p.ref_id = ? AND r.id IS NULL ORDER BY p.seq LIMIT 1",
+        params![ref_type, ref_id],
+    )?;
+    r.map(|r| {
+        Ok(Pending { id: r.text(0)?, debit: r.text(1)?, credit: r.text(2)?, amount: r.i64(3)?, currency: r.text(4)?, expires_at: r.opt_i64(5)?.unwrap_or(i64::MAX) })
+    })
+    .transpose()
+}
+
+/// Resolves a pending transfer: `post` captures `amount` (≤ the hold; the rest is released), `void` and
+/// `expire` release it all. The resolving row is inserted first with `ON CONFLICT DO NOTHING` on the unique
+/// `pending_id`, so a second resolution — concurrent or later — changes nothing and is reported.
+pub(crate) fn resolve(tx: &mut dyn Tx, p: &Pending, how: &str, amount: Option<i64>, purpose: &Purpose<'_>, now: i64) -> Result<String> {
+    let (kind, posted) = match how {
+        // Capturing nothing is releasing the hold.
+        "post" if amount == Some(0) => ("void_pending", 0),
+        "post" => ("post_pending", amount.unwrap_or(p.amount)),
+        "void" => ("void_pending", 0),
+        _ => ("expire_pending", 0),
+    };
+    if posted < 0 || posted > p.amount {
+        return Err(EngineError::invalid("invalid_amount", format!("a capture must be 0–{} (the hold)", p.amount)));
+    }
+    if kind == "post_pending" && p.expires_at < now {
+        return Err(EngineError::conflict("hold_expired", "the payment authorization has expired"));
+    }
+    let id = domain::ids::new_id("trf");
+    // A capture records what was posted; a void or expiry records the hold it released.
+    let row_amount = if kind == "post_pending" { posted } else { p.amount };
+    let n = tx.exec(
+        "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, expires_at, reason, ref_type, ref_id, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?) ON CONFLICT (pending_id) DO NOTHING",
+        params![&id, &p.debit, &p.credit, row_amount, &p.currency, kind, &p.id, purpose.reason, purpose.ref_type, purpose.ref_id, now],
+    )?;
+    if n == 0 {
+        return Err(EngineError::conflict("already_resolved", format!("pending transfer {} is already posted, voided or expired", p.id)));
+    }
+    // Release the whole hold, post what was captured.
+    let sides: [(&str, bool); 2] = if p.debit < p.credit { [(&p.debit, true), (&p.credit, false)] } else { [(&p.credit, false), (&p.debit, true)] };
+    for (acct, is_debit) in sides {
+        let ok = if is_debit {
+            apply(tx, acct, &p.currency, posted, 0, -p.amount, 0, false)?
+        } else {
+            apply(tx, acct, &p.currency, 0, posted, 0, -p.amount, false)?
+        };
+        if !ok {
+            return Err(EngineError::conflict("ledger_inconsistent", format!("account {acct} changed under pending transfer {}", p.id)));
+        }
+    }
+    Ok(id)
+}
+
+/// Expires pending transfers past their expiry (at most `limit`), releasing their holds; an order whose
+/// wallet authorization lapsed is marked `voided`. Returns how many were expired.
+pub(crate) fn expire_due(tx: &mut dyn Tx, now: i64, limit: usize) -> Result<usize> {
+    let due = tx.query(
+        "SELECT p.id, p.debit_account_id, p.credit_account_id, p.amount, p.currency, p.expires_at, p.ref_type, p.ref_id FROM ledger_transfers p \
+         LEFT JOIN ledger_transfers r ON r.pending_id = p.id \
+         WHERE p.kind = 'pending' AND p.expires_at < ? AND r.id IS NULL ORDER BY p.expires_at LIMIT ?",
+        params![now, limit as i64],
+    )?;
+    let mut n = 0;
+    for r in due {
+        let p = Pending { id: r.text(0)?, debit: r.text(1)?, credit: r.text(2)?, amount: r.i64(3)?, currency: r.text(4)?, expires_at: r.i64(5)? };
+        let (ref_type, ref_id) = (r.text(6)?, r.text(7)?);
+        let purpose = Purpose { reason: "authorization expired", ref_type: &ref_type, ref_id: &ref_id, transfer_id: None };
+        resolve(tx, &p, "expire", None, &purpose, now)?;
+        if ref_type == "order" {
+            tx.exec("UPDATE orders SET payment_status = 'voided' WHERE id = ? AND payment_status = 'authorized'", params![&ref_id])?;
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementLine {
+    pub seq: i64,
+    pub transfer_id: String,
+    pub kind: String,
+    /// `credit` adds to a wallet, `debit` takes from it.
+    pub direction: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub counterparty: String,
+    pub reason: String,
+    pub reference: String,
+    pub pending_id: Option<String>,
+    pub created_at: String,
+}
+
+/// Transfers touching an account, oldest first after `after` (a `seq`).
+pub(crate) fn statement(tx: &mut dyn Tx, account_id: &str, after: i64, limit: usize) -> Result<Vec<StatementLine>> {
+    tx.query(
+        "SELECT t.seq, t.id, t.kind, t.debit_account_id, t.amount, t.currency, d.code, c.code, t.reason, t.ref_type, t.ref_id, t.pending_id, t.created_at \
+         FROM ledger_transfers t JOIN ledger_accounts d ON d.id = t.debit_account_id JOIN ledger_accounts c ON c.id = t.credit_account_id \
+         WHERE (t.debit_account_id = ? OR t.credit_account_id = ?) AND t.seq > ? ORDER BY t.seq LIMIT ?",
+        params![account_id, account_id, after, limit.min(MAX_STATEMENT_PAGE) as i64],
+    )?
+    .iter()
+    .map(|r| {
+        let debit = r.text(3)? == account_id;
+        Ok(StatementLine {
+            seq: r.i64(0)?,
+            transfer_id: r.text(1)?,
+            kind: r.text(2)?,
+            direction: if debit { "debit".into() } else { "credit".into() },
+            amount_minor: r.i64(4)?,
+            currency: r.text(5)?,
+            counterparty: if debit { r.text(7)? } else { r.text(6)? },
+            reason: r.text(8)?,
+            reference: format!("{}:{}", r.text(9)?, r.text(10)?),
+            pending_id: r.opt_text(11)?,
+            created_at: domain::time::rfc3339(r.i64(12)?),
+        })
+    })
+    .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerDrift {
+    pub account: String,
+    pub what: String,
+    pub balance: i64,
+    pub recomputed: i64,
+}
+
+/// Recomputes every account's four totals from the transfers, checks that each currency sums to zero and
+/// that no no-overdraft account is negative. Returns (accounts checked, problems).
+pub(crate) fn doctor(tx: &mut dyn Tx) -> Result<(usize, Vec<LedgerDrift>)> {
+    let accounts = tx.query(
+        "SELECT a.id, a.code, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending, a.no_overdraft FROM ledger_accounts a ORDER BY a.code",
+        &[],
+    )?;
+    // Posted amounts: single transfers and captures. Pending: holds without a resolution.
+    let posted = "SELECT debit_account_id AS d, credit_account_id AS c, amount FROM ledger_transfers WHERE kind IN ('single', 'post_pending')";
+    let open = "SELECT p.debit_account_id AS d, p.credit_account_id AS c, p.amount FROM ledger_transfers p \
+                LEFT JOIN ledger_transfers r ON r.pending_id = p.id WHERE p.kind = 'pending' AND r.id IS NULL";
+    let sum = |tx: &mut dyn Tx, sql: &str, col: &str, id: &str| -> Result<i64> {
+        let q = format!("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ({sql}) x WHERE x.{col} = ?");
+        Ok(tx.query_one(&q, params![id])?.i64(0)?)
+    };
+    let mut out = Vec::new();
+    for a in &accounts {
+        let (id, code) = (a.text(0)?, a.text(1)?);
+        let want = [
+            ("debits_posted", a.i64(2)?, sum(tx, posted, "d", &id)?),
+            ("credits_posted", a.i64(3)?, sum(tx, posted, "c", &id)?),
+            ("debits_pending", a.i64(4)?, sum(tx, open, "d", &id)?),
+            ("credits_pending", a.i64(5)?, sum(tx, open, "c", &id)?),
+        ];
+        for (what, bal, re) in want {
+            if bal != re {
+                out.push(LedgerDrift { account: code.clone(), what: what.into(), balance: bal, recomputed: re });
+            }
+        }
+        if a.bool(6)? && a.i64(2)? + a.i64(4)? > a.i64(3)? {
+            out.push(LedgerDrift { account: code.clone(), what: "overdrawn".into(), balance: a.i64(3)? - a.i64(2)? - a.i64(4)?, recomputed: 0 });
+        }
+    }
+    for r in tx.query(
+        "SELECT currency, CAST(SUM(credits_posted - debits_posted) AS BIGINT), CAST(SUM(credits_pending - debits_pending) AS BIGINT) FROM ledger_accounts GROUP BY currency",
+        &[],
+    )? {
+        for (what, v) in [("sum_posted", r.i64(1)?), ("sum_pending", r.i64(2)?)] {
+            if v != 0 {
+                out.push(LedgerDrift { account: format!("all {} accounts", r.text(0)?), what: what.into(), balance: v, recomputed: 0 });
+            }
+        }
+    }
+    Ok((accounts.len(), out))
+}
