@@ -16,6 +16,7 @@ pub mod inventory;
 pub mod ledger;
 pub mod locations;
 pub mod orders;
+pub mod paycodes;
 pub mod payments;
 pub mod webhooks;
 
@@ -517,6 +518,12 @@ impl Engine {
             .await
     }
 
+    /// A fresh one-time payment code for the customer's app (revokes their older unused codes).
+    pub async fn payment_code(&self, customer_id: &str) -> Result<paycodes::PaymentCodeView> {
+        let (id, now) = (customer_id.to_owned(), self.now());
+        self.db.write(move |tx| paycodes::issue(tx, &id, now)).await
+    }
+
     /// Expires lapsed payment authorizations; returns how many.
     pub async fn expire_holds(&self) -> Result<usize> {
         let now = self.now();
@@ -664,6 +671,7 @@ impl Engine {
         currency: Option<String>,
         customer_id: Option<String>,
         payment_method: Option<String>,
+        payment_code: Option<String>,
         idempotency_key: Option<String>,
         request_hash: String,
     ) -> Result<OrderView> {
@@ -686,6 +694,7 @@ impl Engine {
             staff_key_id: Some(principal.key_id().to_owned()),
             idempotency_key,
             request_hash,
+            payment_code,
         };
         let (payments, now) = (self.payments.clone(), self.now());
         self.db

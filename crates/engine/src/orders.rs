@@ -464,6 +464,8 @@ pub(crate) struct PosSaleCmd {
     pub staff_key_id: Option<String>,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
+    /// A customer-presented payment code (the shopper's QR); pays from that customer's wallet.
+    pub payment_code: Option<String>,
 }
 
 /// A counter sale: stock leaves the location's ledger at once (no end-of-day sync).
@@ -486,6 +488,18 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
             return Err(EngineError::not_found("customer", c));
         }
     }
+    // A scanned payment code names the customer and pays from their wallet; its claim rolls back with the
+    // sale if anything below fails.
+    let mut cmd = cmd.clone();
+    if let Some(code) = cmd.payment_code.clone() {
+        let owner = crate::paycodes::redeem(tx, &code, &order_id, now)?;
+        if cmd.customer_id.as_deref().is_some_and(|c| c != owner) {
+            return Err(EngineError::conflict("payment_code_customer_mismatch", "this payment code belongs to another customer"));
+        }
+        cmd.customer_id = Some(owner);
+        cmd.payment_method = "wallet".into();
+    }
+    let cmd = &cmd;
     let provider = payments.get(&cmd.payment_method).cloned().ok_or_else(|| {
         EngineError::invalid("unsupported_payment_method", format!("payment method `{}` is not supported; use one of {:?}", cmd.payment_method, payments.methods()))
     })?;

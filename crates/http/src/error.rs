@@ -111,6 +111,11 @@ fn korean(code: &str) -> Option<&'static str> {
         "insufficient_funds" => "잔액이 부족합니다.",
         "customer_required" => "지갑 결제는 로그인한 고객만 할 수 있습니다.",
         "hold_expired" => "결제 승인 기간이 지났습니다.",
+        "invalid_payment_code" => "유효하지 않은 결제 코드입니다. 앱에서 코드를 새로 고쳐 주세요.",
+        "payment_code_used" => "이미 사용된 결제 코드입니다.",
+        "payment_code_expired" => "결제 코드의 유효 시간이 지났습니다. 앱에서 새로 고쳐 주세요.",
+        "payment_code_revoked" => "새 결제 코드가 발급되어 이 코드는 사용할 수 없습니다.",
+        "payment_code_customer_mismatch" => "다른 고객의 결제 코드입니다.",
         "too_many_attempts" => "시도 횟수가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         _ => return None,
     })

@@ -87,6 +87,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/store/customers/me/orders", get(my_orders))
         .route("/store/wallet", get(my_wallet))
         .route("/store/wallet/statement", get(my_wallet_statement))
+        .route("/store/wallet/payment-codes", post(new_payment_code))
         .merge(import)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -357,6 +358,9 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
 #[serde(deny_unknown_fields)]
 struct PaymentIn {
     method: String,
+    /// With `method: "wallet_qr"` at a POS: the code scanned from the shopper's app.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -372,10 +376,14 @@ struct PosSaleIn {
 async fn pos_sale(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
     let b: PosSaleIn = parse_json(&body)?;
     let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
-    let order = s
-        .engine
-        .pos_sale(&p, b.location_id, b.lines, b.currency, b.customer_id, b.payment.map(|p| p.method), key, hash)
-        .await?;
+    let (method, code) = match b.payment {
+        Some(PaymentIn { method, code: Some(c) }) if method == "wallet_qr" => (Some("wallet".to_owned()), Some(c)),
+        Some(PaymentIn { method, .. }) if method == "wallet_qr" => return Err(ApiError::bad("invalid_request", "`wallet_qr` needs the scanned `code`")),
+        Some(PaymentIn { code: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "`code` goes with `method: \"wallet_qr\"`")),
+        Some(p) => (Some(p.method), None),
+        None => (None, None),
+    };
+    let order = s.engine.pos_sale(&p, b.location_id, b.lines, b.currency, b.customer_id, method, code, key, hash).await?;
     Ok(created("order", order))
 }
 
@@ -620,4 +628,9 @@ async fn my_wallet(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -
 async fn my_wallet_statement(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, ApiQuery(q): ApiQuery<StatementQ>) -> ApiResult<Response> {
     let id = signed_in(c)?;
     statement(&s, &id, q).await
+}
+
+async fn new_payment_code(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiResult<Response> {
+    let id = signed_in(c)?;
+    Ok(created("payment_code", s.engine.payment_code(&id).await?))
 }

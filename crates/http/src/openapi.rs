@@ -54,6 +54,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("get", "/store/customers/me", "customer", "The signed-in customer."),
     ("get", "/store/customers/me/orders", "customer", "The signed-in customer's orders from every channel."),
     ("get", "/store/wallet", "customer", "The signed-in customer's wallet: balance, held, available per currency."),
+    ("post", "/store/wallet/payment-codes", "customer", "A one-time payment code for the counter (QR): valid 60 s, single use, revokes older codes. POS: payment {method: \"wallet_qr\", code}."),
     ("get", "/store/wallet/statement", "customer", "The signed-in customer's wallet statement (currency, after = seq, limit)."),
 ];
 

@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -301,6 +301,20 @@ CREATE TABLE webhook_deliveries (
     UNIQUE (subscription_id, event_id)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+"#;
+
+/// One-time payment codes a shopper's app shows at a counter (customer-presented QR).
+const V5: &str = r#"
+CREATE TABLE payment_codes (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    order_id TEXT,
+    revoked_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX payment_codes_customer ON payment_codes (customer_id, created_at)
 "#;
 
 fn render(sql: &str, dialect: Dialect) -> String {

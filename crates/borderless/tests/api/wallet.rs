@@ -168,3 +168,75 @@ async fn concurrent_wallet_payments_never_overdraw(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(concurrent_wallet_payments_never_overdraw);
+
+async fn qr_codes_pay_once_and_only_for_their_owner(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("QR-1", 4000).await;
+    app.stock_in(&sku, &store, 20).await;
+    let (a, token_a) = customer(&app, "qr-a@example.com").await;
+    let (bb, token_b) = customer(&app, "qr-b@example.com").await;
+    for c in [&a, &bb] {
+        app.admin_post(&format!("/admin/customers/{c}/wallet/top-ups"), json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201);
+    }
+    let code_of = |token: String| {
+        let app = &app;
+        async move {
+            let c = app.req("POST", "/store/wallet/payment-codes", Some(&token), None, &[]).await.expect(201);
+            assert_eq!(c["payment_code"]["expires_in_ms"], 60000);
+            c["payment_code"]["code"].as_str().unwrap().to_owned()
+        }
+    };
+    let sale = |code: &str, customer: Option<&str>| {
+        let mut body = json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "wallet_qr", "code": code}});
+        if let Some(c) = customer {
+            body["customer_id"] = json!(c);
+        }
+        body
+    };
+
+    // The shopper shows a code; the till scans it; the wallet is charged at once.
+    let code = code_of(token_a.clone()).await;
+    assert!(code.starts_with("BLP1") && code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+    let o = app.admin_post("/admin/pos/sales", sale(&code, None)).await.expect(201);
+    assert_eq!(o["order"]["customer_id"], a.as_str());
+    assert_eq!(o["order"]["payment"], json!({"method": "wallet", "status": "paid"}));
+    assert_eq!(wallet(&app, &token_a).await["balance_minor"], 6000);
+
+    // Replayed: refused, nothing charged, no stock moved.
+    let r = app.admin_post("/admin/pos/sales", sale(&code, None)).await;
+    assert_eq!((r.status, r.code()), (409, "payment_code_used"));
+    // Rotated: the older code no longer works.
+    let old = code_of(token_a.clone()).await;
+    let new = code_of(token_a.clone()).await;
+    let r = app.admin_post("/admin/pos/sales", sale(&old, None)).await;
+    assert_eq!((r.status, r.code()), (409, "payment_code_revoked"));
+    // Another customer's sale cannot use A's code.
+    let r = app.admin_post("/admin/pos/sales", sale(&new, Some(&bb))).await;
+    assert_eq!((r.status, r.code()), (409, "payment_code_customer_mismatch"));
+    // Guessed or altered codes fail on the signature.
+    let mut tampered = new.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    for bad in [tampered.as_str(), "BLP1AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "hello", ""] {
+        let r = app.admin_post("/admin/pos/sales", sale(bad, None)).await;
+        assert_eq!((r.status, r.code()), (400, "invalid_payment_code"), "{bad}");
+    }
+    // Expired after 60 seconds.
+    app.clock.advance_ms(61_000);
+    let r = app.admin_post("/admin/pos/sales", sale(&new, None)).await;
+    assert_eq!((r.status, r.code()), (409, "payment_code_expired"));
+
+    // A sale the wallet cannot cover leaves the code unused: after a top-up the same code pays.
+    let code = code_of(token_b.clone()).await;
+    let big = json!({"location_id": store, "lines": [{"sku": sku, "quantity": 3}], "payment": {"method": "wallet_qr", "code": code}});
+    let r = app.admin_post("/admin/pos/sales", big.clone()).await;
+    assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
+    app.admin_post(&format!("/admin/customers/{bb}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"})).await.expect(201);
+    app.admin_post("/admin/pos/sales", big).await.expect(201);
+    assert_eq!(wallet(&app, &token_b).await["balance_minor"], 3000);
+    assert_eq!(wallet(&app, &token_a).await["balance_minor"], 6000, "A paid exactly once");
+    assert_eq!(app.level(&sku, &store).await, (16, 0, 16, 0));
+    app.assert_no_drift().await;
+}
+both!(qr_codes_pay_once_and_only_for_their_owner);
