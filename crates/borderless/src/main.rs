@@ -86,6 +86,29 @@ enum Command {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Money ledger: wallet top-ups through the API at several concurrency levels, then the engine alone
+    /// (one transfer per transaction, and batches).
+    Ledger {
+        /// Benchmark a running server instead of starting one (needs --admin-key).
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "BORDERLESS_ADMIN_KEY")]
+        admin_key: Option<String>,
+        /// Database for the server and the engine-only part (default: SQLite in a temporary directory).
+        #[arg(long)]
+        database_url: Option<String>,
+        #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
+        concurrency: Vec<usize>,
+        /// Seconds per level.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Transfers in the engine-only batched part.
+        #[arg(long, default_value_t = 200_000)]
+        engine_transfers: usize,
+        /// Transfers per transaction in the batched part.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+    },
     /// Full HTTP checkout flow at several concurrency levels, then a flash sale.
     Checkout {
         /// Benchmark a running server instead of starting one (needs --admin-key).
@@ -251,6 +274,25 @@ async fn run(cli: Cli) -> Result<i32> {
                 std::fs::write(&file, &buf).with_context(|| format!("cannot write {file}"))?;
                 eprintln!("exported {} products to {file}", all.len());
             }
+            Ok(0)
+        }
+        Command::Bench(BenchCmd::Ledger { url, admin_key, database_url, concurrency, seconds, engine_transfers, batch }) => {
+            if url.is_some() && admin_key.is_none() {
+                bail!("--url needs --admin-key (or BORDERLESS_ADMIN_KEY)");
+            }
+            if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 1024) {
+                bail!("--concurrency takes levels between 1 and 1024");
+            }
+            borderless::bench::ledger(borderless::bench::LedgerBenchOpts {
+                url,
+                admin_key,
+                database_url,
+                concurrency,
+                duration: Duration::from_secs(seconds.clamp(1, 3600)),
+                engine_transfers: engine_transfers.clamp(1, 10_000_000),
+                batch,
+            })
+            .await?;
             Ok(0)
         }
         Command::Bench(BenchCmd::Checkout { url, admin_key, database_url, concurrency, seconds, flash_attempts, flash_units, flash_in_flight }) => {

@@ -518,6 +518,62 @@ impl Engine {
             .await
     }
 
+    /// Creates a ledger account if it does not exist (finance: cash drawers, clearing accounts; benches).
+    pub async fn ensure_account(&self, code: &str, kind: &str, currency: &str, owner_id: Option<String>, no_overdraft: bool) -> Result<ledger::AccountView> {
+        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let code = domain::text::required("code", code, 200).map_err(bad)?;
+        let kind = domain::text::required("kind", kind, 40).map_err(bad)?;
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                let id = ledger::account(tx, &code, &kind, &currency, owner_id.as_deref(), no_overdraft, now)?;
+                ledger::get_account(tx, &id)?.ok_or_else(|| EngineError::not_found("ledger account", &code))
+            })
+            .await
+    }
+
+    pub async fn ledger_account(&self, code_or_id: &str) -> Result<ledger::AccountView> {
+        let id = code_or_id.to_owned();
+        self.db.read(move |tx| ledger::get_account(tx, &id)?.ok_or_else(|| EngineError::not_found("ledger account", &id))).await
+    }
+
+    /// Posts single-phase transfers between existing accounts (by code or id), all in one transaction:
+    /// either every transfer posts or none does. Finance corrections and bulk postings use this; each
+    /// transfer keeps its own guard (a wallet cannot be overdrawn halfway through a batch).
+    pub async fn post_transfers(&self, batch: Vec<ledger::TransferSpec>) -> Result<Vec<String>> {
+        if batch.is_empty() || batch.len() > ledger::MAX_BATCH {
+            return Err(bad(format!("a batch holds 1–{} transfers", ledger::MAX_BATCH)));
+        }
+        for (i, t) in batch.iter().enumerate() {
+            domain::text::required("reason", &t.reason, 200).map_err(|m| bad(format!("transfer #{}: {m}", i + 1)))?;
+            domain::text::optional("reference", &t.reference, 200).map_err(|m| bad(format!("transfer #{}: {m}", i + 1)))?;
+        }
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                let mut cache: std::collections::HashMap<String, String> = Default::default();
+                let mut items = Vec::with_capacity(batch.len());
+                for t in &batch {
+                    let mut ids = [String::new(), String::new()];
+                    for (slot, code) in ids.iter_mut().zip([&t.debit_account, &t.credit_account]) {
+                        *slot = match cache.get(code) {
+                            Some(id) => id.clone(),
+                            None => {
+                                let a = ledger::get_account(tx, code)?.ok_or_else(|| EngineError::not_found("ledger account", code.clone()))?;
+                                cache.insert(code.clone(), a.id.clone());
+                                a.id
+                            }
+                        };
+                    }
+                    let [debit, credit] = ids;
+                    let currency = domain::Currency::parse(&t.currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+                    items.push(ledger::BatchItem { debit, credit, amount: t.amount_minor, currency, reason: t.reason.trim().to_owned(), reference: t.reference.trim().to_owned() });
+                }
+                ledger::post_many(tx, &items, now)
+            })
+            .await
+    }
+
     /// A fresh one-time payment code for the customer's app (revokes their older unused codes).
     pub async fn payment_code(&self, customer_id: &str) -> Result<paycodes::PaymentCodeView> {
         let (id, now) = (customer_id.to_owned(), self.now());

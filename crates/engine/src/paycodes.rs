@@ -105,8 +105,11 @@ fn invalid() -> EngineError {
 /// Redeems a code for `order_id`: checks its signature, then claims it (unused, unrevoked, unexpired) in
 /// one statement. Returns the customer it is bound to.
 pub(crate) fn redeem(tx: &mut dyn Tx, code: &str, order_id: &str, now: i64) -> Result<String> {
-    let body = code.trim().strip_prefix(PREFIX).filter(|b| b.len() <= 64).and_then(unb32).ok_or_else(invalid)?;
-    if body.len() != 24 {
+    let text = code.trim().strip_prefix(PREFIX).filter(|b| b.len() <= 64).ok_or_else(invalid)?;
+    let body = unb32(text).ok_or_else(invalid)?;
+    // Only the canonical spelling is accepted: the last character also carries padding bits, and a
+    // variant that differs only there must not pass as the same code.
+    if body.len() != 24 || b32(&body) != text {
         return Err(invalid());
     }
     let key = secret(tx)?;
@@ -147,5 +150,13 @@ mod tests {
             assert_eq!(super::unb32(&super::b32(&v)).unwrap()[..len], v[..]);
         }
         assert!(super::unb32("abc").is_none(), "lowercase is not in the alphabet");
+        // 3 bytes = 24 bits = 5 characters with one padding bit: two spellings decode alike, one is canonical.
+        let canon = super::b32(&[1, 2, 3]);
+        let mut other = canon.clone();
+        let last = other.pop().unwrap();
+        let pos = super::ALPHABET.iter().position(|&c| c as char == last).unwrap();
+        other.push(super::ALPHABET[pos ^ 1] as char);
+        assert_eq!(super::unb32(&other), super::unb32(&canon));
+        assert_ne!(super::b32(&super::unb32(&other).unwrap()), other, "the non-canonical spelling is detectable");
     }
 }

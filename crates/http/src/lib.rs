@@ -64,6 +64,8 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/customers/{id}/wallet/statement", get(admin_wallet_statement))
         .route("/admin/customers/{id}/wallet/top-ups", post(wallet_top_up))
         .route("/admin/api-keys", post(issue_key))
+        .route("/admin/ledger/transfers", post(post_transfers))
+        .route("/admin/ledger/accounts/{code}", get(ledger_account))
         .route("/admin/events", get(list_events))
         .route("/admin/webhooks", post(subscribe).get(list_webhooks))
         .route("/admin/webhooks/{id}", delete(unsubscribe))
@@ -633,4 +635,20 @@ async fn my_wallet_statement(State(s): State<AppState>, MaybeCustomer(c): MaybeC
 async fn new_payment_code(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiResult<Response> {
     let id = signed_in(c)?;
     Ok(created("payment_code", s.engine.payment_code(&id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransfersIn {
+    transfers: Vec<engine::ledger::TransferSpec>,
+}
+
+/// Finance postings and corrections (corrections are new transfers, never edits). All or nothing.
+async fn post_transfers(State(s): State<AppState>, _: Admin, ApiJson(b): ApiJson<TransfersIn>) -> ApiResult<Response> {
+    let ids = s.engine.post_transfers(b.transfers).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "transfer_ids": ids }))).into_response())
+}
+
+async fn ledger_account(State(s): State<AppState>, _: Admin, Path(code): Path<String>) -> ApiResult<Response> {
+    Ok(ok("account", s.engine.ledger_account(&code).await?))
 }

@@ -41,7 +41,7 @@ CREATE TABLE ledger_transfers (
     amount BIGINT NOT NULL CHECK (amount > 0),
     currency TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('single', 'pending', 'post_pending', 'void_pending', 'expire_pending')),
-    pending_id TEXT UNIQUE REFERENCES ledger_transfers (id),
+    pending_id TEXT REFERENCES ledger_transfers (id),
     expires_at BIGINT,
     reason TEXT NOT NULL,
     ref_type TEXT NOT NULL,
@@ -50,8 +50,9 @@ CREATE TABLE ledger_transfers (
 );
 CREATE INDEX ledger_transfers_debit ON ledger_transfers (debit_account_id, seq);
 CREATE INDEX ledger_transfers_credit ON ledger_transfers (credit_account_id, seq);
-CREATE INDEX ledger_transfers_ref ON ledger_transfers (ref_type, ref_id);
-CREATE INDEX ledger_transfers_expiry ON ledger_transfers (kind, expires_at)
+CREATE UNIQUE INDEX ledger_transfers_resolves ON ledger_transfers (pending_id) WHERE pending_id IS NOT NULL;
+CREATE INDEX ledger_transfers_holds ON ledger_transfers (ref_type, ref_id) WHERE kind = 'pending';
+CREATE INDEX ledger_transfers_hold_expiry ON ledger_transfers (expires_at) WHERE kind = 'pending'
 "#;
 
 const V1: &str = r#"
@@ -320,7 +321,9 @@ CREATE INDEX payment_codes_customer ON payment_codes (customer_id, created_at)
 fn render(sql: &str, dialect: Dialect) -> String {
     match dialect {
         Dialect::Sqlite => sql
-            .replace("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT")
+            // Rows of these tables are never deleted, so the rowid alone is monotonic; AUTOINCREMENT would
+            // add a write to sqlite_sequence for every row.
+            .replace("{serial}", "INTEGER PRIMARY KEY")
             .replace("{txid}", "")
             .replace("{events_tx_index}", ""),
         Dialect::Postgres => sql

@@ -11,31 +11,42 @@ pub(crate) struct SqliteBackend {
     writer: Sender<Box<dyn Job>>,
     readers: Sender<Box<dyn Job>>,
     path: String,
+    /// Tells the checkpoint thread to finish (the writer and readers end when their channels close).
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for SqliteBackend {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 struct SqliteTx<'c> {
     conn: &'c Connection,
 }
 
-fn to_sql(v: &Val) -> rusqlite::types::Value {
-    match v {
-        Val::Null => rusqlite::types::Value::Null,
-        Val::Int(i) => rusqlite::types::Value::Integer(*i),
-        Val::Text(s) => rusqlite::types::Value::Text(s.clone()),
+/// Binds parameters by reference: no copy of text values on the way into SQLite.
+impl rusqlite::ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(match self {
+            Val::Null => ValueRef::Null,
+            Val::Int(i) => ValueRef::Integer(*i),
+            Val::Text(s) => ValueRef::Text(s.as_bytes()),
+        }))
     }
 }
 
 impl Tx for SqliteTx<'_> {
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, DbError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
-        let n = stmt.execute(rusqlite::params_from_iter(params.iter().map(to_sql)))?;
+        let n = stmt.execute(rusqlite::params_from_iter(params.iter()))?;
         Ok(n as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let ncol = stmt.column_count();
-        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(to_sql)))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let mut vals = Vec::with_capacity(ncol);
@@ -73,8 +84,16 @@ fn open_conn(path: &str, read_only: bool) -> Result<Connection, DbError> {
         // order survives power loss and kill -9.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Checkpoints run on their own thread (see `checkpointer`); the writer only checkpoints itself as a
+        // safety net if the WAL grows past ~80 MiB.
+        conn.pragma_update(None, "wal_autocheckpoint", 20_000)?;
     }
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // A page cache of 64 MiB (writer) / 16 MiB (each reader) and memory-mapped reads keep hot pages out of
+    // read() syscalls; measured: the kernel's file-read path was the largest cost of ledger batches.
+    conn.pragma_update(None, "cache_size", if read_only { -16_384 } else { -65_536 })?;
+    conn.pragma_update(None, "mmap_size", 268_435_456i64)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 
@@ -105,6 +124,13 @@ impl SqliteBackend {
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, wrx, max))
             .map_err(|e| DbError::new(DbErrorKind::Other, e.to_string()))?;
+        let ck = open_conn(path, false)?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop_ck = stop.clone();
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpointer(ck, stop_ck))
+            .map_err(|e| DbError::new(DbErrorKind::Other, e.to_string()))?;
         let (rtx, rrx) = bounded::<Box<dyn Job>>(opts.queue_limit);
         for i in 0..opts.connections.max(1) {
             let rc = open_conn(path, true)?;
@@ -114,7 +140,7 @@ impl SqliteBackend {
                 .spawn(move || reader_loop(rc, rrx))
                 .map_err(|e| DbError::new(DbErrorKind::Other, e.to_string()))?;
         }
-        Ok(SqliteBackend { writer: wtx, readers: rtx, path: path.to_owned() })
+        Ok(SqliteBackend { writer: wtx, readers: rtx, path: path.to_owned(), stop })
     }
 }
 
@@ -159,6 +185,17 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), DbErro
         return Err(e.into());
     }
     Ok(())
+}
+
+/// Copies committed WAL pages back into the database file every 500 ms without blocking the writer or
+/// readers (PASSIVE), so commits never pay for a checkpoint. Ends when the backend is dropped.
+fn checkpointer(conn: Connection, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; the writer will checkpoint itself");
+        }
+    }
 }
 
 fn reader_loop(conn: Connection, rx: Receiver<Box<dyn Job>>) {
