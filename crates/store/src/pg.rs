@@ -26,8 +26,10 @@ struct PgTx<'c> {
 
 impl PgConn {
     fn connect(url: &str) -> Result<PgConn, DbError> {
-        let client = Client::connect(url, NoTls)
+        let mut client = Client::connect(url, NoTls)
             .map_err(|e| DbError::new(DbErrorKind::Unavailable, format!("cannot connect to PostgreSQL: {e}")))?;
+        // Migrations' "already exists, skipping" notices are not news.
+        client.batch_execute("SET client_min_messages = warning")?;
         Ok(PgConn { client, stmts: HashMap::new() })
     }
     fn stmt(&mut self, sql: &str) -> Result<Statement, DbError> {
