@@ -474,6 +474,15 @@ pub(crate) fn doctor(tx: &mut dyn Tx) -> Result<(usize, Vec<LedgerDrift>)> {
             out.push(LedgerDrift { account: code.clone(), what: "overdrawn".into(), balance: a.i64(3)? - a.i64(2)? - a.i64(4)?, recomputed: 0 });
         }
     }
+    // A capture never exceeds its hold, and resolves the hold it names between the same accounts.
+    for r in tx.query(
+        "SELECT r.id, r.amount, p.amount, r.kind FROM ledger_transfers r JOIN ledger_transfers p ON p.id = r.pending_id \
+         WHERE p.kind <> 'pending' OR r.debit_account_id <> p.debit_account_id OR r.credit_account_id <> p.credit_account_id \
+         OR (r.kind = 'post_pending' AND r.amount > p.amount) OR (r.kind <> 'post_pending' AND r.amount <> p.amount)",
+        &[],
+    )? {
+        out.push(LedgerDrift { account: format!("transfer {}", r.text(0)?), what: format!("{} does not match its hold", r.text(3)?), balance: r.i64(1)?, recomputed: r.i64(2)? });
+    }
     for r in tx.query(
         "SELECT currency, CAST(SUM(credits_posted - debits_posted) AS BIGINT), CAST(SUM(credits_pending - debits_pending) AS BIGINT) FROM ledger_accounts GROUP BY currency",
         &[],

@@ -338,6 +338,26 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         subtotal = unit.checked_mul(l.quantity).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
         placed.push(Placed { line_no: i as i64 + 1, sku: l.sku.clone(), title_ko: l.title_ko.clone(), title_en: l.title_en.clone(), quantity: l.quantity, unit_price_minor: unit, location_id: loc, routing });
     }
+    let (ftype, location_id, address) = match &fulfillment {
+        Fulfillment::Pickup { location_id } => (FulfillmentType::Pickup, Some(location_id.clone()), None),
+        Fulfillment::Delivery { address } => (FulfillmentType::Delivery, None, Some(address.clone())),
+    };
+    let address_json = address.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default());
+    // Written as `pending` and updated below once the provider has authorized: the payment runs last (see
+    // the lock order in ARCHITECTURE.md: stock rows before ledger accounts).
+    insert_order(tx, &order_id, Channel::Web, OrderStatus::Placed, customer_id.as_deref(), email.as_deref(), &cart.currency, subtotal, ftype, location_id.as_deref(), address_json.as_deref(), provider.method(), PaymentStatus::Pending, expires, Some(&cmd.cart_id), None, &placed, now)?;
+    let n = tx.exec(
+        "UPDATE carts SET status = 'completed', order_id = ?, updated_at = ? WHERE id = ? AND status = 'open'",
+        params![&order_id, now, &cmd.cart_id],
+    )?;
+    if n != 1 {
+        return Err(EngineError::conflict("cart_completed", "the cart was checked out concurrently"));
+    }
+    if let Fulfillment::Pickup { location_id } = &fulfillment {
+        for p in &placed {
+            reserve(tx, &p.sku, location_id, p.quantity, &order_id, expires, now)?;
+        }
+    }
     let pickup_location = match &fulfillment {
         Fulfillment::Pickup { location_id } => Some(location_id.as_str()),
         Fulfillment::Delivery { .. } => None,
@@ -353,18 +373,8 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         now,
     };
     let pay_status = provider.authorize(tx, &ctx)?;
-    let (ftype, location_id, address) = match &fulfillment {
-        Fulfillment::Pickup { location_id } => (FulfillmentType::Pickup, Some(location_id.clone()), None),
-        Fulfillment::Delivery { address } => (FulfillmentType::Delivery, None, Some(address.clone())),
-    };
-    let address_json = address.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default());
-    insert_order(tx, &order_id, Channel::Web, OrderStatus::Placed, customer_id.as_deref(), email.as_deref(), &cart.currency, subtotal, ftype, location_id.as_deref(), address_json.as_deref(), provider.method(), pay_status, expires, Some(&cmd.cart_id), None, &placed, now)?;
-    let n = tx.exec(
-        "UPDATE carts SET status = 'completed', order_id = ?, updated_at = ? WHERE id = ? AND status = 'open'",
-        params![&order_id, now, &cmd.cart_id],
-    )?;
-    if n != 1 {
-        return Err(EngineError::conflict("cart_completed", "the cart was checked out concurrently"));
+    if pay_status != PaymentStatus::Pending {
+        tx.exec("UPDATE orders SET payment_status = ? WHERE id = ?", params![pay_status.as_str(), &order_id])?;
     }
     let view = OrderView {
         id: order_id.clone(),
@@ -398,11 +408,6 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         updated_at: domain::time::rfc3339(now),
     };
     events::emit(tx, "order.placed", &order_id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
-    if let Fulfillment::Pickup { location_id } = &fulfillment {
-        for p in &placed {
-            reserve(tx, &p.sku, location_id, p.quantity, &order_id, expires, now)?;
-        }
-    }
     Ok(view)
 }
 

@@ -244,3 +244,111 @@ async fn qr_codes_pay_once_and_only_for_their_owner(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(qr_codes_pay_once_and_only_for_their_owner);
+
+/// A seeded random mix of money operations from many concurrent clients — top-ups (some sent twice with
+/// one key), wallet checkouts, cancellations, handovers, POS wallet sales, returns with refunds, and lapsing
+/// holds — must leave the ledger balanced: every currency sums to zero, no wallet below zero, no capture
+/// above its hold, each retried top-up applied once, and the money matching what the orders say.
+async fn random_money_workload_keeps_the_ledger_true(b: Backend) {
+    let app = std::sync::Arc::new(spawn_app(b).await);
+    let store = app.location("GANGNAM", "store", true).await;
+    let other = app.location("SEOMYEON", "store", true).await;
+    let sku = app.product("RND-1", 700).await;
+    app.stock_in(&sku, &store, 100_000).await;
+    let mut shoppers = Vec::new();
+    for i in 0..6 {
+        shoppers.push(customer(&app, &format!("rnd{i}@example.com")).await);
+    }
+    let topups = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<String, i64>::new()));
+    let mut tasks = Vec::new();
+    for (w, (cid, token)) in shoppers.into_iter().enumerate() {
+        let (app, store, other, sku, topups) = (app.clone(), store.clone(), other.clone(), sku.clone(), topups.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut seed: u64 = 0x9e37_79b9_7f4a_7c15 ^ (w as u64 + 1);
+            let mut next = move || {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed
+            };
+            for step in 0..40 {
+                match next() % 6 {
+                    0 | 1 => {
+                        let amount = (next() % 5 + 1) as i64 * 1000;
+                        let key = format!("rnd-{w}-{step}");
+                        let body = json!({"amount_minor": amount, "currency": "KRW"});
+                        let path = format!("/admin/customers/{cid}/wallet/top-ups");
+                        let first = app.req("POST", &path, Some(ADMIN_KEY), Some(body.clone()), &[("Idempotency-Key", &key)]).await.expect(201);
+                        if next() % 2 == 0 {
+                            let again = app.req("POST", &path, Some(ADMIN_KEY), Some(body), &[("Idempotency-Key", &key)]).await.expect(201);
+                            assert_eq!(again["top_up"]["transfer_id"], first["top_up"]["transfer_id"]);
+                        }
+                        *topups.lock().unwrap().entry(cid.clone()).or_default() += amount;
+                    }
+                    2 | 3 => {
+                        let cart = wallet_cart(&app, &token, &sku, &store).await;
+                        let r = pay(&app, &token, &cart).await;
+                        if r.status == 201 {
+                            let oid = r.body["order"]["id"].as_str().unwrap().to_owned();
+                            match next() % 3 {
+                                0 => {
+                                    app.admin_post(&format!("/admin/orders/{oid}/cancel"), json!({})).await.expect(200);
+                                }
+                                1 => {
+                                    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+                                    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+                                    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+                                    if next() % 2 == 0 {
+                                        app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": other, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+                                    }
+                                }
+                                _ => {} // left to lapse
+                            }
+                        } else {
+                            assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
+                        }
+                    }
+                    4 => {
+                        let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "wallet"}})).await;
+                        assert!(r.status == 201 || r.code() == "insufficient_funds", "{}", r.body);
+                    }
+                    _ => {
+                        let w = wallet(&app, &token).await;
+                        if !w.is_null() {
+                            assert!(w["available_minor"].as_i64().unwrap() >= 0, "{w}");
+                        }
+                    }
+                }
+            }
+            (cid, token)
+        }));
+    }
+    let mut shoppers = Vec::new();
+    for t in tasks {
+        shoppers.push(t.await.unwrap());
+    }
+    // Lapse every remaining hold: pickups expire and release their authorizations.
+    app.clock.advance_ms(2 * 3600 * 1000);
+    app.admin_post("/admin/maintenance/expire-pickups", json!({})).await.expect(200);
+    app.assert_no_drift().await;
+    let topups = topups.lock().unwrap().clone();
+    for (cid, token) in &shoppers {
+        let w = wallet(&app, token).await;
+        if w.is_null() {
+            continue;
+        }
+        assert_eq!(w["held_minor"], 0, "no hold outlives its order");
+        // Balance = top-ups − wallet orders still paid + refunds, read from the orders themselves.
+        let orders = app.admin_get(&format!("/admin/orders?customer_id={cid}&limit=100")).await.expect(200);
+        let mut spent = 0;
+        for o in orders["data"].as_array().unwrap() {
+            if o["payment"]["method"] == "wallet" && o["payment"]["status"] == "paid" {
+                let total = o["total"]["amount_minor"].as_i64().unwrap();
+                let returned: i64 = o["lines"].as_array().unwrap().iter().map(|l| l["returned_quantity"].as_i64().unwrap() * l["unit_price"]["amount_minor"].as_i64().unwrap()).sum();
+                spent += total - returned;
+            }
+        }
+        assert_eq!(w["balance_minor"].as_i64().unwrap(), topups.get(cid).copied().unwrap_or(0) - spent, "wallet of {cid}");
+    }
+}
+both!(random_money_workload_keeps_the_ledger_true);
