@@ -212,3 +212,70 @@ async fn doctor_reports_drift(b: Backend) {
     assert!(out.contains("DRIFT") && out.contains("DRIFT-1") && out.contains("on_hand is 15 but the ledger says 10"), "{out}");
 }
 crate::both!(doctor_reports_drift);
+
+async fn kill_nine_under_payment_load(database_url: Option<String>) {
+    let dir = TempDir::new();
+    let db = database_url.as_deref();
+    let node = serve(&dir.0, db).await;
+    let c = reqwest::Client::new();
+    let mut customers = Vec::new();
+    for i in 0..8 {
+        let (s, v) = call(&c, reqwest::Method::POST, format!("{}/store/customers", node.url), Some(json!({"email": format!("k{i}@example.com"), "password": "kill nine pw", "name": "K"})), None, None).await.unwrap();
+        assert_eq!(s, 201, "{v}");
+        customers.push(v["customer"]["id"].as_str().unwrap().to_owned());
+    }
+    // (customer, idempotency key, acknowledged transfer id)
+    let acked = Arc::new(Mutex::new(Vec::<(String, String, String)>::new()));
+    let mut workers = Vec::new();
+    for (w, cid) in customers.iter().enumerate() {
+        let (c, url, cid, acked) = (c.clone(), node.url.clone(), cid.clone(), acked.clone());
+        workers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let key = format!("kill-{w}-{i}");
+                match call(&c, reqwest::Method::POST, format!("{url}/admin/customers/{cid}/wallet/top-ups"), Some(json!({"amount_minor": 1000, "currency": "KRW"})), Some(ADMIN_KEY), Some(&key)).await {
+                    Ok((201, v)) => acked.lock().unwrap().push((cid.clone(), key, v["top_up"]["transfer_id"].as_str().unwrap().to_owned())),
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut node = node;
+    node.child.kill().expect("SIGKILL");
+    let _ = node.child.wait();
+    for w in workers {
+        let _ = w.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() > 20, "top-ups were acknowledged before the kill ({})", acked.len());
+    let (code, out) = doctor(&dir.0, db);
+    assert_eq!(code, 0, "no half transfer, every currency sums to zero: {out}");
+    let node2 = serve(&dir.0, db).await;
+    // Every acknowledged top-up is there, and retrying it after the crash does not apply it twice.
+    let mut per_customer: std::collections::HashMap<String, i64> = Default::default();
+    for (cid, key, transfer) in &acked {
+        let (s, v) = call(&c, reqwest::Method::POST, format!("{}/admin/customers/{cid}/wallet/top-ups", node2.url), Some(json!({"amount_minor": 1000, "currency": "KRW"})), Some(ADMIN_KEY), Some(key)).await.unwrap();
+        assert_eq!(s, 201);
+        assert_eq!(v["top_up"]["transfer_id"], transfer.as_str(), "acknowledged top-up {key} survived and is not repeated");
+        *per_customer.entry(cid.clone()).or_default() += 1000;
+    }
+    for (cid, min) in per_customer {
+        let (_, v) = call(&c, reqwest::Method::GET, format!("{}/admin/customers/{cid}/wallet", node2.url), None, Some(ADMIN_KEY), None).await.unwrap();
+        assert!(v["data"][0]["balance_minor"].as_i64().unwrap() >= min, "{v}");
+    }
+    let (code, out) = doctor(&dir.0, db);
+    assert_eq!(code, 0, "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn payment_crash_safety_sqlite() {
+    kill_nine_under_payment_load(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn payment_crash_safety_postgres() {
+    if let Some(url) = fresh_pg_database() {
+        kill_nine_under_payment_load(Some(url)).await;
+    }
+}
