@@ -18,6 +18,7 @@ pub mod locations;
 pub mod orders;
 pub mod paycodes;
 pub mod payments;
+pub mod payrequests;
 pub mod webhooks;
 
 pub use error::{EngineError, Result};
@@ -572,6 +573,30 @@ impl Engine {
                 ledger::post_many(tx, &items, now)
             })
             .await
+    }
+
+    /// The till asks for payment: a request the shopper scans (merchant-presented QR) and confirms.
+    pub async fn create_payment_request(&self, principal: &Principal, location_id: Option<String>, lines: Vec<SaleLineInput>, currency: Option<String>) -> Result<payrequests::PaymentRequestView> {
+        let location_id = match (principal.location(), location_id) {
+            (Some(staff), Some(l)) if staff != l => return Err(EngineError::Forbidden("staff take payments at their own location only".into())),
+            (Some(staff), _) => staff.to_owned(),
+            (None, Some(l)) => l,
+            (None, None) => return Err(bad("`location_id` is required for an admin key")),
+        };
+        let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW")).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let (key_id, now) = (principal.key_id().to_owned(), self.now());
+        self.db.write(move |tx| payrequests::create(tx, &location_id, &lines, &currency, &key_id, now)).await
+    }
+
+    pub async fn payment_request(&self, id_or_qr: &str) -> Result<payrequests::PaymentRequestView> {
+        let (id, now) = (id_or_qr.to_owned(), self.now());
+        self.db.read(move |tx| payrequests::get(tx, &id, now)).await
+    }
+
+    /// The shopper confirms a scanned payment request: the sale posts and the wallet pays, atomically.
+    pub async fn confirm_payment_request(&self, id_or_qr: &str, customer_id: &str) -> Result<OrderView> {
+        let (id, cid, now, payments) = (id_or_qr.to_owned(), customer_id.to_owned(), self.now(), self.payments.clone());
+        self.db.write(move |tx| payrequests::confirm(tx, &payments, &id, &cid, now)).await
     }
 
     /// A fresh one-time payment code for the customer's app (revokes their older unused codes).

@@ -116,6 +116,10 @@ fn korean(code: &str) -> Option<&'static str> {
         "payment_code_expired" => "결제 코드의 유효 시간이 지났습니다. 앱에서 새로 고쳐 주세요.",
         "payment_code_revoked" => "새 결제 코드가 발급되어 이 코드는 사용할 수 없습니다.",
         "payment_code_customer_mismatch" => "다른 고객의 결제 코드입니다.",
+        "payment_request_paid" => "이미 결제된 요청입니다.",
+        "payment_request_expired" => "결제 요청이 만료되었습니다. 계산대에 새 코드를 요청해 주세요.",
+        "payment_request_cancelled" => "매장에서 취소한 결제 요청입니다.",
+        "price_changed" => "가격이 변경되었습니다. 계산대에 새 코드를 요청해 주세요.",
         "too_many_attempts" => "시도 횟수가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         _ => return None,
     })

@@ -59,6 +59,8 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/orders/{id}/cancel", post(cancel))
         .route("/admin/returns", post(create_return))
         .route("/admin/pos/sales", post(pos_sale))
+        .route("/admin/pos/payment-requests", post(create_payment_request))
+        .route("/admin/pos/payment-requests/{id}", get(admin_payment_request))
         .route("/admin/customers", get(find_customers))
         .route("/admin/customers/{id}/wallet", get(admin_wallet))
         .route("/admin/customers/{id}/wallet/statement", get(admin_wallet_statement))
@@ -90,6 +92,8 @@ pub fn router(engine: Engine) -> Router {
         .route("/store/wallet", get(my_wallet))
         .route("/store/wallet/statement", get(my_wallet_statement))
         .route("/store/wallet/payment-codes", post(new_payment_code))
+        .route("/store/payment-requests/{id}", get(store_payment_request))
+        .route("/store/payment-requests/{id}/confirm", post(confirm_payment_request))
         .merge(import)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -651,4 +655,30 @@ async fn post_transfers(State(s): State<AppState>, _: Admin, ApiJson(b): ApiJson
 
 async fn ledger_account(State(s): State<AppState>, _: Admin, Path(code): Path<String>) -> ApiResult<Response> {
     Ok(ok("account", s.engine.ledger_account(&code).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentRequestIn {
+    location_id: Option<String>,
+    lines: Vec<SaleLineInput>,
+    currency: Option<String>,
+}
+
+async fn create_payment_request(State(s): State<AppState>, Staff(p): Staff, ApiJson(b): ApiJson<PaymentRequestIn>) -> ApiResult<Response> {
+    Ok(created("payment_request", s.engine.create_payment_request(&p, b.location_id, b.lines, b.currency).await?))
+}
+
+async fn admin_payment_request(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(ok("payment_request", s.engine.payment_request(&id).await?))
+}
+
+async fn store_payment_request(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, Path(id): Path<String>) -> ApiResult<Response> {
+    signed_in(c)?;
+    Ok(ok("payment_request", s.engine.payment_request(&id).await?))
+}
+
+async fn confirm_payment_request(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, Path(id): Path<String>) -> ApiResult<Response> {
+    let cid = signed_in(c)?;
+    Ok(created("order", s.engine.confirm_payment_request(&id, &cid).await?))
 }

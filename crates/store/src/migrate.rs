@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -316,6 +316,24 @@ CREATE TABLE payment_codes (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX payment_codes_customer ON payment_codes (customer_id, created_at)
+"#;
+
+/// Merchant-presented payment requests: the till shows a QR for a sale; the shopper confirms in the app.
+const V6: &str = r#"
+CREATE TABLE payment_requests (
+    id TEXT PRIMARY KEY,
+    location_id TEXT NOT NULL REFERENCES locations (id),
+    lines TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'completed', 'cancelled')),
+    customer_id TEXT,
+    order_id TEXT,
+    staff_key_id TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+)
 "#;
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -352,3 +352,55 @@ async fn random_money_workload_keeps_the_ledger_true(b: Backend) {
     }
 }
 both!(random_money_workload_keeps_the_ledger_true);
+
+async fn merchant_presented_qr_is_confirmed_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("HONGDAE", "store", true).await;
+    let sku = app.product("MQR-1", 6000).await;
+    app.stock_in(&sku, &store, 10).await;
+    let staff = app.admin_post("/admin/api-keys", json!({"role": "staff", "location_id": store, "label": "till"})).await.expect(201)["api_key"]["key"].as_str().unwrap().to_owned();
+    let (cid, token) = customer(&app, "mqr@example.com").await;
+    let (_, other) = customer(&app, "mqr2@example.com").await;
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201);
+
+    let req = |qty: i64| {
+        let (app, staff, sku) = (&app, staff.clone(), sku.clone());
+        async move {
+            app.req("POST", "/admin/pos/payment-requests", Some(&staff), Some(json!({"lines": [{"sku": sku, "quantity": qty}]})), &[]).await.expect(201)["payment_request"].clone()
+        }
+    };
+    // Too expensive for the wallet: refused, the request stays open, nothing moved.
+    let big = req(2).await;
+    assert_eq!(big["amount"]["amount_minor"], 12000);
+    let qr = big["qr"].as_str().unwrap().to_owned();
+    assert!(qr.starts_with("BLPR1:"));
+    let seen = app.req("GET", &format!("/store/payment-requests/{qr}"), Some(&token), None, &[]).await.expect(200);
+    assert_eq!(seen["payment_request"]["location_name"]["en"], "HONGDAE Store");
+    let r = app.req("POST", &format!("/store/payment-requests/{qr}/confirm"), Some(&token), None, &[]).await;
+    assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
+    assert_eq!(app.level(&sku, &store).await, (10, 0, 10, 0));
+
+    let one = req(1).await;
+    let id = one["id"].as_str().unwrap().to_owned();
+    let o = app.req("POST", &format!("/store/payment-requests/{id}/confirm"), Some(&token), None, &[]).await.expect(201);
+    assert_eq!(o["order"]["payment"], json!({"method": "wallet", "status": "paid"}));
+    assert_eq!(o["order"]["channel"], "pos");
+    let again = app.req("POST", &format!("/store/payment-requests/{id}/confirm"), Some(&token), None, &[]).await.expect(201);
+    assert_eq!(again["order"]["id"], o["order"]["id"], "a retried confirmation is the same sale");
+    let r = app.req("POST", &format!("/store/payment-requests/{id}/confirm"), Some(&other), None, &[]).await;
+    assert_eq!((r.status, r.code()), (409, "payment_request_paid"));
+    let status = app.req("GET", &format!("/admin/pos/payment-requests/{id}"), Some(&staff), None, &[]).await.expect(200);
+    assert_eq!(status["payment_request"]["status"], "completed");
+    assert_eq!(status["payment_request"]["order_id"], o["order"]["id"]);
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 4000);
+    assert_eq!(app.level(&sku, &store).await, (9, 0, 9, 0));
+
+    let late = req(1).await;
+    app.clock.advance_ms(6 * 60 * 1000);
+    let r = app.req("POST", &format!("/store/payment-requests/{}/confirm", late["id"].as_str().unwrap()), Some(&token), None, &[]).await;
+    assert_eq!((r.status, r.code()), (409, "payment_request_expired"));
+    let r = app.req("POST", &format!("/store/payment-requests/{}/confirm", late["id"].as_str().unwrap()), None, None, &[]).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    app.assert_no_drift().await;
+}
+both!(merchant_presented_qr_is_confirmed_once);
