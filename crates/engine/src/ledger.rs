@@ -33,6 +33,7 @@ pub struct TransferSpec {
 /// the others are the seller's books.
 pub mod kind {
     pub const WALLET: &str = "wallet";
+    pub const GIFT_CARD: &str = "gift_card";
     pub const REVENUE: &str = "revenue";
     pub const REFUNDS: &str = "refunds";
     pub const CASH: &str = "cash";
@@ -89,6 +90,15 @@ pub(crate) fn account(tx: &mut dyn Tx, code: &str, kind: &str, currency: &str, o
         params![domain::ids::new_id("acct"), code, kind, currency, owner_id, no_overdraft, now],
     )?;
     Ok(tx.query_one("SELECT id FROM ledger_accounts WHERE code = ?", params![code])?.text(0)?)
+}
+
+/// The ledger account code of a gift card: a hash of the card's secret code (the code itself is never
+/// stored), per currency.
+pub fn gift_card_account_code(card_code: &str, currency: &str) -> String {
+    use sha2::Digest;
+    let norm: String = card_code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    let h = hex::encode(sha2::Sha256::digest(norm.as_bytes()));
+    format!("giftcard:{}:{currency}", &h[..24])
 }
 
 pub(crate) fn wallet_account(tx: &mut dyn Tx, customer_id: &str, currency: &str, now: i64) -> Result<String> {

@@ -143,6 +143,17 @@ impl DoctorReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+pub struct GiftCardView {
+    /// The secret code: present only in the response that sold the card.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub last4: String,
+    pub currency: String,
+    pub balance_minor: i64,
+    pub available_minor: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct TopUpView {
     pub transfer_id: String,
     pub wallet: ledger::AccountView,
@@ -599,6 +610,56 @@ impl Engine {
         self.db.write(move |tx| payrequests::confirm(tx, &payments, &id, &cid, now)).await
     }
 
+    /// Sells a gift card at a counter: a new stored-value account funded from the location's cash.
+    /// Returns the card's code (shown once; only its hash is stored) and balance.
+    pub async fn issue_gift_card(&self, principal: &Principal, amount_minor: i64, currency: &str, location_id: Option<String>) -> Result<GiftCardView> {
+        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let location = match (principal.location(), location_id) {
+            (Some(staff), Some(l)) if staff != l => return Err(EngineError::Forbidden("staff sell gift cards at their own location only".into())),
+            (Some(staff), _) => staff.to_owned(),
+            (None, Some(l)) => l,
+            (None, None) => "hq".to_owned(),
+        };
+        let raw: [u8; 10] = rand::random();
+        let digits: String = raw.iter().flat_map(|b| [b >> 4, b & 15]).take(16).map(|n| char::from(b"0123456789ABCDEF"[n as usize])).collect();
+        let code = format!("GC-{}-{}-{}-{}", &digits[0..4], &digits[4..8], &digits[8..12], &digits[12..16]);
+        let now = self.now();
+        let card = code.clone();
+        self.db
+            .write(move |tx| {
+                let location = match locations::get(tx, &location)? {
+                    Some(l) => l.id,
+                    None if location == "hq" => location.clone(),
+                    None => return Err(EngineError::not_found("location", &location)),
+                };
+                let account = ledger::gift_card_account_code(&card, &currency);
+                let id = ledger::account(tx, &account, ledger::kind::GIFT_CARD, &currency, None, true, now)?;
+                let cash = ledger::books_account(tx, ledger::kind::CASH, &location, &currency, now)?;
+                let purpose = ledger::Purpose { reason: "gift card sold", ref_type: "gift_card", ref_id: &account, transfer_id: None };
+                ledger::single(tx, &cash, &id, amount_minor, &currency, &purpose, now)?;
+                let a = ledger::get_account(tx, &id)?.ok_or_else(|| EngineError::not_found("gift card", &account))?;
+                Ok(GiftCardView { code: Some(card.clone()), last4: card[card.len() - 4..].to_owned(), currency: a.currency, balance_minor: a.balance_minor, available_minor: a.available_minor })
+            })
+            .await
+    }
+
+    /// A gift card's balance by its code.
+    pub async fn gift_card(&self, code: &str) -> Result<GiftCardView> {
+        let code = code.trim().to_owned();
+        self.db
+            .read(move |tx| {
+                for c in domain::Currency::ALL {
+                    let account = ledger::gift_card_account_code(&code, c.code());
+                    if let Some(a) = ledger::get_account(tx, &account)? {
+                        let last4: String = code.chars().rev().filter(|c| c.is_ascii_alphanumeric()).take(4).collect::<Vec<_>>().into_iter().rev().collect();
+                        return Ok(GiftCardView { code: None, last4, currency: a.currency, balance_minor: a.balance_minor, available_minor: a.available_minor });
+                    }
+                }
+                Err(EngineError::invalid("invalid_gift_card", "unknown gift card"))
+            })
+            .await
+    }
+
     /// A fresh one-time payment code for the customer's app (revokes their older unused codes).
     pub async fn payment_code(&self, customer_id: &str) -> Result<paycodes::PaymentCodeView> {
         let (id, now) = (customer_id.to_owned(), self.now());
@@ -732,12 +793,19 @@ impl Engine {
         payment_method: &str,
         idempotency_key: Option<String>,
         customer_id: Option<String>,
+        gift_card_code: Option<String>,
     ) -> Result<OrderView> {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
-        let request_hash = idempotency::fingerprint(&[cart_id, email.as_deref().unwrap_or(""), payment_method, customer_id.as_deref().unwrap_or("")]);
-        let cmd = orders::CheckoutCmd { cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
+        let request_hash = idempotency::fingerprint(&[
+            cart_id,
+            email.as_deref().unwrap_or(""),
+            payment_method,
+            customer_id.as_deref().unwrap_or(""),
+            gift_card_code.as_deref().unwrap_or(""),
+        ]);
+        let cmd = orders::CheckoutCmd { gift_card_code, cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
         let (payments, hold, now) = (self.payments.clone(), self.cfg.pickup_hold_ms, self.now());
         self.db.write(move |tx| orders::checkout(tx, &payments, hold, &cmd, now)).await
     }
@@ -753,6 +821,7 @@ impl Engine {
         customer_id: Option<String>,
         payment_method: Option<String>,
         payment_code: Option<String>,
+        gift_card_code: Option<String>,
         idempotency_key: Option<String>,
         request_hash: String,
     ) -> Result<OrderView> {
@@ -776,6 +845,7 @@ impl Engine {
             idempotency_key,
             request_hash,
             payment_code,
+            gift_card_code,
         };
         let (payments, now) = (self.payments.clone(), self.now());
         self.db

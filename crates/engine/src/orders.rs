@@ -268,6 +268,8 @@ fn settle_reservations(tx: &mut dyn Tx, order_id: &str, to: &str, reason: &str, 
 }
 
 pub(crate) struct CheckoutCmd {
+    /// A gift card's secret code when paying by gift card.
+    pub gift_card_code: Option<String>,
     pub cart_id: String,
     pub email: Option<String>,
     pub payment_method: String,
@@ -362,6 +364,7 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         Fulfillment::Pickup { location_id } => Some(location_id.as_str()),
         Fulfillment::Delivery { .. } => None,
     };
+    let tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cart.currency));
     let ctx = PaymentContext {
         order_id: &order_id,
         channel: Channel::Web,
@@ -370,11 +373,12 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         customer_id: customer_id.as_deref(),
         location_id: pickup_location,
         hold_until: expires.unwrap_or(now + DELIVERY_HOLD_MS),
+        tender_ref: tender_ref.as_deref(),
         now,
     };
     let pay_status = provider.authorize(tx, &ctx)?;
-    if pay_status != PaymentStatus::Pending {
-        tx.exec("UPDATE orders SET payment_status = ? WHERE id = ?", params![pay_status.as_str(), &order_id])?;
+    if pay_status != PaymentStatus::Pending || tender_ref.is_some() {
+        tx.exec("UPDATE orders SET payment_status = ?, payment_reference = ? WHERE id = ?", params![pay_status.as_str(), tender_ref.clone(), &order_id])?;
     }
     let view = OrderView {
         id: order_id.clone(),
@@ -471,6 +475,8 @@ pub(crate) struct PosSaleCmd {
     pub request_hash: String,
     /// A customer-presented payment code (the shopper's QR); pays from that customer's wallet.
     pub payment_code: Option<String>,
+    /// A gift card's secret code when paying by gift card.
+    pub gift_card_code: Option<String>,
 }
 
 /// A counter sale: stock leaves the location's ledger at once (no end-of-day sync).
@@ -532,6 +538,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         subtotal = p.unit_price_minor.checked_mul(*q).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
         placed.push(Placed { line_no: i as i64 + 1, sku: sku.clone(), title_ko: p.title_ko, title_en: p.title_en, quantity: *q, unit_price_minor: p.unit_price_minor, location_id: loc.id.clone(), routing: None });
     }
+    let tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cmd.currency));
     let ctx = PaymentContext {
         order_id: &order_id,
         channel: Channel::Pos,
@@ -540,11 +547,15 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         customer_id: cmd.customer_id.as_deref(),
         location_id: Some(&loc.id),
         hold_until: now,
+        tender_ref: tender_ref.as_deref(),
         now,
     };
     let st = provider.authorize(tx, &ctx)?;
     let st = provider.on_handover(tx, &ctx, st)?;
     insert_order(tx, &order_id, Channel::Pos, OrderStatus::Completed, cmd.customer_id.as_deref(), None, &cmd.currency, subtotal, FulfillmentType::InStore, Some(&loc.id), None, provider.method(), st, None, None, cmd.staff_key_id.as_deref(), &placed, now)?;
+    if let Some(r) = &tender_ref {
+        tx.exec("UPDATE orders SET payment_reference = ? WHERE id = ?", params![r, &order_id])?;
+    }
     let view = get(tx, &order_id, false)?;
     events::emit(tx, "order.placed", &order_id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
     events::emit(tx, "order.completed", &order_id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
@@ -563,6 +574,7 @@ struct OrderState {
     channel: String,
     pickup_expires_at: Option<i64>,
     customer_id: Option<String>,
+    payment_reference: Option<String>,
 }
 
 impl OrderState {
@@ -585,6 +597,7 @@ impl OrderState {
             customer_id: self.customer_id.as_deref(),
             location_id: if self.ftype == FulfillmentType::Delivery { None } else { self.location_id.as_deref() },
             hold_until: self.pickup_expires_at.unwrap_or(now),
+            tender_ref: self.payment_reference.as_deref(),
             now,
         }
     }
@@ -595,7 +608,7 @@ impl OrderState {
 /// run one after the other instead of racing.
 fn state(tx: &mut dyn Tx, id: &str, _now: i64) -> Result<OrderState> {
     let sql = format!(
-        "SELECT status, fulfillment_type, location_id, pickup_code, payment_method, payment_status, currency, total_minor, channel, pickup_expires_at, customer_id \
+        "SELECT status, fulfillment_type, location_id, pickup_code, payment_method, payment_status, currency, total_minor, channel, pickup_expires_at, customer_id, payment_reference \
          FROM orders WHERE id = ?{}",
         crate::for_update(tx)
     );
@@ -619,6 +632,7 @@ fn state(tx: &mut dyn Tx, id: &str, _now: i64) -> Result<OrderState> {
         channel: r.text(8)?,
         pickup_expires_at: r.opt_i64(9)?,
         customer_id: r.opt_text(10)?,
+        payment_reference: r.opt_text(11)?,
     })
 }
 

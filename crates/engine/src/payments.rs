@@ -44,6 +44,8 @@ pub struct PaymentContext<'a> {
     pub location_id: Option<&'a str>,
     /// Until when an authorization must hold (pickup window, shipping deadline).
     pub hold_until: i64,
+    /// The ledger account a stored-value tender pays from (a gift card's account code).
+    pub tender_ref: Option<&'a str>,
     pub now: i64,
 }
 
@@ -78,16 +80,68 @@ pub trait PaymentProvider: Send + Sync {
 /// Pays from the customer's wallet (a liability account in the money ledger).
 pub struct Wallet;
 
-impl Wallet {
-    fn accounts(tx: &mut dyn Tx, ctx: &PaymentContext<'_>, books: &str) -> Result<(String, String)> {
+/// Pays from a gift card: a stored-value liability account in the money ledger, found by the card's code.
+pub struct GiftCard;
+
+/// The customer-side account a stored-value tender pays from, and the seller-side account of `books`.
+fn stored_value_accounts(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_>, books: &str) -> Result<(String, String)> {
+    let source = if method == "gift_card" {
+        let code = ctx.tender_ref.ok_or_else(|| crate::EngineError::invalid("invalid_gift_card", "a gift card payment needs the card's code"))?;
+        ledger::get_account(tx, code)?
+            .filter(|a| a.kind == ledger::kind::GIFT_CARD)
+            .ok_or_else(|| crate::EngineError::invalid("invalid_gift_card", "unknown gift card"))?
+            .id
+    } else {
         let customer = ctx.customer_id.ok_or_else(|| {
             crate::EngineError::invalid("customer_required", "wallet payments need a signed-in customer (or the customer's id at a POS)")
         })?;
-        let wallet = ledger::wallet_account(tx, customer, ctx.currency, ctx.now)?;
-        let scope = ctx.location_id.unwrap_or("web");
-        let other = ledger::books_account(tx, books, scope, ctx.currency, ctx.now)?;
-        Ok((wallet, other))
+        ledger::wallet_account(tx, customer, ctx.currency, ctx.now)?
+    };
+    let scope = ctx.location_id.unwrap_or("web");
+    let other = ledger::books_account(tx, books, scope, ctx.currency, ctx.now)?;
+    Ok((source, other))
+}
+
+impl PaymentProvider for GiftCard {
+    fn method(&self) -> &'static str {
+        "gift_card"
     }
+    fn allowed(&self, channel: domain::Channel, _pickup: bool) -> bool {
+        matches!(channel, domain::Channel::Web | domain::Channel::Pos)
+    }
+    fn authorize(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
+        stored_value_authorize(tx, "gift_card", ctx)
+    }
+    fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
+        Wallet.on_handover(tx, ctx, current)
+    }
+    fn on_cancel(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
+        Wallet.on_cancel(tx, ctx, current)
+    }
+    fn refund_method(&self) -> &'static str {
+        "gift_card"
+    }
+    fn refund(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
+        stored_value_refund(tx, "gift_card", ctx, amount, refund_id)
+    }
+}
+
+fn stored_value_authorize(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
+    let (source, revenue) = stored_value_accounts(tx, method, ctx, ledger::kind::REVENUE)?;
+    let purpose = ledger::Purpose { reason: "order payment", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+    if ctx.channel == domain::Channel::Pos {
+        ledger::single(tx, &source, &revenue, ctx.amount_minor, ctx.currency, &purpose, ctx.now)?;
+        return Ok(PaymentStatus::Paid);
+    }
+    ledger::pending(tx, &source, &revenue, ctx.amount_minor, ctx.currency, ctx.hold_until, &purpose, ctx.now)?;
+    Ok(PaymentStatus::Authorized)
+}
+
+fn stored_value_refund(tx: &mut dyn Tx, method: &'static str, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
+    let (source, refunds) = stored_value_accounts(tx, method, ctx, ledger::kind::REFUNDS)?;
+    let purpose = ledger::Purpose { reason: "refund for a return", ref_type: "refund", ref_id: refund_id, transfer_id: None };
+    ledger::single(tx, &refunds, &source, amount, ctx.currency, &purpose, ctx.now)?;
+    Ok(RefundOutcome { method, status: "refunded" })
 }
 
 impl PaymentProvider for Wallet {
@@ -98,21 +152,14 @@ impl PaymentProvider for Wallet {
         matches!(channel, domain::Channel::Web | domain::Channel::Pos)
     }
     fn authorize(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
-        let (wallet, revenue) = Wallet::accounts(tx, ctx, ledger::kind::REVENUE)?;
-        let purpose = ledger::Purpose { reason: "order payment", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
-        if ctx.channel == domain::Channel::Pos {
-            ledger::single(tx, &wallet, &revenue, ctx.amount_minor, ctx.currency, &purpose, ctx.now)?;
-            return Ok(PaymentStatus::Paid);
-        }
-        ledger::pending(tx, &wallet, &revenue, ctx.amount_minor, ctx.currency, ctx.hold_until, &purpose, ctx.now)?;
-        Ok(PaymentStatus::Authorized)
+        stored_value_authorize(tx, "wallet", ctx)
     }
     fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
         if current != PaymentStatus::Authorized {
             return Ok(current);
         }
         let hold = ledger::open_pending(tx, "order", ctx.order_id)?
-            .ok_or_else(|| crate::EngineError::conflict("hold_expired", "the wallet authorization for this order has expired; cancel and reorder"))?;
+            .ok_or_else(|| crate::EngineError::conflict("hold_expired", "the payment authorization for this order has expired; cancel and reorder"))?;
         let purpose = ledger::Purpose { reason: "order captured at handover", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
         ledger::resolve(tx, &hold, "post", Some(ctx.amount_minor.min(hold.amount)), &purpose, ctx.now)?;
         Ok(PaymentStatus::Paid)
@@ -129,10 +176,7 @@ impl PaymentProvider for Wallet {
         "wallet"
     }
     fn refund(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
-        let (wallet, refunds) = Wallet::accounts(tx, ctx, ledger::kind::REFUNDS)?;
-        let purpose = ledger::Purpose { reason: "refund for a return", ref_type: "refund", ref_id: refund_id, transfer_id: None };
-        ledger::single(tx, &refunds, &wallet, amount, ctx.currency, &purpose, ctx.now)?;
-        Ok(RefundOutcome { method: "wallet", status: "refunded" })
+        stored_value_refund(tx, "wallet", ctx, amount, refund_id)
     }
 }
 
@@ -211,6 +255,7 @@ impl Default for Payments {
                 std::sync::Arc::new(PayInStore),
                 std::sync::Arc::new(Manual),
                 std::sync::Arc::new(Wallet),
+                std::sync::Arc::new(GiftCard),
             ],
         }
     }

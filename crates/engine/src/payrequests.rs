@@ -121,6 +121,7 @@ pub(crate) fn confirm(tx: &mut dyn Tx, payments: &Payments, id_or_qr: &str, cust
         idempotency_key: None,
         request_hash: String::new(),
         payment_code: None,
+        gift_card_code: None,
     };
     let order = orders::pos_sale(tx, payments, &cmd, now)?;
     if order.total.amount_minor != r.i64(3)? {

@@ -120,6 +120,7 @@ fn korean(code: &str) -> Option<&'static str> {
         "payment_request_expired" => "결제 요청이 만료되었습니다. 계산대에 새 코드를 요청해 주세요.",
         "payment_request_cancelled" => "매장에서 취소한 결제 요청입니다.",
         "price_changed" => "가격이 변경되었습니다. 계산대에 새 코드를 요청해 주세요.",
+        "invalid_gift_card" => "유효하지 않은 상품권입니다.",
         "too_many_attempts" => "시도 횟수가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         _ => return None,
     })

@@ -59,6 +59,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/orders/{id}/cancel", post(cancel))
         .route("/admin/returns", post(create_return))
         .route("/admin/pos/sales", post(pos_sale))
+        .route("/admin/gift-cards", post(issue_gift_card))
         .route("/admin/pos/payment-requests", post(create_payment_request))
         .route("/admin/pos/payment-requests/{id}", get(admin_payment_request))
         .route("/admin/customers", get(find_customers))
@@ -92,6 +93,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/store/wallet", get(my_wallet))
         .route("/store/wallet/statement", get(my_wallet_statement))
         .route("/store/wallet/payment-codes", post(new_payment_code))
+        .route("/store/gift-cards/{code}", get(gift_card_balance))
         .route("/store/payment-requests/{id}", get(store_payment_request))
         .route("/store/payment-requests/{id}/confirm", post(confirm_payment_request))
         .merge(import)
@@ -382,14 +384,17 @@ struct PosSaleIn {
 async fn pos_sale(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
     let b: PosSaleIn = parse_json(&body)?;
     let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
-    let (method, code) = match b.payment {
-        Some(PaymentIn { method, code: Some(c) }) if method == "wallet_qr" => (Some("wallet".to_owned()), Some(c)),
-        Some(PaymentIn { method, .. }) if method == "wallet_qr" => return Err(ApiError::bad("invalid_request", "`wallet_qr` needs the scanned `code`")),
-        Some(PaymentIn { code: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "`code` goes with `method: \"wallet_qr\"`")),
-        Some(p) => (Some(p.method), None),
-        None => (None, None),
+    let (method, qr, gift) = match b.payment {
+        Some(PaymentIn { method, code: Some(c) }) if method == "wallet_qr" => (Some("wallet".to_owned()), Some(c), None),
+        Some(PaymentIn { method, code: Some(c) }) if method == "gift_card" => (Some(method), None, Some(c)),
+        Some(PaymentIn { method, code: None }) if method == "wallet_qr" || method == "gift_card" => {
+            return Err(ApiError::bad("invalid_request", format!("`{method}` needs the scanned or typed `code`")))
+        }
+        Some(PaymentIn { code: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "`code` goes with `wallet_qr` or `gift_card`")),
+        Some(p) => (Some(p.method), None, None),
+        None => (None, None, None),
     };
-    let order = s.engine.pos_sale(&p, b.location_id, b.lines, b.currency, b.customer_id, method, code, key, hash).await?;
+    let order = s.engine.pos_sale(&p, b.location_id, b.lines, b.currency, b.customer_id, method, qr, gift, key, hash).await?;
     Ok(created("order", order))
 }
 
@@ -528,7 +533,13 @@ async fn checkout(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<CheckoutIn>,
 ) -> ApiResult<Response> {
-    let mut order = s.engine.checkout(&id, b.email, &b.payment.method, key, c).await?;
+    let gift = match (b.payment.method.as_str(), b.payment.code) {
+        ("gift_card", Some(code)) => Some(code),
+        ("gift_card", None) => return Err(ApiError::bad("invalid_request", "`gift_card` needs the card's `code`")),
+        (_, Some(_)) => return Err(ApiError::bad("invalid_request", "`code` goes with `method: \"gift_card\"`")),
+        (_, None) => None,
+    };
+    let mut order = s.engine.checkout(&id, b.email, &b.payment.method, key, c, gift).await?;
     for l in order.lines.iter_mut() {
         l.routing = None;
     }
@@ -681,4 +692,20 @@ async fn store_payment_request(State(s): State<AppState>, MaybeCustomer(c): Mayb
 async fn confirm_payment_request(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, Path(id): Path<String>) -> ApiResult<Response> {
     let cid = signed_in(c)?;
     Ok(created("order", s.engine.confirm_payment_request(&id, &cid).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GiftCardIn {
+    amount_minor: i64,
+    currency: String,
+    location_id: Option<String>,
+}
+
+async fn issue_gift_card(State(s): State<AppState>, Staff(p): Staff, ApiJson(b): ApiJson<GiftCardIn>) -> ApiResult<Response> {
+    Ok(created("gift_card", s.engine.issue_gift_card(&p, b.amount_minor, &b.currency, b.location_id).await?))
+}
+
+async fn gift_card_balance(State(s): State<AppState>, Path(code): Path<String>) -> ApiResult<Response> {
+    Ok(ok("gift_card", s.engine.gift_card(&code).await?))
 }

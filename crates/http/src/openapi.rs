@@ -29,6 +29,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("post", "/admin/pos/sales", "staff", "A counter sale {lines[{sku, quantity}], location_id (admins), currency, customer_id, payment{method}}. Idempotency-Key accepted."),
     ("post", "/admin/pos/payment-requests", "staff", "Merchant-presented QR: a payment request for the items on the counter {lines, location_id (admins), currency} → {id, qr, amount}; valid 5 minutes."),
     ("get", "/admin/pos/payment-requests/{id}", "staff", "A payment request's status (open, completed, expired, cancelled) and its order."),
+    ("post", "/admin/gift-cards", "staff", "Sell a gift card {amount_minor, currency, location_id (admins)}; the code is shown once. Pay with payment {method: \"gift_card\", code} on the web or at a POS."),
     ("get", "/admin/customers", "staff", "Find a customer by email, phone or member_code."),
     ("get", "/admin/customers/{id}/wallet", "staff", "A customer's wallet accounts: balance, held (authorizations), available, per currency."),
     ("get", "/admin/customers/{id}/wallet/statement", "staff", "A customer's wallet statement (currency, after = seq, limit)."),
@@ -61,6 +62,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("post", "/store/wallet/payment-codes", "customer", "A one-time payment code for the counter (QR): valid 60 s, single use, revokes older codes. POS: payment {method: \"wallet_qr\", code}."),
     ("get", "/store/payment-requests/{id}", "customer", "A scanned payment request (id or QR text): store, lines, amount."),
     ("post", "/store/payment-requests/{id}/confirm", "customer", "Pay a scanned payment request from the wallet: the sale and the payment post together; once."),
+    ("get", "/store/gift-cards/{code}", "none", "A gift card's balance by its code."),
     ("get", "/store/wallet/statement", "customer", "The signed-in customer's wallet statement (currency, after = seq, limit)."),
 ];
 

@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -335,6 +335,9 @@ CREATE TABLE payment_requests (
     updated_at BIGINT NOT NULL
 )
 "#;
+
+/// The ledger account a tender such as a gift card paid from (not the card's secret code).
+const V7: &str = "ALTER TABLE orders ADD COLUMN payment_reference TEXT";
 
 fn render(sql: &str, dialect: Dialect) -> String {
     match dialect {

@@ -404,3 +404,47 @@ async fn merchant_presented_qr_is_confirmed_once(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(merchant_presented_qr_is_confirmed_once);
+
+async fn gift_cards_pay_on_the_web_and_at_the_counter(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let busan = app.location("SEOMYEON", "store", true).await;
+    let sku = app.product("GC-ITEM", 30000).await;
+    app.stock_in(&sku, &store, 10).await;
+    let sold = app.admin_post("/admin/gift-cards", json!({"amount_minor": 50000, "currency": "KRW", "location_id": store})).await.expect(201);
+    let code = sold["gift_card"]["code"].as_str().unwrap().to_owned();
+    assert!(code.starts_with("GC-") && code.len() == 22, "{code}");
+    let plain: String = code.chars().filter(|c| *c != '-').collect();
+    let bal = app.get(&format!("/store/gift-cards/{plain}")).await.expect(200);
+    assert_eq!(bal["gift_card"]["balance_minor"], 50000, "the code works with or without dashes");
+    assert!(bal["gift_card"].get("code").is_none(), "the code is never shown again");
+
+    // A guest pays a pickup order by gift card: held, then captured at the desk.
+    let cart = app.pickup_cart(&sku, 1, &store).await;
+    let body = json!({"email": "gift@example.com", "payment": {"method": "gift_card", "code": code}});
+    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(body), &[("Idempotency-Key", "gc-1")]).await.expect(201);
+    assert_eq!(o["order"]["payment"], json!({"method": "gift_card", "status": "authorized"}));
+    assert_eq!(app.get(&format!("/store/gift-cards/{code}")).await.expect(200)["gift_card"]["available_minor"], 20000);
+    let oid = o["order"]["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    let pickup = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    assert_eq!(app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": pickup})).await.expect(200)["order"]["payment"]["status"], "paid");
+
+    // At the counter the rest is not enough for another one; an unknown card charges nothing.
+    let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "gift_card", "code": code}})).await;
+    assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
+    let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "gift_card", "code": "GC-0000-0000-0000-0000"}})).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_gift_card"));
+    assert_eq!(app.level(&sku, &store).await, (9, 0, 9, 0));
+
+    // Returned in Busan: back onto the card.
+    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    assert_eq!((ret["return"]["refund"]["method"].as_str(), ret["return"]["refund"]["status"].as_str()), (Some("gift_card"), Some("refunded")));
+    assert_eq!(app.get(&format!("/store/gift-cards/{code}")).await.expect(200)["gift_card"]["balance_minor"], 50000);
+    app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "gift_card", "code": code}})).await.expect(201);
+    assert_eq!(app.get(&format!("/store/gift-cards/{code}")).await.expect(200)["gift_card"]["balance_minor"], 20000);
+    let r = app.get("/store/gift-cards/GC-NOPE").await;
+    assert_eq!((r.status, r.code()), (400, "invalid_gift_card"));
+    app.assert_no_drift().await;
+}
+both!(gift_cards_pay_on_the_web_and_at_the_counter);
