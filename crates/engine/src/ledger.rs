@@ -376,27 +376,49 @@ pub(crate) fn resolve(tx: &mut dyn Tx, p: &Pending, how: &str, amount: Option<i6
     Ok(id)
 }
 
-/// Expires pending transfers past their expiry (at most `limit`), releasing their holds; an order whose
-/// wallet authorization lapsed is marked `voided`. Returns how many were expired.
-pub(crate) fn expire_due(tx: &mut dyn Tx, now: i64, limit: usize) -> Result<usize> {
-    let due = tx.query(
-        "SELECT p.id, p.debit_account_id, p.credit_account_id, p.amount, p.currency, p.expires_at, p.ref_type, p.ref_id FROM ledger_transfers p \
-         LEFT JOIN ledger_transfers r ON r.pending_id = p.id \
-         WHERE p.kind = 'pending' AND p.expires_at < ? AND r.id IS NULL ORDER BY p.expires_at LIMIT ?",
+/// Unresolved holds past their expiry that no order owns (an order's hold ends with the order), oldest
+/// first.
+pub(crate) fn due_holds(tx: &mut dyn Tx, now: i64, limit: usize) -> Result<Vec<String>> {
+    tx.query(
+        "SELECT p.id FROM ledger_transfers p LEFT JOIN ledger_transfers r ON r.pending_id = p.id \
+         WHERE p.kind = 'pending' AND p.expires_at < ? AND p.ref_type <> 'order' AND r.id IS NULL ORDER BY p.expires_at LIMIT ?",
         params![now, limit as i64],
-    )?;
-    let mut n = 0;
-    for r in due {
-        let p = Pending { id: r.text(0)?, debit: r.text(1)?, credit: r.text(2)?, amount: r.i64(3)?, currency: r.text(4)?, expires_at: r.i64(5)? };
-        let (ref_type, ref_id) = (r.text(6)?, r.text(7)?);
-        let purpose = Purpose { reason: "authorization expired", ref_type: &ref_type, ref_id: &ref_id, transfer_id: None };
-        resolve(tx, &p, "expire", None, &purpose, now)?;
-        if ref_type == "order" {
-            tx.exec("UPDATE orders SET payment_status = 'voided' WHERE id = ? AND payment_status = 'authorized'", params![&ref_id])?;
-        }
-        n += 1;
+    )?
+    .iter()
+    .map(|r| Ok(r.text(0)?))
+    .collect()
+}
+
+/// Expires one hold if it is still open and due. `false` if it was resolved meanwhile.
+pub(crate) fn expire_hold(tx: &mut dyn Tx, id: &str, now: i64) -> Result<bool> {
+    let Some(r) = tx.query_opt(
+        "SELECT p.id, p.debit_account_id, p.credit_account_id, p.amount, p.currency, p.expires_at, p.ref_type, p.ref_id FROM ledger_transfers p \
+         LEFT JOIN ledger_transfers r ON r.pending_id = p.id WHERE p.id = ? AND p.kind = 'pending' AND r.id IS NULL AND p.expires_at < ?",
+        params![id, now],
+    )?
+    else {
+        return Ok(false);
+    };
+    let p = Pending { id: r.text(0)?, debit: r.text(1)?, credit: r.text(2)?, amount: r.i64(3)?, currency: r.text(4)?, expires_at: r.i64(5)? };
+    let (ref_type, ref_id) = (r.text(6)?, r.text(7)?);
+    let purpose = Purpose { reason: "authorization expired", ref_type: &ref_type, ref_id: &ref_id, transfer_id: None };
+    match resolve(tx, &p, "expire", None, &purpose, now) {
+        Ok(_) => Ok(true),
+        Err(EngineError::Conflict { code: "already_resolved", .. }) => Ok(false),
+        Err(e) => Err(e),
     }
-    Ok(n)
+}
+
+/// Extends a hold to `expires_at`: the old pending transfer is voided and an equal one placed (transfers
+/// are immutable). Returns the new hold's id.
+pub(crate) fn renew(tx: &mut dyn Tx, p: &Pending, expires_at: i64, now: i64) -> Result<String> {
+    let purpose = Purpose { reason: "authorization renewed", ref_type: "order", ref_id: "", transfer_id: None };
+    let r = tx.query_one("SELECT ref_type, ref_id, reason FROM ledger_transfers WHERE id = ?", params![&p.id])?;
+    let (ref_type, ref_id, reason) = (r.text(0)?, r.text(1)?, r.text(2)?);
+    let void = Purpose { ref_type: &ref_type, ref_id: &ref_id, ..purpose };
+    resolve(tx, p, "void", None, &void, now)?;
+    let again = Purpose { reason: &reason, ref_type: &ref_type, ref_id: &ref_id, transfer_id: None };
+    pending(tx, &p.debit, &p.credit, p.amount, &p.currency, expires_at, &again, now)
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -404,7 +426,8 @@ pub struct StatementLine {
     pub seq: i64,
     pub transfer_id: String,
     pub kind: String,
-    /// `credit` adds to a wallet, `debit` takes from it.
+    /// `credit` adds to a wallet, `debit` takes from it (a `pending` debit is a hold), `release` ends a
+    /// hold without taking the money.
     pub direction: String,
     pub amount_minor: i64,
     pub currency: String,
@@ -430,7 +453,12 @@ pub(crate) fn statement(tx: &mut dyn Tx, account_id: &str, after: i64, limit: us
             seq: r.i64(0)?,
             transfer_id: r.text(1)?,
             kind: r.text(2)?,
-            direction: if debit { "debit".into() } else { "credit".into() },
+            // A released hold (void, expiry) gives back what its pending transfer held.
+            direction: match (r.text(2)?.as_str(), debit) {
+                ("void_pending" | "expire_pending", _) => "release".into(),
+                (_, true) => "debit".into(),
+                (_, false) => "credit".into(),
+            },
             amount_minor: r.i64(4)?,
             currency: r.text(5)?,
             counterparty: if debit { r.text(7)? } else { r.text(6)? },

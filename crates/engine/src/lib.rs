@@ -667,9 +667,21 @@ impl Engine {
     }
 
     /// Expires lapsed payment authorizations; returns how many.
+    /// Holds placed for orders are released by the order's own flow (cancel, pickup expiry); this expires
+    /// the others (for example pre-authorizations), one transaction each.
     pub async fn expire_holds(&self) -> Result<usize> {
         let now = self.now();
-        self.db.write(move |tx| ledger::expire_due(tx, now, 500)).await
+        let due = self.db.read(move |tx| ledger::due_holds(tx, now, 500)).await?;
+        let mut n = 0;
+        for id in due {
+            let hid = id.clone();
+            match self.db.write(move |tx| ledger::expire_hold(tx, &hid, now)).await {
+                Ok(true) => n += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(hold = %id, error = %e, "cannot expire authorization"),
+            }
+        }
+        Ok(n)
     }
 
     // ---- customers ----
@@ -846,6 +858,7 @@ impl Engine {
             request_hash,
             payment_code,
             gift_card_code,
+            shopper_confirmed: false,
         };
         let (payments, now) = (self.payments.clone(), self.now());
         self.db

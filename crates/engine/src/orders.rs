@@ -307,6 +307,11 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         Some(e) => Some(domain::text::email(e).map_err(bad)?),
         None => None,
     };
+    // The cart id is a bearer token for the cart, not for its owner's money: a wallet pays only for the
+    // signed-in customer who owns the cart.
+    if cmd.payment_method == "wallet" && (cmd.customer_id.is_none() || cart.customer_id.as_ref().is_some_and(|c| Some(c) != cmd.customer_id.as_ref())) {
+        return Err(EngineError::invalid("customer_required", "wallet payments need the signed-in customer who owns the cart"));
+    }
     let customer_id = cmd.customer_id.clone().or(cart.customer_id.clone());
     if email.is_none() && customer_id.is_none() {
         return Err(bad("`email` is required for a guest checkout"));
@@ -372,7 +377,9 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         amount_minor: subtotal,
         customer_id: customer_id.as_deref(),
         location_id: pickup_location,
-        hold_until: expires.unwrap_or(now + DELIVERY_HOLD_MS),
+        // A pickup may be readied at the last moment of its window, which then restarts: the authorization
+        // covers both windows, so it never lapses while the order can still be collected.
+        hold_until: expires.map_or(now + DELIVERY_HOLD_MS, |e| e + pickup_hold_ms),
         tender_ref: tender_ref.as_deref(),
         now,
     };
@@ -477,6 +484,8 @@ pub(crate) struct PosSaleCmd {
     pub payment_code: Option<String>,
     /// A gift card's secret code when paying by gift card.
     pub gift_card_code: Option<String>,
+    /// The shopper confirmed this sale in their app (a merchant-presented payment request).
+    pub shopper_confirmed: bool,
 }
 
 /// A counter sale: stock leaves the location's ledger at once (no end-of-day sync).
@@ -509,6 +518,13 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         }
         cmd.customer_id = Some(owner);
         cmd.payment_method = "wallet".into();
+    }
+    // Staff cannot charge a wallet on their own say-so: the shopper consents by showing a payment code or by
+    // confirming a payment request in the app.
+    if cmd.payment_method == "wallet" && cmd.payment_code.is_none() && !cmd.shopper_confirmed {
+        return Err(EngineError::Forbidden(
+            "a wallet is charged at a counter only with the shopper's payment code (wallet_qr) or a payment request they confirm".into(),
+        ));
     }
     let cmd = &cmd;
     let provider = payments.get(&cmd.payment_method).cloned().ok_or_else(|| {
@@ -674,6 +690,12 @@ pub(crate) fn ready_for_pickup(tx: &mut dyn Tx, id: &str, staff_location: Option
     let expires = now + hold_ms;
     tx.exec("UPDATE orders SET pickup_code = ?, pickup_expires_at = ? WHERE id = ?", params![&code, expires, id])?;
     tx.exec("UPDATE reservations SET expires_at = ?, updated_at = ? WHERE order_id = ? AND status = 'held'", params![expires, now, id])?;
+    // The payment authorization must last as long as the new collection window: renew it (transfers are
+    // immutable, so the old hold is voided and an equal one placed until the new expiry).
+    // (Checkout holds for two windows, so this only happens if the pickup window was lengthened since.)
+    if let Some(hold) = crate::ledger::open_pending(tx, "order", id)?.filter(|h| h.expires_at < expires) {
+        crate::ledger::renew(tx, &hold, expires, now)?;
+    }
     let view = get(tx, id, true)?;
     events::emit(tx, "order.ready_for_pickup", id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
     Ok(view)

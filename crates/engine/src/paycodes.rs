@@ -123,8 +123,8 @@ pub(crate) fn redeem(tx: &mut dyn Tx, code: &str, order_id: &str, now: i64) -> R
         params![now, order_id, &id, now],
     )?;
     let r = tx
-        .query_one("SELECT customer_id, used_at, revoked_at, expires_at, order_id FROM payment_codes WHERE id = ?", params![&id])
-        .map_err(|_| invalid())?;
+        .query_opt("SELECT customer_id, used_at, revoked_at, expires_at, order_id FROM payment_codes WHERE id = ?", params![&id])?
+        .ok_or_else(invalid)?;
     if n == 1 {
         return Ok(r.text(0)?);
     }

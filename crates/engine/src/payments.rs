@@ -127,6 +127,9 @@ impl PaymentProvider for GiftCard {
 }
 
 fn stored_value_authorize(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
+    if ctx.amount_minor == 0 {
+        return Ok(PaymentStatus::Paid); // nothing to move (free items)
+    }
     let (source, revenue) = stored_value_accounts(tx, method, ctx, ledger::kind::REVENUE)?;
     let purpose = ledger::Purpose { reason: "order payment", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
     if ctx.channel == domain::Channel::Pos {
@@ -138,6 +141,9 @@ fn stored_value_authorize(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_
 }
 
 fn stored_value_refund(tx: &mut dyn Tx, method: &'static str, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
+    if amount == 0 {
+        return Ok(RefundOutcome { method, status: "refunded" });
+    }
     let (source, refunds) = stored_value_accounts(tx, method, ctx, ledger::kind::REFUNDS)?;
     let purpose = ledger::Purpose { reason: "refund for a return", ref_type: "refund", ref_id: refund_id, transfer_id: None };
     ledger::single(tx, &refunds, &source, amount, ctx.currency, &purpose, ctx.now)?;
@@ -155,8 +161,16 @@ impl PaymentProvider for Wallet {
         stored_value_authorize(tx, "wallet", ctx)
     }
     fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
-        if current != PaymentStatus::Authorized {
-            return Ok(current);
+        match current {
+            PaymentStatus::Paid => return Ok(current),
+            PaymentStatus::Authorized => {}
+            // Never hand goods over against a lapsed or released authorization.
+            _ => {
+                return Err(crate::EngineError::conflict(
+                    "payment_not_authorized",
+                    format!("the order's payment is {}; take payment another way (cancel and reorder) before handing it over", current.as_str()),
+                ))
+            }
         }
         let hold = ledger::open_pending(tx, "order", ctx.order_id)?
             .ok_or_else(|| crate::EngineError::conflict("hold_expired", "the payment authorization for this order has expired; cancel and reorder"))?;

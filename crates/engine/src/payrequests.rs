@@ -122,6 +122,7 @@ pub(crate) fn confirm(tx: &mut dyn Tx, payments: &Payments, id_or_qr: &str, cust
         request_hash: String::new(),
         payment_code: None,
         gift_card_code: None,
+        shopper_confirmed: true,
     };
     let order = orders::pos_sale(tx, payments, &cmd, now)?;
     if order.total.amount_minor != r.i64(3)? {

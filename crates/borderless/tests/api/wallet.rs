@@ -112,11 +112,19 @@ async fn cancelling_releases_the_hold_and_pos_pays_at_once(b: Backend) {
     let w = wallet(&app, &token).await;
     assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(25000), Some(0)));
 
-    // At the counter the wallet is charged at once.
-    let sale = app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 2}], "payment": {"method": "wallet"}})).await.expect(201);
+    // Staff cannot charge a wallet by customer id alone: the shopper's code is the consent.
+    let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 2}], "payment": {"method": "wallet"}})).await;
+    assert_eq!((r.status, r.code()), (403, "forbidden"));
+    // With the shopper's QR code the wallet is charged at once.
+    let code = || {
+        let (app, token) = (&app, token.clone());
+        async move { app.req("POST", "/store/wallet/payment-codes", Some(&token), None, &[]).await.expect(201)["payment_code"]["code"].as_str().unwrap().to_owned() }
+    };
+    let sale = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 2}], "payment": {"method": "wallet_qr", "code": code().await}})).await.expect(201);
     assert_eq!(sale["order"]["payment"], json!({"method": "wallet", "status": "paid"}));
+    assert_eq!(sale["order"]["customer_id"], cid.as_str());
     assert_eq!(wallet(&app, &token).await["balance_minor"], 5000);
-    let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "wallet"}})).await;
+    let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "wallet_qr", "code": code().await}})).await;
     assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
     assert_eq!(app.level(&sku, &store).await, (3, 0, 3, 0), "the refused sale moved no stock");
 
@@ -309,7 +317,8 @@ async fn random_money_workload_keeps_the_ledger_true(b: Backend) {
                         }
                     }
                     4 => {
-                        let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "wallet"}})).await;
+                        let code = app.req("POST", "/store/wallet/payment-codes", Some(&token), None, &[]).await.expect(201)["payment_code"]["code"].as_str().unwrap().to_owned();
+                        let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "wallet_qr", "code": code}})).await;
                         assert!(r.status == 201 || r.code() == "insufficient_funds", "{}", r.body);
                     }
                     _ => {
@@ -448,3 +457,35 @@ async fn gift_cards_pay_on_the_web_and_at_the_counter(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(gift_cards_pay_on_the_web_and_at_the_counter);
+
+async fn a_ready_order_keeps_its_payment_hold(b: Backend) {
+    // Hold and pickup window are one hour (the test app's setting). Readied late, the window restarts,
+    // and so must the authorization; a lapsed authorization never lets goods out unpaid.
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("HOLD-1", 2000).await;
+    app.stock_in(&sku, &store, 5).await;
+    let (cid, token) = customer(&app, "renew@example.com").await;
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201);
+    let cart = wallet_cart(&app, &token, &sku, &store).await;
+    let oid = pay(&app, &token, &cart).await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    app.clock.advance_ms(50 * 60 * 1000);
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    app.clock.advance_ms(30 * 60 * 1000); // past the first authorization's expiry
+    let engine = &app.running.as_ref().unwrap().engine;
+    assert_eq!(engine.expire_holds().await.unwrap(), 0, "order holds end with their order, not by timer");
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    let done = app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    assert_eq!(done["order"]["payment"]["status"], "paid");
+    let w = wallet(&app, &token).await;
+    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(8000), Some(0)));
+    let st = app.req("GET", "/store/wallet/statement", Some(&token), None, &[]).await.expect(200);
+    let dirs: Vec<&str> = st["data"].as_array().unwrap().iter().map(|l| l["direction"].as_str().unwrap()).collect();
+    assert_eq!(dirs, vec!["credit", "debit", "debit"], "top-up, hold (covering both windows), capture");
+    // Someone else holding the cart id cannot spend the owner's wallet.
+    let cart = wallet_cart(&app, &token, &sku, &store).await;
+    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "thief@example.com", "payment": {"method": "wallet"}})), &[]).await;
+    assert_eq!((r.status, r.code()), (400, "customer_required"));
+    app.assert_no_drift().await;
+}
+both!(a_ready_order_keeps_its_payment_hold);
