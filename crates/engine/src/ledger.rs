@@ -34,6 +34,7 @@ pub struct TransferSpec {
 pub mod kind {
     pub const WALLET: &str = "wallet";
     pub const GIFT_CARD: &str = "gift_card";
+    pub const FX: &str = "fx";
     pub const REVENUE: &str = "revenue";
     pub const REFUNDS: &str = "refunds";
     pub const CASH: &str = "cash";

@@ -11,6 +11,7 @@ pub mod customers;
 pub mod demo_data;
 mod error;
 pub mod events;
+pub mod fx;
 pub mod idempotency;
 pub mod inventory;
 pub mod ledger;
@@ -610,6 +611,16 @@ impl Engine {
         self.db.write(move |tx| payrequests::confirm(tx, &payments, &id, &cid, now)).await
     }
 
+    /// Records an exchange rate (1 `base` = `rate` `quote`) taking effect at `effective_at` (default now).
+    pub async fn record_fx_rate(&self, base: &str, quote: &str, rate: &str, effective_at: Option<i64>) -> Result<fx::RateView> {
+        let (base, quote, rate, now) = (base.to_owned(), quote.to_owned(), rate.to_owned(), self.now());
+        self.db.write(move |tx| fx::record(tx, &base, &quote, &rate, effective_at.unwrap_or(now), now)).await
+    }
+
+    pub async fn fx_rates(&self) -> Result<Vec<fx::RateView>> {
+        self.db.read(fx::list).await
+    }
+
     /// Sells a gift card at a counter: a new stored-value account funded from the location's cash.
     /// Returns the card's code (shown once; only its hash is stored) and balance.
     pub async fn issue_gift_card(&self, principal: &Principal, amount_minor: i64, currency: &str, location_id: Option<String>) -> Result<GiftCardView> {
@@ -806,6 +817,7 @@ impl Engine {
         idempotency_key: Option<String>,
         customer_id: Option<String>,
         gift_card_code: Option<String>,
+        wallet_currency: Option<String>,
     ) -> Result<OrderView> {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
@@ -816,8 +828,9 @@ impl Engine {
             payment_method,
             customer_id.as_deref().unwrap_or(""),
             gift_card_code.as_deref().unwrap_or(""),
+            wallet_currency.as_deref().unwrap_or(""),
         ]);
-        let cmd = orders::CheckoutCmd { gift_card_code, cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
+        let cmd = orders::CheckoutCmd { gift_card_code, wallet_currency, cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
         let (payments, hold, now) = (self.payments.clone(), self.cfg.pickup_hold_ms, self.now());
         self.db.write(move |tx| orders::checkout(tx, &payments, hold, &cmd, now)).await
     }

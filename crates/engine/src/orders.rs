@@ -270,6 +270,9 @@ fn settle_reservations(tx: &mut dyn Tx, order_id: &str, to: &str, reason: &str, 
 pub(crate) struct CheckoutCmd {
     /// A gift card's secret code when paying by gift card.
     pub gift_card_code: Option<String>,
+    /// Pay from the wallet in this currency when it differs from the cart's (converted at the rate in
+    /// effect now, recorded on the order).
+    pub wallet_currency: Option<String>,
     pub cart_id: String,
     pub email: Option<String>,
     pub payment_method: String,
@@ -369,7 +372,19 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         Fulfillment::Pickup { location_id } => Some(location_id.as_str()),
         Fulfillment::Delivery { .. } => None,
     };
-    let tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cart.currency));
+    let mut tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cart.currency));
+    if let Some(wc) = cmd.wallet_currency.as_deref() {
+        let wallet_cur = domain::Currency::parse(wc).map_err(|e| bad(e.to_string()))?;
+        let order_cur = domain::Currency::parse(&cart.currency).map_err(|e| bad(e.to_string()))?;
+        if cmd.payment_method != "wallet" {
+            return Err(bad("`payment.currency` is for wallet payments"));
+        }
+        if wallet_cur != order_cur {
+            let rate = crate::fx::rate_at(tx, order_cur, wallet_cur, now)?;
+            let fx = crate::payments::FxTender { rate_id: rate.id.clone(), wallet_currency: wallet_cur.code().into(), wallet_amount: rate.convert_up(subtotal)? };
+            tender_ref = Some(fx.encode());
+        }
+    }
     let ctx = PaymentContext {
         order_id: &order_id,
         channel: Channel::Web,

@@ -126,9 +126,69 @@ impl PaymentProvider for GiftCard {
     }
 }
 
+/// A cross-currency wallet payment, as kept in the order's `payment_reference`:
+/// `fx:<rate id>:<wallet currency>:<amount charged in wallet minor units>`.
+pub(crate) struct FxTender {
+    pub rate_id: String,
+    pub wallet_currency: String,
+    pub wallet_amount: i64,
+}
+
+impl FxTender {
+    pub(crate) fn encode(&self) -> String {
+        format!("fx:{}:{}:{}", self.rate_id, self.wallet_currency, self.wallet_amount)
+    }
+    pub(crate) fn decode(s: &str) -> Option<FxTender> {
+        let mut it = s.strip_prefix("fx:")?.split(':');
+        let (rate_id, cur, amount) = (it.next()?, it.next()?, it.next()?);
+        Some(FxTender { rate_id: rate_id.into(), wallet_currency: cur.into(), wallet_amount: amount.parse().ok()? })
+    }
+}
+
+/// Wallet pays an order priced in another currency: the hold and capture are in the wallet's currency
+/// into the FX position account of that currency; at capture the FX position of the order's currency pays
+/// the store. Each currency still sums to zero; the FX accounts carry the seller's currency position.
+fn fx_authorize(tx: &mut dyn Tx, ctx: &PaymentContext<'_>, fx: &FxTender) -> Result<PaymentStatus> {
+    let customer = ctx.customer_id.ok_or_else(|| crate::EngineError::invalid("customer_required", "wallet payments need a signed-in customer"))?;
+    let wallet = ledger::wallet_account(tx, customer, &fx.wallet_currency, ctx.now)?;
+    let pool = ledger::books_account(tx, ledger::kind::FX, "position", &fx.wallet_currency, ctx.now)?;
+    let purpose = ledger::Purpose { reason: "order payment (converted)", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+    ledger::pending(tx, &wallet, &pool, fx.wallet_amount, &fx.wallet_currency, ctx.hold_until, &purpose, ctx.now)?;
+    Ok(PaymentStatus::Authorized)
+}
+
+fn fx_capture(tx: &mut dyn Tx, ctx: &PaymentContext<'_>, fx: &FxTender, hold: &ledger::Pending) -> Result<()> {
+    let purpose = ledger::Purpose { reason: "order captured at handover (converted)", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+    ledger::resolve(tx, hold, "post", Some(fx.wallet_amount.min(hold.amount)), &purpose, ctx.now)?;
+    let pool = ledger::books_account(tx, ledger::kind::FX, "position", ctx.currency, ctx.now)?;
+    let revenue = ledger::books_account(tx, ledger::kind::REVENUE, ctx.location_id.unwrap_or("web"), ctx.currency, ctx.now)?;
+    let leg = ledger::Purpose { reason: &format!("converted at rate {}", fx.rate_id), ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+    ledger::single(tx, &pool, &revenue, ctx.amount_minor, ctx.currency, &leg, ctx.now)?;
+    Ok(())
+}
+
+fn fx_refund(tx: &mut dyn Tx, ctx: &PaymentContext<'_>, fx: &FxTender, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
+    // The same share of what was charged, at the original rate (never re-priced at today's rate).
+    let back = i64::try_from(fx.wallet_amount as i128 * amount as i128 / ctx.amount_minor.max(1) as i128).unwrap_or(0);
+    let customer = ctx.customer_id.ok_or_else(|| crate::EngineError::invalid("customer_required", "the order has no customer"))?;
+    let refunds = ledger::books_account(tx, ledger::kind::REFUNDS, ctx.location_id.unwrap_or("web"), ctx.currency, ctx.now)?;
+    let pool_order = ledger::books_account(tx, ledger::kind::FX, "position", ctx.currency, ctx.now)?;
+    let pool_wallet = ledger::books_account(tx, ledger::kind::FX, "position", &fx.wallet_currency, ctx.now)?;
+    let wallet = ledger::wallet_account(tx, customer, &fx.wallet_currency, ctx.now)?;
+    let purpose = ledger::Purpose { reason: "refund for a return (converted back at the original rate)", ref_type: "refund", ref_id: refund_id, transfer_id: None };
+    ledger::single(tx, &refunds, &pool_order, amount, ctx.currency, &purpose, ctx.now)?;
+    if back > 0 {
+        ledger::single(tx, &pool_wallet, &wallet, back, &fx.wallet_currency, &purpose, ctx.now)?;
+    }
+    Ok(RefundOutcome { method: "wallet", status: "refunded" })
+}
+
 fn stored_value_authorize(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
     if ctx.amount_minor == 0 {
         return Ok(PaymentStatus::Paid); // nothing to move (free items)
+    }
+    if let Some(fx) = ctx.tender_ref.and_then(FxTender::decode) {
+        return fx_authorize(tx, ctx, &fx);
     }
     let (source, revenue) = stored_value_accounts(tx, method, ctx, ledger::kind::REVENUE)?;
     let purpose = ledger::Purpose { reason: "order payment", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
@@ -143,6 +203,9 @@ fn stored_value_authorize(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_
 fn stored_value_refund(tx: &mut dyn Tx, method: &'static str, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
     if amount == 0 {
         return Ok(RefundOutcome { method, status: "refunded" });
+    }
+    if let Some(fx) = ctx.tender_ref.and_then(FxTender::decode) {
+        return fx_refund(tx, ctx, &fx, amount, refund_id);
     }
     let (source, refunds) = stored_value_accounts(tx, method, ctx, ledger::kind::REFUNDS)?;
     let purpose = ledger::Purpose { reason: "refund for a return", ref_type: "refund", ref_id: refund_id, transfer_id: None };
@@ -174,6 +237,10 @@ impl PaymentProvider for Wallet {
         }
         let hold = ledger::open_pending(tx, "order", ctx.order_id)?
             .ok_or_else(|| crate::EngineError::conflict("hold_expired", "the payment authorization for this order has expired; cancel and reorder"))?;
+        if let Some(fx) = ctx.tender_ref.and_then(FxTender::decode) {
+            fx_capture(tx, ctx, &fx, &hold)?;
+            return Ok(PaymentStatus::Paid);
+        }
         let purpose = ledger::Purpose { reason: "order captured at handover", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
         ledger::resolve(tx, &hold, "post", Some(ctx.amount_minor.min(hold.amount)), &purpose, ctx.now)?;
         Ok(PaymentStatus::Paid)

@@ -60,6 +60,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/returns", post(create_return))
         .route("/admin/pos/sales", post(pos_sale))
         .route("/admin/gift-cards", post(issue_gift_card))
+        .route("/admin/fx-rates", post(record_fx_rate).get(list_fx_rates))
         .route("/admin/pos/payment-requests", post(create_payment_request))
         .route("/admin/pos/payment-requests/{id}", get(admin_payment_request))
         .route("/admin/customers", get(find_customers))
@@ -366,9 +367,12 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
 #[serde(deny_unknown_fields)]
 struct PaymentIn {
     method: String,
-    /// With `method: "wallet_qr"` at a POS: the code scanned from the shopper's app.
+    /// With `method: "wallet_qr"` at a POS: the code scanned from the shopper's app; with `gift_card`: the card's code.
     #[serde(default)]
     code: Option<String>,
+    /// Web wallet payments: pay from the wallet in this currency (converted at the recorded rate).
+    #[serde(default)]
+    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -385,9 +389,10 @@ async fn pos_sale(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key
     let b: PosSaleIn = parse_json(&body)?;
     let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
     let (method, qr, gift) = match b.payment {
-        Some(PaymentIn { method, code: Some(c) }) if method == "wallet_qr" => (Some("wallet".to_owned()), Some(c), None),
-        Some(PaymentIn { method, code: Some(c) }) if method == "gift_card" => (Some(method), None, Some(c)),
-        Some(PaymentIn { method, code: None }) if method == "wallet_qr" || method == "gift_card" => {
+        Some(PaymentIn { currency: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "`payment.currency` (conversion) is for web wallet payments")),
+        Some(PaymentIn { method, code: Some(c), .. }) if method == "wallet_qr" => (Some("wallet".to_owned()), Some(c), None),
+        Some(PaymentIn { method, code: Some(c), .. }) if method == "gift_card" => (Some(method), None, Some(c)),
+        Some(PaymentIn { method, code: None, .. }) if method == "wallet_qr" || method == "gift_card" => {
             return Err(ApiError::bad("invalid_request", format!("`{method}` needs the scanned or typed `code`")))
         }
         Some(PaymentIn { code: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "`code` goes with `wallet_qr` or `gift_card`")),
@@ -539,7 +544,7 @@ async fn checkout(
         (_, Some(_)) => return Err(ApiError::bad("invalid_request", "`code` goes with `method: \"gift_card\"`")),
         (_, None) => None,
     };
-    let mut order = s.engine.checkout(&id, b.email, &b.payment.method, key, c, gift).await?;
+    let mut order = s.engine.checkout(&id, b.email, &b.payment.method, key, c, gift, b.payment.currency).await?;
     for l in order.lines.iter_mut() {
         l.routing = None;
     }
@@ -708,4 +713,23 @@ async fn issue_gift_card(State(s): State<AppState>, Staff(p): Staff, ApiJson(b):
 
 async fn gift_card_balance(State(s): State<AppState>, Path(code): Path<String>) -> ApiResult<Response> {
     Ok(ok("gift_card", s.engine.gift_card(&code).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FxRateIn {
+    base: String,
+    quote: String,
+    /// Decimal string: 1 `base` = `rate` `quote` (e.g. "1385.20").
+    rate: String,
+    /// Unix milliseconds; default now.
+    effective_at_ms: Option<i64>,
+}
+
+async fn record_fx_rate(State(s): State<AppState>, _: Admin, ApiJson(b): ApiJson<FxRateIn>) -> ApiResult<Response> {
+    Ok(created("fx_rate", s.engine.record_fx_rate(&b.base, &b.quote, &b.rate, b.effective_at_ms).await?))
+}
+
+async fn list_fx_rates(State(s): State<AppState>, _: Staff) -> ApiResult<Response> {
+    Ok(Json(json!({ "data": s.engine.fx_rates().await? })).into_response())
 }

@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -338,6 +338,20 @@ CREATE TABLE payment_requests (
 
 /// The ledger account a tender such as a gift card paid from (not the card's secret code).
 const V7: &str = "ALTER TABLE orders ADD COLUMN payment_reference TEXT";
+
+/// Exchange rates with an effective time: 1 unit of `base` = `rate_num / 10^rate_scale` units of `quote`.
+const V8: &str = r#"
+CREATE TABLE fx_rates (
+    id TEXT PRIMARY KEY,
+    base TEXT NOT NULL,
+    quote TEXT NOT NULL,
+    rate_num BIGINT NOT NULL CHECK (rate_num > 0),
+    rate_scale BIGINT NOT NULL CHECK (rate_scale >= 0 AND rate_scale <= 12),
+    effective_at BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX fx_rates_pair ON fx_rates (base, quote, effective_at)
+"#;
 
 fn render(sql: &str, dialect: Dialect) -> String {
     match dialect {

@@ -489,3 +489,55 @@ async fn a_ready_order_keeps_its_payment_hold(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(a_ready_order_keeps_its_payment_hold);
+
+async fn usd_order_paid_from_a_krw_wallet_at_a_recorded_rate(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let busan = app.location("SEOMYEON", "store", true).await;
+    let sku = app.product("FX-1", 25000).await; // also 19.99 USD
+    app.stock_in(&sku, &store, 5).await;
+    let (cid, token) = customer(&app, "fx@example.com").await;
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 100000, "currency": "KRW"})).await.expect(201);
+    let usd_cart = || {
+        let (app, token, sku, store) = (&app, token.clone(), sku.clone(), store.clone());
+        async move {
+            let id = app.req("POST", "/store/carts", Some(&token), Some(json!({"currency": "USD"})), &[]).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
+            app.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": 1})).await.expect(200);
+            app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": store})).await.expect(200);
+            id
+        }
+    };
+    let pay_krw = |cart: String| {
+        let (app, token) = (&app, token.clone());
+        async move { app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(json!({"payment": {"method": "wallet", "currency": "KRW"}})), &[]).await }
+    };
+    let cart = usd_cart().await;
+    let r = pay_krw(cart.clone()).await;
+    assert_eq!((r.status, r.code()), (409, "no_fx_rate"), "no implicit conversion");
+    let now = engine::Clock::now_ms(app.clock.as_ref());
+    app.admin_post("/admin/fx-rates", json!({"base": "USD", "quote": "KRW", "rate": "1385.20", "effective_at_ms": now - 1000})).await.expect(201);
+    app.admin_post("/admin/fx-rates", json!({"base": "USD", "quote": "KRW", "rate": "2000", "effective_at_ms": now + 3_600_000})).await.expect(201);
+    let r = app.admin_post("/admin/fx-rates", json!({"base": "USD", "quote": "KRW", "rate": "1,385.2"})).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_request"));
+
+    // 19.99 USD × 1385.2 = 27,690.148 KRW → 27,691 held on the KRW wallet.
+    let o = pay_krw(cart).await.expect(201)["order"].clone();
+    assert_eq!((o["currency"].as_str(), o["total"]["amount_minor"].as_i64()), (Some("USD"), Some(1999)));
+    let w = wallet(&app, &token).await;
+    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(100000), Some(27691)));
+    let oid = o["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 72309);
+    let revenue = app.admin_get(&format!("/admin/ledger/accounts/revenue:{store}:USD")).await.expect(200);
+    assert_eq!(revenue["account"]["balance_minor"], 1999, "the store is paid in the order's currency");
+
+    // Returned in Busan: the same KRW comes back (the original rate, not today's).
+    app.clock.advance_ms(2 * 3_600_000);
+    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    assert_eq!(ret["return"]["refund"]["status"], "refunded");
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 100000);
+    app.assert_no_drift().await;
+}
+both!(usd_order_paid_from_a_krw_wallet_at_a_recorded_rate);

@@ -1,0 +1,120 @@
+//! Exchange rates for cross-border payments. Rates are exact decimals (`rate_num / 10^rate_scale`), recorded
+//! with the time they take effect, and a conversion always names the rate it used. Conversion is integer
+//! arithmetic in minor units: a charge rounds up to the next minor unit of the paying currency (the seller
+//! is never short), and a refund gives back the same share of what was charged.
+
+use crate::error::{bad, EngineError, Result};
+use domain::Currency;
+use serde::Serialize;
+use store::{params, Tx};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RateView {
+    pub id: String,
+    pub base: String,
+    pub quote: String,
+    /// The rate as a decimal string: 1 `base` = `rate` `quote`.
+    pub rate: String,
+    pub effective_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Rate {
+    pub id: String,
+    pub base: Currency,
+    pub quote: Currency,
+    pub num: i64,
+    pub scale: u32,
+}
+
+/// Parses `"1385.20"` into (13852, 1) after trimming trailing zeros; at most 12 decimals, positive.
+pub fn parse_rate(s: &str) -> Result<(i64, u32)> {
+    let t = s.trim();
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    let frac = frac.trim_end_matches('0');
+    if int.is_empty() && frac.is_empty() || !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 12 {
+        return Err(bad(format!("`rate` must be a positive decimal with at most 12 decimals, got `{s}`")));
+    }
+    let num: i64 = format!("{int}{frac}").trim_start_matches('0').parse().unwrap_or(0);
+    if num <= 0 {
+        return Err(bad("`rate` must be positive"));
+    }
+    Ok((num, frac.len() as u32))
+}
+
+fn render(num: i64, scale: u32) -> String {
+    if scale == 0 {
+        return num.to_string();
+    }
+    let p = 10i64.pow(scale);
+    format!("{}.{:0width$}", num / p, num % p, width = scale as usize)
+}
+
+pub(crate) fn record(tx: &mut dyn Tx, base: &str, quote: &str, rate: &str, effective_at: i64, now: i64) -> Result<RateView> {
+    let b = Currency::parse(base).map_err(|e| bad(e.to_string()))?;
+    let q = Currency::parse(quote).map_err(|e| bad(e.to_string()))?;
+    if b == q {
+        return Err(bad("`base` and `quote` must differ"));
+    }
+    let (num, scale) = parse_rate(rate)?;
+    let id = domain::ids::new_id("fx");
+    tx.exec(
+        "INSERT INTO fx_rates (id, base, quote, rate_num, rate_scale, effective_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        params![&id, b.code(), q.code(), num, scale as i64, effective_at, now],
+    )?;
+    Ok(RateView { id, base: b.code().into(), quote: q.code().into(), rate: render(num, scale), effective_at: domain::time::rfc3339(effective_at) })
+}
+
+/// The rate in effect at `at` for converting `base` into `quote`.
+pub(crate) fn rate_at(tx: &mut dyn Tx, base: Currency, quote: Currency, at: i64) -> Result<Rate> {
+    let r = tx
+        .query_opt(
+            "SELECT id, rate_num, rate_scale FROM fx_rates WHERE base = ? AND quote = ? AND effective_at <= ? ORDER BY effective_at DESC, created_at DESC LIMIT 1",
+            params![base.code(), quote.code(), at],
+        )?
+        .ok_or_else(|| EngineError::conflict("no_fx_rate", format!("no exchange rate from {base} to {quote} is in effect")))?;
+    Ok(Rate { id: r.text(0)?, base, quote, num: r.i64(1)?, scale: r.i64(2)? as u32 })
+}
+
+pub(crate) fn list(tx: &mut dyn Tx) -> Result<Vec<RateView>> {
+    tx.query("SELECT id, base, quote, rate_num, rate_scale, effective_at FROM fx_rates ORDER BY base, quote, effective_at DESC LIMIT 500", &[])?
+        .iter()
+        .map(|r| {
+            Ok(RateView {
+                id: r.text(0)?,
+                base: r.text(1)?,
+                quote: r.text(2)?,
+                rate: render(r.i64(3)?, r.i64(4)? as u32),
+                effective_at: domain::time::rfc3339(r.i64(5)?),
+            })
+        })
+        .collect()
+}
+
+impl Rate {
+    /// Converts `minor` units of `base` into `quote` minor units, rounding up.
+    pub fn convert_up(&self, minor: i64) -> Result<i64> {
+        // quote_minor = minor × num × 10^eq / (10^eb × 10^scale), in i128 to avoid overflow.
+        let numer = minor as i128 * self.num as i128 * 10i128.pow(self.quote.exponent());
+        let denom = 10i128.pow(self.base.exponent()) * 10i128.pow(self.scale);
+        let q = (numer + denom - 1) / denom;
+        i64::try_from(q).map_err(|_| bad("amount overflow in currency conversion"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse_exactly_and_convert_up() {
+        assert_eq!(parse_rate("1385.20").unwrap(), (13852, 1));
+        assert_eq!(parse_rate("0.00072").unwrap(), (72, 5));
+        assert!(parse_rate("-1").is_err() && parse_rate("0").is_err() && parse_rate("1e3").is_err() && parse_rate("").is_err());
+        let usd_krw = Rate { id: "r".into(), base: Currency::Usd, quote: Currency::Krw, num: 13852, scale: 1 };
+        assert_eq!(usd_krw.convert_up(1999).unwrap(), 27691); // 19.99 USD × 1385.2 = 27,690.148 KRW, rounded up
+        let krw_usd = Rate { id: "r".into(), base: Currency::Krw, quote: Currency::Usd, num: 72, scale: 5 };
+        assert_eq!(krw_usd.convert_up(10000).unwrap(), 720); // 10,000 KRW × 0.00072 = 7.20 USD
+        assert_eq!(render(13852, 1), "1385.2");
+    }
+}
