@@ -818,6 +818,7 @@ impl Engine {
         customer_id: Option<String>,
         gift_card_code: Option<String>,
         wallet_currency: Option<String>,
+        split: Option<Vec<(String, Option<String>, Option<i64>)>>,
     ) -> Result<OrderView> {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
@@ -829,8 +830,9 @@ impl Engine {
             customer_id.as_deref().unwrap_or(""),
             gift_card_code.as_deref().unwrap_or(""),
             wallet_currency.as_deref().unwrap_or(""),
+            &format!("{split:?}"),
         ]);
-        let cmd = orders::CheckoutCmd { gift_card_code, wallet_currency, cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
+        let cmd = orders::CheckoutCmd { gift_card_code, wallet_currency, split, cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
         let (payments, hold, now) = (self.payments.clone(), self.cfg.pickup_hold_ms, self.now());
         self.db.write(move |tx| orders::checkout(tx, &payments, hold, &cmd, now)).await
     }

@@ -273,12 +273,42 @@ pub(crate) struct CheckoutCmd {
     /// Pay from the wallet in this currency when it differs from the cart's (converted at the rate in
     /// effect now, recorded on the order).
     pub wallet_currency: Option<String>,
+    /// A split payment: (method, gift card code, amount; one part may leave the amount to the remainder).
+    pub split: Option<Vec<(String, Option<String>, Option<i64>)>>,
     pub cart_id: String,
     pub email: Option<String>,
     pub payment_method: String,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
     pub customer_id: Option<String>,
+}
+
+/// Resolves a split payment's parts: 2–4 tenders, amounts positive and adding up to the total, at most one
+/// part left to take the remainder.
+fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total: i64, currency: &str) -> Result<Vec<crate::payments::SplitPart>> {
+    if parts.len() < 2 || parts.len() > 4 {
+        return Err(EngineError::invalid("invalid_split", "a split payment has 2 to 4 tenders"));
+    }
+    let open = parts.iter().filter(|p| p.2.is_none()).count();
+    let fixed: i64 = parts.iter().filter_map(|p| p.2).sum();
+    if open > 1 || parts.iter().any(|p| p.2.is_some_and(|a| a <= 0)) {
+        return Err(EngineError::invalid("invalid_split", "give every tender a positive `amount_minor`, except at most one that takes the rest"));
+    }
+    if (open == 0 && fixed != total) || (open == 1 && fixed >= total) {
+        return Err(EngineError::invalid("invalid_split", format!("the tenders must add up to the order total of {total} {currency}")));
+    }
+    parts
+        .iter()
+        .map(|(m, code, amount)| {
+            let r = match (m.as_str(), code) {
+                ("gift_card", Some(c)) => Some(crate::ledger::gift_card_account_code(c, currency)),
+                ("gift_card", None) => return Err(EngineError::invalid("invalid_gift_card", "a gift card tender needs its `code`")),
+                ("wallet", None) => None,
+                (other, _) => return Err(EngineError::invalid("unsupported_payment_method", format!("`{other}` cannot be part of a split payment (wallet, gift_card)"))),
+            };
+            Ok(crate::payments::SplitPart { m: m.clone(), r, a: amount.unwrap_or(total - fixed) })
+        })
+        .collect()
 }
 
 /// Web checkout: reserves every line (at the pickup store, or where routing chooses), places the order.
@@ -312,7 +342,8 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
     };
     // The cart id is a bearer token for the cart, not for its owner's money: a wallet pays only for the
     // signed-in customer who owns the cart.
-    if cmd.payment_method == "wallet" && (cmd.customer_id.is_none() || cart.customer_id.as_ref().is_some_and(|c| Some(c) != cmd.customer_id.as_ref())) {
+    let uses_wallet = cmd.payment_method == "wallet" || cmd.split.as_ref().is_some_and(|p| p.iter().any(|t| t.0 == "wallet"));
+    if uses_wallet && (cmd.customer_id.is_none() || cart.customer_id.as_ref().is_some_and(|c| Some(c) != cmd.customer_id.as_ref())) {
         return Err(EngineError::invalid("customer_required", "wallet payments need the signed-in customer who owns the cart"));
     }
     let customer_id = cmd.customer_id.clone().or(cart.customer_id.clone());
@@ -384,6 +415,14 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
             let fx = crate::payments::FxTender { rate_id: rate.id.clone(), wallet_currency: wallet_cur.code().into(), wallet_amount: rate.convert_up(subtotal)? };
             tender_ref = Some(fx.encode());
         }
+    }
+    if let Some(split) = &cmd.split {
+        if cmd.payment_method != "split" {
+            return Err(bad("`tenders` go with `method: \"split\"`"));
+        }
+        tender_ref = Some(crate::payments::encode_split(&split_parts(split, subtotal, &cart.currency)?));
+    } else if cmd.payment_method == "split" {
+        return Err(bad("a split payment needs `tenders`"));
     }
     let ctx = PaymentContext {
         order_id: &order_id,

@@ -337,6 +337,7 @@ impl Default for Payments {
                 std::sync::Arc::new(Manual),
                 std::sync::Arc::new(Wallet),
                 std::sync::Arc::new(GiftCard),
+                std::sync::Arc::new(Split),
             ],
         }
     }
@@ -352,5 +353,147 @@ impl Payments {
     }
     pub fn methods(&self) -> Vec<&'static str> {
         self.providers.iter().map(|p| p.method()).collect()
+    }
+}
+
+/// One part of a split payment, as kept in the order's `payment_reference` (`split:<json>`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SplitPart {
+    /// `wallet` or `gift_card`.
+    pub m: String,
+    /// The gift card's account code (none for the wallet).
+    pub r: Option<String>,
+    /// The amount this tender pays, in the order's minor units.
+    pub a: i64,
+}
+
+pub(crate) fn encode_split(parts: &[SplitPart]) -> String {
+    format!("split:{}", serde_json::to_string(parts).unwrap_or_default())
+}
+
+fn decode_split(s: &str) -> Option<Vec<SplitPart>> {
+    serde_json::from_str(s.strip_prefix("split:")?).ok()
+}
+
+/// Splits `amount` over `weights` in proportion, in whole minor units (largest remainders get the rest), so
+/// the shares always add up to `amount` exactly.
+pub fn allocate(amount: i64, weights: &[i64]) -> Vec<i64> {
+    let total: i128 = weights.iter().map(|w| *w as i128).sum();
+    if total <= 0 {
+        return weights.iter().map(|_| 0).collect();
+    }
+    let mut shares: Vec<(i64, i128, usize)> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let exact = amount as i128 * *w as i128;
+            ((exact / total) as i64, exact % total, i)
+        })
+        .collect();
+    let mut rest = amount - shares.iter().map(|s| s.0).sum::<i64>();
+    let mut order: Vec<usize> = (0..shares.len()).collect();
+    order.sort_by(|a, b| shares[*b].1.cmp(&shares[*a].1).then(a.cmp(b)));
+    for i in order {
+        if rest == 0 {
+            break;
+        }
+        shares[i].0 += 1;
+        rest -= 1;
+    }
+    shares.into_iter().map(|s| s.0).collect()
+}
+
+/// Pays one order with several stored-value tenders (wallet and gift cards). Each part is its own hold,
+/// capture, release and refund through the part's provider, keyed `<order>#<part>` in the ledger; refunds
+/// go back to the parts in the original proportions.
+pub struct Split;
+
+fn part_provider(m: &str) -> Result<&'static dyn PaymentProvider> {
+    match m {
+        "wallet" => Ok(&Wallet),
+        "gift_card" => Ok(&GiftCard),
+        other => Err(crate::EngineError::invalid("unsupported_payment_method", format!("`{other}` cannot be part of a split payment"))),
+    }
+}
+
+fn for_parts(ctx: &PaymentContext<'_>, mut f: impl FnMut(&dyn PaymentProvider, &PaymentContext<'_>, usize, &SplitPart) -> Result<()>) -> Result<()> {
+    let parts = ctx
+        .tender_ref
+        .and_then(decode_split)
+        .ok_or_else(|| crate::EngineError::invalid("invalid_split", "this order has no split payment parts"))?;
+    for (i, p) in parts.iter().enumerate() {
+        let order_ref = format!("{}#{}", ctx.order_id, i + 1);
+        let sub = PaymentContext {
+            order_id: &order_ref,
+            channel: ctx.channel,
+            currency: ctx.currency,
+            amount_minor: p.a,
+            customer_id: ctx.customer_id,
+            location_id: ctx.location_id,
+            hold_until: ctx.hold_until,
+            tender_ref: p.r.as_deref(),
+            now: ctx.now,
+        };
+        f(part_provider(&p.m)?, &sub, i, p)?;
+    }
+    Ok(())
+}
+
+impl PaymentProvider for Split {
+    fn method(&self) -> &'static str {
+        "split"
+    }
+    fn allowed(&self, channel: domain::Channel, _pickup: bool) -> bool {
+        channel == domain::Channel::Web
+    }
+    fn authorize(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
+        let mut status = PaymentStatus::Paid;
+        for_parts(ctx, |p, sub, _, _| {
+            status = p.authorize(tx, sub)?;
+            Ok(())
+        })?;
+        Ok(status)
+    }
+    fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
+        if current == PaymentStatus::Paid {
+            return Ok(current);
+        }
+        for_parts(ctx, |p, sub, _, _| p.on_handover(tx, sub, current).map(|_| ()))?;
+        Ok(PaymentStatus::Paid)
+    }
+    fn on_cancel(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
+        let mut status = current;
+        for_parts(ctx, |p, sub, _, _| {
+            status = p.on_cancel(tx, sub, current)?;
+            Ok(())
+        })?;
+        Ok(status)
+    }
+    fn refund_method(&self) -> &'static str {
+        "split"
+    }
+    fn refund(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
+        let parts = ctx.tender_ref.and_then(decode_split).unwrap_or_default();
+        let shares = allocate(amount, &parts.iter().map(|p| p.a).collect::<Vec<_>>());
+        for_parts(ctx, |p, sub, i, _| {
+            if shares[i] > 0 {
+                p.refund(tx, sub, shares[i], &format!("{refund_id}#{}", i + 1))?;
+            }
+            Ok(())
+        })?;
+        Ok(RefundOutcome { method: "split", status: "refunded" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn allocation_is_exact_and_proportional() {
+        assert_eq!(super::allocate(100, &[1, 1, 1]), vec![34, 33, 33]);
+        assert_eq!(super::allocate(29000, &[10000, 19000]), vec![10000, 19000]);
+        assert_eq!(super::allocate(1000, &[10000, 19000]), vec![345, 655]);
+        assert_eq!(super::allocate(0, &[5, 5]), vec![0, 0]);
+        let s = super::allocate(99_999, &[3, 7, 11]);
+        assert_eq!(s.iter().sum::<i64>(), 99_999);
     }
 }

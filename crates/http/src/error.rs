@@ -123,6 +123,7 @@ fn korean(code: &str) -> Option<&'static str> {
         "invalid_gift_card" => "유효하지 않은 상품권입니다.",
         "payment_not_authorized" => "결제 승인이 유효하지 않아 상품을 인도할 수 없습니다.",
         "no_fx_rate" => "이 통화로 결제할 수 있는 환율이 없습니다.",
+        "invalid_split" => "분할 결제 금액이 주문 금액과 맞지 않습니다.",
         "too_many_attempts" => "시도 횟수가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         _ => return None,
     })

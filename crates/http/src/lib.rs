@@ -373,6 +373,19 @@ struct PaymentIn {
     /// Web wallet payments: pay from the wallet in this currency (converted at the recorded rate).
     #[serde(default)]
     currency: Option<String>,
+    /// `method: "split"`: the tenders, e.g. `[{"method":"gift_card","code":"GC-…","amount_minor":10000},{"method":"wallet"}]`.
+    #[serde(default)]
+    tenders: Option<Vec<TenderIn>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenderIn {
+    method: String,
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    amount_minor: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -390,6 +403,7 @@ async fn pos_sale(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key
     let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
     let (method, qr, gift) = match b.payment {
         Some(PaymentIn { currency: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "`payment.currency` (conversion) is for web wallet payments")),
+        Some(PaymentIn { tenders: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "split payments are for web checkout")),
         Some(PaymentIn { method, code: Some(c), .. }) if method == "wallet_qr" => (Some("wallet".to_owned()), Some(c), None),
         Some(PaymentIn { method, code: Some(c), .. }) if method == "gift_card" => (Some(method), None, Some(c)),
         Some(PaymentIn { method, code: None, .. }) if method == "wallet_qr" || method == "gift_card" => {
@@ -544,7 +558,8 @@ async fn checkout(
         (_, Some(_)) => return Err(ApiError::bad("invalid_request", "`code` goes with `method: \"gift_card\"`")),
         (_, None) => None,
     };
-    let mut order = s.engine.checkout(&id, b.email, &b.payment.method, key, c, gift, b.payment.currency).await?;
+    let split = b.payment.tenders.map(|ts| ts.into_iter().map(|t| (t.method, t.code, t.amount_minor)).collect());
+    let mut order = s.engine.checkout(&id, b.email, &b.payment.method, key, c, gift, b.payment.currency, split).await?;
     for l in order.lines.iter_mut() {
         l.routing = None;
     }

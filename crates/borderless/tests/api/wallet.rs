@@ -541,3 +541,56 @@ async fn usd_order_paid_from_a_krw_wallet_at_a_recorded_rate(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(usd_order_paid_from_a_krw_wallet_at_a_recorded_rate);
+
+async fn split_tender_refunds_in_proportion(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let busan = app.location("SEOMYEON", "store", true).await;
+    let sku = app.product("SPLIT-1", 25000).await;
+    app.stock_in(&sku, &store, 5).await;
+    let (cid, token) = customer(&app, "split@example.com").await;
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 40000, "currency": "KRW"})).await.expect(201);
+    let card = app.admin_post("/admin/gift-cards", json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201)["gift_card"]["code"].as_str().unwrap().to_owned();
+    let card_balance = || {
+        let (app, card) = (&app, card.clone());
+        async move { app.get(&format!("/store/gift-cards/{card}")).await.expect(200)["gift_card"].clone() }
+    };
+    let split = |tenders: serde_json::Value| json!({"payment": {"method": "split", "tenders": tenders}});
+
+    let cart = wallet_cart(&app, &token, &sku, &store).await;
+    for bad in [
+        json!([{"method": "gift_card", "code": card, "amount_minor": 10000}, {"method": "wallet", "amount_minor": 1}]),
+        json!([{"method": "wallet"}]),
+        json!([{"method": "gift_card", "code": card}, {"method": "wallet"}]),
+    ] {
+        let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(split(bad)), &[]).await;
+        assert_eq!((r.status, r.code()), (400, "invalid_split"), "{}", r.body);
+    }
+    // 10,000 from the gift card, the remaining 15,000 from the wallet.
+    let tenders = json!([{"method": "gift_card", "code": card, "amount_minor": 10000}, {"method": "wallet"}]);
+    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(split(tenders.clone())), &[]).await.expect(201);
+    assert_eq!(o["order"]["payment"], json!({"method": "split", "status": "authorized"}));
+    assert_eq!(card_balance().await["available_minor"], 0);
+    assert_eq!(wallet(&app, &token).await["held_minor"], 15000);
+    let oid = o["order"]["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    assert_eq!(app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200)["order"]["payment"]["status"], "paid");
+    assert_eq!(card_balance().await["balance_minor"], 0);
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 25000);
+
+    // Returned in Busan: each tender gets its share back (10,000 : 15,000).
+    let r = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    assert_eq!((r["return"]["refund"]["method"].as_str(), r["return"]["refund"]["status"].as_str()), (Some("split"), Some("refunded")));
+    assert_eq!(card_balance().await["balance_minor"], 10000);
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 40000);
+
+    // A cancelled split order releases every hold.
+    let cart = wallet_cart(&app, &token, &sku, &store).await;
+    let oid = app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(split(tenders)), &[]).await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/cancel"), json!({})).await.expect(200);
+    assert_eq!(card_balance().await["available_minor"], 10000);
+    assert_eq!(wallet(&app, &token).await["held_minor"], 0);
+    app.assert_no_drift().await;
+}
+both!(split_tender_refunds_in_proportion);
