@@ -1,8 +1,9 @@
-//! `borderless bench checkout`: drives the full shopper flow over HTTP (create cart, add a line, choose
-//! pickup, checkout with an idempotency key) at several concurrency levels and prints orders/s with p50
-//! and p99 latency, then a flash sale (many concurrent attempts on few units) with oversell/undersell
-//! checks. By default it starts its own `borderless serve` child process on a fresh data directory, so
-//! client and server are separate processes as they would be in production.
+//! The benchmark harnesses. `borderless bench checkout` drives the full shopper flow over HTTP (create
+//! cart, add a line, choose pickup, checkout with an idempotency key) at several concurrency levels and
+//! prints orders/s with p50 and p99 latency, then a flash sale (many concurrent attempts on few units) with
+//! oversell/undersell checks. `borderless bench ledger` measures durable money transfers through the API
+//! and in the engine alone. By default each starts its own `borderless serve` child process on a fresh data
+//! directory, so client and server are separate processes as they would be in production.
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
@@ -10,8 +11,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// What a benchmark runs against and how hard.
 #[derive(Debug, Clone)]
-pub struct BenchOpts {
+pub struct Target {
     /// An already running server; when absent a child server is started.
     pub url: Option<String>,
     pub admin_key: Option<String>,
@@ -19,6 +21,26 @@ pub struct BenchOpts {
     pub database_url: Option<String>,
     pub concurrency: Vec<usize>,
     pub duration: Duration,
+}
+
+impl Target {
+    /// The server's URL and admin key, starting a child server when no URL was given (kept alive by the
+    /// returned guard).
+    async fn connect(&self) -> Result<(Option<Child>, String, String)> {
+        let key = self.admin_key.clone().unwrap_or_else(|| format!("bench-admin-{}", domain::ids::random_token(12)));
+        match &self.url {
+            Some(u) => Ok((None, u.trim_end_matches('/').to_owned(), key)),
+            None => {
+                let (c, u) = spawn_server(self.database_url.as_deref(), &key).await?;
+                Ok((Some(c), u, key))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BenchOpts {
+    pub target: Target,
     pub flash_attempts: usize,
     pub flash_units: i64,
     pub flash_in_flight: usize,
@@ -148,15 +170,8 @@ async fn setup_sku(api: &Api, sku: &str, location_id: &str, units: i64) -> Resul
 }
 
 pub async fn checkout(opts: BenchOpts) -> Result<()> {
-    let key = opts.admin_key.clone().unwrap_or_else(|| format!("bench-admin-{}", domain::ids::random_token(12)));
-    let (_child, url) = match &opts.url {
-        Some(u) => (None, u.trim_end_matches('/').to_owned()),
-        None => {
-            let (c, u) = spawn_server(opts.database_url.as_deref(), &key).await?;
-            (Some(c), u)
-        }
-    };
-    let backend = match (&opts.url, &opts.database_url) {
+    let (_child, url, key) = opts.target.connect().await?;
+    let backend = match (&opts.target.url, &opts.target.database_url) {
         (Some(_), _) => "external server".to_owned(),
         (None, Some(u)) => crate::app::redact(u),
         (None, None) => "SQLite (WAL, synchronous=FULL)".to_owned(),
@@ -178,8 +193,8 @@ pub async fn checkout(opts: BenchOpts) -> Result<()> {
     println!("| concurrency | orders | orders/s | p50 ms | p99 ms | errors |");
     println!("|---:|---:|---:|---:|---:|---:|");
     let counter = Arc::new(AtomicU64::new(0));
-    for &c in &opts.concurrency {
-        let deadline = Instant::now() + opts.duration;
+    for &c in &opts.target.concurrency {
+        let deadline = Instant::now() + opts.target.duration;
         let start = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..c {
@@ -271,11 +286,7 @@ async fn flash_sale(api: &Api, client: &reqwest::Client, url: &str, loc: &str, r
 
 #[derive(Debug, Clone)]
 pub struct LedgerBenchOpts {
-    pub url: Option<String>,
-    pub admin_key: Option<String>,
-    pub database_url: Option<String>,
-    pub concurrency: Vec<usize>,
-    pub duration: Duration,
+    pub target: Target,
     /// Transfers posted by the engine-only part.
     pub engine_transfers: usize,
     /// Transfers per transaction in the engine-only batched part.
@@ -291,17 +302,10 @@ fn latency_row(label: String, count: usize, secs: f64, lat: &mut [u64], errors: 
 /// at several concurrency levels, then the engine alone: one transfer per transaction from 32 tasks (group
 /// commit) and batches of many transfers per transaction. Ends with the ledger doctor.
 pub async fn ledger(opts: LedgerBenchOpts) -> Result<()> {
-    let key = opts.admin_key.clone().unwrap_or_else(|| format!("bench-admin-{}", domain::ids::random_token(12)));
-    let (_child, url) = match &opts.url {
-        Some(u) => (None, u.trim_end_matches('/').to_owned()),
-        None => {
-            let (c, u) = spawn_server(opts.database_url.as_deref(), &key).await?;
-            (Some(c), u)
-        }
-    };
+    let (_child, url, key) = opts.target.connect().await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
     let api = Api { client: client.clone(), url: url.clone(), key: key.clone() };
-    let wallets = opts.concurrency.iter().copied().max().unwrap_or(1);
+    let wallets = opts.target.concurrency.iter().copied().max().unwrap_or(1);
     let run = domain::ids::random_token(3);
     let bar = indicatif::ProgressBar::new(wallets as u64);
     bar.set_message("creating bench customers");
@@ -322,8 +326,8 @@ pub async fn ledger(opts: LedgerBenchOpts) -> Result<()> {
     println!("| concurrency | transfers | transfers/s | p50 ms | p99 ms | errors |");
     println!("|---:|---:|---:|---:|---:|---:|");
     let counter = Arc::new(AtomicU64::new(0));
-    for &c in &opts.concurrency {
-        let deadline = Instant::now() + opts.duration;
+    for &c in &opts.target.concurrency {
+        let deadline = Instant::now() + opts.target.duration;
         let start = Instant::now();
         let mut tasks = Vec::new();
         for w in 0..c {
@@ -370,7 +374,7 @@ pub async fn ledger(opts: LedgerBenchOpts) -> Result<()> {
 
 async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("borderless-ledger-bench-{}", domain::ids::random_token(6)));
-    let cfg = crate::app::AppConfig { data_dir: dir.clone(), database_url: opts.database_url.clone(), ..Default::default() };
+    let cfg = crate::app::AppConfig { data_dir: dir.clone(), database_url: opts.target.database_url.clone(), ..Default::default() };
     let db = {
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || crate::app::open_db(&cfg)).await??
@@ -395,12 +399,12 @@ async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
         reference: String::new(),
     };
     println!();
-    println!("engine only, no HTTP ({}):", if opts.database_url.is_some() { "PostgreSQL" } else { "SQLite, synchronous=FULL" });
+    println!("engine only, no HTTP ({}):", if opts.target.database_url.is_some() { "PostgreSQL" } else { "SQLite, synchronous=FULL" });
     println!();
     println!("| mode | transfers | transfers/s | p50 ms | p99 ms | errors |");
     println!("|---|---:|---:|---:|---:|---:|");
     // One transfer per transaction, 32 tasks: the SQLite writer folds them into group commits.
-    let deadline = Instant::now() + opts.duration;
+    let deadline = Instant::now() + opts.target.duration;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for w in 0..32 {

@@ -89,19 +89,8 @@ enum BenchCmd {
     /// Money ledger: wallet top-ups through the API at several concurrency levels, then the engine alone
     /// (one transfer per transaction, and batches).
     Ledger {
-        /// Benchmark a running server instead of starting one (needs --admin-key).
-        #[arg(long)]
-        url: Option<String>,
-        #[arg(long, env = "BORDERLESS_ADMIN_KEY")]
-        admin_key: Option<String>,
-        /// Database for the server and the engine-only part (default: SQLite in a temporary directory).
-        #[arg(long)]
-        database_url: Option<String>,
-        #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
-        concurrency: Vec<usize>,
-        /// Seconds per level.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
+        #[command(flatten)]
+        target: TargetArgs,
         /// Transfers in the engine-only batched part.
         #[arg(long, default_value_t = 200_000)]
         engine_transfers: usize,
@@ -111,20 +100,8 @@ enum BenchCmd {
     },
     /// Full HTTP checkout flow at several concurrency levels, then a flash sale.
     Checkout {
-        /// Benchmark a running server instead of starting one (needs --admin-key).
-        #[arg(long)]
-        url: Option<String>,
-        #[arg(long, env = "BORDERLESS_ADMIN_KEY")]
-        admin_key: Option<String>,
-        /// Database for the server the benchmark starts (default: SQLite in a temporary directory).
-        #[arg(long)]
-        database_url: Option<String>,
-        /// Comma-separated concurrency levels.
-        #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
-        concurrency: Vec<usize>,
-        /// Seconds per concurrency level.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
+        #[command(flatten)]
+        target: TargetArgs,
         /// Flash-sale attempts (0 skips the flash sale).
         #[arg(long, default_value_t = 10_000)]
         flash_attempts: usize,
@@ -136,6 +113,42 @@ enum BenchCmd {
         #[arg(long, default_value_t = 1000)]
         flash_in_flight: usize,
     },
+}
+
+#[derive(Args, Clone)]
+struct TargetArgs {
+    /// Benchmark a running server instead of starting one (needs --admin-key).
+    #[arg(long)]
+    url: Option<String>,
+    #[arg(long, env = "BORDERLESS_ADMIN_KEY")]
+    admin_key: Option<String>,
+    /// Database for the server the benchmark starts (default: SQLite in a temporary directory).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Comma-separated concurrency levels.
+    #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
+    concurrency: Vec<usize>,
+    /// Seconds per concurrency level.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+impl TargetArgs {
+    fn into_target(self) -> Result<borderless::bench::Target> {
+        if self.url.is_some() && self.admin_key.is_none() {
+            bail!("--url needs --admin-key (or BORDERLESS_ADMIN_KEY)");
+        }
+        if self.concurrency.is_empty() || self.concurrency.iter().any(|c| *c == 0 || *c > 1024) {
+            bail!("--concurrency takes levels between 1 and 1024");
+        }
+        Ok(borderless::bench::Target {
+            url: self.url,
+            admin_key: self.admin_key,
+            database_url: self.database_url,
+            concurrency: self.concurrency,
+            duration: Duration::from_secs(self.seconds.clamp(1, 3600)),
+        })
+    }
 }
 
 fn config(a: &ServeArgs) -> AppConfig {
@@ -276,43 +289,14 @@ async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Bench(BenchCmd::Ledger { url, admin_key, database_url, concurrency, seconds, engine_transfers, batch }) => {
-            if url.is_some() && admin_key.is_none() {
-                bail!("--url needs --admin-key (or BORDERLESS_ADMIN_KEY)");
-            }
-            if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 1024) {
-                bail!("--concurrency takes levels between 1 and 1024");
-            }
-            borderless::bench::ledger(borderless::bench::LedgerBenchOpts {
-                url,
-                admin_key,
-                database_url,
-                concurrency,
-                duration: Duration::from_secs(seconds.clamp(1, 3600)),
-                engine_transfers: engine_transfers.clamp(1, 10_000_000),
-                batch,
-            })
-            .await?;
+        Command::Bench(BenchCmd::Ledger { target, engine_transfers, batch }) => {
+            let target = target.into_target()?;
+            borderless::bench::ledger(borderless::bench::LedgerBenchOpts { target, engine_transfers: engine_transfers.clamp(1, 10_000_000), batch }).await?;
             Ok(0)
         }
-        Command::Bench(BenchCmd::Checkout { url, admin_key, database_url, concurrency, seconds, flash_attempts, flash_units, flash_in_flight }) => {
-            if url.is_some() && admin_key.is_none() {
-                bail!("--url needs --admin-key (or BORDERLESS_ADMIN_KEY)");
-            }
-            if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 4096) {
-                bail!("--concurrency takes levels between 1 and 4096");
-            }
-            borderless::bench::checkout(borderless::bench::BenchOpts {
-                url,
-                admin_key,
-                database_url,
-                concurrency,
-                duration: Duration::from_secs(seconds.clamp(1, 3600)),
-                flash_attempts,
-                flash_units,
-                flash_in_flight,
-            })
-            .await?;
+        Command::Bench(BenchCmd::Checkout { target, flash_attempts, flash_units, flash_in_flight }) => {
+            let target = target.into_target()?;
+            borderless::bench::checkout(borderless::bench::BenchOpts { target, flash_attempts, flash_units, flash_in_flight }).await?;
             Ok(0)
         }
     }
