@@ -52,3 +52,10 @@ pub(crate) fn begin(tx: &mut dyn Tx, scope: &str, key: &str, hash: &str, result_
     }
     Ok(Some(r.text(1)?))
 }
+
+/// Replaces the result reference of a claimed key (when the result is only known after the work, e.g. the
+/// ids of a batch of transfers).
+pub(crate) fn set_result(tx: &mut dyn Tx, scope: &str, key: &str, result_ref: &str) -> Result<()> {
+    tx.exec("UPDATE idempotency_keys SET response = ? WHERE scope = ? AND key = ?", params![result_ref, scope, key])?;
+    Ok(())
+}

@@ -554,6 +554,15 @@ impl Engine {
     /// either every transfer posts or none does. Finance corrections and bulk postings use this; each
     /// transfer keeps its own guard (a wallet cannot be overdrawn halfway through a batch).
     pub async fn post_transfers(&self, batch: Vec<ledger::TransferSpec>) -> Result<Vec<String>> {
+        self.post_transfers_once(batch, None).await
+    }
+
+    /// [`Engine::post_transfers`] under an idempotency key `(scope, key, request hash)`: a retried batch
+    /// returns the first run's transfer ids and posts nothing.
+    pub async fn post_transfers_once(&self, batch: Vec<ledger::TransferSpec>, idem: Option<(String, String, String)>) -> Result<Vec<String>> {
+        if let Some((_, k, _)) = &idem {
+            idempotency::validate_key(k)?;
+        }
         if batch.is_empty() || batch.len() > ledger::MAX_BATCH {
             return Err(bad(format!("a batch holds 1–{} transfers", ledger::MAX_BATCH)));
         }
@@ -582,7 +591,16 @@ impl Engine {
                     let currency = domain::Currency::parse(&t.currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
                     items.push(ledger::BatchItem { debit, credit, amount: t.amount_minor, currency, reason: t.reason.trim().to_owned(), reference: t.reference.trim().to_owned() });
                 }
-                ledger::post_many(tx, &items, now)
+                if let Some((scope, key, hash)) = &idem {
+                    if let Some(prev) = idempotency::begin(tx, scope, key, hash, "", now)? {
+                        return Ok(serde_json::from_str(&prev).unwrap_or_default());
+                    }
+                }
+                let ids = ledger::post_many(tx, &items, now)?;
+                if let Some((scope, key, _)) = &idem {
+                    idempotency::set_result(tx, scope, key, &serde_json::to_string(&ids).unwrap_or_default())?;
+                }
+                Ok(ids)
             })
             .await
     }
@@ -623,7 +641,10 @@ impl Engine {
 
     /// Sells a gift card at a counter: a new stored-value account funded from the location's cash.
     /// Returns the card's code (shown once; only its hash is stored) and balance.
-    pub async fn issue_gift_card(&self, principal: &Principal, amount_minor: i64, currency: &str, location_id: Option<String>) -> Result<GiftCardView> {
+    pub async fn issue_gift_card(&self, principal: &Principal, amount_minor: i64, currency: &str, location_id: Option<String>, idempotency_key: Option<String>, request_hash: String) -> Result<GiftCardView> {
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
         let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
         let location = match (principal.location(), location_id) {
             (Some(staff), Some(l)) if staff != l => return Err(EngineError::Forbidden("staff sell gift cards at their own location only".into())),
@@ -631,11 +652,8 @@ impl Engine {
             (None, Some(l)) => l,
             (None, None) => "hq".to_owned(),
         };
-        let raw: [u8; 10] = rand::random();
-        let digits: String = raw.iter().flat_map(|b| [b >> 4, b & 15]).take(16).map(|n| char::from(b"0123456789ABCDEF"[n as usize])).collect();
-        let code = format!("GC-{}-{}-{}-{}", &digits[0..4], &digits[4..8], &digits[8..12], &digits[12..16]);
         let now = self.now();
-        let card = code.clone();
+        let scope = format!("giftcard.sale:{}", principal.key_id());
         self.db
             .write(move |tx| {
                 let location = match locations::get(tx, &location)? {
@@ -643,13 +661,29 @@ impl Engine {
                     None if location == "hq" => location.clone(),
                     None => return Err(EngineError::not_found("location", &location)),
                 };
+                // With an idempotency key the code is derived from it (and the installation's secret), so a
+                // retried sale returns the same card although the code itself is never stored.
+                let raw: [u8; 10] = match &idempotency_key {
+                    Some(k) => paycodes::derive(tx, &format!("{scope}\u{1f}{k}"))?,
+                    None => rand::random(),
+                };
+                let digits: String = raw.iter().flat_map(|b| [b >> 4, b & 15]).take(16).map(|n| char::from(b"0123456789ABCDEF"[n as usize])).collect();
+                let card = format!("GC-{}-{}-{}-{}", &digits[0..4], &digits[4..8], &digits[8..12], &digits[12..16]);
                 let account = ledger::gift_card_account_code(&card, &currency);
+                let view = |tx: &mut dyn store::Tx| -> Result<GiftCardView> {
+                    let a = ledger::get_account(tx, &account)?.ok_or_else(|| EngineError::not_found("gift card", &account))?;
+                    Ok(GiftCardView { code: Some(card.clone()), last4: card[card.len() - 4..].to_owned(), currency: a.currency, balance_minor: a.balance_minor, available_minor: a.available_minor })
+                };
+                if let Some(k) = &idempotency_key {
+                    if idempotency::begin(tx, &scope, k, &request_hash, &account, now)?.is_some() {
+                        return view(tx);
+                    }
+                }
                 let id = ledger::account(tx, &account, ledger::kind::GIFT_CARD, &currency, None, true, now)?;
                 let cash = ledger::books_account(tx, ledger::kind::CASH, &location, &currency, now)?;
                 let purpose = ledger::Purpose { reason: "gift card sold", ref_type: "gift_card", ref_id: &account, transfer_id: None };
                 ledger::single(tx, &cash, &id, amount_minor, &currency, &purpose, now)?;
-                let a = ledger::get_account(tx, &id)?.ok_or_else(|| EngineError::not_found("gift card", &account))?;
-                Ok(GiftCardView { code: Some(card.clone()), last4: card[card.len() - 4..].to_owned(), currency: a.currency, balance_minor: a.balance_minor, available_minor: a.available_minor })
+                view(tx)
             })
             .await
     }

@@ -24,7 +24,7 @@ pub struct PaymentCodeView {
     pub expires_in_ms: i64,
 }
 
-fn secret(tx: &mut dyn Tx) -> Result<Vec<u8>> {
+pub(crate) fn secret(tx: &mut dyn Tx) -> Result<Vec<u8>> {
     if let Some(r) = tx.query_opt("SELECT value FROM meta WHERE key = ?", params![SECRET_KEY])? {
         return Ok(r.text(0)?.into_bytes());
     }
@@ -33,6 +33,13 @@ fn secret(tx: &mut dyn Tx) -> Result<Vec<u8>> {
         params![SECRET_KEY, domain::ids::random_token(32)],
     )?;
     Ok(tx.query_one("SELECT value FROM meta WHERE key = ?", params![SECRET_KEY])?.text(0)?.into_bytes())
+}
+
+/// A secret derived from the installation's secret and `label` (e.g. a gift card code that a retried sale
+/// must reproduce without the code ever being stored).
+pub(crate) fn derive(tx: &mut dyn Tx, label: &str) -> Result<[u8; 10]> {
+    let key = secret(tx)?;
+    Ok(mac(&key, label.as_bytes()))
 }
 
 fn mac(secret: &[u8], body: &[u8]) -> [u8; 10] {

@@ -76,7 +76,7 @@ async fn principal(parts: &Parts, state: &AppState) -> Result<Principal, ApiErro
 }
 
 /// An admin API key.
-pub struct Admin(#[allow(dead_code)] pub Principal);
+pub struct Admin(pub Principal);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;

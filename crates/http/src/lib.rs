@@ -679,8 +679,10 @@ struct TransfersIn {
 }
 
 /// Finance postings and corrections (corrections are new transfers, never edits). All or nothing.
-async fn post_transfers(State(s): State<AppState>, _: Admin, ApiJson(b): ApiJson<TransfersIn>) -> ApiResult<Response> {
-    let ids = s.engine.post_transfers(b.transfers).await?;
+async fn post_transfers(State(s): State<AppState>, Admin(p): Admin, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
+    let b: TransfersIn = parse_json(&body)?;
+    let idem = key.map(|k| (format!("ledger.batch:{}", p.key_id()), k, engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)])));
+    let ids = s.engine.post_transfers_once(b.transfers, idem).await?;
     Ok((StatusCode::CREATED, Json(json!({ "transfer_ids": ids }))).into_response())
 }
 
@@ -722,8 +724,10 @@ struct GiftCardIn {
     location_id: Option<String>,
 }
 
-async fn issue_gift_card(State(s): State<AppState>, Staff(p): Staff, ApiJson(b): ApiJson<GiftCardIn>) -> ApiResult<Response> {
-    Ok(created("gift_card", s.engine.issue_gift_card(&p, b.amount_minor, &b.currency, b.location_id).await?))
+async fn issue_gift_card(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
+    let b: GiftCardIn = parse_json(&body)?;
+    let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
+    Ok(created("gift_card", s.engine.issue_gift_card(&p, b.amount_minor, &b.currency, b.location_id, key, hash).await?))
 }
 
 async fn gift_card_balance(State(s): State<AppState>, Path(code): Path<String>) -> ApiResult<Response> {

@@ -31,7 +31,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("get", "/admin/pos/payment-requests/{id}", "staff", "A payment request's status (open, completed, expired, cancelled) and its order."),
     ("post", "/admin/fx-rates", "admin", "Record an exchange rate {base, quote, rate: \"1385.20\", effective_at_ms}; web wallet payments with payment.currency convert at the rate in effect."),
     ("get", "/admin/fx-rates", "staff", "Recorded exchange rates."),
-    ("post", "/admin/gift-cards", "staff", "Sell a gift card {amount_minor, currency, location_id (admins)}; the code is shown once. Pay with payment {method: \"gift_card\", code} on the web or at a POS."),
+    ("post", "/admin/gift-cards", "staff", "Sell a gift card {amount_minor, currency, location_id (admins)}; the code is shown once (a retry with the same Idempotency-Key returns the same card). Pay with payment {method: \"gift_card\", code} on the web or at a POS."),
     ("get", "/admin/customers", "staff", "Find a customer by email, phone or member_code."),
     ("get", "/admin/customers/{id}/wallet", "staff", "A customer's wallet accounts: balance, held (authorizations), available, per currency."),
     ("get", "/admin/customers/{id}/wallet/statement", "staff", "A customer's wallet statement (currency, after = seq, limit)."),

@@ -420,8 +420,13 @@ async fn gift_cards_pay_on_the_web_and_at_the_counter(b: Backend) {
     let busan = app.location("SEOMYEON", "store", true).await;
     let sku = app.product("GC-ITEM", 30000).await;
     app.stock_in(&sku, &store, 10).await;
-    let sold = app.admin_post("/admin/gift-cards", json!({"amount_minor": 50000, "currency": "KRW", "location_id": store})).await.expect(201);
+    let sale = json!({"amount_minor": 50000, "currency": "KRW", "location_id": store});
+    let sold = app.req("POST", "/admin/gift-cards", Some(ADMIN_KEY), Some(sale.clone()), &[("Idempotency-Key", "card-1")]).await.expect(201);
     let code = sold["gift_card"]["code"].as_str().unwrap().to_owned();
+    // A retried sale (say, the receipt printer jammed) returns the same card and takes the money once.
+    let again = app.req("POST", "/admin/gift-cards", Some(ADMIN_KEY), Some(sale), &[("Idempotency-Key", "card-1")]).await.expect(201);
+    assert_eq!(again["gift_card"]["code"], code.as_str());
+    assert_eq!(again["gift_card"]["balance_minor"], 50000);
     assert!(code.starts_with("GC-") && code.len() == 22, "{code}");
     let plain: String = code.chars().filter(|c| *c != '-').collect();
     let bal = app.get(&format!("/store/gift-cards/{plain}")).await.expect(200);
@@ -594,3 +599,29 @@ async fn split_tender_refunds_in_proportion(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(split_tender_refunds_in_proportion);
+
+async fn finance_postings_are_all_or_nothing_and_idempotent(b: Backend) {
+    let app = spawn_app(b).await;
+    let (cid, token) = customer(&app, "finance@example.com").await;
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"})).await.expect(201);
+    let wallet_code = format!("wallet:{cid}:KRW");
+    let t = |debit: &str, credit: &str, amount: i64| json!({"debit_account": debit, "credit_account": credit, "amount_minor": amount, "currency": "KRW", "reason": "goodwill credit", "reference": "ticket-42"});
+    let batch = json!({"transfers": [t("cash:hq:KRW", &wallet_code, 1000), t("cash:hq:KRW", &wallet_code, 500)]});
+    let first = app.req("POST", "/admin/ledger/transfers", Some(ADMIN_KEY), Some(batch.clone()), &[("Idempotency-Key", "fin-1")]).await.expect(201);
+    let again = app.req("POST", "/admin/ledger/transfers", Some(ADMIN_KEY), Some(batch), &[("Idempotency-Key", "fin-1")]).await.expect(201);
+    assert_eq!(first["transfer_ids"], again["transfer_ids"]);
+    assert_eq!(first["transfer_ids"].as_array().unwrap().len(), 2);
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 6500, "posted once");
+    // The second transfer would overdraw the wallet: neither posts.
+    let bad = json!({"transfers": [t(&wallet_code, "cash:hq:KRW", 6000), t(&wallet_code, "cash:hq:KRW", 1000)]});
+    let r = app.admin_post("/admin/ledger/transfers", bad).await;
+    assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("transfer #2"));
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 6500);
+    let r = app.admin_post("/admin/ledger/transfers", json!({"transfers": [t("cash:hq:KRW", "nope", 1)]})).await;
+    assert_eq!((r.status, r.code()), (404, "not_found"));
+    let acct = app.admin_get(&format!("/admin/ledger/accounts/{wallet_code}")).await.expect(200);
+    assert_eq!(acct["account"]["kind"], "wallet");
+    app.assert_no_drift().await;
+}
+both!(finance_postings_are_all_or_nothing_and_idempotent);
