@@ -34,6 +34,7 @@ pub struct TransferSpec {
 pub mod kind {
     pub const WALLET: &str = "wallet";
     pub const GIFT_CARD: &str = "gift_card";
+    pub const STORE_CREDIT: &str = "store_credit";
     pub const FX: &str = "fx";
     pub const REVENUE: &str = "revenue";
     pub const REFUNDS: &str = "refunds";
@@ -100,6 +101,11 @@ pub fn gift_card_account_code(card_code: &str, currency: &str) -> String {
     let norm: String = card_code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
     let h = hex::encode(sha2::Sha256::digest(norm.as_bytes()));
     format!("giftcard:{}:{currency}", &h[..24])
+}
+
+/// A customer's store credit (spendable at the seller's channels, not withdrawable), per currency.
+pub(crate) fn store_credit_account(tx: &mut dyn Tx, customer_id: &str, currency: &str, now: i64) -> Result<String> {
+    account(tx, &format!("storecredit:{customer_id}:{currency}"), kind::STORE_CREDIT, currency, Some(customer_id), true, now)
 }
 
 pub(crate) fn wallet_account(tx: &mut dyn Tx, customer_id: &str, currency: &str, now: i64) -> Result<String> {

@@ -303,8 +303,8 @@ fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total: i64, curr
             let r = match (m.as_str(), code) {
                 ("gift_card", Some(c)) => Some(crate::ledger::gift_card_account_code(c, currency)),
                 ("gift_card", None) => return Err(EngineError::invalid("invalid_gift_card", "a gift card tender needs its `code`")),
-                ("wallet", None) => None,
-                (other, _) => return Err(EngineError::invalid("unsupported_payment_method", format!("`{other}` cannot be part of a split payment (wallet, gift_card)"))),
+                ("wallet" | "store_credit", None) => None,
+                (other, _) => return Err(EngineError::invalid("unsupported_payment_method", format!("`{other}` cannot be part of a split payment (wallet, gift_card, store_credit)"))),
             };
             Ok(crate::payments::SplitPart { m: m.clone(), r, a: amount.unwrap_or(total - fixed) })
         })
@@ -342,9 +342,10 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
     };
     // The cart id is a bearer token for the cart, not for its owner's money: a wallet pays only for the
     // signed-in customer who owns the cart.
-    let uses_wallet = cmd.payment_method == "wallet" || cmd.split.as_ref().is_some_and(|p| p.iter().any(|t| t.0 == "wallet"));
+    let owner_funds = |m: &str| m == "wallet" || m == "store_credit";
+    let uses_wallet = owner_funds(&cmd.payment_method) || cmd.split.as_ref().is_some_and(|p| p.iter().any(|t| owner_funds(&t.0)));
     if uses_wallet && (cmd.customer_id.is_none() || cart.customer_id.as_ref().is_some_and(|c| Some(c) != cmd.customer_id.as_ref())) {
-        return Err(EngineError::invalid("customer_required", "wallet payments need the signed-in customer who owns the cart"));
+        return Err(EngineError::invalid("customer_required", "wallet and store credit payments need the signed-in customer who owns the cart"));
     }
     let customer_id = cmd.customer_id.clone().or(cart.customer_id.clone());
     if email.is_none() && customer_id.is_none() {
@@ -870,6 +871,10 @@ pub struct ReturnInput {
     pub lines: Vec<ReturnLineInput>,
     #[serde(default)]
     pub reason: String,
+    /// `original` (default: back to the tenders that paid) or `store_credit` (the shopper's choice; needs a
+    /// known customer; money that was collected becomes credit to spend later).
+    #[serde(default)]
+    pub refund_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -971,8 +976,23 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
     // tenders by staff (`pending`). An order still unpaid (manual invoice) gets a record that says so, for
     // the finance team to reconcile.
     let refund_id = ids::new_id("rfd");
+    let to_credit = match input.refund_to.as_deref() {
+        None | Some("original") => false,
+        Some("store_credit") => true,
+        Some(other) => return Err(bad(format!("`refund_to` must be original or store_credit, got `{other}`"))),
+    };
     let provider = payments.get(&s.payment_method).cloned();
     let (method, refund_status) = match (&provider, s.payment_status == "paid") {
+        (_, true) if to_credit => {
+            let customer = s.customer_id.as_deref().ok_or_else(|| EngineError::invalid("customer_required", "store credit needs the order's customer; refund to the original tender instead"))?;
+            let credit = crate::ledger::store_credit_account(tx, customer, &s.currency, now)?;
+            let refunds = crate::ledger::books_account(tx, crate::ledger::kind::REFUNDS, &loc.id, &s.currency, now)?;
+            if amount > 0 {
+                let purpose = crate::ledger::Purpose { reason: "return refunded as store credit", ref_type: "refund", ref_id: &refund_id, transfer_id: None };
+                crate::ledger::single(tx, &refunds, &credit, amount, &s.currency, &purpose, now)?;
+            }
+            ("store_credit", "refunded")
+        }
         (Some(p), true) => {
             let mut ctx = s.payment_ctx(&input.order_id, now);
             ctx.location_id = Some(&loc.id);

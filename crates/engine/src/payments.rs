@@ -83,9 +83,39 @@ pub struct Wallet;
 /// Pays from a gift card: a stored-value liability account in the money ledger, found by the card's code.
 pub struct GiftCard;
 
+/// Pays from the customer's store credit (issued for returns at the shopper's choice).
+pub struct StoreCredit;
+
+impl PaymentProvider for StoreCredit {
+    fn method(&self) -> &'static str {
+        "store_credit"
+    }
+    fn allowed(&self, channel: domain::Channel, _pickup: bool) -> bool {
+        channel == domain::Channel::Web
+    }
+    fn authorize(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
+        stored_value_authorize(tx, "store_credit", ctx)
+    }
+    fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
+        Wallet.on_handover(tx, ctx, current)
+    }
+    fn on_cancel(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
+        Wallet.on_cancel(tx, ctx, current)
+    }
+    fn refund_method(&self) -> &'static str {
+        "store_credit"
+    }
+    fn refund(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
+        stored_value_refund(tx, "store_credit", ctx, amount, refund_id)
+    }
+}
+
 /// The customer-side account a stored-value tender pays from, and the seller-side account of `books`.
 fn stored_value_accounts(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_>, books: &str) -> Result<(String, String)> {
-    let source = if method == "gift_card" {
+    let source = if method == "store_credit" {
+        let customer = ctx.customer_id.ok_or_else(|| crate::EngineError::invalid("customer_required", "store credit pays only for its signed-in owner"))?;
+        ledger::store_credit_account(tx, customer, ctx.currency, ctx.now)?
+    } else if method == "gift_card" {
         let code = ctx.tender_ref.ok_or_else(|| crate::EngineError::invalid("invalid_gift_card", "a gift card payment needs the card's code"))?;
         ledger::get_account(tx, code)?
             .filter(|a| a.kind == ledger::kind::GIFT_CARD)
@@ -338,6 +368,7 @@ impl Default for Payments {
                 std::sync::Arc::new(Wallet),
                 std::sync::Arc::new(GiftCard),
                 std::sync::Arc::new(Split),
+                std::sync::Arc::new(StoreCredit),
             ],
         }
     }
@@ -412,6 +443,7 @@ fn part_provider(m: &str) -> Result<&'static dyn PaymentProvider> {
     match m {
         "wallet" => Ok(&Wallet),
         "gift_card" => Ok(&GiftCard),
+        "store_credit" => Ok(&StoreCredit),
         other => Err(crate::EngineError::invalid("unsupported_payment_method", format!("`{other}` cannot be part of a split payment"))),
     }
 }

@@ -625,3 +625,38 @@ async fn finance_postings_are_all_or_nothing_and_idempotent(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(finance_postings_are_all_or_nothing_and_idempotent);
+
+async fn returns_can_become_store_credit_that_pays_online(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("HONGDAE", "store", true).await;
+    let sku = app.product("SC-1", 12000).await;
+    app.stock_in(&sku, &store, 5).await;
+    let (cid, token) = customer(&app, "credit@example.com").await;
+    // Paid in cash at the counter, returned for store credit (the shopper's choice).
+    let sale = app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    let oid = sale["order"]["id"].as_str().unwrap().to_owned();
+    let r = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}], "refund_to": "cash please"})).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_request"));
+    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}], "refund_to": "store_credit"})).await.expect(201);
+    assert_eq!((ret["return"]["refund"]["method"].as_str(), ret["return"]["refund"]["status"].as_str()), (Some("store_credit"), Some("refunded")));
+    let accounts = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
+    let credit = accounts["data"].as_array().unwrap().iter().find(|a| a["kind"] == "store_credit").cloned().unwrap();
+    assert_eq!(credit["balance_minor"], 12000);
+    // A guest's cash sale has no one to credit.
+    let guest = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    let r = app.admin_post("/admin/returns", json!({"order_id": guest["order"]["id"], "location_id": store, "lines": [{"sku": sku, "quantity": 1}], "refund_to": "store_credit"})).await;
+    assert_eq!((r.status, r.code()), (400, "customer_required"));
+    // Spent online by its owner.
+    let cart = wallet_cart(&app, &token, &sku, &store).await;
+    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(json!({"payment": {"method": "store_credit"}})), &[]).await.expect(201);
+    assert_eq!(o["order"]["payment"]["status"], "authorized");
+    let oid = o["order"]["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    let accounts = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
+    let credit = accounts["data"].as_array().unwrap().iter().find(|a| a["kind"] == "store_credit").cloned().unwrap();
+    assert_eq!(credit["balance_minor"], 0);
+    app.assert_no_drift().await;
+}
+both!(returns_can_become_store_credit_that_pays_online);
