@@ -9,6 +9,7 @@ mod customers;
 mod errors;
 mod flows;
 mod processes;
+mod simulation;
 mod tidy;
 mod wallet;
 mod webhooks;
