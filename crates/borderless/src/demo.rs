@@ -1,5 +1,6 @@
 //! The demo retailer: seeds an empty database with the locations, bilingual catalog, uneven stock and
-//! customers of `engine::demo_data`, once (a `meta` flag makes a second run reuse what is there).
+//! customers of `engine::demo_data` (each with 100,000 won in their wallet) and USD/KRW exchange rates,
+//! once (a `meta` flag makes a second run reuse what is there).
 
 use anyhow::{Context, Result};
 use engine::customers::SignupInput;
@@ -23,7 +24,7 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
         let locations = engine.locations().await?.len();
         return Ok(SeedSummary { created: false, locations, ..Default::default() });
     }
-    let bar = indicatif::ProgressBar::new(4);
+    let bar = indicatif::ProgressBar::new(5);
     bar.set_style(indicatif::ProgressStyle::with_template("{spinner} seeding demo retailer [{bar:20}] {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
     bar.set_message("locations");
     let locs = demo_data::locations();
@@ -59,6 +60,20 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
         }
     }
     bar.inc(1);
+    bar.set_message("wallets and exchange rates");
+    // Money to try the wallet with, and the rates that let a USD order be paid from a KRW wallet.
+    engine.record_fx_rate("USD", "KRW", "1385.20", None).await.context("recording demo exchange rates")?;
+    engine.record_fx_rate("KRW", "USD", "0.00072", None).await.context("recording demo exchange rates")?;
+    let seeder = engine::auth::Principal::Admin { key_id: "demo-seed".into() };
+    for c in &customers {
+        if let Some(found) = engine.find_customers(Some(c.email.clone()), None, None).await?.into_iter().next() {
+            let key = format!("demo-wallet-{}", found.id);
+            engine
+                .wallet_top_up(&seeder, &found.id, 100_000, "KRW", Some(demo_data::GANGNAM.into()), Some(key.clone()), key)
+                .await
+                .context("topping up demo wallets")?;
+        }
+    }
     bar.finish_and_clear();
     engine.set_meta(SEEDED_FLAG, &engine.now().to_string()).await?;
     Ok(SeedSummary { created: true, products: n_products, locations: locs.len(), stock_rows: n_stock, customers: customers.len() })

@@ -210,7 +210,10 @@ async fn run(cli: Cli) -> Result<i32> {
             let summary = borderless::demo::seed(&running.engine).await?;
             let url = running.url();
             if summary.created {
-                println!("Created the demo retailer: {} products, {} locations, {} stock balances, {} customers.", summary.products, summary.locations, summary.stock_rows, summary.customers);
+                println!(
+                    "Created the demo retailer: {} products, {} locations, {} stock balances, {} customers with 100,000 won in their wallets, USD/KRW rates.",
+                    summary.products, summary.locations, summary.stock_rows, summary.customers
+                );
             } else {
                 println!("Reusing the demo retailer in {}.", app::redact(&cfg.database_url()));
             }
