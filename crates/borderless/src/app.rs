@@ -25,6 +25,10 @@ pub struct AppConfig {
     pub workers: bool,
     /// Most open HTTP connections; more wait in the accept backlog.
     pub max_connections: usize,
+    /// Card payments: the processor's API base URL and secret key (both needed to enable cards).
+    pub card_api_base: Option<String>,
+    pub card_secret_key: Option<String>,
+    pub card_webhook_secret: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -38,6 +42,9 @@ impl Default for AppConfig {
             db_connections: 0,
             workers: true,
             max_connections: 2048,
+            card_api_base: None,
+            card_secret_key: None,
+            card_webhook_secret: None,
         }
     }
 }
@@ -138,7 +145,10 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || open_db(&cfg)).await??
     };
-    let engine = Engine::new(db, Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64 }, clock);
+    let mut engine = Engine::new(db, Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64 }, clock);
+    if let (Some(base), Some(key)) = (&cfg.card_api_base, &cfg.card_secret_key) {
+        engine = engine.with_card_gateway(Arc::new(crate::stripe::Stripe::new(base, key, Duration::from_secs(10))?), cfg.card_webhook_secret.clone());
+    }
     let admin_key = bootstrap_admin(&engine, &cfg).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
@@ -146,6 +156,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
     if cfg.workers {
         tokio::spawn(crate::webhooks::run(engine.clone(), rx.clone()));
         tokio::spawn(expiry_worker(engine.clone(), rx.clone()));
+        tokio::spawn(crate::stripe::run(engine.clone(), rx.clone()));
     }
     let router = http_api::router(engine.clone());
     let max_connections = cfg.max_connections;

@@ -6,4 +6,5 @@ pub mod app;
 pub mod bench;
 pub mod demo;
 pub mod listener;
+pub mod stripe;
 pub mod webhooks;

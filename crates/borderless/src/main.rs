@@ -49,6 +49,9 @@ struct ServeArgs {
     /// Most open HTTP connections; further clients wait in the accept backlog until one closes.
     #[arg(long, env = "BORDERLESS_MAX_CONNECTIONS", default_value_t = 2048)]
     max_connections: usize,
+    /// Card processor API (Stripe's PaymentIntents); cards are enabled when BORDERLESS_CARD_SECRET_KEY is set.
+    #[arg(long, env = "BORDERLESS_CARD_API_BASE", default_value = "https://api.stripe.com")]
+    card_api_base: String,
 }
 
 #[derive(Subcommand)]
@@ -161,6 +164,9 @@ fn config(a: &ServeArgs) -> AppConfig {
         db_connections: a.db_connections,
         workers: true,
         max_connections: a.max_connections.clamp(1, 100_000),
+        card_api_base: Some(a.card_api_base.clone()),
+        card_secret_key: std::env::var("BORDERLESS_CARD_SECRET_KEY").ok().filter(|k| !k.is_empty()),
+        card_webhook_secret: std::env::var("BORDERLESS_CARD_WEBHOOK_SECRET").ok().filter(|k| !k.is_empty()),
     }
 }
 

@@ -19,6 +19,9 @@ pub enum EngineError {
     Unauthorized,
     #[error("{0}")]
     Forbidden(String),
+    /// The card processor declined the payment (`code` is the processor's reason, e.g. `card_declined`).
+    #[error("the card was declined: {0}")]
+    PaymentDeclined(String),
     /// Too many attempts (logins); retry after the window.
     #[error("{0}")]
     RateLimited(String),
@@ -46,6 +49,7 @@ impl EngineError {
             EngineError::Unauthorized => "unauthorized",
             EngineError::Forbidden(_) => "forbidden",
             EngineError::RateLimited(_) => "too_many_attempts",
+            EngineError::PaymentDeclined(_) => "card_declined",
             EngineError::Db(e) => match e.kind {
                 DbErrorKind::Overloaded => "overloaded",
                 DbErrorKind::Unavailable => "unavailable",

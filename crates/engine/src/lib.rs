@@ -4,6 +4,7 @@
 //! case, and every state change writes its domain event in that same transaction.
 
 pub mod auth;
+pub mod cards;
 pub mod carts;
 pub mod catalog;
 pub mod csvio;
@@ -46,6 +47,13 @@ pub(crate) fn for_update(tx: &dyn store::Tx) -> &'static str {
     match tx.dialect() {
         store::Dialect::Postgres => " FOR UPDATE",
         store::Dialect::Sqlite => "",
+    }
+}
+
+fn card_error(e: cards::CardError) -> EngineError {
+    match e {
+        cards::CardError::Declined(code) => EngineError::PaymentDeclined(code),
+        cards::CardError::Unavailable(m) => EngineError::Db(store::DbError::new(store::DbErrorKind::Unavailable, format!("card processor: {m}"))),
     }
 }
 
@@ -185,6 +193,10 @@ pub struct Engine {
     hash_slots: Arc<tokio::sync::Semaphore>,
     /// email → (failures, window start), for the login throttle.
     login_failures: Arc<std::sync::Mutex<std::collections::HashMap<String, (u32, i64)>>>,
+    /// The card processor, when one is configured.
+    cards: Option<Arc<dyn cards::CardGateway>>,
+    /// The secret that signs the card processor's webhooks.
+    card_webhook_secret: Option<String>,
 }
 
 impl Engine {
@@ -197,7 +209,42 @@ impl Engine {
             payments: Arc::new(Payments::default()),
             hash_slots: Arc::new(tokio::sync::Semaphore::new(cores)),
             login_failures: Default::default(),
+            cards: None,
+            card_webhook_secret: None,
         }
+    }
+
+    /// Enables card payments through `gateway`; `webhook_secret` verifies the processor's webhooks.
+    pub fn with_card_gateway(mut self, gateway: Arc<dyn cards::CardGateway>, webhook_secret: Option<String>) -> Engine {
+        self.cards = Some(gateway);
+        self.card_webhook_secret = webhook_secret;
+        self
+    }
+
+    /// A webhook from the card processor: verified against its signature header, applied once.
+    /// Returns whether it was new.
+    pub async fn card_webhook(&self, signature: &str, payload: &[u8]) -> Result<bool> {
+        let secret = self.card_webhook_secret.clone().ok_or_else(|| EngineError::invalid("invalid_signature", "no webhook secret is configured"))?;
+        let now = self.now();
+        cards::verify_signature(&secret, signature, payload, now / 1000)?;
+        let event: serde_json::Value = serde_json::from_slice(payload).map_err(|e| EngineError::invalid("invalid_event", format!("not JSON: {e}")))?;
+        self.db.write(move |tx| cards::apply_event(tx, &event, now)).await
+    }
+
+    pub fn card_gateway(&self) -> Option<Arc<dyn cards::CardGateway>> {
+        self.cards.clone()
+    }
+
+    /// Leases due card-processor jobs (capture, cancel, refund) to the caller.
+    pub async fn card_jobs(&self, limit: usize) -> Result<Vec<cards::Job>> {
+        let now = self.now();
+        self.db.write(move |tx| cards::claim(tx, limit, now)).await
+    }
+
+    /// Records a card-processor job's outcome.
+    pub async fn finish_card_job(&self, job: cards::Job, outcome: std::result::Result<(), cards::CardError>) -> Result<()> {
+        let now = self.now();
+        self.db.write(move |tx| cards::finish(tx, &job, outcome.clone(), now)).await
     }
 
     pub fn db(&self) -> &Db {
@@ -850,13 +897,57 @@ impl Engine {
         payment_method: &str,
         idempotency_key: Option<String>,
         customer_id: Option<String>,
-        gift_card_code: Option<String>,
+        tender_code: Option<String>,
         wallet_currency: Option<String>,
         split: Option<Vec<(String, Option<String>, Option<i64>)>>,
     ) -> Result<OrderView> {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
+        // A card is authorized over the network before the order's transaction, never inside it. The
+        // processor's idempotency key ties a retried checkout to the same authorization.
+        let (gift_card_code, card_ref) = if payment_method == "card" {
+            let gw = self.cards.clone().ok_or_else(|| EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server"))?;
+            let token = tender_code.clone().ok_or_else(|| EngineError::invalid("card_required", "a card payment needs the card's payment method token as `code`"))?;
+            let cart = self.cart(cart_id).await?;
+            if cart.status != "open" {
+                return self.checkout_inner(cart_id, email, payment_method, idempotency_key, customer_id, None, None, wallet_currency, split).await;
+            }
+            let key = format!("auth:{cart_id}:{}", idempotency_key.as_deref().unwrap_or("-"));
+            let id = gw.authorize(cart.subtotal.amount_minor, &cart.currency, &token, &key).await.map_err(card_error)?;
+            (None, Some((id, cart.subtotal.amount_minor)))
+        } else {
+            (tender_code, None)
+        };
+        let card_id = card_ref.as_ref().map(|c| c.0.clone());
+        let result = self.checkout_inner(cart_id, email, payment_method, idempotency_key, customer_id, gift_card_code, card_ref.map(|(id, a)| cards::encode(&id, a)), wallet_currency, split).await;
+        if let (Err(e), Some(id)) = (&result, card_id) {
+            // The order was not placed: release the authorization (best effort; it also lapses on its own).
+            if let Some(gw) = self.cards.clone() {
+                tracing::info!(payment = %id, error = %e, "checkout failed after card authorization; cancelling it");
+                tokio::spawn(async move {
+                    if let Err(err) = gw.cancel(&id, &format!("cancel:{id}")).await {
+                        tracing::warn!(payment = %id, error = ?err, "could not cancel the card authorization");
+                    }
+                });
+            }
+        }
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn checkout_inner(
+        &self,
+        cart_id: &str,
+        email: Option<String>,
+        payment_method: &str,
+        idempotency_key: Option<String>,
+        customer_id: Option<String>,
+        gift_card_code: Option<String>,
+        card_ref: Option<String>,
+        wallet_currency: Option<String>,
+        split: Option<Vec<(String, Option<String>, Option<i64>)>>,
+    ) -> Result<OrderView> {
         let request_hash = idempotency::fingerprint(&[
             cart_id,
             email.as_deref().unwrap_or(""),
@@ -866,7 +957,7 @@ impl Engine {
             wallet_currency.as_deref().unwrap_or(""),
             &format!("{split:?}"),
         ]);
-        let cmd = orders::CheckoutCmd { gift_card_code, wallet_currency, split, cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
+        let cmd = orders::CheckoutCmd { gift_card_code, card_ref, wallet_currency, split, cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
         let (payments, hold, now) = (self.payments.clone(), self.cfg.pickup_hold_ms, self.now());
         self.db.write(move |tx| orders::checkout(tx, &payments, hold, &cmd, now)).await
     }

@@ -270,6 +270,8 @@ fn settle_reservations(tx: &mut dyn Tx, order_id: &str, to: &str, reason: &str, 
 pub(crate) struct CheckoutCmd {
     /// A gift card's secret code when paying by gift card.
     pub gift_card_code: Option<String>,
+    /// A card authorization obtained before the transaction (`card:<payment id>:<amount>`).
+    pub card_ref: Option<String>,
     /// Pay from the wallet in this currency when it differs from the cart's (converted at the rate in
     /// effect now, recorded on the order).
     pub wallet_currency: Option<String>,
@@ -404,7 +406,7 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         Fulfillment::Pickup { location_id } => Some(location_id.as_str()),
         Fulfillment::Delivery { .. } => None,
     };
-    let mut tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cart.currency));
+    let mut tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cart.currency)).or(cmd.card_ref.clone());
     if let Some(wc) = cmd.wallet_currency.as_deref() {
         let wallet_cur = domain::Currency::parse(wc).map_err(|e| bad(e.to_string()))?;
         let order_cur = domain::Currency::parse(&cart.currency).map_err(|e| bad(e.to_string()))?;

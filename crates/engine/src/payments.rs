@@ -369,6 +369,7 @@ impl Default for Payments {
                 std::sync::Arc::new(GiftCard),
                 std::sync::Arc::new(Split),
                 std::sync::Arc::new(StoreCredit),
+                std::sync::Arc::new(crate::cards::Card),
             ],
         }
     }

@@ -37,6 +37,7 @@ impl IntoResponse for ApiError {
                     EngineError::Unauthorized => StatusCode::UNAUTHORIZED,
                     EngineError::Forbidden(_) => StatusCode::FORBIDDEN,
                     EngineError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+                    EngineError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
                     EngineError::Db(d) => match d.kind {
                         store::DbErrorKind::Overloaded | store::DbErrorKind::Unavailable | store::DbErrorKind::Retryable => {
                             StatusCode::SERVICE_UNAVAILABLE
@@ -124,6 +125,8 @@ fn korean(code: &str) -> Option<&'static str> {
         "payment_not_authorized" => "결제 승인이 유효하지 않아 상품을 인도할 수 없습니다.",
         "no_fx_rate" => "이 통화로 결제할 수 있는 환율이 없습니다.",
         "invalid_split" => "분할 결제 금액이 주문 금액과 맞지 않습니다.",
+        "card_declined" => "카드 결제가 거절되었습니다. 다른 결제 수단을 이용해 주세요.",
+        "card_unavailable" => "카드 결제를 지금 처리할 수 없습니다. 잠시 후 다시 시도해 주세요.",
         "too_many_attempts" => "시도 횟수가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         _ => return None,
     })

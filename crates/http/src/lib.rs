@@ -41,6 +41,7 @@ pub fn router(engine: Engine) -> Router {
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES));
     Router::new()
         .route("/health", get(health))
+        .route("/webhooks/card", post(card_webhook))
         .route("/openapi.json", get(openapi::spec))
         // admin
         .route("/admin/products", post(create_product).get(admin_list_products))
@@ -552,10 +553,11 @@ async fn checkout(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<CheckoutIn>,
 ) -> ApiResult<Response> {
+    // `code`: the gift card's code, or the card's payment-method token from the processor's client SDK.
     let gift = match (b.payment.method.as_str(), b.payment.code) {
-        ("gift_card", Some(code)) => Some(code),
-        ("gift_card", None) => return Err(ApiError::bad("invalid_request", "`gift_card` needs the card's `code`")),
-        (_, Some(_)) => return Err(ApiError::bad("invalid_request", "`code` goes with `method: \"gift_card\"`")),
+        ("gift_card" | "card", Some(code)) => Some(code),
+        ("gift_card" | "card", None) => return Err(ApiError::bad("invalid_request", "this payment method needs its `code`")),
+        (_, Some(_)) => return Err(ApiError::bad("invalid_request", "`code` goes with `gift_card` or `card`")),
         (_, None) => None,
     };
     let split = b.payment.tenders.map(|ts| ts.into_iter().map(|t| (t.method, t.code, t.amount_minor)).collect());
@@ -751,4 +753,11 @@ async fn record_fx_rate(State(s): State<AppState>, _: Admin, ApiJson(b): ApiJson
 
 async fn list_fx_rates(State(s): State<AppState>, _: Staff) -> ApiResult<Response> {
     Ok(Json(json!({ "data": s.engine.fx_rates().await? })).into_response())
+}
+
+/// The card processor's webhooks (Stripe format): verified by signature, applied once.
+async fn card_webhook(State(s): State<AppState>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> ApiResult<Response> {
+    let sig = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let new = s.engine.card_webhook(sig, &body).await?;
+    Ok(Json(json!({ "received": true, "duplicate": !new })).into_response())
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("get", "/health", "none", "Liveness and database reachability."),
     ("get", "/openapi.json", "none", "This document."),
+    ("post", "/webhooks/card", "signature", "Card processor webhooks (Stripe format, `Stripe-Signature` header): verified, applied once."),
     ("post", "/admin/products", "admin", "Create a product with variants, ko/en text and prices in minor units."),
     ("get", "/admin/products", "staff", "List products (cursor: after, limit ≤ 100; filters: category, q)."),
     ("get", "/admin/products/export", "admin", "Export the catalog as borderless CSV."),

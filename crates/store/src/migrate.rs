@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -352,6 +352,29 @@ CREATE TABLE fx_rates (
 );
 CREATE INDEX fx_rates_pair ON fx_rates (base, quote, effective_at)
 "#;
+
+/// Calls to the card processor that must happen after a commit (capture, cancel, refund), retried until
+/// they succeed: the outbox of the payment provider.
+const V9: &str = r#"
+CREATE TABLE psp_jobs (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('capture', 'cancel', 'refund')),
+    intent TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    refund_id TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+    attempts BIGINT NOT NULL,
+    next_attempt_at BIGINT NOT NULL,
+    locked_until BIGINT NOT NULL,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX psp_jobs_due ON psp_jobs (status, next_attempt_at)
+"#;
+
+/// Card processor webhook events already applied (processors deliver at least once).
+const V10: &str = "CREATE TABLE psp_events (id TEXT PRIMARY KEY, type TEXT NOT NULL, payment_id TEXT, received_at BIGINT NOT NULL)";
 
 fn render(sql: &str, dialect: Dialect) -> String {
     match dialect {

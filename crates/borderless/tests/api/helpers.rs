@@ -78,6 +78,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, pickup_hold: Duration) -> TestApp {
+    spawn_app_full(backend, pickup_hold, None).await
+}
+
+/// With `card_api`: card payments go to that (local) processor.
+pub async fn spawn_app_full(backend: Backend, pickup_hold: Duration, card_api: Option<String>) -> TestApp {
     let dir = TempDir::new();
     let database_url = match &backend {
         Backend::Sqlite => None,
@@ -92,6 +97,9 @@ pub async fn spawn_app_with(backend: Backend, pickup_hold: Duration) -> TestApp 
         db_connections: 8,
         workers: true,
         max_connections: 2048,
+        card_api_base: card_api,
+        card_secret_key: Some("sk_test_borderless".into()),
+        card_webhook_secret: Some("whsec_test_borderless".into()),
     };
     let clock = Arc::new(ManualClock::new(engine::Clock::now_ms(&engine::SystemClock)));
     let running = app::start_with_clock(cfg, clock.clone()).await.expect("app starts");

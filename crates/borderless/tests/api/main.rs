@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod cards;
 mod catalog;
 mod concurrency;
 mod customers;

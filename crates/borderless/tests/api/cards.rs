@@ -1,0 +1,247 @@
+//! Card payments against a local server that behaves as Stripe documents its PaymentIntents API: manual
+//! capture, idempotency keys, 402 declines, and a flaky moment. The order flow must authorize before the
+//! order, capture after handover, cancel on cancellation or a failed checkout, refund returns — each once.
+
+use crate::both;
+use crate::helpers::*;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Form, Json};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Default)]
+struct Psp {
+    intents: HashMap<String, Value>,
+    /// (path, idempotency key) → the response first given.
+    replies: HashMap<(String, String), (u16, Value)>,
+    captures: u32,
+    refunds: Vec<i64>,
+    /// Fail the next capture with a 500 (a flaky processor).
+    fail_next_capture: bool,
+    /// Fail every refund call with a 500 (the processor is down, or our calls time out).
+    refunds_down: bool,
+}
+
+type Shared = Arc<Mutex<Psp>>;
+
+fn replay(psp: &Shared, path: &str, headers: &HeaderMap, f: impl FnOnce(&mut Psp) -> (u16, Value)) -> (StatusCode, Json<Value>) {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if auth != "Bearer sk_test_borderless" {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})));
+    }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let mut p = psp.lock().unwrap();
+    if let Some((s, v)) = p.replies.get(&(path.to_owned(), key.clone())) {
+        return (StatusCode::from_u16(*s).unwrap(), Json(v.clone()));
+    }
+    let (s, v) = f(&mut p);
+    if s != 500 {
+        p.replies.insert((path.to_owned(), key), (s, v.clone())); // Stripe does not store 500s
+    }
+    (StatusCode::from_u16(s).unwrap(), Json(v))
+}
+
+async fn create(State(psp): State<Shared>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
+    replay(&psp, "/v1/payment_intents", &headers, |p| {
+        if f.get("payment_method").map(String::as_str) == Some("pm_card_chargeDeclined") {
+            return (402, json!({"error": {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline"}}));
+        }
+        let id = format!("pi_{}", p.intents.len() + 1);
+        let amount: i64 = f["amount"].parse().unwrap();
+        assert_eq!(f["capture_method"], "manual");
+        let pi = json!({"id": id, "amount": amount, "currency": f["currency"], "status": "requires_capture", "amount_received": 0});
+        p.intents.insert(id, pi.clone());
+        (200, pi)
+    })
+}
+
+async fn capture(State(psp): State<Shared>, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
+    replay(&psp, &format!("/capture/{id}"), &headers, |p| {
+        if p.fail_next_capture {
+            p.fail_next_capture = false;
+            return (500, json!({"error": {"type": "api_error", "message": "try again"}}));
+        }
+        let pi = p.intents.get_mut(&id).unwrap();
+        if pi["status"] != "requires_capture" {
+            return (400, json!({"error": {"code": "payment_intent_unexpected_state"}}));
+        }
+        let amount: i64 = f["amount_to_capture"].parse().unwrap();
+        pi["status"] = json!("succeeded");
+        pi["amount_received"] = json!(amount);
+        let v = pi.clone();
+        p.captures += 1;
+        (200, v)
+    })
+}
+
+async fn cancel(State(psp): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> (StatusCode, Json<Value>) {
+    replay(&psp, &format!("/cancel/{id}"), &headers, |p| {
+        let pi = p.intents.get_mut(&id).unwrap();
+        if pi["status"] != "requires_capture" {
+            return (400, json!({"error": {"code": "payment_intent_unexpected_state"}}));
+        }
+        pi["status"] = json!("canceled");
+        (200, pi.clone())
+    })
+}
+
+async fn refund(State(psp): State<Shared>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
+    replay(&psp, "/v1/refunds", &headers, |p| {
+        if p.refunds_down {
+            return (500, json!({"error": {"type": "api_error"}}));
+        }
+        let amount: i64 = f["amount"].parse().unwrap();
+        let pi = &p.intents[&f["payment_intent"]];
+        assert_eq!(pi["status"], "succeeded");
+        p.refunds.push(amount);
+        (200, json!({"id": format!("re_{}", p.refunds.len()), "amount": amount, "status": "succeeded"}))
+    })
+}
+
+async fn processor() -> (String, Shared) {
+    let psp: Shared = Default::default();
+    let app = axum::Router::new()
+        .route("/v1/payment_intents", post(create))
+        .route("/v1/payment_intents/{id}/capture", post(capture))
+        .route("/v1/payment_intents/{id}/cancel", post(cancel))
+        .route("/v1/refunds", post(refund))
+        .with_state(psp.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await });
+    (url, psp)
+}
+
+async fn until(what: &str, f: impl Fn() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn card_orders_authorize_capture_cancel_and_refund_once(b: Backend) {
+    let (url, psp) = processor().await;
+    let app = spawn_app_full(b, Duration::from_secs(3600), Some(url)).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let busan = app.location("SEOMYEON", "store", true).await;
+    let sku = app.product("CARD-1", 45000).await;
+    app.stock_in(&sku, &store, 3).await;
+    let pay = |cart: String, pm: &'static str, key: &'static str| {
+        let app = &app;
+        async move {
+            app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "card@example.com", "payment": {"method": "card", "code": pm}})), &[("Idempotency-Key", key)]).await
+        }
+    };
+
+    // Declined: 402, nothing placed, nothing reserved.
+    let cart = app.pickup_cart(&sku, 1, &store).await;
+    let r = pay(cart.clone(), "pm_card_chargeDeclined", "k-decline").await;
+    assert_eq!((r.status, r.code()), (402, "card_declined"));
+    assert_eq!(app.level(&sku, &store).await, (3, 0, 3, 0));
+
+    // Authorized before the order; a retried checkout reuses the same authorization.
+    let o = pay(cart.clone(), "pm_card_visa", "k-1").await.expect(201)["order"].clone();
+    let again = pay(cart, "pm_card_visa", "k-1").await.expect(201);
+    assert_eq!(again["order"]["id"], o["id"]);
+    assert_eq!(o["payment"], json!({"method": "card", "status": "authorized"}));
+    assert_eq!(psp.lock().unwrap().intents.len(), 1);
+    assert_eq!(psp.lock().unwrap().intents["pi_1"]["amount"], 45000);
+
+    // Handover captures once, even when the processor fails the first time.
+    psp.lock().unwrap().fail_next_capture = true;
+    let oid = o["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    assert_eq!(app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200)["order"]["payment"]["status"], "paid");
+    tokio::time::sleep(Duration::from_millis(600)).await; // the first attempt fails
+    app.clock.advance_ms(5_000); // past its backoff
+    until("the capture", || psp.lock().unwrap().intents["pi_1"]["status"] == "succeeded").await;
+    assert_eq!(psp.lock().unwrap().captures, 1);
+    assert_eq!(psp.lock().unwrap().intents["pi_1"]["amount_received"], 45000);
+
+    // A return in Busan refunds the card (the refund record turns `refunded` when the processor confirms).
+    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    assert_eq!((ret["return"]["refund"]["method"].as_str(), ret["return"]["refund"]["status"].as_str()), (Some("card"), Some("pending")));
+    until("the refund", || psp.lock().unwrap().refunds == vec![45000]).await;
+    for _ in 0..100 {
+        if app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 1);
+
+    // Cancelling an order cancels its authorization.
+    let cart = app.pickup_cart(&sku, 1, &store).await;
+    let oid2 = pay(cart, "pm_card_visa", "k-2").await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid2}/cancel"), json!({})).await.expect(200);
+    until("the cancellation", || psp.lock().unwrap().intents["pi_2"]["status"] == "canceled").await;
+
+    // A checkout that fails after the card was authorized (out of stock) releases the authorization.
+    let cart = app.pickup_cart(&sku, 2, &store).await;
+    app.admin_post("/admin/inventory/adjustments", json!({"sku": sku, "location_id": store, "quantity_delta": -1, "reason": "damaged"})).await.expect(201);
+    let r = pay(cart, "pm_card_visa", "k-3").await;
+    assert_eq!((r.status, r.code()), (409, "out_of_stock"));
+    until("the compensating cancellation", || psp.lock().unwrap().intents.get("pi_3").is_some_and(|p| p["status"] == "canceled")).await;
+    app.assert_no_drift().await;
+}
+both!(card_orders_authorize_capture_cancel_and_refund_once);
+
+async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
+    let (url, psp) = processor().await;
+    let app = spawn_app_full(b, Duration::from_secs(3600), Some(url)).await;
+    let store = app.location("HONGDAE", "store", true).await;
+    let sku = app.product("CARD-2", 30000).await;
+    app.stock_in(&sku, &store, 2).await;
+    let cart = app.pickup_cart(&sku, 1, &store).await;
+    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "w@example.com", "payment": {"method": "card", "code": "pm_card_visa"}})), &[]).await.expect(201);
+    let oid = o["order"]["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    until("the capture", || psp.lock().unwrap().intents["pi_1"]["status"] == "succeeded").await;
+
+    // The processor is unreachable for refunds: our job keeps retrying; the processor's own webhook that
+    // the refund went through settles it.
+    psp.lock().unwrap().refunds_down = true;
+    app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 0);
+
+    let t = engine::Clock::now_ms(app.clock.as_ref()) / 1000;
+    let event = json!({"id": "evt_1", "type": "charge.refunded", "data": {"object": {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": 30000}}}).to_string();
+    let send = |sig: String, body: String| {
+        let app = &app;
+        async move {
+            let r = app.client.post(format!("{}/webhooks/card", app.url)).header("stripe-signature", sig).body(body).send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let good = borderless::webhooks::sign("whsec_test_borderless", t, &event);
+    let (s, v) = send(good.clone(), event.clone()).await;
+    assert_eq!((s, v["duplicate"].as_bool()), (200, Some(false)));
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM psp_jobs WHERE kind = 'refund' AND status = 'done'").await, 1);
+    // Delivered again (processors deliver at least once): acknowledged, not applied twice.
+    let (s, v) = send(good, event.clone()).await;
+    assert_eq!((s, v["duplicate"].as_bool()), (200, Some(true)));
+    // Forged, tampered or stale deliveries are refused.
+    let (s, v) = send(borderless::webhooks::sign("whsec_wrong", t, &event), event.clone()).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (400, Some("invalid_signature")));
+    let tampered = event.replace("30000", "99999");
+    let (s, _) = send(borderless::webhooks::sign("whsec_test_borderless", t, &event), tampered).await;
+    assert_eq!(s, 400);
+    let (s, _) = send(borderless::webhooks::sign("whsec_test_borderless", t - 3600, &event), event.clone()).await;
+    assert_eq!(s, 400, "an hour-old signature is a replay");
+    assert_eq!(app.count("SELECT COUNT(*) FROM psp_events").await, 1);
+    app.assert_no_drift().await;
+}
+both!(processor_webhooks_are_verified_and_applied_once);
