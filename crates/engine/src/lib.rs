@@ -555,6 +555,54 @@ impl Engine {
             .await
     }
 
+    /// A shopper tops up their own wallet by card: the card is authorized and captured with the processor
+    /// first (over the network, outside any transaction), then the wallet is credited from the card clearing
+    /// account in one transaction. A retried request (same key) reuses the processor's payment and credits
+    /// once; if the credit cannot be written after the capture, the capture is refunded.
+    pub async fn self_top_up(&self, customer_id: &str, amount_minor: i64, currency: &str, payment_method: &str, idempotency_key: Option<String>) -> Result<TopUpView> {
+        let gw = self.cards.clone().ok_or_else(|| EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server"))?;
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
+        if !(1..=10_000_000_000).contains(&amount_minor) {
+            return Err(EngineError::invalid("invalid_amount", "a top-up is 1 to 10^10 minor units"));
+        }
+        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let base = format!("selftopup:{customer_id}:{}", idempotency_key.clone().unwrap_or_else(|| domain::ids::new_id("once")));
+        let payment = gw.authorize(amount_minor, &currency, payment_method, &format!("{base}:auth")).await.map_err(card_error)?;
+        if let Err(e) = gw.capture(&payment, amount_minor, &format!("{base}:capture")).await {
+            let _ = gw.cancel(&payment, &format!("{base}:cancel")).await;
+            return Err(card_error(e));
+        }
+        let (cid, now, pid) = (customer_id.to_owned(), self.now(), payment.clone());
+        let request_hash = idempotency::fingerprint(&[&amount_minor.to_string(), &currency, payment_method]);
+        let result = self
+            .db
+            .write(move |tx| {
+                customers::get(tx, &cid)?;
+                let transfer_id = domain::ids::new_id("trf");
+                let wallet = ledger::wallet_account(tx, &cid, &currency, now)?;
+                if let Some(k) = &idempotency_key {
+                    if let Some(existing) = idempotency::begin(tx, &format!("wallet.selftopup:{cid}"), k, &request_hash, &transfer_id, now)? {
+                        let w = ledger::get_account(tx, &wallet)?.ok_or_else(|| EngineError::not_found("wallet", &cid))?;
+                        return Ok(TopUpView { transfer_id: existing, wallet: w });
+                    }
+                }
+                let clearing = ledger::books_account(tx, ledger::kind::CLEARING, "card", &currency, now)?;
+                let purpose = ledger::Purpose { reason: "wallet top-up by card", ref_type: "card_payment", ref_id: &pid, transfer_id: Some(&transfer_id) };
+                let id = ledger::single(tx, &clearing, &wallet, amount_minor, &currency, &purpose, now)?;
+                let w = ledger::get_account(tx, &wallet)?.ok_or_else(|| EngineError::not_found("wallet", &cid))?;
+                events::emit(tx, "wallet.topped_up", &cid, &serde_json::json!({"transfer_id": &id, "amount_minor": amount_minor, "currency": &currency, "card_payment": &pid}), now)?;
+                Ok(TopUpView { transfer_id: id, wallet: w })
+            })
+            .await;
+        if let Err(e) = &result {
+            tracing::error!(payment = %payment, error = %e, "card captured but the wallet credit failed; refunding the card");
+            let _ = gw.refund(&payment, amount_minor, &format!("{base}:refund")).await;
+        }
+        result
+    }
+
     /// A customer's ledger accounts (one wallet per currency used).
     pub async fn wallet(&self, customer_id: &str) -> Result<Vec<ledger::AccountView>> {
         let id = customer_id.to_owned();

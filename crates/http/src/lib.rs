@@ -95,6 +95,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/store/wallet", get(my_wallet))
         .route("/store/wallet/statement", get(my_wallet_statement))
         .route("/store/wallet/payment-codes", post(new_payment_code))
+        .route("/store/wallet/top-ups", post(self_top_up))
         .route("/store/gift-cards/{code}", get(gift_card_balance))
         .route("/store/payment-requests/{id}", get(store_payment_request))
         .route("/store/payment-requests/{id}/confirm", post(confirm_payment_request))
@@ -760,4 +761,18 @@ async fn card_webhook(State(s): State<AppState>, headers: axum::http::HeaderMap,
     let sig = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     let new = s.engine.card_webhook(sig, &body).await?;
     Ok(Json(json!({ "received": true, "duplicate": !new })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SelfTopUpIn {
+    amount_minor: i64,
+    currency: String,
+    /// The card's payment-method token from the processor's client SDK.
+    payment_method: String,
+}
+
+async fn self_top_up(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, IdempotencyKey(key): IdempotencyKey, ApiJson(b): ApiJson<SelfTopUpIn>) -> ApiResult<Response> {
+    let id = signed_in(c)?;
+    Ok(created("top_up", s.engine.self_top_up(&id, b.amount_minor, &b.currency, &b.payment_method, key).await?))
 }

@@ -66,6 +66,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("get", "/store/payment-requests/{id}", "customer", "A scanned payment request (id or QR text): store, lines, amount."),
     ("post", "/store/payment-requests/{id}/confirm", "customer", "Pay a scanned payment request from the wallet: the sale and the payment post together; once."),
     ("get", "/store/gift-cards/{code}", "none", "A gift card's balance by its code."),
+    ("post", "/store/wallet/top-ups", "customer", "Top up your wallet by card {amount_minor, currency, payment_method}; Idempotency-Key accepted."),
     ("get", "/store/wallet/statement", "customer", "The signed-in customer's wallet statement (currency, after = seq, limit)."),
 ];
 

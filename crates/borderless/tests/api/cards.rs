@@ -245,3 +245,27 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(processor_webhooks_are_verified_and_applied_once);
+
+async fn shoppers_top_up_their_wallet_by_card(b: Backend) {
+    let (url, psp) = processor().await;
+    let app = spawn_app_full(b, Duration::from_secs(3600), Some(url)).await;
+    let s = app.post("/store/customers", json!({"email": "topup@example.com", "password": "top up by card", "name": "T"})).await.expect(201);
+    let token = s["token"].as_str().unwrap().to_owned();
+    let top = |pm: &'static str, key: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move { app.req("POST", "/store/wallet/top-ups", Some(&token), Some(json!({"amount_minor": 50000, "currency": "KRW", "payment_method": pm})), &[("Idempotency-Key", key)]).await }
+    };
+    let first = top("pm_card_visa", "t-1").await.expect(201);
+    let again = top("pm_card_visa", "t-1").await.expect(201);
+    assert_eq!(first["top_up"]["transfer_id"], again["top_up"]["transfer_id"]);
+    assert_eq!(again["top_up"]["wallet"]["balance_minor"], 50000, "credited once");
+    assert_eq!(psp.lock().unwrap().captures, 1, "captured once");
+    let r = top("pm_card_chargeDeclined", "t-2").await;
+    assert_eq!((r.status, r.code()), (402, "card_declined"));
+    let r = app.req("POST", "/store/wallet/top-ups", None, Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})), &[]).await;
+    assert_eq!((r.status, r.code()), (401, "unauthorized"));
+    let w = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
+    assert_eq!(w["data"][0]["balance_minor"], 50000);
+    app.assert_no_drift().await;
+}
+both!(shoppers_top_up_their_wallet_by_card);
