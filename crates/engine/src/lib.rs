@@ -954,6 +954,32 @@ impl Engine {
         }
         // A card is authorized over the network before the order's transaction, never inside it. The
         // processor's idempotency key ties a retried checkout to the same authorization.
+        // A card inside a split payment is authorized the same way, for its part of the total.
+        let card_part = split.as_ref().and_then(|ps| ps.iter().find(|p| p.0 == "card").cloned());
+        if let (Some((_, code, amount)), Some(parts)) = (&card_part, &split) {
+            let gw = self.cards.clone().ok_or_else(|| EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server"))?;
+            let token = code.clone().ok_or_else(|| EngineError::invalid("card_required", "the card part needs the card's payment method token as `code`"))?;
+            let cart = self.cart(cart_id).await?;
+            if cart.status == "open" {
+                let fixed: i64 = parts.iter().filter_map(|p| p.2).sum();
+                let part = amount.unwrap_or(cart.subtotal.amount_minor - fixed);
+                if part <= 0 {
+                    return Err(EngineError::invalid("invalid_split", "the card part must be positive"));
+                }
+                let key = format!("auth:{cart_id}:{}", idempotency_key.as_deref().unwrap_or("-"));
+                let id = gw.authorize(part, &cart.currency, &token, &key).await.map_err(card_error)?;
+                let result = self
+                    .checkout_inner(cart_id, email, payment_method, idempotency_key, customer_id, None, Some(cards::encode(&id, part)), wallet_currency, split)
+                    .await;
+                if result.is_err() {
+                    let gw = gw.clone();
+                    tokio::spawn(async move {
+                        let _ = gw.cancel(&id, &format!("cancel:{id}")).await;
+                    });
+                }
+                return result;
+            }
+        }
         let (gift_card_code, card_ref) = if payment_method == "card" {
             let gw = self.cards.clone().ok_or_else(|| EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server"))?;
             let token = tender_code.clone().ok_or_else(|| EngineError::invalid("card_required", "a card payment needs the card's payment method token as `code`"))?;

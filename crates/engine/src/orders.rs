@@ -287,7 +287,11 @@ pub(crate) struct CheckoutCmd {
 
 /// Resolves a split payment's parts: 2–4 tenders, amounts positive and adding up to the total, at most one
 /// part left to take the remainder.
-fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total: i64, currency: &str) -> Result<Vec<crate::payments::SplitPart>> {
+/// The card part, if any, was authorized before the transaction; `card_ref` carries that authorization.
+fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total: i64, currency: &str, card_ref: Option<&str>) -> Result<Vec<crate::payments::SplitPart>> {
+    if parts.iter().filter(|p| p.0 == "card").count() > 1 {
+        return Err(EngineError::invalid("invalid_split", "a split payment takes at most one card"));
+    }
     if parts.len() < 2 || parts.len() > 4 {
         return Err(EngineError::invalid("invalid_split", "a split payment has 2 to 4 tenders"));
     }
@@ -306,6 +310,7 @@ fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total: i64, curr
                 ("gift_card", Some(c)) => Some(crate::ledger::gift_card_account_code(c, currency)),
                 ("gift_card", None) => return Err(EngineError::invalid("invalid_gift_card", "a gift card tender needs its `code`")),
                 ("wallet" | "store_credit", None) => None,
+                ("card", Some(_)) => Some(card_ref.ok_or_else(|| EngineError::invalid("card_required", "the card part was not authorized"))?.to_owned()),
                 (other, _) => return Err(EngineError::invalid("unsupported_payment_method", format!("`{other}` cannot be part of a split payment (wallet, gift_card, store_credit)"))),
             };
             Ok(crate::payments::SplitPart { m: m.clone(), r, a: amount.unwrap_or(total - fixed) })
@@ -423,7 +428,7 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         if cmd.payment_method != "split" {
             return Err(bad("`tenders` go with `method: \"split\"`"));
         }
-        tender_ref = Some(crate::payments::encode_split(&split_parts(split, subtotal, &cart.currency)?));
+        tender_ref = Some(crate::payments::encode_split(&split_parts(split, subtotal, &cart.currency, cmd.card_ref.as_deref())?));
     } else if cmd.payment_method == "split" {
         return Err(bad("a split payment needs `tenders`"));
     }

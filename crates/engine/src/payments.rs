@@ -445,6 +445,7 @@ fn part_provider(m: &str) -> Result<&'static dyn PaymentProvider> {
         "wallet" => Ok(&Wallet),
         "gift_card" => Ok(&GiftCard),
         "store_credit" => Ok(&StoreCredit),
+        "card" => Ok(&crate::cards::Card),
         other => Err(crate::EngineError::invalid("unsupported_payment_method", format!("`{other}` cannot be part of a split payment"))),
     }
 }
@@ -508,13 +509,17 @@ impl PaymentProvider for Split {
     fn refund(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
         let parts = ctx.tender_ref.and_then(decode_split).unwrap_or_default();
         let shares = allocate(amount, &parts.iter().map(|p| p.a).collect::<Vec<_>>());
+        let mut status = "refunded";
         for_parts(ctx, |p, sub, i, _| {
             if shares[i] > 0 {
-                p.refund(tx, sub, shares[i], &format!("{refund_id}#{}", i + 1))?;
+                // A card part is `pending` until the processor confirms; so is the whole refund then.
+                if p.refund(tx, sub, shares[i], refund_id)?.status == "pending" {
+                    status = "pending";
+                }
             }
             Ok(())
         })?;
-        Ok(RefundOutcome { method: "split", status: "refunded" })
+        Ok(RefundOutcome { method: "split", status })
     }
 }
 

@@ -269,3 +269,35 @@ async fn shoppers_top_up_their_wallet_by_card(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(shoppers_top_up_their_wallet_by_card);
+
+async fn a_card_can_pay_part_of_a_split(b: Backend) {
+    let (url, psp) = processor().await;
+    let app = spawn_app_full(b, Duration::from_secs(3600), Some(url)).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("CARD-3", 25000).await;
+    app.stock_in(&sku, &store, 2).await;
+    let card = app.admin_post("/admin/gift-cards", json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201)["gift_card"]["code"].as_str().unwrap().to_owned();
+    let cart = app.pickup_cart(&sku, 1, &store).await;
+    let tenders = json!([{"method": "gift_card", "code": card, "amount_minor": 10000}, {"method": "card", "code": "pm_card_visa"}]);
+    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "s@example.com", "payment": {"method": "split", "tenders": tenders}})), &[]).await.expect(201);
+    assert_eq!(o["order"]["payment"]["status"], "authorized");
+    assert_eq!(psp.lock().unwrap().intents["pi_1"]["amount"], 15000, "the card pays the rest");
+    let oid = o["order"]["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    until("the capture", || psp.lock().unwrap().intents["pi_1"]["amount_received"] == 15000).await;
+    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    assert_eq!(ret["return"]["refund"]["status"], "pending", "until the processor confirms the card part");
+    until("the card refund", || psp.lock().unwrap().refunds == vec![15000]).await;
+    assert_eq!(app.get(&format!("/store/gift-cards/{card}")).await.expect(200)["gift_card"]["balance_minor"], 10000);
+    for _ in 0..100 {
+        if app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 1);
+    app.assert_no_drift().await;
+}
+both!(a_card_can_pay_part_of_a_split);
