@@ -145,7 +145,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || open_db(&cfg)).await??
     };
-    let mut engine = Engine::new(db, Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64 }, clock);
+    let mut engine = Engine::new(db, Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64, ..Default::default() }, clock);
     if let (Some(base), Some(key)) = (&cfg.card_api_base, &cfg.card_secret_key) {
         engine = engine.with_card_gateway(Arc::new(crate::stripe::Stripe::new(base, key, Duration::from_secs(10))?), cfg.card_webhook_secret.clone());
     }

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cards;
 pub mod carts;
+pub mod cashierless;
 pub mod catalog;
 pub mod csvio;
 pub mod customers;
@@ -102,11 +103,13 @@ impl Clock for ManualClock {
 pub struct Config {
     /// How long a click & collect order is held for the shopper before it expires and its stock returns.
     pub pickup_hold_ms: i64,
+    /// The most a cashierless entry gate pre-authorizes on a wallet (KRW minor units).
+    pub cashierless_cap_minor: i64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { pickup_hold_ms: 72 * 3600 * 1000 }
+        Config { pickup_hold_ms: 72 * 3600 * 1000, cashierless_cap_minor: 100_000 }
     }
 }
 
@@ -800,6 +803,40 @@ impl Engine {
             .await
     }
 
+    /// A cashierless entry gate scanned a shopper's payment code: opens the visit and pre-authorizes their
+    /// wallet up to the configured cap.
+    pub async fn cashierless_enter(&self, principal: &Principal, location_id: &str, payment_code: &str) -> Result<cashierless::SessionView> {
+        if let Some(staff) = principal.location() {
+            if staff != location_id {
+                return Err(EngineError::Forbidden("a gate acts for its own store only".into()));
+            }
+        }
+        let (loc, code, cap, now) = (location_id.to_owned(), payment_code.to_owned(), self.cfg.cashierless_cap_minor, self.now());
+        self.db.write(move |tx| {
+            let loc = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?.id;
+            cashierless::enter(tx, &loc, &code, cap, "KRW", now)
+        }).await
+    }
+
+    /// The exit gate: the basket (possibly empty) is sold and charged from the entry hold.
+    pub async fn cashierless_exit(&self, principal: &Principal, session_id: &str, lines: Vec<SaleLineInput>) -> Result<(cashierless::SessionView, Option<OrderView>)> {
+        let (id, key, now, payments, staff) = (session_id.to_owned(), principal.key_id().to_owned(), self.now(), self.payments.clone(), principal.location().map(str::to_owned));
+        self.db
+            .write(move |tx| {
+                let s = cashierless::view(tx, &id)?;
+                if staff.as_deref().is_some_and(|l| l != s.location_id) {
+                    return Err(EngineError::Forbidden("a gate acts for its own store only".into()));
+                }
+                cashierless::exit(tx, &payments, &id, lines.clone(), &key, now)
+            })
+            .await
+    }
+
+    pub async fn cashierless_session(&self, id: &str) -> Result<cashierless::SessionView> {
+        let id = id.to_owned();
+        self.db.read(move |tx| cashierless::view(tx, &id)).await
+    }
+
     /// A fresh one-time payment code for the customer's app (revokes their older unused codes).
     pub async fn payment_code(&self, customer_id: &str) -> Result<paycodes::PaymentCodeView> {
         let (id, now) = (customer_id.to_owned(), self.now());
@@ -1073,6 +1110,8 @@ impl Engine {
             payment_code,
             gift_card_code,
             shopper_confirmed: false,
+            channel: domain::Channel::Pos,
+            tender_ref: None,
         };
         let (payments, now) = (self.payments.clone(), self.now());
         self.db

@@ -548,6 +548,10 @@ pub(crate) struct PosSaleCmd {
     pub gift_card_code: Option<String>,
     /// The shopper confirmed this sale in their app (a merchant-presented payment request).
     pub shopper_confirmed: bool,
+    /// `Pos`, or `Cashierless` for a visit charged at the exit gate.
+    pub channel: Channel,
+    /// Passed to the payment provider (the cashierless session whose entry hold pays).
+    pub tender_ref: Option<String>,
 }
 
 /// A counter sale: stock leaves the location's ledger at once (no end-of-day sync).
@@ -592,7 +596,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     let provider = payments.get(&cmd.payment_method).cloned().ok_or_else(|| {
         EngineError::invalid("unsupported_payment_method", format!("payment method `{}` is not supported; use one of {:?}", cmd.payment_method, payments.methods()))
     })?;
-    if !provider.allowed(Channel::Pos, false) {
+    if !provider.allowed(cmd.channel, false) {
         return Err(EngineError::invalid("unsupported_payment_method", format!("`{}` cannot pay a POS sale", cmd.payment_method)));
     }
     // Merge duplicate SKUs and lock rows in a stable order.
@@ -616,10 +620,10 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         subtotal = p.unit_price_minor.checked_mul(*q).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
         placed.push(Placed { line_no: i as i64 + 1, sku: sku.clone(), title_ko: p.title_ko, title_en: p.title_en, quantity: *q, unit_price_minor: p.unit_price_minor, location_id: loc.id.clone(), routing: None });
     }
-    let tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cmd.currency));
+    let tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cmd.currency)).or(cmd.tender_ref.clone());
     let ctx = PaymentContext {
         order_id: &order_id,
-        channel: Channel::Pos,
+        channel: cmd.channel,
         currency: &cmd.currency,
         amount_minor: subtotal,
         customer_id: cmd.customer_id.as_deref(),
@@ -630,7 +634,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     };
     let st = provider.authorize(tx, &ctx)?;
     let st = provider.on_handover(tx, &ctx, st)?;
-    insert_order(tx, &order_id, Channel::Pos, OrderStatus::Completed, cmd.customer_id.as_deref(), None, &cmd.currency, subtotal, FulfillmentType::InStore, Some(&loc.id), None, provider.method(), st, None, None, cmd.staff_key_id.as_deref(), &placed, now)?;
+    insert_order(tx, &order_id, cmd.channel, OrderStatus::Completed, cmd.customer_id.as_deref(), None, &cmd.currency, subtotal, FulfillmentType::InStore, Some(&loc.id), None, provider.method(), st, None, None, cmd.staff_key_id.as_deref(), &placed, now)?;
     if let Some(r) = &tender_ref {
         tx.exec("UPDATE orders SET payment_reference = ? WHERE id = ?", params![r, &order_id])?;
     }
@@ -669,7 +673,11 @@ impl OrderState {
     fn payment_ctx<'a>(&'a self, id: &'a str, now: i64) -> PaymentContext<'a> {
         PaymentContext {
             order_id: id,
-            channel: if self.channel == "pos" { Channel::Pos } else { Channel::Web },
+            channel: match self.channel.as_str() {
+                "pos" => Channel::Pos,
+                "cashierless" => Channel::Cashierless,
+                _ => Channel::Web,
+            },
             currency: &self.currency,
             amount_minor: self.total,
             customer_id: self.customer_id.as_deref(),

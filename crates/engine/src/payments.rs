@@ -370,6 +370,7 @@ impl Default for Payments {
                 std::sync::Arc::new(Split),
                 std::sync::Arc::new(StoreCredit),
                 std::sync::Arc::new(crate::cards::Card),
+                std::sync::Arc::new(crate::cashierless::EntryHold),
             ],
         }
     }

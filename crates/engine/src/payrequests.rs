@@ -123,6 +123,8 @@ pub(crate) fn confirm(tx: &mut dyn Tx, payments: &Payments, id_or_qr: &str, cust
         payment_code: None,
         gift_card_code: None,
         shopper_confirmed: true,
+        channel: domain::Channel::Pos,
+        tender_ref: None,
     };
     let order = orders::pos_sale(tx, payments, &cmd, now)?;
     if order.total.amount_minor != r.i64(3)? {

@@ -61,6 +61,9 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/returns", post(create_return))
         .route("/admin/pos/sales", post(pos_sale))
         .route("/admin/gift-cards", post(issue_gift_card))
+        .route("/admin/cashierless/sessions", post(cashierless_enter))
+        .route("/admin/cashierless/sessions/{id}", get(cashierless_session))
+        .route("/admin/cashierless/sessions/{id}/exit", post(cashierless_exit))
         .route("/admin/fx-rates", post(record_fx_rate).get(list_fx_rates))
         .route("/admin/pos/payment-requests", post(create_payment_request))
         .route("/admin/pos/payment-requests/{id}", get(admin_payment_request))
@@ -775,4 +778,32 @@ struct SelfTopUpIn {
 async fn self_top_up(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, IdempotencyKey(key): IdempotencyKey, ApiJson(b): ApiJson<SelfTopUpIn>) -> ApiResult<Response> {
     let id = signed_in(c)?;
     Ok(created("top_up", s.engine.self_top_up(&id, b.amount_minor, &b.currency, &b.payment_method, key).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnterIn {
+    location_id: String,
+    /// The code scanned from the shopper's app at the gate.
+    payment_code: String,
+}
+
+async fn cashierless_enter(State(s): State<AppState>, Staff(p): Staff, ApiJson(b): ApiJson<EnterIn>) -> ApiResult<Response> {
+    let loc = s.engine.location(&b.location_id).await?.id;
+    Ok(created("session", s.engine.cashierless_enter(&p, &loc, &b.payment_code).await?))
+}
+
+async fn cashierless_session(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    Ok(ok("session", s.engine.cashierless_session(&id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExitIn {
+    lines: Vec<SaleLineInput>,
+}
+
+async fn cashierless_exit(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, ApiJson(b): ApiJson<ExitIn>) -> ApiResult<Response> {
+    let (session, order) = s.engine.cashierless_exit(&p, &id, b.lines).await?;
+    Ok(Json(json!({ "session": session, "order": order })).into_response())
 }

@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -375,6 +375,22 @@ CREATE INDEX psp_jobs_due ON psp_jobs (status, next_attempt_at)
 
 /// Card processor webhook events already applied (processors deliver at least once).
 const V10: &str = "CREATE TABLE psp_events (id TEXT PRIMARY KEY, type TEXT NOT NULL, payment_id TEXT, received_at BIGINT NOT NULL)";
+
+/// Visits to a cashierless store: the wallet is pre-authorized at the entry gate and charged at the exit.
+const V11: &str = r#"
+CREATE TABLE cashierless_sessions (
+    id TEXT PRIMARY KEY,
+    location_id TEXT NOT NULL REFERENCES locations (id),
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    status TEXT NOT NULL CHECK (status IN ('open', 'completed', 'cancelled')),
+    currency TEXT NOT NULL,
+    hold_minor BIGINT NOT NULL,
+    order_id TEXT,
+    entered_at BIGINT NOT NULL,
+    exited_at BIGINT,
+    expires_at BIGINT NOT NULL
+)
+"#;
 
 fn render(sql: &str, dialect: Dialect) -> String {
     match dialect {

@@ -660,3 +660,55 @@ async fn returns_can_become_store_credit_that_pays_online(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(returns_can_become_store_credit_that_pays_online);
+
+async fn cashierless_visits_hold_at_entry_and_charge_at_exit(b: Backend) {
+    let app = spawn_app(b).await;
+    let go = app.location("GO-SEONGSU", "cashierless", false).await;
+    let sku = app.product("GO-1", 3000).await;
+    app.stock_in(&sku, &go, 20).await;
+    let gate = app.admin_post("/admin/api-keys", json!({"role": "staff", "location_id": go, "label": "gate"})).await.expect(201)["api_key"]["key"].as_str().unwrap().to_owned();
+    let (cid, token) = customer(&app, "go@example.com").await;
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 150000, "currency": "KRW"})).await.expect(201);
+    let code = || {
+        let (app, token) = (&app, token.clone());
+        async move { app.req("POST", "/store/wallet/payment-codes", Some(&token), None, &[]).await.expect(201)["payment_code"]["code"].as_str().unwrap().to_owned() }
+    };
+    // Entry: the wallet is held for up to the cap (100,000 won).
+    let s = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": code().await})), &[]).await.expect(201);
+    let sid = s["session"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(s["session"]["hold_minor"], 100000);
+    assert_eq!(wallet(&app, &token).await["available_minor"], 50000);
+    // Exit with 3 items: 9,000 captured, the rest released, stock left the store's ledger.
+    let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid}/exit"), Some(&gate), Some(json!({"lines": [{"sku": sku, "quantity": 3}]})), &[]).await.expect(200);
+    assert_eq!(out["order"]["channel"], "cashierless");
+    assert_eq!(out["order"]["total"]["amount_minor"], 9000);
+    assert_eq!(out["session"]["status"], "completed");
+    let w = wallet(&app, &token).await;
+    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(141000), Some(0)));
+    assert_eq!(app.level(&sku, &go).await, (17, 0, 17, 0));
+    let r = app.req("POST", &format!("/admin/cashierless/sessions/{sid}/exit"), Some(&gate), Some(json!({"lines": []})), &[]).await;
+    assert_eq!((r.status, r.code()), (409, "session_closed"));
+    // A visit without a purchase releases everything; a replayed entry code is refused.
+    let c = code().await;
+    let s2 = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": c})), &[]).await.expect(201);
+    let r = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": c})), &[]).await;
+    assert_eq!((r.status, r.code()), (409, "payment_code_used"));
+    let sid2 = s2["session"]["id"].as_str().unwrap();
+    let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid2}/exit"), Some(&gate), Some(json!({"lines": []})), &[]).await.expect(200);
+    assert_eq!(out["order"], serde_json::Value::Null);
+    assert_eq!(wallet(&app, &token).await["held_minor"], 0);
+    // A basket above the hold takes the difference from the wallet (10,000 available after the hold).
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 1, "currency": "KRW"})).await.expect(201);
+    let s3 = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": code().await})), &[]).await.expect(201);
+    let sid3 = s3["session"]["id"].as_str().unwrap();
+    app.admin_post("/admin/inventory/adjustments", json!({"sku": sku, "location_id": go, "quantity_delta": 20, "reason": "restock"})).await.expect(201);
+    let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid3}/exit"), Some(&gate), Some(json!({"lines": [{"sku": sku, "quantity": 35}]})), &[]).await.expect(200);
+    assert_eq!(out["order"]["total"]["amount_minor"], 105000);
+    assert_eq!(wallet(&app, &token).await["balance_minor"], 141001 - 105000);
+    // Not a cashierless store: refused.
+    let store = app.location("GANGNAM", "store", true).await;
+    let r = app.admin_post("/admin/cashierless/sessions", json!({"location_id": store, "payment_code": code().await})).await;
+    assert_eq!((r.status, r.code()), (400, "not_cashierless"));
+    app.assert_no_drift().await;
+}
+both!(cashierless_visits_hold_at_entry_and_charge_at_exit);
