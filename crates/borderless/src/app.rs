@@ -29,6 +29,8 @@ pub struct AppConfig {
     pub card_api_base: Option<String>,
     pub card_secret_key: Option<String>,
     pub card_webhook_secret: Option<String>,
+    /// How long a call to the card processor may take before its outcome counts as unknown.
+    pub card_timeout: Duration,
 }
 
 impl Default for AppConfig {
@@ -45,6 +47,7 @@ impl Default for AppConfig {
             card_api_base: None,
             card_secret_key: None,
             card_webhook_secret: None,
+            card_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -147,7 +150,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
     };
     let mut engine = Engine::new(db, Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64, ..Default::default() }, clock);
     if let (Some(base), Some(key)) = (&cfg.card_api_base, &cfg.card_secret_key) {
-        engine = engine.with_card_gateway(Arc::new(crate::stripe::Stripe::new(base, key, Duration::from_secs(10))?), cfg.card_webhook_secret.clone());
+        engine = engine.with_card_gateway(Arc::new(crate::stripe::Stripe::new(base, key, cfg.card_timeout)?), cfg.card_webhook_secret.clone());
     }
     let admin_key = bootstrap_admin(&engine, &cfg).await?;
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;

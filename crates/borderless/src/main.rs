@@ -167,6 +167,7 @@ fn config(a: &ServeArgs) -> AppConfig {
         card_api_base: Some(a.card_api_base.clone()),
         card_secret_key: std::env::var("BORDERLESS_CARD_SECRET_KEY").ok().filter(|k| !k.is_empty()),
         card_webhook_secret: std::env::var("BORDERLESS_CARD_WEBHOOK_SECRET").ok().filter(|k| !k.is_empty()),
+        card_timeout: Duration::from_secs(10),
     }
 }
 

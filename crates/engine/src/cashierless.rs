@@ -83,7 +83,24 @@ pub(crate) fn enter(tx: &mut dyn Tx, location_id: &str, payment_code: &str, cap_
 pub(crate) fn exit(tx: &mut dyn Tx, payments: &Payments, session_id: &str, lines: Vec<SaleLineInput>, staff_key_id: &str, now: i64) -> Result<(SessionView, Option<OrderView>)> {
     let s = get(tx, session_id, true)?;
     if s.status != "open" {
-        return Err(EngineError::conflict("session_closed", format!("this visit is already {}", s.status)));
+        // A gate that retries the same exit (say, after a network blip) gets the same receipt; a different
+        // basket for a closed visit is refused.
+        let previous = match &s.order_id {
+            Some(o) => Some(orders::get(tx, o, false)?),
+            None => None,
+        };
+        let mut asked: std::collections::BTreeMap<&str, i64> = Default::default();
+        for l in &lines {
+            *asked.entry(l.sku.as_str()).or_default() += l.quantity;
+        }
+        let mut sold: std::collections::BTreeMap<&str, i64> = Default::default();
+        for l in previous.iter().flat_map(|o| o.lines.iter()) {
+            *sold.entry(l.sku.as_str()).or_default() += l.quantity;
+        }
+        if asked == sold {
+            return Ok((s, previous));
+        }
+        return Err(EngineError::conflict("session_closed", format!("this visit is already {} with a different basket", s.status)));
     }
     let order = if lines.is_empty() {
         // Left with nothing: release the hold.

@@ -46,7 +46,26 @@ fn replay(psp: &Shared, path: &str, headers: &HeaderMap, f: impl FnOnce(&mut Psp
 }
 
 async fn create(State(psp): State<Shared>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
-    replay(&psp, "/v1/payment_intents", &headers, |p| {
+    // A slow processor: the first time this card is seen, the answer takes longer than our client waits
+    // (the payment is still made, as Stripe would).
+    if f.get("payment_method").map(String::as_str) == Some("pm_card_slow") {
+        let first = !psp.lock().unwrap().replies.keys().any(|(p, _)| p == "/v1/payment_intents");
+        if first {
+            // The work carries on even if our client hangs up, as it would at Stripe.
+            let (psp, headers, f) = (psp.clone(), headers.clone(), f.clone());
+            return tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(2500)).await;
+                create_now(&psp, &headers, &f)
+            })
+            .await
+            .unwrap();
+        }
+    }
+    create_now(&psp, &headers, &f)
+}
+
+fn create_now(psp: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) -> (StatusCode, Json<Value>) {
+    replay(psp, "/v1/payment_intents", headers, |p| {
         if f.get("payment_method").map(String::as_str) == Some("pm_card_chargeDeclined") {
             return (402, json!({"error": {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline"}}));
         }
@@ -301,3 +320,24 @@ async fn a_card_can_pay_part_of_a_split(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(a_card_can_pay_part_of_a_split);
+
+async fn a_timed_out_authorization_is_not_repeated(b: Backend) {
+    let (url, psp) = processor().await;
+    let app = spawn_app_full(b, Duration::from_secs(3600), Some(url)).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("CARD-4", 8000).await;
+    app.stock_in(&sku, &store, 2).await;
+    let cart = app.pickup_cart(&sku, 1, &store).await;
+    let body = json!({"email": "slow@example.com", "payment": {"method": "card", "code": "pm_card_slow"}});
+    // Our client gives up before the processor answers: the shopper sees "retry", nothing is placed.
+    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(body.clone()), &[("Idempotency-Key", "slow-1")]).await;
+    assert_eq!((r.status, r.code()), (503, "unavailable"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0);
+    until("the processor to finish the slow authorization", || psp.lock().unwrap().intents.len() == 1).await;
+    // The retry carries the same key: the processor returns the payment it made, and the order uses it.
+    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(body), &[("Idempotency-Key", "slow-1")]).await.expect(201);
+    assert_eq!(o["order"]["payment"]["status"], "authorized");
+    assert_eq!(psp.lock().unwrap().intents.len(), 1, "one authorization, not two");
+    app.assert_no_drift().await;
+}
+both!(a_timed_out_authorization_is_not_repeated);

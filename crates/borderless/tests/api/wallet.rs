@@ -686,6 +686,8 @@ async fn cashierless_visits_hold_at_entry_and_charge_at_exit(b: Backend) {
     let w = wallet(&app, &token).await;
     assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(141000), Some(0)));
     assert_eq!(app.level(&sku, &go).await, (17, 0, 17, 0));
+    let again = app.req("POST", &format!("/admin/cashierless/sessions/{sid}/exit"), Some(&gate), Some(json!({"lines": [{"sku": sku, "quantity": 3}]})), &[]).await.expect(200);
+    assert_eq!(again["order"]["id"], out["order"]["id"], "a retried exit gets the same receipt");
     let r = app.req("POST", &format!("/admin/cashierless/sessions/{sid}/exit"), Some(&gate), Some(json!({"lines": []})), &[]).await;
     assert_eq!((r.status, r.code()), (409, "session_closed"));
     // A visit without a purchase releases everything; a replayed entry code is refused.
