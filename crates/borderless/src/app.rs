@@ -31,6 +31,8 @@ pub struct AppConfig {
     pub card_webhook_secret: Option<String>,
     /// How long a call to the card processor may take before its outcome counts as unknown.
     pub card_timeout: Duration,
+    /// The most a cashierless entry gate pre-authorizes on a wallet (KRW).
+    pub cashierless_cap_minor: i64,
 }
 
 impl Default for AppConfig {
@@ -48,6 +50,7 @@ impl Default for AppConfig {
             card_secret_key: None,
             card_webhook_secret: None,
             card_timeout: Duration::from_secs(10),
+            cashierless_cap_minor: 100_000,
         }
     }
 }
@@ -148,7 +151,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || open_db(&cfg)).await??
     };
-    let mut engine = Engine::new(db, Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64, ..Default::default() }, clock);
+    let mut engine = Engine::new(db, Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64, cashierless_cap_minor: cfg.cashierless_cap_minor }, clock);
     if let (Some(base), Some(key)) = (&cfg.card_api_base, &cfg.card_secret_key) {
         engine = engine.with_card_gateway(Arc::new(crate::stripe::Stripe::new(base, key, cfg.card_timeout)?), cfg.card_webhook_secret.clone());
     }

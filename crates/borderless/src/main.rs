@@ -49,6 +49,9 @@ struct ServeArgs {
     /// Most open HTTP connections; further clients wait in the accept backlog until one closes.
     #[arg(long, env = "BORDERLESS_MAX_CONNECTIONS", default_value_t = 2048)]
     max_connections: usize,
+    /// The most a cashierless entry gate pre-authorizes on a shopper's wallet, in won.
+    #[arg(long, env = "BORDERLESS_CASHIERLESS_CAP", default_value_t = 100_000)]
+    cashierless_cap: i64,
     /// Card processor API (Stripe's PaymentIntents); cards are enabled when BORDERLESS_CARD_SECRET_KEY is set.
     #[arg(long, env = "BORDERLESS_CARD_API_BASE", default_value = "https://api.stripe.com")]
     card_api_base: String,
@@ -168,6 +171,7 @@ fn config(a: &ServeArgs) -> AppConfig {
         card_secret_key: std::env::var("BORDERLESS_CARD_SECRET_KEY").ok().filter(|k| !k.is_empty()),
         card_webhook_secret: std::env::var("BORDERLESS_CARD_WEBHOOK_SECRET").ok().filter(|k| !k.is_empty()),
         card_timeout: Duration::from_secs(10),
+        cashierless_cap_minor: a.cashierless_cap.clamp(1, 100_000_000),
     }
 }
 

@@ -643,6 +643,17 @@ impl Engine {
             .await
     }
 
+    /// Transfers touching any ledger account (by code or id), after `after` (a statement `seq`).
+    pub async fn account_statement(&self, code_or_id: &str, after: i64, limit: usize) -> Result<Vec<ledger::StatementLine>> {
+        let id = code_or_id.to_owned();
+        self.db
+            .read(move |tx| {
+                let a = ledger::get_account(tx, &id)?.ok_or_else(|| EngineError::not_found("ledger account", &id))?;
+                ledger::statement(tx, &a.id, after, limit)
+            })
+            .await
+    }
+
     pub async fn ledger_account(&self, code_or_id: &str) -> Result<ledger::AccountView> {
         let id = code_or_id.to_owned();
         self.db.read(move |tx| ledger::get_account(tx, &id)?.ok_or_else(|| EngineError::not_found("ledger account", &id))).await
@@ -805,17 +816,33 @@ impl Engine {
 
     /// A cashierless entry gate scanned a shopper's payment code: opens the visit and pre-authorizes their
     /// wallet up to the configured cap.
-    pub async fn cashierless_enter(&self, principal: &Principal, location_id: &str, payment_code: &str) -> Result<cashierless::SessionView> {
+    pub async fn cashierless_enter(&self, principal: &Principal, location_id: &str, payment_code: &str, idempotency_key: Option<String>) -> Result<cashierless::SessionView> {
         if let Some(staff) = principal.location() {
             if staff != location_id {
                 return Err(EngineError::Forbidden("a gate acts for its own store only".into()));
             }
         }
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
         let (loc, code, cap, now) = (location_id.to_owned(), payment_code.to_owned(), self.cfg.cashierless_cap_minor, self.now());
-        self.db.write(move |tx| {
-            let loc = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?.id;
-            cashierless::enter(tx, &loc, &code, cap, "KRW", now)
-        }).await
+        let scope = format!("cashierless.enter:{}", principal.key_id());
+        self.db
+            .write(move |tx| {
+                let loc = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?.id;
+                if let Some(k) = &idempotency_key {
+                    // A gate retrying the same scan gets the same visit.
+                    let hash = idempotency::fingerprint(&[&loc, &code]);
+                    if let Some(existing) = idempotency::begin(tx, &scope, k, &hash, "", now)? {
+                        return cashierless::view(tx, &existing);
+                    }
+                    let s = cashierless::enter(tx, &loc, &code, cap, "KRW", now)?;
+                    idempotency::set_result(tx, &scope, k, &s.id)?;
+                    return Ok(s);
+                }
+                cashierless::enter(tx, &loc, &code, cap, "KRW", now)
+            })
+            .await
     }
 
     /// The exit gate: the basket (possibly empty) is sold and charged from the entry hold.

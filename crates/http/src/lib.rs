@@ -74,6 +74,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/api-keys", post(issue_key))
         .route("/admin/ledger/transfers", post(post_transfers))
         .route("/admin/ledger/accounts/{code}", get(ledger_account))
+        .route("/admin/ledger/accounts/{code}/statement", get(account_statement))
         .route("/admin/events", get(list_events))
         .route("/admin/webhooks", post(subscribe).get(list_webhooks))
         .route("/admin/webhooks/{id}", delete(unsubscribe))
@@ -788,9 +789,9 @@ struct EnterIn {
     payment_code: String,
 }
 
-async fn cashierless_enter(State(s): State<AppState>, Staff(p): Staff, ApiJson(b): ApiJson<EnterIn>) -> ApiResult<Response> {
+async fn cashierless_enter(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, ApiJson(b): ApiJson<EnterIn>) -> ApiResult<Response> {
     let loc = s.engine.location(&b.location_id).await?.id;
-    Ok(created("session", s.engine.cashierless_enter(&p, &loc, &b.payment_code).await?))
+    Ok(created("session", s.engine.cashierless_enter(&p, &loc, &b.payment_code, key).await?))
 }
 
 async fn cashierless_session(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
@@ -806,4 +807,14 @@ struct ExitIn {
 async fn cashierless_exit(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, ApiJson(b): ApiJson<ExitIn>) -> ApiResult<Response> {
     let (session, order) = s.engine.cashierless_exit(&p, &id, b.lines).await?;
     Ok(Json(json!({ "session": session, "order": order })).into_response())
+}
+
+async fn account_statement(State(s): State<AppState>, _: Admin, Path(code): Path<String>, ApiQuery(q): ApiQuery<StatementQ>) -> ApiResult<Response> {
+    if q.currency.is_some() {
+        return Err(ApiError::bad("invalid_query", "an account has one currency; `currency` is for wallet statements"));
+    }
+    let limit = page_limit(q.limit)?;
+    let lines = s.engine.account_statement(&code, q.after.unwrap_or(0), limit).await?;
+    let next = if lines.len() == limit { lines.last().map(|l| l.seq) } else { None };
+    Ok(Json(json!({ "data": lines, "next_cursor": next })).into_response())
 }

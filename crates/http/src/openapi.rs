@@ -42,6 +42,7 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("post", "/admin/customers/{id}/wallet/top-ups", "staff", "Top up a wallet at the counter {amount_minor, currency, location_id (admins)}; Idempotency-Key accepted."),
     ("post", "/admin/ledger/transfers", "admin", "Post single-phase transfers {transfers: [{debit_account, credit_account, amount_minor, currency, reason, reference}]} in one transaction (all or nothing; ≤ 10,000)."),
     ("get", "/admin/ledger/accounts/{code}", "admin", "A ledger account by code (e.g. wallet:cus_…:KRW, revenue:loc_…:KRW) or id."),
+    ("get", "/admin/ledger/accounts/{code}/statement", "admin", "Any ledger account's statement (after = seq, limit): every transfer that touched it."),
     ("post", "/admin/api-keys", "admin", "Issue an API key {role: admin|staff, location_id, label}; the key is shown once."),
     ("get", "/admin/events", "admin", "The domain event feed in commit-safe order: after = the previous page's next_cursor (opaque, e.g. \"0-42\"), limit ≤ 500, type or prefix such as `order.`. Never skips an event, on either backend."),
     ("post", "/admin/webhooks", "admin", "Subscribe {url, event_types}; deliveries are signed with the returned secret."),

@@ -92,6 +92,9 @@ async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
     );
     let staff_view = app.admin_get(&format!("/admin/customers/{cid}/wallet")).await.expect(200);
     assert_eq!(staff_view["data"][0]["code"], format!("wallet:{cid}:KRW"));
+    // Finance reads any account's statement, e.g. the Busan store's refunds.
+    let st = app.admin_get(&format!("/admin/ledger/accounts/refunds:{busan}:KRW/statement")).await.expect(200);
+    assert_eq!((st["data"][0]["direction"].as_str(), st["data"][0]["amount_minor"].as_i64()), (Some("debit"), Some(30000)));
     app.assert_no_drift().await;
 }
 both!(wallet_pays_pickup_and_refunds_a_return_elsewhere);
@@ -690,10 +693,14 @@ async fn cashierless_visits_hold_at_entry_and_charge_at_exit(b: Backend) {
     assert_eq!(again["order"]["id"], out["order"]["id"], "a retried exit gets the same receipt");
     let r = app.req("POST", &format!("/admin/cashierless/sessions/{sid}/exit"), Some(&gate), Some(json!({"lines": []})), &[]).await;
     assert_eq!((r.status, r.code()), (409, "session_closed"));
-    // A visit without a purchase releases everything; a replayed entry code is refused.
+    // A visit without a purchase releases everything; a gate's retried scan (same key) is the same visit, a
+    // replayed code without it is refused.
     let c = code().await;
-    let s2 = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": c})), &[]).await.expect(201);
-    let r = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": c})), &[]).await;
+    let enter = json!({"location_id": go, "payment_code": c});
+    let s2 = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(enter.clone()), &[("Idempotency-Key", "gate-scan-7")]).await.expect(201);
+    let again = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(enter.clone()), &[("Idempotency-Key", "gate-scan-7")]).await.expect(201);
+    assert_eq!(again["session"]["id"], s2["session"]["id"]);
+    let r = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(enter), &[]).await;
     assert_eq!((r.status, r.code()), (409, "payment_code_used"));
     let sid2 = s2["session"]["id"].as_str().unwrap();
     let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid2}/exit"), Some(&gate), Some(json!({"lines": []})), &[]).await.expect(200);
