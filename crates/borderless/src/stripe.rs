@@ -81,7 +81,12 @@ impl CardGateway for Stripe {
         Box::pin(async move { self.post(&format!("/v1/payment_intents/{id}/cancel"), &[], key).await.map(|_| ()) })
     }
     fn refund<'a>(&'a self, id: &'a str, amount_minor: i64, key: &'a str) -> BoxFuture<'a, Result<(), CardError>> {
-        Box::pin(async move { self.post("/v1/refunds", &[("payment_intent", id.to_owned()), ("amount", amount_minor.to_string())], key).await.map(|_| ()) })
+        // The job id rides along as metadata so that the processor's refund webhooks settle this refund only.
+        Box::pin(async move {
+            self.post("/v1/refunds", &[("payment_intent", id.to_owned()), ("amount", amount_minor.to_string()), ("metadata[borderless_job]", key.to_owned())], key)
+                .await
+                .map(|_| ())
+        })
     }
 }
 

@@ -45,6 +45,27 @@ fn decode(s: &str) -> Option<(String, i64)> {
 }
 
 pub const MAX_JOB_ATTEMPTS: i64 = 20;
+/// How long a card authorization (manual capture) stays capturable at the processor.
+pub const AUTHORIZATION_VALIDITY_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Whether a cancellation was ever queued for this payment.
+pub(crate) fn is_cancelled(tx: &mut dyn Tx, payment_id: &str) -> Result<bool> {
+    Ok(tx.query_opt("SELECT 1 FROM psp_jobs WHERE intent = ? AND kind = 'cancel'", params![payment_id])?.is_some())
+}
+
+/// Compensation for a checkout that failed after its card was authorized: queues the cancellation
+/// durably, unless an order uses the payment after all (a concurrent duplicate that won). The cart row is
+/// locked first, so this waits for any checkout of the same cart still in flight.
+pub(crate) fn release_unused(tx: &mut dyn Tx, cart_id: &str, payment_id: &str, now: i64) -> Result<bool> {
+    let lock = format!("SELECT id FROM carts WHERE id = ?{}", crate::for_update(tx));
+    tx.query_opt(&lock, params![cart_id])?;
+    let used = tx.query_opt("SELECT 1 FROM orders WHERE payment_reference LIKE ?", params![format!("%{payment_id}%")])?.is_some();
+    if used || is_cancelled(tx, payment_id)? {
+        return Ok(false);
+    }
+    enqueue(tx, "cancel", payment_id, 0, None, now)?;
+    Ok(true)
+}
 
 fn enqueue(tx: &mut dyn Tx, kind: &str, payment_id: &str, amount: i64, refund_id: Option<&str>, now: i64) -> Result<()> {
     tx.exec(
@@ -72,13 +93,19 @@ impl PaymentProvider for Card {
         channel == domain::Channel::Web
     }
     fn authorize(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
-        let (_, authorized) = ctx.tender_ref.and_then(decode).ok_or_else(|| EngineError::invalid("card_required", "a card payment needs an authorized card"))?;
+        let (payment_id, authorized) = ctx.tender_ref.and_then(decode).ok_or_else(|| EngineError::invalid("card_required", "a card payment needs an authorized card"))?;
         if authorized != ctx.amount_minor {
             return Err(EngineError::conflict("price_changed", "the cart changed after the card was authorized; try again"));
         }
+        // A processor replays its first answer for a reused key, even for a payment we cancelled since.
+        if is_cancelled(tx, &payment_id)? {
+            return Err(EngineError::conflict("card_authorization_cancelled", "this card authorization was cancelled; pay again"));
+        }
         let (clearing, revenue) = accounts(tx, ctx, ledger::kind::REVENUE)?;
         let purpose = ledger::Purpose { reason: "card authorization", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
-        ledger::pending(tx, &clearing, &revenue, ctx.amount_minor, ctx.currency, ctx.hold_until, &purpose, ctx.now)?;
+        // Card authorizations lapse at the processor after about a week.
+        let until = ctx.hold_until.min(ctx.now + AUTHORIZATION_VALIDITY_MS);
+        ledger::pending(tx, &clearing, &revenue, ctx.amount_minor, ctx.currency, until, &purpose, ctx.now)?;
         Ok(PaymentStatus::Authorized)
     }
     fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
@@ -128,7 +155,9 @@ pub struct Job {
 /// Leases due jobs to one worker.
 pub(crate) fn claim(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<Vec<Job>> {
     let rows = tx.query(
-        "SELECT id, kind, intent, amount_minor, refund_id, attempts FROM psp_jobs WHERE status = 'pending' AND next_attempt_at <= ? AND locked_until <= ? ORDER BY created_at LIMIT ?",
+        "SELECT j.id, j.kind, j.intent, j.amount_minor, j.refund_id, j.attempts FROM psp_jobs j WHERE j.status = 'pending' AND j.next_attempt_at <= ? AND j.locked_until <= ? \
+         AND NOT (j.kind = 'refund' AND EXISTS (SELECT 1 FROM psp_jobs c WHERE c.intent = j.intent AND c.kind = 'capture' AND c.status <> 'done')) \
+         ORDER BY j.created_at LIMIT ?",
         params![now, now, limit as i64],
     )?;
     let mut out = Vec::new();
@@ -157,6 +186,9 @@ pub(crate) fn finish(tx: &mut dyn Tx, job: &Job, outcome: std::result::Result<()
         "UPDATE psp_jobs SET status = ?, attempts = ?, next_attempt_at = ?, locked_until = 0, last_error = ?, updated_at = ? WHERE id = ? AND locked_until = ?",
         params![status, attempts, now + backoff, err, now, &job.id, job.lease],
     )?;
+    if n == 1 && status == "failed" {
+        tracing::error!(job = %job.id, kind = %job.kind, payment = %job.payment_id, "card processor job failed for good; needs staff");
+    }
     if n == 1 && status == "done" {
         if let Some(rid) = &job.refund_id {
             tx.exec("UPDATE refunds SET status = 'refunded' WHERE id = ?", params![rid])?;
@@ -206,6 +238,8 @@ pub(crate) fn apply_event(tx: &mut dyn Tx, event: &serde_json::Value, now: i64) 
     let kind = event["type"].as_str().unwrap_or("");
     let object = &event["data"]["object"];
     let payment = object["payment_intent"].as_str().or(object["id"].as_str()).unwrap_or("").to_owned();
+    // Refunds are settled one by one: each refund we ask for carries its job id as metadata.
+    let refund_job = object["metadata"]["borderless_job"].as_str().map(str::to_owned);
     let n = tx.exec(
         "INSERT INTO psp_events (id, type, payment_id, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
         params![id, kind, &payment, now],
@@ -222,13 +256,24 @@ pub(crate) fn apply_event(tx: &mut dyn Tx, event: &serde_json::Value, now: i64) 
     };
     match kind {
         "payment_intent.succeeded" => settle(tx, "capture")?,
-        "payment_intent.canceled" => settle(tx, "cancel")?,
-        "charge.refunded" => {
+        "payment_intent.canceled" => {
+            settle(tx, "cancel")?;
+            // Whatever cancelled it, an order that relied on it may not be handed over now.
             tx.exec(
-                "UPDATE refunds SET status = 'refunded' WHERE id IN (SELECT refund_id FROM psp_jobs WHERE intent = ? AND kind = 'refund')",
-                params![&payment],
+                "UPDATE orders SET payment_status = 'voided' WHERE payment_status = 'authorized' AND payment_reference LIKE ?",
+                params![format!("%{payment}%")],
             )?;
-            settle(tx, "refund")?;
+        }
+        "refund.created" | "refund.updated" if object["status"] == "succeeded" => {
+            if let Some(job) = refund_job {
+                let n = tx.exec(
+                    "UPDATE psp_jobs SET status = 'done', updated_at = ? WHERE id = ? AND kind = 'refund' AND intent = ? AND status = 'pending'",
+                    params![now, &job, &payment],
+                )?;
+                if n == 1 {
+                    tx.exec("UPDATE refunds SET status = 'refunded' WHERE id = (SELECT refund_id FROM psp_jobs WHERE id = ?)", params![&job])?;
+                }
+            }
         }
         _ => {}
     }

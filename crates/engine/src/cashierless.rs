@@ -14,6 +14,8 @@ use store::{params, Tx};
 
 /// How long a visit may last before its hold lapses.
 pub const SESSION_TTL_MS: i64 = 3 * 3600 * 1000;
+/// The least an entry gate holds (or the cap, if smaller): a wallet with less does not open the gate.
+pub const MIN_ENTRY_HOLD_MINOR: i64 = 10_000;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionView {
@@ -63,8 +65,11 @@ pub(crate) fn enter(tx: &mut dyn Tx, location_id: &str, payment_code: &str, cap_
     let wallet = ledger::wallet_account(tx, &customer, currency, now)?;
     let available = ledger::get_account(tx, &wallet)?.map_or(0, |a| a.available_minor);
     let hold = available.min(cap_minor);
-    if hold <= 0 {
-        return Err(EngineError::conflict("insufficient_funds", "the wallet has no money to enter with; top it up first"));
+    if hold < MIN_ENTRY_HOLD_MINOR.min(cap_minor) {
+        return Err(EngineError::conflict(
+            "insufficient_funds",
+            format!("entering needs at least {} won in the wallet; top it up first", MIN_ENTRY_HOLD_MINOR.min(cap_minor)),
+        ));
     }
     let revenue = ledger::books_account(tx, ledger::kind::REVENUE, &loc.id, currency, now)?;
     let expires = now + SESSION_TTL_MS;
@@ -147,15 +152,38 @@ impl PaymentProvider for EntryHold {
         channel == domain::Channel::Cashierless
     }
     fn authorize(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
+        // The shopper has left with the goods: collect what the hold covers, then what the wallet can give;
+        // never fail the sale (the stock is gone either way) — record any shortfall for staff instead.
         let session = ctx.tender_ref.ok_or_else(|| bad("no cashierless session"))?;
-        let hold = ledger::open_pending(tx, "cashierless", session)?
-            .ok_or_else(|| EngineError::conflict("hold_expired", "the visit's pre-authorization has lapsed; staff review the basket"))?;
-        let captured = ctx.amount_minor.min(hold.amount);
-        let purpose = ledger::Purpose { reason: "cashierless basket captured at exit", ref_type: "cashierless", ref_id: session, transfer_id: None };
-        ledger::resolve(tx, &hold, "post", Some(captured), &purpose, ctx.now)?;
-        if ctx.amount_minor > captured {
-            let extra = ledger::Purpose { reason: "cashierless basket above the entry hold", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
-            ledger::single(tx, &hold.debit, &hold.credit, ctx.amount_minor - captured, ctx.currency, &extra, ctx.now)?;
+        let customer = ctx.customer_id.ok_or_else(|| bad("no customer on the visit"))?;
+        let mut collected = 0;
+        if let Some(hold) = ledger::open_pending(tx, "cashierless", session)? {
+            let captured = ctx.amount_minor.min(hold.amount);
+            let purpose = ledger::Purpose { reason: "cashierless basket captured at exit", ref_type: "cashierless", ref_id: session, transfer_id: None };
+            ledger::resolve(tx, &hold, "post", Some(captured), &purpose, ctx.now)?;
+            collected = captured;
+        }
+        let excess = ctx.amount_minor - collected;
+        if excess > 0 {
+            let wallet = ledger::wallet_account(tx, customer, ctx.currency, ctx.now)?;
+            let available = ledger::get_account(tx, &wallet)?.map_or(0, |a| a.available_minor).max(0);
+            let take = excess.min(available);
+            if take > 0 {
+                let revenue = ledger::books_account(tx, ledger::kind::REVENUE, ctx.location_id.unwrap_or("web"), ctx.currency, ctx.now)?;
+                let extra = ledger::Purpose { reason: "cashierless basket beyond the entry hold", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+                ledger::single(tx, &wallet, &revenue, take, ctx.currency, &extra, ctx.now)?;
+                collected += take;
+            }
+        }
+        if collected < ctx.amount_minor {
+            crate::events::emit(
+                tx,
+                "cashierless.shortfall",
+                session,
+                &serde_json::json!({"session": session, "order_id": ctx.order_id, "customer_id": customer, "amount_minor": ctx.amount_minor, "collected_minor": collected}),
+                ctx.now,
+            )?;
+            return Ok(PaymentStatus::PartiallyPaid);
         }
         Ok(PaymentStatus::Paid)
     }

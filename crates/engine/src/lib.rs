@@ -154,6 +154,33 @@ impl DoctorReport {
     }
 }
 
+/// A shopper's checkout: the cart, who pays and how.
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutRequest {
+    pub cart_id: String,
+    /// Required for a guest; a signed-in customer's own email otherwise.
+    pub email: Option<String>,
+    /// `pay_at_pickup`, `manual`, `wallet`, `gift_card`, `store_credit`, `card` or `split`.
+    pub payment_method: String,
+    pub idempotency_key: Option<String>,
+    /// The signed-in customer (from the session), if any.
+    pub customer_id: Option<String>,
+    /// A gift card's code, or a card's payment-method token.
+    pub tender_code: Option<String>,
+    /// Pay from the wallet in this currency (converted at the recorded rate).
+    pub wallet_currency: Option<String>,
+    /// For `split`: the tenders.
+    pub split: Option<Vec<SplitTender>>,
+}
+
+/// One tender of a split payment; one tender may leave `amount_minor` out to take the rest.
+#[derive(Debug, Clone)]
+pub struct SplitTender {
+    pub method: String,
+    pub code: Option<String>,
+    pub amount_minor: Option<i64>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct GiftCardView {
     /// The secret code: present only in the response that sold the card.
@@ -564,32 +591,62 @@ impl Engine {
     /// once; if the credit cannot be written after the capture, the capture is refunded.
     pub async fn self_top_up(&self, customer_id: &str, amount_minor: i64, currency: &str, payment_method: &str, idempotency_key: Option<String>) -> Result<TopUpView> {
         let gw = self.cards.clone().ok_or_else(|| EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server"))?;
-        if let Some(k) = &idempotency_key {
-            idempotency::validate_key(k)?;
-        }
+        // The key is what makes a retry safe after an unknown outcome (a timeout after the capture), so it is
+        // required here.
+        let key = idempotency_key.ok_or_else(|| EngineError::invalid("idempotency_key_required", "a card top-up needs an `Idempotency-Key`"))?;
+        idempotency::validate_key(&key)?;
         if !(1..=10_000_000_000).contains(&amount_minor) {
             return Err(EngineError::invalid("invalid_amount", "a top-up is 1 to 10^10 minor units"));
         }
+        if payment_method.is_empty() || payment_method.len() > 255 {
+            return Err(EngineError::invalid("card_required", "a card's payment method token is 1–255 characters"));
+        }
         let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
-        let base = format!("selftopup:{customer_id}:{}", idempotency_key.clone().unwrap_or_else(|| domain::ids::new_id("once")));
+        let scope = format!("wallet.selftopup:{customer_id}");
+        let request_hash = idempotency::fingerprint(&[&amount_minor.to_string(), &currency, payment_method]);
+        // Already credited under this key: answer from our records, without asking the processor again
+        // (its own key memory is shorter than ours).
+        {
+            let (scope, key, hash, cid, cur) = (scope.clone(), key.clone(), request_hash.clone(), customer_id.to_owned(), currency.clone());
+            let done = self
+                .db
+                .read(move |tx| {
+                    let Some(r) = tx.query_opt("SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?", params![&scope, &key])? else {
+                        return Ok(None);
+                    };
+                    if r.text(0)? != hash {
+                        return Err(EngineError::conflict("idempotency_key_reused", "this Idempotency-Key was already used with a different request"));
+                    }
+                    let w = ledger::get_account(tx, &format!("wallet:{cid}:{cur}"))?.ok_or_else(|| EngineError::not_found("wallet", &cid))?;
+                    Ok(Some(TopUpView { transfer_id: r.text(1)?, wallet: w }))
+                })
+                .await?;
+            if let Some(v) = done {
+                return Ok(v);
+            }
+        }
+        let base = format!("selftopup:{customer_id}:{key}");
         let payment = gw.authorize(amount_minor, &currency, payment_method, &format!("{base}:auth")).await.map_err(card_error)?;
-        if let Err(e) = gw.capture(&payment, amount_minor, &format!("{base}:capture")).await {
-            let _ = gw.cancel(&payment, &format!("{base}:cancel")).await;
-            return Err(card_error(e));
+        match gw.capture(&payment, amount_minor, &format!("{base}:capture")).await {
+            Ok(()) => {}
+            Err(cards::CardError::Declined(code)) => {
+                let _ = gw.cancel(&payment, &format!("{base}:cancel")).await;
+                return Err(EngineError::PaymentDeclined(code));
+            }
+            // Unknown outcome: nothing is credited and nothing cancelled; the retry with the same key gets
+            // the processor's answer.
+            Err(e) => return Err(card_error(e)),
         }
         let (cid, now, pid) = (customer_id.to_owned(), self.now(), payment.clone());
-        let request_hash = idempotency::fingerprint(&[&amount_minor.to_string(), &currency, payment_method]);
         let result = self
             .db
             .write(move |tx| {
                 customers::get(tx, &cid)?;
                 let transfer_id = domain::ids::new_id("trf");
                 let wallet = ledger::wallet_account(tx, &cid, &currency, now)?;
-                if let Some(k) = &idempotency_key {
-                    if let Some(existing) = idempotency::begin(tx, &format!("wallet.selftopup:{cid}"), k, &request_hash, &transfer_id, now)? {
-                        let w = ledger::get_account(tx, &wallet)?.ok_or_else(|| EngineError::not_found("wallet", &cid))?;
-                        return Ok(TopUpView { transfer_id: existing, wallet: w });
-                    }
+                if let Some(existing) = idempotency::begin(tx, &scope, &key, &request_hash, &transfer_id, now)? {
+                    let w = ledger::get_account(tx, &wallet)?.ok_or_else(|| EngineError::not_found("wallet", &cid))?;
+                    return Ok(TopUpView { transfer_id: existing, wallet: w });
                 }
                 let clearing = ledger::books_account(tx, ledger::kind::CLEARING, "card", &currency, now)?;
                 let purpose = ledger::Purpose { reason: "wallet top-up by card", ref_type: "card_payment", ref_id: &pid, transfer_id: Some(&transfer_id) };
@@ -600,8 +657,9 @@ impl Engine {
             })
             .await;
         if let Err(e) = &result {
-            tracing::error!(payment = %payment, error = %e, "card captured but the wallet credit failed; refunding the card");
-            let _ = gw.refund(&payment, amount_minor, &format!("{base}:refund")).await;
+            // Captured but not credited: a retry with the same key credits it (the processor replays the
+            // capture). Refunding here would let that retry credit money the card no longer paid.
+            tracing::error!(payment = %payment, error = %e, "card captured but the wallet credit failed; a retry with the same Idempotency-Key will credit it");
         }
         result
     }
@@ -1002,17 +1060,10 @@ impl Engine {
 
     /// Places the order for a cart. With an idempotency key, a repeat of the same request returns the
     /// same order and a different request under the same key is refused.
-    pub async fn checkout(
-        &self,
-        cart_id: &str,
-        email: Option<String>,
-        payment_method: &str,
-        idempotency_key: Option<String>,
-        customer_id: Option<String>,
-        tender_code: Option<String>,
-        wallet_currency: Option<String>,
-        split: Option<Vec<(String, Option<String>, Option<i64>)>>,
-    ) -> Result<OrderView> {
+    pub async fn checkout(&self, req: CheckoutRequest) -> Result<OrderView> {
+        let CheckoutRequest { cart_id, email, payment_method, idempotency_key, customer_id, tender_code, wallet_currency, split } = req;
+        let split: Option<Vec<(String, Option<String>, Option<i64>)>> = split.map(|ts| ts.into_iter().map(|t| (t.method, t.code, t.amount_minor)).collect());
+        let (cart_id, payment_method) = (cart_id.as_str(), payment_method.as_str());
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
@@ -1030,16 +1081,12 @@ impl Engine {
                 if part <= 0 {
                     return Err(EngineError::invalid("invalid_split", "the card part must be positive"));
                 }
-                let key = format!("auth:{cart_id}:{}", idempotency_key.as_deref().unwrap_or("-"));
-                let id = gw.authorize(part, &cart.currency, &token, &key).await.map_err(card_error)?;
+                let id = self.authorize_card(&gw, cart_id, part, &cart.currency, &token, idempotency_key.as_deref()).await?;
                 let result = self
                     .checkout_inner(cart_id, email, payment_method, idempotency_key, customer_id, None, Some(cards::encode(&id, part)), wallet_currency, split)
                     .await;
                 if result.is_err() {
-                    let gw = gw.clone();
-                    tokio::spawn(async move {
-                        let _ = gw.cancel(&id, &format!("cancel:{id}")).await;
-                    });
+                    self.release_card(cart_id, &id).await;
                 }
                 return result;
             }
@@ -1051,8 +1098,7 @@ impl Engine {
             if cart.status != "open" {
                 return self.checkout_inner(cart_id, email, payment_method, idempotency_key, customer_id, None, None, wallet_currency, split).await;
             }
-            let key = format!("auth:{cart_id}:{}", idempotency_key.as_deref().unwrap_or("-"));
-            let id = gw.authorize(cart.subtotal.amount_minor, &cart.currency, &token, &key).await.map_err(card_error)?;
+            let id = self.authorize_card(&gw, cart_id, cart.subtotal.amount_minor, &cart.currency, &token, idempotency_key.as_deref()).await?;
             (None, Some((id, cart.subtotal.amount_minor)))
         } else {
             (tender_code, None)
@@ -1060,17 +1106,37 @@ impl Engine {
         let card_id = card_ref.as_ref().map(|c| c.0.clone());
         let result = self.checkout_inner(cart_id, email, payment_method, idempotency_key, customer_id, gift_card_code, card_ref.map(|(id, a)| cards::encode(&id, a)), wallet_currency, split).await;
         if let (Err(e), Some(id)) = (&result, card_id) {
-            // The order was not placed: release the authorization (best effort; it also lapses on its own).
-            if let Some(gw) = self.cards.clone() {
-                tracing::info!(payment = %id, error = %e, "checkout failed after card authorization; cancelling it");
-                tokio::spawn(async move {
-                    if let Err(err) = gw.cancel(&id, &format!("cancel:{id}")).await {
-                        tracing::warn!(payment = %id, error = ?err, "could not cancel the card authorization");
-                    }
-                });
-            }
+            tracing::info!(payment = %id, error = %e, "checkout failed after card authorization; releasing it");
+            self.release_card(cart_id, &id).await;
         }
         result
+    }
+
+    /// Authorizes a card for a cart. The processor key ties retries of one checkout to one authorization;
+    /// if the processor replays an authorization we have since cancelled, a fresh one is requested.
+    async fn authorize_card(&self, gw: &Arc<dyn cards::CardGateway>, cart_id: &str, amount: i64, currency: &str, token: &str, idem: Option<&str>) -> Result<String> {
+        if token.is_empty() || token.len() > 255 {
+            return Err(EngineError::invalid("card_required", "a card's payment method token is 1–255 characters"));
+        }
+        let base = format!("auth:{cart_id}:{}", idem.unwrap_or("-"));
+        for attempt in 0..4 {
+            let key = if attempt == 0 { base.clone() } else { format!("{base}:{attempt}") };
+            let id = gw.authorize(amount, currency, token, &key).await.map_err(card_error)?;
+            let pid = id.clone();
+            if !self.db.read(move |tx| cards::is_cancelled(tx, &pid)).await? {
+                return Ok(id);
+            }
+        }
+        Err(EngineError::conflict("card_authorization_cancelled", "the card could not be authorized afresh; try again"))
+    }
+
+    /// A checkout failed after its card was authorized: queue the cancellation durably (the worker performs
+    /// it), unless an order uses the payment after all.
+    async fn release_card(&self, cart_id: &str, payment_id: &str) {
+        let (cart, pid, now) = (cart_id.to_owned(), payment_id.to_owned(), self.now());
+        if let Err(e) = self.db.write(move |tx| cards::release_unused(tx, &cart, &pid, now)).await {
+            tracing::error!(payment = %payment_id, error = %e, "cannot queue the cancellation of an unused card authorization");
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1196,6 +1262,7 @@ impl Engine {
                     "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?",
                     params![now - DELIVERY_LOG_RETENTION_MS],
                 )?;
+                n += tx.exec("DELETE FROM psp_events WHERE received_at < ?", params![now - DELIVERY_LOG_RETENTION_MS])?;
                 Ok(n)
             })
             .await

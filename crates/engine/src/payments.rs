@@ -19,6 +19,8 @@ pub enum PaymentStatus {
     Refunded,
     /// An authorization released without capture (order cancelled or expired).
     Voided,
+    /// Goods left (a cashierless exit) and part of the amount could not be collected; staff follow up.
+    PartiallyPaid,
 }
 
 impl PaymentStatus {
@@ -29,6 +31,7 @@ impl PaymentStatus {
             PaymentStatus::Paid => "paid",
             PaymentStatus::Refunded => "refunded",
             PaymentStatus::Voided => "voided",
+            PaymentStatus::PartiallyPaid => "partially_paid",
         }
     }
 }

@@ -127,6 +127,8 @@ fn korean(code: &str) -> Option<&'static str> {
         "invalid_split" => "분할 결제 금액이 주문 금액과 맞지 않습니다.",
         "card_declined" => "카드 결제가 거절되었습니다. 다른 결제 수단을 이용해 주세요.",
         "card_unavailable" => "카드 결제를 지금 처리할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+        "idempotency_key_required" => "요청 키(Idempotency-Key)가 필요합니다.",
+        "card_authorization_cancelled" => "카드 승인이 취소되었습니다. 다시 결제해 주세요.",
         "too_many_attempts" => "시도 횟수가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
         _ => return None,
     })

@@ -565,8 +565,18 @@ async fn checkout(
         (_, Some(_)) => return Err(ApiError::bad("invalid_request", "`code` goes with `gift_card` or `card`")),
         (_, None) => None,
     };
-    let split = b.payment.tenders.map(|ts| ts.into_iter().map(|t| (t.method, t.code, t.amount_minor)).collect());
-    let mut order = s.engine.checkout(&id, b.email, &b.payment.method, key, c, gift, b.payment.currency, split).await?;
+    let split = b.payment.tenders.map(|ts| ts.into_iter().map(|t| engine::SplitTender { method: t.method, code: t.code, amount_minor: t.amount_minor }).collect());
+    let req = engine::CheckoutRequest {
+        cart_id: id,
+        email: b.email,
+        payment_method: b.payment.method,
+        idempotency_key: key,
+        customer_id: c,
+        tender_code: gift,
+        wallet_currency: b.payment.currency,
+        split,
+    };
+    let mut order = s.engine.checkout(req).await?;
     for l in order.lines.iter_mut() {
         l.routing = None;
     }
@@ -794,8 +804,12 @@ async fn cashierless_enter(State(s): State<AppState>, Staff(p): Staff, Idempoten
     Ok(created("session", s.engine.cashierless_enter(&p, &loc, &b.payment_code, key).await?))
 }
 
-async fn cashierless_session(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Response> {
-    Ok(ok("session", s.engine.cashierless_session(&id).await?))
+async fn cashierless_session(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    let session = s.engine.cashierless_session(&id).await?;
+    if p.location().is_some_and(|l| l != session.location_id) {
+        return Err(ApiError::Request { status: StatusCode::FORBIDDEN, code: "forbidden", message: "a visit at another store".into() });
+    }
+    Ok(ok("session", session))
 }
 
 #[derive(Deserialize)]

@@ -235,7 +235,6 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
     assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 0);
 
     let t = engine::Clock::now_ms(app.clock.as_ref()) / 1000;
-    let event = json!({"id": "evt_1", "type": "charge.refunded", "data": {"object": {"id": "ch_1", "payment_intent": "pi_1", "amount_refunded": 30000}}}).to_string();
     let send = |sig: String, body: String| {
         let app = &app;
         async move {
@@ -244,6 +243,14 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
             (status, r.json::<Value>().await.unwrap_or(Value::Null))
         }
     };
+    // A charge-level notice does not settle a particular refund (there could be several on one payment).
+    let charge = json!({"id": "evt_0", "type": "charge.refunded", "data": {"object": {"id": "ch_1", "payment_intent": "pi_1"}}}).to_string();
+    let (s0, _) = send(borderless::webhooks::sign("whsec_test_borderless", t, &charge), charge).await;
+    assert_eq!(s0, 200);
+    assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 0);
+    let db = app.running.as_ref().unwrap().engine.db().clone();
+    let job = db.read(|tx| -> Result<String, store::DbError> { tx.query_one("SELECT id FROM psp_jobs WHERE kind = 'refund'", &[])?.text(0) }).await.unwrap();
+    let event = json!({"id": "evt_1", "type": "refund.updated", "data": {"object": {"id": "re_1", "payment_intent": "pi_1", "status": "succeeded", "amount": 30000, "metadata": {"borderless_job": job}}}}).to_string();
     let good = borderless::webhooks::sign("whsec_test_borderless", t, &event);
     let (s, v) = send(good.clone(), event.clone()).await;
     assert_eq!((s, v["duplicate"].as_bool()), (200, Some(false)));
@@ -255,12 +262,12 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
     // Forged, tampered or stale deliveries are refused.
     let (s, v) = send(borderless::webhooks::sign("whsec_wrong", t, &event), event.clone()).await;
     assert_eq!((s, v["error"]["code"].as_str()), (400, Some("invalid_signature")));
-    let tampered = event.replace("30000", "99999");
+    let tampered = event.replace("\"amount\":30000", "\"amount\":99999");
     let (s, _) = send(borderless::webhooks::sign("whsec_test_borderless", t, &event), tampered).await;
     assert_eq!(s, 400);
     let (s, _) = send(borderless::webhooks::sign("whsec_test_borderless", t - 3600, &event), event.clone()).await;
     assert_eq!(s, 400, "an hour-old signature is a replay");
-    assert_eq!(app.count("SELECT COUNT(*) FROM psp_events").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM psp_events").await, 2);
     app.assert_no_drift().await;
 }
 both!(processor_webhooks_are_verified_and_applied_once);
@@ -281,6 +288,8 @@ async fn shoppers_top_up_their_wallet_by_card(b: Backend) {
     assert_eq!(psp.lock().unwrap().captures, 1, "captured once");
     let r = top("pm_card_chargeDeclined", "t-2").await;
     assert_eq!((r.status, r.code()), (402, "card_declined"));
+    let r = app.req("POST", "/store/wallet/top-ups", Some(&token), Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})), &[]).await;
+    assert_eq!((r.status, r.code()), (400, "idempotency_key_required"), "a card top-up must be safely retryable");
     let r = app.req("POST", "/store/wallet/top-ups", None, Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})), &[]).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
     let w = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
@@ -341,3 +350,27 @@ async fn a_timed_out_authorization_is_not_repeated(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(a_timed_out_authorization_is_not_repeated);
+
+async fn a_cancelled_authorization_is_never_reused(b: Backend) {
+    // The processor replays its first answer for a reused key, even after we cancelled that payment.
+    let (url, psp) = processor().await;
+    let app = spawn_app_full(b, Duration::from_secs(3600), Some(url)).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let sku = app.product("CARD-5", 7000).await;
+    app.stock_in(&sku, &store, 2).await;
+    let cart = app.pickup_cart(&sku, 1, &store).await;
+    // Fails after the card was authorized (a guest without an email): the authorization is released.
+    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"payment": {"method": "card", "code": "pm_card_visa"}})), &[]).await;
+    assert_eq!(r.status, 400);
+    until("the release of the unused authorization", || psp.lock().unwrap().intents["pi_1"]["status"] == "canceled").await;
+    // The corrected retry gets a fresh authorization, not the cancelled one the processor replays.
+    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "fix@example.com", "payment": {"method": "card", "code": "pm_card_visa"}})), &[]).await.expect(201);
+    let oid = o["order"]["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    until("the capture of the fresh authorization", || psp.lock().unwrap().intents.get("pi_2").is_some_and(|p| p["status"] == "succeeded")).await;
+    assert_eq!(psp.lock().unwrap().intents["pi_1"]["status"], "canceled");
+    app.assert_no_drift().await;
+}
+both!(a_cancelled_authorization_is_never_reused);

@@ -114,7 +114,13 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
                 engine.add_cart_line(&cart, &sku, q).await.unwrap();
                 let f = if pickup { Fulfillment::Pickup { location_id: rng.pick(&stores).clone() } } else { Fulfillment::Delivery { address: addr.clone() } };
                 engine.set_fulfillment(&cart, f).await.unwrap();
-                match engine.checkout(&cart, Some("sim@example.com".into()), if pickup { "pay_at_pickup" } else { "manual" }, None, None, None, None, None).await {
+                let req = engine::CheckoutRequest {
+                    cart_id: cart.clone(),
+                    email: Some("sim@example.com".into()),
+                    payment_method: if pickup { "pay_at_pickup" } else { "manual" }.into(),
+                    ..Default::default()
+                };
+                match engine.checkout(req).await {
                     Ok(o) => {
                         let lines: Vec<_> = o.lines.iter().map(|l| (l.sku.clone(), l.location_id.clone(), l.quantity)).collect();
                         for (s, l, q) in &lines {

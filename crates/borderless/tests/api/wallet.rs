@@ -714,6 +714,25 @@ async fn cashierless_visits_hold_at_entry_and_charge_at_exit(b: Backend) {
     let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid3}/exit"), Some(&gate), Some(json!({"lines": [{"sku": sku, "quantity": 35}]})), &[]).await.expect(200);
     assert_eq!(out["order"]["total"]["amount_minor"], 105000);
     assert_eq!(wallet(&app, &token).await["balance_minor"], 141001 - 105000);
+    // Someone with 12,000 won fills a 13,000 won basket: 12,000 collected, the shortfall goes to staff.
+    let (c2, t2) = customer(&app, "short@example.com").await;
+    app.admin_post(&format!("/admin/customers/{c2}/wallet/top-ups"), json!({"amount_minor": 12000, "currency": "KRW"})).await.expect(201);
+    let code2 = app.req("POST", "/store/wallet/payment-codes", Some(&t2), None, &[]).await.expect(201)["payment_code"]["code"].as_str().unwrap().to_owned();
+    let s4 = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": code2})), &[]).await.expect(201);
+    assert_eq!(s4["session"]["hold_minor"], 12000);
+    let sku13 = app.product("GO-13", 13000).await;
+    app.stock_in(&sku13, &go, 1).await;
+    let sid4 = s4["session"]["id"].as_str().unwrap();
+    let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid4}/exit"), Some(&gate), Some(json!({"lines": [{"sku": sku13, "quantity": 1}]})), &[]).await.expect(200);
+    assert_eq!(out["order"]["payment"]["status"], "partially_paid");
+    assert_eq!(wallet(&app, &t2).await["balance_minor"], 0);
+    assert_eq!(app.events_until("type=cashierless.shortfall", |k| k.len() == 1).await.len(), 1);
+    // Too little money to enter at all.
+    let (c3, t3) = customer(&app, "poor@example.com").await;
+    app.admin_post(&format!("/admin/customers/{c3}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"})).await.expect(201);
+    let code3 = app.req("POST", "/store/wallet/payment-codes", Some(&t3), None, &[]).await.expect(201)["payment_code"]["code"].as_str().unwrap().to_owned();
+    let r = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": code3})), &[]).await;
+    assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
     // Not a cashierless store: refused.
     let store = app.location("GANGNAM", "store", true).await;
     let r = app.admin_post("/admin/cashierless/sessions", json!({"location_id": store, "payment_code": code().await})).await;
