@@ -188,6 +188,14 @@ pub(crate) fn finish(tx: &mut dyn Tx, job: &Job, outcome: std::result::Result<()
     )?;
     if n == 1 && status == "failed" {
         tracing::error!(job = %job.id, kind = %job.kind, payment = %job.payment_id, "card processor job failed for good; needs staff");
+        if job.kind == "capture" {
+            // The goods left against an authorization that could not be captured: make it visible.
+            tx.exec(
+                "UPDATE orders SET payment_status = 'capture_failed' WHERE payment_reference LIKE ?",
+                params![format!("%{}%", job.payment_id)],
+            )?;
+        }
+        crate::events::emit(tx, "payment.job_failed", &job.id, &serde_json::json!({"job": &job, "error": err}), now)?;
     }
     if n == 1 && status == "done" {
         if let Some(rid) = &job.refund_id {
