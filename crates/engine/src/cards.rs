@@ -184,7 +184,7 @@ pub(crate) fn finish(tx: &mut dyn Tx, job: &Job, outcome: std::result::Result<()
     let backoff = (1_000i64 << attempts.min(12)).min(600_000);
     let n = tx.exec(
         "UPDATE psp_jobs SET status = ?, attempts = ?, next_attempt_at = ?, locked_until = 0, last_error = ?, updated_at = ? WHERE id = ? AND locked_until = ?",
-        params![status, attempts, now + backoff, err, now, &job.id, job.lease],
+        params![status, attempts, now + backoff, err.clone(), now, &job.id, job.lease],
     )?;
     if n == 1 && status == "failed" {
         tracing::error!(job = %job.id, kind = %job.kind, payment = %job.payment_id, "card processor job failed for good; needs staff");
