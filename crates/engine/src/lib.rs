@@ -58,6 +58,9 @@ fn card_error(e: cards::CardError) -> EngineError {
     }
 }
 
+/// Card top-ups a customer may make per hour (a brake on stolen-card testing).
+pub const MAX_CARD_TOP_UPS_PER_HOUR: i64 = 10;
+
 /// Products saved per transaction by imports.
 pub const IMPORT_BATCH: usize = 200;
 
@@ -623,6 +626,24 @@ impl Engine {
                 .await?;
             if let Some(v) = done {
                 return Ok(v);
+            }
+        }
+        // A velocity limit: stolen-card testers try many cards on one account.
+        {
+            let (code, since) = (format!("wallet:{customer_id}:{currency}"), self.now() - 3_600_000);
+            let recent = self
+                .db
+                .read(move |tx| -> Result<i64> {
+                    Ok(tx
+                        .query_one(
+                            "SELECT COUNT(*) FROM ledger_transfers t JOIN ledger_accounts a ON a.id = t.credit_account_id WHERE a.code = ? AND t.ref_type = 'card_payment' AND t.created_at > ?",
+                            params![&code, since],
+                        )?
+                        .i64(0)?)
+                })
+                .await?;
+            if recent >= MAX_CARD_TOP_UPS_PER_HOUR {
+                return Err(EngineError::RateLimited(format!("at most {MAX_CARD_TOP_UPS_PER_HOUR} card top-ups an hour; try again later")));
             }
         }
         let base = format!("selftopup:{customer_id}:{key}");

@@ -294,6 +294,13 @@ async fn shoppers_top_up_their_wallet_by_card(b: Backend) {
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
     let w = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
     assert_eq!(w["data"][0]["balance_minor"], 50000);
+    // Ten card top-ups an hour, then a pause (a brake on stolen-card testing).
+    for i in 0..9 {
+        let r = app.req("POST", "/store/wallet/top-ups", Some(&token), Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})), &[("Idempotency-Key", &format!("v-{i}"))]).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = app.req("POST", "/store/wallet/top-ups", Some(&token), Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})), &[("Idempotency-Key", "v-10")]).await;
+    assert_eq!((r.status, r.code()), (429, "too_many_attempts"));
     app.assert_no_drift().await;
 }
 both!(shoppers_top_up_their_wallet_by_card);
