@@ -1097,6 +1097,8 @@ impl Engine {
             let token = code.clone().ok_or_else(|| EngineError::invalid("card_required", "the card part needs the card's payment method token as `code`"))?;
             let cart = self.cart(cart_id).await?;
             if cart.status == "open" {
+                // Check the whole split before touching the card, so a malformed one never authorizes it.
+                orders::split_parts(parts, cart.subtotal.amount_minor, &cart.currency, Some("card:unchecked:0"))?;
                 let fixed: i64 = parts.iter().filter_map(|p| p.2).sum();
                 let part = amount.unwrap_or(cart.subtotal.amount_minor - fixed);
                 if part <= 0 {

@@ -288,7 +288,7 @@ pub(crate) struct CheckoutCmd {
 /// Resolves a split payment's parts: 2–4 tenders, amounts positive and adding up to the total, at most one
 /// part left to take the remainder.
 /// The card part, if any, was authorized before the transaction; `card_ref` carries that authorization.
-fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total: i64, currency: &str, card_ref: Option<&str>) -> Result<Vec<crate::payments::SplitPart>> {
+pub(crate) fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total: i64, currency: &str, card_ref: Option<&str>) -> Result<Vec<crate::payments::SplitPart>> {
     if parts.iter().filter(|p| p.0 == "card").count() > 1 {
         return Err(EngineError::invalid("invalid_split", "a split payment takes at most one card"));
     }

@@ -313,6 +313,11 @@ async fn a_card_can_pay_part_of_a_split(b: Backend) {
     app.stock_in(&sku, &store, 2).await;
     let card = app.admin_post("/admin/gift-cards", json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201)["gift_card"]["code"].as_str().unwrap().to_owned();
     let cart = app.pickup_cart(&sku, 1, &store).await;
+    // A malformed split is refused before the card is touched.
+    let bad = json!([{"method": "gift_card", "code": card, "amount_minor": 30000}, {"method": "card", "code": "pm_card_visa"}]);
+    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "s@example.com", "payment": {"method": "split", "tenders": bad}})), &[]).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_split"));
+    assert!(psp.lock().unwrap().intents.is_empty(), "no authorization for a refused split");
     let tenders = json!([{"method": "gift_card", "code": card, "amount_minor": 10000}, {"method": "card", "code": "pm_card_visa"}]);
     let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "s@example.com", "payment": {"method": "split", "tenders": tenders}})), &[]).await.expect(201);
     assert_eq!(o["order"]["payment"]["status"], "authorized");
