@@ -194,35 +194,13 @@ pub async fn checkout(opts: BenchOpts) -> Result<()> {
     println!("|---:|---:|---:|---:|---:|---:|");
     let counter = Arc::new(AtomicU64::new(0));
     for &c in &opts.target.concurrency {
-        let deadline = Instant::now() + opts.target.duration;
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..c {
-            let (client, url, sku, loc, counter) = (client.clone(), url.clone(), sku.clone(), loc.clone(), counter.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
-                let mut errors = 0u64;
-                while Instant::now() < deadline {
-                    let n = counter.fetch_add(1, Ordering::Relaxed);
-                    let t = Instant::now();
-                    match place_order(&client, &url, &sku, &loc, n).await {
-                        Ok(true) => lat.push(t.elapsed().as_micros() as u64),
-                        Ok(false) | Err(_) => errors += 1,
-                    }
-                }
-                (lat, errors)
-            }));
-        }
-        let mut all = Vec::new();
-        let mut errors = 0;
-        for t in tasks {
-            let (l, e) = t.await?;
-            all.extend(l);
-            errors += e;
-        }
-        let secs = start.elapsed().as_secs_f64();
-        all.sort_unstable();
-        println!("| {c} | {} | {:.0} | {:.1} | {:.1} | {errors} |", all.len(), all.len() as f64 / secs, pct(&all, 0.5), pct(&all, 0.99));
+        let (client, url, sku, loc) = (client.clone(), url.clone(), sku.clone(), loc.clone());
+        let step = move |_, n| {
+            let (client, url, sku, loc) = (client.clone(), url.clone(), sku.clone(), loc.clone());
+            async move { matches!(place_order(&client, &url, &sku, &loc, n).await, Ok(true)) }
+        };
+        let (mut all, errors, secs) = run_level(c, opts.target.duration, counter.clone(), step).await?;
+        latency_row(c.to_string(), all.len(), secs, &mut all, errors);
     }
     if opts.flash_attempts > 0 {
         flash_sale(&api, &client, &url, &loc, &run_id, &opts).await?;
@@ -293,6 +271,43 @@ pub struct LedgerBenchOpts {
     pub batch: usize,
 }
 
+/// Runs `workers` concurrent clients for `duration`; each repeatedly awaits `step(worker, n)` (`n` numbers
+/// every attempt across workers) and counts it as a success when it returns true. Returns the successful
+/// attempts' latencies in microseconds, the failures and the elapsed seconds.
+async fn run_level<F, Fut>(workers: usize, duration: Duration, counter: Arc<AtomicU64>, step: F) -> Result<(Vec<u64>, u64, f64)>
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
+    let step = Arc::new(step);
+    let deadline = Instant::now() + duration;
+    let start = Instant::now();
+    let mut tasks = Vec::with_capacity(workers);
+    for w in 0..workers {
+        let (step, counter) = (step.clone(), counter.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut lat, mut errors) = (Vec::new(), 0u64);
+            while Instant::now() < deadline {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let t = Instant::now();
+                if step(w, n).await {
+                    lat.push(t.elapsed().as_micros() as u64);
+                } else {
+                    errors += 1;
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, e) = t.await?;
+        all.extend(l);
+        errors += e;
+    }
+    Ok((all, errors, start.elapsed().as_secs_f64()))
+}
+
 fn latency_row(label: String, count: usize, secs: f64, lat: &mut [u64], errors: u64) {
     lat.sort_unstable();
     println!("| {label} | {count} | {:.0} | {:.2} | {:.2} | {errors} |", count as f64 / secs, pct(lat, 0.5), pct(lat, 0.99));
@@ -326,40 +341,24 @@ pub async fn ledger(opts: LedgerBenchOpts) -> Result<()> {
     println!("| concurrency | transfers | transfers/s | p50 ms | p99 ms | errors |");
     println!("|---:|---:|---:|---:|---:|---:|");
     let counter = Arc::new(AtomicU64::new(0));
+    let customers = Arc::new(customers);
     for &c in &opts.target.concurrency {
-        let deadline = Instant::now() + opts.target.duration;
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for w in 0..c {
-            let (client, url, key, cid, counter) = (client.clone(), url.clone(), key.clone(), customers[w].clone(), counter.clone());
-            tasks.push(tokio::spawn(async move {
-                let (mut lat, mut errors) = (Vec::new(), 0u64);
-                while Instant::now() < deadline {
-                    let n = counter.fetch_add(1, Ordering::Relaxed);
-                    let t = Instant::now();
-                    let r = client
-                        .post(format!("{url}/admin/customers/{cid}/wallet/top-ups"))
-                        .bearer_auth(&key)
-                        .header("Idempotency-Key", format!("bench-topup-{n}"))
-                        .json(&json!({"amount_minor": 100, "currency": "KRW"}))
-                        .send()
-                        .await;
-                    match r {
-                        Ok(r) if r.status().as_u16() == 201 => lat.push(t.elapsed().as_micros() as u64),
-                        _ => errors += 1,
-                    }
-                }
-                (lat, errors)
-            }));
-        }
-        let (mut all, mut errors) = (Vec::new(), 0);
-        for t in tasks {
-            let (l, e) = t.await?;
-            all.extend(l);
-            errors += e;
-        }
-        let n = all.len();
-        latency_row(c.to_string(), n, start.elapsed().as_secs_f64(), &mut all, errors);
+        let (client, url, key, customers) = (client.clone(), url.clone(), key.clone(), customers.clone());
+        let step = move |w: usize, n: u64| {
+            let (client, url, key, cid) = (client.clone(), url.clone(), key.clone(), customers[w].clone());
+            async move {
+                let r = client
+                    .post(format!("{url}/admin/customers/{cid}/wallet/top-ups"))
+                    .bearer_auth(&key)
+                    .header("Idempotency-Key", format!("bench-topup-{n}"))
+                    .json(&json!({"amount_minor": 100, "currency": "KRW"}))
+                    .send()
+                    .await;
+                matches!(r, Ok(r) if r.status().as_u16() == 201)
+            }
+        };
+        let (mut all, errors, secs) = run_level(c, opts.target.duration, counter.clone(), step).await?;
+        latency_row(c.to_string(), all.len(), secs, &mut all, errors);
     }
     let doctor = api.get("/admin/doctor").await?;
     let ledger_drift = doctor["ledger_drift"].as_array().map_or(-1, |d| d.len() as i64);
@@ -404,31 +403,14 @@ async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
     println!("| mode | transfers | transfers/s | p50 ms | p99 ms | errors |");
     println!("|---|---:|---:|---:|---:|---:|");
     // One transfer per transaction, 32 tasks: the SQLite writer folds them into group commits.
-    let deadline = Instant::now() + opts.target.duration;
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for w in 0..32 {
-        let (engine, spec) = (engine.clone(), spec(w));
-        tasks.push(tokio::spawn(async move {
-            let (mut lat, mut errors) = (Vec::new(), 0u64);
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                match engine.post_transfers(vec![spec.clone()]).await {
-                    Ok(_) => lat.push(t.elapsed().as_micros() as u64),
-                    Err(_) => errors += 1,
-                }
-            }
-            (lat, errors)
-        }));
-    }
-    let (mut all, mut errors) = (Vec::new(), 0);
-    for t in tasks {
-        let (l, e) = t.await?;
-        all.extend(l);
-        errors += e;
-    }
-    let n = all.len();
-    latency_row("1 per transaction, 32 tasks".into(), n, start.elapsed().as_secs_f64(), &mut all, errors);
+    let specs: Arc<Vec<_>> = Arc::new((0..32).map(spec).collect());
+    let e = engine.clone();
+    let step = move |w: usize, _| {
+        let (engine, spec) = (e.clone(), specs[w].clone());
+        async move { engine.post_transfers(vec![spec]).await.is_ok() }
+    };
+    let (mut all, errors, secs) = run_level(32, opts.target.duration, Arc::new(AtomicU64::new(0)), step).await?;
+    latency_row("1 per transaction, 32 tasks".into(), all.len(), secs, &mut all, errors);
     // Batches: many transfers per transaction (bulk postings, settlement files).
     let batch = opts.batch.clamp(1, engine::ledger::MAX_BATCH);
     let batches = opts.engine_transfers.div_ceil(batch).max(1);

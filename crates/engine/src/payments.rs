@@ -1,8 +1,9 @@
 //! The payment abstraction. A [`PaymentProvider`] is looked up by method name at checkout and runs inside
 //! the order's transaction, so a provider that moves money commits or rolls back together with the order
-//! and its stock. Shipped: the offline tenders (pay at pickup, pay in store, manual) and the wallet, which
-//! holds the amount on the customer's wallet at checkout (a pending ledger transfer), captures it at
-//! handover, releases it on cancellation or expiry, and refunds returns into the wallet.
+//! and its stock. Here: the offline tenders (pay at pickup, pay in store, manual), the stored-value tenders
+//! (wallet, gift card, store credit — held at checkout as a pending ledger transfer, captured at handover,
+//! released on cancellation or expiry, refunded into the same account), cross-currency wallet payments, and
+//! `split`, which composes them. Cards (`cards`) and cashierless entry holds (`cashierless`) plug in here too.
 
 use crate::error::Result;
 use crate::ledger;

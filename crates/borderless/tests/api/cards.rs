@@ -176,9 +176,7 @@ async fn card_orders_authorize_capture_cancel_and_refund_once(b: Backend) {
     // Handover captures once, even when the processor fails the first time.
     psp.lock().unwrap().fail_next_capture = true;
     let oid = o["id"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-    assert_eq!(app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200)["order"]["payment"]["status"], "paid");
+    assert_eq!(app.hand_over(&oid).await["order"]["payment"]["status"], "paid");
     tokio::time::sleep(Duration::from_millis(600)).await; // the first attempt fails
     app.clock.advance_ms(5_000); // past its backoff
     until("the capture", || psp.lock().unwrap().intents["pi_1"]["status"] == "succeeded").await;
@@ -222,9 +220,7 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
     let cart = app.pickup_cart(&sku, 1, &store).await;
     let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "w@example.com", "payment": {"method": "card", "code": "pm_card_visa"}})), &[]).await.expect(201);
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    app.hand_over(&oid).await;
     until("the capture", || psp.lock().unwrap().intents["pi_1"]["status"] == "succeeded").await;
 
     // The processor is unreachable for refunds: our job keeps retrying; the processor's own webhook that
@@ -323,9 +319,7 @@ async fn a_card_can_pay_part_of_a_split(b: Backend) {
     assert_eq!(o["order"]["payment"]["status"], "authorized");
     assert_eq!(psp.lock().unwrap().intents["pi_1"]["amount"], 15000, "the card pays the rest");
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    app.hand_over(&oid).await;
     until("the capture", || psp.lock().unwrap().intents["pi_1"]["amount_received"] == 15000).await;
     let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
     assert_eq!(ret["return"]["refund"]["status"], "pending", "until the processor confirms the card part");
@@ -378,9 +372,7 @@ async fn a_cancelled_authorization_is_never_reused(b: Backend) {
     // The corrected retry gets a fresh authorization, not the cancelled one the processor replays.
     let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "fix@example.com", "payment": {"method": "card", "code": "pm_card_visa"}})), &[]).await.expect(201);
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    app.hand_over(&oid).await;
     until("the capture of the fresh authorization", || psp.lock().unwrap().intents.get("pi_2").is_some_and(|p| p["status"] == "succeeded")).await;
     assert_eq!(psp.lock().unwrap().intents["pi_1"]["status"], "canceled");
     app.assert_no_drift().await;

@@ -216,6 +216,14 @@ impl TestApp {
         id
     }
 
+    /// Staff ready a pickup order, the shopper shows the code from their order page, staff hand it over.
+    /// Returns the handover response body.
+    pub async fn hand_over(&self, order_id: &str) -> Value {
+        self.admin_post(&format!("/admin/orders/{order_id}/ready-for-pickup"), json!({})).await.expect(200);
+        let code = self.get(&format!("/store/orders/{order_id}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+        self.admin_post(&format!("/admin/orders/{order_id}/picked-up"), json!({"code": code})).await.expect(200)
+    }
+
     pub async fn checkout(&self, cart: &str, key: &str) -> Res {
         self.req(
             "POST",

@@ -61,9 +61,7 @@ async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
     let r = app.req("POST", &format!("/store/carts/{guest}/checkout"), None, Some(json!({"email": "g@example.com", "payment": {"method": "wallet"}})), &[]).await;
     assert_eq!((r.status, r.code()), (400, "customer_required"));
 
-    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-    let done = app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    let done = app.hand_over(&oid).await;
     assert_eq!(done["order"]["payment"]["status"], "paid");
     let w = wallet(&app, &token).await;
     assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(20000), Some(0)));
@@ -306,9 +304,7 @@ async fn random_money_workload_keeps_the_ledger_true(b: Backend) {
                                     app.admin_post(&format!("/admin/orders/{oid}/cancel"), json!({})).await.expect(200);
                                 }
                                 1 => {
-                                    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-                                    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-                                    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+                                    app.hand_over(&oid).await;
                                     if next() % 2 == 0 {
                                         app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": other, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
                                     }
@@ -443,9 +439,7 @@ async fn gift_cards_pay_on_the_web_and_at_the_counter(b: Backend) {
     assert_eq!(o["order"]["payment"], json!({"method": "gift_card", "status": "authorized"}));
     assert_eq!(app.get(&format!("/store/gift-cards/{code}")).await.expect(200)["gift_card"]["available_minor"], 20000);
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-    let pickup = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-    assert_eq!(app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": pickup})).await.expect(200)["order"]["payment"]["status"], "paid");
+    assert_eq!(app.hand_over(&oid).await["order"]["payment"]["status"], "paid");
 
     // At the counter the rest is not enough for another one; an unknown card charges nothing.
     let r = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "gift_card", "code": code}})).await;
@@ -534,9 +528,7 @@ async fn usd_order_paid_from_a_krw_wallet_at_a_recorded_rate(b: Backend) {
     let w = wallet(&app, &token).await;
     assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(100000), Some(27691)));
     let oid = o["id"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    app.hand_over(&oid).await;
     assert_eq!(wallet(&app, &token).await["balance_minor"], 72309);
     let revenue = app.admin_get(&format!("/admin/ledger/accounts/revenue:{store}:USD")).await.expect(200);
     assert_eq!(revenue["account"]["balance_minor"], 1999, "the store is paid in the order's currency");
@@ -581,9 +573,7 @@ async fn split_tender_refunds_in_proportion(b: Backend) {
     assert_eq!(card_balance().await["available_minor"], 0);
     assert_eq!(wallet(&app, &token).await["held_minor"], 15000);
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-    assert_eq!(app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200)["order"]["payment"]["status"], "paid");
+    assert_eq!(app.hand_over(&oid).await["order"]["payment"]["status"], "paid");
     assert_eq!(card_balance().await["balance_minor"], 0);
     assert_eq!(wallet(&app, &token).await["balance_minor"], 25000);
 
@@ -654,9 +644,7 @@ async fn returns_can_become_store_credit_that_pays_online(b: Backend) {
     let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(json!({"payment": {"method": "store_credit"}})), &[]).await.expect(201);
     assert_eq!(o["order"]["payment"]["status"], "authorized");
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/ready-for-pickup"), json!({})).await.expect(200);
-    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
-    app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
+    app.hand_over(&oid).await;
     let accounts = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
     let credit = accounts["data"].as_array().unwrap().iter().find(|a| a["kind"] == "store_credit").cloned().unwrap();
     assert_eq!(credit["balance_minor"], 0);
