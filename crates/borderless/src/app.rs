@@ -33,6 +33,8 @@ pub struct AppConfig {
     pub card_timeout: Duration,
     /// The most a cashierless entry gate pre-authorizes on a wallet (KRW).
     pub cashierless_cap_minor: i64,
+    /// How often the recommendation model is retrained (zero: never on a schedule).
+    pub recs_train_every: Duration,
 }
 
 impl Default for AppConfig {
@@ -51,6 +53,7 @@ impl Default for AppConfig {
             card_webhook_secret: None,
             card_timeout: Duration::from_secs(10),
             cashierless_cap_minor: 100_000,
+            recs_train_every: Duration::from_secs(6 * 3600),
         }
     }
 }
@@ -163,6 +166,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         tokio::spawn(crate::webhooks::run(engine.clone(), rx.clone()));
         tokio::spawn(expiry_worker(engine.clone(), rx.clone()));
         tokio::spawn(crate::stripe::run(engine.clone(), rx.clone()));
+        tokio::spawn(recs_worker(engine.clone(), cfg.recs_train_every, rx.clone()));
     }
     let router = http_api::router(engine.clone());
     let max_connections = cfg.max_connections;
@@ -207,6 +211,44 @@ async fn shutdown_signal() {
 
 /// Every 30 seconds: releases the stock of uncollected pickup orders and purges expired sessions, old
 /// idempotency keys and old webhook delivery records.
+/// Keeps recommendations current: moves new orders into the interaction log every few seconds, serves
+/// model versions trained elsewhere, and retrains on schedule (and at start when there is no model).
+async fn recs_worker(engine: Engine, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut last_refresh = std::time::Instant::now() - Duration::from_secs(3600);
+    loop {
+        loop {
+            match engine.recs_ingest(500).await {
+                Ok(500..) => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "recommendations: reading new orders failed");
+                    break;
+                }
+            }
+        }
+        if last_refresh.elapsed() >= Duration::from_secs(30) {
+            last_refresh = std::time::Instant::now();
+            if let Err(e) = engine.recs_refresh().await {
+                tracing::warn!(error = %e, "recommendations: loading the newest model failed");
+            }
+            let due = match engine.recs_model_version() {
+                None => true,
+                Some((_, trained_at)) => !every.is_zero() && engine.now() - trained_at >= every.as_millis() as i64,
+            };
+            if due && (!every.is_zero() || engine.recs_model_version().is_none()) && engine.recs_has_purchases().await.unwrap_or(false) {
+                match engine.recs_train(recs::TrainConfig::default(), Arc::new(|m: &str| tracing::debug!("recs: {m}"))).await {
+                    Ok(s) => tracing::info!(version = s.version, interactions = s.interactions, recall20 = s.validation_recall20, seconds = s.tune_s + s.train_s, "recommendation model trained"),
+                    Err(e) => tracing::warn!(error = %e, "recommendations: training failed"),
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+    }
+}
+
 async fn expiry_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
     loop {
         match engine.expire_pickups().await {

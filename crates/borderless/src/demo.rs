@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use engine::customers::SignupInput;
 use engine::demo_data;
 use engine::Engine;
+use rand::{Rng, SeedableRng};
 
 const SEEDED_FLAG: &str = "demo.seeded_at";
 
@@ -75,6 +76,106 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
         }
     }
     bar.finish_and_clear();
+    let sales = seed_history(engine, &products, &stock).await.context("seeding the demo shopping history")?;
     engine.set_meta(SEEDED_FLAG, &engine.now().to_string()).await?;
+    engine.recs_train(recs::TrainConfig::default(), std::sync::Arc::new(|m: &str| tracing::debug!("recs: {m}"))).await.context("training the demo recommendation model")?;
+    tracing::info!(sales, "demo shopping history seeded and the recommendation model trained");
     Ok(SeedSummary { created: true, products: n_products, locations: locs.len(), stock_rows: n_stock, customers: customers.len() })
+}
+
+/// A shopping history for recommendations to learn from: counter sales at the three stores (shoppers
+/// buy a few things of one kind, sometimes with something from a neighbouring aisle), each demo customer's
+/// own store purchases, and their recent online browsing. Deterministic, so every demo shows the same.
+async fn seed_history(engine: &Engine, products: &[engine::catalog::ProductInput], stock: &[demo_data::DemoStock]) -> Result<usize> {
+    use std::collections::HashMap;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(20261129);
+    let seller = engine::auth::Principal::Admin { key_id: "demo-seed".into() };
+    let cat_of: HashMap<&str, &str> = products.iter().flat_map(|p| p.variants.iter().map(move |v| (v.sku.as_str(), p.category.as_str()))).collect();
+    let product_of_sku: HashMap<&str, &str> = products.iter().flat_map(|p| p.variants.iter().map(move |v| (v.sku.as_str(), p.handle.as_str()))).collect();
+    let mut sales = 0usize;
+    let stores = [demo_data::GANGNAM, demo_data::HONGDAE, demo_data::SEOMYEON];
+    // (store, category) → SKUs with enough stock there to sell a few.
+    let mut shelf: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
+    for s in stock.iter().filter(|s| s.quantity >= 6 && stores.contains(&s.location_code.as_str())) {
+        if let Some(c) = cat_of.get(s.sku.as_str()) {
+            shelf.entry((stores.iter().find(|x| **x == s.location_code).copied().unwrap_or_default(), c)).or_default().push(s.sku.as_str());
+        }
+    }
+    let mut keys: Vec<(&str, &str)> = shelf.keys().copied().collect();
+    keys.sort();
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    let mut ids: HashMap<&str, String> = HashMap::new();
+    for s in stores {
+        ids.insert(s, engine.location(s).await?.id);
+    }
+    let mut sold: HashMap<(&str, &str), i64> = HashMap::new();
+    let mut sell = |store: &'static str, cat: &str, n: usize, rng: &mut rand::rngs::StdRng| -> Vec<engine::orders::SaleLineInput> {
+        let Some(skus) = shelf.get(&(store, cat)) else { return vec![] };
+        let mut lines: Vec<engine::orders::SaleLineInput> = Vec::new();
+        for _ in 0..n {
+            let sku = skus[rng.random_range(0..skus.len())];
+            let used = sold.entry((store, sku)).or_default();
+            if *used < 4 && !lines.iter().any(|l| l.sku == sku) {
+                *used += 1;
+                lines.push(engine::orders::SaleLineInput { sku: sku.to_owned(), quantity: 1 });
+            }
+        }
+        lines
+    };
+    let customers: Vec<String> = {
+        let mut v = Vec::new();
+        for c in demo_data::customers() {
+            if let Some(found) = engine.find_customers(Some(c.email.clone()), None, None).await?.into_iter().next() {
+                v.push(found.id);
+            }
+        }
+        v
+    };
+    for k in 0..180 {
+        let store = stores[k % stores.len()];
+        let cats: Vec<&str> = keys.iter().filter(|(s, _)| *s == store).map(|(_, c)| *c).collect();
+        if cats.is_empty() {
+            continue;
+        }
+        let main = cats[rng.random_range(0..cats.len())];
+        let mut lines = sell(store, main, rng.random_range(2..=4), &mut rng);
+        if rng.random_bool(0.3) {
+            let extra = cats[(cats.iter().position(|c| *c == main).unwrap_or(0) + 1) % cats.len()];
+            lines.extend(sell(store, extra, 1, &mut rng));
+        }
+        // A third of the counter sales are to identified members.
+        let customer = (k % 3 == 0 && !customers.is_empty()).then(|| customers[(k / 3) % customers.len()].clone());
+        if lines.is_empty() {
+            continue;
+        }
+        let key = format!("demo-history-{k}");
+        engine.pos_sale(&seller, Some(ids[store].clone()), lines, None, customer, None, None, None, Some(key.clone()), key).await?;
+        sales += 1;
+    }
+    // Each demo customer browsed a few products online lately.
+    for (n, c) in customers.iter().enumerate() {
+        let cat = keys[(n * 7) % keys.len()].1;
+        let viewed: Vec<engine::recommendations::ShopperEvent> = products
+            .iter()
+            .filter(|p| p.category == cat)
+            .take(3)
+            .filter_map(|p| product_of_sku.get(p.variants.first()?.sku.as_str()).map(|h| h.to_string()))
+            .filter_map(|h| Some(engine::recommendations::ShopperEvent { kind: "view".into(), product_id: Some(h), query: None, location_id: None }))
+            .collect();
+        let mut evs = Vec::new();
+        for v in viewed {
+            if let Some(h) = &v.product_id {
+                if let Ok(p) = engine.product(h).await {
+                    evs.push(engine::recommendations::ShopperEvent { product_id: Some(p.id), ..v });
+                }
+            }
+        }
+        if !evs.is_empty() {
+            engine.record_shopper_events(evs, Some(c.clone()), None).await?;
+        }
+    }
+    while engine.recs_ingest(500).await? > 0 {}
+    Ok(sales)
 }

@@ -6,5 +6,6 @@ pub mod app;
 pub mod bench;
 pub mod demo;
 pub mod listener;
+pub mod recs_eval;
 pub mod stripe;
 pub mod webhooks;

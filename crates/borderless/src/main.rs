@@ -52,6 +52,9 @@ struct ServeArgs {
     /// The most a cashierless entry gate pre-authorizes on a shopper's wallet, in won.
     #[arg(long, env = "BORDERLESS_CASHIERLESS_CAP", default_value_t = 100_000)]
     cashierless_cap: i64,
+    /// Retrain the recommendation model every this many minutes (0: only at first start and on request).
+    #[arg(long, env = "BORDERLESS_RECS_TRAIN_EVERY_MINUTES", default_value_t = 360)]
+    recs_train_every_minutes: u64,
     /// Card processor API (Stripe's PaymentIntents); cards are enabled when BORDERLESS_CARD_SECRET_KEY is set.
     #[arg(long, env = "BORDERLESS_CARD_API_BASE", default_value = "https://api.stripe.com")]
     card_api_base: String,
@@ -85,13 +88,57 @@ enum Command {
         #[arg(default_value = "-")]
         file: String,
     },
+    /// Recommendations: train a model version now, or evaluate the models on a next-basket split.
+    #[command(subcommand)]
+    Recs(RecsCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
 }
 
 #[derive(Subcommand)]
+enum RecsCmd {
+    /// Train a new model version from the interaction log (catching up with new orders first), pick the
+    /// blend on each shopper's held-out last basket, store it; running servers pick it up within 30 s.
+    Train(DbArgs),
+    /// Compare the product's blend with global popularity, personal top-frequency and (with
+    /// --implicit-python) implicit's ALS on a history → next-basket split. Prints a table to stderr and, as
+    /// the last stdout line, a JSON object keyed by model name. scripts/recs-eval.sh installs implicit
+    /// and runs it on ../shared/data/tafeng.
+    Eval {
+        /// History baskets: {customer: [[-1], [item, ...], ..., [-1]]} (tafeng_history.json).
+        #[arg(long)]
+        history: PathBuf,
+        /// Each customer's next basket, same shape (tafeng_future.json).
+        #[arg(long)]
+        future: PathBuf,
+        /// A Python that has `implicit` installed, to run the ALS baseline in the same run.
+        #[arg(long)]
+        implicit_python: Option<PathBuf>,
+        /// Threads for the ALS baseline.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+}
+
+#[derive(Subcommand)]
 enum BenchCmd {
+    /// Recommendations: training time on a synthetic history of --interactions over --items (the
+    /// issue's scale: 1,000,000 over 50,000), then HTTP serving with stock filters at each concurrency.
+    Recs {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long, default_value_t = 50_000)]
+        items: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        interactions: usize,
+        /// Products in the serving part's catalog.
+        #[arg(long, default_value_t = 2_000)]
+        serve_products: usize,
+        /// Counter sales that make the serving part's history.
+        #[arg(long, default_value_t = 3_000)]
+        serve_sales: usize,
+    },
     /// Money ledger: wallet top-ups through the API at several concurrency levels, then the engine alone
     /// (one transfer per transaction, and batches).
     Ledger {
@@ -172,6 +219,7 @@ fn config(a: &ServeArgs) -> AppConfig {
         card_webhook_secret: std::env::var("BORDERLESS_CARD_WEBHOOK_SECRET").ok().filter(|k| !k.is_empty()),
         card_timeout: Duration::from_secs(10),
         cashierless_cap_minor: a.cashierless_cap.clamp(1, 100_000_000),
+        recs_train_every: Duration::from_secs(a.recs_train_every_minutes.min(60 * 24 * 365) * 60),
     }
 }
 
@@ -301,6 +349,39 @@ async fn run(cli: Cli) -> Result<i32> {
                 std::fs::write(&file, &buf).with_context(|| format!("cannot write {file}"))?;
                 eprintln!("exported {} products to {file}", all.len());
             }
+            Ok(0)
+        }
+        Command::Recs(RecsCmd::Train(d)) => {
+            let cfg = db_config(&d);
+            let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
+            let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            let b2 = bar.clone();
+            let summary = engine.recs_train(recs::TrainConfig::default(), std::sync::Arc::new(move |m: &str| b2.set_message(m.to_owned()))).await;
+            bar.finish_and_clear();
+            let summary = summary?;
+            if summary.interactions == 0 {
+                eprintln!("note: the interaction log is empty; the model only knows the catalog (recommendations fall back to new products)");
+            }
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(0)
+        }
+        Command::Recs(RecsCmd::Eval { history, future, implicit_python, threads }) => {
+            let out = tokio::task::spawn_blocking(move || borderless::recs_eval::run(borderless::recs_eval::EvalOpts { history, future, implicit_python, threads: threads.clamp(1, 64) })).await??;
+            println!("{}", serde_json::to_string(&out)?);
+            Ok(0)
+        }
+        Command::Bench(BenchCmd::Recs { target, items, interactions, serve_products, serve_sales }) => {
+            let target = target.into_target()?;
+            let opts = borderless::bench::RecsBenchOpts {
+                target,
+                items: items.clamp(10, 2_000_000),
+                interactions: interactions.clamp(100, 50_000_000),
+                serve_products: serve_products.clamp(10, 200_000),
+                serve_sales: serve_sales.clamp(1, 1_000_000),
+            };
+            borderless::bench::recs(opts).await?;
             Ok(0)
         }
         Command::Bench(BenchCmd::Ledger { target, engine_transfers, batch }) => {

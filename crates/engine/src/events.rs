@@ -54,6 +54,17 @@ pub struct EventView {
     pub created_at: String,
 }
 
+/// A consumer's position in the feed, kept in `meta` under `key` (the start when there is none yet).
+pub(crate) fn stored_cursor(tx: &mut dyn Tx, key: &str) -> Result<Cursor> {
+    Ok(tx.query_opt("SELECT value FROM meta WHERE key = ?", params![key])?.map(|r| r.text(0)).transpose()?.and_then(|v| Cursor::parse(&v).ok()).unwrap_or_default())
+}
+
+/// Saves a consumer's position, in the caller's transaction (so that it moves with what was consumed).
+pub(crate) fn store_cursor(tx: &mut dyn Tx, key: &str, cursor: Cursor) -> Result<()> {
+    tx.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![key, cursor.to_string()])?;
+    Ok(())
+}
+
 /// Appends an event to the outbox inside the caller's transaction.
 pub(crate) fn emit(tx: &mut dyn Tx, kind: &str, aggregate_id: &str, data: &serde_json::Value, now: i64) -> Result<()> {
     tx.exec(

@@ -22,6 +22,7 @@ pub mod orders;
 pub mod paycodes;
 pub mod payments;
 pub mod payrequests;
+pub mod recommendations;
 pub mod webhooks;
 
 pub use error::{EngineError, Result};
@@ -49,6 +50,11 @@ pub(crate) fn for_update(tx: &dyn store::Tx) -> &'static str {
         store::Dialect::Postgres => " FOR UPDATE",
         store::Dialect::Sqlite => "",
     }
+}
+
+/// An internal failure (a panicked worker, a stored model that does not parse): logged, shown as a 500.
+fn internal(message: String) -> EngineError {
+    EngineError::Db(store::DbError::new(store::DbErrorKind::Other, message))
 }
 
 fn card_error(e: cards::CardError) -> EngineError {
@@ -230,6 +236,8 @@ pub struct Engine {
     cards: Option<Arc<dyn cards::CardGateway>>,
     /// The secret that signs the card processor's webhooks.
     card_webhook_secret: Option<String>,
+    /// The recommendation model being served.
+    recs: Arc<recommendations::Serving>,
 }
 
 impl Engine {
@@ -244,6 +252,7 @@ impl Engine {
             login_failures: Default::default(),
             cards: None,
             card_webhook_secret: None,
+            recs: Arc::new(recommendations::Serving::default()),
         }
     }
 
@@ -1372,6 +1381,128 @@ impl Engine {
     }
 
     /// Reads a setting from the database's `meta` table.
+    // ---- recommendations ----
+
+    /// Moves new orders from the event feed into the interaction log; returns the orders read.
+    pub async fn recs_ingest(&self, limit: usize) -> Result<usize> {
+        self.db.write(move |tx| recommendations::ingest(tx, limit)).await
+    }
+
+    /// Stores views, searches and cart adds reported by a shopper's app or page.
+    pub async fn record_shopper_events(&self, events: Vec<recommendations::ShopperEvent>, customer_id: Option<String>, session_id: Option<String>) -> Result<usize> {
+        let now = self.now();
+        self.db.write(move |tx| recommendations::record(tx, &events, customer_id.as_deref(), session_id.as_deref(), now)).await
+    }
+
+    /// Trains a new model version from the whole interaction log (catching up with the event feed first),
+    /// picking the blend on a held-out last basket, stores it and serves it. CPU work runs off the async
+    /// threads; serving goes on with the previous version meanwhile.
+    pub async fn recs_train(&self, cfg: ::recs::TrainConfig, progress: Arc<dyn Fn(&str) + Send + Sync>) -> Result<recommendations::TrainSummary> {
+        while self.recs_ingest(500).await? > 0 {}
+        let now = self.now();
+        progress("reading the interaction log");
+        let history = self.db.read(move |tx| recommendations::load_history(tx, now)).await?;
+        let p2 = progress.clone();
+        let (summary, stored) = tokio::task::spawn_blocking(move || {
+            let report = ::recs::tune(&history.data, &cfg, &|m| p2(m));
+            p2("training the blend on the whole history");
+            let started = std::time::Instant::now();
+            let mut params = report.params.clone();
+            if report.weights[4] == 0.0 {
+                params.ease_max_items = 0;
+            }
+            let model = ::recs::Model::train(&history.data, &params, report.weights);
+            let train_s = started.elapsed().as_secs_f64();
+            let summary = recommendations::TrainSummary {
+                version: 0,
+                interactions: history.interactions,
+                shoppers: history.data.shoppers.len(),
+                items: history.data.n_items,
+                validation_shoppers: report.shoppers,
+                validation_recall20: report.recall20,
+                validation_ndcg20: report.ndcg20,
+                weights: ::recs::FEATURES.iter().zip(report.weights).map(|(k, w)| (k.to_string(), w)).collect(),
+                tune_s: report.seconds,
+                train_s,
+            };
+            let stored = recommendations::StoredModel { product_ids: history.product_ids, location_ids: history.location_ids, model };
+            (summary, stored)
+        })
+        .await
+        .map_err(|e| internal(format!("training stopped: {e}")))?;
+        let json = serde_json::to_string(&stored).map_err(|e| internal(format!("model does not serialize: {e}")))?;
+        let mut summary = summary;
+        let s2 = summary.clone();
+        let version = self.db.write(move |tx| recommendations::save_model(tx, &json, &s2, now)).await?;
+        summary.version = version;
+        self.recs.set(recommendations::Loaded::from_stored(version, now, stored));
+        progress(&format!("model version {version} is live"));
+        Ok(summary)
+    }
+
+    /// Serves the newest stored model version if it is newer than the one in memory (models trained by
+    /// another node or by `borderless recs train`). Returns the version now served.
+    pub async fn recs_refresh(&self) -> Result<Option<i64>> {
+        let served = self.recs.get().map(|l| l.version);
+        let latest = self.db.read(recommendations::latest_version).await?;
+        let Some(v) = latest.filter(|v| Some(*v) > served) else { return Ok(served) };
+        let Some((json, trained_at)) = self.db.read(move |tx| recommendations::load_model(tx, v)).await? else { return Ok(served) };
+        let loaded = tokio::task::spawn_blocking(move || serde_json::from_str::<recommendations::StoredModel>(&json).map(|s| recommendations::Loaded::from_stored(v, trained_at, s)))
+            .await
+            .map_err(|e| internal(format!("model load stopped: {e}")))?
+            .map_err(|e| internal(format!("stored model {v} does not parse: {e}")))?;
+        self.recs.set(loaded);
+        Ok(Some(v))
+    }
+
+    /// Whether any purchase has reached the interaction log (nothing to train on otherwise).
+    pub async fn recs_has_purchases(&self) -> Result<bool> {
+        self.db.read(|tx| Ok(tx.query_opt("SELECT 1 FROM interactions WHERE kind = 'purchase' LIMIT 1", &[])?.is_some())).await
+    }
+
+    /// The version being served and when it was trained.
+    pub fn recs_model_version(&self) -> Option<(i64, i64)> {
+        self.recs.get().map(|l| (l.version, l.trained_at))
+    }
+
+    /// Recommendations for a context (home, a product page, a cart), only of products in stock where the
+    /// shopper is (or anywhere that ships), with a reason each.
+    pub async fn recommendations(&self, mut q: recommendations::RecsQuery) -> Result<recommendations::RecsView> {
+        if q.limit == 0 || q.limit > recommendations::MAX_LIMIT {
+            return Err(bad(format!("`limit` must be 1–{}", recommendations::MAX_LIMIT)));
+        }
+        domain::Currency::parse(&q.currency).map_err(|e| bad(e.to_string()))?;
+        let now = self.now();
+        let loaded = self.recs.get();
+        let q2 = q.clone();
+        let serving = self.recs.clone();
+        let (items, version) = self
+            .db
+            .read(move |tx| {
+                let inp = recommendations::inputs(tx, &q2, now)?;
+                let ranked = recommendations::rank(loaded.as_deref(), &serving, &q2, &inp, (q2.limit * 5).max(30));
+                let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
+                let facts = recommendations::facts(tx, &ids, &q2.currency)?;
+                let stocked = recommendations::in_stock(tx, &ids, q2.location_id.as_deref())?;
+                let mut titles: std::collections::HashMap<String, (String, String)> = Default::default();
+                let sources: Vec<String> = ranked
+                    .iter()
+                    .filter_map(|r| match r.2 {
+                        ::recs::Reason::BoughtWith { item } | ::recs::Reason::ViewedWith { item } => loaded.as_ref().and_then(|l| l.product_ids.get(item as usize).cloned()),
+                        _ => None,
+                    })
+                    .collect();
+                for r in recommendations::facts(tx, &sources, &q2.currency)?.active {
+                    titles.insert(r.0, (r.1 .1, r.1 .2));
+                }
+                let items = recommendations::finish(ranked, &facts, &stocked, &titles, loaded.as_deref(), &q2);
+                Ok::<_, EngineError>((items, loaded.as_ref().map(|l| l.version)))
+            })
+            .await?;
+        q.limit = items.len();
+        Ok(recommendations::RecsView { context: q.context, customer_id: q.customer_id, location_id: q.location_id, model_version: version, items })
+    }
+
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
         let key = key.to_owned();
         self.db

@@ -136,12 +136,7 @@ pub(crate) fn fanout(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<usize> {
     if subs.is_empty() {
         return Ok(0);
     }
-    let cursor = tx
-        .query_opt("SELECT value FROM meta WHERE key = ?", params![CURSOR_KEY])?
-        .map(|r| r.text(0))
-        .transpose()?
-        .and_then(|v| events::Cursor::parse(&v).ok())
-        .unwrap_or_default();
+    let cursor = events::stored_cursor(tx, CURSOR_KEY)?;
     let (evs, next) = events::feed(tx, cursor, limit, None)?;
     let mut created = 0;
     for e in &evs {
@@ -156,10 +151,7 @@ pub(crate) fn fanout(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<usize> {
         }
     }
     if next != cursor {
-        tx.exec(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            params![CURSOR_KEY, next.to_string()],
-        )?;
+        events::store_cursor(tx, CURSOR_KEY, next)?;
     }
     Ok(created)
 }

@@ -127,3 +127,26 @@ pub fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
         Some(n) => Err(ApiError::bad("invalid_limit", format!("`limit` must be 1–{}, got {n}", crate::MAX_PAGE))),
     }
 }
+
+/// Who is asking: nobody, a signed-in customer, or staff (an API key). For endpoints that shoppers call
+/// for themselves and staff call on a shopper's behalf.
+pub enum Viewer {
+    Anonymous,
+    Customer(String),
+    Staff,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(t) = bearer(parts) else { return Ok(Viewer::Anonymous) };
+        if let Some(id) = state.engine.session_customer(t).await? {
+            return Ok(Viewer::Customer(id));
+        }
+        match state.engine.authenticate(t).await {
+            Ok(_) => Ok(Viewer::Staff),
+            Err(engine::EngineError::Unauthorized) => Err(unauthorized("the token is neither a valid customer session nor an API key; log in again")),
+            Err(other) => Err(other.into()),
+        }
+    }
+}

@@ -20,7 +20,7 @@ use engine::locations::LocationInput;
 use engine::orders::{OrderQuery, ReturnInput, SaleLineInput};
 use engine::webhooks::SubscriptionInput;
 use engine::Engine;
-use extract::{page_limit, Admin, ApiJson, ApiQuery, IdempotencyKey, MaybeCustomer, Staff};
+use extract::{page_limit, Admin, ApiJson, ApiQuery, IdempotencyKey, MaybeCustomer, Staff, Viewer};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -103,6 +103,9 @@ pub fn router(engine: Engine) -> Router {
         .route("/store/gift-cards/{code}", get(gift_card_balance))
         .route("/store/payment-requests/{id}", get(store_payment_request))
         .route("/store/payment-requests/{id}/confirm", post(confirm_payment_request))
+        .route("/store/events", post(shopper_events))
+        .route("/store/recommendations", get(recommendations))
+        .route("/admin/recommendations/model", get(recs_model).post(recs_train))
         .merge(import)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -429,6 +432,72 @@ struct CustomerQ {
     email: Option<String>,
     phone: Option<String>,
     member_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsIn {
+    /// An anonymous visitor's id (the app's or page's own), when nobody is signed in.
+    session_id: Option<String>,
+    events: Vec<engine::recommendations::ShopperEvent>,
+}
+
+async fn shopper_events(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, ApiJson(b): ApiJson<EventsIn>) -> ApiResult<Response> {
+    let n = s.engine.record_shopper_events(b.events, c, b.session_id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": n }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecsQ {
+    /// `home` (default), `product:{id}` or `cart:{id}`.
+    context: Option<String>,
+    /// Whose recommendations: the signed-in customer by default; another customer only with a staff key.
+    customer: Option<String>,
+    session_id: Option<String>,
+    /// Only products in stock at this location (default: in stock anywhere that ships).
+    location: Option<String>,
+    limit: Option<usize>,
+    currency: Option<String>,
+}
+
+async fn recommendations(State(s): State<AppState>, viewer: Viewer, ApiQuery(q): ApiQuery<RecsQ>) -> ApiResult<Response> {
+    let customer_id = match (viewer, q.customer) {
+        (Viewer::Customer(me), None) => Some(me),
+        (Viewer::Customer(me), Some(c)) if c == me => Some(me),
+        (Viewer::Customer(_), Some(_)) => {
+            return Err(ApiError::Request { status: StatusCode::FORBIDDEN, code: "forbidden", message: "a customer session sees its own recommendations only".into() })
+        }
+        (Viewer::Staff, c) => c,
+        (Viewer::Anonymous, Some(_)) => {
+            return Err(ApiError::Request {
+                status: StatusCode::UNAUTHORIZED,
+                code: "unauthorized",
+                message: "recommendations for a customer need that customer's session or a staff API key".into(),
+            })
+        }
+        (Viewer::Anonymous, None) => None,
+    };
+    let query = engine::recommendations::RecsQuery {
+        context: q.context.unwrap_or_else(|| "home".into()),
+        customer_id,
+        session_id: q.session_id,
+        location_id: q.location,
+        limit: q.limit.unwrap_or(10),
+        currency: q.currency.unwrap_or_else(|| "KRW".into()),
+    };
+    Ok(ok("recommendations", s.engine.recommendations(query).await?))
+}
+
+async fn recs_model(State(s): State<AppState>, _: Staff) -> ApiResult<Response> {
+    let v = s.engine.recs_refresh().await?;
+    let trained_at = s.engine.recs_model_version().map(|(_, t)| domain::time::rfc3339(t));
+    Ok(Json(json!({ "model": { "version": v, "trained_at": trained_at } })).into_response())
+}
+
+async fn recs_train(State(s): State<AppState>, _: Admin) -> ApiResult<Response> {
+    let summary = s.engine.recs_train(recs::TrainConfig::default(), std::sync::Arc::new(|m: &str| tracing::info!("recs: {m}"))).await?;
+    Ok(created("model", summary))
 }
 
 async fn find_customers(State(s): State<AppState>, _: Staff, ApiQuery(q): ApiQuery<CustomerQ>) -> ApiResult<Response> {

@@ -72,6 +72,10 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("get", "/store/gift-cards/{code}", "none", "A gift card's balance by its code."),
     ("post", "/store/wallet/top-ups", "customer", "Top up your wallet by card {amount_minor, currency, payment_method}; Idempotency-Key accepted."),
     ("get", "/store/wallet/statement", "customer", "The signed-in customer's wallet statement (currency, after = seq, limit)."),
+    ("post", "/store/events", "optional customer", "Report shopper events {session_id (anonymous visitors), events: [{type: view|search|cart_add, product_id, query, location_id}]} (≤ 100) → 202 {accepted}."),
+    ("get", "/store/recommendations", "optional customer", "Recommendations: context=home|product:{id}|cart:{id}, customer (staff only; shoppers get their own), session_id, location (in stock there; default anywhere that ships), limit ≤ 50, currency. Each item has a reason in English and Korean."),
+    ("get", "/admin/recommendations/model", "staff", "The recommendation model version being served (loads a newer stored version first)."),
+    ("post", "/admin/recommendations/model", "admin", "Train a new recommendation model version now (also runs on a schedule) → the validation report."),
 ];
 
 pub(crate) async fn spec() -> Json<Value> {

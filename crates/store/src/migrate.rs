@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -389,6 +389,34 @@ CREATE TABLE cashierless_sessions (
     entered_at BIGINT NOT NULL,
     exited_at BIGINT,
     expires_at BIGINT NOT NULL
+)
+"#;
+
+/// The interaction log that recommendations learn from (issue #6), and the trained model versions.
+const V12: &str = r#"
+CREATE TABLE interactions (
+    seq {serial},
+    kind TEXT NOT NULL CHECK (kind IN ('view', 'search', 'cart_add', 'purchase')),
+    customer_id TEXT,
+    session_id TEXT,
+    product_id TEXT,
+    query TEXT,
+    location_id TEXT,
+    channel TEXT,
+    order_id TEXT,
+    quantity BIGINT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX interactions_customer ON interactions (customer_id, seq);
+CREATE INDEX interactions_session ON interactions (session_id, seq);
+CREATE INDEX interactions_kind_at ON interactions (kind, at);
+CREATE TABLE rec_models (
+    version {serial},
+    trained_at BIGINT NOT NULL,
+    interactions BIGINT NOT NULL,
+    items BIGINT NOT NULL,
+    report TEXT NOT NULL,
+    model TEXT NOT NULL
 )
 "#;
 

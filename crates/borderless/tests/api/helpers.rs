@@ -102,6 +102,7 @@ pub async fn spawn_app_full(backend: Backend, pickup_hold: Duration, card_api: O
         card_webhook_secret: Some("whsec_test_borderless".into()),
         card_timeout: Duration::from_millis(1500),
         cashierless_cap_minor: 100_000,
+        recs_train_every: Duration::ZERO,
     };
     let clock = Arc::new(ManualClock::new(engine::Clock::now_ms(&engine::SystemClock)));
     let running = app::start_with_clock(cfg, clock.clone()).await.expect("app starts");

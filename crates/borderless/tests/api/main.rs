@@ -10,6 +10,7 @@ mod customers;
 mod errors;
 mod flows;
 mod processes;
+mod recommendations;
 mod simulation;
 mod tidy;
 mod wallet;
