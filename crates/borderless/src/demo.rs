@@ -133,6 +133,7 @@ async fn seed_history(engine: &Engine, products: &[engine::catalog::ProductInput
         }
         v
     };
+    let mut owned: std::collections::HashSet<(String, String)> = Default::default();
     for k in 0..180 {
         let store = stores[k % stores.len()];
         let cats: Vec<&str> = keys.iter().filter(|(s, _)| *s == store).map(|(_, c)| *c).collect();
@@ -147,6 +148,13 @@ async fn seed_history(engine: &Engine, products: &[engine::catalog::ProductInput
         }
         // A third of the counter sales are to identified members.
         let customer = (k % 3 == 0 && !customers.is_empty()).then(|| customers[(k / 3) % customers.len()].clone());
+        if let Some(c) = &customer {
+            // Members rebuy groceries, not phones.
+            lines.retain(|l| cat_of.get(l.sku.as_str()).is_some_and(|c| c.starts_with("grocery")) || !owned.contains(&(c.clone(), l.sku.clone())));
+            for l in &lines {
+                owned.insert((c.clone(), l.sku.clone()));
+            }
+        }
         if lines.is_empty() {
             continue;
         }
