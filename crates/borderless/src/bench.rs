@@ -533,7 +533,7 @@ pub async fn recs(opts: RecsBenchOpts) -> Result<()> {
     bar.set_message("catalog, stock and sales for serving");
     let mut csv = String::from("handle,title_ko,title_en,description_ko,description_en,category,vendor,status,sku,gtin,weight_g,attributes,price_krw,price_usd\n");
     for i in 0..opts.serve_products {
-        csv.push_str(&format!("rb-{run}-{i},추천 상품 {i},Recs item {i},,,cat{},bench,active,RB-{run}-{i},,100,{{}},{},\n", i / 50, 1000 + i));
+        csv.push_str(&format!("rb-{run}-{i},추천 상품 {i},Recs item {i},,,cat{},bench,active,RB-{run}-{i},,100,,{},\n", i / 50, 1000 + i));
     }
     let r = client.post(format!("{url}/admin/products/import")).bearer_auth(&key).header("content-type", "text/csv").body(csv).send().await?;
     if !r.status().is_success() {

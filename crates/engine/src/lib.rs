@@ -1479,22 +1479,23 @@ impl Engine {
         let (items, version) = self
             .db
             .read(move |tx| {
-                let inp = recommendations::inputs(tx, &q2, now)?;
-                let ranked = recommendations::rank(loaded.as_deref(), &serving, &q2, &inp, (q2.limit * 5).max(30));
+                let inp = recommendations::inputs(tx, &q2, now, loaded.as_deref())?;
+                let ranked = recommendations::rank(loaded.as_deref(), &serving, &q2, &inp, (q2.limit * 3).max(20));
                 let ids: Vec<String> = ranked.iter().map(|r| r.0.clone()).collect();
-                let facts = recommendations::facts(tx, &ids, &q2.currency)?;
                 let stocked = recommendations::in_stock(tx, &ids, q2.location_id.as_deref())?;
-                let mut titles: std::collections::HashMap<String, (String, String)> = Default::default();
-                let sources: Vec<String> = ranked
-                    .iter()
-                    .filter_map(|r| match r.2 {
-                        ::recs::Reason::BoughtWith { item } | ::recs::Reason::ViewedWith { item } => loaded.as_ref().and_then(|l| l.product_ids.get(item as usize).cloned()),
-                        _ => None,
-                    })
-                    .collect();
-                for r in recommendations::facts(tx, &sources, &q2.currency)?.active {
-                    titles.insert(r.0, (r.1 .1, r.1 .2));
+                // Facts of the stocked candidates and of the products the reasons name, in one query.
+                let mut wanted: Vec<String> = ids.iter().filter(|p| stocked.contains(*p)).cloned().collect();
+                for r in &ranked {
+                    if let ::recs::Reason::BoughtWith { item } | ::recs::Reason::ViewedWith { item } = r.2 {
+                        if let Some(p) = loaded.as_ref().and_then(|l| l.product_ids.get(item as usize)) {
+                            if !wanted.contains(p) {
+                                wanted.push(p.clone());
+                            }
+                        }
+                    }
                 }
+                let facts = recommendations::facts(tx, &wanted, &q2.currency)?;
+                let titles: std::collections::HashMap<String, (String, String)> = facts.active.iter().map(|(k, v)| (k.clone(), (v.1.clone(), v.2.clone()))).collect();
                 let items = recommendations::finish(ranked, &facts, &stocked, &titles, loaded.as_deref(), &q2);
                 Ok::<_, EngineError>((items, loaded.as_ref().map(|l| l.version)))
             })

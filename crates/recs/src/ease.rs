@@ -64,49 +64,81 @@ pub fn train(n_items: usize, items_of: &[Vec<u32>], lambda: f32, max_items: usiz
     Neighbors::from_rows(rows, top_k)
 }
 
-/// In-place Gauss–Jordan inverse of a symmetric positive definite matrix (no pivoting is needed for SPD
-/// input). Rows are updated on every available core for each pivot.
+/// In-place inverse of a symmetric positive definite matrix by the sweep operator, which keeps the
+/// matrix symmetric at every step: only the upper triangle is updated (half the work of Gauss–Jordan),
+/// rows split over the cores by area. Sweeping every pivot leaves −A⁻¹; the result is negated and mirrored.
 pub fn invert_spd_in_place(a: &mut [f64], n: usize) {
     assert_eq!(a.len(), n * n);
     let threads = std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1).clamp(1, 8);
-    let mut pivot_row = vec![0f64; n];
-    for k in 0..n {
-        let pivot = a[k * n + k];
-        assert!(pivot.abs() > 1e-300, "matrix is singular at pivot {k}");
-        let inv = 1.0 / pivot;
-        // Scale the pivot row: row_k ← row_k / pivot, with the pivot position becoming 1/pivot.
-        for j in 0..n {
-            a[k * n + j] *= inv;
+    // Row boundaries giving each thread about the same share of the upper triangle.
+    let total = (n * (n + 1) / 2) as f64;
+    let mut bounds = vec![0usize];
+    let mut acc = 0f64;
+    for r in 0..n {
+        acc += (n - r) as f64;
+        if acc >= total * bounds.len() as f64 / threads as f64 && bounds.len() < threads {
+            bounds.push(r + 1);
         }
-        a[k * n + k] = inv;
-        pivot_row.copy_from_slice(&a[k * n..(k + 1) * n]);
-        let pr = &pivot_row;
-        let update = |rows: &mut [f64], first_row: usize| {
+    }
+    bounds.push(n);
+    bounds.dedup();
+    let mut p = vec![0f64; n];
+    for k in 0..n {
+        let d = a[k * n + k];
+        assert!(d.abs() > 1e-300, "matrix is singular at pivot {k}");
+        // The pivot row, read from the upper triangle.
+        for j in 0..n {
+            p[j] = if j >= k { a[k * n + j] } else { a[j * n + k] };
+        }
+        let pr = &p;
+        let inv = 1.0 / d;
+        let update = |rows: &mut [f64], first: usize| {
             for (r, row) in rows.chunks_mut(n).enumerate() {
-                let i = first_row + r;
+                let i = first + r;
                 if i == k {
                     continue;
                 }
-                let f = row[k];
-                if f == 0.0 {
-                    continue;
+                let f = pr[i] * inv;
+                if f != 0.0 {
+                    for j in i..n {
+                        row[j] -= f * pr[j];
+                    }
                 }
-                for j in 0..n {
-                    row[j] -= f * pr[j];
-                }
-                row[k] = -f * inv;
             }
         };
         if threads == 1 || n < 256 {
             update(a, 0);
         } else {
-            let rows_per = n.div_ceil(threads);
             std::thread::scope(|s| {
-                for (c, chunk) in a.chunks_mut(rows_per * n).enumerate() {
+                let mut rest: &mut [f64] = a;
+                let mut start = 0;
+                for w in bounds.windows(2) {
+                    let (lo, hi) = (w[0], w[1]);
+                    let (chunk, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * n);
+                    rest = tail;
                     let update = &update;
-                    s.spawn(move || update(chunk, c * rows_per));
+                    s.spawn(move || update(chunk, lo));
+                    start = hi;
                 }
+                debug_assert_eq!(start, n);
             });
+        }
+        // Row and column k (upper triangle), then the pivot.
+        for j in 0..n {
+            if j > k {
+                a[k * n + j] = pr[j] * inv;
+            } else if j < k {
+                a[j * n + k] = pr[j] * inv;
+            }
+        }
+        a[k * n + k] = -inv;
+    }
+    // a holds −A⁻¹ in its upper triangle.
+    for i in 0..n {
+        for j in i..n {
+            let v = -a[i * n + j];
+            a[i * n + j] = v;
+            a[j * n + i] = v;
         }
     }
 }

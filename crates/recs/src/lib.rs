@@ -87,7 +87,7 @@ impl Default for Params {
             knn_top_k: 50,
             knn_shrink: 10.0,
             ease_lambda: 100.0,
-            ease_max_items: 1000,
+            ease_max_items: 700,
             ease_top_k: 50,
             session_top_k: 50,
         }
@@ -328,10 +328,11 @@ impl Model {
         for &i in &self.head {
             scratch.touch(i);
         }
+        // The store's own trending items; their store weight waits in the trending slot until the end.
         let store = location.and_then(|l| self.store_trending.get(l as usize)).filter(|v| !v.is_empty());
         if let Some(st) = store {
-            for &(i, _) in st.iter().take(100) {
-                scratch.touch(i);
+            for &(i, w) in st.iter().take(100) {
+                scratch.touch(i)[F_TRENDING] = w;
             }
         }
         let mut max = [0f32; NF];
@@ -342,7 +343,6 @@ impl Model {
             }
         }
         let mut out = Candidates { items: Vec::with_capacity(scratch.touched.len()), feats: Vec::with_capacity(scratch.touched.len()), sources: Vec::new(), times: Vec::new() };
-        let store_w: Option<std::collections::HashMap<u32, f32>> = store.map(|st| st.iter().copied().collect());
         for &i in &scratch.touched {
             let mut f = scratch.feats[i as usize];
             for k in [F_KNN, F_EASE, F_SESSION] {
@@ -350,11 +350,8 @@ impl Model {
                     f[k] /= max[k];
                 }
             }
-            f[F_TRENDING] = match &store_w {
-                // At a store, "trending" means trending there, softened by the chain-wide signal.
-                Some(m) => 0.5 * m.get(&i).copied().unwrap_or(0.0) + 0.5 * self.trending[i as usize],
-                None => self.trending[i as usize],
-            };
+            // At a store, "trending" means trending there, softened by the chain-wide signal.
+            f[F_TRENDING] = if store.is_some() { 0.5 * f[F_TRENDING] + 0.5 * self.trending[i as usize] } else { self.trending[i as usize] };
             f[F_POPULAR] = self.popular[i as usize];
             f[F_REPEAT] = f[F_PERSONAL] * self.repeat_rate[i as usize];
             out.items.push(i);

@@ -90,8 +90,13 @@ pub fn cosine_neighbors(n_items: usize, containers: &[Vec<u32>], shrink: f32, to
                                 }
                             }
                         }
+                        // With plenty of candidates, pairs seen together only once cannot reach the top
+                        // of the row (their weight is at most 1/(1+shrink)); skipping them saves most of
+                        // the work on popular items.
+                        let min_count = if touched.len() > 8 * top_k { 2.0 } else { 1.0 };
                         let mut row: Vec<(u32, f32)> = touched
                             .iter()
+                            .filter(|&&j| acc[j as usize] >= min_count)
                             .map(|&j| (j, acc[j as usize] / ((degree[i] * degree[j as usize]).sqrt() + shrink)))
                             .collect();
                         for &j in &touched {

@@ -21,7 +21,7 @@ const GRID: [f32; 15] = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1
 /// Candidates kept per signal when caching a shopper's candidates for the search.
 const PER_SIGNAL: usize = 60;
 /// Shoppers used for validation at most (a stride through all of them).
-const MAX_VALIDATION: usize = 30_000;
+const MAX_VALIDATION: usize = 10_000;
 
 struct Case {
     cands: Candidates,
