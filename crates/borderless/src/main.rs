@@ -1,4 +1,9 @@
-//! The `borderless` command line: `demo`, `serve`, `doctor`, `import`, `export` and `bench`.
+//! The `borderless` command line: `demo`, `serve`, `doctor`, `import`, `export`, `recs` and `bench`.
+
+/// mimalloc: per-thread free lists without glibc's arena consolidation, which showed up as 15 % of the
+/// server's time under concurrent reads (see docs/benchmarks.md, recommendations).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::{bail, Context, Result};
 use borderless::app::{self, AppConfig};

@@ -1383,9 +1383,16 @@ impl Engine {
     /// Reads a setting from the database's `meta` table.
     // ---- recommendations ----
 
-    /// Moves new orders from the event feed into the interaction log; returns the orders read.
+    /// Moves new orders from the event feed into the interaction log; returns the orders logged. Reading
+    /// happens on a reader; the writer only inserts, after checking that nobody logged the batch first.
     pub async fn recs_ingest(&self, limit: usize) -> Result<usize> {
-        self.db.write(move |tx| recommendations::ingest(tx, limit)).await
+        loop {
+            let batch = Arc::new(self.db.read(move |tx| recommendations::ingest_read(tx, limit)).await?);
+            let b2 = batch.clone();
+            if let Some(n) = self.db.write(move |tx| recommendations::ingest_write(tx, &b2)).await? {
+                return Ok(n);
+            }
+        }
     }
 
     /// Stores views, searches and cart adds reported by a shopper's app or page.
@@ -1494,7 +1501,7 @@ impl Engine {
                         }
                     }
                 }
-                let facts = recommendations::facts(tx, &wanted, &q2.currency)?;
+                let facts = recommendations::cached_facts(tx, &serving, &wanted, &q2.currency, now)?;
                 let titles: std::collections::HashMap<String, (String, String)> = facts.active.iter().map(|(k, v)| (k.clone(), (v.1.clone(), v.2.clone()))).collect();
                 let items = recommendations::finish(ranked, &facts, &stocked, &titles, loaded.as_deref(), &q2);
                 Ok::<_, EngineError>((items, loaded.as_ref().map(|l| l.version)))

@@ -35,32 +35,60 @@ pub struct ShopperEvent {
     pub location_id: Option<String>,
 }
 
-/// Consumes new `order.placed` events into purchase interactions; returns how many orders were read.
-/// The cursor moves in the same transaction as the inserts, so every order is logged exactly once.
-pub(crate) fn ingest(tx: &mut dyn Tx, limit: usize) -> Result<usize> {
-    let cursor = events::stored_cursor(tx, CURSOR_KEY)?;
-    let (evs, next) = events::feed(tx, cursor, limit, Some("order.placed"))?;
-    let mut orders = 0;
-    for e in evs.iter().filter(|e| e.kind == "order.placed") {
-        let Some(o) = tx.query_opt("SELECT customer_id, channel, location_id, placed_at FROM orders WHERE id = ?", params![&e.aggregate_id])? else { continue };
-        let (customer, channel, order_loc, at) = (o.opt_text(0)?, o.text(1)?, o.opt_text(2)?, o.i64(3)?);
-        let lines = tx.query(
-            "SELECT v.product_id, l.quantity, l.location_id FROM order_lines l JOIN variants v ON v.sku = l.sku WHERE l.order_id = ? ORDER BY l.line_no",
-            params![&e.aggregate_id],
-        )?;
-        for l in lines.iter() {
-            let loc = order_loc.clone().or(Some(l.text(2)?));
-            tx.exec(
-                "INSERT INTO interactions (kind, customer_id, session_id, product_id, query, location_id, channel, order_id, quantity, at) VALUES ('purchase', ?, NULL, ?, NULL, ?, ?, ?, ?, ?)",
-                params![customer.as_deref(), l.text(0)?, loc.as_deref(), &channel, &e.aggregate_id, l.i64(1)?, at],
-            )?;
+/// Purchases read from the event feed, waiting to be written to the log.
+pub(crate) struct IngestBatch {
+    from: events::Cursor,
+    next: events::Cursor,
+    orders: usize,
+    /// (customer, product, location, channel, order, quantity, at)
+    rows: Vec<(Option<String>, String, Option<String>, String, String, i64, i64)>,
+}
+
+/// Reads the next `order.placed` events and their lines (on a reader, so that the single writer only
+/// inserts).
+pub(crate) fn ingest_read(tx: &mut dyn Tx, limit: usize) -> Result<IngestBatch> {
+    let from = events::stored_cursor(tx, CURSOR_KEY)?;
+    let (evs, next) = events::feed(tx, from, limit, Some("order.placed"))?;
+    let ids: Vec<String> = evs.iter().filter(|e| e.kind == "order.placed").map(|e| e.aggregate_id.clone()).collect();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(200) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let ps: Vec<store::Val> = chunk.iter().map(|p| store::Val::from(p.as_str())).collect();
+        let sql = format!(
+            "SELECT o.customer_id, v.product_id, COALESCE(o.location_id, l.location_id), o.channel, o.id, l.quantity, o.placed_at \
+             FROM orders o JOIN order_lines l ON l.order_id = o.id JOIN variants v ON v.sku = l.sku WHERE o.id IN ({marks}) ORDER BY o.placed_at, o.id, l.line_no"
+        );
+        for r in tx.query(&sql, &ps)?.iter() {
+            rows.push((r.opt_text(0)?, r.text(1)?, r.opt_text(2)?, r.text(3)?, r.text(4)?, r.i64(5)?, r.i64(6)?));
         }
-        orders += 1;
     }
-    if next != cursor {
-        events::store_cursor(tx, CURSOR_KEY, next)?;
+    Ok(IngestBatch { from, next, orders: ids.len(), rows })
+}
+
+/// Writes a batch read by [`ingest_read`] and moves the cursor, in one transaction, unless another
+/// worker (or node) moved the cursor since: then nothing is written and the batch is read again. So each
+/// purchase is logged exactly once. Returns the orders logged.
+pub(crate) fn ingest_write(tx: &mut dyn Tx, batch: &IngestBatch) -> Result<Option<usize>> {
+    // The row exists before it is locked, so that two first-ever batches cannot both pass the check.
+    tx.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", params![CURSOR_KEY, events::Cursor::default().to_string()])?;
+    let lock = crate::for_update(tx);
+    let current = match tx.query_opt(&format!("SELECT value FROM meta WHERE key = ?{lock}"), params![CURSOR_KEY])? {
+        Some(r) => events::Cursor::parse(&r.text(0)?).unwrap_or_default(),
+        None => events::Cursor::default(),
+    };
+    if current != batch.from {
+        return Ok(None);
     }
-    Ok(orders)
+    for (customer, product, loc, channel, order, qty, at) in &batch.rows {
+        tx.exec(
+            "INSERT INTO interactions (kind, customer_id, session_id, product_id, query, location_id, channel, order_id, quantity, at) VALUES ('purchase', ?, NULL, ?, NULL, ?, ?, ?, ?, ?)",
+            params![customer.as_deref(), product, loc.as_deref(), channel, order, *qty, *at],
+        )?;
+    }
+    if batch.next != batch.from {
+        events::store_cursor(tx, CURSOR_KEY, batch.next)?;
+    }
+    Ok(Some(batch.orders))
 }
 
 /// Stores shopper events (all or none). `customer_id` comes from the session, `session_id` identifies an
@@ -232,7 +260,14 @@ impl Loaded {
 pub struct Serving {
     current: std::sync::RwLock<Option<std::sync::Arc<Loaded>>>,
     scratch: std::sync::Mutex<Vec<(usize, recs::Scratch)>>,
+    /// Titles, categories and prices of recently shown products, per currency, for [`FACTS_TTL_MS`]
+    /// (stock is never cached).
+    facts: std::sync::Mutex<HashMap<(String, String), (i64, Fact)>>,
 }
+
+/// How long a product's title, category and price may be shown from memory in recommendations.
+pub const FACTS_TTL_MS: i64 = 10_000;
+const MAX_CACHED_FACTS: usize = 200_000;
 
 impl Serving {
     pub fn get(&self) -> Option<std::sync::Arc<Loaded>> {
@@ -382,8 +417,41 @@ pub struct RecsView {
 }
 
 /// Facts about candidate products needed to filter and show them.
+/// An active product's handle, Korean and English title, category and lowest price in one currency.
+pub(crate) type Fact = (String, String, String, String, Option<i64>);
+
 pub(crate) struct Facts {
-    pub active: HashMap<String, (String, String, String, String, Option<i64>)>, // id → handle, ko, en, category, min price
+    pub active: HashMap<String, Fact>,
+}
+
+/// Facts of `products` from the short-lived cache, reading only the missing ones. An archived product is
+/// absent from the answer (and not cached).
+pub(crate) fn cached_facts(tx: &mut dyn Tx, serving: &Serving, products: &[String], currency: &str, now: i64) -> Result<Facts> {
+    let mut active = HashMap::new();
+    let mut missing = Vec::new();
+    {
+        let cache = serving.facts.lock().unwrap_or_else(|e| e.into_inner());
+        for p in products {
+            match cache.get(&(p.clone(), currency.to_owned())) {
+                Some((at, f)) if now - at < FACTS_TTL_MS => {
+                    active.insert(p.clone(), f.clone());
+                }
+                _ => missing.push(p.clone()),
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let fresh = facts(tx, &missing, currency)?;
+        let mut cache = serving.facts.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() > MAX_CACHED_FACTS {
+            cache.clear();
+        }
+        for (p, f) in fresh.active {
+            cache.insert((p.clone(), currency.to_owned()), (now, f.clone()));
+            active.insert(p, f);
+        }
+    }
+    Ok(Facts { active })
 }
 
 /// `?, ?, …` for `n` values, padded to a multiple of 16 (the padding repeats the last value) so that
@@ -426,7 +494,7 @@ pub(crate) fn inputs(tx: &mut dyn Tx, q: &RecsQuery, now: i64, loaded: Option<&L
     let known_product = |p: &str| loaded.is_some_and(|m| m.product_index.contains_key(p));
     if let Some(l) = q.location_id.as_deref().filter(|l| !known_location(l)) {
         if tx.query_opt("SELECT 1 FROM locations WHERE id = ?", params![l])?.is_none() {
-            return Err(EngineError::not_found("location", l.clone()));
+            return Err(EngineError::not_found("location", l.to_owned()));
         }
     }
     let profile = profile(tx, q.customer_id.as_deref(), q.session_id.as_deref(), now)?;
