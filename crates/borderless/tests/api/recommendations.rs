@@ -89,6 +89,7 @@ async fn recommendations_follow_one_history(b: Backend) {
     // Cart: complete the basket.
     let cart = app.req("POST", "/store/carts", Some(&token), Some(json!({"currency": "KRW"})), &[]).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
     app.post(&format!("/store/carts/{cart}/lines"), json!({"sku": "BEANS", "quantity": 1})).await.expect(200);
+    assert_eq!(app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'cart_add'").await, 1, "adding to a cart is logged");
     let c = app.req("GET", &format!("/store/recommendations?context=cart:{cart}&limit=2"), Some(&token), None, &[]).await.expect(200);
     assert_eq!(ids(&c).first(), Some(&filter), "{c}");
     assert!(!ids(&c).contains(&beans));
