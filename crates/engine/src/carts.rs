@@ -118,11 +118,13 @@ pub(crate) fn add_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now:
         )?
         .i64(0)?;
     Qty::new(total).map_err(|_| bad(format!("a cart line holds at most {} units; this would make {total}", domain::stock::MAX_LINE_QTY)))?;
-    // The cart add joins the shopper's history for recommendations (the cart is the visit's session).
+    // The cart add joins the shopper's history for recommendations: the customer's when the cart has one,
+    // else the anonymous cart is the visit's session (the cart id is already the anonymous cart's key).
+    let session = if c.customer_id.is_some() { None } else { Some(id) };
     tx.exec(
         "INSERT INTO interactions (kind, customer_id, session_id, product_id, query, location_id, channel, order_id, quantity, at) \
          SELECT 'cart_add', ?, ?, v.product_id, NULL, NULL, 'web', NULL, ?, ? FROM variants v WHERE v.sku = ?",
-        params![c.customer_id.as_deref(), id, q.get(), now, sku.as_str()],
+        params![c.customer_id.as_deref(), session, q.get(), now, sku.as_str()],
     )?;
     let lines = priced_lines(tx, id, &c.currency)?;
     if lines.len() > MAX_CART_LINES {

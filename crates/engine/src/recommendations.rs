@@ -40,16 +40,19 @@ pub(crate) struct IngestBatch {
     from: events::Cursor,
     next: events::Cursor,
     orders: usize,
+    /// Orders cancelled or expired: they were never bought.
+    removed: Vec<String>,
     /// (customer, product, location, channel, order, quantity, at)
     rows: Vec<(Option<String>, String, Option<String>, String, String, i64, i64)>,
 }
 
-/// Reads the next `order.placed` events and their lines (on a reader, so that the single writer only
-/// inserts).
+/// Reads the next order events (on a reader, so that the single writer only writes): the lines of placed
+/// orders, and the orders cancelled or expired before anything was bought.
 pub(crate) fn ingest_read(tx: &mut dyn Tx, limit: usize) -> Result<IngestBatch> {
     let from = events::stored_cursor(tx, CURSOR_KEY)?;
-    let (evs, next) = events::feed(tx, from, limit, Some("order.placed"))?;
+    let (evs, next) = events::feed(tx, from, limit, Some("order."))?;
     let ids: Vec<String> = evs.iter().filter(|e| e.kind == "order.placed").map(|e| e.aggregate_id.clone()).collect();
+    let removed: Vec<String> = evs.iter().filter(|e| e.kind == "order.cancelled" || e.kind == "order.expired").map(|e| e.aggregate_id.clone()).collect();
     let mut rows = Vec::new();
     for chunk in ids.chunks(200) {
         let marks = vec!["?"; chunk.len()].join(", ");
@@ -62,7 +65,7 @@ pub(crate) fn ingest_read(tx: &mut dyn Tx, limit: usize) -> Result<IngestBatch> 
             rows.push((r.opt_text(0)?, r.text(1)?, r.opt_text(2)?, r.text(3)?, r.text(4)?, r.i64(5)?, r.i64(6)?));
         }
     }
-    Ok(IngestBatch { from, next, orders: ids.len(), rows })
+    Ok(IngestBatch { from, next, orders: ids.len() + removed.len(), removed, rows })
 }
 
 /// Writes a batch read by [`ingest_read`] and moves the cursor, in one transaction, unless another
@@ -85,6 +88,9 @@ pub(crate) fn ingest_write(tx: &mut dyn Tx, batch: &IngestBatch) -> Result<Optio
             params![customer.as_deref(), product, loc.as_deref(), channel, order, *qty, *at],
         )?;
     }
+    for order in &batch.removed {
+        tx.exec("DELETE FROM interactions WHERE order_id = ? AND kind = 'purchase'", params![order])?;
+    }
     if batch.next != batch.from {
         events::store_cursor(tx, CURSOR_KEY, batch.next)?;
     }
@@ -98,10 +104,12 @@ pub(crate) fn record(tx: &mut dyn Tx, evs: &[ShopperEvent], customer_id: Option<
         return Err(bad("send a customer session (Authorization: Bearer …) or a `session_id` so that events belong to somebody"));
     }
     if let Some(s) = session_id {
-        if s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(bad("`session_id` must be 1–64 characters of letters, digits, `-` or `_`"));
+        if s.len() < 16 || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(bad("`session_id` must be 16–64 characters of letters, digits, `-` or `_` (a random id the app keeps per visitor, so that nobody can guess it)"));
         }
     }
+    // A signed-in shopper's events belong to the customer; the session id is for anonymous visitors only.
+    let session_id = if customer_id.is_some() { None } else { session_id };
     if evs.is_empty() || evs.len() > MAX_EVENTS_PER_POST {
         return Err(bad(format!("send 1 to {MAX_EVENTS_PER_POST} events per request")));
     }
@@ -109,12 +117,21 @@ pub(crate) fn record(tx: &mut dyn Tx, evs: &[ShopperEvent], customer_id: Option<
         let at = |m: &str| bad(format!("events[{n}]: {m}"));
         match e.kind.as_str() {
             "view" | "cart_add" => {
+                if e.query.is_some() {
+                    return Err(at("a `view` or `cart_add` has no `query`"));
+                }
                 let p = e.product_id.as_deref().ok_or_else(|| at("a `view` or `cart_add` names its `product_id`"))?;
+                if p.len() > 64 {
+                    return Err(at("`product_id` is at most 64 characters"));
+                }
                 if tx.query_opt("SELECT 1 FROM products WHERE id = ?", params![p])?.is_none() {
                     return Err(EngineError::not_found("product", p));
                 }
             }
             "search" => {
+                if e.product_id.is_some() {
+                    return Err(at("a `search` has no `product_id`"));
+                }
                 let q = e.query.as_deref().unwrap_or("").trim();
                 if q.is_empty() || q.chars().count() > 200 {
                     return Err(at("a `search` carries its `query` (1–200 characters)"));
@@ -123,7 +140,7 @@ pub(crate) fn record(tx: &mut dyn Tx, evs: &[ShopperEvent], customer_id: Option<
             other => return Err(at(&format!("unknown event type `{other}`; use `view`, `search` or `cart_add`"))),
         }
         if let Some(l) = &e.location_id {
-            if tx.query_opt("SELECT 1 FROM locations WHERE id = ?", params![l])?.is_none() {
+            if l.len() > 64 || tx.query_opt("SELECT 1 FROM locations WHERE id = ?", params![l])?.is_none() {
                 return Err(EngineError::not_found("location", l.clone()));
             }
         }
@@ -179,6 +196,7 @@ pub(crate) fn load_history(tx: &mut dyn Tx, now: i64) -> Result<History> {
     let mut basket_of: HashMap<String, (usize, usize)> = HashMap::new();
     let mut session: HashMap<String, (i64, usize)> = HashMap::new();
     let mut n = 0i64;
+    let mut customer_views: HashMap<String, Vec<(i64, u32)>> = HashMap::new();
     for r in rows.iter() {
         n += 1;
         let (kind, customer, sess, product, loc, order, at) = (r.text(0)?, r.opt_text(1)?, r.opt_text(2)?, r.opt_text(3)?, r.opt_text(4)?, r.opt_text(5)?, r.i64(6)?);
@@ -197,6 +215,9 @@ pub(crate) fn load_history(tx: &mut dyn Tx, now: i64) -> Result<History> {
             });
             data.shoppers[si].baskets[bi].items.push(item);
         } else {
+            if let Some(c) = &customer {
+                customer_views.entry(c.clone()).or_default().push((at, item));
+            }
             let who = customer.or(sess).unwrap_or_default();
             let entry = session.entry(who).or_insert((i64::MIN, usize::MAX));
             if entry.1 == usize::MAX || at - entry.0 > SESSION_GAP_MS {
@@ -211,6 +232,17 @@ pub(crate) fn load_history(tx: &mut dyn Tx, now: i64) -> Result<History> {
         }
     }
     data.sessions.retain(|s| s.len() >= 2);
+    // Signed-in shoppers' views ride along with their purchases (tuning shows each held-out basket only
+    // the views from before it).
+    for (c, mut views) in customer_views {
+        if let Some(&s) = shoppers.get(&c) {
+            views.sort_by_key(|v| v.0);
+            let keep = views.len().saturating_sub(200);
+            let p = &mut data.shoppers[s];
+            p.recent_views = views[keep..].iter().map(|v| v.1).collect();
+            p.view_times = views[keep..].iter().map(|v| v.0).collect();
+        }
+    }
     for s in &mut data.shoppers {
         s.baskets.sort_by_key(|b| b.t);
     }
@@ -219,11 +251,12 @@ pub(crate) fn load_history(tx: &mut dyn Tx, now: i64) -> Result<History> {
 
 pub(crate) fn save_model(tx: &mut dyn Tx, stored: &str, summary: &TrainSummary, now: i64) -> Result<i64> {
     let report = serde_json::to_string(summary).unwrap_or_default();
-    tx.exec(
-        "INSERT INTO rec_models (trained_at, interactions, items, report, model) VALUES (?, ?, ?, ?, ?)",
-        params![now, summary.interactions, summary.items as i64, report, stored],
-    )?;
-    let v = tx.query_one("SELECT MAX(version) FROM rec_models", &[])?.i64(0)?;
+    let v = tx
+        .query_one(
+            "INSERT INTO rec_models (trained_at, interactions, items, report, model) VALUES (?, ?, ?, ?, ?) RETURNING version",
+            params![now, summary.interactions, summary.items as i64, report, stored],
+        )?
+        .i64(0)?;
     // Keep the last three versions (older ones are never served again).
     tx.exec("DELETE FROM rec_models WHERE version < ?", params![v - 2])?;
     Ok(v)
@@ -274,8 +307,12 @@ impl Serving {
         self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Serves `l` unless a newer version is already served (two trainings may finish out of order).
     pub fn set(&self, l: Loaded) {
-        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Some(std::sync::Arc::new(l));
+        let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
+        if cur.as_ref().is_none_or(|c| c.version < l.version) {
+            *cur = Some(std::sync::Arc::new(l));
+        }
     }
 
     /// Borrows scratch space sized for `n_items` (pooled: scoring allocates nothing per request).
@@ -307,33 +344,43 @@ pub(crate) struct ProfileRows {
 
 pub(crate) fn profile(tx: &mut dyn Tx, customer_id: Option<&str>, session_id: Option<&str>, now: i64) -> Result<ProfileRows> {
     let mut out = ProfileRows { baskets: Vec::new(), views: Vec::new(), just_bought: HashSet::new() };
-    let mut rows = Vec::new();
+    let since = now - SESSION_GAP_MS * 4;
+    let mut purchases = Vec::new();
+    let mut views = Vec::new();
     if let Some(c) = customer_id {
-        rows.extend(tx.query("SELECT kind, product_id, order_id, at, location_id FROM interactions WHERE customer_id = ? ORDER BY seq DESC LIMIT ?", params![c, PROFILE_ROWS])?.iter().map(row5).collect::<Result<Vec<_>>>()?);
+        purchases = tx.query("SELECT kind, product_id, order_id, at, location_id FROM interactions WHERE customer_id = ? AND kind = 'purchase' ORDER BY seq DESC LIMIT ?", params![c, PROFILE_ROWS])?.iter().map(row5).collect::<Result<Vec<_>>>()?;
+        views = tx
+            .query("SELECT kind, product_id, order_id, at, location_id FROM interactions WHERE customer_id = ? AND kind IN ('view', 'cart_add') AND at > ? ORDER BY seq DESC LIMIT 50", params![c, since])?
+            .iter()
+            .map(row5)
+            .collect::<Result<Vec<_>>>()?;
+    } else if let Some(s) = session_id {
+        // An anonymous visitor's own events only: a session id never reads a signed-in customer's rows.
+        views = tx
+            .query(
+                "SELECT kind, product_id, order_id, at, location_id FROM interactions WHERE session_id = ? AND customer_id IS NULL AND kind IN ('view', 'cart_add') AND at > ? ORDER BY seq DESC LIMIT 50",
+                params![s, since],
+            )?
+            .iter()
+            .map(row5)
+            .collect::<Result<Vec<_>>>()?;
     }
-    if let Some(s) = session_id {
-        rows.extend(tx.query("SELECT kind, product_id, order_id, at, location_id FROM interactions WHERE session_id = ? ORDER BY seq DESC LIMIT ?", params![s, PROFILE_ROWS])?.iter().map(row5).collect::<Result<Vec<_>>>()?);
-    }
-    rows.sort_by_key(|r| r.3);
+    purchases.sort_by_key(|r| r.3);
+    views.sort_by_key(|r| r.3);
     let mut by_order: HashMap<String, usize> = HashMap::new();
-    for (kind, product, order, at, loc) in rows {
+    for (_, product, order, at, loc) in purchases {
         let Some(product) = product else { continue };
-        match kind.as_str() {
-            "purchase" => {
-                if now - at <= JUST_BOUGHT_MS {
-                    out.just_bought.insert(product.clone());
-                }
-                let k = order.unwrap_or_default();
-                let i = *by_order.entry(k).or_insert_with(|| {
-                    out.baskets.push((at, loc, Vec::new()));
-                    out.baskets.len() - 1
-                });
-                out.baskets[i].2.push(product);
-            }
-            "view" | "cart_add" if now - at <= SESSION_GAP_MS * 4 => out.views.push(product),
-            _ => {}
+        if now - at <= JUST_BOUGHT_MS {
+            out.just_bought.insert(product.clone());
         }
+        let k = order.unwrap_or_default();
+        let i = *by_order.entry(k).or_insert_with(|| {
+            out.baskets.push((at, loc, Vec::new()));
+            out.baskets.len() - 1
+        });
+        out.baskets[i].2.push(product);
     }
+    out.views = views.into_iter().filter_map(|r| r.1).collect();
     Ok(out)
 }
 
@@ -545,12 +592,19 @@ pub(crate) fn inputs(tx: &mut dyn Tx, q: &RecsQuery, now: i64, loaded: Option<&L
 /// Ranked candidates (product id, score, reason) before filtering.
 pub(crate) fn rank(loaded: Option<&Loaded>, serving: &Serving, q: &RecsQuery, inp: &Inputs, want: usize) -> Vec<(String, f32, recs::Reason)> {
     let Some(l) = loaded else {
-        return inp.fallback.iter().enumerate().map(|(i, p)| (p.clone(), 1.0 / (i + 1) as f32, recs::Reason::Popular)).collect();
+        return inp
+            .fallback
+            .iter()
+            .filter(|p| !inp.context_items.contains(p) && !inp.profile.just_bought.contains(*p))
+            .enumerate()
+            .map(|(i, p)| (p.clone(), 1.0 / (i + 1) as f32, recs::Reason::Popular))
+            .collect();
     };
     let ix = |p: &String| l.product_index.get(p).copied();
     let profile = recs::Profile {
         baskets: inp.profile.baskets.iter().map(|(t, loc, items)| recs::Basket { t: *t, items: items.iter().filter_map(ix).collect(), location: loc.as_ref().and_then(|x| l.location_index.get(x).copied()) }).collect(),
         recent_views: inp.profile.views.iter().filter_map(ix).collect(),
+        view_times: Vec::new(),
     };
     let context: Vec<u32> = inp.context_items.iter().filter_map(ix).collect();
     let location = q.location_id.as_ref().and_then(|x| l.location_index.get(x).copied());
@@ -653,7 +707,11 @@ fn explain(r: recs::Reason, loaded: Option<&Loaded>, titles: &HashMap<String, (S
             kind: "buy_again",
             product_id: None,
             times: Some(times),
-            text: Localized { en: format!("You have bought this {times} times"), ko: format!("{times}번 구매하신 상품이에요") },
+            text: if times == 1 {
+                Localized { en: "You have bought this before".into(), ko: "전에 구매하신 상품이에요".into() }
+            } else {
+                Localized { en: format!("You have bought this {times} times"), ko: format!("{times}번 구매하신 상품이에요") }
+            },
         },
         recs::Reason::BoughtWith { item } => {
             let (pid, (ko, en)) = name(item);

@@ -47,7 +47,7 @@ pub fn read_split(history_json: &str, future_json: &str) -> Result<Split, String
         let n = past.len() as i64;
         let baskets = past.into_iter().enumerate().map(|(k, b)| Basket { t: k as i64 - (n - 1), items: b.into_iter().map(|i| i as u32).collect(), location: None }).collect();
         split.shopper_ids.push(id.clone());
-        split.data.shoppers.push(Profile { baskets, recent_views: vec![] });
+        split.data.shoppers.push(Profile { baskets, ..Default::default() });
         let mut f: Vec<u32> = fut.into_iter().map(|i| i as u32).collect();
         f.sort_unstable();
         f.dedup();
@@ -196,6 +196,7 @@ pub fn session_view(model: &Model, split: &Split, with_history: bool) -> (f64, f
                             let profile = Profile {
                                 baskets: if with_history { split.data.shoppers[u].baskets.clone() } else { vec![] },
                                 recent_views: prefix.to_vec(),
+                                view_times: Vec::new(),
                             };
                             let recs: Vec<u32> = model.recommend(&profile, None, 20, &mut scratch, &|i| prefix.contains(&i)).into_iter().map(|x| x.item).collect();
                             let (h, r) = hit_and_rr(&recs, basket[p], 20);

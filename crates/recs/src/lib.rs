@@ -28,6 +28,9 @@ pub struct Basket {
 pub struct Profile {
     pub baskets: Vec<Basket>,
     pub recent_views: Vec<u32>,
+    /// When each of `recent_views` happened (same length), if known: tuning then shows a held-out
+    /// basket only the views from before it.
+    pub view_times: Vec<i64>,
 }
 
 /// Everything training reads.
@@ -378,12 +381,10 @@ impl Model {
                 let score: f32 = contrib.iter().sum::<f32>() + 1e-4 * f[F_POPULAR];
                 let top = (0..NF).max_by(|a, b| contrib[*a].total_cmp(&contrib[*b])).unwrap_or(F_POPULAR);
                 let reason = match top {
-                    F_PERSONAL | F_REPEAT if times > 0 => Reason::BuyAgain { times },
-                    F_KNN | F_EASE if src.0 != u32::MAX => Reason::BoughtWith { item: src.0 },
-                    F_SESSION if src.1 != u32::MAX => Reason::ViewedWith { item: src.1 },
-                    F_TRENDING => Reason::Trending,
-                    _ if src.1 != u32::MAX && f[F_SESSION] > 0.0 => Reason::ViewedWith { item: src.1 },
-                    _ if src.0 != u32::MAX && f[F_KNN] > 0.0 => Reason::BoughtWith { item: src.0 },
+                    F_PERSONAL | F_REPEAT if times > 0 && contrib[top] > 0.0 => Reason::BuyAgain { times },
+                    F_KNN | F_EASE if src.0 != u32::MAX && contrib[top] > 0.0 => Reason::BoughtWith { item: src.0 },
+                    F_SESSION if src.1 != u32::MAX && contrib[top] > 0.0 => Reason::ViewedWith { item: src.1 },
+                    F_TRENDING if contrib[top] > 0.0 => Reason::Trending,
                     _ => Reason::Popular,
                 };
                 Scored { item, score, reason }
@@ -399,16 +400,25 @@ impl Model {
         scored
     }
 
-    /// Items similar to one product: bought with it, viewed with it (for a product page).
+    /// Items similar to one product: bought with it, viewed with it (for a product page), each labelled
+    /// by the signal that contributed more.
     pub fn similar(&self, item: u32, limit: usize) -> Vec<Scored> {
-        let mut acc: std::collections::HashMap<u32, f32> = std::collections::HashMap::new();
+        let mut acc: std::collections::HashMap<u32, (f32, f32)> = std::collections::HashMap::new();
         for (i, s) in self.co_purchase.row(item) {
-            *acc.entry(i).or_default() += s;
+            acc.entry(i).or_default().0 += s;
         }
         for (i, s) in self.session.row(item) {
-            *acc.entry(i).or_default() += 0.5 * s;
+            acc.entry(i).or_default().1 += 0.5 * s;
         }
-        let mut v: Vec<Scored> = acc.into_iter().filter(|(i, _)| *i != item).map(|(i, s)| Scored { item: i, score: s, reason: Reason::BoughtWith { item } }).collect();
+        let mut v: Vec<Scored> = acc
+            .into_iter()
+            .filter(|(i, _)| *i != item)
+            .map(|(i, (bought, viewed))| Scored {
+                item: i,
+                score: bought + viewed,
+                reason: if bought >= viewed { Reason::BoughtWith { item } } else { Reason::ViewedWith { item } },
+            })
+            .collect();
         v.sort_unstable_by(|a, b| b.score.total_cmp(&a.score).then(a.item.cmp(&b.item)));
         v.truncate(limit);
         v
@@ -521,7 +531,7 @@ mod tests {
             if u % 3 == 0 {
                 b.push(basket(10, &[3]));
             }
-            shoppers.push(Profile { baskets: b, recent_views: vec![] });
+            shoppers.push(Profile { baskets: b, ..Default::default() });
         }
         TrainData { n_items: 5, n_locations: 1, shoppers, sessions: vec![], now: 10 }
     }
@@ -530,7 +540,7 @@ mod tests {
     fn repeat_buyer_gets_the_usual_first_and_companions_after() {
         let data = toy();
         let m = Model::train(&data, &Params { half_life: 2.0, ease_max_items: 10, personal_shrink: 1.0, ..Params::default() }, [1.0, 0.2, 0.1, 0.2, 0.2, 0.3, 0.0]);
-        let me = Profile { baskets: vec![basket(5, &[0, 1]), basket(6, &[0])], recent_views: vec![] };
+        let me = Profile { baskets: vec![basket(5, &[0, 1]), basket(6, &[0])], ..Default::default() };
         let mut s = Scratch::new(m.n_items);
         let recs = m.recommend(&me, None, 5, &mut s, &|_| false);
         assert_eq!(recs[0].item, 0, "{recs:?}");
@@ -559,7 +569,7 @@ mod tests {
         let mut data = toy();
         data.sessions = vec![vec![1, 4]; 10];
         let m = Model::train(&data, &Params::default(), [1.0, 0.1, 0.1, 0.1, 0.0, 1.0, 0.0]);
-        let p = Profile { baskets: vec![], recent_views: vec![1] };
+        let p = Profile { recent_views: vec![1], ..Default::default() };
         let mut s = Scratch::new(m.n_items);
         let recs = m.recommend(&p, None, 3, &mut s, &|i| i == 1);
         assert_eq!(recs[0].item, 4, "{recs:?}");

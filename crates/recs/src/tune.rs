@@ -20,6 +20,8 @@ pub struct TuneReport {
 const GRID: [f32; 15] = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0];
 /// Candidates kept per signal when caching a shopper's candidates for the search.
 const PER_SIGNAL: usize = 60;
+/// The session signal's weight when validation has no views to judge it by.
+pub const SESSION_PRIOR: f32 = 0.5;
 /// Shoppers used for validation at most (a stride through all of them).
 const MAX_VALIDATION: usize = 10_000;
 
@@ -81,6 +83,11 @@ pub fn tune(data: &TrainData, cfg: &TrainConfig, progress: &dyn Fn(&str)) -> Tun
     for f in [F_TRENDING, F_POPULAR, F_KNN, F_EASE, F_SESSION, F_REPEAT] {
         ascend(&cases, &mut weights, f, &mut best, &mut evaluations);
     }
+    if !cases.iter().any(|c| c.cands.feats.iter().any(|f| f[F_SESSION] > 0.0)) && !data.sessions.is_empty() {
+        // Nobody held out had views before their basket, so validation cannot weigh the session signal;
+        // browsing still counts, at a prior weight, rather than not at all.
+        weights[F_SESSION] = SESSION_PRIOR;
+    }
     progress(&format!("blend: {:?} → recall@20 {:.4}, ndcg@20 {:.4}", weights, best.1, best.2));
     TuneReport { params, weights, recall20: best.1, ndcg20: best.2, shoppers: held.len(), evaluations, seconds: started.elapsed().as_secs_f64() }
 }
@@ -109,6 +116,15 @@ fn split_last_basket(data: &TrainData) -> (TrainData, Vec<(Profile, Vec<u32>)>) 
         }
         let mut p = s.clone();
         let last = p.baskets.pop().expect("two baskets");
+        // Only what was viewed before the held-out basket.
+        if p.view_times.len() == p.recent_views.len() {
+            let keep: Vec<(u32, i64)> = p.recent_views.iter().copied().zip(p.view_times.iter().copied()).filter(|(_, t)| *t < last.t).collect();
+            p.recent_views = keep.iter().map(|x| x.0).collect();
+            p.view_times = keep.iter().map(|x| x.1).collect();
+        } else {
+            p.recent_views.clear();
+            p.view_times.clear();
+        }
         train.now = train.now.max(last.t);
         let mut truth = last.items.clone();
         truth.sort_unstable();
@@ -244,7 +260,7 @@ mod tests {
                     Basket { t, items: vec![mine, 50 + (x >> 33) as u32 % 50], location: None }
                 })
                 .collect();
-            shoppers.push(Profile { baskets, recent_views: vec![] });
+            shoppers.push(Profile { baskets, ..Default::default() });
         }
         let data = TrainData { n_items: 100, n_locations: 0, shoppers, sessions: vec![], now: 5 };
         let cfg = TrainConfig { half_lives: vec![1.0, 4.0], decays: vec![1.0], shrinks: vec![1.0], ..TrainConfig::default() };
@@ -252,5 +268,38 @@ mod tests {
         assert_eq!(report.shoppers, 300);
         assert!(report.recall20 > 0.5, "{report:?}");
         assert!(report.weights[F_PERSONAL] > 0.0);
+    }
+
+    #[test]
+    fn tuning_learns_what_browsing_predicts() {
+        // Each shopper looked at item v before their last visit and then bought v's companion (v + 50);
+        // earlier visits are noise. Sessions show v and v + 50 viewed together.
+        let mut shoppers = Vec::new();
+        let mut x = 11u64;
+        let mut rnd = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) as u32
+        };
+        for u in 0..400u32 {
+            let v = u % 50;
+            let mut baskets: Vec<Basket> = (0..3).map(|t| Basket { t: t * 10, items: vec![100 + rnd() % 50], location: None }).collect();
+            baskets.push(Basket { t: 40, items: vec![v + 50], location: None });
+            shoppers.push(Profile { baskets, recent_views: vec![v], view_times: vec![35] });
+        }
+        let sessions: Vec<Vec<u32>> = (0..50u32).flat_map(|v| std::iter::repeat_n(vec![v, v + 50], 5)).collect();
+        let data = TrainData { n_items: 150, n_locations: 0, shoppers, sessions, now: 41 };
+        let cfg = TrainConfig { half_lives: vec![10.0], decays: vec![1.0], shrinks: vec![2.0], ..TrainConfig::default() };
+        let report = tune(&data, &cfg, &|_| {});
+        assert!(report.weights[F_SESSION] > 0.0, "{report:?}");
+        assert!(report.recall20 > 0.9, "{report:?}");
+
+        // Views after the held-out basket are not shown to it: then validation has nothing to judge the
+        // session signal by and it gets the prior.
+        let mut late = data.clone();
+        for s in &mut late.shoppers {
+            s.view_times = vec![45];
+        }
+        let report = tune(&late, &cfg, &|_| {});
+        assert_eq!(report.weights[F_SESSION], SESSION_PRIOR);
     }
 }

@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -419,6 +419,9 @@ CREATE TABLE rec_models (
     model TEXT NOT NULL
 )
 "#;
+
+/// Cancelled and expired orders leave the interaction log by order id.
+const V13: &str = "CREATE INDEX interactions_order ON interactions (order_id)";
 
 fn render(sql: &str, dialect: Dialect) -> String {
     match dialect {

@@ -19,6 +19,20 @@ async fn product_id(app: &TestApp, sku: &str) -> String {
     app.admin_get(&format!("/admin/products/{}", sku.to_lowercase())).await.expect(200)["product"]["id"].as_str().unwrap().to_owned()
 }
 
+/// Trains (which first catches up with the event feed) until the log holds `want` purchase rows, or gives
+/// up after 5 s; returns the count.
+async fn settle_purchases(app: &TestApp, want: i64) -> i64 {
+    let count = || app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'purchase'");
+    for _ in 0..100 {
+        app.admin_post("/admin/recommendations/model", json!({})).await.expect(201);
+        if count().await == want {
+            return want;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    count().await
+}
+
 fn ids(v: &Value) -> Vec<String> {
     v["recommendations"]["items"].as_array().unwrap().iter().map(|i| i["product_id"].as_str().unwrap().to_owned()).collect()
 }
@@ -110,28 +124,42 @@ async fn recommendations_follow_one_history(b: Backend) {
     }
     for (body, code) in [
         (json!({"events": [{"type": "view", "product_id": beans}]}), 400),
-        (json!({"session_id": "s-1", "events": [{"type": "view", "product_id": "prd_nope"}]}), 404),
-        (json!({"session_id": "s-1", "events": [{"type": "teleport"}]}), 400),
-        (json!({"session_id": "s-1", "events": [{"type": "search"}]}), 400),
+        (json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "view", "product_id": "prd_nope"}]}), 404),
+        (json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "teleport"}]}), 400),
+        (json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "search"}]}), 400),
         (json!({"session_id": "s 1!", "events": [{"type": "view", "product_id": beans}]}), 400),
-        (json!({"session_id": "s-1", "events": []}), 400),
-        (json!({"session_id": "s-1", "events": vec![json!({"type": "view", "product_id": beans}); 101]}), 400),
+        (json!({"session_id": "short-1", "events": [{"type": "view", "product_id": beans}]}), 400),
+        (json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "view", "product_id": beans, "query": "x"}]}), 400),
+        (json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "search", "query": "x", "product_id": beans}]}), 400),
+        (json!({"session_id": "visitor-0001-abcdef", "events": []}), 400),
+        (json!({"session_id": "visitor-0001-abcdef", "events": vec![json!({"type": "view", "product_id": beans}); 101]}), 400),
     ] {
         let r = app.post("/store/events", body.clone()).await;
         assert_eq!(r.status, code, "{body}: {}", r.body);
     }
     // A rejected batch stores nothing (all or none).
     let before = app.count("SELECT COUNT(*) FROM interactions").await;
-    let r = app.post("/store/events", json!({"session_id": "s-2", "events": [{"type": "view", "product_id": beans}, {"type": "view", "product_id": "prd_nope"}]})).await;
+    let r = app.post("/store/events", json!({"session_id": "visitor-0002-abcdef", "events": [{"type": "view", "product_id": beans}, {"type": "view", "product_id": "prd_nope"}]})).await;
     assert_eq!(r.status, 404);
     assert_eq!(app.count("SELECT COUNT(*) FROM interactions").await, before);
     // Anonymous browsing is recommended from too.
-    app.post("/store/events", json!({"session_id": "visitor-7", "events": [{"type": "view", "product_id": beans}]})).await.expect(202);
-    let anon = app.get("/store/recommendations?session_id=visitor-7&limit=3").await.expect(200);
+    app.post("/store/events", json!({"session_id": "visitor-0007-abcdef", "events": [{"type": "view", "product_id": beans}]})).await.expect(202);
+    let anon = app.get("/store/recommendations?session_id=visitor-0007-abcdef&limit=3").await.expect(200);
     assert!(!ids(&anon).is_empty());
+    // A signed-in shopper's events never go under a session id that somebody else could query.
+    app.req("POST", "/store/events", Some(&token), Some(json!({"session_id": "guessable-session-42", "events": [{"type": "view", "product_id": mug}]})), &[]).await.expect(202);
+    assert_eq!(app.count("SELECT COUNT(*) FROM interactions WHERE session_id = 'guessable-session-42'").await, 0);
+    // A cancelled order was never bought: it leaves the log.
+    let cart2 = app.pickup_cart("TEA", 2, &store).await;
+    let order = app.checkout(&cart2, "reco-cancel-1").await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    let base = app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'purchase'").await;
+    assert_eq!(settle_purchases(&app, base + 1).await, base + 1, "the pickup order's line is logged");
+    app.admin_post(&format!("/admin/orders/{order}/cancel"), json!({"reason": "changed mind"})).await.expect(200);
+    let (after, before) = (settle_purchases(&app, base).await, base + 1);
+    assert_eq!(after, before - 1, "the cancelled order's line left the log");
     // A staff key sees the served version.
     let m = app.admin_get("/admin/recommendations/model").await.expect(200);
-    assert_eq!(m["model"]["version"], trained["model"]["version"]);
+    assert!(m["model"]["version"].as_i64().unwrap() > trained["model"]["version"].as_i64().unwrap());
     app.assert_no_drift().await;
 }
 both!(recommendations_follow_one_history);
