@@ -52,7 +52,7 @@ pub fn tune(data: &TrainData, cfg: &TrainConfig, progress: &dyn Fn(&str)) -> Tun
     }
     progress(&format!("weights at default shape: recall@20 {:.4}, ndcg@20 {:.4}", best.1, best.2));
     // Stage 2: shape parameters (popularity half-life; personal decay and shrink), re-fitting the
-    // popularity weights at each.
+    // trending weight at each.
     let mut best_shape = (params.half_life, params.personal_decay, params.personal_shrink);
     for &hl in &cfg.half_lives {
         model.set_popularity(Popularity::count(&train, hl));
