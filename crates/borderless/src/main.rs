@@ -96,9 +96,24 @@ enum Command {
     /// Recommendations: train a model version now, or evaluate the models on a next-basket split.
     #[command(subcommand)]
     Recs(RecsCmd),
+    /// Product search: evaluate relevance on graded judgements.
+    #[command(subcommand)]
+    Search(SearchCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum SearchCmd {
+    /// Index the products of a judgement file (Home Depot's train.csv columns: product_uid, product_title,
+    /// search_term, relevance on any 1-to-N scale) with the product's analyzer and ranking, and print
+    /// nDCG@10 re-ranking each query's judged products (`ndcg10_pool`) and searching every product
+    /// (`ndcg10_all`; unjudged hits count as irrelevant; gain = relevance − 1), as a JSON last line.
+    Eval {
+        #[arg(long)]
+        judgements: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -375,6 +390,25 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Recs(RecsCmd::Eval { history, future, implicit_python, threads }) => {
             let out = tokio::task::spawn_blocking(move || borderless::recs_eval::run(borderless::recs_eval::EvalOpts { history, future, implicit_python, threads: threads.clamp(1, 64) })).await??;
             println!("{}", serde_json::to_string(&out)?);
+            Ok(0)
+        }
+        Command::Search(SearchCmd::Eval { judgements }) => {
+            let bytes = std::fs::read(&judgements).with_context(|| {
+                format!("cannot read {} (Home Depot's judgements live in ../shared/data/homedepot-relevance/train.csv; they are not part of this repository)", judgements.display())
+            })?;
+            let j = search::eval::read(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", judgements.display()))?;
+            let t = std::time::Instant::now();
+            let ix = search::Index::build(j.titles.iter().map(|s| s.as_str()));
+            let index_s = t.elapsed().as_secs_f64();
+            eprintln!("indexed {} products in {:.2} s ({:.0} products/s); evaluating {} queries…", ix.len(), index_s, ix.len() as f64 / index_s, j.queries.len());
+            let t = std::time::Instant::now();
+            let (pool, all, n) = search::eval::ndcg10(&ix, &j);
+            let eval_s = t.elapsed().as_secs_f64();
+            println!(
+                "{}",
+                serde_json::json!({"ndcg10_pool": (pool * 10000.0).round() / 10000.0, "ndcg10_all": (all * 10000.0).round() / 10000.0, "queries": n, "products": ix.len(),
+                    "index_s": (index_s * 1000.0).round() / 1000.0, "eval_s": (eval_s * 10.0).round() / 10.0})
+            );
             Ok(0)
         }
         Command::Bench(BenchCmd::Recs { target, items, interactions, serve_products, serve_sales }) => {

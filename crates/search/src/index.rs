@@ -1,0 +1,218 @@
+//! An in-memory inverted index with BM25 ranking, a coordination factor (documents matching more of the
+//! query's words first), typo tolerance (query words one edit away from an indexed word, by a deletion
+//! index), and prefix completion of the last word.
+
+use crate::analyze::{Analyzer, Term};
+use std::collections::HashMap;
+
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+/// Weight of a character-bigram match against a whole-word match.
+const BIGRAM_WEIGHT: f32 = 0.5;
+/// Weight of a match through a typo correction.
+const FUZZY_WEIGHT: f32 = 0.7;
+
+#[derive(Default)]
+pub struct Index {
+    analyzer: Analyzer,
+    terms: HashMap<String, u32>,
+    vocab: Vec<String>,
+    postings: Vec<Vec<(u32, u16)>>,
+    doc_len: Vec<f32>,
+    deletions: HashMap<String, Vec<u32>>,
+    sorted_vocab: Vec<u32>,
+}
+
+/// A query term after analysis and expansion: which indexed terms it stands for, with a weight each.
+struct QueryWord {
+    alternatives: Vec<(u32, f32)>,
+    whole: bool,
+}
+
+impl Index {
+    /// Builds the index of `docs` (document text by position).
+    pub fn build<'a>(docs: impl IntoIterator<Item = &'a str>) -> Index {
+        let mut ix = Index::default();
+        for (d, text) in docs.into_iter().enumerate() {
+            let terms = ix.analyzer.terms(text);
+            ix.doc_len.push(terms.len().max(1) as f32);
+            let mut tf: HashMap<u32, u16> = HashMap::new();
+            for t in terms {
+                let id = match ix.terms.get(&t.text) {
+                    Some(&id) => id,
+                    None => {
+                        let id = ix.vocab.len() as u32;
+                        ix.terms.insert(t.text.clone(), id);
+                        ix.vocab.push(t.text);
+                        ix.postings.push(Vec::new());
+                        id
+                    }
+                };
+                *tf.entry(id).or_default() += 1;
+            }
+            let mut tf: Vec<_> = tf.into_iter().collect();
+            tf.sort_unstable();
+            for (id, n) in tf {
+                ix.postings[id as usize].push((d as u32, n));
+            }
+        }
+        for (id, w) in ix.vocab.iter().enumerate() {
+            if w.chars().count() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()) {
+                for del in deletions(w) {
+                    ix.deletions.entry(del).or_default().push(id as u32);
+                }
+            }
+        }
+        ix.sorted_vocab = (0..ix.vocab.len() as u32).collect();
+        let vocab = &ix.vocab;
+        ix.sorted_vocab.sort_unstable_by(|a, b| vocab[*a as usize].cmp(&vocab[*b as usize]));
+        ix
+    }
+
+    pub fn len(&self) -> usize {
+        self.doc_len.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.doc_len.is_empty()
+    }
+
+    fn expand(&self, t: &Term, last: bool) -> QueryWord {
+        let mut alternatives = Vec::new();
+        let w = if t.whole { 1.0 } else { BIGRAM_WEIGHT };
+        if let Some(&id) = self.terms.get(&t.text) {
+            alternatives.push((id, w));
+        } else if t.whole && t.text.chars().count() >= 4 && t.text.chars().all(|c| c.is_ascii_alphabetic()) {
+            // One edit away: a shared deletion (covers insertions, deletions, substitutions, most swaps).
+            let mut seen = Vec::new();
+            for del in std::iter::once(t.text.clone()).chain(deletions(&t.text)) {
+                for &id in self.deletions.get(&del).into_iter().flatten() {
+                    if !seen.contains(&id) {
+                        seen.push(id);
+                    }
+                }
+                if let Some(&id) = self.terms.get(&del) {
+                    if !seen.contains(&id) {
+                        seen.push(id);
+                    }
+                }
+            }
+            seen.sort_by_key(|id| std::cmp::Reverse(self.postings[*id as usize].len()));
+            alternatives.extend(seen.into_iter().take(3).map(|id| (id, w * FUZZY_WEIGHT)));
+        }
+        if last && t.whole && alternatives.is_empty() && !t.text.is_empty() {
+            // Completion of the word being typed.
+            let start = self.sorted_vocab.partition_point(|id| self.vocab[*id as usize].as_str() < t.text.as_str());
+            let mut found: Vec<u32> = self.sorted_vocab[start..].iter().take_while(|id| self.vocab[**id as usize].starts_with(&t.text)).copied().collect();
+            found.sort_by_key(|id| std::cmp::Reverse(self.postings[*id as usize].len()));
+            alternatives.extend(found.into_iter().take(5).map(|id| (id, w * FUZZY_WEIGHT)));
+        }
+        QueryWord { alternatives, whole: t.whole }
+    }
+
+    fn query_words(&self, query: &str) -> Vec<QueryWord> {
+        let terms = self.analyzer.terms(query);
+        let n = terms.len();
+        let mut words: Vec<QueryWord> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for (k, t) in terms.iter().enumerate() {
+            if seen.contains(&t.text) {
+                continue;
+            }
+            seen.push(t.text.clone());
+            words.push(self.expand(t, k + 1 == n));
+        }
+        words
+    }
+
+    /// BM25 with coordination: each document's score is multiplied by the share of the query's whole
+    /// words it matches, squared.
+    fn score_into(&self, words: &[QueryWord], scores: &mut HashMap<u32, (f32, u32)>) {
+        let n_docs = self.doc_len.len().max(1) as f32;
+        let avg = self.doc_len.iter().sum::<f32>() / n_docs;
+        for (wi, w) in words.iter().enumerate() {
+            for &(id, weight) in &w.alternatives {
+                let post = &self.postings[id as usize];
+                let df = post.len() as f32;
+                let idf = ((n_docs - df + 0.5) / (df + 0.5) + 1.0).ln();
+                for &(d, tf) in post {
+                    let tf = tf as f32;
+                    let s = idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * self.doc_len[d as usize] / avg));
+                    let e = scores.entry(d).or_insert((0.0, 0));
+                    e.0 += weight * s;
+                    if w.whole && wi < 32 {
+                        e.1 |= 1 << wi;
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(words: &[QueryWord], scores: HashMap<u32, (f32, u32)>) -> Vec<(u32, f32)> {
+        let whole = words.iter().take(32).filter(|w| w.whole).count().max(1) as f32;
+        let mut out: Vec<(u32, f32)> = scores
+            .into_iter()
+            .map(|(d, (s, mask))| {
+                let cover = mask.count_ones() as f32 / whole;
+                (d, s * (0.25 + 0.75 * cover * cover))
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// The best `k` documents for `query`.
+    pub fn search(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
+        let words = self.query_words(query);
+        let mut scores = HashMap::new();
+        self.score_into(&words, &mut scores);
+        let mut out = Self::finish(&words, scores);
+        out.truncate(k);
+        out
+    }
+
+    /// Scores of the given documents only (re-ranking a candidate pool); unmatched documents score 0.
+    pub fn rank(&self, query: &str, docs: &[u32]) -> Vec<(u32, f32)> {
+        let words = self.query_words(query);
+        let mut scores = HashMap::new();
+        self.score_into(&words, &mut scores);
+        let mut all = Self::finish(&words, scores);
+        all.retain(|(d, _)| docs.contains(d));
+        for &d in docs {
+            if !all.iter().any(|x| x.0 == d) {
+                all.push((d, 0.0));
+            }
+        }
+        all
+    }
+}
+
+/// Every string made by deleting one character of `w`.
+fn deletions(w: &str) -> Vec<String> {
+    let chars: Vec<char> = w.chars().collect();
+    (0..chars.len()).map(|i| chars.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c).collect()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_typos_prefixes_and_korean_compounds() {
+        let docs = ["Wireless Earbuds Bluetooth", "무선 이어폰 블루투스", "Running Shoes 270mm", "Toilet Seat Cover"];
+        let ix = Index::build(docs.iter().copied());
+        assert_eq!(ix.search("toliet seat", 1)[0].0, 3, "one swap away");
+        assert_eq!(ix.search("runn", 1)[0].0, 2, "completes the word being typed");
+        assert_eq!(ix.search("무선이어폰을", 1)[0].0, 1);
+        assert_eq!(ix.search("이어폰", 1)[0].0, 1);
+        assert_eq!(ix.search("shoes 270mm", 1)[0].0, 2);
+        assert!(ix.search("zzzz", 5).is_empty());
+    }
+
+    #[test]
+    fn documents_matching_more_words_come_first() {
+        let docs = ["angle bracket steel", "angle angle angle angle", "bracket"];
+        let ix = Index::build(docs.iter().copied());
+        assert_eq!(ix.search("angle bracket", 3)[0].0, 0);
+    }
+}

@@ -1,0 +1,9 @@
+//! Product search: the Korean/English analyzer, the in-memory index and its ranking, and the relevance
+//! evaluation on graded judgements (Home Depot's format). Plain text in, ranked document positions out;
+//! no database or HTTP here.
+
+pub mod analyze;
+pub mod eval;
+pub mod index;
+
+pub use index::Index;
