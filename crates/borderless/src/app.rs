@@ -167,6 +167,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         tokio::spawn(expiry_worker(engine.clone(), rx.clone()));
         tokio::spawn(crate::stripe::run(engine.clone(), rx.clone()));
         tokio::spawn(recs_worker(engine.clone(), cfg.recs_train_every, rx.clone()));
+        tokio::spawn(search_worker(engine.clone(), rx.clone()));
     }
     let router = http_api::router(engine.clone());
     let max_connections = cfg.max_connections;
@@ -211,6 +212,20 @@ async fn shutdown_signal() {
 
 /// Every 30 seconds: releases the stock of uncollected pickup orders and purges expired sessions, old
 /// idempotency keys and old webhook delivery records.
+/// Keeps the product search index in step with the catalog (a change is searchable within ~0.3 s plus
+/// the rebuild).
+async fn search_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
+    loop {
+        if let Err(e) = engine.search_refresh().await {
+            tracing::warn!(error = %e, "search: refreshing the index failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(300)) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+    }
+}
+
 /// Keeps recommendations current: moves new orders into the interaction log every few seconds, serves
 /// model versions trained elsewhere, and retrains on schedule (and at start when there is no model).
 async fn recs_worker(engine: Engine, every: Duration, mut stop: watch::Receiver<bool>) {

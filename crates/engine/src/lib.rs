@@ -22,6 +22,7 @@ pub mod orders;
 pub mod paycodes;
 pub mod payments;
 pub mod payrequests;
+pub mod product_search;
 pub mod recommendations;
 pub mod webhooks;
 
@@ -238,6 +239,8 @@ pub struct Engine {
     card_webhook_secret: Option<String>,
     /// The recommendation model being served.
     recs: Arc<recommendations::Serving>,
+    /// The product search index being served.
+    search: Arc<product_search::SearchState>,
 }
 
 impl Engine {
@@ -253,6 +256,7 @@ impl Engine {
             cards: None,
             card_webhook_secret: None,
             recs: Arc::new(recommendations::Serving::default()),
+            search: Arc::new(product_search::SearchState::default()),
         }
     }
 
@@ -1381,6 +1385,50 @@ impl Engine {
     }
 
     /// Reads a setting from the database's `meta` table.
+    // ---- product search ----
+
+    /// Rebuilds the search index when product events arrived since it was built (or when there is none).
+    /// Returns whether it rebuilt. The background worker calls this a few times a second, so a catalog
+    /// change is searchable within about a second.
+    pub async fn search_refresh(&self) -> Result<bool> {
+        let _one = self.search.rebuild.lock().await;
+        let have = self.search.current.read().unwrap_or_else(|e| e.into_inner()).is_some();
+        let mut cursor = *self.search.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        let mut changed = !have;
+        loop {
+            let (evs, next) = self.db.read(move |tx| events::feed(tx, cursor, 1000, Some("product."))).await?;
+            changed |= !evs.is_empty();
+            cursor = next;
+            if evs.len() < 1000 {
+                break;
+            }
+        }
+        if !changed {
+            return Ok(false);
+        }
+        let products = self.all_products().await?;
+        let ix = tokio::task::spawn_blocking(move || product_search::CatalogIndex::build(&products, cursor.seq)).await.map_err(|e| internal(format!("index build stopped: {e}")))?;
+        *self.search.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(ix));
+        *self.search.cursor.lock().unwrap_or_else(|e| e.into_inner()) = cursor;
+        Ok(true)
+    }
+
+    /// Searches the active catalog; stock filters read live stock.
+    pub async fn search_products(&self, q: product_search::SearchQuery) -> Result<product_search::SearchView> {
+        product_search::validate(&q)?;
+        domain::Currency::parse(&q.currency).map_err(|e| bad(e.to_string()))?;
+        let served = self.search.current.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let ix = match served {
+            Some(ix) => ix,
+            None => {
+                self.search_refresh().await?;
+                self.search.current.read().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| internal("no search index".into()))?
+            }
+        };
+        let locations = if q.in_stock_at.is_some() || q.pickup_near.is_some() { self.locations().await? } else { Vec::new() };
+        self.db.read(move |tx| product_search::run(tx, &ix, &locations, &q)).await
+    }
+
     // ---- recommendations ----
 
     /// Moves new orders from the event feed into the interaction log; returns the orders logged. Reading

@@ -104,6 +104,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/store/payment-requests/{id}", get(store_payment_request))
         .route("/store/payment-requests/{id}/confirm", post(confirm_payment_request))
         .route("/store/events", post(shopper_events))
+        .route("/store/search", get(search_products))
         .route("/store/recommendations", get(recommendations))
         .route("/admin/recommendations/model", get(recs_model).post(recs_train))
         .merge(import)
@@ -432,6 +433,58 @@ struct CustomerQ {
     email: Option<String>,
     phone: Option<String>,
     member_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQ {
+    q: Option<String>,
+    category: Option<String>,
+    brand: Option<String>,
+    /// `size:270,color:black`
+    attributes: Option<String>,
+    currency: Option<String>,
+    price_min: Option<i64>,
+    price_max: Option<i64>,
+    in_stock_at: Option<String>,
+    /// `lat,lon`: only products in stock now at a pickup store within `radius_km` (default 5).
+    near: Option<String>,
+    radius_km: Option<f64>,
+    sort: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn search_products(State(s): State<AppState>, ApiQuery(q): ApiQuery<SearchQ>) -> ApiResult<Response> {
+    let bad = |m: &str| ApiError::bad("invalid_query", m.to_owned());
+    let attributes = match q.attributes.as_deref() {
+        None | Some("") => Vec::new(),
+        Some(a) => a
+            .split(',')
+            .map(|kv| kv.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).filter(|(k, v)| !k.is_empty() && !v.is_empty()))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad("`attributes` looks like `size:270,color:black`"))?,
+    };
+    let pickup_near = match q.near.as_deref() {
+        None => None,
+        Some(n) => {
+            let (lat, lon) = n.split_once(',').and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))).ok_or_else(|| bad("`near` is `lat,lon`, e.g. 37.4979,127.0276"))?;
+            Some((lat, lon, q.radius_km.unwrap_or(5.0)))
+        }
+    };
+    let query = engine::product_search::SearchQuery {
+        q: q.q.unwrap_or_default(),
+        category: q.category,
+        brand: q.brand,
+        attributes,
+        currency: q.currency.unwrap_or_else(|| "KRW".into()),
+        price_min: q.price_min,
+        price_max: q.price_max,
+        in_stock_at: q.in_stock_at,
+        pickup_near,
+        sort: q.sort.unwrap_or_else(|| "relevance".into()),
+        limit: q.limit.unwrap_or(20),
+    };
+    Ok(ok("search", s.engine.search_products(query).await?))
 }
 
 #[derive(Deserialize)]

@@ -11,6 +11,7 @@ mod errors;
 mod flows;
 mod processes;
 mod recommendations;
+mod search;
 mod simulation;
 mod tidy;
 mod wallet;

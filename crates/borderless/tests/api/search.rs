@@ -1,0 +1,88 @@
+//! Product search through the API: Korean and English, typos and particles, filters and facets, live
+//! stock at a store or near a point, and a new product searchable within a second.
+
+use crate::both;
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+async fn product(app: &TestApp, handle: &str, ko: &str, en: &str, category: &str, brand: &str, size: &str, krw: i64) {
+    app.admin_post(
+        "/admin/products",
+        json!({"handle": handle, "title_ko": ko, "title_en": en, "category": category, "vendor": brand,
+               "variants": [{"sku": handle.to_uppercase(), "weight_g": 300, "attributes": {"size": size},
+               "prices": [{"currency": "KRW", "amount_minor": krw}]}]}),
+    )
+    .await
+    .expect(201);
+}
+
+fn handles(v: &Value) -> Vec<String> {
+    v["search"]["hits"].as_array().unwrap().iter().map(|h| h["handle"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn search_knows_korean_english_and_the_shelf(b: Backend) {
+    let app = spawn_app(b).await;
+    let gangnam = app.location("GANGNAM", "store", true).await; // at 37.4979,127.0276
+    product(&app, "earbuds", "무선이어폰 블루투스 노이즈캔슬링", "Wireless Earbuds Bluetooth", "electronics/audio", "Sono", "one", 129_000).await;
+    product(&app, "sneaker-270", "러닝 운동화 270mm", "Running Sneakers 270mm", "shoes/running", "Nike", "270", 99_000).await;
+    product(&app, "sneaker-250", "러닝 운동화 250mm", "Running Sneakers 250mm", "shoes/running", "Nike", "250", 99_000).await;
+    product(&app, "water", "생수 1.5L", "Mineral Water 1.5L", "grocery/drinks", "Jeju", "1.5L", 1_200).await;
+    app.stock_in("EARBUDS", &gangnam, 5).await;
+    app.stock_in("SNEAKER-270", &gangnam, 2).await;
+
+    let wait_for = |q: String| {
+        let app = &app;
+        async move {
+            for _ in 0..40 {
+                let r = app.get(&format!("/store/search?{q}")).await.expect(200);
+                if r["search"]["total"].as_u64().unwrap_or(0) > 0 {
+                    return r;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            app.get(&format!("/store/search?{q}")).await.expect(200)
+        }
+    };
+    let r = wait_for("q=%EB%AC%B4%EC%84%A0%20%EC%9D%B4%EC%96%B4%ED%8F%B0".into()).await; // "무선 이어폰"
+    assert_eq!(handles(&r).first().map(String::as_str), Some("earbuds"), "{r}");
+    let r = app.get("/store/search?q=%EB%AC%B4%EC%84%A0%EC%9D%B4%EC%96%B4%ED%8F%B0%EC%9D%84").await.expect(200); // "무선이어폰을"
+    assert_eq!(handles(&r).first().map(String::as_str), Some("earbuds"));
+    let r = app.get("/store/search?q=wireles%20earbud").await.expect(200);
+    assert_eq!(handles(&r).first().map(String::as_str), Some("earbuds"), "typo and stemming");
+    let r = app.get("/store/search?q=sneakers%20270").await.expect(200);
+    assert_eq!(handles(&r).first().map(String::as_str), Some("sneaker-270"), "{r}");
+
+    // Filters and facets.
+    let r = app.get("/store/search?q=sneakers&attributes=size:250").await.expect(200);
+    assert_eq!(handles(&r), vec!["sneaker-250"]);
+    assert_eq!(r["search"]["facets"]["attributes.size"]["270"], 1, "the size facet shows the other choice: {r}");
+    let r = app.get("/store/search?category=shoes&sort=price_asc").await.expect(200);
+    assert_eq!(r["search"]["total"], 2);
+    assert_eq!(r["search"]["facets"]["brand"]["Nike"], 2);
+    let r = app.get("/store/search?price_max=2000").await.expect(200);
+    assert_eq!(handles(&r), vec!["water"]);
+
+    // Live stock: at Gangnam, and pickup within 3 km of Gangnam station (not from Busan).
+    let r = app.get(&format!("/store/search?q=sneakers&in_stock_at={gangnam}")).await.expect(200);
+    assert_eq!(handles(&r), vec!["sneaker-270"]);
+    assert_eq!(r["search"]["hits"][0]["available_at"][0], gangnam.as_str());
+    let r = app.get("/store/search?q=sneakers&near=37.4979,127.0276&radius_km=3").await.expect(200);
+    assert_eq!(handles(&r), vec!["sneaker-270"]);
+    let r = app.get("/store/search?q=sneakers&near=35.1577,129.0590&radius_km=3").await.expect(200);
+    assert_eq!(r["search"]["total"], 0);
+
+    // A new product is searchable within a second.
+    product(&app, "kettle", "전기 주전자", "Electric Kettle", "home/kitchen", "Hanil", "1.7L", 39_000).await;
+    let started = std::time::Instant::now();
+    let r = wait_for("q=kettle".into()).await;
+    assert_eq!(handles(&r), vec!["kettle"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+
+    for q in ["limit=0", "limit=101", "sort=cheapest", "near=abc", "near=91,0", "attributes=size", "price_min=5&price_max=1", "currency=XYZ"] {
+        let r = app.get(&format!("/store/search?{q}")).await;
+        assert_eq!(r.status, 400, "{q}: {}", r.body);
+    }
+    let r = app.get("/store/search?in_stock_at=loc_nope").await;
+    assert_eq!(r.status, 404);
+}
+both!(search_knows_korean_english_and_the_shelf);

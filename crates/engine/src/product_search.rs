@@ -1,0 +1,275 @@
+//! Product search for shoppers: an in-memory index of the active catalog (Korean and English text,
+//! category, brand, attributes, SKUs) rebuilt when product events arrive, queried with filters (category,
+//! brand, attributes, price range in a currency, live stock at a location or at pickup stores near a
+//! point), facet counts for the matching products, and sorting.
+
+use crate::catalog::{Localized, PriceView, ProductView};
+use crate::locations::LocationView;
+use crate::{error::bad, EngineError, Result};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use store::Tx;
+
+/// Results per page at most.
+pub const MAX_LIMIT: usize = 100;
+/// Matches considered for filters and facets per query at most.
+const MAX_MATCHES: usize = 5_000;
+
+/// One searchable product.
+pub struct Doc {
+    pub id: String,
+    pub handle: String,
+    pub title: Localized,
+    pub category: String,
+    pub brand: String,
+    /// attribute name → values over the variants
+    pub attributes: BTreeMap<String, Vec<String>>,
+    /// currency → lowest price in minor units
+    pub min_price: HashMap<String, i64>,
+    pub created_at: String,
+}
+
+/// The index of one catalog version.
+pub struct CatalogIndex {
+    pub index: search::Index,
+    pub docs: Vec<Doc>,
+    /// The product event sequence it reflects.
+    pub built_from: i64,
+}
+
+impl CatalogIndex {
+    pub fn build(products: &[ProductView], built_from: i64) -> CatalogIndex {
+        let docs: Vec<Doc> = products
+            .iter()
+            .filter(|p| p.status == "active")
+            .map(|p| {
+                let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                let mut min_price: HashMap<String, i64> = HashMap::new();
+                for v in &p.variants {
+                    for (k, val) in &v.attributes {
+                        let e = attributes.entry(k.clone()).or_default();
+                        if !e.contains(val) {
+                            e.push(val.clone());
+                        }
+                    }
+                    for pr in &v.prices {
+                        let e = min_price.entry(pr.currency.clone()).or_insert(pr.amount_minor);
+                        *e = (*e).min(pr.amount_minor);
+                    }
+                }
+                Doc {
+                    id: p.id.clone(),
+                    handle: p.handle.clone(),
+                    title: p.title.clone(),
+                    category: p.category.clone(),
+                    brand: p.vendor.clone(),
+                    attributes,
+                    min_price,
+                    created_at: p.created_at.clone(),
+                }
+            })
+            .collect();
+        let texts: Vec<String> = products
+            .iter()
+            .filter(|p| p.status == "active")
+            .map(|p| {
+                let attrs: Vec<&str> = p.variants.iter().flat_map(|v| v.attributes.values().map(|s| s.as_str())).collect();
+                let skus: Vec<&str> = p.variants.iter().map(|v| v.sku.as_str()).collect();
+                format!("{} {} {} {} {} {} {}", p.title.ko, p.title.en, p.vendor, p.category.replace('/', " "), attrs.join(" "), skus.join(" "), p.description.en)
+            })
+            .collect();
+        CatalogIndex { index: search::Index::build(texts.iter().map(|s| s.as_str())), docs, built_from }
+    }
+}
+
+/// A shopper's search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub q: String,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub attributes: Vec<(String, String)>,
+    pub currency: String,
+    pub price_min: Option<i64>,
+    pub price_max: Option<i64>,
+    pub in_stock_at: Option<String>,
+    /// (lat, lon, radius km): in stock today at a pickup store within the radius.
+    pub pickup_near: Option<(f64, f64, f64)>,
+    /// `relevance`, `price_asc`, `price_desc`, `newest`.
+    pub sort: String,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub product_id: String,
+    pub handle: String,
+    pub title: Localized,
+    pub category: String,
+    pub brand: String,
+    pub price: Option<PriceView>,
+    pub score: f32,
+    /// Pickup stores (within the radius) or the requested location that have it now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub available_at: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchView {
+    pub q: String,
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    /// facet → value → matching products (after the other filters)
+    pub facets: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+/// Great-circle distance in km.
+pub fn km(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (a.0.to_radians(), a.1.to_radians(), b.0.to_radians(), b.1.to_radians());
+    let h = ((la2 - la1) / 2.0).sin().powi(2) + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * 6371.0 * h.sqrt().asin()
+}
+
+pub(crate) fn validate(q: &SearchQuery) -> Result<()> {
+    if q.q.chars().count() > 200 {
+        return Err(bad("`q` is at most 200 characters"));
+    }
+    if q.limit == 0 || q.limit > MAX_LIMIT {
+        return Err(bad(format!("`limit` must be 1–{MAX_LIMIT}")));
+    }
+    if !matches!(q.sort.as_str(), "relevance" | "price_asc" | "price_desc" | "newest") {
+        return Err(bad("`sort` is relevance, price_asc, price_desc or newest"));
+    }
+    if let (Some(a), Some(b)) = (q.price_min, q.price_max) {
+        if a > b {
+            return Err(bad("`price_min` is above `price_max`"));
+        }
+    }
+    if let Some((lat, lon, r)) = q.pickup_near {
+        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) || !(r > 0.0 && r <= 500.0) {
+            return Err(bad("`near` is `lat,lon` in degrees and `radius_km` is 0–500"));
+        }
+    }
+    if q.attributes.len() > 10 {
+        return Err(bad("at most 10 attribute filters"));
+    }
+    Ok(())
+}
+
+/// Products (by id) with sellable stock at any of `locations`, with where.
+pub(crate) fn stocked_at(tx: &mut dyn Tx, products: &[&str], locations: &[String]) -> Result<HashMap<String, Vec<String>>> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    if locations.is_empty() {
+        return Ok(out);
+    }
+    let lmarks = vec!["?"; locations.len()].join(", ");
+    for chunk in products.chunks(300) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut ps: Vec<store::Val> = chunk.iter().map(|p| store::Val::from(*p)).collect();
+        ps.extend(locations.iter().map(|l| store::Val::from(l.as_str())));
+        let sql = format!(
+            "SELECT DISTINCT v.product_id, s.location_id FROM variants v JOIN stock_levels s ON s.sku = v.sku \
+             WHERE v.product_id IN ({marks}) AND s.location_id IN ({lmarks}) AND s.on_hand - s.reserved - s.safety_stock > 0"
+        );
+        for r in tx.query(&sql, &ps)?.iter() {
+            out.entry(r.text(0)?).or_default().push(r.text(1)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Runs a search against one index version; stock filters read live stock.
+pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView], q: &SearchQuery) -> Result<SearchView> {
+    // Candidates: text matches by relevance, or the whole catalog for an empty query.
+    let mut cands: Vec<(u32, f32)> = if q.q.trim().is_empty() { (0..ix.docs.len() as u32).map(|d| (d, 0.0)).collect() } else { ix.index.search(&q.q, MAX_MATCHES) };
+    let want_loc: Option<Vec<String>> = match (&q.in_stock_at, q.pickup_near) {
+        (Some(l), _) => {
+            if !locations.iter().any(|x| &x.id == l) {
+                return Err(EngineError::not_found("location", l.clone()));
+            }
+            Some(vec![l.clone()])
+        }
+        (None, Some((lat, lon, r))) => Some(
+            locations.iter().filter(|l| l.pickup_enabled && l.lat.zip(l.lon).is_some_and(|p| km((lat, lon), p) <= r)).map(|l| l.id.clone()).collect(),
+        ),
+        _ => None,
+    };
+    let price = |d: &Doc| d.min_price.get(&q.currency).copied();
+    // Filters other than the facet's own, so that each facet shows what choosing a value would give.
+    let pass = |d: &Doc, skip: &str| -> bool {
+        (skip == "category" || q.category.as_ref().is_none_or(|c| d.category == *c || d.category.starts_with(&format!("{c}/"))))
+            && (skip == "brand" || q.brand.as_ref().is_none_or(|b| d.brand.eq_ignore_ascii_case(b)))
+            && q.attributes.iter().all(|(k, v)| skip == k || d.attributes.get(k).is_some_and(|vs| vs.iter().any(|x| x.eq_ignore_ascii_case(v))))
+            && q.price_min.is_none_or(|m| price(d).is_some_and(|p| p >= m))
+            && q.price_max.is_none_or(|m| price(d).is_some_and(|p| p <= m))
+    };
+    cands.retain(|(d, _)| price(&ix.docs[*d as usize]).is_some() || (q.price_min.is_none() && q.price_max.is_none()));
+    let mut where_: HashMap<String, Vec<String>> = HashMap::new();
+    if let Some(locs) = &want_loc {
+        let ids: Vec<&str> = cands.iter().map(|(d, _)| ix.docs[*d as usize].id.as_str()).collect();
+        where_ = stocked_at(tx, &ids, locs)?;
+        cands.retain(|(d, _)| where_.contains_key(&ix.docs[*d as usize].id));
+    }
+    let mut facets: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for (d, _) in &cands {
+        let doc = &ix.docs[*d as usize];
+        if pass(doc, "category") {
+            *facets.entry("category".into()).or_default().entry(doc.category.clone()).or_default() += 1;
+        }
+        if pass(doc, "brand") {
+            *facets.entry("brand".into()).or_default().entry(doc.brand.clone()).or_default() += 1;
+        }
+        for (k, vs) in &doc.attributes {
+            if pass(doc, k) {
+                for v in vs {
+                    *facets.entry(format!("attributes.{k}")).or_default().entry(v.clone()).or_default() += 1;
+                }
+            }
+        }
+    }
+    cands.retain(|(d, _)| pass(&ix.docs[*d as usize], ""));
+    match q.sort.as_str() {
+        "price_asc" => cands.sort_by_key(|(d, _)| (price(&ix.docs[*d as usize]).unwrap_or(i64::MAX), *d)),
+        "price_desc" => cands.sort_by_key(|(d, _)| (std::cmp::Reverse(price(&ix.docs[*d as usize]).unwrap_or(i64::MIN)), *d)),
+        "newest" => cands.sort_by(|a, b| ix.docs[b.0 as usize].created_at.cmp(&ix.docs[a.0 as usize].created_at).then(a.0.cmp(&b.0))),
+        _ => {}
+    }
+    let total = cands.len();
+    let hits = cands
+        .into_iter()
+        .take(q.limit)
+        .map(|(d, score)| {
+            let doc = &ix.docs[d as usize];
+            Hit {
+                product_id: doc.id.clone(),
+                handle: doc.handle.clone(),
+                title: doc.title.clone(),
+                category: doc.category.clone(),
+                brand: doc.brand.clone(),
+                price: price(doc).map(|p| crate::catalog::price_view(&q.currency, p)),
+                score,
+                available_at: where_.get(&doc.id).cloned().unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(SearchView { q: q.q.clone(), total, hits, facets })
+}
+
+/// The index being served and the feed position of the product events it reflects.
+#[derive(Default)]
+pub struct SearchState {
+    pub(crate) current: std::sync::RwLock<Option<std::sync::Arc<CatalogIndex>>>,
+    pub(crate) cursor: std::sync::Mutex<crate::events::Cursor>,
+    pub(crate) rebuild: tokio::sync::Mutex<()>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_seoul_busan() {
+        let d = km((37.5665, 126.9780), (35.1796, 129.0756));
+        assert!((d - 325.0).abs() < 10.0, "{d}");
+    }
+}
