@@ -110,10 +110,18 @@ enum SearchCmd {
     /// search_term, relevance on any 1-to-N scale) with the product's analyzer and ranking, and print
     /// nDCG@10 re-ranking each query's judged products (`ndcg10_pool`) and searching every product
     /// (`ndcg10_all`; unjudged hits count as irrelevant; gain = relevance − 1), as a JSON last line.
+    ///
+    /// With --test-set, scores the project's own JSON test set instead (crates/search/testdata/korean.json:
+    /// products, graded Korean and mixed queries by kind, synonym groups): nDCG@10 and recall@20 per kind.
     Eval {
+        #[arg(long, required_unless_present = "test_set", conflicts_with = "test_set")]
+        judgements: Option<PathBuf>,
         #[arg(long)]
-        judgements: PathBuf,
+        test_set: Option<PathBuf>,
     },
+    /// Build the search index from the catalog in the database and report its size and speed (running
+    /// servers rebuild their own index from product events).
+    Rebuild(DbArgs),
 }
 
 #[derive(Subcommand)]
@@ -392,7 +400,20 @@ async fn run(cli: Cli) -> Result<i32> {
             println!("{}", serde_json::to_string(&out)?);
             Ok(0)
         }
-        Command::Search(SearchCmd::Eval { judgements }) => {
+        Command::Search(SearchCmd::Eval { judgements: None, test_set: Some(path) }) => {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            let set: search::eval::TestSet = serde_json::from_str(&text).with_context(|| format!("{} is not a search test set", path.display()))?;
+            let scores = search::eval::score_test_set(&set).map_err(anyhow::Error::msg)?;
+            eprintln!("{} products, {} queries, {} synonym groups", set.products.len(), set.queries.len(), set.synonyms.len());
+            eprintln!("{:<10} {:>8} {:>8} {:>10}", "kind", "queries", "nDCG@10", "recall@20");
+            for (k, v) in &scores {
+                eprintln!("{:<10} {:>8} {:>8.4} {:>10.4}", k, v.queries, v.ndcg10, v.recall20);
+            }
+            println!("{}", serde_json::to_string(&scores)?);
+            Ok(0)
+        }
+        Command::Search(SearchCmd::Eval { judgements, .. }) => {
+            let judgements = judgements.context("--judgements or --test-set")?;
             let bytes = std::fs::read(&judgements).with_context(|| {
                 format!("cannot read {} (Home Depot's judgements live in ../shared/data/homedepot-relevance/train.csv; they are not part of this repository)", judgements.display())
             })?;
@@ -409,6 +430,21 @@ async fn run(cli: Cli) -> Result<i32> {
                 serde_json::json!({"ndcg10_pool": (pool * 10000.0).round() / 10000.0, "ndcg10_all": (all * 10000.0).round() / 10000.0, "queries": n, "products": ix.len(),
                     "index_s": (index_s * 1000.0).round() / 1000.0, "eval_s": (eval_s * 10.0).round() / 10.0})
             );
+            Ok(0)
+        }
+        Command::Search(SearchCmd::Rebuild(d)) => {
+            let cfg = db_config(&d);
+            let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
+            let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar.set_message("reading the catalog and building the index");
+            let t = std::time::Instant::now();
+            engine.search_refresh().await?;
+            bar.finish_and_clear();
+            let secs = t.elapsed().as_secs_f64();
+            let n = engine.search_index_size();
+            println!("indexed {n} active products in {secs:.2} s ({:.0} products/s, reading the catalog included)", n as f64 / secs.max(1e-9));
             Ok(0)
         }
         Command::Bench(BenchCmd::Recs { target, items, interactions, serve_products, serve_sales }) => {

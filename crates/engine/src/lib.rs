@@ -1407,10 +1407,37 @@ impl Engine {
             return Ok(false);
         }
         let products = self.all_products().await?;
-        let ix = tokio::task::spawn_blocking(move || product_search::CatalogIndex::build(&products, cursor.seq)).await.map_err(|e| internal(format!("index build stopped: {e}")))?;
+        let synonyms = self.search_synonyms().await?;
+        let ix = tokio::task::spawn_blocking(move || product_search::CatalogIndex::build(&products, &synonyms, cursor.seq))
+            .await
+            .map_err(|e| internal(format!("index build stopped: {e}")))?;
         *self.search.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(ix));
         *self.search.cursor.lock().unwrap_or_else(|e| e.into_inner()) = cursor;
         Ok(true)
+    }
+
+    /// Products in the served search index.
+    pub fn search_index_size(&self) -> usize {
+        self.search.current.read().unwrap_or_else(|e| e.into_inner()).as_ref().map_or(0, |ix| ix.docs.len())
+    }
+
+    /// The seller's synonym groups.
+    pub async fn search_synonyms(&self) -> Result<Vec<Vec<String>>> {
+        Ok(self.meta(product_search::SYNONYMS_KEY).await?.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+    }
+
+    /// Replaces the synonym groups; every node's index picks them up through a `product.synonyms_updated`
+    /// event, like a catalog change.
+    pub async fn set_search_synonyms(&self, groups: Vec<Vec<String>>) -> Result<usize> {
+        product_search::check_synonyms(&groups)?;
+        let (json, now, n) = (serde_json::to_string(&groups).unwrap_or_else(|_| "[]".into()), self.now(), groups.len());
+        self.db
+            .write(move |tx| {
+                tx.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![product_search::SYNONYMS_KEY, &json])?;
+                events::emit(tx, "product.synonyms_updated", "synonyms", &serde_json::json!({ "groups": n }), now)
+            })
+            .await?;
+        Ok(n)
     }
 
     /// Searches the active catalog; stock filters read live stock.

@@ -37,8 +37,27 @@ pub struct CatalogIndex {
     pub built_from: i64,
 }
 
+/// Meta key of the seller's synonym groups (JSON: `[["운동화", "sneakers"], …]`).
+pub const SYNONYMS_KEY: &str = "search.synonyms";
+
+/// Checks a seller's synonym list: at most 5,000 groups of 2–20 phrases of 1–50 characters.
+pub fn check_synonyms(groups: &[Vec<String>]) -> Result<()> {
+    if groups.len() > search::index::MAX_SYNONYM_GROUPS {
+        return Err(bad(format!("at most {} synonym groups", search::index::MAX_SYNONYM_GROUPS)));
+    }
+    for (i, g) in groups.iter().enumerate() {
+        if g.len() < 2 || g.len() > search::index::MAX_SYNONYM_WORDS {
+            return Err(bad(format!("groups[{i}]: a synonym group holds 2–{} phrases", search::index::MAX_SYNONYM_WORDS)));
+        }
+        if let Some(p) = g.iter().find(|p| p.trim().is_empty() || p.chars().count() > 50) {
+            return Err(bad(format!("groups[{i}]: `{p}` must be 1–50 characters")));
+        }
+    }
+    Ok(())
+}
+
 impl CatalogIndex {
-    pub fn build(products: &[ProductView], built_from: i64) -> CatalogIndex {
+    pub fn build(products: &[ProductView], synonyms: &[Vec<String>], built_from: i64) -> CatalogIndex {
         let docs: Vec<Doc> = products
             .iter()
             .filter(|p| p.status == "active")
@@ -78,7 +97,9 @@ impl CatalogIndex {
                 format!("{} {} {} {} {} {} {}", p.title.ko, p.title.en, p.vendor, p.category.replace('/', " "), attrs.join(" "), skus.join(" "), p.description.en)
             })
             .collect();
-        CatalogIndex { index: search::Index::build(texts.iter().map(|s| s.as_str())), docs, built_from }
+        let mut index = search::Index::build(texts.iter().map(|s| s.as_str()));
+        index.set_synonyms(synonyms);
+        CatalogIndex { index, docs, built_from }
     }
 }
 

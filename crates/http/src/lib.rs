@@ -105,6 +105,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/store/payment-requests/{id}/confirm", post(confirm_payment_request))
         .route("/store/events", post(shopper_events))
         .route("/store/search", get(search_products))
+        .route("/admin/search/synonyms", get(get_synonyms).put(put_synonyms))
         .route("/store/recommendations", get(recommendations))
         .route("/admin/recommendations/model", get(recs_model).post(recs_train))
         .merge(import)
@@ -433,6 +434,21 @@ struct CustomerQ {
     email: Option<String>,
     phone: Option<String>,
     member_code: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SynonymsIn {
+    groups: Vec<Vec<String>>,
+}
+
+async fn get_synonyms(State(s): State<AppState>, _: Staff) -> ApiResult<Response> {
+    Ok(Json(json!({ "groups": s.engine.search_synonyms().await? })).into_response())
+}
+
+async fn put_synonyms(State(s): State<AppState>, _: Admin, ApiJson(b): ApiJson<SynonymsIn>) -> ApiResult<Response> {
+    let n = s.engine.set_search_synonyms(b.groups.clone()).await?;
+    Ok(Json(json!({ "groups": b.groups, "count": n })).into_response())
 }
 
 #[derive(Deserialize)]

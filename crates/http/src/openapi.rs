@@ -73,6 +73,8 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("post", "/store/wallet/top-ups", "customer", "Top up your wallet by card {amount_minor, currency, payment_method}; Idempotency-Key accepted."),
     ("get", "/store/wallet/statement", "customer", "The signed-in customer's wallet statement (currency, after = seq, limit)."),
     ("get", "/store/search", "none", "Search products in Korean and English (typos, prefixes, particles, units): q, category, brand, attributes=size:270,color:black, currency, price_min, price_max (minor units), in_stock_at (location id), near=lat,lon + radius_km (pickup today at a store within), sort=relevance|price_asc|price_desc|newest, limit ≤ 100 → hits and facet counts."),
+    ("get", "/admin/search/synonyms", "staff", "The seller's synonym groups for search."),
+    ("put", "/admin/search/synonyms", "admin", "Replace the synonym groups {groups: [[\"운동화\", \"sneakers\", \"스니커즈\"], …]} (≤ 5,000 groups of 2–20 phrases); searchable within ~1 s on every node."),
     ("post", "/store/events", "optional customer", "Report shopper events {session_id (anonymous visitors), events: [{type: view|search|cart_add, product_id, query, location_id}]} (≤ 100) → 202 {accepted}."),
     ("get", "/store/recommendations", "optional customer", "Recommendations: context=home|product:{id}|cart:{id}, customer (staff only; shoppers get their own), session_id, location (in stock there; default anywhere that ships), limit ≤ 50, currency. Each item has a reason in English and Korean."),
     ("get", "/admin/recommendations/model", "staff", "The recommendation model version being served (loads a newer stored version first)."),

@@ -4,7 +4,8 @@
 //! count as irrelevant); gain = relevance − 1.
 
 use crate::Index;
-use std::collections::HashMap;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug)]
 pub struct Judgements {
@@ -75,6 +76,78 @@ pub fn ndcg10(ix: &Index, j: &Judgements) -> (f64, f64, usize) {
         n += 1;
     }
     (pool / n.max(1) as f64, all / n.max(1) as f64, n)
+}
+
+/// A test set in the project's own JSON format (`crates/search/testdata/korean.json`): products, graded
+/// queries of several kinds, and the seller's synonym groups.
+#[derive(Debug, Deserialize)]
+pub struct TestSet {
+    #[serde(default)]
+    pub synonyms: Vec<Vec<String>>,
+    pub products: Vec<TestProduct>,
+    pub queries: Vec<TestQuery>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TestProduct {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub brand: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TestQuery {
+    pub q: String,
+    #[serde(default)]
+    pub kind: String,
+    pub relevant: BTreeMap<String, f32>,
+}
+
+/// nDCG@10 (gain = grade) and recall@20 (share of graded products found) per query kind and overall.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct KindScore {
+    pub queries: usize,
+    pub ndcg10: f64,
+    pub recall20: f64,
+}
+
+/// Scores a test set searching all its products with the product's analyzer, ranking and synonyms.
+pub fn score_test_set(t: &TestSet) -> Result<BTreeMap<String, KindScore>, String> {
+    let pos: HashMap<&str, u32> = t.products.iter().enumerate().map(|(i, p)| (p.id.as_str(), i as u32)).collect();
+    let texts: Vec<String> = t.products.iter().map(|p| format!("{} {} {}", p.title, p.brand, p.category.replace('/', " "))).collect();
+    let mut ix = Index::build(texts.iter().map(|s| s.as_str()));
+    ix.set_synonyms(&t.synonyms);
+    let mut out: BTreeMap<String, KindScore> = BTreeMap::new();
+    for q in &t.queries {
+        let mut gains: HashMap<u32, f32> = HashMap::new();
+        for (id, g) in &q.relevant {
+            let d = *pos.get(id.as_str()).ok_or_else(|| format!("query `{}` grades unknown product `{id}`", q.q))?;
+            gains.insert(d, *g);
+        }
+        let mut ideal: Vec<f32> = gains.values().copied().collect();
+        ideal.sort_by(|a, b| b.total_cmp(a));
+        let idcg = dcg(ideal.into_iter());
+        if idcg <= 0.0 {
+            continue;
+        }
+        let hits = ix.search(&q.q, 20);
+        let nd = dcg(hits.iter().map(|(d, _)| gains.get(d).copied().unwrap_or(0.0))) / idcg;
+        let rec = hits.iter().filter(|(d, _)| gains.contains_key(d)).count() as f64 / gains.len() as f64;
+        for k in [q.kind.clone(), "all".to_owned()] {
+            let e = out.entry(if k.is_empty() { "plain".into() } else { k }).or_default();
+            e.queries += 1;
+            e.ndcg10 += nd;
+            e.recall20 += rec;
+        }
+    }
+    for e in out.values_mut() {
+        e.ndcg10 /= e.queries.max(1) as f64;
+        e.recall20 /= e.queries.max(1) as f64;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

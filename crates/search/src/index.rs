@@ -21,7 +21,15 @@ pub struct Index {
     doc_len: Vec<f32>,
     deletions: HashMap<String, Vec<u32>>,
     sorted_vocab: Vec<u32>,
+    /// analyzed word → analyzed words of its synonyms (a seller's list: 운동화 ↔ sneakers …)
+    synonyms: HashMap<String, Vec<String>>,
 }
+
+/// Weight of a match through a synonym.
+const SYNONYM_WEIGHT: f32 = 0.9;
+/// Synonym groups and words per group at most.
+pub const MAX_SYNONYM_GROUPS: usize = 5_000;
+pub const MAX_SYNONYM_WORDS: usize = 20;
 
 /// A query term after analysis and expansion: which indexed terms it stands for, with a weight each.
 struct QueryWord {
@@ -69,6 +77,29 @@ impl Index {
         ix
     }
 
+    /// Sets the synonym groups: every phrase in a group also finds what the others find. Phrases are
+    /// analyzed like queries, so "운동화" ↔ "sneakers" also covers "운동화를" and "sneaker".
+    pub fn set_synonyms(&mut self, groups: &[Vec<String>]) {
+        self.synonyms.clear();
+        for g in groups.iter().take(MAX_SYNONYM_GROUPS) {
+            let analyzed: Vec<Vec<String>> = g.iter().take(MAX_SYNONYM_WORDS).map(|p| self.analyzer.terms(p).into_iter().filter(|t| t.whole).map(|t| t.text).collect()).collect();
+            for (i, a) in analyzed.iter().enumerate() {
+                for word in a {
+                    let e = self.synonyms.entry(word.clone()).or_default();
+                    for (j, b) in analyzed.iter().enumerate() {
+                        if i != j {
+                            for w in b {
+                                if w != word && !e.contains(w) {
+                                    e.push(w.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.doc_len.len()
     }
@@ -106,6 +137,15 @@ impl Index {
             let mut found: Vec<u32> = self.sorted_vocab[start..].iter().take_while(|id| self.vocab[**id as usize].starts_with(&t.text)).copied().collect();
             found.sort_by_key(|id| std::cmp::Reverse(self.postings[*id as usize].len()));
             alternatives.extend(found.into_iter().take(5).map(|id| (id, w * FUZZY_WEIGHT)));
+        }
+        if t.whole {
+            for syn in self.synonyms.get(&t.text).into_iter().flatten() {
+                if let Some(&id) = self.terms.get(syn) {
+                    if !alternatives.iter().any(|a| a.0 == id) {
+                        alternatives.push((id, w * SYNONYM_WEIGHT));
+                    }
+                }
+            }
         }
         QueryWord { alternatives, whole: t.whole }
     }
@@ -207,6 +247,17 @@ mod tests {
         assert_eq!(ix.search("이어폰", 1)[0].0, 1);
         assert_eq!(ix.search("shoes 270mm", 1)[0].0, 2);
         assert!(ix.search("zzzz", 5).is_empty());
+    }
+
+    #[test]
+    fn synonyms_cross_languages() {
+        let docs = ["나이키 러닝 운동화 270mm", "Canvas Sneakers White"];
+        let mut ix = Index::build(docs.iter().copied());
+        assert!(ix.search("sneakers", 5).iter().all(|h| h.0 != 0));
+        ix.set_synonyms(&[vec!["운동화".into(), "sneakers".into(), "스니커즈".into()]]);
+        let hits: Vec<u32> = ix.search("sneakers", 5).into_iter().map(|h| h.0).collect();
+        assert!(hits.contains(&0) && hits.contains(&1), "{hits:?}");
+        assert_eq!(ix.search("운동화를", 5).len(), 2, "particles stripped before synonyms apply");
     }
 
     #[test]

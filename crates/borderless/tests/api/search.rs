@@ -78,6 +78,15 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
     assert_eq!(handles(&r), vec!["kettle"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
 
+    // The seller's synonyms, Korean ↔ English.
+    let r = app.get("/store/search?q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88").await.expect(200); // "스니커즈"
+    assert_eq!(r["search"]["total"], 0);
+    app.req("PUT", "/admin/search/synonyms", Some(ADMIN_KEY), Some(json!({"groups": [["운동화", "스니커즈", "sneakers"]]})), &[]).await.expect(200);
+    let r = wait_for("q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88".into()).await;
+    assert_eq!(r["search"]["total"], 2, "{r}");
+    let r = app.req("PUT", "/admin/search/synonyms", Some(ADMIN_KEY), Some(json!({"groups": [["lonely"]]})), &[]).await;
+    assert_eq!(r.status, 400);
+
     for q in ["limit=0", "limit=101", "sort=cheapest", "near=abc", "near=91,0", "attributes=size", "price_min=5&price_max=1", "currency=XYZ"] {
         let r = app.get(&format!("/store/search?{q}")).await;
         assert_eq!(r.status, 400, "{q}: {}", r.body);
