@@ -1392,7 +1392,8 @@ impl Engine {
     /// change is searchable within about a second.
     pub async fn search_refresh(&self) -> Result<bool> {
         let _one = self.search.rebuild.lock().await;
-        let have = self.search.current.read().unwrap_or_else(|e| e.into_inner()).is_some();
+        // Sales and stock signals age: rebuild at least every 10 minutes.
+        let have = self.search.current.read().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|ix| self.now() - ix.built_at < 10 * 60 * 1000);
         let mut cursor = *self.search.cursor.lock().unwrap_or_else(|e| e.into_inner());
         let mut changed = !have;
         loop {
@@ -1408,7 +1409,9 @@ impl Engine {
         }
         let products = self.all_products().await?;
         let synonyms = self.search_synonyms().await?;
-        let ix = tokio::task::spawn_blocking(move || product_search::CatalogIndex::build(&products, &synonyms, cursor.seq))
+        let now = self.now();
+        let signals = self.db.read(move |tx| product_search::signals(tx, now)).await?;
+        let ix = tokio::task::spawn_blocking(move || product_search::CatalogIndex::build(&products, &synonyms, &signals, cursor.seq, now))
             .await
             .map_err(|e| internal(format!("index build stopped: {e}")))?;
         *self.search.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(ix));

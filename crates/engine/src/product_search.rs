@@ -27,6 +27,28 @@ pub struct Doc {
     /// currency → lowest price in minor units
     pub min_price: HashMap<String, i64>,
     pub created_at: String,
+    /// Units sold in the last 30 days (at the build).
+    pub sold_30d: i64,
+    /// Whether any location had sellable stock (at the build).
+    pub in_stock: bool,
+}
+
+/// Sales and stock signals for ranking, read at each build.
+#[derive(Default)]
+pub struct Signals {
+    pub sold_30d: HashMap<String, i64>,
+    pub in_stock: std::collections::HashSet<String>,
+}
+
+pub(crate) fn signals(tx: &mut dyn Tx, now: i64) -> Result<Signals> {
+    let mut s = Signals::default();
+    for r in tx.query("SELECT product_id, SUM(quantity) FROM interactions WHERE kind = 'purchase' AND at > ? GROUP BY product_id", store::params![now - 30 * 24 * 3600 * 1000])?.iter() {
+        s.sold_30d.insert(r.text(0)?, r.i64(1)?);
+    }
+    for r in tx.query("SELECT DISTINCT v.product_id FROM variants v JOIN stock_levels l ON l.sku = v.sku WHERE l.on_hand - l.reserved - l.safety_stock > 0", &[])?.iter() {
+        s.in_stock.insert(r.text(0)?);
+    }
+    Ok(s)
 }
 
 /// The index of one catalog version.
@@ -35,6 +57,7 @@ pub struct CatalogIndex {
     pub docs: Vec<Doc>,
     /// The product event sequence it reflects.
     pub built_from: i64,
+    pub built_at: i64,
 }
 
 /// Meta key of the seller's synonym groups (JSON: `[["운동화", "sneakers"], …]`).
@@ -57,7 +80,7 @@ pub fn check_synonyms(groups: &[Vec<String>]) -> Result<()> {
 }
 
 impl CatalogIndex {
-    pub fn build(products: &[ProductView], synonyms: &[Vec<String>], built_from: i64) -> CatalogIndex {
+    pub fn build(products: &[ProductView], synonyms: &[Vec<String>], signals: &Signals, built_from: i64, built_at: i64) -> CatalogIndex {
         let docs: Vec<Doc> = products
             .iter()
             .filter(|p| p.status == "active")
@@ -85,6 +108,8 @@ impl CatalogIndex {
                     attributes,
                     min_price,
                     created_at: p.created_at.clone(),
+                    sold_30d: signals.sold_30d.get(&p.id).copied().unwrap_or(0),
+                    in_stock: signals.in_stock.contains(&p.id),
                 }
             })
             .collect();
@@ -99,7 +124,7 @@ impl CatalogIndex {
             .collect();
         let mut index = search::Index::build(texts.iter().map(|s| s.as_str()));
         index.set_synonyms(synonyms);
-        CatalogIndex { index, docs, built_from }
+        CatalogIndex { index, docs, built_from, built_at }
     }
 }
 
@@ -116,7 +141,7 @@ pub struct SearchQuery {
     pub in_stock_at: Option<String>,
     /// (lat, lon, radius km): in stock today at a pickup store within the radius.
     pub pickup_near: Option<(f64, f64, f64)>,
-    /// `relevance`, `price_asc`, `price_desc`, `newest`.
+    /// `relevance`, `price_asc`, `price_desc`, `newest`, `popular`.
     pub sort: String,
     pub limit: usize,
 }
@@ -158,8 +183,8 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<()> {
     if q.limit == 0 || q.limit > MAX_LIMIT {
         return Err(bad(format!("`limit` must be 1–{MAX_LIMIT}")));
     }
-    if !matches!(q.sort.as_str(), "relevance" | "price_asc" | "price_desc" | "newest") {
-        return Err(bad("`sort` is relevance, price_asc, price_desc or newest"));
+    if !matches!(q.sort.as_str(), "relevance" | "price_asc" | "price_desc" | "newest" | "popular") {
+        return Err(bad("`sort` is relevance, price_asc, price_desc, newest or popular"));
     }
     if let (Some(a), Some(b)) = (q.price_min, q.price_max) {
         if a > b {
@@ -252,6 +277,17 @@ pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView]
     match q.sort.as_str() {
         "price_asc" => cands.sort_by_key(|(d, _)| (price(&ix.docs[*d as usize]).unwrap_or(i64::MAX), *d)),
         "price_desc" => cands.sort_by_key(|(d, _)| (std::cmp::Reverse(price(&ix.docs[*d as usize]).unwrap_or(i64::MIN)), *d)),
+        "popular" => cands.sort_by_key(|(d, _)| (std::cmp::Reverse(ix.docs[*d as usize].sold_30d), *d)),
+        "relevance" => {
+            // What sells and what is in stock rise among equally relevant products (a gentle boost).
+            let browse = q.q.trim().is_empty();
+            for (d, score) in cands.iter_mut() {
+                let doc = &ix.docs[*d as usize];
+                let base = if browse { 1.0 } else { *score };
+                *score = base * (1.0 + 0.05 * (doc.sold_30d as f32).ln_1p()) * if doc.in_stock { 1.1 } else { 1.0 };
+            }
+            cands.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        }
         "newest" => cands.sort_by(|a, b| ix.docs[b.0 as usize].created_at.cmp(&ix.docs[a.0 as usize].created_at).then(a.0.cmp(&b.0))),
         _ => {}
     }
