@@ -151,6 +151,24 @@ enum RecsCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Product search: a Korean/English catalog with stock at many locations, queried (text, category
+    /// filter, stock filter; facets) through the HTTP API and side by side through PostgreSQL full-text
+    /// search on the same catalog; also the index build speed.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+        #[arg(long, default_value_t = 50)]
+        locations: usize,
+        /// Comma-separated concurrency levels.
+        #[arg(long, default_value = "1,16", value_delimiter = ',')]
+        concurrency: Vec<usize>,
+        /// Seconds per level and engine.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// PostgreSQL for the side-by-side run (a database `bl_bench_search` is created there).
+        #[arg(long, env = "BORDERLESS_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
+    },
     /// Recommendations: training time on a synthetic history of --interactions over --items (the
     /// issue's scale: 1,000,000 over 50,000), then HTTP serving with stock filters at each concurrency.
     Recs {
@@ -445,6 +463,20 @@ async fn run(cli: Cli) -> Result<i32> {
             let secs = t.elapsed().as_secs_f64();
             let n = engine.search_index_size();
             println!("indexed {n} active products in {secs:.2} s ({:.0} products/s, reading the catalog included)", n as f64 / secs.max(1e-9));
+            Ok(0)
+        }
+        Command::Bench(BenchCmd::Search { products, locations, concurrency, seconds, pg_url }) => {
+            if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 256) {
+                bail!("--concurrency takes levels between 1 and 256");
+            }
+            let opts = borderless::bench::SearchBenchOpts {
+                concurrency,
+                duration: Duration::from_secs(seconds.clamp(1, 3600)),
+                products: products.clamp(100, 2_000_000),
+                locations: locations.clamp(1, 1000),
+                pg_url,
+            };
+            borderless::bench::search(opts).await?;
             Ok(0)
         }
         Command::Bench(BenchCmd::Recs { target, items, interactions, serve_products, serve_sales }) => {

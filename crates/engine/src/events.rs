@@ -91,9 +91,12 @@ pub(crate) fn feed(tx: &mut dyn Tx, after: Cursor, limit: usize, kind: Option<&s
         ),
     };
     if let Some(k) = kind {
-        if k.ends_with('.') {
-            sql.push_str(" AND type LIKE ?");
-            ps.push(format!("{k}%").into());
+        if let Some(stem) = k.strip_suffix('.') {
+            // A range rather than LIKE, so that the (type, seq) index serves it on both backends ('/' sorts
+            // right after '.').
+            sql.push_str(" AND type >= ? AND type < ?");
+            ps.push(format!("{stem}.").into());
+            ps.push(format!("{stem}/").into());
         } else {
             sql.push_str(" AND type = ?");
             ps.push(k.into());

@@ -55,6 +55,10 @@ pub(crate) fn signals(tx: &mut dyn Tx, now: i64) -> Result<Signals> {
 pub struct CatalogIndex {
     pub index: search::Index,
     pub docs: Vec<Doc>,
+    /// SKU → document, for stock filters read by location.
+    pub sku_doc: HashMap<String, u32>,
+    /// Interned facet values: per document a category, a brand and attribute (name, value) ids.
+    facets: Facets,
     /// The product event sequence it reflects.
     pub built_from: i64,
     pub built_at: i64,
@@ -124,7 +128,51 @@ impl CatalogIndex {
             .collect();
         let mut index = search::Index::build(texts.iter().map(|s| s.as_str()));
         index.set_synonyms(synonyms);
-        CatalogIndex { index, docs, built_from, built_at }
+        let sku_doc = products.iter().filter(|p| p.status == "active").enumerate().flat_map(|(d, p)| p.variants.iter().map(move |v| (v.sku.clone(), d as u32))).collect();
+        let facets = Facets::of(&docs);
+        CatalogIndex { index, docs, sku_doc, facets, built_from, built_at }
+    }
+}
+
+#[derive(Default)]
+struct Facets {
+    cats: Vec<String>,
+    brands: Vec<String>,
+    attrs: Vec<(String, String)>,
+    doc_cat: Vec<u32>,
+    doc_brand: Vec<u32>,
+    doc_attrs: Vec<Vec<u32>>,
+}
+
+impl Facets {
+    fn of(docs: &[Doc]) -> Facets {
+        let mut f = Facets::default();
+        let mut cat: HashMap<String, u32> = HashMap::new();
+        let mut brand: HashMap<String, u32> = HashMap::new();
+        let mut attr: HashMap<(String, String), u32> = HashMap::new();
+        for d in docs {
+            let c = *cat.entry(d.category.clone()).or_insert_with(|| {
+                f.cats.push(d.category.clone());
+                (f.cats.len() - 1) as u32
+            });
+            let b = *brand.entry(d.brand.clone()).or_insert_with(|| {
+                f.brands.push(d.brand.clone());
+                (f.brands.len() - 1) as u32
+            });
+            let mut ids = Vec::new();
+            for (k, vs) in &d.attributes {
+                for v in vs {
+                    ids.push(*attr.entry((k.clone(), v.clone())).or_insert_with(|| {
+                        f.attrs.push((k.clone(), v.clone()));
+                        (f.attrs.len() - 1) as u32
+                    }));
+                }
+            }
+            f.doc_cat.push(c);
+            f.doc_brand.push(b);
+            f.doc_attrs.push(ids);
+        }
+        f
     }
 }
 
@@ -202,23 +250,18 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<()> {
     Ok(())
 }
 
-/// Products (by id) with sellable stock at any of `locations`, with where.
-pub(crate) fn stocked_at(tx: &mut dyn Tx, products: &[&str], locations: &[String]) -> Result<HashMap<String, Vec<String>>> {
-    let mut out: HashMap<String, Vec<String>> = HashMap::new();
-    if locations.is_empty() {
-        return Ok(out);
-    }
-    let lmarks = vec!["?"; locations.len()].join(", ");
-    for chunk in products.chunks(300) {
-        let marks = vec!["?"; chunk.len()].join(", ");
-        let mut ps: Vec<store::Val> = chunk.iter().map(|p| store::Val::from(*p)).collect();
-        ps.extend(locations.iter().map(|l| store::Val::from(l.as_str())));
-        let sql = format!(
-            "SELECT DISTINCT v.product_id, s.location_id FROM variants v JOIN stock_levels s ON s.sku = v.sku \
-             WHERE v.product_id IN ({marks}) AND s.location_id IN ({lmarks}) AND s.on_hand - s.reserved - s.safety_stock > 0"
-        );
-        for r in tx.query(&sql, &ps)?.iter() {
-            out.entry(r.text(0)?).or_default().push(r.text(1)?);
+/// Documents with sellable stock at any of `locations`, with where: read by location (one indexed range
+/// per location), so the cost does not grow with the number of text matches.
+pub(crate) fn stocked_at(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[String]) -> Result<HashMap<u32, Vec<String>>> {
+    let mut out: HashMap<u32, Vec<String>> = HashMap::new();
+    for l in locations.iter().take(200) {
+        for r in tx.query("SELECT sku FROM stock_levels WHERE location_id = ? AND on_hand - reserved - safety_stock > 0", store::params![l])?.iter() {
+            if let Some(&d) = ix.sku_doc.get(&r.text(0)?) {
+                let e = out.entry(d).or_default();
+                if !e.contains(l) {
+                    e.push(l.clone());
+                }
+            }
         }
     }
     Ok(out)
@@ -241,39 +284,56 @@ pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView]
         _ => None,
     };
     let price = |d: &Doc| d.min_price.get(&q.currency).copied();
+    let f = &ix.facets;
+    // Filters resolved to interned ids once per query.
+    let cat_ok: Option<Vec<bool>> = q.category.as_ref().map(|c| f.cats.iter().map(|x| x == c || x.starts_with(&format!("{c}/"))).collect());
+    let brand_ok: Option<Vec<bool>> = q.brand.as_ref().map(|b| f.brands.iter().map(|x| x.eq_ignore_ascii_case(b)).collect());
+    let attr_ok: Vec<(String, Vec<bool>)> = q.attributes.iter().map(|(k, v)| (k.clone(), f.attrs.iter().map(|(ak, av)| ak == k && av.eq_ignore_ascii_case(v)).collect())).collect();
     // Filters other than the facet's own, so that each facet shows what choosing a value would give.
-    let pass = |d: &Doc, skip: &str| -> bool {
-        (skip == "category" || q.category.as_ref().is_none_or(|c| d.category == *c || d.category.starts_with(&format!("{c}/"))))
-            && (skip == "brand" || q.brand.as_ref().is_none_or(|b| d.brand.eq_ignore_ascii_case(b)))
-            && q.attributes.iter().all(|(k, v)| skip == k || d.attributes.get(k).is_some_and(|vs| vs.iter().any(|x| x.eq_ignore_ascii_case(v))))
-            && q.price_min.is_none_or(|m| price(d).is_some_and(|p| p >= m))
-            && q.price_max.is_none_or(|m| price(d).is_some_and(|p| p <= m))
+    let pass = |d: u32, skip: &str| -> bool {
+        let du = d as usize;
+        (skip == "category" || cat_ok.as_ref().is_none_or(|ok| ok[f.doc_cat[du] as usize]))
+            && (skip == "brand" || brand_ok.as_ref().is_none_or(|ok| ok[f.doc_brand[du] as usize]))
+            && attr_ok.iter().all(|(k, ok)| skip == k || f.doc_attrs[du].iter().any(|a| ok[*a as usize]))
     };
-    cands.retain(|(d, _)| price(&ix.docs[*d as usize]).is_some() || (q.price_min.is_none() && q.price_max.is_none()));
-    let mut where_: HashMap<String, Vec<String>> = HashMap::new();
-    if let Some(locs) = &want_loc {
-        let ids: Vec<&str> = cands.iter().map(|(d, _)| ix.docs[*d as usize].id.as_str()).collect();
-        where_ = stocked_at(tx, &ids, locs)?;
-        cands.retain(|(d, _)| where_.contains_key(&ix.docs[*d as usize].id));
-    }
-    let mut facets: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for (d, _) in &cands {
+    let in_price = |d: &Doc| q.price_min.is_none_or(|m| price(d).is_some_and(|p| p >= m)) && q.price_max.is_none_or(|m| price(d).is_some_and(|p| p <= m));
+    cands.retain(|(d, _)| {
         let doc = &ix.docs[*d as usize];
-        if pass(doc, "category") {
-            *facets.entry("category".into()).or_default().entry(doc.category.clone()).or_default() += 1;
+        (price(doc).is_some() || (q.price_min.is_none() && q.price_max.is_none())) && in_price(doc)
+    });
+    let mut where_: HashMap<u32, Vec<String>> = HashMap::new();
+    if let Some(locs) = &want_loc {
+        where_ = stocked_at(tx, ix, locs)?;
+        cands.retain(|(d, _)| where_.contains_key(d));
+    }
+    let (mut cat_n, mut brand_n, mut attr_n) = (vec![0usize; f.cats.len()], vec![0usize; f.brands.len()], vec![0usize; f.attrs.len()]);
+    let any_attr_filter = !attr_ok.is_empty();
+    for &(d, _) in &cands {
+        let du = d as usize;
+        if pass(d, "category") {
+            cat_n[f.doc_cat[du] as usize] += 1;
         }
-        if pass(doc, "brand") {
-            *facets.entry("brand".into()).or_default().entry(doc.brand.clone()).or_default() += 1;
+        if pass(d, "brand") {
+            brand_n[f.doc_brand[du] as usize] += 1;
         }
-        for (k, vs) in &doc.attributes {
-            if pass(doc, k) {
-                for v in vs {
-                    *facets.entry(format!("attributes.{k}")).or_default().entry(v.clone()).or_default() += 1;
-                }
+        let all_pass = !any_attr_filter && pass(d, "");
+        for &a in &f.doc_attrs[du] {
+            if all_pass || pass(d, &f.attrs[a as usize].0) {
+                attr_n[a as usize] += 1;
             }
         }
     }
-    cands.retain(|(d, _)| pass(&ix.docs[*d as usize], ""));
+    let mut facets: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for (i, n) in cat_n.iter().enumerate().filter(|x| *x.1 > 0) {
+        facets.entry("category".into()).or_default().insert(f.cats[i].clone(), *n);
+    }
+    for (i, n) in brand_n.iter().enumerate().filter(|x| *x.1 > 0) {
+        facets.entry("brand".into()).or_default().insert(f.brands[i].clone(), *n);
+    }
+    for (i, n) in attr_n.iter().enumerate().filter(|x| *x.1 > 0) {
+        facets.entry(format!("attributes.{}", f.attrs[i].0)).or_default().insert(f.attrs[i].1.clone(), *n);
+    }
+    cands.retain(|(d, _)| pass(*d, ""));
     match q.sort.as_str() {
         "price_asc" => cands.sort_by_key(|(d, _)| (price(&ix.docs[*d as usize]).unwrap_or(i64::MAX), *d)),
         "price_desc" => cands.sort_by_key(|(d, _)| (std::cmp::Reverse(price(&ix.docs[*d as usize]).unwrap_or(i64::MIN)), *d)),
@@ -305,7 +365,7 @@ pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView]
                 brand: doc.brand.clone(),
                 price: price(doc).map(|p| crate::catalog::price_view(&q.currency, p)),
                 score,
-                available_at: where_.get(&doc.id).cloned().unwrap_or_default(),
+                available_at: where_.get(&d).cloned().unwrap_or_default(),
             }
         })
         .collect();

@@ -19,6 +19,7 @@ pub struct Index {
     vocab: Vec<String>,
     postings: Vec<Vec<(u32, u16)>>,
     doc_len: Vec<f32>,
+    avg_len: f32,
     deletions: HashMap<String, Vec<u32>>,
     sorted_vocab: Vec<u32>,
     /// analyzed word → analyzed words of its synonyms (a seller's list: 운동화 ↔ sneakers …)
@@ -71,6 +72,7 @@ impl Index {
                 }
             }
         }
+        ix.avg_len = ix.doc_len.iter().sum::<f32>() / ix.doc_len.len().max(1) as f32;
         ix.sorted_vocab = (0..ix.vocab.len() as u32).collect();
         let vocab = &ix.vocab;
         ix.sorted_vocab.sort_unstable_by(|a, b| vocab[*a as usize].cmp(&vocab[*b as usize]));
@@ -166,47 +168,66 @@ impl Index {
     }
 
     /// BM25 with coordination: each document's score is multiplied by the share of the query's whole
-    /// words it matches, squared.
-    fn score_into(&self, words: &[QueryWord], scores: &mut HashMap<u32, (f32, u32)>) {
-        let n_docs = self.doc_len.len().max(1) as f32;
-        let avg = self.doc_len.iter().sum::<f32>() / n_docs;
-        for (wi, w) in words.iter().enumerate() {
-            for &(id, weight) in &w.alternatives {
-                let post = &self.postings[id as usize];
-                let df = post.len() as f32;
-                let idf = ((n_docs - df + 0.5) / (df + 0.5) + 1.0).ln();
-                for &(d, tf) in post {
-                    let tf = tf as f32;
-                    let s = idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * self.doc_len[d as usize] / avg));
-                    let e = scores.entry(d).or_insert((0.0, 0));
-                    e.0 += weight * s;
-                    if w.whole && wi < 32 {
-                        e.1 |= 1 << wi;
+    /// words it matches, squared. Scores accumulate in per-thread dense arrays (no hashing per posting).
+    fn score_all(&self, words: &[QueryWord]) -> Vec<(u32, f32)> {
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<u32>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+        }
+        let n_docs = self.doc_len.len();
+        let avg = self.avg_len.max(1e-6);
+        let whole = words.iter().take(32).filter(|w| w.whole).count().max(1) as f32;
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let (score, mask, touched) = &mut *guard;
+            if score.len() < n_docs {
+                score.resize(n_docs, 0.0);
+                mask.resize(n_docs, 0);
+            }
+            touched.clear();
+            for (wi, w) in words.iter().enumerate() {
+                for &(id, weight) in &w.alternatives {
+                    let post = &self.postings[id as usize];
+                    let df = post.len() as f32;
+                    let idf = ((n_docs as f32 - df + 0.5) / (df + 0.5) + 1.0).ln();
+                    for &(d, tf) in post {
+                        let du = d as usize;
+                        let tf = tf as f32;
+                        let s = idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * self.doc_len[du] / avg));
+                        if score[du] == 0.0 && mask[du] == 0 {
+                            touched.push(d);
+                        }
+                        score[du] += weight * s;
+                        if w.whole && wi < 32 {
+                            mask[du] |= 1 << wi;
+                        }
                     }
                 }
             }
-        }
-    }
-
-    fn finish(words: &[QueryWord], scores: HashMap<u32, (f32, u32)>) -> Vec<(u32, f32)> {
-        let whole = words.iter().take(32).filter(|w| w.whole).count().max(1) as f32;
-        let mut out: Vec<(u32, f32)> = scores
-            .into_iter()
-            .map(|(d, (s, mask))| {
-                let cover = mask.count_ones() as f32 / whole;
-                (d, s * (0.25 + 0.75 * cover * cover))
-            })
-            .collect();
-        out.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        out
+            let out: Vec<(u32, f32)> = touched
+                .iter()
+                .map(|&d| {
+                    let du = d as usize;
+                    let cover = mask[du].count_ones() as f32 / whole;
+                    let v = score[du] * (0.25 + 0.75 * cover * cover);
+                    score[du] = 0.0;
+                    mask[du] = 0;
+                    (d, v)
+                })
+                .collect();
+            out
+        })
     }
 
     /// The best `k` documents for `query`.
     pub fn search(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
         let words = self.query_words(query);
-        let mut scores = HashMap::new();
-        self.score_into(&words, &mut scores);
-        let mut out = Self::finish(&words, scores);
+        let mut out = self.score_all(&words);
+        let by = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if k > 0 && out.len() > k {
+            out.select_nth_unstable_by(k - 1, by);
+            out.truncate(k);
+        }
+        out.sort_unstable_by(by);
         out.truncate(k);
         out
     }
@@ -214,9 +235,8 @@ impl Index {
     /// Scores of the given documents only (re-ranking a candidate pool); unmatched documents score 0.
     pub fn rank(&self, query: &str, docs: &[u32]) -> Vec<(u32, f32)> {
         let words = self.query_words(query);
-        let mut scores = HashMap::new();
-        self.score_into(&words, &mut scores);
-        let mut all = Self::finish(&words, scores);
+        let mut all = self.score_all(&words);
+        all.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         all.retain(|(d, _)| docs.contains(d));
         for &d in docs {
             if !all.iter().any(|x| x.0 == d) {

@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13), (14, V14)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -422,6 +422,10 @@ CREATE TABLE rec_models (
 
 /// Cancelled and expired orders leave the interaction log by order id.
 const V13: &str = "CREATE INDEX interactions_order ON interactions (order_id)";
+
+/// Consumers of one kind of event (search: `product.`, recommendations: `order.`) read only their kind,
+/// instead of scanning every inventory event since their cursor.
+const V14: &str = "CREATE INDEX events_type_seq ON events (type, seq)";
 
 fn render(sql: &str, dialect: Dialect) -> String {
     match dialect {
