@@ -1397,12 +1397,13 @@ impl Engine {
         let mut cursor = *self.search.cursor.lock().unwrap_or_else(|e| e.into_inner());
         let mut changed = !have;
         loop {
+            // Pages are capped by the feed; read until a page comes back empty.
             let (evs, next) = self.db.read(move |tx| events::feed(tx, cursor, 1000, Some("product."))).await?;
-            changed |= !evs.is_empty();
-            cursor = next;
-            if evs.len() < 1000 {
+            if evs.is_empty() {
                 break;
             }
+            changed = true;
+            cursor = next;
         }
         if !changed {
             return Ok(false);

@@ -24,8 +24,8 @@ pub struct Doc {
     pub brand: String,
     /// attribute name → values over the variants
     pub attributes: BTreeMap<String, Vec<String>>,
-    /// currency → lowest price in minor units
-    pub min_price: HashMap<String, i64>,
+    /// (currency, lowest price in minor units)
+    pub min_price: Vec<(String, i64)>,
     pub created_at: String,
     /// Units sold in the last 30 days (at the build).
     pub sold_30d: i64,
@@ -90,7 +90,7 @@ impl CatalogIndex {
             .filter(|p| p.status == "active")
             .map(|p| {
                 let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                let mut min_price: HashMap<String, i64> = HashMap::new();
+                let mut min_price: Vec<(String, i64)> = Vec::new();
                 for v in &p.variants {
                     for (k, val) in &v.attributes {
                         let e = attributes.entry(k.clone()).or_default();
@@ -99,8 +99,10 @@ impl CatalogIndex {
                         }
                     }
                     for pr in &v.prices {
-                        let e = min_price.entry(pr.currency.clone()).or_insert(pr.amount_minor);
-                        *e = (*e).min(pr.amount_minor);
+                        match min_price.iter_mut().find(|(c, _)| *c == pr.currency) {
+                            Some(e) => e.1 = e.1.min(pr.amount_minor),
+                            None => min_price.push((pr.currency.clone(), pr.amount_minor)),
+                        }
                     }
                 }
                 Doc {
@@ -283,19 +285,22 @@ pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView]
         ),
         _ => None,
     };
-    let price = |d: &Doc| d.min_price.get(&q.currency).copied();
+    let price = |d: &Doc| d.min_price.iter().find(|(c, _)| *c == q.currency).map(|x| x.1);
     let f = &ix.facets;
     // Filters resolved to interned ids once per query.
     let cat_ok: Option<Vec<bool>> = q.category.as_ref().map(|c| f.cats.iter().map(|x| x == c || x.starts_with(&format!("{c}/"))).collect());
     let brand_ok: Option<Vec<bool>> = q.brand.as_ref().map(|b| f.brands.iter().map(|x| x.eq_ignore_ascii_case(b)).collect());
     let attr_ok: Vec<(String, Vec<bool>)> = q.attributes.iter().map(|(k, v)| (k.clone(), f.attrs.iter().map(|(ak, av)| ak == k && av.eq_ignore_ascii_case(v)).collect())).collect();
     // Filters other than the facet's own, so that each facet shows what choosing a value would give.
-    let pass = |d: u32, skip: &str| -> bool {
+    // `skip`: 0 none, 1 category, 2 brand, 3 + k the k-th attribute filter.
+    let pass = |d: u32, skip: usize| -> bool {
         let du = d as usize;
-        (skip == "category" || cat_ok.as_ref().is_none_or(|ok| ok[f.doc_cat[du] as usize]))
-            && (skip == "brand" || brand_ok.as_ref().is_none_or(|ok| ok[f.doc_brand[du] as usize]))
-            && attr_ok.iter().all(|(k, ok)| skip == k || f.doc_attrs[du].iter().any(|a| ok[*a as usize]))
+        (skip == 1 || cat_ok.as_ref().is_none_or(|ok| ok[f.doc_cat[du] as usize]))
+            && (skip == 2 || brand_ok.as_ref().is_none_or(|ok| ok[f.doc_brand[du] as usize]))
+            && attr_ok.iter().enumerate().all(|(k, (_, ok))| skip == 3 + k || f.doc_attrs[du].iter().any(|a| ok[*a as usize]))
     };
+    // For each attribute value id, which attribute filter (if any) its name belongs to.
+    let attr_skip: Vec<usize> = f.attrs.iter().map(|(name, _)| attr_ok.iter().position(|(k, _)| k == name).map_or(0, |k| 3 + k)).collect();
     let in_price = |d: &Doc| q.price_min.is_none_or(|m| price(d).is_some_and(|p| p >= m)) && q.price_max.is_none_or(|m| price(d).is_some_and(|p| p <= m));
     cands.retain(|(d, _)| {
         let doc = &ix.docs[*d as usize];
@@ -310,15 +315,15 @@ pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView]
     let any_attr_filter = !attr_ok.is_empty();
     for &(d, _) in &cands {
         let du = d as usize;
-        if pass(d, "category") {
+        if pass(d, 1) {
             cat_n[f.doc_cat[du] as usize] += 1;
         }
-        if pass(d, "brand") {
+        if pass(d, 2) {
             brand_n[f.doc_brand[du] as usize] += 1;
         }
-        let all_pass = !any_attr_filter && pass(d, "");
+        let all_pass = !any_attr_filter && pass(d, 0);
         for &a in &f.doc_attrs[du] {
-            if all_pass || pass(d, &f.attrs[a as usize].0) {
+            if all_pass || pass(d, attr_skip[a as usize]) {
                 attr_n[a as usize] += 1;
             }
         }
@@ -333,7 +338,7 @@ pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView]
     for (i, n) in attr_n.iter().enumerate().filter(|x| *x.1 > 0) {
         facets.entry(format!("attributes.{}", f.attrs[i].0)).or_default().insert(f.attrs[i].1.clone(), *n);
     }
-    cands.retain(|(d, _)| pass(*d, ""));
+    cands.retain(|(d, _)| pass(*d, 0));
     match q.sort.as_str() {
         "price_asc" => cands.sort_by_key(|(d, _)| (price(&ix.docs[*d as usize]).unwrap_or(i64::MAX), *d)),
         "price_desc" => cands.sort_by_key(|(d, _)| (std::cmp::Reverse(price(&ix.docs[*d as usize]).unwrap_or(i64::MIN)), *d)),
