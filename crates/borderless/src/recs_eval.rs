@@ -37,6 +37,14 @@ fn row(scores: recs::metrics::BasketScores, train_s: f64) -> Map<String, Value> 
     m
 }
 
+/// A blend of one signal alone (popularity only breaks ties).
+fn alone(f: usize) -> recs::Weights {
+    let mut w = [0.0; recs::NF];
+    w[recs::F_POPULAR] = 0.001;
+    w[f] = 1.0;
+    w
+}
+
 fn round(x: f64) -> f64 {
     (x * 10000.0).round() / 10000.0
 }
@@ -68,7 +76,7 @@ pub fn run(o: EvalOpts) -> Result<Value> {
     // Session view. Ta-Feng has no product views, so the session signal's weight cannot be learnt from
     // next baskets; here the blend gives it weight 1 (the other weights as tuned).
     let mut w = report.weights;
-    w[5] = 1.0;
+    w[recs::F_SESSION] = 1.0;
     let (m, _, _) = eval::blend_lists(&split, &report.params, w, 20);
     let (hr, mrr, n) = eval::session_view(&m, &split, true);
     if let Some(Value::Object(b)) = out.get_mut("borderless") {
@@ -76,22 +84,22 @@ pub fn run(o: EvalOpts) -> Result<Value> {
         b.insert("mrr@20".into(), json!(round(mrr)));
     }
     // The blend's parts on their own (popularity only breaks ties).
-    let parts: [(&str, [f32; 7]); 2] = [("co_purchase_knn", [0.0, 0.0, 0.001, 1.0, 0.0, 0.0, 0.0]), ("ease", [0.0, 0.0, 0.001, 0.0, 1.0, 0.0, 0.0])];
-    for (name, w) in parts {
+    for (name, f) in [("co_purchase_knn", recs::F_KNN), ("ease", recs::F_EASE)] {
+        let w = alone(f);
         let (_, lists, secs) = eval::blend_lists(&split, &report.params, w, 20);
         out.insert(name.into(), Value::Object(row(eval::score_lists(&split, &lists), secs)));
     }
     {
         // The session co-occurrence model alone: reported inside the blend's entry (it cannot predict a next
         // basket without views, so it is not a next-basket model of its own).
-        let (m, _, secs) = eval::blend_lists(&split, &report.params, [0.0, 0.0, 0.001, 0.0, 0.0, 1.0, 0.0], 20);
+        let (m, _, secs) = eval::blend_lists(&split, &report.params, alone(recs::F_SESSION), 20);
         let (hr, mrr, _) = eval::session_view(&m, &split, false);
         if let Some(Value::Object(b)) = out.get_mut("borderless") {
             b.insert("session_knn_alone".into(), json!({"hr@20": round(hr), "mrr@20": round(mrr), "train_s": (secs * 1000.0).round() / 1000.0}));
         }
     }
     {
-        let (m, _, _) = eval::blend_lists(&split, &report.params, [0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0], 20);
+        let (m, _, _) = eval::blend_lists(&split, &report.params, alone(recs::F_POPULAR), 20);
         let (hr, mrr, _) = eval::session_view(&m, &split, false);
         if let Some(Value::Object(g)) = out.get_mut("global_popularity") {
             g.insert("hr@20".into(), json!(round(hr)));

@@ -1493,10 +1493,7 @@ impl Engine {
             let report = ::recs::tune(&history.data, &cfg, &|m| p2(m));
             p2("training the blend on the whole history");
             let started = std::time::Instant::now();
-            let mut params = report.params.clone();
-            if report.weights[4] == 0.0 {
-                params.ease_max_items = 0;
-            }
+            let params = report.params.pruned_for(&report.weights, true);
             let model = ::recs::Model::train(&history.data, &params, report.weights);
             let train_s = started.elapsed().as_secs_f64();
             let summary = recommendations::TrainSummary {

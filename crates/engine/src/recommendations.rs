@@ -416,9 +416,6 @@ pub(crate) fn in_stock(tx: &mut dyn Tx, products: &[String], location: Option<&s
     Ok(out)
 }
 
-pub(crate) const fn repeat_worthy() -> f32 {
-    REPEAT_WORTHY
-}
 
 /// A recommendation request.
 #[derive(Debug, Clone, Default)]
@@ -639,7 +636,7 @@ pub(crate) fn rank(loaded: Option<&Loaded>, serving: &Serving, q: &RecsQuery, in
         .filter(|(i, _, _)| {
             // A just-bought item comes back only if people rebuy it.
             let pid = id(*i);
-            !inp.profile.just_bought.contains(&pid) || l.model.repeat_rate.get(*i as usize).copied().unwrap_or(0.0) >= repeat_worthy()
+            !inp.profile.just_bought.contains(&pid) || l.model.repeat_rate.get(*i as usize).copied().unwrap_or(0.0) >= REPEAT_WORTHY
         })
         .map(|(i, s, r)| {
             let r = match r {

@@ -144,13 +144,7 @@ fn popularity_order(data: &TrainData) -> Vec<u32> {
 /// The product's model trained on the whole history with tuned weights, and its lists.
 pub fn blend_lists(split: &Split, params: &Params, weights: Weights, k: usize) -> (Model, Lists, f64) {
     let started = Instant::now();
-    let mut p = params.clone();
-    if weights[crate::F_EASE] == 0.0 {
-        p.ease_max_items = 0; // not part of the blend: do not pay for it
-    }
-    if weights[crate::F_SESSION] == 0.0 {
-        p.session_top_k = 0;
-    }
+    let p = params.pruned_for(&weights, false);
     let model = Model::train(&split.data, &p, weights);
     let secs = started.elapsed().as_secs_f64();
     let lists = predict_all(&model, &split.data.shoppers, k);

@@ -48,15 +48,15 @@ pub struct TrainData {
 
 /// Signals that a recommendation score blends.
 pub const FEATURES: [&str; 7] = ["personal", "trending", "popular", "co_purchase", "ease", "session", "repeat"];
-const F_PERSONAL: usize = 0;
-const F_TRENDING: usize = 1;
-const F_POPULAR: usize = 2;
-const F_KNN: usize = 3;
-const F_EASE: usize = 4;
-const F_SESSION: usize = 5;
+pub const F_PERSONAL: usize = 0;
+pub const F_TRENDING: usize = 1;
+pub const F_POPULAR: usize = 2;
+pub const F_KNN: usize = 3;
+pub const F_EASE: usize = 4;
+pub const F_SESSION: usize = 5;
 /// Personal frequency times the item's repeat rate: what this shopper buys that people rebuy.
-const F_REPEAT: usize = 6;
-const NF: usize = 7;
+pub const F_REPEAT: usize = 6;
+pub const NF: usize = 7;
 
 /// Weights of the blend, indexed like [`FEATURES`].
 pub type Weights = [f32; NF];
@@ -79,6 +79,21 @@ pub struct Params {
     pub ease_top_k: usize,
     /// Neighbours kept per item in the session model (0: not trained).
     pub session_top_k: usize,
+}
+
+impl Params {
+    /// These parameters without the parts a blend gives no weight (they are not trained). The session
+    /// model can be kept regardless: product pages use it through [`Model::similar`].
+    pub fn pruned_for(&self, weights: &Weights, keep_session: bool) -> Params {
+        let mut p = self.clone();
+        if weights[F_EASE] == 0.0 {
+            p.ease_max_items = 0;
+        }
+        if weights[F_SESSION] == 0.0 && !keep_session {
+            p.session_top_k = 0;
+        }
+        p
+    }
 }
 
 impl Default for Params {
