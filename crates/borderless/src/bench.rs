@@ -802,6 +802,45 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         println!("process peak memory (server, catalog build and client together): {:.0} MiB", ch as f64 / 1024.0);
     }
 
+    // Freshness: from a committed change to the first search (over HTTP, polled every 5 ms) that shows it.
+    let mut product_ms = Vec::new();
+    let mut stock_ms = Vec::new();
+    for k in 0..10 {
+        // Letters only (digits would split into number tokens that match other products).
+        let word: String = format!("fresh{}", domain::ids::random_token(8)).chars().map(|c| if c.is_ascii_digit() { (b'a' + c as u8 - b'0') as char } else { c.to_ascii_lowercase() }).chain(std::iter::once((b'a' + k as u8) as char)).collect();
+        let handle = format!("fresh-{k}");
+        let sku = format!("FRESH-{k}");
+        let t = Instant::now();
+        engine
+            .upsert_products(vec![engine::catalog::ProductInput {
+                handle,
+                title_ko: format!("신상품 {word}"),
+                title_en: format!("New arrival {word}"),
+                category: "new/arrivals".into(),
+                vendor: "Fresh".into(),
+                variants: vec![engine::catalog::VariantInput {
+                    sku: sku.clone(),
+                    weight_g: 100,
+                    prices: vec![engine::catalog::PriceInput { currency: "KRW".into(), amount_minor: 10_000 }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }])
+            .await?;
+        product_ms.push(poll_until_found(&client, &format!("{url}/store/search?q={word}"), t).await?);
+        let t = Instant::now();
+        engine.adjust_stock(&sku, &store_id, 3, "bench freshness").await?;
+        stock_ms.push(poll_until_found(&client, &format!("{url}/store/search?q={word}&in_stock_at={store_id}"), t).await?);
+    }
+    product_ms.sort_by(f64::total_cmp);
+    stock_ms.sort_by(f64::total_cmp);
+    println!();
+    println!("freshness, change committed → visible in search (10 changes each, polled every 5 ms):");
+    println!("| change | median ms | max ms | target |");
+    println!("|---|---:|---:|---:|");
+    println!("| product created | {:.0} | {:.0} | ≤ 1000 |", product_ms[5], product_ms[9]);
+    println!("| stock received at a store | {:.0} | {:.0} | ≤ 1000 |", stock_ms[5], stock_ms[9]);
+
     // PostgreSQL full-text search on the same catalog.
     let pg_url = opts.pg_url.clone();
     let rows = Arc::new(pg_rows);
@@ -889,6 +928,18 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
     running.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// Polls `url` until its search shows a hit; returns the milliseconds since `since` (fails after 10 s).
+async fn poll_until_found(client: &reqwest::Client, url: &str, since: Instant) -> Result<f64> {
+    while since.elapsed() < Duration::from_secs(10) {
+        let r: serde_json::Value = client.get(url).send().await?.json().await?;
+        if r["search"]["total"].as_u64().unwrap_or(0) == 1 {
+            return Ok(since.elapsed().as_secs_f64() * 1000.0);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    anyhow::bail!("{url}: the change did not show within 10 s")
 }
 
 fn urlencode(s: &str) -> String {

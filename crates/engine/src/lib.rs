@@ -1387,42 +1387,116 @@ impl Engine {
     /// Reads a setting from the database's `meta` table.
     // ---- product search ----
 
-    /// Rebuilds the search index when product events arrived since it was built (or when there is none).
-    /// Returns whether it rebuilt. The background worker calls this a few times a second, so a catalog
-    /// change is searchable within about a second.
+    /// Brings the search index up to the product event feed: changed products are applied in place (a
+    /// change is searchable a few milliseconds after it is read); a full rebuild runs at first, after a
+    /// synonym change or a bulk change of more than REBUILD_ABOVE products, when removed documents pile up,
+    /// and at least every 10 minutes (sales and stock ranking signals age). Returns whether anything changed.
     pub async fn search_refresh(&self) -> Result<bool> {
+        const REBUILD_ABOVE: usize = 2_000;
         let _one = self.search.rebuild.lock().await;
-        // Sales and stock signals age: rebuild at least every 10 minutes.
-        let have = self.search.current.read().unwrap_or_else(|e| e.into_inner()).as_ref().is_some_and(|ix| self.now() - ix.built_at < 10 * 60 * 1000);
+        let now = self.now();
+        let fresh = self.search_served().ix.as_ref().is_some_and(|ix| now - ix.built_at < 10 * 60 * 1000 && !ix.wants_rebuild());
         let mut cursor = *self.search.cursor.lock().unwrap_or_else(|e| e.into_inner());
-        let mut changed = !have;
+        let mut full = !fresh;
+        let mut changed: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         loop {
             // Pages are capped by the feed; read until a page comes back empty.
-            let (evs, next) = self.db.read(move |tx| events::feed(tx, cursor, 1000, Some("product."))).await?;
+            let (evs, next) = self.db.read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("product."))).await?;
             if evs.is_empty() {
                 break;
             }
-            changed = true;
+            for e in evs {
+                if e.kind == "product.synonyms_updated" {
+                    full = true;
+                } else if !full && seen.insert(e.aggregate_id.clone()) {
+                    changed.push(e.aggregate_id);
+                }
+            }
+            full |= changed.len() > REBUILD_ABOVE;
             cursor = next;
         }
-        if !changed {
+        if full {
+            let products = self.all_products().await?;
+            let synonyms = self.search_synonyms().await?;
+            let signals = self.db.read(move |tx| product_search::signals(tx, now)).await?;
+            let ix = tokio::task::spawn_blocking(move || product_search::CatalogIndex::build(&products, &synonyms, &signals, cursor.seq, now))
+                .await
+                .map_err(|e| internal(format!("index build stopped: {e}")))?;
+            let mut served = self.search_served_mut();
+            served.stock.reindex(&ix);
+            served.ix = Some(ix);
+        } else if !changed.is_empty() {
+            let ids = changed.clone();
+            let products = self.db.read(move |tx| ids.iter().map(|id| Ok((id.clone(), catalog::load_product(tx, id)?))).collect::<Result<Vec<_>>>()).await?;
+            let mut guard = self.search_served_mut();
+            let served = &mut *guard;
+            if let Some(ix) = served.ix.as_mut() {
+                for (id, p) in products {
+                    let d = match p {
+                        Some(p) => ix.apply(&p),
+                        None => {
+                            ix.remove(&id);
+                            None
+                        }
+                    };
+                    if let Some(d) = d {
+                        served.stock.refresh_doc(ix, d, None);
+                    }
+                }
+                ix.built_from = cursor.seq;
+            }
+        } else {
             return Ok(false);
         }
-        let products = self.all_products().await?;
-        let synonyms = self.search_synonyms().await?;
-        let now = self.now();
-        let signals = self.db.read(move |tx| product_search::signals(tx, now)).await?;
-        let ix = tokio::task::spawn_blocking(move || product_search::CatalogIndex::build(&products, &synonyms, &signals, cursor.seq, now))
-            .await
-            .map_err(|e| internal(format!("index build stopped: {e}")))?;
-        *self.search.current.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(ix));
         *self.search.cursor.lock().unwrap_or_else(|e| e.into_inner()) = cursor;
         Ok(true)
     }
 
+    fn search_served(&self) -> std::sync::RwLockReadGuard<'_, product_search::Served> {
+        self.search.served.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn search_served_mut(&self) -> std::sync::RwLockWriteGuard<'_, product_search::Served> {
+        self.search.served.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Brings search's stock sets up to the inventory events (from a snapshot the first time). Returns the
+    /// events applied. Stock filters in search see a change once this has run (every 200 ms in `serve`).
+    pub async fn search_stock_refresh(&self) -> Result<usize> {
+        let _one = self.search.stock_refresh.lock().await;
+        if !self.search_served().stock.loaded {
+            let (cursor, pairs) = self.db.read(product_search::stock_snapshot).await?;
+            let mut guard = self.search_served_mut();
+            let served = &mut *guard;
+            served.stock.load(pairs, cursor);
+            if let Some(ix) = served.ix.as_ref() {
+                served.stock.reindex(ix);
+            }
+        }
+        let mut applied = 0;
+        loop {
+            let cursor = self.search_served().stock.cursor;
+            let (evs, next) = self.db.read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("inventory.changed"))).await?;
+            if evs.is_empty() {
+                return Ok(applied);
+            }
+            let mut guard = self.search_served_mut();
+            let served = &mut *guard;
+            for e in &evs {
+                let d = &e.data;
+                if let (Some(sku), Some(loc), Some(avail)) = (d["sku"].as_str(), d["location_id"].as_str(), d["level"]["available"].as_i64()) {
+                    served.stock.set(served.ix.as_ref(), sku, loc, avail);
+                }
+            }
+            served.stock.cursor = next;
+            applied += evs.len();
+        }
+    }
+
     /// Products in the served search index.
     pub fn search_index_size(&self) -> usize {
-        self.search.current.read().unwrap_or_else(|e| e.into_inner()).as_ref().map_or(0, |ix| ix.docs.len())
+        self.search_served().ix.as_ref().map_or(0, |ix| ix.live())
     }
 
     /// The seller's synonym groups.
@@ -1444,20 +1518,34 @@ impl Engine {
         Ok(n)
     }
 
-    /// Searches the active catalog; stock filters read live stock.
+    /// Searches the active catalog; stock filters use the stock sets (a change shows within ~0.2 s).
     pub async fn search_products(&self, q: product_search::SearchQuery) -> Result<product_search::SearchView> {
         product_search::validate(&q)?;
         domain::Currency::parse(&q.currency).map_err(|e| bad(e.to_string()))?;
-        let served = self.search.current.read().unwrap_or_else(|e| e.into_inner()).clone();
-        let ix = match served {
-            Some(ix) => ix,
-            None => {
-                self.search_refresh().await?;
-                self.search.current.read().unwrap_or_else(|e| e.into_inner()).clone().ok_or_else(|| internal("no search index".into()))?
+        if self.search_served().ix.is_none() {
+            self.search_refresh().await?;
+        }
+        if !self.search_served().stock.loaded && (q.in_stock_at.is_some() || q.pickup_near.is_some()) {
+            self.search_stock_refresh().await?;
+        }
+        let locations = if q.in_stock_at.is_some() || q.pickup_near.is_some() { self.search_locations(q.in_stock_at.as_deref()).await? } else { Arc::new(Vec::new()) };
+        let served = self.search_served();
+        let ix = served.ix.as_ref().ok_or_else(|| internal("no search index".into()))?;
+        product_search::run(ix, &served.stock, &locations, &q)
+    }
+
+    /// The locations for stock filters, cached for LOCATIONS_TTL_MS; `need` (an id) not in the copy reads
+    /// them again at once, so that a new store is never reported missing.
+    async fn search_locations(&self, need: Option<&str>) -> Result<Arc<Vec<locations::LocationView>>> {
+        let now = self.now();
+        if let Some((at, locs)) = self.search.locations.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if now - at < product_search::LOCATIONS_TTL_MS && need.is_none_or(|id| locs.iter().any(|l| l.id == id)) {
+                return Ok(locs.clone());
             }
-        };
-        let locations = if q.in_stock_at.is_some() || q.pickup_near.is_some() { self.locations().await? } else { Vec::new() };
-        self.db.read(move |tx| product_search::run(tx, &ix, &locations, &q)).await
+        }
+        let locs = Arc::new(self.locations().await?);
+        *self.search.locations.lock().unwrap_or_else(|e| e.into_inner()) = Some((now, locs.clone()));
+        Ok(locs)
     }
 
     // ---- recommendations ----

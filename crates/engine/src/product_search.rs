@@ -1,19 +1,25 @@
 //! Product search for shoppers: an in-memory index of the active catalog (Korean and English text,
-//! category, brand, attributes, SKUs) rebuilt when product events arrive, queried with filters (category,
-//! brand, attributes, price range in a currency, live stock at a location or at pickup stores near a
-//! point), facet counts for the matching products, and sorting.
+//! category, brand, attributes, SKUs) updated in place from product events, the sellable stock per
+//! location kept in step with inventory events, and the query: filters (category, brand, attributes,
+//! price range in a currency, stock at a location or at pickup stores near a point), facet counts for the
+//! matching products, and sorting. A query touches no database.
 
 use crate::catalog::{Localized, PriceView, ProductView};
 use crate::locations::LocationView;
 use crate::{error::bad, EngineError, Result};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use store::Tx;
 
 /// Results per page at most.
 pub const MAX_LIMIT: usize = 100;
 /// Matches considered for filters and facets per query at most.
 const MAX_MATCHES: usize = 5_000;
+/// Values listed per facet at most (the most frequent first).
+pub const MAX_FACET_VALUES: usize = 50;
+const NO_PRICE: i64 = i64::MIN;
+/// Removed documents, as a share of the index, that trigger a full rebuild.
+const MAX_REMOVED_SHARE: f64 = 0.2;
 
 /// One searchable product.
 pub struct Doc {
@@ -57,8 +63,17 @@ pub struct CatalogIndex {
     pub docs: Vec<Doc>,
     /// SKU → document, for stock filters read by location.
     pub sku_doc: HashMap<String, u32>,
+    /// Document → its SKUs.
+    doc_skus: Vec<Vec<String>>,
+    /// Product id → its current document.
+    by_id: HashMap<String, u32>,
     /// Interned facet values: per document a category, a brand and attribute (name, value) ids.
     facets: Facets,
+    /// Lowest price per currency and document (NO_PRICE when the product has none in that currency).
+    currencies: Vec<String>,
+    prices: Vec<Vec<i64>>,
+    /// Ranking boost per document from its sales and stock signals.
+    boost: Vec<f32>,
     /// The product event sequence it reflects.
     pub built_from: i64,
     pub built_at: i64,
@@ -83,56 +98,133 @@ pub fn check_synonyms(groups: &[Vec<String>]) -> Result<()> {
     Ok(())
 }
 
+fn doc_of(p: &ProductView, signals: &Signals) -> Doc {
+    let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut min_price: Vec<(String, i64)> = Vec::new();
+    for v in &p.variants {
+        for (k, val) in &v.attributes {
+            let e = attributes.entry(k.clone()).or_default();
+            if !e.contains(val) {
+                e.push(val.clone());
+            }
+        }
+        for pr in &v.prices {
+            match min_price.iter_mut().find(|(c, _)| *c == pr.currency) {
+                Some(e) => e.1 = e.1.min(pr.amount_minor),
+                None => min_price.push((pr.currency.clone(), pr.amount_minor)),
+            }
+        }
+    }
+    Doc {
+        id: p.id.clone(),
+        handle: p.handle.clone(),
+        title: p.title.clone(),
+        category: p.category.clone(),
+        brand: p.vendor.clone(),
+        attributes,
+        min_price,
+        created_at: p.created_at.clone(),
+        sold_30d: signals.sold_30d.get(&p.id).copied().unwrap_or(0),
+        in_stock: signals.in_stock.contains(&p.id),
+    }
+}
+
+/// The text a product is found by: titles in both languages, brand, category path, attribute values,
+/// SKUs and the English description.
+fn text_of(p: &ProductView) -> String {
+    let attrs: Vec<&str> = p.variants.iter().flat_map(|v| v.attributes.values().map(|s| s.as_str())).collect();
+    let skus: Vec<&str> = p.variants.iter().map(|v| v.sku.as_str()).collect();
+    format!("{} {} {} {} {} {} {}", p.title.ko, p.title.en, p.vendor, p.category.replace('/', " "), attrs.join(" "), skus.join(" "), p.description.en)
+}
+
 impl CatalogIndex {
     pub fn build(products: &[ProductView], synonyms: &[Vec<String>], signals: &Signals, built_from: i64, built_at: i64) -> CatalogIndex {
-        let docs: Vec<Doc> = products
-            .iter()
-            .filter(|p| p.status == "active")
-            .map(|p| {
-                let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                let mut min_price: Vec<(String, i64)> = Vec::new();
-                for v in &p.variants {
-                    for (k, val) in &v.attributes {
-                        let e = attributes.entry(k.clone()).or_default();
-                        if !e.contains(val) {
-                            e.push(val.clone());
-                        }
-                    }
-                    for pr in &v.prices {
-                        match min_price.iter_mut().find(|(c, _)| *c == pr.currency) {
-                            Some(e) => e.1 = e.1.min(pr.amount_minor),
-                            None => min_price.push((pr.currency.clone(), pr.amount_minor)),
-                        }
-                    }
-                }
-                Doc {
-                    id: p.id.clone(),
-                    handle: p.handle.clone(),
-                    title: p.title.clone(),
-                    category: p.category.clone(),
-                    brand: p.vendor.clone(),
-                    attributes,
-                    min_price,
-                    created_at: p.created_at.clone(),
-                    sold_30d: signals.sold_30d.get(&p.id).copied().unwrap_or(0),
-                    in_stock: signals.in_stock.contains(&p.id),
-                }
-            })
-            .collect();
-        let texts: Vec<String> = products
-            .iter()
-            .filter(|p| p.status == "active")
-            .map(|p| {
-                let attrs: Vec<&str> = p.variants.iter().flat_map(|v| v.attributes.values().map(|s| s.as_str())).collect();
-                let skus: Vec<&str> = p.variants.iter().map(|v| v.sku.as_str()).collect();
-                format!("{} {} {} {} {} {} {}", p.title.ko, p.title.en, p.vendor, p.category.replace('/', " "), attrs.join(" "), skus.join(" "), p.description.en)
-            })
-            .collect();
+        let active: Vec<&ProductView> = products.iter().filter(|p| p.status == "active").collect();
+        let docs: Vec<Doc> = active.iter().map(|p| doc_of(p, signals)).collect();
+        let texts: Vec<String> = active.iter().map(|p| text_of(p)).collect();
         let mut index = search::Index::build(texts.iter().map(|s| s.as_str()));
         index.set_synonyms(synonyms);
-        let sku_doc = products.iter().filter(|p| p.status == "active").enumerate().flat_map(|(d, p)| p.variants.iter().map(move |v| (v.sku.clone(), d as u32))).collect();
-        let facets = Facets::of(&docs);
-        CatalogIndex { index, docs, sku_doc, facets, built_from, built_at }
+        let sku_doc = active.iter().enumerate().flat_map(|(d, p)| p.variants.iter().map(move |v| (v.sku.clone(), d as u32))).collect();
+        let doc_skus = active.iter().map(|p| p.variants.iter().map(|v| v.sku.clone()).collect()).collect();
+        let by_id = active.iter().enumerate().map(|(d, p)| (p.id.clone(), d as u32)).collect();
+        let mut ix = CatalogIndex { index, docs: Vec::new(), sku_doc, doc_skus, by_id, facets: Facets::default(), currencies: Vec::new(), prices: Vec::new(), boost: Vec::new(), built_from, built_at };
+        for d in docs {
+            ix.push_doc(d);
+        }
+        ix
+    }
+
+    /// Appends a document's facets, prices and record (its text is already in the index).
+    fn push_doc(&mut self, doc: Doc) {
+        let d = self.docs.len();
+        self.facets.push(&doc);
+        for (cur, p) in &doc.min_price {
+            let c = match self.currencies.iter().position(|c| c == cur) {
+                Some(c) => c,
+                None => {
+                    self.currencies.push(cur.clone());
+                    self.prices.push(Vec::new());
+                    self.currencies.len() - 1
+                }
+            };
+            let col = &mut self.prices[c];
+            col.resize(d + 1, NO_PRICE);
+            col[d] = *p;
+        }
+        // What sells and what is in stock rise among equally relevant products (a gentle boost).
+        self.boost.push((1.0 + 0.05 * (doc.sold_30d as f32).ln_1p()) * if doc.in_stock { 1.1 } else { 1.0 });
+        self.docs.push(doc);
+    }
+
+    /// Prices of every document in `currency` (shorter than the documents when the last have none).
+    fn prices_in(&self, currency: &str) -> &[i64] {
+        self.currencies.iter().position(|c| c == currency).map_or(&[], |c| self.prices[c].as_slice())
+    }
+
+    /// Products searchable now.
+    pub fn live(&self) -> usize {
+        self.index.live()
+    }
+
+    /// Whether the removed documents are many enough that a rebuild should compact them.
+    pub fn wants_rebuild(&self) -> bool {
+        self.index.removed() as f64 > MAX_REMOVED_SHARE * self.index.len().max(1) as f64
+    }
+
+    /// Takes a product out of the index; returns its ranking signals.
+    pub fn remove(&mut self, id: &str) -> Signals {
+        let mut signals = Signals::default();
+        if let Some(old) = self.by_id.remove(id) {
+            self.index.remove(old);
+            for sku in std::mem::take(&mut self.doc_skus[old as usize]) {
+                if self.sku_doc.get(&sku) == Some(&old) {
+                    self.sku_doc.remove(&sku);
+                }
+            }
+            let o = &self.docs[old as usize];
+            signals.sold_30d.insert(id.to_owned(), o.sold_30d);
+            if o.in_stock {
+                signals.in_stock.insert(id.to_owned());
+            }
+        }
+        signals
+    }
+
+    /// Applies one product's current state in place: its old document (if any) is removed and, when the
+    /// product is active, a new one appended. Returns the new document. Ranking signals carry over.
+    pub fn apply(&mut self, p: &ProductView) -> Option<u32> {
+        let signals = self.remove(&p.id);
+        if p.status != "active" {
+            return None;
+        }
+        let d = self.index.add(&text_of(p));
+        self.push_doc(doc_of(p, &signals));
+        self.doc_skus.push(p.variants.iter().map(|v| v.sku.clone()).collect());
+        for v in &p.variants {
+            self.sku_doc.insert(v.sku.clone(), d);
+        }
+        self.by_id.insert(p.id.clone(), d);
+        Some(d)
     }
 }
 
@@ -141,40 +233,144 @@ struct Facets {
     cats: Vec<String>,
     brands: Vec<String>,
     attrs: Vec<(String, String)>,
+    /// Attribute names, and per attribute value id its name's id.
+    attr_names: Vec<String>,
+    attr_name_id: HashMap<String, u32>,
+    attr_name: Vec<u32>,
+    cat_id: HashMap<String, u32>,
+    brand_id: HashMap<String, u32>,
+    attr_id: HashMap<(String, String), u32>,
     doc_cat: Vec<u32>,
     doc_brand: Vec<u32>,
-    doc_attrs: Vec<Vec<u32>>,
+    /// Attribute value ids of document d: `attr_ids[attr_off[d]..attr_off[d + 1]]` (flat, for the facet loop).
+    attr_off: Vec<u32>,
+    attr_ids: Vec<u32>,
+}
+
+fn intern<K: std::hash::Hash + Eq + Clone>(ids: &mut HashMap<K, u32>, values: &mut Vec<K>, k: &K) -> u32 {
+    if let Some(&id) = ids.get(k) {
+        return id;
+    }
+    values.push(k.clone());
+    ids.insert(k.clone(), (values.len() - 1) as u32);
+    (values.len() - 1) as u32
 }
 
 impl Facets {
-    fn of(docs: &[Doc]) -> Facets {
-        let mut f = Facets::default();
-        let mut cat: HashMap<String, u32> = HashMap::new();
-        let mut brand: HashMap<String, u32> = HashMap::new();
-        let mut attr: HashMap<(String, String), u32> = HashMap::new();
-        for d in docs {
-            let c = *cat.entry(d.category.clone()).or_insert_with(|| {
-                f.cats.push(d.category.clone());
-                (f.cats.len() - 1) as u32
-            });
-            let b = *brand.entry(d.brand.clone()).or_insert_with(|| {
-                f.brands.push(d.brand.clone());
-                (f.brands.len() - 1) as u32
-            });
-            let mut ids = Vec::new();
-            for (k, vs) in &d.attributes {
-                for v in vs {
-                    ids.push(*attr.entry((k.clone(), v.clone())).or_insert_with(|| {
-                        f.attrs.push((k.clone(), v.clone()));
-                        (f.attrs.len() - 1) as u32
-                    }));
+    fn doc_attrs(&self, d: usize) -> &[u32] {
+        &self.attr_ids[self.attr_off[d] as usize..self.attr_off[d + 1] as usize]
+    }
+
+    fn push(&mut self, d: &Doc) {
+        let c = intern(&mut self.cat_id, &mut self.cats, &d.category);
+        let b = intern(&mut self.brand_id, &mut self.brands, &d.brand);
+        let mut ids = Vec::new();
+        for (k, vs) in &d.attributes {
+            for v in vs {
+                let before = self.attrs.len();
+                let id = intern(&mut self.attr_id, &mut self.attrs, &(k.clone(), v.clone()));
+                if self.attrs.len() > before {
+                    let name = intern(&mut self.attr_name_id, &mut self.attr_names, k);
+                    self.attr_name.push(name);
+                }
+                ids.push(id);
+            }
+        }
+        self.doc_cat.push(c);
+        self.doc_brand.push(b);
+        if self.attr_off.is_empty() {
+            self.attr_off.push(0);
+        }
+        self.attr_ids.extend(ids);
+        self.attr_off.push(self.attr_ids.len() as u32);
+    }
+}
+
+/// Sellable stock for search filters: the SKUs with stock at each location, kept in step with the
+/// `inventory.changed` events (each carries the level after the movement), and, for the served index,
+/// the documents in stock at each location as bitsets.
+#[derive(Default)]
+pub struct StockSets {
+    skus: HashMap<String, HashSet<String>>,
+    docs: HashMap<String, Vec<u64>>,
+    /// The inventory event feed position this reflects.
+    pub(crate) cursor: crate::events::Cursor,
+    pub(crate) loaded: bool,
+}
+
+fn set_bit(bits: &mut Vec<u64>, d: u32, on: bool) {
+    let du = d as usize;
+    if bits.len() <= du / 64 {
+        bits.resize(du / 64 + 1, 0);
+    }
+    if on {
+        bits[du / 64] |= 1 << (du % 64);
+    } else {
+        bits[du / 64] &= !(1 << (du % 64));
+    }
+}
+
+fn bit(bits: &[u64], d: u32) -> bool {
+    let du = d as usize;
+    bits.get(du / 64).is_some_and(|w| w & (1 << (du % 64)) != 0)
+}
+
+impl StockSets {
+    /// Starts from a snapshot: (sku, location) pairs with sellable stock, as of `cursor`.
+    pub(crate) fn load(&mut self, pairs: Vec<(String, String)>, cursor: crate::events::Cursor) {
+        self.skus.clear();
+        for (sku, loc) in pairs {
+            self.skus.entry(loc).or_default().insert(sku);
+        }
+        self.cursor = cursor;
+        self.loaded = true;
+    }
+
+    /// Recomputes the per-location document bitsets for `ix` (after a rebuild).
+    pub(crate) fn reindex(&mut self, ix: &CatalogIndex) {
+        self.docs.clear();
+        for (loc, skus) in &self.skus {
+            let mut bits = vec![0u64; ix.docs.len().div_ceil(64)];
+            for sku in skus {
+                if let Some(&d) = ix.sku_doc.get(sku) {
+                    set_bit(&mut bits, d, true);
                 }
             }
-            f.doc_cat.push(c);
-            f.doc_brand.push(b);
-            f.doc_attrs.push(ids);
+            self.docs.insert(loc.clone(), bits);
         }
-        f
+    }
+
+    /// One SKU's sellable quantity at a location changed.
+    pub(crate) fn set(&mut self, ix: Option<&CatalogIndex>, sku: &str, loc: &str, available: i64) {
+        let skus = self.skus.entry(loc.to_owned()).or_default();
+        let changed = if available > 0 { skus.insert(sku.to_owned()) } else { skus.remove(sku) };
+        if !changed {
+            return;
+        }
+        if let Some(ix) = ix {
+            if let Some(&d) = ix.sku_doc.get(sku) {
+                self.refresh_doc(ix, d, Some(loc));
+            }
+        }
+    }
+
+    /// Recomputes a document's bit at `only` (or at every location): in stock when any of its SKUs is.
+    pub(crate) fn refresh_doc(&mut self, ix: &CatalogIndex, d: u32, only: Option<&str>) {
+        let Some(doc_skus) = ix.doc_skus.get(d as usize) else { return };
+        for (loc, skus) in &self.skus {
+            if only.is_some_and(|o| o != loc) {
+                continue;
+            }
+            let on = doc_skus.iter().any(|s| skus.contains(s));
+            let bits = self.docs.entry(loc.clone()).or_default();
+            if on || bit(bits, d) {
+                set_bit(bits, d, on);
+            }
+        }
+    }
+
+    fn at(&self, loc: &str) -> &[u64] {
+        self.docs.get(loc).map_or(&[], |b| b.as_slice())
     }
 }
 
@@ -252,27 +448,11 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<()> {
     Ok(())
 }
 
-/// Documents with sellable stock at any of `locations`, with where: read by location (one indexed range
-/// per location), so the cost does not grow with the number of text matches.
-pub(crate) fn stocked_at(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[String]) -> Result<HashMap<u32, Vec<String>>> {
-    let mut out: HashMap<u32, Vec<String>> = HashMap::new();
-    for l in locations.iter().take(200) {
-        for r in tx.query("SELECT sku FROM stock_levels WHERE location_id = ? AND on_hand - reserved - safety_stock > 0", store::params![l])?.iter() {
-            if let Some(&d) = ix.sku_doc.get(&r.text(0)?) {
-                let e = out.entry(d).or_default();
-                if !e.contains(l) {
-                    e.push(l.clone());
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Runs a search against one index version; stock filters read live stock.
-pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView], q: &SearchQuery) -> Result<SearchView> {
+/// Runs a search against the served index and stock.
+pub(crate) fn run(ix: &CatalogIndex, stock: &StockSets, locations: &[LocationView], q: &SearchQuery) -> Result<SearchView> {
     // Candidates: text matches by relevance, or the whole catalog for an empty query.
-    let mut cands: Vec<(u32, f32)> = if q.q.trim().is_empty() { (0..ix.docs.len() as u32).map(|d| (d, 0.0)).collect() } else { ix.index.search(&q.q, MAX_MATCHES) };
+    let mut cands: Vec<(u32, f32)> =
+        if q.q.trim().is_empty() { (0..ix.docs.len() as u32).filter(|d| !ix.index.is_deleted(*d)).map(|d| (d, 0.0)).collect() } else { ix.index.top(&q.q, MAX_MATCHES) };
     let want_loc: Option<Vec<String>> = match (&q.in_stock_at, q.pickup_near) {
         (Some(l), _) => {
             if !locations.iter().any(|x| &x.id == l) {
@@ -285,78 +465,112 @@ pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView]
         ),
         _ => None,
     };
-    let price = |d: &Doc| d.min_price.iter().find(|(c, _)| *c == q.currency).map(|x| x.1);
+    let prices = ix.prices_in(&q.currency);
+    let price = |d: u32| prices.get(d as usize).copied().filter(|p| *p != NO_PRICE);
     let f = &ix.facets;
     // Filters resolved to interned ids once per query.
     let cat_ok: Option<Vec<bool>> = q.category.as_ref().map(|c| f.cats.iter().map(|x| x == c || x.starts_with(&format!("{c}/"))).collect());
     let brand_ok: Option<Vec<bool>> = q.brand.as_ref().map(|b| f.brands.iter().map(|x| x.eq_ignore_ascii_case(b)).collect());
-    let attr_ok: Vec<(String, Vec<bool>)> = q.attributes.iter().map(|(k, v)| (k.clone(), f.attrs.iter().map(|(ak, av)| ak == k && av.eq_ignore_ascii_case(v)).collect())).collect();
+    // Per attribute filter: its name's id and the value ids it accepts (sorted).
+    let attr_ok: Vec<(Option<u32>, Vec<u32>)> = q
+        .attributes
+        .iter()
+        .map(|(k, v)| {
+            let ok = f.attrs.iter().enumerate().filter(|(_, (ak, av))| ak == k && av.eq_ignore_ascii_case(v)).map(|(i, _)| i as u32).collect();
+            (f.attr_name_id.get(k).copied(), ok)
+        })
+        .collect();
     // Filters other than the facet's own, so that each facet shows what choosing a value would give.
     // `skip`: 0 none, 1 category, 2 brand, 3 + k the k-th attribute filter.
     let pass = |d: u32, skip: usize| -> bool {
         let du = d as usize;
         (skip == 1 || cat_ok.as_ref().is_none_or(|ok| ok[f.doc_cat[du] as usize]))
             && (skip == 2 || brand_ok.as_ref().is_none_or(|ok| ok[f.doc_brand[du] as usize]))
-            && attr_ok.iter().enumerate().all(|(k, (_, ok))| skip == 3 + k || f.doc_attrs[du].iter().any(|a| ok[*a as usize]))
+            && attr_ok.iter().enumerate().all(|(k, (_, ok))| skip == 3 + k || f.doc_attrs(du).iter().any(|a| ok.binary_search(a).is_ok()))
     };
-    // For each attribute value id, which attribute filter (if any) its name belongs to.
-    let attr_skip: Vec<usize> = f.attrs.iter().map(|(name, _)| attr_ok.iter().position(|(k, _)| k == name).map_or(0, |k| 3 + k)).collect();
-    let in_price = |d: &Doc| q.price_min.is_none_or(|m| price(d).is_some_and(|p| p >= m)) && q.price_max.is_none_or(|m| price(d).is_some_and(|p| p <= m));
-    cands.retain(|(d, _)| {
-        let doc = &ix.docs[*d as usize];
-        (price(doc).is_some() || (q.price_min.is_none() && q.price_max.is_none())) && in_price(doc)
-    });
-    let mut where_: HashMap<u32, Vec<String>> = HashMap::new();
-    if let Some(locs) = &want_loc {
-        where_ = stocked_at(tx, ix, locs)?;
-        cands.retain(|(d, _)| where_.contains_key(d));
+    // Per attribute name, which attribute filter (if any) it belongs to.
+    let name_skip: Vec<usize> = (0..f.attr_names.len() as u32).map(|n| attr_ok.iter().position(|(k, _)| *k == Some(n)).map_or(0, |k| 3 + k)).collect();
+    if q.price_min.is_some() || q.price_max.is_some() {
+        let (lo, hi) = (q.price_min.unwrap_or(i64::MIN + 1), q.price_max.unwrap_or(i64::MAX));
+        cands.retain(|(d, _)| price(*d).is_some_and(|p| p >= lo && p <= hi));
     }
-    let (mut cat_n, mut brand_n, mut attr_n) = (vec![0usize; f.cats.len()], vec![0usize; f.brands.len()], vec![0usize; f.attrs.len()]);
+    let stocked: Vec<(&str, &[u64])> = want_loc.iter().flatten().take(200).map(|l| (l.as_str(), stock.at(l))).collect();
+    if want_loc.is_some() {
+        cands.retain(|(d, _)| stocked.iter().any(|(_, bits)| bit(bits, *d)));
+    }
+    let (mut cat_n, mut brand_n) = (vec![0usize; f.cats.len()], vec![0usize; f.brands.len()]);
+    // Attribute values can number in the tens of thousands (sizes): count them in a per-thread dense
+    // array, remembering which were touched, so a query costs what it matches.
+    thread_local! {
+        static ATTR_N: std::cell::RefCell<(Vec<u32>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+    }
     let any_attr_filter = !attr_ok.is_empty();
-    for &(d, _) in &cands {
-        let du = d as usize;
-        if pass(d, 1) {
-            cat_n[f.doc_cat[du] as usize] += 1;
+    let attr_n: Vec<(u32, usize)> = ATTR_N.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let (counts, touched) = &mut *guard;
+        if counts.len() < f.attrs.len() {
+            counts.resize(f.attrs.len(), 0);
         }
-        if pass(d, 2) {
-            brand_n[f.doc_brand[du] as usize] += 1;
-        }
-        let all_pass = !any_attr_filter && pass(d, 0);
-        for &a in &f.doc_attrs[du] {
-            if all_pass || pass(d, attr_skip[a as usize]) {
-                attr_n[a as usize] += 1;
+        touched.clear();
+        for &(d, _) in &cands {
+            let du = d as usize;
+            if pass(d, 1) {
+                cat_n[f.doc_cat[du] as usize] += 1;
+            }
+            if pass(d, 2) {
+                brand_n[f.doc_brand[du] as usize] += 1;
+            }
+            let all_pass = !any_attr_filter && pass(d, 0);
+            for &a in f.doc_attrs(du) {
+                if all_pass || pass(d, name_skip[f.attr_name[a as usize] as usize]) {
+                    if counts[a as usize] == 0 {
+                        touched.push(a);
+                    }
+                    counts[a as usize] += 1;
+                }
             }
         }
-    }
+        touched.iter().map(|&a| (a, std::mem::take(&mut counts[a as usize]) as usize)).collect()
+    });
+    // Each facet lists its most frequent values (ties by value), at most MAX_FACET_VALUES.
     let mut facets: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for (i, n) in cat_n.iter().enumerate().filter(|x| *x.1 > 0) {
-        facets.entry("category".into()).or_default().insert(f.cats[i].clone(), *n);
+    let mut top = |name: String, counts: Vec<(&str, usize)>| {
+        let mut counts: Vec<(&str, usize)> = counts.into_iter().filter(|x| x.1 > 0).collect();
+        if counts.is_empty() {
+            return;
+        }
+        counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        facets.entry(name).or_default().extend(counts.into_iter().take(MAX_FACET_VALUES).map(|(v, n)| (v.to_owned(), n)));
+    };
+    top("category".into(), cat_n.iter().enumerate().map(|(i, n)| (f.cats[i].as_str(), *n)).collect());
+    top("brand".into(), brand_n.iter().enumerate().map(|(i, n)| (f.brands[i].as_str(), *n)).collect());
+    let mut by_attr: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
+    for (a, n) in attr_n {
+        let (name, value) = &f.attrs[a as usize];
+        by_attr.entry(name.as_str()).or_default().push((value.as_str(), n));
     }
-    for (i, n) in brand_n.iter().enumerate().filter(|x| *x.1 > 0) {
-        facets.entry("brand".into()).or_default().insert(f.brands[i].clone(), *n);
-    }
-    for (i, n) in attr_n.iter().enumerate().filter(|x| *x.1 > 0) {
-        facets.entry(format!("attributes.{}", f.attrs[i].0)).or_default().insert(f.attrs[i].1.clone(), *n);
+    for (name, counts) in by_attr {
+        top(format!("attributes.{name}"), counts);
     }
     cands.retain(|(d, _)| pass(*d, 0));
+    // Only the page is sorted; the rest is counted.
+    let total = cands.len();
+    let k = q.limit.min(total);
+    let docs = &ix.docs;
     match q.sort.as_str() {
-        "price_asc" => cands.sort_by_key(|(d, _)| (price(&ix.docs[*d as usize]).unwrap_or(i64::MAX), *d)),
-        "price_desc" => cands.sort_by_key(|(d, _)| (std::cmp::Reverse(price(&ix.docs[*d as usize]).unwrap_or(i64::MIN)), *d)),
-        "popular" => cands.sort_by_key(|(d, _)| (std::cmp::Reverse(ix.docs[*d as usize].sold_30d), *d)),
-        "relevance" => {
-            // What sells and what is in stock rise among equally relevant products (a gentle boost).
+        "price_asc" => top_k(&mut cands, k, |a, b| (price(a.0).unwrap_or(i64::MAX), a.0).cmp(&(price(b.0).unwrap_or(i64::MAX), b.0))),
+        "price_desc" => top_k(&mut cands, k, |a, b| (price(b.0).unwrap_or(i64::MIN), a.0).cmp(&(price(a.0).unwrap_or(i64::MIN), b.0))),
+        "popular" => top_k(&mut cands, k, |a, b| (docs[b.0 as usize].sold_30d, a.0).cmp(&(docs[a.0 as usize].sold_30d, b.0))),
+        "newest" => top_k(&mut cands, k, |a, b| docs[b.0 as usize].created_at.cmp(&docs[a.0 as usize].created_at).then(a.0.cmp(&b.0))),
+        _ => {
+            // Relevance, boosted by the sales and stock signals.
             let browse = q.q.trim().is_empty();
             for (d, score) in cands.iter_mut() {
-                let doc = &ix.docs[*d as usize];
-                let base = if browse { 1.0 } else { *score };
-                *score = base * (1.0 + 0.05 * (doc.sold_30d as f32).ln_1p()) * if doc.in_stock { 1.1 } else { 1.0 };
+                *score = if browse { 1.0 } else { *score } * ix.boost[*d as usize];
             }
-            cands.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            top_k(&mut cands, k, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         }
-        "newest" => cands.sort_by(|a, b| ix.docs[b.0 as usize].created_at.cmp(&ix.docs[a.0 as usize].created_at).then(a.0.cmp(&b.0))),
-        _ => {}
     }
-    let total = cands.len();
     let hits = cands
         .into_iter()
         .take(q.limit)
@@ -368,21 +582,61 @@ pub(crate) fn run(tx: &mut dyn Tx, ix: &CatalogIndex, locations: &[LocationView]
                 title: doc.title.clone(),
                 category: doc.category.clone(),
                 brand: doc.brand.clone(),
-                price: price(doc).map(|p| crate::catalog::price_view(&q.currency, p)),
+                price: price(d).map(|p| crate::catalog::price_view(&q.currency, p)),
                 score,
-                available_at: where_.get(&d).cloned().unwrap_or_default(),
+                available_at: stocked.iter().filter(|(_, bits)| bit(bits, d)).map(|(l, _)| (*l).to_owned()).collect(),
             }
         })
         .collect();
     Ok(SearchView { q: q.q.clone(), total, hits, facets })
 }
 
-/// The index being served and the feed position of the product events it reflects.
+/// Keeps the best `k` of `v` by `cmp` (a total order), sorted.
+fn top_k<T>(v: &mut Vec<T>, k: usize, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
+    if k == 0 {
+        v.clear();
+        return;
+    }
+    if v.len() > k {
+        v.select_nth_unstable_by(k - 1, &cmp);
+        v.truncate(k);
+    }
+    v.sort_unstable_by(cmp);
+}
+
+/// What queries read: the index (none before the first build) and the stock sets, under one lock so that
+/// the stock bitsets always describe the served index's documents.
+#[derive(Default)]
+pub struct Served {
+    pub ix: Option<CatalogIndex>,
+    pub stock: StockSets,
+}
+
+/// Search's state on this node.
 #[derive(Default)]
 pub struct SearchState {
-    pub(crate) current: std::sync::RwLock<Option<std::sync::Arc<CatalogIndex>>>,
+    pub(crate) served: std::sync::RwLock<Served>,
+    /// The product event feed position the index reflects.
     pub(crate) cursor: std::sync::Mutex<crate::events::Cursor>,
+    /// One index refresher at a time; one stock refresher at a time.
     pub(crate) rebuild: tokio::sync::Mutex<()>,
+    pub(crate) stock_refresh: tokio::sync::Mutex<()>,
+    /// Locations for stock filters, read at most every LOCATIONS_TTL_MS (at once for an unknown id).
+    pub(crate) locations: std::sync::Mutex<Option<(i64, std::sync::Arc<Vec<LocationView>>)>>,
+}
+
+/// How long search trusts its copy of the locations (coordinates, pickup) before reading them again.
+pub const LOCATIONS_TTL_MS: i64 = 5_000;
+
+/// The snapshot a stock set starts from: the feed's end, then every (sku, location) with sellable stock,
+/// in one read transaction, so that replaying the events after that end converges on the live state.
+pub(crate) fn stock_snapshot(tx: &mut dyn Tx) -> Result<(crate::events::Cursor, Vec<(String, String)>)> {
+    let cursor = crate::events::head(tx)?;
+    let mut pairs = Vec::new();
+    for r in tx.query("SELECT sku, location_id FROM stock_levels WHERE on_hand - reserved - safety_stock > 0", &[])?.iter() {
+        pairs.push((r.text(0)?, r.text(1)?));
+    }
+    Ok((cursor, pairs))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! An in-memory inverted index with BM25 ranking, a coordination factor (documents matching more of the
 //! query's words first), typo tolerance (query words one edit away from an indexed word, by a deletion
-//! index), and prefix completion of the last word.
+//! index), and prefix completion of the last word. Documents can be added and removed in place, so a
+//! catalog change reaches the index in microseconds; removed documents stay in the postings (skipped when
+//! scoring) until the owner rebuilds.
 
 use crate::analyze::{Analyzer, Term};
 use std::collections::HashMap;
@@ -24,6 +26,11 @@ pub struct Index {
     sorted_vocab: Vec<u32>,
     /// analyzed word → analyzed words of its synonyms (a seller's list: 운동화 ↔ sneakers …)
     synonyms: HashMap<String, Vec<String>>,
+    /// Removed documents (a bit per document) and how many there are.
+    deleted: Vec<u64>,
+    n_deleted: usize,
+    /// Sum of the live documents' lengths (for the BM25 average).
+    total_len: f64,
 }
 
 /// Weight of a match through a synonym.
@@ -42,41 +49,99 @@ impl Index {
     /// Builds the index of `docs` (document text by position).
     pub fn build<'a>(docs: impl IntoIterator<Item = &'a str>) -> Index {
         let mut ix = Index::default();
-        for (d, text) in docs.into_iter().enumerate() {
-            let terms = ix.analyzer.terms(text);
-            ix.doc_len.push(terms.len().max(1) as f32);
-            let mut tf: HashMap<u32, u16> = HashMap::new();
-            for t in terms {
-                let id = match ix.terms.get(&t.text) {
-                    Some(&id) => id,
-                    None => {
-                        let id = ix.vocab.len() as u32;
-                        ix.terms.insert(t.text.clone(), id);
-                        ix.vocab.push(t.text);
-                        ix.postings.push(Vec::new());
-                        id
-                    }
-                };
-                *tf.entry(id).or_default() += 1;
-            }
-            let mut tf: Vec<_> = tf.into_iter().collect();
-            tf.sort_unstable();
-            for (id, n) in tf {
-                ix.postings[id as usize].push((d as u32, n));
-            }
+        for text in docs {
+            ix.insert(text, false);
         }
-        for (id, w) in ix.vocab.iter().enumerate() {
-            if w.chars().count() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()) {
-                for del in deletions(w) {
-                    ix.deletions.entry(del).or_default().push(id as u32);
-                }
-            }
+        for id in 0..ix.vocab.len() as u32 {
+            ix.index_deletions(id);
         }
-        ix.avg_len = ix.doc_len.iter().sum::<f32>() / ix.doc_len.len().max(1) as f32;
         ix.sorted_vocab = (0..ix.vocab.len() as u32).collect();
         let vocab = &ix.vocab;
         ix.sorted_vocab.sort_unstable_by(|a, b| vocab[*a as usize].cmp(&vocab[*b as usize]));
         ix
+    }
+
+    /// Adds a document; returns its position (one past the last).
+    pub fn add(&mut self, text: &str) -> u32 {
+        self.insert(text, true)
+    }
+
+    /// Removes a document: it no longer matches or counts in the statistics. Its position stays taken.
+    pub fn remove(&mut self, d: u32) {
+        let du = d as usize;
+        if du >= self.doc_len.len() || self.is_deleted(d) {
+            return;
+        }
+        if self.deleted.len() <= du / 64 {
+            self.deleted.resize(du / 64 + 1, 0);
+        }
+        self.deleted[du / 64] |= 1 << (du % 64);
+        self.n_deleted += 1;
+        self.total_len -= self.doc_len[du] as f64;
+        self.avg_len = (self.total_len / self.live().max(1) as f64) as f32;
+    }
+
+    pub fn is_deleted(&self, d: u32) -> bool {
+        let du = d as usize;
+        self.deleted.get(du / 64).is_some_and(|w| w & (1 << (du % 64)) != 0)
+    }
+
+    /// Documents that have not been removed.
+    pub fn live(&self) -> usize {
+        self.doc_len.len() - self.n_deleted
+    }
+
+    /// Removed documents still in the postings (the owner rebuilds when they pile up).
+    pub fn removed(&self) -> usize {
+        self.n_deleted
+    }
+
+    /// Appends one document; `incremental` keeps the typo and completion tables up to date for new words
+    /// (a bulk build fills them once at the end instead).
+    fn insert(&mut self, text: &str, incremental: bool) -> u32 {
+        let d = self.doc_len.len() as u32;
+        let terms = self.analyzer.terms(text);
+        let len = terms.len().max(1) as f32;
+        self.doc_len.push(len);
+        self.total_len += len as f64;
+        let mut tf: HashMap<u32, u16> = HashMap::new();
+        for t in terms {
+            let id = match self.terms.get(&t.text) {
+                Some(&id) => id,
+                None => {
+                    let id = self.vocab.len() as u32;
+                    self.terms.insert(t.text.clone(), id);
+                    self.vocab.push(t.text);
+                    self.postings.push(Vec::new());
+                    if incremental {
+                        self.index_deletions(id);
+                        let w = self.vocab[id as usize].as_str();
+                        let at = self.sorted_vocab.partition_point(|x| self.vocab[*x as usize].as_str() < w);
+                        self.sorted_vocab.insert(at, id);
+                    }
+                    id
+                }
+            };
+            let n = tf.entry(id).or_default();
+            *n = n.saturating_add(1);
+        }
+        let mut tf: Vec<_> = tf.into_iter().collect();
+        tf.sort_unstable();
+        for (id, n) in tf {
+            self.postings[id as usize].push((d, n));
+        }
+        self.avg_len = (self.total_len / self.live().max(1) as f64) as f32;
+        d
+    }
+
+    /// Registers a Latin word of four letters or more under each of its one-letter deletions.
+    fn index_deletions(&mut self, id: u32) {
+        let w = &self.vocab[id as usize];
+        if w.chars().count() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()) {
+            for del in deletions(w) {
+                self.deletions.entry(del).or_default().push(id);
+            }
+        }
     }
 
     /// Sets the synonym groups: every phrase in a group also finds what the others find. Phrases are
@@ -102,12 +167,13 @@ impl Index {
         }
     }
 
+    /// Positions taken, removed documents included.
     pub fn len(&self) -> usize {
         self.doc_len.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.doc_len.is_empty()
+        self.live() == 0
     }
 
     fn expand(&self, t: &Term, last: bool) -> QueryWord {
@@ -174,6 +240,8 @@ impl Index {
             static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<u32>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
         }
         let n_docs = self.doc_len.len();
+        let n_live = self.live() as f32;
+        let deleted = if self.n_deleted > 0 { Some(self.deleted.as_slice()) } else { None };
         let avg = self.avg_len.max(1e-6);
         let whole = words.iter().take(32).filter(|w| w.whole).count().max(1) as f32;
         SCRATCH.with(|cell| {
@@ -188,9 +256,13 @@ impl Index {
                 for &(id, weight) in &w.alternatives {
                     let post = &self.postings[id as usize];
                     let df = post.len() as f32;
-                    let idf = ((n_docs as f32 - df + 0.5) / (df + 0.5) + 1.0).ln();
+                    let idf = ((n_live - df).max(0.0) + 0.5) / (df + 0.5);
+                    let idf = (idf + 1.0).ln();
                     for &(d, tf) in post {
                         let du = d as usize;
+                        if deleted.is_some_and(|del| del.get(du / 64).is_some_and(|w| w & (1 << (du % 64)) != 0)) {
+                            continue;
+                        }
                         let tf = tf as f32;
                         let s = idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * self.doc_len[du] / avg));
                         if score[du] == 0.0 && mask[du] == 0 {
@@ -218,16 +290,21 @@ impl Index {
         })
     }
 
-    /// The best `k` documents for `query`.
+    /// The best `k` documents for `query`, best first.
     pub fn search(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
+        let mut out = self.top(query, k);
+        out.sort_unstable_by(by_score);
+        out
+    }
+
+    /// The best `k` documents for `query` in no particular order (for callers that filter and sort
+    /// themselves).
+    pub fn top(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
         let words = self.query_words(query);
         let mut out = self.score_all(&words);
-        let by = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         if k > 0 && out.len() > k {
-            out.select_nth_unstable_by(k - 1, by);
-            out.truncate(k);
+            out.select_nth_unstable_by(k - 1, by_score);
         }
-        out.sort_unstable_by(by);
         out.truncate(k);
         out
     }
@@ -245,6 +322,11 @@ impl Index {
         }
         all
     }
+}
+
+/// Higher score first, then lower position.
+fn by_score(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
 }
 
 /// Every string made by deleting one character of `w`.
@@ -285,5 +367,28 @@ mod tests {
         let docs = ["angle bracket steel", "angle angle angle angle", "bracket"];
         let ix = Index::build(docs.iter().copied());
         assert_eq!(ix.search("angle bracket", 3)[0].0, 0);
+    }
+
+    #[test]
+    fn documents_added_and_removed_in_place_match_a_fresh_build() {
+        let mut ix = Index::build(["Wireless Earbuds", "Running Shoes"].iter().copied());
+        let d = ix.add("Kettle Electric 1.7L 무선 주전자");
+        assert_eq!(d, 2);
+        assert_eq!(ix.search("kettle", 5)[0].0, 2);
+        assert_eq!(ix.search("ketle", 5)[0].0, 2, "typo table covers new words");
+        assert_eq!(ix.search("kett", 5)[0].0, 2, "completion covers new words");
+        assert_eq!(ix.search("주전자를", 5)[0].0, 2);
+        ix.remove(0);
+        assert!(ix.search("wireless", 5).is_empty());
+        assert_eq!(ix.live(), 2);
+        ix.remove(0);
+        assert_eq!(ix.removed(), 1, "removing twice counts once");
+        // Scores equal those of an index built from the live documents only.
+        let fresh = Index::build(["Running Shoes", "Kettle Electric 1.7L 무선 주전자"].iter().copied());
+        let (a, b) = (ix.search("running kettle", 5), fresh.search("running kettle", 5));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x.1 - y.1).abs() < 1e-4, "{a:?} vs {b:?}");
+        }
     }
 }

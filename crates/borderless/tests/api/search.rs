@@ -30,12 +30,13 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
     app.stock_in("EARBUDS", &gangnam, 5).await;
     app.stock_in("SNEAKER-270", &gangnam, 2).await;
 
-    let wait_for = |q: String| {
+    // Search follows the catalog and stock through events: poll until `total` is as expected (2 s at most).
+    let wait_total = |q: String, total: u64| {
         let app = &app;
         async move {
             for _ in 0..40 {
                 let r = app.get(&format!("/store/search?{q}")).await.expect(200);
-                if r["search"]["total"].as_u64().unwrap_or(0) > 0 {
+                if r["search"]["total"].as_u64() == Some(total) {
                     return r;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -43,6 +44,7 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
             app.get(&format!("/store/search?{q}")).await.expect(200)
         }
     };
+    let wait_for = |q: String| wait_total(q, 1);
     let r = wait_for("q=%EB%AC%B4%EC%84%A0%20%EC%9D%B4%EC%96%B4%ED%8F%B0".into()).await; // "무선 이어폰"
     assert_eq!(handles(&r).first().map(String::as_str), Some("earbuds"), "{r}");
     let r = app.get("/store/search?q=%EB%AC%B4%EC%84%A0%EC%9D%B4%EC%96%B4%ED%8F%B0%EC%9D%84").await.expect(200); // "무선이어폰을"
@@ -63,13 +65,28 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
     assert_eq!(handles(&r), vec!["water"]);
 
     // Live stock: at Gangnam, and pickup within 3 km of Gangnam station (not from Busan).
-    let r = app.get(&format!("/store/search?q=sneakers&in_stock_at={gangnam}")).await.expect(200);
+    let r = wait_total(format!("q=sneakers&in_stock_at={gangnam}"), 1).await;
     assert_eq!(handles(&r), vec!["sneaker-270"]);
     assert_eq!(r["search"]["hits"][0]["available_at"][0], gangnam.as_str());
     let r = app.get("/store/search?q=sneakers&near=37.4979,127.0276&radius_km=3").await.expect(200);
     assert_eq!(handles(&r), vec!["sneaker-270"]);
     let r = app.get("/store/search?q=sneakers&near=35.1577,129.0590&radius_km=3").await.expect(200);
     assert_eq!(r["search"]["total"], 0);
+
+    // Stock changes reach the filters within a second: 250 arrives, 270 sells out.
+    app.stock_in("SNEAKER-250", &gangnam, 1).await;
+    app.stock_in("SNEAKER-270", &gangnam, -2).await;
+    let started = std::time::Instant::now();
+    let mut r = Value::Null;
+    for _ in 0..40 {
+        r = app.get(&format!("/store/search?q=sneakers&in_stock_at={gangnam}")).await.expect(200);
+        if handles(&r) == vec!["sneaker-250"] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(handles(&r), vec!["sneaker-250"], "{r}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
 
     // A new product is searchable within a second.
     product(&app, "kettle", "전기 주전자", "Electric Kettle", "home/kitchen", "Hanil", "1.7L", 39_000).await;
@@ -82,7 +99,7 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
     let r = app.get("/store/search?q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88").await.expect(200); // "스니커즈"
     assert_eq!(r["search"]["total"], 0);
     app.req("PUT", "/admin/search/synonyms", Some(ADMIN_KEY), Some(json!({"groups": [["운동화", "스니커즈", "sneakers"]]})), &[]).await.expect(200);
-    let r = wait_for("q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88".into()).await;
+    let r = wait_total("q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88".into(), 2).await;
     assert_eq!(r["search"]["total"], 2, "{r}");
     let r = app.req("PUT", "/admin/search/synonyms", Some(ADMIN_KEY), Some(json!({"groups": [["lonely"]]})), &[]).await;
     assert_eq!(r.status, 400);
@@ -95,3 +112,42 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
     assert_eq!(r.status, 404);
 }
 both!(search_knows_korean_english_and_the_shelf);
+
+/// The demo walk-through: in the demo retailer, "무선 이어폰" and "sneakers 270" with pickup today
+/// near Gangnam station find fitting products, each really in stock at a store within the radius.
+async fn demo_search_pickup_near_gangnam(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    borderless::demo::seed(&engine).await.expect("demo seeds");
+    let gangnam = engine.location(engine::demo_data::GANGNAM).await.unwrap().id;
+    for (q, word_ko, word_en) in [("%EB%AC%B4%EC%84%A0%20%EC%9D%B4%EC%96%B4%ED%8F%B0", "이어폰", "earbud"), ("sneakers%20270", "스니커즈", "sneaker")] {
+        let path = format!("/store/search?q={q}&near=37.4979,127.0276&radius_km=3&limit=10");
+        let mut r = Value::Null;
+        for _ in 0..60 {
+            r = app.get(&path).await.expect(200);
+            if r["search"]["total"].as_u64().unwrap_or(0) > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let hits = r["search"]["hits"].as_array().unwrap().clone();
+        assert!(!hits.is_empty(), "{q}: {r}");
+        let first = &hits[0]["title"];
+        assert!(
+            first["ko"].as_str().unwrap().contains(word_ko) || first["en"].as_str().unwrap().to_lowercase().contains(word_en),
+            "{q}: the best hit should be one: {first}"
+        );
+        for h in &hits {
+            let at: Vec<&str> = h["available_at"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+            assert!(at.contains(&gangnam.as_str()), "{q}: only Gangnam is within 3 km: {h}");
+            let p = engine.product(h["product_id"].as_str().unwrap()).await.unwrap();
+            let mut available = 0;
+            for v in &p.variants {
+                let lv = app.admin_get(&format!("/admin/inventory/{}", v.sku)).await.expect(200);
+                available += lv["locations"].as_array().unwrap().iter().filter(|l| l["location_id"] == gangnam.as_str()).map(|l| l["available"].as_i64().unwrap()).sum::<i64>();
+            }
+            assert!(available > 0, "{q}: {} is listed for pickup but has no stock at Gangnam", p.handle);
+        }
+    }
+}
+both!(demo_search_pickup_near_gangnam);
