@@ -5,7 +5,9 @@
 pub mod app;
 pub mod bench;
 pub mod demo;
+pub mod instore_cli;
 pub mod listener;
+pub mod live_store;
 pub mod recs_eval;
 pub mod stripe;
 pub mod webhooks;

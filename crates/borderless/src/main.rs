@@ -99,9 +99,60 @@ enum Command {
     /// Product search: evaluate relevance on graded judgements.
     #[command(subcommand)]
     Search(SearchCmd),
+    /// Cashierless stores: replay a recording of shelf plates and body tracks through the fusion engine,
+    /// simulate a store with ground truth, score receipts. The recording format is in
+    /// crates/instore/FORMAT.md (the AiFi benchmark's: plates.csv, planogram.csv, targets.csv, facings.csv).
+    #[command(subcommand)]
+    Instore(InstoreCmd),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
+}
+
+#[derive(Subcommand)]
+enum InstoreCmd {
+    /// Run the fusion engine over a recording directory and print each shopper's receipt as a JSON line:
+    /// {"target_id":…, "items":[{"barcode":…, "quantity":…}]} ("pending_reviews" is added when some of the
+    /// shopper's events wait for staff). Example: borderless instore replay ../shared/data/aifi-benchmark1
+    Replay {
+        /// The recording: plates.csv and planogram.csv, optionally targets.csv and facings.csv.
+        dir: PathBuf,
+    },
+    /// Generate a store and shoppers with ground truth: writes the recording format plus truth.jsonl (the
+    /// receipts, in replay's format). Plate noise, settling, weight split over plates, near-equal
+    /// neighbours and put-backs follow the published figures; --hard-share adds simultaneous picks,
+    /// crossed arms, hand-overs, misplaced put-backs and slow picks.
+    Simulate {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// Visits in the run.
+        #[arg(long, default_value_t = 20)]
+        shoppers: usize,
+        /// Shoppers inside at once, 1–4.
+        #[arg(long, default_value_t = 3)]
+        max_concurrent: usize,
+        #[arg(long, default_value_t = 2)]
+        gondolas: u16,
+        #[arg(long, default_value_t = 6)]
+        shelves: u16,
+        #[arg(long, default_value_t = 12)]
+        plates: u16,
+        /// Share of actions that are hard cases, 0–1.
+        #[arg(long, default_value_t = 0.0)]
+        hard_share: f64,
+    },
+    /// Compare receipts with ground truth; prints a JSON last line with precision, recall, f1 (a receipt
+    /// line counts when shopper, product and quantity are all right), exact_receipt_rate,
+    /// attribution_accuracy and review_rate.
+    Score {
+        #[arg(long)]
+        truth: PathBuf,
+        #[arg(long)]
+        receipts: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -151,6 +202,25 @@ enum RecsCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Cashierless store: plate samples processed per second on one core and pick-to-cart latency on a
+    /// generated store, then receipt F1, exact receipts and review rate against the share of hard cases.
+    Instore {
+        #[arg(long, default_value_t = 5)]
+        gondolas: u16,
+        #[arg(long, default_value_t = 6)]
+        shelves: u16,
+        #[arg(long, default_value_t = 12)]
+        plates: u16,
+        /// Seeds per share of hard cases in the accuracy table.
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        /// Visits per seed.
+        #[arg(long, default_value_t = 60)]
+        visits: usize,
+        /// Shares of hard cases, comma-separated.
+        #[arg(long, default_value = "0,0.1,0.2,0.3,0.4", value_delimiter = ',')]
+        hard_shares: Vec<f64>,
+    },
     /// Product search: a Korean/English catalog with stock at many locations, queried (text, category
     /// filter, stock filter; facets) through the HTTP API and side by side through PostgreSQL full-text
     /// search on the same catalog; also the index build speed.
@@ -332,7 +402,17 @@ async fn run(cli: Cli) -> Result<i32> {
             println!("  Gangnam store   {gangnam}");
             println!("  Demo shoppers   minji.kim@example.com … (password: {})", engine::demo_data::DEMO_PASSWORD);
             println!();
+            println!("  Live cashierless store GO-SEONGSU: simulated shoppers walk in, take things and walk out; their");
+            println!("  orders appear in {url}/admin/orders?channel=cashierless (the log shows each visit).");
+            println!();
             println!("Try a click & collect order: see README.md, \"Buy for pickup with curl\". Ctrl-C stops.");
+            let (_stop_live, live_rx) = tokio::sync::watch::channel(false);
+            let live_engine = running.engine.clone();
+            tokio::spawn(async move {
+                if let Err(e) = borderless::live_store::run(live_engine, Default::default(), live_rx).await {
+                    tracing::warn!(error = %e, "the live cashierless store stopped");
+                }
+            });
             running.wait().await;
             Ok(0)
         }
@@ -463,6 +543,27 @@ async fn run(cli: Cli) -> Result<i32> {
             let secs = t.elapsed().as_secs_f64();
             let n = engine.search_index_size();
             println!("indexed {n} active products in {secs:.2} s ({:.0} products/s, reading the catalog included)", n as f64 / secs.max(1e-9));
+            Ok(0)
+        }
+        Command::Instore(InstoreCmd::Replay { dir }) => {
+            borderless::instore_cli::replay(&dir)?;
+            Ok(0)
+        }
+        Command::Instore(InstoreCmd::Simulate { seed, out, shoppers, max_concurrent, gondolas, shelves, plates, hard_share }) => {
+            let o = borderless::instore_cli::SimulateOpts { seed, shoppers, max_concurrent, gondolas, shelves, plates, hard_share };
+            borderless::instore_cli::simulate(&o, &out)?;
+            Ok(0)
+        }
+        Command::Instore(InstoreCmd::Score { truth, receipts }) => {
+            borderless::instore_cli::score(&truth, &receipts)?;
+            Ok(0)
+        }
+        Command::Bench(BenchCmd::Instore { gondolas, shelves, plates, seeds, visits, hard_shares }) => {
+            if hard_shares.iter().any(|s| !(0.0..=1.0).contains(s)) {
+                bail!("--hard-shares are shares between 0 and 1");
+            }
+            let o = borderless::instore_cli::BenchOpts { gondolas, shelves, plates, seeds: seeds.clamp(1, 100), visits: visits.clamp(1, 2_000), shares: hard_shares };
+            tokio::task::spawn_blocking(move || borderless::instore_cli::bench(&o)).await??;
             Ok(0)
         }
         Command::Bench(BenchCmd::Search { products, locations, concurrency, seconds, pg_url }) => {

@@ -15,6 +15,7 @@ mod error;
 pub mod events;
 pub mod fx;
 pub mod idempotency;
+pub mod instore_live;
 pub mod inventory;
 pub mod ledger;
 pub mod locations;
@@ -40,6 +41,7 @@ use locations::{LocationInput, LocationView};
 use orders::{OrderQuery, OrderView, ReturnInput, ReturnView, SaleLineInput};
 use payments::Payments;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 use store::{params, Db};
 use webhooks::{DeliveryView, DueDelivery, SubscriptionInput, SubscriptionView};
@@ -54,7 +56,7 @@ pub(crate) fn for_update(tx: &dyn store::Tx) -> &'static str {
 }
 
 /// An internal failure (a panicked worker, a stored model that does not parse): logged, shown as a 500.
-fn internal(message: String) -> EngineError {
+pub(crate) fn internal(message: String) -> EngineError {
     EngineError::Db(store::DbError::new(store::DbErrorKind::Other, message))
 }
 
@@ -241,6 +243,8 @@ pub struct Engine {
     recs: Arc<recommendations::Serving>,
     /// The product search index being served.
     search: Arc<product_search::SearchState>,
+    /// Live cashierless stores on this node: per location, the fusion state (built on first use).
+    instore: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<instore_live::Runtime>>>>>>,
 }
 
 impl Engine {
@@ -257,6 +261,7 @@ impl Engine {
             card_webhook_secret: None,
             recs: Arc::new(recommendations::Serving::default()),
             search: Arc::new(product_search::SearchState::default()),
+            instore: Default::default(),
         }
     }
 
@@ -949,6 +954,218 @@ impl Engine {
                 cashierless::exit(tx, &payments, &id, lines.clone(), &key, now)
             })
             .await
+    }
+
+    // ---- live cashierless stores (devices, fusion, reviews) ----
+
+    /// Replaces a cashierless store's layout (planogram and facings); the store's fusion state restarts
+    /// from it.
+    pub async fn put_store_layout(&self, location_id: &str, layout: instore_live::LayoutInput) -> Result<()> {
+        let (loc, now) = (location_id.to_owned(), self.now());
+        let cell = self.instore_cell(location_id);
+        let mut rt = cell.lock().await;
+        self.db.write(move |tx| instore_live::put_layout(tx, &loc, &layout, now)).await?;
+        *rt = None;
+        Ok(())
+    }
+
+    pub async fn store_layout(&self, location_id: &str) -> Result<instore_live::LayoutInput> {
+        let loc = location_id.to_owned();
+        self.db.read(move |tx| instore_live::get_layout(tx, &loc)?.ok_or_else(|| EngineError::not_found("store layout", &loc))).await
+    }
+
+    /// Registers a device at a store; its token is shown once.
+    pub async fn register_device(&self, location_id: &str, kind: &str, code: &str) -> Result<instore_live::IssuedDevice> {
+        let (loc, kind, code, now) = (location_id.to_owned(), kind.to_owned(), code.to_owned(), self.now());
+        self.db.write(move |tx| instore_live::register(tx, &loc, &kind, &code, now)).await
+    }
+
+    pub async fn devices(&self, location_id: &str) -> Result<Vec<instore_live::DeviceView>> {
+        let loc = location_id.to_owned();
+        self.db.read(move |tx| instore_live::list_devices(tx, &loc)).await
+    }
+
+    pub async fn authenticate_device(&self, token: &str) -> Result<instore_live::DeviceRef> {
+        let token = token.to_owned();
+        self.db.read(move |tx| instore_live::authenticate(tx, &token)).await
+    }
+
+    fn instore_cell(&self, location_id: &str) -> Arc<tokio::sync::Mutex<Option<instore_live::Runtime>>> {
+        self.instore.lock().unwrap_or_else(|e| e.into_inner()).entry(location_id.to_owned()).or_default().clone()
+    }
+
+    /// Builds a store's fusion state: the layout, then every stored event since the oldest open visit
+    /// entered, folded again (tracks bound to open visits come from the database; nothing is charged twice).
+    async fn instore_load(&self, location_id: &str, slot: &mut Option<instore_live::Runtime>) -> Result<()> {
+        if slot.is_some() {
+            return Ok(());
+        }
+        let loc = location_id.to_owned();
+        let snap = self.db.read(move |tx| instore_live::snapshot(tx, &loc)).await?;
+        let layout = snap.layout.ok_or_else(|| EngineError::invalid("no_layout", "this store has no layout yet: PUT /admin/stores/{id}/layout first"))?;
+        let mut rt = instore_live::Runtime::new(&layout)?;
+        let bound: HashMap<String, String> = snap.tracks.into_iter().collect();
+        // Sensor events from before the first open visit entered (by more than a few seconds) belong to
+        // visits that are over; folding them again would only raise reviews nobody can settle.
+        let start = snap
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                instore_live::DeviceEvent::Entry { t, target_id, .. } if bound.contains_key(target_id) => Some(*t),
+                _ => None,
+            })
+            .reduce(f64::min)
+            .unwrap_or(f64::INFINITY)
+            - 5.0;
+        for e in snap.events.iter().filter(|e| e.first_t().is_none_or(|t| t >= start)) {
+            match e {
+                instore_live::DeviceEvent::Entry { t, target_id, .. } => {
+                    if let Some(session) = bound.get(target_id) {
+                        rt.admit(target_id, session, *t);
+                    }
+                }
+                instore_live::DeviceEvent::Exit { t, target_id, .. } => rt.leave(target_id, *t),
+                other => rt.apply_sensor(other),
+            }
+        }
+        *slot = Some(rt);
+        Ok(())
+    }
+
+    /// Takes a batch of events from a device: each is checked, the valid ones are stored (duplicates
+    /// dropped, gaps reported) in one transaction and only then applied and acknowledged. Entries open
+    /// visits (a wallet hold from the shopper's payment code); exits place the cashierless order when no
+    /// review is pending for the visit.
+    pub async fn ingest_device_events(&self, dev: &instore_live::DeviceRef, batch: Vec<serde_json::Value>) -> Result<instore_live::IngestOutcome> {
+        if batch.is_empty() || batch.len() > instore_live::MAX_BATCH {
+            return Err(bad(format!("a batch holds 1–{} events", instore_live::MAX_BATCH)));
+        }
+        let mut out = instore_live::IngestOutcome::default();
+        let mut valid = Vec::new();
+        for (index, v) in batch.iter().enumerate() {
+            match instore_live::parse_event(&dev.kind, v) {
+                Ok(e) => valid.push(e),
+                Err(error) => out.rejected.push(instore_live::Rejected { index, seq: v.get("seq").and_then(|s| s.as_i64()), error }),
+            }
+        }
+        let cell = self.instore_cell(&dev.location_id);
+        let mut guard = cell.lock().await;
+        self.instore_load(&dev.location_id, &mut guard).await?;
+        // Plates that are not in the layout are refused before anything is stored.
+        if let Some(rt) = guard.as_ref() {
+            let before = valid.len();
+            let mut kept = Vec::with_capacity(before);
+            for e in valid {
+                if let instore_live::DeviceEvent::Plates { seq, gondola, samples, .. } = &e {
+                    if let Some(s) = samples.iter().find(|s| rt.fusion.plate_index(instore::PlateKey { gondola: *gondola, shelf: s.1, plate: s.2 }).is_none()) {
+                        let index = batch.iter().position(|v| v.get("seq").and_then(|x| x.as_i64()) == Some(*seq)).unwrap_or(0);
+                        out.rejected.push(instore_live::Rejected { index, seq: Some(*seq), error: format!("gondola {gondola} shelf {} plate {} is not in the store's layout", s.1, s.2) });
+                        continue;
+                    }
+                }
+                kept.push(e);
+            }
+            valid = kept;
+        }
+        let (d, now, rejected) = (dev.clone(), self.now(), out.rejected.len());
+        let (stored, dups, gaps) = self.db.write(move |tx| instore_live::store_events(tx, &d, &valid, rejected, now)).await?;
+        out.accepted = stored.len();
+        out.duplicates = dups;
+        out.gaps = gaps;
+        let rt = guard.as_mut().ok_or_else(|| internal("store state missing".into()))?;
+        for e in &stored {
+            match e {
+                instore_live::DeviceEvent::Entry { t, target_id, payment_code, with_target, .. } => {
+                    let decision = self.instore_enter(&dev.location_id, rt, *t, target_id, payment_code.as_deref(), with_target.as_deref()).await;
+                    out.entries.push(decision);
+                }
+                instore_live::DeviceEvent::Exit { t, target_id, .. } => rt.leave(target_id, *t),
+                other => rt.apply_sensor(other),
+            }
+        }
+        rt.fusion.advance(rt.now_s);
+        out.orders = self.instore_settle(&dev.location_id, rt).await;
+        Ok(out)
+    }
+
+    async fn instore_enter(&self, location_id: &str, rt: &mut instore_live::Runtime, t: f64, target: &str, code: Option<&str>, with: Option<&str>) -> instore_live::EntryDecision {
+        let refuse = |reason: String| instore_live::EntryDecision { target_id: target.to_owned(), admitted: false, session_id: None, reason: Some(reason) };
+        let session = match (code, with) {
+            (_, Some(w)) => match rt.visit_of.get(w) {
+                Some(s) => s.clone(),
+                None => return refuse(format!("`{w}` is not inside")),
+            },
+            (Some(code), None) => {
+                let (loc, code, cap, now) = (location_id.to_owned(), code.to_owned(), self.cfg.cashierless_cap_minor, self.now());
+                let r: Result<cashierless::SessionView> = self.db.write(move |tx| cashierless::enter(tx, &loc, &code, cap, "KRW", now)).await;
+                match r {
+                    Ok(s) => s.id,
+                    Err(e) => return refuse(e.to_string()),
+                }
+            }
+            (None, None) => return refuse("no payment code".into()),
+        };
+        let (loc, tgt, sid) = (location_id.to_owned(), target.to_owned(), session.clone());
+        if let Err(e) = self.db.write(move |tx| instore_live::bind_track(tx, &loc, &tgt, &sid)).await {
+            return refuse(e.to_string());
+        }
+        rt.admit(target, &session, t);
+        instore_live::EntryDecision { target_id: target.to_owned(), admitted: true, session_id: Some(session), reason: None }
+    }
+
+    /// Places the orders of visits that have left and have no review pending; returns the orders placed.
+    /// A failed write leaves the visit waiting; the next batch retries.
+    async fn instore_settle(&self, location_id: &str, rt: &mut instore_live::Runtime) -> Vec<String> {
+        let mut placed = Vec::new();
+        for session in rt.leaving.clone() {
+            if rt.pending_for(&session) > 0 {
+                continue;
+            }
+            let lines = rt.basket(&session);
+            let (payments, now, sid, key) = (self.payments.clone(), self.now(), session.clone(), format!("instore:{location_id}"));
+            match self.db.write(move |tx| cashierless::exit(tx, &payments, &sid, lines.clone(), &key, now)).await {
+                Ok((_, order)) => {
+                    placed.extend(order.map(|o| o.id));
+                    rt.close(&session);
+                }
+                Err(e) => tracing::warn!(visit = %session, error = %e, "instore: placing the visit's order failed; retrying with the next events"),
+            }
+        }
+        placed
+    }
+
+    /// The store's open review items.
+    pub async fn store_reviews(&self, location_id: &str) -> Result<Vec<instore_live::ReviewView>> {
+        let cell = self.instore_cell(location_id);
+        let mut guard = cell.lock().await;
+        self.instore_load(location_id, &mut guard).await?;
+        let rt = guard.as_ref().ok_or_else(|| internal("store state missing".into()))?;
+        Ok(rt.fusion.pending_reviews().map(|r| instore_live::review_view(r, rt)).collect())
+    }
+
+    /// Staff settle a review item; visits that were waiting on it get their orders. Returns those orders.
+    pub async fn resolve_store_review(&self, location_id: &str, review_id: u64, action: instore_live::ReviewAction) -> Result<Vec<String>> {
+        let cell = self.instore_cell(location_id);
+        let mut guard = cell.lock().await;
+        self.instore_load(location_id, &mut guard).await?;
+        let rt = guard.as_mut().ok_or_else(|| internal("store state missing".into()))?;
+        if !rt.fusion.pending_reviews().any(|r| r.id == review_id) {
+            return Err(EngineError::not_found("open review", review_id.to_string()));
+        }
+        if let instore_live::ReviewAction::Assign { target_id, quantity, sku } = &action {
+            if !rt.visit_of.contains_key(target_id) {
+                return Err(bad(format!("`{target_id}` is not a shopper of an open visit")));
+            }
+            if *quantity == 0 || quantity.abs() > 100 {
+                return Err(bad("`quantity` is −100…100 and not 0"));
+            }
+            let sku = sku.clone();
+            self.db.read(move |tx| if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_some() { Ok(()) } else { Err(EngineError::not_found("sku", sku.clone())) }).await?;
+        }
+        let (loc, now, a) = (location_id.to_owned(), self.now(), action.clone());
+        let e = self.db.write(move |tx| instore_live::store_resolution(tx, &loc, review_id, &a, now)).await?;
+        rt.apply_sensor(&e);
+        Ok(self.instore_settle(location_id, rt).await)
     }
 
     pub async fn cashierless_session(&self, id: &str) -> Result<cashierless::SessionView> {

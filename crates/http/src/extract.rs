@@ -103,6 +103,20 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
+/// An in-store device, by its own token (`Authorization: Bearer bl_dev_…`).
+pub struct Device(pub engine::instore_live::DeviceRef);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(parts).ok_or_else(|| unauthorized("send `Authorization: Bearer <device token>`"))?;
+        state.engine.authenticate_device(token).await.map(Device).map_err(|e| match e {
+            engine::EngineError::Unauthorized => unauthorized("the device token is not valid"),
+            other => other.into(),
+        })
+    }
+}
+
 /// A signed-in customer, if the request carries a valid session token.
 pub struct MaybeCustomer(pub Option<String>);
 

@@ -20,7 +20,8 @@ use engine::locations::LocationInput;
 use engine::orders::{OrderQuery, ReturnInput, SaleLineInput};
 use engine::webhooks::SubscriptionInput;
 use engine::Engine;
-use extract::{page_limit, Admin, ApiJson, ApiQuery, IdempotencyKey, MaybeCustomer, Staff, Viewer};
+use engine::auth::Principal;
+use extract::{page_limit, Admin, ApiJson, ApiQuery, Device, IdempotencyKey, MaybeCustomer, Staff, Viewer};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -64,6 +65,11 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/cashierless/sessions", post(cashierless_enter))
         .route("/admin/cashierless/sessions/{id}", get(cashierless_session))
         .route("/admin/cashierless/sessions/{id}/exit", post(cashierless_exit))
+        .route("/admin/stores/{id}/layout", put(put_store_layout).get(get_store_layout))
+        .route("/admin/stores/{id}/devices", post(register_device).get(list_devices))
+        .route("/admin/stores/{id}/reviews", get(store_reviews))
+        .route("/admin/stores/{id}/reviews/{review}", post(resolve_store_review))
+        .route("/devices/events", post(device_events))
         .route("/admin/fx-rates", post(record_fx_rate).get(list_fx_rates))
         .route("/admin/pos/payment-requests", post(create_payment_request))
         .route("/admin/pos/payment-requests/{id}", get(admin_payment_request))
@@ -959,6 +965,64 @@ struct ExitIn {
 async fn cashierless_exit(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, ApiJson(b): ApiJson<ExitIn>) -> ApiResult<Response> {
     let (session, order) = s.engine.cashierless_exit(&p, &id, b.lines).await?;
     Ok(Json(json!({ "session": session, "order": order })).into_response())
+}
+
+// ---------------- live cashierless stores ----------------
+
+/// Staff act for their own store only.
+fn own_store(p: &Principal, location_id: &str) -> ApiResult<()> {
+    match p.location() {
+        Some(l) if l != location_id => Err(ApiError::Request { status: StatusCode::FORBIDDEN, code: "forbidden", message: "staff keys act for their own store only".into() }),
+        _ => Ok(()),
+    }
+}
+
+async fn put_store_layout(State(s): State<AppState>, _: Admin, Path(id): Path<String>, ApiJson(b): ApiJson<engine::instore_live::LayoutInput>) -> ApiResult<Response> {
+    s.engine.put_store_layout(&id, b).await?;
+    Ok(Json(json!({ "layout": s.engine.store_layout(&id).await? })).into_response())
+}
+
+async fn get_store_layout(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    own_store(&p, &id)?;
+    Ok(Json(json!({ "layout": s.engine.store_layout(&id).await? })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceIn {
+    kind: String,
+    code: String,
+}
+
+async fn register_device(State(s): State<AppState>, _: Admin, Path(id): Path<String>, ApiJson(b): ApiJson<DeviceIn>) -> ApiResult<Response> {
+    Ok(created("device", s.engine.register_device(&id, &b.kind, &b.code).await?))
+}
+
+async fn list_devices(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    own_store(&p, &id)?;
+    Ok(Json(json!({ "devices": s.engine.devices(&id).await? })).into_response())
+}
+
+async fn store_reviews(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {
+    own_store(&p, &id)?;
+    Ok(Json(json!({ "reviews": s.engine.store_reviews(&id).await? })).into_response())
+}
+
+async fn resolve_store_review(State(s): State<AppState>, Staff(p): Staff, Path((id, review)): Path<(String, u64)>, ApiJson(b): ApiJson<engine::instore_live::ReviewAction>) -> ApiResult<Response> {
+    own_store(&p, &id)?;
+    let orders = s.engine.resolve_store_review(&id, review, b).await?;
+    Ok(Json(json!({ "resolved": review, "orders": orders })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeviceBatchIn {
+    events: Vec<serde_json::Value>,
+}
+
+/// A device's batch: stored before the answer, so a 200 means every `accepted` event is durable.
+async fn device_events(State(s): State<AppState>, Device(d): Device, ApiJson(b): ApiJson<DeviceBatchIn>) -> ApiResult<Response> {
+    Ok(Json(json!({ "ingest": s.engine.ingest_device_events(&d, b.events).await? })).into_response())
 }
 
 async fn account_statement(State(s): State<AppState>, _: Admin, Path(code): Path<String>, ApiQuery(q): ApiQuery<StatementQ>) -> ApiResult<Response> {

@@ -79,6 +79,13 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("get", "/store/recommendations", "optional customer", "Recommendations: context=home|product:{id}|cart:{id}, customer (staff only; shoppers get their own), session_id, location (in stock there; default anywhere that ships), limit ≤ 50, currency. Each item has a reason in English and Korean."),
     ("get", "/admin/recommendations/model", "staff", "The recommendation model version being served (loads a newer stored version first)."),
     ("post", "/admin/recommendations/model", "admin", "Train a new recommendation model version now (also runs on a schedule) → the validation report."),
+    ("put", "/admin/stores/{id}/layout", "admin", "A cashierless store's layout {plates: [{gondola, shelf, plate, sku, unit_weight_g}], facings: [{sku, gondola, shelf, plates, corner_m, size_m}]}; the store's fusion state restarts from it."),
+    ("get", "/admin/stores/{id}/layout", "staff", "A cashierless store's layout."),
+    ("post", "/admin/stores/{id}/devices", "admin", "Register a device {kind: gate|gondola|tracker|esl, code} → 201 with its token (shown once)."),
+    ("get", "/admin/stores/{id}/devices", "staff", "The store's devices with their sequence bookkeeping: last_seq, accepted, duplicates, gaps, rejected, last_seen_at."),
+    ("get", "/admin/stores/{id}/reviews", "staff", "Open review items of the store: shelf events the sensors could not settle, with candidate shoppers and products."),
+    ("post", "/admin/stores/{id}/reviews/{review}", "staff", "Settle a review item {action: assign, target_id, sku, quantity} or {action: dismiss}; visits waiting on it get their orders."),
+    ("post", "/devices/events", "device", "A device's batch {events: [...]} (≤ 500; payloads in docs/devices.md): stored before the answer; duplicates dropped, gaps and rejections reported; entries answer admitted or not."),
 ];
 
 pub(crate) async fn spec() -> Json<Value> {
@@ -104,6 +111,7 @@ pub(crate) async fn spec() -> Json<Value> {
             "admin" => op["security"] = json!([{ "adminKey": [] }]),
             "staff" => op["security"] = json!([{ "adminKey": [] }, { "staffKey": [] }]),
             "customer" => op["security"] = json!([{ "customerToken": [] }]),
+            "device" => op["security"] = json!([{ "deviceToken": [] }]),
             _ => {}
         }
         if matches!(*method, "post" | "put") {
@@ -123,7 +131,8 @@ pub(crate) async fn spec() -> Json<Value> {
             "securitySchemes": {
                 "adminKey": { "type": "http", "scheme": "bearer", "description": "Admin API key" },
                 "staffKey": { "type": "http", "scheme": "bearer", "description": "Staff API key bound to one location" },
-                "customerToken": { "type": "http", "scheme": "bearer", "description": "Customer session token from login" }
+                "customerToken": { "type": "http", "scheme": "bearer", "description": "Customer session token from login" },
+                "deviceToken": { "type": "http", "scheme": "bearer", "description": "An in-store device's own token (from registering it)" }
             },
             "schemas": {
                 "Error": {

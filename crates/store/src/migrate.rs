@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13), (14, V14)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13), (14, V14), (15, V15)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -426,6 +426,50 @@ const V13: &str = "CREATE INDEX interactions_order ON interactions (order_id)";
 /// Consumers of one kind of event (search: `product.`, recommendations: `order.`) read only their kind,
 /// instead of scanning every inventory event since their cursor.
 const V14: &str = "CREATE INDEX events_type_seq ON events (type, seq)";
+
+/// Live cashierless stores (issue #4): each store's layout (planogram and facings, one JSON document), its
+/// devices with their own credentials and sequence bookkeeping, every device event stored before it is
+/// acknowledged (`n` orders them; the fusion state is a fold over them), and which body tracks belong to
+/// which visit.
+const V15: &str = r#"
+CREATE TABLE store_layouts (
+    location_id TEXT PRIMARY KEY REFERENCES locations (id),
+    layout TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    location_id TEXT NOT NULL REFERENCES locations (id),
+    kind TEXT NOT NULL CHECK (kind IN ('gate', 'gondola', 'tracker', 'esl', 'staff')),
+    code TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    last_seq BIGINT NOT NULL,
+    accepted BIGINT NOT NULL,
+    duplicates BIGINT NOT NULL,
+    gaps BIGINT NOT NULL,
+    rejected BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT,
+    UNIQUE (location_id, code)
+);
+CREATE TABLE device_events (
+    n {serial},
+    device_id TEXT NOT NULL REFERENCES devices (id),
+    seq BIGINT NOT NULL,
+    location_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    UNIQUE (device_id, seq)
+);
+CREATE INDEX device_events_location ON device_events (location_id, n);
+CREATE TABLE instore_targets (
+    location_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    session_id TEXT NOT NULL REFERENCES cashierless_sessions (id),
+    PRIMARY KEY (location_id, target_id)
+)
+"#;
 
 fn render(sql: &str, dialect: Dialect) -> String {
     match dialect {

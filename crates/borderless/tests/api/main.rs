@@ -9,6 +9,8 @@ mod concurrency;
 mod customers;
 mod errors;
 mod flows;
+mod instore;
+mod live_store;
 mod processes;
 mod recommendations;
 mod search;

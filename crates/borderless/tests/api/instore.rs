@@ -1,0 +1,208 @@
+//! A live cashierless store through the device API: layout, devices with their own tokens, a shopper who
+//! enters with a payment code, picks an item (shelf plates and body tracks), and leaves with an order;
+//! duplicates, gaps and bad events; and a restart between the pick and the exit that loses nothing.
+
+use crate::both;
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+const T0: f64 = 1_800_000_000.0;
+
+/// Plate samples of gondola 1, shelf 1, plates 1–4 from `from` to `to` (60 Hz) as events of 0.5 s, with
+/// `weight(plate, t)` grams plus a little deterministic noise.
+fn plate_events(seq: &mut i64, from: f64, to: f64, weight: impl Fn(u16, f64) -> f64) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut t = from;
+    while t < to {
+        let mut samples = Vec::new();
+        let end = (t + 0.5).min(to);
+        let mut k = 0;
+        while t + k as f64 / 60.0 < end {
+            let ts = t + k as f64 / 60.0;
+            for p in 1..=4u16 {
+                let noise = ((ts * 37.0 + p as f64).sin()) * 0.4;
+                samples.push(json!([ts, 1, p, weight(p, ts) + noise]));
+            }
+            k += 1;
+        }
+        *seq += 1;
+        out.push(json!({"seq": *seq, "type": "plates", "gondola": 1, "samples": samples}));
+        t = end;
+    }
+    out
+}
+
+/// A shopper standing in front of the shelf; their right hand reaches into the first facing's box
+/// between `reach.0` and `reach.1`.
+fn track_events(seq: &mut i64, target: &str, from: f64, to: f64, reach: (f64, f64)) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut t = from;
+    while t < to {
+        let mut frames = Vec::new();
+        for k in 0..10 {
+            let ts = t + k as f64 * 0.1;
+            let in_box = ts >= reach.0 && ts <= reach.1;
+            let hand = if in_box { [0.1, -0.2, 1.15] } else { [0.1, -0.75, 1.0] };
+            frames.push(json!({"t": ts, "target_id": target, "joints": {
+                "head": [0.1, -0.9, 1.65], "neck": [0.1, -0.9, 1.5], "l_shoulder": [-0.1, -0.9, 1.45], "r_shoulder": [0.3, -0.9, 1.45],
+                "r_wrist": hand, "r_hand": [hand[0], hand[1] + 0.05, hand[2]], "l_wrist": [-0.15, -0.85, 1.0]}}));
+        }
+        *seq += 1;
+        out.push(json!({"seq": *seq, "type": "tracks", "frames": frames}));
+        t += 1.0;
+    }
+    out
+}
+
+async fn post_events(app: &TestApp, token: &str, events: Vec<Value>) -> Value {
+    let r = app.req("POST", "/devices/events", Some(token), Some(json!({ "events": events })), &[]).await.expect(200);
+    r["ingest"].clone()
+}
+
+/// Grams on plate `p` of the layout below: product A (500 g) on plates 1–2, B (300 g) on 3–4; one A taken
+/// at `pick` (half its weight off each of its plates after 0.8 s of shaking).
+fn shelf(pick: Option<f64>) -> impl Fn(u16, f64) -> f64 {
+    move |p, t| {
+        let base = if p <= 2 { 1000.0 } else { 600.0 };
+        match pick {
+            Some(at) if p <= 2 && t >= at && t < at + 0.8 => base - 125.0 + 40.0 * (t * 50.0).sin(),
+            Some(at) if p <= 2 && t >= at + 0.8 => base - 250.0,
+            _ => base,
+        }
+    }
+}
+
+async fn cashierless_store_from_sensors_to_order(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    borderless::demo::seed(&engine).await.expect("demo seeds");
+    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
+    let stocked: Vec<String> = engine::demo_data::stock(&engine::demo_data::products()).into_iter().filter(|s| s.location_code == engine::demo_data::CASHIERLESS).map(|s| s.sku).collect();
+    let (a, bb) = (stocked[0].clone(), stocked[1].clone());
+
+    // Layout: bad input first.
+    let r = app.req("PUT", &format!("/admin/stores/{store}/layout"), Some(ADMIN_KEY), Some(json!({"plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": "NOPE", "unit_weight_g": 500.0}]})), &[]).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let r = app.req("PUT", &format!("/admin/stores/{store}/layout"), Some(ADMIN_KEY), Some(json!({"plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": -1.0}]})), &[]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let layout = json!({
+        "plates": [
+            {"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": 500.0}, {"gondola": 1, "shelf": 1, "plate": 2, "sku": a, "unit_weight_g": 500.0},
+            {"gondola": 1, "shelf": 1, "plate": 3, "sku": bb, "unit_weight_g": 300.0}, {"gondola": 1, "shelf": 1, "plate": 4, "sku": bb, "unit_weight_g": 300.0}],
+        "facings": [
+            {"sku": a, "gondola": 1, "shelf": 1, "plates": [1, 2], "corner_m": [0.0, -0.4, 1.0], "size_m": [0.2, 0.4, 0.3]},
+            {"sku": bb, "gondola": 1, "shelf": 1, "plates": [3, 4], "corner_m": [0.2, -0.4, 1.0], "size_m": [0.2, 0.4, 0.3]}]});
+    app.req("PUT", &format!("/admin/stores/{store}/layout"), Some(ADMIN_KEY), Some(layout), &[]).await.expect(200);
+
+    // Devices, each with its own token.
+    let mut tokens = std::collections::HashMap::new();
+    for (kind, code) in [("gate", "gate-1"), ("gondola", "g1"), ("tracker", "cam-1")] {
+        let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": kind, "code": code})).await.expect(201);
+        tokens.insert(kind, r["device"]["token"].as_str().unwrap().to_owned());
+    }
+    let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "gate", "code": "gate-1"})).await;
+    assert_eq!(r.status, 409);
+    let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "robot", "code": "r1"})).await;
+    assert_eq!(r.status, 400);
+    let r = app.req("POST", "/devices/events", Some("bl_dev_nope"), Some(json!({"events": []})), &[]).await;
+    assert_eq!(r.status, 401);
+
+    // Minji enters with her app's payment code.
+    let minji = engine.find_customers(Some("minji.kim@example.com".into()), None, None).await.unwrap()[0].id.clone();
+    let code = engine.payment_code(&minji).await.unwrap().code;
+    let (mut gseq, mut pseq, mut tseq) = (0i64, 0i64, 0i64);
+    gseq += 1;
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0, "target_id": "t1", "payment_code": code})]).await;
+    assert_eq!(r["entries"][0]["admitted"], true, "{r}");
+    let session = r["entries"][0]["session_id"].as_str().unwrap().to_owned();
+    // The same code cannot open a second visit.
+    gseq += 1;
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0 + 0.5, "target_id": "t9", "payment_code": code})]).await;
+    assert_eq!(r["entries"][0]["admitted"], false, "{r}");
+
+    // She takes one A at T0+5: tracks and plates arrive interleaved, as devices send them.
+    let tracks = track_events(&mut tseq, "t1", T0 + 1.0, T0 + 10.0, (T0 + 4.6, T0 + 5.6));
+    let plates = plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, shelf(Some(T0 + 5.0)));
+    for i in 0..tracks.len().max(plates.len() / 2) {
+        if let Some(t) = tracks.get(i) {
+            post_events(&app, &tokens["tracker"], vec![t.clone()]).await;
+        }
+        let chunk: Vec<Value> = plates.iter().skip(i * 2).take(2).cloned().collect();
+        if !chunk.is_empty() {
+            let r = post_events(&app, &tokens["gondola"], chunk).await;
+            assert!(r["rejected"].as_array().unwrap().is_empty(), "{r}");
+        }
+    }
+
+    // Duplicates are dropped, gaps reported, bad events refused one by one (nothing of them stored).
+    let r = post_events(&app, &tokens["gondola"], vec![plates[0].clone()]).await;
+    assert_eq!(r["duplicates"], json!([1]), "{r}");
+    assert_eq!(r["accepted"], 0);
+    let r = post_events(
+        &app,
+        &tokens["gondola"],
+        vec![
+            json!({"seq": pseq + 3, "type": "plates", "gondola": 1, "samples": [[T0 + 10.0, 1, 1, 1000.0]]}),
+            json!({"seq": pseq + 4, "type": "plates", "gondola": 1, "samples": [[T0 + 10.1, 1, 1, "heavy"]]}),
+            json!({"seq": pseq + 5, "type": "plates", "gondola": 1, "samples": [[T0 + 10.1, 1, 9, 5.0]]}),
+            json!({"seq": pseq + 6, "type": "entry", "t": T0, "target_id": "x", "payment_code": "ABC"}),
+            json!({"seq": pseq + 7, "type": "plates", "gondola": 1, "v": 2, "samples": [[T0 + 10.1, 1, 1, 5.0]]}),
+        ],
+    )
+    .await;
+    assert_eq!(r["accepted"], 1, "{r}");
+    assert_eq!(r["gaps"], json!([[pseq + 1, pseq + 2]]), "{r}");
+    let rejected: Vec<(u64, String)> = r["rejected"].as_array().unwrap().iter().map(|x| (x["index"].as_u64().unwrap(), x["error"].as_str().unwrap().to_owned())).collect();
+    assert_eq!(rejected.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 3, 4, 2], "{r}");
+    assert!(rejected[1].1.contains("gondola cannot send `entry`"), "{rejected:?}");
+    assert!(rejected[3].1.contains("not in the store's layout"), "{rejected:?}");
+    let devices = app.admin_get(&format!("/admin/stores/{store}/devices")).await.expect(200);
+    let g1 = devices["devices"].as_array().unwrap().iter().find(|d| d["code"] == "g1").unwrap().clone();
+    assert_eq!((g1["duplicates"].as_i64(), g1["gaps"].as_i64(), g1["rejected"].as_i64()), (Some(1), Some(2), Some(4)), "{g1}");
+
+    // She walks out: the order is placed at the store and charged from her entry hold.
+    gseq += 1;
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "exit", "t": T0 + 12.0, "target_id": "t1"})]).await;
+    let orders = r["orders"].as_array().unwrap().clone();
+    assert_eq!(orders.len(), 1, "{r} / reviews: {}", app.admin_get(&format!("/admin/stores/{store}/reviews")).await.body);
+    let order = app.admin_get(&format!("/admin/orders/{}", orders[0].as_str().unwrap())).await.expect(200);
+    assert_eq!(order["order"]["channel"], "cashierless", "{order}");
+    assert_eq!(order["order"]["lines"].as_array().unwrap().len(), 1, "{order}");
+    assert_eq!(order["order"]["lines"][0]["sku"], a.as_str());
+    assert_eq!(order["order"]["lines"][0]["quantity"], 1);
+    assert_eq!(order["order"]["payment"]["status"], "paid");
+    let s = engine.cashierless_session(&session).await.unwrap();
+    assert_eq!(s.status, "completed");
+
+    // A second visit; the server restarts (a fresh engine on the same database) between the pick and the
+    // exit: the acknowledged events are folded again and the exit charges the right basket.
+    let code = engine.payment_code(&minji).await.unwrap().code;
+    gseq += 1;
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0 + 100.0, "target_id": "t2", "payment_code": code})]).await;
+    assert_eq!(r["entries"][0]["admitted"], true, "{r}");
+    let tracks = track_events(&mut tseq, "t2", T0 + 101.0, T0 + 110.0, (T0 + 104.6, T0 + 105.6));
+    let after_first = shelf(Some(T0 + 5.0));
+    let second = shelf(Some(T0 + 105.0));
+    let plates = plate_events(&mut pseq, T0 + 101.0, T0 + 110.0, move |p, t| after_first(p, t) - (1000.0 - second(p, t).min(1000.0)) * if p <= 2 { 1.0 } else { 0.0 });
+    let restarted = engine::Engine::new(engine.db().clone(), Default::default(), std::sync::Arc::new(engine::SystemClock));
+    let gate = restarted.authenticate_device(&tokens["gate"]).await.unwrap();
+    for t in tracks {
+        post_events(&app, &tokens["tracker"], vec![t]).await;
+    }
+    for p in plates {
+        post_events(&app, &tokens["gondola"], vec![p]).await;
+    }
+    // `restarted` has never seen these events: it rebuilds its fold from the database on first use.
+    gseq += 1;
+    let out = restarted.ingest_device_events(&gate, vec![json!({"seq": gseq, "type": "exit", "t": T0 + 112.0, "target_id": "t2"})]).await.unwrap();
+    assert_eq!(out.orders.len(), 1, "{out:?}");
+    let order = app.admin_get(&format!("/admin/orders/{}", out.orders[0])).await.expect(200);
+    assert_eq!(order["order"]["lines"][0]["sku"], a.as_str(), "{order}");
+    assert_eq!(order["order"]["lines"][0]["quantity"], 1, "{order}");
+
+    // Money and stock stay consistent.
+    let doctor = app.admin_get("/admin/doctor").await.expect(200);
+    assert!(doctor["drift"].as_array().unwrap().is_empty(), "{doctor}");
+    assert!(doctor["ledger_drift"].as_array().unwrap().is_empty(), "{doctor}");
+}
+both!(cashierless_store_from_sensors_to_order);

@@ -1,0 +1,36 @@
+//! The demo's live cashierless store: simulated shoppers (demo members) walk in with a payment code, the
+//! fusion engine builds their carts from shelf plates and body tracks, and walking out places and charges a
+//! cashierless order at the store; stock and money stay consistent.
+
+use crate::both;
+use crate::helpers::*;
+
+async fn live_cashierless_store_places_and_charges_orders(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    borderless::demo::seed(&engine).await.expect("demo seeds");
+    let (_stop, rx) = tokio::sync::watch::channel(false);
+    let opts = borderless::live_store::LiveStoreOpts { speed: 400.0, shoppers_per_round: 5, rounds: 1, ..Default::default() };
+    let summary = tokio::time::timeout(std::time::Duration::from_secs(120), borderless::live_store::run(engine.clone(), opts, rx)).await.expect("a round ends").expect("runs");
+    assert_eq!(summary.visits, 5, "{summary:?}");
+    assert_eq!(summary.refused_at_entry, 0, "members have 100,000 won: {summary:?}");
+    assert!(!summary.orders.is_empty(), "shoppers take things: {summary:?}");
+    assert_eq!(summary.orders.len() + summary.left_empty + summary.waiting_for_review, 5, "{summary:?}");
+
+    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
+    let r = app.admin_get("/admin/orders?channel=cashierless&limit=50").await.expect(200);
+    let orders = r["data"].as_array().unwrap();
+    assert_eq!(orders.len(), summary.orders.len(), "{r}");
+    for o in orders {
+        assert_eq!(o["location_id"], store.as_str());
+        assert_eq!(o["channel"], "cashierless");
+        assert_eq!(o["payment"]["method"], "cashierless_hold");
+        assert_eq!(o["payment"]["status"], "paid", "charged from the entry hold: {o}");
+        assert!(o["customer_id"].is_string());
+    }
+    // Every unit left the store's ledger and every won is accounted for.
+    let doctor = app.admin_get("/admin/doctor").await.expect(200);
+    assert!(doctor["drift"].as_array().unwrap().is_empty(), "{doctor}");
+    assert!(doctor["ledger_drift"].as_array().unwrap().is_empty(), "{doctor}");
+}
+both!(live_cashierless_store_places_and_charges_orders);

@@ -1,0 +1,648 @@
+//! Live cashierless stores: each store's layout (planogram and facings), its device registry (gates, shelf
+//! gondolas, trackers, shelf labels — each with its own token and sequence bookkeeping), the durable intake
+//! of device events (stored before they are acknowledged, duplicates dropped, gaps counted, bad events
+//! rejected one by one with a reason), and per store the fusion engine folded over the stored events:
+//! entries open visits with a wallet hold, exits place the cashierless order, and events the sensors cannot
+//! settle wait in a review queue that staff resolve. The fold is replayed from the stored events after a
+//! restart, so an acknowledged event is never lost. One node should serve a store's devices at a time.
+
+use crate::error::{bad, EngineError, Result};
+use crate::orders::SaleLineInput;
+use instore::{PlateKey, StoreLayout};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use store::{params, Tx};
+
+/// Events per ingest call at most.
+pub const MAX_BATCH: usize = 500;
+/// Plate samples per `plates` event at most (a gondola of 72 plates sends 12 samples each per message).
+pub const MAX_SAMPLES: usize = 5_000;
+/// Track frames per `tracks` event at most.
+pub const MAX_FRAMES: usize = 200;
+/// Plates in a store layout at most.
+pub const MAX_LAYOUT_PLATES: usize = 20_000;
+
+// ---------------- layout ----------------
+
+/// One plate of a shelf and the SKU standing on it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlateIn {
+    pub gondola: u16,
+    pub shelf: u16,
+    pub plate: u16,
+    /// None for an empty plate.
+    pub sku: Option<String>,
+    /// Weight of one unit in grams (0 for an empty plate).
+    #[serde(default)]
+    pub unit_weight_g: f64,
+}
+
+/// A product facing's box in store coordinates (metres): corner and size.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacingIn {
+    pub sku: String,
+    pub gondola: u16,
+    pub shelf: u16,
+    pub plates: Vec<u16>,
+    pub corner_m: [f64; 3],
+    pub size_m: [f64; 3],
+}
+
+/// A store's layout, replaced as a whole.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayoutInput {
+    pub plates: Vec<PlateIn>,
+    #[serde(default)]
+    pub facings: Vec<FacingIn>,
+}
+
+fn check_layout(tx: &mut dyn Tx, l: &LayoutInput) -> Result<()> {
+    if l.plates.is_empty() || l.plates.len() > MAX_LAYOUT_PLATES {
+        return Err(bad(format!("a layout has 1–{MAX_LAYOUT_PLATES} plates")));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, p) in l.plates.iter().enumerate() {
+        if !seen.insert((p.gondola, p.shelf, p.plate)) {
+            return Err(bad(format!("plates[{i}]: gondola {} shelf {} plate {} is listed twice", p.gondola, p.shelf, p.plate)));
+        }
+        if let Some(sku) = &p.sku {
+            if !(p.unit_weight_g.is_finite() && p.unit_weight_g >= 1.0 && p.unit_weight_g <= 50_000.0) {
+                return Err(bad(format!("plates[{i}]: `unit_weight_g` of {sku} must be 1–50,000 grams")));
+            }
+            if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![sku])?.is_none() {
+                return Err(EngineError::not_found("sku", sku.clone()));
+            }
+        }
+    }
+    for (i, f) in l.facings.iter().enumerate() {
+        if f.plates.is_empty() || f.plates.len() > 64 {
+            return Err(bad(format!("facings[{i}]: a facing stands on 1–64 plates")));
+        }
+        if !f.corner_m.iter().chain(&f.size_m).all(|v| v.is_finite() && v.abs() < 10_000.0) || f.size_m.iter().any(|v| *v <= 0.0) {
+            return Err(bad(format!("facings[{i}]: `corner_m` and `size_m` are metres, the size positive")));
+        }
+        if !l.plates.iter().any(|p| p.sku.as_deref() == Some(f.sku.as_str())) {
+            return Err(bad(format!("facings[{i}]: {} stands on no plate of the layout", f.sku)));
+        }
+    }
+    Ok(())
+}
+
+fn to_instore(l: &LayoutInput) -> Result<StoreLayout> {
+    let rows: Vec<instore::recording::PlanogramRow> = l
+        .plates
+        .iter()
+        .map(|p| instore::recording::PlanogramRow {
+            plate: PlateKey { gondola: p.gondola, shelf: p.shelf, plate: p.plate },
+            barcode: p.sku.clone(),
+            name: p.sku.clone().unwrap_or_default(),
+            unit_weight_g: if p.sku.is_some() { p.unit_weight_g } else { 0.0 },
+        })
+        .collect();
+    let facings: Vec<instore::recording::FacingRow> = l
+        .facings
+        .iter()
+        .map(|f| instore::recording::FacingRow {
+            barcode: Some(f.sku.clone()),
+            gondola: f.gondola,
+            shelf: f.shelf,
+            plates: f.plates.clone(),
+            corner: instore::Vec3 { x: f.corner_m[0], y: f.corner_m[1], z: f.corner_m[2] },
+            dim: instore::Vec3 { x: f.size_m[0], y: f.size_m[1], z: f.size_m[2] },
+        })
+        .collect();
+    StoreLayout::build(&rows, &facings, &[]).map_err(|e| bad(format!("layout: {e}")))
+}
+
+pub(crate) fn put_layout(tx: &mut dyn Tx, location_id: &str, l: &LayoutInput, now: i64) -> Result<()> {
+    let loc = crate::locations::get(tx, location_id)?.ok_or_else(|| EngineError::not_found("location", location_id))?;
+    if loc.kind != "cashierless" {
+        return Err(EngineError::invalid("not_cashierless", format!("{} is not a cashierless store", loc.code)));
+    }
+    check_layout(tx, l)?;
+    to_instore(l)?;
+    let json = serde_json::to_string(l).map_err(|e| bad(e.to_string()))?;
+    tx.exec(
+        "INSERT INTO store_layouts (location_id, layout, updated_at) VALUES (?, ?, ?) ON CONFLICT (location_id) DO UPDATE SET layout = excluded.layout, updated_at = excluded.updated_at",
+        params![location_id, &json, now],
+    )?;
+    crate::events::emit(tx, "instore.layout_updated", location_id, &serde_json::json!({"location_id": location_id, "plates": l.plates.len(), "facings": l.facings.len()}), now)
+}
+
+pub(crate) fn get_layout(tx: &mut dyn Tx, location_id: &str) -> Result<Option<LayoutInput>> {
+    match tx.query_opt("SELECT layout FROM store_layouts WHERE location_id = ?", params![location_id])? {
+        Some(r) => Ok(Some(serde_json::from_str(&r.text(0)?).map_err(|e| crate::internal(format!("stored layout: {e}")))?)),
+        None => Ok(None),
+    }
+}
+
+// ---------------- devices ----------------
+
+pub const DEVICE_KINDS: [&str; 4] = ["gate", "gondola", "tracker", "esl"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedDevice {
+    pub id: String,
+    pub location_id: String,
+    pub kind: String,
+    pub code: String,
+    /// The device's secret; shown only in this response.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceView {
+    pub id: String,
+    pub location_id: String,
+    pub kind: String,
+    pub code: String,
+    pub last_seq: i64,
+    pub accepted: i64,
+    pub duplicates: i64,
+    pub gaps: i64,
+    pub rejected: i64,
+    pub last_seen_at: Option<String>,
+}
+
+/// An authenticated device.
+#[derive(Debug, Clone)]
+pub struct DeviceRef {
+    pub id: String,
+    pub location_id: String,
+    pub kind: String,
+}
+
+pub(crate) fn register(tx: &mut dyn Tx, location_id: &str, kind: &str, code: &str, now: i64) -> Result<IssuedDevice> {
+    if !DEVICE_KINDS.contains(&kind) {
+        return Err(bad(format!("`kind` is one of {}", DEVICE_KINDS.join(", "))));
+    }
+    let code = domain::text::required("code", code, 64).map_err(bad)?;
+    if !code.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(bad("`code` uses letters, digits, `-`, `_` and `.` (it appears in MQTT topics)"));
+    }
+    let loc = crate::locations::get(tx, location_id)?.ok_or_else(|| EngineError::not_found("location", location_id))?;
+    if tx.query_opt("SELECT 1 FROM devices WHERE location_id = ? AND code = ?", params![location_id, &code])?.is_some() {
+        return Err(EngineError::conflict("duplicate_device", format!("{} already has a device `{code}`", loc.code)));
+    }
+    let id = domain::ids::new_id("dev");
+    let token = format!("bl_dev_{}", domain::ids::random_token(24));
+    tx.exec(
+        "INSERT INTO devices (id, location_id, kind, code, token_hash, last_seq, accepted, duplicates, gaps, rejected, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, NULL)",
+        params![&id, location_id, kind, &code, crate::customers::hash_token(&token), now],
+    )?;
+    Ok(IssuedDevice { id, location_id: location_id.to_owned(), kind: kind.to_owned(), code, token })
+}
+
+pub(crate) fn list_devices(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<DeviceView>> {
+    let rows = tx.query(
+        "SELECT id, location_id, kind, code, last_seq, accepted, duplicates, gaps, rejected, last_seen_at FROM devices WHERE location_id = ? AND kind <> 'staff' ORDER BY code",
+        params![location_id],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(DeviceView {
+                id: r.text(0)?,
+                location_id: r.text(1)?,
+                kind: r.text(2)?,
+                code: r.text(3)?,
+                last_seq: r.i64(4)?,
+                accepted: r.i64(5)?,
+                duplicates: r.i64(6)?,
+                gaps: r.i64(7)?,
+                rejected: r.i64(8)?,
+                last_seen_at: r.opt_i64(9)?.map(domain::time::rfc3339),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<DeviceRef> {
+    let r = tx
+        .query_opt("SELECT id, location_id, kind FROM devices WHERE token_hash = ? AND kind <> 'staff'", params![crate::customers::hash_token(token)])?
+        .ok_or(EngineError::Unauthorized)?;
+    Ok(DeviceRef { id: r.text(0)?, location_id: r.text(1)?, kind: r.text(2)? })
+}
+
+/// The location's staff pseudo-device: review resolutions are stored in the same event log as the
+/// sensors', so that a replay folds them in the same order.
+fn staff_device(tx: &mut dyn Tx, location_id: &str, now: i64) -> Result<DeviceRef> {
+    if let Some(r) = tx.query_opt("SELECT id FROM devices WHERE location_id = ? AND kind = 'staff'", params![location_id])? {
+        return Ok(DeviceRef { id: r.text(0)?, location_id: location_id.to_owned(), kind: "staff".into() });
+    }
+    let id = domain::ids::new_id("dev");
+    tx.exec(
+        "INSERT INTO devices (id, location_id, kind, code, token_hash, last_seq, accepted, duplicates, gaps, rejected, created_at, last_seen_at) VALUES (?, ?, 'staff', '_staff', ?, 0, 0, 0, 0, 0, ?, NULL)",
+        params![&id, location_id, format!("staff-{id}"), now],
+    )?;
+    Ok(DeviceRef { id, location_id: location_id.to_owned(), kind: "staff".into() })
+}
+
+// ---------------- device events ----------------
+
+/// A device event (payload version 1). Times are Unix seconds; coordinates metres in the store frame.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum DeviceEvent {
+    /// A gondola's plate samples: `[t, shelf, plate, grams]` each.
+    Plates { seq: i64, #[serde(default)] v: Option<u32>, gondola: u16, samples: Vec<(f64, u16, u16, f32)> },
+    /// A tracker's body frames.
+    Tracks { seq: i64, #[serde(default)] v: Option<u32>, frames: Vec<FrameIn> },
+    /// Someone passed the entry gate: with their app's payment code, or with a shopper already inside
+    /// (a group on one account).
+    Entry { seq: i64, #[serde(default)] v: Option<u32>, t: f64, target_id: String, #[serde(default)] payment_code: Option<String>, #[serde(default)] with_target: Option<String> },
+    /// Someone passed the exit gate.
+    Exit { seq: i64, #[serde(default)] v: Option<u32>, t: f64, target_id: String },
+    /// Staff settled a review item (stored by the API, never sent by devices).
+    Review { seq: i64, #[serde(default)] v: Option<u32>, review_id: u64, action: ReviewAction },
+}
+
+/// One body frame: joints by name (`head`, `neck`, `l_shoulder`, `r_shoulder`, `l_elbow`, `r_elbow`,
+/// `l_wrist`, `r_wrist`, `l_hand`, `r_hand`) as `[x, y, z]` metres.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameIn {
+    pub t: f64,
+    pub target_id: String,
+    pub joints: HashMap<String, [f64; 3]>,
+}
+
+/// How staff settle a review item.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ReviewAction {
+    /// `quantity` units of `sku` go to the shopper `target_id` (negative: a put-back).
+    Assign { target_id: String, sku: String, quantity: i32 },
+    /// Nothing a shopper took (noise, a restock).
+    Dismiss,
+}
+
+impl DeviceEvent {
+    /// The earliest sensor time in the event (entries and exits: their time; reviews: none).
+    pub(crate) fn first_t(&self) -> Option<f64> {
+        match self {
+            DeviceEvent::Plates { samples, .. } => samples.iter().map(|s| s.0).reduce(f64::min),
+            DeviceEvent::Tracks { frames, .. } => frames.iter().map(|f| f.t).reduce(f64::min),
+            DeviceEvent::Entry { t, .. } | DeviceEvent::Exit { t, .. } => Some(*t),
+            DeviceEvent::Review { .. } => None,
+        }
+    }
+
+    fn seq(&self) -> i64 {
+        match self {
+            DeviceEvent::Plates { seq, .. } | DeviceEvent::Tracks { seq, .. } | DeviceEvent::Entry { seq, .. } | DeviceEvent::Exit { seq, .. } | DeviceEvent::Review { seq, .. } => *seq,
+        }
+    }
+
+    fn version(&self) -> Option<u32> {
+        match self {
+            DeviceEvent::Plates { v, .. } | DeviceEvent::Tracks { v, .. } | DeviceEvent::Entry { v, .. } | DeviceEvent::Exit { v, .. } | DeviceEvent::Review { v, .. } => *v,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            DeviceEvent::Plates { .. } => "plates",
+            DeviceEvent::Tracks { .. } => "tracks",
+            DeviceEvent::Entry { .. } => "entry",
+            DeviceEvent::Exit { .. } => "exit",
+            DeviceEvent::Review { .. } => "review",
+        }
+    }
+
+    /// Which device kind may send it.
+    fn sender(&self) -> &'static str {
+        match self {
+            DeviceEvent::Plates { .. } => "gondola",
+            DeviceEvent::Tracks { .. } => "tracker",
+            DeviceEvent::Entry { .. } | DeviceEvent::Exit { .. } => "gate",
+            DeviceEvent::Review { .. } => "staff",
+        }
+    }
+}
+
+fn time_ok(t: f64) -> bool {
+    t.is_finite() && (1.0e9..4.0e9).contains(&t)
+}
+
+fn id_ok(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic())
+}
+
+/// Parses and checks one event from a device of `kind`; the error says what is wrong.
+pub fn parse_event(kind: &str, v: &serde_json::Value) -> std::result::Result<DeviceEvent, String> {
+    let e: DeviceEvent = serde_json::from_value(v.clone()).map_err(|e| format!("not a device event: {e}"))?;
+    if e.seq() < 1 {
+        return Err("`seq` counts from 1".into());
+    }
+    if e.version().is_some_and(|v| v != 1) {
+        return Err("payload version `v` must be 1".into());
+    }
+    if e.sender() != kind {
+        return Err(format!("a {kind} cannot send `{}` events (they come from a {})", e.kind(), e.sender()));
+    }
+    match &e {
+        DeviceEvent::Plates { samples, .. } => {
+            if samples.is_empty() || samples.len() > MAX_SAMPLES {
+                return Err(format!("`samples` holds 1–{MAX_SAMPLES} samples"));
+            }
+            if let Some(i) = samples.iter().position(|s| !time_ok(s.0) || !s.3.is_finite() || s.3.abs() > 1.0e6) {
+                return Err(format!("samples[{i}]: `[t, shelf, plate, grams]` with t in Unix seconds and grams finite"));
+            }
+        }
+        DeviceEvent::Tracks { frames, .. } => {
+            if frames.is_empty() || frames.len() > MAX_FRAMES {
+                return Err(format!("`frames` holds 1–{MAX_FRAMES} frames"));
+            }
+            for (i, f) in frames.iter().enumerate() {
+                if !time_ok(f.t) || !id_ok(&f.target_id) {
+                    return Err(format!("frames[{i}]: `t` in Unix seconds and a `target_id` of 1–64 characters"));
+                }
+                if let Some(name) = f.joints.keys().find(|k| instore::Joint::from_name(k).is_none()) {
+                    return Err(format!("frames[{i}]: unknown joint `{name}`"));
+                }
+                if f.joints.values().flatten().any(|c| !c.is_finite() || c.abs() > 10_000.0) {
+                    return Err(format!("frames[{i}]: joint coordinates are metres"));
+                }
+            }
+        }
+        DeviceEvent::Entry { t, target_id, payment_code, with_target, .. } => {
+            if !time_ok(*t) || !id_ok(target_id) {
+                return Err("`t` in Unix seconds and a `target_id` of 1–64 characters".into());
+            }
+            if payment_code.is_some() == with_target.is_some() {
+                return Err("an entry carries either the shopper's `payment_code` or `with_target` (a group member already inside)".into());
+            }
+        }
+        DeviceEvent::Exit { t, target_id, .. } => {
+            if !time_ok(*t) || !id_ok(target_id) {
+                return Err("`t` in Unix seconds and a `target_id` of 1–64 characters".into());
+            }
+        }
+        DeviceEvent::Review { .. } => {}
+    }
+    Ok(e)
+}
+
+/// What one ingest call did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestOutcome {
+    /// Stored (durably) and applied.
+    pub accepted: usize,
+    /// Sequence numbers seen before: dropped.
+    pub duplicates: Vec<i64>,
+    /// Missing sequence ranges this batch revealed (first, last).
+    pub gaps: Vec<(i64, i64)>,
+    /// Events refused, with their position in the batch and why; nothing of them was stored.
+    pub rejected: Vec<Rejected>,
+    /// Entry decisions, for the gate to open or not.
+    pub entries: Vec<EntryDecision>,
+    /// Orders placed by exits in this batch.
+    pub orders: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub index: usize,
+    pub seq: Option<i64>,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryDecision {
+    pub target_id: String,
+    pub admitted: bool,
+    pub session_id: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Stores the valid events (dropping duplicates) and updates the device's counters, in one transaction.
+/// Returns the stored events in order, with the duplicates and gaps seen.
+pub(crate) fn store_events(tx: &mut dyn Tx, dev: &DeviceRef, events: &[DeviceEvent], rejected: usize, now: i64) -> Result<(Vec<DeviceEvent>, Vec<i64>, Vec<(i64, i64)>)> {
+    let sql = format!("SELECT last_seq FROM devices WHERE id = ?{}", crate::for_update(tx));
+    let mut last = tx.query_opt(&sql, params![&dev.id])?.ok_or(EngineError::Unauthorized)?.i64(0)?;
+    let (mut stored, mut dups, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
+    for e in events {
+        let seq = e.seq();
+        let payload = serde_json::to_string(e).map_err(|x| bad(x.to_string()))?;
+        let inserted = tx.exec(
+            "INSERT INTO device_events (device_id, seq, location_id, kind, payload, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, seq) DO NOTHING",
+            params![&dev.id, seq, &dev.location_id, e.kind(), &payload, now],
+        )?;
+        if inserted == 0 {
+            dups.push(seq);
+            continue;
+        }
+        if seq > last + 1 {
+            gaps.push((last + 1, seq - 1));
+        }
+        last = last.max(seq);
+        stored.push(e.clone());
+    }
+    let gap_count: i64 = gaps.iter().map(|(a, b)| b - a + 1).sum();
+    tx.exec(
+        "UPDATE devices SET last_seq = ?, accepted = accepted + ?, duplicates = duplicates + ?, gaps = gaps + ?, rejected = rejected + ?, last_seen_at = ? WHERE id = ?",
+        params![last, stored.len() as i64, dups.len() as i64, gap_count, rejected as i64, now, &dev.id],
+    )?;
+    Ok((stored, dups, gaps))
+}
+
+// ---------------- the fold ----------------
+
+/// A store's fusion state on this node.
+pub(crate) struct Runtime {
+    pub fusion: instore::Engine,
+    /// Body track → the visit it belongs to.
+    pub visit_of: HashMap<String, String>,
+    /// Visit → its tracks and whether each has left.
+    pub members: HashMap<String, Vec<(String, bool)>>,
+    /// Visits whose every member has left, waiting for their orders (reviews pending, or a failed write).
+    pub leaving: Vec<String>,
+    /// Latest event time seen.
+    pub now_s: f64,
+}
+
+impl Runtime {
+    pub(crate) fn new(layout: &LayoutInput) -> Result<Runtime> {
+        Ok(Runtime { fusion: instore::Engine::new(to_instore(layout)?, instore::EngineConfig::default()), visit_of: HashMap::new(), members: HashMap::new(), leaving: Vec::new(), now_s: 0.0 })
+    }
+
+    /// Applies a sensor event to the fusion engine (no database effects). Entries and exits are handled by
+    /// the caller, which owns their money side.
+    pub(crate) fn apply_sensor(&mut self, e: &DeviceEvent) {
+        match e {
+            DeviceEvent::Plates { gondola, samples, .. } => {
+                for &(t, shelf, plate, grams) in samples {
+                    if let Some(i) = self.fusion.plate_index(PlateKey { gondola: *gondola, shelf, plate }) {
+                        self.fusion.push_plate(i, t, grams);
+                    }
+                    self.now_s = self.now_s.max(t);
+                }
+            }
+            DeviceEvent::Tracks { frames, .. } => {
+                for f in frames {
+                    // Tracks of people who never passed the entry gate (staff, a shopper's bag) are ignored.
+                    if !self.visit_of.contains_key(&f.target_id) {
+                        continue;
+                    }
+                    let mut frame = instore::TrackFrame { t_s: f.t, target_id: f.target_id.clone(), state: String::new(), joints: Default::default(), scores: [1.0; instore::model::JOINT_COUNT] };
+                    for (name, c) in &f.joints {
+                        if let Some(j) = instore::Joint::from_name(name) {
+                            frame.joints[j as usize] = Some(instore::Vec3 { x: c[0], y: c[1], z: c[2] });
+                        }
+                    }
+                    let _ = self.fusion.push_track(&frame);
+                    self.now_s = self.now_s.max(f.t);
+                }
+            }
+            DeviceEvent::Review { review_id, action, .. } => {
+                let r = match action {
+                    ReviewAction::Assign { target_id, sku, quantity } => instore::Resolution::Assign { target_id: target_id.clone(), barcode: sku.clone(), quantity: *quantity },
+                    ReviewAction::Dismiss => instore::Resolution::Dismiss,
+                };
+                if let Err(e) = self.fusion.resolve_review(*review_id, r) {
+                    tracing::warn!(review = review_id, error = %e, "instore: a stored review resolution no longer applies");
+                }
+            }
+            DeviceEvent::Entry { .. } | DeviceEvent::Exit { .. } => {}
+        }
+    }
+
+    /// A track joins a visit.
+    pub(crate) fn admit(&mut self, target_id: &str, session_id: &str, t: f64) {
+        self.visit_of.insert(target_id.to_owned(), session_id.to_owned());
+        let m = self.members.entry(session_id.to_owned()).or_default();
+        if !m.iter().any(|x| x.0 == target_id) {
+            m.push((target_id.to_owned(), false));
+        }
+        let _ = self.fusion.enter(target_id, t, Some(session_id));
+        self.now_s = self.now_s.max(t);
+    }
+
+    /// A track leaves; when it was the visit's last one inside, the visit waits for its order.
+    pub(crate) fn leave(&mut self, target_id: &str, t: f64) {
+        self.now_s = self.now_s.max(t);
+        let Some(session) = self.visit_of.get(target_id).cloned() else { return };
+        let _ = self.fusion.exit(target_id, t);
+        if let Some(m) = self.members.get_mut(&session) {
+            for x in m.iter_mut().filter(|x| x.0 == target_id) {
+                x.1 = true;
+            }
+            if m.iter().all(|x| x.1) && !self.leaving.contains(&session) {
+                self.leaving.push(session);
+            }
+        }
+    }
+
+    /// Unresolved review items that name one of the visit's tracks as a candidate. (An event nobody was
+    /// near holds up no visit; staff see it in the queue.)
+    pub(crate) fn pending_for(&self, session: &str) -> usize {
+        let tracks: Vec<&str> = self.members.get(session).map(|m| m.iter().map(|x| x.0.as_str()).collect()).unwrap_or_default();
+        self.fusion.pending_reviews().filter(|r| r.shoppers.iter().any(|s| tracks.contains(&s.target_id.as_str()))).count()
+    }
+
+    /// The visit's basket: the carts of all its tracks together.
+    pub(crate) fn basket(&self, session: &str) -> Vec<SaleLineInput> {
+        let mut lines: std::collections::BTreeMap<String, i64> = Default::default();
+        for (track, _) in self.members.get(session).into_iter().flatten() {
+            if let Ok(r) = self.fusion.receipt(track) {
+                for l in &r.items {
+                    *lines.entry(l.barcode.clone()).or_default() += l.quantity as i64;
+                }
+            }
+        }
+        lines.into_iter().filter(|(_, q)| *q > 0).map(|(sku, quantity)| SaleLineInput { sku, quantity }).collect()
+    }
+
+    /// Forgets a finished visit.
+    pub(crate) fn close(&mut self, session: &str) {
+        self.leaving.retain(|s| s != session);
+        if let Some(m) = self.members.remove(session) {
+            for (t, _) in m {
+                self.visit_of.remove(&t);
+            }
+        }
+    }
+}
+
+/// Review items for staff, with SKUs instead of the engine's barcodes (they are the same strings).
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewView {
+    pub id: u64,
+    pub reason: String,
+    pub confidence: f64,
+    pub delta_g: f64,
+    pub at: String,
+    pub plates: Vec<PlateKey>,
+    /// Shoppers who may have done it, most likely first: (track, visit, probability).
+    pub shoppers: Vec<serde_json::Value>,
+    /// Explanations, best first: each a list of (sku, quantity).
+    pub products: Vec<Vec<serde_json::Value>>,
+}
+
+pub(crate) fn review_view(r: &instore::ReviewItem, rt: &Runtime) -> ReviewView {
+    ReviewView {
+        id: r.id,
+        reason: format!("{:?}", r.reason),
+        confidence: r.confidence,
+        delta_g: r.delta_g,
+        at: domain::time::rfc3339((r.t_settled_s * 1000.0) as i64),
+        plates: r.plates.clone(),
+        shoppers: r
+            .shoppers
+            .iter()
+            .map(|s| serde_json::json!({"target_id": s.target_id, "session_id": rt.visit_of.get(&s.target_id), "probability": s.probability}))
+            .collect(),
+        products: r.products.iter().map(|alt| alt.iter().map(|l| serde_json::json!({"sku": l.barcode, "quantity": l.quantity})).collect()).collect(),
+    }
+}
+
+/// Stores a staff resolution as an event of the location's staff pseudo-device; returns it.
+pub(crate) fn store_resolution(tx: &mut dyn Tx, location_id: &str, review_id: u64, action: &ReviewAction, now: i64) -> Result<DeviceEvent> {
+    let dev = staff_device(tx, location_id, now)?;
+    let seq = tx.query_opt("SELECT last_seq FROM devices WHERE id = ?", params![&dev.id])?.map_or(Ok(0), |r| r.i64(0))? + 1;
+    let e = DeviceEvent::Review { seq, v: Some(1), review_id, action: action.clone() };
+    let (stored, _, _) = store_events(tx, &dev, std::slice::from_ref(&e), 0, now)?;
+    stored.into_iter().next().ok_or_else(|| EngineError::conflict("concurrent_review", "another resolution was stored at the same time; retry"))
+}
+
+/// What a rebuild needs: the layout, the open visits' tracks, and the stored events since the oldest open
+/// visit entered.
+pub(crate) struct Snapshot {
+    pub layout: Option<LayoutInput>,
+    pub tracks: Vec<(String, String)>,
+    pub events: Vec<DeviceEvent>,
+}
+
+pub(crate) fn snapshot(tx: &mut dyn Tx, location_id: &str) -> Result<Snapshot> {
+    let layout = get_layout(tx, location_id)?;
+    let tracks = tx
+        .query(
+            "SELECT t.target_id, t.session_id FROM instore_targets t JOIN cashierless_sessions s ON s.id = t.session_id WHERE t.location_id = ? AND s.status = 'open'",
+            params![location_id],
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let since = tx.query_opt("SELECT MIN(entered_at) FROM cashierless_sessions WHERE location_id = ? AND status = 'open'", params![location_id])?.and_then(|r| r.opt_i64(0).ok().flatten());
+    let mut events = Vec::new();
+    if let Some(since) = since {
+        // Sensors lead the gate by a little; take a minute before the first open visit's entry.
+        for r in tx.query("SELECT payload FROM device_events WHERE location_id = ? AND received_at >= ? ORDER BY n", params![location_id, since - 60_000])?.iter() {
+            if let Ok(e) = serde_json::from_str::<DeviceEvent>(&r.text(0)?) {
+                events.push(e);
+            }
+        }
+    }
+    Ok(Snapshot { layout, tracks, events })
+}
+
+pub(crate) fn bind_track(tx: &mut dyn Tx, location_id: &str, target_id: &str, session_id: &str) -> Result<()> {
+    tx.exec(
+        "INSERT INTO instore_targets (location_id, target_id, session_id) VALUES (?, ?, ?) ON CONFLICT (location_id, target_id) DO UPDATE SET session_id = excluded.session_id",
+        params![location_id, target_id, session_id],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,1120 @@
+//! The streaming fusion engine: plate samples (60 Hz) and body-track frames (~11 Hz) in,
+//! virtual carts, review items and cart-update events out. The same code runs live (fed sample by
+//! sample from MQTT) and in replay.
+//!
+//! # Pipeline
+//! 1. **Settle detection** per plate ([`crate::settle`]): O(1) per sample, no allocation.
+//! 2. **Shelf grouping**: settled changes on one shelf are collected into a group until the
+//!    shelf has been quiet for [`EngineConfig::group_gap_s`] (no plate with a pending large
+//!    deviation) or [`EngineConfig::group_max_wait_s`] has passed; the group is then cut into
+//!    clusters of adjacent changed plates (a product's weight splits over 1–4 adjacent plates).
+//! 3. **Attribution**: for each cluster the box of its plates (from facings) is compared with the
+//!    wrist/hand joints of every shopper between `t_start − attribution_pre_s` and the settle
+//!    time. Per frame the best joint's *signed depth* in the box is taken (negative inside,
+//!    elbows handicapped by [`EngineConfig::elbow_penalty_m`]); a shopper's figure is the mean of
+//!    its deepest frames, and its likelihood `exp(−depth / hand_depth_scale_m)`: the hand that
+//!    went into the box beats the hand that only came close (neighbour facing, crossed arms).
+//!    Probabilities are normalised over shoppers; with a single shopper inside it is 1. The
+//!    lines of one event (two products moved at once) are assigned **jointly** over all
+//!    line→shopper assignments, so two shoppers at neighbouring facings are not 50/50.
+//!    **Hand-overs** are detected from the tracks (two shoppers' stretched-out hands together in
+//!    the aisle for ≥ 0.5 s) and moved between carts when the carts make giver and item
+//!    unambiguous; otherwise they are recorded in [`Engine::handovers`] only.
+//! 4. **Identification** ([`crate::identify`]): picks are explained by products on (or next to)
+//!    the changed plates, put-backs by products the candidate shoppers hold; for put-backs
+//!    shopper and product are chosen jointly.
+//! 5. **Decision**: confidence = identification probability × attribution probability × a reach
+//!    factor. At or above [`EngineConfig::review_threshold`] the cart is updated (and the live
+//!    planogram, for misplaced returns); below it a [`ReviewItem`] is queued instead and nothing
+//!    is applied until [`Engine::resolve_review`].
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::error::{Error, Result};
+use crate::identify::{self, Hypothesis, IdentifyConfig, IdentifyInput};
+use crate::model::{Aabb, Joint, PlateKey, StoreLayout, TrackFrame, Vec3};
+use crate::receipt::{Receipt, ReceiptLine};
+use crate::settle::{PlateChange, SettleConfig, SettleDetector, Transition};
+
+/// Largest number of shoppers tracked at once (present + exited with unreported carts).
+pub const MAX_SHOPPERS: usize = 4096;
+
+/// Engine thresholds; every field is documented with its reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    pub settle: SettleConfig,
+    pub identify: IdentifyConfig,
+    /// A settled plate delta smaller than `max(min_change_g, change_sigmas · σ)` is noise.
+    pub min_change_g: f64,
+    pub change_sigmas: f64,
+    /// A shelf group closes after this much quiet (s): adjacent plates of one pick settle
+    /// within a few samples of each other.
+    pub group_gap_s: f64,
+    /// A shelf group closes at the latest this long after its last settled change (s), even if a
+    /// neighbour plate keeps vibrating.
+    pub group_max_wait_s: f64,
+    /// Attribution window starts this long before the event started (s): the hand reaches in
+    /// before the weight moves.
+    pub attribution_pre_s: f64,
+    /// Unused since attribution uses the signed hand depth ([`EngineConfig::hand_depth_scale_m`]);
+    /// kept so existing configurations still compile.
+    pub hand_scale_m: f64,
+    /// Elbows are used too (wrists drop out), handicapped by this distance (m).
+    pub elbow_penalty_m: f64,
+    /// Beyond this closest approach (m) a shopper cannot have touched the shelf.
+    pub max_reach_m: f64,
+    /// Depth scale (m) of the attribution likelihood `exp(−depth / hand_depth_scale_m)` over the
+    /// signed hand depth (negative inside the box): the hand that went *into* the box beats the
+    /// hand that only came close. The depth is averaged over the deepest frames
+    /// ([`EngineConfig::depth_frames`]), so its noise is ≈ 1.5 cm.
+    pub hand_depth_scale_m: f64,
+    /// Number of deepest frames averaged per shopper.
+    pub depth_frames: usize,
+    /// Likelihood factor for one shopper taking two different products in one event (two hands):
+    /// simultaneous lines are assigned jointly, preferring one line per shopper.
+    pub same_shopper_two_lines: f64,
+    /// Hand-over detection: two shoppers' hands closer than this (m), away from the shelves ...
+    pub handover_hand_gap_m: f64,
+    /// ... for at least this long (s).
+    pub handover_min_s: f64,
+    /// Events whose confidence is below this go to the review queue.
+    pub review_threshold: f64,
+    /// Track history kept per shopper (s).
+    pub track_history_s: f64,
+    /// Engine events kept in the outbox before the oldest are dropped.
+    pub outbox_limit: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            settle: SettleConfig::default(),
+            identify: IdentifyConfig::default(),
+            min_change_g: 3.0,
+            change_sigmas: 1.5,
+            group_gap_s: 0.25,
+            group_max_wait_s: 3.0,
+            attribution_pre_s: 1.0,
+            hand_scale_m: 0.12,
+            elbow_penalty_m: 0.12,
+            max_reach_m: 0.7,
+            hand_depth_scale_m: 0.025,
+
+            depth_frames: 4,
+            same_shopper_two_lines: 0.2,
+            handover_hand_gap_m: 0.2,
+            handover_min_s: 0.5,
+            review_threshold: 0.6,
+            track_history_s: 30.0,
+            outbox_limit: 100_000,
+        }
+    }
+}
+
+/// A shopper that may have caused an event, with its probability and closest approach (m).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CandidateShopper {
+    pub target_id: String,
+    pub probability: f64,
+    pub distance_m: f64,
+}
+
+/// A possible cart line of an event: units added to the cart (+ pick, − put-back).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CandidateLine {
+    pub barcode: String,
+    pub quantity: i32,
+    pub probability: f64,
+}
+
+/// Why an event was queued for review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum ReviewReason {
+    /// Identification × attribution confidence below the threshold.
+    LowConfidence,
+    /// No product (or held item) explains the weight change.
+    UnexplainedWeight,
+    /// No tracked shopper was within reach.
+    NoShopper,
+}
+
+/// An event the engine did not apply on its own.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReviewItem {
+    pub id: u64,
+    pub t_start_s: f64,
+    pub t_settled_s: f64,
+    pub plates: Vec<PlateKey>,
+    pub delta_g: f64,
+    pub reason: ReviewReason,
+    pub confidence: f64,
+    pub shoppers: Vec<CandidateShopper>,
+    /// Alternative explanations, best first; each alternative is a set of lines.
+    pub products: Vec<Vec<CandidateLine>>,
+    pub resolved: bool,
+}
+
+/// How a reviewer settles a review item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution {
+    /// Apply `quantity` units of `barcode` to `target_id`'s cart (+ pick, − put-back).
+    Assign { target_id: String, barcode: String, quantity: i32 },
+    /// Nothing happened (noise, staff restock, ...).
+    Dismiss,
+}
+
+/// Events for the integrator (live: publish them; replay: inspect them).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub enum EngineEvent {
+    CartUpdated {
+        /// Time of the sample at which the cart changed.
+        t_s: f64,
+        /// Time the last plate of the event was declared settled.
+        t_settled_s: f64,
+        t_start_s: f64,
+        target_id: String,
+        barcode: String,
+        quantity: i32,
+        confidence: f64,
+        plates: Vec<PlateKey>,
+    },
+    ReviewOpened { id: u64 },
+    ReviewResolved { id: u64 },
+}
+
+/// What `exit` returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExitSummary {
+    pub receipt: Receipt,
+    /// Unresolved review items that list this shopper as a candidate.
+    pub pending_reviews: usize,
+}
+
+/// Counters of one engine run.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct EngineStats {
+    pub samples: u64,
+    pub frames: u64,
+    pub plate_events: u64,
+    pub shelf_events: u64,
+    pub noise_events: u64,
+    pub cart_updates: u64,
+    pub reviews: u64,
+    pub reviews_resolved: u64,
+    pub misplaced_returns: u64,
+    /// Hand-overs detected from the tracks (two shoppers' hands together in the aisle).
+    pub handovers_detected: u64,
+    /// Hand-overs applied to the carts (the giver and the item were unambiguous).
+    pub handovers_applied: u64,
+}
+
+/// Signed depth (m) of `p` in `b`: the Euclidean distance when outside; when inside, minus the
+/// smaller horizontal distance to a side face, capped at 5 cm (a hand on the box's centre line of
+/// a 10 cm plate is "5 cm deep"; a hand just over the boundary to the neighbour plate is ~0).
+fn signed_depth(b: &Aabb, p: Vec3) -> f64 {
+    let d = b.distance(p);
+    if d > 0.0 {
+        return d;
+    }
+    let dx = (p.x - b.min.x).min(b.max.x - p.x);
+    let dy = (p.y - b.min.y).min(b.max.y - p.y);
+    -(dx.min(dy).min(0.05))
+}
+
+const HAND_JOINTS: [Joint; 6] = [Joint::LWrist, Joint::RWrist, Joint::LHand, Joint::RHand, Joint::LElbow, Joint::RElbow];
+
+#[derive(Debug, Clone)]
+struct HandFrame {
+    t_s: f64,
+    pts: [Option<Vec3>; 6],
+    /// Body position (neck, head, shoulders), for hand-over detection.
+    body: Option<Vec3>,
+}
+
+/// A hand-over seen in the tracks: two shoppers' hands together in the aisle.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HandOver {
+    pub t_start_s: f64,
+    pub t_end_s: f64,
+    /// The two target ids, in order of entry.
+    pub targets: [String; 2],
+    /// What was applied: (giver, receiver, barcode), or `None` when the carts do not tell who
+    /// gave what (both hold items, or the giver holds several products).
+    pub applied: Option<(String, String, String)>,
+}
+
+/// Two shoppers' hands together away from the shelves (a possible hand-over).
+#[derive(Debug, Clone)]
+struct Meeting {
+    a: usize,
+    b: usize,
+    first_t: f64,
+    last_t: f64,
+    frames: u32,
+}
+
+#[derive(Debug, Clone)]
+struct Shopper {
+    target_id: String,
+    token: Option<String>,
+    entered_s: f64,
+    present: bool,
+    cart: BTreeMap<u32, i32>,
+    history: VecDeque<HandFrame>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ShelfGroup {
+    changes: Vec<PlateChange>,
+    t_last_settled_s: f64,
+}
+
+/// The fusion engine. Feed it with [`Engine::push_plate`] / [`Engine::push_track`], call
+/// [`Engine::advance`] when time passes without samples, and [`Engine::finish`] at end of stream.
+pub struct Engine {
+    cfg: EngineConfig,
+    layout: StoreLayout,
+    detector: SettleDetector,
+    groups: Vec<Option<ShelfGroup>>,
+    open_shelves: Vec<u32>,
+    next_poll_s: f64,
+    now_s: f64,
+    misplaced: Vec<Vec<(u32, u32)>>,
+    shoppers: Vec<Shopper>,
+    shopper_index: HashMap<String, usize>,
+    meetings: Vec<Meeting>,
+    handovers: Vec<HandOver>,
+    reviews: Vec<ReviewItem>,
+    next_review_id: u64,
+    outbox: VecDeque<EngineEvent>,
+    stats: EngineStats,
+}
+
+/// Poll period for closing shelf groups (s).
+const POLL_S: f64 = 0.05;
+
+impl Engine {
+    pub fn new(layout: StoreLayout, cfg: EngineConfig) -> Self {
+        let n = layout.plate_count();
+        Engine {
+            detector: SettleDetector::new(n, cfg.settle.clone()),
+            groups: vec![None; layout.shelves.len()],
+            open_shelves: Vec::new(),
+            next_poll_s: f64::NEG_INFINITY,
+            now_s: f64::NEG_INFINITY,
+            misplaced: vec![Vec::new(); n],
+            shoppers: Vec::new(),
+            shopper_index: HashMap::new(),
+            meetings: Vec::new(),
+            handovers: Vec::new(),
+            reviews: Vec::new(),
+            next_review_id: 1,
+            outbox: VecDeque::new(),
+            stats: EngineStats::default(),
+            layout,
+            cfg,
+        }
+    }
+
+    pub fn layout(&self) -> &StoreLayout {
+        &self.layout
+    }
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+
+    /// A target appears (entry gate, app check-in). `token` is the customer/app token, if any.
+    /// Entering twice is a no-op that keeps the first entry. Several shoppers may be inside.
+    pub fn enter(&mut self, target_id: &str, t_s: f64, token: Option<&str>) -> Result<()> {
+        if self.shopper_index.contains_key(target_id) {
+            return Ok(());
+        }
+        if self.shoppers.len() >= MAX_SHOPPERS {
+            return Err(Error::limit("shoppers tracked by the engine", MAX_SHOPPERS as u64, self.shoppers.len() as u64 + 1));
+        }
+        if target_id.is_empty() || target_id.len() > 128 {
+            return Err(Error::invalid("target id must be 1-128 characters"));
+        }
+        self.shopper_index.insert(target_id.to_string(), self.shoppers.len());
+        self.shoppers.push(Shopper {
+            target_id: target_id.to_string(),
+            token: token.map(str::to_string),
+            entered_s: t_s,
+            present: true,
+            cart: BTreeMap::new(),
+            history: VecDeque::new(),
+        });
+        Ok(())
+    }
+
+    /// The customer/app token bound at entry.
+    pub fn token(&self, target_id: &str) -> Option<&str> {
+        self.shopper_index.get(target_id).and_then(|&i| self.shoppers[i].token.as_deref())
+    }
+
+    /// Target ids currently inside, in order of entry.
+    pub fn present(&self) -> Vec<&str> {
+        self.shoppers.iter().filter(|s| s.present).map(|s| s.target_id.as_str()).collect()
+    }
+
+    /// Dense plate index for live feeding (resolve once, then call [`Engine::push_plate`]).
+    pub fn plate_index(&self, key: PlateKey) -> Option<u32> {
+        self.layout.plate_index(key)
+    }
+
+    /// Feeds one plate reading (dense plate index from [`Engine::plate_index`]). Samples of one
+    /// plate must come in time order. O(1) and allocation-free unless an event completes.
+    #[inline]
+    pub fn push_plate(&mut self, plate: u32, t_s: f64, grams: f32) {
+        self.stats.samples += 1;
+        if let Transition::Settled(change) = self.detector.push(plate, t_s, grams) {
+            self.on_settled(change);
+        }
+        if t_s >= self.next_poll_s {
+            self.advance(t_s);
+        }
+    }
+
+    /// Feeds one reading by plate key.
+    pub fn push_plate_key(&mut self, key: PlateKey, t_s: f64, grams: f32) -> Result<()> {
+        let idx = self.plate_index(key).ok_or_else(|| Error::Unknown { what: format!("plate {key:?}") })?;
+        self.push_plate(idx, t_s, grams);
+        Ok(())
+    }
+
+    /// Feeds one track frame. Unknown targets are entered implicitly (no token); frames of
+    /// exited targets are ignored.
+    pub fn push_track(&mut self, frame: &TrackFrame) -> Result<()> {
+        self.stats.frames += 1;
+        if !self.shopper_index.contains_key(&frame.target_id) {
+            self.enter(&frame.target_id, frame.t_s, None)?;
+        }
+        let idx = self.shopper_index[&frame.target_id];
+        let keep_s = self.cfg.track_history_s;
+        let s = &mut self.shoppers[idx];
+        if !s.present {
+            return Ok(());
+        }
+        let mut pts = [None; 6];
+        for (k, j) in HAND_JOINTS.iter().enumerate() {
+            pts[k] = frame.joint(*j).filter(|_| frame.scores[j.index()] >= 0.1);
+        }
+        s.history.push_back(HandFrame { t_s: frame.t_s, pts, body: frame.body() });
+        while s.history.front().is_some_and(|f| f.t_s < frame.t_s - keep_s) {
+            s.history.pop_front();
+        }
+        self.detect_handover(idx, frame.t_s);
+        Ok(())
+    }
+
+    /// Whether `p` is within 0.3 m of any facing box (a hand there is at the shelf, not in the aisle).
+    fn near_shelf(&self, p: Vec3) -> bool {
+        self.layout.facings.iter().any(|f| f.2.distance(p) < 0.3)
+    }
+
+    /// Hand-over detection from the tracks: a hand of shopper `i` (this frame) and a hand of
+    /// another present shopper (its latest frame, within 0.12 s) closer than
+    /// [`EngineConfig::handover_hand_gap_m`], both stretched out from their bodies (≥ 0.3 m
+    /// horizontally) and away from every shelf. A meeting that lasted at least
+    /// [`EngineConfig::handover_min_s`] is handed to [`Engine::on_handover`] once it ends.
+    fn detect_handover(&mut self, i: usize, t: f64) {
+        if self.layout.facings.is_empty() {
+            return;
+        }
+        let hands = |f: &HandFrame| -> [Option<(Vec3, Vec3)>; 2] {
+            let body = f.body;
+            [(f.pts[2].or(f.pts[0])), (f.pts[3].or(f.pts[1]))].map(|h| {
+                let (h, b) = (h?, body?);
+                (((h.x - b.x).powi(2) + (h.y - b.y).powi(2)).sqrt() >= 0.3).then_some((h, b))
+            })
+        };
+        let Some(fi) = self.shoppers[i].history.back() else { return };
+        let mine = hands(fi);
+        if mine.iter().any(Option::is_some) {
+            let gap = self.cfg.handover_hand_gap_m;
+            let mut found: Vec<usize> = Vec::new();
+            for (j, other) in self.shoppers.iter().enumerate() {
+                if j == i || !other.present {
+                    continue;
+                }
+                let Some(fj) = other.history.back() else { continue };
+                if (fj.t_s - t).abs() > 0.12 {
+                    continue;
+                }
+                let theirs = hands(fj);
+                let close = mine.iter().flatten().any(|&(h, b)| {
+                    theirs.iter().flatten().any(|&(g, c)| {
+                        h.distance(g) < gap && b.distance(c) > 0.4 && !self.near_shelf(h) && !self.near_shelf(g)
+                    })
+                });
+                if close {
+                    found.push(j);
+                }
+            }
+            for j in found {
+                let (a, b) = (i.min(j), i.max(j));
+                match self.meetings.iter_mut().find(|m| m.a == a && m.b == b && t - m.last_t < 0.5) {
+                    Some(m) => {
+                        m.last_t = t;
+                        m.frames += 1;
+                    }
+                    None => self.meetings.push(Meeting { a, b, first_t: t, last_t: t, frames: 1 }),
+                }
+            }
+        }
+        if self.meetings.iter().any(|m| t - m.last_t >= 0.5) {
+            let (done, open): (Vec<Meeting>, Vec<Meeting>) = std::mem::take(&mut self.meetings).into_iter().partition(|m| t - m.last_t >= 0.5);
+            self.meetings = open;
+            for m in done {
+                if m.last_t - m.first_t >= self.cfg.handover_min_s && m.frames >= 5 {
+                    self.on_handover(m.a, m.b, m.first_t, m.last_t);
+                }
+            }
+        }
+    }
+
+    /// A detected hand-over between shoppers `a` and `b`. The tracks do not show which object
+    /// moved or in which direction, so it is applied only when that is implied by the carts:
+    /// exactly one of the two holds anything, and it holds a single product. Then one unit of
+    /// that product moves to the other shopper (truth follows who leaves with the item).
+    fn on_handover(&mut self, a: usize, b: usize, t0: f64, t1: f64) {
+        self.stats.handovers_detected += 1;
+        let holds = |k: usize| self.shoppers[k].cart.iter().filter(|(_, &q)| q > 0).map(|(&c, _)| c).collect::<Vec<u32>>();
+        let (ha, hb) = (holds(a), holds(b));
+        let mut rec = HandOver {
+            t_start_s: t0,
+            t_end_s: t1,
+            targets: [self.shoppers[a].target_id.clone(), self.shoppers[b].target_id.clone()],
+            applied: None,
+        };
+        let (giver, taker, held) = match (ha.is_empty(), hb.is_empty()) {
+            (false, true) => (a, b, ha),
+            (true, false) => (b, a, hb),
+            _ => return self.handovers.push(rec),
+        };
+        if held.len() != 1 {
+            return self.handovers.push(rec);
+        }
+        let product = held[0];
+        rec.applied = Some((self.shoppers[giver].target_id.clone(), self.shoppers[taker].target_id.clone(), self.layout.product(product).barcode.clone()));
+        self.handovers.push(rec);
+        self.stats.handovers_applied += 1;
+        *self.shoppers[giver].cart.entry(product).or_insert(0) -= 1;
+        *self.shoppers[taker].cart.entry(product).or_insert(0) += 1;
+        let barcode = self.layout.product(product).barcode.clone();
+        for (who, q) in [(giver, -1), (taker, 1)] {
+            self.stats.cart_updates += 1;
+            let ev = EngineEvent::CartUpdated {
+                t_s: self.now_s.max(t1),
+                t_settled_s: t1,
+                t_start_s: t0,
+                target_id: self.shoppers[who].target_id.clone(),
+                barcode: barcode.clone(),
+                quantity: q,
+                confidence: 1.0,
+                plates: Vec::new(),
+            };
+            self.emit(ev);
+        }
+    }
+
+    fn on_settled(&mut self, change: PlateChange) {
+        self.stats.plate_events += 1;
+        let thr = self.cfg.min_change_g.max(self.cfg.change_sigmas * change.sigma_g);
+        if change.delta_g().abs() < thr {
+            return;
+        }
+        let shelf = self.layout.plate_shelf[change.plate as usize];
+        let g = &mut self.groups[shelf as usize];
+        if g.is_none() {
+            *g = Some(ShelfGroup::default());
+            self.open_shelves.push(shelf);
+        }
+        let g = g.as_mut().expect("group created above");
+        g.changes.push(change);
+        g.t_last_settled_s = g.t_last_settled_s.max(change.t_settled_s);
+    }
+
+    /// Advances event time: closes shelf groups that have been quiet long enough. Called
+    /// automatically by `push_plate`; call it from a timer when plates may go silent.
+    pub fn advance(&mut self, t_s: f64) {
+        self.now_s = self.now_s.max(t_s);
+        self.next_poll_s = t_s + POLL_S;
+
+        let mut k = 0;
+        while k < self.open_shelves.len() {
+            let shelf = self.open_shelves[k];
+            if self.group_ready(shelf, t_s) {
+                self.open_shelves.swap_remove(k);
+                let group = self.groups[shelf as usize].take().expect("open shelf has a group");
+                self.process_group(group, t_s);
+            } else {
+                k += 1;
+            }
+        }
+    }
+
+    fn group_ready(&self, shelf: u32, t_s: f64) -> bool {
+        let g = self.groups[shelf as usize].as_ref().expect("open shelf has a group");
+        let quiet = t_s - g.t_last_settled_s;
+        if quiet >= self.cfg.group_max_wait_s {
+            return true;
+        }
+        if quiet < self.cfg.group_gap_s {
+            return false;
+        }
+        // Wait for plates of this shelf that are still moving by a significant amount.
+        self.layout.shelves[shelf as usize].plates.iter().all(|&p| {
+            if !self.detector.is_active(p) {
+                return true;
+            }
+            let dev = (self.detector.window_mean_g(p) - self.detector.level_g(p)).abs();
+            dev < self.cfg.min_change_g.max(self.cfg.change_sigmas * self.detector.sigma_g(p)) * 2.0
+        })
+    }
+
+    /// Ends the stream: force-settles active plates, closes every group. Does not exit shoppers.
+    pub fn finish(&mut self, t_s: f64) {
+        for c in self.detector.flush(t_s) {
+            self.on_settled(c);
+        }
+        let shelves = std::mem::take(&mut self.open_shelves);
+        for shelf in shelves {
+            if let Some(g) = self.groups[shelf as usize].take() {
+                self.process_group(g, t_s);
+            }
+        }
+        self.now_s = self.now_s.max(t_s);
+    }
+
+    fn process_group(&mut self, mut group: ShelfGroup, t_now: f64) {
+        self.stats.shelf_events += 1;
+        let l = &self.layout;
+        group.changes.sort_by_key(|c| l.plate_pos[c.plate as usize]);
+        let mut clusters: Vec<Vec<PlateChange>> = Vec::new();
+        for c in group.changes {
+            let pos = l.plate_pos[c.plate as usize];
+            let joins = clusters.last().is_some_and(|cl| {
+                let last = cl.last().expect("non-empty").plate;
+                let last_pos = l.plate_pos[last as usize];
+                if pos <= last_pos + 1 {
+                    return true;
+                }
+                // An item standing on one plate of a wide facing and leaning onto the plate past
+                // the facing's end changes two plates with unchanged plates of its own facing in
+                // between: bridge gaps that lie inside the facing of either side.
+                let shelf = &l.shelves[l.plate_shelf[c.plate as usize] as usize];
+                let gap: Vec<u32> = (last_pos + 1..pos).filter_map(|q| shelf.plates.get(q as usize).copied()).collect();
+                let same = |a: u32| {
+                    let home = l.home_product[a as usize];
+                    home.is_some() && gap.iter().all(|&g| l.home_product[g as usize] == home)
+                };
+                gap.len() <= 2 && (same(last) || same(c.plate))
+            });
+            if joins {
+                clusters.last_mut().expect("checked").push(c);
+            } else {
+                clusters.push(vec![c]);
+            }
+        }
+        for cl in clusters {
+            self.process_cluster(&cl, t_now);
+        }
+    }
+
+    /// Signed hand depth (m) of each shopper in `bx` during `[t0, t1]`: per frame the best reach
+    /// joint's [`signed_depth`] (elbows handicapped by [`EngineConfig::elbow_penalty_m`]); the
+    /// shopper's figure is the mean of its [`EngineConfig::depth_frames`] deepest frames, which
+    /// averages joint noise (~3 cm per frame) down. Negative = the hand was inside the box.
+    fn approaches(&self, bx: Option<Aabb>, t0: f64, t1: f64) -> Vec<(usize, f64)> {
+        let mut out = Vec::new();
+        let k_best = self.cfg.depth_frames.clamp(1, 16);
+        let mut best = [f64::INFINITY; 16];
+        for (i, s) in self.shoppers.iter().enumerate() {
+            if !s.present && s.history.back().is_none_or(|f| f.t_s < t0) {
+                continue;
+            }
+            let best = &mut best[..k_best];
+            best.fill(f64::INFINITY);
+            for f in s.history.iter().rev() {
+                if f.t_s > t1 {
+                    continue;
+                }
+                if f.t_s < t0 {
+                    break;
+                }
+                let mut frame_best = f64::INFINITY;
+                for (k, p) in f.pts.iter().enumerate() {
+                    let Some(p) = p else { continue };
+                    let d = match bx {
+                        Some(b) => signed_depth(&b, *p) + if k >= 4 { self.cfg.elbow_penalty_m } else { 0.0 },
+                        None => 0.0,
+                    };
+                    frame_best = frame_best.min(d);
+                }
+                let last = best.len() - 1;
+                if frame_best < best[last] {
+                    best[last] = frame_best;
+                    best.sort_by(f64::total_cmp);
+                }
+            }
+            let found: Vec<f64> = best.iter().copied().filter(|d| d.is_finite()).collect();
+            let depth = if found.is_empty() { f64::INFINITY } else { found.iter().sum::<f64>() / found.len() as f64 };
+            if s.present || depth.is_finite() {
+                out.push((i, depth));
+            }
+        }
+        out
+    }
+
+    /// Unnormalised attribution likelihoods: (shopper, likelihood, closest approach in m ≥ 0).
+    fn likelihoods(&self, bx: Option<Aabb>, t0: f64, t1: f64) -> Vec<(usize, f64, f64)> {
+        let tau = self.cfg.hand_depth_scale_m.max(1e-3);
+        let approaches = self.approaches(bx, t0, t1);
+        let best = approaches.iter().map(|a| a.1).fold(f64::INFINITY, f64::min);
+        approaches
+            .into_iter()
+            .map(|(i, d)| {
+                let lik = if d <= self.cfg.max_reach_m { (-(d - best) / tau).exp().max(1e-12) } else { 0.0 };
+                (i, lik, d.max(0.0))
+            })
+            .collect()
+    }
+
+    /// Attribution probabilities: (shopper, probability, distance), best first.
+    fn attribute(&self, bx: Option<Aabb>, t0: f64, t1: f64) -> Vec<(usize, f64, f64)> {
+        let mut scored = self.likelihoods(bx, t0, t1);
+        let total: f64 = scored.iter().map(|s| s.1).sum();
+        if total <= 0.0 {
+            return Vec::new();
+        }
+        for s in &mut scored {
+            s.1 /= total;
+        }
+        scored.retain(|s| s.1 > 0.0);
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+        scored
+    }
+
+    /// Joint attribution of simultaneous lines of one event: every assignment of lines to
+    /// shoppers is scored by the product of the lines' likelihoods (a shopper taking two lines is
+    /// handicapped by [`EngineConfig::same_shopper_two_lines`]); returns, per line, the
+    /// candidates with their marginal probabilities, best first. Two shoppers reaching into
+    /// neighbouring facings are thereby told apart even when each hand is close to both boxes.
+    fn attribute_jointly(&self, liks: &[Vec<(usize, f64, f64)>]) -> Vec<Vec<(usize, f64, f64)>> {
+        let n_lines = liks.len();
+        let mut cands: Vec<usize> = liks.iter().flat_map(|l| l.iter().filter(|c| c.1 > 0.0).map(|c| c.0)).collect();
+        cands.sort_unstable();
+        cands.dedup();
+        let combos = (cands.len() as f64).powi(n_lines as i32);
+        if n_lines < 2 || cands.len() < 2 || combos > 4096.0 {
+            return liks
+                .iter()
+                .map(|l| {
+                    let total: f64 = l.iter().map(|c| c.1).sum();
+                    let mut v: Vec<_> = l.iter().filter(|c| c.1 > 0.0).map(|&(i, p, d)| (i, p / total.max(1e-300), d)).collect();
+                    v.sort_by(|a, b| b.1.total_cmp(&a.1));
+                    v
+                })
+                .collect();
+        }
+        let lik_of = |line: usize, who: usize| liks[line].iter().find(|c| c.0 == who).map_or(0.0, |c| c.1);
+        let mut marg: Vec<Vec<f64>> = vec![vec![0.0; cands.len()]; n_lines];
+        let mut idx = vec![0usize; n_lines];
+        let mut total = 0.0;
+        loop {
+            let mut w = 1.0;
+            for (line, &k) in idx.iter().enumerate() {
+                w *= lik_of(line, cands[k]);
+            }
+            for a in 0..n_lines {
+                for b in a + 1..n_lines {
+                    if idx[a] == idx[b] {
+                        w *= self.cfg.same_shopper_two_lines;
+                    }
+                }
+            }
+            total += w;
+            for (line, &k) in idx.iter().enumerate() {
+                marg[line][k] += w;
+            }
+            // Next assignment (odometer).
+            let mut pos = 0;
+            while pos < n_lines {
+                idx[pos] += 1;
+                if idx[pos] < cands.len() {
+                    break;
+                }
+                idx[pos] = 0;
+                pos += 1;
+            }
+            if pos == n_lines {
+                break;
+            }
+        }
+        (0..n_lines)
+            .map(|line| {
+                let mut v: Vec<(usize, f64, f64)> = cands
+                    .iter()
+                    .enumerate()
+                    .filter(|(k, _)| marg[line][*k] > 0.0)
+                    .map(|(k, &who)| {
+                        let d = liks[line].iter().find(|c| c.0 == who).map_or(f64::INFINITY, |c| c.2);
+                        (who, marg[line][k] / total.max(1e-300), d)
+                    })
+                    .collect();
+                v.sort_by(|a, b| b.1.total_cmp(&a.1));
+                v
+            })
+            .collect()
+    }
+
+    /// 1 within 15 cm of the box, falling linearly to 0.5 at `max_reach_m`.
+    fn reach_factor(&self, d: f64) -> f64 {
+        if d <= 0.15 {
+            1.0
+        } else {
+            let u = ((d - 0.15) / (self.cfg.max_reach_m - 0.15).max(1e-6)).clamp(0.0, 1.0);
+            1.0 - 0.5 * u
+        }
+    }
+
+    fn process_cluster(&mut self, cluster: &[PlateChange], t_now: f64) {
+        let plates: Vec<u32> = cluster.iter().map(|c| c.plate).collect();
+        let t_start = cluster.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
+        let t_settled = cluster.iter().map(|c| c.t_settled_s).fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = cluster.iter().map(|c| c.delta_g()).sum();
+        let bx = self.layout.plates_box(&plates);
+        let shoppers = self.attribute(bx, t_start - self.cfg.attribution_pre_s, t_settled);
+
+        if total < 0.0 {
+            let hs = identify::hypotheses(
+                &IdentifyInput { layout: &self.layout, misplaced: &self.misplaced, held: &[], cfg: &self.cfg.identify },
+                cluster,
+            );
+            let best = hs[0].clone();
+            if best.lines.is_empty() {
+                let who = shoppers.first().map(|w| w.0);
+                return self.decide(cluster, &best, who, 0.0, total, t_start, t_settled, t_now, &shoppers, &hs);
+            }
+            // Each line is attributed with the box of the changed plates its product stands on,
+            // so two shoppers picking neighbouring products at once are told apart; the lines of
+            // one event are assigned jointly.
+            let owns: Vec<Vec<u32>> = best
+                .lines
+                .iter()
+                .map(|line| {
+                    let own: Vec<u32> =
+                        plates.iter().copied().filter(|&p| identify::stands_on_plate(&self.layout, &self.misplaced, line.0, p)).collect();
+                    if own.is_empty() { plates.clone() } else { own }
+                })
+                .collect();
+            let liks: Vec<Vec<(usize, f64, f64)>> = owns
+                .iter()
+                .map(|own| self.likelihoods(self.layout.plates_box(own), t_start - self.cfg.attribution_pre_s, t_settled))
+                .collect();
+            let joint = self.attribute_jointly(&liks);
+            for ((&line, own), line_shoppers) in best.lines.iter().zip(owns).zip(joint) {
+                let who = line_shoppers.first().copied();
+                let conf = best.probability * who.map_or(0.0, |w| w.1 * self.reach_factor(w.2));
+                let h = Hypothesis { lines: vec![line], ..best.clone() };
+                let part: Vec<PlateChange> = cluster.iter().filter(|c| own.contains(&c.plate)).copied().collect();
+                self.decide(&part, &h, who.map(|w| w.0), conf, total, t_start, t_settled, t_now, &line_shoppers, &hs);
+            }
+        } else {
+            let ((who, best, conf), hs) = self.decide_put_back(cluster, &shoppers);
+            self.decide(cluster, &best, who, conf, total, t_start, t_settled, t_now, &shoppers, &hs);
+        }
+    }
+
+    /// Applies a decision or queues it for review.
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        cluster: &[PlateChange],
+        best: &Hypothesis,
+        who: Option<usize>,
+        conf: f64,
+        total: f64,
+        t_start: f64,
+        t_settled: f64,
+        t_now: f64,
+        shoppers: &[(usize, f64, f64)],
+        alternatives: &[Hypothesis],
+    ) {
+        if best.lines.is_empty() && best.z <= self.cfg.identify.unexplained_z {
+            self.stats.noise_events += 1;
+            return;
+        }
+        let unexplained = best.lines.is_empty() || best.z > self.cfg.identify.unexplained_z;
+        let reason = if unexplained {
+            Some(ReviewReason::UnexplainedWeight)
+        } else if who.is_none() {
+            Some(ReviewReason::NoShopper)
+        } else if conf < self.cfg.review_threshold {
+            Some(ReviewReason::LowConfidence)
+        } else {
+            None
+        };
+        match (reason, who) {
+            (None, Some(w)) => self.apply(w, best, cluster, conf, t_start, t_settled, t_now),
+            (reason, _) => {
+                let reason = reason.unwrap_or(ReviewReason::NoShopper);
+                self.open_review(cluster, total, t_start, t_settled, reason, conf, shoppers, alternatives);
+            }
+        }
+    }
+
+    /// Put-back: choose shopper and held product jointly.
+    fn decide_put_back(
+        &self,
+        cluster: &[PlateChange],
+        shoppers: &[(usize, f64, f64)],
+    ) -> ((Option<usize>, Hypothesis, f64), Vec<Hypothesis>) {
+        let mut joint: Vec<(Option<usize>, Hypothesis, f64)> = Vec::new();
+        let mut all_hs: Vec<Hypothesis> = Vec::new();
+        for &(i, p_attr, d) in shoppers {
+            let held: Vec<u32> = self.shoppers[i].cart.iter().filter(|(_, &n)| n > 0).map(|(&c, _)| c).collect();
+            let hs = identify::hypotheses(
+                &IdentifyInput { layout: &self.layout, misplaced: &self.misplaced, held: &held, cfg: &self.cfg.identify },
+                cluster,
+            );
+            for h in hs {
+                if h.lines.is_empty() {
+                    continue;
+                }
+                // Cannot return more units than held.
+                if h.lines.iter().any(|&(c, q)| self.shoppers[i].cart.get(&c).copied().unwrap_or(0) < -q) {
+                    continue;
+                }
+                let score = h.log_lik + (p_attr * self.reach_factor(d)).max(1e-12).ln();
+                all_hs.push(h.clone());
+                joint.push((Some(i), Hypothesis { log_lik: score, ..h }, 0.0));
+            }
+        }
+        // H0 (nobody returned anything): its likelihood from the identifier with nothing held.
+        let h0 = identify::hypotheses(
+            &IdentifyInput { layout: &self.layout, misplaced: &self.misplaced, held: &[], cfg: &self.cfg.identify },
+            cluster,
+        )
+        .remove(0);
+        joint.push((None, h0.clone(), 0.0));
+        joint.sort_by(|a, b| b.1.log_lik.total_cmp(&a.1.log_lik));
+        let best_ll = joint[0].1.log_lik;
+        let z: f64 = joint.iter().map(|j| (j.1.log_lik - best_ll).exp()).sum();
+        for j in &mut joint {
+            j.2 = (j.1.log_lik - best_ll).exp() / z;
+        }
+        all_hs.push(h0);
+        identify::normalise(&mut all_hs);
+        let best = joint.swap_remove(0);
+        (best, all_hs)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply(&mut self, who: usize, h: &Hypothesis, cluster: &[PlateChange], conf: f64, t_start: f64, t_settled: f64, t_now: f64) {
+        let keys: Vec<PlateKey> = cluster.iter().map(|c| self.layout.plate_key(c.plate)).collect();
+        for &(product, qty) in &h.lines {
+            *self.shoppers[who].cart.entry(product).or_insert(0) += qty;
+            self.update_live_planogram(product, qty, cluster);
+            self.stats.cart_updates += 1;
+            let ev = EngineEvent::CartUpdated {
+                t_s: t_now,
+                t_settled_s: t_settled,
+                t_start_s: t_start,
+                target_id: self.shoppers[who].target_id.clone(),
+                barcode: self.layout.product(product).barcode.clone(),
+                quantity: qty,
+                confidence: conf,
+                plates: keys.clone(),
+            };
+            self.emit(ev);
+        }
+    }
+
+    /// Keeps track of items returned onto other products' plates (and of their removal).
+    fn update_live_planogram(&mut self, product: u32, cart_qty: i32, cluster: &[PlateChange]) {
+        let Some(main) = cluster.iter().max_by(|a, b| a.delta_g().abs().total_cmp(&b.delta_g().abs())) else { return };
+        let home_here = cluster.iter().any(|c| self.layout.home_product[c.plate as usize] == Some(product));
+        if cart_qty < 0 && !home_here {
+            self.stats.misplaced_returns += 1;
+            let list = &mut self.misplaced[main.plate as usize];
+            match list.iter_mut().find(|m| m.0 == product) {
+                Some(m) => m.1 += (-cart_qty) as u32,
+                None => list.push((product, (-cart_qty) as u32)),
+            }
+        } else if cart_qty > 0 {
+            let mut left = cart_qty as u32;
+            for c in cluster {
+                for m in self.misplaced[c.plate as usize].iter_mut().filter(|m| m.0 == product) {
+                    let take = left.min(m.1);
+                    m.1 -= take;
+                    left -= take;
+                }
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open_review(
+        &mut self,
+        cluster: &[PlateChange],
+        total: f64,
+        t_start: f64,
+        t_settled: f64,
+        reason: ReviewReason,
+        conf: f64,
+        shoppers: &[(usize, f64, f64)],
+        hs: &[Hypothesis],
+    ) {
+        let id = self.next_review_id;
+        self.next_review_id += 1;
+        let item = ReviewItem {
+            id,
+            t_start_s: t_start,
+            t_settled_s: t_settled,
+            plates: cluster.iter().map(|c| self.layout.plate_key(c.plate)).collect(),
+            delta_g: total,
+            reason,
+            confidence: conf,
+            shoppers: shoppers
+                .iter()
+                .map(|&(i, p, d)| CandidateShopper { target_id: self.shoppers[i].target_id.clone(), probability: p, distance_m: d })
+                .collect(),
+            products: hs
+                .iter()
+                .filter(|h| !h.lines.is_empty())
+                .take(5)
+                .map(|h| {
+                    h.lines
+                        .iter()
+                        .map(|&(c, q)| CandidateLine {
+                            barcode: self.layout.product(c).barcode.clone(),
+                            quantity: q,
+                            probability: h.probability,
+                        })
+                        .collect()
+                })
+                .collect(),
+            resolved: false,
+        };
+        self.reviews.push(item);
+        self.stats.reviews += 1;
+        self.emit(EngineEvent::ReviewOpened { id });
+    }
+
+    fn emit(&mut self, ev: EngineEvent) {
+        if self.outbox.len() >= self.cfg.outbox_limit {
+            self.outbox.pop_front();
+        }
+        self.outbox.push_back(ev);
+    }
+
+    /// Takes the events produced since the last call.
+    pub fn drain_events(&mut self) -> Vec<EngineEvent> {
+        self.outbox.drain(..).collect()
+    }
+
+    /// Unresolved review items.
+    pub fn pending_reviews(&self) -> impl Iterator<Item = &ReviewItem> {
+        self.reviews.iter().filter(|r| !r.resolved)
+    }
+    /// Hand-overs detected from the tracks, applied or not.
+    pub fn handovers(&self) -> &[HandOver] {
+        &self.handovers
+    }
+    /// All review items, resolved or not.
+    pub fn reviews(&self) -> &[ReviewItem] {
+        &self.reviews
+    }
+
+    /// Settles a review item. `Assign` updates the named cart; `Dismiss` drops the event.
+    pub fn resolve_review(&mut self, id: u64, resolution: Resolution) -> Result<()> {
+        let idx = self
+            .reviews
+            .iter()
+            .position(|r| r.id == id)
+            .ok_or_else(|| Error::Unknown { what: format!("review item {id}") })?;
+        if self.reviews[idx].resolved {
+            return Err(Error::invalid(format!("review item {id} is already resolved")));
+        }
+        if let Resolution::Assign { target_id, barcode, quantity } = resolution {
+            let who = *self.shopper_index.get(&target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
+            let product =
+                self.layout.product_index(&barcode).ok_or_else(|| Error::Unknown { what: format!("barcode {barcode}") })?;
+            let keys = self.reviews[idx].plates.clone();
+            let plates: Vec<u32> = keys.iter().filter_map(|k| self.layout.plate_index(*k)).collect();
+            let pseudo: Vec<PlateChange> = plates
+                .iter()
+                .map(|&p| PlateChange {
+                    plate: p,
+                    t_start_s: 0.0,
+                    t_settled_s: 0.0,
+                    before_g: 0.0,
+                    after_g: self.reviews[idx].delta_g / plates.len() as f64,
+                    sigma_g: 0.0,
+                    forced: false,
+                })
+                .collect();
+            *self.shoppers[who].cart.entry(product).or_insert(0) += quantity;
+            self.update_live_planogram(product, quantity, &pseudo);
+            let r = &self.reviews[idx];
+            let ev = EngineEvent::CartUpdated {
+                t_s: self.now_s,
+                t_settled_s: r.t_settled_s,
+                t_start_s: r.t_start_s,
+                target_id,
+                barcode,
+                quantity,
+                confidence: 1.0,
+                plates: keys,
+            };
+            self.emit(ev);
+        }
+        self.reviews[idx].resolved = true;
+        self.stats.reviews_resolved += 1;
+        self.emit(EngineEvent::ReviewResolved { id });
+        Ok(())
+    }
+
+    /// The shopper's current virtual cart as a receipt (items with quantity ≤ 0 dropped).
+    pub fn receipt(&self, target_id: &str) -> Result<Receipt> {
+        let &i = self.shopper_index.get(target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
+        Ok(self.receipt_of(i))
+    }
+
+    fn receipt_of(&self, i: usize) -> Receipt {
+        let s = &self.shoppers[i];
+        let mut items: Vec<ReceiptLine> = s
+            .cart
+            .iter()
+            .filter(|(_, &q)| q > 0)
+            .map(|(&c, &q)| ReceiptLine { barcode: self.layout.product(c).barcode.clone(), quantity: q as u32 })
+            .collect();
+        items.sort_by(|a, b| a.barcode.cmp(&b.barcode));
+        Receipt { target_id: s.target_id.clone(), items, pending_reviews: self.pending_for(i) as u32 }
+    }
+
+    fn pending_for(&self, i: usize) -> usize {
+        let id = &self.shoppers[i].target_id;
+        self.pending_reviews().filter(|r| r.shoppers.is_empty() || r.shoppers.iter().any(|c| &c.target_id == id)).count()
+    }
+
+    /// The shopper leaves: returns the final cart and whether reviews are pending for it.
+    pub fn exit(&mut self, target_id: &str, t_s: f64) -> Result<ExitSummary> {
+        let &i = self.shopper_index.get(target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
+        self.advance(t_s);
+        self.shoppers[i].present = false;
+        let receipt = self.receipt_of(i);
+        let pending_reviews = receipt.pending_reviews as usize;
+        Ok(ExitSummary { receipt, pending_reviews })
+    }
+
+    /// All shoppers seen, in order of entry (present or not).
+    pub fn shoppers(&self) -> Vec<(&str, f64, bool)> {
+        self.shoppers.iter().map(|s| (s.target_id.as_str(), s.entered_s, s.present)).collect()
+    }
+}

@@ -1,0 +1,180 @@
+//! Engine scenarios on a small hand-built store: near-equal neighbours told apart by the plate
+//! split, a put-back onto the wrong shelf, two shoppers at once, the review queue.
+
+use instore::engine::{EngineEvent, Resolution, ReviewReason};
+use instore::recording::{FacingRow, PlanogramRow};
+use instore::{Engine, EngineConfig, Joint, PlateKey, StoreLayout, TrackFrame, Vec3};
+use rand::{Rng, SeedableRng};
+
+const W: f64 = 0.1016;
+
+/// Shelf 1: A 500 g (plates 1-2), B 505 g (3-4), C 300 g (5-6). Shelf 2: D 800 g (1-3), E 250 g (4-6).
+fn layout() -> StoreLayout {
+    let prods = [(1u16, 1u16, 2u16, "A", 500.0), (1, 3, 4, "B", 505.0), (1, 5, 6, "C", 300.0), (2, 1, 3, "D", 800.0), (2, 4, 6, "E", 250.0)];
+    let mut planogram = Vec::new();
+    let mut facings = Vec::new();
+    for (shelf, a, b, code, w) in prods {
+        for p in a..=b {
+            planogram.push(PlanogramRow { plate: PlateKey { gondola: 1, shelf, plate: p }, barcode: Some(code.into()), name: code.into(), unit_weight_g: w });
+        }
+        facings.push(FacingRow {
+            barcode: Some(code.into()),
+            gondola: 1,
+            shelf,
+            plates: (a..=b).collect(),
+            corner: Vec3::new((a - 1) as f64 * W, 0.0, 0.3 * shelf as f64),
+            dim: Vec3::new((b - a + 1) as f64 * W, 0.4064, 0.25),
+        });
+    }
+    StoreLayout::build(&planogram, &facings, &[]).unwrap()
+}
+
+/// Plate x centre and shelf z of a plate.
+fn spot(shelf: u16, plate: u16) -> Vec3 {
+    Vec3::new((plate as f64 - 0.5) * W, 0.2, 0.3 * shelf as f64 + 0.1)
+}
+
+struct Shopper {
+    id: &'static str,
+    x: f64,
+    /// (t0, t1, where the hand is) reaches.
+    reaches: Vec<(f64, f64, Vec3)>,
+}
+
+fn frame(s: &Shopper, t: f64) -> TrackFrame {
+    let mut f = TrackFrame::new(t, s.id);
+    let body = Vec3::new(s.x, 0.8, 1.4);
+    f.joints[Joint::Neck.index()] = Some(body);
+    f.joints[Joint::Head.index()] = Some(Vec3::new(s.x, 0.8, 1.6));
+    let rest = Vec3::new(s.x - 0.2, 0.8, 0.8);
+    let hand = s.reaches.iter().find(|r| t >= r.0 && t <= r.1).map_or(rest, |r| r.2);
+    f.joints[Joint::RWrist.index()] = Some(hand);
+    f.joints[Joint::RHand.index()] = Some(hand);
+    f.joints[Joint::LWrist.index()] = Some(Vec3::new(s.x + 0.2, 0.8, 0.8));
+    f
+}
+
+/// Plate changes: (t0, t1, shelf, plate, delta g) with a noisy transient in between.
+fn run(engine: &mut Engine, secs: f64, changes: &[(f64, f64, u16, u16, f64)], shoppers: &[Shopper]) {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let n = engine.layout().plate_count() as u32;
+    let base: Vec<f64> = (0..n).map(|p| 1000.0 + 100.0 * p as f64).collect();
+    let mut next_frame = 0.0;
+    let mut t = 0.0;
+    while t < secs {
+        if t >= next_frame {
+            for s in shoppers {
+                engine.push_track(&frame(s, t)).unwrap();
+            }
+            next_frame += 1.0 / 11.0;
+        }
+        for p in 0..n {
+            let key = engine.layout().plate_key(p);
+            let mut g = base[p as usize] + 0.6 * (rng.random::<f64>() - 0.5) * 3.4;
+            for &(t0, t1, shelf, plate, d) in changes {
+                if key.shelf == shelf && key.plate == plate {
+                    if t >= t1 {
+                        g += d;
+                    } else if t >= t0 {
+                        g += d * 0.5 + d.abs() * 0.4 * (t * 20.0).sin();
+                    }
+                }
+            }
+            engine.push_plate(p, t, g as f32);
+        }
+        t += 1.0 / 60.0;
+    }
+    engine.finish(secs);
+}
+
+fn cart(engine: &Engine, id: &str) -> Vec<(String, u32)> {
+    engine.receipt(id).unwrap().items.into_iter().map(|l| (l.barcode, l.quantity)).collect()
+}
+
+#[test]
+fn near_equal_neighbours_are_told_apart_by_the_plate_split() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let s = Shopper { id: "s1", x: 0.3, reaches: vec![(4.5, 6.5, spot(1, 2)), (9.5, 11.5, spot(1, 3))] };
+    // A (500 g) leaves plate 2 only but weighs closer to B; later B (505 g) leaves plate 3 weighing closer to A.
+    run(&mut e, 16.0, &[(5.0, 6.0, 1, 2, -504.0), (10.0, 11.0, 1, 3, -501.0)], &[s]);
+    assert_eq!(cart(&e, "s1"), vec![("A".into(), 1), ("B".into(), 1)]);
+    assert_eq!(e.pending_reviews().count(), 0);
+}
+
+#[test]
+fn put_back_on_the_wrong_shelf_updates_cart_and_live_planogram() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let s = Shopper {
+        id: "s1",
+        x: 0.5,
+        reaches: vec![(4.5, 6.5, spot(1, 5)), (9.5, 11.5, spot(2, 5)), (14.5, 16.5, spot(2, 5))],
+    };
+    // Picks C (300 g) on shelf 1, puts it on shelf 2 among E (250 g), then picks it again there.
+    run(&mut e, 20.0, &[(5.0, 6.0, 1, 5, -300.2), (10.0, 11.0, 2, 5, 300.2), (15.0, 16.0, 2, 5, -300.2)], &[s]);
+    let ups: Vec<(String, i32)> = e
+        .drain_events()
+        .into_iter()
+        .filter_map(|ev| match ev {
+            EngineEvent::CartUpdated { barcode, quantity, .. } => Some((barcode, quantity)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ups, vec![("C".into(), 1), ("C".into(), -1), ("C".into(), 1)]);
+    assert_eq!(e.stats().misplaced_returns, 1);
+    assert_eq!(cart(&e, "s1"), vec![("C".into(), 1)]);
+}
+
+#[test]
+fn two_shoppers_are_attributed_by_their_hands() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    // s1 stands at C but reaches A (crossed); s2 stands at A and reaches C at the same time.
+    let s1 = Shopper { id: "s1", x: 0.55, reaches: vec![(4.5, 6.5, spot(1, 1))] };
+    let s2 = Shopper { id: "s2", x: 0.1, reaches: vec![(4.6, 6.6, spot(1, 6))] };
+    run(&mut e, 12.0, &[(5.0, 6.0, 1, 1, -499.0), (5.1, 6.1, 1, 6, -301.0)], &[s1, s2]);
+    assert_eq!(cart(&e, "s1"), vec![("A".into(), 1)]);
+    assert_eq!(cart(&e, "s2"), vec![("C".into(), 1)]);
+    assert_eq!(e.pending_reviews().count(), 0);
+}
+
+#[test]
+fn ambiguous_event_goes_to_review_and_can_be_resolved() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    // Both shoppers have a hand in D's box while D loses 800 g.
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(4.5, 6.5, spot(2, 2))] };
+    let s2 = Shopper { id: "s2", x: 0.3, reaches: vec![(4.5, 6.5, spot(2, 2))] };
+    run(&mut e, 12.0, &[(5.0, 6.0, 2, 2, -800.0)], &[s1, s2]);
+    let pending: Vec<_> = e.pending_reviews().cloned().collect();
+    assert_eq!(pending.len(), 1);
+    let r = &pending[0];
+    assert_eq!(r.reason, ReviewReason::LowConfidence);
+    assert_eq!(r.shoppers.len(), 2);
+    assert_eq!(r.products[0][0].barcode, "D");
+    assert!(cart(&e, "s1").is_empty() && cart(&e, "s2").is_empty());
+    assert_eq!(e.exit("s1", 12.0).unwrap().pending_reviews, 1);
+    e.resolve_review(r.id, Resolution::Assign { target_id: "s2".into(), barcode: "D".into(), quantity: 1 }).unwrap();
+    assert_eq!(cart(&e, "s2"), vec![("D".into(), 1)]);
+    assert_eq!(e.exit("s2", 12.0).unwrap().pending_reviews, 0);
+    assert!(e.resolve_review(r.id, Resolution::Dismiss).is_err());
+}
+
+#[test]
+fn unexplained_weight_without_shoppers_is_reviewed_not_applied() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    e.enter("s1", 0.0, Some("app-token-1")).unwrap();
+    assert_eq!(e.token("s1"), Some("app-token-1"));
+    // A restock of +2000 g on E while nobody holds anything.
+    run(&mut e, 10.0, &[(4.0, 5.0, 2, 5, 2000.0)], &[]);
+    let pending: Vec<_> = e.pending_reviews().collect();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].reason, ReviewReason::UnexplainedWeight);
+    assert!(cart(&e, "s1").is_empty());
+}
+
+#[test]
+fn rest_noise_produces_no_cart_updates() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let s = Shopper { id: "s1", x: 0.3, reaches: vec![(3.0, 5.0, spot(1, 2))] };
+    run(&mut e, 30.0, &[], &[s]);
+    assert_eq!(e.stats().cart_updates, 0);
+    assert_eq!(e.pending_reviews().count(), 0);
+}
