@@ -35,6 +35,8 @@ pub struct AppConfig {
     pub cashierless_cap_minor: i64,
     /// How often the recommendation model is retrained (zero: never on a schedule).
     pub recs_train_every: Duration,
+    /// In-store devices over MQTT: the embedded broker on an address, an external broker, or none.
+    pub mqtt: Option<iot::Broker>,
 }
 
 impl Default for AppConfig {
@@ -54,6 +56,7 @@ impl Default for AppConfig {
             card_timeout: Duration::from_secs(10),
             cashierless_cap_minor: 100_000,
             recs_train_every: Duration::from_secs(6 * 3600),
+            mqtt: None,
         }
     }
 }
@@ -91,6 +94,8 @@ pub struct Running {
     pub engine: Engine,
     /// The admin key, when this start created it or it is kept in the data directory.
     pub admin_key: Option<String>,
+    /// The MQTT bridge's counters, when devices are served over MQTT.
+    pub mqtt: Option<Arc<iot::BridgeStats>>,
     shutdown: watch::Sender<bool>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -170,6 +175,10 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         tokio::spawn(search_worker(engine.clone(), rx.clone()));
         tokio::spawn(search_stock_worker(engine.clone(), rx.clone()));
     }
+    let mqtt = match (&cfg.mqtt, cfg.workers) {
+        (Some(b), true) => Some(start_mqtt(&engine, b, rx.clone())?),
+        _ => None,
+    };
     let router = http_api::router(engine.clone());
     let max_connections = cfg.max_connections;
     let mut stop = rx.clone();
@@ -186,7 +195,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
             tracing::error!(error = %e, "server stopped with an error");
         }
     });
-    Ok(Running { addr, engine, admin_key, shutdown: tx, server })
+    Ok(Running { addr, engine, admin_key, mqtt, shutdown: tx, server })
 }
 
 async fn shutdown_signal() {
@@ -213,6 +222,28 @@ async fn shutdown_signal() {
 
 /// Every 30 seconds: releases the stock of uncollected pickup orders and purges expired sessions, old
 /// idempotency keys and old webhook delivery records.
+/// Starts the embedded MQTT broker (when asked) and the bridge that stores device events.
+fn start_mqtt(engine: &Engine, broker: &iot::Broker, stop: watch::Receiver<bool>) -> Result<Arc<iot::BridgeStats>> {
+    let stats = Arc::new(iot::BridgeStats::default());
+    match broker {
+        iot::Broker::Embedded(addr) => {
+            // Fail loudly here rather than in the broker's thread.
+            drop(std::net::TcpListener::bind(addr).with_context(|| {
+                format!("cannot listen for MQTT on {addr} (another broker there? use it with --mqtt-url mqtt://{addr}, pick another --mqtt-listen, or --no-mqtt)")
+            })?);
+            let secret = domain::ids::random_token(24);
+            iot::start_embedded(engine.clone(), *addr, secret.clone()).map_err(|e| anyhow::anyhow!("embedded MQTT broker: {e}"))?;
+            tracing::info!(%addr, "mqtt: embedded broker listening (devices log in with their id and token)");
+            tokio::spawn(iot::run_bridge(engine.clone(), addr.ip().to_string(), addr.port(), Some(("borderless-bridge".into(), secret)), stats.clone(), stop));
+        }
+        iot::Broker::External { host, port, username, password } => {
+            let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
+            tokio::spawn(iot::run_bridge(engine.clone(), host.clone(), *port, creds, stats.clone(), stop));
+        }
+    }
+    Ok(stats)
+}
+
 /// Keeps the product search index in step with the catalog: changed products are applied in place every
 /// 200 ms (a change is searchable within about 0.2–0.5 s); a full rebuild (first start, synonyms, bulk
 /// imports, every 10 minutes) runs in the background while the previous index serves.

@@ -42,6 +42,16 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BORDERLESS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// Address of the embedded MQTT broker for in-store devices (gates, shelves, trackers, labels). Not
+    /// 1883, so that it does not collide with a system broker; see docs/devices.md.
+    #[arg(long, env = "BORDERLESS_MQTT_LISTEN", default_value = "127.0.0.1:1884")]
+    mqtt_listen: std::net::SocketAddr,
+    /// Use an external MQTT broker instead of the embedded one: mqtt://[user:password@]host:port.
+    #[arg(long, env = "BORDERLESS_MQTT_URL", conflicts_with = "no_mqtt")]
+    mqtt_url: Option<String>,
+    /// Serve devices over HTTP only (no MQTT).
+    #[arg(long)]
+    no_mqtt: bool,
     #[command(flatten)]
     db: DbArgs,
     /// Hours a click & collect order waits at the desk before it expires and its stock is released.
@@ -202,6 +212,14 @@ enum RecsCmd {
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Electronic shelf labels: time from a committed price change to the label's command on the MQTT
+    /// broker (embedded), p50/p99/max over --changes changes.
+    Labels {
+        #[arg(long, default_value_t = 100)]
+        labels: usize,
+        #[arg(long, default_value_t = 300)]
+        changes: usize,
+    },
     /// Cashierless store: plate samples processed per second on one core and pick-to-cart latency on a
     /// generated store, then receipt F1, exact receipts and review rate against the share of hard cases.
     Instore {
@@ -336,7 +354,28 @@ fn config(a: &ServeArgs) -> AppConfig {
         card_timeout: Duration::from_secs(10),
         cashierless_cap_minor: a.cashierless_cap.clamp(1, 100_000_000),
         recs_train_every: Duration::from_secs(a.recs_train_every_minutes.min(60 * 24 * 365) * 60),
+        mqtt: None,
     }
+}
+
+/// The MQTT setting of `serve`/`demo`: embedded broker by default, an external one with --mqtt-url.
+fn mqtt_broker(a: &ServeArgs) -> Result<Option<iot::Broker>> {
+    if a.no_mqtt {
+        return Ok(None);
+    }
+    let Some(url) = &a.mqtt_url else { return Ok(Some(iot::Broker::Embedded(a.mqtt_listen))) };
+    let rest = url.strip_prefix("mqtt://").ok_or_else(|| anyhow::anyhow!("--mqtt-url is mqtt://[user:password@]host:port, not `{url}`"))?;
+    let (creds, hostport) = match rest.rsplit_once('@') {
+        Some((c, h)) => (Some(c), h),
+        None => (None, rest),
+    };
+    let (host, port) = hostport.rsplit_once(':').ok_or_else(|| anyhow::anyhow!("--mqtt-url needs a port: mqtt://host:1883"))?;
+    let port: u16 = port.parse().map_err(|_| anyhow::anyhow!("--mqtt-url: `{port}` is not a port"))?;
+    let (username, password) = match creds.map(|c| c.split_once(':').unwrap_or((c, ""))) {
+        Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
+        None => (None, None),
+    };
+    Ok(Some(iot::Broker::External { host: host.to_owned(), port, username, password }))
 }
 
 fn db_config(d: &DbArgs) -> AppConfig {
@@ -368,7 +407,8 @@ fn main() {
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Serve(a) => {
-            let cfg = config(&a);
+            let mut cfg = config(&a);
+            cfg.mqtt = mqtt_broker(&a)?;
             let running = app::start(cfg.clone()).await?;
             tracing::info!(url = %running.url(), database = %app::redact(&cfg.database_url()), "borderless is serving");
             if let Some(k) = &running.admin_key {
@@ -380,7 +420,8 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Demo(a) => {
-            let cfg = config(&a);
+            let mut cfg = config(&a);
+            cfg.mqtt = mqtt_broker(&a)?;
             let running = app::start(cfg.clone()).await?;
             let summary = borderless::demo::seed(&running.engine).await?;
             let url = running.url();
@@ -556,6 +597,10 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Instore(InstoreCmd::Score { truth, receipts }) => {
             borderless::instore_cli::score(&truth, &receipts)?;
+            Ok(0)
+        }
+        Command::Bench(BenchCmd::Labels { labels, changes }) => {
+            borderless::bench::labels(labels.clamp(1, 10_000), changes.clamp(1, 100_000)).await?;
             Ok(0)
         }
         Command::Bench(BenchCmd::Instore { gondolas, shelves, plates, seeds, visits, hard_shares }) => {

@@ -149,6 +149,8 @@ pub struct IssuedDevice {
     pub location_id: String,
     pub kind: String,
     pub code: String,
+    /// What a shelf label shows.
+    pub sku: Option<String>,
     /// The device's secret; shown only in this response.
     pub token: String,
 }
@@ -175,9 +177,19 @@ pub struct DeviceRef {
     pub kind: String,
 }
 
-pub(crate) fn register(tx: &mut dyn Tx, location_id: &str, kind: &str, code: &str, now: i64) -> Result<IssuedDevice> {
+pub(crate) fn register(tx: &mut dyn Tx, location_id: &str, kind: &str, code: &str, sku: Option<&str>, now: i64) -> Result<IssuedDevice> {
     if !DEVICE_KINDS.contains(&kind) {
         return Err(bad(format!("`kind` is one of {}", DEVICE_KINDS.join(", "))));
+    }
+    match (kind, sku) {
+        ("esl", None) => return Err(bad("a shelf label (`esl`) needs the `sku` it shows")),
+        ("esl", Some(s)) => {
+            if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![s])?.is_none() {
+                return Err(EngineError::not_found("sku", s));
+            }
+        }
+        (_, Some(_)) => return Err(bad("only shelf labels (`esl`) show a `sku`")),
+        _ => {}
     }
     let code = domain::text::required("code", code, 64).map_err(bad)?;
     if !code.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
@@ -190,10 +202,36 @@ pub(crate) fn register(tx: &mut dyn Tx, location_id: &str, kind: &str, code: &st
     let id = domain::ids::new_id("dev");
     let token = format!("bl_dev_{}", domain::ids::random_token(24));
     tx.exec(
-        "INSERT INTO devices (id, location_id, kind, code, token_hash, last_seq, accepted, duplicates, gaps, rejected, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, NULL)",
-        params![&id, location_id, kind, &code, crate::customers::hash_token(&token), now],
+        "INSERT INTO devices (id, location_id, kind, code, token_hash, last_seq, accepted, duplicates, gaps, rejected, created_at, last_seen_at, mac_key, sku) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, NULL, ?, ?)",
+        params![&id, location_id, kind, &code, crate::customers::hash_token(&token), now, mac_key(&token), sku],
     )?;
-    Ok(IssuedDevice { id, location_id: location_id.to_owned(), kind: kind.to_owned(), code, token })
+    if let Some(sku) = sku {
+        // The label pusher sends a new label its price at once.
+        crate::events::emit(tx, "instore.label_registered", &id, &serde_json::json!({"device_id": &id, "location_id": location_id, "sku": sku}), now)?;
+    }
+    Ok(IssuedDevice { id, location_id: location_id.to_owned(), kind: kind.to_owned(), code, sku: sku.map(str::to_owned), token })
+}
+
+/// A short random suffix for client ids and the like.
+pub fn random_suffix() -> String {
+    domain::ids::random_token(6)
+}
+
+/// The key a device signs its MQTT payloads with: hex(sha256("borderless-mqtt:" + token)).
+pub fn mac_key(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(format!("borderless-mqtt:{token}").as_bytes()))
+}
+
+/// A device by its store's code and its own code, with its payload signing key (for the MQTT bridge).
+pub(crate) fn by_code(tx: &mut dyn Tx, location_code: &str, device_code: &str) -> Result<(DeviceRef, String)> {
+    let r = tx
+        .query_opt(
+            "SELECT d.id, d.location_id, d.kind, d.mac_key FROM devices d JOIN locations l ON l.id = d.location_id WHERE l.code = ? AND d.code = ? AND d.kind <> 'staff'",
+            params![location_code, device_code],
+        )?
+        .ok_or_else(|| EngineError::not_found("device", format!("{location_code}/{device_code}")))?;
+    Ok((DeviceRef { id: r.text(0)?, location_id: r.text(1)?, kind: r.text(2)? }, r.opt_text(3)?.unwrap_or_default()))
 }
 
 pub(crate) fn list_devices(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<DeviceView>> {
@@ -255,6 +293,8 @@ pub enum DeviceEvent {
     Entry { seq: i64, #[serde(default)] v: Option<u32>, t: f64, target_id: String, #[serde(default)] payment_code: Option<String>, #[serde(default)] with_target: Option<String> },
     /// Someone passed the exit gate.
     Exit { seq: i64, #[serde(default)] v: Option<u32>, t: f64, target_id: String },
+    /// A shelf label confirms what it now shows.
+    LabelAck { seq: i64, #[serde(default)] v: Option<u32>, sku: String, price_minor: i64, currency: String },
     /// Staff settled a review item (stored by the API, never sent by devices).
     Review { seq: i64, #[serde(default)] v: Option<u32>, review_id: u64, action: ReviewAction },
 }
@@ -286,19 +326,29 @@ impl DeviceEvent {
             DeviceEvent::Plates { samples, .. } => samples.iter().map(|s| s.0).reduce(f64::min),
             DeviceEvent::Tracks { frames, .. } => frames.iter().map(|f| f.t).reduce(f64::min),
             DeviceEvent::Entry { t, .. } | DeviceEvent::Exit { t, .. } => Some(*t),
-            DeviceEvent::Review { .. } => None,
+            DeviceEvent::LabelAck { .. } | DeviceEvent::Review { .. } => None,
         }
     }
 
     fn seq(&self) -> i64 {
         match self {
-            DeviceEvent::Plates { seq, .. } | DeviceEvent::Tracks { seq, .. } | DeviceEvent::Entry { seq, .. } | DeviceEvent::Exit { seq, .. } | DeviceEvent::Review { seq, .. } => *seq,
+            DeviceEvent::Plates { seq, .. }
+            | DeviceEvent::Tracks { seq, .. }
+            | DeviceEvent::Entry { seq, .. }
+            | DeviceEvent::Exit { seq, .. }
+            | DeviceEvent::LabelAck { seq, .. }
+            | DeviceEvent::Review { seq, .. } => *seq,
         }
     }
 
     fn version(&self) -> Option<u32> {
         match self {
-            DeviceEvent::Plates { v, .. } | DeviceEvent::Tracks { v, .. } | DeviceEvent::Entry { v, .. } | DeviceEvent::Exit { v, .. } | DeviceEvent::Review { v, .. } => *v,
+            DeviceEvent::Plates { v, .. }
+            | DeviceEvent::Tracks { v, .. }
+            | DeviceEvent::Entry { v, .. }
+            | DeviceEvent::Exit { v, .. }
+            | DeviceEvent::LabelAck { v, .. }
+            | DeviceEvent::Review { v, .. } => *v,
         }
     }
 
@@ -308,6 +358,7 @@ impl DeviceEvent {
             DeviceEvent::Tracks { .. } => "tracks",
             DeviceEvent::Entry { .. } => "entry",
             DeviceEvent::Exit { .. } => "exit",
+            DeviceEvent::LabelAck { .. } => "label_ack",
             DeviceEvent::Review { .. } => "review",
         }
     }
@@ -318,6 +369,7 @@ impl DeviceEvent {
             DeviceEvent::Plates { .. } => "gondola",
             DeviceEvent::Tracks { .. } => "tracker",
             DeviceEvent::Entry { .. } | DeviceEvent::Exit { .. } => "gate",
+            DeviceEvent::LabelAck { .. } => "esl",
             DeviceEvent::Review { .. } => "staff",
         }
     }
@@ -381,6 +433,11 @@ pub fn parse_event(kind: &str, v: &serde_json::Value) -> std::result::Result<Dev
                 return Err("`t` in Unix seconds and a `target_id` of 1–64 characters".into());
             }
         }
+        DeviceEvent::LabelAck { sku, price_minor, currency, .. } => {
+            if !id_ok(sku) || *price_minor < 0 || domain::Currency::parse(currency).is_err() {
+                return Err("`sku`, a `price_minor` ≥ 0 and an ISO-4217 `currency`".into());
+            }
+        }
         DeviceEvent::Review { .. } => {}
     }
     Ok(e)
@@ -439,6 +496,13 @@ pub(crate) fn store_events(tx: &mut dyn Tx, dev: &DeviceRef, events: &[DeviceEve
             gaps.push((last + 1, seq - 1));
         }
         last = last.max(seq);
+        if let DeviceEvent::LabelAck { sku, price_minor, currency, .. } = e {
+            // What the label shows, confirmed by the label itself (for the stale-label list).
+            tx.exec(
+                "UPDATE devices SET shown_price_minor = ?, shown_currency = ?, shown_at = ? WHERE id = ? AND sku = ?",
+                params![*price_minor, currency, now, &dev.id, sku],
+            )?;
+        }
         stored.push(e.clone());
     }
     let gap_count: i64 = gaps.iter().map(|(a, b)| b - a + 1).sum();
@@ -506,7 +570,7 @@ impl Runtime {
                     tracing::warn!(review = review_id, error = %e, "instore: a stored review resolution no longer applies");
                 }
             }
-            DeviceEvent::Entry { .. } | DeviceEvent::Exit { .. } => {}
+            DeviceEvent::Entry { .. } | DeviceEvent::Exit { .. } | DeviceEvent::LabelAck { .. } => {}
         }
     }
 
@@ -645,4 +709,87 @@ pub(crate) fn bind_track(tx: &mut dyn Tx, location_id: &str, target_id: &str, se
         params![location_id, target_id, session_id],
     )?;
     Ok(())
+}
+
+// ---------------- electronic shelf labels ----------------
+
+/// A price to show on one label.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelCommand {
+    pub store_code: String,
+    pub device_code: String,
+    pub sku: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub title_ko: String,
+    pub title_en: String,
+}
+
+/// A label with the catalog's price and what it last confirmed showing.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelView {
+    pub device_id: String,
+    pub code: String,
+    pub sku: String,
+    pub currency: String,
+    pub catalog_price_minor: Option<i64>,
+    pub shown_price_minor: Option<i64>,
+    pub shown_at: Option<String>,
+    /// The label shows something else than the catalog (or has not confirmed anything yet).
+    pub stale: bool,
+}
+
+/// The currency shelf labels show.
+pub const LABEL_CURRENCY: &str = "KRW";
+
+/// Label commands for the given SKUs (every label in every store that shows one of them).
+pub(crate) fn label_commands(tx: &mut dyn Tx, skus: Option<&[String]>) -> Result<Vec<LabelCommand>> {
+    let base = "SELECT l.code, d.code, d.sku, p.amount_minor, pr.title_ko, pr.title_en FROM devices d \
+                JOIN locations l ON l.id = d.location_id JOIN variants v ON v.sku = d.sku JOIN products pr ON pr.id = v.product_id \
+                LEFT JOIN prices p ON p.sku = d.sku AND p.currency = ? WHERE d.kind = 'esl'";
+    let rows = match skus {
+        None => tx.query(base, params![LABEL_CURRENCY])?,
+        Some(list) => {
+            let mut all = Vec::new();
+            for chunk in list.chunks(200) {
+                let marks = vec!["?"; chunk.len()].join(", ");
+                let mut ps: Vec<store::Val> = vec![LABEL_CURRENCY.into()];
+                ps.extend(chunk.iter().map(|s| store::Val::from(s.clone())));
+                all.extend(tx.query(&format!("{base} AND d.sku IN ({marks})"), &ps)?);
+            }
+            all
+        }
+    };
+    rows.iter()
+        .filter_map(|r| match r.opt_i64(3) {
+            Ok(Some(price)) => Some((r, price)),
+            _ => None,
+        })
+        .map(|(r, price_minor)| {
+            Ok(LabelCommand { store_code: r.text(0)?, device_code: r.text(1)?, sku: r.text(2)?, price_minor, currency: LABEL_CURRENCY.into(), title_ko: r.text(4)?, title_en: r.text(5)? })
+        })
+        .collect()
+}
+
+pub(crate) fn labels(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<LabelView>> {
+    let rows = tx.query(
+        "SELECT d.id, d.code, d.sku, p.amount_minor, d.shown_price_minor, d.shown_currency, d.shown_at FROM devices d \
+         LEFT JOIN prices p ON p.sku = d.sku AND p.currency = ? WHERE d.location_id = ? AND d.kind = 'esl' ORDER BY d.code",
+        params![LABEL_CURRENCY, location_id],
+    )?;
+    rows.iter()
+        .map(|r| {
+            let (catalog, shown, cur) = (r.opt_i64(3)?, r.opt_i64(4)?, r.opt_text(5)?);
+            Ok(LabelView {
+                device_id: r.text(0)?,
+                code: r.text(1)?,
+                sku: r.opt_text(2)?.unwrap_or_default(),
+                currency: LABEL_CURRENCY.into(),
+                catalog_price_minor: catalog,
+                shown_price_minor: shown,
+                shown_at: r.opt_i64(6)?.map(domain::time::rfc3339),
+                stale: catalog.is_none() || shown != catalog || cur.as_deref() != Some(LABEL_CURRENCY),
+            })
+        })
+        .collect()
 }

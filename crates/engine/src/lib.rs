@@ -56,6 +56,23 @@ pub(crate) fn for_update(tx: &dyn store::Tx) -> &'static str {
 }
 
 /// An internal failure (a panicked worker, a stored model that does not parse): logged, shown as a 500.
+/// Won with thousands separators ("12,900"), for labels and receipts.
+pub fn fx_format_krw(minor: i64) -> String {
+    let digits = minor.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if minor < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 pub(crate) fn internal(message: String) -> EngineError {
     EngineError::Db(store::DbError::new(store::DbErrorKind::Other, message))
 }
@@ -975,14 +992,57 @@ impl Engine {
     }
 
     /// Registers a device at a store; its token is shown once.
-    pub async fn register_device(&self, location_id: &str, kind: &str, code: &str) -> Result<instore_live::IssuedDevice> {
+    pub async fn register_device(&self, location_id: &str, kind: &str, code: &str, sku: Option<String>) -> Result<instore_live::IssuedDevice> {
         let (loc, kind, code, now) = (location_id.to_owned(), kind.to_owned(), code.to_owned(), self.now());
-        self.db.write(move |tx| instore_live::register(tx, &loc, &kind, &code, now)).await
+        self.db.write(move |tx| instore_live::register(tx, &loc, &kind, &code, sku.as_deref(), now)).await
+    }
+
+    /// The event feed's current end (a consumer that starts here sees only what commits from now on).
+    pub async fn events_head(&self) -> Result<events::Cursor> {
+        self.db.read(events::head).await
+    }
+
+    /// What every shelf label should show now (a full sync, at start).
+    pub async fn all_label_commands(&self) -> Result<Vec<instore_live::LabelCommand>> {
+        self.db.read(|tx| instore_live::label_commands(tx, None)).await
+    }
+
+    /// The label commands for products that changed after `cursors.0` (prices, titles) and for labels
+    /// registered after `cursors.1`; returns the cursors after them.
+    pub async fn label_commands_after(&self, cursors: (events::Cursor, events::Cursor)) -> Result<(Vec<instore_live::LabelCommand>, (events::Cursor, events::Cursor))> {
+        let (c0, c1) = cursors;
+        let (products, n0) = self.db.read(move |tx| events::feed(tx, c0, events::MAX_FEED_PAGE, Some("product."))).await?;
+        let (labels, n1) = self.db.read(move |tx| events::feed(tx, c1, events::MAX_FEED_PAGE, Some("instore.label_registered"))).await?;
+        let mut skus: Vec<String> = products
+            .iter()
+            .flat_map(|e| e.data["product"]["variants"].as_array().cloned().unwrap_or_default())
+            .filter_map(|v| v["sku"].as_str().map(str::to_owned))
+            .chain(labels.iter().filter_map(|e| e.data["sku"].as_str().map(str::to_owned)))
+            .collect();
+        skus.sort();
+        skus.dedup();
+        if skus.is_empty() {
+            return Ok((Vec::new(), (n0, n1)));
+        }
+        let cmds = self.db.read(move |tx| instore_live::label_commands(tx, Some(&skus))).await?;
+        Ok((cmds, (n0, n1)))
+    }
+
+    /// A store's shelf labels with the catalog price and what each last confirmed showing.
+    pub async fn store_labels(&self, location_id: &str) -> Result<Vec<instore_live::LabelView>> {
+        let loc = location_id.to_owned();
+        self.db.read(move |tx| instore_live::labels(tx, &loc)).await
     }
 
     pub async fn devices(&self, location_id: &str) -> Result<Vec<instore_live::DeviceView>> {
         let loc = location_id.to_owned();
         self.db.read(move |tx| instore_live::list_devices(tx, &loc)).await
+    }
+
+    /// A device by its store's code and its own code, with the key its MQTT payloads are signed with.
+    pub async fn device_by_code(&self, location_code: &str, device_code: &str) -> Result<(instore_live::DeviceRef, String)> {
+        let (l, d) = (location_code.to_owned(), device_code.to_owned());
+        self.db.read(move |tx| instore_live::by_code(tx, &l, &d)).await
     }
 
     pub async fn authenticate_device(&self, token: &str) -> Result<instore_live::DeviceRef> {
@@ -1047,6 +1107,15 @@ impl Engine {
                 Ok(e) => valid.push(e),
                 Err(error) => out.rejected.push(instore_live::Rejected { index, seq: v.get("seq").and_then(|s| s.as_i64()), error }),
             }
+        }
+        if dev.kind == "esl" {
+            // Labels (in any store) only confirm what they show: stored, no fusion state involved.
+            let (d, now, rejected) = (dev.clone(), self.now(), out.rejected.len());
+            let (stored, dups, gaps) = self.db.write(move |tx| instore_live::store_events(tx, &d, &valid, rejected, now)).await?;
+            out.accepted = stored.len();
+            out.duplicates = dups;
+            out.gaps = gaps;
+            return Ok(out);
         }
         let cell = self.instore_cell(&dev.location_id);
         let mut guard = cell.lock().await;

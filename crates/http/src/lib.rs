@@ -68,6 +68,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/stores/{id}/layout", put(put_store_layout).get(get_store_layout))
         .route("/admin/stores/{id}/devices", post(register_device).get(list_devices))
         .route("/admin/stores/{id}/reviews", get(store_reviews))
+        .route("/admin/stores/{id}/labels", get(store_labels))
         .route("/admin/stores/{id}/reviews/{review}", post(resolve_store_review))
         .route("/devices/events", post(device_events))
         .route("/admin/fx-rates", post(record_fx_rate).get(list_fx_rates))
@@ -992,15 +993,34 @@ async fn get_store_layout(State(s): State<AppState>, Staff(p): Staff, Path(id): 
 struct DeviceIn {
     kind: String,
     code: String,
+    /// What a shelf label (`esl`) shows.
+    #[serde(default)]
+    sku: Option<String>,
 }
 
 async fn register_device(State(s): State<AppState>, _: Admin, Path(id): Path<String>, ApiJson(b): ApiJson<DeviceIn>) -> ApiResult<Response> {
-    Ok(created("device", s.engine.register_device(&id, &b.kind, &b.code).await?))
+    Ok(created("device", s.engine.register_device(&id, &b.kind, &b.code, b.sku).await?))
 }
 
 async fn list_devices(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {
     own_store(&p, &id)?;
     Ok(Json(json!({ "devices": s.engine.devices(&id).await? })).into_response())
+}
+
+/// The store's shelf labels; `?stale=true` lists only those whose shown price differs from the catalog.
+async fn store_labels(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, ApiQuery(q): ApiQuery<LabelsQ>) -> ApiResult<Response> {
+    own_store(&p, &id)?;
+    let mut labels = s.engine.store_labels(&id).await?;
+    if q.stale == Some(true) {
+        labels.retain(|l| l.stale);
+    }
+    Ok(Json(json!({ "labels": labels })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelsQ {
+    stale: Option<bool>,
 }
 
 async fn store_reviews(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {

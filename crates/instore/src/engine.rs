@@ -79,6 +79,10 @@ pub struct EngineConfig {
     pub handover_min_s: f64,
     /// Events whose confidence is below this go to the review queue.
     pub review_threshold: f64,
+    /// A review item lists (and holds the exit of) only shoppers within reach whose attribution
+    /// probability is at least this: a shopper the hand model all but rules out is not a
+    /// plausible culprit, and listing it would hold its visit for nothing.
+    pub review_candidate_min_p: f64,
     /// Track history kept per shopper (s).
     pub track_history_s: f64,
     /// Engine events kept in the outbox before the oldest are dropped.
@@ -105,6 +109,7 @@ impl Default for EngineConfig {
             handover_hand_gap_m: 0.2,
             handover_min_s: 0.5,
             review_threshold: 0.6,
+            review_candidate_min_p: 0.01,
             track_history_s: 30.0,
             outbox_limit: 100_000,
         }
@@ -980,8 +985,13 @@ impl Engine {
             delta_g: total,
             reason,
             confidence: conf,
+            // Candidates are the shoppers within reach (attribution gives the others probability 0)
+            // that the hand model does not all but rule out. No candidate (nobody's hand came
+            // within reach: sensor drift, staff, an untracked person) holds no visit; the item
+            // stays in the staff queue.
             shoppers: shoppers
                 .iter()
+                .filter(|&&(_, p, _)| p > 0.0 && p >= self.cfg.review_candidate_min_p)
                 .map(|&(i, p, d)| CandidateShopper { target_id: self.shoppers[i].target_id.clone(), probability: p, distance_m: d })
                 .collect(),
             products: hs
@@ -1098,9 +1108,12 @@ impl Engine {
         Receipt { target_id: s.target_id.clone(), items, pending_reviews: self.pending_for(i) as u32 }
     }
 
+    /// Unresolved review items that list shopper `i` as a candidate. An item without candidates
+    /// (nobody was within reach) is not counted against anyone: counting it for every shopper
+    /// made a single sensor event hold every visit of the day.
     fn pending_for(&self, i: usize) -> usize {
         let id = &self.shoppers[i].target_id;
-        self.pending_reviews().filter(|r| r.shoppers.is_empty() || r.shoppers.iter().any(|c| &c.target_id == id)).count()
+        self.pending_reviews().filter(|r| r.shoppers.iter().any(|c| &c.target_id == id)).count()
     }
 
     /// The shopper leaves: returns the final cart and whether reviews are pending for it.

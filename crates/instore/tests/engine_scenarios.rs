@@ -167,7 +167,28 @@ fn unexplained_weight_without_shoppers_is_reviewed_not_applied() {
     let pending: Vec<_> = e.pending_reviews().collect();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].reason, ReviewReason::UnexplainedWeight);
+    assert!(pending[0].shoppers.is_empty());
     assert!(cart(&e, "s1").is_empty());
+    // Nobody was within reach: the item stays in the staff queue but holds no visit.
+    assert_eq!(e.exit("s1", 10.0).unwrap().pending_reviews, 0);
+    assert_eq!(e.pending_reviews().count(), 1);
+}
+
+#[test]
+fn review_holds_only_the_shoppers_near_the_event() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    // s1 reaches into D; s2 and s3 shop elsewhere (hands at rest, far from shelf 2's box);
+    // an unexplained +2000 g lands on E while s1's hand is in the neighbouring box.
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(3.5, 5.5, spot(2, 3))] };
+    let s2 = Shopper { id: "s2", x: 3.0, reaches: vec![] };
+    let s3 = Shopper { id: "s3", x: 5.0, reaches: vec![] };
+    run(&mut e, 10.0, &[(4.0, 5.0, 2, 5, 2000.0)], &[s1, s2, s3]);
+    let pending: Vec<_> = e.pending_reviews().cloned().collect();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].shoppers.iter().map(|c| c.target_id.as_str()).collect::<Vec<_>>(), vec!["s1"]);
+    assert_eq!(e.exit("s1", 10.0).unwrap().pending_reviews, 1);
+    assert_eq!(e.exit("s2", 10.0).unwrap().pending_reviews, 0);
+    assert_eq!(e.exit("s3", 10.0).unwrap().pending_reviews, 0);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13), (14, V14), (15, V15)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13), (14, V14), (15, V15), (16, V16), (17, V17)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -510,3 +510,16 @@ pub(crate) fn migrate(tx: &mut dyn Tx, dialect: Dialect) -> Result<(), DbError> 
     }
     Ok(())
 }
+
+/// MQTT payloads are signed with a key derived from the device's token (HMAC-SHA256 with
+/// sha256("borderless-mqtt:" + token)), so that on a shared broker no device can publish as another.
+const V16: &str = "ALTER TABLE devices ADD COLUMN mac_key TEXT";
+
+/// Electronic shelf labels: the SKU a label shows, and the price it last confirmed showing.
+const V17: &str = r#"
+ALTER TABLE devices ADD COLUMN sku TEXT;
+ALTER TABLE devices ADD COLUMN shown_price_minor BIGINT;
+ALTER TABLE devices ADD COLUMN shown_currency TEXT;
+ALTER TABLE devices ADD COLUMN shown_at BIGINT;
+CREATE INDEX devices_sku ON devices (sku)
+"#;

@@ -83,6 +83,15 @@ pub async fn spawn_app_with(backend: Backend, pickup_hold: Duration) -> TestApp 
 
 /// With `card_api`: card payments go to that (local) processor.
 pub async fn spawn_app_full(backend: Backend, pickup_hold: Duration, card_api: Option<String>) -> TestApp {
+    spawn_app_configured(backend, pickup_hold, card_api, None).await
+}
+
+/// An app whose devices also speak MQTT through `broker`.
+pub async fn spawn_app_mqtt(backend: Backend, broker: iot::Broker) -> TestApp {
+    spawn_app_configured(backend, Duration::from_secs(72 * 3600), None, Some(broker)).await
+}
+
+pub async fn spawn_app_configured(backend: Backend, pickup_hold: Duration, card_api: Option<String>, mqtt: Option<iot::Broker>) -> TestApp {
     let dir = TempDir::new();
     let database_url = match &backend {
         Backend::Sqlite => None,
@@ -103,6 +112,7 @@ pub async fn spawn_app_full(backend: Backend, pickup_hold: Duration, card_api: O
         card_timeout: Duration::from_millis(1500),
         cashierless_cap_minor: 100_000,
         recs_train_every: Duration::ZERO,
+        mqtt,
     };
     let clock = Arc::new(ManualClock::new(engine::Clock::now_ms(&engine::SystemClock)));
     let running = app::start_with_clock(cfg, clock.clone()).await.expect("app starts");

@@ -206,3 +206,212 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     assert!(doctor["ledger_drift"].as_array().unwrap().is_empty(), "{doctor}");
 }
 both!(cashierless_store_from_sensors_to_order);
+
+/// A shopper's whole visit over MQTT, signed per device: through the embedded broker (devices log in with
+/// their id and token) or an external one (the machine's Mosquitto on 1883). Acks come after storage.
+async fn visit_over_mqtt(b: Backend, external: bool) {
+    let port = if external { 1883 } else { std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() };
+    let broker = if external {
+        iot::Broker::External { host: "127.0.0.1".into(), port, username: None, password: None }
+    } else {
+        iot::Broker::Embedded(format!("127.0.0.1:{port}").parse().unwrap())
+    };
+    let app = spawn_app_mqtt(b, broker).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    borderless::demo::seed(&engine).await.expect("demo seeds");
+    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap();
+    let a = engine::demo_data::stock(&engine::demo_data::products()).into_iter().find(|s| s.location_code == engine::demo_data::CASHIERLESS).unwrap().sku;
+    let layout = json!({
+        "plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": 500.0}, {"gondola": 1, "shelf": 1, "plate": 2, "sku": a, "unit_weight_g": 500.0},
+                   {"gondola": 1, "shelf": 1, "plate": 3, "sku": null}, {"gondola": 1, "shelf": 1, "plate": 4, "sku": null}],
+        "facings": [{"sku": a, "gondola": 1, "shelf": 1, "plates": [1, 2], "corner_m": [0.0, -0.4, 1.0], "size_m": [0.2, 0.4, 0.3]}]});
+    app.req("PUT", &format!("/admin/stores/{}/layout", store.id), Some(ADMIN_KEY), Some(layout), &[]).await.expect(200);
+    // Codes unique to this test: the shared broker carries other test servers' devices too.
+    let tag = domain::ids::random_token(3);
+    let mut devices = std::collections::HashMap::new();
+    for kind in ["gate", "gondola", "tracker"] {
+        let r = app.admin_post(&format!("/admin/stores/{}/devices", store.id), json!({"kind": kind, "code": format!("{kind}-{tag}")})).await.expect(201);
+        devices.insert(kind, (r["device"]["code"].as_str().unwrap().to_owned(), r["device"]["id"].as_str().unwrap().to_owned(), r["device"]["token"].as_str().unwrap().to_owned()));
+    }
+
+    // The gate's connection (embedded: it logs in as itself); each message is signed by its device.
+    let connect = |user: Option<(String, String)>| {
+        let mut o = rumqttc::MqttOptions::new(format!("test-{}", domain::ids::random_token(4)), "127.0.0.1", port);
+        o.set_max_packet_size(1 << 21, 1 << 21);
+        if let Some((u, p)) = user {
+            o.set_credentials(u, p);
+        }
+        rumqttc::AsyncClient::new(o, 100)
+    };
+    if !external {
+        // A wrong token cannot log in to the embedded broker.
+        let (_c, mut ev) = connect(Some((devices["gate"].1.clone(), "bl_dev_wrong".into())));
+        let mut refused = false;
+        for _ in 0..20 {
+            match ev.poll().await {
+                Err(_) => {
+                    refused = true;
+                    break;
+                }
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(c))) if c.code == rumqttc::ConnectReturnCode::Success => break,
+                Ok(_) => {}
+            }
+        }
+        assert!(refused, "the broker admitted a device with a wrong token");
+    }
+    let creds = if external { None } else { Some((devices["gate"].1.clone(), devices["gate"].2.clone())) };
+    let (client, mut eventloop) = connect(creds);
+    let (tx, mut acks) = tokio::sync::mpsc::unbounded_channel::<(String, Value)>();
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    let _ = tx.send((p.topic.clone(), serde_json::from_slice(&p.payload).unwrap_or(Value::Null)));
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+    });
+    client.subscribe(format!("borderless/v1/{}/+/acks", store.code), rumqttc::QoS::AtLeastOnce).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let publish = |kind: &'static str, events: Vec<Value>, signer: &'static str| {
+        let (code, _, _) = devices[kind].clone();
+        let token = devices[signer].2.clone();
+        let body = json!({ "events": events }).to_string();
+        let msg = json!({"mac": iot::sign(&token, &body), "body": body}).to_string();
+        let (client, topic) = (client.clone(), format!("borderless/v1/{}/{code}/events", store.code));
+        async move { client.publish(topic, rumqttc::QoS::AtLeastOnce, false, msg).await.unwrap() }
+    };
+    let mut wait_ack = async |kind: &str| -> Value {
+        let topic = format!("borderless/v1/{}/{}/acks", store.code, devices[kind].0);
+        loop {
+            let (t, v) = tokio::time::timeout(std::time::Duration::from_secs(20), acks.recv()).await.expect("an ack within 20 s").unwrap();
+            if t == topic {
+                return v;
+            }
+        }
+    };
+
+    let minji = engine.find_customers(Some("minji.kim@example.com".into()), None, None).await.unwrap()[0].id.clone();
+    let code = engine.payment_code(&minji).await.unwrap().code;
+    publish("gate", vec![json!({"seq": 1, "type": "entry", "t": T0, "target_id": "m1", "payment_code": code})], "gate").await;
+    let ack = wait_ack("gate").await;
+    assert_eq!(ack["ingest"]["entries"][0]["admitted"], true, "{ack}");
+
+    // A message for the gondola signed with the gate's key is refused whole.
+    publish("gondola", vec![json!({"seq": 1, "type": "plates", "gondola": 1, "samples": [[T0, 1, 1, 1000.0]]})], "gate").await;
+    let ack = wait_ack("gondola").await;
+    assert_eq!(ack["error"]["code"], "bad_signature", "{ack}");
+
+    let (mut pseq, mut tseq) = (0, 0);
+    let tracks = track_events(&mut tseq, "m1", T0 + 1.0, T0 + 10.0, (T0 + 4.6, T0 + 5.6));
+    let plates = plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, shelf(Some(T0 + 5.0)));
+    publish("tracker", tracks, "tracker").await;
+    let ack = wait_ack("tracker").await;
+    assert_eq!(ack["ingest"]["accepted"], 9, "{ack}");
+    for chunk in plates.chunks(6) {
+        publish("gondola", chunk.to_vec(), "gondola").await;
+        let ack = wait_ack("gondola").await;
+        assert_eq!(ack["ingest"]["accepted"].as_u64(), Some(chunk.len() as u64), "{ack}");
+    }
+    publish("gate", vec![json!({"seq": 2, "type": "exit", "t": T0 + 12.0, "target_id": "m1"})], "gate").await;
+    let ack = wait_ack("gate").await;
+    let orders = ack["ingest"]["orders"].as_array().unwrap().clone();
+    assert_eq!(orders.len(), 1, "{ack}");
+    let order = app.admin_get(&format!("/admin/orders/{}", orders[0].as_str().unwrap())).await.expect(200);
+    assert_eq!(order["order"]["lines"][0]["sku"], a.as_str(), "{order}");
+    assert_eq!(order["order"]["lines"][0]["quantity"], 1);
+    let stats = app.running.as_ref().unwrap().mqtt.clone().unwrap();
+    assert!(stats.refused.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+}
+
+async fn visit_over_embedded_mqtt(b: Backend) {
+    visit_over_mqtt(b, false).await
+}
+both!(visit_over_embedded_mqtt);
+
+async fn visit_over_external_mqtt(b: Backend) {
+    visit_over_mqtt(b, true).await
+}
+both!(visit_over_external_mqtt);
+
+/// Shelf labels show the catalog price: a new label gets its price at once, a price change (here a catalog
+/// import) reaches it over MQTT, and the label's signed confirmation clears it from the stale list.
+async fn shelf_labels_follow_the_catalog(b: Backend) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = spawn_app_mqtt(b, iot::Broker::Embedded(format!("127.0.0.1:{port}").parse().unwrap())).await;
+    let store = app.location("SEONGSU-GO", "cashierless", false).await;
+    app.admin_post(
+        "/admin/products",
+        json!({"handle": "esl-water", "title_ko": "생수 500ml", "title_en": "Water 500ml", "category": "grocery/drinks", "vendor": "Jeju",
+               "variants": [{"sku": "ESL-WATER", "weight_g": 520, "prices": [{"currency": "KRW", "amount_minor": 1500}]}]}),
+    )
+    .await
+    .expect(201);
+    let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "esl", "code": "esl-1"})).await;
+    assert_eq!(r.status, 400, "a label needs its sku: {}", r.body);
+    let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "gate", "code": "gate-1", "sku": "ESL-WATER"})).await;
+    assert_eq!(r.status, 400);
+    let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "esl", "code": "esl-1", "sku": "ESL-WATER"})).await.expect(201);
+    let (id, token) = (r["device"]["id"].as_str().unwrap().to_owned(), r["device"]["token"].as_str().unwrap().to_owned());
+
+    let mut o = rumqttc::MqttOptions::new("esl-1-test", "127.0.0.1", port);
+    o.set_credentials(id.clone(), token.clone());
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(o, 100);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Value)>();
+    tokio::spawn(async move {
+        loop {
+            match eventloop.poll().await {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    let _ = tx.send((p.topic.clone(), serde_json::from_slice(&p.payload).unwrap_or(Value::Null)));
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+    });
+    client.subscribe("borderless/v1/SEONGSU-GO/esl-1/commands", rumqttc::QoS::AtLeastOnce).await.unwrap();
+    let mut next_price = async || -> Value {
+        loop {
+            let (t, v) = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await.expect("a price within 10 s").unwrap();
+            if t.ends_with("/commands") {
+                return v;
+            }
+        }
+    };
+    let first = next_price().await;
+    assert_eq!((first["sku"].as_str(), first["price_minor"].as_i64()), (Some("ESL-WATER"), Some(1500)), "{first}");
+    assert_eq!(first["text"]["ko"], "1,500원");
+    let labels = app.admin_get(&format!("/admin/stores/{store}/labels?stale=true")).await.expect(200);
+    assert_eq!(labels["labels"].as_array().unwrap().len(), 1, "not confirmed yet: {labels}");
+
+    // The label confirms; then the price changes through a catalog import.
+    let ack = |seq: i64, price: i64| {
+        let body = json!({"events": [{"seq": seq, "type": "label_ack", "sku": "ESL-WATER", "price_minor": price, "currency": "KRW"}]}).to_string();
+        json!({"mac": iot::sign(&token, &body), "body": body}).to_string()
+    };
+    client.publish("borderless/v1/SEONGSU-GO/esl-1/events", rumqttc::QoS::AtLeastOnce, false, ack(1, 1500)).await.unwrap();
+    let mut fresh = false;
+    for _ in 0..100 {
+        let l = app.admin_get(&format!("/admin/stores/{store}/labels?stale=true")).await.expect(200);
+        if l["labels"].as_array().unwrap().is_empty() {
+            fresh = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(fresh, "the confirmation clears the label from the stale list");
+    let csv = "handle,title_ko,title_en,description_ko,description_en,category,vendor,status,sku,gtin,weight_g,attributes,price_krw,price_usd\n\
+               esl-water,생수 500ml,Water 500ml,,,grocery/drinks,Jeju,active,ESL-WATER,,520,,1300,\n";
+    let changed = std::time::Instant::now();
+    let r = app.client.post(format!("{}/admin/products/import", app.url)).bearer_auth(ADMIN_KEY).body(csv).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let second = next_price().await;
+    eprintln!("price change → label command: {:?}", changed.elapsed());
+    assert_eq!(second["price_minor"], 1300, "{second}");
+    let labels = app.admin_get(&format!("/admin/stores/{store}/labels")).await.expect(200);
+    let l = &labels["labels"][0];
+    assert_eq!((l["catalog_price_minor"].as_i64(), l["shown_price_minor"].as_i64(), l["stale"].as_bool()), (Some(1300), Some(1500), Some(true)), "{labels}");
+}
+both!(shelf_labels_follow_the_catalog);

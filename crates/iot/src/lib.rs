@@ -1,0 +1,311 @@
+//! In-store devices over MQTT (3.1.1 and 5): the broker `borderless serve` embeds (devices log in with
+//! their own id and token), the bridge that takes devices' signed event batches from that broker or from
+//! an external one (Mosquitto, EMQX …), stores them through the engine and only then acknowledges them,
+//! and the topic scheme of docs/devices.md. Only this crate knows MQTT; the engine sees device events.
+//!
+//! Topics (`{store}` is the location code, `{device}` the device code):
+//! - `borderless/v1/{store}/{device}/events` — device → borderless: `{"mac": hex, "body": "<JSON text>"}`
+//!   where `body` is `{"events": [...]}` (the payloads of `POST /devices/events`) and `mac` is
+//!   HMAC-SHA256 over the body's bytes with the device's key, hex(sha256("borderless-mqtt:" + token)).
+//! - `borderless/v1/{store}/{device}/acks` — borderless → device: `{"ingest": {...}}` once the batch is
+//!   stored (accepted, duplicates, gaps, rejected, entries, orders), or `{"error": {"code", "message"}}`.
+//! - `borderless/v1/{store}/{label}/commands` — borderless → shelf label (retained): the price to show,
+//!   published within a few hundred milliseconds of a catalog change; the label confirms with a signed
+//!   `label_ack` event.
+
+use engine::Engine;
+use hmac::{Hmac, Mac};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+pub const TOPIC_ROOT: &str = "borderless/v1";
+/// Largest MQTT payload taken (a gondola's second of samples is ~60 KB).
+pub const MAX_PAYLOAD: usize = 1 << 20;
+/// Messages waiting for the engine at most; beyond it the bridge stops reading (the broker holds them).
+const QUEUE: usize = 256;
+
+/// Where the bridge finds its broker.
+#[derive(Debug, Clone)]
+pub enum Broker {
+    /// Start the embedded broker on this address and bridge to it.
+    Embedded(SocketAddr),
+    /// An external broker (host, port), e.g. Mosquitto on 127.0.0.1:1883.
+    External { host: String, port: u16, username: Option<String>, password: Option<String> },
+}
+
+/// Counters of the bridge, for logs and tests.
+#[derive(Debug, Default)]
+pub struct BridgeStats {
+    pub messages: AtomicU64,
+    pub acked: AtomicU64,
+    /// Messages refused whole: unknown topic or device, bad signature, not JSON, too large.
+    pub refused: AtomicU64,
+    /// Price commands published to shelf labels.
+    pub labels_pushed: AtomicU64,
+}
+
+/// Signs a body for `token`'s device (what a device does before publishing).
+pub fn sign(token: &str, body: &str) -> String {
+    let key = engine::instore_live::mac_key(token);
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn verify(key: &str, body: &str, mac_hex: &str) -> bool {
+    let Ok(expected) = hex::decode(mac_hex) else { return false };
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()) else { return false };
+    mac.update(body.as_bytes());
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// Starts the embedded broker (its own threads). Devices log in with their device id as the user name and
+/// their token as the password; the bridge with `bridge_secret`.
+pub fn start_embedded(engine: Engine, listen: SocketAddr, bridge_secret: String) -> Result<(), String> {
+    let handle = tokio::runtime::Handle::try_current().map_err(|_| "the embedded broker starts inside the server's runtime".to_owned())?;
+    let auth: rumqttd::AuthHandler = Arc::new(move |client_id: String, user: String, pass: String| {
+        let (engine, secret, handle) = (engine.clone(), bridge_secret.clone(), handle.clone());
+        Box::pin(async move {
+            if user == "borderless-bridge" {
+                return pass == secret && client_id.starts_with("borderless-bridge");
+            }
+            // A device: its id and its token (the same token as for HTTP).
+            let check = handle.spawn(async move { engine.authenticate_device(&pass).await });
+            matches!(check.await, Ok(Ok(d)) if d.id == user)
+        })
+    });
+    let connections = rumqttd::ConnectionSettings {
+        connection_timeout_ms: 5_000,
+        max_payload_size: MAX_PAYLOAD,
+        max_inflight_count: 100,
+        auth: None,
+        external_auth: Some(auth),
+        dynamic_filters: true,
+    };
+    let server = |name: &str| rumqttd::ServerSettings { name: name.into(), listen, tls: None, next_connection_delay_ms: 1, connections: connections.clone() };
+    let mut v4 = HashMap::new();
+    v4.insert("v4".to_owned(), server("v4"));
+    let config = rumqttd::Config {
+        id: 0,
+        router: rumqttd::RouterConfig {
+            max_connections: 10_010,
+            max_outgoing_packet_count: 200,
+            max_segment_size: 104_857_600,
+            max_segment_count: 10,
+            custom_segment: None,
+            initialized_filters: None,
+            shared_subscriptions_strategy: Default::default(),
+        },
+        v4: Some(v4),
+        ..Default::default()
+    };
+    let mut broker = rumqttd::Broker::new(config);
+    std::thread::Builder::new()
+        .name("mqtt-broker".into())
+        .spawn(move || {
+            if let Err(e) = broker.start() {
+                tracing::error!(error = %e, "the embedded MQTT broker stopped");
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Runs the bridge until `stop`: subscribes to every store's device events, hands each batch to the
+/// engine, acknowledges the MQTT message only after the batch is stored, and answers on the device's
+/// `acks` topic. Reconnects after a lost connection.
+pub async fn run_bridge(engine: Engine, host: String, port: u16, credentials: Option<(String, String)>, stats: Arc<BridgeStats>, mut stop: watch::Receiver<bool>) {
+    // A fresh id per bridge: several nodes (or test servers) may share one broker.
+    let client_id = format!("borderless-bridge-{}", engine::instore_live::random_suffix());
+    let mut opts = MqttOptions::new(client_id, host.clone(), port);
+    opts.set_keep_alive(Duration::from_secs(15));
+    opts.set_max_packet_size(MAX_PAYLOAD + 1024, MAX_PAYLOAD + 1024);
+    opts.set_manual_acks(true);
+    // Devices resend a batch until its ack arrives (duplicates are dropped), so the bridge needs no
+    // persistent session on the broker.
+    opts.set_clean_session(true);
+    if let Some((u, p)) = credentials {
+        opts.set_credentials(u, p);
+    }
+    let (client, mut eventloop) = AsyncClient::new(opts, 512);
+    let (tx, rx) = mpsc::channel::<rumqttc::Publish>(QUEUE);
+    let labels = tokio::spawn(push_labels(engine.clone(), client.clone(), stats.clone()));
+    let worker = tokio::spawn(work(engine, client.clone(), rx, stats.clone()));
+    let filter = format!("{TOPIC_ROOT}/+/+/events");
+    loop {
+        tokio::select! {
+            ev = eventloop.poll() => match ev {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    tracing::info!(broker = %format!("{host}:{port}"), "mqtt: bridge connected");
+                    if let Err(e) = client.subscribe(filter.clone(), QoS::AtLeastOnce).await {
+                        tracing::warn!(error = %e, "mqtt: subscribing failed");
+                    }
+                }
+                Ok(Event::Incoming(Packet::Publish(p))) => {
+                    stats.messages.fetch_add(1, Ordering::Relaxed);
+                    // A full queue stops this loop from reading: the broker keeps the rest (backpressure).
+                    if tx.send(p).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, broker = %format!("{host}:{port}"), "mqtt: connection lost; retrying in 1 s");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            },
+            _ = async { let _ = stop.wait_for(|v| *v).await; } => {
+                let _ = client.disconnect().await;
+                worker.abort();
+                labels.abort();
+                return;
+            }
+        }
+    }
+}
+
+/// How often the label pusher looks for catalog changes.
+const LABEL_POLL: Duration = Duration::from_millis(100);
+
+/// Keeps every shelf label showing the catalog price: all labels once at start, then the labels of each
+/// changed product (prices are read from the catalog, not from the event, so the newest always wins).
+/// Commands are retained, so a label that reconnects gets its price at once.
+async fn push_labels(engine: Engine, client: AsyncClient, stats: Arc<BridgeStats>) {
+    let mut cursor = loop {
+        match engine.events_head().await {
+            Ok(c) => break (c, c),
+            Err(e) => {
+                tracing::warn!(error = %e, "labels: reading the event feed failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    match engine.all_label_commands().await {
+        Ok(cmds) => publish_labels(&client, &cmds, &stats).await,
+        Err(e) => tracing::warn!(error = %e, "labels: the first full sync failed"),
+    }
+    loop {
+        tokio::time::sleep(LABEL_POLL).await;
+        match engine.label_commands_after(cursor).await {
+            Ok((cmds, next)) => {
+                publish_labels(&client, &cmds, &stats).await;
+                cursor = next;
+            }
+            Err(e) => tracing::warn!(error = %e, "labels: reading catalog changes failed"),
+        }
+    }
+}
+
+async fn publish_labels(client: &AsyncClient, cmds: &[engine::instore_live::LabelCommand], stats: &BridgeStats) {
+    for c in cmds {
+        let topic = format!("{TOPIC_ROOT}/{}/{}/commands", c.store_code, c.device_code);
+        let won = engine::fx_format_krw(c.price_minor);
+        let payload = serde_json::json!({
+            "type": "price", "sku": c.sku, "price_minor": c.price_minor, "currency": c.currency,
+            "text": {"ko": format!("{won}원"), "en": format!("₩{won}")},
+            "title": {"ko": c.title_ko, "en": c.title_en},
+            "at_ms": std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+        });
+        if client.publish(topic, QoS::AtLeastOnce, true, payload.to_string()).await.is_ok() {
+            stats.labels_pushed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// One message: `{"mac", "body"}` on `borderless/v1/{store}/{device}/events`.
+async fn work(engine: Engine, client: AsyncClient, mut rx: mpsc::Receiver<rumqttc::Publish>, stats: Arc<BridgeStats>) {
+    let mut keys: HashMap<(String, String), (engine::instore_live::DeviceRef, String)> = HashMap::new();
+    while let Some(p) = rx.recv().await {
+        let parts: Vec<&str> = p.topic.split('/').collect();
+        let answer = match parts.as_slice() {
+            ["borderless", "v1", store, device, "events"] => {
+                let (store, device) = (store.to_string(), device.to_string());
+                let ack_topic = format!("{TOPIC_ROOT}/{store}/{device}/acks");
+                match handle(&engine, &mut keys, &store, &device, &p.payload).await {
+                    // Not a device of this deployment (a shared broker may carry others'): stay silent.
+                    Err(("unknown_device", message)) => {
+                        tracing::debug!(%message, "mqtt: a message for a device this server does not know");
+                        None
+                    }
+                    reply => Some((ack_topic, reply)),
+                }
+            }
+            _ => None,
+        };
+        match answer {
+            Some((topic, Ok(outcome))) => {
+                stats.acked.fetch_add(1, Ordering::Relaxed);
+                let _ = client.try_publish(topic, QoS::AtLeastOnce, false, serde_json::json!({ "ingest": outcome }).to_string());
+            }
+            Some((topic, Err((code, message)))) => {
+                stats.refused.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%topic, code, %message, "mqtt: a device message was refused");
+                let _ = client.try_publish(topic, QoS::AtLeastOnce, false, serde_json::json!({ "error": {"code": code, "message": message} }).to_string());
+            }
+            None => {
+                stats.refused.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        // Stored (or refused for good): the broker may forget it now.
+        if let Err(e) = client.try_ack(&p) {
+            tracing::warn!(error = %e, "mqtt: acknowledging a message failed; the broker will send it again (it is deduplicated)");
+        }
+    }
+}
+
+type Refusal = (&'static str, String);
+
+async fn handle(
+    engine: &Engine,
+    keys: &mut HashMap<(String, String), (engine::instore_live::DeviceRef, String)>,
+    store: &str,
+    device: &str,
+    payload: &[u8],
+) -> Result<engine::instore_live::IngestOutcome, Refusal> {
+    if payload.len() > MAX_PAYLOAD {
+        return Err(("too_large", format!("a message is at most {MAX_PAYLOAD} bytes")));
+    }
+    let k = (store.to_owned(), device.to_owned());
+    if !keys.contains_key(&k) {
+        let found = engine.device_by_code(store, device).await.map_err(|_| ("unknown_device", format!("no device `{device}` at store `{store}`")))?;
+        keys.insert(k.clone(), found);
+    }
+    let (dev, key) = keys[&k].clone();
+    #[derive(serde::Deserialize)]
+    struct Signed {
+        mac: String,
+        body: String,
+    }
+    let signed: Signed = serde_json::from_slice(payload).map_err(|e| ("invalid_message", format!("expected {{\"mac\": hex, \"body\": text}}: {e}")))?;
+    if key.is_empty() || !verify(&key, &signed.body, &signed.mac) {
+        return Err(("bad_signature", "the message is not signed with this device's key".into()));
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Body {
+        events: Vec<serde_json::Value>,
+    }
+    let body: Body = serde_json::from_str(&signed.body).map_err(|e| ("invalid_body", format!("`body` is {{\"events\": [...]}}: {e}")))?;
+    engine.ingest_device_events(&dev, body.events).await.map_err(|e| ("ingest_failed", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_only_with_the_devices_key() {
+        let body = r#"{"events":[]}"#;
+        let mac = sign("bl_dev_secret", body);
+        let key = engine::instore_live::mac_key("bl_dev_secret");
+        assert!(verify(&key, body, &mac));
+        assert!(!verify(&key, r#"{"events":[1]}"#, &mac), "another body");
+        assert!(!verify(&engine::instore_live::mac_key("bl_dev_other"), body, &mac), "another device");
+        assert!(!verify(&key, body, "zz"), "not hex");
+    }
+}
