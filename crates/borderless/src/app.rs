@@ -323,6 +323,11 @@ async fn expiry_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "authorization expiry failed"),
         }
+        match engine.expire_visits().await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "closed cashierless visits that never passed the exit"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cashierless visit expiry failed"),
+        }
         match engine.purge_expired().await {
             Ok(n) if n > 0 => tracing::debug!(rows = n, "purged expired sessions, idempotency keys and delivery records"),
             Ok(_) => {}

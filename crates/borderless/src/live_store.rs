@@ -1,14 +1,15 @@
 //! The demo's live cashierless store (GO-SEONGSU): the instore simulator plays the store's devices in real
-//! time — shelf weight plates at 60 Hz and body tracks at about 11 Hz — into the fusion engine. Each
-//! simulated shopper is one of the demo's members: walking in opens a visit with their one-time payment code
-//! (a wallet hold), and walking out turns the virtual cart into a cashierless order at that store through
-//! the same exit a real gate uses (stock leaves the store's ledger, the hold is captured). A visit whose
-//! events wait for staff review stays open (the review queue's API is not built yet; the hold lapses).
+//! time through the same device path as real hardware (`Engine::ingest_device_events`, which HTTP and MQTT
+//! also use): an entry gate, one device per shelf gondola (weight plates at 60 Hz, sent every 0.5 s) and a
+//! camera tracker (body tracks at about 11 Hz). Each simulated shopper is one of the demo's members: the
+//! gate's entry event carries their one-time payment code (a wallet hold), and the exit event places and
+//! charges the cashierless order. A round's simulated store becomes the store's layout. Visits whose events
+//! wait for staff review stay open until staff settle them (`/admin/stores/{id}/reviews`).
 
 use anyhow::{Context, Result};
-use engine::auth::Principal;
-use engine::orders::SaleLineInput;
+use engine::instore_live::{DeviceRef, FacingIn, LayoutInput, PlateIn};
 use engine::Engine;
+use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -42,17 +43,64 @@ pub struct LiveStoreSummary {
     pub refused_at_entry: usize,
 }
 
-/// One visit in progress.
-struct Visit {
-    session_id: Option<String>,
-    last_frame_s: f64,
+/// The store's devices for this run, with their sequence counters.
+struct Devices {
+    gate: DeviceRef,
+    tracker: DeviceRef,
+    gondolas: HashMap<u16, DeviceRef>,
+    seq: HashMap<String, i64>,
+}
+
+impl Devices {
+    fn next(&mut self, dev: &DeviceRef) -> i64 {
+        let s = self.seq.entry(dev.id.clone()).or_insert(0);
+        *s += 1;
+        *s
+    }
+}
+
+fn device_ref(d: engine::instore_live::IssuedDevice) -> DeviceRef {
+    DeviceRef { id: d.id, location_id: d.location_id, kind: d.kind }
+}
+
+/// The simulated store as the real store's layout: the simulator's products stand for `skus` in order.
+fn layout_of(rec: &instore::Recording, sku_of: &HashMap<String, String>) -> LayoutInput {
+    let mut plates: Vec<PlateIn> = rec
+        .planogram
+        .iter()
+        .map(|r| PlateIn {
+            gondola: r.plate.gondola,
+            shelf: r.plate.shelf,
+            plate: r.plate.plate,
+            sku: r.barcode.as_ref().and_then(|b| sku_of.get(b).cloned()),
+            unit_weight_g: if r.barcode.is_some() { r.unit_weight_g.clamp(1.0, 50_000.0) } else { 0.0 },
+        })
+        .collect();
+    for k in &rec.plate_keys {
+        if !plates.iter().any(|p| p.gondola == k.gondola && p.shelf == k.shelf && p.plate == k.plate) {
+            plates.push(PlateIn { gondola: k.gondola, shelf: k.shelf, plate: k.plate, sku: None, unit_weight_g: 0.0 });
+        }
+    }
+    let facings = rec
+        .facings
+        .iter()
+        .filter_map(|f| {
+            let sku = sku_of.get(f.barcode.as_ref()?)?.clone();
+            Some(FacingIn { sku, gondola: f.gondola, shelf: f.shelf, plates: f.plates.clone(), corner_m: [f.corner.x, f.corner.y, f.corner.z], size_m: [f.dim.x, f.dim.y, f.dim.z] })
+        })
+        .collect();
+    LayoutInput { plates, facings }
+}
+
+fn frame_json(f: &instore::TrackFrame) -> Value {
+    let joints: serde_json::Map<String, Value> =
+        instore::Joint::ALL.iter().filter_map(|j| f.joints[j.index()].map(|p| (j.name().to_owned(), json!([p.x, p.y, p.z])))).collect();
+    json!({"t": f.t_s, "target_id": f.target_id, "joints": joints})
 }
 
 /// Runs the live store until `stop` (or `opts.rounds`); returns what happened.
 pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<bool>) -> Result<LiveStoreSummary> {
     let loc = engine.location(engine::demo_data::CASHIERLESS).await.context("the demo's cashierless store")?;
-    let key = engine.issue_key("staff", Some(loc.id.clone()), "demo live store gates".into()).await?;
-    let gate: Principal = engine.authenticate(&key.key).await?;
     // The products on this store's shelves: what the demo stocks there.
     let products = engine::demo_data::products();
     let skus: Vec<String> = engine::demo_data::stock(&products).into_iter().filter(|s| s.location_code == engine::demo_data::CASHIERLESS).map(|s| s.sku).collect::<BTreeSet<_>>().into_iter().collect();
@@ -64,6 +112,18 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
         }
     }
     anyhow::ensure!(!members.is_empty(), "no demo members to shop");
+    let gondola_count = 2u16;
+    // This run's devices (their tokens stay in memory; a restarted demo registers new ones).
+    let tag = domain::ids::random_token(3);
+    let mut devices = Devices {
+        gate: device_ref(engine.register_device(&loc.id, "gate", &format!("gate-{tag}"), None).await?),
+        tracker: device_ref(engine.register_device(&loc.id, "tracker", &format!("cam-{tag}"), None).await?),
+        gondolas: HashMap::new(),
+        seq: HashMap::new(),
+    };
+    for g in 1..=gondola_count {
+        devices.gondolas.insert(g, device_ref(engine.register_device(&loc.id, "gondola", &format!("g{g}-{tag}"), None).await?));
+    }
     let mut summary = LiveStoreSummary::default();
     let mut round = 0u64;
     while opts.rounds == 0 || round < opts.rounds {
@@ -73,89 +133,136 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
             seed: 1 + round + std::process::id() as u64,
             shoppers: opts.shoppers_per_round,
             max_concurrent: 3,
-            gondolas: 2,
+            gondolas: gondola_count,
             hard_share: 0.0,
             t0_s: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
             ..Default::default()
         };
         let sim = tokio::task::spawn_blocking(move || instore::simulate(&cfg)).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
         let rec = sim.recording;
-        // The simulator's products stand for the store's SKUs (one each, in order).
         let barcodes: BTreeSet<&str> = rec.planogram.iter().filter_map(|r| r.barcode.as_deref()).collect();
         let sku_of: HashMap<String, String> = barcodes.iter().enumerate().map(|(i, b)| ((*b).to_owned(), skus[i % skus.len()].clone())).collect();
-        let layout = rec.layout().map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut samples = rec.samples_for(&layout).map_err(|e| anyhow::anyhow!("{e}"))?;
+        engine.put_store_layout(&loc.id, layout_of(&rec, &sku_of)).await.context("the simulated store's layout")?;
+        let mut samples: Vec<instore::recording::PlateSample> = rec.samples.clone();
         samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
-        let mut fusion = instore::Engine::new(layout, instore::EngineConfig::default());
-        let mut visits: HashMap<String, Visit> = HashMap::new();
+        let mut last_frame: HashMap<String, f64> = HashMap::new();
         for f in &rec.frames {
-            visits.entry(f.target_id.clone()).or_insert(Visit { session_id: None, last_frame_s: f.t_s }).last_frame_s = f.t_s;
+            last_frame.insert(f.target_id.clone(), f.t_s);
         }
         let t0 = samples.first().map_or(0.0, |s| s.t_s).min(rec.frames.first().map_or(f64::MAX, |f| f.t_s));
         let wall0 = Instant::now();
         let (mut si, mut fi) = (0, 0);
         let mut member = (round as usize * 7) % members.len();
-        tracing::info!(round, shoppers = visits.len(), "cashierless: a new round of shoppers at {}", loc.code);
-        while si < samples.len() || fi < rec.frames.len() {
-            // Keep store time in step with the wall clock (in 50 ms steps).
+        let mut sessions: HashMap<String, Option<String>> = HashMap::new();
+        // Buffers: per gondola plate samples, and track frames, sent every 0.5 s of store time.
+        let mut plate_buf: HashMap<u16, Vec<Value>> = HashMap::new();
+        let mut frame_buf: Vec<Value> = Vec::new();
+        let mut next_flush = t0 + 0.5;
+        tracing::info!(round, shoppers = last_frame.len(), "cashierless: a new round of shoppers at {}", loc.code);
+        loop {
             let sim_now = t0 + wall0.elapsed().as_secs_f64() * opts.speed + 0.05 * opts.speed;
-            while si < samples.len() && samples[si].t_s <= sim_now && (fi >= rec.frames.len() || samples[si].t_s <= rec.frames[fi].t_s) {
-                fusion.push_plate(samples[si].plate, samples[si].t_s, samples[si].grams);
-                si += 1;
-            }
-            if fi < rec.frames.len() && rec.frames[fi].t_s <= sim_now && (si >= samples.len() || rec.frames[fi].t_s <= samples[si].t_s) {
-                let frame = &rec.frames[fi];
+            let mut progressed = false;
+            while si < samples.len() || fi < rec.frames.len() {
+                let ts = samples.get(si).map_or(f64::MAX, |s| s.t_s);
+                let tf = rec.frames.get(fi).map_or(f64::MAX, |f| f.t_s);
+                let t = ts.min(tf);
+                if t > sim_now {
+                    break;
+                }
+                progressed = true;
+                if t >= next_flush {
+                    flush(&engine, &mut devices, &mut plate_buf, &mut frame_buf).await?;
+                    next_flush = t + 0.5;
+                }
+                if ts <= tf {
+                    let s = &samples[si];
+                    si += 1;
+                    let k = rec.plate_keys[s.plate as usize];
+                    plate_buf.entry(k.gondola).or_default().push(json!([s.t_s, k.shelf, k.plate, s.grams]));
+                    continue;
+                }
+                let f = &rec.frames[fi];
                 fi += 1;
-                let visit = visits.get_mut(&frame.target_id).expect("every framed target has a visit");
-                let first = fusion.shoppers().iter().all(|s| s.0 != frame.target_id);
-                if first {
+                if !sessions.contains_key(&f.target_id) {
+                    // Walks in: the gate reads the member's payment code.
                     summary.visits += 1;
                     let (customer, name) = members[member % members.len()].clone();
                     member += 1;
                     let code = engine.payment_code(&customer).await?;
-                    match engine.cashierless_enter(&gate, &loc.id, &code.code, None).await {
-                        Ok(s) => {
-                            tracing::info!(visit = %s.id, shopper = %name, hold = s.hold_minor, "cashierless: entered");
-                            visit.session_id = Some(s.id);
-                        }
-                        Err(e) => {
+                    let seq = devices.next(&devices.gate.clone());
+                    let out = engine.ingest_device_events(&devices.gate, vec![json!({"seq": seq, "type": "entry", "t": f.t_s, "target_id": f.target_id, "payment_code": code.code})]).await?;
+                    let decision = out.entries.first();
+                    let session = decision.and_then(|d| d.session_id.clone());
+                    match &session {
+                        Some(s) => tracing::info!(visit = %s, shopper = %name, "cashierless: entered"),
+                        None => {
                             summary.refused_at_entry += 1;
-                            tracing::warn!(shopper = %name, error = %e, "cashierless: the entry gate refused");
+                            tracing::warn!(shopper = %name, reason = ?decision.and_then(|d| d.reason.clone()), "cashierless: the entry gate stayed closed");
                         }
                     }
-                    fusion.enter(&frame.target_id, frame.t_s, visit.session_id.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+                    sessions.insert(f.target_id.clone(), session);
                 }
-                fusion.push_track(frame).map_err(|e| anyhow::anyhow!("{e}"))?;
-                if frame.t_s >= visit.last_frame_s {
-                    let out = fusion.exit(&frame.target_id, frame.t_s).map_err(|e| anyhow::anyhow!("{e}"))?;
-                    let Some(session) = visit.session_id.clone() else { continue };
-                    if out.pending_reviews > 0 {
-                        summary.waiting_for_review += 1;
-                        tracing::warn!(visit = %session, reviews = out.pending_reviews, "cashierless: the visit waits for staff review");
-                        continue;
-                    }
-                    let lines: Vec<SaleLineInput> = out.receipt.items.iter().map(|l| SaleLineInput { sku: sku_of[&l.barcode].clone(), quantity: l.quantity as i64 }).collect();
-                    match engine.cashierless_exit(&gate, &session, lines).await {
-                        Ok((_, Some(order))) => {
-                            tracing::info!(visit = %session, order = %order.id, items = order.lines.len(), "cashierless: left; order placed and charged");
-                            summary.orders.push(order.id);
+                frame_buf.push(frame_json(f));
+                if last_frame.get(&f.target_id) == Some(&f.t_s) {
+                    // Walks out: everything sensed so far first, then the exit gate.
+                    flush(&engine, &mut devices, &mut plate_buf, &mut frame_buf).await?;
+                    let seq = devices.next(&devices.gate.clone());
+                    let out = engine.ingest_device_events(&devices.gate, vec![json!({"seq": seq, "type": "exit", "t": f.t_s + 0.5, "target_id": f.target_id})]).await?;
+                    if let Some(Some(session)) = sessions.get(&f.target_id) {
+                        match out.orders.first() {
+                            Some(order) => {
+                                tracing::info!(visit = %session, order = %order, "cashierless: left; order placed and charged");
+                                summary.orders.push(order.clone());
+                            }
+                            None => {
+                                let s = engine.cashierless_session(session).await?;
+                                if s.status == "open" {
+                                    summary.waiting_for_review += 1;
+                                    tracing::warn!(visit = %session, "cashierless: the visit waits for staff review");
+                                } else {
+                                    summary.left_empty += 1;
+                                }
+                            }
                         }
-                        Ok((_, None)) => summary.left_empty += 1,
-                        Err(e) => tracing::warn!(visit = %session, error = %e, "cashierless: the exit failed"),
                     }
                 }
-                continue;
             }
             if si >= samples.len() && fi >= rec.frames.len() {
+                flush(&engine, &mut devices, &mut plate_buf, &mut frame_buf).await?;
                 break;
             }
-            tokio::select! {
-                _ = tokio::time::sleep(Duration::from_millis(50)) => {}
-                _ = stop.wait_for(|v| *v) => return Ok(summary),
+            if !progressed {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                    _ = async { let _ = stop.wait_for(|v| *v).await; } => return Ok(summary),
+                }
             }
         }
     }
     Ok(summary)
+}
+
+/// Sends what the devices sensed since the last flush: one `plates` event per gondola, one `tracks` event.
+async fn flush(engine: &Engine, devices: &mut Devices, plates: &mut HashMap<u16, Vec<Value>>, frames: &mut Vec<Value>) -> Result<()> {
+    let mut gs: Vec<u16> = plates.keys().copied().collect();
+    gs.sort_unstable();
+    for g in gs {
+        let samples = plates.remove(&g).unwrap_or_default();
+        let Some(dev) = devices.gondolas.get(&g).cloned() else { continue };
+        for chunk in samples.chunks(engine::instore_live::MAX_SAMPLES) {
+            let seq = devices.next(&dev);
+            let out = engine.ingest_device_events(&dev, vec![json!({"seq": seq, "type": "plates", "gondola": g, "samples": chunk})]).await?;
+            if let Some(r) = out.rejected.first() {
+                tracing::warn!(error = %r.error, "cashierless: a gondola event was refused");
+            }
+        }
+    }
+    for chunk in std::mem::take(frames).chunks(engine::instore_live::MAX_FRAMES) {
+        let dev = devices.tracker.clone();
+        let seq = devices.next(&dev);
+        engine.ingest_device_events(&dev, vec![json!({"seq": seq, "type": "tracks", "frames": chunk})]).await?;
+    }
+    Ok(())
 }
 
 /// Receives stock for every shelf product that runs low at the store.

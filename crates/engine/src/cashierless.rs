@@ -141,6 +141,25 @@ pub(crate) fn exit(tx: &mut dyn Tx, payments: &Payments, session_id: &str, lines
     Ok((get(tx, session_id, false)?, order))
 }
 
+/// Closes visits past their expiry that never passed the exit (a shopper who left unseen, a visit that
+/// waited for a review nobody settled): their wallet holds lapse with them (the hold sweep releases them).
+/// Returns how many.
+pub(crate) fn expire(tx: &mut dyn Tx, now: i64) -> Result<usize> {
+    let ids: Vec<String> = tx
+        .query("SELECT id FROM cashierless_sessions WHERE status = 'open' AND expires_at < ? ORDER BY expires_at LIMIT 500", params![now])?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut n = 0;
+    for id in ids {
+        if tx.exec("UPDATE cashierless_sessions SET status = 'cancelled', exited_at = ? WHERE id = ? AND status = 'open'", params![now, &id])? == 1 {
+            crate::events::emit(tx, "cashierless.expired", &id, &serde_json::json!({"session": &id}), now)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// Pays a cashierless basket from the session's entry hold (and the wallet for any excess).
 pub struct EntryHold;
 

@@ -19,6 +19,8 @@ pub const MAX_BATCH: usize = 500;
 pub const MAX_SAMPLES: usize = 5_000;
 /// Track frames per `tracks` event at most.
 pub const MAX_FRAMES: usize = 200;
+/// How far one event's `seq` may run ahead of the device's last.
+pub const MAX_SEQ_JUMP: i64 = 1_000_000;
 /// Plates in a store layout at most.
 pub const MAX_LAYOUT_PLATES: usize = 20_000;
 
@@ -192,6 +194,9 @@ pub(crate) fn register(tx: &mut dyn Tx, location_id: &str, kind: &str, code: &st
         _ => {}
     }
     let code = domain::text::required("code", code, 64).map_err(bad)?;
+    if code.starts_with('_') {
+        return Err(bad("device codes starting with `_` are reserved"));
+    }
     if !code.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
         return Err(bad("`code` uses letters, digits, `-`, `_` and `.` (it appears in MQTT topics)"));
     }
@@ -295,8 +300,9 @@ pub enum DeviceEvent {
     Exit { seq: i64, #[serde(default)] v: Option<u32>, t: f64, target_id: String },
     /// A shelf label confirms what it now shows.
     LabelAck { seq: i64, #[serde(default)] v: Option<u32>, sku: String, price_minor: i64, currency: String },
-    /// Staff settled a review item (stored by the API, never sent by devices).
-    Review { seq: i64, #[serde(default)] v: Option<u32>, review_id: u64, action: ReviewAction },
+    /// Staff settled a review item (stored by the API, never sent by devices). `key` names the item by
+    /// what it is (when it settled, which plates), because ids are renumbered when the fold is rebuilt.
+    Review { seq: i64, #[serde(default)] v: Option<u32>, review_id: u64, #[serde(default)] key: Option<String>, action: ReviewAction },
 }
 
 /// One body frame: joints by name (`head`, `neck`, `l_shoulder`, `r_shoulder`, `l_elbow`, `r_elbow`,
@@ -313,7 +319,8 @@ pub struct FrameIn {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ReviewAction {
-    /// `quantity` units of `sku` go to the shopper `target_id` (negative: a put-back).
+    /// `quantity` units of `sku` go to the shopper `target_id` — as the review lists it, `{visit}/{track}`
+    /// (negative: a put-back).
     Assign { target_id: String, sku: String, quantity: i32 },
     /// Nothing a shopper took (noise, a restock).
     Dismiss,
@@ -483,6 +490,10 @@ pub(crate) fn store_events(tx: &mut dyn Tx, dev: &DeviceRef, events: &[DeviceEve
     let (mut stored, mut dups, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
     for e in events {
         let seq = e.seq();
+        if seq > last.saturating_add(MAX_SEQ_JUMP) {
+            // A runaway counter would end gap detection for good; the event is refused, not stored.
+            return Err(bad(format!("`seq` {seq} jumps more than {MAX_SEQ_JUMP} past the device's last ({last}); reset the device's counter")));
+        }
         let payload = serde_json::to_string(e).map_err(|x| bad(x.to_string()))?;
         let inserted = tx.exec(
             "INSERT INTO device_events (device_id, seq, location_id, kind, payload, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, seq) DO NOTHING",
@@ -505,7 +516,7 @@ pub(crate) fn store_events(tx: &mut dyn Tx, dev: &DeviceRef, events: &[DeviceEve
         }
         stored.push(e.clone());
     }
-    let gap_count: i64 = gaps.iter().map(|(a, b)| b - a + 1).sum();
+    let gap_count: i64 = gaps.iter().fold(0i64, |n, (a, b)| n.saturating_add(b - a + 1));
     tx.exec(
         "UPDATE devices SET last_seq = ?, accepted = accepted + ?, duplicates = duplicates + ?, gaps = gaps + ?, rejected = rejected + ?, last_seen_at = ? WHERE id = ?",
         params![last, stored.len() as i64, dups.len() as i64, gap_count, rejected as i64, now, &dev.id],
@@ -515,12 +526,13 @@ pub(crate) fn store_events(tx: &mut dyn Tx, dev: &DeviceRef, events: &[DeviceEve
 
 // ---------------- the fold ----------------
 
-/// A store's fusion state on this node.
+/// A store's fusion state on this node. The fusion engine knows each shopper as `{visit}/{track}`, so a
+/// tracker that reuses a track id never hands one visit's cart to another.
 pub(crate) struct Runtime {
     pub fusion: instore::Engine,
-    /// Body track → the visit it belongs to.
+    /// Track → the visit it belongs to, while it is inside.
     pub visit_of: HashMap<String, String>,
-    /// Visit → its tracks and whether each has left.
+    /// Visit → its shoppers (`{visit}/{track}`) and whether each has left.
     pub members: HashMap<String, Vec<(String, bool)>>,
     /// Visits whose every member has left, waiting for their orders (reviews pending, or a failed write).
     pub leaving: Vec<String>,
@@ -528,9 +540,28 @@ pub(crate) struct Runtime {
     pub now_s: f64,
 }
 
+/// Shoppers the fusion engine may have known before the runtime is rebuilt empty (it keeps every
+/// shopper's cart until then; the engine's own limit is 4,096).
+const RESET_ABOVE: usize = 3_000;
+
 impl Runtime {
     pub(crate) fn new(layout: &LayoutInput) -> Result<Runtime> {
         Ok(Runtime { fusion: instore::Engine::new(to_instore(layout)?, instore::EngineConfig::default()), visit_of: HashMap::new(), members: HashMap::new(), leaving: Vec::new(), now_s: 0.0 })
+    }
+
+    /// The fusion engine's name for a track inside.
+    fn fid(&self, target_id: &str) -> Option<String> {
+        self.visit_of.get(target_id).map(|s| format!("{s}/{target_id}"))
+    }
+
+    /// Whether another shopper can enter (the fusion engine keeps at most 4,096 since its start).
+    pub(crate) fn has_room(&self) -> bool {
+        self.fusion.shoppers().len() < instore::engine::MAX_SHOPPERS - 1
+    }
+
+    /// No visit in progress and many shoppers remembered: start afresh (the owner drops the runtime).
+    pub(crate) fn wants_reset(&self) -> bool {
+        self.members.is_empty() && self.fusion.shoppers().len() > RESET_ABOVE
     }
 
     /// Applies a sensor event to the fusion engine (no database effects). Entries and exits are handled by
@@ -548,10 +579,8 @@ impl Runtime {
             DeviceEvent::Tracks { frames, .. } => {
                 for f in frames {
                     // Tracks of people who never passed the entry gate (staff, a shopper's bag) are ignored.
-                    if !self.visit_of.contains_key(&f.target_id) {
-                        continue;
-                    }
-                    let mut frame = instore::TrackFrame { t_s: f.t, target_id: f.target_id.clone(), state: String::new(), joints: Default::default(), scores: [1.0; instore::model::JOINT_COUNT] };
+                    let Some(fid) = self.fid(&f.target_id) else { continue };
+                    let mut frame = instore::TrackFrame { t_s: f.t, target_id: fid, state: String::new(), joints: Default::default(), scores: [1.0; instore::model::JOINT_COUNT] };
                     for (name, c) in &f.joints {
                         if let Some(j) = instore::Joint::from_name(name) {
                             frame.joints[j as usize] = Some(instore::Vec3 { x: c[0], y: c[1], z: c[2] });
@@ -561,7 +590,10 @@ impl Runtime {
                     self.now_s = self.now_s.max(f.t);
                 }
             }
-            DeviceEvent::Review { review_id, action, .. } => {
+            DeviceEvent::Review { review_id, key, action, .. } => {
+                let review_id = key.as_deref().and_then(|k| self.fusion.pending_reviews().find(|r| review_key(r) == k).map(|r| r.id)).unwrap_or(*review_id);
+                let review_id = &review_id;
+                // Assignments name the shopper as `{visit}/{track}` (what the review listed).
                 let r = match action {
                     ReviewAction::Assign { target_id, sku, quantity } => instore::Resolution::Assign { target_id: target_id.clone(), barcode: sku.clone(), quantity: *quantity },
                     ReviewAction::Dismiss => instore::Resolution::Dismiss,
@@ -574,24 +606,28 @@ impl Runtime {
         }
     }
 
-    /// A track joins a visit.
-    pub(crate) fn admit(&mut self, target_id: &str, session_id: &str, t: f64) {
-        self.visit_of.insert(target_id.to_owned(), session_id.to_owned());
-        let m = self.members.entry(session_id.to_owned()).or_default();
-        if !m.iter().any(|x| x.0 == target_id) {
-            m.push((target_id.to_owned(), false));
+    /// A track joins a visit. Fails when the track is already inside or the engine is full.
+    pub(crate) fn admit(&mut self, target_id: &str, session_id: &str, t: f64) -> std::result::Result<(), String> {
+        if self.visit_of.contains_key(target_id) {
+            return Err(format!("track `{target_id}` is already inside"));
         }
-        let _ = self.fusion.enter(target_id, t, Some(session_id));
+        let fid = format!("{session_id}/{target_id}");
+        self.fusion.enter(&fid, t, Some(session_id)).map_err(|e| e.to_string())?;
+        self.visit_of.insert(target_id.to_owned(), session_id.to_owned());
+        self.members.entry(session_id.to_owned()).or_default().push((fid, false));
         self.now_s = self.now_s.max(t);
+        Ok(())
     }
 
-    /// A track leaves; when it was the visit's last one inside, the visit waits for its order.
+    /// A track leaves (its id is free again); when it was the visit's last one inside, the visit waits for
+    /// its order.
     pub(crate) fn leave(&mut self, target_id: &str, t: f64) {
         self.now_s = self.now_s.max(t);
-        let Some(session) = self.visit_of.get(target_id).cloned() else { return };
-        let _ = self.fusion.exit(target_id, t);
+        let Some(fid) = self.fid(target_id) else { return };
+        let Some(session) = self.visit_of.remove(target_id) else { return };
+        let _ = self.fusion.exit(&fid, t);
         if let Some(m) = self.members.get_mut(&session) {
-            for x in m.iter_mut().filter(|x| x.0 == target_id) {
+            for x in m.iter_mut().filter(|x| x.0 == fid) {
                 x.1 = true;
             }
             if m.iter().all(|x| x.1) && !self.leaving.contains(&session) {
@@ -600,18 +636,23 @@ impl Runtime {
         }
     }
 
-    /// Unresolved review items that name one of the visit's tracks as a candidate. (An event nobody was
-    /// near holds up no visit; staff see it in the queue.)
-    pub(crate) fn pending_for(&self, session: &str) -> usize {
-        let tracks: Vec<&str> = self.members.get(session).map(|m| m.iter().map(|x| x.0.as_str()).collect()).unwrap_or_default();
-        self.fusion.pending_reviews().filter(|r| r.shoppers.iter().any(|s| tracks.contains(&s.target_id.as_str()))).count()
+    /// Whether `fid` (`{visit}/{track}`) is a shopper of a visit in progress.
+    pub(crate) fn is_member(&self, fid: &str) -> bool {
+        self.members.values().flatten().any(|x| x.0 == fid)
     }
 
-    /// The visit's basket: the carts of all its tracks together.
+    /// Unresolved review items that name one of the visit's shoppers as a candidate. (An event nobody was
+    /// near holds up no visit; staff see it in the queue.)
+    pub(crate) fn pending_for(&self, session: &str) -> usize {
+        let fids: Vec<&str> = self.members.get(session).map(|m| m.iter().map(|x| x.0.as_str()).collect()).unwrap_or_default();
+        self.fusion.pending_reviews().filter(|r| r.shoppers.iter().any(|s| fids.contains(&s.target_id.as_str()))).count()
+    }
+
+    /// The visit's basket: the carts of all its shoppers together.
     pub(crate) fn basket(&self, session: &str) -> Vec<SaleLineInput> {
         let mut lines: std::collections::BTreeMap<String, i64> = Default::default();
-        for (track, _) in self.members.get(session).into_iter().flatten() {
-            if let Ok(r) = self.fusion.receipt(track) {
+        for (fid, _) in self.members.get(session).into_iter().flatten() {
+            if let Ok(r) = self.fusion.receipt(fid) {
                 for l in &r.items {
                     *lines.entry(l.barcode.clone()).or_default() += l.quantity as i64;
                 }
@@ -623,11 +664,8 @@ impl Runtime {
     /// Forgets a finished visit.
     pub(crate) fn close(&mut self, session: &str) {
         self.leaving.retain(|s| s != session);
-        if let Some(m) = self.members.remove(session) {
-            for (t, _) in m {
-                self.visit_of.remove(&t);
-            }
-        }
+        self.members.remove(session);
+        self.visit_of.retain(|_, s| s != session);
     }
 }
 
@@ -646,7 +684,7 @@ pub struct ReviewView {
     pub products: Vec<Vec<serde_json::Value>>,
 }
 
-pub(crate) fn review_view(r: &instore::ReviewItem, rt: &Runtime) -> ReviewView {
+pub(crate) fn review_view(r: &instore::ReviewItem) -> ReviewView {
     ReviewView {
         id: r.id,
         reason: format!("{:?}", r.reason),
@@ -657,17 +695,26 @@ pub(crate) fn review_view(r: &instore::ReviewItem, rt: &Runtime) -> ReviewView {
         shoppers: r
             .shoppers
             .iter()
-            .map(|s| serde_json::json!({"target_id": s.target_id, "session_id": rt.visit_of.get(&s.target_id), "probability": s.probability}))
+            .map(|s| {
+                let (visit, track) = s.target_id.split_once('/').unwrap_or(("", s.target_id.as_str()));
+                serde_json::json!({"target_id": s.target_id, "track_id": track, "session_id": visit, "probability": s.probability})
+            })
             .collect(),
         products: r.products.iter().map(|alt| alt.iter().map(|l| serde_json::json!({"sku": l.barcode, "quantity": l.quantity})).collect()).collect(),
     }
 }
 
+/// A review item's identity that survives a rebuild: when it settled and which plates changed.
+pub(crate) fn review_key(r: &instore::ReviewItem) -> String {
+    let plates: Vec<String> = r.plates.iter().map(|p| format!("{}.{}.{}", p.gondola, p.shelf, p.plate)).collect();
+    format!("{:.3}@{}", r.t_settled_s, plates.join(","))
+}
+
 /// Stores a staff resolution as an event of the location's staff pseudo-device; returns it.
-pub(crate) fn store_resolution(tx: &mut dyn Tx, location_id: &str, review_id: u64, action: &ReviewAction, now: i64) -> Result<DeviceEvent> {
+pub(crate) fn store_resolution(tx: &mut dyn Tx, location_id: &str, review_id: u64, key: String, action: &ReviewAction, now: i64) -> Result<DeviceEvent> {
     let dev = staff_device(tx, location_id, now)?;
     let seq = tx.query_opt("SELECT last_seq FROM devices WHERE id = ?", params![&dev.id])?.map_or(Ok(0), |r| r.i64(0))? + 1;
-    let e = DeviceEvent::Review { seq, v: Some(1), review_id, action: action.clone() };
+    let e = DeviceEvent::Review { seq, v: Some(1), review_id, key: Some(key), action: action.clone() };
     let (stored, _, _) = store_events(tx, &dev, std::slice::from_ref(&e), 0, now)?;
     stored.into_iter().next().ok_or_else(|| EngineError::conflict("concurrent_review", "another resolution was stored at the same time; retry"))
 }

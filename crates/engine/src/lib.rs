@@ -1081,7 +1081,9 @@ impl Engine {
             match e {
                 instore_live::DeviceEvent::Entry { t, target_id, .. } => {
                     if let Some(session) = bound.get(target_id) {
-                        rt.admit(target_id, session, *t);
+                        if let Err(e) = rt.admit(target_id, session, *t) {
+                            tracing::warn!(track = %target_id, error = %e, "instore: a replayed entry no longer applies");
+                        }
                     }
                 }
                 instore_live::DeviceEvent::Exit { t, target_id, .. } => rt.leave(target_id, *t),
@@ -1097,6 +1099,12 @@ impl Engine {
     /// visits (a wallet hold from the shopper's payment code); exits place the cashierless order when no
     /// review is pending for the visit.
     pub async fn ingest_device_events(&self, dev: &instore_live::DeviceRef, batch: Vec<serde_json::Value>) -> Result<instore_live::IngestOutcome> {
+        // Detached: a client that hangs up cannot stop a batch halfway between storing and applying it.
+        let (this, dev) = (self.clone(), dev.clone());
+        tokio::spawn(async move { this.ingest_batch(&dev, batch).await }).await.map_err(|e| internal(format!("device batch stopped: {e}")))?
+    }
+
+    async fn ingest_batch(&self, dev: &instore_live::DeviceRef, batch: Vec<serde_json::Value>) -> Result<instore_live::IngestOutcome> {
         if batch.is_empty() || batch.len() > instore_live::MAX_BATCH {
             return Err(bad(format!("a batch holds 1–{} events", instore_live::MAX_BATCH)));
         }
@@ -1154,19 +1162,42 @@ impl Engine {
         }
         rt.fusion.advance(rt.now_s);
         out.orders = self.instore_settle(&dev.location_id, rt).await;
+        if rt.wants_reset() {
+            *guard = None;
+        }
         Ok(out)
     }
 
     async fn instore_enter(&self, location_id: &str, rt: &mut instore_live::Runtime, t: f64, target: &str, code: Option<&str>, with: Option<&str>) -> instore_live::EntryDecision {
         let refuse = |reason: String| instore_live::EntryDecision { target_id: target.to_owned(), admitted: false, session_id: None, reason: Some(reason) };
+        if rt.visit_of.contains_key(target) {
+            return refuse(format!("track `{target}` is already inside"));
+        }
+        if !rt.has_room() {
+            return refuse("the store's tracking is full; try again when shoppers have left".into());
+        }
         let session = match (code, with) {
             (_, Some(w)) => match rt.visit_of.get(w) {
-                Some(s) => s.clone(),
+                Some(s) => {
+                    let (loc, tgt, sid) = (location_id.to_owned(), target.to_owned(), s.clone());
+                    if let Err(e) = self.db.write(move |tx| instore_live::bind_track(tx, &loc, &tgt, &sid)).await {
+                        return refuse(e.to_string());
+                    }
+                    s.clone()
+                }
                 None => return refuse(format!("`{w}` is not inside")),
             },
             (Some(code), None) => {
-                let (loc, code, cap, now) = (location_id.to_owned(), code.to_owned(), self.cfg.cashierless_cap_minor, self.now());
-                let r: Result<cashierless::SessionView> = self.db.write(move |tx| cashierless::enter(tx, &loc, &code, cap, "KRW", now)).await;
+                // The visit, its wallet hold and the track binding in one transaction.
+                let (loc, code, cap, now, tgt) = (location_id.to_owned(), code.to_owned(), self.cfg.cashierless_cap_minor, self.now(), target.to_owned());
+                let r: Result<cashierless::SessionView> = self
+                    .db
+                    .write(move |tx| {
+                        let s = cashierless::enter(tx, &loc, &code, cap, "KRW", now)?;
+                        instore_live::bind_track(tx, &loc, &tgt, &s.id)?;
+                        Ok(s)
+                    })
+                    .await;
                 match r {
                     Ok(s) => s.id,
                     Err(e) => return refuse(e.to_string()),
@@ -1174,11 +1205,10 @@ impl Engine {
             }
             (None, None) => return refuse("no payment code".into()),
         };
-        let (loc, tgt, sid) = (location_id.to_owned(), target.to_owned(), session.clone());
-        if let Err(e) = self.db.write(move |tx| instore_live::bind_track(tx, &loc, &tgt, &sid)).await {
-            return refuse(e.to_string());
+        if let Err(e) = rt.admit(target, &session, t) {
+            tracing::error!(visit = %session, track = %target, error = %e, "instore: the visit is open but its track could not be followed");
+            return refuse(e);
         }
-        rt.admit(target, &session, t);
         instore_live::EntryDecision { target_id: target.to_owned(), admitted: true, session_id: Some(session), reason: None }
     }
 
@@ -1197,7 +1227,17 @@ impl Engine {
                     placed.extend(order.map(|o| o.id));
                     rt.close(&session);
                 }
-                Err(e) => tracing::warn!(visit = %session, error = %e, "instore: placing the visit's order failed; retrying with the next events"),
+                Err(e @ EngineError::Db(_)) => {
+                    tracing::warn!(visit = %session, error = %e, "instore: placing the visit's order failed; retrying with the next events")
+                }
+                Err(e) => {
+                    // It will not succeed by retrying (a product without a KRW price, stock the ledger
+                    // does not have, a visit closed by staff): stop retrying and tell staff.
+                    tracing::error!(visit = %session, error = %e, "instore: the visit's order cannot be placed; staff must settle it");
+                    let (sid, msg, now) = (session.clone(), e.to_string(), self.now());
+                    let _ = self.db.write(move |tx| events::emit(tx, "cashierless.exit_failed", &sid, &serde_json::json!({"session": &sid, "error": msg}), now)).await;
+                    rt.close(&session);
+                }
             }
         }
         placed
@@ -1209,7 +1249,7 @@ impl Engine {
         let mut guard = cell.lock().await;
         self.instore_load(location_id, &mut guard).await?;
         let rt = guard.as_ref().ok_or_else(|| internal("store state missing".into()))?;
-        Ok(rt.fusion.pending_reviews().map(|r| instore_live::review_view(r, rt)).collect())
+        Ok(rt.fusion.pending_reviews().map(|r| instore_live::review_view(r)).collect())
     }
 
     /// Staff settle a review item; visits that were waiting on it get their orders. Returns those orders.
@@ -1218,12 +1258,13 @@ impl Engine {
         let mut guard = cell.lock().await;
         self.instore_load(location_id, &mut guard).await?;
         let rt = guard.as_mut().ok_or_else(|| internal("store state missing".into()))?;
-        if !rt.fusion.pending_reviews().any(|r| r.id == review_id) {
-            return Err(EngineError::not_found("open review", review_id.to_string()));
-        }
+        let key = rt.fusion.pending_reviews().find(|r| r.id == review_id).map(instore_live::review_key).ok_or_else(|| EngineError::not_found("open review", review_id.to_string()))?;
         if let instore_live::ReviewAction::Assign { target_id, quantity, sku } = &action {
-            if !rt.visit_of.contains_key(target_id) {
-                return Err(bad(format!("`{target_id}` is not a shopper of an open visit")));
+            if !rt.is_member(target_id) {
+                return Err(bad(format!("`{target_id}` is not a shopper of a visit in progress (use the review's `target_id`, `{{visit}}/{{track}}`)")));
+            }
+            if rt.fusion.layout().product_index(sku).is_none() {
+                return Err(bad(format!("{sku} is not on this store's shelves")));
             }
             if *quantity == 0 || quantity.abs() > 100 {
                 return Err(bad("`quantity` is −100…100 and not 0"));
@@ -1232,7 +1273,7 @@ impl Engine {
             self.db.read(move |tx| if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_some() { Ok(()) } else { Err(EngineError::not_found("sku", sku.clone())) }).await?;
         }
         let (loc, now, a) = (location_id.to_owned(), self.now(), action.clone());
-        let e = self.db.write(move |tx| instore_live::store_resolution(tx, &loc, review_id, &a, now)).await?;
+        let e = self.db.write(move |tx| instore_live::store_resolution(tx, &loc, review_id, key.clone(), &a, now)).await?;
         rt.apply_sensor(&e);
         Ok(self.instore_settle(location_id, rt).await)
     }
@@ -1251,6 +1292,12 @@ impl Engine {
     /// Expires lapsed payment authorizations; returns how many.
     /// Holds placed for orders are released by the order's own flow (cancel, pickup expiry); this expires
     /// the others (for example pre-authorizations), one transaction each.
+    /// Closes cashierless visits that outlived their expiry without an exit; returns how many.
+    pub async fn expire_visits(&self) -> Result<usize> {
+        let now = self.now();
+        self.db.write(move |tx| cashierless::expire(tx, now)).await
+    }
+
     pub async fn expire_holds(&self) -> Result<usize> {
         let now = self.now();
         let due = self.db.read(move |tx| ledger::due_holds(tx, now, 500)).await?;

@@ -1,4 +1,4 @@
-//! In-store devices over MQTT (3.1.1 and 5): the broker `borderless serve` embeds (devices log in with
+//! In-store devices over MQTT 3.1.1: the broker `borderless serve` embeds (devices log in with
 //! their own id and token), the bridge that takes devices' signed event batches from that broker or from
 //! an external one (Mosquitto, EMQX …), stores them through the engine and only then acknowledges them,
 //! and the topic scheme of docs/devices.md. Only this crate knows MQTT; the engine sees device events.

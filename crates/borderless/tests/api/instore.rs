@@ -174,6 +174,24 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     let s = engine.cashierless_session(&session).await.unwrap();
     assert_eq!(s.status, "completed");
 
+    // The tracker reuses track id `t1` for the next shopper, who takes nothing: no one is charged for the
+    // first visit's items again. A track already inside cannot enter twice.
+    let code = engine.payment_code(&minji).await.unwrap().code;
+    gseq += 1;
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0 + 50.0, "target_id": "t1", "payment_code": code})]).await;
+    assert_eq!(r["entries"][0]["admitted"], true, "{r}");
+    let reused = r["entries"][0]["session_id"].as_str().unwrap().to_owned();
+    gseq += 1;
+    let code2 = engine.payment_code(&minji).await.unwrap().code;
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0 + 50.5, "target_id": "t1", "payment_code": code2})]).await;
+    assert_eq!(r["entries"][0]["admitted"], false, "{r}");
+    assert!(r["entries"][0]["reason"].as_str().unwrap().contains("already inside"), "{r}");
+    gseq += 1;
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "exit", "t": T0 + 60.0, "target_id": "t1"})]).await;
+    assert_eq!(r["orders"], json!([]), "the reused track's visit took nothing: {r}");
+    let s = engine.cashierless_session(&reused).await.unwrap();
+    assert_eq!((s.status.as_str(), s.order_id.as_deref()), ("completed", None));
+
     // A second visit; the server restarts (a fresh engine on the same database) between the pick and the
     // exit: the acknowledged events are folded again and the exit charges the right basket.
     let code = engine.payment_code(&minji).await.unwrap().code;
@@ -415,3 +433,74 @@ async fn shelf_labels_follow_the_catalog(b: Backend) {
     assert_eq!((l["catalog_price_minor"].as_i64(), l["shown_price_minor"].as_i64(), l["stale"].as_bool()), (Some(1300), Some(1500), Some(true)), "{labels}");
 }
 both!(shelf_labels_follow_the_catalog);
+
+/// Two shoppers reach into the same facing at the same moment: the sensors cannot tell who took the item,
+/// so it goes to review; both visits wait at the exit until staff assign it, then each visit settles.
+async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    borderless::demo::seed(&engine).await.expect("demo seeds");
+    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
+    let a = engine::demo_data::stock(&engine::demo_data::products()).into_iter().find(|s| s.location_code == engine::demo_data::CASHIERLESS).unwrap().sku;
+    let layout = json!({
+        "plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": 500.0}, {"gondola": 1, "shelf": 1, "plate": 2, "sku": a, "unit_weight_g": 500.0},
+                   {"gondola": 1, "shelf": 1, "plate": 3, "sku": null}, {"gondola": 1, "shelf": 1, "plate": 4, "sku": null}],
+        "facings": [{"sku": a, "gondola": 1, "shelf": 1, "plates": [1, 2], "corner_m": [0.0, -0.4, 1.0], "size_m": [0.2, 0.4, 0.3]}]});
+    app.req("PUT", &format!("/admin/stores/{store}/layout"), Some(ADMIN_KEY), Some(layout), &[]).await.expect(200);
+    let mut tokens = std::collections::HashMap::new();
+    for (kind, code) in [("gate", "gate-r"), ("gondola", "g-r"), ("tracker", "cam-r")] {
+        let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": kind, "code": code})).await.expect(201);
+        tokens.insert(kind, r["device"]["token"].as_str().unwrap().to_owned());
+    }
+    let mut sessions = Vec::new();
+    for (i, email) in ["minji.kim@example.com", "junho.lee@example.com"].iter().enumerate() {
+        let c = engine.find_customers(Some((*email).into()), None, None).await.unwrap();
+        let c = c.first().unwrap_or_else(|| panic!("demo member {email}"));
+        let code = engine.payment_code(&c.id).await.unwrap().code;
+        let r = post_events(&app, &tokens["gate"], vec![json!({"seq": i + 1, "type": "entry", "t": T0, "target_id": format!("s{i}"), "payment_code": code})]).await;
+        assert_eq!(r["entries"][0]["admitted"], true, "{r}");
+        sessions.push(r["entries"][0]["session_id"].as_str().unwrap().to_owned());
+    }
+    // Both right hands in the box together, the same depth: a true 50/50.
+    let (mut tseq, mut pseq) = (0, 0);
+    let mut t0 = track_events(&mut tseq, "s0", T0 + 1.0, T0 + 10.0, (T0 + 4.6, T0 + 5.6));
+    let mut t1 = track_events(&mut 0, "s1", T0 + 1.0, T0 + 10.0, (T0 + 4.6, T0 + 5.6));
+    for (x, y) in t0.iter_mut().zip(t1.iter_mut()) {
+        let mut frames = x["frames"].as_array().unwrap().clone();
+        frames.extend(y["frames"].as_array().unwrap().iter().cloned());
+        x["frames"] = Value::Array(frames);
+        let _ = y;
+    }
+    for t in t0 {
+        post_events(&app, &tokens["tracker"], vec![t]).await;
+    }
+    for p in plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, shelf(Some(T0 + 5.0))) {
+        post_events(&app, &tokens["gondola"], vec![p]).await;
+    }
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 3, "type": "exit", "t": T0 + 12.0, "target_id": "s0"}), json!({"seq": 4, "type": "exit", "t": T0 + 12.0, "target_id": "s1"})]).await;
+    assert_eq!(r["orders"], json!([]), "both wait for the review: {r}");
+    let reviews = app.admin_get(&format!("/admin/stores/{store}/reviews")).await.expect(200);
+    let list = reviews["reviews"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "{reviews}");
+    let candidates: Vec<String> = list[0]["shoppers"].as_array().unwrap().iter().map(|s| s["target_id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(candidates.len(), 2, "{reviews}");
+    let review = list[0]["id"].as_u64().unwrap();
+    // Bad resolutions first: someone who is not a shopper, a product not on the shelves.
+    let r = app.admin_post(&format!("/admin/stores/{store}/reviews/{review}"), json!({"action": "assign", "target_id": "nobody", "sku": a, "quantity": 1})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app.admin_post(&format!("/admin/stores/{store}/reviews/{review}"), json!({"action": "assign", "target_id": candidates[0], "sku": "NOT-HERE", "quantity": 1})).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    // Staff watched the video: the first shopper took it.
+    let taker = format!("{}/s0", sessions[0]);
+    let r = app.admin_post(&format!("/admin/stores/{store}/reviews/{review}"), json!({"action": "assign", "target_id": taker, "sku": a, "quantity": 1})).await.expect(200);
+    let orders = r["orders"].as_array().unwrap().clone();
+    assert_eq!(orders.len(), 1, "{r}");
+    let order = app.admin_get(&format!("/admin/orders/{}", orders[0].as_str().unwrap())).await.expect(200);
+    assert_eq!(order["order"]["lines"][0]["sku"], a.as_str());
+    assert_eq!(engine.cashierless_session(&sessions[0]).await.unwrap().order_id.as_deref(), orders[0].as_str());
+    let other = engine.cashierless_session(&sessions[1]).await.unwrap();
+    assert_eq!((other.status.as_str(), other.order_id.as_deref()), ("completed", None), "the other shopper took nothing");
+    let r = app.admin_post(&format!("/admin/stores/{store}/reviews/{review}"), json!({"action": "dismiss"})).await;
+    assert_eq!(r.status, 404, "settled once");
+}
+both!(ambiguous_pick_waits_for_staff_review);
