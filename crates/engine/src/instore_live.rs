@@ -538,7 +538,13 @@ pub(crate) struct Runtime {
     pub leaving: Vec<String>,
     /// Latest event time seen.
     pub now_s: f64,
+    /// Zones (each facing, each gondola's front) and the enter/exit events with dwell times not yet written.
+    zones: instore::ZoneTracker,
+    zone_events: Vec<instore::ZoneEvent>,
 }
+
+/// How far in front of a gondola its front zone reaches (metres).
+pub const GONDOLA_FRONT_M: f64 = 0.8;
 
 /// Shoppers the fusion engine may have known before the runtime is rebuilt empty (it keeps every
 /// shopper's cart until then; the engine's own limit is 4,096).
@@ -546,7 +552,23 @@ const RESET_ABOVE: usize = 3_000;
 
 impl Runtime {
     pub(crate) fn new(layout: &LayoutInput) -> Result<Runtime> {
-        Ok(Runtime { fusion: instore::Engine::new(to_instore(layout)?, instore::EngineConfig::default()), visit_of: HashMap::new(), members: HashMap::new(), leaving: Vec::new(), now_s: 0.0 })
+        let layout = to_instore(layout)?;
+        let zones = instore::ZoneTracker::new(instore::default_zones(&layout, GONDOLA_FRONT_M), instore::ZoneConfig::default());
+        Ok(Runtime {
+            fusion: instore::Engine::new(layout, instore::EngineConfig::default()),
+            visit_of: HashMap::new(),
+            members: HashMap::new(),
+            leaving: Vec::new(),
+            now_s: 0.0,
+            zones,
+            zone_events: Vec::new(),
+        })
+    }
+
+    /// Zone enters and exits since the last call (the live path writes them as events; a rebuild drops
+    /// them, they were written before).
+    pub(crate) fn take_zone_events(&mut self) -> Vec<instore::ZoneEvent> {
+        std::mem::take(&mut self.zone_events)
     }
 
     /// The fusion engine's name for a track inside.
@@ -587,6 +609,7 @@ impl Runtime {
                         }
                     }
                     let _ = self.fusion.push_track(&frame);
+                    self.zones.observe(&frame, &mut self.zone_events);
                     self.now_s = self.now_s.max(f.t);
                 }
             }
@@ -626,6 +649,7 @@ impl Runtime {
         let Some(fid) = self.fid(target_id) else { return };
         let Some(session) = self.visit_of.remove(target_id) else { return };
         let _ = self.fusion.exit(&fid, t);
+        self.zones.close_target(&fid, t, &mut self.zone_events);
         if let Some(m) = self.members.get_mut(&session) {
             for x in m.iter_mut().filter(|x| x.0 == fid) {
                 x.1 = true;
@@ -839,4 +863,25 @@ pub(crate) fn labels(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<LabelView
             })
         })
         .collect()
+}
+
+/// Writes zone enters and exits as events (`instore.zone_entered`, `instore.zone_exited` with the dwell
+/// time) for analytics: how long shoppers stand in front of a shelf, and whether a pick follows.
+pub(crate) fn emit_zone_events(tx: &mut dyn Tx, location_id: &str, events: &[instore::ZoneEvent], now: i64) -> Result<()> {
+    for z in events {
+        let (visit, track) = z.target_id.split_once('/').unwrap_or(("", z.target_id.as_str()));
+        let kind = match z.kind {
+            instore::ZoneEventKind::Enter => "instore.zone_entered",
+            instore::ZoneEventKind::Exit => "instore.zone_exited",
+        };
+        crate::events::emit(
+            tx,
+            kind,
+            visit,
+            &serde_json::json!({"location_id": location_id, "session_id": visit, "track_id": track, "zone": z.zone,
+                                "at": domain::time::rfc3339((z.t_s * 1000.0) as i64), "dwell_ms": z.dwell_ms}),
+            now,
+        )?;
+    }
+    Ok(())
 }

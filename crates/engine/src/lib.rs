@@ -1090,6 +1090,7 @@ impl Engine {
                 other => rt.apply_sensor(other),
             }
         }
+        rt.take_zone_events();
         *slot = Some(rt);
         Ok(())
     }
@@ -1161,6 +1162,13 @@ impl Engine {
             }
         }
         rt.fusion.advance(rt.now_s);
+        let zones = rt.take_zone_events();
+        if !zones.is_empty() {
+            let (loc, now) = (dev.location_id.clone(), self.now());
+            if let Err(e) = self.db.write(move |tx| instore_live::emit_zone_events(tx, &loc, &zones, now)).await {
+                tracing::warn!(error = %e, "instore: writing zone events failed (analytics only)");
+            }
+        }
         out.orders = self.instore_settle(&dev.location_id, rt).await;
         if rt.wants_reset() {
             *guard = None;

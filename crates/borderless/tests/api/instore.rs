@@ -173,6 +173,12 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     assert_eq!(order["order"]["payment"]["status"], "paid");
     let s = engine.cashierless_session(&session).await.unwrap();
     assert_eq!(s.status, "completed");
+    // Zones for analytics: she stood at the gondola and reached into the facing; both have a dwell time.
+    let zones = app.admin_get("/admin/events?type=instore.zone_exited&limit=100").await.expect(200);
+    let exits: Vec<&Value> = zones["events"].as_array().or(zones["data"].as_array()).unwrap().iter().filter(|e| e["data"]["session_id"] == session.as_str()).collect();
+    let facing = exits.iter().find(|e| e["data"]["zone"].as_str().unwrap().starts_with("facing:1-1-1_2:")).unwrap_or_else(|| panic!("a facing zone exit: {zones}"));
+    let dwell = facing["data"]["dwell_ms"].as_u64().unwrap();
+    assert!((500..=2_000).contains(&dwell), "the hand was in the box for about a second: {dwell} ms");
 
     // The tracker reuses track id `t1` for the next shopper, who takes nothing: no one is charged for the
     // first visit's items again. A track already inside cannot enter twice.
