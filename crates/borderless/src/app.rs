@@ -226,14 +226,21 @@ async fn shutdown_signal() {
 fn start_mqtt(engine: &Engine, broker: &iot::Broker, stop: watch::Receiver<bool>) -> Result<Arc<iot::BridgeStats>> {
     let stats = Arc::new(iot::BridgeStats::default());
     match broker {
-        iot::Broker::Embedded(addr) => {
+        iot::Broker::Embedded(_) | iot::Broker::EmbeddedWithV5(..) => {
+            let (addr, v5) = match broker {
+                iot::Broker::EmbeddedWithV5(a, b) => (a, Some(*b)),
+                iot::Broker::Embedded(a) => (a, None),
+                iot::Broker::External { .. } => unreachable!(),
+            };
             // Fail loudly here rather than in the broker's thread.
-            drop(std::net::TcpListener::bind(addr).with_context(|| {
-                format!("cannot listen for MQTT on {addr} (another broker there? use it with --mqtt-url mqtt://{addr}, pick another --mqtt-listen, or --no-mqtt)")
-            })?);
+            for a in std::iter::once(*addr).chain(v5) {
+                drop(std::net::TcpListener::bind(a).with_context(|| {
+                    format!("cannot listen for MQTT on {a} (another broker there? use it with --mqtt-url mqtt://{a}, pick other --mqtt-listen/--mqtt5-listen, or --no-mqtt)")
+                })?);
+            }
             let secret = domain::ids::random_token(24);
-            iot::start_embedded(engine.clone(), *addr, secret.clone()).map_err(|e| anyhow::anyhow!("embedded MQTT broker: {e}"))?;
-            tracing::info!(%addr, "mqtt: embedded broker listening (devices log in with their id and token)");
+            iot::start_embedded(engine.clone(), *addr, v5, secret.clone()).map_err(|e| anyhow::anyhow!("embedded MQTT broker: {e}"))?;
+            tracing::info!(%addr, v5 = ?v5, "mqtt: embedded broker listening (devices log in with their id and token)");
             tokio::spawn(iot::run_bridge(engine.clone(), addr.ip().to_string(), addr.port(), Some(("borderless-bridge".into(), secret)), stats.clone(), stop));
         }
         iot::Broker::External { host, port, username, password } => {

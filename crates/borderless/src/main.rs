@@ -46,6 +46,9 @@ struct ServeArgs {
     /// 1883, so that it does not collide with a system broker; see docs/devices.md.
     #[arg(long, env = "BORDERLESS_MQTT_LISTEN", default_value = "127.0.0.1:1884")]
     mqtt_listen: std::net::SocketAddr,
+    /// Address of the embedded broker's MQTT 5 listener (the same broker; 3.1.1 clients use --mqtt-listen).
+    #[arg(long, env = "BORDERLESS_MQTT5_LISTEN", default_value = "127.0.0.1:1885")]
+    mqtt5_listen: std::net::SocketAddr,
     /// Use an external MQTT broker instead of the embedded one: mqtt://[user:password@]host:port.
     #[arg(long, env = "BORDERLESS_MQTT_URL", conflicts_with = "no_mqtt")]
     mqtt_url: Option<String>,
@@ -363,7 +366,7 @@ fn mqtt_broker(a: &ServeArgs) -> Result<Option<iot::Broker>> {
     if a.no_mqtt {
         return Ok(None);
     }
-    let Some(url) = &a.mqtt_url else { return Ok(Some(iot::Broker::Embedded(a.mqtt_listen))) };
+    let Some(url) = &a.mqtt_url else { return Ok(Some(iot::Broker::EmbeddedWithV5(a.mqtt_listen, a.mqtt5_listen))) };
     let rest = url.strip_prefix("mqtt://").ok_or_else(|| anyhow::anyhow!("--mqtt-url is mqtt://[user:password@]host:port, not `{url}`"))?;
     let (creds, hostport) = match rest.rsplit_once('@') {
         Some((c, h)) => (Some(c), h),

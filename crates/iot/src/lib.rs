@@ -1,4 +1,4 @@
-//! In-store devices over MQTT 3.1.1: the broker `borderless serve` embeds (devices log in with
+//! In-store devices over MQTT (3.1.1, and 5 on its own listener): the broker `borderless serve` embeds (devices log in with
 //! their own id and token), the bridge that takes devices' signed event batches from that broker or from
 //! an external one (Mosquitto, EMQX …), stores them through the engine and only then acknowledges them,
 //! and the topic scheme of docs/devices.md. Only this crate knows MQTT; the engine sees device events.
@@ -32,8 +32,11 @@ const QUEUE: usize = 256;
 /// Where the bridge finds its broker.
 #[derive(Debug, Clone)]
 pub enum Broker {
-    /// Start the embedded broker on this address and bridge to it.
+    /// Start the embedded broker on this address (MQTT 3.1.1), optionally with an MQTT 5 listener, and
+    /// bridge to it.
     Embedded(SocketAddr),
+    /// The same with an MQTT 5 listener too.
+    EmbeddedWithV5(SocketAddr, SocketAddr),
     /// An external broker (host, port), e.g. Mosquitto on 127.0.0.1:1883.
     External { host: String, port: u16, username: Option<String>, password: Option<String> },
 }
@@ -64,9 +67,10 @@ fn verify(key: &str, body: &str, mac_hex: &str) -> bool {
     mac.verify_slice(&expected).is_ok()
 }
 
-/// Starts the embedded broker (its own threads). Devices log in with their device id as the user name and
-/// their token as the password; the bridge with `bridge_secret`.
-pub fn start_embedded(engine: Engine, listen: SocketAddr, bridge_secret: String) -> Result<(), String> {
+/// Starts the embedded broker (its own threads): MQTT 3.1.1 on `listen` and, when given, MQTT 5 on
+/// `listen_v5` (one broker; messages cross between them). Devices log in with their device id as the user
+/// name and their token as the password; the bridge with `bridge_secret`.
+pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<SocketAddr>, bridge_secret: String) -> Result<(), String> {
     let handle = tokio::runtime::Handle::try_current().map_err(|_| "the embedded broker starts inside the server's runtime".to_owned())?;
     let auth: rumqttd::AuthHandler = Arc::new(move |client_id: String, user: String, pass: String| {
         let (engine, secret, handle) = (engine.clone(), bridge_secret.clone(), handle.clone());
@@ -87,9 +91,10 @@ pub fn start_embedded(engine: Engine, listen: SocketAddr, bridge_secret: String)
         external_auth: Some(auth),
         dynamic_filters: true,
     };
-    let server = |name: &str| rumqttd::ServerSettings { name: name.into(), listen, tls: None, next_connection_delay_ms: 1, connections: connections.clone() };
+    let server = |name: &str, listen: SocketAddr| rumqttd::ServerSettings { name: name.into(), listen, tls: None, next_connection_delay_ms: 1, connections: connections.clone() };
     let mut v4 = HashMap::new();
-    v4.insert("v4".to_owned(), server("v4"));
+    v4.insert("v4".to_owned(), server("v4", listen));
+    let v5 = listen_v5.map(|a| HashMap::from([("v5".to_owned(), server("v5", a))]));
     let config = rumqttd::Config {
         id: 0,
         router: rumqttd::RouterConfig {
@@ -102,6 +107,7 @@ pub fn start_embedded(engine: Engine, listen: SocketAddr, bridge_secret: String)
             shared_subscriptions_strategy: Default::default(),
         },
         v4: Some(v4),
+        v5,
         ..Default::default()
     };
     let mut broker = rumqttd::Broker::new(config);

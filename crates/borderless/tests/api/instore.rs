@@ -361,10 +361,12 @@ async fn visit_over_external_mqtt(b: Backend) {
 both!(visit_over_external_mqtt);
 
 /// Shelf labels show the catalog price: a new label gets its price at once, a price change (here a catalog
-/// import) reaches it over MQTT, and the label's signed confirmation clears it from the stale list.
+/// import) reaches it over MQTT, and the label's signed confirmation clears it from the stale list. The
+/// label speaks MQTT 5 (the embedded broker's second listener; the bridge itself speaks 3.1.1).
 async fn shelf_labels_follow_the_catalog(b: Backend) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let app = spawn_app_mqtt(b, iot::Broker::Embedded(format!("127.0.0.1:{port}").parse().unwrap())).await;
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (port, port5) = (free(), free());
+    let app = spawn_app_mqtt(b, iot::Broker::EmbeddedWithV5(format!("127.0.0.1:{port}").parse().unwrap(), format!("127.0.0.1:{port5}").parse().unwrap())).await;
     let store = app.location("SEONGSU-GO", "cashierless", false).await;
     app.admin_post(
         "/admin/products",
@@ -380,22 +382,22 @@ async fn shelf_labels_follow_the_catalog(b: Backend) {
     let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "esl", "code": "esl-1", "sku": "ESL-WATER"})).await.expect(201);
     let (id, token) = (r["device"]["id"].as_str().unwrap().to_owned(), r["device"]["token"].as_str().unwrap().to_owned());
 
-    let mut o = rumqttc::MqttOptions::new("esl-1-test", "127.0.0.1", port);
+    let mut o = rumqttc::v5::MqttOptions::new("esl-1-test", "127.0.0.1", port5);
     o.set_credentials(id.clone(), token.clone());
-    let (client, mut eventloop) = rumqttc::AsyncClient::new(o, 100);
+    let (client, mut eventloop) = rumqttc::v5::AsyncClient::new(o, 100);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(String, Value)>();
     tokio::spawn(async move {
         loop {
             match eventloop.poll().await {
-                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                    let _ = tx.send((p.topic.clone(), serde_json::from_slice(&p.payload).unwrap_or(Value::Null)));
+                Ok(rumqttc::v5::Event::Incoming(rumqttc::v5::mqttbytes::v5::Packet::Publish(p))) => {
+                    let _ = tx.send((String::from_utf8_lossy(&p.topic).into_owned(), serde_json::from_slice(&p.payload).unwrap_or(Value::Null)));
                 }
                 Ok(_) => {}
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
             }
         }
     });
-    client.subscribe("borderless/v1/SEONGSU-GO/esl-1/commands", rumqttc::QoS::AtLeastOnce).await.unwrap();
+    client.subscribe("borderless/v1/SEONGSU-GO/esl-1/commands", rumqttc::v5::mqttbytes::QoS::AtLeastOnce).await.unwrap();
     let mut next_price = async || -> Value {
         loop {
             let (t, v) = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await.expect("a price within 10 s").unwrap();
@@ -415,7 +417,7 @@ async fn shelf_labels_follow_the_catalog(b: Backend) {
         let body = json!({"events": [{"seq": seq, "type": "label_ack", "sku": "ESL-WATER", "price_minor": price, "currency": "KRW"}]}).to_string();
         json!({"mac": iot::sign(&token, &body), "body": body}).to_string()
     };
-    client.publish("borderless/v1/SEONGSU-GO/esl-1/events", rumqttc::QoS::AtLeastOnce, false, ack(1, 1500)).await.unwrap();
+    client.publish("borderless/v1/SEONGSU-GO/esl-1/events", rumqttc::v5::mqttbytes::QoS::AtLeastOnce, false, ack(1, 1500)).await.unwrap();
     let mut fresh = false;
     for _ in 0..100 {
         let l = app.admin_get(&format!("/admin/stores/{store}/labels?stale=true")).await.expect(200);
@@ -510,3 +512,54 @@ async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
     assert_eq!(r.status, 404, "settled once");
 }
 both!(ambiguous_pick_waits_for_staff_review);
+
+/// A store with one product (A, 500 g, on plates 1–2 of gondola 1 shelf 1) and a gate, a gondola and a
+/// tracker; returns the store id, A's SKU and the devices' tokens.
+async fn one_shelf_store(app: &TestApp, engine: &engine::Engine) -> (String, String, std::collections::HashMap<&'static str, String>) {
+    borderless::demo::seed(engine).await.expect("demo seeds");
+    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
+    let a = engine::demo_data::stock(&engine::demo_data::products()).into_iter().find(|s| s.location_code == engine::demo_data::CASHIERLESS).unwrap().sku;
+    let layout = json!({
+        "plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": 500.0}, {"gondola": 1, "shelf": 1, "plate": 2, "sku": a, "unit_weight_g": 500.0},
+                   {"gondola": 1, "shelf": 1, "plate": 3, "sku": null}, {"gondola": 1, "shelf": 1, "plate": 4, "sku": null}],
+        "facings": [{"sku": a, "gondola": 1, "shelf": 1, "plates": [1, 2], "corner_m": [0.0, -0.4, 1.0], "size_m": [0.2, 0.4, 0.3]}]});
+    app.req("PUT", &format!("/admin/stores/{store}/layout"), Some(ADMIN_KEY), Some(layout), &[]).await.expect(200);
+    let mut tokens = std::collections::HashMap::new();
+    for kind in ["gate", "gondola", "tracker"] {
+        let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": kind, "code": format!("{kind}-1")})).await.expect(201);
+        tokens.insert(kind, r["device"]["token"].as_str().unwrap().to_owned());
+    }
+    (store, a, tokens)
+}
+
+/// A family on one account: the parent enters with the payment code, the child joins the visit at the
+/// gate; the child takes the item; the order is placed on the parent's visit once both have left.
+async fn group_shops_on_one_account(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    let (_store, a, tokens) = one_shelf_store(&app, &engine).await;
+    let minji = engine.find_customers(Some("minji.kim@example.com".into()), None, None).await.unwrap()[0].id.clone();
+    let code = engine.payment_code(&minji).await.unwrap().code;
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 1, "type": "entry", "t": T0, "target_id": "parent", "payment_code": code})]).await;
+    let session = r["entries"][0]["session_id"].as_str().unwrap().to_owned();
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 2, "type": "entry", "t": T0 + 0.5, "target_id": "child", "with_target": "parent"})]).await;
+    assert_eq!((r["entries"][0]["admitted"].as_bool(), r["entries"][0]["session_id"].as_str()), (Some(true), Some(session.as_str())), "{r}");
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 3, "type": "entry", "t": T0 + 0.6, "target_id": "stranger", "with_target": "nobody"})]).await;
+    assert_eq!(r["entries"][0]["admitted"], false, "{r}");
+    let (mut tseq, mut pseq) = (0, 0);
+    for t in track_events(&mut tseq, "child", T0 + 1.0, T0 + 10.0, (T0 + 4.6, T0 + 5.6)) {
+        post_events(&app, &tokens["tracker"], vec![t]).await;
+    }
+    for p in plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, shelf(Some(T0 + 5.0))) {
+        post_events(&app, &tokens["gondola"], vec![p]).await;
+    }
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 4, "type": "exit", "t": T0 + 11.0, "target_id": "parent"})]).await;
+    assert_eq!(r["orders"], json!([]), "the child is still inside: {r}");
+    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 5, "type": "exit", "t": T0 + 12.0, "target_id": "child"})]).await;
+    let orders = r["orders"].as_array().unwrap().clone();
+    assert_eq!(orders.len(), 1, "{r}");
+    let order = app.admin_get(&format!("/admin/orders/{}", orders[0].as_str().unwrap())).await.expect(200);
+    assert_eq!((order["order"]["lines"][0]["sku"].as_str(), order["order"]["customer_id"].as_str()), (Some(a.as_str()), Some(minji.as_str())), "{order}");
+    assert_eq!(engine.cashierless_session(&session).await.unwrap().order_id.as_deref(), orders[0].as_str());
+}
+both!(group_shops_on_one_account);

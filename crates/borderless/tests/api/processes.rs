@@ -28,7 +28,9 @@ fn port() -> u16 {
 async fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Node {
     let p = port();
     let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{p}"), "--mqtt-listen", &format!("127.0.0.1:{}", port())]).arg("--data-dir").arg(data_dir);
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{p}"), "--mqtt-listen", &format!("127.0.0.1:{}", port()), "--mqtt5-listen", &format!("127.0.0.1:{}", port())])
+        .arg("--data-dir")
+        .arg(data_dir);
     if let Some(u) = database_url {
         cmd.args(["--database-url", u]);
     }
