@@ -297,7 +297,21 @@ async fn handle(
         events: Vec<serde_json::Value>,
     }
     let body: Body = serde_json::from_str(&signed.body).map_err(|e| ("invalid_body", format!("`body` is {{\"events\": [...]}}: {e}")))?;
-    engine.ingest_device_events(&dev, body.events).await.map_err(|e| ("ingest_failed", e.to_string()))
+    // A storage hiccup is retried here before the device hears of it (the batch is stored whole or not at
+    // all, so retrying cannot double anything).
+    let mut wait = Duration::from_millis(200);
+    for attempt in 1.. {
+        match engine.ingest_device_events(&dev, body.events.clone()).await {
+            Ok(out) => return Ok(out),
+            Err(e @ engine::EngineError::Db(_)) if attempt < 4 => {
+                tracing::warn!(error = %e, attempt, "mqtt: storing a device batch failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Err(e) => return Err(("ingest_failed", e.to_string())),
+        }
+    }
+    unreachable!("the loop returns")
 }
 
 #[cfg(test)]

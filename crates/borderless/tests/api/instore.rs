@@ -447,19 +447,7 @@ both!(shelf_labels_follow_the_catalog);
 async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
     let app = spawn_app(b).await;
     let engine = app.running.as_ref().unwrap().engine.clone();
-    borderless::demo::seed(&engine).await.expect("demo seeds");
-    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
-    let a = engine::demo_data::stock(&engine::demo_data::products()).into_iter().find(|s| s.location_code == engine::demo_data::CASHIERLESS).unwrap().sku;
-    let layout = json!({
-        "plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": 500.0}, {"gondola": 1, "shelf": 1, "plate": 2, "sku": a, "unit_weight_g": 500.0},
-                   {"gondola": 1, "shelf": 1, "plate": 3, "sku": null}, {"gondola": 1, "shelf": 1, "plate": 4, "sku": null}],
-        "facings": [{"sku": a, "gondola": 1, "shelf": 1, "plates": [1, 2], "corner_m": [0.0, -0.4, 1.0], "size_m": [0.2, 0.4, 0.3]}]});
-    app.req("PUT", &format!("/admin/stores/{store}/layout"), Some(ADMIN_KEY), Some(layout), &[]).await.expect(200);
-    let mut tokens = std::collections::HashMap::new();
-    for (kind, code) in [("gate", "gate-r"), ("gondola", "g-r"), ("tracker", "cam-r")] {
-        let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": kind, "code": code})).await.expect(201);
-        tokens.insert(kind, r["device"]["token"].as_str().unwrap().to_owned());
-    }
+    let (store, a, tokens) = one_shelf_store(&app, &engine).await;
     let mut sessions = Vec::new();
     for (i, email) in ["minji.kim@example.com", "junho.lee@example.com"].iter().enumerate() {
         let c = engine.find_customers(Some((*email).into()), None, None).await.unwrap();
