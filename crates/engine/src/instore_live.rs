@@ -541,6 +541,8 @@ pub(crate) struct Runtime {
     /// Zones (each facing, each gondola's front) and the enter/exit events with dwell times not yet written.
     zones: instore::ZoneTracker,
     zone_events: Vec<instore::ZoneEvent>,
+    /// Visits replayed after a restart that had already ended: followed, never settled again.
+    finished: std::collections::HashSet<String>,
 }
 
 /// How far in front of a gondola its front zone reaches (metres).
@@ -562,6 +564,7 @@ impl Runtime {
             now_s: 0.0,
             zones,
             zone_events: Vec::new(),
+            finished: Default::default(),
         })
     }
 
@@ -629,6 +632,12 @@ impl Runtime {
         }
     }
 
+    /// A track of a visit that had already ended joins the replay (its order exists).
+    pub(crate) fn admit_finished(&mut self, target_id: &str, session_id: &str, t: f64) -> std::result::Result<(), String> {
+        self.finished.insert(session_id.to_owned());
+        self.admit(target_id, session_id, t)
+    }
+
     /// A track joins a visit. Fails when the track is already inside or the engine is full.
     pub(crate) fn admit(&mut self, target_id: &str, session_id: &str, t: f64) -> std::result::Result<(), String> {
         if self.visit_of.contains_key(target_id) {
@@ -654,8 +663,12 @@ impl Runtime {
             for x in m.iter_mut().filter(|x| x.0 == fid) {
                 x.1 = true;
             }
-            if m.iter().all(|x| x.1) && !self.leaving.contains(&session) {
-                self.leaving.push(session);
+            if m.iter().all(|x| x.1) {
+                if self.finished.remove(&session) {
+                    self.close(&session);
+                } else if !self.leaving.contains(&session) {
+                    self.leaving.push(session);
+                }
             }
         }
     }
@@ -748,6 +761,9 @@ pub(crate) fn store_resolution(tx: &mut dyn Tx, location_id: &str, review_id: u6
 pub(crate) struct Snapshot {
     pub layout: Option<LayoutInput>,
     pub tracks: Vec<(String, String)>,
+    /// Tracks of visits that ended inside the replay window: replayed so that their picks are theirs, never
+    /// charged again.
+    pub finished: Vec<(String, String)>,
     pub events: Vec<DeviceEvent>,
 }
 
@@ -761,9 +777,27 @@ pub(crate) fn snapshot(tx: &mut dyn Tx, location_id: &str) -> Result<Snapshot> {
         .iter()
         .map(|r| Ok((r.text(0)?, r.text(1)?)))
         .collect::<Result<Vec<_>>>()?;
-    let since = tx.query_opt("SELECT MIN(entered_at) FROM cashierless_sessions WHERE location_id = ? AND status = 'open'", params![location_id])?.and_then(|r| r.opt_i64(0).ok().flatten());
+    let open_since = tx.query_opt("SELECT MIN(entered_at) FROM cashierless_sessions WHERE location_id = ? AND status = 'open'", params![location_id])?.and_then(|r| r.opt_i64(0).ok().flatten());
+    // From the entry of the first visit that was inside when the oldest open one was (ended ones included).
+    let since = match open_since {
+        Some(o) => tx
+            .query_opt("SELECT MIN(entered_at) FROM cashierless_sessions WHERE location_id = ? AND (status = 'open' OR exited_at >= ?)", params![location_id, o - 60_000])?
+            .and_then(|r| r.opt_i64(0).ok().flatten())
+            .map(|m| m.min(o)),
+        None => None,
+    };
     let mut events = Vec::new();
+    let mut finished = Vec::new();
     if let Some(since) = since {
+        finished = tx
+            .query(
+                "SELECT t.target_id, t.session_id FROM instore_targets t JOIN cashierless_sessions s ON s.id = t.session_id \
+                 WHERE t.location_id = ? AND s.status <> 'open' AND s.exited_at >= ?",
+                params![location_id, open_since.unwrap_or(since) - 60_000],
+            )?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.text(1)?)))
+            .collect::<Result<Vec<_>>>()?;
         // Sensors lead the gate by a little; take a minute before the first open visit's entry.
         for r in tx.query("SELECT payload FROM device_events WHERE location_id = ? AND received_at >= ? ORDER BY n", params![location_id, since - 60_000])?.iter() {
             if let Ok(e) = serde_json::from_str::<DeviceEvent>(&r.text(0)?) {
@@ -771,7 +805,7 @@ pub(crate) fn snapshot(tx: &mut dyn Tx, location_id: &str) -> Result<Snapshot> {
             }
         }
     }
-    Ok(Snapshot { layout, tracks, events })
+    Ok(Snapshot { layout, tracks, finished, events })
 }
 
 pub(crate) fn bind_track(tx: &mut dyn Tx, location_id: &str, target_id: &str, session_id: &str) -> Result<()> {

@@ -1065,13 +1065,14 @@ impl Engine {
         let layout = snap.layout.ok_or_else(|| EngineError::invalid("no_layout", "this store has no layout yet: PUT /admin/stores/{id}/layout first"))?;
         let mut rt = instore_live::Runtime::new(&layout)?;
         let bound: HashMap<String, String> = snap.tracks.into_iter().collect();
+        let mut finished: HashMap<String, String> = snap.finished.into_iter().collect();
         // Sensor events from before the first open visit entered (by more than a few seconds) belong to
         // visits that are over; folding them again would only raise reviews nobody can settle.
         let start = snap
             .events
             .iter()
             .filter_map(|e| match e {
-                instore_live::DeviceEvent::Entry { t, target_id, .. } if bound.contains_key(target_id) => Some(*t),
+                instore_live::DeviceEvent::Entry { t, target_id, .. } if bound.contains_key(target_id) || finished.contains_key(target_id) => Some(*t),
                 _ => None,
             })
             .reduce(f64::min)
@@ -1080,10 +1081,14 @@ impl Engine {
         for e in snap.events.iter().filter(|e| e.first_t().is_none_or(|t| t >= start)) {
             match e {
                 instore_live::DeviceEvent::Entry { t, target_id, .. } => {
-                    if let Some(session) = bound.get(target_id) {
-                        if let Err(e) = rt.admit(target_id, session, *t) {
-                            tracing::warn!(track = %target_id, error = %e, "instore: a replayed entry no longer applies");
-                        }
+                    // A track id may have served an ended visit first and an open one later.
+                    let r = match (finished.remove(target_id), bound.get(target_id)) {
+                        (Some(done), _) => rt.admit_finished(target_id, &done, *t),
+                        (None, Some(session)) => rt.admit(target_id, session, *t),
+                        (None, None) => Ok(()),
+                    };
+                    if let Err(e) = r {
+                        tracing::warn!(track = %target_id, error = %e, "instore: a replayed entry no longer applies");
                     }
                 }
                 instore_live::DeviceEvent::Exit { t, target_id, .. } => rt.leave(target_id, *t),
