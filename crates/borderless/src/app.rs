@@ -240,6 +240,13 @@ fn start_mqtt(engine: &Engine, broker: &iot::Broker, stop: watch::Receiver<bool>
             }
             let secret = domain::ids::random_token(24);
             iot::start_embedded(engine.clone(), *addr, v5, secret.clone()).map_err(|e| anyhow::anyhow!("embedded MQTT broker: {e}"))?;
+            // The broker starts on its own thread; let it listen before the bridge dials (no spurious retry).
+            for _ in 0..40 {
+                if std::net::TcpStream::connect_timeout(addr, Duration::from_millis(50)).is_ok() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
             tracing::info!(%addr, v5 = ?v5, "mqtt: embedded broker listening (devices log in with their id and token)");
             tokio::spawn(iot::run_bridge(engine.clone(), addr.ip().to_string(), addr.port(), Some(("borderless-bridge".into(), secret)), stats.clone(), stop));
         }
