@@ -73,6 +73,9 @@ pub struct EngineConfig {
     /// Likelihood factor for one shopper taking two different products in one event (two hands):
     /// simultaneous lines are assigned jointly, preferring one line per shopper.
     pub same_shopper_two_lines: f64,
+    /// Prior factor of a shopper's hand going into a box without moving anything, used to weigh
+    /// one-line against multi-line explanations of a pick when several hands were inside.
+    pub idle_reach_prior: f64,
     /// Hand-over detection: two shoppers' hands closer than this (m), away from the shelves ...
     pub handover_hand_gap_m: f64,
     /// ... for at least this long (s).
@@ -106,6 +109,7 @@ impl Default for EngineConfig {
 
             depth_frames: 4,
             same_shopper_two_lines: 0.2,
+            idle_reach_prior: 0.2,
             handover_hand_gap_m: 0.2,
             handover_min_s: 0.5,
             review_threshold: 0.6,
@@ -787,6 +791,29 @@ impl Engine {
         }
     }
 
+    /// Hand evidence across identification hypotheses of a pick: when the hands of two or more
+    /// shoppers went *into* the cluster's box during the event and the identifier also offers
+    /// a multi-line explanation (two products), every single-line explanation (e.g. two units
+    /// of one product) leaves all but one of those reaches unexplained. A shopper reaching
+    /// into a box without moving anything is not rare but not the norm either, so each
+    /// unexplained reach costs [`EngineConfig::idle_reach_prior`].
+    fn hand_evidence(&self, mut hs: Vec<Hypothesis>, bx: Option<Aabb>, t0: f64, t1: f64) -> Vec<Hypothesis> {
+        if !hs.iter().any(|h| h.lines.len() >= 2) {
+            return hs;
+        }
+        let inside = self.approaches(bx, t0, t1).iter().filter(|a| a.1 <= 0.0).count();
+        if inside < 2 {
+            return hs;
+        }
+        let pen = self.cfg.idle_reach_prior.max(1e-6).ln();
+        for h in hs.iter_mut() {
+            let n = h.lines.len().max(1);
+            h.log_lik += pen * inside.saturating_sub(n) as f64;
+        }
+        identify::normalise(&mut hs);
+        hs
+    }
+
     fn process_cluster(&mut self, cluster: &[PlateChange], t_now: f64) {
         let plates: Vec<u32> = cluster.iter().map(|c| c.plate).collect();
         let t_start = cluster.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
@@ -800,6 +827,7 @@ impl Engine {
                 &IdentifyInput { layout: &self.layout, misplaced: &self.misplaced, held: &[], cfg: &self.cfg.identify },
                 cluster,
             );
+            let hs = self.hand_evidence(hs, bx, t_start - self.cfg.attribution_pre_s, t_settled);
             let best = hs[0].clone();
             if best.lines.is_empty() {
                 let who = shoppers.first().map(|w| w.0);
