@@ -57,7 +57,7 @@ pub(crate) fn for_update(tx: &dyn store::Tx) -> &'static str {
 
 /// An internal failure (a panicked worker, a stored model that does not parse): logged, shown as a 500.
 /// Won with thousands separators ("12,900"), for labels and receipts.
-pub fn fx_format_krw(minor: i64) -> String {
+pub fn format_krw(minor: i64) -> String {
     let digits = minor.abs().to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {

@@ -210,7 +210,7 @@ async fn push_labels(engine: Engine, client: AsyncClient, stats: Arc<BridgeStats
 async fn publish_labels(client: &AsyncClient, cmds: &[engine::instore_live::LabelCommand], stats: &BridgeStats) {
     for c in cmds {
         let topic = format!("{TOPIC_ROOT}/{}/{}/commands", c.store_code, c.device_code);
-        let won = engine::fx_format_krw(c.price_minor);
+        let won = engine::format_krw(c.price_minor);
         let payload = serde_json::json!({
             "type": "price", "sku": c.sku, "price_minor": c.price_minor, "currency": c.currency,
             "text": {"ko": format!("{won}원"), "en": format!("₩{won}")},

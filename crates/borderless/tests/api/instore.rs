@@ -243,6 +243,12 @@ both!(cashierless_store_from_sensors_to_order);
 /// A shopper's whole visit over MQTT, signed per device: through the embedded broker (devices log in with
 /// their id and token) or an external one (the machine's Mosquitto on 1883). Acks come after storage.
 async fn visit_over_mqtt(b: Backend, external: bool) {
+    if external && std::net::TcpStream::connect_timeout(&"127.0.0.1:1883".parse().unwrap(), std::time::Duration::from_secs(1)).is_err() {
+        // Like PostgreSQL: optional on a developer's machine, required in CI (.ci/run starts Mosquitto).
+        assert!(std::env::var("BORDERLESS_REQUIRE_MQTT").as_deref() != Ok("1"), "BORDERLESS_REQUIRE_MQTT=1 but no MQTT broker answers on 127.0.0.1:1883");
+        eprintln!("skipped: no MQTT broker on 127.0.0.1:1883 (install Mosquitto to run the external-broker test)");
+        return;
+    }
     let port = if external { 1883 } else { std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() };
     let broker = if external {
         iot::Broker::External { host: "127.0.0.1".into(), port, username: None, password: None }
@@ -469,12 +475,11 @@ async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
     // Both right hands in the box together, the same depth: a true 50/50.
     let (mut tseq, mut pseq) = (0, 0);
     let mut t0 = track_events(&mut tseq, "s0", T0 + 1.0, T0 + 10.0, (T0 + 4.6, T0 + 5.6));
-    let mut t1 = track_events(&mut 0, "s1", T0 + 1.0, T0 + 10.0, (T0 + 4.6, T0 + 5.6));
-    for (x, y) in t0.iter_mut().zip(t1.iter_mut()) {
+    let t1 = track_events(&mut 0, "s1", T0 + 1.0, T0 + 10.0, (T0 + 4.6, T0 + 5.6));
+    for (x, y) in t0.iter_mut().zip(t1.iter()) {
         let mut frames = x["frames"].as_array().unwrap().clone();
         frames.extend(y["frames"].as_array().unwrap().iter().cloned());
         x["frames"] = Value::Array(frames);
-        let _ = y;
     }
     for t in t0 {
         post_events(&app, &tokens["tracker"], vec![t]).await;
