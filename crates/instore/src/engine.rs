@@ -19,7 +19,10 @@
 //!    line→shopper assignments, so two shoppers at neighbouring facings are not 50/50.
 //!    **Hand-overs** are detected from the tracks (two shoppers' stretched-out hands together in
 //!    the aisle for ≥ 0.5 s) and moved between carts when the carts make giver and item
-//!    unambiguous; otherwise they are recorded in [`Engine::handovers`] only.
+//!    unambiguous; otherwise their possible explanations are kept until a later put-back settles
+//!    them (the receiver returns an item only the hand-over can have brought, or a shopper
+//!    returns the last unit it would have given away); one still unsettled when a shopper
+//!    leaves is applied only if its most probable explanation has a majority.
 //! 4. **Identification** ([`crate::identify`]): picks are explained by products on (or next to)
 //!    the changed plates, put-backs by products the candidate shoppers hold; for put-backs
 //!    shopper and product are chosen jointly.
@@ -80,6 +83,11 @@ pub struct EngineConfig {
     pub handover_hand_gap_m: f64,
     /// ... for at least this long (s).
     pub handover_min_s: f64,
+    /// An unsettled hand-over (direction or item not implied by the carts, nor settled by a later
+    /// put-back) is applied when one of its shoppers leaves only if its most probable
+    /// explanation has more than this share of the probability: above one half, moving the
+    /// unit lowers the expected number of wrong receipt lines.
+    pub handover_decide_p: f64,
     /// Events whose confidence is below this go to the review queue.
     pub review_threshold: f64,
     /// A review item lists (and holds the exit of) only shoppers within reach whose attribution
@@ -112,6 +120,7 @@ impl Default for EngineConfig {
             idle_reach_prior: 0.2,
             handover_hand_gap_m: 0.2,
             handover_min_s: 0.5,
+            handover_decide_p: 0.5,
             review_threshold: 0.6,
             review_candidate_min_p: 0.01,
             track_history_s: 30.0,
@@ -252,6 +261,30 @@ pub struct HandOver {
     pub applied: Option<(String, String, String)>,
 }
 
+/// One possible explanation of an unsettled hand-over: `giver` passed a unit of `product` to
+/// `taker`, with its prior probability among the hand-over's options.
+#[derive(Debug, Clone, Copy)]
+struct HandOverOption {
+    giver: usize,
+    taker: usize,
+    product: u32,
+    prior: f64,
+}
+
+/// A detected hand-over that the carts did not settle when it ended (both shoppers hold items,
+/// or the giver holds several products): kept until a later event leaves one explanation.
+#[derive(Debug, Clone)]
+struct PendingHandOver {
+    /// Index into `Engine::handovers`.
+    record: usize,
+    t_start_s: f64,
+    t_end_s: f64,
+    options: Vec<HandOverOption>,
+}
+
+/// Longest chain of unsettled hand-overs (beyond the first) followed to explain a put-back.
+const HANDOVER_CHAIN_DEPTH: usize = 2;
+
 /// Two shoppers' hands together away from the shelves (a possible hand-over).
 #[derive(Debug, Clone)]
 struct Meeting {
@@ -293,6 +326,7 @@ pub struct Engine {
     shopper_index: HashMap<String, usize>,
     meetings: Vec<Meeting>,
     handovers: Vec<HandOver>,
+    pending_handovers: Vec<PendingHandOver>,
     reviews: Vec<ReviewItem>,
     next_review_id: u64,
     outbox: VecDeque<EngineEvent>,
@@ -316,6 +350,7 @@ impl Engine {
             shopper_index: HashMap::new(),
             meetings: Vec::new(),
             handovers: Vec::new(),
+            pending_handovers: Vec::new(),
             reviews: Vec::new(),
             next_review_id: 1,
             outbox: VecDeque::new(),
@@ -486,34 +521,81 @@ impl Engine {
     }
 
     /// A detected hand-over between shoppers `a` and `b`. The tracks do not show which object
-    /// moved or in which direction, so it is applied only when that is implied by the carts:
-    /// exactly one of the two holds anything, and it holds a single product. Then one unit of
-    /// that product moves to the other shopper (truth follows who leaves with the item).
+    /// moved or in which direction, so it is applied at once only when that is implied by the
+    /// carts: exactly one of the two holds anything, and it holds a single product. Then one unit
+    /// of that product moves to the other shopper (truth follows who leaves with the item).
+    ///
+    /// Otherwise its possible explanations (giver → taker, product) are kept as a
+    /// [`PendingHandOver`] until later shelf events settle it (see [`Engine::settle_by_put_back`]):
+    /// a shopper returning an item it can only have received here, or a giver returning the last
+    /// unit of a product it would have given away. A giver that holds nothing in its cart may
+    /// still hold what it received in an earlier unsettled hand-over (a chain A → B → C).
     fn on_handover(&mut self, a: usize, b: usize, t0: f64, t1: f64) {
         self.stats.handovers_detected += 1;
         let holds = |k: usize| self.shoppers[k].cart.iter().filter(|(_, &q)| q > 0).map(|(&c, _)| c).collect::<Vec<u32>>();
         let (ha, hb) = (holds(a), holds(b));
-        let mut rec = HandOver {
+        self.handovers.push(HandOver {
             t_start_s: t0,
             t_end_s: t1,
             targets: [self.shoppers[a].target_id.clone(), self.shoppers[b].target_id.clone()],
             applied: None,
+        });
+        let record = self.handovers.len() - 1;
+        let single = match (ha.is_empty(), hb.is_empty()) {
+            (false, true) if ha.len() == 1 => Some((a, b, ha[0])),
+            (true, false) if hb.len() == 1 => Some((b, a, hb[0])),
+            _ => None,
         };
-        let (giver, taker, held) = match (ha.is_empty(), hb.is_empty()) {
-            (false, true) => (a, b, ha),
-            (true, false) => (b, a, hb),
-            _ => return self.handovers.push(rec),
-        };
-        if held.len() != 1 {
-            return self.handovers.push(rec);
+        if let Some((giver, taker, product)) = single {
+            return self.move_handed_unit(record, giver, taker, product);
         }
-        let product = held[0];
-        rec.applied = Some((self.shoppers[giver].target_id.clone(), self.shoppers[taker].target_id.clone(), self.layout.product(product).barcode.clone()));
-        self.handovers.push(rec);
+        let options = self.handover_options(a, b, t0);
+        if !options.is_empty() {
+            self.pending_handovers.push(PendingHandOver { record, t_start_s: t0, t_end_s: t1, options });
+        }
+    }
+
+    /// Possible explanations of a hand-over between `a` and `b` that the carts do not settle.
+    /// Each direction whose giver holds something is equally likely a priori; within a
+    /// direction the item is one of the giver's units (so a product held twice is twice as
+    /// likely). A giver with an empty cart may pass on what an earlier unsettled hand-over may
+    /// have brought it (with that option's prior).
+    fn handover_options(&self, a: usize, b: usize, t0: f64) -> Vec<HandOverOption> {
+        let mut dirs: Vec<Vec<HandOverOption>> = Vec::new();
+        for (giver, taker) in [(a, b), (b, a)] {
+            let mut held: Vec<(u32, f64)> =
+                self.shoppers[giver].cart.iter().filter(|(_, &q)| q > 0).map(|(&c, &q)| (c, q as f64)).collect();
+            if held.is_empty() {
+                for p in self.pending_handovers.iter().filter(|p| p.t_end_s <= t0) {
+                    for o in p.options.iter().filter(|o| o.taker == giver && o.giver != taker) {
+                        match held.iter_mut().find(|h| h.0 == o.product) {
+                            Some(h) => h.1 += o.prior,
+                            None => held.push((o.product, o.prior)),
+                        }
+                    }
+                }
+            }
+            let total: f64 = held.iter().map(|h| h.1).sum();
+            if total > 0.0 {
+                dirs.push(held.iter().map(|&(product, w)| HandOverOption { giver, taker, product, prior: w / total }).collect());
+            }
+        }
+        let n = dirs.len() as f64;
+        dirs.into_iter()
+            .flatten()
+            .map(|o| HandOverOption { prior: o.prior / n, ..o })
+            .collect()
+    }
+
+    /// Moves one unit of `product` from `giver` to `taker` for hand-over `record`.
+    fn move_handed_unit(&mut self, record: usize, giver: usize, taker: usize, product: u32) {
+        let (t0, t1) = (self.handovers[record].t_start_s, self.handovers[record].t_end_s);
+        let barcode = self.layout.product(product).barcode.clone();
+        self.handovers[record].applied =
+            Some((self.shoppers[giver].target_id.clone(), self.shoppers[taker].target_id.clone(), barcode.clone()));
         self.stats.handovers_applied += 1;
         *self.shoppers[giver].cart.entry(product).or_insert(0) -= 1;
         *self.shoppers[taker].cart.entry(product).or_insert(0) += 1;
-        let barcode = self.layout.product(product).barcode.clone();
         for (who, q) in [(giver, -1), (taker, 1)] {
             self.stats.cart_updates += 1;
             let ev = EngineEvent::CartUpdated {
@@ -527,6 +609,153 @@ impl Engine {
                 plates: Vec::new(),
             };
             self.emit(ev);
+        }
+    }
+
+    /// A chain of unsettled hand-overs, each ended before `before_s`, that brings a unit of
+    /// `product` to `taker` from a cart that holds it: (prior, [(pending, option)] upstream
+    /// first). At most `depth` + 1 hand-overs long.
+    fn incoming_route(&self, taker: usize, product: u32, before_s: f64, depth: usize) -> Option<(f64, Vec<(usize, usize)>)> {
+        for (pi, p) in self.pending_handovers.iter().enumerate().rev() {
+            if p.t_end_s > before_s {
+                continue;
+            }
+            for (oi, o) in p.options.iter().enumerate() {
+                if o.taker != taker || o.product != product {
+                    continue;
+                }
+                if self.shoppers[o.giver].cart.get(&product).copied().unwrap_or(0) > 0 {
+                    return Some((o.prior, vec![(pi, oi)]));
+                }
+                if depth > 0 {
+                    if let Some((prior, mut route)) = self.incoming_route(o.giver, product, p.t_start_s, depth - 1) {
+                        route.push((pi, oi));
+                        return Some((prior * o.prior, route));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// Products that unsettled hand-overs ended before `before_s` may have brought to `taker`,
+    /// with the prior of the route that brings them.
+    fn incoming_products(&self, taker: usize, before_s: f64) -> Vec<(u32, f64)> {
+        let mut out: Vec<(u32, f64)> = Vec::new();
+        for p in self.pending_handovers.iter().filter(|p| p.t_end_s <= before_s) {
+            for o in p.options.iter().filter(|o| o.taker == taker) {
+                if out.iter().any(|x| x.0 == o.product) {
+                    continue;
+                }
+                if let Some((prior, _)) = self.incoming_route(taker, o.product, before_s, HANDOVER_CHAIN_DEPTH) {
+                    out.push((o.product, prior));
+                }
+            }
+        }
+        out
+    }
+
+    /// Settles unsettled hand-overs with a put-back of `qty` units of `product` by `who` that
+    /// started at `t_start`, before it is applied to the cart:
+    /// * **Only via a hand-over**: if the cart holds fewer units than returned, the missing unit
+    ///   came through the hand-over chain that can bring it (an item only comes back from a
+    ///   hand that holds it), which is applied.
+    /// * **Not given away**: afterwards, a hand-over option in which `who` gave away a unit of
+    ///   `product` is ruled out when `who` has now returned its last one (under that option it
+    ///   would have returned a unit it no longer had). A hand-over left with one option is
+    ///   applied; one left with none is dropped.
+    fn settle_by_put_back(&mut self, who: usize, product: u32, qty: i32, t_start: f64) {
+        if self.pending_handovers.is_empty() || qty >= 0 {
+            return;
+        }
+        let held = self.shoppers[who].cart.get(&product).copied().unwrap_or(0);
+        if held < -qty {
+            if let Some((_, route)) = self.incoming_route(who, product, t_start, HANDOVER_CHAIN_DEPTH) {
+                self.apply_route(&route);
+            }
+        }
+        let left = self.shoppers[who].cart.get(&product).copied().unwrap_or(0) + qty;
+        if left >= 1 {
+            return;
+        }
+        let mut changed = false;
+        for p in self.pending_handovers.iter_mut().filter(|p| p.t_end_s <= t_start) {
+            let before = p.options.len();
+            p.options.retain(|o| !(o.giver == who && o.product == product));
+            changed |= p.options.len() != before;
+        }
+        if changed {
+            self.settle_pending();
+        }
+    }
+
+    /// Applies a hand-over chain found by [`Engine::incoming_route`] and retires its hand-overs.
+    fn apply_route(&mut self, route: &[(usize, usize)]) {
+        for &(pi, oi) in route {
+            let p = &self.pending_handovers[pi];
+            let (record, o) = (p.record, p.options[oi]);
+            self.move_handed_unit(record, o.giver, o.taker, o.product);
+        }
+        let mut done: Vec<usize> = route.iter().map(|r| r.0).collect();
+        done.sort_unstable();
+        for pi in done.into_iter().rev() {
+            self.pending_handovers.remove(pi);
+        }
+    }
+
+    /// Shopper `i` leaves, so its receipt becomes final: every unsettled hand-over it took part
+    /// in is decided now. Its most probable explanation is applied when it is more likely than
+    /// all the others together (then moving the unit lowers the expected number of wrong
+    /// receipt lines: a right move removes two wrong lines, a wrong one adds about two);
+    /// otherwise the carts stay as they are.
+    fn close_handovers_of(&mut self, i: usize) {
+        let mut k = 0;
+        while k < self.pending_handovers.len() {
+            let p = &self.pending_handovers[k];
+            if p.options.iter().all(|o| o.giver != i && o.taker != i) {
+                k += 1;
+                continue;
+            }
+            let mut merged: Vec<HandOverOption> = Vec::new();
+            for o in &p.options {
+                match merged.iter_mut().find(|m| (m.giver, m.taker, m.product) == (o.giver, o.taker, o.product)) {
+                    Some(m) => m.prior += o.prior,
+                    None => merged.push(*o),
+                }
+            }
+            let total: f64 = merged.iter().map(|o| o.prior).sum();
+            let best = merged.into_iter().max_by(|a, b| a.prior.total_cmp(&b.prior));
+            let record = p.record;
+            self.pending_handovers.remove(k);
+            if let Some(o) = best.filter(|o| o.prior > self.cfg.handover_decide_p * total) {
+                if self.shoppers[o.giver].cart.get(&o.product).copied().unwrap_or(0) > 0 {
+                    self.move_handed_unit(record, o.giver, o.taker, o.product);
+                }
+            }
+        }
+    }
+
+    /// Applies unsettled hand-overs left with a single explanation whose giver still holds the
+    /// item, drops those left with none, renormalises the rest.
+    fn settle_pending(&mut self) {
+        let mut k = 0;
+        while k < self.pending_handovers.len() {
+            let p = &mut self.pending_handovers[k];
+            let first = p.options.first().copied();
+            let single = first.filter(|f| p.options.iter().all(|o| (o.giver, o.taker, o.product) == (f.giver, f.taker, f.product)));
+            if p.options.is_empty() {
+                self.pending_handovers.remove(k);
+            } else if let Some(o) = single.filter(|o| self.shoppers[o.giver].cart.get(&o.product).copied().unwrap_or(0) > 0) {
+                let record = p.record;
+                self.pending_handovers.remove(k);
+                self.move_handed_unit(record, o.giver, o.taker, o.product);
+            } else {
+                let total: f64 = p.options.iter().map(|o| o.prior).sum();
+                for o in &mut p.options {
+                    o.prior /= total.max(1e-12);
+                }
+                k += 1;
+            }
         }
     }
 
@@ -909,21 +1138,33 @@ impl Engine {
     ) -> ((Option<usize>, Hypothesis, f64), Vec<Hypothesis>) {
         let mut joint: Vec<(Option<usize>, Hypothesis, f64)> = Vec::new();
         let mut all_hs: Vec<Hypothesis> = Vec::new();
+        let t_start = cluster.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
         for &(i, p_attr, d) in shoppers {
-            let held: Vec<u32> = self.shoppers[i].cart.iter().filter(|(_, &n)| n > 0).map(|(&c, _)| c).collect();
+            let mut held: Vec<u32> = self.shoppers[i].cart.iter().filter(|(_, &n)| n > 0).map(|(&c, _)| c).collect();
+            // A unit an unsettled hand-over may have brought (with the prior of that explanation).
+            let incoming = if self.pending_handovers.is_empty() { Vec::new() } else { self.incoming_products(i, t_start) };
+            held.extend(incoming.iter().map(|x| x.0));
             let hs = identify::hypotheses(
                 &IdentifyInput { layout: &self.layout, misplaced: &self.misplaced, held: &held, cfg: &self.cfg.identify },
                 cluster,
             );
-            for h in hs {
+            'hyp: for h in hs {
                 if h.lines.is_empty() {
                     continue;
                 }
-                // Cannot return more units than held.
-                if h.lines.iter().any(|&(c, q)| self.shoppers[i].cart.get(&c).copied().unwrap_or(0) < -q) {
-                    continue;
+                // Cannot return more units than held (the cart plus one handed unit).
+                let mut prior = 0.0;
+                for &(c, q) in &h.lines {
+                    let n = self.shoppers[i].cart.get(&c).copied().unwrap_or(0);
+                    if n >= -q {
+                        continue;
+                    }
+                    match incoming.iter().find(|x| x.0 == c) {
+                        Some(x) if n + 1 >= -q => prior += x.1.max(1e-12).ln(),
+                        _ => continue 'hyp,
+                    }
                 }
-                let score = h.log_lik + (p_attr * self.reach_factor(d)).max(1e-12).ln();
+                let score = h.log_lik + prior + (p_attr * self.reach_factor(d)).max(1e-12).ln();
                 all_hs.push(h.clone());
                 joint.push((Some(i), Hypothesis { log_lik: score, ..h }, 0.0));
             }
@@ -951,6 +1192,7 @@ impl Engine {
     fn apply(&mut self, who: usize, h: &Hypothesis, cluster: &[PlateChange], conf: f64, t_start: f64, t_settled: f64, t_now: f64) {
         let keys: Vec<PlateKey> = cluster.iter().map(|c| self.layout.plate_key(c.plate)).collect();
         for &(product, qty) in &h.lines {
+            self.settle_by_put_back(who, product, qty, t_start);
             *self.shoppers[who].cart.entry(product).or_insert(0) += qty;
             self.update_live_planogram(product, qty, cluster);
             self.stats.cart_updates += 1;
@@ -1064,6 +1306,24 @@ impl Engine {
     pub fn handovers(&self) -> &[HandOver] {
         &self.handovers
     }
+    /// Hand-overs not settled yet, with their possible explanations: (index into
+    /// [`Engine::handovers`], [(giver, taker, barcode, probability)]).
+    pub fn unsettled_handovers(&self) -> Vec<(usize, Vec<(&str, &str, &str, f64)>)> {
+        self.pending_handovers
+            .iter()
+            .map(|p| {
+                let options = p
+                    .options
+                    .iter()
+                    .map(|o| {
+                        let barcode = self.layout.product(o.product).barcode.as_str();
+                        (self.shoppers[o.giver].target_id.as_str(), self.shoppers[o.taker].target_id.as_str(), barcode, o.prior)
+                    })
+                    .collect();
+                (p.record, options)
+            })
+            .collect()
+    }
     /// All review items, resolved or not.
     pub fn reviews(&self) -> &[ReviewItem] {
         &self.reviews
@@ -1149,6 +1409,7 @@ impl Engine {
         let &i = self.shopper_index.get(target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
         self.advance(t_s);
         self.shoppers[i].present = false;
+        self.close_handovers_of(i);
         let receipt = self.receipt_of(i);
         let pending_reviews = receipt.pending_reviews as usize;
         Ok(ExitSummary { receipt, pending_reviews })

@@ -199,3 +199,80 @@ fn rest_noise_produces_no_cart_updates() {
     assert_eq!(e.stats().cart_updates, 0);
     assert_eq!(e.pending_reviews().count(), 0);
 }
+
+/// s1 picks A (500 g) and s2 picks E (250 g); then their hands meet in the aisle (a hand-over
+/// whose direction and item the tracks cannot show, since both hold something); then s2 returns
+/// something at 14–15 s.
+fn handover_then_put_back(put_back: (u16, u16, f64)) -> Engine {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let (shelf, plate, grams) = put_back;
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(4.5, 6.5, spot(1, 1)), (9.0, 10.5, Vec3::new(0.4, 1.3, 1.1))] };
+    let s2 = Shopper {
+        id: "s2",
+        x: 0.7,
+        reaches: vec![(4.5, 6.5, spot(2, 5)), (9.0, 10.5, Vec3::new(0.45, 1.3, 1.1)), (13.5, 15.5, spot(shelf, plate))],
+    };
+    run(&mut e, 20.0, &[(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0), (14.0, 15.0, shelf, plate, grams)], &[s1, s2]);
+    assert_eq!(e.stats().handovers_detected, 1);
+    e
+}
+
+#[test]
+fn put_back_of_an_item_only_a_handover_can_have_brought_settles_the_handover() {
+    // s2 returns A, which only s1 held: s1 must have handed it to s2.
+    let e = handover_then_put_back((1, 1, 500.0));
+    assert!(cart(&e, "s1").is_empty());
+    assert_eq!(cart(&e, "s2"), vec![("E".into(), 1)]);
+    assert_eq!(e.pending_reviews().count(), 0);
+    assert_eq!(e.handovers()[0].applied, Some(("s1".into(), "s2".into(), "A".into())));
+}
+
+#[test]
+fn returning_the_last_unit_rules_out_having_given_it_away() {
+    // s2 returns its only E: it cannot have handed E to s1, so s1 handed A to s2.
+    let e = handover_then_put_back((2, 5, 250.0));
+    assert!(cart(&e, "s1").is_empty());
+    assert_eq!(cart(&e, "s2"), vec![("A".into(), 1)]);
+    assert_eq!(e.pending_reviews().count(), 0);
+    assert_eq!(e.handovers()[0].applied, Some(("s1".into(), "s2".into(), "A".into())));
+}
+
+#[test]
+fn unsettled_handover_is_decided_at_exit_only_with_a_majority_explanation() {
+    // s1 holds A; s2 holds E and C; their hands meet (s1 → s2 A: 1/2, s2 → s1 E or C: 1/4 each).
+    // s2 then returns its only C, which rules out having handed C: s1 → s2 A is now 2/3, more
+    // likely than the alternative, and is applied when the shoppers leave.
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(4.5, 6.5, spot(1, 1)), (9.5, 11.0, Vec3::new(0.4, 1.3, 1.1))] };
+    let s2 = Shopper {
+        id: "s2",
+        x: 0.7,
+        reaches: vec![(4.5, 6.5, spot(2, 5)), (7.0, 8.5, spot(1, 5)), (9.5, 11.0, Vec3::new(0.45, 1.3, 1.1)), (13.5, 15.5, spot(1, 5))],
+    };
+    let changes = [(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0), (7.3, 8.0, 1, 5, -300.0), (14.0, 15.0, 1, 5, 300.0)];
+    run(&mut e, 20.0, &changes, &[s1, s2]);
+    assert_eq!(e.stats().handovers_detected, 1);
+    assert_eq!(e.handovers()[0].applied, None);
+    let u = e.unsettled_handovers();
+    assert_eq!(u.len(), 1);
+    let p_a: f64 = u[0].1.iter().filter(|o| o.2 == "A").map(|o| o.3).sum();
+    assert!((p_a - 2.0 / 3.0).abs() < 1e-9, "{u:?}");
+    assert!(e.exit("s1", 20.0).unwrap().receipt.items.is_empty());
+    let s2_items: Vec<_> = e.exit("s2", 20.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    assert_eq!(s2_items, vec![("A".into(), 1), ("E".into(), 1)]);
+    assert_eq!(e.pending_reviews().count(), 0);
+}
+
+#[test]
+fn unsettled_handover_without_a_majority_leaves_the_carts() {
+    // s1 holds A, s2 holds E: either may have handed its item over; nothing moves.
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(4.5, 6.5, spot(1, 1)), (9.0, 10.5, Vec3::new(0.4, 1.3, 1.1))] };
+    let s2 = Shopper { id: "s2", x: 0.7, reaches: vec![(4.5, 6.5, spot(2, 5)), (9.0, 10.5, Vec3::new(0.45, 1.3, 1.1))] };
+    run(&mut e, 16.0, &[(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0)], &[s1, s2]);
+    assert_eq!(e.unsettled_handovers().len(), 1);
+    assert_eq!(e.exit("s1", 16.0).unwrap().receipt.items.len(), 1);
+    assert_eq!(e.unsettled_handovers().len(), 0);
+    let s2_items: Vec<_> = e.exit("s2", 16.0).unwrap().receipt.items.into_iter().map(|l| l.barcode).collect();
+    assert_eq!(s2_items, vec!["E".to_string()]);
+}

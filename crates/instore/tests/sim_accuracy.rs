@@ -31,6 +31,8 @@ fn engine_accuracy_floor_without_hard_cases() {
 }
 
 /// `cargo test -p instore --release --test sim_accuracy -- --ignored --nocapture accuracy_table`
+/// Seeds from `ACC_SEEDS` (comma-separated; default the test seeds 11,12,13): tune on other
+/// seeds (e.g. 101–106, 2000–2005) and keep 11–13 and 1000–1002 as held-out checks.
 #[test]
 #[ignore]
 fn accuracy_table() {
@@ -39,7 +41,7 @@ fn accuracy_table() {
     for hard in [0.0, 0.1, 0.2, 0.3, 0.4] {
         let mut agg = (0usize, 0usize, 0usize, 0.0, 0.0, 0.0, 0.0, 0usize);
         let mut realized = 0.0;
-        let seeds = [11u64, 12, 13];
+        let seeds: Vec<u64> = std::env::var("ACC_SEEDS").unwrap_or("11,12,13".into()).split(',').map(|s| s.trim().parse().unwrap()).collect();
         for &seed in &seeds {
             let cfg = SimConfig { seed, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
             let (s, sim, _) = run(&cfg);
