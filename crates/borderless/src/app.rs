@@ -232,23 +232,12 @@ fn start_mqtt(engine: &Engine, broker: &iot::Broker, stop: watch::Receiver<bool>
                 iot::Broker::Embedded(a) => (a, None),
                 iot::Broker::External { .. } => unreachable!(),
             };
-            // Fail loudly here rather than in the broker's thread.
-            for a in std::iter::once(*addr).chain(v5) {
-                drop(std::net::TcpListener::bind(a).with_context(|| {
-                    format!("cannot listen for MQTT on {a} (another broker there? use it with --mqtt-url mqtt://{a}, pick other --mqtt-listen/--mqtt5-listen, or --no-mqtt)")
-                })?);
-            }
             let secret = domain::ids::random_token(24);
-            iot::start_embedded(engine.clone(), *addr, v5, secret.clone()).map_err(|e| anyhow::anyhow!("embedded MQTT broker: {e}"))?;
-            // The broker starts on its own thread; let it listen before the bridge dials (no spurious retry).
-            for _ in 0..40 {
-                if std::net::TcpStream::connect_timeout(addr, Duration::from_millis(50)).is_ok() {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(25));
-            }
+            iot::start_embedded(engine.clone(), *addr, v5, secret.clone()).map_err(|e| {
+                anyhow::anyhow!("embedded MQTT broker: {e} (another broker there? use it with --mqtt-url mqtt://{addr}, pick other --mqtt-listen/--mqtt5-listen, or --no-mqtt)")
+            })?;
             tracing::info!(%addr, v5 = ?v5, "mqtt: embedded broker listening (devices log in with their id and token)");
-            tokio::spawn(iot::run_bridge(engine.clone(), addr.ip().to_string(), addr.port(), Some(("borderless-bridge".into(), secret)), stats.clone(), stop));
+            tokio::spawn(iot::run_bridge(engine.clone(), addr.ip().to_string(), addr.port(), Some((iot::BRIDGE_USER.into(), secret)), stats.clone(), stop));
         }
         iot::Broker::External { host, port, username, password } => {
             let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));

@@ -42,11 +42,13 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BORDERLESS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
-    /// Address of the embedded MQTT broker for in-store devices (gates, shelves, trackers, labels). Not
-    /// 1883, so that it does not collide with a system broker; see docs/devices.md.
+    /// Address of the embedded MQTT broker for in-store devices (gates, shelves, trackers, labels; MQTT
+    /// 3.1.1 and 5; each device logs in with its id and token and reaches only its own topics). Not 1883,
+    /// so that it does not collide with a system broker; see docs/devices.md.
     #[arg(long, env = "BORDERLESS_MQTT_LISTEN", default_value = "127.0.0.1:1884")]
     mqtt_listen: std::net::SocketAddr,
-    /// Address of the embedded broker's MQTT 5 listener (the same broker; 3.1.1 clients use --mqtt-listen).
+    /// A second address of the same embedded broker (also 3.1.1 and 5), for setups that give MQTT 5 its
+    /// own port.
     #[arg(long, env = "BORDERLESS_MQTT5_LISTEN", default_value = "127.0.0.1:1885")]
     mqtt5_listen: std::net::SocketAddr,
     /// Use an external MQTT broker instead of the embedded one: mqtt://[user:password@]host:port.

@@ -169,6 +169,8 @@ pub struct DeviceView {
     pub gaps: i64,
     pub rejected: i64,
     pub last_seen_at: Option<String>,
+    /// When the device was revoked (its token no longer works); `null` while it is in service.
+    pub revoked_at: Option<String>,
 }
 
 /// An authenticated device.
@@ -217,6 +219,42 @@ pub(crate) fn register(tx: &mut dyn Tx, location_id: &str, kind: &str, code: &st
     Ok(IssuedDevice { id, location_id: location_id.to_owned(), kind: kind.to_owned(), code, sku: sku.map(str::to_owned), token })
 }
 
+fn device_row(tx: &mut dyn Tx, location_id: &str, device_id: &str) -> Result<(String, String, Option<String>, Option<i64>)> {
+    let sql = format!("SELECT kind, code, sku, revoked_at FROM devices WHERE id = ? AND location_id = ? AND kind <> 'staff'{}", crate::for_update(tx));
+    let r = tx
+        .query_opt(&sql, params![device_id, location_id])?
+        .ok_or_else(|| EngineError::not_found("device", device_id))?;
+    Ok((r.text(0)?, r.text(1)?, r.opt_text(2)?, r.opt_i64(3)?))
+}
+
+/// Issues a device a new token (and so a new signing key): the old one stops working at once for HTTP and
+/// signed MQTT payloads; an MQTT connection logged in with it is closed at the broker's next check.
+pub(crate) fn rotate_token(tx: &mut dyn Tx, location_id: &str, device_id: &str, now: i64) -> Result<IssuedDevice> {
+    let (kind, code, sku, revoked) = device_row(tx, location_id, device_id)?;
+    if revoked.is_some() {
+        return Err(EngineError::conflict("device_revoked", format!("device `{code}` is revoked; register a new one")));
+    }
+    let token = format!("bl_dev_{}", domain::ids::random_token(24));
+    tx.exec("UPDATE devices SET token_hash = ?, mac_key = ? WHERE id = ?", params![crate::customers::hash_token(&token), mac_key(&token), device_id])?;
+    crate::events::emit(tx, "instore.device_token_rotated", device_id, &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}), now)?;
+    Ok(IssuedDevice { id: device_id.to_owned(), location_id: location_id.to_owned(), kind, code, sku, token })
+}
+
+/// Takes a device out of service for good (lost, stolen, replaced): its token and key stop working, events
+/// it sent before stay. Its code stays taken (the history names it).
+pub(crate) fn revoke(tx: &mut dyn Tx, location_id: &str, device_id: &str, now: i64) -> Result<()> {
+    let (_, code, _, revoked) = device_row(tx, location_id, device_id)?;
+    if revoked.is_some() {
+        return Ok(());
+    }
+    tx.exec(
+        "UPDATE devices SET token_hash = ?, mac_key = NULL, revoked_at = ? WHERE id = ?",
+        params![format!("revoked:{device_id}"), now, device_id],
+    )?;
+    crate::events::emit(tx, "instore.device_revoked", device_id, &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}), now)?;
+    Ok(())
+}
+
 /// A short random suffix for client ids and the like.
 pub fn random_suffix() -> String {
     domain::ids::random_token(6)
@@ -241,7 +279,7 @@ pub(crate) fn by_code(tx: &mut dyn Tx, location_code: &str, device_code: &str) -
 
 pub(crate) fn list_devices(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<DeviceView>> {
     let rows = tx.query(
-        "SELECT id, location_id, kind, code, last_seq, accepted, duplicates, gaps, rejected, last_seen_at FROM devices WHERE location_id = ? AND kind <> 'staff' ORDER BY code",
+        "SELECT id, location_id, kind, code, last_seq, accepted, duplicates, gaps, rejected, last_seen_at, revoked_at FROM devices WHERE location_id = ? AND kind <> 'staff' ORDER BY code",
         params![location_id],
     )?;
     rows.iter()
@@ -257,6 +295,7 @@ pub(crate) fn list_devices(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<Dev
                 gaps: r.i64(7)?,
                 rejected: r.i64(8)?,
                 last_seen_at: r.opt_i64(9)?.map(domain::time::rfc3339),
+                revoked_at: r.opt_i64(10)?.map(domain::time::rfc3339),
             })
         })
         .collect()
@@ -267,6 +306,25 @@ pub(crate) fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<DeviceRef> {
         .query_opt("SELECT id, location_id, kind FROM devices WHERE token_hash = ? AND kind <> 'staff'", params![crate::customers::hash_token(token)])?
         .ok_or(EngineError::Unauthorized)?;
     Ok(DeviceRef { id: r.text(0)?, location_id: r.text(1)?, kind: r.text(2)? })
+}
+
+/// Who logs in to the embedded MQTT broker with this token: the device and the codes in its topics
+/// (`borderless/v1/{store_code}/{device_code}/…`).
+#[derive(Debug, Clone)]
+pub struct MqttIdentity {
+    pub device: DeviceRef,
+    pub store_code: String,
+    pub device_code: String,
+}
+
+pub(crate) fn mqtt_identity(tx: &mut dyn Tx, token: &str) -> Result<MqttIdentity> {
+    let r = tx
+        .query_opt(
+            "SELECT d.id, d.location_id, d.kind, l.code, d.code FROM devices d JOIN locations l ON l.id = d.location_id WHERE d.token_hash = ? AND d.kind <> 'staff'",
+            params![crate::customers::hash_token(token)],
+        )?
+        .ok_or(EngineError::Unauthorized)?;
+    Ok(MqttIdentity { device: DeviceRef { id: r.text(0)?, location_id: r.text(1)?, kind: r.text(2)? }, store_code: r.text(3)?, device_code: r.text(4)? })
 }
 
 /// The location's staff pseudo-device: review resolutions are stored in the same event log as the
@@ -485,7 +543,8 @@ pub struct EntryDecision {
 /// Stores the valid events (dropping duplicates) and updates the device's counters, in one transaction.
 /// Returns the stored events in order, with the duplicates and gaps seen.
 pub(crate) fn store_events(tx: &mut dyn Tx, dev: &DeviceRef, events: &[DeviceEvent], rejected: usize, now: i64) -> Result<(Vec<DeviceEvent>, Vec<i64>, Vec<(i64, i64)>)> {
-    let sql = format!("SELECT last_seq FROM devices WHERE id = ?{}", crate::for_update(tx));
+    // A device revoked after it authenticated stores nothing more.
+    let sql = format!("SELECT last_seq FROM devices WHERE id = ? AND revoked_at IS NULL{}", crate::for_update(tx));
     let mut last = tx.query_opt(&sql, params![&dev.id])?.ok_or(EngineError::Unauthorized)?.i64(0)?;
     let (mut stored, mut dups, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
     for e in events {
@@ -851,7 +910,7 @@ pub const LABEL_CURRENCY: &str = "KRW";
 pub(crate) fn label_commands(tx: &mut dyn Tx, skus: Option<&[String]>) -> Result<Vec<LabelCommand>> {
     let base = "SELECT l.code, d.code, d.sku, p.amount_minor, pr.title_ko, pr.title_en FROM devices d \
                 JOIN locations l ON l.id = d.location_id JOIN variants v ON v.sku = d.sku JOIN products pr ON pr.id = v.product_id \
-                LEFT JOIN prices p ON p.sku = d.sku AND p.currency = ? WHERE d.kind = 'esl'";
+                LEFT JOIN prices p ON p.sku = d.sku AND p.currency = ? WHERE d.kind = 'esl' AND d.revoked_at IS NULL";
     let rows = match skus {
         None => tx.query(base, params![LABEL_CURRENCY])?,
         Some(list) => {
@@ -879,7 +938,7 @@ pub(crate) fn label_commands(tx: &mut dyn Tx, skus: Option<&[String]>) -> Result
 pub(crate) fn labels(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<LabelView>> {
     let rows = tx.query(
         "SELECT d.id, d.code, d.sku, p.amount_minor, d.shown_price_minor, d.shown_currency, d.shown_at FROM devices d \
-         LEFT JOIN prices p ON p.sku = d.sku AND p.currency = ? WHERE d.location_id = ? AND d.kind = 'esl' ORDER BY d.code",
+         LEFT JOIN prices p ON p.sku = d.sku AND p.currency = ? WHERE d.location_id = ? AND d.kind = 'esl' AND d.revoked_at IS NULL ORDER BY d.code",
         params![LABEL_CURRENCY, location_id],
     )?;
     rows.iter()

@@ -997,6 +997,19 @@ impl Engine {
         self.db.write(move |tx| instore_live::register(tx, &loc, &kind, &code, sku.as_deref(), now)).await
     }
 
+    /// A new token for a device (the old one stops working); shown once.
+    pub async fn rotate_device_token(&self, location_id: &str, device_id: &str) -> Result<instore_live::IssuedDevice> {
+        let (loc, dev, now) = (location_id.to_owned(), device_id.to_owned(), self.now());
+        self.db.write(move |tx| instore_live::rotate_token(tx, &loc, &dev, now)).await
+    }
+
+    /// Takes a device out of service for good; returns the store's devices view of it.
+    pub async fn revoke_device(&self, location_id: &str, device_id: &str) -> Result<instore_live::DeviceView> {
+        let (loc, dev, now) = (location_id.to_owned(), device_id.to_owned(), self.now());
+        self.db.write(move |tx| instore_live::revoke(tx, &loc, &dev, now)).await?;
+        self.devices(location_id).await?.into_iter().find(|d| d.id == device_id).ok_or_else(|| EngineError::not_found("device", device_id))
+    }
+
     /// The event feed's current end (a consumer that starts here sees only what commits from now on).
     pub async fn events_head(&self) -> Result<events::Cursor> {
         self.db.read(events::head).await
@@ -1048,6 +1061,12 @@ impl Engine {
     pub async fn authenticate_device(&self, token: &str) -> Result<instore_live::DeviceRef> {
         let token = token.to_owned();
         self.db.read(move |tx| instore_live::authenticate(tx, &token)).await
+    }
+
+    /// The MQTT identity of the device holding `token` (the embedded broker's login and topic ACL).
+    pub async fn device_mqtt_identity(&self, token: &str) -> Result<instore_live::MqttIdentity> {
+        let token = token.to_owned();
+        self.db.read(move |tx| instore_live::mqtt_identity(tx, &token)).await
     }
 
     fn instore_cell(&self, location_id: &str) -> Arc<tokio::sync::Mutex<Option<instore_live::Runtime>>> {

@@ -67,6 +67,8 @@ pub fn router(engine: Engine) -> Router {
         .route("/admin/cashierless/sessions/{id}/exit", post(cashierless_exit))
         .route("/admin/stores/{id}/layout", put(put_store_layout).get(get_store_layout))
         .route("/admin/stores/{id}/devices", post(register_device).get(list_devices))
+        .route("/admin/stores/{id}/devices/{device}", delete(revoke_device))
+        .route("/admin/stores/{id}/devices/{device}/token", post(rotate_device_token))
         .route("/admin/stores/{id}/reviews", get(store_reviews))
         .route("/admin/stores/{id}/labels", get(store_labels))
         .route("/admin/stores/{id}/reviews/{review}", post(resolve_store_review))
@@ -1000,6 +1002,16 @@ struct DeviceIn {
 
 async fn register_device(State(s): State<AppState>, _: Admin, Path(id): Path<String>, ApiJson(b): ApiJson<DeviceIn>) -> ApiResult<Response> {
     Ok(created("device", s.engine.register_device(&id, &b.kind, &b.code, b.sku).await?))
+}
+
+/// A new token for a device (the old one stops working at once); shown once.
+async fn rotate_device_token(State(s): State<AppState>, _: Admin, Path((id, device)): Path<(String, String)>) -> ApiResult<Response> {
+    Ok(Json(json!({ "device": s.engine.rotate_device_token(&id, &device).await? })).into_response())
+}
+
+/// Takes a lost or stolen device out of service for good (idempotent).
+async fn revoke_device(State(s): State<AppState>, _: Admin, Path((id, device)): Path<(String, String)>) -> ApiResult<Response> {
+    Ok(Json(json!({ "device": s.engine.revoke_device(&id, &device).await? })).into_response())
 }
 
 async fn list_devices(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {

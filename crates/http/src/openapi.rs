@@ -83,6 +83,8 @@ pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
     ("get", "/admin/stores/{id}/layout", "staff", "A cashierless store's layout."),
     ("post", "/admin/stores/{id}/devices", "admin", "Register a device {kind: gate|gondola|tracker|esl, code, sku (labels only)} → 201 with its token (shown once)."),
     ("get", "/admin/stores/{id}/labels", "staff", "The store's shelf labels: catalog price, the price each label last confirmed showing, stale; ?stale=true lists only labels that differ from the catalog."),
+    ("delete", "/admin/stores/{id}/devices/{device}", "admin", "Revoke a device for good (lost, stolen, replaced): its token and MQTT signing key stop working at once, its MQTT connection is closed within 30 s; its history stays. Idempotent; → 200 with the device (revoked_at set)."),
+    ("post", "/admin/stores/{id}/devices/{device}/token", "admin", "Rotate a device's token → 200 with the new token (shown once); the old token and signing key stop working at once."),
     ("get", "/admin/stores/{id}/devices", "staff", "The store's devices with their sequence bookkeeping: last_seq, accepted, duplicates, gaps, rejected, last_seen_at."),
     ("get", "/admin/stores/{id}/reviews", "staff", "Open review items of the store: shelf events the sensors could not settle, with candidate shoppers and products."),
     ("post", "/admin/stores/{id}/reviews/{review}", "staff", "Settle a review item {action: assign, target_id, sku, quantity} or {action: dismiss}; visits waiting on it get their orders."),

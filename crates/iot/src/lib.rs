@@ -1,5 +1,5 @@
-//! In-store devices over MQTT (3.1.1, and 5 on its own listener): the broker `borderless serve` embeds (devices log in with
-//! their own id and token), the bridge that takes devices' signed event batches from that broker or from
+//! In-store devices over MQTT (3.1.1 and 5): the broker `borderless serve` embeds (devices log in with their
+//! own id and token and reach only their own topics), the bridge that takes devices' signed event batches from that broker or from
 //! an external one (Mosquitto, EMQX …), stores them through the engine and only then acknowledges them,
 //! and the topic scheme of docs/devices.md. Only this crate knows MQTT; the engine sees device events.
 //!
@@ -12,6 +12,9 @@
 //! - `borderless/v1/{store}/{label}/commands` — borderless → shelf label (retained): the price to show,
 //!   published within a few hundred milliseconds of a catalog change; the label confirms with a signed
 //!   `label_ack` event.
+
+pub mod broker;
+pub mod wire;
 
 use engine::Engine;
 use hmac::{Hmac, Mac};
@@ -26,6 +29,8 @@ use tokio::sync::{mpsc, watch};
 pub const TOPIC_ROOT: &str = "borderless/v1";
 /// Largest MQTT payload taken (a gondola's second of samples is ~60 KB).
 pub const MAX_PAYLOAD: usize = 1 << 20;
+/// How long the bridge trusts a cached device signing key.
+const KEY_CACHE: Duration = Duration::from_secs(30);
 /// Messages waiting for the engine at most; beyond it the bridge stops reading (the broker holds them).
 const QUEUE: usize = 256;
 
@@ -67,60 +72,38 @@ fn verify(key: &str, body: &str, mac_hex: &str) -> bool {
     mac.verify_slice(&expected).is_ok()
 }
 
-/// Starts the embedded broker (its own threads): MQTT 3.1.1 on `listen` and, when given, MQTT 5 on
-/// `listen_v5` (one broker; messages cross between them). Devices log in with their device id as the user
-/// name and their token as the password; the bridge with `bridge_secret`.
-pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<SocketAddr>, bridge_secret: String) -> Result<(), String> {
-    let handle = tokio::runtime::Handle::try_current().map_err(|_| "the embedded broker starts inside the server's runtime".to_owned())?;
-    let auth: rumqttd::AuthHandler = Arc::new(move |client_id: String, user: String, pass: String| {
-        let (engine, secret, handle) = (engine.clone(), bridge_secret.clone(), handle.clone());
+/// Starts the embedded broker on `listen` and, when given, `listen_v5` (both speak MQTT 3.1.1 and 5; the
+/// second address is kept for deployments that give MQTT 5 its own port). Devices log in with their device
+/// id as the user name and their token as the password and may then only publish their own `events` and
+/// read their own `acks` and `commands`; the bridge logs in as `borderless-bridge` with `bridge_secret`.
+/// Must run inside the server's runtime; fails when an address cannot be bound.
+pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<SocketAddr>, bridge_secret: String) -> Result<broker::Broker, String> {
+    let auth: broker::Authenticator = Arc::new(move |client_id: String, user: String, pass: String| {
+        let (engine, secret) = (engine.clone(), bridge_secret.clone());
         Box::pin(async move {
-            if user == "borderless-bridge" {
-                return pass == secret && client_id.starts_with("borderless-bridge");
+            if user == BRIDGE_USER {
+                let ok = client_id.starts_with(BRIDGE_USER) && pass.len() == secret.len() && pass.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+                return ok.then_some(broker::Principal::Service);
             }
             // A device: its id and its token (the same token as for HTTP).
-            let check = handle.spawn(async move { engine.authenticate_device(&pass).await });
-            matches!(check.await, Ok(Ok(d)) if d.id == user)
-        })
-    });
-    let connections = rumqttd::ConnectionSettings {
-        connection_timeout_ms: 5_000,
-        max_payload_size: MAX_PAYLOAD,
-        max_inflight_count: 100,
-        auth: None,
-        external_auth: Some(auth),
-        dynamic_filters: true,
-    };
-    let server = |name: &str, listen: SocketAddr| rumqttd::ServerSettings { name: name.into(), listen, tls: None, next_connection_delay_ms: 1, connections: connections.clone() };
-    let mut v4 = HashMap::new();
-    v4.insert("v4".to_owned(), server("v4", listen));
-    let v5 = listen_v5.map(|a| HashMap::from([("v5".to_owned(), server("v5", a))]));
-    let config = rumqttd::Config {
-        id: 0,
-        router: rumqttd::RouterConfig {
-            max_connections: 10_010,
-            max_outgoing_packet_count: 200,
-            max_segment_size: 104_857_600,
-            max_segment_count: 10,
-            custom_segment: None,
-            initialized_filters: None,
-            shared_subscriptions_strategy: Default::default(),
-        },
-        v4: Some(v4),
-        v5,
-        ..Default::default()
-    };
-    let mut broker = rumqttd::Broker::new(config);
-    std::thread::Builder::new()
-        .name("mqtt-broker".into())
-        .spawn(move || {
-            if let Err(e) = broker.start() {
-                tracing::error!(error = %e, "the embedded MQTT broker stopped");
+            match engine.device_mqtt_identity(&pass).await {
+                Ok(i) if i.device.id == user => Some(broker::Principal::Device { id: i.device.id, store: i.store_code, device: i.device_code }),
+                _ => None,
             }
         })
-        .map_err(|e| e.to_string())?;
-    Ok(())
+    });
+    let broker = broker::Broker::new(auth, broker::Limits::default());
+    for addr in std::iter::once(listen).chain(listen_v5) {
+        let std_listener = std::net::TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        std_listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| format!("{addr}: {e} (the broker starts inside the server's runtime)"))?;
+        broker.serve(listener);
+    }
+    Ok(broker)
 }
+
+/// The user name the bridge logs in with on the embedded broker.
+pub const BRIDGE_USER: &str = "borderless-bridge";
 
 /// Runs the bridge until `stop`: subscribes to every store's device events, hands each batch to the
 /// engine, acknowledges the MQTT message only after the batch is stored, and answers on the device's
@@ -225,7 +208,7 @@ async fn publish_labels(client: &AsyncClient, cmds: &[engine::instore_live::Labe
 
 /// One message: `{"mac", "body"}` on `borderless/v1/{store}/{device}/events`.
 async fn work(engine: Engine, client: AsyncClient, mut rx: mpsc::Receiver<rumqttc::Publish>, stats: Arc<BridgeStats>) {
-    let mut keys: HashMap<(String, String), (engine::instore_live::DeviceRef, String)> = HashMap::new();
+    let mut keys: HashMap<(String, String), (engine::instore_live::DeviceRef, String, std::time::Instant)> = HashMap::new();
     while let Some(p) = rx.recv().await {
         let parts: Vec<&str> = p.topic.split('/').collect();
         let answer = match parts.as_slice() {
@@ -268,7 +251,7 @@ type Refusal = (&'static str, String);
 
 async fn handle(
     engine: &Engine,
-    keys: &mut HashMap<(String, String), (engine::instore_live::DeviceRef, String)>,
+    keys: &mut HashMap<(String, String), (engine::instore_live::DeviceRef, String, std::time::Instant)>,
     store: &str,
     device: &str,
     payload: &[u8],
@@ -276,21 +259,42 @@ async fn handle(
     if payload.len() > MAX_PAYLOAD {
         return Err(("too_large", format!("a message is at most {MAX_PAYLOAD} bytes")));
     }
-    let k = (store.to_owned(), device.to_owned());
-    if !keys.contains_key(&k) {
-        let found = engine.device_by_code(store, device).await.map_err(|_| ("unknown_device", format!("no device `{device}` at store `{store}`")))?;
-        keys.insert(k.clone(), found);
-    }
-    let (dev, key) = keys[&k].clone();
     #[derive(serde::Deserialize)]
     struct Signed {
         mac: String,
         body: String,
     }
     let signed: Signed = serde_json::from_slice(payload).map_err(|e| ("invalid_message", format!("expected {{\"mac\": hex, \"body\": text}}: {e}")))?;
-    if key.is_empty() || !verify(&key, &signed.body, &signed.mac) {
-        return Err(("bad_signature", "the message is not signed with this device's key".into()));
+    let k = (store.to_owned(), device.to_owned());
+    // Keys are cached briefly; a rotated or revoked token shows on the next read (a signature that fails
+    // against a cached key is checked again against the stored one).
+    let mut verified = None;
+    for fresh in [false, true] {
+        let stale = keys.get(&k).is_none_or(|(_, _, at)| at.elapsed() > KEY_CACHE);
+        if fresh || stale {
+            match engine.device_by_code(store, device).await {
+                Ok((dev, key)) => {
+                    keys.insert(k.clone(), (dev, key, std::time::Instant::now()));
+                }
+                Err(engine::EngineError::Db(e)) => return Err(("storage_unavailable", e.to_string())),
+                Err(_) => {
+                    keys.remove(&k);
+                    return Err(("unknown_device", format!("no device `{device}` at store `{store}`")));
+                }
+            }
+        }
+        let (dev, key, _) = &keys[&k];
+        if !key.is_empty() && verify(key, &signed.body, &signed.mac) {
+            verified = Some(dev.clone());
+            break;
+        }
+        if stale {
+            break; // just read: no fresher key to try
+        }
     }
+    let Some(dev) = verified else {
+        return Err(("bad_signature", "the message is not signed with this device's key (or the device's token was rotated or revoked)".into()));
+    };
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Body {
@@ -308,6 +312,7 @@ async fn handle(
                 tokio::time::sleep(wait).await;
                 wait *= 2;
             }
+            Err(engine::EngineError::Unauthorized) => return Err(("revoked", "the device was revoked".into())),
             Err(e) => return Err(("ingest_failed", e.to_string())),
         }
     }

@@ -4,7 +4,7 @@
 use crate::{Dialect, DbError, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13), (14, V14), (15, V15), (16, V16), (17, V17)];
+const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13), (14, V14), (15, V15), (16, V16), (17, V17), (18, V18)];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -523,3 +523,7 @@ ALTER TABLE devices ADD COLUMN shown_currency TEXT;
 ALTER TABLE devices ADD COLUMN shown_at BIGINT;
 CREATE INDEX devices_sku ON devices (sku)
 "#;
+
+/// Devices can be revoked (a lost or stolen device): its token and signing key stop working at once, its
+/// history stays.
+const V18: &str = "ALTER TABLE devices ADD COLUMN revoked_at BIGINT";

@@ -273,7 +273,6 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
         devices.insert(kind, (r["device"]["code"].as_str().unwrap().to_owned(), r["device"]["id"].as_str().unwrap().to_owned(), r["device"]["token"].as_str().unwrap().to_owned()));
     }
 
-    // The gate's connection (embedded: it logs in as itself); each message is signed by its device.
     let connect = |user: Option<(String, String)>| {
         let mut o = rumqttc::MqttOptions::new(format!("test-{}", domain::ids::random_token(4)), "127.0.0.1", port);
         o.set_max_packet_size(1 << 21, 1 << 21);
@@ -298,34 +297,48 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
         }
         assert!(refused, "the broker admitted a device with a wrong token");
     }
-    let creds = if external { None } else { Some((devices["gate"].1.clone(), devices["gate"].2.clone())) };
-    let (client, mut eventloop) = connect(creds);
+    // Each device on its own connection (embedded: logged in as itself, so it may only publish its own
+    // events and read its own acks), all answers on one channel.
     let (tx, mut acks) = tokio::sync::mpsc::unbounded_channel::<(String, Value)>();
-    tokio::spawn(async move {
-        loop {
-            match eventloop.poll().await {
-                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                    let _ = tx.send((p.topic.clone(), serde_json::from_slice(&p.payload).unwrap_or(Value::Null)));
+    let mut clients = std::collections::HashMap::new();
+    for kind in ["gate", "gondola", "tracker"] {
+        let creds = if external { None } else { Some((devices[kind].1.clone(), devices[kind].2.clone())) };
+        let (client, mut eventloop) = connect(creds);
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                match eventloop.poll().await {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                        let _ = tx.send((p.topic.clone(), serde_json::from_slice(&p.payload).unwrap_or(Value::Null)));
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
                 }
-                Ok(_) => {}
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
             }
-        }
-    });
-    client.subscribe(format!("borderless/v1/{}/+/acks", store.code), rumqttc::QoS::AtLeastOnce).await.unwrap();
+        });
+        client.subscribe(format!("borderless/v1/{}/{}/acks", store.code, devices[kind].0), rumqttc::QoS::AtLeastOnce).await.unwrap();
+        clients.insert(kind, client);
+    }
+    if !external {
+        // The tracker tries to read the gate's events (payment codes) and everyone's acks: the embedded
+        // broker refuses both subscriptions (checked below: no event message ever arrives).
+        clients["tracker"].subscribe(format!("borderless/v1/{}/{}/events", store.code, devices["gate"].0), rumqttc::QoS::AtLeastOnce).await.unwrap();
+        clients["tracker"].subscribe(format!("borderless/v1/{}/+/+", store.code), rumqttc::QoS::AtLeastOnce).await.unwrap();
+    }
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let publish = |kind: &'static str, events: Vec<Value>, signer: &'static str| {
         let (code, _, _) = devices[kind].clone();
         let token = devices[signer].2.clone();
         let body = json!({ "events": events }).to_string();
         let msg = json!({"mac": iot::sign(&token, &body), "body": body}).to_string();
-        let (client, topic) = (client.clone(), format!("borderless/v1/{}/{code}/events", store.code));
+        let (client, topic) = (clients[kind].clone(), format!("borderless/v1/{}/{code}/events", store.code));
         async move { client.publish(topic, rumqttc::QoS::AtLeastOnce, false, msg).await.unwrap() }
     };
     let mut wait_ack = async |kind: &str| -> Value {
         let topic = format!("borderless/v1/{}/{}/acks", store.code, devices[kind].0);
         loop {
             let (t, v) = tokio::time::timeout(std::time::Duration::from_secs(20), acks.recv()).await.expect("an ack within 20 s").unwrap();
+            assert!(external || !t.ends_with("/events"), "a device read another device's events: {t}");
             if t == topic {
                 return v;
             }
@@ -338,7 +351,7 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
     let ack = wait_ack("gate").await;
     assert_eq!(ack["ingest"]["entries"][0]["admitted"], true, "{ack}");
 
-    // A message for the gondola signed with the gate's key is refused whole.
+    // A message on the gondola's topic signed with the gate's key is refused whole.
     publish("gondola", vec![json!({"seq": 1, "type": "plates", "gondola": 1, "samples": [[T0, 1, 1, 1000.0]]})], "gate").await;
     let ack = wait_ack("gondola").await;
     assert_eq!(ack["error"]["code"], "bad_signature", "{ack}");
@@ -605,3 +618,89 @@ async fn restart_never_moves_an_ended_visits_pick(b: Backend) {
     assert_eq!((s.status.as_str(), s.order_id.as_deref()), ("completed", None), "{s:?}");
 }
 both!(restart_never_moves_an_ended_visits_pick);
+
+/// A lost device: rotating its token makes the old one useless at once (HTTP, MQTT login, MQTT signatures
+/// even on a connection opened before); revoking takes it out of service for good, history kept.
+async fn device_tokens_rotate_and_revoke(b: Backend) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let app = spawn_app_mqtt(b, iot::Broker::Embedded(format!("127.0.0.1:{port}").parse().unwrap())).await;
+    let store = app.location("SEONGSU-GO", "cashierless", false).await;
+    app.admin_post(
+        "/admin/products",
+        json!({"handle": "rot-water", "title_ko": "생수", "title_en": "Water", "category": "grocery/drinks", "vendor": "Jeju",
+               "variants": [{"sku": "ROT-WATER", "weight_g": 520, "prices": [{"currency": "KRW", "amount_minor": 1500}]}]}),
+    )
+    .await
+    .expect(201);
+    let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "esl", "code": "esl-r", "sku": "ROT-WATER"})).await.expect(201);
+    let (id, old) = (r["device"]["id"].as_str().unwrap().to_owned(), r["device"]["token"].as_str().unwrap().to_owned());
+    let label_ack = |seq: i64| json!({"events": [{"seq": seq, "type": "label_ack", "sku": "ROT-WATER", "price_minor": 1500, "currency": "KRW"}]});
+    app.req("POST", "/devices/events", Some(&old), Some(label_ack(1)), &[]).await.expect(200);
+
+    // Connected over MQTT with the old token, listening for its acks.
+    let mqtt = |token: String| {
+        let mut o = rumqttc::MqttOptions::new(format!("esl-r-{}", domain::ids::random_token(3)), "127.0.0.1", port);
+        o.set_credentials(id.clone(), token);
+        let (client, mut ev) = rumqttc::AsyncClient::new(o, 10);
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<rumqttc::Packet, String>>();
+        tokio::spawn(async move {
+            loop {
+                match ev.poll().await {
+                    Ok(rumqttc::Event::Incoming(p)) => {
+                        let _ = tx.send(Ok(p));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e.to_string()));
+                        return;
+                    }
+                }
+            }
+        });
+        (client, rx)
+    };
+    let next = async |rx: &mut tokio::sync::mpsc::UnboundedReceiver<Result<rumqttc::Packet, String>>| {
+        tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await.expect("within 10 s").expect("open")
+    };
+    let (client, mut rx) = mqtt(old.clone());
+    assert!(matches!(next(&mut rx).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success));
+    client.subscribe("borderless/v1/SEONGSU-GO/esl-r/acks", rumqttc::QoS::AtLeastOnce).await.unwrap();
+
+    let r = app.admin_post(&format!("/admin/stores/{store}/devices/{id}/token"), json!({})).await.expect(200);
+    let new = r["device"]["token"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    assert_eq!(app.req("POST", "/devices/events", Some(&old), Some(label_ack(2)), &[]).await.status, 401, "the old token still works over HTTP");
+    app.req("POST", "/devices/events", Some(&new), Some(label_ack(2)), &[]).await.expect(200);
+
+    // The open connection's messages, signed with the old key, are refused; a new login with it too.
+    let body = label_ack(3).to_string();
+    let msg = json!({"mac": iot::sign(&old, &body), "body": body}).to_string();
+    client.publish("borderless/v1/SEONGSU-GO/esl-r/events", rumqttc::QoS::AtLeastOnce, false, msg).await.unwrap();
+    let ack = loop {
+        if let Ok(rumqttc::Packet::Publish(p)) = next(&mut rx).await {
+            break serde_json::from_slice::<Value>(&p.payload).unwrap();
+        }
+    };
+    assert_eq!(ack["error"]["code"], "bad_signature", "{ack}");
+    let (_c, mut rx_old) = mqtt(old.clone());
+    assert!(next(&mut rx_old).await.is_err(), "the old token logged in to the broker");
+    let (_c, mut rx_new) = mqtt(new.clone());
+    assert!(matches!(next(&mut rx_new).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success));
+
+    // Revoked: nothing works any more, the list says so, and it cannot be brought back by rotation.
+    let r = app.req("DELETE", &format!("/admin/stores/{store}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.expect(200);
+    assert!(r["device"]["revoked_at"].is_string(), "{r:?}");
+    assert_eq!(app.req("POST", "/devices/events", Some(&new), Some(label_ack(3)), &[]).await.status, 401);
+    let (_c, mut rx_rev) = mqtt(new.clone());
+    assert!(next(&mut rx_rev).await.is_err(), "a revoked device logged in");
+    assert_eq!(app.req("POST", &format!("/admin/stores/{store}/devices/{id}/token"), Some(ADMIN_KEY), Some(json!({})), &[]).await.status, 409);
+    app.req("DELETE", &format!("/admin/stores/{store}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.expect(200);
+    let list = app.admin_get(&format!("/admin/stores/{store}/devices")).await.expect(200);
+    let d = list["devices"].as_array().unwrap().iter().find(|d| d["id"] == id.as_str()).unwrap().clone();
+    assert_eq!((d["accepted"].as_i64(), d["revoked_at"].is_string()), (Some(2), true), "history kept: {d}");
+    assert_eq!(app.req("DELETE", &format!("/admin/stores/{store}/devices/dev_nope"), Some(ADMIN_KEY), None, &[]).await.status, 404);
+    // The other store's admin path cannot reach it.
+    let other = app.location("GANGNAM", "store", false).await;
+    assert_eq!(app.req("DELETE", &format!("/admin/stores/{other}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.status, 404);
+}
+both!(device_tokens_rotate_and_revoke);

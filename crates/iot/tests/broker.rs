@@ -1,0 +1,280 @@
+//! The embedded broker over real TCP with real MQTT clients (rumqttc, 3.1.1 and 5): logins, the per-device
+//! topic ACL, routing, retained messages, persistent sessions, take-overs and bad input.
+
+use iot::broker::{Authenticator, Broker, Limits, Principal};
+use rumqttc::v5::mqttbytes::v5 as p5;
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+fn auth() -> Authenticator {
+    std::sync::Arc::new(|_client: String, user: String, pass: String| {
+        Box::pin(async move {
+            match (user.as_str(), pass.as_str()) {
+                ("svc", "svc-secret") => Some(Principal::Service),
+                ("dev-a", "tok-a") => Some(Principal::Device { id: "dev-a".into(), store: "S1".into(), device: "a".into() }),
+                ("dev-b", "tok-b") => Some(Principal::Device { id: "dev-b".into(), store: "S1".into(), device: "b".into() }),
+                _ => None,
+            }
+        })
+    })
+}
+
+async fn start(limits: Limits) -> (Broker, u16) {
+    let broker = Broker::new(auth(), limits);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    broker.serve(listener);
+    (broker, port)
+}
+
+type Rx = mpsc::UnboundedReceiver<Result<Packet, String>>;
+
+/// A 3.1.1 client whose incoming packets (and its first error, after which it stops) arrive on a channel.
+fn v4(port: u16, id: &str, login: (&str, &str), clean: bool) -> (AsyncClient, Rx) {
+    let mut o = MqttOptions::new(id, "127.0.0.1", port);
+    o.set_credentials(login.0, login.1);
+    o.set_clean_session(clean);
+    o.set_keep_alive(Duration::from_secs(5));
+    let (client, mut ev) = AsyncClient::new(o, 100);
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match ev.poll().await {
+                Ok(Event::Incoming(p)) => {
+                    let _ = tx.send(Ok(p));
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                    return;
+                }
+            }
+        }
+    });
+    (client, rx)
+}
+
+async fn next(rx: &mut Rx, what: &str) -> Result<Packet, String> {
+    tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap_or_else(|_| panic!("{what}: nothing within 5 s")).expect("client task ended")
+}
+
+async fn connack(rx: &mut Rx) -> rumqttc::ConnAck {
+    match next(rx, "connack").await {
+        Ok(Packet::ConnAck(c)) => c,
+        other => panic!("expected CONNACK, got {other:?}"),
+    }
+}
+
+async fn suback(rx: &mut Rx) -> Vec<rumqttc::SubscribeReasonCode> {
+    loop {
+        match next(rx, "suback").await {
+            Ok(Packet::SubAck(s)) => return s.return_codes,
+            Ok(_) => {}
+            Err(e) => panic!("connection lost before SUBACK: {e}"),
+        }
+    }
+}
+
+async fn publish_on(rx: &mut Rx, topic: &str) -> rumqttc::Publish {
+    loop {
+        match next(rx, topic).await {
+            Ok(Packet::Publish(p)) if p.topic == topic => return p,
+            Ok(_) => {}
+            Err(e) => panic!("connection lost waiting for {topic}: {e}"),
+        }
+    }
+}
+
+/// Nothing on `topic` arrives within `ms` (other packets are skipped).
+async fn silent(rx: &mut Rx, topic: &str, ms: u64) {
+    let until = tokio::time::Instant::now() + Duration::from_millis(ms);
+    while let Ok(Some(p)) = tokio::time::timeout_at(until, rx.recv()).await {
+        if let Ok(Packet::Publish(p)) = p {
+            assert_ne!(p.topic, topic, "a message on {topic} reached a client that must not read it");
+        }
+    }
+}
+
+#[tokio::test]
+async fn devices_publish_and_read_only_their_own_topics() {
+    let (broker, port) = start(Limits::default()).await;
+    let (svc, mut svc_rx) = v4(port, "borderless-bridge-1", ("svc", "svc-secret"), true);
+    connack(&mut svc_rx).await;
+    svc.subscribe("borderless/v1/+/+/events", QoS::AtLeastOnce).await.unwrap();
+    assert_eq!(suback(&mut svc_rx).await, vec![rumqttc::SubscribeReasonCode::Success(QoS::AtLeastOnce)]);
+
+    let (a, mut a_rx) = v4(port, "a", ("dev-a", "tok-a"), true);
+    assert_eq!(connack(&mut a_rx).await.code, rumqttc::ConnectReturnCode::Success);
+    let (b, mut b_rx) = v4(port, "b", ("dev-b", "tok-b"), true);
+    connack(&mut b_rx).await;
+
+    // Own topics: granted. Another device's, or wildcards reaching beyond its own: refused.
+    for (filter, ok) in [
+        ("borderless/v1/S1/a/commands", true),
+        ("borderless/v1/S1/a/acks", true),
+        ("borderless/v1/S1/a/+", true),
+        ("borderless/v1/S1/b/commands", false),
+        ("borderless/v1/S1/+/acks", false),
+        ("borderless/v1/#", false),
+        ("#", false),
+        ("borderless/v1/S2/a/commands", false),
+    ] {
+        a.subscribe(filter, QoS::AtLeastOnce).await.unwrap();
+        let codes = suback(&mut a_rx).await;
+        assert_eq!(codes == vec![rumqttc::SubscribeReasonCode::Success(QoS::AtLeastOnce)], ok, "{filter}: {codes:?}");
+        if !ok {
+            assert_eq!(codes, vec![rumqttc::SubscribeReasonCode::Failure], "{filter}");
+        }
+    }
+    b.subscribe("borderless/v1/S1/b/commands", QoS::AtLeastOnce).await.unwrap();
+    suback(&mut b_rx).await;
+
+    // A device's own events reach borderless.
+    a.publish("borderless/v1/S1/a/events", QoS::AtLeastOnce, false, "hello").await.unwrap();
+    assert_eq!(&publish_on(&mut svc_rx, "borderless/v1/S1/a/events").await.payload[..], b"hello");
+
+    // borderless's commands reach their device only, retained for later subscribers.
+    svc.publish("borderless/v1/S1/a/commands", QoS::AtLeastOnce, true, "price-a").await.unwrap();
+    assert_eq!(&publish_on(&mut a_rx, "borderless/v1/S1/a/commands").await.payload[..], b"price-a");
+    silent(&mut b_rx, "borderless/v1/S1/a/commands", 300).await;
+
+    // Publishing on another device's topic (or its own acks) closes a 3.1.1 connection.
+    b.publish("borderless/v1/S1/a/events", QoS::AtLeastOnce, false, "forged").await.unwrap();
+    loop {
+        match next(&mut b_rx, "b's disconnection").await {
+            Err(_) => break,
+            Ok(Packet::PubAck(_)) => panic!("the forged publish was accepted"),
+            Ok(_) => {}
+        }
+    }
+    silent(&mut svc_rx, "borderless/v1/S1/a/events", 300).await;
+    let (c, mut c_rx) = v4(port, "a2", ("dev-a", "tok-a"), true);
+    connack(&mut c_rx).await;
+    c.publish("borderless/v1/S1/a/acks", QoS::AtLeastOnce, false, "{}").await.unwrap();
+    assert!(next(&mut c_rx, "closing").await.is_err() || next(&mut c_rx, "closing").await.is_err(), "a device published on its acks topic");
+
+    // A late subscriber gets the retained command at once.
+    let (a3, mut a3_rx) = v4(port, "a3", ("dev-a", "tok-a"), true);
+    connack(&mut a3_rx).await;
+    a3.subscribe("borderless/v1/S1/a/commands", QoS::AtLeastOnce).await.unwrap();
+    let p = publish_on(&mut a3_rx, "borderless/v1/S1/a/commands").await;
+    assert!(p.retain && &p.payload[..] == b"price-a", "{p:?}");
+
+    let stats = broker.stats();
+    assert!(stats.denied.load(std::sync::atomic::Ordering::Relaxed) >= 7, "{stats:?}");
+}
+
+#[tokio::test]
+async fn wrong_logins_are_refused() {
+    let (broker, port) = start(Limits::default()).await;
+    for login in [("dev-a", "tok-b"), ("dev-a", ""), ("svc", "guess"), ("nobody", "x")] {
+        let (_c, mut rx) = v4(port, "x", login, true);
+        match next(&mut rx, "refusal").await {
+            Err(e) => assert!(e.contains("BadUserNamePassword") || e.contains("Refused"), "{login:?}: {e}"),
+            Ok(p) => panic!("{login:?} logged in: {p:?}"),
+        }
+    }
+    assert_eq!(broker.stats().logins_refused.load(std::sync::atomic::Ordering::Relaxed), 4);
+}
+
+#[tokio::test]
+async fn mqtt5_devices_hear_not_authorized_and_stay_connected() {
+    let (_broker, port) = start(Limits::default()).await;
+    let mut o = rumqttc::v5::MqttOptions::new("a5", "127.0.0.1", port);
+    o.set_credentials("dev-a", "tok-a");
+    let (client, mut ev) = rumqttc::v5::AsyncClient::new(o, 100);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok(e) = ev.poll().await {
+            if let rumqttc::v5::Event::Incoming(p) = e {
+                let _ = tx.send(p);
+            }
+        }
+    });
+    let mut next5 = async || tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("a packet within 5 s").expect("connected");
+    assert!(matches!(next5().await, p5::Packet::ConnAck(c) if c.code == p5::ConnectReturnCode::Success));
+    client.subscribe("borderless/v1/S1/b/acks", rumqttc::v5::mqttbytes::QoS::AtLeastOnce).await.unwrap();
+    match next5().await {
+        p5::Packet::SubAck(s) => assert_eq!(s.return_codes, vec![p5::SubscribeReasonCode::NotAuthorized]),
+        other => panic!("{other:?}"),
+    }
+    client.publish("borderless/v1/S1/b/events", rumqttc::v5::mqttbytes::QoS::AtLeastOnce, false, "x").await.unwrap();
+    match next5().await {
+        p5::Packet::PubAck(a) => assert_eq!(a.reason, p5::PubAckReason::NotAuthorized),
+        other => panic!("{other:?}"),
+    }
+    // Still connected: its own topic works (nobody listens: "no matching subscribers").
+    client.publish("borderless/v1/S1/a/events", rumqttc::v5::mqttbytes::QoS::AtLeastOnce, false, "x").await.unwrap();
+    match next5().await {
+        p5::Packet::PubAck(a) => assert_eq!(a.reason, p5::PubAckReason::NoMatchingSubscribers),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_persistent_session_keeps_its_messages_while_the_device_is_away() {
+    let (_broker, port) = start(Limits::default()).await;
+    let (svc, mut svc_rx) = v4(port, "svc", ("svc", "svc-secret"), true);
+    connack(&mut svc_rx).await;
+    let (a, mut a_rx) = v4(port, "a-persist", ("dev-a", "tok-a"), false);
+    assert!(!connack(&mut a_rx).await.session_present);
+    a.subscribe("borderless/v1/S1/a/acks", QoS::AtLeastOnce).await.unwrap();
+    suback(&mut a_rx).await;
+    a.disconnect().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    for i in 0..3 {
+        svc.publish("borderless/v1/S1/a/acks", QoS::AtLeastOnce, false, format!("ack-{i}")).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_a, mut a_rx) = v4(port, "a-persist", ("dev-a", "tok-a"), false);
+    assert!(connack(&mut a_rx).await.session_present, "the session was kept");
+    for i in 0..3 {
+        assert_eq!(publish_on(&mut a_rx, "borderless/v1/S1/a/acks").await.payload, format!("ack-{i}").as_bytes(), "in order");
+    }
+    // Another device using the same client id gets a session of its own, not this one.
+    let (_b, mut b_rx) = v4(port, "a-persist", ("dev-b", "tok-b"), false);
+    assert!(!connack(&mut b_rx).await.session_present);
+}
+
+#[tokio::test]
+async fn a_second_connection_with_the_same_client_id_takes_over() {
+    let (_broker, port) = start(Limits::default()).await;
+    let (_a1, mut rx1) = v4(port, "same", ("dev-a", "tok-a"), true);
+    connack(&mut rx1).await;
+    let (_a2, mut rx2) = v4(port, "same", ("dev-a", "tok-a"), true);
+    connack(&mut rx2).await;
+    assert!(next(&mut rx1, "the first is closed").await.is_err());
+}
+
+#[tokio::test]
+async fn bad_bytes_and_old_protocols_are_closed() {
+    let (broker, port) = start(Limits { connect_timeout: Duration::from_millis(300), ..Limits::default() }).await;
+    let read_all = async |bytes: &[u8]| -> Vec<u8> {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        s.write_all(bytes).await.unwrap();
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out)).await.expect("the broker closes the connection").unwrap();
+        out
+    };
+    // Not CONNECT first; garbage; MQTT 3.1 ("MQIsdp", level 3): refused with "unacceptable protocol version".
+    assert!(read_all(&[0x30, 0x02, 0x00, 0x00]).await.is_empty());
+    assert!(read_all(b"GET / HTTP/1.1\r\n\r\n").await.is_empty());
+    let mqtt31 = [0x10, 0x0e, 0x00, 0x06, b'M', b'Q', b'I', b's', b'd', b'p', 0x03, 0x02, 0x00, 0x3c, 0x00, 0x00];
+    assert_eq!(read_all(&mqtt31).await, vec![0x20, 0x02, 0x00, 0x01]);
+    // Silence: closed after the CONNECT timeout.
+    assert!(read_all(&[]).await.is_empty());
+    // A packet larger than the limit is refused before it is read.
+    assert!(read_all(&[0x10, 0xff, 0xff, 0xff, 0x7f]).await.is_empty());
+    assert!(broker.stats().protocol_errors.load(std::sync::atomic::Ordering::Relaxed) >= 3);
+}
+
+#[tokio::test]
+async fn a_revoked_device_is_disconnected() {
+    let (broker, port) = start(Limits::default()).await;
+    let (_a, mut rx) = v4(port, "a", ("dev-a", "tok-a"), true);
+    connack(&mut rx).await;
+    broker.disconnect_device("dev-a");
+    assert!(next(&mut rx, "closed").await.is_err());
+}
