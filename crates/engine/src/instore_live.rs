@@ -236,7 +236,7 @@ pub(crate) fn rotate_token(tx: &mut dyn Tx, location_id: &str, device_id: &str, 
     }
     let token = format!("bl_dev_{}", domain::ids::random_token(24));
     tx.exec("UPDATE devices SET token_hash = ?, mac_key = ? WHERE id = ?", params![crate::customers::hash_token(&token), mac_key(&token), device_id])?;
-    crate::events::emit(tx, "instore.device_token_rotated", device_id, &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}), now)?;
+    crate::events::emit(tx, "device.token_rotated", device_id, &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}), now)?;
     Ok(IssuedDevice { id: device_id.to_owned(), location_id: location_id.to_owned(), kind, code, sku, token })
 }
 
@@ -251,7 +251,7 @@ pub(crate) fn revoke(tx: &mut dyn Tx, location_id: &str, device_id: &str, now: i
         "UPDATE devices SET token_hash = ?, mac_key = NULL, revoked_at = ? WHERE id = ?",
         params![format!("revoked:{device_id}"), now, device_id],
     )?;
-    crate::events::emit(tx, "instore.device_revoked", device_id, &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}), now)?;
+    crate::events::emit(tx, "device.revoked", device_id, &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}), now)?;
     Ok(())
 }
 

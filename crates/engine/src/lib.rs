@@ -1041,6 +1041,13 @@ impl Engine {
         Ok((cmds, (n0, n1)))
     }
 
+    /// Devices whose token was rotated or that were revoked after `cursor` (the embedded broker closes
+    /// their connections at once), and the cursor to pass next.
+    pub async fn device_credential_changes_after(&self, cursor: events::Cursor) -> Result<(Vec<String>, events::Cursor)> {
+        let (evs, next) = self.db.read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("device."))).await?;
+        Ok((evs.into_iter().map(|e| e.aggregate_id).collect(), next))
+    }
+
     /// A store's shelf labels with the catalog price and what each last confirmed showing.
     pub async fn store_labels(&self, location_id: &str) -> Result<Vec<instore_live::LabelView>> {
         let loc = location_id.to_owned();

@@ -4,9 +4,10 @@
 
 use crate::wire::{self, In, Msg, Out, Proto, Refuse, SubCode};
 use bytes::BytesMut;
-use rumqttc::mqttbytes::{matches, valid_filter, valid_topic};
+use rumqttc::mqttbytes::{valid_filter, valid_topic};
 use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode as Reason;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::ops::Bound;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, Notify, Semaphore};
 
 /// Who is logged in, and so what it may publish and read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,21 +50,53 @@ impl Principal {
         }
     }
 
-    /// Subscribing to `filter` (a valid filter) is allowed: for a device, only filters that can match
-    /// nothing but its own topics.
+    /// Subscribing to `filter` (a valid filter) is allowed: a device reads its own `acks` and `commands`,
+    /// named exactly (no wildcards, and not its own events: nothing to pin in the broker's memory).
     pub fn may_subscribe(&self, filter: &str) -> bool {
         match self {
             Principal::Service => true,
-            Principal::Device { store, device, .. } => Self::own_prefix(store, device)
-                .is_some_and(|p| matches!(filter.strip_prefix(p.as_str()), Some("acks" | "commands" | "events" | "+" | "#"))),
+            Principal::Device { store, device, .. } => Self::own_prefix(store, device).is_some_and(|p| matches!(filter.strip_prefix(p.as_str()), Some("acks" | "commands"))),
         }
     }
 }
 
-/// A login's future answer: `None` refuses it.
-pub type AuthFuture = Pin<Box<dyn Future<Output = Option<Principal>> + Send>>;
+/// The answer to a login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Login {
+    Allowed(Principal),
+    Refused,
+    /// The check could not be made (storage down): the client should retry, not give up.
+    Unavailable,
+}
+
+/// A login's future answer.
+pub type AuthFuture = Pin<Box<dyn Future<Output = Login> + Send>>;
 /// Checks a login: (client id, user name, password).
 pub type Authenticator = Arc<dyn Fn(String, String, String) -> AuthFuture + Send + Sync>;
+
+/// Whether `topic` (a valid topic name) matches `filter` (a valid filter). Topics starting with `$` match
+/// no wildcard at their first level.
+pub fn topic_matches(topic: &str, filter: &str) -> bool {
+    if topic.starts_with('$') && (filter.starts_with('+') || filter.starts_with('#')) {
+        return false;
+    }
+    let mut t = topic.split('/');
+    for f in filter.split('/') {
+        if f == "#" {
+            return true;
+        }
+        match t.next() {
+            Some(level) if f == "+" || f == level => {}
+            _ => return false,
+        }
+    }
+    t.next().is_none()
+}
+
+/// The part of a filter before its first wildcard (every matching topic starts with it).
+fn literal_prefix(filter: &str) -> &str {
+    filter.find(['+', '#']).map_or(filter, |i| &filter[..i])
+}
 
 /// Limits of the broker.
 #[derive(Debug, Clone)]
@@ -84,6 +117,15 @@ pub struct Limits {
     pub max_session_expiry: Duration,
     pub retained: usize,
     pub max_topic: usize,
+    /// Largest CONNECT (a will included).
+    pub max_connect: usize,
+    /// Connections and sessions of one device (more client ids are refused, the oldest absent session goes).
+    pub per_device: usize,
+    /// Bytes kept for a disconnected persistent session.
+    pub offline_bytes: usize,
+    /// Publishes per second a device may send (a burst of twice that); beyond it the device is slowed down,
+    /// not the others.
+    pub device_rate: f64,
     /// Time to send CONNECT after the TCP connection opens.
     pub connect_timeout: Duration,
     /// Keep-alive imposed on clients asking for none or for longer (seconds).
@@ -106,6 +148,10 @@ impl Default for Limits {
             max_session_expiry: Duration::from_secs(24 * 3600),
             retained: 200_000,
             max_topic: 256,
+            max_connect: 64 * 1024,
+            per_device: 4,
+            offline_bytes: 8 << 20,
+            device_rate: 200.0,
             connect_timeout: Duration::from_secs(10),
             max_keep_alive: 600,
             recheck_login: Duration::from_secs(30),
@@ -117,6 +163,7 @@ impl Default for Limits {
 /// Counters of the broker, for logs and tests.
 #[derive(Debug, Default)]
 pub struct BrokerStats {
+    /// Connections accepted since the start (a total, not the current number).
     pub connected: AtomicU64,
     pub logins_refused: AtomicU64,
     /// Publishes and subscriptions refused by the topic ACL.
@@ -127,8 +174,10 @@ pub struct BrokerStats {
     pub protocol_errors: AtomicU64,
     pub messages_in: AtomicU64,
     pub messages_out: AtomicU64,
-    /// Messages dropped from full offline queues.
+    /// Messages dropped from full offline queues, or too large for the client that should get them.
     pub offline_dropped: AtomicU64,
+    /// Connections refused at the door (too many, too large a CONNECT, login check unavailable).
+    pub busy_refused: AtomicU64,
 }
 
 struct Kick {
@@ -156,7 +205,23 @@ struct Session {
     /// Seconds the session outlives its connection (0: it ends with it).
     expiry: Duration,
     offline: VecDeque<Msg>,
+    offline_bytes: usize,
     expires_at: Option<Instant>,
+}
+
+impl Session {
+    /// Keeps a message for later, dropping the oldest beyond the limits; the payload is copied so that it
+    /// does not hold a connection's whole read buffer.
+    fn keep(&mut self, m: Msg, limits: &Limits, stats: &BrokerStats) {
+        let m = Msg { payload: bytes::Bytes::copy_from_slice(&m.payload), ..m };
+        self.offline_bytes += m.payload.len();
+        self.offline.push_back(m);
+        while self.offline.len() > limits.offline_queue || self.offline_bytes > limits.offline_bytes {
+            let Some(old) = self.offline.pop_front() else { break };
+            self.offline_bytes -= old.payload.len();
+            stats.offline_dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 #[derive(Default)]
@@ -165,7 +230,8 @@ struct State {
     /// Subscribers of exact topics and of wildcard filters (session keys).
     exact: HashMap<String, HashSet<String>>,
     wild: HashMap<String, HashSet<String>>,
-    retained: HashMap<String, Msg>,
+    /// Retained messages by topic (ordered, so a filter's literal prefix finds its candidates).
+    retained: BTreeMap<String, Msg>,
     live: usize,
 }
 
@@ -180,6 +246,15 @@ impl State {
         }
     }
 
+    fn retained_for<'a>(&'a self, filter: &'a str) -> impl Iterator<Item = &'a Msg> + 'a {
+        let prefix = literal_prefix(filter).to_owned();
+        self.retained
+            .range::<String, _>((Bound::Included(&prefix), Bound::Unbounded))
+            .take_while(move |(t, _)| t.starts_with(prefix.as_str()))
+            .filter(move |(t, _)| topic_matches(t, filter))
+            .map(|(_, m)| m)
+    }
+
     fn drop_session(&mut self, key: &str) {
         if let Some(s) = self.sessions.remove(key) {
             for f in s.subs.keys() {
@@ -192,6 +267,8 @@ impl State {
 struct Shared {
     auth: Authenticator,
     limits: Limits,
+    /// Sockets open (logged in or not) at most.
+    sockets: Arc<Semaphore>,
     state: Mutex<State>,
     stats: Arc<BrokerStats>,
     next_conn: AtomicU64,
@@ -202,9 +279,10 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Routes a message to every matching session; returns how many matched. Waits while borderless's own
-    /// connection is full (backpressure); a device that is full is disconnected instead.
-    async fn publish(&self, msg: Msg, may_retain: bool) -> usize {
+    /// Routes a message from session `from` to every matching session; returns how many matched. Waits
+    /// (at most 10 s) while borderless's own connection is full: backpressure on the publisher; a device
+    /// that is full is disconnected instead.
+    async fn publish(&self, msg: Msg, may_retain: bool, from: &str) -> usize {
         let mut targets: Vec<(mpsc::Sender<Msg>, Msg, bool, Arc<Kick>)> = Vec::new();
         let matched;
         {
@@ -213,9 +291,10 @@ impl Shared {
                 if msg.payload.is_empty() {
                     st.retained.remove(&msg.topic);
                 } else if st.retained.len() < self.limits.retained || st.retained.contains_key(&msg.topic) {
-                    st.retained.insert(msg.topic.clone(), msg.clone());
+                    let kept = Msg { payload: bytes::Bytes::copy_from_slice(&msg.payload), ..msg.clone() };
+                    st.retained.insert(msg.topic.clone(), kept);
                 } else {
-                    tracing::warn!(topic = %msg.topic, "mqtt: retained message store full; not retained");
+                    tracing::warn!(topic = ?msg.topic, "mqtt: retained message store full; not retained");
                 }
             }
             let mut qos_by: HashMap<String, u8> = HashMap::new();
@@ -226,7 +305,7 @@ impl Shared {
                 }
             }
             for (f, set) in &st.wild {
-                if matches(&msg.topic, f) {
+                if topic_matches(&msg.topic, f) {
                     for k in set {
                         let q = st.sessions.get(k).and_then(|s| s.subs.get(f)).copied().unwrap_or(0);
                         qos_by.entry(k.clone()).and_modify(|e| *e = (*e).max(q)).or_insert(q);
@@ -235,27 +314,25 @@ impl Shared {
             }
             matched = qos_by.len();
             for (k, q) in qos_by {
-                let limit = self.limits.offline_queue;
                 let Some(s) = st.sessions.get_mut(&k) else { continue };
                 let m = Msg { topic: msg.topic.clone(), payload: msg.payload.clone(), qos: msg.qos.min(q), retain: false };
                 match &s.live {
-                    Some(l) => targets.push((l.tx.clone(), m, s.privileged, l.kick.clone())),
-                    None if m.qos == 1 => {
-                        if s.offline.len() >= limit {
-                            s.offline.pop_front();
-                            self.stats.offline_dropped.fetch_add(1, Ordering::Relaxed);
-                        }
-                        s.offline.push_back(m);
-                    }
+                    // Never wait on the publisher's own queue: only its own task drains it.
+                    Some(l) => targets.push((l.tx.clone(), m, s.privileged && k != from, l.kick.clone())),
+                    None if m.qos == 1 => s.keep(m, &self.limits, &self.stats),
                     None => {}
                 }
             }
         }
-        for (tx, m, privileged, kick) in targets {
-            if privileged {
-                let _ = tx.send(m).await;
+        for (tx, m, wait, kick) in targets {
+            if wait {
+                if tokio::time::timeout(Duration::from_secs(10), tx.send(m)).await.is_err() {
+                    tracing::warn!("mqtt: borderless's own connection did not take a message for 10 s; dropped (the device resends)");
+                }
             } else if let Err(mpsc::error::TrySendError::Full(_)) = tx.try_send(m) {
-                self.stats.slow_disconnected.fetch_add(1, Ordering::Relaxed);
+                if kick.reason.lock().unwrap_or_else(|e| e.into_inner()).is_none() {
+                    self.stats.slow_disconnected.fetch_add(1, Ordering::Relaxed);
+                }
                 kick.kick(Reason::QuotaExceeded);
             }
         }
@@ -271,7 +348,8 @@ pub struct Broker {
 
 impl Broker {
     pub fn new(auth: Authenticator, limits: Limits) -> Broker {
-        let shared = Arc::new(Shared { auth, limits, state: Mutex::default(), stats: Arc::default(), next_conn: AtomicU64::new(1) });
+        let sockets = Arc::new(Semaphore::new(limits.max_connections + 256));
+        let shared = Arc::new(Shared { auth, limits, sockets, state: Mutex::default(), stats: Arc::default(), next_conn: AtomicU64::new(1) });
         let weak = Arc::downgrade(&shared);
         // Expired persistent sessions go.
         tokio::spawn(async move {
@@ -299,9 +377,19 @@ impl Broker {
         tokio::spawn(async move {
             loop {
                 match listener.accept().await {
-                    Ok((stream, peer)) => {
-                        tokio::spawn(connection(shared.clone(), stream, peer));
-                    }
+                    Ok((stream, peer)) => match shared.sockets.clone().try_acquire_owned() {
+                        Ok(permit) => {
+                            let shared = shared.clone();
+                            tokio::spawn(async move {
+                                connection(shared, stream, peer).await;
+                                drop(permit);
+                            });
+                        }
+                        Err(_) => {
+                            shared.stats.busy_refused.fetch_add(1, Ordering::Relaxed);
+                            drop(stream);
+                        }
+                    },
                     Err(e) => {
                         // Out of file descriptors and the like: wait rather than spin.
                         tracing::warn!(error = %e, "mqtt: accepting a connection failed");
@@ -337,8 +425,9 @@ async fn write_raw(wr: &mut OwnedWriteHalf, bytes: &[u8]) {
 }
 
 /// Attaches a connection to its session (taking over an older connection of the same client): whether the
-/// session was there already, and the messages kept for it.
-fn register(st: &mut State, key: &str, clean: bool, privileged: bool, expiry: Duration, live: Live) -> (bool, VecDeque<Msg>) {
+/// session was there already and the messages kept for it; `None` when the device already has as many
+/// sessions as it may (its absent sessions go first, oldest first).
+fn register(st: &mut State, limits: &Limits, principal: &Principal, key: &str, clean: bool, expiry: Duration, live: Live) -> Option<(bool, VecDeque<Msg>)> {
     if clean {
         if let Some(old) = st.sessions.get_mut(key).and_then(|s| s.live.take()) {
             old.kick.kick(Reason::SessionTakenOver);
@@ -346,6 +435,27 @@ fn register(st: &mut State, key: &str, clean: bool, privileged: bool, expiry: Du
         }
         st.drop_session(key);
     }
+    if let Principal::Device { .. } = principal {
+        if !st.sessions.contains_key(key) {
+            let prefix = format!("{}\0", principal.key());
+            let mut mine: Vec<(bool, Option<Instant>, String)> =
+                st.sessions.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, s)| (s.live.is_some(), s.expires_at, k.clone())).collect();
+            // Absent sessions first, the soonest to expire first.
+            mine.sort();
+            let mut excess = (mine.len() + 1).saturating_sub(limits.per_device);
+            for (live, _, k) in mine {
+                if excess == 0 || live {
+                    break;
+                }
+                st.drop_session(&k);
+                excess -= 1;
+            }
+            if excess > 0 {
+                return None;
+            }
+        }
+    }
+    let privileged = *principal == Principal::Service;
     let (taken_over, present, offline) = match st.sessions.get_mut(key) {
         Some(s) => {
             let old = s.live.replace(live);
@@ -354,17 +464,19 @@ fn register(st: &mut State, key: &str, clean: bool, privileged: bool, expiry: Du
             }
             s.expiry = expiry;
             s.expires_at = None;
+            s.offline_bytes = 0;
             (old.is_some(), true, std::mem::take(&mut s.offline))
         }
         None => {
-            st.sessions.insert(key.to_owned(), Session { privileged, subs: HashMap::new(), live: Some(live), expiry, offline: VecDeque::new(), expires_at: None });
+            let session = Session { privileged, subs: HashMap::new(), live: Some(live), expiry, offline: VecDeque::new(), offline_bytes: 0, expires_at: None };
+            st.sessions.insert(key.to_owned(), session);
             (false, false, VecDeque::new())
         }
     };
     if !taken_over {
         st.live += 1;
     }
-    (present, offline)
+    Some((present, offline))
 }
 
 async fn refuse(wr: &mut OwnedWriteHalf, proto: Proto, why: Refuse) {
@@ -377,10 +489,10 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
     let limits = shared.limits.clone();
-    let mut buf = BytesMut::with_capacity(4096);
+    let mut buf = BytesMut::with_capacity(1024);
     let level = tokio::time::timeout(limits.connect_timeout, async {
         loop {
-            if let Some(level) = wire::connect_level(&buf, limits.max_packet).map_err(|e| e.message)? {
+            if let Some(level) = wire::connect_level(&buf, limits.max_connect).map_err(|e| e.message)? {
                 return Ok::<u8, String>(level);
             }
             match rd.read_buf(&mut buf).await {
@@ -409,7 +521,7 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
         tracing::debug!(%peer, level, "mqtt: protocol level refused (3.1.1 and 5 are spoken)");
         return;
     }
-    let c = match wire::read_connect(&mut buf, level, limits.max_packet) {
+    let c = match wire::read_connect(&mut buf, level, limits.max_connect) {
         Ok(c) => c,
         Err(e) => {
             shared.stats.protocol_errors.fetch_add(1, Ordering::Relaxed);
@@ -434,11 +546,21 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
         c.client_id.clone()
     };
     let (user, pass) = c.login.clone().unwrap_or_default();
-    let Some(principal) = (shared.auth)(client_id.clone(), user.clone(), pass.clone()).await else {
-        shared.stats.logins_refused.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(%peer, user = %user, "mqtt: login refused");
-        refuse(&mut wr, proto, Refuse::BadLogin).await;
-        return;
+    let login = tokio::time::timeout(limits.connect_timeout, (shared.auth)(client_id.clone(), user.clone(), pass.clone())).await.unwrap_or(Login::Unavailable);
+    let principal = match login {
+        Login::Allowed(p) => p,
+        Login::Refused => {
+            shared.stats.logins_refused.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(%peer, user = ?user.chars().take(64).collect::<String>(), "mqtt: login refused");
+            refuse(&mut wr, proto, Refuse::BadLogin).await;
+            return;
+        }
+        Login::Unavailable => {
+            shared.stats.busy_refused.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%peer, "mqtt: the login could not be checked (storage unavailable); the client should retry");
+            refuse(&mut wr, proto, Refuse::Unavailable).await;
+            return;
+        }
     };
     let mut will = c.will.clone();
     if let Some(w) = &will {
@@ -450,6 +572,7 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     }
     let privileged = principal == Principal::Service;
     let key = format!("{}\0{client_id}", principal.key());
+    // An MQTT 5 session with no expiry ends with its connection; a 3.1.1 one unless it asked for a clean session.
     let expiry = match (proto, c.session_expiry) {
         (Proto::V4, _) if c.clean => Duration::ZERO,
         (Proto::V4, _) => limits.max_session_expiry,
@@ -460,13 +583,14 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let kick = Arc::new(Kick { notify: Notify::new(), reason: Mutex::new(None) });
     let registered = {
         let mut st = shared.lock();
-        if st.live >= limits.max_connections && !privileged {
+        if st.live >= limits.max_connections && !privileged && !st.sessions.get(&key).is_some_and(|s| s.live.is_some()) {
             None
         } else {
-            Some(register(&mut st, &key, c.clean, privileged, expiry, Live { conn, tx, kick: kick.clone() }))
+            register(&mut st, &limits, &principal, &key, c.clean, expiry, Live { conn, tx, kick: kick.clone() })
         }
     };
     let Some((session_present, offline)) = registered else {
+        shared.stats.busy_refused.fetch_add(1, Ordering::Relaxed);
         refuse(&mut wr, proto, Refuse::Busy).await;
         return;
     };
@@ -478,6 +602,7 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
         proto,
         principal,
         key: key.clone(),
+        conn,
         wr,
         out: BytesMut::with_capacity(4096),
         client_max,
@@ -486,6 +611,9 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
         next_pkid: 0,
         window: c.receive_max.map_or(limits.inflight, |r| r.min(limits.inflight)).max(1) as usize,
         qos2_in: HashSet::new(),
+        tokens: 2.0 * limits.device_rate,
+        refilled: Instant::now(),
+        denials_logged: false,
     };
     me.send(Out::ConnAck {
         session_present,
@@ -495,48 +623,58 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
         receive_max: limits.inflight,
         max_packet: limits.max_packet as u32,
     });
-    tracing::debug!(%peer, client = %client_id, ?proto, "mqtt: connected");
+    tracing::debug!(%peer, client = ?client_id, ?proto, "mqtt: connected");
 
     let end = me.run(&mut rd, &mut buf, &mut rx, &kick, keep_alive, (&user, &pass), &client_id).await;
     match &end {
         End::Closed(reason, message) => {
             if proto == Proto::V5 {
                 me.send(Out::Disconnect(*reason));
-                let _ = me.flush().await;
+                let _ = tokio::time::timeout(Duration::from_secs(2), me.flush()).await;
             }
-            tracing::debug!(%peer, client = %client_id, ?reason, %message, "mqtt: connection closed");
+            tracing::debug!(%peer, client = ?client_id, ?reason, %message, "mqtt: connection closed");
         }
-        End::Lost(message) => tracing::debug!(%peer, client = %client_id, %message, "mqtt: connection lost"),
+        End::Lost(message) => tracing::debug!(%peer, client = ?client_id, %message, "mqtt: connection lost"),
         End::Normal => {
             will = None;
-            tracing::debug!(%peer, client = %client_id, "mqtt: disconnected");
+            tracing::debug!(%peer, client = ?client_id, "mqtt: disconnected");
         }
     }
     if let Some(w) = will {
-        shared.publish(w, privileged).await;
+        shared.publish(w, privileged, &key).await;
     }
-    // Back to the session (when it outlives the connection) or gone with it.
+    // What was not delivered goes back to the session when it outlives the connection (to the connection
+    // that took it over, or kept for the next one), or is gone with it.
+    let mut left: VecDeque<Msg> = me.inflight.into_values().chain(me.pending).collect();
+    while let Ok(m) = rx.try_recv() {
+        left.push_back(m);
+    }
+    left.retain(|m| m.qos == 1);
     let mut st = shared.lock();
-    let mine = st.sessions.get(&key).and_then(|s| s.live.as_ref()).is_some_and(|l| l.conn == conn);
-    if mine {
-        st.live -= 1;
-        let s = st.sessions.get_mut(&key).expect("just seen");
-        s.live = None;
-        if s.expiry.is_zero() {
-            st.drop_session(&key);
-        } else {
-            let mut left: VecDeque<Msg> = me.inflight.into_values().chain(me.pending).collect();
-            while let Ok(m) = rx.try_recv() {
-                left.push_back(m);
+    let Some(s) = st.sessions.get_mut(&key) else { return };
+    match &s.live {
+        Some(l) if l.conn == conn => {
+            s.live = None;
+            if s.expiry.is_zero() {
+                st.live -= 1;
+                st.drop_session(&key);
+            } else {
+                s.offline_bytes = 0;
+                for m in left {
+                    s.keep(m, &shared.limits, &shared.stats);
+                }
+                s.expires_at = Some(Instant::now() + s.expiry);
+                st.live -= 1;
             }
-            left.retain(|m| m.qos == 1);
-            while left.len() > shared.limits.offline_queue {
-                left.pop_front();
-                shared.stats.offline_dropped.fetch_add(1, Ordering::Relaxed);
-            }
-            s.offline = left;
-            s.expires_at = Some(Instant::now() + s.expiry);
         }
+        Some(l) if !s.expiry.is_zero() => {
+            for m in left {
+                if l.tx.try_send(m).is_err() {
+                    shared.stats.offline_dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        _ => {}
     }
 }
 
@@ -545,6 +683,7 @@ struct Conn {
     proto: Proto,
     principal: Principal,
     key: String,
+    conn: u64,
     wr: OwnedWriteHalf,
     out: BytesMut,
     client_max: usize,
@@ -556,12 +695,24 @@ struct Conn {
     window: usize,
     /// QoS 2 packet ids received and not yet released (a resend is not routed twice).
     qos2_in: HashSet<u16>,
+    /// A device's publish allowance (token bucket).
+    tokens: f64,
+    refilled: Instant,
+    denials_logged: bool,
 }
 
+/// Messages taken from a connection's queue ahead of the window at most.
+const PENDING_MAX: usize = 64;
+
 impl Conn {
-    fn send(&mut self, out: Out) {
-        if let Err(e) = wire::write(self.proto, out, &mut self.out, self.client_max) {
-            tracing::debug!(error = %e, "mqtt: a packet could not be encoded for this client; skipped");
+    /// Encodes a packet; `false` when it is too large for this client (then nothing is written).
+    fn send(&mut self, out: Out) -> bool {
+        match wire::write(self.proto, out, &mut self.out, self.client_max) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!(error = %e, "mqtt: a packet is too large for this client; skipped");
+                false
+            }
         }
     }
 
@@ -577,7 +728,8 @@ impl Conn {
         }
     }
 
-    /// Moves waiting messages onto the wire while the window has room.
+    /// Moves waiting messages onto the wire while the window has room. A message too large for the client
+    /// is dropped and counted, and takes no place in the window.
     fn fill_window(&mut self) {
         while let Some(m) = self.pending.front() {
             if m.qos == 1 && self.inflight.len() >= self.window {
@@ -594,11 +746,34 @@ impl Conn {
             } else {
                 0
             };
-            self.shared.stats.messages_out.fetch_add(1, Ordering::Relaxed);
-            if m.qos == 1 {
-                self.inflight.insert(pkid, m.clone());
+            if self.send(Out::Publish { msg: m.clone(), pkid, dup: false }) {
+                self.shared.stats.messages_out.fetch_add(1, Ordering::Relaxed);
+                if m.qos == 1 {
+                    self.inflight.insert(pkid, m);
+                }
+            } else {
+                self.shared.stats.offline_dropped.fetch_add(1, Ordering::Relaxed);
             }
-            self.send(Out::Publish { msg: m, pkid, dup: false });
+        }
+    }
+
+    /// Handles every complete packet in `buf`; `Some` ends the connection.
+    async fn drain(&mut self, buf: &mut BytesMut) -> Option<End> {
+        // Incoming bodies stay a few bytes under the limit so that, forwarded whole, they still fit it.
+        let max_in = self.shared.limits.max_packet - 8;
+        loop {
+            match wire::read(self.proto, buf, max_in) {
+                Ok(None) => return None,
+                Ok(Some(p)) => {
+                    if let Some(end) = self.handle(p).await {
+                        return Some(end);
+                    }
+                }
+                Err(e) => {
+                    self.shared.stats.protocol_errors.fetch_add(1, Ordering::Relaxed);
+                    return Some(End::Closed(e.reason, e.message));
+                }
+            }
         }
     }
 
@@ -616,36 +791,40 @@ impl Conn {
         let idle = Duration::from_millis(keep_alive as u64 * 1500);
         let mut deadline = tokio::time::Instant::now() + idle;
         let mut recheck = tokio::time::Instant::now() + self.shared.limits.recheck_login;
+        // Packets that came in the same read as CONNECT.
+        if let Some(end) = self.drain(buf).await {
+            return end;
+        }
         loop {
             self.fill_window();
             if let Err(e) = self.flush().await {
                 return End::Lost(e);
             }
-            let room = self.inflight.len() < self.window && self.pending.len() < 64;
+            let room = self.inflight.len() < self.window && self.pending.len() < PENDING_MAX;
             tokio::select! {
                 biased;
                 _ = kick.notify.notified() => {
                     let reason = kick.reason.lock().unwrap_or_else(|e| e.into_inner()).unwrap_or(Reason::UnspecifiedError);
                     return End::Closed(reason, "closed by the broker".into());
                 }
+                // Before reading: a device that never stops sending is still checked.
+                _ = tokio::time::sleep_until(recheck), if !matches!(self.principal, Principal::Service) => {
+                    recheck = tokio::time::Instant::now() + self.shared.limits.recheck_login;
+                    match (self.shared.auth)(client_id.to_owned(), login.0.to_owned(), login.1.to_owned()).await {
+                        Login::Allowed(p) if p == self.principal => {}
+                        // Storage down: keep the device; it is checked again at the next round.
+                        Login::Unavailable => {}
+                        _ => return End::Closed(Reason::NotAuthorized, "the device's token is no longer valid".into()),
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline) => return End::Closed(Reason::KeepAliveTimeout, format!("nothing heard for {} s", idle.as_secs())),
                 r = rd.read_buf(buf) => match r {
                     Ok(0) => return End::Lost("closed by the client".into()),
                     Err(e) => return End::Lost(e.to_string()),
                     Ok(_) => {
                         deadline = tokio::time::Instant::now() + idle;
-                        loop {
-                            match wire::read(self.proto, buf, self.shared.limits.max_packet) {
-                                Ok(None) => break,
-                                Ok(Some(p)) => {
-                                    if let Some(end) = self.handle(p).await {
-                                        return end;
-                                    }
-                                }
-                                Err(e) => {
-                                    self.shared.stats.protocol_errors.fetch_add(1, Ordering::Relaxed);
-                                    return End::Closed(e.reason, e.message);
-                                }
-                            }
+                        if let Some(end) = self.drain(buf).await {
+                            return end;
                         }
                     }
                 },
@@ -653,16 +832,39 @@ impl Conn {
                     Some(m) => self.pending.push_back(m),
                     None => return End::Closed(Reason::UnspecifiedError, "session closed".into()),
                 },
-                _ = tokio::time::sleep_until(deadline) => return End::Closed(Reason::KeepAliveTimeout, format!("nothing heard for {} s", idle.as_secs())),
-                _ = tokio::time::sleep_until(recheck), if !matches!(self.principal, Principal::Service) => {
-                    recheck = tokio::time::Instant::now() + self.shared.limits.recheck_login;
-                    let still = (self.shared.auth)(client_id.to_owned(), login.0.to_owned(), login.1.to_owned()).await;
-                    if still.as_ref() != Some(&self.principal) {
-                        return End::Closed(Reason::NotAuthorized, "the device's token is no longer valid".into());
-                    }
-                }
             }
         }
+    }
+
+    /// A device's publishes are paced: past its allowance its own connection waits (no one else does).
+    async fn pace(&mut self) {
+        if matches!(self.principal, Principal::Service) {
+            return;
+        }
+        let rate = self.shared.limits.device_rate;
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.refilled).as_secs_f64() * rate).min(2.0 * rate);
+        self.refilled = now;
+        if self.tokens < 1.0 {
+            tokio::time::sleep(Duration::from_secs_f64((1.0 - self.tokens) / rate)).await;
+            self.tokens = 1.0;
+            self.refilled = Instant::now();
+        }
+        self.tokens -= 1.0;
+    }
+
+    fn denied(&mut self, what: &str, topic: &str) {
+        self.shared.stats.denied.fetch_add(1, Ordering::Relaxed);
+        // Once per connection at warn (a misbehaving device could otherwise flood the log).
+        if !self.denials_logged {
+            self.denials_logged = true;
+            tracing::warn!(key = ?self.key, topic = ?topic.chars().take(120).collect::<String>(), "mqtt: {what} refused by the topic ACL (further refusals on this connection are counted, not logged)");
+        }
+    }
+
+    /// Whether this connection still owns its session (a take-over may be on its way).
+    fn owns(&self, st: &State) -> bool {
+        st.sessions.get(&self.key).and_then(|s| s.live.as_ref()).is_some_and(|l| l.conn == self.conn)
     }
 
     /// Handles one packet; `Some` ends the connection.
@@ -679,14 +881,13 @@ impl Conn {
                     return None;
                 }
                 if topic.len() > limits.max_topic || !valid_topic(&topic) {
-                    return Some(End::Closed(Reason::TopicNameInvalid, format!("topic `{}` is not a valid topic name", topic.chars().take(80).collect::<String>())));
+                    return Some(End::Closed(Reason::TopicNameInvalid, format!("topic {:?} is not a valid topic name", topic.chars().take(80).collect::<String>())));
                 }
                 if !self.principal.may_publish(&topic) {
-                    self.shared.stats.denied.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(key = %self.key, %topic, "mqtt: publish refused by the topic ACL");
+                    self.denied("publish", &topic);
                     return match (self.proto, qos) {
                         // MQTT 3.1.1 has no negative acknowledgement: the connection is closed.
-                        (Proto::V4, _) => Some(End::Closed(Reason::NotAuthorized, format!("may not publish on {topic}"))),
+                        (Proto::V4, _) => Some(End::Closed(Reason::NotAuthorized, "publish refused by the topic ACL".into())),
                         (Proto::V5, 0) => None,
                         (Proto::V5, 1) => {
                             self.send(Out::PubAck { pkid, denied: true, no_subscribers: false });
@@ -698,12 +899,15 @@ impl Conn {
                         }
                     };
                 }
-                self.shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
+                self.pace().await;
+                shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
                 let may_retain = matches!(self.principal, Principal::Service);
-                let matched = self.shared.publish(Msg { topic, payload, qos: qos.min(1), retain }, may_retain).await;
+                let matched = shared.publish(Msg { topic, payload, qos: qos.min(1), retain }, may_retain, &self.key).await;
                 match qos {
                     0 => {}
-                    1 => self.send(Out::PubAck { pkid, denied: false, no_subscribers: matched == 0 }),
+                    1 => {
+                        self.send(Out::PubAck { pkid, denied: false, no_subscribers: matched == 0 });
+                    }
                     _ => {
                         if self.qos2_in.len() >= 1024 {
                             return Some(End::Closed(Reason::ReceiveMaximumExceeded, "too many unreleased QoS 2 messages".into()));
@@ -726,23 +930,29 @@ impl Conn {
             // Only QoS 0 and 1 are sent, so these answer nothing of ours.
             In::PubRec(_) | In::PubComp(_) => None,
             In::Subscribe { pkid, filters } => {
+                let max_subs = if matches!(self.principal, Principal::Service) { limits.service_subscriptions } else { limits.device_subscriptions };
                 let mut codes = Vec::with_capacity(filters.len());
                 let mut retained = Vec::new();
+                let mut seen = HashSet::new();
+                let mut denied = None;
                 {
-                    let max_subs = if matches!(self.principal, Principal::Service) { limits.service_subscriptions } else { limits.device_subscriptions };
-                    let mut st = self.shared.lock();
-                    for f in filters {
-                        let code = if f.filter.starts_with("$share/") {
+                    let mut st = shared.lock();
+                    if !self.owns(&st) {
+                        return Some(End::Closed(Reason::SessionTakenOver, "the session was taken over".into()));
+                    }
+                    for (i, f) in filters.into_iter().enumerate() {
+                        let code = if i >= max_subs {
+                            SubCode::Quota
+                        } else if f.filter.starts_with("$share/") {
                             SubCode::Unsupported
                         } else if f.filter.len() > limits.max_topic || !valid_filter(&f.filter) {
                             SubCode::Invalid
                         } else if !self.principal.may_subscribe(&f.filter) {
-                            self.shared.stats.denied.fetch_add(1, Ordering::Relaxed);
-                            tracing::warn!(key = %self.key, filter = %f.filter, "mqtt: subscription refused by the topic ACL");
+                            denied = Some(f.filter.clone());
                             SubCode::NotAuthorized
                         } else {
                             let qos = f.qos.min(1);
-                            let Some(s) = st.sessions.get_mut(&self.key) else { return Some(End::Closed(Reason::SessionTakenOver, "session gone".into())) };
+                            let s = st.sessions.get_mut(&self.key).expect("owned above");
                             let new = !s.subs.contains_key(&f.filter);
                             if new && s.subs.len() >= max_subs {
                                 SubCode::Quota
@@ -750,14 +960,20 @@ impl Conn {
                                 s.subs.insert(f.filter.clone(), qos);
                                 let map = if f.filter.contains(['+', '#']) { &mut st.wild } else { &mut st.exact };
                                 map.entry(f.filter.clone()).or_default().insert(self.key.clone());
-                                if f.retain_handling == 0 || (f.retain_handling == 1 && new) {
-                                    retained.extend(st.retained.values().filter(|m| matches(&m.topic, &f.filter)).map(|m| Msg { qos: m.qos.min(qos), ..m.clone() }));
+                                // A filter repeated in one packet sends its retained messages once.
+                                let send_retained = f.retain_handling == 0 || (f.retain_handling == 1 && new);
+                                if send_retained && seen.insert(f.filter.clone()) {
+                                    let room = limits.queue.saturating_sub(retained.len());
+                                    retained.extend(st.retained_for(&f.filter).take(room).map(|m| Msg { qos: m.qos.min(qos), ..m.clone() }));
                                 }
                                 SubCode::Granted(qos)
                             }
                         };
                         codes.push(code);
                     }
+                }
+                if let Some(f) = denied {
+                    self.denied("subscription", &f);
                 }
                 self.send(Out::SubAck { pkid, codes });
                 self.pending.extend(retained);
@@ -766,7 +982,10 @@ impl Conn {
             In::Unsubscribe { pkid, filters } => {
                 let mut found = Vec::with_capacity(filters.len());
                 {
-                    let mut st = self.shared.lock();
+                    let mut st = shared.lock();
+                    if !self.owns(&st) {
+                        return Some(End::Closed(Reason::SessionTakenOver, "the session was taken over".into()));
+                    }
                     for f in filters {
                         let had = st.sessions.get_mut(&self.key).is_some_and(|s| s.subs.remove(&f).is_some());
                         if had {
@@ -784,9 +1003,52 @@ impl Conn {
             }
             In::Disconnect { with_will } => Some(if with_will { End::Lost("disconnected with its will".into()) } else { End::Normal }),
             In::ProtocolViolation(what) => {
-                self.shared.stats.protocol_errors.fetch_add(1, Ordering::Relaxed);
+                shared.stats.protocol_errors.fetch_add(1, Ordering::Relaxed);
                 Some(End::Closed(Reason::ProtocolError, what.into()))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_matching_follows_the_spec_and_never_panics() {
+        for (topic, filter, expected) in [
+            ("a/b/c", "a/b/c", true),
+            ("a/b/c", "a/+/c", true),
+            ("a/b/c", "a/#", true),
+            ("a", "a/#", true),
+            ("a/b", "a/+", true),
+            ("a/b/c", "a/+", false),
+            ("a//c", "a/+/c", true),
+            ("a/b", "a/b/c", false),
+            ("$SYS/x", "#", false),
+            ("$SYS/x", "+/x", false),
+            ("$SYS/x", "$SYS/#", true),
+            ("é/x", "+/x", true),
+            ("é", "é", true),
+        ] {
+            assert_eq!(topic_matches(topic, filter), expected, "{topic} ~ {filter}");
+        }
+        assert_eq!(literal_prefix("borderless/v1/+/x"), "borderless/v1/");
+        assert_eq!(literal_prefix("a/b"), "a/b");
+    }
+
+    #[test]
+    fn a_device_reads_only_its_own_acks_and_commands() {
+        let d = Principal::Device { id: "dev_1".into(), store: "S1".into(), device: "gate-1".into() };
+        assert!(d.may_publish("borderless/v1/S1/gate-1/events"));
+        for t in ["borderless/v1/S1/gate-1/acks", "borderless/v1/S1/gate-2/events", "borderless/v1/S1/gate-1/events/x", "borderless/v1/S2/gate-1/events"] {
+            assert!(!d.may_publish(t), "{t}");
+        }
+        assert!(d.may_subscribe("borderless/v1/S1/gate-1/acks") && d.may_subscribe("borderless/v1/S1/gate-1/commands"));
+        for f in ["borderless/v1/S1/gate-1/events", "borderless/v1/S1/gate-1/+", "borderless/v1/S1/gate-1/#", "borderless/v1/S1/+/acks", "#", "borderless/v1/S1/gate-2/acks"] {
+            assert!(!d.may_subscribe(f), "{f}");
+        }
+        let odd = Principal::Device { id: "dev_2".into(), store: "S1".into(), device: "+".into() };
+        assert!(!odd.may_publish("borderless/v1/S1/+/events") && !odd.may_subscribe("borderless/v1/S1/+/acks"), "codes with topic syntax get nothing");
     }
 }

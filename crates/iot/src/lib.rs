@@ -78,21 +78,27 @@ fn verify(key: &str, body: &str, mac_hex: &str) -> bool {
 /// read their own `acks` and `commands`; the bridge logs in as `borderless-bridge` with `bridge_secret`.
 /// Must run inside the server's runtime; fails when an address cannot be bound.
 pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<SocketAddr>, bridge_secret: String) -> Result<broker::Broker, String> {
+    let checker = engine.clone();
     let auth: broker::Authenticator = Arc::new(move |client_id: String, user: String, pass: String| {
-        let (engine, secret) = (engine.clone(), bridge_secret.clone());
+        let (engine, secret) = (checker.clone(), bridge_secret.clone());
         Box::pin(async move {
             if user == BRIDGE_USER {
                 let ok = client_id.starts_with(BRIDGE_USER) && pass.len() == secret.len() && pass.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-                return ok.then_some(broker::Principal::Service);
+                return if ok { broker::Login::Allowed(broker::Principal::Service) } else { broker::Login::Refused };
             }
             // A device: its id and its token (the same token as for HTTP).
             match engine.device_mqtt_identity(&pass).await {
-                Ok(i) if i.device.id == user => Some(broker::Principal::Device { id: i.device.id, store: i.store_code, device: i.device_code }),
-                _ => None,
+                Ok(i) if i.device.id == user => broker::Login::Allowed(broker::Principal::Device { id: i.device.id, store: i.store_code, device: i.device_code }),
+                Err(engine::EngineError::Db(e)) => {
+                    tracing::warn!(error = %e, "mqtt: checking a device login failed");
+                    broker::Login::Unavailable
+                }
+                _ => broker::Login::Refused,
             }
         })
     });
     let broker = broker::Broker::new(auth, broker::Limits::default());
+    tokio::spawn(cut_off_changed_devices(engine.clone(), broker.clone()));
     for addr in std::iter::once(listen).chain(listen_v5) {
         let std_listener = std::net::TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         std_listener.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -100,6 +106,44 @@ pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<Sock
         broker.serve(listener);
     }
     Ok(broker)
+}
+
+/// Ids of devices whose token is rotated or that are revoked from now on (on any node: it follows the
+/// event feed), each within about a second.
+fn credential_changes(engine: Engine) -> mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut cursor = loop {
+            match engine.events_head().await {
+                Ok(c) => break c,
+                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+            }
+        };
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            match engine.device_credential_changes_after(cursor).await {
+                Ok((devices, next)) => {
+                    for d in devices {
+                        if tx.send(d).is_err() {
+                            return;
+                        }
+                    }
+                    cursor = next;
+                }
+                Err(e) => tracing::warn!(error = %e, "mqtt: reading device token changes failed"),
+            }
+        }
+    });
+    rx
+}
+
+/// Closes the connections of devices whose token changed (the broker's own 30 s recheck is the backstop).
+async fn cut_off_changed_devices(engine: Engine, broker: broker::Broker) {
+    let mut changes = credential_changes(engine);
+    while let Some(d) = changes.recv().await {
+        tracing::info!(device = %d, "mqtt: a device's token changed; closing its connections");
+        broker.disconnect_device(&d);
+    }
 }
 
 /// The user name the bridge logs in with on the embedded broker.
@@ -209,7 +253,12 @@ async fn publish_labels(client: &AsyncClient, cmds: &[engine::instore_live::Labe
 /// One message: `{"mac", "body"}` on `borderless/v1/{store}/{device}/events`.
 async fn work(engine: Engine, client: AsyncClient, mut rx: mpsc::Receiver<rumqttc::Publish>, stats: Arc<BridgeStats>) {
     let mut keys: HashMap<(String, String), (engine::instore_live::DeviceRef, String, std::time::Instant)> = HashMap::new();
+    let mut changed = credential_changes(engine.clone());
     while let Some(p) = rx.recv().await {
+        // A rotated or revoked device's cached key is forgotten before its next message is checked.
+        while let Ok(id) = changed.try_recv() {
+            keys.retain(|_, (dev, _, _)| dev.id != id);
+        }
         let parts: Vec<&str> = p.topic.split('/').collect();
         let answer = match parts.as_slice() {
             ["borderless", "v1", store, device, "events"] => {
@@ -266,11 +315,15 @@ async fn handle(
     }
     let signed: Signed = serde_json::from_slice(payload).map_err(|e| ("invalid_message", format!("expected {{\"mac\": hex, \"body\": text}}: {e}")))?;
     let k = (store.to_owned(), device.to_owned());
-    // Keys are cached briefly; a rotated or revoked token shows on the next read (a signature that fails
-    // against a cached key is checked again against the stored one).
+    // Keys are cached for 30 s and forgotten within a second of a token change; a signature that fails
+    // against a cached key is checked once more against the stored one.
     let mut verified = None;
     for fresh in [false, true] {
-        let stale = keys.get(&k).is_none_or(|(_, _, at)| at.elapsed() > KEY_CACHE);
+        let age = keys.get(&k).map(|(_, _, at)| at.elapsed());
+        let stale = age.is_none_or(|a| a > KEY_CACHE);
+        if fresh && age.is_some_and(|a| a < Duration::from_secs(1)) {
+            break; // read within the last second: a flood of bad signatures costs no reads
+        }
         if fresh || stale {
             match engine.device_by_code(store, device).await {
                 Ok((dev, key)) => {

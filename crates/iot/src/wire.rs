@@ -83,6 +83,8 @@ pub enum Refuse {
     NotAuthorized,
     BadClientId,
     Busy,
+    /// The login could not be checked now: retry.
+    Unavailable,
 }
 
 /// A packet to a client.
@@ -112,13 +114,9 @@ fn malformed(message: impl Into<String>) -> WireError {
     WireError { reason: v5::DisconnectReasonCode::MalformedPacket, message: message.into() }
 }
 
-/// The protocol level in the CONNECT at the start of `buf` (3 = MQTT 3.1, 4 = 3.1.1, 5), `Ok(None)` while
-/// the packet is incomplete.
-pub fn connect_level(buf: &[u8], max_packet: usize) -> Result<Option<u8>, WireError> {
-    let Some(&first) = buf.first() else { return Ok(None) };
-    if first != 0x10 {
-        return Err(WireError { reason: v5::DisconnectReasonCode::ProtocolError, message: "the first packet must be CONNECT".into() });
-    }
+/// The fixed header of the packet at the start of `buf`: (its length, the remaining length), `Ok(None)`
+/// while incomplete. Bodies over `max_packet` are refused before they are read.
+fn fixed_header(buf: &[u8], max_packet: usize) -> Result<Option<(usize, usize)>, WireError> {
     let (mut len, mut shift, mut i) = (0usize, 0u32, 1usize);
     loop {
         let Some(&b) = buf.get(i) else { return Ok(None) };
@@ -133,8 +131,19 @@ pub fn connect_level(buf: &[u8], max_packet: usize) -> Result<Option<u8>, WireEr
         }
     }
     if len > max_packet {
-        return Err(WireError { reason: v5::DisconnectReasonCode::PacketTooLarge, message: format!("CONNECT of {len} bytes") });
+        return Err(WireError { reason: v5::DisconnectReasonCode::PacketTooLarge, message: format!("a packet of {len} bytes (at most {max_packet})") });
     }
+    Ok(Some((i, len)))
+}
+
+/// The protocol level in the CONNECT at the start of `buf` (3 = MQTT 3.1, 4 = 3.1.1, 5), `Ok(None)` while
+/// the packet is incomplete.
+pub fn connect_level(buf: &[u8], max_packet: usize) -> Result<Option<u8>, WireError> {
+    let Some(&first) = buf.first() else { return Ok(None) };
+    if first != 0x10 {
+        return Err(WireError { reason: v5::DisconnectReasonCode::ProtocolError, message: "the first packet must be CONNECT".into() });
+    }
+    let Some((i, len)) = fixed_header(buf, max_packet)? else { return Ok(None) };
     if buf.len() < i + len {
         return Ok(None);
     }
@@ -212,13 +221,20 @@ fn to_q5(q: u8) -> Q5 {
     if q == 0 { Q5::AtMostOnce } else { Q5::AtLeastOnce }
 }
 
-/// Reads the next packet after CONNECT; `Ok(None)` while it is incomplete.
+/// Reads the next packet after CONNECT; `Ok(None)` while it is incomplete (nothing is consumed then). A
+/// complete packet the codec cannot read is malformed: the connection is closed, never left waiting.
 pub fn read(proto: Proto, buf: &mut BytesMut, max_packet: usize) -> Result<Option<In>, WireError> {
-    if buf.len() >= 2 && buf[0] == 0xE0 && buf[1] == 0 {
-        // A bare DISCONNECT (the MQTT 5 codec wants a reason code that may be left out).
-        let _ = buf.split_to(2);
-        return Ok(Some(In::Disconnect { with_will: false }));
+    let Some((header, len)) = fixed_header(buf, max_packet)? else { return Ok(None) };
+    if buf.len() < header + len {
+        return Ok(None);
     }
+    if buf[0] == 0xE0 && len <= 1 {
+        // DISCONNECT with no reason code or only one (the MQTT 5 codec wants the properties too).
+        let with_will = len == 1 && proto == Proto::V5 && buf[header] != 0x00;
+        let _ = buf.split_to(header + len);
+        return Ok(Some(In::Disconnect { with_will }));
+    }
+    let whole = |e: String| malformed(format!("{e} (in a complete packet)"));
     match proto {
         Proto::V4 => match v4::Packet::read(buf, max_packet) {
             Ok(p) => Ok(Some(match p {
@@ -237,11 +253,7 @@ pub fn read(proto: Proto, buf: &mut BytesMut, max_packet: usize) -> Result<Optio
                 v4::Packet::Connect(_) => In::ProtocolViolation("a second CONNECT"),
                 _ => In::ProtocolViolation("a packet only a server sends"),
             })),
-            Err(rumqttc::mqttbytes::Error::InsufficientBytes(_)) => Ok(None),
-            Err(rumqttc::mqttbytes::Error::PayloadSizeLimitExceeded(n)) => {
-                Err(WireError { reason: v5::DisconnectReasonCode::PacketTooLarge, message: format!("a packet of {n} bytes (at most {max_packet})") })
-            }
-            Err(e) => Err(malformed(e.to_string())),
+            Err(e) => Err(whole(e.to_string())),
         },
         Proto::V5 => match v5::Packet::read(buf, Some(max_packet as u32)) {
             Ok(p) => Ok(Some(match p {
@@ -275,16 +287,13 @@ pub fn read(proto: Proto, buf: &mut BytesMut, max_packet: usize) -> Result<Optio
                 },
                 v5::Packet::Unsubscribe(u) => In::Unsubscribe { pkid: u.pkid, filters: u.filters },
                 v5::Packet::PingReq(_) => In::PingReq,
-                v5::Packet::Disconnect(d) => In::Disconnect { with_will: d.reason_code == v5::DisconnectReasonCode::DisconnectWithWillMessage },
+                // Any reason but a normal disconnection keeps the will.
+                v5::Packet::Disconnect(d) => In::Disconnect { with_will: d.reason_code != v5::DisconnectReasonCode::NormalDisconnection },
                 v5::Packet::Connect(..) => In::ProtocolViolation("a second CONNECT"),
                 v5::Packet::Auth(_) => In::ProtocolViolation("AUTH (enhanced authentication is not offered)"),
                 _ => In::ProtocolViolation("a packet only a server sends"),
             })),
-            Err(rumqttc::v5::mqttbytes::Error::InsufficientBytes(_)) => Ok(None),
-            Err(rumqttc::v5::mqttbytes::Error::PayloadSizeLimitExceeded { pkt_size, max }) => {
-                Err(WireError { reason: v5::DisconnectReasonCode::PacketTooLarge, message: format!("a packet of {pkt_size} bytes (at most {max})") })
-            }
-            Err(e) => Err(malformed(e.to_string())),
+            Err(e) => Err(whole(e.to_string())),
         },
     }
 }
@@ -300,7 +309,7 @@ pub fn write(proto: Proto, out: Out, buf: &mut BytesMut, max_packet: usize) -> R
                         Some(Refuse::BadLogin) => v4::ConnectReturnCode::BadUserNamePassword,
                         Some(Refuse::NotAuthorized) => v4::ConnectReturnCode::NotAuthorized,
                         Some(Refuse::BadClientId) => v4::ConnectReturnCode::BadClientId,
-                        Some(Refuse::Busy) => v4::ConnectReturnCode::ServiceUnavailable,
+                        Some(Refuse::Busy | Refuse::Unavailable) => v4::ConnectReturnCode::ServiceUnavailable,
                     };
                     v4::Packet::ConnAck(v4::ConnAck::new(code, session_present))
                 }
@@ -339,11 +348,13 @@ pub fn write(proto: Proto, out: Out, buf: &mut BytesMut, max_packet: usize) -> R
                         Some(Refuse::NotAuthorized) => v5::ConnectReturnCode::NotAuthorized,
                         Some(Refuse::BadClientId) => v5::ConnectReturnCode::ClientIdentifierNotValid,
                         Some(Refuse::Busy) => v5::ConnectReturnCode::ServerBusy,
+                        Some(Refuse::Unavailable) => v5::ConnectReturnCode::ServerUnavailable,
                     };
                     let properties = v5::ConnAckProperties {
                         session_expiry_interval: None,
                         receive_max: Some(receive_max),
-                        max_qos: Some(1),
+                        // QoS 2 publishes are taken in (delivery is at QoS 1 at most, as granted).
+                        max_qos: None,
                         retain_available: Some(1),
                         max_packet_size: Some(max_packet),
                         assigned_client_identifier: assigned_id,
@@ -457,10 +468,25 @@ mod tests {
     }
 
     #[test]
-    fn a_bare_v5_disconnect_reads_as_a_disconnect() {
-        let mut b = BytesMut::from(&[0xE0u8, 0x00][..]);
-        assert!(matches!(read(Proto::V5, &mut b, 100).unwrap(), Some(In::Disconnect { with_will: false })));
+    fn short_v5_disconnects_read_with_their_reason() {
+        let mut b = BytesMut::from(&[0xE0u8, 0x00, 0xE0, 0x01, 0x00, 0xE0, 0x01, 0x04][..]);
+        assert!(matches!(read(Proto::V5, &mut b, 100).unwrap(), Some(In::Disconnect { with_will: false })), "bare");
+        assert!(matches!(read(Proto::V5, &mut b, 100).unwrap(), Some(In::Disconnect { with_will: false })), "reason 0");
+        assert!(matches!(read(Proto::V5, &mut b, 100).unwrap(), Some(In::Disconnect { with_will: true })), "with will");
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn a_complete_packet_the_codec_cannot_read_is_malformed_and_packets_behind_it_wait() {
+        // A v5 SUBSCRIBE whose properties length is missing: complete frame, unreadable.
+        let mut b = BytesMut::from(&[0x82u8, 0x02, 0x00, 0x01][..]);
+        assert!(read(Proto::V5, &mut b, 100).is_err());
+        // Two PINGREQs in one read: both come out, one at a time.
+        let mut b = BytesMut::from(&[0xC0u8, 0x00, 0xC0, 0x00, 0xC0][..]);
+        assert!(matches!(read(Proto::V4, &mut b, 100).unwrap(), Some(In::PingReq)));
+        assert!(matches!(read(Proto::V4, &mut b, 100).unwrap(), Some(In::PingReq)));
+        assert!(read(Proto::V4, &mut b, 100).unwrap().is_none());
+        assert_eq!(&b[..], &[0xC0], "the incomplete one stays");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The embedded broker over real TCP with real MQTT clients (rumqttc, 3.1.1 and 5): logins, the per-device
 //! topic ACL, routing, retained messages, persistent sessions, take-overs and bad input.
 
-use iot::broker::{Authenticator, Broker, Limits, Principal};
+use iot::broker::{Authenticator, Broker, Limits, Login, Principal};
 use rumqttc::v5::mqttbytes::v5 as p5;
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use std::time::Duration;
@@ -12,10 +12,11 @@ fn auth() -> Authenticator {
     std::sync::Arc::new(|_client: String, user: String, pass: String| {
         Box::pin(async move {
             match (user.as_str(), pass.as_str()) {
-                ("svc", "svc-secret") => Some(Principal::Service),
-                ("dev-a", "tok-a") => Some(Principal::Device { id: "dev-a".into(), store: "S1".into(), device: "a".into() }),
-                ("dev-b", "tok-b") => Some(Principal::Device { id: "dev-b".into(), store: "S1".into(), device: "b".into() }),
-                _ => None,
+                ("svc", "svc-secret") => Login::Allowed(Principal::Service),
+                ("dev-a", "tok-a") => Login::Allowed(Principal::Device { id: "dev-a".into(), store: "S1".into(), device: "a".into() }),
+                ("dev-b", "tok-b") => Login::Allowed(Principal::Device { id: "dev-b".into(), store: "S1".into(), device: "b".into() }),
+                ("dev-c", _) => Login::Unavailable,
+                _ => Login::Refused,
             }
         })
     })
@@ -114,7 +115,8 @@ async fn devices_publish_and_read_only_their_own_topics() {
     for (filter, ok) in [
         ("borderless/v1/S1/a/commands", true),
         ("borderless/v1/S1/a/acks", true),
-        ("borderless/v1/S1/a/+", true),
+        ("borderless/v1/S1/a/+", false),
+        ("borderless/v1/S1/a/events", false),
         ("borderless/v1/S1/b/commands", false),
         ("borderless/v1/S1/+/acks", false),
         ("borderless/v1/#", false),
@@ -277,4 +279,96 @@ async fn a_revoked_device_is_disconnected() {
     connack(&mut rx).await;
     broker.disconnect_device("dev-a");
     assert!(next(&mut rx, "closed").await.is_err());
+}
+
+#[tokio::test]
+async fn largest_publishes_reach_borderless_and_never_clog_its_window() {
+    let limits = Limits { max_packet: 2048, ..Limits::default() };
+    let (_broker, port) = start(limits).await;
+    let (svc, mut svc_rx) = v4(port, "svc", ("svc", "svc-secret"), true);
+    connack(&mut svc_rx).await;
+    svc.subscribe("borderless/v1/+/+/events", QoS::AtLeastOnce).await.unwrap();
+    suback(&mut svc_rx).await;
+    let (a, mut a_rx) = v4(port, "a", ("dev-a", "tok-a"), true);
+    connack(&mut a_rx).await;
+    let topic = "borderless/v1/S1/a/events";
+    // The largest body a device may send: the limit less 8 bytes; forwarded whole it still fits the limit.
+    let payload = vec![b'x'; 2048 - 8 - 2 - topic.len() - 2];
+    let n = 150; // more than the window of 100: a leaked slot would stop delivery
+    for _ in 0..n {
+        a.publish(topic, QoS::AtLeastOnce, false, payload.clone()).await.unwrap();
+    }
+    for i in 0..n {
+        assert_eq!(publish_on(&mut svc_rx, topic).await.payload.len(), payload.len(), "message {i}");
+    }
+}
+
+#[tokio::test]
+async fn one_subscribe_repeating_a_filter_gets_its_retained_message_once() {
+    let (_broker, port) = start(Limits::default()).await;
+    let (svc, mut svc_rx) = v4(port, "svc", ("svc", "svc-secret"), true);
+    connack(&mut svc_rx).await;
+    svc.publish("borderless/v1/S1/a/commands", QoS::AtLeastOnce, true, "price").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (a, mut a_rx) = v4(port, "a", ("dev-a", "tok-a"), true);
+    connack(&mut a_rx).await;
+    a.subscribe_many((0..40).map(|_| rumqttc::SubscribeFilter::new("borderless/v1/S1/a/commands".into(), QoS::AtLeastOnce))).await.unwrap();
+    let codes = suback(&mut a_rx).await;
+    assert_eq!(codes.len(), 40);
+    assert!(codes[..8].iter().all(|c| *c == rumqttc::SubscribeReasonCode::Success(QoS::AtLeastOnce)));
+    assert!(codes[8..].iter().all(|c| *c == rumqttc::SubscribeReasonCode::Failure), "beyond the device's 8 subscriptions per packet");
+    publish_on(&mut a_rx, "borderless/v1/S1/a/commands").await;
+    silent(&mut a_rx, "borderless/v1/S1/a/commands", 300).await;
+}
+
+#[tokio::test]
+async fn a_device_has_a_few_sessions_at_most() {
+    let (_broker, port) = start(Limits { per_device: 2, ..Limits::default() }).await;
+    // Two absent persistent sessions, then two live ones: the absent ones make way.
+    for id in ["p1", "p2"] {
+        let (c, mut rx) = v4(port, id, ("dev-a", "tok-a"), false);
+        connack(&mut rx).await;
+        c.disconnect().await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_l1, mut rx1) = v4(port, "l1", ("dev-a", "tok-a"), true);
+    assert_eq!(connack(&mut rx1).await.code, rumqttc::ConnectReturnCode::Success);
+    let (_l2, mut rx2) = v4(port, "l2", ("dev-a", "tok-a"), true);
+    assert_eq!(connack(&mut rx2).await.code, rumqttc::ConnectReturnCode::Success);
+    // A third live one is refused; another device is not affected.
+    let (_l3, mut rx3) = v4(port, "l3", ("dev-a", "tok-a"), true);
+    assert!(next(&mut rx3, "refused").await.is_err());
+    let (_b, mut rxb) = v4(port, "l3", ("dev-b", "tok-b"), true);
+    assert_eq!(connack(&mut rxb).await.code, rumqttc::ConnectReturnCode::Success);
+}
+
+#[tokio::test]
+async fn a_login_that_cannot_be_checked_says_retry() {
+    let (_broker, port) = start(Limits::default()).await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut c = rumqttc::mqttbytes::v4::Connect::new("c");
+    c.set_login("dev-c", "x");
+    let mut b = bytes::BytesMut::new();
+    rumqttc::mqttbytes::v4::Packet::Connect(c).write(&mut b, 1 << 16).unwrap();
+    s.write_all(&b).await.unwrap();
+    let mut out = [0u8; 4];
+    s.read_exact(&mut out).await.unwrap();
+    assert_eq!(out, [0x20, 0x02, 0x00, 0x03], "CONNACK 3: server unavailable");
+}
+
+#[tokio::test]
+async fn packets_sent_along_with_connect_are_answered() {
+    let (_broker, port) = start(Limits::default()).await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut c = rumqttc::mqttbytes::v4::Connect::new("a");
+    c.set_login("dev-a", "tok-a");
+    let mut b = bytes::BytesMut::new();
+    rumqttc::mqttbytes::v4::Packet::Connect(c).write(&mut b, 1 << 16).unwrap();
+    let mut sub = rumqttc::mqttbytes::v4::Subscribe::new("borderless/v1/S1/a/acks", QoS::AtLeastOnce);
+    sub.pkid = 1;
+    rumqttc::mqttbytes::v4::Packet::Subscribe(sub).write(&mut b, 1 << 16).unwrap();
+    s.write_all(&b).await.unwrap(); // one write: CONNECT and SUBSCRIBE together, nothing after
+    let mut out = [0u8; 9];
+    tokio::time::timeout(Duration::from_secs(3), s.read_exact(&mut out)).await.expect("the SUBACK comes without another packet").unwrap();
+    assert_eq!(out, [0x20, 0x02, 0x00, 0x00, 0x90, 0x03, 0x00, 0x01, 0x01], "CONNACK then SUBACK granting QoS 1");
 }

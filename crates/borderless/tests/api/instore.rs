@@ -665,22 +665,41 @@ async fn device_tokens_rotate_and_revoke(b: Backend) {
     let (client, mut rx) = mqtt(old.clone());
     assert!(matches!(next(&mut rx).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success));
     client.subscribe("borderless/v1/SEONGSU-GO/esl-r/acks", rumqttc::QoS::AtLeastOnce).await.unwrap();
+    let signed = |token: &str, seq: i64| {
+        let body = label_ack(seq).to_string();
+        json!({"mac": iot::sign(token, &body), "body": body}).to_string()
+    };
+    let ack_of = async |rx: &mut tokio::sync::mpsc::UnboundedReceiver<Result<rumqttc::Packet, String>>| loop {
+        if let Ok(rumqttc::Packet::Publish(p)) = next(rx).await {
+            break serde_json::from_slice::<Value>(&p.payload).unwrap();
+        }
+    };
+    // One message over MQTT with the old key (the bridge now holds that key).
+    client.publish("borderless/v1/SEONGSU-GO/esl-r/events", rumqttc::QoS::AtLeastOnce, false, signed(&old, 2)).await.unwrap();
+    assert_eq!(ack_of(&mut rx).await["ingest"]["accepted"], 1);
 
     let r = app.admin_post(&format!("/admin/stores/{store}/devices/{id}/token"), json!({})).await.expect(200);
     let new = r["device"]["token"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
-    assert_eq!(app.req("POST", "/devices/events", Some(&old), Some(label_ack(2)), &[]).await.status, 401, "the old token still works over HTTP");
-    app.req("POST", "/devices/events", Some(&new), Some(label_ack(2)), &[]).await.expect(200);
+    assert_eq!(app.req("POST", "/devices/events", Some(&old), Some(label_ack(3)), &[]).await.status, 401, "the old token still works over HTTP");
+    app.req("POST", "/devices/events", Some(&new), Some(label_ack(3)), &[]).await.expect(200);
 
-    // The open connection's messages, signed with the old key, are refused; a new login with it too.
-    let body = label_ack(3).to_string();
-    let msg = json!({"mac": iot::sign(&old, &body), "body": body}).to_string();
-    client.publish("borderless/v1/SEONGSU-GO/esl-r/events", rumqttc::QoS::AtLeastOnce, false, msg).await.unwrap();
-    let ack = loop {
-        if let Ok(rumqttc::Packet::Publish(p)) = next(&mut rx).await {
-            break serde_json::from_slice::<Value>(&p.payload).unwrap();
+    // The connection logged in with the old token is closed within seconds.
+    let closed = loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv()).await {
+            Ok(Some(Err(_))) => break true,
+            Ok(Some(Ok(_))) => {}
+            _ => break false,
         }
     };
+    assert!(closed, "the old token's connection stayed open");
+    // Logged in with the new token, a message signed with the old key is refused (the cached key is gone).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (client, mut rx) = mqtt(new.clone());
+    assert!(matches!(next(&mut rx).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success));
+    client.subscribe("borderless/v1/SEONGSU-GO/esl-r/acks", rumqttc::QoS::AtLeastOnce).await.unwrap();
+    client.publish("borderless/v1/SEONGSU-GO/esl-r/events", rumqttc::QoS::AtLeastOnce, false, signed(&old, 4)).await.unwrap();
+    let ack = ack_of(&mut rx).await;
     assert_eq!(ack["error"]["code"], "bad_signature", "{ack}");
     let (_c, mut rx_old) = mqtt(old.clone());
     assert!(next(&mut rx_old).await.is_err(), "the old token logged in to the broker");
@@ -697,7 +716,7 @@ async fn device_tokens_rotate_and_revoke(b: Backend) {
     app.req("DELETE", &format!("/admin/stores/{store}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.expect(200);
     let list = app.admin_get(&format!("/admin/stores/{store}/devices")).await.expect(200);
     let d = list["devices"].as_array().unwrap().iter().find(|d| d["id"] == id.as_str()).unwrap().clone();
-    assert_eq!((d["accepted"].as_i64(), d["revoked_at"].is_string()), (Some(2), true), "history kept: {d}");
+    assert_eq!((d["accepted"].as_i64(), d["revoked_at"].is_string()), (Some(3), true), "history kept: {d}");
     assert_eq!(app.req("DELETE", &format!("/admin/stores/{store}/devices/dev_nope"), Some(ADMIN_KEY), None, &[]).await.status, 404);
     // The other store's admin path cannot reach it.
     let other = app.location("GANGNAM", "store", false).await;
