@@ -37,6 +37,8 @@ pub struct AppConfig {
     pub recs_train_every: Duration,
     /// In-store devices over MQTT: the embedded broker on an address, an external broker, or none.
     pub mqtt: Option<iot::Broker>,
+    /// MQTT over TLS on the embedded broker (ignored with an external broker).
+    pub mqtt_tls: Option<iot::TlsListener>,
 }
 
 impl Default for AppConfig {
@@ -57,6 +59,7 @@ impl Default for AppConfig {
             cashierless_cap_minor: 100_000,
             recs_train_every: Duration::from_secs(6 * 3600),
             mqtt: None,
+            mqtt_tls: None,
         }
     }
 }
@@ -176,7 +179,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         tokio::spawn(search_stock_worker(engine.clone(), rx.clone()));
     }
     let mqtt = match (&cfg.mqtt, cfg.workers) {
-        (Some(b), true) => Some(start_mqtt(&engine, b, rx.clone())?),
+        (Some(b), true) => Some(start_mqtt(&engine, b, cfg.mqtt_tls.as_ref(), rx.clone())?),
         _ => None,
     };
     let router = http_api::router(engine.clone());
@@ -223,7 +226,7 @@ async fn shutdown_signal() {
 /// Every 30 seconds: releases the stock of uncollected pickup orders and purges expired sessions, old
 /// idempotency keys and old webhook delivery records.
 /// Starts the embedded MQTT broker (when asked) and the bridge that stores device events.
-fn start_mqtt(engine: &Engine, broker: &iot::Broker, stop: watch::Receiver<bool>) -> Result<Arc<iot::BridgeStats>> {
+fn start_mqtt(engine: &Engine, broker: &iot::Broker, tls: Option<&iot::TlsListener>, stop: watch::Receiver<bool>) -> Result<Arc<iot::BridgeStats>> {
     let stats = Arc::new(iot::BridgeStats::default());
     match broker {
         iot::Broker::Embedded(_) | iot::Broker::EmbeddedWithV5(..) => {
@@ -233,13 +236,16 @@ fn start_mqtt(engine: &Engine, broker: &iot::Broker, stop: watch::Receiver<bool>
                 iot::Broker::External { .. } => unreachable!(),
             };
             let secret = domain::ids::random_token(24);
-            iot::start_embedded(engine.clone(), *addr, v5, secret.clone()).map_err(|e| {
+            iot::start_embedded(engine.clone(), *addr, v5, tls, secret.clone()).map_err(|e| {
                 anyhow::anyhow!("embedded MQTT broker: {e} (another broker there? use it with --mqtt-url mqtt://{addr}, pick other --mqtt-listen/--mqtt5-listen, or --no-mqtt)")
             })?;
-            tracing::info!(%addr, v5 = ?v5, "mqtt: embedded broker listening (devices log in with their id and token)");
+            tracing::info!(%addr, second = ?v5, tls = ?tls.map(|t| t.listen), "mqtt: embedded broker listening (devices log in with their id and token)");
             tokio::spawn(iot::run_bridge(engine.clone(), addr.ip().to_string(), addr.port(), Some((iot::BRIDGE_USER.into(), secret)), stats.clone(), stop));
         }
         iot::Broker::External { host, port, username, password } => {
+            if tls.is_some() {
+                anyhow::bail!("--mqtt-tls-* configure the embedded broker; with --mqtt-url, TLS is the external broker's business");
+            }
             let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
             tokio::spawn(iot::run_bridge(engine.clone(), host.clone(), *port, creds, stats.clone(), stop));
         }

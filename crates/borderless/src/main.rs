@@ -57,6 +57,17 @@ struct ServeArgs {
     /// Serve devices over HTTP only (no MQTT).
     #[arg(long)]
     no_mqtt: bool,
+    /// Also serve the embedded broker over TLS (MQTTS) on this address, e.g. 0.0.0.0:8883; needs
+    /// --mqtt-tls-cert and --mqtt-tls-key. Use it whenever devices are not on the same host: entry events
+    /// carry shoppers' payment codes.
+    #[arg(long, env = "BORDERLESS_MQTT_TLS_LISTEN", requires_all = ["mqtt_tls_cert", "mqtt_tls_key"])]
+    mqtt_tls_listen: Option<std::net::SocketAddr>,
+    /// PEM file with the MQTTS server certificate (then its chain).
+    #[arg(long, env = "BORDERLESS_MQTT_TLS_CERT", requires = "mqtt_tls_listen")]
+    mqtt_tls_cert: Option<std::path::PathBuf>,
+    /// PEM file with the MQTTS private key (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "BORDERLESS_MQTT_TLS_KEY", requires = "mqtt_tls_listen")]
+    mqtt_tls_key: Option<std::path::PathBuf>,
     #[command(flatten)]
     db: DbArgs,
     /// Hours a click & collect order waits at the desk before it expires and its stock is released.
@@ -360,6 +371,10 @@ fn config(a: &ServeArgs) -> AppConfig {
         cashierless_cap_minor: a.cashierless_cap.clamp(1, 100_000_000),
         recs_train_every: Duration::from_secs(a.recs_train_every_minutes.min(60 * 24 * 365) * 60),
         mqtt: None,
+        mqtt_tls: match (&a.mqtt_tls_listen, &a.mqtt_tls_cert, &a.mqtt_tls_key) {
+            (Some(listen), Some(cert), Some(key)) => Some(iot::TlsListener { listen: *listen, cert: cert.clone(), key: key.clone() }),
+            _ => None,
+        },
     }
 }
 
@@ -389,7 +404,7 @@ fn db_config(d: &DbArgs) -> AppConfig {
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info,rustls=error".into()))
         .with_target(false)
         .init();
     let cli = Cli::parse();

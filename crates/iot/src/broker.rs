@@ -14,9 +14,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 /// Who is logged in, and so what it may publish and read.
@@ -373,15 +372,35 @@ impl Broker {
 
     /// Serves MQTT (3.1.1 and 5) on a bound listener until the process ends.
     pub fn serve(&self, listener: TcpListener) {
+        self.accept_loop(listener, None);
+    }
+
+    /// Serves MQTT over TLS (MQTTS) on a bound listener until the process ends.
+    pub fn serve_tls(&self, listener: TcpListener, acceptor: tokio_rustls::TlsAcceptor) {
+        self.accept_loop(listener, Some(acceptor));
+    }
+
+    fn accept_loop(&self, listener: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>) {
         let shared = self.shared.clone();
         tokio::spawn(async move {
             loop {
                 match listener.accept().await {
                     Ok((stream, peer)) => match shared.sockets.clone().try_acquire_owned() {
                         Ok(permit) => {
-                            let shared = shared.clone();
+                            let _ = stream.set_nodelay(true);
+                            let (shared, tls) = (shared.clone(), tls.clone());
                             tokio::spawn(async move {
-                                connection(shared, stream, peer).await;
+                                match tls {
+                                    None => connection(shared, stream, peer).await,
+                                    Some(acceptor) => match tokio::time::timeout(shared.limits.connect_timeout, acceptor.accept(stream)).await {
+                                        Ok(Ok(tls_stream)) => connection(shared, tls_stream, peer).await,
+                                        Ok(Err(e)) => {
+                                            shared.stats.protocol_errors.fetch_add(1, Ordering::Relaxed);
+                                            tracing::debug!(%peer, error = %e, "mqtt: TLS handshake failed");
+                                        }
+                                        Err(_) => tracing::debug!(%peer, "mqtt: no TLS handshake in time"),
+                                    },
+                                }
                                 drop(permit);
                             });
                         }
@@ -420,7 +439,7 @@ enum End {
     Closed(Reason, String),
 }
 
-async fn write_raw(wr: &mut OwnedWriteHalf, bytes: &[u8]) {
+async fn write_raw<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8]) {
     let _ = tokio::time::timeout(Duration::from_secs(5), wr.write_all(bytes)).await;
 }
 
@@ -479,15 +498,14 @@ fn register(st: &mut State, limits: &Limits, principal: &Principal, key: &str, c
     Some((present, offline))
 }
 
-async fn refuse(wr: &mut OwnedWriteHalf, proto: Proto, why: Refuse) {
+async fn refuse<W: AsyncWrite + Unpin>(wr: &mut W, proto: Proto, why: Refuse) {
     let mut out = BytesMut::new();
     let _ = wire::write(proto, Out::ConnAck { session_present: false, refused: Some(why), assigned_id: None, server_keep_alive: None, receive_max: 1, max_packet: 64 }, &mut out, 64);
     write_raw(wr, &out).await;
 }
 
-async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
-    let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, stream: S, peer: SocketAddr) {
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let limits = shared.limits.clone();
     let mut buf = BytesMut::with_capacity(1024);
     let level = tokio::time::timeout(limits.connect_timeout, async {
@@ -678,13 +696,13 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     }
 }
 
-struct Conn {
+struct Conn<W> {
     shared: Arc<Shared>,
     proto: Proto,
     principal: Principal,
     key: String,
     conn: u64,
-    wr: OwnedWriteHalf,
+    wr: W,
     out: BytesMut,
     client_max: usize,
     /// Sent QoS 1 messages not yet acknowledged, by packet id.
@@ -704,7 +722,7 @@ struct Conn {
 /// Messages taken from a connection's queue ahead of the window at most.
 const PENDING_MAX: usize = 64;
 
-impl Conn {
+impl<W: AsyncWrite + Unpin> Conn<W> {
     /// Encodes a packet; `false` when it is too large for this client (then nothing is written).
     fn send(&mut self, out: Out) -> bool {
         match wire::write(self.proto, out, &mut self.out, self.client_max) {
@@ -778,9 +796,9 @@ impl Conn {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn run(
+    async fn run<R: AsyncRead + Unpin>(
         &mut self,
-        rd: &mut tokio::net::tcp::OwnedReadHalf,
+        rd: &mut R,
         buf: &mut BytesMut,
         rx: &mut mpsc::Receiver<Msg>,
         kick: &Kick,

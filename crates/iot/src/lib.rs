@@ -77,7 +77,9 @@ fn verify(key: &str, body: &str, mac_hex: &str) -> bool {
 /// id as the user name and their token as the password and may then only publish their own `events` and
 /// read their own `acks` and `commands`; the bridge logs in as `borderless-bridge` with `bridge_secret`.
 /// Must run inside the server's runtime; fails when an address cannot be bound.
-pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<SocketAddr>, bridge_secret: String) -> Result<broker::Broker, String> {
+pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<SocketAddr>, tls: Option<&TlsListener>, bridge_secret: String) -> Result<broker::Broker, String> {
+    // Certificates are read before anything listens: a bad file fails the start, not the first device.
+    let acceptor = tls.map(tls_acceptor).transpose()?;
     let checker = engine.clone();
     let auth: broker::Authenticator = Arc::new(move |client_id: String, user: String, pass: String| {
         let (engine, secret) = (checker.clone(), bridge_secret.clone());
@@ -105,7 +107,45 @@ pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<Sock
         let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| format!("{addr}: {e} (the broker starts inside the server's runtime)"))?;
         broker.serve(listener);
     }
+    if let (Some(t), Some(acceptor)) = (tls, acceptor) {
+        let std_listener = std::net::TcpListener::bind(t.listen).map_err(|e| format!("cannot listen on {}: {e}", t.listen))?;
+        std_listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| format!("{}: {e}", t.listen))?;
+        broker.serve_tls(listener, acceptor);
+    }
     Ok(broker)
+}
+
+/// The embedded broker's MQTT-over-TLS listener (MQTTS): devices on a store's network send payment codes
+/// in entry events, so production stores use it (or an external broker with TLS).
+#[derive(Debug, Clone)]
+pub struct TlsListener {
+    pub listen: SocketAddr,
+    /// PEM: the server certificate, then its chain.
+    pub cert: std::path::PathBuf,
+    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: std::path::PathBuf,
+}
+
+/// The TLS acceptor for `t`, its files read now (a bad file is an error naming it).
+pub fn tls_acceptor(t: &TlsListener) -> Result<tokio_rustls::TlsAcceptor, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&t.cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("MQTT TLS certificate {}: {e}", t.cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("MQTT TLS certificate {}: no CERTIFICATE in the file", t.cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(&t.key).map_err(|e| format!("MQTT TLS key {}: {e}", t.key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("MQTT TLS: the key does not fit the certificate, or is not usable: {e}"))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Ids of devices whose token is rotated or that are revoked from now on (on any node: it follows the

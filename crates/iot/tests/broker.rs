@@ -372,3 +372,59 @@ async fn packets_sent_along_with_connect_are_answered() {
     tokio::time::timeout(Duration::from_secs(3), s.read_exact(&mut out)).await.expect("the SUBACK comes without another packet").unwrap();
     assert_eq!(out, [0x20, 0x02, 0x00, 0x00, 0x90, 0x03, 0x00, 0x01, 0x01], "CONNACK then SUBACK granting QoS 1");
 }
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+#[tokio::test]
+async fn devices_log_in_over_tls_and_plain_mqtt_is_refused_there() {
+    use tokio_rustls::rustls;
+    let listen: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let t = iot::TlsListener { listen, cert: fixture("test-only.crt"), key: fixture("test-only.key") };
+    let acceptor = iot::tls_acceptor(&t).unwrap();
+    let broker = Broker::new(auth(), Limits::default());
+    let listener = tokio::net::TcpListener::bind(listen).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    broker.serve_tls(listener, acceptor);
+
+    let mut roots = rustls::RootCertStore::empty();
+    use rustls_pki_types::pem::PemObject;
+    for c in rustls_pki_types::CertificateDer::pem_file_iter(fixture("test-ca.crt")).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut s = connector.connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.expect("TLS handshake");
+    let mut c = rumqttc::mqttbytes::v4::Connect::new("a");
+    c.set_login("dev-a", "tok-a");
+    let mut b = bytes::BytesMut::new();
+    rumqttc::mqttbytes::v4::Packet::Connect(c).write(&mut b, 1 << 16).unwrap();
+    s.write_all(&b).await.unwrap();
+    let mut out = [0u8; 4];
+    tokio::time::timeout(Duration::from_secs(3), s.read_exact(&mut out)).await.unwrap().unwrap();
+    assert_eq!(out, [0x20, 0x02, 0x00, 0x00], "CONNACK accepted over TLS");
+
+    // Plain MQTT on the TLS port gets nothing but a closed connection.
+    let mut plain = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    plain.write_all(&b).await.unwrap();
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(3), plain.read_to_end(&mut got)).await.expect("closed");
+    assert!(!got.starts_with(&[0x20]), "plain MQTT was answered on the TLS port");
+}
+
+#[test]
+fn bad_tls_files_are_named_in_the_error() {
+    let listen = "127.0.0.1:0".parse().unwrap();
+    let missing = iot::TlsListener { listen, cert: fixture("nope.crt"), key: fixture("test-only.key") };
+    assert!(iot::tls_acceptor(&missing).err().unwrap().contains("nope.crt"));
+    let swapped = iot::TlsListener { listen, cert: fixture("test-only.key"), key: fixture("test-only.key") };
+    assert!(iot::tls_acceptor(&swapped).err().unwrap().contains("no CERTIFICATE"));
+    let no_key = iot::TlsListener { listen, cert: fixture("test-only.crt"), key: fixture("test-only.crt") };
+    assert!(iot::tls_acceptor(&no_key).err().unwrap().contains("test-only.crt"));
+}

@@ -113,6 +113,7 @@ pub async fn spawn_app_configured(backend: Backend, pickup_hold: Duration, card_
         cashierless_cap_minor: 100_000,
         recs_train_every: Duration::ZERO,
         mqtt,
+        mqtt_tls: None,
     };
     let clock = Arc::new(ManualClock::new(engine::Clock::now_ms(&engine::SystemClock)));
     let running = app::start_with_clock(cfg, clock.clone()).await.expect("app starts");
