@@ -823,7 +823,9 @@ pub(crate) struct Snapshot {
     /// Tracks of visits that ended inside the replay window: replayed so that their picks are theirs, never
     /// charged again.
     pub finished: Vec<(String, String)>,
-    pub events: Vec<DeviceEvent>,
+    /// In stored order, each with whether it ends its batch (the live path advances the fusion engine's
+    /// clock after every device batch; a rebuild must do the same to reach the same carts).
+    pub events: Vec<(DeviceEvent, bool)>,
 }
 
 pub(crate) fn snapshot(tx: &mut dyn Tx, location_id: &str) -> Result<Snapshot> {
@@ -858,10 +860,17 @@ pub(crate) fn snapshot(tx: &mut dyn Tx, location_id: &str) -> Result<Snapshot> {
             .map(|r| Ok((r.text(0)?, r.text(1)?)))
             .collect::<Result<Vec<_>>>()?;
         // Sensors lead the gate by a little; take a minute before the first open visit's entry.
-        for r in tx.query("SELECT payload FROM device_events WHERE location_id = ? AND received_at >= ? ORDER BY n", params![location_id, since - 60_000])?.iter() {
+        let rows = tx.query("SELECT payload, device_id, received_at FROM device_events WHERE location_id = ? AND received_at >= ? ORDER BY n", params![location_id, since - 60_000])?;
+        let mut batch_of: Vec<(String, i64)> = Vec::with_capacity(rows.len());
+        for r in rows.iter() {
             if let Ok(e) = serde_json::from_str::<DeviceEvent>(&r.text(0)?) {
-                events.push(e);
+                events.push((e, false));
+                batch_of.push((r.text(1)?, r.i64(2)?));
             }
+        }
+        // A batch is the run of one device's events stored in one transaction (one `received_at`).
+        for i in 0..events.len() {
+            events[i].1 = batch_of.get(i + 1) != Some(&batch_of[i]);
         }
     }
     Ok(Snapshot { layout, tracks, finished, events })

@@ -1097,15 +1097,17 @@ impl Engine {
         let start = snap
             .events
             .iter()
-            .filter_map(|e| match e {
+            .filter_map(|(e, _)| match e {
                 instore_live::DeviceEvent::Entry { t, target_id, .. } if bound.contains_key(target_id) || finished.contains_key(target_id) => Some(*t),
                 _ => None,
             })
             .reduce(f64::min)
             .unwrap_or(f64::INFINITY)
             - 5.0;
-        for e in snap.events.iter().filter(|e| e.first_t().is_none_or(|t| t >= start)) {
+        for (e, ends_batch) in &snap.events {
+            let before_window = e.first_t().is_some_and(|t| t < start);
             match e {
+                _ if before_window => {}
                 instore_live::DeviceEvent::Entry { t, target_id, .. } => {
                     // A track id may have served an ended visit first and an open one later.
                     let r = match (finished.remove(target_id), bound.get(target_id)) {
@@ -1119,6 +1121,10 @@ impl Engine {
                 }
                 instore_live::DeviceEvent::Exit { t, target_id, .. } => rt.leave(target_id, *t),
                 other => rt.apply_sensor(other),
+            }
+            // As live: the clock moves after each device batch (staff resolutions do not move it).
+            if *ends_batch && !matches!(e, instore_live::DeviceEvent::Review { .. }) {
+                rt.fusion.advance(rt.now_s);
             }
         }
         rt.take_zone_events();

@@ -45,6 +45,8 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
         }
     };
     let wait_for = |q: String| wait_total(q, 1);
+    // All four products indexed (one found does not mean the others are: the index follows the feed).
+    assert_eq!(wait_total("sort=price_asc".into(), 4).await["search"]["total"], 4);
     let r = wait_for("q=%EB%AC%B4%EC%84%A0%20%EC%9D%B4%EC%96%B4%ED%8F%B0".into()).await; // "무선 이어폰"
     assert_eq!(handles(&r).first().map(String::as_str), Some("earbuds"), "{r}");
     let r = app.get("/store/search?q=%EB%AC%B4%EC%84%A0%EC%9D%B4%EC%96%B4%ED%8F%B0%EC%9D%84").await.expect(200); // "무선이어폰을"
