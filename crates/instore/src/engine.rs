@@ -88,6 +88,10 @@ pub struct EngineConfig {
     /// explanation has more than this share of the probability: above one half, moving the
     /// unit lowers the expected number of wrong receipt lines.
     pub handover_decide_p: f64,
+    /// A meeting of two shoppers that starts at most this long (s) after their previous
+    /// hand-over ended, with neither cart changed in between, is the same hand-over (a tracking
+    /// dropout split it, or they walk hand in hand): it moves at most one unit.
+    pub handover_episode_gap_s: f64,
     /// Events whose confidence is below this go to the review queue.
     pub review_threshold: f64,
     /// A review item lists (and holds the exit of) only shoppers within reach whose attribution
@@ -121,6 +125,7 @@ impl Default for EngineConfig {
             handover_hand_gap_m: 0.2,
             handover_min_s: 0.5,
             handover_decide_p: 0.5,
+            handover_episode_gap_s: 3.0,
             review_threshold: 0.6,
             review_candidate_min_p: 0.01,
             track_history_s: 30.0,
@@ -269,6 +274,9 @@ struct HandOverOption {
     taker: usize,
     product: u32,
     prior: f64,
+    /// Units of `product` in the giver's cart when the hand-over ended; 0 for a chain option
+    /// (the giver may only hold what an earlier unsettled hand-over brought it).
+    units: i32,
 }
 
 /// A detected hand-over that the carts did not settle when it ended (both shoppers hold items,
@@ -301,7 +309,12 @@ struct Shopper {
     token: Option<String>,
     entered_s: f64,
     present: bool,
+    /// The receipt is final: the shopper left and no review holds it. No hand-over moves a unit
+    /// to or from it any more.
+    settled: bool,
     cart: BTreeMap<u32, i32>,
+    /// Bumped on every change of `cart` (tells a split meeting from a new hand-over).
+    cart_version: u64,
     history: VecDeque<HandFrame>,
 }
 
@@ -326,6 +339,9 @@ pub struct Engine {
     shopper_index: HashMap<String, usize>,
     meetings: Vec<Meeting>,
     handovers: Vec<HandOver>,
+    /// Per entry of `handovers`: the two shoppers (a < b) and their cart versions after the
+    /// hand-over was processed.
+    handover_pairs: Vec<(usize, usize, u64, u64)>,
     pending_handovers: Vec<PendingHandOver>,
     reviews: Vec<ReviewItem>,
     next_review_id: u64,
@@ -350,6 +366,7 @@ impl Engine {
             shopper_index: HashMap::new(),
             meetings: Vec::new(),
             handovers: Vec::new(),
+            handover_pairs: Vec::new(),
             pending_handovers: Vec::new(),
             reviews: Vec::new(),
             next_review_id: 1,
@@ -388,7 +405,9 @@ impl Engine {
             token: token.map(str::to_string),
             entered_s: t_s,
             present: true,
+            settled: false,
             cart: BTreeMap::new(),
+            cart_version: 0,
             history: VecDeque::new(),
         });
         Ok(())
@@ -530,7 +549,26 @@ impl Engine {
     /// a shopper returning an item it can only have received here, or a giver returning the last
     /// unit of a product it would have given away. A giver that holds nothing in its cart may
     /// still hold what it received in an earlier unsettled hand-over (a chain A → B → C).
+    ///
+    /// A meeting of the same two shoppers that follows their previous hand-over within
+    /// [`EngineConfig::handover_episode_gap_s`] with neither cart changed in between is the same
+    /// hand-over (split by a tracking dropout, or hands held while walking): it only extends
+    /// that hand-over and moves nothing more. A meeting with a shopper that has left (its
+    /// receipt may already be charged) is recorded but moves nothing and stays unsettled
+    /// nowhere.
     fn on_handover(&mut self, a: usize, b: usize, t0: f64, t1: f64) {
+        let (a, b) = (a.min(b), a.max(b));
+        let versions = (self.shoppers[a].cart_version, self.shoppers[b].cart_version);
+        if let Some(r) = self.handover_pairs.iter().rposition(|h| (h.0, h.1) == (a, b)) {
+            let same_carts = (self.handover_pairs[r].2, self.handover_pairs[r].3) == versions;
+            if same_carts && t0 - self.handovers[r].t_end_s <= self.cfg.handover_episode_gap_s {
+                self.handovers[r].t_end_s = self.handovers[r].t_end_s.max(t1);
+                if let Some(p) = self.pending_handovers.iter_mut().find(|p| p.record == r) {
+                    p.t_end_s = p.t_end_s.max(t1);
+                }
+                return;
+            }
+        }
         self.stats.handovers_detected += 1;
         let holds = |k: usize| self.shoppers[k].cart.iter().filter(|(_, &q)| q > 0).map(|(&c, _)| c).collect::<Vec<u32>>();
         let (ha, hb) = (holds(a), holds(b));
@@ -540,14 +578,26 @@ impl Engine {
             targets: [self.shoppers[a].target_id.clone(), self.shoppers[b].target_id.clone()],
             applied: None,
         });
+        self.handover_pairs.push((a, b, versions.0, versions.1));
         let record = self.handovers.len() - 1;
+        if !self.shoppers[a].present || !self.shoppers[b].present {
+            return;
+        }
+        self.process_handover(record, a, b, t0, t1, ha, hb);
+        self.handover_pairs[record].2 = self.shoppers[a].cart_version;
+        self.handover_pairs[record].3 = self.shoppers[b].cart_version;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn process_handover(&mut self, record: usize, a: usize, b: usize, t0: f64, t1: f64, ha: Vec<u32>, hb: Vec<u32>) {
         let single = match (ha.is_empty(), hb.is_empty()) {
             (false, true) if ha.len() == 1 => Some((a, b, ha[0])),
             (true, false) if hb.len() == 1 => Some((b, a, hb[0])),
             _ => None,
         };
         if let Some((giver, taker, product)) = single {
-            return self.move_handed_unit(record, giver, taker, product);
+            self.move_handed_unit(record, giver, taker, product);
+            return;
         }
         let options = self.handover_options(a, b, t0);
         if !options.is_empty() {
@@ -563,21 +613,23 @@ impl Engine {
     fn handover_options(&self, a: usize, b: usize, t0: f64) -> Vec<HandOverOption> {
         let mut dirs: Vec<Vec<HandOverOption>> = Vec::new();
         for (giver, taker) in [(a, b), (b, a)] {
-            let mut held: Vec<(u32, f64)> =
-                self.shoppers[giver].cart.iter().filter(|(_, &q)| q > 0).map(|(&c, &q)| (c, q as f64)).collect();
+            let mut held: Vec<(u32, f64, i32)> =
+                self.shoppers[giver].cart.iter().filter(|(_, &q)| q > 0).map(|(&c, &q)| (c, q as f64, q)).collect();
             if held.is_empty() {
-                for p in self.pending_handovers.iter().filter(|p| p.t_end_s <= t0) {
+                for p in self.pending_handovers.iter().filter(|p| p.t_end_s < t0) {
                     for o in p.options.iter().filter(|o| o.taker == giver && o.giver != taker) {
                         match held.iter_mut().find(|h| h.0 == o.product) {
                             Some(h) => h.1 += o.prior,
-                            None => held.push((o.product, o.prior)),
+                            None => held.push((o.product, o.prior, 0)),
                         }
                     }
                 }
             }
             let total: f64 = held.iter().map(|h| h.1).sum();
             if total > 0.0 {
-                dirs.push(held.iter().map(|&(product, w)| HandOverOption { giver, taker, product, prior: w / total }).collect());
+                dirs.push(
+                    held.iter().map(|&(product, w, units)| HandOverOption { giver, taker, product, prior: w / total, units }).collect(),
+                );
             }
         }
         let n = dirs.len() as f64;
@@ -587,15 +639,19 @@ impl Engine {
             .collect()
     }
 
-    /// Moves one unit of `product` from `giver` to `taker` for hand-over `record`.
-    fn move_handed_unit(&mut self, record: usize, giver: usize, taker: usize, product: u32) {
+    /// Moves one unit of `product` from `giver` to `taker` for hand-over `record`. Refused (false)
+    /// when the giver's cart holds no unit (no cart goes negative) or either receipt is final.
+    fn move_handed_unit(&mut self, record: usize, giver: usize, taker: usize, product: u32) -> bool {
+        if self.shoppers[giver].settled || self.shoppers[taker].settled || self.units(giver, product) <= 0 {
+            return false;
+        }
         let (t0, t1) = (self.handovers[record].t_start_s, self.handovers[record].t_end_s);
         let barcode = self.layout.product(product).barcode.clone();
         self.handovers[record].applied =
             Some((self.shoppers[giver].target_id.clone(), self.shoppers[taker].target_id.clone(), barcode.clone()));
         self.stats.handovers_applied += 1;
-        *self.shoppers[giver].cart.entry(product).or_insert(0) -= 1;
-        *self.shoppers[taker].cart.entry(product).or_insert(0) += 1;
+        self.add_to_cart(giver, product, -1);
+        self.add_to_cart(taker, product, 1);
         for (who, q) in [(giver, -1), (taker, 1)] {
             self.stats.cart_updates += 1;
             let ev = EngineEvent::CartUpdated {
@@ -610,6 +666,18 @@ impl Engine {
             };
             self.emit(ev);
         }
+        true
+    }
+
+    /// Units of `product` in `who`'s cart.
+    fn units(&self, who: usize, product: u32) -> i32 {
+        self.shoppers[who].cart.get(&product).copied().unwrap_or(0)
+    }
+
+    fn add_to_cart(&mut self, who: usize, product: u32, qty: i32) {
+        let s = &mut self.shoppers[who];
+        *s.cart.entry(product).or_insert(0) += qty;
+        s.cart_version += 1;
     }
 
     /// A chain of unsettled hand-overs, each ended before `before_s`, that brings a unit of
@@ -617,7 +685,9 @@ impl Engine {
     /// first). At most `depth` + 1 hand-overs long.
     fn incoming_route(&self, taker: usize, product: u32, before_s: f64, depth: usize) -> Option<(f64, Vec<(usize, usize)>)> {
         for (pi, p) in self.pending_handovers.iter().enumerate().rev() {
-            if p.t_end_s > before_s {
+            // Strictly before: with `handover_min_s` = 0 a hand-over may end where it starts
+            // and would otherwise be its own upstream.
+            if p.t_end_s >= before_s {
                 continue;
             }
             for (oi, o) in p.options.iter().enumerate() {
@@ -681,7 +751,9 @@ impl Engine {
         let mut changed = false;
         for p in self.pending_handovers.iter_mut().filter(|p| p.t_end_s <= t_start) {
             let before = p.options.len();
-            p.options.retain(|o| !(o.giver == who && o.product == product));
+            // Chain options (the giver passing on a unit an earlier hand-over brought) are not
+            // about the cart's units and stay.
+            p.options.retain(|o| !(o.giver == who && o.product == product && o.units > 0));
             changed |= p.options.len() != before;
         }
         if changed {
@@ -698,38 +770,88 @@ impl Engine {
         }
         let mut done: Vec<usize> = route.iter().map(|r| r.0).collect();
         done.sort_unstable();
+        done.dedup();
         for pi in done.into_iter().rev() {
             self.pending_handovers.remove(pi);
         }
     }
 
-    /// Shopper `i` leaves, so its receipt becomes final: every unsettled hand-over it took part
-    /// in is decided now. Its most probable explanation is applied when it is more likely than
-    /// all the others together (then moving the unit lowers the expected number of wrong
-    /// receipt lines: a right move removes two wrong lines, a wrong one adds about two);
-    /// otherwise the carts stay as they are.
-    fn close_handovers_of(&mut self, i: usize) {
+    /// Shopper `i`'s receipt becomes final: every unsettled hand-over it took part in is decided
+    /// now, oldest first (so an upstream hand-over of a chain is decided before the one that
+    /// passes its unit on).
+    ///
+    /// With `keep_reviewed`, a hand-over that may have brought a unit an unresolved review's
+    /// put-back would return is kept: the review's answer settles it.
+    fn close_handovers_of(&mut self, i: usize, keep_reviewed: bool) {
         let mut k = 0;
         while k < self.pending_handovers.len() {
             let p = &self.pending_handovers[k];
-            if p.options.iter().all(|o| o.giver != i && o.taker != i) {
+            if p.options.iter().all(|o| o.giver != i && o.taker != i) || (keep_reviewed && self.under_review(p)) {
                 k += 1;
                 continue;
             }
-            let mut merged: Vec<HandOverOption> = Vec::new();
-            for o in &p.options {
-                match merged.iter_mut().find(|m| (m.giver, m.taker, m.product) == (o.giver, o.taker, o.product)) {
-                    Some(m) => m.prior += o.prior,
-                    None => merged.push(*o),
-                }
+            let p = self.pending_handovers.remove(k);
+            self.decide_pending(p);
+            k = k.min(self.pending_handovers.len());
+        }
+    }
+
+    /// Whether an unresolved review may be a put-back of a unit hand-over `p` brought (one of
+    /// its takers is a candidate, and an explanation returns that product after it ended).
+    fn under_review(&self, p: &PendingHandOver) -> bool {
+        self.pending_reviews().any(|r| {
+            r.t_start_s > p.t_end_s
+                && p.options.iter().any(|o| {
+                    let (taker, product) = (&self.shoppers[o.taker].target_id, &self.layout.product(o.product).barcode);
+                    r.shoppers.iter().any(|c| &c.target_id == taker)
+                        && r.products.iter().flatten().any(|l| l.quantity < 0 && &l.barcode == product)
+                })
+        })
+    }
+
+    /// Decides an unsettled hand-over (already taken out of `pending_handovers`). Its options are
+    /// first re-weighed against the current carts: an option whose giver now holds fewer units
+    /// of the product than when the hand-over ended (one was returned, or an earlier decision
+    /// already moved it) loses weight in proportion, so two hand-overs cannot both move the
+    /// same unit. The most probable explanation is applied when it is more likely than all the
+    /// others together (then moving the unit lowers the expected number of wrong receipt
+    /// lines: a right move removes two wrong lines, a wrong one adds about two); otherwise the
+    /// carts stay as they are.
+    ///
+    /// A chain option (the giver only holds the unit if an earlier unsettled hand-over brought
+    /// it) is applied together with that earlier hand-over, and only if the whole chain is
+    /// likely enough; if not, the earlier hand-over is dropped too, so it cannot later charge
+    /// the middle shopper for a unit the engine believed was passed on.
+    fn decide_pending(&mut self, p: PendingHandOver) {
+        let mut merged: Vec<HandOverOption> = Vec::new();
+        for o in &p.options {
+            let scale = if o.units > 0 { (self.units(o.giver, o.product).max(0) as f64 / o.units as f64).min(1.0) } else { 1.0 };
+            let w = o.prior * scale;
+            match merged.iter_mut().find(|m| (m.giver, m.taker, m.product) == (o.giver, o.taker, o.product)) {
+                Some(m) => m.prior += w,
+                None => merged.push(HandOverOption { prior: w, ..*o }),
             }
-            let total: f64 = merged.iter().map(|o| o.prior).sum();
-            let best = merged.into_iter().max_by(|a, b| a.prior.total_cmp(&b.prior));
-            let record = p.record;
-            self.pending_handovers.remove(k);
-            if let Some(o) = best.filter(|o| o.prior > self.cfg.handover_decide_p * total) {
-                if self.shoppers[o.giver].cart.get(&o.product).copied().unwrap_or(0) > 0 {
-                    self.move_handed_unit(record, o.giver, o.taker, o.product);
+        }
+        let total: f64 = merged.iter().map(|o| o.prior).sum();
+        let Some(o) = merged.into_iter().max_by(|a, b| a.prior.total_cmp(&b.prior)) else { return };
+        if total <= 0.0 || o.prior <= self.cfg.handover_decide_p * total {
+            return;
+        }
+        if self.units(o.giver, o.product) > 0 {
+            self.move_handed_unit(p.record, o.giver, o.taker, o.product);
+            return;
+        }
+        let share = o.prior / total;
+        if let Some((route_p, route)) = self.incoming_route(o.giver, o.product, p.t_start_s, HANDOVER_CHAIN_DEPTH) {
+            if share.min(route_p) > self.cfg.handover_decide_p {
+                self.apply_route(&route);
+                self.move_handed_unit(p.record, o.giver, o.taker, o.product);
+            } else {
+                let mut done: Vec<usize> = route.iter().map(|r| r.0).collect();
+                done.sort_unstable();
+                done.dedup();
+                for pi in done.into_iter().rev() {
+                    self.pending_handovers.remove(pi);
                 }
             }
         }
@@ -1193,7 +1315,12 @@ impl Engine {
         let keys: Vec<PlateKey> = cluster.iter().map(|c| self.layout.plate_key(c.plate)).collect();
         for &(product, qty) in &h.lines {
             self.settle_by_put_back(who, product, qty, t_start);
-            *self.shoppers[who].cart.entry(product).or_insert(0) += qty;
+            // Never below zero (the put-back was chosen among held units, so this only guards).
+            let qty = if qty < 0 { qty.max(-self.units(who, product).max(0)) } else { qty };
+            if qty == 0 {
+                continue;
+            }
+            self.add_to_cart(who, product, qty);
             self.update_live_planogram(product, qty, cluster);
             self.stats.cart_updates += 1;
             let ev = EngineEvent::CartUpdated {
@@ -1259,11 +1386,7 @@ impl Engine {
             // that the hand model does not all but rule out. No candidate (nobody's hand came
             // within reach: sensor drift, staff, an untracked person) holds no visit; the item
             // stays in the staff queue.
-            shoppers: shoppers
-                .iter()
-                .filter(|&&(_, p, _)| p > 0.0 && p >= self.cfg.review_candidate_min_p)
-                .map(|&(i, p, d)| CandidateShopper { target_id: self.shoppers[i].target_id.clone(), probability: p, distance_m: d })
-                .collect(),
+            shoppers: self.review_candidates(shoppers, hs, t_start),
             products: hs
                 .iter()
                 .filter(|h| !h.lines.is_empty())
@@ -1284,6 +1407,46 @@ impl Engine {
         self.reviews.push(item);
         self.stats.reviews += 1;
         self.emit(EngineEvent::ReviewOpened { id });
+    }
+
+    /// Review candidates: the shoppers within reach (attribution gives the others probability 0)
+    /// that the hand model does not all but rule out; then, with probability 0, the givers of
+    /// unsettled hand-overs that may have brought a unit a candidate would be returning (their
+    /// receipts depend on the answer, so their exits wait for it too).
+    fn review_candidates(&self, shoppers: &[(usize, f64, f64)], hs: &[Hypothesis], t_start: f64) -> Vec<CandidateShopper> {
+        let listed: Vec<(usize, f64, f64)> =
+            shoppers.iter().copied().filter(|&(_, p, _)| p > 0.0 && p >= self.cfg.review_candidate_min_p).collect();
+        let mut out: Vec<CandidateShopper> = listed
+            .iter()
+            .map(|&(i, p, d)| CandidateShopper { target_id: self.shoppers[i].target_id.clone(), probability: p, distance_m: d })
+            .collect();
+        if self.pending_handovers.is_empty() {
+            return out;
+        }
+        let mut givers: Vec<usize> = Vec::new();
+        for &(i, _, _) in &listed {
+            for h in hs {
+                for &(c, q) in h.lines.iter().filter(|l| l.1 < 0) {
+                    if self.units(i, c) >= -q {
+                        continue;
+                    }
+                    for p in self.pending_handovers.iter().filter(|p| p.t_end_s < t_start) {
+                        givers.extend(p.options.iter().filter(|o| o.taker == i && o.product == c).map(|o| o.giver));
+                    }
+                    if let Some((_, route)) = self.incoming_route(i, c, t_start, HANDOVER_CHAIN_DEPTH) {
+                        givers.extend(route.iter().map(|&(pi, oi)| self.pending_handovers[pi].options[oi].giver));
+                    }
+                }
+            }
+        }
+        for g in givers {
+            let id = &self.shoppers[g].target_id;
+            if !out.iter().any(|c| &c.target_id == id) {
+                let d = shoppers.iter().find(|s| s.0 == g).map_or(self.cfg.max_reach_m, |s| s.2);
+                out.push(CandidateShopper { target_id: id.clone(), probability: 0.0, distance_m: d });
+            }
+        }
+        out
     }
 
     fn emit(&mut self, ev: EngineEvent) {
@@ -1357,25 +1520,44 @@ impl Engine {
                     forced: false,
                 })
                 .collect();
-            *self.shoppers[who].cart.entry(product).or_insert(0) += quantity;
-            self.update_live_planogram(product, quantity, &pseudo);
-            let r = &self.reviews[idx];
-            let ev = EngineEvent::CartUpdated {
-                t_s: self.now_s,
-                t_settled_s: r.t_settled_s,
-                t_start_s: r.t_start_s,
-                target_id,
-                barcode,
-                quantity,
-                confidence: 1.0,
-                plates: keys,
-            };
-            self.emit(ev);
+            // A put-back may return what an unsettled hand-over brought: settle that first (the
+            // giver is then no longer charged), and never take a cart below zero.
+            self.settle_by_put_back(who, product, quantity, self.reviews[idx].t_start_s);
+            let quantity = if quantity < 0 { quantity.max(-self.units(who, product).max(0)) } else { quantity };
+            if quantity != 0 {
+                self.add_to_cart(who, product, quantity);
+                self.update_live_planogram(product, quantity, &pseudo);
+                let r = &self.reviews[idx];
+                let ev = EngineEvent::CartUpdated {
+                    t_s: self.now_s,
+                    t_settled_s: r.t_settled_s,
+                    t_start_s: r.t_start_s,
+                    target_id,
+                    barcode,
+                    quantity,
+                    confidence: 1.0,
+                    plates: keys,
+                };
+                self.emit(ev);
+            }
         }
         self.reviews[idx].resolved = true;
         self.stats.reviews_resolved += 1;
         self.emit(EngineEvent::ReviewResolved { id });
+        // Shoppers that left and were held only by reviews now get their final receipts.
+        for j in 0..self.shoppers.len() {
+            if !self.shoppers[j].present && !self.shoppers[j].settled && self.pending_for(j) == 0 {
+                self.settle_shopper(j);
+            }
+        }
         Ok(())
+    }
+
+    /// Makes shopper `j`'s receipt final: decides its unsettled hand-overs; afterwards no
+    /// hand-over moves a unit to or from it.
+    fn settle_shopper(&mut self, j: usize) {
+        self.close_handovers_of(j, false);
+        self.shoppers[j].settled = true;
     }
 
     /// The shopper's current virtual cart as a receipt (items with quantity ≤ 0 dropped).
@@ -1409,7 +1591,24 @@ impl Engine {
         let &i = self.shopper_index.get(target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
         self.advance(t_s);
         self.shoppers[i].present = false;
-        self.close_handovers_of(i);
+        // A meeting still open (or ended too recently to have been closed) is recorded but moves
+        // nothing: the shopper's receipt is being issued now.
+        let (mine, others): (Vec<Meeting>, Vec<Meeting>) = std::mem::take(&mut self.meetings).into_iter().partition(|m| m.a == i || m.b == i);
+        self.meetings = others;
+        for m in mine {
+            if m.last_t - m.first_t >= self.cfg.handover_min_s && m.frames >= 5 {
+                self.on_handover(m.a, m.b, m.first_t, m.last_t);
+            }
+        }
+        // Unsettled hand-overs are decided now, except those an unresolved review's put-back
+        // may depend on: they wait for its answer (the shopper's receipt waits for it anyway).
+        if !self.shoppers[i].settled {
+            if self.pending_for(i) == 0 {
+                self.settle_shopper(i);
+            } else {
+                self.close_handovers_of(i, true);
+            }
+        }
         let receipt = self.receipt_of(i);
         let pending_reviews = receipt.pending_reviews as usize;
         Ok(ExitSummary { receipt, pending_reviews })

@@ -56,12 +56,29 @@ fn frame(s: &Shopper, t: f64) -> TrackFrame {
 
 /// Plate changes: (t0, t1, shelf, plate, delta g) with a noisy transient in between.
 fn run(engine: &mut Engine, secs: f64, changes: &[(f64, f64, u16, u16, f64)], shoppers: &[Shopper]) {
+    run_with_exits(engine, secs, changes, shoppers, &mut Vec::new());
+}
+
+/// Like [`run`], but shopper `id` leaves at `t` for each `(t, id, None)` in `exits`; the
+/// receipt (barcode, quantity) it got is stored in the third field.
+#[allow(clippy::type_complexity)]
+fn run_with_exits(
+    engine: &mut Engine,
+    secs: f64,
+    changes: &[(f64, f64, u16, u16, f64)],
+    shoppers: &[Shopper],
+    exits: &mut Vec<(f64, &'static str, Option<Vec<(String, u32)>>)>,
+) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let n = engine.layout().plate_count() as u32;
     let base: Vec<f64> = (0..n).map(|p| 1000.0 + 100.0 * p as f64).collect();
     let mut next_frame = 0.0;
     let mut t = 0.0;
     while t < secs {
+        for x in exits.iter_mut().filter(|x| x.2.is_none() && t >= x.0) {
+            let r = engine.exit(x.1, t).unwrap().receipt;
+            x.2 = Some(r.items.into_iter().map(|l| (l.barcode, l.quantity)).collect());
+        }
         if t >= next_frame {
             for s in shoppers {
                 engine.push_track(&frame(s, t)).unwrap();
@@ -275,4 +292,139 @@ fn unsettled_handover_without_a_majority_leaves_the_carts() {
     assert_eq!(e.unsettled_handovers().len(), 0);
     let s2_items: Vec<_> = e.exit("s2", 16.0).unwrap().receipt.items.into_iter().map(|l| l.barcode).collect();
     assert_eq!(s2_items, vec!["E".to_string()]);
+}
+
+/// Sums the cart updates of `events` per (target, barcode) and checks that no cart ever went
+/// below zero; returns the final sums.
+fn replay_carts(events: &[EngineEvent]) -> std::collections::BTreeMap<(String, String), i32> {
+    let mut carts: std::collections::BTreeMap<(String, String), i32> = Default::default();
+    for ev in events {
+        if let EngineEvent::CartUpdated { target_id, barcode, quantity, .. } = ev {
+            let q = carts.entry((target_id.clone(), barcode.clone())).or_default();
+            *q += quantity;
+            assert!(*q >= 0, "cart of {target_id} went to {q} x {barcode}: {events:?}");
+        }
+    }
+    carts
+}
+
+/// s1 picks two A (500 g) and one C (300 g); s2 holds nothing. A hand-over s1 → s2 moves A
+/// with 2/3 (A or C, by units).
+fn s1_two_a_one_c() -> (Vec<(f64, f64, Vec3)>, Vec<(f64, f64, u16, u16, f64)>) {
+    (
+        vec![(4.5, 6.5, spot(1, 1)), (7.0, 8.5, spot(1, 2)), (9.5, 11.0, spot(1, 5))],
+        vec![(5.0, 6.0, 1, 1, -500.0), (7.3, 8.0, 1, 2, -500.0), (10.0, 10.8, 1, 5, -300.0)],
+    )
+}
+
+const S1_MEET: Vec3 = Vec3 { x: 0.4, y: 1.3, z: 1.1 };
+const S2_MEET: Vec3 = Vec3 { x: 0.45, y: 1.3, z: 1.1 };
+
+#[test]
+fn meeting_still_open_when_a_shopper_leaves_moves_nothing() {
+    // s1 holds A, s2 nothing; their hands meet at 9–11 s but s1 leaves at 10 s (charged for A).
+    // The meeting must not later move A to s2 (s2 would pay for A as well).
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(4.5, 6.5, spot(1, 1)), (9.0, 11.0, S1_MEET)] };
+    let s2 = Shopper { id: "s2", x: 0.7, reaches: vec![(9.0, 11.0, S2_MEET)] };
+    let mut exits = vec![(10.0, "s1", None)];
+    run_with_exits(&mut e, 16.0, &[(5.0, 6.0, 1, 1, -500.0)], &[s1, s2], &mut exits);
+    let s1_paid = exits[0].2.clone().unwrap();
+    assert_eq!(s1_paid, vec![("A".into(), 1)]);
+    assert_eq!(cart(&e, "s1"), s1_paid, "s1's receipt changed after its exit");
+    assert!(cart(&e, "s2").is_empty(), "s2 charged for what s1 paid: {:?}", cart(&e, "s2"));
+    assert!(e.exit("s2", 16.0).unwrap().receipt.items.is_empty());
+    assert_eq!(cart(&e, "s1"), s1_paid);
+    replay_carts(&e.drain_events());
+}
+
+#[test]
+fn split_meeting_moves_at_most_one_unit() {
+    // s1 holds A×2 and C; s2 nothing. One hand-over split in two meetings by a tracking dropout
+    // (13–14.5 s and 15.5–17 s): at most one unit moves.
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let (mut r1, changes) = s1_two_a_one_c();
+    r1.extend([(13.0, 14.5, S1_MEET), (15.5, 17.0, S1_MEET)]);
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: r1 };
+    let s2 = Shopper { id: "s2", x: 0.7, reaches: vec![(13.0, 14.5, S2_MEET), (15.5, 17.0, S2_MEET)] };
+    run(&mut e, 22.0, &changes, &[s1, s2]);
+    assert_eq!(e.handovers().len(), 1, "{:?}", e.handovers());
+    let s1_items: Vec<_> = e.exit("s1", 22.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    let s2_items: Vec<_> = e.exit("s2", 22.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    assert_eq!(s1_items, vec![("A".into(), 1), ("C".into(), 1)]);
+    assert_eq!(s2_items, vec![("A".into(), 1)]);
+    replay_carts(&e.drain_events());
+}
+
+#[test]
+fn repeated_unsettled_handovers_do_not_move_the_same_unit_twice() {
+    // As above but the two meetings are 4.5 s apart (two hand-overs as far as the engine can
+    // tell). Once the first has moved an A, s1 holds A and C: the second is a toss-up and
+    // moves nothing.
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let (mut r1, changes) = s1_two_a_one_c();
+    r1.extend([(13.0, 14.5, S1_MEET), (19.0, 20.5, S1_MEET)]);
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: r1 };
+    let s2 = Shopper { id: "s2", x: 0.7, reaches: vec![(13.0, 14.5, S2_MEET), (19.0, 20.5, S2_MEET)] };
+    run(&mut e, 25.0, &changes, &[s1, s2]);
+    assert_eq!(e.handovers().len(), 2);
+    assert_eq!(e.unsettled_handovers().len(), 2);
+    let s1_items: Vec<_> = e.exit("s1", 25.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    let s2_items: Vec<_> = e.exit("s2", 25.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    assert_eq!(s1_items, vec![("A".into(), 1), ("C".into(), 1)]);
+    assert_eq!(s2_items, vec![("A".into(), 1)]);
+    replay_carts(&e.drain_events());
+}
+
+#[test]
+fn chain_decided_consistently_when_the_downstream_shopper_leaves_first() {
+    // s1 holds A×2 and C; s2 and s3 nothing. s1 meets s2 (13–14.5 s), then s2 meets s3
+    // (17–18.5 s): s1 → s2 → s3 A is the majority explanation (2/3). s3 leaves first. s2 must
+    // not end up paying for the A the engine believes went on to s3.
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let (mut r1, changes) = s1_two_a_one_c();
+    r1.push((13.0, 14.5, S1_MEET));
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: r1 };
+    let s2 = Shopper { id: "s2", x: 0.7, reaches: vec![(13.0, 14.5, S2_MEET), (17.0, 18.5, Vec3::new(1.0, 1.3, 1.1))] };
+    let s3 = Shopper { id: "s3", x: 1.3, reaches: vec![(17.0, 18.5, Vec3::new(1.05, 1.3, 1.1))] };
+    run(&mut e, 22.0, &changes, &[s1, s2, s3]);
+    assert_eq!(e.handovers().len(), 2);
+    let items = |e: &mut Engine, id: &str| -> Vec<(String, u32)> {
+        e.exit(id, 22.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect()
+    };
+    let s3_items = items(&mut e, "s3");
+    let s2_items = items(&mut e, "s2");
+    let s1_items = items(&mut e, "s1");
+    assert!(s2_items.is_empty(), "s2 charged for a passed-on unit: {s2_items:?}");
+    assert_eq!(s3_items, vec![("A".into(), 1)]);
+    assert_eq!(s1_items, vec![("A".into(), 1), ("C".into(), 1)]);
+    assert_eq!(cart(&e, "s3"), s3_items, "s3's receipt changed after its exit");
+    replay_carts(&e.drain_events());
+}
+
+#[test]
+fn resolving_a_review_of_a_handover_dependent_put_back_settles_the_handover() {
+    // s1 picks A and s2 picks E; s3 picks A. s1 and s2 meet (direction unknown: A or E). Then
+    // s2 and s3 both reach into A's box while an A comes back: review. Staff say s2 returned
+    // it, which only the hand-over can explain: s1 gave A to s2. s1 must not pay for A, s2's
+    // cart must not go negative, and s1's exit waits for the review.
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(4.5, 6.5, spot(1, 1)), (9.5, 11.0, S1_MEET)] };
+    let s2 = Shopper { id: "s2", x: 0.7, reaches: vec![(4.5, 6.5, spot(2, 5)), (9.5, 11.0, S2_MEET), (13.5, 15.5, spot(1, 2))] };
+    // s3's hand is 1 cm less deep in the box than s2's: s2 0.6 / s3 0.4 by the hands, but only
+    // s3 surely holds an A.
+    let s3 = Shopper { id: "s3", x: 0.4, reaches: vec![(6.8, 8.5, spot(1, 2)), (13.5, 15.5, Vec3::new(0.1416, 0.2, 0.4))] };
+    let changes = [(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0), (7.3, 8.0, 1, 2, -500.0), (14.0, 15.0, 1, 2, 500.0)];
+    run(&mut e, 20.0, &changes, &[s1, s2, s3]);
+    assert_eq!(e.handovers().len(), 1);
+    let pending: Vec<_> = e.pending_reviews().cloned().collect();
+    assert_eq!(pending.len(), 1, "{pending:?} s3 {:?}", cart(&e, "s3"));
+    assert!(pending[0].products.iter().flatten().any(|l| l.barcode == "A" && l.quantity == -1));
+    assert_eq!(e.exit("s1", 20.0).unwrap().pending_reviews, 1, "s1's receipt depends on the review");
+    e.resolve_review(pending[0].id, Resolution::Assign { target_id: "s2".into(), barcode: "A".into(), quantity: -1 }).unwrap();
+    let carts = replay_carts(&e.drain_events());
+    assert_eq!(carts.get(&("s2".to_string(), "A".to_string())).copied().unwrap_or(0), 0);
+    assert!(cart(&e, "s1").is_empty(), "s1 still pays for the A s2 returned: {:?}", cart(&e, "s1"));
+    assert_eq!(e.exit("s2", 20.0).unwrap().receipt.items.into_iter().map(|l| l.barcode).collect::<Vec<_>>(), vec!["E".to_string()]);
+    assert_eq!(e.exit("s3", 20.0).unwrap().receipt.items.into_iter().map(|l| l.barcode).collect::<Vec<_>>(), vec!["A".to_string()]);
 }
