@@ -19,14 +19,14 @@ fn diag_handover() {
         let engine = replay_engine(&sim.recording);
         let unsettled = engine.unsettled_handovers();
         for (k, h) in engine.handovers().iter().enumerate() {
-            let opts = unsettled.iter().find(|u| u.0 == k).map(|u| u.1.iter().map(|o| format!("{}>{} {} {:.2}", &o.0[..4], &o.1[..4], &o.2[8..], o.3)).collect::<Vec<_>>());
+            let opts = unsettled.iter().find(|u| u.0 == k).map(|u| u.1.iter().map(|o| format!("{}>{} {} {:.2}", short(o.0, 4), short(o.1, 4), tail(o.2, 8), o.3)).collect::<Vec<_>>());
             let truth = sim.actions.iter().find(|a| a.to_target.is_some() && (a.t_start_s - h.t_start_s).abs() < 1.5);
             println!(
                 "seed {seed} engine hand-over t {:.1} applied {:?} unsettled {:?} truth {:?}",
                 h.t_start_s - cfg.t0_s,
-                h.applied.as_ref().map(|a| format!("{}>{} {}", &a.0[..4], &a.1[..4], &a.2[8..])),
+                h.applied.as_ref().map(|a| format!("{}>{} {}", short(&a.0, 4), short(&a.1, 4), tail(&a.2, 8))),
                 opts,
-                truth.map(|a| format!("{}>{} {}", &a.target_id[..4], &a.to_target.as_ref().unwrap()[..4], &a.barcode[8..]))
+                truth.map(|a| format!("{}>{} {}", short(&a.target_id, 4), short(a.to_target.as_ref().unwrap(), 4), tail(&a.barcode, 8)))
             );
         }
         for h in sim.actions.iter().filter(|a| a.to_target.is_some()) {
@@ -35,10 +35,10 @@ fn diag_handover() {
                 let mut m: BTreeMap<&str, i32> = BTreeMap::new();
                 for a in sim.actions.iter().filter(|a| a.t_end_s < h.t_start_s) {
                     if a.target_id == id {
-                        *m.entry(&a.barcode[8..]).or_default() += a.quantity;
+                        *m.entry(tail(&a.barcode, 8)).or_default() += a.quantity;
                     }
                     if a.to_target.as_deref() == Some(id) {
-                        *m.entry(&a.barcode[8..]).or_default() -= a.quantity;
+                        *m.entry(tail(&a.barcode, 8)).or_default() -= a.quantity;
                     }
                 }
                 m.retain(|_, q| *q > 0);
@@ -46,11 +46,11 @@ fn diag_handover() {
             };
             let (ga, rb) = (holds(&h.target_id), holds(to));
             let later = |id: &str| -> Vec<String> {
-                sim.actions.iter().filter(|a| a.t_start_s > h.t_end_s && a.target_id == id).map(|a| format!("{}{:+}{}", &a.barcode[8..], a.quantity, if a.to_target.is_some() { "H" } else { "" })).collect()
+                sim.actions.iter().filter(|a| a.t_start_s > h.t_end_s && a.target_id == id).map(|a| format!("{}{:+}{}", tail(&a.barcode, 8), a.quantity, if a.to_target.is_some() { "H" } else { "" })).collect()
             };
             let kind = format!("giver products {} units {} / receiver products {}", ga.len(), ga.values().sum::<i32>(), rb.len());
             *kinds.entry(kind.clone()).or_default() += 1;
-            println!("seed {seed} {kind}: item {} giver {:?} receiver {:?} | giver later {:?} receiver later {:?}", &h.barcode[8..], ga, rb, later(&h.target_id), later(to));
+            println!("seed {seed} {kind}: item {} giver {:?} receiver {:?} | giver later {:?} receiver later {:?}", tail(&h.barcode, 8), ga, rb, later(&h.target_id), later(to));
         }
     }
     for (k, n) in kinds {
@@ -80,4 +80,14 @@ fn replay_engine(rec: &instore::Recording) -> Engine {
     }
     engine.finish(t_last);
     engine
+}
+
+/// The first `n` characters of `s` (all of it when shorter).
+fn short(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
+/// `s` without its first `n` characters (empty when shorter).
+fn tail(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or("", |(i, _)| &s[i..])
 }
