@@ -94,7 +94,9 @@ pub fn topic_matches(topic: &str, filter: &str) -> bool {
 
 /// The part of a filter before its first wildcard (every matching topic starts with it).
 fn literal_prefix(filter: &str) -> &str {
-    filter.find(['+', '#']).map_or(filter, |i| &filter[..i])
+    let head = filter.find(['+', '#']).map_or(filter, |i| &filter[..i]);
+    // `a/#` also matches `a` itself.
+    if filter.ends_with("/#") && head.len() + 1 == filter.len() { &head[..head.len() - 1] } else { head }
 }
 
 /// Limits of the broker.
@@ -268,6 +270,8 @@ struct Shared {
     limits: Limits,
     /// Sockets open (logged in or not) at most.
     sockets: Arc<Semaphore>,
+    /// Sockets not logged in yet at most (an idle flood cannot take the slots of logged-in devices).
+    logging_in: Arc<Semaphore>,
     state: Mutex<State>,
     stats: Arc<BrokerStats>,
     next_conn: AtomicU64,
@@ -348,7 +352,8 @@ pub struct Broker {
 impl Broker {
     pub fn new(auth: Authenticator, limits: Limits) -> Broker {
         let sockets = Arc::new(Semaphore::new(limits.max_connections + 256));
-        let shared = Arc::new(Shared { auth, limits, sockets, state: Mutex::default(), stats: Arc::default(), next_conn: AtomicU64::new(1) });
+        let logging_in = Arc::new(Semaphore::new(256));
+        let shared = Arc::new(Shared { auth, limits, sockets, logging_in, state: Mutex::default(), stats: Arc::default(), next_conn: AtomicU64::new(1) });
         let weak = Arc::downgrade(&shared);
         // Expired persistent sessions go.
         tokio::spawn(async move {
@@ -385,15 +390,15 @@ impl Broker {
         tokio::spawn(async move {
             loop {
                 match listener.accept().await {
-                    Ok((stream, peer)) => match shared.sockets.clone().try_acquire_owned() {
-                        Ok(permit) => {
+                    Ok((stream, peer)) => match (shared.sockets.clone().try_acquire_owned(), shared.logging_in.clone().try_acquire_owned()) {
+                        (Ok(permit), Ok(login)) => {
                             let _ = stream.set_nodelay(true);
                             let (shared, tls) = (shared.clone(), tls.clone());
                             tokio::spawn(async move {
                                 match tls {
-                                    None => connection(shared, stream, peer).await,
+                                    None => connection(shared, stream, peer, login).await,
                                     Some(acceptor) => match tokio::time::timeout(shared.limits.connect_timeout, acceptor.accept(stream)).await {
-                                        Ok(Ok(tls_stream)) => connection(shared, tls_stream, peer).await,
+                                        Ok(Ok(tls_stream)) => connection(shared, tls_stream, peer, login).await,
                                         Ok(Err(e)) => {
                                             shared.stats.protocol_errors.fetch_add(1, Ordering::Relaxed);
                                             tracing::debug!(%peer, error = %e, "mqtt: TLS handshake failed");
@@ -404,7 +409,7 @@ impl Broker {
                                 drop(permit);
                             });
                         }
-                        Err(_) => {
+                        _ => {
                             shared.stats.busy_refused.fetch_add(1, Ordering::Relaxed);
                             drop(stream);
                         }
@@ -440,7 +445,12 @@ enum End {
 }
 
 async fn write_raw<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8]) {
-    let _ = tokio::time::timeout(Duration::from_secs(5), wr.write_all(bytes)).await;
+    // Flushed: over TLS, a write may otherwise sit in the session's buffer.
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        wr.write_all(bytes).await?;
+        wr.flush().await
+    })
+    .await;
 }
 
 /// Attaches a connection to its session (taking over an older connection of the same client): whether the
@@ -457,20 +467,28 @@ fn register(st: &mut State, limits: &Limits, principal: &Principal, key: &str, c
     if let Principal::Device { .. } = principal {
         if !st.sessions.contains_key(key) {
             let prefix = format!("{}\0", principal.key());
-            let mut mine: Vec<(bool, Option<Instant>, String)> =
-                st.sessions.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(k, s)| (s.live.is_some(), s.expires_at, k.clone())).collect();
-            // Absent sessions first, the soonest to expire first.
+            let mut mine: Vec<(bool, Option<Instant>, u64, String)> = st
+                .sessions
+                .iter()
+                .filter(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, s)| (s.live.is_some(), s.expires_at, s.live.as_ref().map_or(0, |l| l.conn), k.clone()))
+                .collect();
+            // Absent sessions first (the soonest to expire first), then the oldest connections: a device
+            // that reconnects after a network drop must get in, not wait for its half-open sockets to time out.
             mine.sort();
             let mut excess = (mine.len() + 1).saturating_sub(limits.per_device);
-            for (live, _, k) in mine {
-                if excess == 0 || live {
+            for (live, _, _, k) in mine {
+                if excess == 0 {
                     break;
                 }
-                st.drop_session(&k);
+                if live {
+                    if let Some(l) = st.sessions.get(&k).and_then(|s| s.live.as_ref()) {
+                        l.kick.kick(Reason::SessionTakenOver);
+                    }
+                } else {
+                    st.drop_session(&k);
+                }
                 excess -= 1;
-            }
-            if excess > 0 {
-                return None;
             }
         }
     }
@@ -504,7 +522,7 @@ async fn refuse<W: AsyncWrite + Unpin>(wr: &mut W, proto: Proto, why: Refuse) {
     write_raw(wr, &out).await;
 }
 
-async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, stream: S, peer: SocketAddr) {
+async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, stream: S, peer: SocketAddr, login_slot: tokio::sync::OwnedSemaphorePermit) {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let limits = shared.limits.clone();
     let mut buf = BytesMut::with_capacity(1024);
@@ -612,6 +630,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shar
         refuse(&mut wr, proto, Refuse::Busy).await;
         return;
     };
+    drop(login_slot); // logged in: the slot is free for the next one
     shared.stats.connected.fetch_add(1, Ordering::Relaxed);
     let keep_alive = if c.keep_alive == 0 || c.keep_alive > limits.max_keep_alive { limits.max_keep_alive } else { c.keep_alive };
     let client_max = c.max_packet.map_or(limits.max_packet, |m| (m as usize).min(limits.max_packet));
@@ -663,12 +682,13 @@ async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shar
     }
     // What was not delivered goes back to the session when it outlives the connection (to the connection
     // that took it over, or kept for the next one), or is gone with it.
+    let mut st = shared.lock();
+    // Drained under the lock, so that no publish lands in the queue between the drain and the hand-off.
     let mut left: VecDeque<Msg> = me.inflight.into_values().chain(me.pending).collect();
     while let Ok(m) = rx.try_recv() {
         left.push_back(m);
     }
     left.retain(|m| m.qos == 1);
-    let mut st = shared.lock();
     let Some(s) = st.sessions.get_mut(&key) else { return };
     match &s.live {
         Some(l) if l.conn == conn => {
@@ -739,7 +759,12 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
             return Ok(());
         }
         let bytes = self.out.split();
-        match tokio::time::timeout(self.shared.limits.write_timeout, self.wr.write_all(&bytes)).await {
+        let wr = &mut self.wr;
+        let write = async {
+            wr.write_all(&bytes).await?;
+            wr.flush().await // over TLS, a write may otherwise sit in the session's buffer
+        };
+        match tokio::time::timeout(self.shared.limits.write_timeout, write).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
             Err(_) => Err("the client does not read".into()),
@@ -814,6 +839,16 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
             return end;
         }
         loop {
+            // Take what is queued while there is room (reading the socket first must not starve delivery).
+            while self.inflight.len() < self.window && self.pending.len() < PENDING_MAX {
+                match rx.try_recv() {
+                    Ok(m) => {
+                        self.pending.push_back(m);
+                        self.fill_window();
+                    }
+                    Err(_) => break,
+                }
+            }
             self.fill_window();
             if let Err(e) = self.flush().await {
                 return End::Lost(e);
@@ -828,7 +863,8 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
                 // Before reading: a device that never stops sending is still checked.
                 _ = tokio::time::sleep_until(recheck), if !matches!(self.principal, Principal::Service) => {
                     recheck = tokio::time::Instant::now() + self.shared.limits.recheck_login;
-                    match (self.shared.auth)(client_id.to_owned(), login.0.to_owned(), login.1.to_owned()).await {
+                    let check = (self.shared.auth)(client_id.to_owned(), login.0.to_owned(), login.1.to_owned());
+                    match tokio::time::timeout(self.shared.limits.connect_timeout, check).await.unwrap_or(Login::Unavailable) {
                         Login::Allowed(p) if p == self.principal => {}
                         // Storage down: keep the device; it is checked again at the next round.
                         Login::Unavailable => {}
@@ -995,6 +1031,10 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
                 }
                 self.send(Out::SubAck { pkid, codes });
                 self.pending.extend(retained);
+                if self.pending.len() > limits.queue {
+                    // Subscribing again and again without reading: its retained messages pile up.
+                    return Some(End::Closed(Reason::QuotaExceeded, "too many messages waiting for this client".into()));
+                }
                 None
             }
             In::Unsubscribe { pkid, filters } => {
@@ -1053,6 +1093,8 @@ mod tests {
         }
         assert_eq!(literal_prefix("borderless/v1/+/x"), "borderless/v1/");
         assert_eq!(literal_prefix("a/b"), "a/b");
+        assert_eq!(literal_prefix("a/#"), "a", "the parent topic matches too");
+        assert!(topic_matches("a", "a/#"));
     }
 
     #[test]

@@ -161,6 +161,9 @@ fn credential_changes(engine: Engine) -> mpsc::UnboundedReceiver<String> {
         };
         loop {
             tokio::time::sleep(Duration::from_secs(1)).await;
+            if tx.is_closed() {
+                return;
+            }
             match engine.device_credential_changes_after(cursor).await {
                 Ok((devices, next)) => {
                     for d in devices {
@@ -315,23 +318,35 @@ async fn work(engine: Engine, client: AsyncClient, mut rx: mpsc::Receiver<rumqtt
             }
             _ => None,
         };
-        match answer {
+        // Answers and the MQTT ack wait for room in the client's request queue (never dropped: a lost ack
+        // would hold one of the broker's in-flight slots for good); bounded, so a dead connection cannot
+        // hold this loop.
+        let answer_bytes = match &answer {
             Some((topic, Ok(outcome))) => {
                 stats.acked.fetch_add(1, Ordering::Relaxed);
-                let _ = client.try_publish(topic, QoS::AtLeastOnce, false, serde_json::json!({ "ingest": outcome }).to_string());
+                Some((topic.clone(), serde_json::json!({ "ingest": outcome }).to_string()))
             }
             Some((topic, Err((code, message)))) => {
                 stats.refused.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%topic, code, %message, "mqtt: a device message was refused");
-                let _ = client.try_publish(topic, QoS::AtLeastOnce, false, serde_json::json!({ "error": {"code": code, "message": message} }).to_string());
+                // Counted always; logged at debug (a misbehaving device could send hundreds a second).
+                tracing::debug!(%topic, code, %message, "mqtt: a device message was refused");
+                Some((topic.clone(), serde_json::json!({ "error": {"code": code, "message": message} }).to_string()))
             }
             None => {
                 stats.refused.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        };
+        if let Some((topic, body)) = answer_bytes {
+            if tokio::time::timeout(Duration::from_secs(5), client.publish(topic, QoS::AtLeastOnce, false, body)).await.map_or(true, |r| r.is_err()) {
+                tracing::warn!("mqtt: an answer to a device could not be queued; the device resends and is answered again");
             }
         }
         // Stored (or refused for good): the broker may forget it now.
-        if let Err(e) = client.try_ack(&p) {
-            tracing::warn!(error = %e, "mqtt: acknowledging a message failed; the broker will send it again (it is deduplicated)");
+        match tokio::time::timeout(Duration::from_secs(5), client.ack(&p)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "mqtt: acknowledging a message failed; the broker will send it again (it is deduplicated)"),
+            Err(_) => tracing::warn!("mqtt: acknowledging a message timed out; the broker will send it again after a reconnect (it is deduplicated)"),
         }
     }
 }
