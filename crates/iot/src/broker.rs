@@ -124,9 +124,11 @@ pub struct Limits {
     pub per_device: usize,
     /// Bytes kept for a disconnected persistent session.
     pub offline_bytes: usize,
-    /// Publishes per second a device may send (a burst of twice that); beyond it the device is slowed down,
-    /// not the others.
+    /// Publishes per second a device may send, over all its connections (a burst of twice that); beyond
+    /// it the device is slowed down, not the others.
     pub device_rate: f64,
+    /// Bytes per second a device may publish, likewise (a gondola's second of samples is ~60 KB).
+    pub device_bytes_rate: f64,
     /// Time to send CONNECT after the TCP connection opens.
     pub connect_timeout: Duration,
     /// Keep-alive imposed on clients asking for none or for longer (seconds).
@@ -153,6 +155,7 @@ impl Default for Limits {
             per_device: 4,
             offline_bytes: 8 << 20,
             device_rate: 200.0,
+            device_bytes_rate: 1024.0 * 1024.0,
             connect_timeout: Duration::from_secs(10),
             max_keep_alive: 600,
             recheck_login: Duration::from_secs(30),
@@ -265,11 +268,20 @@ impl State {
     }
 }
 
+/// A token bucket by count and by bytes (negative: in debt).
+struct Bucket {
+    msgs: f64,
+    bytes: f64,
+    at: Instant,
+}
+
 struct Shared {
     auth: Authenticator,
     limits: Limits,
     /// Sockets open (logged in or not) at most.
     sockets: Arc<Semaphore>,
+    /// Each device's publish allowance, shared by its connections.
+    buckets: Mutex<HashMap<String, Bucket>>,
     /// Sockets not logged in yet at most (an idle flood cannot take the slots of logged-in devices).
     logging_in: Arc<Semaphore>,
     state: Mutex<State>,
@@ -353,7 +365,7 @@ impl Broker {
     pub fn new(auth: Authenticator, limits: Limits) -> Broker {
         let sockets = Arc::new(Semaphore::new(limits.max_connections + 256));
         let logging_in = Arc::new(Semaphore::new(256));
-        let shared = Arc::new(Shared { auth, limits, sockets, logging_in, state: Mutex::default(), stats: Arc::default(), next_conn: AtomicU64::new(1) });
+        let shared = Arc::new(Shared { auth, limits, sockets, buckets: Mutex::default(), logging_in, state: Mutex::default(), stats: Arc::default(), next_conn: AtomicU64::new(1) });
         let weak = Arc::downgrade(&shared);
         // Expired persistent sessions go.
         tokio::spawn(async move {
@@ -648,8 +660,6 @@ async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shar
         next_pkid: 0,
         window: c.receive_max.map_or(limits.inflight, |r| r.min(limits.inflight)).max(1) as usize,
         qos2_in: HashSet::new(),
-        tokens: 2.0 * limits.device_rate,
-        refilled: Instant::now(),
         denials_logged: false,
     };
     me.send(Out::ConnAck {
@@ -733,9 +743,6 @@ struct Conn<W> {
     window: usize,
     /// QoS 2 packet ids received and not yet released (a resend is not routed twice).
     qos2_in: HashSet<u16>,
-    /// A device's publish allowance (token bucket).
-    tokens: f64,
-    refilled: Instant,
     denials_logged: bool,
 }
 
@@ -891,20 +898,26 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
     }
 
     /// A device's publishes are paced: past its allowance its own connection waits (no one else does).
-    async fn pace(&mut self) {
-        if matches!(self.principal, Principal::Service) {
-            return;
+    /// A device's publishes are paced by count and by bytes, over all its connections together: past its
+    /// allowance its own connection waits (no one else does).
+    async fn pace(&mut self, bytes: usize) {
+        let Principal::Device { id, .. } = &self.principal else { return };
+        let l = &self.shared.limits;
+        let (rate, byte_rate) = (l.device_rate.max(1.0), l.device_bytes_rate.max(1.0));
+        let wait = {
+            let mut buckets = self.shared.buckets.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let b = buckets.entry(id.clone()).or_insert(Bucket { msgs: 2.0 * rate, bytes: 2.0 * byte_rate, at: now });
+            let dt = now.duration_since(b.at).as_secs_f64();
+            b.msgs = (b.msgs + dt * rate).min(2.0 * rate) - 1.0;
+            b.bytes = (b.bytes + dt * byte_rate).min(2.0 * byte_rate) - bytes as f64;
+            b.at = now;
+            // In debt: wait until it is paid back.
+            (-b.msgs / rate).max(-b.bytes / byte_rate).max(0.0)
+        };
+        if wait > 0.0 {
+            tokio::time::sleep(Duration::from_secs_f64(wait.min(60.0))).await;
         }
-        let rate = self.shared.limits.device_rate;
-        let now = Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.refilled).as_secs_f64() * rate).min(2.0 * rate);
-        self.refilled = now;
-        if self.tokens < 1.0 {
-            tokio::time::sleep(Duration::from_secs_f64((1.0 - self.tokens) / rate)).await;
-            self.tokens = 1.0;
-            self.refilled = Instant::now();
-        }
-        self.tokens -= 1.0;
     }
 
     fn denied(&mut self, what: &str, topic: &str) {
@@ -953,7 +966,7 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
                         }
                     };
                 }
-                self.pace().await;
+                self.pace(payload.len() + topic.len()).await;
                 shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
                 let may_retain = matches!(self.principal, Principal::Service);
                 let matched = shared.publish(Msg { topic, payload, qos: qos.min(1), retain }, may_retain, &self.key).await;

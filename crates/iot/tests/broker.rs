@@ -430,3 +430,40 @@ fn bad_tls_files_are_named_in_the_error() {
     let no_key = iot::TlsListener { listen, cert: fixture("test-only.crt"), key: fixture("test-only.crt") };
     assert!(iot::tls_acceptor(&no_key).err().unwrap().contains("test-only.crt"));
 }
+
+#[tokio::test]
+async fn a_device_is_paced_by_bytes_over_all_its_connections_and_others_are_not() {
+    let limits = Limits { device_bytes_rate: 10_000.0, ..Limits::default() };
+    let (_broker, port) = start(limits).await;
+    let (svc, mut svc_rx) = v4(port, "svc", ("svc", "svc-secret"), true);
+    connack(&mut svc_rx).await;
+    svc.subscribe("borderless/v1/+/+/events", QoS::AtLeastOnce).await.unwrap();
+    suback(&mut svc_rx).await;
+    let (a1, mut rx1) = v4(port, "a1", ("dev-a", "tok-a"), true);
+    connack(&mut rx1).await;
+    let (a2, mut rx2) = v4(port, "a2", ("dev-a", "tok-a"), true);
+    connack(&mut rx2).await;
+    let (b, mut rxb) = v4(port, "b", ("dev-b", "tok-b"), true);
+    connack(&mut rxb).await;
+    let started = tokio::time::Instant::now();
+    // 40 KB from device a over two connections: a burst of 20 KB, then 10 KB/s.
+    for i in 0..4 {
+        let c = if i % 2 == 0 { &a1 } else { &a2 };
+        c.publish("borderless/v1/S1/a/events", QoS::AtMostOnce, false, vec![b'x'; 10_000]).await.unwrap();
+    }
+    // Device b is not slowed by a's debt.
+    b.publish("borderless/v1/S1/b/events", QoS::AtMostOnce, false, "quick").await.unwrap();
+    let (mut got, mut b_seen) = (0, false);
+    while got < 4 || !b_seen {
+        if let Ok(Packet::Publish(p)) = next(&mut svc_rx, "events").await {
+            if p.topic == "borderless/v1/S1/a/events" {
+                got += 1;
+            } else if p.topic == "borderless/v1/S1/b/events" {
+                b_seen = true;
+                assert!(started.elapsed() < Duration::from_millis(1500), "device b waited for device a");
+                assert!(got < 4, "b's message came after all of a's");
+            }
+        }
+    }
+    assert!(started.elapsed() >= Duration::from_millis(1500), "40 KB at 10 KB/s after a 20 KB burst took {:?}", started.elapsed());
+}
