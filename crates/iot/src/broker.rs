@@ -466,9 +466,9 @@ async fn write_raw<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8]) {
 }
 
 /// Attaches a connection to its session (taking over an older connection of the same client): whether the
-/// session was there already and the messages kept for it; `None` when the device already has as many
-/// sessions as it may (its absent sessions go first, oldest first).
-fn register(st: &mut State, limits: &Limits, principal: &Principal, key: &str, clean: bool, expiry: Duration, live: Live) -> Option<(bool, VecDeque<Msg>)> {
+/// session was there already and the messages kept for it. A device over its session limit makes way:
+/// its absent sessions go first (the soonest to expire first), then its oldest connections are closed.
+fn register(st: &mut State, limits: &Limits, principal: &Principal, key: &str, clean: bool, expiry: Duration, live: Live) -> (bool, VecDeque<Msg>) {
     if clean {
         if let Some(old) = st.sessions.get_mut(key).and_then(|s| s.live.take()) {
             old.kick.kick(Reason::SessionTakenOver);
@@ -525,7 +525,7 @@ fn register(st: &mut State, limits: &Limits, principal: &Principal, key: &str, c
     if !taken_over {
         st.live += 1;
     }
-    Some((present, offline))
+    (present, offline)
 }
 
 async fn refuse<W: AsyncWrite + Unpin>(wr: &mut W, proto: Proto, why: Refuse) {
@@ -634,7 +634,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shar
         if st.live >= limits.max_connections && !privileged && !st.sessions.get(&key).is_some_and(|s| s.live.is_some()) {
             None
         } else {
-            register(&mut st, &limits, &principal, &key, c.clean, expiry, Live { conn, tx, kick: kick.clone() })
+            Some(register(&mut st, &limits, &principal, &key, c.clean, expiry, Live { conn, tx, kick: kick.clone() }))
         }
     };
     let Some((session_present, offline)) = registered else {
