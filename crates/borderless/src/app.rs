@@ -74,7 +74,8 @@ impl AppConfig {
 pub fn open_db(cfg: &AppConfig) -> Result<Db> {
     let url = cfg.database_url();
     if !url.starts_with("postgres") {
-        std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
     }
     let connections = match cfg.db_connections {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
@@ -162,12 +163,20 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || open_db(&cfg)).await??
     };
-    let mut engine = Engine::new(db, Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64, cashierless_cap_minor: cfg.cashierless_cap_minor }, clock);
+    let mut engine = Engine::new(
+        db,
+        Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64, cashierless_cap_minor: cfg.cashierless_cap_minor },
+        clock,
+    );
     if let (Some(base), Some(key)) = (&cfg.card_api_base, &cfg.card_secret_key) {
-        engine = engine.with_card_gateway(Arc::new(crate::stripe::Stripe::new(base, key, cfg.card_timeout)?), cfg.card_webhook_secret.clone());
+        engine = engine.with_card_gateway(
+            Arc::new(crate::stripe::Stripe::new(base, key, cfg.card_timeout)?),
+            cfg.card_webhook_secret.clone(),
+        );
     }
     let admin_key = bootstrap_admin(&engine, &cfg).await?;
-    let listener = tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
     if cfg.workers {
@@ -226,7 +235,12 @@ async fn shutdown_signal() {
 /// Every 30 seconds: releases the stock of uncollected pickup orders and purges expired sessions, old
 /// idempotency keys and old webhook delivery records.
 /// Starts the embedded MQTT broker (when asked) and the bridge that stores device events.
-fn start_mqtt(engine: &Engine, broker: &iot::Broker, tls: Option<&iot::TlsListener>, stop: watch::Receiver<bool>) -> Result<Arc<iot::BridgeStats>> {
+fn start_mqtt(
+    engine: &Engine,
+    broker: &iot::Broker,
+    tls: Option<&iot::TlsListener>,
+    stop: watch::Receiver<bool>,
+) -> Result<Arc<iot::BridgeStats>> {
     let stats = Arc::new(iot::BridgeStats::default());
     match broker {
         iot::Broker::Embedded(_) | iot::Broker::EmbeddedWithV5(..) => {
@@ -240,7 +254,14 @@ fn start_mqtt(engine: &Engine, broker: &iot::Broker, tls: Option<&iot::TlsListen
                 anyhow::anyhow!("embedded MQTT broker: {e} (another broker there? use it with --mqtt-url mqtt://{addr}, pick other --mqtt-listen/--mqtt5-listen, or --no-mqtt)")
             })?;
             tracing::info!(%addr, second = ?v5, tls = ?tls.map(|t| t.listen), "mqtt: embedded broker listening (devices log in with their id and token)");
-            tokio::spawn(iot::run_bridge(engine.clone(), addr.ip().to_string(), addr.port(), Some((iot::BRIDGE_USER.into(), secret)), stats.clone(), stop));
+            tokio::spawn(iot::run_bridge(
+                engine.clone(),
+                addr.ip().to_string(),
+                addr.port(),
+                Some((iot::BRIDGE_USER.into(), secret)),
+                stats.clone(),
+                stop,
+            ));
         }
         iot::Broker::External { host, port, username, password } => {
             if tls.is_some() {
@@ -306,9 +327,21 @@ async fn recs_worker(engine: Engine, every: Duration, mut stop: watch::Receiver<
                 None => true,
                 Some((_, trained_at)) => !every.is_zero() && engine.now() - trained_at >= every.as_millis() as i64,
             };
-            if due && (!every.is_zero() || engine.recs_model_version().is_none()) && engine.recs_has_purchases().await.unwrap_or(false) {
-                match engine.recs_train(recs::TrainConfig::default(), Arc::new(|m: &str| tracing::debug!("recs: {m}"))).await {
-                    Ok(s) => tracing::info!(version = s.version, interactions = s.interactions, recall20 = s.validation_recall20, seconds = s.tune_s + s.train_s, "recommendation model trained"),
+            if due
+                && (!every.is_zero() || engine.recs_model_version().is_none())
+                && engine.recs_has_purchases().await.unwrap_or(false)
+            {
+                match engine
+                    .recs_train(recs::TrainConfig::default(), Arc::new(|m: &str| tracing::debug!("recs: {m}")))
+                    .await
+                {
+                    Ok(s) => tracing::info!(
+                        version = s.version,
+                        interactions = s.interactions,
+                        recall20 = s.validation_recall20,
+                        seconds = s.tune_s + s.train_s,
+                        "recommendation model trained"
+                    ),
                     Err(e) => tracing::warn!(error = %e, "recommendations: training failed"),
                 }
             }
@@ -338,7 +371,9 @@ async fn expiry_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
             Err(e) => tracing::warn!(error = %e, "cashierless visit expiry failed"),
         }
         match engine.purge_expired().await {
-            Ok(n) if n > 0 => tracing::debug!(rows = n, "purged expired sessions, idempotency keys and delivery records"),
+            Ok(n) if n > 0 => {
+                tracing::debug!(rows = n, "purged expired sessions, idempotency keys and delivery records")
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purge failed"),
         }

@@ -108,9 +108,11 @@ impl Api {
 
 /// One shopper's full flow. Returns Ok(true) for a placed order, Ok(false) for a clean out_of_stock.
 async fn place_order(client: &reqwest::Client, url: &str, sku: &str, location_id: &str, n: u64) -> Result<bool> {
-    let cart: Value = client.post(format!("{url}/store/carts")).json(&json!({"currency": "KRW"})).send().await?.json().await?;
+    let cart: Value =
+        client.post(format!("{url}/store/carts")).json(&json!({"currency": "KRW"})).send().await?.json().await?;
     let id = cart["cart"]["id"].as_str().context("no cart id")?.to_owned();
-    let r = client.post(format!("{url}/store/carts/{id}/lines")).json(&json!({"sku": sku, "quantity": 1})).send().await?;
+    let r =
+        client.post(format!("{url}/store/carts/{id}/lines")).json(&json!({"sku": sku, "quantity": 1})).send().await?;
     if !r.status().is_success() {
         bail!("add line → {}", r.status());
     }
@@ -145,7 +147,10 @@ async fn place_order(client: &reqwest::Client, url: &str, sku: &str, location_id
 /// Peak resident memory of a process on Linux, in KiB.
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn pct(sorted: &[u64], p: f64) -> f64 {
@@ -165,7 +170,11 @@ async fn setup_sku(api: &Api, sku: &str, location_id: &str, units: i64) -> Resul
         }),
     )
     .await?;
-    api.admin("/admin/inventory/adjustments", json!({"sku": sku, "location_id": location_id, "quantity_delta": units, "reason": "bench stock"})).await?;
+    api.admin(
+        "/admin/inventory/adjustments",
+        json!({"sku": sku, "location_id": location_id, "quantity_delta": units, "reason": "bench stock"}),
+    )
+    .await?;
     Ok(())
 }
 
@@ -214,7 +223,14 @@ pub async fn checkout(opts: BenchOpts) -> Result<()> {
     Ok(())
 }
 
-async fn flash_sale(api: &Api, client: &reqwest::Client, url: &str, loc: &str, run_id: &str, opts: &BenchOpts) -> Result<()> {
+async fn flash_sale(
+    api: &Api,
+    client: &reqwest::Client,
+    url: &str,
+    loc: &str,
+    run_id: &str,
+    opts: &BenchOpts,
+) -> Result<()> {
     let sku = format!("BENCH-{run_id}-FLASH");
     setup_sku(api, &sku, loc, opts.flash_units).await?;
     let sem = Arc::new(tokio::sync::Semaphore::new(opts.flash_in_flight.max(1)));
@@ -244,14 +260,21 @@ async fn flash_sale(api: &Api, client: &reqwest::Client, url: &str, loc: &str, r
     }
     let secs = start.elapsed().as_secs_f64();
     let stock = api.get(&format!("/admin/inventory/{sku}")).await?;
-    let at = stock["locations"].as_array().and_then(|ls| ls.iter().find(|l| l["location_id"] == loc)).cloned().unwrap_or(Value::Null);
+    let at = stock["locations"]
+        .as_array()
+        .and_then(|ls| ls.iter().find(|l| l["location_id"] == loc))
+        .cloned()
+        .unwrap_or(Value::Null);
     let (available, reserved) = (at["available"].as_i64().unwrap_or(-1), at["reserved"].as_i64().unwrap_or(-1));
     let doctor = api.get("/admin/doctor").await?;
     let drift = doctor["drift"].as_array().map_or(-1, |d| d.len() as i64);
     let oversold = (placed - opts.flash_units).max(0);
     let undersold = if available > 0 { available } else { 0 };
     println!();
-    println!("flash sale: {} attempts ({} in flight) on {} units", opts.flash_attempts, opts.flash_in_flight, opts.flash_units);
+    println!(
+        "flash sale: {} attempts ({} in flight) on {} units",
+        opts.flash_attempts, opts.flash_in_flight, opts.flash_units
+    );
     println!();
     println!("| placed | out_of_stock | other errors | oversold | undersold | reserved after | available after | ledger drift | seconds |");
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -274,7 +297,12 @@ pub struct LedgerBenchOpts {
 /// Runs `workers` concurrent clients for `duration`; each repeatedly awaits `step(worker, n)` (`n` numbers
 /// every attempt across workers) and counts it as a success when it returns true. Returns the successful
 /// attempts' latencies in microseconds, the failures and the elapsed seconds.
-async fn run_level<F, Fut>(workers: usize, duration: Duration, counter: Arc<AtomicU64>, step: F) -> Result<(Vec<u64>, u64, f64)>
+async fn run_level<F, Fut>(
+    workers: usize,
+    duration: Duration,
+    counter: Arc<AtomicU64>,
+    step: F,
+) -> Result<(Vec<u64>, u64, f64)>
 where
     F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = bool> + Send + 'static,
@@ -310,7 +338,12 @@ where
 
 fn latency_row(label: String, count: usize, secs: f64, lat: &mut [u64], errors: u64) {
     lat.sort_unstable();
-    println!("| {label} | {count} | {:.0} | {:.2} | {:.2} | {errors} |", count as f64 / secs, pct(lat, 0.5), pct(lat, 0.99));
+    println!(
+        "| {label} | {count} | {:.0} | {:.2} | {:.2} | {errors} |",
+        count as f64 / secs,
+        pct(lat, 0.5),
+        pct(lat, 0.99)
+    );
 }
 
 /// `borderless bench ledger`: durable wallet top-ups (one double-entry transfer each) through the HTTP API
@@ -363,7 +396,10 @@ pub async fn ledger(opts: LedgerBenchOpts) -> Result<()> {
     let doctor = api.get("/admin/doctor").await?;
     let ledger_drift = doctor["ledger_drift"].as_array().map_or(-1, |d| d.len() as i64);
     println!();
-    println!("ledger doctor after the API run: {} accounts, {ledger_drift} problems", doctor["ledger_accounts_checked"]);
+    println!(
+        "ledger doctor after the API run: {} accounts, {ledger_drift} problems",
+        doctor["ledger_accounts_checked"]
+    );
     if ledger_drift != 0 {
         bail!("the money ledger does not balance after the API run: {doctor}");
     }
@@ -373,7 +409,11 @@ pub async fn ledger(opts: LedgerBenchOpts) -> Result<()> {
 
 async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("borderless-ledger-bench-{}", domain::ids::random_token(6)));
-    let cfg = crate::app::AppConfig { data_dir: dir.clone(), database_url: opts.target.database_url.clone(), ..Default::default() };
+    let cfg = crate::app::AppConfig {
+        data_dir: dir.clone(),
+        database_url: opts.target.database_url.clone(),
+        ..Default::default()
+    };
     let db = {
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || crate::app::open_db(&cfg)).await??
@@ -398,7 +438,10 @@ async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
         reference: String::new(),
     };
     println!();
-    println!("engine only, no HTTP ({}):", if opts.target.database_url.is_some() { "PostgreSQL" } else { "SQLite, synchronous=FULL" });
+    println!(
+        "engine only, no HTTP ({}):",
+        if opts.target.database_url.is_some() { "PostgreSQL" } else { "SQLite, synchronous=FULL" }
+    );
     println!();
     println!("| mode | transfers | transfers/s | p50 ms | p99 ms | errors |");
     println!("|---|---:|---:|---:|---:|---:|");
@@ -426,7 +469,11 @@ async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
     latency_row(format!("batches of {batch} (latency per batch)"), done, start.elapsed().as_secs_f64(), &mut lat, 0);
     let report = engine.doctor().await?;
     println!();
-    println!("ledger doctor after the engine run: {} accounts, {} problems", report.ledger_accounts_checked, report.ledger_drift.len());
+    println!(
+        "ledger doctor after the engine run: {} accounts, {} problems",
+        report.ledger_accounts_checked,
+        report.ledger_drift.len()
+    );
     let _ = std::fs::remove_dir_all(&dir);
     if !report.ledger_drift.is_empty() {
         bail!("the money ledger does not balance after the engine run");
@@ -473,7 +520,11 @@ pub fn synthetic_history(items: usize, interactions: usize, seed: u64) -> recs::
                 bought.push(item);
                 made += 1;
             }
-            p.baskets.push(recs::Basket { t: (b as i64 * 20 + rng.random_range(0..20)) * 86_400_000, items: basket, location: Some(rng.random_range(0..5)) });
+            p.baskets.push(recs::Basket {
+                t: (b as i64 * 20 + rng.random_range(0..20)) * 86_400_000,
+                items: basket,
+                location: Some(rng.random_range(0..5)),
+            });
         }
         data.shoppers.push(p);
         if made >= interactions {
@@ -529,13 +580,26 @@ pub async fn recs(opts: RecsBenchOpts) -> Result<()> {
         .context("location")?
         .to_owned();
     let bar = indicatif::ProgressBar::new((opts.serve_products + opts.serve_sales) as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     bar.set_message("catalog, stock and sales for serving");
     let mut csv = String::from("handle,title_ko,title_en,description_ko,description_en,category,vendor,status,sku,gtin,weight_g,attributes,price_krw,price_usd\n");
     for i in 0..opts.serve_products {
-        csv.push_str(&format!("rb-{run}-{i},추천 상품 {i},Recs item {i},,,cat{},bench,active,RB-{run}-{i},,100,,{},\n", i / 50, 1000 + i));
+        csv.push_str(&format!(
+            "rb-{run}-{i},추천 상품 {i},Recs item {i},,,cat{},bench,active,RB-{run}-{i},,100,,{},\n",
+            i / 50,
+            1000 + i
+        ));
     }
-    let r = client.post(format!("{url}/admin/products/import")).bearer_auth(&key).header("content-type", "text/csv").body(csv).send().await?;
+    let r = client
+        .post(format!("{url}/admin/products/import"))
+        .bearer_auth(&key)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await?;
     if !r.status().is_success() {
         bail!("catalog import failed: {}", r.text().await.unwrap_or_default());
     }
@@ -553,12 +617,14 @@ pub async fn recs(opts: RecsBenchOpts) -> Result<()> {
         let mut lines: Vec<Value> = Vec::new();
         for _ in 0..3 {
             let i = (cat * 50 + (rng.random::<f64>().powi(2) * 50.0) as usize).min(opts.serve_products - 1);
-            if i % 10 != 0 && !lines.iter().any(|l| l["sku"] == format!("RB-{run}-{i}")) {
+            if !i.is_multiple_of(10) && !lines.iter().any(|l| l["sku"] == format!("RB-{run}-{i}")) {
                 lines.push(json!({"sku": format!("RB-{run}-{i}"), "quantity": 1}));
             }
         }
         if !lines.is_empty() {
-            api.admin("/admin/pos/sales", json!({"location_id": loc, "lines": lines})).await.with_context(|| format!("sale {s}"))?;
+            api.admin("/admin/pos/sales", json!({"location_id": loc, "lines": lines}))
+                .await
+                .with_context(|| format!("sale {s}"))?;
         }
         bar.inc(1);
     }
@@ -580,8 +646,13 @@ pub async fn recs(opts: RecsBenchOpts) -> Result<()> {
     };
     // Anonymous visitors who browsed a few products each.
     for s in 0..200 {
-        let evs: Vec<Value> = (0..5).map(|k| json!({"type": "view", "product_id": ids[(s * 7 + k * 3) % ids.len()]})).collect();
-        api.client.post(format!("{url}/store/events")).json(&json!({"session_id": format!("bench-{run}-{s}"), "events": evs})).send().await?;
+        let evs: Vec<Value> =
+            (0..5).map(|k| json!({"type": "view", "product_id": ids[(s * 7 + k * 3) % ids.len()]})).collect();
+        api.client
+            .post(format!("{url}/store/events"))
+            .json(&json!({"session_id": format!("bench-{run}-{s}"), "events": evs}))
+            .send()
+            .await?;
     }
     let t = Instant::now();
     let trained = api.admin("/admin/recommendations/model", json!({})).await?;
@@ -594,7 +665,9 @@ pub async fn recs(opts: RecsBenchOpts) -> Result<()> {
         t.elapsed().as_secs_f64()
     );
     println!();
-    println!("GET /store/recommendations (in stock at the store; home for a browsing visitor, or a product page), limit 10");
+    println!(
+        "GET /store/recommendations (in stock at the store; home for a browsing visitor, or a product page), limit 10"
+    );
     println!();
     println!("| concurrency | requests | requests/s | p50 ms | p99 ms | errors |");
     println!("|---:|---:|---:|---:|---:|---:|");
@@ -603,10 +676,13 @@ pub async fn recs(opts: RecsBenchOpts) -> Result<()> {
     for &c in &opts.target.concurrency {
         let (client, url, loc, ids, run) = (client.clone(), url.clone(), loc.clone(), ids.clone(), run.clone());
         let step = move |_w: usize, n: u64| {
-            let path = if n % 2 == 0 {
+            let path = if n.is_multiple_of(2) {
                 format!("/store/recommendations?session_id=bench-{run}-{}&location={loc}&limit=10", n % 200)
             } else {
-                format!("/store/recommendations?context=product:{}&location={loc}&limit=10", ids[(n as usize * 13) % ids.len()])
+                format!(
+                    "/store/recommendations?context=product:{}&location={loc}&limit=10",
+                    ids[(n as usize * 13) % ids.len()]
+                )
             };
             let (client, url) = (client.clone(), url.clone());
             async move { matches!(client.get(format!("{url}{path}")).send().await, Ok(r) if r.status().is_success()) }
@@ -631,7 +707,20 @@ pub struct SearchBenchOpts {
     pub pg_url: String,
 }
 
-const BRANDS: [(&str, &str); 12] = [("삼성", "Samsung"), ("엘지", "LG"), ("나이키", "Nike"), ("아디다스", "Adidas"), ("애플", "Apple"), ("소니", "Sony"), ("필립스", "Philips"), ("쿠쿠", "Cuckoo"), ("락앤락", "LocknLock"), ("제주", "Jeju"), ("농심", "Nongshim"), ("무인양품", "Muji")];
+const BRANDS: [(&str, &str); 12] = [
+    ("삼성", "Samsung"),
+    ("엘지", "LG"),
+    ("나이키", "Nike"),
+    ("아디다스", "Adidas"),
+    ("애플", "Apple"),
+    ("소니", "Sony"),
+    ("필립스", "Philips"),
+    ("쿠쿠", "Cuckoo"),
+    ("락앤락", "LocknLock"),
+    ("제주", "Jeju"),
+    ("농심", "Nongshim"),
+    ("무인양품", "Muji"),
+];
 const KINDS: [(&str, &str, &str, &str); 16] = [
     ("무선 이어폰", "wireless earbuds", "electronics/audio", "gb"),
     ("블루투스 스피커", "bluetooth speaker", "electronics/audio", "w"),
@@ -650,7 +739,14 @@ const KINDS: [(&str, &str, &str, &str); 16] = [
     ("보조배터리", "power bank", "electronics/accessories", "mah"),
     ("요가매트", "yoga mat", "sports/fitness", "mm"),
 ];
-const COLOURS: [(&str, &str); 6] = [("블랙", "black"), ("화이트", "white"), ("네이비", "navy"), ("레드", "red"), ("그레이", "grey"), ("베이지", "beige")];
+const COLOURS: [(&str, &str); 6] = [
+    ("블랙", "black"),
+    ("화이트", "white"),
+    ("네이비", "navy"),
+    ("레드", "red"),
+    ("그레이", "grey"),
+    ("베이지", "beige"),
+];
 
 fn size_of(unit: &str, k: usize) -> String {
     match unit {
@@ -684,9 +780,15 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
     let engine = running.engine.clone();
     let url = running.url();
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-    println!("borderless bench search — {} products (Korean and English titles), stock at {} locations", opts.products, opts.locations);
+    println!(
+        "borderless bench search — {} products (Korean and English titles), stock at {} locations",
+        opts.products, opts.locations
+    );
     let bar = indicatif::ProgressBar::new((opts.products + opts.locations) as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     bar.set_message("locations");
     let mut codes = Vec::new();
     for l in 0..opts.locations {
@@ -698,7 +800,13 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
                 name_ko: format!("매장 {l}"),
                 name_en: format!("Store {l}"),
                 kind: "store".into(),
-                address: engine::locations::Address { line1: "1".into(), city: "Seoul".into(), postal_code: "06232".into(), country: "KR".into(), ..Default::default() },
+                address: engine::locations::Address {
+                    line1: "1".into(),
+                    city: "Seoul".into(),
+                    postal_code: "06232".into(),
+                    country: "KR".into(),
+                    ..Default::default()
+                },
                 lat: Some(lat),
                 lon: Some(lon),
                 pickup_enabled: true,
@@ -733,7 +841,9 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
                 variants: vec![engine::catalog::VariantInput {
                     sku: sku.clone(),
                     weight_g: 100,
-                    attributes: [("color".to_owned(), cen.to_owned()), ("size".to_owned(), size.clone())].into_iter().collect(),
+                    attributes: [("color".to_owned(), cen.to_owned()), ("size".to_owned(), size.clone())]
+                        .into_iter()
+                        .collect(),
                     prices: vec![engine::catalog::PriceInput { currency: "KRW".into(), amount_minor: price }],
                     ..Default::default()
                 }],
@@ -760,7 +870,12 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
     let ix = engine::product_search::CatalogIndex::build(&products, &[], &Default::default(), 0, 0);
     let build_s = t.elapsed().as_secs_f64();
     println!();
-    println!("index build: {} products in {:.2} s = {:.0} products/s (one core)", ix.docs.len(), build_s, ix.docs.len() as f64 / build_s);
+    println!(
+        "index build: {} products in {:.2} s = {:.0} products/s (one core)",
+        ix.docs.len(),
+        build_s,
+        ix.docs.len() as f64 / build_s
+    );
     drop(ix);
     drop(products);
     engine.search_refresh().await?;
@@ -768,8 +883,16 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
 
     // The query mix: text only, with a category filter, with a stock filter at a store; facets are always
     // computed by borderless, and by a second query on PostgreSQL.
-    let words: Vec<String> = KINDS.iter().flat_map(|k| [k.0.to_owned(), k.1.to_owned()]).chain(BRANDS.iter().map(|b| format!("{} {}", b.1, KINDS[0].1))).collect();
-    let queries: Vec<(String, Option<&str>, bool)> = (0..64).map(|i| (words[i % words.len()].clone(), if i % 3 == 1 { Some(KINDS[i % KINDS.len()].2) } else { None }, i % 3 == 2)).collect();
+    let words: Vec<String> = KINDS
+        .iter()
+        .flat_map(|k| [k.0.to_owned(), k.1.to_owned()])
+        .chain(BRANDS.iter().map(|b| format!("{} {}", b.1, KINDS[0].1)))
+        .collect();
+    let queries: Vec<(String, Option<&str>, bool)> = (0..64)
+        .map(|i| {
+            (words[i % words.len()].clone(), if i % 3 == 1 { Some(KINDS[i % KINDS.len()].2) } else { None }, i % 3 == 2)
+        })
+        .collect();
     let queries = Arc::new(queries);
 
     println!();
@@ -795,7 +918,13 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         let (mut all, errors, secs) = run_level(c, opts.duration, counter.clone(), step).await?;
         ours.push(all.len() as f64 / secs);
         all.sort_unstable();
-        println!("| borderless (HTTP) | {c} | {} | {:.0} | {:.2} | {:.2} | {errors} |", all.len(), all.len() as f64 / secs, pct(&all, 0.5), pct(&all, 0.99));
+        println!(
+            "| borderless (HTTP) | {c} | {} | {:.0} | {:.2} | {:.2} | {errors} |",
+            all.len(),
+            all.len() as f64 / secs,
+            pct(&all, 0.5),
+            pct(&all, 0.99)
+        );
     }
     if let Some(ch) = peak_rss_kib(std::process::id()) {
         println!();
@@ -807,7 +936,11 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
     let mut stock_ms = Vec::new();
     for k in 0..10 {
         // Letters only (digits would split into number tokens that match other products).
-        let word: String = format!("fresh{}", domain::ids::random_token(8)).chars().map(|c| if c.is_ascii_digit() { (b'a' + c as u8 - b'0') as char } else { c.to_ascii_lowercase() }).chain(std::iter::once((b'a' + k as u8) as char)).collect();
+        let word: String = format!("fresh{}", domain::ids::random_token(8))
+            .chars()
+            .map(|c| if c.is_ascii_digit() { (b'a' + c as u8 - b'0') as char } else { c.to_ascii_lowercase() })
+            .chain(std::iter::once((b'a' + k as u8) as char))
+            .collect();
         let handle = format!("fresh-{k}");
         let sku = format!("FRESH-{k}");
         let t = Instant::now();
@@ -830,7 +963,8 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         product_ms.push(poll_until_found(&client, &format!("{url}/store/search?q={word}"), t).await?);
         let t = Instant::now();
         engine.adjust_stock(&sku, &store_id, 3, "bench freshness").await?;
-        stock_ms.push(poll_until_found(&client, &format!("{url}/store/search?q={word}&in_stock_at={store_id}"), t).await?);
+        stock_ms
+            .push(poll_until_found(&client, &format!("{url}/store/search?q={word}&in_stock_at={store_id}"), t).await?);
     }
     product_ms.sort_by(f64::total_cmp);
     stock_ms.sort_by(f64::total_cmp);
@@ -920,7 +1054,11 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         let mut lat = lat;
         lat.sort_unstable();
         let qps = n as f64 / opts.duration.as_secs_f64();
-        println!("| PostgreSQL FTS (GIN, direct SQL) | {c} | {n} | {qps:.0} | {:.2} | {:.2} | 0 |", pct(&lat, 0.5), pct(&lat, 0.99));
+        println!(
+            "| PostgreSQL FTS (GIN, direct SQL) | {c} | {n} | {qps:.0} | {:.2} | {:.2} | 0 |",
+            pct(&lat, 0.5),
+            pct(&lat, 0.99)
+        );
         if let Some(o) = ours.get(k) {
             println!("|  → borderless / PostgreSQL at concurrency {c} | | | **{:.1}×** | | | |", o / qps.max(1e-9));
         }
@@ -944,7 +1082,13 @@ async fn poll_until_found(client: &reqwest::Client, url: &str, since: Instant) -
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -963,14 +1107,22 @@ pub async fn labels(labels: usize, changes: usize) -> Result<()> {
     };
     let running = crate::app::start(cfg).await?;
     let engine = running.engine.clone();
-    println!("borderless bench labels — {labels} shelf labels in one store, {changes} price changes, embedded MQTT broker");
+    println!(
+        "borderless bench labels — {labels} shelf labels in one store, {changes} price changes, embedded MQTT broker"
+    );
     let store = engine
         .create_location(engine::locations::LocationInput {
             code: "BENCH-GO".into(),
             name_ko: "벤치 매장".into(),
             name_en: "Bench store".into(),
             kind: "cashierless".into(),
-            address: engine::locations::Address { line1: "1".into(), city: "Seoul".into(), postal_code: "04799".into(), country: "KR".into(), ..Default::default() },
+            address: engine::locations::Address {
+                line1: "1".into(),
+                city: "Seoul".into(),
+                postal_code: "04799".into(),
+                country: "KR".into(),
+                ..Default::default()
+            },
             lat: None,
             lon: None,
             pickup_enabled: false,
@@ -1007,7 +1159,11 @@ pub async fn labels(labels: usize, changes: usize) -> Result<()> {
             match eventloop.poll().await {
                 Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
                     let v: serde_json::Value = serde_json::from_slice(&p.payload).unwrap_or_default();
-                    let _ = tx.send((v["sku"].as_str().unwrap_or_default().to_owned(), v["price_minor"].as_i64().unwrap_or(-1), Instant::now()));
+                    let _ = tx.send((
+                        v["sku"].as_str().unwrap_or_default().to_owned(),
+                        v["price_minor"].as_i64().unwrap_or(-1),
+                        Instant::now(),
+                    ));
                 }
                 Ok(_) => {}
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -1027,7 +1183,10 @@ pub async fn labels(labels: usize, changes: usize) -> Result<()> {
         engine.upsert_products(vec![product(i, price)]).await?;
         let sku = format!("LABEL-{i}");
         loop {
-            let (s, p, at) = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.map_err(|_| anyhow::anyhow!("no label command within 10 s"))?.ok_or_else(|| anyhow::anyhow!("subscriber ended"))?;
+            let (s, p, at) = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .map_err(|_| anyhow::anyhow!("no label command within 10 s"))?
+                .ok_or_else(|| anyhow::anyhow!("subscriber ended"))?;
             if s == sku && p == price {
                 lat.push(at.duration_since(t).as_micros() as u64);
                 break;

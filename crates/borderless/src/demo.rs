@@ -26,7 +26,10 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
         return Ok(SeedSummary { created: false, locations, ..Default::default() });
     }
     let bar = indicatif::ProgressBar::new(5);
-    bar.set_style(indicatif::ProgressStyle::with_template("{spinner} seeding demo retailer [{bar:20}] {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} seeding demo retailer [{bar:20}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     bar.set_message("locations");
     let locs = demo_data::locations();
     let existing = engine.locations().await?;
@@ -70,7 +73,15 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
         if let Some(found) = engine.find_customers(Some(c.email.clone()), None, None).await?.into_iter().next() {
             let key = format!("demo-wallet-{}", found.id);
             engine
-                .wallet_top_up(&seeder, &found.id, 100_000, "KRW", Some(demo_data::GANGNAM.into()), Some(key.clone()), key)
+                .wallet_top_up(
+                    &seeder,
+                    &found.id,
+                    100_000,
+                    "KRW",
+                    Some(demo_data::GANGNAM.into()),
+                    Some(key.clone()),
+                    key,
+                )
                 .await
                 .context("topping up demo wallets")?;
         }
@@ -78,27 +89,45 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
     bar.finish_and_clear();
     let sales = seed_history(engine, &products, &stock).await.context("seeding the demo shopping history")?;
     engine.set_meta(SEEDED_FLAG, &engine.now().to_string()).await?;
-    engine.recs_train(recs::TrainConfig::default(), std::sync::Arc::new(|m: &str| tracing::debug!("recs: {m}"))).await.context("training the demo recommendation model")?;
+    engine
+        .recs_train(recs::TrainConfig::default(), std::sync::Arc::new(|m: &str| tracing::debug!("recs: {m}")))
+        .await
+        .context("training the demo recommendation model")?;
     tracing::info!(sales, "demo shopping history seeded and the recommendation model trained");
-    Ok(SeedSummary { created: true, products: n_products, locations: locs.len(), stock_rows: n_stock, customers: customers.len() })
+    Ok(SeedSummary {
+        created: true,
+        products: n_products,
+        locations: locs.len(),
+        stock_rows: n_stock,
+        customers: customers.len(),
+    })
 }
 
 /// A shopping history for recommendations to learn from: counter sales at the three stores (shoppers
 /// buy a few things of one kind, sometimes with something from a neighbouring aisle), each demo customer's
 /// own store purchases, and their recent online browsing. Deterministic, so every demo shows the same.
-async fn seed_history(engine: &Engine, products: &[engine::catalog::ProductInput], stock: &[demo_data::DemoStock]) -> Result<usize> {
+async fn seed_history(
+    engine: &Engine,
+    products: &[engine::catalog::ProductInput],
+    stock: &[demo_data::DemoStock],
+) -> Result<usize> {
     use std::collections::HashMap;
     let mut rng = rand::rngs::StdRng::seed_from_u64(20261129);
     let seller = engine::auth::Principal::Admin { key_id: "demo-seed".into() };
-    let cat_of: HashMap<&str, &str> = products.iter().flat_map(|p| p.variants.iter().map(move |v| (v.sku.as_str(), p.category.as_str()))).collect();
-    let product_of_sku: HashMap<&str, &str> = products.iter().flat_map(|p| p.variants.iter().map(move |v| (v.sku.as_str(), p.handle.as_str()))).collect();
+    let cat_of: HashMap<&str, &str> =
+        products.iter().flat_map(|p| p.variants.iter().map(move |v| (v.sku.as_str(), p.category.as_str()))).collect();
+    let product_of_sku: HashMap<&str, &str> =
+        products.iter().flat_map(|p| p.variants.iter().map(move |v| (v.sku.as_str(), p.handle.as_str()))).collect();
     let mut sales = 0usize;
     let stores = [demo_data::GANGNAM, demo_data::HONGDAE, demo_data::SEOMYEON];
     // (store, category) → SKUs with enough stock there to sell a few.
     let mut shelf: HashMap<(&str, &str), Vec<&str>> = HashMap::new();
     for s in stock.iter().filter(|s| s.quantity >= 6 && stores.contains(&s.location_code.as_str())) {
         if let Some(c) = cat_of.get(s.sku.as_str()) {
-            shelf.entry((stores.iter().find(|x| **x == s.location_code).copied().unwrap_or_default(), c)).or_default().push(s.sku.as_str());
+            shelf
+                .entry((stores.iter().find(|x| **x == s.location_code).copied().unwrap_or_default(), c))
+                .or_default()
+                .push(s.sku.as_str());
         }
     }
     let mut keys: Vec<(&str, &str)> = shelf.keys().copied().collect();
@@ -111,7 +140,11 @@ async fn seed_history(engine: &Engine, products: &[engine::catalog::ProductInput
         ids.insert(s, engine.location(s).await?.id);
     }
     let mut sold: HashMap<(&str, &str), i64> = HashMap::new();
-    let mut sell = |store: &'static str, cat: &str, n: usize, rng: &mut rand::rngs::StdRng| -> Vec<engine::orders::SaleLineInput> {
+    let mut sell = |store: &'static str,
+                    cat: &str,
+                    n: usize,
+                    rng: &mut rand::rngs::StdRng|
+     -> Vec<engine::orders::SaleLineInput> {
         let Some(skus) = shelf.get(&(store, cat)) else { return vec![] };
         let mut lines: Vec<engine::orders::SaleLineInput> = Vec::new();
         for _ in 0..n {
@@ -150,7 +183,10 @@ async fn seed_history(engine: &Engine, products: &[engine::catalog::ProductInput
         let customer = (k % 3 == 0 && !customers.is_empty()).then(|| customers[(k / 3) % customers.len()].clone());
         if let Some(c) = &customer {
             // Members rebuy groceries, not phones.
-            lines.retain(|l| cat_of.get(l.sku.as_str()).is_some_and(|c| c.starts_with("grocery")) || !owned.contains(&(c.clone(), l.sku.clone())));
+            lines.retain(|l| {
+                cat_of.get(l.sku.as_str()).is_some_and(|c| c.starts_with("grocery"))
+                    || !owned.contains(&(c.clone(), l.sku.clone()))
+            });
             for l in &lines {
                 owned.insert((c.clone(), l.sku.clone()));
             }
@@ -159,7 +195,20 @@ async fn seed_history(engine: &Engine, products: &[engine::catalog::ProductInput
             continue;
         }
         let key = format!("demo-history-{k}");
-        engine.pos_sale(&seller, Some(ids[store].clone()), lines, None, customer, None, None, None, Some(key.clone()), key).await?;
+        engine
+            .pos_sale(
+                &seller,
+                Some(ids[store].clone()),
+                lines,
+                None,
+                customer,
+                None,
+                None,
+                None,
+                Some(key.clone()),
+                key,
+            )
+            .await?;
         sales += 1;
     }
     // Each demo customer browsed a few products online lately.
@@ -170,7 +219,12 @@ async fn seed_history(engine: &Engine, products: &[engine::catalog::ProductInput
             .filter(|p| p.category == cat)
             .take(3)
             .filter_map(|p| product_of_sku.get(p.variants.first()?.sku.as_str()).map(|h| h.to_string()))
-            .filter_map(|h| Some(engine::recommendations::ShopperEvent { kind: "view".into(), product_id: Some(h), query: None, location_id: None }))
+            .map(|h| engine::recommendations::ShopperEvent {
+                kind: "view".into(),
+                product_id: Some(h),
+                query: None,
+                location_id: None,
+            })
             .collect();
         let mut evs = Vec::new();
         for v in viewed {

@@ -13,7 +13,8 @@ pub fn replay(dir: &Path) -> Result<()> {
     }
     let t = std::time::Instant::now();
     let rec = instore::read_recording(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let report = instore::replay_recording(&rec, &instore::EngineConfig::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let report =
+        instore::replay_recording(&rec, &instore::EngineConfig::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", instore::receipt::to_jsonl(&report.receipts));
     let s = &report.stats;
     eprintln!(
@@ -79,7 +80,10 @@ pub fn score(truth: &Path, receipts: &Path) -> Result<()> {
     let t = instore::receipt::read_jsonl(truth).map_err(|e| anyhow::anyhow!("{e}"))?;
     let r = instore::receipt::read_jsonl(receipts).map_err(|e| anyhow::anyhow!("{e}"))?;
     let s = instore::score(&t, &r);
-    eprintln!("shoppers {}, truth lines {}, predicted lines {}, correct lines {}", s.shoppers, s.truth_lines, s.predicted_lines, s.true_positives);
+    eprintln!(
+        "shoppers {}, truth lines {}, predicted lines {}, correct lines {}",
+        s.shoppers, s.truth_lines, s.predicted_lines, s.true_positives
+    );
     println!("{}", serde_json::to_string(&s)?);
     Ok(())
 }
@@ -106,26 +110,43 @@ pub fn bench(o: &BenchOpts) -> Result<()> {
     println!();
     println!("| measure | result | target |");
     println!("|---|---:|---:|");
-    println!("| plate samples processed per second (one core, track frames included) | {:.0} | ≥ 2,000,000 |", r.samples_per_s);
+    println!(
+        "| plate samples processed per second (one core, track frames included) | {:.0} | ≥ 2,000,000 |",
+        r.samples_per_s
+    );
     println!("| realtime factor for this store | {:.0}× | |", r.realtime_factor);
     println!("| stores of this size per core | {:.0} | ≥ 100 |", r.realtime_factor);
     println!("| pick-to-cart latency p50 / p99 / max (event time after the weight settles) | {:.2} / {:.2} / {:.2} s | p99 < 2 s |", r.latency_p50_s, r.latency_p99_s, r.latency_max_s);
-    println!("| stream | {} samples, {} frames, {:.0} s of store time, {} cart updates | |", r.samples, r.frames, r.stream_s, r.cart_updates);
+    println!(
+        "| stream | {} samples, {} frames, {:.0} s of store time, {} cart updates | |",
+        r.samples, r.frames, r.stream_s, r.cart_updates
+    );
     println!();
     println!("accuracy: {} seeds × {} visits per share of hard cases (receipt lines count when shopper, product and quantity are all right)", o.seeds, o.visits);
     println!();
     println!("| hard cases | F1 | precision | recall | exact receipts | attribution | visits to review |");
     println!("|---:|---:|---:|---:|---:|---:|---:|");
     let bar = indicatif::ProgressBar::new((o.shares.len() as u64) * o.seeds);
-    bar.set_style(indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     bar.set_message("simulating and replaying");
     let mut rows = Vec::new();
     for &share in &o.shares {
         let (mut truth, mut pred) = (Vec::new(), Vec::new());
         for seed in 0..o.seeds {
-            let sim = instore::simulate(&instore::SimConfig { seed: 1000 + seed, shoppers: o.visits, max_concurrent: 4, gondolas: 3, hard_share: share, ..Default::default() })
+            let sim = instore::simulate(&instore::SimConfig {
+                seed: 1000 + seed,
+                shoppers: o.visits,
+                max_concurrent: 4,
+                gondolas: 3,
+                hard_share: share,
+                ..Default::default()
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let rep = instore::replay_recording(&sim.recording, &instore::EngineConfig::default())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let rep = instore::replay_recording(&sim.recording, &instore::EngineConfig::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
             // Target ids are unique per seed's store; prefix them so the seeds pool into one score.
             truth.extend(sim.truth.into_iter().map(|mut t| {
                 t.target_id = format!("{seed}:{}", t.target_id);

@@ -86,15 +86,24 @@ fn layout_of(rec: &instore::Recording, sku_of: &HashMap<String, String>) -> Layo
         .iter()
         .filter_map(|f| {
             let sku = sku_of.get(f.barcode.as_ref()?)?.clone();
-            Some(FacingIn { sku, gondola: f.gondola, shelf: f.shelf, plates: f.plates.clone(), corner_m: [f.corner.x, f.corner.y, f.corner.z], size_m: [f.dim.x, f.dim.y, f.dim.z] })
+            Some(FacingIn {
+                sku,
+                gondola: f.gondola,
+                shelf: f.shelf,
+                plates: f.plates.clone(),
+                corner_m: [f.corner.x, f.corner.y, f.corner.z],
+                size_m: [f.dim.x, f.dim.y, f.dim.z],
+            })
         })
         .collect();
     LayoutInput { plates, facings }
 }
 
 fn frame_json(f: &instore::TrackFrame) -> Value {
-    let joints: serde_json::Map<String, Value> =
-        instore::Joint::ALL.iter().filter_map(|j| f.joints[j.index()].map(|p| (j.name().to_owned(), json!([p.x, p.y, p.z])))).collect();
+    let joints: serde_json::Map<String, Value> = instore::Joint::ALL
+        .iter()
+        .filter_map(|j| f.joints[j.index()].map(|p| (j.name().to_owned(), json!([p.x, p.y, p.z]))))
+        .collect();
     json!({"t": f.t_s, "target_id": f.target_id, "joints": joints})
 }
 
@@ -103,7 +112,13 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
     let loc = engine.location(engine::demo_data::CASHIERLESS).await.context("the demo's cashierless store")?;
     // The products on this store's shelves: what the demo stocks there.
     let products = engine::demo_data::products();
-    let skus: Vec<String> = engine::demo_data::stock(&products).into_iter().filter(|s| s.location_code == engine::demo_data::CASHIERLESS).map(|s| s.sku).collect::<BTreeSet<_>>().into_iter().collect();
+    let skus: Vec<String> = engine::demo_data::stock(&products)
+        .into_iter()
+        .filter(|s| s.location_code == engine::demo_data::CASHIERLESS)
+        .map(|s| s.sku)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     anyhow::ensure!(!skus.is_empty(), "the cashierless store has no products to put on its shelves");
     let mut members = Vec::new();
     for c in engine::demo_data::customers() {
@@ -122,7 +137,9 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
         seq: HashMap::new(),
     };
     for g in 1..=gondola_count {
-        devices.gondolas.insert(g, device_ref(engine.register_device(&loc.id, "gondola", &format!("g{g}-{tag}"), None).await?));
+        devices
+            .gondolas
+            .insert(g, device_ref(engine.register_device(&loc.id, "gondola", &format!("g{g}-{tag}"), None).await?));
     }
     let mut summary = LiveStoreSummary::default();
     let mut round = 0u64;
@@ -138,10 +155,12 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
             t0_s: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
             ..Default::default()
         };
-        let sim = tokio::task::spawn_blocking(move || instore::simulate(&cfg)).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let sim =
+            tokio::task::spawn_blocking(move || instore::simulate(&cfg)).await?.map_err(|e| anyhow::anyhow!("{e}"))?;
         let rec = sim.recording;
         let barcodes: BTreeSet<&str> = rec.planogram.iter().filter_map(|r| r.barcode.as_deref()).collect();
-        let sku_of: HashMap<String, String> = barcodes.iter().enumerate().map(|(i, b)| ((*b).to_owned(), skus[i % skus.len()].clone())).collect();
+        let sku_of: HashMap<String, String> =
+            barcodes.iter().enumerate().map(|(i, b)| ((*b).to_owned(), skus[i % skus.len()].clone())).collect();
         engine.put_store_layout(&loc.id, layout_of(&rec, &sku_of)).await.context("the simulated store's layout")?;
         let mut samples: Vec<instore::recording::PlateSample> = rec.samples.clone();
         samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
@@ -207,7 +226,12 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
                     // Walks out: everything sensed so far first, then the exit gate.
                     flush(&engine, &mut devices, &mut plate_buf, &mut frame_buf).await?;
                     let seq = devices.next(&devices.gate.clone());
-                    let out = engine.ingest_device_events(&devices.gate, vec![json!({"seq": seq, "type": "exit", "t": f.t_s + 0.5, "target_id": f.target_id})]).await?;
+                    let out = engine
+                        .ingest_device_events(
+                            &devices.gate,
+                            vec![json!({"seq": seq, "type": "exit", "t": f.t_s + 0.5, "target_id": f.target_id})],
+                        )
+                        .await?;
                     if let Some(Some(session)) = sessions.get(&f.target_id) {
                         match out.orders.first() {
                             Some(order) => {
@@ -243,7 +267,12 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
 }
 
 /// Sends what the devices sensed since the last flush: one `plates` event per gondola, one `tracks` event.
-async fn flush(engine: &Engine, devices: &mut Devices, plates: &mut HashMap<u16, Vec<Value>>, frames: &mut Vec<Value>) -> Result<()> {
+async fn flush(
+    engine: &Engine,
+    devices: &mut Devices,
+    plates: &mut HashMap<u16, Vec<Value>>,
+    frames: &mut Vec<Value>,
+) -> Result<()> {
     let mut gs: Vec<u16> = plates.keys().copied().collect();
     gs.sort_unstable();
     for g in gs {
@@ -251,7 +280,9 @@ async fn flush(engine: &Engine, devices: &mut Devices, plates: &mut HashMap<u16,
         let Some(dev) = devices.gondolas.get(&g).cloned() else { continue };
         for chunk in samples.chunks(engine::instore_live::MAX_SAMPLES) {
             let seq = devices.next(&dev);
-            let out = engine.ingest_device_events(&dev, vec![json!({"seq": seq, "type": "plates", "gondola": g, "samples": chunk})]).await?;
+            let out = engine
+                .ingest_device_events(&dev, vec![json!({"seq": seq, "type": "plates", "gondola": g, "samples": chunk})])
+                .await?;
             if let Some(r) = out.rejected.first() {
                 tracing::warn!(error = %r.error, "cashierless: a gondola event was refused");
             }
@@ -270,7 +301,8 @@ async fn restock(engine: &Engine, location_id: &str, skus: &[String], below: i64
     let mut rows = Vec::new();
     for sku in skus {
         let levels = engine.stock(sku).await?;
-        let available = levels.locations.iter().filter(|l| l.location_id == location_id).map(|l| l.level.available).sum::<i64>();
+        let available =
+            levels.locations.iter().filter(|l| l.location_id == location_id).map(|l| l.level.available).sum::<i64>();
         if available < below {
             rows.push((sku.clone(), engine::demo_data::CASHIERLESS.to_owned(), below * 3));
         }

@@ -372,7 +372,9 @@ fn config(a: &ServeArgs) -> AppConfig {
         recs_train_every: Duration::from_secs(a.recs_train_every_minutes.min(60 * 24 * 365) * 60),
         mqtt: None,
         mqtt_tls: match (&a.mqtt_tls_listen, &a.mqtt_tls_cert, &a.mqtt_tls_key) {
-            (Some(listen), Some(cert), Some(key)) => Some(iot::TlsListener { listen: *listen, cert: cert.clone(), key: key.clone() }),
+            (Some(listen), Some(cert), Some(key)) => {
+                Some(iot::TlsListener { listen: *listen, cert: cert.clone(), key: key.clone() })
+            }
             _ => None,
         },
     }
@@ -384,12 +386,15 @@ fn mqtt_broker(a: &ServeArgs) -> Result<Option<iot::Broker>> {
         return Ok(None);
     }
     let Some(url) = &a.mqtt_url else { return Ok(Some(iot::Broker::EmbeddedWithV5(a.mqtt_listen, a.mqtt5_listen))) };
-    let rest = url.strip_prefix("mqtt://").ok_or_else(|| anyhow::anyhow!("--mqtt-url is mqtt://[user:password@]host:port, not `{url}`"))?;
+    let rest = url
+        .strip_prefix("mqtt://")
+        .ok_or_else(|| anyhow::anyhow!("--mqtt-url is mqtt://[user:password@]host:port, not `{url}`"))?;
     let (creds, hostport) = match rest.rsplit_once('@') {
         Some((c, h)) => (Some(c), h),
         None => (None, rest),
     };
-    let (host, port) = hostport.rsplit_once(':').ok_or_else(|| anyhow::anyhow!("--mqtt-url needs a port: mqtt://host:1883"))?;
+    let (host, port) =
+        hostport.rsplit_once(':').ok_or_else(|| anyhow::anyhow!("--mqtt-url needs a port: mqtt://host:1883"))?;
     let port: u16 = port.parse().map_err(|_| anyhow::anyhow!("--mqtt-url: `{port}` is not a port"))?;
     let (username, password) = match creds.map(|c| c.split_once(':').unwrap_or((c, ""))) {
         Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
@@ -399,12 +404,19 @@ fn mqtt_broker(a: &ServeArgs) -> Result<Option<iot::Broker>> {
 }
 
 fn db_config(d: &DbArgs) -> AppConfig {
-    AppConfig { data_dir: d.data_dir.clone(), database_url: d.database_url.clone(), db_connections: 2, ..Default::default() }
+    AppConfig {
+        data_dir: d.data_dir.clone(),
+        database_url: d.database_url.clone(),
+        db_connections: 2,
+        ..Default::default()
+    }
 }
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info,rustls=error".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info,rustls=error".into()),
+        )
         .with_target(false)
         .init();
     let cli = Cli::parse();
@@ -453,7 +465,10 @@ async fn run(cli: Cli) -> Result<i32> {
             } else {
                 println!("Reusing the demo retailer in {}.", app::redact(&cfg.database_url()));
             }
-            let key = running.admin_key.clone().unwrap_or_else(|| "(set BORDERLESS_ADMIN_KEY; the key was created at first start)".into());
+            let key = running
+                .admin_key
+                .clone()
+                .unwrap_or_else(|| "(set BORDERLESS_ADMIN_KEY; the key was created at first start)".into());
             let gangnam = running.engine.location("GANGNAM").await.map(|l| l.id).unwrap_or_default();
             println!();
             println!("  Storefront API  {url}/store/products");
@@ -463,7 +478,9 @@ async fn run(cli: Cli) -> Result<i32> {
             println!("  Gangnam store   {gangnam}");
             println!("  Demo shoppers   minji.kim@example.com … (password: {})", engine::demo_data::DEMO_PASSWORD);
             println!();
-            println!("  Live cashierless store GO-SEONGSU: simulated shoppers walk in, take things and walk out; their");
+            println!(
+                "  Live cashierless store GO-SEONGSU: simulated shoppers walk in, take things and walk out; their"
+            );
             println!("  orders appear in {url}/admin/orders?channel=cashierless (the log shows each visit).");
             println!();
             println!("Try a click & collect order: see README.md, \"Buy for pickup with curl\". Ctrl-C stops.");
@@ -485,15 +502,29 @@ async fn run(cli: Cli) -> Result<i32> {
             if report.drift.is_empty() {
                 println!("ok: {} stock balances match their ledger", report.balances_checked);
             } else {
-                println!("DRIFT: {} of {} balances disagree with the ledger:", report.drift.len(), report.balances_checked);
+                println!(
+                    "DRIFT: {} of {} balances disagree with the ledger:",
+                    report.drift.len(),
+                    report.balances_checked
+                );
                 for d in &report.drift {
-                    println!("  {} @ {}: {} is {} but the ledger says {}", d.sku, d.location_id, d.what, d.balance, d.recomputed);
+                    println!(
+                        "  {} @ {}: {} is {} but the ledger says {}",
+                        d.sku, d.location_id, d.what, d.balance, d.recomputed
+                    );
                 }
             }
             if report.ledger_drift.is_empty() {
-                println!("ok: {} money accounts match their transfers; every currency sums to zero; no wallet is overdrawn", report.ledger_accounts_checked);
+                println!(
+                    "ok: {} money accounts match their transfers; every currency sums to zero; no wallet is overdrawn",
+                    report.ledger_accounts_checked
+                );
             } else {
-                println!("MONEY LEDGER: {} problems in {} accounts:", report.ledger_drift.len(), report.ledger_accounts_checked);
+                println!(
+                    "MONEY LEDGER: {} problems in {} accounts:",
+                    report.ledger_drift.len(),
+                    report.ledger_accounts_checked
+                );
                 for d in &report.ledger_drift {
                     println!("  {}: {} is {} but should be {}", d.account, d.what, d.balance, d.recomputed);
                 }
@@ -512,10 +543,16 @@ async fn run(cli: Cli) -> Result<i32> {
             let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
             let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
             let bar = indicatif::ProgressBar::new(products.len() as u64);
-            bar.set_style(indicatif::ProgressStyle::with_template("importing [{bar:30}] {pos}/{len} products").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("importing [{bar:30}] {pos}/{len} products")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
             let mut done = 0;
             for chunk in products.chunks(engine::IMPORT_BATCH) {
-                done += engine.upsert_products(chunk.to_vec()).await.with_context(|| format!("after {done} products were saved"))?;
+                done += engine
+                    .upsert_products(chunk.to_vec())
+                    .await
+                    .with_context(|| format!("after {done} products were saved"))?;
                 bar.set_position(done as u64);
             }
             bar.finish_and_clear();
@@ -545,7 +582,12 @@ async fn run(cli: Cli) -> Result<i32> {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.enable_steady_tick(Duration::from_millis(120));
             let b2 = bar.clone();
-            let summary = engine.recs_train(recs::TrainConfig::default(), std::sync::Arc::new(move |m: &str| b2.set_message(m.to_owned()))).await;
+            let summary = engine
+                .recs_train(
+                    recs::TrainConfig::default(),
+                    std::sync::Arc::new(move |m: &str| b2.set_message(m.to_owned())),
+                )
+                .await;
             bar.finish_and_clear();
             let summary = summary?;
             if summary.interactions == 0 {
@@ -555,15 +597,29 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Recs(RecsCmd::Eval { history, future, implicit_python, threads }) => {
-            let out = tokio::task::spawn_blocking(move || borderless::recs_eval::run(borderless::recs_eval::EvalOpts { history, future, implicit_python, threads: threads.clamp(1, 64) })).await??;
+            let out = tokio::task::spawn_blocking(move || {
+                borderless::recs_eval::run(borderless::recs_eval::EvalOpts {
+                    history,
+                    future,
+                    implicit_python,
+                    threads: threads.clamp(1, 64),
+                })
+            })
+            .await??;
             println!("{}", serde_json::to_string(&out)?);
             Ok(0)
         }
         Command::Search(SearchCmd::Eval { judgements: None, test_set: Some(path) }) => {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let set: search::eval::TestSet = serde_json::from_str(&text).with_context(|| format!("{} is not a search test set", path.display()))?;
+            let set: search::eval::TestSet =
+                serde_json::from_str(&text).with_context(|| format!("{} is not a search test set", path.display()))?;
             let scores = search::eval::score_test_set(&set).map_err(anyhow::Error::msg)?;
-            eprintln!("{} products, {} queries, {} synonym groups", set.products.len(), set.queries.len(), set.synonyms.len());
+            eprintln!(
+                "{} products, {} queries, {} synonym groups",
+                set.products.len(),
+                set.queries.len(),
+                set.synonyms.len()
+            );
             eprintln!("{:<10} {:>8} {:>8} {:>10}", "kind", "queries", "nDCG@10", "recall@20");
             for (k, v) in &scores {
                 eprintln!("{:<10} {:>8} {:>8.4} {:>10.4}", k, v.queries, v.ndcg10, v.recall20);
@@ -580,7 +636,13 @@ async fn run(cli: Cli) -> Result<i32> {
             let t = std::time::Instant::now();
             let ix = search::Index::build(j.titles.iter().map(|s| s.as_str()));
             let index_s = t.elapsed().as_secs_f64();
-            eprintln!("indexed {} products in {:.2} s ({:.0} products/s); evaluating {} queries…", ix.len(), index_s, ix.len() as f64 / index_s, j.queries.len());
+            eprintln!(
+                "indexed {} products in {:.2} s ({:.0} products/s); evaluating {} queries…",
+                ix.len(),
+                index_s,
+                ix.len() as f64 / index_s,
+                j.queries.len()
+            );
             let t = std::time::Instant::now();
             let (pool, all, n) = search::eval::ndcg10(&ix, &j);
             let eval_s = t.elapsed().as_secs_f64();
@@ -603,15 +665,35 @@ async fn run(cli: Cli) -> Result<i32> {
             bar.finish_and_clear();
             let secs = t.elapsed().as_secs_f64();
             let n = engine.search_index_size();
-            println!("indexed {n} active products in {secs:.2} s ({:.0} products/s, reading the catalog included)", n as f64 / secs.max(1e-9));
+            println!(
+                "indexed {n} active products in {secs:.2} s ({:.0} products/s, reading the catalog included)",
+                n as f64 / secs.max(1e-9)
+            );
             Ok(0)
         }
         Command::Instore(InstoreCmd::Replay { dir }) => {
             borderless::instore_cli::replay(&dir)?;
             Ok(0)
         }
-        Command::Instore(InstoreCmd::Simulate { seed, out, shoppers, max_concurrent, gondolas, shelves, plates, hard_share }) => {
-            let o = borderless::instore_cli::SimulateOpts { seed, shoppers, max_concurrent, gondolas, shelves, plates, hard_share };
+        Command::Instore(InstoreCmd::Simulate {
+            seed,
+            out,
+            shoppers,
+            max_concurrent,
+            gondolas,
+            shelves,
+            plates,
+            hard_share,
+        }) => {
+            let o = borderless::instore_cli::SimulateOpts {
+                seed,
+                shoppers,
+                max_concurrent,
+                gondolas,
+                shelves,
+                plates,
+                hard_share,
+            };
             borderless::instore_cli::simulate(&o, &out)?;
             Ok(0)
         }
@@ -627,7 +709,14 @@ async fn run(cli: Cli) -> Result<i32> {
             if hard_shares.iter().any(|s| !(0.0..=1.0).contains(s)) {
                 bail!("--hard-shares are shares between 0 and 1");
             }
-            let o = borderless::instore_cli::BenchOpts { gondolas, shelves, plates, seeds: seeds.clamp(1, 100), visits: visits.clamp(1, 2_000), shares: hard_shares };
+            let o = borderless::instore_cli::BenchOpts {
+                gondolas,
+                shelves,
+                plates,
+                seeds: seeds.clamp(1, 100),
+                visits: visits.clamp(1, 2_000),
+                shares: hard_shares,
+            };
             tokio::task::spawn_blocking(move || borderless::instore_cli::bench(&o)).await??;
             Ok(0)
         }
@@ -659,12 +748,23 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Bench(BenchCmd::Ledger { target, engine_transfers, batch }) => {
             let target = target.into_target()?;
-            borderless::bench::ledger(borderless::bench::LedgerBenchOpts { target, engine_transfers: engine_transfers.clamp(1, 10_000_000), batch }).await?;
+            borderless::bench::ledger(borderless::bench::LedgerBenchOpts {
+                target,
+                engine_transfers: engine_transfers.clamp(1, 10_000_000),
+                batch,
+            })
+            .await?;
             Ok(0)
         }
         Command::Bench(BenchCmd::Checkout { target, flash_attempts, flash_units, flash_in_flight }) => {
             let target = target.into_target()?;
-            borderless::bench::checkout(borderless::bench::BenchOpts { target, flash_attempts, flash_units, flash_in_flight }).await?;
+            borderless::bench::checkout(borderless::bench::BenchOpts {
+                target,
+                flash_attempts,
+                flash_units,
+                flash_in_flight,
+            })
+            .await?;
             Ok(0)
         }
     }

@@ -52,9 +52,15 @@ fn round(x: f64) -> f64 {
 /// Runs the comparison, printing progress and a table to stderr and the JSON object as the last stdout line.
 pub fn run(o: EvalOpts) -> Result<Value> {
     let started = Instant::now();
-    let split = eval::read_split(&read(&o.history, "history")?, &read(&o.future, "future")?).map_err(anyhow::Error::msg)?;
+    let split =
+        eval::read_split(&read(&o.history, "history")?, &read(&o.future, "future")?).map_err(anyhow::Error::msg)?;
     let baskets: usize = split.data.shoppers.iter().map(|s| s.baskets.len()).sum();
-    eprintln!("split: {} shoppers, {} history baskets, {} items; predicting each shopper's next basket", split.future.len(), baskets, split.data.n_items);
+    eprintln!(
+        "split: {} shoppers, {} history baskets, {} items; predicting each shopper's next basket",
+        split.future.len(),
+        baskets,
+        split.data.n_items
+    );
     let mut out = Map::new();
 
     let (lists, secs) = eval::global_popularity(&split, 20);
@@ -68,8 +74,14 @@ pub fn run(o: EvalOpts) -> Result<Value> {
     let (model, lists, train_s) = eval::blend_lists(&split, &report.params, report.weights, 20);
     let mut b = row(eval::score_lists(&split, &lists), train_s);
     b.insert("tune_s".into(), json!((report.seconds * 10.0).round() / 10.0));
-    b.insert("weights".into(), Value::Object(recs::FEATURES.iter().zip(report.weights).map(|(k, w)| (k.to_string(), json!(w))).collect()));
-    b.insert("validation".into(), json!({"shoppers": report.shoppers, "recall@20": round(report.recall20), "ndcg@20": round(report.ndcg20)}));
+    b.insert(
+        "weights".into(),
+        Value::Object(recs::FEATURES.iter().zip(report.weights).map(|(k, w)| (k.to_string(), json!(w))).collect()),
+    );
+    b.insert(
+        "validation".into(),
+        json!({"shoppers": report.shoppers, "recall@20": round(report.recall20), "ndcg@20": round(report.ndcg20)}),
+    );
     drop(model);
     out.insert("borderless".into(), Value::Object(b));
 
@@ -95,7 +107,10 @@ pub fn run(o: EvalOpts) -> Result<Value> {
         let (m, _, secs) = eval::blend_lists(&split, &report.params, alone(recs::F_SESSION), 20);
         let (hr, mrr, _) = eval::session_view(&m, &split, false);
         if let Some(Value::Object(b)) = out.get_mut("borderless") {
-            b.insert("session_knn_alone".into(), json!({"hr@20": round(hr), "mrr@20": round(mrr), "train_s": (secs * 1000.0).round() / 1000.0}));
+            b.insert(
+                "session_knn_alone".into(),
+                json!({"hr@20": round(hr), "mrr@20": round(mrr), "train_s": (secs * 1000.0).round() / 1000.0}),
+            );
         }
     }
     {
@@ -126,7 +141,14 @@ fn implicit_als(split: &Split, py: &Path, o: &EvalOpts) -> Result<Map<String, Va
     let pred = dir.join("pred.jsonl");
     let status = std::process::Command::new(py)
         .arg(&script)
-        .args(["--history".as_ref(), o.history.as_os_str(), "--future".as_ref(), o.future.as_os_str(), "--out".as_ref(), pred.as_os_str()])
+        .args([
+            "--history".as_ref(),
+            o.history.as_os_str(),
+            "--future".as_ref(),
+            o.future.as_os_str(),
+            "--out".as_ref(),
+            pred.as_os_str(),
+        ])
         .args(["--threads", &o.threads.to_string(), "--grid", "small"])
         .status()
         .with_context(|| format!("cannot run {}", py.display()))?;
@@ -137,13 +159,17 @@ fn implicit_als(split: &Split, py: &Path, o: &EvalOpts) -> Result<Map<String, Va
     let _ = std::fs::remove_dir_all(&dir);
     let mut lines = text.lines();
     let head: Value = serde_json::from_str(lines.next().unwrap_or("{}"))?;
-    let index: std::collections::HashMap<&str, usize> = split.shopper_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let index: std::collections::HashMap<&str, usize> =
+        split.shopper_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
     let mut lists: Vec<Vec<u32>> = vec![Vec::new(); split.future.len()];
     for l in lines {
         let v: Value = serde_json::from_str(l)?;
         let user = v["user"].as_str().unwrap_or_default();
         if let Some(&i) = index.get(user) {
-            lists[i] = v["items"].as_array().map(|a| a.iter().filter_map(|x| x.as_u64()).map(|x| x as u32).collect()).unwrap_or_default();
+            lists[i] = v["items"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_u64()).map(|x| x as u32).collect())
+                .unwrap_or_default();
         }
     }
     if lists.iter().all(|l| l.is_empty()) {
@@ -158,9 +184,23 @@ fn implicit_als(split: &Split, py: &Path, o: &EvalOpts) -> Result<Map<String, Va
 
 fn print_table(out: &Map<String, Value>) {
     eprintln!();
-    eprintln!("{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}", "model", "R@10", "R@20", "NDCG@10", "NDCG@20", "train_s", "HR@20", "MRR@20");
+    eprintln!(
+        "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
+        "model", "R@10", "R@20", "NDCG@10", "NDCG@20", "train_s", "HR@20", "MRR@20"
+    );
     for (k, v) in out {
-        let f = |key: &str| v.get(key).and_then(|x| x.as_f64()).map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into());
-        eprintln!("{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}", k, f("recall@10"), f("recall@20"), f("ndcg@10"), f("ndcg@20"), f("train_s"), f("hr@20"), f("mrr@20"));
+        let f =
+            |key: &str| v.get(key).and_then(|x| x.as_f64()).map(|x| format!("{x:.4}")).unwrap_or_else(|| "—".into());
+        eprintln!(
+            "{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
+            k,
+            f("recall@10"),
+            f("recall@20"),
+            f("ndcg@10"),
+            f("ndcg@20"),
+            f("train_s"),
+            f("hr@20"),
+            f("mrr@20")
+        );
     }
 }

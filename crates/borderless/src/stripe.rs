@@ -41,8 +41,12 @@ impl Stripe {
         match status.as_u16() {
             200..=299 => Ok(v),
             // Stripe: 402 = the request was valid but the card failed; other 4xx are our mistakes, final too.
-            402 | 400 | 404 => Err(CardError::Declined(v["error"]["decline_code"].as_str().or(v["error"]["code"].as_str()).unwrap_or("declined").to_owned())),
-            _ => Err(CardError::Unavailable(format!("HTTP {status}: {}", v["error"]["message"].as_str().unwrap_or("")))),
+            402 | 400 | 404 => Err(CardError::Declined(
+                v["error"]["decline_code"].as_str().or(v["error"]["code"].as_str()).unwrap_or("declined").to_owned(),
+            )),
+            _ => {
+                Err(CardError::Unavailable(format!("HTTP {status}: {}", v["error"]["message"].as_str().unwrap_or(""))))
+            }
         }
     }
 }
@@ -57,7 +61,13 @@ fn urlencode(s: &str) -> String {
 }
 
 impl CardGateway for Stripe {
-    fn authorize<'a>(&'a self, amount_minor: i64, currency: &'a str, payment_method: &'a str, key: &'a str) -> BoxFuture<'a, Result<String, CardError>> {
+    fn authorize<'a>(
+        &'a self,
+        amount_minor: i64,
+        currency: &'a str,
+        payment_method: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<String, CardError>> {
         Box::pin(async move {
             let form = [
                 ("amount", amount_minor.to_string()),
@@ -68,14 +78,24 @@ impl CardGateway for Stripe {
             ];
             let v = self.post("/v1/payment_intents", &form, key).await?;
             match v["status"].as_str() {
-                Some("requires_capture") => v["id"].as_str().map(str::to_owned).ok_or_else(|| CardError::Unavailable("no payment id".into())),
+                Some("requires_capture") => {
+                    v["id"].as_str().map(str::to_owned).ok_or_else(|| CardError::Unavailable("no payment id".into()))
+                }
                 Some(other) => Err(CardError::Declined(format!("unexpected status {other}"))),
                 None => Err(CardError::Unavailable("malformed response".into())),
             }
         })
     }
     fn capture<'a>(&'a self, id: &'a str, amount_minor: i64, key: &'a str) -> BoxFuture<'a, Result<(), CardError>> {
-        Box::pin(async move { self.post(&format!("/v1/payment_intents/{id}/capture"), &[("amount_to_capture", amount_minor.to_string())], key).await.map(|_| ()) })
+        Box::pin(async move {
+            self.post(
+                &format!("/v1/payment_intents/{id}/capture"),
+                &[("amount_to_capture", amount_minor.to_string())],
+                key,
+            )
+            .await
+            .map(|_| ())
+        })
     }
     fn cancel<'a>(&'a self, id: &'a str, key: &'a str) -> BoxFuture<'a, Result<(), CardError>> {
         Box::pin(async move { self.post(&format!("/v1/payment_intents/{id}/cancel"), &[], key).await.map(|_| ()) })
@@ -83,9 +103,17 @@ impl CardGateway for Stripe {
     fn refund<'a>(&'a self, id: &'a str, amount_minor: i64, key: &'a str) -> BoxFuture<'a, Result<(), CardError>> {
         // The job id rides along as metadata so that the processor's refund webhooks settle this refund only.
         Box::pin(async move {
-            self.post("/v1/refunds", &[("payment_intent", id.to_owned()), ("amount", amount_minor.to_string()), ("metadata[borderless_job]", key.to_owned())], key)
-                .await
-                .map(|_| ())
+            self.post(
+                "/v1/refunds",
+                &[
+                    ("payment_intent", id.to_owned()),
+                    ("amount", amount_minor.to_string()),
+                    ("metadata[borderless_job]", key.to_owned()),
+                ],
+                key,
+            )
+            .await
+            .map(|_| ())
         })
     }
 }

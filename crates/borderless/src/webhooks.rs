@@ -24,7 +24,11 @@ pub fn sign(secret: &str, t: i64, body: &str) -> String {
 
 /// Runs the dispatcher until `stop` turns true.
 pub async fn run(engine: Engine, mut stop: watch::Receiver<bool>) {
-    let client = match reqwest::Client::builder().timeout(Duration::from_secs(10)).redirect(reqwest::redirect::Policy::none()).build() {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "cannot build the webhook HTTP client; webhooks are not delivered");

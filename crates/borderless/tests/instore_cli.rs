@@ -43,7 +43,8 @@ fn replay_of_the_real_recording_prints_the_expected_receipt() {
 fn simulate_replay_and_score_round_trip() {
     let dir = std::env::temp_dir().join(format!("bl-instore-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = bin().args(["instore", "simulate", "--seed", "7", "--shoppers", "6", "--out"]).arg(&dir).output().unwrap();
+    let out =
+        bin().args(["instore", "simulate", "--seed", "7", "--shoppers", "6", "--out"]).arg(&dir).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     for f in ["plates.csv", "planogram.csv", "targets.csv", "facings.csv", "truth.jsonl"] {
         assert!(dir.join(f).is_file(), "{f} written");
@@ -51,7 +52,13 @@ fn simulate_replay_and_score_round_trip() {
     let out = bin().args(["instore", "replay"]).arg(&dir).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::write(dir.join("receipts.jsonl"), &out.stdout).unwrap();
-    let out = bin().args(["instore", "score", "--truth"]).arg(dir.join("truth.jsonl")).arg("--receipts").arg(dir.join("receipts.jsonl")).output().unwrap();
+    let out = bin()
+        .args(["instore", "score", "--truth"])
+        .arg(dir.join("truth.jsonl"))
+        .arg("--receipts")
+        .arg(dir.join("receipts.jsonl"))
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
@@ -60,11 +67,24 @@ fn simulate_replay_and_score_round_trip() {
     }
     assert!(last["f1"].as_f64().unwrap() > 0.8, "an easy store (no hard cases) scores well: {last}");
     // Scoring the truth against itself is perfect; a receipt file that is not JSON lines is refused.
-    let out = bin().args(["instore", "score", "--truth"]).arg(dir.join("truth.jsonl")).arg("--receipts").arg(dir.join("truth.jsonl")).output().unwrap();
-    let last: serde_json::Value = serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().last().unwrap()).unwrap();
+    let out = bin()
+        .args(["instore", "score", "--truth"])
+        .arg(dir.join("truth.jsonl"))
+        .arg("--receipts")
+        .arg(dir.join("truth.jsonl"))
+        .output()
+        .unwrap();
+    let last: serde_json::Value =
+        serde_json::from_str(String::from_utf8(out.stdout).unwrap().lines().last().unwrap()).unwrap();
     assert_eq!(last["f1"], 1.0);
     std::fs::write(dir.join("bad.jsonl"), "{\"target_id\": 5}\n").unwrap();
-    let out = bin().args(["instore", "score", "--truth"]).arg(dir.join("truth.jsonl")).arg("--receipts").arg(dir.join("bad.jsonl")).output().unwrap();
+    let out = bin()
+        .args(["instore", "score", "--truth"])
+        .arg(dir.join("truth.jsonl"))
+        .arg("--receipts")
+        .arg(dir.join("bad.jsonl"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl"), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
@@ -74,10 +94,15 @@ fn simulate_replay_and_score_round_trip() {
 fn replay_of_a_missing_or_broken_recording_fails_clearly() {
     let out = bin().args(["instore", "replay", "/nonexistent/recording"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not a directory"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a directory"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = std::env::temp_dir().join(format!("bl-instore-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("planogram.csv"), "gondola,shelf,plate,barcode,name,unit_weight_g\n1,1,1,123,Water,500\n").unwrap();
+    std::fs::write(dir.join("planogram.csv"), "gondola,shelf,plate,barcode,name,unit_weight_g\n1,1,1,123,Water,500\n")
+        .unwrap();
     std::fs::write(dir.join("plates.csv"), "t_unix_s,gondola,shelf,plate,grams\n1.0,1,1,1,abc\n").unwrap();
     let out = bin().args(["instore", "replay"]).arg(&dir).output().unwrap();
     assert!(!out.status.success());

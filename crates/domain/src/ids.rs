@@ -7,10 +7,7 @@ const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
 /// A new id such as `ord_01jd8m3x…`.
 pub fn new_id(prefix: &str) -> String {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u128)
-        .unwrap_or(0);
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
     let rnd: u128 = rand::rng().random::<u128>() & ((1u128 << 80) - 1);
     let mut v = (ms << 80) | rnd;
     let mut buf = [0u8; 26];

@@ -27,7 +27,8 @@ pub enum Currency {
 }
 
 impl Currency {
-    pub const ALL: [Currency; 6] = [Currency::Krw, Currency::Usd, Currency::Eur, Currency::Jpy, Currency::Cny, Currency::Gbp];
+    pub const ALL: [Currency; 6] =
+        [Currency::Krw, Currency::Usd, Currency::Eur, Currency::Jpy, Currency::Cny, Currency::Gbp];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -50,10 +51,7 @@ impl Currency {
 
     pub fn parse(code: &str) -> Result<Currency, MoneyError> {
         let up = code.trim().to_ascii_uppercase();
-        Currency::ALL
-            .into_iter()
-            .find(|c| c.code() == up)
-            .ok_or_else(|| MoneyError::UnknownCurrency(code.to_owned()))
+        Currency::ALL.into_iter().find(|c| c.code() == up).ok_or_else(|| MoneyError::UnknownCurrency(code.to_owned()))
     }
 }
 
@@ -102,10 +100,8 @@ impl Money {
         for _ in frac.len() as u32..exp {
             frac_v *= 10;
         }
-        let minor = int_v
-            .checked_mul(10i64.pow(exp))
-            .and_then(|v| v.checked_add(frac_v))
-            .ok_or(MoneyError::Overflow)?;
+        let minor =
+            int_v.checked_mul(10i64.pow(exp)).and_then(|v| v.checked_add(frac_v)).ok_or(MoneyError::Overflow)?;
         Ok(Money { minor: if neg { -minor } else { minor }, currency })
     }
 

@@ -39,7 +39,7 @@ pub struct Qty(i64);
 
 impl Qty {
     pub fn new(q: i64) -> Result<Qty, String> {
-        if q < 1 || q > MAX_LINE_QTY {
+        if !(1..=MAX_LINE_QTY).contains(&q) {
             return Err(format!("quantity must be between 1 and {MAX_LINE_QTY}, got {q}"));
         }
         Ok(Qty(q))
@@ -66,12 +66,8 @@ pub fn validate_gtin(s: &str) -> Result<(), String> {
 
 /// Computes the check digit for a GTIN body (all digits but the last).
 pub fn gtin_check_digit(body: &str) -> char {
-    let sum: u32 = body
-        .chars()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| c.to_digit(10).unwrap_or(0) * if i % 2 == 0 { 3 } else { 1 })
-        .sum();
+    let sum: u32 =
+        body.chars().rev().enumerate().map(|(i, c)| c.to_digit(10).unwrap_or(0) * if i % 2 == 0 { 3 } else { 1 }).sum();
     char::from(b'0' + ((10 - sum % 10) % 10) as u8)
 }
 

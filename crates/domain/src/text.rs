@@ -27,7 +27,11 @@ pub fn email(v: &str) -> Result<String, String> {
     let t = v.trim().to_lowercase();
     let ok = t.len() <= 254
         && t.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !t[l.len() + 1..].contains('@')
+            !l.is_empty()
+                && d.contains('.')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+                && !t[l.len() + 1..].contains('@')
         })
         && !t.chars().any(char::is_whitespace);
     if ok {

@@ -38,7 +38,14 @@ pub struct IssuedKey {
     pub key: String,
 }
 
-pub(crate) fn issue(tx: &mut dyn Tx, role: &str, location_id: Option<&str>, label: &str, explicit: Option<&str>, now: i64) -> Result<IssuedKey> {
+pub(crate) fn issue(
+    tx: &mut dyn Tx,
+    role: &str,
+    location_id: Option<&str>,
+    label: &str,
+    explicit: Option<&str>,
+    now: i64,
+) -> Result<IssuedKey> {
     let label = text::required("label", label, 100).map_err(bad)?;
     if role == "staff" {
         let loc = location_id.ok_or_else(|| bad("a staff key needs `location_id`"))?;
@@ -65,7 +72,10 @@ pub(crate) fn issue(tx: &mut dyn Tx, role: &str, location_id: Option<&str>, labe
 
 pub(crate) fn authenticate(tx: &mut dyn Tx, key: &str) -> Result<Principal> {
     let r = tx
-        .query_opt("SELECT id, role, location_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", params![hash_token(key)])?
+        .query_opt(
+            "SELECT id, role, location_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+            params![hash_token(key)],
+        )?
         .ok_or(EngineError::Unauthorized)?;
     let key_id = r.text(0)?;
     match r.text(1)?.as_str() {

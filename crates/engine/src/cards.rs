@@ -27,10 +27,30 @@ pub enum CardError {
 /// A card processor. Implemented in the binary (HTTP); the engine only sees this interface.
 pub trait CardGateway: Send + Sync {
     /// Authorizes `amount_minor` without capturing; returns the processor's payment id.
-    fn authorize<'a>(&'a self, amount_minor: i64, currency: &'a str, payment_method: &'a str, idempotency_key: &'a str) -> BoxFuture<'a, std::result::Result<String, CardError>>;
-    fn capture<'a>(&'a self, payment_id: &'a str, amount_minor: i64, idempotency_key: &'a str) -> BoxFuture<'a, std::result::Result<(), CardError>>;
-    fn cancel<'a>(&'a self, payment_id: &'a str, idempotency_key: &'a str) -> BoxFuture<'a, std::result::Result<(), CardError>>;
-    fn refund<'a>(&'a self, payment_id: &'a str, amount_minor: i64, idempotency_key: &'a str) -> BoxFuture<'a, std::result::Result<(), CardError>>;
+    fn authorize<'a>(
+        &'a self,
+        amount_minor: i64,
+        currency: &'a str,
+        payment_method: &'a str,
+        idempotency_key: &'a str,
+    ) -> BoxFuture<'a, std::result::Result<String, CardError>>;
+    fn capture<'a>(
+        &'a self,
+        payment_id: &'a str,
+        amount_minor: i64,
+        idempotency_key: &'a str,
+    ) -> BoxFuture<'a, std::result::Result<(), CardError>>;
+    fn cancel<'a>(
+        &'a self,
+        payment_id: &'a str,
+        idempotency_key: &'a str,
+    ) -> BoxFuture<'a, std::result::Result<(), CardError>>;
+    fn refund<'a>(
+        &'a self,
+        payment_id: &'a str,
+        amount_minor: i64,
+        idempotency_key: &'a str,
+    ) -> BoxFuture<'a, std::result::Result<(), CardError>>;
 }
 
 /// `card:<payment id>:<authorized amount>` in the order's `payment_reference`.
@@ -59,7 +79,9 @@ pub(crate) fn is_cancelled(tx: &mut dyn Tx, payment_id: &str) -> Result<bool> {
 pub(crate) fn release_unused(tx: &mut dyn Tx, cart_id: &str, payment_id: &str, now: i64) -> Result<bool> {
     let lock = format!("SELECT id FROM carts WHERE id = ?{}", crate::for_update(tx));
     tx.query_opt(&lock, params![cart_id])?;
-    let used = tx.query_opt("SELECT 1 FROM orders WHERE payment_reference LIKE ?", params![format!("%{payment_id}%")])?.is_some();
+    let used = tx
+        .query_opt("SELECT 1 FROM orders WHERE payment_reference LIKE ?", params![format!("%{payment_id}%")])?
+        .is_some();
     if used || is_cancelled(tx, payment_id)? {
         return Ok(false);
     }
@@ -67,7 +89,14 @@ pub(crate) fn release_unused(tx: &mut dyn Tx, cart_id: &str, payment_id: &str, n
     Ok(true)
 }
 
-fn enqueue(tx: &mut dyn Tx, kind: &str, payment_id: &str, amount: i64, refund_id: Option<&str>, now: i64) -> Result<()> {
+fn enqueue(
+    tx: &mut dyn Tx,
+    kind: &str,
+    payment_id: &str,
+    amount: i64,
+    refund_id: Option<&str>,
+    now: i64,
+) -> Result<()> {
     tx.exec(
         "INSERT INTO psp_jobs (id, kind, intent, amount_minor, refund_id, status, attempts, next_attempt_at, locked_until, last_error, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, 0, NULL, ?, ?)",
@@ -93,16 +122,30 @@ impl PaymentProvider for Card {
         channel == domain::Channel::Web
     }
     fn authorize(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>) -> Result<PaymentStatus> {
-        let (payment_id, authorized) = ctx.tender_ref.and_then(decode).ok_or_else(|| EngineError::invalid("card_required", "a card payment needs an authorized card"))?;
+        let (payment_id, authorized) = ctx
+            .tender_ref
+            .and_then(decode)
+            .ok_or_else(|| EngineError::invalid("card_required", "a card payment needs an authorized card"))?;
         if authorized != ctx.amount_minor {
-            return Err(EngineError::conflict("price_changed", "the cart changed after the card was authorized; try again"));
+            return Err(EngineError::conflict(
+                "price_changed",
+                "the cart changed after the card was authorized; try again",
+            ));
         }
         // A processor replays its first answer for a reused key, even for a payment we cancelled since.
         if is_cancelled(tx, &payment_id)? {
-            return Err(EngineError::conflict("card_authorization_cancelled", "this card authorization was cancelled; pay again"));
+            return Err(EngineError::conflict(
+                "card_authorization_cancelled",
+                "this card authorization was cancelled; pay again",
+            ));
         }
         let (clearing, revenue) = accounts(tx, ctx, ledger::kind::REVENUE)?;
-        let purpose = ledger::Purpose { reason: "card authorization", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+        let purpose = ledger::Purpose {
+            reason: "card authorization",
+            ref_type: "order",
+            ref_id: ctx.order_id,
+            transfer_id: None,
+        };
         // Card authorizations lapse at the processor after about a week.
         let until = ctx.hold_until.min(ctx.now + AUTHORIZATION_VALIDITY_MS);
         ledger::pending(tx, &clearing, &revenue, ctx.amount_minor, ctx.currency, until, &purpose, ctx.now)?;
@@ -111,7 +154,10 @@ impl PaymentProvider for Card {
     fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
         let next = crate::payments::Wallet.on_handover(tx, ctx, current)?;
         if current == PaymentStatus::Authorized {
-            let (payment_id, amount) = ctx.tender_ref.and_then(decode).ok_or_else(|| EngineError::invalid("card_required", "no card on this order"))?;
+            let (payment_id, amount) = ctx
+                .tender_ref
+                .and_then(decode)
+                .ok_or_else(|| EngineError::invalid("card_required", "no card on this order"))?;
             enqueue(tx, "capture", &payment_id, amount, None, ctx.now)?;
         }
         Ok(next)
@@ -129,10 +175,14 @@ impl PaymentProvider for Card {
         "card"
     }
     fn refund(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
-        let (payment_id, _) = ctx.tender_ref.and_then(decode).ok_or_else(|| EngineError::invalid("card_required", "no card on this order"))?;
+        let (payment_id, _) = ctx
+            .tender_ref
+            .and_then(decode)
+            .ok_or_else(|| EngineError::invalid("card_required", "no card on this order"))?;
         if amount > 0 {
             let (clearing, refunds) = accounts(tx, ctx, ledger::kind::REFUNDS)?;
-            let purpose = ledger::Purpose { reason: "card refund", ref_type: "refund", ref_id: refund_id, transfer_id: None };
+            let purpose =
+                ledger::Purpose { reason: "card refund", ref_type: "refund", ref_id: refund_id, transfer_id: None };
             ledger::single(tx, &refunds, &clearing, amount, ctx.currency, &purpose, ctx.now)?;
             enqueue(tx, "refund", &payment_id, amount, Some(refund_id), ctx.now)?;
         }
@@ -164,8 +214,20 @@ pub(crate) fn claim(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<Vec<Job>>
     for r in rows {
         let lease = now + 60_000 + rand::random_range(0..1000i64);
         let id = r.text(0)?;
-        if tx.exec("UPDATE psp_jobs SET locked_until = ? WHERE id = ? AND locked_until <= ? AND status = 'pending'", params![lease, &id, now])? == 1 {
-            out.push(Job { id, kind: r.text(1)?, payment_id: r.text(2)?, amount_minor: r.i64(3)?, refund_id: r.opt_text(4)?, attempts: r.i64(5)?, lease });
+        if tx.exec(
+            "UPDATE psp_jobs SET locked_until = ? WHERE id = ? AND locked_until <= ? AND status = 'pending'",
+            params![lease, &id, now],
+        )? == 1
+        {
+            out.push(Job {
+                id,
+                kind: r.text(1)?,
+                payment_id: r.text(2)?,
+                amount_minor: r.i64(3)?,
+                refund_id: r.opt_text(4)?,
+                attempts: r.i64(5)?,
+                lease,
+            });
         }
     }
     Ok(out)
@@ -231,7 +293,9 @@ pub fn verify_signature(secret: &str, header: &str, payload: &[u8], now_s: i64) 
     mac.update(b".");
     mac.update(payload);
     let want = hex::encode(mac.finalize().into_bytes());
-    let ok = sigs.iter().any(|s| s.len() == want.len() && s.bytes().zip(want.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0);
+    let ok = sigs
+        .iter()
+        .any(|s| s.len() == want.len() && s.bytes().zip(want.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0);
     if !ok {
         return Err(bad("the webhook signature does not match"));
     }
@@ -242,7 +306,10 @@ pub fn verify_signature(secret: &str, header: &str, payload: &[u8], now_s: i64) 
 /// matching jobs (the processor may confirm before our own call returns, or our call may have timed out
 /// after succeeding). Returns `false` for a duplicate delivery.
 pub(crate) fn apply_event(tx: &mut dyn Tx, event: &serde_json::Value, now: i64) -> Result<bool> {
-    let id = event["id"].as_str().filter(|s| !s.is_empty() && s.len() <= 255).ok_or_else(|| EngineError::invalid("invalid_event", "the event has no id"))?;
+    let id = event["id"]
+        .as_str()
+        .filter(|s| !s.is_empty() && s.len() <= 255)
+        .ok_or_else(|| EngineError::invalid("invalid_event", "the event has no id"))?;
     let kind = event["type"].as_str().unwrap_or("");
     let object = &event["data"]["object"];
     let payment = object["payment_intent"].as_str().or(object["id"].as_str()).unwrap_or("").to_owned();

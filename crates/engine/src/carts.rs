@@ -45,7 +45,13 @@ pub(crate) fn create(tx: &mut dyn Tx, currency: Option<&str>, customer_id: Optio
         "INSERT INTO carts (id, customer_id, currency, fulfillment, status, order_id, created_at, updated_at) VALUES (?, ?, ?, NULL, 'open', NULL, ?, ?)",
         params![&id, customer_id, cur.code(), now, now],
     )?;
-    let row = CartRow { currency: cur.code().to_owned(), customer_id: customer_id.map(str::to_owned), fulfillment: None, status: "open".into(), order_id: None };
+    let row = CartRow {
+        currency: cur.code().to_owned(),
+        customer_id: customer_id.map(str::to_owned),
+        fulfillment: None,
+        status: "open".into(),
+        order_id: None,
+    };
     view(&id, row, Vec::new())
 }
 
@@ -84,7 +90,10 @@ fn completed(id: &str, c: &CartRow) -> EngineError {
 /// Locks a cart's row for the rest of the transaction and returns it, whatever its status. (On SQLite the
 /// single writer already serialises write transactions, so a plain read suffices.)
 pub(crate) fn lock(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
-    let sql = format!("SELECT currency, customer_id, fulfillment, status, order_id FROM carts WHERE id = ?{}", crate::for_update(tx));
+    let sql = format!(
+        "SELECT currency, customer_id, fulfillment, status, order_id FROM carts WHERE id = ?{}",
+        crate::for_update(tx)
+    );
     let r = tx.query_opt(&sql, params![id])?.ok_or_else(|| EngineError::not_found("cart", id))?;
     cart_row(&r)
 }
@@ -117,7 +126,9 @@ pub(crate) fn add_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now:
             params![id, sku.as_str(), q.get(), now],
         )?
         .i64(0)?;
-    Qty::new(total).map_err(|_| bad(format!("a cart line holds at most {} units; this would make {total}", domain::stock::MAX_LINE_QTY)))?;
+    Qty::new(total).map_err(|_| {
+        bad(format!("a cart line holds at most {} units; this would make {total}", domain::stock::MAX_LINE_QTY))
+    })?;
     // The cart add joins the shopper's history for recommendations: the customer's when the cart has one,
     // else the anonymous cart is the visit's session (the cart id is already the anonymous cart's key).
     let session = if c.customer_id.is_some() { None } else { Some(id) };
@@ -154,7 +165,8 @@ pub(crate) fn set_fulfillment(tx: &mut dyn Tx, id: &str, f: Fulfillment, now: i6
     let f = match f {
         Fulfillment::Delivery { address } => Fulfillment::Delivery { address: address.validate(true)? },
         Fulfillment::Pickup { location_id } => {
-            let loc = locations::get(tx, &location_id)?.ok_or_else(|| EngineError::not_found("location", &location_id))?;
+            let loc =
+                locations::get(tx, &location_id)?.ok_or_else(|| EngineError::not_found("location", &location_id))?;
             if !loc.pickup_enabled {
                 return Err(EngineError::invalid(
                     "pickup_unavailable",
@@ -164,7 +176,10 @@ pub(crate) fn set_fulfillment(tx: &mut dyn Tx, id: &str, f: Fulfillment, now: i6
             Fulfillment::Pickup { location_id: loc.id }
         }
     };
-    tx.exec("UPDATE carts SET fulfillment = ? WHERE id = ?", params![serde_json::to_string(&f).unwrap_or_default(), id])?;
+    tx.exec(
+        "UPDATE carts SET fulfillment = ? WHERE id = ?",
+        params![serde_json::to_string(&f).unwrap_or_default(), id],
+    )?;
     c.fulfillment = Some(f);
     let lines = priced_lines(tx, id, &c.currency)?;
     view(id, c, lines)

@@ -55,7 +55,14 @@ pub(crate) fn view(tx: &mut dyn Tx, id: &str) -> Result<SessionView> {
 }
 
 /// The entry gate: the payment code names the shopper; their wallet is held for up to `cap_minor`.
-pub(crate) fn enter(tx: &mut dyn Tx, location_id: &str, payment_code: &str, cap_minor: i64, currency: &str, now: i64) -> Result<SessionView> {
+pub(crate) fn enter(
+    tx: &mut dyn Tx,
+    location_id: &str,
+    payment_code: &str,
+    cap_minor: i64,
+    currency: &str,
+    now: i64,
+) -> Result<SessionView> {
     let loc = crate::locations::get(tx, location_id)?.ok_or_else(|| EngineError::not_found("location", location_id))?;
     if loc.kind != "cashierless" {
         return Err(EngineError::invalid("not_cashierless", format!("{} is not a cashierless store", loc.code)));
@@ -68,24 +75,45 @@ pub(crate) fn enter(tx: &mut dyn Tx, location_id: &str, payment_code: &str, cap_
     if hold < MIN_ENTRY_HOLD_MINOR.min(cap_minor) {
         return Err(EngineError::conflict(
             "insufficient_funds",
-            format!("entering needs at least {} won in the wallet; top it up first", MIN_ENTRY_HOLD_MINOR.min(cap_minor)),
+            format!(
+                "entering needs at least {} won in the wallet; top it up first",
+                MIN_ENTRY_HOLD_MINOR.min(cap_minor)
+            ),
         ));
     }
     let revenue = ledger::books_account(tx, ledger::kind::REVENUE, &loc.id, currency, now)?;
     let expires = now + SESSION_TTL_MS;
-    let purpose = ledger::Purpose { reason: "cashierless entry pre-authorization", ref_type: "cashierless", ref_id: &id, transfer_id: None };
+    let purpose = ledger::Purpose {
+        reason: "cashierless entry pre-authorization",
+        ref_type: "cashierless",
+        ref_id: &id,
+        transfer_id: None,
+    };
     ledger::pending(tx, &wallet, &revenue, hold, currency, expires, &purpose, now)?;
     tx.exec(
         "INSERT INTO cashierless_sessions (id, location_id, customer_id, status, currency, hold_minor, order_id, entered_at, exited_at, expires_at) \
          VALUES (?, ?, ?, 'open', ?, ?, NULL, ?, NULL, ?)",
         params![&id, &loc.id, &customer, currency, hold, now, expires],
     )?;
-    crate::events::emit(tx, "cashierless.entered", &id, &serde_json::json!({"session": &id, "location_id": &loc.id, "customer_id": &customer, "hold_minor": hold}), now)?;
+    crate::events::emit(
+        tx,
+        "cashierless.entered",
+        &id,
+        &serde_json::json!({"session": &id, "location_id": &loc.id, "customer_id": &customer, "hold_minor": hold}),
+        now,
+    )?;
     get(tx, &id, false)
 }
 
 /// The exit gate: sells the basket at the store and charges it from the entry hold.
-pub(crate) fn exit(tx: &mut dyn Tx, payments: &Payments, session_id: &str, lines: Vec<SaleLineInput>, staff_key_id: &str, now: i64) -> Result<(SessionView, Option<OrderView>)> {
+pub(crate) fn exit(
+    tx: &mut dyn Tx,
+    payments: &Payments,
+    session_id: &str,
+    lines: Vec<SaleLineInput>,
+    staff_key_id: &str,
+    now: i64,
+) -> Result<(SessionView, Option<OrderView>)> {
     let s = get(tx, session_id, true)?;
     if s.status != "open" {
         // A gate that retries the same exit (say, after a network blip) gets the same receipt; a different
@@ -105,12 +133,20 @@ pub(crate) fn exit(tx: &mut dyn Tx, payments: &Payments, session_id: &str, lines
         if asked == sold {
             return Ok((s, previous));
         }
-        return Err(EngineError::conflict("session_closed", format!("this visit is already {} with a different basket", s.status)));
+        return Err(EngineError::conflict(
+            "session_closed",
+            format!("this visit is already {} with a different basket", s.status),
+        ));
     }
     let order = if lines.is_empty() {
         // Left with nothing: release the hold.
         if let Some(hold) = ledger::open_pending(tx, "cashierless", session_id)? {
-            let purpose = ledger::Purpose { reason: "left without items", ref_type: "cashierless", ref_id: session_id, transfer_id: None };
+            let purpose = ledger::Purpose {
+                reason: "left without items",
+                ref_type: "cashierless",
+                ref_id: session_id,
+                transfer_id: None,
+            };
             ledger::resolve(tx, &hold, "void", None, &purpose, now)?;
         }
         None
@@ -137,7 +173,13 @@ pub(crate) fn exit(tx: &mut dyn Tx, payments: &Payments, session_id: &str, lines
         "UPDATE cashierless_sessions SET status = ?, order_id = ?, exited_at = ? WHERE id = ? AND status = 'open'",
         params![status, order.as_ref().map(|o| o.id.clone()), now, session_id],
     )?;
-    crate::events::emit(tx, "cashierless.exited", session_id, &serde_json::json!({"session": session_id, "order_id": order.as_ref().map(|o| o.id.clone())}), now)?;
+    crate::events::emit(
+        tx,
+        "cashierless.exited",
+        session_id,
+        &serde_json::json!({"session": session_id, "order_id": order.as_ref().map(|o| o.id.clone())}),
+        now,
+    )?;
     Ok((get(tx, session_id, false)?, order))
 }
 
@@ -152,7 +194,11 @@ pub(crate) fn expire(tx: &mut dyn Tx, now: i64) -> Result<usize> {
         .collect::<std::result::Result<_, _>>()?;
     let mut n = 0;
     for id in ids {
-        if tx.exec("UPDATE cashierless_sessions SET status = 'cancelled', exited_at = ? WHERE id = ? AND status = 'open'", params![now, &id])? == 1 {
+        if tx.exec(
+            "UPDATE cashierless_sessions SET status = 'cancelled', exited_at = ? WHERE id = ? AND status = 'open'",
+            params![now, &id],
+        )? == 1
+        {
             crate::events::emit(tx, "cashierless.expired", &id, &serde_json::json!({"session": &id}), now)?;
             n += 1;
         }
@@ -178,7 +224,12 @@ impl PaymentProvider for EntryHold {
         let mut collected = 0;
         if let Some(hold) = ledger::open_pending(tx, "cashierless", session)? {
             let captured = ctx.amount_minor.min(hold.amount);
-            let purpose = ledger::Purpose { reason: "cashierless basket captured at exit", ref_type: "cashierless", ref_id: session, transfer_id: None };
+            let purpose = ledger::Purpose {
+                reason: "cashierless basket captured at exit",
+                ref_type: "cashierless",
+                ref_id: session,
+                transfer_id: None,
+            };
             ledger::resolve(tx, &hold, "post", Some(captured), &purpose, ctx.now)?;
             collected = captured;
         }
@@ -188,8 +239,19 @@ impl PaymentProvider for EntryHold {
             let available = ledger::get_account(tx, &wallet)?.map_or(0, |a| a.available_minor).max(0);
             let take = excess.min(available);
             if take > 0 {
-                let revenue = ledger::books_account(tx, ledger::kind::REVENUE, ctx.location_id.unwrap_or("web"), ctx.currency, ctx.now)?;
-                let extra = ledger::Purpose { reason: "cashierless basket beyond the entry hold", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+                let revenue = ledger::books_account(
+                    tx,
+                    ledger::kind::REVENUE,
+                    ctx.location_id.unwrap_or("web"),
+                    ctx.currency,
+                    ctx.now,
+                )?;
+                let extra = ledger::Purpose {
+                    reason: "cashierless basket beyond the entry hold",
+                    ref_type: "order",
+                    ref_id: ctx.order_id,
+                    transfer_id: None,
+                };
                 ledger::single(tx, &wallet, &revenue, take, ctx.currency, &extra, ctx.now)?;
                 collected += take;
             }

@@ -108,10 +108,7 @@ pub fn validate(mut p: ProductInput) -> Result<ProductInput> {
         || handle.len() > 120
         || !handle.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(bad(format!(
-            "`handle` must be 1–120 characters of a–z, 0–9, - and _ (got `{}`)",
-            p.handle
-        )));
+        return Err(bad(format!("`handle` must be 1–120 characters of a–z, 0–9, - and _ (got `{}`)", p.handle)));
     }
     p.handle = handle;
     p.title_ko = text::required("title_ko", &p.title_ko, 200).map_err(bad)?;
@@ -209,7 +206,10 @@ pub(crate) fn save_product(tx: &mut dyn Tx, input: &ProductInput, upsert: bool, 
         if let Some(owner) = tx.query_opt("SELECT product_id FROM variants WHERE sku = ?", params![&v.sku])? {
             let owner = owner.text(0)?;
             if owner != id {
-                return Err(EngineError::conflict("duplicate_sku", format!("SKU `{}` belongs to another product", v.sku)));
+                return Err(EngineError::conflict(
+                    "duplicate_sku",
+                    format!("SKU `{}` belongs to another product", v.sku),
+                ));
             }
             tx.exec(
                 "UPDATE variants SET gtin = ?, weight_g = ?, attributes = ?, position = ? WHERE sku = ?",
@@ -232,7 +232,13 @@ pub(crate) fn save_product(tx: &mut dyn Tx, input: &ProductInput, upsert: bool, 
         }
     }
     let view = load_product(tx, &id)?.ok_or_else(|| EngineError::not_found("product", &id))?;
-    events::emit(tx, if upsert { "product.upserted" } else { "product.created" }, &id, &serde_json::json!({"product": &view}), now)?;
+    events::emit(
+        tx,
+        if upsert { "product.upserted" } else { "product.created" },
+        &id,
+        &serde_json::json!({"product": &view}),
+        now,
+    )?;
     Ok(view)
 }
 
@@ -243,13 +249,17 @@ fn gtin_conflict(e: store::DbError, v: &VariantInput) -> EngineError {
     }
     let on_gtin = e.constraint.as_deref().is_some_and(|c| c.contains("gtin")) || e.message.contains("gtin");
     if on_gtin {
-        EngineError::conflict("duplicate_gtin", format!("GTIN `{}` is used by another variant", v.gtin.clone().unwrap_or_default()))
+        EngineError::conflict(
+            "duplicate_gtin",
+            format!("GTIN `{}` is used by another variant", v.gtin.clone().unwrap_or_default()),
+        )
     } else {
         EngineError::conflict("duplicate_sku", format!("SKU `{}` belongs to another product", v.sku))
     }
 }
 
-const PRODUCT_COLS: &str = "id, handle, title_ko, title_en, description_ko, description_en, category, vendor, status, created_at, updated_at";
+const PRODUCT_COLS: &str =
+    "id, handle, title_ko, title_en, description_ko, description_en, category, vendor, status, created_at, updated_at";
 
 fn product_from_row(r: &Row) -> Result<ProductView> {
     Ok(ProductView {
@@ -321,7 +331,7 @@ pub(crate) fn list_products(tx: &mut dyn Tx, q: &ProductQuery) -> Result<Vec<Pro
         ps.push(format!("{}/%", c.to_lowercase()).into());
     }
     if let Some(term) = &q.q {
-        let like = format!("%{}%", term.to_lowercase().replace('%', "").replace('_', ""));
+        let like = format!("%{}%", term.to_lowercase().replace(['%', '_'], ""));
         sql.push_str(" AND (lower(title_en) LIKE ? OR title_ko LIKE ? OR handle LIKE ?)");
         ps.push(like.clone().into());
         ps.push(like.clone().into());

@@ -73,7 +73,10 @@ pub fn validate_signup(input: &SignupInput) -> Result<(String, Option<String>, S
         return Err(bad("`locale` must be ko or en"));
     }
     if input.password.chars().count() < MIN_PASSWORD_CHARS || input.password.len() > MAX_PASSWORD_BYTES {
-        return Err(EngineError::invalid("weak_password", format!("a password needs {MIN_PASSWORD_CHARS}–{MAX_PASSWORD_BYTES} characters")));
+        return Err(EngineError::invalid(
+            "weak_password",
+            format!("a password needs {MIN_PASSWORD_CHARS}–{MAX_PASSWORD_BYTES} characters"),
+        ));
     }
     Ok((email, phone, name, locale))
 }
@@ -127,11 +130,19 @@ fn from_row(r: &Row) -> Result<CustomerView> {
 
 pub(crate) fn get(tx: &mut dyn Tx, id: &str) -> Result<CustomerView> {
     let sql = format!("SELECT {COLS} FROM customers WHERE id = ?");
-    tx.query_opt(&sql, params![id])?.map(|r| from_row(&r)).transpose()?.ok_or_else(|| EngineError::not_found("customer", id))
+    tx.query_opt(&sql, params![id])?
+        .map(|r| from_row(&r))
+        .transpose()?
+        .ok_or_else(|| EngineError::not_found("customer", id))
 }
 
 /// Staff lookup at a POS or pickup desk: by email, phone (any formatting) or member code.
-pub(crate) fn find(tx: &mut dyn Tx, email: Option<&str>, phone: Option<&str>, member_code: Option<&str>) -> Result<Vec<CustomerView>> {
+pub(crate) fn find(
+    tx: &mut dyn Tx,
+    email: Option<&str>,
+    phone: Option<&str>,
+    member_code: Option<&str>,
+) -> Result<Vec<CustomerView>> {
     let (col, v) = if let Some(e) = email {
         ("email", text::email(e).map_err(bad)?)
     } else if let Some(p) = phone {
@@ -148,10 +159,9 @@ pub(crate) fn find(tx: &mut dyn Tx, email: Option<&str>, phone: Option<&str>, me
 /// The password hash for a login attempt, if the account exists.
 pub(crate) fn credentials(tx: &mut dyn Tx, email: &str) -> Result<Option<(String, Option<String>)>> {
     let email = text::email(email).map_err(|_| EngineError::Unauthorized)?;
-    Ok(tx
-        .query_opt("SELECT id, password_hash FROM customers WHERE email = ?", params![email])?
+    tx.query_opt("SELECT id, password_hash FROM customers WHERE email = ?", params![email])?
         .map(|r| -> Result<_> { Ok((r.text(0)?, r.opt_text(1)?)) })
-        .transpose()?)
+        .transpose()
 }
 
 pub(crate) fn new_session(tx: &mut dyn Tx, customer_id: &str, now: i64) -> Result<String> {
@@ -165,7 +175,10 @@ pub(crate) fn new_session(tx: &mut dyn Tx, customer_id: &str, now: i64) -> Resul
 
 pub(crate) fn session_customer(tx: &mut dyn Tx, token: &str, now: i64) -> Result<Option<String>> {
     Ok(tx
-        .query_opt("SELECT customer_id FROM sessions WHERE token_hash = ? AND expires_at > ?", params![hash_token(token), now])?
+        .query_opt(
+            "SELECT customer_id FROM sessions WHERE token_hash = ? AND expires_at > ?",
+            params![hash_token(token), now],
+        )?
         .map(|r| r.text(0))
         .transpose()?)
 }

@@ -56,12 +56,20 @@ pub struct EventView {
 
 /// A consumer's position in the feed, kept in `meta` under `key` (the start when there is none yet).
 pub(crate) fn stored_cursor(tx: &mut dyn Tx, key: &str) -> Result<Cursor> {
-    Ok(tx.query_opt("SELECT value FROM meta WHERE key = ?", params![key])?.map(|r| r.text(0)).transpose()?.and_then(|v| Cursor::parse(&v).ok()).unwrap_or_default())
+    Ok(tx
+        .query_opt("SELECT value FROM meta WHERE key = ?", params![key])?
+        .map(|r| r.text(0))
+        .transpose()?
+        .and_then(|v| Cursor::parse(&v).ok())
+        .unwrap_or_default())
 }
 
 /// Saves a consumer's position, in the caller's transaction (so that it moves with what was consumed).
 pub(crate) fn store_cursor(tx: &mut dyn Tx, key: &str, cursor: Cursor) -> Result<()> {
-    tx.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![key, cursor.to_string()])?;
+    tx.exec(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, cursor.to_string()],
+    )?;
     Ok(())
 }
 
@@ -76,7 +84,12 @@ pub(crate) fn emit(tx: &mut dyn Tx, kind: &str, aggregate_id: &str, data: &serde
 
 /// Events after `after` in commit-safe order, at most `limit`, optionally of one type or type prefix
 /// (`order.` matches every order event). Returns the events and the cursor after the last one read.
-pub(crate) fn feed(tx: &mut dyn Tx, after: Cursor, limit: usize, kind: Option<&str>) -> Result<(Vec<EventView>, Cursor)> {
+pub(crate) fn feed(
+    tx: &mut dyn Tx,
+    after: Cursor,
+    limit: usize,
+    kind: Option<&str>,
+) -> Result<(Vec<EventView>, Cursor)> {
     let (mut sql, mut ps): (String, Vec<store::Val>) = match tx.dialect() {
         Dialect::Sqlite => (
             "SELECT seq, id, type, aggregate_id, payload, created_at, 0 FROM events WHERE seq > ?".into(),

@@ -32,7 +32,11 @@ pub fn parse_rate(s: &str) -> Result<(i64, u32)> {
     let t = s.trim();
     let (int, frac) = t.split_once('.').unwrap_or((t, ""));
     let frac = frac.trim_end_matches('0');
-    if int.is_empty() && frac.is_empty() || !int.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) || frac.len() > 12 {
+    if int.is_empty() && frac.is_empty()
+        || !int.chars().all(|c| c.is_ascii_digit())
+        || !frac.chars().all(|c| c.is_ascii_digit())
+        || frac.len() > 12
+    {
         return Err(bad(format!("`rate` must be a positive decimal with at most 12 decimals, got `{s}`")));
     }
     let num: i64 = format!("{int}{frac}").trim_start_matches('0').parse().unwrap_or(0);
@@ -50,7 +54,14 @@ fn render(num: i64, scale: u32) -> String {
     format!("{}.{:0width$}", num / p, num % p, width = scale as usize)
 }
 
-pub(crate) fn record(tx: &mut dyn Tx, base: &str, quote: &str, rate: &str, effective_at: i64, now: i64) -> Result<RateView> {
+pub(crate) fn record(
+    tx: &mut dyn Tx,
+    base: &str,
+    quote: &str,
+    rate: &str,
+    effective_at: i64,
+    now: i64,
+) -> Result<RateView> {
     let b = Currency::parse(base).map_err(|e| bad(e.to_string()))?;
     let q = Currency::parse(quote).map_err(|e| bad(e.to_string()))?;
     if b == q {
@@ -62,7 +73,13 @@ pub(crate) fn record(tx: &mut dyn Tx, base: &str, quote: &str, rate: &str, effec
         "INSERT INTO fx_rates (id, base, quote, rate_num, rate_scale, effective_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         params![&id, b.code(), q.code(), num, scale as i64, effective_at, now],
     )?;
-    Ok(RateView { id, base: b.code().into(), quote: q.code().into(), rate: render(num, scale), effective_at: domain::time::rfc3339(effective_at) })
+    Ok(RateView {
+        id,
+        base: b.code().into(),
+        quote: q.code().into(),
+        rate: render(num, scale),
+        effective_at: domain::time::rfc3339(effective_at),
+    })
 }
 
 /// The rate in effect at `at` for converting `base` into `quote`.
@@ -110,7 +127,12 @@ mod tests {
     fn rates_parse_exactly_and_convert_up() {
         assert_eq!(parse_rate("1385.20").unwrap(), (13852, 1));
         assert_eq!(parse_rate("0.00072").unwrap(), (72, 5));
-        assert!(parse_rate("-1").is_err() && parse_rate("0").is_err() && parse_rate("1e3").is_err() && parse_rate("").is_err());
+        assert!(
+            parse_rate("-1").is_err()
+                && parse_rate("0").is_err()
+                && parse_rate("1e3").is_err()
+                && parse_rate("").is_err()
+        );
         let usd_krw = Rate { id: "r".into(), base: Currency::Usd, quote: Currency::Krw, num: 13852, scale: 1 };
         assert_eq!(usd_krw.convert_up(1999).unwrap(), 27691); // 19.99 USD × 1385.2 = 27,690.148 KRW, rounded up
         let krw_usd = Rate { id: "r".into(), base: Currency::Krw, quote: Currency::Usd, num: 72, scale: 5 };

@@ -31,7 +31,14 @@ pub fn validate_key(key: &str) -> Result<()> {
 /// Claims `key` in `scope` for a request whose result will be `result_ref` (the id the use case is about to
 /// create; the claim rolls back with the use case if it fails). Returns the earlier result's reference if
 /// the key was already used with the same request.
-pub(crate) fn begin(tx: &mut dyn Tx, scope: &str, key: &str, hash: &str, result_ref: &str, now: i64) -> Result<Option<String>> {
+pub(crate) fn begin(
+    tx: &mut dyn Tx,
+    scope: &str,
+    key: &str,
+    hash: &str,
+    result_ref: &str,
+    now: i64,
+) -> Result<Option<String>> {
     // On PostgreSQL this INSERT waits for a concurrent transaction holding the same key; once that one
     // commits, the conflict turns the INSERT into a no-op and the SELECT below (a fresh READ COMMITTED
     // snapshot) sees its result.
@@ -43,7 +50,10 @@ pub(crate) fn begin(tx: &mut dyn Tx, scope: &str, key: &str, hash: &str, result_
     if inserted == 1 {
         return Ok(None);
     }
-    let r = tx.query_one("SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?", params![scope, key])?;
+    let r = tx.query_one(
+        "SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?",
+        params![scope, key],
+    )?;
     if r.text(0)? != hash {
         return Err(EngineError::conflict(
             "idempotency_key_reused",

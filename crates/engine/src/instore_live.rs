@@ -68,7 +68,10 @@ fn check_layout(tx: &mut dyn Tx, l: &LayoutInput) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for (i, p) in l.plates.iter().enumerate() {
         if !seen.insert((p.gondola, p.shelf, p.plate)) {
-            return Err(bad(format!("plates[{i}]: gondola {} shelf {} plate {} is listed twice", p.gondola, p.shelf, p.plate)));
+            return Err(bad(format!(
+                "plates[{i}]: gondola {} shelf {} plate {} is listed twice",
+                p.gondola, p.shelf, p.plate
+            )));
         }
         if let Some(sku) = &p.sku {
             if !(p.unit_weight_g.is_finite() && p.unit_weight_g >= 1.0 && p.unit_weight_g <= 50_000.0) {
@@ -83,7 +86,9 @@ fn check_layout(tx: &mut dyn Tx, l: &LayoutInput) -> Result<()> {
         if f.plates.is_empty() || f.plates.len() > 64 {
             return Err(bad(format!("facings[{i}]: a facing stands on 1–64 plates")));
         }
-        if !f.corner_m.iter().chain(&f.size_m).all(|v| v.is_finite() && v.abs() < 10_000.0) || f.size_m.iter().any(|v| *v <= 0.0) {
+        if !f.corner_m.iter().chain(&f.size_m).all(|v| v.is_finite() && v.abs() < 10_000.0)
+            || f.size_m.iter().any(|v| *v <= 0.0)
+        {
             return Err(bad(format!("facings[{i}]: `corner_m` and `size_m` are metres, the size positive")));
         }
         if !l.plates.iter().any(|p| p.sku.as_deref() == Some(f.sku.as_str())) {
@@ -131,12 +136,20 @@ pub(crate) fn put_layout(tx: &mut dyn Tx, location_id: &str, l: &LayoutInput, no
         "INSERT INTO store_layouts (location_id, layout, updated_at) VALUES (?, ?, ?) ON CONFLICT (location_id) DO UPDATE SET layout = excluded.layout, updated_at = excluded.updated_at",
         params![location_id, &json, now],
     )?;
-    crate::events::emit(tx, "instore.layout_updated", location_id, &serde_json::json!({"location_id": location_id, "plates": l.plates.len(), "facings": l.facings.len()}), now)
+    crate::events::emit(
+        tx,
+        "instore.layout_updated",
+        location_id,
+        &serde_json::json!({"location_id": location_id, "plates": l.plates.len(), "facings": l.facings.len()}),
+        now,
+    )
 }
 
 pub(crate) fn get_layout(tx: &mut dyn Tx, location_id: &str) -> Result<Option<LayoutInput>> {
     match tx.query_opt("SELECT layout FROM store_layouts WHERE location_id = ?", params![location_id])? {
-        Some(r) => Ok(Some(serde_json::from_str(&r.text(0)?).map_err(|e| crate::internal(format!("stored layout: {e}")))?)),
+        Some(r) => {
+            Ok(Some(serde_json::from_str(&r.text(0)?).map_err(|e| crate::internal(format!("stored layout: {e}")))?))
+        }
         None => Ok(None),
     }
 }
@@ -181,19 +194,26 @@ pub struct DeviceRef {
     pub kind: String,
 }
 
-pub(crate) fn register(tx: &mut dyn Tx, location_id: &str, kind: &str, code: &str, sku: Option<&str>, now: i64) -> Result<IssuedDevice> {
+pub(crate) fn register(
+    tx: &mut dyn Tx,
+    location_id: &str,
+    kind: &str,
+    code: &str,
+    sku: Option<&str>,
+    now: i64,
+) -> Result<IssuedDevice> {
     if !DEVICE_KINDS.contains(&kind) {
         return Err(bad(format!("`kind` is one of {}", DEVICE_KINDS.join(", "))));
     }
     match (kind, sku) {
         ("esl", None) => return Err(bad("a shelf label (`esl`) needs the `sku` it shows")),
-        ("esl", Some(s)) => {
-            if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![s])?.is_none() {
-                return Err(EngineError::not_found("sku", s));
-            }
-        }
+        ("esl", Some(_)) | (_, None) => {}
         (_, Some(_)) => return Err(bad("only shelf labels (`esl`) show a `sku`")),
-        _ => {}
+    }
+    if let Some(s) = sku {
+        if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![s])?.is_none() {
+            return Err(EngineError::not_found("sku", s));
+        }
     }
     let code = domain::text::required("code", code, 64).map_err(bad)?;
     if code.starts_with('_') {
@@ -203,7 +223,8 @@ pub(crate) fn register(tx: &mut dyn Tx, location_id: &str, kind: &str, code: &st
         return Err(bad("`code` uses letters, digits, `-`, `_` and `.` (it appears in MQTT topics)"));
     }
     let loc = crate::locations::get(tx, location_id)?.ok_or_else(|| EngineError::not_found("location", location_id))?;
-    if tx.query_opt("SELECT 1 FROM devices WHERE location_id = ? AND code = ?", params![location_id, &code])?.is_some() {
+    if tx.query_opt("SELECT 1 FROM devices WHERE location_id = ? AND code = ?", params![location_id, &code])?.is_some()
+    {
         return Err(EngineError::conflict("duplicate_device", format!("{} already has a device `{code}`", loc.code)));
     }
     let id = domain::ids::new_id("dev");
@@ -214,13 +235,33 @@ pub(crate) fn register(tx: &mut dyn Tx, location_id: &str, kind: &str, code: &st
     )?;
     if let Some(sku) = sku {
         // The label pusher sends a new label its price at once.
-        crate::events::emit(tx, "instore.label_registered", &id, &serde_json::json!({"device_id": &id, "location_id": location_id, "sku": sku}), now)?;
+        crate::events::emit(
+            tx,
+            "instore.label_registered",
+            &id,
+            &serde_json::json!({"device_id": &id, "location_id": location_id, "sku": sku}),
+            now,
+        )?;
     }
-    Ok(IssuedDevice { id, location_id: location_id.to_owned(), kind: kind.to_owned(), code, sku: sku.map(str::to_owned), token })
+    Ok(IssuedDevice {
+        id,
+        location_id: location_id.to_owned(),
+        kind: kind.to_owned(),
+        code,
+        sku: sku.map(str::to_owned),
+        token,
+    })
 }
 
-fn device_row(tx: &mut dyn Tx, location_id: &str, device_id: &str) -> Result<(String, String, Option<String>, Option<i64>)> {
-    let sql = format!("SELECT kind, code, sku, revoked_at FROM devices WHERE id = ? AND location_id = ? AND kind <> 'staff'{}", crate::for_update(tx));
+fn device_row(
+    tx: &mut dyn Tx,
+    location_id: &str,
+    device_id: &str,
+) -> Result<(String, String, Option<String>, Option<i64>)> {
+    let sql = format!(
+        "SELECT kind, code, sku, revoked_at FROM devices WHERE id = ? AND location_id = ? AND kind <> 'staff'{}",
+        crate::for_update(tx)
+    );
     let r = tx
         .query_opt(&sql, params![device_id, location_id])?
         .ok_or_else(|| EngineError::not_found("device", device_id))?;
@@ -235,8 +276,17 @@ pub(crate) fn rotate_token(tx: &mut dyn Tx, location_id: &str, device_id: &str, 
         return Err(EngineError::conflict("device_revoked", format!("device `{code}` is revoked; register a new one")));
     }
     let token = format!("bl_dev_{}", domain::ids::random_token(24));
-    tx.exec("UPDATE devices SET token_hash = ?, mac_key = ? WHERE id = ?", params![crate::customers::hash_token(&token), mac_key(&token), device_id])?;
-    crate::events::emit(tx, "device.token_rotated", device_id, &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}), now)?;
+    tx.exec(
+        "UPDATE devices SET token_hash = ?, mac_key = ? WHERE id = ?",
+        params![crate::customers::hash_token(&token), mac_key(&token), device_id],
+    )?;
+    crate::events::emit(
+        tx,
+        "device.token_rotated",
+        device_id,
+        &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}),
+        now,
+    )?;
     Ok(IssuedDevice { id: device_id.to_owned(), location_id: location_id.to_owned(), kind, code, sku, token })
 }
 
@@ -251,7 +301,13 @@ pub(crate) fn revoke(tx: &mut dyn Tx, location_id: &str, device_id: &str, now: i
         "UPDATE devices SET token_hash = ?, mac_key = NULL, revoked_at = ? WHERE id = ?",
         params![format!("revoked:{device_id}"), now, device_id],
     )?;
-    crate::events::emit(tx, "device.revoked", device_id, &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}), now)?;
+    crate::events::emit(
+        tx,
+        "device.revoked",
+        device_id,
+        &serde_json::json!({"device_id": device_id, "location_id": location_id, "code": &code}),
+        now,
+    )?;
     Ok(())
 }
 
@@ -303,7 +359,10 @@ pub(crate) fn list_devices(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<Dev
 
 pub(crate) fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<DeviceRef> {
     let r = tx
-        .query_opt("SELECT id, location_id, kind FROM devices WHERE token_hash = ? AND kind <> 'staff'", params![crate::customers::hash_token(token)])?
+        .query_opt(
+            "SELECT id, location_id, kind FROM devices WHERE token_hash = ? AND kind <> 'staff'",
+            params![crate::customers::hash_token(token)],
+        )?
         .ok_or(EngineError::Unauthorized)?;
     Ok(DeviceRef { id: r.text(0)?, location_id: r.text(1)?, kind: r.text(2)? })
 }
@@ -324,13 +383,19 @@ pub(crate) fn mqtt_identity(tx: &mut dyn Tx, token: &str) -> Result<MqttIdentity
             params![crate::customers::hash_token(token)],
         )?
         .ok_or(EngineError::Unauthorized)?;
-    Ok(MqttIdentity { device: DeviceRef { id: r.text(0)?, location_id: r.text(1)?, kind: r.text(2)? }, store_code: r.text(3)?, device_code: r.text(4)? })
+    Ok(MqttIdentity {
+        device: DeviceRef { id: r.text(0)?, location_id: r.text(1)?, kind: r.text(2)? },
+        store_code: r.text(3)?,
+        device_code: r.text(4)?,
+    })
 }
 
 /// The location's staff pseudo-device: review resolutions are stored in the same event log as the
 /// sensors', so that a replay folds them in the same order.
 fn staff_device(tx: &mut dyn Tx, location_id: &str, now: i64) -> Result<DeviceRef> {
-    if let Some(r) = tx.query_opt("SELECT id FROM devices WHERE location_id = ? AND kind = 'staff'", params![location_id])? {
+    if let Some(r) =
+        tx.query_opt("SELECT id FROM devices WHERE location_id = ? AND kind = 'staff'", params![location_id])?
+    {
         return Ok(DeviceRef { id: r.text(0)?, location_id: location_id.to_owned(), kind: "staff".into() });
     }
     let id = domain::ids::new_id("dev");
@@ -348,19 +413,61 @@ fn staff_device(tx: &mut dyn Tx, location_id: &str, now: i64) -> Result<DeviceRe
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DeviceEvent {
     /// A gondola's plate samples: `[t, shelf, plate, grams]` each.
-    Plates { seq: i64, #[serde(default)] v: Option<u32>, gondola: u16, samples: Vec<(f64, u16, u16, f32)> },
+    Plates {
+        seq: i64,
+        #[serde(default)]
+        v: Option<u32>,
+        gondola: u16,
+        samples: Vec<(f64, u16, u16, f32)>,
+    },
     /// A tracker's body frames.
-    Tracks { seq: i64, #[serde(default)] v: Option<u32>, frames: Vec<FrameIn> },
+    Tracks {
+        seq: i64,
+        #[serde(default)]
+        v: Option<u32>,
+        frames: Vec<FrameIn>,
+    },
     /// Someone passed the entry gate: with their app's payment code, or with a shopper already inside
     /// (a group on one account).
-    Entry { seq: i64, #[serde(default)] v: Option<u32>, t: f64, target_id: String, #[serde(default)] payment_code: Option<String>, #[serde(default)] with_target: Option<String> },
+    Entry {
+        seq: i64,
+        #[serde(default)]
+        v: Option<u32>,
+        t: f64,
+        target_id: String,
+        #[serde(default)]
+        payment_code: Option<String>,
+        #[serde(default)]
+        with_target: Option<String>,
+    },
     /// Someone passed the exit gate.
-    Exit { seq: i64, #[serde(default)] v: Option<u32>, t: f64, target_id: String },
+    Exit {
+        seq: i64,
+        #[serde(default)]
+        v: Option<u32>,
+        t: f64,
+        target_id: String,
+    },
     /// A shelf label confirms what it now shows.
-    LabelAck { seq: i64, #[serde(default)] v: Option<u32>, sku: String, price_minor: i64, currency: String },
+    LabelAck {
+        seq: i64,
+        #[serde(default)]
+        v: Option<u32>,
+        sku: String,
+        price_minor: i64,
+        currency: String,
+    },
     /// Staff settled a review item (stored by the API, never sent by devices). `key` names the item by
     /// what it is (when it settled, which plates), because ids are renumbered when the fold is rebuilt.
-    Review { seq: i64, #[serde(default)] v: Option<u32>, review_id: u64, #[serde(default)] key: Option<String>, action: ReviewAction },
+    Review {
+        seq: i64,
+        #[serde(default)]
+        v: Option<u32>,
+        review_id: u64,
+        #[serde(default)]
+        key: Option<String>,
+        action: ReviewAction,
+    },
 }
 
 /// One body frame: joints by name (`head`, `neck`, `l_shoulder`, `r_shoulder`, `l_elbow`, `r_elbow`,
@@ -466,7 +573,9 @@ pub fn parse_event(kind: &str, v: &serde_json::Value) -> std::result::Result<Dev
                 return Err(format!("`samples` holds 1–{MAX_SAMPLES} samples"));
             }
             if let Some(i) = samples.iter().position(|s| !time_ok(s.0) || !s.3.is_finite() || s.3.abs() > 1.0e6) {
-                return Err(format!("samples[{i}]: `[t, shelf, plate, grams]` with t in Unix seconds and grams finite"));
+                return Err(format!(
+                    "samples[{i}]: `[t, shelf, plate, grams]` with t in Unix seconds and grams finite"
+                ));
             }
         }
         DeviceEvent::Tracks { frames, .. } => {
@@ -542,7 +651,13 @@ pub struct EntryDecision {
 
 /// Stores the valid events (dropping duplicates) and updates the device's counters, in one transaction.
 /// Returns the stored events in order, with the duplicates and gaps seen.
-pub(crate) fn store_events(tx: &mut dyn Tx, dev: &DeviceRef, events: &[DeviceEvent], rejected: usize, now: i64) -> Result<(Vec<DeviceEvent>, Vec<i64>, Vec<(i64, i64)>)> {
+pub(crate) fn store_events(
+    tx: &mut dyn Tx,
+    dev: &DeviceRef,
+    events: &[DeviceEvent],
+    rejected: usize,
+    now: i64,
+) -> Result<(Vec<DeviceEvent>, Vec<i64>, Vec<(i64, i64)>)> {
     // A device revoked after it authenticated stores nothing more.
     let sql = format!("SELECT last_seq FROM devices WHERE id = ? AND revoked_at IS NULL{}", crate::for_update(tx));
     let mut last = tx.query_opt(&sql, params![&dev.id])?.ok_or(EngineError::Unauthorized)?.i64(0)?;
@@ -614,7 +729,8 @@ const RESET_ABOVE: usize = 3_000;
 impl Runtime {
     pub(crate) fn new(layout: &LayoutInput) -> Result<Runtime> {
         let layout = to_instore(layout)?;
-        let zones = instore::ZoneTracker::new(instore::default_zones(&layout, GONDOLA_FRONT_M), instore::ZoneConfig::default());
+        let zones =
+            instore::ZoneTracker::new(instore::default_zones(&layout, GONDOLA_FRONT_M), instore::ZoneConfig::default());
         Ok(Runtime {
             fusion: instore::Engine::new(layout, instore::EngineConfig::default()),
             visit_of: HashMap::new(),
@@ -664,7 +780,13 @@ impl Runtime {
                 for f in frames {
                     // Tracks of people who never passed the entry gate (staff, a shopper's bag) are ignored.
                     let Some(fid) = self.fid(&f.target_id) else { continue };
-                    let mut frame = instore::TrackFrame { t_s: f.t, target_id: fid, state: String::new(), joints: Default::default(), scores: [1.0; instore::model::JOINT_COUNT] };
+                    let mut frame = instore::TrackFrame {
+                        t_s: f.t,
+                        target_id: fid,
+                        state: String::new(),
+                        joints: Default::default(),
+                        scores: [1.0; instore::model::JOINT_COUNT],
+                    };
                     for (name, c) in &f.joints {
                         if let Some(j) = instore::Joint::from_name(name) {
                             frame.joints[j as usize] = Some(instore::Vec3 { x: c[0], y: c[1], z: c[2] });
@@ -676,11 +798,18 @@ impl Runtime {
                 }
             }
             DeviceEvent::Review { review_id, key, action, .. } => {
-                let review_id = key.as_deref().and_then(|k| self.fusion.pending_reviews().find(|r| review_key(r) == k).map(|r| r.id)).unwrap_or(*review_id);
+                let review_id = key
+                    .as_deref()
+                    .and_then(|k| self.fusion.pending_reviews().find(|r| review_key(r) == k).map(|r| r.id))
+                    .unwrap_or(*review_id);
                 let review_id = &review_id;
                 // Assignments name the shopper as `{visit}/{track}` (what the review listed).
                 let r = match action {
-                    ReviewAction::Assign { target_id, sku, quantity } => instore::Resolution::Assign { target_id: target_id.clone(), barcode: sku.clone(), quantity: *quantity },
+                    ReviewAction::Assign { target_id, sku, quantity } => instore::Resolution::Assign {
+                        target_id: target_id.clone(),
+                        barcode: sku.clone(),
+                        quantity: *quantity,
+                    },
                     ReviewAction::Dismiss => instore::Resolution::Dismiss,
                 };
                 if let Err(e) = self.fusion.resolve_review(*review_id, r) {
@@ -692,7 +821,12 @@ impl Runtime {
     }
 
     /// A track of a visit that had already ended joins the replay (its order exists).
-    pub(crate) fn admit_finished(&mut self, target_id: &str, session_id: &str, t: f64) -> std::result::Result<(), String> {
+    pub(crate) fn admit_finished(
+        &mut self,
+        target_id: &str,
+        session_id: &str,
+        t: f64,
+    ) -> std::result::Result<(), String> {
         self.finished.insert(session_id.to_owned());
         self.admit(target_id, session_id, t)
     }
@@ -740,8 +874,12 @@ impl Runtime {
     /// Unresolved review items that name one of the visit's shoppers as a candidate. (An event nobody was
     /// near holds up no visit; staff see it in the queue.)
     pub(crate) fn pending_for(&self, session: &str) -> usize {
-        let fids: Vec<&str> = self.members.get(session).map(|m| m.iter().map(|x| x.0.as_str()).collect()).unwrap_or_default();
-        self.fusion.pending_reviews().filter(|r| r.shoppers.iter().any(|s| fids.contains(&s.target_id.as_str()))).count()
+        let fids: Vec<&str> =
+            self.members.get(session).map(|m| m.iter().map(|x| x.0.as_str()).collect()).unwrap_or_default();
+        self.fusion
+            .pending_reviews()
+            .filter(|r| r.shoppers.iter().any(|s| fids.contains(&s.target_id.as_str())))
+            .count()
     }
 
     /// The visit's basket: the carts of all its shoppers together.
@@ -807,12 +945,22 @@ pub(crate) fn review_key(r: &instore::ReviewItem) -> String {
 }
 
 /// Stores a staff resolution as an event of the location's staff pseudo-device; returns it.
-pub(crate) fn store_resolution(tx: &mut dyn Tx, location_id: &str, review_id: u64, key: String, action: &ReviewAction, now: i64) -> Result<DeviceEvent> {
+pub(crate) fn store_resolution(
+    tx: &mut dyn Tx,
+    location_id: &str,
+    review_id: u64,
+    key: String,
+    action: &ReviewAction,
+    now: i64,
+) -> Result<DeviceEvent> {
     let dev = staff_device(tx, location_id, now)?;
-    let seq = tx.query_opt("SELECT last_seq FROM devices WHERE id = ?", params![&dev.id])?.map_or(Ok(0), |r| r.i64(0))? + 1;
+    let seq =
+        tx.query_opt("SELECT last_seq FROM devices WHERE id = ?", params![&dev.id])?.map_or(Ok(0), |r| r.i64(0))? + 1;
     let e = DeviceEvent::Review { seq, v: Some(1), review_id, key: Some(key), action: action.clone() };
     let (stored, _, _) = store_events(tx, &dev, std::slice::from_ref(&e), 0, now)?;
-    stored.into_iter().next().ok_or_else(|| EngineError::conflict("concurrent_review", "another resolution was stored at the same time; retry"))
+    stored.into_iter().next().ok_or_else(|| {
+        EngineError::conflict("concurrent_review", "another resolution was stored at the same time; retry")
+    })
 }
 
 /// What a rebuild needs: the layout, the open visits' tracks, and the stored events since the oldest open
@@ -838,7 +986,12 @@ pub(crate) fn snapshot(tx: &mut dyn Tx, location_id: &str) -> Result<Snapshot> {
         .iter()
         .map(|r| Ok((r.text(0)?, r.text(1)?)))
         .collect::<Result<Vec<_>>>()?;
-    let open_since = tx.query_opt("SELECT MIN(entered_at) FROM cashierless_sessions WHERE location_id = ? AND status = 'open'", params![location_id])?.and_then(|r| r.opt_i64(0).ok().flatten());
+    let open_since = tx
+        .query_opt(
+            "SELECT MIN(entered_at) FROM cashierless_sessions WHERE location_id = ? AND status = 'open'",
+            params![location_id],
+        )?
+        .and_then(|r| r.opt_i64(0).ok().flatten());
     // From the entry of the first visit that was inside when the oldest open one was (ended ones included).
     let since = match open_since {
         Some(o) => tx
@@ -939,7 +1092,15 @@ pub(crate) fn label_commands(tx: &mut dyn Tx, skus: Option<&[String]>) -> Result
             _ => None,
         })
         .map(|(r, price_minor)| {
-            Ok(LabelCommand { store_code: r.text(0)?, device_code: r.text(1)?, sku: r.text(2)?, price_minor, currency: LABEL_CURRENCY.into(), title_ko: r.text(4)?, title_en: r.text(5)? })
+            Ok(LabelCommand {
+                store_code: r.text(0)?,
+                device_code: r.text(1)?,
+                sku: r.text(2)?,
+                price_minor,
+                currency: LABEL_CURRENCY.into(),
+                title_ko: r.text(4)?,
+                title_en: r.text(5)?,
+            })
         })
         .collect()
 }
@@ -969,7 +1130,12 @@ pub(crate) fn labels(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<LabelView
 
 /// Writes zone enters and exits as events (`instore.zone_entered`, `instore.zone_exited` with the dwell
 /// time) for analytics: how long shoppers stand in front of a shelf, and whether a pick follows.
-pub(crate) fn emit_zone_events(tx: &mut dyn Tx, location_id: &str, events: &[instore::ZoneEvent], now: i64) -> Result<()> {
+pub(crate) fn emit_zone_events(
+    tx: &mut dyn Tx,
+    location_id: &str,
+    events: &[instore::ZoneEvent],
+    now: i64,
+) -> Result<()> {
     for z in events {
         let (visit, track) = z.target_id.split_once('/').unwrap_or(("", z.target_id.as_str()));
         let kind = match z.kind {

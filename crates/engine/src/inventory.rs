@@ -83,7 +83,8 @@ pub(crate) fn post(tx: &mut dyn Tx, m: &Movement<'_>, guard: Guard, now: i64) ->
         "UPDATE stock_levels SET on_hand = on_hand + ?, reserved = reserved + ?, unsellable = unsellable + ?, updated_at = ? \
          WHERE sku = ? AND location_id = ?{cond} RETURNING on_hand, reserved, safety_stock, unsellable"
     );
-    let mut ps = vec![m.on_hand.into(), m.reserved.into(), m.unsellable.into(), now.into(), m.sku.into(), m.location_id.into()];
+    let mut ps =
+        vec![m.on_hand.into(), m.reserved.into(), m.unsellable.into(), now.into(), m.sku.into(), m.location_id.into()];
     if guard != Guard::None {
         ps.push(need.into());
     }
@@ -135,13 +136,12 @@ pub(crate) fn post(tx: &mut dyn Tx, m: &Movement<'_>, guard: Guard, now: i64) ->
 }
 
 pub(crate) fn level(tx: &mut dyn Tx, sku: &str, location_id: &str) -> Result<Option<Level>> {
-    Ok(tx
-        .query_opt(
-            "SELECT on_hand, reserved, safety_stock, unsellable FROM stock_levels WHERE sku = ? AND location_id = ?",
-            params![sku, location_id],
-        )?
-        .map(|r| -> Result<Level> { Ok(Level::new(r.i64(0)?, r.i64(1)?, r.i64(2)?, r.i64(3)?)) })
-        .transpose()?)
+    tx.query_opt(
+        "SELECT on_hand, reserved, safety_stock, unsellable FROM stock_levels WHERE sku = ? AND location_id = ?",
+        params![sku, location_id],
+    )?
+    .map(|r| -> Result<Level> { Ok(Level::new(r.i64(0)?, r.i64(1)?, r.i64(2)?, r.i64(3)?)) })
+    .transpose()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,7 +201,13 @@ pub(crate) fn set_safety_stock(tx: &mut dyn Tx, sku: &str, location_id: &str, sa
         params![safety, now, sku, location_id],
     )?;
     let lvl = level(tx, sku, location_id)?.ok_or_else(|| EngineError::not_found("stock level", sku))?;
-    events::emit(tx, "inventory.changed", sku, &serde_json::json!({"sku": sku, "location_id": location_id, "movement": "safety_stock", "level": &lvl}), now)?;
+    events::emit(
+        tx,
+        "inventory.changed",
+        sku,
+        &serde_json::json!({"sku": sku, "location_id": location_id, "movement": "safety_stock", "level": &lvl}),
+        now,
+    )?;
     Ok(lvl)
 }
 
@@ -238,7 +244,13 @@ pub(crate) fn doctor(tx: &mut dyn Tx) -> Result<(usize, Vec<Drift>)> {
             ("reserved_vs_held_reservations", r.i64(3)?, r.i64(8)?),
         ] {
             if bal != re {
-                drift.push(Drift { sku: sku.clone(), location_id: loc.clone(), what: what.into(), balance: bal, recomputed: re });
+                drift.push(Drift {
+                    sku: sku.clone(),
+                    location_id: loc.clone(),
+                    what: what.into(),
+                    balance: bal,
+                    recomputed: re,
+                });
             }
         }
     }

@@ -61,7 +61,8 @@ pub struct AccountView {
     pub credits_pending: i64,
 }
 
-const ACCOUNT_COLS: &str = "id, code, kind, currency, owner_id, debits_posted, credits_posted, debits_pending, credits_pending";
+const ACCOUNT_COLS: &str =
+    "id, code, kind, currency, owner_id, debits_posted, credits_posted, debits_pending, credits_pending";
 
 fn account_from_row(r: &Row) -> Result<AccountView> {
     let (dp, cp, dpe, cpe) = (r.i64(5)?, r.i64(6)?, r.i64(7)?, r.i64(8)?);
@@ -82,7 +83,15 @@ fn account_from_row(r: &Row) -> Result<AccountView> {
 }
 
 /// The account with `code`, created on first use.
-pub(crate) fn account(tx: &mut dyn Tx, code: &str, kind: &str, currency: &str, owner_id: Option<&str>, no_overdraft: bool, now: i64) -> Result<String> {
+pub(crate) fn account(
+    tx: &mut dyn Tx,
+    code: &str,
+    kind: &str,
+    currency: &str,
+    owner_id: Option<&str>,
+    no_overdraft: bool,
+    now: i64,
+) -> Result<String> {
     if let Some(r) = tx.query_opt("SELECT id FROM ledger_accounts WHERE code = ?", params![code])? {
         return Ok(r.text(0)?);
     }
@@ -98,14 +107,23 @@ pub(crate) fn account(tx: &mut dyn Tx, code: &str, kind: &str, currency: &str, o
 /// stored), per currency.
 pub fn gift_card_account_code(card_code: &str, currency: &str) -> String {
     use sha2::Digest;
-    let norm: String = card_code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    let norm: String =
+        card_code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
     let h = hex::encode(sha2::Sha256::digest(norm.as_bytes()));
     format!("giftcard:{}:{currency}", &h[..24])
 }
 
 /// A customer's store credit (spendable at the seller's channels, not withdrawable), per currency.
 pub(crate) fn store_credit_account(tx: &mut dyn Tx, customer_id: &str, currency: &str, now: i64) -> Result<String> {
-    account(tx, &format!("storecredit:{customer_id}:{currency}"), kind::STORE_CREDIT, currency, Some(customer_id), true, now)
+    account(
+        tx,
+        &format!("storecredit:{customer_id}:{currency}"),
+        kind::STORE_CREDIT,
+        currency,
+        Some(customer_id),
+        true,
+        now,
+    )
 }
 
 pub(crate) fn wallet_account(tx: &mut dyn Tx, customer_id: &str, currency: &str, now: i64) -> Result<String> {
@@ -140,7 +158,16 @@ pub(crate) struct Purpose<'a> {
 /// Adds to an account's totals; with `guard`, only if a no-overdraft account stays covered. Returns
 /// whether the row was updated.
 #[allow(clippy::too_many_arguments)]
-fn apply(tx: &mut dyn Tx, id: &str, currency: &str, d_posted: i64, c_posted: i64, d_pending: i64, c_pending: i64, guard: bool) -> Result<bool> {
+fn apply(
+    tx: &mut dyn Tx,
+    id: &str,
+    currency: &str,
+    d_posted: i64,
+    c_posted: i64,
+    d_pending: i64,
+    c_pending: i64,
+    guard: bool,
+) -> Result<bool> {
     let mut sql = String::from(
         "UPDATE ledger_accounts SET debits_posted = debits_posted + ?, credits_posted = credits_posted + ?, \
          debits_pending = debits_pending + ?, credits_pending = credits_pending + ? WHERE id = ? AND currency = ?",
@@ -156,7 +183,8 @@ fn apply(tx: &mut dyn Tx, id: &str, currency: &str, d_posted: i64, c_posted: i64
 /// Applies both sides in account-id order (so two opposite transfers cannot deadlock), guarding the debit.
 #[allow(clippy::too_many_arguments)]
 fn move_money(tx: &mut dyn Tx, debit: &str, credit: &str, currency: &str, posted: i64, pending: i64) -> Result<()> {
-    let sides: [(&str, bool); 2] = if debit < credit { [(debit, true), (credit, false)] } else { [(credit, false), (debit, true)] };
+    let sides: [(&str, bool); 2] =
+        if debit < credit { [(debit, true), (credit, false)] } else { [(credit, false), (debit, true)] };
     for (id, is_debit) in sides {
         let ok = if is_debit {
             apply(tx, id, currency, posted, 0, pending, 0, posted > 0 || pending > 0)?
@@ -174,7 +202,10 @@ fn move_money(tx: &mut dyn Tx, debit: &str, credit: &str, currency: &str, posted
 fn refusal(tx: &mut dyn Tx, id: &str, currency: &str, amount: i64) -> Result<EngineError> {
     let Some(a) = get_account(tx, id)? else { return Ok(EngineError::not_found("ledger account", id)) };
     if a.currency != currency {
-        return Ok(EngineError::invalid("currency_mismatch", format!("account {} is in {}, the transfer in {currency}", a.code, a.currency)));
+        return Ok(EngineError::invalid(
+            "currency_mismatch",
+            format!("account {} is in {}, the transfer in {currency}", a.code, a.currency),
+        ));
     }
     Ok(EngineError::conflict(
         "insufficient_funds",
@@ -183,7 +214,17 @@ fn refusal(tx: &mut dyn Tx, id: &str, currency: &str, amount: i64) -> Result<Eng
 }
 
 #[allow(clippy::too_many_arguments)]
-fn insert(tx: &mut dyn Tx, kind: &str, debit: &str, credit: &str, amount: i64, currency: &str, expires_at: Option<i64>, p: &Purpose<'_>, now: i64) -> Result<String> {
+fn insert(
+    tx: &mut dyn Tx,
+    kind: &str,
+    debit: &str,
+    credit: &str,
+    amount: i64,
+    currency: &str,
+    expires_at: Option<i64>,
+    p: &Purpose<'_>,
+    now: i64,
+) -> Result<String> {
     let id = p.transfer_id.map(str::to_owned).unwrap_or_else(|| domain::ids::new_id("trf"));
     tx.exec(
         "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, expires_at, reason, ref_type, ref_id, created_at) \
@@ -201,7 +242,15 @@ fn check_amount(amount: i64) -> Result<()> {
 }
 
 /// A single-phase transfer, posted at once.
-pub(crate) fn single(tx: &mut dyn Tx, debit: &str, credit: &str, amount: i64, currency: &str, p: &Purpose<'_>, now: i64) -> Result<String> {
+pub(crate) fn single(
+    tx: &mut dyn Tx,
+    debit: &str,
+    credit: &str,
+    amount: i64,
+    currency: &str,
+    p: &Purpose<'_>,
+    now: i64,
+) -> Result<String> {
     check_amount(amount)?;
     if debit == credit {
         return Err(EngineError::invalid("same_account", "a transfer needs two different accounts"));
@@ -252,14 +301,26 @@ pub(crate) fn post_many(tx: &mut dyn Tx, items: &[BatchItem], now: i64) -> Resul
         for r in tx.query(&sql, &ps)? {
             accts.insert(
                 r.text(0)?,
-                Acct { currency: r.text(1)?, no_overdraft: r.bool(2)?, dp: r.i64(3)?, cp: r.i64(4)?, dpend: r.i64(5)?, d_delta: 0, c_delta: 0 },
+                Acct {
+                    currency: r.text(1)?,
+                    no_overdraft: r.bool(2)?,
+                    dp: r.i64(3)?,
+                    cp: r.i64(4)?,
+                    dpend: r.i64(5)?,
+                    d_delta: 0,
+                    c_delta: 0,
+                },
             );
         }
     }
     for (i, t) in items.iter().enumerate() {
         let at = |e: EngineError| match e {
-            EngineError::Invalid { code, message } => EngineError::Invalid { code, message: format!("transfer #{}: {message}", i + 1) },
-            EngineError::Conflict { code, message } => EngineError::Conflict { code, message: format!("transfer #{}: {message}", i + 1) },
+            EngineError::Invalid { code, message } => {
+                EngineError::Invalid { code, message: format!("transfer #{}: {message}", i + 1) }
+            }
+            EngineError::Conflict { code, message } => {
+                EngineError::Conflict { code, message: format!("transfer #{}: {message}", i + 1) }
+            }
             other => other,
         };
         check_amount(t.amount).map_err(at)?;
@@ -269,13 +330,19 @@ pub(crate) fn post_many(tx: &mut dyn Tx, items: &[BatchItem], now: i64) -> Resul
         for id in [&t.debit, &t.credit] {
             let a = accts.get(id).ok_or_else(|| EngineError::not_found("ledger account", id.clone()))?;
             if a.currency != t.currency {
-                return Err(at(EngineError::invalid("currency_mismatch", format!("account {id} is in {}, the transfer in {}", a.currency, t.currency))));
+                return Err(at(EngineError::invalid(
+                    "currency_mismatch",
+                    format!("account {id} is in {}, the transfer in {}", a.currency, t.currency),
+                )));
             }
         }
         let d = accts.get_mut(&t.debit).expect("loaded above");
         if d.no_overdraft && d.dp + d.d_delta + d.dpend + t.amount > d.cp + d.c_delta {
             let available = d.cp + d.c_delta - d.dp - d.d_delta - d.dpend;
-            return Err(at(EngineError::conflict("insufficient_funds", format!("not enough funds: {available} {} available, {} needed", t.currency, t.amount))));
+            return Err(at(EngineError::conflict(
+                "insufficient_funds",
+                format!("not enough funds: {available} {} available, {} needed", t.currency, t.amount),
+            )));
         }
         d.d_delta += t.amount;
         accts.get_mut(&t.credit).expect("loaded above").c_delta += t.amount;
@@ -298,7 +365,16 @@ pub(crate) fn post_many(tx: &mut dyn Tx, items: &[BatchItem], now: i64) -> Resul
         let mut ps: Vec<store::Val> = Vec::with_capacity(chunk.len() * 8);
         for t in chunk {
             let id = domain::ids::new_id("trf");
-            ps.extend([id.clone().into(), t.debit.clone().into(), t.credit.clone().into(), t.amount.into(), t.currency.clone().into(), t.reason.clone().into(), t.reference.clone().into(), now.into()]);
+            ps.extend([
+                id.clone().into(),
+                t.debit.clone().into(),
+                t.credit.clone().into(),
+                t.amount.into(),
+                t.currency.clone().into(),
+                t.reason.clone().into(),
+                t.reference.clone().into(),
+                now.into(),
+            ]);
             out.push(id);
         }
         tx.exec(&sql, &ps)?;
@@ -308,7 +384,16 @@ pub(crate) fn post_many(tx: &mut dyn Tx, items: &[BatchItem], now: i64) -> Resul
 
 /// A pending transfer: holds `amount` on the debit account until `expires_at`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn pending(tx: &mut dyn Tx, debit: &str, credit: &str, amount: i64, currency: &str, expires_at: i64, p: &Purpose<'_>, now: i64) -> Result<String> {
+pub(crate) fn pending(
+    tx: &mut dyn Tx,
+    debit: &str,
+    credit: &str,
+    amount: i64,
+    currency: &str,
+    expires_at: i64,
+    p: &Purpose<'_>,
+    now: i64,
+) -> Result<String> {
     check_amount(amount)?;
     if debit == credit {
         return Err(EngineError::invalid("same_account", "a transfer needs two different accounts"));
@@ -335,7 +420,14 @@ pub(crate) fn open_pending(tx: &mut dyn Tx, ref_type: &str, ref_id: &str) -> Res
         params![ref_type, ref_id],
     )?;
     r.map(|r| {
-        Ok(Pending { id: r.text(0)?, debit: r.text(1)?, credit: r.text(2)?, amount: r.i64(3)?, currency: r.text(4)?, expires_at: r.opt_i64(5)?.unwrap_or(i64::MAX) })
+        Ok(Pending {
+            id: r.text(0)?,
+            debit: r.text(1)?,
+            credit: r.text(2)?,
+            amount: r.i64(3)?,
+            currency: r.text(4)?,
+            expires_at: r.opt_i64(5)?.unwrap_or(i64::MAX),
+        })
     })
     .transpose()
 }
@@ -343,7 +435,14 @@ pub(crate) fn open_pending(tx: &mut dyn Tx, ref_type: &str, ref_id: &str) -> Res
 /// Resolves a pending transfer: `post` captures `amount` (≤ the hold; the rest is released), `void` and
 /// `expire` release it all. The resolving row is inserted first with `ON CONFLICT DO NOTHING` on the unique
 /// `pending_id`, so a second resolution — concurrent or later — changes nothing and is reported.
-pub(crate) fn resolve(tx: &mut dyn Tx, p: &Pending, how: &str, amount: Option<i64>, purpose: &Purpose<'_>, now: i64) -> Result<String> {
+pub(crate) fn resolve(
+    tx: &mut dyn Tx,
+    p: &Pending,
+    how: &str,
+    amount: Option<i64>,
+    purpose: &Purpose<'_>,
+    now: i64,
+) -> Result<String> {
     let (kind, posted) = match how {
         // Capturing nothing is releasing the hold.
         "post" if amount == Some(0) => ("void_pending", 0),
@@ -366,10 +465,17 @@ pub(crate) fn resolve(tx: &mut dyn Tx, p: &Pending, how: &str, amount: Option<i6
         params![&id, &p.debit, &p.credit, row_amount, &p.currency, kind, &p.id, purpose.reason, purpose.ref_type, purpose.ref_id, now],
     )?;
     if n == 0 {
-        return Err(EngineError::conflict("already_resolved", format!("pending transfer {} is already posted, voided or expired", p.id)));
+        return Err(EngineError::conflict(
+            "already_resolved",
+            format!("pending transfer {} is already posted, voided or expired", p.id),
+        ));
     }
     // Release the whole hold, post what was captured.
-    let sides: [(&str, bool); 2] = if p.debit < p.credit { [(&p.debit, true), (&p.credit, false)] } else { [(&p.credit, false), (&p.debit, true)] };
+    let sides: [(&str, bool); 2] = if p.debit < p.credit {
+        [(&p.debit, true), (&p.credit, false)]
+    } else {
+        [(&p.credit, false), (&p.debit, true)]
+    };
     for (acct, is_debit) in sides {
         let ok = if is_debit {
             apply(tx, acct, &p.currency, posted, 0, -p.amount, 0, false)?
@@ -377,7 +483,10 @@ pub(crate) fn resolve(tx: &mut dyn Tx, p: &Pending, how: &str, amount: Option<i6
             apply(tx, acct, &p.currency, 0, posted, 0, -p.amount, false)?
         };
         if !ok {
-            return Err(EngineError::conflict("ledger_inconsistent", format!("account {acct} changed under pending transfer {}", p.id)));
+            return Err(EngineError::conflict(
+                "ledger_inconsistent",
+                format!("account {acct} changed under pending transfer {}", p.id),
+            ));
         }
     }
     Ok(id)
@@ -406,7 +515,14 @@ pub(crate) fn expire_hold(tx: &mut dyn Tx, id: &str, now: i64) -> Result<bool> {
     else {
         return Ok(false);
     };
-    let p = Pending { id: r.text(0)?, debit: r.text(1)?, credit: r.text(2)?, amount: r.i64(3)?, currency: r.text(4)?, expires_at: r.i64(5)? };
+    let p = Pending {
+        id: r.text(0)?,
+        debit: r.text(1)?,
+        credit: r.text(2)?,
+        amount: r.i64(3)?,
+        currency: r.text(4)?,
+        expires_at: r.i64(5)?,
+    };
     let (ref_type, ref_id) = (r.text(6)?, r.text(7)?);
     let purpose = Purpose { reason: "authorization expired", ref_type: &ref_type, ref_id: &ref_id, transfer_id: None };
     match resolve(tx, &p, "expire", None, &purpose, now) {
@@ -516,7 +632,12 @@ pub(crate) fn doctor(tx: &mut dyn Tx) -> Result<(usize, Vec<LedgerDrift>)> {
             }
         }
         if a.bool(6)? && a.i64(2)? + a.i64(4)? > a.i64(3)? {
-            out.push(LedgerDrift { account: code.clone(), what: "overdrawn".into(), balance: a.i64(3)? - a.i64(2)? - a.i64(4)?, recomputed: 0 });
+            out.push(LedgerDrift {
+                account: code.clone(),
+                what: "overdrawn".into(),
+                balance: a.i64(3)? - a.i64(2)? - a.i64(4)?,
+                recomputed: 0,
+            });
         }
     }
     // A capture never exceeds its hold, and resolves the hold it names between the same accounts.

@@ -61,7 +61,7 @@ pub fn format_krw(minor: i64) -> String {
     let digits = minor.abs().to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -80,7 +80,9 @@ pub(crate) fn internal(message: String) -> EngineError {
 fn card_error(e: cards::CardError) -> EngineError {
     match e {
         cards::CardError::Declined(code) => EngineError::PaymentDeclined(code),
-        cards::CardError::Unavailable(m) => EngineError::Db(store::DbError::new(store::DbErrorKind::Unavailable, format!("card processor: {m}"))),
+        cards::CardError::Unavailable(m) => {
+            EngineError::Db(store::DbError::new(store::DbErrorKind::Unavailable, format!("card processor: {m}")))
+        }
     }
 }
 
@@ -292,10 +294,14 @@ impl Engine {
     /// A webhook from the card processor: verified against its signature header, applied once.
     /// Returns whether it was new.
     pub async fn card_webhook(&self, signature: &str, payload: &[u8]) -> Result<bool> {
-        let secret = self.card_webhook_secret.clone().ok_or_else(|| EngineError::invalid("invalid_signature", "no webhook secret is configured"))?;
+        let secret = self
+            .card_webhook_secret
+            .clone()
+            .ok_or_else(|| EngineError::invalid("invalid_signature", "no webhook secret is configured"))?;
         let now = self.now();
         cards::verify_signature(&secret, signature, payload, now / 1000)?;
-        let event: serde_json::Value = serde_json::from_slice(payload).map_err(|e| EngineError::invalid("invalid_event", format!("not JSON: {e}")))?;
+        let event: serde_json::Value = serde_json::from_slice(payload)
+            .map_err(|e| EngineError::invalid("invalid_event", format!("not JSON: {e}")))?;
         self.db.write(move |tx| cards::apply_event(tx, &event, now)).await
     }
 
@@ -310,7 +316,11 @@ impl Engine {
     }
 
     /// Records a card-processor job's outcome.
-    pub async fn finish_card_job(&self, job: cards::Job, outcome: std::result::Result<(), cards::CardError>) -> Result<()> {
+    pub async fn finish_card_job(
+        &self,
+        job: cards::Job,
+        outcome: std::result::Result<(), cards::CardError>,
+    ) -> Result<()> {
         let now = self.now();
         self.db.write(move |tx| cards::finish(tx, &job, outcome.clone(), now)).await
     }
@@ -392,7 +402,10 @@ impl Engine {
             match result {
                 Ok(n) => saved += n,
                 Err(EngineError::Conflict { code, message }) if saved > 0 => {
-                    return Err(EngineError::Conflict { code, message: format!("{message} (the first {saved} products were saved)") })
+                    return Err(EngineError::Conflict {
+                        code,
+                        message: format!("{message} (the first {saved} products were saved)"),
+                    })
                 }
                 Err(e) => return Err(e),
             }
@@ -416,7 +429,8 @@ impl Engine {
         let mut all = Vec::new();
         let mut after = None;
         loop {
-            let page = self.list_products(ProductQuery { after: after.clone(), limit: 500, ..Default::default() }).await?;
+            let page =
+                self.list_products(ProductQuery { after: after.clone(), limit: 500, ..Default::default() }).await?;
             let done = page.len() < 500;
             after = page.last().map(|p| p.id.clone());
             all.extend(page);
@@ -447,9 +461,18 @@ impl Engine {
                             continue;
                         }
                         let label = match (avail, l.pickup_enabled) {
-                            (0, _) => catalog::Localized { ko: format!("{} 품절", l.location_name.ko), en: format!("Sold out at {}", l.location_name.en) },
-                            (n, true) => catalog::Localized { ko: format!("{} {n}개, 오늘 픽업 가능", l.location_name.ko), en: format!("{n} at {}, pickup today", l.location_name.en) },
-                            (n, false) => catalog::Localized { ko: format!("{} {n}개 (매장 구매)", l.location_name.ko), en: format!("{n} at {} (in store only)", l.location_name.en) },
+                            (0, _) => catalog::Localized {
+                                ko: format!("{} 품절", l.location_name.ko),
+                                en: format!("Sold out at {}", l.location_name.en),
+                            },
+                            (n, true) => catalog::Localized {
+                                ko: format!("{} {n}개, 오늘 픽업 가능", l.location_name.ko),
+                                en: format!("{n} at {}, pickup today", l.location_name.en),
+                            },
+                            (n, false) => catalog::Localized {
+                                ko: format!("{} {n}개 (매장 구매)", l.location_name.ko),
+                                en: format!("{n} at {} (in store only)", l.location_name.en),
+                            },
                         };
                         stores.push(StoreAvailability {
                             location_id: l.location_id,
@@ -489,7 +512,10 @@ impl Engine {
     /// Adds or removes on-hand stock (counts, receipts, damage). Positive deltas are receipts.
     pub async fn adjust_stock(&self, sku: &str, location_id: &str, delta: i64, reason: &str) -> Result<Level> {
         if delta == 0 || delta.abs() > domain::stock::MAX_ADJUSTMENT_QTY {
-            return Err(bad(format!("`quantity_delta` must be non-zero and within ±{}", domain::stock::MAX_ADJUSTMENT_QTY)));
+            return Err(bad(format!(
+                "`quantity_delta` must be non-zero and within ±{}",
+                domain::stock::MAX_ADJUSTMENT_QTY
+            )));
         }
         let reason = domain::text::required("reason", reason, 200).map_err(bad)?;
         let (sku, loc, now) = (sku.to_owned(), location_id.to_owned(), self.now());
@@ -503,7 +529,17 @@ impl Engine {
                 let source = domain::ids::new_id("adj");
                 inventory::post(
                     tx,
-                    &Movement { sku: &sku, location_id: &loc.id, kind, on_hand: delta, reserved: 0, unsellable: 0, reason: &reason, source_type: "adjustment", source_id: &source },
+                    &Movement {
+                        sku: &sku,
+                        location_id: &loc.id,
+                        kind,
+                        on_hand: delta,
+                        reserved: 0,
+                        unsellable: 0,
+                        reason: &reason,
+                        source_type: "adjustment",
+                        source_id: &source,
+                    },
                     Guard::None,
                     now,
                 )
@@ -526,7 +562,17 @@ impl Engine {
                         let l = locations::get(tx, loc)?.ok_or_else(|| EngineError::not_found("location", loc))?;
                         ids.insert(loc.clone(), l.id);
                     }
-                    let m = Movement { sku, location_id: &ids[loc], kind: MovementKind::Receipt, on_hand: *q, reserved: 0, unsellable: 0, reason: &reason, source_type: "receipt", source_id: &source };
+                    let m = Movement {
+                        sku,
+                        location_id: &ids[loc],
+                        kind: MovementKind::Receipt,
+                        on_hand: *q,
+                        reserved: 0,
+                        unsellable: 0,
+                        reason: &reason,
+                        source_type: "receipt",
+                        source_id: &source,
+                    };
                     inventory::post(tx, &m, Guard::None, now)?;
                 }
                 Ok(rows.len())
@@ -546,9 +592,29 @@ impl Engine {
                     return Err(bad("a transfer needs two different locations"));
                 }
                 let id = domain::ids::new_id("trf");
-                let out = Movement { sku: &sku, location_id: &f.id, kind: MovementKind::TransferOut, on_hand: -quantity, reserved: 0, unsellable: 0, reason: "transfer", source_type: "transfer", source_id: &id };
+                let out = Movement {
+                    sku: &sku,
+                    location_id: &f.id,
+                    kind: MovementKind::TransferOut,
+                    on_hand: -quantity,
+                    reserved: 0,
+                    unsellable: 0,
+                    reason: "transfer",
+                    source_type: "transfer",
+                    source_id: &id,
+                };
                 let from_level = inventory::post(tx, &out, Guard::Available(quantity), now)?;
-                let inn = Movement { sku: &sku, location_id: &t.id, kind: MovementKind::TransferIn, on_hand: quantity, reserved: 0, unsellable: 0, reason: "transfer", source_type: "transfer", source_id: &id };
+                let inn = Movement {
+                    sku: &sku,
+                    location_id: &t.id,
+                    kind: MovementKind::TransferIn,
+                    on_hand: quantity,
+                    reserved: 0,
+                    unsellable: 0,
+                    reason: "transfer",
+                    source_type: "transfer",
+                    source_id: &id,
+                };
                 let to_level = inventory::post(tx, &inn, Guard::None, now)?;
                 Ok(TransferView { id: id.clone(), sku: sku.clone(), from: from_level, to: to_level })
             })
@@ -585,18 +651,30 @@ impl Engine {
     /// Puts money on a customer's wallet at a counter (cash or card taken by staff): debits the location's
     /// cash account, credits the wallet. With an idempotency key, a retried top-up is not applied twice.
     #[allow(clippy::too_many_arguments)]
-    pub async fn wallet_top_up(&self, principal: &Principal, customer_id: &str, amount_minor: i64, currency: &str, location_id: Option<String>, idempotency_key: Option<String>, request_hash: String) -> Result<TopUpView> {
+    pub async fn wallet_top_up(
+        &self,
+        principal: &Principal,
+        customer_id: &str,
+        amount_minor: i64,
+        currency: &str,
+        location_id: Option<String>,
+        idempotency_key: Option<String>,
+        request_hash: String,
+    ) -> Result<TopUpView> {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
         let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
         let location = match (principal.location(), location_id) {
-            (Some(staff), Some(l)) if staff != l => return Err(EngineError::Forbidden("staff take top-ups at their own location only".into())),
+            (Some(staff), Some(l)) if staff != l => {
+                return Err(EngineError::Forbidden("staff take top-ups at their own location only".into()))
+            }
             (Some(staff), _) => staff.to_owned(),
             (None, Some(l)) => l,
             (None, None) => "hq".to_owned(),
         };
-        let (customer_id, now, scope) = (customer_id.to_owned(), self.now(), format!("wallet.topup:{}", principal.key_id()));
+        let (customer_id, now, scope) =
+            (customer_id.to_owned(), self.now(), format!("wallet.topup:{}", principal.key_id()));
         self.db
             .write(move |tx| {
                 customers::get(tx, &customer_id)?;
@@ -627,11 +705,22 @@ impl Engine {
     /// first (over the network, outside any transaction), then the wallet is credited from the card clearing
     /// account in one transaction. A retried request (same key) reuses the processor's payment and credits
     /// once; if the credit cannot be written after the capture, the capture is refunded.
-    pub async fn self_top_up(&self, customer_id: &str, amount_minor: i64, currency: &str, payment_method: &str, idempotency_key: Option<String>) -> Result<TopUpView> {
-        let gw = self.cards.clone().ok_or_else(|| EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server"))?;
+    pub async fn self_top_up(
+        &self,
+        customer_id: &str,
+        amount_minor: i64,
+        currency: &str,
+        payment_method: &str,
+        idempotency_key: Option<String>,
+    ) -> Result<TopUpView> {
+        let gw = self.cards.clone().ok_or_else(|| {
+            EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server")
+        })?;
         // The key is what makes a retry safe after an unknown outcome (a timeout after the capture), so it is
         // required here.
-        let key = idempotency_key.ok_or_else(|| EngineError::invalid("idempotency_key_required", "a card top-up needs an `Idempotency-Key`"))?;
+        let key = idempotency_key.ok_or_else(|| {
+            EngineError::invalid("idempotency_key_required", "a card top-up needs an `Idempotency-Key`")
+        })?;
         idempotency::validate_key(&key)?;
         if !(1..=10_000_000_000).contains(&amount_minor) {
             return Err(EngineError::invalid("invalid_amount", "a top-up is 1 to 10^10 minor units"));
@@ -645,17 +734,26 @@ impl Engine {
         // Already credited under this key: answer from our records, without asking the processor again
         // (its own key memory is shorter than ours).
         {
-            let (scope, key, hash, cid, cur) = (scope.clone(), key.clone(), request_hash.clone(), customer_id.to_owned(), currency.clone());
+            let (scope, key, hash, cid, cur) =
+                (scope.clone(), key.clone(), request_hash.clone(), customer_id.to_owned(), currency.clone());
             let done = self
                 .db
                 .read(move |tx| {
-                    let Some(r) = tx.query_opt("SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?", params![&scope, &key])? else {
+                    let Some(r) = tx.query_opt(
+                        "SELECT request_hash, response FROM idempotency_keys WHERE scope = ? AND key = ?",
+                        params![&scope, &key],
+                    )?
+                    else {
                         return Ok(None);
                     };
                     if r.text(0)? != hash {
-                        return Err(EngineError::conflict("idempotency_key_reused", "this Idempotency-Key was already used with a different request"));
+                        return Err(EngineError::conflict(
+                            "idempotency_key_reused",
+                            "this Idempotency-Key was already used with a different request",
+                        ));
                     }
-                    let w = ledger::get_account(tx, &format!("wallet:{cid}:{cur}"))?.ok_or_else(|| EngineError::not_found("wallet", &cid))?;
+                    let w = ledger::get_account(tx, &format!("wallet:{cid}:{cur}"))?
+                        .ok_or_else(|| EngineError::not_found("wallet", &cid))?;
                     Ok(Some(TopUpView { transfer_id: r.text(1)?, wallet: w }))
                 })
                 .await?;
@@ -678,11 +776,14 @@ impl Engine {
                 })
                 .await?;
             if recent >= MAX_CARD_TOP_UPS_PER_HOUR {
-                return Err(EngineError::RateLimited(format!("at most {MAX_CARD_TOP_UPS_PER_HOUR} card top-ups an hour; try again later")));
+                return Err(EngineError::RateLimited(format!(
+                    "at most {MAX_CARD_TOP_UPS_PER_HOUR} card top-ups an hour; try again later"
+                )));
             }
         }
         let base = format!("selftopup:{customer_id}:{key}");
-        let payment = gw.authorize(amount_minor, &currency, payment_method, &format!("{base}:auth")).await.map_err(card_error)?;
+        let payment =
+            gw.authorize(amount_minor, &currency, payment_method, &format!("{base}:auth")).await.map_err(card_error)?;
         match gw.capture(&payment, amount_minor, &format!("{base}:capture")).await {
             Ok(()) => {}
             Err(cards::CardError::Declined(code)) => {
@@ -732,7 +833,13 @@ impl Engine {
     }
 
     /// Transfers on a customer's wallet in one currency, after `after` (a statement `seq`).
-    pub async fn wallet_statement(&self, customer_id: &str, currency: &str, after: i64, limit: usize) -> Result<Vec<ledger::StatementLine>> {
+    pub async fn wallet_statement(
+        &self,
+        customer_id: &str,
+        currency: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<ledger::StatementLine>> {
         let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
         let code = format!("wallet:{customer_id}:{currency}");
         self.db
@@ -744,7 +851,14 @@ impl Engine {
     }
 
     /// Creates a ledger account if it does not exist (finance: cash drawers, clearing accounts; benches).
-    pub async fn ensure_account(&self, code: &str, kind: &str, currency: &str, owner_id: Option<String>, no_overdraft: bool) -> Result<ledger::AccountView> {
+    pub async fn ensure_account(
+        &self,
+        code: &str,
+        kind: &str,
+        currency: &str,
+        owner_id: Option<String>,
+        no_overdraft: bool,
+    ) -> Result<ledger::AccountView> {
         let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
         let code = domain::text::required("code", code, 200).map_err(bad)?;
         let kind = domain::text::required("kind", kind, 40).map_err(bad)?;
@@ -758,7 +872,12 @@ impl Engine {
     }
 
     /// Transfers touching any ledger account (by code or id), after `after` (a statement `seq`).
-    pub async fn account_statement(&self, code_or_id: &str, after: i64, limit: usize) -> Result<Vec<ledger::StatementLine>> {
+    pub async fn account_statement(
+        &self,
+        code_or_id: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<ledger::StatementLine>> {
         let id = code_or_id.to_owned();
         self.db
             .read(move |tx| {
@@ -770,7 +889,9 @@ impl Engine {
 
     pub async fn ledger_account(&self, code_or_id: &str) -> Result<ledger::AccountView> {
         let id = code_or_id.to_owned();
-        self.db.read(move |tx| ledger::get_account(tx, &id)?.ok_or_else(|| EngineError::not_found("ledger account", &id))).await
+        self.db
+            .read(move |tx| ledger::get_account(tx, &id)?.ok_or_else(|| EngineError::not_found("ledger account", &id)))
+            .await
     }
 
     /// Posts single-phase transfers between existing accounts (by code or id), all in one transaction:
@@ -782,7 +903,11 @@ impl Engine {
 
     /// [`Engine::post_transfers`] under an idempotency key `(scope, key, request hash)`: a retried batch
     /// returns the first run's transfer ids and posts nothing.
-    pub async fn post_transfers_once(&self, batch: Vec<ledger::TransferSpec>, idem: Option<(String, String, String)>) -> Result<Vec<String>> {
+    pub async fn post_transfers_once(
+        &self,
+        batch: Vec<ledger::TransferSpec>,
+        idem: Option<(String, String, String)>,
+    ) -> Result<Vec<String>> {
         if let Some((_, k, _)) = &idem {
             idempotency::validate_key(k)?;
         }
@@ -791,7 +916,8 @@ impl Engine {
         }
         for (i, t) in batch.iter().enumerate() {
             domain::text::required("reason", &t.reason, 200).map_err(|m| bad(format!("transfer #{}: {m}", i + 1)))?;
-            domain::text::optional("reference", &t.reference, 200).map_err(|m| bad(format!("transfer #{}: {m}", i + 1)))?;
+            domain::text::optional("reference", &t.reference, 200)
+                .map_err(|m| bad(format!("transfer #{}: {m}", i + 1)))?;
         }
         let now = self.now();
         self.db
@@ -804,15 +930,24 @@ impl Engine {
                         *slot = match cache.get(code) {
                             Some(id) => id.clone(),
                             None => {
-                                let a = ledger::get_account(tx, code)?.ok_or_else(|| EngineError::not_found("ledger account", code.clone()))?;
+                                let a = ledger::get_account(tx, code)?
+                                    .ok_or_else(|| EngineError::not_found("ledger account", code.clone()))?;
                                 cache.insert(code.clone(), a.id.clone());
                                 a.id
                             }
                         };
                     }
                     let [debit, credit] = ids;
-                    let currency = domain::Currency::parse(&t.currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
-                    items.push(ledger::BatchItem { debit, credit, amount: t.amount_minor, currency, reason: t.reason.trim().to_owned(), reference: t.reference.trim().to_owned() });
+                    let currency =
+                        domain::Currency::parse(&t.currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+                    items.push(ledger::BatchItem {
+                        debit,
+                        credit,
+                        amount: t.amount_minor,
+                        currency,
+                        reason: t.reason.trim().to_owned(),
+                        reference: t.reference.trim().to_owned(),
+                    });
                 }
                 if let Some((scope, key, hash)) = &idem {
                     if let Some(prev) = idempotency::begin(tx, scope, key, hash, "", now)? {
@@ -829,14 +964,25 @@ impl Engine {
     }
 
     /// The till asks for payment: a request the shopper scans (merchant-presented QR) and confirms.
-    pub async fn create_payment_request(&self, principal: &Principal, location_id: Option<String>, lines: Vec<SaleLineInput>, currency: Option<String>) -> Result<payrequests::PaymentRequestView> {
+    pub async fn create_payment_request(
+        &self,
+        principal: &Principal,
+        location_id: Option<String>,
+        lines: Vec<SaleLineInput>,
+        currency: Option<String>,
+    ) -> Result<payrequests::PaymentRequestView> {
         let location_id = match (principal.location(), location_id) {
-            (Some(staff), Some(l)) if staff != l => return Err(EngineError::Forbidden("staff take payments at their own location only".into())),
+            (Some(staff), Some(l)) if staff != l => {
+                return Err(EngineError::Forbidden("staff take payments at their own location only".into()))
+            }
             (Some(staff), _) => staff.to_owned(),
             (None, Some(l)) => l,
             (None, None) => return Err(bad("`location_id` is required for an admin key")),
         };
-        let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW")).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW"))
+            .map_err(|e| bad(e.to_string()))?
+            .code()
+            .to_owned();
         let (key_id, now) = (principal.key_id().to_owned(), self.now());
         self.db.write(move |tx| payrequests::create(tx, &location_id, &lines, &currency, &key_id, now)).await
     }
@@ -853,7 +999,13 @@ impl Engine {
     }
 
     /// Records an exchange rate (1 `base` = `rate` `quote`) taking effect at `effective_at` (default now).
-    pub async fn record_fx_rate(&self, base: &str, quote: &str, rate: &str, effective_at: Option<i64>) -> Result<fx::RateView> {
+    pub async fn record_fx_rate(
+        &self,
+        base: &str,
+        quote: &str,
+        rate: &str,
+        effective_at: Option<i64>,
+    ) -> Result<fx::RateView> {
         let (base, quote, rate, now) = (base.to_owned(), quote.to_owned(), rate.to_owned(), self.now());
         self.db.write(move |tx| fx::record(tx, &base, &quote, &rate, effective_at.unwrap_or(now), now)).await
     }
@@ -864,13 +1016,23 @@ impl Engine {
 
     /// Sells a gift card at a counter: a new stored-value account funded from the location's cash.
     /// Returns the card's code (shown once; only its hash is stored) and balance.
-    pub async fn issue_gift_card(&self, principal: &Principal, amount_minor: i64, currency: &str, location_id: Option<String>, idempotency_key: Option<String>, request_hash: String) -> Result<GiftCardView> {
+    pub async fn issue_gift_card(
+        &self,
+        principal: &Principal,
+        amount_minor: i64,
+        currency: &str,
+        location_id: Option<String>,
+        idempotency_key: Option<String>,
+        request_hash: String,
+    ) -> Result<GiftCardView> {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
         let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
         let location = match (principal.location(), location_id) {
-            (Some(staff), Some(l)) if staff != l => return Err(EngineError::Forbidden("staff sell gift cards at their own location only".into())),
+            (Some(staff), Some(l)) if staff != l => {
+                return Err(EngineError::Forbidden("staff sell gift cards at their own location only".into()))
+            }
             (Some(staff), _) => staff.to_owned(),
             (None, Some(l)) => l,
             (None, None) => "hq".to_owned(),
@@ -890,12 +1052,24 @@ impl Engine {
                     Some(k) => paycodes::derive(tx, &format!("{scope}\u{1f}{k}"))?,
                     None => rand::random(),
                 };
-                let digits: String = raw.iter().flat_map(|b| [b >> 4, b & 15]).take(16).map(|n| char::from(b"0123456789ABCDEF"[n as usize])).collect();
+                let digits: String = raw
+                    .iter()
+                    .flat_map(|b| [b >> 4, b & 15])
+                    .take(16)
+                    .map(|n| char::from(b"0123456789ABCDEF"[n as usize]))
+                    .collect();
                 let card = format!("GC-{}-{}-{}-{}", &digits[0..4], &digits[4..8], &digits[8..12], &digits[12..16]);
                 let account = ledger::gift_card_account_code(&card, &currency);
                 let view = |tx: &mut dyn store::Tx| -> Result<GiftCardView> {
-                    let a = ledger::get_account(tx, &account)?.ok_or_else(|| EngineError::not_found("gift card", &account))?;
-                    Ok(GiftCardView { code: Some(card.clone()), last4: card[card.len() - 4..].to_owned(), currency: a.currency, balance_minor: a.balance_minor, available_minor: a.available_minor })
+                    let a = ledger::get_account(tx, &account)?
+                        .ok_or_else(|| EngineError::not_found("gift card", &account))?;
+                    Ok(GiftCardView {
+                        code: Some(card.clone()),
+                        last4: card[card.len() - 4..].to_owned(),
+                        currency: a.currency,
+                        balance_minor: a.balance_minor,
+                        available_minor: a.available_minor,
+                    })
                 };
                 if let Some(k) = &idempotency_key {
                     if idempotency::begin(tx, &scope, k, &request_hash, &account, now)?.is_some() {
@@ -904,7 +1078,12 @@ impl Engine {
                 }
                 let id = ledger::account(tx, &account, ledger::kind::GIFT_CARD, &currency, None, true, now)?;
                 let cash = ledger::books_account(tx, ledger::kind::CASH, &location, &currency, now)?;
-                let purpose = ledger::Purpose { reason: "gift card sold", ref_type: "gift_card", ref_id: &account, transfer_id: None };
+                let purpose = ledger::Purpose {
+                    reason: "gift card sold",
+                    ref_type: "gift_card",
+                    ref_id: &account,
+                    transfer_id: None,
+                };
                 ledger::single(tx, &cash, &id, amount_minor, &currency, &purpose, now)?;
                 view(tx)
             })
@@ -919,8 +1098,22 @@ impl Engine {
                 for c in domain::Currency::ALL {
                     let account = ledger::gift_card_account_code(&code, c.code());
                     if let Some(a) = ledger::get_account(tx, &account)? {
-                        let last4: String = code.chars().rev().filter(|c| c.is_ascii_alphanumeric()).take(4).collect::<Vec<_>>().into_iter().rev().collect();
-                        return Ok(GiftCardView { code: None, last4, currency: a.currency, balance_minor: a.balance_minor, available_minor: a.available_minor });
+                        let last4: String = code
+                            .chars()
+                            .rev()
+                            .filter(|c| c.is_ascii_alphanumeric())
+                            .take(4)
+                            .collect::<Vec<_>>()
+                            .into_iter()
+                            .rev()
+                            .collect();
+                        return Ok(GiftCardView {
+                            code: None,
+                            last4,
+                            currency: a.currency,
+                            balance_minor: a.balance_minor,
+                            available_minor: a.available_minor,
+                        });
                     }
                 }
                 Err(EngineError::invalid("invalid_gift_card", "unknown gift card"))
@@ -930,7 +1123,13 @@ impl Engine {
 
     /// A cashierless entry gate scanned a shopper's payment code: opens the visit and pre-authorizes their
     /// wallet up to the configured cap.
-    pub async fn cashierless_enter(&self, principal: &Principal, location_id: &str, payment_code: &str, idempotency_key: Option<String>) -> Result<cashierless::SessionView> {
+    pub async fn cashierless_enter(
+        &self,
+        principal: &Principal,
+        location_id: &str,
+        payment_code: &str,
+        idempotency_key: Option<String>,
+    ) -> Result<cashierless::SessionView> {
         if let Some(staff) = principal.location() {
             if staff != location_id {
                 return Err(EngineError::Forbidden("a gate acts for its own store only".into()));
@@ -939,7 +1138,8 @@ impl Engine {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
-        let (loc, code, cap, now) = (location_id.to_owned(), payment_code.to_owned(), self.cfg.cashierless_cap_minor, self.now());
+        let (loc, code, cap, now) =
+            (location_id.to_owned(), payment_code.to_owned(), self.cfg.cashierless_cap_minor, self.now());
         let scope = format!("cashierless.enter:{}", principal.key_id());
         self.db
             .write(move |tx| {
@@ -960,8 +1160,19 @@ impl Engine {
     }
 
     /// The exit gate: the basket (possibly empty) is sold and charged from the entry hold.
-    pub async fn cashierless_exit(&self, principal: &Principal, session_id: &str, lines: Vec<SaleLineInput>) -> Result<(cashierless::SessionView, Option<OrderView>)> {
-        let (id, key, now, payments, staff) = (session_id.to_owned(), principal.key_id().to_owned(), self.now(), self.payments.clone(), principal.location().map(str::to_owned));
+    pub async fn cashierless_exit(
+        &self,
+        principal: &Principal,
+        session_id: &str,
+        lines: Vec<SaleLineInput>,
+    ) -> Result<(cashierless::SessionView, Option<OrderView>)> {
+        let (id, key, now, payments, staff) = (
+            session_id.to_owned(),
+            principal.key_id().to_owned(),
+            self.now(),
+            self.payments.clone(),
+            principal.location().map(str::to_owned),
+        );
         self.db
             .write(move |tx| {
                 let s = cashierless::view(tx, &id)?;
@@ -988,11 +1199,21 @@ impl Engine {
 
     pub async fn store_layout(&self, location_id: &str) -> Result<instore_live::LayoutInput> {
         let loc = location_id.to_owned();
-        self.db.read(move |tx| instore_live::get_layout(tx, &loc)?.ok_or_else(|| EngineError::not_found("store layout", &loc))).await
+        self.db
+            .read(move |tx| {
+                instore_live::get_layout(tx, &loc)?.ok_or_else(|| EngineError::not_found("store layout", &loc))
+            })
+            .await
     }
 
     /// Registers a device at a store; its token is shown once.
-    pub async fn register_device(&self, location_id: &str, kind: &str, code: &str, sku: Option<String>) -> Result<instore_live::IssuedDevice> {
+    pub async fn register_device(
+        &self,
+        location_id: &str,
+        kind: &str,
+        code: &str,
+        sku: Option<String>,
+    ) -> Result<instore_live::IssuedDevice> {
         let (loc, kind, code, now) = (location_id.to_owned(), kind.to_owned(), code.to_owned(), self.now());
         self.db.write(move |tx| instore_live::register(tx, &loc, &kind, &code, sku.as_deref(), now)).await
     }
@@ -1007,7 +1228,11 @@ impl Engine {
     pub async fn revoke_device(&self, location_id: &str, device_id: &str) -> Result<instore_live::DeviceView> {
         let (loc, dev, now) = (location_id.to_owned(), device_id.to_owned(), self.now());
         self.db.write(move |tx| instore_live::revoke(tx, &loc, &dev, now)).await?;
-        self.devices(location_id).await?.into_iter().find(|d| d.id == device_id).ok_or_else(|| EngineError::not_found("device", device_id))
+        self.devices(location_id)
+            .await?
+            .into_iter()
+            .find(|d| d.id == device_id)
+            .ok_or_else(|| EngineError::not_found("device", device_id))
     }
 
     /// The event feed's current end (a consumer that starts here sees only what commits from now on).
@@ -1022,10 +1247,17 @@ impl Engine {
 
     /// The label commands for products that changed after `cursors.0` (prices, titles) and for labels
     /// registered after `cursors.1`; returns the cursors after them.
-    pub async fn label_commands_after(&self, cursors: (events::Cursor, events::Cursor)) -> Result<(Vec<instore_live::LabelCommand>, (events::Cursor, events::Cursor))> {
+    pub async fn label_commands_after(
+        &self,
+        cursors: (events::Cursor, events::Cursor),
+    ) -> Result<(Vec<instore_live::LabelCommand>, (events::Cursor, events::Cursor))> {
         let (c0, c1) = cursors;
-        let (products, n0) = self.db.read(move |tx| events::feed(tx, c0, events::MAX_FEED_PAGE, Some("product."))).await?;
-        let (labels, n1) = self.db.read(move |tx| events::feed(tx, c1, events::MAX_FEED_PAGE, Some("instore.label_registered"))).await?;
+        let (products, n0) =
+            self.db.read(move |tx| events::feed(tx, c0, events::MAX_FEED_PAGE, Some("product."))).await?;
+        let (labels, n1) = self
+            .db
+            .read(move |tx| events::feed(tx, c1, events::MAX_FEED_PAGE, Some("instore.label_registered")))
+            .await?;
         let mut skus: Vec<String> = products
             .iter()
             .flat_map(|e| e.data["product"]["variants"].as_array().cloned().unwrap_or_default())
@@ -1043,8 +1275,12 @@ impl Engine {
 
     /// Devices whose token was rotated or that were revoked after `cursor` (the embedded broker closes
     /// their connections at once), and the cursor to pass next.
-    pub async fn device_credential_changes_after(&self, cursor: events::Cursor) -> Result<(Vec<String>, events::Cursor)> {
-        let (evs, next) = self.db.read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("device."))).await?;
+    pub async fn device_credential_changes_after(
+        &self,
+        cursor: events::Cursor,
+    ) -> Result<(Vec<String>, events::Cursor)> {
+        let (evs, next) =
+            self.db.read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("device."))).await?;
         Ok((evs.into_iter().map(|e| e.aggregate_id).collect(), next))
     }
 
@@ -1060,7 +1296,11 @@ impl Engine {
     }
 
     /// A device by its store's code and its own code, with the key its MQTT payloads are signed with.
-    pub async fn device_by_code(&self, location_code: &str, device_code: &str) -> Result<(instore_live::DeviceRef, String)> {
+    pub async fn device_by_code(
+        &self,
+        location_code: &str,
+        device_code: &str,
+    ) -> Result<(instore_live::DeviceRef, String)> {
         let (l, d) = (location_code.to_owned(), device_code.to_owned());
         self.db.read(move |tx| instore_live::by_code(tx, &l, &d)).await
     }
@@ -1088,7 +1328,9 @@ impl Engine {
         }
         let loc = location_id.to_owned();
         let snap = self.db.read(move |tx| instore_live::snapshot(tx, &loc)).await?;
-        let layout = snap.layout.ok_or_else(|| EngineError::invalid("no_layout", "this store has no layout yet: PUT /admin/stores/{id}/layout first"))?;
+        let layout = snap.layout.ok_or_else(|| {
+            EngineError::invalid("no_layout", "this store has no layout yet: PUT /admin/stores/{id}/layout first")
+        })?;
         let mut rt = instore_live::Runtime::new(&layout)?;
         let bound: HashMap<String, String> = snap.tracks.into_iter().collect();
         let mut finished: HashMap<String, String> = snap.finished.into_iter().collect();
@@ -1098,7 +1340,11 @@ impl Engine {
             .events
             .iter()
             .filter_map(|(e, _)| match e {
-                instore_live::DeviceEvent::Entry { t, target_id, .. } if bound.contains_key(target_id) || finished.contains_key(target_id) => Some(*t),
+                instore_live::DeviceEvent::Entry { t, target_id, .. }
+                    if bound.contains_key(target_id) || finished.contains_key(target_id) =>
+                {
+                    Some(*t)
+                }
                 _ => None,
             })
             .reduce(f64::min)
@@ -1136,13 +1382,23 @@ impl Engine {
     /// dropped, gaps reported) in one transaction and only then applied and acknowledged. Entries open
     /// visits (a wallet hold from the shopper's payment code); exits place the cashierless order when no
     /// review is pending for the visit.
-    pub async fn ingest_device_events(&self, dev: &instore_live::DeviceRef, batch: Vec<serde_json::Value>) -> Result<instore_live::IngestOutcome> {
+    pub async fn ingest_device_events(
+        &self,
+        dev: &instore_live::DeviceRef,
+        batch: Vec<serde_json::Value>,
+    ) -> Result<instore_live::IngestOutcome> {
         // Detached: a client that hangs up cannot stop a batch halfway between storing and applying it.
         let (this, dev) = (self.clone(), dev.clone());
-        tokio::spawn(async move { this.ingest_batch(&dev, batch).await }).await.map_err(|e| internal(format!("device batch stopped: {e}")))?
+        tokio::spawn(async move { this.ingest_batch(&dev, batch).await })
+            .await
+            .map_err(|e| internal(format!("device batch stopped: {e}")))?
     }
 
-    async fn ingest_batch(&self, dev: &instore_live::DeviceRef, batch: Vec<serde_json::Value>) -> Result<instore_live::IngestOutcome> {
+    async fn ingest_batch(
+        &self,
+        dev: &instore_live::DeviceRef,
+        batch: Vec<serde_json::Value>,
+    ) -> Result<instore_live::IngestOutcome> {
         if batch.is_empty() || batch.len() > instore_live::MAX_BATCH {
             return Err(bad(format!("a batch holds 1–{} events", instore_live::MAX_BATCH)));
         }
@@ -1151,13 +1407,18 @@ impl Engine {
         for (index, v) in batch.iter().enumerate() {
             match instore_live::parse_event(&dev.kind, v) {
                 Ok(e) => valid.push(e),
-                Err(error) => out.rejected.push(instore_live::Rejected { index, seq: v.get("seq").and_then(|s| s.as_i64()), error }),
+                Err(error) => out.rejected.push(instore_live::Rejected {
+                    index,
+                    seq: v.get("seq").and_then(|s| s.as_i64()),
+                    error,
+                }),
             }
         }
         if dev.kind == "esl" {
             // Labels (in any store) only confirm what they show: stored, no fusion state involved.
             let (d, now, rejected) = (dev.clone(), self.now(), out.rejected.len());
-            let (stored, dups, gaps) = self.db.write(move |tx| instore_live::store_events(tx, &d, &valid, rejected, now)).await?;
+            let (stored, dups, gaps) =
+                self.db.write(move |tx| instore_live::store_events(tx, &d, &valid, rejected, now)).await?;
             out.accepted = stored.len();
             out.duplicates = dups;
             out.gaps = gaps;
@@ -1172,9 +1433,19 @@ impl Engine {
             let mut kept = Vec::with_capacity(before);
             for e in valid {
                 if let instore_live::DeviceEvent::Plates { seq, gondola, samples, .. } = &e {
-                    if let Some(s) = samples.iter().find(|s| rt.fusion.plate_index(instore::PlateKey { gondola: *gondola, shelf: s.1, plate: s.2 }).is_none()) {
-                        let index = batch.iter().position(|v| v.get("seq").and_then(|x| x.as_i64()) == Some(*seq)).unwrap_or(0);
-                        out.rejected.push(instore_live::Rejected { index, seq: Some(*seq), error: format!("gondola {gondola} shelf {} plate {} is not in the store's layout", s.1, s.2) });
+                    if let Some(s) = samples.iter().find(|s| {
+                        rt.fusion.plate_index(instore::PlateKey { gondola: *gondola, shelf: s.1, plate: s.2 }).is_none()
+                    }) {
+                        let index =
+                            batch.iter().position(|v| v.get("seq").and_then(|x| x.as_i64()) == Some(*seq)).unwrap_or(0);
+                        out.rejected.push(instore_live::Rejected {
+                            index,
+                            seq: Some(*seq),
+                            error: format!(
+                                "gondola {gondola} shelf {} plate {} is not in the store's layout",
+                                s.1, s.2
+                            ),
+                        });
                         continue;
                     }
                 }
@@ -1183,7 +1454,8 @@ impl Engine {
             valid = kept;
         }
         let (d, now, rejected) = (dev.clone(), self.now(), out.rejected.len());
-        let (stored, dups, gaps) = self.db.write(move |tx| instore_live::store_events(tx, &d, &valid, rejected, now)).await?;
+        let (stored, dups, gaps) =
+            self.db.write(move |tx| instore_live::store_events(tx, &d, &valid, rejected, now)).await?;
         out.accepted = stored.len();
         out.duplicates = dups;
         out.gaps = gaps;
@@ -1191,7 +1463,16 @@ impl Engine {
         for e in &stored {
             match e {
                 instore_live::DeviceEvent::Entry { t, target_id, payment_code, with_target, .. } => {
-                    let decision = self.instore_enter(&dev.location_id, rt, *t, target_id, payment_code.as_deref(), with_target.as_deref()).await;
+                    let decision = self
+                        .instore_enter(
+                            &dev.location_id,
+                            rt,
+                            *t,
+                            target_id,
+                            payment_code.as_deref(),
+                            with_target.as_deref(),
+                        )
+                        .await;
                     out.entries.push(decision);
                 }
                 instore_live::DeviceEvent::Exit { t, target_id, .. } => rt.leave(target_id, *t),
@@ -1213,8 +1494,21 @@ impl Engine {
         Ok(out)
     }
 
-    async fn instore_enter(&self, location_id: &str, rt: &mut instore_live::Runtime, t: f64, target: &str, code: Option<&str>, with: Option<&str>) -> instore_live::EntryDecision {
-        let refuse = |reason: String| instore_live::EntryDecision { target_id: target.to_owned(), admitted: false, session_id: None, reason: Some(reason) };
+    async fn instore_enter(
+        &self,
+        location_id: &str,
+        rt: &mut instore_live::Runtime,
+        t: f64,
+        target: &str,
+        code: Option<&str>,
+        with: Option<&str>,
+    ) -> instore_live::EntryDecision {
+        let refuse = |reason: String| instore_live::EntryDecision {
+            target_id: target.to_owned(),
+            admitted: false,
+            session_id: None,
+            reason: Some(reason),
+        };
         if rt.visit_of.contains_key(target) {
             return refuse(format!("track `{target}` is already inside"));
         }
@@ -1234,7 +1528,13 @@ impl Engine {
             },
             (Some(code), None) => {
                 // The visit, its wallet hold and the track binding in one transaction.
-                let (loc, code, cap, now, tgt) = (location_id.to_owned(), code.to_owned(), self.cfg.cashierless_cap_minor, self.now(), target.to_owned());
+                let (loc, code, cap, now, tgt) = (
+                    location_id.to_owned(),
+                    code.to_owned(),
+                    self.cfg.cashierless_cap_minor,
+                    self.now(),
+                    target.to_owned(),
+                );
                 let r: Result<cashierless::SessionView> = self
                     .db
                     .write(move |tx| {
@@ -1254,7 +1554,12 @@ impl Engine {
             tracing::error!(visit = %session, track = %target, error = %e, "instore: the visit is open but its track could not be followed");
             return refuse(e);
         }
-        instore_live::EntryDecision { target_id: target.to_owned(), admitted: true, session_id: Some(session), reason: None }
+        instore_live::EntryDecision {
+            target_id: target.to_owned(),
+            admitted: true,
+            session_id: Some(session),
+            reason: None,
+        }
     }
 
     /// Places the orders of visits that have left and have no review pending; returns the orders placed.
@@ -1266,7 +1571,8 @@ impl Engine {
                 continue;
             }
             let lines = rt.basket(&session);
-            let (payments, now, sid, key) = (self.payments.clone(), self.now(), session.clone(), format!("instore:{location_id}"));
+            let (payments, now, sid, key) =
+                (self.payments.clone(), self.now(), session.clone(), format!("instore:{location_id}"));
             match self.db.write(move |tx| cashierless::exit(tx, &payments, &sid, lines.clone(), &key, now)).await {
                 Ok((_, order)) => {
                     placed.extend(order.map(|o| o.id));
@@ -1280,7 +1586,18 @@ impl Engine {
                     // does not have, a visit closed by staff): stop retrying and tell staff.
                     tracing::error!(visit = %session, error = %e, "instore: the visit's order cannot be placed; staff must settle it");
                     let (sid, msg, now) = (session.clone(), e.to_string(), self.now());
-                    let _ = self.db.write(move |tx| events::emit(tx, "cashierless.exit_failed", &sid, &serde_json::json!({"session": &sid, "error": msg}), now)).await;
+                    let _ = self
+                        .db
+                        .write(move |tx| {
+                            events::emit(
+                                tx,
+                                "cashierless.exit_failed",
+                                &sid,
+                                &serde_json::json!({"session": &sid, "error": msg}),
+                                now,
+                            )
+                        })
+                        .await;
                     rt.close(&session);
                 }
             }
@@ -1294,16 +1611,26 @@ impl Engine {
         let mut guard = cell.lock().await;
         self.instore_load(location_id, &mut guard).await?;
         let rt = guard.as_ref().ok_or_else(|| internal("store state missing".into()))?;
-        Ok(rt.fusion.pending_reviews().map(|r| instore_live::review_view(r)).collect())
+        Ok(rt.fusion.pending_reviews().map(instore_live::review_view).collect())
     }
 
     /// Staff settle a review item; visits that were waiting on it get their orders. Returns those orders.
-    pub async fn resolve_store_review(&self, location_id: &str, review_id: u64, action: instore_live::ReviewAction) -> Result<Vec<String>> {
+    pub async fn resolve_store_review(
+        &self,
+        location_id: &str,
+        review_id: u64,
+        action: instore_live::ReviewAction,
+    ) -> Result<Vec<String>> {
         let cell = self.instore_cell(location_id);
         let mut guard = cell.lock().await;
         self.instore_load(location_id, &mut guard).await?;
         let rt = guard.as_mut().ok_or_else(|| internal("store state missing".into()))?;
-        let key = rt.fusion.pending_reviews().find(|r| r.id == review_id).map(instore_live::review_key).ok_or_else(|| EngineError::not_found("open review", review_id.to_string()))?;
+        let key = rt
+            .fusion
+            .pending_reviews()
+            .find(|r| r.id == review_id)
+            .map(instore_live::review_key)
+            .ok_or_else(|| EngineError::not_found("open review", review_id.to_string()))?;
         if let instore_live::ReviewAction::Assign { target_id, quantity, sku } = &action {
             if !rt.is_member(target_id) {
                 return Err(bad(format!("`{target_id}` is not a shopper of a visit in progress (use the review's `target_id`, `{{visit}}/{{track}}`)")));
@@ -1315,10 +1642,19 @@ impl Engine {
                 return Err(bad("`quantity` is −100…100 and not 0"));
             }
             let sku = sku.clone();
-            self.db.read(move |tx| if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_some() { Ok(()) } else { Err(EngineError::not_found("sku", sku.clone())) }).await?;
+            self.db
+                .read(move |tx| {
+                    if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_some() {
+                        Ok(())
+                    } else {
+                        Err(EngineError::not_found("sku", sku.clone()))
+                    }
+                })
+                .await?;
         }
         let (loc, now, a) = (location_id.to_owned(), self.now(), action.clone());
-        let e = self.db.write(move |tx| instore_live::store_resolution(tx, &loc, review_id, key.clone(), &a, now)).await?;
+        let e =
+            self.db.write(move |tx| instore_live::store_resolution(tx, &loc, review_id, key.clone(), &a, now)).await?;
         rt.apply_sensor(&e);
         Ok(self.instore_settle(location_id, rt).await)
     }
@@ -1439,7 +1775,12 @@ impl Engine {
         self.db.read(move |tx| customers::get(tx, &id)).await
     }
 
-    pub async fn find_customers(&self, email: Option<String>, phone: Option<String>, member_code: Option<String>) -> Result<Vec<CustomerView>> {
+    pub async fn find_customers(
+        &self,
+        email: Option<String>,
+        phone: Option<String>,
+        member_code: Option<String>,
+    ) -> Result<Vec<CustomerView>> {
         self.db.read(move |tx| customers::find(tx, email.as_deref(), phone.as_deref(), member_code.as_deref())).await
     }
 
@@ -1473,8 +1814,18 @@ impl Engine {
     /// Places the order for a cart. With an idempotency key, a repeat of the same request returns the
     /// same order and a different request under the same key is refused.
     pub async fn checkout(&self, req: CheckoutRequest) -> Result<OrderView> {
-        let CheckoutRequest { cart_id, email, payment_method, idempotency_key, customer_id, tender_code, wallet_currency, split } = req;
-        let split: Option<Vec<(String, Option<String>, Option<i64>)>> = split.map(|ts| ts.into_iter().map(|t| (t.method, t.code, t.amount_minor)).collect());
+        let CheckoutRequest {
+            cart_id,
+            email,
+            payment_method,
+            idempotency_key,
+            customer_id,
+            tender_code,
+            wallet_currency,
+            split,
+        } = req;
+        let split: Option<Vec<(String, Option<String>, Option<i64>)>> =
+            split.map(|ts| ts.into_iter().map(|t| (t.method, t.code, t.amount_minor)).collect());
         let (cart_id, payment_method) = (cart_id.as_str(), payment_method.as_str());
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
@@ -1484,8 +1835,12 @@ impl Engine {
         // A card inside a split payment is authorized the same way, for its part of the total.
         let card_part = split.as_ref().and_then(|ps| ps.iter().find(|p| p.0 == "card").cloned());
         if let (Some((_, code, amount)), Some(parts)) = (&card_part, &split) {
-            let gw = self.cards.clone().ok_or_else(|| EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server"))?;
-            let token = code.clone().ok_or_else(|| EngineError::invalid("card_required", "the card part needs the card's payment method token as `code`"))?;
+            let gw = self.cards.clone().ok_or_else(|| {
+                EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server")
+            })?;
+            let token = code.clone().ok_or_else(|| {
+                EngineError::invalid("card_required", "the card part needs the card's payment method token as `code`")
+            })?;
             let cart = self.cart(cart_id).await?;
             if cart.status == "open" {
                 // Check the whole split before touching the card, so a malformed one never authorizes it.
@@ -1495,9 +1850,20 @@ impl Engine {
                 if part <= 0 {
                     return Err(EngineError::invalid("invalid_split", "the card part must be positive"));
                 }
-                let id = self.authorize_card(&gw, cart_id, part, &cart.currency, &token, idempotency_key.as_deref()).await?;
+                let id =
+                    self.authorize_card(&gw, cart_id, part, &cart.currency, &token, idempotency_key.as_deref()).await?;
                 let result = self
-                    .checkout_inner(cart_id, email, payment_method, idempotency_key, customer_id, None, Some(cards::encode(&id, part)), wallet_currency, split)
+                    .checkout_inner(
+                        cart_id,
+                        email,
+                        payment_method,
+                        idempotency_key,
+                        customer_id,
+                        None,
+                        Some(cards::encode(&id, part)),
+                        wallet_currency,
+                        split,
+                    )
                     .await;
                 if result.is_err() {
                     self.release_card(cart_id, &id).await;
@@ -1506,19 +1872,56 @@ impl Engine {
             }
         }
         let (gift_card_code, card_ref) = if payment_method == "card" {
-            let gw = self.cards.clone().ok_or_else(|| EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server"))?;
-            let token = tender_code.clone().ok_or_else(|| EngineError::invalid("card_required", "a card payment needs the card's payment method token as `code`"))?;
+            let gw = self.cards.clone().ok_or_else(|| {
+                EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server")
+            })?;
+            let token = tender_code.clone().ok_or_else(|| {
+                EngineError::invalid("card_required", "a card payment needs the card's payment method token as `code`")
+            })?;
             let cart = self.cart(cart_id).await?;
             if cart.status != "open" {
-                return self.checkout_inner(cart_id, email, payment_method, idempotency_key, customer_id, None, None, wallet_currency, split).await;
+                return self
+                    .checkout_inner(
+                        cart_id,
+                        email,
+                        payment_method,
+                        idempotency_key,
+                        customer_id,
+                        None,
+                        None,
+                        wallet_currency,
+                        split,
+                    )
+                    .await;
             }
-            let id = self.authorize_card(&gw, cart_id, cart.subtotal.amount_minor, &cart.currency, &token, idempotency_key.as_deref()).await?;
+            let id = self
+                .authorize_card(
+                    &gw,
+                    cart_id,
+                    cart.subtotal.amount_minor,
+                    &cart.currency,
+                    &token,
+                    idempotency_key.as_deref(),
+                )
+                .await?;
             (None, Some((id, cart.subtotal.amount_minor)))
         } else {
             (tender_code, None)
         };
         let card_id = card_ref.as_ref().map(|c| c.0.clone());
-        let result = self.checkout_inner(cart_id, email, payment_method, idempotency_key, customer_id, gift_card_code, card_ref.map(|(id, a)| cards::encode(&id, a)), wallet_currency, split).await;
+        let result = self
+            .checkout_inner(
+                cart_id,
+                email,
+                payment_method,
+                idempotency_key,
+                customer_id,
+                gift_card_code,
+                card_ref.map(|(id, a)| cards::encode(&id, a)),
+                wallet_currency,
+                split,
+            )
+            .await;
         if let (Err(e), Some(id)) = (&result, card_id) {
             tracing::info!(payment = %id, error = %e, "checkout failed after card authorization; releasing it");
             self.release_card(cart_id, &id).await;
@@ -1528,7 +1931,15 @@ impl Engine {
 
     /// Authorizes a card for a cart. The processor key ties retries of one checkout to one authorization;
     /// if the processor replays an authorization we have since cancelled, a fresh one is requested.
-    async fn authorize_card(&self, gw: &Arc<dyn cards::CardGateway>, cart_id: &str, amount: i64, currency: &str, token: &str, idem: Option<&str>) -> Result<String> {
+    async fn authorize_card(
+        &self,
+        gw: &Arc<dyn cards::CardGateway>,
+        cart_id: &str,
+        amount: i64,
+        currency: &str,
+        token: &str,
+        idem: Option<&str>,
+    ) -> Result<String> {
         if token.is_empty() || token.len() > 255 {
             return Err(EngineError::invalid("card_required", "a card's payment method token is 1–255 characters"));
         }
@@ -1575,7 +1986,18 @@ impl Engine {
             wallet_currency.as_deref().unwrap_or(""),
             &format!("{split:?}"),
         ]);
-        let cmd = orders::CheckoutCmd { gift_card_code, card_ref, wallet_currency, split, cart_id: cart_id.to_owned(), email, payment_method: payment_method.to_owned(), idempotency_key, request_hash, customer_id };
+        let cmd = orders::CheckoutCmd {
+            gift_card_code,
+            card_ref,
+            wallet_currency,
+            split,
+            cart_id: cart_id.to_owned(),
+            email,
+            payment_method: payment_method.to_owned(),
+            idempotency_key,
+            request_hash,
+            customer_id,
+        };
         let (payments, hold, now) = (self.payments.clone(), self.cfg.pickup_hold_ms, self.now());
         self.db.write(move |tx| orders::checkout(tx, &payments, hold, &cmd, now)).await
     }
@@ -1596,7 +2018,9 @@ impl Engine {
         request_hash: String,
     ) -> Result<OrderView> {
         let location_id = match (principal.location(), location_id) {
-            (Some(staff), Some(l)) if staff != l => return Err(EngineError::Forbidden("staff sell at their own location only".into())),
+            (Some(staff), Some(l)) if staff != l => {
+                return Err(EngineError::Forbidden("staff sell at their own location only".into()))
+            }
             (Some(staff), _) => staff.to_owned(),
             (None, Some(l)) => l,
             (None, None) => return Err(bad("`location_id` is required for an admin key")),
@@ -1604,7 +2028,10 @@ impl Engine {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
-        let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW")).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW"))
+            .map_err(|e| bad(e.to_string()))?
+            .code()
+            .to_owned();
         let cmd = orders::PosSaleCmd {
             location_id,
             lines,
@@ -1642,12 +2069,14 @@ impl Engine {
     }
 
     pub async fn ready_for_pickup(&self, principal: &Principal, id: &str) -> Result<OrderView> {
-        let (id, staff, hold, now) = (id.to_owned(), principal.location().map(str::to_owned), self.cfg.pickup_hold_ms, self.now());
+        let (id, staff, hold, now) =
+            (id.to_owned(), principal.location().map(str::to_owned), self.cfg.pickup_hold_ms, self.now());
         self.db.write(move |tx| orders::ready_for_pickup(tx, &id, staff.as_deref(), hold, now)).await
     }
 
     pub async fn picked_up(&self, principal: &Principal, id: &str, code: &str) -> Result<OrderView> {
-        let (id, code, staff, now) = (id.to_owned(), code.to_owned(), principal.location().map(str::to_owned), self.now());
+        let (id, code, staff, now) =
+            (id.to_owned(), code.to_owned(), principal.location().map(str::to_owned), self.now());
         let payments = self.payments.clone();
         self.db.write(move |tx| orders::picked_up(tx, &payments, &id, &code, staff.as_deref(), now)).await
     }
@@ -1660,7 +2089,8 @@ impl Engine {
     pub async fn cancel(&self, principal: &Principal, id: &str, reason: &str) -> Result<OrderView> {
         let reason = domain::text::optional("reason", reason, 200).map_err(bad)?;
         let reason = if reason.is_empty() { "cancelled by staff".to_owned() } else { reason };
-        let (id, now, staff, payments) = (id.to_owned(), self.now(), principal.location().map(str::to_owned), self.payments.clone());
+        let (id, now, staff, payments) =
+            (id.to_owned(), self.now(), principal.location().map(str::to_owned), self.payments.clone());
         self.db.write(move |tx| orders::cancel(tx, &payments, &id, &reason, staff.as_deref(), now)).await
     }
 
@@ -1671,12 +2101,16 @@ impl Engine {
         self.db
             .write(move |tx| {
                 let mut n = tx.exec("DELETE FROM sessions WHERE expires_at < ?", params![now])?;
-                n += tx.exec("DELETE FROM idempotency_keys WHERE created_at < ?", params![now - IDEMPOTENCY_RETENTION_MS])?;
+                n += tx.exec(
+                    "DELETE FROM idempotency_keys WHERE created_at < ?",
+                    params![now - IDEMPOTENCY_RETENTION_MS],
+                )?;
                 n += tx.exec(
                     "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?",
                     params![now - DELIVERY_LOG_RETENTION_MS],
                 )?;
-                n += tx.exec("DELETE FROM psp_events WHERE received_at < ?", params![now - DELIVERY_LOG_RETENTION_MS])?;
+                n +=
+                    tx.exec("DELETE FROM psp_events WHERE received_at < ?", params![now - DELIVERY_LOG_RETENTION_MS])?;
                 Ok(n)
             })
             .await
@@ -1700,7 +2134,13 @@ impl Engine {
         Ok(expired)
     }
 
-    pub async fn create_return(&self, principal: &Principal, input: ReturnInput, idempotency_key: Option<String>, request_hash: String) -> Result<ReturnView> {
+    pub async fn create_return(
+        &self,
+        principal: &Principal,
+        input: ReturnInput,
+        idempotency_key: Option<String>,
+        request_hash: String,
+    ) -> Result<ReturnView> {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
@@ -1722,7 +2162,12 @@ impl Engine {
     // ---- events & webhooks ----
 
     /// A page of the event feed and the cursor to read on from.
-    pub async fn events(&self, after: events::Cursor, limit: usize, kind: Option<String>) -> Result<(Vec<EventView>, events::Cursor)> {
+    pub async fn events(
+        &self,
+        after: events::Cursor,
+        limit: usize,
+        kind: Option<String>,
+    ) -> Result<(Vec<EventView>, events::Cursor)> {
         self.db.read(move |tx| events::feed(tx, after, limit, kind.as_deref())).await
     }
 
@@ -1757,12 +2202,17 @@ impl Engine {
     }
 
     /// Records a delivery attempt under the sender's lease; `false` if the lease was lost meanwhile.
-    pub async fn record_delivery(&self, id: &str, lease: i64, status_code: Option<i64>, error: Option<String>) -> Result<bool> {
+    pub async fn record_delivery(
+        &self,
+        id: &str,
+        lease: i64,
+        status_code: Option<i64>,
+        error: Option<String>,
+    ) -> Result<bool> {
         let (id, now) = (id.to_owned(), self.now());
         self.db.write(move |tx| webhooks::record(tx, &id, lease, status_code, error.as_deref(), now)).await
     }
 
-    /// Reads a setting from the database's `meta` table.
     // ---- product search ----
 
     /// Brings the search index up to the product event feed: changed products are applied in place (a
@@ -1773,14 +2223,19 @@ impl Engine {
         const REBUILD_ABOVE: usize = 2_000;
         let _one = self.search.rebuild.lock().await;
         let now = self.now();
-        let fresh = self.search_served().ix.as_ref().is_some_and(|ix| now - ix.built_at < 10 * 60 * 1000 && !ix.wants_rebuild());
+        let fresh = self
+            .search_served()
+            .ix
+            .as_ref()
+            .is_some_and(|ix| now - ix.built_at < 10 * 60 * 1000 && !ix.wants_rebuild());
         let mut cursor = *self.search.cursor.lock().unwrap_or_else(|e| e.into_inner());
         let mut full = !fresh;
         let mut changed: Vec<String> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         loop {
             // Pages are capped by the feed; read until a page comes back empty.
-            let (evs, next) = self.db.read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("product."))).await?;
+            let (evs, next) =
+                self.db.read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("product."))).await?;
             if evs.is_empty() {
                 break;
             }
@@ -1798,15 +2253,22 @@ impl Engine {
             let products = self.all_products().await?;
             let synonyms = self.search_synonyms().await?;
             let signals = self.db.read(move |tx| product_search::signals(tx, now)).await?;
-            let ix = tokio::task::spawn_blocking(move || product_search::CatalogIndex::build(&products, &synonyms, &signals, cursor.seq, now))
-                .await
-                .map_err(|e| internal(format!("index build stopped: {e}")))?;
+            let ix = tokio::task::spawn_blocking(move || {
+                product_search::CatalogIndex::build(&products, &synonyms, &signals, cursor.seq, now)
+            })
+            .await
+            .map_err(|e| internal(format!("index build stopped: {e}")))?;
             let mut served = self.search_served_mut();
             served.stock.reindex(&ix);
             served.ix = Some(ix);
         } else if !changed.is_empty() {
             let ids = changed.clone();
-            let products = self.db.read(move |tx| ids.iter().map(|id| Ok((id.clone(), catalog::load_product(tx, id)?))).collect::<Result<Vec<_>>>()).await?;
+            let products = self
+                .db
+                .read(move |tx| {
+                    ids.iter().map(|id| Ok((id.clone(), catalog::load_product(tx, id)?))).collect::<Result<Vec<_>>>()
+                })
+                .await?;
             let mut guard = self.search_served_mut();
             let served = &mut *guard;
             if let Some(ix) = served.ix.as_mut() {
@@ -1855,7 +2317,10 @@ impl Engine {
         let mut applied = 0;
         loop {
             let cursor = self.search_served().stock.cursor;
-            let (evs, next) = self.db.read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("inventory.changed"))).await?;
+            let (evs, next) = self
+                .db
+                .read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("inventory.changed")))
+                .await?;
             if evs.is_empty() {
                 return Ok(applied);
             }
@@ -1863,7 +2328,9 @@ impl Engine {
             let served = &mut *guard;
             for e in &evs {
                 let d = &e.data;
-                if let (Some(sku), Some(loc), Some(avail)) = (d["sku"].as_str(), d["location_id"].as_str(), d["level"]["available"].as_i64()) {
+                if let (Some(sku), Some(loc), Some(avail)) =
+                    (d["sku"].as_str(), d["location_id"].as_str(), d["level"]["available"].as_i64())
+                {
                     served.stock.set(served.ix.as_ref(), sku, loc, avail);
                 }
             }
@@ -1879,7 +2346,11 @@ impl Engine {
 
     /// The seller's synonym groups.
     pub async fn search_synonyms(&self) -> Result<Vec<Vec<String>>> {
-        Ok(self.meta(product_search::SYNONYMS_KEY).await?.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+        Ok(self
+            .meta(product_search::SYNONYMS_KEY)
+            .await?
+            .and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
     }
 
     /// Replaces the synonym groups; every node's index picks them up through a `product.synonyms_updated`
@@ -1906,7 +2377,11 @@ impl Engine {
         if !self.search_served().stock.loaded && (q.in_stock_at.is_some() || q.pickup_near.is_some()) {
             self.search_stock_refresh().await?;
         }
-        let locations = if q.in_stock_at.is_some() || q.pickup_near.is_some() { self.search_locations(q.in_stock_at.as_deref()).await? } else { Arc::new(Vec::new()) };
+        let locations = if q.in_stock_at.is_some() || q.pickup_near.is_some() {
+            self.search_locations(q.in_stock_at.as_deref()).await?
+        } else {
+            Arc::new(Vec::new())
+        };
         let served = self.search_served();
         let ix = served.ix.as_ref().ok_or_else(|| internal("no search index".into()))?;
         product_search::run(ix, &served.stock, &locations, &q)
@@ -1941,15 +2416,26 @@ impl Engine {
     }
 
     /// Stores views, searches and cart adds reported by a shopper's app or page.
-    pub async fn record_shopper_events(&self, events: Vec<recommendations::ShopperEvent>, customer_id: Option<String>, session_id: Option<String>) -> Result<usize> {
+    pub async fn record_shopper_events(
+        &self,
+        events: Vec<recommendations::ShopperEvent>,
+        customer_id: Option<String>,
+        session_id: Option<String>,
+    ) -> Result<usize> {
         let now = self.now();
-        self.db.write(move |tx| recommendations::record(tx, &events, customer_id.as_deref(), session_id.as_deref(), now)).await
+        self.db
+            .write(move |tx| recommendations::record(tx, &events, customer_id.as_deref(), session_id.as_deref(), now))
+            .await
     }
 
     /// Trains a new model version from the whole interaction log (catching up with the event feed first),
     /// picking the blend on a held-out last basket, stores it and serves it. CPU work runs off the async
     /// threads; serving goes on with the previous version meanwhile.
-    pub async fn recs_train(&self, cfg: ::recs::TrainConfig, progress: Arc<dyn Fn(&str) + Send + Sync>) -> Result<recommendations::TrainSummary> {
+    pub async fn recs_train(
+        &self,
+        cfg: ::recs::TrainConfig,
+        progress: Arc<dyn Fn(&str) + Send + Sync>,
+    ) -> Result<recommendations::TrainSummary> {
         while self.recs_ingest(500).await? > 0 {}
         let now = self.now();
         progress("reading the interaction log");
@@ -1974,7 +2460,11 @@ impl Engine {
                 tune_s: report.seconds,
                 train_s,
             };
-            let stored = recommendations::StoredModel { product_ids: history.product_ids, location_ids: history.location_ids, model };
+            let stored = recommendations::StoredModel {
+                product_ids: history.product_ids,
+                location_ids: history.location_ids,
+                model,
+            };
             (summary, stored)
         })
         .await
@@ -1995,18 +2485,25 @@ impl Engine {
         let served = self.recs.get().map(|l| l.version);
         let latest = self.db.read(recommendations::latest_version).await?;
         let Some(v) = latest.filter(|v| Some(*v) > served) else { return Ok(served) };
-        let Some((json, trained_at)) = self.db.read(move |tx| recommendations::load_model(tx, v)).await? else { return Ok(served) };
-        let loaded = tokio::task::spawn_blocking(move || serde_json::from_str::<recommendations::StoredModel>(&json).map(|s| recommendations::Loaded::from_stored(v, trained_at, s)))
-            .await
-            .map_err(|e| internal(format!("model load stopped: {e}")))?
-            .map_err(|e| internal(format!("stored model {v} does not parse: {e}")))?;
+        let Some((json, trained_at)) = self.db.read(move |tx| recommendations::load_model(tx, v)).await? else {
+            return Ok(served);
+        };
+        let loaded = tokio::task::spawn_blocking(move || {
+            serde_json::from_str::<recommendations::StoredModel>(&json)
+                .map(|s| recommendations::Loaded::from_stored(v, trained_at, s))
+        })
+        .await
+        .map_err(|e| internal(format!("model load stopped: {e}")))?
+        .map_err(|e| internal(format!("stored model {v} does not parse: {e}")))?;
         self.recs.set(loaded);
         Ok(Some(v))
     }
 
     /// Whether any purchase has reached the interaction log (nothing to train on otherwise).
     pub async fn recs_has_purchases(&self) -> Result<bool> {
-        self.db.read(|tx| Ok(tx.query_opt("SELECT 1 FROM interactions WHERE kind = 'purchase' LIMIT 1", &[])?.is_some())).await
+        self.db
+            .read(|tx| Ok(tx.query_opt("SELECT 1 FROM interactions WHERE kind = 'purchase' LIMIT 1", &[])?.is_some()))
+            .await
     }
 
     /// The version being served and when it was trained.
@@ -2044,19 +2541,32 @@ impl Engine {
                     }
                 }
                 let facts = recommendations::cached_facts(tx, &serving, &wanted, &q2.currency, now)?;
-                let titles: std::collections::HashMap<String, (String, String)> = facts.active.iter().map(|(k, v)| (k.clone(), (v.1.clone(), v.2.clone()))).collect();
+                let titles: std::collections::HashMap<String, (String, String)> =
+                    facts.active.iter().map(|(k, v)| (k.clone(), (v.1.clone(), v.2.clone()))).collect();
                 let items = recommendations::finish(ranked, &facts, &stocked, &titles, loaded.as_deref(), &q2);
                 Ok::<_, EngineError>((items, loaded.as_ref().map(|l| l.version)))
             })
             .await?;
         q.limit = items.len();
-        Ok(recommendations::RecsView { context: q.context, customer_id: q.customer_id, location_id: q.location_id, model_version: version, items })
+        Ok(recommendations::RecsView {
+            context: q.context,
+            customer_id: q.customer_id,
+            location_id: q.location_id,
+            model_version: version,
+            items,
+        })
     }
 
+    /// Reads a setting from the database's `meta` table.
     pub async fn meta(&self, key: &str) -> Result<Option<String>> {
         let key = key.to_owned();
         self.db
-            .read(move |tx| Ok(tx.query_opt("SELECT value FROM meta WHERE key = ?", params![&key])?.map(|r| r.text(0)).transpose()?))
+            .read(move |tx| {
+                Ok(tx
+                    .query_opt("SELECT value FROM meta WHERE key = ?", params![&key])?
+                    .map(|r| r.text(0))
+                    .transpose()?)
+            })
             .await
     }
 

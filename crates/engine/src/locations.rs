@@ -34,8 +34,13 @@ impl Address {
         self.region = f("address.region", &self.region, 100)?;
         self.postal_code = f("address.postal_code", &self.postal_code, 20)?;
         self.country = self.country.trim().to_ascii_uppercase();
-        if !self.country.is_empty() && (self.country.len() != 2 || !self.country.chars().all(|c| c.is_ascii_uppercase())) {
-            return Err(bad(format!("`address.country` must be an ISO 3166-1 alpha-2 code such as KR, got `{}`", self.country)));
+        if !self.country.is_empty()
+            && (self.country.len() != 2 || !self.country.chars().all(|c| c.is_ascii_uppercase()))
+        {
+            return Err(bad(format!(
+                "`address.country` must be an ISO 3166-1 alpha-2 code such as KR, got `{}`",
+                self.country
+            )));
         }
         if required && (self.line1.is_empty() || self.city.is_empty() || self.country.is_empty()) {
             return Err(bad("a delivery address needs `line1`, `city` and `country`"));

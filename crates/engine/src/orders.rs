@@ -75,7 +75,8 @@ pub struct CheckoutInput {
     pub payment_method: String,
 }
 
-const ORDER_COLS: &str = "id, channel, status, customer_id, email, currency, subtotal_minor, total_minor, fulfillment_type, location_id, \
+const ORDER_COLS: &str =
+    "id, channel, status, customer_id, email, currency, subtotal_minor, total_minor, fulfillment_type, location_id, \
     shipping_address, payment_method, payment_status, pickup_code, pickup_expires_at, placed_at, updated_at";
 
 fn order_from_row(tx: &mut dyn Tx, r: &Row, with_code: bool) -> Result<OrderView> {
@@ -159,7 +160,12 @@ pub(crate) fn list(tx: &mut dyn Tx, q: &OrderQuery) -> Result<Vec<OrderView>> {
         sql.push_str(" AND id < ?");
         ps.push(a.into());
     }
-    for (col, v) in [("status", &q.status), ("location_id", &q.location_id), ("customer_id", &q.customer_id), ("channel", &q.channel)] {
+    for (col, v) in [
+        ("status", &q.status),
+        ("location_id", &q.location_id),
+        ("customer_id", &q.customer_id),
+        ("channel", &q.channel),
+    ] {
         if let Some(v) = v {
             sql.push_str(&format!(" AND {col} = ?"));
             ps.push(v.into());
@@ -217,10 +223,23 @@ fn reserve_for_delivery(tx: &mut dyn Tx, sku: &str, q: i64, order_id: &str, now:
             params![sku],
         )?
         .i64(0)?;
-    Err(EngineError::OutOfStock { sku: sku.to_owned(), location_id: "any shipping location".into(), available: available.max(0), requested: q })
+    Err(EngineError::OutOfStock {
+        sku: sku.to_owned(),
+        location_id: "any shipping location".into(),
+        available: available.max(0),
+        requested: q,
+    })
 }
 
-fn reserve(tx: &mut dyn Tx, sku: &str, loc: &str, q: i64, order_id: &str, expires_at: Option<i64>, now: i64) -> Result<()> {
+fn reserve(
+    tx: &mut dyn Tx,
+    sku: &str,
+    loc: &str,
+    q: i64,
+    order_id: &str,
+    expires_at: Option<i64>,
+    now: i64,
+) -> Result<()> {
     // The reservation row first: it takes no lock that other checkouts wait for; the guarded balance
     // update (the hot row) comes last.
     let rid = ids::new_id("res");
@@ -230,7 +249,17 @@ fn reserve(tx: &mut dyn Tx, sku: &str, loc: &str, q: i64, order_id: &str, expire
     )?;
     let res = inventory::post(
         tx,
-        &Movement { sku, location_id: loc, kind: MovementKind::Reservation, on_hand: 0, reserved: q, unsellable: 0, reason: "order placed", source_type: "order", source_id: order_id },
+        &Movement {
+            sku,
+            location_id: loc,
+            kind: MovementKind::Reservation,
+            on_hand: 0,
+            reserved: q,
+            unsellable: 0,
+            reason: "order placed",
+            source_type: "order",
+            source_id: order_id,
+        },
         Guard::Available(q),
         now,
     );
@@ -255,13 +284,29 @@ fn settle_reservations(tx: &mut dyn Tx, order_id: &str, to: &str, reason: &str, 
         let (kind, on_hand) = if to == "committed" { (MovementKind::Sale, -q) } else { (MovementKind::Release, 0) };
         inventory::post(
             tx,
-            &Movement { sku: &sku, location_id: &loc, kind, on_hand, reserved: -q, unsellable: 0, reason, source_type: "order", source_id: order_id },
+            &Movement {
+                sku: &sku,
+                location_id: &loc,
+                kind,
+                on_hand,
+                reserved: -q,
+                unsellable: 0,
+                reason,
+                source_type: "order",
+                source_id: order_id,
+            },
             Guard::None,
             now,
         )?;
-        let n = tx.exec("UPDATE reservations SET status = ?, updated_at = ? WHERE id = ? AND status = 'held'", params![to, now, &rid])?;
+        let n = tx.exec(
+            "UPDATE reservations SET status = ?, updated_at = ? WHERE id = ? AND status = 'held'",
+            params![to, now, &rid],
+        )?;
         if n != 1 {
-            return Err(EngineError::conflict("reservation_changed", format!("reservation {rid} changed concurrently")));
+            return Err(EngineError::conflict(
+                "reservation_changed",
+                format!("reservation {rid} changed concurrently"),
+            ));
         }
     }
     Ok(())
@@ -288,7 +333,12 @@ pub(crate) struct CheckoutCmd {
 /// Resolves a split payment's parts: 2–4 tenders, amounts positive and adding up to the total, at most one
 /// part left to take the remainder.
 /// The card part, if any, was authorized before the transaction; `card_ref` carries that authorization.
-pub(crate) fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total: i64, currency: &str, card_ref: Option<&str>) -> Result<Vec<crate::payments::SplitPart>> {
+pub(crate) fn split_parts(
+    parts: &[(String, Option<String>, Option<i64>)],
+    total: i64,
+    currency: &str,
+    card_ref: Option<&str>,
+) -> Result<Vec<crate::payments::SplitPart>> {
     if parts.iter().filter(|p| p.0 == "card").count() > 1 {
         return Err(EngineError::invalid("invalid_split", "a split payment takes at most one card"));
     }
@@ -298,20 +348,37 @@ pub(crate) fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total
     let open = parts.iter().filter(|p| p.2.is_none()).count();
     let fixed: i64 = parts.iter().filter_map(|p| p.2).sum();
     if open > 1 || parts.iter().any(|p| p.2.is_some_and(|a| a <= 0)) {
-        return Err(EngineError::invalid("invalid_split", "give every tender a positive `amount_minor`, except at most one that takes the rest"));
+        return Err(EngineError::invalid(
+            "invalid_split",
+            "give every tender a positive `amount_minor`, except at most one that takes the rest",
+        ));
     }
     if (open == 0 && fixed != total) || (open == 1 && fixed >= total) {
-        return Err(EngineError::invalid("invalid_split", format!("the tenders must add up to the order total of {total} {currency}")));
+        return Err(EngineError::invalid(
+            "invalid_split",
+            format!("the tenders must add up to the order total of {total} {currency}"),
+        ));
     }
     parts
         .iter()
         .map(|(m, code, amount)| {
             let r = match (m.as_str(), code) {
                 ("gift_card", Some(c)) => Some(crate::ledger::gift_card_account_code(c, currency)),
-                ("gift_card", None) => return Err(EngineError::invalid("invalid_gift_card", "a gift card tender needs its `code`")),
+                ("gift_card", None) => {
+                    return Err(EngineError::invalid("invalid_gift_card", "a gift card tender needs its `code`"))
+                }
                 ("wallet" | "store_credit", None) => None,
-                ("card", Some(_)) => Some(card_ref.ok_or_else(|| EngineError::invalid("card_required", "the card part was not authorized"))?.to_owned()),
-                (other, _) => return Err(EngineError::invalid("unsupported_payment_method", format!("`{other}` cannot be part of a split payment (wallet, gift_card, store_credit)"))),
+                ("card", Some(_)) => Some(
+                    card_ref
+                        .ok_or_else(|| EngineError::invalid("card_required", "the card part was not authorized"))?
+                        .to_owned(),
+                ),
+                (other, _) => {
+                    return Err(EngineError::invalid(
+                        "unsupported_payment_method",
+                        format!("`{other}` cannot be part of a split payment (wallet, gift_card, store_credit)"),
+                    ))
+                }
             };
             Ok(crate::payments::SplitPart { m: m.clone(), r, a: amount.unwrap_or(total - fixed) })
         })
@@ -323,7 +390,13 @@ pub(crate) fn split_parts(parts: &[(String, Option<String>, Option<i64>)], total
 /// Statement order matters for throughput: a pickup order writes its own rows first and takes the row lock
 /// on the store's stock balance last, so competing checkouts for one hot SKU hold that lock only for the
 /// few statements of the reservation itself.
-pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64, cmd: &CheckoutCmd, now: i64) -> Result<OrderView> {
+pub(crate) fn checkout(
+    tx: &mut dyn Tx,
+    payments: &Payments,
+    pickup_hold_ms: i64,
+    cmd: &CheckoutCmd,
+    now: i64,
+) -> Result<OrderView> {
     let order_id = ids::new_id("ord");
     if let Some(key) = &cmd.idempotency_key {
         let scope = format!("store.checkout:{}", cmd.cart_id);
@@ -339,10 +412,12 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
             format!("cart `{}` is already checked out as order `{}`", cmd.cart_id, cart.order_id.unwrap_or_default()),
         ));
     }
-    let fulfillment = cart
-        .fulfillment
-        .clone()
-        .ok_or_else(|| EngineError::invalid("fulfillment_required", "set the cart's fulfillment (delivery address or pickup store) before checkout"))?;
+    let fulfillment = cart.fulfillment.clone().ok_or_else(|| {
+        EngineError::invalid(
+            "fulfillment_required",
+            "set the cart's fulfillment (delivery address or pickup store) before checkout",
+        )
+    })?;
     let email = match &cmd.email {
         Some(e) => Some(domain::text::email(e).map_err(bad)?),
         None => None,
@@ -350,9 +425,15 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
     // The cart id is a bearer token for the cart, not for its owner's money: a wallet pays only for the
     // signed-in customer who owns the cart.
     let owner_funds = |m: &str| m == "wallet" || m == "store_credit";
-    let uses_wallet = owner_funds(&cmd.payment_method) || cmd.split.as_ref().is_some_and(|p| p.iter().any(|t| owner_funds(&t.0)));
-    if uses_wallet && (cmd.customer_id.is_none() || cart.customer_id.as_ref().is_some_and(|c| Some(c) != cmd.customer_id.as_ref())) {
-        return Err(EngineError::invalid("customer_required", "wallet and store credit payments need the signed-in customer who owns the cart"));
+    let uses_wallet =
+        owner_funds(&cmd.payment_method) || cmd.split.as_ref().is_some_and(|p| p.iter().any(|t| owner_funds(&t.0)));
+    if uses_wallet
+        && (cmd.customer_id.is_none() || cart.customer_id.as_ref().is_some_and(|c| Some(c) != cmd.customer_id.as_ref()))
+    {
+        return Err(EngineError::invalid(
+            "customer_required",
+            "wallet and store credit payments need the signed-in customer who owns the cart",
+        ));
     }
     let customer_id = cmd.customer_id.clone().or(cart.customer_id.clone());
     if email.is_none() && customer_id.is_none() {
@@ -364,7 +445,10 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
     }
     let pickup = matches!(fulfillment, Fulfillment::Pickup { .. });
     let provider = payments.get(&cmd.payment_method).cloned().ok_or_else(|| {
-        EngineError::invalid("unsupported_payment_method", format!("payment method `{}` is not supported; use one of {:?}", cmd.payment_method, payments.methods()))
+        EngineError::invalid(
+            "unsupported_payment_method",
+            format!("payment method `{}` is not supported; use one of {:?}", cmd.payment_method, payments.methods()),
+        )
     })?;
     if !provider.allowed(Channel::Web, pickup) {
         return Err(EngineError::invalid(
@@ -384,8 +468,18 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
                 (loc, Some(why))
             }
         };
-        subtotal = unit.checked_mul(l.quantity).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
-        placed.push(Placed { line_no: i as i64 + 1, sku: l.sku.clone(), title_ko: l.title_ko.clone(), title_en: l.title_en.clone(), quantity: l.quantity, unit_price_minor: unit, location_id: loc, routing });
+        subtotal =
+            unit.checked_mul(l.quantity).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
+        placed.push(Placed {
+            line_no: i as i64 + 1,
+            sku: l.sku.clone(),
+            title_ko: l.title_ko.clone(),
+            title_en: l.title_en.clone(),
+            quantity: l.quantity,
+            unit_price_minor: unit,
+            location_id: loc,
+            routing,
+        });
     }
     let (ftype, location_id, address) = match &fulfillment {
         Fulfillment::Pickup { location_id } => (FulfillmentType::Pickup, Some(location_id.clone()), None),
@@ -394,7 +488,26 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
     let address_json = address.as_ref().map(|a| serde_json::to_string(a).unwrap_or_default());
     // Written as `pending` and updated below once the provider has authorized: the payment runs last (see
     // the lock order in ARCHITECTURE.md: stock rows before ledger accounts).
-    insert_order(tx, &order_id, Channel::Web, OrderStatus::Placed, customer_id.as_deref(), email.as_deref(), &cart.currency, subtotal, ftype, location_id.as_deref(), address_json.as_deref(), provider.method(), PaymentStatus::Pending, expires, Some(&cmd.cart_id), None, &placed, now)?;
+    insert_order(
+        tx,
+        &order_id,
+        Channel::Web,
+        OrderStatus::Placed,
+        customer_id.as_deref(),
+        email.as_deref(),
+        &cart.currency,
+        subtotal,
+        ftype,
+        location_id.as_deref(),
+        address_json.as_deref(),
+        provider.method(),
+        PaymentStatus::Pending,
+        expires,
+        Some(&cmd.cart_id),
+        None,
+        &placed,
+        now,
+    )?;
     let n = tx.exec(
         "UPDATE carts SET status = 'completed', order_id = ?, updated_at = ? WHERE id = ? AND status = 'open'",
         params![&order_id, now, &cmd.cart_id],
@@ -411,7 +524,11 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         Fulfillment::Pickup { location_id } => Some(location_id.as_str()),
         Fulfillment::Delivery { .. } => None,
     };
-    let mut tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cart.currency)).or(cmd.card_ref.clone());
+    let mut tender_ref = cmd
+        .gift_card_code
+        .as_deref()
+        .map(|c| crate::ledger::gift_card_account_code(c, &cart.currency))
+        .or(cmd.card_ref.clone());
     if let Some(wc) = cmd.wallet_currency.as_deref() {
         let wallet_cur = domain::Currency::parse(wc).map_err(|e| bad(e.to_string()))?;
         let order_cur = domain::Currency::parse(&cart.currency).map_err(|e| bad(e.to_string()))?;
@@ -420,7 +537,11 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         }
         if wallet_cur != order_cur {
             let rate = crate::fx::rate_at(tx, order_cur, wallet_cur, now)?;
-            let fx = crate::payments::FxTender { rate_id: rate.id.clone(), wallet_currency: wallet_cur.code().into(), wallet_amount: rate.convert_up(subtotal)? };
+            let fx = crate::payments::FxTender {
+                rate_id: rate.id.clone(),
+                wallet_currency: wallet_cur.code().into(),
+                wallet_amount: rate.convert_up(subtotal)?,
+            };
             tender_ref = Some(fx.encode());
         }
     }
@@ -428,7 +549,12 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         if cmd.payment_method != "split" {
             return Err(bad("`tenders` go with `method: \"split\"`"));
         }
-        tender_ref = Some(crate::payments::encode_split(&split_parts(split, subtotal, &cart.currency, cmd.card_ref.as_deref())?));
+        tender_ref = Some(crate::payments::encode_split(&split_parts(
+            split,
+            subtotal,
+            &cart.currency,
+            cmd.card_ref.as_deref(),
+        )?));
     } else if cmd.payment_method == "split" {
         return Err(bad("a split payment needs `tenders`"));
     }
@@ -447,7 +573,10 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
     };
     let pay_status = provider.authorize(tx, &ctx)?;
     if pay_status != PaymentStatus::Pending || tender_ref.is_some() {
-        tx.exec("UPDATE orders SET payment_status = ?, payment_reference = ? WHERE id = ?", params![pay_status.as_str(), tender_ref.clone(), &order_id])?;
+        tx.exec(
+            "UPDATE orders SET payment_status = ?, payment_reference = ? WHERE id = ?",
+            params![pay_status.as_str(), tender_ref.clone(), &order_id],
+        )?;
     }
     let view = OrderView {
         id: order_id.clone(),
@@ -462,7 +591,11 @@ pub(crate) fn checkout(tx: &mut dyn Tx, payments: &Payments, pickup_hold_ms: i64
         location_id: location_id.clone(),
         shipping_address: address,
         payment: PaymentView { method: provider.method().into(), status: pay_status.as_str().into() },
-        pickup: location_id.as_ref().map(|l| PickupView { location_id: l.clone(), code: None, expires_at: expires.map(domain::time::rfc3339) }),
+        pickup: location_id.as_ref().map(|l| PickupView {
+            location_id: l.clone(),
+            code: None,
+            expires_at: expires.map(domain::time::rfc3339),
+        }),
         lines: placed
             .iter()
             .map(|p| OrderLineView {
@@ -558,16 +691,22 @@ pub(crate) struct PosSaleCmd {
 pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, now: i64) -> Result<OrderView> {
     let order_id = ids::new_id("ord");
     if let Some(key) = &cmd.idempotency_key {
-        if let Some(existing) = idempotency::begin(tx, &format!("pos.sale:{}", cmd.location_id), key, &cmd.request_hash, &order_id, now)? {
+        if let Some(existing) =
+            idempotency::begin(tx, &format!("pos.sale:{}", cmd.location_id), key, &cmd.request_hash, &order_id, now)?
+        {
             return get(tx, &existing, false);
         }
     }
     if cmd.lines.is_empty() || cmd.lines.len() > MAX_POS_LINES {
         return Err(bad(format!("a sale needs 1–{MAX_POS_LINES} lines")));
     }
-    let loc = crate::locations::get(tx, &cmd.location_id)?.ok_or_else(|| EngineError::not_found("location", &cmd.location_id))?;
+    let loc = crate::locations::get(tx, &cmd.location_id)?
+        .ok_or_else(|| EngineError::not_found("location", &cmd.location_id))?;
     if loc.kind == "warehouse" {
-        return Err(EngineError::invalid("not_a_store", format!("{} is a warehouse; POS sales happen at stores", loc.code)));
+        return Err(EngineError::invalid(
+            "not_a_store",
+            format!("{} is a warehouse; POS sales happen at stores", loc.code),
+        ));
     }
     if let Some(c) = &cmd.customer_id {
         if tx.query_opt("SELECT 1 FROM customers WHERE id = ?", params![c])?.is_none() {
@@ -580,7 +719,10 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     if let Some(code) = cmd.payment_code.clone() {
         let owner = crate::paycodes::redeem(tx, &code, &order_id, now)?;
         if cmd.customer_id.as_deref().is_some_and(|c| c != owner) {
-            return Err(EngineError::conflict("payment_code_customer_mismatch", "this payment code belongs to another customer"));
+            return Err(EngineError::conflict(
+                "payment_code_customer_mismatch",
+                "this payment code belongs to another customer",
+            ));
         }
         cmd.customer_id = Some(owner);
         cmd.payment_method = "wallet".into();
@@ -594,10 +736,16 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     }
     let cmd = &cmd;
     let provider = payments.get(&cmd.payment_method).cloned().ok_or_else(|| {
-        EngineError::invalid("unsupported_payment_method", format!("payment method `{}` is not supported; use one of {:?}", cmd.payment_method, payments.methods()))
+        EngineError::invalid(
+            "unsupported_payment_method",
+            format!("payment method `{}` is not supported; use one of {:?}", cmd.payment_method, payments.methods()),
+        )
     })?;
     if !provider.allowed(cmd.channel, false) {
-        return Err(EngineError::invalid("unsupported_payment_method", format!("`{}` cannot pay a POS sale", cmd.payment_method)));
+        return Err(EngineError::invalid(
+            "unsupported_payment_method",
+            format!("`{}` cannot pay a POS sale", cmd.payment_method),
+        ));
     }
     // Merge duplicate SKUs and lock rows in a stable order.
     let mut merged: std::collections::BTreeMap<String, i64> = Default::default();
@@ -613,14 +761,41 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         let p = priced_sku(tx, sku, &cmd.currency)?;
         inventory::post(
             tx,
-            &Movement { sku, location_id: &loc.id, kind: MovementKind::Sale, on_hand: -q, reserved: 0, unsellable: 0, reason: "pos sale", source_type: "order", source_id: &order_id },
+            &Movement {
+                sku,
+                location_id: &loc.id,
+                kind: MovementKind::Sale,
+                on_hand: -q,
+                reserved: 0,
+                unsellable: 0,
+                reason: "pos sale",
+                source_type: "order",
+                source_id: &order_id,
+            },
             Guard::Unreserved(*q),
             now,
         )?;
-        subtotal = p.unit_price_minor.checked_mul(*q).and_then(|t| subtotal.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
-        placed.push(Placed { line_no: i as i64 + 1, sku: sku.clone(), title_ko: p.title_ko, title_en: p.title_en, quantity: *q, unit_price_minor: p.unit_price_minor, location_id: loc.id.clone(), routing: None });
+        subtotal = p
+            .unit_price_minor
+            .checked_mul(*q)
+            .and_then(|t| subtotal.checked_add(t))
+            .ok_or_else(|| bad("amount overflow"))?;
+        placed.push(Placed {
+            line_no: i as i64 + 1,
+            sku: sku.clone(),
+            title_ko: p.title_ko,
+            title_en: p.title_en,
+            quantity: *q,
+            unit_price_minor: p.unit_price_minor,
+            location_id: loc.id.clone(),
+            routing: None,
+        });
     }
-    let tender_ref = cmd.gift_card_code.as_deref().map(|c| crate::ledger::gift_card_account_code(c, &cmd.currency)).or(cmd.tender_ref.clone());
+    let tender_ref = cmd
+        .gift_card_code
+        .as_deref()
+        .map(|c| crate::ledger::gift_card_account_code(c, &cmd.currency))
+        .or(cmd.tender_ref.clone());
     let ctx = PaymentContext {
         order_id: &order_id,
         channel: cmd.channel,
@@ -634,7 +809,26 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     };
     let st = provider.authorize(tx, &ctx)?;
     let st = provider.on_handover(tx, &ctx, st)?;
-    insert_order(tx, &order_id, cmd.channel, OrderStatus::Completed, cmd.customer_id.as_deref(), None, &cmd.currency, subtotal, FulfillmentType::InStore, Some(&loc.id), None, provider.method(), st, None, None, cmd.staff_key_id.as_deref(), &placed, now)?;
+    insert_order(
+        tx,
+        &order_id,
+        cmd.channel,
+        OrderStatus::Completed,
+        cmd.customer_id.as_deref(),
+        None,
+        &cmd.currency,
+        subtotal,
+        FulfillmentType::InStore,
+        Some(&loc.id),
+        None,
+        provider.method(),
+        st,
+        None,
+        None,
+        cmd.staff_key_id.as_deref(),
+        &placed,
+        now,
+    )?;
     if let Some(r) = &tender_ref {
         tx.exec("UPDATE orders SET payment_reference = ? WHERE id = ?", params![r, &order_id])?;
     }
@@ -698,9 +892,7 @@ fn state(tx: &mut dyn Tx, id: &str, _now: i64) -> Result<OrderState> {
          FROM orders WHERE id = ?{}",
         crate::for_update(tx)
     );
-    let r = tx
-        .query_opt(&sql, params![id])?
-        .ok_or_else(|| EngineError::not_found("order", id))?;
+    let r = tx.query_opt(&sql, params![id])?.ok_or_else(|| EngineError::not_found("order", id))?;
     let ftype = match r.text(1)?.as_str() {
         "pickup" => FulfillmentType::Pickup,
         "delivery" => FulfillmentType::Delivery,
@@ -743,7 +935,10 @@ fn check_location(s: &OrderState, staff_location: Option<&str>) -> Result<()> {
 }
 
 fn set_status(tx: &mut dyn Tx, id: &str, from: OrderStatus, to: OrderStatus, now: i64) -> Result<()> {
-    let n = tx.exec("UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?", params![to.as_str(), now, id, from.as_str()])?;
+    let n = tx.exec(
+        "UPDATE orders SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+        params![to.as_str(), now, id, from.as_str()],
+    )?;
     if n != 1 {
         return Err(EngineError::conflict("invalid_transition", format!("order `{id}` changed concurrently")));
     }
@@ -751,7 +946,13 @@ fn set_status(tx: &mut dyn Tx, id: &str, from: OrderStatus, to: OrderStatus, now
 }
 
 /// Picked and waiting: issues a 6-digit pickup code and restarts the collection window.
-pub(crate) fn ready_for_pickup(tx: &mut dyn Tx, id: &str, staff_location: Option<&str>, hold_ms: i64, now: i64) -> Result<OrderView> {
+pub(crate) fn ready_for_pickup(
+    tx: &mut dyn Tx,
+    id: &str,
+    staff_location: Option<&str>,
+    hold_ms: i64,
+    now: i64,
+) -> Result<OrderView> {
     let s = state(tx, id, now)?;
     check_transition(id, &s, OrderStatus::ReadyForPickup)?;
     check_location(&s, staff_location)?;
@@ -759,7 +960,10 @@ pub(crate) fn ready_for_pickup(tx: &mut dyn Tx, id: &str, staff_location: Option
     let code = ids::random_digits(6);
     let expires = now + hold_ms;
     tx.exec("UPDATE orders SET pickup_code = ?, pickup_expires_at = ? WHERE id = ?", params![&code, expires, id])?;
-    tx.exec("UPDATE reservations SET expires_at = ?, updated_at = ? WHERE order_id = ? AND status = 'held'", params![expires, now, id])?;
+    tx.exec(
+        "UPDATE reservations SET expires_at = ?, updated_at = ? WHERE order_id = ? AND status = 'held'",
+        params![expires, now, id],
+    )?;
     // The payment authorization must last as long as the new collection window: renew it (transfers are
     // immutable, so the old hold is voided and an equal one placed until the new expiry).
     // (Checkout holds for two windows, so this only happens if the pickup window was lengthened since.)
@@ -776,12 +980,22 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 /// Handover at the desk: the code must match; the reservation becomes a sale.
-pub(crate) fn picked_up(tx: &mut dyn Tx, payments: &Payments, id: &str, code: &str, staff_location: Option<&str>, now: i64) -> Result<OrderView> {
+pub(crate) fn picked_up(
+    tx: &mut dyn Tx,
+    payments: &Payments,
+    id: &str,
+    code: &str,
+    staff_location: Option<&str>,
+    now: i64,
+) -> Result<OrderView> {
     let s = state(tx, id, now)?;
     check_transition(id, &s, OrderStatus::PickedUp)?;
     check_location(&s, staff_location)?;
     if s.pickup_expires_at.is_some_and(|t| t < now) {
-        return Err(EngineError::conflict("pickup_expired", "the pickup window of this order has passed; its stock is being released"));
+        return Err(EngineError::conflict(
+            "pickup_expired",
+            "the pickup window of this order has passed; its stock is being released",
+        ));
     }
     if !constant_time_eq(s.pickup_code.as_deref().unwrap_or(""), code.trim()) {
         return Err(EngineError::invalid("wrong_pickup_code", "the pickup code does not match this order"));
@@ -825,12 +1039,21 @@ pub(crate) fn ship(tx: &mut dyn Tx, payments: &Payments, id: &str, now: i64) -> 
 
 /// Cancels a placed or ready order and releases its stock. Staff may cancel only pickup orders of their
 /// own location; delivery orders are an admin's call.
-pub(crate) fn cancel(tx: &mut dyn Tx, payments: &Payments, id: &str, reason: &str, staff_location: Option<&str>, now: i64) -> Result<OrderView> {
+pub(crate) fn cancel(
+    tx: &mut dyn Tx,
+    payments: &Payments,
+    id: &str,
+    reason: &str,
+    staff_location: Option<&str>,
+    now: i64,
+) -> Result<OrderView> {
     let s = state(tx, id, now)?;
     check_transition(id, &s, OrderStatus::Cancelled)?;
     if staff_location.is_some() {
         if s.ftype != FulfillmentType::Pickup {
-            return Err(EngineError::Forbidden("staff cancel pickup orders of their own store; ask an admin for delivery orders".into()));
+            return Err(EngineError::Forbidden(
+                "staff cancel pickup orders of their own store; ask an admin for delivery orders".into(),
+            ));
         }
         check_location(&s, staff_location)?;
     }
@@ -838,7 +1061,13 @@ pub(crate) fn cancel(tx: &mut dyn Tx, payments: &Payments, id: &str, reason: &st
     set_status(tx, id, s.status, OrderStatus::Cancelled, now)?;
     cancel_payment(tx, payments, id, &s, now)?;
     let view = get(tx, id, false)?;
-    events::emit(tx, "order.cancelled", id, &serde_json::json!({ "order": order_for_event(&view), "reason": reason }), now)?;
+    events::emit(
+        tx,
+        "order.cancelled",
+        id,
+        &serde_json::json!({ "order": order_for_event(&view), "reason": reason }),
+        now,
+    )?;
     Ok(view)
 }
 
@@ -857,7 +1086,7 @@ pub(crate) fn due_pickups(tx: &mut dyn Tx, now: i64, limit: usize) -> Result<Vec
 /// or cancelled meanwhile, or its window was extended).
 pub(crate) fn expire_one(tx: &mut dyn Tx, payments: &Payments, id: &str, now: i64) -> Result<bool> {
     let s = state(tx, id, now)?;
-    if !s.status.can_become(OrderStatus::Expired, s.ftype) || !s.pickup_expires_at.is_some_and(|t| t < now) {
+    if !s.status.can_become(OrderStatus::Expired, s.ftype) || s.pickup_expires_at.is_none_or(|t| t >= now) {
         return Ok(false);
     }
     settle_reservations(tx, id, "expired", "pickup window passed", now)?;
@@ -913,7 +1142,14 @@ pub struct ReturnView {
 
 /// A return at any store: stock comes back at that store (or as unsellable), a refund record is created.
 /// `idem` is (scope, key, request hash).
-pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &ReturnInput, staff_location: Option<&str>, idem: Option<(&str, &str, &str)>, now: i64) -> Result<ReturnView> {
+pub(crate) fn create_return(
+    tx: &mut dyn Tx,
+    payments: &Payments,
+    input: &ReturnInput,
+    staff_location: Option<&str>,
+    idem: Option<(&str, &str, &str)>,
+    now: i64,
+) -> Result<ReturnView> {
     let rid = ids::new_id("ret");
     if let Some((scope, key, hash)) = idem {
         if let Some(existing) = idempotency::begin(tx, scope, key, hash, &rid, now)? {
@@ -924,7 +1160,8 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
         return Err(bad(format!("a return needs 1–{MAX_RETURN_LINES} lines")));
     }
     let reason = domain::text::optional("reason", &input.reason, 500).map_err(bad)?;
-    let loc = crate::locations::get(tx, &input.location_id)?.ok_or_else(|| EngineError::not_found("location", &input.location_id))?;
+    let loc = crate::locations::get(tx, &input.location_id)?
+        .ok_or_else(|| EngineError::not_found("location", &input.location_id))?;
     if let Some(staff) = staff_location {
         if staff != loc.id {
             return Err(EngineError::Forbidden("staff can take returns only at their own location".into()));
@@ -934,7 +1171,11 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
     if !s.status.is_returnable() {
         return Err(EngineError::conflict(
             "not_returnable",
-            format!("order `{}` is {}; only handed-over orders can be returned (cancel it instead)", input.order_id, s.status.as_str()),
+            format!(
+                "order `{}` is {}; only handed-over orders can be returned (cancel it instead)",
+                input.order_id,
+                s.status.as_str()
+            ),
         ));
     }
     tx.exec(
@@ -958,7 +1199,10 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
             params![&input.order_id, &l.sku],
         )?;
         if order_lines.is_empty() {
-            return Err(EngineError::invalid("not_in_order", format!("`{}` is not in order `{}`", l.sku, input.order_id)));
+            return Err(EngineError::invalid(
+                "not_in_order",
+                format!("`{}` is not in order `{}`", l.sku, input.order_id),
+            ));
         }
         for ol in order_lines {
             if left == 0 {
@@ -968,17 +1212,37 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
             if take == 0 {
                 continue;
             }
-            tx.exec("UPDATE order_lines SET returned_quantity = returned_quantity + ? WHERE order_id = ? AND line_no = ?", params![take, &input.order_id, ol.i64(0)?])?;
-            amount = ol.i64(2)?.checked_mul(take).and_then(|t| amount.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
+            tx.exec(
+                "UPDATE order_lines SET returned_quantity = returned_quantity + ? WHERE order_id = ? AND line_no = ?",
+                params![take, &input.order_id, ol.i64(0)?],
+            )?;
+            amount = ol
+                .i64(2)?
+                .checked_mul(take)
+                .and_then(|t| amount.checked_add(t))
+                .ok_or_else(|| bad("amount overflow"))?;
             left -= take;
         }
         if left > 0 {
-            return Err(EngineError::invalid("return_exceeds_order", format!("`{}`: {} more returned than were bought and not yet returned", l.sku, left)));
+            return Err(EngineError::invalid(
+                "return_exceeds_order",
+                format!("`{}`: {} more returned than were bought and not yet returned", l.sku, left),
+            ));
         }
         let (on_hand, unsellable) = if disposition == "restock" { (q, 0) } else { (0, q) };
         inventory::post(
             tx,
-            &Movement { sku: &l.sku, location_id: &loc.id, kind: MovementKind::Return, on_hand, reserved: 0, unsellable, reason: "customer return", source_type: "return", source_id: &rid },
+            &Movement {
+                sku: &l.sku,
+                location_id: &loc.id,
+                kind: MovementKind::Return,
+                on_hand,
+                reserved: 0,
+                unsellable,
+                reason: "customer return",
+                source_type: "return",
+                source_id: &rid,
+            },
             Guard::None,
             now,
         )?;
@@ -999,11 +1263,21 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
     let provider = payments.get(&s.payment_method).cloned();
     let (method, refund_status) = match (&provider, s.payment_status == "paid") {
         (_, true) if to_credit => {
-            let customer = s.customer_id.as_deref().ok_or_else(|| EngineError::invalid("customer_required", "store credit needs the order's customer; refund to the original tender instead"))?;
+            let customer = s.customer_id.as_deref().ok_or_else(|| {
+                EngineError::invalid(
+                    "customer_required",
+                    "store credit needs the order's customer; refund to the original tender instead",
+                )
+            })?;
             let credit = crate::ledger::store_credit_account(tx, customer, &s.currency, now)?;
             let refunds = crate::ledger::books_account(tx, crate::ledger::kind::REFUNDS, &loc.id, &s.currency, now)?;
             if amount > 0 {
-                let purpose = crate::ledger::Purpose { reason: "return refunded as store credit", ref_type: "refund", ref_id: &refund_id, transfer_id: None };
+                let purpose = crate::ledger::Purpose {
+                    reason: "return refunded as store credit",
+                    ref_type: "refund",
+                    ref_id: &refund_id,
+                    transfer_id: None,
+                };
                 crate::ledger::single(tx, &refunds, &credit, amount, &s.currency, &purpose, now)?;
             }
             ("store_credit", "refunded")
@@ -1024,7 +1298,13 @@ pub(crate) fn create_return(tx: &mut dyn Tx, payments: &Payments, input: &Return
     let view = get_return(tx, &rid)?;
     let data = serde_json::to_value(&view).unwrap_or_default();
     events::emit(tx, "return.created", &rid, &serde_json::json!({ "return": &data }), now)?;
-    events::emit(tx, "refund.created", &refund_id, &serde_json::json!({ "refund": &view.refund, "order_id": &input.order_id }), now)?;
+    events::emit(
+        tx,
+        "refund.created",
+        &refund_id,
+        &serde_json::json!({ "refund": &view.refund, "order_id": &input.order_id }),
+        now,
+    )?;
     Ok(view)
 }
 
@@ -1037,14 +1317,20 @@ pub(crate) fn get_return(tx: &mut dyn Tx, id: &str) -> Result<ReturnView> {
         .iter()
         .map(|l| Ok(serde_json::json!({"sku": l.text(0)?, "quantity": l.i64(1)?, "disposition": l.text(2)?})))
         .collect::<Result<Vec<_>>>()?;
-    let f = tx.query_one("SELECT id, amount_minor, currency, method, status FROM refunds WHERE return_id = ?", params![id])?;
+    let f = tx
+        .query_one("SELECT id, amount_minor, currency, method, status FROM refunds WHERE return_id = ?", params![id])?;
     Ok(ReturnView {
         id: r.text(0)?,
         order_id: r.text(1)?,
         location_id: r.text(2)?,
         reason: r.text(3)?,
         lines,
-        refund: RefundView { id: f.text(0)?, amount: price_view(&f.text(2)?, f.i64(1)?), method: f.text(3)?, status: f.text(4)? },
+        refund: RefundView {
+            id: f.text(0)?,
+            amount: price_view(&f.text(2)?, f.i64(1)?),
+            method: f.text(3)?,
+            status: f.text(4)?,
+        },
         created_at: domain::time::rfc3339(r.i64(4)?),
     })
 }

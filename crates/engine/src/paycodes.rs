@@ -102,11 +102,18 @@ pub(crate) fn issue(tx: &mut dyn Tx, customer_id: &str, now: i64) -> Result<Paym
     body.extend_from_slice(&(expires / 1000).to_be_bytes()[4..]);
     let tag = mac(&key, &body);
     body.extend_from_slice(&tag);
-    Ok(PaymentCodeView { code: format!("{PREFIX}{}", b32(&body)), expires_at: domain::time::rfc3339(expires), expires_in_ms: CODE_TTL_MS })
+    Ok(PaymentCodeView {
+        code: format!("{PREFIX}{}", b32(&body)),
+        expires_at: domain::time::rfc3339(expires),
+        expires_in_ms: CODE_TTL_MS,
+    })
 }
 
 fn invalid() -> EngineError {
-    EngineError::invalid("invalid_payment_code", "this is not a valid payment code; ask the shopper to refresh it in the app")
+    EngineError::invalid(
+        "invalid_payment_code",
+        "this is not a valid payment code; ask the shopper to refresh it in the app",
+    )
 }
 
 /// Redeems a code for `order_id`: checks its signature, then claims it (unused, unrevoked, unexpired) in
@@ -130,7 +137,10 @@ pub(crate) fn redeem(tx: &mut dyn Tx, code: &str, order_id: &str, now: i64) -> R
         params![now, order_id, &id, now],
     )?;
     let r = tx
-        .query_opt("SELECT customer_id, used_at, revoked_at, expires_at, order_id FROM payment_codes WHERE id = ?", params![&id])?
+        .query_opt(
+            "SELECT customer_id, used_at, revoked_at, expires_at, order_id FROM payment_codes WHERE id = ?",
+            params![&id],
+        )?
         .ok_or_else(invalid)?;
     if n == 1 {
         return Ok(r.text(0)?);
@@ -139,9 +149,15 @@ pub(crate) fn redeem(tx: &mut dyn Tx, code: &str, order_id: &str, now: i64) -> R
         return Err(EngineError::conflict("payment_code_used", "this payment code was already used; codes work once"));
     }
     if r.opt_i64(2)?.is_some() {
-        return Err(EngineError::conflict("payment_code_revoked", "a newer payment code replaced this one; scan the code now on the shopper's screen"));
+        return Err(EngineError::conflict(
+            "payment_code_revoked",
+            "a newer payment code replaced this one; scan the code now on the shopper's screen",
+        ));
     }
-    Err(EngineError::conflict("payment_code_expired", "this payment code has expired (codes last 60 seconds); ask the shopper to refresh it"))
+    Err(EngineError::conflict(
+        "payment_code_expired",
+        "this payment code has expired (codes last 60 seconds); ask the shopper to refresh it",
+    ))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -76,7 +76,13 @@ pub trait PaymentProvider: Send + Sync {
         Ok(current)
     }
     /// Gives `amount` back for a return taken at `location_id`. Offline tenders leave it to staff.
-    fn refund(&self, _tx: &mut dyn Tx, _ctx: &PaymentContext<'_>, _amount: i64, _refund_id: &str) -> Result<RefundOutcome> {
+    fn refund(
+        &self,
+        _tx: &mut dyn Tx,
+        _ctx: &PaymentContext<'_>,
+        _amount: i64,
+        _refund_id: &str,
+    ) -> Result<RefundOutcome> {
         Ok(RefundOutcome { method: self.refund_method(), status: "pending" })
     }
 }
@@ -115,19 +121,31 @@ impl PaymentProvider for StoreCredit {
 }
 
 /// The customer-side account a stored-value tender pays from, and the seller-side account of `books`.
-fn stored_value_accounts(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_>, books: &str) -> Result<(String, String)> {
+fn stored_value_accounts(
+    tx: &mut dyn Tx,
+    method: &str,
+    ctx: &PaymentContext<'_>,
+    books: &str,
+) -> Result<(String, String)> {
     let source = if method == "store_credit" {
-        let customer = ctx.customer_id.ok_or_else(|| crate::EngineError::invalid("customer_required", "store credit pays only for its signed-in owner"))?;
+        let customer = ctx.customer_id.ok_or_else(|| {
+            crate::EngineError::invalid("customer_required", "store credit pays only for its signed-in owner")
+        })?;
         ledger::store_credit_account(tx, customer, ctx.currency, ctx.now)?
     } else if method == "gift_card" {
-        let code = ctx.tender_ref.ok_or_else(|| crate::EngineError::invalid("invalid_gift_card", "a gift card payment needs the card's code"))?;
+        let code = ctx.tender_ref.ok_or_else(|| {
+            crate::EngineError::invalid("invalid_gift_card", "a gift card payment needs the card's code")
+        })?;
         ledger::get_account(tx, code)?
             .filter(|a| a.kind == ledger::kind::GIFT_CARD)
             .ok_or_else(|| crate::EngineError::invalid("invalid_gift_card", "unknown gift card"))?
             .id
     } else {
         let customer = ctx.customer_id.ok_or_else(|| {
-            crate::EngineError::invalid("customer_required", "wallet payments need a signed-in customer (or the customer's id at a POS)")
+            crate::EngineError::invalid(
+                "customer_required",
+                "wallet payments need a signed-in customer (or the customer's id at a POS)",
+            )
         })?;
         ledger::wallet_account(tx, customer, ctx.currency, ctx.now)?
     };
@@ -183,33 +201,64 @@ impl FxTender {
 /// into the FX position account of that currency; at capture the FX position of the order's currency pays
 /// the store. Each currency still sums to zero; the FX accounts carry the seller's currency position.
 fn fx_authorize(tx: &mut dyn Tx, ctx: &PaymentContext<'_>, fx: &FxTender) -> Result<PaymentStatus> {
-    let customer = ctx.customer_id.ok_or_else(|| crate::EngineError::invalid("customer_required", "wallet payments need a signed-in customer"))?;
+    let customer = ctx
+        .customer_id
+        .ok_or_else(|| crate::EngineError::invalid("customer_required", "wallet payments need a signed-in customer"))?;
     let wallet = ledger::wallet_account(tx, customer, &fx.wallet_currency, ctx.now)?;
     let pool = ledger::books_account(tx, ledger::kind::FX, "position", &fx.wallet_currency, ctx.now)?;
-    let purpose = ledger::Purpose { reason: "order payment (converted)", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+    let purpose = ledger::Purpose {
+        reason: "order payment (converted)",
+        ref_type: "order",
+        ref_id: ctx.order_id,
+        transfer_id: None,
+    };
     ledger::pending(tx, &wallet, &pool, fx.wallet_amount, &fx.wallet_currency, ctx.hold_until, &purpose, ctx.now)?;
     Ok(PaymentStatus::Authorized)
 }
 
 fn fx_capture(tx: &mut dyn Tx, ctx: &PaymentContext<'_>, fx: &FxTender, hold: &ledger::Pending) -> Result<()> {
-    let purpose = ledger::Purpose { reason: "order captured at handover (converted)", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+    let purpose = ledger::Purpose {
+        reason: "order captured at handover (converted)",
+        ref_type: "order",
+        ref_id: ctx.order_id,
+        transfer_id: None,
+    };
     ledger::resolve(tx, hold, "post", Some(fx.wallet_amount.min(hold.amount)), &purpose, ctx.now)?;
     let pool = ledger::books_account(tx, ledger::kind::FX, "position", ctx.currency, ctx.now)?;
-    let revenue = ledger::books_account(tx, ledger::kind::REVENUE, ctx.location_id.unwrap_or("web"), ctx.currency, ctx.now)?;
-    let leg = ledger::Purpose { reason: &format!("converted at rate {}", fx.rate_id), ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+    let revenue =
+        ledger::books_account(tx, ledger::kind::REVENUE, ctx.location_id.unwrap_or("web"), ctx.currency, ctx.now)?;
+    let leg = ledger::Purpose {
+        reason: &format!("converted at rate {}", fx.rate_id),
+        ref_type: "order",
+        ref_id: ctx.order_id,
+        transfer_id: None,
+    };
     ledger::single(tx, &pool, &revenue, ctx.amount_minor, ctx.currency, &leg, ctx.now)?;
     Ok(())
 }
 
-fn fx_refund(tx: &mut dyn Tx, ctx: &PaymentContext<'_>, fx: &FxTender, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
+fn fx_refund(
+    tx: &mut dyn Tx,
+    ctx: &PaymentContext<'_>,
+    fx: &FxTender,
+    amount: i64,
+    refund_id: &str,
+) -> Result<RefundOutcome> {
     // The same share of what was charged, at the original rate (never re-priced at today's rate).
     let back = i64::try_from(fx.wallet_amount as i128 * amount as i128 / ctx.amount_minor.max(1) as i128).unwrap_or(0);
-    let customer = ctx.customer_id.ok_or_else(|| crate::EngineError::invalid("customer_required", "the order has no customer"))?;
-    let refunds = ledger::books_account(tx, ledger::kind::REFUNDS, ctx.location_id.unwrap_or("web"), ctx.currency, ctx.now)?;
+    let customer =
+        ctx.customer_id.ok_or_else(|| crate::EngineError::invalid("customer_required", "the order has no customer"))?;
+    let refunds =
+        ledger::books_account(tx, ledger::kind::REFUNDS, ctx.location_id.unwrap_or("web"), ctx.currency, ctx.now)?;
     let pool_order = ledger::books_account(tx, ledger::kind::FX, "position", ctx.currency, ctx.now)?;
     let pool_wallet = ledger::books_account(tx, ledger::kind::FX, "position", &fx.wallet_currency, ctx.now)?;
     let wallet = ledger::wallet_account(tx, customer, &fx.wallet_currency, ctx.now)?;
-    let purpose = ledger::Purpose { reason: "refund for a return (converted back at the original rate)", ref_type: "refund", ref_id: refund_id, transfer_id: None };
+    let purpose = ledger::Purpose {
+        reason: "refund for a return (converted back at the original rate)",
+        ref_type: "refund",
+        ref_id: refund_id,
+        transfer_id: None,
+    };
     ledger::single(tx, &refunds, &pool_order, amount, ctx.currency, &purpose, ctx.now)?;
     if back > 0 {
         ledger::single(tx, &pool_wallet, &wallet, back, &fx.wallet_currency, &purpose, ctx.now)?;
@@ -225,7 +274,8 @@ fn stored_value_authorize(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_
         return fx_authorize(tx, ctx, &fx);
     }
     let (source, revenue) = stored_value_accounts(tx, method, ctx, ledger::kind::REVENUE)?;
-    let purpose = ledger::Purpose { reason: "order payment", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+    let purpose =
+        ledger::Purpose { reason: "order payment", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
     if ctx.channel == domain::Channel::Pos {
         ledger::single(tx, &source, &revenue, ctx.amount_minor, ctx.currency, &purpose, ctx.now)?;
         return Ok(PaymentStatus::Paid);
@@ -234,7 +284,13 @@ fn stored_value_authorize(tx: &mut dyn Tx, method: &str, ctx: &PaymentContext<'_
     Ok(PaymentStatus::Authorized)
 }
 
-fn stored_value_refund(tx: &mut dyn Tx, method: &'static str, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
+fn stored_value_refund(
+    tx: &mut dyn Tx,
+    method: &'static str,
+    ctx: &PaymentContext<'_>,
+    amount: i64,
+    refund_id: &str,
+) -> Result<RefundOutcome> {
     if amount == 0 {
         return Ok(RefundOutcome { method, status: "refunded" });
     }
@@ -242,7 +298,8 @@ fn stored_value_refund(tx: &mut dyn Tx, method: &'static str, ctx: &PaymentConte
         return fx_refund(tx, ctx, &fx, amount, refund_id);
     }
     let (source, refunds) = stored_value_accounts(tx, method, ctx, ledger::kind::REFUNDS)?;
-    let purpose = ledger::Purpose { reason: "refund for a return", ref_type: "refund", ref_id: refund_id, transfer_id: None };
+    let purpose =
+        ledger::Purpose { reason: "refund for a return", ref_type: "refund", ref_id: refund_id, transfer_id: None };
     ledger::single(tx, &refunds, &source, amount, ctx.currency, &purpose, ctx.now)?;
     Ok(RefundOutcome { method, status: "refunded" })
 }
@@ -265,23 +322,40 @@ impl PaymentProvider for Wallet {
             _ => {
                 return Err(crate::EngineError::conflict(
                     "payment_not_authorized",
-                    format!("the order's payment is {}; take payment another way (cancel and reorder) before handing it over", current.as_str()),
+                    format!(
+                    "the order's payment is {}; take payment another way (cancel and reorder) before handing it over",
+                    current.as_str()
+                ),
                 ))
             }
         }
-        let hold = ledger::open_pending(tx, "order", ctx.order_id)?
-            .ok_or_else(|| crate::EngineError::conflict("hold_expired", "the payment authorization for this order has expired; cancel and reorder"))?;
+        let hold = ledger::open_pending(tx, "order", ctx.order_id)?.ok_or_else(|| {
+            crate::EngineError::conflict(
+                "hold_expired",
+                "the payment authorization for this order has expired; cancel and reorder",
+            )
+        })?;
         if let Some(fx) = ctx.tender_ref.and_then(FxTender::decode) {
             fx_capture(tx, ctx, &fx, &hold)?;
             return Ok(PaymentStatus::Paid);
         }
-        let purpose = ledger::Purpose { reason: "order captured at handover", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+        let purpose = ledger::Purpose {
+            reason: "order captured at handover",
+            ref_type: "order",
+            ref_id: ctx.order_id,
+            transfer_id: None,
+        };
         ledger::resolve(tx, &hold, "post", Some(ctx.amount_minor.min(hold.amount)), &purpose, ctx.now)?;
         Ok(PaymentStatus::Paid)
     }
     fn on_cancel(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
         if let Some(hold) = ledger::open_pending(tx, "order", ctx.order_id)? {
-            let purpose = ledger::Purpose { reason: "order cancelled: hold released", ref_type: "order", ref_id: ctx.order_id, transfer_id: None };
+            let purpose = ledger::Purpose {
+                reason: "order cancelled: hold released",
+                ref_type: "order",
+                ref_id: ctx.order_id,
+                transfer_id: None,
+            };
             ledger::resolve(tx, &hold, "void", None, &purpose, ctx.now)?;
             return Ok(PaymentStatus::Voided);
         }
@@ -451,11 +525,17 @@ fn part_provider(m: &str) -> Result<&'static dyn PaymentProvider> {
         "gift_card" => Ok(&GiftCard),
         "store_credit" => Ok(&StoreCredit),
         "card" => Ok(&crate::cards::Card),
-        other => Err(crate::EngineError::invalid("unsupported_payment_method", format!("`{other}` cannot be part of a split payment"))),
+        other => Err(crate::EngineError::invalid(
+            "unsupported_payment_method",
+            format!("`{other}` cannot be part of a split payment"),
+        )),
     }
 }
 
-fn for_parts(ctx: &PaymentContext<'_>, mut f: impl FnMut(&dyn PaymentProvider, &PaymentContext<'_>, usize, &SplitPart) -> Result<()>) -> Result<()> {
+fn for_parts(
+    ctx: &PaymentContext<'_>,
+    mut f: impl FnMut(&dyn PaymentProvider, &PaymentContext<'_>, usize, &SplitPart) -> Result<()>,
+) -> Result<()> {
     let parts = ctx
         .tender_ref
         .and_then(decode_split)

@@ -27,7 +27,14 @@ pub struct PaymentRequestView {
 }
 
 /// Creates a request for a sale at `location_id`, priced now.
-pub(crate) fn create(tx: &mut dyn Tx, location_id: &str, lines: &[SaleLineInput], currency: &str, staff_key_id: &str, now: i64) -> Result<PaymentRequestView> {
+pub(crate) fn create(
+    tx: &mut dyn Tx,
+    location_id: &str,
+    lines: &[SaleLineInput],
+    currency: &str,
+    staff_key_id: &str,
+    now: i64,
+) -> Result<PaymentRequestView> {
     if lines.is_empty() || lines.len() > orders::MAX_POS_LINES {
         return Err(bad(format!("a payment request needs 1–{} lines", orders::MAX_POS_LINES)));
     }
@@ -38,7 +45,11 @@ pub(crate) fn create(tx: &mut dyn Tx, location_id: &str, lines: &[SaleLineInput]
         let sku = domain::Sku::parse(&l.sku).map_err(bad)?;
         let q = domain::Qty::new(l.quantity).map_err(bad)?.get();
         let p = crate::catalog::priced_sku(tx, sku.as_str(), currency)?;
-        amount = p.unit_price_minor.checked_mul(q).and_then(|t| amount.checked_add(t)).ok_or_else(|| bad("amount overflow"))?;
+        amount = p
+            .unit_price_minor
+            .checked_mul(q)
+            .and_then(|t| amount.checked_add(t))
+            .ok_or_else(|| bad("amount overflow"))?;
         shown.push(serde_json::json!({"sku": sku.as_str(), "quantity": q, "title": {"ko": p.title_ko, "en": p.title_en}, "unit_price_minor": p.unit_price_minor}));
     }
     let id = domain::ids::new_id("preq");
@@ -86,7 +97,13 @@ pub(crate) fn get(tx: &mut dyn Tx, id_or_qr: &str, now: i64) -> Result<PaymentRe
 }
 
 /// The shopper confirms: claims the open request and runs the sale from their wallet, all or nothing.
-pub(crate) fn confirm(tx: &mut dyn Tx, payments: &Payments, id_or_qr: &str, customer_id: &str, now: i64) -> Result<OrderView> {
+pub(crate) fn confirm(
+    tx: &mut dyn Tx,
+    payments: &Payments,
+    id_or_qr: &str,
+    customer_id: &str,
+    now: i64,
+) -> Result<OrderView> {
     let id = parse_id(id_or_qr).to_owned();
     let r = tx
         .query_opt(
@@ -99,17 +116,27 @@ pub(crate) fn confirm(tx: &mut dyn Tx, payments: &Payments, id_or_qr: &str, cust
             // A retried confirmation from the same shopper gets the same sale.
             return orders::get(tx, &r.text(5)?, false);
         }
-        "completed" => return Err(EngineError::conflict("payment_request_paid", "this payment request has already been paid")),
-        "cancelled" => return Err(EngineError::conflict("payment_request_cancelled", "the store cancelled this payment request")),
+        "completed" => {
+            return Err(EngineError::conflict("payment_request_paid", "this payment request has already been paid"))
+        }
+        "cancelled" => {
+            return Err(EngineError::conflict("payment_request_cancelled", "the store cancelled this payment request"))
+        }
         _ => {}
     }
     if r.i64(6)? < now {
-        return Err(EngineError::conflict("payment_request_expired", "this payment request has expired; ask the cashier for a new code"));
+        return Err(EngineError::conflict(
+            "payment_request_expired",
+            "this payment request has expired; ask the cashier for a new code",
+        ));
     }
     let lines: Vec<serde_json::Value> = serde_json::from_str(&r.text(1)?).unwrap_or_default();
     let sale_lines = lines
         .iter()
-        .map(|l| SaleLineInput { sku: l["sku"].as_str().unwrap_or_default().to_owned(), quantity: l["quantity"].as_i64().unwrap_or(0) })
+        .map(|l| SaleLineInput {
+            sku: l["sku"].as_str().unwrap_or_default().to_owned(),
+            quantity: l["quantity"].as_i64().unwrap_or(0),
+        })
         .collect();
     let cmd = orders::PosSaleCmd {
         location_id: r.text(0)?,
@@ -128,7 +155,10 @@ pub(crate) fn confirm(tx: &mut dyn Tx, payments: &Payments, id_or_qr: &str, cust
     };
     let order = orders::pos_sale(tx, payments, &cmd, now)?;
     if order.total.amount_minor != r.i64(3)? {
-        return Err(EngineError::conflict("price_changed", "prices changed since the request was made; ask the cashier for a new code"));
+        return Err(EngineError::conflict(
+            "price_changed",
+            "prices changed since the request was made; ask the cashier for a new code",
+        ));
     }
     tx.exec(
         "UPDATE payment_requests SET status = 'completed', customer_id = ?, order_id = ?, updated_at = ? WHERE id = ? AND status = 'open'",

@@ -48,7 +48,13 @@ pub struct Signals {
 
 pub(crate) fn signals(tx: &mut dyn Tx, now: i64) -> Result<Signals> {
     let mut s = Signals::default();
-    for r in tx.query("SELECT product_id, SUM(quantity) FROM interactions WHERE kind = 'purchase' AND at > ? GROUP BY product_id", store::params![now - 30 * 24 * 3600 * 1000])?.iter() {
+    for r in tx
+        .query(
+            "SELECT product_id, SUM(quantity) FROM interactions WHERE kind = 'purchase' AND at > ? GROUP BY product_id",
+            store::params![now - 30 * 24 * 3600 * 1000],
+        )?
+        .iter()
+    {
         s.sold_30d.insert(r.text(0)?, r.i64(1)?);
     }
     for r in tx.query("SELECT DISTINCT v.product_id FROM variants v JOIN stock_levels l ON l.sku = v.sku WHERE l.on_hand - l.reserved - l.safety_stock > 0", &[])?.iter() {
@@ -89,7 +95,10 @@ pub fn check_synonyms(groups: &[Vec<String>]) -> Result<()> {
     }
     for (i, g) in groups.iter().enumerate() {
         if g.len() < 2 || g.len() > search::index::MAX_SYNONYM_WORDS {
-            return Err(bad(format!("groups[{i}]: a synonym group holds 2–{} phrases", search::index::MAX_SYNONYM_WORDS)));
+            return Err(bad(format!(
+                "groups[{i}]: a synonym group holds 2–{} phrases",
+                search::index::MAX_SYNONYM_WORDS
+            )));
         }
         if let Some(p) = g.iter().find(|p| p.trim().is_empty() || p.chars().count() > 50) {
             return Err(bad(format!("groups[{i}]: `{p}` must be 1–50 characters")));
@@ -134,20 +143,51 @@ fn doc_of(p: &ProductView, signals: &Signals) -> Doc {
 fn text_of(p: &ProductView) -> String {
     let attrs: Vec<&str> = p.variants.iter().flat_map(|v| v.attributes.values().map(|s| s.as_str())).collect();
     let skus: Vec<&str> = p.variants.iter().map(|v| v.sku.as_str()).collect();
-    format!("{} {} {} {} {} {} {}", p.title.ko, p.title.en, p.vendor, p.category.replace('/', " "), attrs.join(" "), skus.join(" "), p.description.en)
+    format!(
+        "{} {} {} {} {} {} {}",
+        p.title.ko,
+        p.title.en,
+        p.vendor,
+        p.category.replace('/', " "),
+        attrs.join(" "),
+        skus.join(" "),
+        p.description.en
+    )
 }
 
 impl CatalogIndex {
-    pub fn build(products: &[ProductView], synonyms: &[Vec<String>], signals: &Signals, built_from: i64, built_at: i64) -> CatalogIndex {
+    pub fn build(
+        products: &[ProductView],
+        synonyms: &[Vec<String>],
+        signals: &Signals,
+        built_from: i64,
+        built_at: i64,
+    ) -> CatalogIndex {
         let active: Vec<&ProductView> = products.iter().filter(|p| p.status == "active").collect();
         let docs: Vec<Doc> = active.iter().map(|p| doc_of(p, signals)).collect();
         let texts: Vec<String> = active.iter().map(|p| text_of(p)).collect();
         let mut index = search::Index::build(texts.iter().map(|s| s.as_str()));
         index.set_synonyms(synonyms);
-        let sku_doc = active.iter().enumerate().flat_map(|(d, p)| p.variants.iter().map(move |v| (v.sku.clone(), d as u32))).collect();
+        let sku_doc = active
+            .iter()
+            .enumerate()
+            .flat_map(|(d, p)| p.variants.iter().map(move |v| (v.sku.clone(), d as u32)))
+            .collect();
         let doc_skus = active.iter().map(|p| p.variants.iter().map(|v| v.sku.clone()).collect()).collect();
         let by_id = active.iter().enumerate().map(|(d, p)| (p.id.clone(), d as u32)).collect();
-        let mut ix = CatalogIndex { index, docs: Vec::new(), sku_doc, doc_skus, by_id, facets: Facets::default(), currencies: Vec::new(), prices: Vec::new(), boost: Vec::new(), built_from, built_at };
+        let mut ix = CatalogIndex {
+            index,
+            docs: Vec::new(),
+            sku_doc,
+            doc_skus,
+            by_id,
+            facets: Facets::default(),
+            currencies: Vec::new(),
+            prices: Vec::new(),
+            boost: Vec::new(),
+            built_from,
+            built_at,
+        };
         for d in docs {
             ix.push_doc(d);
         }
@@ -438,7 +478,7 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<()> {
         }
     }
     if let Some((lat, lon, r)) = q.pickup_near {
-        if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) || !(r > 0.0 && r <= 500.0) {
+        if !((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) && r > 0.0 && r <= 500.0) {
             return Err(bad("`near` is `lat,lon` in degrees and `radius_km` is 0–500"));
         }
     }
@@ -449,10 +489,18 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<()> {
 }
 
 /// Runs a search against the served index and stock.
-pub(crate) fn run(ix: &CatalogIndex, stock: &StockSets, locations: &[LocationView], q: &SearchQuery) -> Result<SearchView> {
+pub(crate) fn run(
+    ix: &CatalogIndex,
+    stock: &StockSets,
+    locations: &[LocationView],
+    q: &SearchQuery,
+) -> Result<SearchView> {
     // Candidates: text matches by relevance, or the whole catalog for an empty query.
-    let mut cands: Vec<(u32, f32)> =
-        if q.q.trim().is_empty() { (0..ix.docs.len() as u32).filter(|d| !ix.index.is_deleted(*d)).map(|d| (d, 0.0)).collect() } else { ix.index.top(&q.q, MAX_MATCHES) };
+    let mut cands: Vec<(u32, f32)> = if q.q.trim().is_empty() {
+        (0..ix.docs.len() as u32).filter(|d| !ix.index.is_deleted(*d)).map(|d| (d, 0.0)).collect()
+    } else {
+        ix.index.top(&q.q, MAX_MATCHES)
+    };
     let want_loc: Option<Vec<String>> = match (&q.in_stock_at, q.pickup_near) {
         (Some(l), _) => {
             if !locations.iter().any(|x| &x.id == l) {
@@ -461,7 +509,11 @@ pub(crate) fn run(ix: &CatalogIndex, stock: &StockSets, locations: &[LocationVie
             Some(vec![l.clone()])
         }
         (None, Some((lat, lon, r))) => Some(
-            locations.iter().filter(|l| l.pickup_enabled && l.lat.zip(l.lon).is_some_and(|p| km((lat, lon), p) <= r)).map(|l| l.id.clone()).collect(),
+            locations
+                .iter()
+                .filter(|l| l.pickup_enabled && l.lat.zip(l.lon).is_some_and(|p| km((lat, lon), p) <= r))
+                .map(|l| l.id.clone())
+                .collect(),
         ),
         _ => None,
     };
@@ -469,14 +521,22 @@ pub(crate) fn run(ix: &CatalogIndex, stock: &StockSets, locations: &[LocationVie
     let price = |d: u32| prices.get(d as usize).copied().filter(|p| *p != NO_PRICE);
     let f = &ix.facets;
     // Filters resolved to interned ids once per query.
-    let cat_ok: Option<Vec<bool>> = q.category.as_ref().map(|c| f.cats.iter().map(|x| x == c || x.starts_with(&format!("{c}/"))).collect());
-    let brand_ok: Option<Vec<bool>> = q.brand.as_ref().map(|b| f.brands.iter().map(|x| x.eq_ignore_ascii_case(b)).collect());
+    let cat_ok: Option<Vec<bool>> =
+        q.category.as_ref().map(|c| f.cats.iter().map(|x| x == c || x.starts_with(&format!("{c}/"))).collect());
+    let brand_ok: Option<Vec<bool>> =
+        q.brand.as_ref().map(|b| f.brands.iter().map(|x| x.eq_ignore_ascii_case(b)).collect());
     // Per attribute filter: its name's id and the value ids it accepts (sorted).
     let attr_ok: Vec<(Option<u32>, Vec<u32>)> = q
         .attributes
         .iter()
         .map(|(k, v)| {
-            let ok = f.attrs.iter().enumerate().filter(|(_, (ak, av))| ak == k && av.eq_ignore_ascii_case(v)).map(|(i, _)| i as u32).collect();
+            let ok = f
+                .attrs
+                .iter()
+                .enumerate()
+                .filter(|(_, (ak, av))| ak == k && av.eq_ignore_ascii_case(v))
+                .map(|(i, _)| i as u32)
+                .collect();
             (f.attr_name_id.get(k).copied(), ok)
         })
         .collect();
@@ -486,10 +546,15 @@ pub(crate) fn run(ix: &CatalogIndex, stock: &StockSets, locations: &[LocationVie
         let du = d as usize;
         (skip == 1 || cat_ok.as_ref().is_none_or(|ok| ok[f.doc_cat[du] as usize]))
             && (skip == 2 || brand_ok.as_ref().is_none_or(|ok| ok[f.doc_brand[du] as usize]))
-            && attr_ok.iter().enumerate().all(|(k, (_, ok))| skip == 3 + k || f.doc_attrs(du).iter().any(|a| ok.binary_search(a).is_ok()))
+            && attr_ok
+                .iter()
+                .enumerate()
+                .all(|(k, (_, ok))| skip == 3 + k || f.doc_attrs(du).iter().any(|a| ok.binary_search(a).is_ok()))
     };
     // Per attribute name, which attribute filter (if any) it belongs to.
-    let name_skip: Vec<usize> = (0..f.attr_names.len() as u32).map(|n| attr_ok.iter().position(|(k, _)| *k == Some(n)).map_or(0, |k| 3 + k)).collect();
+    let name_skip: Vec<usize> = (0..f.attr_names.len() as u32)
+        .map(|n| attr_ok.iter().position(|(k, _)| *k == Some(n)).map_or(0, |k| 3 + k))
+        .collect();
     if q.price_min.is_some() || q.price_max.is_some() {
         let (lo, hi) = (q.price_min.unwrap_or(i64::MIN + 1), q.price_max.unwrap_or(i64::MAX));
         cands.retain(|(d, _)| price(*d).is_some_and(|p| p >= lo && p <= hi));
@@ -540,7 +605,10 @@ pub(crate) fn run(ix: &CatalogIndex, stock: &StockSets, locations: &[LocationVie
             return;
         }
         counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        facets.entry(name).or_default().extend(counts.into_iter().take(MAX_FACET_VALUES).map(|(v, n)| (v.to_owned(), n)));
+        facets
+            .entry(name)
+            .or_default()
+            .extend(counts.into_iter().take(MAX_FACET_VALUES).map(|(v, n)| (v.to_owned(), n)));
     };
     top("category".into(), cat_n.iter().enumerate().map(|(i, n)| (f.cats[i].as_str(), *n)).collect());
     top("brand".into(), brand_n.iter().enumerate().map(|(i, n)| (f.brands[i].as_str(), *n)).collect());
@@ -558,10 +626,18 @@ pub(crate) fn run(ix: &CatalogIndex, stock: &StockSets, locations: &[LocationVie
     let k = q.limit.min(total);
     let docs = &ix.docs;
     match q.sort.as_str() {
-        "price_asc" => top_k(&mut cands, k, |a, b| (price(a.0).unwrap_or(i64::MAX), a.0).cmp(&(price(b.0).unwrap_or(i64::MAX), b.0))),
-        "price_desc" => top_k(&mut cands, k, |a, b| (price(b.0).unwrap_or(i64::MIN), a.0).cmp(&(price(a.0).unwrap_or(i64::MIN), b.0))),
-        "popular" => top_k(&mut cands, k, |a, b| (docs[b.0 as usize].sold_30d, a.0).cmp(&(docs[a.0 as usize].sold_30d, b.0))),
-        "newest" => top_k(&mut cands, k, |a, b| docs[b.0 as usize].created_at.cmp(&docs[a.0 as usize].created_at).then(a.0.cmp(&b.0))),
+        "price_asc" => top_k(&mut cands, k, |a, b| {
+            (price(a.0).unwrap_or(i64::MAX), a.0).cmp(&(price(b.0).unwrap_or(i64::MAX), b.0))
+        }),
+        "price_desc" => top_k(&mut cands, k, |a, b| {
+            (price(b.0).unwrap_or(i64::MIN), a.0).cmp(&(price(a.0).unwrap_or(i64::MIN), b.0))
+        }),
+        "popular" => {
+            top_k(&mut cands, k, |a, b| (docs[b.0 as usize].sold_30d, a.0).cmp(&(docs[a.0 as usize].sold_30d, b.0)))
+        }
+        "newest" => top_k(&mut cands, k, |a, b| {
+            docs[b.0 as usize].created_at.cmp(&docs[a.0 as usize].created_at).then(a.0.cmp(&b.0))
+        }),
         _ => {
             // Relevance, boosted by the sales and stock signals.
             let browse = q.q.trim().is_empty();
@@ -633,7 +709,9 @@ pub const LOCATIONS_TTL_MS: i64 = 5_000;
 pub(crate) fn stock_snapshot(tx: &mut dyn Tx) -> Result<(crate::events::Cursor, Vec<(String, String)>)> {
     let cursor = crate::events::head(tx)?;
     let mut pairs = Vec::new();
-    for r in tx.query("SELECT sku, location_id FROM stock_levels WHERE on_hand - reserved - safety_stock > 0", &[])?.iter() {
+    for r in
+        tx.query("SELECT sku, location_id FROM stock_levels WHERE on_hand - reserved - safety_stock > 0", &[])?.iter()
+    {
         pairs.push((r.text(0)?, r.text(1)?));
     }
     Ok((cursor, pairs))

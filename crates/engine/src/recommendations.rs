@@ -52,7 +52,11 @@ pub(crate) fn ingest_read(tx: &mut dyn Tx, limit: usize) -> Result<IngestBatch> 
     let from = events::stored_cursor(tx, CURSOR_KEY)?;
     let (evs, next) = events::feed(tx, from, limit, Some("order."))?;
     let ids: Vec<String> = evs.iter().filter(|e| e.kind == "order.placed").map(|e| e.aggregate_id.clone()).collect();
-    let removed: Vec<String> = evs.iter().filter(|e| e.kind == "order.cancelled" || e.kind == "order.expired").map(|e| e.aggregate_id.clone()).collect();
+    let removed: Vec<String> = evs
+        .iter()
+        .filter(|e| e.kind == "order.cancelled" || e.kind == "order.expired")
+        .map(|e| e.aggregate_id.clone())
+        .collect();
     let mut rows = Vec::new();
     for chunk in ids.chunks(200) {
         let marks = vec!["?"; chunk.len()].join(", ");
@@ -73,7 +77,10 @@ pub(crate) fn ingest_read(tx: &mut dyn Tx, limit: usize) -> Result<IngestBatch> 
 /// purchase is logged exactly once. Returns the orders logged.
 pub(crate) fn ingest_write(tx: &mut dyn Tx, batch: &IngestBatch) -> Result<Option<usize>> {
     // The row exists before it is locked, so that two first-ever batches cannot both pass the check.
-    tx.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", params![CURSOR_KEY, events::Cursor::default().to_string()])?;
+    tx.exec(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        params![CURSOR_KEY, events::Cursor::default().to_string()],
+    )?;
     let lock = crate::for_update(tx);
     let current = match tx.query_opt(&format!("SELECT value FROM meta WHERE key = ?{lock}"), params![CURSOR_KEY])? {
         Some(r) => events::Cursor::parse(&r.text(0)?).unwrap_or_default(),
@@ -99,9 +106,17 @@ pub(crate) fn ingest_write(tx: &mut dyn Tx, batch: &IngestBatch) -> Result<Optio
 
 /// Stores shopper events (all or none). `customer_id` comes from the session, `session_id` identifies an
 /// anonymous visitor; one of them is required.
-pub(crate) fn record(tx: &mut dyn Tx, evs: &[ShopperEvent], customer_id: Option<&str>, session_id: Option<&str>, now: i64) -> Result<usize> {
+pub(crate) fn record(
+    tx: &mut dyn Tx,
+    evs: &[ShopperEvent],
+    customer_id: Option<&str>,
+    session_id: Option<&str>,
+    now: i64,
+) -> Result<usize> {
     if customer_id.is_none() && session_id.is_none() {
-        return Err(bad("send a customer session (Authorization: Bearer …) or a `session_id` so that events belong to somebody"));
+        return Err(bad(
+            "send a customer session (Authorization: Bearer …) or a `session_id` so that events belong to somebody",
+        ));
     }
     if let Some(s) = session_id {
         if s.len() < 16 || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
@@ -186,20 +201,30 @@ pub struct History {
 /// Reads the interaction log into dense training data: purchases grouped into baskets per order and
 /// shoppers per customer (anonymous orders are shoppers of one basket); views into sessions.
 pub(crate) fn load_history(tx: &mut dyn Tx, now: i64) -> Result<History> {
-    let product_ids: Vec<String> = tx.query("SELECT id FROM products ORDER BY id", &[])?.iter().map(|r| r.text(0)).collect::<std::result::Result<_, _>>()?;
-    let location_ids: Vec<String> = tx.query("SELECT id FROM locations ORDER BY id", &[])?.iter().map(|r| r.text(0)).collect::<std::result::Result<_, _>>()?;
+    let product_ids: Vec<String> = tx
+        .query("SELECT id FROM products ORDER BY id", &[])?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<std::result::Result<_, _>>()?;
+    let location_ids: Vec<String> = tx
+        .query("SELECT id FROM locations ORDER BY id", &[])?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<std::result::Result<_, _>>()?;
     let pix: HashMap<&str, u32> = product_ids.iter().enumerate().map(|(i, p)| (p.as_str(), i as u32)).collect();
     let lix: HashMap<&str, u32> = location_ids.iter().enumerate().map(|(i, p)| (p.as_str(), i as u32)).collect();
     let rows = tx.query("SELECT kind, customer_id, session_id, product_id, location_id, order_id, at FROM interactions WHERE kind IN ('purchase', 'view', 'cart_add') ORDER BY seq", &[])?;
     let mut shoppers: HashMap<String, usize> = HashMap::new();
-    let mut data = recs::TrainData { n_items: product_ids.len(), n_locations: location_ids.len(), now, ..Default::default() };
+    let mut data =
+        recs::TrainData { n_items: product_ids.len(), n_locations: location_ids.len(), now, ..Default::default() };
     let mut basket_of: HashMap<String, (usize, usize)> = HashMap::new();
     let mut session: HashMap<String, (i64, usize)> = HashMap::new();
     let mut n = 0i64;
     let mut customer_views: HashMap<String, Vec<(i64, u32)>> = HashMap::new();
     for r in rows.iter() {
         n += 1;
-        let (kind, customer, sess, product, loc, order, at) = (r.text(0)?, r.opt_text(1)?, r.opt_text(2)?, r.opt_text(3)?, r.opt_text(4)?, r.opt_text(5)?, r.i64(6)?);
+        let (kind, customer, sess, product, loc, order, at) =
+            (r.text(0)?, r.opt_text(1)?, r.opt_text(2)?, r.opt_text(3)?, r.opt_text(4)?, r.opt_text(5)?, r.i64(6)?);
         let Some(&item) = product.as_deref().and_then(|p| pix.get(p)) else { continue };
         if kind == "purchase" {
             let order = order.unwrap_or_default();
@@ -210,7 +235,11 @@ pub(crate) fn load_history(tx: &mut dyn Tx, now: i64) -> Result<History> {
             });
             let (si, bi) = *basket_of.entry(order).or_insert_with(|| {
                 let b = &mut data.shoppers[s].baskets;
-                b.push(recs::Basket { t: at, items: Vec::new(), location: loc.as_deref().and_then(|l| lix.get(l)).copied() });
+                b.push(recs::Basket {
+                    t: at,
+                    items: Vec::new(),
+                    location: loc.as_deref().and_then(|l| lix.get(l)).copied(),
+                });
                 (s, b.len() - 1)
             });
             data.shoppers[si].baskets[bi].items.push(item);
@@ -267,7 +296,9 @@ pub(crate) fn latest_version(tx: &mut dyn Tx) -> Result<Option<i64>> {
 }
 
 pub(crate) fn load_model(tx: &mut dyn Tx, version: i64) -> Result<Option<(String, i64)>> {
-    Ok(tx.query_opt("SELECT model, trained_at FROM rec_models WHERE version = ?", params![version])?.map(|r| Ok::<_, EngineError>((r.text(0)?, r.i64(1)?))).transpose()?)
+    tx.query_opt("SELECT model, trained_at FROM rec_models WHERE version = ?", params![version])?
+        .map(|r| Ok::<_, EngineError>((r.text(0)?, r.i64(1)?)))
+        .transpose()
 }
 
 /// A model ready to serve.
@@ -342,7 +373,12 @@ pub(crate) struct ProfileRows {
     pub just_bought: HashSet<String>,
 }
 
-pub(crate) fn profile(tx: &mut dyn Tx, customer_id: Option<&str>, session_id: Option<&str>, now: i64) -> Result<ProfileRows> {
+pub(crate) fn profile(
+    tx: &mut dyn Tx,
+    customer_id: Option<&str>,
+    session_id: Option<&str>,
+    now: i64,
+) -> Result<ProfileRows> {
     let mut out = ProfileRows { baskets: Vec::new(), views: Vec::new(), just_bought: HashSet::new() };
     let since = now - SESSION_GAP_MS * 4;
     let mut purchases = Vec::new();
@@ -416,7 +452,6 @@ pub(crate) fn in_stock(tx: &mut dyn Tx, products: &[String], location: Option<&s
     Ok(out)
 }
 
-
 /// A recommendation request.
 #[derive(Debug, Clone, Default)]
 pub struct RecsQuery {
@@ -470,7 +505,13 @@ pub(crate) struct Facts {
 
 /// Facts of `products` from the short-lived cache, reading only the missing ones. An archived product is
 /// absent from the answer (and not cached).
-pub(crate) fn cached_facts(tx: &mut dyn Tx, serving: &Serving, products: &[String], currency: &str, now: i64) -> Result<Facts> {
+pub(crate) fn cached_facts(
+    tx: &mut dyn Tx,
+    serving: &Serving,
+    products: &[String],
+    currency: &str,
+    now: i64,
+) -> Result<Facts> {
     let mut active = HashMap::new();
     let mut missing = Vec::new();
     {
@@ -559,10 +600,13 @@ pub(crate) fn inputs(tx: &mut dyn Tx, q: &RecsQuery, now: i64, loaded: Option<&L
                     return Err(EngineError::not_found("cart", id.to_owned()));
                 }
             }
-            tx.query("SELECT DISTINCT v.product_id FROM cart_lines l JOIN variants v ON v.sku = l.sku WHERE l.cart_id = ?", params![id])?
-                .iter()
-                .map(|r| r.text(0))
-                .collect::<std::result::Result<_, _>>()?
+            tx.query(
+                "SELECT DISTINCT v.product_id FROM cart_lines l JOIN variants v ON v.sku = l.sku WHERE l.cart_id = ?",
+                params![id],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<std::result::Result<_, _>>()?
         }
         _ => return Err(bad(format!("`context` is `home`, `product:{{id}}` or `cart:{{id}}`, not `{}`", q.context))),
     };
@@ -579,7 +623,10 @@ pub(crate) fn inputs(tx: &mut dyn Tx, q: &RecsQuery, now: i64, loaded: Option<&L
         .map(|r| r.text(0))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let fallback = if fallback.is_empty() {
-        tx.query("SELECT id FROM products WHERE status = 'active' ORDER BY created_at DESC, id LIMIT 200", &[])?.iter().map(|r| r.text(0)).collect::<std::result::Result<_, _>>()?
+        tx.query("SELECT id FROM products WHERE status = 'active' ORDER BY created_at DESC, id LIMIT 200", &[])?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<std::result::Result<_, _>>()?
     } else {
         fallback
     };
@@ -587,7 +634,13 @@ pub(crate) fn inputs(tx: &mut dyn Tx, q: &RecsQuery, now: i64, loaded: Option<&L
 }
 
 /// Ranked candidates (product id, score, reason) before filtering.
-pub(crate) fn rank(loaded: Option<&Loaded>, serving: &Serving, q: &RecsQuery, inp: &Inputs, want: usize) -> Vec<(String, f32, recs::Reason)> {
+pub(crate) fn rank(
+    loaded: Option<&Loaded>,
+    serving: &Serving,
+    q: &RecsQuery,
+    inp: &Inputs,
+    want: usize,
+) -> Vec<(String, f32, recs::Reason)> {
     let Some(l) = loaded else {
         return inp
             .fallback
@@ -599,7 +652,16 @@ pub(crate) fn rank(loaded: Option<&Loaded>, serving: &Serving, q: &RecsQuery, in
     };
     let ix = |p: &String| l.product_index.get(p).copied();
     let profile = recs::Profile {
-        baskets: inp.profile.baskets.iter().map(|(t, loc, items)| recs::Basket { t: *t, items: items.iter().filter_map(ix).collect(), location: loc.as_ref().and_then(|x| l.location_index.get(x).copied()) }).collect(),
+        baskets: inp
+            .profile
+            .baskets
+            .iter()
+            .map(|(t, loc, items)| recs::Basket {
+                t: *t,
+                items: items.iter().filter_map(ix).collect(),
+                location: loc.as_ref().and_then(|x| l.location_index.get(x).copied()),
+            })
+            .collect(),
         recent_views: inp.profile.views.iter().filter_map(ix).collect(),
         view_times: Vec::new(),
     };
@@ -616,7 +678,8 @@ pub(crate) fn rank(loaded: Option<&Loaded>, serving: &Serving, q: &RecsQuery, in
                 e.0 += s.score;
             }
         }
-        let mut v: Vec<_> = acc.into_iter().filter(|(i, _)| !context.contains(i)).map(|(i, (s, r))| (i, 10.0 + s, r)).collect();
+        let mut v: Vec<_> =
+            acc.into_iter().filter(|(i, _)| !context.contains(i)).map(|(i, (s, r))| (i, 10.0 + s, r)).collect();
         v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out.extend(v);
     }
@@ -624,7 +687,8 @@ pub(crate) fn rank(loaded: Option<&Loaded>, serving: &Serving, q: &RecsQuery, in
         // Personal blend (with the context as what is being looked at now).
         let mut p = profile;
         p.recent_views.extend(context.iter().copied());
-        let personal = serving.with_scratch(l.model.n_items, |s| l.model.recommend(&p, location, want, s, &|i| context.contains(&i)));
+        let personal = serving
+            .with_scratch(l.model.n_items, |s| l.model.recommend(&p, location, want, s, &|i| context.contains(&i)));
         for s in personal {
             if !out.iter().any(|o| o.0 == s.item) {
                 out.push((s.item, s.score, s.reason));
@@ -636,11 +700,16 @@ pub(crate) fn rank(loaded: Option<&Loaded>, serving: &Serving, q: &RecsQuery, in
         .filter(|(i, _, _)| {
             // A just-bought item comes back only if people rebuy it.
             let pid = id(*i);
-            !inp.profile.just_bought.contains(&pid) || l.model.repeat_rate.get(*i as usize).copied().unwrap_or(0.0) >= REPEAT_WORTHY
+            !inp.profile.just_bought.contains(&pid)
+                || l.model.repeat_rate.get(*i as usize).copied().unwrap_or(0.0) >= REPEAT_WORTHY
         })
         .map(|(i, s, r)| {
             let r = match r {
-                recs::Reason::BoughtWith { item } | recs::Reason::ViewedWith { item } if item as usize >= l.product_ids.len() => recs::Reason::Popular,
+                recs::Reason::BoughtWith { item } | recs::Reason::ViewedWith { item }
+                    if item as usize >= l.product_ids.len() =>
+                {
+                    recs::Reason::Popular
+                }
                 other => other,
             };
             (id(i), s, r)
@@ -650,8 +719,16 @@ pub(crate) fn rank(loaded: Option<&Loaded>, serving: &Serving, q: &RecsQuery, in
 
 /// Keeps what is in stock (at the location, or anywhere that ships), at most ⌈limit/3⌉+1 per category
 /// on the first pass (the rest fill up after), and explains each item in English and Korean.
-pub(crate) fn finish(ranked: Vec<(String, f32, recs::Reason)>, facts: &Facts, stocked: &HashSet<String>, titles: &HashMap<String, (String, String)>, loaded: Option<&Loaded>, q: &RecsQuery) -> Vec<RecItem> {
-    let eligible: Vec<_> = ranked.into_iter().filter(|(p, _, _)| stocked.contains(p) && facts.active.contains_key(p)).collect();
+pub(crate) fn finish(
+    ranked: Vec<(String, f32, recs::Reason)>,
+    facts: &Facts,
+    stocked: &HashSet<String>,
+    titles: &HashMap<String, (String, String)>,
+    loaded: Option<&Loaded>,
+    q: &RecsQuery,
+) -> Vec<RecItem> {
+    let eligible: Vec<_> =
+        ranked.into_iter().filter(|(p, _, _)| stocked.contains(p) && facts.active.contains_key(p)).collect();
     let cap = q.limit.div_ceil(3) + 1;
     let mut per_cat: HashMap<&str, usize> = HashMap::new();
     let mut chosen: Vec<usize> = Vec::new();
@@ -692,11 +769,20 @@ pub(crate) fn finish(ranked: Vec<(String, f32, recs::Reason)>, facts: &Facts, st
         .collect()
 }
 
-fn explain(r: recs::Reason, loaded: Option<&Loaded>, titles: &HashMap<String, (String, String)>, at_store: bool) -> ReasonView {
+fn explain(
+    r: recs::Reason,
+    loaded: Option<&Loaded>,
+    titles: &HashMap<String, (String, String)>,
+    at_store: bool,
+) -> ReasonView {
     use crate::catalog::Localized;
     let name = |item: u32| -> (Option<String>, (String, String)) {
         let pid = loaded.and_then(|l| l.product_ids.get(item as usize)).cloned();
-        let t = pid.as_ref().and_then(|p| titles.get(p)).cloned().unwrap_or_else(|| ("이 상품".into(), "this product".into()));
+        let t = pid
+            .as_ref()
+            .and_then(|p| titles.get(p))
+            .cloned()
+            .unwrap_or_else(|| ("이 상품".into(), "this product".into()));
         (pid, t)
     };
     match r {
@@ -707,28 +793,53 @@ fn explain(r: recs::Reason, loaded: Option<&Loaded>, titles: &HashMap<String, (S
             text: if times == 1 {
                 Localized { en: "You have bought this before".into(), ko: "전에 구매하신 상품이에요".into() }
             } else {
-                Localized { en: format!("You have bought this {times} times"), ko: format!("{times}번 구매하신 상품이에요") }
+                Localized {
+                    en: format!("You have bought this {times} times"),
+                    ko: format!("{times}번 구매하신 상품이에요"),
+                }
             },
         },
         recs::Reason::BoughtWith { item } => {
             let (pid, (ko, en)) = name(item);
-            ReasonView { kind: "bought_with", product_id: pid, times: None, text: Localized { en: format!("Often bought with {en}"), ko: format!("{ko}와(과) 함께 많이 구매해요") } }
+            ReasonView {
+                kind: "bought_with",
+                product_id: pid,
+                times: None,
+                text: Localized {
+                    en: format!("Often bought with {en}"), ko: format!("{ko}와(과) 함께 많이 구매해요")
+                },
+            }
         }
         recs::Reason::ViewedWith { item } => {
             let (pid, (ko, en)) = name(item);
-            ReasonView { kind: "viewed_with", product_id: pid, times: None, text: Localized { en: format!("Shoppers who looked at {en} also looked at this"), ko: format!("{ko}을(를) 본 고객이 함께 본 상품") } }
+            ReasonView {
+                kind: "viewed_with",
+                product_id: pid,
+                times: None,
+                text: Localized {
+                    en: format!("Shoppers who looked at {en} also looked at this"),
+                    ko: format!("{ko}을(를) 본 고객이 함께 본 상품"),
+                },
+            }
         }
         recs::Reason::Trending => ReasonView {
             kind: "trending",
             product_id: None,
             times: None,
             text: if at_store {
-                Localized { en: "Selling well at this store right now".into(), ko: "지금 이 매장에서 잘 팔려요".into() }
+                Localized {
+                    en: "Selling well at this store right now".into(), ko: "지금 이 매장에서 잘 팔려요".into()
+                }
             } else {
                 Localized { en: "Selling well right now".into(), ko: "요즘 잘 팔리는 상품".into() }
             },
         },
-        recs::Reason::Popular => ReasonView { kind: "popular", product_id: None, times: None, text: Localized { en: "A best seller".into(), ko: "베스트셀러".into() } },
+        recs::Reason::Popular => ReasonView {
+            kind: "popular",
+            product_id: None,
+            times: None,
+            text: Localized { en: "A best seller".into(), ko: "베스트셀러".into() },
+        },
     }
 }
 

@@ -65,19 +65,31 @@ pub struct DueDelivery {
 
 pub(crate) fn subscribe(tx: &mut dyn Tx, input: &SubscriptionInput, now: i64) -> Result<SubscriptionView> {
     let url = input.url.trim();
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2000 || url.contains(char::is_whitespace) {
+    if !(url.starts_with("http://") || url.starts_with("https://"))
+        || url.len() > 2000
+        || url.contains(char::is_whitespace)
+    {
         return Err(bad("`url` must be an http:// or https:// URL of at most 2000 characters"));
     }
     let mut types = input.event_types.clone();
     if types.is_empty() {
         types.push("*".into());
     }
-    if types.len() > 50 || types.iter().any(|t| t.is_empty() || t.len() > 64 || !t.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c == '*')) {
+    if types.len() > 50
+        || types.iter().any(|t| {
+            t.is_empty()
+                || t.len() > 64
+                || !t.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c == '*')
+        })
+    {
         return Err(bad("`event_types` takes up to 50 names such as `order.placed`, `order.` or `*`"));
     }
     let n = tx.query_one("SELECT COUNT(*) FROM webhook_subscriptions WHERE active = 1", &[])?.i64(0)?;
     if n >= MAX_SUBSCRIPTIONS {
-        return Err(EngineError::invalid("limit_reached", format!("at most {MAX_SUBSCRIPTIONS} active webhook subscriptions")));
+        return Err(EngineError::invalid(
+            "limit_reached",
+            format!("at most {MAX_SUBSCRIPTIONS} active webhook subscriptions"),
+        ));
     }
     let id = ids::new_id("whk");
     let secret = format!("whsec_{}", ids::random_token(24));
@@ -95,7 +107,14 @@ pub(crate) fn subscribe(tx: &mut dyn Tx, input: &SubscriptionInput, now: i64) ->
             params![CURSOR_KEY, head.to_string()],
         )?;
     }
-    Ok(SubscriptionView { id, url: url.into(), event_types: types, active: true, secret: Some(secret), created_at: domain::time::rfc3339(now) })
+    Ok(SubscriptionView {
+        id,
+        url: url.into(),
+        event_types: types,
+        active: true,
+        secret: Some(secret),
+        created_at: domain::time::rfc3339(now),
+    })
 }
 
 pub(crate) fn list(tx: &mut dyn Tx) -> Result<Vec<SubscriptionView>> {
@@ -183,7 +202,15 @@ pub(crate) fn claim_due(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<Vec<D
             "created_at": domain::time::rfc3339(r.i64(6)?), "data": data,
         })
         .to_string();
-        out.push(DueDelivery { id, url: r.text(1)?, secret: r.text(2)?, event_id: r.text(3)?, body, attempts: r.i64(7)?, lease });
+        out.push(DueDelivery {
+            id,
+            url: r.text(1)?,
+            secret: r.text(2)?,
+            event_id: r.text(3)?,
+            body,
+            attempts: r.i64(7)?,
+            lease,
+        });
     }
     Ok(out)
 }
@@ -195,13 +222,30 @@ pub fn backoff_ms(attempts: i64) -> i64 {
 
 /// Records one attempt's outcome if `lease` is still held (a sender that overran its lease, and whose
 /// delivery was meanwhile claimed by another, changes nothing). Returns whether it was recorded.
-pub(crate) fn record(tx: &mut dyn Tx, id: &str, lease: i64, status_code: Option<i64>, error: Option<&str>, now: i64) -> Result<bool> {
+pub(crate) fn record(
+    tx: &mut dyn Tx,
+    id: &str,
+    lease: i64,
+    status_code: Option<i64>,
+    error: Option<&str>,
+    now: i64,
+) -> Result<bool> {
     let ok = status_code.is_some_and(|c| (200..300).contains(&c));
-    let Some(r) = tx.query_opt("SELECT attempts FROM webhook_deliveries WHERE id = ? AND locked_until = ? AND status = 'pending'", params![id, lease])? else {
+    let Some(r) = tx.query_opt(
+        "SELECT attempts FROM webhook_deliveries WHERE id = ? AND locked_until = ? AND status = 'pending'",
+        params![id, lease],
+    )?
+    else {
         return Ok(false);
     };
     let attempts = r.i64(0)? + 1;
-    let status = if ok { "delivered" } else if attempts >= MAX_ATTEMPTS { "failed" } else { "pending" };
+    let status = if ok {
+        "delivered"
+    } else if attempts >= MAX_ATTEMPTS {
+        "failed"
+    } else {
+        "pending"
+    };
     let err = error.map(|e| e.chars().take(500).collect::<String>());
     let n = tx.exec(
         "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, locked_until = 0, last_status_code = ?, last_error = ?, updated_at = ? \

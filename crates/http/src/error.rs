@@ -10,7 +10,11 @@ use serde_json::json;
 pub enum ApiError {
     Engine(EngineError),
     /// A problem with the request itself (bad JSON, missing header, limit exceeded).
-    Request { status: StatusCode, code: &'static str, message: String },
+    Request {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
 }
 
 impl ApiError {
@@ -28,7 +32,9 @@ impl From<EngineError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, mut body) = match self {
-            ApiError::Request { status, code, message } => (status, json!({ "error": { "code": code, "message": message } })),
+            ApiError::Request { status, code, message } => {
+                (status, json!({ "error": { "code": code, "message": message } }))
+            }
             ApiError::Engine(e) => {
                 let status = match &e {
                     EngineError::Invalid { .. } => StatusCode::BAD_REQUEST,
@@ -39,9 +45,9 @@ impl IntoResponse for ApiError {
                     EngineError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
                     EngineError::PaymentDeclined(_) => StatusCode::PAYMENT_REQUIRED,
                     EngineError::Db(d) => match d.kind {
-                        store::DbErrorKind::Overloaded | store::DbErrorKind::Unavailable | store::DbErrorKind::Retryable => {
-                            StatusCode::SERVICE_UNAVAILABLE
-                        }
+                        store::DbErrorKind::Overloaded
+                        | store::DbErrorKind::Unavailable
+                        | store::DbErrorKind::Retryable => StatusCode::SERVICE_UNAVAILABLE,
                         _ => StatusCode::INTERNAL_SERVER_ERROR,
                     },
                 };

@@ -159,7 +159,9 @@ impl FromRequestParts<AppState> for Viewer {
         }
         match state.engine.authenticate(t).await {
             Ok(_) => Ok(Viewer::Staff),
-            Err(engine::EngineError::Unauthorized) => Err(unauthorized("the token is neither a valid customer session nor an API key; log in again")),
+            Err(engine::EngineError::Unauthorized) => {
+                Err(unauthorized("the token is neither a valid customer session nor an API key; log in again"))
+            }
             Err(other) => Err(other.into()),
         }
     }

@@ -13,6 +13,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
+use engine::auth::Principal;
 use engine::carts::Fulfillment;
 use engine::catalog::{ProductInput, ProductQuery};
 use engine::customers::SignupInput;
@@ -20,7 +21,6 @@ use engine::locations::LocationInput;
 use engine::orders::{OrderQuery, ReturnInput, SaleLineInput};
 use engine::webhooks::SubscriptionInput;
 use engine::Engine;
-use engine::auth::Principal;
 use extract::{page_limit, Admin, ApiJson, ApiQuery, Device, IdempotencyKey, MaybeCustomer, Staff, Viewer};
 use serde::Deserialize;
 use serde_json::json;
@@ -139,13 +139,19 @@ async fn log_requests(req: axum::extract::Request, next: axum::middleware::Next)
 }
 
 async fn not_found() -> ApiError {
-    ApiError::Request { status: StatusCode::NOT_FOUND, code: "route_not_found", message: "no such endpoint; see /openapi.json".into() }
+    ApiError::Request {
+        status: StatusCode::NOT_FOUND,
+        code: "route_not_found",
+        message: "no such endpoint; see /openapi.json".into(),
+    }
 }
 
 async fn health(State(s): State<AppState>) -> Response {
     match s.engine.locations().await {
         Ok(_) => Json(json!({"status": "ok"})).into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "error": e.code()}))).into_response(),
+        Err(e) => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable", "error": e.code()}))).into_response()
+        }
     }
 }
 
@@ -190,7 +196,11 @@ async fn list_products(s: &AppState, q: ProductListQ, only_active: bool) -> ApiR
     Ok(page(items, limit, |p| p.id.clone()))
 }
 
-async fn admin_list_products(State(s): State<AppState>, _: Staff, ApiQuery(q): ApiQuery<ProductListQ>) -> ApiResult<Response> {
+async fn admin_list_products(
+    State(s): State<AppState>,
+    _: Staff,
+    ApiQuery(q): ApiQuery<ProductListQ>,
+) -> ApiResult<Response> {
     list_products(&s, q, false).await
 }
 
@@ -215,14 +225,25 @@ struct ImportQ {
     currency: Option<String>,
 }
 
-async fn import_products(State(s): State<AppState>, _: Admin, ApiQuery(q): ApiQuery<ImportQ>, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn import_products(
+    State(s): State<AppState>,
+    _: Admin,
+    ApiQuery(q): ApiQuery<ImportQ>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let products = match q.format.as_deref().unwrap_or("borderless") {
         "borderless" => engine::csvio::read_catalog(&body[..]),
         "shopify" => {
-            let cur = domain::Currency::parse(q.currency.as_deref().unwrap_or("KRW")).map_err(|e| ApiError::bad("invalid_query", e.to_string()))?;
+            let cur = domain::Currency::parse(q.currency.as_deref().unwrap_or("KRW"))
+                .map_err(|e| ApiError::bad("invalid_query", e.to_string()))?;
             engine::csvio::read_shopify(&body[..], cur)
         }
-        other => return Err(ApiError::bad("invalid_query", format!("`format` must be borderless or shopify, got `{other}`"))),
+        other => {
+            return Err(ApiError::bad(
+                "invalid_query",
+                format!("`format` must be borderless or shopify, got `{other}`"),
+            ))
+        }
     }
     .map_err(|e| ApiError::bad("invalid_csv", e.to_string()))?;
     let n = s.engine.upsert_products(products).await?;
@@ -233,12 +254,23 @@ async fn export_products(State(s): State<AppState>, _: Admin) -> ApiResult<Respo
     let all = s.engine.all_products().await?;
     let mut buf = Vec::new();
     engine::csvio::write_catalog(&mut buf, &all).map_err(|e| ApiError::bad("export_failed", e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"catalog.csv\"")], buf).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"catalog.csv\""),
+        ],
+        buf,
+    )
+        .into_response())
 }
 
 // ---------------- admin: locations & inventory ----------------
 
-async fn create_location(State(s): State<AppState>, _: Admin, ApiJson(l): ApiJson<LocationInput>) -> ApiResult<Response> {
+async fn create_location(
+    State(s): State<AppState>,
+    _: Admin,
+    ApiJson(l): ApiJson<LocationInput>,
+) -> ApiResult<Response> {
     Ok(created("location", s.engine.create_location(l).await?))
 }
 
@@ -310,7 +342,11 @@ struct OrderListQ {
     channel: Option<String>,
 }
 
-async fn list_orders(State(s): State<AppState>, Staff(p): Staff, ApiQuery(q): ApiQuery<OrderListQ>) -> ApiResult<Response> {
+async fn list_orders(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    ApiQuery(q): ApiQuery<OrderListQ>,
+) -> ApiResult<Response> {
     let limit = page_limit(q.limit)?;
     if let Some(st) = &q.status {
         domain::OrderStatus::parse(st).map_err(|m| ApiError::bad("invalid_query", m))?;
@@ -319,7 +355,14 @@ async fn list_orders(State(s): State<AppState>, Staff(p): Staff, ApiQuery(q): Ap
     let location_id = p.location().map(str::to_owned).or(q.location_id);
     let items = s
         .engine
-        .orders(OrderQuery { after: q.after, limit, status: q.status, location_id, customer_id: q.customer_id, channel: q.channel })
+        .orders(OrderQuery {
+            after: q.after,
+            limit,
+            status: q.status,
+            location_id,
+            customer_id: q.customer_id,
+            channel: q.channel,
+        })
         .await?;
     Ok(page(items, limit, |o| o.id.clone()))
 }
@@ -353,7 +396,12 @@ struct PickedUpIn {
     code: String,
 }
 
-async fn picked_up(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, ApiJson(b): ApiJson<PickedUpIn>) -> ApiResult<Response> {
+async fn picked_up(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<PickedUpIn>,
+) -> ApiResult<Response> {
     Ok(ok("order", s.engine.picked_up(&p, &id, &b.code).await?))
 }
 
@@ -368,12 +416,22 @@ struct CancelIn {
     reason: String,
 }
 
-async fn cancel(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn cancel(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let reason = if body.is_empty() { String::new() } else { parse_json::<CancelIn>(&body)?.reason };
     Ok(ok("order", s.engine.cancel(&p, &id, &reason).await?))
 }
 
-async fn create_return(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn create_return(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    IdempotencyKey(key): IdempotencyKey,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let input: ReturnInput = parse_json(&body)?;
     let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
     Ok(created("return", s.engine.create_return(&p, input, key, hash).await?))
@@ -418,22 +476,36 @@ struct PosSaleIn {
     payment: Option<PaymentIn>,
 }
 
-async fn pos_sale(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn pos_sale(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    IdempotencyKey(key): IdempotencyKey,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let b: PosSaleIn = parse_json(&body)?;
     let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
     let (method, qr, gift) = match b.payment {
-        Some(PaymentIn { currency: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "`payment.currency` (conversion) is for web wallet payments")),
-        Some(PaymentIn { tenders: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "split payments are for web checkout")),
-        Some(PaymentIn { method, code: Some(c), .. }) if method == "wallet_qr" => (Some("wallet".to_owned()), Some(c), None),
+        Some(PaymentIn { currency: Some(_), .. }) => {
+            return Err(ApiError::bad("invalid_request", "`payment.currency` (conversion) is for web wallet payments"))
+        }
+        Some(PaymentIn { tenders: Some(_), .. }) => {
+            return Err(ApiError::bad("invalid_request", "split payments are for web checkout"))
+        }
+        Some(PaymentIn { method, code: Some(c), .. }) if method == "wallet_qr" => {
+            (Some("wallet".to_owned()), Some(c), None)
+        }
         Some(PaymentIn { method, code: Some(c), .. }) if method == "gift_card" => (Some(method), None, Some(c)),
         Some(PaymentIn { method, code: None, .. }) if method == "wallet_qr" || method == "gift_card" => {
             return Err(ApiError::bad("invalid_request", format!("`{method}` needs the scanned or typed `code`")))
         }
-        Some(PaymentIn { code: Some(_), .. }) => return Err(ApiError::bad("invalid_request", "`code` goes with `wallet_qr` or `gift_card`")),
+        Some(PaymentIn { code: Some(_), .. }) => {
+            return Err(ApiError::bad("invalid_request", "`code` goes with `wallet_qr` or `gift_card`"))
+        }
         Some(p) => (Some(p.method), None, None),
         None => (None, None, None),
     };
-    let order = s.engine.pos_sale(&p, b.location_id, b.lines, b.currency, b.customer_id, method, qr, gift, key, hash).await?;
+    let order =
+        s.engine.pos_sale(&p, b.location_id, b.lines, b.currency, b.customer_id, method, qr, gift, key, hash).await?;
     Ok(created("order", order))
 }
 
@@ -485,14 +557,21 @@ async fn search_products(State(s): State<AppState>, ApiQuery(q): ApiQuery<Search
         None | Some("") => Vec::new(),
         Some(a) => a
             .split(',')
-            .map(|kv| kv.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).filter(|(k, v)| !k.is_empty() && !v.is_empty()))
+            .map(|kv| {
+                kv.split_once(':')
+                    .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                    .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+            })
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| bad("`attributes` looks like `size:270,color:black`"))?,
     };
     let pickup_near = match q.near.as_deref() {
         None => None,
         Some(n) => {
-            let (lat, lon) = n.split_once(',').and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?))).ok_or_else(|| bad("`near` is `lat,lon`, e.g. 37.4979,127.0276"))?;
+            let (lat, lon) = n
+                .split_once(',')
+                .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
+                .ok_or_else(|| bad("`near` is `lat,lon`, e.g. 37.4979,127.0276"))?;
             Some((lat, lon, q.radius_km.unwrap_or(5.0)))
         }
     };
@@ -520,7 +599,11 @@ struct EventsIn {
     events: Vec<engine::recommendations::ShopperEvent>,
 }
 
-async fn shopper_events(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, ApiJson(b): ApiJson<EventsIn>) -> ApiResult<Response> {
+async fn shopper_events(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    ApiJson(b): ApiJson<EventsIn>,
+) -> ApiResult<Response> {
     let n = s.engine.record_shopper_events(b.events, c, b.session_id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "accepted": n }))).into_response())
 }
@@ -539,12 +622,20 @@ struct RecsQ {
     currency: Option<String>,
 }
 
-async fn recommendations(State(s): State<AppState>, viewer: Viewer, ApiQuery(q): ApiQuery<RecsQ>) -> ApiResult<Response> {
+async fn recommendations(
+    State(s): State<AppState>,
+    viewer: Viewer,
+    ApiQuery(q): ApiQuery<RecsQ>,
+) -> ApiResult<Response> {
     let customer_id = match (viewer, q.customer) {
         (Viewer::Customer(me), None) => Some(me),
         (Viewer::Customer(me), Some(c)) if c == me => Some(me),
         (Viewer::Customer(_), Some(_)) => {
-            return Err(ApiError::Request { status: StatusCode::FORBIDDEN, code: "forbidden", message: "a customer session sees its own recommendations only".into() })
+            return Err(ApiError::Request {
+                status: StatusCode::FORBIDDEN,
+                code: "forbidden",
+                message: "a customer session sees its own recommendations only".into(),
+            })
         }
         (Viewer::Staff, c) => c,
         (Viewer::Anonymous, Some(_)) => {
@@ -574,7 +665,10 @@ async fn recs_model(State(s): State<AppState>, _: Staff) -> ApiResult<Response> 
 }
 
 async fn recs_train(State(s): State<AppState>, _: Admin) -> ApiResult<Response> {
-    let summary = s.engine.recs_train(recs::TrainConfig::default(), std::sync::Arc::new(|m: &str| tracing::info!("recs: {m}"))).await?;
+    let summary = s
+        .engine
+        .recs_train(recs::TrainConfig::default(), std::sync::Arc::new(|m: &str| tracing::info!("recs: {m}")))
+        .await?;
     Ok(created("model", summary))
 }
 
@@ -611,7 +705,12 @@ async fn list_events(State(s): State<AppState>, _: Admin, ApiQuery(q): ApiQuery<
     let limit = match q.limit {
         None => 100,
         Some(n) if (1..=engine::events::MAX_FEED_PAGE).contains(&n) => n,
-        Some(n) => return Err(ApiError::bad("invalid_limit", format!("`limit` must be 1–{}, got {n}", engine::events::MAX_FEED_PAGE))),
+        Some(n) => {
+            return Err(ApiError::bad(
+                "invalid_limit",
+                format!("`limit` must be 1–{}, got {n}", engine::events::MAX_FEED_PAGE),
+            ))
+        }
     };
     let after = match q.after.as_deref() {
         None | Some("") => engine::events::Cursor::default(),
@@ -640,7 +739,12 @@ struct LimitQ {
     limit: Option<usize>,
 }
 
-async fn list_deliveries(State(s): State<AppState>, _: Admin, Path(id): Path<String>, ApiQuery(q): ApiQuery<LimitQ>) -> ApiResult<Response> {
+async fn list_deliveries(
+    State(s): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<LimitQ>,
+) -> ApiResult<Response> {
     let limit = page_limit(q.limit)?;
     Ok(Json(json!({ "data": s.engine.deliveries(&id, limit).await? })).into_response())
 }
@@ -657,7 +761,11 @@ struct CartIn {
     currency: Option<String>,
 }
 
-async fn create_cart(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn create_cart(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let b: CartIn = if body.is_empty() { CartIn::default() } else { parse_json(&body)? };
     Ok(created("cart", s.engine.create_cart(b.currency, c).await?))
 }
@@ -673,7 +781,11 @@ struct LineIn {
     quantity: i64,
 }
 
-async fn add_line(State(s): State<AppState>, Path(id): Path<String>, ApiJson(l): ApiJson<LineIn>) -> ApiResult<Response> {
+async fn add_line(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(l): ApiJson<LineIn>,
+) -> ApiResult<Response> {
     Ok(ok("cart", s.engine.add_cart_line(&id, &l.sku, l.quantity).await?))
 }
 
@@ -683,11 +795,19 @@ struct QtyIn {
     quantity: i64,
 }
 
-async fn set_line(State(s): State<AppState>, Path((id, sku)): Path<(String, String)>, ApiJson(q): ApiJson<QtyIn>) -> ApiResult<Response> {
+async fn set_line(
+    State(s): State<AppState>,
+    Path((id, sku)): Path<(String, String)>,
+    ApiJson(q): ApiJson<QtyIn>,
+) -> ApiResult<Response> {
     Ok(ok("cart", s.engine.set_cart_line(&id, &sku, q.quantity).await?))
 }
 
-async fn set_fulfillment(State(s): State<AppState>, Path(id): Path<String>, ApiJson(f): ApiJson<Fulfillment>) -> ApiResult<Response> {
+async fn set_fulfillment(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(f): ApiJson<Fulfillment>,
+) -> ApiResult<Response> {
     Ok(ok("cart", s.engine.set_fulfillment(&id, f).await?))
 }
 
@@ -708,11 +828,17 @@ async fn checkout(
     // `code`: the gift card's code, or the card's payment-method token from the processor's client SDK.
     let gift = match (b.payment.method.as_str(), b.payment.code) {
         ("gift_card" | "card", Some(code)) => Some(code),
-        ("gift_card" | "card", None) => return Err(ApiError::bad("invalid_request", "this payment method needs its `code`")),
+        ("gift_card" | "card", None) => {
+            return Err(ApiError::bad("invalid_request", "this payment method needs its `code`"))
+        }
         (_, Some(_)) => return Err(ApiError::bad("invalid_request", "`code` goes with `gift_card` or `card`")),
         (_, None) => None,
     };
-    let split = b.payment.tenders.map(|ts| ts.into_iter().map(|t| engine::SplitTender { method: t.method, code: t.code, amount_minor: t.amount_minor }).collect());
+    let split = b.payment.tenders.map(|ts| {
+        ts.into_iter()
+            .map(|t| engine::SplitTender { method: t.method, code: t.code, amount_minor: t.amount_minor })
+            .collect()
+    });
     let req = engine::CheckoutRequest {
         cart_id: id,
         email: b.email,
@@ -770,7 +896,11 @@ async fn me(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiRe
     Ok(ok("customer", s.engine.customer(&id).await?))
 }
 
-async fn my_orders(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, ApiQuery(q): ApiQuery<LimitQ>) -> ApiResult<Response> {
+async fn my_orders(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    ApiQuery(q): ApiQuery<LimitQ>,
+) -> ApiResult<Response> {
     let id = signed_in(c)?;
     let limit = page_limit(q.limit)?;
     let items = s.engine.orders(OrderQuery { limit, customer_id: Some(id), ..Default::default() }).await?;
@@ -787,7 +917,13 @@ struct TopUpIn {
     location_id: Option<String>,
 }
 
-async fn wallet_top_up(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, Path(id): Path<String>, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn wallet_top_up(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let b: TopUpIn = parse_json(&body)?;
     let hash = engine::idempotency::fingerprint(&[&id, &String::from_utf8_lossy(&body)]);
     Ok(created("top_up", s.engine.wallet_top_up(&p, &id, b.amount_minor, &b.currency, b.location_id, key, hash).await?))
@@ -813,12 +949,21 @@ async fn statement(s: &AppState, customer: &str, q: StatementQ) -> ApiResult<Res
     Ok(Json(json!({ "data": lines, "next_cursor": next })).into_response())
 }
 
-async fn admin_wallet_statement(State(s): State<AppState>, _: Staff, Path(id): Path<String>, ApiQuery(q): ApiQuery<StatementQ>) -> ApiResult<Response> {
+async fn admin_wallet_statement(
+    State(s): State<AppState>,
+    _: Staff,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<StatementQ>,
+) -> ApiResult<Response> {
     statement(&s, &id, q).await
 }
 
 fn signed_in(c: Option<String>) -> ApiResult<String> {
-    c.ok_or(ApiError::Request { status: StatusCode::UNAUTHORIZED, code: "unauthorized", message: "log in first".into() })
+    c.ok_or(ApiError::Request {
+        status: StatusCode::UNAUTHORIZED,
+        code: "unauthorized",
+        message: "log in first".into(),
+    })
 }
 
 async fn my_wallet(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiResult<Response> {
@@ -826,7 +971,11 @@ async fn my_wallet(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -
     Ok(Json(json!({ "data": s.engine.wallet(&id).await? })).into_response())
 }
 
-async fn my_wallet_statement(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, ApiQuery(q): ApiQuery<StatementQ>) -> ApiResult<Response> {
+async fn my_wallet_statement(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    ApiQuery(q): ApiQuery<StatementQ>,
+) -> ApiResult<Response> {
     let id = signed_in(c)?;
     statement(&s, &id, q).await
 }
@@ -843,9 +992,20 @@ struct TransfersIn {
 }
 
 /// Finance postings and corrections (corrections are new transfers, never edits). All or nothing.
-async fn post_transfers(State(s): State<AppState>, Admin(p): Admin, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn post_transfers(
+    State(s): State<AppState>,
+    Admin(p): Admin,
+    IdempotencyKey(key): IdempotencyKey,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let b: TransfersIn = parse_json(&body)?;
-    let idem = key.map(|k| (format!("ledger.batch:{}", p.key_id()), k, engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)])));
+    let idem = key.map(|k| {
+        (
+            format!("ledger.batch:{}", p.key_id()),
+            k,
+            engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]),
+        )
+    });
     let ids = s.engine.post_transfers_once(b.transfers, idem).await?;
     Ok((StatusCode::CREATED, Json(json!({ "transfer_ids": ids }))).into_response())
 }
@@ -862,7 +1022,11 @@ struct PaymentRequestIn {
     currency: Option<String>,
 }
 
-async fn create_payment_request(State(s): State<AppState>, Staff(p): Staff, ApiJson(b): ApiJson<PaymentRequestIn>) -> ApiResult<Response> {
+async fn create_payment_request(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    ApiJson(b): ApiJson<PaymentRequestIn>,
+) -> ApiResult<Response> {
     Ok(created("payment_request", s.engine.create_payment_request(&p, b.location_id, b.lines, b.currency).await?))
 }
 
@@ -870,12 +1034,20 @@ async fn admin_payment_request(State(s): State<AppState>, _: Staff, Path(id): Pa
     Ok(ok("payment_request", s.engine.payment_request(&id).await?))
 }
 
-async fn store_payment_request(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, Path(id): Path<String>) -> ApiResult<Response> {
+async fn store_payment_request(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     signed_in(c)?;
     Ok(ok("payment_request", s.engine.payment_request(&id).await?))
 }
 
-async fn confirm_payment_request(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, Path(id): Path<String>) -> ApiResult<Response> {
+async fn confirm_payment_request(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let cid = signed_in(c)?;
     Ok(created("order", s.engine.confirm_payment_request(&id, &cid).await?))
 }
@@ -888,7 +1060,12 @@ struct GiftCardIn {
     location_id: Option<String>,
 }
 
-async fn issue_gift_card(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn issue_gift_card(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    IdempotencyKey(key): IdempotencyKey,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let b: GiftCardIn = parse_json(&body)?;
     let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
     Ok(created("gift_card", s.engine.issue_gift_card(&p, b.amount_minor, &b.currency, b.location_id, key, hash).await?))
@@ -918,7 +1095,11 @@ async fn list_fx_rates(State(s): State<AppState>, _: Staff) -> ApiResult<Respons
 }
 
 /// The card processor's webhooks (Stripe format): verified by signature, applied once.
-async fn card_webhook(State(s): State<AppState>, headers: axum::http::HeaderMap, body: axum::body::Bytes) -> ApiResult<Response> {
+async fn card_webhook(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<Response> {
     let sig = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     let new = s.engine.card_webhook(sig, &body).await?;
     Ok(Json(json!({ "received": true, "duplicate": !new })).into_response())
@@ -933,7 +1114,12 @@ struct SelfTopUpIn {
     payment_method: String,
 }
 
-async fn self_top_up(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer, IdempotencyKey(key): IdempotencyKey, ApiJson(b): ApiJson<SelfTopUpIn>) -> ApiResult<Response> {
+async fn self_top_up(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(b): ApiJson<SelfTopUpIn>,
+) -> ApiResult<Response> {
     let id = signed_in(c)?;
     Ok(created("top_up", s.engine.self_top_up(&id, b.amount_minor, &b.currency, &b.payment_method, key).await?))
 }
@@ -946,15 +1132,28 @@ struct EnterIn {
     payment_code: String,
 }
 
-async fn cashierless_enter(State(s): State<AppState>, Staff(p): Staff, IdempotencyKey(key): IdempotencyKey, ApiJson(b): ApiJson<EnterIn>) -> ApiResult<Response> {
+async fn cashierless_enter(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    IdempotencyKey(key): IdempotencyKey,
+    ApiJson(b): ApiJson<EnterIn>,
+) -> ApiResult<Response> {
     let loc = s.engine.location(&b.location_id).await?.id;
     Ok(created("session", s.engine.cashierless_enter(&p, &loc, &b.payment_code, key).await?))
 }
 
-async fn cashierless_session(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>) -> ApiResult<Response> {
+async fn cashierless_session(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let session = s.engine.cashierless_session(&id).await?;
     if p.location().is_some_and(|l| l != session.location_id) {
-        return Err(ApiError::Request { status: StatusCode::FORBIDDEN, code: "forbidden", message: "a visit at another store".into() });
+        return Err(ApiError::Request {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: "a visit at another store".into(),
+        });
     }
     Ok(ok("session", session))
 }
@@ -965,7 +1164,12 @@ struct ExitIn {
     lines: Vec<SaleLineInput>,
 }
 
-async fn cashierless_exit(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, ApiJson(b): ApiJson<ExitIn>) -> ApiResult<Response> {
+async fn cashierless_exit(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ExitIn>,
+) -> ApiResult<Response> {
     let (session, order) = s.engine.cashierless_exit(&p, &id, b.lines).await?;
     Ok(Json(json!({ "session": session, "order": order })).into_response())
 }
@@ -975,12 +1179,21 @@ async fn cashierless_exit(State(s): State<AppState>, Staff(p): Staff, Path(id): 
 /// Staff act for their own store only.
 fn own_store(p: &Principal, location_id: &str) -> ApiResult<()> {
     match p.location() {
-        Some(l) if l != location_id => Err(ApiError::Request { status: StatusCode::FORBIDDEN, code: "forbidden", message: "staff keys act for their own store only".into() }),
+        Some(l) if l != location_id => Err(ApiError::Request {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: "staff keys act for their own store only".into(),
+        }),
         _ => Ok(()),
     }
 }
 
-async fn put_store_layout(State(s): State<AppState>, _: Admin, Path(id): Path<String>, ApiJson(b): ApiJson<engine::instore_live::LayoutInput>) -> ApiResult<Response> {
+async fn put_store_layout(
+    State(s): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<engine::instore_live::LayoutInput>,
+) -> ApiResult<Response> {
     s.engine.put_store_layout(&id, b).await?;
     Ok(Json(json!({ "layout": s.engine.store_layout(&id).await? })).into_response())
 }
@@ -1000,17 +1213,30 @@ struct DeviceIn {
     sku: Option<String>,
 }
 
-async fn register_device(State(s): State<AppState>, _: Admin, Path(id): Path<String>, ApiJson(b): ApiJson<DeviceIn>) -> ApiResult<Response> {
+async fn register_device(
+    State(s): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<DeviceIn>,
+) -> ApiResult<Response> {
     Ok(created("device", s.engine.register_device(&id, &b.kind, &b.code, b.sku).await?))
 }
 
 /// A new token for a device (the old one stops working at once); shown once.
-async fn rotate_device_token(State(s): State<AppState>, _: Admin, Path((id, device)): Path<(String, String)>) -> ApiResult<Response> {
+async fn rotate_device_token(
+    State(s): State<AppState>,
+    _: Admin,
+    Path((id, device)): Path<(String, String)>,
+) -> ApiResult<Response> {
     Ok(Json(json!({ "device": s.engine.rotate_device_token(&id, &device).await? })).into_response())
 }
 
 /// Takes a lost or stolen device out of service for good (idempotent).
-async fn revoke_device(State(s): State<AppState>, _: Admin, Path((id, device)): Path<(String, String)>) -> ApiResult<Response> {
+async fn revoke_device(
+    State(s): State<AppState>,
+    _: Admin,
+    Path((id, device)): Path<(String, String)>,
+) -> ApiResult<Response> {
     Ok(Json(json!({ "device": s.engine.revoke_device(&id, &device).await? })).into_response())
 }
 
@@ -1020,7 +1246,12 @@ async fn list_devices(State(s): State<AppState>, Staff(p): Staff, Path(id): Path
 }
 
 /// The store's shelf labels; `?stale=true` lists only those whose shown price differs from the catalog.
-async fn store_labels(State(s): State<AppState>, Staff(p): Staff, Path(id): Path<String>, ApiQuery(q): ApiQuery<LabelsQ>) -> ApiResult<Response> {
+async fn store_labels(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<LabelsQ>,
+) -> ApiResult<Response> {
     own_store(&p, &id)?;
     let mut labels = s.engine.store_labels(&id).await?;
     if q.stale == Some(true) {
@@ -1040,7 +1271,12 @@ async fn store_reviews(State(s): State<AppState>, Staff(p): Staff, Path(id): Pat
     Ok(Json(json!({ "reviews": s.engine.store_reviews(&id).await? })).into_response())
 }
 
-async fn resolve_store_review(State(s): State<AppState>, Staff(p): Staff, Path((id, review)): Path<(String, u64)>, ApiJson(b): ApiJson<engine::instore_live::ReviewAction>) -> ApiResult<Response> {
+async fn resolve_store_review(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    Path((id, review)): Path<(String, u64)>,
+    ApiJson(b): ApiJson<engine::instore_live::ReviewAction>,
+) -> ApiResult<Response> {
     own_store(&p, &id)?;
     let orders = s.engine.resolve_store_review(&id, review, b).await?;
     Ok(Json(json!({ "resolved": review, "orders": orders })).into_response())
@@ -1053,11 +1289,20 @@ struct DeviceBatchIn {
 }
 
 /// A device's batch: stored before the answer, so a 200 means every `accepted` event is durable.
-async fn device_events(State(s): State<AppState>, Device(d): Device, ApiJson(b): ApiJson<DeviceBatchIn>) -> ApiResult<Response> {
+async fn device_events(
+    State(s): State<AppState>,
+    Device(d): Device,
+    ApiJson(b): ApiJson<DeviceBatchIn>,
+) -> ApiResult<Response> {
     Ok(Json(json!({ "ingest": s.engine.ingest_device_events(&d, b.events).await? })).into_response())
 }
 
-async fn account_statement(State(s): State<AppState>, _: Admin, Path(code): Path<String>, ApiQuery(q): ApiQuery<StatementQ>) -> ApiResult<Response> {
+async fn account_statement(
+    State(s): State<AppState>,
+    _: Admin,
+    Path(code): Path<String>,
+    ApiQuery(q): ApiQuery<StatementQ>,
+) -> ApiResult<Response> {
     if q.currency.is_some() {
         return Err(ApiError::bad("invalid_query", "an account has one currency; `currency` is for wallet statements"));
     }

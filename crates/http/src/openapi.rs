@@ -118,7 +118,8 @@ pub(crate) async fn spec() -> Json<Value> {
             _ => {}
         }
         if matches!(*method, "post" | "put") {
-            op["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": { "type": "object" } } } });
+            op["requestBody"] =
+                json!({ "required": false, "content": { "application/json": { "schema": { "type": "object" } } } });
         }
         entry[*method] = op;
     }

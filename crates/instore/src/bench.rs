@@ -27,7 +27,15 @@ impl Default for BenchConfig {
     /// A store of 5 gondolas × 6 shelves × 12 plates (360 plates, 21,600 samples/s of input).
     fn default() -> Self {
         BenchConfig {
-            sim: SimConfig { seed: 42, shoppers: 12, max_concurrent: 3, gondolas: 5, shelves: 6, plates: 12, ..SimConfig::default() },
+            sim: SimConfig {
+                seed: 42,
+                shoppers: 12,
+                max_concurrent: 3,
+                gondolas: 5,
+                shelves: 6,
+                plates: 12,
+                ..SimConfig::default()
+            },
             engine: EngineConfig::default(),
         }
     }
@@ -82,7 +90,9 @@ pub fn bench(cfg: &BenchConfig) -> Result<BenchReport> {
             let truth = sim
                 .actions
                 .iter()
-                .filter(|a| &a.target_id == target_id && &a.barcode == barcode && a.t_end_s <= *t_s && a.to_target.is_none())
+                .filter(|a| {
+                    &a.target_id == target_id && &a.barcode == barcode && a.t_end_s <= *t_s && a.to_target.is_none()
+                })
                 .map(|a| a.t_end_s)
                 .fold(f64::NEG_INFINITY, f64::max);
             if truth.is_finite() {
@@ -91,7 +101,13 @@ pub fn bench(cfg: &BenchConfig) -> Result<BenchReport> {
         }
     }
     latencies.sort_by(f64::total_cmp);
-    let q = |p: f64| if latencies.is_empty() { 0.0 } else { latencies[((latencies.len() - 1) as f64 * p).round() as usize] };
+    let q = |p: f64| {
+        if latencies.is_empty() {
+            0.0
+        } else {
+            latencies[((latencies.len() - 1) as f64 * p).round() as usize]
+        }
+    };
     let stats = engine.stats();
     let stream_s = samples.last().zip(samples.first()).map_or(0.0, |(l, f)| l.t_s - f.t_s);
     Ok(BenchReport {

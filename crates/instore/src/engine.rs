@@ -201,8 +201,12 @@ pub enum EngineEvent {
         confidence: f64,
         plates: Vec<PlateKey>,
     },
-    ReviewOpened { id: u64 },
-    ReviewResolved { id: u64 },
+    ReviewOpened {
+        id: u64,
+    },
+    ReviewResolved {
+        id: u64,
+    },
 }
 
 /// What `exit` returns.
@@ -244,7 +248,8 @@ fn signed_depth(b: &Aabb, p: Vec3) -> f64 {
     -(dx.min(dy).min(0.05))
 }
 
-const HAND_JOINTS: [Joint; 6] = [Joint::LWrist, Joint::RWrist, Joint::LHand, Joint::RHand, Joint::LElbow, Joint::RElbow];
+const HAND_JOINTS: [Joint; 6] =
+    [Joint::LWrist, Joint::RWrist, Joint::LHand, Joint::RHand, Joint::LElbow, Joint::RElbow];
 
 #[derive(Debug, Clone)]
 struct HandFrame {
@@ -394,7 +399,11 @@ impl Engine {
             return Ok(());
         }
         if self.shoppers.len() >= MAX_SHOPPERS {
-            return Err(Error::limit("shoppers tracked by the engine", MAX_SHOPPERS as u64, self.shoppers.len() as u64 + 1));
+            return Err(Error::limit(
+                "shoppers tracked by the engine",
+                MAX_SHOPPERS as u64,
+                self.shoppers.len() as u64 + 1,
+            ));
         }
         if target_id.is_empty() || target_id.len() > 128 {
             return Err(Error::invalid("target id must be 1-128 characters"));
@@ -529,7 +538,8 @@ impl Engine {
             }
         }
         if self.meetings.iter().any(|m| t - m.last_t >= 0.5) {
-            let (done, open): (Vec<Meeting>, Vec<Meeting>) = std::mem::take(&mut self.meetings).into_iter().partition(|m| t - m.last_t >= 0.5);
+            let (done, open): (Vec<Meeting>, Vec<Meeting>) =
+                std::mem::take(&mut self.meetings).into_iter().partition(|m| t - m.last_t >= 0.5);
             self.meetings = open;
             for m in done {
                 if m.last_t - m.first_t >= self.cfg.handover_min_s && m.frames >= 5 {
@@ -570,7 +580,8 @@ impl Engine {
             }
         }
         self.stats.handovers_detected += 1;
-        let holds = |k: usize| self.shoppers[k].cart.iter().filter(|(_, &q)| q > 0).map(|(&c, _)| c).collect::<Vec<u32>>();
+        let holds =
+            |k: usize| self.shoppers[k].cart.iter().filter(|(_, &q)| q > 0).map(|(&c, _)| c).collect::<Vec<u32>>();
         let (ha, hb) = (holds(a), holds(b));
         self.handovers.push(HandOver {
             t_start_s: t0,
@@ -628,15 +639,14 @@ impl Engine {
             let total: f64 = held.iter().map(|h| h.1).sum();
             if total > 0.0 {
                 dirs.push(
-                    held.iter().map(|&(product, w, units)| HandOverOption { giver, taker, product, prior: w / total, units }).collect(),
+                    held.iter()
+                        .map(|&(product, w, units)| HandOverOption { giver, taker, product, prior: w / total, units })
+                        .collect(),
                 );
             }
         }
         let n = dirs.len() as f64;
-        dirs.into_iter()
-            .flatten()
-            .map(|o| HandOverOption { prior: o.prior / n, ..o })
-            .collect()
+        dirs.into_iter().flatten().map(|o| HandOverOption { prior: o.prior / n, ..o }).collect()
     }
 
     /// Moves one unit of `product` from `giver` to `taker` for hand-over `record`. Refused (false)
@@ -683,7 +693,13 @@ impl Engine {
     /// A chain of unsettled hand-overs, each ended before `before_s`, that brings a unit of
     /// `product` to `taker` from a cart that holds it: (prior, [(pending, option)] upstream
     /// first). At most `depth` + 1 hand-overs long.
-    fn incoming_route(&self, taker: usize, product: u32, before_s: f64, depth: usize) -> Option<(f64, Vec<(usize, usize)>)> {
+    fn incoming_route(
+        &self,
+        taker: usize,
+        product: u32,
+        before_s: f64,
+        depth: usize,
+    ) -> Option<(f64, Vec<(usize, usize)>)> {
         for (pi, p) in self.pending_handovers.iter().enumerate().rev() {
             // Strictly before: with `handover_min_s` = 0 a hand-over may end where it starts
             // and would otherwise be its own upstream.
@@ -825,7 +841,11 @@ impl Engine {
     fn decide_pending(&mut self, p: PendingHandOver) {
         let mut merged: Vec<HandOverOption> = Vec::new();
         for o in &p.options {
-            let scale = if o.units > 0 { (self.units(o.giver, o.product).max(0) as f64 / o.units as f64).min(1.0) } else { 1.0 };
+            let scale = if o.units > 0 {
+                (self.units(o.giver, o.product).max(0) as f64 / o.units as f64).min(1.0)
+            } else {
+                1.0
+            };
             let w = o.prior * scale;
             match merged.iter_mut().find(|m| (m.giver, m.taker, m.product) == (o.giver, o.taker, o.product)) {
                 Some(m) => m.prior += w,
@@ -864,10 +884,13 @@ impl Engine {
         while k < self.pending_handovers.len() {
             let p = &mut self.pending_handovers[k];
             let first = p.options.first().copied();
-            let single = first.filter(|f| p.options.iter().all(|o| (o.giver, o.taker, o.product) == (f.giver, f.taker, f.product)));
+            let single = first
+                .filter(|f| p.options.iter().all(|o| (o.giver, o.taker, o.product) == (f.giver, f.taker, f.product)));
             if p.options.is_empty() {
                 self.pending_handovers.remove(k);
-            } else if let Some(o) = single.filter(|o| self.shoppers[o.giver].cart.get(&o.product).copied().unwrap_or(0) > 0) {
+            } else if let Some(o) =
+                single.filter(|o| self.shoppers[o.giver].cart.get(&o.product).copied().unwrap_or(0) > 0)
+            {
                 let record = p.record;
                 self.pending_handovers.remove(k);
                 self.move_handed_unit(record, o.giver, o.taker, o.product);
@@ -1075,7 +1098,8 @@ impl Engine {
                 .iter()
                 .map(|l| {
                     let total: f64 = l.iter().map(|c| c.1).sum();
-                    let mut v: Vec<_> = l.iter().filter(|c| c.1 > 0.0).map(|&(i, p, d)| (i, p / total.max(1e-300), d)).collect();
+                    let mut v: Vec<_> =
+                        l.iter().filter(|c| c.1 > 0.0).map(|&(i, p, d)| (i, p / total.max(1e-300), d)).collect();
                     v.sort_by(|a, b| b.1.total_cmp(&a.1));
                     v
                 })
@@ -1191,14 +1215,23 @@ impl Engine {
                 .lines
                 .iter()
                 .map(|line| {
-                    let own: Vec<u32> =
-                        plates.iter().copied().filter(|&p| identify::stands_on_plate(&self.layout, &self.misplaced, line.0, p)).collect();
-                    if own.is_empty() { plates.clone() } else { own }
+                    let own: Vec<u32> = plates
+                        .iter()
+                        .copied()
+                        .filter(|&p| identify::stands_on_plate(&self.layout, &self.misplaced, line.0, p))
+                        .collect();
+                    if own.is_empty() {
+                        plates.clone()
+                    } else {
+                        own
+                    }
                 })
                 .collect();
             let liks: Vec<Vec<(usize, f64, f64)>> = owns
                 .iter()
-                .map(|own| self.likelihoods(self.layout.plates_box(own), t_start - self.cfg.attribution_pre_s, t_settled))
+                .map(|own| {
+                    self.likelihoods(self.layout.plates_box(own), t_start - self.cfg.attribution_pre_s, t_settled)
+                })
                 .collect();
             let joint = self.attribute_jointly(&liks);
             for ((&line, own), line_shoppers) in best.lines.iter().zip(owns).zip(joint) {
@@ -1264,10 +1297,16 @@ impl Engine {
         for &(i, p_attr, d) in shoppers {
             let mut held: Vec<u32> = self.shoppers[i].cart.iter().filter(|(_, &n)| n > 0).map(|(&c, _)| c).collect();
             // A unit an unsettled hand-over may have brought (with the prior of that explanation).
-            let incoming = if self.pending_handovers.is_empty() { Vec::new() } else { self.incoming_products(i, t_start) };
+            let incoming =
+                if self.pending_handovers.is_empty() { Vec::new() } else { self.incoming_products(i, t_start) };
             held.extend(incoming.iter().map(|x| x.0));
             let hs = identify::hypotheses(
-                &IdentifyInput { layout: &self.layout, misplaced: &self.misplaced, held: &held, cfg: &self.cfg.identify },
+                &IdentifyInput {
+                    layout: &self.layout,
+                    misplaced: &self.misplaced,
+                    held: &held,
+                    cfg: &self.cfg.identify,
+                },
                 cluster,
             );
             'hyp: for h in hs {
@@ -1311,7 +1350,16 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn apply(&mut self, who: usize, h: &Hypothesis, cluster: &[PlateChange], conf: f64, t_start: f64, t_settled: f64, t_now: f64) {
+    fn apply(
+        &mut self,
+        who: usize,
+        h: &Hypothesis,
+        cluster: &[PlateChange],
+        conf: f64,
+        t_start: f64,
+        t_settled: f64,
+        t_now: f64,
+    ) {
         let keys: Vec<PlateKey> = cluster.iter().map(|c| self.layout.plate_key(c.plate)).collect();
         for &(product, qty) in &h.lines {
             self.settle_by_put_back(who, product, qty, t_start);
@@ -1413,12 +1461,21 @@ impl Engine {
     /// that the hand model does not all but rule out; then, with probability 0, the givers of
     /// unsettled hand-overs that may have brought a unit a candidate would be returning (their
     /// receipts depend on the answer, so their exits wait for it too).
-    fn review_candidates(&self, shoppers: &[(usize, f64, f64)], hs: &[Hypothesis], t_start: f64) -> Vec<CandidateShopper> {
+    fn review_candidates(
+        &self,
+        shoppers: &[(usize, f64, f64)],
+        hs: &[Hypothesis],
+        t_start: f64,
+    ) -> Vec<CandidateShopper> {
         let listed: Vec<(usize, f64, f64)> =
             shoppers.iter().copied().filter(|&(_, p, _)| p > 0.0 && p >= self.cfg.review_candidate_min_p).collect();
         let mut out: Vec<CandidateShopper> = listed
             .iter()
-            .map(|&(i, p, d)| CandidateShopper { target_id: self.shoppers[i].target_id.clone(), probability: p, distance_m: d })
+            .map(|&(i, p, d)| CandidateShopper {
+                target_id: self.shoppers[i].target_id.clone(),
+                probability: p,
+                distance_m: d,
+            })
             .collect();
         if self.pending_handovers.is_empty() {
             return out;
@@ -1480,7 +1537,12 @@ impl Engine {
                     .iter()
                     .map(|o| {
                         let barcode = self.layout.product(o.product).barcode.as_str();
-                        (self.shoppers[o.giver].target_id.as_str(), self.shoppers[o.taker].target_id.as_str(), barcode, o.prior)
+                        (
+                            self.shoppers[o.giver].target_id.as_str(),
+                            self.shoppers[o.taker].target_id.as_str(),
+                            barcode,
+                            o.prior,
+                        )
                     })
                     .collect();
                 (p.record, options)
@@ -1503,9 +1565,14 @@ impl Engine {
             return Err(Error::invalid(format!("review item {id} is already resolved")));
         }
         if let Resolution::Assign { target_id, barcode, quantity } = resolution {
-            let who = *self.shopper_index.get(&target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
-            let product =
-                self.layout.product_index(&barcode).ok_or_else(|| Error::Unknown { what: format!("barcode {barcode}") })?;
+            let who = *self
+                .shopper_index
+                .get(&target_id)
+                .ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
+            let product = self
+                .layout
+                .product_index(&barcode)
+                .ok_or_else(|| Error::Unknown { what: format!("barcode {barcode}") })?;
             let keys = self.reviews[idx].plates.clone();
             let plates: Vec<u32> = keys.iter().filter_map(|k| self.layout.plate_index(*k)).collect();
             let pseudo: Vec<PlateChange> = plates
@@ -1562,7 +1629,8 @@ impl Engine {
 
     /// The shopper's current virtual cart as a receipt (items with quantity ≤ 0 dropped).
     pub fn receipt(&self, target_id: &str) -> Result<Receipt> {
-        let &i = self.shopper_index.get(target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
+        let &i =
+            self.shopper_index.get(target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
         Ok(self.receipt_of(i))
     }
 
@@ -1588,12 +1656,14 @@ impl Engine {
 
     /// The shopper leaves: returns the final cart and whether reviews are pending for it.
     pub fn exit(&mut self, target_id: &str, t_s: f64) -> Result<ExitSummary> {
-        let &i = self.shopper_index.get(target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
+        let &i =
+            self.shopper_index.get(target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
         self.advance(t_s);
         self.shoppers[i].present = false;
         // A meeting still open (or ended too recently to have been closed) is recorded but moves
         // nothing: the shopper's receipt is being issued now.
-        let (mine, others): (Vec<Meeting>, Vec<Meeting>) = std::mem::take(&mut self.meetings).into_iter().partition(|m| m.a == i || m.b == i);
+        let (mine, others): (Vec<Meeting>, Vec<Meeting>) =
+            std::mem::take(&mut self.meetings).into_iter().partition(|m| m.a == i || m.b == i);
         self.meetings = others;
         for m in mine {
             if m.last_t - m.first_t >= self.cfg.handover_min_s && m.frames >= 5 {

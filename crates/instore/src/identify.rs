@@ -141,7 +141,8 @@ pub fn hypotheses(inp: &IdentifyInput, cluster: &[PlateChange]) -> Vec<Hypothesi
             if let Some((q, ll, z)) = fit(cfg, total, plates_var, w) {
                 if q < 0 {
                     let sh = share(c);
-                    let ll = ll + (sh + 0.02).ln() - cfg.lean_excess_penalty * ((1.0 - sh) - cfg.lean_max_share).max(0.0);
+                    let ll =
+                        ll + (sh + 0.02).ln() - cfg.lean_excess_penalty * ((1.0 - sh) - cfg.lean_max_share).max(0.0);
                     out.push(Hypothesis { lines: vec![(c, -q)], log_lik: ll, z, probability: 0.0 });
                 }
             }

@@ -26,13 +26,14 @@ pub mod settle;
 pub mod sim;
 pub mod zones;
 
-pub use engine::{Engine, EngineConfig, EngineEvent, EngineStats, ExitSummary, HandOver, Resolution, ReviewItem, ReviewReason};
+pub use engine::{
+    Engine, EngineConfig, EngineEvent, EngineStats, ExitSummary, HandOver, Resolution, ReviewItem, ReviewReason,
+};
 pub use error::{Error, Result};
 pub use model::{Aabb, Joint, PlateKey, StoreLayout, TrackFrame, Vec3};
 pub use receipt::{Receipt, ReceiptLine};
 pub use recording::{read_recording, write_recording, Recording};
 pub use replay::{replay, replay_recording, ReplayReport};
-
 
 pub use bench::{bench, BenchConfig, BenchReport};
 pub use score::{score, Score};

@@ -170,7 +170,13 @@ pub struct TrackFrame {
 
 impl TrackFrame {
     pub fn new(t_s: f64, target_id: impl Into<String>) -> Self {
-        TrackFrame { t_s, target_id: target_id.into(), state: String::new(), joints: [None; JOINT_COUNT], scores: [1.0; JOINT_COUNT] }
+        TrackFrame {
+            t_s,
+            target_id: target_id.into(),
+            state: String::new(),
+            joints: [None; JOINT_COUNT],
+            scores: [1.0; JOINT_COUNT],
+        }
     }
     pub fn joint(&self, j: Joint) -> Option<Vec3> {
         self.joints[j.index()]
@@ -274,7 +280,11 @@ impl StoreLayout {
                     if products.len() >= MAX_PRODUCTS {
                         return Err(Error::limit("products", MAX_PRODUCTS as u64, products.len() as u64 + 1));
                     }
-                    products.push(Product { barcode: barcode.clone(), name: r.name.clone(), unit_weight_g: r.unit_weight_g });
+                    products.push(Product {
+                        barcode: barcode.clone(),
+                        name: r.name.clone(),
+                        unit_weight_g: r.unit_weight_g,
+                    });
                     product_lookup.insert(barcode.clone(), products.len() as u32 - 1);
                     products.len() as u32 - 1
                 }
@@ -313,7 +323,9 @@ impl StoreLayout {
             // Direction: does the corner grow with the first plate number?
             let mut pairs: Vec<(f64, f64)> = rows
                 .iter()
-                .map(|r| (r.plates.iter().copied().min().unwrap_or(0) as f64, if along_x { r.corner.x } else { r.corner.y }))
+                .map(|r| {
+                    (r.plates.iter().copied().min().unwrap_or(0) as f64, if along_x { r.corner.x } else { r.corner.y })
+                })
                 .collect();
             pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
             let increasing = pairs.first().zip(pairs.last()).is_none_or(|(a, b)| b.1 >= a.1);
@@ -382,6 +394,10 @@ impl StoreLayout {
     }
     /// Plates whose home product is `product`, on the given shelf.
     pub fn home_plates_on_shelf(&self, product: u32, shelf: u32) -> impl Iterator<Item = u32> + '_ {
-        self.shelves[shelf as usize].plates.iter().copied().filter(move |&p| self.home_product[p as usize] == Some(product))
+        self.shelves[shelf as usize]
+            .plates
+            .iter()
+            .copied()
+            .filter(move |&p| self.home_product[p as usize] == Some(product))
     }
 }

@@ -41,7 +41,11 @@ impl Receipt {
         for (b, q) in counts {
             *m.entry(b).or_insert(0) += q;
         }
-        let items = m.into_iter().filter(|(_, q)| *q > 0).map(|(barcode, q)| ReceiptLine { barcode, quantity: q as u32 }).collect();
+        let items = m
+            .into_iter()
+            .filter(|(_, q)| *q > 0)
+            .map(|(barcode, q)| ReceiptLine { barcode, quantity: q as u32 })
+            .collect();
         Receipt { target_id: target_id.into(), items, pending_reviews: 0 }
     }
     /// One JSON line (no trailing newline).
@@ -76,22 +80,42 @@ pub fn parse_jsonl(path: &Path, text: &str) -> Result<Vec<Receipt>> {
             continue;
         }
         if out.len() >= MAX_RECEIPTS {
-            return Err(Error::limit(format!("{} receipts", path.display()), MAX_RECEIPTS as u64, out.len() as u64 + 1));
+            return Err(Error::limit(
+                format!("{} receipts", path.display()),
+                MAX_RECEIPTS as u64,
+                out.len() as u64 + 1,
+            ));
         }
-        let r: Receipt = serde_json::from_str(line).map_err(|e| Error::parse(path, line_no, None, format!("not a receipt: {e}")))?;
+        let r: Receipt =
+            serde_json::from_str(line).map_err(|e| Error::parse(path, line_no, None, format!("not a receipt: {e}")))?;
         if r.target_id.is_empty() {
             return Err(Error::parse(path, line_no, Some("target_id"), "empty target id"));
         }
         if !seen.insert(r.target_id.clone()) {
-            return Err(Error::parse(path, line_no, Some("target_id"), format!("target {} has two receipts", r.target_id)));
+            return Err(Error::parse(
+                path,
+                line_no,
+                Some("target_id"),
+                format!("target {} has two receipts", r.target_id),
+            ));
         }
         let mut barcodes = std::collections::HashSet::new();
         for it in &r.items {
             if it.quantity == 0 || it.quantity > MAX_LINE_QUANTITY {
-                return Err(Error::parse(path, line_no, Some("quantity"), format!("{} is outside 1..={MAX_LINE_QUANTITY}", it.quantity)));
+                return Err(Error::parse(
+                    path,
+                    line_no,
+                    Some("quantity"),
+                    format!("{} is outside 1..={MAX_LINE_QUANTITY}", it.quantity),
+                ));
             }
             if !barcodes.insert(it.barcode.as_str()) {
-                return Err(Error::parse(path, line_no, Some("barcode"), format!("barcode {} listed twice", it.barcode)));
+                return Err(Error::parse(
+                    path,
+                    line_no,
+                    Some("barcode"),
+                    format!("barcode {} listed twice", it.barcode),
+                ));
             }
         }
         out.push(r);

@@ -199,7 +199,11 @@ impl CsvReader {
                 continue;
             }
             if self.line_no as u64 > self.max_rows + 1 {
-                return Err(Error::limit(format!("{} rows", self.path.display()), self.max_rows, self.line_no as u64 - 1));
+                return Err(Error::limit(
+                    format!("{} rows", self.path.display()),
+                    self.max_rows,
+                    self.line_no as u64 - 1,
+                ));
             }
             split_csv(line, &mut self.fields).map_err(|r| Error::parse(&self.path, self.line_no, None, r))?;
             if self.line_no > 1 && self.fields.len() != self.header.len() {
@@ -244,7 +248,11 @@ impl CsvReader {
         Ok(v)
     }
     fn plate_key(&self, g: usize, s: usize, p: usize) -> Result<PlateKey> {
-        Ok(PlateKey { gondola: self.u16_in(g, MAX_GONDOLA)?, shelf: self.u16_in(s, MAX_SHELF)?, plate: self.u16_in(p, MAX_PLATE)? })
+        Ok(PlateKey {
+            gondola: self.u16_in(g, MAX_GONDOLA)?,
+            shelf: self.u16_in(s, MAX_SHELF)?,
+            plate: self.u16_in(p, MAX_PLATE)?,
+        })
     }
     fn barcode(&self, col: usize) -> Result<Option<String>> {
         let s = self.str(col);
@@ -261,7 +269,8 @@ impl CsvReader {
 const PLATES_HEADER: [&str; 5] = ["t_unix_s", "gondola", "shelf", "plate", "grams"];
 const TARGETS_HEADER: [&str; 8] = ["t_unix_s", "target_id", "state", "joint", "x_in", "y_in", "z_in", "score"];
 const PLANOGRAM_HEADER: [&str; 6] = ["gondola", "shelf", "plate", "barcode", "name", "unit_weight_g"];
-const FACINGS_HEADER: [&str; 10] = ["barcode", "gondola", "shelf", "plates", "x_m", "y_m", "z_m", "dim_x_m", "dim_y_m", "dim_z_m"];
+const FACINGS_HEADER: [&str; 10] =
+    ["barcode", "gondola", "shelf", "plates", "x_m", "y_m", "z_m", "dim_x_m", "dim_y_m", "dim_z_m"];
 
 /// Reads a recording directory. `plates.csv` and `planogram.csv` are required.
 pub fn read_recording(dir: &Path) -> Result<Recording> {
@@ -344,7 +353,11 @@ pub fn read_plates(path: &Path) -> Result<(Vec<PlateKey>, Vec<PlateSample>)> {
             Some(&i) => i,
             None => {
                 if keys.len() >= crate::model::MAX_PLATES {
-                    return Err(Error::limit("distinct plates in plates.csv", crate::model::MAX_PLATES as u64, keys.len() as u64 + 1));
+                    return Err(Error::limit(
+                        "distinct plates in plates.csv",
+                        crate::model::MAX_PLATES as u64,
+                        keys.len() as u64 + 1,
+                    ));
                 }
                 keys.push(key);
                 last_t.push(f64::NEG_INFINITY);
@@ -353,7 +366,9 @@ pub fn read_plates(path: &Path) -> Result<(Vec<PlateKey>, Vec<PlateSample>)> {
             }
         };
         if t_s < last_t[plate as usize] {
-            return Err(r.err(0, format!("time {t_s} goes backwards for this plate (previous {})", last_t[plate as usize])));
+            return Err(
+                r.err(0, format!("time {t_s} goes backwards for this plate (previous {})", last_t[plate as usize]))
+            );
         }
         last_t[plate as usize] = t_s;
         samples.push(PlateSample { t_s, plate, grams: grams as f32 });
@@ -375,7 +390,11 @@ pub fn read_targets(path: &Path) -> Result<Vec<TrackFrame>> {
         let joint_name = r.str(3);
         let joint = Joint::from_name(joint_name).ok_or_else(|| r.err(3, format!("unknown joint `{joint_name}`")))?;
         let lim = MAX_ABS_JOINT_IN;
-        let p = Vec3::new(r.ranged(4, -lim, lim)? * M_PER_IN, -r.ranged(5, -lim, lim)? * M_PER_IN, r.ranged(6, -lim, lim)? * M_PER_IN);
+        let p = Vec3::new(
+            r.ranged(4, -lim, lim)? * M_PER_IN,
+            -r.ranged(5, -lim, lim)? * M_PER_IN,
+            r.ranged(6, -lim, lim)? * M_PER_IN,
+        );
         let score = r.ranged(7, 0.0, 1.0)? as f32;
         let same = frames.last().is_some_and(|f| f.t_s == t_s && f.target_id == target);
         if !same {

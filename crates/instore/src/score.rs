@@ -95,8 +95,7 @@ fn attribution_accuracy(truth: &[Receipt], predicted: &[Receipt]) -> f64 {
             right += l.quantity.min(*truth_units.get(&(r.target_id.as_str(), l.barcode.as_str())).unwrap_or(&0)) as u64;
         }
     }
-    let comparable: u64 =
-        pred_total.iter().map(|(b, &n)| n.min(*truth_total.get(b).unwrap_or(&0)) as u64).sum();
+    let comparable: u64 = pred_total.iter().map(|(b, &n)| n.min(*truth_total.get(b).unwrap_or(&0)) as u64).sum();
     if comparable == 0 {
         1.0
     } else {

@@ -280,7 +280,14 @@ impl Store {
                 1
             } else {
                 let r: f64 = rng.random();
-                (if r < 0.3 { 1 } else if r < 0.75 { 2 } else { 3 }).min(plates.len() - k)
+                (if r < 0.3 {
+                    1
+                } else if r < 0.75 {
+                    2
+                } else {
+                    3
+                })
+                .min(plates.len() - k)
             };
             let fp: Vec<usize> = plates[k..k + width].to_vec();
             let bounds = Aabb::from_corner(
@@ -297,7 +304,11 @@ impl Store {
                 };
                 let w = (w * 100.0).round() / 100.0;
                 let id = self.products.len();
-                self.products.push(SimProduct { barcode: format!("29{:010}", id + 1), unit_weight_g: w, home_facing: fi });
+                self.products.push(SimProduct {
+                    barcode: format!("29{:010}", id + 1),
+                    unit_weight_g: w,
+                    home_facing: fi,
+                });
                 shelf_products.push(id);
                 id
             });
@@ -334,7 +345,8 @@ impl Store {
             let shelf = &self.shelf_plates[self.shelf_of[plates[0]]];
             let first = shelf.iter().position(|&p| p == plates[0]).expect("plate on its shelf");
             let last = first + plates.len() - 1;
-            let outside = if rng.random::<bool>() { first.checked_sub(1) } else { Some(last + 1).filter(|&x| x < shelf.len()) };
+            let outside =
+                if rng.random::<bool>() { first.checked_sub(1) } else { Some(last + 1).filter(|&x| x < shelf.len()) };
             if let Some(o) = outside {
                 let lean = rng.random_range(0.05..0.3);
                 for s in &mut split {
@@ -564,7 +576,9 @@ impl Sim<'_> {
                 }
                 let partner = order.iter().copied().find(|p| !busy.contains(p) && self.visits[*p].actions_left > 0);
                 let plan = self.choose_plan(v, partner.is_some());
-                if let (Plan::Hard(HardCase::Simultaneous | HardCase::CrossedArms | HardCase::HandOver), Some(p)) = (plan, partner) {
+                if let (Plan::Hard(HardCase::Simultaneous | HardCase::CrossedArms | HardCase::HandOver), Some(p)) =
+                    (plan, partner)
+                {
                     busy.push(p);
                     self.pair_action(v, p, plan, ts, &busy);
                 } else {
@@ -588,7 +602,14 @@ impl Sim<'_> {
             path: vec![(ts, DOOR.0, DOOR.1)],
             hands: Vec::new(),
         };
-        self.visits.push(Visit { script, actions_left: n, holding: Vec::new(), cart: BTreeMap::new(), busy_until: ts, entered_slot: slot });
+        self.visits.push(Visit {
+            script,
+            actions_left: n,
+            holding: Vec::new(),
+            cart: BTreeMap::new(),
+            busy_until: ts,
+            entered_slot: slot,
+        });
         self.visits.len() - 1
     }
 
@@ -627,7 +648,12 @@ impl Sim<'_> {
         busy.iter().filter(|&&b| b != me).map(|&b| self.visits[b].script.last_pos().0).collect()
     }
 
-    fn random_product_facing(&mut self, avoid_x: &[f64], shelf: Option<usize>, exclude: Option<usize>) -> Option<usize> {
+    fn random_product_facing(
+        &mut self,
+        avoid_x: &[f64],
+        shelf: Option<usize>,
+        exclude: Option<usize>,
+    ) -> Option<usize> {
         for _ in 0..40 {
             let fi = self.rng.random_range(0..self.store.facings.len());
             let f = &self.store.facings[fi];
@@ -649,7 +675,9 @@ impl Sim<'_> {
     fn solo_action(&mut self, v: usize, plan: Plan, ts: f64, busy: &[usize]) {
         let avoid = self.taken_x(busy, v);
         let holding = !self.visits[v].holding.is_empty();
-        let put_back = holding && (plan == Plan::Hard(HardCase::MisplacedPutBack) || (plan == Plan::Normal && self.rng.random::<f64>() < self.cfg.put_back_given_holding));
+        let put_back = holding
+            && (plan == Plan::Hard(HardCase::MisplacedPutBack)
+                || (plan == Plan::Normal && self.rng.random::<f64>() < self.cfg.put_back_given_holding));
         let hard = match plan {
             Plan::Hard(h @ (HardCase::MisplacedPutBack | HardCase::SlowPick)) => h,
             _ => HardCase::None,
@@ -671,7 +699,16 @@ impl Sim<'_> {
             self.reach_and_move(v, fi, None, ts, 0.0, false, hard, vec![item]);
         } else {
             let Some(fi) = self.random_product_facing(&avoid, None, None) else { return self.idle(v, ts) };
-            self.reach_and_move(v, fi, None, ts, 0.0, true, if hard == HardCase::SlowPick { hard } else { HardCase::None }, Vec::new());
+            self.reach_and_move(
+                v,
+                fi,
+                None,
+                ts,
+                0.0,
+                true,
+                if hard == HardCase::SlowPick { hard } else { HardCase::None },
+                Vec::new(),
+            );
         }
         self.visits[v].actions_left -= 1;
     }
@@ -696,16 +733,26 @@ impl Sim<'_> {
         mut items: Vec<Item>,
     ) -> (f64, f64) {
         let f = self.store.facings[fi].clone();
-        let stand = stand.unwrap_or((f.bounds.center().x + self.rng.random_range(-0.15..0.15), 0.75 + self.rng.random_range(-0.1..0.1)));
+        let stand = stand.unwrap_or((
+            f.bounds.center().x + self.rng.random_range(-0.15..0.15),
+            0.75 + self.rng.random_range(-0.1..0.1),
+        ));
         self.visits[v].script.walk_to(ts, stand, 5.0);
         let t0 = if reach_at > 0.0 { reach_at } else { ts + 5.0 + self.rng.random_range(0.0..1.5) };
         let t_in = t0 + self.rng.random_range(0.4..0.7);
-        let dur = if hard == HardCase::SlowPick { self.rng.random_range(2.5..4.5) } else { self.rng.random_range(0.5..1.5) };
+        let dur =
+            if hard == HardCase::SlowPick { self.rng.random_range(2.5..4.5) } else { self.rng.random_range(0.5..1.5) };
         let t_out = t_in + dur;
         let t1 = t_out + self.rng.random_range(0.4..0.7);
         let qty = if pick {
             let r: f64 = self.rng.random();
-            let q = if r < 0.85 { 1 } else if r < 0.97 { 2 } else { 3 };
+            let q = if r < 0.85 {
+                1
+            } else if r < 0.97 {
+                2
+            } else {
+                3
+            };
             q.min(f.stock.len())
         } else {
             items.len()
@@ -736,7 +783,13 @@ impl Sim<'_> {
             f.bounds.min.z + self.rng.random_range(0.05..0.2),
         );
         let body_x = stand.0;
-        let hand = if (target.x - body_x).abs() < 0.1 { self.rng.random_range(0..2) } else if target.x < body_x { 1 } else { 0 };
+        let hand = if (target.x - body_x).abs() < 0.1 {
+            self.rng.random_range(0..2)
+        } else if target.x < body_x {
+            1
+        } else {
+            0
+        };
         self.visits[v].script.hands.push((hand, t0, t_in, t_out, t1, target));
         self.visits[v].script.path.push((ts + SLOT_S - 0.1, stand.0, stand.1));
         self.visits[v].busy_until = t1;
@@ -825,7 +878,11 @@ impl Sim<'_> {
         }
         if self.rng.random::<bool>() {
             // B browses: hands raised just in front of the shelf, outside the facing box.
-            let target = Vec3::new(cx + self.rng.random_range(-0.1..0.1), bounds.max.y + self.rng.random_range(0.08..0.25), bounds.min.z + 0.1);
+            let target = Vec3::new(
+                cx + self.rng.random_range(-0.1..0.1),
+                bounds.max.y + self.rng.random_range(0.08..0.25),
+                bounds.min.z + 0.1,
+            );
             let hand = self.rng.random_range(0..2);
             let tb = t0 - self.rng.random_range(0.0..1.0);
             self.visits[b].script.hands.push((hand, tb, tb + 0.5, tb + 3.0, tb + 3.5, target));
@@ -903,7 +960,8 @@ impl Sim<'_> {
         }
         let n = st.keys.len();
         let gondolas = st.keys.iter().map(|k| k.gondola).max().unwrap_or(0) as usize;
-        let mut phase: Vec<(f64, usize)> = (0..gondolas).map(|g| (self.rng.random_range(0.0..1.0 / self.cfg.sample_hz), g + 1)).collect();
+        let mut phase: Vec<(f64, usize)> =
+            (0..gondolas).map(|g| (self.rng.random_range(0.0..1.0 / self.cfg.sample_hz), g + 1)).collect();
         phase.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut base: Vec<f64> = st.tare_g.clone();
         // Initial loads: everything on the shelves at the end, minus what arrived, plus what left.
@@ -925,7 +983,8 @@ impl Sim<'_> {
         let mut out = Vec::with_capacity(ticks * n);
         let phi = 0.6f64;
         let innov = (1.0 - phi * phi).sqrt();
-        let plates_by_g: Vec<Vec<usize>> = (1..=gondolas).map(|g| (0..n).filter(|&p| st.keys[p].gondola as usize == g).collect()).collect();
+        let plates_by_g: Vec<Vec<usize>> =
+            (1..=gondolas).map(|g| (0..n).filter(|&p| st.keys[p].gondola as usize == g).collect()).collect();
         for k in 0..ticks {
             for &(ph, g) in &phase {
                 let t = self.cfg.t0_s + k as f64 / self.cfg.sample_hz + ph;
@@ -950,7 +1009,8 @@ impl Sim<'_> {
                         v += spike_g[p];
                     } else if self.rng.random::<f64>() < 0.0005 {
                         spike_left[p] = self.rng.random_range(0..3);
-                        spike_g[p] = self.rng.random_range(5.0..60.0) * if self.rng.random::<bool>() { 1.0 } else { -1.0 };
+                        spike_g[p] =
+                            self.rng.random_range(5.0..60.0) * if self.rng.random::<bool>() { 1.0 } else { -1.0 };
                         v += spike_g[p];
                     }
                     out.push(PlateSample { t_s: t_q, plate: p as u32, grams: ((v * 100.0).round() / 100.0) as f32 });
@@ -984,13 +1044,22 @@ impl Sim<'_> {
                 shelf: st.keys[f.plates[0]].shelf,
                 plates: f.plates.iter().map(|&p| st.keys[p].plate).collect(),
                 corner: f.bounds.min,
-                dim: Vec3::new(f.bounds.max.x - f.bounds.min.x, f.bounds.max.y - f.bounds.min.y, f.bounds.max.z - f.bounds.min.z),
+                dim: Vec3::new(
+                    f.bounds.max.x - f.bounds.min.x,
+                    f.bounds.max.y - f.bounds.min.y,
+                    f.bounds.max.z - f.bounds.min.z,
+                ),
             })
             .collect();
         let truth = self
             .visits
             .iter()
-            .map(|v| Receipt::from_counts(v.script.target_id.clone(), v.cart.iter().map(|(&c, &q)| (st.products[c].barcode.clone(), q as i64))))
+            .map(|v| {
+                Receipt::from_counts(
+                    v.script.target_id.clone(),
+                    v.cart.iter().map(|(&c, &q)| (st.products[c].barcode.clone(), q as i64)),
+                )
+            })
             .collect();
         SimOutput {
             recording: Recording { plate_keys: st.keys.clone(), samples, planogram, facings, frames },

@@ -103,7 +103,13 @@ impl ZoneTracker {
         let exit_s = self.cfg.exit_after_ms as f64 / 1000.0;
         for (z, st) in self.zones.iter().zip(states.iter_mut()) {
             let Some(inside) = Self::probe_inside(z, f) else { continue };
-            let event = |kind, t_s, dwell_ms| ZoneEvent { t_s, target_id: f.target_id.clone(), zone: z.name.clone(), kind, dwell_ms };
+            let event = |kind, t_s, dwell_ms| ZoneEvent {
+                t_s,
+                target_id: f.target_id.clone(),
+                zone: z.name.clone(),
+                kind,
+                dwell_ms,
+            };
             if !st.inside {
                 if inside {
                     let since = *st.candidate_s.get_or_insert(f.t_s);
@@ -142,7 +148,13 @@ impl ZoneTracker {
                 st.dwell_ms += dwell;
                 st.inside = false;
                 st.outside_s = None;
-                out.push(ZoneEvent { t_s: end, target_id: target_id.to_string(), zone: z.name.clone(), kind: ZoneEventKind::Exit, dwell_ms: Some(dwell) });
+                out.push(ZoneEvent {
+                    t_s: end,
+                    target_id: target_id.to_string(),
+                    zone: z.name.clone(),
+                    kind: ZoneEventKind::Exit,
+                    dwell_ms: Some(dwell),
+                });
             }
             st.candidate_s = None;
         }
@@ -170,7 +182,13 @@ pub fn default_zones(layout: &StoreLayout, depth_m: f64) -> Vec<Zone> {
         let plate_list: Vec<String> = plates.iter().map(|&p| layout.plate_key(p).plate.to_string()).collect();
         if let Some(c) = product {
             zones.push(Zone {
-                name: format!("facing:{}-{}-{}:{}", k.gondola, k.shelf, plate_list.join("_"), layout.product(*c).barcode),
+                name: format!(
+                    "facing:{}-{}-{}:{}",
+                    k.gondola,
+                    k.shelf,
+                    plate_list.join("_"),
+                    layout.product(*c).barcode
+                ),
                 bounds: *bx,
                 probe: Probe::Hands,
             });
@@ -201,7 +219,11 @@ mod tests {
 
     #[test]
     fn hysteresis_filters_short_visits_and_gaps() {
-        let zone = Zone { name: "front".into(), bounds: Aabb { min: Vec3::new(0.0, 0.0, 0.0), max: Vec3::new(1.0, 1.0, 3.0) }, probe: Probe::Body };
+        let zone = Zone {
+            name: "front".into(),
+            bounds: Aabb { min: Vec3::new(0.0, 0.0, 0.0), max: Vec3::new(1.0, 1.0, 3.0) },
+            probe: Probe::Body,
+        };
         let mut zt = ZoneTracker::new(vec![zone], ZoneConfig::default());
         let mut ev = Vec::new();
         // 0.3 s inside: no event.

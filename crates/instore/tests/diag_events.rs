@@ -11,13 +11,18 @@ use instore::{replay_recording, score, simulate, EngineConfig, HardCase, SimConf
 #[test]
 #[ignore]
 fn diag_events() {
-    let seeds: Vec<u64> = std::env::var("DIAG_SEEDS").unwrap_or("101,102,103".into()).split(',').map(|s| s.trim().parse().unwrap()).collect();
+    let seeds: Vec<u64> = std::env::var("DIAG_SEEDS")
+        .unwrap_or("101,102,103".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
     let hard: f64 = std::env::var("DIAG_HARD").ok().and_then(|s| s.parse().ok()).unwrap_or(0.3);
     let verbose = std::env::var("DIAG_VERBOSE").is_ok();
     let mut tally: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
     let (mut tp, mut pl, mut tl, mut rev, mut vis) = (0, 0, 0, 0.0, 0);
     for seed in seeds {
-        let cfg = SimConfig { seed, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
+        let cfg =
+            SimConfig { seed, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
         let sim = simulate(&cfg).unwrap();
         let mut ec = EngineConfig::default();
         if let Some(t) = std::env::var("DIAG_TAU").ok().and_then(|s| s.parse().ok()) {
@@ -28,7 +33,12 @@ fn diag_events() {
         }
         let rep = replay_recording(&sim.recording, &ec).unwrap();
         let s = score(&sim.truth, &rep.receipts);
-        println!("seed {seed} handovers detected {} applied {} truth {}", rep.stats.handovers_detected, rep.stats.handovers_applied, sim.actions.iter().filter(|a| a.to_target.is_some()).count());
+        println!(
+            "seed {seed} handovers detected {} applied {} truth {}",
+            rep.stats.handovers_detected,
+            rep.stats.handovers_applied,
+            sim.actions.iter().filter(|a| a.to_target.is_some()).count()
+        );
         tp += s.true_positives;
         pl += s.predicted_lines;
         tl += s.truth_lines;
@@ -38,9 +48,24 @@ fn diag_events() {
             .events
             .iter()
             .filter_map(|e| match e {
-                EngineEvent::CartUpdated { t_start_s, t_settled_s, target_id, barcode, quantity, plates, confidence, .. } => {
-                    Some((*t_start_s, *t_settled_s, target_id.clone(), barcode.clone(), *quantity, plates.clone(), *confidence))
-                }
+                EngineEvent::CartUpdated {
+                    t_start_s,
+                    t_settled_s,
+                    target_id,
+                    barcode,
+                    quantity,
+                    plates,
+                    confidence,
+                    ..
+                } => Some((
+                    *t_start_s,
+                    *t_settled_s,
+                    target_id.clone(),
+                    barcode.clone(),
+                    *quantity,
+                    plates.clone(),
+                    *confidence,
+                )),
                 _ => None,
             })
             .collect();
@@ -56,8 +81,12 @@ fn diag_events() {
             let near = |ts: f64, te: f64, ps: &[instore::PlateKey]| {
                 ts <= a.t_end_s + 1.0 && te >= a.t_start_s - 0.5 && ps.iter().any(|p| (p.gondola, p.shelf) == shelf)
             };
-            let cands: Vec<usize> = (0..ups.len()).filter(|&i| !used[i] && near(ups[i].0, ups[i].1, &ups[i].5)).collect();
-            let exact = cands.iter().copied().find(|&i| ups[i].2 == a.target_id && ups[i].3 == a.barcode && ups[i].4 == a.quantity);
+            let cands: Vec<usize> =
+                (0..ups.len()).filter(|&i| !used[i] && near(ups[i].0, ups[i].1, &ups[i].5)).collect();
+            let exact = cands
+                .iter()
+                .copied()
+                .find(|&i| ups[i].2 == a.target_id && ups[i].3 == a.barcode && ups[i].4 == a.quantity);
             let outcome = if let Some(i) = exact {
                 used[i] = true;
                 "ok"
@@ -66,7 +95,11 @@ fn diag_events() {
                 "wrong_who"
             } else if let Some(&i) = cands.iter().find(|&&i| ups[i].3 == a.barcode) {
                 used[i] = true;
-                if ups[i].2 == a.target_id { "wrong_qty" } else { "wrong_qty_who" }
+                if ups[i].2 == a.target_id {
+                    "wrong_qty"
+                } else {
+                    "wrong_qty_who"
+                }
             } else if let Some(&i) = cands.first() {
                 used[i] = true;
                 "wrong_what"
@@ -77,12 +110,50 @@ fn diag_events() {
             };
             *t.entry(outcome).or_default() += 1;
             if verbose && outcome != "ok" {
-                println!("seed {seed} {kind} {outcome}: truth {} {} x{} t {:.1}-{:.1} plates {:?}", &a.target_id[..4], &a.barcode[8..], a.quantity, a.t_start_s - cfg.t0_s, a.t_end_s - cfg.t0_s, a.plates.iter().map(|p| (p.shelf, p.plate)).collect::<Vec<_>>());
+                println!(
+                    "seed {seed} {kind} {outcome}: truth {} {} x{} t {:.1}-{:.1} plates {:?}",
+                    &a.target_id[..4],
+                    &a.barcode[8..],
+                    a.quantity,
+                    a.t_start_s - cfg.t0_s,
+                    a.t_end_s - cfg.t0_s,
+                    a.plates.iter().map(|p| (p.shelf, p.plate)).collect::<Vec<_>>()
+                );
                 for &i in &cands {
-                    println!("    engine {} {} x{} t {:.1}-{:.1} conf {:.2} plates {:?}", &ups[i].2[..4], &ups[i].3[8..], ups[i].4, ups[i].0 - cfg.t0_s, ups[i].1 - cfg.t0_s, ups[i].6, ups[i].5.iter().map(|p| (p.shelf, p.plate)).collect::<Vec<_>>());
+                    println!(
+                        "    engine {} {} x{} t {:.1}-{:.1} conf {:.2} plates {:?}",
+                        &ups[i].2[..4],
+                        &ups[i].3[8..],
+                        ups[i].4,
+                        ups[i].0 - cfg.t0_s,
+                        ups[i].1 - cfg.t0_s,
+                        ups[i].6,
+                        ups[i].5.iter().map(|p| (p.shelf, p.plate)).collect::<Vec<_>>()
+                    );
                 }
                 for r in rep.reviews.iter().filter(|r| near(r.t_start_s, r.t_settled_s, &r.plates)) {
-                    println!("    review {:?} conf {:.2} delta {:.1} shoppers {:?} products {:?}", r.reason, r.confidence, r.delta_g, r.shoppers.iter().map(|c| (&c.target_id[..4], (c.probability * 100.0).round(), (c.distance_m * 100.0).round())).collect::<Vec<_>>(), r.products.iter().take(2).map(|p| p.iter().map(|l| (&l.barcode[8..], l.quantity, (l.probability * 100.0).round())).collect::<Vec<_>>()).collect::<Vec<_>>());
+                    println!(
+                        "    review {:?} conf {:.2} delta {:.1} shoppers {:?} products {:?}",
+                        r.reason,
+                        r.confidence,
+                        r.delta_g,
+                        r.shoppers
+                            .iter()
+                            .map(|c| (
+                                &c.target_id[..4],
+                                (c.probability * 100.0).round(),
+                                (c.distance_m * 100.0).round()
+                            ))
+                            .collect::<Vec<_>>(),
+                        r.products
+                            .iter()
+                            .take(2)
+                            .map(|p| p
+                                .iter()
+                                .map(|l| (&l.barcode[8..], l.quantity, (l.probability * 100.0).round()))
+                                .collect::<Vec<_>>())
+                            .collect::<Vec<_>>()
+                    );
                 }
             }
         }
@@ -90,7 +161,15 @@ fn diag_events() {
         *tally.entry("zz_spurious".into()).or_default().entry("events").or_default() += spurious;
         if verbose {
             for (i, u) in ups.iter().enumerate().filter(|(i, _)| !used[*i]) {
-                println!("seed {seed} SPURIOUS {} {} x{} t {:.1} conf {:.2} plates {:?}", &u.2[..4], &u.3[8..], u.4, u.0 - cfg.t0_s, u.6, u.5.iter().map(|p| (p.shelf, p.plate)).collect::<Vec<_>>());
+                println!(
+                    "seed {seed} SPURIOUS {} {} x{} t {:.1} conf {:.2} plates {:?}",
+                    &u.2[..4],
+                    &u.3[8..],
+                    u.4,
+                    u.0 - cfg.t0_s,
+                    u.6,
+                    u.5.iter().map(|p| (p.shelf, p.plate)).collect::<Vec<_>>()
+                );
                 let _ = i;
             }
         }

@@ -10,23 +10,37 @@ use instore::{simulate, Engine, EngineConfig, SimConfig};
 #[test]
 #[ignore]
 fn diag_handover() {
-    let seeds: Vec<u64> = std::env::var("DIAG_SEEDS").unwrap_or("101,102,103,104,105,106".into()).split(',').map(|s| s.trim().parse().unwrap()).collect();
+    let seeds: Vec<u64> = std::env::var("DIAG_SEEDS")
+        .unwrap_or("101,102,103,104,105,106".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
     let hard: f64 = std::env::var("DIAG_HARD").ok().and_then(|s| s.parse().ok()).unwrap_or(0.3);
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for seed in seeds {
-        let cfg = SimConfig { seed, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
+        let cfg =
+            SimConfig { seed, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
         let sim = simulate(&cfg).unwrap();
         let engine = replay_engine(&sim.recording);
         let unsettled = engine.unsettled_handovers();
         for (k, h) in engine.handovers().iter().enumerate() {
-            let opts = unsettled.iter().find(|u| u.0 == k).map(|u| u.1.iter().map(|o| format!("{}>{} {} {:.2}", short(o.0, 4), short(o.1, 4), tail(o.2, 8), o.3)).collect::<Vec<_>>());
+            let opts = unsettled.iter().find(|u| u.0 == k).map(|u| {
+                u.1.iter()
+                    .map(|o| format!("{}>{} {} {:.2}", short(o.0, 4), short(o.1, 4), tail(o.2, 8), o.3))
+                    .collect::<Vec<_>>()
+            });
             let truth = sim.actions.iter().find(|a| a.to_target.is_some() && (a.t_start_s - h.t_start_s).abs() < 1.5);
             println!(
                 "seed {seed} engine hand-over t {:.1} applied {:?} unsettled {:?} truth {:?}",
                 h.t_start_s - cfg.t0_s,
                 h.applied.as_ref().map(|a| format!("{}>{} {}", short(&a.0, 4), short(&a.1, 4), tail(&a.2, 8))),
                 opts,
-                truth.map(|a| format!("{}>{} {}", short(&a.target_id, 4), short(a.to_target.as_ref().unwrap(), 4), tail(&a.barcode, 8)))
+                truth.map(|a| format!(
+                    "{}>{} {}",
+                    short(&a.target_id, 4),
+                    short(a.to_target.as_ref().unwrap(), 4),
+                    tail(&a.barcode, 8)
+                ))
             );
         }
         for h in sim.actions.iter().filter(|a| a.to_target.is_some()) {
@@ -46,11 +60,34 @@ fn diag_handover() {
             };
             let (ga, rb) = (holds(&h.target_id), holds(to));
             let later = |id: &str| -> Vec<String> {
-                sim.actions.iter().filter(|a| a.t_start_s > h.t_end_s && a.target_id == id).map(|a| format!("{}{:+}{}", tail(&a.barcode, 8), a.quantity, if a.to_target.is_some() { "H" } else { "" })).collect()
+                sim.actions
+                    .iter()
+                    .filter(|a| a.t_start_s > h.t_end_s && a.target_id == id)
+                    .map(|a| {
+                        format!(
+                            "{}{:+}{}",
+                            tail(&a.barcode, 8),
+                            a.quantity,
+                            if a.to_target.is_some() { "H" } else { "" }
+                        )
+                    })
+                    .collect()
             };
-            let kind = format!("giver products {} units {} / receiver products {}", ga.len(), ga.values().sum::<i32>(), rb.len());
+            let kind = format!(
+                "giver products {} units {} / receiver products {}",
+                ga.len(),
+                ga.values().sum::<i32>(),
+                rb.len()
+            );
             *kinds.entry(kind.clone()).or_default() += 1;
-            println!("seed {seed} {kind}: item {} giver {:?} receiver {:?} | giver later {:?} receiver later {:?}", tail(&h.barcode, 8), ga, rb, later(&h.target_id), later(to));
+            println!(
+                "seed {seed} {kind}: item {} giver {:?} receiver {:?} | giver later {:?} receiver later {:?}",
+                tail(&h.barcode, 8),
+                ga,
+                rb,
+                later(&h.target_id),
+                later(to)
+            );
         }
     }
     for (k, n) in kinds {

@@ -11,7 +11,8 @@ use instore::{replay_recording, score, simulate, EngineConfig, SimConfig};
 fn review_rate_outlier() {
     let hard: f64 = std::env::var("DIAG_HARD").ok().and_then(|s| s.parse().ok()).unwrap_or(0.2);
     for seed in [1000u64, 1001, 1002] {
-        let cfg = SimConfig { seed, shoppers: 60, max_concurrent: 4, gondolas: 3, hard_share: hard, ..Default::default() };
+        let cfg =
+            SimConfig { seed, shoppers: 60, max_concurrent: 4, gondolas: 3, hard_share: hard, ..Default::default() };
         let sim = simulate(&cfg).unwrap();
         let rep = replay_recording(&sim.recording, &EngineConfig::default()).unwrap();
         let s = score(&sim.truth, &rep.receipts);
@@ -25,24 +26,60 @@ fn review_rate_outlier() {
                 r.confidence,
                 r.delta_g,
                 r.plates.iter().map(|p| (p.gondola, p.shelf, p.plate)).collect::<Vec<_>>(),
-                r.shoppers.iter().map(|c| (&c.target_id[..4], (c.probability * 100.0).round(), (c.distance_m * 100.0).round())).collect::<Vec<_>>()
+                r.shoppers
+                    .iter()
+                    .map(|c| (&c.target_id[..4], (c.probability * 100.0).round(), (c.distance_m * 100.0).round()))
+                    .collect::<Vec<_>>()
             );
-            let near: Vec<_> = sim.actions.iter().filter(|a| a.t_start_s <= r.t_settled_s + 1.0 && a.t_end_s >= r.t_start_s - 1.0).collect();
+            let near: Vec<_> = sim
+                .actions
+                .iter()
+                .filter(|a| a.t_start_s <= r.t_settled_s + 1.0 && a.t_end_s >= r.t_start_s - 1.0)
+                .collect();
             let shelf = (r.plates[0].gondola, r.plates[0].shelf);
-            let same: Vec<_> = sim.actions.iter().filter(|a| a.plates.iter().any(|p| (p.gondola, p.shelf) == shelf) && (a.t_end_s - r.t_start_s).abs() < 120.0).collect();
+            let same: Vec<_> = sim
+                .actions
+                .iter()
+                .filter(|a| {
+                    a.plates.iter().any(|p| (p.gondola, p.shelf) == shelf) && (a.t_end_s - r.t_start_s).abs() < 120.0
+                })
+                .collect();
             for a in same {
-                println!("      same shelf ±120 s: {:?} {} {} x{} t {:.1}-{:.1} plates {:?}", a.hard, &a.target_id[..4], &a.barcode[8..], a.quantity, a.t_start_s - cfg.t0_s, a.t_end_s - cfg.t0_s, a.plates.iter().map(|p| (p.gondola, p.shelf, p.plate)).collect::<Vec<_>>());
+                println!(
+                    "      same shelf ±120 s: {:?} {} {} x{} t {:.1}-{:.1} plates {:?}",
+                    a.hard,
+                    &a.target_id[..4],
+                    &a.barcode[8..],
+                    a.quantity,
+                    a.t_start_s - cfg.t0_s,
+                    a.t_end_s - cfg.t0_s,
+                    a.plates.iter().map(|p| (p.gondola, p.shelf, p.plate)).collect::<Vec<_>>()
+                );
             }
             for a in near {
-                println!("      truth {:?} {} {} x{} t {:.1}-{:.1} plates {:?}", a.hard, &a.target_id[..4], &a.barcode[8..], a.quantity, a.t_start_s - cfg.t0_s, a.t_end_s - cfg.t0_s, a.plates.iter().map(|p| (p.gondola, p.shelf, p.plate)).collect::<Vec<_>>());
+                println!(
+                    "      truth {:?} {} {} x{} t {:.1}-{:.1} plates {:?}",
+                    a.hard,
+                    &a.target_id[..4],
+                    &a.barcode[8..],
+                    a.quantity,
+                    a.t_start_s - cfg.t0_s,
+                    a.t_end_s - cfg.t0_s,
+                    a.plates.iter().map(|p| (p.gondola, p.shelf, p.plate)).collect::<Vec<_>>()
+                );
             }
         }
         let pending = rep.receipts.iter().filter(|r| r.pending_reviews > 0).count();
         println!("  visits pending {pending} of {}", rep.receipts.len());
         // A visit is held only by a review that lists it as a candidate.
-        let listed: std::collections::HashSet<&str> = rep.reviews.iter().flat_map(|r| r.shoppers.iter().map(|c| c.target_id.as_str())).collect();
+        let listed: std::collections::HashSet<&str> =
+            rep.reviews.iter().flat_map(|r| r.shoppers.iter().map(|c| c.target_id.as_str())).collect();
         for r in rep.receipts.iter().filter(|r| r.pending_reviews > 0) {
-            assert!(listed.contains(r.target_id.as_str()), "seed {seed}: visit {} held by a review that does not list it", r.target_id);
+            assert!(
+                listed.contains(r.target_id.as_str()),
+                "seed {seed}: visit {} held by a review that does not list it",
+                r.target_id
+            );
         }
         assert!(pending <= listed.len());
     }
@@ -60,7 +97,15 @@ fn review_rate_table() {
         for share in [0.0, 0.1, 0.2, 0.3, 0.4] {
             let (mut truth, mut pred, mut per_seed) = (Vec::new(), Vec::new(), Vec::new());
             for &seed in &seeds {
-                let sim = simulate(&SimConfig { seed, shoppers: 60, max_concurrent: 4, gondolas: 3, hard_share: share, ..Default::default() }).unwrap();
+                let sim = simulate(&SimConfig {
+                    seed,
+                    shoppers: 60,
+                    max_concurrent: 4,
+                    gondolas: 3,
+                    hard_share: share,
+                    ..Default::default()
+                })
+                .unwrap();
                 let rep = replay_recording(&sim.recording, &EngineConfig::default()).unwrap();
                 per_seed.push(rep.receipts.iter().filter(|r| r.pending_reviews > 0).count());
                 truth.extend(sim.truth.into_iter().map(|mut t| {
@@ -75,7 +120,13 @@ fn review_rate_table() {
             let s = score(&truth, &pred);
             println!(
                 "| {:.0} % | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.1} % | {per_seed:?} |",
-                share * 100.0, s.f1, s.precision, s.recall, s.exact_receipt_rate, s.attribution_accuracy, s.review_rate * 100.0
+                share * 100.0,
+                s.f1,
+                s.precision,
+                s.recall,
+                s.exact_receipt_rate,
+                s.attribution_accuracy,
+                s.review_rate * 100.0
             );
         }
     }

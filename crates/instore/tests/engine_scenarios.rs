@@ -10,12 +10,23 @@ const W: f64 = 0.1016;
 
 /// Shelf 1: A 500 g (plates 1-2), B 505 g (3-4), C 300 g (5-6). Shelf 2: D 800 g (1-3), E 250 g (4-6).
 fn layout() -> StoreLayout {
-    let prods = [(1u16, 1u16, 2u16, "A", 500.0), (1, 3, 4, "B", 505.0), (1, 5, 6, "C", 300.0), (2, 1, 3, "D", 800.0), (2, 4, 6, "E", 250.0)];
+    let prods = [
+        (1u16, 1u16, 2u16, "A", 500.0),
+        (1, 3, 4, "B", 505.0),
+        (1, 5, 6, "C", 300.0),
+        (2, 1, 3, "D", 800.0),
+        (2, 4, 6, "E", 250.0),
+    ];
     let mut planogram = Vec::new();
     let mut facings = Vec::new();
     for (shelf, a, b, code, w) in prods {
         for p in a..=b {
-            planogram.push(PlanogramRow { plate: PlateKey { gondola: 1, shelf, plate: p }, barcode: Some(code.into()), name: code.into(), unit_weight_g: w });
+            planogram.push(PlanogramRow {
+                plate: PlateKey { gondola: 1, shelf, plate: p },
+                barcode: Some(code.into()),
+                name: code.into(),
+                unit_weight_g: w,
+            });
         }
         facings.push(FacingRow {
             barcode: Some(code.into()),
@@ -229,7 +240,12 @@ fn handover_then_put_back(put_back: (u16, u16, f64)) -> Engine {
         x: 0.7,
         reaches: vec![(4.5, 6.5, spot(2, 5)), (9.0, 10.5, Vec3::new(0.45, 1.3, 1.1)), (13.5, 15.5, spot(shelf, plate))],
     };
-    run(&mut e, 20.0, &[(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0), (14.0, 15.0, shelf, plate, grams)], &[s1, s2]);
+    run(
+        &mut e,
+        20.0,
+        &[(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0), (14.0, 15.0, shelf, plate, grams)],
+        &[s1, s2],
+    );
     assert_eq!(e.stats().handovers_detected, 1);
     e
 }
@@ -264,9 +280,15 @@ fn unsettled_handover_is_decided_at_exit_only_with_a_majority_explanation() {
     let s2 = Shopper {
         id: "s2",
         x: 0.7,
-        reaches: vec![(4.5, 6.5, spot(2, 5)), (7.0, 8.5, spot(1, 5)), (9.5, 11.0, Vec3::new(0.45, 1.3, 1.1)), (13.5, 15.5, spot(1, 5))],
+        reaches: vec![
+            (4.5, 6.5, spot(2, 5)),
+            (7.0, 8.5, spot(1, 5)),
+            (9.5, 11.0, Vec3::new(0.45, 1.3, 1.1)),
+            (13.5, 15.5, spot(1, 5)),
+        ],
     };
-    let changes = [(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0), (7.3, 8.0, 1, 5, -300.0), (14.0, 15.0, 1, 5, 300.0)];
+    let changes =
+        [(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0), (7.3, 8.0, 1, 5, -300.0), (14.0, 15.0, 1, 5, 300.0)];
     run(&mut e, 20.0, &changes, &[s1, s2]);
     assert_eq!(e.stats().handovers_detected, 1);
     assert_eq!(e.handovers()[0].applied, None);
@@ -275,7 +297,8 @@ fn unsettled_handover_is_decided_at_exit_only_with_a_majority_explanation() {
     let p_a: f64 = u[0].1.iter().filter(|o| o.2 == "A").map(|o| o.3).sum();
     assert!((p_a - 2.0 / 3.0).abs() < 1e-9, "{u:?}");
     assert!(e.exit("s1", 20.0).unwrap().receipt.items.is_empty());
-    let s2_items: Vec<_> = e.exit("s2", 20.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    let s2_items: Vec<_> =
+        e.exit("s2", 20.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
     assert_eq!(s2_items, vec![("A".into(), 1), ("E".into(), 1)]);
     assert_eq!(e.pending_reviews().count(), 0);
 }
@@ -285,7 +308,8 @@ fn unsettled_handover_without_a_majority_leaves_the_carts() {
     // s1 holds A, s2 holds E: either may have handed its item over; nothing moves.
     let mut e = Engine::new(layout(), EngineConfig::default());
     let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(4.5, 6.5, spot(1, 1)), (9.0, 10.5, Vec3::new(0.4, 1.3, 1.1))] };
-    let s2 = Shopper { id: "s2", x: 0.7, reaches: vec![(4.5, 6.5, spot(2, 5)), (9.0, 10.5, Vec3::new(0.45, 1.3, 1.1))] };
+    let s2 =
+        Shopper { id: "s2", x: 0.7, reaches: vec![(4.5, 6.5, spot(2, 5)), (9.0, 10.5, Vec3::new(0.45, 1.3, 1.1))] };
     run(&mut e, 16.0, &[(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0)], &[s1, s2]);
     assert_eq!(e.unsettled_handovers().len(), 1);
     assert_eq!(e.exit("s1", 16.0).unwrap().receipt.items.len(), 1);
@@ -310,7 +334,10 @@ fn replay_carts(events: &[EngineEvent]) -> std::collections::BTreeMap<(String, S
 
 /// s1 picks two A (500 g) and one C (300 g); s2 holds nothing. A hand-over s1 → s2 moves A
 /// with 2/3 (A or C, by units).
-fn s1_two_a_one_c() -> (Vec<(f64, f64, Vec3)>, Vec<(f64, f64, u16, u16, f64)>) {
+/// Reaches (from, to, where) and plate changes (from, to, shelf, plate, grams).
+type Script = (Vec<(f64, f64, Vec3)>, Vec<(f64, f64, u16, u16, f64)>);
+
+fn s1_two_a_one_c() -> Script {
     (
         vec![(4.5, 6.5, spot(1, 1)), (7.0, 8.5, spot(1, 2)), (9.5, 11.0, spot(1, 5))],
         vec![(5.0, 6.0, 1, 1, -500.0), (7.3, 8.0, 1, 2, -500.0), (10.0, 10.8, 1, 5, -300.0)],
@@ -349,8 +376,10 @@ fn split_meeting_moves_at_most_one_unit() {
     let s2 = Shopper { id: "s2", x: 0.7, reaches: vec![(13.0, 14.5, S2_MEET), (15.5, 17.0, S2_MEET)] };
     run(&mut e, 22.0, &changes, &[s1, s2]);
     assert_eq!(e.handovers().len(), 1, "{:?}", e.handovers());
-    let s1_items: Vec<_> = e.exit("s1", 22.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
-    let s2_items: Vec<_> = e.exit("s2", 22.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    let s1_items: Vec<_> =
+        e.exit("s1", 22.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    let s2_items: Vec<_> =
+        e.exit("s2", 22.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
     assert_eq!(s1_items, vec![("A".into(), 1), ("C".into(), 1)]);
     assert_eq!(s2_items, vec![("A".into(), 1)]);
     replay_carts(&e.drain_events());
@@ -369,8 +398,10 @@ fn repeated_unsettled_handovers_do_not_move_the_same_unit_twice() {
     run(&mut e, 25.0, &changes, &[s1, s2]);
     assert_eq!(e.handovers().len(), 2);
     assert_eq!(e.unsettled_handovers().len(), 2);
-    let s1_items: Vec<_> = e.exit("s1", 25.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
-    let s2_items: Vec<_> = e.exit("s2", 25.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    let s1_items: Vec<_> =
+        e.exit("s1", 25.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
+    let s2_items: Vec<_> =
+        e.exit("s2", 25.0).unwrap().receipt.items.into_iter().map(|l| (l.barcode, l.quantity)).collect();
     assert_eq!(s1_items, vec![("A".into(), 1), ("C".into(), 1)]);
     assert_eq!(s2_items, vec![("A".into(), 1)]);
     replay_carts(&e.drain_events());
@@ -410,21 +441,34 @@ fn resolving_a_review_of_a_handover_dependent_put_back_settles_the_handover() {
     // cart must not go negative, and s1's exit waits for the review.
     let mut e = Engine::new(layout(), EngineConfig::default());
     let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(4.5, 6.5, spot(1, 1)), (9.5, 11.0, S1_MEET)] };
-    let s2 = Shopper { id: "s2", x: 0.7, reaches: vec![(4.5, 6.5, spot(2, 5)), (9.5, 11.0, S2_MEET), (13.5, 15.5, spot(1, 2))] };
+    let s2 = Shopper {
+        id: "s2",
+        x: 0.7,
+        reaches: vec![(4.5, 6.5, spot(2, 5)), (9.5, 11.0, S2_MEET), (13.5, 15.5, spot(1, 2))],
+    };
     // s3's hand is 1 cm less deep in the box than s2's: s2 0.6 / s3 0.4 by the hands, but only
     // s3 surely holds an A.
-    let s3 = Shopper { id: "s3", x: 0.4, reaches: vec![(6.8, 8.5, spot(1, 2)), (13.5, 15.5, Vec3::new(0.1416, 0.2, 0.4))] };
-    let changes = [(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0), (7.3, 8.0, 1, 2, -500.0), (14.0, 15.0, 1, 2, 500.0)];
+    let s3 =
+        Shopper { id: "s3", x: 0.4, reaches: vec![(6.8, 8.5, spot(1, 2)), (13.5, 15.5, Vec3::new(0.1416, 0.2, 0.4))] };
+    let changes =
+        [(5.0, 6.0, 1, 1, -500.0), (5.0, 6.0, 2, 5, -250.0), (7.3, 8.0, 1, 2, -500.0), (14.0, 15.0, 1, 2, 500.0)];
     run(&mut e, 20.0, &changes, &[s1, s2, s3]);
     assert_eq!(e.handovers().len(), 1);
     let pending: Vec<_> = e.pending_reviews().cloned().collect();
     assert_eq!(pending.len(), 1, "{pending:?} s3 {:?}", cart(&e, "s3"));
     assert!(pending[0].products.iter().flatten().any(|l| l.barcode == "A" && l.quantity == -1));
     assert_eq!(e.exit("s1", 20.0).unwrap().pending_reviews, 1, "s1's receipt depends on the review");
-    e.resolve_review(pending[0].id, Resolution::Assign { target_id: "s2".into(), barcode: "A".into(), quantity: -1 }).unwrap();
+    e.resolve_review(pending[0].id, Resolution::Assign { target_id: "s2".into(), barcode: "A".into(), quantity: -1 })
+        .unwrap();
     let carts = replay_carts(&e.drain_events());
     assert_eq!(carts.get(&("s2".to_string(), "A".to_string())).copied().unwrap_or(0), 0);
     assert!(cart(&e, "s1").is_empty(), "s1 still pays for the A s2 returned: {:?}", cart(&e, "s1"));
-    assert_eq!(e.exit("s2", 20.0).unwrap().receipt.items.into_iter().map(|l| l.barcode).collect::<Vec<_>>(), vec!["E".to_string()]);
-    assert_eq!(e.exit("s3", 20.0).unwrap().receipt.items.into_iter().map(|l| l.barcode).collect::<Vec<_>>(), vec!["A".to_string()]);
+    assert_eq!(
+        e.exit("s2", 20.0).unwrap().receipt.items.into_iter().map(|l| l.barcode).collect::<Vec<_>>(),
+        vec!["E".to_string()]
+    );
+    assert_eq!(
+        e.exit("s3", 20.0).unwrap().receipt.items.into_iter().map(|l| l.barcode).collect::<Vec<_>>(),
+        vec!["A".to_string()]
+    );
 }

@@ -21,7 +21,9 @@ fn require_data() -> Option<PathBuf> {
             panic!("BORDERLESS_REQUIRE_DATA=1 but aifi-benchmark1 was not found under $BORDERLESS_DATA_DIR, ../../../shared/data or /work/shared/data")
         }
         None => {
-            eprintln!("skipping: aifi-benchmark1 not found (set BORDERLESS_DATA_DIR to the directory that contains it)");
+            eprintln!(
+                "skipping: aifi-benchmark1 not found (set BORDERLESS_DATA_DIR to the directory that contains it)"
+            );
             None
         }
     }
@@ -41,7 +43,10 @@ fn replay_prints_exactly_the_expected_receipt() {
     eprintln!("stats: {:?}", report.stats);
     let out = instore::receipt::to_jsonl(&report.receipts);
     print!("{out}");
-    assert_eq!(out, "{\"target_id\":\"3325379692103139202\",\"items\":[{\"barcode\":\"071142008582\",\"quantity\":1}]}\n");
+    assert_eq!(
+        out,
+        "{\"target_id\":\"3325379692103139202\",\"items\":[{\"barcode\":\"071142008582\",\"quantity\":1}]}\n"
+    );
     assert!(report.reviews.is_empty());
     assert_eq!(instore::replay(&dir).unwrap(), report.receipts);
 }

@@ -12,7 +12,8 @@ fn dir_with(name: &str, files: &[(&str, &str)]) -> PathBuf {
     d
 }
 
-const PLANOGRAM: &str = "gondola,shelf,plate,barcode,name,unit_weight_g\n1,1,1,0711,\"Water, still\",621.67\n1,1,2,,,\n";
+const PLANOGRAM: &str =
+    "gondola,shelf,plate,barcode,name,unit_weight_g\n1,1,1,0711,\"Water, still\",621.67\n1,1,2,,,\n";
 const PLATES: &str = "t_unix_s,gondola,shelf,plate,grams\n1.0,1,1,1,1000.0\n1.0,1,1,2,10.0\n";
 
 fn err(files: &[(&str, &str)], name: &str) -> String {
@@ -46,11 +47,20 @@ fn bad_header() {
 
 #[test]
 fn nan_and_out_of_range_values() {
-    let e = err(&[("planogram.csv", PLANOGRAM), ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n1.0,1,1,1,NaN\n")], "nan");
+    let e = err(
+        &[("planogram.csv", PLANOGRAM), ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n1.0,1,1,1,NaN\n")],
+        "nan",
+    );
     assert!(e.contains("plates.csv:2: column `grams`") && e.contains("not finite"), "{e}");
-    let e = err(&[("planogram.csv", PLANOGRAM), ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n1.0,1,1,0,5\n")], "plate0");
+    let e = err(
+        &[("planogram.csv", PLANOGRAM), ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n1.0,1,1,0,5\n")],
+        "plate0",
+    );
     assert!(e.contains("column `plate`") && e.contains("outside 1..=64"), "{e}");
-    let e = err(&[("planogram.csv", PLANOGRAM), ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n1.0,1,1,1,5e9\n")], "huge");
+    let e = err(
+        &[("planogram.csv", PLANOGRAM), ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n1.0,1,1,1,5e9\n")],
+        "huge",
+    );
     assert!(e.contains("column `grams`") && e.contains("outside"), "{e}");
     let bad_w = "gondola,shelf,plate,barcode,name,unit_weight_g\n1,1,1,0711,x,-3\n";
     let e = err(&[("planogram.csv", bad_w), ("plates.csv", PLATES)], "weight");
@@ -59,9 +69,18 @@ fn nan_and_out_of_range_values() {
 
 #[test]
 fn time_going_backwards_and_wrong_field_count() {
-    let e = err(&[("planogram.csv", PLANOGRAM), ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n2.0,1,1,1,5\n1.0,1,1,1,5\n")], "back");
+    let e = err(
+        &[
+            ("planogram.csv", PLANOGRAM),
+            ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n2.0,1,1,1,5\n1.0,1,1,1,5\n"),
+        ],
+        "back",
+    );
     assert!(e.contains("plates.csv:3: column `t_unix_s`") && e.contains("backwards"), "{e}");
-    let e = err(&[("planogram.csv", PLANOGRAM), ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n2.0,1,1,1\n")], "fields");
+    let e = err(
+        &[("planogram.csv", PLANOGRAM), ("plates.csv", "t_unix_s,gondola,shelf,plate,grams\n2.0,1,1,1\n")],
+        "fields",
+    );
     assert!(e.contains("plates.csv:2") && e.contains("4 fields, expected 5"), "{e}");
 }
 
@@ -81,9 +100,14 @@ fn bad_targets_and_facings() {
 #[test]
 fn receipts_reader_rejects_bad_lines() {
     let p = std::path::Path::new("truth.jsonl");
-    let e = instore::receipt::parse_jsonl(p, "{\"target_id\":\"a\",\"items\":[{\"barcode\":\"1\",\"quantity\":0}]}\n").unwrap_err().to_string();
+    let e = instore::receipt::parse_jsonl(p, "{\"target_id\":\"a\",\"items\":[{\"barcode\":\"1\",\"quantity\":0}]}\n")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("truth.jsonl:1: column `quantity`"), "{e}");
-    let e = instore::receipt::parse_jsonl(p, "{\"target_id\":\"a\",\"items\":[]}\n{\"target_id\":\"a\",\"items\":[]}\n").unwrap_err().to_string();
+    let e =
+        instore::receipt::parse_jsonl(p, "{\"target_id\":\"a\",\"items\":[]}\n{\"target_id\":\"a\",\"items\":[]}\n")
+            .unwrap_err()
+            .to_string();
     assert!(e.contains("truth.jsonl:2") && e.contains("two receipts"), "{e}");
     let e = instore::receipt::parse_jsonl(p, "not json\n").unwrap_err().to_string();
     assert!(e.contains("truth.jsonl:1: not a receipt"), "{e}");

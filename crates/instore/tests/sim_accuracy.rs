@@ -24,7 +24,12 @@ fn simulator_is_deterministic_for_a_seed() {
 fn engine_accuracy_floor_without_hard_cases() {
     let cfg = SimConfig { seed: 3, shoppers: 24, gondolas: 2, hard_share: 0.0, ..SimConfig::default() };
     let (s, sim, report) = run(&cfg);
-    eprintln!("{s:?}\nactions {} put-back share {:.2}\nstats {:?}", sim.actions.len(), sim.put_back_share(), report.stats);
+    eprintln!(
+        "{s:?}\nactions {} put-back share {:.2}\nstats {:?}",
+        sim.actions.len(),
+        sim.put_back_share(),
+        report.stats
+    );
     assert!(s.truth_lines >= 40, "too few lines to measure: {}", s.truth_lines);
     assert!(s.f1 >= 0.95, "F1 {:.3} below the 0.95 floor: {s:?}", s.f1);
     assert!(s.review_rate <= 0.10, "review rate {:.3}", s.review_rate);
@@ -41,9 +46,20 @@ fn accuracy_table() {
     for hard in [0.0, 0.1, 0.2, 0.3, 0.4] {
         let mut agg = (0usize, 0usize, 0usize, 0.0, 0.0, 0.0, 0.0, 0usize);
         let mut realized = 0.0;
-        let seeds: Vec<u64> = std::env::var("ACC_SEEDS").unwrap_or("11,12,13".into()).split(',').map(|s| s.trim().parse().unwrap()).collect();
+        let seeds: Vec<u64> = std::env::var("ACC_SEEDS")
+            .unwrap_or("11,12,13".into())
+            .split(',')
+            .map(|s| s.trim().parse().unwrap())
+            .collect();
         for &seed in &seeds {
-            let cfg = SimConfig { seed, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
+            let cfg = SimConfig {
+                seed,
+                shoppers: 60,
+                gondolas: 3,
+                max_concurrent: 4,
+                hard_share: hard,
+                ..SimConfig::default()
+            };
             let (s, sim, _) = run(&cfg);
             realized += sim.realized_hard_share() / seeds.len() as f64;
             agg.0 += s.true_positives;
@@ -60,7 +76,16 @@ fn accuracy_table() {
         let n = agg.7 as f64;
         println!(
             "| {:.0} % | {:.0} % | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
-            hard * 100.0, realized * 100.0, agg.7, agg.2, p, r, f1, agg.3 / n, agg.4 / n, agg.5 / n
+            hard * 100.0,
+            realized * 100.0,
+            agg.7,
+            agg.2,
+            p,
+            r,
+            f1,
+            agg.3 / n,
+            agg.4 / n,
+            agg.5 / n
         );
     }
 }
@@ -77,27 +102,52 @@ fn bench_plate_path() {
 #[test]
 #[ignore]
 fn diagnose_hard_cases() {
-    let cfg = SimConfig { seed: 12, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: 0.3, ..SimConfig::default() };
+    let cfg =
+        SimConfig { seed: 12, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: 0.3, ..SimConfig::default() };
     let (s, sim, report) = run(&cfg);
     println!("{s:?}");
     let mut by_kind: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     for r in &report.reviews {
-        let near = sim.actions.iter().filter(|a| !a.plates.is_empty()).min_by(|a, b| {
-            (a.t_end_s - r.t_settled_s).abs().total_cmp(&(b.t_end_s - r.t_settled_s).abs())
-        });
+        let near = sim
+            .actions
+            .iter()
+            .filter(|a| !a.plates.is_empty())
+            .min_by(|a, b| (a.t_end_s - r.t_settled_s).abs().total_cmp(&(b.t_end_s - r.t_settled_s).abs()));
         let kind = near.map(|a| format!("{:?}", a.hard)).unwrap_or_default();
         by_kind.entry(kind.clone()).or_default().0 += 1;
-        println!("REVIEW {:?} conf {:.2} delta {:.1} near {kind} {:?} shoppers {:?} products {:?}", r.reason, r.confidence, r.delta_g,
+        println!(
+            "REVIEW {:?} conf {:.2} delta {:.1} near {kind} {:?} shoppers {:?} products {:?}",
+            r.reason,
+            r.confidence,
+            r.delta_g,
             near.map(|a| (&a.barcode, a.quantity, a.t_end_s - r.t_settled_s)),
-            r.shoppers.iter().map(|c| (c.probability, c.distance_m)).collect::<Vec<_>>(), r.products.first());
+            r.shoppers.iter().map(|c| (c.probability, c.distance_m)).collect::<Vec<_>>(),
+            r.products.first()
+        );
     }
     let pred: std::collections::HashMap<_, _> = report.receipts.iter().map(|r| (r.target_id.clone(), r)).collect();
     for t in &sim.truth {
         let p = pred[&t.target_id];
         if p.items != t.items {
-            let kinds: Vec<_> = sim.actions.iter().filter(|a| a.target_id == t.target_id || a.to_target.as_ref() == Some(&t.target_id)).map(|a| format!("{:?}{}:{}", a.hard, a.quantity, &a.barcode[8..])).collect();
-            println!("WRONG truth {:?} pred {:?} reviews {} actions {:?}", t.items.iter().map(|l| (&l.barcode[8..], l.quantity)).collect::<Vec<_>>(), p.items.iter().map(|l| (&l.barcode[8..], l.quantity)).collect::<Vec<_>>(), p.pending_reviews, kinds);
-            for k in &kinds { by_kind.entry(k.split(|c: char| c == '-' || c.is_ascii_digit()).next().unwrap().to_string()).or_default().1 += 1; }
+            let kinds: Vec<_> = sim
+                .actions
+                .iter()
+                .filter(|a| a.target_id == t.target_id || a.to_target.as_ref() == Some(&t.target_id))
+                .map(|a| format!("{:?}{}:{}", a.hard, a.quantity, &a.barcode[8..]))
+                .collect();
+            println!(
+                "WRONG truth {:?} pred {:?} reviews {} actions {:?}",
+                t.items.iter().map(|l| (&l.barcode[8..], l.quantity)).collect::<Vec<_>>(),
+                p.items.iter().map(|l| (&l.barcode[8..], l.quantity)).collect::<Vec<_>>(),
+                p.pending_reviews,
+                kinds
+            );
+            for k in &kinds {
+                by_kind
+                    .entry(k.split(|c: char| c == '-' || c.is_ascii_digit()).next().unwrap().to_string())
+                    .or_default()
+                    .1 += 1;
+            }
         }
     }
     println!("{by_kind:?}");
@@ -105,7 +155,8 @@ fn diagnose_hard_cases() {
 
 #[test]
 fn simulator_is_calibrated_on_the_published_figures() {
-    let sim = simulate(&SimConfig { seed: 21, shoppers: 6, gondolas: 5, hard_share: 0.3, ..SimConfig::default() }).unwrap();
+    let sim =
+        simulate(&SimConfig { seed: 21, shoppers: 6, gondolas: 5, hard_share: 0.3, ..SimConfig::default() }).unwrap();
     // A third of same-shelf product pairs within 10 g.
     let mut by_shelf: std::collections::BTreeMap<(u16, u16), Vec<(String, f64)>> = Default::default();
     for r in &sim.recording.planogram {
@@ -138,10 +189,14 @@ fn simulator_is_calibrated_on_the_published_figures() {
     }
     let mut sds: Vec<f64> = per_plate
         .iter()
-        .flat_map(|v| v.chunks(30).map(|c| {
-            let m = c.iter().map(|&x| x as f64).sum::<f64>() / c.len() as f64;
-            (c.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>() / c.len() as f64).sqrt()
-        }).collect::<Vec<_>>())
+        .flat_map(|v| {
+            v.chunks(30)
+                .map(|c| {
+                    let m = c.iter().map(|&x| x as f64).sum::<f64>() / c.len() as f64;
+                    (c.iter().map(|&x| (x as f64 - m).powi(2)).sum::<f64>() / c.len() as f64).sqrt()
+                })
+                .collect::<Vec<_>>()
+        })
         .collect();
     sds.sort_by(f64::total_cmp);
     let (med, p90) = (sds[sds.len() / 2], sds[sds.len() * 9 / 10]);

@@ -7,9 +7,9 @@ use bytes::BytesMut;
 use rumqttc::mqttbytes::{valid_filter, valid_topic};
 use rumqttc::v5::mqttbytes::v5::DisconnectReasonCode as Reason;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::ops::Bound;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::ops::Bound;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -45,7 +45,9 @@ impl Principal {
     pub fn may_publish(&self, topic: &str) -> bool {
         match self {
             Principal::Service => true,
-            Principal::Device { store, device, .. } => Self::own_prefix(store, device).is_some_and(|p| topic.strip_prefix(p.as_str()) == Some("events")),
+            Principal::Device { store, device, .. } => {
+                Self::own_prefix(store, device).is_some_and(|p| topic.strip_prefix(p.as_str()) == Some("events"))
+            }
         }
     }
 
@@ -54,7 +56,8 @@ impl Principal {
     pub fn may_subscribe(&self, filter: &str) -> bool {
         match self {
             Principal::Service => true,
-            Principal::Device { store, device, .. } => Self::own_prefix(store, device).is_some_and(|p| matches!(filter.strip_prefix(p.as_str()), Some("acks" | "commands"))),
+            Principal::Device { store, device, .. } => Self::own_prefix(store, device)
+                .is_some_and(|p| matches!(filter.strip_prefix(p.as_str()), Some("acks" | "commands"))),
         }
     }
 }
@@ -96,7 +99,11 @@ pub fn topic_matches(topic: &str, filter: &str) -> bool {
 fn literal_prefix(filter: &str) -> &str {
     let head = filter.find(['+', '#']).map_or(filter, |i| &filter[..i]);
     // `a/#` also matches `a` itself.
-    if filter.ends_with("/#") && head.len() + 1 == filter.len() { &head[..head.len() - 1] } else { head }
+    if filter.ends_with("/#") && head.len() + 1 == filter.len() {
+        &head[..head.len() - 1]
+    } else {
+        head
+    }
 }
 
 /// Limits of the broker.
@@ -330,7 +337,8 @@ impl Shared {
             matched = qos_by.len();
             for (k, q) in qos_by {
                 let Some(s) = st.sessions.get_mut(&k) else { continue };
-                let m = Msg { topic: msg.topic.clone(), payload: msg.payload.clone(), qos: msg.qos.min(q), retain: false };
+                let m =
+                    Msg { topic: msg.topic.clone(), payload: msg.payload.clone(), qos: msg.qos.min(q), retain: false };
                 match &s.live {
                     // Never wait on the publisher's own queue: only its own task drains it.
                     Some(l) => targets.push((l.tx.clone(), m, s.privileged && k != from, l.kick.clone())),
@@ -365,7 +373,16 @@ impl Broker {
     pub fn new(auth: Authenticator, limits: Limits) -> Broker {
         let sockets = Arc::new(Semaphore::new(limits.max_connections + 256));
         let logging_in = Arc::new(Semaphore::new(256));
-        let shared = Arc::new(Shared { auth, limits, sockets, buckets: Mutex::default(), logging_in, state: Mutex::default(), stats: Arc::default(), next_conn: AtomicU64::new(1) });
+        let shared = Arc::new(Shared {
+            auth,
+            limits,
+            sockets,
+            buckets: Mutex::default(),
+            logging_in,
+            state: Mutex::default(),
+            stats: Arc::default(),
+            next_conn: AtomicU64::new(1),
+        });
         let weak = Arc::downgrade(&shared);
         // Expired persistent sessions go.
         tokio::spawn(async move {
@@ -374,7 +391,12 @@ impl Broker {
                 let Some(shared) = weak.upgrade() else { return };
                 let now = Instant::now();
                 let mut st = shared.lock();
-                let expired: Vec<String> = st.sessions.iter().filter(|(_, s)| s.live.is_none() && s.expires_at.is_some_and(|t| t <= now)).map(|(k, _)| k.clone()).collect();
+                let expired: Vec<String> = st
+                    .sessions
+                    .iter()
+                    .filter(|(_, s)| s.live.is_none() && s.expires_at.is_some_and(|t| t <= now))
+                    .map(|(k, _)| k.clone())
+                    .collect();
                 for k in expired {
                     st.drop_session(&k);
                 }
@@ -402,14 +424,22 @@ impl Broker {
         tokio::spawn(async move {
             loop {
                 match listener.accept().await {
-                    Ok((stream, peer)) => match (shared.sockets.clone().try_acquire_owned(), shared.logging_in.clone().try_acquire_owned()) {
+                    Ok((stream, peer)) => match (
+                        shared.sockets.clone().try_acquire_owned(),
+                        shared.logging_in.clone().try_acquire_owned(),
+                    ) {
                         (Ok(permit), Ok(login)) => {
                             let _ = stream.set_nodelay(true);
                             let (shared, tls) = (shared.clone(), tls.clone());
                             tokio::spawn(async move {
                                 match tls {
                                     None => connection(shared, stream, peer, login).await,
-                                    Some(acceptor) => match tokio::time::timeout(shared.limits.connect_timeout, acceptor.accept(stream)).await {
+                                    Some(acceptor) => match tokio::time::timeout(
+                                        shared.limits.connect_timeout,
+                                        acceptor.accept(stream),
+                                    )
+                                    .await
+                                    {
                                         Ok(Ok(tls_stream)) => connection(shared, tls_stream, peer, login).await,
                                         Ok(Err(e)) => {
                                             shared.stats.protocol_errors.fetch_add(1, Ordering::Relaxed);
@@ -468,7 +498,15 @@ async fn write_raw<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8]) {
 /// Attaches a connection to its session (taking over an older connection of the same client): whether the
 /// session was there already and the messages kept for it. A device over its session limit makes way:
 /// its absent sessions go first (the soonest to expire first), then its oldest connections are closed.
-fn register(st: &mut State, limits: &Limits, principal: &Principal, key: &str, clean: bool, expiry: Duration, live: Live) -> (bool, VecDeque<Msg>) {
+fn register(
+    st: &mut State,
+    limits: &Limits,
+    principal: &Principal,
+    key: &str,
+    clean: bool,
+    expiry: Duration,
+    live: Live,
+) -> (bool, VecDeque<Msg>) {
     if clean {
         if let Some(old) = st.sessions.get_mut(key).and_then(|s| s.live.take()) {
             old.kick.kick(Reason::SessionTakenOver);
@@ -517,7 +555,15 @@ fn register(st: &mut State, limits: &Limits, principal: &Principal, key: &str, c
             (old.is_some(), true, std::mem::take(&mut s.offline))
         }
         None => {
-            let session = Session { privileged, subs: HashMap::new(), live: Some(live), expiry, offline: VecDeque::new(), offline_bytes: 0, expires_at: None };
+            let session = Session {
+                privileged,
+                subs: HashMap::new(),
+                live: Some(live),
+                expiry,
+                offline: VecDeque::new(),
+                offline_bytes: 0,
+                expires_at: None,
+            };
             st.sessions.insert(key.to_owned(), session);
             (false, false, VecDeque::new())
         }
@@ -530,11 +576,28 @@ fn register(st: &mut State, limits: &Limits, principal: &Principal, key: &str, c
 
 async fn refuse<W: AsyncWrite + Unpin>(wr: &mut W, proto: Proto, why: Refuse) {
     let mut out = BytesMut::new();
-    let _ = wire::write(proto, Out::ConnAck { session_present: false, refused: Some(why), assigned_id: None, server_keep_alive: None, receive_max: 1, max_packet: 64 }, &mut out, 64);
+    let _ = wire::write(
+        proto,
+        Out::ConnAck {
+            session_present: false,
+            refused: Some(why),
+            assigned_id: None,
+            server_keep_alive: None,
+            receive_max: 1,
+            max_packet: 64,
+        },
+        &mut out,
+        64,
+    );
     write_raw(wr, &out).await;
 }
 
-async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shared>, stream: S, peer: SocketAddr, login_slot: tokio::sync::OwnedSemaphorePermit) {
+async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(
+    shared: Arc<Shared>,
+    stream: S,
+    peer: SocketAddr,
+    login_slot: tokio::sync::OwnedSemaphorePermit,
+) {
     let (mut rd, mut wr) = tokio::io::split(stream);
     let limits = shared.limits.clone();
     let mut buf = BytesMut::with_capacity(1024);
@@ -594,7 +657,10 @@ async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shar
         c.client_id.clone()
     };
     let (user, pass) = c.login.clone().unwrap_or_default();
-    let login = tokio::time::timeout(limits.connect_timeout, (shared.auth)(client_id.clone(), user.clone(), pass.clone())).await.unwrap_or(Login::Unavailable);
+    let login =
+        tokio::time::timeout(limits.connect_timeout, (shared.auth)(client_id.clone(), user.clone(), pass.clone()))
+            .await
+            .unwrap_or(Login::Unavailable);
     let principal = match login {
         Login::Allowed(p) => p,
         Login::Refused => {
@@ -631,7 +697,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shar
     let kick = Arc::new(Kick { notify: Notify::new(), reason: Mutex::new(None) });
     let registered = {
         let mut st = shared.lock();
-        if st.live >= limits.max_connections && !privileged && !st.sessions.get(&key).is_some_and(|s| s.live.is_some()) {
+        if st.live >= limits.max_connections && !privileged && st.sessions.get(&key).is_none_or(|s| s.live.is_none()) {
             None
         } else {
             Some(register(&mut st, &limits, &principal, &key, c.clean, expiry, Live { conn, tx, kick: kick.clone() }))
@@ -644,7 +710,8 @@ async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(shared: Arc<Shar
     };
     drop(login_slot); // logged in: the slot is free for the next one
     shared.stats.connected.fetch_add(1, Ordering::Relaxed);
-    let keep_alive = if c.keep_alive == 0 || c.keep_alive > limits.max_keep_alive { limits.max_keep_alive } else { c.keep_alive };
+    let keep_alive =
+        if c.keep_alive == 0 || c.keep_alive > limits.max_keep_alive { limits.max_keep_alive } else { c.keep_alive };
     let client_max = c.max_packet.map_or(limits.max_packet, |m| (m as usize).min(limits.max_packet));
     let mut me = Conn {
         shared: shared.clone(),
@@ -941,20 +1008,28 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
         match p {
             In::Publish { qos, retain, topic, pkid, payload, alias } => {
                 if alias.is_some() {
-                    return Some(End::Closed(Reason::TopicAliasInvalid, "topic aliases are not offered (Topic Alias Maximum 0)".into()));
+                    return Some(End::Closed(
+                        Reason::TopicAliasInvalid,
+                        "topic aliases are not offered (Topic Alias Maximum 0)".into(),
+                    ));
                 }
                 if qos == 2 && self.qos2_in.contains(&pkid) {
                     self.send(Out::PubRec { pkid, denied: false });
                     return None;
                 }
                 if topic.len() > limits.max_topic || !valid_topic(&topic) {
-                    return Some(End::Closed(Reason::TopicNameInvalid, format!("topic {:?} is not a valid topic name", topic.chars().take(80).collect::<String>())));
+                    return Some(End::Closed(
+                        Reason::TopicNameInvalid,
+                        format!("topic {:?} is not a valid topic name", topic.chars().take(80).collect::<String>()),
+                    ));
                 }
                 if !self.principal.may_publish(&topic) {
                     self.denied("publish", &topic);
                     return match (self.proto, qos) {
                         // MQTT 3.1.1 has no negative acknowledgement: the connection is closed.
-                        (Proto::V4, _) => Some(End::Closed(Reason::NotAuthorized, "publish refused by the topic ACL".into())),
+                        (Proto::V4, _) => {
+                            Some(End::Closed(Reason::NotAuthorized, "publish refused by the topic ACL".into()))
+                        }
                         (Proto::V5, 0) => None,
                         (Proto::V5, 1) => {
                             self.send(Out::PubAck { pkid, denied: true, no_subscribers: false });
@@ -969,7 +1044,8 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
                 self.pace(payload.len() + topic.len()).await;
                 shared.stats.messages_in.fetch_add(1, Ordering::Relaxed);
                 let may_retain = matches!(self.principal, Principal::Service);
-                let matched = shared.publish(Msg { topic, payload, qos: qos.min(1), retain }, may_retain, &self.key).await;
+                let matched =
+                    shared.publish(Msg { topic, payload, qos: qos.min(1), retain }, may_retain, &self.key).await;
                 match qos {
                     0 => {}
                     1 => {
@@ -977,7 +1053,10 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
                     }
                     _ => {
                         if self.qos2_in.len() >= 1024 {
-                            return Some(End::Closed(Reason::ReceiveMaximumExceeded, "too many unreleased QoS 2 messages".into()));
+                            return Some(End::Closed(
+                                Reason::ReceiveMaximumExceeded,
+                                "too many unreleased QoS 2 messages".into(),
+                            ));
                         }
                         self.qos2_in.insert(pkid);
                         self.send(Out::PubRec { pkid, denied: false });
@@ -997,7 +1076,11 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
             // Only QoS 0 and 1 are sent, so these answer nothing of ours.
             In::PubRec(_) | In::PubComp(_) => None,
             In::Subscribe { pkid, filters } => {
-                let max_subs = if matches!(self.principal, Principal::Service) { limits.service_subscriptions } else { limits.device_subscriptions };
+                let max_subs = if matches!(self.principal, Principal::Service) {
+                    limits.service_subscriptions
+                } else {
+                    limits.device_subscriptions
+                };
                 let mut codes = Vec::with_capacity(filters.len());
                 let mut retained = Vec::new();
                 let mut seen = HashSet::new();
@@ -1031,7 +1114,11 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
                                 let send_retained = f.retain_handling == 0 || (f.retain_handling == 1 && new);
                                 if send_retained && seen.insert(f.filter.clone()) {
                                     let room = limits.queue.saturating_sub(retained.len());
-                                    retained.extend(st.retained_for(&f.filter).take(room).map(|m| Msg { qos: m.qos.min(qos), ..m.clone() }));
+                                    retained.extend(
+                                        st.retained_for(&f.filter)
+                                            .take(room)
+                                            .map(|m| Msg { qos: m.qos.min(qos), ..m.clone() }),
+                                    );
                                 }
                                 SubCode::Granted(qos)
                             }
@@ -1046,7 +1133,10 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
                 self.pending.extend(retained);
                 if self.pending.len() > limits.queue {
                     // Subscribing again and again without reading: its retained messages pile up.
-                    return Some(End::Closed(Reason::QuotaExceeded, "too many messages waiting for this client".into()));
+                    return Some(End::Closed(
+                        Reason::QuotaExceeded,
+                        "too many messages waiting for this client".into(),
+                    ));
                 }
                 None
             }
@@ -1072,7 +1162,9 @@ impl<W: AsyncWrite + Unpin> Conn<W> {
                 self.send(Out::PingResp);
                 None
             }
-            In::Disconnect { with_will } => Some(if with_will { End::Lost("disconnected with its will".into()) } else { End::Normal }),
+            In::Disconnect { with_will } => {
+                Some(if with_will { End::Lost("disconnected with its will".into()) } else { End::Normal })
+            }
             In::ProtocolViolation(what) => {
                 shared.stats.protocol_errors.fetch_add(1, Ordering::Relaxed);
                 Some(End::Closed(Reason::ProtocolError, what.into()))
@@ -1114,14 +1206,29 @@ mod tests {
     fn a_device_reads_only_its_own_acks_and_commands() {
         let d = Principal::Device { id: "dev_1".into(), store: "S1".into(), device: "gate-1".into() };
         assert!(d.may_publish("borderless/v1/S1/gate-1/events"));
-        for t in ["borderless/v1/S1/gate-1/acks", "borderless/v1/S1/gate-2/events", "borderless/v1/S1/gate-1/events/x", "borderless/v1/S2/gate-1/events"] {
+        for t in [
+            "borderless/v1/S1/gate-1/acks",
+            "borderless/v1/S1/gate-2/events",
+            "borderless/v1/S1/gate-1/events/x",
+            "borderless/v1/S2/gate-1/events",
+        ] {
             assert!(!d.may_publish(t), "{t}");
         }
         assert!(d.may_subscribe("borderless/v1/S1/gate-1/acks") && d.may_subscribe("borderless/v1/S1/gate-1/commands"));
-        for f in ["borderless/v1/S1/gate-1/events", "borderless/v1/S1/gate-1/+", "borderless/v1/S1/gate-1/#", "borderless/v1/S1/+/acks", "#", "borderless/v1/S1/gate-2/acks"] {
+        for f in [
+            "borderless/v1/S1/gate-1/events",
+            "borderless/v1/S1/gate-1/+",
+            "borderless/v1/S1/gate-1/#",
+            "borderless/v1/S1/+/acks",
+            "#",
+            "borderless/v1/S1/gate-2/acks",
+        ] {
             assert!(!d.may_subscribe(f), "{f}");
         }
         let odd = Principal::Device { id: "dev_2".into(), store: "S1".into(), device: "+".into() };
-        assert!(!odd.may_publish("borderless/v1/S1/+/events") && !odd.may_subscribe("borderless/v1/S1/+/acks"), "codes with topic syntax get nothing");
+        assert!(
+            !odd.may_publish("borderless/v1/S1/+/events") && !odd.may_subscribe("borderless/v1/S1/+/acks"),
+            "codes with topic syntax get nothing"
+        );
     }
 }

@@ -77,7 +77,13 @@ fn verify(key: &str, body: &str, mac_hex: &str) -> bool {
 /// id as the user name and their token as the password and may then only publish their own `events` and
 /// read their own `acks` and `commands`; the bridge logs in as `borderless-bridge` with `bridge_secret`.
 /// Must run inside the server's runtime; fails when an address cannot be bound.
-pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<SocketAddr>, tls: Option<&TlsListener>, bridge_secret: String) -> Result<broker::Broker, String> {
+pub fn start_embedded(
+    engine: Engine,
+    listen: SocketAddr,
+    listen_v5: Option<SocketAddr>,
+    tls: Option<&TlsListener>,
+    bridge_secret: String,
+) -> Result<broker::Broker, String> {
     // Certificates are read before anything listens: a bad file fails the start, not the first device.
     let acceptor = tls.map(tls_acceptor).transpose()?;
     let checker = engine.clone();
@@ -85,12 +91,18 @@ pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<Sock
         let (engine, secret) = (checker.clone(), bridge_secret.clone());
         Box::pin(async move {
             if user == BRIDGE_USER {
-                let ok = client_id.starts_with(BRIDGE_USER) && pass.len() == secret.len() && pass.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+                let ok = client_id.starts_with(BRIDGE_USER)
+                    && pass.len() == secret.len()
+                    && pass.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
                 return if ok { broker::Login::Allowed(broker::Principal::Service) } else { broker::Login::Refused };
             }
             // A device: its id and its token (the same token as for HTTP).
             match engine.device_mqtt_identity(&pass).await {
-                Ok(i) if i.device.id == user => broker::Login::Allowed(broker::Principal::Device { id: i.device.id, store: i.store_code, device: i.device_code }),
+                Ok(i) if i.device.id == user => broker::Login::Allowed(broker::Principal::Device {
+                    id: i.device.id,
+                    store: i.store_code,
+                    device: i.device_code,
+                }),
                 Err(engine::EngineError::Db(e)) => {
                     tracing::warn!(error = %e, "mqtt: checking a device login failed");
                     broker::Login::Unavailable
@@ -104,11 +116,13 @@ pub fn start_embedded(engine: Engine, listen: SocketAddr, listen_v5: Option<Sock
     for addr in std::iter::once(listen).chain(listen_v5) {
         let std_listener = std::net::TcpListener::bind(addr).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         std_listener.set_nonblocking(true).map_err(|e| e.to_string())?;
-        let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| format!("{addr}: {e} (the broker starts inside the server's runtime)"))?;
+        let listener = tokio::net::TcpListener::from_std(std_listener)
+            .map_err(|e| format!("{addr}: {e} (the broker starts inside the server's runtime)"))?;
         broker.serve(listener);
     }
     if let (Some(t), Some(acceptor)) = (tls, acceptor) {
-        let std_listener = std::net::TcpListener::bind(t.listen).map_err(|e| format!("cannot listen on {}: {e}", t.listen))?;
+        let std_listener =
+            std::net::TcpListener::bind(t.listen).map_err(|e| format!("cannot listen on {}: {e}", t.listen))?;
         std_listener.set_nonblocking(true).map_err(|e| e.to_string())?;
         let listener = tokio::net::TcpListener::from_std(std_listener).map_err(|e| format!("{}: {e}", t.listen))?;
         broker.serve_tls(listener, acceptor);
@@ -195,7 +209,14 @@ pub const BRIDGE_USER: &str = "borderless-bridge";
 /// Runs the bridge until `stop`: subscribes to every store's device events, hands each batch to the
 /// engine, acknowledges the MQTT message only after the batch is stored, and answers on the device's
 /// `acks` topic. Reconnects after a lost connection.
-pub async fn run_bridge(engine: Engine, host: String, port: u16, credentials: Option<(String, String)>, stats: Arc<BridgeStats>, mut stop: watch::Receiver<bool>) {
+pub async fn run_bridge(
+    engine: Engine,
+    host: String,
+    port: u16,
+    credentials: Option<(String, String)>,
+    stats: Arc<BridgeStats>,
+    mut stop: watch::Receiver<bool>,
+) {
     // A fresh id per bridge: several nodes (or test servers) may share one broker.
     let client_id = format!("borderless-bridge-{}", engine::instore_live::random_suffix());
     let mut opts = MqttOptions::new(client_id, host.clone(), port);
@@ -295,7 +316,8 @@ async fn publish_labels(client: &AsyncClient, cmds: &[engine::instore_live::Labe
 
 /// One message: `{"mac", "body"}` on `borderless/v1/{store}/{device}/events`.
 async fn work(engine: Engine, client: AsyncClient, mut rx: mpsc::Receiver<rumqttc::Publish>, stats: Arc<BridgeStats>) {
-    let mut keys: HashMap<(String, String), (engine::instore_live::DeviceRef, String, std::time::Instant)> = HashMap::new();
+    let mut keys: HashMap<(String, String), (engine::instore_live::DeviceRef, String, std::time::Instant)> =
+        HashMap::new();
     let mut changed = credential_changes(engine.clone());
     while let Some(p) = rx.recv().await {
         // A rotated or revoked device's cached key is forgotten before its next message is checked.
@@ -338,8 +360,13 @@ async fn work(engine: Engine, client: AsyncClient, mut rx: mpsc::Receiver<rumqtt
             }
         };
         if let Some((topic, body)) = answer_bytes {
-            if tokio::time::timeout(Duration::from_secs(5), client.publish(topic, QoS::AtLeastOnce, false, body)).await.map_or(true, |r| r.is_err()) {
-                tracing::warn!("mqtt: an answer to a device could not be queued; the device resends and is answered again");
+            if tokio::time::timeout(Duration::from_secs(5), client.publish(topic, QoS::AtLeastOnce, false, body))
+                .await
+                .map_or(true, |r| r.is_err())
+            {
+                tracing::warn!(
+                    "mqtt: an answer to a device could not be queued; the device resends and is answered again"
+                );
             }
         }
         // Stored (or refused for good): the broker may forget it now.
@@ -368,7 +395,8 @@ async fn handle(
         mac: String,
         body: String,
     }
-    let signed: Signed = serde_json::from_slice(payload).map_err(|e| ("invalid_message", format!("expected {{\"mac\": hex, \"body\": text}}: {e}")))?;
+    let signed: Signed = serde_json::from_slice(payload)
+        .map_err(|e| ("invalid_message", format!("expected {{\"mac\": hex, \"body\": text}}: {e}")))?;
     let k = (store.to_owned(), device.to_owned());
     // Keys are cached for 30 s and forgotten within a second of a token change; a signature that fails
     // against a cached key is checked once more against the stored one.
@@ -401,14 +429,18 @@ async fn handle(
         }
     }
     let Some(dev) = verified else {
-        return Err(("bad_signature", "the message is not signed with this device's key (or the device's token was rotated or revoked)".into()));
+        return Err((
+            "bad_signature",
+            "the message is not signed with this device's key (or the device's token was rotated or revoked)".into(),
+        ));
     };
     #[derive(serde::Deserialize)]
     #[serde(deny_unknown_fields)]
     struct Body {
         events: Vec<serde_json::Value>,
     }
-    let body: Body = serde_json::from_str(&signed.body).map_err(|e| ("invalid_body", format!("`body` is {{\"events\": [...]}}: {e}")))?;
+    let body: Body = serde_json::from_str(&signed.body)
+        .map_err(|e| ("invalid_body", format!("`body` is {{\"events\": [...]}}: {e}")))?;
     // A storage hiccup is retried here before the device hears of it (the batch is stored whole or not at
     // all, so retrying cannot double anything).
     let mut wait = Duration::from_millis(200);

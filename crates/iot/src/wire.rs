@@ -53,15 +53,30 @@ pub struct SubReq {
 /// A packet from a connected client.
 #[derive(Debug)]
 pub enum In {
-    Publish { qos: u8, retain: bool, topic: String, pkid: u16, payload: Bytes, alias: Option<u16> },
+    Publish {
+        qos: u8,
+        retain: bool,
+        topic: String,
+        pkid: u16,
+        payload: Bytes,
+        alias: Option<u16>,
+    },
     PubAck(u16),
     PubRec(u16),
     PubRel(u16),
     PubComp(u16),
-    Subscribe { pkid: u16, filters: Vec<SubReq> },
-    Unsubscribe { pkid: u16, filters: Vec<String> },
+    Subscribe {
+        pkid: u16,
+        filters: Vec<SubReq>,
+    },
+    Unsubscribe {
+        pkid: u16,
+        filters: Vec<String>,
+    },
     PingReq,
-    Disconnect { with_will: bool },
+    Disconnect {
+        with_will: bool,
+    },
     /// A second CONNECT, or a packet only a server sends.
     ProtocolViolation(&'static str),
 }
@@ -90,14 +105,38 @@ pub enum Refuse {
 /// A packet to a client.
 #[derive(Debug)]
 pub enum Out {
-    ConnAck { session_present: bool, refused: Option<Refuse>, assigned_id: Option<String>, server_keep_alive: Option<u16>, receive_max: u16, max_packet: u32 },
-    Publish { msg: Msg, pkid: u16, dup: bool },
+    ConnAck {
+        session_present: bool,
+        refused: Option<Refuse>,
+        assigned_id: Option<String>,
+        server_keep_alive: Option<u16>,
+        receive_max: u16,
+        max_packet: u32,
+    },
+    Publish {
+        msg: Msg,
+        pkid: u16,
+        dup: bool,
+    },
     /// `denied`: MQTT 5 answers "not authorized" (3.1.1 closes the connection instead, which the caller does).
-    PubAck { pkid: u16, denied: bool, no_subscribers: bool },
-    PubRec { pkid: u16, denied: bool },
+    PubAck {
+        pkid: u16,
+        denied: bool,
+        no_subscribers: bool,
+    },
+    PubRec {
+        pkid: u16,
+        denied: bool,
+    },
     PubComp(u16),
-    SubAck { pkid: u16, codes: Vec<SubCode> },
-    UnsubAck { pkid: u16, found: Vec<bool> },
+    SubAck {
+        pkid: u16,
+        codes: Vec<SubCode>,
+    },
+    UnsubAck {
+        pkid: u16,
+        found: Vec<bool>,
+    },
     PingResp,
     /// MQTT 5 only (a 3.1.1 server just closes): the reason code.
     Disconnect(v5::DisconnectReasonCode),
@@ -131,7 +170,10 @@ fn fixed_header(buf: &[u8], max_packet: usize) -> Result<Option<(usize, usize)>,
         }
     }
     if len > max_packet {
-        return Err(WireError { reason: v5::DisconnectReasonCode::PacketTooLarge, message: format!("a packet of {len} bytes (at most {max_packet})") });
+        return Err(WireError {
+            reason: v5::DisconnectReasonCode::PacketTooLarge,
+            message: format!("a packet of {len} bytes (at most {max_packet})"),
+        });
     }
     Ok(Some((i, len)))
 }
@@ -141,7 +183,10 @@ fn fixed_header(buf: &[u8], max_packet: usize) -> Result<Option<(usize, usize)>,
 pub fn connect_level(buf: &[u8], max_packet: usize) -> Result<Option<u8>, WireError> {
     let Some(&first) = buf.first() else { return Ok(None) };
     if first != 0x10 {
-        return Err(WireError { reason: v5::DisconnectReasonCode::ProtocolError, message: "the first packet must be CONNECT".into() });
+        return Err(WireError {
+            reason: v5::DisconnectReasonCode::ProtocolError,
+            message: "the first packet must be CONNECT".into(),
+        });
     }
     let Some((i, len)) = fixed_header(buf, max_packet)? else { return Ok(None) };
     if buf.len() < i + len {
@@ -169,7 +214,12 @@ pub fn read_connect(buf: &mut BytesMut, level: u8, max_packet: usize) -> Result<
                 clean: c.clean_session,
                 keep_alive: c.keep_alive,
                 login: c.login.map(|l| (l.username, l.password)),
-                will: c.last_will.map(|w| Msg { topic: w.topic, payload: w.message, qos: q4(w.qos).min(1), retain: w.retain }),
+                will: c.last_will.map(|w| Msg {
+                    topic: w.topic,
+                    payload: w.message,
+                    qos: q4(w.qos).min(1),
+                    retain: w.retain,
+                }),
                 session_expiry: None,
                 receive_max: None,
                 max_packet: None,
@@ -204,7 +254,10 @@ pub fn read_connect(buf: &mut BytesMut, level: u8, max_packet: usize) -> Result<
             Ok(_) => Err(malformed("expected CONNECT")),
             Err(e) => Err(malformed(format!("CONNECT: {e}"))),
         },
-        l => Err(WireError { reason: v5::DisconnectReasonCode::UnspecifiedError, message: format!("protocol level {l} (MQTT 3.1.1 and 5 are spoken here)") }),
+        l => Err(WireError {
+            reason: v5::DisconnectReasonCode::UnspecifiedError,
+            message: format!("protocol level {l} (MQTT 3.1.1 and 5 are spoken here)"),
+        }),
     }
 }
 
@@ -215,10 +268,18 @@ fn q5(q: Q5) -> u8 {
     q as u8
 }
 fn to_q4(q: u8) -> Q4 {
-    if q == 0 { Q4::AtMostOnce } else { Q4::AtLeastOnce }
+    if q == 0 {
+        Q4::AtMostOnce
+    } else {
+        Q4::AtLeastOnce
+    }
 }
 fn to_q5(q: u8) -> Q5 {
-    if q == 0 { Q5::AtMostOnce } else { Q5::AtLeastOnce }
+    if q == 0 {
+        Q5::AtMostOnce
+    } else {
+        Q5::AtLeastOnce
+    }
 }
 
 /// Reads the next packet after CONNECT; `Ok(None)` while it is incomplete (nothing is consumed then). A
@@ -238,14 +299,25 @@ pub fn read(proto: Proto, buf: &mut BytesMut, max_packet: usize) -> Result<Optio
     match proto {
         Proto::V4 => match v4::Packet::read(buf, max_packet) {
             Ok(p) => Ok(Some(match p {
-                v4::Packet::Publish(p) => In::Publish { qos: q4(p.qos), retain: p.retain, topic: p.topic, pkid: p.pkid, payload: p.payload, alias: None },
+                v4::Packet::Publish(p) => In::Publish {
+                    qos: q4(p.qos),
+                    retain: p.retain,
+                    topic: p.topic,
+                    pkid: p.pkid,
+                    payload: p.payload,
+                    alias: None,
+                },
                 v4::Packet::PubAck(a) => In::PubAck(a.pkid),
                 v4::Packet::PubRec(a) => In::PubRec(a.pkid),
                 v4::Packet::PubRel(a) => In::PubRel(a.pkid),
                 v4::Packet::PubComp(a) => In::PubComp(a.pkid),
                 v4::Packet::Subscribe(s) => In::Subscribe {
                     pkid: s.pkid,
-                    filters: s.filters.into_iter().map(|f| SubReq { filter: f.path, qos: q4(f.qos), retain_handling: 0 }).collect(),
+                    filters: s
+                        .filters
+                        .into_iter()
+                        .map(|f| SubReq { filter: f.path, qos: q4(f.qos), retain_handling: 0 })
+                        .collect(),
                 },
                 v4::Packet::Unsubscribe(u) => In::Unsubscribe { pkid: u.pkid, filters: u.topics },
                 v4::Packet::PingReq => In::PingReq,
@@ -288,7 +360,9 @@ pub fn read(proto: Proto, buf: &mut BytesMut, max_packet: usize) -> Result<Optio
                 v5::Packet::Unsubscribe(u) => In::Unsubscribe { pkid: u.pkid, filters: u.filters },
                 v5::Packet::PingReq(_) => In::PingReq,
                 // Any reason but a normal disconnection keeps the will.
-                v5::Packet::Disconnect(d) => In::Disconnect { with_will: d.reason_code != v5::DisconnectReasonCode::NormalDisconnection },
+                v5::Packet::Disconnect(d) => {
+                    In::Disconnect { with_will: d.reason_code != v5::DisconnectReasonCode::NormalDisconnection }
+                }
                 v5::Packet::Connect(..) => In::ProtocolViolation("a second CONNECT"),
                 v5::Packet::Auth(_) => In::ProtocolViolation("AUTH (enhanced authentication is not offered)"),
                 _ => In::ProtocolViolation("a packet only a server sends"),
@@ -300,7 +374,7 @@ pub fn read(proto: Proto, buf: &mut BytesMut, max_packet: usize) -> Result<Optio
 
 /// Appends `out` to `buf`. Only a publish can be too large for the client (`Err`: not sent).
 pub fn write(proto: Proto, out: Out, buf: &mut BytesMut, max_packet: usize) -> Result<(), String> {
-    let r = match proto {
+    match proto {
         Proto::V4 => {
             let p = match out {
                 Out::ConnAck { session_present, refused, .. } => {
@@ -414,16 +488,22 @@ pub fn write(proto: Proto, out: Out, buf: &mut BytesMut, max_packet: usize) -> R
                 }),
                 Out::UnsubAck { pkid, found } => v5::Packet::UnsubAck(v5::UnsubAck {
                     pkid,
-                    reasons: found.into_iter().map(|f| if f { v5::UnsubAckReason::Success } else { v5::UnsubAckReason::NoSubscriptionExisted }).collect(),
+                    reasons: found
+                        .into_iter()
+                        .map(
+                            |f| if f { v5::UnsubAckReason::Success } else { v5::UnsubAckReason::NoSubscriptionExisted },
+                        )
+                        .collect(),
                     properties: None,
                 }),
                 Out::PingResp => v5::Packet::PingResp(v5::PingResp),
-                Out::Disconnect(reason_code) => v5::Packet::Disconnect(v5::Disconnect { reason_code, properties: None }),
+                Out::Disconnect(reason_code) => {
+                    v5::Packet::Disconnect(v5::Disconnect { reason_code, properties: None })
+                }
             };
             p.write(buf, Some(max_packet as u32)).map(|_| ()).map_err(|e| e.to_string())
         }
-    };
-    r
+    }
 }
 
 #[cfg(test)]
@@ -453,7 +533,13 @@ mod tests {
         assert!(whole.is_empty());
 
         let mut b5 = BytesMut::new();
-        v5::Packet::Connect(v5::Connect { keep_alive: 30, client_id: "esl-1".into(), clean_start: true, properties: None }, None, None).write(&mut b5, None).unwrap();
+        v5::Packet::Connect(
+            v5::Connect { keep_alive: 30, client_id: "esl-1".into(), clean_start: true, properties: None },
+            None,
+            None,
+        )
+        .write(&mut b5, None)
+        .unwrap();
         assert_eq!(connect_level(&b5, 1 << 20).unwrap(), Some(5));
         let c = read_connect(&mut b5, 5, 1 << 20).unwrap();
         assert_eq!((c.proto, c.session_expiry), (Proto::V5, Some(0)));
@@ -462,7 +548,10 @@ mod tests {
     #[test]
     fn bad_first_packets_are_named() {
         assert!(connect_level(&[0x30, 0x00], 100).unwrap_err().message.contains("CONNECT"), "a PUBLISH first");
-        assert!(connect_level(&[0x10, 0xff, 0xff, 0xff, 0xff, 0x01], 100).unwrap_err().message.contains("remaining length"));
+        assert!(connect_level(&[0x10, 0xff, 0xff, 0xff, 0xff, 0x01], 100)
+            .unwrap_err()
+            .message
+            .contains("remaining length"));
         assert_eq!(connect_level(&[0x10, 0x7f], 100).unwrap_err().reason, v5::DisconnectReasonCode::PacketTooLarge);
         assert!(connect_level(&[0x10, 0x04, 0x00, 0x02, b'H', b'I'], 100).is_err(), "not MQTT");
     }
@@ -492,18 +581,29 @@ mod tests {
     #[test]
     fn a_publish_round_trips_on_both_protocols_and_oversize_is_refused() {
         for proto in [Proto::V4, Proto::V5] {
-            let msg = Msg { topic: "borderless/v1/S/d/acks".into(), payload: Bytes::from_static(b"{}"), qos: 1, retain: true };
+            let msg = Msg {
+                topic: "borderless/v1/S/d/acks".into(),
+                payload: Bytes::from_static(b"{}"),
+                qos: 1,
+                retain: true,
+            };
             let mut b = BytesMut::new();
             write(proto, Out::Publish { msg: msg.clone(), pkid: 7, dup: false }, &mut b, 1 << 20).unwrap();
             let half = b.len() / 2;
             let mut part = BytesMut::from(&b[..half]);
             assert!(read(proto, &mut part, 1 << 20).unwrap().is_none(), "{proto:?}: incomplete");
             match read(proto, &mut b, 1 << 20).unwrap() {
-                Some(In::Publish { qos, retain, topic, pkid, payload, .. }) => assert_eq!((qos, retain, topic, pkid, payload), (1, true, msg.topic.clone(), 7, msg.payload.clone())),
+                Some(In::Publish { qos, retain, topic, pkid, payload, .. }) => assert_eq!(
+                    (qos, retain, topic, pkid, payload),
+                    (1, true, msg.topic.clone(), 7, msg.payload.clone())
+                ),
                 other => panic!("{proto:?}: {other:?}"),
             }
             let mut b = BytesMut::new();
-            assert!(write(proto, Out::Publish { msg, pkid: 1, dup: false }, &mut b, 10).is_err(), "{proto:?}: larger than the client takes");
+            assert!(
+                write(proto, Out::Publish { msg, pkid: 1, dup: false }, &mut b, 10).is_err(),
+                "{proto:?}: larger than the client takes"
+            );
         }
     }
 }

@@ -13,8 +13,12 @@ fn auth() -> Authenticator {
         Box::pin(async move {
             match (user.as_str(), pass.as_str()) {
                 ("svc", "svc-secret") => Login::Allowed(Principal::Service),
-                ("dev-a", "tok-a") => Login::Allowed(Principal::Device { id: "dev-a".into(), store: "S1".into(), device: "a".into() }),
-                ("dev-b", "tok-b") => Login::Allowed(Principal::Device { id: "dev-b".into(), store: "S1".into(), device: "b".into() }),
+                ("dev-a", "tok-a") => {
+                    Login::Allowed(Principal::Device { id: "dev-a".into(), store: "S1".into(), device: "a".into() })
+                }
+                ("dev-b", "tok-b") => {
+                    Login::Allowed(Principal::Device { id: "dev-b".into(), store: "S1".into(), device: "b".into() })
+                }
                 ("dev-c", _) => Login::Unavailable,
                 _ => Login::Refused,
             }
@@ -58,7 +62,10 @@ fn v4(port: u16, id: &str, login: (&str, &str), clean: bool) -> (AsyncClient, Rx
 }
 
 async fn next(rx: &mut Rx, what: &str) -> Result<Packet, String> {
-    tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap_or_else(|_| panic!("{what}: nothing within 5 s")).expect("client task ended")
+    tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap_or_else(|_| panic!("{what}: nothing within 5 s"))
+        .expect("client task ended")
 }
 
 async fn connack(rx: &mut Rx) -> rumqttc::ConnAck {
@@ -155,7 +162,10 @@ async fn devices_publish_and_read_only_their_own_topics() {
     let (c, mut c_rx) = v4(port, "a2", ("dev-a", "tok-a"), true);
     connack(&mut c_rx).await;
     c.publish("borderless/v1/S1/a/acks", QoS::AtLeastOnce, false, "{}").await.unwrap();
-    assert!(next(&mut c_rx, "closing").await.is_err() || next(&mut c_rx, "closing").await.is_err(), "a device published on its acks topic");
+    assert!(
+        next(&mut c_rx, "closing").await.is_err() || next(&mut c_rx, "closing").await.is_err(),
+        "a device published on its acks topic"
+    );
 
     // A late subscriber gets the retained command at once.
     let (a3, mut a3_rx) = v4(port, "a3", ("dev-a", "tok-a"), true);
@@ -195,7 +205,9 @@ async fn mqtt5_devices_hear_not_authorized_and_stay_connected() {
             }
         }
     });
-    let mut next5 = async || tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("a packet within 5 s").expect("connected");
+    let mut next5 = async || {
+        tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("a packet within 5 s").expect("connected")
+    };
     assert!(matches!(next5().await, p5::Packet::ConnAck(c) if c.code == p5::ConnectReturnCode::Success));
     client.subscribe("borderless/v1/S1/b/acks", rumqttc::v5::mqttbytes::QoS::AtLeastOnce).await.unwrap();
     match next5().await {
@@ -233,7 +245,11 @@ async fn a_persistent_session_keeps_its_messages_while_the_device_is_away() {
     let (_a, mut a_rx) = v4(port, "a-persist", ("dev-a", "tok-a"), false);
     assert!(connack(&mut a_rx).await.session_present, "the session was kept");
     for i in 0..3 {
-        assert_eq!(publish_on(&mut a_rx, "borderless/v1/S1/a/acks").await.payload, format!("ack-{i}").as_bytes(), "in order");
+        assert_eq!(
+            publish_on(&mut a_rx, "borderless/v1/S1/a/acks").await.payload,
+            format!("ack-{i}").as_bytes(),
+            "in order"
+        );
     }
     // Another device using the same client id gets a session of its own, not this one.
     let (_b, mut b_rx) = v4(port, "a-persist", ("dev-b", "tok-b"), false);
@@ -257,7 +273,10 @@ async fn bad_bytes_and_old_protocols_are_closed() {
         let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
         s.write_all(bytes).await.unwrap();
         let mut out = Vec::new();
-        tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out)).await.expect("the broker closes the connection").unwrap();
+        tokio::time::timeout(Duration::from_secs(3), s.read_to_end(&mut out))
+            .await
+            .expect("the broker closes the connection")
+            .unwrap();
         out
     };
     // Not CONNECT first; garbage; MQTT 3.1 ("MQIsdp", level 3): refused with "unacceptable protocol version".
@@ -312,11 +331,18 @@ async fn one_subscribe_repeating_a_filter_gets_its_retained_message_once() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (a, mut a_rx) = v4(port, "a", ("dev-a", "tok-a"), true);
     connack(&mut a_rx).await;
-    a.subscribe_many((0..40).map(|_| rumqttc::SubscribeFilter::new("borderless/v1/S1/a/commands".into(), QoS::AtLeastOnce))).await.unwrap();
+    a.subscribe_many(
+        (0..40).map(|_| rumqttc::SubscribeFilter::new("borderless/v1/S1/a/commands".into(), QoS::AtLeastOnce)),
+    )
+    .await
+    .unwrap();
     let codes = suback(&mut a_rx).await;
     assert_eq!(codes.len(), 40);
     assert!(codes[..8].iter().all(|c| *c == rumqttc::SubscribeReasonCode::Success(QoS::AtLeastOnce)));
-    assert!(codes[8..].iter().all(|c| *c == rumqttc::SubscribeReasonCode::Failure), "beyond the device's 8 subscriptions per packet");
+    assert!(
+        codes[8..].iter().all(|c| *c == rumqttc::SubscribeReasonCode::Failure),
+        "beyond the device's 8 subscriptions per packet"
+    );
     publish_on(&mut a_rx, "borderless/v1/S1/a/commands").await;
     silent(&mut a_rx, "borderless/v1/S1/a/commands", 300).await;
 }
@@ -371,7 +397,10 @@ async fn packets_sent_along_with_connect_are_answered() {
     rumqttc::mqttbytes::v4::Packet::Subscribe(sub).write(&mut b, 1 << 16).unwrap();
     s.write_all(&b).await.unwrap(); // one write: CONNECT and SUBSCRIBE together, nothing after
     let mut out = [0u8; 9];
-    tokio::time::timeout(Duration::from_secs(3), s.read_exact(&mut out)).await.expect("the SUBACK comes without another packet").unwrap();
+    tokio::time::timeout(Duration::from_secs(3), s.read_exact(&mut out))
+        .await
+        .expect("the SUBACK comes without another packet")
+        .unwrap();
     assert_eq!(out, [0x20, 0x02, 0x00, 0x00, 0x90, 0x03, 0x00, 0x01, 0x01], "CONNACK then SUBACK granting QoS 1");
 }
 
@@ -395,14 +424,18 @@ async fn devices_log_in_over_tls_and_plain_mqtt_is_refused_there() {
     for c in rustls_pki_types::CertificateDer::pem_file_iter(fixture("test-ca.crt")).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
-    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let mut s = connector.connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp).await.expect("TLS handshake");
+    let mut s = connector
+        .connect(rustls_pki_types::ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .expect("TLS handshake");
     let mut c = rumqttc::mqttbytes::v4::Connect::new("a");
     c.set_login("dev-a", "tok-a");
     let mut b = bytes::BytesMut::new();
@@ -465,5 +498,9 @@ async fn a_device_is_paced_by_bytes_over_all_its_connections_and_others_are_not(
             }
         }
     }
-    assert!(started.elapsed() >= Duration::from_millis(1500), "40 KB at 10 KB/s after a 20 KB burst took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "40 KB at 10 KB/s after a 20 KB burst took {:?}",
+        started.elapsed()
+    );
 }

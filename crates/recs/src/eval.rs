@@ -22,7 +22,8 @@ pub struct Split {
 /// position counted back from the shopper's newest history basket (0, −1, −2, …) and "now" is 1.
 pub fn read_split(history_json: &str, future_json: &str) -> Result<Split, String> {
     let parse = |text: &str, what: &str| -> Result<BTreeMap<String, Vec<Vec<i64>>>, String> {
-        serde_json::from_str(text).map_err(|e| format!("{what} is not a {{customer: [[item, ...], ...]}} JSON object: {e}"))
+        serde_json::from_str(text)
+            .map_err(|e| format!("{what} is not a {{customer: [[item, ...], ...]}} JSON object: {e}"))
     };
     let history = parse(history_json, "history file")?;
     let future = parse(future_json, "future file")?;
@@ -30,7 +31,9 @@ pub fn read_split(history_json: &str, future_json: &str) -> Result<Split, String
         return Err("the future file names no customers".into());
     }
     let mut max_item = -1i64;
-    let real = |bs: &Vec<Vec<i64>>| -> Vec<Vec<i64>> { bs.iter().filter(|b| !(b.len() == 1 && b[0] == -1) && !b.is_empty()).cloned().collect() };
+    let real = |bs: &Vec<Vec<i64>>| -> Vec<Vec<i64>> {
+        bs.iter().filter(|b| !(b.is_empty() || b.len() == 1 && b[0] == -1)).cloned().collect()
+    };
     let mut split = Split::default();
     for (id, fut) in &future {
         let fut: Vec<i64> = real(fut).into_iter().flatten().collect();
@@ -45,7 +48,15 @@ pub fn read_split(history_json: &str, future_json: &str) -> Result<Split, String
             max_item = max_item.max(i);
         }
         let n = past.len() as i64;
-        let baskets = past.into_iter().enumerate().map(|(k, b)| Basket { t: k as i64 - (n - 1), items: b.into_iter().map(|i| i as u32).collect(), location: None }).collect();
+        let baskets = past
+            .into_iter()
+            .enumerate()
+            .map(|(k, b)| Basket {
+                t: k as i64 - (n - 1),
+                items: b.into_iter().map(|i| i as u32).collect(),
+                location: None,
+            })
+            .collect();
         split.shopper_ids.push(id.clone());
         split.data.shoppers.push(Profile { baskets, ..Default::default() });
         let mut f: Vec<u32> = fut.into_iter().map(|i| i as u32).collect();
@@ -60,7 +71,12 @@ pub fn read_split(history_json: &str, future_json: &str) -> Result<Split, String
 
 /// The search grid for data whose time unit is "one basket".
 pub fn basket_time_config() -> TrainConfig {
-    TrainConfig { params: Params { half_life: 2.0, ..Params::default() }, half_lives: vec![1.0, 2.0, 4.0, 8.0], decays: vec![1.0, 0.9, 0.8], shrinks: vec![2.0, 4.0, 6.0, 10.0] }
+    TrainConfig {
+        params: Params { half_life: 2.0, ..Params::default() },
+        half_lives: vec![1.0, 2.0, 4.0, 8.0],
+        decays: vec![1.0, 0.9, 0.8],
+        shrinks: vec![2.0, 4.0, 6.0, 10.0],
+    }
 }
 
 /// One model's scores in the comparison.
@@ -161,7 +177,11 @@ pub fn predict_all(model: &Model, shoppers: &[Profile], k: usize) -> Lists {
             .map(|part| {
                 s.spawn(move || {
                     let mut scratch = Scratch::new(model.n_items);
-                    part.iter().map(|p| model.recommend(p, None, k, &mut scratch, &|_| false).into_iter().map(|x| x.item).collect()).collect::<Vec<Vec<u32>>>()
+                    part.iter()
+                        .map(|p| {
+                            model.recommend(p, None, k, &mut scratch, &|_| false).into_iter().map(|x| x.item).collect()
+                        })
+                        .collect::<Vec<Vec<u32>>>()
                 })
             })
             .collect();
@@ -192,7 +212,11 @@ pub fn session_view(model: &Model, split: &Split, with_history: bool) -> (f64, f
                                 recent_views: prefix.to_vec(),
                                 view_times: Vec::new(),
                             };
-                            let recs: Vec<u32> = model.recommend(&profile, None, 20, &mut scratch, &|i| prefix.contains(&i)).into_iter().map(|x| x.item).collect();
+                            let recs: Vec<u32> = model
+                                .recommend(&profile, None, 20, &mut scratch, &|i| prefix.contains(&i))
+                                .into_iter()
+                                .map(|x| x.item)
+                                .collect();
                             let (h, r) = hit_and_rr(&recs, basket[p], 20);
                             hr += h;
                             rr += r;
@@ -203,7 +227,9 @@ pub fn session_view(model: &Model, split: &Split, with_history: bool) -> (f64, f
                 })
             })
             .collect();
-        hs.into_iter().map(|h| h.join().expect("session worker panicked")).fold((0.0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
+        hs.into_iter()
+            .map(|h| h.join().expect("session worker panicked"))
+            .fold((0.0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2))
     });
     (hr / n.max(1) as f64, rr / n.max(1) as f64, n)
 }

@@ -124,7 +124,12 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         let day = 24.0 * 3600.0 * 1000.0;
-        TrainConfig { params: Params::default(), half_lives: vec![day, 7.0 * day, 30.0 * day], decays: vec![1.0, 0.8], shrinks: vec![2.0, 5.0, 10.0] }
+        TrainConfig {
+            params: Params::default(),
+            half_lives: vec![day, 7.0 * day, 30.0 * day],
+            decays: vec![1.0, 0.8],
+            shrinks: vec![2.0, 5.0, 10.0],
+        }
     }
 }
 
@@ -240,7 +245,8 @@ impl Model {
         let session = if params.session_top_k == 0 {
             Neighbors::empty(n)
         } else if data.sessions.is_empty() {
-            let baskets: Vec<Vec<u32>> = data.shoppers.iter().flat_map(|s| s.baskets.iter().map(|b| b.items.clone())).collect();
+            let baskets: Vec<Vec<u32>> =
+                data.shoppers.iter().flat_map(|s| s.baskets.iter().map(|b| b.items.clone())).collect();
             sparse::cosine_neighbors(n, &baskets, params.knn_shrink, params.session_top_k, 100)
         } else {
             sparse::cosine_neighbors(n, &data.sessions, params.knn_shrink, params.session_top_k, 100)
@@ -360,7 +366,12 @@ impl Model {
                 max[k] = max[k].max(f[k]);
             }
         }
-        let mut out = Candidates { items: Vec::with_capacity(scratch.touched.len()), feats: Vec::with_capacity(scratch.touched.len()), sources: Vec::new(), times: Vec::new() };
+        let mut out = Candidates {
+            items: Vec::with_capacity(scratch.touched.len()),
+            feats: Vec::with_capacity(scratch.touched.len()),
+            sources: Vec::new(),
+            times: Vec::new(),
+        };
         for &i in &scratch.touched {
             let mut f = scratch.feats[i as usize];
             for k in [F_KNN, F_EASE, F_SESSION] {
@@ -369,7 +380,11 @@ impl Model {
                 }
             }
             // At a store, "trending" means trending there, softened by the chain-wide signal.
-            f[F_TRENDING] = if store.is_some() { 0.5 * f[F_TRENDING] + 0.5 * self.trending[i as usize] } else { self.trending[i as usize] };
+            f[F_TRENDING] = if store.is_some() {
+                0.5 * f[F_TRENDING] + 0.5 * self.trending[i as usize]
+            } else {
+                self.trending[i as usize]
+            };
             f[F_POPULAR] = self.popular[i as usize];
             f[F_REPEAT] = f[F_PERSONAL] * self.repeat_rate[i as usize];
             out.items.push(i);
@@ -383,7 +398,14 @@ impl Model {
 
     /// Ranks items for one shopper: the `limit` best, skipping items `exclude` rejects (already in the
     /// cart, out of stock, ...). Callers wanting room for their own filters ask for more than they show.
-    pub fn recommend(&self, p: &Profile, location: Option<u32>, limit: usize, scratch: &mut Scratch, exclude: &dyn Fn(u32) -> bool) -> Vec<Scored> {
+    pub fn recommend(
+        &self,
+        p: &Profile,
+        location: Option<u32>,
+        limit: usize,
+        scratch: &mut Scratch,
+        exclude: &dyn Fn(u32) -> bool,
+    ) -> Vec<Scored> {
         let c = self.candidates(p, location, scratch);
         let mut scored: Vec<Scored> = c
             .items
@@ -516,11 +538,13 @@ impl Popularity {
             v.into_iter().map(|x| if m > 0.0 { (x / m) as f32 } else { 0.0 }).collect()
         };
         let popular = scale(buyers.iter().map(|&b| b as f64).collect());
-        let repeat_rate = buyers.iter().zip(&repeaters).map(|(&b, &r)| if b > 0 { r as f32 / b as f32 } else { 0.0 }).collect();
+        let repeat_rate =
+            buyers.iter().zip(&repeaters).map(|(&b, &r)| if b > 0 { r as f32 / b as f32 } else { 0.0 }).collect();
         let store_trending = store_trending
             .into_iter()
             .map(|v| {
-                let mut top: Vec<(u32, f32)> = scale(v).into_iter().enumerate().filter(|(_, w)| *w > 0.0).map(|(i, w)| (i as u32, w)).collect();
+                let mut top: Vec<(u32, f32)> =
+                    scale(v).into_iter().enumerate().filter(|(_, w)| *w > 0.0).map(|(i, w)| (i as u32, w)).collect();
                 top.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 top.truncate(200);
                 top
@@ -554,21 +578,30 @@ mod tests {
     #[test]
     fn repeat_buyer_gets_the_usual_first_and_companions_after() {
         let data = toy();
-        let m = Model::train(&data, &Params { half_life: 2.0, ease_max_items: 10, personal_shrink: 1.0, ..Params::default() }, [1.0, 0.2, 0.1, 0.2, 0.2, 0.3, 0.0]);
+        let m = Model::train(
+            &data,
+            &Params { half_life: 2.0, ease_max_items: 10, personal_shrink: 1.0, ..Params::default() },
+            [1.0, 0.2, 0.1, 0.2, 0.2, 0.3, 0.0],
+        );
         let me = Profile { baskets: vec![basket(5, &[0, 1]), basket(6, &[0])], ..Default::default() };
         let mut s = Scratch::new(m.n_items);
         let recs = m.recommend(&me, None, 5, &mut s, &|_| false);
         assert_eq!(recs[0].item, 0, "{recs:?}");
         assert_eq!(recs[0].reason, Reason::BuyAgain { times: 2 });
         let pos2 = recs.iter().position(|r| r.item == 2).expect("companion recommended");
-        assert!(matches!(recs[pos2].reason, Reason::BoughtWith { item: 1 } | Reason::BoughtWith { item: 0 }), "{:?}", recs[pos2]);
+        assert!(
+            matches!(recs[pos2].reason, Reason::BoughtWith { item: 1 } | Reason::BoughtWith { item: 0 }),
+            "{:?}",
+            recs[pos2]
+        );
         assert!(recs.iter().all(|r| r.item != 4), "nobody ever bought item 4");
         assert!(m.repeat_rate[0] > 0.99 && m.repeat_rate[3] == 0.0);
     }
 
     #[test]
     fn exclusions_and_cold_start() {
-        let m = Model::train(&toy(), &Params { half_life: 2.0, ..Params::default() }, [1.0, 0.5, 0.1, 0.3, 0.0, 0.3, 0.0]);
+        let m =
+            Model::train(&toy(), &Params { half_life: 2.0, ..Params::default() }, [1.0, 0.5, 0.1, 0.3, 0.0, 0.3, 0.0]);
         let mut s = Scratch::new(m.n_items);
         let cold = m.recommend(&Profile::default(), None, 3, &mut s, &|i| i == 0);
         assert!(!cold.is_empty());

@@ -15,7 +15,13 @@ pub fn ndcg_at(recs: &[u32], truth: &[u32], k: usize) -> f64 {
     if truth.is_empty() {
         return 0.0;
     }
-    let dcg: f64 = recs.iter().take(k).enumerate().filter(|(_, r)| truth.contains(r)).map(|(i, _)| 1.0 / ((i + 2) as f64).log2()).sum();
+    let dcg: f64 = recs
+        .iter()
+        .take(k)
+        .enumerate()
+        .filter(|(_, r)| truth.contains(r))
+        .map(|(i, _)| 1.0 / ((i + 2) as f64).log2())
+        .sum();
     let idcg: f64 = (0..k.min(truth.len())).map(|i| 1.0 / ((i + 2) as f64).log2()).sum();
     dcg / idcg
 }

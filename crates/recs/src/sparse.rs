@@ -43,7 +43,8 @@ impl Neighbors {
     /// The neighbours of `item` (nothing for an item the model has never seen).
     pub fn row(&self, item: u32) -> impl Iterator<Item = (u32, f32)> + '_ {
         let i = item as usize;
-        let (s, e) = if i + 1 < self.indptr.len() { (self.indptr[i] as usize, self.indptr[i + 1] as usize) } else { (0, 0) };
+        let (s, e) =
+            if i + 1 < self.indptr.len() { (self.indptr[i] as usize, self.indptr[i + 1] as usize) } else { (0, 0) };
         self.items[s..e].iter().copied().zip(self.weights[s..e].iter().copied())
     }
 }
@@ -52,7 +53,13 @@ impl Neighbors {
 /// session), then cosine-normalised with a shrink term: `c_ij / (sqrt(c_i c_j) + shrink)`. Containers with
 /// more than `max_len` distinct items are cut to their first `max_len` (bulk buyers would otherwise dominate
 /// the quadratic pair count).
-pub fn cosine_neighbors(n_items: usize, containers: &[Vec<u32>], shrink: f32, top_k: usize, max_len: usize) -> Neighbors {
+pub fn cosine_neighbors(
+    n_items: usize,
+    containers: &[Vec<u32>],
+    shrink: f32,
+    top_k: usize,
+    max_len: usize,
+) -> Neighbors {
     let mut degree = vec![0f32; n_items];
     for c in containers {
         for &i in c.iter().take(max_len) {

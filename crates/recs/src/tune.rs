@@ -3,7 +3,10 @@
 //! baskets (Recall@20 + NDCG@20) win. Nothing is set by hand except the search grid.
 
 use crate::metrics::{ndcg_at, recall_at};
-use crate::{Candidates, Model, Params, Popularity, Profile, Scratch, TrainConfig, TrainData, Weights, F_EASE, F_KNN, F_PERSONAL, F_POPULAR, F_REPEAT, F_SESSION, F_TRENDING, NF};
+use crate::{
+    Candidates, Model, Params, Popularity, Profile, Scratch, TrainConfig, TrainData, Weights, F_EASE, F_KNN,
+    F_PERSONAL, F_POPULAR, F_REPEAT, F_SESSION, F_TRENDING, NF,
+};
 
 /// What tuning chose, and how well it did on the held-out baskets.
 #[derive(Clone, Debug)]
@@ -36,7 +39,15 @@ pub fn tune(data: &TrainData, cfg: &TrainConfig, progress: &dyn Fn(&str)) -> Tun
     let (train, held) = split_last_basket(data);
     progress(&format!("validation: {} shoppers hold out their last basket", held.len()));
     if held.is_empty() {
-        return TuneReport { params: cfg.params.clone(), weights: default_weights(), recall20: 0.0, ndcg20: 0.0, shoppers: 0, evaluations: 0, seconds: 0.0 };
+        return TuneReport {
+            params: cfg.params.clone(),
+            weights: default_weights(),
+            recall20: 0.0,
+            ndcg20: 0.0,
+            shoppers: 0,
+            evaluations: 0,
+            seconds: 0.0,
+        };
     }
     let mut params = cfg.params.clone();
     let mut model = Model::train(&train, &params, default_weights());
@@ -89,7 +100,15 @@ pub fn tune(data: &TrainData, cfg: &TrainConfig, progress: &dyn Fn(&str)) -> Tun
         weights[F_SESSION] = SESSION_PRIOR;
     }
     progress(&format!("blend: {:?} → recall@20 {:.4}, ndcg@20 {:.4}", weights, best.1, best.2));
-    TuneReport { params, weights, recall20: best.1, ndcg20: best.2, shoppers: held.len(), evaluations, seconds: started.elapsed().as_secs_f64() }
+    TuneReport {
+        params,
+        weights,
+        recall20: best.1,
+        ndcg20: best.2,
+        shoppers: held.len(),
+        evaluations,
+        seconds: started.elapsed().as_secs_f64(),
+    }
 }
 
 /// The starting blend: personal frequency, a little trending popularity.
@@ -104,7 +123,13 @@ pub fn default_weights() -> Weights {
 /// The history without each shopper's last basket, and the held-out (profile, basket) pairs. "Now" for
 /// validation is the latest held-out basket's time.
 fn split_last_basket(data: &TrainData) -> (TrainData, Vec<(Profile, Vec<u32>)>) {
-    let mut train = TrainData { n_items: data.n_items, n_locations: data.n_locations, shoppers: Vec::with_capacity(data.shoppers.len()), sessions: data.sessions.clone(), now: i64::MIN };
+    let mut train = TrainData {
+        n_items: data.n_items,
+        n_locations: data.n_locations,
+        shoppers: Vec::with_capacity(data.shoppers.len()),
+        sessions: data.sessions.clone(),
+        now: i64::MIN,
+    };
     let eligible = data.shoppers.iter().filter(|s| s.baskets.len() >= 2).count();
     let stride = eligible.div_ceil(MAX_VALIDATION).max(1);
     let mut held = Vec::new();
@@ -118,7 +143,8 @@ fn split_last_basket(data: &TrainData) -> (TrainData, Vec<(Profile, Vec<u32>)>) 
         let last = p.baskets.pop().expect("two baskets");
         // Only what was viewed before the held-out basket.
         if p.view_times.len() == p.recent_views.len() {
-            let keep: Vec<(u32, i64)> = p.recent_views.iter().copied().zip(p.view_times.iter().copied()).filter(|(_, t)| *t < last.t).collect();
+            let keep: Vec<(u32, i64)> =
+                p.recent_views.iter().copied().zip(p.view_times.iter().copied()).filter(|(_, t)| *t < last.t).collect();
             p.recent_views = keep.iter().map(|x| x.0).collect();
             p.view_times = keep.iter().map(|x| x.1).collect();
         } else {
@@ -129,7 +155,7 @@ fn split_last_basket(data: &TrainData) -> (TrainData, Vec<(Profile, Vec<u32>)>) 
         let mut truth = last.items.clone();
         truth.sort_unstable();
         truth.dedup();
-        if k % stride == 0 {
+        if k.is_multiple_of(stride) {
             held.push((p.clone(), truth));
         }
         k += 1;
@@ -236,7 +262,10 @@ fn evaluate(cases: &[Case], w: &Weights) -> (f64, f64) {
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("evaluation worker panicked")).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("evaluation worker panicked"))
+            .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
     });
     let m = cases.len().max(1) as f64;
     (r / m, n / m)
@@ -263,7 +292,8 @@ mod tests {
             shoppers.push(Profile { baskets, ..Default::default() });
         }
         let data = TrainData { n_items: 100, n_locations: 0, shoppers, sessions: vec![], now: 5 };
-        let cfg = TrainConfig { half_lives: vec![1.0, 4.0], decays: vec![1.0], shrinks: vec![1.0], ..TrainConfig::default() };
+        let cfg =
+            TrainConfig { half_lives: vec![1.0, 4.0], decays: vec![1.0], shrinks: vec![1.0], ..TrainConfig::default() };
         let report = tune(&data, &cfg, &|_| {});
         assert_eq!(report.shoppers, 300);
         assert!(report.recall20 > 0.5, "{report:?}");
@@ -282,13 +312,15 @@ mod tests {
         };
         for u in 0..400u32 {
             let v = u % 50;
-            let mut baskets: Vec<Basket> = (0..3).map(|t| Basket { t: t * 10, items: vec![100 + rnd() % 50], location: None }).collect();
+            let mut baskets: Vec<Basket> =
+                (0..3).map(|t| Basket { t: t * 10, items: vec![100 + rnd() % 50], location: None }).collect();
             baskets.push(Basket { t: 40, items: vec![v + 50], location: None });
             shoppers.push(Profile { baskets, recent_views: vec![v], view_times: vec![35] });
         }
         let sessions: Vec<Vec<u32>> = (0..50u32).flat_map(|v| std::iter::repeat_n(vec![v, v + 50], 5)).collect();
         let data = TrainData { n_items: 150, n_locations: 0, shoppers, sessions, now: 41 };
-        let cfg = TrainConfig { half_lives: vec![10.0], decays: vec![1.0], shrinks: vec![2.0], ..TrainConfig::default() };
+        let cfg =
+            TrainConfig { half_lives: vec![10.0], decays: vec![1.0], shrinks: vec![2.0], ..TrainConfig::default() };
         let report = tune(&data, &cfg, &|_| {});
         assert!(report.weights[F_SESSION] > 0.0, "{report:?}");
         assert!(report.recall20 > 0.9, "{report:?}");

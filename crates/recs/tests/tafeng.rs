@@ -13,7 +13,10 @@ fn data_dir() -> Option<PathBuf> {
     if dir.join("tafeng_history.json").exists() && dir.join("tafeng_future.json").exists() {
         return Some(dir);
     }
-    let msg = format!("the Ta-Feng split is not at {} (set BORDERLESS_DATA_DIR to the folder holding tafeng/)", dir.display());
+    let msg = format!(
+        "the Ta-Feng split is not at {} (set BORDERLESS_DATA_DIR to the folder holding tafeng/)",
+        dir.display()
+    );
     if std::env::var("BORDERLESS_REQUIRE_DATA").as_deref() == Ok("1") {
         panic!("{msg}; BORDERLESS_REQUIRE_DATA=1 requires it");
     }
@@ -31,10 +34,21 @@ fn blend_beats_personal_top_frequency_on_tafeng() {
     let (p, _) = personal_top_frequency(&split, 20);
     let base = score_lists(&split, &p);
     // A smaller grid than `recs eval` (the test budget), the same procedure.
-    let cfg = recs::TrainConfig { half_lives: vec![1.0, 2.0], decays: vec![0.9], shrinks: vec![4.0], ..basket_time_config() };
+    let cfg =
+        recs::TrainConfig { half_lives: vec![1.0, 2.0], decays: vec![0.9], shrinks: vec![4.0], ..basket_time_config() };
     let report = recs::tune(&split.data, &cfg, &|_| {});
     let (_, lists, _) = blend_lists(&split, &report.params, report.weights, 20);
     let ours = score_lists(&split, &lists);
-    assert!(ours.recall20 > base.recall20 * 1.08, "recall@20 {:.4} vs personal top-frequency {:.4}", ours.recall20, base.recall20);
-    assert!(ours.ndcg20 > base.ndcg20 * 1.08, "ndcg@20 {:.4} vs personal top-frequency {:.4}", ours.ndcg20, base.ndcg20);
+    assert!(
+        ours.recall20 > base.recall20 * 1.08,
+        "recall@20 {:.4} vs personal top-frequency {:.4}",
+        ours.recall20,
+        base.recall20
+    );
+    assert!(
+        ours.ndcg20 > base.ndcg20 * 1.08,
+        "ndcg@20 {:.4} vs personal top-frequency {:.4}",
+        ours.ndcg20,
+        base.ndcg20
+    );
 }

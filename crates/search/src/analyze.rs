@@ -5,7 +5,8 @@
 use rust_stemmers::{Algorithm, Stemmer};
 
 /// Korean particles stripped from the end of a word (longest first).
-const PARTICLES: [&str; 16] = ["에서는", "으로", "에서", "에게", "까지", "부터", "을", "를", "이", "가", "은", "는", "에", "로", "와", "과"];
+const PARTICLES: [&str; 16] =
+    ["에서는", "으로", "에서", "에게", "까지", "부터", "을", "를", "이", "가", "은", "는", "에", "로", "와", "과"];
 
 fn is_hangul(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c) || ('\u{3131}'..='\u{318E}').contains(&c)
@@ -45,7 +46,14 @@ impl Analyzer {
                 self.korean(&chars[start..i].iter().collect::<String>(), &mut out);
             } else if c.is_alphanumeric() {
                 let start = i;
-                while i < chars.len() && (chars[i].is_alphanumeric() && !is_hangul(chars[i]) || (chars[i] == '.' && i + 1 < chars.len() && chars[i + 1].is_ascii_digit() && i > start && chars[i - 1].is_ascii_digit())) {
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() && !is_hangul(chars[i])
+                        || (chars[i] == '.'
+                            && i + 1 < chars.len()
+                            && chars[i + 1].is_ascii_digit()
+                            && i > start
+                            && chars[i - 1].is_ascii_digit()))
+                {
                     i += 1;
                 }
                 self.latin(&chars[start..i].iter().collect::<String>(), &mut out);

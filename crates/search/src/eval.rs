@@ -24,8 +24,13 @@ fn latin1(b: &[u8]) -> String {
 /// Reads the judgements; errors name the line.
 pub fn read(bytes: &[u8]) -> Result<Judgements, String> {
     let mut rd = csv::ReaderBuilder::new().from_reader(bytes);
-    let header: Vec<String> = rd.byte_headers().map_err(|e| format!("no CSV header: {e}"))?.iter().map(latin1).collect();
-    let col = |name: &str| header.iter().position(|h| h == name).ok_or_else(|| format!("the CSV has no `{name}` column (it needs product_uid, product_title, search_term, relevance)"));
+    let header: Vec<String> =
+        rd.byte_headers().map_err(|e| format!("no CSV header: {e}"))?.iter().map(latin1).collect();
+    let col = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            format!("the CSV has no `{name}` column (it needs product_uid, product_title, search_term, relevance)")
+        })
+    };
     let (pu, pt, st, rl) = (col("product_uid")?, col("product_title")?, col("search_term")?, col("relevance")?);
     let mut doc_of: HashMap<String, u32> = HashMap::new();
     let mut titles = Vec::new();
@@ -34,7 +39,10 @@ pub fn read(bytes: &[u8]) -> Result<Judgements, String> {
     for (n, rec) in rd.byte_records().enumerate() {
         let rec = rec.map_err(|e| format!("line {}: {e}", n + 2))?;
         let field = |i: usize| rec.get(i).map(latin1).unwrap_or_default();
-        let rel: f32 = field(rl).trim().parse().map_err(|_| format!("line {}: relevance `{}` is not a number", n + 2, field(rl)))?;
+        let rel: f32 = field(rl)
+            .trim()
+            .parse()
+            .map_err(|_| format!("line {}: relevance `{}` is not a number", n + 2, field(rl)))?;
         let uid = field(pu);
         let d = *doc_of.entry(uid).or_insert_with(|| {
             titles.push(field(pt));
@@ -117,7 +125,8 @@ pub struct KindScore {
 /// Scores a test set searching all its products with the product's analyzer, ranking and synonyms.
 pub fn score_test_set(t: &TestSet) -> Result<BTreeMap<String, KindScore>, String> {
     let pos: HashMap<&str, u32> = t.products.iter().enumerate().map(|(i, p)| (p.id.as_str(), i as u32)).collect();
-    let texts: Vec<String> = t.products.iter().map(|p| format!("{} {} {}", p.title, p.brand, p.category.replace('/', " "))).collect();
+    let texts: Vec<String> =
+        t.products.iter().map(|p| format!("{} {} {}", p.title, p.brand, p.category.replace('/', " "))).collect();
     let mut ix = Index::build(texts.iter().map(|s| s.as_str()));
     ix.set_synonyms(&t.synonyms);
     let mut out: BTreeMap<String, KindScore> = BTreeMap::new();
@@ -164,6 +173,8 @@ mod tests {
         assert_eq!(n, 2);
         assert!((pool - 1.0).abs() < 1e-9 && (all - 1.0).abs() < 1e-9, "{pool} {all}");
         assert!(read(b"a,b\n1,2\n").unwrap_err().contains("product_uid"));
-        assert!(read("id,product_uid,product_title,search_term,relevance\n1,1,t,q,high\n".as_bytes()).unwrap_err().contains("line 2"));
+        assert!(read("id,product_uid,product_title,search_term,relevance\n1,1,t,q,high\n".as_bytes())
+            .unwrap_err()
+            .contains("line 2"));
     }
 }

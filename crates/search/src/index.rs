@@ -149,7 +149,11 @@ impl Index {
     pub fn set_synonyms(&mut self, groups: &[Vec<String>]) {
         self.synonyms.clear();
         for g in groups.iter().take(MAX_SYNONYM_GROUPS) {
-            let analyzed: Vec<Vec<String>> = g.iter().take(MAX_SYNONYM_WORDS).map(|p| self.analyzer.terms(p).into_iter().filter(|t| t.whole).map(|t| t.text).collect()).collect();
+            let analyzed: Vec<Vec<String>> = g
+                .iter()
+                .take(MAX_SYNONYM_WORDS)
+                .map(|p| self.analyzer.terms(p).into_iter().filter(|t| t.whole).map(|t| t.text).collect())
+                .collect();
             for (i, a) in analyzed.iter().enumerate() {
                 for word in a {
                     let e = self.synonyms.entry(word.clone()).or_default();
@@ -202,7 +206,11 @@ impl Index {
         if last && t.whole && alternatives.is_empty() && !t.text.is_empty() {
             // Completion of the word being typed.
             let start = self.sorted_vocab.partition_point(|id| self.vocab[*id as usize].as_str() < t.text.as_str());
-            let mut found: Vec<u32> = self.sorted_vocab[start..].iter().take_while(|id| self.vocab[**id as usize].starts_with(&t.text)).copied().collect();
+            let mut found: Vec<u32> = self.sorted_vocab[start..]
+                .iter()
+                .take_while(|id| self.vocab[**id as usize].starts_with(&t.text))
+                .copied()
+                .collect();
             found.sort_by_key(|id| std::cmp::Reverse(self.postings[*id as usize].len()));
             alternatives.extend(found.into_iter().take(5).map(|id| (id, w * FUZZY_WEIGHT)));
         }

@@ -137,10 +137,9 @@ where
     fn finish(mut self: Box<Self>, outcome: Result<(), DbError>) {
         let r = match outcome {
             Err(e) => Err(E::from(e)),
-            Ok(()) => self
-                .result
-                .take()
-                .unwrap_or_else(|| Err(E::from(DbError::new(DbErrorKind::Other, "job never ran")))),
+            Ok(()) => {
+                self.result.take().unwrap_or_else(|| Err(E::from(DbError::new(DbErrorKind::Other, "job never ran"))))
+            }
         };
         if let Some(tx) = self.reply.take() {
             let _ = tx.send(r);

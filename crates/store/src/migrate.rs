@@ -1,10 +1,29 @@
 //! The schema and its migrations, written once for both backends. Only BIGINT and TEXT columns are used;
 //! `{serial}`, `{txid}` and `{events_tx_index}` are the places where the dialects differ.
 
-use crate::{Dialect, DbError, Tx};
+use crate::{DbError, Dialect, Tx};
 
 /// Ordered migrations; a released entry is never edited, only followed by a new one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, V1), (2, V2), (3, V3), (4, V4), (5, V5), (6, V6), (7, V7), (8, V8), (9, V9), (10, V10), (11, V11), (12, V12), (13, V13), (14, V14), (15, V15), (16, V16), (17, V17), (18, V18)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, V1),
+    (2, V2),
+    (3, V3),
+    (4, V4),
+    (5, V5),
+    (6, V6),
+    (7, V7),
+    (8, V8),
+    (9, V9),
+    (10, V10),
+    (11, V11),
+    (12, V12),
+    (13, V13),
+    (14, V14),
+    (15, V15),
+    (16, V16),
+    (17, V17),
+    (18, V18),
+];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
 const V2: &str = "ALTER TABLE order_lines ADD COLUMN routing TEXT";
@@ -374,7 +393,8 @@ CREATE INDEX psp_jobs_due ON psp_jobs (status, next_attempt_at)
 "#;
 
 /// Card processor webhook events already applied (processors deliver at least once).
-const V10: &str = "CREATE TABLE psp_events (id TEXT PRIMARY KEY, type TEXT NOT NULL, payment_id TEXT, received_at BIGINT NOT NULL)";
+const V10: &str =
+    "CREATE TABLE psp_events (id TEXT PRIMARY KEY, type TEXT NOT NULL, payment_id TEXT, received_at BIGINT NOT NULL)";
 
 /// Visits to a cashierless store: the wallet is pre-authorized at the entry gate and charged at the exit.
 const V11: &str = r#"
@@ -492,12 +512,12 @@ pub(crate) fn migrate(tx: &mut dyn Tx, dialect: Dialect) -> Result<(), DbError> 
         // Several nodes may start at once; one migrates, the others wait and then find nothing to do.
         tx.query("SELECT pg_advisory_xact_lock(7262011)", &[])?;
     }
-    tx.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)", &[])?;
-    let applied: Vec<i64> = tx
-        .query("SELECT version FROM schema_migrations", &[])?
-        .iter()
-        .map(|r| r.i64(0))
-        .collect::<Result<_, _>>()?;
+    tx.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        &[],
+    )?;
+    let applied: Vec<i64> =
+        tx.query("SELECT version FROM schema_migrations", &[])?.iter().map(|r| r.i64(0)).collect::<Result<_, _>>()?;
     for (version, sql) in MIGRATIONS {
         if applied.contains(version) {
             continue;
@@ -505,7 +525,10 @@ pub(crate) fn migrate(tx: &mut dyn Tx, dialect: Dialect) -> Result<(), DbError> 
         for stmt in render(sql, dialect).split(';').map(str::trim).filter(|s| !s.is_empty()) {
             tx.exec(stmt, &[])?;
         }
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
         tx.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", crate::params![*version, now])?;
     }
     Ok(())

@@ -117,7 +117,9 @@ impl Tx for PgTx<'_> {
                     Type::INT4 => r.try_get::<_, Option<i32>>(i)?.map(|v| Val::Int(v as i64)),
                     Type::INT2 => r.try_get::<_, Option<i16>>(i)?.map(|v| Val::Int(v as i64)),
                     Type::BOOL => r.try_get::<_, Option<bool>>(i)?.map(|v| Val::Int(v as i64)),
-                    Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => r.try_get::<_, Option<String>>(i)?.map(Val::Text),
+                    Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => {
+                        r.try_get::<_, Option<String>>(i)?.map(Val::Text)
+                    }
                     Type::VOID => None,
                     ref other => {
                         return Err(DbError::new(

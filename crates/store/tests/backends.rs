@@ -38,7 +38,8 @@ async fn failing_jobs_in_a_group_commit_roll_back_alone() {
         }
     }
     assert_eq!(ok, 200);
-    let n = db.read(|tx| -> Result<i64, DbError> { tx.query_one("SELECT COUNT(*) FROM meta", &[])?.i64(0) }).await.unwrap();
+    let n =
+        db.read(|tx| -> Result<i64, DbError> { tx.query_one("SELECT COUNT(*) FROM meta", &[])?.i64(0) }).await.unwrap();
     assert_eq!(n, 200, "exactly the successful jobs' rows were committed");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -60,7 +61,9 @@ async fn a_panicking_job_does_not_stop_the_writer() {
     .await
     .expect("the writer still works");
     let keys = db
-        .read(|tx| -> Result<Vec<String>, DbError> { tx.query("SELECT key FROM meta ORDER BY key", &[])?.iter().map(|r| r.text(0)).collect() })
+        .read(|tx| -> Result<Vec<String>, DbError> {
+            tx.query("SELECT key FROM meta ORDER BY key", &[])?.iter().map(|r| r.text(0)).collect()
+        })
         .await
         .unwrap();
     assert_eq!(keys, vec!["c".to_owned()], "the panicking job's insert was rolled back");
@@ -70,10 +73,21 @@ async fn a_panicking_job_does_not_stop_the_writer() {
 #[test]
 fn constraint_errors_are_classified() {
     let (db, dir) = temp_db();
-    db.write_blocking(|tx| -> Result<(), DbError> { tx.exec("INSERT INTO meta (key, value) VALUES ('x', 'y')", &[]).map(|_| ()) }).unwrap();
-    let e = db.write_blocking(|tx| -> Result<(), DbError> { tx.exec("INSERT INTO meta (key, value) VALUES ('x', 'z')", &[]).map(|_| ()) }).unwrap_err();
+    db.write_blocking(|tx| -> Result<(), DbError> {
+        tx.exec("INSERT INTO meta (key, value) VALUES ('x', 'y')", &[]).map(|_| ())
+    })
+    .unwrap();
+    let e = db
+        .write_blocking(|tx| -> Result<(), DbError> {
+            tx.exec("INSERT INTO meta (key, value) VALUES ('x', 'z')", &[]).map(|_| ())
+        })
+        .unwrap_err();
     assert_eq!(e.kind, DbErrorKind::UniqueViolation);
-    let e = db.write_blocking(|tx| -> Result<(), DbError> { tx.exec("INSERT INTO meta (key, value) VALUES ('n', NULL)", &[]).map(|_| ()) }).unwrap_err();
+    let e = db
+        .write_blocking(|tx| -> Result<(), DbError> {
+            tx.exec("INSERT INTO meta (key, value) VALUES ('n', NULL)", &[]).map(|_| ())
+        })
+        .unwrap_err();
     assert_eq!(e.kind, DbErrorKind::ConstraintViolation);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -28,10 +28,18 @@ struct Psp {
 
 type Shared = Arc<Mutex<Psp>>;
 
-fn replay(psp: &Shared, path: &str, headers: &HeaderMap, f: impl FnOnce(&mut Psp) -> (u16, Value)) -> (StatusCode, Json<Value>) {
+fn replay(
+    psp: &Shared,
+    path: &str,
+    headers: &HeaderMap,
+    f: impl FnOnce(&mut Psp) -> (u16, Value),
+) -> (StatusCode, Json<Value>) {
     let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
     if auth != "Bearer sk_test_borderless" {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})));
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})),
+        );
     }
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     let mut p = psp.lock().unwrap();
@@ -45,7 +53,11 @@ fn replay(psp: &Shared, path: &str, headers: &HeaderMap, f: impl FnOnce(&mut Psp
     (StatusCode::from_u16(s).unwrap(), Json(v))
 }
 
-async fn create(State(psp): State<Shared>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
+async fn create(
+    State(psp): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
     // A slow processor: the first time this card is seen, the answer takes longer than our client waits
     // (the payment is still made, as Stripe would).
     if f.get("payment_method").map(String::as_str) == Some("pm_card_slow") {
@@ -67,7 +79,10 @@ async fn create(State(psp): State<Shared>, headers: HeaderMap, Form(f): Form<Has
 fn create_now(psp: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) -> (StatusCode, Json<Value>) {
     replay(psp, "/v1/payment_intents", headers, |p| {
         if f.get("payment_method").map(String::as_str) == Some("pm_card_chargeDeclined") {
-            return (402, json!({"error": {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline"}}));
+            return (
+                402,
+                json!({"error": {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline"}}),
+            );
         }
         let id = format!("pi_{}", p.intents.len() + 1);
         let amount: i64 = f["amount"].parse().unwrap();
@@ -78,7 +93,12 @@ fn create_now(psp: &Shared, headers: &HeaderMap, f: &HashMap<String, String>) ->
     })
 }
 
-async fn capture(State(psp): State<Shared>, headers: HeaderMap, Path(id): Path<String>, Form(f): Form<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
+async fn capture(
+    State(psp): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
     replay(&psp, &format!("/capture/{id}"), &headers, |p| {
         if p.fail_next_capture {
             p.fail_next_capture = false;
@@ -108,7 +128,11 @@ async fn cancel(State(psp): State<Shared>, headers: HeaderMap, Path(id): Path<St
     })
 }
 
-async fn refund(State(psp): State<Shared>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> (StatusCode, Json<Value>) {
+async fn refund(
+    State(psp): State<Shared>,
+    headers: HeaderMap,
+    Form(f): Form<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
     replay(&psp, "/v1/refunds", &headers, |p| {
         if p.refunds_down {
             return (500, json!({"error": {"type": "api_error"}}));
@@ -155,7 +179,14 @@ async fn card_orders_authorize_capture_cancel_and_refund_once(b: Backend) {
     let pay = |cart: String, pm: &'static str, key: &'static str| {
         let app = &app;
         async move {
-            app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "card@example.com", "payment": {"method": "card", "code": pm}})), &[("Idempotency-Key", key)]).await
+            app.req(
+                "POST",
+                &format!("/store/carts/{cart}/checkout"),
+                None,
+                Some(json!({"email": "card@example.com", "payment": {"method": "card", "code": pm}})),
+                &[("Idempotency-Key", key)],
+            )
+            .await
         }
     };
 
@@ -184,8 +215,17 @@ async fn card_orders_authorize_capture_cancel_and_refund_once(b: Backend) {
     assert_eq!(psp.lock().unwrap().intents["pi_1"]["amount_received"], 45000);
 
     // A return in Busan refunds the card (the refund record turns `refunded` when the processor confirms).
-    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
-    assert_eq!((ret["return"]["refund"]["method"].as_str(), ret["return"]["refund"]["status"].as_str()), (Some("card"), Some("pending")));
+    let ret = app
+        .admin_post(
+            "/admin/returns",
+            json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        (ret["return"]["refund"]["method"].as_str(), ret["return"]["refund"]["status"].as_str()),
+        (Some("card"), Some("pending"))
+    );
     until("the refund", || psp.lock().unwrap().refunds == vec![45000]).await;
     for _ in 0..100 {
         if app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await == 1 {
@@ -203,10 +243,18 @@ async fn card_orders_authorize_capture_cancel_and_refund_once(b: Backend) {
 
     // A checkout that fails after the card was authorized (out of stock) releases the authorization.
     let cart = app.pickup_cart(&sku, 2, &store).await;
-    app.admin_post("/admin/inventory/adjustments", json!({"sku": sku, "location_id": store, "quantity_delta": -1, "reason": "damaged"})).await.expect(201);
+    app.admin_post(
+        "/admin/inventory/adjustments",
+        json!({"sku": sku, "location_id": store, "quantity_delta": -1, "reason": "damaged"}),
+    )
+    .await
+    .expect(201);
     let r = pay(cart, "pm_card_visa", "k-3").await;
     assert_eq!((r.status, r.code()), (409, "out_of_stock"));
-    until("the compensating cancellation", || psp.lock().unwrap().intents.get("pi_3").is_some_and(|p| p["status"] == "canceled")).await;
+    until("the compensating cancellation", || {
+        psp.lock().unwrap().intents.get("pi_3").is_some_and(|p| p["status"] == "canceled")
+    })
+    .await;
     app.assert_no_drift().await;
 }
 both!(card_orders_authorize_capture_cancel_and_refund_once);
@@ -218,7 +266,16 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
     let sku = app.product("CARD-2", 30000).await;
     app.stock_in(&sku, &store, 2).await;
     let cart = app.pickup_cart(&sku, 1, &store).await;
-    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "w@example.com", "payment": {"method": "card", "code": "pm_card_visa"}})), &[]).await.expect(201);
+    let o = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(json!({"email": "w@example.com", "payment": {"method": "card", "code": "pm_card_visa"}})),
+            &[],
+        )
+        .await
+        .expect(201);
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
     app.hand_over(&oid).await;
     until("the capture", || psp.lock().unwrap().intents["pi_1"]["status"] == "succeeded").await;
@@ -226,7 +283,12 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
     // The processor is unreachable for refunds: our job keeps retrying; the processor's own webhook that
     // the refund went through settles it.
     psp.lock().unwrap().refunds_down = true;
-    app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    app.admin_post(
+        "/admin/returns",
+        json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}]}),
+    )
+    .await
+    .expect(201);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 0);
 
@@ -234,18 +296,32 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
     let send = |sig: String, body: String| {
         let app = &app;
         async move {
-            let r = app.client.post(format!("{}/webhooks/card", app.url)).header("stripe-signature", sig).body(body).send().await.unwrap();
+            let r = app
+                .client
+                .post(format!("{}/webhooks/card", app.url))
+                .header("stripe-signature", sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
             let status = r.status().as_u16();
             (status, r.json::<Value>().await.unwrap_or(Value::Null))
         }
     };
     // A charge-level notice does not settle a particular refund (there could be several on one payment).
-    let charge = json!({"id": "evt_0", "type": "charge.refunded", "data": {"object": {"id": "ch_1", "payment_intent": "pi_1"}}}).to_string();
+    let charge =
+        json!({"id": "evt_0", "type": "charge.refunded", "data": {"object": {"id": "ch_1", "payment_intent": "pi_1"}}})
+            .to_string();
     let (s0, _) = send(borderless::webhooks::sign("whsec_test_borderless", t, &charge), charge).await;
     assert_eq!(s0, 200);
     assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 0);
     let db = app.running.as_ref().unwrap().engine.db().clone();
-    let job = db.read(|tx| -> Result<String, store::DbError> { tx.query_one("SELECT id FROM psp_jobs WHERE kind = 'refund'", &[])?.text(0) }).await.unwrap();
+    let job = db
+        .read(|tx| -> Result<String, store::DbError> {
+            tx.query_one("SELECT id FROM psp_jobs WHERE kind = 'refund'", &[])?.text(0)
+        })
+        .await
+        .unwrap();
     let event = json!({"id": "evt_1", "type": "refund.updated", "data": {"object": {"id": "re_1", "payment_intent": "pi_1", "status": "succeeded", "amount": 30000, "metadata": {"borderless_job": job}}}}).to_string();
     let good = borderless::webhooks::sign("whsec_test_borderless", t, &event);
     let (s, v) = send(good.clone(), event.clone()).await;
@@ -271,11 +347,23 @@ both!(processor_webhooks_are_verified_and_applied_once);
 async fn shoppers_top_up_their_wallet_by_card(b: Backend) {
     let (url, psp) = processor().await;
     let app = spawn_app_full(b, Duration::from_secs(3600), Some(url)).await;
-    let s = app.post("/store/customers", json!({"email": "topup@example.com", "password": "top up by card", "name": "T"})).await.expect(201);
+    let s = app
+        .post("/store/customers", json!({"email": "topup@example.com", "password": "top up by card", "name": "T"}))
+        .await
+        .expect(201);
     let token = s["token"].as_str().unwrap().to_owned();
     let top = |pm: &'static str, key: &'static str| {
         let (app, token) = (&app, token.clone());
-        async move { app.req("POST", "/store/wallet/top-ups", Some(&token), Some(json!({"amount_minor": 50000, "currency": "KRW", "payment_method": pm})), &[("Idempotency-Key", key)]).await }
+        async move {
+            app.req(
+                "POST",
+                "/store/wallet/top-ups",
+                Some(&token),
+                Some(json!({"amount_minor": 50000, "currency": "KRW", "payment_method": pm})),
+                &[("Idempotency-Key", key)],
+            )
+            .await
+        }
     };
     let first = top("pm_card_visa", "t-1").await.expect(201);
     let again = top("pm_card_visa", "t-1").await.expect(201);
@@ -284,18 +372,50 @@ async fn shoppers_top_up_their_wallet_by_card(b: Backend) {
     assert_eq!(psp.lock().unwrap().captures, 1, "captured once");
     let r = top("pm_card_chargeDeclined", "t-2").await;
     assert_eq!((r.status, r.code()), (402, "card_declined"));
-    let r = app.req("POST", "/store/wallet/top-ups", Some(&token), Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})), &[]).await;
+    let r = app
+        .req(
+            "POST",
+            "/store/wallet/top-ups",
+            Some(&token),
+            Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "idempotency_key_required"), "a card top-up must be safely retryable");
-    let r = app.req("POST", "/store/wallet/top-ups", None, Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})), &[]).await;
+    let r = app
+        .req(
+            "POST",
+            "/store/wallet/top-ups",
+            None,
+            Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
     let w = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
     assert_eq!(w["data"][0]["balance_minor"], 50000);
     // Ten card top-ups an hour, then a pause (a brake on stolen-card testing).
     for i in 0..9 {
-        let r = app.req("POST", "/store/wallet/top-ups", Some(&token), Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})), &[("Idempotency-Key", &format!("v-{i}"))]).await;
+        let r = app
+            .req(
+                "POST",
+                "/store/wallet/top-ups",
+                Some(&token),
+                Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})),
+                &[("Idempotency-Key", &format!("v-{i}"))],
+            )
+            .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    let r = app.req("POST", "/store/wallet/top-ups", Some(&token), Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})), &[("Idempotency-Key", "v-10")]).await;
+    let r = app
+        .req(
+            "POST",
+            "/store/wallet/top-ups",
+            Some(&token),
+            Some(json!({"amount_minor": 1000, "currency": "KRW", "payment_method": "pm_card_visa"})),
+            &[("Idempotency-Key", "v-10")],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (429, "too_many_attempts"));
     app.assert_no_drift().await;
 }
@@ -307,21 +427,48 @@ async fn a_card_can_pay_part_of_a_split(b: Backend) {
     let store = app.location("GANGNAM", "store", true).await;
     let sku = app.product("CARD-3", 25000).await;
     app.stock_in(&sku, &store, 2).await;
-    let card = app.admin_post("/admin/gift-cards", json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201)["gift_card"]["code"].as_str().unwrap().to_owned();
+    let card = app.admin_post("/admin/gift-cards", json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201)
+        ["gift_card"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let cart = app.pickup_cart(&sku, 1, &store).await;
     // A malformed split is refused before the card is touched.
     let bad = json!([{"method": "gift_card", "code": card, "amount_minor": 30000}, {"method": "card", "code": "pm_card_visa"}]);
-    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "s@example.com", "payment": {"method": "split", "tenders": bad}})), &[]).await;
+    let r = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(json!({"email": "s@example.com", "payment": {"method": "split", "tenders": bad}})),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "invalid_split"));
     assert!(psp.lock().unwrap().intents.is_empty(), "no authorization for a refused split");
     let tenders = json!([{"method": "gift_card", "code": card, "amount_minor": 10000}, {"method": "card", "code": "pm_card_visa"}]);
-    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "s@example.com", "payment": {"method": "split", "tenders": tenders}})), &[]).await.expect(201);
+    let o = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(json!({"email": "s@example.com", "payment": {"method": "split", "tenders": tenders}})),
+            &[],
+        )
+        .await
+        .expect(201);
     assert_eq!(o["order"]["payment"]["status"], "authorized");
     assert_eq!(psp.lock().unwrap().intents["pi_1"]["amount"], 15000, "the card pays the rest");
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
     app.hand_over(&oid).await;
     until("the capture", || psp.lock().unwrap().intents["pi_1"]["amount_received"] == 15000).await;
-    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    let ret = app
+        .admin_post(
+            "/admin/returns",
+            json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}]}),
+        )
+        .await
+        .expect(201);
     assert_eq!(ret["return"]["refund"]["status"], "pending", "until the processor confirms the card part");
     until("the card refund", || psp.lock().unwrap().refunds == vec![15000]).await;
     assert_eq!(app.get(&format!("/store/gift-cards/{card}")).await.expect(200)["gift_card"]["balance_minor"], 10000);
@@ -345,12 +492,23 @@ async fn a_timed_out_authorization_is_not_repeated(b: Backend) {
     let cart = app.pickup_cart(&sku, 1, &store).await;
     let body = json!({"email": "slow@example.com", "payment": {"method": "card", "code": "pm_card_slow"}});
     // Our client gives up before the processor answers: the shopper sees "retry", nothing is placed.
-    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(body.clone()), &[("Idempotency-Key", "slow-1")]).await;
+    let r = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(body.clone()),
+            &[("Idempotency-Key", "slow-1")],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (503, "unavailable"));
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0);
     until("the processor to finish the slow authorization", || psp.lock().unwrap().intents.len() == 1).await;
     // The retry carries the same key: the processor returns the payment it made, and the order uses it.
-    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(body), &[("Idempotency-Key", "slow-1")]).await.expect(201);
+    let o = app
+        .req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(body), &[("Idempotency-Key", "slow-1")])
+        .await
+        .expect(201);
     assert_eq!(o["order"]["payment"]["status"], "authorized");
     assert_eq!(psp.lock().unwrap().intents.len(), 1, "one authorization, not two");
     app.assert_no_drift().await;
@@ -366,14 +524,35 @@ async fn a_cancelled_authorization_is_never_reused(b: Backend) {
     app.stock_in(&sku, &store, 2).await;
     let cart = app.pickup_cart(&sku, 1, &store).await;
     // Fails after the card was authorized (a guest without an email): the authorization is released.
-    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"payment": {"method": "card", "code": "pm_card_visa"}})), &[]).await;
+    let r = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(json!({"payment": {"method": "card", "code": "pm_card_visa"}})),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 400);
-    until("the release of the unused authorization", || psp.lock().unwrap().intents["pi_1"]["status"] == "canceled").await;
+    until("the release of the unused authorization", || psp.lock().unwrap().intents["pi_1"]["status"] == "canceled")
+        .await;
     // The corrected retry gets a fresh authorization, not the cancelled one the processor replays.
-    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "fix@example.com", "payment": {"method": "card", "code": "pm_card_visa"}})), &[]).await.expect(201);
+    let o = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(json!({"email": "fix@example.com", "payment": {"method": "card", "code": "pm_card_visa"}})),
+            &[],
+        )
+        .await
+        .expect(201);
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
     app.hand_over(&oid).await;
-    until("the capture of the fresh authorization", || psp.lock().unwrap().intents.get("pi_2").is_some_and(|p| p["status"] == "succeeded")).await;
+    until("the capture of the fresh authorization", || {
+        psp.lock().unwrap().intents.get("pi_2").is_some_and(|p| p["status"] == "succeeded")
+    })
+    .await;
     assert_eq!(psp.lock().unwrap().intents["pi_1"]["status"], "canceled");
     app.assert_no_drift().await;
 }

@@ -28,16 +28,35 @@ async fn catalog_pages_and_csv_round_trip(b: Backend) {
     }
     assert_eq!(seen.len(), 25);
     let one = app.admin_get("/admin/products/p-03").await.expect(200);
-    assert_eq!(one["product"]["variants"][0]["prices"][1], json!({"currency": "USD", "amount_minor": 1999, "amount": "19.99"}));
+    assert_eq!(
+        one["product"]["variants"][0]["prices"][1],
+        json!({"currency": "USD", "amount_minor": 1999, "amount": "19.99"})
+    );
     let found = app.get("/store/products?q=P-1").await.expect(200);
     assert_eq!(found["data"].as_array().unwrap().len(), 10);
 
     // Export, change a price in the file, import it back: an upsert by handle.
-    let csv = app.client.get(format!("{}/admin/products/export", app.url)).bearer_auth(ADMIN_KEY).send().await.unwrap().text().await.unwrap();
+    let csv = app
+        .client
+        .get(format!("{}/admin/products/export", app.url))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(csv.contains("P-03") && csv.contains("상품 P-03"));
     let changed = csv.replace("10003,19.99", "12345,19.99");
     assert_ne!(changed, csv);
-    let r = app.client.post(format!("{}/admin/products/import", app.url)).bearer_auth(ADMIN_KEY).body(changed).send().await.unwrap();
+    let r = app
+        .client
+        .post(format!("{}/admin/products/import", app.url))
+        .bearer_auth(ADMIN_KEY)
+        .body(changed)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["imported"], 25);
@@ -50,14 +69,28 @@ async fn catalog_pages_and_csv_round_trip(b: Backend) {
         linen-shirt,Linen Shirt,<p>Breathable <b>linen</b></p>,Seoul Atelier,Shirts,,true,Size,S,LIN-S,250,59000.00,,https://cdn/1.jpg,active\n\
         linen-shirt,,,,,,,,M,LIN-M,260,59000.00,,,\n\
         linen-shirt,,,,,,,,,,,,,https://cdn/2.jpg,\n";
-    let r = app.client.post(format!("{}/admin/products/import?format=shopify&currency=KRW", app.url)).bearer_auth(ADMIN_KEY).body(shopify).send().await.unwrap();
+    let r = app
+        .client
+        .post(format!("{}/admin/products/import?format=shopify&currency=KRW", app.url))
+        .bearer_auth(ADMIN_KEY)
+        .body(shopify)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let p = app.admin_get("/admin/products/linen-shirt").await.expect(200);
     assert_eq!(p["product"]["variants"].as_array().unwrap().len(), 2);
     assert_eq!(p["product"]["variants"][1]["attributes"]["size"], "M");
     assert_eq!(p["product"]["description"]["en"], "Breathable linen");
     let bad = "Handle,Title,Variant Price\nx,X,abc\n";
-    let r = app.client.post(format!("{}/admin/products/import?format=shopify", app.url)).bearer_auth(ADMIN_KEY).body(bad).send().await.unwrap();
+    let r = app
+        .client
+        .post(format!("{}/admin/products/import?format=shopify", app.url))
+        .bearer_auth(ADMIN_KEY)
+        .body(bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "invalid_csv");
@@ -69,8 +102,13 @@ async fn cross_border_cart_in_usd(b: Backend) {
     let app = spawn_app(b).await;
     let store = app.location("GANGNAM", "store", true).await;
     let sku = app.product("USD-1", 25000).await; // also priced 19.99 USD
-    app.admin_post("/admin/products", json!({"handle": "krw-only", "title_ko": "김치", "title_en": "Kimchi", "category": "grocery/fresh",
-        "variants": [{"sku": "KIMCHI-1", "prices": [{"currency": "KRW", "amount_minor": 9900}]}]})).await.expect(201);
+    app.admin_post(
+        "/admin/products",
+        json!({"handle": "krw-only", "title_ko": "김치", "title_en": "Kimchi", "category": "grocery/fresh",
+        "variants": [{"sku": "KIMCHI-1", "prices": [{"currency": "KRW", "amount_minor": 9900}]}]}),
+    )
+    .await
+    .expect(201);
     app.stock_in(&sku, &store, 5).await;
     let cart = app.post("/store/carts", json!({"currency": "usd"})).await.expect(201);
     assert_eq!(cart["cart"]["currency"], "USD");
@@ -79,7 +117,9 @@ async fn cross_border_cart_in_usd(b: Backend) {
     assert_eq!((r.status, r.code()), (409, "no_price"), "no implicit conversion from KRW");
     let c = app.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": 3})).await.expect(200);
     assert_eq!(c["cart"]["subtotal"], json!({"currency": "USD", "amount_minor": 5997, "amount": "59.97"}));
-    app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": "GANGNAM"})).await.expect(200);
+    app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": "GANGNAM"}))
+        .await
+        .expect(200);
     let o = app.checkout(&id, "usd-1").await.expect(201);
     assert_eq!(o["order"]["total"]["amount_minor"], 5997);
     assert_eq!(o["order"]["currency"], "USD");

@@ -71,7 +71,13 @@ async fn duplicate_checkouts_are_exactly_once(b: Backend) {
 
     // Same key, different body → 409; the cart is already checked out for a new key → 409 too.
     let r = app
-        .req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "other@example.com", "payment": {"method": "pay_at_pickup"}})), &[("Idempotency-Key", "same-key")])
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(json!({"email": "other@example.com", "payment": {"method": "pay_at_pickup"}})),
+            &[("Idempotency-Key", "same-key")],
+        )
         .await;
     assert_eq!((r.status, r.code()), (409, "idempotency_key_reused"));
     let r = app.checkout(&cart, "another-key").await;
@@ -98,8 +104,15 @@ async fn mixed_channels_race_for_last_units(b: Backend) {
         let (sku, store, wh) = (sku.clone(), store.clone(), wh.clone());
         tasks.push(tokio::spawn(async move {
             let web = app.checkout(&c, &format!("race-{i}")).await;
-            let pos = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}]})).await;
-            let trf = app.admin_post("/admin/inventory/transfers", json!({"sku": sku, "from_location_id": store, "to_location_id": wh, "quantity": 1})).await;
+            let pos = app
+                .admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}]}))
+                .await;
+            let trf = app
+                .admin_post(
+                    "/admin/inventory/transfers",
+                    json!({"sku": sku, "from_location_id": store, "to_location_id": wh, "quantity": 1}),
+                )
+                .await;
             [web.status, pos.status, trf.status]
         }));
     }
@@ -130,7 +143,12 @@ async fn delivery_routing_races_leave_no_phantom_reservations(b: Backend) {
     for _ in 0..40 {
         let id = app.post("/store/carts", json!({})).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
         app.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": 1})).await.expect(200);
-        app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "delivery", "address": {"line1": "1", "city": "Seoul", "country": "KR"}})).await.expect(200);
+        app.put(
+            &format!("/store/carts/{id}/fulfillment"),
+            json!({"type": "delivery", "address": {"line1": "1", "city": "Seoul", "country": "KR"}}),
+        )
+        .await
+        .expect(200);
         carts.push(id);
     }
     let app = std::sync::Arc::new(app);
@@ -138,7 +156,14 @@ async fn delivery_routing_races_leave_no_phantom_reservations(b: Backend) {
     for c in carts {
         let app = app.clone();
         tasks.push(tokio::spawn(async move {
-            app.req("POST", &format!("/store/carts/{c}/checkout"), None, Some(json!({"email": "a@example.com", "payment": {"method": "manual"}})), &[]).await
+            app.req(
+                "POST",
+                &format!("/store/carts/{c}/checkout"),
+                None,
+                Some(json!({"email": "a@example.com", "payment": {"method": "manual"}})),
+                &[],
+            )
+            .await
         }));
     }
     let mut placed = 0;

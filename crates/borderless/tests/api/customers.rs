@@ -15,24 +15,44 @@ async fn one_identity_across_channels(b: Backend) {
     let cid = s["customer"]["id"].as_str().unwrap().to_owned();
     assert_eq!(s["customer"]["email"], "minji.kim@example.com");
     assert_eq!(s["customer"]["member_code"].as_str().unwrap().len(), 10);
-    let r = app.post("/store/customers", json!({"email": "minji.kim@example.com", "password": "another one", "name": "x"})).await;
+    let r = app
+        .post("/store/customers", json!({"email": "minji.kim@example.com", "password": "another one", "name": "x"}))
+        .await;
     assert_eq!((r.status, r.code()), (409, "email_taken"));
     let r = app.post("/store/customers", json!({"email": "short@example.com", "password": "short", "name": "x"})).await;
     assert_eq!((r.status, r.code()), (400, "weak_password"));
-    let r = app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "wrong password"})).await;
+    let r =
+        app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "wrong password"})).await;
     assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
     let r = app.post("/store/auth/login", json!({"email": "nobody@example.com", "password": "whatever1"})).await;
     assert_eq!((r.status, r.code()), (401, "invalid_credentials"));
-    let login = app.post("/store/auth/login", json!({"email": "MINJI.KIM@example.com", "password": "correct horse"})).await.expect(200);
+    let login = app
+        .post("/store/auth/login", json!({"email": "MINJI.KIM@example.com", "password": "correct horse"}))
+        .await
+        .expect(200);
     assert_eq!(login["customer"]["id"], cid.as_str());
     let me = app.req("GET", "/store/customers/me", Some(&token), None, &[]).await.expect(200);
     assert_eq!(me["customer"]["name"], "김민지");
 
     // Web order as the signed-in customer.
-    let cart = app.req("POST", "/store/carts", Some(&token), Some(json!({})), &[]).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
+    let cart = app.req("POST", "/store/carts", Some(&token), Some(json!({})), &[]).await.expect(201)["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.post(&format!("/store/carts/{cart}/lines"), json!({"sku": sku, "quantity": 1})).await.expect(200);
-    app.put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "pickup", "location_id": store})).await.expect(200);
-    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(json!({"payment": {"method": "pay_at_pickup"}})), &[]).await.expect(201);
+    app.put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "pickup", "location_id": store}))
+        .await
+        .expect(200);
+    let o = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            Some(&token),
+            Some(json!({"payment": {"method": "pay_at_pickup"}})),
+            &[],
+        )
+        .await
+        .expect(201);
     assert_eq!(o["order"]["customer_id"], cid.as_str());
 
     // At the counter, staff find her by phone in any formatting and ring up a sale for her.
@@ -45,7 +65,12 @@ async fn one_identity_across_channels(b: Backend) {
     assert_eq!(by_code["data"][0]["id"], cid.as_str());
     let r = app.admin_get("/admin/customers").await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
-    app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    app.admin_post(
+        "/admin/pos/sales",
+        json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 1}]}),
+    )
+    .await
+    .expect(201);
 
     let mine = app.req("GET", "/store/customers/me/orders", Some(&token), None, &[]).await.expect(200);
     let channels: Vec<&str> = mine["data"].as_array().unwrap().iter().map(|o| o["channel"].as_str().unwrap()).collect();
@@ -62,13 +87,16 @@ async fn one_identity_across_channels(b: Backend) {
 
     // Ten wrong passwords lock the account's logins for 15 minutes, even with the right one.
     for _ in 0..10 {
-        let r = app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "guess guess"})).await;
+        let r =
+            app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "guess guess"})).await;
         assert_eq!(r.status, 401);
     }
     let r = app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "correct horse"})).await;
     assert_eq!((r.status, r.code()), (429, "too_many_attempts"));
     assert!(r.body["error"]["message_ko"].as_str().is_some());
     app.clock.advance_ms(16 * 60 * 1000);
-    app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "correct horse"})).await.expect(200);
+    app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "correct horse"}))
+        .await
+        .expect(200);
 }
 both!(one_identity_across_channels);

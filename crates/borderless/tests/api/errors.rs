@@ -33,7 +33,12 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     assert_eq!(r.status(), 400);
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "invalid_json");
-    let r = app.admin_post("/admin/products", json!({"handle": "x", "title_ko": "x", "title_en": "x", "category": "c", "variants": [], "colour": "red"})).await;
+    let r = app
+        .admin_post(
+            "/admin/products",
+            json!({"handle": "x", "title_ko": "x", "title_en": "x", "category": "c", "variants": [], "colour": "red"}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "invalid_json"), "unknown fields are named, not ignored");
     assert!(r.body["error"]["message"].as_str().unwrap().contains("colour"));
     let big = "x".repeat(http_api::MAX_BODY_BYTES + 10);
@@ -48,18 +53,34 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
     assert!(r.body["error"]["message"].as_str().unwrap().contains("check digit"));
     let r = app
-        .admin_post("/admin/products", json!({"handle": "bad-cur", "title_ko": "가", "title_en": "A", "category": "c",
-            "variants": [{"sku": "BAD-CUR", "prices": [{"currency": "XYZ", "amount_minor": 100}]}]}))
+        .admin_post(
+            "/admin/products",
+            json!({"handle": "bad-cur", "title_ko": "가", "title_en": "A", "category": "c",
+            "variants": [{"sku": "BAD-CUR", "prices": [{"currency": "XYZ", "amount_minor": 100}]}]}),
+        )
         .await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
-    let r = app.admin_post("/admin/products", json!({"handle": "err-1", "title_ko": "가", "title_en": "A", "category": "c",
-            "variants": [{"sku": "ERR-2", "prices": [{"currency": "KRW", "amount_minor": 100}]}]})).await;
+    let r = app
+        .admin_post(
+            "/admin/products",
+            json!({"handle": "err-1", "title_ko": "가", "title_en": "A", "category": "c",
+            "variants": [{"sku": "ERR-2", "prices": [{"currency": "KRW", "amount_minor": 100}]}]}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "duplicate_handle"));
-    let r = app.admin_post("/admin/locations", json!({"code": "GANGNAM", "name_ko": "a", "name_en": "a", "kind": "store"})).await;
+    let r = app
+        .admin_post("/admin/locations", json!({"code": "GANGNAM", "name_ko": "a", "name_en": "a", "kind": "store"}))
+        .await;
     assert_eq!((r.status, r.code()), (409, "duplicate_code"));
-    let r = app.admin_post("/admin/locations", json!({"code": "X1", "name_ko": "a", "name_en": "a", "kind": "shop"})).await;
+    let r =
+        app.admin_post("/admin/locations", json!({"code": "X1", "name_ko": "a", "name_en": "a", "kind": "shop"})).await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
-    let r = app.admin_post("/admin/locations", json!({"code": "X2", "name_ko": "a", "name_en": "a", "kind": "store", "lat": 91.0, "lon": 0.0})).await;
+    let r = app
+        .admin_post(
+            "/admin/locations",
+            json!({"code": "X2", "name_ko": "a", "name_en": "a", "kind": "store", "lat": 91.0, "lon": 0.0}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
 
     // Pagination and quantity limits.
@@ -82,10 +103,14 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     // Checkout preconditions.
     let r = app.checkout(&cart, "pre-1").await;
     assert_eq!((r.status, r.code()), (400, "fulfillment_required"));
-    app.put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "pickup", "location_id": store})).await.expect(200);
+    app.put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "pickup", "location_id": store}))
+        .await
+        .expect(200);
     let r = app.checkout(&cart, "pre-2").await;
     assert_eq!((r.status, r.code()), (400, "cart_empty"));
-    let r = app.put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "delivery", "address": {"city": "Seoul"}})).await;
+    let r = app
+        .put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "delivery", "address": {"city": "Seoul"}}))
+        .await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
     let r = app.put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "teleport"})).await;
     assert_eq!((r.status, r.code()), (400, "invalid_json"));
@@ -93,9 +118,25 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     app.post(&format!("/store/carts/{cart}/lines"), json!({"sku": sku, "quantity": 1})).await.expect(200);
     let r = app.checkout(&cart, &long_key).await;
     assert_eq!((r.status, r.code()), (400, "invalid_idempotency_key"));
-    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "nope", "payment": {"method": "pay_at_pickup"}})), &[]).await;
+    let r = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(json!({"email": "nope", "payment": {"method": "pay_at_pickup"}})),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
-    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "a@b.co", "payment": {"method": "bitcoin"}})), &[]).await;
+    let r = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(json!({"email": "a@b.co", "payment": {"method": "bitcoin"}})),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "unsupported_payment_method"));
     assert_eq!(app.count("SELECT COUNT(*) FROM orders").await, 0, "nothing half-written");
     assert_eq!(app.level(&sku, &store).await, (10, 0, 10, 0));
@@ -106,12 +147,24 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     for i in 0..101 {
         variants.push(json!({"sku": format!("MANY-{i}"), "prices": [{"currency": "KRW", "amount_minor": 100}]}));
     }
-    let r = app.admin_post("/admin/products", json!({"handle": "many", "title_ko": "많음", "title_en": "Many", "category": "c", "variants": variants})).await;
+    let r = app
+        .admin_post(
+            "/admin/products",
+            json!({"handle": "many", "title_ko": "많음", "title_en": "Many", "category": "c", "variants": variants}),
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"), "at most 100 variants");
     variants.truncate(100);
-    app.admin_post("/admin/products", json!({"handle": "many", "title_ko": "많음", "title_en": "Many", "category": "c", "variants": variants})).await.expect(201);
+    app.admin_post(
+        "/admin/products",
+        json!({"handle": "many", "title_ko": "많음", "title_en": "Many", "category": "c", "variants": variants}),
+    )
+    .await
+    .expect(201);
     for i in 0..100 {
-        app.post(&format!("/store/carts/{big_cart}/lines"), json!({"sku": format!("MANY-{i}"), "quantity": 1})).await.expect(200);
+        app.post(&format!("/store/carts/{big_cart}/lines"), json!({"sku": format!("MANY-{i}"), "quantity": 1}))
+            .await
+            .expect(200);
     }
     let r = app.post(&format!("/store/carts/{big_cart}/lines"), json!({"sku": sku, "quantity": 1})).await;
     assert_eq!((r.status, r.code()), (400, "cart_full"));
@@ -128,7 +181,12 @@ async fn health_and_openapi(b: Backend) {
     assert_eq!(app.get("/health").await.expect(200)["status"], "ok");
     let spec = app.get("/openapi.json").await.expect(200);
     assert_eq!(spec["openapi"], "3.1.0");
-    for p in ["/store/carts/{id}/checkout", "/admin/inventory/adjustments", "/admin/orders/{id}/ready-for-pickup", "/admin/returns"] {
+    for p in [
+        "/store/carts/{id}/checkout",
+        "/admin/inventory/adjustments",
+        "/admin/orders/{id}/ready-for-pickup",
+        "/admin/returns",
+    ] {
         assert!(spec["paths"][p].is_object(), "{p} documented");
     }
 }

@@ -91,7 +91,12 @@ pub async fn spawn_app_mqtt(backend: Backend, broker: iot::Broker) -> TestApp {
     spawn_app_configured(backend, Duration::from_secs(72 * 3600), None, Some(broker)).await
 }
 
-pub async fn spawn_app_configured(backend: Backend, pickup_hold: Duration, card_api: Option<String>, mqtt: Option<iot::Broker>) -> TestApp {
+pub async fn spawn_app_configured(
+    backend: Backend,
+    pickup_hold: Duration,
+    card_api: Option<String>,
+    mqtt: Option<iot::Broker>,
+) -> TestApp {
     let dir = TempDir::new();
     let database_url = match &backend {
         Backend::Sqlite => None,
@@ -146,7 +151,14 @@ impl Res {
 }
 
 impl TestApp {
-    pub async fn req(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Res {
+    pub async fn req(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut rb = self.client.request(m, format!("{}{path}", self.url));
         if let Some(k) = key {
@@ -208,23 +220,42 @@ impl TestApp {
     }
 
     pub async fn stock_in(&self, sku: &str, location_id: &str, qty: i64) {
-        self.admin_post("/admin/inventory/adjustments", json!({"sku": sku, "location_id": location_id, "quantity_delta": qty, "reason": "receipt"}))
-            .await
-            .expect(201);
+        self.admin_post(
+            "/admin/inventory/adjustments",
+            json!({"sku": sku, "location_id": location_id, "quantity_delta": qty, "reason": "receipt"}),
+        )
+        .await
+        .expect(201);
     }
 
     /// (on_hand, reserved, available, unsellable) of a SKU at a location.
     pub async fn level(&self, sku: &str, location_id: &str) -> (i64, i64, i64, i64) {
         let b = self.admin_get(&format!("/admin/inventory/{sku}")).await.expect(200);
-        let l = b["locations"].as_array().unwrap().iter().find(|l| l["location_id"] == location_id).expect("location listed").clone();
-        (l["on_hand"].as_i64().unwrap(), l["reserved"].as_i64().unwrap(), l["available"].as_i64().unwrap(), l["unsellable"].as_i64().unwrap())
+        let l = b["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["location_id"] == location_id)
+            .expect("location listed")
+            .clone();
+        (
+            l["on_hand"].as_i64().unwrap(),
+            l["reserved"].as_i64().unwrap(),
+            l["available"].as_i64().unwrap(),
+            l["unsellable"].as_i64().unwrap(),
+        )
     }
 
     /// A cart with one line and pickup at `location_id`, ready to check out.
     pub async fn pickup_cart(&self, sku: &str, qty: i64, location_id: &str) -> String {
-        let id = self.post("/store/carts", json!({"currency": "KRW"})).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
+        let id = self.post("/store/carts", json!({"currency": "KRW"})).await.expect(201)["cart"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         self.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": qty})).await.expect(200);
-        self.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": location_id})).await.expect(200);
+        self.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": location_id}))
+            .await
+            .expect(200);
         id
     }
 
@@ -232,7 +263,10 @@ impl TestApp {
     /// Returns the handover response body.
     pub async fn hand_over(&self, order_id: &str) -> Value {
         self.admin_post(&format!("/admin/orders/{order_id}/ready-for-pickup"), json!({})).await.expect(200);
-        let code = self.get(&format!("/store/orders/{order_id}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+        let code = self.get(&format!("/store/orders/{order_id}")).await.expect(200)["order"]["pickup"]["code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         self.admin_post(&format!("/admin/orders/{order_id}/picked-up"), json!({"code": code})).await.expect(200)
     }
 

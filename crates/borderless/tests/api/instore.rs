@@ -77,13 +77,33 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     let engine = app.running.as_ref().unwrap().engine.clone();
     borderless::demo::seed(&engine).await.expect("demo seeds");
     let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
-    let stocked: Vec<String> = engine::demo_data::stock(&engine::demo_data::products()).into_iter().filter(|s| s.location_code == engine::demo_data::CASHIERLESS).map(|s| s.sku).collect();
+    let stocked: Vec<String> = engine::demo_data::stock(&engine::demo_data::products())
+        .into_iter()
+        .filter(|s| s.location_code == engine::demo_data::CASHIERLESS)
+        .map(|s| s.sku)
+        .collect();
     let (a, bb) = (stocked[0].clone(), stocked[1].clone());
 
     // Layout: bad input first.
-    let r = app.req("PUT", &format!("/admin/stores/{store}/layout"), Some(ADMIN_KEY), Some(json!({"plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": "NOPE", "unit_weight_g": 500.0}]})), &[]).await;
+    let r = app
+        .req(
+            "PUT",
+            &format!("/admin/stores/{store}/layout"),
+            Some(ADMIN_KEY),
+            Some(json!({"plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": "NOPE", "unit_weight_g": 500.0}]})),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 404, "{}", r.body);
-    let r = app.req("PUT", &format!("/admin/stores/{store}/layout"), Some(ADMIN_KEY), Some(json!({"plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": -1.0}]})), &[]).await;
+    let r = app
+        .req(
+            "PUT",
+            &format!("/admin/stores/{store}/layout"),
+            Some(ADMIN_KEY),
+            Some(json!({"plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": -1.0}]})),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 400, "{}", r.body);
     let layout = json!({
         "plates": [
@@ -97,7 +117,10 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     // Devices, each with its own token.
     let mut tokens = std::collections::HashMap::new();
     for (kind, code) in [("gate", "gate-1"), ("gondola", "g1"), ("tracker", "cam-1")] {
-        let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": kind, "code": code})).await.expect(201);
+        let r = app
+            .admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": kind, "code": code}))
+            .await
+            .expect(201);
         tokens.insert(kind, r["device"]["token"].as_str().unwrap().to_owned());
     }
     let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "gate", "code": "gate-1"})).await;
@@ -112,12 +135,22 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     let code = engine.payment_code(&minji).await.unwrap().code;
     let (mut gseq, mut pseq, mut tseq) = (0i64, 0i64, 0i64);
     gseq += 1;
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0, "target_id": "t1", "payment_code": code})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": gseq, "type": "entry", "t": T0, "target_id": "t1", "payment_code": code})],
+    )
+    .await;
     assert_eq!(r["entries"][0]["admitted"], true, "{r}");
     let session = r["entries"][0]["session_id"].as_str().unwrap().to_owned();
     // The same code cannot open a second visit.
     gseq += 1;
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0 + 0.5, "target_id": "t9", "payment_code": code})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": gseq, "type": "entry", "t": T0 + 0.5, "target_id": "t9", "payment_code": code})],
+    )
+    .await;
     assert_eq!(r["entries"][0]["admitted"], false, "{r}");
 
     // She takes one A at T0+5: tracks and plates arrive interleaved, as devices send them.
@@ -152,19 +185,38 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     .await;
     assert_eq!(r["accepted"], 1, "{r}");
     assert_eq!(r["gaps"], json!([[pseq + 1, pseq + 2]]), "{r}");
-    let rejected: Vec<(u64, String)> = r["rejected"].as_array().unwrap().iter().map(|x| (x["index"].as_u64().unwrap(), x["error"].as_str().unwrap().to_owned())).collect();
+    let rejected: Vec<(u64, String)> = r["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["index"].as_u64().unwrap(), x["error"].as_str().unwrap().to_owned()))
+        .collect();
     assert_eq!(rejected.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 3, 4, 2], "{r}");
     assert!(rejected[1].1.contains("gondola cannot send `entry`"), "{rejected:?}");
     assert!(rejected[3].1.contains("not in the store's layout"), "{rejected:?}");
     let devices = app.admin_get(&format!("/admin/stores/{store}/devices")).await.expect(200);
     let g1 = devices["devices"].as_array().unwrap().iter().find(|d| d["code"] == "g1").unwrap().clone();
-    assert_eq!((g1["duplicates"].as_i64(), g1["gaps"].as_i64(), g1["rejected"].as_i64()), (Some(1), Some(2), Some(4)), "{g1}");
+    assert_eq!(
+        (g1["duplicates"].as_i64(), g1["gaps"].as_i64(), g1["rejected"].as_i64()),
+        (Some(1), Some(2), Some(4)),
+        "{g1}"
+    );
 
     // She walks out: the order is placed at the store and charged from her entry hold.
     gseq += 1;
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "exit", "t": T0 + 12.0, "target_id": "t1"})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": gseq, "type": "exit", "t": T0 + 12.0, "target_id": "t1"})],
+    )
+    .await;
     let orders = r["orders"].as_array().unwrap().clone();
-    assert_eq!(orders.len(), 1, "{r} / reviews: {}", app.admin_get(&format!("/admin/stores/{store}/reviews")).await.body);
+    assert_eq!(
+        orders.len(),
+        1,
+        "{r} / reviews: {}",
+        app.admin_get(&format!("/admin/stores/{store}/reviews")).await.body
+    );
     let order = app.admin_get(&format!("/admin/orders/{}", orders[0].as_str().unwrap())).await.expect(200);
     assert_eq!(order["order"]["channel"], "cashierless", "{order}");
     assert_eq!(order["order"]["lines"].as_array().unwrap().len(), 1, "{order}");
@@ -179,7 +231,15 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     let mut zones = Value::Null;
     for _ in 0..100 {
         zones = app.admin_get("/admin/events?type=instore.zone_exited&limit=100").await.expect(200);
-        facing = zones["data"].as_array().unwrap().iter().find(|e| e["data"]["session_id"] == session.as_str() && e["data"]["zone"].as_str().unwrap().starts_with("facing:1-1-1_2:")).cloned();
+        facing = zones["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e["data"]["session_id"] == session.as_str()
+                    && e["data"]["zone"].as_str().unwrap().starts_with("facing:1-1-1_2:")
+            })
+            .cloned();
         if facing.is_some() {
             break;
         }
@@ -193,16 +253,31 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     // first visit's items again. A track already inside cannot enter twice.
     let code = engine.payment_code(&minji).await.unwrap().code;
     gseq += 1;
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0 + 50.0, "target_id": "t1", "payment_code": code})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": gseq, "type": "entry", "t": T0 + 50.0, "target_id": "t1", "payment_code": code})],
+    )
+    .await;
     assert_eq!(r["entries"][0]["admitted"], true, "{r}");
     let reused = r["entries"][0]["session_id"].as_str().unwrap().to_owned();
     gseq += 1;
     let code2 = engine.payment_code(&minji).await.unwrap().code;
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0 + 50.5, "target_id": "t1", "payment_code": code2})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": gseq, "type": "entry", "t": T0 + 50.5, "target_id": "t1", "payment_code": code2})],
+    )
+    .await;
     assert_eq!(r["entries"][0]["admitted"], false, "{r}");
     assert!(r["entries"][0]["reason"].as_str().unwrap().contains("already inside"), "{r}");
     gseq += 1;
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "exit", "t": T0 + 60.0, "target_id": "t1"})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": gseq, "type": "exit", "t": T0 + 60.0, "target_id": "t1"})],
+    )
+    .await;
     assert_eq!(r["orders"], json!([]), "the reused track's visit took nothing: {r}");
     let s = engine.cashierless_session(&reused).await.unwrap();
     assert_eq!((s.status.as_str(), s.order_id.as_deref()), ("completed", None));
@@ -211,13 +286,21 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     // exit: the acknowledged events are folded again and the exit charges the right basket.
     let code = engine.payment_code(&minji).await.unwrap().code;
     gseq += 1;
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": gseq, "type": "entry", "t": T0 + 100.0, "target_id": "t2", "payment_code": code})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": gseq, "type": "entry", "t": T0 + 100.0, "target_id": "t2", "payment_code": code})],
+    )
+    .await;
     assert_eq!(r["entries"][0]["admitted"], true, "{r}");
     let tracks = track_events(&mut tseq, "t2", T0 + 101.0, T0 + 110.0, (T0 + 104.6, T0 + 105.6));
     let after_first = shelf(Some(T0 + 5.0));
     let second = shelf(Some(T0 + 105.0));
-    let plates = plate_events(&mut pseq, T0 + 101.0, T0 + 110.0, move |p, t| after_first(p, t) - (1000.0 - second(p, t).min(1000.0)) * if p <= 2 { 1.0 } else { 0.0 });
-    let restarted = engine::Engine::new(engine.db().clone(), Default::default(), std::sync::Arc::new(engine::SystemClock));
+    let plates = plate_events(&mut pseq, T0 + 101.0, T0 + 110.0, move |p, t| {
+        after_first(p, t) - (1000.0 - second(p, t).min(1000.0)) * if p <= 2 { 1.0 } else { 0.0 }
+    });
+    let restarted =
+        engine::Engine::new(engine.db().clone(), Default::default(), std::sync::Arc::new(engine::SystemClock));
     let gate = restarted.authenticate_device(&tokens["gate"]).await.unwrap();
     for t in tracks {
         post_events(&app, &tokens["tracker"], vec![t]).await;
@@ -227,7 +310,10 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     }
     // `restarted` has never seen these events: it rebuilds its fold from the database on first use.
     gseq += 1;
-    let out = restarted.ingest_device_events(&gate, vec![json!({"seq": gseq, "type": "exit", "t": T0 + 112.0, "target_id": "t2"})]).await.unwrap();
+    let out = restarted
+        .ingest_device_events(&gate, vec![json!({"seq": gseq, "type": "exit", "t": T0 + 112.0, "target_id": "t2"})])
+        .await
+        .unwrap();
     assert_eq!(out.orders.len(), 1, "{out:?}");
     let order = app.admin_get(&format!("/admin/orders/{}", out.orders[0])).await.expect(200);
     assert_eq!(order["order"]["lines"][0]["sku"], a.as_str(), "{order}");
@@ -243,13 +329,20 @@ both!(cashierless_store_from_sensors_to_order);
 /// A shopper's whole visit over MQTT, signed per device: through the embedded broker (devices log in with
 /// their id and token) or an external one (the machine's Mosquitto on 1883). Acks come after storage.
 async fn visit_over_mqtt(b: Backend, external: bool) {
-    if external && std::net::TcpStream::connect_timeout(&"127.0.0.1:1883".parse().unwrap(), std::time::Duration::from_secs(1)).is_err() {
+    if external
+        && std::net::TcpStream::connect_timeout(&"127.0.0.1:1883".parse().unwrap(), std::time::Duration::from_secs(1))
+            .is_err()
+    {
         // Like PostgreSQL: optional on a developer's machine, required in CI (.ci/run starts Mosquitto).
-        assert!(std::env::var("BORDERLESS_REQUIRE_MQTT").as_deref() != Ok("1"), "BORDERLESS_REQUIRE_MQTT=1 but no MQTT broker answers on 127.0.0.1:1883");
+        assert!(
+            std::env::var("BORDERLESS_REQUIRE_MQTT").as_deref() != Ok("1"),
+            "BORDERLESS_REQUIRE_MQTT=1 but no MQTT broker answers on 127.0.0.1:1883"
+        );
         eprintln!("skipped: no MQTT broker on 127.0.0.1:1883 (install Mosquitto to run the external-broker test)");
         return;
     }
-    let port = if external { 1883 } else { std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() };
+    let port =
+        if external { 1883 } else { std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() };
     let broker = if external {
         iot::Broker::External { host: "127.0.0.1".into(), port, username: None, password: None }
     } else {
@@ -259,7 +352,11 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
     let engine = app.running.as_ref().unwrap().engine.clone();
     borderless::demo::seed(&engine).await.expect("demo seeds");
     let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap();
-    let a = engine::demo_data::stock(&engine::demo_data::products()).into_iter().find(|s| s.location_code == engine::demo_data::CASHIERLESS).unwrap().sku;
+    let a = engine::demo_data::stock(&engine::demo_data::products())
+        .into_iter()
+        .find(|s| s.location_code == engine::demo_data::CASHIERLESS)
+        .unwrap()
+        .sku;
     let layout = json!({
         "plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": 500.0}, {"gondola": 1, "shelf": 1, "plate": 2, "sku": a, "unit_weight_g": 500.0},
                    {"gondola": 1, "shelf": 1, "plate": 3, "sku": null}, {"gondola": 1, "shelf": 1, "plate": 4, "sku": null}],
@@ -269,8 +366,21 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
     let tag = domain::ids::random_token(3);
     let mut devices = std::collections::HashMap::new();
     for kind in ["gate", "gondola", "tracker"] {
-        let r = app.admin_post(&format!("/admin/stores/{}/devices", store.id), json!({"kind": kind, "code": format!("{kind}-{tag}")})).await.expect(201);
-        devices.insert(kind, (r["device"]["code"].as_str().unwrap().to_owned(), r["device"]["id"].as_str().unwrap().to_owned(), r["device"]["token"].as_str().unwrap().to_owned()));
+        let r = app
+            .admin_post(
+                &format!("/admin/stores/{}/devices", store.id),
+                json!({"kind": kind, "code": format!("{kind}-{tag}")}),
+            )
+            .await
+            .expect(201);
+        devices.insert(
+            kind,
+            (
+                r["device"]["code"].as_str().unwrap().to_owned(),
+                r["device"]["id"].as_str().unwrap().to_owned(),
+                r["device"]["token"].as_str().unwrap().to_owned(),
+            ),
+        );
     }
 
     let connect = |user: Option<(String, String)>| {
@@ -291,7 +401,11 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
                     refused = true;
                     break;
                 }
-                Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(c))) if c.code == rumqttc::ConnectReturnCode::Success => break,
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::ConnAck(c)))
+                    if c.code == rumqttc::ConnectReturnCode::Success =>
+                {
+                    break
+                }
                 Ok(_) => {}
             }
         }
@@ -316,14 +430,23 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
                 }
             }
         });
-        client.subscribe(format!("borderless/v1/{}/{}/acks", store.code, devices[kind].0), rumqttc::QoS::AtLeastOnce).await.unwrap();
+        client
+            .subscribe(format!("borderless/v1/{}/{}/acks", store.code, devices[kind].0), rumqttc::QoS::AtLeastOnce)
+            .await
+            .unwrap();
         clients.insert(kind, client);
     }
     if !external {
         // The tracker tries to read the gate's events (payment codes) and everyone's acks: the embedded
         // broker refuses both subscriptions (checked below: no event message ever arrives).
-        clients["tracker"].subscribe(format!("borderless/v1/{}/{}/events", store.code, devices["gate"].0), rumqttc::QoS::AtLeastOnce).await.unwrap();
-        clients["tracker"].subscribe(format!("borderless/v1/{}/+/+", store.code), rumqttc::QoS::AtLeastOnce).await.unwrap();
+        clients["tracker"]
+            .subscribe(format!("borderless/v1/{}/{}/events", store.code, devices["gate"].0), rumqttc::QoS::AtLeastOnce)
+            .await
+            .unwrap();
+        clients["tracker"]
+            .subscribe(format!("borderless/v1/{}/+/+", store.code), rumqttc::QoS::AtLeastOnce)
+            .await
+            .unwrap();
     }
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let publish = |kind: &'static str, events: Vec<Value>, signer: &'static str| {
@@ -337,7 +460,10 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
     let mut wait_ack = async |kind: &str| -> Value {
         let topic = format!("borderless/v1/{}/{}/acks", store.code, devices[kind].0);
         loop {
-            let (t, v) = tokio::time::timeout(std::time::Duration::from_secs(20), acks.recv()).await.expect("an ack within 20 s").unwrap();
+            let (t, v) = tokio::time::timeout(std::time::Duration::from_secs(20), acks.recv())
+                .await
+                .expect("an ack within 20 s")
+                .unwrap();
             assert!(external || !t.ends_with("/events"), "a device read another device's events: {t}");
             if t == topic {
                 return v;
@@ -347,12 +473,18 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
 
     let minji = engine.find_customers(Some("minji.kim@example.com".into()), None, None).await.unwrap()[0].id.clone();
     let code = engine.payment_code(&minji).await.unwrap().code;
-    publish("gate", vec![json!({"seq": 1, "type": "entry", "t": T0, "target_id": "m1", "payment_code": code})], "gate").await;
+    publish("gate", vec![json!({"seq": 1, "type": "entry", "t": T0, "target_id": "m1", "payment_code": code})], "gate")
+        .await;
     let ack = wait_ack("gate").await;
     assert_eq!(ack["ingest"]["entries"][0]["admitted"], true, "{ack}");
 
     // A message on the gondola's topic signed with the gate's key is refused whole.
-    publish("gondola", vec![json!({"seq": 1, "type": "plates", "gondola": 1, "samples": [[T0, 1, 1, 1000.0]]})], "gate").await;
+    publish(
+        "gondola",
+        vec![json!({"seq": 1, "type": "plates", "gondola": 1, "samples": [[T0, 1, 1, 1000.0]]})],
+        "gate",
+    )
+    .await;
     let ack = wait_ack("gondola").await;
     assert_eq!(ack["error"]["code"], "bad_signature", "{ack}");
 
@@ -394,7 +526,14 @@ both!(visit_over_external_mqtt);
 async fn shelf_labels_follow_the_catalog(b: Backend) {
     let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let (port, port5) = (free(), free());
-    let app = spawn_app_mqtt(b, iot::Broker::EmbeddedWithV5(format!("127.0.0.1:{port}").parse().unwrap(), format!("127.0.0.1:{port5}").parse().unwrap())).await;
+    let app = spawn_app_mqtt(
+        b,
+        iot::Broker::EmbeddedWithV5(
+            format!("127.0.0.1:{port}").parse().unwrap(),
+            format!("127.0.0.1:{port5}").parse().unwrap(),
+        ),
+    )
+    .await;
     let store = app.location("SEONGSU-GO", "cashierless", false).await;
     app.admin_post(
         "/admin/products",
@@ -405,10 +544,22 @@ async fn shelf_labels_follow_the_catalog(b: Backend) {
     .expect(201);
     let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "esl", "code": "esl-1"})).await;
     assert_eq!(r.status, 400, "a label needs its sku: {}", r.body);
-    let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "gate", "code": "gate-1", "sku": "ESL-WATER"})).await;
+    let r = app
+        .admin_post(
+            &format!("/admin/stores/{store}/devices"),
+            json!({"kind": "gate", "code": "gate-1", "sku": "ESL-WATER"}),
+        )
+        .await;
     assert_eq!(r.status, 400);
-    let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "esl", "code": "esl-1", "sku": "ESL-WATER"})).await.expect(201);
-    let (id, token) = (r["device"]["id"].as_str().unwrap().to_owned(), r["device"]["token"].as_str().unwrap().to_owned());
+    let r = app
+        .admin_post(
+            &format!("/admin/stores/{store}/devices"),
+            json!({"kind": "esl", "code": "esl-1", "sku": "ESL-WATER"}),
+        )
+        .await
+        .expect(201);
+    let (id, token) =
+        (r["device"]["id"].as_str().unwrap().to_owned(), r["device"]["token"].as_str().unwrap().to_owned());
 
     let mut o = rumqttc::v5::MqttOptions::new("esl-1-test", "127.0.0.1", port5);
     o.set_credentials(id.clone(), token.clone());
@@ -418,17 +569,26 @@ async fn shelf_labels_follow_the_catalog(b: Backend) {
         loop {
             match eventloop.poll().await {
                 Ok(rumqttc::v5::Event::Incoming(rumqttc::v5::mqttbytes::v5::Packet::Publish(p))) => {
-                    let _ = tx.send((String::from_utf8_lossy(&p.topic).into_owned(), serde_json::from_slice(&p.payload).unwrap_or(Value::Null)));
+                    let _ = tx.send((
+                        String::from_utf8_lossy(&p.topic).into_owned(),
+                        serde_json::from_slice(&p.payload).unwrap_or(Value::Null),
+                    ));
                 }
                 Ok(_) => {}
                 Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
             }
         }
     });
-    client.subscribe("borderless/v1/SEONGSU-GO/esl-1/commands", rumqttc::v5::mqttbytes::QoS::AtLeastOnce).await.unwrap();
+    client
+        .subscribe("borderless/v1/SEONGSU-GO/esl-1/commands", rumqttc::v5::mqttbytes::QoS::AtLeastOnce)
+        .await
+        .unwrap();
     let mut next_price = async || -> Value {
         loop {
-            let (t, v) = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await.expect("a price within 10 s").unwrap();
+            let (t, v) = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+                .await
+                .expect("a price within 10 s")
+                .unwrap();
             if t.ends_with("/commands") {
                 return v;
             }
@@ -445,7 +605,10 @@ async fn shelf_labels_follow_the_catalog(b: Backend) {
         let body = json!({"events": [{"seq": seq, "type": "label_ack", "sku": "ESL-WATER", "price_minor": price, "currency": "KRW"}]}).to_string();
         json!({"mac": iot::sign(&token, &body), "body": body}).to_string()
     };
-    client.publish("borderless/v1/SEONGSU-GO/esl-1/events", rumqttc::v5::mqttbytes::QoS::AtLeastOnce, false, ack(1, 1500)).await.unwrap();
+    client
+        .publish("borderless/v1/SEONGSU-GO/esl-1/events", rumqttc::v5::mqttbytes::QoS::AtLeastOnce, false, ack(1, 1500))
+        .await
+        .unwrap();
     let mut fresh = false;
     for _ in 0..100 {
         let l = app.admin_get(&format!("/admin/stores/{store}/labels?stale=true")).await.expect(200);
@@ -459,14 +622,25 @@ async fn shelf_labels_follow_the_catalog(b: Backend) {
     let csv = "handle,title_ko,title_en,description_ko,description_en,category,vendor,status,sku,gtin,weight_g,attributes,price_krw,price_usd\n\
                esl-water,생수 500ml,Water 500ml,,,grocery/drinks,Jeju,active,ESL-WATER,,520,,1300,\n";
     let changed = std::time::Instant::now();
-    let r = app.client.post(format!("{}/admin/products/import", app.url)).bearer_auth(ADMIN_KEY).body(csv).send().await.unwrap();
+    let r = app
+        .client
+        .post(format!("{}/admin/products/import", app.url))
+        .bearer_auth(ADMIN_KEY)
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let second = next_price().await;
     eprintln!("price change → label command: {:?}", changed.elapsed());
     assert_eq!(second["price_minor"], 1300, "{second}");
     let labels = app.admin_get(&format!("/admin/stores/{store}/labels")).await.expect(200);
     let l = &labels["labels"][0];
-    assert_eq!((l["catalog_price_minor"].as_i64(), l["shown_price_minor"].as_i64(), l["stale"].as_bool()), (Some(1300), Some(1500), Some(true)), "{labels}");
+    assert_eq!(
+        (l["catalog_price_minor"].as_i64(), l["shown_price_minor"].as_i64(), l["stale"].as_bool()),
+        (Some(1300), Some(1500), Some(true)),
+        "{labels}"
+    );
 }
 both!(shelf_labels_follow_the_catalog);
 
@@ -481,7 +655,12 @@ async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
         let c = engine.find_customers(Some((*email).into()), None, None).await.unwrap();
         let c = c.first().unwrap_or_else(|| panic!("demo member {email}"));
         let code = engine.payment_code(&c.id).await.unwrap().code;
-        let r = post_events(&app, &tokens["gate"], vec![json!({"seq": i + 1, "type": "entry", "t": T0, "target_id": format!("s{i}"), "payment_code": code})]).await;
+        let r = post_events(
+            &app,
+            &tokens["gate"],
+            vec![json!({"seq": i + 1, "type": "entry", "t": T0, "target_id": format!("s{i}"), "payment_code": code})],
+        )
+        .await;
         assert_eq!(r["entries"][0]["admitted"], true, "{r}");
         sessions.push(r["entries"][0]["session_id"].as_str().unwrap().to_owned());
     }
@@ -500,29 +679,58 @@ async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
     for p in plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, shelf(Some(T0 + 5.0))) {
         post_events(&app, &tokens["gondola"], vec![p]).await;
     }
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 3, "type": "exit", "t": T0 + 12.0, "target_id": "s0"}), json!({"seq": 4, "type": "exit", "t": T0 + 12.0, "target_id": "s1"})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![
+            json!({"seq": 3, "type": "exit", "t": T0 + 12.0, "target_id": "s0"}),
+            json!({"seq": 4, "type": "exit", "t": T0 + 12.0, "target_id": "s1"}),
+        ],
+    )
+    .await;
     assert_eq!(r["orders"], json!([]), "both wait for the review: {r}");
     let reviews = app.admin_get(&format!("/admin/stores/{store}/reviews")).await.expect(200);
     let list = reviews["reviews"].as_array().unwrap().clone();
     assert_eq!(list.len(), 1, "{reviews}");
-    let candidates: Vec<String> = list[0]["shoppers"].as_array().unwrap().iter().map(|s| s["target_id"].as_str().unwrap().to_owned()).collect();
+    let candidates: Vec<String> =
+        list[0]["shoppers"].as_array().unwrap().iter().map(|s| s["target_id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(candidates.len(), 2, "{reviews}");
     let review = list[0]["id"].as_u64().unwrap();
     // Bad resolutions first: someone who is not a shopper, a product not on the shelves.
-    let r = app.admin_post(&format!("/admin/stores/{store}/reviews/{review}"), json!({"action": "assign", "target_id": "nobody", "sku": a, "quantity": 1})).await;
+    let r = app
+        .admin_post(
+            &format!("/admin/stores/{store}/reviews/{review}"),
+            json!({"action": "assign", "target_id": "nobody", "sku": a, "quantity": 1}),
+        )
+        .await;
     assert_eq!(r.status, 400, "{}", r.body);
-    let r = app.admin_post(&format!("/admin/stores/{store}/reviews/{review}"), json!({"action": "assign", "target_id": candidates[0], "sku": "NOT-HERE", "quantity": 1})).await;
+    let r = app
+        .admin_post(
+            &format!("/admin/stores/{store}/reviews/{review}"),
+            json!({"action": "assign", "target_id": candidates[0], "sku": "NOT-HERE", "quantity": 1}),
+        )
+        .await;
     assert_eq!(r.status, 400, "{}", r.body);
     // Staff watched the video: the first shopper took it.
     let taker = format!("{}/s0", sessions[0]);
-    let r = app.admin_post(&format!("/admin/stores/{store}/reviews/{review}"), json!({"action": "assign", "target_id": taker, "sku": a, "quantity": 1})).await.expect(200);
+    let r = app
+        .admin_post(
+            &format!("/admin/stores/{store}/reviews/{review}"),
+            json!({"action": "assign", "target_id": taker, "sku": a, "quantity": 1}),
+        )
+        .await
+        .expect(200);
     let orders = r["orders"].as_array().unwrap().clone();
     assert_eq!(orders.len(), 1, "{r}");
     let order = app.admin_get(&format!("/admin/orders/{}", orders[0].as_str().unwrap())).await.expect(200);
     assert_eq!(order["order"]["lines"][0]["sku"], a.as_str());
     assert_eq!(engine.cashierless_session(&sessions[0]).await.unwrap().order_id.as_deref(), orders[0].as_str());
     let other = engine.cashierless_session(&sessions[1]).await.unwrap();
-    assert_eq!((other.status.as_str(), other.order_id.as_deref()), ("completed", None), "the other shopper took nothing");
+    assert_eq!(
+        (other.status.as_str(), other.order_id.as_deref()),
+        ("completed", None),
+        "the other shopper took nothing"
+    );
     let r = app.admin_post(&format!("/admin/stores/{store}/reviews/{review}"), json!({"action": "dismiss"})).await;
     assert_eq!(r.status, 404, "settled once");
 }
@@ -530,10 +738,17 @@ both!(ambiguous_pick_waits_for_staff_review);
 
 /// A store with one product (A, 500 g, on plates 1–2 of gondola 1 shelf 1) and a gate, a gondola and a
 /// tracker; returns the store id, A's SKU and the devices' tokens.
-async fn one_shelf_store(app: &TestApp, engine: &engine::Engine) -> (String, String, std::collections::HashMap<&'static str, String>) {
+async fn one_shelf_store(
+    app: &TestApp,
+    engine: &engine::Engine,
+) -> (String, String, std::collections::HashMap<&'static str, String>) {
     borderless::demo::seed(engine).await.expect("demo seeds");
     let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
-    let a = engine::demo_data::stock(&engine::demo_data::products()).into_iter().find(|s| s.location_code == engine::demo_data::CASHIERLESS).unwrap().sku;
+    let a = engine::demo_data::stock(&engine::demo_data::products())
+        .into_iter()
+        .find(|s| s.location_code == engine::demo_data::CASHIERLESS)
+        .unwrap()
+        .sku;
     let layout = json!({
         "plates": [{"gondola": 1, "shelf": 1, "plate": 1, "sku": a, "unit_weight_g": 500.0}, {"gondola": 1, "shelf": 1, "plate": 2, "sku": a, "unit_weight_g": 500.0},
                    {"gondola": 1, "shelf": 1, "plate": 3, "sku": null}, {"gondola": 1, "shelf": 1, "plate": 4, "sku": null}],
@@ -541,7 +756,10 @@ async fn one_shelf_store(app: &TestApp, engine: &engine::Engine) -> (String, Str
     app.req("PUT", &format!("/admin/stores/{store}/layout"), Some(ADMIN_KEY), Some(layout), &[]).await.expect(200);
     let mut tokens = std::collections::HashMap::new();
     for kind in ["gate", "gondola", "tracker"] {
-        let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": kind, "code": format!("{kind}-1")})).await.expect(201);
+        let r = app
+            .admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": kind, "code": format!("{kind}-1")}))
+            .await
+            .expect(201);
         tokens.insert(kind, r["device"]["token"].as_str().unwrap().to_owned());
     }
     (store, a, tokens)
@@ -555,11 +773,30 @@ async fn group_shops_on_one_account(b: Backend) {
     let (_store, a, tokens) = one_shelf_store(&app, &engine).await;
     let minji = engine.find_customers(Some("minji.kim@example.com".into()), None, None).await.unwrap()[0].id.clone();
     let code = engine.payment_code(&minji).await.unwrap().code;
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 1, "type": "entry", "t": T0, "target_id": "parent", "payment_code": code})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": 1, "type": "entry", "t": T0, "target_id": "parent", "payment_code": code})],
+    )
+    .await;
     let session = r["entries"][0]["session_id"].as_str().unwrap().to_owned();
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 2, "type": "entry", "t": T0 + 0.5, "target_id": "child", "with_target": "parent"})]).await;
-    assert_eq!((r["entries"][0]["admitted"].as_bool(), r["entries"][0]["session_id"].as_str()), (Some(true), Some(session.as_str())), "{r}");
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 3, "type": "entry", "t": T0 + 0.6, "target_id": "stranger", "with_target": "nobody"})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": 2, "type": "entry", "t": T0 + 0.5, "target_id": "child", "with_target": "parent"})],
+    )
+    .await;
+    assert_eq!(
+        (r["entries"][0]["admitted"].as_bool(), r["entries"][0]["session_id"].as_str()),
+        (Some(true), Some(session.as_str())),
+        "{r}"
+    );
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": 3, "type": "entry", "t": T0 + 0.6, "target_id": "stranger", "with_target": "nobody"})],
+    )
+    .await;
     assert_eq!(r["entries"][0]["admitted"], false, "{r}");
     let (mut tseq, mut pseq) = (0, 0);
     for t in track_events(&mut tseq, "child", T0 + 1.0, T0 + 10.0, (T0 + 4.6, T0 + 5.6)) {
@@ -568,13 +805,27 @@ async fn group_shops_on_one_account(b: Backend) {
     for p in plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, shelf(Some(T0 + 5.0))) {
         post_events(&app, &tokens["gondola"], vec![p]).await;
     }
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 4, "type": "exit", "t": T0 + 11.0, "target_id": "parent"})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": 4, "type": "exit", "t": T0 + 11.0, "target_id": "parent"})],
+    )
+    .await;
     assert_eq!(r["orders"], json!([]), "the child is still inside: {r}");
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 5, "type": "exit", "t": T0 + 12.0, "target_id": "child"})]).await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": 5, "type": "exit", "t": T0 + 12.0, "target_id": "child"})],
+    )
+    .await;
     let orders = r["orders"].as_array().unwrap().clone();
     assert_eq!(orders.len(), 1, "{r}");
     let order = app.admin_get(&format!("/admin/orders/{}", orders[0].as_str().unwrap())).await.expect(200);
-    assert_eq!((order["order"]["lines"][0]["sku"].as_str(), order["order"]["customer_id"].as_str()), (Some(a.as_str()), Some(minji.as_str())), "{order}");
+    assert_eq!(
+        (order["order"]["lines"][0]["sku"].as_str(), order["order"]["customer_id"].as_str()),
+        (Some(a.as_str()), Some(minji.as_str())),
+        "{order}"
+    );
     assert_eq!(engine.cashierless_session(&session).await.unwrap().order_id.as_deref(), orders[0].as_str());
 }
 both!(group_shops_on_one_account);
@@ -590,7 +841,12 @@ async fn restart_never_moves_an_ended_visits_pick(b: Backend) {
     for (i, email) in ["minji.kim@example.com", "junho.lee@example.com"].iter().enumerate() {
         let c = engine.find_customers(Some((*email).into()), None, None).await.unwrap();
         let code = engine.payment_code(&c[0].id).await.unwrap().code;
-        let r = post_events(&app, &tokens["gate"], vec![json!({"seq": i + 1, "type": "entry", "t": T0, "target_id": format!("p{i}"), "payment_code": code})]).await;
+        let r = post_events(
+            &app,
+            &tokens["gate"],
+            vec![json!({"seq": i + 1, "type": "entry", "t": T0, "target_id": format!("p{i}"), "payment_code": code})],
+        )
+        .await;
         sessions.push(r["entries"][0]["session_id"].as_str().unwrap().to_owned());
     }
     // p0 reaches in; p1 stands beside the shelf, hands down.
@@ -608,11 +864,17 @@ async fn restart_never_moves_an_ended_visits_pick(b: Backend) {
     for p in plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, shelf(Some(T0 + 5.0))) {
         post_events(&app, &tokens["gondola"], vec![p]).await;
     }
-    let r = post_events(&app, &tokens["gate"], vec![json!({"seq": 3, "type": "exit", "t": T0 + 11.0, "target_id": "p0"})]).await;
+    let r =
+        post_events(&app, &tokens["gate"], vec![json!({"seq": 3, "type": "exit", "t": T0 + 11.0, "target_id": "p0"})])
+            .await;
     assert_eq!(r["orders"].as_array().unwrap().len(), 1, "the picker is charged: {r}");
-    let restarted = engine::Engine::new(engine.db().clone(), Default::default(), std::sync::Arc::new(engine::SystemClock));
+    let restarted =
+        engine::Engine::new(engine.db().clone(), Default::default(), std::sync::Arc::new(engine::SystemClock));
     let gate = restarted.authenticate_device(&tokens["gate"]).await.unwrap();
-    let out = restarted.ingest_device_events(&gate, vec![json!({"seq": 4, "type": "exit", "t": T0 + 12.0, "target_id": "p1"})]).await.unwrap();
+    let out = restarted
+        .ingest_device_events(&gate, vec![json!({"seq": 4, "type": "exit", "t": T0 + 12.0, "target_id": "p1"})])
+        .await
+        .unwrap();
     assert!(out.orders.is_empty(), "the bystander took nothing: {out:?}");
     let s = restarted.cashierless_session(&sessions[1]).await.unwrap();
     assert_eq!((s.status.as_str(), s.order_id.as_deref()), ("completed", None), "{s:?}");
@@ -632,7 +894,13 @@ async fn device_tokens_rotate_and_revoke(b: Backend) {
     )
     .await
     .expect(201);
-    let r = app.admin_post(&format!("/admin/stores/{store}/devices"), json!({"kind": "esl", "code": "esl-r", "sku": "ROT-WATER"})).await.expect(201);
+    let r = app
+        .admin_post(
+            &format!("/admin/stores/{store}/devices"),
+            json!({"kind": "esl", "code": "esl-r", "sku": "ROT-WATER"}),
+        )
+        .await
+        .expect(201);
     let (id, old) = (r["device"]["id"].as_str().unwrap().to_owned(), r["device"]["token"].as_str().unwrap().to_owned());
     let label_ack = |seq: i64| json!({"events": [{"seq": seq, "type": "label_ack", "sku": "ROT-WATER", "price_minor": 1500, "currency": "KRW"}]});
     app.req("POST", "/devices/events", Some(&old), Some(label_ack(1)), &[]).await.expect(200);
@@ -663,7 +931,9 @@ async fn device_tokens_rotate_and_revoke(b: Backend) {
         tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await.expect("within 10 s").expect("open")
     };
     let (client, mut rx) = mqtt(old.clone());
-    assert!(matches!(next(&mut rx).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success));
+    assert!(
+        matches!(next(&mut rx).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success)
+    );
     client.subscribe("borderless/v1/SEONGSU-GO/esl-r/acks", rumqttc::QoS::AtLeastOnce).await.unwrap();
     let signed = |token: &str, seq: i64| {
         let body = label_ack(seq).to_string();
@@ -675,13 +945,20 @@ async fn device_tokens_rotate_and_revoke(b: Backend) {
         }
     };
     // One message over MQTT with the old key (the bridge now holds that key).
-    client.publish("borderless/v1/SEONGSU-GO/esl-r/events", rumqttc::QoS::AtLeastOnce, false, signed(&old, 2)).await.unwrap();
+    client
+        .publish("borderless/v1/SEONGSU-GO/esl-r/events", rumqttc::QoS::AtLeastOnce, false, signed(&old, 2))
+        .await
+        .unwrap();
     assert_eq!(ack_of(&mut rx).await["ingest"]["accepted"], 1);
 
     let r = app.admin_post(&format!("/admin/stores/{store}/devices/{id}/token"), json!({})).await.expect(200);
     let new = r["device"]["token"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
-    assert_eq!(app.req("POST", "/devices/events", Some(&old), Some(label_ack(3)), &[]).await.status, 401, "the old token still works over HTTP");
+    assert_eq!(
+        app.req("POST", "/devices/events", Some(&old), Some(label_ack(3)), &[]).await.status,
+        401,
+        "the old token still works over HTTP"
+    );
     app.req("POST", "/devices/events", Some(&new), Some(label_ack(3)), &[]).await.expect(200);
 
     // The connection logged in with the old token is closed within seconds.
@@ -696,30 +973,49 @@ async fn device_tokens_rotate_and_revoke(b: Backend) {
     // Logged in with the new token, a message signed with the old key is refused (the cached key is gone).
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let (client, mut rx) = mqtt(new.clone());
-    assert!(matches!(next(&mut rx).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success));
+    assert!(
+        matches!(next(&mut rx).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success)
+    );
     client.subscribe("borderless/v1/SEONGSU-GO/esl-r/acks", rumqttc::QoS::AtLeastOnce).await.unwrap();
-    client.publish("borderless/v1/SEONGSU-GO/esl-r/events", rumqttc::QoS::AtLeastOnce, false, signed(&old, 4)).await.unwrap();
+    client
+        .publish("borderless/v1/SEONGSU-GO/esl-r/events", rumqttc::QoS::AtLeastOnce, false, signed(&old, 4))
+        .await
+        .unwrap();
     let ack = ack_of(&mut rx).await;
     assert_eq!(ack["error"]["code"], "bad_signature", "{ack}");
     let (_c, mut rx_old) = mqtt(old.clone());
     assert!(next(&mut rx_old).await.is_err(), "the old token logged in to the broker");
     let (_c, mut rx_new) = mqtt(new.clone());
-    assert!(matches!(next(&mut rx_new).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success));
+    assert!(
+        matches!(next(&mut rx_new).await, Ok(rumqttc::Packet::ConnAck(c)) if c.code == rumqttc::ConnectReturnCode::Success)
+    );
 
     // Revoked: nothing works any more, the list says so, and it cannot be brought back by rotation.
-    let r = app.req("DELETE", &format!("/admin/stores/{store}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.expect(200);
+    let r =
+        app.req("DELETE", &format!("/admin/stores/{store}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.expect(200);
     assert!(r["device"]["revoked_at"].is_string(), "{r:?}");
     assert_eq!(app.req("POST", "/devices/events", Some(&new), Some(label_ack(3)), &[]).await.status, 401);
     let (_c, mut rx_rev) = mqtt(new.clone());
     assert!(next(&mut rx_rev).await.is_err(), "a revoked device logged in");
-    assert_eq!(app.req("POST", &format!("/admin/stores/{store}/devices/{id}/token"), Some(ADMIN_KEY), Some(json!({})), &[]).await.status, 409);
+    assert_eq!(
+        app.req("POST", &format!("/admin/stores/{store}/devices/{id}/token"), Some(ADMIN_KEY), Some(json!({})), &[])
+            .await
+            .status,
+        409
+    );
     app.req("DELETE", &format!("/admin/stores/{store}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.expect(200);
     let list = app.admin_get(&format!("/admin/stores/{store}/devices")).await.expect(200);
     let d = list["devices"].as_array().unwrap().iter().find(|d| d["id"] == id.as_str()).unwrap().clone();
     assert_eq!((d["accepted"].as_i64(), d["revoked_at"].is_string()), (Some(3), true), "history kept: {d}");
-    assert_eq!(app.req("DELETE", &format!("/admin/stores/{store}/devices/dev_nope"), Some(ADMIN_KEY), None, &[]).await.status, 404);
+    assert_eq!(
+        app.req("DELETE", &format!("/admin/stores/{store}/devices/dev_nope"), Some(ADMIN_KEY), None, &[]).await.status,
+        404
+    );
     // The other store's admin path cannot reach it.
     let other = app.location("GANGNAM", "store", false).await;
-    assert_eq!(app.req("DELETE", &format!("/admin/stores/{other}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.status, 404);
+    assert_eq!(
+        app.req("DELETE", &format!("/admin/stores/{other}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.status,
+        404
+    );
 }
 both!(device_tokens_rotate_and_revoke);

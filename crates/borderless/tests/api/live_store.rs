@@ -10,8 +10,15 @@ async fn live_cashierless_store_places_and_charges_orders(b: Backend) {
     let engine = app.running.as_ref().unwrap().engine.clone();
     borderless::demo::seed(&engine).await.expect("demo seeds");
     let (_stop, rx) = tokio::sync::watch::channel(false);
-    let opts = borderless::live_store::LiveStoreOpts { speed: 400.0, shoppers_per_round: 5, rounds: 1, ..Default::default() };
-    let summary = tokio::time::timeout(std::time::Duration::from_secs(120), borderless::live_store::run(engine.clone(), opts, rx)).await.expect("a round ends").expect("runs");
+    let opts =
+        borderless::live_store::LiveStoreOpts { speed: 400.0, shoppers_per_round: 5, rounds: 1, ..Default::default() };
+    let summary = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        borderless::live_store::run(engine.clone(), opts, rx),
+    )
+    .await
+    .expect("a round ends")
+    .expect("runs");
     assert_eq!(summary.visits, 5, "{summary:?}");
     assert_eq!(summary.refused_at_entry, 0, "members have 100,000 won: {summary:?}");
     assert!(!summary.orders.is_empty(), "shoppers take things: {summary:?}");

@@ -28,9 +28,17 @@ fn port() -> u16 {
 async fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Node {
     let p = port();
     let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--listen", &format!("127.0.0.1:{p}"), "--mqtt-listen", &format!("127.0.0.1:{}", port()), "--mqtt5-listen", &format!("127.0.0.1:{}", port())])
-        .arg("--data-dir")
-        .arg(data_dir);
+    cmd.args([
+        "serve",
+        "--listen",
+        &format!("127.0.0.1:{p}"),
+        "--mqtt-listen",
+        &format!("127.0.0.1:{}", port()),
+        "--mqtt5-listen",
+        &format!("127.0.0.1:{}", port()),
+    ])
+    .arg("--data-dir")
+    .arg(data_dir);
     if let Some(u) = database_url {
         cmd.args(["--database-url", u]);
     }
@@ -47,7 +55,14 @@ async fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Node {
     panic!("borderless serve did not become healthy");
 }
 
-async fn call(c: &reqwest::Client, method: reqwest::Method, url: String, body: Option<Value>, key: Option<&str>, idem: Option<&str>) -> reqwest::Result<(u16, Value)> {
+async fn call(
+    c: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+    key: Option<&str>,
+    idem: Option<&str>,
+) -> reqwest::Result<(u16, Value)> {
     let mut rb = c.request(method, url);
     if let Some(b) = body {
         rb = rb.json(&b);
@@ -69,7 +84,16 @@ async fn setup(c: &reqwest::Client, url: &str, units: i64) -> (String, String) {
     let loc = loc["location"]["id"].as_str().unwrap().to_owned();
     let (s, _) = call(c, reqwest::Method::POST, format!("{url}/admin/products"), Some(json!({"handle": "p", "title_ko": "상품", "title_en": "Product", "category": "c", "variants": [{"sku": "SKU-1", "prices": [{"currency": "KRW", "amount_minor": 1000}]}]})), Some(ADMIN_KEY), None).await.unwrap();
     assert_eq!(s, 201);
-    let (s, _) = call(c, reqwest::Method::POST, format!("{url}/admin/inventory/adjustments"), Some(json!({"sku": "SKU-1", "location_id": loc, "quantity_delta": units, "reason": "r"})), Some(ADMIN_KEY), None).await.unwrap();
+    let (s, _) = call(
+        c,
+        reqwest::Method::POST,
+        format!("{url}/admin/inventory/adjustments"),
+        Some(json!({"sku": "SKU-1", "location_id": loc, "quantity_delta": units, "reason": "r"})),
+        Some(ADMIN_KEY),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(s, 201);
     (loc, "SKU-1".into())
 }
@@ -77,8 +101,24 @@ async fn setup(c: &reqwest::Client, url: &str, units: i64) -> (String, String) {
 async fn cart(c: &reqwest::Client, url: &str, sku: &str, loc: &str) -> reqwest::Result<String> {
     let (_, v) = call(c, reqwest::Method::POST, format!("{url}/store/carts"), Some(json!({})), None, None).await?;
     let id = v["cart"]["id"].as_str().unwrap_or_default().to_owned();
-    call(c, reqwest::Method::POST, format!("{url}/store/carts/{id}/lines"), Some(json!({"sku": sku, "quantity": 1})), None, None).await?;
-    call(c, reqwest::Method::PUT, format!("{url}/store/carts/{id}/fulfillment"), Some(json!({"type": "pickup", "location_id": loc})), None, None).await?;
+    call(
+        c,
+        reqwest::Method::POST,
+        format!("{url}/store/carts/{id}/lines"),
+        Some(json!({"sku": sku, "quantity": 1})),
+        None,
+        None,
+    )
+    .await?;
+    call(
+        c,
+        reqwest::Method::PUT,
+        format!("{url}/store/carts/{id}/fulfillment"),
+        Some(json!({"type": "pickup", "location_id": loc})),
+        None,
+        None,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -107,7 +147,16 @@ async fn kill_nine_loses_no_acknowledged_order(database_url: Option<String>) {
             for i in 0.. {
                 let Ok(id) = cart(&c, &url, &sku, &loc).await else { return };
                 let key = format!("crash-{w}-{i}");
-                match call(&c, reqwest::Method::POST, format!("{url}/store/carts/{id}/checkout"), Some(json!({"email": "a@example.com", "payment": {"method": "pay_at_pickup"}})), None, Some(&key)).await {
+                match call(
+                    &c,
+                    reqwest::Method::POST,
+                    format!("{url}/store/carts/{id}/checkout"),
+                    Some(json!({"email": "a@example.com", "payment": {"method": "pay_at_pickup"}})),
+                    None,
+                    Some(&key),
+                )
+                .await
+                {
                     Ok((201, v)) => acked.lock().unwrap().push(v["order"]["id"].as_str().unwrap().to_owned()),
                     Ok(_) => {}
                     Err(_) => return,
@@ -132,14 +181,25 @@ async fn kill_nine_loses_no_acknowledged_order(database_url: Option<String>) {
     assert_eq!(code, 0, "doctor after kill -9: {out}");
     let node2 = serve(&dir.0, db).await;
     for id in &acked {
-        let (s, v) = call(&c, reqwest::Method::GET, format!("{}/store/orders/{id}", node2.url), None, None, None).await.unwrap();
+        let (s, v) =
+            call(&c, reqwest::Method::GET, format!("{}/store/orders/{id}", node2.url), None, None, None).await.unwrap();
         assert_eq!(s, 200, "acknowledged order {id} survived: {v}");
     }
-    let (_, inv) = call(&c, reqwest::Method::GET, format!("{}/admin/inventory/{sku}", node2.url), None, Some(ADMIN_KEY), None).await.unwrap();
-    let (_, orders) = call(&c, reqwest::Method::GET, format!("{}/admin/orders?limit=1", node2.url), None, Some(ADMIN_KEY), None).await.unwrap();
+    let (_, inv) =
+        call(&c, reqwest::Method::GET, format!("{}/admin/inventory/{sku}", node2.url), None, Some(ADMIN_KEY), None)
+            .await
+            .unwrap();
+    let (_, orders) =
+        call(&c, reqwest::Method::GET, format!("{}/admin/orders?limit=1", node2.url), None, Some(ADMIN_KEY), None)
+            .await
+            .unwrap();
     assert!(orders["data"].as_array().is_some());
     let reserved = inv["locations"][0]["reserved"].as_i64().unwrap();
-    assert!(reserved >= acked.len() as i64, "every acknowledged order still holds its unit ({reserved} < {})", acked.len());
+    assert!(
+        reserved >= acked.len() as i64,
+        "every acknowledged order still holds its unit ({reserved} < {})",
+        acked.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -173,7 +233,16 @@ async fn two_nodes_on_one_postgres_never_oversell() {
         let c = c.clone();
         tasks.push(tokio::spawn(async move {
             let key = format!("two-{i}");
-            call(&c, reqwest::Method::POST, format!("{node}/store/carts/{id}/checkout"), Some(json!({"email": "a@example.com", "payment": {"method": "pay_at_pickup"}})), None, Some(&key)).await.unwrap()
+            call(
+                &c,
+                reqwest::Method::POST,
+                format!("{node}/store/carts/{id}/checkout"),
+                Some(json!({"email": "a@example.com", "payment": {"method": "pay_at_pickup"}})),
+                None,
+                Some(&key),
+            )
+            .await
+            .unwrap()
         }));
     }
     let (mut placed, mut sold_out) = (0, 0);
@@ -186,7 +255,10 @@ async fn two_nodes_on_one_postgres_never_oversell() {
         }
     }
     assert_eq!((placed, sold_out), (100, 900));
-    let (_, inv) = call(&c, reqwest::Method::GET, format!("{}/admin/inventory/{sku}", b.url), None, Some(ADMIN_KEY), None).await.unwrap();
+    let (_, inv) =
+        call(&c, reqwest::Method::GET, format!("{}/admin/inventory/{sku}", b.url), None, Some(ADMIN_KEY), None)
+            .await
+            .unwrap();
     assert_eq!(inv["locations"][0]["available"], 0);
     assert_eq!(inv["locations"][0]["reserved"], 100);
     let (code, out) = doctor(&dir_a.0, Some(&url));
@@ -208,10 +280,15 @@ async fn doctor_reports_drift(b: Backend) {
     assert!(out.contains("ok: 1 stock balances match"), "{out}");
     // Someone edits a balance behind the ledger's back.
     let db = app.running.as_ref().unwrap().engine.db().clone();
-    db.write(|tx| -> Result<u64, store::DbError> { tx.exec("UPDATE stock_levels SET on_hand = on_hand + 5", &[]) }).await.unwrap();
+    db.write(|tx| -> Result<u64, store::DbError> { tx.exec("UPDATE stock_levels SET on_hand = on_hand + 5", &[]) })
+        .await
+        .unwrap();
     let (code, out) = doctor(&dir, url.as_deref());
     assert_eq!(code, 1, "drift is an error exit: {out}");
-    assert!(out.contains("DRIFT") && out.contains("DRIFT-1") && out.contains("on_hand is 15 but the ledger says 10"), "{out}");
+    assert!(
+        out.contains("DRIFT") && out.contains("DRIFT-1") && out.contains("on_hand is 15 but the ledger says 10"),
+        "{out}"
+    );
 }
 crate::both!(doctor_reports_drift);
 
@@ -222,7 +299,16 @@ async fn kill_nine_under_payment_load(database_url: Option<String>) {
     let c = reqwest::Client::new();
     let mut customers = Vec::new();
     for i in 0..8 {
-        let (s, v) = call(&c, reqwest::Method::POST, format!("{}/store/customers", node.url), Some(json!({"email": format!("k{i}@example.com"), "password": "kill nine pw", "name": "K"})), None, None).await.unwrap();
+        let (s, v) = call(
+            &c,
+            reqwest::Method::POST,
+            format!("{}/store/customers", node.url),
+            Some(json!({"email": format!("k{i}@example.com"), "password": "kill nine pw", "name": "K"})),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(s, 201, "{v}");
         customers.push(v["customer"]["id"].as_str().unwrap().to_owned());
     }
@@ -234,8 +320,21 @@ async fn kill_nine_under_payment_load(database_url: Option<String>) {
         workers.push(tokio::spawn(async move {
             for i in 0.. {
                 let key = format!("kill-{w}-{i}");
-                match call(&c, reqwest::Method::POST, format!("{url}/admin/customers/{cid}/wallet/top-ups"), Some(json!({"amount_minor": 1000, "currency": "KRW"})), Some(ADMIN_KEY), Some(&key)).await {
-                    Ok((201, v)) => acked.lock().unwrap().push((cid.clone(), key, v["top_up"]["transfer_id"].as_str().unwrap().to_owned())),
+                match call(
+                    &c,
+                    reqwest::Method::POST,
+                    format!("{url}/admin/customers/{cid}/wallet/top-ups"),
+                    Some(json!({"amount_minor": 1000, "currency": "KRW"})),
+                    Some(ADMIN_KEY),
+                    Some(&key),
+                )
+                .await
+                {
+                    Ok((201, v)) => acked.lock().unwrap().push((
+                        cid.clone(),
+                        key,
+                        v["top_up"]["transfer_id"].as_str().unwrap().to_owned(),
+                    )),
                     Ok(_) => {}
                     Err(_) => return,
                 }
@@ -257,13 +356,35 @@ async fn kill_nine_under_payment_load(database_url: Option<String>) {
     // Every acknowledged top-up is there, and retrying it after the crash does not apply it twice.
     let mut per_customer: std::collections::HashMap<String, i64> = Default::default();
     for (cid, key, transfer) in &acked {
-        let (s, v) = call(&c, reqwest::Method::POST, format!("{}/admin/customers/{cid}/wallet/top-ups", node2.url), Some(json!({"amount_minor": 1000, "currency": "KRW"})), Some(ADMIN_KEY), Some(key)).await.unwrap();
+        let (s, v) = call(
+            &c,
+            reqwest::Method::POST,
+            format!("{}/admin/customers/{cid}/wallet/top-ups", node2.url),
+            Some(json!({"amount_minor": 1000, "currency": "KRW"})),
+            Some(ADMIN_KEY),
+            Some(key),
+        )
+        .await
+        .unwrap();
         assert_eq!(s, 201);
-        assert_eq!(v["top_up"]["transfer_id"], transfer.as_str(), "acknowledged top-up {key} survived and is not repeated");
+        assert_eq!(
+            v["top_up"]["transfer_id"],
+            transfer.as_str(),
+            "acknowledged top-up {key} survived and is not repeated"
+        );
         *per_customer.entry(cid.clone()).or_default() += 1000;
     }
     for (cid, min) in per_customer {
-        let (_, v) = call(&c, reqwest::Method::GET, format!("{}/admin/customers/{cid}/wallet", node2.url), None, Some(ADMIN_KEY), None).await.unwrap();
+        let (_, v) = call(
+            &c,
+            reqwest::Method::GET,
+            format!("{}/admin/customers/{cid}/wallet", node2.url),
+            None,
+            Some(ADMIN_KEY),
+            None,
+        )
+        .await
+        .unwrap();
         assert!(v["data"][0]["balance_minor"].as_i64().unwrap() >= min, "{v}");
     }
     let (code, out) = doctor(&dir.0, db);

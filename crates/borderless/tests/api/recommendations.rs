@@ -16,7 +16,10 @@ async fn sell(app: &TestApp, store: &str, skus: &[&str], customer: Option<&str>)
 }
 
 async fn product_id(app: &TestApp, sku: &str) -> String {
-    app.admin_get(&format!("/admin/products/{}", sku.to_lowercase())).await.expect(200)["product"]["id"].as_str().unwrap().to_owned()
+    app.admin_get(&format!("/admin/products/{}", sku.to_lowercase())).await.expect(200)["product"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Trains (which first catches up with the event feed) until the log holds `want` purchase rows, or gives
@@ -34,7 +37,12 @@ async fn settle_purchases(app: &TestApp, want: i64) -> i64 {
 }
 
 fn ids(v: &Value) -> Vec<String> {
-    v["recommendations"]["items"].as_array().unwrap().iter().map(|i| i["product_id"].as_str().unwrap().to_owned()).collect()
+    v["recommendations"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["product_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 async fn recommendations_follow_one_history(b: Backend) {
@@ -45,8 +53,13 @@ async fn recommendations_follow_one_history(b: Backend) {
         app.product(sku, 10_000).await;
         app.stock_in(sku, &store, qty).await;
     }
-    let (beans, filter, mug, tea, grinder) =
-        (product_id(&app, "BEANS").await, product_id(&app, "FILTER").await, product_id(&app, "MUG").await, product_id(&app, "TEA").await, product_id(&app, "GRINDER").await);
+    let (beans, filter, mug, tea, grinder) = (
+        product_id(&app, "BEANS").await,
+        product_id(&app, "FILTER").await,
+        product_id(&app, "MUG").await,
+        product_id(&app, "TEA").await,
+        product_id(&app, "GRINDER").await,
+    );
     // Store history: beans go with filters, less often with mugs; the grinder sold out with beans.
     for _ in 0..6 {
         sell(&app, &store, &["BEANS", "FILTER"], None).await;
@@ -61,10 +74,22 @@ async fn recommendations_follow_one_history(b: Backend) {
         sell(&app, &store, &["TEA"], None).await;
     }
     // A member buys beans at the counter and browses tea online.
-    let s = app.post("/store/customers", json!({"email": "reco@example.com", "password": "coffee lover", "name": "커피"})).await.expect(201);
+    let s = app
+        .post("/store/customers", json!({"email": "reco@example.com", "password": "coffee lover", "name": "커피"}))
+        .await
+        .expect(201);
     let (cid, token) = (s["customer"]["id"].as_str().unwrap().to_owned(), s["token"].as_str().unwrap().to_owned());
     sell(&app, &store, &["BEANS"], Some(&cid)).await;
-    let r = app.req("POST", "/store/events", Some(&token), Some(json!({"events": [{"type": "view", "product_id": tea}, {"type": "search", "query": "차 선물"}]})), &[]).await.expect(202);
+    let r = app
+        .req(
+            "POST",
+            "/store/events",
+            Some(&token),
+            Some(json!({"events": [{"type": "view", "product_id": tea}, {"type": "search", "query": "차 선물"}]})),
+            &[],
+        )
+        .await
+        .expect(202);
     assert_eq!(r["accepted"], 2);
 
     // Before any model: best sellers in stock, never an error.
@@ -74,10 +99,15 @@ async fn recommendations_follow_one_history(b: Backend) {
 
     let trained = app.admin_post("/admin/recommendations/model", json!({})).await.expect(201);
     assert!(trained["model"]["version"].as_i64().unwrap() >= 1, "{trained}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'purchase'").await, 6 * 2 + 3 * 2 + 3 * 2 + 4 + 1, "every sold line logged exactly once");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'purchase'").await,
+        6 * 2 + 3 * 2 + 3 * 2 + 4 + 1,
+        "every sold line logged exactly once"
+    );
 
     // Product page: filters first (bought with beans most), the sold-out grinder never.
-    let p = app.get(&format!("/store/recommendations?context=product:{beans}&location={store}&limit=3")).await.expect(200);
+    let p =
+        app.get(&format!("/store/recommendations?context=product:{beans}&location={store}&limit=3")).await.expect(200);
     let got = ids(&p);
     assert_eq!(got.first(), Some(&filter), "{p}");
     assert!(got.contains(&mug));
@@ -94,31 +124,59 @@ async fn recommendations_follow_one_history(b: Backend) {
     assert_eq!(ids(&none), Vec::<String>::new());
 
     // Home, signed in: what goes with what they bought, and what they looked at; not the beans just bought.
-    let home = app.req("GET", &format!("/store/recommendations?location={store}&limit=4"), Some(&token), None, &[]).await.expect(200);
+    let home = app
+        .req("GET", &format!("/store/recommendations?location={store}&limit=4"), Some(&token), None, &[])
+        .await
+        .expect(200);
     let got = ids(&home);
     assert_eq!(home["recommendations"]["customer_id"], cid.as_str());
     assert!(got.contains(&filter), "{home}");
     assert!(!got.contains(&beans), "just bought and nobody rebuys it: {home}");
 
     // Cart: complete the basket.
-    let cart = app.req("POST", "/store/carts", Some(&token), Some(json!({"currency": "KRW"})), &[]).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
+    let cart = app.req("POST", "/store/carts", Some(&token), Some(json!({"currency": "KRW"})), &[]).await.expect(201)
+        ["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.post(&format!("/store/carts/{cart}/lines"), json!({"sku": "BEANS", "quantity": 1})).await.expect(200);
-    assert_eq!(app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'cart_add'").await, 1, "adding to a cart is logged");
-    let c = app.req("GET", &format!("/store/recommendations?context=cart:{cart}&limit=2"), Some(&token), None, &[]).await.expect(200);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'cart_add'").await,
+        1,
+        "adding to a cart is logged"
+    );
+    let c = app
+        .req("GET", &format!("/store/recommendations?context=cart:{cart}&limit=2"), Some(&token), None, &[])
+        .await
+        .expect(200);
     assert_eq!(ids(&c).first(), Some(&filter), "{c}");
     assert!(!ids(&c).contains(&beans));
 
     // Privacy and bad input.
     let r = app.get(&format!("/store/recommendations?customer={cid}")).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
-    let other_cust = app.post("/store/customers", json!({"email": "nosy@example.com", "password": "curious one", "name": "N"})).await.expect(201);
-    let r = app.req("GET", &format!("/store/recommendations?customer={cid}"), other_cust["token"].as_str(), None, &[]).await;
+    let other_cust = app
+        .post("/store/customers", json!({"email": "nosy@example.com", "password": "curious one", "name": "N"}))
+        .await
+        .expect(201);
+    let r = app
+        .req("GET", &format!("/store/recommendations?customer={cid}"), other_cust["token"].as_str(), None, &[])
+        .await;
     assert_eq!((r.status, r.code()), (403, "forbidden"));
     let staff_view = app.admin_get(&format!("/store/recommendations?customer={cid}&limit=2")).await.expect(200);
     assert_eq!(staff_view["recommendations"]["customer_id"], cid.as_str());
-    let r = app.req("GET", &format!("/store/recommendations?context=cart:{cart}"), other_cust["token"].as_str(), None, &[]).await;
+    let r = app
+        .req("GET", &format!("/store/recommendations?context=cart:{cart}"), other_cust["token"].as_str(), None, &[])
+        .await;
     assert_eq!(r.status, 404, "somebody else's cart is not found: {}", r.body);
-    for (q, code) in [("context=shelf:1", 400), ("limit=0", 400), ("limit=51", 400), ("currency=XYZ", 400), ("context=product:prd_nope", 404), ("location=loc_nope", 404)] {
+    for (q, code) in [
+        ("context=shelf:1", 400),
+        ("limit=0", 400),
+        ("limit=51", 400),
+        ("currency=XYZ", 400),
+        ("context=product:prd_nope", 404),
+        ("location=loc_nope", 404),
+    ] {
         let r = app.get(&format!("/store/recommendations?{q}")).await;
         assert_eq!(r.status, code, "{q}: {}", r.body);
     }
@@ -129,10 +187,19 @@ async fn recommendations_follow_one_history(b: Backend) {
         (json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "search"}]}), 400),
         (json!({"session_id": "s 1!", "events": [{"type": "view", "product_id": beans}]}), 400),
         (json!({"session_id": "short-1", "events": [{"type": "view", "product_id": beans}]}), 400),
-        (json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "view", "product_id": beans, "query": "x"}]}), 400),
-        (json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "search", "query": "x", "product_id": beans}]}), 400),
+        (
+            json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "view", "product_id": beans, "query": "x"}]}),
+            400,
+        ),
+        (
+            json!({"session_id": "visitor-0001-abcdef", "events": [{"type": "search", "query": "x", "product_id": beans}]}),
+            400,
+        ),
         (json!({"session_id": "visitor-0001-abcdef", "events": []}), 400),
-        (json!({"session_id": "visitor-0001-abcdef", "events": vec![json!({"type": "view", "product_id": beans}); 101]}), 400),
+        (
+            json!({"session_id": "visitor-0001-abcdef", "events": vec![json!({"type": "view", "product_id": beans}); 101]}),
+            400,
+        ),
     ] {
         let r = app.post("/store/events", body.clone()).await;
         assert_eq!(r.status, code, "{body}: {}", r.body);
@@ -143,11 +210,24 @@ async fn recommendations_follow_one_history(b: Backend) {
     assert_eq!(r.status, 404);
     assert_eq!(app.count("SELECT COUNT(*) FROM interactions").await, before);
     // Anonymous browsing is recommended from too.
-    app.post("/store/events", json!({"session_id": "visitor-0007-abcdef", "events": [{"type": "view", "product_id": beans}]})).await.expect(202);
+    app.post(
+        "/store/events",
+        json!({"session_id": "visitor-0007-abcdef", "events": [{"type": "view", "product_id": beans}]}),
+    )
+    .await
+    .expect(202);
     let anon = app.get("/store/recommendations?session_id=visitor-0007-abcdef&limit=3").await.expect(200);
     assert!(!ids(&anon).is_empty());
     // A signed-in shopper's events never go under a session id that somebody else could query.
-    app.req("POST", "/store/events", Some(&token), Some(json!({"session_id": "guessable-session-42", "events": [{"type": "view", "product_id": mug}]})), &[]).await.expect(202);
+    app.req(
+        "POST",
+        "/store/events",
+        Some(&token),
+        Some(json!({"session_id": "guessable-session-42", "events": [{"type": "view", "product_id": mug}]})),
+        &[],
+    )
+    .await
+    .expect(202);
     assert_eq!(app.count("SELECT COUNT(*) FROM interactions WHERE session_id = 'guessable-session-42'").await, 0);
     // A cancelled order was never bought: it leaves the log.
     let cart2 = app.pickup_cart("TEA", 2, &store).await;

@@ -23,9 +23,21 @@ fn handles(v: &Value) -> Vec<String> {
 async fn search_knows_korean_english_and_the_shelf(b: Backend) {
     let app = spawn_app(b).await;
     let gangnam = app.location("GANGNAM", "store", true).await; // at 37.4979,127.0276
-    product(&app, "earbuds", "무선이어폰 블루투스 노이즈캔슬링", "Wireless Earbuds Bluetooth", "electronics/audio", "Sono", "one", 129_000).await;
-    product(&app, "sneaker-270", "러닝 운동화 270mm", "Running Sneakers 270mm", "shoes/running", "Nike", "270", 99_000).await;
-    product(&app, "sneaker-250", "러닝 운동화 250mm", "Running Sneakers 250mm", "shoes/running", "Nike", "250", 99_000).await;
+    product(
+        &app,
+        "earbuds",
+        "무선이어폰 블루투스 노이즈캔슬링",
+        "Wireless Earbuds Bluetooth",
+        "electronics/audio",
+        "Sono",
+        "one",
+        129_000,
+    )
+    .await;
+    product(&app, "sneaker-270", "러닝 운동화 270mm", "Running Sneakers 270mm", "shoes/running", "Nike", "270", 99_000)
+        .await;
+    product(&app, "sneaker-250", "러닝 운동화 250mm", "Running Sneakers 250mm", "shoes/running", "Nike", "250", 99_000)
+        .await;
     product(&app, "water", "생수 1.5L", "Mineral Water 1.5L", "grocery/drinks", "Jeju", "1.5L", 1_200).await;
     app.stock_in("EARBUDS", &gangnam, 5).await;
     app.stock_in("SNEAKER-270", &gangnam, 2).await;
@@ -100,13 +112,30 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
     // The seller's synonyms, Korean ↔ English.
     let r = app.get("/store/search?q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88").await.expect(200); // "스니커즈"
     assert_eq!(r["search"]["total"], 0);
-    app.req("PUT", "/admin/search/synonyms", Some(ADMIN_KEY), Some(json!({"groups": [["운동화", "스니커즈", "sneakers"]]})), &[]).await.expect(200);
+    app.req(
+        "PUT",
+        "/admin/search/synonyms",
+        Some(ADMIN_KEY),
+        Some(json!({"groups": [["운동화", "스니커즈", "sneakers"]]})),
+        &[],
+    )
+    .await
+    .expect(200);
     let r = wait_total("q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88".into(), 2).await;
     assert_eq!(r["search"]["total"], 2, "{r}");
     let r = app.req("PUT", "/admin/search/synonyms", Some(ADMIN_KEY), Some(json!({"groups": [["lonely"]]})), &[]).await;
     assert_eq!(r.status, 400);
 
-    for q in ["limit=0", "limit=101", "sort=cheapest", "near=abc", "near=91,0", "attributes=size", "price_min=5&price_max=1", "currency=XYZ"] {
+    for q in [
+        "limit=0",
+        "limit=101",
+        "sort=cheapest",
+        "near=abc",
+        "near=91,0",
+        "attributes=size",
+        "price_min=5&price_max=1",
+        "currency=XYZ",
+    ] {
         let r = app.get(&format!("/store/search?{q}")).await;
         assert_eq!(r.status, 400, "{q}: {}", r.body);
     }
@@ -122,7 +151,10 @@ async fn demo_search_pickup_near_gangnam(b: Backend) {
     let engine = app.running.as_ref().unwrap().engine.clone();
     borderless::demo::seed(&engine).await.expect("demo seeds");
     let gangnam = engine.location(engine::demo_data::GANGNAM).await.unwrap().id;
-    for (q, word_ko, word_en) in [("%EB%AC%B4%EC%84%A0%20%EC%9D%B4%EC%96%B4%ED%8F%B0", "이어폰", "earbud"), ("sneakers%20270", "스니커즈", "sneaker")] {
+    for (q, word_ko, word_en) in [
+        ("%EB%AC%B4%EC%84%A0%20%EC%9D%B4%EC%96%B4%ED%8F%B0", "이어폰", "earbud"),
+        ("sneakers%20270", "스니커즈", "sneaker"),
+    ] {
         let path = format!("/store/search?q={q}&near=37.4979,127.0276&radius_km=3&limit=10");
         let mut r = Value::Null;
         for _ in 0..60 {
@@ -136,7 +168,8 @@ async fn demo_search_pickup_near_gangnam(b: Backend) {
         assert!(!hits.is_empty(), "{q}: {r}");
         let first = &hits[0]["title"];
         assert!(
-            first["ko"].as_str().unwrap().contains(word_ko) || first["en"].as_str().unwrap().to_lowercase().contains(word_en),
+            first["ko"].as_str().unwrap().contains(word_ko)
+                || first["en"].as_str().unwrap().to_lowercase().contains(word_en),
             "{q}: the best hit should be one: {first}"
         );
         for h in &hits {
@@ -146,7 +179,13 @@ async fn demo_search_pickup_near_gangnam(b: Backend) {
             let mut available = 0;
             for v in &p.variants {
                 let lv = app.admin_get(&format!("/admin/inventory/{}", v.sku)).await.expect(200);
-                available += lv["locations"].as_array().unwrap().iter().filter(|l| l["location_id"] == gangnam.as_str()).map(|l| l["available"].as_i64().unwrap()).sum::<i64>();
+                available += lv["locations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|l| l["location_id"] == gangnam.as_str())
+                    .map(|l| l["available"].as_i64().unwrap())
+                    .sum::<i64>();
             }
             assert!(available > 0, "{q}: {} is listed for pickup but has no stock at Gangnam", p.handle);
         }

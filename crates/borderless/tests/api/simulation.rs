@@ -108,11 +108,15 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
                 }
             }
             4 | 5 => {
-                let pickup = rng.next() % 2 == 0;
+                let pickup = rng.next().is_multiple_of(2);
                 let cart = engine.create_cart(None, None).await.unwrap().id;
                 let q = rng.qty(3);
                 engine.add_cart_line(&cart, &sku, q).await.unwrap();
-                let f = if pickup { Fulfillment::Pickup { location_id: rng.pick(&stores).clone() } } else { Fulfillment::Delivery { address: addr.clone() } };
+                let f = if pickup {
+                    Fulfillment::Pickup { location_id: rng.pick(&stores).clone() }
+                } else {
+                    Fulfillment::Delivery { address: addr.clone() }
+                };
                 engine.set_fulfillment(&cart, f).await.unwrap();
                 let req = engine::CheckoutRequest {
                     cart_id: cart.clone(),
@@ -122,7 +126,8 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
                 };
                 match engine.checkout(req).await {
                     Ok(o) => {
-                        let lines: Vec<_> = o.lines.iter().map(|l| (l.sku.clone(), l.location_id.clone(), l.quantity)).collect();
+                        let lines: Vec<_> =
+                            o.lines.iter().map(|l| (l.sku.clone(), l.location_id.clone(), l.quantity)).collect();
                         for (s, l, q) in &lines {
                             model.add(s, l, 0, *q);
                         }
@@ -166,7 +171,10 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
                 let loc = rng.pick(&stores).clone();
                 let q = rng.qty(3);
                 let lines = vec![SaleLineInput { sku: sku.clone(), quantity: q }];
-                match engine.pos_sale(&admin, Some(loc.clone()), lines, None, None, None, None, None, None, String::new()).await {
+                match engine
+                    .pos_sale(&admin, Some(loc.clone()), lines, None, None, None, None, None, None, String::new())
+                    .await
+                {
                     Ok(o) => {
                         model.add(&sku, &loc, -q, 0);
                         handed.push((o.id, vec![(sku.clone(), q)]));
@@ -181,11 +189,15 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
                 let (oid, lines) = handed.swap_remove(i);
                 let (s, q) = lines[0].clone();
                 let loc = rng.pick(&stores).clone();
-                let unsellable = rng.next() % 4 == 0;
+                let unsellable = rng.next().is_multiple_of(4);
                 let input = ReturnInput {
                     order_id: oid,
                     location_id: loc.clone(),
-                    lines: vec![ReturnLineInput { sku: s.clone(), quantity: q, disposition: Some(if unsellable { "unsellable" } else { "restock" }.into()) }],
+                    lines: vec![ReturnLineInput {
+                        sku: s.clone(),
+                        quantity: q,
+                        disposition: Some(if unsellable { "unsellable" } else { "restock" }.into()),
+                    }],
                     reason: "sim".into(),
                     refund_to: None,
                 };
@@ -218,8 +230,14 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
                 let levels = engine.stock(sku).await.unwrap();
                 for l in levels.locations {
                     let key = (sku.to_string(), l.location_id.clone());
-                    let (oh, rs) = (model.on_hand.get(&key).copied().unwrap_or(0), model.reserved.get(&key).copied().unwrap_or(0));
-                    assert_eq!((l.level.on_hand, l.level.reserved), (oh, rs), "step {step}: {sku} at {}", l.location_code);
+                    let (oh, rs) =
+                        (model.on_hand.get(&key).copied().unwrap_or(0), model.reserved.get(&key).copied().unwrap_or(0));
+                    assert_eq!(
+                        (l.level.on_hand, l.level.reserved),
+                        (oh, rs),
+                        "step {step}: {sku} at {}",
+                        l.location_code
+                    );
                     assert!(l.level.available >= 0);
                 }
             }

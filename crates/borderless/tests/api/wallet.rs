@@ -7,7 +7,10 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 
 async fn customer(app: &TestApp, email: &str) -> (String, String) {
-    let s = app.post("/store/customers", json!({"email": email, "password": "wallet password", "name": "지갑 고객"})).await.expect(201);
+    let s = app
+        .post("/store/customers", json!({"email": email, "password": "wallet password", "name": "지갑 고객"}))
+        .await
+        .expect(201);
     (s["customer"]["id"].as_str().unwrap().to_owned(), s["token"].as_str().unwrap().to_owned())
 }
 
@@ -17,14 +20,26 @@ async fn wallet(app: &TestApp, token: &str) -> Value {
 }
 
 async fn wallet_cart(app: &TestApp, token: &str, sku: &str, store: &str) -> String {
-    let id = app.req("POST", "/store/carts", Some(token), Some(json!({})), &[]).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
+    let id = app.req("POST", "/store/carts", Some(token), Some(json!({})), &[]).await.expect(201)["cart"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": 1})).await.expect(200);
-    app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": store})).await.expect(200);
+    app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": store}))
+        .await
+        .expect(200);
     id
 }
 
 async fn pay(app: &TestApp, token: &str, cart: &str) -> Res {
-    app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(token), Some(json!({"payment": {"method": "wallet"}})), &[("Idempotency-Key", cart)]).await
+    app.req(
+        "POST",
+        &format!("/store/carts/{cart}/checkout"),
+        Some(token),
+        Some(json!({"payment": {"method": "wallet"}})),
+        &[("Idempotency-Key", cart)],
+    )
+    .await
 }
 
 async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
@@ -37,8 +52,26 @@ async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
 
     // Top up 50,000 won at the Gangnam counter; a retried request is the same top-up.
     let top = json!({"amount_minor": 50000, "currency": "KRW", "location_id": gangnam});
-    let t1 = app.req("POST", &format!("/admin/customers/{cid}/wallet/top-ups"), Some(ADMIN_KEY), Some(top.clone()), &[("Idempotency-Key", "topup-1")]).await.expect(201);
-    let t2 = app.req("POST", &format!("/admin/customers/{cid}/wallet/top-ups"), Some(ADMIN_KEY), Some(top), &[("Idempotency-Key", "topup-1")]).await.expect(201);
+    let t1 = app
+        .req(
+            "POST",
+            &format!("/admin/customers/{cid}/wallet/top-ups"),
+            Some(ADMIN_KEY),
+            Some(top.clone()),
+            &[("Idempotency-Key", "topup-1")],
+        )
+        .await
+        .expect(201);
+    let t2 = app
+        .req(
+            "POST",
+            &format!("/admin/customers/{cid}/wallet/top-ups"),
+            Some(ADMIN_KEY),
+            Some(top),
+            &[("Idempotency-Key", "topup-1")],
+        )
+        .await
+        .expect(201);
     assert_eq!(t1["top_up"]["transfer_id"], t2["top_up"]["transfer_id"]);
     assert_eq!(wallet(&app, &token).await["balance_minor"], 50000);
 
@@ -48,7 +81,10 @@ async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
     let oid = order["id"].as_str().unwrap().to_owned();
     assert_eq!(order["payment"], json!({"method": "wallet", "status": "authorized"}));
     let w = wallet(&app, &token).await;
-    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64(), w["available_minor"].as_i64()), (Some(50000), Some(30000), Some(20000)));
+    assert_eq!(
+        (w["balance_minor"].as_i64(), w["held_minor"].as_i64(), w["available_minor"].as_i64()),
+        (Some(50000), Some(30000), Some(20000))
+    );
 
     // Not enough left for a second one: refused, and nothing is reserved or held for it.
     let cart2 = wallet_cart(&app, &token, &sku, &gangnam).await;
@@ -58,7 +94,15 @@ async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
     assert_eq!(app.level(&sku, &gangnam).await, (5, 1, 4, 0));
     // A guest cannot pay by wallet.
     let guest = app.pickup_cart(&sku, 1, &gangnam).await;
-    let r = app.req("POST", &format!("/store/carts/{guest}/checkout"), None, Some(json!({"email": "g@example.com", "payment": {"method": "wallet"}})), &[]).await;
+    let r = app
+        .req(
+            "POST",
+            &format!("/store/carts/{guest}/checkout"),
+            None,
+            Some(json!({"email": "g@example.com", "payment": {"method": "wallet"}})),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "customer_required"));
 
     let done = app.hand_over(&oid).await;
@@ -67,7 +111,13 @@ async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
     assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(20000), Some(0)));
 
     // Returned in Busan: the refund goes straight back into the wallet.
-    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    let ret = app
+        .admin_post(
+            "/admin/returns",
+            json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]}),
+        )
+        .await
+        .expect(201);
     assert_eq!(ret["return"]["refund"]["method"], "wallet");
     assert_eq!(ret["return"]["refund"]["status"], "refunded");
     assert_eq!(wallet(&app, &token).await["balance_minor"], 50000);
@@ -77,7 +127,13 @@ async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["kind"].as_str().unwrap().to_owned(), l["direction"].as_str().unwrap().to_owned(), l["amount_minor"].as_i64().unwrap()))
+        .map(|l| {
+            (
+                l["kind"].as_str().unwrap().to_owned(),
+                l["direction"].as_str().unwrap().to_owned(),
+                l["amount_minor"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         lines,
@@ -92,7 +148,10 @@ async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
     assert_eq!(staff_view["data"][0]["code"], format!("wallet:{cid}:KRW"));
     // Finance reads any account's statement, e.g. the Busan store's refunds.
     let st = app.admin_get(&format!("/admin/ledger/accounts/refunds:{busan}:KRW/statement")).await.expect(200);
-    assert_eq!((st["data"][0]["direction"].as_str(), st["data"][0]["amount_minor"].as_i64()), (Some("debit"), Some(30000)));
+    assert_eq!(
+        (st["data"][0]["direction"].as_str(), st["data"][0]["amount_minor"].as_i64()),
+        (Some("debit"), Some(30000))
+    );
     app.assert_no_drift().await;
 }
 both!(wallet_pays_pickup_and_refunds_a_return_elsewhere);
@@ -103,7 +162,12 @@ async fn cancelling_releases_the_hold_and_pos_pays_at_once(b: Backend) {
     let sku = app.product("WAL-2", 10000).await;
     app.stock_in(&sku, &store, 5).await;
     let (cid, token) = customer(&app, "hold@example.com").await;
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 25000, "currency": "KRW"})).await.expect(201);
+    app.admin_post(
+        &format!("/admin/customers/{cid}/wallet/top-ups"),
+        json!({"amount_minor": 25000, "currency": "KRW"}),
+    )
+    .await
+    .expect(201);
 
     let cart = wallet_cart(&app, &token, &sku, &store).await;
     let oid = pay(&app, &token, &cart).await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
@@ -119,7 +183,13 @@ async fn cancelling_releases_the_hold_and_pos_pays_at_once(b: Backend) {
     // With the shopper's QR code the wallet is charged at once.
     let code = || {
         let (app, token) = (&app, token.clone());
-        async move { app.req("POST", "/store/wallet/payment-codes", Some(&token), None, &[]).await.expect(201)["payment_code"]["code"].as_str().unwrap().to_owned() }
+        async move {
+            app.req("POST", "/store/wallet/payment-codes", Some(&token), None, &[]).await.expect(201)["payment_code"]
+                ["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
     };
     let sale = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 2}], "payment": {"method": "wallet_qr", "code": code().await}})).await.expect(201);
     assert_eq!(sale["order"]["payment"], json!({"method": "wallet", "status": "paid"}));
@@ -130,7 +200,9 @@ async fn cancelling_releases_the_hold_and_pos_pays_at_once(b: Backend) {
     assert_eq!(app.level(&sku, &store).await, (3, 0, 3, 0), "the refused sale moved no stock");
 
     // A pickup whose window lapses releases the hold with the stock.
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"})).await.expect(201);
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"}))
+        .await
+        .expect(201);
     let cart = wallet_cart(&app, &token, &sku, &store).await;
     let oid = pay(&app, &token, &cart).await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
     assert_eq!(wallet(&app, &token).await["held_minor"], 10000);
@@ -150,7 +222,12 @@ async fn concurrent_wallet_payments_never_overdraw(b: Backend) {
     let sku = app.product("WAL-3", 1000).await;
     app.stock_in(&sku, &store, 100).await;
     let (cid, token) = customer(&app, "race@example.com").await;
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201);
+    app.admin_post(
+        &format!("/admin/customers/{cid}/wallet/top-ups"),
+        json!({"amount_minor": 10000, "currency": "KRW"}),
+    )
+    .await
+    .expect(201);
     let mut carts = Vec::new();
     for _ in 0..30 {
         carts.push(wallet_cart(&app, &token, &sku, &store).await);
@@ -172,7 +249,10 @@ async fn concurrent_wallet_payments_never_overdraw(b: Backend) {
     }
     assert_eq!((paid, refused), (10, 20), "exactly the balance is spent");
     let w = wallet(&app, &token).await;
-    assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64(), w["available_minor"].as_i64()), (Some(10000), Some(10000), Some(0)));
+    assert_eq!(
+        (w["balance_minor"].as_i64(), w["held_minor"].as_i64(), w["available_minor"].as_i64()),
+        (Some(10000), Some(10000), Some(0))
+    );
     assert_eq!(app.level(&sku, &store).await, (100, 10, 90, 0), "refused payments reserved nothing");
     app.assert_no_drift().await;
 }
@@ -186,7 +266,12 @@ async fn qr_codes_pay_once_and_only_for_their_owner(b: Backend) {
     let (a, token_a) = customer(&app, "qr-a@example.com").await;
     let (bb, token_b) = customer(&app, "qr-b@example.com").await;
     for c in [&a, &bb] {
-        app.admin_post(&format!("/admin/customers/{c}/wallet/top-ups"), json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201);
+        app.admin_post(
+            &format!("/admin/customers/{c}/wallet/top-ups"),
+            json!({"amount_minor": 10000, "currency": "KRW"}),
+        )
+        .await
+        .expect(201);
     }
     let code_of = |token: String| {
         let app = &app;
@@ -245,7 +330,9 @@ async fn qr_codes_pay_once_and_only_for_their_owner(b: Backend) {
     let big = json!({"location_id": store, "lines": [{"sku": sku, "quantity": 3}], "payment": {"method": "wallet_qr", "code": code}});
     let r = app.admin_post("/admin/pos/sales", big.clone()).await;
     assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
-    app.admin_post(&format!("/admin/customers/{bb}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"})).await.expect(201);
+    app.admin_post(&format!("/admin/customers/{bb}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"}))
+        .await
+        .expect(201);
     app.admin_post("/admin/pos/sales", big).await.expect(201);
     assert_eq!(wallet(&app, &token_b).await["balance_minor"], 3000);
     assert_eq!(wallet(&app, &token_a).await["balance_minor"], 6000, "A paid exactly once");
@@ -352,11 +439,22 @@ async fn random_money_workload_keeps_the_ledger_true(b: Backend) {
         for o in orders["data"].as_array().unwrap() {
             if o["payment"]["method"] == "wallet" && o["payment"]["status"] == "paid" {
                 let total = o["total"]["amount_minor"].as_i64().unwrap();
-                let returned: i64 = o["lines"].as_array().unwrap().iter().map(|l| l["returned_quantity"].as_i64().unwrap() * l["unit_price"]["amount_minor"].as_i64().unwrap()).sum();
+                let returned: i64 = o["lines"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| {
+                        l["returned_quantity"].as_i64().unwrap() * l["unit_price"]["amount_minor"].as_i64().unwrap()
+                    })
+                    .sum();
                 spent += total - returned;
             }
         }
-        assert_eq!(w["balance_minor"].as_i64().unwrap(), topups.get(cid).copied().unwrap_or(0) - spent, "wallet of {cid}");
+        assert_eq!(
+            w["balance_minor"].as_i64().unwrap(),
+            topups.get(cid).copied().unwrap_or(0) - spent,
+            "wallet of {cid}"
+        );
     }
 }
 both!(random_money_workload_keeps_the_ledger_true);
@@ -366,15 +464,35 @@ async fn merchant_presented_qr_is_confirmed_once(b: Backend) {
     let store = app.location("HONGDAE", "store", true).await;
     let sku = app.product("MQR-1", 6000).await;
     app.stock_in(&sku, &store, 10).await;
-    let staff = app.admin_post("/admin/api-keys", json!({"role": "staff", "location_id": store, "label": "till"})).await.expect(201)["api_key"]["key"].as_str().unwrap().to_owned();
+    let staff = app
+        .admin_post("/admin/api-keys", json!({"role": "staff", "location_id": store, "label": "till"}))
+        .await
+        .expect(201)["api_key"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (cid, token) = customer(&app, "mqr@example.com").await;
     let (_, other) = customer(&app, "mqr2@example.com").await;
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201);
+    app.admin_post(
+        &format!("/admin/customers/{cid}/wallet/top-ups"),
+        json!({"amount_minor": 10000, "currency": "KRW"}),
+    )
+    .await
+    .expect(201);
 
     let req = |qty: i64| {
         let (app, staff, sku) = (&app, staff.clone(), sku.clone());
         async move {
-            app.req("POST", "/admin/pos/payment-requests", Some(&staff), Some(json!({"lines": [{"sku": sku, "quantity": qty}]})), &[]).await.expect(201)["payment_request"].clone()
+            app.req(
+                "POST",
+                "/admin/pos/payment-requests",
+                Some(&staff),
+                Some(json!({"lines": [{"sku": sku, "quantity": qty}]})),
+                &[],
+            )
+            .await
+            .expect(201)["payment_request"]
+                .clone()
         }
     };
     // Too expensive for the wallet: refused, the request stays open, nothing moved.
@@ -390,14 +508,17 @@ async fn merchant_presented_qr_is_confirmed_once(b: Backend) {
 
     let one = req(1).await;
     let id = one["id"].as_str().unwrap().to_owned();
-    let o = app.req("POST", &format!("/store/payment-requests/{id}/confirm"), Some(&token), None, &[]).await.expect(201);
+    let o =
+        app.req("POST", &format!("/store/payment-requests/{id}/confirm"), Some(&token), None, &[]).await.expect(201);
     assert_eq!(o["order"]["payment"], json!({"method": "wallet", "status": "paid"}));
     assert_eq!(o["order"]["channel"], "pos");
-    let again = app.req("POST", &format!("/store/payment-requests/{id}/confirm"), Some(&token), None, &[]).await.expect(201);
+    let again =
+        app.req("POST", &format!("/store/payment-requests/{id}/confirm"), Some(&token), None, &[]).await.expect(201);
     assert_eq!(again["order"]["id"], o["order"]["id"], "a retried confirmation is the same sale");
     let r = app.req("POST", &format!("/store/payment-requests/{id}/confirm"), Some(&other), None, &[]).await;
     assert_eq!((r.status, r.code()), (409, "payment_request_paid"));
-    let status = app.req("GET", &format!("/admin/pos/payment-requests/{id}"), Some(&staff), None, &[]).await.expect(200);
+    let status =
+        app.req("GET", &format!("/admin/pos/payment-requests/{id}"), Some(&staff), None, &[]).await.expect(200);
     assert_eq!(status["payment_request"]["status"], "completed");
     assert_eq!(status["payment_request"]["order_id"], o["order"]["id"]);
     assert_eq!(wallet(&app, &token).await["balance_minor"], 4000);
@@ -405,9 +526,19 @@ async fn merchant_presented_qr_is_confirmed_once(b: Backend) {
 
     let late = req(1).await;
     app.clock.advance_ms(6 * 60 * 1000);
-    let r = app.req("POST", &format!("/store/payment-requests/{}/confirm", late["id"].as_str().unwrap()), Some(&token), None, &[]).await;
+    let r = app
+        .req(
+            "POST",
+            &format!("/store/payment-requests/{}/confirm", late["id"].as_str().unwrap()),
+            Some(&token),
+            None,
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "payment_request_expired"));
-    let r = app.req("POST", &format!("/store/payment-requests/{}/confirm", late["id"].as_str().unwrap()), None, None, &[]).await;
+    let r = app
+        .req("POST", &format!("/store/payment-requests/{}/confirm", late["id"].as_str().unwrap()), None, None, &[])
+        .await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
     app.assert_no_drift().await;
 }
@@ -420,10 +551,16 @@ async fn gift_cards_pay_on_the_web_and_at_the_counter(b: Backend) {
     let sku = app.product("GC-ITEM", 30000).await;
     app.stock_in(&sku, &store, 10).await;
     let sale = json!({"amount_minor": 50000, "currency": "KRW", "location_id": store});
-    let sold = app.req("POST", "/admin/gift-cards", Some(ADMIN_KEY), Some(sale.clone()), &[("Idempotency-Key", "card-1")]).await.expect(201);
+    let sold = app
+        .req("POST", "/admin/gift-cards", Some(ADMIN_KEY), Some(sale.clone()), &[("Idempotency-Key", "card-1")])
+        .await
+        .expect(201);
     let code = sold["gift_card"]["code"].as_str().unwrap().to_owned();
     // A retried sale (say, the receipt printer jammed) returns the same card and takes the money once.
-    let again = app.req("POST", "/admin/gift-cards", Some(ADMIN_KEY), Some(sale), &[("Idempotency-Key", "card-1")]).await.expect(201);
+    let again = app
+        .req("POST", "/admin/gift-cards", Some(ADMIN_KEY), Some(sale), &[("Idempotency-Key", "card-1")])
+        .await
+        .expect(201);
     assert_eq!(again["gift_card"]["code"], code.as_str());
     assert_eq!(again["gift_card"]["balance_minor"], 50000);
     assert!(code.starts_with("GC-") && code.len() == 22, "{code}");
@@ -435,7 +572,10 @@ async fn gift_cards_pay_on_the_web_and_at_the_counter(b: Backend) {
     // A guest pays a pickup order by gift card: held, then captured at the desk.
     let cart = app.pickup_cart(&sku, 1, &store).await;
     let body = json!({"email": "gift@example.com", "payment": {"method": "gift_card", "code": code}});
-    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(body), &[("Idempotency-Key", "gc-1")]).await.expect(201);
+    let o = app
+        .req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(body), &[("Idempotency-Key", "gc-1")])
+        .await
+        .expect(201);
     assert_eq!(o["order"]["payment"], json!({"method": "gift_card", "status": "authorized"}));
     assert_eq!(app.get(&format!("/store/gift-cards/{code}")).await.expect(200)["gift_card"]["available_minor"], 20000);
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
@@ -449,8 +589,17 @@ async fn gift_cards_pay_on_the_web_and_at_the_counter(b: Backend) {
     assert_eq!(app.level(&sku, &store).await, (9, 0, 9, 0));
 
     // Returned in Busan: back onto the card.
-    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
-    assert_eq!((ret["return"]["refund"]["method"].as_str(), ret["return"]["refund"]["status"].as_str()), (Some("gift_card"), Some("refunded")));
+    let ret = app
+        .admin_post(
+            "/admin/returns",
+            json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        (ret["return"]["refund"]["method"].as_str(), ret["return"]["refund"]["status"].as_str()),
+        (Some("gift_card"), Some("refunded"))
+    );
     assert_eq!(app.get(&format!("/store/gift-cards/{code}")).await.expect(200)["gift_card"]["balance_minor"], 50000);
     app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "gift_card", "code": code}})).await.expect(201);
     assert_eq!(app.get(&format!("/store/gift-cards/{code}")).await.expect(200)["gift_card"]["balance_minor"], 20000);
@@ -468,7 +617,12 @@ async fn a_ready_order_keeps_its_payment_hold(b: Backend) {
     let sku = app.product("HOLD-1", 2000).await;
     app.stock_in(&sku, &store, 5).await;
     let (cid, token) = customer(&app, "renew@example.com").await;
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201);
+    app.admin_post(
+        &format!("/admin/customers/{cid}/wallet/top-ups"),
+        json!({"amount_minor": 10000, "currency": "KRW"}),
+    )
+    .await
+    .expect(201);
     let cart = wallet_cart(&app, &token, &sku, &store).await;
     let oid = pay(&app, &token, &cart).await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
     app.clock.advance_ms(50 * 60 * 1000);
@@ -476,7 +630,10 @@ async fn a_ready_order_keeps_its_payment_hold(b: Backend) {
     app.clock.advance_ms(30 * 60 * 1000); // past the first authorization's expiry
     let engine = &app.running.as_ref().unwrap().engine;
     assert_eq!(engine.expire_holds().await.unwrap(), 0, "order holds end with their order, not by timer");
-    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    let code = app.get(&format!("/store/orders/{oid}")).await.expect(200)["order"]["pickup"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let done = app.admin_post(&format!("/admin/orders/{oid}/picked-up"), json!({"code": code})).await.expect(200);
     assert_eq!(done["order"]["payment"]["status"], "paid");
     let w = wallet(&app, &token).await;
@@ -486,7 +643,15 @@ async fn a_ready_order_keeps_its_payment_hold(b: Backend) {
     assert_eq!(dirs, vec!["credit", "debit", "debit"], "top-up, hold (covering both windows), capture");
     // Someone else holding the cart id cannot spend the owner's wallet.
     let cart = wallet_cart(&app, &token, &sku, &store).await;
-    let r = app.req("POST", &format!("/store/carts/{cart}/checkout"), None, Some(json!({"email": "thief@example.com", "payment": {"method": "wallet"}})), &[]).await;
+    let r = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            None,
+            Some(json!({"email": "thief@example.com", "payment": {"method": "wallet"}})),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (400, "customer_required"));
     app.assert_no_drift().await;
 }
@@ -499,26 +664,57 @@ async fn usd_order_paid_from_a_krw_wallet_at_a_recorded_rate(b: Backend) {
     let sku = app.product("FX-1", 25000).await; // also 19.99 USD
     app.stock_in(&sku, &store, 5).await;
     let (cid, token) = customer(&app, "fx@example.com").await;
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 100000, "currency": "KRW"})).await.expect(201);
+    app.admin_post(
+        &format!("/admin/customers/{cid}/wallet/top-ups"),
+        json!({"amount_minor": 100000, "currency": "KRW"}),
+    )
+    .await
+    .expect(201);
     let usd_cart = || {
         let (app, token, sku, store) = (&app, token.clone(), sku.clone(), store.clone());
         async move {
-            let id = app.req("POST", "/store/carts", Some(&token), Some(json!({"currency": "USD"})), &[]).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
+            let id =
+                app.req("POST", "/store/carts", Some(&token), Some(json!({"currency": "USD"})), &[]).await.expect(201)
+                    ["cart"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
             app.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": 1})).await.expect(200);
-            app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": store})).await.expect(200);
+            app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "pickup", "location_id": store}))
+                .await
+                .expect(200);
             id
         }
     };
     let pay_krw = |cart: String| {
         let (app, token) = (&app, token.clone());
-        async move { app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(json!({"payment": {"method": "wallet", "currency": "KRW"}})), &[]).await }
+        async move {
+            app.req(
+                "POST",
+                &format!("/store/carts/{cart}/checkout"),
+                Some(&token),
+                Some(json!({"payment": {"method": "wallet", "currency": "KRW"}})),
+                &[],
+            )
+            .await
+        }
     };
     let cart = usd_cart().await;
     let r = pay_krw(cart.clone()).await;
     assert_eq!((r.status, r.code()), (409, "no_fx_rate"), "no implicit conversion");
     let now = engine::Clock::now_ms(app.clock.as_ref());
-    app.admin_post("/admin/fx-rates", json!({"base": "USD", "quote": "KRW", "rate": "1385.20", "effective_at_ms": now - 1000})).await.expect(201);
-    app.admin_post("/admin/fx-rates", json!({"base": "USD", "quote": "KRW", "rate": "2000", "effective_at_ms": now + 3_600_000})).await.expect(201);
+    app.admin_post(
+        "/admin/fx-rates",
+        json!({"base": "USD", "quote": "KRW", "rate": "1385.20", "effective_at_ms": now - 1000}),
+    )
+    .await
+    .expect(201);
+    app.admin_post(
+        "/admin/fx-rates",
+        json!({"base": "USD", "quote": "KRW", "rate": "2000", "effective_at_ms": now + 3_600_000}),
+    )
+    .await
+    .expect(201);
     let r = app.admin_post("/admin/fx-rates", json!({"base": "USD", "quote": "KRW", "rate": "1,385.2"})).await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
 
@@ -535,7 +731,13 @@ async fn usd_order_paid_from_a_krw_wallet_at_a_recorded_rate(b: Backend) {
 
     // Returned in Busan: the same KRW comes back (the original rate, not today's).
     app.clock.advance_ms(2 * 3_600_000);
-    let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    let ret = app
+        .admin_post(
+            "/admin/returns",
+            json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]}),
+        )
+        .await
+        .expect(201);
     assert_eq!(ret["return"]["refund"]["status"], "refunded");
     assert_eq!(wallet(&app, &token).await["balance_minor"], 100000);
     app.assert_no_drift().await;
@@ -549,8 +751,17 @@ async fn split_tender_refunds_in_proportion(b: Backend) {
     let sku = app.product("SPLIT-1", 25000).await;
     app.stock_in(&sku, &store, 5).await;
     let (cid, token) = customer(&app, "split@example.com").await;
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 40000, "currency": "KRW"})).await.expect(201);
-    let card = app.admin_post("/admin/gift-cards", json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201)["gift_card"]["code"].as_str().unwrap().to_owned();
+    app.admin_post(
+        &format!("/admin/customers/{cid}/wallet/top-ups"),
+        json!({"amount_minor": 40000, "currency": "KRW"}),
+    )
+    .await
+    .expect(201);
+    let card = app.admin_post("/admin/gift-cards", json!({"amount_minor": 10000, "currency": "KRW"})).await.expect(201)
+        ["gift_card"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let card_balance = || {
         let (app, card) = (&app, card.clone());
         async move { app.get(&format!("/store/gift-cards/{card}")).await.expect(200)["gift_card"].clone() }
@@ -568,7 +779,10 @@ async fn split_tender_refunds_in_proportion(b: Backend) {
     }
     // 10,000 from the gift card, the remaining 15,000 from the wallet.
     let tenders = json!([{"method": "gift_card", "code": card, "amount_minor": 10000}, {"method": "wallet"}]);
-    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(split(tenders.clone())), &[]).await.expect(201);
+    let o = app
+        .req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(split(tenders.clone())), &[])
+        .await
+        .expect(201);
     assert_eq!(o["order"]["payment"], json!({"method": "split", "status": "authorized"}));
     assert_eq!(card_balance().await["available_minor"], 0);
     assert_eq!(wallet(&app, &token).await["held_minor"], 15000);
@@ -578,14 +792,29 @@ async fn split_tender_refunds_in_proportion(b: Backend) {
     assert_eq!(wallet(&app, &token).await["balance_minor"], 25000);
 
     // Returned in Busan: each tender gets its share back (10,000 : 15,000).
-    let r = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
-    assert_eq!((r["return"]["refund"]["method"].as_str(), r["return"]["refund"]["status"].as_str()), (Some("split"), Some("refunded")));
+    let r = app
+        .admin_post(
+            "/admin/returns",
+            json!({"order_id": oid, "location_id": busan, "lines": [{"sku": sku, "quantity": 1}]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        (r["return"]["refund"]["method"].as_str(), r["return"]["refund"]["status"].as_str()),
+        (Some("split"), Some("refunded"))
+    );
     assert_eq!(card_balance().await["balance_minor"], 10000);
     assert_eq!(wallet(&app, &token).await["balance_minor"], 40000);
 
     // A cancelled split order releases every hold.
     let cart = wallet_cart(&app, &token, &sku, &store).await;
-    let oid = app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(split(tenders)), &[]).await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    let oid = app
+        .req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(split(tenders)), &[])
+        .await
+        .expect(201)["order"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     app.admin_post(&format!("/admin/orders/{oid}/cancel"), json!({})).await.expect(200);
     assert_eq!(card_balance().await["available_minor"], 10000);
     assert_eq!(wallet(&app, &token).await["held_minor"], 0);
@@ -596,12 +825,20 @@ both!(split_tender_refunds_in_proportion);
 async fn finance_postings_are_all_or_nothing_and_idempotent(b: Backend) {
     let app = spawn_app(b).await;
     let (cid, token) = customer(&app, "finance@example.com").await;
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"})).await.expect(201);
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"}))
+        .await
+        .expect(201);
     let wallet_code = format!("wallet:{cid}:KRW");
     let t = |debit: &str, credit: &str, amount: i64| json!({"debit_account": debit, "credit_account": credit, "amount_minor": amount, "currency": "KRW", "reason": "goodwill credit", "reference": "ticket-42"});
     let batch = json!({"transfers": [t("cash:hq:KRW", &wallet_code, 1000), t("cash:hq:KRW", &wallet_code, 500)]});
-    let first = app.req("POST", "/admin/ledger/transfers", Some(ADMIN_KEY), Some(batch.clone()), &[("Idempotency-Key", "fin-1")]).await.expect(201);
-    let again = app.req("POST", "/admin/ledger/transfers", Some(ADMIN_KEY), Some(batch), &[("Idempotency-Key", "fin-1")]).await.expect(201);
+    let first = app
+        .req("POST", "/admin/ledger/transfers", Some(ADMIN_KEY), Some(batch.clone()), &[("Idempotency-Key", "fin-1")])
+        .await
+        .expect(201);
+    let again = app
+        .req("POST", "/admin/ledger/transfers", Some(ADMIN_KEY), Some(batch), &[("Idempotency-Key", "fin-1")])
+        .await
+        .expect(201);
     assert_eq!(first["transfer_ids"], again["transfer_ids"]);
     assert_eq!(first["transfer_ids"].as_array().unwrap().len(), 2);
     assert_eq!(wallet(&app, &token).await["balance_minor"], 6500, "posted once");
@@ -626,22 +863,43 @@ async fn returns_can_become_store_credit_that_pays_online(b: Backend) {
     app.stock_in(&sku, &store, 5).await;
     let (cid, token) = customer(&app, "credit@example.com").await;
     // Paid in cash at the counter, returned for store credit (the shopper's choice).
-    let sale = app.admin_post("/admin/pos/sales", json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    let sale = app
+        .admin_post(
+            "/admin/pos/sales",
+            json!({"location_id": store, "customer_id": cid, "lines": [{"sku": sku, "quantity": 1}]}),
+        )
+        .await
+        .expect(201);
     let oid = sale["order"]["id"].as_str().unwrap().to_owned();
     let r = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}], "refund_to": "cash please"})).await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
     let ret = app.admin_post("/admin/returns", json!({"order_id": oid, "location_id": store, "lines": [{"sku": sku, "quantity": 1}], "refund_to": "store_credit"})).await.expect(201);
-    assert_eq!((ret["return"]["refund"]["method"].as_str(), ret["return"]["refund"]["status"].as_str()), (Some("store_credit"), Some("refunded")));
+    assert_eq!(
+        (ret["return"]["refund"]["method"].as_str(), ret["return"]["refund"]["status"].as_str()),
+        (Some("store_credit"), Some("refunded"))
+    );
     let accounts = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
     let credit = accounts["data"].as_array().unwrap().iter().find(|a| a["kind"] == "store_credit").cloned().unwrap();
     assert_eq!(credit["balance_minor"], 12000);
     // A guest's cash sale has no one to credit.
-    let guest = app.admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}]})).await.expect(201);
+    let guest = app
+        .admin_post("/admin/pos/sales", json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}]}))
+        .await
+        .expect(201);
     let r = app.admin_post("/admin/returns", json!({"order_id": guest["order"]["id"], "location_id": store, "lines": [{"sku": sku, "quantity": 1}], "refund_to": "store_credit"})).await;
     assert_eq!((r.status, r.code()), (400, "customer_required"));
     // Spent online by its owner.
     let cart = wallet_cart(&app, &token, &sku, &store).await;
-    let o = app.req("POST", &format!("/store/carts/{cart}/checkout"), Some(&token), Some(json!({"payment": {"method": "store_credit"}})), &[]).await.expect(201);
+    let o = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            Some(&token),
+            Some(json!({"payment": {"method": "store_credit"}})),
+            &[],
+        )
+        .await
+        .expect(201);
     assert_eq!(o["order"]["payment"]["status"], "authorized");
     let oid = o["order"]["id"].as_str().unwrap().to_owned();
     app.hand_over(&oid).await;
@@ -657,73 +915,205 @@ async fn cashierless_visits_hold_at_entry_and_charge_at_exit(b: Backend) {
     let go = app.location("GO-SEONGSU", "cashierless", false).await;
     let sku = app.product("GO-1", 3000).await;
     app.stock_in(&sku, &go, 20).await;
-    let gate = app.admin_post("/admin/api-keys", json!({"role": "staff", "location_id": go, "label": "gate"})).await.expect(201)["api_key"]["key"].as_str().unwrap().to_owned();
+    let gate = app
+        .admin_post("/admin/api-keys", json!({"role": "staff", "location_id": go, "label": "gate"}))
+        .await
+        .expect(201)["api_key"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (cid, token) = customer(&app, "go@example.com").await;
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 150000, "currency": "KRW"})).await.expect(201);
+    app.admin_post(
+        &format!("/admin/customers/{cid}/wallet/top-ups"),
+        json!({"amount_minor": 150000, "currency": "KRW"}),
+    )
+    .await
+    .expect(201);
     let code = || {
         let (app, token) = (&app, token.clone());
-        async move { app.req("POST", "/store/wallet/payment-codes", Some(&token), None, &[]).await.expect(201)["payment_code"]["code"].as_str().unwrap().to_owned() }
+        async move {
+            app.req("POST", "/store/wallet/payment-codes", Some(&token), None, &[]).await.expect(201)["payment_code"]
+                ["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
     };
     // Entry: the wallet is held for up to the cap (100,000 won).
-    let s = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": code().await})), &[]).await.expect(201);
+    let s = app
+        .req(
+            "POST",
+            "/admin/cashierless/sessions",
+            Some(&gate),
+            Some(json!({"location_id": go, "payment_code": code().await})),
+            &[],
+        )
+        .await
+        .expect(201);
     let sid = s["session"]["id"].as_str().unwrap().to_owned();
     assert_eq!(s["session"]["hold_minor"], 100000);
     assert_eq!(wallet(&app, &token).await["available_minor"], 50000);
     // Exit with 3 items: 9,000 captured, the rest released, stock left the store's ledger.
-    let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid}/exit"), Some(&gate), Some(json!({"lines": [{"sku": sku, "quantity": 3}]})), &[]).await.expect(200);
+    let out = app
+        .req(
+            "POST",
+            &format!("/admin/cashierless/sessions/{sid}/exit"),
+            Some(&gate),
+            Some(json!({"lines": [{"sku": sku, "quantity": 3}]})),
+            &[],
+        )
+        .await
+        .expect(200);
     assert_eq!(out["order"]["channel"], "cashierless");
     assert_eq!(out["order"]["total"]["amount_minor"], 9000);
     assert_eq!(out["session"]["status"], "completed");
     let w = wallet(&app, &token).await;
     assert_eq!((w["balance_minor"].as_i64(), w["held_minor"].as_i64()), (Some(141000), Some(0)));
     assert_eq!(app.level(&sku, &go).await, (17, 0, 17, 0));
-    let again = app.req("POST", &format!("/admin/cashierless/sessions/{sid}/exit"), Some(&gate), Some(json!({"lines": [{"sku": sku, "quantity": 3}]})), &[]).await.expect(200);
+    let again = app
+        .req(
+            "POST",
+            &format!("/admin/cashierless/sessions/{sid}/exit"),
+            Some(&gate),
+            Some(json!({"lines": [{"sku": sku, "quantity": 3}]})),
+            &[],
+        )
+        .await
+        .expect(200);
     assert_eq!(again["order"]["id"], out["order"]["id"], "a retried exit gets the same receipt");
-    let r = app.req("POST", &format!("/admin/cashierless/sessions/{sid}/exit"), Some(&gate), Some(json!({"lines": []})), &[]).await;
+    let r = app
+        .req("POST", &format!("/admin/cashierless/sessions/{sid}/exit"), Some(&gate), Some(json!({"lines": []})), &[])
+        .await;
     assert_eq!((r.status, r.code()), (409, "session_closed"));
     // A visit without a purchase releases everything; a gate's retried scan (same key) is the same visit, a
     // replayed code without it is refused.
     let c = code().await;
     let enter = json!({"location_id": go, "payment_code": c});
-    let s2 = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(enter.clone()), &[("Idempotency-Key", "gate-scan-7")]).await.expect(201);
-    let again = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(enter.clone()), &[("Idempotency-Key", "gate-scan-7")]).await.expect(201);
+    let s2 = app
+        .req(
+            "POST",
+            "/admin/cashierless/sessions",
+            Some(&gate),
+            Some(enter.clone()),
+            &[("Idempotency-Key", "gate-scan-7")],
+        )
+        .await
+        .expect(201);
+    let again = app
+        .req(
+            "POST",
+            "/admin/cashierless/sessions",
+            Some(&gate),
+            Some(enter.clone()),
+            &[("Idempotency-Key", "gate-scan-7")],
+        )
+        .await
+        .expect(201);
     assert_eq!(again["session"]["id"], s2["session"]["id"]);
     let r = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(enter), &[]).await;
     assert_eq!((r.status, r.code()), (409, "payment_code_used"));
     let sid2 = s2["session"]["id"].as_str().unwrap();
-    let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid2}/exit"), Some(&gate), Some(json!({"lines": []})), &[]).await.expect(200);
+    let out = app
+        .req("POST", &format!("/admin/cashierless/sessions/{sid2}/exit"), Some(&gate), Some(json!({"lines": []})), &[])
+        .await
+        .expect(200);
     assert_eq!(out["order"], serde_json::Value::Null);
     assert_eq!(wallet(&app, &token).await["held_minor"], 0);
     // A basket above the hold takes the difference from the wallet (10,000 available after the hold).
-    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 1, "currency": "KRW"})).await.expect(201);
-    let s3 = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": code().await})), &[]).await.expect(201);
+    app.admin_post(&format!("/admin/customers/{cid}/wallet/top-ups"), json!({"amount_minor": 1, "currency": "KRW"}))
+        .await
+        .expect(201);
+    let s3 = app
+        .req(
+            "POST",
+            "/admin/cashierless/sessions",
+            Some(&gate),
+            Some(json!({"location_id": go, "payment_code": code().await})),
+            &[],
+        )
+        .await
+        .expect(201);
     let sid3 = s3["session"]["id"].as_str().unwrap();
-    app.admin_post("/admin/inventory/adjustments", json!({"sku": sku, "location_id": go, "quantity_delta": 20, "reason": "restock"})).await.expect(201);
-    let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid3}/exit"), Some(&gate), Some(json!({"lines": [{"sku": sku, "quantity": 35}]})), &[]).await.expect(200);
+    app.admin_post(
+        "/admin/inventory/adjustments",
+        json!({"sku": sku, "location_id": go, "quantity_delta": 20, "reason": "restock"}),
+    )
+    .await
+    .expect(201);
+    let out = app
+        .req(
+            "POST",
+            &format!("/admin/cashierless/sessions/{sid3}/exit"),
+            Some(&gate),
+            Some(json!({"lines": [{"sku": sku, "quantity": 35}]})),
+            &[],
+        )
+        .await
+        .expect(200);
     assert_eq!(out["order"]["total"]["amount_minor"], 105000);
     assert_eq!(wallet(&app, &token).await["balance_minor"], 141001 - 105000);
     // Someone with 12,000 won fills a 13,000 won basket: 12,000 collected, the shortfall goes to staff.
     let (c2, t2) = customer(&app, "short@example.com").await;
-    app.admin_post(&format!("/admin/customers/{c2}/wallet/top-ups"), json!({"amount_minor": 12000, "currency": "KRW"})).await.expect(201);
-    let code2 = app.req("POST", "/store/wallet/payment-codes", Some(&t2), None, &[]).await.expect(201)["payment_code"]["code"].as_str().unwrap().to_owned();
-    let s4 = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": code2})), &[]).await.expect(201);
+    app.admin_post(&format!("/admin/customers/{c2}/wallet/top-ups"), json!({"amount_minor": 12000, "currency": "KRW"}))
+        .await
+        .expect(201);
+    let code2 = app.req("POST", "/store/wallet/payment-codes", Some(&t2), None, &[]).await.expect(201)["payment_code"]
+        ["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let s4 = app
+        .req(
+            "POST",
+            "/admin/cashierless/sessions",
+            Some(&gate),
+            Some(json!({"location_id": go, "payment_code": code2})),
+            &[],
+        )
+        .await
+        .expect(201);
     assert_eq!(s4["session"]["hold_minor"], 12000);
     let sku13 = app.product("GO-13", 13000).await;
     app.stock_in(&sku13, &go, 1).await;
     let sid4 = s4["session"]["id"].as_str().unwrap();
-    let out = app.req("POST", &format!("/admin/cashierless/sessions/{sid4}/exit"), Some(&gate), Some(json!({"lines": [{"sku": sku13, "quantity": 1}]})), &[]).await.expect(200);
+    let out = app
+        .req(
+            "POST",
+            &format!("/admin/cashierless/sessions/{sid4}/exit"),
+            Some(&gate),
+            Some(json!({"lines": [{"sku": sku13, "quantity": 1}]})),
+            &[],
+        )
+        .await
+        .expect(200);
     assert_eq!(out["order"]["payment"]["status"], "partially_paid");
     assert_eq!(wallet(&app, &t2).await["balance_minor"], 0);
     assert_eq!(app.events_until("type=cashierless.shortfall", |k| k.len() == 1).await.len(), 1);
     // Too little money to enter at all.
     let (c3, t3) = customer(&app, "poor@example.com").await;
-    app.admin_post(&format!("/admin/customers/{c3}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"})).await.expect(201);
-    let code3 = app.req("POST", "/store/wallet/payment-codes", Some(&t3), None, &[]).await.expect(201)["payment_code"]["code"].as_str().unwrap().to_owned();
-    let r = app.req("POST", "/admin/cashierless/sessions", Some(&gate), Some(json!({"location_id": go, "payment_code": code3})), &[]).await;
+    app.admin_post(&format!("/admin/customers/{c3}/wallet/top-ups"), json!({"amount_minor": 5000, "currency": "KRW"}))
+        .await
+        .expect(201);
+    let code3 = app.req("POST", "/store/wallet/payment-codes", Some(&t3), None, &[]).await.expect(201)["payment_code"]
+        ["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .req(
+            "POST",
+            "/admin/cashierless/sessions",
+            Some(&gate),
+            Some(json!({"location_id": go, "payment_code": code3})),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
     // Not a cashierless store: refused.
     let store = app.location("GANGNAM", "store", true).await;
-    let r = app.admin_post("/admin/cashierless/sessions", json!({"location_id": store, "payment_code": code().await})).await;
+    let r = app
+        .admin_post("/admin/cashierless/sessions", json!({"location_id": store, "payment_code": code().await}))
+        .await;
     assert_eq!((r.status, r.code()), (400, "not_cashierless"));
     app.assert_no_drift().await;
 }

@@ -39,7 +39,8 @@ async fn webhooks_are_signed_retried_and_logged(b: Backend) {
 
     let r = app.admin_post("/admin/webhooks", json!({"url": "ftp://nope", "event_types": ["order.placed"]})).await;
     assert_eq!((r.status, r.code()), (400, "invalid_request"));
-    let sub = app.admin_post("/admin/webhooks", json!({"url": hook_url, "event_types": ["order.placed"]})).await.expect(201);
+    let sub =
+        app.admin_post("/admin/webhooks", json!({"url": hook_url, "event_types": ["order.placed"]})).await.expect(201);
     let secret = sub["webhook"]["secret"].as_str().unwrap().to_owned();
     let sid = sub["webhook"]["id"].as_str().unwrap().to_owned();
     assert!(app.admin_get("/admin/webhooks").await.expect(200)["data"][0].get("secret").is_none(), "secret shown once");
@@ -138,7 +139,8 @@ async fn postgres_feed_never_skips_a_late_commit() {
     let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let worker = std::thread::spawn(move || {
-        let ins = "INSERT INTO events (id, type, aggregate_id, payload, created_at) VALUES ($1, 'test.late', 'x', '{}', 0)";
+        let ins =
+            "INSERT INTO events (id, type, aggregate_id, payload, created_at) VALUES ($1, 'test.late', 'x', '{}', 0)";
         let mut a = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         let mut b = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         let mut ta = a.transaction().unwrap();
@@ -156,7 +158,8 @@ async fn postgres_feed_never_skips_a_late_commit() {
         let app = &app;
         async move {
             let page = app.admin_get(&format!("/admin/events?type=test.&after={after}")).await.expect(200);
-            let ids: Vec<String> = page["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
+            let ids: Vec<String> =
+                page["data"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_owned()).collect();
             (ids, page["next_cursor"].as_str().unwrap().to_owned())
         }
     };
