@@ -429,7 +429,7 @@ async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
         engine.ensure_account(&code, "wallet", "KRW", None, true).await?;
         wallets.push(code);
     }
-    let spec = |i: usize| engine::ledger::TransferSpec {
+    let spec = |i: usize| engine::money::ledger::TransferSpec {
         debit_account: cash.clone(),
         credit_account: wallets[i % WALLETS].clone(),
         amount_minor: 100,
@@ -455,7 +455,7 @@ async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
     let (mut all, errors, secs) = run_level(32, opts.target.duration, Arc::new(AtomicU64::new(0)), step).await?;
     latency_row("1 per transaction, 32 tasks".into(), all.len(), secs, &mut all, errors);
     // Batches: many transfers per transaction (bulk postings, settlement files).
-    let batch = opts.batch.clamp(1, engine::ledger::MAX_BATCH);
+    let batch = opts.batch.clamp(1, engine::money::ledger::MAX_BATCH);
     let batches = opts.engine_transfers.div_ceil(batch).max(1);
     let start = Instant::now();
     let mut lat = Vec::with_capacity(batches);
@@ -795,12 +795,12 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         let code = format!("S{l:03}");
         let (lat, lon) = (37.45 + (l % 10) as f64 * 0.01, 126.90 + (l / 10) as f64 * 0.03);
         engine
-            .create_location(engine::locations::LocationInput {
+            .create_location(engine::catalog::locations::LocationInput {
                 code: code.clone(),
                 name_ko: format!("매장 {l}"),
                 name_en: format!("Store {l}"),
                 kind: "store".into(),
-                address: engine::locations::Address {
+                address: engine::catalog::locations::Address {
                     line1: "1".into(),
                     city: "Seoul".into(),
                     postal_code: "06232".into(),
@@ -832,19 +832,19 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
             let sku = format!("SKU-{i}");
             let title_ko = format!("{bko} {kko} {cko} {size} 모델{}", i % 97);
             let title_en = format!("{ben} {ken} {cen} {size} model {}", i % 97);
-            batch.push(engine::catalog::ProductInput {
+            batch.push(engine::catalog::products::ProductInput {
                 handle: handle.clone(),
                 title_ko: title_ko.clone(),
                 title_en: title_en.clone(),
                 category: cat.into(),
                 vendor: ben.into(),
-                variants: vec![engine::catalog::VariantInput {
+                variants: vec![engine::catalog::products::VariantInput {
                     sku: sku.clone(),
                     weight_g: 100,
                     attributes: [("color".to_owned(), cen.to_owned()), ("size".to_owned(), size.clone())]
                         .into_iter()
                         .collect(),
-                    prices: vec![engine::catalog::PriceInput { currency: "KRW".into(), amount_minor: price }],
+                    prices: vec![engine::catalog::products::PriceInput { currency: "KRW".into(), amount_minor: price }],
                     ..Default::default()
                 }],
                 ..Default::default()
@@ -867,7 +867,7 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
     // Index build speed, measured on the same catalog the server indexes.
     let products = engine.all_products().await?;
     let t = Instant::now();
-    let ix = engine::product_search::CatalogIndex::build(&products, &[], &Default::default(), 0, 0);
+    let ix = engine::discovery::product_search::CatalogIndex::build(&products, &[], &Default::default(), 0, 0);
     let build_s = t.elapsed().as_secs_f64();
     println!();
     println!(
@@ -945,16 +945,19 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         let sku = format!("FRESH-{k}");
         let t = Instant::now();
         engine
-            .upsert_products(vec![engine::catalog::ProductInput {
+            .upsert_products(vec![engine::catalog::products::ProductInput {
                 handle,
                 title_ko: format!("신상품 {word}"),
                 title_en: format!("New arrival {word}"),
                 category: "new/arrivals".into(),
                 vendor: "Fresh".into(),
-                variants: vec![engine::catalog::VariantInput {
+                variants: vec![engine::catalog::products::VariantInput {
                     sku: sku.clone(),
                     weight_g: 100,
-                    prices: vec![engine::catalog::PriceInput { currency: "KRW".into(), amount_minor: 10_000 }],
+                    prices: vec![engine::catalog::products::PriceInput {
+                        currency: "KRW".into(),
+                        amount_minor: 10_000,
+                    }],
                     ..Default::default()
                 }],
                 ..Default::default()
@@ -1111,12 +1114,12 @@ pub async fn labels(labels: usize, changes: usize) -> Result<()> {
         "borderless bench labels — {labels} shelf labels in one store, {changes} price changes, embedded MQTT broker"
     );
     let store = engine
-        .create_location(engine::locations::LocationInput {
+        .create_location(engine::catalog::locations::LocationInput {
             code: "BENCH-GO".into(),
             name_ko: "벤치 매장".into(),
             name_en: "Bench store".into(),
             kind: "cashierless".into(),
-            address: engine::locations::Address {
+            address: engine::catalog::locations::Address {
                 line1: "1".into(),
                 city: "Seoul".into(),
                 postal_code: "04799".into(),
@@ -1129,16 +1132,16 @@ pub async fn labels(labels: usize, changes: usize) -> Result<()> {
             ships: false,
         })
         .await?;
-    let product = |i: usize, price: i64| engine::catalog::ProductInput {
+    let product = |i: usize, price: i64| engine::catalog::products::ProductInput {
         handle: format!("label-{i}"),
         title_ko: format!("상품 {i}"),
         title_en: format!("Product {i}"),
         category: "grocery".into(),
         vendor: "Bench".into(),
-        variants: vec![engine::catalog::VariantInput {
+        variants: vec![engine::catalog::products::VariantInput {
             sku: format!("LABEL-{i}"),
             weight_g: 100,
-            prices: vec![engine::catalog::PriceInput { currency: "KRW".into(), amount_minor: price }],
+            prices: vec![engine::catalog::products::PriceInput { currency: "KRW".into(), amount_minor: price }],
             ..Default::default()
         }],
         ..Default::default()

@@ -3,7 +3,7 @@
 //! once (a `meta` flag makes a second run reuse what is there).
 
 use anyhow::{Context, Result};
-use engine::customers::SignupInput;
+use engine::customers::accounts::SignupInput;
 use engine::demo_data;
 use engine::Engine;
 use rand::{Rng, SeedableRng};
@@ -68,7 +68,7 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
     // Money to try the wallet with, and the rates that let a USD order be paid from a KRW wallet.
     engine.record_fx_rate("USD", "KRW", "1385.20", None).await.context("recording demo exchange rates")?;
     engine.record_fx_rate("KRW", "USD", "0.00072", None).await.context("recording demo exchange rates")?;
-    let seeder = engine::auth::Principal::Admin { key_id: "demo-seed".into() };
+    let seeder = engine::platform::auth::Principal::Admin { key_id: "demo-seed".into() };
     for c in &customers {
         if let Some(found) = engine.find_customers(Some(c.email.clone()), None, None).await?.into_iter().next() {
             let key = format!("demo-wallet-{}", found.id);
@@ -108,12 +108,12 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
 /// own store purchases, and their recent online browsing. Deterministic, so every demo shows the same.
 async fn seed_history(
     engine: &Engine,
-    products: &[engine::catalog::ProductInput],
+    products: &[engine::catalog::products::ProductInput],
     stock: &[demo_data::DemoStock],
 ) -> Result<usize> {
     use std::collections::HashMap;
     let mut rng = rand::rngs::StdRng::seed_from_u64(20261129);
-    let seller = engine::auth::Principal::Admin { key_id: "demo-seed".into() };
+    let seller = engine::platform::auth::Principal::Admin { key_id: "demo-seed".into() };
     let cat_of: HashMap<&str, &str> =
         products.iter().flat_map(|p| p.variants.iter().map(move |v| (v.sku.as_str(), p.category.as_str()))).collect();
     let product_of_sku: HashMap<&str, &str> =
@@ -144,15 +144,15 @@ async fn seed_history(
                     cat: &str,
                     n: usize,
                     rng: &mut rand::rngs::StdRng|
-     -> Vec<engine::orders::SaleLineInput> {
+     -> Vec<engine::sales::orders::SaleLineInput> {
         let Some(skus) = shelf.get(&(store, cat)) else { return vec![] };
-        let mut lines: Vec<engine::orders::SaleLineInput> = Vec::new();
+        let mut lines: Vec<engine::sales::orders::SaleLineInput> = Vec::new();
         for _ in 0..n {
             let sku = skus[rng.random_range(0..skus.len())];
             let used = sold.entry((store, sku)).or_default();
             if *used < 4 && !lines.iter().any(|l| l.sku == sku) {
                 *used += 1;
-                lines.push(engine::orders::SaleLineInput { sku: sku.to_owned(), quantity: 1 });
+                lines.push(engine::sales::orders::SaleLineInput { sku: sku.to_owned(), quantity: 1 });
             }
         }
         lines
@@ -214,12 +214,12 @@ async fn seed_history(
     // Each demo customer browsed a few products online lately.
     for (n, c) in customers.iter().enumerate() {
         let cat = keys[(n * 7) % keys.len()].1;
-        let viewed: Vec<engine::recommendations::ShopperEvent> = products
+        let viewed: Vec<engine::discovery::recommendations::ShopperEvent> = products
             .iter()
             .filter(|p| p.category == cat)
             .take(3)
             .filter_map(|p| product_of_sku.get(p.variants.first()?.sku.as_str()).map(|h| h.to_string()))
-            .map(|h| engine::recommendations::ShopperEvent {
+            .map(|h| engine::discovery::recommendations::ShopperEvent {
                 kind: "view".into(),
                 product_id: Some(h),
                 query: None,
@@ -230,7 +230,7 @@ async fn seed_history(
         for v in viewed {
             if let Some(h) = &v.product_id {
                 if let Ok(p) = engine.product(h).await {
-                    evs.push(engine::recommendations::ShopperEvent { product_id: Some(p.id), ..v });
+                    evs.push(engine::discovery::recommendations::ShopperEvent { product_id: Some(p.id), ..v });
                 }
             }
         }

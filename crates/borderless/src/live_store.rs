@@ -7,7 +7,7 @@
 //! wait for staff review stay open until staff settle them (`/admin/stores/{id}/reviews`).
 
 use anyhow::{Context, Result};
-use engine::instore_live::{DeviceRef, FacingIn, LayoutInput, PlateIn};
+use engine::instore::live::{DeviceRef, FacingIn, LayoutInput, PlateIn};
 use engine::Engine;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -59,7 +59,7 @@ impl Devices {
     }
 }
 
-fn device_ref(d: engine::instore_live::IssuedDevice) -> DeviceRef {
+fn device_ref(d: engine::instore::live::IssuedDevice) -> DeviceRef {
     DeviceRef { id: d.id, location_id: d.location_id, kind: d.kind }
 }
 
@@ -278,7 +278,7 @@ async fn flush(
     for g in gs {
         let samples = plates.remove(&g).unwrap_or_default();
         let Some(dev) = devices.gondolas.get(&g).cloned() else { continue };
-        for chunk in samples.chunks(engine::instore_live::MAX_SAMPLES) {
+        for chunk in samples.chunks(engine::instore::live::MAX_SAMPLES) {
             let seq = devices.next(&dev);
             let out = engine
                 .ingest_device_events(&dev, vec![json!({"seq": seq, "type": "plates", "gondola": g, "samples": chunk})])
@@ -288,7 +288,7 @@ async fn flush(
             }
         }
     }
-    for chunk in std::mem::take(frames).chunks(engine::instore_live::MAX_FRAMES) {
+    for chunk in std::mem::take(frames).chunks(engine::instore::live::MAX_FRAMES) {
         let dev = devices.tracker.clone();
         let seq = devices.next(&dev);
         engine.ingest_device_events(&dev, vec![json!({"seq": seq, "type": "tracks", "frames": chunk})]).await?;

@@ -548,7 +548,7 @@ async fn run(cli: Cli) -> Result<i32> {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
             let mut done = 0;
-            for chunk in products.chunks(engine::IMPORT_BATCH) {
+            for chunk in products.chunks(engine::catalog::IMPORT_BATCH) {
                 done += engine
                     .upsert_products(chunk.to_vec())
                     .await

@@ -3,7 +3,7 @@
 //! and refunds after their orders commit. Any server that follows Stripe's documented behaviour works as the
 //! base URL (the tests run one on localhost).
 
-use engine::cards::{BoxFuture, CardError, CardGateway};
+use engine::money::cards::{BoxFuture, CardError, CardGateway};
 use engine::Engine;
 use serde_json::Value;
 use std::time::Duration;

@@ -135,8 +135,32 @@ impl fmt::Display for Money {
     }
 }
 
+/// Whole won with thousands separators ("12,900"), for labels and receipts.
+pub fn format_krw(minor: i64) -> String {
+    let digits = minor.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if minor < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn won_are_grouped_by_thousands() {
+        assert_eq!(super::format_krw(0), "0");
+        assert_eq!(super::format_krw(12_900), "12,900");
+        assert_eq!(super::format_krw(-1_234_000), "-1,234,000");
+    }
+
     use super::*;
 
     #[test]

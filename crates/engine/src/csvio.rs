@@ -1,11 +1,11 @@
 //! Catalog CSV import and export: borderless's own one-row-per-variant format (read and write, round-trips)
 //! and Shopify's product CSV export (read). Pure: bytes in, `ProductInput`s out, no database; catalog rules
-//! (text lengths, handle syntax, …) stay in `catalog::validate`, which importers run on every product read.
+//! (text lengths, handle syntax, …) stay in `products::validate`, which importers run on every product read.
 //!
 //! Every error names the 1-based line and the column. Lines count CSV records the way a spreadsheet numbers
 //! its rows (header = line 1), so a quoted cell that spans several text lines still counts as one line.
 
-use crate::catalog::{PriceInput, ProductInput, VariantInput, MAX_ATTRIBUTES, MAX_VARIANTS};
+use crate::catalog::products::{PriceInput, ProductInput, VariantInput, MAX_ATTRIBUTES, MAX_VARIANTS};
 use domain::stock::validate_gtin;
 use domain::{Currency, Money, Sku};
 use std::collections::{BTreeMap, HashMap};
@@ -15,7 +15,7 @@ use std::io::{Cursor, Read};
 pub const MAX_ROWS: usize = 200_000;
 /// Most bytes in one cell.
 const MAX_FIELD_BYTES: usize = 65_536;
-/// Most characters of a description taken from Shopify (`catalog::validate` allows 10,000).
+/// Most characters of a description taken from Shopify (`products::validate` allows 10,000).
 const MAX_DESCRIPTION_CHARS: usize = 10_000;
 /// Most characters of a SKU (`domain::Sku`).
 const MAX_SKU_CHARS: usize = 64;
@@ -315,7 +315,7 @@ fn same_product_value(col: Col, a: &str, b: &str) -> bool {
 }
 
 /// borderless's own format, one row per variant.
-pub fn read_catalog<R: std::io::Read>(r: R) -> Result<Vec<crate::catalog::ProductInput>, CsvError> {
+pub fn read_catalog<R: std::io::Read>(r: R) -> Result<Vec<crate::catalog::products::ProductInput>, CsvError> {
     let mut sheet = Sheet::open(r)?;
     let header = OwnHeader::parse(&sheet.names)?;
     let colname = |sheet: &Sheet<R>, col: Col| header.pos.get(&col).map(|&i| sheet.column(i)).unwrap_or_default();
@@ -569,7 +569,10 @@ fn format_attributes(attrs: &BTreeMap<String, String>) -> String {
         .join(";")
 }
 
-pub fn write_catalog<W: std::io::Write>(mut w: W, products: &[crate::catalog::ProductView]) -> Result<(), CsvError> {
+pub fn write_catalog<W: std::io::Write>(
+    mut w: W,
+    products: &[crate::catalog::products::ProductView],
+) -> Result<(), CsvError> {
     // Price columns: KRW and USD always (so an export doubles as a template), plus every other currency used.
     let mut currencies: BTreeMap<&'static str, Currency> =
         [Currency::Krw, Currency::Usd].into_iter().map(|c| (c.code(), c)).collect();
@@ -596,7 +599,7 @@ pub fn write_catalog<W: std::io::Write>(mut w: W, products: &[crate::catalog::Pr
     out.write_record(&header).map_err(|e| werr(&e))?;
 
     let mut line = 1u64;
-    let empty_variant = crate::catalog::VariantView {
+    let empty_variant = crate::catalog::products::VariantView {
         sku: String::new(),
         gtin: None,
         weight_g: 0,
@@ -735,7 +738,7 @@ struct ShopifyProduct {
 pub fn read_shopify<R: std::io::Read>(
     r: R,
     currency: domain::Currency,
-) -> Result<Vec<crate::catalog::ProductInput>, CsvError> {
+) -> Result<Vec<crate::catalog::products::ProductInput>, CsvError> {
     let mut sheet = Sheet::open(r)?;
     let h = ShopifyHeader::parse(&sheet.names)?;
     let mut products: Vec<ShopifyProduct> = Vec::new();
@@ -951,7 +954,7 @@ fn decimal_to_grams(v: &str, factor: f64) -> Option<i64> {
         return None;
     }
     let g = t.parse::<f64>().ok()? * factor;
-    // `as` saturates; catalog::validate rejects absurd weights with its own message.
+    // `as` saturates; products::validate rejects absurd weights with its own message.
     g.is_finite().then(|| g.round() as i64)
 }
 
@@ -1105,12 +1108,12 @@ fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{validate, Localized, PriceView, ProductView, VariantView};
+    use crate::catalog::products::{validate, Localized, PriceView, ProductView, VariantView};
 
     fn valid(products: &[ProductInput]) {
         for p in products {
             if let Err(e) = validate(p.clone()) {
-                panic!("product `{}` fails catalog::validate: {e}", p.handle);
+                panic!("product `{}` fails products::validate: {e}", p.handle);
             }
         }
     }
@@ -1390,7 +1393,7 @@ plain-socks,Plain Socks,,,,,,Title,Default Title,,,,,SOCKS-1,,,9000.00,,
             gtin: gtin.map(Into::into),
             weight_g,
             attributes: attrs(a),
-            prices: ps.iter().map(|(c, m)| crate::catalog::price_view(c, *m)).collect::<Vec<PriceView>>(),
+            prices: ps.iter().map(|(c, m)| crate::catalog::products::price_view(c, *m)).collect::<Vec<PriceView>>(),
         }
     }
 

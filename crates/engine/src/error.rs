@@ -72,3 +72,8 @@ pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 pub(crate) fn bad(message: impl Into<String>) -> EngineError {
     EngineError::invalid("invalid_request", message)
 }
+
+/// An internal failure (a panicked worker, a stored model that does not parse): logged, shown as a 500.
+pub(crate) fn internal(message: String) -> EngineError {
+    EngineError::Db(DbError::new(DbErrorKind::Other, message))
+}

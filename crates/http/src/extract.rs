@@ -6,7 +6,7 @@ use crate::AppState;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use engine::auth::Principal;
+use engine::platform::auth::Principal;
 use serde::de::DeserializeOwned;
 
 /// A JSON body; rejections become `invalid_json` / `payload_too_large` errors.
@@ -104,7 +104,7 @@ impl FromRequestParts<AppState> for Staff {
 }
 
 /// An in-store device, by its own token (`Authorization: Bearer bl_dev_…`).
-pub struct Device(pub engine::instore_live::DeviceRef);
+pub struct Device(pub engine::instore::live::DeviceRef);
 
 impl FromRequestParts<AppState> for Device {
     type Rejection = ApiError;

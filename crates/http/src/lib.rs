@@ -13,13 +13,13 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use engine::auth::Principal;
-use engine::carts::Fulfillment;
-use engine::catalog::{ProductInput, ProductQuery};
-use engine::customers::SignupInput;
-use engine::locations::LocationInput;
-use engine::orders::{OrderQuery, ReturnInput, SaleLineInput};
-use engine::webhooks::SubscriptionInput;
+use engine::catalog::locations::LocationInput;
+use engine::catalog::products::{ProductInput, ProductQuery};
+use engine::customers::accounts::SignupInput;
+use engine::platform::auth::Principal;
+use engine::platform::webhooks::SubscriptionInput;
+use engine::sales::carts::Fulfillment;
+use engine::sales::orders::{OrderQuery, ReturnInput, SaleLineInput};
 use engine::Engine;
 use extract::{page_limit, Admin, ApiJson, ApiQuery, Device, IdempotencyKey, MaybeCustomer, Staff, Viewer};
 use serde::Deserialize;
@@ -433,7 +433,7 @@ async fn create_return(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let input: ReturnInput = parse_json(&body)?;
-    let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
+    let hash = engine::platform::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
     Ok(created("return", s.engine.create_return(&p, input, key, hash).await?))
 }
 
@@ -483,7 +483,7 @@ async fn pos_sale(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let b: PosSaleIn = parse_json(&body)?;
-    let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
+    let hash = engine::platform::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
     let (method, qr, gift) = match b.payment {
         Some(PaymentIn { currency: Some(_), .. }) => {
             return Err(ApiError::bad("invalid_request", "`payment.currency` (conversion) is for web wallet payments"))
@@ -575,7 +575,7 @@ async fn search_products(State(s): State<AppState>, ApiQuery(q): ApiQuery<Search
             Some((lat, lon, q.radius_km.unwrap_or(5.0)))
         }
     };
-    let query = engine::product_search::SearchQuery {
+    let query = engine::discovery::product_search::SearchQuery {
         q: q.q.unwrap_or_default(),
         category: q.category,
         brand: q.brand,
@@ -596,7 +596,7 @@ async fn search_products(State(s): State<AppState>, ApiQuery(q): ApiQuery<Search
 struct EventsIn {
     /// An anonymous visitor's id (the app's or page's own), when nobody is signed in.
     session_id: Option<String>,
-    events: Vec<engine::recommendations::ShopperEvent>,
+    events: Vec<engine::discovery::recommendations::ShopperEvent>,
 }
 
 async fn shopper_events(
@@ -647,7 +647,7 @@ async fn recommendations(
         }
         (Viewer::Anonymous, None) => None,
     };
-    let query = engine::recommendations::RecsQuery {
+    let query = engine::discovery::recommendations::RecsQuery {
         context: q.context.unwrap_or_else(|| "home".into()),
         customer_id,
         session_id: q.session_id,
@@ -704,17 +704,17 @@ struct EventsQ {
 async fn list_events(State(s): State<AppState>, _: Admin, ApiQuery(q): ApiQuery<EventsQ>) -> ApiResult<Response> {
     let limit = match q.limit {
         None => 100,
-        Some(n) if (1..=engine::events::MAX_FEED_PAGE).contains(&n) => n,
+        Some(n) if (1..=engine::platform::events::MAX_FEED_PAGE).contains(&n) => n,
         Some(n) => {
             return Err(ApiError::bad(
                 "invalid_limit",
-                format!("`limit` must be 1–{}, got {n}", engine::events::MAX_FEED_PAGE),
+                format!("`limit` must be 1–{}, got {n}", engine::platform::events::MAX_FEED_PAGE),
             ))
         }
     };
     let after = match q.after.as_deref() {
-        None | Some("") => engine::events::Cursor::default(),
-        Some(c) => engine::events::Cursor::parse(c).map_err(|m| ApiError::bad("invalid_cursor", m))?,
+        None | Some("") => engine::platform::events::Cursor::default(),
+        Some(c) => engine::platform::events::Cursor::parse(c).map_err(|m| ApiError::bad("invalid_cursor", m))?,
     };
     let (items, next) = s.engine.events(after, limit, q.kind).await?;
     Ok(Json(json!({ "data": items, "next_cursor": next.to_string() })).into_response())
@@ -836,10 +836,10 @@ async fn checkout(
     };
     let split = b.payment.tenders.map(|ts| {
         ts.into_iter()
-            .map(|t| engine::SplitTender { method: t.method, code: t.code, amount_minor: t.amount_minor })
+            .map(|t| engine::sales::SplitTender { method: t.method, code: t.code, amount_minor: t.amount_minor })
             .collect()
     });
-    let req = engine::CheckoutRequest {
+    let req = engine::sales::CheckoutRequest {
         cart_id: id,
         email: b.email,
         payment_method: b.payment.method,
@@ -925,7 +925,7 @@ async fn wallet_top_up(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let b: TopUpIn = parse_json(&body)?;
-    let hash = engine::idempotency::fingerprint(&[&id, &String::from_utf8_lossy(&body)]);
+    let hash = engine::platform::idempotency::fingerprint(&[&id, &String::from_utf8_lossy(&body)]);
     Ok(created("top_up", s.engine.wallet_top_up(&p, &id, b.amount_minor, &b.currency, b.location_id, key, hash).await?))
 }
 
@@ -988,7 +988,7 @@ async fn new_payment_code(State(s): State<AppState>, MaybeCustomer(c): MaybeCust
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TransfersIn {
-    transfers: Vec<engine::ledger::TransferSpec>,
+    transfers: Vec<engine::money::ledger::TransferSpec>,
 }
 
 /// Finance postings and corrections (corrections are new transfers, never edits). All or nothing.
@@ -1003,7 +1003,7 @@ async fn post_transfers(
         (
             format!("ledger.batch:{}", p.key_id()),
             k,
-            engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]),
+            engine::platform::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]),
         )
     });
     let ids = s.engine.post_transfers_once(b.transfers, idem).await?;
@@ -1067,7 +1067,7 @@ async fn issue_gift_card(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let b: GiftCardIn = parse_json(&body)?;
-    let hash = engine::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
+    let hash = engine::platform::idempotency::fingerprint(&[&String::from_utf8_lossy(&body)]);
     Ok(created("gift_card", s.engine.issue_gift_card(&p, b.amount_minor, &b.currency, b.location_id, key, hash).await?))
 }
 
@@ -1192,7 +1192,7 @@ async fn put_store_layout(
     State(s): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
-    ApiJson(b): ApiJson<engine::instore_live::LayoutInput>,
+    ApiJson(b): ApiJson<engine::instore::live::LayoutInput>,
 ) -> ApiResult<Response> {
     s.engine.put_store_layout(&id, b).await?;
     Ok(Json(json!({ "layout": s.engine.store_layout(&id).await? })).into_response())
@@ -1275,7 +1275,7 @@ async fn resolve_store_review(
     State(s): State<AppState>,
     Staff(p): Staff,
     Path((id, review)): Path<(String, u64)>,
-    ApiJson(b): ApiJson<engine::instore_live::ReviewAction>,
+    ApiJson(b): ApiJson<engine::instore::live::ReviewAction>,
 ) -> ApiResult<Response> {
     own_store(&p, &id)?;
     let orders = s.engine.resolve_store_review(&id, review, b).await?;

@@ -647,7 +647,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Send + 'static>(
             refuse(&mut wr, proto, Refuse::BadClientId).await;
             return;
         }
-        let id = format!("auto-{}", engine::instore_live::random_suffix());
+        let id = format!("auto-{}", engine::instore::live::random_suffix());
         assigned_id = Some(id.clone());
         id
     } else if c.client_id.len() > 128 {

@@ -59,7 +59,7 @@ pub struct BridgeStats {
 
 /// Signs a body for `token`'s device (what a device does before publishing).
 pub fn sign(token: &str, body: &str) -> String {
-    let key = engine::instore_live::mac_key(token);
+    let key = engine::instore::live::mac_key(token);
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
     mac.update(body.as_bytes());
     hex::encode(mac.finalize().into_bytes())
@@ -218,7 +218,7 @@ pub async fn run_bridge(
     mut stop: watch::Receiver<bool>,
 ) {
     // A fresh id per bridge: several nodes (or test servers) may share one broker.
-    let client_id = format!("borderless-bridge-{}", engine::instore_live::random_suffix());
+    let client_id = format!("borderless-bridge-{}", engine::instore::live::random_suffix());
     let mut opts = MqttOptions::new(client_id, host.clone(), port);
     opts.set_keep_alive(Duration::from_secs(15));
     opts.set_max_packet_size(MAX_PAYLOAD + 1024, MAX_PAYLOAD + 1024);
@@ -298,10 +298,10 @@ async fn push_labels(engine: Engine, client: AsyncClient, stats: Arc<BridgeStats
     }
 }
 
-async fn publish_labels(client: &AsyncClient, cmds: &[engine::instore_live::LabelCommand], stats: &BridgeStats) {
+async fn publish_labels(client: &AsyncClient, cmds: &[engine::instore::live::LabelCommand], stats: &BridgeStats) {
     for c in cmds {
         let topic = format!("{TOPIC_ROOT}/{}/{}/commands", c.store_code, c.device_code);
-        let won = engine::format_krw(c.price_minor);
+        let won = domain::money::format_krw(c.price_minor);
         let payload = serde_json::json!({
             "type": "price", "sku": c.sku, "price_minor": c.price_minor, "currency": c.currency,
             "text": {"ko": format!("{won}원"), "en": format!("₩{won}")},
@@ -316,7 +316,7 @@ async fn publish_labels(client: &AsyncClient, cmds: &[engine::instore_live::Labe
 
 /// One message: `{"mac", "body"}` on `borderless/v1/{store}/{device}/events`.
 async fn work(engine: Engine, client: AsyncClient, mut rx: mpsc::Receiver<rumqttc::Publish>, stats: Arc<BridgeStats>) {
-    let mut keys: HashMap<(String, String), (engine::instore_live::DeviceRef, String, std::time::Instant)> =
+    let mut keys: HashMap<(String, String), (engine::instore::live::DeviceRef, String, std::time::Instant)> =
         HashMap::new();
     let mut changed = credential_changes(engine.clone());
     while let Some(p) = rx.recv().await {
@@ -382,11 +382,11 @@ type Refusal = (&'static str, String);
 
 async fn handle(
     engine: &Engine,
-    keys: &mut HashMap<(String, String), (engine::instore_live::DeviceRef, String, std::time::Instant)>,
+    keys: &mut HashMap<(String, String), (engine::instore::live::DeviceRef, String, std::time::Instant)>,
     store: &str,
     device: &str,
     payload: &[u8],
-) -> Result<engine::instore_live::IngestOutcome, Refusal> {
+) -> Result<engine::instore::live::IngestOutcome, Refusal> {
     if payload.len() > MAX_PAYLOAD {
         return Err(("too_large", format!("a message is at most {MAX_PAYLOAD} bytes")));
     }
@@ -467,10 +467,10 @@ mod tests {
     fn signatures_verify_only_with_the_devices_key() {
         let body = r#"{"events":[]}"#;
         let mac = sign("bl_dev_secret", body);
-        let key = engine::instore_live::mac_key("bl_dev_secret");
+        let key = engine::instore::live::mac_key("bl_dev_secret");
         assert!(verify(&key, body, &mac));
         assert!(!verify(&key, r#"{"events":[1]}"#, &mac), "another body");
-        assert!(!verify(&engine::instore_live::mac_key("bl_dev_other"), body, &mac), "another device");
+        assert!(!verify(&engine::instore::live::mac_key("bl_dev_other"), body, &mac), "another device");
         assert!(!verify(&key, body, "zz"), "not hex");
     }
 }

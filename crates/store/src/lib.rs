@@ -30,6 +30,15 @@ pub trait Tx {
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, DbError>;
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, DbError>;
     fn dialect(&self) -> Dialect;
+
+    /// `" FOR UPDATE"` where the backend has row locks (PostgreSQL); nothing on SQLite, whose single writer
+    /// already runs write transactions one at a time. Appended to a `SELECT` that locks what it reads.
+    fn for_update(&self) -> &'static str {
+        match self.dialect() {
+            Dialect::Postgres => " FOR UPDATE",
+            Dialect::Sqlite => "",
+        }
+    }
 }
 
 impl dyn Tx + '_ {

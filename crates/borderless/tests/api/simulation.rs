@@ -6,9 +6,9 @@
 
 use crate::both;
 use crate::helpers::*;
-use engine::carts::Fulfillment;
-use engine::locations::Address;
-use engine::orders::{ReturnInput, ReturnLineInput, SaleLineInput};
+use engine::catalog::locations::Address;
+use engine::sales::carts::Fulfillment;
+use engine::sales::orders::{ReturnInput, ReturnLineInput, SaleLineInput};
 use engine::EngineError;
 use std::collections::HashMap;
 
@@ -118,7 +118,7 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
                     Fulfillment::Delivery { address: addr.clone() }
                 };
                 engine.set_fulfillment(&cart, f).await.unwrap();
-                let req = engine::CheckoutRequest {
+                let req = engine::sales::CheckoutRequest {
                     cart_id: cart.clone(),
                     email: Some("sim@example.com".into()),
                     payment_method: if pickup { "pay_at_pickup" } else { "manual" }.into(),

@@ -8,7 +8,7 @@
 //! writer. The table's CHECK constraint (`on_hand >= reserved`, no negatives) is the second line of defence.
 
 use crate::error::{bad, EngineError, Result};
-use crate::events;
+use crate::platform::events;
 use domain::MovementKind;
 use serde::Serialize;
 use store::{params, DbErrorKind, Tx};
@@ -148,7 +148,7 @@ pub(crate) fn level(tx: &mut dyn Tx, sku: &str, location_id: &str) -> Result<Opt
 pub struct LocationLevel {
     pub location_id: String,
     pub location_code: String,
-    pub location_name: crate::catalog::Localized,
+    pub location_name: crate::catalog::products::Localized,
     pub kind: String,
     pub pickup_enabled: bool,
     #[serde(flatten)]
@@ -182,7 +182,7 @@ pub(crate) fn sku_levels(tx: &mut dyn Tx, sku: &str) -> Result<SkuLevels> {
         out.locations.push(LocationLevel {
             location_id: r.text(0)?,
             location_code: r.text(1)?,
-            location_name: crate::catalog::Localized { ko: r.text(2)?, en: r.text(3)? },
+            location_name: crate::catalog::products::Localized { ko: r.text(2)?, en: r.text(3)? },
             kind: r.text(4)?,
             pickup_enabled: r.bool(5)?,
             level,

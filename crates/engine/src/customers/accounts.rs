@@ -2,7 +2,7 @@
 //! session tokens (stored as SHA-256 hashes), and staff lookup by email, phone or member code.
 
 use crate::error::{bad, EngineError, Result};
-use crate::events;
+use crate::platform::events;
 use domain::{ids, text};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -2,7 +2,7 @@
 //! in integer minor units per currency. Validation happens here, once, for the API, imports and the demo.
 
 use crate::error::{bad, EngineError, Result};
-use crate::events;
+use crate::platform::events;
 use domain::stock::validate_gtin;
 use domain::{ids, text, Currency, Sku};
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,7 @@
 //! API keys for sellers' admins and store staff. Keys are shown once and stored as SHA-256 hashes. A staff
 //! key is bound to one location: its holder sells, hands over and takes returns there only.
 
-use crate::customers::hash_token;
+use crate::customers::accounts::hash_token;
 use crate::error::{bad, EngineError, Result};
 use domain::{ids, text};
 use serde::Serialize;

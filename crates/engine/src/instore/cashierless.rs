@@ -6,9 +6,9 @@
 //! leaves with nothing has the hold released. (Gates, shelves and tracking that build the basket are #4.)
 
 use crate::error::{bad, EngineError, Result};
-use crate::ledger;
-use crate::orders::{self, OrderView, SaleLineInput};
-use crate::payments::{PaymentContext, PaymentProvider, PaymentStatus, Payments, RefundOutcome};
+use crate::money::ledger;
+use crate::money::payments::{PaymentContext, PaymentMethod, PaymentProvider, PaymentStatus, Payments, RefundOutcome};
+use crate::sales::orders::{self, OrderView, SaleLineInput};
 use serde::Serialize;
 use store::{params, Tx};
 
@@ -34,7 +34,7 @@ pub struct SessionView {
 fn get(tx: &mut dyn Tx, id: &str, lock: bool) -> Result<SessionView> {
     let sql = format!(
         "SELECT id, location_id, customer_id, status, currency, hold_minor, order_id, entered_at, expires_at FROM cashierless_sessions WHERE id = ?{}",
-        if lock { crate::for_update(tx) } else { "" }
+        if lock { tx.for_update() } else { "" }
     );
     let r = tx.query_opt(&sql, params![id])?.ok_or_else(|| EngineError::not_found("cashierless session", id))?;
     Ok(SessionView {
@@ -63,12 +63,13 @@ pub(crate) fn enter(
     currency: &str,
     now: i64,
 ) -> Result<SessionView> {
-    let loc = crate::locations::get(tx, location_id)?.ok_or_else(|| EngineError::not_found("location", location_id))?;
+    let loc = crate::catalog::locations::get(tx, location_id)?
+        .ok_or_else(|| EngineError::not_found("location", location_id))?;
     if loc.kind != "cashierless" {
         return Err(EngineError::invalid("not_cashierless", format!("{} is not a cashierless store", loc.code)));
     }
     let id = domain::ids::new_id("visit");
-    let customer = crate::paycodes::redeem(tx, payment_code, &id, now)?;
+    let customer = crate::money::paycodes::redeem(tx, payment_code, &id, now)?;
     let wallet = ledger::wallet_account(tx, &customer, currency, now)?;
     let available = ledger::get_account(tx, &wallet)?.map_or(0, |a| a.available_minor);
     let hold = available.min(cap_minor);
@@ -95,7 +96,7 @@ pub(crate) fn enter(
          VALUES (?, ?, ?, 'open', ?, ?, NULL, ?, NULL, ?)",
         params![&id, &loc.id, &customer, currency, hold, now, expires],
     )?;
-    crate::events::emit(
+    crate::platform::events::emit(
         tx,
         "cashierless.entered",
         &id,
@@ -173,7 +174,7 @@ pub(crate) fn exit(
         "UPDATE cashierless_sessions SET status = ?, order_id = ?, exited_at = ? WHERE id = ? AND status = 'open'",
         params![status, order.as_ref().map(|o| o.id.clone()), now, session_id],
     )?;
-    crate::events::emit(
+    crate::platform::events::emit(
         tx,
         "cashierless.exited",
         session_id,
@@ -199,7 +200,7 @@ pub(crate) fn expire(tx: &mut dyn Tx, now: i64) -> Result<usize> {
             params![now, &id],
         )? == 1
         {
-            crate::events::emit(tx, "cashierless.expired", &id, &serde_json::json!({"session": &id}), now)?;
+            crate::platform::events::emit(tx, "cashierless.expired", &id, &serde_json::json!({"session": &id}), now)?;
             n += 1;
         }
     }
@@ -210,8 +211,8 @@ pub(crate) fn expire(tx: &mut dyn Tx, now: i64) -> Result<usize> {
 pub struct EntryHold;
 
 impl PaymentProvider for EntryHold {
-    fn method(&self) -> &'static str {
-        "cashierless_hold"
+    fn method(&self) -> PaymentMethod {
+        PaymentMethod::CashierlessHold
     }
     fn allowed(&self, channel: domain::Channel, _pickup: bool) -> bool {
         channel == domain::Channel::Cashierless
@@ -257,7 +258,7 @@ impl PaymentProvider for EntryHold {
             }
         }
         if collected < ctx.amount_minor {
-            crate::events::emit(
+            crate::platform::events::emit(
                 tx,
                 "cashierless.shortfall",
                 session,
@@ -277,6 +278,6 @@ impl PaymentProvider for EntryHold {
     fn refund(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, amount: i64, refund_id: &str) -> Result<RefundOutcome> {
         let mut wallet_ctx = PaymentContext { tender_ref: None, ..*ctx };
         wallet_ctx.channel = domain::Channel::Pos;
-        crate::payments::Wallet.refund(tx, &wallet_ctx, amount, refund_id)
+        crate::money::payments::StoredValue::WALLET.refund(tx, &wallet_ctx, amount, refund_id)
     }
 }

@@ -4,8 +4,8 @@
 //! price range in a currency, stock at a location or at pickup stores near a point), facet counts for the
 //! matching products, and sorting. A query touches no database.
 
-use crate::catalog::{Localized, PriceView, ProductView};
-use crate::locations::LocationView;
+use crate::catalog::locations::LocationView;
+use crate::catalog::products::{Localized, PriceView, ProductView};
 use crate::{error::bad, EngineError, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -334,7 +334,7 @@ pub struct StockSets {
     skus: HashMap<String, HashSet<String>>,
     docs: HashMap<String, Vec<u64>>,
     /// The inventory event feed position this reflects.
-    pub(crate) cursor: crate::events::Cursor,
+    pub(crate) cursor: crate::platform::events::Cursor,
     pub(crate) loaded: bool,
 }
 
@@ -357,7 +357,7 @@ fn bit(bits: &[u64], d: u32) -> bool {
 
 impl StockSets {
     /// Starts from a snapshot: (sku, location) pairs with sellable stock, as of `cursor`.
-    pub(crate) fn load(&mut self, pairs: Vec<(String, String)>, cursor: crate::events::Cursor) {
+    pub(crate) fn load(&mut self, pairs: Vec<(String, String)>, cursor: crate::platform::events::Cursor) {
         self.skus.clear();
         for (sku, loc) in pairs {
             self.skus.entry(loc).or_default().insert(sku);
@@ -658,7 +658,7 @@ pub(crate) fn run(
                 title: doc.title.clone(),
                 category: doc.category.clone(),
                 brand: doc.brand.clone(),
-                price: price(d).map(|p| crate::catalog::price_view(&q.currency, p)),
+                price: price(d).map(|p| crate::catalog::products::price_view(&q.currency, p)),
                 score,
                 available_at: stocked.iter().filter(|(_, bits)| bit(bits, d)).map(|(l, _)| (*l).to_owned()).collect(),
             }
@@ -693,7 +693,7 @@ pub struct Served {
 pub struct SearchState {
     pub(crate) served: std::sync::RwLock<Served>,
     /// The product event feed position the index reflects.
-    pub(crate) cursor: std::sync::Mutex<crate::events::Cursor>,
+    pub(crate) cursor: std::sync::Mutex<crate::platform::events::Cursor>,
     /// One index refresher at a time; one stock refresher at a time.
     pub(crate) rebuild: tokio::sync::Mutex<()>,
     pub(crate) stock_refresh: tokio::sync::Mutex<()>,
@@ -706,8 +706,8 @@ pub const LOCATIONS_TTL_MS: i64 = 5_000;
 
 /// The snapshot a stock set starts from: the feed's end, then every (sku, location) with sellable stock,
 /// in one read transaction, so that replaying the events after that end converges on the live state.
-pub(crate) fn stock_snapshot(tx: &mut dyn Tx) -> Result<(crate::events::Cursor, Vec<(String, String)>)> {
-    let cursor = crate::events::head(tx)?;
+pub(crate) fn stock_snapshot(tx: &mut dyn Tx) -> Result<(crate::platform::events::Cursor, Vec<(String, String)>)> {
+    let cursor = crate::platform::events::head(tx)?;
     let mut pairs = Vec::new();
     for r in
         tx.query("SELECT sku, location_id FROM stock_levels WHERE on_hand - reserved - safety_stock > 0", &[])?.iter()

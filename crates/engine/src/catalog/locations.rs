@@ -2,7 +2,7 @@
 //! pickup or ship orders.
 
 use crate::error::{bad, EngineError, Result};
-use crate::events;
+use crate::platform::events;
 use domain::{ids, text, LocationKind};
 use serde::{Deserialize, Serialize};
 use store::{params, Row, Tx};
@@ -74,7 +74,7 @@ pub struct LocationInput {
 pub struct LocationView {
     pub id: String,
     pub code: String,
-    pub name: crate::catalog::Localized,
+    pub name: crate::catalog::products::Localized,
     pub kind: String,
     pub address: Address,
     pub lat: Option<f64>,
@@ -129,7 +129,7 @@ fn from_row(r: &Row) -> Result<LocationView> {
     Ok(LocationView {
         id: r.text(0)?,
         code: r.text(1)?,
-        name: crate::catalog::Localized { ko: r.text(2)?, en: r.text(3)? },
+        name: crate::catalog::products::Localized { ko: r.text(2)?, en: r.text(3)? },
         kind: r.text(4)?,
         address: serde_json::from_str(&r.text(5)?).unwrap_or_default(),
         lat: r.opt_i64(6)?.map(|v| v as f64 / 1e6),

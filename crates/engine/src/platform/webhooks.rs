@@ -4,7 +4,7 @@
 //! Delivery is at least once; failed attempts back off exponentially up to [`MAX_ATTEMPTS`].
 
 use crate::error::{bad, EngineError, Result};
-use crate::events;
+use crate::platform::events;
 use domain::ids;
 use serde::{Deserialize, Serialize};
 use store::{params, Tx};
@@ -278,3 +278,6 @@ pub(crate) fn deliveries(tx: &mut dyn Tx, subscription_id: &str, limit: usize) -
     })
     .collect()
 }
+
+/// How long finished webhook deliveries stay in the delivery log.
+pub const DELIVERY_LOG_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;

@@ -6,8 +6,8 @@
 //! idempotency key is the job id, so a retry never captures or refunds twice.
 
 use crate::error::{EngineError, Result};
-use crate::ledger;
-use crate::payments::{PaymentContext, PaymentProvider, PaymentStatus, RefundOutcome};
+use crate::money::ledger;
+use crate::money::payments::{PaymentContext, PaymentMethod, PaymentProvider, PaymentStatus, RefundOutcome};
 use serde::Serialize;
 use std::future::Future;
 use std::pin::Pin;
@@ -77,7 +77,7 @@ pub(crate) fn is_cancelled(tx: &mut dyn Tx, payment_id: &str) -> Result<bool> {
 /// durably, unless an order uses the payment after all (a concurrent duplicate that won). The cart row is
 /// locked first, so this waits for any checkout of the same cart still in flight.
 pub(crate) fn release_unused(tx: &mut dyn Tx, cart_id: &str, payment_id: &str, now: i64) -> Result<bool> {
-    let lock = format!("SELECT id FROM carts WHERE id = ?{}", crate::for_update(tx));
+    let lock = format!("SELECT id FROM carts WHERE id = ?{}", tx.for_update());
     tx.query_opt(&lock, params![cart_id])?;
     let used = tx
         .query_opt("SELECT 1 FROM orders WHERE payment_reference LIKE ?", params![format!("%{payment_id}%")])?
@@ -115,8 +115,11 @@ fn accounts(tx: &mut dyn Tx, ctx: &PaymentContext<'_>, books: &str) -> Result<(S
 }
 
 impl PaymentProvider for Card {
-    fn method(&self) -> &'static str {
-        "card"
+    fn method(&self) -> PaymentMethod {
+        PaymentMethod::Card
+    }
+    fn splittable(&self) -> bool {
+        true
     }
     fn allowed(&self, channel: domain::Channel, _pickup: bool) -> bool {
         channel == domain::Channel::Web
@@ -152,7 +155,7 @@ impl PaymentProvider for Card {
         Ok(PaymentStatus::Authorized)
     }
     fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
-        let next = crate::payments::Wallet.on_handover(tx, ctx, current)?;
+        let next = crate::money::payments::capture_order_hold(tx, ctx, current)?;
         if current == PaymentStatus::Authorized {
             let (payment_id, amount) = ctx
                 .tender_ref
@@ -163,7 +166,7 @@ impl PaymentProvider for Card {
         Ok(next)
     }
     fn on_cancel(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
-        let next = crate::payments::Wallet.on_cancel(tx, ctx, current)?;
+        let next = crate::money::payments::release_order_hold(tx, ctx, current)?;
         if next == PaymentStatus::Voided {
             if let Some((payment_id, _)) = ctx.tender_ref.and_then(decode) {
                 enqueue(tx, "cancel", &payment_id, 0, None, ctx.now)?;
@@ -257,7 +260,13 @@ pub(crate) fn finish(tx: &mut dyn Tx, job: &Job, outcome: std::result::Result<()
                 params![format!("%{}%", job.payment_id)],
             )?;
         }
-        crate::events::emit(tx, "payment.job_failed", &job.id, &serde_json::json!({"job": &job, "error": err}), now)?;
+        crate::platform::events::emit(
+            tx,
+            "payment.job_failed",
+            &job.id,
+            &serde_json::json!({"job": &job, "error": err}),
+            now,
+        )?;
     }
     if n == 1 && status == "done" {
         if let Some(rid) = &job.refund_id {
@@ -353,4 +362,14 @@ pub(crate) fn apply_event(tx: &mut dyn Tx, event: &serde_json::Value, now: i64) 
         _ => {}
     }
     Ok(true)
+}
+
+/// A gateway failure as the engine reports it.
+pub(crate) fn card_error(e: CardError) -> EngineError {
+    match e {
+        CardError::Declined(code) => EngineError::PaymentDeclined(code),
+        CardError::Unavailable(m) => {
+            EngineError::Db(store::DbError::new(store::DbErrorKind::Unavailable, format!("card processor: {m}")))
+        }
+    }
 }

@@ -3,7 +3,8 @@
 //! versioned `recs::Model` stored in the database, and serving with stock, repeat and diversity filters.
 
 use crate::error::bad;
-use crate::{events, EngineError, Result};
+use crate::platform::events;
+use crate::{EngineError, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 use store::{params, Tx};
@@ -81,7 +82,7 @@ pub(crate) fn ingest_write(tx: &mut dyn Tx, batch: &IngestBatch) -> Result<Optio
         "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
         params![CURSOR_KEY, events::Cursor::default().to_string()],
     )?;
-    let lock = crate::for_update(tx);
+    let lock = tx.for_update();
     let current = match tx.query_opt(&format!("SELECT value FROM meta WHERE key = ?{lock}"), params![CURSOR_KEY])? {
         Some(r) => events::Cursor::parse(&r.text(0)?).unwrap_or_default(),
         None => events::Cursor::default(),
@@ -471,16 +472,16 @@ pub struct ReasonView {
     pub product_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
-    pub text: crate::catalog::Localized,
+    pub text: crate::catalog::products::Localized,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RecItem {
     pub product_id: String,
     pub handle: String,
-    pub title: crate::catalog::Localized,
+    pub title: crate::catalog::products::Localized,
     pub category: String,
-    pub price: Option<crate::catalog::PriceView>,
+    pub price: Option<crate::catalog::products::PriceView>,
     pub score: f32,
     pub reason: ReasonView,
 }
@@ -759,9 +760,9 @@ pub(crate) fn finish(
             RecItem {
                 product_id: p.clone(),
                 handle,
-                title: crate::catalog::Localized { ko, en },
+                title: crate::catalog::products::Localized { ko, en },
                 category,
-                price: price.map(|a| crate::catalog::price_view(&q.currency, a)),
+                price: price.map(|a| crate::catalog::products::price_view(&q.currency, a)),
                 score: *score,
                 reason: explain(*reason, loaded, titles, q.location_id.is_some()),
             }
@@ -775,7 +776,7 @@ fn explain(
     titles: &HashMap<String, (String, String)>,
     at_store: bool,
 ) -> ReasonView {
-    use crate::catalog::Localized;
+    use crate::catalog::products::Localized;
     let name = |item: u32| -> (Option<String>, (String, String)) {
         let pid = loaded.and_then(|l| l.product_ids.get(item as usize)).cloned();
         let t = pid

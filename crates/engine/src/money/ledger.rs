@@ -291,7 +291,7 @@ pub(crate) fn post_many(tx: &mut dyn Tx, items: &[BatchItem], now: i64) -> Resul
     ids.sort_unstable();
     ids.dedup();
     let mut accts: BTreeMap<String, Acct> = BTreeMap::new();
-    let lock = crate::for_update(tx);
+    let lock = tx.for_update();
     for chunk in ids.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(", ");
         let sql = format!(

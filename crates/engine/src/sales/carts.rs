@@ -1,9 +1,9 @@
 //! Carts: lines of SKUs in one currency, and the chosen fulfillment (delivery to an address, or pickup at a
 //! store). A cart holds no stock; stock is reserved atomically at checkout.
 
-use crate::catalog::{price_view, priced_sku, PriceView};
+use crate::catalog::locations::{self, Address};
+use crate::catalog::products::{price_view, priced_sku, PriceView};
 use crate::error::{bad, EngineError, Result};
-use crate::locations::{self, Address};
 use domain::{ids, Currency, Qty, Sku};
 use serde::{Deserialize, Serialize};
 use store::{params, Tx};
@@ -20,7 +20,7 @@ pub enum Fulfillment {
 #[derive(Debug, Clone, Serialize)]
 pub struct CartLineView {
     pub sku: String,
-    pub title: crate::catalog::Localized,
+    pub title: crate::catalog::products::Localized,
     pub quantity: i64,
     pub unit_price: PriceView,
     pub line_total: PriceView,
@@ -92,7 +92,7 @@ fn completed(id: &str, c: &CartRow) -> EngineError {
 pub(crate) fn lock(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
     let sql = format!(
         "SELECT currency, customer_id, fulfillment, status, order_id FROM carts WHERE id = ?{}",
-        crate::for_update(tx)
+        tx.for_update()
     );
     let r = tx.query_opt(&sql, params![id])?.ok_or_else(|| EngineError::not_found("cart", id))?;
     cart_row(&r)
@@ -235,7 +235,7 @@ fn view(id: &str, c: CartRow, lines: Vec<PricedLine>) -> Result<CartView> {
         let total = unit.checked_mul(l.quantity).ok_or_else(|| bad("amount overflow"))?;
         subtotal = subtotal.checked_add(total).ok_or_else(|| bad("amount overflow"))?;
         out.push(CartLineView {
-            title: crate::catalog::Localized { ko: l.title_ko, en: l.title_en },
+            title: crate::catalog::products::Localized { ko: l.title_ko, en: l.title_en },
             sku: l.sku,
             quantity: l.quantity,
             unit_price: price_view(&c.currency, unit),

@@ -4,8 +4,8 @@
 //! transaction; a request lives [`REQUEST_TTL_MS`] and pays once.
 
 use crate::error::{bad, EngineError, Result};
-use crate::orders::{self, OrderView, SaleLineInput};
-use crate::payments::Payments;
+use crate::money::payments::Payments;
+use crate::sales::orders::{self, OrderView, SaleLineInput};
 use serde::Serialize;
 use store::{params, Row, Tx};
 
@@ -18,9 +18,9 @@ pub struct PaymentRequestView {
     /// What the till renders as a QR code.
     pub qr: String,
     pub location_id: String,
-    pub location_name: crate::catalog::Localized,
+    pub location_name: crate::catalog::products::Localized,
     pub lines: Vec<serde_json::Value>,
-    pub amount: crate::catalog::PriceView,
+    pub amount: crate::catalog::products::PriceView,
     pub status: String,
     pub order_id: Option<String>,
     pub expires_at: String,
@@ -38,13 +38,14 @@ pub(crate) fn create(
     if lines.is_empty() || lines.len() > orders::MAX_POS_LINES {
         return Err(bad(format!("a payment request needs 1–{} lines", orders::MAX_POS_LINES)));
     }
-    let loc = crate::locations::get(tx, location_id)?.ok_or_else(|| EngineError::not_found("location", location_id))?;
+    let loc = crate::catalog::locations::get(tx, location_id)?
+        .ok_or_else(|| EngineError::not_found("location", location_id))?;
     let mut amount: i64 = 0;
     let mut shown = Vec::new();
     for l in lines {
         let sku = domain::Sku::parse(&l.sku).map_err(bad)?;
         let q = domain::Qty::new(l.quantity).map_err(bad)?.get();
-        let p = crate::catalog::priced_sku(tx, sku.as_str(), currency)?;
+        let p = crate::catalog::products::priced_sku(tx, sku.as_str(), currency)?;
         amount = p
             .unit_price_minor
             .checked_mul(q)
@@ -64,7 +65,8 @@ pub(crate) fn create(
 fn view(tx: &mut dyn Tx, r: &Row, now: i64) -> Result<PaymentRequestView> {
     let id = r.text(0)?;
     let loc_id = r.text(1)?;
-    let loc = crate::locations::get(tx, &loc_id)?.ok_or_else(|| EngineError::not_found("location", &loc_id))?;
+    let loc =
+        crate::catalog::locations::get(tx, &loc_id)?.ok_or_else(|| EngineError::not_found("location", &loc_id))?;
     let expires = r.i64(7)?;
     let mut status = r.text(5)?;
     if status == "open" && expires < now {
@@ -76,7 +78,7 @@ fn view(tx: &mut dyn Tx, r: &Row, now: i64) -> Result<PaymentRequestView> {
         location_id: loc_id,
         location_name: loc.name,
         lines: serde_json::from_str(&r.text(2)?).unwrap_or_default(),
-        amount: crate::catalog::price_view(&r.text(3)?, r.i64(4)?),
+        amount: crate::catalog::products::price_view(&r.text(3)?, r.i64(4)?),
         status,
         order_id: r.opt_text(6)?,
         expires_at: domain::time::rfc3339(expires),
@@ -107,7 +109,7 @@ pub(crate) fn confirm(
     let id = parse_id(id_or_qr).to_owned();
     let r = tx
         .query_opt(
-            &format!("SELECT location_id, lines, currency, amount_minor, status, order_id, expires_at, staff_key_id, customer_id FROM payment_requests WHERE id = ?{}", crate::for_update(tx)),
+            &format!("SELECT location_id, lines, currency, amount_minor, status, order_id, expires_at, staff_key_id, customer_id FROM payment_requests WHERE id = ?{}", tx.for_update()),
             params![&id],
         )?
         .ok_or_else(|| EngineError::not_found("payment request", &id))?;

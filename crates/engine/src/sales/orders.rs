@@ -2,13 +2,13 @@
 //! pickup handover, shipment, cancellation, expiry of uncollected pickups, and returns at any store.
 //! Each use case is one transaction: stock movements, order rows, payment state and events commit together.
 
-use crate::carts::{self, Fulfillment};
-use crate::catalog::{price_view, priced_sku, Localized, PriceView};
+use crate::catalog::products::{price_view, priced_sku, Localized, PriceView};
 use crate::error::{bad, EngineError, Result};
-use crate::events;
-use crate::idempotency;
-use crate::inventory::{self, Guard, Movement};
-use crate::payments::{PaymentContext, PaymentStatus, Payments};
+use crate::money::payments::{PaymentContext, PaymentMethod, PaymentStatus, Payments};
+use crate::platform::events;
+use crate::platform::idempotency;
+use crate::sales::carts::{self, Fulfillment};
+use crate::stock::movements::{self, Guard, Movement};
 use domain::{ids, Channel, FulfillmentType, MovementKind, OrderStatus, Qty, Sku};
 use serde::{Deserialize, Serialize};
 use store::{params, Row, Tx};
@@ -55,7 +55,7 @@ pub struct OrderView {
     pub total: PriceView,
     pub fulfillment_type: String,
     pub location_id: Option<String>,
-    pub shipping_address: Option<crate::locations::Address>,
+    pub shipping_address: Option<crate::catalog::locations::Address>,
     pub payment: PaymentView,
     pub pickup: Option<PickupView>,
     pub lines: Vec<OrderLineView>,
@@ -247,7 +247,7 @@ fn reserve(
         "INSERT INTO reservations (id, order_id, sku, location_id, quantity, status, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'held', ?, ?, ?)",
         params![&rid, order_id, sku, loc, q, expires_at, now, now],
     )?;
-    let res = inventory::post(
+    let res = movements::post(
         tx,
         &Movement {
             sku,
@@ -282,7 +282,7 @@ fn settle_reservations(tx: &mut dyn Tx, order_id: &str, to: &str, reason: &str, 
     for r in held {
         let (rid, sku, loc, q) = (r.text(0)?, r.text(1)?, r.text(2)?, r.i64(3)?);
         let (kind, on_hand) = if to == "committed" { (MovementKind::Sale, -q) } else { (MovementKind::Release, 0) };
-        inventory::post(
+        movements::post(
             tx,
             &Movement {
                 sku: &sku,
@@ -320,8 +320,8 @@ pub(crate) struct CheckoutCmd {
     /// Pay from the wallet in this currency when it differs from the cart's (converted at the rate in
     /// effect now, recorded on the order).
     pub wallet_currency: Option<String>,
-    /// A split payment: (method, gift card code, amount; one part may leave the amount to the remainder).
-    pub split: Option<Vec<(String, Option<String>, Option<i64>)>>,
+    /// A split payment's tenders (one part may leave the amount to the remainder).
+    pub split: Option<Vec<crate::sales::SplitTender>>,
     pub cart_id: String,
     pub email: Option<String>,
     pub payment_method: String,
@@ -334,20 +334,20 @@ pub(crate) struct CheckoutCmd {
 /// part left to take the remainder.
 /// The card part, if any, was authorized before the transaction; `card_ref` carries that authorization.
 pub(crate) fn split_parts(
-    parts: &[(String, Option<String>, Option<i64>)],
+    parts: &[crate::sales::SplitTender],
     total: i64,
     currency: &str,
     card_ref: Option<&str>,
-) -> Result<Vec<crate::payments::SplitPart>> {
-    if parts.iter().filter(|p| p.0 == "card").count() > 1 {
+) -> Result<Vec<crate::money::payments::SplitPart>> {
+    if parts.iter().filter(|p| p.method == "card").count() > 1 {
         return Err(EngineError::invalid("invalid_split", "a split payment takes at most one card"));
     }
     if parts.len() < 2 || parts.len() > 4 {
         return Err(EngineError::invalid("invalid_split", "a split payment has 2 to 4 tenders"));
     }
-    let open = parts.iter().filter(|p| p.2.is_none()).count();
-    let fixed: i64 = parts.iter().filter_map(|p| p.2).sum();
-    if open > 1 || parts.iter().any(|p| p.2.is_some_and(|a| a <= 0)) {
+    let open = parts.iter().filter(|p| p.amount_minor.is_none()).count();
+    let fixed: i64 = parts.iter().filter_map(|p| p.amount_minor).sum();
+    if open > 1 || parts.iter().any(|p| p.amount_minor.is_some_and(|a| a <= 0)) {
         return Err(EngineError::invalid(
             "invalid_split",
             "give every tender a positive `amount_minor`, except at most one that takes the rest",
@@ -361,9 +361,9 @@ pub(crate) fn split_parts(
     }
     parts
         .iter()
-        .map(|(m, code, amount)| {
+        .map(|crate::sales::SplitTender { method: m, code, amount_minor: amount }| {
             let r = match (m.as_str(), code) {
-                ("gift_card", Some(c)) => Some(crate::ledger::gift_card_account_code(c, currency)),
+                ("gift_card", Some(c)) => Some(crate::money::ledger::gift_card_account_code(c, currency)),
                 ("gift_card", None) => {
                     return Err(EngineError::invalid("invalid_gift_card", "a gift card tender needs its `code`"))
                 }
@@ -380,7 +380,7 @@ pub(crate) fn split_parts(
                     ))
                 }
             };
-            Ok(crate::payments::SplitPart { m: m.clone(), r, a: amount.unwrap_or(total - fixed) })
+            Ok(crate::money::payments::SplitPart { m: m.clone(), r, a: amount.unwrap_or(total - fixed) })
         })
         .collect()
 }
@@ -424,9 +424,11 @@ pub(crate) fn checkout(
     };
     // The cart id is a bearer token for the cart, not for its owner's money: a wallet pays only for the
     // signed-in customer who owns the cart.
-    let owner_funds = |m: &str| m == "wallet" || m == "store_credit";
-    let uses_wallet =
-        owner_funds(&cmd.payment_method) || cmd.split.as_ref().is_some_and(|p| p.iter().any(|t| owner_funds(&t.0)));
+    let owner_funds = |m: &str| {
+        PaymentMethod::parse(m).is_ok_and(|m| matches!(m, PaymentMethod::Wallet | PaymentMethod::StoreCredit))
+    };
+    let uses_wallet = owner_funds(&cmd.payment_method)
+        || cmd.split.as_ref().is_some_and(|p| p.iter().any(|t| owner_funds(&t.method)));
     if uses_wallet
         && (cmd.customer_id.is_none() || cart.customer_id.as_ref().is_some_and(|c| Some(c) != cmd.customer_id.as_ref()))
     {
@@ -444,12 +446,7 @@ pub(crate) fn checkout(
         return Err(EngineError::invalid("cart_empty", "the cart has no lines"));
     }
     let pickup = matches!(fulfillment, Fulfillment::Pickup { .. });
-    let provider = payments.get(&cmd.payment_method).cloned().ok_or_else(|| {
-        EngineError::invalid(
-            "unsupported_payment_method",
-            format!("payment method `{}` is not supported; use one of {:?}", cmd.payment_method, payments.methods()),
-        )
-    })?;
+    let provider = payments.require(PaymentMethod::parse(&cmd.payment_method)?)?.clone();
     if !provider.allowed(Channel::Web, pickup) {
         return Err(EngineError::invalid(
             "unsupported_payment_method",
@@ -500,7 +497,7 @@ pub(crate) fn checkout(
         ftype,
         location_id.as_deref(),
         address_json.as_deref(),
-        provider.method(),
+        provider.method().as_str(),
         PaymentStatus::Pending,
         expires,
         Some(&cmd.cart_id),
@@ -527,17 +524,17 @@ pub(crate) fn checkout(
     let mut tender_ref = cmd
         .gift_card_code
         .as_deref()
-        .map(|c| crate::ledger::gift_card_account_code(c, &cart.currency))
+        .map(|c| crate::money::ledger::gift_card_account_code(c, &cart.currency))
         .or(cmd.card_ref.clone());
     if let Some(wc) = cmd.wallet_currency.as_deref() {
         let wallet_cur = domain::Currency::parse(wc).map_err(|e| bad(e.to_string()))?;
         let order_cur = domain::Currency::parse(&cart.currency).map_err(|e| bad(e.to_string()))?;
-        if cmd.payment_method != "wallet" {
+        if provider.method() != PaymentMethod::Wallet {
             return Err(bad("`payment.currency` is for wallet payments"));
         }
         if wallet_cur != order_cur {
-            let rate = crate::fx::rate_at(tx, order_cur, wallet_cur, now)?;
-            let fx = crate::payments::FxTender {
+            let rate = crate::money::fx::rate_at(tx, order_cur, wallet_cur, now)?;
+            let fx = crate::money::payments::FxTender {
                 rate_id: rate.id.clone(),
                 wallet_currency: wallet_cur.code().into(),
                 wallet_amount: rate.convert_up(subtotal)?,
@@ -546,16 +543,16 @@ pub(crate) fn checkout(
         }
     }
     if let Some(split) = &cmd.split {
-        if cmd.payment_method != "split" {
+        if provider.method() != PaymentMethod::Split {
             return Err(bad("`tenders` go with `method: \"split\"`"));
         }
-        tender_ref = Some(crate::payments::encode_split(&split_parts(
+        tender_ref = Some(crate::money::payments::encode_split(&split_parts(
             split,
             subtotal,
             &cart.currency,
             cmd.card_ref.as_deref(),
         )?));
-    } else if cmd.payment_method == "split" {
+    } else if provider.method() == PaymentMethod::Split {
         return Err(bad("a split payment needs `tenders`"));
     }
     let ctx = PaymentContext {
@@ -570,6 +567,7 @@ pub(crate) fn checkout(
         hold_until: expires.map_or(now + DELIVERY_HOLD_MS, |e| e + pickup_hold_ms),
         tender_ref: tender_ref.as_deref(),
         now,
+        payments,
     };
     let pay_status = provider.authorize(tx, &ctx)?;
     if pay_status != PaymentStatus::Pending || tender_ref.is_some() {
@@ -590,7 +588,7 @@ pub(crate) fn checkout(
         fulfillment_type: ftype.as_str().into(),
         location_id: location_id.clone(),
         shipping_address: address,
-        payment: PaymentView { method: provider.method().into(), status: pay_status.as_str().into() },
+        payment: PaymentView { method: provider.method().as_str().into(), status: pay_status.as_str().into() },
         pickup: location_id.as_ref().map(|l| PickupView {
             location_id: l.clone(),
             code: None,
@@ -700,7 +698,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     if cmd.lines.is_empty() || cmd.lines.len() > MAX_POS_LINES {
         return Err(bad(format!("a sale needs 1–{MAX_POS_LINES} lines")));
     }
-    let loc = crate::locations::get(tx, &cmd.location_id)?
+    let loc = crate::catalog::locations::get(tx, &cmd.location_id)?
         .ok_or_else(|| EngineError::not_found("location", &cmd.location_id))?;
     if loc.kind == "warehouse" {
         return Err(EngineError::invalid(
@@ -717,7 +715,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     // sale if anything below fails.
     let mut cmd = cmd.clone();
     if let Some(code) = cmd.payment_code.clone() {
-        let owner = crate::paycodes::redeem(tx, &code, &order_id, now)?;
+        let owner = crate::money::paycodes::redeem(tx, &code, &order_id, now)?;
         if cmd.customer_id.as_deref().is_some_and(|c| c != owner) {
             return Err(EngineError::conflict(
                 "payment_code_customer_mismatch",
@@ -735,12 +733,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         ));
     }
     let cmd = &cmd;
-    let provider = payments.get(&cmd.payment_method).cloned().ok_or_else(|| {
-        EngineError::invalid(
-            "unsupported_payment_method",
-            format!("payment method `{}` is not supported; use one of {:?}", cmd.payment_method, payments.methods()),
-        )
-    })?;
+    let provider = payments.require(PaymentMethod::parse(&cmd.payment_method)?)?.clone();
     if !provider.allowed(cmd.channel, false) {
         return Err(EngineError::invalid(
             "unsupported_payment_method",
@@ -759,7 +752,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     let mut subtotal: i64 = 0;
     for (i, (sku, q)) in merged.iter().enumerate() {
         let p = priced_sku(tx, sku, &cmd.currency)?;
-        inventory::post(
+        movements::post(
             tx,
             &Movement {
                 sku,
@@ -794,7 +787,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
     let tender_ref = cmd
         .gift_card_code
         .as_deref()
-        .map(|c| crate::ledger::gift_card_account_code(c, &cmd.currency))
+        .map(|c| crate::money::ledger::gift_card_account_code(c, &cmd.currency))
         .or(cmd.tender_ref.clone());
     let ctx = PaymentContext {
         order_id: &order_id,
@@ -806,6 +799,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         hold_until: now,
         tender_ref: tender_ref.as_deref(),
         now,
+        payments,
     };
     let st = provider.authorize(tx, &ctx)?;
     let st = provider.on_handover(tx, &ctx, st)?;
@@ -821,7 +815,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         FulfillmentType::InStore,
         Some(&loc.id),
         None,
-        provider.method(),
+        provider.method().as_str(),
         st,
         None,
         None,
@@ -864,7 +858,7 @@ impl OrderState {
         }
     }
 
-    fn payment_ctx<'a>(&'a self, id: &'a str, now: i64) -> PaymentContext<'a> {
+    fn payment_ctx<'a>(&'a self, id: &'a str, now: i64, payments: &'a Payments) -> PaymentContext<'a> {
         PaymentContext {
             order_id: id,
             channel: match self.channel.as_str() {
@@ -879,6 +873,7 @@ impl OrderState {
             hold_until: self.pickup_expires_at.unwrap_or(now),
             tender_ref: self.payment_reference.as_deref(),
             now,
+            payments,
         }
     }
 }
@@ -890,7 +885,7 @@ fn state(tx: &mut dyn Tx, id: &str, _now: i64) -> Result<OrderState> {
     let sql = format!(
         "SELECT status, fulfillment_type, location_id, pickup_code, payment_method, payment_status, currency, total_minor, channel, pickup_expires_at, customer_id, payment_reference \
          FROM orders WHERE id = ?{}",
-        crate::for_update(tx)
+        tx.for_update()
     );
     let r = tx.query_opt(&sql, params![id])?.ok_or_else(|| EngineError::not_found("order", id))?;
     let ftype = match r.text(1)?.as_str() {
@@ -967,8 +962,8 @@ pub(crate) fn ready_for_pickup(
     // The payment authorization must last as long as the new collection window: renew it (transfers are
     // immutable, so the old hold is voided and an equal one placed until the new expiry).
     // (Checkout holds for two windows, so this only happens if the pickup window was lengthened since.)
-    if let Some(hold) = crate::ledger::open_pending(tx, "order", id)?.filter(|h| h.expires_at < expires) {
-        crate::ledger::renew(tx, &hold, expires, now)?;
+    if let Some(hold) = crate::money::ledger::open_pending(tx, "order", id)?.filter(|h| h.expires_at < expires) {
+        crate::money::ledger::renew(tx, &hold, expires, now)?;
     }
     let view = get(tx, id, true)?;
     events::emit(tx, "order.ready_for_pickup", id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
@@ -1009,8 +1004,8 @@ pub(crate) fn picked_up(
 }
 
 fn handover_payment(tx: &mut dyn Tx, payments: &Payments, id: &str, s: &OrderState, now: i64) -> Result<()> {
-    if let Some(p) = payments.get(&s.payment_method) {
-        let next = p.on_handover(tx, &s.payment_ctx(id, now), s.payment_status())?;
+    if let Some(p) = PaymentMethod::parse(&s.payment_method).ok().and_then(|m| payments.get(m)) {
+        let next = p.on_handover(tx, &s.payment_ctx(id, now, payments), s.payment_status())?;
         tx.exec("UPDATE orders SET payment_status = ? WHERE id = ?", params![next.as_str(), id])?;
     }
     Ok(())
@@ -1018,8 +1013,8 @@ fn handover_payment(tx: &mut dyn Tx, payments: &Payments, id: &str, s: &OrderSta
 
 /// Releases an order's payment authorization (cancellation, expiry).
 fn cancel_payment(tx: &mut dyn Tx, payments: &Payments, id: &str, s: &OrderState, now: i64) -> Result<()> {
-    if let Some(p) = payments.get(&s.payment_method) {
-        let next = p.on_cancel(tx, &s.payment_ctx(id, now), s.payment_status())?;
+    if let Some(p) = PaymentMethod::parse(&s.payment_method).ok().and_then(|m| payments.get(m)) {
+        let next = p.on_cancel(tx, &s.payment_ctx(id, now, payments), s.payment_status())?;
         tx.exec("UPDATE orders SET payment_status = ? WHERE id = ?", params![next.as_str(), id])?;
     }
     Ok(())
@@ -1160,7 +1155,7 @@ pub(crate) fn create_return(
         return Err(bad(format!("a return needs 1–{MAX_RETURN_LINES} lines")));
     }
     let reason = domain::text::optional("reason", &input.reason, 500).map_err(bad)?;
-    let loc = crate::locations::get(tx, &input.location_id)?
+    let loc = crate::catalog::locations::get(tx, &input.location_id)?
         .ok_or_else(|| EngineError::not_found("location", &input.location_id))?;
     if let Some(staff) = staff_location {
         if staff != loc.id {
@@ -1230,7 +1225,7 @@ pub(crate) fn create_return(
             ));
         }
         let (on_hand, unsellable) = if disposition == "restock" { (q, 0) } else { (0, q) };
-        inventory::post(
+        movements::post(
             tx,
             &Movement {
                 sku: &l.sku,
@@ -1260,7 +1255,7 @@ pub(crate) fn create_return(
         Some("store_credit") => true,
         Some(other) => return Err(bad(format!("`refund_to` must be original or store_credit, got `{other}`"))),
     };
-    let provider = payments.get(&s.payment_method).cloned();
+    let provider = PaymentMethod::parse(&s.payment_method).ok().and_then(|m| payments.get(m)).cloned();
     let (method, refund_status) = match (&provider, s.payment_status == "paid") {
         (_, true) if to_credit => {
             let customer = s.customer_id.as_deref().ok_or_else(|| {
@@ -1269,21 +1264,27 @@ pub(crate) fn create_return(
                     "store credit needs the order's customer; refund to the original tender instead",
                 )
             })?;
-            let credit = crate::ledger::store_credit_account(tx, customer, &s.currency, now)?;
-            let refunds = crate::ledger::books_account(tx, crate::ledger::kind::REFUNDS, &loc.id, &s.currency, now)?;
+            let credit = crate::money::ledger::store_credit_account(tx, customer, &s.currency, now)?;
+            let refunds = crate::money::ledger::books_account(
+                tx,
+                crate::money::ledger::kind::REFUNDS,
+                &loc.id,
+                &s.currency,
+                now,
+            )?;
             if amount > 0 {
-                let purpose = crate::ledger::Purpose {
+                let purpose = crate::money::ledger::Purpose {
                     reason: "return refunded as store credit",
                     ref_type: "refund",
                     ref_id: &refund_id,
                     transfer_id: None,
                 };
-                crate::ledger::single(tx, &refunds, &credit, amount, &s.currency, &purpose, now)?;
+                crate::money::ledger::single(tx, &refunds, &credit, amount, &s.currency, &purpose, now)?;
             }
             ("store_credit", "refunded")
         }
         (Some(p), true) => {
-            let mut ctx = s.payment_ctx(&input.order_id, now);
+            let mut ctx = s.payment_ctx(&input.order_id, now, payments);
             ctx.location_id = Some(&loc.id);
             let out = p.refund(tx, &ctx, amount, &refund_id)?;
             (out.method, out.status)

@@ -69,3 +69,7 @@ pub(crate) fn set_result(tx: &mut dyn Tx, scope: &str, key: &str, result_ref: &s
     tx.exec("UPDATE idempotency_keys SET response = ? WHERE scope = ? AND key = ?", params![result_ref, scope, key])?;
     Ok(())
 }
+
+/// How long an `Idempotency-Key` is remembered (a retry after that is a new request; a checked-out cart
+/// still cannot be checked out twice).
+pub const RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;

@@ -7,7 +7,7 @@
 //! restart, so an acknowledged event is never lost. One node should serve a store's devices at a time.
 
 use crate::error::{bad, EngineError, Result};
-use crate::orders::SaleLineInput;
+use crate::sales::orders::SaleLineInput;
 use instore::{PlateKey, StoreLayout};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -125,7 +125,8 @@ fn to_instore(l: &LayoutInput) -> Result<StoreLayout> {
 }
 
 pub(crate) fn put_layout(tx: &mut dyn Tx, location_id: &str, l: &LayoutInput, now: i64) -> Result<()> {
-    let loc = crate::locations::get(tx, location_id)?.ok_or_else(|| EngineError::not_found("location", location_id))?;
+    let loc = crate::catalog::locations::get(tx, location_id)?
+        .ok_or_else(|| EngineError::not_found("location", location_id))?;
     if loc.kind != "cashierless" {
         return Err(EngineError::invalid("not_cashierless", format!("{} is not a cashierless store", loc.code)));
     }
@@ -136,7 +137,7 @@ pub(crate) fn put_layout(tx: &mut dyn Tx, location_id: &str, l: &LayoutInput, no
         "INSERT INTO store_layouts (location_id, layout, updated_at) VALUES (?, ?, ?) ON CONFLICT (location_id) DO UPDATE SET layout = excluded.layout, updated_at = excluded.updated_at",
         params![location_id, &json, now],
     )?;
-    crate::events::emit(
+    crate::platform::events::emit(
         tx,
         "instore.layout_updated",
         location_id,
@@ -147,9 +148,9 @@ pub(crate) fn put_layout(tx: &mut dyn Tx, location_id: &str, l: &LayoutInput, no
 
 pub(crate) fn get_layout(tx: &mut dyn Tx, location_id: &str) -> Result<Option<LayoutInput>> {
     match tx.query_opt("SELECT layout FROM store_layouts WHERE location_id = ?", params![location_id])? {
-        Some(r) => {
-            Ok(Some(serde_json::from_str(&r.text(0)?).map_err(|e| crate::internal(format!("stored layout: {e}")))?))
-        }
+        Some(r) => Ok(Some(
+            serde_json::from_str(&r.text(0)?).map_err(|e| crate::error::internal(format!("stored layout: {e}")))?,
+        )),
         None => Ok(None),
     }
 }
@@ -222,7 +223,8 @@ pub(crate) fn register(
     if !code.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
         return Err(bad("`code` uses letters, digits, `-`, `_` and `.` (it appears in MQTT topics)"));
     }
-    let loc = crate::locations::get(tx, location_id)?.ok_or_else(|| EngineError::not_found("location", location_id))?;
+    let loc = crate::catalog::locations::get(tx, location_id)?
+        .ok_or_else(|| EngineError::not_found("location", location_id))?;
     if tx.query_opt("SELECT 1 FROM devices WHERE location_id = ? AND code = ?", params![location_id, &code])?.is_some()
     {
         return Err(EngineError::conflict("duplicate_device", format!("{} already has a device `{code}`", loc.code)));
@@ -231,11 +233,11 @@ pub(crate) fn register(
     let token = format!("bl_dev_{}", domain::ids::random_token(24));
     tx.exec(
         "INSERT INTO devices (id, location_id, kind, code, token_hash, last_seq, accepted, duplicates, gaps, rejected, created_at, last_seen_at, mac_key, sku) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, NULL, ?, ?)",
-        params![&id, location_id, kind, &code, crate::customers::hash_token(&token), now, mac_key(&token), sku],
+        params![&id, location_id, kind, &code, crate::customers::accounts::hash_token(&token), now, mac_key(&token), sku],
     )?;
     if let Some(sku) = sku {
         // The label pusher sends a new label its price at once.
-        crate::events::emit(
+        crate::platform::events::emit(
             tx,
             "instore.label_registered",
             &id,
@@ -260,7 +262,7 @@ fn device_row(
 ) -> Result<(String, String, Option<String>, Option<i64>)> {
     let sql = format!(
         "SELECT kind, code, sku, revoked_at FROM devices WHERE id = ? AND location_id = ? AND kind <> 'staff'{}",
-        crate::for_update(tx)
+        tx.for_update()
     );
     let r = tx
         .query_opt(&sql, params![device_id, location_id])?
@@ -278,9 +280,9 @@ pub(crate) fn rotate_token(tx: &mut dyn Tx, location_id: &str, device_id: &str, 
     let token = format!("bl_dev_{}", domain::ids::random_token(24));
     tx.exec(
         "UPDATE devices SET token_hash = ?, mac_key = ? WHERE id = ?",
-        params![crate::customers::hash_token(&token), mac_key(&token), device_id],
+        params![crate::customers::accounts::hash_token(&token), mac_key(&token), device_id],
     )?;
-    crate::events::emit(
+    crate::platform::events::emit(
         tx,
         "device.token_rotated",
         device_id,
@@ -301,7 +303,7 @@ pub(crate) fn revoke(tx: &mut dyn Tx, location_id: &str, device_id: &str, now: i
         "UPDATE devices SET token_hash = ?, mac_key = NULL, revoked_at = ? WHERE id = ?",
         params![format!("revoked:{device_id}"), now, device_id],
     )?;
-    crate::events::emit(
+    crate::platform::events::emit(
         tx,
         "device.revoked",
         device_id,
@@ -361,7 +363,7 @@ pub(crate) fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<DeviceRef> {
     let r = tx
         .query_opt(
             "SELECT id, location_id, kind FROM devices WHERE token_hash = ? AND kind <> 'staff'",
-            params![crate::customers::hash_token(token)],
+            params![crate::customers::accounts::hash_token(token)],
         )?
         .ok_or(EngineError::Unauthorized)?;
     Ok(DeviceRef { id: r.text(0)?, location_id: r.text(1)?, kind: r.text(2)? })
@@ -380,7 +382,7 @@ pub(crate) fn mqtt_identity(tx: &mut dyn Tx, token: &str) -> Result<MqttIdentity
     let r = tx
         .query_opt(
             "SELECT d.id, d.location_id, d.kind, l.code, d.code FROM devices d JOIN locations l ON l.id = d.location_id WHERE d.token_hash = ? AND d.kind <> 'staff'",
-            params![crate::customers::hash_token(token)],
+            params![crate::customers::accounts::hash_token(token)],
         )?
         .ok_or(EngineError::Unauthorized)?;
     Ok(MqttIdentity {
@@ -659,7 +661,7 @@ pub(crate) fn store_events(
     now: i64,
 ) -> Result<(Vec<DeviceEvent>, Vec<i64>, Vec<(i64, i64)>)> {
     // A device revoked after it authenticated stores nothing more.
-    let sql = format!("SELECT last_seq FROM devices WHERE id = ? AND revoked_at IS NULL{}", crate::for_update(tx));
+    let sql = format!("SELECT last_seq FROM devices WHERE id = ? AND revoked_at IS NULL{}", tx.for_update());
     let mut last = tx.query_opt(&sql, params![&dev.id])?.ok_or(EngineError::Unauthorized)?.i64(0)?;
     let (mut stored, mut dups, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
     for e in events {
@@ -1142,7 +1144,7 @@ pub(crate) fn emit_zone_events(
             instore::ZoneEventKind::Enter => "instore.zone_entered",
             instore::ZoneEventKind::Exit => "instore.zone_exited",
         };
-        crate::events::emit(
+        crate::platform::events::emit(
             tx,
             kind,
             visit,

@@ -1,0 +1,177 @@
+//! Platform plumbing every area uses: API keys and principals, the domain event feed (the outbox), webhook
+//! subscriptions and their delivery log, idempotency keys, settings, retention sweeps and the doctor.
+
+pub mod auth;
+pub mod events;
+pub mod idempotency;
+pub mod webhooks;
+
+use crate::error::bad;
+use crate::money::ledger;
+use crate::stock::movements;
+use crate::stock::movements::Drift;
+use crate::{Engine, Result};
+use auth::{IssuedKey, Principal};
+use events::EventView;
+use serde::Serialize;
+use store::params;
+use webhooks::{DeliveryView, DueDelivery, SubscriptionInput, SubscriptionView};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    pub balances_checked: usize,
+    pub drift: Vec<Drift>,
+    pub ledger_accounts_checked: usize,
+    pub ledger_drift: Vec<ledger::LedgerDrift>,
+}
+
+impl DoctorReport {
+    pub fn is_clean(&self) -> bool {
+        self.drift.is_empty() && self.ledger_drift.is_empty()
+    }
+}
+
+impl Engine {
+    pub async fn authenticate(&self, key: &str) -> Result<Principal> {
+        let key = key.to_owned();
+        self.db.read(move |tx| auth::authenticate(tx, &key)).await
+    }
+
+    /// Creates the first admin key unless one exists. Returns the key when one was created.
+    pub async fn bootstrap_admin(&self, explicit: Option<String>) -> Result<Option<IssuedKey>> {
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                if auth::admin_exists(tx)? {
+                    return Ok(None);
+                }
+                auth::issue(tx, "admin", None, "bootstrap admin", explicit.as_deref(), now).map(Some)
+            })
+            .await
+    }
+
+    pub async fn issue_key(&self, role: &str, location_id: Option<String>, label: String) -> Result<IssuedKey> {
+        if role != "admin" && role != "staff" {
+            return Err(bad("`role` must be admin or staff"));
+        }
+        let (role, now) = (role.to_owned(), self.now());
+        self.db.write(move |tx| auth::issue(tx, &role, location_id.as_deref(), &label, None, now)).await
+    }
+
+    pub async fn doctor(&self) -> Result<DoctorReport> {
+        self.db
+            .read(|tx| {
+                let (n, drift) = movements::doctor(tx)?;
+                let (ledger_accounts_checked, ledger_drift) = ledger::doctor(tx)?;
+                Ok(DoctorReport { balances_checked: n, drift, ledger_accounts_checked, ledger_drift })
+            })
+            .await
+    }
+
+    /// The event feed's current end (a consumer that starts here sees only what commits from now on).
+    pub async fn events_head(&self) -> Result<events::Cursor> {
+        self.db.read(events::head).await
+    }
+
+    /// Deletes expired sessions, idempotency keys older than [`idempotency::RETENTION_MS`] and webhook
+    /// delivery records older than [`webhooks::DELIVERY_LOG_RETENTION_MS`]. Returns the rows removed.
+    pub async fn purge_expired(&self) -> Result<u64> {
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                let mut n = tx.exec("DELETE FROM sessions WHERE expires_at < ?", params![now])?;
+                n += tx.exec(
+                    "DELETE FROM idempotency_keys WHERE created_at < ?",
+                    params![now - idempotency::RETENTION_MS],
+                )?;
+                n += tx.exec(
+                    "DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?",
+                    params![now - webhooks::DELIVERY_LOG_RETENTION_MS],
+                )?;
+                n += tx.exec(
+                    "DELETE FROM psp_events WHERE received_at < ?",
+                    params![now - webhooks::DELIVERY_LOG_RETENTION_MS],
+                )?;
+                Ok(n)
+            })
+            .await
+    }
+
+    /// A page of the event feed and the cursor to read on from.
+    pub async fn events(
+        &self,
+        after: events::Cursor,
+        limit: usize,
+        kind: Option<String>,
+    ) -> Result<(Vec<EventView>, events::Cursor)> {
+        self.db.read(move |tx| events::feed(tx, after, limit, kind.as_deref())).await
+    }
+
+    pub async fn subscribe(&self, input: SubscriptionInput) -> Result<SubscriptionView> {
+        let now = self.now();
+        self.db.write(move |tx| webhooks::subscribe(tx, &input, now)).await
+    }
+
+    pub async fn subscriptions(&self) -> Result<Vec<SubscriptionView>> {
+        self.db.read(webhooks::list).await
+    }
+
+    pub async fn unsubscribe(&self, id: &str) -> Result<()> {
+        let id = id.to_owned();
+        self.db.write(move |tx| webhooks::deactivate(tx, &id)).await
+    }
+
+    pub async fn deliveries(&self, subscription_id: &str, limit: usize) -> Result<Vec<DeliveryView>> {
+        let id = subscription_id.to_owned();
+        self.db.read(move |tx| webhooks::deliveries(tx, &id, limit)).await
+    }
+
+    /// One dispatcher step: fan new events out, then lease due deliveries to the caller.
+    pub async fn webhook_step(&self, limit: usize) -> Result<Vec<DueDelivery>> {
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                webhooks::fanout(tx, 1000, now)?;
+                webhooks::claim_due(tx, limit, now)
+            })
+            .await
+    }
+
+    /// Records a delivery attempt under the sender's lease; `false` if the lease was lost meanwhile.
+    pub async fn record_delivery(
+        &self,
+        id: &str,
+        lease: i64,
+        status_code: Option<i64>,
+        error: Option<String>,
+    ) -> Result<bool> {
+        let (id, now) = (id.to_owned(), self.now());
+        self.db.write(move |tx| webhooks::record(tx, &id, lease, status_code, error.as_deref(), now)).await
+    }
+
+    /// Reads a setting from the database's `meta` table.
+    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+        let key = key.to_owned();
+        self.db
+            .read(move |tx| {
+                Ok(tx
+                    .query_opt("SELECT value FROM meta WHERE key = ?", params![&key])?
+                    .map(|r| r.text(0))
+                    .transpose()?)
+            })
+            .await
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.db
+            .write(move |tx| {
+                tx.exec(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    params![&key, &value],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+}

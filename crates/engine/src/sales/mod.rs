@@ -1,0 +1,393 @@
+//! One order pipeline for every channel: carts, checkout (web delivery and click & collect), POS sales,
+//! pickup, shipment, cancellation, expiry and returns anywhere.
+
+pub mod carts;
+pub mod orders;
+
+use crate::catalog::locations;
+use crate::error::bad;
+use crate::money::cards;
+use crate::platform::auth::Principal;
+use crate::platform::idempotency;
+use crate::{Engine, EngineError, Result};
+use carts::{CartView, Fulfillment};
+use orders::{OrderQuery, OrderView, ReturnInput, ReturnView, SaleLineInput};
+use std::sync::Arc;
+
+/// A shopper's checkout: the cart, who pays and how.
+#[derive(Debug, Clone, Default)]
+pub struct CheckoutRequest {
+    pub cart_id: String,
+    /// Required for a guest; a signed-in customer's own email otherwise.
+    pub email: Option<String>,
+    /// `pay_at_pickup`, `manual`, `wallet`, `gift_card`, `store_credit`, `card` or `split`.
+    pub payment_method: String,
+    pub idempotency_key: Option<String>,
+    /// The signed-in customer (from the session), if any.
+    pub customer_id: Option<String>,
+    /// A gift card's code, or a card's payment-method token.
+    pub tender_code: Option<String>,
+    /// Pay from the wallet in this currency (converted at the recorded rate).
+    pub wallet_currency: Option<String>,
+    /// For `split`: the tenders.
+    pub split: Option<Vec<SplitTender>>,
+}
+
+/// One tender of a split payment; one tender may leave `amount_minor` out to take the rest.
+#[derive(Debug, Clone)]
+pub struct SplitTender {
+    pub method: String,
+    pub code: Option<String>,
+    pub amount_minor: Option<i64>,
+}
+
+impl Engine {
+    pub async fn create_cart(&self, currency: Option<String>, customer_id: Option<String>) -> Result<CartView> {
+        let now = self.now();
+        self.db.write(move |tx| carts::create(tx, currency.as_deref(), customer_id.as_deref(), now)).await
+    }
+
+    pub async fn cart(&self, id: &str) -> Result<CartView> {
+        let id = id.to_owned();
+        self.db.read(move |tx| carts::get(tx, &id)).await
+    }
+
+    pub async fn add_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> Result<CartView> {
+        let (id, sku, now) = (cart_id.to_owned(), sku.to_owned(), self.now());
+        self.db.write(move |tx| carts::add_line(tx, &id, &sku, quantity, now)).await
+    }
+
+    pub async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> Result<CartView> {
+        let (id, sku, now) = (cart_id.to_owned(), sku.to_owned(), self.now());
+        self.db.write(move |tx| carts::set_line(tx, &id, &sku, quantity, now)).await
+    }
+
+    pub async fn set_fulfillment(&self, cart_id: &str, f: Fulfillment) -> Result<CartView> {
+        let (id, now) = (cart_id.to_owned(), self.now());
+        self.db.write(move |tx| carts::set_fulfillment(tx, &id, f.clone(), now)).await
+    }
+
+    /// Places the order for a cart. With an idempotency key, a repeat of the same request returns the
+    /// same order and a different request under the same key is refused.
+    pub async fn checkout(&self, req: CheckoutRequest) -> Result<OrderView> {
+        let CheckoutRequest {
+            cart_id,
+            email,
+            payment_method,
+            idempotency_key,
+            customer_id,
+            tender_code,
+            wallet_currency,
+            split,
+        } = req;
+        let (cart_id, payment_method) = (cart_id.as_str(), payment_method.as_str());
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
+        // A card is authorized over the network before the order's transaction, never inside it. The
+        // processor's idempotency key ties a retried checkout to the same authorization.
+        // A card inside a split payment is authorized the same way, for its part of the total.
+        let card_part = split.as_ref().and_then(|ps| ps.iter().find(|p| p.method == "card").cloned());
+        if let (Some(SplitTender { code, amount_minor: amount, .. }), Some(parts)) = (&card_part, &split) {
+            let gw = self.money.cards.clone().ok_or_else(|| {
+                EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server")
+            })?;
+            let token = code.clone().ok_or_else(|| {
+                EngineError::invalid("card_required", "the card part needs the card's payment method token as `code`")
+            })?;
+            let cart = self.cart(cart_id).await?;
+            if cart.status == "open" {
+                // Check the whole split before touching the card, so a malformed one never authorizes it.
+                orders::split_parts(parts, cart.subtotal.amount_minor, &cart.currency, Some("card:unchecked:0"))?;
+                let fixed: i64 = parts.iter().filter_map(|p| p.amount_minor).sum();
+                let part = amount.unwrap_or(cart.subtotal.amount_minor - fixed);
+                if part <= 0 {
+                    return Err(EngineError::invalid("invalid_split", "the card part must be positive"));
+                }
+                let id =
+                    self.authorize_card(&gw, cart_id, part, &cart.currency, &token, idempotency_key.as_deref()).await?;
+                let result = self
+                    .checkout_inner(
+                        cart_id,
+                        email,
+                        payment_method,
+                        idempotency_key,
+                        customer_id,
+                        None,
+                        Some(cards::encode(&id, part)),
+                        wallet_currency,
+                        split,
+                    )
+                    .await;
+                if result.is_err() {
+                    self.release_card(cart_id, &id).await;
+                }
+                return result;
+            }
+        }
+        let (gift_card_code, card_ref) = if payment_method == "card" {
+            let gw = self.money.cards.clone().ok_or_else(|| {
+                EngineError::invalid("unsupported_payment_method", "card payments are not configured on this server")
+            })?;
+            let token = tender_code.clone().ok_or_else(|| {
+                EngineError::invalid("card_required", "a card payment needs the card's payment method token as `code`")
+            })?;
+            let cart = self.cart(cart_id).await?;
+            if cart.status != "open" {
+                return self
+                    .checkout_inner(
+                        cart_id,
+                        email,
+                        payment_method,
+                        idempotency_key,
+                        customer_id,
+                        None,
+                        None,
+                        wallet_currency,
+                        split,
+                    )
+                    .await;
+            }
+            let id = self
+                .authorize_card(
+                    &gw,
+                    cart_id,
+                    cart.subtotal.amount_minor,
+                    &cart.currency,
+                    &token,
+                    idempotency_key.as_deref(),
+                )
+                .await?;
+            (None, Some((id, cart.subtotal.amount_minor)))
+        } else {
+            (tender_code, None)
+        };
+        let card_id = card_ref.as_ref().map(|c| c.0.clone());
+        let result = self
+            .checkout_inner(
+                cart_id,
+                email,
+                payment_method,
+                idempotency_key,
+                customer_id,
+                gift_card_code,
+                card_ref.map(|(id, a)| cards::encode(&id, a)),
+                wallet_currency,
+                split,
+            )
+            .await;
+        if let (Err(e), Some(id)) = (&result, card_id) {
+            tracing::info!(payment = %id, error = %e, "checkout failed after card authorization; releasing it");
+            self.release_card(cart_id, &id).await;
+        }
+        result
+    }
+
+    /// Authorizes a card for a cart. The processor key ties retries of one checkout to one authorization;
+    /// if the processor replays an authorization we have since cancelled, a fresh one is requested.
+    async fn authorize_card(
+        &self,
+        gw: &Arc<dyn cards::CardGateway>,
+        cart_id: &str,
+        amount: i64,
+        currency: &str,
+        token: &str,
+        idem: Option<&str>,
+    ) -> Result<String> {
+        if token.is_empty() || token.len() > 255 {
+            return Err(EngineError::invalid("card_required", "a card's payment method token is 1–255 characters"));
+        }
+        let base = format!("auth:{cart_id}:{}", idem.unwrap_or("-"));
+        for attempt in 0..4 {
+            let key = if attempt == 0 { base.clone() } else { format!("{base}:{attempt}") };
+            let id = gw.authorize(amount, currency, token, &key).await.map_err(cards::card_error)?;
+            let pid = id.clone();
+            if !self.db.read(move |tx| cards::is_cancelled(tx, &pid)).await? {
+                return Ok(id);
+            }
+        }
+        Err(EngineError::conflict("card_authorization_cancelled", "the card could not be authorized afresh; try again"))
+    }
+
+    /// A checkout failed after its card was authorized: queue the cancellation durably (the worker performs
+    /// it), unless an order uses the payment after all.
+    async fn release_card(&self, cart_id: &str, payment_id: &str) {
+        let (cart, pid, now) = (cart_id.to_owned(), payment_id.to_owned(), self.now());
+        if let Err(e) = self.db.write(move |tx| cards::release_unused(tx, &cart, &pid, now)).await {
+            tracing::error!(payment = %payment_id, error = %e, "cannot queue the cancellation of an unused card authorization");
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn checkout_inner(
+        &self,
+        cart_id: &str,
+        email: Option<String>,
+        payment_method: &str,
+        idempotency_key: Option<String>,
+        customer_id: Option<String>,
+        gift_card_code: Option<String>,
+        card_ref: Option<String>,
+        wallet_currency: Option<String>,
+        split: Option<Vec<SplitTender>>,
+    ) -> Result<OrderView> {
+        let request_hash = idempotency::fingerprint(&[
+            cart_id,
+            email.as_deref().unwrap_or(""),
+            payment_method,
+            customer_id.as_deref().unwrap_or(""),
+            gift_card_code.as_deref().unwrap_or(""),
+            wallet_currency.as_deref().unwrap_or(""),
+            &format!("{split:?}"),
+        ]);
+        let cmd = orders::CheckoutCmd {
+            gift_card_code,
+            card_ref,
+            wallet_currency,
+            split,
+            cart_id: cart_id.to_owned(),
+            email,
+            payment_method: payment_method.to_owned(),
+            idempotency_key,
+            request_hash,
+            customer_id,
+        };
+        let (payments, hold, now) = (self.money.payments.clone(), self.cfg.pickup_hold_ms, self.now());
+        self.db.write(move |tx| orders::checkout(tx, &payments, hold, &cmd, now)).await
+    }
+
+    /// A counter sale at a store. `location` is the staff key's location, or any for an admin.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn pos_sale(
+        &self,
+        principal: &Principal,
+        location_id: Option<String>,
+        lines: Vec<SaleLineInput>,
+        currency: Option<String>,
+        customer_id: Option<String>,
+        payment_method: Option<String>,
+        payment_code: Option<String>,
+        gift_card_code: Option<String>,
+        idempotency_key: Option<String>,
+        request_hash: String,
+    ) -> Result<OrderView> {
+        let location_id = match (principal.location(), location_id) {
+            (Some(staff), Some(l)) if staff != l => {
+                return Err(EngineError::Forbidden("staff sell at their own location only".into()))
+            }
+            (Some(staff), _) => staff.to_owned(),
+            (None, Some(l)) => l,
+            (None, None) => return Err(bad("`location_id` is required for an admin key")),
+        };
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
+        let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW"))
+            .map_err(|e| bad(e.to_string()))?
+            .code()
+            .to_owned();
+        let cmd = orders::PosSaleCmd {
+            location_id,
+            lines,
+            currency,
+            customer_id,
+            payment_method: payment_method.unwrap_or_else(|| "pay_in_store".into()),
+            staff_key_id: Some(principal.key_id().to_owned()),
+            idempotency_key,
+            request_hash,
+            payment_code,
+            gift_card_code,
+            shopper_confirmed: false,
+            channel: domain::Channel::Pos,
+            tender_ref: None,
+        };
+        let (payments, now) = (self.money.payments.clone(), self.now());
+        self.db
+            .write(move |tx| {
+                let mut cmd = cmd.clone();
+                if let Some(l) = locations::get(tx, &cmd.location_id)? {
+                    cmd.location_id = l.id;
+                }
+                orders::pos_sale(tx, &payments, &cmd, now)
+            })
+            .await
+    }
+
+    pub async fn order(&self, id: &str, with_pickup_code: bool) -> Result<OrderView> {
+        let id = id.to_owned();
+        self.db.read(move |tx| orders::get(tx, &id, with_pickup_code)).await
+    }
+
+    pub async fn orders(&self, q: OrderQuery) -> Result<Vec<OrderView>> {
+        self.db.read(move |tx| orders::list(tx, &q)).await
+    }
+
+    pub async fn ready_for_pickup(&self, principal: &Principal, id: &str) -> Result<OrderView> {
+        let (id, staff, hold, now) =
+            (id.to_owned(), principal.location().map(str::to_owned), self.cfg.pickup_hold_ms, self.now());
+        self.db.write(move |tx| orders::ready_for_pickup(tx, &id, staff.as_deref(), hold, now)).await
+    }
+
+    pub async fn picked_up(&self, principal: &Principal, id: &str, code: &str) -> Result<OrderView> {
+        let (id, code, staff, now) =
+            (id.to_owned(), code.to_owned(), principal.location().map(str::to_owned), self.now());
+        let payments = self.money.payments.clone();
+        self.db.write(move |tx| orders::picked_up(tx, &payments, &id, &code, staff.as_deref(), now)).await
+    }
+
+    pub async fn ship(&self, id: &str) -> Result<OrderView> {
+        let (id, now, payments) = (id.to_owned(), self.now(), self.money.payments.clone());
+        self.db.write(move |tx| orders::ship(tx, &payments, &id, now)).await
+    }
+
+    pub async fn cancel(&self, principal: &Principal, id: &str, reason: &str) -> Result<OrderView> {
+        let reason = domain::text::optional("reason", reason, 200).map_err(bad)?;
+        let reason = if reason.is_empty() { "cancelled by staff".to_owned() } else { reason };
+        let (id, now, staff, payments) =
+            (id.to_owned(), self.now(), principal.location().map(str::to_owned), self.money.payments.clone());
+        self.db.write(move |tx| orders::cancel(tx, &payments, &id, &reason, staff.as_deref(), now)).await
+    }
+
+    /// Expires pickup orders past their window, one transaction each so that one order that cannot be
+    /// expired (logged) does not hold back the others; returns the ids expired.
+    pub async fn expire_pickups(&self) -> Result<Vec<String>> {
+        let now = self.now();
+        let due = self.db.read(move |tx| orders::due_pickups(tx, now, 500)).await?;
+        let mut expired = Vec::new();
+        for id in due {
+            let oid = id.clone();
+            let payments = self.money.payments.clone();
+            match self.db.write(move |tx| orders::expire_one(tx, &payments, &oid, now)).await {
+                Ok(true) => expired.push(id),
+                Ok(false) => {}
+                Err(e) => tracing::warn!(order = %id, error = %e, "cannot expire pickup order"),
+            }
+        }
+        Ok(expired)
+    }
+
+    pub async fn create_return(
+        &self,
+        principal: &Principal,
+        input: ReturnInput,
+        idempotency_key: Option<String>,
+        request_hash: String,
+    ) -> Result<ReturnView> {
+        if let Some(k) = &idempotency_key {
+            idempotency::validate_key(k)?;
+        }
+        let (staff, now, payments) = (principal.location().map(str::to_owned), self.now(), self.money.payments.clone());
+        // Keys are scoped to the caller's API key, so two tills cannot collide on a key such as "1".
+        let scope = format!("admin.returns:{}", principal.key_id());
+        self.db
+            .write(move |tx| {
+                let mut input = input.clone();
+                if let Some(l) = locations::get(tx, &input.location_id)? {
+                    input.location_id = l.id;
+                }
+                let idem = idempotency_key.as_deref().map(|k| (scope.as_str(), k, request_hash.as_str()));
+                orders::create_return(tx, &payments, &input, staff.as_deref(), idem, now)
+            })
+            .await
+    }
+}
