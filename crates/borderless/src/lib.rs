@@ -1,13 +1,7 @@
-//! The borderless application: wiring of storage, engine, HTTP API and background workers (webhook
-//! delivery, pickup expiry), the demo retailer, and the benchmark harness. The `borderless` binary is a
-//! thin CLI over this library, and the integration tests start the same [`app::start`].
+//! The `borderless` command's own parts: the demo retailer (its data, seeding and live cashierless store)
+//! and the offline commands (`instore replay/simulate/score`, `recs eval`). The node itself (wiring,
+//! listeners, workers) is the `node` crate and the benchmark harness the `bench` crate; `main.rs` is the CLI.
 
-pub mod app;
-pub mod bench;
 pub mod demo;
 pub mod instore_cli;
-pub mod listener;
-pub mod live_store;
 pub mod recs_eval;
-pub mod stripe;
-pub mod webhooks;

@@ -6,8 +6,8 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::{bail, Context, Result};
-use borderless::app::{self, AppConfig};
 use clap::{Args, Parser, Subcommand};
+use node::app::{self, AppConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -337,14 +337,14 @@ struct TargetArgs {
 }
 
 impl TargetArgs {
-    fn into_target(self) -> Result<borderless::bench::Target> {
+    fn into_target(self) -> Result<bench::Target> {
         if self.url.is_some() && self.admin_key.is_none() {
             bail!("--url needs --admin-key (or BORDERLESS_ADMIN_KEY)");
         }
         if self.concurrency.is_empty() || self.concurrency.iter().any(|c| *c == 0 || *c > 1024) {
             bail!("--concurrency takes levels between 1 and 1024");
         }
-        Ok(borderless::bench::Target {
+        Ok(bench::Target {
             url: self.url,
             admin_key: self.admin_key,
             database_url: self.database_url,
@@ -476,7 +476,7 @@ async fn run(cli: Cli) -> Result<i32> {
             println!("  OpenAPI         {url}/openapi.json");
             println!("  Admin API key   {key}");
             println!("  Gangnam store   {gangnam}");
-            println!("  Demo shoppers   minji.kim@example.com … (password: {})", engine::demo_data::DEMO_PASSWORD);
+            println!("  Demo shoppers   minji.kim@example.com … (password: {})", borderless::demo::data::DEMO_PASSWORD);
             println!();
             println!(
                 "  Live cashierless store GO-SEONGSU: simulated shoppers walk in, take things and walk out; their"
@@ -487,7 +487,7 @@ async fn run(cli: Cli) -> Result<i32> {
             let (_stop_live, live_rx) = tokio::sync::watch::channel(false);
             let live_engine = running.engine.clone();
             tokio::spawn(async move {
-                if let Err(e) = borderless::live_store::run(live_engine, Default::default(), live_rx).await {
+                if let Err(e) = borderless::demo::live_store::run(live_engine, Default::default(), live_rx).await {
                     tracing::warn!(error = %e, "the live cashierless store stopped");
                 }
             });
@@ -535,8 +535,8 @@ async fn run(cli: Cli) -> Result<i32> {
             let cfg = db_config(&db);
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let products = match format.as_str() {
-                "borderless" => engine::csvio::read_catalog(&bytes[..]),
-                "shopify" => engine::csvio::read_shopify(&bytes[..], domain::Currency::parse(&currency)?),
+                "borderless" => catalog_io::csv::read_catalog(&bytes[..]),
+                "shopify" => catalog_io::csv::read_shopify(&bytes[..], domain::Currency::parse(&currency)?),
                 other => bail!("--format must be borderless or shopify, not `{other}`"),
             }
             .with_context(|| format!("{} is not a valid {format} catalog", file.display()))?;
@@ -565,7 +565,7 @@ async fn run(cli: Cli) -> Result<i32> {
             let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
             let all = engine.all_products().await?;
             let mut buf = Vec::new();
-            engine::csvio::write_catalog(&mut buf, &all)?;
+            catalog_io::csv::write_catalog(&mut buf, &all)?;
             if file == "-" {
                 use std::io::Write;
                 std::io::stdout().write_all(&buf)?;
@@ -702,7 +702,7 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Bench(BenchCmd::Labels { labels, changes }) => {
-            borderless::bench::labels(labels.clamp(1, 10_000), changes.clamp(1, 100_000)).await?;
+            bench::labels(labels.clamp(1, 10_000), changes.clamp(1, 100_000)).await?;
             Ok(0)
         }
         Command::Bench(BenchCmd::Instore { gondolas, shelves, plates, seeds, visits, hard_shares }) => {
@@ -724,31 +724,31 @@ async fn run(cli: Cli) -> Result<i32> {
             if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 256) {
                 bail!("--concurrency takes levels between 1 and 256");
             }
-            let opts = borderless::bench::SearchBenchOpts {
+            let opts = bench::SearchBenchOpts {
                 concurrency,
                 duration: Duration::from_secs(seconds.clamp(1, 3600)),
                 products: products.clamp(100, 2_000_000),
                 locations: locations.clamp(1, 1000),
                 pg_url,
             };
-            borderless::bench::search(opts).await?;
+            bench::search(opts).await?;
             Ok(0)
         }
         Command::Bench(BenchCmd::Recs { target, items, interactions, serve_products, serve_sales }) => {
             let target = target.into_target()?;
-            let opts = borderless::bench::RecsBenchOpts {
+            let opts = bench::RecsBenchOpts {
                 target,
                 items: items.clamp(10, 2_000_000),
                 interactions: interactions.clamp(100, 50_000_000),
                 serve_products: serve_products.clamp(10, 200_000),
                 serve_sales: serve_sales.clamp(1, 1_000_000),
             };
-            borderless::bench::recs(opts).await?;
+            bench::recs(opts).await?;
             Ok(0)
         }
         Command::Bench(BenchCmd::Ledger { target, engine_transfers, batch }) => {
             let target = target.into_target()?;
-            borderless::bench::ledger(borderless::bench::LedgerBenchOpts {
+            bench::ledger(bench::LedgerBenchOpts {
                 target,
                 engine_transfers: engine_transfers.clamp(1, 10_000_000),
                 batch,
@@ -758,13 +758,7 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Bench(BenchCmd::Checkout { target, flash_attempts, flash_units, flash_in_flight }) => {
             let target = target.into_target()?;
-            borderless::bench::checkout(borderless::bench::BenchOpts {
-                target,
-                flash_attempts,
-                flash_units,
-                flash_in_flight,
-            })
-            .await?;
+            bench::checkout(bench::BenchOpts { target, flash_attempts, flash_units, flash_in_flight }).await?;
             Ok(0)
         }
     }

@@ -8,9 +8,7 @@
 
 pub mod catalog;
 mod clock;
-pub mod csvio;
 pub mod customers;
-pub mod demo_data;
 pub mod discovery;
 mod error;
 pub mod instore;

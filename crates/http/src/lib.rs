@@ -232,11 +232,11 @@ async fn import_products(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     let products = match q.format.as_deref().unwrap_or("borderless") {
-        "borderless" => engine::csvio::read_catalog(&body[..]),
+        "borderless" => catalog_io::csv::read_catalog(&body[..]),
         "shopify" => {
             let cur = domain::Currency::parse(q.currency.as_deref().unwrap_or("KRW"))
                 .map_err(|e| ApiError::bad("invalid_query", e.to_string()))?;
-            engine::csvio::read_shopify(&body[..], cur)
+            catalog_io::csv::read_shopify(&body[..], cur)
         }
         other => {
             return Err(ApiError::bad(
@@ -253,7 +253,7 @@ async fn import_products(
 async fn export_products(State(s): State<AppState>, _: Admin) -> ApiResult<Response> {
     let all = s.engine.all_products().await?;
     let mut buf = Vec::new();
-    engine::csvio::write_catalog(&mut buf, &all).map_err(|e| ApiError::bad("export_failed", e.to_string()))?;
+    catalog_io::csv::write_catalog(&mut buf, &all).map_err(|e| ApiError::bad("export_failed", e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -312,7 +312,7 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
     let charge =
         json!({"id": "evt_0", "type": "charge.refunded", "data": {"object": {"id": "ch_1", "payment_intent": "pi_1"}}})
             .to_string();
-    let (s0, _) = send(borderless::webhooks::sign("whsec_test_borderless", t, &charge), charge).await;
+    let (s0, _) = send(node::webhooks::sign("whsec_test_borderless", t, &charge), charge).await;
     assert_eq!(s0, 200);
     assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 0);
     let db = app.running.as_ref().unwrap().engine.db().clone();
@@ -323,7 +323,7 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
         .await
         .unwrap();
     let event = json!({"id": "evt_1", "type": "refund.updated", "data": {"object": {"id": "re_1", "payment_intent": "pi_1", "status": "succeeded", "amount": 30000, "metadata": {"borderless_job": job}}}}).to_string();
-    let good = borderless::webhooks::sign("whsec_test_borderless", t, &event);
+    let good = node::webhooks::sign("whsec_test_borderless", t, &event);
     let (s, v) = send(good.clone(), event.clone()).await;
     assert_eq!((s, v["duplicate"].as_bool()), (200, Some(false)));
     assert_eq!(app.count("SELECT COUNT(*) FROM refunds WHERE status = 'refunded'").await, 1);
@@ -332,12 +332,12 @@ async fn processor_webhooks_are_verified_and_applied_once(b: Backend) {
     let (s, v) = send(good, event.clone()).await;
     assert_eq!((s, v["duplicate"].as_bool()), (200, Some(true)));
     // Forged, tampered or stale deliveries are refused.
-    let (s, v) = send(borderless::webhooks::sign("whsec_wrong", t, &event), event.clone()).await;
+    let (s, v) = send(node::webhooks::sign("whsec_wrong", t, &event), event.clone()).await;
     assert_eq!((s, v["error"]["code"].as_str()), (400, Some("invalid_signature")));
     let tampered = event.replace("\"amount\":30000", "\"amount\":99999");
-    let (s, _) = send(borderless::webhooks::sign("whsec_test_borderless", t, &event), tampered).await;
+    let (s, _) = send(node::webhooks::sign("whsec_test_borderless", t, &event), tampered).await;
     assert_eq!(s, 400);
-    let (s, _) = send(borderless::webhooks::sign("whsec_test_borderless", t - 3600, &event), event.clone()).await;
+    let (s, _) = send(node::webhooks::sign("whsec_test_borderless", t - 3600, &event), event.clone()).await;
     assert_eq!(s, 400, "an hour-old signature is a replay");
     assert_eq!(app.count("SELECT COUNT(*) FROM psp_events").await, 2);
     app.assert_no_drift().await;

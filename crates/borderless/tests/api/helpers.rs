@@ -1,8 +1,8 @@
 //! Test harness: `spawn_app` starts a real node (HTTP on port 0) on a fresh SQLite directory or a fresh
 //! PostgreSQL database, and `both!` runs one scenario on each backend.
 
-use borderless::app::{self, AppConfig, Running};
 use engine::ManualClock;
+use node::app::{self, AppConfig, Running};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;

@@ -76,10 +76,10 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     let app = spawn_app(b).await;
     let engine = app.running.as_ref().unwrap().engine.clone();
     borderless::demo::seed(&engine).await.expect("demo seeds");
-    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
-    let stocked: Vec<String> = engine::demo_data::stock(&engine::demo_data::products())
+    let store = engine.location(borderless::demo::data::CASHIERLESS).await.unwrap().id;
+    let stocked: Vec<String> = borderless::demo::data::stock(&borderless::demo::data::products())
         .into_iter()
-        .filter(|s| s.location_code == engine::demo_data::CASHIERLESS)
+        .filter(|s| s.location_code == borderless::demo::data::CASHIERLESS)
         .map(|s| s.sku)
         .collect();
     let (a, bb) = (stocked[0].clone(), stocked[1].clone());
@@ -351,10 +351,10 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
     let app = spawn_app_mqtt(b, broker).await;
     let engine = app.running.as_ref().unwrap().engine.clone();
     borderless::demo::seed(&engine).await.expect("demo seeds");
-    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap();
-    let a = engine::demo_data::stock(&engine::demo_data::products())
+    let store = engine.location(borderless::demo::data::CASHIERLESS).await.unwrap();
+    let a = borderless::demo::data::stock(&borderless::demo::data::products())
         .into_iter()
-        .find(|s| s.location_code == engine::demo_data::CASHIERLESS)
+        .find(|s| s.location_code == borderless::demo::data::CASHIERLESS)
         .unwrap()
         .sku;
     let layout = json!({
@@ -743,10 +743,10 @@ async fn one_shelf_store(
     engine: &engine::Engine,
 ) -> (String, String, std::collections::HashMap<&'static str, String>) {
     borderless::demo::seed(engine).await.expect("demo seeds");
-    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
-    let a = engine::demo_data::stock(&engine::demo_data::products())
+    let store = engine.location(borderless::demo::data::CASHIERLESS).await.unwrap().id;
+    let a = borderless::demo::data::stock(&borderless::demo::data::products())
         .into_iter()
-        .find(|s| s.location_code == engine::demo_data::CASHIERLESS)
+        .find(|s| s.location_code == borderless::demo::data::CASHIERLESS)
         .unwrap()
         .sku;
     let layout = json!({

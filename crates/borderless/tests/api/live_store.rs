@@ -10,11 +10,15 @@ async fn live_cashierless_store_places_and_charges_orders(b: Backend) {
     let engine = app.running.as_ref().unwrap().engine.clone();
     borderless::demo::seed(&engine).await.expect("demo seeds");
     let (_stop, rx) = tokio::sync::watch::channel(false);
-    let opts =
-        borderless::live_store::LiveStoreOpts { speed: 400.0, shoppers_per_round: 5, rounds: 1, ..Default::default() };
+    let opts = borderless::demo::live_store::LiveStoreOpts {
+        speed: 400.0,
+        shoppers_per_round: 5,
+        rounds: 1,
+        ..Default::default()
+    };
     let summary = tokio::time::timeout(
         std::time::Duration::from_secs(120),
-        borderless::live_store::run(engine.clone(), opts, rx),
+        borderless::demo::live_store::run(engine.clone(), opts, rx),
     )
     .await
     .expect("a round ends")
@@ -24,7 +28,7 @@ async fn live_cashierless_store_places_and_charges_orders(b: Backend) {
     assert!(!summary.orders.is_empty(), "shoppers take things: {summary:?}");
     assert_eq!(summary.orders.len() + summary.left_empty + summary.waiting_for_review, 5, "{summary:?}");
 
-    let store = engine.location(engine::demo_data::CASHIERLESS).await.unwrap().id;
+    let store = engine.location(borderless::demo::data::CASHIERLESS).await.unwrap().id;
     let r = app.admin_get("/admin/orders?channel=cashierless&limit=50").await.expect(200);
     let orders = r["data"].as_array().unwrap();
     assert_eq!(orders.len(), summary.orders.len(), "{r}");

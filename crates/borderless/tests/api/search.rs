@@ -150,7 +150,7 @@ async fn demo_search_pickup_near_gangnam(b: Backend) {
     let app = spawn_app(b).await;
     let engine = app.running.as_ref().unwrap().engine.clone();
     borderless::demo::seed(&engine).await.expect("demo seeds");
-    let gangnam = engine.location(engine::demo_data::GANGNAM).await.unwrap().id;
+    let gangnam = engine.location(borderless::demo::data::GANGNAM).await.unwrap().id;
     for (q, word_ko, word_en) in [
         ("%EB%AC%B4%EC%84%A0%20%EC%9D%B4%EC%96%B4%ED%8F%B0", "이어폰", "earbud"),
         ("sneakers%20270", "스니커즈", "sneaker"),

@@ -75,7 +75,7 @@ async fn webhooks_are_signed_retried_and_logged(b: Backend) {
     assert_eq!(v["type"], "order.placed");
     assert_eq!(v["data"]["order"]["id"], oid.as_str());
     let t: i64 = sig.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
-    assert_eq!(sig, borderless::webhooks::sign(&secret, t, &body), "signature verifies");
+    assert_eq!(sig, node::webhooks::sign(&secret, t, &body), "signature verifies");
     // Only the subscribed type was sent: inventory.changed and product.created were not.
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(got.lock().unwrap().calls.len(), 2);

@@ -109,19 +109,19 @@ fn frame_json(f: &instore::TrackFrame) -> Value {
 
 /// Runs the live store until `stop` (or `opts.rounds`); returns what happened.
 pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<bool>) -> Result<LiveStoreSummary> {
-    let loc = engine.location(engine::demo_data::CASHIERLESS).await.context("the demo's cashierless store")?;
+    let loc = engine.location(crate::demo::data::CASHIERLESS).await.context("the demo's cashierless store")?;
     // The products on this store's shelves: what the demo stocks there.
-    let products = engine::demo_data::products();
-    let skus: Vec<String> = engine::demo_data::stock(&products)
+    let products = crate::demo::data::products();
+    let skus: Vec<String> = crate::demo::data::stock(&products)
         .into_iter()
-        .filter(|s| s.location_code == engine::demo_data::CASHIERLESS)
+        .filter(|s| s.location_code == crate::demo::data::CASHIERLESS)
         .map(|s| s.sku)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     anyhow::ensure!(!skus.is_empty(), "the cashierless store has no products to put on its shelves");
     let mut members = Vec::new();
-    for c in engine::demo_data::customers() {
+    for c in crate::demo::data::customers() {
         if let Some(v) = engine.find_customers(Some(c.email.clone()), None, None).await?.into_iter().next() {
             members.push((v.id, c.name.clone()));
         }
@@ -304,7 +304,7 @@ async fn restock(engine: &Engine, location_id: &str, skus: &[String], below: i64
         let available =
             levels.locations.iter().filter(|l| l.location_id == location_id).map(|l| l.level.available).sum::<i64>();
         if available < below {
-            rows.push((sku.clone(), engine::demo_data::CASHIERLESS.to_owned(), below * 3));
+            rows.push((sku.clone(), crate::demo::data::CASHIERLESS.to_owned(), below * 3));
         }
     }
     if !rows.is_empty() {

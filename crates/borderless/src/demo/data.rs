@@ -1,9 +1,9 @@
 //! Demo data: a believable, deterministic Korean omnichannel retailer (locations, a bilingual catalog of
 //! apparel, grocery and electronics, an uneven stock spread and a few customers), built in memory with no I/O.
 
-use crate::catalog::locations::{Address, LocationInput};
-use crate::catalog::products::{PriceInput, ProductInput, VariantInput};
 use domain::stock::gtin_check_digit;
+use engine::catalog::locations::{Address, LocationInput};
+use engine::catalog::products::{PriceInput, ProductInput, VariantInput};
 use std::collections::BTreeMap;
 
 /// Units of one SKU at one location.
@@ -2190,7 +2190,7 @@ mod tests {
         let ps = products();
         assert!(ps.len() >= 200, "only {} products", ps.len());
         for p in &ps {
-            if let Err(e) = crate::catalog::products::validate(p.clone()) {
+            if let Err(e) = engine::catalog::products::validate(p.clone()) {
                 panic!("product `{}` is invalid: {e}", p.handle);
             }
             assert!(p.status.is_none());

@@ -1,10 +1,14 @@
 //! The demo retailer: seeds an empty database with the locations, bilingual catalog, uneven stock and
-//! customers of `engine::demo_data` (each with 100,000 won in their wallet) and USD/KRW exchange rates,
-//! once (a `meta` flag makes a second run reuse what is there).
+//! customers of `data` (each with 100,000 won in their wallet) and USD/KRW exchange rates,
+//! once (a `meta` flag makes a second run reuse what is there). `live_store` then runs its cashierless store.
+
+pub mod data;
+pub mod live_store;
+
+use data as demo_data;
 
 use anyhow::{Context, Result};
 use engine::customers::accounts::SignupInput;
-use engine::demo_data;
 use engine::Engine;
 use rand::{Rng, SeedableRng};
 

@@ -1,0 +1,20 @@
+//! The benchmark harnesses. `borderless bench checkout` drives the full shopper flow over HTTP (create
+//! cart, add a line, choose pickup, checkout with an idempotency key) at several concurrency levels and
+//! prints orders/s with p50 and p99 latency, then a flash sale (many concurrent attempts on few units) with
+//! oversell/undersell checks. `borderless bench ledger` measures durable money transfers through the API
+//! and in the engine alone. By default each starts its own `borderless serve` child process on a fresh data
+//! directory, so client and server are separate processes as they would be in production.
+
+mod checkout;
+mod labels;
+mod ledger;
+mod recs;
+mod search;
+mod server;
+
+pub use checkout::checkout;
+pub use labels::labels;
+pub use ledger::{ledger, LedgerBenchOpts};
+pub use recs::{recs, synthetic_history, RecsBenchOpts};
+pub use search::{search, SearchBenchOpts};
+pub use server::{BenchOpts, Target};
