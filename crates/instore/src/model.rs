@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, Result};
-use crate::recording::{FacingRow, PlanogramRow};
 
 /// Largest gondola number accepted.
 pub const MAX_GONDOLA: u16 = 256;
@@ -400,4 +399,24 @@ impl StoreLayout {
             .copied()
             .filter(move |&p| self.home_product[p as usize] == Some(product))
     }
+}
+
+/// One `planogram.csv` row; `barcode` is `None` for an empty plate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanogramRow {
+    pub plate: PlateKey,
+    pub barcode: Option<String>,
+    pub name: String,
+    pub unit_weight_g: f64,
+}
+
+/// One `facings.csv` row: a product facing's box (corner + size, metres) and its plates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FacingRow {
+    pub barcode: Option<String>,
+    pub gondola: u16,
+    pub shelf: u16,
+    pub plates: Vec<u16>,
+    pub corner: Vec3,
+    pub dim: Vec3,
 }

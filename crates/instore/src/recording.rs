@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+pub use crate::model::{FacingRow, PlanogramRow};
 use crate::model::{Joint, PlateKey, StoreLayout, TrackFrame, Vec3, JOINT_COUNT, MAX_GONDOLA, MAX_PLATE, MAX_SHELF};
 
 /// Largest `plates.csv` accepted (bytes).
@@ -38,26 +39,6 @@ pub struct PlateSample {
     pub t_s: f64,
     pub plate: u32,
     pub grams: f32,
-}
-
-/// One `planogram.csv` row; `barcode` is `None` for an empty plate.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlanogramRow {
-    pub plate: PlateKey,
-    pub barcode: Option<String>,
-    pub name: String,
-    pub unit_weight_g: f64,
-}
-
-/// One `facings.csv` row: a product facing's box (corner + size, metres) and its plates.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FacingRow {
-    pub barcode: Option<String>,
-    pub gondola: u16,
-    pub shelf: u16,
-    pub plates: Vec<u16>,
-    pub corner: Vec3,
-    pub dim: Vec3,
 }
 
 /// A whole recording in memory.

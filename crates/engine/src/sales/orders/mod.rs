@@ -1,0 +1,190 @@
+//! Orders from every channel through one pipeline: web checkout (delivery or click & collect), POS sales,
+//! pickup handover, shipment, cancellation, expiry of uncollected pickups, and returns at any store.
+//! Each use case is one transaction: stock movements, order rows, payment state and events commit together.
+
+mod checkout;
+mod lifecycle;
+mod pos;
+mod reserve;
+mod returns;
+
+pub(crate) use checkout::*;
+pub(crate) use lifecycle::*;
+pub use pos::*;
+pub(crate) use reserve::*;
+pub use returns::*;
+
+use crate::catalog::products::{price_view, priced_sku, Localized, PriceView};
+use crate::error::{bad, EngineError, Result};
+use crate::money::payments::{PaymentContext, PaymentMethod, PaymentStatus, Payments};
+use crate::platform::events;
+use crate::platform::idempotency;
+use crate::sales::carts::{self, Fulfillment};
+use crate::stock::movements::{self, Guard, Movement};
+use domain::{ids, Channel, FulfillmentType, MovementKind, OrderStatus, Qty, Sku};
+use serde::{Deserialize, Serialize};
+use store::{params, Row, Tx};
+
+pub const MAX_POS_LINES: usize = 200;
+/// How long a payment authorization for a delivery order holds before it must be captured by shipping.
+pub const DELIVERY_HOLD_MS: i64 = 30 * 24 * 3600 * 1000;
+pub const MAX_RETURN_LINES: usize = 200;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderLineView {
+    pub line_no: i64,
+    pub sku: String,
+    pub title: Localized,
+    pub quantity: i64,
+    pub returned_quantity: i64,
+    pub unit_price: PriceView,
+    pub line_total: PriceView,
+    /// Where the line's stock is reserved or was sold.
+    pub location_id: String,
+    /// For delivery lines: why routing chose that location.
+    pub routing: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PickupView {
+    pub location_id: String,
+    /// The code the shopper shows at the desk; only present once the order is ready, and only in the
+    /// shopper's view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderView {
+    pub id: String,
+    pub channel: String,
+    pub status: String,
+    pub customer_id: Option<String>,
+    pub email: Option<String>,
+    pub currency: String,
+    pub subtotal: PriceView,
+    pub total: PriceView,
+    pub fulfillment_type: String,
+    pub location_id: Option<String>,
+    pub shipping_address: Option<crate::catalog::locations::Address>,
+    pub payment: PaymentView,
+    pub pickup: Option<PickupView>,
+    pub lines: Vec<OrderLineView>,
+    pub placed_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PaymentView {
+    pub method: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckoutInput {
+    pub email: Option<String>,
+    pub payment_method: String,
+}
+
+const ORDER_COLS: &str =
+    "id, channel, status, customer_id, email, currency, subtotal_minor, total_minor, fulfillment_type, location_id, \
+    shipping_address, payment_method, payment_status, pickup_code, pickup_expires_at, placed_at, updated_at";
+
+fn order_from_row(tx: &mut dyn Tx, r: &Row, with_code: bool) -> Result<OrderView> {
+    let id = r.text(0)?;
+    let currency = r.text(5)?;
+    let status = r.text(2)?;
+    let fulfillment_type = r.text(8)?;
+    let location_id = r.opt_text(9)?;
+    let lines = tx
+        .query(
+            "SELECT line_no, sku, title_ko, title_en, quantity, returned_quantity, unit_price_minor, location_id, routing FROM order_lines WHERE order_id = ? ORDER BY line_no",
+            params![&id],
+        )?
+        .iter()
+        .map(|l| {
+            let (q, unit) = (l.i64(4)?, l.i64(6)?);
+            Ok(OrderLineView {
+                line_no: l.i64(0)?,
+                sku: l.text(1)?,
+                title: Localized { ko: l.text(2)?, en: l.text(3)? },
+                quantity: q,
+                returned_quantity: l.i64(5)?,
+                unit_price: price_view(&currency, unit),
+                line_total: price_view(&currency, unit.saturating_mul(q)),
+                location_id: l.text(7)?,
+                routing: l.opt_text(8)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let pickup = if fulfillment_type == "pickup" {
+        Some(PickupView {
+            location_id: location_id.clone().unwrap_or_default(),
+            code: if with_code && status == "ready_for_pickup" { r.opt_text(13)? } else { None },
+            expires_at: r.opt_i64(14)?.map(domain::time::rfc3339),
+        })
+    } else {
+        None
+    };
+    Ok(OrderView {
+        id,
+        channel: r.text(1)?,
+        status,
+        customer_id: r.opt_text(3)?,
+        email: r.opt_text(4)?,
+        subtotal: price_view(&currency, r.i64(6)?),
+        total: price_view(&currency, r.i64(7)?),
+        currency,
+        fulfillment_type,
+        location_id,
+        shipping_address: r.opt_text(10)?.and_then(|s| serde_json::from_str(&s).ok()),
+        payment: PaymentView { method: r.text(11)?, status: r.text(12)? },
+        pickup,
+        lines,
+        placed_at: domain::time::rfc3339(r.i64(15)?),
+        updated_at: domain::time::rfc3339(r.i64(16)?),
+    })
+}
+
+/// Loads an order; `with_code` includes the pickup code (the shopper's view, not staff's).
+pub(crate) fn get(tx: &mut dyn Tx, id: &str, with_code: bool) -> Result<OrderView> {
+    let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE id = ?");
+    let r = tx.query_opt(&sql, params![id])?.ok_or_else(|| EngineError::not_found("order", id))?;
+    order_from_row(tx, &r, with_code)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrderQuery {
+    pub after: Option<String>,
+    pub limit: usize,
+    pub status: Option<String>,
+    pub location_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub channel: Option<String>,
+}
+
+/// Newest first; `after` is the last id of the previous page.
+pub(crate) fn list(tx: &mut dyn Tx, q: &OrderQuery) -> Result<Vec<OrderView>> {
+    let mut sql = format!("SELECT {ORDER_COLS} FROM orders WHERE 1 = 1");
+    let mut ps: Vec<store::Val> = Vec::new();
+    if let Some(a) = &q.after {
+        sql.push_str(" AND id < ?");
+        ps.push(a.into());
+    }
+    for (col, v) in [
+        ("status", &q.status),
+        ("location_id", &q.location_id),
+        ("customer_id", &q.customer_id),
+        ("channel", &q.channel),
+    ] {
+        if let Some(v) = v {
+            sql.push_str(&format!(" AND {col} = ?"));
+            ps.push(v.into());
+        }
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    ps.push((q.limit as i64).into());
+    let rows = tx.query(&sql, &ps)?;
+    rows.iter().map(|r| order_from_row(tx, r, false)).collect()
+}
