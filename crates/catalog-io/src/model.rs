@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 pub const MAX_VARIANTS: usize = 100;
 pub const MAX_ATTRIBUTES: usize = 16;
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
     pub handle: String,
@@ -28,7 +28,7 @@ pub struct ProductInput {
     pub variants: Vec<VariantInput>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VariantInput {
     pub sku: String,
@@ -41,20 +41,20 @@ pub struct VariantInput {
     pub prices: Vec<PriceInput>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriceInput {
     pub currency: String,
     pub amount_minor: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Localized {
     pub ko: String,
     pub en: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PriceView {
     pub currency: String,
     pub amount_minor: i64,
@@ -62,7 +62,7 @@ pub struct PriceView {
     pub amount: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VariantView {
     pub sku: String,
     pub gtin: Option<String>,
@@ -71,7 +71,7 @@ pub struct VariantView {
     pub prices: Vec<PriceView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ProductView {
     pub id: String,
     pub handle: String,

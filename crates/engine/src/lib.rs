@@ -10,6 +10,7 @@ pub mod catalog;
 mod clock;
 pub mod customers;
 pub mod discovery;
+mod doctor;
 mod error;
 pub mod instore;
 pub mod money;
@@ -18,6 +19,7 @@ pub mod sales;
 pub mod stock;
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use doctor::DoctorReport;
 pub use error::{EngineError, Result};
 
 use std::sync::Arc;

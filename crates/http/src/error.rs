@@ -6,6 +6,25 @@ use axum::response::{IntoResponse, Response};
 use engine::EngineError;
 use serde_json::json;
 
+/// The one error shape of the API, for every status.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable `code` to match on, an English `message` naming the field or limit, and a
+/// Korean `message_ko` for the errors shoppers and staff meet. Some codes add fields (`out_of_stock`: the
+/// `sku`, `location_id`, `available` and `requested`; `not_found`: the `resource` and its `id`).
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_ko: Option<String>,
+    #[serde(flatten)]
+    pub details: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
 #[derive(Debug)]
 pub enum ApiError {
     Engine(EngineError),

@@ -15,18 +15,7 @@ pub struct ApiJson<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rej) => {
-                let status = rej.status();
-                let (status, code) = match status {
-                    StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large"),
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => (status, "unsupported_media_type"),
-                    _ => (StatusCode::BAD_REQUEST, "invalid_json"),
-                };
-                Err(ApiError::Request { status, code, message: rej.body_text() })
-            }
-        }
+        axum::Json::<T>::from_request(req, state).await.map(|axum::Json(v)| ApiJson(v)).map_err(json_rejection)
     }
 }
 
@@ -164,5 +153,86 @@ impl FromRequestParts<AppState> for Viewer {
             }
             Err(other) => Err(other.into()),
         }
+    }
+}
+
+fn json_rejection(rej: axum::extract::rejection::JsonRejection) -> ApiError {
+    let status = rej.status();
+    let (status, code) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (status, "unsupported_media_type"),
+        _ => (StatusCode::BAD_REQUEST, "invalid_json"),
+    };
+    ApiError::Request { status, code, message: rej.body_text() }
+}
+
+/// A JSON body that may be left out entirely (an empty body is `T::default()`).
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rej| ApiError::Request {
+            status: rej.status(),
+            code: if rej.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_request" },
+            message: rej.body_text(),
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        parse_json(&bytes).map(OptionalJson)
+    }
+}
+
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad("invalid_json", format!("invalid JSON body: {e}")))
+}
+
+/// The JSON body of an endpoint that moves money or stock, with the fingerprint that ties an
+/// `Idempotency-Key` to this exact request: the body's JSON with keys in a fixed order, so a retry that
+/// sends the same values in another key order is the same request.
+pub struct MoneyJson<T> {
+    pub body: T,
+    canonical: String,
+}
+
+impl<T> MoneyJson<T> {
+    /// The request's fingerprint, with the path's ids (and anything else that names the target) in `also`.
+    pub fn hash(&self, also: &[&str]) -> String {
+        let mut parts: Vec<&str> = also.to_vec();
+        parts.push(&self.canonical);
+        engine::platform::idempotency::fingerprint(&parts)
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for MoneyJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rej| ApiError::Request {
+            status: rej.status(),
+            code: if rej.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_request" },
+            message: rej.body_text(),
+        })?;
+        let value: serde_json::Value = parse_json(&bytes)?;
+        let canonical = canonical_json(&value);
+        let body = serde_json::from_value(value)
+            .map_err(|e| ApiError::bad("invalid_json", format!("invalid JSON body: {e}")))?;
+        Ok(MoneyJson { body, canonical })
+    }
+}
+
+/// JSON text with object keys in sorted order at every level (whatever the map type underneath).
+fn canonical_json(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let inner: Vec<String> =
+                keys.iter().map(|k| format!("{}:{}", Value::String((*k).clone()), canonical_json(&m[*k]))).collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(a) => format!("[{}]", a.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
     }
 }

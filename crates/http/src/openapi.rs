@@ -1,135 +1,507 @@
-//! `/openapi.json`: the OpenAPI 3.1 description of the REST API, built from one table of endpoints so that
-//! a route added to the router without an entry here is caught by the route-coverage test.
+//! One table of operations that builds both the router and `/openapi.json` (OpenAPI 3.1): every operation
+//! names its method, path, caller, request body, query parameters and responses by their Rust types, and
+//! the JSON Schemas come from those same types (schemars, draft 2020-12). A handler cannot be routed without
+//! being documented, and the black-box suite validates every response it receives against this document.
 
-use axum::Json;
+use crate::error::ErrorBody;
+use crate::AppState;
+use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
+use axum::Router;
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
-/// (method, path, auth, summary, request body example or null)
-pub(crate) const ENDPOINTS: &[(&str, &str, &str, &str)] = &[
-    ("get", "/health", "none", "Liveness and database reachability."),
-    ("get", "/openapi.json", "none", "This document."),
-    ("post", "/webhooks/card", "signature", "Card processor webhooks (Stripe format, `Stripe-Signature` header): verified, applied once."),
-    ("post", "/admin/products", "admin", "Create a product with variants, ko/en text and prices in minor units."),
-    ("get", "/admin/products", "staff", "List products (cursor: after, limit ≤ 100; filters: category, q)."),
-    ("get", "/admin/products/export", "admin", "Export the catalog as borderless CSV."),
-    ("post", "/admin/products/import", "admin", "Import a catalog CSV (format=borderless|shopify, currency for Shopify prices). Upserts by handle."),
-    ("get", "/admin/products/{id}", "staff", "A product by id or handle."),
-    ("post", "/admin/locations", "admin", "Create a warehouse, store or cashierless store."),
-    ("get", "/admin/locations", "staff", "List locations."),
-    ("post", "/admin/inventory/adjustments", "admin", "Post a stock adjustment {sku, location_id, quantity_delta, reason}."),
-    ("post", "/admin/inventory/transfers", "admin", "Move available stock {sku, from_location_id, to_location_id, quantity}."),
-    ("post", "/admin/inventory/safety-stock", "admin", "Set safety stock {sku, location_id, safety_stock}."),
-    ("get", "/admin/inventory/{sku}", "staff", "Per-location on_hand, reserved, safety_stock, unsellable, available."),
-    ("get", "/admin/orders", "staff", "List orders, newest first (status, location_id, customer_id, channel, after, limit)."),
-    ("get", "/admin/orders/{id}", "staff", "An order."),
-    ("post", "/admin/orders/{id}/ready-for-pickup", "staff", "Mark a pickup order ready; issues the shopper's pickup code."),
-    ("post", "/admin/orders/{id}/picked-up", "staff", "Hand over a pickup order {code}; the reservation becomes a sale."),
-    ("post", "/admin/orders/{id}/ship", "admin", "Ship a delivery order; the reservation becomes a sale."),
-    ("post", "/admin/orders/{id}/cancel", "staff", "Cancel a placed or ready order; stock is released."),
-    ("post", "/admin/returns", "staff", "Return items of any order at any store {order_id, location_id, lines[{sku, quantity, disposition}], reason}; creates a refund record. Idempotency-Key accepted."),
-    ("post", "/admin/pos/sales", "staff", "A counter sale {lines[{sku, quantity}], location_id (admins), currency, customer_id, payment{method}}. Idempotency-Key accepted."),
-    ("post", "/admin/pos/payment-requests", "staff", "Merchant-presented QR: a payment request for the items on the counter {lines, location_id (admins), currency} → {id, qr, amount}; valid 5 minutes."),
-    ("get", "/admin/pos/payment-requests/{id}", "staff", "A payment request's status (open, completed, expired, cancelled) and its order."),
-    ("post", "/admin/fx-rates", "admin", "Record an exchange rate {base, quote, rate: \"1385.20\", effective_at_ms}; web wallet payments with payment.currency convert at the rate in effect."),
-    ("get", "/admin/fx-rates", "staff", "Recorded exchange rates."),
-    ("post", "/admin/cashierless/sessions", "staff", "Entry gate: {location_id, payment_code} opens a visit and pre-authorizes the shopper's wallet up to the cap."),
-    ("get", "/admin/cashierless/sessions/{id}", "staff", "A cashierless visit."),
-    ("post", "/admin/cashierless/sessions/{id}/exit", "staff", "Exit gate: {lines} sells the basket at the store and captures it from the entry hold (the rest is released; an empty basket releases it all)."),
-    ("post", "/admin/gift-cards", "staff", "Sell a gift card {amount_minor, currency, location_id (admins)}; the code is shown once (a retry with the same Idempotency-Key returns the same card). Pay with payment {method: \"gift_card\", code} on the web or at a POS."),
-    ("get", "/admin/customers", "staff", "Find a customer by email, phone or member_code."),
-    ("get", "/admin/customers/{id}/wallet", "staff", "A customer's wallet accounts: balance, held (authorizations), available, per currency."),
-    ("get", "/admin/customers/{id}/wallet/statement", "staff", "A customer's wallet statement (currency, after = seq, limit)."),
-    ("post", "/admin/customers/{id}/wallet/top-ups", "staff", "Top up a wallet at the counter {amount_minor, currency, location_id (admins)}; Idempotency-Key accepted."),
-    ("post", "/admin/ledger/transfers", "admin", "Post single-phase transfers {transfers: [{debit_account, credit_account, amount_minor, currency, reason, reference}]} in one transaction (all or nothing; ≤ 10,000)."),
-    ("get", "/admin/ledger/accounts/{code}", "admin", "A ledger account by code (e.g. wallet:cus_…:KRW, revenue:loc_…:KRW) or id."),
-    ("get", "/admin/ledger/accounts/{code}/statement", "admin", "Any ledger account's statement (after = seq, limit): every transfer that touched it."),
-    ("post", "/admin/api-keys", "admin", "Issue an API key {role: admin|staff, location_id, label}; the key is shown once."),
-    ("get", "/admin/events", "admin", "The domain event feed in commit-safe order: after = the previous page's next_cursor (opaque, e.g. \"0-42\"), limit ≤ 500, type or prefix such as `order.`. Never skips an event, on either backend."),
-    ("post", "/admin/webhooks", "admin", "Subscribe {url, event_types}; deliveries are signed with the returned secret."),
-    ("get", "/admin/webhooks", "admin", "List webhook subscriptions."),
-    ("delete", "/admin/webhooks/{id}", "admin", "Deactivate a subscription."),
-    ("get", "/admin/webhooks/{id}/deliveries", "admin", "The delivery log of a subscription."),
-    ("post", "/admin/maintenance/expire-pickups", "admin", "Expire uncollected pickup orders now (also runs in the background)."),
-    ("get", "/admin/doctor", "admin", "Recompute stock balances from the ledger and report drift."),
-    ("get", "/store/products", "none", "Active products (after, limit, category, q)."),
-    ("get", "/store/products/{id}", "none", "A product with per-store availability (\"3 at Gangnam, pickup today\")."),
-    ("get", "/store/locations", "none", "Stores and their pickup options."),
-    ("post", "/store/carts", "optional customer", "Create a cart {currency} → {cart:{id,…}}."),
-    ("get", "/store/carts/{id}", "none", "A cart with totals."),
-    ("post", "/store/carts/{id}/lines", "none", "Add {sku, quantity} to a cart."),
-    ("put", "/store/carts/{id}/lines/{sku}", "none", "Set a line's {quantity}; 0 removes it."),
-    ("put", "/store/carts/{id}/fulfillment", "none", "{type:\"delivery\", address:{line1, city, postal_code, country}} or {type:\"pickup\", location_id}."),
-    ("post", "/store/carts/{id}/checkout", "optional customer", "Place the order {email, payment:{method}} with an Idempotency-Key. 201 {order}; 409 out_of_stock."),
-    ("get", "/store/orders/{id}", "none", "An order as its shopper sees it (with the pickup code once ready)."),
-    ("post", "/store/customers", "none", "Sign up {email, password, name, phone, locale} → {customer, token}."),
-    ("post", "/store/auth/login", "none", "Log in {email, password} → {customer, token}."),
-    ("get", "/store/customers/me", "customer", "The signed-in customer."),
-    ("get", "/store/customers/me/orders", "customer", "The signed-in customer's orders from every channel."),
-    ("get", "/store/wallet", "customer", "The signed-in customer's wallet: balance, held, available per currency."),
-    ("post", "/store/wallet/payment-codes", "customer", "A one-time payment code for the counter (QR): valid 60 s, single use, revokes older codes. POS: payment {method: \"wallet_qr\", code}."),
-    ("get", "/store/payment-requests/{id}", "customer", "A scanned payment request (id or QR text): store, lines, amount."),
-    ("post", "/store/payment-requests/{id}/confirm", "customer", "Pay a scanned payment request from the wallet: the sale and the payment post together; once."),
-    ("get", "/store/gift-cards/{code}", "none", "A gift card's balance by its code."),
-    ("post", "/store/wallet/top-ups", "customer", "Top up your wallet by card {amount_minor, currency, payment_method}; Idempotency-Key accepted."),
-    ("get", "/store/wallet/statement", "customer", "The signed-in customer's wallet statement (currency, after = seq, limit)."),
-    ("get", "/store/search", "none", "Search products in Korean and English (typos, prefixes, particles, units): q, category, brand, attributes=size:270,color:black, currency, price_min, price_max (minor units), in_stock_at (location id), near=lat,lon + radius_km (pickup today at a store within), sort=relevance|price_asc|price_desc|newest, limit ≤ 100 → hits and facet counts."),
-    ("get", "/admin/search/synonyms", "staff", "The seller's synonym groups for search."),
-    ("put", "/admin/search/synonyms", "admin", "Replace the synonym groups {groups: [[\"운동화\", \"sneakers\", \"스니커즈\"], …]} (≤ 5,000 groups of 2–20 phrases); searchable within ~1 s on every node."),
-    ("post", "/store/events", "optional customer", "Report shopper events {session_id (anonymous visitors), events: [{type: view|search|cart_add, product_id, query, location_id}]} (≤ 100) → 202 {accepted}."),
-    ("get", "/store/recommendations", "optional customer", "Recommendations: context=home|product:{id}|cart:{id}, customer (staff only; shoppers get their own), session_id, location (in stock there; default anywhere that ships), limit ≤ 50, currency. Each item has a reason in English and Korean."),
-    ("get", "/admin/recommendations/model", "staff", "The recommendation model version being served (loads a newer stored version first)."),
-    ("post", "/admin/recommendations/model", "admin", "Train a new recommendation model version now (also runs on a schedule) → the validation report."),
-    ("put", "/admin/stores/{id}/layout", "admin", "A cashierless store's layout {plates: [{gondola, shelf, plate, sku, unit_weight_g}], facings: [{sku, gondola, shelf, plates, corner_m, size_m}]}; the store's fusion state restarts from it."),
-    ("get", "/admin/stores/{id}/layout", "staff", "A cashierless store's layout."),
-    ("post", "/admin/stores/{id}/devices", "admin", "Register a device {kind: gate|gondola|tracker|esl, code, sku (labels only)} → 201 with its token (shown once)."),
-    ("get", "/admin/stores/{id}/labels", "staff", "The store's shelf labels: catalog price, the price each label last confirmed showing, stale; ?stale=true lists only labels that differ from the catalog."),
-    ("delete", "/admin/stores/{id}/devices/{device}", "admin", "Revoke a device for good (lost, stolen, replaced): its token and MQTT signing key stop working at once, its MQTT connection is closed within 30 s; its history stays. Idempotent; → 200 with the device (revoked_at set)."),
-    ("post", "/admin/stores/{id}/devices/{device}/token", "admin", "Rotate a device's token → 200 with the new token (shown once); the old token and signing key stop working at once."),
-    ("get", "/admin/stores/{id}/devices", "staff", "The store's devices with their sequence bookkeeping: last_seq, accepted, duplicates, gaps, rejected, last_seen_at."),
-    ("get", "/admin/stores/{id}/reviews", "staff", "Open review items of the store: shelf events the sensors could not settle, with candidate shoppers and products."),
-    ("post", "/admin/stores/{id}/reviews/{review}", "staff", "Settle a review item {action: assign, target_id, sku, quantity} or {action: dismiss}; visits waiting on it get their orders."),
-    ("post", "/devices/events", "device", "A device's batch {events: [...]} (≤ 500; payloads in docs/devices.md): stored before the answer; duplicates dropped, gaps and rejections reported; entries answer admitted or not."),
-];
+type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
 
-pub(crate) async fn spec() -> Json<Value> {
-    let mut paths = Map::new();
-    for (method, path, auth, summary) in ENDPOINTS {
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        let mut op = json!({
-            "summary": summary,
-            "responses": {
-                "default": { "description": "Error", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-                "200": { "description": "OK" }
-            }
-        });
-        let params: Vec<Value> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        if !params.is_empty() {
-            op["parameters"] = Value::Array(params);
+fn schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
+}
+
+fn inline_schema_of<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    T::json_schema(g)
+}
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Anyone.
+    Public,
+    /// Anyone; a customer session, when sent, must be valid and makes the request the customer's.
+    OptionalCustomer,
+    /// Anyone; a customer session or an API key, when sent, must be valid.
+    OptionalViewer,
+    /// A signed-in customer's session token.
+    Customer,
+    /// An admin API key.
+    Admin,
+    /// An admin key or a staff key bound to one location.
+    Staff,
+    /// An in-store device's own token.
+    Device,
+    /// The card processor, by its signature header.
+    Signature,
+}
+
+impl Auth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Auth::Public => "public",
+            Auth::OptionalCustomer => "optional_customer",
+            Auth::OptionalViewer => "optional_viewer",
+            Auth::Customer => "customer",
+            Auth::Admin => "admin",
+            Auth::Staff => "staff",
+            Auth::Device => "device",
+            Auth::Signature => "signature",
         }
-        match *auth {
-            "admin" => op["security"] = json!([{ "adminKey": [] }]),
-            "staff" => op["security"] = json!([{ "adminKey": [] }, { "staffKey": [] }]),
-            "customer" => op["security"] = json!([{ "customerToken": [] }]),
-            "device" => op["security"] = json!([{ "deviceToken": [] }]),
-            _ => {}
-        }
-        if matches!(*method, "post" | "put") {
-            op["requestBody"] =
-                json!({ "required": false, "content": { "application/json": { "schema": { "type": "object" } } } });
-        }
-        entry[*method] = op;
     }
-    Json(json!({
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+            Method::Patch => "patch",
+            Method::Delete => "delete",
+        }
+    }
+}
+
+struct Body {
+    schema: SchemaFn,
+    content_type: &'static str,
+    required: bool,
+}
+
+struct Reply {
+    status: u16,
+    description: &'static str,
+    content: Option<(SchemaFn, &'static str)>,
+}
+
+/// One operation of the API: what it takes and what it answers.
+pub struct Op {
+    pub method: Method,
+    pub path: &'static str,
+    pub auth: Auth,
+    tag: &'static str,
+    summary: &'static str,
+    description: Option<&'static str>,
+    body: Option<Body>,
+    query: Option<SchemaFn>,
+    int_params: &'static [&'static str],
+    replies: Vec<Reply>,
+    errors: Vec<u16>,
+    idempotency: bool,
+    body_limit: Option<usize>,
+}
+
+impl Op {
+    fn new(method: Method, path: &'static str) -> Op {
+        Op {
+            method,
+            path,
+            auth: Auth::Public,
+            tag: "",
+            summary: "",
+            description: None,
+            body: None,
+            query: None,
+            int_params: &[],
+            replies: Vec::new(),
+            errors: Vec::new(),
+            idempotency: false,
+            body_limit: None,
+        }
+    }
+    pub fn get(path: &'static str) -> Op {
+        Op::new(Method::Get, path)
+    }
+    pub fn post(path: &'static str) -> Op {
+        Op::new(Method::Post, path)
+    }
+    pub fn put(path: &'static str) -> Op {
+        Op::new(Method::Put, path)
+    }
+    pub fn patch(path: &'static str) -> Op {
+        Op::new(Method::Patch, path)
+    }
+    pub fn delete(path: &'static str) -> Op {
+        Op::new(Method::Delete, path)
+    }
+    pub fn auth(mut self, auth: Auth) -> Op {
+        self.auth = auth;
+        self
+    }
+    pub fn tag(mut self, tag: &'static str) -> Op {
+        self.tag = tag;
+        self
+    }
+    /// A one-line summary; `description` may add a paragraph.
+    pub fn doc(mut self, summary: &'static str) -> Op {
+        self.summary = summary;
+        self
+    }
+    pub fn description(mut self, text: &'static str) -> Op {
+        self.description = Some(text);
+        self
+    }
+    /// A JSON body of type `T`.
+    pub fn json<T: JsonSchema>(mut self) -> Op {
+        self.body = Some(Body { schema: schema_of::<T>, content_type: "application/json", required: true });
+        self
+    }
+    /// A JSON body of type `T` that may also be left out.
+    pub fn optional_json<T: JsonSchema>(mut self) -> Op {
+        self.body = Some(Body { schema: schema_of::<T>, content_type: "application/json", required: false });
+        self
+    }
+    /// A CSV file as the body.
+    pub fn csv_body(mut self) -> Op {
+        self.body = Some(Body { schema: string_schema, content_type: "text/csv", required: true });
+        self
+    }
+    /// Query parameters: the properties of `Q`.
+    pub fn query<Q: JsonSchema>(mut self) -> Op {
+        self.query = Some(inline_schema_of::<Q>);
+        self
+    }
+    /// Path parameters that are integers (the rest are strings).
+    pub fn int_params(mut self, names: &'static [&'static str]) -> Op {
+        self.int_params = names;
+        self
+    }
+    fn reply(mut self, status: u16, description: &'static str, content: Option<(SchemaFn, &'static str)>) -> Op {
+        self.replies.push(Reply { status, description, content });
+        self
+    }
+    pub fn ok<T: JsonSchema>(self) -> Op {
+        self.reply(200, "OK", Some((schema_of::<T>, "application/json")))
+    }
+    pub fn created<T: JsonSchema>(self) -> Op {
+        self.reply(201, "Created", Some((schema_of::<T>, "application/json")))
+    }
+    pub fn accepted<T: JsonSchema>(self) -> Op {
+        self.reply(202, "Accepted", Some((schema_of::<T>, "application/json")))
+    }
+    pub fn no_content(self) -> Op {
+        self.reply(204, "Done; no body", None)
+    }
+    pub fn csv(self) -> Op {
+        self.reply(200, "A CSV file (UTF-8 with a byte-order mark)", Some((string_schema, "text/csv")))
+    }
+    /// Error statuses beyond the ones every operation of its kind can answer.
+    pub fn errors(mut self, statuses: &[u16]) -> Op {
+        self.errors.extend_from_slice(statuses);
+        self
+    }
+    /// Accepts an `Idempotency-Key` header (a retry with the same key and request does nothing twice).
+    pub fn idempotent(mut self) -> Op {
+        self.idempotency = true;
+        self
+    }
+    /// A larger body limit than the API's default.
+    pub fn body_limit(mut self, bytes: usize) -> Op {
+        self.body_limit = Some(bytes);
+        self
+    }
+
+    fn path_params(&self) -> Vec<&'static str> {
+        self.path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect()
+    }
+
+    /// The error statuses this operation can answer, from what it takes and who may call it.
+    fn error_statuses(&self) -> Vec<u16> {
+        let mut s: Vec<u16> = vec![500, 503];
+        if self.body.is_some() || self.query.is_some() || !self.path_params().is_empty() || self.idempotency {
+            s.push(400);
+        }
+        if self.body.as_ref().is_some_and(|b| b.content_type == "application/json") {
+            s.push(415);
+        }
+        if self.body.is_some() {
+            s.push(413);
+        }
+        // A missing resource named in the path, or an id in the body or query that names none.
+        if !self.path_params().is_empty() || self.body.is_some() || self.query.is_some() {
+            s.push(404);
+        }
+        match self.auth {
+            Auth::Public => {}
+            Auth::Signature => s.push(400),
+            Auth::Admin | Auth::Staff | Auth::OptionalViewer => s.extend([401, 403]),
+            Auth::Customer | Auth::OptionalCustomer | Auth::Device => s.push(401),
+        }
+        s.extend(&self.errors);
+        s.sort_unstable();
+        s.dedup();
+        s
+    }
+}
+
+fn string_schema(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "string" })
+}
+
+/// The API as a table of operations, and the router they make.
+pub struct Api {
+    router: Router<AppState>,
+    ops: Vec<Op>,
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Api { router: Router::new(), ops: Vec::new() }
+    }
+}
+
+impl Api {
+    /// Routes `handler` for `op` and documents it.
+    pub fn route<H, T>(mut self, op: Op, handler: H) -> Api
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        assert!(!op.summary.is_empty(), "{} {} has no summary", op.method.as_str(), op.path);
+        assert!(!op.replies.is_empty(), "{} {} documents no response", op.method.as_str(), op.path);
+        let mut mr: MethodRouter<AppState> = match op.method {
+            Method::Get => get(handler),
+            Method::Post => post(handler),
+            Method::Put => put(handler),
+            Method::Patch => patch(handler),
+            Method::Delete => delete(handler),
+        };
+        if let Some(n) = op.body_limit {
+            mr = mr.layer(DefaultBodyLimit::max(n));
+        }
+        self.router = self.router.route(op.path, mr);
+        self.ops.push(op);
+        self
+    }
+
+    pub fn merge(mut self, other: Api) -> Api {
+        self.router = self.router.merge(other.router);
+        self.ops.extend(other.ops);
+        self
+    }
+
+    /// The operations, for tests that walk the whole API (method, path, caller).
+    pub fn operations(&self) -> Vec<(&'static str, &'static str, Auth)> {
+        self.ops.iter().map(|o| (o.method.as_str(), o.path, o.auth)).collect()
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Value) {
+        let doc = document(&self.ops);
+        (self.router, doc)
+    }
+}
+
+fn security(auth: Auth) -> Option<Value> {
+    Some(match auth {
+        Auth::Public | Auth::Signature => return None,
+        Auth::OptionalCustomer => json!([{}, { "customerToken": [] }]),
+        Auth::OptionalViewer => json!([{}, { "customerToken": [] }, { "adminKey": [] }, { "staffKey": [] }]),
+        Auth::Customer => json!([{ "customerToken": [] }]),
+        Auth::Admin => json!([{ "adminKey": [] }]),
+        Auth::Staff => json!([{ "adminKey": [] }, { "staffKey": [] }]),
+        Auth::Device => json!([{ "deviceToken": [] }]),
+    })
+}
+
+fn status_text(code: u16) -> &'static str {
+    match code {
+        400 => "The request is malformed or breaks a rule; `error.code` says which and `message` names the field",
+        401 => "No valid credentials (see the security schemes)",
+        402 => "The card was declined",
+        403 => "These credentials may not do this (an admin key is needed, or another store's staff)",
+        404 => "Not found",
+        409 => "Conflicts with the current state (stock, status, an idempotency key used for another request)",
+        413 => "The body is larger than the limit",
+        415 => "Send `Content-Type: application/json`",
+        429 => "Too many attempts; retry later",
+        500 => "An internal error (logged; no details are shown)",
+        503 => "Busy or storage unavailable; retry shortly",
+        _ => "Error",
+    }
+}
+
+/// Schemas are generated twice: what the server reads under serde's deserialize rules (a field with a
+/// default is optional) and what it writes under the serialize rules (a field skipped when empty is
+/// optional). A type whose two schemas differ is published twice, the request side as `<Name>Input` (or
+/// `<Name>Request` when the name already says input).
+struct Generators {
+    read: SchemaGenerator,
+    write: SchemaGenerator,
+}
+
+impl Generators {
+    fn new() -> Generators {
+        let make = |contract| {
+            // `true` ("anything") is written `{}`, which every OpenAPI tool reads.
+            let mut s =
+                SchemaSettings::draft2020_12().with_transform(schemars::transform::ReplaceBoolSchemas::default());
+            s.definitions_path = "/components/schemas".into();
+            s.contract = contract;
+            s.into_generator()
+        };
+        Generators {
+            read: make(schemars::generate::Contract::Deserialize),
+            write: make(schemars::generate::Contract::Serialize),
+        }
+    }
+
+    /// The published components, and how request-side references must be renamed.
+    fn finish(mut self) -> (Map<String, Value>, Vec<(String, String)>) {
+        let write: Map<String, Value> = self.write.take_definitions(true).into_iter().collect();
+        let read: Map<String, Value> = self.read.take_definitions(true).into_iter().collect();
+        let renames: Vec<(String, String)> = read
+            .iter()
+            .filter(|(k, v)| write.get(*k).is_some_and(|w| w != *v))
+            .map(|(k, _)| (k.clone(), if k.ends_with("Input") { format!("{k}Request") } else { format!("{k}Input") }))
+            .collect();
+        let mut all = write;
+        for (k, v) in read {
+            let name = renames.iter().find(|(a, _)| *a == k).map_or(k.clone(), |(_, b)| b.clone());
+            all.entry(name).or_insert_with(|| rename_refs(v, &renames));
+        }
+        (all, renames)
+    }
+}
+
+/// Rewrites `#/components/schemas/<old>` references to the renamed request-side definitions.
+fn rename_refs(v: Value, renames: &[(String, String)]) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    if k == "$ref" {
+                        if let Some(r) = v.as_str() {
+                            if let Some((_, new)) =
+                                renames.iter().find(|(old, _)| r == format!("#/components/schemas/{old}"))
+                            {
+                                return (k, json!(format!("#/components/schemas/{new}")));
+                            }
+                        }
+                    }
+                    (k, rename_refs(v, renames))
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(|v| rename_refs(v, renames)).collect()),
+        other => other,
+    }
+}
+
+fn document(ops: &[Op]) -> Value {
+    let mut g = Generators::new();
+    let error_ref = g.write.subschema_for::<ErrorBody>().to_value();
+    let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
+    let mut tags: Vec<&str> = Vec::new();
+    // Request-side schemas are collected first and their references renamed once every definition is known.
+    let mut request_side: Vec<(&str, &str, &'static str, Value)> = Vec::new();
+    for op in ops {
+        let mut o = Map::new();
+        o.insert("operationId".into(), json!(operation_id(op)));
+        o.insert("summary".into(), json!(op.summary));
+        if let Some(d) = op.description {
+            o.insert("description".into(), json!(d));
+        }
+        if !op.tag.is_empty() {
+            o.insert("tags".into(), json!([op.tag]));
+            if !tags.contains(&op.tag) {
+                tags.push(op.tag);
+            }
+        }
+        o.insert("x-borderless-auth".into(), json!(op.auth.as_str()));
+        let mut params = Vec::new();
+        for name in op.path_params() {
+            let schema = if op.int_params.contains(&name) {
+                json!({"type": "integer", "minimum": 0})
+            } else {
+                json!({"type": "string", "minLength": 1})
+            };
+            params.push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
+        }
+        if let Some(q) = op.query {
+            let schema = q(&mut g.read).to_value();
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            if let Some(props) = schema["properties"].as_object() {
+                for (name, s) in props {
+                    let mut p = json!({"name": name, "in": "query", "required": required.contains(&name.as_str()), "schema": s});
+                    if let Some(d) = s.get("description") {
+                        p["description"] = d.clone();
+                    }
+                    params.push(p);
+                }
+            }
+        }
+        if op.idempotency {
+            params.push(json!({
+                "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "A retry with the same key and the same request returns the first result and changes nothing; the same key with a different request is refused (409 `idempotency_key_reused`). Keys are kept 7 days.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255}
+            }));
+        }
+        if !params.is_empty() {
+            o.insert("parameters".into(), Value::Array(params));
+        }
+        if let Some(b) = &op.body {
+            let schema = (b.schema)(&mut g.read).to_value();
+            request_side.push((op.path, op.method.as_str(), b.content_type, schema));
+            o.insert("requestBody".into(), json!({"required": b.required, "content": {}}));
+        }
+        let mut responses = Map::new();
+        for r in &op.replies {
+            let mut v = json!({"description": r.description});
+            if let Some((schema, ct)) = r.content {
+                v["content"] = json!({ct: {"schema": schema(&mut g.write).to_value()}});
+            }
+            responses.insert(r.status.to_string(), v);
+        }
+        for code in op.error_statuses() {
+            responses.insert(
+                code.to_string(),
+                json!({"description": status_text(code), "content": {"application/json": {"schema": error_ref.clone()}}}),
+            );
+        }
+        o.insert("responses".into(), Value::Object(responses));
+        if let Some(sec) = security(op.auth) {
+            o.insert("security".into(), sec);
+        }
+        let entry = paths.entry(op.path).or_default();
+        assert!(entry.insert(op.method.as_str().into(), Value::Object(o)).is_none(), "{} twice", op.path);
+    }
+    let (schemas, renames) = g.finish();
+    for (path, method, ct, schema) in request_side {
+        let op = paths.get_mut(path).and_then(|p| p.get_mut(method)).expect("operation");
+        op["requestBody"]["content"] = json!({ct: {"schema": rename_refs(schema, &renames)}});
+    }
+    json!({
         "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "borderless",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Omnichannel commerce: one catalog, one inventory, one order pipeline for web, click & collect, POS and returns anywhere. Money is integer minor units per ISO-4217 currency. Errors are always {\"error\":{\"code\",\"message\"}}."
+            "description": "Omnichannel commerce: one catalog, one inventory, one order pipeline for web, click & collect, POS, cashierless stores and returns anywhere. Money is integer minor units per ISO-4217 currency. Every error is `{\"error\": {\"code\", \"message\", \"message_ko\"?}}` with a stable `code`. See docs/api.md for ids, pagination, idempotency and webhooks."
         },
+        "tags": tags.iter().map(|t| json!({"name": t})).collect::<Vec<_>>(),
         "paths": paths,
         "components": {
             "securitySchemes": {
@@ -138,17 +510,21 @@ pub(crate) async fn spec() -> Json<Value> {
                 "customerToken": { "type": "http", "scheme": "bearer", "description": "Customer session token from login" },
                 "deviceToken": { "type": "http", "scheme": "bearer", "description": "An in-store device's own token (from registering it)" }
             },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
-                        "code": { "type": "string", "examples": ["out_of_stock", "invalid_json", "not_found", "idempotency_key_reused"] },
-                        "message": { "type": "string", "description": "English, names the field or limit" },
-                        "message_ko": { "type": "string", "description": "Korean text for shopper- and staff-facing codes" }
-                    } } }
-                }
-            }
+            "schemas": schemas
         }
-    }))
+    })
+}
+
+/// `getStoreCartsIdLines` style: the method and the path's words in camel case (stable, unique).
+fn operation_id(op: &Op) -> String {
+    let mut id = op.method.as_str().to_owned();
+    for seg in op.path.split(['/', '-', '_', '.']).filter(|s| !s.is_empty()) {
+        let seg = seg.trim_start_matches('{').trim_end_matches('}');
+        let mut c = seg.chars();
+        if let Some(f) = c.next() {
+            id.push(f.to_ascii_uppercase());
+            id.extend(c);
+        }
+    }
+    id
 }

@@ -17,7 +17,9 @@ pub const MAX_PLATES: usize = 16_384;
 pub const MAX_PRODUCTS: usize = 100_000;
 
 /// One weight plate: gondola, shelf and plate numbers (all 1-based as in the recordings).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct PlateKey {
     pub gondola: u16,
     pub shelf: u16,

@@ -191,18 +191,17 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         (Some(b), true) => Some(start_mqtt(&engine, b, cfg.mqtt_tls.as_ref(), rx.clone())?),
         _ => None,
     };
-    let router = http_api::router(engine.clone());
     let max_connections = cfg.max_connections;
     let mut stop = rx.clone();
+    let http_engine = engine.clone();
     let server = tokio::spawn(async move {
-        let res = axum::serve(crate::listener::LimitedListener::new(listener, max_connections), router)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = stop.wait_for(|v| *v) => {}
-                    _ = shutdown_signal() => {}
-                }
-            })
-            .await;
+        let res = http_api::serve(listener, http_engine, max_connections, async move {
+            tokio::select! {
+                _ = stop.wait_for(|v| *v) => {}
+                _ = shutdown_signal() => {}
+            }
+        })
+        .await;
         if let Err(e) = res {
             tracing::error!(error = %e, "server stopped with an error");
         }

@@ -3,6 +3,5 @@
 //! processor jobs, recommendation and search refreshers), started and stopped together (`app`).
 
 pub mod app;
-pub mod listener;
 pub mod stripe;
 pub mod webhooks;

@@ -95,6 +95,7 @@ async fn catalog_pages_and_csv_round_trip(b: Backend) {
     let v: serde_json::Value = r.json().await.unwrap();
     assert_eq!(v["error"]["code"], "invalid_csv");
     assert!(v["error"]["message"].as_str().unwrap().contains("line 2"), "{v}");
+    app.assert_no_drift().await;
 }
 both!(catalog_pages_and_csv_round_trip);
 
@@ -123,5 +124,6 @@ async fn cross_border_cart_in_usd(b: Backend) {
     let o = app.checkout(&id, "usd-1").await.expect(201);
     assert_eq!(o["order"]["total"]["amount_minor"], 5997);
     assert_eq!(o["order"]["currency"], "USD");
+    app.assert_no_drift().await;
 }
 both!(cross_border_cart_in_usd);

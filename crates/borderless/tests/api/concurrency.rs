@@ -203,5 +203,6 @@ async fn one_cart_checked_out_twice_at_once(b: Backend) {
     assert_eq!(codes.iter().filter(|c| c.0 == 201).count(), 1, "{codes:?}");
     assert!(codes.iter().all(|c| c.0 == 201 || (c.0 == 409 && c.1 == "cart_completed")), "{codes:?}");
     assert_eq!(app.level(&sku, &store).await, (10, 1, 9, 0));
+    app.assert_no_drift().await;
 }
 both!(one_cart_checked_out_twice_at_once);

@@ -98,5 +98,6 @@ async fn one_identity_across_channels(b: Backend) {
     app.post("/store/auth/login", json!({"email": "minji.kim@example.com", "password": "correct horse"}))
         .await
         .expect(200);
+    app.assert_no_drift().await;
 }
 both!(one_identity_across_channels);

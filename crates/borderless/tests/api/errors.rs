@@ -173,6 +173,7 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     let r = app.admin_get("/admin/orders/ord_%27%3B%20DROP%20TABLE%20orders").await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
     assert!(!r.body.to_string().to_lowercase().contains("sql"));
+    app.assert_no_drift().await;
 }
 both!(bad_input_is_refused_clearly);
 
@@ -189,5 +190,6 @@ async fn health_and_openapi(b: Backend) {
     ] {
         assert!(spec["paths"][p].is_object(), "{p} documented");
     }
+    app.assert_no_drift().await;
 }
 both!(health_and_openapi);

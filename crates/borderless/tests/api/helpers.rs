@@ -172,8 +172,11 @@ impl TestApp {
         }
         let r = rb.send().await.expect("request sent");
         let status = r.status().as_u16();
+        let content_type = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let text = r.text().await.unwrap_or_default();
-        Res { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        crate::contract::check(method, path, status, &content_type, &body);
+        Res { status, body }
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> Res {

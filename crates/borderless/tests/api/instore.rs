@@ -323,6 +323,7 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
     let doctor = app.admin_get("/admin/doctor").await.expect(200);
     assert!(doctor["drift"].as_array().unwrap().is_empty(), "{doctor}");
     assert!(doctor["ledger_drift"].as_array().unwrap().is_empty(), "{doctor}");
+    app.assert_no_drift().await;
 }
 both!(cashierless_store_from_sensors_to_order);
 
@@ -508,6 +509,7 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
     assert_eq!(order["order"]["lines"][0]["quantity"], 1);
     let stats = app.running.as_ref().unwrap().mqtt.clone().unwrap();
     assert!(stats.refused.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    app.assert_no_drift().await;
 }
 
 async fn visit_over_embedded_mqtt(b: Backend) {
@@ -641,6 +643,7 @@ async fn shelf_labels_follow_the_catalog(b: Backend) {
         (Some(1300), Some(1500), Some(true)),
         "{labels}"
     );
+    app.assert_no_drift().await;
 }
 both!(shelf_labels_follow_the_catalog);
 
@@ -733,6 +736,7 @@ async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
     );
     let r = app.admin_post(&format!("/admin/stores/{store}/reviews/{review}"), json!({"action": "dismiss"})).await;
     assert_eq!(r.status, 404, "settled once");
+    app.assert_no_drift().await;
 }
 both!(ambiguous_pick_waits_for_staff_review);
 
@@ -827,6 +831,7 @@ async fn group_shops_on_one_account(b: Backend) {
         "{order}"
     );
     assert_eq!(engine.cashierless_session(&session).await.unwrap().order_id.as_deref(), orders[0].as_str());
+    app.assert_no_drift().await;
 }
 both!(group_shops_on_one_account);
 
@@ -878,6 +883,7 @@ async fn restart_never_moves_an_ended_visits_pick(b: Backend) {
     assert!(out.orders.is_empty(), "the bystander took nothing: {out:?}");
     let s = restarted.cashierless_session(&sessions[1]).await.unwrap();
     assert_eq!((s.status.as_str(), s.order_id.as_deref()), ("completed", None), "{s:?}");
+    app.assert_no_drift().await;
 }
 both!(restart_never_moves_an_ended_visits_pick);
 
@@ -1017,5 +1023,6 @@ async fn device_tokens_rotate_and_revoke(b: Backend) {
         app.req("DELETE", &format!("/admin/stores/{other}/devices/{id}"), Some(ADMIN_KEY), None, &[]).await.status,
         404
     );
+    app.assert_no_drift().await;
 }
 both!(device_tokens_rotate_and_revoke);

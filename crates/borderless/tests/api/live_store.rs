@@ -53,5 +53,6 @@ async fn live_cashierless_store_places_and_charges_orders(b: Backend) {
     let doctor = app.admin_get("/admin/doctor").await.expect(200);
     assert!(doctor["drift"].as_array().unwrap().is_empty(), "{doctor}");
     assert!(doctor["ledger_drift"].as_array().unwrap().is_empty(), "{doctor}");
+    app.assert_no_drift().await;
 }
 both!(live_cashierless_store_places_and_charges_orders);

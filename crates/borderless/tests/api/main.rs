@@ -1,6 +1,7 @@
 //! Black-box tests of borderless through its HTTP API, each scenario on SQLite and on PostgreSQL. One test
 //! binary, so the suite links once.
 
+mod contract;
 mod helpers;
 
 mod cards;

@@ -141,6 +141,7 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
     }
     let r = app.get("/store/search?in_stock_at=loc_nope").await;
     assert_eq!(r.status, 404);
+    app.assert_no_drift().await;
 }
 both!(search_knows_korean_english_and_the_shelf);
 
@@ -190,5 +191,6 @@ async fn demo_search_pickup_near_gangnam(b: Backend) {
             assert!(available > 0, "{q}: {} is listed for pickup but has no stock at Gangnam", p.handle);
         }
     }
+    app.assert_no_drift().await;
 }
 both!(demo_search_pickup_near_gangnam);

@@ -249,5 +249,6 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
     for (what, n) in &done {
         assert!(*n >= 5, "only {n} × {what} in {STEPS} steps: {done:?}");
     }
+    app.assert_no_drift().await;
 }
 both!(stock_ledger_survives_a_random_schedule);

@@ -93,6 +93,7 @@ async fn webhooks_are_signed_retried_and_logged(b: Backend) {
     assert_eq!(log["data"][0]["last_status_code"], 200);
     app.req("DELETE", &format!("/admin/webhooks/{sid}"), Some(ADMIN_KEY), None, &[]).await;
     assert_eq!(app.admin_get("/admin/webhooks").await.expect(200)["data"][0]["active"], false);
+    app.assert_no_drift().await;
 }
 both!(webhooks_are_signed_retried_and_logged);
 
@@ -126,6 +127,7 @@ async fn event_feed_pages_with_a_cursor(b: Backend) {
     assert_eq!((r.status, r.code()), (400, "invalid_limit"));
     let r = app.admin_get("/admin/events?after=yesterday").await;
     assert_eq!((r.status, r.code()), (400, "invalid_cursor"));
+    app.assert_no_drift().await;
 }
 both!(event_feed_pages_with_a_cursor);
 

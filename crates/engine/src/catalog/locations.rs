@@ -7,7 +7,7 @@ use domain::{ids, text, LocationKind};
 use serde::{Deserialize, Serialize};
 use store::{params, Row, Tx};
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
     #[serde(default)]
@@ -49,7 +49,7 @@ impl Address {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationInput {
     /// Short unique code staff use, e.g. `GANGNAM`.
@@ -70,7 +70,7 @@ pub struct LocationInput {
     pub ships: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LocationView {
     pub id: String,
     pub code: String,

@@ -5,41 +5,12 @@ pub mod locations;
 pub mod products;
 
 use crate::error::bad;
-use crate::stock::movements;
 use crate::{Engine, EngineError, Result};
 use locations::{LocationInput, LocationView};
 use products::{ProductInput, ProductQuery, ProductView};
-use serde::Serialize;
 
 /// Products saved per transaction by imports.
 pub const IMPORT_BATCH: usize = 200;
-
-/// Per-store availability of one SKU as a shopper sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct StoreAvailability {
-    pub location_id: String,
-    pub code: String,
-    pub name: products::Localized,
-    pub kind: String,
-    pub available: i64,
-    pub pickup_enabled: bool,
-    /// "3 at Gangnam, pickup today" / "강남점 3개, 오늘 픽업 가능".
-    pub label: products::Localized,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct VariantAvailability {
-    pub sku: String,
-    pub online_available: i64,
-    pub stores: Vec<StoreAvailability>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ProductWithAvailability {
-    #[serde(flatten)]
-    pub product: ProductView,
-    pub availability: Vec<VariantAvailability>,
-}
 
 impl Engine {
     pub async fn create_product(&self, input: ProductInput) -> Result<ProductView> {
@@ -109,57 +80,6 @@ impl Engine {
                 return Ok(all);
             }
         }
-    }
-
-    /// A product with per-location availability of each variant, for the storefront.
-    pub async fn product_with_availability(&self, id: &str) -> Result<ProductWithAvailability> {
-        let id = id.to_owned();
-        self.db
-            .read(move |tx| {
-                let p = products::load_product(tx, &id)?.ok_or_else(|| EngineError::not_found("product", &id))?;
-                if p.status != "active" {
-                    return Err(EngineError::not_found("product", &id));
-                }
-                let mut availability = Vec::new();
-                for v in &p.variants {
-                    let levels = movements::sku_levels(tx, &v.sku)?;
-                    let mut online = 0;
-                    let mut stores = Vec::new();
-                    for l in levels.locations {
-                        let avail = l.level.available;
-                        if l.kind == "warehouse" {
-                            online += avail;
-                            continue;
-                        }
-                        let label = match (avail, l.pickup_enabled) {
-                            (0, _) => products::Localized {
-                                ko: format!("{} 품절", l.location_name.ko),
-                                en: format!("Sold out at {}", l.location_name.en),
-                            },
-                            (n, true) => products::Localized {
-                                ko: format!("{} {n}개, 오늘 픽업 가능", l.location_name.ko),
-                                en: format!("{n} at {}, pickup today", l.location_name.en),
-                            },
-                            (n, false) => products::Localized {
-                                ko: format!("{} {n}개 (매장 구매)", l.location_name.ko),
-                                en: format!("{n} at {} (in store only)", l.location_name.en),
-                            },
-                        };
-                        stores.push(StoreAvailability {
-                            location_id: l.location_id,
-                            code: l.location_code,
-                            name: l.location_name,
-                            kind: l.kind,
-                            available: avail,
-                            pickup_enabled: l.pickup_enabled,
-                            label,
-                        });
-                    }
-                    availability.push(VariantAvailability { sku: v.sku.clone(), online_available: online, stores });
-                }
-                Ok(ProductWithAvailability { product: p, availability })
-            })
-            .await
     }
 
     pub async fn create_location(&self, input: LocationInput) -> Result<LocationView> {

@@ -5,14 +5,13 @@ use crate::error::{bad, EngineError, Result};
 use crate::platform::events;
 use domain::{ids, text};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use store::{params, DbErrorKind, Row, Tx};
 
 pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_BYTES: usize = 256;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupInput {
     pub email: String,
@@ -24,7 +23,7 @@ pub struct SignupInput {
     pub locale: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CustomerView {
     pub id: String,
     pub email: Option<String>,
@@ -33,10 +32,6 @@ pub struct CustomerView {
     pub name: String,
     pub locale: String,
     pub created_at: String,
-}
-
-pub(crate) fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Hashes a password with argon2id (CPU heavy: call off the async runtime).
@@ -168,7 +163,7 @@ pub(crate) fn new_session(tx: &mut dyn Tx, customer_id: &str, now: i64) -> Resul
     let token = format!("bl_cus_{}", ids::random_token(24));
     tx.exec(
         "INSERT INTO sessions (token_hash, customer_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        params![hash_token(&token), customer_id, now, now + SESSION_TTL_MS],
+        params![crate::platform::auth::hash_token(&token), customer_id, now, now + SESSION_TTL_MS],
     )?;
     Ok(token)
 }
@@ -177,7 +172,7 @@ pub(crate) fn session_customer(tx: &mut dyn Tx, token: &str, now: i64) -> Result
     Ok(tx
         .query_opt(
             "SELECT customer_id FROM sessions WHERE token_hash = ? AND expires_at > ?",
-            params![hash_token(token), now],
+            params![crate::platform::auth::hash_token(token), now],
         )?
         .map(|r| r.text(0))
         .transpose()?)

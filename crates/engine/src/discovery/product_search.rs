@@ -432,7 +432,7 @@ pub struct SearchQuery {
     pub limit: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Hit {
     pub product_id: String,
     pub handle: String,
@@ -446,7 +446,7 @@ pub struct Hit {
     pub available_at: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SearchView {
     pub q: String,
     pub total: usize,

@@ -17,7 +17,7 @@ pub const SESSION_TTL_MS: i64 = 3 * 3600 * 1000;
 /// The least an entry gate holds (or the cap, if smaller): a wallet with less does not open the gate.
 pub const MIN_ENTRY_HOLD_MINOR: i64 = 10_000;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SessionView {
     pub id: String,
     pub location_id: String,

@@ -8,7 +8,7 @@ use domain::Currency;
 use serde::Serialize;
 use store::{params, Tx};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RateView {
     pub id: String,
     pub base: String,

@@ -17,7 +17,7 @@ pub const MAX_STATEMENT_PAGE: usize = 200;
 pub const MAX_BATCH: usize = 10_000;
 
 /// A single-phase transfer to post, naming accounts by code or id.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferSpec {
     pub debit_account: String,
@@ -42,7 +42,7 @@ pub mod kind {
     pub const CLEARING: &str = "clearing";
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AccountView {
     pub id: String,
     pub code: String,
@@ -544,7 +544,7 @@ pub(crate) fn renew(tx: &mut dyn Tx, p: &Pending, expires_at: i64, now: i64) -> 
     pending(tx, &p.debit, &p.credit, p.amount, &p.currency, expires_at, &again, now)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StatementLine {
     pub seq: i64,
     pub transfer_id: String,
@@ -594,7 +594,7 @@ pub(crate) fn statement(tx: &mut dyn Tx, account_id: &str, after: i64, limit: us
     .collect()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LedgerDrift {
     pub account: String,
     pub what: String,

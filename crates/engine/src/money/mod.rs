@@ -1,19 +1,17 @@
 //! Money: the double-entry ledger, wallets and top-ups, gift cards, store credit, the payment providers,
-//! cards through a gateway, one-time payment codes, merchant-presented payment requests and exchange rates.
+//! cards through a gateway, one-time payment codes and exchange rates.
 
 pub mod cards;
 pub mod fx;
 pub mod ledger;
 pub mod paycodes;
 pub mod payments;
-pub mod payrequests;
 
 use crate::catalog::locations;
 use crate::customers::accounts;
 use crate::error::bad;
 use crate::platform::auth::Principal;
 use crate::platform::{events, idempotency};
-use crate::sales::orders::{OrderView, SaleLineInput};
 use crate::{Engine, EngineError, Result};
 use payments::Payments;
 use serde::Serialize;
@@ -23,7 +21,7 @@ use store::params;
 /// Card top-ups a customer may make per hour (a brake on stolen-card testing).
 pub const MAX_CARD_TOP_UPS_PER_HOUR: i64 = 10;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct GiftCardView {
     /// The secret code: present only in the response that sold the card.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -34,7 +32,7 @@ pub struct GiftCardView {
     pub available_minor: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TopUpView {
     pub transfer_id: String,
     pub wallet: ledger::AccountView,
@@ -418,42 +416,6 @@ impl Engine {
                 Ok(ids)
             })
             .await
-    }
-
-    /// The till asks for payment: a request the shopper scans (merchant-presented QR) and confirms.
-    pub async fn create_payment_request(
-        &self,
-        principal: &Principal,
-        location_id: Option<String>,
-        lines: Vec<SaleLineInput>,
-        currency: Option<String>,
-    ) -> Result<payrequests::PaymentRequestView> {
-        let location_id = match (principal.location(), location_id) {
-            (Some(staff), Some(l)) if staff != l => {
-                return Err(EngineError::Forbidden("staff take payments at their own location only".into()))
-            }
-            (Some(staff), _) => staff.to_owned(),
-            (None, Some(l)) => l,
-            (None, None) => return Err(bad("`location_id` is required for an admin key")),
-        };
-        let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW"))
-            .map_err(|e| bad(e.to_string()))?
-            .code()
-            .to_owned();
-        let (key_id, now) = (principal.key_id().to_owned(), self.now());
-        self.db.write(move |tx| payrequests::create(tx, &location_id, &lines, &currency, &key_id, now)).await
-    }
-
-    pub async fn payment_request(&self, id_or_qr: &str) -> Result<payrequests::PaymentRequestView> {
-        let (id, now) = (id_or_qr.to_owned(), self.now());
-        self.db.read(move |tx| payrequests::get(tx, &id, now)).await
-    }
-
-    /// The shopper confirms a scanned payment request: the sale posts and the wallet pays, atomically.
-    pub async fn confirm_payment_request(&self, id_or_qr: &str, customer_id: &str) -> Result<OrderView> {
-        let (id, cid, now, payments) =
-            (id_or_qr.to_owned(), customer_id.to_owned(), self.now(), self.money.payments.clone());
-        self.db.write(move |tx| payrequests::confirm(tx, &payments, &id, &cid, now)).await
     }
 
     /// Records an exchange rate (1 `base` = `rate` `quote`) taking effect at `effective_at` (default now).

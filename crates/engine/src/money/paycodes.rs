@@ -16,7 +16,7 @@ const SECRET_KEY: &str = "payments.code_secret";
 const PREFIX: &str = "BLP1";
 const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PaymentCodeView {
     /// The string to render as a QR code (uppercase alphanumerics: QR's compact alphanumeric mode).
     pub code: String,

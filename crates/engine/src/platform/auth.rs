@@ -1,7 +1,6 @@
 //! API keys for sellers' admins and store staff. Keys are shown once and stored as SHA-256 hashes. A staff
 //! key is bound to one location: its holder sells, hands over and takes returns there only.
 
-use crate::customers::accounts::hash_token;
 use crate::error::{bad, EngineError, Result};
 use domain::{ids, text};
 use serde::Serialize;
@@ -28,7 +27,7 @@ impl Principal {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct IssuedKey {
     pub id: String,
     pub role: String,
@@ -86,4 +85,10 @@ pub(crate) fn authenticate(tx: &mut dyn Tx, key: &str) -> Result<Principal> {
 
 pub(crate) fn admin_exists(tx: &mut dyn Tx) -> Result<bool> {
     Ok(tx.query_opt("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL", &[])?.is_some())
+}
+
+/// The stored form of a bearer secret (API keys, sessions, device tokens): its SHA-256, hex.
+pub(crate) fn hash_token(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }

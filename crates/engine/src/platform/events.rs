@@ -41,7 +41,7 @@ impl std::fmt::Display for Cursor {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EventView {
     /// This event's position: pass it as `after` to read what follows.
     pub cursor: String,

@@ -1,5 +1,5 @@
 //! Platform plumbing every area uses: API keys and principals, the domain event feed (the outbox), webhook
-//! subscriptions and their delivery log, idempotency keys, settings, retention sweeps and the doctor.
+//! subscriptions and their delivery log, idempotency keys, settings, and retention sweeps.
 
 pub mod auth;
 pub mod events;
@@ -7,29 +7,11 @@ pub mod idempotency;
 pub mod webhooks;
 
 use crate::error::bad;
-use crate::money::ledger;
-use crate::stock::movements;
-use crate::stock::movements::Drift;
 use crate::{Engine, Result};
 use auth::{IssuedKey, Principal};
 use events::EventView;
-use serde::Serialize;
 use store::params;
 use webhooks::{DeliveryView, DueDelivery, SubscriptionInput, SubscriptionView};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DoctorReport {
-    pub balances_checked: usize,
-    pub drift: Vec<Drift>,
-    pub ledger_accounts_checked: usize,
-    pub ledger_drift: Vec<ledger::LedgerDrift>,
-}
-
-impl DoctorReport {
-    pub fn is_clean(&self) -> bool {
-        self.drift.is_empty() && self.ledger_drift.is_empty()
-    }
-}
 
 impl Engine {
     pub async fn authenticate(&self, key: &str) -> Result<Principal> {
@@ -56,16 +38,6 @@ impl Engine {
         }
         let (role, now) = (role.to_owned(), self.now());
         self.db.write(move |tx| auth::issue(tx, &role, location_id.as_deref(), &label, None, now)).await
-    }
-
-    pub async fn doctor(&self) -> Result<DoctorReport> {
-        self.db
-            .read(|tx| {
-                let (n, drift) = movements::doctor(tx)?;
-                let (ledger_accounts_checked, ledger_drift) = ledger::doctor(tx)?;
-                Ok(DoctorReport { balances_checked: n, drift, ledger_accounts_checked, ledger_drift })
-            })
-            .await
     }
 
     /// The event feed's current end (a consumer that starts here sees only what commits from now on).

@@ -15,7 +15,7 @@ pub const MAX_SUBSCRIPTIONS: i64 = 100;
 pub const LEASE_MS: i64 = 60_000;
 const CURSOR_KEY: &str = "webhooks.fanout_cursor";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionInput {
     pub url: String,
@@ -24,7 +24,7 @@ pub struct SubscriptionInput {
     pub event_types: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SubscriptionView {
     pub id: String,
     pub url: String,
@@ -36,7 +36,7 @@ pub struct SubscriptionView {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DeliveryView {
     pub id: String,
     pub subscription_id: String,

@@ -10,14 +10,16 @@ use store::{params, Tx};
 
 pub const MAX_CART_LINES: usize = 100;
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fulfillment {
+    #[schemars(title = "DeliveryFulfillment")]
     Delivery { address: Address },
+    #[schemars(title = "PickupFulfillment")]
     Pickup { location_id: String },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CartLineView {
     pub sku: String,
     pub title: crate::catalog::products::Localized,
@@ -26,7 +28,7 @@ pub struct CartLineView {
     pub line_total: PriceView,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CartView {
     pub id: String,
     pub status: String,

@@ -3,6 +3,7 @@
 
 pub mod carts;
 pub mod orders;
+pub mod payrequests;
 
 use crate::catalog::locations;
 use crate::error::bad;
@@ -31,6 +32,9 @@ pub struct CheckoutRequest {
     pub wallet_currency: Option<String>,
     /// For `split`: the tenders.
     pub split: Option<Vec<SplitTender>>,
+    /// The request's fingerprint for its `Idempotency-Key` (the HTTP edge hashes the body it received);
+    /// when absent, the fields above are hashed.
+    pub request_hash: Option<String>,
 }
 
 /// One tender of a split payment; one tender may leave `amount_minor` out to take the rest.
@@ -79,6 +83,7 @@ impl Engine {
             tender_code,
             wallet_currency,
             split,
+            request_hash,
         } = req;
         let (cart_id, payment_method) = (cart_id.as_str(), payment_method.as_str());
         if let Some(k) = &idempotency_key {
@@ -117,6 +122,7 @@ impl Engine {
                         Some(cards::encode(&id, part)),
                         wallet_currency,
                         split,
+                        request_hash.clone(),
                     )
                     .await;
                 if result.is_err() {
@@ -145,6 +151,7 @@ impl Engine {
                         None,
                         wallet_currency,
                         split,
+                        request_hash.clone(),
                     )
                     .await;
             }
@@ -174,6 +181,7 @@ impl Engine {
                 card_ref.map(|(id, a)| cards::encode(&id, a)),
                 wallet_currency,
                 split,
+                request_hash,
             )
             .await;
         if let (Err(e), Some(id)) = (&result, card_id) {
@@ -230,16 +238,19 @@ impl Engine {
         card_ref: Option<String>,
         wallet_currency: Option<String>,
         split: Option<Vec<SplitTender>>,
+        request_hash: Option<String>,
     ) -> Result<OrderView> {
-        let request_hash = idempotency::fingerprint(&[
-            cart_id,
-            email.as_deref().unwrap_or(""),
-            payment_method,
-            customer_id.as_deref().unwrap_or(""),
-            gift_card_code.as_deref().unwrap_or(""),
-            wallet_currency.as_deref().unwrap_or(""),
-            &format!("{split:?}"),
-        ]);
+        let request_hash = request_hash.unwrap_or_else(|| {
+            idempotency::fingerprint(&[
+                cart_id,
+                email.as_deref().unwrap_or(""),
+                payment_method,
+                customer_id.as_deref().unwrap_or(""),
+                gift_card_code.as_deref().unwrap_or(""),
+                wallet_currency.as_deref().unwrap_or(""),
+                &format!("{split:?}"),
+            ])
+        });
         let cmd = orders::CheckoutCmd {
             gift_card_code,
             card_ref,
@@ -389,5 +400,41 @@ impl Engine {
                 orders::create_return(tx, &payments, &input, staff.as_deref(), idem, now)
             })
             .await
+    }
+
+    /// The till asks for payment: a request the shopper scans (merchant-presented QR) and confirms.
+    pub async fn create_payment_request(
+        &self,
+        principal: &Principal,
+        location_id: Option<String>,
+        lines: Vec<SaleLineInput>,
+        currency: Option<String>,
+    ) -> Result<payrequests::PaymentRequestView> {
+        let location_id = match (principal.location(), location_id) {
+            (Some(staff), Some(l)) if staff != l => {
+                return Err(EngineError::Forbidden("staff take payments at their own location only".into()))
+            }
+            (Some(staff), _) => staff.to_owned(),
+            (None, Some(l)) => l,
+            (None, None) => return Err(bad("`location_id` is required for an admin key")),
+        };
+        let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW"))
+            .map_err(|e| bad(e.to_string()))?
+            .code()
+            .to_owned();
+        let (key_id, now) = (principal.key_id().to_owned(), self.now());
+        self.db.write(move |tx| payrequests::create(tx, &location_id, &lines, &currency, &key_id, now)).await
+    }
+
+    pub async fn payment_request(&self, id_or_qr: &str) -> Result<payrequests::PaymentRequestView> {
+        let (id, now) = (id_or_qr.to_owned(), self.now());
+        self.db.read(move |tx| payrequests::get(tx, &id, now)).await
+    }
+
+    /// The shopper confirms a scanned payment request: the sale posts and the wallet pays, atomically.
+    pub async fn confirm_payment_request(&self, id_or_qr: &str, customer_id: &str) -> Result<OrderView> {
+        let (id, cid, now, payments) =
+            (id_or_qr.to_owned(), customer_id.to_owned(), self.now(), self.money.payments.clone());
+        self.db.write(move |tx| payrequests::confirm(tx, &payments, &id, &cid, now)).await
     }
 }

@@ -1,8 +1,10 @@
-//! Stock as a ledger: adjustments, receipts, transfers between locations, safety stock, per-SKU levels.
+//! Stock as a ledger: adjustments, receipts, transfers between locations, safety stock, per-SKU levels, and
+//! what a shopper sees of per-store availability.
 
 pub mod movements;
 
 use crate::catalog::locations;
+use crate::catalog::products::{self, ProductView};
 use crate::error::bad;
 use crate::{Engine, EngineError, Result};
 use domain::MovementKind;
@@ -10,12 +12,39 @@ use movements::{Guard, Level, Movement, SkuLevels};
 use serde::Serialize;
 use store::params;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TransferView {
     pub id: String,
     pub sku: String,
     pub from: Level,
     pub to: Level,
+}
+
+/// Per-store availability of one SKU as a shopper sees it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StoreAvailability {
+    pub location_id: String,
+    pub code: String,
+    pub name: products::Localized,
+    pub kind: String,
+    pub available: i64,
+    pub pickup_enabled: bool,
+    /// "3 at Gangnam, pickup today" / "강남점 3개, 오늘 픽업 가능".
+    pub label: products::Localized,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct VariantAvailability {
+    pub sku: String,
+    pub online_available: i64,
+    pub stores: Vec<StoreAvailability>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct ProductWithAvailability {
+    #[serde(flatten)]
+    pub product: ProductView,
+    pub availability: Vec<VariantAvailability>,
 }
 
 impl Engine {
@@ -144,5 +173,56 @@ impl Engine {
     pub async fn stock(&self, sku: &str) -> Result<SkuLevels> {
         let sku = sku.to_owned();
         self.db.read(move |tx| movements::sku_levels(tx, &sku)).await
+    }
+
+    /// A product with per-location availability of each variant, for the storefront.
+    pub async fn product_with_availability(&self, id: &str) -> Result<ProductWithAvailability> {
+        let id = id.to_owned();
+        self.db
+            .read(move |tx| {
+                let p = products::load_product(tx, &id)?.ok_or_else(|| EngineError::not_found("product", &id))?;
+                if p.status != "active" {
+                    return Err(EngineError::not_found("product", &id));
+                }
+                let mut availability = Vec::new();
+                for v in &p.variants {
+                    let levels = movements::sku_levels(tx, &v.sku)?;
+                    let mut online = 0;
+                    let mut stores = Vec::new();
+                    for l in levels.locations {
+                        let avail = l.level.available;
+                        if l.kind == "warehouse" {
+                            online += avail;
+                            continue;
+                        }
+                        let label = match (avail, l.pickup_enabled) {
+                            (0, _) => products::Localized {
+                                ko: format!("{} 품절", l.location_name.ko),
+                                en: format!("Sold out at {}", l.location_name.en),
+                            },
+                            (n, true) => products::Localized {
+                                ko: format!("{} {n}개, 오늘 픽업 가능", l.location_name.ko),
+                                en: format!("{n} at {}, pickup today", l.location_name.en),
+                            },
+                            (n, false) => products::Localized {
+                                ko: format!("{} {n}개 (매장 구매)", l.location_name.ko),
+                                en: format!("{n} at {} (in store only)", l.location_name.en),
+                            },
+                        };
+                        stores.push(StoreAvailability {
+                            location_id: l.location_id,
+                            code: l.location_code,
+                            name: l.location_name,
+                            kind: l.kind,
+                            available: avail,
+                            pickup_enabled: l.pickup_enabled,
+                            label,
+                        });
+                    }
+                    availability.push(VariantAvailability { sku: v.sku.clone(), online_available: online, stores });
+                }
+                Ok(ProductWithAvailability { product: p, availability })
+            })
+            .await
     }
 }

@@ -26,7 +26,7 @@ pub(crate) struct Movement<'a> {
     pub source_id: &'a str,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Level {
     pub on_hand: i64,
     pub reserved: i64,
@@ -144,7 +144,7 @@ pub(crate) fn level(tx: &mut dyn Tx, sku: &str, location_id: &str) -> Result<Opt
     .transpose()
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LocationLevel {
     pub location_id: String,
     pub location_code: String,
@@ -155,7 +155,7 @@ pub struct LocationLevel {
     pub level: Level,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SkuLevels {
     pub sku: String,
     pub total_on_hand: i64,
@@ -211,7 +211,7 @@ pub(crate) fn set_safety_stock(tx: &mut dyn Tx, sku: &str, location_id: &str, sa
     Ok(lvl)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Drift {
     pub sku: String,
     pub location_id: String,

@@ -1,3 +1,5 @@
+//! The broker with real clients over loopback: logins, ACLs, sessions, retained messages, limits.
+
 use super::*;
 
 #[test]

@@ -3,7 +3,7 @@
 use super::*;
 
 /// One event a shopper's app or web page reports.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopperEvent {
     /// `view`, `search` or `cart_add`.

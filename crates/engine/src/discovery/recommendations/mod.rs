@@ -10,6 +10,9 @@ pub use log::*;
 pub use models::*;
 pub use serve::*;
 
+/// How a model is trained (the defaults are what the nightly retraining uses).
+pub use ::recs::TrainConfig;
+
 use crate::error::bad;
 use crate::platform::events;
 use crate::{EngineError, Result};

@@ -11,7 +11,7 @@ pub struct StoredModel {
 }
 
 /// What one training run did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TrainSummary {
     pub version: i64,
     pub interactions: i64,

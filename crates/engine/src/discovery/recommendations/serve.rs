@@ -101,7 +101,7 @@ pub struct RecsQuery {
     pub currency: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReasonView {
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,7 +111,7 @@ pub struct ReasonView {
     pub text: crate::catalog::products::Localized,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RecItem {
     pub product_id: String,
     pub handle: String,
@@ -122,7 +122,7 @@ pub struct RecItem {
     pub reason: ReasonView,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RecsView {
     pub context: String,
     pub customer_id: Option<String>,

@@ -6,7 +6,7 @@ use super::*;
 
 pub const DEVICE_KINDS: [&str; 4] = ["gate", "gondola", "tracker", "esl"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct IssuedDevice {
     pub id: String,
     pub location_id: String,
@@ -18,7 +18,7 @@ pub struct IssuedDevice {
     pub token: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DeviceView {
     pub id: String,
     pub location_id: String,
@@ -80,7 +80,7 @@ pub(crate) fn register(
     let token = format!("bl_dev_{}", domain::ids::random_token(24));
     tx.exec(
         "INSERT INTO devices (id, location_id, kind, code, token_hash, last_seq, accepted, duplicates, gaps, rejected, created_at, last_seen_at, mac_key, sku) VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 0, ?, NULL, ?, ?)",
-        params![&id, location_id, kind, &code, crate::customers::accounts::hash_token(&token), now, mac_key(&token), sku],
+        params![&id, location_id, kind, &code, crate::platform::auth::hash_token(&token), now, mac_key(&token), sku],
     )?;
     if let Some(sku) = sku {
         // The label pusher sends a new label its price at once.
@@ -127,7 +127,7 @@ pub(crate) fn rotate_token(tx: &mut dyn Tx, location_id: &str, device_id: &str, 
     let token = format!("bl_dev_{}", domain::ids::random_token(24));
     tx.exec(
         "UPDATE devices SET token_hash = ?, mac_key = ? WHERE id = ?",
-        params![crate::customers::accounts::hash_token(&token), mac_key(&token), device_id],
+        params![crate::platform::auth::hash_token(&token), mac_key(&token), device_id],
     )?;
     crate::platform::events::emit(
         tx,
@@ -210,7 +210,7 @@ pub(crate) fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<DeviceRef> {
     let r = tx
         .query_opt(
             "SELECT id, location_id, kind FROM devices WHERE token_hash = ? AND kind <> 'staff'",
-            params![crate::customers::accounts::hash_token(token)],
+            params![crate::platform::auth::hash_token(token)],
         )?
         .ok_or(EngineError::Unauthorized)?;
     Ok(DeviceRef { id: r.text(0)?, location_id: r.text(1)?, kind: r.text(2)? })
@@ -229,7 +229,7 @@ pub(crate) fn mqtt_identity(tx: &mut dyn Tx, token: &str) -> Result<MqttIdentity
     let r = tx
         .query_opt(
             "SELECT d.id, d.location_id, d.kind, l.code, d.code FROM devices d JOIN locations l ON l.id = d.location_id WHERE d.token_hash = ? AND d.kind <> 'staff'",
-            params![crate::customers::accounts::hash_token(token)],
+            params![crate::platform::auth::hash_token(token)],
         )?
         .ok_or(EngineError::Unauthorized)?;
     Ok(MqttIdentity {

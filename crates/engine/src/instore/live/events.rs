@@ -5,10 +5,11 @@ use super::*;
 // ---------------- device events ----------------
 
 /// A device event (payload version 1). Times are Unix seconds; coordinates metres in the store frame.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum DeviceEvent {
     /// A gondola's plate samples: `[t, shelf, plate, grams]` each.
+    #[schemars(title = "PlatesEvent")]
     Plates {
         seq: i64,
         #[serde(default)]
@@ -17,6 +18,7 @@ pub enum DeviceEvent {
         samples: Vec<(f64, u16, u16, f32)>,
     },
     /// A tracker's body frames.
+    #[schemars(title = "TracksEvent")]
     Tracks {
         seq: i64,
         #[serde(default)]
@@ -25,6 +27,7 @@ pub enum DeviceEvent {
     },
     /// Someone passed the entry gate: with their app's payment code, or with a shopper already inside
     /// (a group on one account).
+    #[schemars(title = "EntryEvent")]
     Entry {
         seq: i64,
         #[serde(default)]
@@ -37,6 +40,7 @@ pub enum DeviceEvent {
         with_target: Option<String>,
     },
     /// Someone passed the exit gate.
+    #[schemars(title = "ExitEvent")]
     Exit {
         seq: i64,
         #[serde(default)]
@@ -45,6 +49,7 @@ pub enum DeviceEvent {
         target_id: String,
     },
     /// A shelf label confirms what it now shows.
+    #[schemars(title = "LabelAckEvent")]
     LabelAck {
         seq: i64,
         #[serde(default)]
@@ -55,6 +60,7 @@ pub enum DeviceEvent {
     },
     /// Staff settled a review item (stored by the API, never sent by devices). `key` names the item by
     /// what it is (when it settled, which plates), because ids are renumbered when the fold is rebuilt.
+    #[schemars(title = "ReviewEvent")]
     Review {
         seq: i64,
         #[serde(default)]
@@ -68,7 +74,7 @@ pub enum DeviceEvent {
 
 /// One body frame: joints by name (`head`, `neck`, `l_shoulder`, `r_shoulder`, `l_elbow`, `r_elbow`,
 /// `l_wrist`, `r_wrist`, `l_hand`, `r_hand`) as `[x, y, z]` metres.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FrameIn {
     pub t: f64,
@@ -77,13 +83,15 @@ pub struct FrameIn {
 }
 
 /// How staff settle a review item.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ReviewAction {
     /// `quantity` units of `sku` go to the shopper `target_id` — as the review lists it, `{visit}/{track}`
     /// (negative: a put-back).
+    #[schemars(title = "AssignReview")]
     Assign { target_id: String, sku: String, quantity: i32 },
     /// Nothing a shopper took (noise, a restock).
+    #[schemars(title = "DismissReview")]
     Dismiss,
 }
 
@@ -214,7 +222,7 @@ pub fn parse_event(kind: &str, v: &serde_json::Value) -> std::result::Result<Dev
 }
 
 /// What one ingest call did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct IngestOutcome {
     /// Stored (durably) and applied.
     pub accepted: usize,
@@ -230,14 +238,14 @@ pub struct IngestOutcome {
     pub orders: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Rejected {
     pub index: usize,
     pub seq: Option<i64>,
     pub error: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EntryDecision {
     pub target_id: String,
     pub admitted: bool,

@@ -208,7 +208,7 @@ impl Runtime {
 }
 
 /// Review items for staff, with SKUs instead of the engine's barcodes (they are the same strings).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReviewView {
     pub id: u64,
     pub reason: String,

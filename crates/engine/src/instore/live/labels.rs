@@ -5,7 +5,7 @@ use super::*;
 // ---------------- electronic shelf labels ----------------
 
 /// A price to show on one label.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LabelCommand {
     pub store_code: String,
     pub device_code: String,
@@ -17,7 +17,7 @@ pub struct LabelCommand {
 }
 
 /// A label with the catalog's price and what it last confirmed showing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LabelView {
     pub device_id: String,
     pub code: String,

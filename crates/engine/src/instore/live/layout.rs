@@ -5,7 +5,7 @@ use super::*;
 // ---------------- layout ----------------
 
 /// One plate of a shelf and the SKU standing on it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlateIn {
     pub gondola: u16,
@@ -19,7 +19,7 @@ pub struct PlateIn {
 }
 
 /// A product facing's box in store coordinates (metres): corner and size.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FacingIn {
     pub sku: String,
@@ -31,7 +31,7 @@ pub struct FacingIn {
 }
 
 /// A store's layout, replaced as a whole.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LayoutInput {
     pub plates: Vec<PlateIn>,

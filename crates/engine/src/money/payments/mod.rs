@@ -20,7 +20,7 @@ use std::sync::Arc;
 use store::Tx;
 
 /// How an order is paid. Stored and sent as its snake_case name (`pay_at_pickup`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     /// Paid at the pickup desk; pending until then.

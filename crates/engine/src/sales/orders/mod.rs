@@ -30,7 +30,7 @@ pub const MAX_POS_LINES: usize = 200;
 pub const DELIVERY_HOLD_MS: i64 = 30 * 24 * 3600 * 1000;
 pub const MAX_RETURN_LINES: usize = 200;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OrderLineView {
     pub line_no: i64,
     pub sku: String,
@@ -45,7 +45,7 @@ pub struct OrderLineView {
     pub routing: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PickupView {
     pub location_id: String,
     /// The code the shopper shows at the desk; only present once the order is ready, and only in the
@@ -55,7 +55,7 @@ pub struct PickupView {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct OrderView {
     pub id: String,
     pub channel: String,
@@ -75,13 +75,13 @@ pub struct OrderView {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PaymentView {
     pub method: String,
     pub status: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 pub struct CheckoutInput {
     pub email: Option<String>,
     pub payment_method: String,

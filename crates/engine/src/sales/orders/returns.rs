@@ -2,7 +2,7 @@
 
 use super::*;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnLineInput {
     pub sku: String,
@@ -12,7 +12,7 @@ pub struct ReturnLineInput {
     pub disposition: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnInput {
     pub order_id: String,
@@ -26,7 +26,7 @@ pub struct ReturnInput {
     pub refund_to: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RefundView {
     pub id: String,
     pub amount: PriceView,
@@ -34,7 +34,7 @@ pub struct RefundView {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ReturnView {
     pub id: String,
     pub order_id: String,

@@ -12,7 +12,7 @@ use store::{params, Row, Tx};
 pub const REQUEST_TTL_MS: i64 = 5 * 60 * 1000;
 const QR_PREFIX: &str = "BLPR1:";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PaymentRequestView {
     pub id: String,
     /// What the till renders as a QR code.

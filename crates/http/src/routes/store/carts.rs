@@ -1,0 +1,188 @@
+//! Carts, checkout and the shopper's order page.
+
+use crate::extract::{ApiJson, IdempotencyKey, MaybeCustomer, MoneyJson, OptionalJson};
+use crate::openapi::{Api, Auth, Op};
+use crate::respond::{envelope, Created};
+use crate::routes::{OrderOut, PaymentIn};
+use crate::{ApiError, ApiResult, AppState};
+use axum::extract::{Path, State};
+use axum::Json;
+use engine::sales::carts::{CartView, Fulfillment};
+use serde::Deserialize;
+
+pub fn api() -> Api {
+    Api::default()
+        .route(
+            Op::post("/store/carts")
+                .tag("storefront")
+                .auth(Auth::OptionalCustomer)
+                .doc("Create a cart (a signed-in shopper's session makes it theirs).")
+                .optional_json::<CartIn>()
+                .created::<CartOut>(),
+            create_cart,
+        )
+        .route(Op::get("/store/carts/{id}").tag("storefront").doc("A cart with its totals.").ok::<CartOut>(), get_cart)
+        .route(
+            Op::post("/store/carts/{id}/lines")
+                .tag("storefront")
+                .doc("Add a SKU to a cart (quantities of the same SKU add up).")
+                .json::<LineIn>()
+                .ok::<CartOut>()
+                .errors(&[409]),
+            add_line,
+        )
+        .route(
+            Op::put("/store/carts/{id}/lines/{sku}")
+                .tag("storefront")
+                .doc("Set a line's quantity; 0 removes it.")
+                .json::<QtyIn>()
+                .ok::<CartOut>()
+                .errors(&[409]),
+            set_line,
+        )
+        .route(
+            Op::put("/store/carts/{id}/fulfillment")
+                .tag("storefront")
+                .doc("Delivery to an address or pickup at a store.")
+                .json::<Fulfillment>()
+                .ok::<CartOut>()
+                .errors(&[409]),
+            set_fulfillment,
+        )
+        .route(
+            Op::post("/store/carts/{id}/checkout")
+                .tag("storefront")
+                .auth(Auth::OptionalCustomer)
+                .doc("Place the order: stock is reserved where it will be collected or shipped from, and the payment authorized, in one transaction.")
+                .json::<CheckoutIn>()
+                .idempotent()
+                .created::<OrderOut>()
+                .errors(&[402, 409]),
+            checkout,
+        )
+        .route(
+            Op::get("/store/orders/{id}")
+                .tag("storefront")
+                .doc("An order as its shopper sees it (with the pickup code once ready).")
+                .ok::<OrderOut>(),
+            store_get_order,
+        )
+}
+
+envelope!(CartOut { cart: CartView });
+
+#[derive(Deserialize, Default, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartIn {
+    /// ISO-4217 code; default KRW.
+    currency: Option<String>,
+}
+
+async fn create_cart(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    OptionalJson(b): OptionalJson<CartIn>,
+) -> ApiResult<Created<CartOut>> {
+    Ok(Created(CartOut { cart: s.engine.create_cart(b.currency, c).await? }))
+}
+
+async fn get_cart(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<CartOut>> {
+    Ok(Json(CartOut { cart: s.engine.cart(&id).await? }))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineIn {
+    sku: String,
+    /// 1–10,000.
+    quantity: i64,
+}
+
+async fn add_line(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(l): ApiJson<LineIn>,
+) -> ApiResult<Json<CartOut>> {
+    Ok(Json(CartOut { cart: s.engine.add_cart_line(&id, &l.sku, l.quantity).await? }))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QtyIn {
+    /// 0–10,000; 0 removes the line.
+    quantity: i64,
+}
+
+async fn set_line(
+    State(s): State<AppState>,
+    Path((id, sku)): Path<(String, String)>,
+    ApiJson(q): ApiJson<QtyIn>,
+) -> ApiResult<Json<CartOut>> {
+    Ok(Json(CartOut { cart: s.engine.set_cart_line(&id, &sku, q.quantity).await? }))
+}
+
+async fn set_fulfillment(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(f): ApiJson<Fulfillment>,
+) -> ApiResult<Json<CartOut>> {
+    Ok(Json(CartOut { cart: s.engine.set_fulfillment(&id, f).await? }))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutIn {
+    /// Required for a guest.
+    email: Option<String>,
+    payment: PaymentIn,
+}
+
+async fn checkout(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(id): Path<String>,
+    b: MoneyJson<CheckoutIn>,
+) -> ApiResult<Created<OrderOut>> {
+    let hash = b.hash(&[&id, c.as_deref().unwrap_or("")]);
+    let b = b.body;
+    // `code`: the gift card's code, or the card's payment-method token from the processor's client SDK.
+    let gift = match (b.payment.method.as_str(), b.payment.code) {
+        ("gift_card" | "card", Some(code)) => Some(code),
+        ("gift_card" | "card", None) => {
+            return Err(ApiError::bad("invalid_request", "this payment method needs its `code`"))
+        }
+        (_, Some(_)) => return Err(ApiError::bad("invalid_request", "`code` goes with `gift_card` or `card`")),
+        (_, None) => None,
+    };
+    let split = b.payment.tenders.map(|ts| {
+        ts.into_iter()
+            .map(|t| engine::sales::SplitTender { method: t.method, code: t.code, amount_minor: t.amount_minor })
+            .collect()
+    });
+    let req = engine::sales::CheckoutRequest {
+        cart_id: id,
+        email: b.email,
+        payment_method: b.payment.method,
+        idempotency_key: key,
+        customer_id: c,
+        tender_code: gift,
+        wallet_currency: b.payment.currency,
+        split,
+        request_hash: Some(hash),
+    };
+    let mut order = s.engine.checkout(req).await?;
+    for l in order.lines.iter_mut() {
+        l.routing = None;
+    }
+    Ok(Created(OrderOut { order }))
+}
+
+async fn store_get_order(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<OrderOut>> {
+    let mut order = s.engine.order(&id, true).await?;
+    // Routing notes name internal locations and stock counts: for staff, not shoppers.
+    for l in order.lines.iter_mut() {
+        l.routing = None;
+    }
+    Ok(Json(OrderOut { order }))
+}

@@ -1,0 +1,99 @@
+//! Shopper accounts: sign-up, login, the signed-in customer and their orders from every channel.
+
+use crate::extract::{page_limit, ApiJson, ApiQuery, MaybeCustomer};
+use crate::openapi::{Api, Auth, Op};
+use crate::respond::{envelope, Created, Page};
+use crate::routes::{signed_in, LimitQ};
+use crate::{ApiError, ApiResult, AppState};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use engine::customers::accounts::{CustomerView, SignupInput};
+use engine::sales::orders::{OrderQuery, OrderView};
+use serde::Deserialize;
+
+pub fn api() -> Api {
+    Api::default()
+        .route(
+            Op::post("/store/customers")
+                .tag("accounts")
+                .doc("Sign up; answers the customer and a session token.")
+                .json::<SignupInput>()
+                .created::<SessionOut>()
+                .errors(&[409]),
+            signup,
+        )
+        .route(
+            Op::post("/store/auth/login")
+                .tag("accounts")
+                .doc("Log in with email and password; answers the customer and a session token.")
+                .json::<LoginIn>()
+                .ok::<SessionOut>()
+                .errors(&[401, 429]),
+            login,
+        )
+        .route(
+            Op::get("/store/customers/me")
+                .tag("accounts")
+                .auth(Auth::Customer)
+                .doc("The signed-in customer.")
+                .ok::<CustomerOut>(),
+            me,
+        )
+        .route(
+            Op::get("/store/customers/me/orders")
+                .tag("accounts")
+                .auth(Auth::Customer)
+                .doc("The signed-in customer's orders from every channel, newest first.")
+                .query::<LimitQ>()
+                .ok::<Page<OrderView>>(),
+            my_orders,
+        )
+}
+
+envelope!(SessionOut {
+    customer: CustomerView,
+    /// The session token: send it as `Authorization: Bearer …`.
+    token: String
+});
+envelope!(CustomerOut { customer: CustomerView });
+
+async fn signup(State(s): State<AppState>, ApiJson(b): ApiJson<SignupInput>) -> ApiResult<Created<SessionOut>> {
+    let (customer, token) = s.engine.signup(b).await?;
+    Ok(Created(SessionOut { customer, token }))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginIn {
+    email: String,
+    password: String,
+}
+
+async fn login(State(s): State<AppState>, ApiJson(b): ApiJson<LoginIn>) -> ApiResult<Json<SessionOut>> {
+    match s.engine.login(&b.email, &b.password).await {
+        Ok((customer, token)) => Ok(Json(SessionOut { customer, token })),
+        Err(engine::EngineError::Unauthorized) => Err(ApiError::Request {
+            status: StatusCode::UNAUTHORIZED,
+            code: "invalid_credentials",
+            message: "email or password is wrong".into(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn me(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiResult<Json<CustomerOut>> {
+    let id = signed_in(c)?;
+    Ok(Json(CustomerOut { customer: s.engine.customer(&id).await? }))
+}
+
+async fn my_orders(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    ApiQuery(q): ApiQuery<LimitQ>,
+) -> ApiResult<Json<Page<OrderView>>> {
+    let id = signed_in(c)?;
+    let limit = page_limit(q.limit)?;
+    let items = s.engine.orders(OrderQuery { limit, customer_id: Some(id), ..Default::default() }).await?;
+    Ok(Json(Page::of(items, limit, |o| o.id.clone())))
+}
