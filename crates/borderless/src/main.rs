@@ -413,7 +413,11 @@ fn db_config(d: &DbArgs) -> AppConfig {
 }
 
 fn main() {
+    // Colours only for a person at a terminal: a log redirected to a file (or NO_COLOR set) stays plain text.
+    use std::io::IsTerminal;
+    let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
+        .with_ansi(ansi)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| "info,rustls=error".into()),
         )
@@ -496,7 +500,7 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Doctor(d) => {
             let cfg = db_config(&d);
-            let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
+            let db = tokio::task::spawn_blocking(move || app::open_existing_db(&cfg)).await??;
             let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
             let report = engine.doctor().await?;
             if report.drift.is_empty() {
@@ -534,14 +538,40 @@ async fn run(cli: Cli) -> Result<i32> {
         Command::Import { db, file, format, currency } => {
             let cfg = db_config(&db);
             let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let products = match format.as_str() {
-                "borderless" => catalog_io::csv::read_catalog(&bytes[..]),
-                "shopify" => catalog_io::csv::read_shopify(&bytes[..], domain::Currency::parse(&currency)?),
+            let read = match format.as_str() {
+                "borderless" => catalog_io::csv::read_catalog_all(&bytes),
+                "shopify" => catalog_io::csv::read_shopify_all(&bytes, domain::Currency::parse(&currency)?),
                 other => bail!("--format must be borderless or shopify, not `{other}`"),
-            }
-            .with_context(|| format!("{} is not a valid {format} catalog", file.display()))?;
-            let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
+            };
+            let report = |problems: Vec<engine::catalog::ImportProblem>| {
+                eprintln!("{} is not imported; fix these and run the import again:", file.display());
+                for p in &problems {
+                    match &p.column {
+                        Some(c) => eprintln!("  line {}, column `{c}`: {}", p.line, p.message),
+                        None => eprintln!("  line {}: {}", p.line, p.message),
+                    }
+                }
+                eprintln!(
+                    "{} problem{}; nothing was saved",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                );
+            };
+            let rows = match read {
+                Ok(rows) => rows,
+                Err(p) => {
+                    report(p.0.iter().map(engine::catalog::ImportProblem::from_csv).collect());
+                    return Ok(1);
+                }
+            };
+            let db = tokio::task::spawn_blocking(move || app::open_existing_db(&cfg)).await??;
             let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+            let problems = engine.check_import(&rows).await?;
+            if !problems.is_empty() {
+                report(problems);
+                return Ok(1);
+            }
+            let products: Vec<_> = rows.into_iter().map(|r| r.product).collect();
             let bar = indicatif::ProgressBar::new(products.len() as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template("importing [{bar:30}] {pos}/{len} products")
@@ -561,7 +591,7 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Export { db, file } => {
             let cfg = db_config(&db);
-            let db = tokio::task::spawn_blocking(move || app::open_db(&cfg)).await??;
+            let db = tokio::task::spawn_blocking(move || app::open_existing_db(&cfg)).await??;
             let engine = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
             let all = engine.all_products().await?;
             let mut buf = Vec::new();

@@ -1,6 +1,7 @@
 //! The domain of borderless: validated value types (money, SKUs, quantities, ids) and the state machines of
 //! orders, reservations and pickups. Pure rules: no I/O, no async, no wire formats.
 
+pub mod country;
 pub mod ids;
 pub mod money;
 pub mod order;

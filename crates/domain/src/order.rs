@@ -16,6 +16,14 @@ impl Channel {
             Channel::Cashierless => "cashierless",
         }
     }
+
+    /// The channel named `s` (`web`, `pos`, `cashierless`).
+    pub fn parse(s: &str) -> Result<Channel, String> {
+        [Channel::Web, Channel::Pos, Channel::Cashierless]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("`channel` is web, pos or cashierless, got `{s}`"))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

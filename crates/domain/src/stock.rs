@@ -7,20 +7,24 @@ pub const MAX_LINE_QTY: i64 = 10_000;
 /// Most units a single inventory adjustment may move.
 pub const MAX_ADJUSTMENT_QTY: i64 = 1_000_000;
 
-/// A stock keeping unit: 1–64 characters of `A–Z a–z 0–9 - _ . /`.
+/// A stock keeping unit: 1–64 characters of ASCII letters, digits and `- _ . /`. SKUs are not case-sensitive:
+/// `good-1` and `GOOD-1` are the same SKU, always stored and shown in capitals, so a SKU typed in any case at
+/// a till, in a cart or in an import finds the same product.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sku(String);
 
 impl Sku {
     pub fn parse(s: &str) -> Result<Sku, String> {
         let t = s.trim();
-        if t.is_empty() || t.len() > 64 {
-            return Err(format!("SKU must be 1–64 characters, got {}", t.len()));
+        if t.is_empty() || t.chars().count() > 64 {
+            return Err(format!("a SKU is 1–64 characters, got {}", t.chars().count()));
         }
         if let Some(c) = t.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_./".contains(*c))) {
-            return Err(format!("SKU `{t}` contains `{c}`; allowed are letters, digits and - _ . /"));
+            return Err(format!(
+                "SKU `{t}` contains `{c}`; a SKU is made of ASCII letters A–Z (any case, stored in capitals), digits 0–9 and - _ . /"
+            ));
         }
-        Ok(Sku(t.to_owned()))
+        Ok(Sku(t.to_ascii_uppercase()))
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -126,6 +130,14 @@ impl MovementKind {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn skus_are_not_case_sensitive() {
+        assert_eq!(super::Sku::parse(" good-1 ").unwrap().as_str(), "GOOD-1");
+        assert_eq!(super::Sku::parse("GOOD-1").unwrap(), super::Sku::parse("good-1").unwrap());
+        let e = super::Sku::parse("양말-1").unwrap_err();
+        assert!(e.contains("ASCII letters"), "{e}");
+    }
+
     use super::*;
 
     #[test]

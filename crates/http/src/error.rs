@@ -19,8 +19,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_ko: Option<String>,
+    /// The same in Korean, with the next step.
+    pub message_ko: String,
     #[serde(flatten)]
     pub details: std::collections::BTreeMap<String, serde_json::Value>,
 }
@@ -33,6 +33,13 @@ pub enum ApiError {
         status: StatusCode,
         code: &'static str,
         message: String,
+    },
+    /// A request problem with fields that say more (a CSV's problems with their lines and columns).
+    Detailed {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+        details: serde_json::Map<String, serde_json::Value>,
     },
 }
 
@@ -53,6 +60,12 @@ impl IntoResponse for ApiError {
         let (status, mut body) = match self {
             ApiError::Request { status, code, message } => {
                 (status, json!({ "error": { "code": code, "message": message } }))
+            }
+            ApiError::Detailed { status, code, message, details } => {
+                let mut e = details;
+                e.insert("code".into(), json!(code));
+                e.insert("message".into(), json!(message));
+                (status, json!({ "error": e }))
             }
             ApiError::Engine(e) => {
                 let status = match &e {
@@ -94,7 +107,8 @@ impl IntoResponse for ApiError {
                 (status, json!({ "error": err }))
             }
         };
-        if let Some(ko) = body["error"]["code"].as_str().and_then(korean) {
+        if let Some(code) = body["error"]["code"].as_str() {
+            let ko = korean(code, body["error"]["message"].as_str().unwrap_or_default());
             body["error"]["message_ko"] = json!(ko);
         }
         (status, axum::Json(body)).into_response()
@@ -103,58 +117,161 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Korean text for the errors shoppers and store staff meet, returned beside the English `message` as
-/// `message_ko` so a storefront or POS can show it as is.
-fn korean(code: &str) -> Option<&'static str> {
+/// Korean text for an error, beside the English `message` as `message_ko`, so that a storefront, till or
+/// console can show it as is: what happened and what to do next. Every code has one; the generic input
+/// codes name the field the English message names.
+pub fn korean(code: &str, message: &str) -> String {
+    if let Some(fixed) = korean_fixed(code) {
+        return fixed.to_owned();
+    }
+    // Input errors: name the field (the English message puts it in backticks first).
+    let field = message.split('`').nth(1).filter(|f| !f.is_empty() && f.len() <= 60 && !f.contains(' '));
+    match (code, field) {
+        ("invalid_json" | "invalid_request" | "invalid_query", Some(f)) => {
+            format!("입력한 `{f}` 값을 확인해 주세요. 자세한 내용은 영문 메시지를 참고하세요.")
+        }
+        ("invalid_json", None) => "요청 본문이 올바른 JSON이 아닙니다. 형식을 확인해 주세요.".to_owned(),
+        ("invalid_query", None) => "주소의 검색 조건(쿼리)을 확인해 주세요.".to_owned(),
+        _ => "요청 내용을 확인해 주세요. 자세한 내용은 영문 메시지를 참고하세요.".to_owned(),
+    }
+}
+
+fn korean_fixed(code: &str) -> Option<&'static str> {
     Some(match code {
-        "out_of_stock" => "재고가 부족합니다.",
-        "insufficient_stock" => "재고 수량이 맞지 않아 처리할 수 없습니다.",
-        "cart_completed" => "이미 주문이 완료된 장바구니입니다.",
-        "cart_empty" => "장바구니가 비어 있습니다.",
-        "cart_full" => "장바구니에 담을 수 있는 상품 수를 넘었습니다.",
+        "out_of_stock" => "재고가 부족합니다. 수량을 줄이거나 다른 매장을 선택해 주세요.",
+        "insufficient_stock" => "재고 수량이 맞지 않아 처리할 수 없습니다. 재고를 확인해 주세요.",
+        "no_shipping_location" => "배송할 수 있는 곳이 없습니다. 매장 픽업을 선택해 주세요.",
+        "cart_completed" => "이미 주문이 완료된 장바구니입니다. 새 장바구니로 다시 담아 주세요.",
+        "cart_empty" => "장바구니가 비어 있습니다. 상품을 담아 주세요.",
+        "cart_full" => "장바구니에 담을 수 있는 상품 수를 넘었습니다. 일부를 빼 주세요.",
         "fulfillment_required" => "배송지 또는 픽업 매장을 먼저 선택해 주세요.",
-        "pickup_unavailable" => "이 매장은 픽업을 제공하지 않습니다.",
-        "wrong_pickup_code" => "픽업 코드가 일치하지 않습니다.",
-        "invalid_transition" => "현재 주문 상태에서는 할 수 없는 작업입니다.",
+        "address_incomplete" => "배송지에 받는 분, 전화번호, 주소, 우편번호, 국가를 모두 입력해 주세요.",
+        "invalid_country" => "국가 코드가 올바르지 않습니다. KR, US처럼 두 글자 코드로 입력해 주세요.",
+        "invalid_phone" => "전화번호가 올바르지 않습니다. 010-1234-5678처럼 입력해 주세요.",
+        "invalid_email" => "이메일 주소가 올바르지 않습니다. 다시 확인해 주세요.",
+        "invalid_quantity" => "수량은 1개부터 10,000개까지 입력할 수 있습니다.",
+        "invalid_sku" => "상품 코드(SKU)는 영문, 숫자, - _ . / 로만 입력해 주세요.",
+        "invalid_currency" => "지원하지 않는 통화입니다. KRW, USD처럼 입력해 주세요.",
+        "invalid_amount" => "금액이 올바르지 않습니다. 금액 범위를 확인해 주세요.",
+        "pickup_unavailable" => "이 매장은 픽업을 제공하지 않습니다. 다른 매장을 선택해 주세요.",
+        "pickup_expired" => "픽업 기간이 지났습니다. 주문은 곧 자동 취소됩니다.",
+        "wrong_pickup_code" => "픽업 코드가 일치하지 않습니다. 고객의 주문 화면에서 코드를 다시 확인해 주세요.",
+        "invalid_transition" => "현재 주문 상태에서는 할 수 없는 작업입니다. 주문 상태를 확인해 주세요.",
+        "reservation_changed" => "주문의 재고 예약이 바뀌었습니다. 주문을 새로 고쳐 다시 시도해 주세요.",
         "not_returnable" => "아직 인도되지 않은 주문은 반품할 수 없습니다. 주문 취소를 이용해 주세요.",
-        "return_exceeds_order" => "반품 수량이 구매 수량을 넘습니다.",
-        "not_in_order" => "이 주문에 포함되지 않은 상품입니다.",
-        "not_for_sale" => "판매 중이 아닌 상품입니다.",
-        "no_price" => "이 통화로는 구매할 수 없는 상품입니다.",
-        "unsupported_payment_method" => "지원하지 않는 결제 수단입니다.",
+        "return_exceeds_order" => "반품 수량이 구매 수량을 넘습니다. 수량을 확인해 주세요.",
+        "not_in_order" => "이 주문에 포함되지 않은 상품입니다. 상품을 확인해 주세요.",
+        "not_a_store" => "매장에서만 할 수 있는 작업입니다. 위치를 확인해 주세요.",
+        "not_for_sale" => "판매 중이 아닌 상품입니다. 장바구니에서 빼 주세요.",
+        "no_price" => "이 통화로는 구매할 수 없는 상품입니다. 다른 통화를 선택해 주세요.",
+        "currency_mismatch" => "통화가 서로 다릅니다. 같은 통화로 다시 시도해 주세요.",
+        "unsupported_payment_method" => "이 주문에는 사용할 수 없는 결제 수단입니다. 다른 결제 수단을 선택해 주세요.",
         "email_taken" => "이미 가입된 이메일입니다. 로그인해 주세요.",
-        "phone_taken" => "이미 등록된 전화번호입니다.",
+        "phone_taken" => "이미 등록된 전화번호입니다. 다른 번호를 입력하거나 로그인해 주세요.",
         "weak_password" => "비밀번호는 8자 이상이어야 합니다.",
-        "invalid_credentials" => "이메일 또는 비밀번호가 올바르지 않습니다.",
-        "unauthorized" => "로그인이 필요하거나 인증 정보가 올바르지 않습니다.",
-        "forbidden" => "이 작업을 할 권한이 없습니다.",
-        "not_found" => "찾을 수 없습니다.",
-        "idempotency_key_reused" => "같은 요청 키가 다른 요청에 이미 사용되었습니다.",
+        "invalid_credentials" => "이메일 또는 비밀번호가 올바르지 않습니다. 다시 입력해 주세요.",
+        "unauthorized" => "로그인이 필요하거나 인증 정보가 올바르지 않습니다. 다시 로그인해 주세요.",
+        "forbidden" => "이 작업을 할 권한이 없습니다. 관리자에게 문의해 주세요.",
+        "not_found" => "찾을 수 없습니다. 주소나 번호를 다시 확인해 주세요.",
+        "route_not_found" => "없는 주소입니다. API 문서(/openapi.json)를 확인해 주세요.",
+        "method_not_allowed" => "이 주소에서 지원하지 않는 요청 방식입니다. API 문서를 확인해 주세요.",
+        "unsupported_media_type" => "본문 형식이 올바르지 않습니다. Content-Type: application/json으로 보내 주세요.",
+        "idempotency_key_reused" => "같은 요청 키가 다른 요청에 이미 사용되었습니다. 새 요청 키를 사용해 주세요.",
+        "idempotency_key_required" => "요청 키(Idempotency-Key)가 필요합니다. 요청 키를 붙여 다시 보내 주세요.",
+        "invalid_idempotency_key" => "요청 키(Idempotency-Key)는 255자 이내의 영문과 숫자로 입력해 주세요.",
         "overloaded" | "unavailable" | "busy" => "요청이 많아 잠시 후 다시 시도해 주세요.",
-        "internal" => "일시적인 오류가 발생했습니다.",
-        "invalid_request" | "invalid_json" | "invalid_query" | "invalid_limit" => "요청 내용이 올바르지 않습니다.",
-        "payload_too_large" => "요청이 너무 큽니다.",
-        "insufficient_funds" => "잔액이 부족합니다.",
-        "customer_required" => "지갑 결제는 로그인한 고객만 할 수 있습니다.",
-        "hold_expired" => "결제 승인 기간이 지났습니다.",
+        "internal" => "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
+        "invalid_limit" => "한 번에 가져올 개수(limit)가 허용 범위를 벗어났습니다.",
+        "invalid_cursor" => "페이지 위치(after)가 올바르지 않습니다. 이전 응답의 next_cursor를 그대로 사용해 주세요.",
+        "payload_too_large" => "요청이 너무 큽니다. 크기를 줄여 주세요.",
+        "insufficient_funds" => "잔액이 부족합니다. 지갑을 충전하거나 다른 결제 수단을 선택해 주세요.",
+        "customer_required" => "지갑 결제는 로그인한 고객만 할 수 있습니다. 로그인해 주세요.",
+        "hold_expired" => "결제 승인 기간이 지났습니다. 주문을 취소하고 다시 주문해 주세요.",
         "invalid_payment_code" => "유효하지 않은 결제 코드입니다. 앱에서 코드를 새로 고쳐 주세요.",
-        "payment_code_used" => "이미 사용된 결제 코드입니다.",
+        "payment_code_used" => "이미 사용된 결제 코드입니다. 앱에서 새 코드를 받아 주세요.",
         "payment_code_expired" => "결제 코드의 유효 시간이 지났습니다. 앱에서 새로 고쳐 주세요.",
-        "payment_code_revoked" => "새 결제 코드가 발급되어 이 코드는 사용할 수 없습니다.",
-        "payment_code_customer_mismatch" => "다른 고객의 결제 코드입니다.",
-        "payment_request_paid" => "이미 결제된 요청입니다.",
+        "payment_code_revoked" => "새 결제 코드가 발급되어 이 코드는 사용할 수 없습니다. 최신 코드를 보여 주세요.",
+        "payment_code_customer_mismatch" => "다른 고객의 결제 코드입니다. 본인의 코드를 보여 주세요.",
+        "payment_request_paid" => "이미 결제된 요청입니다. 영수증을 확인해 주세요.",
         "payment_request_expired" => "결제 요청이 만료되었습니다. 계산대에 새 코드를 요청해 주세요.",
-        "payment_request_cancelled" => "매장에서 취소한 결제 요청입니다.",
+        "payment_request_cancelled" => "매장에서 취소한 결제 요청입니다. 계산대에 문의해 주세요.",
         "price_changed" => "가격이 변경되었습니다. 계산대에 새 코드를 요청해 주세요.",
-        "invalid_gift_card" => "유효하지 않은 상품권입니다.",
-        "payment_not_authorized" => "결제 승인이 유효하지 않아 상품을 인도할 수 없습니다.",
-        "no_fx_rate" => "이 통화로 결제할 수 있는 환율이 없습니다.",
-        "invalid_split" => "분할 결제 금액이 주문 금액과 맞지 않습니다.",
+        "invalid_gift_card" => "유효하지 않은 상품권입니다. 상품권 번호를 다시 확인해 주세요.",
+        "payment_not_authorized" => {
+            "결제 승인이 유효하지 않아 상품을 인도할 수 없습니다. 다른 방법으로 결제받아 주세요."
+        }
+        "no_fx_rate" => "이 통화로 결제할 수 있는 환율이 없습니다. 주문 통화로 결제해 주세요.",
+        "invalid_split" => "분할 결제 금액이 주문 금액과 맞지 않습니다. 금액을 다시 나눠 주세요.",
+        "card_required" => "카드 정보가 필요합니다. 카드를 다시 입력해 주세요.",
         "card_declined" => "카드 결제가 거절되었습니다. 다른 결제 수단을 이용해 주세요.",
         "card_unavailable" => "카드 결제를 지금 처리할 수 없습니다. 잠시 후 다시 시도해 주세요.",
-        "idempotency_key_required" => "요청 키(Idempotency-Key)가 필요합니다.",
         "card_authorization_cancelled" => "카드 승인이 취소되었습니다. 다시 결제해 주세요.",
         "too_many_attempts" => "시도 횟수가 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+        "same_account" => "같은 계정끼리는 이체할 수 없습니다. 계정을 확인해 주세요.",
+        "ledger_inconsistent" => "장부가 일치하지 않아 처리하지 않았습니다. 관리자에게 알려 주세요.",
+        "limit_reached" => "등록할 수 있는 개수를 넘었습니다. 사용하지 않는 항목을 정리해 주세요.",
+        "duplicate_handle" => {
+            "같은 주소 이름(handle)의 상품이 이미 있습니다. 다른 이름을 쓰거나 기존 상품을 수정해 주세요."
+        }
+        "duplicate_sku" => "이 SKU는 다른 상품이 이미 사용 중입니다. 다른 SKU를 입력해 주세요.",
+        "duplicate_gtin" => "이 바코드(GTIN)는 다른 상품이 이미 사용 중입니다. 바코드를 확인해 주세요.",
+        "duplicate_code" => "같은 코드가 이미 있습니다. 다른 코드를 입력해 주세요.",
+        "duplicate_device" => "같은 코드의 기기가 이미 있습니다. 다른 코드를 입력해 주세요.",
+        "device_revoked" => "사용이 중지된 기기입니다. 새 기기로 등록해 주세요.",
+        "no_layout" => "이 무인 매장에는 아직 진열 배치가 없습니다. 배치를 먼저 등록해 주세요.",
+        "not_cashierless" => "무인 매장이 아닙니다. 무인 매장을 선택해 주세요.",
+        "session_closed" => "이미 끝난 방문입니다. 영수증을 확인해 주세요.",
+        "already_resolved" => "이미 처리된 검토 항목입니다. 목록을 새로 고쳐 주세요.",
+        "concurrent_review" => "다른 직원이 같은 항목을 처리하고 있습니다. 목록을 새로 고쳐 주세요.",
+        "corrupt_order" => "주문 정보가 손상되어 처리할 수 없습니다. 관리자에게 알려 주세요.",
+        "invalid_csv" => "CSV 파일에 오류가 있습니다. 안내된 줄과 열을 고쳐 다시 올려 주세요.",
+        "export_failed" => "내보내기에 실패했습니다. 잠시 후 다시 시도해 주세요.",
+        "invalid_event" => "올바르지 않은 결제사 이벤트입니다.",
+        "invalid_event_types" => "이벤트 종류가 올바르지 않습니다. order.placed, order.* 또는 *처럼 입력해 주세요.",
+        "invalid_signature" => "서명이 올바르지 않습니다. 서명 비밀키를 확인해 주세요.",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every error code the API can answer has its own Korean text (or, for the generic input codes, one
+    /// that names the field).
+    #[test]
+    fn every_code_speaks_korean() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut codes = std::collections::BTreeSet::new();
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(p).unwrap());
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        for c in ["engine/src", "http/src", "catalog-io/src"] {
+            walk(&root.join(c), &mut sources);
+        }
+        for s in &sources {
+            for pat in ["invalid(", "conflict(", "bad(", "code: "] {
+                for (i, _) in s.match_indices(pat) {
+                    let rest = s[i + pat.len()..].trim_start();
+                    if let Some(code) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) {
+                        if !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                            codes.insert(code.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(codes.len() > 50, "found the codes ({})", codes.len());
+        let generic = ["invalid_request", "invalid_json", "invalid_query"];
+        let missing: Vec<&String> =
+            codes.iter().filter(|c| !generic.contains(&c.as_str()) && super::korean_fixed(c).is_none()).collect();
+        assert!(missing.is_empty(), "codes without Korean text: {missing:?}");
+        assert!(super::korean("invalid_request", "`quantity` must be 1–10000").contains("`quantity`"));
+    }
 }

@@ -28,7 +28,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
-            .map_err(|rej| ApiError::bad("invalid_query", rej.body_text()))
+            .map_err(|rej| ApiError::bad("invalid_query", humanize(&rej.body_text())))
     }
 }
 
@@ -163,7 +163,73 @@ fn json_rejection(rej: axum::extract::rejection::JsonRejection) -> ApiError {
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (status, "unsupported_media_type"),
         _ => (StatusCode::BAD_REQUEST, "invalid_json"),
     };
-    ApiError::Request { status, code, message: rej.body_text() }
+    let message = match code {
+        "payload_too_large" => format!("the body is larger than {} KiB", crate::MAX_BODY_BYTES / 1024),
+        "unsupported_media_type" => "send the body as JSON with `Content-Type: application/json`".to_owned(),
+        _ => humanize(&rej.body_text()),
+    };
+    ApiError::Request { status, code, message }
+}
+
+/// serde's wording for the people who read the error: field paths in backticks and JSON's own words for
+/// types, never a Rust type (`i64`, `struct CartIn`, `Option`).
+pub fn humanize(raw: &str) -> String {
+    let mut m = raw
+        .replace("Failed to deserialize the JSON body into the target type: ", "")
+        .replace("Failed to parse the request body as JSON: ", "the body is not valid JSON: ")
+        .replace("Failed to deserialize query string: ", "");
+    // "payment.method: missing field ..." → "`payment.method`: missing field ..."
+    if let Some((path, rest)) = m.split_once(": ") {
+        if !path.is_empty() && !path.contains(' ') && path != "the body is not valid JSON" {
+            m = format!("`{path}`: {rest}");
+        }
+    }
+    let words = [
+        ("i64", "a whole number"),
+        ("i32", "a whole number"),
+        ("u64", "a whole number of 0 or more"),
+        ("u32", "a whole number of 0 or more"),
+        ("u16", "a whole number of 0 or more"),
+        ("usize", "a whole number of 0 or more"),
+        ("f64", "a number"),
+        ("f32", "a number"),
+    ];
+    for (rust, json) in words {
+        m = m.replace(&format!("expected {rust}"), &format!("expected {json}"));
+    }
+    let mut out = String::with_capacity(m.len());
+    let mut rest = m.as_str();
+    // "expected struct CartIn" / "expected internally tagged enum Fulfillment" / "expected enum X"
+    while let Some(i) = rest.find("expected ") {
+        out.push_str(&rest[..i + 9]);
+        rest = &rest[i + 9..];
+        for (rust, json) in [
+            ("struct ", "an object"),
+            ("internally tagged enum ", "an object with a `type`"),
+            ("adjacently tagged enum ", "an object"),
+            ("enum ", "one of the listed values"),
+            ("a sequence", "an array"),
+            ("a map", "an object"),
+            ("unit", "null"),
+        ] {
+            if let Some(r) = rest.strip_prefix(rust) {
+                out.push_str(json);
+                rest = if rust.ends_with(' ') {
+                    r.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_')
+                } else {
+                    r
+                };
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.replace("invalid digit found in string", "expected a whole number")
+        .replace("invalid float literal", "expected a number")
+        .replace("cannot parse integer from empty string", "expected a whole number, got nothing")
+        .replace("number too large to fit in target type", "the number is too large")
+        .replace("number too small to fit in target type", "the number is too small")
+        .replace("provided string was not `true` or `false`", "expected true or false")
 }
 
 /// A JSON body that may be left out entirely (an empty body is `T::default()`).
@@ -185,7 +251,19 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
 }
 
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad("invalid_json", format!("invalid JSON body: {e}")))
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    from_value(value)
+}
+
+/// A typed value from JSON, with the failing field's path in the error.
+fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let raw = if path == "." { inner } else { format!("{path}: {inner}") };
+        ApiError::bad("invalid_json", humanize(&raw))
+    })
 }
 
 /// The JSON body of an endpoint that moves money or stock, with the fingerprint that ties an
@@ -215,8 +293,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for MoneyJson<T> {
         })?;
         let value: serde_json::Value = parse_json(&bytes)?;
         let canonical = canonical_json(&value);
-        let body = serde_json::from_value(value)
-            .map_err(|e| ApiError::bad("invalid_json", format!("invalid JSON body: {e}")))?;
+        let body = from_value(value)?;
         Ok(MoneyJson { body, canonical })
     }
 }
@@ -234,5 +311,37 @@ fn canonical_json(v: &serde_json::Value) -> String {
         }
         Value::Array(a) => format!("[{}]", a.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
         other => other.to_string(),
+    }
+}
+
+/// Path parameters; a malformed one (a review number that is not a number) is answered in the API's error
+/// shape.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|rej| ApiError::bad("invalid_request", format!("the path: {}", humanize(&rej.body_text()))))
+    }
+}
+
+/// The raw body (CSV files, signed processor events), with its size limit answered in the error shape.
+pub struct RawBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        axum::body::Bytes::from_request(req, state).await.map(RawBody).map_err(|rej| ApiError::Request {
+            status: rej.status(),
+            code: if rej.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_request" },
+            message: if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                "the body is larger than this endpoint's limit".to_owned()
+            } else {
+                humanize(&rej.body_text())
+            },
+        })
     }
 }

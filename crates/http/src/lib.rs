@@ -3,6 +3,7 @@
 //! limits, the one error shape, and `/openapi.json`, built from the same table as the router (`openapi`).
 //! Handlers translate; every rule lives in `engine`.
 
+mod cursor;
 mod error;
 mod extract;
 mod listener;
@@ -64,6 +65,7 @@ pub fn router(engine: Engine) -> Router {
     let (routes, _) = api().into_parts();
     routes
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(log_requests))
         .with_state(state)
@@ -113,6 +115,14 @@ pub struct OpenApiDocument {
     info: serde_json::Map<String, serde_json::Value>,
     paths: serde_json::Map<String, serde_json::Value>,
     components: serde_json::Map<String, serde_json::Value>,
+}
+
+async fn method_not_allowed(req: axum::extract::Request) -> ApiError {
+    ApiError::Request {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{} is not served at {}; see /openapi.json for its methods", req.method(), req.uri().path()),
+    }
 }
 
 envelope!(HealthOut {

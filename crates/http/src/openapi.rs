@@ -108,6 +108,7 @@ pub struct Op {
     errors: Vec<u16>,
     idempotency: bool,
     body_limit: Option<usize>,
+    form_file: bool,
 }
 
 impl Op {
@@ -126,6 +127,7 @@ impl Op {
             errors: Vec::new(),
             idempotency: false,
             body_limit: None,
+            form_file: false,
         }
     }
     pub fn get(path: &'static str) -> Op {
@@ -170,9 +172,10 @@ impl Op {
         self.body = Some(Body { schema: schema_of::<T>, content_type: "application/json", required: false });
         self
     }
-    /// A CSV file as the body.
+    /// A CSV file as the body, or as the `file` of a `multipart/form-data` upload (a browser form).
     pub fn csv_body(mut self) -> Op {
         self.body = Some(Body { schema: string_schema, content_type: "text/csv", required: true });
+        self.form_file = true;
         self
     }
     /// Query parameters: the properties of `Q`.
@@ -412,7 +415,7 @@ fn document(ops: &[Op]) -> Value {
     let mut paths: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
     let mut tags: Vec<&str> = Vec::new();
     // Request-side schemas are collected first and their references renamed once every definition is known.
-    let mut request_side: Vec<(&str, &str, &'static str, Value)> = Vec::new();
+    let mut request_side: Vec<(&str, &str, &'static str, Value, bool)> = Vec::new();
     for op in ops {
         let mut o = Map::new();
         o.insert("operationId".into(), json!(operation_id(op)));
@@ -464,7 +467,7 @@ fn document(ops: &[Op]) -> Value {
         }
         if let Some(b) = &op.body {
             let schema = (b.schema)(&mut g.read).to_value();
-            request_side.push((op.path, op.method.as_str(), b.content_type, schema));
+            request_side.push((op.path, op.method.as_str(), b.content_type, schema, op.form_file));
             o.insert("requestBody".into(), json!({"required": b.required, "content": {}}));
         }
         let mut responses = Map::new();
@@ -489,9 +492,15 @@ fn document(ops: &[Op]) -> Value {
         assert!(entry.insert(op.method.as_str().into(), Value::Object(o)).is_none(), "{} twice", op.path);
     }
     let (schemas, renames) = g.finish();
-    for (path, method, ct, schema) in request_side {
+    for (path, method, ct, schema, form_file) in request_side {
         let op = paths.get_mut(path).and_then(|p| p.get_mut(method)).expect("operation");
         op["requestBody"]["content"] = json!({ct: {"schema": rename_refs(schema, &renames)}});
+        if form_file {
+            op["requestBody"]["content"]["multipart/form-data"] = json!({"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "contentMediaType": "text/csv", "description": "The CSV file"}}
+            }});
+        }
     }
     json!({
         "openapi": "3.1.0",

@@ -32,27 +32,27 @@ pub struct List<T> {
     pub data: Vec<T>,
 }
 
-/// One page of a list; `next_cursor` goes into the next request's `after` (`null` on the last page).
+/// One page of a list. Pass `next_cursor` as `after` for the next page; it is `null` (and `has_more` false)
+/// on the last page.
 #[derive(Serialize, schemars::JsonSchema)]
 #[schemars(rename = "{T}Page")]
 pub struct Page<T> {
     pub data: Vec<T>,
+    /// Whether more items follow this page.
+    pub has_more: bool,
+    /// Opaque; for `after`.
     pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
-    /// A page of at most `limit` items; a full page has a cursor after its last item.
-    pub fn of(items: Vec<T>, limit: usize, cursor: impl Fn(&T) -> String) -> Page<T> {
-        let next_cursor = if items.len() == limit { items.last().map(&cursor) } else { None };
-        Page { data: items, next_cursor }
+    /// A page from `items` fetched with `limit + 1` (the extra item only tells that more follow); the
+    /// cursor points after the last item kept, in list `kind`.
+    pub fn of(mut items: Vec<T>, limit: usize, kind: &str, key: impl Fn(&T) -> String) -> Page<T> {
+        let has_more = items.len() > limit;
+        items.truncate(limit);
+        let next_cursor = if has_more { items.last().map(|i| crate::cursor::encode(kind, &key(i))) } else { None };
+        Page { data: items, has_more, next_cursor }
     }
-}
-
-/// One page of a ledger statement; `next_cursor` is the last line's `seq` (`null` on the last page).
-#[derive(Serialize, schemars::JsonSchema)]
-pub struct StatementPage {
-    pub data: Vec<engine::money::ledger::StatementLine>,
-    pub next_cursor: Option<i64>,
 }
 
 /// A struct with one field that names what it holds, e.g. `envelope!(OrderOut { order: OrderView })`.

@@ -85,6 +85,20 @@ pub fn open_db(cfg: &AppConfig) -> Result<Db> {
     Db::open(&url, &opts).with_context(|| format!("cannot open database {}", redact(&url)))
 }
 
+/// Opens an existing database (doctor, import, export): a missing one is an error that says where it was
+/// looked for, not a new, empty shop.
+pub fn open_existing_db(cfg: &AppConfig) -> Result<Db> {
+    let url = cfg.database_url();
+    let exists = Db::exists(&url).with_context(|| format!("cannot check database {}", redact(&url)))?;
+    if !exists {
+        anyhow::bail!(
+            "there is no borderless database at {} — pass the shop's --data-dir (or --database-url), or start one with `borderless serve`",
+            redact(&url)
+        );
+    }
+    open_db(cfg)
+}
+
 pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),

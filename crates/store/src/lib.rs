@@ -172,6 +172,28 @@ impl Db {
         self.backend.dialect()
     }
 
+    /// Whether `url` names a borderless database that exists already (a SQLite file, or a PostgreSQL
+    /// database with borderless's schema), checked without creating or migrating anything. Commands that
+    /// inspect or change an existing shop (doctor, import, export) refuse to start a new, empty one.
+    pub fn exists(url: &str) -> Result<bool, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let url = url.to_owned();
+            // The synchronous client runs its own runtime; keep it off any caller's async runtime.
+            return std::thread::spawn(move || -> Result<bool, DbError> {
+                let mut c = postgres::Client::connect(&url, postgres::NoTls)
+                    .map_err(|e| DbError::new(DbErrorKind::Unavailable, format!("cannot connect: {e}")))?;
+                let r = c
+                    .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+                    .map_err(|e| DbError::new(DbErrorKind::Other, e.to_string()))?;
+                Ok(r.get::<_, bool>(0))
+            })
+            .join()
+            .map_err(|_| DbError::new(DbErrorKind::Other, String::from("the check stopped")))?;
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        Ok(std::path::Path::new(path).is_file())
+    }
+
     /// Runs `f` in a write transaction; resolves after the commit is durable.
     pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
     where

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, V16),
     (17, V17),
     (18, V18),
+    (19, V19),
 ];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
@@ -550,3 +551,25 @@ CREATE INDEX devices_sku ON devices (sku)
 /// Devices can be revoked (a lost or stolen device): its token and signing key stop working at once, its
 /// history stays.
 const V18: &str = "ALTER TABLE devices ADD COLUMN revoked_at BIGINT";
+
+/// SKUs are not case-sensitive and are stored in capitals: existing lower-case SKUs are renamed everywhere
+/// they are referenced (a SKU whose capitalised spelling is already taken keeps its spelling).
+const V19: &str = r#"
+CREATE TABLE sku_renames (old TEXT PRIMARY KEY, new TEXT NOT NULL, gtin TEXT);
+INSERT INTO sku_renames (old, new, gtin)
+    SELECT sku, UPPER(sku), gtin FROM variants v
+    WHERE sku <> UPPER(sku) AND NOT EXISTS (SELECT 1 FROM variants w WHERE w.sku = UPPER(v.sku));
+UPDATE variants SET gtin = NULL WHERE sku IN (SELECT old FROM sku_renames);
+INSERT INTO variants (sku, product_id, gtin, weight_g, attributes, position)
+    SELECT r.new, v.product_id, r.gtin, v.weight_g, v.attributes, v.position FROM variants v JOIN sku_renames r ON r.old = v.sku;
+UPDATE prices SET sku = (SELECT new FROM sku_renames WHERE old = prices.sku) WHERE sku IN (SELECT old FROM sku_renames);
+UPDATE stock_levels SET sku = (SELECT new FROM sku_renames WHERE old = stock_levels.sku) WHERE sku IN (SELECT old FROM sku_renames);
+UPDATE stock_movements SET sku = (SELECT new FROM sku_renames WHERE old = stock_movements.sku) WHERE sku IN (SELECT old FROM sku_renames);
+UPDATE cart_lines SET sku = (SELECT new FROM sku_renames WHERE old = cart_lines.sku) WHERE sku IN (SELECT old FROM sku_renames);
+UPDATE order_lines SET sku = (SELECT new FROM sku_renames WHERE old = order_lines.sku) WHERE sku IN (SELECT old FROM sku_renames);
+UPDATE reservations SET sku = (SELECT new FROM sku_renames WHERE old = reservations.sku) WHERE sku IN (SELECT old FROM sku_renames);
+UPDATE return_lines SET sku = (SELECT new FROM sku_renames WHERE old = return_lines.sku) WHERE sku IN (SELECT old FROM sku_renames);
+UPDATE devices SET sku = (SELECT new FROM sku_renames WHERE old = devices.sku) WHERE sku IN (SELECT old FROM sku_renames);
+DELETE FROM variants WHERE sku IN (SELECT old FROM sku_renames);
+DROP TABLE sku_renames
+"#;

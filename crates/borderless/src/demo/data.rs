@@ -60,6 +60,7 @@ fn location(
             region: region.into(),
             postal_code: postal_code.into(),
             country: "KR".into(),
+            ..Default::default()
         },
         lat: Some(lat),
         lon: Some(lon),
@@ -2174,6 +2175,20 @@ pub fn customers() -> Vec<DemoCustomer> {
         password: DEMO_PASSWORD.into(),
     })
     .collect()
+}
+
+/// The shoppers who walk through the live cashierless store (GO-SEONGSU): accounts of their own, so that
+/// their entry holds never touch the wallets of the members the README's walk-throughs use.
+pub fn store_visitors() -> Vec<DemoCustomer> {
+    (1..=8)
+        .map(|i| DemoCustomer {
+            email: format!("visitor{i}@seongsu.example.com"),
+            phone: format!("010-9000-{:04}", 1000 + i),
+            name: format!("성수 방문객 {i} (Seongsu visitor {i})"),
+            locale: if i % 2 == 0 { "en" } else { "ko" }.into(),
+            password: DEMO_PASSWORD.into(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The demo's live cashierless store (GO-SEONGSU): the instore simulator plays the store's devices in real
 //! time through the same device path as real hardware (`Engine::ingest_device_events`, which HTTP and MQTT
 //! also use): an entry gate, one device per shelf gondola (weight plates at 60 Hz, sent every 0.5 s) and a
-//! camera tracker (body tracks at about 11 Hz). Each simulated shopper is one of the demo's members: the
+//! camera tracker (body tracks at about 11 Hz). Each simulated shopper is one of the store's own visitors
+//! (`data::store_visitors`, kept apart from the members the README uses, wallets topped up each round): the
 //! gate's entry event carries their one-time payment code (a wallet hold), and the exit event places and
 //! charges the cashierless order. A round's simulated store becomes the store's layout. Visits whose events
 //! wait for staff review stay open until staff settle them (`/admin/stores/{id}/reviews`).
@@ -120,13 +121,7 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
         .into_iter()
         .collect();
     anyhow::ensure!(!skus.is_empty(), "the cashierless store has no products to put on its shelves");
-    let mut members = Vec::new();
-    for c in crate::demo::data::customers() {
-        if let Some(v) = engine.find_customers(Some(c.email.clone()), None, None).await?.into_iter().next() {
-            members.push((v.id, c.name.clone()));
-        }
-    }
-    anyhow::ensure!(!members.is_empty(), "no demo members to shop");
+    let members = visitors(&engine).await?;
     let gondola_count = 2u16;
     // This run's devices (their tokens stay in memory; a restarted demo registers new ones).
     let tag = domain::ids::random_token(3);
@@ -146,6 +141,7 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
     while opts.rounds == 0 || round < opts.rounds {
         round += 1;
         restock(&engine, &loc.id, &skus, opts.restock_below).await?;
+        top_up_visitors(&engine, &loc.id, &members).await?;
         let cfg = instore::SimConfig {
             seed: 1 + round + std::process::id() as u64,
             shoppers: opts.shoppers_per_round,
@@ -292,6 +288,54 @@ async fn flush(
         let dev = devices.tracker.clone();
         let seq = devices.next(&dev);
         engine.ingest_device_events(&dev, vec![json!({"seq": seq, "type": "tracks", "frames": chunk})]).await?;
+    }
+    Ok(())
+}
+
+/// The store's visitors (accounts of their own, created on first use), never the README's members.
+async fn visitors(engine: &Engine) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for c in crate::demo::data::store_visitors() {
+        let found = engine.find_customers(Some(c.email.clone()), None, None).await?.into_iter().next();
+        let id = match found {
+            Some(v) => v.id,
+            None => {
+                let input = engine::customers::accounts::SignupInput {
+                    email: c.email.clone(),
+                    password: c.password.clone(),
+                    name: c.name.clone(),
+                    phone: Some(c.phone.clone()),
+                    locale: Some(c.locale.clone()),
+                };
+                engine.signup(input).await.context("creating the store's visitors")?.0.id
+            }
+        };
+        out.push((id, c.name.clone()));
+    }
+    Ok(out)
+}
+
+/// Keeps every visitor's wallet able to open the gate: below 50,000 won it is topped up to 200,000 at the
+/// store's counter.
+async fn top_up_visitors(engine: &Engine, location_id: &str, visitors: &[(String, String)]) -> Result<()> {
+    let counter = engine::platform::auth::Principal::Admin { key_id: "demo-live-store".into() };
+    for (id, _) in visitors {
+        let available: i64 =
+            engine.wallet(id).await?.iter().filter(|a| a.currency == "KRW").map(|a| a.available_minor).sum();
+        if available < 50_000 {
+            engine
+                .wallet_top_up(
+                    &counter,
+                    id,
+                    200_000 - available,
+                    "KRW",
+                    Some(location_id.to_owned()),
+                    None,
+                    String::new(),
+                )
+                .await
+                .context("topping up a visitor's wallet")?;
+        }
     }
     Ok(())
 }

@@ -91,14 +91,14 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     let cart = app.post("/store/carts", json!({})).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
     for q in [0, -1, 10_001] {
         let r = app.post(&format!("/store/carts/{cart}/lines"), json!({"sku": sku, "quantity": q})).await;
-        assert_eq!((r.status, r.code()), (400, "invalid_request"), "quantity {q}");
+        assert_eq!((r.status, r.code()), (400, "invalid_quantity"), "quantity {q}");
     }
     let r = app.post(&format!("/store/carts/{cart}/lines"), json!({"sku": "NOPE", "quantity": 1})).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
     let r = app.post("/store/carts/cart_missing/lines", json!({"sku": sku, "quantity": 1})).await;
     assert_eq!((r.status, r.code()), (404, "not_found"));
     let r = app.post("/store/carts", json!({"currency": "DOGE"})).await;
-    assert_eq!((r.status, r.code()), (400, "invalid_request"));
+    assert_eq!((r.status, r.code()), (400, "invalid_currency"));
 
     // Checkout preconditions.
     let r = app.checkout(&cart, "pre-1").await;
@@ -111,7 +111,18 @@ async fn bad_input_is_refused_clearly(b: Backend) {
     let r = app
         .put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "delivery", "address": {"city": "Seoul"}}))
         .await;
-    assert_eq!((r.status, r.code()), (400, "invalid_request"));
+    assert_eq!((r.status, r.code()), (400, "address_incomplete"));
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("recipient"), "{}", r.body);
+    let bad_country = json!({"type": "delivery", "address": {"recipient": "김민지", "phone": "010-1234-5678",
+        "line1": "1", "city": "Seoul", "postal_code": "06232", "country": "ZZ"}});
+    let r = app.put(&format!("/store/carts/{cart}/fulfillment"), bad_country).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_country"));
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("address.country"), "{}", r.body);
+    let bad_phone = json!({"type": "delivery", "address": {"recipient": "김민지", "phone": "call me",
+        "line1": "1", "city": "Seoul", "postal_code": "06232", "country": "KR"}});
+    let r = app.put(&format!("/store/carts/{cart}/fulfillment"), bad_phone).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_phone"));
+    assert!(r.body["error"]["message"].as_str().unwrap().contains("address.phone"), "{}", r.body);
     let r = app.put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "teleport"})).await;
     assert_eq!((r.status, r.code()), (400, "invalid_json"));
     let long_key = "k".repeat(300);
@@ -127,7 +138,7 @@ async fn bad_input_is_refused_clearly(b: Backend) {
             &[],
         )
         .await;
-    assert_eq!((r.status, r.code()), (400, "invalid_request"));
+    assert_eq!((r.status, r.code()), (400, "invalid_email"));
     let r = app
         .req(
             "POST",

@@ -75,7 +75,7 @@ async fn delivery_routes_and_ships(b: Backend) {
         async move {
             let id = app.post("/store/carts", json!({})).await.expect(201)["cart"]["id"].as_str().unwrap().to_owned();
             app.post(&format!("/store/carts/{id}/lines"), json!({"sku": sku, "quantity": qty})).await.expect(200);
-            app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "delivery", "address": {"line1": "해운대로 1", "city": "Busan", "postal_code": "48094", "country": "KR"}}))
+            app.put(&format!("/store/carts/{id}/fulfillment"), json!({"type": "delivery", "address": {"recipient": "박서연", "phone": "010-2345-6789", "line1": "해운대로 1", "city": "Busan", "postal_code": "48094", "country": "KR", "memo": "부재 시 경비실에 맡겨 주세요"}}))
                 .await
                 .expect(200);
             id

@@ -72,7 +72,15 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
     let mut model = Model::default();
     let mut open: Vec<Open> = Vec::new();
     let mut handed: Vec<(String, Vec<(String, i64)>)> = Vec::new(); // order id, (sku, qty) returnable
-    let addr = Address { line1: "1".into(), city: "Seoul".into(), country: "KR".into(), ..Default::default() };
+    let addr = Address {
+        recipient: "시뮬레이션".into(),
+        phone: "01012345678".into(),
+        line1: "1".into(),
+        city: "Seoul".into(),
+        postal_code: "06232".into(),
+        country: "KR".into(),
+        ..Default::default()
+    };
 
     let mut done: std::collections::BTreeMap<&str, usize> = Default::default();
     for step in 0..STEPS {

@@ -90,7 +90,7 @@ async fn wallet_pays_pickup_and_refunds_a_return_elsewhere(b: Backend) {
     let cart2 = wallet_cart(&app, &token, &sku, &gangnam).await;
     let r = pay(&app, &token, &cart2).await;
     assert_eq!((r.status, r.code()), (409, "insufficient_funds"));
-    assert_eq!(r.body["error"]["message_ko"], "잔액이 부족합니다.");
+    assert!(r.body["error"]["message_ko"].as_str().unwrap().starts_with("잔액이 부족합니다."), "{}", r.body);
     assert_eq!(app.level(&sku, &gangnam).await, (5, 1, 4, 0));
     // A guest cannot pay by wallet.
     let guest = app.pickup_cart(&sku, 1, &gangnam).await;

@@ -11,8 +11,8 @@ mod shopify;
 #[cfg(test)]
 mod tests;
 
-pub use own::{read_catalog, write_catalog};
-pub use shopify::read_shopify;
+pub use own::{read_catalog, read_catalog_all, write_catalog};
+pub use shopify::{read_shopify, read_shopify_all};
 
 use std::io::{Cursor, Read};
 
@@ -57,6 +57,105 @@ fn columns_phrase(columns: &[String]) -> String {
         format!("column {list}")
     } else {
         format!("columns {list}")
+    }
+}
+
+impl CsvError {
+    /// The 1-based line the problem is on, when it is on one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            CsvError::Read { line, .. }
+            | CsvError::TooManyRows { line }
+            | CsvError::FieldTooLong { line, .. }
+            | CsvError::Invalid { line, .. } => Some(*line),
+            CsvError::Empty
+            | CsvError::UnknownColumns { .. }
+            | CsvError::MissingColumns { .. }
+            | CsvError::DuplicateColumn { .. } => Some(1),
+            CsvError::Write(_) => None,
+        }
+    }
+
+    /// The column the problem is in, when it is in one.
+    pub fn column(&self) -> Option<String> {
+        match self {
+            CsvError::FieldTooLong { column, .. }
+            | CsvError::Invalid { column, .. }
+            | CsvError::DuplicateColumn { column } => Some(column.clone()),
+            CsvError::UnknownColumns { columns, .. } | CsvError::MissingColumns { columns } => columns.first().cloned(),
+            _ => None,
+        }
+    }
+}
+
+/// At most this many problems are reported from one file (a file this broken needs fixing at the source).
+pub const MAX_PROBLEMS: usize = 1_000;
+
+/// A product read from a file, with the line of its first row (for messages about it).
+#[derive(Debug, Clone)]
+pub struct ReadProduct {
+    pub line: u64,
+    pub product: crate::ProductInput,
+}
+
+/// Every problem of a file, in line order (at most [`MAX_PROBLEMS`]).
+#[derive(Debug)]
+pub struct Problems(pub Vec<CsvError>);
+
+impl std::fmt::Display for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_slice() {
+            [] => write!(f, "no problems"),
+            [one] => write!(f, "{one}"),
+            [first, rest @ ..] => write!(f, "{} problems; the first: {first}", rest.len() + 1),
+        }
+    }
+}
+
+/// A quoted cell that is never closed swallows the rest of the file into one cell; it is found before
+/// parsing and reported where the quote opened.
+pub(super) fn check_quotes(bytes: &[u8]) -> Result<(), CsvError> {
+    let (mut line, mut column, mut at_cell_start) = (1u64, 1usize, true);
+    let mut open: Option<(u64, usize)> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match (open, b) {
+            (None, b'"') if at_cell_start => {
+                open = Some((line, column));
+                at_cell_start = false;
+            }
+            (Some(_), b'"') => {
+                if bytes.get(i + 1) == Some(&b'"') {
+                    i += 1; // an escaped quote inside the cell
+                } else {
+                    open = None;
+                }
+            }
+            (None, b',') => {
+                column += 1;
+                at_cell_start = true;
+            }
+            (_, b'\n') => {
+                line += 1;
+                if open.is_none() {
+                    column = 1;
+                    at_cell_start = true;
+                }
+            }
+            (None, b'\r') => {}
+            (None, _) => at_cell_start = false,
+            _ => {}
+        }
+        i += 1;
+    }
+    match open {
+        None => Ok(()),
+        Some((line, column)) => Err(invalid(
+            line,
+            &format!("#{column}"),
+            "a quoted cell opens here but is never closed (a missing `\"`); everything after it would be read as this one cell",
+        )),
     }
 }
 
@@ -146,8 +245,9 @@ impl<R: Read> Sheet<R> {
         }
     }
 
-    /// The next row that has any value; rows of empty cells (spreadsheets leave them) are skipped.
-    fn next_row(&mut self) -> Result<Option<Row>, CsvError> {
+    /// The next row that has any value; rows of empty cells (spreadsheets leave them) are skipped. The outer
+    /// error stops the reading (unreadable input, too many rows); the inner one is that row's problem.
+    fn next_row(&mut self) -> Result<Option<Result<Row, CsvError>>, CsvError> {
         loop {
             if !self.read_record()? {
                 return Ok(None);
@@ -158,21 +258,24 @@ impl<R: Read> Sheet<R> {
             }
             let mut cells = Vec::with_capacity(self.names.len());
             for (i, f) in self.rec.iter().enumerate() {
-                let v = decode_cell(f, self.line, || self.column(i))?;
+                let v = match decode_cell(f, self.line, || self.column(i)) {
+                    Ok(v) => v,
+                    Err(e) => return Ok(Some(Err(e))),
+                };
                 if i < self.names.len() {
                     cells.push(v);
                 } else if !v.is_empty() {
-                    return Err(invalid(
+                    return Ok(Some(Err(invalid(
                         self.line,
                         &self.column(i),
                         format!("`{}` is beyond the header's {} columns", short(&v), self.names.len()),
-                    ));
+                    ))));
                 }
             }
             // Spreadsheets may drop trailing empty cells; a short row means those cells are empty.
             cells.resize(self.names.len(), String::new());
             if cells.iter().any(|c| !c.is_empty()) {
-                return Ok(Some(Row { line: self.line, cells }));
+                return Ok(Some(Ok(Row { line: self.line, cells })));
             }
         }
     }

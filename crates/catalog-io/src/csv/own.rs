@@ -1,7 +1,7 @@
 //! borderless's own catalog CSV: one row per variant, product columns repeated on every row of a product,
 //! prices in `price_<CUR>` columns, attributes as `name=value; …`.
 
-use super::{invalid, short, CsvError, Row, Sheet, UTF8_BOM};
+use super::{check_quotes, invalid, short, CsvError, Problems, ReadProduct, Row, Sheet, MAX_PROBLEMS, UTF8_BOM};
 use crate::{PriceInput, ProductInput, VariantInput, MAX_ATTRIBUTES, MAX_VARIANTS};
 use domain::stock::validate_gtin;
 use domain::{Currency, Money, Sku};
@@ -130,139 +130,177 @@ fn same_product_value(col: Col, a: &str, b: &str) -> bool {
 }
 
 /// borderless's own format, one row per variant.
-pub fn read_catalog<R: std::io::Read>(r: R) -> Result<Vec<crate::ProductInput>, CsvError> {
-    let mut sheet = Sheet::open(r)?;
-    let header = OwnHeader::parse(&sheet.names)?;
-    let colname = |sheet: &Sheet<R>, col: Col| header.pos.get(&col).map(|&i| sheet.column(i)).unwrap_or_default();
+pub fn read_catalog_all(bytes: &[u8]) -> Result<Vec<ReadProduct>, Problems> {
+    check_quotes(bytes).map_err(|e| Problems(vec![e]))?;
+    let mut sheet = Sheet::open(bytes).map_err(|e| Problems(vec![e]))?;
+    let header = OwnHeader::parse(&sheet.names).map_err(|e| Problems(vec![e]))?;
+    let mut problems: Vec<CsvError> = Vec::new();
+    let colname = |sheet: &Sheet<&[u8]>, col: Col| header.pos.get(&col).map(|&i| sheet.column(i)).unwrap_or_default();
     let mut products: Vec<OwnProduct> = Vec::new();
     let mut by_handle: HashMap<String, usize> = HashMap::new();
     let mut skus: HashMap<String, u64> = HashMap::new();
 
-    while let Some(row) = sheet.next_row()? {
-        let line = row.line;
-        let handle = header.get(&row, Col::Handle).to_lowercase();
-        if handle.is_empty() {
-            return Err(invalid(
-                line,
-                &colname(&sheet, Col::Handle),
-                "must not be empty; the rows of one product share a handle",
-            ));
+    loop {
+        let row = match sheet.next_row() {
+            Ok(None) => break,
+            Ok(Some(Ok(row))) => row,
+            Ok(Some(Err(e))) => {
+                problems.push(e);
+                continue;
+            }
+            Err(e) => {
+                problems.push(e);
+                break;
+            }
+        };
+        if problems.len() >= MAX_PROBLEMS {
+            break;
         }
-        let idx = match by_handle.get(&handle) {
-            Some(&idx) => {
-                let p = &products[idx];
-                for (k, col) in PRODUCT_COLUMNS.iter().enumerate() {
-                    let v = header.get(&row, *col);
-                    let first = &p.first[k];
-                    if !v.is_empty() && !same_product_value(*col, v, first) {
-                        let was = if first.is_empty() {
-                            "leaves it blank".to_owned()
-                        } else {
-                            format!("has `{}`", short(first))
-                        };
-                        return Err(invalid(
-                            line,
-                            &colname(&sheet, *col),
-                            format!(
-                                "`{}` differs from the first row of product `{handle}` (line {}), which {was}; \
+        let outcome = (|| -> Result<(), CsvError> {
+            let line = row.line;
+            let handle = header.get(&row, Col::Handle).to_lowercase();
+            if handle.is_empty() {
+                return Err(invalid(
+                    line,
+                    &colname(&sheet, Col::Handle),
+                    "must not be empty; the rows of one product share a handle",
+                ));
+            }
+            let idx = match by_handle.get(&handle) {
+                Some(&idx) => {
+                    let p = &products[idx];
+                    for (k, col) in PRODUCT_COLUMNS.iter().enumerate() {
+                        let v = header.get(&row, *col);
+                        let first = &p.first[k];
+                        if !v.is_empty() && !same_product_value(*col, v, first) {
+                            let was = if first.is_empty() {
+                                "leaves it blank".to_owned()
+                            } else {
+                                format!("has `{}`", short(first))
+                            };
+                            return Err(invalid(
+                                line,
+                                &colname(&sheet, *col),
+                                format!(
+                                    "`{}` differs from the first row of product `{handle}` (line {}), which {was}; \
                                  product fields are taken from a product's first row",
-                                short(v),
-                                p.first_line
-                            ),
-                        ));
+                                    short(v),
+                                    p.first_line
+                                ),
+                            ));
+                        }
                     }
+                    idx
                 }
-                idx
-            }
-            None => {
-                for col in REQUIRED_PRODUCT_VALUES {
-                    if header.get(&row, col).is_empty() {
+                None => {
+                    for col in REQUIRED_PRODUCT_VALUES {
+                        if header.get(&row, col).is_empty() {
+                            return Err(invalid(
+                                line,
+                                &colname(&sheet, col),
+                                format!("must not be empty on the first row of product `{handle}`"),
+                            ));
+                        }
+                    }
+                    let status = header.get(&row, Col::Status).to_lowercase();
+                    if !status.is_empty() && !matches!(status.as_str(), "active" | "draft" | "archived") {
                         return Err(invalid(
                             line,
-                            &colname(&sheet, col),
-                            format!("must not be empty on the first row of product `{handle}`"),
+                            &colname(&sheet, Col::Status),
+                            format!("`{}` is not active, draft or archived", short(&status)),
                         ));
                     }
+                    let g = |col| header.get(&row, col).to_owned();
+                    products.push(OwnProduct {
+                        first_line: line,
+                        first: PRODUCT_COLUMNS.iter().map(|c| g(*c)).collect(),
+                        input: ProductInput {
+                            handle: handle.clone(),
+                            title_ko: g(Col::TitleKo),
+                            title_en: g(Col::TitleEn),
+                            description_ko: g(Col::DescriptionKo),
+                            description_en: g(Col::DescriptionEn),
+                            category: g(Col::Category),
+                            vendor: g(Col::Vendor),
+                            status: if status.is_empty() { None } else { Some(status) },
+                            variants: Vec::new(),
+                        },
+                    });
+                    by_handle.insert(handle.clone(), products.len() - 1);
+                    products.len() - 1
                 }
-                let status = header.get(&row, Col::Status).to_lowercase();
-                if !status.is_empty() && !matches!(status.as_str(), "active" | "draft" | "archived") {
-                    return Err(invalid(
-                        line,
-                        &colname(&sheet, Col::Status),
-                        format!("`{}` is not active, draft or archived", short(&status)),
-                    ));
-                }
-                let g = |col| header.get(&row, col).to_owned();
-                products.push(OwnProduct {
-                    first_line: line,
-                    first: PRODUCT_COLUMNS.iter().map(|c| g(*c)).collect(),
-                    input: ProductInput {
-                        handle: handle.clone(),
-                        title_ko: g(Col::TitleKo),
-                        title_en: g(Col::TitleEn),
-                        description_ko: g(Col::DescriptionKo),
-                        description_en: g(Col::DescriptionEn),
-                        category: g(Col::Category),
-                        vendor: g(Col::Vendor),
-                        status: if status.is_empty() { None } else { Some(status) },
-                        variants: Vec::new(),
-                    },
-                });
-                by_handle.insert(handle.clone(), products.len() - 1);
-                products.len() - 1
-            }
-        };
+            };
 
-        // The variant.
-        let sku_col = colname(&sheet, Col::Sku);
-        let sku = parse_sku(header.get(&row, Col::Sku), line, &sku_col, &mut skus)?;
-        let gtin = match header.get(&row, Col::Gtin) {
-            "" => None,
-            g => {
-                validate_gtin(g).map_err(|e| invalid(line, &colname(&sheet, Col::Gtin), e))?;
-                Some(g.to_owned())
+            // The variant.
+            let sku_col = colname(&sheet, Col::Sku);
+            let sku = parse_sku(header.get(&row, Col::Sku), line, &sku_col, &mut skus)?;
+            let gtin = match header.get(&row, Col::Gtin) {
+                "" => None,
+                g => {
+                    validate_gtin(g).map_err(|e| invalid(line, &colname(&sheet, Col::Gtin), e))?;
+                    Some(g.to_owned())
+                }
+            };
+            let weight_g = match header.get(&row, Col::WeightG) {
+                "" => 0,
+                w => parse_whole(w).ok_or_else(|| {
+                    invalid(
+                        line,
+                        &colname(&sheet, Col::WeightG),
+                        format!("`{}` is not a whole number of grams", short(w)),
+                    )
+                })?,
+            };
+            let attributes = parse_attributes(header.get(&row, Col::Attributes))
+                .map_err(|e| invalid(line, &colname(&sheet, Col::Attributes), e))?;
+            if attributes.len() > MAX_ATTRIBUTES {
+                return Err(invalid(
+                    line,
+                    &colname(&sheet, Col::Attributes),
+                    format!("{} attributes; at most {MAX_ATTRIBUTES} are allowed", attributes.len()),
+                ));
             }
-        };
-        let weight_g = match header.get(&row, Col::WeightG) {
-            "" => 0,
-            w => parse_whole(w).ok_or_else(|| {
-                invalid(line, &colname(&sheet, Col::WeightG), format!("`{}` is not a whole number of grams", short(w)))
-            })?,
-        };
-        let attributes = parse_attributes(header.get(&row, Col::Attributes))
-            .map_err(|e| invalid(line, &colname(&sheet, Col::Attributes), e))?;
-        if attributes.len() > MAX_ATTRIBUTES {
-            return Err(invalid(
-                line,
-                &colname(&sheet, Col::Attributes),
-                format!("{} attributes; at most {MAX_ATTRIBUTES} are allowed", attributes.len()),
-            ));
-        }
-        let mut prices = Vec::new();
-        for &(cur, i) in &header.prices {
-            let v = row.cells.get(i).map(String::as_str).unwrap_or("");
-            if !v.is_empty() {
-                prices.push(parse_price(v, cur, line, &sheet.column(i))?);
+            let mut prices = Vec::new();
+            for &(cur, i) in &header.prices {
+                let v = row.cells.get(i).map(String::as_str).unwrap_or("");
+                if !v.is_empty() {
+                    prices.push(parse_price(v, cur, line, &sheet.column(i))?);
+                }
             }
+            if prices.is_empty() {
+                return Err(invalid(
+                    line,
+                    &sheet.column(header.prices[0].1),
+                    format!("variant `{sku}` needs a price in at least one price_<currency> column"),
+                ));
+            }
+            let p = &mut products[idx].input;
+            if p.variants.len() >= MAX_VARIANTS {
+                return Err(invalid(
+                    line,
+                    &sku_col,
+                    format!("product `{}` has more than {MAX_VARIANTS} variants", p.handle),
+                ));
+            }
+            p.variants.push(VariantInput { sku, gtin, weight_g, attributes, prices });
+            Ok(())
+        })();
+        if let Err(e) = outcome {
+            problems.push(e);
         }
-        if prices.is_empty() {
-            return Err(invalid(
-                line,
-                &sheet.column(header.prices[0].1),
-                format!("variant `{sku}` needs a price in at least one price_<currency> column"),
-            ));
-        }
-        let p = &mut products[idx].input;
-        if p.variants.len() >= MAX_VARIANTS {
-            return Err(invalid(
-                line,
-                &sku_col,
-                format!("product `{}` has more than {MAX_VARIANTS} variants", p.handle),
-            ));
-        }
-        p.variants.push(VariantInput { sku, gtin, weight_g, attributes, prices });
     }
-    Ok(products.into_iter().map(|p| p.input).collect())
+    if !problems.is_empty() {
+        problems.truncate(MAX_PROBLEMS);
+        return Err(Problems(problems));
+    }
+    Ok(products.into_iter().map(|p| ReadProduct { line: p.first_line, product: p.input }).collect())
+}
+
+/// borderless's own catalog CSV: every product, or the first problem ([`read_catalog_all`] reports all).
+pub fn read_catalog<R: std::io::Read>(mut r: R) -> Result<Vec<crate::ProductInput>, CsvError> {
+    let mut bytes = Vec::new();
+    r.read_to_end(&mut bytes).map_err(|e| CsvError::Read { line: 1, message: e.to_string() })?;
+    read_catalog_all(&bytes).map(|ps| ps.into_iter().map(|p| p.product).collect()).map_err(|mut p| p.0.remove(0))
 }
 
 /// Checks a SKU and that no earlier row of the file used it.

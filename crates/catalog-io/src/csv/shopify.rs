@@ -2,7 +2,10 @@
 //! descriptions become text, weights become grams.
 
 use super::own::{parse_price, parse_sku};
-use super::{invalid, short, CsvError, Row, Sheet, MAX_DESCRIPTION_CHARS, MAX_SKU_CHARS};
+use super::{
+    check_quotes, invalid, short, CsvError, Problems, ReadProduct, Row, Sheet, MAX_DESCRIPTION_CHARS, MAX_PROBLEMS,
+    MAX_SKU_CHARS,
+};
 use crate::{ProductInput, VariantInput, MAX_VARIANTS};
 use domain::stock::validate_gtin;
 use std::collections::{BTreeMap, HashMap};
@@ -95,25 +98,43 @@ struct ShopifyProduct {
 }
 
 /// Shopify's product CSV export (Admin → Products → Export → "CSV for Excel, Numbers, or other spreadsheet programs").
-pub fn read_shopify<R: std::io::Read>(r: R, currency: domain::Currency) -> Result<Vec<crate::ProductInput>, CsvError> {
-    let mut sheet = Sheet::open(r)?;
-    let h = ShopifyHeader::parse(&sheet.names)?;
+pub fn read_shopify_all(bytes: &[u8], currency: domain::Currency) -> Result<Vec<ReadProduct>, Problems> {
+    check_quotes(bytes).map_err(|e| Problems(vec![e]))?;
+    let mut sheet = Sheet::open(bytes).map_err(|e| Problems(vec![e]))?;
+    let h = ShopifyHeader::parse(&sheet.names).map_err(|e| Problems(vec![e]))?;
+    let mut problems: Vec<CsvError> = Vec::new();
     let mut products: Vec<ShopifyProduct> = Vec::new();
     let mut by_handle: HashMap<String, usize> = HashMap::new();
     let mut skus: HashMap<String, u64> = HashMap::new();
 
-    while let Some(row) = sheet.next_row()? {
-        let line = row.line;
-        let raw_handle = h.get(&row, S_HANDLE);
-        if raw_handle.is_empty() {
-            return Err(invalid(line, &h.name(S_HANDLE), "must not be empty"));
+    loop {
+        let row = match sheet.next_row() {
+            Ok(None) => break,
+            Ok(Some(Ok(row))) => row,
+            Ok(Some(Err(e))) => {
+                problems.push(e);
+                continue;
+            }
+            Err(e) => {
+                problems.push(e);
+                break;
+            }
+        };
+        if problems.len() >= MAX_PROBLEMS {
+            break;
         }
-        let handle = shopify_handle(raw_handle);
-        let idx = match by_handle.get(&handle) {
-            Some(&idx) => {
-                let p = &products[idx];
-                if p.raw_handle.to_lowercase() != raw_handle.to_lowercase() {
-                    return Err(invalid(
+        let outcome = (|| -> Result<(), CsvError> {
+            let line = row.line;
+            let raw_handle = h.get(&row, S_HANDLE);
+            if raw_handle.is_empty() {
+                return Err(invalid(line, &h.name(S_HANDLE), "must not be empty"));
+            }
+            let handle = shopify_handle(raw_handle);
+            let idx = match by_handle.get(&handle) {
+                Some(&idx) => {
+                    let p = &products[idx];
+                    if p.raw_handle.to_lowercase() != raw_handle.to_lowercase() {
+                        return Err(invalid(
                         line,
                         &h.name(S_HANDLE),
                         format!(
@@ -123,99 +144,123 @@ pub fn read_shopify<R: std::io::Read>(r: R, currency: domain::Currency) -> Resul
                             p.first_line
                         ),
                     ));
+                    }
+                    let is_variant = !h.get(&row, S_SKU).is_empty()
+                        || !h.get(&row, S_PRICE).is_empty()
+                        || S_OPTION_VALUES.iter().any(|k| !h.get(&row, k).is_empty());
+                    if !is_variant {
+                        return Ok(()); // an image-only row (or another row without variant data)
+                    }
+                    idx
                 }
-                let is_variant = !h.get(&row, S_SKU).is_empty()
-                    || !h.get(&row, S_PRICE).is_empty()
-                    || S_OPTION_VALUES.iter().any(|k| !h.get(&row, k).is_empty());
-                if !is_variant {
-                    continue; // an image-only row (or another row without variant data)
+                None => {
+                    let title = h.get(&row, S_TITLE);
+                    if title.is_empty() {
+                        return Err(invalid(
+                            line,
+                            &h.name(S_TITLE),
+                            format!("the first row of product `{}` must have a title", short(raw_handle)),
+                        ));
+                    }
+                    let description = html_to_text(h.get(&row, S_BODY));
+                    products.push(ShopifyProduct {
+                        raw_handle: raw_handle.to_owned(),
+                        first_line: line,
+                        option_names: S_OPTION_NAMES.map(|k| h.get(&row, k).to_owned()),
+                        input: ProductInput {
+                            handle: handle.clone(),
+                            title_ko: title.to_owned(),
+                            title_en: title.to_owned(),
+                            description_ko: description.clone(),
+                            description_en: description,
+                            category: shopify_category(h.get(&row, S_TYPE), h.get(&row, S_PRODUCT_CATEGORY)),
+                            vendor: h.get(&row, S_VENDOR).to_owned(),
+                            status: shopify_status(&h, &row)?,
+                            variants: Vec::new(),
+                        },
+                    });
+                    by_handle.insert(handle, products.len() - 1);
+                    products.len() - 1
                 }
-                idx
+            };
+
+            let p = &products[idx];
+            let n = p.input.variants.len() + 1;
+            if n > MAX_VARIANTS {
+                return Err(invalid(
+                    line,
+                    &h.name(S_SKU),
+                    format!("product `{}` has more than {MAX_VARIANTS} variants", p.input.handle),
+                ));
             }
-            None => {
-                let title = h.get(&row, S_TITLE);
-                if title.is_empty() {
+            let mut attributes = BTreeMap::new();
+            for k in 0..3 {
+                let value = h.get(&row, S_OPTION_VALUES[k]);
+                if value.is_empty() || value.eq_ignore_ascii_case("Default Title") {
+                    continue; // Shopify's placeholder for a product without options
+                }
+                let name = if p.option_names[k].is_empty() {
+                    h.get(&row, S_OPTION_NAMES[k])
+                } else {
+                    p.option_names[k].as_str()
+                };
+                if name.is_empty() {
                     return Err(invalid(
                         line,
-                        &h.name(S_TITLE),
-                        format!("the first row of product `{}` must have a title", short(raw_handle)),
+                        &h.name(S_OPTION_VALUES[k]),
+                        format!(
+                            "`{}` has no `{}` on the product's first row (line {})",
+                            short(value),
+                            S_OPTION_NAMES[k],
+                            p.first_line
+                        ),
                     ));
                 }
-                let description = html_to_text(h.get(&row, S_BODY));
-                products.push(ShopifyProduct {
-                    raw_handle: raw_handle.to_owned(),
-                    first_line: line,
-                    option_names: S_OPTION_NAMES.map(|k| h.get(&row, k).to_owned()),
-                    input: ProductInput {
-                        handle: handle.clone(),
-                        title_ko: title.to_owned(),
-                        title_en: title.to_owned(),
-                        description_ko: description.clone(),
-                        description_en: description,
-                        category: shopify_category(h.get(&row, S_TYPE), h.get(&row, S_PRODUCT_CATEGORY)),
-                        vendor: h.get(&row, S_VENDOR).to_owned(),
-                        status: shopify_status(&h, &row)?,
-                        variants: Vec::new(),
-                    },
-                });
-                by_handle.insert(handle, products.len() - 1);
-                products.len() - 1
+                let key = name.to_lowercase();
+                if attributes.insert(key.clone(), value.to_owned()).is_some() {
+                    return Err(invalid(
+                        line,
+                        &h.name(S_OPTION_NAMES[k]),
+                        format!("option `{}` is named twice", short(&key)),
+                    ));
+                }
             }
-        };
-
-        let p = &products[idx];
-        let n = p.input.variants.len() + 1;
-        if n > MAX_VARIANTS {
-            return Err(invalid(
-                line,
-                &h.name(S_SKU),
-                format!("product `{}` has more than {MAX_VARIANTS} variants", p.input.handle),
-            ));
+            let sku_raw = h.get(&row, S_SKU).trim_start_matches('\'').trim();
+            let sku = if sku_raw.is_empty() { generated_sku(&p.input.handle, n) } else { sku_raw.to_owned() };
+            let sku = parse_sku(&sku, line, &h.name(S_SKU), &mut skus)?;
+            let weight_g = shopify_weight(&h, &row)?;
+            let barcode = h.get(&row, S_BARCODE).trim_start_matches('\'').trim();
+            // Shopify's barcode is free text; only a real GTIN (right length, digits, check digit) is kept.
+            let gtin = validate_gtin(barcode).ok().map(|_| barcode.to_owned());
+            let price = h.get(&row, S_PRICE);
+            if price.is_empty() {
+                return Err(invalid(line, &h.name(S_PRICE), format!("variant `{sku}` has no price")));
+            }
+            let price = parse_price(price, currency, line, &h.name(S_PRICE))?;
+            products[idx].input.variants.push(VariantInput { sku, gtin, weight_g, attributes, prices: vec![price] });
+            Ok(())
+        })();
+        if let Err(e) = outcome {
+            problems.push(e);
         }
-        let mut attributes = BTreeMap::new();
-        for k in 0..3 {
-            let value = h.get(&row, S_OPTION_VALUES[k]);
-            if value.is_empty() || value.eq_ignore_ascii_case("Default Title") {
-                continue; // Shopify's placeholder for a product without options
-            }
-            let name =
-                if p.option_names[k].is_empty() { h.get(&row, S_OPTION_NAMES[k]) } else { p.option_names[k].as_str() };
-            if name.is_empty() {
-                return Err(invalid(
-                    line,
-                    &h.name(S_OPTION_VALUES[k]),
-                    format!(
-                        "`{}` has no `{}` on the product's first row (line {})",
-                        short(value),
-                        S_OPTION_NAMES[k],
-                        p.first_line
-                    ),
-                ));
-            }
-            let key = name.to_lowercase();
-            if attributes.insert(key.clone(), value.to_owned()).is_some() {
-                return Err(invalid(
-                    line,
-                    &h.name(S_OPTION_NAMES[k]),
-                    format!("option `{}` is named twice", short(&key)),
-                ));
-            }
-        }
-        let sku_raw = h.get(&row, S_SKU).trim_start_matches('\'').trim();
-        let sku = if sku_raw.is_empty() { generated_sku(&p.input.handle, n) } else { sku_raw.to_owned() };
-        let sku = parse_sku(&sku, line, &h.name(S_SKU), &mut skus)?;
-        let weight_g = shopify_weight(&h, &row)?;
-        let barcode = h.get(&row, S_BARCODE).trim_start_matches('\'').trim();
-        // Shopify's barcode is free text; only a real GTIN (right length, digits, check digit) is kept.
-        let gtin = validate_gtin(barcode).ok().map(|_| barcode.to_owned());
-        let price = h.get(&row, S_PRICE);
-        if price.is_empty() {
-            return Err(invalid(line, &h.name(S_PRICE), format!("variant `{sku}` has no price")));
-        }
-        let price = parse_price(price, currency, line, &h.name(S_PRICE))?;
-        products[idx].input.variants.push(VariantInput { sku, gtin, weight_g, attributes, prices: vec![price] });
     }
-    Ok(products.into_iter().map(|p| p.input).collect())
+    if !problems.is_empty() {
+        problems.truncate(MAX_PROBLEMS);
+        return Err(Problems(problems));
+    }
+    Ok(products.into_iter().map(|p| ReadProduct { line: p.first_line, product: p.input }).collect())
+}
+
+/// Shopify's product CSV: every product, or the first problem ([`read_shopify_all`] reports all).
+pub fn read_shopify<R: std::io::Read>(
+    mut r: R,
+    currency: domain::Currency,
+) -> Result<Vec<crate::ProductInput>, CsvError> {
+    let mut bytes = Vec::new();
+    r.read_to_end(&mut bytes).map_err(|e| CsvError::Read { line: 1, message: e.to_string() })?;
+    read_shopify_all(&bytes, currency)
+        .map(|ps| ps.into_iter().map(|p| p.product).collect())
+        .map_err(|mut p| p.0.remove(0))
 }
 
 /// Lowercased; every character other than a–z, 0–9, `-` and `_` becomes `-`.

@@ -424,3 +424,39 @@ fn garbage_never_panics() {
         let _ = read_shopify(&bytes[prefixes[round % 2].len()..], Currency::Usd);
     }
 }
+
+#[test]
+fn every_problem_of_a_file_is_reported_with_its_line_and_column() {
+    let csv = format!(
+        "{OWN_HEADER}\n\
+         socks,양말,Socks,,,apparel,,,SOCK-M,,50,size=M,9000\n\
+         socks,양말,Socks,,,apparel,,,SOCK-L,,heavy,size=L,9000\n\
+         hat,모자,,,,apparel,,,HAT-1,,100,,12000\n\
+         scarf,목도리,Scarf,,,apparel,,,SOCK-M,,100,,15000\n"
+    );
+    let problems = read_catalog_all(csv.as_bytes()).unwrap_err().0;
+    let at: Vec<(Option<u64>, Option<String>)> = problems.iter().map(|p| (p.line(), p.column())).collect();
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    assert_eq!(at[0], (Some(3), Some("weight_g".into())));
+    assert_eq!(at[1], (Some(4), Some("title_en".into())));
+    assert_eq!(at[2].0, Some(5), "the SKU used twice is named on the second use: {}", problems[2]);
+    let all = Problems(problems).to_string();
+    assert!(all.starts_with("3 problems; the first: line 3"), "{all}");
+}
+
+#[test]
+fn an_unclosed_quote_is_reported_where_it_opens() {
+    let csv = format!(
+        "{OWN_HEADER}\n\
+         socks,양말,Socks,,,apparel,,,SOCK-M,,50,size=M,9000\n\
+         hat,\"모자,Hat,,,apparel,,,HAT-1,,100,,12000\n\
+         scarf,목도리,Scarf,,,apparel,,,SCARF-1,,100,,15000\n"
+    );
+    let problems = read_catalog_all(csv.as_bytes()).unwrap_err().0;
+    assert_eq!(problems.len(), 1);
+    assert_eq!((problems[0].line(), problems[0].column()), (Some(3), Some("#2".into())));
+    assert!(problems[0].to_string().contains("never closed"), "{}", problems[0]);
+    // Quotes that close, and doubled quotes inside them, are fine.
+    let fine = format!("{OWN_HEADER}\nhat,\"모자 \"\"특가\"\"\",Hat,,,apparel,,,HAT-1,,100,,12000\n");
+    assert!(read_catalog_all(fine.as_bytes()).is_ok());
+}

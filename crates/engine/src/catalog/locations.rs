@@ -7,9 +7,16 @@ use domain::{ids, text, LocationKind};
 use serde::{Deserialize, Serialize};
 use store::{params, Row, Tx};
 
+/// A postal address. A delivery address also names who receives it and how to reach them, as couriers need.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Address {
+    /// Who receives the parcel (required for a delivery).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub recipient: String,
+    /// The recipient's phone number (required for a delivery); digits, optionally with `+`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub phone: String,
     #[serde(default)]
     pub line1: String,
     #[serde(default)]
@@ -23,27 +30,52 @@ pub struct Address {
     /// ISO 3166-1 alpha-2, e.g. `KR`.
     #[serde(default)]
     pub country: String,
+    /// A note for the courier, e.g. "부재 시 경비실에 맡겨 주세요" (at most 200 characters).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub memo: String,
 }
 
 impl Address {
-    pub(crate) fn validate(mut self, required: bool) -> Result<Address> {
+    /// Checks and normalises the address; `delivery` requires what a courier needs.
+    pub(crate) fn validate(mut self, delivery: bool) -> Result<Address> {
         let f = |name: &str, v: &str, max| text::optional(name, v, max).map_err(bad);
+        self.recipient = f("address.recipient", &self.recipient, 100)?;
         self.line1 = f("address.line1", &self.line1, 200)?;
         self.line2 = f("address.line2", &self.line2, 200)?;
         self.city = f("address.city", &self.city, 100)?;
         self.region = f("address.region", &self.region, 100)?;
         self.postal_code = f("address.postal_code", &self.postal_code, 20)?;
-        self.country = self.country.trim().to_ascii_uppercase();
-        if !self.country.is_empty()
-            && (self.country.len() != 2 || !self.country.chars().all(|c| c.is_ascii_uppercase()))
-        {
-            return Err(bad(format!(
-                "`address.country` must be an ISO 3166-1 alpha-2 code such as KR, got `{}`",
-                self.country
-            )));
+        self.memo = f("address.memo", &self.memo, 200)?;
+        if !self.phone.trim().is_empty() {
+            self.phone = text::phone(&self.phone)
+                .map_err(|m| EngineError::invalid("invalid_phone", format!("address.phone: {m}")))?;
         }
-        if required && (self.line1.is_empty() || self.city.is_empty() || self.country.is_empty()) {
-            return Err(bad("a delivery address needs `line1`, `city` and `country`"));
+        if !self.country.trim().is_empty() {
+            self.country = domain::country::parse(&self.country)
+                .map_err(|m| EngineError::invalid("invalid_country", format!("address.country: {m}")))?;
+        }
+        if delivery {
+            let missing: Vec<&str> = [
+                ("recipient", &self.recipient),
+                ("phone", &self.phone),
+                ("line1", &self.line1),
+                ("city", &self.city),
+                ("postal_code", &self.postal_code),
+                ("country", &self.country),
+            ]
+            .iter()
+            .filter(|(_, v)| v.is_empty())
+            .map(|(k, _)| *k)
+            .collect();
+            if !missing.is_empty() {
+                return Err(EngineError::invalid(
+                    "address_incomplete",
+                    format!(
+                        "a delivery address needs `recipient`, `phone`, `line1`, `city`, `postal_code` and `country`; missing: {}",
+                        missing.join(", ")
+                    ),
+                ));
+            }
         }
         Ok(self)
     }

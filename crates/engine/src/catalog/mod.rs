@@ -8,6 +8,7 @@ use crate::error::bad;
 use crate::{Engine, EngineError, Result};
 use locations::{LocationInput, LocationView};
 use products::{ProductInput, ProductQuery, ProductView};
+use store::params;
 
 /// Products saved per transaction by imports.
 pub const IMPORT_BATCH: usize = 200;
@@ -16,7 +17,7 @@ impl Engine {
     pub async fn create_product(&self, input: ProductInput) -> Result<ProductView> {
         let input = products::validate(input)?;
         let now = self.now();
-        self.db.write(move |tx| products::save_product(tx, &input, false, now)).await
+        self.db.write(move |tx| products::save_product(tx, &input, products::Save::Create, now)).await
     }
 
     /// Creates or updates products by handle. Every product is validated before anything is written;
@@ -36,7 +37,7 @@ impl Engine {
                 .db
                 .write(move |tx| {
                     for p in &chunk {
-                        products::save_product(tx, p, true, now)?;
+                        products::save_product(tx, p, products::Save::Upsert, now)?;
                     }
                     Ok::<usize, EngineError>(chunk.len())
                 })
@@ -94,5 +95,121 @@ impl Engine {
     pub async fn location(&self, id_or_code: &str) -> Result<LocationView> {
         let id = id_or_code.to_owned();
         self.db.read(move |tx| locations::get(tx, &id)?.ok_or_else(|| EngineError::not_found("location", &id))).await
+    }
+
+    /// Changes what the patch names (text, category, status, variants' prices, attributes, GTIN, weight; new
+    /// variants by SKU). The product is validated whole before it is saved.
+    pub async fn update_product(&self, id: &str, patch: catalog_io::ProductPatch) -> Result<ProductView> {
+        let (id, now) = (id.to_owned(), self.now());
+        self.db
+            .write(move |tx| {
+                let current = products::load_product(tx, &id)?.ok_or_else(|| EngineError::not_found("product", &id))?;
+                let input = patch.clone().apply(&current).map_err(bad)?;
+                let input = products::validate(input)?;
+                products::save_product(tx, &input, products::Save::Update, now)
+            })
+            .await
+    }
+
+    /// Changes one variant of a product; the SKU must be the product's.
+    pub async fn update_variant(&self, id: &str, sku: &str, patch: catalog_io::VariantPatch) -> Result<ProductView> {
+        let sku = products::canonical_sku(sku)?;
+        let current = self.product(id).await?;
+        if !current.variants.iter().any(|v| v.sku == sku) {
+            return Err(EngineError::not_found("variant", format!("{} of {}", sku, current.handle)));
+        }
+        let p = catalog_io::ProductPatch {
+            variants: Some(vec![catalog_io::VariantPatchIn {
+                sku,
+                gtin: patch.gtin,
+                weight_g: patch.weight_g,
+                attributes: patch.attributes,
+                prices: patch.prices,
+                remove_currencies: patch.remove_currencies,
+            }]),
+            ..Default::default()
+        };
+        self.update_product(&current.id, p).await
+    }
+
+    /// Takes a product off sale for good without losing its history (orders keep pointing at it): its status
+    /// becomes `archived`. Idempotent.
+    pub async fn archive_product(&self, id: &str) -> Result<ProductView> {
+        let patch = catalog_io::ProductPatch { status: Some("archived".into()), ..Default::default() };
+        self.update_product(id, patch).await
+    }
+
+    /// Checks a whole import before anything is written: every product's fields (as the API checks them),
+    /// SKUs and GTINs that belong to other products in the catalog. Each problem names the product's line.
+    pub async fn check_import(&self, rows: &[catalog_io::csv::ReadProduct]) -> Result<Vec<ImportProblem>> {
+        let mut problems = Vec::new();
+        let mut checked: Vec<(u64, ProductInput)> = Vec::with_capacity(rows.len());
+        for r in rows {
+            match products::validate(r.product.clone()) {
+                Ok(p) => checked.push((r.line, p)),
+                Err(e) => problems.push(ImportProblem {
+                    line: r.line,
+                    column: None,
+                    message: format!("product `{}`: {e}", r.product.handle),
+                }),
+            }
+        }
+        let found = self
+            .db
+            .read(move |tx| {
+                let mut found = Vec::new();
+                for (line, p) in &checked {
+                    for v in &p.variants {
+                        if let Some(r) = tx.query_opt(
+                            "SELECT p.handle FROM variants v JOIN products p ON p.id = v.product_id WHERE v.sku = ?",
+                            params![&v.sku],
+                        )? {
+                            let owner = r.text(0)?;
+                            if owner != p.handle {
+                                found.push(ImportProblem {
+                                    line: *line,
+                                    column: Some("sku".into()),
+                                    message: format!("SKU `{}` belongs to product `{owner}` already", v.sku),
+                                });
+                            }
+                        }
+                        if let Some(g) = &v.gtin {
+                            if let Some(r) = tx.query_opt(
+                                "SELECT v.sku, p.handle FROM variants v JOIN products p ON p.id = v.product_id WHERE v.gtin = ?",
+                                params![g],
+                            )? {
+                                let (sku, owner) = (r.text(0)?, r.text(1)?);
+                                if sku != v.sku {
+                                    found.push(ImportProblem {
+                                        line: *line,
+                                        column: Some("gtin".into()),
+                                        message: format!("GTIN `{g}` is already on `{sku}` of product `{owner}`"),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                Ok::<_, EngineError>(found)
+            })
+            .await?;
+        problems.extend(found);
+        problems.sort_by_key(|p| p.line);
+        Ok(problems)
+    }
+}
+
+/// One problem of an import, at a line of the file.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct ImportProblem {
+    pub line: u64,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl ImportProblem {
+    /// The reader's problems in the same shape.
+    pub fn from_csv(e: &catalog_io::csv::CsvError) -> ImportProblem {
+        ImportProblem { line: e.line().unwrap_or(0), column: e.column(), message: e.to_string() }
     }
 }

@@ -4,6 +4,7 @@
 use crate::error::{bad, EngineError, Result};
 use crate::platform::events;
 use domain::ids;
+use std::collections::BTreeMap;
 use store::{params, Row, Tx};
 
 pub use catalog_io::{
@@ -18,13 +19,32 @@ pub(crate) struct ValidProduct {
     status: String,
 }
 
+/// A SKU as stored: SKUs are not case-sensitive and are kept in capitals (`domain::Sku`).
+pub fn canonical_sku(sku: &str) -> Result<String> {
+    domain::Sku::parse(sku).map(|s| s.as_str().to_owned()).map_err(|m| EngineError::invalid("invalid_sku", m))
+}
+
 /// Checks every field of a product; the error names the first offending field.
 pub fn validate(p: ProductInput) -> Result<ProductInput> {
     catalog_io::validate(p).map_err(bad)
 }
 
 /// Creates a product, or replaces the product with the same handle when `upsert` is set (imports).
-pub(crate) fn save_product(tx: &mut dyn Tx, input: &ProductInput, upsert: bool, now: i64) -> Result<ProductView> {
+/// How a product is saved.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Save {
+    /// A new product; its handle must be free.
+    Create,
+    /// Create or replace by handle (imports).
+    Upsert,
+    /// Change an existing product (its handle stays).
+    Update,
+}
+
+/// Creates, replaces or changes a product and writes its event (`product.created`, `product.upserted`,
+/// `product.updated`): search, recommendations and shelf labels follow those events.
+pub(crate) fn save_product(tx: &mut dyn Tx, input: &ProductInput, mode: Save, now: i64) -> Result<ProductView> {
+    let upsert = mode != Save::Create;
     let p = ValidProduct { status: input.status.clone().unwrap_or_else(|| "active".into()), input: input.clone() };
     let existing = tx.query_opt("SELECT id FROM products WHERE handle = ?", params![&p.input.handle])?;
     let id = match (existing, upsert) {
@@ -89,7 +109,11 @@ pub(crate) fn save_product(tx: &mut dyn Tx, input: &ProductInput, upsert: bool, 
     let view = load_product(tx, &id)?.ok_or_else(|| EngineError::not_found("product", &id))?;
     events::emit(
         tx,
-        if upsert { "product.upserted" } else { "product.created" },
+        match mode {
+            Save::Create => "product.created",
+            Save::Upsert => "product.upserted",
+            Save::Update => "product.updated",
+        },
         &id,
         &serde_json::json!({"product": &view}),
         now,
@@ -204,12 +228,19 @@ pub(crate) struct PricedSku {
     pub title_ko: String,
     pub title_en: String,
     pub unit_price_minor: i64,
+    /// The variant's attributes (size, colour, …), which tell two variants of one product apart.
+    pub options: BTreeMap<String, String>,
+}
+
+/// A variant's stored attributes.
+pub(crate) fn options(json: &str) -> BTreeMap<String, String> {
+    serde_json::from_str(json).unwrap_or_default()
 }
 
 pub(crate) fn priced_sku(tx: &mut dyn Tx, sku: &str, currency: &str) -> Result<PricedSku> {
     let r = tx
         .query_opt(
-            "SELECT p.title_ko, p.title_en, pr.amount_minor, p.status FROM variants v JOIN products p ON p.id = v.product_id \
+            "SELECT p.title_ko, p.title_en, pr.amount_minor, p.status, v.attributes FROM variants v JOIN products p ON p.id = v.product_id \
              LEFT JOIN prices pr ON pr.sku = v.sku AND pr.currency = ? WHERE v.sku = ?",
             params![currency, sku],
         )?
@@ -220,5 +251,5 @@ pub(crate) fn priced_sku(tx: &mut dyn Tx, sku: &str, currency: &str) -> Result<P
     let unit_price_minor = r
         .opt_i64(2)?
         .ok_or_else(|| EngineError::conflict("no_price", format!("`{sku}` has no price in {currency}")))?;
-    Ok(PricedSku { title_ko: r.text(0)?, title_en: r.text(1)?, unit_price_minor })
+    Ok(PricedSku { title_ko: r.text(0)?, title_en: r.text(1)?, unit_price_minor, options: options(&r.text(4)?) })
 }

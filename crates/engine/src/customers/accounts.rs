@@ -60,7 +60,7 @@ pub(crate) struct NewCustomer {
 }
 
 pub fn validate_signup(input: &SignupInput) -> Result<(String, Option<String>, String, String)> {
-    let email = text::email(&input.email).map_err(bad)?;
+    let email = text::email(&input.email).map_err(|m| EngineError::invalid("invalid_email", m))?;
     let phone = input.phone.as_deref().filter(|p| !p.trim().is_empty()).map(text::phone).transpose().map_err(bad)?;
     let name = text::required("name", &input.name, 100).map_err(bad)?;
     let locale = input.locale.clone().unwrap_or_else(|| "ko".into());
@@ -139,9 +139,9 @@ pub(crate) fn find(
     member_code: Option<&str>,
 ) -> Result<Vec<CustomerView>> {
     let (col, v) = if let Some(e) = email {
-        ("email", text::email(e).map_err(bad)?)
+        ("email", text::email(e).map_err(|m| EngineError::invalid("invalid_email", m))?)
     } else if let Some(p) = phone {
-        ("phone", text::phone(p).map_err(bad)?)
+        ("phone", text::phone(p).map_err(|m| EngineError::invalid("invalid_phone", m))?)
     } else if let Some(m) = member_code {
         ("member_code", m.trim().to_owned())
     } else {
@@ -149,6 +149,31 @@ pub(crate) fn find(
     };
     let sql = format!("SELECT {COLS} FROM customers WHERE {col} = ?");
     tx.query(&sql, params![v])?.iter().map(from_row).collect()
+}
+
+/// Customers in id order after `after`, optionally those whose name, email, phone or member code starts with
+/// `q` (case-insensitive for names and emails).
+pub(crate) fn list(tx: &mut dyn Tx, q: Option<&str>, after: Option<&str>, limit: usize) -> Result<Vec<CustomerView>> {
+    let mut sql = format!("SELECT {COLS} FROM customers WHERE 1 = 1");
+    let mut ps: Vec<store::Val> = Vec::new();
+    if let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) {
+        // LIKE patterns are escaped so `_` and `%` in a search match themselves.
+        let pat = format!("{}%", q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        sql.push_str(
+            " AND (LOWER(name) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(email, '')) LIKE ? ESCAPE '\\' \
+             OR COALESCE(phone, '') LIKE ? ESCAPE '\\' OR LOWER(member_code) LIKE ? ESCAPE '\\')",
+        );
+        for _ in 0..4 {
+            ps.push(pat.clone().into());
+        }
+    }
+    if let Some(a) = after {
+        sql.push_str(" AND id > ?");
+        ps.push(a.into());
+    }
+    sql.push_str(" ORDER BY id LIMIT ?");
+    ps.push((limit as i64).into());
+    tx.query(&sql, &ps)?.iter().map(from_row).collect()
 }
 
 /// The password hash for a login attempt, if the account exists.

@@ -118,4 +118,17 @@ impl Engine {
     ) -> Result<Vec<CustomerView>> {
         self.db.read(move |tx| accounts::find(tx, email.as_deref(), phone.as_deref(), member_code.as_deref())).await
     }
+
+    /// Customers page by page (staff lookups and the console), optionally matching `q`.
+    pub async fn list_customers(
+        &self,
+        q: Option<String>,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<CustomerView>> {
+        if q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            return Err(bad("`q` is at most 100 characters"));
+        }
+        self.db.read(move |tx| accounts::list(tx, q.as_deref(), after.as_deref(), limit)).await
+    }
 }

@@ -174,7 +174,7 @@ impl Engine {
     /// Searches the active catalog; stock filters use the stock sets (a change shows within ~0.2 s).
     pub async fn search_products(&self, q: product_search::SearchQuery) -> Result<product_search::SearchView> {
         product_search::validate(&q)?;
-        domain::Currency::parse(&q.currency).map_err(|e| bad(e.to_string()))?;
+        domain::Currency::parse(&q.currency).map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?;
         if self.search_served().ix.is_none() {
             self.search_refresh().await?;
         }
@@ -319,7 +319,7 @@ impl Engine {
         if q.limit == 0 || q.limit > recommendations::MAX_LIMIT {
             return Err(bad(format!("`limit` must be 1–{}", recommendations::MAX_LIMIT)));
         }
-        domain::Currency::parse(&q.currency).map_err(|e| bad(e.to_string()))?;
+        domain::Currency::parse(&q.currency).map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?;
         let now = self.now();
         let loaded = self.discovery.recs.get();
         let q2 = q.clone();

@@ -430,7 +430,12 @@ pub struct SearchQuery {
     /// `relevance`, `price_asc`, `price_desc`, `newest`, `popular`.
     pub sort: String,
     pub limit: usize,
+    /// Hits to skip (paging past the first page), at most [`MAX_OFFSET`].
+    pub offset: usize,
 }
+
+/// How deep search results can be paged.
+pub const MAX_OFFSET: usize = 10_000;
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Hit {
@@ -467,7 +472,10 @@ pub(crate) fn validate(q: &SearchQuery) -> Result<()> {
         return Err(bad("`q` is at most 200 characters"));
     }
     if q.limit == 0 || q.limit > MAX_LIMIT {
-        return Err(bad(format!("`limit` must be 1–{MAX_LIMIT}")));
+        return Err(EngineError::invalid("invalid_limit", format!("`limit` must be 1–{MAX_LIMIT}")));
+    }
+    if q.offset > MAX_OFFSET {
+        return Err(bad(format!("search pages reach {MAX_OFFSET} hits deep; narrow the search with filters")));
     }
     if !matches!(q.sort.as_str(), "relevance" | "price_asc" | "price_desc" | "newest" | "popular") {
         return Err(bad("`sort` is relevance, price_asc, price_desc, newest or popular"));
@@ -623,7 +631,7 @@ pub(crate) fn run(
     cands.retain(|(d, _)| pass(*d, 0));
     // Only the page is sorted; the rest is counted.
     let total = cands.len();
-    let k = q.limit.min(total);
+    let k = (q.offset + q.limit).min(total);
     let docs = &ix.docs;
     match q.sort.as_str() {
         "price_asc" => top_k(&mut cands, k, |a, b| {
@@ -649,7 +657,8 @@ pub(crate) fn run(
     }
     let hits = cands
         .into_iter()
-        .take(q.limit)
+        .take(k)
+        .skip(q.offset)
         .map(|(d, score)| {
             let doc = &ix.docs[d as usize];
             Hit {

@@ -5,6 +5,7 @@ pub mod cashierless;
 pub mod live;
 
 use crate::catalog::locations;
+use crate::catalog::products;
 use crate::error::{bad, internal};
 use crate::platform::auth::Principal;
 use crate::platform::{events, idempotency};
@@ -86,7 +87,15 @@ impl Engine {
 
     /// Replaces a cashierless store's layout (planogram and facings); the store's fusion state restarts
     /// from it.
-    pub async fn put_store_layout(&self, location_id: &str, layout: live::LayoutInput) -> Result<()> {
+    pub async fn put_store_layout(&self, location_id: &str, mut layout: live::LayoutInput) -> Result<()> {
+        for p in layout.plates.iter_mut() {
+            if let Some(s) = p.sku.as_mut() {
+                *s = products::canonical_sku(s)?;
+            }
+        }
+        for f in layout.facings.iter_mut() {
+            f.sku = products::canonical_sku(&f.sku)?;
+        }
         let (loc, now) = (location_id.to_owned(), self.now());
         let cell = self.instore_cell(location_id);
         let mut rt = cell.lock().await;
@@ -110,6 +119,7 @@ impl Engine {
         code: &str,
         sku: Option<String>,
     ) -> Result<live::IssuedDevice> {
+        let sku = sku.map(|s| products::canonical_sku(&s)).transpose()?;
         let (loc, kind, code, now) = (location_id.to_owned(), kind.to_owned(), code.to_owned(), self.now());
         self.db.write(move |tx| live::register(tx, &loc, &kind, &code, sku.as_deref(), now)).await
     }
@@ -494,8 +504,11 @@ impl Engine {
         &self,
         location_id: &str,
         review_id: u64,
-        action: live::ReviewAction,
+        mut action: live::ReviewAction,
     ) -> Result<Vec<String>> {
+        if let live::ReviewAction::Assign { sku, .. } = &mut action {
+            *sku = products::canonical_sku(sku)?;
+        }
         let cell = self.instore_cell(location_id);
         let mut guard = cell.lock().await;
         self.instore_load(location_id, &mut guard).await?;

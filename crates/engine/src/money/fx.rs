@@ -62,8 +62,8 @@ pub(crate) fn record(
     effective_at: i64,
     now: i64,
 ) -> Result<RateView> {
-    let b = Currency::parse(base).map_err(|e| bad(e.to_string()))?;
-    let q = Currency::parse(quote).map_err(|e| bad(e.to_string()))?;
+    let b = Currency::parse(base).map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?;
+    let q = Currency::parse(quote).map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?;
     if b == q {
         return Err(bad("`base` and `quote` must differ"));
     }

@@ -117,7 +117,10 @@ impl Engine {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
-        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let currency = domain::Currency::parse(currency)
+            .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?
+            .code()
+            .to_owned();
         let location = match (principal.location(), location_id) {
             (Some(staff), Some(l)) if staff != l => {
                 return Err(EngineError::Forbidden("staff take top-ups at their own location only".into()))
@@ -181,7 +184,10 @@ impl Engine {
         if payment_method.is_empty() || payment_method.len() > 255 {
             return Err(EngineError::invalid("card_required", "a card's payment method token is 1–255 characters"));
         }
-        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let currency = domain::Currency::parse(currency)
+            .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?
+            .code()
+            .to_owned();
         let scope = format!("wallet.selftopup:{customer_id}");
         let request_hash = idempotency::fingerprint(&[&amount_minor.to_string(), &currency, payment_method]);
         // Already credited under this key: answer from our records, without asking the processor again
@@ -295,7 +301,10 @@ impl Engine {
         after: i64,
         limit: usize,
     ) -> Result<Vec<ledger::StatementLine>> {
-        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let currency = domain::Currency::parse(currency)
+            .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?
+            .code()
+            .to_owned();
         let code = format!("wallet:{customer_id}:{currency}");
         self.db
             .read(move |tx| match ledger::get_account(tx, &code)? {
@@ -314,7 +323,10 @@ impl Engine {
         owner_id: Option<String>,
         no_overdraft: bool,
     ) -> Result<ledger::AccountView> {
-        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let currency = domain::Currency::parse(currency)
+            .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?
+            .code()
+            .to_owned();
         let code = domain::text::required("code", code, 200).map_err(bad)?;
         let kind = domain::text::required("kind", kind, 40).map_err(bad)?;
         let now = self.now();
@@ -393,8 +405,10 @@ impl Engine {
                         };
                     }
                     let [debit, credit] = ids;
-                    let currency =
-                        domain::Currency::parse(&t.currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+                    let currency = domain::Currency::parse(&t.currency)
+                        .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?
+                        .code()
+                        .to_owned();
                     items.push(ledger::BatchItem {
                         debit,
                         credit,
@@ -448,7 +462,10 @@ impl Engine {
         if let Some(k) = &idempotency_key {
             idempotency::validate_key(k)?;
         }
-        let currency = domain::Currency::parse(currency).map_err(|e| bad(e.to_string()))?.code().to_owned();
+        let currency = domain::Currency::parse(currency)
+            .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?
+            .code()
+            .to_owned();
         let location = match (principal.location(), location_id) {
             (Some(staff), Some(l)) if staff != l => {
                 return Err(EngineError::Forbidden("staff sell gift cards at their own location only".into()))

@@ -41,6 +41,79 @@ impl std::fmt::Display for Cursor {
     }
 }
 
+/// Every event type borderless writes, with what it means. Webhook subscriptions and the feed's `type`
+/// filter accept these, a family such as `order.*`, or `*` for all; anything else is refused.
+pub const EVENT_TYPES: &[(&str, &str)] = &[
+    ("cashierless.entered", "a shopper entered a cashierless store; their wallet is held"),
+    ("cashierless.exit_failed", "a cashierless visit's order could not be placed; staff settle it"),
+    ("cashierless.exited", "a shopper left a cashierless store; the basket was charged"),
+    ("cashierless.expired", "a cashierless visit expired without an exit"),
+    ("cashierless.shortfall", "a cashierless basket cost more than the wallet could pay"),
+    ("customer.created", "a shopper signed up"),
+    ("device.revoked", "an in-store device was revoked"),
+    ("device.token_rotated", "an in-store device got a new token"),
+    ("instore.label_registered", "a shelf label was registered"),
+    ("instore.layout_updated", "a cashierless store's layout changed"),
+    ("instore.zone_entered", "a tracked shopper entered a zone of a cashierless store"),
+    ("instore.zone_exited", "a tracked shopper left a zone (with the dwell time)"),
+    ("inventory.changed", "a stock balance moved (with the movement and the new level)"),
+    ("location.created", "a location was created"),
+    ("order.cancelled", "an order was cancelled; stock and payment released"),
+    ("order.completed", "a counter or cashierless sale completed"),
+    ("order.expired", "an uncollected pickup order expired"),
+    ("order.picked_up", "a pickup order was handed over"),
+    ("order.placed", "an order was placed on the web"),
+    ("order.ready_for_pickup", "a pickup order is ready at the desk"),
+    ("order.shipped", "a delivery order shipped"),
+    ("payment.job_failed", "a card processor job failed for good"),
+    ("product.created", "a product was created"),
+    ("product.synonyms_updated", "the search synonyms changed"),
+    ("product.updated", "a product changed (text, prices, status, variants)"),
+    ("product.upserted", "a product was imported (created or replaced)"),
+    ("refund.created", "a refund was recorded for a return"),
+    ("return.created", "items were returned at a store"),
+    ("wallet.topped_up", "a wallet was topped up"),
+];
+
+/// Checks an event-type pattern: an exact type, a family (`order.*`) or `*`.
+pub fn check_pattern(p: &str) -> std::result::Result<(), String> {
+    let p = p.trim();
+    if p == "*" {
+        return Ok(());
+    }
+    if let Some(family) = p.strip_suffix(".*") {
+        if EVENT_TYPES.iter().any(|(t, _)| t.split('.').next() == Some(family)) {
+            return Ok(());
+        }
+        return Err(format!("`{p}`: there is no event family `{family}`; families: {}", families().join(", ")));
+    }
+    if EVENT_TYPES.iter().any(|(t, _)| *t == p) {
+        return Ok(());
+    }
+    let hint = if p.ends_with('.') { format!(" (a family is written `{p}*`)") } else { String::new() };
+    Err(format!(
+        "`{p}` is not an event type{hint}; use a type such as `order.placed`, a family such as `order.*`, or `*`"
+    ))
+}
+
+/// The event families (`order`, `product`, …).
+pub fn families() -> Vec<&'static str> {
+    let mut f: Vec<&str> = EVENT_TYPES.iter().filter_map(|(t, _)| t.split('.').next()).collect();
+    f.dedup();
+    f
+}
+
+/// Whether event type `kind` matches a checked pattern.
+pub fn pattern_matches(pattern: &str, kind: &str) -> bool {
+    match pattern {
+        "*" => true,
+        p => match p.strip_suffix(".*") {
+            Some(family) => kind.split('.').next() == Some(family),
+            None => p == kind,
+        },
+    }
+}
+
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EventView {
     /// This event's position: pass it as `after` to read what follows.
@@ -104,7 +177,7 @@ pub(crate) fn feed(
         ),
     };
     if let Some(k) = kind {
-        if let Some(stem) = k.strip_suffix('.') {
+        if let Some(stem) = k.strip_suffix(".*").or_else(|| k.strip_suffix('.')) {
             // A range rather than LIKE, so that the (type, seq) index serves it on both backends ('/' sorts
             // right after '.').
             sql.push_str(" AND type >= ? AND type < ?");
@@ -157,7 +230,7 @@ pub(crate) fn head(tx: &mut dyn Tx) -> Result<Cursor> {
 
 #[cfg(test)]
 mod tests {
-    use super::Cursor;
+    use super::*;
 
     #[test]
     fn cursors_parse_and_print() {
@@ -167,5 +240,47 @@ mod tests {
         assert!(Cursor::parse("abc").is_err());
         assert!(Cursor::parse("1-").is_err());
         assert!(Cursor::parse("-5").is_err());
+    }
+
+    #[test]
+    fn patterns_are_checked_against_the_catalog() {
+        assert!(check_pattern("*").is_ok());
+        assert!(check_pattern("order.*").is_ok());
+        assert!(check_pattern("order.placed").is_ok());
+        assert!(check_pattern("order.").unwrap_err().contains("order.*"));
+        assert!(check_pattern("order.plced").is_err());
+        assert!(check_pattern("ordr.*").is_err());
+        assert!(pattern_matches("order.*", "order.placed") && !pattern_matches("order.*", "orders.x"));
+        let mut sorted = EVENT_TYPES.to_vec();
+        sorted.sort();
+        assert_eq!(sorted, EVENT_TYPES, "kept in order");
+    }
+
+    /// Every type the engine writes is in the catalog (a new event must be documented there).
+    #[test]
+    fn every_written_type_is_in_the_catalog() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(p).unwrap());
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        walk(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")), &mut sources);
+        let mut seen = 0;
+        for src in &sources {
+            for (i, _) in src.match_indices("emit(") {
+                let window: String = src[i..].chars().take(200).collect();
+                if let Some(lit) = window.split('"').nth(1).filter(|l| l.contains('.') && !l.contains(' ')) {
+                    seen += 1;
+                    assert!(EVENT_TYPES.iter().any(|(t, _)| *t == lit), "`{lit}` is written but not in EVENT_TYPES");
+                }
+            }
+        }
+        assert!(seen > 20, "found the emit calls ({seen})");
     }
 }

@@ -93,9 +93,15 @@ impl Engine {
         self.db.write(move |tx| webhooks::deactivate(tx, &id)).await
     }
 
-    pub async fn deliveries(&self, subscription_id: &str, limit: usize) -> Result<Vec<DeliveryView>> {
+    /// A subscription's deliveries, newest first; `before` is the previous page's last event `seq`.
+    pub async fn deliveries(
+        &self,
+        subscription_id: &str,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryView>> {
         let id = subscription_id.to_owned();
-        self.db.read(move |tx| webhooks::deliveries(tx, &id, limit)).await
+        self.db.read(move |tx| webhooks::deliveries(tx, &id, before, limit)).await
     }
 
     /// One dispatcher step: fan new events out, then lease due deliveries to the caller.

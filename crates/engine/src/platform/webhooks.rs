@@ -19,8 +19,8 @@ const CURSOR_KEY: &str = "webhooks.fanout_cursor";
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionInput {
     pub url: String,
-    /// Event types such as `order.placed`, prefixes such as `order.`, or `*` for all.
-    #[serde(default)]
+    /// What to deliver (1–50 entries): event types such as `order.placed`, families such as `order.*`, or
+    /// `*` for all (the types are listed in docs/api.md).
     pub event_types: Vec<String>,
 }
 
@@ -71,18 +71,16 @@ pub(crate) fn subscribe(tx: &mut dyn Tx, input: &SubscriptionInput, now: i64) ->
     {
         return Err(bad("`url` must be an http:// or https:// URL of at most 2000 characters"));
     }
-    let mut types = input.event_types.clone();
-    if types.is_empty() {
-        types.push("*".into());
+    let types: Vec<String> = input.event_types.iter().map(|t| t.trim().to_owned()).collect();
+    if types.is_empty() || types.len() > 50 {
+        return Err(EngineError::invalid(
+            "invalid_event_types",
+            "`event_types` names 1–50 event types such as `order.placed`, families such as `order.*`, or `*` for all",
+        ));
     }
-    if types.len() > 50
-        || types.iter().any(|t| {
-            t.is_empty()
-                || t.len() > 64
-                || !t.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c == '*')
-        })
-    {
-        return Err(bad("`event_types` takes up to 50 names such as `order.placed`, `order.` or `*`"));
+    for t in &types {
+        events::check_pattern(t)
+            .map_err(|m| EngineError::invalid("invalid_event_types", format!("`event_types`: {m}")))?;
     }
     let n = tx.query_one("SELECT COUNT(*) FROM webhook_subscriptions WHERE active = 1", &[])?.i64(0)?;
     if n >= MAX_SUBSCRIPTIONS {
@@ -140,8 +138,10 @@ pub(crate) fn deactivate(tx: &mut dyn Tx, id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether a subscription's patterns take event `kind` (subscriptions stored before `family.*` existed may
+/// still hold the older prefix form `order.`).
 fn matches(types: &[String], kind: &str) -> bool {
-    types.iter().any(|t| t == "*" || t == kind || (t.ends_with('.') && kind.starts_with(t.as_str())))
+    types.iter().any(|t| events::pattern_matches(t, kind) || (t.ends_with('.') && kind.starts_with(t.as_str())))
 }
 
 /// Moves the fan-out cursor over up to `limit` new events, creating delivery rows. Returns how many
@@ -255,11 +255,16 @@ pub(crate) fn record(
     Ok(n == 1)
 }
 
-pub(crate) fn deliveries(tx: &mut dyn Tx, subscription_id: &str, limit: usize) -> Result<Vec<DeliveryView>> {
+pub(crate) fn deliveries(
+    tx: &mut dyn Tx,
+    subscription_id: &str,
+    before: Option<i64>,
+    limit: usize,
+) -> Result<Vec<DeliveryView>> {
     tx.query(
         "SELECT id, subscription_id, event_id, event_seq, status, attempts, next_attempt_at, last_status_code, last_error, updated_at \
-         FROM webhook_deliveries WHERE subscription_id = ? ORDER BY event_seq DESC LIMIT ?",
-        params![subscription_id, limit as i64],
+         FROM webhook_deliveries WHERE subscription_id = ? AND event_seq < ? ORDER BY event_seq DESC LIMIT ?",
+        params![subscription_id, before.unwrap_or(i64::MAX), limit as i64],
     )?
     .iter()
     .map(|r| {

@@ -23,6 +23,8 @@ pub enum Fulfillment {
 pub struct CartLineView {
     pub sku: String,
     pub title: crate::catalog::products::Localized,
+    /// The variant's options (size, colour, …): what tells two lines of one product apart.
+    pub options: std::collections::BTreeMap<String, String>,
     pub quantity: i64,
     pub unit_price: PriceView,
     pub line_total: PriceView,
@@ -41,7 +43,8 @@ pub struct CartView {
 }
 
 pub(crate) fn create(tx: &mut dyn Tx, currency: Option<&str>, customer_id: Option<&str>, now: i64) -> Result<CartView> {
-    let cur = Currency::parse(currency.unwrap_or("KRW")).map_err(|e| bad(e.to_string()))?;
+    let cur = Currency::parse(currency.unwrap_or("KRW"))
+        .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?;
     let id = ids::new_id("cart");
     tx.exec(
         "INSERT INTO carts (id, customer_id, currency, fulfillment, status, order_id, created_at, updated_at) VALUES (?, ?, ?, NULL, 'open', NULL, ?, ?)",
@@ -118,7 +121,7 @@ fn touch_open(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
 /// Adds `quantity` of a SKU (or increases an existing line).
 pub(crate) fn add_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now: i64) -> Result<CartView> {
     let sku = Sku::parse(sku).map_err(bad)?;
-    let q = Qty::new(quantity).map_err(bad)?;
+    let q = Qty::new(quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?;
     let c = touch_open(tx, id, now)?;
     priced_sku(tx, sku.as_str(), &c.currency)?;
     let total = tx
@@ -148,11 +151,12 @@ pub(crate) fn add_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now:
 
 /// Sets a line's quantity; 0 removes it.
 pub(crate) fn set_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now: i64) -> Result<CartView> {
+    let sku = &crate::catalog::products::canonical_sku(sku)?;
     let c = touch_open(tx, id, now)?;
     let n = if quantity == 0 {
         tx.exec("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?", params![id, sku])?
     } else {
-        let q = Qty::new(quantity).map_err(bad)?;
+        let q = Qty::new(quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?;
         tx.exec("UPDATE cart_lines SET quantity = ? WHERE cart_id = ? AND sku = ?", params![q.get(), id, sku])?
     };
     if n == 0 {
@@ -193,6 +197,7 @@ pub(crate) struct PricedLine {
     pub quantity: i64,
     pub title_ko: String,
     pub title_en: String,
+    pub options: std::collections::BTreeMap<String, String>,
     unit_price_minor: Option<i64>,
     status: String,
 }
@@ -210,7 +215,7 @@ impl PricedLine {
 
 pub(crate) fn priced_lines(tx: &mut dyn Tx, id: &str, currency: &str) -> Result<Vec<PricedLine>> {
     tx.query(
-        "SELECT l.sku, l.quantity, p.title_ko, p.title_en, pr.amount_minor, p.status FROM cart_lines l \
+        "SELECT l.sku, l.quantity, p.title_ko, p.title_en, pr.amount_minor, p.status, v.attributes FROM cart_lines l \
          JOIN variants v ON v.sku = l.sku JOIN products p ON p.id = v.product_id \
          LEFT JOIN prices pr ON pr.sku = l.sku AND pr.currency = ? WHERE l.cart_id = ? ORDER BY l.sku",
         params![currency, id],
@@ -224,6 +229,7 @@ pub(crate) fn priced_lines(tx: &mut dyn Tx, id: &str, currency: &str) -> Result<
             title_en: r.text(3)?,
             unit_price_minor: r.opt_i64(4)?,
             status: r.text(5)?,
+            options: crate::catalog::products::options(&r.text(6)?),
         })
     })
     .collect()
@@ -238,6 +244,7 @@ fn view(id: &str, c: CartRow, lines: Vec<PricedLine>) -> Result<CartView> {
         subtotal = subtotal.checked_add(total).ok_or_else(|| bad("amount overflow"))?;
         out.push(CartLineView {
             title: crate::catalog::products::Localized { ko: l.title_ko, en: l.title_en },
+            options: l.options,
             sku: l.sku,
             quantity: l.quantity,
             unit_price: price_view(&c.currency, unit),

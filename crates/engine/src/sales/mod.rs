@@ -294,7 +294,7 @@ impl Engine {
             idempotency::validate_key(k)?;
         }
         let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW"))
-            .map_err(|e| bad(e.to_string()))?
+            .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?
             .code()
             .to_owned();
         let cmd = orders::PosSaleCmd {
@@ -419,7 +419,7 @@ impl Engine {
             (None, None) => return Err(bad("`location_id` is required for an admin key")),
         };
         let currency = domain::Currency::parse(currency.as_deref().unwrap_or("KRW"))
-            .map_err(|e| bad(e.to_string()))?
+            .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?
             .code()
             .to_owned();
         let (key_id, now) = (principal.key_id().to_owned(), self.now());

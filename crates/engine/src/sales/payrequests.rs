@@ -44,7 +44,7 @@ pub(crate) fn create(
     let mut shown = Vec::new();
     for l in lines {
         let sku = domain::Sku::parse(&l.sku).map_err(bad)?;
-        let q = domain::Qty::new(l.quantity).map_err(bad)?.get();
+        let q = domain::Qty::new(l.quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?.get();
         let p = crate::catalog::products::priced_sku(tx, sku.as_str(), currency)?;
         amount = p
             .unit_price_minor

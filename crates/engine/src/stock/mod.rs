@@ -47,9 +47,20 @@ pub struct ProductWithAvailability {
     pub availability: Vec<VariantAvailability>,
 }
 
+/// One SKU's balance at one location, with the location's canonical id (whatever code or case was sent).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StockLevel {
+    pub sku: String,
+    pub location_id: String,
+    #[serde(flatten)]
+    pub level: Level,
+}
+
 impl Engine {
-    /// Adds or removes on-hand stock (counts, receipts, damage). Positive deltas are receipts.
-    pub async fn adjust_stock(&self, sku: &str, location_id: &str, delta: i64, reason: &str) -> Result<Level> {
+    /// Corrects on-hand stock after a count, damage, loss or a found item: an `adjustment` movement either way
+    /// (goods arriving from a supplier are a receipt: [`Engine::receive_stock`]).
+    pub async fn adjust_stock(&self, sku: &str, location_id: &str, delta: i64, reason: &str) -> Result<StockLevel> {
+        let sku = &products::canonical_sku(sku)?;
         if delta == 0 || delta.abs() > domain::stock::MAX_ADJUSTMENT_QTY {
             return Err(bad(format!(
                 "`quantity_delta` must be non-zero and within ±{}",
@@ -64,7 +75,7 @@ impl Engine {
                 if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_none() {
                     return Err(EngineError::not_found("sku", &sku));
                 }
-                let kind = if delta > 0 { MovementKind::Receipt } else { MovementKind::Adjustment };
+                let kind = MovementKind::Adjustment;
                 let source = domain::ids::new_id("adj");
                 movements::post(
                     tx,
@@ -82,6 +93,72 @@ impl Engine {
                     Guard::None,
                     now,
                 )
+                .map(|level| StockLevel { sku: sku.clone(), location_id: loc.id.clone(), level })
+            })
+            .await
+    }
+
+    /// Goods received at a location (a supplier delivery, a return to vendor reversed): a `receipt` movement
+    /// with the reason and an optional reference (a delivery note or purchase order number).
+    pub async fn receive_stock(
+        &self,
+        sku: &str,
+        location_id: &str,
+        quantity: i64,
+        reason: &str,
+        reference: Option<String>,
+    ) -> Result<StockLevel> {
+        let sku = products::canonical_sku(sku)?;
+        if !(1..=domain::stock::MAX_ADJUSTMENT_QTY).contains(&quantity) {
+            return Err(bad(format!("`quantity` must be 1–{}", domain::stock::MAX_ADJUSTMENT_QTY)));
+        }
+        let reason = domain::text::required("reason", reason, 200).map_err(bad)?;
+        let reference = domain::text::optional("reference", reference.as_deref().unwrap_or(""), 100).map_err(bad)?;
+        let (loc, now) = (location_id.to_owned(), self.now());
+        self.db
+            .write(move |tx| {
+                let loc = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?;
+                if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_none() {
+                    return Err(EngineError::not_found("sku", &sku));
+                }
+                let source = if reference.is_empty() { domain::ids::new_id("rcv") } else { reference.clone() };
+                let m = Movement {
+                    sku: &sku,
+                    location_id: &loc.id,
+                    kind: MovementKind::Receipt,
+                    on_hand: quantity,
+                    reserved: 0,
+                    unsellable: 0,
+                    reason: &reason,
+                    source_type: "receipt",
+                    source_id: &source,
+                };
+                let level = movements::post(tx, &m, Guard::None, now)?;
+                Ok(StockLevel { sku: sku.clone(), location_id: loc.id.clone(), level })
+            })
+            .await
+    }
+
+    /// A SKU's movements, newest first, optionally at one location; `after` is the previous page's last `seq`.
+    pub async fn stock_movements(
+        &self,
+        sku: &str,
+        location_id: Option<&str>,
+        after: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<movements::MovementView>> {
+        let sku = products::canonical_sku(sku)?;
+        let loc = location_id.map(str::to_owned);
+        self.db
+            .read(move |tx| {
+                let loc = match &loc {
+                    Some(l) => Some(locations::get(tx, l)?.ok_or_else(|| EngineError::not_found("location", l))?.id),
+                    None => None,
+                };
+                if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_none() {
+                    return Err(EngineError::not_found("sku", &sku));
+                }
+                movements::list(tx, &sku, loc.as_deref(), after, limit)
             })
             .await
     }
@@ -121,7 +198,8 @@ impl Engine {
 
     /// Moves available stock from one location to another in one transaction.
     pub async fn transfer(&self, sku: &str, from: &str, to: &str, quantity: i64) -> Result<TransferView> {
-        domain::Qty::new(quantity).map_err(bad)?;
+        let sku = &products::canonical_sku(sku)?;
+        domain::Qty::new(quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?;
         let (sku, from, to, now) = (sku.to_owned(), from.to_owned(), to.to_owned(), self.now());
         self.db
             .write(move |tx| {
@@ -130,7 +208,7 @@ impl Engine {
                 if f.id == t.id {
                     return Err(bad("a transfer needs two different locations"));
                 }
-                let id = domain::ids::new_id("trf");
+                let id = domain::ids::new_id("xfr");
                 let out = Movement {
                     sku: &sku,
                     location_id: &f.id,
@@ -160,17 +238,20 @@ impl Engine {
             .await
     }
 
-    pub async fn set_safety_stock(&self, sku: &str, location_id: &str, safety: i64) -> Result<Level> {
+    pub async fn set_safety_stock(&self, sku: &str, location_id: &str, safety: i64) -> Result<StockLevel> {
+        let sku = &products::canonical_sku(sku)?;
         let (sku, loc, now) = (sku.to_owned(), location_id.to_owned(), self.now());
         self.db
             .write(move |tx| {
                 let l = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?;
-                movements::set_safety_stock(tx, &sku, &l.id, safety, now)
+                let level = movements::set_safety_stock(tx, &sku, &l.id, safety, now)?;
+                Ok(StockLevel { sku: sku.clone(), location_id: l.id.clone(), level })
             })
             .await
     }
 
     pub async fn stock(&self, sku: &str) -> Result<SkuLevels> {
+        let sku = &products::canonical_sku(sku)?;
         let sku = sku.to_owned();
         self.db.read(move |tx| movements::sku_levels(tx, &sku)).await
     }

@@ -128,7 +128,7 @@ pub(crate) fn post(tx: &mut dyn Tx, m: &Movement<'_>, guard: Guard, now: i64) ->
         &serde_json::json!({
             "sku": m.sku, "location_id": m.location_id, "movement": m.kind.as_str(),
             "on_hand_delta": m.on_hand, "reserved_delta": m.reserved, "unsellable_delta": m.unsellable,
-            "source": {"type": m.source_type, "id": m.source_id}, "level": &lvl,
+            "reason": m.reason, "source": {"type": m.source_type, "id": m.source_id}, "level": &lvl,
         }),
         now,
     )?;
@@ -263,4 +263,65 @@ pub(crate) fn doctor(tx: &mut dyn Tx) -> Result<(usize, Vec<Drift>)> {
         drift.push(Drift { sku: r.text(0)?, location_id: r.text(1)?, what: "missing_balance_row".into(), balance: 0, recomputed: r.i64(2)? });
     }
     Ok((checked, drift))
+}
+
+/// One row of the stock ledger as staff read it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct MovementView {
+    /// The ledger's own order (pages continue after it).
+    pub seq: i64,
+    pub sku: String,
+    pub location_id: String,
+    /// `receipt`, `adjustment`, `reservation`, `release`, `sale`, `return`, `transfer_out`, `transfer_in`, …
+    pub kind: String,
+    pub on_hand_delta: i64,
+    pub reserved_delta: i64,
+    pub unsellable_delta: i64,
+    pub reason: String,
+    /// What caused it: an order, a return, a transfer, an adjustment or a receipt, by id.
+    pub source_type: String,
+    pub source_id: String,
+    pub created_at: String,
+}
+
+/// A SKU's movements, newest first.
+pub(crate) fn list(
+    tx: &mut dyn Tx,
+    sku: &str,
+    location_id: Option<&str>,
+    after: Option<i64>,
+    limit: usize,
+) -> Result<Vec<MovementView>> {
+    let mut sql = "SELECT seq, sku, location_id, kind, on_hand_delta, reserved_delta, unsellable_delta, reason, \
+                   source_type, source_id, created_at FROM stock_movements WHERE sku = ?"
+        .to_owned();
+    let mut ps: Vec<store::Val> = vec![sku.into()];
+    if let Some(l) = location_id {
+        sql.push_str(" AND location_id = ?");
+        ps.push(l.into());
+    }
+    if let Some(a) = after {
+        sql.push_str(" AND seq < ?");
+        ps.push(a.into());
+    }
+    sql.push_str(" ORDER BY seq DESC LIMIT ?");
+    ps.push((limit as i64).into());
+    tx.query(&sql, &ps)?
+        .iter()
+        .map(|r| {
+            Ok(MovementView {
+                seq: r.i64(0)?,
+                sku: r.text(1)?,
+                location_id: r.text(2)?,
+                kind: r.text(3)?,
+                on_hand_delta: r.i64(4)?,
+                reserved_delta: r.i64(5)?,
+                unsellable_delta: r.i64(6)?,
+                reason: r.text(7)?,
+                source_type: r.text(8)?,
+                source_id: r.text(9)?,
+                created_at: domain::time::rfc3339(r.i64(10)?),
+            })
+        })
+        .collect()
 }

@@ -10,10 +10,11 @@ pub mod store;
 
 use crate::extract::page_limit;
 use crate::openapi::Api;
-use crate::respond::{envelope, StatementPage};
+use crate::respond::{envelope, Page};
 use crate::{ApiError, ApiResult, AppState};
 use axum::http::StatusCode;
 use axum::Json;
+use engine::money::ledger::StatementLine;
 use engine::money::{GiftCardView, TopUpView};
 use engine::sales::orders::OrderView;
 use engine::sales::payrequests::PaymentRequestView;
@@ -59,10 +60,12 @@ pub struct TenderIn {
     pub amount_minor: Option<i64>,
 }
 
-/// A page size.
+/// Which page of a list.
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LimitQ {
+pub struct PageQ {
+    /// The previous page's `next_cursor`.
+    pub after: Option<String>,
     /// 1–100, default 20.
     pub limit: Option<usize>,
 }
@@ -73,18 +76,27 @@ pub struct LimitQ {
 pub struct StatementQ {
     /// Wallet statements: the currency (default KRW).
     pub currency: Option<String>,
-    /// The previous page's `next_cursor` (a statement `seq`).
-    pub after: Option<i64>,
+    /// The previous page's `next_cursor`.
+    pub after: Option<String>,
     /// 1–100, default 20.
     pub limit: Option<usize>,
 }
 
-pub async fn statement(s: &AppState, customer: &str, q: StatementQ) -> ApiResult<Json<StatementPage>> {
+pub async fn statement(s: &AppState, customer: &str, q: StatementQ) -> ApiResult<Json<Page<StatementLine>>> {
     let limit = page_limit(q.limit)?;
-    let after = q.after.unwrap_or(0);
-    let lines = s.engine.wallet_statement(customer, q.currency.as_deref().unwrap_or("KRW"), after, limit).await?;
-    let next_cursor = if lines.len() == limit { lines.last().map(|l| l.seq) } else { None };
-    Ok(Json(StatementPage { data: lines, next_cursor }))
+    let after = seq_after("statement", q.after.as_deref())?;
+    let lines = s.engine.wallet_statement(customer, q.currency.as_deref().unwrap_or("KRW"), after, limit + 1).await?;
+    Ok(Json(Page::of(lines, limit, "statement", |l| l.seq.to_string())))
+}
+
+/// A `seq` cursor (statements, movements, deliveries): `after` decoded, 0 for the first page.
+pub fn seq_after(kind: &str, after: Option<&str>) -> ApiResult<i64> {
+    match crate::cursor::after(kind, after)? {
+        None => Ok(0),
+        Some(k) => {
+            k.parse().map_err(|_| ApiError::bad("invalid_cursor", "`after` takes the previous page's `next_cursor`"))
+        }
+    }
 }
 
 pub fn signed_in(c: Option<String>) -> ApiResult<String> {

@@ -1,5 +1,6 @@
 //! The card processor's webhooks (Stripe format), verified by their signature and applied once.
 
+use crate::extract::RawBody;
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::envelope;
 use crate::{ApiResult, AppState};
@@ -40,7 +41,7 @@ envelope!(ReceivedOut {
 async fn card_webhook(
     State(s): State<AppState>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<ReceivedOut>> {
     let sig = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
     let new = s.engine.card_webhook(sig, &body).await?;

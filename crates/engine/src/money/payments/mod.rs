@@ -158,9 +158,10 @@ pub trait PaymentProvider: Send + Sync {
     fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus>;
     /// The refund method recorded for a return (`manual`: staff refunds at the till or by transfer).
     fn refund_method(&self) -> &'static str;
-    /// Called when an order is cancelled or expires before handover.
+    /// Called when an order is cancelled or expires before handover. A payment still waiting to be collected
+    /// (at the desk, or outside borderless) will never be: it ends `voided`.
     fn on_cancel(&self, _tx: &mut dyn Tx, _ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
-        Ok(current)
+        Ok(if current == PaymentStatus::Pending { PaymentStatus::Voided } else { current })
     }
     /// Gives `amount` back for a return taken at `location_id`. Offline tenders leave it to staff.
     fn refund(
@@ -207,6 +208,32 @@ impl Payments {
     }
     pub fn methods(&self) -> Vec<&'static str> {
         self.providers.iter().map(|p| p.method().as_str()).collect()
+    }
+
+    /// The provider for the method named `name` on `channel`, or an error that lists the methods this channel
+    /// takes (so a shopper is never offered the cashierless gate's hold, and a till never `pay_at_pickup`).
+    pub fn for_channel(&self, name: &str, channel: domain::Channel, pickup: bool) -> Result<&Arc<dyn PaymentProvider>> {
+        let usable: Vec<&Arc<dyn PaymentProvider>> =
+            self.providers.iter().filter(|p| p.allowed(channel, pickup)).collect();
+        if let Some(p) = usable.iter().find(|p| p.method().as_str() == name) {
+            return Ok(p);
+        }
+        let what = match (channel, pickup) {
+            (domain::Channel::Web, true) => "a click & collect order",
+            (domain::Channel::Web, false) => "a delivery order",
+            (domain::Channel::Pos, _) => "a counter sale",
+            (domain::Channel::Cashierless, _) => "a cashierless visit",
+        };
+        let mut names: Vec<&str> = usable.iter().map(|p| p.method().as_str()).collect();
+        if channel == domain::Channel::Pos {
+            // At a till the shopper's wallet is reached through their code.
+            names.retain(|n| *n != "wallet");
+            names.push("wallet_qr");
+        }
+        Err(EngineError::invalid(
+            "unsupported_payment_method",
+            format!("`{name}` cannot pay {what}; use one of {}", names.join(", ")),
+        ))
     }
 }
 

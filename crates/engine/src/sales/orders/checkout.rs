@@ -109,7 +109,7 @@ pub(crate) fn checkout(
         )
     })?;
     let email = match &cmd.email {
-        Some(e) => Some(domain::text::email(e).map_err(bad)?),
+        Some(e) => Some(domain::text::email(e).map_err(|m| EngineError::invalid("invalid_email", m))?),
         None => None,
     };
     // The cart id is a bearer token for the cart, not for its owner's money: a wallet pays only for the
@@ -136,13 +136,7 @@ pub(crate) fn checkout(
         return Err(EngineError::invalid("cart_empty", "the cart has no lines"));
     }
     let pickup = matches!(fulfillment, Fulfillment::Pickup { .. });
-    let provider = payments.require(PaymentMethod::parse(&cmd.payment_method)?)?.clone();
-    if !provider.allowed(Channel::Web, pickup) {
-        return Err(EngineError::invalid(
-            "unsupported_payment_method",
-            format!("`{}` cannot pay a {} order", cmd.payment_method, if pickup { "pickup" } else { "delivery" }),
-        ));
-    }
+    let provider = payments.for_channel(&cmd.payment_method, Channel::Web, pickup)?.clone();
     let expires = if pickup { Some(now + pickup_hold_ms) } else { None };
     let mut placed = Vec::with_capacity(lines.len());
     let mut subtotal: i64 = 0;
@@ -162,6 +156,7 @@ pub(crate) fn checkout(
             sku: l.sku.clone(),
             title_ko: l.title_ko.clone(),
             title_en: l.title_en.clone(),
+            options: l.options.clone(),
             quantity: l.quantity,
             unit_price_minor: unit,
             location_id: loc,
@@ -217,8 +212,10 @@ pub(crate) fn checkout(
         .map(|c| crate::money::ledger::gift_card_account_code(c, &cart.currency))
         .or(cmd.card_ref.clone());
     if let Some(wc) = cmd.wallet_currency.as_deref() {
-        let wallet_cur = domain::Currency::parse(wc).map_err(|e| bad(e.to_string()))?;
-        let order_cur = domain::Currency::parse(&cart.currency).map_err(|e| bad(e.to_string()))?;
+        let wallet_cur =
+            domain::Currency::parse(wc).map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?;
+        let order_cur = domain::Currency::parse(&cart.currency)
+            .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?;
         if provider.method() != PaymentMethod::Wallet {
             return Err(bad("`payment.currency` is for wallet payments"));
         }
@@ -290,6 +287,7 @@ pub(crate) fn checkout(
                 line_no: p.line_no,
                 sku: p.sku.clone(),
                 title: Localized { ko: p.title_ko.clone(), en: p.title_en.clone() },
+                options: p.options.clone(),
                 quantity: p.quantity,
                 returned_quantity: 0,
                 unit_price: price_view(&cart.currency, p.unit_price_minor),

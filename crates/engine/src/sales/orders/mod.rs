@@ -35,6 +35,8 @@ pub struct OrderLineView {
     pub line_no: i64,
     pub sku: String,
     pub title: Localized,
+    /// The variant's options (size, colour, …).
+    pub options: std::collections::BTreeMap<String, String>,
     pub quantity: i64,
     pub returned_quantity: i64,
     pub unit_price: PriceView,
@@ -99,7 +101,8 @@ fn order_from_row(tx: &mut dyn Tx, r: &Row, with_code: bool) -> Result<OrderView
     let location_id = r.opt_text(9)?;
     let lines = tx
         .query(
-            "SELECT line_no, sku, title_ko, title_en, quantity, returned_quantity, unit_price_minor, location_id, routing FROM order_lines WHERE order_id = ? ORDER BY line_no",
+            "SELECT l.line_no, l.sku, l.title_ko, l.title_en, l.quantity, l.returned_quantity, l.unit_price_minor, l.location_id, l.routing, v.attributes \
+             FROM order_lines l LEFT JOIN variants v ON v.sku = l.sku WHERE l.order_id = ? ORDER BY l.line_no",
             params![&id],
         )?
         .iter()
@@ -109,6 +112,7 @@ fn order_from_row(tx: &mut dyn Tx, r: &Row, with_code: bool) -> Result<OrderView
                 line_no: l.i64(0)?,
                 sku: l.text(1)?,
                 title: Localized { ko: l.text(2)?, en: l.text(3)? },
+                options: l.opt_text(9)?.map(|a| crate::catalog::products::options(&a)).unwrap_or_default(),
                 quantity: q,
                 returned_quantity: l.i64(5)?,
                 unit_price: price_view(&currency, unit),

@@ -79,20 +79,14 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
         ));
     }
     let cmd = &cmd;
-    let provider = payments.require(PaymentMethod::parse(&cmd.payment_method)?)?.clone();
-    if !provider.allowed(cmd.channel, false) {
-        return Err(EngineError::invalid(
-            "unsupported_payment_method",
-            format!("`{}` cannot pay a POS sale", cmd.payment_method),
-        ));
-    }
+    let provider = payments.for_channel(&cmd.payment_method, cmd.channel, false)?.clone();
     // Merge duplicate SKUs and lock rows in a stable order.
     let mut merged: std::collections::BTreeMap<String, i64> = Default::default();
     for l in &cmd.lines {
         let sku = Sku::parse(&l.sku).map_err(bad)?;
-        Qty::new(l.quantity).map_err(bad)?;
+        Qty::new(l.quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?;
         let e = merged.entry(sku.as_str().to_owned()).or_default();
-        *e = Qty::new(*e + l.quantity).map_err(bad)?.get();
+        *e = Qty::new(*e + l.quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?.get();
     }
     let mut placed = Vec::new();
     let mut subtotal: i64 = 0;
@@ -124,6 +118,7 @@ pub(crate) fn pos_sale(tx: &mut dyn Tx, payments: &Payments, cmd: &PosSaleCmd, n
             sku: sku.clone(),
             title_ko: p.title_ko,
             title_en: p.title_en,
+            options: p.options,
             quantity: *q,
             unit_price_minor: p.unit_price_minor,
             location_id: loc.id.clone(),

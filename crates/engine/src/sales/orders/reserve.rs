@@ -7,6 +7,7 @@ pub(crate) struct Placed {
     pub(crate) sku: String,
     pub(crate) title_ko: String,
     pub(crate) title_en: String,
+    pub(crate) options: std::collections::BTreeMap<String, String>,
     pub(crate) quantity: i64,
     pub(crate) unit_price_minor: i64,
     pub(crate) location_id: String,
@@ -48,16 +49,23 @@ pub(crate) fn reserve_for_delivery(
             Err(e) => return Err(e),
         }
     }
-    let available: i64 = tx
-        .query_one(
-            "SELECT CAST(COALESCE(MAX(s.on_hand - s.reserved - s.safety_stock), 0) AS BIGINT) FROM stock_levels s JOIN locations l ON l.id = s.location_id WHERE s.sku = ? AND l.ships = 1",
-            params![sku],
-        )?
-        .i64(0)?;
+    // Name the shipping location that came closest, so the shopper and staff see a real place and number.
+    let best = tx.query_opt(
+        "SELECT l.id, CAST(COALESCE(s.on_hand - s.reserved - s.safety_stock, 0) AS BIGINT) AS avail FROM locations l \
+         LEFT JOIN stock_levels s ON s.location_id = l.id AND s.sku = ? WHERE l.ships = 1 \
+         ORDER BY avail DESC, CASE WHEN l.kind = 'warehouse' THEN 0 ELSE 1 END, l.code LIMIT 1",
+        params![sku],
+    )?;
+    let Some(best) = best else {
+        return Err(EngineError::conflict(
+            "no_shipping_location",
+            "no location ships orders; choose pickup at a store, or let a warehouse or store ship",
+        ));
+    };
     Err(EngineError::OutOfStock {
         sku: sku.to_owned(),
-        location_id: "any shipping location".into(),
-        available: available.max(0),
+        location_id: best.text(0)?,
+        available: best.i64(1)?.max(0),
         requested: q,
     })
 }

@@ -90,9 +90,12 @@ pub(crate) fn create_return(
     let mut amount: i64 = 0;
     // Stock rows are locked in SKU order, as everywhere, so concurrent movements cannot deadlock.
     let mut lines = input.lines.clone();
+    for l in lines.iter_mut() {
+        l.sku = crate::catalog::products::canonical_sku(&l.sku)?;
+    }
     lines.sort_by(|a, b| a.sku.cmp(&b.sku));
     for (i, l) in lines.iter().enumerate() {
-        let q = Qty::new(l.quantity).map_err(bad)?.get();
+        let q = Qty::new(l.quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?.get();
         let disposition = l.disposition.clone().unwrap_or_else(|| "restock".into());
         if disposition != "restock" && disposition != "unsellable" {
             return Err(bad(format!("`disposition` must be restock or unsellable, got `{disposition}`")));

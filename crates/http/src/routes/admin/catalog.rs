@@ -1,16 +1,19 @@
 //! The seller's catalog: products (create, list, import and export as CSV) and locations.
 
-use crate::extract::{Admin, ApiJson, ApiQuery, Staff};
+use crate::extract::Path;
+use crate::extract::{Admin, ApiJson, ApiQuery, RawBody, Staff};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created, List, Page};
 use crate::routes::store::{list_products, ProductListQ};
 use crate::{ApiError, ApiResult, AppState, MAX_IMPORT_BYTES};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
+use catalog_io::{ProductIn, ProductPatch, VariantPatch};
 use engine::catalog::locations::{LocationInput, LocationView};
-use engine::catalog::products::{ProductInput, ProductView};
+use engine::catalog::products::ProductView;
+use engine::catalog::ImportProblem;
 use serde::Deserialize;
 
 pub fn api() -> Api {
@@ -19,8 +22,8 @@ pub fn api() -> Api {
             Op::post("/admin/products")
                 .tag("catalog")
                 .auth(Auth::Admin)
-                .doc("Create a product with variants, ko/en text and prices in minor units.")
-                .json::<ProductInput>()
+                .doc("Create a product with variants, ko/en text and prices (a product as read from the API can be sent back).")
+                .json::<ProductIn>()
                 .created::<ProductOut>()
                 .errors(&[409]),
             create_product,
@@ -63,6 +66,34 @@ pub fn api() -> Api {
             admin_get_product,
         )
         .route(
+            Op::patch("/admin/products/{id}")
+                .tag("catalog")
+                .auth(Auth::Admin)
+                .doc("Change a product: only the fields given (text, category, vendor, status, variants by SKU: prices merged by currency, attributes, GTIN, weight; an unknown SKU adds a variant). Search, recommendations and shelf labels follow.")
+                .json::<ProductPatch>()
+                .ok::<AdminProductOut>()
+                .errors(&[409]),
+            patch_product,
+        )
+        .route(
+            Op::delete("/admin/products/{id}")
+                .tag("catalog")
+                .auth(Auth::Admin)
+                .doc("Archive a product: off sale everywhere, its history kept (idempotent).")
+                .ok::<AdminProductOut>(),
+            archive_product,
+        )
+        .route(
+            Op::patch("/admin/products/{id}/variants/{sku}")
+                .tag("catalog")
+                .auth(Auth::Admin)
+                .doc("Change one variant: prices (merged by currency; `remove_currencies` drops some), attributes, GTIN, weight.")
+                .json::<VariantPatch>()
+                .ok::<AdminProductOut>()
+                .errors(&[409]),
+            patch_variant,
+        )
+        .route(
             Op::post("/admin/locations")
                 .tag("locations")
                 .auth(Auth::Admin)
@@ -93,9 +124,36 @@ envelope!(ImportOut {
 async fn create_product(
     State(s): State<AppState>,
     _: Admin,
-    ApiJson(p): ApiJson<ProductInput>,
+    ApiJson(p): ApiJson<ProductIn>,
 ) -> ApiResult<Created<ProductOut>> {
-    Ok(Created(ProductOut { product: s.engine.create_product(p).await? }))
+    let input = p.into_input().map_err(|m| ApiError::bad("invalid_request", m))?;
+    Ok(Created(ProductOut { product: s.engine.create_product(input).await? }))
+}
+
+async fn patch_product(
+    State(s): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    ApiJson(p): ApiJson<ProductPatch>,
+) -> ApiResult<Json<AdminProductOut>> {
+    Ok(Json(AdminProductOut { product: s.engine.update_product(&id, p).await? }))
+}
+
+async fn archive_product(
+    State(s): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AdminProductOut>> {
+    Ok(Json(AdminProductOut { product: s.engine.archive_product(&id).await? }))
+}
+
+async fn patch_variant(
+    State(s): State<AppState>,
+    _: Admin,
+    Path((id, sku)): Path<(String, String)>,
+    ApiJson(p): ApiJson<VariantPatch>,
+) -> ApiResult<Json<AdminProductOut>> {
+    Ok(Json(AdminProductOut { product: s.engine.update_variant(&id, &sku, p).await? }))
 }
 
 async fn admin_list_products(
@@ -127,14 +185,15 @@ async fn import_products(
     State(s): State<AppState>,
     _: Admin,
     ApiQuery(q): ApiQuery<ImportQ>,
-    body: axum::body::Bytes,
+    req: axum::extract::Request,
 ) -> ApiResult<Json<ImportOut>> {
-    let products = match q.format.as_deref().unwrap_or("borderless") {
-        "borderless" => catalog_io::csv::read_catalog(&body[..]),
+    let body = csv_upload(req).await?;
+    let read = match q.format.as_deref().unwrap_or("borderless") {
+        "borderless" => catalog_io::csv::read_catalog_all(&body),
         "shopify" => {
             let cur = domain::Currency::parse(q.currency.as_deref().unwrap_or("KRW"))
                 .map_err(|e| ApiError::bad("invalid_query", e.to_string()))?;
-            catalog_io::csv::read_shopify(&body[..], cur)
+            catalog_io::csv::read_shopify_all(&body, cur)
         }
         other => {
             return Err(ApiError::bad(
@@ -142,10 +201,57 @@ async fn import_products(
                 format!("`format` must be borderless or shopify, got `{other}`"),
             ))
         }
+    };
+    let rows = read.map_err(|p| csv_problems(p.0.iter().map(ImportProblem::from_csv).collect()))?;
+    let problems = s.engine.check_import(&rows).await?;
+    if !problems.is_empty() {
+        return Err(csv_problems(problems));
     }
-    .map_err(|e| ApiError::bad("invalid_csv", e.to_string()))?;
-    let n = s.engine.upsert_products(products).await?;
+    let n = s.engine.upsert_products(rows.into_iter().map(|r| r.product).collect()).await?;
     Ok(Json(ImportOut { imported: n }))
+}
+
+/// The CSV file: the raw body, or the first file of a `multipart/form-data` upload (a browser form).
+async fn csv_upload(req: axum::extract::Request) -> ApiResult<axum::body::Bytes> {
+    use axum::extract::FromRequest;
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        return RawBody::from_request(req, &()).await.map(|b| b.0);
+    }
+    let mut form = axum::extract::Multipart::from_request(req, &()).await.map_err(|e| {
+        ApiError::bad("invalid_request", format!("the upload is not a readable form: {}", e.body_text()))
+    })?;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad("invalid_request", format!("the upload broke off: {}", e.body_text())))?
+    {
+        if field.file_name().is_some() || field.name() == Some("file") {
+            return field.bytes().await.map_err(|e| {
+                ApiError::bad("invalid_request", format!("the file could not be read: {}", e.body_text()))
+            });
+        }
+    }
+    Err(ApiError::bad("invalid_request", "the form has no file; attach the CSV as the `file` field"))
+}
+
+/// Every problem of an import in one answer: `problems` lists each with its line and column.
+fn csv_problems(problems: Vec<ImportProblem>) -> ApiError {
+    let message = match problems.as_slice() {
+        [] => "the file has problems".to_owned(),
+        [one] => format!("line {}: {}", one.line, one.message),
+        [first, ..] => format!("{} problems; the first, line {}: {}", problems.len(), first.line, first.message),
+    };
+    let (line, column) = problems.first().map(|p| (p.line, p.column.clone())).unwrap_or((0, None));
+    let mut details = serde_json::Map::new();
+    details.insert("line".into(), serde_json::json!(line));
+    details.insert("column".into(), serde_json::json!(column));
+    details.insert("problems".into(), serde_json::to_value(&problems).unwrap_or_default());
+    ApiError::Detailed { status: axum::http::StatusCode::BAD_REQUEST, code: "invalid_csv", message, details }
 }
 
 async fn export_products(State(s): State<AppState>, _: Admin) -> ApiResult<impl IntoResponse> {

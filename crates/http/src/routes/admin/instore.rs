@@ -1,11 +1,12 @@
 //! Cashierless stores for staff: entry and exit gates by API, a store's layout, its devices (register,
 //! rotate, revoke), its shelf labels and its review queue.
 
+use crate::extract::Path;
 use crate::extract::{Admin, ApiJson, ApiQuery, IdempotencyKey, Staff};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created};
 use crate::{ApiError, ApiResult, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use engine::instore::cashierless::SessionView;

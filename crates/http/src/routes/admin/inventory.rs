@@ -1,13 +1,15 @@
 //! Stock for staff: adjustments, transfers between locations, safety stock, and a SKU's levels everywhere.
 
-use crate::extract::{Admin, ApiJson, Staff};
+use crate::extract::Path;
+use crate::extract::{page_limit, Admin, ApiJson, ApiQuery, Staff};
 use crate::openapi::{Api, Auth, Op};
-use crate::respond::{envelope, Created};
-use crate::{ApiResult, AppState};
-use axum::extract::{Path, State};
+use crate::respond::{envelope, Created, Page};
+use crate::routes::seq_after;
+use crate::{ApiError, ApiResult, AppState};
+use axum::extract::State;
 use axum::Json;
-use engine::stock::movements::{Level, SkuLevels};
-use engine::stock::TransferView;
+use engine::stock::movements::{MovementView, SkuLevels};
+use engine::stock::{StockLevel, TransferView};
 use serde::Deserialize;
 
 pub fn api() -> Api {
@@ -16,11 +18,29 @@ pub fn api() -> Api {
             Op::post("/admin/inventory/adjustments")
                 .tag("inventory")
                 .auth(Auth::Admin)
-                .doc("Post a stock adjustment (a positive delta is a receipt).")
+                .doc("Correct on-hand stock after a count, damage, loss or a found item (an `adjustment` movement either way; goods from a supplier are a receipt).")
                 .json::<AdjustmentIn>()
-                .created::<AdjustmentOut>()
+                .created::<LevelOut>()
                 .errors(&[409]),
             adjust,
+        )
+        .route(
+            Op::post("/admin/inventory/receipts")
+                .tag("inventory")
+                .auth(Auth::Staff)
+                .doc("Receive goods at a location (a supplier delivery): a `receipt` movement with its reason and reference. Staff keys receive at their own location.")
+                .json::<ReceiptIn>()
+                .created::<LevelOut>(),
+            receive,
+        )
+        .route(
+            Op::get("/admin/inventory/{sku}/movements")
+                .tag("inventory")
+                .auth(Auth::Staff)
+                .doc("A SKU's stock ledger, newest first: every movement with its kind, deltas, reason and source.")
+                .query::<MovementsQ>()
+                .ok::<Page<MovementView>>(),
+            movements,
         )
         .route(
             Op::post("/admin/inventory/transfers")
@@ -61,25 +81,71 @@ pub struct AdjustmentIn {
     reason: String,
 }
 
-/// The level after an adjustment.
-#[derive(serde::Serialize, schemars::JsonSchema)]
-pub struct AdjustedLevel {
-    pub sku: String,
-    pub location_id: String,
-    pub level: Level,
-}
-
-envelope!(AdjustmentOut { level: AdjustedLevel });
+envelope!(LevelOut { level: StockLevel });
 envelope!(TransferOut { transfer: TransferView });
-envelope!(LevelOut { level: Level });
 
 async fn adjust(
     State(s): State<AppState>,
     _: Admin,
     ApiJson(a): ApiJson<AdjustmentIn>,
-) -> ApiResult<Created<AdjustmentOut>> {
-    let level = s.engine.adjust_stock(&a.sku, &a.location_id, a.quantity_delta, &a.reason).await?;
-    Ok(Created(AdjustmentOut { level: AdjustedLevel { sku: a.sku, location_id: a.location_id, level } }))
+) -> ApiResult<Created<LevelOut>> {
+    Ok(Created(LevelOut { level: s.engine.adjust_stock(&a.sku, &a.location_id, a.quantity_delta, &a.reason).await? }))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptIn {
+    sku: String,
+    location_id: String,
+    /// 1–1,000,000 units received.
+    quantity: i64,
+    /// Why, e.g. `supplier delivery`.
+    reason: String,
+    /// A delivery note or purchase order number (at most 100 characters), kept as the movement's source.
+    reference: Option<String>,
+}
+
+async fn receive(
+    State(s): State<AppState>,
+    Staff(p): Staff,
+    ApiJson(r): ApiJson<ReceiptIn>,
+) -> ApiResult<Created<LevelOut>> {
+    let loc = s.engine.location(&r.location_id).await?.id;
+    if p.location().is_some_and(|l| l != loc) {
+        return Err(ApiError::Request {
+            status: axum::http::StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: "staff receive goods at their own location only".into(),
+        });
+    }
+    Ok(Created(LevelOut { level: s.engine.receive_stock(&r.sku, &loc, r.quantity, &r.reason, r.reference).await? }))
+}
+
+/// Which movements.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MovementsQ {
+    /// Only this location (id or code).
+    location_id: Option<String>,
+    /// The previous page's `next_cursor`.
+    after: Option<String>,
+    /// 1–100, default 20.
+    limit: Option<usize>,
+}
+
+async fn movements(
+    State(s): State<AppState>,
+    _: Staff,
+    Path(sku): Path<String>,
+    ApiQuery(q): ApiQuery<MovementsQ>,
+) -> ApiResult<Json<Page<MovementView>>> {
+    let limit = page_limit(q.limit)?;
+    let after = match seq_after("movements", q.after.as_deref())? {
+        0 => None,
+        n => Some(n),
+    };
+    let items = s.engine.stock_movements(&sku, q.location_id.as_deref(), after, limit + 1).await?;
+    Ok(Json(Page::of(items, limit, "movements", |m| m.seq.to_string())))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -1,15 +1,17 @@
 //! Money for staff and finance: customer lookup, wallets and counter top-ups, gift card sales, the ledger's
 //! accounts, statements and postings, and exchange rates.
 
+use crate::extract::Path;
 use crate::extract::{Admin, ApiJson, ApiQuery, IdempotencyKey, MoneyJson, Staff};
 use crate::openapi::{Api, Auth, Op};
-use crate::respond::{envelope, Created, List, StatementPage};
+use crate::respond::{envelope, Created, List, Page};
 use crate::routes::{statement, GiftCardOut, StatementQ, TopUpOut};
 use crate::{ApiError, ApiResult, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use engine::customers::accounts::CustomerView;
 use engine::money::fx::RateView;
+use engine::money::ledger::StatementLine;
 use engine::money::ledger::{AccountView, TransferSpec};
 use serde::Deserialize;
 
@@ -19,9 +21,9 @@ pub fn api() -> Api {
             Op::get("/admin/customers")
                 .tag("customers")
                 .auth(Auth::Staff)
-                .doc("Find a customer by email, phone or member code.")
+                .doc("Customers: find one by exact email, phone or member code, or page through them (optionally those whose name, email, phone or member code starts with `q`).")
                 .query::<CustomerQ>()
-                .ok::<List<CustomerView>>(),
+                .ok::<Page<CustomerView>>(),
             find_customers,
         )
         .route(
@@ -38,7 +40,7 @@ pub fn api() -> Api {
                 .auth(Auth::Staff)
                 .doc("A customer's wallet statement in one currency.")
                 .query::<StatementQ>()
-                .ok::<StatementPage>(),
+                .ok::<Page<StatementLine>>(),
             admin_wallet_statement,
         )
         .route(
@@ -88,7 +90,7 @@ pub fn api() -> Api {
                 .auth(Auth::Admin)
                 .doc("Any ledger account's statement: every transfer that touched it.")
                 .query::<StatementQ>()
-                .ok::<StatementPage>(),
+                .ok::<Page<StatementLine>>(),
             account_statement,
         )
         .route(
@@ -110,21 +112,34 @@ envelope!(TransfersOut { transfer_ids: Vec<String> });
 envelope!(AccountOut { account: AccountView });
 envelope!(FxRateOut { fx_rate: RateView });
 
-/// Whom to find (one of them).
+/// Whom to find: an exact `email`, `phone` or `member_code`, or a page of all (matching `q`).
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerQ {
     email: Option<String>,
     phone: Option<String>,
     member_code: Option<String>,
+    /// The start of a name, email, phone number or member code (at most 100 characters).
+    q: Option<String>,
+    /// The previous page's `next_cursor`.
+    after: Option<String>,
+    /// 1–100, default 20.
+    limit: Option<usize>,
 }
 
 async fn find_customers(
     State(s): State<AppState>,
     _: Staff,
     ApiQuery(q): ApiQuery<CustomerQ>,
-) -> ApiResult<Json<List<CustomerView>>> {
-    Ok(Json(List { data: s.engine.find_customers(q.email, q.phone, q.member_code).await? }))
+) -> ApiResult<Json<Page<CustomerView>>> {
+    let limit = crate::extract::page_limit(q.limit)?;
+    if q.email.is_some() || q.phone.is_some() || q.member_code.is_some() {
+        let found = s.engine.find_customers(q.email, q.phone, q.member_code).await?;
+        return Ok(Json(Page::of(found, usize::MAX, "customers", |c| c.id.clone())));
+    }
+    let after = crate::cursor::after("customers", q.after.as_deref())?;
+    let items = s.engine.list_customers(q.q, after, limit + 1).await?;
+    Ok(Json(Page::of(items, limit, "customers", |c| c.id.clone())))
 }
 
 async fn admin_wallet(
@@ -140,7 +155,7 @@ async fn admin_wallet_statement(
     _: Staff,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<StatementQ>,
-) -> ApiResult<Json<StatementPage>> {
+) -> ApiResult<Json<Page<StatementLine>>> {
     statement(&s, &id, q).await
 }
 
@@ -214,14 +229,14 @@ async fn account_statement(
     _: Admin,
     Path(code): Path<String>,
     ApiQuery(q): ApiQuery<StatementQ>,
-) -> ApiResult<Json<StatementPage>> {
+) -> ApiResult<Json<Page<StatementLine>>> {
     if q.currency.is_some() {
         return Err(ApiError::bad("invalid_query", "an account has one currency; `currency` is for wallet statements"));
     }
     let limit = crate::extract::page_limit(q.limit)?;
-    let lines = s.engine.account_statement(&code, q.after.unwrap_or(0), limit).await?;
-    let next_cursor = if lines.len() == limit { lines.last().map(|l| l.seq) } else { None };
-    Ok(Json(StatementPage { data: lines, next_cursor }))
+    let after = crate::routes::seq_after("statement", q.after.as_deref())?;
+    let lines = s.engine.account_statement(&code, after, limit + 1).await?;
+    Ok(Json(Page::of(lines, limit, "statement", |l| l.seq.to_string())))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -1,12 +1,13 @@
 //! Orders for staff: lists and lookups, the pickup desk (ready, hand over with the code), shipment,
 //! cancellation, returns anywhere, counter sales and merchant-presented payment requests.
 
+use crate::extract::Path;
 use crate::extract::{page_limit, Admin, ApiJson, ApiQuery, IdempotencyKey, MoneyJson, OptionalJson, Staff};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created, Page};
 use crate::routes::{OrderOut, PaymentIn, PaymentRequestOut};
 use crate::{ApiError, ApiResult, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use engine::sales::orders::{OrderQuery, OrderView, ReturnInput, ReturnView, SaleLineInput};
 use serde::Deserialize;
@@ -135,18 +136,22 @@ async fn list_orders(
     }
     // Staff see their own location's orders.
     let location_id = p.location().map(str::to_owned).or(q.location_id);
+    if let Some(c) = &q.channel {
+        domain::Channel::parse(c).map_err(|m| ApiError::bad("invalid_query", m))?;
+    }
+    let after = crate::cursor::after("orders", q.after.as_deref())?;
     let items = s
         .engine
         .orders(OrderQuery {
-            after: q.after,
-            limit,
+            after,
+            limit: limit + 1,
             status: q.status,
             location_id,
             customer_id: q.customer_id,
             channel: q.channel,
         })
         .await?;
-    Ok(Json(Page::of(items, limit, |o| o.id.clone())))
+    Ok(Json(Page::of(items, limit, "orders", |o| o.id.clone())))
 }
 
 async fn admin_get_order(

@@ -1,12 +1,13 @@
 //! Platform for integrators and operators: API keys, the event feed, webhook subscriptions and their
 //! delivery log, maintenance, and the doctor.
 
+use crate::extract::Path;
 use crate::extract::{page_limit, Admin, ApiJson, ApiQuery};
 use crate::openapi::{Api, Auth, Op};
-use crate::respond::{envelope, Created, List};
-use crate::routes::LimitQ;
+use crate::respond::{envelope, Created, List, Page};
+use crate::routes::{seq_after, PageQ};
 use crate::{ApiError, ApiResult, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use engine::platform::auth::IssuedKey;
@@ -64,9 +65,9 @@ pub fn api() -> Api {
             Op::get("/admin/webhooks/{id}/deliveries")
                 .tag("webhooks")
                 .auth(Auth::Admin)
-                .doc("The delivery log of a subscription.")
-                .query::<LimitQ>()
-                .ok::<List<DeliveryView>>(),
+                .doc("The delivery log of a subscription, newest first.")
+                .query::<PageQ>()
+                .ok::<Page<DeliveryView>>(),
             list_deliveries,
         )
         .route(
@@ -94,10 +95,14 @@ envelope!(ExpiredOut {
     expired: Vec<String>
 });
 
-/// A page of the event feed; `next_cursor` is always set (pass it back to continue from here).
+/// A page of the event feed. Unlike other lists, `next_cursor` is always set: the feed is a stream, and a
+/// consumer at its end keeps polling with the last cursor to see what commits next.
 #[derive(serde::Serialize, schemars::JsonSchema)]
 pub struct EventPage {
     pub data: Vec<EventView>,
+    /// Whether more events are available now.
+    pub has_more: bool,
+    /// Opaque; pass as `after` to read what follows.
     pub next_cursor: String,
 }
 
@@ -126,7 +131,7 @@ pub struct EventsQ {
     after: Option<String>,
     /// 1–500, default 100.
     limit: Option<usize>,
-    /// An event type such as `order.placed`, or a prefix such as `order.`.
+    /// An event type such as `order.placed`, a family such as `order.*`, or `*`.
     #[serde(rename = "type")]
     kind: Option<String>,
 }
@@ -141,12 +146,30 @@ async fn list_events(
         Some(n) if (1..=MAX_FEED_PAGE).contains(&n) => n,
         Some(n) => return Err(ApiError::bad("invalid_limit", format!("`limit` must be 1–{MAX_FEED_PAGE}, got {n}"))),
     };
-    let after = match q.after.as_deref() {
-        None | Some("") => Cursor::default(),
-        Some(c) => Cursor::parse(c).map_err(|m| ApiError::bad("invalid_cursor", m))?,
+    let kind = match q.kind.as_deref().map(str::trim) {
+        None | Some("*") => None,
+        Some(k) => {
+            engine::platform::events::check_pattern(k)
+                .map_err(|m| ApiError::bad("invalid_query", format!("`type`: {m}")))?;
+            Some(k.to_owned())
+        }
     };
-    let (items, next) = s.engine.events(after, limit, q.kind).await?;
-    Ok(Json(EventPage { data: items, next_cursor: next.to_string() }))
+    let after = match crate::cursor::after("events", q.after.as_deref())? {
+        None => Cursor::default(),
+        Some(c) => Cursor::parse(&c).map_err(|m| ApiError::bad("invalid_cursor", m))?,
+    };
+    let (mut items, mut next) = s.engine.events(after, limit + 1, kind).await?;
+    let has_more = items.len() > limit;
+    if has_more {
+        items.truncate(limit);
+        if let Some(last) = items.last() {
+            next = Cursor::parse(&last.cursor).map_err(|m| ApiError::bad("invalid_cursor", m))?;
+        }
+    }
+    for e in items.iter_mut() {
+        e.cursor = crate::cursor::encode("events", &e.cursor);
+    }
+    Ok(Json(EventPage { data: items, has_more, next_cursor: crate::cursor::encode("events", &next.to_string()) }))
 }
 
 async fn subscribe(
@@ -170,10 +193,15 @@ async fn list_deliveries(
     State(s): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<LimitQ>,
-) -> ApiResult<Json<List<DeliveryView>>> {
+    ApiQuery(q): ApiQuery<PageQ>,
+) -> ApiResult<Json<Page<DeliveryView>>> {
     let limit = page_limit(q.limit)?;
-    Ok(Json(List { data: s.engine.deliveries(&id, limit).await? }))
+    let before = match seq_after("deliveries", q.after.as_deref())? {
+        0 => None,
+        n => Some(n),
+    };
+    let items = s.engine.deliveries(&id, before, limit + 1).await?;
+    Ok(Json(Page::of(items, limit, "deliveries", |d| d.event_seq.to_string())))
 }
 
 async fn expire_pickups(State(s): State<AppState>, _: Admin) -> ApiResult<Json<ExpiredOut>> {

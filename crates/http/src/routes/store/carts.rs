@@ -1,11 +1,12 @@
 //! Carts, checkout and the shopper's order page.
 
+use crate::extract::Path;
 use crate::extract::{ApiJson, IdempotencyKey, MaybeCustomer, MoneyJson, OptionalJson};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created};
 use crate::routes::{OrderOut, PaymentIn};
 use crate::{ApiError, ApiResult, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use engine::sales::carts::{CartView, Fulfillment};
 use serde::Deserialize;

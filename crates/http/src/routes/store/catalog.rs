@@ -1,10 +1,11 @@
 //! The shopper's catalog: active products, one product with its per-store availability, the stores.
 
+use crate::extract::Path;
 use crate::extract::{page_limit, ApiQuery};
 use crate::openapi::{Api, Op};
 use crate::respond::{envelope, List, Page};
 use crate::{ApiError, ApiResult, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use engine::catalog::locations::LocationView;
 use engine::catalog::products::{ProductQuery, ProductView};
@@ -58,11 +59,12 @@ pub async fn list_products(s: &AppState, q: ProductListQ, only_active: bool) -> 
     if q.q.as_ref().is_some_and(|t| t.chars().count() > 200) {
         return Err(ApiError::bad("invalid_query", "`q` is at most 200 characters"));
     }
+    let after = crate::cursor::after("products", q.after.as_deref())?;
     let items = s
         .engine
-        .list_products(ProductQuery { after: q.after, limit, category: q.category, q: q.q, only_active })
+        .list_products(ProductQuery { after, limit: limit + 1, category: q.category, q: q.q, only_active })
         .await?;
-    Ok(Page::of(items, limit, |p| p.id.clone()))
+    Ok(Page::of(items, limit, "products", |p| p.id.clone()))
 }
 
 async fn store_list_products(

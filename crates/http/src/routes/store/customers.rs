@@ -3,7 +3,7 @@
 use crate::extract::{page_limit, ApiJson, ApiQuery, MaybeCustomer};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created, Page};
-use crate::routes::{signed_in, LimitQ};
+use crate::routes::{signed_in, PageQ};
 use crate::{ApiError, ApiResult, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -45,7 +45,7 @@ pub fn api() -> Api {
                 .tag("accounts")
                 .auth(Auth::Customer)
                 .doc("The signed-in customer's orders from every channel, newest first.")
-                .query::<LimitQ>()
+                .query::<PageQ>()
                 .ok::<Page<OrderView>>(),
             my_orders,
         )
@@ -90,10 +90,12 @@ async fn me(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiRe
 async fn my_orders(
     State(s): State<AppState>,
     MaybeCustomer(c): MaybeCustomer,
-    ApiQuery(q): ApiQuery<LimitQ>,
+    ApiQuery(q): ApiQuery<PageQ>,
 ) -> ApiResult<Json<Page<OrderView>>> {
     let id = signed_in(c)?;
     let limit = page_limit(q.limit)?;
-    let items = s.engine.orders(OrderQuery { limit, customer_id: Some(id), ..Default::default() }).await?;
-    Ok(Json(Page::of(items, limit, |o| o.id.clone())))
+    let after = crate::cursor::after("orders", q.after.as_deref())?;
+    let items =
+        s.engine.orders(OrderQuery { after, limit: limit + 1, customer_id: Some(id), ..Default::default() }).await?;
+    Ok(Json(Page::of(items, limit, "orders", |o| o.id.clone())))
 }

@@ -42,7 +42,13 @@ pub fn api() -> Api {
         )
 }
 
-envelope!(SearchOut { search: SearchView });
+envelope!(SearchOut {
+    search: SearchView,
+    /// Whether more hits follow this page.
+    has_more: bool,
+    /// Pass as `after` for the next page of hits (`null` on the last page).
+    next_cursor: Option<String>
+});
 envelope!(AcceptedOut {
     /// Events stored.
     accepted: usize
@@ -74,6 +80,8 @@ pub struct SearchQ {
     sort: Option<String>,
     /// 1–100, default 20.
     limit: Option<usize>,
+    /// The previous page's `next_cursor`.
+    after: Option<String>,
 }
 
 async fn search_products(State(s): State<AppState>, ApiQuery(q): ApiQuery<SearchQ>) -> ApiResult<Json<SearchOut>> {
@@ -100,6 +108,19 @@ async fn search_products(State(s): State<AppState>, ApiQuery(q): ApiQuery<Search
             Some((lat, lon, q.radius_km.unwrap_or(5.0)))
         }
     };
+    let limit = match q.limit {
+        None => 20,
+        Some(n) if (1..=crate::MAX_PAGE).contains(&n) => n,
+        Some(n) => {
+            return Err(ApiError::bad("invalid_limit", format!("`limit` must be 1–{}, got {n}", crate::MAX_PAGE)))
+        }
+    };
+    let offset = match crate::cursor::after("search", q.after.as_deref())? {
+        None => 0,
+        Some(o) => {
+            o.parse().map_err(|_| ApiError::bad("invalid_cursor", "`after` takes the previous page's `next_cursor`"))?
+        }
+    };
     let query = engine::discovery::product_search::SearchQuery {
         q: q.q.unwrap_or_default(),
         category: q.category,
@@ -111,9 +132,14 @@ async fn search_products(State(s): State<AppState>, ApiQuery(q): ApiQuery<Search
         in_stock_at: q.in_stock_at,
         pickup_near,
         sort: q.sort.unwrap_or_else(|| "relevance".into()),
-        limit: q.limit.unwrap_or(20),
+        limit,
+        offset,
     };
-    Ok(Json(SearchOut { search: s.engine.search_products(query).await? }))
+    let search = s.engine.search_products(query).await?;
+    let shown = offset + search.hits.len();
+    let has_more = shown < search.total && !search.hits.is_empty();
+    let next_cursor = has_more.then(|| crate::cursor::encode("search", &shown.to_string()));
+    Ok(Json(SearchOut { search, has_more, next_cursor }))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -1,14 +1,16 @@
 //! The shopper's money: wallet balances and statement, one-time payment codes for the counter, card top-ups,
 //! gift card balances, and payment requests scanned at a till.
 
+use crate::extract::Path;
 use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, MaybeCustomer};
 use crate::openapi::{Api, Auth, Op};
-use crate::respond::{envelope, Created, List, StatementPage};
+use crate::respond::{envelope, Created, List, Page};
 use crate::routes::{signed_in, statement, GiftCardOut, OrderOut, PaymentRequestOut, StatementQ, TopUpOut};
 use crate::{ApiResult, AppState};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use engine::money::ledger::AccountView;
+use engine::money::ledger::StatementLine;
 use engine::money::paycodes::PaymentCodeView;
 use serde::Deserialize;
 
@@ -28,7 +30,7 @@ pub fn api() -> Api {
                 .auth(Auth::Customer)
                 .doc("The signed-in customer's wallet statement in one currency.")
                 .query::<StatementQ>()
-                .ok::<StatementPage>(),
+                .ok::<Page<StatementLine>>(),
             my_wallet_statement,
         )
         .route(
@@ -84,7 +86,7 @@ async fn my_wallet_statement(
     State(s): State<AppState>,
     MaybeCustomer(c): MaybeCustomer,
     ApiQuery(q): ApiQuery<StatementQ>,
-) -> ApiResult<Json<StatementPage>> {
+) -> ApiResult<Json<Page<StatementLine>>> {
     let id = signed_in(c)?;
     statement(&s, &id, q).await
 }
