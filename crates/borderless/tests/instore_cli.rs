@@ -12,7 +12,7 @@ fn bin() -> Command {
 /// BORDERLESS_REQUIRE_DATA=1 (CI) a missing directory fails the test.
 fn data_dir() -> Option<PathBuf> {
     let candidates = [
-        std::env::var_os("BORDERLESS_DATA_DIR").map(PathBuf::from),
+        std::env::var_os("BORDERLESS_EVAL_DATA").map(PathBuf::from),
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")),
         Some(PathBuf::from("/work/shared/data")),
     ];
@@ -22,9 +22,9 @@ fn data_dir() -> Option<PathBuf> {
         }
     }
     if std::env::var("BORDERLESS_REQUIRE_DATA").as_deref() == Ok("1") {
-        panic!("BORDERLESS_REQUIRE_DATA=1 but aifi-benchmark1 was not found (set BORDERLESS_DATA_DIR to the directory holding it)");
+        panic!("BORDERLESS_REQUIRE_DATA=1 but aifi-benchmark1 was not found (set BORDERLESS_EVAL_DATA to the directory holding it)");
     }
-    eprintln!("skipped: the AiFi recording (aifi-benchmark1) is not here; set BORDERLESS_DATA_DIR to run this test");
+    eprintln!("skipped: the AiFi recording (aifi-benchmark1) is not here; set BORDERLESS_EVAL_DATA to run this test");
     None
 }
 

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-/// Finds `aifi-benchmark1`: `$BORDERLESS_DATA_DIR`, then `../../../shared/data` relative to the
+/// Finds `aifi-benchmark1`: `$BORDERLESS_EVAL_DATA`, then `../../../shared/data` relative to the
 /// crate, then `/work/shared/data`.
 fn data_dir() -> Option<PathBuf> {
     let mut roots: Vec<PathBuf> = Vec::new();
-    if let Ok(d) = std::env::var("BORDERLESS_DATA_DIR") {
+    if let Ok(d) = std::env::var("BORDERLESS_EVAL_DATA") {
         roots.push(PathBuf::from(d));
     }
     roots.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
@@ -18,11 +18,11 @@ fn require_data() -> Option<PathBuf> {
     match data_dir() {
         Some(d) => Some(d),
         None if std::env::var("BORDERLESS_REQUIRE_DATA").as_deref() == Ok("1") => {
-            panic!("BORDERLESS_REQUIRE_DATA=1 but aifi-benchmark1 was not found under $BORDERLESS_DATA_DIR, ../../../shared/data or /work/shared/data")
+            panic!("BORDERLESS_REQUIRE_DATA=1 but aifi-benchmark1 was not found under $BORDERLESS_EVAL_DATA, ../../../shared/data or /work/shared/data")
         }
         None => {
             eprintln!(
-                "skipping: aifi-benchmark1 not found (set BORDERLESS_DATA_DIR to the directory that contains it)"
+                "skipping: aifi-benchmark1 not found (set BORDERLESS_EVAL_DATA to the directory that contains it)"
             );
             None
         }

@@ -6,7 +6,7 @@ use recs::eval::*;
 use std::path::PathBuf;
 
 fn data_dir() -> Option<PathBuf> {
-    let dir = std::env::var("BORDERLESS_DATA_DIR")
+    let dir = std::env::var("BORDERLESS_EVAL_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
         .join("tafeng");
@@ -14,7 +14,7 @@ fn data_dir() -> Option<PathBuf> {
         return Some(dir);
     }
     let msg = format!(
-        "the Ta-Feng split is not at {} (set BORDERLESS_DATA_DIR to the folder holding tafeng/)",
+        "the Ta-Feng split is not at {} (set BORDERLESS_EVAL_DATA to the folder holding tafeng/)",
         dir.display()
     );
     if std::env::var("BORDERLESS_REQUIRE_DATA").as_deref() == Ok("1") {

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 #[test]
 fn beats_plain_bm25_on_home_depot() {
-    let dir = std::env::var("BORDERLESS_DATA_DIR")
+    let dir = std::env::var("BORDERLESS_EVAL_DATA")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
         .join("homedepot-relevance");
     let file = dir.join("train.csv");
     if !file.exists() {
-        let msg = format!("the Home Depot judgements are not at {} (set BORDERLESS_DATA_DIR to the folder holding homedepot-relevance/)", file.display());
+        let msg = format!("the Home Depot judgements are not at {} (set BORDERLESS_EVAL_DATA to the folder holding homedepot-relevance/)", file.display());
         if std::env::var("BORDERLESS_REQUIRE_DATA").as_deref() == Ok("1") {
             panic!("{msg}; BORDERLESS_REQUIRE_DATA=1 requires it");
         }

@@ -91,3 +91,51 @@ fn constraint_errors_are_classified() {
     assert_eq!(e.kind, DbErrorKind::ConstraintViolation);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Lower-case SKUs written before SKUs became case-insensitive are renamed to capitals everywhere they are
+/// referenced (V19), unless the capital spelling is taken.
+#[tokio::test]
+async fn lower_case_skus_are_renamed_to_capitals() {
+    let (db, path) = temp_db();
+    db.write(|tx| -> Result<(), DbError> {
+        tx.exec("INSERT INTO products (id, handle, title_ko, title_en, description_ko, description_en, category, vendor, status, created_at, updated_at) VALUES ('p1', 'socks', '양말', 'Socks', '', '', 'c', '', 'active', 0, 0)", &[])?;
+        tx.exec("INSERT INTO locations (id, code, name_ko, name_en, kind, address, pickup_enabled, ships, created_at) VALUES ('l1', 'S', '매장', 'Store', 'store', '{}', 1, 1, 0)", &[])?;
+        for (sku, gtin) in [("sock-m", Some("8801234567893")), ("SOCK-L", None), ("dup-1", None), ("DUP-1", None)] {
+            tx.exec("INSERT INTO variants (sku, product_id, gtin, weight_g, attributes, position) VALUES (?, 'p1', ?, 0, '{}', 0)", &[sku.into(), gtin.map(store::Val::from).unwrap_or(store::Val::Null)])?;
+            tx.exec("INSERT INTO prices (sku, currency, amount_minor) VALUES (?, 'KRW', 1000)", &[sku.into()])?;
+            tx.exec("INSERT INTO stock_levels (sku, location_id, on_hand, reserved, safety_stock, unsellable, updated_at) VALUES (?, 'l1', 3, 0, 0, 0, 0)", &[sku.into()])?;
+        }
+        tx.exec("DELETE FROM schema_migrations WHERE version = 19", &[])?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    drop(db);
+    let db = Db::open(&format!("sqlite:{}", path.join("t.db").display()), &DbOptions::default()).unwrap();
+    let skus: Vec<(String, Option<String>)> = db
+        .read(|tx| -> Result<_, DbError> {
+            tx.query("SELECT sku, gtin FROM variants ORDER BY sku", &[])?
+                .iter()
+                .map(|r| Ok((r.text(0)?, r.opt_text(1)?)))
+                .collect()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        skus,
+        [
+            ("DUP-1".into(), None),
+            ("SOCK-L".into(), None),
+            ("SOCK-M".into(), Some("8801234567893".into())),
+            ("dup-1".into(), None)
+        ],
+        "renamed with its barcode; a taken capital spelling is left alone"
+    );
+    let stock: i64 = db
+        .read(|tx| -> Result<i64, DbError> {
+            tx.query_one("SELECT COUNT(*) FROM stock_levels WHERE sku = 'SOCK-M'", &[])?.i64(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stock, 1, "references follow the rename");
+}

@@ -16,6 +16,7 @@ async fn live_cashierless_store_places_and_charges_orders(b: Backend) {
         rounds: 1,
         ..Default::default()
     };
+    let members_before = member_balances(&app).await;
     let summary = tokio::time::timeout(
         std::time::Duration::from_secs(120),
         borderless::demo::live_store::run(engine.clone(), opts, rx),
@@ -24,7 +25,7 @@ async fn live_cashierless_store_places_and_charges_orders(b: Backend) {
     .expect("a round ends")
     .expect("runs");
     assert_eq!(summary.visits, 5, "{summary:?}");
-    assert_eq!(summary.refused_at_entry, 0, "members have 100,000 won: {summary:?}");
+    assert_eq!(summary.refused_at_entry, 0, "visitors are topped up before each round: {summary:?}");
     assert!(!summary.orders.is_empty(), "shoppers take things: {summary:?}");
     assert_eq!(summary.orders.len() + summary.left_empty + summary.waiting_for_review, 5, "{summary:?}");
 
@@ -49,6 +50,12 @@ async fn live_cashierless_store_places_and_charges_orders(b: Backend) {
             other => panic!("payment {other:?}: {o}"),
         }
     }
+    // The store's visitors are its own accounts: the members the README uses keep their wallets whole.
+    assert_eq!(member_balances(&app).await, members_before, "the live store never touches the members' wallets");
+    for o in orders {
+        let c = app.admin_get("/admin/customers?q=visitor").await.expect(200);
+        assert!(c["data"].as_array().unwrap().iter().any(|v| v["id"] == o["customer_id"]), "{o}");
+    }
     // Every unit left the store's ledger and every won is accounted for.
     let doctor = app.admin_get("/admin/doctor").await.expect(200);
     assert!(doctor["drift"].as_array().unwrap().is_empty(), "{doctor}");
@@ -56,3 +63,21 @@ async fn live_cashierless_store_places_and_charges_orders(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(live_cashierless_store_places_and_charges_orders);
+
+/// The available KRW balance of every demo member, by email.
+async fn member_balances(app: &TestApp) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for c in borderless::demo::data::customers() {
+        let found = app.admin_get(&format!("/admin/customers?email={}", c.email)).await.expect(200);
+        let id = found["data"][0]["id"].as_str().unwrap().to_owned();
+        let w = app.admin_get(&format!("/admin/customers/{id}/wallet")).await.expect(200);
+        let krw = w["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["currency"] == "KRW")
+            .map_or(0, |a| a["available_minor"].as_i64().unwrap());
+        out.push((c.email, krw));
+    }
+    out
+}

@@ -12,6 +12,7 @@ mod errors;
 mod flows;
 mod instore;
 mod live_store;
+mod newcomer;
 mod processes;
 mod recommendations;
 mod search;

@@ -402,3 +402,89 @@ async fn payment_crash_safety_postgres() {
         kill_nine_under_payment_load(Some(url)).await;
     }
 }
+
+/// `doctor`, `import` and `export` run elsewhere than the shop's directory refuse a missing database instead
+/// of creating an empty shop and reporting it healthy.
+#[test]
+fn commands_refuse_a_missing_database() {
+    let dir = crate::helpers::TempDir::new();
+    let missing = dir.0.join("no-shop-here");
+    for args in [vec!["doctor"], vec!["export", "-"]] {
+        let out = Command::new(BIN).args(&args).arg("--data-dir").arg(&missing).output().unwrap();
+        assert_ne!(out.status.code(), Some(0), "{args:?} on a missing database");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("there is no borderless database at"), "{args:?}: {err}");
+        assert!(!missing.exists(), "{args:?} created {}", missing.display());
+    }
+    let csv = dir.0.join("c.csv");
+    std::fs::write(&csv, "handle,title_ko,title_en,category,sku,price_krw\nsocks,양말,Socks,apparel,SOCK-1,9000\n")
+        .unwrap();
+    let out = Command::new(BIN).arg("import").arg(&csv).arg("--data-dir").arg(&missing).output().unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(!missing.exists());
+}
+
+/// `borderless import` reports every problem of a file with its line and column, saves nothing, exits 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_reports_every_problem_and_saves_nothing() {
+    let dir = crate::helpers::TempDir::new();
+    let node = serve(&dir.0, None).await;
+    drop(node);
+    let csv = dir.0.join("c.csv");
+    std::fs::write(
+        &csv,
+        "handle,title_ko,title_en,category,sku,weight_g,price_krw\n\
+         socks,양말,Socks,apparel,SOCK-1,50,9000\n\
+         hat,모자,Hat,apparel,HAT-1,heavy,12000\n\
+         scarf,\"목도리,Scarf,apparel,SCARF-1,10,5000\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN).arg("import").arg(&csv).arg("--data-dir").arg(&dir.0).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("line 4, column `#2`") && err.contains("never closed"), "{err}");
+    std::fs::write(
+        &csv,
+        "handle,title_ko,title_en,category,sku,weight_g,price_krw\n\
+         socks,양말,Socks,apparel,SOCK-1,50,9000\n\
+         hat,모자,Hat,apparel,HAT-1,heavy,12000\n\
+         scarf,목도리,,apparel,SCARF-1,10,5000\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN).arg("import").arg(&csv).arg("--data-dir").arg(&dir.0).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("line 3, column `weight_g`") && err.contains("line 4, column `title_en`"), "{err}");
+    assert!(err.contains("2 problems; nothing was saved"), "{err}");
+    let out = Command::new(BIN).args(["export", "-", "--data-dir"]).arg(&dir.0).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1, "only the header: nothing was imported");
+}
+
+/// Logs redirected to a file carry no colour codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_plain_text_when_redirected() {
+    let dir = crate::helpers::TempDir::new();
+    let log_path = dir.0.join("serve.log");
+    let p = port();
+    let child = Command::new(BIN)
+        .args(["serve", "--no-mqtt", "--listen", &format!("127.0.0.1:{p}"), "--data-dir"])
+        .arg(dir.0.join("data"))
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
+        .stdout(std::fs::File::create(&log_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let node = Node { child, url: format!("http://127.0.0.1:{p}") };
+    let c = reqwest::Client::new();
+    for _ in 0..300 {
+        if c.get(format!("{}/health", node.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(node);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(!log.trim().is_empty(), "the node logged its start");
+    assert!(!log.contains('\u{1b}'), "no ANSI escapes in a redirected log: {log:?}");
+}

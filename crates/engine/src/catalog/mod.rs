@@ -210,6 +210,12 @@ pub struct ImportProblem {
 impl ImportProblem {
     /// The reader's problems in the same shape.
     pub fn from_csv(e: &catalog_io::csv::CsvError) -> ImportProblem {
-        ImportProblem { line: e.line().unwrap_or(0), column: e.column(), message: e.to_string() }
+        // The reader's text starts with its own "line N, column `c`: "; the fields carry those here.
+        let text = e.to_string();
+        let message = match text.strip_prefix("line ") {
+            Some(rest) => rest.split_once(": ").map_or(text.as_str(), |(_, m)| m).to_owned(),
+            None => text.clone(),
+        };
+        ImportProblem { line: e.line().unwrap_or(0), column: e.column(), message }
     }
 }

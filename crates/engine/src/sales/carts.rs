@@ -120,7 +120,7 @@ fn touch_open(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
 
 /// Adds `quantity` of a SKU (or increases an existing line).
 pub(crate) fn add_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now: i64) -> Result<CartView> {
-    let sku = Sku::parse(sku).map_err(bad)?;
+    let sku = Sku::parse(sku).map_err(|m| EngineError::invalid("invalid_sku", m))?;
     let q = Qty::new(quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?;
     let c = touch_open(tx, id, now)?;
     priced_sku(tx, sku.as_str(), &c.currency)?;
