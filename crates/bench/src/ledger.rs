@@ -120,7 +120,7 @@ async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
     let e = engine.clone();
     let step = move |w: usize, _| {
         let (engine, spec) = (e.clone(), specs[w].clone());
-        async move { engine.post_transfers(vec![spec]).await.is_ok() }
+        async move { engine.post_transfers(&engine::platform::auth::Principal::system("bench"), vec![spec]).await.is_ok() }
     };
     let (mut all, errors, secs) = run_level(32, opts.target.duration, Arc::new(AtomicU64::new(0)), step).await?;
     latency_row("1 per transaction, 32 tasks".into(), all.len(), secs, &mut all, errors);
@@ -133,7 +133,7 @@ async fn engine_only(opts: &LedgerBenchOpts) -> Result<()> {
     for b in 0..batches {
         let specs: Vec<_> = (0..batch).map(|i| spec(b * batch + i)).collect();
         let t = Instant::now();
-        done += engine.post_transfers(specs).await?.len();
+        done += engine.post_transfers(&engine::platform::auth::Principal::system("bench"), specs).await?.len();
         lat.push(t.elapsed().as_micros() as u64);
     }
     latency_row(format!("batches of {batch} (latency per batch)"), done, start.elapsed().as_secs_f64(), &mut lat, 0);

@@ -275,7 +275,9 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
             .await?;
         product_ms.push(poll_until_found(&client, &format!("{url}/store/search?q={word}"), t).await?);
         let t = Instant::now();
-        engine.adjust_stock(&sku, &store_id, 3, "bench freshness").await?;
+        engine
+            .adjust_stock(&engine::platform::auth::Principal::system("bench"), &sku, &store_id, 3, "bench freshness")
+            .await?;
         stock_ms
             .push(poll_until_found(&client, &format!("{url}/store/search?q={word}&in_stock_at={store_id}"), t).await?);
     }

@@ -48,7 +48,7 @@ pub struct Engine {
     cfg: Arc<Config>,
     clock: Arc<dyn Clock>,
     money: Arc<money::MoneyState>,
-    customers: Arc<customers::LoginState>,
+    passwords: Arc<platform::passwords::Passwords>,
     discovery: Arc<discovery::DiscoveryState>,
     instore: Arc<instore::InstoreState>,
 }
@@ -70,7 +70,7 @@ impl Engine {
                 Arc::new(money::cards::Card),
                 Arc::new(instore::cashierless::EntryHold),
             ]))),
-            customers: Arc::new(customers::LoginState::new()),
+            passwords: Arc::new(platform::passwords::Passwords::new()),
             discovery: Arc::default(),
             instore: Arc::default(),
         }

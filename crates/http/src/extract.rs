@@ -345,3 +345,15 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
         })
     }
 }
+
+/// The caller's network address, which the login throttle counts failures against: the connection's peer,
+/// or, behind a proxy the node trusts (`--trusted-proxy`), the address that proxy reports.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<crate::listener::PeerAddr>>().map(|c| c.0 .0.ip());
+        Ok(ClientAddr(crate::clients::client_ip(peer, &parts.headers)))
+    }
+}

@@ -3,6 +3,7 @@
 //! limits, the one error shape, and `/openapi.json`, built from the same table as the router (`openapi`).
 //! Handlers translate; every rule lives in `engine`.
 
+pub mod clients;
 mod cursor;
 mod error;
 mod extract;
@@ -79,9 +80,12 @@ pub async fn serve(
     max_connections: usize,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener::LimitedListener::new(listener, max_connections), router(engine))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener::LimitedListener::new(listener, max_connections),
+        router(engine).into_make_service_with_connect_info::<listener::PeerAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn log_requests(req: axum::extract::Request, next: axum::middleware::Next) -> Response {

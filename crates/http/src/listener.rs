@@ -82,3 +82,14 @@ impl AsyncWrite for LimitedStream {
         self.io.is_write_vectored()
     }
 }
+
+/// The peer address of a connection accepted by [`LimitedListener`], as a request extension
+/// (`ConnectInfo<PeerAddr>`).
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, LimitedListener>> for PeerAddr {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, LimitedListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}

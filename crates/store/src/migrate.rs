@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (17, V17),
     (18, V18),
     (19, V19),
+    (20, V20),
 ];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
@@ -572,4 +573,42 @@ UPDATE return_lines SET sku = (SELECT new FROM sku_renames WHERE old = return_li
 UPDATE devices SET sku = (SELECT new FROM sku_renames WHERE old = devices.sku) WHERE sku IN (SELECT old FROM sku_renames);
 DELETE FROM variants WHERE sku IN (SELECT old FROM sku_renames);
 DROP TABLE sku_renames
+"#;
+
+/// Console staff accounts and their cookie sessions, the audit log of staff actions, and each location's
+/// time zone (dates on screens are shown in the location's own time).
+const V20: &str = r#"
+CREATE TABLE staff_users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'manager', 'associate')),
+    location_id TEXT REFERENCES locations (id),
+    locale TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    disabled_at BIGINT
+);
+CREATE TABLE staff_sessions (
+    token_hash TEXT PRIMARY KEY,
+    staff_id TEXT NOT NULL REFERENCES staff_users (id),
+    csrf TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked_at BIGINT
+);
+CREATE INDEX staff_sessions_staff ON staff_sessions (staff_id);
+CREATE TABLE audit_log (
+    seq {serial},
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    location_id TEXT,
+    details TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX audit_log_target ON audit_log (target, seq);
+CREATE INDEX audit_log_actor ON audit_log (actor, seq);
+ALTER TABLE locations ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'Asia/Seoul'
 "#;

@@ -17,6 +17,7 @@ mod processes;
 mod recommendations;
 mod search;
 mod simulation;
+mod staff;
 mod tidy;
 mod wallet;
 mod webhooks;

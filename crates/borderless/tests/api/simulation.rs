@@ -89,14 +89,14 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
             0 | 1 => {
                 let loc = rng.pick(&locs).clone();
                 let q = rng.qty(20);
-                engine.adjust_stock(&sku, &loc, q, "receipt").await.unwrap();
+                engine.adjust_stock(&sim_actor(), &sku, &loc, q, "receipt").await.unwrap();
                 model.add(&sku, &loc, q, 0);
                 *done.entry("receipt").or_default() += 1;
             }
             2 => {
                 let loc = rng.pick(&locs).clone();
                 let q = rng.qty(5);
-                match engine.adjust_stock(&sku, &loc, -q, "write-off").await {
+                match engine.adjust_stock(&sim_actor(), &sku, &loc, -q, "write-off").await {
                     Ok(_) => model.add(&sku, &loc, -q, 0),
                     Err(e) if expected(&e) => {}
                     Err(e) => panic!("step {step}: write-off: {e:?}"),
@@ -105,7 +105,7 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
             3 => {
                 let (from, to) = (rng.pick(&locs).clone(), rng.pick(&locs).clone());
                 let q = rng.qty(6);
-                match engine.transfer(&sku, &from, &to, q).await {
+                match engine.transfer(&sim_actor(), &sku, &from, &to, q).await {
                     Ok(_) => {
                         model.add(&sku, &from, -q, 0);
                         model.add(&sku, &to, q, 0);
@@ -158,7 +158,7 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
                         let code = engine.order(&o.id, true).await.unwrap().pickup.unwrap().code.unwrap();
                         engine.picked_up(&admin, &o.id, &code).await.unwrap();
                     } else {
-                        engine.ship(&o.id).await.unwrap();
+                        engine.ship(&sim_actor(), &o.id).await.unwrap();
                     }
                     for (s, l, q) in &o.lines {
                         model.add(s, l, -q, -q);
@@ -260,3 +260,7 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(stock_ledger_survives_a_random_schedule);
+
+fn sim_actor() -> engine::platform::auth::Principal {
+    engine::platform::auth::Principal::system("simulation")
+}

@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 use store::{params, DbErrorKind, Row, Tx};
 
 pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
-pub const MIN_PASSWORD_CHARS: usize = 8;
-pub const MAX_PASSWORD_BYTES: usize = 256;
+pub use crate::platform::passwords::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,22 +31,6 @@ pub struct CustomerView {
     pub name: String,
     pub locale: String,
     pub created_at: String,
-}
-
-/// Hashes a password with argon2id (CPU heavy: call off the async runtime).
-pub fn hash_password(password: &str) -> Result<String> {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let bytes: [u8; 16] = rand::random();
-    let salt = SaltString::encode_b64(&bytes).map_err(|e| bad(format!("cannot make a salt: {e}")))?;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| bad(format!("cannot hash password: {e}")))
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// Validated sign-up fields, with the password already hashed.

@@ -10,6 +10,7 @@ pub mod payments;
 use crate::catalog::locations;
 use crate::customers::accounts;
 use crate::error::bad;
+use crate::platform::audit;
 use crate::platform::auth::Principal;
 use crate::platform::{events, idempotency};
 use crate::{Engine, EngineError, Result};
@@ -129,8 +130,8 @@ impl Engine {
             (None, Some(l)) => l,
             (None, None) => "hq".to_owned(),
         };
-        let (customer_id, now, scope) =
-            (customer_id.to_owned(), self.now(), format!("wallet.topup:{}", principal.key_id()));
+        let (customer_id, now, scope, by) =
+            (customer_id.to_owned(), self.now(), format!("wallet.topup:{}", principal.key_id()), principal.clone());
         self.db
             .write(move |tx| {
                 accounts::get(tx, &customer_id)?;
@@ -152,6 +153,8 @@ impl Engine {
                 let id = ledger::single(tx, &cash, &wallet, amount_minor, &currency, &purpose, now)?;
                 let w = ledger::get_account(tx, &wallet)?.ok_or_else(|| EngineError::not_found("wallet", &customer_id))?;
                 events::emit(tx, "wallet.topped_up", &customer_id, &serde_json::json!({"transfer_id": &id, "amount_minor": amount_minor, "currency": &currency, "wallet": &w}), now)?;
+                let json = serde_json::json!({"amount_minor": amount_minor, "currency": &currency, "transfer_id": &id});
+                audit::record(tx, &by, "wallet.topped_up", &customer_id, Some(&location), &json, now)?;
                 Ok(TopUpView { transfer_id: id, wallet: w })
             })
             .await
@@ -364,14 +367,15 @@ impl Engine {
     /// Posts single-phase transfers between existing accounts (by code or id), all in one transaction:
     /// either every transfer posts or none does. Finance corrections and bulk postings use this; each
     /// transfer keeps its own guard (a wallet cannot be overdrawn halfway through a batch).
-    pub async fn post_transfers(&self, batch: Vec<ledger::TransferSpec>) -> Result<Vec<String>> {
-        self.post_transfers_once(batch, None).await
+    pub async fn post_transfers(&self, by: &Principal, batch: Vec<ledger::TransferSpec>) -> Result<Vec<String>> {
+        self.post_transfers_once(by, batch, None).await
     }
 
     /// [`Engine::post_transfers`] under an idempotency key `(scope, key, request hash)`: a retried batch
     /// returns the first run's transfer ids and posts nothing.
     pub async fn post_transfers_once(
         &self,
+        by: &Principal,
         batch: Vec<ledger::TransferSpec>,
         idem: Option<(String, String, String)>,
     ) -> Result<Vec<String>> {
@@ -386,7 +390,7 @@ impl Engine {
             domain::text::optional("reference", &t.reference, 200)
                 .map_err(|m| bad(format!("transfer #{}: {m}", i + 1)))?;
         }
-        let now = self.now();
+        let (now, by) = (self.now(), by.clone());
         self.db
             .write(move |tx| {
                 let mut cache: std::collections::HashMap<String, String> = Default::default();
@@ -424,6 +428,9 @@ impl Engine {
                     }
                 }
                 let ids = ledger::post_many(tx, &items, now)?;
+                let total: i64 = items.iter().map(|i| i.amount).sum();
+                let json = serde_json::json!({"transfers": ids.len(), "total_minor": total});
+                audit::record(tx, &by, "ledger.posted", ids.first().map_or("", |s| s.as_str()), None, &json, now)?;
                 if let Some((scope, key, _)) = &idem {
                     idempotency::set_result(tx, scope, key, &serde_json::to_string(&ids).unwrap_or_default())?;
                 }
@@ -474,7 +481,7 @@ impl Engine {
             (None, Some(l)) => l,
             (None, None) => "hq".to_owned(),
         };
-        let now = self.now();
+        let (now, by) = (self.now(), principal.clone());
         let scope = format!("giftcard.sale:{}", principal.key_id());
         self.db
             .write(move |tx| {
@@ -522,6 +529,8 @@ impl Engine {
                     transfer_id: None,
                 };
                 ledger::single(tx, &cash, &id, amount_minor, &currency, &purpose, now)?;
+                let json = serde_json::json!({"amount_minor": amount_minor, "currency": &currency, "last4": &card[card.len() - 4..]});
+                audit::record(tx, &by, "gift_card.sold", &account, Some(&location), &json, now)?;
                 view(tx)
             })
             .await

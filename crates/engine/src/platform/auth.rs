@@ -13,6 +13,11 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// The engine itself acting for a named job (the demo seeder, a benchmark, an import): an admin whose
+    /// "key" is the job's name, so the audit log says who did it.
+    pub fn system(job: &str) -> Principal {
+        Principal::Admin { key_id: job.to_owned() }
+    }
     pub fn key_id(&self) -> &str {
         match self {
             Principal::Admin { key_id } | Principal::Staff { key_id, .. } => key_id,

@@ -1,13 +1,17 @@
-//! Platform plumbing every area uses: API keys and principals, the domain event feed (the outbox), webhook
+//! Platform plumbing every area uses: API keys and principals, console staff accounts and their sessions,
+//! passwords and the login throttle, the audit log, the domain event feed (the outbox), webhook
 //! subscriptions and their delivery log, idempotency keys, settings, and retention sweeps.
 
+pub mod audit;
 pub mod auth;
 pub mod events;
 pub mod idempotency;
+pub mod passwords;
+pub mod staff;
 pub mod webhooks;
 
 use crate::error::bad;
-use crate::{Engine, Result};
+use crate::{Engine, EngineError, Result};
 use auth::{IssuedKey, Principal};
 use events::EventView;
 use store::params;
@@ -151,5 +155,107 @@ impl Engine {
                 Ok(())
             })
             .await
+    }
+
+    // ---- console staff ----
+
+    /// Creates a staff account (`borderless staff add`, the console's settings).
+    pub async fn add_staff(
+        &self,
+        email: &str,
+        name: &str,
+        password: &str,
+        role: &str,
+        location: Option<&str>,
+        locale: &str,
+    ) -> Result<staff::StaffView> {
+        let s = staff::validate(email, name, role, location, locale)?;
+        passwords::check_new(password)?;
+        let pw = password.to_owned();
+        let hash = self.passwords.run(move || passwords::hash_password(&pw)).await??;
+        let now = self.now();
+        self.db.write(move |tx| staff::create(tx, &s, &hash, now)).await
+    }
+
+    /// Signs a staff member in; returns the account, the session token (for the cookie) and its CSRF token.
+    pub async fn staff_login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<(staff::StaffView, String, String)> {
+        let account = format!("staff:{}", email.trim().to_lowercase());
+        let now = self.now();
+        let e = email.to_owned();
+        let creds = self.db.read(move |tx| staff::credentials(tx, &e)).await?;
+        let (id, hash) = match creds {
+            Some((id, hash)) => (Some(id), Some(hash)),
+            None => (None, None),
+        };
+        let ok = self.passwords.login(&account, client, password, hash, now).await?;
+        let Some(id) = id.filter(|_| ok) else {
+            return Err(EngineError::Unauthorized);
+        };
+        self.db
+            .write(move |tx| {
+                let (token, csrf) = staff::open_session(tx, &id, now)?;
+                Ok((staff::get(tx, &id)?, token, csrf))
+            })
+            .await
+    }
+
+    pub async fn staff_session(&self, token: &str) -> Result<Option<staff::StaffSession>> {
+        let (t, now) = (token.to_owned(), self.now());
+        let Some((session, touch)) = self.db.read(move |tx| staff::session(tx, &t, now)).await? else {
+            return Ok(None);
+        };
+        if touch {
+            let t = token.to_owned();
+            self.db.write(move |tx| staff::touch_session(tx, &t, now)).await?;
+        }
+        Ok(Some(session))
+    }
+
+    pub async fn staff_logout(&self, token: &str) -> Result<()> {
+        let (token, now) = (token.to_owned(), self.now());
+        self.db.write(move |tx| staff::close_session(tx, &token, now)).await
+    }
+
+    pub async fn staff_members(&self, location_id: Option<String>) -> Result<Vec<staff::StaffView>> {
+        self.db.read(move |tx| staff::list(tx, location_id.as_deref())).await
+    }
+
+    pub async fn staff_member(&self, id: &str) -> Result<staff::StaffView> {
+        let id = id.to_owned();
+        self.db.read(move |tx| staff::get(tx, &id)).await
+    }
+
+    pub async fn set_staff_active(&self, id: &str, active: bool) -> Result<staff::StaffView> {
+        let (id, now) = (id.to_owned(), self.now());
+        self.db.write(move |tx| staff::set_active(tx, &id, active, now)).await
+    }
+
+    pub async fn set_staff_password(&self, id: &str, password: &str) -> Result<()> {
+        passwords::check_new(password)?;
+        let pw = password.to_owned();
+        let hash = self.passwords.run(move || passwords::hash_password(&pw)).await??;
+        let (id, now) = (id.to_owned(), self.now());
+        self.db.write(move |tx| staff::set_password(tx, &id, &hash, now)).await
+    }
+
+    pub async fn set_staff_locale(&self, id: &str, locale: &str) -> Result<()> {
+        let (id, locale) = (id.to_owned(), locale.to_owned());
+        self.db.write(move |tx| staff::set_locale(tx, &id, &locale)).await
+    }
+
+    /// The audit log, newest first (`before`: the previous page's last `seq`).
+    pub async fn audit_log(
+        &self,
+        target: Option<String>,
+        actor: Option<String>,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<audit::AuditEntry>> {
+        self.db.read(move |tx| audit::list(tx, target.as_deref(), actor.as_deref(), before, limit)).await
     }
 }

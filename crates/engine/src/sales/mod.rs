@@ -9,7 +9,7 @@ use crate::catalog::locations;
 use crate::error::bad;
 use crate::money::cards;
 use crate::platform::auth::Principal;
-use crate::platform::idempotency;
+use crate::platform::{audit, idempotency};
 use crate::{Engine, EngineError, Result};
 use carts::{CartView, Fulfillment};
 use orders::{OrderQuery, OrderView, ReturnInput, ReturnView, SaleLineInput};
@@ -312,14 +312,17 @@ impl Engine {
             channel: domain::Channel::Pos,
             tender_ref: None,
         };
-        let (payments, now) = (self.money.payments.clone(), self.now());
+        let (payments, now, by) = (self.money.payments.clone(), self.now(), principal.clone());
         self.db
             .write(move |tx| {
                 let mut cmd = cmd.clone();
                 if let Some(l) = locations::get(tx, &cmd.location_id)? {
                     cmd.location_id = l.id;
                 }
-                orders::pos_sale(tx, &payments, &cmd, now)
+                let o = orders::pos_sale(tx, &payments, &cmd, now)?;
+                let json = serde_json::json!({"total": &o.total, "payment": &o.payment});
+                audit::record(tx, &by, "order.sold", &o.id, o.location_id.as_deref(), &json, now)?;
+                Ok(o)
             })
             .await
     }
@@ -336,19 +339,40 @@ impl Engine {
     pub async fn ready_for_pickup(&self, principal: &Principal, id: &str) -> Result<OrderView> {
         let (id, staff, hold, now) =
             (id.to_owned(), principal.location().map(str::to_owned), self.cfg.pickup_hold_ms, self.now());
-        self.db.write(move |tx| orders::ready_for_pickup(tx, &id, staff.as_deref(), hold, now)).await
+        let by = principal.clone();
+        self.db
+            .write(move |tx| {
+                let o = orders::ready_for_pickup(tx, &id, staff.as_deref(), hold, now)?;
+                audit::record(tx, &by, "order.readied", &o.id, o.location_id.as_deref(), &serde_json::json!({}), now)?;
+                Ok(o)
+            })
+            .await
     }
 
     pub async fn picked_up(&self, principal: &Principal, id: &str, code: &str) -> Result<OrderView> {
         let (id, code, staff, now) =
             (id.to_owned(), code.to_owned(), principal.location().map(str::to_owned), self.now());
         let payments = self.money.payments.clone();
-        self.db.write(move |tx| orders::picked_up(tx, &payments, &id, &code, staff.as_deref(), now)).await
+        let by = principal.clone();
+        self.db
+            .write(move |tx| {
+                let o = orders::picked_up(tx, &payments, &id, &code, staff.as_deref(), now)?;
+                let json = serde_json::json!({"total": &o.total, "payment": &o.payment});
+                audit::record(tx, &by, "order.handed_over", &o.id, o.location_id.as_deref(), &json, now)?;
+                Ok(o)
+            })
+            .await
     }
 
-    pub async fn ship(&self, id: &str) -> Result<OrderView> {
-        let (id, now, payments) = (id.to_owned(), self.now(), self.money.payments.clone());
-        self.db.write(move |tx| orders::ship(tx, &payments, &id, now)).await
+    pub async fn ship(&self, principal: &Principal, id: &str) -> Result<OrderView> {
+        let (id, now, payments, by) = (id.to_owned(), self.now(), self.money.payments.clone(), principal.clone());
+        self.db
+            .write(move |tx| {
+                let o = orders::ship(tx, &payments, &id, now)?;
+                audit::record(tx, &by, "order.shipped", &o.id, None, &serde_json::json!({"total": &o.total}), now)?;
+                Ok(o)
+            })
+            .await
     }
 
     pub async fn cancel(&self, principal: &Principal, id: &str, reason: &str) -> Result<OrderView> {
@@ -356,7 +380,15 @@ impl Engine {
         let reason = if reason.is_empty() { "cancelled by staff".to_owned() } else { reason };
         let (id, now, staff, payments) =
             (id.to_owned(), self.now(), principal.location().map(str::to_owned), self.money.payments.clone());
-        self.db.write(move |tx| orders::cancel(tx, &payments, &id, &reason, staff.as_deref(), now)).await
+        let by = principal.clone();
+        self.db
+            .write(move |tx| {
+                let o = orders::cancel(tx, &payments, &id, &reason, staff.as_deref(), now)?;
+                let json = serde_json::json!({"reason": &reason, "payment": &o.payment});
+                audit::record(tx, &by, "order.cancelled", &o.id, o.location_id.as_deref(), &json, now)?;
+                Ok(o)
+            })
+            .await
     }
 
     /// Expires pickup orders past their window, one transaction each so that one order that cannot be
@@ -388,6 +420,7 @@ impl Engine {
             idempotency::validate_key(k)?;
         }
         let (staff, now, payments) = (principal.location().map(str::to_owned), self.now(), self.money.payments.clone());
+        let by = principal.clone();
         // Keys are scoped to the caller's API key, so two tills cannot collide on a key such as "1".
         let scope = format!("admin.returns:{}", principal.key_id());
         self.db
@@ -397,7 +430,10 @@ impl Engine {
                     input.location_id = l.id;
                 }
                 let idem = idempotency_key.as_deref().map(|k| (scope.as_str(), k, request_hash.as_str()));
-                orders::create_return(tx, &payments, &input, staff.as_deref(), idem, now)
+                let r = orders::create_return(tx, &payments, &input, staff.as_deref(), idem, now)?;
+                let json = serde_json::json!({"order": &r.order_id, "refund": &r.refund});
+                audit::record(tx, &by, "return.taken", &r.id, Some(&r.location_id), &json, now)?;
+                Ok(r)
             })
             .await
     }

@@ -6,6 +6,8 @@ pub mod movements;
 use crate::catalog::locations;
 use crate::catalog::products::{self, ProductView};
 use crate::error::bad;
+use crate::platform::audit;
+use crate::platform::auth::Principal;
 use crate::{Engine, EngineError, Result};
 use domain::MovementKind;
 use movements::{Guard, Level, Movement, SkuLevels};
@@ -56,10 +58,26 @@ pub struct StockLevel {
     pub level: Level,
 }
 
+/// The location `id_or_code`, which staff may change only if it is their own.
+fn own_location(tx: &mut dyn store::Tx, by: &Principal, id_or_code: &str) -> Result<locations::LocationView> {
+    let loc = locations::get(tx, id_or_code)?.ok_or_else(|| EngineError::not_found("location", id_or_code))?;
+    if by.location().is_some_and(|l| l != loc.id) {
+        return Err(EngineError::Forbidden("staff change stock at their own location only".into()));
+    }
+    Ok(loc)
+}
+
 impl Engine {
     /// Corrects on-hand stock after a count, damage, loss or a found item: an `adjustment` movement either way
     /// (goods arriving from a supplier are a receipt: [`Engine::receive_stock`]).
-    pub async fn adjust_stock(&self, sku: &str, location_id: &str, delta: i64, reason: &str) -> Result<StockLevel> {
+    pub async fn adjust_stock(
+        &self,
+        by: &Principal,
+        sku: &str,
+        location_id: &str,
+        delta: i64,
+        reason: &str,
+    ) -> Result<StockLevel> {
         let sku = &products::canonical_sku(sku)?;
         if delta == 0 || delta.abs() > domain::stock::MAX_ADJUSTMENT_QTY {
             return Err(bad(format!(
@@ -68,13 +86,15 @@ impl Engine {
             )));
         }
         let reason = domain::text::required("reason", reason, 200).map_err(bad)?;
-        let (sku, loc, now) = (sku.to_owned(), location_id.to_owned(), self.now());
+        let (sku, loc, now, by) = (sku.to_owned(), location_id.to_owned(), self.now(), by.clone());
         self.db
             .write(move |tx| {
-                let loc = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?;
+                let loc = own_location(tx, &by, &loc)?;
                 if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_none() {
                     return Err(EngineError::not_found("sku", &sku));
                 }
+                let json = serde_json::json!({"sku": &sku, "delta": delta, "reason": &reason});
+                audit::record(tx, &by, "stock.adjusted", &sku, Some(&loc.id), &json, now)?;
                 let kind = MovementKind::Adjustment;
                 let source = domain::ids::new_id("adj");
                 movements::post(
@@ -102,6 +122,7 @@ impl Engine {
     /// with the reason and an optional reference (a delivery note or purchase order number).
     pub async fn receive_stock(
         &self,
+        by: &Principal,
         sku: &str,
         location_id: &str,
         quantity: i64,
@@ -114,13 +135,16 @@ impl Engine {
         }
         let reason = domain::text::required("reason", reason, 200).map_err(bad)?;
         let reference = domain::text::optional("reference", reference.as_deref().unwrap_or(""), 100).map_err(bad)?;
-        let (loc, now) = (location_id.to_owned(), self.now());
+        let (loc, now, by) = (location_id.to_owned(), self.now(), by.clone());
         self.db
             .write(move |tx| {
-                let loc = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?;
+                let loc = own_location(tx, &by, &loc)?;
                 if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_none() {
                     return Err(EngineError::not_found("sku", &sku));
                 }
+                let json =
+                    serde_json::json!({"sku": &sku, "quantity": quantity, "reason": &reason, "reference": &reference});
+                audit::record(tx, &by, "stock.received", &sku, Some(&loc.id), &json, now)?;
                 let source = if reference.is_empty() { domain::ids::new_id("rcv") } else { reference.clone() };
                 let m = Movement {
                     sku: &sku,
@@ -197,18 +221,28 @@ impl Engine {
     }
 
     /// Moves available stock from one location to another in one transaction.
-    pub async fn transfer(&self, sku: &str, from: &str, to: &str, quantity: i64) -> Result<TransferView> {
+    /// Staff send stock from their own location only.
+    pub async fn transfer(
+        &self,
+        by: &Principal,
+        sku: &str,
+        from: &str,
+        to: &str,
+        quantity: i64,
+    ) -> Result<TransferView> {
         let sku = &products::canonical_sku(sku)?;
         domain::Qty::new(quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?;
-        let (sku, from, to, now) = (sku.to_owned(), from.to_owned(), to.to_owned(), self.now());
+        let (sku, from, to, now, by) = (sku.to_owned(), from.to_owned(), to.to_owned(), self.now(), by.clone());
         self.db
             .write(move |tx| {
-                let f = locations::get(tx, &from)?.ok_or_else(|| EngineError::not_found("location", &from))?;
+                let f = own_location(tx, &by, &from)?;
                 let t = locations::get(tx, &to)?.ok_or_else(|| EngineError::not_found("location", &to))?;
                 if f.id == t.id {
                     return Err(bad("a transfer needs two different locations"));
                 }
                 let id = domain::ids::new_id("xfr");
+                let json = serde_json::json!({"sku": &sku, "to": &t.id, "quantity": quantity, "transfer": &id});
+                audit::record(tx, &by, "stock.transferred", &sku, Some(&f.id), &json, now)?;
                 let out = Movement {
                     sku: &sku,
                     location_id: &f.id,
@@ -238,12 +272,27 @@ impl Engine {
             .await
     }
 
-    pub async fn set_safety_stock(&self, sku: &str, location_id: &str, safety: i64) -> Result<StockLevel> {
+    pub async fn set_safety_stock(
+        &self,
+        by: &Principal,
+        sku: &str,
+        location_id: &str,
+        safety: i64,
+    ) -> Result<StockLevel> {
         let sku = &products::canonical_sku(sku)?;
-        let (sku, loc, now) = (sku.to_owned(), location_id.to_owned(), self.now());
+        let (sku, loc, now, by) = (sku.to_owned(), location_id.to_owned(), self.now(), by.clone());
         self.db
             .write(move |tx| {
-                let l = locations::get(tx, &loc)?.ok_or_else(|| EngineError::not_found("location", &loc))?;
+                let l = own_location(tx, &by, &loc)?;
+                audit::record(
+                    tx,
+                    &by,
+                    "stock.safety_set",
+                    &sku,
+                    Some(&l.id),
+                    &serde_json::json!({"safety_stock": safety}),
+                    now,
+                )?;
                 let level = movements::set_safety_stock(tx, &sku, &l.id, safety, now)?;
                 Ok(StockLevel { sku: sku.clone(), location_id: l.id.clone(), level })
             })

@@ -86,10 +86,12 @@ envelope!(TransferOut { transfer: TransferView });
 
 async fn adjust(
     State(s): State<AppState>,
-    _: Admin,
+    Admin(p): Admin,
     ApiJson(a): ApiJson<AdjustmentIn>,
 ) -> ApiResult<Created<LevelOut>> {
-    Ok(Created(LevelOut { level: s.engine.adjust_stock(&a.sku, &a.location_id, a.quantity_delta, &a.reason).await? }))
+    Ok(Created(LevelOut {
+        level: s.engine.adjust_stock(&p, &a.sku, &a.location_id, a.quantity_delta, &a.reason).await?,
+    }))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -118,7 +120,7 @@ async fn receive(
             message: "staff receive goods at their own location only".into(),
         });
     }
-    Ok(Created(LevelOut { level: s.engine.receive_stock(&r.sku, &loc, r.quantity, &r.reason, r.reference).await? }))
+    Ok(Created(LevelOut { level: s.engine.receive_stock(&p, &r.sku, &loc, r.quantity, &r.reason, r.reference).await? }))
 }
 
 /// Which movements.
@@ -159,10 +161,10 @@ pub struct TransferIn {
 
 async fn transfer(
     State(s): State<AppState>,
-    _: Admin,
+    Admin(p): Admin,
     ApiJson(t): ApiJson<TransferIn>,
 ) -> ApiResult<Created<TransferOut>> {
-    let transfer = s.engine.transfer(&t.sku, &t.from_location_id, &t.to_location_id, t.quantity).await?;
+    let transfer = s.engine.transfer(&p, &t.sku, &t.from_location_id, &t.to_location_id, t.quantity).await?;
     Ok(Created(TransferOut { transfer }))
 }
 
@@ -174,8 +176,12 @@ pub struct SafetyIn {
     safety_stock: i64,
 }
 
-async fn safety_stock(State(s): State<AppState>, _: Admin, ApiJson(t): ApiJson<SafetyIn>) -> ApiResult<Json<LevelOut>> {
-    Ok(Json(LevelOut { level: s.engine.set_safety_stock(&t.sku, &t.location_id, t.safety_stock).await? }))
+async fn safety_stock(
+    State(s): State<AppState>,
+    Admin(p): Admin,
+    ApiJson(t): ApiJson<SafetyIn>,
+) -> ApiResult<Json<LevelOut>> {
+    Ok(Json(LevelOut { level: s.engine.set_safety_stock(&p, &t.sku, &t.location_id, t.safety_stock).await? }))
 }
 
 async fn stock(State(s): State<AppState>, _: Staff, Path(sku): Path<String>) -> ApiResult<Json<SkuLevels>> {

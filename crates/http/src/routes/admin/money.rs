@@ -216,7 +216,7 @@ async fn post_transfers(
 ) -> ApiResult<Created<TransfersOut>> {
     let hash = b.hash(&[]);
     let idem = key.map(|k| (format!("ledger.batch:{}", p.key_id()), k, hash));
-    let ids = s.engine.post_transfers_once(b.body.transfers, idem).await?;
+    let ids = s.engine.post_transfers_once(&p, b.body.transfers, idem).await?;
     Ok(Created(TransfersOut { transfer_ids: ids }))
 }
 

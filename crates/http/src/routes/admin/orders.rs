@@ -201,8 +201,8 @@ async fn picked_up(
     Ok(Json(OrderOut { order: s.engine.picked_up(&p, &id, &b.code).await? }))
 }
 
-async fn ship(State(s): State<AppState>, _: Admin, Path(id): Path<String>) -> ApiResult<Json<OrderOut>> {
-    Ok(Json(OrderOut { order: s.engine.ship(&id).await? }))
+async fn ship(State(s): State<AppState>, Admin(p): Admin, Path(id): Path<String>) -> ApiResult<Json<OrderOut>> {
+    Ok(Json(OrderOut { order: s.engine.ship(&p, &id).await? }))
 }
 
 #[derive(Deserialize, Default, schemars::JsonSchema)]

@@ -1,6 +1,6 @@
 //! Shopper accounts: sign-up, login, the signed-in customer and their orders from every channel.
 
-use crate::extract::{page_limit, ApiJson, ApiQuery, MaybeCustomer};
+use crate::extract::{page_limit, ApiJson, ApiQuery, ClientAddr, MaybeCustomer};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created, Page};
 use crate::routes::{signed_in, PageQ};
@@ -70,8 +70,12 @@ pub struct LoginIn {
     password: String,
 }
 
-async fn login(State(s): State<AppState>, ApiJson(b): ApiJson<LoginIn>) -> ApiResult<Json<SessionOut>> {
-    match s.engine.login(&b.email, &b.password).await {
+async fn login(
+    State(s): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(b): ApiJson<LoginIn>,
+) -> ApiResult<Json<SessionOut>> {
+    match s.engine.login(&b.email, &b.password, &client).await {
         Ok((customer, token)) => Ok(Json(SessionOut { customer, token })),
         Err(engine::EngineError::Unauthorized) => Err(ApiError::Request {
             status: StatusCode::UNAUTHORIZED,
