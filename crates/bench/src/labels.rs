@@ -39,6 +39,7 @@ pub async fn labels(labels: usize, changes: usize) -> Result<()> {
             lon: None,
             pickup_enabled: false,
             ships: false,
+            time_zone: None,
         })
         .await?;
     let product = |i: usize, price: i64| engine::catalog::products::ProductInput {

@@ -121,6 +121,7 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
                 lon: Some(lon),
                 pickup_enabled: true,
                 ships: true,
+                time_zone: None,
             })
             .await?;
         codes.push(code);
@@ -276,7 +277,14 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         product_ms.push(poll_until_found(&client, &format!("{url}/store/search?q={word}"), t).await?);
         let t = Instant::now();
         engine
-            .adjust_stock(&engine::platform::auth::Principal::system("bench"), &sku, &store_id, 3, "bench freshness")
+            .adjust_stock(
+                &engine::platform::auth::Principal::system("bench"),
+                None,
+                &sku,
+                &store_id,
+                3,
+                "bench freshness",
+            )
             .await?;
         stock_ms
             .push(poll_until_found(&client, &format!("{url}/store/search?q={word}&in_stock_at={store_id}"), t).await?);

@@ -5,6 +5,11 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod bench_cli;
+mod staff_cli;
+
+use bench_cli::BenchCmd;
+
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use node::app::{self, AppConfig};
@@ -28,7 +33,7 @@ struct Cli {
 }
 
 #[derive(Args, Clone)]
-struct DbArgs {
+pub(crate) struct DbArgs {
     /// Directory for the SQLite database and the generated admin key.
     #[arg(long, env = "BORDERLESS_DATA_DIR", default_value = "borderless-data")]
     data_dir: PathBuf,
@@ -89,6 +94,16 @@ struct ServeArgs {
     /// Card processor API (Stripe's PaymentIntents); cards are enabled when BORDERLESS_CARD_SECRET_KEY is set.
     #[arg(long, env = "BORDERLESS_CARD_API_BASE", default_value = "https://api.stripe.com")]
     card_api_base: String,
+    /// The console and storefront are reached over https (directly or through a TLS proxy): their cookies
+    /// get `Secure`. Without it, a proxy named in --trusted-proxies that sends `X-Forwarded-Proto: https`
+    /// also turns it on per request.
+    #[arg(long, env = "BORDERLESS_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed, as a comma-separated list of
+    /// addresses or CIDR ranges (e.g. 10.0.0.0/8,127.0.0.1). Login throttles and rate limits count the
+    /// client address; behind a proxy that is not listed they would count the proxy.
+    #[arg(long, env = "BORDERLESS_TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +148,9 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCmd),
+    /// Console staff accounts: add, list, disable, enable, set a password.
+    #[command(subcommand)]
+    Staff(staff_cli::StaffCmd),
 }
 
 #[derive(Subcommand)]
@@ -226,134 +244,6 @@ enum RecsCmd {
     },
 }
 
-#[derive(Subcommand)]
-enum BenchCmd {
-    /// Electronic shelf labels: time from a committed price change to the label's command on the MQTT
-    /// broker (embedded), p50/p99/max over --changes changes.
-    Labels {
-        #[arg(long, default_value_t = 100)]
-        labels: usize,
-        #[arg(long, default_value_t = 300)]
-        changes: usize,
-    },
-    /// Cashierless store: plate samples processed per second on one core and pick-to-cart latency on a
-    /// generated store, then receipt F1, exact receipts and review rate against the share of hard cases.
-    Instore {
-        #[arg(long, default_value_t = 5)]
-        gondolas: u16,
-        #[arg(long, default_value_t = 6)]
-        shelves: u16,
-        #[arg(long, default_value_t = 12)]
-        plates: u16,
-        /// Seeds per share of hard cases in the accuracy table.
-        #[arg(long, default_value_t = 3)]
-        seeds: u64,
-        /// Visits per seed.
-        #[arg(long, default_value_t = 60)]
-        visits: usize,
-        /// Shares of hard cases, comma-separated.
-        #[arg(long, default_value = "0,0.1,0.2,0.3,0.4", value_delimiter = ',')]
-        hard_shares: Vec<f64>,
-    },
-    /// Product search: a Korean/English catalog with stock at many locations, queried (text, category
-    /// filter, stock filter; facets) through the HTTP API and side by side through PostgreSQL full-text
-    /// search on the same catalog; also the index build speed.
-    Search {
-        #[arg(long, default_value_t = 100_000)]
-        products: usize,
-        #[arg(long, default_value_t = 50)]
-        locations: usize,
-        /// Comma-separated concurrency levels.
-        #[arg(long, default_value = "1,16", value_delimiter = ',')]
-        concurrency: Vec<usize>,
-        /// Seconds per level and engine.
-        #[arg(long, default_value_t = 10)]
-        seconds: u64,
-        /// PostgreSQL for the side-by-side run (a database `bl_bench_search` is created there).
-        #[arg(long, env = "BORDERLESS_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-        pg_url: String,
-    },
-    /// Recommendations: training time on a synthetic history of --interactions over --items (the
-    /// issue's scale: 1,000,000 over 50,000), then HTTP serving with stock filters at each concurrency.
-    Recs {
-        #[command(flatten)]
-        target: TargetArgs,
-        #[arg(long, default_value_t = 50_000)]
-        items: usize,
-        #[arg(long, default_value_t = 1_000_000)]
-        interactions: usize,
-        /// Products in the serving part's catalog.
-        #[arg(long, default_value_t = 2_000)]
-        serve_products: usize,
-        /// Counter sales that make the serving part's history.
-        #[arg(long, default_value_t = 3_000)]
-        serve_sales: usize,
-    },
-    /// Money ledger: wallet top-ups through the API at several concurrency levels, then the engine alone
-    /// (one transfer per transaction, and batches).
-    Ledger {
-        #[command(flatten)]
-        target: TargetArgs,
-        /// Transfers in the engine-only batched part.
-        #[arg(long, default_value_t = 200_000)]
-        engine_transfers: usize,
-        /// Transfers per transaction in the batched part.
-        #[arg(long, default_value_t = 1000)]
-        batch: usize,
-    },
-    /// Full HTTP checkout flow at several concurrency levels, then a flash sale.
-    Checkout {
-        #[command(flatten)]
-        target: TargetArgs,
-        /// Flash-sale attempts (0 skips the flash sale).
-        #[arg(long, default_value_t = 10_000)]
-        flash_attempts: usize,
-        /// Units on sale in the flash sale.
-        #[arg(long, default_value_t = 100)]
-        flash_units: i64,
-        /// Flash-sale shoppers in flight at once. Going past the server's --max-connections (2048) makes
-        /// the extra clients wait in the accept backlog and can exhaust the client's file descriptors.
-        #[arg(long, default_value_t = 1000)]
-        flash_in_flight: usize,
-    },
-}
-
-#[derive(Args, Clone)]
-struct TargetArgs {
-    /// Benchmark a running server instead of starting one (needs --admin-key).
-    #[arg(long)]
-    url: Option<String>,
-    #[arg(long, env = "BORDERLESS_ADMIN_KEY")]
-    admin_key: Option<String>,
-    /// Database for the server the benchmark starts (default: SQLite in a temporary directory).
-    #[arg(long)]
-    database_url: Option<String>,
-    /// Comma-separated concurrency levels.
-    #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
-    concurrency: Vec<usize>,
-    /// Seconds per concurrency level.
-    #[arg(long, default_value_t = 10)]
-    seconds: u64,
-}
-
-impl TargetArgs {
-    fn into_target(self) -> Result<bench::Target> {
-        if self.url.is_some() && self.admin_key.is_none() {
-            bail!("--url needs --admin-key (or BORDERLESS_ADMIN_KEY)");
-        }
-        if self.concurrency.is_empty() || self.concurrency.iter().any(|c| *c == 0 || *c > 1024) {
-            bail!("--concurrency takes levels between 1 and 1024");
-        }
-        Ok(bench::Target {
-            url: self.url,
-            admin_key: self.admin_key,
-            database_url: self.database_url,
-            concurrency: self.concurrency,
-            duration: Duration::from_secs(self.seconds.clamp(1, 3600)),
-        })
-    }
-}
-
 fn config(a: &ServeArgs) -> AppConfig {
     AppConfig {
         listen: a.listen.clone(),
@@ -377,7 +267,16 @@ fn config(a: &ServeArgs) -> AppConfig {
             }
             _ => None,
         },
+        secure_cookies: a.secure_cookies,
     }
+}
+
+/// Applies --trusted-proxies (once per process).
+fn trust(a: &ServeArgs) -> Result<()> {
+    if let Some(list) = &a.trusted_proxies {
+        http_api::clients::trust_proxies(list).map_err(|e| anyhow::anyhow!("--trusted-proxies: {e}"))?;
+    }
+    Ok(())
 }
 
 /// The MQTT setting of `serve`/`demo`: embedded broker by default, an external one with --mqtt-url.
@@ -403,7 +302,7 @@ fn mqtt_broker(a: &ServeArgs) -> Result<Option<iot::Broker>> {
     Ok(Some(iot::Broker::External { host: host.to_owned(), port, username, password }))
 }
 
-fn db_config(d: &DbArgs) -> AppConfig {
+pub(crate) fn db_config(d: &DbArgs) -> AppConfig {
     AppConfig {
         data_dir: d.data_dir.clone(),
         database_url: d.database_url.clone(),
@@ -443,6 +342,7 @@ fn main() {
 async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Serve(a) => {
+            trust(&a)?;
             let mut cfg = config(&a);
             cfg.mqtt = mqtt_broker(&a)?;
             let running = app::start(cfg.clone()).await?;
@@ -456,10 +356,12 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Demo(a) => {
+            trust(&a)?;
             let mut cfg = config(&a);
             cfg.mqtt = mqtt_broker(&a)?;
             let running = app::start(cfg.clone()).await?;
             let summary = borderless::demo::seed(&running.engine).await?;
+            borderless::demo::ensure_staff(&running.engine).await?;
             let url = running.url();
             if summary.created {
                 println!(
@@ -475,6 +377,11 @@ async fn run(cli: Cli) -> Result<i32> {
                 .unwrap_or_else(|| "(set BORDERLESS_ADMIN_KEY; the key was created at first start)".into());
             let gangnam = running.engine.location("GANGNAM").await.map(|l| l.id).unwrap_or_default();
             println!();
+            println!("  Console         {url}/console");
+            println!(
+                "                  owner@example.com (owner) or gangnam.staff@example.com (Gangnam associate), password: {}",
+                borderless::demo::data::DEMO_STAFF_PASSWORD
+            );
             println!("  Storefront API  {url}/store/products");
             println!("  Admin API       {url}/admin/orders   (Authorization: Bearer <admin key>)");
             println!("  OpenAPI         {url}/openapi.json");
@@ -498,6 +405,7 @@ async fn run(cli: Cli) -> Result<i32> {
             running.wait().await;
             Ok(0)
         }
+        Command::Staff(cmd) => staff_cli::run(cmd).await,
         Command::Doctor(d) => {
             let cfg = db_config(&d);
             let db = tokio::task::spawn_blocking(move || app::open_existing_db(&cfg)).await??;

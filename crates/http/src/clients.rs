@@ -43,7 +43,8 @@ fn in_range(ip: IpAddr, (net, bits): (IpAddr, u8)) -> bool {
     }
 }
 
-fn trusted(ip: IpAddr) -> bool {
+/// Whether `ip` is a proxy this node was told to trust.
+pub fn trusted(ip: IpAddr) -> bool {
     TRUSTED.get().is_some_and(|t| t.iter().any(|r| in_range(ip, *r)))
 }
 

@@ -167,6 +167,7 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "currency_mismatch" => "통화가 서로 다릅니다. 같은 통화로 다시 시도해 주세요.",
         "unsupported_payment_method" => "이 주문에는 사용할 수 없는 결제 수단입니다. 다른 결제 수단을 선택해 주세요.",
         "email_taken" => "이미 가입된 이메일입니다. 로그인해 주세요.",
+        "last_admin_key" => "마지막으로 남은 관리자 키는 폐기할 수 없습니다. 새 관리자 키를 먼저 발급해 주세요.",
         "phone_taken" => "이미 등록된 전화번호입니다. 다른 번호를 입력하거나 로그인해 주세요.",
         "weak_password" => "비밀번호는 8자 이상이어야 합니다.",
         "invalid_credentials" => "이메일 또는 비밀번호가 올바르지 않습니다. 다시 입력해 주세요.",

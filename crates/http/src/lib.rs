@@ -12,7 +12,9 @@ pub mod openapi;
 mod respond;
 mod routes;
 
-pub use error::{ApiError, ApiResult};
+pub use error::{korean, ApiError, ApiResult};
+pub use extract::ClientAddr;
+pub use listener::PeerAddr;
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -72,17 +74,18 @@ pub fn router(engine: Engine) -> Router {
         .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` completes: at most `max_connections` open connections
-/// (more wait in the accept backlog), then a graceful stop.
+/// Serves `app` (the API's [`router`], usually merged with the web pages) on `listener` until `shutdown`
+/// completes: at most `max_connections` open connections (more wait in the accept backlog), then a graceful
+/// stop.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    engine: Engine,
+    app: Router,
     max_connections: usize,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(
         listener::LimitedListener::new(listener, max_connections),
-        router(engine).into_make_service_with_connect_info::<listener::PeerAddr>(),
+        app.into_make_service_with_connect_info::<listener::PeerAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

@@ -39,6 +39,8 @@ pub struct AppConfig {
     pub mqtt: Option<iot::Broker>,
     /// MQTT over TLS on the embedded broker (ignored with an external broker).
     pub mqtt_tls: Option<iot::TlsListener>,
+    /// The web pages are reached over https (directly or through a TLS proxy): cookies get `Secure`.
+    pub secure_cookies: bool,
 }
 
 impl Default for AppConfig {
@@ -60,6 +62,7 @@ impl Default for AppConfig {
             recs_train_every: Duration::from_secs(6 * 3600),
             mqtt: None,
             mqtt_tls: None,
+            secure_cookies: false,
         }
     }
 }
@@ -207,9 +210,10 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
     };
     let max_connections = cfg.max_connections;
     let mut stop = rx.clone();
-    let http_engine = engine.clone();
+    let app = http_api::router(engine.clone())
+        .merge(web::router(engine.clone(), web::WebConfig { secure_cookies: cfg.secure_cookies }));
     let server = tokio::spawn(async move {
-        let res = http_api::serve(listener, http_engine, max_connections, async move {
+        let res = http_api::serve(listener, app, max_connections, async move {
             tokio::select! {
                 _ = stop.wait_for(|v| *v) => {}
                 _ = shutdown_signal() => {}

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (18, V18),
     (19, V19),
     (20, V20),
+    (21, V21),
 ];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
@@ -611,4 +612,16 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_target ON audit_log (target, seq);
 CREATE INDEX audit_log_actor ON audit_log (actor, seq);
 ALTER TABLE locations ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'Asia/Seoul'
+"#;
+
+/// Indexes for the console's order desk: lookups by email and pickup code, lists per location and by date,
+/// and an order's timeline (its events and its money movements).
+const V21: &str = r#"
+CREATE INDEX events_aggregate ON events (aggregate_id, seq);
+CREATE INDEX ledger_transfers_ref ON ledger_transfers (ref_id, seq);
+CREATE INDEX returns_order ON returns (order_id);
+CREATE INDEX orders_email ON orders (email);
+CREATE INDEX orders_pickup_code ON orders (pickup_code);
+CREATE INDEX orders_location ON orders (location_id, placed_at);
+CREATE INDEX orders_placed ON orders (placed_at)
 "#;

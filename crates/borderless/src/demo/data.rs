@@ -26,6 +26,14 @@ pub struct DemoCustomer {
 
 /// The password every demo customer gets.
 pub const DEMO_PASSWORD: &str = "borderless-demo";
+/// The console password of the demo's staff accounts.
+pub const DEMO_STAFF_PASSWORD: &str = "borderless-demo";
+
+/// The demo's console accounts: (email, name, role, location code, locale).
+pub const DEMO_STAFF: &[(&str, &str, &str, Option<&str>, &str)] = &[
+    ("owner@example.com", "김대표 (Owner)", "owner", None, "ko"),
+    ("gangnam.staff@example.com", "박지은 (Gangnam)", "associate", Some(GANGNAM), "ko"),
+];
 
 pub const WAREHOUSE: &str = "WH-ICHEON";
 pub const GANGNAM: &str = "GANGNAM";
@@ -66,6 +74,7 @@ fn location(
         lon: Some(lon),
         pickup_enabled,
         ships,
+        time_zone: Some("Asia/Seoul".into()),
     }
 }
 

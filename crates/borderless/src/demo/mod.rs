@@ -24,6 +24,17 @@ pub struct SeedSummary {
 }
 
 /// Seeds the demo retailer unless it is already there.
+/// The demo's console accounts, created when missing (also in a demo database made before they existed).
+pub async fn ensure_staff(engine: &Engine) -> Result<()> {
+    for (email, name, role, location, locale) in demo_data::DEMO_STAFF {
+        match engine.add_staff(email, name, demo_data::DEMO_STAFF_PASSWORD, role, *location, locale).await {
+            Ok(_) | Err(engine::EngineError::Conflict { .. }) => {}
+            Err(e) => return Err(e).with_context(|| format!("creating the demo staff account {email}")),
+        }
+    }
+    Ok(())
+}
+
 pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
     if engine.meta(SEEDED_FLAG).await?.is_some() {
         let locations = engine.locations().await?.len();

@@ -119,6 +119,7 @@ pub async fn spawn_app_configured(
         recs_train_every: Duration::ZERO,
         mqtt,
         mqtt_tls: None,
+        secure_cookies: false,
     };
     let clock = Arc::new(ManualClock::new(engine::Clock::now_ms(&engine::SystemClock)));
     let running = app::start_with_clock(cfg, clock.clone()).await.expect("app starts");

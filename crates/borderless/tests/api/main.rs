@@ -7,6 +7,7 @@ mod helpers;
 mod cards;
 mod catalog;
 mod concurrency;
+mod console;
 mod customers;
 mod errors;
 mod flows;

@@ -89,14 +89,14 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
             0 | 1 => {
                 let loc = rng.pick(&locs).clone();
                 let q = rng.qty(20);
-                engine.adjust_stock(&sim_actor(), &sku, &loc, q, "receipt").await.unwrap();
+                engine.adjust_stock(&sim_actor(), None, &sku, &loc, q, "receipt").await.unwrap();
                 model.add(&sku, &loc, q, 0);
                 *done.entry("receipt").or_default() += 1;
             }
             2 => {
                 let loc = rng.pick(&locs).clone();
                 let q = rng.qty(5);
-                match engine.adjust_stock(&sim_actor(), &sku, &loc, -q, "write-off").await {
+                match engine.adjust_stock(&sim_actor(), None, &sku, &loc, -q, "write-off").await {
                     Ok(_) => model.add(&sku, &loc, -q, 0),
                     Err(e) if expected(&e) => {}
                     Err(e) => panic!("step {step}: write-off: {e:?}"),
@@ -105,7 +105,7 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
             3 => {
                 let (from, to) = (rng.pick(&locs).clone(), rng.pick(&locs).clone());
                 let q = rng.qty(6);
-                match engine.transfer(&sim_actor(), &sku, &from, &to, q).await {
+                match engine.transfer(&sim_actor(), None, &sku, &from, &to, q).await {
                     Ok(_) => {
                         model.add(&sku, &from, -q, 0);
                         model.add(&sku, &to, q, 0);

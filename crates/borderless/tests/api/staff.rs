@@ -46,14 +46,26 @@ async fn staff_accounts_sessions_and_audit(backend: Backend) {
 
     // The associate's principal moves stock at Gangnam only, and the audit log names them.
     let me = s.staff.principal();
-    engine.adjust_stock(&me, "AUD-1", &gangnam, -1, "broken on the shelf").await.unwrap();
-    let e = engine.adjust_stock(&me, "AUD-1", &hongdae, -1, "not my store").await.unwrap_err();
+    engine.adjust_stock(&me, None, "AUD-1", &gangnam, -1, "broken on the shelf").await.unwrap();
+    let e = engine.adjust_stock(&me, None, "AUD-1", &hongdae, -1, "not my store").await.unwrap_err();
     assert!(matches!(e, EngineError::Forbidden(_)), "{e}");
     let log = engine.audit_log(Some("AUD-1".into()), None, None, 10).await.unwrap();
     let mine: Vec<_> = log.iter().filter(|a| a.actor == format!("staff:{}", clerk.id)).collect();
     assert_eq!(mine.len(), 1, "one audited adjustment, the refused one left no trace: {log:?}");
     assert_eq!(mine[0].action, "stock.adjusted");
     assert_eq!(mine[0].location_id.as_deref(), Some(gangnam.as_str()));
+
+    // A double-submitted form (the same key) moves stock once; the same key for another change is refused.
+    let first = engine.adjust_stock(&me, Some("form-1"), "AUD-1", &gangnam, -2, "count").await.unwrap();
+    let again = engine.adjust_stock(&me, Some("form-1"), "AUD-1", &gangnam, -2, "count").await.unwrap();
+    assert_eq!(first.level.on_hand, 2);
+    assert_eq!(again.level.on_hand, 2, "the second submit did nothing");
+    let e = engine.adjust_stock(&me, Some("form-1"), "AUD-1", &gangnam, -1, "count").await.unwrap_err();
+    assert!(matches!(e, EngineError::Conflict { code: "idempotency_key_reused", .. }), "{e}");
+    let t1 = engine.transfer(&me, Some("form-2"), "AUD-1", &gangnam, &hongdae, 1).await.unwrap();
+    let t2 = engine.transfer(&me, Some("form-2"), "AUD-1", &gangnam, &hongdae, 1).await.unwrap();
+    assert_eq!(t1.id, t2.id, "the retry names the first transfer");
+    assert_eq!((t2.from.on_hand, t2.to.on_hand), (1, 6));
 
     // Idle expiry, then logout, disabling and a new password each end sessions.
     app.clock.advance_ms(engine::platform::staff::SESSION_IDLE_MS + 1);

@@ -100,6 +100,17 @@ pub struct LocationInput {
     pub pickup_enabled: bool,
     #[serde(default)]
     pub ships: bool,
+    /// The IANA time zone its screens and receipts show times in (default `Asia/Seoul`).
+    #[serde(default)]
+    pub time_zone: Option<String>,
+}
+
+/// Checks an IANA time zone name against the bundled time zone database.
+pub fn check_time_zone(name: &str) -> Result<String> {
+    let name = name.trim();
+    jiff::tz::TimeZone::get(name).map(|_| name.to_owned()).map_err(|_| {
+        bad(format!("`time_zone` must be an IANA time zone such as Asia/Seoul or America/New_York, got `{name}`"))
+    })
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -113,6 +124,8 @@ pub struct LocationView {
     pub lon: Option<f64>,
     pub pickup_enabled: bool,
     pub ships: bool,
+    /// IANA time zone, e.g. `Asia/Seoul`.
+    pub time_zone: String,
 }
 
 fn to_e6(v: Option<f64>, name: &str, limit: f64) -> Result<Option<i64>> {
@@ -137,11 +150,12 @@ pub(crate) fn create(tx: &mut dyn Tx, input: LocationInput, now: i64) -> Result<
     if lat.is_some() != lon.is_some() {
         return Err(bad("give both `lat` and `lon`, or neither"));
     }
+    let time_zone = check_time_zone(input.time_zone.as_deref().unwrap_or(DEFAULT_TIME_ZONE))?;
     let id = ids::new_id("loc");
     let addr = serde_json::to_string(&address).unwrap_or_default();
     tx.exec(
-        "INSERT INTO locations (id, code, name_ko, name_en, kind, address, lat_e6, lon_e6, pickup_enabled, ships, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        params![&id, &code, &name_ko, &name_en, kind.as_str(), addr, lat, lon, input.pickup_enabled, input.ships, now],
+        "INSERT INTO locations (id, code, name_ko, name_en, kind, address, lat_e6, lon_e6, pickup_enabled, ships, created_at, time_zone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![&id, &code, &name_ko, &name_en, kind.as_str(), addr, lat, lon, input.pickup_enabled, input.ships, now, &time_zone],
     )
     .map_err(|e| {
         if e.kind == store::DbErrorKind::UniqueViolation {
@@ -155,7 +169,9 @@ pub(crate) fn create(tx: &mut dyn Tx, input: LocationInput, now: i64) -> Result<
     Ok(view)
 }
 
-const COLS: &str = "id, code, name_ko, name_en, kind, address, lat_e6, lon_e6, pickup_enabled, ships";
+pub const DEFAULT_TIME_ZONE: &str = "Asia/Seoul";
+
+const COLS: &str = "id, code, name_ko, name_en, kind, address, lat_e6, lon_e6, pickup_enabled, ships, time_zone";
 
 fn from_row(r: &Row) -> Result<LocationView> {
     Ok(LocationView {
@@ -168,6 +184,7 @@ fn from_row(r: &Row) -> Result<LocationView> {
         lon: r.opt_i64(7)?.map(|v| v as f64 / 1e6),
         pickup_enabled: r.bool(8)?,
         ships: r.bool(9)?,
+        time_zone: r.text(10)?,
     })
 }
 

@@ -8,7 +8,7 @@ use crate::catalog::locations;
 use crate::catalog::products;
 use crate::error::{bad, internal};
 use crate::platform::auth::Principal;
-use crate::platform::{events, idempotency};
+use crate::platform::{audit, events, idempotency};
 use crate::sales::orders::{OrderView, SaleLineInput};
 use crate::{Engine, EngineError, Result};
 use std::collections::HashMap;
@@ -491,6 +491,32 @@ impl Engine {
     }
 
     /// The store's open review items.
+    /// Shoppers inside a cashierless store now, each with the virtual cart the sensors have built so far.
+    pub async fn store_inside(&self, location_id: &str) -> Result<Vec<live::InsideView>> {
+        let cell = self.instore_cell(location_id);
+        let mut guard = cell.lock().await;
+        self.instore_load(location_id, &mut guard).await?;
+        let rt = guard.as_ref().ok_or_else(|| internal("store state missing".into()))?;
+        Ok(rt
+            .fusion
+            .shoppers()
+            .into_iter()
+            .filter(|(_, _, present)| *present)
+            .filter_map(|(id, entered_s, _)| {
+                let r = rt.fusion.receipt(id).ok()?;
+                let (visit, track) = id.split_once('/').unwrap_or(("", id));
+                Some(live::InsideView {
+                    target_id: id.to_owned(),
+                    visit_id: visit.to_owned(),
+                    track_id: track.to_owned(),
+                    inside_s: (rt.now_s - entered_s).max(0.0),
+                    items: r.items.iter().map(|l| (l.barcode.clone(), l.quantity)).collect(),
+                    pending_reviews: r.pending_reviews,
+                })
+            })
+            .collect())
+    }
+
     pub async fn store_reviews(&self, location_id: &str) -> Result<Vec<live::ReviewView>> {
         let cell = self.instore_cell(location_id);
         let mut guard = cell.lock().await;
@@ -502,10 +528,14 @@ impl Engine {
     /// Staff settle a review item; visits that were waiting on it get their orders. Returns those orders.
     pub async fn resolve_store_review(
         &self,
+        by: &Principal,
         location_id: &str,
         review_id: u64,
         mut action: live::ReviewAction,
     ) -> Result<Vec<String>> {
+        if by.location().is_some_and(|l| l != location_id) {
+            return Err(EngineError::Forbidden("staff resolve reviews at their own store only".into()));
+        }
         if let live::ReviewAction::Assign { sku, .. } = &mut action {
             *sku = products::canonical_sku(sku)?;
         }
@@ -540,8 +570,23 @@ impl Engine {
                 })
                 .await?;
         }
-        let (loc, now, a) = (location_id.to_owned(), self.now(), action.clone());
-        let e = self.db.write(move |tx| live::store_resolution(tx, &loc, review_id, key.clone(), &a, now)).await?;
+        let (loc, now, a, by) = (location_id.to_owned(), self.now(), action.clone(), by.clone());
+        let e = self
+            .db
+            .write(move |tx| {
+                let details = serde_json::to_value(&a).unwrap_or_default();
+                audit::record(
+                    tx,
+                    &by,
+                    "instore.review_resolved",
+                    &format!("review:{review_id}"),
+                    Some(&loc),
+                    &details,
+                    now,
+                )?;
+                live::store_resolution(tx, &loc, review_id, key.clone(), &a, now)
+            })
+            .await?;
         rt.apply_sensor(&e);
         Ok(self.instore_settle(location_id, rt).await)
     }

@@ -97,3 +97,60 @@ pub(crate) fn hash_token(token: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
+
+/// An API key as listed (never its secret).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct KeyView {
+    pub id: String,
+    pub role: String,
+    pub location_id: Option<String>,
+    pub label: String,
+    pub created_at: String,
+    /// When it stopped working; `null` while it works.
+    pub revoked_at: Option<String>,
+}
+
+pub(crate) fn list_keys(tx: &mut dyn Tx) -> Result<Vec<KeyView>> {
+    tx.query(
+        "SELECT id, role, location_id, label, created_at, revoked_at FROM api_keys ORDER BY created_at DESC LIMIT 1000",
+        &[],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(KeyView {
+            id: r.text(0)?,
+            role: r.text(1)?,
+            location_id: r.opt_text(2)?,
+            label: r.text(3)?,
+            created_at: domain::time::rfc3339(r.i64(4)?),
+            revoked_at: r.opt_i64(5)?.map(domain::time::rfc3339),
+        })
+    })
+    .collect()
+}
+
+/// Revokes a key at once; the last working admin key cannot be revoked (the shop would lock itself out).
+pub(crate) fn revoke_key(tx: &mut dyn Tx, id: &str, now: i64) -> Result<()> {
+    let r = tx
+        .query_opt("SELECT role, revoked_at FROM api_keys WHERE id = ?", params![id])?
+        .ok_or_else(|| EngineError::not_found("api key", id))?;
+    if r.opt_i64(1)?.is_some() {
+        return Ok(());
+    }
+    if r.text(0)? == "admin" {
+        let others = tx
+            .query_one(
+                "SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL AND id <> ?",
+                params![id],
+            )?
+            .i64(0)?;
+        if others == 0 {
+            return Err(EngineError::conflict(
+                "last_admin_key",
+                "this is the last working admin key; issue another admin key before revoking it",
+            ));
+        }
+    }
+    tx.exec("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", params![now, id])?;
+    Ok(())
+}

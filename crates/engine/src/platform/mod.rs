@@ -44,6 +44,22 @@ impl Engine {
         self.db.write(move |tx| auth::issue(tx, &role, location_id.as_deref(), &label, None, now)).await
     }
 
+    /// Every API key, newest first (never the secrets).
+    pub async fn api_keys(&self) -> Result<Vec<auth::KeyView>> {
+        self.db.read(auth::list_keys).await
+    }
+
+    /// Revokes an API key; requests with it fail at once.
+    pub async fn revoke_key(&self, by: &auth::Principal, id: &str) -> Result<()> {
+        let (id, now, by) = (id.to_owned(), self.now(), by.clone());
+        self.db
+            .write(move |tx| {
+                auth::revoke_key(tx, &id, now)?;
+                audit::record(tx, &by, "api_key.revoked", &id, None, &serde_json::json!({}), now)
+            })
+            .await
+    }
+
     /// The event feed's current end (a consumer that starts here sees only what commits from now on).
     pub async fn events_head(&self) -> Result<events::Cursor> {
         self.db.read(events::head).await

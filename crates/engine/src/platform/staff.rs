@@ -46,6 +46,46 @@ impl StaffRole {
     }
 }
 
+/// What a console user may do. The table in [`StaffRole::may`] is the one place that decides; every screen
+/// and form checks it, and the engine's location rules (a staff principal acts at its own location) apply
+/// underneath.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Sell at the till, take payment, top up a wallet at the counter, sell gift cards.
+    Till,
+    /// Mark pickup orders ready and hand them over by code.
+    PickupDesk,
+    /// Take returns and refund them to the tender.
+    Returns,
+    /// Look up customers, their orders and wallets.
+    Customers,
+    /// Adjust, receive and transfer stock, set safety stock.
+    Stock,
+    /// Ship and cancel orders.
+    Orders,
+    /// Resolve cashierless reviews, rotate and revoke device tokens.
+    Devices,
+    /// Add and disable staff (managers: associates at their own location).
+    Staff,
+    /// Create and edit products, import catalogs.
+    Catalog,
+    /// Locations, API keys, webhooks, exchange rates, search synonyms.
+    Settings,
+}
+
+impl StaffRole {
+    /// The role table: owners everything; managers run one location; associates the till, the pickup desk
+    /// and returns.
+    pub fn may(self, p: Permission) -> bool {
+        use Permission::*;
+        match self {
+            StaffRole::Owner => true,
+            StaffRole::Manager => !matches!(p, Catalog | Settings),
+            StaffRole::Associate => matches!(p, Till | PickupDesk | Returns | Customers),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StaffView {
     pub id: String,
@@ -68,6 +108,9 @@ impl StaffView {
             (StaffRole::Owner, _) | (_, None) => Principal::Admin { key_id },
             (_, Some(l)) => Principal::Staff { key_id, location_id: l.clone() },
         }
+    }
+    pub fn may(&self, p: Permission) -> bool {
+        self.role.may(p)
     }
     /// Whether they may act at `location_id` (owners everywhere).
     pub fn works_at(&self, location_id: &str) -> bool {

@@ -2,8 +2,10 @@
 //! pickup, shipment, cancellation, expiry and returns anywhere.
 
 pub mod carts;
+pub mod counter;
 pub mod orders;
 pub mod payrequests;
+pub mod report;
 
 use crate::catalog::locations;
 use crate::error::bad;

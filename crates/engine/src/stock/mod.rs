@@ -1,13 +1,14 @@
 //! Stock as a ledger: adjustments, receipts, transfers between locations, safety stock, per-SKU levels, and
 //! what a shopper sees of per-store availability.
 
+pub mod grid;
 pub mod movements;
 
 use crate::catalog::locations;
 use crate::catalog::products::{self, ProductView};
 use crate::error::bad;
-use crate::platform::audit;
 use crate::platform::auth::Principal;
+use crate::platform::{audit, idempotency};
 use crate::{Engine, EngineError, Result};
 use domain::MovementKind;
 use movements::{Guard, Level, Movement, SkuLevels};
@@ -67,12 +68,52 @@ fn own_location(tx: &mut dyn store::Tx, by: &Principal, id_or_code: &str) -> Res
     Ok(loc)
 }
 
+fn once_key(key: Option<&str>) -> Result<Option<String>> {
+    if let Some(k) = key {
+        idempotency::validate_key(k)?;
+    }
+    Ok(key.map(str::to_owned))
+}
+
+/// Claims an idempotency key for one actor's stock change; returns the first result's reference when the
+/// same request was already done (a double-submitted form, a retried request).
+fn claim(
+    tx: &mut dyn store::Tx,
+    by: &Principal,
+    scope: &str,
+    key: Option<&str>,
+    request: &[&str],
+    result: &str,
+    now: i64,
+) -> Result<Option<String>> {
+    let Some(key) = key else { return Ok(None) };
+    let scope = format!("{scope}:{}", by.key_id());
+    idempotency::begin(tx, &scope, key, &idempotency::fingerprint(request), result, now)
+}
+
+fn already_done(
+    tx: &mut dyn store::Tx,
+    by: &Principal,
+    scope: &str,
+    key: Option<&str>,
+    request: &[&str],
+    now: i64,
+) -> Result<bool> {
+    Ok(claim(tx, by, scope, key, request, "", now)?.is_some())
+}
+
+fn current(tx: &mut dyn store::Tx, sku: &str, location_id: &str) -> Result<StockLevel> {
+    let level = movements::level(tx, sku, location_id)?.unwrap_or_default();
+    Ok(StockLevel { sku: sku.to_owned(), location_id: location_id.to_owned(), level })
+}
+
 impl Engine {
     /// Corrects on-hand stock after a count, damage, loss or a found item: an `adjustment` movement either way
     /// (goods arriving from a supplier are a receipt: [`Engine::receive_stock`]).
     pub async fn adjust_stock(
         &self,
         by: &Principal,
+        key: Option<&str>,
         sku: &str,
         location_id: &str,
         delta: i64,
@@ -86,12 +127,17 @@ impl Engine {
             )));
         }
         let reason = domain::text::required("reason", reason, 200).map_err(bad)?;
+        let key = once_key(key)?;
         let (sku, loc, now, by) = (sku.to_owned(), location_id.to_owned(), self.now(), by.clone());
         self.db
             .write(move |tx| {
                 let loc = own_location(tx, &by, &loc)?;
                 if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_none() {
                     return Err(EngineError::not_found("sku", &sku));
+                }
+                let fp = [sku.as_str(), &loc.id, &delta.to_string(), &reason];
+                if already_done(tx, &by, "stock.adjust", key.as_deref(), &fp, now)? {
+                    return current(tx, &sku, &loc.id);
                 }
                 let json = serde_json::json!({"sku": &sku, "delta": delta, "reason": &reason});
                 audit::record(tx, &by, "stock.adjusted", &sku, Some(&loc.id), &json, now)?;
@@ -123,6 +169,7 @@ impl Engine {
     pub async fn receive_stock(
         &self,
         by: &Principal,
+        key: Option<&str>,
         sku: &str,
         location_id: &str,
         quantity: i64,
@@ -135,12 +182,17 @@ impl Engine {
         }
         let reason = domain::text::required("reason", reason, 200).map_err(bad)?;
         let reference = domain::text::optional("reference", reference.as_deref().unwrap_or(""), 100).map_err(bad)?;
+        let key = once_key(key)?;
         let (loc, now, by) = (location_id.to_owned(), self.now(), by.clone());
         self.db
             .write(move |tx| {
                 let loc = own_location(tx, &by, &loc)?;
                 if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_none() {
                     return Err(EngineError::not_found("sku", &sku));
+                }
+                let fp = [sku.as_str(), &loc.id, &quantity.to_string(), &reason, &reference];
+                if already_done(tx, &by, "stock.receive", key.as_deref(), &fp, now)? {
+                    return current(tx, &sku, &loc.id);
                 }
                 let json =
                     serde_json::json!({"sku": &sku, "quantity": quantity, "reason": &reason, "reference": &reference});
@@ -225,6 +277,7 @@ impl Engine {
     pub async fn transfer(
         &self,
         by: &Principal,
+        key: Option<&str>,
         sku: &str,
         from: &str,
         to: &str,
@@ -232,6 +285,7 @@ impl Engine {
     ) -> Result<TransferView> {
         let sku = &products::canonical_sku(sku)?;
         domain::Qty::new(quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?;
+        let key = once_key(key)?;
         let (sku, from, to, now, by) = (sku.to_owned(), from.to_owned(), to.to_owned(), self.now(), by.clone());
         self.db
             .write(move |tx| {
@@ -241,6 +295,11 @@ impl Engine {
                     return Err(bad("a transfer needs two different locations"));
                 }
                 let id = domain::ids::new_id("xfr");
+                let fp = [sku.as_str(), &f.id, &t.id, &quantity.to_string()];
+                if let Some(first) = claim(tx, &by, "stock.transfer", key.as_deref(), &fp, &id, now)? {
+                    let (from, to) = (current(tx, &sku, &f.id)?.level, current(tx, &sku, &t.id)?.level);
+                    return Ok(TransferView { id: first, sku: sku.clone(), from, to });
+                }
                 let json = serde_json::json!({"sku": &sku, "to": &t.id, "quantity": quantity, "transfer": &id});
                 audit::record(tx, &by, "stock.transferred", &sku, Some(&f.id), &json, now)?;
                 let out = Movement {
@@ -270,6 +329,12 @@ impl Engine {
                 Ok(TransferView { id: id.clone(), sku: sku.clone(), from: from_level, to: to_level })
             })
             .await
+    }
+
+    /// A page of the SKU × location grid (the console's inventory screen).
+    pub async fn inventory_grid(&self, mut q: grid::GridQuery) -> Result<grid::Grid> {
+        q.limit = q.limit.clamp(1, 200);
+        self.db.read(move |tx| grid::grid(tx, &q)).await
     }
 
     pub async fn set_safety_stock(

@@ -26,7 +26,7 @@ pub(crate) struct Movement<'a> {
     pub source_id: &'a str,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Level {
     pub on_hand: i64,
     pub reserved: i64,
@@ -37,7 +37,7 @@ pub struct Level {
 }
 
 impl Level {
-    fn new(on_hand: i64, reserved: i64, safety_stock: i64, unsellable: i64) -> Level {
+    pub(crate) fn new(on_hand: i64, reserved: i64, safety_stock: i64, unsellable: i64) -> Level {
         Level { on_hand, reserved, safety_stock, unsellable, available: (on_hand - reserved - safety_stock).max(0) }
     }
 }

@@ -222,6 +222,21 @@ pub struct ReviewView {
     pub products: Vec<Vec<serde_json::Value>>,
 }
 
+/// A shopper inside a cashierless store and their virtual cart.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct InsideView {
+    /// `{visit}/{track}`, as reviews name shoppers.
+    pub target_id: String,
+    pub visit_id: String,
+    pub track_id: String,
+    /// Seconds since they entered (sensor time).
+    pub inside_s: f64,
+    /// (sku, quantity) taken so far.
+    pub items: Vec<(String, u32)>,
+    /// Review items that may still change their cart.
+    pub pending_reviews: u32,
+}
+
 pub(crate) fn review_view(r: &instore::ReviewItem) -> ReviewView {
     ReviewView {
         id: r.id,

@@ -166,6 +166,51 @@ pub struct OrderQuery {
     pub location_id: Option<String>,
     pub customer_id: Option<String>,
     pub channel: Option<String>,
+    /// Placed at or after this instant (ms).
+    pub placed_from: Option<i64>,
+    /// Placed before this instant (ms).
+    pub placed_before: Option<i64>,
+    /// What a person at a desk types: an order id, an email, a phone number or a pickup code.
+    pub search: Option<String>,
+}
+
+/// How a typed search narrows the order list.
+fn search_clause(text: &str) -> Option<(&'static str, String)> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if t.starts_with("ord_") {
+        return Some(("id = ?", t.to_owned()));
+    }
+    if t.contains('@') {
+        return Some(("email = ?", t.to_lowercase()));
+    }
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() == 6 && t.len() == 6 {
+        return Some(("pickup_code = ?", digits));
+    }
+    match domain::text::phone(t) {
+        Ok(p) => Some(("customer_id IN (SELECT id FROM customers WHERE phone = ?)", p)),
+        // Nothing recognisable: match nothing rather than everything.
+        Err(_) => Some(("id = ?", t.to_owned())),
+    }
+}
+
+/// Pickup orders still to prepare or collect, oldest first (`q.location_id` narrows to one store).
+pub(crate) fn pickup_queue(tx: &mut dyn Tx, q: &OrderQuery) -> Result<Vec<OrderView>> {
+    let mut sql = format!(
+        "SELECT {ORDER_COLS} FROM orders WHERE fulfillment_type = 'pickup' AND status IN ('placed', 'ready_for_pickup')"
+    );
+    let mut ps: Vec<store::Val> = Vec::new();
+    if let Some(l) = &q.location_id {
+        sql.push_str(" AND location_id = ?");
+        ps.push(l.into());
+    }
+    sql.push_str(" ORDER BY placed_at LIMIT ?");
+    ps.push((q.limit as i64).into());
+    let rows = tx.query(&sql, &ps)?;
+    rows.iter().map(|r| order_from_row(tx, r, false)).collect()
 }
 
 /// Newest first; `after` is the last id of the previous page.
@@ -186,6 +231,19 @@ pub(crate) fn list(tx: &mut dyn Tx, q: &OrderQuery) -> Result<Vec<OrderView>> {
             sql.push_str(&format!(" AND {col} = ?"));
             ps.push(v.into());
         }
+    }
+    if let Some(from) = q.placed_from {
+        sql.push_str(" AND placed_at >= ?");
+        ps.push(from.into());
+    }
+    if let Some(before) = q.placed_before {
+        sql.push_str(" AND placed_at < ?");
+        ps.push(before.into());
+    }
+    if let Some((clause, v)) = q.search.as_deref().and_then(search_clause) {
+        sql.push_str(" AND ");
+        sql.push_str(clause);
+        ps.push(v.into());
     }
     sql.push_str(" ORDER BY id DESC LIMIT ?");
     ps.push((q.limit as i64).into());

@@ -299,6 +299,6 @@ async fn resolve_store_review(
     ApiJson(b): ApiJson<ReviewAction>,
 ) -> ApiResult<Json<ResolvedOut>> {
     own_store(&p, &id)?;
-    let orders = s.engine.resolve_store_review(&id, review, b).await?;
+    let orders = s.engine.resolve_store_review(&p, &id, review, b).await?;
     Ok(Json(ResolvedOut { resolved: review, orders }))
 }

@@ -1,7 +1,7 @@
 //! Stock for staff: adjustments, transfers between locations, safety stock, and a SKU's levels everywhere.
 
 use crate::extract::Path;
-use crate::extract::{page_limit, Admin, ApiJson, ApiQuery, Staff};
+use crate::extract::{page_limit, Admin, ApiJson, ApiQuery, IdempotencyKey, Staff};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created, Page};
 use crate::routes::seq_after;
@@ -20,6 +20,7 @@ pub fn api() -> Api {
                 .auth(Auth::Admin)
                 .doc("Correct on-hand stock after a count, damage, loss or a found item (an `adjustment` movement either way; goods from a supplier are a receipt).")
                 .json::<AdjustmentIn>()
+                .idempotent()
                 .created::<LevelOut>()
                 .errors(&[409]),
             adjust,
@@ -30,6 +31,7 @@ pub fn api() -> Api {
                 .auth(Auth::Staff)
                 .doc("Receive goods at a location (a supplier delivery): a `receipt` movement with its reason and reference. Staff keys receive at their own location.")
                 .json::<ReceiptIn>()
+                .idempotent()
                 .created::<LevelOut>(),
             receive,
         )
@@ -48,6 +50,7 @@ pub fn api() -> Api {
                 .auth(Auth::Admin)
                 .doc("Move available stock from one location to another.")
                 .json::<TransferIn>()
+                .idempotent()
                 .created::<TransferOut>()
                 .errors(&[409]),
             transfer,
@@ -87,10 +90,11 @@ envelope!(TransferOut { transfer: TransferView });
 async fn adjust(
     State(s): State<AppState>,
     Admin(p): Admin,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(a): ApiJson<AdjustmentIn>,
 ) -> ApiResult<Created<LevelOut>> {
     Ok(Created(LevelOut {
-        level: s.engine.adjust_stock(&p, &a.sku, &a.location_id, a.quantity_delta, &a.reason).await?,
+        level: s.engine.adjust_stock(&p, key.as_deref(), &a.sku, &a.location_id, a.quantity_delta, &a.reason).await?,
     }))
 }
 
@@ -110,6 +114,7 @@ pub struct ReceiptIn {
 async fn receive(
     State(s): State<AppState>,
     Staff(p): Staff,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(r): ApiJson<ReceiptIn>,
 ) -> ApiResult<Created<LevelOut>> {
     let loc = s.engine.location(&r.location_id).await?.id;
@@ -120,7 +125,9 @@ async fn receive(
             message: "staff receive goods at their own location only".into(),
         });
     }
-    Ok(Created(LevelOut { level: s.engine.receive_stock(&p, &r.sku, &loc, r.quantity, &r.reason, r.reference).await? }))
+    Ok(Created(LevelOut {
+        level: s.engine.receive_stock(&p, key.as_deref(), &r.sku, &loc, r.quantity, &r.reason, r.reference).await?,
+    }))
 }
 
 /// Which movements.
@@ -162,9 +169,11 @@ pub struct TransferIn {
 async fn transfer(
     State(s): State<AppState>,
     Admin(p): Admin,
+    IdempotencyKey(key): IdempotencyKey,
     ApiJson(t): ApiJson<TransferIn>,
 ) -> ApiResult<Created<TransferOut>> {
-    let transfer = s.engine.transfer(&p, &t.sku, &t.from_location_id, &t.to_location_id, t.quantity).await?;
+    let transfer =
+        s.engine.transfer(&p, key.as_deref(), &t.sku, &t.from_location_id, &t.to_location_id, t.quantity).await?;
     Ok(Created(TransferOut { transfer }))
 }
 

@@ -123,6 +123,24 @@ pub struct OrderListQ {
     location_id: Option<String>,
     customer_id: Option<String>,
     channel: Option<String>,
+    /// Placed at or after this instant (RFC 3339, e.g. `2026-12-04T00:00:00+09:00`).
+    placed_from: Option<String>,
+    /// Placed before this instant (RFC 3339).
+    placed_before: Option<String>,
+    /// An order id, an email, a phone number or a six-digit pickup code.
+    q: Option<String>,
+}
+
+fn instant(name: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
+    v.map(|t| {
+        t.parse::<jiff::Timestamp>().map(|t| t.as_millisecond()).map_err(|_| {
+            ApiError::bad(
+                "invalid_query",
+                format!("`{name}` must be an RFC 3339 instant such as 2026-12-04T00:00:00+09:00"),
+            )
+        })
+    })
+    .transpose()
 }
 
 async fn list_orders(
@@ -149,6 +167,9 @@ async fn list_orders(
             location_id,
             customer_id: q.customer_id,
             channel: q.channel,
+            placed_from: instant("placed_from", q.placed_from.as_deref())?,
+            placed_before: instant("placed_before", q.placed_before.as_deref())?,
+            search: q.q.filter(|s| !s.trim().is_empty()),
         })
         .await?;
     Ok(Json(Page::of(items, limit, "orders", |o| o.id.clone())))

@@ -1,0 +1,134 @@
+//! `borderless bench …`: the committed benchmarks' command line (checkout and ledger throughput, search,
+//! recommendations, shelf labels), against an embedded node or a running one.
+
+use anyhow::{bail, Result};
+use clap::{Args, Subcommand};
+use std::time::Duration;
+
+#[derive(Subcommand)]
+pub(crate) enum BenchCmd {
+    /// Electronic shelf labels: time from a committed price change to the label's command on the MQTT
+    /// broker (embedded), p50/p99/max over --changes changes.
+    Labels {
+        #[arg(long, default_value_t = 100)]
+        labels: usize,
+        #[arg(long, default_value_t = 300)]
+        changes: usize,
+    },
+    /// Cashierless store: plate samples processed per second on one core and pick-to-cart latency on a
+    /// generated store, then receipt F1, exact receipts and review rate against the share of hard cases.
+    Instore {
+        #[arg(long, default_value_t = 5)]
+        gondolas: u16,
+        #[arg(long, default_value_t = 6)]
+        shelves: u16,
+        #[arg(long, default_value_t = 12)]
+        plates: u16,
+        /// Seeds per share of hard cases in the accuracy table.
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        /// Visits per seed.
+        #[arg(long, default_value_t = 60)]
+        visits: usize,
+        /// Shares of hard cases, comma-separated.
+        #[arg(long, default_value = "0,0.1,0.2,0.3,0.4", value_delimiter = ',')]
+        hard_shares: Vec<f64>,
+    },
+    /// Product search: a Korean/English catalog with stock at many locations, queried (text, category
+    /// filter, stock filter; facets) through the HTTP API and side by side through PostgreSQL full-text
+    /// search on the same catalog; also the index build speed.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+        #[arg(long, default_value_t = 50)]
+        locations: usize,
+        /// Comma-separated concurrency levels.
+        #[arg(long, default_value = "1,16", value_delimiter = ',')]
+        concurrency: Vec<usize>,
+        /// Seconds per level and engine.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// PostgreSQL for the side-by-side run (a database `bl_bench_search` is created there).
+        #[arg(long, env = "BORDERLESS_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        pg_url: String,
+    },
+    /// Recommendations: training time on a synthetic history of --interactions over --items (the
+    /// issue's scale: 1,000,000 over 50,000), then HTTP serving with stock filters at each concurrency.
+    Recs {
+        #[command(flatten)]
+        target: TargetArgs,
+        #[arg(long, default_value_t = 50_000)]
+        items: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        interactions: usize,
+        /// Products in the serving part's catalog.
+        #[arg(long, default_value_t = 2_000)]
+        serve_products: usize,
+        /// Counter sales that make the serving part's history.
+        #[arg(long, default_value_t = 3_000)]
+        serve_sales: usize,
+    },
+    /// Money ledger: wallet top-ups through the API at several concurrency levels, then the engine alone
+    /// (one transfer per transaction, and batches).
+    Ledger {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Transfers in the engine-only batched part.
+        #[arg(long, default_value_t = 200_000)]
+        engine_transfers: usize,
+        /// Transfers per transaction in the batched part.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+    },
+    /// Full HTTP checkout flow at several concurrency levels, then a flash sale.
+    Checkout {
+        #[command(flatten)]
+        target: TargetArgs,
+        /// Flash-sale attempts (0 skips the flash sale).
+        #[arg(long, default_value_t = 10_000)]
+        flash_attempts: usize,
+        /// Units on sale in the flash sale.
+        #[arg(long, default_value_t = 100)]
+        flash_units: i64,
+        /// Flash-sale shoppers in flight at once. Going past the server's --max-connections (2048) makes
+        /// the extra clients wait in the accept backlog and can exhaust the client's file descriptors.
+        #[arg(long, default_value_t = 1000)]
+        flash_in_flight: usize,
+    },
+}
+
+#[derive(Args, Clone)]
+pub(crate) struct TargetArgs {
+    /// Benchmark a running server instead of starting one (needs --admin-key).
+    #[arg(long)]
+    pub(crate) url: Option<String>,
+    #[arg(long, env = "BORDERLESS_ADMIN_KEY")]
+    pub(crate) admin_key: Option<String>,
+    /// Database for the server the benchmark starts (default: SQLite in a temporary directory).
+    #[arg(long)]
+    pub(crate) database_url: Option<String>,
+    /// Comma-separated concurrency levels.
+    #[arg(long, default_value = "1,8,32,128", value_delimiter = ',')]
+    pub(crate) concurrency: Vec<usize>,
+    /// Seconds per concurrency level.
+    #[arg(long, default_value_t = 10)]
+    pub(crate) seconds: u64,
+}
+
+impl TargetArgs {
+    pub(crate) fn into_target(self) -> Result<bench::Target> {
+        if self.url.is_some() && self.admin_key.is_none() {
+            bail!("--url needs --admin-key (or BORDERLESS_ADMIN_KEY)");
+        }
+        if self.concurrency.is_empty() || self.concurrency.iter().any(|c| *c == 0 || *c > 1024) {
+            bail!("--concurrency takes levels between 1 and 1024");
+        }
+        Ok(bench::Target {
+            url: self.url,
+            admin_key: self.admin_key,
+            database_url: self.database_url,
+            concurrency: self.concurrency,
+            duration: Duration::from_secs(self.seconds.clamp(1, 3600)),
+        })
+    }
+}
