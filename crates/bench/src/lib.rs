@@ -3,9 +3,11 @@
 //! prints orders/s with p50 and p99 latency, then a flash sale (many concurrent attempts on few units) with
 //! oversell/undersell checks. `borderless bench ledger` measures durable money transfers through the API
 //! and in the engine alone. By default each starts its own `borderless serve` child process on a fresh data
-//! directory, so client and server are separate processes as they would be in production.
+//! directory, so client and server are separate processes as they would be in production. `borderless bench
+//! console` times the staff console's screens on a big shop.
 
 mod checkout;
+mod console;
 mod labels;
 mod ledger;
 mod recs;
@@ -13,6 +15,7 @@ mod search;
 mod server;
 
 pub use checkout::checkout;
+pub use console::{console, ConsoleBenchOpts};
 pub use labels::labels;
 pub use ledger::{ledger, LedgerBenchOpts};
 pub use recs::{recs, synthetic_history, RecsBenchOpts};

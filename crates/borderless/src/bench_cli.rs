@@ -34,6 +34,20 @@ pub(crate) enum BenchCmd {
         #[arg(long, default_value = "0,0.1,0.2,0.3,0.4", value_delimiter = ',')]
         hard_shares: Vec<f64>,
     },
+    /// The staff console's screens on a big shop: seeds --orders counter sales and --skus SKUs at
+    /// --locations stores into a fresh SQLite node, then times each screen (order list, inventory grid,
+    /// searches, Today, an order) over loopback and prints p50/p95/p99 and the page size.
+    Console {
+        #[arg(long, default_value_t = 50_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 10_000)]
+        skus: usize,
+        #[arg(long, default_value_t = 5)]
+        locations: usize,
+        /// Requests per screen.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+    },
     /// Product search: a Korean/English catalog with stock at many locations, queried (text, category
     /// filter, stock filter; facets) through the HTTP API and side by side through PostgreSQL full-text
     /// search on the same catalog; also the index build speed.

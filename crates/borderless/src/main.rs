@@ -658,6 +658,16 @@ async fn run(cli: Cli) -> Result<i32> {
             tokio::task::spawn_blocking(move || borderless::instore_cli::bench(&o)).await??;
             Ok(0)
         }
+        Command::Bench(BenchCmd::Console { orders, skus, locations, requests }) => {
+            let opts = bench::ConsoleBenchOpts {
+                orders: orders.clamp(1, 5_000_000),
+                skus: skus.clamp(10, 2_000_000),
+                locations: locations.clamp(1, 200),
+                requests: requests.clamp(10, 100_000),
+            };
+            bench::console(opts).await?;
+            Ok(0)
+        }
         Command::Bench(BenchCmd::Search { products, locations, concurrency, seconds, pg_url }) => {
             if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 256) {
                 bail!("--concurrency takes levels between 1 and 256");

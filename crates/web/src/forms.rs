@@ -90,6 +90,8 @@ pub struct Field<'a> {
     pub hint: Option<&'a str>,
     pub required: bool,
     pub attrs: &'a [(&'a str, &'a str)],
+    /// Distinguishes the ids of two forms on one page with a field of the same name.
+    pub scope: Option<&'a str>,
 }
 
 impl<'a> Field<'a> {
@@ -102,7 +104,12 @@ impl<'a> Field<'a> {
             hint: None,
             required: false,
             attrs: &[],
+            scope: None,
         }
+    }
+    pub fn scope(mut self, scope: &'a str) -> Self {
+        self.scope = Some(scope);
+        self
     }
     pub fn kind(mut self, kind: &'a str) -> Self {
         self.kind = kind;
@@ -122,7 +129,10 @@ impl<'a> Field<'a> {
     }
     pub fn render(&self, form: &FormState) -> Markup {
         let error = form.errors.get(self.name);
-        let id = format!("f-{}", self.name);
+        let id = match self.scope {
+            Some(s) => format!("f-{s}-{}", self.name),
+            None => format!("f-{}", self.name),
+        };
         let described = match (error.is_some(), self.hint.is_some()) {
             (true, _) => Some(format!("{id}-error")),
             (false, true) => Some(format!("{id}-hint")),

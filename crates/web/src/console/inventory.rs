@@ -5,7 +5,7 @@
 
 use super::{engine_error, location_options, page, page_status, redirect_with, urlencode, Ctx, Posted, PAGE};
 use crate::fmt;
-use crate::forms::{self, Field, FormState};
+use crate::forms::{Field, FormState};
 use crate::Web;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -157,13 +157,18 @@ async fn render_sku(
     let more = moves.len() > PAGE;
     let moves = &moves[..moves.len().min(PAGE)];
     let may_move = ctx.may(Permission::Stock);
+    // What was typed and what is wrong belongs to the form that was sent; the others start empty.
+    let empty = FormState::default();
+    let pick = |what: &str| if open == Some(what) { form } else { &empty };
+    let (fa, fr, ft, fs) = (pick("adjust"), pick("receive"), pick("transfer"), pick("safety"));
     let own = ctx.scope(None);
     let sku_url = urlencode(&levels.sku);
     let body = html! {
         p.small { a href="/console/inventory" { "« " (ctx.t("Inventory", "재고")) } }
         h1 { span.mono { (levels.sku) } }
         p { (ctx.t("Available everywhere", "전체 가용 재고")) ": " strong { (fmt::int(levels.total_available)) } " · " (ctx.t("on hand", "보유")) " " (fmt::int(levels.total_on_hand)) }
-        (forms::summary(form, ctx.lang))
+        // Field problems show in the open form below; only a general one goes up here.
+        @if let Some(g) = &form.general { div.alert.bad role="alert" { (g) } }
         div.table-wrap { table {
             thead { tr { th { (ctx.t("Location", "지점")) } th.num { (ctx.t("On hand", "보유")) } th.num { (ctx.t("Reserved", "예약")) }
                 th.num { (ctx.t("Safety", "안전 재고")) } th.num { (ctx.t("Unsellable", "판매불가")) } th.num { (ctx.t("Available", "가용")) } th {} } }
@@ -181,30 +186,30 @@ async fn render_sku(
                 details.card open[open == Some("adjust")] {
                     summary { strong { (ctx.t("Adjust after a count", "실사 후 조정")) } }
                     form method="post" action=(format!("/console/inventory/{sku_url}/adjust")) {
-                        (ctx.csrf_field()) (ctx.once_field(form))
-                        (location_select(ctx, "location", ctx.t("At", "지점"), own.as_deref().unwrap_or(form.value("location", &at)), form))
-                        (Field::new("delta", ctx.t("Change (+ found, − lost or damaged)", "증감 수량(+ 발견, − 분실·파손)"), form, "").kind("number").attrs(&[("inputmode", "numeric")]).required().render(form))
-                        (Field::new("reason", ctx.t("Reason", "사유"), form, "").required().hint(ctx.t("e.g. cycle count, damaged in store", "예: 정기 실사, 매장 내 파손")).render(form))
+                        (ctx.csrf_field()) (ctx.once_field(fa))
+                        (location_select(ctx, "adjust", "location", ctx.t("At", "지점"), own.as_deref().unwrap_or(fa.value("location", &at)), fa))
+                        (Field::new("delta", ctx.t("Change (+ found, − lost or damaged)", "증감 수량(+ 발견, − 분실·파손)"), fa, "").kind("number").attrs(&[("inputmode", "numeric")]).required().scope("adjust").render(fa))
+                        (Field::new("reason", ctx.t("Reason", "사유"), fa, "").required().hint(ctx.t("e.g. cycle count, damaged in store", "예: 정기 실사, 매장 내 파손")).scope("adjust").render(fa))
                         button type="submit" { (ctx.t("Adjust", "조정")) }
                     }
                 }
                 details.card open[open == Some("receive")] {
                     summary { strong { (ctx.t("Receive goods", "입고")) } }
                     form method="post" action=(format!("/console/inventory/{sku_url}/receive")) {
-                        (ctx.csrf_field()) (ctx.once_field(form))
-                        (location_select(ctx, "location", ctx.t("At", "지점"), own.as_deref().unwrap_or(form.value("location", &at)), form))
-                        (Field::new("quantity", ctx.t("Quantity", "수량"), form, "").kind("number").attrs(&[("min", "1"), ("inputmode", "numeric")]).required().render(form))
-                        (Field::new("reference", ctx.t("Delivery note or PO number", "납품서·발주 번호"), form, "").render(form))
+                        (ctx.csrf_field()) (ctx.once_field(fr))
+                        (location_select(ctx, "receive", "location", ctx.t("At", "지점"), own.as_deref().unwrap_or(fr.value("location", &at)), fr))
+                        (Field::new("quantity", ctx.t("Quantity", "수량"), fr, "").kind("number").attrs(&[("min", "1"), ("inputmode", "numeric")]).required().scope("receive").render(fr))
+                        (Field::new("reference", ctx.t("Delivery note or PO number", "납품서·발주 번호"), fr, "").scope("receive").render(fr))
                         button type="submit" { (ctx.t("Receive", "입고")) }
                     }
                 }
                 details.card open[open == Some("transfer")] {
                     summary { strong { (ctx.t("Transfer to another location", "다른 지점으로 이동")) } }
                     form method="post" action=(format!("/console/inventory/{sku_url}/transfer")) {
-                        (ctx.csrf_field()) (ctx.once_field(form))
-                        (location_select(ctx, "from", ctx.t("From", "보내는 지점"), own.as_deref().unwrap_or(form.value("from", &at)), form))
-                        (location_select(ctx, "to", ctx.t("To", "받는 지점"), form.value("to", ""), form))
-                        (Field::new("quantity", ctx.t("Quantity", "수량"), form, "").kind("number").attrs(&[("min", "1"), ("inputmode", "numeric")]).required().render(form))
+                        (ctx.csrf_field()) (ctx.once_field(ft))
+                        (location_select(ctx, "transfer", "from", ctx.t("From", "보내는 지점"), own.as_deref().unwrap_or(ft.value("from", &at)), ft))
+                        (location_select(ctx, "transfer", "to", ctx.t("To", "받는 지점"), ft.value("to", ""), ft))
+                        (Field::new("quantity", ctx.t("Quantity", "수량"), ft, "").kind("number").attrs(&[("min", "1"), ("inputmode", "numeric")]).required().scope("transfer").render(ft))
                         button type="submit" { (ctx.t("Transfer", "이동")) }
                     }
                 }
@@ -212,8 +217,8 @@ async fn render_sku(
                     summary { strong { (ctx.t("Safety stock", "안전 재고")) } }
                     form method="post" action=(format!("/console/inventory/{sku_url}/safety")) {
                         (ctx.csrf_field())
-                        (location_select(ctx, "location", ctx.t("At", "지점"), own.as_deref().unwrap_or(form.value("location", &at)), form))
-                        (Field::new("safety", ctx.t("Units kept back from online promises", "온라인 판매에서 제외할 수량"), form, "").kind("number").attrs(&[("min", "0")]).required().render(form))
+                        (location_select(ctx, "safety", "location", ctx.t("At", "지점"), own.as_deref().unwrap_or(fs.value("location", &at)), fs))
+                        (Field::new("safety", ctx.t("Units kept back from online promises", "온라인 판매에서 제외할 수량"), fs, "").kind("number").attrs(&[("min", "0")]).required().scope("safety").render(fs))
                         button type="submit" { (ctx.t("Save", "저장")) }
                     }
                 }
@@ -261,8 +266,8 @@ fn movement_kind<'a>(ctx: &Ctx, kind: &'a str) -> &'a str {
     }
 }
 
-fn location_select(ctx: &Ctx, name: &str, label: &str, selected: &str, form: &FormState) -> Markup {
-    let id = format!("f-{name}");
+fn location_select(ctx: &Ctx, scope: &str, name: &str, label: &str, selected: &str, form: &FormState) -> Markup {
+    let id = format!("f-{scope}-{name}");
     let error = form.errors.get(name);
     let locked =
         name != "to" && ctx.staff.location_id.is_some() && ctx.staff.role != engine::platform::staff::StaffRole::Owner;

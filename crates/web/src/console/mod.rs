@@ -350,7 +350,8 @@ pub(crate) fn page_status(ctx: &Ctx, status: StatusCode, title: &str, body: Mark
                         (ctx.staff.name) " · " (role)
                         @if let Some(h) = ctx.home() { " · " (ctx.lang.t(&h.name.en, &h.name.ko)) }
                     }
-                    form.inline method="post" action="/console/lang" {
+                    // A full page load, not a boosted swap: <html lang> must change with the language.
+                    form.inline method="post" action="/console/lang" hx-boost="false" {
                         (ctx.csrf_field())
                         input type="hidden" name="lang" value=(ctx.lang.other().code());
                         input type="hidden" name="next" value=(ctx.path);

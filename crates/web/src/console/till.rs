@@ -186,7 +186,7 @@ fn render(ctx: &Ctx, t: &Till, form: &FormState, status: StatusCode) -> Response
                         }
                         div.row {
                             div.grow { (Field::new("pay_code", ctx.t("Wallet QR or gift card code", "지갑 QR 또는 기프트카드 코드"), form, "")
-                                .hint(ctx.t("Scan the shopper's QR, or type its digits. Not needed for cash or card.", "고객 QR을 스캔하거나 숫자를 입력하세요. 현금·카드는 필요 없습니다."))
+                                .hint(ctx.t("Scan the shopper's QR, or type its code. Not needed for cash or card.", "고객 QR을 스캔하거나 코드를 입력하세요. 현금·카드는 필요 없습니다."))
                                 .attrs(&[("autocomplete", "off")]).render(form)) }
                             div.shrink.field {
                                 button.secondary type="button" data-scan="f-pay_code" data-denied=(ctx.t("The camera is not available: type the code.", "카메라를 쓸 수 없습니다. 코드를 입력해 주세요.")) hidden { (ctx.t("Scan", "스캔")) }
