@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (19, V19),
     (20, V20),
     (21, V21),
+    (22, V22),
 ];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
@@ -624,4 +625,13 @@ CREATE INDEX orders_email ON orders (email);
 CREATE INDEX orders_pickup_code ON orders (pickup_code);
 CREATE INDEX orders_location ON orders (location_id, placed_at);
 CREATE INDEX orders_placed ON orders (placed_at)
+"#;
+
+/// Measured with `borderless bench console` on 50,000 orders: the day's sales read from a covering index
+/// (no table rows), and the order list narrowed by store or status walks its own index newest first.
+const V22: &str = r#"
+DROP INDEX orders_placed;
+CREATE INDEX orders_sales ON orders (placed_at, status, channel, currency, total_minor, location_id);
+CREATE INDEX orders_location_seq ON orders (location_id, id);
+CREATE INDEX orders_status_seq ON orders (status, id)
 "#;
