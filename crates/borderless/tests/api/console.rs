@@ -459,6 +459,10 @@ async fn till_sale_by_wallet_qr(backend: Backend) {
     let krw = w["data"].as_array().unwrap().iter().find(|a| a["currency"] == "KRW").unwrap().clone();
     assert_eq!(krw["available_minor"], 21_000);
     assert_eq!(app.level("CON-TEE", &gangnam).await.0, 9);
+    // The customer's page at the counter: the statement newest first.
+    let page = gn.get(&format!("/console/customers/{cid}")).await;
+    let (paid, topped) = (page.body.find("−₩29,000"), page.body.find("+₩50,000"));
+    assert!(paid.is_some() && topped.is_some() && paid < topped, "newest first: {}", page.body);
     app.assert_no_drift().await;
 }
 both!(till_sale_by_wallet_qr);

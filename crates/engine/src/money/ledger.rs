@@ -563,10 +563,28 @@ pub struct StatementLine {
 
 /// Transfers touching an account, oldest first after `after` (a `seq`).
 pub(crate) fn statement(tx: &mut dyn Tx, account_id: &str, after: i64, limit: usize) -> Result<Vec<StatementLine>> {
+    statement_in(tx, account_id, after, limit, false)
+}
+
+/// The newest `limit` lines, newest first (a customer's page at the counter).
+pub(crate) fn latest_statement(tx: &mut dyn Tx, account_id: &str, limit: usize) -> Result<Vec<StatementLine>> {
+    statement_in(tx, account_id, 0, limit, true)
+}
+
+fn statement_in(
+    tx: &mut dyn Tx,
+    account_id: &str,
+    after: i64,
+    limit: usize,
+    newest_first: bool,
+) -> Result<Vec<StatementLine>> {
+    let order = if newest_first { "DESC" } else { "ASC" };
     tx.query(
-        "SELECT t.seq, t.id, t.kind, t.debit_account_id, t.amount, t.currency, d.code, c.code, t.reason, t.ref_type, t.ref_id, t.pending_id, t.created_at \
-         FROM ledger_transfers t JOIN ledger_accounts d ON d.id = t.debit_account_id JOIN ledger_accounts c ON c.id = t.credit_account_id \
-         WHERE (t.debit_account_id = ? OR t.credit_account_id = ?) AND t.seq > ? ORDER BY t.seq LIMIT ?",
+        &format!(
+            "SELECT t.seq, t.id, t.kind, t.debit_account_id, t.amount, t.currency, d.code, c.code, t.reason, t.ref_type, t.ref_id, t.pending_id, t.created_at \
+             FROM ledger_transfers t JOIN ledger_accounts d ON d.id = t.debit_account_id JOIN ledger_accounts c ON c.id = t.credit_account_id \
+             WHERE (t.debit_account_id = ? OR t.credit_account_id = ?) AND t.seq > ? ORDER BY t.seq {order} LIMIT ?"
+        ),
         params![account_id, account_id, after, limit.min(MAX_STATEMENT_PAGE) as i64],
     )?
     .iter()

@@ -317,6 +317,26 @@ impl Engine {
             .await
     }
 
+    /// A wallet's newest statement lines, newest first.
+    pub async fn wallet_statement_latest(
+        &self,
+        customer_id: &str,
+        currency: &str,
+        limit: usize,
+    ) -> Result<Vec<ledger::StatementLine>> {
+        let currency = domain::Currency::parse(currency)
+            .map_err(|e| EngineError::invalid("invalid_currency", e.to_string()))?
+            .code()
+            .to_owned();
+        let code = format!("wallet:{customer_id}:{currency}");
+        self.db
+            .read(move |tx| match ledger::get_account(tx, &code)? {
+                Some(a) => ledger::latest_statement(tx, &a.id, limit),
+                None => Ok(Vec::new()),
+            })
+            .await
+    }
+
     /// Creates a ledger account if it does not exist (finance: cash drawers, clearing accounts; benches).
     pub async fn ensure_account(
         &self,

@@ -100,12 +100,8 @@ async fn render(ctx: &Ctx, id: &str, form: &FormState, status: StatusCode) -> Re
         Ok(o) => o,
         Err(err) => return engine_error(ctx, &err),
     };
-    let statement = match e.wallet_statement(&c.id, "KRW", 0, 1000).await {
-        Ok(mut s) => {
-            s.reverse();
-            s.truncate(20);
-            s
-        }
+    let statement = match e.wallet_statement_latest(&c.id, "KRW", 20).await {
+        Ok(s) => s,
         Err(err) => return engine_error(ctx, &err),
     };
     let body = html! {
