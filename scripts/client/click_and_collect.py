@@ -78,7 +78,11 @@ def main(base_url: str, admin_key: str) -> None:
 
     ready = ok(post_admin_orders_id_ready_for_pickup.sync(id=order.id, client=staff), "ready for pickup").order
     assert ready.status == "ready_for_pickup", ready.status
-    code = ok(get_store_orders_id.sync(id=order.id, client=shop), "order page").order.pickup.code
+    assert order.access_token and again.access_token == order.access_token, "the guest's order token, stable on retry"
+    hidden = get_store_orders_id.sync(id=order.id, client=Client(base_url=base_url))
+    assert isinstance(hidden, ErrorBody) and hidden.error.code == "not_found", "an order id alone reveals nothing"
+    page = get_store_orders_id.sync(id=order.id, client=shop, token=order.access_token)
+    code = ok(page, "order page").order.pickup.code
     assert code and len(code) == 6, "the shopper's order page shows the pickup code"
 
     done = ok(post_admin_orders_id_picked_up.sync(id=order.id, client=staff, body=PickedUpIn(code=code)), "hand-over")

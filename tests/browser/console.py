@@ -92,7 +92,7 @@ def test_pickup_handover():
         SHOTS.take(d, "ko-laptop-order-placed")
         d.find_element(By.XPATH, "//button[normalize-space()='픽업 준비 완료']").click()
         assert "픽업 준비 완료" in flash(d)
-        _, view = demo.api("GET", f"/store/orders/{order}", expect=200)
+        _, view = demo.api("GET", f"/store/orders/{order}", headers={"X-Order-Token": o["order"]["access_token"]}, expect=200)
         code = view["order"]["pickup"]["code"]
         d.get(f"{demo.url}/console/pickup")
         assert order in harness.text(d), "the queue lists the ready order"

@@ -62,7 +62,14 @@ pub(crate) async fn spawn_server(database_url: Option<&str>, key: &str) -> Resul
     let port = free_port()?;
     let dir = std::env::temp_dir().join(format!("borderless-bench-{}", domain::ids::random_token(6)));
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.arg("serve").arg("--listen").arg(format!("127.0.0.1:{port}")).arg("--data-dir").arg(&dir);
+    // A load test from one address: the per-address limits would measure themselves.
+    cmd.arg("serve")
+        .arg("--rate-limits")
+        .arg("off")
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(&dir);
     if let Some(u) = database_url {
         cmd.arg("--database-url").arg(u);
     }

@@ -104,6 +104,26 @@ struct ServeArgs {
     /// client address; behind a proxy that is not listed they would count the proxy.
     #[arg(long, env = "BORDERLESS_TRUSTED_PROXIES")]
     trusted_proxies: Option<String>,
+    /// Seconds a client has to send a request's headers (also how long an idle keep-alive connection stays
+    /// open). Slow or silent clients are cut off after it; when every connection slot is taken, the one idle
+    /// the longest is closed at once to make room.
+    #[arg(long, env = "BORDERLESS_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds to read a request's body and answer it (catalog imports get ten times as long); past it the
+    /// client gets 503 `timeout`.
+    #[arg(long, env = "BORDERLESS_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    request_timeout_secs: u64,
+    /// Rate limits per client address and session on logins, sign-ups, carts, checkouts, shopper events and
+    /// storefront reads (429 with Retry-After). `off` is for load tests on a private network only, and the
+    /// node says so loudly at start.
+    #[arg(long, env = "BORDERLESS_RATE_LIMITS", value_enum, default_value_t = OnOff::On)]
+    rate_limits: OnOff,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Subcommand)]
@@ -268,6 +288,9 @@ fn config(a: &ServeArgs) -> AppConfig {
             _ => None,
         },
         secure_cookies: a.secure_cookies,
+        header_read_timeout: Duration::from_secs(a.header_timeout_secs.clamp(1, 3600)),
+        request_timeout: Duration::from_secs(a.request_timeout_secs.clamp(1, 3600)),
+        rate_limits: a.rate_limits == OnOff::On,
     }
 }
 

@@ -116,7 +116,9 @@ impl OrderStatus {
             (ReadyForPickup, PickedUp) => true,
             (Placed, Shipped) => fulfillment == FulfillmentType::Delivery,
             (Placed | ReadyForPickup, Cancelled) => true,
-            (Placed | ReadyForPickup, Expired) => fulfillment == FulfillmentType::Pickup,
+            // A pickup not collected in time; an unpaid (staff-taken `manual`) delivery not shipped in time.
+            (Placed, Expired) => true,
+            (ReadyForPickup, Expired) => fulfillment == FulfillmentType::Pickup,
             _ => false,
         }
     }

@@ -31,11 +31,25 @@ pub struct Config {
     pub pickup_hold_ms: i64,
     /// The most a cashierless entry gate pre-authorizes on a wallet (KRW minor units).
     pub cashierless_cap_minor: i64,
+    /// Orders nobody has paid for yet hold stock: a shopper (by email or account) may have at most this
+    /// many open `pay_at_pickup` orders …
+    pub unpaid_max_open_orders: i64,
+    /// … of at most this many units each (paid orders are bounded only by stock).
+    pub unpaid_max_units: i64,
+    /// A staff-taken `manual` delivery order (an invoice, a transfer) releases its stock if it has not
+    /// shipped within this long.
+    pub unpaid_hold_ms: i64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { pickup_hold_ms: 72 * 3600 * 1000, cashierless_cap_minor: 100_000 }
+        Config {
+            pickup_hold_ms: 72 * 3600 * 1000,
+            cashierless_cap_minor: 100_000,
+            unpaid_max_open_orders: 3,
+            unpaid_max_units: 20,
+            unpaid_hold_ms: 7 * 24 * 3600 * 1000,
+        }
     }
 }
 

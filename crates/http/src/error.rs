@@ -111,7 +111,18 @@ impl IntoResponse for ApiError {
             let ko = korean(code, body["error"]["message"].as_str().unwrap_or_default());
             body["error"]["message_ko"] = json!(ko);
         }
-        (status, axum::Json(body)).into_response()
+        let mut res = (status, axum::Json(body)).into_response();
+        // When to come back: a busy node soon; a throttled login in a minute (the message says how long
+        // the lock lasts). The rate limiter sets its own exact figure.
+        let retry = match status {
+            StatusCode::SERVICE_UNAVAILABLE => Some("1"),
+            StatusCode::TOO_MANY_REQUESTS => Some("60"),
+            _ => None,
+        };
+        if let Some(v) = retry {
+            res.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static(v));
+        }
+        res
     }
 }
 
@@ -156,6 +167,8 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "pickup_unavailable" => "이 매장은 픽업을 제공하지 않습니다. 다른 매장을 선택해 주세요.",
         "pickup_expired" => "픽업 기간이 지났습니다. 주문은 곧 자동 취소됩니다.",
         "wrong_pickup_code" => "픽업 코드가 일치하지 않습니다. 고객의 주문 화면에서 코드를 다시 확인해 주세요.",
+        "unpaid_order_too_large" => "매장 결제(픽업 시 결제) 주문은 담을 수 있는 수량에 한도가 있습니다. 온라인 결제(지갑, 기프트카드, 카드)로 주문하거나 주문을 나눠 주세요.",
+        "too_many_unpaid_orders" => "픽업 시 결제할 주문이 이미 여러 건 있습니다. 기존 주문을 찾아가거나 취소한 뒤 다시 주문하거나, 온라인으로 결제해 주세요.",
         "invalid_transition" => "현재 주문 상태에서는 할 수 없는 작업입니다. 주문 상태를 확인해 주세요.",
         "reservation_changed" => "주문의 재고 예약이 바뀌었습니다. 주문을 새로 고쳐 다시 시도해 주세요.",
         "not_returnable" => "아직 인도되지 않은 주문은 반품할 수 없습니다. 주문 취소를 이용해 주세요.",
@@ -167,6 +180,8 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "currency_mismatch" => "통화가 서로 다릅니다. 같은 통화로 다시 시도해 주세요.",
         "unsupported_payment_method" => "이 주문에는 사용할 수 없는 결제 수단입니다. 다른 결제 수단을 선택해 주세요.",
         "email_taken" => "이미 가입된 이메일입니다. 로그인해 주세요.",
+        "timeout" => "요청 처리 시간이 너무 길어 중단했습니다. 잠시 후 다시 시도해 주세요.",
+        "rate_limited" => "요청이 너무 많습니다. 응답의 Retry-After(초)만큼 기다린 뒤 다시 시도해 주세요.",
         "last_admin_key" => "마지막으로 남은 관리자 키는 폐기할 수 없습니다. 새 관리자 키를 먼저 발급해 주세요.",
         "phone_taken" => "이미 등록된 전화번호입니다. 다른 번호를 입력하거나 로그인해 주세요.",
         "weak_password" => "비밀번호는 8자 이상이어야 합니다.",

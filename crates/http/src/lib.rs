@@ -9,12 +9,15 @@ mod error;
 mod extract;
 mod listener;
 pub mod openapi;
+pub mod ratelimit;
 mod respond;
 mod routes;
+mod server;
 
 pub use error::{korean, ApiError, ApiResult};
 pub use extract::ClientAddr;
 pub use listener::PeerAddr;
+pub use server::{serve, ServerLimits};
 
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -72,23 +75,6 @@ pub fn router(engine: Engine) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(log_requests))
         .with_state(state)
-}
-
-/// Serves `app` (the API's [`router`], usually merged with the web pages) on `listener` until `shutdown`
-/// completes: at most `max_connections` open connections (more wait in the accept backlog), then a graceful
-/// stop.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    max_connections: usize,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener::LimitedListener::new(listener, max_connections),
-        app.into_make_service_with_connect_info::<listener::PeerAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
 }
 
 async fn log_requests(req: axum::extract::Request, next: axum::middleware::Next) -> Response {

@@ -249,6 +249,12 @@ impl Op {
             Auth::Admin | Auth::Staff | Auth::OptionalViewer => s.extend([401, 403]),
             Auth::Customer | Auth::OptionalCustomer | Auth::Device => s.push(401),
         }
+        // Shopper-facing calls are rate limited per address and session (with `Retry-After`).
+        let method = axum::http::Method::from_bytes(self.method.as_str().to_uppercase().as_bytes())
+            .unwrap_or(axum::http::Method::GET);
+        if crate::ratelimit::Class::of(&method, self.path).is_some() {
+            s.push(429);
+        }
         s.extend(&self.errors);
         s.sort_unstable();
         s.dedup();

@@ -41,6 +41,12 @@ pub struct AppConfig {
     pub mqtt_tls: Option<iot::TlsListener>,
     /// The web pages are reached over https (directly or through a TLS proxy): cookies get `Secure`.
     pub secure_cookies: bool,
+    /// A request's headers must arrive within this (also the keep-alive idle limit).
+    pub header_read_timeout: Duration,
+    /// Reading a request's body and answering it (catalog uploads get ten times as long).
+    pub request_timeout: Duration,
+    /// Rate limits per client address and session (`http_api::ratelimit`); off only for load tests.
+    pub rate_limits: bool,
 }
 
 impl Default for AppConfig {
@@ -63,6 +69,9 @@ impl Default for AppConfig {
             mqtt: None,
             mqtt_tls: None,
             secure_cookies: false,
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            rate_limits: true,
         }
     }
 }
@@ -182,7 +191,11 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
     };
     let mut engine = Engine::new(
         db,
-        Config { pickup_hold_ms: cfg.pickup_hold.as_millis() as i64, cashierless_cap_minor: cfg.cashierless_cap_minor },
+        Config {
+            pickup_hold_ms: cfg.pickup_hold.as_millis() as i64,
+            cashierless_cap_minor: cfg.cashierless_cap_minor,
+            ..Config::default()
+        },
         clock,
     );
     if let (Some(base), Some(key)) = (&cfg.card_api_base, &cfg.card_secret_key) {
@@ -209,11 +222,28 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         _ => None,
     };
     let max_connections = cfg.max_connections;
+    let (cfg_header_read, cfg_request) = (cfg.header_read_timeout, cfg.request_timeout);
     let mut stop = rx.clone();
-    let app = http_api::router(engine.clone())
-        .merge(web::router(engine.clone(), web::WebConfig { secure_cookies: cfg.secure_cookies }));
+    if !cfg.rate_limits {
+        tracing::warn!(
+            "RATE LIMITS ARE OFF (--rate-limits off / BORDERLESS_RATE_LIMITS=off): anyone may flood logins, sign-ups, \
+             carts and checkouts. This is for load tests on a private network only."
+        );
+    }
+    let limiter = std::sync::Arc::new(http_api::ratelimit::RateLimiter::new(cfg.rate_limits));
+    let app = http_api::ratelimit::layer(
+        http_api::router(engine.clone())
+            .merge(web::router(engine.clone(), web::WebConfig { secure_cookies: cfg.secure_cookies })),
+        limiter,
+    );
     let server = tokio::spawn(async move {
-        let res = http_api::serve(listener, app, max_connections, async move {
+        let limits = http_api::ServerLimits {
+            max_connections,
+            header_read: cfg_header_read,
+            request: cfg_request,
+            upload: cfg_request * 10,
+        };
+        let res = http_api::serve(listener, app, limits, async move {
             tokio::select! {
                 _ = stop.wait_for(|v| *v) => {}
                 _ = shutdown_signal() => {}

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (20, V20),
     (21, V21),
     (22, V22),
+    (23, V23),
 ];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
@@ -634,4 +635,11 @@ DROP INDEX orders_placed;
 CREATE INDEX orders_sales ON orders (placed_at, status, channel, currency, total_minor, location_id);
 CREATE INDEX orders_location_seq ON orders (location_id, id);
 CREATE INDEX orders_status_seq ON orders (status, id)
+"#;
+
+/// Open to the internet (issue #19): idle carts are purged (found by status and age), and API keys can
+/// expire.
+const V23: &str = r#"
+CREATE INDEX carts_idle ON carts (status, updated_at);
+ALTER TABLE api_keys ADD COLUMN expires_at BIGINT
 "#;

@@ -159,7 +159,7 @@ async fn delivery_routing_races_leave_no_phantom_reservations(b: Backend) {
             app.req(
                 "POST",
                 &format!("/store/carts/{c}/checkout"),
-                None,
+                Some(ADMIN_KEY),
                 Some(json!({"email": "a@example.com", "payment": {"method": "manual"}})),
                 &[],
             )

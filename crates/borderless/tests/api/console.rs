@@ -287,10 +287,7 @@ async fn roles_and_the_pickup_desk(backend: Backend) {
     assert_eq!(p.status, 422, "{}", p.body);
     assert!(p.has("픽업 코드가 일치하지 않습니다"), "{}", p.body);
     // The shopper's code, typed at the desk's one box, finds the order and hands it over.
-    let code = app.get(&format!("/store/orders/{order}")).await.expect(200)["order"]["pickup"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.shopper_order(&order).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
     let p = gn.submit("/console/pickup", "/console/pickup/code", &[("code", &code)]).await;
     assert_eq!(p.location.as_deref(), Some("/console/pickup"));
     let o = app.admin_get(&format!("/admin/orders/{order}")).await.expect(200);

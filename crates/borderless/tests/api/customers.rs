@@ -39,10 +39,18 @@ async fn one_identity_across_channels(b: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    app.post(&format!("/store/carts/{cart}/lines"), json!({"sku": sku, "quantity": 1})).await.expect(200);
-    app.put(&format!("/store/carts/{cart}/fulfillment"), json!({"type": "pickup", "location_id": store}))
+    app.req("POST", &format!("/store/carts/{cart}/lines"), Some(&token), Some(json!({"sku": sku, "quantity": 1})), &[])
         .await
         .expect(200);
+    app.req(
+        "PUT",
+        &format!("/store/carts/{cart}/fulfillment"),
+        Some(&token),
+        Some(json!({"type": "pickup", "location_id": store})),
+        &[],
+    )
+    .await
+    .expect(200);
     let o = app
         .req(
             "POST",

@@ -38,7 +38,7 @@ async fn click_and_collect(b: Backend) {
     let ready = app.admin_post(&format!("/admin/orders/{id}/ready-for-pickup"), json!({})).await.expect(200);
     assert_eq!(ready["order"]["status"], "ready_for_pickup");
     assert!(ready["order"]["pickup"].get("code").is_none(), "staff do not see the code");
-    let shopper_view = app.get(&format!("/store/orders/{id}")).await.expect(200);
+    let shopper_view = app.shopper_order(&id).await.expect(200);
     let code = shopper_view["order"]["pickup"]["code"].as_str().unwrap().to_owned();
     assert_eq!(code.len(), 6);
 
@@ -87,7 +87,7 @@ async fn delivery_routes_and_ships(b: Backend) {
         .req(
             "POST",
             &format!("/store/carts/{c1}/checkout"),
-            None,
+            Some(ADMIN_KEY),
             Some(json!({"email": "a@example.com", "payment": {"method": "manual"}})),
             &[],
         )
@@ -110,7 +110,7 @@ async fn delivery_routes_and_ships(b: Backend) {
         .req(
             "POST",
             &format!("/store/carts/{c2}/checkout"),
-            None,
+            Some(ADMIN_KEY),
             Some(json!({"email": "a@example.com", "payment": {"method": "manual"}})),
             &[],
         )
@@ -144,7 +144,7 @@ async fn delivery_routes_and_ships(b: Backend) {
     assert_eq!((r.status, r.code()), (400, "unsupported_payment_method"));
 
     let id1 = o1["order"]["id"].as_str().unwrap();
-    let shopper = app.get(&format!("/store/orders/{id1}")).await.expect(200);
+    let shopper = app.shopper_order(id1).await.expect(200);
     assert_eq!(shopper["order"]["lines"][0]["routing"], serde_json::Value::Null, "routing notes are for staff");
     app.admin_post(&format!("/admin/orders/{id1}/ship"), json!({})).await.expect(200);
     assert_eq!(app.level(&sku, &wh).await, (0, 0, 0, 0));
@@ -180,15 +180,12 @@ async fn uncollected_pickup_expires(b: Backend) {
     assert_eq!(none["expired"], json!([]), "not yet due");
     app.clock.advance_ms(3600 * 1000 + 1);
     // Past the window the code no longer works, even before the expiry worker has run.
-    let code = app.get(&format!("/store/orders/{id}")).await.expect(200)["order"]["pickup"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.shopper_order(&id).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
     let r = app.admin_post(&format!("/admin/orders/{id}/picked-up"), json!({"code": code})).await;
     assert_eq!((r.status, r.code()), (409, "pickup_expired"));
     let r = app.admin_post("/admin/maintenance/expire-pickups", json!({})).await.expect(200);
     assert_eq!(r["expired"], json!([id]));
-    assert_eq!(app.get(&format!("/store/orders/{id}")).await.expect(200)["order"]["status"], "expired");
+    assert_eq!(app.shopper_order(&id).await.expect(200)["order"]["status"], "expired");
     assert_eq!(app.level(&sku, &store).await, (4, 0, 4, 0), "stock released");
     assert_eq!(app.events_until("type=order.expired", |k| k.len() == 1).await.len(), 1);
     app.assert_no_drift().await;
@@ -261,10 +258,7 @@ async fn pos_sale_and_staff_scope(b: Backend) {
         .await
         .expect(201);
     let hstaff = hkey["api_key"]["key"].as_str().unwrap();
-    let code = app.get(&format!("/store/orders/{web}")).await.expect(200)["order"]["pickup"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = app.shopper_order(&web).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
     let r = app
         .req("POST", &format!("/admin/orders/{web}/picked-up"), Some(hstaff), Some(json!({"code": code})), &[])
         .await;
@@ -273,7 +267,7 @@ async fn pos_sale_and_staff_scope(b: Backend) {
     let seen = app.req("GET", &format!("/admin/orders/{web}"), Some(hstaff), None, &[]).await.expect(200);
     assert_eq!(seen["order"]["email"], serde_json::Value::Null);
     let seen = app.req("GET", &format!("/admin/orders/{web}"), Some(&staff), None, &[]).await.expect(200);
-    assert_eq!(seen["order"]["email"], "shopper@example.com");
+    assert_eq!(seen["order"]["email"], "shopper.pos-web@example.com");
     let r = app.req("POST", &format!("/admin/orders/{web}/cancel"), Some(hstaff), None, &[]).await;
     assert_eq!((r.status, r.code()), (403, "forbidden"), "staff cancel only their own store's pickups");
     app.req("POST", &format!("/admin/orders/{web}/picked-up"), Some(&staff), Some(json!({"code": code})), &[])

@@ -54,6 +54,8 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub running: Option<Running>,
     pub data_dir: std::path::PathBuf,
+    /// Order access tokens seen in checkout answers, by order id (for `shopper_order`).
+    pub order_tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
     _dir: TempDir,
 }
 
@@ -97,6 +99,21 @@ pub async fn spawn_app_configured(
     card_api: Option<String>,
     mqtt: Option<iot::Broker>,
 ) -> TestApp {
+    spawn_app_inner(backend, pickup_hold, card_api, mqtt, |_| {}).await
+}
+
+/// An app with some of its configuration changed (limits, timeouts) before it starts.
+pub async fn spawn_app_tuned(backend: Backend, tune: impl FnOnce(&mut AppConfig)) -> TestApp {
+    spawn_app_inner(backend, Duration::from_secs(3600), None, None, tune).await
+}
+
+async fn spawn_app_inner(
+    backend: Backend,
+    pickup_hold: Duration,
+    card_api: Option<String>,
+    mqtt: Option<iot::Broker>,
+    tune: impl FnOnce(&mut AppConfig),
+) -> TestApp {
     let dir = TempDir::new();
     let database_url = match &backend {
         Backend::Sqlite => None,
@@ -120,7 +137,13 @@ pub async fn spawn_app_configured(
         mqtt,
         mqtt_tls: None,
         secure_cookies: false,
+        header_read_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(30),
+        // Tests drive many shoppers from one address; the limits have their own tests (hostile.rs).
+        rate_limits: false,
     };
+    let mut cfg = cfg;
+    tune(&mut cfg);
     let clock = Arc::new(ManualClock::new(engine::Clock::now_ms(&engine::SystemClock)));
     let running = app::start_with_clock(cfg, clock.clone()).await.expect("app starts");
     TestApp {
@@ -129,6 +152,7 @@ pub async fn spawn_app_configured(
         clock,
         running: Some(running),
         data_dir: dir.0.clone(),
+        order_tokens: Default::default(),
         _dir: dir,
     }
 }
@@ -177,7 +201,17 @@ impl TestApp {
         let text = r.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         crate::contract::check(method, path, status, &content_type, &body);
+        if let (Some(id), Some(t)) = (body["order"]["id"].as_str(), body["order"]["access_token"].as_str()) {
+            self.order_tokens.lock().unwrap().insert(id.to_owned(), t.to_owned());
+        }
         Res { status, body }
+    }
+
+    /// The shopper's view of an order placed through this app, read with its access token.
+    pub async fn shopper_order(&self, id: &str) -> Res {
+        let token =
+            self.order_tokens.lock().unwrap().get(id).cloned().unwrap_or_else(|| panic!("no token seen for {id}"));
+        self.req("GET", &format!("/store/orders/{id}"), None, None, &[("X-Order-Token", &token)]).await
     }
 
     pub async fn admin_post(&self, path: &str, body: Value) -> Res {
@@ -267,10 +301,8 @@ impl TestApp {
     /// Returns the handover response body.
     pub async fn hand_over(&self, order_id: &str) -> Value {
         self.admin_post(&format!("/admin/orders/{order_id}/ready-for-pickup"), json!({})).await.expect(200);
-        let code = self.get(&format!("/store/orders/{order_id}")).await.expect(200)["order"]["pickup"]["code"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let code =
+            self.shopper_order(order_id).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
         self.admin_post(&format!("/admin/orders/{order_id}/picked-up"), json!({"code": code})).await.expect(200)
     }
 
@@ -279,7 +311,8 @@ impl TestApp {
             "POST",
             &format!("/store/carts/{cart}/checkout"),
             None,
-            Some(json!({"email": "shopper@example.com", "payment": {"method": "pay_at_pickup"}})),
+            // (one shopper per key: orders paid at pickup are capped per shopper)
+            Some(json!({"email": format!("shopper.{}@example.com", key.to_lowercase()), "payment": {"method": "pay_at_pickup"}})),
             &[("Idempotency-Key", key)],
         )
         .await

@@ -3,7 +3,9 @@
 
 mod contract;
 mod helpers;
+mod hostile;
 
+mod access;
 mod cards;
 mod catalog;
 mod concurrency;

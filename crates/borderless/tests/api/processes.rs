@@ -30,6 +30,8 @@ async fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Node {
     let mut cmd = Command::new(BIN);
     cmd.args([
         "serve",
+        "--rate-limits",
+        "off",
         "--listen",
         &format!("127.0.0.1:{p}"),
         "--mqtt-listen",
@@ -151,7 +153,7 @@ async fn kill_nine_loses_no_acknowledged_order(database_url: Option<String>) {
                     &c,
                     reqwest::Method::POST,
                     format!("{url}/store/carts/{id}/checkout"),
-                    Some(json!({"email": "a@example.com", "payment": {"method": "pay_at_pickup"}})),
+                    Some(json!({"email": format!("{key}@example.com"), "payment": {"method": "pay_at_pickup"}})),
                     None,
                     Some(&key),
                 )
@@ -182,7 +184,9 @@ async fn kill_nine_loses_no_acknowledged_order(database_url: Option<String>) {
     let node2 = serve(&dir.0, db).await;
     for id in &acked {
         let (s, v) =
-            call(&c, reqwest::Method::GET, format!("{}/store/orders/{id}", node2.url), None, None, None).await.unwrap();
+            call(&c, reqwest::Method::GET, format!("{}/admin/orders/{id}", node2.url), None, Some(ADMIN_KEY), None)
+                .await
+                .unwrap();
         assert_eq!(s, 200, "acknowledged order {id} survived: {v}");
     }
     let (_, inv) =
@@ -237,7 +241,7 @@ async fn two_nodes_on_one_postgres_never_oversell() {
                 &c,
                 reqwest::Method::POST,
                 format!("{node}/store/carts/{id}/checkout"),
-                Some(json!({"email": "a@example.com", "payment": {"method": "pay_at_pickup"}})),
+                Some(json!({"email": format!("{key}@example.com"), "payment": {"method": "pay_at_pickup"}})),
                 None,
                 Some(&key),
             )
@@ -467,7 +471,7 @@ async fn logs_are_plain_text_when_redirected() {
     let log_path = dir.0.join("serve.log");
     let p = port();
     let child = Command::new(BIN)
-        .args(["serve", "--no-mqtt", "--listen", &format!("127.0.0.1:{p}"), "--data-dir"])
+        .args(["serve", "--rate-limits", "off", "--no-mqtt", "--listen", &format!("127.0.0.1:{p}"), "--data-dir"])
         .arg(dir.0.join("data"))
         .env("RUST_LOG", "info")
         .env_remove("NO_COLOR")

@@ -139,7 +139,15 @@ async fn recommendations_follow_one_history(b: Backend) {
         .as_str()
         .unwrap()
         .to_owned();
-    app.post(&format!("/store/carts/{cart}/lines"), json!({"sku": "BEANS", "quantity": 1})).await.expect(200);
+    app.req(
+        "POST",
+        &format!("/store/carts/{cart}/lines"),
+        Some(&token),
+        Some(json!({"sku": "BEANS", "quantity": 1})),
+        &[],
+    )
+    .await
+    .expect(200);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'cart_add'").await,
         1,

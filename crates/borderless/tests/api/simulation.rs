@@ -119,17 +119,19 @@ async fn stock_ledger_survives_a_random_schedule(b: Backend) {
                 let pickup = rng.next().is_multiple_of(2);
                 let cart = engine.create_cart(None, None).await.unwrap().id;
                 let q = rng.qty(3);
-                engine.add_cart_line(&cart, &sku, q).await.unwrap();
+                engine.add_cart_line(&cart, &sku, q, None).await.unwrap();
                 let f = if pickup {
                     Fulfillment::Pickup { location_id: rng.pick(&stores).clone() }
                 } else {
                     Fulfillment::Delivery { address: addr.clone() }
                 };
-                engine.set_fulfillment(&cart, f).await.unwrap();
+                engine.set_fulfillment(&cart, f, None).await.unwrap();
                 let req = engine::sales::CheckoutRequest {
                     cart_id: cart.clone(),
                     email: Some("sim@example.com".into()),
                     payment_method: if pickup { "pay_at_pickup" } else { "manual" }.into(),
+                    // (a staff-taken order: `manual` is for staff, and the unpaid caps are for shoppers)
+                    staff: true,
                     ..Default::default()
                 };
                 match engine.checkout(req).await {

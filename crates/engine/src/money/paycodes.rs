@@ -42,6 +42,22 @@ pub(crate) fn derive(tx: &mut dyn Tx, label: &str) -> Result<[u8; 10]> {
     Ok(mac(&key, label.as_bytes()))
 }
 
+/// The full 32-byte MAC of `label` under the installation's secret (order access tokens).
+pub(crate) fn derive_long(tx: &mut dyn Tx, label: &str) -> Result<[u8; 32]> {
+    let key = secret(tx)?;
+    let mut m = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
+    m.update(label.as_bytes());
+    Ok(m.finalize().into_bytes().into())
+}
+
+/// Whether `prefix` is the start of `label`'s MAC, compared by the MAC's own constant-time check.
+pub(crate) fn verify_long(tx: &mut dyn Tx, label: &str, prefix: &[u8]) -> Result<bool> {
+    let key = secret(tx)?;
+    let mut m = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC takes keys of any length");
+    m.update(label.as_bytes());
+    Ok(!prefix.is_empty() && m.verify_truncated_left(prefix).is_ok())
+}
+
 fn mac(secret: &[u8], body: &[u8]) -> [u8; 10] {
     let mut m = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
     m.update(body);

@@ -17,6 +17,15 @@ use events::EventView;
 use store::params;
 use webhooks::{DeliveryView, DueDelivery, SubscriptionInput, SubscriptionView};
 
+/// An open cart nobody has touched for this long is deleted (its id stops working).
+pub const CART_RETENTION_MS: i64 = 30 * 24 * 3600 * 1000;
+/// Browsing events (views, searches, cart adds) of shoppers who never signed in are kept this long.
+pub const ANONYMOUS_EVENTS_RETENTION_MS: i64 = 90 * 24 * 3600 * 1000;
+/// Every shopper event is kept at most this long (recommendations learn from the last year).
+pub const EVENTS_RETENTION_MS: i64 = 400 * 24 * 3600 * 1000;
+/// Rows one purge statement removes at most (the worker runs every 30 s).
+pub const PURGE_BATCH: i64 = 5_000;
+
 impl Engine {
     pub async fn authenticate(&self, key: &str) -> Result<Principal> {
         let key = key.to_owned();
@@ -65,11 +74,41 @@ impl Engine {
         self.db.read(events::head).await
     }
 
-    /// Deletes expired sessions, idempotency keys older than [`idempotency::RETENTION_MS`] and webhook
-    /// delivery records older than [`webhooks::DELIVERY_LOG_RETENTION_MS`]. Returns the rows removed.
+    /// Deletes what has outlived its retention window: expired sessions, idempotency keys older than
+    /// [`idempotency::RETENTION_MS`], webhook delivery records older than
+    /// [`webhooks::DELIVERY_LOG_RETENTION_MS`] (and at once the pending ones of deactivated subscriptions,
+    /// which will never be sent), open carts idle for [`CART_RETENTION_MS`], anonymous browsing events
+    /// older than [`ANONYMOUS_EVENTS_RETENTION_MS`] and all shopper events older than
+    /// [`EVENTS_RETENTION_MS`]. Large backlogs go in batches of [`PURGE_BATCH`] rows, so no purge holds the
+    /// writer long. Returns the rows removed.
     pub async fn purge_expired(&self) -> Result<u64> {
         let now = self.now();
-        self.db
+        let mut n = self
+            .db
+            .write(move |tx| {
+                let mut n = tx.exec(
+                    "DELETE FROM webhook_deliveries WHERE status = 'pending' AND subscription_id IN \
+                     (SELECT id FROM webhook_subscriptions WHERE active = 0)",
+                    &[],
+                )?;
+                let carts = format!(
+                    "SELECT id FROM carts WHERE status = 'open' AND updated_at < {} ORDER BY id LIMIT {PURGE_BATCH}",
+                    now - CART_RETENTION_MS
+                );
+                n += tx.exec(&format!("DELETE FROM cart_lines WHERE cart_id IN ({carts})"), &[])?;
+                n += tx.exec(&format!("DELETE FROM carts WHERE id IN ({carts})"), &[])?;
+                let events = format!(
+                    "SELECT seq FROM interactions WHERE (at < {} AND customer_id IS NULL AND kind IN ('view', 'search', 'cart_add')) \
+                     OR at < {} LIMIT {PURGE_BATCH}",
+                    now - ANONYMOUS_EVENTS_RETENTION_MS,
+                    now - EVENTS_RETENTION_MS
+                );
+                n += tx.exec(&format!("DELETE FROM interactions WHERE seq IN ({events})"), &[])?;
+                Ok::<u64, EngineError>(n)
+            })
+            .await?;
+        n += self
+            .db
             .write(move |tx| {
                 let mut n = tx.exec("DELETE FROM sessions WHERE expires_at < ?", params![now])?;
                 n += tx.exec(
@@ -84,9 +123,10 @@ impl Engine {
                     "DELETE FROM psp_events WHERE received_at < ?",
                     params![now - webhooks::DELIVERY_LOG_RETENTION_MS],
                 )?;
-                Ok(n)
+                Ok::<u64, EngineError>(n)
             })
-            .await
+            .await?;
+        Ok(n)
     }
 
     /// A page of the event feed and the cursor to read on from.

@@ -39,7 +39,6 @@ pub struct CartView {
     pub lines: Vec<CartLineView>,
     pub fulfillment: Option<Fulfillment>,
     pub subtotal: PriceView,
-    pub order_id: Option<String>,
 }
 
 pub(crate) fn create(tx: &mut dyn Tx, currency: Option<&str>, customer_id: Option<&str>, now: i64) -> Result<CartView> {
@@ -55,7 +54,6 @@ pub(crate) fn create(tx: &mut dyn Tx, currency: Option<&str>, customer_id: Optio
         customer_id: customer_id.map(str::to_owned),
         fulfillment: None,
         status: "open".into(),
-        order_id: None,
     };
     view(&id, row, Vec::new())
 }
@@ -65,7 +63,6 @@ pub(crate) struct CartRow {
     pub customer_id: Option<String>,
     pub fulfillment: Option<Fulfillment>,
     pub status: String,
-    pub order_id: Option<String>,
 }
 
 fn cart_row(r: &store::Row) -> Result<CartRow> {
@@ -74,31 +71,34 @@ fn cart_row(r: &store::Row) -> Result<CartRow> {
         customer_id: r.opt_text(1)?,
         fulfillment: r.opt_text(2)?.and_then(|s| serde_json::from_str(&s).ok()),
         status: r.text(3)?,
-        order_id: r.opt_text(4)?,
     })
 }
 
 pub(crate) fn row(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
     let r = tx
-        .query_opt("SELECT currency, customer_id, fulfillment, status, order_id FROM carts WHERE id = ?", params![id])?
+        .query_opt("SELECT currency, customer_id, fulfillment, status FROM carts WHERE id = ?", params![id])?
         .ok_or_else(|| EngineError::not_found("cart", id))?;
     cart_row(&r)
 }
 
-fn completed(id: &str, c: &CartRow) -> EngineError {
-    EngineError::conflict(
-        "cart_completed",
-        format!("cart `{id}` is already checked out as order `{}`", c.order_id.clone().unwrap_or_default()),
-    )
+fn completed(id: &str) -> EngineError {
+    // The order's id is not named: it is the key to the order, and the cart id may have been shared.
+    EngineError::conflict("cart_completed", format!("cart `{id}` is already checked out; start a new cart"))
+}
+
+/// A signed-in shopper's cart answers only to their session; a guest cart to whoever holds its id (an
+/// unguessable 80-bit bearer). Anyone else is told there is no such cart.
+pub(crate) fn check_owner(id: &str, c: &CartRow, caller: Option<&str>) -> Result<()> {
+    match &c.customer_id {
+        Some(owner) if caller != Some(owner.as_str()) => Err(EngineError::not_found("cart", id)),
+        _ => Ok(()),
+    }
 }
 
 /// Locks a cart's row for the rest of the transaction and returns it, whatever its status. (On SQLite the
 /// single writer already serialises write transactions, so a plain read suffices.)
 pub(crate) fn lock(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
-    let sql = format!(
-        "SELECT currency, customer_id, fulfillment, status, order_id FROM carts WHERE id = ?{}",
-        tx.for_update()
-    );
+    let sql = format!("SELECT currency, customer_id, fulfillment, status FROM carts WHERE id = ?{}", tx.for_update());
     let r = tx.query_opt(&sql, params![id])?.ok_or_else(|| EngineError::not_found("cart", id))?;
     cart_row(&r)
 }
@@ -107,22 +107,30 @@ pub(crate) fn lock(tx: &mut dyn Tx, id: &str) -> Result<CartRow> {
 fn touch_open(tx: &mut dyn Tx, id: &str, now: i64) -> Result<CartRow> {
     let r = tx
         .query_opt(
-            "UPDATE carts SET updated_at = ? WHERE id = ? RETURNING currency, customer_id, fulfillment, status, order_id",
+            "UPDATE carts SET updated_at = ? WHERE id = ? RETURNING currency, customer_id, fulfillment, status",
             params![now, id],
         )?
         .ok_or_else(|| EngineError::not_found("cart", id))?;
     let c = cart_row(&r)?;
     if c.status != "open" {
-        return Err(completed(id, &c));
+        return Err(completed(id));
     }
     Ok(c)
 }
 
 /// Adds `quantity` of a SKU (or increases an existing line).
-pub(crate) fn add_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now: i64) -> Result<CartView> {
+pub(crate) fn add_line(
+    tx: &mut dyn Tx,
+    id: &str,
+    sku: &str,
+    quantity: i64,
+    caller: Option<&str>,
+    now: i64,
+) -> Result<CartView> {
     let sku = Sku::parse(sku).map_err(|m| EngineError::invalid("invalid_sku", m))?;
     let q = Qty::new(quantity).map_err(|m| EngineError::invalid("invalid_quantity", m))?;
     let c = touch_open(tx, id, now)?;
+    check_owner(id, &c, caller)?;
     priced_sku(tx, sku.as_str(), &c.currency)?;
     let total = tx
         .query_one(
@@ -150,9 +158,17 @@ pub(crate) fn add_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now:
 }
 
 /// Sets a line's quantity; 0 removes it.
-pub(crate) fn set_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now: i64) -> Result<CartView> {
+pub(crate) fn set_line(
+    tx: &mut dyn Tx,
+    id: &str,
+    sku: &str,
+    quantity: i64,
+    caller: Option<&str>,
+    now: i64,
+) -> Result<CartView> {
     let sku = &crate::catalog::products::canonical_sku(sku)?;
     let c = touch_open(tx, id, now)?;
+    check_owner(id, &c, caller)?;
     let n = if quantity == 0 {
         tx.exec("DELETE FROM cart_lines WHERE cart_id = ? AND sku = ?", params![id, sku])?
     } else {
@@ -166,8 +182,15 @@ pub(crate) fn set_line(tx: &mut dyn Tx, id: &str, sku: &str, quantity: i64, now:
     view(id, c, lines)
 }
 
-pub(crate) fn set_fulfillment(tx: &mut dyn Tx, id: &str, f: Fulfillment, now: i64) -> Result<CartView> {
+pub(crate) fn set_fulfillment(
+    tx: &mut dyn Tx,
+    id: &str,
+    f: Fulfillment,
+    caller: Option<&str>,
+    now: i64,
+) -> Result<CartView> {
     let mut c = touch_open(tx, id, now)?;
+    check_owner(id, &c, caller)?;
     let f = match f {
         Fulfillment::Delivery { address } => Fulfillment::Delivery { address: address.validate(true)? },
         Fulfillment::Pickup { location_id } => {
@@ -259,12 +282,12 @@ fn view(id: &str, c: CartRow, lines: Vec<PricedLine>) -> Result<CartView> {
         customer_id: c.customer_id,
         lines: out,
         fulfillment: c.fulfillment,
-        order_id: c.order_id,
     })
 }
 
-pub(crate) fn get(tx: &mut dyn Tx, id: &str) -> Result<CartView> {
+pub(crate) fn get(tx: &mut dyn Tx, id: &str, caller: Option<&str>) -> Result<CartView> {
     let c = row(tx, id)?;
+    check_owner(id, &c, caller)?;
     let lines = priced_lines(tx, id, &c.currency)?;
     view(id, c, lines)
 }

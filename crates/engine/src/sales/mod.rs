@@ -37,6 +37,9 @@ pub struct CheckoutRequest {
     /// The request's fingerprint for its `Idempotency-Key` (the HTTP edge hashes the body it received);
     /// when absent, the fields above are hashed.
     pub request_hash: Option<String>,
+    /// Taken by staff on a shopper's behalf (a phone order, an invoice): `manual` may pay, and the caps on
+    /// unpaid orders do not apply. Shoppers' own checkouts are never this.
+    pub staff: bool,
 }
 
 /// One tender of a split payment; one tender may leave `amount_minor` out to take the rest.
@@ -53,24 +56,37 @@ impl Engine {
         self.db.write(move |tx| carts::create(tx, currency.as_deref(), customer_id.as_deref(), now)).await
     }
 
-    pub async fn cart(&self, id: &str) -> Result<CartView> {
-        let id = id.to_owned();
-        self.db.read(move |tx| carts::get(tx, &id)).await
+    /// A cart, as `caller` (the signed-in customer, if any) may see it: a customer's cart answers only to them.
+    pub async fn cart(&self, id: &str, caller: Option<&str>) -> Result<CartView> {
+        let (id, caller) = (id.to_owned(), caller.map(str::to_owned));
+        self.db.read(move |tx| carts::get(tx, &id, caller.as_deref())).await
     }
 
-    pub async fn add_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> Result<CartView> {
-        let (id, sku, now) = (cart_id.to_owned(), sku.to_owned(), self.now());
-        self.db.write(move |tx| carts::add_line(tx, &id, &sku, quantity, now)).await
+    pub async fn add_cart_line(
+        &self,
+        cart_id: &str,
+        sku: &str,
+        quantity: i64,
+        caller: Option<&str>,
+    ) -> Result<CartView> {
+        let (id, sku, now, caller) = (cart_id.to_owned(), sku.to_owned(), self.now(), caller.map(str::to_owned));
+        self.db.write(move |tx| carts::add_line(tx, &id, &sku, quantity, caller.as_deref(), now)).await
     }
 
-    pub async fn set_cart_line(&self, cart_id: &str, sku: &str, quantity: i64) -> Result<CartView> {
-        let (id, sku, now) = (cart_id.to_owned(), sku.to_owned(), self.now());
-        self.db.write(move |tx| carts::set_line(tx, &id, &sku, quantity, now)).await
+    pub async fn set_cart_line(
+        &self,
+        cart_id: &str,
+        sku: &str,
+        quantity: i64,
+        caller: Option<&str>,
+    ) -> Result<CartView> {
+        let (id, sku, now, caller) = (cart_id.to_owned(), sku.to_owned(), self.now(), caller.map(str::to_owned));
+        self.db.write(move |tx| carts::set_line(tx, &id, &sku, quantity, caller.as_deref(), now)).await
     }
 
-    pub async fn set_fulfillment(&self, cart_id: &str, f: Fulfillment) -> Result<CartView> {
-        let (id, now) = (cart_id.to_owned(), self.now());
-        self.db.write(move |tx| carts::set_fulfillment(tx, &id, f.clone(), now)).await
+    pub async fn set_fulfillment(&self, cart_id: &str, f: Fulfillment, caller: Option<&str>) -> Result<CartView> {
+        let (id, now, caller) = (cart_id.to_owned(), self.now(), caller.map(str::to_owned));
+        self.db.write(move |tx| carts::set_fulfillment(tx, &id, f.clone(), caller.as_deref(), now)).await
     }
 
     /// Places the order for a cart. With an idempotency key, a repeat of the same request returns the
@@ -86,6 +102,7 @@ impl Engine {
             wallet_currency,
             split,
             request_hash,
+            staff,
         } = req;
         let (cart_id, payment_method) = (cart_id.as_str(), payment_method.as_str());
         if let Some(k) = &idempotency_key {
@@ -102,7 +119,7 @@ impl Engine {
             let token = code.clone().ok_or_else(|| {
                 EngineError::invalid("card_required", "the card part needs the card's payment method token as `code`")
             })?;
-            let cart = self.cart(cart_id).await?;
+            let cart = self.cart(cart_id, customer_id.as_deref()).await?;
             if cart.status == "open" {
                 // Check the whole split before touching the card, so a malformed one never authorizes it.
                 orders::split_parts(parts, cart.subtotal.amount_minor, &cart.currency, Some("card:unchecked:0"))?;
@@ -125,6 +142,7 @@ impl Engine {
                         wallet_currency,
                         split,
                         request_hash.clone(),
+                        staff,
                     )
                     .await;
                 if result.is_err() {
@@ -140,7 +158,7 @@ impl Engine {
             let token = tender_code.clone().ok_or_else(|| {
                 EngineError::invalid("card_required", "a card payment needs the card's payment method token as `code`")
             })?;
-            let cart = self.cart(cart_id).await?;
+            let cart = self.cart(cart_id, customer_id.as_deref()).await?;
             if cart.status != "open" {
                 return self
                     .checkout_inner(
@@ -154,6 +172,7 @@ impl Engine {
                         wallet_currency,
                         split,
                         request_hash.clone(),
+                        staff,
                     )
                     .await;
             }
@@ -184,6 +203,7 @@ impl Engine {
                 wallet_currency,
                 split,
                 request_hash,
+                staff,
             )
             .await;
         if let (Err(e), Some(id)) = (&result, card_id) {
@@ -241,6 +261,7 @@ impl Engine {
         wallet_currency: Option<String>,
         split: Option<Vec<SplitTender>>,
         request_hash: Option<String>,
+        staff: bool,
     ) -> Result<OrderView> {
         let request_hash = request_hash.unwrap_or_else(|| {
             idempotency::fingerprint(&[
@@ -264,9 +285,10 @@ impl Engine {
             idempotency_key,
             request_hash,
             customer_id,
+            staff,
         };
-        let (payments, hold, now) = (self.money.payments.clone(), self.cfg.pickup_hold_ms, self.now());
-        self.db.write(move |tx| orders::checkout(tx, &payments, hold, &cmd, now)).await
+        let (payments, cfg, now) = (self.money.payments.clone(), self.cfg.clone(), self.now());
+        self.db.write(move |tx| orders::checkout(tx, &payments, &cfg, &cmd, now)).await
     }
 
     /// A counter sale at a store. `location` is the staff key's location, or any for an admin.
@@ -327,6 +349,17 @@ impl Engine {
                 Ok(o)
             })
             .await
+    }
+
+    /// An order for the shopper's own page: the signed-in owner's session or the order's access token.
+    pub async fn order_for_shopper(
+        &self,
+        id: &str,
+        customer_id: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<OrderView> {
+        let (id, c, t) = (id.to_owned(), customer_id.map(str::to_owned), token.map(str::to_owned));
+        self.db.read(move |tx| orders::get_for_shopper(tx, &id, c.as_deref(), t.as_deref())).await
     }
 
     pub async fn order(&self, id: &str, with_pickup_code: bool) -> Result<OrderView> {

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Training reads at most this many of the newest shopper events (about 200 MB at the peak).
+pub const MAX_TRAIN_EVENTS: i64 = 1_000_000;
+
 /// A trained model with the ids its dense indices stand for, as stored in `rec_models`.
 #[derive(Serialize, Deserialize)]
 pub struct StoredModel {
@@ -48,7 +51,13 @@ pub(crate) fn load_history(tx: &mut dyn Tx, now: i64) -> Result<History> {
         .collect::<std::result::Result<_, _>>()?;
     let pix: HashMap<&str, u32> = product_ids.iter().enumerate().map(|(i, p)| (p.as_str(), i as u32)).collect();
     let lix: HashMap<&str, u32> = location_ids.iter().enumerate().map(|(i, p)| (p.as_str(), i as u32)).collect();
-    let rows = tx.query("SELECT kind, customer_id, session_id, product_id, location_id, order_id, at FROM interactions WHERE kind IN ('purchase', 'view', 'cart_add') ORDER BY seq", &[])?;
+    // The newest MAX_TRAIN_EVENTS events at most, so training memory stays bounded however long the log.
+    let newest = tx.query_one("SELECT COALESCE(MAX(seq), 0) FROM interactions", &[])?.i64(0)?;
+    let rows = tx.query(
+        "SELECT kind, customer_id, session_id, product_id, location_id, order_id, at FROM interactions \
+         WHERE seq > ? AND kind IN ('purchase', 'view', 'cart_add') ORDER BY seq",
+        params![newest - MAX_TRAIN_EVENTS],
+    )?;
     let mut shoppers: HashMap<String, usize> = HashMap::new();
     let mut data =
         recs::TrainData { n_items: product_ids.len(), n_locations: location_ids.len(), now, ..Default::default() };

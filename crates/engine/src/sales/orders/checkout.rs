@@ -17,6 +17,9 @@ pub(crate) struct CheckoutCmd {
     pub payment_method: String,
     pub idempotency_key: Option<String>,
     pub request_hash: String,
+    /// Taken by staff on a shopper's behalf (a phone order, an invoice): `manual` is allowed, and the
+    /// caps on unpaid orders do not apply.
+    pub staff: bool,
     pub customer_id: Option<String>,
 }
 
@@ -83,23 +86,27 @@ pub(crate) fn split_parts(
 pub(crate) fn checkout(
     tx: &mut dyn Tx,
     payments: &Payments,
-    pickup_hold_ms: i64,
+    cfg: &crate::Config,
     cmd: &CheckoutCmd,
     now: i64,
 ) -> Result<OrderView> {
+    let pickup_hold_ms = cfg.pickup_hold_ms;
     let order_id = ids::new_id("ord");
     if let Some(key) = &cmd.idempotency_key {
         let scope = format!("store.checkout:{}", cmd.cart_id);
         if let Some(existing) = idempotency::begin(tx, &scope, key, &cmd.request_hash, &order_id, now)? {
-            return get(tx, &existing, true);
+            let mut view = get(tx, &existing, true)?;
+            view.access_token = Some(access_token(tx, &existing)?);
+            return Ok(view);
         }
     }
     // Locks the cart: a concurrent checkout of the same cart or a line added meanwhile waits for this one.
     let cart = carts::lock(tx, &cmd.cart_id)?;
+    carts::check_owner(&cmd.cart_id, &cart, cmd.customer_id.as_deref())?;
     if cart.status != "open" {
         return Err(EngineError::conflict(
             "cart_completed",
-            format!("cart `{}` is already checked out as order `{}`", cmd.cart_id, cart.order_id.unwrap_or_default()),
+            format!("cart `{}` is already checked out; start a new cart", cmd.cart_id),
         ));
     }
     let fulfillment = cart.fulfillment.clone().ok_or_else(|| {
@@ -137,7 +144,28 @@ pub(crate) fn checkout(
     }
     let pickup = matches!(fulfillment, Fulfillment::Pickup { .. });
     let provider = payments.for_channel(&cmd.payment_method, Channel::Web, pickup)?.clone();
-    let expires = if pickup { Some(now + pickup_hold_ms) } else { None };
+    let unpaid = matches!(provider.method(), PaymentMethod::PayAtPickup | PaymentMethod::Manual);
+    if provider.method() == PaymentMethod::Manual && !cmd.staff {
+        return Err(EngineError::invalid(
+            "unsupported_payment_method",
+            format!(
+                "`manual` (settled outside borderless: an invoice, a bank transfer) is for orders staff take; pay with {}",
+                if pickup { "pay_at_pickup, wallet, gift_card, store_credit or card" } else { "wallet, gift_card, store_credit or card" }
+            ),
+        ));
+    }
+    if unpaid && !cmd.staff {
+        check_unpaid_caps(tx, cfg, &lines, customer_id.as_deref(), email.as_deref(), now)?;
+    }
+    // Stock held for an order nobody has paid yet is released when the window passes: the pickup window,
+    // or for a staff-taken `manual` delivery the time it has to ship.
+    let expires = if pickup {
+        Some(now + pickup_hold_ms)
+    } else if unpaid {
+        Some(now + cfg.unpaid_hold_ms)
+    } else {
+        None
+    };
     let mut placed = Vec::with_capacity(lines.len());
     let mut subtotal: i64 = 0;
     for (i, l) in lines.iter().enumerate() {
@@ -298,9 +326,52 @@ pub(crate) fn checkout(
             .collect(),
         placed_at: domain::time::rfc3339(now),
         updated_at: domain::time::rfc3339(now),
+        access_token: None,
     };
     events::emit(tx, "order.placed", &order_id, &serde_json::json!({ "order": order_for_event(&view) }), now)?;
-    Ok(view)
+    Ok(OrderView { access_token: Some(access_token(tx, &order_id)?), ..view })
+}
+
+/// The caps on unpaid click & collect orders: units per order, and open unpaid orders per shopper (the
+/// signed-in account, or the guest's email).
+fn check_unpaid_caps(
+    tx: &mut dyn Tx,
+    cfg: &crate::Config,
+    lines: &[carts::PricedLine],
+    customer_id: Option<&str>,
+    email: Option<&str>,
+    _now: i64,
+) -> Result<()> {
+    let units: i64 = lines.iter().map(|l| l.quantity).sum();
+    if units > cfg.unpaid_max_units {
+        return Err(EngineError::invalid(
+            "unpaid_order_too_large",
+            format!(
+                "an order paid at pickup holds at most {} units (this one has {units}); pay online (wallet, gift card, card) or split the order",
+                cfg.unpaid_max_units
+            ),
+        ));
+    }
+    const OPEN: &str =
+        "SELECT COUNT(*) FROM orders WHERE payment_status = 'pending' AND status IN ('placed', 'ready_for_pickup')";
+    let mut open = 0;
+    if let Some(c) = customer_id {
+        open = tx.query_one(&format!("{OPEN} AND customer_id = ?"), params![c])?.i64(0)?;
+    }
+    if let Some(e) = email {
+        let by_email = tx.query_one(&format!("{OPEN} AND email = ?"), params![e])?.i64(0)?;
+        open = open.max(by_email);
+    }
+    if open >= cfg.unpaid_max_open_orders {
+        return Err(EngineError::conflict(
+            "too_many_unpaid_orders",
+            format!(
+                "you already have {open} orders waiting to be paid at pickup (the most is {}); collect or cancel one, or pay online",
+                cfg.unpaid_max_open_orders
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn order_for_event(v: &OrderView) -> serde_json::Value {

@@ -236,10 +236,11 @@ pub(crate) fn cancel(
     Ok(view)
 }
 
-/// Pickup orders whose collection window has passed, oldest first (at most `limit`).
+/// Orders whose hold has passed, oldest first (at most `limit`): uncollected pickups, and unpaid
+/// staff-taken delivery orders not shipped in time.
 pub(crate) fn due_pickups(tx: &mut dyn Tx, now: i64, limit: usize) -> Result<Vec<String>> {
     tx.query(
-        "SELECT id FROM orders WHERE fulfillment_type = 'pickup' AND status IN ('placed', 'ready_for_pickup') AND pickup_expires_at < ? ORDER BY pickup_expires_at LIMIT ?",
+        "SELECT id FROM orders WHERE status IN ('placed', 'ready_for_pickup') AND pickup_expires_at < ? ORDER BY pickup_expires_at LIMIT ?",
         params![now, limit as i64],
     )?
     .iter()
@@ -254,7 +255,9 @@ pub(crate) fn expire_one(tx: &mut dyn Tx, payments: &Payments, id: &str, now: i6
     if !s.status.can_become(OrderStatus::Expired, s.ftype) || s.pickup_expires_at.is_none_or(|t| t >= now) {
         return Ok(false);
     }
-    settle_reservations(tx, id, "expired", "pickup window passed", now)?;
+    let why =
+        if s.ftype == FulfillmentType::Pickup { "pickup window passed" } else { "unpaid and not shipped in time" };
+    settle_reservations(tx, id, "expired", why, now)?;
     set_status(tx, id, s.status, OrderStatus::Expired, now)?;
     cancel_payment(tx, payments, id, &s, now)?;
     let view = get(tx, id, false)?;

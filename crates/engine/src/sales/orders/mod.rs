@@ -75,6 +75,10 @@ pub struct OrderView {
     pub lines: Vec<OrderLineView>,
     pub placed_at: String,
     pub updated_at: String,
+    /// Only in the checkout's answer: the secret that lets a guest read this order later
+    /// (`GET /store/orders/{id}` with `X-Order-Token` or `?token=`). Keep it like a password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
@@ -148,7 +152,52 @@ fn order_from_row(tx: &mut dyn Tx, r: &Row, with_code: bool) -> Result<OrderView
         lines,
         placed_at: domain::time::rfc3339(r.i64(15)?),
         updated_at: domain::time::rfc3339(r.i64(16)?),
+        access_token: None,
     })
+}
+
+const ACCESS_LABEL: &str = "order-access:";
+
+/// The order's access token: a MAC of its id under the installation's secret, so nothing is stored and a
+/// retried checkout gets the same token. 128 bits, hex.
+pub(crate) fn access_token(tx: &mut dyn Tx, order_id: &str) -> Result<String> {
+    let mac = crate::money::paycodes::derive_long(tx, &format!("{ACCESS_LABEL}{order_id}"))?;
+    Ok(mac[..16].iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether `token` is the order's access token (compared in constant time).
+pub(crate) fn access_token_matches(tx: &mut dyn Tx, order_id: &str, token: &str) -> Result<bool> {
+    let Some(bytes) = (token.len() == 32)
+        .then(|| {
+            (0..16).map(|i| u8::from_str_radix(token.get(i * 2..i * 2 + 2)?, 16).ok()).collect::<Option<Vec<u8>>>()
+        })
+        .flatten()
+    else {
+        return Ok(false);
+    };
+    crate::money::paycodes::verify_long(tx, &format!("{ACCESS_LABEL}{order_id}"), &bytes)
+}
+
+/// An order as its shopper may see it: the signed-in owner, or whoever holds its access token. Anyone else
+/// is told there is no such order, so an id alone reveals nothing.
+pub(crate) fn get_for_shopper(
+    tx: &mut dyn Tx,
+    id: &str,
+    customer_id: Option<&str>,
+    token: Option<&str>,
+) -> Result<OrderView> {
+    let sql = format!("SELECT {ORDER_COLS} FROM orders WHERE id = ?");
+    let r = tx.query_opt(&sql, params![id])?.ok_or_else(|| EngineError::not_found("order", id))?;
+    let owner = r.opt_text(3)?;
+    let by_session = matches!((customer_id, owner.as_deref()), (Some(c), Some(o)) if c == o);
+    let by_token = match token {
+        Some(t) if !by_session => access_token_matches(tx, id, t)?,
+        _ => false,
+    };
+    if !by_session && !by_token {
+        return Err(EngineError::not_found("order", id));
+    }
+    order_from_row(tx, &r, true)
 }
 
 /// Loads an order; `with_code` includes the pickup code (the shopper's view, not staff's).

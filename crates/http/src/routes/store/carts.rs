@@ -1,7 +1,7 @@
 //! Carts, checkout and the shopper's order page.
 
 use crate::extract::Path;
-use crate::extract::{ApiJson, IdempotencyKey, MaybeCustomer, MoneyJson, OptionalJson};
+use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, MaybeCustomer, MoneyJson, OptionalJson, Viewer};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created};
 use crate::routes::{OrderOut, PaymentIn};
@@ -22,10 +22,18 @@ pub fn api() -> Api {
                 .created::<CartOut>(),
             create_cart,
         )
-        .route(Op::get("/store/carts/{id}").tag("storefront").doc("A cart with its totals.").ok::<CartOut>(), get_cart)
+        .route(
+            Op::get("/store/carts/{id}")
+                .tag("storefront")
+                .auth(Auth::OptionalCustomer)
+                .doc("A cart with its totals. A signed-in shopper's cart answers only to their session (404 otherwise).")
+                .ok::<CartOut>(),
+            get_cart,
+        )
         .route(
             Op::post("/store/carts/{id}/lines")
                 .tag("storefront")
+                .auth(Auth::OptionalCustomer)
                 .doc("Add a SKU to a cart (quantities of the same SKU add up).")
                 .json::<LineIn>()
                 .ok::<CartOut>()
@@ -35,6 +43,7 @@ pub fn api() -> Api {
         .route(
             Op::put("/store/carts/{id}/lines/{sku}")
                 .tag("storefront")
+                .auth(Auth::OptionalCustomer)
                 .doc("Set a line's quantity; 0 removes it.")
                 .json::<QtyIn>()
                 .ok::<CartOut>()
@@ -44,6 +53,7 @@ pub fn api() -> Api {
         .route(
             Op::put("/store/carts/{id}/fulfillment")
                 .tag("storefront")
+                .auth(Auth::OptionalCustomer)
                 .doc("Delivery to an address or pickup at a store.")
                 .json::<Fulfillment>()
                 .ok::<CartOut>()
@@ -54,7 +64,7 @@ pub fn api() -> Api {
             Op::post("/store/carts/{id}/checkout")
                 .tag("storefront")
                 .auth(Auth::OptionalCustomer)
-                .doc("Place the order: stock is reserved where it will be collected or shipped from, and the payment authorized, in one transaction.")
+                .doc("Place the order: stock is reserved where it will be collected or shipped from, and the payment authorized, in one transaction. Orders paid at pickup are capped (units per order, open unpaid orders per shopper); `manual` needs a staff key.")
                 .json::<CheckoutIn>()
                 .idempotent()
                 .created::<OrderOut>()
@@ -64,7 +74,9 @@ pub fn api() -> Api {
         .route(
             Op::get("/store/orders/{id}")
                 .tag("storefront")
-                .doc("An order as its shopper sees it (with the pickup code once ready).")
+                .auth(Auth::OptionalCustomer)
+                .doc("An order as its shopper sees it (with the pickup code once ready): for the signed-in shopper who placed it, or with the `access_token` the checkout returned, in the `X-Order-Token` header or `?token=`. Anyone else gets 404, as for an order that does not exist.")
+                .query::<OrderTokenQ>()
                 .ok::<OrderOut>(),
             store_get_order,
         )
@@ -87,8 +99,12 @@ async fn create_cart(
     Ok(Created(CartOut { cart: s.engine.create_cart(b.currency, c).await? }))
 }
 
-async fn get_cart(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<CartOut>> {
-    Ok(Json(CartOut { cart: s.engine.cart(&id).await? }))
+async fn get_cart(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CartOut>> {
+    Ok(Json(CartOut { cart: s.engine.cart(&id, c.as_deref()).await? }))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -101,10 +117,11 @@ pub struct LineIn {
 
 async fn add_line(
     State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
     Path(id): Path<String>,
     ApiJson(l): ApiJson<LineIn>,
 ) -> ApiResult<Json<CartOut>> {
-    Ok(Json(CartOut { cart: s.engine.add_cart_line(&id, &l.sku, l.quantity).await? }))
+    Ok(Json(CartOut { cart: s.engine.add_cart_line(&id, &l.sku, l.quantity, c.as_deref()).await? }))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -116,18 +133,20 @@ pub struct QtyIn {
 
 async fn set_line(
     State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
     Path((id, sku)): Path<(String, String)>,
     ApiJson(q): ApiJson<QtyIn>,
 ) -> ApiResult<Json<CartOut>> {
-    Ok(Json(CartOut { cart: s.engine.set_cart_line(&id, &sku, q.quantity).await? }))
+    Ok(Json(CartOut { cart: s.engine.set_cart_line(&id, &sku, q.quantity, c.as_deref()).await? }))
 }
 
 async fn set_fulfillment(
     State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
     Path(id): Path<String>,
     ApiJson(f): ApiJson<Fulfillment>,
 ) -> ApiResult<Json<CartOut>> {
-    Ok(Json(CartOut { cart: s.engine.set_fulfillment(&id, f).await? }))
+    Ok(Json(CartOut { cart: s.engine.set_fulfillment(&id, f, c.as_deref()).await? }))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -140,12 +159,18 @@ pub struct CheckoutIn {
 
 async fn checkout(
     State(s): State<AppState>,
-    MaybeCustomer(c): MaybeCustomer,
+    viewer: Viewer,
     IdempotencyKey(key): IdempotencyKey,
     Path(id): Path<String>,
     b: MoneyJson<CheckoutIn>,
 ) -> ApiResult<Created<OrderOut>> {
-    let hash = b.hash(&[&id, c.as_deref().unwrap_or("")]);
+    // A staff key may place an order for a shopper (a phone order, an invoice paid `manual`).
+    let (c, staff) = match viewer {
+        Viewer::Anonymous => (None, false),
+        Viewer::Customer(c) => (Some(c), false),
+        Viewer::Staff => (None, true),
+    };
+    let hash = b.hash(&[&id, c.as_deref().unwrap_or(""), if staff { "staff" } else { "" }]);
     let b = b.body;
     // `code`: the gift card's code, or the card's payment-method token from the processor's client SDK.
     let gift = match (b.payment.method.as_str(), b.payment.code) {
@@ -171,6 +196,7 @@ async fn checkout(
         wallet_currency: b.payment.currency,
         split,
         request_hash: Some(hash),
+        staff,
     };
     let mut order = s.engine.checkout(req).await?;
     for l in order.lines.iter_mut() {
@@ -179,8 +205,23 @@ async fn checkout(
     Ok(Created(OrderOut { order }))
 }
 
-async fn store_get_order(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<OrderOut>> {
-    let mut order = s.engine.order(&id, true).await?;
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderTokenQ {
+    /// The order's `access_token` from the checkout (or send it as `X-Order-Token`).
+    token: Option<String>,
+}
+
+async fn store_get_order(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<OrderTokenQ>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Json<OrderOut>> {
+    let header = headers.get("x-order-token").and_then(|v| v.to_str().ok());
+    let token = header.or(q.token.as_deref());
+    let mut order = s.engine.order_for_shopper(&id, c.as_deref(), token).await?;
     // Routing notes name internal locations and stock counts: for staff, not shoppers.
     for l in order.lines.iter_mut() {
         l.routing = None;
