@@ -1,4 +1,31 @@
-//! Checks on free text that crosses into the system: lengths, emails, phone numbers.
+//! Checks on free text that crosses into the system: lengths, emails, phone numbers, and the characters
+//! nothing should carry (controls, NUL, invisible and direction-changing marks), with Unicode normalised
+//! (NFC for text, NFKC for identifiers people type such as emails).
+
+use unicode_normalization::UnicodeNormalization;
+
+/// A character no identifier or text field accepts: C0/C1 controls other than tab and line breaks, NUL,
+/// zero-width and invisible marks that make two different strings look the same, and bidirectional
+/// overrides that make text read differently from how it is stored.
+pub fn hostile_char(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Checks text from outside for [`hostile_char`]s (in an identifier, line breaks too) and answers it in
+/// NFC, so that the same words typed on different devices are the same string.
+pub fn clean(v: &str, identifier: bool) -> Result<std::borrow::Cow<'_, str>, String> {
+    if let Some(c) = v.chars().find(|c| hostile_char(*c) || (identifier && matches!(c, '\n' | '\t' | '\r'))) {
+        return Err(format!(
+            "contains the invisible or control character U+{:04X}; remove it and send again",
+            c as u32
+        ));
+    }
+    if v.is_ascii() || unicode_normalization::is_nfc_quick(v.chars()) == unicode_normalization::IsNormalized::Yes {
+        return Ok(std::borrow::Cow::Borrowed(v));
+    }
+    Ok(std::borrow::Cow::Owned(v.nfc().collect()))
+}
 
 /// Trims and checks a required text field's length in characters.
 pub fn required(field: &str, v: &str, max_chars: usize) -> Result<String, String> {
@@ -16,15 +43,19 @@ pub fn optional(field: &str, v: &str, max_chars: usize) -> Result<String, String
     if n > max_chars {
         return Err(format!("`{field}` is {n} characters; at most {max_chars} are allowed"));
     }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(format!("`{field}` contains control characters"));
+    if t.chars().any(hostile_char) {
+        return Err(format!("`{field}` contains control or invisible characters"));
     }
-    Ok(t.to_owned())
+    Ok(t.nfc().collect())
 }
 
 /// Normalises an email address (trimmed, lowercased) after a structural check.
 pub fn email(v: &str) -> Result<String, String> {
-    let t = v.trim().to_lowercase();
+    if v.chars().any(|c| hostile_char(c) || c.is_control()) {
+        return Err("the email address contains control or invisible characters".to_owned());
+    }
+    // NFKC: a full-width `ｍｉｎ＠ｅｘａｍｐｌｅ．ｃｏｍ` typed on a Korean keyboard is the same address.
+    let t: String = v.trim().nfkc().collect::<String>().to_lowercase();
     let ok = t.len() <= 254
         && t.split_once('@').is_some_and(|(l, d)| {
             !l.is_empty()
@@ -66,5 +97,14 @@ mod tests {
         assert!(super::phone("call me").is_err());
         assert!(super::required("title", "  ", 10).is_err());
         assert!(super::required("title", "가나다", 2).is_err());
+        assert_eq!(super::email("ＭＩＮ＠ｅｘａｍｐｌｅ．ｃｏｍ").unwrap(), "min@example.com", "NFKC");
+        assert!(super::email("min\u{200B}@example.com").is_err(), "zero-width");
+        assert!(super::email("min\0@example.com").is_err(), "NUL");
+        // Hangul typed as jamo (NFD, as macOS does) is the same title as the composed syllables.
+        let nfd = "\u{1100}\u{1161}\u{11A8}";
+        assert_eq!(super::required("title", nfd, 10).unwrap(), "각");
+        assert!(super::required("title", "a\u{202E}b", 10).is_err(), "a bidi override");
+        assert!(super::clean("SKU\n1", true).is_err() && super::clean("two\nlines", false).is_ok());
+        assert!(super::clean("a\u{0}", false).is_err());
     }
 }

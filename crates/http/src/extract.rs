@@ -15,8 +15,63 @@ pub struct ApiJson<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        axum::Json::<T>::from_request(req, state).await.map(|axum::Json(v)| ApiJson(v)).map_err(json_rejection)
+        let axum::Json(mut v) =
+            axum::Json::<serde_json::Value>::from_request(req, state).await.map_err(json_rejection)?;
+        clean_json(&mut v, &mut String::new())?;
+        from_value(v).map(ApiJson)
     }
+}
+
+/// Every string in a JSON body (keys too) without control or invisible characters, and in NFC.
+fn clean_json(v: &mut serde_json::Value, at: &mut String) -> Result<(), ApiError> {
+    let bad = |at: &str, m: String| {
+        let field = if at.is_empty() { "the body".to_owned() } else { format!("`{}`", at.trim_start_matches('.')) };
+        ApiError::bad("invalid_request", format!("{field} {m}"))
+    };
+    match v {
+        serde_json::Value::String(s) => match domain::text::clean(s, false) {
+            Ok(std::borrow::Cow::Borrowed(_)) => Ok(()),
+            Ok(std::borrow::Cow::Owned(n)) => {
+                *s = n;
+                Ok(())
+            }
+            Err(m) => Err(bad(at, m)),
+        },
+        serde_json::Value::Array(items) => {
+            for (i, x) in items.iter_mut().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("[{i}]"));
+                clean_json(x, at)?;
+                at.truncate(len);
+            }
+            Ok(())
+        }
+        serde_json::Value::Object(map) => {
+            if let Some(k) = map.keys().find(|k| domain::text::clean(k, true).is_err()) {
+                return Err(bad(
+                    at,
+                    format!("has a key with a control or invisible character (`{}`)", k.escape_debug()),
+                ));
+            }
+            for (k, x) in map.iter_mut() {
+                let len = at.len();
+                at.push('.');
+                at.push_str(k);
+                clean_json(x, at)?;
+                at.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The decoded text of a path or query string, refused when it carries control or invisible characters.
+pub(crate) fn clean_url_part(raw: &str, what: &str) -> Result<(), ApiError> {
+    let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+    domain::text::clean(&decoded, true).map(|_| ()).map_err(|m| {
+        ApiError::bad(if what == "the query" { "invalid_query" } else { "invalid_request" }, format!("{what} {m}"))
+    })
 }
 
 /// Query parameters; rejections become `invalid_query`.
@@ -25,6 +80,7 @@ pub struct ApiQuery<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        clean_url_part(&parts.uri.query().unwrap_or_default().replace('+', " "), "the query")?;
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
@@ -251,8 +307,9 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
 }
 
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(body)
+    let mut value: serde_json::Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad("invalid_json", format!("the body is not valid JSON: {e}")))?;
+    clean_json(&mut value, &mut String::new())?;
     from_value(value)
 }
 
@@ -321,6 +378,7 @@ pub struct Path<T>(pub T);
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        clean_url_part(parts.uri.path(), "the path")?;
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| Path(p.0))

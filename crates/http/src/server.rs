@@ -75,6 +75,13 @@ pub async fn serve(
             let (app, state, limits) = (app.clone(), state.clone(), limits_c.clone());
             async move {
                 let _in_flight = state.begin_request();
+                // A NUL or an invisible character in a URL never reaches a handler (or a database) on any route.
+                let uri = req.uri().clone();
+                if let Err(e) = crate::extract::clean_url_part(uri.path(), "the path").and_then(|()| {
+                    crate::extract::clean_url_part(&uri.query().unwrap_or_default().replace('+', " "), "the query")
+                }) {
+                    return Ok(e.into_response());
+                }
                 let mut req = req.map(axum::body::Body::new);
                 req.extensions_mut().insert(ConnectInfo(PeerAddr(addr)));
                 let limit = if req.uri().path().ends_with("/import") { limits.upload } else { limits.request };

@@ -265,3 +265,85 @@ async fn leftovers_are_purged(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(leftovers_are_purged);
+
+/// Credentials end: API keys expire and can be listed and revoked over HTTP (never the last admin key);
+/// a shopper logs out of one session or of all; sessions end by themselves after 14 days.
+async fn credentials_can_be_revoked(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let key = |days: Option<i64>| {
+        let mut body = json!({"role": "staff", "location_id": store, "label": "till"});
+        if let Some(d) = days {
+            body["expires_in_days"] = json!(d);
+        }
+        body
+    };
+    let r = app.admin_post("/admin/api-keys", key(Some(0))).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_request"));
+    let short = app.admin_post("/admin/api-keys", key(Some(1))).await.expect(201)["api_key"].clone();
+    let long = app.admin_post("/admin/api-keys", key(None)).await.expect(201)["api_key"].clone();
+    assert!(long["expires_at"].is_string(), "keys expire by default: {long}");
+    let (short_key, long_key) = (short["key"].as_str().unwrap(), long["key"].as_str().unwrap());
+    app.req("GET", "/admin/orders", Some(short_key), None, &[]).await.expect(200);
+    let listed = app.admin_get("/admin/api-keys").await.expect(200);
+    assert!(listed["data"].as_array().unwrap().iter().all(|k| k.get("key").is_none()), "never the secrets");
+    assert!(listed["data"].as_array().unwrap().iter().any(|k| k["id"] == short["id"] && k["expires_at"].is_string()));
+    // Revoked: fails at once.
+    let r = app
+        .req("DELETE", &format!("/admin/api-keys/{}", long["id"].as_str().unwrap()), Some(ADMIN_KEY), None, &[])
+        .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(app.req("GET", "/admin/orders", Some(long_key), None, &[]).await.status, 401);
+    // Expired: fails by itself.
+    app.clock.advance_ms(24 * 3600 * 1000 + 1);
+    assert_eq!(app.req("GET", "/admin/orders", Some(short_key), None, &[]).await.status, 401);
+    // The last working admin key stays.
+    let admin_id = listed["data"].as_array().unwrap().iter().find(|k| k["role"] == "admin").unwrap()["id"].clone();
+    let r =
+        app.req("DELETE", &format!("/admin/api-keys/{}", admin_id.as_str().unwrap()), Some(ADMIN_KEY), None, &[]).await;
+    assert_eq!((r.status, r.code()), (409, "last_admin_key"));
+    let r = app
+        .req("DELETE", &format!("/admin/api-keys/{}", long["id"].as_str().unwrap()), Some(long_key), None, &[])
+        .await;
+    assert_eq!(r.status, 401, "a revoked key cannot act");
+
+    // Shoppers: logout ends this session; `everywhere` ends them all.
+    let (_, phone) = shopper(&app, "logout@example.com").await;
+    let laptop = app
+        .post("/store/auth/login", json!({"email": "logout@example.com", "password": "access password"}))
+        .await
+        .expect(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tablet = app
+        .post("/store/auth/login", json!({"email": "logout@example.com", "password": "access password"}))
+        .await
+        .expect(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let me = |t: String| {
+        let app = &app;
+        async move { app.req("GET", "/store/customers/me", Some(&t), None, &[]).await.status }
+    };
+    assert_eq!(app.req("POST", "/store/auth/logout", Some(&phone), None, &[]).await.status, 204);
+    assert_eq!((me(phone.clone()).await, me(laptop.clone()).await), (401, 200));
+    assert_eq!(app.req("POST", "/store/auth/logout", None, None, &[]).await.status, 401);
+    let r = app.req("POST", "/store/auth/logout", Some(&laptop), Some(json!({"everywhere": true})), &[]).await;
+    assert_eq!(r.status, 204);
+    assert_eq!((me(laptop).await, me(tablet).await), (401, 401));
+    // Sessions end by themselves after 14 days.
+    let fresh = app
+        .post("/store/auth/login", json!({"email": "logout@example.com", "password": "access password"}))
+        .await
+        .expect(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.clock.advance_ms(13 * 24 * 3600 * 1000);
+    assert_eq!(me(fresh.clone()).await, 200);
+    app.clock.advance_ms(24 * 3600 * 1000 + 1);
+    assert_eq!(me(fresh).await, 401);
+}
+both!(credentials_can_be_revoked);

@@ -140,3 +140,55 @@ async fn floods_are_rate_limited() {
     }
     assert_eq!(created, 10);
 }
+
+/// Control, NUL and invisible characters are refused at the edge with a clear 400 on every surface (a NUL
+/// used to reach PostgreSQL as a 500), and Unicode is normalised: a full-width email is the same account,
+/// Hangul typed as jamo is the same title.
+async fn bad_characters_are_refused_and_unicode_normalised(b: Backend) {
+    let app = spawn_app(b).await;
+    let signup = |email: &str| serde_json::json!({"email": email, "password": "hygiene password", "name": "위생"});
+    for (what, email) in
+        [("NUL", "a\u{0}b@example.com"), ("zero-width", "a\u{200B}b@example.com"), ("bidi", "a\u{202E}b@example.com")]
+    {
+        let r = app.post("/store/customers", signup(email)).await;
+        assert_eq!((r.status, r.code()), (400, "invalid_request"), "{what}: {:?}", r.body);
+        assert!(r.body["error"]["message"].as_str().unwrap().contains("`email`"), "names the field: {:?}", r.body);
+        assert!(r.body["error"]["message_ko"].is_string());
+    }
+    let r = app
+        .post(
+            "/store/customers",
+            serde_json::json!({"email": "x@example.com", "password": "p\u{0}ssword!", "name": "n"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{:?}", r.body);
+    for path in ["/store/orders/ord_%00", "/store/products/a%E2%80%8Bb", "/admin/orders/ord_%00x"] {
+        let r = app.req("GET", path, Some(ADMIN_KEY), None, &[]).await;
+        assert_eq!((r.status, r.code()), (400, "invalid_request"), "{path}: {:?}", r.body);
+    }
+    let r = app.get("/store/search?q=%00").await;
+    assert_eq!((r.status, r.code()), (400, "invalid_query"), "{:?}", r.body);
+    let raw = reqwest::get(format!("{}/console/orders/%00", app.url)).await.unwrap();
+    assert_eq!(raw.status(), 400, "the console too");
+
+    // NFKC for emails: the full-width address a Korean keyboard can produce is the same account.
+    app.post("/store/customers", signup("ＭＩＮ＠ｅｘａｍｐｌｅ．ｃｏｍ")).await.expect(201);
+    let r = app
+        .post("/store/auth/login", serde_json::json!({"email": "min@example.com", "password": "hygiene password"}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let r = app.post("/store/customers", signup("min@example.com")).await;
+    assert_eq!(r.status, 409, "one account: {:?}", r.body);
+    // NFC for text: a title sent as jamo is stored as syllables.
+    let nfd = "\u{1100}\u{1161}\u{11A8}\u{1100}\u{1161}\u{11A8} 셔츠"; // 각각 셔츠, decomposed
+    app.admin_post(
+        "/admin/products",
+        serde_json::json!({"handle": "nfd-shirt", "title_ko": nfd, "title_en": "Shirt", "category": "apparel/tops",
+            "variants": [{"sku": "NFD-1", "weight_g": 100, "attributes": {}, "prices": [{"currency": "KRW", "amount_minor": 1000}]}]}),
+    )
+    .await
+    .expect(201);
+    let p = app.get("/store/products/nfd-shirt").await.expect(200);
+    assert_eq!(p["product"]["title"]["ko"], "각각 셔츠");
+}
+crate::both!(bad_characters_are_refused_and_unicode_normalised);

@@ -7,7 +7,7 @@ use domain::{ids, text};
 use serde::{Deserialize, Serialize};
 use store::{params, DbErrorKind, Row, Tx};
 
-pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
+pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 pub use crate::platform::passwords::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -184,4 +184,17 @@ pub(crate) fn session_customer(tx: &mut dyn Tx, token: &str, now: i64) -> Result
         )?
         .map(|r| r.text(0))
         .transpose()?)
+}
+
+/// Ends the session `token` (or, `everywhere`, every session of its customer). Returns the sessions ended.
+pub(crate) fn end_sessions(tx: &mut dyn Tx, token: &str, everywhere: bool) -> Result<u64> {
+    let hash = crate::platform::auth::hash_token(token);
+    if everywhere {
+        let Some(r) = tx.query_opt("SELECT customer_id FROM sessions WHERE token_hash = ?", params![&hash])? else {
+            return Ok(0);
+        };
+        let customer = r.text(0)?;
+        return Ok(tx.exec("DELETE FROM sessions WHERE customer_id = ?", params![customer])?);
+    }
+    Ok(tx.exec("DELETE FROM sessions WHERE token_hash = ?", params![hash])?)
 }

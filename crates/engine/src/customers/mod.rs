@@ -24,6 +24,13 @@ impl Engine {
             .await
     }
 
+    /// Logs out: ends the session `token`, or with `everywhere` every session of its shopper (a lost
+    /// phone). Returns how many sessions ended.
+    pub async fn logout(&self, token: &str, everywhere: bool) -> Result<u64> {
+        let token = token.to_owned();
+        self.db.write(move |tx| accounts::end_sessions(tx, &token, everywhere)).await
+    }
+
     /// Checks a password and opens a session. The same error for an unknown email and a wrong password;
     /// `client` (the caller's address) is what the throttle counts failures against.
     pub async fn login(&self, email: &str, password: &str, client: &str) -> Result<(CustomerView, String)> {

@@ -40,7 +40,14 @@ pub struct IssuedKey {
     pub label: String,
     /// The secret itself; shown only in this response.
     pub key: String,
+    /// When it stops working by itself (`null`: only when revoked).
+    pub expires_at: Option<String>,
 }
+
+/// Keys issued through the API and the console expire after this many days unless told otherwise.
+pub const DEFAULT_KEY_DAYS: i64 = 365;
+/// The longest a key may be issued for.
+pub const MAX_KEY_DAYS: i64 = 3650;
 
 pub(crate) fn issue(
     tx: &mut dyn Tx,
@@ -48,6 +55,7 @@ pub(crate) fn issue(
     location_id: Option<&str>,
     label: &str,
     explicit: Option<&str>,
+    expires_at: Option<i64>,
     now: i64,
 ) -> Result<IssuedKey> {
     let label = text::required("label", label, 100).map_err(bad)?;
@@ -68,17 +76,25 @@ pub(crate) fn issue(
     };
     let id = ids::new_id("key");
     tx.exec(
-        "INSERT INTO api_keys (id, key_hash, role, location_id, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        params![&id, hash_token(&key), role, location_id, &label, now],
+        "INSERT INTO api_keys (id, key_hash, role, location_id, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        params![&id, hash_token(&key), role, location_id, &label, now, expires_at],
     )?;
-    Ok(IssuedKey { id, role: role.into(), location_id: location_id.map(str::to_owned), label, key })
+    Ok(IssuedKey {
+        id,
+        role: role.into(),
+        location_id: location_id.map(str::to_owned),
+        label,
+        key,
+        expires_at: expires_at.map(domain::time::rfc3339),
+    })
 }
 
-pub(crate) fn authenticate(tx: &mut dyn Tx, key: &str) -> Result<Principal> {
+pub(crate) fn authenticate(tx: &mut dyn Tx, key: &str, now: i64) -> Result<Principal> {
     let r = tx
         .query_opt(
-            "SELECT id, role, location_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
-            params![hash_token(key)],
+            "SELECT id, role, location_id FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > ?)",
+            params![hash_token(key), now],
         )?
         .ok_or(EngineError::Unauthorized)?;
     let key_id = r.text(0)?;
@@ -89,6 +105,7 @@ pub(crate) fn authenticate(tx: &mut dyn Tx, key: &str) -> Result<Principal> {
 }
 
 pub(crate) fn admin_exists(tx: &mut dyn Tx) -> Result<bool> {
+    // (An expired admin key still counts: the bootstrap must not issue a new one behind the owner's back.)
     Ok(tx.query_opt("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL", &[])?.is_some())
 }
 
@@ -106,13 +123,15 @@ pub struct KeyView {
     pub location_id: Option<String>,
     pub label: String,
     pub created_at: String,
-    /// When it stopped working; `null` while it works.
+    /// When it was revoked; `null` unless it was.
     pub revoked_at: Option<String>,
+    /// When it stops (or stopped) working by itself; `null`: never.
+    pub expires_at: Option<String>,
 }
 
 pub(crate) fn list_keys(tx: &mut dyn Tx) -> Result<Vec<KeyView>> {
     tx.query(
-        "SELECT id, role, location_id, label, created_at, revoked_at FROM api_keys ORDER BY created_at DESC LIMIT 1000",
+        "SELECT id, role, location_id, label, created_at, revoked_at, expires_at FROM api_keys ORDER BY created_at DESC LIMIT 1000",
         &[],
     )?
     .iter()
@@ -124,6 +143,7 @@ pub(crate) fn list_keys(tx: &mut dyn Tx) -> Result<Vec<KeyView>> {
             label: r.text(3)?,
             created_at: domain::time::rfc3339(r.i64(4)?),
             revoked_at: r.opt_i64(5)?.map(domain::time::rfc3339),
+            expires_at: r.opt_i64(6)?.map(domain::time::rfc3339),
         })
     })
     .collect()
@@ -140,8 +160,9 @@ pub(crate) fn revoke_key(tx: &mut dyn Tx, id: &str, now: i64) -> Result<()> {
     if r.text(0)? == "admin" {
         let others = tx
             .query_one(
-                "SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL AND id <> ?",
-                params![id],
+                "SELECT COUNT(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL AND id <> ? \
+                 AND (expires_at IS NULL OR expires_at > ?)",
+                params![id, now],
             )?
             .i64(0)?;
         if others == 0 {

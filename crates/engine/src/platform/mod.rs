@@ -29,7 +29,8 @@ pub const PURGE_BATCH: i64 = 5_000;
 impl Engine {
     pub async fn authenticate(&self, key: &str) -> Result<Principal> {
         let key = key.to_owned();
-        self.db.read(move |tx| auth::authenticate(tx, &key)).await
+        let now = self.now();
+        self.db.read(move |tx| auth::authenticate(tx, &key, now)).await
     }
 
     /// Creates the first admin key unless one exists. Returns the key when one was created.
@@ -40,17 +41,30 @@ impl Engine {
                 if auth::admin_exists(tx)? {
                     return Ok(None);
                 }
-                auth::issue(tx, "admin", None, "bootstrap admin", explicit.as_deref(), now).map(Some)
+                auth::issue(tx, "admin", None, "bootstrap admin", explicit.as_deref(), None, now).map(Some)
             })
             .await
     }
 
-    pub async fn issue_key(&self, role: &str, location_id: Option<String>, label: String) -> Result<IssuedKey> {
+    /// Issues a key that expires after `days` (default [`auth::DEFAULT_KEY_DAYS`], at most
+    /// [`auth::MAX_KEY_DAYS`]).
+    pub async fn issue_key(
+        &self,
+        role: &str,
+        location_id: Option<String>,
+        label: String,
+        days: Option<i64>,
+    ) -> Result<IssuedKey> {
         if role != "admin" && role != "staff" {
             return Err(bad("`role` must be admin or staff"));
         }
+        let days = days.unwrap_or(auth::DEFAULT_KEY_DAYS);
+        if !(1..=auth::MAX_KEY_DAYS).contains(&days) {
+            return Err(bad(format!("`expires_in_days` must be 1–{}", auth::MAX_KEY_DAYS)));
+        }
         let (role, now) = (role.to_owned(), self.now());
-        self.db.write(move |tx| auth::issue(tx, &role, location_id.as_deref(), &label, None, now)).await
+        let expires = now + days * 24 * 3600 * 1000;
+        self.db.write(move |tx| auth::issue(tx, &role, location_id.as_deref(), &label, None, Some(expires), now)).await
     }
 
     /// Every API key, newest first (never the secrets).

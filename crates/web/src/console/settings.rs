@@ -353,6 +353,7 @@ async fn render_keys(
         Ok(k) => k,
         Err(e) => return engine_error(ctx, &e),
     };
+    let now = domain::time::rfc3339(ctx.engine().now());
     let body = html! {
         (tabs(ctx))
         @if let Some(k) = &issued {
@@ -368,7 +369,9 @@ async fn render_keys(
                 td { (k.label) div.small.muted.mono { (k.id) } } td { (k.role) }
                 td { (k.location_id.as_deref().map(|l| ctx.location_name(l)).unwrap_or_default()) }
                 td { (ctx.when(&k.created_at)) }
-                td { @if let Some(r) = &k.revoked_at { span.pill.bad { (ctx.t("Revoked", "폐기")) } " " (ctx.when(r)) } @else { span.pill.ok { (ctx.t("Works", "사용 중")) } } }
+                td { @if let Some(r) = &k.revoked_at { span.pill.bad { (ctx.t("Revoked", "폐기")) } " " (ctx.when(r)) }
+                     @else if k.expires_at.as_deref().is_some_and(|e| e <= now.as_str()) { span.pill.bad { (ctx.t("Expired", "만료")) } " " (ctx.when(k.expires_at.as_deref().unwrap_or_default())) }
+                     @else { span.pill.ok { (ctx.t("Works", "사용 중")) } @if let Some(e) = &k.expires_at { div.small.muted { (ctx.t("until", "만료")) " " (ctx.when(e)) } } } }
                 td { @if k.revoked_at.is_none() {
                     form.inline method="post" action=(format!("/console/settings/keys/{}/revoke", k.id)) hx-confirm=(ctx.t("Revoke this key? Programs using it stop working at once.", "이 키를 폐기할까요? 이 키를 쓰는 프로그램이 바로 멈춥니다.")) {
                         (ctx.csrf_field()) button.danger type="submit" { (ctx.t("Revoke", "폐기")) } }
@@ -419,7 +422,7 @@ async fn issue_key(p: Posted<KeyIn>) -> Response {
         return render_keys(ctx, &form, None, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let location = if p.form.role == "admin" { None } else { location };
-    match ctx.engine().issue_key(&p.form.role, location, p.form.label.trim().to_owned()).await {
+    match ctx.engine().issue_key(&p.form.role, location, p.form.label.trim().to_owned(), None).await {
         Ok(k) => render_keys(ctx, &FormState::default(), Some(k), StatusCode::CREATED).await,
         Err(e) => {
             form.engine_error(&e, ctx.lang, &[("label", "label"), ("role", "role")]);

@@ -10,7 +10,7 @@ use crate::{ApiError, ApiResult, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use engine::platform::auth::IssuedKey;
+use engine::platform::auth::{IssuedKey, KeyView};
 use engine::platform::events::{Cursor, EventView, MAX_FEED_PAGE};
 use engine::platform::webhooks::{DeliveryView, SubscriptionInput, SubscriptionView};
 use engine::DoctorReport;
@@ -26,6 +26,23 @@ pub fn api() -> Api {
                 .json::<KeyIn>()
                 .created::<KeyOut>(),
             issue_key,
+        )
+        .route(
+            Op::get("/admin/api-keys")
+                .tag("platform")
+                .auth(Auth::Admin)
+                .doc("Every API key, newest first, with when it expires or was revoked (never the secrets).")
+                .ok::<List<KeyView>>(),
+            list_keys,
+        )
+        .route(
+            Op::delete("/admin/api-keys/{id}")
+                .tag("platform")
+                .auth(Auth::Admin)
+                .doc("Revoke a key: requests with it fail at once. The last working admin key cannot be revoked (409 `last_admin_key`).")
+                .no_content()
+                .errors(&[409]),
+            revoke_key,
         )
         .route(
             Op::get("/admin/events")
@@ -114,6 +131,8 @@ pub struct KeyIn {
     /// The location a staff key acts for.
     location_id: Option<String>,
     label: String,
+    /// Days until the key stops working by itself: 1–3650, default 365.
+    expires_in_days: Option<i64>,
 }
 
 async fn issue_key(State(s): State<AppState>, _: Admin, ApiJson(k): ApiJson<KeyIn>) -> ApiResult<Created<KeyOut>> {
@@ -121,7 +140,16 @@ async fn issue_key(State(s): State<AppState>, _: Admin, ApiJson(k): ApiJson<KeyI
         Some(l) => Some(s.engine.location(&l).await?.id),
         None => None,
     };
-    Ok(Created(KeyOut { api_key: s.engine.issue_key(&k.role, loc, k.label).await? }))
+    Ok(Created(KeyOut { api_key: s.engine.issue_key(&k.role, loc, k.label, k.expires_in_days).await? }))
+}
+
+async fn list_keys(State(s): State<AppState>, _: Admin) -> ApiResult<Json<List<KeyView>>> {
+    Ok(Json(List { data: s.engine.api_keys().await? }))
+}
+
+async fn revoke_key(State(s): State<AppState>, Admin(by): Admin, Path(id): Path<String>) -> ApiResult<StatusCode> {
+    s.engine.revoke_key(&by, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]

@@ -1,6 +1,6 @@
 //! Shopper accounts: sign-up, login, the signed-in customer and their orders from every channel.
 
-use crate::extract::{page_limit, ApiJson, ApiQuery, ClientAddr, MaybeCustomer};
+use crate::extract::{page_limit, ApiJson, ApiQuery, ClientAddr, MaybeCustomer, OptionalJson};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created, Page};
 use crate::routes::{signed_in, PageQ};
@@ -31,6 +31,15 @@ pub fn api() -> Api {
                 .ok::<SessionOut>()
                 .errors(&[401, 429]),
             login,
+        )
+        .route(
+            Op::post("/store/auth/logout")
+                .tag("accounts")
+                .auth(Auth::Customer)
+                .doc("Log out: the session token stops working at once. With `{\"everywhere\": true}`, every session of this shopper ends (a lost phone).")
+                .optional_json::<LogoutIn>()
+                .no_content(),
+            logout,
         )
         .route(
             Op::get("/store/customers/me")
@@ -84,6 +93,31 @@ async fn login(
         }),
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize, Default, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutIn {
+    /// End every session of this shopper, not only this one.
+    #[serde(default)]
+    everywhere: bool,
+}
+
+async fn logout(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    headers: axum::http::HeaderMap,
+    OptionalJson(b): OptionalJson<LogoutIn>,
+) -> ApiResult<StatusCode> {
+    signed_in(c)?;
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or_default();
+    s.engine.logout(token, b.everywhere).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn me(State(s): State<AppState>, MaybeCustomer(c): MaybeCustomer) -> ApiResult<Json<CustomerOut>> {
