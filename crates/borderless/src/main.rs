@@ -118,6 +118,10 @@ struct ServeArgs {
     /// node says so loudly at start.
     #[arg(long, env = "BORDERLESS_RATE_LIMITS", value_enum, default_value_t = OnOff::On)]
     rate_limits: OnOff,
+    /// Let webhooks target http:// URLs and private or loopback addresses (a receiver on your laptop).
+    /// Off by default: webhooks carry order and customer data, so they go over https to public hosts.
+    #[arg(long, env = "BORDERLESS_WEBHOOKS_ALLOW_PRIVATE")]
+    webhooks_allow_private: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -291,6 +295,7 @@ fn config(a: &ServeArgs) -> AppConfig {
         header_read_timeout: Duration::from_secs(a.header_timeout_secs.clamp(1, 3600)),
         request_timeout: Duration::from_secs(a.request_timeout_secs.clamp(1, 3600)),
         rate_limits: a.rate_limits == OnOff::On,
+        webhooks_allow_private: a.webhooks_allow_private,
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Config {
     /// A staff-taken `manual` delivery order (an invoice, a transfer) releases its stock if it has not
     /// shipped within this long.
     pub unpaid_hold_ms: i64,
+    /// Webhook targets may be `http://` and private or loopback addresses (development only).
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             unpaid_max_open_orders: 3,
             unpaid_max_units: 20,
             unpaid_hold_ms: 7 * 24 * 3600 * 1000,
+            webhooks_allow_private: false,
         }
     }
 }

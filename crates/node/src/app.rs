@@ -47,6 +47,8 @@ pub struct AppConfig {
     pub request_timeout: Duration,
     /// Rate limits per client address and session (`http_api::ratelimit`); off only for load tests.
     pub rate_limits: bool,
+    /// Webhooks may target `http://` and private or loopback addresses (development only).
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for AppConfig {
@@ -72,6 +74,7 @@ impl Default for AppConfig {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             rate_limits: true,
+            webhooks_allow_private: false,
         }
     }
 }
@@ -194,6 +197,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         Config {
             pickup_hold_ms: cfg.pickup_hold.as_millis() as i64,
             cashierless_cap_minor: cfg.cashierless_cap_minor,
+            webhooks_allow_private: cfg.webhooks_allow_private,
             ..Config::default()
         },
         clock,

@@ -141,6 +141,8 @@ async fn spawn_app_inner(
         request_timeout: Duration::from_secs(30),
         // Tests drive many shoppers from one address; the limits have their own tests (hostile.rs).
         rate_limits: false,
+        // The webhook tests receive on loopback; the public-only default has its own test.
+        webhooks_allow_private: true,
     };
     let mut cfg = cfg;
     tune(&mut cfg);

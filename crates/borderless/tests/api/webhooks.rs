@@ -9,7 +9,7 @@ use std::time::Duration;
 
 #[derive(Default)]
 struct Received {
-    calls: Vec<(String, String)>, // (signature header, body)
+    calls: Vec<(axum::http::HeaderMap, String)>, // (headers, body)
 }
 
 async fn webhooks_are_signed_retried_and_logged(b: Backend) {
@@ -22,9 +22,8 @@ async fn webhooks_are_signed_retried_and_logged(b: Backend) {
         post(move |headers: axum::http::HeaderMap, body: String| {
             let g = g.clone();
             async move {
-                let sig = headers.get("borderless-signature").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
                 let mut r = g.lock().unwrap();
-                r.calls.push((sig, body));
+                r.calls.push((headers, body));
                 if r.calls.len() == 1 {
                     axum::http::StatusCode::INTERNAL_SERVER_ERROR
                 } else {
@@ -70,12 +69,20 @@ async fn webhooks_are_signed_retried_and_logged(b: Backend) {
     app.clock.advance_ms(11_000);
     wait_for(2).await;
 
-    let (sig, body) = got.lock().unwrap().calls[1].clone();
+    let (headers, body) = got.lock().unwrap().calls[1].clone();
+    let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["type"], "order.placed");
     assert_eq!(v["data"]["order"]["id"], oid.as_str());
+    let sig = h("borderless-signature");
     let t: i64 = sig.split(',').next().unwrap().trim_start_matches("t=").parse().unwrap();
     assert_eq!(sig, node::webhooks::sign(&secret, t, &body), "signature verifies");
+    // The Standard Webhooks headers (what integrators' libraries verify); the id is stable across retries.
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    assert_eq!(h("webhook-id"), v["id"].as_str().unwrap());
+    assert_eq!(h("webhook-id"), got.lock().unwrap().calls[0].0["webhook-id"].to_str().unwrap(), "same id on retry");
+    let ts: i64 = h("webhook-timestamp").parse().unwrap();
+    assert_eq!(h("webhook-signature"), node::webhooks::sign_standard(&secret, &h("webhook-id"), ts, &body));
     // Only the subscribed type was sent: inventory.changed and product.created were not.
     tokio::time::sleep(Duration::from_millis(700)).await;
     assert_eq!(got.lock().unwrap().calls.len(), 2);
@@ -195,3 +202,83 @@ async fn postgres_feed_never_skips_a_late_commit() {
     }
     assert_eq!(seen, vec!["evt_a".to_owned(), "evt_b".to_owned()], "the late commit (lower seq) is not skipped");
 }
+
+/// Webhooks go over https to public hosts unless the node is told otherwise (development): loopback,
+/// private, link-local and metadata addresses are refused when subscribing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhook_targets_are_public_https_by_default() {
+    let app = spawn_app_tuned(Backend::Sqlite, |c| c.webhooks_allow_private = false).await;
+    for url in [
+        "http://hooks.example.com/x",
+        "https://127.0.0.1/x",
+        "https://localhost:8443/x",
+        "https://10.1.2.3/x",
+        "https://192.168.0.10/x",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/x",
+        "https://[fd00::1]/x",
+        "https://100.64.0.1/x",
+        "https://printer.local/x",
+        "https://user@127.0.0.1:9/x",
+    ] {
+        let r = app.admin_post("/admin/webhooks", json!({"url": url, "event_types": ["order.placed"]})).await;
+        assert_eq!((r.status, r.code()), (400, "invalid_request"), "{url}: {:?}", r.body);
+        assert!(r.body["error"]["message"].as_str().unwrap().contains("url"), "{url}");
+    }
+    app.admin_post("/admin/webhooks", json!({"url": "https://hooks.example.com/x", "event_types": ["order.placed"]}))
+        .await
+        .expect(201);
+}
+
+/// One dead endpoint does not slow the others: a subscriber that never answers holds at most its own few
+/// requests, while a healthy one gets every event at once.
+async fn a_dead_endpoint_does_not_hold_up_the_others(b: Backend) {
+    let app = spawn_app(b).await;
+    let fast_calls = Arc::new(Mutex::new(0usize));
+    let slow_calls = Arc::new(Mutex::new(0usize));
+    let (f, s) = (fast_calls.clone(), slow_calls.clone());
+    let fast = axum::Router::new().route(
+        "/hook",
+        post(move || {
+            let f = f.clone();
+            async move {
+                *f.lock().unwrap() += 1;
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let slow = axum::Router::new().route(
+        "/hook",
+        post(move || {
+            let s = s.clone();
+            async move {
+                *s.lock().unwrap() += 1;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let mut urls = Vec::new();
+    for r in [slow, fast] {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        urls.push(format!("http://{}/hook", l.local_addr().unwrap()));
+        tokio::spawn(async move { axum::serve(l, r).await });
+    }
+    for u in &urls {
+        app.admin_post("/admin/webhooks", json!({"url": u, "event_types": ["location.*"]})).await.expect(201);
+    }
+    let events = 40; // more deliveries than one old-style batch of 32
+    for i in 0..events {
+        app.location(&format!("HOOK{i:02}"), "store", true).await;
+    }
+    let t = std::time::Instant::now();
+    while *fast_calls.lock().unwrap() < events && t.elapsed() < Duration::from_secs(8) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let took = t.elapsed();
+    assert_eq!(*fast_calls.lock().unwrap(), events, "the healthy subscriber got every event");
+    assert!(took < Duration::from_secs(5), "without waiting for the dead one: {took:?}");
+    let stuck = *slow_calls.lock().unwrap();
+    assert!(stuck <= node::webhooks::PER_SUBSCRIPTION, "the dead one holds at most its own slots: {stuck}");
+}
+both!(a_dead_endpoint_does_not_hold_up_the_others);

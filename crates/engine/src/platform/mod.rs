@@ -155,7 +155,8 @@ impl Engine {
 
     pub async fn subscribe(&self, input: SubscriptionInput) -> Result<SubscriptionView> {
         let now = self.now();
-        self.db.write(move |tx| webhooks::subscribe(tx, &input, now)).await
+        let allow = self.cfg.webhooks_allow_private;
+        self.db.write(move |tx| webhooks::subscribe(tx, &input, allow, now)).await
     }
 
     pub async fn subscriptions(&self) -> Result<Vec<SubscriptionView>> {
@@ -179,12 +180,17 @@ impl Engine {
     }
 
     /// One dispatcher step: fan new events out, then lease due deliveries to the caller.
-    pub async fn webhook_step(&self, limit: usize) -> Result<Vec<DueDelivery>> {
-        let now = self.now();
+    pub async fn webhook_step(
+        &self,
+        limit: usize,
+        busy: &[String],
+        per_subscription: usize,
+    ) -> Result<Vec<DueDelivery>> {
+        let (now, busy) = (self.now(), busy.to_vec());
         self.db
             .write(move |tx| {
                 webhooks::fanout(tx, 1000, now)?;
-                webhooks::claim_due(tx, limit, now)
+                webhooks::claim_due(tx, limit, &busy, per_subscription, now)
             })
             .await
     }

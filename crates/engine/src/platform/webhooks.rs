@@ -54,6 +54,7 @@ pub struct DeliveryView {
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
     pub id: String,
+    pub subscription_id: String,
     pub url: String,
     pub secret: String,
     pub event_id: String,
@@ -63,14 +64,89 @@ pub struct DueDelivery {
     pub lease: i64,
 }
 
-pub(crate) fn subscribe(tx: &mut dyn Tx, input: &SubscriptionInput, now: i64) -> Result<SubscriptionView> {
-    let url = input.url.trim();
-    if !(url.starts_with("http://") || url.starts_with("https://"))
-        || url.len() > 2000
-        || url.contains(char::is_whitespace)
-    {
-        return Err(bad("`url` must be an http:// or https:// URL of at most 2000 characters"));
+/// Whether an address is on the public internet: not loopback, private (RFC 1918, fc00::/7), link-local,
+/// shared (100.64/10), unspecified, multicast, broadcast, documentation or benchmarking ranges, nor an
+/// IPv4-mapped form of one. A webhook must never let a seller's integrator (or whoever holds an admin key)
+/// make the node call into its own network or a cloud metadata service.
+pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            !(a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || a.is_broadcast()
+                || a.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(a) => {
+            if let Some(v4) = a.to_ipv4_mapped() {
+                return is_public_ip(IpAddr::V4(v4));
+            }
+            let s = a.segments();
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x64 && s[1] == 0xff9b))
+        }
     }
+}
+
+/// The host of an `http(s)://` URL (brackets removed from an IPv6 literal), or `None` if there is none.
+pub fn url_host(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host =
+        if let Some(v6) = hostport.strip_prefix('[') { v6.split_once(']')?.0 } else { hostport.split(':').next()? };
+    (!host.is_empty()).then_some(host)
+}
+
+/// Checks a webhook target: `https://` to a public host, unless `allow_private` (for development against
+/// a local receiver) also lets `http://` and private or loopback addresses through. Host names are checked
+/// again when each delivery is sent (against what they resolve to then).
+pub fn check_target(url: &str, allow_private: bool) -> Result<()> {
+    let url = url.trim();
+    let scheme_ok = url.starts_with("https://") || (allow_private && url.starts_with("http://"));
+    if !scheme_ok || url.len() > 2000 || url.contains(char::is_whitespace) {
+        return Err(bad(if allow_private {
+            "`url` must be an http:// or https:// URL of at most 2000 characters"
+        } else {
+            "`url` must be an https:// URL of at most 2000 characters (webhooks carry order and customer data)"
+        }));
+    }
+    let host = url_host(url).ok_or_else(|| bad("`url` has no host"))?.to_ascii_lowercase();
+    if allow_private {
+        return Ok(());
+    }
+    let private_name = host == "localhost"
+        || [".localhost", ".local", ".internal", ".lan", ".home.arpa"].iter().any(|s| host.ends_with(s));
+    let private_ip = host.parse::<std::net::IpAddr>().is_ok_and(|ip| !is_public_ip(ip));
+    if private_name || private_ip {
+        return Err(bad(format!(
+            "`url` points at `{host}`, which is not a public address; webhooks go to public https endpoints (a development node may allow others with --webhooks-allow-private)"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn subscribe(
+    tx: &mut dyn Tx,
+    input: &SubscriptionInput,
+    allow_private: bool,
+    now: i64,
+) -> Result<SubscriptionView> {
+    let url = input.url.trim();
+    check_target(url, allow_private)?;
     let types: Vec<String> = input.event_types.iter().map(|t| t.trim().to_owned()).collect();
     if types.is_empty() || types.len() > 50 {
         return Err(EngineError::invalid(
@@ -90,7 +166,12 @@ pub(crate) fn subscribe(tx: &mut dyn Tx, input: &SubscriptionInput, now: i64) ->
         ));
     }
     let id = ids::new_id("whk");
-    let secret = format!("whsec_{}", ids::random_token(24));
+    // Standard Webhooks form: `whsec_` and the base64 of 24 random bytes (the signing key).
+    let secret = {
+        use base64::Engine as _;
+        let bytes: [u8; 24] = rand::random();
+        format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+    };
     tx.exec(
         "INSERT INTO webhook_subscriptions (id, url, secret, event_types, active, created_at) VALUES (?, ?, ?, ?, 1, ?)",
         params![&id, url, &secret, serde_json::to_string(&types).unwrap_or_default(), now],
@@ -176,15 +257,36 @@ pub(crate) fn fanout(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<usize> {
 }
 
 /// Leases up to `limit` due deliveries to the caller.
-pub(crate) fn claim_due(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<Vec<DueDelivery>> {
+/// Leases up to `limit` due deliveries, at most `per_subscription` for any one subscription and none for
+/// the `busy` ones (which already have that many in flight), so one slow endpoint never takes every slot.
+pub(crate) fn claim_due(
+    tx: &mut dyn Tx,
+    limit: usize,
+    busy: &[String],
+    per_subscription: usize,
+    now: i64,
+) -> Result<Vec<DueDelivery>> {
     let rows = tx.query(
-        "SELECT d.id, s.url, s.secret, d.event_id, e.type, e.payload, e.created_at, d.attempts, e.aggregate_id \
+        "SELECT d.id, s.url, s.secret, d.event_id, e.type, e.payload, e.created_at, d.attempts, e.aggregate_id, d.subscription_id \
          FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id JOIN events e ON e.id = d.event_id \
          WHERE d.status = 'pending' AND s.active = 1 AND d.next_attempt_at <= ? AND d.locked_until <= ? ORDER BY d.next_attempt_at, d.event_seq LIMIT ?",
-        params![now, now, limit as i64],
+        params![now, now, (limit * per_subscription.max(1)).min(1000) as i64],
     )?;
     let mut out = Vec::new();
+    let mut taken: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for r in rows {
+        if out.len() >= limit {
+            break;
+        }
+        let sub = r.text(9)?;
+        if busy.contains(&sub) {
+            continue;
+        }
+        let n = taken.entry(sub.clone()).or_default();
+        if *n >= per_subscription {
+            continue;
+        }
+        *n += 1;
         let id = r.text(0)?;
         // The lease's expiry doubles as its token: a few random milliseconds make it unique per claim, and
         // `record` only applies an outcome while that exact lease is held.
@@ -204,6 +306,7 @@ pub(crate) fn claim_due(tx: &mut dyn Tx, limit: usize, now: i64) -> Result<Vec<D
         .to_string();
         out.push(DueDelivery {
             id,
+            subscription_id: sub,
             url: r.text(1)?,
             secret: r.text(2)?,
             event_id: r.text(3)?,
