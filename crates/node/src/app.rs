@@ -216,6 +216,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
     if cfg.workers {
         tokio::spawn(crate::webhooks::run(engine.clone(), rx.clone()));
         tokio::spawn(expiry_worker(engine.clone(), rx.clone()));
+        tokio::spawn(reconcile_worker(engine.clone(), rx.clone()));
         tokio::spawn(crate::stripe::run(engine.clone(), rx.clone()));
         tokio::spawn(recs_worker(engine.clone(), cfg.recs_train_every, rx.clone()));
         tokio::spawn(search_worker(engine.clone(), rx.clone()));
@@ -399,6 +400,24 @@ async fn recs_worker(engine: Engine, every: Duration, mut stop: watch::Receiver<
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+    }
+}
+
+/// Finishes card intents a crash left open (`engine::money::intents`), every few seconds.
+async fn reconcile_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
+    if engine.card_gateway().is_none() {
+        return;
+    }
+    loop {
+        match engine.reconcile_card_intents().await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "reconciled card intents left open"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "card reconciliation failed; it runs again shortly"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
             _ = stop.wait_for(|v| *v) => return,
         }
     }

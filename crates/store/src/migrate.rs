@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (21, V21),
     (22, V22),
     (23, V23),
+    (24, V24),
 ];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
@@ -642,4 +643,30 @@ CREATE INDEX orders_status_seq ON orders (status, id)
 const V23: &str = r#"
 CREATE INDEX carts_idle ON carts (status, updated_at);
 ALTER TABLE api_keys ADD COLUMN expires_at BIGINT
+"#;
+
+/// Durable intents for card processor calls (issue #19): written before the call, moved on by each step,
+/// closed with the work they pay for; the reconciliation sweep finishes what a crash left open.
+const V24: &str = r#"
+CREATE TABLE card_intents (
+    id TEXT PRIMARY KEY,
+    purpose TEXT NOT NULL CHECK (purpose IN ('top_up', 'checkout')),
+    customer_id TEXT,
+    cart_id TEXT,
+    idempotency_key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+    currency TEXT NOT NULL,
+    payment_method TEXT NOT NULL,
+    processor_key TEXT NOT NULL,
+    payment_id TEXT,
+    status TEXT NOT NULL CHECK (status IN ('started', 'authorized', 'captured', 'done', 'released', 'failed')),
+    attempts BIGINT NOT NULL,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (purpose, processor_key)
+);
+CREATE INDEX card_intents_open ON card_intents (status, updated_at);
+CREATE INDEX card_intents_payment ON card_intents (payment_id)
 "#;

@@ -12,6 +12,7 @@ mod concurrency;
 mod console;
 mod customers;
 mod errors;
+mod faults;
 mod flows;
 mod instore;
 mod live_store;

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_borderless");
 
-struct Node {
-    child: Child,
-    url: String,
+pub(crate) struct Node {
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
 impl Drop for Node {
@@ -26,6 +26,16 @@ fn port() -> u16 {
 }
 
 async fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Node {
+    serve_with(data_dir, database_url, &[], &[]).await
+}
+
+/// `serve` with extra arguments and environment (a card processor, an armed fault point).
+pub(crate) async fn serve_with(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Node {
     let p = port();
     let mut cmd = Command::new(BIN);
     cmd.args([
@@ -44,7 +54,11 @@ async fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Node {
     if let Some(u) = database_url {
         cmd.args(["--database-url", u]);
     }
+    cmd.args(args);
     cmd.env("BORDERLESS_ADMIN_KEY", ADMIN_KEY).env("RUST_LOG", "warn").stdout(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     let child = cmd.spawn().expect("spawn borderless serve");
     let node = Node { child, url: format!("http://127.0.0.1:{p}") };
     let c = reqwest::Client::new();
@@ -57,7 +71,7 @@ async fn serve(data_dir: &std::path::Path, database_url: Option<&str>) -> Node {
     panic!("borderless serve did not become healthy");
 }
 
-async fn call(
+pub(crate) async fn call(
     c: &reqwest::Client,
     method: reqwest::Method,
     url: String,
@@ -80,6 +94,10 @@ async fn call(
     Ok((s, r.json().await.unwrap_or(Value::Null)))
 }
 
+pub(crate) async fn setup_stock(c: &reqwest::Client, url: &str, units: i64) -> (String, String) {
+    setup(c, url, units).await
+}
+
 async fn setup(c: &reqwest::Client, url: &str, units: i64) -> (String, String) {
     let (s, loc) = call(c, reqwest::Method::POST, format!("{url}/admin/locations"), Some(json!({"code": "GANGNAM", "name_ko": "강남", "name_en": "Gangnam", "kind": "store", "pickup_enabled": true})), Some(ADMIN_KEY), None).await.unwrap();
     assert_eq!(s, 201, "{loc}");
@@ -98,6 +116,10 @@ async fn setup(c: &reqwest::Client, url: &str, units: i64) -> (String, String) {
     .unwrap();
     assert_eq!(s, 201);
     (loc, "SKU-1".into())
+}
+
+pub(crate) async fn pickup_cart(c: &reqwest::Client, url: &str, sku: &str, loc: &str) -> reqwest::Result<String> {
+    cart(c, url, sku, loc).await
 }
 
 async fn cart(c: &reqwest::Client, url: &str, sku: &str, loc: &str) -> reqwest::Result<String> {
@@ -124,7 +146,7 @@ async fn cart(c: &reqwest::Client, url: &str, sku: &str, loc: &str) -> reqwest::
     Ok(id)
 }
 
-fn doctor(data_dir: &std::path::Path, database_url: Option<&str>) -> (i32, String) {
+pub(crate) fn doctor(data_dir: &std::path::Path, database_url: Option<&str>) -> (i32, String) {
     let mut cmd = Command::new(BIN);
     cmd.arg("doctor").arg("--data-dir").arg(data_dir);
     if let Some(u) = database_url {

@@ -79,13 +79,15 @@ pub(crate) fn is_cancelled(tx: &mut dyn Tx, payment_id: &str) -> Result<bool> {
 pub(crate) fn release_unused(tx: &mut dyn Tx, cart_id: &str, payment_id: &str, now: i64) -> Result<bool> {
     let lock = format!("SELECT id FROM carts WHERE id = ?{}", tx.for_update());
     tx.query_opt(&lock, params![cart_id])?;
-    let used = tx
-        .query_opt("SELECT 1 FROM orders WHERE payment_reference LIKE ?", params![format!("%{payment_id}%")])?
-        .is_some();
-    if used || is_cancelled(tx, payment_id)? {
+    if super::intents::order_using(tx, payment_id)?.is_some() {
+        super::intents::close_for_payment(tx, payment_id, "done", now)?;
+        return Ok(false);
+    }
+    if is_cancelled(tx, payment_id)? {
         return Ok(false);
     }
     enqueue(tx, "cancel", payment_id, 0, None, now)?;
+    super::intents::close_for_payment(tx, payment_id, "released", now)?;
     Ok(true)
 }
 
@@ -152,6 +154,8 @@ impl PaymentProvider for Card {
         // Card authorizations lapse at the processor after about a week.
         let until = ctx.hold_until.min(ctx.now + AUTHORIZATION_VALIDITY_MS);
         ledger::pending(tx, &clearing, &revenue, ctx.amount_minor, ctx.currency, until, &purpose, ctx.now)?;
+        // The order holds the authorization now: its intent is done, in the order's own transaction.
+        super::intents::close_for_payment(tx, &payment_id, "done", ctx.now)?;
         Ok(PaymentStatus::Authorized)
     }
     fn on_handover(&self, tx: &mut dyn Tx, ctx: &PaymentContext<'_>, current: PaymentStatus) -> Result<PaymentStatus> {
@@ -255,10 +259,9 @@ pub(crate) fn finish(tx: &mut dyn Tx, job: &Job, outcome: std::result::Result<()
         tracing::error!(job = %job.id, kind = %job.kind, payment = %job.payment_id, "card processor job failed for good; needs staff");
         if job.kind == "capture" {
             // The goods left against an authorization that could not be captured: make it visible.
-            tx.exec(
-                "UPDATE orders SET payment_status = 'capture_failed' WHERE payment_reference LIKE ?",
-                params![format!("%{}%", job.payment_id)],
-            )?;
+            if let Some(order) = super::intents::order_using(tx, &job.payment_id)? {
+                tx.exec("UPDATE orders SET payment_status = 'capture_failed' WHERE id = ?", params![order])?;
+            }
         }
         crate::platform::events::emit(
             tx,
@@ -301,10 +304,8 @@ pub fn verify_signature(secret: &str, header: &str, payload: &[u8], now_s: i64) 
     mac.update(t.to_string().as_bytes());
     mac.update(b".");
     mac.update(payload);
-    let want = hex::encode(mac.finalize().into_bytes());
-    let ok = sigs
-        .iter()
-        .any(|s| s.len() == want.len() && s.bytes().zip(want.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0);
+    // Each candidate is checked by the MAC's own constant-time verification.
+    let ok = sigs.iter().any(|s| hex::decode(s).is_ok_and(|bytes| mac.clone().verify_slice(&bytes).is_ok()));
     if !ok {
         return Err(bad("the webhook signature does not match"));
     }
@@ -342,11 +343,14 @@ pub(crate) fn apply_event(tx: &mut dyn Tx, event: &serde_json::Value, now: i64) 
         "payment_intent.succeeded" => settle(tx, "capture")?,
         "payment_intent.canceled" => {
             settle(tx, "cancel")?;
-            // Whatever cancelled it, an order that relied on it may not be handed over now.
-            tx.exec(
-                "UPDATE orders SET payment_status = 'voided' WHERE payment_status = 'authorized' AND payment_reference LIKE ?",
-                params![format!("%{payment}%")],
-            )?;
+            // Whatever cancelled it, an order that relied on it may not be handed over now. (The order is
+            // found by the exact payment id: an empty or partial id matches nothing.)
+            if let Some(order) = super::intents::order_using(tx, &payment)? {
+                tx.exec(
+                    "UPDATE orders SET payment_status = 'voided' WHERE payment_status = 'authorized' AND id = ?",
+                    params![order],
+                )?;
+            }
         }
         "refund.created" | "refund.updated" if object["status"] == "succeeded" => {
             if let Some(job) = refund_job {

@@ -3,6 +3,7 @@
 
 pub mod cards;
 pub mod fx;
+pub mod intents;
 pub mod ledger;
 pub mod paycodes;
 pub mod payments;
@@ -244,21 +245,91 @@ impl Engine {
             }
         }
         let base = format!("selftopup:{customer_id}:{key}");
-        let payment = gw
-            .authorize(amount_minor, &currency, payment_method, &format!("{base}:auth"))
-            .await
-            .map_err(cards::card_error)?;
-        match gw.capture(&payment, amount_minor, &format!("{base}:capture")).await {
-            Ok(()) => {}
-            Err(cards::CardError::Declined(code)) => {
-                let _ = gw.cancel(&payment, &format!("{base}:cancel")).await;
-                return Err(EngineError::PaymentDeclined(code));
+        // The intent first: from here on a crash leaves a row the reconciliation sweep finishes.
+        let intent = {
+            let (cid, key, hash, cur, pm, base) = (
+                customer_id.to_owned(),
+                key.clone(),
+                request_hash.clone(),
+                currency.clone(),
+                payment_method.to_owned(),
+                base.clone(),
+            );
+            let now = self.now();
+            self.db
+                .write(move |tx| {
+                    intents::begin(
+                        tx,
+                        &intents::NewIntent {
+                            purpose: "top_up",
+                            customer_id: Some(&cid),
+                            cart_id: None,
+                            idempotency_key: &key,
+                            request_hash: &hash,
+                            amount_minor,
+                            currency: &cur,
+                            payment_method: &pm,
+                            processor_key: &base,
+                        },
+                        now,
+                    )
+                })
+                .await?
+        };
+        self.drive_top_up(&gw, intent).await
+    }
+
+    /// Takes a card top-up's intent to its end: authorize and capture with the processor (the same keys on
+    /// every try, so the processor answers a repeat with the first outcome), then credit the wallet and close
+    /// the intent in one transaction. Used by the request itself and by the reconciliation sweep.
+    async fn drive_top_up(&self, gw: &Arc<dyn cards::CardGateway>, intent: intents::Intent) -> Result<TopUpView> {
+        let base = intent.processor_key.clone();
+        let (amount_minor, currency) = (intent.amount_minor, intent.currency.clone());
+        let payment = match &intent.payment_id {
+            Some(p) => p.clone(),
+            None => {
+                match gw.authorize(amount_minor, &currency, &intent.payment_method, &format!("{base}:auth")).await {
+                    Ok(p) => {
+                        let (id, pid, now) = (intent.id.clone(), p.clone(), self.now());
+                        self.db.write(move |tx| intents::step(tx, &id, "authorized", Some(&pid), None, now)).await?;
+                        p
+                    }
+                    Err(cards::CardError::Declined(code)) => {
+                        let (id, c, now) = (intent.id.clone(), code.clone(), self.now());
+                        self.db.write(move |tx| intents::step(tx, &id, "failed", None, Some(&c), now)).await?;
+                        return Err(EngineError::PaymentDeclined(code));
+                    }
+                    Err(e) => return Err(cards::card_error(e)),
+                }
             }
-            // Unknown outcome: nothing is credited and nothing cancelled; the retry with the same key gets
-            // the processor's answer.
-            Err(e) => return Err(cards::card_error(e)),
+        };
+        if intent.status != "captured" {
+            match gw.capture(&payment, amount_minor, &format!("{base}:capture")).await {
+                Ok(()) => {
+                    let (id, now) = (intent.id.clone(), self.now());
+                    self.db.write(move |tx| intents::step(tx, &id, "captured", None, None, now)).await?;
+                }
+                Err(cards::CardError::Declined(code)) => {
+                    let _ = gw.cancel(&payment, &format!("{base}:cancel")).await;
+                    let (id, c, now) = (intent.id.clone(), code.clone(), self.now());
+                    self.db.write(move |tx| intents::step(tx, &id, "failed", None, Some(&c), now)).await?;
+                    return Err(EngineError::PaymentDeclined(code));
+                }
+                // Unknown outcome: nothing is credited and nothing cancelled; a retry with the same key (or
+                // the sweep) gets the processor's answer.
+                Err(e) => return Err(cards::card_error(e)),
+            }
         }
-        let (cid, now, pid) = (customer_id.to_owned(), self.now(), payment.clone());
+        crate::platform::faults::hit("top_up.after_capture");
+        let cid = intent.customer_id.clone().unwrap_or_default();
+        let scope = format!("wallet.selftopup:{cid}");
+        let (key, request_hash, now, pid, iid) = (
+            intent.idempotency_key.clone(),
+            intent.request_hash.clone(),
+            self.now(),
+            payment.clone(),
+            intent.id.clone(),
+        );
         let result = self
             .db
             .write(move |tx| {
@@ -266,23 +337,76 @@ impl Engine {
                 let transfer_id = domain::ids::new_id("trf");
                 let wallet = ledger::wallet_account(tx, &cid, &currency, now)?;
                 if let Some(existing) = idempotency::begin(tx, &scope, &key, &request_hash, &transfer_id, now)? {
+                    intents::step(tx, &iid, "done", None, None, now)?;
                     let w = ledger::get_account(tx, &wallet)?.ok_or_else(|| EngineError::not_found("wallet", &cid))?;
                     return Ok(TopUpView { transfer_id: existing, wallet: w });
                 }
                 let clearing = ledger::books_account(tx, ledger::kind::CLEARING, "card", &currency, now)?;
                 let purpose = ledger::Purpose { reason: "wallet top-up by card", ref_type: "card_payment", ref_id: &pid, transfer_id: Some(&transfer_id) };
                 let id = ledger::single(tx, &clearing, &wallet, amount_minor, &currency, &purpose, now)?;
+                intents::step(tx, &iid, "done", None, None, now)?;
                 let w = ledger::get_account(tx, &wallet)?.ok_or_else(|| EngineError::not_found("wallet", &cid))?;
                 events::emit(tx, "wallet.topped_up", &cid, &serde_json::json!({"transfer_id": &id, "amount_minor": amount_minor, "currency": &currency, "card_payment": &pid}), now)?;
                 Ok(TopUpView { transfer_id: id, wallet: w })
             })
             .await;
         if let Err(e) = &result {
-            // Captured but not credited: a retry with the same key credits it (the processor replays the
-            // capture). Refunding here would let that retry credit money the card no longer paid.
-            tracing::error!(payment = %payment, error = %e, "card captured but the wallet credit failed; a retry with the same Idempotency-Key will credit it");
+            // Captured but not credited: the intent stays open and the sweep credits it (or a retry with the
+            // same key does first). Refunding here would let that retry credit money the card no longer paid.
+            tracing::error!(payment = %payment, error = %e, "card captured but the wallet credit failed; the reconciliation sweep will credit it");
         }
         result
+    }
+
+    /// Finishes card intents a crash or a lost answer left open (see `money::intents`): top-ups are
+    /// captured and credited once; checkout authorizations that no order uses are cancelled. Returns how
+    /// many were closed.
+    pub async fn reconcile_card_intents(&self) -> Result<usize> {
+        let Some(gw) = self.money.cards.clone() else { return Ok(0) };
+        let now = self.now();
+        let stale = self.db.write(move |tx| intents::claim_stale(tx, 20, now)).await?;
+        let mut closed = 0;
+        for i in stale {
+            let (id, purpose) = (i.id.clone(), i.purpose.clone());
+            let outcome = match purpose.as_str() {
+                "top_up" => self.drive_top_up(&gw, i).await.map(|_| ()),
+                _ => self.settle_checkout_intent(&gw, i).await,
+            };
+            match outcome {
+                Ok(()) => {
+                    closed += 1;
+                    tracing::info!(intent = %id, purpose = %purpose, "reconciled a card intent left open");
+                }
+                Err(EngineError::PaymentDeclined(_)) => closed += 1,
+                Err(e) => tracing::warn!(intent = %id, error = %e, "a card intent is still open; the sweep retries it"),
+            }
+        }
+        Ok(closed)
+    }
+
+    /// A checkout's authorization left open: kept if an order holds it, otherwise cancelled.
+    async fn settle_checkout_intent(&self, gw: &Arc<dyn cards::CardGateway>, i: intents::Intent) -> Result<()> {
+        let payment = match &i.payment_id {
+            Some(p) => p.clone(),
+            // The authorization's answer never arrived: ask again with the same key to learn its id.
+            None => match gw.authorize(i.amount_minor, &i.currency, &i.payment_method, &i.processor_key).await {
+                Ok(p) => p,
+                Err(cards::CardError::Declined(code)) => {
+                    let (id, now) = (i.id.clone(), self.now());
+                    self.db.write(move |tx| intents::step(tx, &id, "failed", None, Some(&code), now)).await?;
+                    return Ok(());
+                }
+                Err(e) => return Err(cards::card_error(e)),
+            },
+        };
+        let (cart, iid, now) = (i.cart_id.clone().unwrap_or_default(), i.id.clone(), self.now());
+        self.db
+            .write(move |tx| {
+                intents::step(tx, &iid, "authorized", Some(&payment), None, now)?;
+                cards::release_unused(tx, &cart, &payment, now)?;
+                Ok(())
+            })
+            .await
     }
 
     /// A customer's ledger accounts (one wallet per currency used).

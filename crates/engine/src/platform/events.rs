@@ -65,6 +65,7 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
     ("order.placed", "an order was placed on the web"),
     ("order.ready_for_pickup", "a pickup order is ready at the desk"),
     ("order.shipped", "a delivery order shipped"),
+    ("payment.intent_failed", "a card payment left open by a crash could not be reconciled; needs staff"),
     ("payment.job_failed", "a card processor job failed for good"),
     ("product.created", "a product was created"),
     ("product.synonyms_updated", "the search synonyms changed"),

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod events;
+pub mod faults;
 pub mod idempotency;
 pub mod passwords;
 pub mod staff;

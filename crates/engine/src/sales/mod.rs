@@ -230,9 +230,48 @@ impl Engine {
         let base = format!("auth:{cart_id}:{}", idem.unwrap_or("-"));
         for attempt in 0..4 {
             let key = if attempt == 0 { base.clone() } else { format!("{base}:{attempt}") };
+            // The intent first: a crash after the processor authorized but before the order's transaction
+            // leaves a row the reconciliation sweep settles (the authorization is cancelled).
+            let intent = {
+                let (cart, idem, cur, token, key, now) = (
+                    cart_id.to_owned(),
+                    idem.unwrap_or("-").to_owned(),
+                    currency.to_owned(),
+                    token.to_owned(),
+                    key.clone(),
+                    self.now(),
+                );
+                self.db
+                    .write(move |tx| {
+                        crate::money::intents::begin(
+                            tx,
+                            &crate::money::intents::NewIntent {
+                                purpose: "checkout",
+                                customer_id: None,
+                                cart_id: Some(&cart),
+                                idempotency_key: &idem,
+                                request_hash: "",
+                                amount_minor: amount,
+                                currency: &cur,
+                                payment_method: &token,
+                                processor_key: &key,
+                            },
+                            now,
+                        )
+                    })
+                    .await?
+            };
             let id = gw.authorize(amount, currency, token, &key).await.map_err(cards::card_error)?;
-            let pid = id.clone();
-            if !self.db.read(move |tx| cards::is_cancelled(tx, &pid)).await? {
+            let (pid, iid, now) = (id.clone(), intent.id.clone(), self.now());
+            let cancelled = self
+                .db
+                .write(move |tx| {
+                    crate::money::intents::step(tx, &iid, "authorized", Some(&pid), None, now)?;
+                    cards::is_cancelled(tx, &pid)
+                })
+                .await?;
+            crate::platform::faults::hit("checkout.after_authorize");
+            if !cancelled {
                 return Ok(id);
             }
         }
