@@ -181,6 +181,7 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "unsupported_payment_method" => "이 주문에는 사용할 수 없는 결제 수단입니다. 다른 결제 수단을 선택해 주세요.",
         "email_taken" => "이미 가입된 이메일입니다. 로그인해 주세요.",
         "timeout" => "요청 처리 시간이 너무 길어 중단했습니다. 잠시 후 다시 시도해 주세요.",
+        "money_limit_reached" => "이 키로 한 번에 또는 하루에 충전·판매할 수 있는 금액을 넘었습니다. 금액을 나누거나 점주에게 요청해 주세요.",
         "rate_limited" => "요청이 너무 많습니다. 응답의 Retry-After(초)만큼 기다린 뒤 다시 시도해 주세요.",
         "last_admin_key" => "마지막으로 남은 관리자 키는 폐기할 수 없습니다. 새 관리자 키를 먼저 발급해 주세요.",
         "phone_taken" => "이미 등록된 전화번호입니다. 다른 번호를 입력하거나 로그인해 주세요.",

@@ -347,3 +347,63 @@ async fn credentials_can_be_revoked(b: Backend) {
     assert_eq!(me(fresh).await, 401);
 }
 both!(credentials_can_be_revoked);
+
+/// Staff cannot mint stored value without bounds: a top-up or gift card above the per-call cap is refused,
+/// a staff key's rolling day is capped, admins have ten times the room per call, and every such action is
+/// in the audit log.
+async fn staff_money_is_capped_per_call_and_per_key(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let staff = app
+        .admin_post("/admin/api-keys", json!({"role": "staff", "location_id": store, "label": "till"}))
+        .await
+        .expect(201)["api_key"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (cid, _) = shopper(&app, "capped@example.com").await;
+    let top_up = |key: &str, amount: i64, idem: String| {
+        let (app, key) = (&app, key.to_owned());
+        let path = format!("/admin/customers/{cid}/wallet/top-ups");
+        async move {
+            app.req(
+                "POST",
+                &path,
+                Some(&key),
+                Some(json!({"amount_minor": amount, "currency": "KRW"})),
+                &[("Idempotency-Key", &idem)],
+            )
+            .await
+        }
+    };
+    let r = top_up(&staff, 1_000_000_000_000, "big".into()).await;
+    assert_eq!((r.status, r.code()), (400, "money_limit_reached"), "{:?}", r.body);
+    assert!(r.body["error"]["message_ko"].is_string());
+    for i in 0..5 {
+        top_up(&staff, 2_000_000, format!("day-{i}")).await.expect(201);
+    }
+    let r = top_up(&staff, 1, "over".into()).await;
+    assert_eq!(r.code(), "money_limit_reached", "₩10,000,000 a day per staff key");
+    let r = app
+        .req(
+            "POST",
+            "/admin/gift-cards",
+            Some(&staff),
+            Some(json!({"amount_minor": 10_000, "currency": "KRW"})),
+            &[("Idempotency-Key", "gc-1")],
+        )
+        .await;
+    assert_eq!(r.code(), "money_limit_reached", "gift cards count in the same day");
+    // An admin has ten times the room per call, and no day cap; a new day frees the staff key.
+    top_up(ADMIN_KEY, 15_000_000, "admin-1".into()).await.expect(201);
+    let r = top_up(ADMIN_KEY, 20_000_001, "admin-2".into()).await;
+    assert_eq!(r.code(), "money_limit_reached");
+    app.clock.advance_ms(24 * 3600 * 1000 + 1);
+    top_up(&staff, 2_000_000, "next-day".into()).await.expect(201);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'wallet.topped_up'").await,
+        7,
+        "every top-up is audited with its key"
+    );
+}
+both!(staff_money_is_capped_per_call_and_per_key);

@@ -5,6 +5,7 @@ pub mod cards;
 pub mod fx;
 pub mod intents;
 pub mod ledger;
+pub mod limits;
 pub mod paycodes;
 pub mod payments;
 
@@ -149,6 +150,7 @@ impl Engine {
                         return Ok(TopUpView { transfer_id: existing, wallet: w });
                     }
                 }
+                limits::check(tx, &by, amount_minor, &currency, now)?;
                 let cash = ledger::books_account(tx, ledger::kind::CASH, &location, &currency, now)?;
                 let purpose = ledger::Purpose { reason: "wallet top-up at counter", ref_type: "topup", ref_id: &customer_id, transfer_id: Some(&transfer_id) };
                 let id = ledger::single(tx, &cash, &wallet, amount_minor, &currency, &purpose, now)?;
@@ -664,6 +666,7 @@ impl Engine {
                         return view(tx);
                     }
                 }
+                limits::check(tx, &by, amount_minor, &currency, now)?;
                 let id = ledger::account(tx, &account, ledger::kind::GIFT_CARD, &currency, None, true, now)?;
                 let cash = ledger::books_account(tx, ledger::kind::CASH, &location, &currency, now)?;
                 let purpose = ledger::Purpose {
