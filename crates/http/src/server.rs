@@ -85,11 +85,18 @@ pub async fn serve(
                 let mut req = req.map(axum::body::Body::new);
                 req.extensions_mut().insert(ConnectInfo(PeerAddr(addr)));
                 let limit = if req.uri().path().ends_with("/import") { limits.upload } else { limits.request };
-                Ok::<_, Infallible>(match tokio::time::timeout(limit, app.oneshot(req)).await {
+                let mut res = match tokio::time::timeout(limit, app.oneshot(req)).await {
                     Ok(Ok(res)) => res,
                     Ok(Err(never)) => match never {},
                     Err(_) => timed_out(limit),
-                })
+                };
+                // The body was refused unread (too large) or the deadline passed mid-body: the connection
+                // cannot be reused, so the client is told so rather than finding out on its next request.
+                if matches!(res.status(), StatusCode::PAYLOAD_TOO_LARGE | StatusCode::SERVICE_UNAVAILABLE) {
+                    res.headers_mut()
+                        .insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+                }
+                Ok::<_, Infallible>(res)
             }
         });
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), svc));

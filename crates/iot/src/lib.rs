@@ -92,8 +92,7 @@ pub fn start_embedded(
         Box::pin(async move {
             if user == BRIDGE_USER {
                 let ok = client_id.starts_with(BRIDGE_USER)
-                    && pass.len() == secret.len()
-                    && pass.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+                    && bool::from(subtle::ConstantTimeEq::ct_eq(pass.as_bytes(), secret.as_bytes()));
                 return if ok { broker::Login::Allowed(broker::Principal::Service) } else { broker::Login::Refused };
             }
             // A device: its id and its token (the same token as for HTTP).

@@ -8,6 +8,7 @@
 
 mod error;
 mod migrate;
+pub use migrate::checksum_of as migrate_checksum_of;
 mod pg;
 mod sqlite;
 mod value;

@@ -522,10 +522,45 @@ pub(crate) fn migrate(tx: &mut dyn Tx, dialect: Dialect) -> Result<(), DbError> 
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
         &[],
     )?;
+    tx.exec("CREATE TABLE IF NOT EXISTS schema_checksums (version BIGINT PRIMARY KEY, checksum TEXT NOT NULL)", &[])?;
     let applied: Vec<i64> =
         tx.query("SELECT version FROM schema_migrations", &[])?.iter().map(|r| r.i64(0)).collect::<Result<_, _>>()?;
+    // A database a newer borderless has migrated is refused: this binary does not know its schema.
+    let known = MIGRATIONS.last().map_or(0, |m| m.0);
+    if let Some(newer) = applied.iter().copied().filter(|v| *v > known).max() {
+        return Err(DbError::new(
+            crate::DbErrorKind::Other,
+            format!(
+                "the database's schema is at version {newer}, written by a newer borderless; this binary knows versions up to {known}. Run the newer binary (or restore a backup taken before the upgrade)"
+            ),
+        ));
+    }
+    let recorded: std::collections::HashMap<i64, String> = tx
+        .query("SELECT version, checksum FROM schema_checksums", &[])?
+        .iter()
+        .map(|r| Ok((r.i64(0)?, r.text(1)?)))
+        .collect::<Result<_, DbError>>()?;
     for (version, sql) in MIGRATIONS {
+        let sum = checksum(sql);
         if applied.contains(version) {
+            match recorded.get(version) {
+                Some(was) if *was != sum => {
+                    return Err(DbError::new(
+                        crate::DbErrorKind::Other,
+                        format!(
+                            "migration {version} differs from the one this database applied (checksum {was}, now {sum}); a released migration must never be edited — add a new one"
+                        ),
+                    ))
+                }
+                Some(_) => {}
+                // Applied before checksums were kept: record what this binary says it was.
+                None => {
+                    tx.exec(
+                        "INSERT INTO schema_checksums (version, checksum) VALUES (?, ?)",
+                        crate::params![*version, sum.as_str()],
+                    )?;
+                }
+            }
             continue;
         }
         for stmt in render(sql, dialect).split(';').map(str::trim).filter(|s| !s.is_empty()) {
@@ -536,8 +571,28 @@ pub(crate) fn migrate(tx: &mut dyn Tx, dialect: Dialect) -> Result<(), DbError> 
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0);
         tx.exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", crate::params![*version, now])?;
+        tx.exec(
+            "INSERT INTO schema_checksums (version, checksum) VALUES (?, ?) ON CONFLICT (version) DO UPDATE SET checksum = excluded.checksum",
+            crate::params![*version, sum.as_str()],
+        )?;
     }
     Ok(())
+}
+
+/// The checksum this binary records for migration `version` (for tools and tests).
+pub fn checksum_of(version: i64) -> Option<String> {
+    MIGRATIONS.iter().find(|m| m.0 == version).map(|m| checksum(m.1))
+}
+
+/// A migration's fingerprint: 64-bit FNV-1a of its text, hex (it detects an edited migration, not an
+/// attacker, who could edit the table too).
+pub fn checksum(sql: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in sql.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 /// MQTT payloads are signed with a key derived from the device's token (HMAC-SHA256 with

@@ -139,3 +139,42 @@ async fn lower_case_skus_are_renamed_to_capitals() {
         .unwrap();
     assert_eq!(stock, 1, "references follow the rename");
 }
+
+/// A database migrated by a newer borderless is refused with what to do, and so is one whose applied
+/// migration was edited since (its checksum differs); a database from before checksums gets them recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn newer_or_edited_schemas_are_refused() {
+    let (db, dir) = temp_db();
+    let url = format!("sqlite:{}", dir.join("t.db").display());
+    let sums = db
+        .read(|tx| -> Result<i64, DbError> { tx.query_one("SELECT COUNT(*) FROM schema_checksums", &[])?.i64(0) })
+        .await
+        .unwrap();
+    let versions = db
+        .read(|tx| -> Result<i64, DbError> { tx.query_one("SELECT COUNT(*) FROM schema_migrations", &[])?.i64(0) })
+        .await
+        .unwrap();
+    assert_eq!(sums, versions, "every applied migration has its checksum");
+    // From before checksums: recorded again at the next start.
+    db.write(|tx| -> Result<u64, DbError> { tx.exec("DELETE FROM schema_checksums", &[]) }).await.unwrap();
+    drop(db);
+    let db = Db::open(&url, &DbOptions::default()).expect("an older database opens");
+    // An edited migration.
+    db.write(|tx| -> Result<u64, DbError> {
+        tx.exec("UPDATE schema_checksums SET checksum = '0000000000000000' WHERE version = 5", &[])
+    })
+    .await
+    .unwrap();
+    drop(db);
+    let Err(e) = Db::open(&url, &DbOptions::default()) else { panic!("an edited migration is refused") };
+    assert!(e.to_string().contains("migration 5 differs"), "{e}");
+    // Put it right, then pretend a newer binary migrated further.
+    let fixed = store::migrate_checksum_of(5).unwrap();
+    let conn = rusqlite::Connection::open(dir.join("t.db")).unwrap();
+    conn.execute("UPDATE schema_checksums SET checksum = ?1 WHERE version = 5", [fixed]).unwrap();
+    conn.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (9999, 0)", []).unwrap();
+    drop(conn);
+    let Err(e) = Db::open(&url, &DbOptions::default()) else { panic!("a newer schema is refused") };
+    assert!(e.to_string().contains("schema is at version 9999") && e.to_string().contains("newer"), "{e}");
+    let _ = std::fs::remove_dir_all(dir);
+}

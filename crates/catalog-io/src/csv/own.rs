@@ -110,7 +110,7 @@ impl OwnHeader {
     }
 
     fn get<'a>(&self, row: &'a Row, col: Col) -> &'a str {
-        self.pos.get(&col).and_then(|&i| row.cells.get(i)).map(String::as_str).unwrap_or("")
+        unguard(self.pos.get(&col).and_then(|&i| row.cells.get(i)).map(String::as_str).unwrap_or(""))
     }
 }
 
@@ -422,6 +422,27 @@ pub(super) fn format_attributes(attrs: &BTreeMap<String, String>) -> String {
         .join(";")
 }
 
+/// Characters that make a spreadsheet read a cell as a formula (CSV injection, OWASP).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A text cell as exported: one that a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+1`, `@SUM`)
+/// gets a leading `'`, which spreadsheets show as text and `unguard` removes on import.
+pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The text of a cell `guard` protected (other cells as they are).
+pub fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 pub fn write_catalog<W: std::io::Write>(mut w: W, products: &[crate::ProductView]) -> Result<(), CsvError> {
     // Price columns: KRW and USD always (so an export doubles as a template), plus every other currency used.
     let mut currencies: BTreeMap<&'static str, Currency> =
@@ -472,7 +493,7 @@ pub fn write_catalog<W: std::io::Write>(mut w: W, products: &[crate::ProductView
                 }
                 prices[k] = Money::new(pr.amount_minor, c).to_decimal();
             }
-            let mut rec: Vec<String> = vec![
+            let mut rec: Vec<String> = [
                 p.handle.clone(),
                 p.title.ko.clone(),
                 p.title.en.clone(),
@@ -485,7 +506,10 @@ pub fn write_catalog<W: std::io::Write>(mut w: W, products: &[crate::ProductView
                 v.gtin.clone().unwrap_or_default(),
                 v.weight_g.to_string(),
                 format_attributes(&v.attributes),
-            ];
+            ]
+            .iter()
+            .map(|c| guard(c).into_owned())
+            .collect();
             rec.extend(prices);
             out.write_record(&rec).map_err(|e| werr(&e))?;
         }

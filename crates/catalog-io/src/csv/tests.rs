@@ -460,3 +460,15 @@ fn an_unclosed_quote_is_reported_where_it_opens() {
     let fine = format!("{OWN_HEADER}\nhat,\"모자 \"\"특가\"\"\",Hat,,,apparel,,,HAT-1,,100,,12000\n");
     assert!(read_catalog_all(fine.as_bytes()).is_ok());
 }
+
+#[test]
+fn formulas_are_exported_as_text_and_read_back() {
+    use super::own::{guard, unguard};
+    for evil in ["=HYPERLINK(\"http://x\",\"click\")", "+1+1", "-50% 세일", "@SUM(A1)", "\t=1"] {
+        let g = guard(evil);
+        assert!(g.starts_with('\''), "{evil}");
+        assert_eq!(unguard(&g), evil, "round trip");
+    }
+    assert_eq!(guard("양말"), "양말");
+    assert_eq!(unguard("'plain quote"), "'plain quote", "a quote not guarding a formula stays");
+}

@@ -186,9 +186,28 @@ impl Engine {
         } else {
             Arc::new(Vec::new())
         };
-        let served = self.search_served();
-        let ix = served.ix.as_ref().ok_or_else(|| internal("no search index".into()))?;
-        product_search::run(ix, &served.stock, &locations, &q)
+        // Off the async workers, a bounded number at a time.
+        use std::sync::atomic::Ordering;
+        let slots = &self.discovery.search.slots;
+        if slots.waiting.fetch_add(1, Ordering::SeqCst) >= product_search::MAX_SEARCH_WAITING {
+            slots.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(EngineError::Db(store::DbError::new(
+                store::DbErrorKind::Overloaded,
+                "too many searches are waiting".to_owned(),
+            )));
+        }
+        let permit = slots.sem.clone().acquire_owned().await;
+        slots.waiting.fetch_sub(1, Ordering::SeqCst);
+        let permit = permit.map_err(|_| internal("shutting down".into()))?;
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let served = engine.search_served();
+            let ix = served.ix.as_ref().ok_or_else(|| internal("no search index".into()))?;
+            product_search::run(ix, &served.stock, &locations, &q)
+        })
+        .await
+        .map_err(|e| internal(format!("search stopped: {e}")))?
     }
 
     /// The locations for stock filters, cached for LOCATIONS_TTL_MS; `need` (an id) not in the copy reads

@@ -708,6 +708,25 @@ pub struct SearchState {
     pub(crate) stock_refresh: tokio::sync::Mutex<()>,
     /// Locations for stock filters, read at most every LOCATIONS_TTL_MS (at once for an unknown id).
     pub(crate) locations: std::sync::Mutex<Option<(i64, std::sync::Arc<Vec<LocationView>>)>>,
+    /// Searches run on blocking threads, a few at a time (see [`SearchSlots`]).
+    pub(crate) slots: SearchSlots,
+}
+
+/// Searches waiting for a slot before new ones are refused as `overloaded` (503, retry shortly).
+pub const MAX_SEARCH_WAITING: usize = 256;
+
+/// Search is CPU work (scoring, facets): it runs off the async workers, at most two per core at once, with
+/// a bounded queue, so a flood of expensive queries delays searches but never the checkout or the API.
+pub(crate) struct SearchSlots {
+    pub(crate) sem: std::sync::Arc<tokio::sync::Semaphore>,
+    pub(crate) waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl Default for SearchSlots {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        SearchSlots { sem: std::sync::Arc::new(tokio::sync::Semaphore::new(cores * 2)), waiting: Default::default() }
+    }
 }
 
 /// How long search trusts its copy of the locations (coordinates, pickup) before reading them again.

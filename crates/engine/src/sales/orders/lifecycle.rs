@@ -141,7 +141,8 @@ pub(crate) fn ready_for_pickup(
 }
 
 pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// Handover at the desk: the code must match; the reservation becomes a sale.
