@@ -17,7 +17,7 @@ pub mod broker;
 pub mod wire;
 
 use engine::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use std::collections::HashMap;
 use std::net::SocketAddr;

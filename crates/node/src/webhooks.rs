@@ -12,7 +12,7 @@
 
 use base64::Engine as _;
 use engine::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use std::collections::HashMap;
 use std::net::SocketAddr;

@@ -285,7 +285,7 @@ pub const WEBHOOK_TOLERANCE_S: i64 = 300;
 /// Verifies a `Stripe-Signature` header (`t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<payload>")>`, several
 /// `v1` allowed during secret rotation) against the raw payload.
 pub fn verify_signature(secret: &str, header: &str, payload: &[u8], now_s: i64) -> Result<()> {
-    use hmac::{Hmac, Mac};
+    use hmac::{Hmac, KeyInit, Mac};
     let bad = |m: &str| EngineError::invalid("invalid_signature", m.to_owned());
     let mut t = None;
     let mut sigs = Vec::new();

@@ -5,7 +5,7 @@
 //! transaction: if the sale fails (say, insufficient funds) the claim rolls back with it.
 
 use crate::error::{EngineError, Result};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use serde::Serialize;
 use sha2::Sha256;
 use store::{params, Tx};
