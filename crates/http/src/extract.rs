@@ -178,6 +178,17 @@ impl FromRequestParts<AppState> for MaybeCustomer {
     }
 }
 
+/// A signed-in customer, required: the guard answers 401 before anything in the request is read.
+pub struct SignedIn(pub String);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let MaybeCustomer(c) = MaybeCustomer::from_request_parts(parts, state).await?;
+        c.map(SignedIn).ok_or_else(|| unauthorized("log in first"))
+    }
+}
+
 /// Pagination: `limit` (1–100, default 20).
 pub fn page_limit(limit: Option<usize>) -> Result<usize, ApiError> {
     match limit {

@@ -6,6 +6,7 @@ mod helpers;
 mod hostile;
 
 mod access;
+mod authz;
 mod cards;
 mod catalog;
 mod concurrency;

@@ -2,7 +2,7 @@
 //! gift card balances, and payment requests scanned at a till.
 
 use crate::extract::Path;
-use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, MaybeCustomer};
+use crate::extract::{ApiJson, ApiQuery, IdempotencyKey, MaybeCustomer, SignedIn};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Created, List, Page};
 use crate::routes::{signed_in, statement, GiftCardOut, OrderOut, PaymentRequestOut, StatementQ, TopUpOut};
@@ -110,11 +110,10 @@ pub struct SelfTopUpIn {
 
 async fn self_top_up(
     State(s): State<AppState>,
-    MaybeCustomer(c): MaybeCustomer,
+    SignedIn(id): SignedIn,
     IdempotencyKey(key): IdempotencyKey,
     ApiJson(b): ApiJson<SelfTopUpIn>,
 ) -> ApiResult<Created<TopUpOut>> {
-    let id = signed_in(c)?;
     let top_up = s.engine.self_top_up(&id, b.amount_minor, &b.currency, &b.payment_method, key).await?;
     Ok(Created(TopUpOut { top_up }))
 }
