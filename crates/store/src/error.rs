@@ -66,6 +66,9 @@ impl From<postgres::Error> for DbError {
                 || *code == SqlState::LOCK_NOT_AVAILABLE
             {
                 DbErrorKind::Retryable
+            } else if *code == SqlState::QUERY_CANCELED {
+                // The statement timeout ended it: the database is busy (or the query is runaway); back off.
+                DbErrorKind::Overloaded
             } else if *code == SqlState::TOO_MANY_CONNECTIONS || *code == SqlState::ADMIN_SHUTDOWN {
                 DbErrorKind::Unavailable
             } else {

@@ -102,11 +102,13 @@ pub struct DbOptions {
     pub queue_limit: usize,
     /// Most write transactions the SQLite writer folds into one commit.
     pub group_commit_max: usize,
+    /// PostgreSQL: the longest a statement may run (and a transaction sit idle) before the server ends it.
+    pub statement_timeout_ms: u64,
 }
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions { connections: 8, queue_limit: 8192, group_commit_max: 256 }
+        DbOptions { connections: 8, queue_limit: 8192, group_commit_max: 256, statement_timeout_ms: 60_000 }
     }
 }
 

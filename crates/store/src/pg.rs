@@ -25,11 +25,16 @@ struct PgTx<'c> {
 }
 
 impl PgConn {
-    fn connect(url: &str) -> Result<PgConn, DbError> {
+    fn connect(url: &str, statement_timeout_ms: u64) -> Result<PgConn, DbError> {
         let mut client = Client::connect(url, NoTls)
             .map_err(|e| DbError::new(DbErrorKind::Unavailable, format!("cannot connect to PostgreSQL: {e}")))?;
-        // Migrations' "already exists, skipping" notices are not news.
-        client.batch_execute("SET client_min_messages = warning")?;
+        // Migrations' "already exists, skipping" notices are not news. No statement runs longer than a minute
+        // (a runaway query must not hold a worker and its locks for ever), and a transaction left idle by a
+        // stuck caller is ended after a minute too.
+        client.batch_execute(&format!(
+            "SET client_min_messages = warning; SET statement_timeout = {statement_timeout_ms}; SET idle_in_transaction_session_timeout = {}",
+            statement_timeout_ms.max(1000)
+        ))?;
         Ok(PgConn { client, stmts: HashMap::new() })
     }
     fn stmt(&mut self, sql: &str) -> Result<Statement, DbError> {
@@ -142,20 +147,21 @@ impl Tx for PgTx<'_> {
 
 impl PgBackend {
     pub(crate) fn open(url: &str, opts: &DbOptions) -> Result<Self, DbError> {
-        let mut first = PgConn::connect(url)?;
+        let timeout = opts.statement_timeout_ms;
+        let mut first = PgConn::connect(url, timeout)?;
         run_tx(&mut first, &mut |tx| crate::migrate::migrate(tx, Dialect::Postgres))?;
         let (tx, rx) = bounded::<(Box<dyn Job>, bool)>(opts.queue_limit);
         let n = opts.connections.max(1);
         let mut conns = vec![first];
         for _ in 1..n {
-            conns.push(PgConn::connect(url)?);
+            conns.push(PgConn::connect(url, timeout)?);
         }
         for (i, conn) in conns.into_iter().enumerate() {
             let rx = rx.clone();
             let url = url.to_owned();
             std::thread::Builder::new()
                 .name(format!("pg-worker-{i}"))
-                .spawn(move || worker_loop(conn, rx, url))
+                .spawn(move || worker_loop(conn, rx, url, timeout))
                 .map_err(|e| DbError::new(DbErrorKind::Other, e.to_string()))?;
         }
         Ok(PgBackend { jobs: tx, url: redact(url) })
@@ -180,10 +186,10 @@ fn run_tx(conn: &mut PgConn, f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), DbErro
     }
 }
 
-fn worker_loop(mut conn: PgConn, rx: Receiver<(Box<dyn Job>, bool)>, url: String) {
+fn worker_loop(mut conn: PgConn, rx: Receiver<(Box<dyn Job>, bool)>, url: String, timeout: u64) {
     while let Ok((mut job, write)) = rx.recv() {
         if conn.client.is_closed() {
-            match PgConn::connect(&url) {
+            match PgConn::connect(&url, timeout) {
                 Ok(c) => conn = c,
                 Err(e) => {
                     tracing::error!(error = %e, "PostgreSQL reconnect failed");

@@ -178,3 +178,50 @@ async fn newer_or_edited_schemas_are_refused() {
     assert!(e.to_string().contains("schema is at version 9999") && e.to_string().contains("newer"), "{e}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// On PostgreSQL no statement runs past the statement timeout: a runaway query is ended by the server and
+/// reported as `Overloaded` (503, retry), and the worker carries on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_statements_time_out() {
+    let admin = std::env::var("BORDERLESS_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let name = format!("bl_test_timeout_{}", rand_suffix() % 1_000_000_000);
+    let created = std::thread::spawn({
+        let (admin, name) = (admin.clone(), name.clone());
+        move || -> Result<(), String> {
+            let mut c = postgres::Client::connect(&admin, postgres::NoTls).map_err(|e| e.to_string())?;
+            c.batch_execute(&format!("CREATE DATABASE {name}")).map_err(|e| e.to_string())
+        }
+    })
+    .join()
+    .unwrap();
+    if let Err(e) = created {
+        assert!(std::env::var("BORDERLESS_REQUIRE_PG").is_err(), "PostgreSQL is required here: {e}");
+        eprintln!("skipped: no PostgreSQL ({e})");
+        return;
+    }
+    let url = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => unreachable!(),
+    };
+    let db = tokio::task::spawn_blocking(move || {
+        Db::open(&url, &DbOptions { statement_timeout_ms: 300, connections: 1, ..DbOptions::default() })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let t = std::time::Instant::now();
+    let r = db.read(|tx| -> Result<(), DbError> { tx.query("SELECT pg_sleep(3)", &[]).map(|_| ()) }).await;
+    let e = r.expect_err("the server ends it");
+    assert_eq!(e.kind, DbErrorKind::Overloaded, "{e}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(2), "{:?}", t.elapsed());
+    let n = db.read(|tx| -> Result<i64, DbError> { tx.query_one("SELECT 1", &[])?.i64(0) }).await.unwrap();
+    assert_eq!(n, 1, "the worker carries on");
+    drop(db);
+    let _ = std::thread::spawn(move || {
+        if let Ok(mut c) = postgres::Client::connect(&admin, postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    })
+    .join();
+}
