@@ -4,10 +4,12 @@
 //! oversell/undersell checks. `borderless bench ledger` measures durable money transfers through the API
 //! and in the engine alone. By default each starts its own `borderless serve` child process on a fresh data
 //! directory, so client and server are separate processes as they would be in production. `borderless bench
-//! console` times the staff console's screens on a big shop.
+//! console` times the staff console's screens on a big shop; `borderless bench hostile` runs shoppers beside
+//! attackers with the public defaults on.
 
 mod checkout;
 mod console;
+mod hostile;
 mod labels;
 mod ledger;
 mod recs;
@@ -16,6 +18,7 @@ mod server;
 
 pub use checkout::checkout;
 pub use console::{console, ConsoleBenchOpts};
+pub use hostile::{hostile, HostileBenchOpts};
 pub use labels::labels;
 pub use ledger::{ledger, LedgerBenchOpts};
 pub use recs::{recs, synthetic_history, RecsBenchOpts};

@@ -48,6 +48,17 @@ pub(crate) enum BenchCmd {
         #[arg(long, default_value_t = 200)]
         requests: usize,
     },
+    /// Shoppers check out while attackers hit the same node with the public defaults on (rate limits,
+    /// timeouts): slow clients, a login flood, an events flood and guest checkout loops hoarding stock.
+    /// Prints the shoppers' latencies, what each attack got back, and checks the stock ledger.
+    Hostile {
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        #[arg(long, default_value_t = 16)]
+        shoppers: usize,
+        #[arg(long, default_value_t = 300)]
+        slow_clients: usize,
+    },
     /// Product search: a Korean/English catalog with stock at many locations, queried (text, category
     /// filter, stock filter; facets) through the HTTP API and side by side through PostgreSQL full-text
     /// search on the same catalog; also the index build speed.

@@ -696,6 +696,15 @@ async fn run(cli: Cli) -> Result<i32> {
             bench::console(opts).await?;
             Ok(0)
         }
+        Command::Bench(BenchCmd::Hostile { seconds, shoppers, slow_clients }) => {
+            let opts = bench::HostileBenchOpts {
+                seconds: seconds.clamp(5, 3600),
+                shoppers: shoppers.clamp(1, 500),
+                slow_clients: slow_clients.clamp(0, 1500),
+            };
+            bench::hostile(opts).await?;
+            Ok(0)
+        }
         Command::Bench(BenchCmd::Search { products, locations, concurrency, seconds, pg_url }) => {
             if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 256) {
                 bail!("--concurrency takes levels between 1 and 256");

@@ -184,4 +184,23 @@ mod tests {
         assert!(Money::new(i64::MAX, Currency::Krw).checked_mul(2).is_err());
         assert_eq!(a.checked_mul(3).unwrap().minor, 300);
     }
+
+    proptest::proptest! {
+        /// Every amount prints as a decimal that parses back to itself, in every currency.
+        #[test]
+        fn decimals_round_trip(minor in (i64::MIN + 1)..=i64::MAX, c in 0usize..4) {
+            let currency = [Currency::Krw, Currency::Usd, Currency::Jpy, Currency::Eur][c];
+            let m = Money::new(minor, currency);
+            proptest::prop_assert_eq!(Money::parse_decimal(&m.to_decimal(), currency).unwrap(), m);
+        }
+
+        /// Parsing arbitrary text never panics; what it accepts prints back to an equal amount.
+        #[test]
+        fn parsing_never_panics(s in "\\PC{0,24}", c in 0usize..2) {
+            let currency = [Currency::Krw, Currency::Usd][c];
+            if let Ok(m) = Money::parse_decimal(&s, currency) {
+                proptest::prop_assert_eq!(Money::parse_decimal(&m.to_decimal(), currency).unwrap(), m);
+            }
+        }
+    }
 }

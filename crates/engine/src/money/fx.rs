@@ -112,10 +112,16 @@ impl Rate {
     /// Converts `minor` units of `base` into `quote` minor units, rounding up.
     pub fn convert_up(&self, minor: i64) -> Result<i64> {
         // quote_minor = minor × num × 10^eq / (10^eb × 10^scale), in i128 to avoid overflow.
-        let numer = minor as i128 * self.num as i128 * 10i128.pow(self.quote.exponent());
+        let overflow = || bad("amount overflow in currency conversion");
+        let numer = (minor as i128)
+            .checked_mul(self.num as i128)
+            .and_then(|v| v.checked_mul(10i128.pow(self.quote.exponent())))
+            .ok_or_else(overflow)?;
         let denom = 10i128.pow(self.base.exponent()) * 10i128.pow(self.scale);
-        let q = (numer + denom - 1) / denom;
-        i64::try_from(q).map_err(|_| bad("amount overflow in currency conversion"))
+        // Up for what is owed: the ceiling, also for a negative amount (a refund is never rounded in the
+        // shopper's favour twice).
+        let q = numer.div_euclid(denom) + i128::from(numer.rem_euclid(denom) != 0);
+        i64::try_from(q).map_err(|_| overflow())
     }
 }
 
@@ -138,5 +144,33 @@ mod tests {
         let krw_usd = Rate { id: "r".into(), base: Currency::Krw, quote: Currency::Usd, num: 72, scale: 5 };
         assert_eq!(krw_usd.convert_up(10000).unwrap(), 720); // 10,000 KRW × 0.00072 = 7.20 USD
         assert_eq!(render(13852, 1), "1385.2");
+    }
+
+    proptest::proptest! {
+        /// Conversion is the exact product rounded up: never less than owed, less than one minor unit more,
+        /// monotonic, and an amount too large is an error, never a wrapped number.
+        #[test]
+        fn conversion_rounds_up_exactly(minor in -1_000_000_000_000i64..1_000_000_000_000, num in 1i64..10_000_000_000, scale in 0u32..12, usd_base in proptest::bool::ANY) {
+            let (base, quote) = if usd_base { (Currency::Usd, Currency::Krw) } else { (Currency::Krw, Currency::Usd) };
+            let r = Rate { id: "r".into(), base, quote, num, scale };
+            let numer = minor as i128 * num as i128 * 10i128.pow(quote.exponent());
+            let denom = 10i128.pow(base.exponent()) * 10i128.pow(scale);
+            match r.convert_up(minor) {
+                Ok(q) => {
+                    let q = q as i128;
+                    proptest::prop_assert!(q * denom >= numer && (q - 1) * denom < numer, "{minor} → {q}");
+                    if let Ok(q2) = r.convert_up(minor + 1) {
+                        proptest::prop_assert!(q2 as i128 >= q);
+                    }
+                }
+                Err(_) => proptest::prop_assert!(numer / denom > i64::MAX as i128 - 1 || numer / denom < i64::MIN as i128 + 1),
+            }
+        }
+
+        #[test]
+        fn conversion_never_panics(minor in proptest::num::i64::ANY, num in 1i64..=i64::MAX, scale in 0u32..=12) {
+            let r = Rate { id: "r".into(), base: Currency::Krw, quote: Currency::Usd, num, scale };
+            let _ = r.convert_up(minor);
+        }
     }
 }

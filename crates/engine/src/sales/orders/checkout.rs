@@ -39,7 +39,12 @@ pub(crate) fn split_parts(
         return Err(EngineError::invalid("invalid_split", "a split payment has 2 to 4 tenders"));
     }
     let open = parts.iter().filter(|p| p.amount_minor.is_none()).count();
-    let fixed: i64 = parts.iter().filter_map(|p| p.amount_minor).sum();
+    // Checked: amounts near i64::MAX must not wrap around to the total (in a release build they would).
+    let fixed: i64 = parts
+        .iter()
+        .filter_map(|p| p.amount_minor)
+        .try_fold(0i64, |acc, a| acc.checked_add(a))
+        .ok_or_else(|| EngineError::invalid("invalid_split", "the tenders' amounts are too large"))?;
     if open > 1 || parts.iter().any(|p| p.amount_minor.is_some_and(|a| a <= 0)) {
         return Err(EngineError::invalid(
             "invalid_split",
@@ -413,4 +418,52 @@ pub(crate) fn insert_order(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sales::SplitTender;
+    use proptest::prelude::*;
+
+    fn tender(method: &str, amount: Option<i64>) -> SplitTender {
+        let code = match method {
+            "gift_card" => Some("GC-TEST".to_owned()),
+            "card" => Some("pm_x".to_owned()),
+            _ => None,
+        };
+        SplitTender { method: method.to_owned(), code, amount_minor: amount }
+    }
+
+    proptest! {
+        /// Whatever the tenders say, an accepted split pays exactly the total in positive parts, honours
+        /// every fixed amount, and nothing panics or wraps.
+        #[test]
+        fn accepted_splits_pay_exactly_the_total(
+            total in 1i64..=i64::MAX,
+            amounts in proptest::collection::vec(proptest::option::weighted(0.8, proptest::num::i64::ANY), 0..6),
+            methods in proptest::collection::vec(prop_oneof!["wallet", "gift_card", "store_credit", "card", "cash"], 6),
+        ) {
+            let parts: Vec<SplitTender> = amounts.iter().zip(&methods).map(|(a, m)| tender(m, *a)).collect();
+            if let Ok(out) = super::split_parts(&parts, total, "KRW", Some("card:pi_1:1")) {
+                let sum = out.iter().try_fold(0i64, |acc, p| acc.checked_add(p.a));
+                prop_assert_eq!(sum, Some(total));
+                prop_assert!(out.iter().all(|p| p.a > 0));
+                for (p, t) in out.iter().zip(&parts) {
+                    if let Some(a) = t.amount_minor {
+                        prop_assert_eq!(p.a, a);
+                    }
+                }
+                prop_assert!((2..=4).contains(&out.len()));
+            }
+        }
+
+        /// Amounts that add up to the total only by wrapping around i64 are refused.
+        #[test]
+        fn wrapped_sums_are_refused(total in 1i64..1_000_000) {
+            let big = i64::MAX;
+            let rest = total.wrapping_sub(big).wrapping_sub(big);
+            let parts = vec![tender("wallet", Some(big)), tender("gift_card", Some(big)), tender("store_credit", Some(rest))];
+            prop_assert!(super::split_parts(&parts, total, "KRW", None).is_err());
+        }
+    }
 }
