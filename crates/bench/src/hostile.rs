@@ -119,8 +119,9 @@ pub async fn hostile(opts: HostileBenchOpts) -> Result<()> {
                         tokio::time::sleep(Duration::from_millis(100)).await;
                     }
                 }
-                // A shopper takes a breath between orders (real ones take minutes).
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                // A shopper takes a while between orders (real ones take minutes): 2.5 s keeps each under the
+                // per-address checkout limit (30 a minute), as a person is.
+                tokio::time::sleep(Duration::from_millis(2500)).await;
             }
         }));
     }

@@ -54,7 +54,8 @@ pub(crate) enum BenchCmd {
     Hostile {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
-        #[arg(long, default_value_t = 16)]
+        /// Shoppers, each from its own address, one order every ~2.5 s.
+        #[arg(long, default_value_t = 64)]
         shoppers: usize,
         #[arg(long, default_value_t = 300)]
         slow_clients: usize,

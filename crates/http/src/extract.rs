@@ -15,8 +15,33 @@ pub struct ApiJson<T>(pub T);
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let axum::Json(mut v) =
-            axum::Json::<serde_json::Value>::from_request(req, state).await.map_err(json_rejection)?;
+        let json =
+            req.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+                let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+            });
+        if !json {
+            return Err(ApiError::Request {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                code: "unsupported_media_type",
+                message: "send the body as JSON with `Content-Type: application/json`".to_owned(),
+            });
+        }
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|rej| ApiError::Request {
+            status: if rej.status() == StatusCode::PAYLOAD_TOO_LARGE { rej.status() } else { StatusCode::BAD_REQUEST },
+            code: if rej.status() == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_request" },
+            message: if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                format!("the body is larger than {} KiB", crate::MAX_BODY_BYTES / 1024)
+            } else {
+                humanize(&rej.body_text())
+            },
+        })?;
+        // Most bodies are plain ASCII without `\u` escapes: nothing in them can be a control or invisible
+        // character, nor need normalising, so they are read straight into their type.
+        if bytes.is_ascii() && !bytes.windows(2).any(|w| w == b"\\u") {
+            return axum::Json::<T>::from_bytes(&bytes).map(|axum::Json(v)| ApiJson(v)).map_err(json_rejection);
+        }
+        let mut v: serde_json::Value = axum::Json::<serde_json::Value>::from_bytes(&bytes).map_err(json_rejection)?.0;
         clean_json(&mut v, &mut String::new())?;
         from_value(v).map(ApiJson)
     }
