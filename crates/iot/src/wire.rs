@@ -606,4 +606,35 @@ mod tests {
             );
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+        /// Whatever bytes a client sends, the codec answers a packet, "incomplete" or an error: it never
+        /// panics, never reads past the buffer, and a packet it reads consumed what it said it did.
+        #[test]
+        fn any_bytes_are_read_or_refused(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512), v5 in proptest::bool::ANY) {
+            let proto = if v5 { Proto::V5 } else { Proto::V4 };
+            let mut buf = BytesMut::from(&bytes[..]);
+            let before = buf.len();
+            if let Ok(Some(_)) = read(proto, &mut buf, 4096) {
+                proptest::prop_assert!(buf.len() < before, "a packet read consumes bytes");
+            }
+            let _ = connect_level(&bytes, 4096);
+            let mut c = BytesMut::from(&bytes[..]);
+            let _ = read_connect(&mut c, if v5 { 5 } else { 4 }, 4096);
+        }
+
+        /// A valid CONNECT with a byte flipped anywhere is still read or refused, never a panic.
+        #[test]
+        fn flipped_connects_are_read_or_refused(at in 0usize..64, bit in 0u8..8) {
+            // MQTT 3.1.1 CONNECT, client id "dev-1", user "u", password "p", keep-alive 60.
+            let mut bytes: Vec<u8> = vec![0x10, 0x17, 0x00, 0x04, b'M', b'Q', b'T', b'T', 0x04, 0xC2, 0x00, 0x3C,
+                0x00, 0x05, b'd', b'e', b'v', b'-', b'1', 0x00, 0x01, b'u', 0x00, 0x01, b'p'];
+            let i = at % bytes.len();
+            bytes[i] ^= 1 << bit;
+            let _ = connect_level(&bytes, 4096);
+            let mut c = BytesMut::from(&bytes[..]);
+            let _ = read_connect(&mut c, 4, 4096);
+        }
+    }
 }

@@ -133,4 +133,19 @@ mod tests {
         assert!(d.contains(&"이어폰".to_owned()) && d.contains(&"무선".to_owned()));
         assert!(texts("나이키 running").contains(&"나이키".to_owned()));
     }
+
+    proptest::proptest! {
+        /// Any text a shopper types (any script, controls, huge numbers, long runs) is analysed without a
+        /// panic into a bounded number of terms.
+        #[test]
+        fn any_text_is_analysed(text in "\\PC{0,200}") {
+            let terms = super::Analyzer::default().terms(&text);
+            proptest::prop_assert!(terms.len() <= 8 * text.chars().count() + 8, "{} terms", terms.len());
+        }
+
+        #[test]
+        fn korean_and_numbers_are_analysed(text in "[가-힣0-9a-zA-Z .,/~%-]{0,120}") {
+            let _ = super::Analyzer::default().terms(&text);
+        }
+    }
 }

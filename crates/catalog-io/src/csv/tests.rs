@@ -472,3 +472,25 @@ fn formulas_are_exported_as_text_and_read_back() {
     assert_eq!(guard("양말"), "양말");
     assert_eq!(unguard("'plain quote"), "'plain quote", "a quote not guarding a formula stays");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 500, ..Default::default() })]
+    /// Any bytes handed to the catalog readers are read or refused with problems, never a panic.
+    #[test]
+    fn any_bytes_are_read_or_refused(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2048)) {
+        let _ = super::read_catalog_all(&bytes);
+        let _ = super::read_shopify_all(&bytes, domain::Currency::Krw);
+    }
+
+    /// A valid file with a byte changed anywhere is read or refused, never a panic.
+    #[test]
+    fn damaged_files_are_read_or_refused(at in 0usize..4096, byte in proptest::num::u8::ANY) {
+        let mut csv = "handle,title_ko,title_en,category,sku,weight_g,attributes,price_krw,price_usd\n\
+            socks,양말,Socks,apparel,SOCK-M,50,size=M;color=black,9000,6.50\n\
+            socks,양말,Socks,apparel,SOCK-L,55,size=L,9000,6.50\n".as_bytes().to_vec();
+        let i = at % csv.len();
+        csv[i] = byte;
+        let _ = super::read_catalog_all(&csv);
+        let _ = super::read_shopify_all(&csv, domain::Currency::Usd);
+    }
+}
