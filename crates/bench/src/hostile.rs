@@ -6,7 +6,7 @@
 //! max) and orders, what each attack sent and how it was answered, and checks that the stock ledger has no
 //! drift and that every reserved unit belongs to an order that is paid or promised (`pay_at_pickup`).
 
-use crate::server::{free_port, pct, peak_rss_kib, Api, Child};
+use crate::server::{pct, peak_rss_kib, spawn_server_with, Api};
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -39,32 +39,10 @@ impl Answers {
     }
 }
 
-async fn spawn_public_server(key: &str) -> Result<(Child, String)> {
-    let port = free_port()?;
-    let dir = std::env::temp_dir().join(format!("borderless-bench-hostile-{}", domain::ids::random_token(6)));
-    let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    // The public defaults (rate limits on), with loopback trusted as the proxy that names each client.
-    cmd.args(["serve", "--no-mqtt", "--trusted-proxies", "127.0.0.1", "--listen"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data-dir")
-        .arg(&dir);
-    cmd.env("BORDERLESS_ADMIN_KEY", key).env("RUST_LOG", "warn").stdout(std::process::Stdio::null());
-    let proc = cmd.spawn().context("cannot start the server child process")?;
-    let child = Child { proc, dir };
-    let url = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client.get(format!("{url}/health")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return Ok((child, url));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("the server child did not become healthy within 10 s")
-}
-
 pub async fn hostile(opts: HostileBenchOpts) -> Result<()> {
     let key = format!("bench-admin-{}", domain::ids::random_token(12));
-    let (child, url) = spawn_public_server(&key).await?;
+    // The public defaults (rate limits on), with loopback trusted as the proxy that names each client.
+    let (child, url) = spawn_server_with(None, &key, &["--no-mqtt", "--trusted-proxies", "127.0.0.1"]).await?;
     let pid = child.proc.id();
     let api = Api { client: reqwest::Client::new(), url: url.clone(), key: key.clone() };
     let loc = api

@@ -59,17 +59,17 @@ pub(crate) fn free_port() -> Result<u16> {
 }
 
 pub(crate) async fn spawn_server(database_url: Option<&str>, key: &str) -> Result<(Child, String)> {
+    // A load test from one address: the per-address limits would measure themselves.
+    spawn_server_with(database_url, key, &["--rate-limits", "off"]).await
+}
+
+/// A child `borderless serve` with extra arguments (the hostile bench keeps the public defaults and names
+/// loopback as its trusted proxy).
+pub(crate) async fn spawn_server_with(database_url: Option<&str>, key: &str, args: &[&str]) -> Result<(Child, String)> {
     let port = free_port()?;
     let dir = std::env::temp_dir().join(format!("borderless-bench-{}", domain::ids::random_token(6)));
     let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    // A load test from one address: the per-address limits would measure themselves.
-    cmd.arg("serve")
-        .arg("--rate-limits")
-        .arg("off")
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("--data-dir")
-        .arg(&dir);
+    cmd.arg("serve").args(args).arg("--listen").arg(format!("127.0.0.1:{port}")).arg("--data-dir").arg(&dir);
     if let Some(u) = database_url {
         cmd.arg("--database-url").arg(u);
     }

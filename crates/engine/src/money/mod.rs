@@ -296,11 +296,7 @@ impl Engine {
                         self.db.write(move |tx| intents::step(tx, &id, "authorized", Some(&pid), None, now)).await?;
                         p
                     }
-                    Err(cards::CardError::Declined(code)) => {
-                        let (id, c, now) = (intent.id.clone(), code.clone(), self.now());
-                        self.db.write(move |tx| intents::step(tx, &id, "failed", None, Some(&c), now)).await?;
-                        return Err(EngineError::PaymentDeclined(code));
-                    }
+                    Err(cards::CardError::Declined(code)) => return Err(self.intent_declined(&intent.id, code).await),
                     Err(e) => return Err(cards::card_error(e)),
                 }
             }
@@ -313,9 +309,7 @@ impl Engine {
                 }
                 Err(cards::CardError::Declined(code)) => {
                     let _ = gw.cancel(&payment, &format!("{base}:cancel")).await;
-                    let (id, c, now) = (intent.id.clone(), code.clone(), self.now());
-                    self.db.write(move |tx| intents::step(tx, &id, "failed", None, Some(&c), now)).await?;
-                    return Err(EngineError::PaymentDeclined(code));
+                    return Err(self.intent_declined(&intent.id, code).await);
                 }
                 // Unknown outcome: nothing is credited and nothing cancelled; a retry with the same key (or
                 // the sweep) gets the processor's answer.
@@ -360,6 +354,15 @@ impl Engine {
         result
     }
 
+    /// Ends an intent the processor declined: the error to answer (or the storage error that stopped it).
+    async fn intent_declined(&self, intent_id: &str, code: String) -> EngineError {
+        let (id, c, now) = (intent_id.to_owned(), code.clone(), self.now());
+        match self.db.write(move |tx| intents::step(tx, &id, "failed", None, Some(&c), now)).await {
+            Ok(()) => EngineError::PaymentDeclined(code),
+            Err(e) => e,
+        }
+    }
+
     /// Finishes card intents a crash or a lost answer left open (see `money::intents`): top-ups are
     /// captured and credited once; checkout authorizations that no order uses are cancelled. Returns how
     /// many were closed.
@@ -394,9 +397,10 @@ impl Engine {
             None => match gw.authorize(i.amount_minor, &i.currency, &i.payment_method, &i.processor_key).await {
                 Ok(p) => p,
                 Err(cards::CardError::Declined(code)) => {
-                    let (id, now) = (i.id.clone(), self.now());
-                    self.db.write(move |tx| intents::step(tx, &id, "failed", None, Some(&code), now)).await?;
-                    return Ok(());
+                    return match self.intent_declined(&i.id, code).await {
+                        EngineError::PaymentDeclined(_) => Ok(()),
+                        e => Err(e),
+                    }
                 }
                 Err(e) => return Err(cards::card_error(e)),
             },

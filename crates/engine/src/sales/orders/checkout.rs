@@ -160,7 +160,7 @@ pub(crate) fn checkout(
         ));
     }
     if unpaid && !cmd.staff {
-        check_unpaid_caps(tx, cfg, &lines, customer_id.as_deref(), email.as_deref(), now)?;
+        check_unpaid_caps(tx, cfg, &lines, customer_id.as_deref(), email.as_deref())?;
     }
     // Stock held for an order nobody has paid yet is released when the window passes: the pickup window,
     // or for a staff-taken `manual` delivery the time it has to ship.
@@ -345,7 +345,6 @@ fn check_unpaid_caps(
     lines: &[carts::PricedLine],
     customer_id: Option<&str>,
     email: Option<&str>,
-    _now: i64,
 ) -> Result<()> {
     let units: i64 = lines.iter().map(|l| l.quantity).sum();
     if units > cfg.unpaid_max_units {
