@@ -36,8 +36,21 @@ def login(d, email, lang="ko"):
     assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") in ("ko", "en")
 
 
-def flash(d):
-    return harness.wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, ".flash").text, what="a message")
+def flash(d, expect):
+    """Waits for a flash message holding `expect`. The page before a click may still show the previous
+    action's message for a moment, so waiting for any message would race the navigation."""
+    seen = []
+
+    def check():
+        t = d.find_element(By.CSS_SELECTOR, ".flash").text
+        seen.append(t)
+        return expect in t
+
+    try:
+        harness.wait_for(d, check, what=f"a message with {expect!r}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; messages seen: {sorted(set(seen))}; page: {harness.text(d)[:400]}") from None
+    return True
 
 
 def location_id(code):
@@ -91,7 +104,7 @@ def test_pickup_handover():
         harness.wait_for(d, lambda: order in d.current_url, what="the order page")
         SHOTS.take(d, "ko-laptop-order-placed")
         d.find_element(By.XPATH, "//button[normalize-space()='픽업 준비 완료']").click()
-        assert "픽업 준비 완료" in flash(d)
+        flash(d, "픽업 준비 완료")
         _, view = demo.api("GET", f"/store/orders/{order}", headers={"X-Order-Token": o["order"]["access_token"]}, expect=200)
         code = view["order"]["pickup"]["code"]
         d.get(f"{demo.url}/console/pickup")
@@ -100,7 +113,7 @@ def test_pickup_handover():
         field = d.find_element(By.ID, "f-code")
         field.send_keys(code)
         field.submit()
-        assert "인도 완료" in flash(d), harness.text(d)
+        flash(d, "인도 완료")
         _, after = demo.admin("GET", f"/admin/orders/{order}", expect=200)
         assert after["order"]["status"] == "picked_up", after["order"]["status"]
     finally:
@@ -152,16 +165,17 @@ def test_stock_adjust_and_transfer():
         d.find_element(By.ID, "f-adjust-delta").send_keys("-1")
         d.find_element(By.ID, "f-adjust-reason").send_keys("브라우저 테스트: 파손")
         d.find_element(By.XPATH, "//button[normalize-space()='조정']").click()
-        assert "조정 완료" in flash(d)
-        assert on_hand(gangnam) == g0 - 1
+        flash(d, "조정 완료")
+        assert on_hand(gangnam) == g0 - 1, (g0, on_hand(gangnam))
         d.find_element(By.XPATH, "//summary[.//text()[contains(., '다른 지점으로 이동')]]").click()
         Select(d.find_element(By.ID, "f-transfer-from")).select_by_value(gangnam)
         Select(d.find_element(By.ID, "f-transfer-to")).select_by_value(hongdae)
         d.find_element(By.ID, "f-transfer-quantity").send_keys("2")
         SHOTS.take(d, "ko-laptop-transfer-form")
         d.find_element(By.XPATH, "//button[normalize-space()='이동']").click()
-        assert "이동 완료" in flash(d)
-        assert (on_hand(gangnam), on_hand(hongdae)) == (g0 - 3, h0 + 2)
+        flash(d, "이동 완료")
+        after = (on_hand(gangnam), on_hand(hongdae))
+        assert after == (g0 - 3, h0 + 2), (g0, h0, after)
         # A bad quantity is explained at the field and the typed value is kept.
         d.find_element(By.XPATH, "//summary[.//text()[contains(., '실사 후 조정')]]").click()
         d.find_element(By.ID, "f-adjust-delta").send_keys("0")
@@ -270,7 +284,7 @@ def test_resolve_review():
         harness.wait_for(d, lambda: "검토 대기열 (1)" in harness.text(d), what="the review queue")
         SHOTS.take(d, "ko-laptop-live-review")
         d.find_element(By.XPATH, "//button[starts-with(normalize-space(), '가져감:')]").click()
-        assert "처리했습니다" in flash(d), harness.text(d)
+        flash(d, "처리했습니다")
         _, rv = demo.admin("GET", f"/admin/stores/{store}/reviews", expect=200)
         assert rv["reviews"] == [], rv
         _, orders = demo.admin("GET", f"/admin/orders?channel=cashierless&location_id={store}", expect=200)
