@@ -36,21 +36,7 @@ def login(d, email, lang="ko"):
     assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") in ("ko", "en")
 
 
-def flash(d, expect):
-    """Waits for a flash message holding `expect`. The page before a click may still show the previous
-    action's message for a moment, so waiting for any message would race the navigation."""
-    seen = []
-
-    def check():
-        t = d.find_element(By.CSS_SELECTOR, ".flash").text
-        seen.append(t)
-        return expect in t
-
-    try:
-        harness.wait_for(d, check, what=f"a message with {expect!r}")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; messages seen: {sorted(set(seen))}; page: {harness.text(d)[:400]}") from None
-    return True
+flash = harness.flash
 
 
 def location_id(code):

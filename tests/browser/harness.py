@@ -80,8 +80,8 @@ class Demo:
             raise AssertionError(f"{method} {path}: expected {expect}, got {status}: {text[:500]}")
         return status, out
 
-    def admin(self, method, path, body=None, expect=None):
-        return self.api(method, path, body, token=self.admin_key, expect=expect)
+    def admin(self, method, path, body=None, expect=None, headers=None):
+        return self.api(method, path, body, token=self.admin_key, headers=headers, expect=expect)
 
     def stop(self):
         self.proc.terminate()
@@ -92,13 +92,17 @@ class Demo:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def browser(size=LAPTOP, lang="ko"):
+def browser(size=LAPTOP, lang="ko", javascript=True):
+    """Headless Chromium at `size`, preferring `lang`; `javascript=False` is a browser with scripts off."""
     o = webdriver.ChromeOptions()
     o.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for a in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", f"--window-size={size[0]},{size[1]}",
               f"--lang={lang}", "--disable-gpu", "--force-device-scale-factor=1"]:
         o.add_argument(a)
-    o.add_experimental_option("prefs", {"intl.accept_languages": lang})
+    prefs = {"intl.accept_languages": lang}
+    if not javascript:
+        prefs["profile.managed_default_content_settings.javascript"] = 2
+    o.add_experimental_option("prefs", prefs)
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = webdriver.ChromeService(shutil.which("chromedriver") or "/usr/bin/chromedriver")
     d = webdriver.Chrome(service=service, options=o)
@@ -162,6 +166,23 @@ def wait_for(d, check, timeout=10, what="the page"):
 
 def text(d):
     return d.find_element(By.TAG_NAME, "body").text
+
+
+def flash(d, expect):
+    """Waits for a flash message holding `expect`. The page before a click may still show the previous
+    action's message for a moment, so waiting for any message would race the navigation."""
+    seen = []
+
+    def check():
+        t = d.find_element(By.CSS_SELECTOR, ".flash").text
+        seen.append(t)
+        return expect in t
+
+    try:
+        wait_for(d, check, what=f"a message with {expect!r}")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; messages seen: {sorted(set(seen))}; page: {text(d)[:400]}") from None
+    return True
 
 
 class Suite:

@@ -68,8 +68,11 @@ impl Class {
     /// pages behind a staff session.
     pub fn of(method: &Method, path: &str) -> Option<Class> {
         let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if write && (path == "/store/auth/login" || path == "/console/login") {
+        if write && (path == "/store/auth/login" || path == "/console/login" || path == "/account/login") {
             return Some(Class::Login);
+        }
+        if let Some(class) = Class::of_storefront(write, path) {
+            return Some(class);
         }
         if !path.starts_with("/store/") {
             return None;
@@ -78,6 +81,35 @@ impl Class {
             (true, "/store/customers") => Class::Signup,
             (true, p) if p.ends_with("/checkout") => Class::Checkout,
             (true, "/store/events") => Class::Events,
+            (true, _) => Class::StoreWrite,
+            (false, _) => Class::StoreRead,
+        })
+    }
+}
+
+impl Class {
+    /// The storefront's pages (HTML at `/`): sign-up, checkout and other writes as their API twins, page
+    /// views as store reads. Assets, the console and the API are classified elsewhere.
+    fn of_storefront(write: bool, path: &str) -> Option<Class> {
+        const PAGES: &[&str] = &[
+            "/search",
+            "/p/",
+            "/cart",
+            "/checkout",
+            "/orders/",
+            "/account",
+            "/giftcard",
+            "/stores",
+            "/consent",
+            "/store-choice",
+            "/sitemap.xml",
+        ];
+        if path != "/" && !PAGES.iter().any(|p| path.starts_with(p)) {
+            return None;
+        }
+        Some(match (write, path) {
+            (true, "/account/signup") => Class::Signup,
+            (true, "/checkout") => Class::Checkout,
             (true, _) => Class::StoreWrite,
             (false, _) => Class::StoreRead,
         })
@@ -186,7 +218,7 @@ pub async fn enforce(State(limiter): State<Arc<RateLimiter>>, req: Request, next
 
 fn too_many(path: &str, wait: std::time::Duration) -> Response {
     let secs = wait.as_secs() + 1;
-    let mut res = if path.starts_with("/console") {
+    let mut res = if !path.starts_with("/store/") && !path.starts_with("/admin/") && !path.starts_with("/devices/") {
         (
             StatusCode::TOO_MANY_REQUESTS,
             axum::response::Html(format!(
@@ -233,6 +265,13 @@ mod tests {
         assert_eq!(Class::of(&Method::POST, "/store/auth/login"), Some(Class::Login));
         assert_eq!(Class::of(&Method::POST, "/console/login"), Some(Class::Login));
         assert_eq!(Class::of(&Method::GET, "/console/login"), None);
+        assert_eq!(Class::of(&Method::POST, "/account/login"), Some(Class::Login));
+        assert_eq!(Class::of(&Method::POST, "/account/signup"), Some(Class::Signup));
+        assert_eq!(Class::of(&Method::POST, "/checkout"), Some(Class::Checkout));
+        assert_eq!(Class::of(&Method::POST, "/cart/add"), Some(Class::StoreWrite));
+        assert_eq!(Class::of(&Method::GET, "/p/some-product"), Some(Class::StoreRead));
+        assert_eq!(Class::of(&Method::GET, "/"), Some(Class::StoreRead));
+        assert_eq!(Class::of(&Method::GET, "/assets/app.css"), None);
         assert_eq!(Class::of(&Method::POST, "/store/customers"), Some(Class::Signup));
         assert_eq!(Class::of(&Method::POST, "/store/carts/cart_1/checkout"), Some(Class::Checkout));
         assert_eq!(Class::of(&Method::PUT, "/store/carts/cart_1/fulfillment"), Some(Class::StoreWrite));

@@ -25,6 +25,8 @@ pub const FILES: &[Asset] = &[
     },
     Asset { name: "app.js", mime: "text/javascript; charset=utf-8", body: include_bytes!("../assets/app.js") },
     Asset { name: "app.css", mime: "text/css; charset=utf-8", body: include_bytes!("../assets/app.css") },
+    Asset { name: "shop.js", mime: "text/javascript; charset=utf-8", body: include_bytes!("../assets/shop.js") },
+    Asset { name: "shop.css", mime: "text/css; charset=utf-8", body: include_bytes!("../assets/shop.css") },
     Asset { name: "icon.svg", mime: "image/svg+xml", body: include_bytes!("../assets/icon.svg") },
     Asset {
         name: "licenses.txt",

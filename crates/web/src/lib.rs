@@ -1,7 +1,7 @@
 //! The web faces of borderless, server-rendered from Rust templates (maud) in the same binary and
-//! progressively enhanced with a vendored htmx: the staff console at `/console`. Pages read and change the
-//! shop only through `engine`, like the REST API beside them; this crate owns the HTML, the language of
-//! every screen, sessions in cookies, CSRF, and the static assets.
+//! progressively enhanced: the shopper's storefront at `/` and the staff console at `/console` (with a
+//! vendored htmx). Pages read and change the shop only through `engine`, like the REST API beside them;
+//! this crate owns the HTML, the language of every screen, sessions in cookies, CSRF, and the static assets.
 
 // Handlers answer a refused request with the page that explains it: `Result<_, Response>` is the idiom.
 #![allow(clippy::result_large_err)]
@@ -13,8 +13,8 @@ pub mod forms;
 pub mod i18n;
 pub mod qr;
 pub mod security;
+mod shop;
 
-use axum::response::Redirect;
 use axum::routing::get;
 use axum::Router;
 use engine::Engine;
@@ -41,8 +41,8 @@ pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
 pub fn router(engine: Engine, cfg: WebConfig) -> Router {
     let web = Web { engine, cfg: std::sync::Arc::new(cfg) };
     Router::new()
-        .route("/", get(|| async { Redirect::to("/console") }))
         .route("/assets/{name}", get(assets::serve))
+        .merge(shop::router())
         .merge(console::router())
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(web)

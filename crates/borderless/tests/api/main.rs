@@ -7,6 +7,7 @@ mod hostile;
 
 mod access;
 mod authz;
+mod browser;
 mod cards;
 mod catalog;
 mod concurrency;
@@ -23,6 +24,7 @@ mod recommendations;
 mod search;
 mod simulation;
 mod staff;
+mod storefront;
 mod tidy;
 mod wallet;
 mod webhooks;

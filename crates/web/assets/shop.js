@@ -1,0 +1,70 @@
+// borderless storefront — progressive enhancement. Every page works without this file; with it: "use my
+// location" for pickup today near the shopper, the payment QR renews itself before it expires, and an order
+// page waiting for the store refreshes itself.
+(function () {
+  "use strict";
+
+  function near(button) {
+    if (!("geolocation" in navigator)) return;
+    var form = button.form;
+    var status = form.querySelector("[data-near-status]");
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      if (status) status.textContent = button.getAttribute("data-wait") || "…";
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        var input = form.querySelector("input[name=near]");
+        if (!input) {
+          input = document.createElement("input");
+          input.type = "hidden";
+          input.name = "near";
+          form.appendChild(input);
+        }
+        input.value = pos.coords.latitude.toFixed(4) + "," + pos.coords.longitude.toFixed(4);
+        var store = form.querySelector("select[name=store]");
+        if (store) store.value = "";
+        form.submit();
+      }, function () {
+        if (status) status.textContent = button.getAttribute("data-denied") || "";
+      }, { maximumAge: 600000, timeout: 10000 });
+    });
+  }
+
+  // The payment QR: ask for a new code a few seconds before this one expires, while the page is visible.
+  function rotate(box) {
+    var form = document.querySelector("form[data-rotate-form]");
+    if (!form || !window.fetch || !window.DOMParser) return;
+    function schedule(seconds) {
+      setTimeout(function () {
+        if (document.hidden) { schedule(5); return; }
+        fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)), credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+          .then(function (html) {
+            var doc = new DOMParser().parseFromString(html, "text/html");
+            var fresh = doc.getElementById("paycode");
+            if (!fresh) return;
+            box.innerHTML = fresh.innerHTML;
+            schedule(Math.max(5, parseInt(fresh.getAttribute("data-rotate"), 10) - 5 || 55));
+          })
+          .catch(function () { schedule(15); });
+      }, seconds * 1000);
+    }
+    schedule(Math.max(5, (parseInt(box.getAttribute("data-rotate"), 10) || 60) - 5));
+  }
+
+  function refresh(el) {
+    var seconds = Math.max(10, parseInt(el.getAttribute("data-refresh"), 10) || 20);
+    setInterval(function () { if (!document.hidden) window.location.reload(); }, seconds * 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-near]").forEach(near);
+    // Filters stay open without JavaScript; on a phone they fold away above the results.
+    if (window.matchMedia("(max-width: 899px)").matches) {
+      document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) { d.open = false; });
+    }
+    var box = document.querySelector("#paycode[data-rotate]");
+    if (box) rotate(box);
+    var r = document.querySelector("[data-refresh]");
+    if (r) refresh(r);
+  });
+})();

@@ -1,0 +1,623 @@
+//! The shopper's account: sign-up, sign-in (throttled by the engine per account and client) and sign-out,
+//! orders from every channel (web, till, cashierless receipts), the wallet with its statement, the one-time
+//! payment QR for a till or the cashierless gate (rotating before it expires), confirming a payment request
+//! scanned at a till, gift card balances, and the analytics consent setting.
+
+use super::{
+    page, problem, redirect_with, safe_next, shopper_sentence, urlencode, Meta, ShopForm, Visitor, SESSION_COOKIE,
+    SESSION_DAYS,
+};
+use crate::forms::{Field, FormState};
+use crate::i18n::Lang;
+use crate::Web;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use engine::customers::accounts::SignupInput;
+use engine::sales::orders::OrderQuery;
+use engine::EngineError;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+pub(super) fn router() -> Router<Web> {
+    Router::new()
+        .route("/account", get(overview))
+        .route("/account/login", get(login_page).post(login))
+        .route("/account/signup", get(signup_page).post(signup))
+        .route("/account/logout", post(logout))
+        .route("/account/wallet", get(wallet))
+        .route("/account/pay", get(pay_page).post(pay_code))
+        .route("/account/pay/request", get(request_page).post(confirm_request))
+        .route("/account/privacy", get(privacy))
+        .route("/giftcard", get(gift_card))
+}
+
+/// A payment or refund method as a shopper reads it.
+pub(super) fn method_name<'a>(v: &Visitor, method: &'a str) -> &'a str {
+    match method {
+        "pay_at_pickup" => v.t("Pay at pickup", "픽업 시 결제"),
+        "pay_in_store" | "cash_or_card_at_store" => v.t("Paid at the store", "매장 결제"),
+        "wallet" => v.t("Wallet", "지갑"),
+        "gift_card" => v.t("Gift card", "기프트카드"),
+        "store_credit" => v.t("Store credit", "적립금"),
+        "card" => v.t("Card", "카드"),
+        "split" => v.t("Several payments", "복합 결제"),
+        "cashierless_hold" => v.t("Cashierless store", "무인 매장 결제"),
+        "manual" => v.t("Arranged with the shop", "상점과 별도 정산"),
+        other => other,
+    }
+}
+
+pub(super) fn payment_status<'a>(v: &Visitor, status: &'a str) -> &'a str {
+    match status {
+        "captured" | "paid" => v.t("paid", "결제 완료"),
+        "authorized" | "pending" => v.t("authorised, charged at handover", "승인됨 (인도 시 결제)"),
+        "unpaid" => v.t("to pay at the store", "매장에서 결제 예정"),
+        "refunded" => v.t("refunded", "환불됨"),
+        "voided" => v.t("released", "승인 취소"),
+        other => other,
+    }
+}
+
+fn order_status<'a>(v: &Visitor, status: &'a str) -> (&'static str, &'a str) {
+    match status {
+        "placed" => ("info", v.t("Placed", "주문 접수")),
+        "ready_for_pickup" => ("warn", v.t("Ready for pickup", "픽업 준비 완료")),
+        "picked_up" => ("ok", v.t("Collected", "픽업 완료")),
+        "shipped" => ("ok", v.t("Shipped", "발송")),
+        "completed" => ("ok", v.t("Completed", "완료")),
+        "cancelled" => ("bad", v.t("Cancelled", "취소")),
+        "expired" => ("bad", v.t("Expired", "기한 만료")),
+        other => ("", other),
+    }
+}
+
+fn channel_name<'a>(v: &Visitor, channel: &'a str) -> &'a str {
+    match channel {
+        "web" => v.t("Online", "온라인"),
+        "pos" => v.t("In store", "매장 계산대"),
+        "cashierless" => v.t("Cashierless store", "무인 매장"),
+        other => other,
+    }
+}
+
+/// The signed-in shopper's id, or a redirect to sign in and come back.
+fn signed_in(v: &Visitor) -> Result<String, Response> {
+    match v.customer_id() {
+        Some(id) => Ok(id.to_owned()),
+        None => {
+            let next = super::with_query(&v.path, &v.query);
+            Err(redirect_with(v, &format!("/account/login?next={}", urlencode(&next)), None))
+        }
+    }
+}
+
+// ---- sign-in and sign-up --------------------------------------------------------------------------------
+
+fn login_form(v: &Visitor, next: &str, form: &FormState, status: StatusCode) -> Response {
+    let body = html! {
+        div.login {
+            h1 { (v.t("Sign in", "로그인")) }
+            div.card {
+                (crate::forms::summary(form, v.lang))
+                form method="post" action="/account/login" {
+                    (v.csrf_field())
+                    input type="hidden" name="next" value=(next);
+                    (Field::new("email", v.t("Email", "이메일"), form, "").kind("email").required()
+                        .attrs(&[("autocomplete", "username"), ("maxlength", "254")]).render(form))
+                    (Field::new("password", v.t("Password", "비밀번호"), form, "").kind("password").required()
+                        .attrs(&[("autocomplete", "current-password"), ("maxlength", "200")]).render(form))
+                    button.big type="submit" { (v.t("Sign in", "로그인")) }
+                }
+            }
+            p { (v.t("New here?", "처음이신가요?")) " " a href=(format!("/account/signup?next={}", urlencode(next))) { (v.t("Create an account", "회원가입")) } }
+        }
+    };
+    page(
+        v,
+        status,
+        Meta::new(v.t("Sign in", "로그인"), v.t("Sign in to your account", "계정에 로그인")).private(),
+        body,
+    )
+}
+
+async fn login_page(v: Visitor) -> Response {
+    let next = safe_next(v.param("next"));
+    if v.customer.is_some() {
+        return redirect_with(&v, &next, None);
+    }
+    login_form(&v, &next, &FormState::default(), StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct LoginIn {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+fn start_session(v: &mut Visitor, token: &str) {
+    v.set_cookie(SESSION_COOKIE, token, Some(SESSION_DAYS * 86400));
+}
+
+async fn login(http_api::ClientAddr(client): http_api::ClientAddr, f: ShopForm<LoginIn>) -> Response {
+    let mut form = FormState::default();
+    form.values.insert("email".into(), f.form.email.clone());
+    let next = safe_next(Some(&f.form.next));
+    let mut v = f.v;
+    match v.engine().login(&f.form.email, &f.form.password, &client).await {
+        Ok((c, token)) => {
+            start_session(&mut v, &token);
+            let m = match v.lang {
+                Lang::Ko => format!("{}님, 어서 오세요.", c.name),
+                Lang::En => format!("Welcome back, {}.", c.name),
+            };
+            redirect_with(&v, &next, Some((true, &m)))
+        }
+        Err(EngineError::RateLimited(wait)) => {
+            form.general = Some(match v.lang {
+                Lang::Ko => format!("로그인 시도가 너무 많습니다. {wait}초 후에 다시 시도해 주세요."),
+                Lang::En => format!("Too many attempts. Try again in {wait} seconds."),
+            });
+            login_form(&v, &next, &form, StatusCode::TOO_MANY_REQUESTS)
+        }
+        Err(EngineError::Unauthorized) => {
+            form.general = Some(
+                v.t(
+                    "The email or password is wrong. Check both and try again.",
+                    "이메일 또는 비밀번호가 올바르지 않습니다. 확인 후 다시 시도해 주세요.",
+                )
+                .to_owned(),
+            );
+            login_form(&v, &next, &form, StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => {
+            form.general = Some(shopper_sentence(&e, v.lang, &[]));
+            login_form(&v, &next, &form, StatusCode::BAD_REQUEST)
+        }
+    }
+}
+
+fn signup_form(v: &Visitor, next: &str, form: &FormState, status: StatusCode) -> Response {
+    let body = html! {
+        div.login {
+            h1 { (v.t("Create an account", "회원가입")) }
+            p.muted { (v.t("One account for the web, the till and the cashierless store: one wallet and one payment QR.",
+                           "온라인, 매장 계산대, 무인 매장에서 함께 쓰는 하나의 계정: 하나의 지갑과 결제 QR.")) }
+            div.card {
+                (crate::forms::summary(form, v.lang))
+                form method="post" action="/account/signup" {
+                    (v.csrf_field())
+                    input type="hidden" name="next" value=(next);
+                    (Field::new("name", v.t("Name", "이름"), form, "").required().attrs(&[("autocomplete", "name"), ("maxlength", "100")]).render(form))
+                    (Field::new("email", v.t("Email", "이메일"), form, "").kind("email").required()
+                        .attrs(&[("autocomplete", "email"), ("maxlength", "254")]).render(form))
+                    (Field::new("phone", v.t("Mobile (optional)", "휴대폰 (선택)"), form, "").kind("tel")
+                        .attrs(&[("autocomplete", "tel"), ("maxlength", "20")]).render(form))
+                    (Field::new("password", v.t("Password", "비밀번호"), form, "").kind("password").required()
+                        .hint(v.t("At least 10 characters.", "10자 이상."))
+                        .attrs(&[("autocomplete", "new-password"), ("minlength", "10"), ("maxlength", "200")]).render(form))
+                    button.big type="submit" { (v.t("Create my account", "가입하기")) }
+                }
+            }
+            p { (v.t("Already have an account?", "이미 계정이 있으신가요?")) " " a href=(format!("/account/login?next={}", urlencode(next))) { (v.t("Sign in", "로그인")) } }
+        }
+    };
+    page(
+        v,
+        status,
+        Meta::new(v.t("Create an account", "회원가입"), v.t("Create an account", "회원가입")).private(),
+        body,
+    )
+}
+
+async fn signup_page(v: Visitor) -> Response {
+    let next = safe_next(v.param("next"));
+    signup_form(&v, &next, &FormState::default(), StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct SignupIn {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+async fn signup(f: ShopForm<SignupIn>) -> Response {
+    let mut form = f.state();
+    form.values.remove("password");
+    let next = safe_next(Some(&f.form.next));
+    let mut v = f.v;
+    let i = f.form;
+    let input = SignupInput {
+        email: i.email,
+        password: i.password,
+        name: i.name,
+        phone: Some(i.phone).filter(|p| !p.trim().is_empty()),
+        locale: Some(v.lang.code().to_owned()),
+    };
+    match v.engine().signup(input).await {
+        Ok((_, token)) => {
+            start_session(&mut v, &token);
+            redirect_with(
+                &v,
+                &next,
+                Some((true, v.t("Welcome! Your account is ready.", "가입을 환영합니다! 계정이 준비되었습니다."))),
+            )
+        }
+        Err(e) => {
+            form.engine_error(
+                &e,
+                v.lang,
+                &[("email", "email"), ("password", "password"), ("name", "name"), ("phone", "phone")],
+            );
+            signup_form(&v, &next, &form, StatusCode::BAD_REQUEST)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LogoutIn {
+    #[serde(default)]
+    everywhere: String,
+}
+
+async fn logout(f: ShopForm<LogoutIn>) -> Response {
+    let mut v = f.v;
+    if let Some((_, token)) = v.customer.clone() {
+        if let Err(e) = v.engine().logout(&token, f.form.everywhere == "1").await {
+            return super::engine_problem(&v, &e);
+        }
+    }
+    v.set_cookie(SESSION_COOKIE, "", Some(0));
+    v.set_cookie(super::CART_COOKIE, "", Some(0));
+    redirect_with(&v, "/", Some((true, v.t("You are signed out.", "로그아웃했습니다."))))
+}
+
+// ---- the account ----------------------------------------------------------------------------------------
+
+async fn overview(v: Visitor) -> Response {
+    let id = match signed_in(&v) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let me = match v.engine().customer(&id).await {
+        Ok(c) => c,
+        Err(e) => return super::engine_problem(&v, &e),
+    };
+    let orders = v.engine().orders(OrderQuery { customer_id: Some(id.clone()), limit: 30, ..Default::default() }).await;
+    let orders = match orders {
+        Ok(o) => o,
+        Err(e) => return super::engine_problem(&v, &e),
+    };
+    let accounts = v.engine().wallet(&id).await.unwrap_or_default();
+    let body = html! {
+        h1 { (match v.lang { Lang::Ko => format!("{}님의 계정", me.name), Lang::En => format!("{}'s account", me.name) }) }
+        p.muted { (v.t("Member code", "회원 번호")) " " span.mono { (me.member_code) } }
+        div.grid {
+            a.card href="/account/pay" {
+                h2 { (v.t("My payment QR", "내 결제 QR")) }
+                p { (v.t("Pay at any till or enter the cashierless store with one code.", "매장 계산대와 무인 매장 입장에 쓰는 결제 코드.")) }
+            }
+            a.card href="/account/pay/request" {
+                h2 { (v.t("Pay a till's request", "계산대 결제 요청")) }
+                p { (v.t("Scan or type the code the till shows, check and confirm.", "계산대 화면의 코드를 찍거나 입력하고 확인하세요.")) }
+            }
+            a.card href="/account/wallet" {
+                h2 { (v.t("Wallet", "지갑")) }
+                @if accounts.is_empty() { p { (v.t("No balance yet.", "아직 잔액이 없습니다.")) } }
+                @for a in &accounts {
+                    p { (wallet_kind(&v, &a.kind)) ": " strong { (crate::fmt::money(a.available_minor, &a.currency)) } }
+                }
+            }
+        }
+        h2 { (v.t("My orders, online and in store", "주문 내역 (온라인·매장)")) }
+        @if orders.is_empty() {
+            p { (v.t("No orders yet.", "아직 주문이 없습니다.")) }
+        } @else {
+            div.table-wrap {
+                table {
+                    thead { tr {
+                        th scope="col" { (v.t("When", "일시")) }
+                        th scope="col" { (v.t("Where", "채널")) }
+                        th scope="col" { (v.t("Status", "상태")) }
+                        th.num scope="col" { (v.t("Total", "금액")) }
+                    } }
+                    tbody {
+                        @for o in &orders {
+                            @let (class, label) = order_status(&v, &o.status);
+                            tr {
+                                td { a href=(format!("/orders/{}", o.id)) { (v.when(&o.placed_at)) } }
+                                td {
+                                    (channel_name(&v, &o.channel))
+                                    @if let Some(l) = &o.location_id { br; span.small.muted { (v.location_name(l)) } }
+                                }
+                                td { span class=(format!("pill {class}")) { (label) } }
+                                td.num { (crate::fmt::money(o.total.amount_minor, &o.currency)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (v.t("Privacy", "개인정보")) }
+        (consent_form(&v))
+        form.actions method="post" action="/account/logout" {
+            (v.csrf_field())
+            button.secondary type="submit" { (v.t("Sign out", "로그아웃")) }
+            button.secondary type="submit" name="everywhere" value="1" { (v.t("Sign out on every device", "모든 기기에서 로그아웃")) }
+        }
+    };
+    page(&v, StatusCode::OK, Meta::new(v.t("My account", "내 계정"), v.t("My account", "내 계정")).private(), body)
+}
+
+fn wallet_kind<'a>(v: &Visitor, kind: &'a str) -> &'a str {
+    match kind {
+        "wallet" => v.t("Wallet", "지갑"),
+        "store_credit" => v.t("Store credit", "적립금"),
+        other => other,
+    }
+}
+
+async fn wallet(v: Visitor) -> Response {
+    let id = match signed_in(&v) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let accounts = v.engine().wallet(&id).await.unwrap_or_default();
+    let mut statements = Vec::new();
+    for a in accounts.iter().filter(|a| a.kind == "wallet") {
+        let lines = v.engine().wallet_statement_latest(&id, &a.currency, 50).await.unwrap_or_default();
+        statements.push((a.currency.clone(), lines));
+    }
+    let body = html! {
+        h1 { (v.t("Wallet", "지갑")) }
+        div.grid {
+            @for a in &accounts {
+                div.card {
+                    h2 { (wallet_kind(&v, &a.kind)) " · " (a.currency) }
+                    p.stat { (crate::fmt::money(a.available_minor, &a.currency)) }
+                    @if a.held_minor > 0 { p.small.muted { (v.t("On hold for open orders:", "진행 중인 주문에 묶인 금액:")) " " (crate::fmt::money(a.held_minor, &a.currency)) } }
+                }
+            }
+        }
+        @if v.engine().card_gateway().is_none() {
+            p.small.muted { (v.t("Top-ups by card are not set up for this shop; top up at a till.", "이 상점은 카드 충전을 설정하지 않았습니다. 매장 계산대에서 충전해 주세요.")) }
+        }
+        @for (currency, lines) in &statements {
+            h2 { (v.t("Statement", "거래 내역")) " · " (currency) }
+            @if lines.is_empty() { p { (v.t("No movements yet.", "거래가 없습니다.")) } }
+            @else {
+                div.table-wrap { table {
+                    thead { tr { th scope="col" { (v.t("When", "일시")) } th scope="col" { (v.t("What", "내용")) } th.num scope="col" { (v.t("Amount", "금액")) } } }
+                    tbody {
+                        @for l in lines {
+                            tr {
+                                td { (v.when(&l.created_at)) }
+                                td { (statement_text(&v, &l.kind, &l.direction)) }
+                                td.num {
+                                    @let sign = match l.direction.as_str() { "credit" => "+", "release" => "", _ => "−" };
+                                    (sign) (crate::fmt::money(l.amount_minor, &l.currency))
+                                }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+    };
+    page(&v, StatusCode::OK, Meta::new(v.t("Wallet", "지갑"), v.t("Wallet", "지갑")).private(), body)
+}
+
+fn statement_text(v: &Visitor, kind: &str, direction: &str) -> String {
+    let what = match kind {
+        "top_up" => v.t("Top-up", "충전"),
+        "payment" | "sale" => v.t("Payment", "결제"),
+        "refund" => v.t("Refund", "환불"),
+        "hold" | "authorization" => v.t("Hold", "승인 보류"),
+        other => other,
+    };
+    match direction {
+        "release" => format!("{what} ({})", v.t("released", "해제")),
+        "debit" | "credit" => what.to_owned(),
+        d => format!("{what} ({d})"),
+    }
+}
+
+// ---- the payment QR and payment requests ---------------------------------------------------------------
+
+fn pay_body(v: &Visitor, code: Option<&engine::money::paycodes::PaymentCodeView>, error: Option<String>) -> Markup {
+    html! {
+        h1 { (v.t("My payment QR", "내 결제 QR")) }
+        p { (v.t("Show it at a till or scan it at the cashierless store's gate. It works once and changes every minute, so a screenshot is useless to anyone else.",
+                 "계산대에서 보여 주거나 무인 매장 입구에서 찍으세요. 한 번만 쓸 수 있고 1분마다 바뀌어 캡처해도 다른 사람이 쓸 수 없습니다.")) }
+        @if let Some(e) = error { div.alert.bad role="alert" { (e) } }
+        div #paycode data-rotate=[code.map(|c| (c.expires_in_ms / 1000).max(5).to_string())] {
+            @if let Some(c) = code {
+                (crate::qr::image(&c.code, v.t("Your one-time payment code", "일회용 결제 코드")))
+                p.code.mono { (c.code) }
+                p.small { (v.t("Valid until", "유효 시간:")) " " (v.when(&c.expires_at)) }
+            }
+        }
+        form method="post" action="/account/pay" data-rotate-form {
+            (v.csrf_field())
+            button.big type="submit" { @if code.is_some() { (v.t("New code", "새 코드 받기")) } @else { (v.t("Show my payment QR", "결제 QR 보기")) } }
+        }
+        p { a href="/account/pay/request" { (v.t("Pay a request shown at a till", "계산대 결제 요청 결제하기")) } }
+    }
+}
+
+async fn pay_page(v: Visitor) -> Response {
+    if let Err(r) = signed_in(&v) {
+        return r;
+    }
+    page(&v, StatusCode::OK, Meta::new(v.t("My payment QR", "내 결제 QR"), "").private(), pay_body(&v, None, None))
+}
+
+#[derive(Deserialize)]
+struct Nothing {}
+
+async fn pay_code(f: ShopForm<Nothing>) -> Response {
+    let v = f.v;
+    let id = match signed_in(&v) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    let meta = || Meta::new(v.t("My payment QR", "내 결제 QR"), "").private();
+    match v.engine().payment_code(&id).await {
+        Ok(c) => page(&v, StatusCode::OK, meta(), pay_body(&v, Some(&c), None)),
+        Err(e) => {
+            page(&v, StatusCode::BAD_REQUEST, meta(), pay_body(&v, None, Some(shopper_sentence(&e, v.lang, &[]))))
+        }
+    }
+}
+
+async fn request_page(v: Visitor) -> Response {
+    if let Err(r) = signed_in(&v) {
+        return r;
+    }
+    let code = v.param("code").map(str::to_owned).filter(|c| c.len() <= 200);
+    let meta = || Meta::new(v.t("Pay a till's request", "계산대 결제 요청"), "").private();
+    let found = match &code {
+        Some(c) => Some(v.engine().payment_request(c).await),
+        None => None,
+    };
+    let body = html! {
+        h1 { (v.t("Pay a till's request", "계산대 결제 요청")) }
+        form method="get" action="/account/pay/request" {
+            div.field {
+                label for="f-code" { (v.t("Code shown at the till", "계산대에 표시된 코드")) }
+                div.row {
+                    input #f-code name="code" value=(code.as_deref().unwrap_or("")) autocomplete="off" maxlength="200" required;
+                    button.secondary.shrink type="button" data-scan="f-code" hidden data-denied=(v.t("Camera not available: type the code.", "카메라를 쓸 수 없습니다. 코드를 입력해 주세요.")) { (v.t("Scan", "스캔")) }
+                }
+                div #f-code-camera .scanner hidden {}
+            }
+            button.secondary type="submit" { (v.t("Look it up", "조회")) }
+        }
+        @match &found {
+            Some(Ok(r)) => {
+                section.card {
+                    h2 { (v.l(&r.location_name)) }
+                    ul {
+                        @for l in &r.lines {
+                            li {
+                                (l["title"][v.lang.code()].as_str().unwrap_or("")) " × " (l["quantity"].as_i64().unwrap_or(0))
+                            }
+                        }
+                    }
+                    p.total { (super::price(&r.amount)) }
+                    @if r.status == "open" {
+                        form method="post" action="/account/pay/request" {
+                            (v.csrf_field())
+                            input type="hidden" name="code" value=(r.id);
+                            button.big type="submit" { (v.t("Pay from my wallet", "내 지갑으로 결제")) }
+                        }
+                    } @else {
+                        p.alert.info { (v.t("This request is no longer open.", "이미 처리되었거나 만료된 요청입니다.")) }
+                    }
+                }
+            }
+            Some(Err(e)) => { div.alert.bad role="alert" { (shopper_sentence(e, v.lang, &[])) } }
+            None => {}
+        }
+    };
+    let status = match &found {
+        Some(Err(EngineError::NotFound { .. })) => StatusCode::NOT_FOUND,
+        Some(Err(_)) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    page(&v, status, meta(), body)
+}
+
+#[derive(Deserialize)]
+struct ConfirmIn {
+    code: String,
+}
+
+async fn confirm_request(f: ShopForm<ConfirmIn>) -> Response {
+    let v = f.v;
+    let id = match signed_in(&v) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    match v.engine().confirm_payment_request(&f.form.code, &id).await {
+        Ok(order) => redirect_with(
+            &v,
+            &format!("/orders/{}", order.id),
+            Some((true, v.t("Paid. Thank you!", "결제했습니다. 감사합니다!"))),
+        ),
+        Err(e) => problem(&v, StatusCode::BAD_REQUEST, &shopper_sentence(&e, v.lang, &[])),
+    }
+}
+
+// ---- gift cards and privacy ----------------------------------------------------------------------------
+
+async fn gift_card(v: Visitor) -> Response {
+    let code = v.param("code").map(str::to_owned).filter(|c| c.len() <= 64);
+    let found = match &code {
+        Some(c) => Some(v.engine().gift_card(c).await),
+        None => None,
+    };
+    let body = html! {
+        h1 { (v.t("Gift card balance", "기프트카드 잔액")) }
+        form method="get" action="/giftcard" {
+            div.field {
+                label for="f-gc" { (v.t("Gift card code", "기프트카드 번호")) }
+                input #f-gc name="code" autocomplete="off" maxlength="64" required;
+            }
+            button.secondary type="submit" { (v.t("Check", "조회")) }
+        }
+        @match &found {
+            Some(Ok(g)) => { p.stat role="status" { "•••• " (g.last4) ": " (crate::fmt::money(g.available_minor, &g.currency)) } }
+            Some(Err(_)) => { div.alert.bad role="alert" { (v.t("No gift card has this code. Check it and try again.", "이 번호의 기프트카드가 없습니다. 번호를 확인해 주세요.")) } }
+            None => {}
+        }
+    };
+    let status = if matches!(found, Some(Err(_))) { StatusCode::NOT_FOUND } else { StatusCode::OK };
+    page(&v, status, Meta::new(v.t("Gift card balance", "기프트카드 잔액"), "").private(), body)
+}
+
+fn consent_form(v: &Visitor) -> Markup {
+    html! {
+        p {
+            (match v.consent {
+                Some(true) => v.t("You allow us to record what you view and search here; it improves your recommendations.", "이 사이트에서 보고 검색한 기록 저장을 허용했습니다. 추천에 반영됩니다."),
+                Some(false) => v.t("You do not allow recording what you view and search here: nothing is stored.", "보고 검색한 기록 저장을 허용하지 않았습니다. 아무것도 저장하지 않습니다."),
+                None => v.t("You have not chosen yet: nothing is recorded until you allow it.", "아직 선택하지 않았습니다. 허용하기 전에는 아무것도 저장하지 않습니다."),
+            })
+        }
+        form.actions method="post" action="/consent" {
+            (v.csrf_field())
+            input type="hidden" name="next" value=(v.path);
+            button type="submit" name="choice" value="yes" disabled[v.consent == Some(true)] { (v.t("Allow", "허용")) }
+            button.secondary type="submit" name="choice" value="no" disabled[v.consent == Some(false)] { (v.t("Do not allow", "허용 안 함")) }
+        }
+    }
+}
+
+async fn privacy(v: Visitor) -> Response {
+    let body = html! {
+        h1 { (v.t("Privacy and analytics", "개인정보와 분석 설정")) }
+        p { (v.t("With your consent we record the products you view, what you search and what you add to the cart, to recommend better and to plan our stores. Orders are kept in any case, as the law requires.",
+                 "동의하면 본 상품, 검색어, 장바구니에 담은 상품을 기록해 더 나은 추천과 매장 운영에 씁니다. 주문 기록은 법에 따라 동의와 관계없이 보관합니다.")) }
+        (consent_form(&v))
+    };
+    page(
+        &v,
+        StatusCode::OK,
+        Meta::new(v.t("Privacy and analytics", "개인정보와 분석 설정"), "").canonical("/account/privacy"),
+        body,
+    )
+}

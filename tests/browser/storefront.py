@@ -1,0 +1,232 @@
+"""The shopper's storefront in a real browser (Chromium through WebDriver), against a fresh `borderless demo`.
+
+Drives what shoppers do: search in Korean ("무선 이어폰") → product → pick up at Gangnam → sign in as a demo
+shopper → pay by wallet → the order page refreshes itself and shows the pickup code and its QR → staff hand
+it over at the console's pickup desk → the account shows it collected; a guest checkout paid at pickup with
+JavaScript turned off (search included) and the language switch; the payment QR renewing itself and paying
+a till sale exactly once; a till's payment request confirmed from the wallet. Then the main pages in both
+languages at phone and laptop widths: screenshots kept, accessibility basics and the browser's error log
+checked.
+
+Usage: python3 tests/browser/storefront.py PATH/TO/borderless [SCREENSHOT_DIR]
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else "target/debug/borderless"
+SHOTS = harness.Shots(sys.argv[2] if len(sys.argv) > 2 else "artifacts/screenshots/storefront")
+PW = "borderless-demo"
+EARBUDS = "wireless-noise-cancelling-earbuds-lite"
+
+demo = harness.Demo(BIN)
+suite = harness.Suite()
+flash = harness.flash
+
+
+def location_id(code):
+    _, locs = demo.admin("GET", "/admin/locations", expect=200)
+    return next(l["id"] for l in locs["data"] if l["code"] == code)
+
+
+def earbuds_sku():
+    _, p = demo.api("GET", f"/store/products/{EARBUDS}", expect=200)
+    return p["product"]["variants"][0]["sku"]
+
+
+def clean(d, where):
+    """Accessibility basics and no script errors or CSP violations on the page."""
+    problems = harness.check_page(d) + harness.problems_in_console(d)
+    assert not problems, f"{where}: {problems}"
+
+
+def search_and_open_earbuds(d, size_name, lang="ko"):
+    d.get(demo.url + "/")
+    box = d.find_element(By.ID, "q-top")
+    box.send_keys("무선 이어폰")
+    box.submit()
+    harness.wait_for(d, lambda: "/search" in d.current_url and d.find_elements(By.CSS_SELECTOR, f'a[href="/p/{EARBUDS}"]'),
+                     what="the earbuds in the results")
+    SHOTS.take(d, f"{lang}-{size_name}-search")
+    d.find_element(By.CSS_SELECTOR, f'a[href="/p/{EARBUDS}"]').click()
+    harness.wait_for(d, lambda: f"/p/{EARBUDS}" in d.current_url, what="the product page")
+
+
+def add_and_pick_up_at_gangnam(d, size_name):
+    d.find_element(By.XPATH, "//button[normalize-space()='장바구니에 담기']").click()
+    flash(d, "장바구니에 담았습니다")
+    d.get(demo.url + "/cart")
+    gangnam = location_id("GANGNAM")
+    d.find_element(By.CSS_SELECTOR, f'input[name=choice][value="pickup:{gangnam}"]').click()
+    SHOTS.take(d, f"ko-{size_name}-cart")
+    d.find_element(By.XPATH, "//button[normalize-space()='저장하고 계속']").click()
+    harness.wait_for(d, lambda: d.current_url.endswith("/checkout"), what="checkout")
+
+
+def test_search_pickup_wallet_handover():
+    d = harness.browser(harness.PHONE)
+    staff = None
+    try:
+        search_and_open_earbuds(d, "phone")
+        body = harness.text(d)
+        assert "강남역점" in body and "오늘 픽업" in body, body[:600]
+        SHOTS.take(d, "ko-phone-product")
+        add_and_pick_up_at_gangnam(d, "phone")
+        # Checking out offers signing in to pay from the wallet.
+        d.find_element(By.PARTIAL_LINK_TEXT, "로그인하면 지갑으로").click()
+        d.find_element(By.NAME, "email").send_keys("junho.lee@example.com")
+        d.find_element(By.NAME, "password").send_keys(PW)
+        d.find_element(By.XPATH, "//button[normalize-space()='로그인']").click()
+        harness.wait_for(d, lambda: d.current_url.endswith("/checkout"), what="back at checkout, signed in")
+        wallet = d.find_element(By.CSS_SELECTOR, "input[name=method][value=wallet]")
+        assert wallet.is_selected(), "the wallet is offered first when it holds enough"
+        SHOTS.take(d, "ko-phone-checkout")
+        d.find_element(By.XPATH, "//button[normalize-space()='주문 확정']").click()
+        flash(d, "주문이 완료되었습니다")
+        order = d.current_url.split("/orders/")[1].split("?")[0]
+        SHOTS.take(d, "ko-phone-order-placed")
+        # The store gets it ready; the open order page refreshes itself and shows the code and its QR.
+        demo.admin("POST", f"/admin/orders/{order}/ready-for-pickup", {}, expect=200)
+        code = harness.wait_for(d, lambda: d.find_elements(By.CSS_SELECTOR, ".pickup-code .code") and
+                                d.find_element(By.CSS_SELECTOR, ".pickup-code .code").text, timeout=45,
+                                what="the pickup code after the page refreshed itself")
+        assert d.find_element(By.CSS_SELECTOR, ".pickup-code img").get_attribute("src").startswith("data:image/svg+xml")
+        SHOTS.take(d, "ko-phone-order-ready")
+        # At the desk, staff type the code the shopper shows.
+        staff = harness.browser()
+        staff.get(f"{demo.url}/console/login")
+        staff.find_element(By.NAME, "email").send_keys("gangnam.staff@example.com")
+        staff.find_element(By.NAME, "password").send_keys(PW)
+        staff.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        harness.wait_for(staff, lambda: staff.current_url.rstrip("/").endswith("/console"), what="the console")
+        staff.get(f"{demo.url}/console/pickup")
+        field = staff.find_element(By.ID, "f-code")
+        field.send_keys(code)
+        field.submit()
+        flash(staff, "인도 완료")
+        d.get(demo.url + "/account")
+        assert "픽업 완료" in harness.text(d), "the account shows it collected"
+        SHOTS.take(d, "ko-phone-account")
+    finally:
+        d.quit()
+        if staff:
+            staff.quit()
+
+
+def test_guest_without_javascript():
+    d = harness.browser(harness.PHONE, javascript=False)
+    try:
+        search_and_open_earbuds(d, "phone-nojs")
+        add_and_pick_up_at_gangnam(d, "phone-nojs")
+        d.find_element(By.NAME, "email").send_keys("browser.guest@example.com")
+        d.find_element(By.CSS_SELECTOR, "input[name=method][value=pay_at_pickup]").click()
+        d.find_element(By.XPATH, "//button[normalize-space()='주문 확정']").click()
+        harness.wait_for(d, lambda: "/orders/" in d.current_url and "token=" in d.current_url, what="the guest's order page")
+        flash(d, "주문이 완료되었습니다")
+        assert "주문 접수" in harness.text(d)
+        SHOTS.take(d, "ko-phone-nojs-order")
+        # The language switch keeps the page (and its secret link).
+        d.find_element(By.LINK_TEXT, "English").click()
+        harness.wait_for(d, lambda: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+                         and "Your order" in harness.text(d), what="the order in English")
+        assert "token=" in d.current_url
+        SHOTS.take(d, "en-phone-nojs-order")
+    finally:
+        d.quit()
+
+
+def test_payment_qr_rotates_and_pays_once():
+    sku, gangnam = earbuds_sku(), location_id("GANGNAM")
+    d = harness.browser(harness.PHONE)
+    try:
+        d.get(f"{demo.url}/account/login?next=%2Faccount%2Fpay")
+        d.find_element(By.NAME, "email").send_keys("minji.kim@example.com")
+        d.find_element(By.NAME, "password").send_keys(PW)
+        d.find_element(By.XPATH, "//button[normalize-space()='로그인']").click()
+        harness.wait_for(d, lambda: d.current_url.endswith("/account/pay"), what="the payment QR page")
+        d.find_element(By.XPATH, "//button[normalize-space()='결제 QR 보기']").click()
+        first = harness.wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, "#paycode .code").text, what="a code")
+        SHOTS.take(d, "ko-phone-payment-qr")
+        # Before it expires the page fetches a new one by itself.
+        second = harness.wait_for(d, lambda: (t := d.find_element(By.CSS_SELECTOR, "#paycode .code").text) != first and t,
+                                  timeout=80, what="a renewed code")
+        sale = {"location_id": gangnam, "lines": [{"sku": sku, "quantity": 1}], "payment": {"method": "wallet_qr", "code": second}}
+        demo.admin("POST", "/admin/pos/sales", sale, headers={"Idempotency-Key": "qr-once-1"}, expect=201)
+        status, again = demo.admin("POST", "/admin/pos/sales", sale, headers={"Idempotency-Key": "qr-once-2"})
+        assert status in (400, 402, 409, 422), f"a code pays once: {status} {again}"
+        status, old = demo.admin("POST", "/admin/pos/sales", sale | {"payment": {"method": "wallet_qr", "code": first}},
+                                 headers={"Idempotency-Key": "qr-once-3"})
+        assert status >= 400, f"the replaced code no longer pays: {status} {old}"
+    finally:
+        d.quit()
+
+
+def test_till_payment_request():
+    sku, gangnam = earbuds_sku(), location_id("GANGNAM")
+    _, r = demo.admin("POST", "/admin/pos/payment-requests", {"location_id": gangnam, "lines": [{"sku": sku, "quantity": 1}]},
+                      expect=201)
+    qr = r["payment_request"]["qr"]
+    d = harness.browser(harness.PHONE)
+    try:
+        d.get(f"{demo.url}/account/login?next=%2Faccount%2Fpay%2Frequest")
+        d.find_element(By.NAME, "email").send_keys("seoyeon.park@example.com")
+        d.find_element(By.NAME, "password").send_keys(PW)
+        d.find_element(By.XPATH, "//button[normalize-space()='로그인']").click()
+        harness.wait_for(d, lambda: "/account/pay/request" in d.current_url, what="the payment request page")
+        box = d.find_element(By.ID, "f-code")
+        box.send_keys(qr)
+        box.submit()
+        harness.wait_for(d, lambda: "₩89,000" in harness.text(d), what="the request's amount")
+        SHOTS.take(d, "ko-phone-payment-request")
+        d.find_element(By.XPATH, "//button[normalize-space()='내 지갑으로 결제']").click()
+        flash(d, "결제했습니다")
+        assert "/orders/" in d.current_url
+    finally:
+        d.quit()
+
+
+PAGES = [
+    ("home", "/"),
+    ("search", "/search?q=%EB%AC%B4%EC%84%A0+%EC%9D%B4%EC%96%B4%ED%8F%B0"),
+    ("category", "/search?category=electronics%2Faudio"),
+    ("product", f"/p/{EARBUDS}"),
+    ("stores", "/stores"),
+    ("cart", "/cart"),
+    ("signin", "/account/login"),
+    ("signup", "/account/signup"),
+    ("privacy", "/account/privacy"),
+]
+
+
+def test_every_page(lang, size_name, size):
+    d = harness.browser(size, lang)
+    try:
+        d.get(f"{demo.url}/?lang={lang}")
+        d.get(f"{demo.url}/p/{EARBUDS}?lang={lang}")
+        d.find_element(By.CSS_SELECTOR, "form.buy button[type=submit]").click()
+        time.sleep(0.3)
+        for name, path in PAGES:
+            d.get(demo.url + path)
+            assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang, f"{name} in {lang}"
+            clean(d, f"{name} ({lang}, {size_name})")
+            SHOTS.take(d, f"{lang}-{size_name}-{name}")
+    finally:
+        d.quit()
+
+
+try:
+    suite.step("search in Korean, pick up at Gangnam, pay by wallet, hand over at the desk", test_search_pickup_wallet_handover)
+    suite.step("a guest's pay-at-pickup checkout with JavaScript off, and the language switch", test_guest_without_javascript)
+    suite.step("the payment QR renews itself and pays a till sale once", test_payment_qr_rotates_and_pays_once)
+    suite.step("a till's payment request confirmed from the wallet", test_till_payment_request)
+    for lang in ["ko", "en"]:
+        for size_name, size in [("phone", harness.PHONE), ("laptop", harness.LAPTOP)]:
+            suite.step(f"the main pages, {lang}, {size_name}", test_every_page, lang, size_name, size)
+finally:
+    print(f"{SHOTS.count} screenshots in {SHOTS.dir}")
+    demo.stop()
+suite.finish()
