@@ -4,7 +4,8 @@ Drives what shoppers do: search in Korean ("무선 이어폰") → product → p
 shopper → pay by wallet → the order page refreshes itself and shows the pickup code and its QR → staff hand
 it over at the console's pickup desk → the account shows it collected; a guest checkout paid at pickup with
 JavaScript turned off (search included) and the language switch; the payment QR renewing itself and paying
-a till sale exactly once; a till's payment request confirmed from the wallet. Then the main pages in both
+a till sale exactly once; a till's payment request confirmed from the wallet; a product's 3D model opening
+in the vendored viewer. Then the main pages in both
 languages at phone and laptop widths: screenshots kept, accessibility basics and the browser's error log
 checked.
 
@@ -189,6 +190,24 @@ def test_till_payment_request():
         d.quit()
 
 
+def test_3d_viewer():
+    d = harness.browser(harness.PHONE)
+    try:
+        d.get(f"{demo.url}/p/{EARBUDS}")
+        button = d.find_element(By.CSS_SELECTOR, "button[data-model-viewer]")
+        assert button.is_displayed(), "the 3D button shows with JavaScript"
+        button.click()
+        harness.wait_for(d, lambda: d.execute_script("const m = document.querySelector('model-viewer'); return !!(m && m.loaded);"),
+                         timeout=30, what="the 3D model loaded in the viewer")
+        d.execute_script("document.querySelector('model-viewer').scrollIntoView()")
+        time.sleep(1.0)
+        SHOTS.take(d, "ko-phone-product-3d")
+        errors = harness.problems_in_console(d)
+        assert not errors, f"the viewer runs under the Content-Security-Policy: {errors}"
+    finally:
+        d.quit()
+
+
 PAGES = [
     ("home", "/"),
     ("search", "/search?q=%EB%AC%B4%EC%84%A0+%EC%9D%B4%EC%96%B4%ED%8F%B0"),
@@ -223,6 +242,7 @@ try:
     suite.step("a guest's pay-at-pickup checkout with JavaScript off, and the language switch", test_guest_without_javascript)
     suite.step("the payment QR renews itself and pays a till sale once", test_payment_qr_rotates_and_pays_once)
     suite.step("a till's payment request confirmed from the wallet", test_till_payment_request)
+    suite.step("a product's 3D model opens in the viewer", test_3d_viewer)
     for lang in ["ko", "en"]:
         for size_name, size in [("phone", harness.PHONE), ("laptop", harness.LAPTOP)]:
             suite.step(f"the main pages, {lang}, {size_name}", test_every_page, lang, size_name, size)

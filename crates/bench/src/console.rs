@@ -42,27 +42,7 @@ pub async fn console(opts: ConsoleBenchOpts) -> Result<()> {
     bar.set_message("catalog and stock");
     let mut stores = Vec::new();
     for l in 0..opts.locations {
-        let loc = engine
-            .create_location(engine::catalog::locations::LocationInput {
-                code: format!("S{l:02}"),
-                name_ko: format!("매장 {l}"),
-                name_en: format!("Store {l}"),
-                kind: "store".into(),
-                address: engine::catalog::locations::Address {
-                    line1: "1".into(),
-                    city: "Seoul".into(),
-                    postal_code: "06232".into(),
-                    country: "KR".into(),
-                    ..Default::default()
-                },
-                lat: None,
-                lon: None,
-                pickup_enabled: true,
-                ships: true,
-                time_zone: None,
-            })
-            .await?;
-        stores.push(loc.id);
+        stores.push(crate::server::store_location(&engine, l, None).await?);
     }
     for start in (0..opts.skus).step_by(1000) {
         let end = (start + 1000).min(opts.skus);

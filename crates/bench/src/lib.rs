@@ -5,7 +5,8 @@
 //! and in the engine alone. By default each starts its own `borderless serve` child process on a fresh data
 //! directory, so client and server are separate processes as they would be in production. `borderless bench
 //! console` times the staff console's screens on a big shop; `borderless bench hostile` runs shoppers beside
-//! attackers with the public defaults on.
+//! attackers with the public defaults on; `borderless bench storefront` times the
+//! shopper's pages on a big catalog.
 
 mod checkout;
 mod console;
@@ -15,6 +16,7 @@ mod ledger;
 mod recs;
 mod search;
 mod server;
+mod storefront;
 
 pub use checkout::checkout;
 pub use console::{console, ConsoleBenchOpts};
@@ -24,3 +26,4 @@ pub use ledger::{ledger, LedgerBenchOpts};
 pub use recs::{recs, synthetic_history, RecsBenchOpts};
 pub use search::{search, SearchBenchOpts};
 pub use server::{BenchOpts, Target};
+pub use storefront::{storefront, StorefrontBenchOpts};

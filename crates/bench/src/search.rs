@@ -71,6 +71,36 @@ fn size_of(unit: &str, k: usize) -> String {
     }
 }
 
+/// Product `i` of the synthetic bilingual catalog (brand, kind, colour and size in Korean and English; one
+/// variant priced in won): the same catalog for `bench search` and `bench storefront`.
+pub(crate) fn synthetic_product(i: usize) -> engine::catalog::products::ProductInput {
+    let (bko, ben) = BRANDS[i % BRANDS.len()];
+    let (kko, ken, cat, unit) = KINDS[(i / BRANDS.len()) % KINDS.len()];
+    let (cko, cen) = COLOURS[(i / 7) % COLOURS.len()];
+    let size = size_of(unit, i / 3);
+    let price = 1_000 * (5 + (i * 37 % 300) as i64);
+    engine::catalog::products::ProductInput {
+        handle: format!("p{i}"),
+        title_ko: format!("{bko} {kko} {cko} {size} 모델{}", i % 97),
+        title_en: format!("{ben} {ken} {cen} {size} model {}", i % 97),
+        category: cat.into(),
+        vendor: ben.into(),
+        variants: vec![engine::catalog::products::VariantInput {
+            sku: format!("SKU-{i}"),
+            weight_g: 100,
+            attributes: [("color".to_owned(), cen.to_owned()), ("size".to_owned(), size)].into_iter().collect(),
+            prices: vec![engine::catalog::products::PriceInput { currency: "KRW".into(), amount_minor: price }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    }
+}
+
+/// Search words of the synthetic catalog (each kind in Korean and English).
+pub(crate) fn synthetic_queries() -> Vec<String> {
+    KINDS.iter().flat_map(|k| [k.0.to_owned(), k.1.to_owned()]).collect()
+}
+
 /// `borderless bench search`: a 100,000-product Korean/English catalog with stock at 50 locations,
 /// searched through the HTTP API and, side by side on the same catalog, through PostgreSQL full-text
 /// search (`tsvector` + GIN, `simple` configuration: PostgreSQL has no Korean one), at each concurrency.
@@ -134,38 +164,18 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         let mut batch = Vec::new();
         let mut stock = Vec::new();
         for i in chunk_start..(chunk_start + 1000).min(opts.products) {
-            let (bko, ben) = BRANDS[i % BRANDS.len()];
-            let (kko, ken, cat, unit) = KINDS[(i / BRANDS.len()) % KINDS.len()];
-            let (cko, cen) = COLOURS[(i / 7) % COLOURS.len()];
-            let size = size_of(unit, i / 3);
-            let price = 1_000 * (5 + (i * 37 % 300) as i64);
-            let handle = format!("p{i}");
-            let sku = format!("SKU-{i}");
-            let title_ko = format!("{bko} {kko} {cko} {size} 모델{}", i % 97);
-            let title_en = format!("{ben} {ken} {cen} {size} model {}", i % 97);
-            batch.push(engine::catalog::products::ProductInput {
-                handle: handle.clone(),
-                title_ko: title_ko.clone(),
-                title_en: title_en.clone(),
-                category: cat.into(),
-                vendor: ben.into(),
-                variants: vec![engine::catalog::products::VariantInput {
-                    sku: sku.clone(),
-                    weight_g: 100,
-                    attributes: [("color".to_owned(), cen.to_owned()), ("size".to_owned(), size.clone())]
-                        .into_iter()
-                        .collect(),
-                    prices: vec![engine::catalog::products::PriceInput { currency: "KRW".into(), amount_minor: price }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            });
+            let product = synthetic_product(i);
+            let (handle, sku) = (product.handle.clone(), product.variants[0].sku.clone());
+            let (title_ko, title_en) = (product.title_ko.clone(), product.title_en.clone());
+            let (cat, ben, price) =
+                (product.category.clone(), product.vendor.clone(), product.variants[0].prices[0].amount_minor);
+            batch.push(product);
             for _ in 0..3 {
                 let l = rng.random_range(0..opts.locations);
                 stock.push((sku.clone(), codes[l].clone(), rng.random_range(1..20)));
                 pg_stock.push((handle.clone(), l));
             }
-            pg_rows.push((handle, title_ko, title_en, cat.to_owned(), ben.to_owned(), price));
+            pg_rows.push((handle, title_ko, title_en, cat, ben, price));
         }
         engine.upsert_products(batch).await?;
         stock.sort();
@@ -403,7 +413,7 @@ async fn poll_until_found(client: &reqwest::Client, url: &str, since: Instant) -
     anyhow::bail!("{url}: the change did not show within 10 s")
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -161,6 +161,36 @@ pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// Store number `l` of a bench shop (`S00`, `S01`, …, pickup enabled, shipping), at `at` when given;
+/// answers its id.
+pub(crate) async fn store_location(
+    engine: &engine::Engine,
+    l: usize,
+    at: Option<(f64, f64)>,
+) -> anyhow::Result<String> {
+    let loc = engine
+        .create_location(engine::catalog::locations::LocationInput {
+            code: format!("S{l:02}"),
+            name_ko: format!("매장 {l}"),
+            name_en: format!("Store {l}"),
+            kind: "store".into(),
+            address: engine::catalog::locations::Address {
+                line1: "1".into(),
+                city: "Seoul".into(),
+                postal_code: "06232".into(),
+                country: "KR".into(),
+                ..Default::default()
+            },
+            lat: at.map(|a| a.0),
+            lon: at.map(|a| a.1),
+            pickup_enabled: true,
+            ships: true,
+            time_zone: None,
+        })
+        .await?;
+    Ok(loc.id)
+}
+
 pub(crate) fn pct(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;

@@ -34,6 +34,21 @@ pub(crate) enum BenchCmd {
         #[arg(long, default_value = "0,0.1,0.2,0.3,0.4", value_delimiter = ',')]
         hard_shares: Vec<f64>,
     },
+    /// The shopper's storefront on a big catalog: seeds --products products with stock at --locations
+    /// stores into a fresh SQLite node, then times the home, search (text, category, pick up today, a deep
+    /// page) and product pages over loopback, one at a time and --concurrency at once, and prints
+    /// p50/p95/p99, page sizes and what a first visit to a product page downloads.
+    Storefront {
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+        #[arg(long, default_value_t = 5)]
+        locations: usize,
+        /// Requests per page kind.
+        #[arg(long, default_value_t = 300)]
+        requests: usize,
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
     /// The staff console's screens on a big shop: seeds --orders counter sales and --skus SKUs at
     /// --locations stores into a fresh SQLite node, then times each screen (order list, inventory grid,
     /// searches, Today, an order) over loopback and prints p50/p95/p99 and the page size.

@@ -405,12 +405,13 @@ async fn run(cli: Cli) -> Result<i32> {
                 .unwrap_or_else(|| "(set BORDERLESS_ADMIN_KEY; the key was created at first start)".into());
             let gangnam = running.engine.location("GANGNAM").await.map(|l| l.id).unwrap_or_default();
             println!();
+            println!("  Shop            {url}/   (shoppers: search, pick up today, wallet, payment QR)");
             println!("  Console         {url}/console");
             println!(
                 "                  owner@example.com (owner) or gangnam.staff@example.com (Gangnam associate), password: {}",
                 borderless::demo::data::DEMO_STAFF_PASSWORD
             );
-            println!("  Storefront API  {url}/store/products");
+            println!("  Shopper API     {url}/store/products");
             println!("  Admin API       {url}/admin/orders   (Authorization: Bearer <admin key>)");
             println!("  OpenAPI         {url}/openapi.json");
             println!("  Admin API key   {key}");
@@ -694,6 +695,16 @@ async fn run(cli: Cli) -> Result<i32> {
                 requests: requests.clamp(10, 100_000),
             };
             bench::console(opts).await?;
+            Ok(0)
+        }
+        Command::Bench(BenchCmd::Storefront { products, locations, requests, concurrency }) => {
+            let opts = bench::StorefrontBenchOpts {
+                products: products.clamp(10, 2_000_000),
+                locations: locations.clamp(1, 200),
+                requests: requests.clamp(10, 100_000),
+                concurrency: concurrency.clamp(1, 256),
+            };
+            bench::storefront(opts).await?;
             Ok(0)
         }
         Command::Bench(BenchCmd::Hostile { seconds, shoppers, slow_clients }) => {

@@ -157,6 +157,7 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "cart_full" => "장바구니에 담을 수 있는 상품 수를 넘었습니다. 일부를 빼 주세요.",
         "fulfillment_required" => "배송지 또는 픽업 매장을 먼저 선택해 주세요.",
         "address_incomplete" => "배송지에 받는 분, 전화번호, 주소, 우편번호, 국가를 모두 입력해 주세요.",
+        "invalid_model" => "3D 모델로 쓸 수 없는 파일입니다. glTF 2.0 바이너리(.glb) 한 파일로(텍스처 포함, 8MB 이하) 내보내 주세요.",
         "invalid_country" => "국가 코드가 올바르지 않습니다. KR, US처럼 두 글자 코드로 입력해 주세요.",
         "invalid_phone" => "전화번호가 올바르지 않습니다. 010-1234-5678처럼 입력해 주세요.",
         "invalid_email" => "이메일 주소가 올바르지 않습니다. 다시 확인해 주세요.",

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (22, V22),
     (23, V23),
     (24, V24),
+    (25, V25),
 ];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
@@ -724,4 +725,19 @@ CREATE TABLE card_intents (
 );
 CREATE INDEX card_intents_open ON card_intents (status, updated_at);
 CREATE INDEX card_intents_payment ON card_intents (payment_id)
+"#;
+
+/// The storefront (issue #14): a product's 3D model (GLB, checked before it is stored), base64 in TEXT as
+/// every column here is BIGINT or TEXT, with its size and hash for caching; and the newest active products
+/// found by an index (the recommendations' cold start, on every home and product page, scanned 100,000
+/// products without it).
+const V25: &str = r#"
+CREATE INDEX products_status_newest ON products (status, created_at, id);
+CREATE TABLE product_models (
+    product_id TEXT PRIMARY KEY,
+    glb_base64 TEXT NOT NULL,
+    bytes BIGINT NOT NULL CHECK (bytes > 0),
+    sha256 TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+)
 "#;

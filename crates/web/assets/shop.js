@@ -1,6 +1,6 @@
 // borderless storefront — progressive enhancement. Every page works without this file; with it: "use my
-// location" for pickup today near the shopper, the payment QR renews itself before it expires, and an order
-// page waiting for the store refreshes itself.
+// location" for pickup today near the shopper, the payment QR renews itself before it expires, an order page
+// waiting for the store refreshes itself, and a product's 3D model opens in the vendored viewer on request.
 (function () {
   "use strict";
 
@@ -51,6 +51,35 @@
     schedule(Math.max(5, (parseInt(box.getAttribute("data-rotate"), 10) || 60) - 5));
   }
 
+  // The 3D viewer: its script (large) is fetched only when the shopper asks to see the model.
+  function viewer(button) {
+    var box = document.getElementById(button.getAttribute("data-model-viewer"));
+    if (!box) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      function show() {
+        var mv = document.createElement("model-viewer");
+        mv.setAttribute("src", box.getAttribute("data-src"));
+        mv.setAttribute("alt", box.getAttribute("data-alt") || "");
+        mv.setAttribute("camera-controls", "");
+        mv.setAttribute("touch-action", "pan-y");
+        mv.setAttribute("auto-rotate", "");
+        mv.setAttribute("shadow-intensity", "1");
+        mv.setAttribute("ar", "");
+        mv.setAttribute("ar-modes", "webxr scene-viewer quick-look");
+        box.appendChild(mv);
+        button.hidden = true;
+      }
+      if (window.customElements && window.customElements.get("model-viewer")) { show(); return; }
+      var s = document.createElement("script");
+      s.src = box.getAttribute("data-script");
+      s.onload = show;
+      s.onerror = function () { button.disabled = false; };
+      document.head.appendChild(s);
+    });
+  }
+
   function refresh(el) {
     var seconds = Math.max(10, parseInt(el.getAttribute("data-refresh"), 10) || 20);
     setInterval(function () { if (!document.hidden) window.location.reload(); }, seconds * 1000);
@@ -58,10 +87,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-near]").forEach(near);
-    // Filters stay open without JavaScript; on a phone they fold away above the results.
-    if (window.matchMedia("(max-width: 899px)").matches) {
-      document.querySelectorAll("details[data-collapse-narrow]").forEach(function (d) { d.open = false; });
-    }
+    document.querySelectorAll("[data-model-viewer]").forEach(viewer);
     var box = document.querySelector("#paycode[data-rotate]");
     if (box) rotate(box);
     var r = document.querySelector("[data-refresh]");

@@ -27,6 +27,11 @@ pub const FILES: &[Asset] = &[
     Asset { name: "app.css", mime: "text/css; charset=utf-8", body: include_bytes!("../assets/app.css") },
     Asset { name: "shop.js", mime: "text/javascript; charset=utf-8", body: include_bytes!("../assets/shop.js") },
     Asset { name: "shop.css", mime: "text/css; charset=utf-8", body: include_bytes!("../assets/shop.css") },
+    Asset {
+        name: "model-viewer.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/vendor/model-viewer-4.4.0-umd.min.js"),
+    },
     Asset { name: "icon.svg", mime: "image/svg+xml", body: include_bytes!("../assets/icon.svg") },
     Asset {
         name: "licenses.txt",
@@ -35,7 +40,9 @@ pub const FILES: &[Asset] = &[
             "borderless embeds these third-party files.\n\n== htmx 2.0.11 (htmx.org) ==\n\n",
             include_str!("../assets/vendor/htmx-LICENSE.txt"),
             "\n\n== uPlot 1.6.32 ==\n\n",
-            include_str!("../assets/vendor/uplot-LICENSE.txt")
+            include_str!("../assets/vendor/uplot-LICENSE.txt"),
+            "\n\n== model-viewer 4.4.0 (modelviewer.dev; bundles three.js) ==\n\n",
+            include_str!("../assets/vendor/model-viewer-LICENSE.txt")
         )
         .as_bytes(),
     },

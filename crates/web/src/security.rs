@@ -9,10 +9,18 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 /// Scripts and styles come only from this server (`/assets`), images also from `data:` (QR codes) and
-/// `blob:` (the camera preview); nothing may frame the pages, forms post only here.
+/// `blob:` (the camera preview, a 3D model's textures, which the viewer also fetches from `blob:` and
+/// `data:` URLs it makes itself); nothing may frame the pages, forms post only here.
 pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
-     media-src 'self' blob:; connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+     media-src 'self' blob:; connect-src 'self' blob: data:; font-src 'self'; form-action 'self'; frame-ancestors 'none'; \
      base-uri 'none'; manifest-src 'self'";
+
+/// The policy of a product page with a 3D model: the same, except that the vendored viewer may compile
+/// WebAssembly (not JavaScript: `'wasm-unsafe-eval'` allows no `eval`) and set inline styles on the elements
+/// it draws. Only those pages get it.
+pub const CSP_3D: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' blob: data:; font-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'; manifest-src 'self'";
 
 /// Adds the security headers to every response of the web pages.
 pub async fn headers(req: Request, next: Next) -> Response {

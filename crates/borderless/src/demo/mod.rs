@@ -1,9 +1,11 @@
 //! The demo retailer: seeds an empty database with the locations, bilingual catalog, uneven stock and
 //! customers of `data` (each with 100,000 won in their wallet) and USD/KRW exchange rates,
-//! once (a `meta` flag makes a second run reuse what is there). `live_store` then runs its cashierless store.
+//! once (a `meta` flag makes a second run reuse what is there), with a 3D model for the earbuds (`model`).
+//! `live_store` then runs its cashierless store.
 
 pub mod data;
 pub mod live_store;
+pub mod model;
 
 use data as demo_data;
 
@@ -23,6 +25,17 @@ pub struct SeedSummary {
     pub customers: usize,
 }
 
+/// The earbuds' 3D model, added when missing (also to a demo database made before models existed).
+async fn ensure_model(engine: &Engine) -> Result<()> {
+    if engine.product_model_info(model::PRODUCT).await.context("reading the demo's 3D model")?.is_none() {
+        engine
+            .set_product_model(model::PRODUCT, model::earbuds_case_glb())
+            .await
+            .context("storing the demo's 3D model")?;
+    }
+    Ok(())
+}
+
 /// Seeds the demo retailer unless it is already there.
 /// The demo's console accounts, created when missing (also in a demo database made before they existed).
 pub async fn ensure_staff(engine: &Engine) -> Result<()> {
@@ -37,6 +50,7 @@ pub async fn ensure_staff(engine: &Engine) -> Result<()> {
 
 pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
     if engine.meta(SEEDED_FLAG).await?.is_some() {
+        ensure_model(engine).await?;
         let locations = engine.locations().await?.len();
         return Ok(SeedSummary { created: false, locations, ..Default::default() });
     }
@@ -57,6 +71,7 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
     bar.set_message("catalog");
     let products = demo_data::products();
     let n_products = engine.upsert_products(products.clone()).await.context("loading the demo catalog")?;
+    ensure_model(engine).await?;
     bar.inc(1);
     bar.set_message("stock");
     let stock = demo_data::stock(&products);

@@ -90,4 +90,29 @@ impl Browser {
         }
         self.post(path, &form).await
     }
+
+    /// Posts a multipart form as a browser sends a file upload: text `fields`, then `file` as the field
+    /// named `file`.
+    pub async fn multipart(&mut self, path: &str, fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> Page {
+        let b = "----borderless-upload";
+        let mut body = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!("--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes(),
+            );
+        }
+        let (name, mime, bytes) = file;
+        body.extend_from_slice(
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {mime}\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", format!("multipart/form-data; boundary={b}"))
+            .body(body);
+        self.send(r).await
+    }
 }

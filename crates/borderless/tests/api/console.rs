@@ -14,16 +14,8 @@ const PW: &str = "console password";
 impl Browser {
     /// Uploads a catalog CSV through the import form (multipart, as a browser sends it).
     async fn upload(&mut self, csrf: &str, csv: &str) -> Page {
-        let b = "----borderless-console";
-        let body = format!(
-            "--{b}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{b}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nborderless\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"catalog.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{b}--\r\n"
-        );
-        let r = self
-            .http
-            .post(format!("{}/console/catalog/import", self.base))
-            .header("Content-Type", format!("multipart/form-data; boundary={b}"))
-            .body(body);
-        self.send(r).await
+        let fields = [("_csrf", csrf), ("format", "borderless")];
+        self.multipart("/console/catalog/import", &fields, ("catalog.csv", "text/csv", csv.as_bytes())).await
     }
 
     async fn login(&mut self, email: &str, password: &str) -> Page {

@@ -2,8 +2,8 @@
 //! what search engines read (canonical and hreflang links, schema.org data, the sitemap), a guest's
 //! click & collect checkout paid at pickup (once per submit, the order readable only with its link, the
 //! pickup code and QR once ready), a product selling out while it sits in a cart (explained, nothing
-//! reserved), an account's sign-up, wallet checkout, payment QR and sign-out, and analytics consent (no view
-//! or search is stored without it).
+//! reserved), an account's sign-up, wallet checkout, payment QR and sign-out, analytics consent (no view
+//! or search is stored without it), and a product's 3D model set through the admin API and the console.
 
 use crate::both;
 use crate::browser::Browser;
@@ -339,3 +339,105 @@ async fn account_wallet_and_consent(backend: Backend) {
     app.assert_no_drift().await;
 }
 both!(account_wallet_and_consent);
+
+async fn three_d_models(backend: Backend) {
+    use base64::Engine as _;
+    let (app, _, _) = setup(backend).await;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    // A file that is not a model is refused with what is wrong; nothing is stored.
+    let bad = app
+        .req(
+            "PUT",
+            "/admin/products/shop-tee/model",
+            Some(ADMIN_KEY),
+            Some(json!({"glb_base64": b64(b"PK\x03\x04 zip")})),
+            &[],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.code(), "invalid_model");
+    assert!(bad.body["error"]["message"].as_str().unwrap().contains("export the model as .glb"));
+    assert_eq!(app.admin_get("/admin/products/shop-tee/model").await.status, 404);
+    let not_b64 = app
+        .req("PUT", "/admin/products/shop-tee/model", Some(ADMIN_KEY), Some(json!({"glb_base64": "%%%"})), &[])
+        .await;
+    assert_eq!(not_b64.status, 400);
+
+    let mut b = Browser::new(&app);
+    assert!(!b.get("/p/shop-tee").await.has("data-model-viewer"), "no viewer without a model");
+    let glb = catalog_io::media::triangle_glb();
+    let set = app
+        .req("PUT", "/admin/products/shop-tee/model", Some(ADMIN_KEY), Some(json!({"glb_base64": b64(&glb)})), &[])
+        .await;
+    assert_eq!(set.status, 200, "{:?}", set.body);
+    let url = set.body["model"]["url"].as_str().unwrap().to_owned();
+    assert_eq!(set.body["model"]["bytes"], glb.len());
+    let page = b.get("/p/shop-tee").await;
+    assert!(page.has("data-model-viewer") && page.has(&url.replace('&', "&amp;")), "{}", page.body);
+    assert!(page.has("3D 모델 파일 (.glb)"), "a download link without JavaScript");
+    assert!(
+        !page.has("model-viewer.js?v=") || page.has("data-script="),
+        "the viewer's script is fetched on request only"
+    );
+    let file = reqwest::get(format!("{}{url}", app.url)).await.unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["content-type"], "model/gltf-binary");
+    assert!(file.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert_eq!(file.bytes().await.unwrap().as_ref(), glb.as_slice());
+    assert_eq!(reqwest::get(format!("{}/media/models/prod_nope.glb", app.url)).await.unwrap().status(), 404);
+
+    // The console: the owner replaces it with an upload; a bad file is explained at the field.
+    let engine = &app.running.as_ref().unwrap().engine;
+    engine.add_staff("owner@example.com", "Owner", "console password", "owner", None, "ko").await.unwrap();
+    let login = b.get("/console/login").await;
+    let pre = login.field("_pre");
+    b.post(
+        "/console/login",
+        &[("email", "owner@example.com"), ("password", "console password"), ("_pre", &pre), ("next", "/console")],
+    )
+    .await;
+    let pid = set.body["model"]["product_id"].as_str().unwrap().to_owned();
+    let screen = b.get(&format!("/console/catalog/{pid}/model")).await;
+    assert_eq!(screen.status, 200, "{}", screen.body);
+    assert!(screen.has("현재 모델"));
+    let csrf = screen.field("_csrf");
+    let wrong = b
+        .multipart(
+            &format!("/console/catalog/{pid}/model"),
+            &[("_csrf", &csrf)],
+            ("case.obj", "text/plain", b"v 0 0 0"),
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.has("3D 모델로 쓸 수 없는 파일입니다") && wrong.has(".glb"), "{}", wrong.body);
+    let mut bigger = catalog_io::media::triangle_glb();
+    bigger = catalog_io::media::glb(
+        r#"{"asset":{"version":"2.0","generator":"console test"},"meshes":[{"primitives":[]}]}"#,
+        &bigger[..0],
+    );
+    let ok = b
+        .multipart(
+            &format!("/console/catalog/{pid}/model"),
+            &[("_csrf", &csrf)],
+            ("case.glb", "model/gltf-binary", &bigger),
+        )
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let info = app.admin_get("/admin/products/shop-tee/model").await.expect(200);
+    assert_eq!(info["model"]["bytes"], bigger.len());
+    let forged = b
+        .multipart(
+            &format!("/console/catalog/{pid}/model"),
+            &[("_csrf", "forged")],
+            ("case.glb", "model/gltf-binary", &glb),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let removed =
+        b.submit(&format!("/console/catalog/{pid}/model"), &format!("/console/catalog/{pid}/model/delete"), &[]).await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(app.admin_get("/admin/products/shop-tee/model").await.status, 404);
+    assert!(!b.get("/p/shop-tee").await.has("data-model-viewer"));
+    app.req("DELETE", "/admin/products/shop-tee/model", Some(ADMIN_KEY), None, &[]).await.expect(204);
+}
+both!(three_d_models);

@@ -1,7 +1,8 @@
-//! The catalog: products with their variants, ko/en text and prices, imports, locations, and what a shopper
-//! sees of per-store availability.
+//! The catalog: products with their variants, ko/en text and prices, imports, locations, product media (3D
+//! models), and what a shopper sees of per-store availability.
 
 pub mod locations;
+pub mod media;
 pub mod products;
 
 use crate::error::bad;
@@ -14,6 +15,30 @@ use store::params;
 pub const IMPORT_BATCH: usize = 200;
 
 impl Engine {
+    /// Stores (or replaces) a product's 3D model after checking it is one self-contained glTF 2.0 binary.
+    pub async fn set_product_model(&self, id_or_handle: &str, glb: Vec<u8>) -> Result<media::ModelView> {
+        let (id, now) = (id_or_handle.to_owned(), self.now());
+        self.db.write(move |tx| media::save(tx, &id, &glb, now)).await
+    }
+
+    /// The product's model, if it has one (404 when the product does not exist).
+    pub async fn product_model_info(&self, id_or_handle: &str) -> Result<Option<media::ModelView>> {
+        let id = id_or_handle.to_owned();
+        self.db.read(move |tx| media::info(tx, &id)).await
+    }
+
+    /// The model file and its hash, by product id.
+    pub async fn product_model_file(&self, product_id: &str) -> Result<Option<(Vec<u8>, String)>> {
+        let id = product_id.to_owned();
+        self.db.read(move |tx| media::file(tx, &id)).await
+    }
+
+    /// Removes a product's model; whether there was one.
+    pub async fn delete_product_model(&self, id_or_handle: &str) -> Result<bool> {
+        let id = id_or_handle.to_owned();
+        self.db.write(move |tx| media::delete(tx, &id)).await
+    }
+
     pub async fn create_product(&self, input: ProductInput) -> Result<ProductView> {
         let input = products::validate(input)?;
         let now = self.now();

@@ -6,8 +6,8 @@
 use super::{engine_error, page, page_status, redirect_with, urlencode, Ctx, Posted, PAGE};
 use crate::fmt;
 use crate::forms::{self, Field, FormState};
-use crate::{security, Web};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use crate::Web;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -210,7 +210,10 @@ fn render_edit(ctx: &Ctx, id: &str, title: &str, form: &FormState, rows: usize, 
     let body = html! {
         p.small { a href="/console/catalog" { "« " (ctx.t("Catalog", "상품")) } }
         h1 { (title) }
-        @if editable { (product_form(ctx, Some(id), form, rows)) }
+        @if editable {
+            p.actions { a.button.secondary href=(format!("/console/catalog/{id}/model")) { (ctx.t("3D model for the shop", "쇼핑몰 3D 모델")) } }
+            (product_form(ctx, Some(id), form, rows))
+        }
         @else {
             p.alert.info { (ctx.t("Only the owner edits the catalog.", "상품 정보는 점주만 수정할 수 있습니다.")) }
             dl { dt { (ctx.t("Category", "분류")) } dd { (form.value("category", "")) } }
@@ -424,67 +427,12 @@ async fn import_page(ctx: Ctx) -> Response {
 /// The upload: checked for the session's CSRF token and origin like every form, then read whole, checked
 /// line by line, and imported only when no line has a problem.
 async fn import(State(web): State<Web>, req: Request) -> Response {
-    let (mut parts, body) = req.into_parts();
-    let ctx = match Ctx::from_request_parts(&mut parts, &web).await {
-        Ok(c) => c,
+    let (ctx, fields, file) = match super::upload(&web, req, Permission::Catalog, "64 MB").await {
+        Ok(u) => u,
         Err(r) => return r,
     };
-    if let Err(r) = ctx.require(Permission::Catalog) {
-        return r;
-    }
-    if !security::same_origin(&parts.headers) {
-        return super::forbidden(&ctx);
-    }
-    let req = Request::from_parts(parts, body);
-    let mut multipart = match axum::extract::Multipart::from_request(req, &web).await {
-        Ok(m) => m,
-        Err(e) => return super::refused(&ctx, StatusCode::BAD_REQUEST, &e.body_text()),
-    };
-    let (mut csrf, mut format, mut currency, mut file) = (String::new(), String::new(), String::new(), None);
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                match name.as_str() {
-                    "file" => match field.bytes().await {
-                        Ok(b) => file = Some(b),
-                        Err(e) => return super::refused(&ctx, StatusCode::BAD_REQUEST, &e.body_text()),
-                    },
-                    _ => {
-                        let text = field.text().await.unwrap_or_default();
-                        match name.as_str() {
-                            "_csrf" => csrf = text,
-                            "format" => format = text,
-                            "currency" => currency = text,
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let msg = format!(
-                    "{} ({})",
-                    ctx.t(
-                        "The upload broke off or is too large (at most 64 MB).",
-                        "업로드가 끊겼거나 너무 큽니다(최대 64MB)."
-                    ),
-                    e.body_text()
-                );
-                return super::refused(&ctx, StatusCode::PAYLOAD_TOO_LARGE, &msg);
-            }
-        }
-    }
-    if !security::same_secret(&csrf, &ctx.csrf) {
-        return super::refused(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            ctx.t(
-                "This form has expired. Reload the page and send it again.",
-                "이 화면이 만료되었습니다. 새로 고친 뒤 다시 보내 주세요.",
-            ),
-        );
-    }
+    let field = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let (format, currency) = (field("format"), field("currency"));
     let mut form = FormState::default();
     form.values.insert("format".into(), format.clone());
     form.values.insert("currency".into(), currency.clone());

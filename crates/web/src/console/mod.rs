@@ -7,6 +7,7 @@ mod catalog;
 mod customers;
 mod inventory;
 mod live;
+mod media;
 mod orders;
 mod pickup;
 mod settings;
@@ -41,6 +42,7 @@ pub(crate) fn router() -> Router<Web> {
         .merge(till::router())
         .merge(inventory::router())
         .merge(catalog::router())
+        .merge(media::router())
         .merge(customers::router())
         .merge(live::router())
         .merge(settings::router())
@@ -233,6 +235,64 @@ impl<T: DeserializeOwned + Send> FromRequest<Web> for Posted<T> {
         };
         Ok(Posted { ctx, form, raw })
     }
+}
+
+/// A multipart form (a file upload) from a signed-in staff member who may do `needs`: same origin, the
+/// session's CSRF token; answers the text fields and the `file` field's bytes. `limit` names the size limit
+/// in the refusal.
+pub(crate) async fn upload(
+    web: &Web,
+    req: Request,
+    needs: Permission,
+    limit: &str,
+) -> Result<(Ctx, Vec<(String, String)>, Option<axum::body::Bytes>), Response> {
+    let (mut parts, body) = req.into_parts();
+    let ctx = Ctx::from_request_parts(&mut parts, web).await?;
+    ctx.require(needs)?;
+    if !security::same_origin(&parts.headers) {
+        return Err(forbidden(&ctx));
+    }
+    let req = Request::from_parts(parts, body);
+    let mut multipart = match axum::extract::Multipart::from_request(req, web).await {
+        Ok(m) => m,
+        Err(e) => return Err(refused(&ctx, StatusCode::BAD_REQUEST, &e.body_text())),
+    };
+    let (mut fields, mut file) = (Vec::new(), None);
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_owned();
+                if name == "file" {
+                    match field.bytes().await {
+                        Ok(b) => file = Some(b),
+                        Err(e) => return Err(refused(&ctx, StatusCode::BAD_REQUEST, &e.body_text())),
+                    }
+                } else {
+                    fields.push((name, field.text().await.unwrap_or_default()));
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let msg = match ctx.lang {
+                    Lang::Ko => format!("업로드가 끊겼거나 너무 큽니다(최대 {limit}). ({})", e.body_text()),
+                    Lang::En => format!("The upload broke off or is too large (at most {limit}). ({})", e.body_text()),
+                };
+                return Err(refused(&ctx, StatusCode::PAYLOAD_TOO_LARGE, &msg));
+            }
+        }
+    }
+    let csrf = fields.iter().find(|(k, _)| k == "_csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    if !security::same_secret(csrf, &ctx.csrf) {
+        return Err(refused(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            ctx.t(
+                "This form has expired. Reload the page and send it again.",
+                "이 화면이 만료되었습니다. 새로 고친 뒤 다시 보내 주세요.",
+            ),
+        ));
+    }
+    Ok((ctx, fields, file))
 }
 
 /// `%`-encodes a URL query value.

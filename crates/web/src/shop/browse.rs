@@ -27,6 +27,7 @@ pub(super) fn router() -> Router<Web> {
         .route("/search", get(search))
         .route("/p/{handle}", get(product))
         .route("/stores", get(stores))
+        .route("/media/models/{file}", get(model_file))
 }
 
 /// A product tile: a coloured placeholder naming the category (the catalog has no photos yet), the title,
@@ -296,7 +297,7 @@ async fn search(v: Visitor) -> Response {
             }
         }
         div.search-layout {
-            details.filters open data-collapse-narrow {
+            details.filters {
                 summary { (v.t("Sort and filter", "정렬·필터")) @if !active_filters.is_empty() { " (" (active_filters.len()) ")" } }
                 form method="get" action="/search" data-autosubmit {
                     @if !text.is_empty() { input type="hidden" name="q" value=(text); }
@@ -450,6 +451,7 @@ async fn product(v: Visitor, Path(handle): Path<String>) -> Response {
     let shown_price = variant_price(&v, variant);
     let title = v.l(&p.title).to_owned();
     let also = rail(&v, &format!("product:{}", p.id), false, v.store.clone(), 8).await;
+    let model = v.engine().product_model_info(&p.id).await.ok().flatten();
     let pickup_stores: Vec<&&engine::stock::StoreAvailability> =
         stores.iter().filter(|s| s.pickup_enabled && s.available > 0).collect();
 
@@ -547,6 +549,17 @@ async fn product(v: Visitor, Path(handle): Path<String>) -> Response {
                     }
                 }
             }
+            @if let Some(m) = &model {
+                section.viewer3d aria-labelledby="v3d" {
+                    h2 #v3d { (v.t("See it in 3D", "3D로 보기")) }
+                    div #model-box .model-box data-src=(m.url) data-script=(crate::assets::url("model-viewer.js"))
+                        data-alt=(match v.lang { Lang::Ko => format!("{title} 3D 모델"), Lang::En => format!("3D model of {title}") }) {}
+                    button.secondary type="button" data-model-viewer="model-box" hidden {
+                        (v.t("Turn it around in 3D, or place it in your room (AR)", "3D로 돌려 보기 · 내 공간에 놓아 보기(AR)"))
+                    }
+                    p.small { a href=(m.url) download=(format!("{}.glb", p.handle)) { (v.t("3D model file (.glb)", "3D 모델 파일 (.glb)")) } }
+                }
+            }
             section aria-labelledby="about" {
                 h2 #about { (v.t("About this product", "상품 설명")) }
                 p { (v.l(&p.description)) }
@@ -571,7 +584,14 @@ async fn product(v: Visitor, Path(handle): Path<String>) -> Response {
     let mut meta = Meta::new(title, description).canonical(format!("/p/{}", p.handle));
     meta.og_type = "product";
     meta.json_ld = Some(ld);
-    page(&v, StatusCode::OK, meta, body)
+    let mut res = page(&v, StatusCode::OK, meta, body);
+    if model.is_some() {
+        res.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(crate::security::CSP_3D),
+        );
+    }
+    res
 }
 
 async fn stores(v: Visitor) -> Response {
@@ -603,4 +623,31 @@ async fn stores(v: Visitor) -> Response {
     )
     .canonical("/stores");
     page(&v, StatusCode::OK, meta, body)
+}
+
+/// A product's 3D model file. With the hash the page links to (`?v=`) it never changes, so browsers keep
+/// it for a year; without, for five minutes.
+async fn model_file(v: Visitor, Path(file): Path<String>) -> Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let Some(id) = file.strip_suffix(".glb").filter(|id| id.len() <= 64) else {
+        return (StatusCode::NOT_FOUND, "no such model").into_response();
+    };
+    let (bytes, sha) = match v.engine().product_model_file(id).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such model").into_response(),
+        Err(e) => return super::engine_problem(&v, &e),
+    };
+    let pinned = v.param("v").is_some_and(|x| sha.starts_with(x) && x.len() >= 8);
+    let mut res = bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("model/gltf-binary"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if pinned { "public, max-age=31536000, immutable" } else { "public, max-age=300" }),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", &sha[..16.min(sha.len())])) {
+        h.insert(header::ETAG, etag);
+    }
+    res
 }

@@ -260,7 +260,7 @@ pub(crate) fn inputs(tx: &mut dyn Tx, q: &RecsQuery, now: i64, loaded: Option<&L
         .map(|r| r.text(0))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let fallback = if fallback.is_empty() {
-        tx.query("SELECT id FROM products WHERE status = 'active' ORDER BY created_at DESC, id LIMIT 200", &[])?
+        tx.query("SELECT id FROM products WHERE status = 'active' ORDER BY created_at DESC, id DESC LIMIT 200", &[])?
             .iter()
             .map(|r| r.text(0))
             .collect::<std::result::Result<_, _>>()?

@@ -1,4 +1,4 @@
-//! The seller's catalog: products (create, list, import and export as CSV) and locations.
+//! The seller's catalog: products (create, list, import and export as CSV, their 3D models) and locations.
 
 use crate::extract::Path;
 use crate::extract::{Admin, ApiJson, ApiQuery, RawBody, Staff};
@@ -84,6 +84,33 @@ pub fn api() -> Api {
             archive_product,
         )
         .route(
+            Op::put("/admin/products/{id}/model")
+                .tag("catalog")
+                .auth(Auth::Admin)
+                .doc("Set (or replace) the product's 3D model: one self-contained glTF 2.0 binary (.glb, at most 8 MB), base64-encoded. The storefront shows it in a 3D viewer with AR on phones that support it. 400 `invalid_model` says what is wrong with the file.")
+                .json::<ModelIn>()
+                .body_limit(12 << 20)
+                .ok::<ModelOut>()
+                .errors(&[413]),
+            put_model,
+        )
+        .route(
+            Op::get("/admin/products/{id}/model")
+                .tag("catalog")
+                .auth(Auth::Staff)
+                .doc("The product's 3D model: size, hash and the URL the storefront serves it at (404 when it has none).")
+                .ok::<ModelOut>(),
+            get_model,
+        )
+        .route(
+            Op::delete("/admin/products/{id}/model")
+                .tag("catalog")
+                .auth(Auth::Admin)
+                .doc("Remove the product's 3D model (idempotent).")
+                .no_content(),
+            delete_model,
+        )
+        .route(
             Op::patch("/admin/products/{id}/variants/{sku}")
                 .tag("catalog")
                 .auth(Auth::Admin)
@@ -115,6 +142,43 @@ pub fn api() -> Api {
 
 envelope!(ProductOut { product: ProductView });
 envelope!(AdminProductOut { product: ProductView });
+envelope!(ModelOut { model: engine::catalog::media::ModelView });
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelIn {
+    /// The .glb file, base64-encoded (standard alphabet, with padding).
+    glb_base64: String,
+}
+
+async fn put_model(
+    State(s): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<ModelIn>,
+) -> ApiResult<Json<ModelOut>> {
+    use base64::Engine as _;
+    let glb = base64::engine::general_purpose::STANDARD
+        .decode(b.glb_base64.trim())
+        .map_err(|e| ApiError::bad("invalid_model", format!("`glb_base64` is not base64: {e}")))?;
+    Ok(Json(ModelOut { model: s.engine.set_product_model(&id, glb).await? }))
+}
+
+async fn get_model(State(s): State<AppState>, _: Staff, Path(id): Path<String>) -> ApiResult<Json<ModelOut>> {
+    match s.engine.product_model_info(&id).await? {
+        Some(model) => Ok(Json(ModelOut { model })),
+        None => Err(engine::EngineError::not_found("3D model of product", &id).into()),
+    }
+}
+
+async fn delete_model(
+    State(s): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<axum::http::StatusCode> {
+    s.engine.delete_product_model(&id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
 envelope!(LocationOut { location: LocationView });
 envelope!(ImportOut {
     /// Products created or updated.
