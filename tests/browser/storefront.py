@@ -190,6 +190,22 @@ def test_till_payment_request():
         d.quit()
 
 
+def test_live_availability():
+    sku, hongdae = earbuds_sku(), location_id("HONGDAE")
+    d = harness.browser(harness.PHONE)
+    try:
+        d.get(f"{demo.url}/p/{EARBUDS}")
+        item = f'ul[data-availability] li[data-loc="{hongdae}"]'
+        before = d.find_element(By.CSS_SELECTOR, item).text
+        demo.admin("POST", "/admin/inventory/adjustments",
+                   {"sku": sku, "location_id": hongdae, "quantity_delta": 7, "reason": "browser test: delivery"}, expect=201)
+        after = harness.wait_for(d, lambda: (t := d.find_element(By.CSS_SELECTOR, item).text) != before and t,
+                                 timeout=45, what="the Hongdae line to follow the stock without a reload")
+        assert "홍대" in after and "개" in after, after
+    finally:
+        d.quit()
+
+
 def test_3d_viewer():
     d = harness.browser(harness.PHONE)
     try:
@@ -243,6 +259,7 @@ try:
     suite.step("the payment QR renews itself and pays a till sale once", test_payment_qr_rotates_and_pays_once)
     suite.step("a till's payment request confirmed from the wallet", test_till_payment_request)
     suite.step("a product's 3D model opens in the viewer", test_3d_viewer)
+    suite.step("per-store stock on a product page follows the stock live", test_live_availability)
     for lang in ["ko", "en"]:
         for size_name, size in [("phone", harness.PHONE), ("laptop", harness.LAPTOP)]:
             suite.step(f"the main pages, {lang}, {size_name}", test_every_page, lang, size_name, size)

@@ -1,6 +1,7 @@
 // borderless storefront — progressive enhancement. Every page works without this file; with it: "use my
 // location" for pickup today near the shopper, the payment QR renews itself before it expires, an order page
-// waiting for the store refreshes itself, and a product's 3D model opens in the vendored viewer on request.
+// waiting for the store refreshes itself, a product's per-store stock follows the stock live, and a
+// product's 3D model opens in the vendored viewer on request.
 (function () {
   "use strict";
 
@@ -80,6 +81,38 @@
     });
   }
 
+  // Per-store availability on a product page follows the stock: the API's answer every few seconds while
+  // the page is visible, the labels in the page's language.
+  function live(list) {
+    if (!window.fetch) return;
+    var lang = document.documentElement.lang === "en" ? "en" : "ko";
+    var seconds = Math.max(5, parseInt(list.getAttribute("data-live"), 10) || 20);
+    function apply(p) {
+      var v = (p.availability || []).filter(function (a) { return a.sku === list.getAttribute("data-availability"); })[0];
+      if (!v) return;
+      var online = list.querySelector("li[data-online]");
+      if (online) {
+        var n = v.online_available;
+        online.querySelector(".l").textContent = n > 0
+          ? list.getAttribute("data-online-some").replace("{n}", n) : list.getAttribute("data-online-none");
+        online.classList.toggle("ok", n > 0);
+      }
+      v.stores.forEach(function (s) {
+        var li = list.querySelector('li[data-loc="' + s.location_id + '"]');
+        if (!li) return;
+        li.querySelector(".l").textContent = s.label[lang];
+        li.classList.toggle("ok", s.available > 0 && s.pickup_enabled);
+      });
+    }
+    setInterval(function () {
+      if (document.hidden) return;
+      fetch("/store/products/" + encodeURIComponent(list.getAttribute("data-product")), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) { if (j && j.product) apply(j.product); })
+        .catch(function () {});
+    }, seconds * 1000);
+  }
+
   function refresh(el) {
     var seconds = Math.max(10, parseInt(el.getAttribute("data-refresh"), 10) || 20);
     setInterval(function () { if (!document.hidden) window.location.reload(); }, seconds * 1000);
@@ -88,6 +121,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-near]").forEach(near);
     document.querySelectorAll("[data-model-viewer]").forEach(viewer);
+    document.querySelectorAll("ul[data-availability][data-live]").forEach(live);
     var box = document.querySelector("#paycode[data-rotate]");
     if (box) rotate(box);
     var r = document.querySelector("[data-refresh]");

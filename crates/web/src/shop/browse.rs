@@ -533,18 +533,25 @@ async fn product(v: Visitor, Path(handle): Path<String>) -> Response {
                     }
                     section aria-labelledby="avail" {
                         h2 #avail { (v.t("Where to get it", "구매 가능한 곳")) }
-                        ul.avail data-availability=(variant.sku) {
-                            li.ok[online > 0] {
-                                @if online > 0 {
-                                    (match v.lang { Lang::Ko => format!("온라인 배송 {online}개 가능"), Lang::En => format!("{online} available for delivery") })
-                                } @else { (v.t("Not available for delivery", "온라인 배송 불가")) }
+                        // With JavaScript the list follows the stock live (`data-live`, seconds).
+                        div aria-live="polite" {
+                        ul.avail data-availability=(variant.sku) data-product=(p.id) data-live="20"
+                            data-online-some=(v.t("{n} available for delivery", "온라인 배송 {n}개 가능"))
+                            data-online-none=(v.t("Not available for delivery", "온라인 배송 불가")) {
+                            li.ok[online > 0] data-online {
+                                span.l {
+                                    @if online > 0 {
+                                        (match v.lang { Lang::Ko => format!("온라인 배송 {online}개 가능"), Lang::En => format!("{online} available for delivery") })
+                                    } @else { (v.t("Not available for delivery", "온라인 배송 불가")) }
+                                }
                             }
                             @for s in &stores {
-                                li.ok[s.available > 0 && s.pickup_enabled] {
-                                    (v.l(&s.label))
+                                li.ok[s.available > 0 && s.pickup_enabled] data-loc=(s.location_id) {
+                                    span.l { (v.l(&s.label)) }
                                     @if v.store.as_deref() == Some(s.location_id.as_str()) { " " span.pill.info { (v.t("My store", "내 매장")) } }
                                 }
                             }
+                        }
                         }
                     }
                 }
