@@ -91,7 +91,9 @@ struct ServeArgs {
     /// Retrain the recommendation model every this many minutes (0: only at first start and on request).
     #[arg(long, env = "BORDERLESS_RECS_TRAIN_EVERY_MINUTES", default_value_t = 360)]
     recs_train_every_minutes: u64,
-    /// Card processor API (Stripe's PaymentIntents); cards are enabled when BORDERLESS_CARD_SECRET_KEY is set.
+    /// Card processor API (Stripe's PaymentIntents); cards are enabled when BORDERLESS_CARD_SECRET_KEY is set,
+    /// and the storefront offers them when BORDERLESS_CARD_PUBLISHABLE_KEY is set too (the processor's card
+    /// form, loaded from js.stripe.com, turns the card into a token; the card never reaches this server).
     #[arg(long, env = "BORDERLESS_CARD_API_BASE", default_value = "https://api.stripe.com")]
     card_api_base: String,
     /// The console and storefront are reached over https (directly or through a TLS proxy): their cookies
@@ -281,6 +283,7 @@ fn config(a: &ServeArgs) -> AppConfig {
         card_api_base: Some(a.card_api_base.clone()),
         card_secret_key: std::env::var("BORDERLESS_CARD_SECRET_KEY").ok().filter(|k| !k.is_empty()),
         card_webhook_secret: std::env::var("BORDERLESS_CARD_WEBHOOK_SECRET").ok().filter(|k| !k.is_empty()),
+        card_publishable_key: std::env::var("BORDERLESS_CARD_PUBLISHABLE_KEY").ok().filter(|k| !k.is_empty()),
         card_timeout: Duration::from_secs(10),
         cashierless_cap_minor: a.cashierless_cap.clamp(1, 100_000_000),
         recs_train_every: Duration::from_secs(a.recs_train_every_minutes.min(60 * 24 * 365) * 60),

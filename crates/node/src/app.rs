@@ -29,6 +29,9 @@ pub struct AppConfig {
     pub card_api_base: Option<String>,
     pub card_secret_key: Option<String>,
     pub card_webhook_secret: Option<String>,
+    /// The processor's publishable key: the storefront loads the processor's card form with it (cards are
+    /// typed into the processor's own fields, never into this server's pages).
+    pub card_publishable_key: Option<String>,
     /// How long a call to the card processor may take before its outcome counts as unknown.
     pub card_timeout: Duration,
     /// The most a cashierless entry gate pre-authorizes on a wallet (KRW).
@@ -64,6 +67,7 @@ impl Default for AppConfig {
             max_connections: 2048,
             card_api_base: None,
             card_secret_key: None,
+            card_publishable_key: None,
             card_webhook_secret: None,
             card_timeout: Duration::from_secs(10),
             cashierless_cap_minor: 100_000,
@@ -237,8 +241,13 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
     }
     let limiter = std::sync::Arc::new(http_api::ratelimit::RateLimiter::new(cfg.rate_limits));
     let app = http_api::ratelimit::layer(
-        http_api::router(engine.clone())
-            .merge(web::router(engine.clone(), web::WebConfig { secure_cookies: cfg.secure_cookies })),
+        http_api::router(engine.clone()).merge(web::router(
+            engine.clone(),
+            web::WebConfig {
+                secure_cookies: cfg.secure_cookies,
+                card_publishable_key: cfg.card_publishable_key.clone(),
+            },
+        )),
         limiter,
     );
     let server = tokio::spawn(async move {

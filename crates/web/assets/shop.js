@@ -113,6 +113,34 @@
     }, seconds * 1000);
   }
 
+  // The card processor's form (Stripe Elements, from js.stripe.com: the card never reaches this server). On
+  // submit, when the card is the chosen way to pay, the card becomes a token in `card_token` first.
+  function cardForm(el) {
+    var form = el.closest("form");
+    var errors = document.getElementById("card-errors");
+    var token = form && form.querySelector("input[name=card_token]");
+    if (!form || !token) return;
+    var s = document.createElement("script");
+    s.src = "https://js.stripe.com/v3/";
+    s.onerror = function () { if (errors) errors.textContent = el.getAttribute("data-unavailable"); };
+    s.onload = function () {
+      var stripe = window.Stripe(el.getAttribute("data-card-key"));
+      var card = stripe.elements({ locale: document.documentElement.lang === "en" ? "en" : "ko" }).create("card");
+      card.mount(el);
+      form.addEventListener("submit", function (e) {
+        var chosen = form.querySelector("input[name=method]:checked");
+        if ((chosen && chosen.value !== "card") || token.value) return;
+        e.preventDefault();
+        stripe.createPaymentMethod({ type: "card", card: card }).then(function (r) {
+          if (r.error) { if (errors) errors.textContent = r.error.message; return; }
+          token.value = r.paymentMethod.id;
+          form.submit();
+        });
+      });
+    };
+    document.head.appendChild(s);
+  }
+
   function refresh(el) {
     var seconds = Math.max(10, parseInt(el.getAttribute("data-refresh"), 10) || 20);
     setInterval(function () { if (!document.hidden) window.location.reload(); }, seconds * 1000);
@@ -121,6 +149,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-near]").forEach(near);
     document.querySelectorAll("[data-model-viewer]").forEach(viewer);
+    document.querySelectorAll("[data-card-key]").forEach(cardForm);
     document.querySelectorAll("ul[data-availability][data-live]").forEach(live);
     var box = document.querySelector("#paycode[data-rotate]");
     if (box) rotate(box);

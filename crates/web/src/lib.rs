@@ -24,6 +24,9 @@ use engine::Engine;
 pub struct WebConfig {
     /// The pages are reached over https (directly or through a proxy): cookies get `Secure`.
     pub secure_cookies: bool,
+    /// The card processor's publishable key: with it (and a configured gateway) checkout and wallet top-ups
+    /// offer cards through the processor's own card form.
+    pub card_publishable_key: Option<String>,
 }
 
 #[derive(Clone)]

@@ -22,6 +22,14 @@ pub const CSP_3D: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eva
      img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self' blob: data:; font-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'; manifest-src 'self'";
 
+/// The policy of a page with the card processor's form (checkout and wallet top-up when cards are set up):
+/// the same, plus Stripe's script, its card-field frames and its API — the card is typed into the
+/// processor's frame and never reaches this server.
+pub const CSP_CARD: &str = "default-src 'none'; script-src 'self' https://js.stripe.com; style-src 'self'; \
+     img-src 'self' data: blob: https://*.stripe.com; media-src 'self' blob:; \
+     connect-src 'self' https://api.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; \
+     font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; manifest-src 'self'";
+
 /// Adds the security headers to every response of the web pages.
 pub async fn headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;

@@ -131,6 +131,7 @@ async fn spawn_app_inner(
         card_api_base: card_api,
         card_secret_key: Some("sk_test_borderless".into()),
         card_webhook_secret: Some("whsec_test_borderless".into()),
+        card_publishable_key: Some("pk_test_borderless".into()),
         card_timeout: Duration::from_millis(1500),
         cashierless_cap_minor: 100_000,
         recs_train_every: Duration::ZERO,

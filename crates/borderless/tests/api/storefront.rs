@@ -3,7 +3,8 @@
 //! click & collect checkout paid at pickup (once per submit, the order readable only with its link, the
 //! pickup code and QR once ready), a product selling out while it sits in a cart (explained, nothing
 //! reserved), an account's sign-up, wallet checkout, payment QR and sign-out, analytics consent (no view
-//! or search is stored without it), and a product's 3D model set through the admin API and the console.
+//! or search is stored without it), a product's 3D model set through the admin API and the console, and
+//! cards through the processor's form (declined, paid, a wallet top-up once per submit).
 
 use crate::both;
 use crate::browser::Browser;
@@ -441,3 +442,81 @@ async fn three_d_models(backend: Backend) {
     app.req("DELETE", "/admin/products/shop-tee/model", Some(ADMIN_KEY), None, &[]).await.expect(204);
 }
 both!(three_d_models);
+
+async fn cards_through_the_processors_form(backend: Backend) {
+    let (psp, _) = crate::cards::processor().await;
+    let app = spawn_app_full(backend, std::time::Duration::from_secs(72 * 3600), Some(psp)).await;
+    let gangnam = app.location("GANGNAM", "store", true).await;
+    app.product("SHOP-TEE", 29_000).await;
+    app.stock_in("SHOP-TEE", &gangnam, 5).await;
+    let mut b = Browser::new(&app);
+    let up = b
+        .submit(
+            "/account/signup",
+            "/account/signup",
+            &[
+                ("name", "카드 고객"),
+                ("email", "card@example.com"),
+                ("password", "long enough password"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(up.status, 303, "{}", up.body);
+    b.submit("/p/shop-tee", "/cart/add", &[("sku", "SHOP-TEE"), ("quantity", "1"), ("next", "/p/shop-tee")]).await;
+    b.submit("/cart", "/cart/fulfillment", &[("choice", &format!("pickup:{gangnam}"))]).await;
+
+    // The processor's form: its key on the page, its script and frames allowed on this page only.
+    let page = b.get("/checkout").await;
+    assert!(page.has("data-card-key=\"pk_test_borderless\"") && page.has("value=\"card\""), "{}", page.body);
+    let csp = page.headers["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("https://js.stripe.com") && csp.contains("frame-src https://js.stripe.com"), "{csp}");
+    assert!(
+        !b.get("/").await.headers["content-security-policy"].to_str().unwrap().contains("stripe"),
+        "other pages keep the strict policy"
+    );
+
+    let no_token = b.submit("/checkout", "/checkout", &[("method", "card")]).await;
+    assert_eq!(no_token.status, 400);
+    assert!(no_token.has("카드 정보를 입력해 주세요"));
+    let declined =
+        b.submit("/checkout", "/checkout", &[("method", "card"), ("card_token", "pm_card_chargeDeclined")]).await;
+    assert_eq!(declined.status, 402, "{}", declined.body);
+    assert!(declined.has("카드 결제가 거절되었습니다") && declined.has("결제된 금액은 없습니다"), "{}", declined.body);
+    assert_eq!(app.level("SHOP-TEE", &gangnam).await.1, 0, "nothing reserved for a declined card");
+    let paid = b.submit("/checkout", "/checkout", &[("method", "card"), ("card_token", "pm_card_visa")]).await;
+    let to = location_of(&paid);
+    assert!(to.starts_with("/orders/"), "{to}");
+    let order = b.get(&to).await;
+    assert!(order.has("카드") && order.has("승인됨"), "{}", order.body);
+    assert_eq!(app.level("SHOP-TEE", &gangnam).await.1, 1);
+
+    // Topping up the wallet by card, once per submit.
+    let wallet = b.get("/account/wallet").await;
+    assert!(wallet.has("카드로 충전") && wallet.has("data-card-key"));
+    let bad_amount = b
+        .submit("/account/wallet", "/account/wallet/top-up", &[("amount", "abc"), ("card_token", "pm_card_visa")])
+        .await;
+    assert_eq!(bad_amount.status, 400);
+    assert!(bad_amount.has("금액은 39000처럼 정수로 입력해 주세요"));
+    let refused = b
+        .submit(
+            "/account/wallet",
+            "/account/wallet/top-up",
+            &[("amount", "10000"), ("card_token", "pm_card_chargeDeclined")],
+        )
+        .await;
+    assert_eq!(refused.status, 402);
+    let page = b.get("/account/wallet").await;
+    let once = page.field("_once");
+    let csrf = page.field("_csrf");
+    let form =
+        [("amount", "10000"), ("card_token", "pm_card_visa"), ("_once", once.as_str()), ("_csrf", csrf.as_str())];
+    assert_eq!(location_of(&b.post("/account/wallet/top-up", &form).await), "/account/wallet");
+    assert_eq!(location_of(&b.post("/account/wallet/top-up", &form).await), "/account/wallet", "a double submit");
+    let after = b.get("/account/wallet").await;
+    assert!(after.has("₩10,000"), "{}", after.body);
+    assert!(!after.has("₩20,000"), "charged once");
+    app.assert_no_drift().await;
+}
+both!(cards_through_the_processors_form);

@@ -27,6 +27,7 @@ pub(super) fn router() -> Router<Web> {
         .route("/account/signup", get(signup_page).post(signup))
         .route("/account/logout", post(logout))
         .route("/account/wallet", get(wallet))
+        .route("/account/wallet/top-up", post(top_up))
         .route("/account/pay", get(pay_page).post(pay_code))
         .route("/account/pay/request", get(request_page).post(confirm_request))
         .route("/account/privacy", get(privacy))
@@ -371,7 +372,11 @@ fn wallet_kind<'a>(v: &Visitor, kind: &'a str) -> &'a str {
 }
 
 async fn wallet(v: Visitor) -> Response {
-    let id = match signed_in(&v) {
+    render_wallet(&v, &FormState::default(), StatusCode::OK).await
+}
+
+async fn render_wallet(v: &Visitor, form: &FormState, status: StatusCode) -> Response {
+    let id = match signed_in(v) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -386,13 +391,24 @@ async fn wallet(v: Visitor) -> Response {
         div.grid {
             @for a in &accounts {
                 div.card {
-                    h2 { (wallet_kind(&v, &a.kind)) " · " (a.currency) }
+                    h2 { (wallet_kind(v, &a.kind)) " · " (a.currency) }
                     p.stat { (crate::fmt::money(a.available_minor, &a.currency)) }
                     @if a.held_minor > 0 { p.small.muted { (v.t("On hold for open orders:", "진행 중인 주문에 묶인 금액:")) " " (crate::fmt::money(a.held_minor, &a.currency)) } }
                 }
             }
         }
-        @if v.engine().card_gateway().is_none() {
+        @if let Some(key) = v.card_key() {
+            form.card method="post" action="/account/wallet/top-up" {
+                h2 { (v.t("Top up by card", "카드로 충전")) }
+                (v.csrf_field())
+                (v.once_field())
+                (crate::forms::summary(form, v.lang))
+                (Field::new("amount", v.t("Amount (won)", "충전 금액 (원)"), form, "50000").required()
+                    .attrs(&[("inputmode", "numeric"), ("maxlength", "12")]).render(form))
+                (v.card_form(key, form))
+                button type="submit" { (v.t("Top up", "충전하기")) }
+            }
+        } @else {
             p.small.muted { (v.t("Top-ups by card are not set up for this shop; top up at a till.", "이 상점은 카드 충전을 설정하지 않았습니다. 매장 계산대에서 충전해 주세요.")) }
         }
         @for (currency, lines) in &statements {
@@ -405,7 +421,7 @@ async fn wallet(v: Visitor) -> Response {
                         @for l in lines {
                             tr {
                                 td { (v.when(&l.created_at)) }
-                                td { (statement_text(&v, &l.kind, &l.direction)) }
+                                td { (statement_text(v, &l.kind, &l.direction)) }
                                 td.num {
                                     @let sign = match l.direction.as_str() { "credit" => "+", "release" => "", _ => "−" };
                                     (sign) (crate::fmt::money(l.amount_minor, &l.currency))
@@ -417,7 +433,74 @@ async fn wallet(v: Visitor) -> Response {
             }
         }
     };
-    page(&v, StatusCode::OK, Meta::new(v.t("Wallet", "지갑"), v.t("Wallet", "지갑")).private(), body)
+    let res = page(v, status, Meta::new(v.t("Wallet", "지갑"), v.t("Wallet", "지갑")).private(), body);
+    super::buy::card_policy(v, res)
+}
+
+#[derive(Deserialize)]
+struct TopUpIn {
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    card_token: String,
+}
+
+/// A top-up of the wallet by card, once per submit (the form's key goes to the processor and the ledger).
+async fn top_up(f: ShopForm<TopUpIn>) -> Response {
+    let mut form = f.state();
+    form.values.remove("card_token");
+    let key = f.once();
+    let v = f.v;
+    let id = match signed_in(&v) {
+        Ok(id) => id,
+        Err(r) => return r,
+    };
+    if v.card_key().is_none() {
+        return problem(
+            &v,
+            StatusCode::BAD_REQUEST,
+            v.t("Top-ups by card are not set up for this shop.", "이 상점은 카드 충전을 설정하지 않았습니다."),
+        );
+    }
+    let amount = match crate::fmt::parse_money(&f.form.amount, "KRW", v.lang) {
+        Ok(a) if a >= 1_000 => Some(a),
+        Ok(_) => {
+            form.error("amount", v.t("Top up at least ₩1,000.", "1,000원 이상 충전해 주세요."));
+            None
+        }
+        Err(e) => {
+            form.error("amount", e);
+            None
+        }
+    };
+    if f.form.card_token.trim().is_empty() || f.form.card_token.len() > 200 {
+        form.error("card", v.t("Enter your card in the card form.", "카드 정보를 입력해 주세요."));
+    }
+    let (Some(amount), true) = (amount, form.is_ok()) else {
+        return render_wallet(&v, &form, StatusCode::BAD_REQUEST).await;
+    };
+    let key = key.map(|k| format!("shop-top-up:{id}:{k}"));
+    match v.engine().self_top_up(&id, amount, "KRW", f.form.card_token.trim(), key).await {
+        Ok(_) => {
+            let m = match v.lang {
+                Lang::Ko => format!("{} 충전했습니다.", crate::fmt::money(amount, "KRW")),
+                Lang::En => format!("Topped up {}.", crate::fmt::money(amount, "KRW")),
+            };
+            redirect_with(&v, "/account/wallet", Some((true, &m)))
+        }
+        Err(e) => {
+            form.engine_error(&e, v.lang, &[("amount_minor", "amount")]);
+            if form.general.is_some() {
+                form.general = Some(shopper_sentence(&e, v.lang, &[]));
+            }
+            let status = if matches!(e, EngineError::PaymentDeclined(_)) {
+                StatusCode::PAYMENT_REQUIRED
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            render_wallet(&v, &form, status).await
+        }
+    }
 }
 
 fn statement_text(v: &Visitor, kind: &str, direction: &str) -> String {

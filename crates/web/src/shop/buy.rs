@@ -434,7 +434,13 @@ async fn render_checkout(v: &Visitor, cart: &CartView, form: FormState, status: 
                 }
                 (Field::new("gift_code", v.t("Gift card code (for a gift card)", "기프트카드 번호 (기프트카드 결제 시)"), &form, "")
                     .attrs(&[("autocomplete", "off"), ("maxlength", "64")]).render(&form))
-                @if v.engine().card_gateway().is_none() {
+                @if let Some(key) = v.card_key() {
+                    label.choice {
+                        input type="radio" name="method" value="card" checked[method == "card"];
+                        span { (v.t("Card", "카드")) }
+                    }
+                    (v.card_form(key, &form))
+                } @else {
                     p.small.muted { (v.t("Card payment is not set up for this shop.", "이 상점은 카드 결제를 설정하지 않았습니다.")) }
                 }
             }
@@ -443,7 +449,18 @@ async fn render_checkout(v: &Visitor, cart: &CartView, form: FormState, status: 
         }
     };
     let meta = Meta::new(v.t("Checkout", "주문하기"), v.t("Checkout", "주문하기")).private();
-    page(v, status, meta, body)
+    card_policy(v, page(v, status, meta, body))
+}
+
+/// A page with the card processor's form gets the policy that lets it load.
+pub(super) fn card_policy(v: &Visitor, mut res: Response) -> Response {
+    if v.card_key().is_some() {
+        res.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(crate::security::CSP_CARD),
+        );
+    }
+    res
 }
 
 #[derive(Deserialize)]
@@ -454,6 +471,17 @@ struct CheckoutIn {
     method: String,
     #[serde(default)]
     gift_code: String,
+    #[serde(default)]
+    card_token: String,
+}
+
+/// The code that goes with the payment method: a gift card's number or the card processor's token.
+fn tender(i: &CheckoutIn) -> Option<String> {
+    match i.method.as_str() {
+        "gift_card" => Some(i.gift_code.trim().to_owned()),
+        "card" => Some(i.card_token.trim().to_owned()),
+        _ => None,
+    }
 }
 
 async fn checkout(f: ShopForm<CheckoutIn>) -> Response {
@@ -471,7 +499,7 @@ async fn checkout(f: ShopForm<CheckoutIn>) -> Response {
                 payment_method: f.form.method.clone(),
                 idempotency_key: Some(format!("shop:{cart_id}:{k}")),
                 customer_id: v.customer_id().map(str::to_owned),
-                tender_code: (f.form.method == "gift_card").then(|| f.form.gift_code.trim().to_owned()),
+                tender_code: tender(&f.form),
                 wallet_currency: None,
                 split: None,
                 request_hash: None,
@@ -492,11 +520,15 @@ async fn checkout(f: ShopForm<CheckoutIn>) -> Response {
     };
     let i = f.form;
     let allowed = ["wallet", "store_credit", "pay_at_pickup", "gift_card"];
-    if !allowed.contains(&i.method.as_str()) {
+    let card = i.method == "card" && v.card_key().is_some();
+    if !allowed.contains(&i.method.as_str()) && !card {
         form.error("method", v.t("Choose how to pay.", "결제 수단을 선택해 주세요."));
     }
     if i.method == "gift_card" && i.gift_code.trim().is_empty() {
         form.error("gift_code", v.t("Enter the gift card's code.", "기프트카드 번호를 입력해 주세요."));
+    }
+    if card && (i.card_token.trim().is_empty() || i.card_token.len() > 200) {
+        form.error("card", v.t("Enter your card in the card form.", "카드 정보를 입력해 주세요."));
     }
     if v.customer.is_none() && i.email.trim().is_empty() {
         form.error(
@@ -516,7 +548,7 @@ async fn checkout(f: ShopForm<CheckoutIn>) -> Response {
         payment_method: i.method.clone(),
         idempotency_key: key.map(|k| format!("shop:{}:{k}", cart.id)),
         customer_id: v.customer_id().map(str::to_owned),
-        tender_code: (i.method == "gift_card").then(|| i.gift_code.trim().to_owned()),
+        tender_code: tender(&i),
         wallet_currency: None,
         split: None,
         request_hash: None,
@@ -531,6 +563,8 @@ async fn checkout(f: ShopForm<CheckoutIn>) -> Response {
                 _ => StatusCode::BAD_REQUEST,
             };
             form.engine_error(&e, v.lang, &[("email", "email"), ("code", "gift_code"), ("tender_code", "gift_code")]);
+            // A declined or failed card needs a new token: the card form starts empty again.
+            form.values.remove("card_token");
             if form.general.is_some() {
                 form.general = Some(shopper_sentence(&e, v.lang, &names(&cart, v.lang)));
             }

@@ -236,6 +236,10 @@ pub(crate) fn shopper_sentence(e: &engine::EngineError, lang: Lang, names: &[(St
                 (Lang::En, n) => format!("Only {n} left of {en}. Lower the quantity or choose another store. Nothing was charged or reserved."),
             }
         }
+        E::PaymentDeclined(code) => match lang {
+            Lang::Ko => format!("카드 결제가 거절되었습니다({code}). 결제된 금액은 없습니다. 다른 카드나 다른 결제 수단을 이용해 주세요."),
+            Lang::En => format!("Your card was declined ({code}). Nothing was charged; try another card or another way to pay."),
+        },
         other => crate::forms::explain(other, lang),
     }
 }

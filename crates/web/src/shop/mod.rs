@@ -94,6 +94,28 @@ impl Visitor {
     pub fn engine(&self) -> &engine::Engine {
         &self.web.engine
     }
+    /// The card processor's publishable key when cards can be taken here (a gateway configured and the key
+    /// given): pages then show the processor's card form.
+    pub fn card_key(&self) -> Option<&str> {
+        self.web.cfg.card_publishable_key.as_deref().filter(|_| self.engine().card_gateway().is_some())
+    }
+    /// The processor's card form: its fields load from the processor (the card never reaches this server)
+    /// and turn into a token in `card_token` when the form is sent. Needs JavaScript; says so without it.
+    pub fn card_form(&self, key: &str, form: &crate::forms::FormState) -> Markup {
+        let error = form.errors.get("card");
+        html! {
+            div.field.invalid[error.is_some()] {
+                label for="card-element" { (self.t("Card", "카드")) }
+                div #card-element .card-field data-card-key=(key)
+                    data-unavailable=(self.t("The card form could not be loaded. Choose another way to pay or try again later.",
+                                             "카드 입력 화면을 불러오지 못했습니다. 다른 결제 수단을 고르거나 잠시 후 다시 시도해 주세요.")) {}
+                input type="hidden" name="card_token" value="";
+                div #card-errors .error role="alert" { @if let Some(e) = error { (e) } }
+                noscript { p.small { (self.t("Paying by card needs JavaScript (the card form is the card processor's own).",
+                                             "카드 결제에는 JavaScript가 필요합니다(카드 입력은 카드사 결제 화면에서 합니다).")) } }
+            }
+        }
+    }
     /// A query parameter of this request (trimmed; none when empty).
     pub fn param(&self, k: &str) -> Option<&str> {
         self.query.iter().find(|(n, _)| n == k).map(|(_, x)| x.trim()).filter(|x| !x.is_empty())
