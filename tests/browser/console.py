@@ -31,7 +31,7 @@ def login(d, email, lang="ko"):
     d.get(f"{demo.url}/console/login?lang={lang}")
     d.find_element(By.NAME, "email").send_keys(email)
     d.find_element(By.NAME, "password").send_keys(PW)
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    harness.click(d, By.CSS_SELECTOR, "form button[type=submit]")
     harness.wait_for(d, lambda: d.current_url.rstrip("/").endswith("/console"), what="the Today screen")
     assert d.find_element(By.TAG_NAME, "html").get_attribute("lang") in ("ko", "en")
 
@@ -61,7 +61,7 @@ def test_login_errors():
         assert "/console/login" in d.current_url, d.current_url
         d.find_element(By.NAME, "email").send_keys("owner@example.com")
         d.find_element(By.NAME, "password").send_keys("not the password")
-        d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        harness.click(d, By.CSS_SELECTOR, "form button[type=submit]")
         body = harness.wait_for(d, lambda: "올바르지 않습니다" in harness.text(d) and harness.text(d), what="the Korean refusal")
         assert "다시 입력해 주세요" in body
         assert d.find_element(By.NAME, "email").get_attribute("value") == "owner@example.com", "the email is kept"
@@ -86,10 +86,10 @@ def test_pickup_handover():
         box = d.find_element(By.ID, "f-q")
         box.send_keys("browser.pickup@example.com")
         box.submit()
-        harness.wait_for(d, lambda: d.find_elements(By.LINK_TEXT, order), what="the order in the list").pop().click()
+        harness.click(d, By.LINK_TEXT, order)
         harness.wait_for(d, lambda: order in d.current_url, what="the order page")
         SHOTS.take(d, "ko-laptop-order-placed")
-        d.find_element(By.XPATH, "//button[normalize-space()='픽업 준비 완료']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='픽업 준비 완료']")
         flash(d, "픽업 준비 완료")
         _, view = demo.api("GET", f"/store/orders/{order}", headers={"X-Order-Token": o["order"]["access_token"]}, expect=200)
         code = view["order"]["pickup"]["code"]
@@ -119,10 +119,10 @@ def test_till_wallet_qr():
         box.send_keys(sku)
         box.submit()
         harness.wait_for(d, lambda: d.find_elements(By.CSS_SELECTOR, "input[name=line]"), what="the basket")
-        d.find_element(By.CSS_SELECTOR, "input[name=method][value=wallet_qr]").click()
+        harness.click(d, By.CSS_SELECTOR, "input[name=method][value=wallet_qr]")
         d.find_element(By.ID, "f-pay_code").send_keys(code)
         SHOTS.take(d, "ko-laptop-till-basket")
-        d.find_element(By.XPATH, "//button[starts-with(normalize-space(), '결제하기')]").click()
+        harness.click(d, By.XPATH, "//button[starts-with(normalize-space(), '결제하기')]")
         harness.wait_for(d, lambda: d.current_url.endswith("/receipt"), what="the receipt")
         assert "영수증" in d.title and "₩" in harness.text(d)
         SHOTS.take(d, "ko-laptop-receipt")
@@ -145,28 +145,28 @@ def test_stock_adjust_and_transfer():
     try:
         login(d, "owner@example.com")
         d.get(f"{demo.url}/console/inventory/{sku}")
-        d.find_element(By.XPATH, "//summary[.//text()[contains(., '실사 후 조정')]]").click()
+        harness.click(d, By.XPATH, "//summary[.//text()[contains(., '실사 후 조정')]]")
         from selenium.webdriver.support.ui import Select
         Select(d.find_element(By.ID, "f-adjust-location")).select_by_value(gangnam)
         d.find_element(By.ID, "f-adjust-delta").send_keys("-1")
         d.find_element(By.ID, "f-adjust-reason").send_keys("브라우저 테스트: 파손")
-        d.find_element(By.XPATH, "//button[normalize-space()='조정']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='조정']")
         flash(d, "조정 완료")
         assert on_hand(gangnam) == g0 - 1, (g0, on_hand(gangnam))
-        d.find_element(By.XPATH, "//summary[.//text()[contains(., '다른 지점으로 이동')]]").click()
+        harness.click(d, By.XPATH, "//summary[.//text()[contains(., '다른 지점으로 이동')]]")
         Select(d.find_element(By.ID, "f-transfer-from")).select_by_value(gangnam)
         Select(d.find_element(By.ID, "f-transfer-to")).select_by_value(hongdae)
         d.find_element(By.ID, "f-transfer-quantity").send_keys("2")
         SHOTS.take(d, "ko-laptop-transfer-form")
-        d.find_element(By.XPATH, "//button[normalize-space()='이동']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='이동']")
         flash(d, "이동 완료")
         after = (on_hand(gangnam), on_hand(hongdae))
         assert after == (g0 - 3, h0 + 2), (g0, h0, after)
         # A bad quantity is explained at the field and the typed value is kept.
-        d.find_element(By.XPATH, "//summary[.//text()[contains(., '실사 후 조정')]]").click()
+        harness.click(d, By.XPATH, "//summary[.//text()[contains(., '실사 후 조정')]]")
         d.find_element(By.ID, "f-adjust-delta").send_keys("0")
         d.find_element(By.ID, "f-adjust-reason").send_keys("x")
-        d.find_element(By.XPATH, "//button[normalize-space()='조정']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='조정']")
         err = harness.wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, ".field.invalid .error").text, what="the field error")
         assert "0이 아닌" in err, err
         assert d.find_element(By.ID, "f-adjust-reason").get_attribute("value") == "x", "what was typed is kept"
@@ -269,7 +269,7 @@ def test_resolve_review():
         d.get(f"{demo.url}/console/live?location={store}")
         harness.wait_for(d, lambda: "검토 대기열 (1)" in harness.text(d), what="the review queue")
         SHOTS.take(d, "ko-laptop-live-review")
-        d.find_element(By.XPATH, "//button[starts-with(normalize-space(), '가져감:')]").click()
+        harness.click(d, By.XPATH, "//button[starts-with(normalize-space(), '가져감:')]")
         flash(d, "처리했습니다")
         _, rv = demo.admin("GET", f"/admin/stores/{store}/reviews", expect=200)
         assert rv["reviews"] == [], rv
@@ -290,11 +290,11 @@ def test_csv_import_in_english():
     try:
         login(d, "owner@example.com")
         # The owner's console is Korean: switch to English with the header's button.
-        d.find_element(By.CSS_SELECTOR, "header form[action='/console/lang'] button").click()
+        harness.click(d, By.CSS_SELECTOR, "header form[action='/console/lang'] button")
         harness.wait_for(d, lambda: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", what="English")
         d.get(f"{demo.url}/console/catalog/import")
         d.find_element(By.ID, "f-file").send_keys(path)
-        d.find_element(By.XPATH, "//button[contains(., 'Check and import')]").click()
+        harness.click(d, By.XPATH, "//button[contains(., 'Check and import')]")
         body = harness.wait_for(d, lambda: "nothing was imported" in harness.text(d) and harness.text(d), what="the problems")
         rows = [r.text for r in d.find_elements(By.CSS_SELECTOR, "table tbody tr")]
         assert any(r.startswith("3 ") for r in rows), rows
@@ -304,7 +304,7 @@ def test_csv_import_in_english():
     finally:
         # Back to Korean for the other steps.
         try:
-            d.find_element(By.CSS_SELECTOR, "header form[action='/console/lang'] button").click()
+            harness.click(d, By.CSS_SELECTOR, "header form[action='/console/lang'] button")
         finally:
             d.quit()
 
@@ -326,7 +326,7 @@ def test_every_screen(lang, size_name, size):
     try:
         login(d, "owner@example.com", lang)
         if d.find_element(By.TAG_NAME, "html").get_attribute("lang") != lang:
-            d.find_element(By.CSS_SELECTOR, "header form[action='/console/lang'] button").click()
+            harness.click(d, By.CSS_SELECTOR, "header form[action='/console/lang'] button")
             harness.wait_for(d, lambda: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang, what=lang)
         screens = list(SCREENS)
         # Detail screens: an order, a SKU, a product and a customer.
@@ -348,7 +348,7 @@ def test_every_screen(lang, size_name, size):
             SHOTS.take(d, f"{lang}-{size_name}-{name}")
         # Signing out ends the session.
         d.get(demo.url + "/console")
-        d.find_element(By.CSS_SELECTOR, "header form[action='/console/logout'] button").click()
+        harness.click(d, By.CSS_SELECTOR, "header form[action='/console/logout'] button")
         harness.wait_for(d, lambda: "/console/login" in d.current_url, what="the sign-in page")
         d.get(demo.url + "/console/orders")
         assert "/console/login" in d.current_url

@@ -164,6 +164,16 @@ def wait_for(d, check, timeout=10, what="the page"):
     raise AssertionError(f"timed out waiting for {what} ({last}); at {d.current_url}")
 
 
+def click(d, by, selector, timeout=10):
+    """Clicks the element once it is there and stable. Boosted pages (htmx) swap their content after the URL
+    changes, so an element found a moment ago may be gone (stale) by the click: find it again and retry.
+    A click that raised did not happen, so retrying never clicks twice."""
+    def attempt():
+        d.find_element(by, selector).click()
+        return True
+    return wait_for(d, attempt, timeout=timeout, what=f"{selector} to click")
+
+
 def text(d):
     return d.find_element(By.TAG_NAME, "body").text
 

@@ -53,18 +53,18 @@ def search_and_open_earbuds(d, size_name, lang="ko"):
     harness.wait_for(d, lambda: "/search" in d.current_url and d.find_elements(By.CSS_SELECTOR, f'a[href="/p/{EARBUDS}"]'),
                      what="the earbuds in the results")
     SHOTS.take(d, f"{lang}-{size_name}-search")
-    d.find_element(By.CSS_SELECTOR, f'a[href="/p/{EARBUDS}"]').click()
+    harness.click(d, By.CSS_SELECTOR, f'a[href="/p/{EARBUDS}"]')
     harness.wait_for(d, lambda: f"/p/{EARBUDS}" in d.current_url, what="the product page")
 
 
 def add_and_pick_up_at_gangnam(d, size_name):
-    d.find_element(By.XPATH, "//button[normalize-space()='장바구니에 담기']").click()
+    harness.click(d, By.XPATH, "//button[normalize-space()='장바구니에 담기']")
     flash(d, "장바구니에 담았습니다")
     d.get(demo.url + "/cart")
     gangnam = location_id("GANGNAM")
-    d.find_element(By.CSS_SELECTOR, f'input[name=choice][value="pickup:{gangnam}"]').click()
+    harness.click(d, By.CSS_SELECTOR, f'input[name=choice][value="pickup:{gangnam}"]')
     SHOTS.take(d, f"ko-{size_name}-cart")
-    d.find_element(By.XPATH, "//button[normalize-space()='저장하고 계속']").click()
+    harness.click(d, By.XPATH, "//button[normalize-space()='저장하고 계속']")
     harness.wait_for(d, lambda: d.current_url.endswith("/checkout"), what="checkout")
 
 
@@ -78,15 +78,15 @@ def test_search_pickup_wallet_handover():
         SHOTS.take(d, "ko-phone-product")
         add_and_pick_up_at_gangnam(d, "phone")
         # Checking out offers signing in to pay from the wallet.
-        d.find_element(By.PARTIAL_LINK_TEXT, "로그인하면 지갑으로").click()
+        harness.click(d, By.PARTIAL_LINK_TEXT, "로그인하면 지갑으로")
         d.find_element(By.NAME, "email").send_keys("junho.lee@example.com")
         d.find_element(By.NAME, "password").send_keys(PW)
-        d.find_element(By.XPATH, "//button[normalize-space()='로그인']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='로그인']")
         harness.wait_for(d, lambda: d.current_url.endswith("/checkout"), what="back at checkout, signed in")
         wallet = d.find_element(By.CSS_SELECTOR, "input[name=method][value=wallet]")
         assert wallet.is_selected(), "the wallet is offered first when it holds enough"
         SHOTS.take(d, "ko-phone-checkout")
-        d.find_element(By.XPATH, "//button[normalize-space()='주문 확정']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='주문 확정']")
         flash(d, "주문이 완료되었습니다")
         order = d.current_url.split("/orders/")[1].split("?")[0]
         SHOTS.take(d, "ko-phone-order-placed")
@@ -102,7 +102,7 @@ def test_search_pickup_wallet_handover():
         staff.get(f"{demo.url}/console/login")
         staff.find_element(By.NAME, "email").send_keys("gangnam.staff@example.com")
         staff.find_element(By.NAME, "password").send_keys(PW)
-        staff.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        harness.click(staff, By.CSS_SELECTOR, "form button[type=submit]")
         harness.wait_for(staff, lambda: staff.current_url.rstrip("/").endswith("/console"), what="the console")
         staff.get(f"{demo.url}/console/pickup")
         field = staff.find_element(By.ID, "f-code")
@@ -124,14 +124,14 @@ def test_guest_without_javascript():
         search_and_open_earbuds(d, "phone-nojs")
         add_and_pick_up_at_gangnam(d, "phone-nojs")
         d.find_element(By.NAME, "email").send_keys("browser.guest@example.com")
-        d.find_element(By.CSS_SELECTOR, "input[name=method][value=pay_at_pickup]").click()
-        d.find_element(By.XPATH, "//button[normalize-space()='주문 확정']").click()
+        harness.click(d, By.CSS_SELECTOR, "input[name=method][value=pay_at_pickup]")
+        harness.click(d, By.XPATH, "//button[normalize-space()='주문 확정']")
         harness.wait_for(d, lambda: "/orders/" in d.current_url and "token=" in d.current_url, what="the guest's order page")
         flash(d, "주문이 완료되었습니다")
         assert "주문 접수" in harness.text(d)
         SHOTS.take(d, "ko-phone-nojs-order")
         # The language switch keeps the page (and its secret link).
-        d.find_element(By.LINK_TEXT, "English").click()
+        harness.click(d, By.LINK_TEXT, "English")
         harness.wait_for(d, lambda: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
                          and "Your order" in harness.text(d), what="the order in English")
         assert "token=" in d.current_url
@@ -147,9 +147,9 @@ def test_payment_qr_rotates_and_pays_once():
         d.get(f"{demo.url}/account/login?next=%2Faccount%2Fpay")
         d.find_element(By.NAME, "email").send_keys("minji.kim@example.com")
         d.find_element(By.NAME, "password").send_keys(PW)
-        d.find_element(By.XPATH, "//button[normalize-space()='로그인']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='로그인']")
         harness.wait_for(d, lambda: d.current_url.endswith("/account/pay"), what="the payment QR page")
-        d.find_element(By.XPATH, "//button[normalize-space()='결제 QR 보기']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='결제 QR 보기']")
         first = harness.wait_for(d, lambda: d.find_element(By.CSS_SELECTOR, "#paycode .code").text, what="a code")
         SHOTS.take(d, "ko-phone-payment-qr")
         # Before it expires the page fetches a new one by itself.
@@ -176,14 +176,14 @@ def test_till_payment_request():
         d.get(f"{demo.url}/account/login?next=%2Faccount%2Fpay%2Frequest")
         d.find_element(By.NAME, "email").send_keys("seoyeon.park@example.com")
         d.find_element(By.NAME, "password").send_keys(PW)
-        d.find_element(By.XPATH, "//button[normalize-space()='로그인']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='로그인']")
         harness.wait_for(d, lambda: "/account/pay/request" in d.current_url, what="the payment request page")
         box = d.find_element(By.ID, "f-code")
         box.send_keys(qr)
         box.submit()
         harness.wait_for(d, lambda: "₩89,000" in harness.text(d), what="the request's amount")
         SHOTS.take(d, "ko-phone-payment-request")
-        d.find_element(By.XPATH, "//button[normalize-space()='내 지갑으로 결제']").click()
+        harness.click(d, By.XPATH, "//button[normalize-space()='내 지갑으로 결제']")
         flash(d, "결제했습니다")
         assert "/orders/" in d.current_url
     finally:
@@ -242,7 +242,7 @@ def test_every_page(lang, size_name, size):
     try:
         d.get(f"{demo.url}/?lang={lang}")
         d.get(f"{demo.url}/p/{EARBUDS}?lang={lang}")
-        d.find_element(By.CSS_SELECTOR, "form.buy button[type=submit]").click()
+        harness.click(d, By.CSS_SELECTOR, "form.buy button[type=submit]")
         time.sleep(0.3)
         for name, path in PAGES:
             d.get(demo.url + path)

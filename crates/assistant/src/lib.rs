@@ -1,7 +1,10 @@
 //! The shopping assistant's understanding of what shoppers type, in Korean and English, as plain data the
-//! engine can search with: prices as inclusive bounds in minor units (`price`). Pure: no I/O, no catalog
-//! access; the engine supplies the catalog's words.
+//! engine can search with: prices as inclusive bounds in minor units (`price`), and the intent with its
+//! slots — category, brand, colour, size, where to pick up — carried across turns (`understand`). Pure: no
+//! I/O, no catalog access; the engine supplies the catalog's words.
 
 pub mod price;
+pub mod understand;
 
 pub use price::{find as find_price, FoundPrice, PriceBounds};
+pub use understand::{understand, Pickup, Term, Understood, Vocabulary};

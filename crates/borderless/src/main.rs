@@ -166,6 +166,9 @@ enum Command {
     /// Product search: evaluate relevance on graded judgements.
     #[command(subcommand)]
     Search(SearchCmd),
+    /// The shopping assistant: see how it understands what a shopper types.
+    #[command(subcommand)]
+    Assistant(AssistantCmd),
     /// Cashierless stores: replay a recording of shelf plates and body tracks through the fusion engine,
     /// simulate a store with ground truth, score receipts. The recording format is in
     /// crates/instore/FORMAT.md (the AiFi benchmark's: plates.csv, planogram.csv, targets.csv, facings.csv).
@@ -177,6 +180,17 @@ enum Command {
     /// Console staff accounts: add, list, disable, enable, set a password.
     #[command(subcommand)]
     Staff(staff_cli::StaffCmd),
+}
+
+#[derive(Subcommand)]
+enum AssistantCmd {
+    /// Print what the assistant understands in one utterance, as the API's `understood` object (intent,
+    /// category, brand, price bounds in minor units, attributes, pickup), against the demo catalog's words:
+    /// `borderless assistant parse "강남역 근처에서 오늘 픽업 가능한 10만원 이하 무선 이어폰"`.
+    Parse {
+        /// The utterance, in Korean or English.
+        text: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -577,6 +591,23 @@ async fn run(cli: Cli) -> Result<i32> {
             })
             .await??;
             println!("{}", serde_json::to_string(&out)?);
+            Ok(0)
+        }
+        Command::Assistant(AssistantCmd::Parse { text }) => {
+            if text.chars().count() > 500 {
+                anyhow::bail!("an utterance is at most 500 characters; this one has {}", text.chars().count());
+            }
+            let products = borderless::demo::data::products();
+            let locations = borderless::demo::data::locations();
+            let vocab = assistant::Vocabulary::from_catalog(
+                products.iter().map(|p| p.category.as_str()),
+                products.iter().map(|p| p.vendor.as_str()),
+                locations
+                    .iter()
+                    .filter(|l| l.pickup_enabled)
+                    .map(|l| (l.code.as_str(), vec![l.name_ko.as_str(), l.name_en.as_str(), l.code.as_str()])),
+            );
+            println!("{}", serde_json::to_string(&assistant::understand(&text, &vocab, None))?);
             Ok(0)
         }
         Command::Search(SearchCmd::Eval { judgements: None, test_set: Some(path) }) => {
