@@ -305,10 +305,33 @@ const BEFORE_EN: &[(&str, u8)] = &[
     ("~", 5),
 ];
 
-/// Finds the first price in `text`.
+/// Finds the price in `text`: the first one, joined with a second when one gives the floor and the other
+/// the ceiling ("5만원 이상 10만원 이하", "over $20 and under $50").
 pub fn find(text: &str) -> Option<FoundPrice> {
+    let first = find_one(text, 0)?;
+    let b = &first.bounds;
+    if b.min_minor.is_some() != b.max_minor.is_some() {
+        if let Some(second) = find_one(text, first.end) {
+            let s = &second.bounds;
+            if s.currency == b.currency
+                && s.min_minor.is_some() != s.max_minor.is_some()
+                && s.min_minor.is_some() != b.min_minor.is_some()
+            {
+                let (lo, hi) = (b.min_minor.or(s.min_minor), b.max_minor.or(s.max_minor));
+                if lo <= hi {
+                    let bounds = PriceBounds { min_minor: lo, max_minor: hi, currency: b.currency };
+                    return Some(FoundPrice { bounds, start: first.start, end: second.end });
+                }
+            }
+        }
+    }
+    Some(first)
+}
+
+/// The first price at or after byte `from`.
+fn find_one(text: &str, from: usize) -> Option<FoundPrice> {
     let cs = chars(text);
-    let mut i = 0;
+    let mut i = cs.iter().position(|(b, _)| *b >= from).unwrap_or(cs.len());
     while i < cs.len() {
         let Some((a, next)) = read_amount(&cs, text, i) else {
             i += 1;
@@ -368,12 +391,31 @@ fn interpret(cs: &[(usize, char)], text: &str, a: Amount, next: usize) -> Option
                 .next()
                 .is_none_or(|c| !('가'..='힣').contains(&c) || matches!(c, '의' | '로' | '에' | '인' | '를'))
         });
-        let hit = if *w == "대" { bare_after.starts_with(w) || spaced_decade } else { after.starts_with(w) };
+        // "$20 and under", but not "over $20 and under $50" (there "under" bounds the next amount).
+        let names_next = w.is_ascii()
+            && after
+                .get(w.len()..)
+                .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit() || c == '$' || c == '₩'));
+        let hit =
+            if *w == "대" { bare_after.starts_with(w) || spaced_decade } else { after.starts_with(w) && !names_next };
         if hit {
             let cur = a.currency.or(if a.unit > 1 { Some(Cur::Krw) } else { None })?;
             let used = if *w == "대" && bare_after.starts_with(w) { bare_after.len() } else { after.len() };
             let end = text.len() - used + w.len();
             return Some(bounded(a, cur, bound_of(*code), a.start, end));
+        }
+    }
+    // "~10만원": up to (Korean usage; "~$50" in English is "about", below).
+    if before.ends_with('~') && (a.unit > 1 || a.currency == Some(Cur::Krw)) {
+        let start = text[..a.start].trim_end().len() - 1;
+        return Some(bounded(a, Cur::Krw, Bound::Max { inclusive: true }, start, a.end));
+    }
+    // "5만원~" with nothing after it: from.
+    if let Some(r) = after.strip_prefix('~') {
+        if r.trim().is_empty() || !r.trim_start().starts_with(|c: char| c.is_ascii_digit() || c == '$' || c == '₩') {
+            let cur = a.currency.or(if a.unit > 1 { Some(Cur::Krw) } else { None })?;
+            let end = text.len() - after.len() + 1;
+            return Some(bounded(a, cur, Bound::Min { inclusive: true }, a.start, end));
         }
     }
     // A bound word before it (English).
@@ -481,6 +523,13 @@ mod tests {
         assert_eq!(p("50,000원 이하"), (None, Some(50_000), "KRW"));
         assert_eq!(p("₩39,000 이하"), (None, Some(39_000), "KRW"));
         assert_eq!(p("3만원 넘는 거"), (Some(30_001), None, "KRW"));
+        assert_eq!(p("~10만원"), (None, Some(100_000), "KRW"));
+        assert_eq!(p("5만원~"), (Some(50_000), None, "KRW"));
+        assert_eq!(p("5만원 이상 10만원 이하"), (Some(50_000), Some(100_000), "KRW"));
+        assert_eq!(p("10만원까지"), (None, Some(100_000), "KRW"));
+        assert_eq!(p("2만 원대 선물"), (Some(20_000), Some(29_999), "KRW"));
+        assert_eq!(p("이십만원 이하"), (None, Some(200_000), "KRW"));
+        assert_eq!(p("만오천원 이하"), (None, Some(15_000), "KRW"));
     }
 
     #[test]
@@ -495,6 +544,10 @@ mod tests {
         assert_eq!(p("around $100"), (Some(9_000), Some(11_000), "USD"));
         assert_eq!(p("$19.99 or less"), (None, Some(1_999), "USD"));
         assert_eq!(p("50 dollars max"), (None, Some(5_000), "USD"));
+        assert_eq!(p("over $20 and under $50"), (Some(2_001), Some(4_999), "USD"));
+        assert_eq!(p("~$50"), (Some(4_500), Some(5_500), "USD"));
+        assert_eq!(p("from $20 to $40"), (Some(2_000), Some(4_000), "USD"));
+        assert_eq!(p("cheaper than $100"), (None, Some(9_999), "USD"));
     }
 
     #[test]
