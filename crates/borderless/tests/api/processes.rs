@@ -36,39 +36,47 @@ pub(crate) async fn serve_with(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Node {
-    let p = port();
-    let mut cmd = Command::new(BIN);
-    cmd.args([
-        "serve",
-        "--rate-limits",
-        "off",
-        "--listen",
-        &format!("127.0.0.1:{p}"),
-        "--mqtt-listen",
-        &format!("127.0.0.1:{}", port()),
-        "--mqtt5-listen",
-        &format!("127.0.0.1:{}", port()),
-    ])
-    .arg("--data-dir")
-    .arg(data_dir);
-    if let Some(u) = database_url {
-        cmd.args(["--database-url", u]);
-    }
-    cmd.args(args);
-    cmd.env("BORDERLESS_ADMIN_KEY", ADMIN_KEY).env("RUST_LOG", "warn").stdout(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().expect("spawn borderless serve");
-    let node = Node { child, url: format!("http://127.0.0.1:{p}") };
-    let c = reqwest::Client::new();
-    for _ in 0..300 {
-        if c.get(format!("{}/health", node.url)).send().await.is_ok_and(|r| r.status().is_success()) {
-            return node;
+    // A port found free may be taken by a parallel test before the child binds it: the child then exits at
+    // once, and the start is tried again on fresh ports. A loaded machine may take a while to migrate and
+    // start; a minute is allowed.
+    for _attempt in 0..3 {
+        let p = port();
+        let mut cmd = Command::new(BIN);
+        cmd.args([
+            "serve",
+            "--rate-limits",
+            "off",
+            "--listen",
+            &format!("127.0.0.1:{p}"),
+            "--mqtt-listen",
+            &format!("127.0.0.1:{}", port()),
+            "--mqtt5-listen",
+            &format!("127.0.0.1:{}", port()),
+        ])
+        .arg("--data-dir")
+        .arg(data_dir);
+        if let Some(u) = database_url {
+            cmd.args(["--database-url", u]);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        cmd.args(args);
+        cmd.env("BORDERLESS_ADMIN_KEY", ADMIN_KEY).env("RUST_LOG", "warn").stdout(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn borderless serve");
+        let mut node = Node { child, url: format!("http://127.0.0.1:{p}") };
+        let c = reqwest::Client::new();
+        for _ in 0..1200 {
+            if c.get(format!("{}/health", node.url)).send().await.is_ok_and(|r| r.status().is_success()) {
+                return node;
+            }
+            if node.child.try_wait().ok().flatten().is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
-    panic!("borderless serve did not become healthy");
+    panic!("borderless serve did not become healthy (three starts)");
 }
 
 pub(crate) async fn call(
