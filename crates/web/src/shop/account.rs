@@ -434,7 +434,7 @@ async fn render_wallet(v: &Visitor, form: &FormState, status: StatusCode) -> Res
         }
     };
     let res = page(v, status, Meta::new(v.t("Wallet", "지갑"), v.t("Wallet", "지갑")).private(), body);
-    super::buy::card_policy(v, res)
+    super::card_policy(v, res)
 }
 
 #[derive(Deserialize)]

@@ -449,18 +449,7 @@ async fn render_checkout(v: &Visitor, cart: &CartView, form: FormState, status: 
         }
     };
     let meta = Meta::new(v.t("Checkout", "주문하기"), v.t("Checkout", "주문하기")).private();
-    card_policy(v, page(v, status, meta, body))
-}
-
-/// A page with the card processor's form gets the policy that lets it load.
-pub(super) fn card_policy(v: &Visitor, mut res: Response) -> Response {
-    if v.card_key().is_some() {
-        res.headers_mut().insert(
-            axum::http::header::CONTENT_SECURITY_POLICY,
-            axum::http::HeaderValue::from_static(crate::security::CSP_CARD),
-        );
-    }
-    res
+    super::card_policy(v, page(v, status, meta, body))
 }
 
 #[derive(Deserialize)]

@@ -189,6 +189,17 @@ impl Visitor {
     }
 }
 
+/// A page with the card processor's form gets the policy that lets it load.
+pub(crate) fn card_policy(v: &Visitor, mut res: Response) -> Response {
+    if v.card_key().is_some() {
+        res.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(crate::security::CSP_CARD),
+        );
+    }
+    res
+}
+
 /// A storefront cookie: HttpOnly and Secure behind TLS like the console's, but `SameSite=Lax` so a shopper
 /// arriving from a search engine or a shared link is still signed in and keeps the cart (forms are
 /// protected by the CSRF token and the same-origin check, not by the cookie's site rule).
