@@ -4,16 +4,16 @@
 //! "1.5만원", "십만 원", "between 30 and 50 thousand won", "$20–40". A number alone is never a price: it needs
 //! a currency (원, ₩, won, $, dollars…) or a Korean money unit (만, 천) with a bound word.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Price bounds, both inclusive, in the currency's minor units (won; cents).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PriceBounds {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_minor: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_minor: Option<i64>,
-    pub currency: &'static str,
+    pub currency: String,
 }
 
 /// A price found in an utterance, with the byte range it covered (to take it out of the search words).
@@ -319,7 +319,7 @@ pub fn find(text: &str) -> Option<FoundPrice> {
             {
                 let (lo, hi) = (b.min_minor.or(s.min_minor), b.max_minor.or(s.max_minor));
                 if lo <= hi {
-                    let bounds = PriceBounds { min_minor: lo, max_minor: hi, currency: b.currency };
+                    let bounds = PriceBounds { min_minor: lo, max_minor: hi, currency: b.currency.clone() };
                     return Some(FoundPrice { bounds, start: first.start, end: second.end });
                 }
             }
@@ -456,7 +456,7 @@ fn bounded(a: Amount, cur: Cur, b: Bound, start: usize, end: usize) -> FoundPric
             (Some(v - d), Some(v + d))
         }
     };
-    FoundPrice { bounds: PriceBounds { min_minor: min, max_minor: max, currency: cur.code() }, start, end }
+    FoundPrice { bounds: PriceBounds { min_minor: min, max_minor: max, currency: cur.code().to_owned() }, start, end }
 }
 
 /// "A~B": a unit or currency said once applies to both ("5~10만원", "$20–40", "30 and 50 thousand won").
@@ -473,7 +473,7 @@ fn range(mut a: Amount, mut b: Amount, start: usize, end: usize, _text: &str) ->
     let (lo, hi) = (to_minor(a.milli, cur), to_minor(b.milli, cur));
     let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
     Some(FoundPrice {
-        bounds: PriceBounds { min_minor: Some(lo), max_minor: Some(hi), currency: cur.code() },
+        bounds: PriceBounds { min_minor: Some(lo), max_minor: Some(hi), currency: cur.code().to_owned() },
         start,
         end,
     })
@@ -485,7 +485,7 @@ mod tests {
 
     fn p(s: &str) -> (Option<i64>, Option<i64>, &'static str) {
         let f = find(s).unwrap_or_else(|| panic!("no price in {s:?}"));
-        (f.bounds.min_minor, f.bounds.max_minor, f.bounds.currency)
+        (f.bounds.min_minor, f.bounds.max_minor, if f.bounds.currency == "USD" { "USD" } else { "KRW" })
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! "검은색으로", "in black", "다른 브랜드는?").
 
 use crate::price::{self, PriceBounds};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Something the catalog names, with the words shoppers use for it (any language, any case).
@@ -118,7 +118,8 @@ impl Vocabulary {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default)]
 pub struct Pickup {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location_id: Option<String>,
@@ -130,9 +131,10 @@ pub struct Pickup {
 }
 
 /// What one utterance asks, as the API's `understood` object.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(default)]
 pub struct Understood {
-    pub intent: &'static str,
+    pub intent: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,7 +149,7 @@ pub struct Understood {
     pub pickup: Option<Pickup>,
     /// How a refinement changes the last answer: `cheaper`, `pricier`, `other_brand`, `colour`, `size`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refine: Option<&'static str>,
+    pub refine: Option<String>,
     /// The words left for the search engine.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub words: String,
@@ -170,6 +172,11 @@ const COLOURS: &[(&str, &[&str])] = &[
     ("khaki", &["카키", "khaki"]),
     ("cream", &["크림색", "cream"]),
     ("charcoal", &["차콜", "charcoal"]),
+    ("olive", &["올리브", "olive"]),
+    ("oatmeal", &["오트밀", "oatmeal"]),
+    ("sky-blue", &["스카이블루", "스카이 블루", "하늘색", "sky blue", "sky-blue"]),
+    ("light-blue", &["라이트블루", "연청", "연한 파란색", "light blue", "light-blue"]),
+    ("lavender", &["라벤더", "연보라", "보라색", "lavender", "purple"]),
     ("camel", &["카멜", "camel"]),
     ("burgundy", &["버건디", "burgundy"]),
     ("indigo", &["인디고", "indigo"]),
@@ -235,6 +242,36 @@ const REFINE: &[(&str, &[&str])] = &[
     ("cheaper", &["더 싼", "더 저렴", "싼 거", "저렴한 거", "cheaper", "less expensive", "lower price", "budget"]),
     ("pricier", &["더 비싼", "고급", "more expensive", "premium", "higher end"]),
     ("other_brand", &["다른 브랜드", "딴 브랜드", "other brand", "another brand", "different brand"]),
+];
+
+/// Greetings, thanks and goodbyes: said alone, they get a friendly word, not a search.
+const SMALLTALK: &[&str] = &[
+    "안녕",
+    "안녕하세요",
+    "하이",
+    "반가워",
+    "감사",
+    "고마워",
+    "고맙",
+    "수고",
+    "잘 있어",
+    "또 올게",
+    "네",
+    "넵",
+    "응",
+    "좋아요",
+    "알겠어요",
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "thank you",
+    "bye",
+    "goodbye",
+    "ok",
+    "okay",
+    "great",
+    "cool",
 ];
 
 /// Requests a shop assistant does not answer.
@@ -405,7 +442,7 @@ fn size(text: &str) -> Option<(String, String)> {
 pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Understood>) -> Understood {
     let text = lower(utterance.trim());
     let mut rest = text.clone();
-    let mut u = Understood { intent: "find", ..Default::default() };
+    let mut u = Understood { intent: "find".into(), ..Default::default() };
 
     if let Some(p) = price::find(&rest) {
         u.price = Some(p.bounds.clone());
@@ -449,20 +486,23 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
 
     // The intent: explicit cues first, then a refinement of the last turn, availability, find.
     let off_topic = OUT_OF_SCOPE.iter().any(|w| contains_word(&text, w));
-    if off_topic && u.category.is_none() && u.brand.is_none() && u.price.is_none() {
-        u.intent = "out_of_scope";
-    } else if let Some((intent, _)) = INTENTS.iter().find(|(_, cues)| cues.iter().any(|c| text.contains(c))) {
-        u.intent = intent;
+    let no_slots = u.category.is_none() && u.brand.is_none() && u.price.is_none();
+    let mut intent: &'static str = "find";
+    let mut refine: Option<&'static str> = None;
+    if off_topic && no_slots {
+        intent = "out_of_scope";
+    } else if let Some((i, _)) = INTENTS.iter().find(|(_, cues)| cues.iter().any(|c| text.contains(c))) {
+        intent = i;
     } else if let Some((how, _)) = REFINE.iter().find(|(_, cues)| cues.iter().any(|c| text.contains(c))) {
-        u.intent = "refine";
-        u.refine = Some(how);
+        intent = "refine";
+        refine = Some(how);
     } else if previous.is_some()
         && u.category.is_none()
         && u.brand.is_none()
         && (u.attributes.contains_key("color") || u.attributes.contains_key("size") || u.price.is_some())
     {
-        u.intent = "refine";
-        u.refine = Some(if u.attributes.contains_key("color") {
+        intent = "refine";
+        refine = Some(if u.attributes.contains_key("color") {
             "colour"
         } else if u.attributes.contains_key("size") {
             "size"
@@ -470,8 +510,10 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
             "price"
         });
     } else if AVAILABILITY.iter().any(|c| text.contains(c)) && u.price.is_none() && u.category.is_none() {
-        u.intent = "availability";
+        intent = "availability";
     }
+    u.intent = intent.to_owned();
+    u.refine = refine.map(str::to_owned);
 
     let words: Vec<&str> = rest
         .split(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | ',' | '.' | '~'))
@@ -493,22 +535,22 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         && u.pickup.is_none()
         && u.words.is_empty()
     {
-        u.intent = "out_of_scope";
+        u.intent = if SMALLTALK.iter().any(|w| contains_word(&text, w)) { "smalltalk" } else { "out_of_scope" }.into();
     }
 
     // A refinement keeps what the last turn asked for, changing only what this one says.
     if u.intent == "refine" {
         if let Some(prev) = previous {
             let mut merged = prev.clone();
-            merged.intent = "refine";
-            merged.refine = u.refine;
+            merged.intent = "refine".into();
+            merged.refine = u.refine.clone();
             if u.price.is_some() {
                 merged.price = u.price.clone();
             }
             for (k, v) in &u.attributes {
                 merged.attributes.insert(k.clone(), v.clone());
             }
-            if u.refine == Some("other_brand") {
+            if u.refine.as_deref() == Some("other_brand") {
                 merged.exclude_brand = prev.brand.clone();
                 merged.brand = None;
             } else if u.brand.is_some() {
@@ -551,7 +593,7 @@ mod tests {
         let u = understand("강남역 근처에서 오늘 픽업 가능한 10만원 이하 무선 이어폰", &vocab(), None);
         assert_eq!(u.intent, "find");
         assert_eq!(u.category.as_deref(), Some("electronics/audio"));
-        assert_eq!(u.price, Some(PriceBounds { min_minor: None, max_minor: Some(100_000), currency: "KRW" }));
+        assert_eq!(u.price, Some(PriceBounds { min_minor: None, max_minor: Some(100_000), currency: "KRW".into() }));
         assert_eq!(u.pickup, Some(Pickup { location_id: Some("loc_gangnam".into()), within_km: None, today: true }));
         assert_eq!(u.words, "", "nothing left over: {u:?}");
     }
@@ -561,14 +603,17 @@ mod tests {
         let v = vocab();
         let first = understand("소리오디오 무선 이어폰 10만원 이하", &v, None);
         let cheaper = understand("더 싼 거", &v, Some(&first));
-        assert_eq!((cheaper.intent, cheaper.refine), ("refine", Some("cheaper")));
+        assert_eq!((cheaper.intent.as_str(), cheaper.refine.as_deref()), ("refine", Some("cheaper")));
         assert_eq!(cheaper.category.as_deref(), Some("electronics/audio"));
         let black = understand("검은색으로", &v, Some(&first));
-        assert_eq!((black.intent, black.attributes.get("color").map(String::as_str)), ("refine", Some("black")));
+        assert_eq!(
+            (black.intent.as_str(), black.attributes.get("color").map(String::as_str)),
+            ("refine", Some("black"))
+        );
         assert_eq!(black.brand.as_deref(), Some("Sori Audio"));
         let other = understand("다른 브랜드는?", &v, Some(&first));
         assert_eq!(
-            (other.refine, other.brand.clone(), other.exclude_brand.as_deref()),
+            (other.refine.as_deref(), other.brand.clone(), other.exclude_brand.as_deref()),
             (Some("other_brand"), None, Some("Sori Audio"))
         );
         let en = understand("in black", &v, Some(&first));
@@ -613,6 +658,13 @@ mod tests {
         let u = understand("강남 매장에 운동화 있어요?", &v, None);
         assert_eq!(u.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("GANGNAM"));
         assert_eq!(u.category.as_deref(), Some("apparel/shoes"));
+    }
+
+    #[test]
+    fn an_understanding_survives_json() {
+        let u = understand("강남역 근처에서 오늘 픽업 가능한 10만원 이하 블랙 무선 이어폰", &vocab(), None);
+        let back: Understood = serde_json::from_str(&serde_json::to_string(&u).unwrap()).unwrap();
+        assert_eq!(back, u);
     }
 
     #[test]

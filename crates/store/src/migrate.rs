@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (23, V23),
     (24, V24),
     (25, V25),
+    (26, V26),
 ];
 
 /// Why a delivery line ships from where it does (invariant: routing explains its choice).
@@ -739,5 +740,37 @@ CREATE TABLE product_models (
     bytes BIGINT NOT NULL CHECK (bytes > 0),
     sha256 TEXT NOT NULL,
     updated_at BIGINT NOT NULL
+)
+"#;
+
+/// The shopping assistant (issue #16): conversations with their state (what the last turn understood and
+/// showed, as JSON), owned by a signed-in customer or only by whoever holds the unguessable id, expiring
+/// when idle; hand-off to staff; and the messages, kept for the shopper and for staff who take over.
+const V26: &str = r#"
+CREATE TABLE assistant_conversations (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT,
+    location_id TEXT,
+    locale TEXT NOT NULL,
+    state TEXT NOT NULL,
+    turns BIGINT NOT NULL,
+    handoff TEXT NOT NULL CHECK (handoff IN ('none', 'waiting', 'answered', 'closed')),
+    handoff_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX assistant_conversations_customer ON assistant_conversations (customer_id, updated_at);
+CREATE INDEX assistant_conversations_handoff ON assistant_conversations (handoff, handoff_at);
+CREATE INDEX assistant_conversations_expiry ON assistant_conversations (expires_at);
+CREATE TABLE assistant_messages (
+    conversation_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('shopper', 'assistant', 'staff')),
+    text TEXT NOT NULL,
+    body TEXT,
+    staff_id TEXT,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (conversation_id, seq)
 )
 "#;

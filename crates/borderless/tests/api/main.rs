@@ -6,6 +6,7 @@ mod helpers;
 mod hostile;
 
 mod access;
+mod assistant;
 mod authz;
 mod browser;
 mod cards;

@@ -1,6 +1,8 @@
-//! Discovery: product search over an in-memory index kept in step with the catalog and stock, and
-//! recommendations (the interaction log, training, serving).
+//! Discovery: product search over an in-memory index kept in step with the catalog and stock,
+//! recommendations (the interaction log, training, serving), and the shopping assistant that answers with
+//! both.
 
+pub mod assistant;
 pub mod product_search;
 pub mod recommendations;
 
@@ -16,6 +18,7 @@ use store::params;
 pub(crate) struct DiscoveryState {
     pub(crate) recs: Arc<recommendations::Serving>,
     pub(crate) search: Arc<product_search::SearchState>,
+    pub(crate) assistant: assistant::VocabCache,
 }
 
 impl Engine {

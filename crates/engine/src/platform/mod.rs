@@ -119,6 +119,12 @@ impl Engine {
                     now - EVENTS_RETENTION_MS
                 );
                 n += tx.exec(&format!("DELETE FROM interactions WHERE seq IN ({events})"), &[])?;
+                // Assistant conversations past their idle expiry, with their messages.
+                let convs = format!(
+                    "SELECT id FROM assistant_conversations WHERE expires_at < {now} ORDER BY id LIMIT {PURGE_BATCH}"
+                );
+                n += tx.exec(&format!("DELETE FROM assistant_messages WHERE conversation_id IN ({convs})"), &[])?;
+                n += tx.exec(&format!("DELETE FROM assistant_conversations WHERE id IN ({convs})"), &[])?;
                 Ok::<u64, EngineError>(n)
             })
             .await?;

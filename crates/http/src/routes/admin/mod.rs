@@ -1,5 +1,6 @@
 //! The admin surface: sellers, staff and integrators with an API key (admin, or staff bound to a location).
 
+mod assistant;
 mod catalog;
 mod discovery;
 mod instore;
@@ -19,4 +20,5 @@ pub fn api() -> Api {
         .merge(instore::api())
         .merge(platform::api())
         .merge(discovery::api())
+        .merge(assistant::api())
 }

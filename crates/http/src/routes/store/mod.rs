@@ -1,5 +1,6 @@
 //! The store surface: what shoppers' apps and the storefront call, with no key or a customer session.
 
+mod assistant;
 mod carts;
 mod catalog;
 mod customers;
@@ -17,4 +18,5 @@ pub fn api() -> Api {
         .merge(customers::api())
         .merge(wallet::api())
         .merge(discovery::api())
+        .merge(assistant::api())
 }

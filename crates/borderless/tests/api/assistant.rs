@@ -1,0 +1,366 @@
+//! The shopping assistant over HTTP: the README's question answered with earbuds under 100,000 won in stock
+//! at Gangnam (each product, price and stock figure as the catalog and stock say), refined ("더 싼 거",
+//! "in black", another brand), asked in English, answered live when stock changes; a broad request gets one
+//! clarifying question; conversations belong to their shopper; hand-off to staff of the right store; order
+//! status for a signed-in shopper; consenting shoppers' requests become searches for recommendations; bad
+//! input refused with a clear error.
+
+use crate::both;
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+struct Shop {
+    app: TestApp,
+    gangnam: String,
+    hongdae: String,
+}
+
+async fn store(app: &TestApp, code: &str, ko: &str, en: &str) -> String {
+    app.admin_post(
+        "/admin/locations",
+        json!({"code": code, "name_ko": ko, "name_en": en, "kind": "store", "pickup_enabled": true, "ships": true,
+               "lat": 37.4979, "lon": 127.0276,
+               "address": {"line1": "강남대로 396", "city": "Seoul", "postal_code": "06232", "country": "KR"}}),
+    )
+    .await
+    .expect(201)["location"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn earbuds(app: &TestApp, sku: &str, ko: &str, en: &str, brand: &str, krw: i64, usd: i64, colours: &[&str]) {
+    let variants: Vec<Value> = colours
+        .iter()
+        .map(|c| {
+            json!({"sku": format!("{sku}-{}", c.to_uppercase()), "weight_g": 60, "attributes": {"color": c},
+                   "prices": [{"currency": "KRW", "amount_minor": krw}, {"currency": "USD", "amount_minor": usd}]})
+        })
+        .collect();
+    app.admin_post(
+        "/admin/products",
+        json!({"handle": sku.to_lowercase(), "title_ko": ko, "title_en": en, "category": "electronics/audio",
+               "vendor": brand, "variants": variants}),
+    )
+    .await
+    .expect(201);
+}
+
+async fn setup(backend: Backend) -> Shop {
+    let app = spawn_app(backend).await;
+    let gangnam = store(&app, "GANGNAM", "보더리스 강남역점", "Borderless Gangnam Station").await;
+    let hongdae = store(&app, "HONGDAE", "보더리스 홍대점", "Borderless Hongdae").await;
+    earbuds(
+        &app,
+        "EAR-AIR",
+        "소리 무선 이어폰 에어",
+        "Sori Wireless Earbuds Air",
+        "Sori Audio",
+        89_000,
+        6_900,
+        &["black", "white"],
+    )
+    .await;
+    earbuds(
+        &app,
+        "EAR-LITE",
+        "볼트 무선 이어버드 라이트",
+        "Volt Wireless Earbuds Lite",
+        "VoltWorks",
+        39_000,
+        2_900,
+        &["black"],
+    )
+    .await;
+    earbuds(
+        &app,
+        "EAR-PRO",
+        "소리 노이즈캔슬링 이어폰 프로",
+        "Sori ANC Earbuds Pro",
+        "Sori Audio",
+        189_000,
+        14_900,
+        &["black"],
+    )
+    .await;
+    earbuds(&app, "EAR-MINI", "볼트 이어폰 미니", "Volt Earbuds Mini", "VoltWorks", 59_000, 4_500, &["white"]).await;
+    // The seller's synonyms give the brands their Korean names.
+    app.req(
+        "PUT",
+        "/admin/search/synonyms",
+        Some(ADMIN_KEY),
+        Some(json!({"groups": [["Sori Audio", "소리 오디오", "소리오디오"], ["VoltWorks", "볼트웍스"]]})),
+        &[],
+    )
+    .await
+    .expect(200);
+    app.stock_in("EAR-AIR-WHITE", &gangnam, 3).await;
+    app.stock_in("EAR-LITE-BLACK", &gangnam, 2).await;
+    app.stock_in("EAR-PRO-BLACK", &gangnam, 1).await;
+    app.stock_in("EAR-MINI-WHITE", &hongdae, 4).await;
+    for _ in 0..100 {
+        let s = app.get(&format!("/store/search?category=electronics%2Faudio&in_stock_at={gangnam}")).await.expect(200);
+        if s["search"]["total"] == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Shop { app, gangnam, hongdae }
+}
+
+async fn ask(app: &TestApp, key: Option<&str>, body: Value) -> Value {
+    app.req("POST", "/store/assistant/messages", key, Some(body), &[]).await.expect(200)
+}
+
+fn titles(a: &Value) -> Vec<String> {
+    a["products"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Every product in an answer: its price and its stock at each store are what the API's own catalog and
+/// inventory say right now.
+async fn grounded(app: &TestApp, answer: &Value) {
+    for p in answer["products"].as_array().unwrap() {
+        let id = p["id"].as_str().unwrap();
+        let cat = app.get(&format!("/store/products/{id}")).await.expect(200);
+        let currency = p["price"]["currency"].as_str().unwrap();
+        let prices: Vec<i64> = cat["product"]["variants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|v| v["prices"].as_array().unwrap().iter())
+            .filter(|x| x["currency"] == currency)
+            .map(|x| x["amount_minor"].as_i64().unwrap())
+            .collect();
+        assert!(
+            prices.contains(&p["price"]["amount_minor"].as_i64().unwrap()),
+            "price of {id} not in the catalog: {p}"
+        );
+        for s in p["stores"].as_array().unwrap() {
+            let at: i64 = cat["product"]["availability"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|v| v["stores"].as_array().unwrap().iter())
+                .filter(|x| x["location_id"] == s["location_id"])
+                .map(|x| x["available"].as_i64().unwrap())
+                .sum();
+            assert!(s["available"].as_i64().unwrap() <= at, "stock of {id} at {} overstated: {p}", s["location_id"]);
+        }
+    }
+}
+
+both!(the_readme_question_refined_and_in_english);
+async fn the_readme_question_refined_and_in_english(b: Backend) {
+    let Shop { app, gangnam, .. } = setup(b).await;
+    let a = ask(&app, None, json!({"text": "강남역 근처에서 오늘 픽업 가능한 10만원 이하 무선 이어폰"})).await;
+    assert_eq!(a["understood"]["intent"], "find");
+    assert_eq!(a["understood"]["category"], "electronics/audio");
+    assert_eq!(a["understood"]["price"], json!({"max_minor": 100000, "currency": "KRW"}));
+    assert_eq!(a["understood"]["pickup"]["location_id"], gangnam.as_str());
+    assert_eq!(a["reply"]["locale"], "ko");
+    let mut t = titles(&a);
+    t.sort();
+    assert_eq!(t, ["볼트 무선 이어버드 라이트", "소리 무선 이어폰 에어"], "under 100,000 won and at Gangnam: {a}");
+    for p in a["products"].as_array().unwrap() {
+        assert!(p["price"]["amount_minor"].as_i64().unwrap() <= 100_000);
+        assert!(p["availability"].as_str().unwrap().contains("보더리스 강남역점"), "{p}");
+        assert!(p["availability"].as_str().unwrap().contains("오늘 픽업 가능"), "{p}");
+        assert!(!p["reason"].as_str().unwrap().is_empty());
+    }
+    grounded(&app, &a).await;
+    let conv = a["conversation_id"].as_str().unwrap().to_owned();
+    assert!(conv.starts_with("conv_") && conv.len() >= 37, "an unguessable id: {conv}");
+
+    // "더 싼 거": cheaper than the first product shown, still earbuds at Gangnam.
+    let first = a["products"][0]["price"]["amount_minor"].as_i64().unwrap();
+    let c = ask(&app, None, json!({"conversation_id": conv, "text": "더 싼 거"})).await;
+    assert_eq!(
+        (c["understood"]["intent"].as_str(), c["understood"]["refine"].as_str()),
+        (Some("refine"), Some("cheaper"))
+    );
+    assert_eq!(c["understood"]["category"], "electronics/audio", "the last turn's slots carry over");
+    for p in c["products"].as_array().unwrap() {
+        assert!(p["price"]["amount_minor"].as_i64().unwrap() < first, "cheaper than {first}: {c}");
+    }
+    if first > 39_000 {
+        assert_eq!(titles(&c), ["볼트 무선 이어버드 라이트"], "{c}");
+    } else {
+        assert!(
+            c["products"].as_array().unwrap().is_empty() && c["reply"]["text"].as_str().unwrap().contains("가장 저렴")
+        );
+    }
+
+    // Another brand than the one shown.
+    let brand_first = ask(&app, None, json!({"text": "소리 오디오 이어폰"})).await;
+    let conv2 = brand_first["conversation_id"].as_str().unwrap();
+    assert_eq!(brand_first["understood"]["brand"], "Sori Audio", "{brand_first}");
+    let other = ask(&app, None, json!({"conversation_id": conv2, "text": "다른 브랜드는?"})).await;
+    assert!(!other["products"].as_array().unwrap().is_empty());
+    assert!(other["products"].as_array().unwrap().iter().all(|p| p["brand"] == "VoltWorks"), "{other}");
+
+    // In English, in dollars.
+    let en = ask(&app, None, json!({"text": "can I pick up earbuds under $50 today at Gangnam?"})).await;
+    assert_eq!(en["reply"]["locale"], "en");
+    assert_eq!(en["understood"]["price"], json!({"max_minor": 4999, "currency": "USD"}));
+    assert_eq!(titles(&en), ["Volt Wireless Earbuds Lite"], "{en}");
+    assert_eq!(en["products"][0]["price"], json!({"currency": "USD", "amount_minor": 2900, "amount": "29.00"}));
+    assert!(en["products"][0]["availability"]
+        .as_str()
+        .unwrap()
+        .contains("at Borderless Gangnam Station, pickup today"));
+    // "in black" keeps the request and narrows it to black variants.
+    let black = ask(&app, None, json!({"conversation_id": en["conversation_id"], "text": "in black"})).await;
+    assert_eq!(black["understood"]["attributes"]["color"], "black");
+    assert_eq!(titles(&black), ["Volt Wireless Earbuds Lite"], "{black}");
+    grounded(&app, &black).await;
+
+    // Live: the Lite sells out at Gangnam, and the same question no longer offers it there.
+    app.admin_post(
+        "/admin/inventory/adjustments",
+        json!({"sku": "EAR-LITE-BLACK", "location_id": gangnam, "quantity_delta": -2, "reason": "damaged"}),
+    )
+    .await
+    .expect(201);
+    let mut gone = false;
+    for _ in 0..100 {
+        let again = ask(&app, None, json!({"text": "강남역점에서 오늘 픽업 가능한 10만원 이하 무선 이어폰"})).await;
+        grounded(&app, &again).await;
+        if titles(&again) == ["소리 무선 이어폰 에어"] {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(gone, "a sold-out product is not offered for pickup");
+}
+
+both!(questions_handoff_and_ownership);
+async fn questions_handoff_and_ownership(b: Backend) {
+    let Shop { app, gangnam, hongdae } = setup(b).await;
+    // More products so that a broad request is broad.
+    for i in 0..12 {
+        app.product(&format!("TEE-{i}"), 20_000 + i * 1_000).await;
+    }
+    for _ in 0..100 {
+        if app.get("/store/search?q=").await.expect(200)["search"]["total"] == 16 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let broad = ask(&app, None, json!({"text": "5만원 이하로 뭐 있어요?"})).await;
+    assert_eq!(broad["question"]["text"], "어떤 종류를 찾으세요?", "{broad}");
+    let options = broad["question"]["options"].as_array().unwrap();
+    assert!(options.iter().any(|o| o == "이어폰·헤드폰") && options.iter().any(|o| o == "상의"), "{broad}");
+    let answered = ask(&app, None, json!({"conversation_id": broad["conversation_id"], "text": "이어폰·헤드폰"})).await;
+    assert_eq!(answered["understood"]["category"], "electronics/audio");
+    assert_eq!(answered["understood"]["price"]["max_minor"], 50000, "the answer narrows the question's request");
+    assert!(answered["products"].as_array().unwrap().iter().all(|p| p["category"] == "electronics/audio"));
+
+    // A signed-in shopper's conversation is theirs alone.
+    let signup = |email: &'static str| {
+        let app = &app;
+        async move {
+            let s = app
+                .post("/store/customers", json!({"email": email, "password": "assistant password", "name": "챗 고객"}))
+                .await
+                .expect(201);
+            s["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let (a_key, b_key) = (signup("a@example.com").await, signup("b@example.com").await);
+    let mine =
+        ask(&app, Some(&a_key), json!({"text": "무선 이어폰", "location_id": "GANGNAM", "personalize": true})).await;
+    let id = mine["conversation_id"].as_str().unwrap().to_owned();
+    for key in [None, Some(b_key.as_str())] {
+        let r = app.req("GET", &format!("/store/assistant/conversations/{id}"), key, None, &[]).await;
+        assert_eq!(r.status, 404, "another shopper cannot read it");
+        let r = app
+            .req(
+                "POST",
+                "/store/assistant/messages",
+                key,
+                Some(json!({"conversation_id": id, "text": "더 싼 거"})),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, 404, "nor continue it");
+    }
+    let read =
+        app.req("GET", &format!("/store/assistant/conversations/{id}"), Some(&a_key), None, &[]).await.expect(200);
+    assert_eq!(read["conversation"]["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(read["conversation"]["messages"][0]["text"], "무선 이어폰");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'search' AND customer_id IS NOT NULL").await,
+        1,
+        "a consenting shopper's request is a search for recommendations"
+    );
+    ask(&app, Some(&b_key), json!({"text": "무선 이어폰"})).await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM interactions WHERE kind = 'search'").await,
+        1,
+        "nothing is logged without consent"
+    );
+
+    // Order status for the signed-in shopper; a guest is told to sign in.
+    let status = ask(&app, Some(&a_key), json!({"conversation_id": id, "text": "내 주문 언제 와요?"})).await;
+    assert_eq!(status["understood"]["intent"], "order_status");
+    assert!(status["reply"]["text"].as_str().unwrap().contains("아직 주문하신 내역이 없어요"), "{status}");
+    let guest = ask(&app, None, json!({"text": "where is my order?"})).await;
+    assert!(guest["reply"]["text"].as_str().unwrap().starts_with("Sign in"), "{guest}");
+
+    // Hand-off: staff of the shopper's store see it and answer; another store's staff do not.
+    let h = ask(&app, Some(&a_key), json!({"conversation_id": id, "text": "직원이랑 얘기하고 싶어요"})).await;
+    assert_eq!((h["understood"]["intent"].as_str(), h["handoff"].as_str()), (Some("handoff"), Some("waiting")));
+    let key_at = |loc: String| {
+        let app = &app;
+        async move {
+            app.admin_post("/admin/api-keys", json!({"role": "staff", "location_id": loc, "label": "desk"}))
+                .await
+                .expect(201)["api_key"]["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (g_staff, h_staff) = (key_at(gangnam.clone()).await, key_at(hongdae.clone()).await);
+    let list = app.req("GET", "/admin/assistant/handoffs", Some(&g_staff), None, &[]).await.expect(200);
+    assert!(list["data"].as_array().unwrap().iter().any(|c| c["id"] == id.as_str()), "{list}");
+    let other_list = app.req("GET", "/admin/assistant/handoffs", Some(&h_staff), None, &[]).await.expect(200);
+    assert!(other_list["data"].as_array().unwrap().iter().all(|c| c["id"] != id.as_str()));
+    let r = app.req("GET", &format!("/admin/assistant/conversations/{id}"), Some(&h_staff), None, &[]).await;
+    assert_eq!(r.status, 404, "Hongdae's staff do not read Gangnam's chats");
+    app.req(
+        "POST",
+        &format!("/admin/assistant/conversations/{id}/messages"),
+        Some(&g_staff),
+        Some(json!({"text": "안녕하세요, 강남역점 직원입니다. 무엇을 도와드릴까요?"})),
+        &[],
+    )
+    .await
+    .expect(200);
+    let read =
+        app.req("GET", &format!("/store/assistant/conversations/{id}"), Some(&a_key), None, &[]).await.expect(200);
+    let last = read["conversation"]["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["role"].as_str(), read["conversation"]["handoff"].as_str()), (Some("staff"), Some("answered")));
+    // The shopper can go on writing after staff answered.
+    ask(&app, Some(&a_key), json!({"conversation_id": id, "text": "감사합니다"})).await;
+    app.req("POST", &format!("/admin/assistant/conversations/{id}/close"), Some(&g_staff), None, &[]).await.expect(204);
+    let list = app.req("GET", "/admin/assistant/handoffs", Some(&g_staff), None, &[]).await.expect(200);
+    assert!(list["data"].as_array().unwrap().iter().all(|c| c["id"] != id.as_str()), "closed: off the list");
+
+    // Bad input, each with its own code.
+    for (body, status, code) in [
+        (json!({"text": "   "}), 400, "empty_message"),
+        (json!({"text": "가".repeat(501)}), 400, "message_too_long"),
+        (json!({"text": "이어폰", "lat": 37.5}), 400, "invalid_position"),
+        (json!({"text": "이어폰", "locale": "fr"}), 400, "invalid_locale"),
+        (json!({"text": "이어폰", "currency": "EUR"}), 400, "invalid_currency"),
+        (json!({"text": "이어폰", "location_id": "NOWHERE"}), 404, "not_found"),
+        (json!({"text": "이어폰", "conversation_id": "conv_nope"}), 404, "not_found"),
+        (json!({"text": "이어폰", "colour": "black"}), 400, "invalid_json"),
+    ] {
+        let r = app.req("POST", "/store/assistant/messages", None, Some(body.clone()), &[]).await;
+        assert_eq!((r.status, r.code()), (status, code), "{body}: {}", r.body);
+    }
+}

@@ -1,0 +1,333 @@
+//! Answers that search: find, refine, gift and availability, with the slots, live stock and pickup filters,
+//! relative refinements ("더 싼 거") from what was shown, and the one clarifying question a broad request gets.
+
+use super::conversations::{Conversation, Shown};
+use super::items::{describe, load_products, titles};
+use super::texts::search_text;
+use super::{texts, Answer, Ctx, Question, Turn, SHOWN};
+use crate::catalog::locations::LocationView;
+use crate::discovery::product_search::{SearchQuery, SearchView};
+use crate::{Engine, Result};
+use assistant::{PriceBounds, Understood};
+use std::collections::BTreeMap;
+
+/// A request matching more products than this is broad enough to ask about.
+const BROAD: usize = 8;
+/// Hits read to filter (another brand, variants in stock) before showing [`SHOWN`].
+const CANDIDATES: usize = 40;
+
+impl Engine {
+    /// "강남역점에 있어요?" about the products just shown: where each is in stock, and in-stock
+    /// alternatives at the asked store when none of them is.
+    pub(super) async fn availability_answer(
+        &self,
+        conv: &mut Conversation,
+        u: &mut Understood,
+        ctx: &Ctx<'_>,
+        chosen_store: Option<&str>,
+        turn: &Turn,
+        out: &mut Answer,
+    ) -> Result<()> {
+        let ko = ctx.ko;
+        let store = u.pickup.as_ref().and_then(|p| p.location_id.clone()).or_else(|| chosen_store.map(str::to_owned));
+        let ids: Vec<String> = conv.state.shown.iter().map(|s| s.id.clone()).collect();
+        if ids.is_empty() {
+            out.reply.text = if ko {
+                "어떤 상품의 재고를 알아볼까요? 상품 이름이나 종류를 말씀해 주세요.".into()
+            } else {
+                "Which product should I check? Tell me its name or the kind of product.".into()
+            };
+            return Ok(());
+        }
+        let loaded = self.db.read(move |tx| load_products(tx, &ids)).await?;
+        let asked = conv.state.last.as_ref().map(|l| l.attributes.clone()).unwrap_or_default();
+        let store_name = |id: &str| {
+            ctx.locations.iter().find(|l| l.id == id).map(|l| if ko { l.name.ko.clone() } else { l.name.en.clone() })
+        };
+        let mut there = Vec::new();
+        let mut not_there = Vec::new();
+        for l in &loaded {
+            let Some(p) = describe(l, ctx, &asked, store.as_deref(), u, "availability") else { continue };
+            match &store {
+                Some(s) if p.stores.iter().any(|x| &x.location_id == s && x.available > 0) => there.push(p),
+                Some(_) => not_there.push(p),
+                None if p.stores.iter().any(|x| x.available > 0 && x.pickup_enabled) => there.push(p),
+                None => not_there.push(p),
+            }
+        }
+        let name = store.as_deref().and_then(store_name);
+        let mut text = match (&name, there.is_empty()) {
+            (Some(n), false) if ko => format!("{n}에 지금 있어요: {}.", titles(&there)),
+            (Some(n), false) => format!("In stock at {n} now: {}.", titles(&there)),
+            (None, false) if ko => format!("지금 매장에서 픽업할 수 있어요: {}.", titles(&there)),
+            (None, false) => format!("Available for pickup now: {}.", titles(&there)),
+            _ => String::new(),
+        };
+        if !not_there.is_empty() {
+            let gone = titles(&not_there);
+            text.push_str(&match (&name, ko) {
+                (Some(n), true) => format!(" {gone}은(는) {n}에 지금 없어요."),
+                (Some(n), false) => format!(" {gone}: not at {n} right now."),
+                (None, true) => format!(" {gone}은(는) 지금 매장 재고가 없어요."),
+                (None, false) => format!(" {gone}: no store has it right now."),
+            });
+        }
+        out.products = there;
+        if out.products.is_empty() {
+            if let (Some(s), Some(last)) = (store.clone(), conv.state.last.clone()) {
+                // None of them is there: what of the same request is.
+                let mut alt = last;
+                alt.pickup = Some(assistant::Pickup { location_id: Some(s), within_km: None, today: true });
+                let mut alt_out = out.clone();
+                let mut alt_conv_state = conv.state.clone();
+                std::mem::swap(&mut conv.state, &mut alt_conv_state);
+                self.search_answer(conv, &mut alt, ctx, chosen_store, turn, &mut alt_out, 2, SHOWN).await?;
+                if alt_out.products.is_empty() {
+                    std::mem::swap(&mut conv.state, &mut alt_conv_state);
+                } else {
+                    out.products = alt_out.products;
+                    text.push_str(if ko {
+                        " 대신 그 매장에 있는 비슷한 상품이에요."
+                    } else {
+                        " Similar ones that are there:"
+                    });
+                }
+            }
+        } else {
+            conv.state.shown = out
+                .products
+                .iter()
+                .map(|p| Shown { id: p.id.clone(), price_minor: p.price.as_ref().map(|x| x.amount_minor) })
+                .collect();
+        }
+        out.reply.text = text.trim().to_owned();
+        Ok(())
+    }
+
+    /// Find, refine, gift and availability with a product kind: search with the slots, live stock and pickup
+    /// filters; a question when the request is broad.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn search_answer(
+        &self,
+        conv: &mut Conversation,
+        u: &mut Understood,
+        ctx: &Ctx<'_>,
+        chosen_store: Option<&str>,
+        turn: &Turn,
+        out: &mut Answer,
+        asked_before: u8,
+        show: usize,
+    ) -> Result<()> {
+        let ko = ctx.ko;
+        // Relative refinements become bounds from the first product shown (the one the shopper looks at).
+        let first_price = conv.state.shown.first().and_then(|s| s.price_minor);
+        let same_currency = conv.state.currency == ctx.currency;
+        match (u.refine.as_deref(), first_price) {
+            (Some("cheaper"), Some(first)) if same_currency => {
+                let p = u.price.get_or_insert(PriceBounds {
+                    min_minor: None,
+                    max_minor: None,
+                    currency: ctx.currency.into(),
+                });
+                p.max_minor = Some(first - 1);
+                p.min_minor = p.min_minor.filter(|lo| *lo < first - 1);
+            }
+            (Some("pricier"), Some(first)) if same_currency => {
+                let p = u.price.get_or_insert(PriceBounds {
+                    min_minor: None,
+                    max_minor: None,
+                    currency: ctx.currency.into(),
+                });
+                p.min_minor = Some(first + 1);
+                p.max_minor = p.max_minor.filter(|hi| *hi > first + 1);
+            }
+            _ => {}
+        }
+
+        // Where: a named store, near the shopper, or "today" at the store they chose.
+        let pickup = u.pickup.clone().unwrap_or_default();
+        let mut in_stock_at = pickup.location_id.clone();
+        let mut near = None;
+        if in_stock_at.is_none() && (pickup.within_km.is_some() || pickup.today) {
+            match (turn.lat, turn.lon, chosen_store) {
+                (Some(lat), Some(lon), _) => near = Some((lat, lon, pickup.within_km.unwrap_or(5) as f64)),
+                (_, _, Some(s)) => in_stock_at = Some(s.to_owned()),
+                _ if asked_before < 2 => {
+                    // Ask which store; show nothing yet (any store would be a guess).
+                    let stores: Vec<&LocationView> = ctx.locations.iter().filter(|l| l.pickup_enabled).collect();
+                    out.question = Some(Question {
+                        text: if ko {
+                            "어느 매장에서 픽업하시겠어요?".into()
+                        } else {
+                            "Which store would you like to pick up from?".into()
+                        },
+                        options: stores
+                            .iter()
+                            .map(|l| if ko { l.name.ko.clone() } else { l.name.en.clone() })
+                            .collect(),
+                    });
+                    out.reply.text = out.question.as_ref().map(|q| q.text.clone()).unwrap_or_default();
+                    conv.state.last = Some(u.clone());
+                    conv.state.asked = Some("store".into());
+                    conv.state.questions_in_row = asked_before + 1;
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+
+        let mut attributes: Vec<(String, String)> = u.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        attributes.sort();
+        let mut q = SearchQuery {
+            q: u.words.clone(),
+            category: u.category.clone(),
+            brand: u.brand.clone(),
+            attributes,
+            currency: ctx.currency.to_owned(),
+            price_min: u.price.as_ref().and_then(|p| p.min_minor),
+            price_max: u.price.as_ref().and_then(|p| p.max_minor),
+            in_stock_at: in_stock_at.clone(),
+            pickup_near: near,
+            sort: if u.intent == "gift" || (u.words.is_empty() && u.category.is_some()) {
+                "popular"
+            } else {
+                "relevance"
+            }
+            .into(),
+            limit: CANDIDATES,
+            offset: 0,
+        };
+        let mut found = self.search_products(q.clone()).await?;
+        // Words the shopper said around the slots ("좀", "편한") must not empty a request the slots carry.
+        if found.total == 0
+            && !q.q.is_empty()
+            && (q.category.is_some() || q.brand.is_some() || q.price_min.is_some() || q.price_max.is_some())
+        {
+            q.q.clear();
+            q.sort = "popular".into();
+            found = self.search_products(q.clone()).await?;
+        }
+        let exclude = u.exclude_brand.clone();
+        let ids: Vec<String> = found
+            .hits
+            .iter()
+            .filter(|h| exclude.as_deref().is_none_or(|b| !h.brand.eq_ignore_ascii_case(b)))
+            .map(|h| h.product_id.clone())
+            .collect();
+        let total = found.total;
+
+        // Live: the products as they are now, dropping any whose fitting variants are not where asked.
+        let asked = u.attributes.clone();
+        let ids_read = ids.clone();
+        let loaded = self.db.read(move |tx| load_products(tx, &ids_read)).await?;
+        let stores_wanted: Option<Vec<String>> = match (&in_stock_at, near) {
+            (Some(s), _) => Some(vec![s.clone()]),
+            (None, Some((lat, lon, r))) => Some(
+                ctx.locations
+                    .iter()
+                    .filter(|l| {
+                        l.pickup_enabled
+                            && l.lat
+                                .zip(l.lon)
+                                .is_some_and(|p| crate::discovery::product_search::km((lat, lon), p) <= r)
+                    })
+                    .map(|l| l.id.clone())
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let mut products = Vec::new();
+        for l in &loaded {
+            let Some(p) = describe(l, ctx, &asked, in_stock_at.as_deref(), u, "find") else { continue };
+            if let Some(want) = &stores_wanted {
+                if !p.stores.iter().any(|s| want.contains(&s.location_id) && s.available > 0) {
+                    continue;
+                }
+            }
+            if let Some(b) = &u.price {
+                let Some(price) = &p.price else { continue };
+                if b.min_minor.is_some_and(|m| price.amount_minor < m)
+                    || b.max_minor.is_some_and(|m| price.amount_minor > m)
+                {
+                    continue;
+                }
+            }
+            products.push(p);
+            if products.len() == show {
+                break;
+            }
+        }
+
+        // A broad request: ask about what splits the results best (at most two questions in a row).
+        if total > BROAD && asked_before < 2 && matches!(u.intent.as_str(), "find" | "gift") {
+            if let Some((facet, question)) = clarify(&found, u, ko) {
+                out.question = Some(question);
+                conv.state.asked = Some(facet);
+                conv.state.questions_in_row = asked_before + 1;
+            }
+        }
+
+        out.reply.text = search_text(u, &products, total, ctx, stores_wanted.as_deref(), out.question.as_ref());
+        conv.state.last = Some(u.clone());
+        conv.state.currency = ctx.currency.to_owned();
+        if !products.is_empty() {
+            conv.state.shown = products
+                .iter()
+                .map(|p| Shown { id: p.id.clone(), price_minor: p.price.as_ref().map(|x| x.amount_minor) })
+                .collect();
+        }
+        out.products = products;
+        Ok(())
+    }
+}
+
+/// The facet that splits the results best (the most even spread over its values), as a question.
+fn clarify(found: &SearchView, u: &Understood, ko: bool) -> Option<(String, Question)> {
+    let entropy = |m: &BTreeMap<String, usize>| {
+        let n: usize = m.values().sum();
+        if m.len() < 2 || n == 0 {
+            return 0.0;
+        }
+        -m.values().map(|&c| c as f64 / n as f64).map(|p| p * p.ln()).sum::<f64>()
+    };
+    let mut candidates: Vec<(&str, &BTreeMap<String, usize>)> = Vec::new();
+    if u.category.is_none() {
+        candidates.extend(found.facets.get("category").map(|m| ("category", m)));
+    }
+    if u.brand.is_none() && u.category.is_some() {
+        candidates.extend(found.facets.get("brand").map(|m| ("brand", m)));
+    }
+    if !u.attributes.contains_key("color") && u.category.is_some() {
+        candidates.extend(found.facets.get("attributes.color").map(|m| ("color", m)));
+    }
+    // Categories first when unknown: nobody chooses a brand before knowing what they want.
+    let (facet, values) = if u.category.is_none() {
+        candidates.into_iter().find(|(f, _)| *f == "category")?
+    } else {
+        candidates.into_iter().max_by(|a, b| entropy(a.1).total_cmp(&entropy(b.1)))?
+    };
+    // Two kinds of product are always worth asking about; brands and colours only when they split well.
+    if values.len() < 2 || (facet != "category" && entropy(values) < 0.5) {
+        return None;
+    }
+    let mut top: Vec<(&String, &usize)> = values.iter().collect();
+    top.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let options: Vec<String> = top
+        .iter()
+        .take(4)
+        .map(|(v, _)| match facet {
+            "category" => texts::category(v, ko),
+            "color" => texts::colour(v, ko),
+            _ => (*v).clone(),
+        })
+        .collect();
+    let text = match (facet, ko) {
+        ("category", true) => "어떤 종류를 찾으세요?",
+        ("category", false) => "What kind of product are you after?",
+        ("brand", true) => "좋아하는 브랜드가 있으세요?",
+        ("brand", false) => "Any brand you prefer?",
+        (_, true) => "원하시는 색상이 있으세요?",
+        (_, false) => "Any colour you'd like?",
+    };
+    Some((facet.to_owned(), Question { text: text.into(), options }))
+}

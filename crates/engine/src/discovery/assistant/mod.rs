@@ -1,0 +1,499 @@
+//! The shopping assistant: one turn of a conversation understood (the `assistant` crate, with the
+//! catalog's own words) and answered from product search, live stock and the shopper's orders — every
+//! product, price and stock figure read at that moment, never invented — with at most one clarifying
+//! question per turn (two in a row at most), conversations that expire and belong to one shopper, and
+//! hand-off to staff.
+
+pub mod conversations;
+mod find;
+mod items;
+pub mod texts;
+
+use crate::catalog::locations::LocationView;
+use crate::catalog::products;
+use crate::error::internal;
+use crate::{Engine, EngineError, Result};
+use assistant::{Understood, Vocabulary};
+use conversations::Conversation;
+use items::{describe, load_products};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use texts::compare_text;
+
+/// Products one answer shows.
+pub const SHOWN: usize = 3;
+
+/// One message from a shopper.
+#[derive(Debug, Clone, Default)]
+pub struct Turn {
+    pub conversation_id: Option<String>,
+    pub text: String,
+    /// `ko` or `en`: the reply's language when the text does not tell (a number alone).
+    pub locale: Option<String>,
+    /// The store the shopper chose in the shop.
+    pub location_id: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    /// Prices in this currency unless the shopper says dollars or won (default KRW).
+    pub currency: Option<String>,
+    /// The signed-in shopper, from their session.
+    pub customer_id: Option<String>,
+    /// The shopper agreed that what they ask may shape their recommendations (logged as searches).
+    pub personalize: bool,
+    /// Ties a consenting visitor's events together (the storefront's visitor id).
+    pub session_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Reply {
+    pub text: String,
+    pub locale: String,
+}
+
+/// A store's stock of a shown product (the variants that fit what was asked).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct StoreStock {
+    pub location_id: String,
+    pub code: String,
+    pub name: String,
+    pub available: i64,
+    pub pickup_enabled: bool,
+}
+
+/// A product in an answer: read from the catalog and stock when the answer was made.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct AssistantProduct {
+    pub id: String,
+    pub handle: String,
+    pub title: String,
+    pub category: String,
+    pub brand: String,
+    /// The lowest price of the variants that fit, in the conversation's currency.
+    pub price: Option<products::PriceView>,
+    /// Where it can be had now, in the reply's language ("보더리스 강남역점 3개, 오늘 픽업 가능").
+    pub availability: String,
+    /// Units at each store (variants that fit what was asked).
+    pub stores: Vec<StoreStock>,
+    /// Units the warehouse can ship.
+    pub online_available: i64,
+    /// Why it fits what was asked.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Question {
+    pub text: String,
+    /// Answers the shopper can tap (each is understood when sent back as a message).
+    pub options: Vec<String>,
+}
+
+/// The answer to one message.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Answer {
+    pub conversation_id: String,
+    pub reply: Reply,
+    pub understood: Understood,
+    pub products: Vec<AssistantProduct>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub question: Option<Question>,
+    /// `waiting` once the conversation is handed to staff (`none` otherwise).
+    pub handoff: String,
+}
+
+/// The vocabulary of the served catalog, rebuilt when the index or the locations change.
+#[derive(Default)]
+pub(crate) struct VocabCache {
+    cached: std::sync::Mutex<Option<(String, Arc<Vocabulary>)>>,
+}
+
+fn is_hangul(c: char) -> bool {
+    matches!(c, '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}')
+}
+
+/// The reply's language: Hangul → Korean, Latin letters → English, neither → the hint.
+pub fn reply_locale(text: &str, hint: Option<&str>) -> &'static str {
+    if text.chars().any(is_hangul) {
+        "ko"
+    } else if text.chars().any(|c| c.is_ascii_alphabetic()) || hint == Some("en") {
+        "en"
+    } else {
+        "ko"
+    }
+}
+
+/// Everything an answer needs to describe products.
+pub(crate) struct Ctx<'a> {
+    pub(crate) ko: bool,
+    pub(crate) currency: &'a str,
+    pub(crate) locations: &'a [LocationView],
+}
+
+impl Engine {
+    /// The catalog's words for the assistant: categories and brands of the served index (with the
+    /// seller's search synonyms joined to the category or brand they name), and the pickup stores.
+    async fn assistant_vocabulary(&self) -> Result<(Arc<Vocabulary>, Arc<Vec<LocationView>>)> {
+        if self.search_served().ix.is_none() {
+            self.search_refresh().await?;
+        }
+        let locations = self.search_locations(None).await?;
+        let key = {
+            let served = self.search_served();
+            let ix = served.ix.as_ref().ok_or_else(|| internal("no search index".into()))?;
+            format!("{}:{}:{}:{:p}", ix.built_from, ix.built_at, ix.live(), Arc::as_ptr(&locations))
+        };
+        let cache = &self.discovery.assistant;
+        if let Some((k, v)) = cache.cached.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if *k == key {
+                return Ok((v.clone(), locations));
+            }
+        }
+        let synonyms = self.search_synonyms().await?;
+        let vocab = {
+            let served = self.search_served();
+            let ix = served.ix.as_ref().ok_or_else(|| internal("no search index".into()))?;
+            let live: Vec<&super::product_search::Doc> =
+                ix.docs.iter().enumerate().filter(|(d, _)| !ix.index.is_deleted(*d as u32)).map(|(_, d)| d).collect();
+            let mut v = Vocabulary::from_catalog(
+                live.iter().map(|d| d.category.as_str()),
+                live.iter().map(|d| d.brand.as_str()),
+                locations
+                    .iter()
+                    .filter(|l| l.pickup_enabled)
+                    .map(|l| (l.id.as_str(), vec![l.name.ko.as_str(), l.name.en.as_str(), l.code.as_str()])),
+            );
+            for group in &synonyms {
+                let lower: Vec<String> = group.iter().map(|w| w.to_lowercase()).collect();
+                for t in v.categories.iter_mut().chain(v.brands.iter_mut()) {
+                    if t.words.iter().any(|w| lower.contains(&w.to_lowercase())) {
+                        for w in &lower {
+                            if !t.words.iter().any(|x| x.to_lowercase() == *w) {
+                                t.words.push(w.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            Arc::new(v)
+        };
+        *cache.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, vocab.clone()));
+        Ok((vocab, locations))
+    }
+
+    /// What the assistant understands in one utterance against the served catalog (no conversation).
+    pub async fn assistant_understand(&self, text: &str, previous: Option<&Understood>) -> Result<Understood> {
+        let (vocab, _) = self.assistant_vocabulary().await?;
+        Ok(assistant::understand(text, &vocab, previous))
+    }
+
+    /// Answers one message of a conversation (a new one when no id is given) and stores the turn.
+    pub async fn assistant_message(&self, turn: Turn) -> Result<Answer> {
+        let text = turn.text.trim().to_owned();
+        if text.is_empty() {
+            return Err(EngineError::invalid("empty_message", "the message is empty; type what you are looking for"));
+        }
+        if text.chars().count() > conversations::MAX_TEXT {
+            return Err(EngineError::invalid(
+                "message_too_long",
+                format!("a message is at most {} characters", conversations::MAX_TEXT),
+            ));
+        }
+        if let Some(l) = turn.locale.as_deref() {
+            if !matches!(l, "ko" | "en") {
+                return Err(EngineError::invalid("invalid_locale", "`locale` is `ko` or `en`"));
+            }
+        }
+        let currency = turn.currency.clone().unwrap_or_else(|| "KRW".into());
+        if !matches!(currency.as_str(), "KRW" | "USD") {
+            return Err(EngineError::invalid("invalid_currency", "`currency` is `KRW` or `USD`"));
+        }
+        match (turn.lat, turn.lon) {
+            (None, None) => {}
+            (Some(lat), Some(lon)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {}
+            _ => {
+                return Err(EngineError::invalid(
+                    "invalid_position",
+                    "`lat` and `lon` come together: latitude −90…90 and longitude −180…180",
+                ))
+            }
+        }
+        let (vocab, locations) = self.assistant_vocabulary().await?;
+        let location_id = match turn.location_id.as_deref() {
+            None => None,
+            Some(l) => Some(
+                locations
+                    .iter()
+                    .find(|x| x.id == l || x.code.eq_ignore_ascii_case(l))
+                    .map(|x| x.id.clone())
+                    .ok_or_else(|| EngineError::not_found("location", l))?,
+            ),
+        };
+        let now = self.now();
+        let mut conv = match turn.conversation_id.as_deref() {
+            Some(id) => {
+                let (id, c) = (id.to_owned(), turn.customer_id.clone());
+                self.db.read(move |tx| conversations::load(tx, &id, c.as_deref(), now)).await?
+            }
+            None => conversations::fresh(turn.customer_id.as_deref(), location_id.as_deref(), "ko"),
+        };
+        let locale = reply_locale(&text, turn.locale.as_deref().or(Some(conv.locale.as_str())));
+        conv.locale = locale.to_owned();
+        if location_id.is_some() {
+            conv.location_id = location_id.clone();
+        }
+        if conv.turns >= conversations::MAX_TURNS {
+            return Err(EngineError::conflict(
+                "conversation_full",
+                format!("a conversation has at most {} messages; start a new one", conversations::MAX_TURNS),
+            ));
+        }
+
+        let mut u = assistant::understand(&text, &vocab, conv.state.last.as_ref());
+        // An answer to the question just asked narrows the last request rather than starting over.
+        if conv.state.asked.is_some() && u.intent == "find" {
+            if let Some(prev) = conv.state.last.clone() {
+                let mut merged = prev;
+                merged.intent = "find".into();
+                merged.refine = None;
+                if u.category.is_some() {
+                    merged.category = u.category.clone();
+                }
+                if u.brand.is_some() {
+                    merged.brand = u.brand.clone();
+                }
+                if u.price.is_some() {
+                    merged.price = u.price.clone();
+                }
+                merged.attributes.extend(u.attributes.clone());
+                if u.pickup.is_some() {
+                    merged.pickup = u.pickup.clone();
+                }
+                if !u.words.is_empty() {
+                    merged.words = u.words.clone();
+                }
+                u = merged;
+            }
+        }
+        let said_currency = u.price.as_ref().map_or(currency.clone(), |p| p.currency.clone());
+        let ctx = Ctx { ko: locale == "ko", currency: &said_currency, locations: &locations };
+        let mut answer = self.answer(&turn, &mut conv, &mut u, &ctx, location_id.as_deref()).await?;
+        answer.understood = u.clone();
+
+        // Learns from what consenting shoppers ask: a search in the interaction log.
+        if turn.personalize && matches!(u.intent.as_str(), "find" | "refine" | "gift") {
+            let query =
+                [u.category.as_deref().map(|c| texts::category(c, ctx.ko)), u.brand.clone(), Some(u.words.clone())]
+                    .into_iter()
+                    .flatten()
+                    .filter(|w| !w.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            if !query.is_empty() {
+                let ev = super::recommendations::ShopperEvent {
+                    kind: "search".into(),
+                    product_id: None,
+                    query: Some(query.chars().take(200).collect()),
+                    location_id: conv.location_id.clone(),
+                };
+                if let Err(e) =
+                    self.record_shopper_events(vec![ev], turn.customer_id.clone(), turn.session_id.clone()).await
+                {
+                    tracing::warn!(error = %e, "assistant: could not log the search");
+                }
+            }
+        }
+
+        let body = serde_json::json!({
+            "products": answer.products.iter().map(|p| serde_json::json!({
+                "id": p.id, "handle": p.handle, "title": p.title, "price": p.price, "availability": p.availability,
+            })).collect::<Vec<_>>(),
+            "question": answer.question,
+            "intent": u.intent,
+        });
+        answer.conversation_id = conv.id.clone();
+        answer.handoff = conv.handoff.clone();
+        let reply_text = answer.reply.text.clone();
+        let hand_off = u.intent == "handoff";
+        self.db
+            .write(move |tx| {
+                conversations::save_turn(tx, &conv, &text, &reply_text, &body, now)?;
+                if hand_off {
+                    conversations::hand_off(tx, &conv.id, now)?;
+                }
+                Ok::<(), EngineError>(())
+            })
+            .await?;
+        if hand_off {
+            answer.handoff = "waiting".into();
+        }
+        Ok(answer)
+    }
+
+    /// The answer for an understood turn; updates the conversation's state.
+    async fn answer(
+        &self,
+        turn: &Turn,
+        conv: &mut Conversation,
+        u: &mut Understood,
+        ctx: &Ctx<'_>,
+        chosen_store: Option<&str>,
+    ) -> Result<Answer> {
+        let ko = ctx.ko;
+        let say = |k: &str, e: &str| if ko { k.to_owned() } else { e.to_owned() };
+        let mut out = Answer {
+            conversation_id: String::new(),
+            reply: Reply { text: String::new(), locale: if ko { "ko" } else { "en" }.into() },
+            understood: Understood::default(),
+            products: Vec::new(),
+            question: None,
+            handoff: "none".into(),
+        };
+        let intent = u.intent.clone();
+        let asked_before = conv.state.questions_in_row;
+        conv.state.asked = None;
+        conv.state.questions_in_row = 0;
+        match intent.as_str() {
+            "out_of_scope" => out.reply.text = say(texts::OUT_OF_SCOPE_KO, texts::OUT_OF_SCOPE_EN),
+            "smalltalk" => out.reply.text = say(texts::SMALLTALK_KO, texts::SMALLTALK_EN),
+            "returns" => out.reply.text = say(texts::RETURNS_KO, texts::RETURNS_EN),
+            "handoff" => out.reply.text = say(texts::HANDOFF_KO, texts::HANDOFF_EN),
+            "order_status" => out.reply.text = self.order_status_text(turn.customer_id.as_deref(), ko).await?,
+            "compare" => {
+                let ids: Vec<String> = conv.state.shown.iter().take(2).map(|s| s.id.clone()).collect();
+                if ids.len() < 2 && u.category.is_none() && u.brand.is_none() {
+                    out.reply.text = say(
+                        "비교할 상품을 먼저 찾아 볼까요? 어떤 상품을 보고 계세요?",
+                        "Let's find the products first: what are you comparing?",
+                    );
+                } else if ids.len() >= 2 {
+                    let loaded = self.db.read(move |tx| load_products(tx, &ids)).await?;
+                    let asked = BTreeMap::new();
+                    out.products =
+                        loaded.iter().filter_map(|l| describe(l, ctx, &asked, None, u, "compare")).collect::<Vec<_>>();
+                    out.reply.text = compare_text(&out.products, ko);
+                } else {
+                    // A compare request naming a kind of product: show the two best to compare.
+                    self.search_answer(conv, u, ctx, chosen_store, turn, &mut out, asked_before, 2).await?;
+                }
+            }
+            "availability" if u.category.is_none() && u.brand.is_none() && u.words.is_empty() => {
+                self.availability_answer(conv, u, ctx, chosen_store, turn, &mut out).await?;
+            }
+            _ => {
+                self.search_answer(conv, u, ctx, chosen_store, turn, &mut out, asked_before, SHOWN).await?;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn order_status_text(&self, customer_id: Option<&str>, ko: bool) -> Result<String> {
+        let Some(customer) = customer_id else {
+            return Ok(if ko {
+                "로그인하시면 주문 상태를 알려 드릴게요. 비회원 주문은 주문 확인 메일의 링크에서 볼 수 있어요.".into()
+            } else {
+                "Sign in and I'll tell you where your orders are. Guest orders can be followed from the link in the order email.".into()
+            });
+        };
+        let orders = self
+            .orders(crate::sales::orders::OrderQuery {
+                limit: 3,
+                customer_id: Some(customer.to_owned()),
+                ..Default::default()
+            })
+            .await?;
+        if orders.is_empty() {
+            return Ok(if ko {
+                "아직 주문하신 내역이 없어요.".into()
+            } else {
+                "You have no orders yet.".into()
+            });
+        }
+        let lines: Vec<String> = orders
+            .iter()
+            .map(|o| {
+                let what = o
+                    .lines
+                    .first()
+                    .map(|l| if ko { l.title.ko.clone() } else { l.title.en.clone() })
+                    .unwrap_or_default();
+                let more = o.lines.len().saturating_sub(1);
+                let what = match (more, ko) {
+                    (0, _) => what,
+                    (n, true) => format!("{what} 외 {n}개"),
+                    (n, false) => format!("{what} and {n} more"),
+                };
+                let status = texts::order_status(&o.status, &o.fulfillment_type, ko);
+                let total = texts::money(o.total.amount_minor, &o.total.currency, ko);
+                format!("· {} ({what}, {total}): {status}", o.id)
+            })
+            .collect();
+        Ok(if ko {
+            format!("최근 주문이에요.\n{}", lines.join("\n"))
+        } else {
+            format!("Your latest orders:\n{}", lines.join("\n"))
+        })
+    }
+}
+
+impl Engine {
+    /// A conversation as its shopper reads it (their own, or an anonymous one whose id they hold).
+    pub async fn assistant_conversation(
+        &self,
+        id: &str,
+        customer_id: Option<&str>,
+    ) -> Result<conversations::ConversationView> {
+        let (id, c, now) = (id.to_owned(), customer_id.map(str::to_owned), self.now());
+        self.db
+            .read(move |tx| {
+                conversations::load(tx, &id, c.as_deref(), now)?;
+                conversations::view(tx, &id)
+            })
+            .await
+    }
+
+    /// Conversations handed to staff at `location_id` (all for owners).
+    pub async fn assistant_handoffs(&self, location_id: Option<&str>) -> Result<Vec<conversations::HandoffView>> {
+        let (l, now) = (location_id.map(str::to_owned), self.now());
+        self.db.read(move |tx| conversations::handoffs(tx, l.as_deref(), now)).await
+    }
+
+    /// A handed-off conversation for staff (checked against their location).
+    pub async fn assistant_handoff(
+        &self,
+        id: &str,
+        location_id: Option<&str>,
+    ) -> Result<conversations::ConversationView> {
+        let (id, l) = (id.to_owned(), location_id.map(str::to_owned));
+        let v = self.db.read(move |tx| conversations::view(tx, &id)).await?;
+        if v.handoff == "none" || l.is_some_and(|l| v.location_id.as_deref().is_some_and(|x| x != l)) {
+            return Err(EngineError::not_found("conversation", v.id));
+        }
+        Ok(v)
+    }
+
+    /// Staff answer a handed-off conversation; the shopper sees it in their chat.
+    pub async fn assistant_staff_reply(
+        &self,
+        principal: &crate::platform::auth::Principal,
+        id: &str,
+        text: &str,
+    ) -> Result<()> {
+        let text = text.trim().to_owned();
+        if text.is_empty() || text.chars().count() > conversations::MAX_TEXT {
+            return Err(EngineError::invalid(
+                "invalid_message",
+                format!("a reply is 1–{} characters", conversations::MAX_TEXT),
+            ));
+        }
+        self.assistant_handoff(id, principal.location()).await?;
+        let (id, who, now) = (id.to_owned(), principal.key_id().to_owned(), self.now());
+        self.db.write(move |tx| conversations::staff_reply(tx, &id, &who, &text, now)).await
+    }
+
+    /// Staff close a handed-off conversation.
+    pub async fn assistant_close(&self, principal: &crate::platform::auth::Principal, id: &str) -> Result<()> {
+        self.assistant_handoff(id, principal.location()).await?;
+        let id = id.to_owned();
+        self.db.write(move |tx| conversations::close(tx, &id)).await
+    }
+}
