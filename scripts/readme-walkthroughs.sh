@@ -30,7 +30,7 @@ sleep 2  # the first recommendation model is trained right after seeding
 python3 - "$README" "$WORK/blocks" <<'PY'
 import os, re, sys
 readme, out = sys.argv[1], sys.argv[2]
-walks = ["Buy for pickup with curl", "Pay with the wallet, at the counter by QR, and return anywhere", "Search", "Recommendations"]
+walks = ["Ask the shopping assistant", "Buy for pickup with curl", "Pay with the wallet, at the counter by QR, and return anywhere", "Search", "Recommendations"]
 os.makedirs(out)
 heading, n = None, 0
 lines = open(readme, encoding="utf-8").read().split("\n")

@@ -5,6 +5,7 @@
 
 pub mod price;
 pub mod understand;
+mod words;
 
 pub use price::{find as find_price, FoundPrice, PriceBounds};
 pub use understand::{understand, Pickup, Term, Understood, Vocabulary};

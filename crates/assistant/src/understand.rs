@@ -5,6 +5,7 @@
 //! "검은색으로", "in black", "다른 브랜드는?").
 
 use crate::price::{self, PriceBounds};
+use crate::words::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -14,6 +15,9 @@ pub struct Term {
     /// What the engine filters by: a category path, a brand as written in the catalog, a location id.
     pub id: String,
     pub words: Vec<String>,
+    /// Words learned from the catalog's titles: matched only where a word starts (a title's "패드" must not
+    /// be found inside "아이패드").
+    pub learned: Vec<String>,
 }
 
 /// The catalog's words: categories (taxonomy and search synonyms), brands, stores.
@@ -23,49 +27,6 @@ pub struct Vocabulary {
     pub brands: Vec<Term>,
     pub stores: Vec<Term>,
 }
-
-/// Words shoppers use for common category leaves (the last part of a category path), Korean and English;
-/// the engine adds the catalog's own names and the search synonyms.
-const CATEGORY_WORDS: &[(&str, &[&str])] = &[
-    (
-        "audio",
-        &[
-            "무선 이어폰",
-            "블루투스 이어폰",
-            "이어폰",
-            "이어버드",
-            "헤드폰",
-            "헤드셋",
-            "스피커",
-            "earbuds",
-            "earphones",
-            "headphones",
-            "headset",
-            "speaker",
-        ],
-    ),
-    ("phones", &["휴대폰", "핸드폰", "스마트폰", "폰", "smartphone", "phone"]),
-    (
-        "accessories",
-        &["충전기", "보조배터리", "케이블", "키보드", "마우스", "charger", "power bank", "cable", "keyboard", "mouse"],
-    ),
-    (
-        "home",
-        &["생활가전", "청소기", "밥솥", "에어프라이어", "가전", "vacuum", "rice cooker", "air fryer", "appliance"],
-    ),
-    ("shoes", &["운동화", "스니커즈", "신발", "러닝화", "sneakers", "shoes", "running shoes", "trainers"]),
-    ("bottoms", &["청바지", "바지", "데님", "슬랙스", "jeans", "trousers", "pants", "denim"]),
-    (
-        "tops",
-        &["티셔츠", "셔츠", "후드티", "맨투맨", "니트", "상의", "t-shirt", "shirt", "hoodie", "sweatshirt", "top"],
-    ),
-    ("outerwear", &["자켓", "재킷", "코트", "패딩", "점퍼", "아우터", "jacket", "coat", "parka", "outerwear"]),
-    ("ramen", &["라면", "컵라면", "ramen", "ramyun", "noodles"]),
-    ("snacks", &["과자", "간식", "스낵", "snack", "snacks", "chips"]),
-    ("beverages", &["음료", "음료수", "주스", "커피", "차", "drink", "drinks", "juice", "coffee", "tea"]),
-    ("fresh", &["신선식품", "과일", "채소", "고기", "fresh", "fruit", "vegetables", "meat"]),
-    ("household", &["생활용품", "세제", "휴지", "household", "detergent", "tissue"]),
-];
 
 impl Vocabulary {
     /// A vocabulary from a catalog: its category paths (each gets the common words for its leaf and the
@@ -89,12 +50,12 @@ impl Vocabulary {
                 .flat_map(|(_, w)| w.iter().map(|w| w.to_string()))
                 .collect();
             words.push(leaf.replace(['-', '_'], " "));
-            v.categories.push(Term { id: c.to_owned(), words });
+            v.categories.push(Term { id: c.to_owned(), words, learned: Vec::new() });
         }
         let mut seen = std::collections::BTreeSet::new();
         for b in brands {
             if !b.is_empty() && seen.insert(b.to_owned()) {
-                v.brands.push(Term { id: b.to_owned(), words: vec![b.to_owned()] });
+                v.brands.push(Term { id: b.to_owned(), words: vec![b.to_owned()], learned: Vec::new() });
             }
         }
         for (id, names) in stores {
@@ -103,6 +64,15 @@ impl Vocabulary {
                 words.push(n.to_owned());
                 // The shop's own name in front of a branch ("보더리스 강남역점", "Borderless Gangnam Station").
                 if let Some((_, branch)) = n.split_once(' ') {
+                    // Each word of the branch alone ("부산 서면점" → "서면점", "서면").
+                    for part in branch.split_whitespace().filter(|p| !p.eq_ignore_ascii_case("station")) {
+                        words.push(part.to_owned());
+                        let p = part.trim_end_matches('점');
+                        words.push(p.to_owned());
+                        if let Some(s) = p.strip_suffix('역') {
+                            words.push(s.to_owned());
+                        }
+                    }
                     words.push(branch.to_owned());
                     let short = branch.trim_end_matches('점').trim_end_matches(" Station").trim_end_matches(" store");
                     words.push(short.to_owned());
@@ -112,9 +82,68 @@ impl Vocabulary {
                 }
             }
             words.retain(|w| w.chars().count() >= 2);
-            v.stores.push(Term { id: id.to_owned(), words });
+            v.stores.push(Term { id: id.to_owned(), words, learned: Vec::new() });
         }
         v
+    }
+
+    /// Joins the seller's search synonyms to the category or brand one of their words names ("소리오디오" with
+    /// "Sori Audio").
+    pub fn join_synonyms(&mut self, groups: &[Vec<String>]) {
+        for group in groups {
+            let group: Vec<String> = group.iter().map(|w| lower(w)).collect();
+            for t in self.categories.iter_mut().chain(self.brands.iter_mut()) {
+                if t.words.iter().any(|w| group.contains(&lower(w))) {
+                    for w in &group {
+                        if !t.words.iter().any(|x| lower(x) == *w) {
+                            t.words.push(w.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Learns the words of each category from the catalog's titles: a title word (Korean or English, its
+    /// English plural too) that names products of one category only — at least 80 % of its uses, and not
+    /// a colour, a number or a brand — finds that category.
+    pub fn learn_from_titles<'a>(&mut self, items: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        let mut uses: BTreeMap<String, BTreeMap<&'a str, usize>> = BTreeMap::new();
+        for (category, title) in items {
+            let title = lower(title);
+            let mut seen = std::collections::BTreeSet::new();
+            for w in title.split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | '/' | '·' | '+')) {
+                let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+                let hangul = w.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
+                if w.chars().count() < if hangul { 2 } else { 3 } || w.chars().any(|c| c.is_ascii_digit()) {
+                    continue;
+                }
+                if COLOURS.iter().any(|(_, ws)| ws.contains(&w)) || STOP.contains(&w) {
+                    continue;
+                }
+                if self.brands.iter().any(|b| b.words.iter().any(|x| lower(x).split_whitespace().any(|p| p == w))) {
+                    continue;
+                }
+                if seen.insert(w.to_owned()) {
+                    *uses.entry(w.to_owned()).or_default().entry(category).or_default() += 1;
+                }
+            }
+        }
+        for (w, by_cat) in uses {
+            let total: usize = by_cat.values().sum();
+            let Some((cat, n)) = by_cat.iter().max_by_key(|(_, n)| **n) else { continue };
+            if *n * 5 < total * 4 {
+                continue;
+            }
+            if let Some(t) = self.categories.iter_mut().find(|t| t.id == *cat) {
+                if !t.words.iter().any(|x| lower(x) == w) {
+                    if w.is_ascii() && !w.ends_with('s') {
+                        t.learned.push(format!("{w}s"));
+                    }
+                    t.learned.push(w);
+                }
+            }
+        }
     }
 }
 
@@ -155,214 +184,15 @@ pub struct Understood {
     pub words: String,
 }
 
-/// Colours as the catalog stores them (`color` attribute) and as shoppers say them.
-const COLOURS: &[(&str, &[&str])] = &[
-    ("black", &["블랙", "검은색", "검정색", "검정", "검은", "까만", "black"]),
-    ("white", &["화이트", "흰색", "하얀색", "하얀", "white"]),
-    ("navy", &["네이비", "남색", "navy"]),
-    ("grey", &["그레이", "회색", "grey", "gray"]),
-    ("red", &["레드", "빨간색", "빨간", "빨강", "red"]),
-    ("blue", &["블루", "파란색", "파란", "파랑", "blue"]),
-    ("beige", &["베이지", "beige"]),
-    ("pink", &["핑크", "분홍색", "분홍", "pink"]),
-    ("silver", &["실버", "은색", "silver"]),
-    ("green", &["그린", "초록색", "초록", "녹색", "green"]),
-    ("brown", &["브라운", "갈색", "brown"]),
-    ("ivory", &["아이보리", "ivory"]),
-    ("khaki", &["카키", "khaki"]),
-    ("cream", &["크림색", "cream"]),
-    ("charcoal", &["차콜", "charcoal"]),
-    ("olive", &["올리브", "olive"]),
-    ("oatmeal", &["오트밀", "oatmeal"]),
-    ("sky-blue", &["스카이블루", "스카이 블루", "하늘색", "sky blue", "sky-blue"]),
-    ("light-blue", &["라이트블루", "연청", "연한 파란색", "light blue", "light-blue"]),
-    ("lavender", &["라벤더", "연보라", "보라색", "lavender", "purple"]),
-    ("camel", &["카멜", "camel"]),
-    ("burgundy", &["버건디", "burgundy"]),
-    ("indigo", &["인디고", "indigo"]),
-];
-
-/// Intent cues, checked in this order (the first that matches wins).
-const INTENTS: &[(&str, &[&str])] = &[
-    (
-        "handoff",
-        &[
-            "직원",
-            "상담원",
-            "상담사",
-            "사람이랑",
-            "사람과",
-            "사람한테",
-            "매니저",
-            "human",
-            "agent",
-            "staff",
-            "representative",
-            "real person",
-        ],
-    ),
-    (
-        "order_status",
-        &[
-            "내 주문",
-            "주문 언제",
-            "주문한 거",
-            "주문 상태",
-            "배송 언제",
-            "언제 와",
-            "배송 조회",
-            "택배",
-            "where is my order",
-            "my order",
-            "order status",
-            "track my",
-            "when will my",
-        ],
-    ),
-    ("returns", &["반품", "환불", "교환", "return", "refund", "exchange"]),
-    (
-        "compare",
-        &[
-            "비교",
-            "차이",
-            "뭐가 나아",
-            "어떤 게 나아",
-            "어느 게 나아",
-            " vs ",
-            "versus",
-            "compare",
-            "difference",
-            "which is better",
-        ],
-    ),
-    ("gift", &["선물", "생일", "기념일", "집들이", "gift", "present", "birthday", "anniversary"]),
-];
-
-const REFINE: &[(&str, &[&str])] = &[
-    ("cheaper", &["더 싼", "더 저렴", "싼 거", "저렴한 거", "cheaper", "less expensive", "lower price", "budget"]),
-    ("pricier", &["더 비싼", "고급", "more expensive", "premium", "higher end"]),
-    ("other_brand", &["다른 브랜드", "딴 브랜드", "other brand", "another brand", "different brand"]),
-];
-
-/// Greetings, thanks and goodbyes: said alone, they get a friendly word, not a search.
-const SMALLTALK: &[&str] = &[
-    "안녕",
-    "안녕하세요",
-    "하이",
-    "반가워",
-    "감사",
-    "고마워",
-    "고맙",
-    "수고",
-    "잘 있어",
-    "또 올게",
-    "네",
-    "넵",
-    "응",
-    "좋아요",
-    "알겠어요",
-    "hi",
-    "hello",
-    "hey",
-    "thanks",
-    "thank you",
-    "bye",
-    "goodbye",
-    "ok",
-    "okay",
-    "great",
-    "cool",
-];
-
-/// Requests a shop assistant does not answer.
-const OUT_OF_SCOPE: &[&str] = &[
-    "날씨",
-    "weather",
-    "농담",
-    "joke",
-    "뉴스",
-    "news",
-    "주식",
-    "정치",
-    "politics",
-    "숙제",
-    "homework",
-    "번역",
-    "translate",
-    "코딩",
-    "lottery",
-    "로또",
-];
-
-const AVAILABILITY: &[&str] = &[
-    "있어요",
-    "있나요",
-    "있어?",
-    "있습니까",
-    "재고",
-    "in stock",
-    "available",
-    "can i pick",
-    "pick it up",
-    "픽업 돼",
-    "픽업 되",
-];
-
-/// Words that carry no search meaning (requests, particles said alone, fillers).
-const STOP: &[&str] = &[
-    "보여줘",
-    "보여주세요",
-    "찾아줘",
-    "찾아주세요",
-    "추천해줘",
-    "추천해주세요",
-    "추천",
-    "있어요",
-    "있나요",
-    "주세요",
-    "좀",
-    "그리고",
-    "오늘",
-    "픽업",
-    "가능한",
-    "가능",
-    "근처에서",
-    "근처",
-    "근처의",
-    "매장",
-    "거",
-    "것",
-    "제품",
-    "상품",
-    "please",
-    "show",
-    "me",
-    "find",
-    "i",
-    "want",
-    "need",
-    "a",
-    "an",
-    "the",
-    "some",
-    "for",
-    "with",
-    "today",
-    "pickup",
-    "pick",
-    "up",
-    "near",
-    "in",
-    "at",
-    "can",
-    "get",
-    "looking",
-    "recommend",
-    "any",
-    "that",
-    "is",
-    "are",
-];
+/// Whether what is left after the slots still names a product ("사운드바 있어요?"), not only fillers.
+fn has_product_words(rest: &str) -> bool {
+    rest.split(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | ',' | '.' | '~'))
+        .filter(|w| !w.is_empty() && !STOP.contains(w))
+        .any(|w| {
+            !AVAILABILITY.iter().any(|a| a.contains(w) || w.starts_with(a.trim_end_matches('?')))
+                && !FILLERS.iter().any(|f| w.starts_with(f))
+        })
+}
 
 fn lower(s: &str) -> String {
     s.to_lowercase()
@@ -372,9 +202,10 @@ fn lower(s: &str) -> String {
 fn best_term<'a>(text: &str, terms: &'a [Term]) -> Option<(&'a Term, String)> {
     let mut best: Option<(&Term, String)> = None;
     for t in terms {
-        for w in &t.words {
+        let curated = t.words.iter().map(|w| (w, false));
+        for (w, learned) in curated.chain(t.learned.iter().map(|w| (w, true))) {
             let w = lower(w);
-            if w.is_empty() || !contains_word(text, &w) {
+            if w.is_empty() || !(if learned { starts_word(text, &w) } else { contains_word(text, &w) }) {
                 continue;
             }
             if best.as_ref().is_none_or(|(_, b)| w.chars().count() > b.chars().count()) {
@@ -391,8 +222,36 @@ fn contains_word(text: &str, w: &str) -> bool {
     }
     text.match_indices(w).any(|(i, _)| {
         let before = text[..i].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric());
-        let after = text[i + w.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
+        let tail = &text[i + w.len()..];
+        // An English plural ("hoodies", "earbuds" for "earbud", "boxes") is the same word.
+        let tail = tail.strip_prefix("es").or_else(|| tail.strip_prefix('s')).filter(|_| w.len() > 2).unwrap_or(tail);
+        let after = tail.chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
         before && after
+    })
+}
+
+/// Whether `w` appears where a word starts (Korean particles may follow it).
+fn starts_word(text: &str, w: &str) -> bool {
+    if w.is_ascii() {
+        return contains_word(text, w);
+    }
+    text.match_indices(w).any(|(i, _)| text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric()))
+}
+
+/// A Korean colour word standing alone: at a word's start and followed by the word's end, a particle or
+/// 색 ("블루투스" is not blue).
+fn colour_word(text: &str, w: &str) -> bool {
+    if w.is_ascii() {
+        return contains_word(text, w);
+    }
+    text.match_indices(w).any(|(i, _)| {
+        let before = text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = &text[i + w.len()..];
+        let ends = after.chars().next().is_none_or(|c| !c.is_alphanumeric())
+            || ["색", "으로", "로", "은", "는", "이", "가", "을", "를", "의", "요", "도", "계열", "컬러"]
+                .iter()
+                .any(|p| after.starts_with(p));
+        before && ends
     })
 }
 
@@ -419,7 +278,7 @@ fn size(text: &str) -> Option<(String, String)> {
         if let Some(n) = clean.strip_suffix("mm").filter(|n| n.len() >= 2 && n.chars().all(|c| c.is_ascii_digit())) {
             return Some((n.to_owned(), t.to_string()));
         }
-        let stripped = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으']);
+        let stripped = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도']);
         if let Some(n) = stripped.strip_suffix("사이즈").filter(|n| short(n)) {
             return Some((n.to_uppercase(), t.to_string()));
         }
@@ -438,6 +297,55 @@ fn size(text: &str) -> Option<(String, String)> {
     None
 }
 
+/// Korean clothing sizes said as chest numbers ("95 사이즈") to the catalog's letters.
+fn letter_size(n: &str) -> Option<&'static str> {
+    Some(match n {
+        "85" => "XS",
+        "90" => "S",
+        "95" => "M",
+        "100" => "L",
+        "105" => "XL",
+        "110" => "XXL",
+        _ => return None,
+    })
+}
+
+/// A size said without its unit, once the kind of product is known: a shoe length alone ("270 운동화",
+/// "260으로"), a clothing letter or word alone ("L", "large", "extra large").
+fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    for (i, t) in tokens.iter().enumerate() {
+        let clean = t.trim_matches(|c: char| !c.is_alphanumeric());
+        let clean = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도']);
+        match leaf {
+            "shoes" => {
+                if let Ok(n) = clean.parse::<u32>() {
+                    if (220..=300).contains(&n) && n % 5 == 0 {
+                        return Some((n.to_string(), t.to_string()));
+                    }
+                }
+            }
+            "tops" | "bottoms" | "outerwear" => {
+                let word = match clean {
+                    "xs" | "s" | "m" | "l" | "xl" | "xxl" => Some(clean.to_uppercase()),
+                    "small" => Some("S".into()),
+                    "medium" => Some("M".into()),
+                    "large" if i > 0 && tokens[i - 1] == "extra" => {
+                        return Some(("XL".into(), format!("extra {t}")));
+                    }
+                    "large" => Some("L".into()),
+                    _ => None,
+                };
+                if let Some(w) = word {
+                    return Some((w, t.to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Understands one utterance; `previous` is the last turn's understanding (for refinements).
 pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Understood>) -> Understood {
     let text = lower(utterance.trim());
@@ -449,17 +357,19 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         rest.replace_range(p.start..p.end, " ");
     }
     if let Some((s, said)) = size(&rest) {
+        let s = letter_size(&s).map_or(s, str::to_owned);
         u.attributes.insert("size".into(), s);
         cut(&mut rest, &said);
     }
-    'colour: for (id, words) in COLOURS {
-        for w in *words {
-            if contains_word(&rest, w) {
-                u.attributes.insert("color".into(), (*id).into());
-                cut(&mut rest, w);
-                break 'colour;
-            }
-        }
+    // The longest colour word said wins ("light blue" over "blue").
+    let colour = COLOURS
+        .iter()
+        .flat_map(|(id, words)| words.iter().map(move |w| (*id, *w)))
+        .filter(|(_, w)| colour_word(&rest, w))
+        .max_by_key(|(_, w)| w.chars().count());
+    if let Some((id, w)) = colour {
+        u.attributes.insert("color".into(), id.into());
+        cut(&mut rest, w);
     }
     if let Some((t, w)) = best_term(&rest, &vocab.stores) {
         u.pickup = Some(Pickup { location_id: Some(t.id.clone()), ..Default::default() });
@@ -482,6 +392,13 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
     if let Some((t, w)) = best_term(&rest, &vocab.categories) {
         u.category = Some(t.id.clone());
         cut(&mut rest, &w);
+    }
+    if !u.attributes.contains_key("size") {
+        let kind = u.category.as_deref().or(previous.and_then(|p| p.category.as_deref()));
+        if let Some((s, said)) = kind.and_then(|k| bare_size(&rest, k.rsplit('/').next().unwrap_or(k))) {
+            u.attributes.insert("size".into(), s);
+            cut(&mut rest, &said);
+        }
     }
 
     // The intent: explicit cues first, then a refinement of the last turn, availability, find.
@@ -509,7 +426,22 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         } else {
             "price"
         });
-    } else if AVAILABILITY.iter().any(|c| text.contains(c)) && u.price.is_none() && u.category.is_none() {
+    } else if AVAILABILITY.iter().any(|c| text.contains(c))
+        && u.price.is_none()
+        && ((u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+            && (u.category.is_none() || STOCK_QUESTION.iter().any(|c| text.contains(c))))
+            || (u.category.is_none() && u.brand.is_none() && !has_product_words(&rest)))
+    {
+        intent = "availability";
+    } else if previous.is_some()
+        && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.today || p.within_km.is_some())
+        && u.category.is_none()
+        && u.brand.is_none()
+        && u.price.is_none()
+        && u.attributes.is_empty()
+        && !has_product_words(&rest)
+    {
+        // "what about Gangnam?", "near Hongdae today?" after products were shown.
         intent = "availability";
     }
     u.intent = intent.to_owned();
@@ -536,6 +468,25 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         && u.words.is_empty()
     {
         u.intent = if SMALLTALK.iter().any(|w| contains_word(&text, w)) { "smalltalk" } else { "out_of_scope" }.into();
+    }
+    // Said only to greet or thank ("안녕하세요", "네 감사합니다", "ㅎㅎ 알겠어요"): a friendly word, no search.
+    if u.intent == "find"
+        && u.category.is_none()
+        && u.brand.is_none()
+        && u.price.is_none()
+        && u.attributes.is_empty()
+        && !u.words.is_empty()
+        && u.words.split_whitespace().all(|w| {
+            SMALLTALK.iter().any(|s| w.starts_with(s))
+                || w.chars().all(|c| matches!(c, 'ㅎ' | 'ㅋ' | 'ㅠ' | 'ㅜ' | '^'))
+        })
+    {
+        u.intent = "smalltalk".into();
+    }
+    // Nothing to search for in small talk or an off-topic request: no slots ("오늘 날씨").
+    if matches!(u.intent.as_str(), "smalltalk" | "out_of_scope") {
+        u.pickup = None;
+        u.attributes.clear();
     }
 
     // A refinement keeps what the last turn asked for, changing only what this one says.
@@ -570,7 +521,11 @@ mod tests {
     use super::*;
 
     fn vocab() -> Vocabulary {
-        let t = |id: &str, words: &[&str]| Term { id: id.into(), words: words.iter().map(|w| w.to_string()).collect() };
+        let t = |id: &str, words: &[&str]| Term {
+            id: id.into(),
+            words: words.iter().map(|w| w.to_string()).collect(),
+            learned: Vec::new(),
+        };
         Vocabulary {
             categories: vec![
                 t("electronics/audio", &["무선 이어폰", "이어폰", "헤드폰", "earbuds", "earphones", "headphones"]),

@@ -5,6 +5,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod assistant_cli;
 mod bench_cli;
 mod staff_cli;
 
@@ -168,7 +169,7 @@ enum Command {
     Search(SearchCmd),
     /// The shopping assistant: see how it understands what a shopper types.
     #[command(subcommand)]
-    Assistant(AssistantCmd),
+    Assistant(assistant_cli::AssistantCmd),
     /// Cashierless stores: replay a recording of shelf plates and body tracks through the fusion engine,
     /// simulate a store with ground truth, score receipts. The recording format is in
     /// crates/instore/FORMAT.md (the AiFi benchmark's: plates.csv, planogram.csv, targets.csv, facings.csv).
@@ -180,17 +181,6 @@ enum Command {
     /// Console staff accounts: add, list, disable, enable, set a password.
     #[command(subcommand)]
     Staff(staff_cli::StaffCmd),
-}
-
-#[derive(Subcommand)]
-enum AssistantCmd {
-    /// Print what the assistant understands in one utterance, as the API's `understood` object (intent,
-    /// category, brand, price bounds in minor units, attributes, pickup), against the demo catalog's words:
-    /// `borderless assistant parse "강남역 근처에서 오늘 픽업 가능한 10만원 이하 무선 이어폰"`.
-    Parse {
-        /// The utterance, in Korean or English.
-        text: String,
-    },
 }
 
 #[derive(Subcommand)]
@@ -593,23 +583,7 @@ async fn run(cli: Cli) -> Result<i32> {
             println!("{}", serde_json::to_string(&out)?);
             Ok(0)
         }
-        Command::Assistant(AssistantCmd::Parse { text }) => {
-            if text.chars().count() > 500 {
-                anyhow::bail!("an utterance is at most 500 characters; this one has {}", text.chars().count());
-            }
-            let products = borderless::demo::data::products();
-            let locations = borderless::demo::data::locations();
-            let vocab = assistant::Vocabulary::from_catalog(
-                products.iter().map(|p| p.category.as_str()),
-                products.iter().map(|p| p.vendor.as_str()),
-                locations
-                    .iter()
-                    .filter(|l| l.pickup_enabled)
-                    .map(|l| (l.code.as_str(), vec![l.name_ko.as_str(), l.name_en.as_str(), l.code.as_str()])),
-            );
-            println!("{}", serde_json::to_string(&assistant::understand(&text, &vocab, None))?);
-            Ok(0)
-        }
+        Command::Assistant(cmd) => assistant_cli::run(cmd).await,
         Command::Search(SearchCmd::Eval { judgements: None, test_set: Some(path) }) => {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let set: search::eval::TestSet =

@@ -2068,6 +2068,33 @@ fn ramen_products(gtins: &mut Gtins, out: &mut Vec<ProductInput>) {
     }
 }
 
+/// The seller's search synonyms the demo starts with: its brands' Korean names, so that shoppers (and the
+/// assistant) find "소리오디오" as Sori Audio.
+pub fn synonyms() -> Vec<Vec<String>> {
+    [
+        &["Sori Audio", "소리오디오", "소리 오디오"][..],
+        &["VoltWorks", "볼트웍스"],
+        &["Stride Lab", "스트라이드랩", "스트라이드 랩"],
+        &["Pixelon", "픽셀론"],
+        &["Mood Seoul", "무드서울", "무드 서울"],
+        &["Namsan Outdoor", "남산아웃도어", "남산 아웃도어"],
+        &["Hangang Basics", "한강베이직스", "한강 베이직스"],
+        &["Gaon Home", "가온홈", "가온 홈"],
+        &["Clean Day", "클린데이", "클린 데이"],
+        &["Dasom Confectionery", "다솜제과", "다솜"],
+        &["Gold Noodle", "골드누들", "골드 누들"],
+        &["Hanbit Foods", "한빛식품", "한빛 식품"],
+        &["Hanbit Fresh Market", "한빛신선마켓", "한빛 신선마켓"],
+        &["Hanwoo House", "한우하우스", "한우 하우스"],
+        &["Jeju Farm", "제주팜", "제주 팜"],
+        &["Jeju Spring", "제주스프링", "제주 스프링"],
+        &["Morning Roasters", "모닝로스터스", "모닝 로스터스"],
+    ]
+    .iter()
+    .map(|g| g.iter().map(|w| w.to_string()).collect())
+    .collect()
+}
+
 /// The demo catalog: apparel, grocery and electronics, in a fixed order.
 pub fn products() -> Vec<ProductInput> {
     let mut gtins = Gtins { next: 0 };

@@ -71,6 +71,9 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
     bar.set_message("catalog");
     let products = demo_data::products();
     let n_products = engine.upsert_products(products.clone()).await.context("loading the demo catalog")?;
+    if engine.search_synonyms().await?.is_empty() {
+        engine.set_search_synonyms(demo_data::synonyms()).await.context("setting the demo's search synonyms")?;
+    }
     ensure_model(engine).await?;
     bar.inc(1);
     bar.set_message("stock");

@@ -40,7 +40,22 @@ impl Engine {
             return Ok(());
         }
         let loaded = self.db.read(move |tx| load_products(tx, &ids)).await?;
-        let asked = conv.state.last.as_ref().map(|l| l.attributes.clone()).unwrap_or_default();
+        // The answer is about the last request's products: say so in what was understood.
+        if let Some(last) = &conv.state.last {
+            if u.category.is_none() {
+                u.category = last.category.clone();
+            }
+            if u.brand.is_none() {
+                u.brand = last.brand.clone();
+            }
+            if u.price.is_none() {
+                u.price = last.price.clone();
+            }
+            if u.attributes.is_empty() {
+                u.attributes = last.attributes.clone();
+            }
+        }
+        let asked = u.attributes.clone();
         let store_name = |id: &str| {
             ctx.locations.iter().find(|l| l.id == id).map(|l| if ko { l.name.ko.clone() } else { l.name.en.clone() })
         };
@@ -130,7 +145,7 @@ impl Engine {
                     currency: ctx.currency.into(),
                 });
                 p.max_minor = Some(first - 1);
-                p.min_minor = p.min_minor.filter(|lo| *lo < first - 1);
+                p.min_minor = None;
             }
             (Some("pricier"), Some(first)) if same_currency => {
                 let p = u.price.get_or_insert(PriceBounds {
@@ -139,7 +154,7 @@ impl Engine {
                     currency: ctx.currency.into(),
                 });
                 p.min_minor = Some(first + 1);
-                p.max_minor = p.max_minor.filter(|hi| *hi > first + 1);
+                p.max_minor = None;
             }
             _ => {}
         }
@@ -179,7 +194,8 @@ impl Engine {
         let mut attributes: Vec<(String, String)> = u.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         attributes.sort();
         let mut q = SearchQuery {
-            q: u.words.clone(),
+            // A gift request's words name the occasion or the person, not the product.
+            q: if u.intent == "gift" { String::new() } else { u.words.clone() },
             category: u.category.clone(),
             brand: u.brand.clone(),
             attributes,

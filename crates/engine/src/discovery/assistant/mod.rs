@@ -162,18 +162,10 @@ impl Engine {
                     .filter(|l| l.pickup_enabled)
                     .map(|l| (l.id.as_str(), vec![l.name.ko.as_str(), l.name.en.as_str(), l.code.as_str()])),
             );
-            for group in &synonyms {
-                let lower: Vec<String> = group.iter().map(|w| w.to_lowercase()).collect();
-                for t in v.categories.iter_mut().chain(v.brands.iter_mut()) {
-                    if t.words.iter().any(|w| lower.contains(&w.to_lowercase())) {
-                        for w in &lower {
-                            if !t.words.iter().any(|x| x.to_lowercase() == *w) {
-                                t.words.push(w.clone());
-                            }
-                        }
-                    }
-                }
-            }
+            v.learn_from_titles(live.iter().flat_map(|d| {
+                [(d.category.as_str(), d.title.ko.as_str()), (d.category.as_str(), d.title.en.as_str())]
+            }));
+            v.join_synonyms(&synonyms);
             Arc::new(v)
         };
         *cache.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, vocab.clone()));
@@ -376,7 +368,7 @@ impl Engine {
                     self.search_answer(conv, u, ctx, chosen_store, turn, &mut out, asked_before, 2).await?;
                 }
             }
-            "availability" if u.category.is_none() && u.brand.is_none() && u.words.is_empty() => {
+            "availability" if u.category.is_none() && u.brand.is_none() && !conv.state.shown.is_empty() => {
                 self.availability_answer(conv, u, ctx, chosen_store, turn, &mut out).await?;
             }
             _ => {

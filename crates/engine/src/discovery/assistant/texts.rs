@@ -129,14 +129,14 @@ pub const OUT_OF_SCOPE_KO: &str =
      예: \"강남역점에서 오늘 픽업할 수 있는 10만원 이하 무선 이어폰\"";
 pub const OUT_OF_SCOPE_EN: &str =
     "Sorry, I can't help with that. I can find products, check stock and pickup, and help \
-     with orders and returns. Try: \"wireless earbuds under $80 I can pick up today at Gangnam\".";
+     with orders and returns. Try: \"wireless earbuds I can pick up today at Gangnam\".";
 
 pub const SMALLTALK_KO: &str =
     "안녕하세요! 찾으시는 상품이나 예산, 픽업하실 매장을 말씀해 주세요. 예: \"5만원대 운동화\", \
      \"홍대점에 있는 블랙 후드티\"";
 pub const SMALLTALK_EN: &str =
     "Hello! Tell me what you're looking for, your budget or the store you'd like to pick up \
-     from. For example: \"black hoodie at Hongdae\" or \"sneakers under $60\".";
+     from. For example: \"black hoodie at Hongdae\" or \"sneakers size 270\".";
 
 pub const FULL_KO: &str = "대화가 길어졌어요. 새 대화로 다시 물어봐 주세요.";
 pub const FULL_EN: &str = "This conversation has grown long; please start a new one.";

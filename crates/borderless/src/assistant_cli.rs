@@ -1,0 +1,61 @@
+//! `borderless assistant …`: what the shopping assistant understands in one utterance (against the demo
+//! catalog's words, as the engine builds them), and its evaluation on a labelled set.
+
+use anyhow::Result;
+use clap::Subcommand;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum AssistantCmd {
+    /// Print what the assistant understands in one utterance, as the API's `understood` object (intent,
+    /// category, brand, price bounds in minor units, attributes, pickup), against the demo catalog's words:
+    /// `borderless assistant parse "강남역 근처에서 오늘 픽업 가능한 10만원 이하 무선 이어폰"`.
+    Parse {
+        /// The utterance, in Korean or English.
+        text: String,
+    },
+    /// Measure the assistant on a labelled set (a directory with utterances.jsonl and dialogues.jsonl; the
+    /// committed one is crates/assistant/eval, see its README): a fresh demo retailer is created in a
+    /// temporary directory, every utterance is understood, every dialogue is answered end to end, and every
+    /// reply is checked for a product, price or stock figure that differs from the catalog. Misses go to
+    /// stderr; the last line is JSON: {"price_exact", "slot_exact", "intent_accuracy", "dialogue_success",
+    /// "grounding_violations", "p99_ms", …}. Example: borderless assistant eval --set crates/assistant/eval
+    Eval {
+        #[arg(long)]
+        set: PathBuf,
+        /// Print every miss (the first 40 are printed anyway).
+        #[arg(long)]
+        verbose: bool,
+    },
+}
+
+pub async fn run(cmd: AssistantCmd) -> Result<i32> {
+    match cmd {
+        AssistantCmd::Parse { text } => {
+            if text.chars().count() > 500 {
+                anyhow::bail!("an utterance is at most 500 characters; this one has {}", text.chars().count());
+            }
+            let products = borderless::demo::data::products();
+            let locations = borderless::demo::data::locations();
+            let mut vocab = assistant::Vocabulary::from_catalog(
+                products.iter().map(|p| p.category.as_str()),
+                products.iter().map(|p| p.vendor.as_str()),
+                locations
+                    .iter()
+                    .filter(|l| l.pickup_enabled)
+                    .map(|l| (l.code.as_str(), vec![l.name_ko.as_str(), l.name_en.as_str(), l.code.as_str()])),
+            );
+            vocab.learn_from_titles(products.iter().flat_map(|p| {
+                [(p.category.as_str(), p.title_ko.as_str()), (p.category.as_str(), p.title_en.as_str())]
+            }));
+            vocab.join_synonyms(&borderless::demo::data::synonyms());
+            println!("{}", serde_json::to_string(&assistant::understand(&text, &vocab, None))?);
+            Ok(0)
+        }
+        AssistantCmd::Eval { set, verbose } => {
+            let report = borderless::assistant_eval::run(&set, verbose).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(0)
+        }
+    }
+}
