@@ -6,8 +6,9 @@
 //! directory, so client and server are separate processes as they would be in production. `borderless bench
 //! console` times the staff console's screens on a big shop; `borderless bench hostile` runs shoppers beside
 //! attackers with the public defaults on; `borderless bench storefront` times the
-//! shopper's pages on a big catalog.
+//! shopper's pages on a big catalog; `borderless bench assistant` times the shopping assistant's turns.
 
+mod assistant;
 mod checkout;
 mod console;
 mod hostile;
@@ -18,6 +19,7 @@ mod search;
 mod server;
 mod storefront;
 
+pub use assistant::{assistant, AssistantBenchOpts};
 pub use checkout::checkout;
 pub use console::{console, ConsoleBenchOpts};
 pub use hostile::{hostile, HostileBenchOpts};

@@ -20,8 +20,42 @@ pub struct StorefrontBenchOpts {
     pub concurrency: usize,
 }
 
-pub async fn storefront(opts: StorefrontBenchOpts) -> Result<()> {
+/// Seeds `products` products of the synthetic bilingual catalog with stock at `locations` stores (each SKU
+/// at one or two of them), with a progress bar, and builds the search index; returns the store ids.
+pub(crate) async fn seed_catalog(engine: &engine::Engine, products: usize, locations: usize) -> Result<Vec<String>> {
     use rand::{Rng, SeedableRng};
+    let opts = (products, locations);
+    let bar = indicatif::ProgressBar::new(opts.0 as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message("catalog and stock");
+    let mut stores = Vec::new();
+    for l in 0..opts.1 {
+        stores.push(store_location(engine, l, Some((37.45 + l as f64 * 0.01, 127.0))).await?);
+    }
+    let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+    for start in (0..opts.0).step_by(1000) {
+        let end = (start + 1000).min(opts.0);
+        engine.upsert_products((start..end).map(synthetic_product).collect()).await?;
+        let mut rows: Vec<(String, String, i64)> = (start..end)
+            .flat_map(|i| (0..2).map(move |k| (i, k)))
+            .map(|(i, _)| {
+                (format!("SKU-{i}"), stores[rng.random_range(0..stores.len())].clone(), rng.random_range(1..30))
+            })
+            .collect();
+        rows.sort();
+        rows.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        engine.receive_many(rows, "bench stock").await?;
+        bar.inc((end - start) as u64);
+    }
+    bar.finish_and_clear();
+    engine.search_refresh().await?;
+    Ok(stores)
+}
+
+pub async fn storefront(opts: StorefrontBenchOpts) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("borderless-storefront-bench-{}", domain::ids::random_token(6)));
     let cfg = node::app::AppConfig {
         listen: "127.0.0.1:0".into(),
@@ -38,33 +72,7 @@ pub async fn storefront(opts: StorefrontBenchOpts) -> Result<()> {
         "borderless bench storefront — {} products (Korean and English), stock at {} stores, {} requests per page kind, then {} at once",
         opts.products, opts.locations, opts.requests, opts.concurrency
     );
-    let bar = indicatif::ProgressBar::new(opts.products as u64);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    bar.set_message("catalog and stock");
-    let mut stores = Vec::new();
-    for l in 0..opts.locations {
-        stores.push(store_location(&engine, l, Some((37.45 + l as f64 * 0.01, 127.0))).await?);
-    }
-    let mut rng = rand::rngs::StdRng::seed_from_u64(21);
-    for start in (0..opts.products).step_by(1000) {
-        let end = (start + 1000).min(opts.products);
-        engine.upsert_products((start..end).map(synthetic_product).collect()).await?;
-        let mut rows: Vec<(String, String, i64)> = (start..end)
-            .flat_map(|i| (0..2).map(move |k| (i, k)))
-            .map(|(i, _)| {
-                (format!("SKU-{i}"), stores[rng.random_range(0..stores.len())].clone(), rng.random_range(1..30))
-            })
-            .collect();
-        rows.sort();
-        rows.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-        engine.receive_many(rows, "bench stock").await?;
-        bar.inc((end - start) as u64);
-    }
-    bar.finish_and_clear();
-    engine.search_refresh().await?;
+    let stores = seed_catalog(&engine, opts.products, opts.locations).await?;
 
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     // A returning visitor: consent answered, a store chosen (so home has a store rail and search can

@@ -21,8 +21,13 @@ pub enum AssistantCmd {
     /// stderr; the last line is JSON: {"price_exact", "slot_exact", "intent_accuracy", "dialogue_success",
     /// "grounding_violations", "p99_ms", …}. Example: borderless assistant eval --set crates/assistant/eval
     Eval {
-        #[arg(long)]
-        set: PathBuf,
+        #[arg(long, required_unless_present = "mg_shopdial")]
+        set: Option<PathBuf>,
+        /// Instead: intent agreement on MG-ShopDial's shopper utterances (the directory with
+        /// MGShopDial.json, e.g. ../shared/data/mg-shopdial): their labelled goal (search and
+        /// recommendation, QA, conversation) against the class of the assistant's intent.
+        #[arg(long, conflicts_with = "set")]
+        mg_shopdial: Option<PathBuf>,
         /// Print every miss (the first 40 are printed anyway).
         #[arg(long)]
         verbose: bool,
@@ -52,10 +57,16 @@ pub async fn run(cmd: AssistantCmd) -> Result<i32> {
             println!("{}", serde_json::to_string(&assistant::understand(&text, &vocab, None))?);
             Ok(0)
         }
-        AssistantCmd::Eval { set, verbose } => {
+        AssistantCmd::Eval { set: _, mg_shopdial: Some(dir), .. } => {
+            let report = borderless::assistant_eval::run_shopdial(&dir).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(0)
+        }
+        AssistantCmd::Eval { set: Some(set), verbose, .. } => {
             let report = borderless::assistant_eval::run(&set, verbose).await?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(0)
         }
+        AssistantCmd::Eval { .. } => anyhow::bail!("pass --set DIR (the labelled set) or --mg-shopdial DIR"),
     }
 }

@@ -449,3 +449,73 @@ mod tests {
         assert_eq!(super::money_in("10만원 이하 · 89,000원, ₩39,000 and $24.99 (3개)"), vec![89_000, 39_000, 2_499]);
     }
 }
+
+/// What `assistant eval --mg-shopdial` prints: the share of MG-ShopDial's shopper utterances whose goal
+/// the assistant's intent agrees with, in the three classes both share.
+#[derive(Debug, serde::Serialize)]
+pub struct ShopDialReport {
+    pub utterances: usize,
+    /// Agreement over all shopper utterances with a goal.
+    pub goal_accuracy: f64,
+    /// Per goal class: (utterances, agreeing).
+    pub per_class: BTreeMap<String, (usize, usize)>,
+}
+
+/// The goal class of one of our intents: a request for products (MG-ShopDial's `search` and
+/// `recommendation`), a question (`qa`: about products, stock, orders, returns), or the conversation
+/// itself (`meta`: greetings, thanks, hand-off, out of scope).
+fn goal_class(intent: &str) -> &'static str {
+    match intent {
+        "find" | "refine" | "gift" => "request",
+        "compare" | "availability" | "order_status" | "returns" => "qa",
+        _ => "meta",
+    }
+}
+
+/// Intent agreement on MG-ShopDial (SIGIR 2023; 64 English dialogues, `MGShopDial.json` in `dir`): each
+/// shopper utterance's labelled goal against the class of the intent the assistant understands, with the
+/// previous shopper utterance as context. Its catalog is not ours (books, phones, office, sports), so only
+/// intents are compared, not slots.
+pub async fn run_shopdial(dir: &Path) -> Result<ShopDialReport> {
+    let path = dir.join("MGShopDial.json");
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!("cannot read {}: pass the MG-ShopDial directory (../shared/data/mg-shopdial)", path.display())
+    })?;
+    let dialogues: Vec<Value> =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let dir = std::env::temp_dir().join(format!("borderless-shopdial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = node::app::AppConfig { data_dir: dir.clone(), ..Default::default() };
+    let db = tokio::task::spawn_blocking(move || node::app::open_db(&cfg)).await??;
+    let engine = Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+    crate::demo::seed(&engine).await.context("seeding the demo retailer")?;
+    let mut per_class: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for d in &dialogues {
+        let mut previous = None;
+        for u in d["utterances"].as_array().into_iter().flatten() {
+            if u["participant"] != "Client" {
+                continue;
+            }
+            let (Some(goal), Some(said)) = (u["goal"].as_str(), u["utterance"].as_str()) else { continue };
+            let want = match goal {
+                "search" | "recommendation" => "request",
+                "qa" => "qa",
+                _ => "meta",
+            };
+            let said: String = said.chars().take(500).collect();
+            let got = engine.assistant_understand(&said, previous.as_ref()).await?;
+            let e = per_class.entry(want.to_owned()).or_default();
+            e.0 += 1;
+            e.1 += (goal_class(&got.intent) == want) as usize;
+            if matches!(got.intent.as_str(), "find" | "refine" | "gift") {
+                previous = Some(got);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let (n, ok) = per_class.values().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    if n == 0 {
+        bail!("{} has no shopper utterances with a goal", path.display());
+    }
+    Ok(ShopDialReport { utterances: n, goal_accuracy: (ok as f64 / n as f64 * 10_000.0).round() / 10_000.0, per_class })
+}

@@ -49,6 +49,18 @@ pub(crate) enum BenchCmd {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// The shopping assistant on a big catalog: seeds --products products with stock at --locations stores
+    /// into a fresh SQLite node, then answers --conversations five-turn conversations (Korean and English: a
+    /// request with a budget, "더 싼 거", a colour, "is it at this store?", pickup today) through the engine and
+    /// prints p50/p95/p99 per kind of turn, then a JSON line. No language model.
+    Assistant {
+        #[arg(long, default_value_t = 100_000)]
+        products: usize,
+        #[arg(long, default_value_t = 5)]
+        locations: usize,
+        #[arg(long, default_value_t = 400)]
+        conversations: usize,
+    },
     /// The staff console's screens on a big shop: seeds --orders counter sales and --skus SKUs at
     /// --locations stores into a fresh SQLite node, then times each screen (order list, inventory grid,
     /// searches, Today, an order) over loopback and prints p50/p95/p99 and the page size.

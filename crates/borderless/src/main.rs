@@ -715,6 +715,16 @@ async fn run(cli: Cli) -> Result<i32> {
             bench::storefront(opts).await?;
             Ok(0)
         }
+        Command::Bench(BenchCmd::Assistant { products, locations, conversations }) => {
+            let (products, locations) = (products.clamp(10, 2_000_000), locations.clamp(1, 200));
+            bench::assistant(bench::AssistantBenchOpts {
+                products,
+                locations,
+                conversations: conversations.clamp(1, 100_000),
+            })
+            .await?;
+            Ok(0)
+        }
         Command::Bench(BenchCmd::Hostile { seconds, shoppers, slow_clients }) => {
             let opts = bench::HostileBenchOpts {
                 seconds: seconds.clamp(5, 3600),

@@ -103,6 +103,7 @@ impl Class {
             "/consent",
             "/store-choice",
             "/sitemap.xml",
+            "/assistant",
         ];
         if path != "/" && !PAGES.iter().any(|p| path.starts_with(p)) {
             return None;

@@ -1,7 +1,7 @@
 // borderless storefront — progressive enhancement. Every page works without this file; with it: "use my
 // location" for pickup today near the shopper, the payment QR renews itself before it expires, an order page
 // waiting for the store refreshes itself, a product's per-store stock follows the stock live, and a
-// product's 3D model opens in the vendored viewer on request.
+// product's 3D model opens in the vendored viewer on request, and the assistant's chat answers in place.
 (function () {
   "use strict";
 
@@ -141,6 +141,57 @@
     document.head.appendChild(s);
   }
 
+  // The assistant's chat: messages are sent in place (the server answers with the conversation so far), and
+  // while staff have the conversation their replies appear by themselves. Any problem falls back to the
+  // form's own page, which explains it.
+  function chat(box) {
+    if (!window.fetch || !window.URLSearchParams) return;
+    var status = document.querySelector("[data-chat-status]");
+    var poll = null;
+    function end() {
+      var last = document.getElementById("chat-end");
+      if (last) last.scrollIntoView({ block: "end" });
+    }
+    function watch() {
+      if (poll) return;
+      poll = setInterval(function () {
+        if (document.hidden) return;
+        fetch(box.getAttribute("data-chat-log"), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.text() : null; })
+          .then(function (h) { if (h && h.trim() !== box.innerHTML.trim()) { box.innerHTML = h; bind(); end(); } })
+          .catch(function () {});
+      }, 10000);
+    }
+    function bind() {
+      document.querySelectorAll("form[data-chat]").forEach(function (form) {
+        if (form.getAttribute("data-bound")) return;
+        form.setAttribute("data-bound", "1");
+        form.addEventListener("submit", function (e) {
+          e.preventDefault();
+          var input = form.querySelector("input[name=text]:not([type=hidden])");
+          var body = new URLSearchParams(new FormData(form));
+          if (status) status.textContent = "…";
+          fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "X-Chat": "1" } })
+            .then(function (r) {
+              if (!r.ok) { form.submit(); return; }
+              return r.text().then(function (h) {
+                box.innerHTML = h;
+                bind();
+                end();
+                if (input) { input.value = ""; input.focus(); }
+                if (status) status.textContent = "";
+                if (r.headers.get("x-chat-waiting") === "1") watch();
+              });
+            })
+            .catch(function () { form.submit(); });
+        });
+      });
+    }
+    bind();
+    end();
+    if (box.getAttribute("data-waiting") === "true") watch();
+  }
+
   function refresh(el) {
     var seconds = Math.max(10, parseInt(el.getAttribute("data-refresh"), 10) || 20);
     setInterval(function () { if (!document.hidden) window.location.reload(); }, seconds * 1000);
@@ -153,6 +204,8 @@
     document.querySelectorAll("ul[data-availability][data-live]").forEach(live);
     var box = document.querySelector("#paycode[data-rotate]");
     if (box) rotate(box);
+    var c = document.querySelector("[data-chat-log]");
+    if (c) chat(c);
     var r = document.querySelector("[data-refresh]");
     if (r) refresh(r);
   });

@@ -3,9 +3,11 @@
 //! "in black", another brand), asked in English, answered live when stock changes; a broad request gets one
 //! clarifying question; conversations belong to their shopper; hand-off to staff of the right store; order
 //! status for a signed-in shopper; consenting shoppers' requests become searches for recommendations; bad
-//! input refused with a clear error.
+//! input refused with a clear error; the storefront's chat page without JavaScript and the console's
+//! screen of chats handed to staff.
 
 use crate::both;
+use crate::browser::Browser;
 use crate::helpers::*;
 use serde_json::{json, Value};
 
@@ -376,4 +378,115 @@ async fn the_evaluation_set_is_grounded() {
     assert!(r.utterances >= 300 && r.dialogues >= 60, "{r:?}");
     assert!(r.price_exact >= 0.98 && r.slot_exact >= 0.93 && r.intent_accuracy >= 0.93, "{r:?}");
     assert!(r.dialogue_success >= 0.68, "{r:?}");
+}
+
+both!(the_chat_page_and_the_consoles_chats);
+async fn the_chat_page_and_the_consoles_chats(b: Backend) {
+    let Shop { app, .. } = setup(b).await;
+    let engine = &app.running.as_ref().unwrap().engine;
+    engine
+        .add_staff("gn@example.com", "강남 직원", "console password", "associate", Some("GANGNAM"), "ko")
+        .await
+        .unwrap();
+    engine
+        .add_staff("hd@example.com", "홍대 직원", "console password", "associate", Some("HONGDAE"), "en")
+        .await
+        .unwrap();
+
+    let mut shopper = Browser::new(&app);
+    let first = shopper.get("/assistant").await;
+    assert_eq!(first.status, 200);
+    assert!(first.has("쇼핑 도우미") && first.has("안녕하세요! 오늘 어떤 상품을 찾으세요?"), "{}", first.body);
+    // Choose Gangnam as the store, then ask: "today" means there.
+    let home = shopper.get("/").await;
+    let csrf = home.field("_csrf");
+    let gangnam = {
+        let l = app.get("/store/locations").await.expect(200);
+        l["data"].as_array().unwrap().iter().find(|l| l["code"] == "GANGNAM").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    shopper.post("/store-choice", &[("_csrf", &csrf), ("store", &gangnam), ("next", "/assistant")]).await;
+    let sent =
+        shopper.submit("/assistant", "/assistant", &[("text", "오늘 픽업 가능한 10만원 이하 무선 이어폰")]).await;
+    assert_eq!((sent.status, sent.location.as_deref()), (303, Some("/assistant#chat-end")), "{}", sent.body);
+    assert!(shopper.cookies.get("bl_chat").is_some_and(|c| c.starts_with("conv_")));
+    let page = shopper.get("/assistant").await;
+    assert!(page.has("오늘 픽업 가능한 10만원 이하 무선 이어폰"), "the shopper's message: {}", page.body);
+    assert!(page.has("href=\"/p/ear-air\"") && page.has("89,000"), "a product linked with its price: {}", page.body);
+    assert!(page.has("보더리스 강남역점"), "its stock at the chosen store: {}", page.body);
+    assert!(!page.has("href=\"/p/ear-pro\""), "over the budget");
+    // Without the page's CSRF token nothing is sent.
+    let forged = shopper.post("/assistant", &[("text", "더 싼 거"), ("_csrf", "forged")]).await;
+    assert_eq!(forged.status, 403);
+    // The conversation continues: a refinement, then staff.
+    shopper.submit("/assistant", "/assistant", &[("text", "더 싼 거")]).await;
+    let cheaper = shopper.get("/assistant").await;
+    assert!(cheaper.has("href=\"/p/ear-lite\""), "{}", cheaper.body);
+    shopper.submit("/assistant", "/assistant", &[("text", "직원이랑 얘기하고 싶어요")]).await;
+    let waiting = shopper.get("/assistant").await;
+    assert!(waiting.has("직원이 이곳에 답해 드릴 거예요"), "{}", waiting.body);
+
+    // Gangnam's associate sees it in the console and answers; Hongdae's does not see it.
+    let mut hd = Browser::new(&app);
+    let page = hd.get("/console/login").await;
+    let pre = page.field("_pre");
+    hd.post(
+        "/console/login",
+        &[("email", "hd@example.com"), ("password", "console password"), ("_pre", &pre), ("next", "/console")],
+    )
+    .await;
+    let list = hd.get("/console/chats").await;
+    assert_eq!(list.status, 200);
+    assert!(list.has("No chats are waiting."), "{}", list.body);
+    let mut gn = Browser::new(&app);
+    let page = gn.get("/console/login").await;
+    let pre = page.field("_pre");
+    gn.post(
+        "/console/login",
+        &[("email", "gn@example.com"), ("password", "console password"), ("_pre", &pre), ("next", "/console")],
+    )
+    .await;
+    let list = gn.get("/console/chats").await;
+    assert!(list.has("대기 중") && list.has("직원이랑 얘기하고 싶어요"), "{}", list.body);
+    let conv = shopper.cookies.get("bl_chat").unwrap().clone();
+    let chat = gn.get(&format!("/console/chats/{conv}")).await;
+    assert!(
+        chat.has("오늘 픽업 가능한 10만원 이하 무선 이어폰") && chat.has("89,000"),
+        "the whole conversation: {}",
+        chat.body
+    );
+    let other = hd.get(&format!("/console/chats/{conv}")).await;
+    assert_eq!(other.status, 404, "another store's chat");
+    let sent = gn
+        .submit(
+            &format!("/console/chats/{conv}"),
+            &format!("/console/chats/{conv}/reply"),
+            &[("text", "안녕하세요, 강남역점입니다. 에어는 매장에 3개 있어요.")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let answered = shopper.get("/assistant").await;
+    assert!(
+        answered.has("안녕하세요, 강남역점입니다. 에어는 매장에 3개 있어요.") && answered.has("직원"),
+        "{}",
+        answered.body
+    );
+    // In place (as shop.js sends it): the conversation so far comes back, marked as waiting on staff.
+    let csrf = answered.field("_csrf");
+    let req = shopper
+        .http
+        .post(format!("{}/assistant", shopper.base))
+        .header("x-chat", "1")
+        .form(&[("text", "감사합니다"), ("_csrf", csrf.as_str())]);
+    let r = shopper.send(req).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.starts_with("<ol class=\"chat-log\"") && r.body.contains("감사합니다"), "{}", r.body);
+    assert!(r.headers.get("x-chat-waiting").is_some());
+    gn.submit(&format!("/console/chats/{conv}"), &format!("/console/chats/{conv}/close"), &[]).await;
+    assert!(gn.get("/console/chats").await.has("기다리는 채팅이 없습니다."));
+    // A new conversation on request.
+    shopper.submit("/assistant", "/assistant/new", &[]).await;
+    assert!(shopper.get("/assistant").await.has("안녕하세요! 오늘 어떤 상품을 찾으세요?"));
 }

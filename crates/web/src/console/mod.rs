@@ -4,6 +4,7 @@
 
 mod auth;
 mod catalog;
+mod chats;
 mod customers;
 mod inventory;
 mod live;
@@ -44,6 +45,7 @@ pub(crate) fn router() -> Router<Web> {
         .merge(catalog::router())
         .merge(media::router())
         .merge(customers::router())
+        .merge(chats::router())
         .merge(live::router())
         .merge(settings::router())
 }
@@ -355,6 +357,7 @@ const NAV: &[NavItem] = &[
     NavItem { path: "/console/inventory", en: "Inventory", ko: "재고", needs: None },
     NavItem { path: "/console/catalog", en: "Catalog", ko: "상품", needs: None },
     NavItem { path: "/console/customers", en: "Customers", ko: "고객", needs: Some(Permission::Customers) },
+    NavItem { path: "/console/chats", en: "Chats", ko: "채팅", needs: Some(Permission::Customers) },
     NavItem { path: "/console/live", en: "Cashierless", ko: "무인 매장", needs: None },
     NavItem { path: "/console/settings", en: "Settings", ko: "설정", needs: Some(Permission::Staff) },
 ];

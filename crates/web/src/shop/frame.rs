@@ -114,6 +114,7 @@ pub(crate) fn page(v: &Visitor, status: StatusCode, meta: Meta, body: Markup) ->
                         button type="submit" { (v.t("Search", "검색")) }
                     }
                     nav.shop-links aria-label=(v.t("Your shop", "내 쇼핑")) {
+                        a href="/assistant" { (v.t("Ask us", "쇼핑 도우미")) }
                         a href="/cart" { (v.t("Cart", "장바구니")) }
                         @if v.customer.is_some() {
                             a href="/account" { (v.t("My account", "내 계정")) }

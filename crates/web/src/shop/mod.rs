@@ -8,6 +8,7 @@
 mod account;
 mod browse;
 mod buy;
+mod chat;
 mod frame;
 mod seo;
 
@@ -51,6 +52,7 @@ pub(crate) fn router() -> Router<Web> {
         .merge(browse::router())
         .merge(buy::router())
         .merge(account::router())
+        .merge(chat::router())
 }
 
 /// Who is visiting and what every storefront page needs to draw itself.

@@ -298,6 +298,7 @@ impl Engine {
         let body = serde_json::json!({
             "products": answer.products.iter().map(|p| serde_json::json!({
                 "id": p.id, "handle": p.handle, "title": p.title, "price": p.price, "availability": p.availability,
+                "reason": p.reason,
             })).collect::<Vec<_>>(),
             "question": answer.question,
             "intent": u.intent,
