@@ -5,7 +5,8 @@ shopper → pay by wallet → the order page refreshes itself and shows the pick
 it over at the console's pickup desk → the account shows it collected; a guest checkout paid at pickup with
 JavaScript turned off (search included) and the language switch; the payment QR renewing itself and paying
 a till sale exactly once; a till's payment request confirmed from the wallet; a product's 3D model opening
-in the vendored viewer. Then the main pages in both
+in the vendored viewer; the shopping assistant's chat answering in place and staff taking over a hand-off
+from the console. Then the main pages in both
 languages at phone and laptop widths: screenshots kept, accessibility basics and the browser's error log
 checked.
 
@@ -224,6 +225,64 @@ def test_3d_viewer():
         d.quit()
 
 
+def test_assistant_chat():
+    """Asks the assistant with JavaScript on: the answer appears in place (no page load), with products in
+    stock at the chosen store; a refinement; a clarifying question's option tapped; staff answer a hand-off
+    from the console and the reply appears by itself."""
+    d = harness.browser(harness.PHONE)
+    staff = None
+    try:
+        d.get(f"{demo.url}/assistant")
+        d.execute_script("window.__same_page = 1")
+        box = d.find_element(By.ID, "chat-text")
+        box.send_keys("강남역점에서 오늘 픽업 가능한 10만원 이하 무선 이어폰")
+        harness.click(d, By.CSS_SELECTOR, "#chat-form button[type=submit]")
+        harness.wait_for(d, lambda: len(d.find_elements(By.CSS_SELECTOR, ".msg.assistant .chat-products li")) > 0,
+                         timeout=20, what="the assistant's answer with products")
+        assert d.execute_script("return window.__same_page") == 1, "answered in place, without loading a page"
+        answer = d.find_elements(By.CSS_SELECTOR, ".msg.assistant")[-1].text
+        assert "보더리스 강남역점" in answer and "오늘 픽업 가능" in answer, answer
+        SHOTS.take(d, "ko-phone-assistant-answer")
+        n = len(d.find_elements(By.CSS_SELECTOR, ".msg"))
+        d.find_element(By.ID, "chat-text").send_keys("더 싼 거")
+        harness.click(d, By.CSS_SELECTOR, "#chat-form button[type=submit]")
+        harness.wait_for(d, lambda: len(d.find_elements(By.CSS_SELECTOR, ".msg")) >= n + 2, timeout=20, what="the refinement's answer")
+        # A broad request gets a question; tapping an option answers it.
+        d.find_element(By.ID, "chat-text").send_keys("옷 보여줘")
+        harness.click(d, By.CSS_SELECTOR, "#chat-form button[type=submit]")
+        harness.wait_for(d, lambda: d.find_elements(By.CSS_SELECTOR, ".chat-options button"), timeout=20, what="the question's options")
+        n = len(d.find_elements(By.CSS_SELECTOR, ".msg"))
+        harness.click(d, By.CSS_SELECTOR, ".chat-options button")
+        harness.wait_for(d, lambda: len(d.find_elements(By.CSS_SELECTOR, ".msg")) >= n + 2, timeout=20, what="the option sent as a message")
+        # Hand-off: staff answer in the console; the reply shows up in the shopper's chat by itself.
+        d.find_element(By.ID, "chat-text").send_keys("직원이랑 얘기하고 싶어요")
+        harness.click(d, By.CSS_SELECTOR, "#chat-form button[type=submit]")
+        harness.wait_for(d, lambda: "직원이 이곳에 답해 드릴 거예요" in d.find_element(By.ID, "chat").text, timeout=20, what="the hand-off")
+        conv = d.get_cookie("bl_chat")["value"]
+        staff = harness.browser(harness.LAPTOP)
+        staff.get(f"{demo.url}/console/login")
+        staff.find_element(By.NAME, "email").send_keys("gangnam.staff@example.com")
+        staff.find_element(By.NAME, "password").send_keys(PW)
+        harness.click(staff, By.CSS_SELECTOR, "form button[type=submit]")
+        harness.wait_for(staff, lambda: "/console/login" not in staff.current_url, timeout=15, what="the staff sign-in")
+        staff.get(f"{demo.url}/console/chats")
+        harness.wait_for(staff, lambda: conv[:14] in staff.page_source or "직원이랑" in staff.page_source, timeout=15, what="the chat in the console's list")
+        SHOTS.take(staff, "ko-laptop-console-chats")
+        staff.get(f"{demo.url}/console/chats/{conv}")
+        staff.find_element(By.ID, "f-reply").send_keys("안녕하세요, 강남역점 직원입니다!")
+        harness.click(staff, By.CSS_SELECTOR, "form.card button[type=submit]")
+        harness.wait_for(d, lambda: "강남역점 직원입니다" in d.find_element(By.ID, "chat").text, timeout=30,
+                         what="the staff reply appearing in the shopper's chat without a reload")
+        assert d.execute_script("return window.__same_page") == 1
+        SHOTS.take(d, "ko-phone-assistant-staff-reply")
+        errors = harness.problems_in_console(d)
+        assert not errors, errors
+    finally:
+        d.quit()
+        if staff:
+            staff.quit()
+
+
 PAGES = [
     ("home", "/"),
     ("search", "/search?q=%EB%AC%B4%EC%84%A0+%EC%9D%B4%EC%96%B4%ED%8F%B0"),
@@ -234,6 +293,7 @@ PAGES = [
     ("signin", "/account/login"),
     ("signup", "/account/signup"),
     ("privacy", "/account/privacy"),
+    ("assistant", "/assistant"),
 ]
 
 
@@ -260,6 +320,7 @@ try:
     suite.step("a till's payment request confirmed from the wallet", test_till_payment_request)
     suite.step("a product's 3D model opens in the viewer", test_3d_viewer)
     suite.step("per-store stock on a product page follows the stock live", test_live_availability)
+    suite.step("the shopping assistant answers in place, and staff take over a hand-off", test_assistant_chat)
     for lang in ["ko", "en"]:
         for size_name, size in [("phone", harness.PHONE), ("laptop", harness.LAPTOP)]:
             suite.step(f"the main pages, {lang}, {size_name}", test_every_page, lang, size_name, size)

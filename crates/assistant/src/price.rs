@@ -238,6 +238,11 @@ enum Bound {
 
 /// Words after an amount that bound it (Korean), longest first; with the bytes each takes.
 const AFTER_KO: &[(&str, u8)] = &[
+    ("안 넘는", 0),
+    ("안넘는", 0),
+    ("안 넘게", 0),
+    ("넘지 않는", 0),
+    ("넘지 않게", 0),
     ("이하", 0),
     ("이내", 0),
     ("안쪽", 0),
@@ -279,6 +284,12 @@ fn bound_of(code: u8) -> Bound {
 
 /// Words before an amount that bound it (English), checked against the end of the text before it.
 const BEFORE_EN: &[(&str, u8)] = &[
+    ("budget is", 0),
+    ("budget of", 0),
+    ("budget", 0),
+    ("예산은", 0),
+    ("예산이", 0),
+    ("예산", 0),
     ("under", 1),
     ("below", 1),
     ("less than", 1),
@@ -486,6 +497,14 @@ mod tests {
     fn p(s: &str) -> (Option<i64>, Option<i64>, &'static str) {
         let f = find(s).unwrap_or_else(|| panic!("no price in {s:?}"));
         (f.bounds.min_minor, f.bounds.max_minor, if f.bounds.currency == "USD" { "USD" } else { "KRW" })
+    }
+
+    #[test]
+    fn budgets() {
+        assert_eq!(p("예산 30만원으로 공기청정기"), (None, Some(300_000), "KRW"));
+        assert_eq!(p("30만원 안 넘는 걸로"), (None, Some(300_000), "KRW"));
+        assert_eq!(p("vacuum, my budget is $300"), (None, Some(30_000), "USD"));
+        assert_eq!(p("30만원 넘는 걸로"), (Some(300_001), None, "KRW"));
     }
 
     #[test]

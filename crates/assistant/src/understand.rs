@@ -51,6 +51,19 @@ impl Vocabulary {
                 .collect();
             words.push(leaf.replace(['-', '_'], " "));
             v.categories.push(Term { id: c.to_owned(), words, learned: Vec::new() });
+            // The department above it ("apparel" for "apparel/tops"): "옷 보여줘" searches all of it.
+            if let Some((parent, _)) = c.rsplit_once('/') {
+                if seen.insert(parent.to_owned()) {
+                    let words: Vec<String> = PARENT_WORDS
+                        .iter()
+                        .filter(|(p, _)| *p == parent)
+                        .flat_map(|(_, w)| w.iter().map(|w| w.to_string()))
+                        .collect();
+                    if !words.is_empty() {
+                        v.categories.push(Term { id: parent.to_owned(), words, learned: Vec::new() });
+                    }
+                }
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for b in brands {
@@ -65,7 +78,11 @@ impl Vocabulary {
                 // The shop's own name in front of a branch ("보더리스 강남역점", "Borderless Gangnam Station").
                 if let Some((_, branch)) = n.split_once(' ') {
                     // Each word of the branch alone ("부산 서면점" → "서면점", "서면").
-                    for part in branch.split_whitespace().filter(|p| !p.eq_ignore_ascii_case("station")) {
+                    // (ASCII parts shorter than 3 letters, "GO", would match ordinary words.)
+                    for part in branch
+                        .split_whitespace()
+                        .filter(|p| !(p.eq_ignore_ascii_case("station") || p.is_ascii() && p.len() < 3))
+                    {
                         words.push(part.to_owned());
                         let p = part.trim_end_matches('점');
                         words.push(p.to_owned());
@@ -259,6 +276,16 @@ fn colour_word(text: &str, w: &str) -> bool {
 fn cut(text: &mut String, w: &str) {
     if let Some(i) = text.find(w) {
         let mut end = i + w.len();
+        // An English plural goes with its word ("jackets" leaves no stray "s" to be read as size S).
+        if w.is_ascii() {
+            for p in ["es", "s"] {
+                let rest = &text[end..];
+                if rest.starts_with(p) && rest[p.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric()) {
+                    end += p.len();
+                    break;
+                }
+            }
+        }
         for p in ["으로", "에서", "은", "는", "이", "가", "을", "를", "로", "의", "에"] {
             if text[end..].starts_with(p) {
                 end += p.len();
@@ -408,24 +435,40 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
     let mut refine: Option<&'static str> = None;
     if off_topic && no_slots {
         intent = "out_of_scope";
-    } else if let Some((i, _)) = INTENTS.iter().find(|(_, cues)| cues.iter().any(|c| text.contains(c))) {
+    } else if let Some((i, _)) = INTENTS.iter().find(|(i, cues)| {
+        // "선물용 말고" / "not a gift": the cue is denied.
+        let denied = *i == "gift"
+            && ["선물용 말고", "선물 말고", "not a gift", "not for a gift"].iter().any(|d| text.contains(d));
+        !denied && cues.iter().any(|c| text.contains(c))
+    }) {
         intent = i;
     } else if let Some((how, _)) = REFINE.iter().find(|(_, cues)| cues.iter().any(|c| text.contains(c))) {
         intent = "refine";
         refine = Some(how);
+    } else if previous.is_some() && u.category.is_none() && WHICH_STORE.iter().any(|c| text.contains(c)) {
+        // "which stores have it in size M?": where the products shown are.
+        intent = "availability";
     } else if previous.is_some()
         && u.category.is_none()
-        && u.brand.is_none()
-        && (u.attributes.contains_key("color") || u.attributes.contains_key("size") || u.price.is_some())
+        && (u.brand.is_some()
+            || u.attributes.contains_key("color")
+            || u.attributes.contains_key("size")
+            || u.price.is_some())
     {
+        // Narrowing what was asked: a brand, a colour, a size, a budget (a kind named again is a new request).
         intent = "refine";
         refine = Some(if u.attributes.contains_key("color") {
             "colour"
         } else if u.attributes.contains_key("size") {
             "size"
+        } else if u.brand.is_some() {
+            "brand"
         } else {
             "price"
         });
+    } else if no_slots && BROWSE.iter().any(|c| text.contains(c)) {
+        // "what do you have?": a search of everything (answered with a question about what kind).
+        intent = "find";
     } else if AVAILABILITY.iter().any(|c| text.contains(c))
         && u.price.is_none()
         && ((u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
@@ -443,6 +486,14 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
     {
         // "what about Gangnam?", "near Hongdae today?" after products were shown.
         intent = "availability";
+    } else if u.category.is_none()
+        && u.brand.is_none()
+        && u.price.is_none()
+        && u.attributes.is_empty()
+        && QUESTION.iter().any(|c| contains_word(&text, c))
+    {
+        // "how much is it?", "방수 돼요?": about a product shown, answered from the catalog.
+        intent = "question";
     }
     u.intent = intent.to_owned();
     u.refine = refine.map(str::to_owned);
@@ -459,6 +510,12 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         .collect();
     u.words = words.join(" ");
 
+    // "what do you have?": everything, so that the answer can ask what kind.
+    if u.intent == "find" && u.category.is_none() && u.brand.is_none() && BROWSE.iter().any(|c| text.contains(c)) {
+        u.words.clear();
+        u.category = None;
+        return u;
+    }
     if u.intent == "find"
         && u.category.is_none()
         && u.brand.is_none()
@@ -477,7 +534,9 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         && u.attributes.is_empty()
         && !u.words.is_empty()
         && u.words.split_whitespace().all(|w| {
-            SMALLTALK.iter().any(|s| w.starts_with(s))
+            // English words whole ("no" is not "notebook"), Korean ones with their endings ("감사합니다").
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+            SMALLTALK.iter().any(|s| if s.is_ascii() { w == *s } else { w.starts_with(s) })
                 || w.chars().all(|c| matches!(c, 'ㅎ' | 'ㅋ' | 'ㅠ' | 'ㅜ' | '^'))
         })
     {
@@ -489,6 +548,33 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         u.attributes.clear();
     }
 
+    // A gift request goes on being one while the shopper narrows it ("엄마요, 5만원 이하로").
+    // Until it knows what kind of gift; after that, narrowing it is a refinement like any other.
+    let gift_going_on = previous.is_some_and(|p| p.intent == "gift" && p.category.is_none())
+        && matches!(u.intent.as_str(), "find" | "refine");
+    if gift_going_on && u.category.is_none() {
+        let mut merged = previous.cloned().unwrap_or_default();
+        if u.price.is_some() {
+            merged.price = u.price.clone();
+        }
+        merged.attributes.extend(u.attributes.clone());
+        if u.brand.is_some() {
+            merged.brand = u.brand.clone();
+        }
+        if u.pickup.is_some() {
+            merged.pickup = u.pickup.clone();
+        }
+        return merged;
+    }
+    if gift_going_on {
+        // The kind is named now: the gift's budget and place stay.
+        let prev = previous.cloned().unwrap_or_default();
+        u.intent = "gift".into();
+        u.refine = None;
+        u.price = u.price.or(prev.price);
+        u.pickup = u.pickup.or(prev.pickup);
+        return u;
+    }
     // A refinement keeps what the last turn asked for, changing only what this one says.
     if u.intent == "refine" {
         if let Some(prev) = previous {
@@ -506,9 +592,13 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
                 merged.brand = None;
             } else if u.brand.is_some() {
                 merged.brand = u.brand.clone();
+                merged.exclude_brand = None;
             }
             if u.pickup.is_some() {
                 merged.pickup = u.pickup.clone();
+            }
+            if !u.words.is_empty() {
+                merged.words = u.words.clone();
             }
             return merged;
         }
@@ -605,7 +695,7 @@ mod tests {
             ["Sori Audio"],
             [("GANGNAM", vec!["보더리스 강남역점", "Borderless Gangnam Station"])],
         );
-        assert_eq!(v.categories.len(), 2);
+        assert_eq!(v.categories.len(), 4, "two kinds and their two departments");
         let u = understand("can I pick up sori audio earbuds at gangnam today", &v, None);
         assert_eq!(u.category.as_deref(), Some("electronics/audio"));
         assert_eq!(u.brand.as_deref(), Some("Sori Audio"));
@@ -613,6 +703,33 @@ mod tests {
         let u = understand("강남 매장에 운동화 있어요?", &v, None);
         assert_eq!(u.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("GANGNAM"));
         assert_eq!(u.category.as_deref(), Some("apparel/shoes"));
+    }
+
+    #[test]
+    fn context_across_turns() {
+        let v = vocab();
+        let first = understand("무선 이어폰 10만원 이하", &v, None);
+        let brand = understand("소리오디오 걸로", &v, Some(&first));
+        assert_eq!((brand.intent.as_str(), brand.category.as_deref()), ("refine", Some("electronics/audio")));
+        assert_eq!(brand.price.as_ref().and_then(|p| p.max_minor), Some(100_000), "the budget stays");
+        let gift = understand("엄마 생일 선물", &v, None);
+        let narrowed = understand("5만원 이하로", &v, Some(&gift));
+        assert_eq!(
+            (narrowed.intent.as_str(), narrowed.price.as_ref().and_then(|p| p.max_minor)),
+            ("gift", Some(50_000))
+        );
+        assert_eq!(understand("which stores have it?", &v, Some(&first)).intent, "availability");
+        assert_eq!(understand("how much is the second one?", &v, Some(&first)).intent, "question");
+        assert_eq!(understand("what do you have?", &v, None).intent, "find");
+        assert_eq!(understand("anything pricier?", &v, Some(&first)).refine.as_deref(), Some("pricier"));
+        for s in ["thanks anyway", "네 감사합니다", "yes, I see", "sounds good"] {
+            assert_eq!(understand(s, &v, None).intent, "smalltalk", "{s}");
+        }
+        let plural = understand("black sneakers and jackets", &v, None);
+        assert!(!plural.attributes.contains_key("size"), "no size S from a plural: {plural:?}");
+        for s in ["notebook", "iphone", "goods"] {
+            assert_eq!(understand(s, &v, None).intent, "find", "{s} is not small talk");
+        }
     }
 
     #[test]

@@ -467,7 +467,7 @@ pub struct ShopDialReport {
 fn goal_class(intent: &str) -> &'static str {
     match intent {
         "find" | "refine" | "gift" => "request",
-        "compare" | "availability" | "order_status" | "returns" => "qa",
+        "compare" | "availability" | "order_status" | "returns" | "question" => "qa",
         _ => "meta",
     }
 }

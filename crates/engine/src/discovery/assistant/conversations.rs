@@ -35,6 +35,8 @@ pub struct State {
 pub struct Shown {
     pub id: String,
     pub price_minor: Option<i64>,
+    #[serde(default)]
+    pub brand: String,
 }
 
 /// One conversation as read for a turn.

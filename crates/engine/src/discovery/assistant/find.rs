@@ -17,6 +17,96 @@ const BROAD: usize = 8;
 const CANDIDATES: usize = 40;
 
 impl Engine {
+    /// "얼마예요?", "how much is the second one?": about a product just shown (the first, or the one named by
+    /// its place), answered from the catalog and stock: its price, where it is, its options, what it is.
+    pub(super) async fn question_answer(
+        &self,
+        conv: &mut Conversation,
+        u: &mut Understood,
+        ctx: &Ctx<'_>,
+        chosen_store: Option<&str>,
+        text: &str,
+        out: &mut Answer,
+    ) -> Result<()> {
+        let ko = ctx.ko;
+        if conv.state.shown.is_empty() {
+            out.reply.text = if ko {
+                "어떤 상품이 궁금하세요? 상품 종류나 이름을 말씀해 주시면 찾아 드릴게요.".into()
+            } else {
+                "Which product would you like to know about? Tell me what you're looking for and I'll find it.".into()
+            };
+            return Ok(());
+        }
+        let lower = text.to_lowercase();
+        let place = [
+            (&["첫 번째", "첫번째", "first", "1st"][..], 0usize),
+            (&["두 번째", "두번째", "second", "2nd"][..], 1),
+            (&["세 번째", "세번째", "third", "3rd"][..], 2),
+        ]
+        .iter()
+        .find(|(words, _)| words.iter().any(|w| lower.contains(w)))
+        .map(|(_, i)| *i)
+        .or_else(|| ["마지막", "last"].iter().any(|w| lower.contains(w)).then(|| conv.state.shown.len() - 1))
+        .unwrap_or(0)
+        .min(conv.state.shown.len() - 1);
+        let id = vec![conv.state.shown[place].id.clone()];
+        let loaded = self.db.read(move |tx| load_products(tx, &id)).await?;
+        let asked = conv.state.last.as_ref().map(|l| l.attributes.clone()).unwrap_or_default();
+        let plain = Understood::default();
+        // The answer is about the variants asked for before: say so in what was understood.
+        u.attributes = asked.clone();
+        let Some(l) = loaded.first() else {
+            out.reply.text = if ko {
+                "그 상품은 지금 판매하지 않아요.".into()
+            } else {
+                "That product is no longer sold.".into()
+            };
+            return Ok(());
+        };
+        let Some(p) = describe(l, ctx, &asked, chosen_store, &plain, "question")
+            .or_else(|| describe(l, ctx, &BTreeMap::new(), chosen_store, &plain, "question"))
+        else {
+            return Ok(());
+        };
+        let mut options: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for v in &l.product.variants {
+            for (k, val) in &v.attributes {
+                let shown = if k == "color" { texts::colour(val, ko) } else { val.to_string() };
+                let list = options.entry(k.as_str()).or_default();
+                if !list.contains(&shown) {
+                    list.push(shown);
+                }
+            }
+        }
+        let mut text = format!("{}: ", p.title);
+        if let Some(price) = &p.price {
+            text.push_str(&texts::money(price.amount_minor, &price.currency, ko));
+            text.push_str(". ");
+        }
+        text.push_str(&p.availability);
+        text.push('.');
+        for (k, vals) in &options {
+            let name = match (*k, ko) {
+                ("color", true) => "색상",
+                ("color", false) => "colours",
+                ("size", true) => "사이즈",
+                ("size", false) => "sizes",
+                (other, _) => other,
+            };
+            text.push_str(&format!(" {name}: {}.", vals.join(", ")));
+        }
+        let description = if ko { &l.product.description.ko } else { &l.product.description.en };
+        if let Some(first) =
+            description.split_inclusive(['.', '!', '?']).next().map(str::trim).filter(|d| !d.is_empty())
+        {
+            text.push(' ');
+            text.push_str(first);
+        }
+        out.reply.text = text;
+        out.products = vec![p];
+        Ok(())
+    }
+
     /// "강남역점에 있어요?" about the products just shown: where each is in stock, and in-stock
     /// alternatives at the asked store when none of them is.
     pub(super) async fn availability_answer(
@@ -112,7 +202,11 @@ impl Engine {
             conv.state.shown = out
                 .products
                 .iter()
-                .map(|p| Shown { id: p.id.clone(), price_minor: p.price.as_ref().map(|x| x.amount_minor) })
+                .map(|p| Shown {
+                    id: p.id.clone(),
+                    price_minor: p.price.as_ref().map(|x| x.amount_minor),
+                    brand: p.brand.clone(),
+                })
                 .collect();
         }
         out.reply.text = text.trim().to_owned();
@@ -134,6 +228,10 @@ impl Engine {
         show: usize,
     ) -> Result<()> {
         let ko = ctx.ko;
+        // "Another brand" than the one shown when the request named none.
+        if u.refine.as_deref() == Some("other_brand") && u.exclude_brand.is_none() {
+            u.exclude_brand = conv.state.shown.first().map(|s| s.brand.clone()).filter(|b| !b.is_empty());
+        }
         // Relative refinements become bounds from the first product shown (the one the shopper looks at).
         let first_price = conv.state.shown.first().and_then(|s| s.price_minor);
         let same_currency = conv.state.currency == ctx.currency;
@@ -289,7 +387,11 @@ impl Engine {
         if !products.is_empty() {
             conv.state.shown = products
                 .iter()
-                .map(|p| Shown { id: p.id.clone(), price_minor: p.price.as_ref().map(|x| x.amount_minor) })
+                .map(|p| Shown {
+                    id: p.id.clone(),
+                    price_minor: p.price.as_ref().map(|x| x.amount_minor),
+                    brand: p.brand.clone(),
+                })
                 .collect();
         }
         out.products = products;
@@ -307,17 +409,19 @@ fn clarify(found: &SearchView, u: &Understood, ko: bool) -> Option<(String, Ques
         -m.values().map(|&c| c as f64 / n as f64).map(|p| p * p.ln()).sum::<f64>()
     };
     let mut candidates: Vec<(&str, &BTreeMap<String, usize>)> = Vec::new();
-    if u.category.is_none() {
+    // A department ("apparel") is not yet a kind of product.
+    let kind_known = u.category.as_deref().is_some_and(|c| c.contains('/'));
+    if !kind_known {
         candidates.extend(found.facets.get("category").map(|m| ("category", m)));
     }
-    if u.brand.is_none() && u.category.is_some() {
+    if u.brand.is_none() && kind_known {
         candidates.extend(found.facets.get("brand").map(|m| ("brand", m)));
     }
-    if !u.attributes.contains_key("color") && u.category.is_some() {
+    if !u.attributes.contains_key("color") && kind_known {
         candidates.extend(found.facets.get("attributes.color").map(|m| ("color", m)));
     }
     // Categories first when unknown: nobody chooses a brand before knowing what they want.
-    let (facet, values) = if u.category.is_none() {
+    let (facet, values) = if !kind_known {
         candidates.into_iter().find(|(f, _)| *f == "category")?
     } else {
         candidates.into_iter().max_by(|a, b| entropy(a.1).total_cmp(&entropy(b.1)))?

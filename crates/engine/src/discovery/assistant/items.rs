@@ -10,7 +10,7 @@ use store::{params, Tx};
 
 /// A product as loaded for an answer, with its live stock per SKU and location.
 pub(super) struct Loaded {
-    product: ProductView,
+    pub(super) product: ProductView,
     /// sku → location id → available units
     stock: HashMap<String, HashMap<String, i64>>,
 }

@@ -157,9 +157,10 @@ impl Engine {
             let mut v = Vocabulary::from_catalog(
                 live.iter().map(|d| d.category.as_str()),
                 live.iter().map(|d| d.brand.as_str()),
+                // Every store (pickup or not: "성수 무인매장에 있어요?" is a fair question), not the warehouse.
                 locations
                     .iter()
-                    .filter(|l| l.pickup_enabled)
+                    .filter(|l| l.kind != "warehouse")
                     .map(|l| (l.id.as_str(), vec![l.name.ko.as_str(), l.name.en.as_str(), l.code.as_str()])),
             );
             v.learn_from_titles(live.iter().flat_map(|d| {
@@ -266,7 +267,12 @@ impl Engine {
                 u = merged;
             }
         }
-        let said_currency = u.price.as_ref().map_or(currency.clone(), |p| p.currency.clone());
+        // Prices in the currency the shopper named, else the one this conversation has used, else the page's.
+        let said_currency = match (&u.price, conv.state.currency.as_str()) {
+            (Some(p), _) => p.currency.clone(),
+            (None, "KRW" | "USD") if turn.currency.is_none() => conv.state.currency.clone(),
+            _ => currency.clone(),
+        };
         let ctx = Ctx { ko: locale == "ko", currency: &said_currency, locations: &locations };
         let mut answer = self.answer(&turn, &mut conv, &mut u, &ctx, location_id.as_deref()).await?;
         answer.understood = u.clone();
@@ -349,6 +355,7 @@ impl Engine {
             "out_of_scope" => out.reply.text = say(texts::OUT_OF_SCOPE_KO, texts::OUT_OF_SCOPE_EN),
             "smalltalk" => out.reply.text = say(texts::SMALLTALK_KO, texts::SMALLTALK_EN),
             "returns" => out.reply.text = say(texts::RETURNS_KO, texts::RETURNS_EN),
+            "question" => self.question_answer(conv, u, ctx, chosen_store, &turn.text, &mut out).await?,
             "handoff" => out.reply.text = say(texts::HANDOFF_KO, texts::HANDOFF_EN),
             "order_status" => out.reply.text = self.order_status_text(turn.customer_id.as_deref(), ko).await?,
             "compare" => {

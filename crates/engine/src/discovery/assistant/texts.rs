@@ -22,6 +22,9 @@ pub fn category(path: &str, ko: bool) -> String {
         "beverages" => ("음료", "drinks"),
         "fresh" => ("신선식품", "fresh food"),
         "household" => ("생활용품", "household goods"),
+        "apparel" => ("의류", "clothing"),
+        "electronics" => ("전자제품", "electronics"),
+        "grocery" => ("식품", "groceries"),
         other => (other, other),
     };
     if ko { k } else { e }.to_owned()
