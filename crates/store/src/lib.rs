@@ -10,6 +10,7 @@ mod error;
 mod migrate;
 pub use migrate::checksum_of as migrate_checksum_of;
 mod pg;
+mod pg_tls;
 mod sqlite;
 mod value;
 
@@ -183,7 +184,8 @@ impl Db {
             let url = url.to_owned();
             // The synchronous client runs its own runtime; keep it off any caller's async runtime.
             return std::thread::spawn(move || -> Result<bool, DbError> {
-                let mut c = postgres::Client::connect(&url, postgres::NoTls)
+                let mut c = pg_tls::target(&url)?
+                    .connect()
                     .map_err(|e| DbError::new(DbErrorKind::Unavailable, format!("cannot connect: {e}")))?;
                 let r = c
                     .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])

@@ -1,11 +1,12 @@
 //! The PostgreSQL backend: a fixed pool of worker threads, each owning one connection, pulling jobs from one
 //! bounded queue. Each write job is one READ COMMITTED transaction, retried on deadlock or serialization
-//! failure; reconnects after a lost connection.
+//! failure; reconnects after a lost connection. TLS (`sslmode=verify-full`) is `pg_tls`'s.
 
+use crate::pg_tls::Target;
 use crate::{numbered_placeholders, Backend, DbError, DbErrorKind, DbOptions, Dialect, Job, Row, Step, Tx, Val};
 use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
 use postgres::types::{ToSql, Type};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 use std::collections::HashMap;
 
 const MAX_RETRIES: u32 = 8;
@@ -25,8 +26,9 @@ struct PgTx<'c> {
 }
 
 impl PgConn {
-    fn connect(url: &str, statement_timeout_ms: u64) -> Result<PgConn, DbError> {
-        let mut client = Client::connect(url, NoTls)
+    fn connect(target: &Target, statement_timeout_ms: u64) -> Result<PgConn, DbError> {
+        let mut client = target
+            .connect()
             .map_err(|e| DbError::new(DbErrorKind::Unavailable, format!("cannot connect to PostgreSQL: {e}")))?;
         // Migrations' "already exists, skipping" notices are not news. No statement runs longer than a minute
         // (a runaway query must not hold a worker and its locks for ever), and a transaction left idle by a
@@ -148,20 +150,21 @@ impl Tx for PgTx<'_> {
 impl PgBackend {
     pub(crate) fn open(url: &str, opts: &DbOptions) -> Result<Self, DbError> {
         let timeout = opts.statement_timeout_ms;
-        let mut first = PgConn::connect(url, timeout)?;
+        let target = crate::pg_tls::target(url)?;
+        let mut first = PgConn::connect(&target, timeout)?;
         run_tx(&mut first, &mut |tx| crate::migrate::migrate(tx, Dialect::Postgres))?;
         let (tx, rx) = bounded::<(Box<dyn Job>, bool)>(opts.queue_limit);
         let n = opts.connections.max(1);
         let mut conns = vec![first];
         for _ in 1..n {
-            conns.push(PgConn::connect(url, timeout)?);
+            conns.push(PgConn::connect(&target, timeout)?);
         }
         for (i, conn) in conns.into_iter().enumerate() {
             let rx = rx.clone();
-            let url = url.to_owned();
+            let target = target.clone();
             std::thread::Builder::new()
                 .name(format!("pg-worker-{i}"))
-                .spawn(move || worker_loop(conn, rx, url, timeout))
+                .spawn(move || worker_loop(conn, rx, target, timeout))
                 .map_err(|e| DbError::new(DbErrorKind::Other, e.to_string()))?;
         }
         Ok(PgBackend { jobs: tx, url: redact(url) })
@@ -186,10 +189,10 @@ fn run_tx(conn: &mut PgConn, f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), DbErro
     }
 }
 
-fn worker_loop(mut conn: PgConn, rx: Receiver<(Box<dyn Job>, bool)>, url: String, timeout: u64) {
+fn worker_loop(mut conn: PgConn, rx: Receiver<(Box<dyn Job>, bool)>, target: Target, timeout: u64) {
     while let Ok((mut job, write)) = rx.recv() {
         if conn.client.is_closed() {
-            match PgConn::connect(&url, timeout) {
+            match PgConn::connect(&target, timeout) {
                 Ok(c) => conn = c,
                 Err(e) => {
                     tracing::error!(error = %e, "PostgreSQL reconnect failed");

@@ -225,3 +225,46 @@ async fn postgres_statements_time_out() {
     })
     .join();
 }
+
+/// On PostgreSQL over TLS (`sslmode=verify-full&sslrootcert=…`): the connection is encrypted (the server's
+/// own view, `pg_stat_ssl`), a server whose certificate another CA signed is refused, and so is a host name
+/// the certificate does not carry. `.ci/run` turns TLS on in the local server with its own CA and names the
+/// CA in BORDERLESS_TEST_PG_TLS_CA (and a second, unrelated CA in BORDERLESS_TEST_PG_TLS_OTHER_CA).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_over_tls_is_verified() {
+    let (Ok(ca), Ok(other)) =
+        (std::env::var("BORDERLESS_TEST_PG_TLS_CA"), std::env::var("BORDERLESS_TEST_PG_TLS_OTHER_CA"))
+    else {
+        assert!(
+            std::env::var("BORDERLESS_REQUIRE_PG").is_err(),
+            "PostgreSQL over TLS is required here: set BORDERLESS_TEST_PG_TLS_CA and BORDERLESS_TEST_PG_TLS_OTHER_CA (.ci/run does)"
+        );
+        eprintln!("skipped: no TLS CA for the test PostgreSQL");
+        return;
+    };
+    let open = |url: String| {
+        tokio::task::spawn_blocking(move || Db::open(&url, &DbOptions { connections: 1, ..DbOptions::default() }))
+    };
+    let good = format!("postgres://postgres@127.0.0.1:5432/postgres?sslmode=verify-full&sslrootcert={ca}");
+    let db = open(good).await.unwrap().expect("TLS to the local server with its CA");
+    let ssl = db
+        .read(|tx| -> Result<i64, DbError> {
+            tx.query_one("SELECT CASE WHEN ssl THEN 1 ELSE 0 END FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])?
+                .i64(0)
+        })
+        .await
+        .unwrap();
+    assert_eq!(ssl, 1, "the server sees an encrypted connection");
+    drop(db);
+    let impostor = format!("postgres://postgres@127.0.0.1:5432/postgres?sslmode=verify-full&sslrootcert={other}");
+    let Err(e) = open(impostor).await.unwrap() else { panic!("a certificate from another CA is refused") };
+    assert!(e.to_string().contains("cannot connect to PostgreSQL"), "{e}");
+    // The certificate names localhost and 127.0.0.1, not 127.0.0.2 (which also reaches this server).
+    let wrong_name = format!("postgres://postgres@127.0.0.2:5432/postgres?sslmode=verify-full&sslrootcert={ca}");
+    let Err(e) = open(wrong_name).await.unwrap() else { panic!("a host the certificate does not name is refused") };
+    assert!(e.to_string().contains("cannot connect to PostgreSQL"), "{e}");
+    let Err(e) = open("postgres://postgres@127.0.0.1:5432/postgres?sslmode=require".into()).await.unwrap() else {
+        panic!("sslmode=require is refused")
+    };
+    assert!(e.to_string().contains("verify-full"), "unverified TLS is refused with the way out: {e}");
+}
