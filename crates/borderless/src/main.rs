@@ -57,9 +57,15 @@ struct ServeArgs {
     /// own port.
     #[arg(long, env = "BORDERLESS_MQTT5_LISTEN", default_value = "127.0.0.1:1885")]
     mqtt5_listen: std::net::SocketAddr,
-    /// Use an external MQTT broker instead of the embedded one: mqtt://[user:password@]host:port.
+    /// Use an external MQTT broker instead of the embedded one: mqtt://[user:password@]host:port, or
+    /// mqtts://… over TLS with --mqtt-ca (use TLS whenever the broker is on another machine: entry events
+    /// carry shoppers' payment codes).
     #[arg(long, env = "BORDERLESS_MQTT_URL", conflicts_with = "no_mqtt")]
     mqtt_url: Option<String>,
+    /// With an mqtts:// --mqtt-url: the PEM file of the CA that signed the broker's certificate (which must
+    /// name the broker's host).
+    #[arg(long, env = "BORDERLESS_MQTT_CA")]
+    mqtt_ca: Option<PathBuf>,
     /// Serve devices over HTTP only (no MQTT).
     #[arg(long)]
     no_mqtt: bool,
@@ -320,9 +326,19 @@ fn mqtt_broker(a: &ServeArgs) -> Result<Option<iot::Broker>> {
         return Ok(None);
     }
     let Some(url) = &a.mqtt_url else { return Ok(Some(iot::Broker::EmbeddedWithV5(a.mqtt_listen, a.mqtt5_listen))) };
-    let rest = url
-        .strip_prefix("mqtt://")
-        .ok_or_else(|| anyhow::anyhow!("--mqtt-url is mqtt://[user:password@]host:port, not `{url}`"))?;
+    let (rest, tls) = match (url.strip_prefix("mqtt://"), url.strip_prefix("mqtts://")) {
+        (Some(r), _) => (r, false),
+        (_, Some(r)) => (r, true),
+        _ => anyhow::bail!("--mqtt-url is mqtt://[user:password@]host:port or mqtts://…, not `{url}`"),
+    };
+    let tls_ca = match (tls, &a.mqtt_ca) {
+        (true, Some(ca)) => Some(ca.clone()),
+        (true, None) => {
+            anyhow::bail!("an mqtts:// broker needs --mqtt-ca: the PEM file of the CA that signed its certificate")
+        }
+        (false, Some(_)) => anyhow::bail!("--mqtt-ca is for an mqtts:// --mqtt-url"),
+        (false, None) => None,
+    };
     let (creds, hostport) = match rest.rsplit_once('@') {
         Some((c, h)) => (Some(c), h),
         None => (None, rest),
@@ -334,7 +350,7 @@ fn mqtt_broker(a: &ServeArgs) -> Result<Option<iot::Broker>> {
         Some((u, p)) => (Some(u.to_owned()), Some(p.to_owned())),
         None => (None, None),
     };
-    Ok(Some(iot::Broker::External { host: host.to_owned(), port, username, password }))
+    Ok(Some(iot::Broker::External { host: host.to_owned(), port, username, password, tls_ca }))
 }
 
 pub(crate) fn db_config(d: &DbArgs) -> AppConfig {

@@ -42,8 +42,15 @@ pub enum Broker {
     Embedded(SocketAddr),
     /// The same with an MQTT 5 listener too.
     EmbeddedWithV5(SocketAddr, SocketAddr),
-    /// An external broker (host, port), e.g. Mosquitto on 127.0.0.1:1883.
-    External { host: String, port: u16, username: Option<String>, password: Option<String> },
+    /// An external broker (host, port), e.g. Mosquitto on 127.0.0.1:1883; over TLS (MQTTS) when `tls_ca`
+    /// names the PEM file of the CA that signed the broker's certificate (which must name `host`).
+    External {
+        host: String,
+        port: u16,
+        username: Option<String>,
+        password: Option<String>,
+        tls_ca: Option<std::path::PathBuf>,
+    },
 }
 
 /// Counters of the bridge, for logs and tests.
@@ -161,6 +168,30 @@ pub fn tls_acceptor(t: &TlsListener) -> Result<tokio_rustls::TlsAcceptor, String
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
+/// The bridge's TLS client configuration for an external broker: the broker's certificate must chain to the
+/// CA in `ca` (PEM) and name the host connected to.
+pub fn bridge_tls(ca: &std::path::Path) -> Result<Arc<tokio_rustls::rustls::ClientConfig>, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    use tokio_rustls::rustls;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(ca)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("MQTT broker CA {}: {e}", ca.display()))?;
+    if certs.is_empty() {
+        return Err(format!("MQTT broker CA {}: no CERTIFICATE in the file", ca.display()));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for c in certs {
+        roots.add(c).map_err(|e| format!("MQTT broker CA {}: {e}", ca.display()))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
 /// Ids of devices whose token is rotated or that are revoked from now on (on any node: it follows the
 /// event feed), each within about a second.
 fn credential_changes(engine: Engine) -> mpsc::UnboundedReceiver<String> {
@@ -205,7 +236,7 @@ async fn cut_off_changed_devices(engine: Engine, broker: broker::Broker) {
 /// The user name the bridge logs in with on the embedded broker.
 pub const BRIDGE_USER: &str = "borderless-bridge";
 
-/// Runs the bridge until `stop`: subscribes to every store's device events, hands each batch to the
+/// Runs the bridge until `stop` (over TLS with `tls`): subscribes to every store's device events, hands each batch to the
 /// engine, acknowledges the MQTT message only after the batch is stored, and answers on the device's
 /// `acks` topic. Reconnects after a lost connection.
 pub async fn run_bridge(
@@ -213,6 +244,7 @@ pub async fn run_bridge(
     host: String,
     port: u16,
     credentials: Option<(String, String)>,
+    tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
     stats: Arc<BridgeStats>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -227,6 +259,9 @@ pub async fn run_bridge(
     opts.set_clean_session(true);
     if let Some((u, p)) = credentials {
         opts.set_credentials(u, p);
+    }
+    if let Some(config) = tls {
+        opts.set_transport(rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(config)));
     }
     let (client, mut eventloop) = AsyncClient::new(opts, 512);
     let (tx, rx) = mpsc::channel::<rumqttc::Publish>(QUEUE);

@@ -320,16 +320,28 @@ fn start_mqtt(
                 addr.ip().to_string(),
                 addr.port(),
                 Some((iot::BRIDGE_USER.into(), secret)),
+                None,
                 stats.clone(),
                 stop,
             ));
         }
-        iot::Broker::External { host, port, username, password } => {
+        iot::Broker::External { host, port, username, password, tls_ca } => {
             if tls.is_some() {
                 anyhow::bail!("--mqtt-tls-* configure the embedded broker; with --mqtt-url, TLS is the external broker's business");
             }
             let creds = username.clone().map(|u| (u, password.clone().unwrap_or_default()));
-            tokio::spawn(iot::run_bridge(engine.clone(), host.clone(), *port, creds, stats.clone(), stop));
+            let client_tls = match tls_ca {
+                Some(ca) => Some(iot::bridge_tls(ca).map_err(|e| anyhow::anyhow!(e))?),
+                None => {
+                    let local =
+                        host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+                    if !local {
+                        tracing::warn!(%host, "mqtt: the bridge to a broker on another machine is not encrypted, and entry events carry payment codes: use --mqtt-url mqtts://… with --mqtt-ca");
+                    }
+                    None
+                }
+            };
+            tokio::spawn(iot::run_bridge(engine.clone(), host.clone(), *port, creds, client_tls, stats.clone(), stop));
         }
     }
     Ok(stats)

@@ -328,9 +328,33 @@ async fn cashierless_store_from_sensors_to_order(b: Backend) {
 both!(cashierless_store_from_sensors_to_order);
 
 /// A shopper's whole visit over MQTT, signed per device: through the embedded broker (devices log in with
-/// their id and token) or an external one (the machine's Mosquitto on 1883). Acks come after storage.
-async fn visit_over_mqtt(b: Backend, external: bool) {
+/// their id and token), an external one (the machine's Mosquitto on 1883), or an external one the bridge
+/// reaches over TLS (`tls`: .ci/run starts a Mosquitto with an MQTTS listener and a plain one for the test's
+/// devices, and names them in BORDERLESS_TEST_MQTTS_PORT, BORDERLESS_TEST_MQTTS_PLAIN_PORT and
+/// BORDERLESS_TEST_MQTTS_CA). Acks come after storage.
+async fn visit_over_mqtt(b: Backend, external: bool, tls: bool) {
+    let mqtts = if tls {
+        let env = |k: &str| std::env::var(k).ok();
+        match (
+            env("BORDERLESS_TEST_MQTTS_PORT"),
+            env("BORDERLESS_TEST_MQTTS_PLAIN_PORT"),
+            env("BORDERLESS_TEST_MQTTS_CA"),
+        ) {
+            (Some(p), Some(plain), Some(ca)) => Some((p.parse::<u16>().unwrap(), plain.parse::<u16>().unwrap(), ca)),
+            _ => {
+                assert!(
+                    std::env::var("BORDERLESS_REQUIRE_MQTT").as_deref() != Ok("1"),
+                    "BORDERLESS_REQUIRE_MQTT=1 but no MQTTS broker is named (BORDERLESS_TEST_MQTTS_PORT, …; .ci/run starts one)"
+                );
+                eprintln!("skipped: no MQTTS broker for the test");
+                return;
+            }
+        }
+    } else {
+        None
+    };
     if external
+        && mqtts.is_none()
         && std::net::TcpStream::connect_timeout(&"127.0.0.1:1883".parse().unwrap(), std::time::Duration::from_secs(1))
             .is_err()
     {
@@ -342,10 +366,22 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
         eprintln!("skipped: no MQTT broker on 127.0.0.1:1883 (install Mosquitto to run the external-broker test)");
         return;
     }
-    let port =
-        if external { 1883 } else { std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() };
-    let broker = if external {
-        iot::Broker::External { host: "127.0.0.1".into(), port, username: None, password: None }
+    // `port` is where the test's devices publish; the bridge uses the TLS port when there is one.
+    let port = match (&mqtts, external) {
+        (Some((_, plain, _)), _) => *plain,
+        (None, true) => 1883,
+        (None, false) => std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port(),
+    };
+    let broker = if let Some((tls_port, _, ca)) = &mqtts {
+        iot::Broker::External {
+            host: "127.0.0.1".into(),
+            port: *tls_port,
+            username: None,
+            password: None,
+            tls_ca: Some(ca.into()),
+        }
+    } else if external {
+        iot::Broker::External { host: "127.0.0.1".into(), port, username: None, password: None, tls_ca: None }
     } else {
         iot::Broker::Embedded(format!("127.0.0.1:{port}").parse().unwrap())
     };
@@ -513,14 +549,19 @@ async fn visit_over_mqtt(b: Backend, external: bool) {
 }
 
 async fn visit_over_embedded_mqtt(b: Backend) {
-    visit_over_mqtt(b, false).await
+    visit_over_mqtt(b, false, false).await
 }
 both!(visit_over_embedded_mqtt);
 
 async fn visit_over_external_mqtt(b: Backend) {
-    visit_over_mqtt(b, true).await
+    visit_over_mqtt(b, true, false).await
 }
 both!(visit_over_external_mqtt);
+
+async fn visit_over_external_mqtts(b: Backend) {
+    visit_over_mqtt(b, true, true).await
+}
+both!(visit_over_external_mqtts);
 
 /// Shelf labels show the catalog price: a new label gets its price at once, a price change (here a catalog
 /// import) reaches it over MQTT, and the label's signed confirmation clears it from the stale list. The
