@@ -78,6 +78,9 @@ fn ko_big_unit(c: char) -> Option<i128> {
     }
 }
 
+/// The largest amount read as a price, in major units.
+const MAX_MAJOR: i128 = 1_000_000_000_000_000;
+
 /// Chars with their byte offsets.
 fn chars(s: &str) -> Vec<(usize, char)> {
     s.char_indices().collect()
@@ -119,6 +122,10 @@ fn read_amount(cs: &[(usize, char)], text: &str, mut i: usize) -> Option<(Amount
             let s = s.trim_end_matches('.');
             let (int, frac) = s.split_once('.').unwrap_or((s, ""));
             let frac: String = frac.chars().take(3).collect();
+            // More than 15 digits is no price a shopper means (and would overflow below).
+            if int.len() > 15 {
+                return None;
+            }
             let milli = int.parse::<i128>().ok()? * 1000 + format!("{frac:0<3}").parse::<i128>().ok()?;
             current = Some(milli);
             any = true;
@@ -159,6 +166,11 @@ fn read_amount(cs: &[(usize, char)], text: &str, mut i: usize) -> Option<(Amount
         return None;
     }
     let mut value = total + group + current.unwrap_or(0);
+    // Nothing above a thousand trillion (won or dollars): such a "price" is a typo or an attack, and every
+    // bound computed from it below stays far inside i64.
+    if value > MAX_MAJOR * 1000 {
+        return None;
+    }
     // English magnitudes: "50k", "50 thousand".
     let rest = &text[cs.get(i).map_or(text.len(), |x| x.0)..];
     let lower = rest.to_ascii_lowercase();
@@ -344,6 +356,14 @@ fn find_one(text: &str, from: usize) -> Option<FoundPrice> {
     let cs = chars(text);
     let mut i = cs.iter().position(|(b, _)| *b >= from).unwrap_or(cs.len());
     while i < cs.len() {
+        // An amount starts where a number starts, never inside one (a refused 20-digit run is not read again
+        // from its second digit).
+        let c = cs[i].1;
+        let continues = c.is_ascii_digit() || ko_small_unit(c).is_some() || ko_big_unit(c).is_some();
+        if i > 0 && continues && (cs[i - 1].1.is_ascii_digit() || matches!(cs[i - 1].1, '.' | ',')) {
+            i += 1;
+            continue;
+        }
         let Some((a, next)) = read_amount(&cs, text, i) else {
             i += 1;
             continue;
@@ -449,7 +469,8 @@ fn bounded(a: Amount, cur: Cur, b: Bound, start: usize, end: usize) -> FoundPric
     let v = to_minor(a.milli, cur);
     let (min, max) = match b {
         Bound::Max { inclusive: true } => (None, Some(v)),
-        Bound::Max { inclusive: false } => (None, Some(v - 1)),
+        // "under $0" leaves nothing but free: never a negative bound.
+        Bound::Max { inclusive: false } => (None, Some((v - 1).max(0))),
         Bound::Min { inclusive: true } => (Some(v), None),
         Bound::Min { inclusive: false } => (Some(v + 1), None),
         Bound::Decade => {
@@ -497,6 +518,16 @@ mod tests {
     fn p(s: &str) -> (Option<i64>, Option<i64>, &'static str) {
         let f = find(s).unwrap_or_else(|| panic!("no price in {s:?}"));
         (f.bounds.min_minor, f.bounds.max_minor, if f.bounds.currency == "USD" { "USD" } else { "KRW" })
+    }
+
+    #[test]
+    fn absurd_amounts_are_not_prices() {
+        // Found by the fuzzer: a 37-digit number overflowed (a panic in debug builds, a wrong bound in release).
+        let s = "be1111111111111111111111111111111111111111111111111111111tween 30nd wgn";
+        let _ = find(s);
+        assert_eq!(find("99999999999999999999원 이하"), None);
+        assert_eq!(find("9999999999억 이하"), None, "beyond a thousand trillion won");
+        assert!(find("100억 이하").is_some());
     }
 
     #[test]
