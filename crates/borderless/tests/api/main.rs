@@ -8,6 +8,7 @@ mod hostile;
 mod access;
 mod assistant;
 mod authz;
+mod broker_faults;
 mod browser;
 mod cards;
 mod catalog;
