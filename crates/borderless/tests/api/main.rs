@@ -21,6 +21,7 @@ mod flows;
 mod instore;
 mod live_store;
 mod newcomer;
+mod pg_restart;
 mod processes;
 mod recommendations;
 mod search;
