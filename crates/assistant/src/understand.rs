@@ -206,7 +206,7 @@ fn has_product_words(rest: &str) -> bool {
     rest.split(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | ',' | '.' | '~'))
         .filter(|w| !w.is_empty() && !STOP.contains(w))
         .any(|w| {
-            !AVAILABILITY.iter().any(|a| a.contains(w) || w.starts_with(a.trim_end_matches('?')))
+            !availability_cues().any(|a| a.contains(w) || w.starts_with(a.trim_end_matches('?')))
                 && !FILLERS.iter().any(|f| w.starts_with(f))
         })
 }
@@ -469,7 +469,7 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
     } else if no_slots && BROWSE.iter().any(|c| text.contains(c)) {
         // "what do you have?": a search of everything (answered with a question about what kind).
         intent = "find";
-    } else if AVAILABILITY.iter().any(|c| text.contains(c))
+    } else if availability_cues().any(|c| text.contains(c))
         && u.price.is_none()
         && ((u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
             && (u.category.is_none() || STOCK_QUESTION.iter().any(|c| text.contains(c))))

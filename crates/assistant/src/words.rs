@@ -415,32 +415,6 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "로또",
 ];
 
-pub(crate) const AVAILABILITY: &[&str] = &[
-    "do you have",
-    "any left",
-    "남았",
-    "pick up the",
-    "get the",
-    "have the",
-    "재고도",
-    "있어요",
-    "있나요",
-    "있어?",
-    "있습니까",
-    "재고",
-    "in stock",
-    "available",
-    "can i pick",
-    "pick it up",
-    "픽업 돼",
-    "픽업 되",
-    "픽업 가능",
-    "받을 수 있",
-    "get one at",
-    "get it at",
-    "in stock at",
-];
-
 /// Availability cues that ask whether something is there (not "can I pick up earbuds", which is a search).
 pub(crate) const STOCK_QUESTION: &[&str] = &[
     "do you have",
@@ -464,6 +438,15 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "get it at",
     "pick it up",
 ];
+
+/// Cues that ask to collect something ("can I pick up …", "받을 수 있어요?"): availability when they name a
+/// store or follow products shown, else a search.
+pub(crate) const PICKUP_QUESTION: &[&str] = &["can i pick", "받을 수 있"];
+
+/// Every availability cue: the stock questions and the pickup questions.
+pub(crate) fn availability_cues() -> impl Iterator<Item = &'static &'static str> {
+    STOCK_QUESTION.iter().chain(PICKUP_QUESTION)
+}
 
 /// Words that carry no search meaning (requests, particles said alone, fillers).
 pub(crate) const STOP: &[&str] = &[

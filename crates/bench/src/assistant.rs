@@ -7,11 +7,11 @@
 //! prints p50/p95/p99 per kind of turn, then one JSON line.
 
 use crate::server::pct;
-use crate::storefront::seed_catalog;
+use crate::storefront::{bench_node, seed_catalog};
 use anyhow::{bail, Result};
 use engine::discovery::assistant::Turn;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Debug, Clone)]
 pub struct AssistantBenchOpts {
@@ -36,16 +36,7 @@ const KINDS: &[(&str, &str)] = &[
 const COLOURS: &[(&str, &str)] = &[("검은색으로", "in black"), ("화이트로", "in white"), ("네이비로", "in navy")];
 
 pub async fn assistant(opts: AssistantBenchOpts) -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("borderless-assistant-bench-{}", domain::ids::random_token(6)));
-    let cfg = node::app::AppConfig {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.clone(),
-        workers: true,
-        recs_train_every: Duration::ZERO,
-        rate_limits: false,
-        ..Default::default()
-    };
-    let running = node::app::start(cfg).await?;
+    let (dir, running) = bench_node("assistant").await?;
     let engine = running.engine.clone();
     println!(
         "borderless bench assistant — {} products (Korean and English), stock at {} stores, {} conversations of 5 turns, no language model",

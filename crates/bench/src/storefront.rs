@@ -20,6 +20,21 @@ pub struct StorefrontBenchOpts {
     pub concurrency: usize,
 }
 
+/// A fresh SQLite node on a free loopback port for a benchmark (workers on, no scheduled training, no rate
+/// limits), with its temporary data directory.
+pub(crate) async fn bench_node(name: &str) -> Result<(std::path::PathBuf, node::app::Running)> {
+    let dir = std::env::temp_dir().join(format!("borderless-{name}-bench-{}", domain::ids::random_token(6)));
+    let cfg = node::app::AppConfig {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.clone(),
+        workers: true,
+        recs_train_every: Duration::ZERO,
+        rate_limits: false,
+        ..Default::default()
+    };
+    Ok((dir, node::app::start(cfg).await?))
+}
+
 /// Seeds `products` products of the synthetic bilingual catalog with stock at `locations` stores (each SKU
 /// at one or two of them), with a progress bar, and builds the search index; returns the store ids.
 pub(crate) async fn seed_catalog(engine: &engine::Engine, products: usize, locations: usize) -> Result<Vec<String>> {
@@ -56,16 +71,7 @@ pub(crate) async fn seed_catalog(engine: &engine::Engine, products: usize, locat
 }
 
 pub async fn storefront(opts: StorefrontBenchOpts) -> Result<()> {
-    let dir = std::env::temp_dir().join(format!("borderless-storefront-bench-{}", domain::ids::random_token(6)));
-    let cfg = node::app::AppConfig {
-        listen: "127.0.0.1:0".into(),
-        data_dir: dir.clone(),
-        workers: true,
-        recs_train_every: Duration::ZERO,
-        rate_limits: false,
-        ..Default::default()
-    };
-    let running = node::app::start(cfg).await?;
+    let (dir, running) = bench_node("storefront").await?;
     let engine = running.engine.clone();
     let url = running.url();
     println!(

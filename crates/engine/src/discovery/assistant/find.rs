@@ -184,11 +184,11 @@ impl Engine {
                 let mut alt = last;
                 alt.pickup = Some(assistant::Pickup { location_id: Some(s), within_km: None, today: true });
                 let mut alt_out = out.clone();
-                let mut alt_conv_state = conv.state.clone();
-                std::mem::swap(&mut conv.state, &mut alt_conv_state);
+                // The conversation remembers the alternatives only when there are some.
+                let saved = conv.state.clone();
                 self.search_answer(conv, &mut alt, ctx, chosen_store, turn, &mut alt_out, 2, SHOWN).await?;
                 if alt_out.products.is_empty() {
-                    std::mem::swap(&mut conv.state, &mut alt_conv_state);
+                    conv.state = saved;
                 } else {
                     out.products = alt_out.products;
                     text.push_str(if ko {

@@ -91,23 +91,22 @@ pub fn bounds(b: &assistant::PriceBounds, ko: bool) -> String {
 
 /// An order status in words.
 pub fn order_status(status: &str, fulfillment: &str, ko: bool) -> &'static str {
+    // The order states of `domain::OrderStatus`; "placed" says nothing of payment (it may be paid at pickup).
     match (status, fulfillment, ko) {
-        ("placed" | "paid", "pickup", true) => "매장에서 준비 중이에요",
-        ("placed" | "paid", "pickup", false) => "being prepared at the store",
-        ("placed" | "paid", _, true) => "결제가 끝나 출고를 준비하고 있어요",
-        ("placed" | "paid", _, false) => "paid and being prepared for shipping",
+        ("placed", "pickup", true) => "매장에서 준비 중이에요",
+        ("placed", "pickup", false) => "being prepared at the store",
+        ("placed", _, true) => "주문을 받아 출고를 준비하고 있어요",
+        ("placed", _, false) => "received and being prepared for shipping",
         ("ready_for_pickup", _, true) => "매장에서 찾아가실 수 있어요",
         ("ready_for_pickup", _, false) => "ready to collect at the store",
         ("shipped", _, true) => "배송 중이에요",
         ("shipped", _, false) => "on its way",
-        ("fulfilled" | "picked_up" | "delivered" | "completed", _, true) => "받으신 주문이에요",
-        ("fulfilled" | "picked_up" | "delivered" | "completed", _, false) => "delivered or collected",
+        ("picked_up" | "completed", _, true) => "받으신 주문이에요",
+        ("picked_up" | "completed", _, false) => "collected or bought",
         ("cancelled", _, true) => "취소된 주문이에요",
         ("cancelled", _, false) => "cancelled",
         ("expired", _, true) => "찾아가지 않아 만료된 주문이에요",
         ("expired", _, false) => "expired (not collected in time)",
-        ("returned" | "partially_returned", _, true) => "반품된 주문이에요",
-        ("returned" | "partially_returned", _, false) => "returned",
         (_, _, true) => "처리 중이에요",
         (_, _, false) => "in progress",
     }
