@@ -220,8 +220,13 @@ fn read_amount(cs: &[(usize, char)], text: &str, mut i: usize) -> Option<(Amount
     Some((Amount { milli: value, unit, currency, start, end }, i))
 }
 
+/// The largest bound a price can carry, in minor units (the largest amount read, in cents). Anything
+/// said above it (a "k" after the digits multiplies late) is held at it, so every bound arithmetic after (`v + 1`, a decade's width, ±10 %) stays far
+/// from `i64::MAX` — the fuzzer found "111111111111111k$" overflowing "about that much".
+const MAX_MINOR: i64 = (MAX_MAJOR * 100) as i64;
+
 fn to_minor(milli: i128, cur: Cur) -> i64 {
-    ((milli * cur.minor() as i128 + 500) / 1000).clamp(0, i64::MAX as i128) as i64
+    (milli.saturating_mul(cur.minor() as i128).saturating_add(500) / 1000).clamp(0, MAX_MINOR as i128) as i64
 }
 
 fn skip_ws(cs: &[(usize, char)], mut i: usize) -> usize {
@@ -528,6 +533,9 @@ mod tests {
         assert_eq!(find("99999999999999999999원 이하"), None);
         assert_eq!(find("9999999999억 이하"), None, "beyond a thousand trillion won");
         assert!(find("100억 이하").is_some());
+        // Found by the fuzzer in CI: a "k" after 15 digits went past every check, then "about" added 10 %.
+        let f = find("111111111111111k$ zeogangnam sta L");
+        assert!(f.is_none_or(|f| f.bounds.max_minor.is_some_and(|m| m <= MAX_MINOR + MAX_MINOR / 10)));
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! directory, so client and server are separate processes as they would be in production. `borderless bench
 //! console` times the staff console's screens on a big shop; `borderless bench hostile` runs shoppers beside
 //! attackers with the public defaults on; `borderless bench storefront` times the
-//! shopper's pages on a big catalog; `borderless bench assistant` times the shopping assistant's turns.
+//! shopper's pages on a big catalog; `borderless bench assistant` times the shopping assistant's turns;
+//! `borderless bench soak` runs the demo under mixed traffic for half an hour and records memory, log and
+//! database size per 100,000 orders.
 
 mod assistant;
 mod checkout;
@@ -17,6 +19,7 @@ mod ledger;
 mod recs;
 mod search;
 mod server;
+mod soak;
 mod storefront;
 
 pub use assistant::{assistant, AssistantBenchOpts};
@@ -28,4 +31,5 @@ pub use ledger::{ledger, LedgerBenchOpts};
 pub use recs::{recs, synthetic_history, RecsBenchOpts};
 pub use search::{search, SearchBenchOpts};
 pub use server::{BenchOpts, Target};
+pub use soak::{soak, SoakBenchOpts};
 pub use storefront::{storefront, StorefrontBenchOpts};

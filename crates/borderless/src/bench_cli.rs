@@ -133,6 +133,22 @@ pub(crate) enum BenchCmd {
         #[arg(long, default_value_t = 1000)]
         batch: usize,
     },
+    /// A long run of the demo under mixed traffic (pickup checkouts, storefront pages, search, abandoned
+    /// carts; the live cashierless store running): one row per 100,000 orders with the server's memory
+    /// and the SQLite database and write-ahead log sizes, then the ledgers checked and a JSON line.
+    /// docs/benchmarks.md records a 30-minute run.
+    Soak {
+        #[arg(long, default_value_t = 30.0)]
+        minutes: f64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        /// Seconds between samples of memory and file sizes.
+        #[arg(long, default_value_t = 10)]
+        sample_secs: u64,
+        /// PostgreSQL for the demo child instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Full HTTP checkout flow at several concurrency levels, then a flash sale.
     Checkout {
         #[command(flatten)]
@@ -183,5 +199,123 @@ impl TargetArgs {
             concurrency: self.concurrency,
             duration: Duration::from_secs(self.seconds.clamp(1, 3600)),
         })
+    }
+}
+
+/// Runs one benchmark; answers the process's exit code.
+pub(crate) async fn run(cmd: BenchCmd) -> Result<i32> {
+    match cmd {
+        BenchCmd::Labels { labels, changes } => {
+            bench::labels(labels.clamp(1, 10_000), changes.clamp(1, 100_000)).await?;
+            Ok(0)
+        }
+        BenchCmd::Instore { gondolas, shelves, plates, seeds, visits, hard_shares } => {
+            if hard_shares.iter().any(|s| !(0.0..=1.0).contains(s)) {
+                bail!("--hard-shares are shares between 0 and 1");
+            }
+            let o = borderless::instore_cli::BenchOpts {
+                gondolas,
+                shelves,
+                plates,
+                seeds: seeds.clamp(1, 100),
+                visits: visits.clamp(1, 2_000),
+                shares: hard_shares,
+            };
+            tokio::task::spawn_blocking(move || borderless::instore_cli::bench(&o)).await??;
+            Ok(0)
+        }
+        BenchCmd::Console { orders, skus, locations, requests } => {
+            let opts = bench::ConsoleBenchOpts {
+                orders: orders.clamp(1, 5_000_000),
+                skus: skus.clamp(10, 2_000_000),
+                locations: locations.clamp(1, 200),
+                requests: requests.clamp(10, 100_000),
+            };
+            bench::console(opts).await?;
+            Ok(0)
+        }
+        BenchCmd::Storefront { products, locations, requests, concurrency } => {
+            let opts = bench::StorefrontBenchOpts {
+                products: products.clamp(10, 2_000_000),
+                locations: locations.clamp(1, 200),
+                requests: requests.clamp(10, 100_000),
+                concurrency: concurrency.clamp(1, 256),
+            };
+            bench::storefront(opts).await?;
+            Ok(0)
+        }
+        BenchCmd::Assistant { products, locations, conversations } => {
+            let (products, locations) = (products.clamp(10, 2_000_000), locations.clamp(1, 200));
+            bench::assistant(bench::AssistantBenchOpts {
+                products,
+                locations,
+                conversations: conversations.clamp(1, 100_000),
+            })
+            .await?;
+            Ok(0)
+        }
+        BenchCmd::Soak { minutes, concurrency, sample_secs, database_url } => {
+            if !(0.1..=1440.0).contains(&minutes) {
+                bail!("--minutes takes 0.1 to 1440 (a day)");
+            }
+            let opts = bench::SoakBenchOpts {
+                minutes,
+                concurrency: concurrency.clamp(1, 512),
+                sample_secs: sample_secs.clamp(1, 600),
+                database_url,
+            };
+            bench::soak(opts).await?;
+            Ok(0)
+        }
+        BenchCmd::Hostile { seconds, shoppers, slow_clients } => {
+            let opts = bench::HostileBenchOpts {
+                seconds: seconds.clamp(5, 3600),
+                shoppers: shoppers.clamp(1, 500),
+                slow_clients: slow_clients.clamp(0, 1500),
+            };
+            bench::hostile(opts).await?;
+            Ok(0)
+        }
+        BenchCmd::Search { products, locations, concurrency, seconds, pg_url } => {
+            if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 256) {
+                bail!("--concurrency takes levels between 1 and 256");
+            }
+            let opts = bench::SearchBenchOpts {
+                concurrency,
+                duration: Duration::from_secs(seconds.clamp(1, 3600)),
+                products: products.clamp(100, 2_000_000),
+                locations: locations.clamp(1, 1000),
+                pg_url,
+            };
+            bench::search(opts).await?;
+            Ok(0)
+        }
+        BenchCmd::Recs { target, items, interactions, serve_products, serve_sales } => {
+            let target = target.into_target()?;
+            let opts = bench::RecsBenchOpts {
+                target,
+                items: items.clamp(10, 2_000_000),
+                interactions: interactions.clamp(100, 50_000_000),
+                serve_products: serve_products.clamp(10, 200_000),
+                serve_sales: serve_sales.clamp(1, 1_000_000),
+            };
+            bench::recs(opts).await?;
+            Ok(0)
+        }
+        BenchCmd::Ledger { target, engine_transfers, batch } => {
+            let target = target.into_target()?;
+            bench::ledger(bench::LedgerBenchOpts {
+                target,
+                engine_transfers: engine_transfers.clamp(1, 10_000_000),
+                batch,
+            })
+            .await?;
+            Ok(0)
+        }
+        BenchCmd::Checkout { target, flash_attempts, flash_units, flash_in_flight } => {
+            let target = target.into_target()?;
+            bench::checkout(bench::BenchOpts { target, flash_attempts, flash_units, flash_in_flight }).await?;
+            Ok(0)
+        }
     }
 }

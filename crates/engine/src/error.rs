@@ -54,6 +54,7 @@ impl EngineError {
                 DbErrorKind::Overloaded => "overloaded",
                 DbErrorKind::Unavailable => "unavailable",
                 DbErrorKind::Retryable => "busy",
+                DbErrorKind::StorageFull => "storage_full",
                 _ => "internal",
             },
         }

@@ -79,11 +79,16 @@ impl IntoResponse for ApiError {
                     EngineError::Db(d) => match d.kind {
                         store::DbErrorKind::Overloaded
                         | store::DbErrorKind::Unavailable
-                        | store::DbErrorKind::Retryable => StatusCode::SERVICE_UNAVAILABLE,
+                        | store::DbErrorKind::Retryable
+                        | store::DbErrorKind::StorageFull => StatusCode::SERVICE_UNAVAILABLE,
                         _ => StatusCode::INTERNAL_SERVER_ERROR,
                     },
                 };
                 let message = match &e {
+                    EngineError::Db(d) if d.kind == store::DbErrorKind::StorageFull => {
+                        tracing::error!(error = %d, "the disk under the database is full: nothing was saved; free disk space (the node resumes by itself)");
+                        "the shop's storage is full, so nothing was saved; try again in a minute (staff: free disk space on the server; it resumes by itself)".to_owned()
+                    }
                     EngineError::Db(d) => {
                         tracing::error!(error = %d, "storage error");
                         match status {
@@ -111,10 +116,12 @@ impl IntoResponse for ApiError {
             let ko = korean(code, body["error"]["message"].as_str().unwrap_or_default());
             body["error"]["message_ko"] = json!(ko);
         }
+        let full = body["error"]["code"] == "storage_full";
         let mut res = (status, axum::Json(body)).into_response();
-        // When to come back: a busy node soon; a throttled login in a minute (the message says how long
-        // the lock lasts). The rate limiter sets its own exact figure.
+        // When to come back: a busy node soon, a full disk once someone freed space; a throttled login in a
+        // minute (the message says how long the lock lasts). The rate limiter sets its own exact figure.
         let retry = match status {
+            StatusCode::SERVICE_UNAVAILABLE if full => Some("30"),
             StatusCode::SERVICE_UNAVAILABLE => Some("1"),
             StatusCode::TOO_MANY_REQUESTS => Some("60"),
             _ => None,
@@ -206,6 +213,7 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "idempotency_key_required" => "요청 키(Idempotency-Key)가 필요합니다. 요청 키를 붙여 다시 보내 주세요.",
         "invalid_idempotency_key" => "요청 키(Idempotency-Key)는 255자 이내의 영문과 숫자로 입력해 주세요.",
         "overloaded" | "unavailable" | "busy" => "요청이 많아 잠시 후 다시 시도해 주세요.",
+        "storage_full" => "서버 저장 공간이 가득 차 아무것도 저장되지 않았습니다. 1분 후 다시 시도해 주세요. (직원: 서버의 디스크 공간을 확보하면 자동으로 재개됩니다.)",
         "internal" => "일시적인 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
         "invalid_limit" => "한 번에 가져올 개수(limit)가 허용 범위를 벗어났습니다.",
         "invalid_cursor" => "페이지 위치(after)가 올바르지 않습니다. 이전 응답의 next_cursor를 그대로 사용해 주세요.",

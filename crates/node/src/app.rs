@@ -100,7 +100,17 @@ pub fn open_db(cfg: &AppConfig) -> Result<Db> {
         0 => std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
         n => n,
     };
-    let opts = DbOptions { connections: connections.clamp(1, 64), ..Default::default() };
+    let mut opts = DbOptions { connections: connections.clamp(1, 64), ..Default::default() };
+    // SQLite's write-ahead log bound (docs/benchmarks.md, "Sustained load"); 64 MiB unless tuned.
+    if let Ok(v) = std::env::var("BORDERLESS_SQLITE_WAL_LIMIT_MIB") {
+        let mib: u64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|m| (1..=1_048_576).contains(m))
+            .with_context(|| format!("BORDERLESS_SQLITE_WAL_LIMIT_MIB must be 1–1048576 (MiB), not {v:?}"))?;
+        opts.wal_limit_bytes = mib << 20;
+    }
     Db::open(&url, &opts).with_context(|| format!("cannot open database {}", redact(&url)))
 }
 

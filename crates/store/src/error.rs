@@ -12,6 +12,9 @@ pub enum DbErrorKind {
     Overloaded,
     /// The database cannot be reached.
     Unavailable,
+    /// The disk under the database is full: nothing of the transaction was saved; it succeeds again once
+    /// space is freed.
+    StorageFull,
     Other,
 }
 
@@ -41,6 +44,7 @@ impl From<rusqlite::Error> for DbError {
                 },
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => DbErrorKind::Retryable,
                 ErrorCode::CannotOpen | ErrorCode::NotADatabase => DbErrorKind::Unavailable,
+                ErrorCode::DiskFull => DbErrorKind::StorageFull,
                 _ => DbErrorKind::Other,
             },
             _ => DbErrorKind::Other,
@@ -69,6 +73,8 @@ impl From<postgres::Error> for DbError {
             } else if *code == SqlState::QUERY_CANCELED {
                 // The statement timeout ended it: the database is busy (or the query is runaway); back off.
                 DbErrorKind::Overloaded
+            } else if *code == SqlState::DISK_FULL {
+                DbErrorKind::StorageFull
             } else if *code == SqlState::TOO_MANY_CONNECTIONS || *code == SqlState::ADMIN_SHUTDOWN {
                 DbErrorKind::Unavailable
             } else {

@@ -105,11 +105,19 @@ pub struct DbOptions {
     pub group_commit_max: usize,
     /// PostgreSQL: the longest a statement may run (and a transaction sit idle) before the server ends it.
     pub statement_timeout_ms: u64,
+    /// SQLite: past this many bytes of write-ahead log the writer restarts the log between two commits.
+    pub wal_limit_bytes: u64,
 }
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions { connections: 8, queue_limit: 8192, group_commit_max: 256, statement_timeout_ms: 60_000 }
+        DbOptions {
+            connections: 8,
+            queue_limit: 8192,
+            group_commit_max: 256,
+            statement_timeout_ms: 60_000,
+            wal_limit_bytes: 64 << 20,
+        }
     }
 }
 

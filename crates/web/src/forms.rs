@@ -52,6 +52,7 @@ pub fn explain(e: &EngineError, lang: Lang) -> String {
     let english = match e {
         EngineError::Db(_) => match e.code() {
             "overloaded" | "unavailable" | "busy" => "The system is busy. Try again in a moment.".to_owned(),
+            "storage_full" => "The server's storage is full, so nothing was saved. Try again in a minute; if it keeps happening, ask the administrator to free disk space.".to_owned(),
             _ => "Something went wrong on our side; it has been logged. Try again, and tell the owner if it persists."
                 .to_owned(),
         },
@@ -68,6 +69,7 @@ pub fn explain(e: &EngineError, lang: Lang) -> String {
         Lang::Ko => match e {
             EngineError::Db(_) => match e.code() {
                 "overloaded" | "unavailable" | "busy" => "시스템이 바쁩니다. 잠시 후 다시 시도해 주세요.".to_owned(),
+                "storage_full" => "서버 저장 공간이 가득 차 저장되지 않았습니다. 1분 후 다시 시도하고, 계속되면 관리자에게 디스크 공간 확보를 요청해 주세요.".to_owned(),
                 _ => "처리 중 문제가 생겨 기록해 두었습니다. 다시 시도하고, 계속되면 관리자에게 알려 주세요.".to_owned(),
             },
             EngineError::Unauthorized => "로그인이 끝났습니다. 다시 로그인해 주세요.".to_owned(),

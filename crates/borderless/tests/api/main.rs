@@ -18,6 +18,7 @@ mod customers;
 mod errors;
 mod faults;
 mod flows;
+mod full_disk;
 mod instore;
 mod live_store;
 mod newcomer;
