@@ -30,6 +30,9 @@ impl Answers {
     fn add(&self, status: u16) {
         *self.0.lock().unwrap_or_else(|e| e.into_inner()).entry(status).or_default() += 1;
     }
+    fn total(&self) -> u64 {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).values().sum()
+    }
     fn line(&self) -> String {
         let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut v: Vec<_> = m.iter().collect();
@@ -261,6 +264,10 @@ pub async fn hostile(opts: HostileBenchOpts) -> Result<()> {
     }
     if reserved != held_by_orders || unpromised != 0 || !clean {
         bail!("the stock ledger does not add up under attack");
+    }
+    // The attackers' limits are per address: a shopper from another address is never refused or cut off.
+    if shopper_errors.total() > 0 || orders.load(Ordering::Relaxed) == 0 {
+        bail!("shoppers were refused while the attackers ran: {}", shopper_errors.line());
     }
     drop(child);
     Ok(())

@@ -139,6 +139,7 @@ impl SqliteBackend {
         let (wtx, wrx) = bounded::<Box<dyn Job>>(opts.queue_limit);
         let max = opts.group_commit_max.max(1);
         let bound = WalBound::new(&conn, opts.wal_limit_bytes)?;
+        let (wanted, copying, limit_frames) = (bound.wanted.clone(), bound.copying.clone(), bound.limit_frames);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, wrx, max, bound))
@@ -152,7 +153,7 @@ impl SqliteBackend {
         let stop_ck = stop.clone();
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpointer(ck, stop_ck))
+            .spawn(move || checkpointer(ck, stop_ck, wanted, copying, limit_frames))
             .map_err(|e| DbError::new(DbErrorKind::Other, e.to_string()))?;
         let (rtx, rrx) = bounded::<Box<dyn Job>>(opts.queue_limit);
         for i in 0..opts.connections.max(1) {
@@ -180,25 +181,33 @@ fn note_wal_frames(_: &rusqlite::hooks::Wal, frames: std::os::raw::c_int) -> rus
 /// Keeps the write-ahead log near its limit under constant load. Background PASSIVE checkpoints copy every
 /// page back, but the log only restarts from its beginning when a writer finds it fully copied while no
 /// reader holds a snapshot in it — which never happens while readers and the writer are always busy (a
-/// 5-minute soak left an 840 MB log beside a 1.76 GB database). So the writer itself, between two
-/// commits, once the log holds more than the limit, runs a RESTART checkpoint: it copies what is left,
-/// waits at most [`WalBound::WAIT`] for the readers still in the log to finish (new readers read the
-/// database file meanwhile; queued writes wait those milliseconds), and the next commit starts the log
-/// again from its beginning, reusing the file's blocks (no truncation: regrowing a file costs every fsync
-/// a metadata write). Measured alternatives: a TRUNCATE from another thread cost a quarter of checkout
-/// throughput, a RESTART from another thread about 7 % (the writer slept in SQLite's busy handler).
+/// 5-minute soak left an 840 MB log beside a 1.76 GB database, and a big log slows every read: SQLite
+/// searches its index segment by segment). So once the background checkpointer finds the log past the
+/// limit it stops and asks the writer, which between two commits runs a RESTART checkpoint: it copies the
+/// few pages written since, waits for the readers still in the log to finish (new readers read the
+/// database file meanwhile; queued writes wait), and the next commit starts the log again from its
+/// beginning, reusing the file's blocks (no truncation: regrowing a file costs every fsync a metadata
+/// write). The wait starts at 25 ms and doubles while readers keep it from succeeding (up to 1 s, with a
+/// quarter as long for writes between two tries), so a long reader delays the restart but cannot prevent it.
+/// Measured alternatives: a TRUNCATE from another thread cost a quarter of checkout throughput, a RESTART
+/// from another thread about 7 % (the writer slept in SQLite's busy handler); a restart that only waited
+/// 25 ms let a 30-minute soak's log reach 2.8 GB.
 struct WalBound {
     limit_frames: i64,
-    /// When a restart was last refused (a reader or the background checkpoint held on) and how long the
-    /// next try waits: from 2 ms, doubling while refusals go on, up to [`WalBound::MAX_BACKOFF`].
-    refused_at: Option<(std::time::Instant, std::time::Duration)>,
+    /// Set when the log is past the limit (by the checkpointer after a PASSIVE, or by the writer on its
+    /// own count); cleared by the writer once restarted. The checkpointer pauses while it is set.
+    wanted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the checkpointer is inside a PASSIVE checkpoint now (the writer then leaves it to ask).
+    copying: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// How long the next try waits for readers, and when it may run.
+    wait: std::time::Duration,
+    next_try: Option<std::time::Instant>,
     restarts: u64,
 }
 
 impl WalBound {
-    const WAIT: std::time::Duration = std::time::Duration::from_millis(25);
-    const MIN_BACKOFF: std::time::Duration = std::time::Duration::from_millis(2);
-    const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_millis(200);
+    const FIRST_WAIT: std::time::Duration = std::time::Duration::from_millis(25);
+    const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
     const BUSY: std::time::Duration = std::time::Duration::from_secs(10);
 
     fn new(conn: &Connection, limit_bytes: u64) -> Result<Self, DbError> {
@@ -206,38 +215,51 @@ impl WalBound {
         conn.wal_hook(Some(note_wal_frames));
         // A log that grew past the limit while a reader held on is cut back to it at its next restart.
         conn.pragma_update(None, "journal_size_limit", limit_bytes as i64)?;
-        Ok(WalBound { limit_frames: (limit_bytes as i64 / page.max(512)).max(64), refused_at: None, restarts: 0 })
+        Ok(WalBound {
+            limit_frames: (limit_bytes as i64 / page.max(512)).max(64),
+            wanted: Default::default(),
+            copying: Default::default(),
+            wait: Self::FIRST_WAIT,
+            next_try: None,
+            restarts: 0,
+        })
     }
 
-    fn refused(&mut self) {
-        let wait = self.refused_at.map_or(Self::MIN_BACKOFF, |(_, w)| (w * 2).min(Self::MAX_BACKOFF));
-        self.refused_at = Some((std::time::Instant::now(), wait));
-    }
-
-    /// After a commit on the writer's thread.
+    /// After a commit on the writer's thread: restart the log when the checkpointer asked, or on the
+    /// writer's own count past the limit when the checkpointer is not copying (or far past it anyway).
     fn after_commit(&mut self, conn: &Connection) {
-        if WAL_FRAMES.with(|f| f.get()) <= self.limit_frames
-            || self.refused_at.is_some_and(|(t, wait)| t.elapsed() < wait)
-        {
+        use std::sync::atomic::Ordering;
+        let frames = WAL_FRAMES.with(|f| f.get());
+        let own =
+            frames > self.limit_frames && (!self.copying.load(Ordering::Acquire) || frames > 4 * self.limit_frames);
+        if own {
+            self.wanted.store(true, Ordering::Release);
+        }
+        if !self.wanted.load(Ordering::Acquire) || self.next_try.is_some_and(|t| std::time::Instant::now() < t) {
             return;
         }
-        let _ = conn.busy_timeout(Self::WAIT);
+        let _ = conn.busy_timeout(self.wait);
         let r = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |r| r.get::<_, i64>(0));
         let _ = conn.busy_timeout(Self::BUSY);
         match r {
             Ok(0) => {
                 self.restarts += 1;
-                self.refused_at = None;
+                self.wait = Self::FIRST_WAIT;
+                self.next_try = None;
                 WAL_FRAMES.with(|f| f.set(0));
-                tracing::debug!(restarts = self.restarts, "write-ahead log restarted");
+                self.wanted.store(false, std::sync::atomic::Ordering::Release);
+                tracing::debug!(restarts = self.restarts, frames, "write-ahead log restarted");
             }
-            Ok(_) => {
-                self.refused();
-                tracing::debug!("a reader held the write-ahead log; restarting it later");
-            }
-            Err(e) => {
-                self.refused();
-                tracing::warn!(error = %e, "restarting the write-ahead log failed");
+            other => {
+                if let Err(e) = other {
+                    tracing::warn!(error = %e, "restarting the write-ahead log failed");
+                }
+                // Readers held on: let writes flow a quarter as long as the wait was, then wait longer.
+                self.next_try = Some(std::time::Instant::now() + self.wait / 4);
+                self.wait = (self.wait * 2).min(Self::MAX_WAIT);
+                if self.wait == Self::MAX_WAIT {
+                    tracing::warn!(frames, "readers keep the write-ahead log from restarting; trying again");
+                }
             }
         }
     }
@@ -288,12 +310,29 @@ fn run_batch(conn: &Connection, batch: &mut [Box<dyn Job>]) -> Result<(), DbErro
 }
 
 /// Copies committed WAL pages back into the database file every 500 ms without blocking the writer or
-/// readers (PASSIVE), so commits never pay for the copying. Ends when the backend is dropped.
-fn checkpointer(conn: Connection, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+/// readers (PASSIVE), so commits never pay for the copying; when the log is past its limit it asks the
+/// writer to restart it and pauses until it has (two checkpoints at once would keep each other waiting).
+/// Ends when the backend is dropped.
+fn checkpointer(
+    conn: Connection,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    wanted: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    copying: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    limit_frames: i64,
+) {
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         std::thread::sleep(std::time::Duration::from_millis(500));
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed; the writer will restart the log itself");
+        copying.store(true, std::sync::atomic::Ordering::Release);
+        if wanted.load(std::sync::atomic::Ordering::Acquire) {
+            copying.store(false, std::sync::atomic::Ordering::Release);
+            continue;
+        }
+        let r = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1));
+        copying.store(false, std::sync::atomic::Ordering::Release);
+        match r {
+            Ok(frames) if frames > limit_frames => wanted.store(true, std::sync::atomic::Ordering::Release),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed; the writer will restart the log itself"),
         }
     }
 }

@@ -40,10 +40,11 @@ impl Engine {
         let mut changed: Vec<String> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         loop {
-            // Pages are capped by the feed; read until a page comes back empty.
+            // Pages are capped by the feed (and a filtered read looks through a window of it): read until
+            // the cursor stops moving. An empty page can still move it past events of other kinds.
             let (evs, next) =
                 self.db.read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("product."))).await?;
-            if evs.is_empty() {
+            if next == cursor {
                 break;
             }
             for e in evs {
@@ -128,7 +129,7 @@ impl Engine {
                 .db
                 .read(move |tx| events::feed(tx, cursor, events::MAX_FEED_PAGE, Some("inventory.changed")))
                 .await?;
-            if evs.is_empty() {
+            if next == cursor {
                 return Ok(applied);
             }
             let mut guard = self.search_served_mut();

@@ -150,6 +150,21 @@ impl Engine {
         Ok(n)
     }
 
+    /// A page of the event feed, the cursor to read on from, and whether more may follow even though the
+    /// page is short (a read of a kind prefix on SQLite looks through a window of the feed at a time).
+    pub async fn events_page(
+        &self,
+        after: events::Cursor,
+        limit: usize,
+        kind: Option<String>,
+    ) -> Result<(Vec<EventView>, events::Cursor, bool)> {
+        let windowed = self.db.dialect() == store::Dialect::Sqlite
+            && kind.as_deref().is_some_and(|k| k.ends_with(".*") || k.ends_with('.'));
+        let (items, next) = self.events(after, limit, kind).await?;
+        let more = windowed && next < self.events_head().await?;
+        Ok((items, next, more))
+    }
+
     /// A page of the event feed and the cursor to read on from.
     pub async fn events(
         &self,

@@ -186,8 +186,9 @@ async fn list_events(
         None => Cursor::default(),
         Some(c) => Cursor::parse(&c).map_err(|m| ApiError::bad("invalid_cursor", m))?,
     };
-    let (mut items, mut next) = s.engine.events(after, limit + 1, kind).await?;
-    let has_more = items.len() > limit;
+    // A page of a kind prefix may end before the feed does (it looks through a window of it).
+    let (mut items, mut next, more) = s.engine.events_page(after, limit + 1, kind).await?;
+    let has_more = items.len() > limit || more;
     if has_more {
         items.truncate(limit);
         if let Some(last) = items.last() {
