@@ -1,6 +1,6 @@
 //! The SQLite disk filling up (issue #19's faults): a node whose data directory is a small tmpfs (128 MiB:
-//! the write-ahead log alone keeps up to 64 MiB) keeps
-//! taking orders until a filler file takes the last byte. While the disk is full every write either
+//! the write-ahead log alone keeps up to 64 MiB) keeps taking orders until a filler file takes the last
+//! byte. While the disk is full every write either
 //! succeeds whole or is refused with `503 storage_full` (English and Korean, `Retry-After`), reads keep
 //! answering, and nothing is half-written; once the filler is deleted the node takes orders again by
 //! itself. Every acknowledged order is there, stock reserved equals the orders placed, the ledgers
