@@ -131,6 +131,18 @@ struct ServeArgs {
     /// Off by default: webhooks carry order and customer data, so they go over https to public hosts.
     #[arg(long, env = "BORDERLESS_WEBHOOKS_ALLOW_PRIVATE")]
     webhooks_allow_private: bool,
+    /// The address shoppers reach the shop at, e.g. https://shop.example.com: links in the shop's mail
+    /// (sign-up confirmations) start with it. Default: http:// and the listen address.
+    #[arg(long, env = "BORDERLESS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Where the shop's mail goes out: smtps://user:pass@host:465 (TLS), smtp://user:pass@host:587?tls=required
+    /// (STARTTLS) or smtp://host:port (a relay on a trusted network). Prefer the environment variable: a
+    /// password on the command line shows in `ps`. Without it, mail waits in the outbox (console → Mail).
+    #[arg(long, env = "BORDERLESS_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of the shop's mail.
+    #[arg(long, env = "BORDERLESS_MAIL_FROM", default_value = "borderless <no-reply@localhost>")]
+    mail_from: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -309,6 +321,9 @@ fn config(a: &ServeArgs) -> AppConfig {
         request_timeout: Duration::from_secs(a.request_timeout_secs.clamp(1, 3600)),
         rate_limits: a.rate_limits == OnOff::On,
         webhooks_allow_private: a.webhooks_allow_private,
+        public_url: a.public_url.clone(),
+        smtp_url: a.smtp_url.clone().filter(|u| !u.trim().is_empty()),
+        mail_from: a.mail_from.clone(),
     }
 }
 

@@ -41,6 +41,11 @@ pub struct Config {
     pub unpaid_hold_ms: i64,
     /// Webhook targets may be `http://` and private or loopback addresses (development only).
     pub webhooks_allow_private: bool,
+    /// The address shoppers reach the shop at; links in mail start with it (never with a request's `Host`,
+    /// which a stranger chooses).
+    pub public_url: String,
+    /// A mail transport is configured: the mail worker delivers the outbox.
+    pub mail_delivery: bool,
 }
 
 impl Default for Config {
@@ -52,6 +57,8 @@ impl Default for Config {
             unpaid_max_units: 20,
             unpaid_hold_ms: 7 * 24 * 3600 * 1000,
             webhooks_allow_private: false,
+            public_url: "http://127.0.0.1:8080".into(),
+            mail_delivery: false,
         }
     }
 }

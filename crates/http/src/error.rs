@@ -196,6 +196,7 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "currency_mismatch" => "통화가 서로 다릅니다. 같은 통화로 다시 시도해 주세요.",
         "unsupported_payment_method" => "이 주문에는 사용할 수 없는 결제 수단입니다. 다른 결제 수단을 선택해 주세요.",
         "email_taken" => "이미 가입된 이메일입니다. 로그인해 주세요.",
+        "signup_link_invalid" => "가입 링크가 올바르지 않거나 이미 사용되었거나 만료되었습니다(24시간 유효). 다시 가입해 주세요.",
         "timeout" => "요청 처리 시간이 너무 길어 중단했습니다. 잠시 후 다시 시도해 주세요.",
         "money_limit_reached" => "이 키로 한 번에 또는 하루에 충전·판매할 수 있는 금액을 넘었습니다. 금액을 나누거나 점주에게 요청해 주세요.",
         "rate_limited" => "요청이 너무 많습니다. 응답의 Retry-After(초)만큼 기다린 뒤 다시 시도해 주세요.",

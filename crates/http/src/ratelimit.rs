@@ -68,7 +68,17 @@ impl Class {
     /// pages behind a staff session.
     pub fn of(method: &Method, path: &str) -> Option<Class> {
         let write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if write && (path == "/store/auth/login" || path == "/console/login" || path == "/account/login") {
+        // Opening a sign-up link counts as a login: it signs the shopper in.
+        if write
+            && matches!(
+                path,
+                "/store/auth/login"
+                    | "/console/login"
+                    | "/account/login"
+                    | "/store/customers/verify"
+                    | "/account/verify"
+            )
+        {
             return Some(Class::Login);
         }
         if let Some(class) = Class::of_storefront(write, path) {
@@ -274,6 +284,8 @@ mod tests {
         assert_eq!(Class::of(&Method::GET, "/"), Some(Class::StoreRead));
         assert_eq!(Class::of(&Method::GET, "/assets/app.css"), None);
         assert_eq!(Class::of(&Method::POST, "/store/customers"), Some(Class::Signup));
+        assert_eq!(Class::of(&Method::POST, "/store/customers/verify"), Some(Class::Login));
+        assert_eq!(Class::of(&Method::POST, "/account/verify"), Some(Class::Login));
         assert_eq!(Class::of(&Method::POST, "/store/carts/cart_1/checkout"), Some(Class::Checkout));
         assert_eq!(Class::of(&Method::PUT, "/store/carts/cart_1/fulfillment"), Some(Class::StoreWrite));
         assert_eq!(Class::of(&Method::POST, "/store/events"), Some(Class::Events));

@@ -52,6 +52,13 @@ pub struct AppConfig {
     pub rate_limits: bool,
     /// Webhooks may target `http://` and private or loopback addresses (development only).
     pub webhooks_allow_private: bool,
+    /// The address shoppers reach the shop at (links in mail); defaults to `http://` + the listen address.
+    pub public_url: Option<String>,
+    /// Where mail goes out (`smtps://…`, `smtp://…?tls=required`, `smtp://host:port`); without it, mail
+    /// waits in the outbox (console → Mail).
+    pub smtp_url: Option<String>,
+    /// The sender of the shop's mail.
+    pub mail_from: String,
 }
 
 impl Default for AppConfig {
@@ -79,6 +86,9 @@ impl Default for AppConfig {
             request_timeout: Duration::from_secs(30),
             rate_limits: true,
             webhooks_allow_private: false,
+            public_url: None,
+            smtp_url: None,
+            mail_from: "borderless <no-reply@localhost>".into(),
         }
     }
 }
@@ -206,12 +216,30 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || open_db(&cfg)).await??
     };
+    let listener =
+        tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let mailer = cfg.smtp_url.as_deref().map(|u| crate::mail::Mailer::new(u, &cfg.mail_from)).transpose()?;
+    let public_url = match &cfg.public_url {
+        Some(u) => {
+            let u = u.trim().trim_end_matches('/').to_owned();
+            if !(u.starts_with("https://") || u.starts_with("http://")) || u.contains(char::is_whitespace) {
+                anyhow::bail!("--public-url {u:?} must be the shop's address, like https://shop.example.com");
+            }
+            u
+        }
+        // The bound address (a wildcard one is no place to send a shopper: the machine is named localhost).
+        None if addr.ip().is_unspecified() => format!("http://localhost:{}", addr.port()),
+        None => format!("http://{addr}"),
+    };
     let mut engine = Engine::new(
         db,
         Config {
             pickup_hold_ms: cfg.pickup_hold.as_millis() as i64,
             cashierless_cap_minor: cfg.cashierless_cap_minor,
             webhooks_allow_private: cfg.webhooks_allow_private,
+            public_url,
+            mail_delivery: mailer.is_some(),
             ..Config::default()
         },
         clock,
@@ -223,12 +251,19 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         );
     }
     let admin_key = bootstrap_admin(&engine, &cfg).await?;
-    let listener =
-        tokio::net::TcpListener::bind(&cfg.listen).await.with_context(|| format!("cannot listen on {}", cfg.listen))?;
-    let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
     if cfg.workers {
         tokio::spawn(crate::webhooks::run(engine.clone(), rx.clone()));
+        match mailer {
+            Some(m) => {
+                tracing::info!(url = %redact(cfg.smtp_url.as_deref().unwrap_or_default()), "mail: delivering over SMTP");
+                tokio::spawn(crate::mail::run(engine.clone(), m, rx.clone()));
+            }
+            None => tracing::warn!(
+                "mail: no transport (--smtp-url / BORDERLESS_SMTP_URL): sign-up confirmations wait in the outbox, \
+                 where staff see them (console → Mail, GET /admin/mail)"
+            ),
+        }
         tokio::spawn(expiry_worker(engine.clone(), rx.clone()));
         tokio::spawn(reconcile_worker(engine.clone(), rx.clone()));
         tokio::spawn(crate::stripe::run(engine.clone(), rx.clone()));

@@ -11,6 +11,7 @@ mod migrate;
 pub use migrate::checksum_of as migrate_checksum_of;
 mod pg;
 mod pg_tls;
+mod schema;
 mod sqlite;
 mod value;
 

@@ -307,7 +307,7 @@ async fn visitors(engine: &Engine) -> Result<Vec<(String, String)>> {
                     phone: Some(c.phone.clone()),
                     locale: Some(c.locale.clone()),
                 };
-                engine.signup(input).await.context("creating the store's visitors")?.0.id
+                engine.create_account(input).await.context("creating the store's visitors")?.0.id
             }
         };
         out.push((id, c.name.clone()));

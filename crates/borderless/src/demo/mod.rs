@@ -91,7 +91,7 @@ pub async fn seed(engine: &Engine) -> Result<SeedSummary> {
             phone: Some(c.phone.clone()),
             locale: Some(c.locale.clone()),
         };
-        match engine.signup(input).await {
+        match engine.create_account(input).await {
             Ok(_) | Err(engine::EngineError::Conflict { .. }) => {}
             Err(e) => return Err(e).context("creating demo customers"),
         }

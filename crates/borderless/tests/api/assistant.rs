@@ -264,7 +264,7 @@ async fn questions_handoff_and_ownership(b: Backend) {
         let app = &app;
         async move {
             let s = app
-                .post("/store/customers", json!({"email": email, "password": "assistant password", "name": "챗 고객"}))
+                .signup(json!({"email": email, "password": "assistant password", "name": "챗 고객"}))
                 .await
                 .expect(201);
             s["token"].as_str().unwrap().to_owned()

@@ -86,9 +86,7 @@ async fn every_role_meets_every_guard() {
     let session = |email: &'static str| {
         let app = &app;
         async move {
-            app.post("/store/customers", json!({"email": email, "password": "matrix password", "name": "M"}))
-                .await
-                .expect(201)["token"]
+            app.signup(json!({"email": email, "password": "matrix password", "name": "M"})).await.expect(201)["token"]
                 .as_str()
                 .unwrap()
                 .to_owned()

@@ -75,6 +75,26 @@ impl Browser {
         self.send(r).await
     }
 
+    /// Signs up through the storefront as a shopper does: the form, the "check your email" page, the link
+    /// from the mail (the outbox, as staff read it without a mail transport), the confirm button. Answers
+    /// the button's response (a redirect to the account, signed in).
+    pub async fn sign_up(&mut self, app: &TestApp, fields: &[(&str, &str)]) -> Page {
+        let email = fields.iter().find(|(k, _)| *k == "email").expect("an email").1;
+        let sent = self.submit("/account/signup", "/account/signup", fields).await;
+        assert_eq!(sent.status, 200, "{}", sent.body);
+        assert!(sent.has("이메일을 확인해 주세요") && sent.has(email), "{}", sent.body);
+        assert!(sent.has("메일 발송을 설정하지 않았습니다"), "without a transport the page says where the link waits");
+        let token = app.signup_token(email).await;
+        let link = format!("/account/verify?token={token}");
+        let page = self.get(&link).await;
+        assert!(
+            page.has("가입 완료") && page.has("method=\"post\""),
+            "opening the link only shows a button: {}",
+            page.body
+        );
+        self.submit(&link, "/account/verify", &[("token", &token)]).await
+    }
+
     /// Posts a form of the page at `from` with its CSRF token (and `_once` when the form has one).
     pub async fn submit(&mut self, from: &str, path: &str, fields: &[(&str, &str)]) -> Page {
         let page = self.get(from).await;

@@ -368,10 +368,8 @@ both!(processor_webhooks_are_verified_and_applied_once);
 async fn shoppers_top_up_their_wallet_by_card(b: Backend) {
     let (url, psp) = processor().await;
     let app = spawn_app_full(b, Duration::from_secs(3600), Some(url)).await;
-    let s = app
-        .post("/store/customers", json!({"email": "topup@example.com", "password": "top up by card", "name": "T"}))
-        .await
-        .expect(201);
+    let s =
+        app.signup(json!({"email": "topup@example.com", "password": "top up by card", "name": "T"})).await.expect(201);
     let token = s["token"].as_str().unwrap().to_owned();
     let top = |pm: &'static str, key: &'static str| {
         let (app, token) = (&app, token.clone());

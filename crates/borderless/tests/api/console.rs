@@ -298,10 +298,8 @@ both!(stock_forms_and_imports);
 
 async fn till_sale_by_wallet_qr(backend: Backend) {
     let (app, gangnam, _) = setup(backend).await;
-    let s = app
-        .post("/store/customers", json!({"email": "qr@example.com", "password": "wallet password", "name": "큐알"}))
-        .await
-        .expect(201);
+    let s =
+        app.signup(json!({"email": "qr@example.com", "password": "wallet password", "name": "큐알"})).await.expect(201);
     let (cid, token) = (s["customer"]["id"].as_str().unwrap().to_owned(), s["token"].as_str().unwrap().to_owned());
     app.admin_post(
         &format!("/admin/customers/{cid}/wallet/top-ups"),

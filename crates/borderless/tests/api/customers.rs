@@ -4,21 +4,88 @@ use crate::both;
 use crate::helpers::*;
 use serde_json::json;
 
+/// Sign-up never tells whether an address has an account: the answer is the same; the owner of a taken
+/// address gets a note instead of a link. The account exists only once the link is opened, a link works
+/// once, and one address gets at most five messages a day however often someone signs it up.
+async fn signup_does_not_tell_whether_an_address_is_taken(b: Backend) {
+    let app = spawn_app(b).await;
+    app.signup(json!({"email": "taken@example.com", "password": "first password", "name": "첫 고객"}))
+        .await
+        .expect(201);
+    let taken = app
+        .post("/store/customers", json!({"email": "Taken@Example.com", "password": "another one", "name": "x"}))
+        .await
+        .expect(202);
+    let free = app
+        .post("/store/customers", json!({"email": "free@example.com", "password": "another one", "name": "x"}))
+        .await
+        .expect(202);
+    assert_eq!(taken["status"], free["status"]);
+    assert_eq!(taken["expires_in_s"], free["expires_in_s"]);
+    assert_eq!(
+        taken.as_object().unwrap().keys().collect::<Vec<_>>(),
+        free.as_object().unwrap().keys().collect::<Vec<_>>()
+    );
+    let note = app.admin_get("/admin/mail?to=taken%40example.com&status=waiting").await.expect(200);
+    let kinds: Vec<_> = note["data"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["signup_existing"], "the owner is told, no second link: {note}");
+    assert!(note["data"][0]["body"].as_str().unwrap().contains("/account/login"));
+    let r = app.post("/store/auth/login", json!({"email": "taken@example.com", "password": "another one"})).await;
+    assert_eq!(r.status, 401, "the first account keeps its password");
+
+    // Not an account until the link is opened.
+    let r = app.post("/store/auth/login", json!({"email": "free@example.com", "password": "another one"})).await;
+    assert_eq!(r.status, 401);
+    let link = app.signup_token("free@example.com").await;
+    assert!(link.starts_with("bl_signup_") && link.len() > 40, "{link}");
+    let mail = app.admin_get("/admin/mail?to=free%40example.com").await.expect(200);
+    assert!(mail["data"][0]["body"].as_str().unwrap().contains("http://127.0.0.1:"), "links start at the public URL");
+    // A request for the same address again: two links, the first one opened wins, the other stops.
+    app.post("/store/customers", json!({"email": "free@example.com", "password": "third password", "name": "y"}))
+        .await
+        .expect(202);
+    let second = app.signup_token("free@example.com").await;
+    assert_ne!(second, link);
+    let v = app.post("/store/customers/verify", json!({"token": link})).await.expect(201);
+    assert_eq!(v["customer"]["email"], "free@example.com");
+    for t in [&link, &second] {
+        let r = app.post("/store/customers/verify", json!({"token": t})).await;
+        assert_eq!((r.status, r.code()), (400, "signup_link_invalid"), "{:?}", r.body);
+        assert!(r.body["error"]["message_ko"].as_str().unwrap().contains("다시 가입"));
+    }
+    let waiting = app.admin_get("/admin/mail?to=free%40example.com&status=waiting").await.expect(200);
+    assert_eq!(waiting["data"].as_array().unwrap().len(), 0, "the other link's mail is not sent: {waiting}");
+    app.post("/store/auth/login", json!({"email": "free@example.com", "password": "another one"})).await.expect(200);
+    let r = app.post("/store/customers/verify", json!({"token": "bl_signup_forged"})).await;
+    assert_eq!((r.status, r.code()), (400, "signup_link_invalid"));
+
+    // At most five messages a day to one address, however often it is signed up (no mail bombing).
+    for _ in 0..8 {
+        app.post("/store/customers", json!({"email": "bomb@example.com", "password": "bomb password", "name": "b"}))
+            .await
+            .expect(202);
+    }
+    let all = app.admin_get("/admin/mail?to=bomb%40example.com&limit=100").await.expect(200);
+    assert_eq!(all["data"].as_array().unwrap().len(), 5);
+    let r = app.get("/admin/mail").await;
+    assert_eq!(r.status, 401, "the outbox is staff's");
+}
+crate::both!(signup_does_not_tell_whether_an_address_is_taken);
+
 async fn one_identity_across_channels(b: Backend) {
     let app = spawn_app(b).await;
     let store = app.location("GANGNAM", "store", true).await;
     let sku = app.product("C-1", 3000).await;
     app.stock_in(&sku, &store, 10).await;
 
-    let s = app.post("/store/customers", json!({"email": "Minji.Kim@Example.com", "password": "correct horse", "name": "김민지", "phone": "010-2345-6789"})).await.expect(201);
+    let s = app
+        .signup(json!({"email": "Minji.Kim@Example.com", "password": "correct horse", "name": "김민지", "phone": "010-2345-6789"}))
+        .await
+        .expect(201);
     let token = s["token"].as_str().unwrap().to_owned();
     let cid = s["customer"]["id"].as_str().unwrap().to_owned();
     assert_eq!(s["customer"]["email"], "minji.kim@example.com");
     assert_eq!(s["customer"]["member_code"].as_str().unwrap().len(), 10);
-    let r = app
-        .post("/store/customers", json!({"email": "minji.kim@example.com", "password": "another one", "name": "x"}))
-        .await;
-    assert_eq!((r.status, r.code()), (409, "email_taken"));
     let r = app.post("/store/customers", json!({"email": "short@example.com", "password": "short", "name": "x"})).await;
     assert_eq!((r.status, r.code()), (400, "weak_password"));
     let r =

@@ -4,7 +4,7 @@
 
 use crate::cards::processor;
 use crate::helpers::*;
-use crate::processes::{call, doctor, serve_with};
+use crate::processes::{call, doctor, serve_with, signup_on};
 use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -17,16 +17,9 @@ async fn crash_between_capture_and_credit(database_url: Option<String>) {
     let key_env = ("BORDERLESS_CARD_SECRET_KEY", "sk_test_borderless");
     let node = serve_with(&dir.0, db, &card, &[key_env, ("BORDERLESS_FAULT", "top_up.after_capture")]).await;
     let c = reqwest::Client::new();
-    let (s, v) = call(
-        &c,
-        Method::POST,
-        format!("{}/store/customers", node.url),
-        Some(json!({"email": "crash@example.com", "password": "crash password", "name": "K"})),
-        None,
-        None,
-    )
-    .await
-    .unwrap();
+    let (s, v) =
+        signup_on(&c, &node.url, json!({"email": "crash@example.com", "password": "crash password", "name": "K"}))
+            .await;
     assert_eq!(s, 201, "{v}");
     let token = v["token"].as_str().unwrap().to_owned();
     let top_up = json!({"amount_minor": 50000, "currency": "KRW", "payment_method": "pm_card_visa"});

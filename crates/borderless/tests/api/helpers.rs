@@ -144,6 +144,11 @@ async fn spawn_app_inner(
         rate_limits: false,
         // The webhook tests receive on loopback; the public-only default has its own test.
         webhooks_allow_private: true,
+        public_url: None,
+        // Without a transport mail waits in the outbox, where `TestApp::signup` reads the link (mail.rs
+        // sends it through a real SMTP server).
+        smtp_url: None,
+        mail_from: "borderless tests <tests@example.com>".into(),
     };
     let mut cfg = cfg;
     tune(&mut cfg);
@@ -248,6 +253,36 @@ impl TestApp {
     }
     pub async fn put(&self, path: &str, body: Value) -> Res {
         self.req("PUT", path, None, Some(body), &[]).await
+    }
+
+    /// Signs a shopper up as a shopper does: the sign-up (202, the same answer whether or not the address
+    /// is taken), the link from the mail outbox (read as staff read it when no mail transport is set up),
+    /// and the link opened. Answers the last step: 201 with the customer and a session token.
+    pub async fn signup(&self, body: Value) -> Res {
+        let email = body["email"].as_str().expect("an email").to_owned();
+        let r = self.post("/store/customers", body).await;
+        if r.status != 202 {
+            return r;
+        }
+        assert_eq!(r.body["status"], "check_email", "{}", r.body);
+        let token = self.signup_token(&email).await;
+        self.post("/store/customers/verify", json!({ "token": token })).await
+    }
+
+    /// The token of the newest waiting sign-up link mailed to `email`.
+    pub async fn signup_token(&self, email: &str) -> String {
+        let q = format!("/admin/mail?status=waiting&to={}", urlencoding(email));
+        let mail = self.admin_get(&q).await.expect(200);
+        let body = mail["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["kind"] == "signup_confirm")
+            .unwrap_or_else(|| panic!("no sign-up link mailed to {email}: {mail}"))["body"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        signup_token_in(&body)
     }
 
     /// Creates a location and returns its id.
@@ -383,4 +418,20 @@ macro_rules! both {
             }
         }
     };
+}
+
+/// The token of the sign-up link in a mail body.
+pub fn signup_token_in(body: &str) -> String {
+    let at = body.find("token=").unwrap_or_else(|| panic!("no link in {body}")) + "token=".len();
+    body[at..].split(char::is_whitespace).next().unwrap().to_owned()
+}
+
+/// Percent-encodes a query value.
+pub fn urlencoding(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -21,6 +21,7 @@ mod flows;
 mod full_disk;
 mod instore;
 mod live_store;
+mod mail;
 mod newcomer;
 mod pg_restart;
 mod processes;

@@ -74,10 +74,8 @@ async fn recommendations_follow_one_history(b: Backend) {
         sell(&app, &store, &["TEA"], None).await;
     }
     // A member buys beans at the counter and browses tea online.
-    let s = app
-        .post("/store/customers", json!({"email": "reco@example.com", "password": "coffee lover", "name": "커피"}))
-        .await
-        .expect(201);
+    let s =
+        app.signup(json!({"email": "reco@example.com", "password": "coffee lover", "name": "커피"})).await.expect(201);
     let (cid, token) = (s["customer"]["id"].as_str().unwrap().to_owned(), s["token"].as_str().unwrap().to_owned());
     sell(&app, &store, &["BEANS"], Some(&cid)).await;
     let r = app
@@ -163,10 +161,8 @@ async fn recommendations_follow_one_history(b: Backend) {
     // Privacy and bad input.
     let r = app.get(&format!("/store/recommendations?customer={cid}")).await;
     assert_eq!((r.status, r.code()), (401, "unauthorized"));
-    let other_cust = app
-        .post("/store/customers", json!({"email": "nosy@example.com", "password": "curious one", "name": "N"}))
-        .await
-        .expect(201);
+    let other_cust =
+        app.signup(json!({"email": "nosy@example.com", "password": "curious one", "name": "N"})).await.expect(201);
     let r = app
         .req("GET", &format!("/store/recommendations?customer={cid}"), other_cust["token"].as_str(), None, &[])
         .await;

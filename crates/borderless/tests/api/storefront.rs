@@ -220,9 +220,8 @@ async fn account_wallet_and_consent(backend: Backend) {
     let mut b = Browser::new(&app);
 
     let signed_up = b
-        .submit(
-            "/account/signup?next=%2Faccount",
-            "/account/signup",
+        .sign_up(
+            &app,
             &[
                 ("name", "김보더"),
                 ("email", "kim@example.com"),
@@ -232,6 +231,11 @@ async fn account_wallet_and_consent(backend: Backend) {
         )
         .await;
     assert_eq!(location_of(&signed_up), "/account");
+    let again = b.get("/account/verify?token=bl_signup_used").await;
+    assert_eq!(again.status, 200, "the page only shows the button");
+    let used =
+        b.submit("/account/verify?token=bl_signup_used", "/account/verify", &[("token", "bl_signup_used")]).await;
+    assert!(used.status == 400 && used.has("다시 가입해 새 링크를 받으세요"), "{}", used.body);
     let account = b.get("/account").await;
     assert!(account.has("김보더님의 계정") && account.has("아직 주문이 없습니다"), "{}", account.body);
     let cid = app.admin_get("/admin/customers?email=kim%40example.com").await.expect(200)["data"][0]["id"]
@@ -450,9 +454,8 @@ async fn cards_through_the_processors_form(backend: Backend) {
     app.stock_in("SHOP-TEE", &gangnam, 5).await;
     let mut b = Browser::new(&app);
     let up = b
-        .submit(
-            "/account/signup",
-            "/account/signup",
+        .sign_up(
+            &app,
             &[
                 ("name", "카드 고객"),
                 ("email", "card@example.com"),

@@ -7,10 +7,7 @@ use crate::helpers::*;
 use serde_json::{json, Value};
 
 async fn customer(app: &TestApp, email: &str) -> (String, String) {
-    let s = app
-        .post("/store/customers", json!({"email": email, "password": "wallet password", "name": "지갑 고객"}))
-        .await
-        .expect(201);
+    let s = app.signup(json!({"email": email, "password": "wallet password", "name": "지갑 고객"})).await.expect(201);
     (s["customer"]["id"].as_str().unwrap().to_owned(), s["token"].as_str().unwrap().to_owned())
 }
 

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use store::{params, DbErrorKind, Row, Tx};
 
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+/// A sign-up confirmation link works this long.
+pub const SIGNUP_LINK_TTL_MS: i64 = 24 * 3600 * 1000;
 pub use crate::platform::passwords::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -90,6 +92,116 @@ pub(crate) fn create(tx: &mut dyn Tx, c: &NewCustomer, now: i64) -> Result<Custo
     let v = get(tx, &id)?;
     events::emit(tx, "customer.created", &id, &serde_json::json!({ "customer": &v }), now)?;
     Ok(v)
+}
+
+/// What a sign-up request answers, the same whether or not the address already has an account (the mail
+/// tells its owner which).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct SignupRequested {
+    /// Always `check_email`: a link was sent to the address (or, when it has an account, a note saying so).
+    pub status: String,
+    pub email: String,
+    /// How long the link works, in seconds.
+    pub expires_in_s: i64,
+}
+
+/// Records a sign-up request and queues its mail: a confirmation link when the address is free, a note
+/// that an account exists (with the way to sign in) when it is not. The caller cannot tell which.
+pub(crate) fn request(tx: &mut dyn Tx, c: &NewCustomer, token: &str, public_url: &str, now: i64) -> Result<()> {
+    tx.exec("DELETE FROM signup_requests WHERE expires_at <= ?", params![now])?;
+    let ko = c.locale == "ko";
+    if tx.query_opt("SELECT 1 FROM customers WHERE email = ?", params![&c.email])?.is_some() {
+        let login = format!("{public_url}/account/login");
+        let (subject, body) = if ko {
+            (
+                "이미 가입된 이메일입니다".to_owned(),
+                format!(
+                    "{name}님, 안녕하세요.\n\n방금 이 이메일 주소로 회원가입이 요청되었지만, 이 주소로 된 계정이 이미 있습니다.\n\
+                     로그인하세요: {login}\n\n직접 요청하지 않으셨다면 이 메일을 무시하셔도 됩니다. 계정은 바뀌지 않았습니다.\n",
+                    name = c.name
+                ),
+            )
+        } else {
+            (
+                "You already have an account".to_owned(),
+                format!(
+                    "Hello {name},\n\nSomeone just asked to sign up with this email address, but it already has an account.\n\
+                     Sign in here: {login}\n\nIf it was not you, ignore this message: nothing about your account changed.\n",
+                    name = c.name
+                ),
+            )
+        };
+        crate::platform::mail::enqueue(tx, &c.email, "signup_existing", &c.locale, &subject, &body, now)?;
+        return Ok(());
+    }
+    let link = format!("{public_url}/account/verify?token={token}");
+    let (subject, body) = if ko {
+        (
+            "회원가입을 완료해 주세요".to_owned(),
+            format!(
+                "{name}님, 안녕하세요.\n\n아래 링크를 열어 회원가입을 완료하세요 (24시간 동안 유효합니다):\n{link}\n\n\
+                 직접 요청하지 않으셨다면 이 메일을 무시하세요. 링크를 열지 않으면 계정은 만들어지지 않습니다.\n",
+                name = c.name
+            ),
+        )
+    } else {
+        (
+            "Confirm your email to finish signing up".to_owned(),
+            format!(
+                "Hello {name},\n\nOpen this link to finish creating your account (it works for 24 hours):\n{link}\n\n\
+                 If you did not ask for an account, ignore this message: none is created until the link is opened.\n",
+                name = c.name
+            ),
+        )
+    };
+    if crate::platform::mail::enqueue(tx, &c.email, "signup_confirm", &c.locale, &subject, &body, now)? {
+        tx.exec(
+            "INSERT INTO signup_requests (token_hash, email, phone, name, locale, password_hash, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                crate::platform::auth::hash_token(token),
+                &c.email,
+                c.phone.clone(),
+                &c.name,
+                &c.locale,
+                &c.password_hash,
+                now,
+                now + SIGNUP_LINK_TTL_MS
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Opens a confirmation link: creates the account the request described (the address is now proven) and
+/// ends every other request for the address.
+pub(crate) fn confirm(tx: &mut dyn Tx, token: &str, now: i64) -> Result<CustomerView> {
+    let hash = crate::platform::auth::hash_token(token.trim());
+    let Some(r) = tx.query_opt(
+        "SELECT email, phone, name, locale, password_hash FROM signup_requests WHERE token_hash = ? AND expires_at > ?",
+        params![hash, now],
+    )?
+    else {
+        return Err(EngineError::invalid(
+            "signup_link_invalid",
+            "this sign-up link is unknown, already used or expired (links work for 24 hours); sign up again",
+        ));
+    };
+    let c = NewCustomer {
+        email: r.text(0)?,
+        phone: r.opt_text(1)?,
+        name: r.text(2)?,
+        locale: r.text(3)?,
+        password_hash: r.text(4)?,
+    };
+    tx.exec("DELETE FROM signup_requests WHERE email = ?", params![&c.email])?;
+    // Other links to the address stopped working: their mail need not go out any more.
+    tx.exec(
+        "UPDATE mail_outbox SET status = 'expired', body = NULL, updated_at = ? \
+         WHERE to_addr = ? AND kind = 'signup_confirm' AND status = 'waiting'",
+        params![now, &c.email],
+    )?;
+    create(tx, &c, now)
 }
 
 const COLS: &str = "id, email, phone, member_code, name, locale, created_at";

@@ -6,10 +6,44 @@ pub mod accounts;
 use crate::error::bad;
 use crate::platform::passwords;
 use crate::{Engine, EngineError, Result};
-use accounts::{CustomerView, SignupInput};
+use accounts::{CustomerView, SignupInput, SignupRequested};
 
 impl Engine {
-    pub async fn signup(&self, input: SignupInput) -> Result<(CustomerView, String)> {
+    /// A shopper's sign-up: checks the fields, hashes the password and mails the address a confirmation
+    /// link (or, when it has an account already, a note saying so). The answer is the same either way, so
+    /// sign-up never tells a stranger whether an address is a customer's. The account exists once
+    /// [`Engine::confirm_signup`] opens the link.
+    pub async fn request_signup(&self, input: SignupInput) -> Result<SignupRequested> {
+        let (email, phone, name, locale) = accounts::validate_signup(&input)?;
+        let pw = input.password.clone();
+        // Hashed for a taken address too: both answers take the same time.
+        let password_hash = self.passwords.run(move || passwords::hash_password(&pw)).await??;
+        let c = accounts::NewCustomer { email: email.clone(), phone, name, locale, password_hash };
+        let now = self.now();
+        let token = format!("bl_signup_{}", domain::ids::random_token(24));
+        let public_url = self.cfg.public_url.trim_end_matches('/').to_owned();
+        self.db.write(move |tx| accounts::request(tx, &c, &token, &public_url, now)).await?;
+        Ok(SignupRequested { status: "check_email".into(), email, expires_in_s: accounts::SIGNUP_LINK_TTL_MS / 1000 })
+    }
+
+    /// Opens a sign-up confirmation link: creates the account and signs it in.
+    pub async fn confirm_signup(&self, token: &str) -> Result<(CustomerView, String)> {
+        if token.len() > 200 {
+            return Err(EngineError::invalid("signup_link_invalid", "this sign-up link is not one this shop sent"));
+        }
+        let (token, now) = (token.to_owned(), self.now());
+        self.db
+            .write(move |tx| {
+                let v = accounts::confirm(tx, &token, now)?;
+                let session = accounts::new_session(tx, &v.id, now)?;
+                Ok((v, session))
+            })
+            .await
+    }
+
+    /// An account the operator creates directly, without a confirmation mail (the demo's shoppers, the
+    /// live store's visitors). Shoppers sign up through [`Engine::request_signup`].
+    pub async fn create_account(&self, input: SignupInput) -> Result<(CustomerView, String)> {
         let (email, phone, name, locale) = accounts::validate_signup(&input)?;
         let pw = input.password.clone();
         let password_hash = self.passwords.run(move || passwords::hash_password(&pw)).await??;

@@ -1,12 +1,13 @@
 //! Platform plumbing every area uses: API keys and principals, console staff accounts and their sessions,
 //! passwords and the login throttle, the audit log, the domain event feed (the outbox), webhook
-//! subscriptions and their delivery log, idempotency keys, settings, and retention sweeps.
+//! subscriptions and their delivery log, the mail outbox, idempotency keys, settings, and retention sweeps.
 
 pub mod audit;
 pub mod auth;
 pub mod events;
 pub mod faults;
 pub mod idempotency;
+pub mod mail;
 pub mod passwords;
 pub mod staff;
 pub mod webhooks;
@@ -84,6 +85,41 @@ impl Engine {
             .await
     }
 
+    /// The mail outbox, newest first (staff see a waiting message's body: the demo, or a shop whose mail
+    /// transport is not set up yet, hands sign-up links on from here).
+    pub async fn mail_outbox(
+        &self,
+        to: Option<String>,
+        status: Option<String>,
+        before: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<mail::MailView>> {
+        self.db.read(move |tx| mail::list(tx, to.as_deref(), status.as_deref(), before.as_deref(), limit)).await
+    }
+
+    /// Claims messages due for delivery (the mail worker; safe with several nodes).
+    pub async fn claim_mail(&self, limit: usize) -> Result<Vec<mail::DueMail>> {
+        let now = self.now();
+        self.db.write(move |tx| mail::claim_due(tx, limit, now)).await
+    }
+
+    /// Records a message delivered (its body is dropped).
+    pub async fn mail_sent(&self, id: &str) -> Result<()> {
+        let (id, now) = (id.to_owned(), self.now());
+        self.db.write(move |tx| mail::mark_sent(tx, &id, now)).await
+    }
+
+    /// Records a failed delivery attempt (retried with backoff unless `permanent`).
+    pub async fn mail_failed(&self, id: &str, error: &str, permanent: bool) -> Result<()> {
+        let (id, error, now) = (id.to_owned(), error.to_owned(), self.now());
+        self.db.write(move |tx| mail::mark_failed(tx, &id, &error, permanent, now)).await
+    }
+
+    /// Whether this node delivers mail (a transport is configured).
+    pub fn mail_delivery(&self) -> bool {
+        self.cfg.mail_delivery
+    }
+
     /// The event feed's current end (a consumer that starts here sees only what commits from now on).
     pub async fn events_head(&self) -> Result<events::Cursor> {
         self.db.read(events::head).await
@@ -144,6 +180,8 @@ impl Engine {
                     "DELETE FROM psp_events WHERE received_at < ?",
                     params![now - webhooks::DELIVERY_LOG_RETENTION_MS],
                 )?;
+                n += tx.exec("DELETE FROM signup_requests WHERE expires_at <= ?", params![now])?;
+                n += mail::purge(tx, now)?;
                 Ok::<u64, EngineError>(n)
             })
             .await?;

@@ -8,6 +8,7 @@ mod chats;
 mod customers;
 mod inventory;
 mod live;
+mod mail;
 mod media;
 mod orders;
 mod pickup;
@@ -46,6 +47,7 @@ pub(crate) fn router() -> Router<Web> {
         .merge(media::router())
         .merge(customers::router())
         .merge(chats::router())
+        .merge(mail::router())
         .merge(live::router())
         .merge(settings::router())
 }
@@ -359,6 +361,7 @@ const NAV: &[NavItem] = &[
     NavItem { path: "/console/customers", en: "Customers", ko: "고객", needs: Some(Permission::Customers) },
     NavItem { path: "/console/chats", en: "Chats", ko: "채팅", needs: Some(Permission::Customers) },
     NavItem { path: "/console/live", en: "Cashierless", ko: "무인 매장", needs: None },
+    NavItem { path: "/console/mail", en: "Mail", ko: "메일", needs: Some(Permission::Settings) },
     NavItem { path: "/console/settings", en: "Settings", ko: "설정", needs: Some(Permission::Staff) },
 ];
 

@@ -1,12 +1,8 @@
-//! The shopper's account: sign-up, sign-in (throttled by the engine per account and client) and sign-out,
-//! orders from every channel (web, till, cashierless receipts), the wallet with its statement, the one-time
+//! The shopper's account (signing in, up and out is `signin`): orders from every channel (web, till, cashierless receipts), the wallet with its statement, the one-time
 //! payment QR for a till or the cashierless gate (rotating before it expires), confirming a payment request
 //! scanned at a till, gift card balances, and the analytics consent setting.
 
-use super::{
-    page, problem, redirect_with, safe_next, shopper_sentence, urlencode, Meta, ShopForm, Visitor, SESSION_COOKIE,
-    SESSION_DAYS,
-};
+use super::{page, problem, redirect_with, shopper_sentence, urlencode, Meta, ShopForm, Visitor};
 use crate::forms::{Field, FormState};
 use crate::i18n::Lang;
 use crate::Web;
@@ -14,7 +10,6 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use engine::customers::accounts::SignupInput;
 use engine::sales::orders::OrderQuery;
 use engine::EngineError;
 use maud::{html, Markup};
@@ -23,9 +18,6 @@ use serde::Deserialize;
 pub(super) fn router() -> Router<Web> {
     Router::new()
         .route("/account", get(overview))
-        .route("/account/login", get(login_page).post(login))
-        .route("/account/signup", get(signup_page).post(signup))
-        .route("/account/logout", post(logout))
         .route("/account/wallet", get(wallet))
         .route("/account/wallet/top-up", post(top_up))
         .route("/account/pay", get(pay_page).post(pay_code))
@@ -92,198 +84,6 @@ fn signed_in(v: &Visitor) -> Result<String, Response> {
             Err(redirect_with(v, &format!("/account/login?next={}", urlencode(&next)), None))
         }
     }
-}
-
-// ---- sign-in and sign-up --------------------------------------------------------------------------------
-
-fn login_form(v: &Visitor, next: &str, form: &FormState, status: StatusCode) -> Response {
-    let body = html! {
-        div.login {
-            h1 { (v.t("Sign in", "로그인")) }
-            div.card {
-                (crate::forms::summary(form, v.lang))
-                form method="post" action="/account/login" {
-                    (v.csrf_field())
-                    input type="hidden" name="next" value=(next);
-                    (Field::new("email", v.t("Email", "이메일"), form, "").kind("email").required()
-                        .attrs(&[("autocomplete", "username"), ("maxlength", "254")]).render(form))
-                    (Field::new("password", v.t("Password", "비밀번호"), form, "").kind("password").required()
-                        .attrs(&[("autocomplete", "current-password"), ("maxlength", "200")]).render(form))
-                    button.big type="submit" { (v.t("Sign in", "로그인")) }
-                }
-            }
-            p { (v.t("New here?", "처음이신가요?")) " " a href=(format!("/account/signup?next={}", urlencode(next))) { (v.t("Create an account", "회원가입")) } }
-        }
-    };
-    page(
-        v,
-        status,
-        Meta::new(v.t("Sign in", "로그인"), v.t("Sign in to your account", "계정에 로그인")).private(),
-        body,
-    )
-}
-
-async fn login_page(v: Visitor) -> Response {
-    let next = safe_next(v.param("next"));
-    if v.customer.is_some() {
-        return redirect_with(&v, &next, None);
-    }
-    login_form(&v, &next, &FormState::default(), StatusCode::OK)
-}
-
-#[derive(Deserialize)]
-struct LoginIn {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    next: String,
-}
-
-fn start_session(v: &mut Visitor, token: &str) {
-    v.set_cookie(SESSION_COOKIE, token, Some(SESSION_DAYS * 86400));
-}
-
-async fn login(http_api::ClientAddr(client): http_api::ClientAddr, f: ShopForm<LoginIn>) -> Response {
-    let mut form = FormState::default();
-    form.values.insert("email".into(), f.form.email.clone());
-    let next = safe_next(Some(&f.form.next));
-    let mut v = f.v;
-    match v.engine().login(&f.form.email, &f.form.password, &client).await {
-        Ok((c, token)) => {
-            start_session(&mut v, &token);
-            let m = match v.lang {
-                Lang::Ko => format!("{}님, 어서 오세요.", c.name),
-                Lang::En => format!("Welcome back, {}.", c.name),
-            };
-            redirect_with(&v, &next, Some((true, &m)))
-        }
-        Err(EngineError::RateLimited(wait)) => {
-            form.general = Some(match v.lang {
-                Lang::Ko => format!("로그인 시도가 너무 많습니다. {wait}초 후에 다시 시도해 주세요."),
-                Lang::En => format!("Too many attempts. Try again in {wait} seconds."),
-            });
-            login_form(&v, &next, &form, StatusCode::TOO_MANY_REQUESTS)
-        }
-        Err(EngineError::Unauthorized) => {
-            form.general = Some(
-                v.t(
-                    "The email or password is wrong. Check both and try again.",
-                    "이메일 또는 비밀번호가 올바르지 않습니다. 확인 후 다시 시도해 주세요.",
-                )
-                .to_owned(),
-            );
-            login_form(&v, &next, &form, StatusCode::UNAUTHORIZED)
-        }
-        Err(e) => {
-            form.general = Some(shopper_sentence(&e, v.lang, &[]));
-            login_form(&v, &next, &form, StatusCode::BAD_REQUEST)
-        }
-    }
-}
-
-fn signup_form(v: &Visitor, next: &str, form: &FormState, status: StatusCode) -> Response {
-    let body = html! {
-        div.login {
-            h1 { (v.t("Create an account", "회원가입")) }
-            p.muted { (v.t("One account for the web, the till and the cashierless store: one wallet and one payment QR.",
-                           "온라인, 매장 계산대, 무인 매장에서 함께 쓰는 하나의 계정: 하나의 지갑과 결제 QR.")) }
-            div.card {
-                (crate::forms::summary(form, v.lang))
-                form method="post" action="/account/signup" {
-                    (v.csrf_field())
-                    input type="hidden" name="next" value=(next);
-                    (Field::new("name", v.t("Name", "이름"), form, "").required().attrs(&[("autocomplete", "name"), ("maxlength", "100")]).render(form))
-                    (Field::new("email", v.t("Email", "이메일"), form, "").kind("email").required()
-                        .attrs(&[("autocomplete", "email"), ("maxlength", "254")]).render(form))
-                    (Field::new("phone", v.t("Mobile (optional)", "휴대폰 (선택)"), form, "").kind("tel")
-                        .attrs(&[("autocomplete", "tel"), ("maxlength", "20")]).render(form))
-                    (Field::new("password", v.t("Password", "비밀번호"), form, "").kind("password").required()
-                        .hint(v.t("At least 10 characters.", "10자 이상."))
-                        .attrs(&[("autocomplete", "new-password"), ("minlength", "10"), ("maxlength", "200")]).render(form))
-                    button.big type="submit" { (v.t("Create my account", "가입하기")) }
-                }
-            }
-            p { (v.t("Already have an account?", "이미 계정이 있으신가요?")) " " a href=(format!("/account/login?next={}", urlencode(next))) { (v.t("Sign in", "로그인")) } }
-        }
-    };
-    page(
-        v,
-        status,
-        Meta::new(v.t("Create an account", "회원가입"), v.t("Create an account", "회원가입")).private(),
-        body,
-    )
-}
-
-async fn signup_page(v: Visitor) -> Response {
-    let next = safe_next(v.param("next"));
-    signup_form(&v, &next, &FormState::default(), StatusCode::OK)
-}
-
-#[derive(Deserialize)]
-struct SignupIn {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    next: String,
-}
-
-async fn signup(f: ShopForm<SignupIn>) -> Response {
-    let mut form = f.state();
-    form.values.remove("password");
-    let next = safe_next(Some(&f.form.next));
-    let mut v = f.v;
-    let i = f.form;
-    let input = SignupInput {
-        email: i.email,
-        password: i.password,
-        name: i.name,
-        phone: Some(i.phone).filter(|p| !p.trim().is_empty()),
-        locale: Some(v.lang.code().to_owned()),
-    };
-    match v.engine().signup(input).await {
-        Ok((_, token)) => {
-            start_session(&mut v, &token);
-            redirect_with(
-                &v,
-                &next,
-                Some((true, v.t("Welcome! Your account is ready.", "가입을 환영합니다! 계정이 준비되었습니다."))),
-            )
-        }
-        Err(e) => {
-            form.engine_error(
-                &e,
-                v.lang,
-                &[("email", "email"), ("password", "password"), ("name", "name"), ("phone", "phone")],
-            );
-            signup_form(&v, &next, &form, StatusCode::BAD_REQUEST)
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct LogoutIn {
-    #[serde(default)]
-    everywhere: String,
-}
-
-async fn logout(f: ShopForm<LogoutIn>) -> Response {
-    let mut v = f.v;
-    if let Some((_, token)) = v.customer.clone() {
-        if let Err(e) = v.engine().logout(&token, f.form.everywhere == "1").await {
-            return super::engine_problem(&v, &e);
-        }
-    }
-    v.set_cookie(SESSION_COOKIE, "", Some(0));
-    v.set_cookie(super::CART_COOKIE, "", Some(0));
-    redirect_with(&v, "/", Some((true, v.t("You are signed out.", "로그아웃했습니다."))))
 }
 
 // ---- the account ----------------------------------------------------------------------------------------

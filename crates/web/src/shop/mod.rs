@@ -11,6 +11,7 @@ mod buy;
 mod chat;
 mod frame;
 mod seo;
+mod signin;
 
 pub(crate) use frame::{engine_problem, page, problem, shopper_sentence, Meta};
 
@@ -52,6 +53,7 @@ pub(crate) fn router() -> Router<Web> {
         .merge(browse::router())
         .merge(buy::router())
         .merge(account::router())
+        .merge(signin::router())
         .merge(chat::router())
 }
 

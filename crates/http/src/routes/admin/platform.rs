@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use engine::platform::auth::{IssuedKey, KeyView};
 use engine::platform::events::{Cursor, EventView, MAX_FEED_PAGE};
+use engine::platform::mail::MailView;
 use engine::platform::webhooks::{DeliveryView, SubscriptionInput, SubscriptionView};
 use engine::DoctorReport;
 use serde::Deserialize;
@@ -52,6 +53,17 @@ pub fn api() -> Api {
                 .query::<EventsQ>()
                 .ok::<EventPage>(),
             list_events,
+        )
+        .route(
+            Op::get("/admin/mail")
+                .tag("platform")
+                .auth(Auth::Admin)
+                .doc("The mail outbox, newest first: what the shop sent or will send (sign-up links). A message's \
+                      body is shown only while it waits; without a mail transport (`--smtp-url`) this is where \
+                      staff find a sign-up link to hand on.")
+                .query::<MailQ>()
+                .ok::<Page<MailView>>(),
+            list_mail,
         )
         .route(
             Op::post("/admin/webhooks")
@@ -231,6 +243,30 @@ async fn list_deliveries(
     };
     let items = s.engine.deliveries(&id, before, limit + 1).await?;
     Ok(Json(Page::of(items, limit, "deliveries", |d| d.event_seq.to_string())))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailQ {
+    /// Only messages to this address.
+    to: Option<String>,
+    /// `waiting`, `sent`, `failed` or `expired`.
+    status: Option<String>,
+    /// The previous page's `next_cursor`.
+    after: Option<String>,
+    /// 1–100, default 20.
+    limit: Option<usize>,
+}
+
+async fn list_mail(
+    State(s): State<AppState>,
+    _: Admin,
+    ApiQuery(q): ApiQuery<MailQ>,
+) -> ApiResult<Json<Page<MailView>>> {
+    let limit = page_limit(q.limit)?;
+    let before = crate::cursor::after("mail", q.after.as_deref())?;
+    let items = s.engine.mail_outbox(q.to, q.status, before, limit + 1).await?;
+    Ok(Json(Page::of(items, limit, "mail", |m| m.id.clone())))
 }
 
 async fn expire_pickups(State(s): State<AppState>, _: Admin) -> ApiResult<Json<ExpiredOut>> {

@@ -2,13 +2,13 @@
 
 use crate::extract::{page_limit, ApiJson, ApiQuery, ClientAddr, MaybeCustomer, OptionalJson};
 use crate::openapi::{Api, Auth, Op};
-use crate::respond::{envelope, Created, Page};
+use crate::respond::{envelope, Accepted, Created, Page};
 use crate::routes::{signed_in, PageQ};
 use crate::{ApiError, ApiResult, AppState};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use engine::customers::accounts::{CustomerView, SignupInput};
+use engine::customers::accounts::{CustomerView, SignupInput, SignupRequested};
 use engine::sales::orders::{OrderQuery, OrderView};
 use serde::Deserialize;
 
@@ -17,11 +17,23 @@ pub fn api() -> Api {
         .route(
             Op::post("/store/customers")
                 .tag("accounts")
-                .doc("Sign up; answers the customer and a session token.")
+                .doc("Sign up: mails the address a link that creates the account (`POST /store/customers/verify`), \
+                      or, when the address has an account already, a note saying so. The answer is the same \
+                      either way, so sign-up never tells whether an address is a customer's.")
                 .json::<SignupInput>()
+                .accepted::<SignupRequested>()
+                .errors(&[429]),
+            signup,
+        )
+        .route(
+            Op::post("/store/customers/verify")
+                .tag("accounts")
+                .doc("Finish signing up with the token from the confirmation link: creates the account and answers \
+                      it with a session token. `signup_link_invalid` when the link is unknown, used or expired.")
+                .json::<VerifyIn>()
                 .created::<SessionOut>()
                 .errors(&[409]),
-            signup,
+            verify,
         )
         .route(
             Op::post("/store/auth/login")
@@ -67,8 +79,19 @@ envelope!(SessionOut {
 });
 envelope!(CustomerOut { customer: CustomerView });
 
-async fn signup(State(s): State<AppState>, ApiJson(b): ApiJson<SignupInput>) -> ApiResult<Created<SessionOut>> {
-    let (customer, token) = s.engine.signup(b).await?;
+async fn signup(State(s): State<AppState>, ApiJson(b): ApiJson<SignupInput>) -> ApiResult<Accepted<SignupRequested>> {
+    Ok(Accepted(s.engine.request_signup(b).await?))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyIn {
+    /// The `token` of the link in the confirmation mail.
+    token: String,
+}
+
+async fn verify(State(s): State<AppState>, ApiJson(b): ApiJson<VerifyIn>) -> ApiResult<Created<SessionOut>> {
+    let (customer, token) = s.engine.confirm_signup(&b.token).await?;
     Ok(Created(SessionOut { customer, token }))
 }
 
