@@ -33,6 +33,16 @@ pub(crate) enum BenchCmd {
         /// Shares of hard cases, comma-separated.
         #[arg(long, default_value = "0,0.1,0.2,0.3,0.4", value_delimiter = ',')]
         hard_shares: Vec<f64>,
+        /// Then seeds drawn at random (printed) for accuracy on data nobody tuned on: the tracked store
+        /// and two stores without a body tracker (a one-at-a-time cabinet; up to two inside). 0 skips.
+        #[arg(long, default_value_t = 20)]
+        random_seeds: u64,
+        /// Visits per random seed.
+        #[arg(long, default_value_t = 200)]
+        random_visits: usize,
+        /// Repeat a run: the first of the random seeds it printed.
+        #[arg(long)]
+        seed_from: Option<u64>,
     },
     /// The shopper's storefront on a big catalog: seeds --products products with stock at --locations
     /// stores into a fresh SQLite node, then times the home, search (text, category, pick up today, a deep
@@ -209,7 +219,17 @@ pub(crate) async fn run(cmd: BenchCmd) -> Result<i32> {
             bench::labels(labels.clamp(1, 10_000), changes.clamp(1, 100_000)).await?;
             Ok(0)
         }
-        BenchCmd::Instore { gondolas, shelves, plates, seeds, visits, hard_shares } => {
+        BenchCmd::Instore {
+            gondolas,
+            shelves,
+            plates,
+            seeds,
+            visits,
+            hard_shares,
+            random_seeds,
+            random_visits,
+            seed_from,
+        } => {
             if hard_shares.iter().any(|s| !(0.0..=1.0).contains(s)) {
                 bail!("--hard-shares are shares between 0 and 1");
             }
@@ -220,6 +240,9 @@ pub(crate) async fn run(cmd: BenchCmd) -> Result<i32> {
                 seeds: seeds.clamp(1, 100),
                 visits: visits.clamp(1, 2_000),
                 shares: hard_shares,
+                random_seeds: random_seeds.min(1_000),
+                random_visits: random_visits.clamp(1, 2_000),
+                seed_from,
             };
             tokio::task::spawn_blocking(move || borderless::instore_cli::bench(&o)).await??;
             Ok(0)

@@ -207,7 +207,7 @@ enum InstoreCmd {
     /// {"target_id":…, "items":[{"barcode":…, "quantity":…}]} ("pending_reviews" is added when some of the
     /// shopper's events wait for staff). Example: borderless instore replay ../shared/data/aifi-benchmark1
     Replay {
-        /// The recording: plates.csv and planogram.csv, optionally targets.csv and facings.csv.
+        /// The recording: plates.csv and planogram.csv, optionally targets.csv, facings.csv and gates.csv.
         dir: PathBuf,
     },
     /// Generate a store and shoppers with ground truth: writes the recording format plus truth.jsonl (the
@@ -232,6 +232,10 @@ enum InstoreCmd {
         shelves: u16,
         #[arg(long, default_value_t = 12)]
         plates: u16,
+        /// A store without a body tracker: write gates.csv (entries and exits) and no targets.csv;
+        /// replay then gives each shelf event to the one shopper inside, or to review when several were.
+        #[arg(long)]
+        weight_only: bool,
         /// Share of actions that are hard cases, 0–1.
         #[arg(long, default_value_t = 0.0)]
         hard_share: f64,
@@ -690,6 +694,7 @@ async fn run(cli: Cli) -> Result<i32> {
             shelves,
             plates,
             hard_share,
+            weight_only,
         }) => {
             let o = borderless::instore_cli::SimulateOpts {
                 seed,
@@ -699,6 +704,7 @@ async fn run(cli: Cli) -> Result<i32> {
                 shelves,
                 plates,
                 hard_share,
+                weight_only,
             };
             borderless::instore_cli::simulate(&o, &out)?;
             Ok(0)

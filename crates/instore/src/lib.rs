@@ -32,7 +32,7 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use model::{Aabb, Joint, PlateKey, StoreLayout, TrackFrame, Vec3};
 pub use receipt::{Receipt, ReceiptLine};
-pub use recording::{read_recording, write_recording, Recording};
+pub use recording::{read_recording, write_recording, GateEvent, Recording};
 pub use replay::{replay, replay_recording, ReplayReport};
 
 pub use bench::{bench, BenchConfig, BenchReport};

@@ -1,5 +1,6 @@
 //! The recording format (see `FORMAT.md`): a directory with `plates.csv` and `planogram.csv`
-//! (required) and `targets.csv`, `facings.csv` (optional). Owns the typed rows, the strict reader
+//! (required) and `targets.csv`, `facings.csv`, `gates.csv` (optional; a store without a body tracker has
+//! gates and no targets). Owns the typed rows, the strict reader
 //! (errors name file, line, column and reason; inputs are bounded) and the writer.
 
 use std::fs::File;
@@ -41,6 +42,15 @@ pub struct PlateSample {
     pub grams: f32,
 }
 
+/// A shopper passing the entry or exit gate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateEvent {
+    pub t_s: f64,
+    pub target_id: String,
+    /// `true` entering, `false` leaving.
+    pub enter: bool,
+}
+
 /// A whole recording in memory.
 #[derive(Debug, Clone, Default)]
 pub struct Recording {
@@ -52,6 +62,8 @@ pub struct Recording {
     pub facings: Vec<FacingRow>,
     /// Track frames (one per target per time), time-sorted.
     pub frames: Vec<TrackFrame>,
+    /// Gate passages, time-sorted (each target enters once, then leaves at most once).
+    pub gates: Vec<GateEvent>,
 }
 
 impl Recording {
@@ -250,6 +262,7 @@ impl CsvReader {
 const PLATES_HEADER: [&str; 5] = ["t_unix_s", "gondola", "shelf", "plate", "grams"];
 const TARGETS_HEADER: [&str; 8] = ["t_unix_s", "target_id", "state", "joint", "x_in", "y_in", "z_in", "score"];
 const PLANOGRAM_HEADER: [&str; 6] = ["gondola", "shelf", "plate", "barcode", "name", "unit_weight_g"];
+const GATES_HEADER: [&str; 3] = ["t_unix_s", "target_id", "event"];
 const FACINGS_HEADER: [&str; 10] =
     ["barcode", "gondola", "shelf", "plates", "x_m", "y_m", "z_m", "dim_x_m", "dim_y_m", "dim_z_m"];
 
@@ -264,7 +277,44 @@ pub fn read_recording(dir: &Path) -> Result<Recording> {
     let (plate_keys, samples) = read_plates(&dir.join("plates.csv"))?;
     let targets_path = dir.join("targets.csv");
     let frames = if targets_path.exists() { read_targets(&targets_path)? } else { Vec::new() };
-    Ok(Recording { plate_keys, samples, planogram, facings, frames })
+    let gates_path = dir.join("gates.csv");
+    let gates = if gates_path.exists() { read_gates(&gates_path)? } else { Vec::new() };
+    Ok(Recording { plate_keys, samples, planogram, facings, frames, gates })
+}
+
+/// Reads `gates.csv`: `enter` and `exit` passages in time order; a target enters once, before it leaves,
+/// and leaves at most once.
+pub fn read_gates(path: &Path) -> Result<Vec<GateEvent>> {
+    let mut r = CsvReader::open(path, &GATES_HEADER, MAX_SMALL_FILE_BYTES, MAX_SMALL_ROWS)?;
+    let mut out: Vec<GateEvent> = Vec::new();
+    let mut state: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    while r.next_fields()?.is_some() {
+        let t_s = r.ranged(0, MIN_T_S, MAX_T_S)?;
+        if let Some(prev) = out.last() {
+            if t_s < prev.t_s {
+                return Err(r.err(0, format!("time {t_s} goes backwards (previous passage at {})", prev.t_s)));
+            }
+        }
+        let target = r.str(1);
+        if target.is_empty() || target.len() > 128 {
+            return Err(r.err(1, "target id must be 1-128 characters"));
+        }
+        let enter = match r.str(2) {
+            "enter" => true,
+            "exit" => false,
+            other => return Err(r.err(2, format!("`{other}` is neither enter nor exit"))),
+        };
+        match (state.get(target).copied(), enter) {
+            (None, true) => {}
+            (Some(true), false) => {}
+            (None, false) => return Err(r.err(2, format!("{target} leaves without having entered"))),
+            (Some(_), true) => return Err(r.err(2, format!("{target} enters a second time"))),
+            (Some(false), false) => return Err(r.err(2, format!("{target} leaves a second time"))),
+        }
+        state.insert(target.to_string(), enter);
+        out.push(GateEvent { t_s, target_id: target.to_string(), enter });
+    }
+    Ok(out)
 }
 
 /// Reads `planogram.csv`; a plate may appear once, unit weights must be positive for products.
@@ -477,7 +527,21 @@ pub fn write_recording(dir: &Path, rec: &Recording) -> Result<()> {
         }
         w.flush().map_err(io(&path))?;
     }
-    Ok(())
+    write_gates(dir, &rec.gates)
+}
+
+/// Writes `gates.csv` when the recording has gate passages.
+fn write_gates(dir: &Path, gates: &[GateEvent]) -> Result<()> {
+    if gates.is_empty() {
+        return Ok(());
+    }
+    let path = dir.join("gates.csv");
+    let mut w = create(&path)?;
+    writeln!(w, "{}", GATES_HEADER.join(",")).map_err(io(&path))?;
+    for g in gates {
+        writeln!(w, "{:.4},{},{}", g.t_s, g.target_id, if g.enter { "enter" } else { "exit" }).map_err(io(&path))?;
+    }
+    w.flush().map_err(io(&path))
 }
 
 #[allow(dead_code)]

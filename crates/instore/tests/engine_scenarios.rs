@@ -187,7 +187,8 @@ fn ambiguous_event_goes_to_review_and_can_be_resolved() {
 
 #[test]
 fn unexplained_weight_without_shoppers_is_reviewed_not_applied() {
-    let mut e = Engine::new(layout(), EngineConfig::default());
+    // A tracked store whose tracker saw nobody near (the gates' fallback is the next test's).
+    let mut e = Engine::new(layout(), EngineConfig { weight_only_fallback: false, ..EngineConfig::default() });
     e.enter("s1", 0.0, Some("app-token-1")).unwrap();
     assert_eq!(e.token("s1"), Some("app-token-1"));
     // A restock of +2000 g on E while nobody holds anything.
@@ -200,6 +201,33 @@ fn unexplained_weight_without_shoppers_is_reviewed_not_applied() {
     // Nobody was within reach: the item stays in the staff queue but holds no visit.
     assert_eq!(e.exit("s1", 10.0).unwrap().pending_reviews, 0);
     assert_eq!(e.pending_reviews().count(), 1);
+}
+
+/// A store without a body tracker (a smart cabinet, a one-at-a-time shop): the gates say who is inside.
+/// A shopper alone gets the shelf events of their visit, and nobody who entered later does; with two
+/// inside, an event goes to review listing both and touches neither cart.
+#[test]
+fn without_tracks_the_gates_say_who_took_it() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    e.enter("alone", 0.0, None).unwrap();
+    e.enter("later", 6.0, None).unwrap();
+    let mut exits = vec![(5.5, "alone", None)];
+    // D (800 g over plates 1-3 of shelf 2) leaves from plate 2.
+    run_with_exits(&mut e, 9.0, &[(2.0, 3.0, 2, 2, -800.0)], &[], &mut exits);
+    assert_eq!(exits[0].2.as_deref(), Some(&[("D".to_string(), 1)][..]), "the one inside took it");
+    assert!(cart(&e, "later").is_empty());
+    assert_eq!(e.pending_reviews().count(), 0);
+
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    e.enter("a", 0.0, None).unwrap();
+    e.enter("b", 1.0, None).unwrap();
+    run(&mut e, 9.0, &[(2.0, 3.0, 2, 2, -800.0)], &[]);
+    let pending: Vec<_> = e.pending_reviews().collect();
+    assert_eq!(pending.len(), 1, "two inside: staff decide");
+    let mut who: Vec<&str> = pending[0].shoppers.iter().map(|c| c.target_id.as_str()).collect();
+    who.sort_unstable();
+    assert_eq!(who, ["a", "b"]);
+    assert!(cart(&e, "a").is_empty() && cart(&e, "b").is_empty());
 }
 
 #[test]

@@ -112,3 +112,29 @@ fn receipts_reader_rejects_bad_lines() {
     let e = instore::receipt::parse_jsonl(p, "not json\n").unwrap_err().to_string();
     assert!(e.contains("truth.jsonl:1: not a receipt"), "{e}");
 }
+
+#[test]
+fn gate_passages_are_read_strictly_and_round_trip() {
+    let gates = "t_unix_s,target_id,event\n1.0,s1,enter\n2.0,s2,enter\n5.0,s1,exit\n";
+    let d = dir_with("gates", &[("planogram.csv", PLANOGRAM), ("plates.csv", PLATES), ("gates.csv", gates)]);
+    let rec = instore::read_recording(&d).unwrap();
+    assert_eq!(rec.gates.len(), 3);
+    assert!(rec.gates[0].enter && !rec.gates[2].enter && rec.gates[2].target_id == "s1");
+    let out = d.join("copy");
+    instore::write_recording(&out, &rec).unwrap();
+    assert_eq!(instore::read_recording(&out).unwrap().gates, rec.gates);
+    for (name, text, says) in [
+        ("gate-exit-first", "t_unix_s,target_id,event\n1.0,s1,exit\n", "gates.csv:2"),
+        ("gate-twice", "t_unix_s,target_id,event\n1.0,s1,enter\n2.0,s1,enter\n", "enters a second time"),
+        ("gate-kind", "t_unix_s,target_id,event\n1.0,s1,open\n", "neither enter nor exit"),
+        ("gate-time", "t_unix_s,target_id,event\n2.0,s1,enter\n1.0,s2,enter\n", "goes backwards"),
+        (
+            "gate-left-twice",
+            "t_unix_s,target_id,event\n1.0,s1,enter\n2.0,s1,exit\n3.0,s1,exit\n",
+            "leaves a second time",
+        ),
+    ] {
+        let e = err(&[("planogram.csv", PLANOGRAM), ("plates.csv", PLATES), ("gates.csv", text)], name);
+        assert!(e.contains(says), "{name}: {e}");
+    }
+}

@@ -781,6 +781,76 @@ async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
 }
 both!(ambiguous_pick_waits_for_staff_review);
 
+/// A store without a body tracker (a smart cabinet): only the gate and the shelf report. A shopper alone
+/// inside is charged for what left the shelf during the visit; when two are inside, the pick waits for
+/// staff, listing both, and neither is charged meanwhile.
+async fn weight_only_store_charges_the_one_inside(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    let (store, a, tokens) = one_shelf_store(&app, &engine).await;
+    let code = |email: &'static str| {
+        let engine = engine.clone();
+        async move {
+            let c = engine.find_customers(Some(email.into()), None, None).await.unwrap();
+            engine.payment_code(&c[0].id).await.unwrap().code
+        }
+    };
+    let minji = code("minji.kim@example.com").await;
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": 1, "type": "entry", "t": T0, "target_id": "alone", "payment_code": minji})],
+    )
+    .await;
+    assert_eq!(r["entries"][0]["admitted"], true, "{r}");
+    let mut pseq = 0;
+    for p in plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, shelf(Some(T0 + 5.0))) {
+        post_events(&app, &tokens["gondola"], vec![p]).await;
+    }
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![json!({"seq": 2, "type": "exit", "t": T0 + 11.0, "target_id": "alone"})],
+    )
+    .await;
+    let orders = r["orders"].as_array().unwrap().clone();
+    assert_eq!(orders.len(), 1, "no tracks, one inside: the gates say who took it: {r}");
+    let order = app.admin_get(&format!("/admin/orders/{}", orders[0].as_str().unwrap())).await.expect(200);
+    assert_eq!(order["order"]["lines"][0]["sku"], a.as_str(), "{order}");
+
+    // Two inside, no tracks: the next pick is for staff.
+    let (junho, minji) = (code("junho.lee@example.com").await, code("minji.kim@example.com").await);
+    post_events(
+        &app,
+        &tokens["gate"],
+        vec![
+            json!({"seq": 3, "type": "entry", "t": T0 + 20.0, "target_id": "first", "payment_code": minji}),
+            json!({"seq": 4, "type": "entry", "t": T0 + 20.5, "target_id": "second", "payment_code": junho}),
+        ],
+    )
+    .await;
+    let level = |t: f64| if t < T0 + 25.0 { 750.0 } else { shelf(Some(T0 + 25.0))(1, t) - 250.0 };
+    for p in plate_events(&mut pseq, T0 + 21.0, T0 + 30.0, |p, t| if p <= 2 { level(t) } else { 600.0 }) {
+        post_events(&app, &tokens["gondola"], vec![p]).await;
+    }
+    let r = post_events(
+        &app,
+        &tokens["gate"],
+        vec![
+            json!({"seq": 5, "type": "exit", "t": T0 + 31.0, "target_id": "first"}),
+            json!({"seq": 6, "type": "exit", "t": T0 + 31.0, "target_id": "second"}),
+        ],
+    )
+    .await;
+    assert_eq!(r["orders"], json!([]), "both wait for the review: {r}");
+    let reviews = app.admin_get(&format!("/admin/stores/{store}/reviews")).await.expect(200);
+    let list = reviews["reviews"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{reviews}");
+    assert_eq!(list[0]["shoppers"].as_array().unwrap().len(), 2, "{reviews}");
+    app.assert_no_drift().await;
+}
+both!(weight_only_store_charges_the_one_inside);
+
 /// A store with one product (A, 500 g, on plates 1–2 of gondola 1 shelf 1) and a gate, a gondola and a
 /// tracker; returns the store id, A's SKU and the devices' tokens.
 async fn one_shelf_store(

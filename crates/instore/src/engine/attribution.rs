@@ -133,7 +133,28 @@ impl Engine {
                 out.push((i, depth));
             }
         }
+        if self.cfg.weight_only_fallback && out.iter().all(|o| o.1.is_infinite()) && !self.tracked_during(t0, t1) {
+            // No body track covers the event: whoever the gates say was inside during it.
+            return self.inside_during(t0, t1).into_iter().map(|i| (i, 0.0)).collect();
+        }
         out
+    }
+
+    /// Whether any shopper has a track frame in `[t0, t1]`.
+    fn tracked_during(&self, t0: f64, t1: f64) -> bool {
+        self.shoppers.iter().any(|s| s.history.iter().any(|f| f.t_s >= t0 && f.t_s <= t1))
+    }
+
+    /// Shoppers no tracker follows who were inside (between the gates' entry and exit) at some time in
+    /// `[t0, t1]`. A tracked shopper is never a candidate here: without exits (a replay of tracks alone)
+    /// every tracked shopper would still count as inside.
+    pub(super) fn inside_during(&self, t0: f64, t1: f64) -> Vec<usize> {
+        (0..self.shoppers.len())
+            .filter(|&i| {
+                let s = &self.shoppers[i];
+                !s.tracked && s.entered_s <= t1 && s.left_s >= t0 && !s.settled
+            })
+            .collect()
     }
 
     /// Unnormalised attribution likelihoods: (shopper, likelihood, closest approach in m ≥ 0).

@@ -14,7 +14,9 @@
 //!    elbows handicapped by [`EngineConfig::elbow_penalty_m`]); a shopper's figure is the mean of
 //!    its deepest frames, and its likelihood `exp(−depth / hand_depth_scale_m)`: the hand that
 //!    went into the box beats the hand that only came close (neighbour facing, crossed arms).
-//!    Probabilities are normalised over shoppers; with a single shopper inside it is 1. The
+//!    Probabilities are normalised over shoppers; with a single shopper inside it is 1. When no
+//!    shopper has a track frame during the event (no body tracker), it falls back to the gates:
+//!    whoever was inside between entry and exit, certain when alone, a review when not. The
 //!    lines of one event (two products moved at once) are assigned **jointly** over all
 //!    line→shopper assignments, so two shoppers at neighbouring facings are not 50/50.
 //!    **Hand-overs** are detected from the tracks (two shoppers' stretched-out hands together in
@@ -96,6 +98,12 @@ pub struct EngineConfig {
     /// hand-over ended, with neither cart changed in between, is the same hand-over (a tracking
     /// dropout split it, or they walk hand in hand): it moves at most one unit.
     pub handover_episode_gap_s: f64,
+    /// Weight-only attribution when no body track covers an event (a smart cabinet, a small store
+    /// that admits one shopper at a time): the event belongs to whoever no tracker follows and was
+    /// inside between the gate's entry and exit during it — with certainty when that is one
+    /// shopper, shared equally (so it goes to review) when several were. Off: such events go to
+    /// review with no candidate.
+    pub weight_only_fallback: bool,
     /// Events whose confidence is below this go to the review queue.
     pub review_threshold: f64,
     /// A review item lists (and holds the exit of) only shoppers within reach whose attribution
@@ -130,6 +138,7 @@ impl Default for EngineConfig {
             handover_min_s: 0.5,
             handover_decide_p: 0.5,
             handover_episode_gap_s: 3.0,
+            weight_only_fallback: true,
             review_threshold: 0.6,
             review_candidate_min_p: 0.01,
             track_history_s: 30.0,
@@ -317,6 +326,10 @@ struct Shopper {
     target_id: String,
     token: Option<String>,
     entered_s: f64,
+    /// When the shopper left (infinite while inside).
+    left_s: f64,
+    /// A body track has followed this shopper (the gates' fallback is for shoppers no tracker sees).
+    tracked: bool,
     present: bool,
     /// The receipt is final: the shopper left and no review holds it. No hand-over moves a unit
     /// to or from it any more.
@@ -417,6 +430,8 @@ impl Engine {
             target_id: target_id.to_string(),
             token: token.map(str::to_string),
             entered_s: t_s,
+            left_s: f64::INFINITY,
+            tracked: false,
             present: true,
             settled: false,
             cart: BTreeMap::new(),
@@ -474,6 +489,7 @@ impl Engine {
         if !s.present {
             return Ok(());
         }
+        s.tracked = true;
         let mut pts = [None; 6];
         for (k, j) in HAND_JOINTS.iter().enumerate() {
             pts[k] = frame.joint(*j).filter(|_| frame.scores[j.index()] >= 0.1);

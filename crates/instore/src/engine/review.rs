@@ -254,6 +254,9 @@ impl Engine {
         let &i =
             self.shopper_index.get(target_id).ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
         self.advance(t_s);
+        if self.shoppers[i].present {
+            self.shoppers[i].left_s = t_s;
+        }
         self.shoppers[i].present = false;
         // A meeting still open (or ended too recently to have been closed) is recorded but moves
         // nothing: the shopper's receipt is being issued now.

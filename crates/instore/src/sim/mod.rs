@@ -48,7 +48,7 @@ use rand::{Rng, SeedableRng};
 use crate::error::{Error, Result};
 use crate::model::{Aabb, Joint, PlateKey, TrackFrame, Vec3, JOINT_COUNT};
 use crate::receipt::{write_jsonl, Receipt};
-use crate::recording::{write_recording, FacingRow, PlanogramRow, PlateSample, Recording};
+use crate::recording::{write_recording, FacingRow, GateEvent, PlanogramRow, PlateSample, Recording};
 
 /// Plate width (4 in) and depth (16 in) in metres, as in the AiFi store.
 pub const PLATE_WIDTH_M: f64 = 0.1016;
@@ -98,6 +98,9 @@ pub struct SimConfig {
     pub sample_hz: f64,
     pub track_hz: f64,
     pub t0_s: f64,
+    /// A store without a body tracker: the recording has gate passages (`gates.csv`) and no
+    /// `targets.csv`. With `max_concurrent` 1 it is a smart cabinet (one shopper at a time).
+    pub weight_only: bool,
 }
 
 impl Default for SimConfig {
@@ -121,6 +124,7 @@ impl Default for SimConfig {
             sample_hz: 60.0,
             track_hz: 11.0,
             t0_s: 1_700_000_000.0,
+            weight_only: false,
         }
     }
 }
@@ -498,7 +502,7 @@ pub fn simulate(cfg: &SimConfig) -> Result<SimOutput> {
     let store = Store::build(cfg, &mut rng);
     let mut sim = Sim { cfg, rng, store, visits: Vec::new(), actions: Vec::new() };
     let t_end = sim.run_slots();
-    let frames = sim.render_tracks();
+    let frames = if cfg.weight_only { Vec::new() } else { sim.render_tracks() };
     let samples = sim.render_plates(t_end);
     Ok(sim.into_output(samples, frames))
 }

@@ -523,8 +523,18 @@ impl Sim<'_> {
                 )
             })
             .collect();
+        // A store without a body tracker knows its shoppers from the gates.
+        let mut gates: Vec<GateEvent> = Vec::new();
+        if self.cfg.weight_only {
+            for v in &self.visits {
+                let id = &v.script.target_id;
+                gates.push(GateEvent { t_s: v.script.enter_s, target_id: id.clone(), enter: true });
+                gates.push(GateEvent { t_s: v.script.exit_s, target_id: id.clone(), enter: false });
+            }
+            gates.sort_by(|a, b| a.t_s.total_cmp(&b.t_s).then(b.enter.cmp(&a.enter)));
+        }
         SimOutput {
-            recording: Recording { plate_keys: st.keys.clone(), samples, planogram, facings, frames },
+            recording: Recording { plate_keys: st.keys.clone(), samples, planogram, facings, frames, gates },
             truth,
             actions: self.actions,
         }
