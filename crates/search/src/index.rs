@@ -1,6 +1,8 @@
 //! An in-memory inverted index with BM25 ranking, a coordination factor (documents matching more of the
 //! query's words first), typo tolerance (query words one edit away from an indexed word, by a deletion
-//! index), and prefix completion of the last word. Documents can be added and removed in place, so a
+//! index: one letter in English, one jamo in Korean words of three syllables or more), the shop's
+//! Korean ↔ English vocabulary beside the seller's synonyms, and prefix completion of the last word. A
+//! number never carries a query alone. Documents can be added and removed in place, so a
 //! catalog change reaches the index in microseconds; removed documents stay in the postings (skipped when
 //! scoring) until the owner rebuilds.
 
@@ -35,6 +37,8 @@ pub struct Index {
 
 /// Weight of a match through a synonym.
 const SYNONYM_WEIGHT: f32 = 0.9;
+/// The bit of a document's match mask that says it matched a term without a digit.
+const TEXT_HIT: u32 = 1 << 31;
 /// Synonym groups and words per group at most.
 pub const MAX_SYNONYM_GROUPS: usize = 5_000;
 pub const MAX_SYNONYM_WORDS: usize = 20;
@@ -43,6 +47,32 @@ pub const MAX_SYNONYM_WORDS: usize = 20;
 struct QueryWord {
     alternatives: Vec<(u32, f32)>,
     whole: bool,
+    /// Contains a digit ("30", "270mm"): such a word alone never makes a product a match.
+    numeric: bool,
+    /// A Korean word found only through a one-jamo typo correction.
+    corrected: bool,
+}
+
+/// Hangul syllables as jamo (initial, medial and, when present, final), for one-jamo typo matching
+/// ("이어펀" is one vowel away from "이어폰"); `None` unless every character is a syllable and there are at
+/// least three (two-syllable words are too dense for a one-jamo edit to mean a typo).
+fn jamo(w: &str) -> Option<String> {
+    let mut out = String::new();
+    let mut n = 0;
+    for c in w.chars() {
+        let u = c as u32;
+        if !(0xAC00..=0xD7A3).contains(&u) {
+            return None;
+        }
+        let s = u - 0xAC00;
+        out.push(char::from_u32(0x1100 + s / 588)?);
+        out.push(char::from_u32(0x1161 + (s % 588) / 28)?);
+        if !s.is_multiple_of(28) {
+            out.push(char::from_u32(0x11A7 + s % 28)?);
+        }
+        n += 1;
+    }
+    (n >= 3).then_some(out)
 }
 
 impl Index {
@@ -134,35 +164,51 @@ impl Index {
         d
     }
 
-    /// Registers a Latin word of four letters or more under each of its one-letter deletions.
+    /// Registers a Latin word of four letters or more under each of its one-letter deletions, and a
+    /// Korean word of three syllables or more under its jamo and each one-jamo deletion of them.
     fn index_deletions(&mut self, id: u32) {
         let w = &self.vocab[id as usize];
         if w.chars().count() >= 4 && w.chars().all(|c| c.is_ascii_alphabetic()) {
             for del in deletions(w) {
                 self.deletions.entry(del).or_default().push(id);
             }
+        } else if let Some(j) = jamo(w) {
+            for del in std::iter::once(j.clone()).chain(deletions(&j)) {
+                self.deletions.entry(del).or_default().push(id);
+            }
         }
     }
 
-    /// Sets the synonym groups: every phrase in a group also finds what the others find. Phrases are
-    /// analyzed like queries, so "운동화" ↔ "sneakers" also covers "운동화를" and "sneaker".
+    /// Sets the seller's synonym groups: every phrase in a group also finds what the others find. Phrases
+    /// are analyzed like queries, so "운동화" ↔ "sneakers" also covers "운동화를" and "sneaker". The
+    /// shop's own Korean ↔ English vocabulary ([`crate::thesaurus`]) applies beside them, its English
+    /// words finding only their Korean counterparts.
     pub fn set_synonyms(&mut self, groups: &[Vec<String>]) {
         self.synonyms.clear();
-        for g in groups.iter().take(MAX_SYNONYM_GROUPS) {
-            let analyzed: Vec<Vec<String>> = g
+        let builtin: Vec<Vec<String>> =
+            crate::thesaurus::GROUPS.iter().map(|g| g.iter().map(|w| (*w).to_owned()).collect()).collect();
+        for (g, one_way) in
+            builtin.iter().map(|g| (g, true)).chain(groups.iter().take(MAX_SYNONYM_GROUPS).map(|g| (g, false)))
+        {
+            let analyzed: Vec<(bool, Vec<String>)> = g
                 .iter()
                 .take(MAX_SYNONYM_WORDS)
-                .map(|p| self.analyzer.terms(p).into_iter().filter(|t| t.whole).map(|t| t.text).collect())
+                .map(|p| {
+                    let words = self.analyzer.terms(p).into_iter().filter(|t| t.whole).map(|t| t.text).collect();
+                    (crate::thesaurus::is_korean(p), words)
+                })
                 .collect();
-            for (i, a) in analyzed.iter().enumerate() {
+            for (i, (korean, a)) in analyzed.iter().enumerate() {
                 for word in a {
                     let e = self.synonyms.entry(word.clone()).or_default();
-                    for (j, b) in analyzed.iter().enumerate() {
-                        if i != j {
-                            for w in b {
-                                if w != word && !e.contains(w) {
-                                    e.push(w.clone());
-                                }
+                    for (j, (other_korean, b)) in analyzed.iter().enumerate() {
+                        // The shop's vocabulary leads from English only to Korean.
+                        if i == j || (one_way && !korean && !other_korean) {
+                            continue;
+                        }
+                        for w in b {
+                            if w != word && !e.contains(w) {
+                                e.push(w.clone());
                             }
                         }
                     }
@@ -182,9 +228,24 @@ impl Index {
 
     fn expand(&self, t: &Term, last: bool) -> QueryWord {
         let mut alternatives = Vec::new();
+        let mut corrected = false;
         let w = if t.whole { 1.0 } else { BIGRAM_WEIGHT };
         if let Some(&id) = self.terms.get(&t.text) {
             alternatives.push((id, w));
+        } else if let Some(j) = jamo(&t.text).filter(|_| t.whole) {
+            // One jamo away (a vowel or consonant mistyped, added or left out): the Korean twin of the
+            // deletion index below, over the word's jamo, all of which are registered.
+            let mut seen = Vec::new();
+            for del in std::iter::once(j.clone()).chain(deletions(&j)) {
+                for &id in self.deletions.get(&del).into_iter().flatten() {
+                    if !seen.contains(&id) {
+                        seen.push(id);
+                    }
+                }
+            }
+            seen.sort_by_key(|id| std::cmp::Reverse(self.postings[*id as usize].len()));
+            corrected = !seen.is_empty();
+            alternatives.extend(seen.into_iter().take(3).map(|id| (id, w * FUZZY_WEIGHT)));
         } else if t.whole && t.text.chars().count() >= 4 && t.text.chars().all(|c| c.is_ascii_alphabetic()) {
             // One edit away: a shared deletion (covers insertions, deletions, substitutions, most swaps).
             let mut seen = Vec::new();
@@ -223,7 +284,7 @@ impl Index {
                 }
             }
         }
-        QueryWord { alternatives, whole: t.whole }
+        QueryWord { alternatives, whole: t.whole, numeric: t.text.chars().any(|c| c.is_ascii_digit()), corrected }
     }
 
     fn query_words(&self, query: &str) -> Vec<QueryWord> {
@@ -231,12 +292,23 @@ impl Index {
         let n = terms.len();
         let mut words: Vec<QueryWord> = Vec::new();
         let mut seen: Vec<String> = Vec::new();
+        // Korean words corrected by a one-jamo typo match: their syllable pairs other than the last
+        // (the compound's head, "크린" of 선크린) stand for the mistyped word and would find unrelated
+        // products (an air fryer shares "이어" with "이어펀"), so they are not searched.
+        let mut corrected: Vec<String> = Vec::new();
         for (k, t) in terms.iter().enumerate() {
             if seen.contains(&t.text) {
                 continue;
             }
             seen.push(t.text.clone());
-            words.push(self.expand(t, k + 1 == n));
+            if !t.whole && corrected.iter().any(|w| w.contains(t.text.as_str()) && !w.ends_with(t.text.as_str())) {
+                continue;
+            }
+            let word = self.expand(t, k + 1 == n);
+            if word.corrected {
+                corrected.push(t.text.clone());
+            }
+            words.push(word);
         }
         words
     }
@@ -251,7 +323,9 @@ impl Index {
         let n_live = self.live() as f32;
         let deleted = if self.n_deleted > 0 { Some(self.deleted.as_slice()) } else { None };
         let avg = self.avg_len.max(1e-6);
-        let whole = words.iter().take(32).filter(|w| w.whole).count().max(1) as f32;
+        let whole = words.iter().take(31).filter(|w| w.whole).count().max(1) as f32;
+        // A number never carries a query: with a word in it too, a product must match a non-numeric term.
+        let needs_text = words.iter().any(|w| w.numeric) && words.iter().any(|w| !w.numeric);
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
             let (score, mask, touched) = &mut *guard;
@@ -277,24 +351,29 @@ impl Index {
                             touched.push(d);
                         }
                         score[du] += weight * s;
-                        if w.whole && wi < 32 {
+                        if w.whole && wi < 31 {
                             mask[du] |= 1 << wi;
+                        }
+                        if !w.numeric {
+                            mask[du] |= TEXT_HIT;
                         }
                     }
                 }
             }
-            let out: Vec<(u32, f32)> = touched
+            touched
                 .iter()
-                .map(|&d| {
+                .filter_map(|&d| {
                     let du = d as usize;
-                    let cover = mask[du].count_ones() as f32 / whole;
-                    let v = score[du] * (0.25 + 0.75 * cover * cover);
+                    let (m, v) = (mask[du], score[du]);
                     score[du] = 0.0;
                     mask[du] = 0;
-                    (d, v)
+                    if needs_text && m & TEXT_HIT == 0 {
+                        return None;
+                    }
+                    let cover = (m & !TEXT_HIT).count_ones() as f32 / whole;
+                    Some((d, v * (0.25 + 0.75 * cover * cover)))
                 })
-                .collect();
-            out
+                .collect()
         })
     }
 
@@ -368,6 +447,34 @@ mod tests {
         let hits: Vec<u32> = ix.search("sneakers", 5).into_iter().map(|h| h.0).collect();
         assert!(hits.contains(&0) && hits.contains(&1), "{hits:?}");
         assert_eq!(ix.search("운동화를", 5).len(), 2, "particles stripped before synonyms apply");
+    }
+
+    /// The demo's three complaints in issue #18, on a catalog shaped like it.
+    #[test]
+    fn everyday_korean_words_typos_and_numbers() {
+        let docs = [
+            "캔버스 로우탑 스니커즈 Canvas Low-top Sneakers",
+            "와이드 데님 팬츠 Wide Denim Pants",
+            "지퍼백 30매 Zipper Bags 30 pack",
+            "두루마리 휴지 30롤 Toilet Paper 30 rolls",
+            "무선 노이즈캔슬링 이어폰 ANC Wireless Earbuds",
+            "에어프라이어 5.5L Air Fryer",
+        ];
+        let mut ix = Index::build(docs.iter().copied());
+        ix.set_synonyms(&[]);
+        let ids = |q: &str| ix.search(q, 10).into_iter().map(|h| h.0).collect::<Vec<u32>>();
+        assert_eq!(ids("운동화"), [0], "the everyday word finds what the catalog titles 스니커즈");
+        assert_eq!(ids("청바지 30"), [1], "jeans, not 30-packs: a number never carries a query");
+        assert_eq!(ids("이어펀"), [4], "one jamo from 이어폰, and the air fryer's shared 이어 is noise");
+        assert_eq!(ids("블루투수 이어폰")[0], 4);
+        let mut thirty = ids("30");
+        thirty.sort_unstable();
+        assert_eq!(thirty, [2, 3], "a number alone still finds what carries it");
+        // English finds only the Korean words of the shop's vocabulary: English-only catalogs rank as before.
+        let en = Index::build(["Canvas Trainers", "Running Sneakers"].iter().copied());
+        let mut with = Index::build(["Canvas Trainers", "Running Sneakers"].iter().copied());
+        with.set_synonyms(&[]);
+        assert_eq!(en.search("sneakers", 5), with.search("sneakers", 5));
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! Product search: the Korean/English analyzer, the in-memory index and its ranking, and the relevance
+//! Product search: the Korean/English analyzer, the in-memory index and its ranking, the shop's Korean ↔
+//! English vocabulary (`thesaurus`), and the relevance
 //! evaluation on graded judgements (Home Depot's format). Plain text in, ranked document positions out;
 //! no database or HTTP here.
 
 pub mod analyze;
 pub mod eval;
 pub mod index;
+pub mod thesaurus;
 
 pub use index::Index;

@@ -109,19 +109,22 @@ async fn search_knows_korean_english_and_the_shelf(b: Backend) {
     assert_eq!(handles(&r), vec!["kettle"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
 
-    // The seller's synonyms, Korean ↔ English.
-    let r = app.get("/store/search?q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88").await.expect(200); // "스니커즈"
-    assert_eq!(r["search"]["total"], 0);
+    // The shop's own vocabulary knows the everyday words: "스니커즈" finds the 운동화 without a list.
+    let r = app.get("/store/search?q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88").await.expect(200);
+    assert_eq!(r["search"]["total"], 2, "{r}");
+    // The seller's synonyms add their own words ("런닝슈즈").
+    let r = app.get("/store/search?q=%EB%9F%B0%EB%8B%9D%EC%8A%88%EC%A6%88").await.expect(200);
+    assert_eq!(r["search"]["total"], 0, "{r}");
     app.req(
         "PUT",
         "/admin/search/synonyms",
         Some(ADMIN_KEY),
-        Some(json!({"groups": [["운동화", "스니커즈", "sneakers"]]})),
+        Some(json!({"groups": [["운동화", "런닝슈즈", "sneakers"]]})),
         &[],
     )
     .await
     .expect(200);
-    let r = wait_total("q=%EC%8A%A4%EB%8B%88%EC%BB%A4%EC%A6%88".into(), 2).await;
+    let r = wait_total("q=%EB%9F%B0%EB%8B%9D%EC%8A%88%EC%A6%88".into(), 2).await;
     assert_eq!(r["search"]["total"], 2, "{r}");
     let r = app.req("PUT", "/admin/search/synonyms", Some(ADMIN_KEY), Some(json!({"groups": [["lonely"]]})), &[]).await;
     assert_eq!(r.status, 400);
@@ -194,6 +197,40 @@ async fn demo_search_pickup_near_gangnam(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(demo_search_pickup_near_gangnam);
+
+/// Issue #18's demo complaints, as a Korean shopper types them: the everyday word "운동화" finds the
+/// sneakers (titled 스니커즈), "청바지 30" finds the jeans (데님 팬츠) and not 30-packs, and the typo "이어펀"
+/// finds earphones and no air fryer.
+async fn demo_everyday_korean(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    borderless::demo::seed(&engine).await.expect("demo seeds");
+    for (q, ok_words, never) in [
+        ("%EC%9A%B4%EB%8F%99%ED%99%94", &["스니커즈", "운동화", "러닝화", "슈즈"][..], &["에어프라이어"][..]),
+        ("%EC%B2%AD%EB%B0%94%EC%A7%80%2030", &["데님", "청바지"][..], &["지퍼백", "휴지", "롤"][..]),
+        ("%EC%9D%B4%EC%96%B4%ED%8E%80", &["이어폰"][..], &["에어프라이어", "프라이어"][..]),
+    ] {
+        let path = format!("/store/search?q={q}&limit=10");
+        let mut r = Value::Null;
+        for _ in 0..60 {
+            r = app.get(&path).await.expect(200);
+            if r["search"]["total"].as_u64().unwrap_or(0) > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let hits = r["search"]["hits"].as_array().unwrap().clone();
+        assert!(!hits.is_empty(), "{q}: nothing found: {r}");
+        for (rank, h) in hits.iter().enumerate() {
+            let ko = h["title"]["ko"].as_str().unwrap();
+            assert!(!never.iter().any(|w| ko.contains(w)), "{q}: {ko} should not be found");
+            if rank < 3 {
+                assert!(ok_words.iter().any(|w| ko.contains(w)), "{q}: hit {rank} is {ko}");
+            }
+        }
+    }
+}
+both!(demo_everyday_korean);
 
 /// A kind the feed rarely carries is still read behind many others (issue #19's soak: the search index's
 /// poll for `product.` events rescanned every order event since the last product change). On SQLite a

@@ -59,6 +59,15 @@ async fn browsing_and_search_engines(backend: Backend) {
         "{}",
         none.body
     );
+    // Nothing with these filters: the categories where the words match without them, words kept.
+    let narrowed = b.get("/search?q=%EC%83%81%ED%92%88&price_max=1000").await;
+    assert_eq!(narrowed.status, 200);
+    assert!(
+        narrowed.has("선택한 조건에 맞는 상품이 없습니다")
+            && narrowed.has("/search?q=%EC%83%81%ED%92%88&amp;category=apparel%2Ftops"),
+        "{}",
+        narrowed.body
+    );
     // A bad filter is explained at its field, in the reader's language.
     let bad = b.get("/search?q=tee&price_max=abc").await;
     assert_eq!(bad.status, 400);

@@ -261,16 +261,40 @@ async fn search(v: Visitor) -> Response {
     if !text.is_empty() && page_no == 1 {
         v.record("search", None, Some(&text)).await;
     }
-    // No match: the categories to browse instead (with their sizes), never an empty page.
-    let fallback = if s.total == 0 {
-        v.engine()
-            .search_products(query(&v, String::new(), 1, 0))
-            .await
-            .ok()
-            .and_then(|all| all.facets.get("category").cloned())
-            .unwrap_or_default()
+    // No match: the nearest categories, never an empty page. With filters on, those where the words match
+    // without the filters (linked with the words kept); otherwise every category, largest first.
+    let filtered = q.category.is_some()
+        || q.brand.is_some()
+        || !q.attributes.is_empty()
+        || q.price_min.is_some()
+        || q.price_max.is_some()
+        || q.in_stock_at.is_some()
+        || q.pickup_near.is_some();
+    let categories = |text: String| {
+        let engine = v.engine().clone();
+        let q = query(&v, text, 1, 0);
+        async move {
+            let mut c: Vec<(String, usize)> = engine
+                .search_products(q)
+                .await
+                .ok()
+                .and_then(|r| r.facets.get("category").cloned())
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            c.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            c
+        }
+    };
+    let (fallback, relaxed) = if s.total > 0 {
+        (Vec::new(), false)
     } else {
-        Default::default()
+        let near = if filtered && !text.is_empty() { categories(text.clone()).await } else { Vec::new() };
+        if near.is_empty() {
+            (categories(String::new()).await, false)
+        } else {
+            (near, true)
+        }
     };
     let heading = match (text.is_empty(), q.category.as_deref()) {
         (false, _) => match v.lang {
@@ -359,13 +383,25 @@ async fn search(v: Visitor) -> Response {
                     }
                 }
                 @if s.hits.is_empty() {
-                    div.alert.info role="status" {
-                        (v.t("Nothing matches this search. Check the spelling, remove a filter, or browse a category:",
-                             "검색과 일치하는 상품이 없습니다. 철자를 확인하거나 필터를 해제하거나, 카테고리에서 찾아보세요:"))
-                    }
-                    ul.chips {
-                        @for (c, n) in fallback.iter() {
-                            li { a href=(format!("/search?category={}", urlencode(c))) { (category_name(c, v.lang)) " (" (n) ")" } }
+                    @if relaxed {
+                        div.alert.info role="status" {
+                            (v.t("Nothing matches with these filters. Without them, these categories have matches:",
+                                 "선택한 조건에 맞는 상품이 없습니다. 조건을 빼면 다음 카테고리에 있습니다:"))
+                        }
+                        ul.chips {
+                            @for (c, n) in fallback.iter() {
+                                li { a href=(format!("/search?q={}&category={}", urlencode(&text), urlencode(c))) { (category_name(c, v.lang)) " (" (n) ")" } }
+                            }
+                        }
+                    } @else {
+                        div.alert.info role="status" {
+                            (v.t("Nothing matches this search. Check the spelling, remove a filter, or browse a category:",
+                                 "검색과 일치하는 상품이 없습니다. 철자를 확인하거나 필터를 해제하거나, 카테고리에서 찾아보세요:"))
+                        }
+                        ul.chips {
+                            @for (c, n) in fallback.iter() {
+                                li { a href=(format!("/search?category={}", urlencode(c))) { (category_name(c, v.lang)) " (" (n) ")" } }
+                            }
                         }
                     }
                 } @else {
