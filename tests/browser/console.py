@@ -316,7 +316,7 @@ SCREENS = [
     ("gift-cards", "/console/gift-cards"), ("cashierless", "/console/live"), ("settings-staff", "/console/settings"),
     ("settings-locations", "/console/settings/locations"), ("settings-keys", "/console/settings/keys"),
     ("settings-webhooks", "/console/settings/webhooks"), ("settings-rates", "/console/settings/rates"),
-    ("settings-synonyms", "/console/settings/synonyms"),
+    ("settings-synonyms", "/console/settings/synonyms"), ("mail", "/console/mail"),
 ]
 
 

@@ -292,6 +292,7 @@ PAGES = [
     ("cart", "/cart"),
     ("signin", "/account/login"),
     ("signup", "/account/signup"),
+    ("signup-link", "/account/verify?token=bl_signup_screenshot"),
     ("privacy", "/account/privacy"),
     ("assistant", "/assistant"),
 ]

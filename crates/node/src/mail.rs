@@ -22,13 +22,11 @@ impl Mailer {
     /// sign-up.
     pub fn new(smtp_url: &str, from: &str) -> Result<Mailer> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
-            .with_context(|| {
-                format!(
-                    "--smtp-url {}: expected smtps://user:pass@host:465, smtp://user:pass@host:587?tls=required \
-                     or smtp://host:port",
-                    crate::app::redact(smtp_url)
-                )
-            })?
+            // The URL is not repeated: it may hold a password.
+            .context(
+                "--smtp-url: expected smtps://user:pass@host:465, smtp://user:pass@host:587?tls=required \
+                 or smtp://host:port",
+            )?
             .timeout(Some(Duration::from_secs(20)))
             .build();
         let from: Mailbox = from
