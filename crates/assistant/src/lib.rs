@@ -3,9 +3,14 @@
 //! slots — category, brand, colour, size, where to pick up — carried across turns (`understand`). Pure: no
 //! I/O, no catalog access; the engine supplies the catalog's words.
 
+mod cues;
+mod matching;
 pub mod price;
 pub mod understand;
+pub mod vocabulary;
 mod words;
 
+pub use matching::{content_words, size_for_kind};
 pub use price::{find as find_price, FoundPrice, PriceBounds};
-pub use understand::{understand, Pickup, Term, Understood, Vocabulary};
+pub use understand::{understand, Pickup, Understood};
+pub use vocabulary::{Term, Vocabulary};

@@ -179,12 +179,21 @@ fn read_amount(cs: &[(usize, char)], text: &str, mut i: usize) -> Option<(Amount
         value *= 1000;
         unit = unit.max(1000);
         k += 1;
-    } else if let Some(after) = lower.trim_start().strip_prefix("thousand") {
-        let skipped = lower.len() - lower.trim_start().len();
-        value *= 1000;
-        unit = unit.max(1000);
-        k += text[cs[i].0..].chars().take(skipped + "thousand".len()).count();
-        let _ = after;
+    } else {
+        // "50 thousand", "1.5 million", "a million" (read as "1 million" by `find`).
+        for (word, m) in [("thousand", 1000i128), ("million", 1_000_000)] {
+            let trimmed = lower.trim_start();
+            if trimmed.strip_prefix(word).is_some_and(|after| !after.starts_with(|c: char| c.is_ascii_alphabetic())) {
+                let skipped = lower.len() - trimmed.len();
+                value *= m;
+                unit = unit.max(m);
+                k += text[cs[i].0..].chars().take(skipped + word.len()).count();
+                break;
+            }
+        }
+    }
+    if value > MAX_MAJOR * 1000 {
+        return None;
     }
     i = k;
     // The currency word right after ("원", " won", "달러", " dollars", " USD").
@@ -336,6 +345,15 @@ const BEFORE_EN: &[(&str, u8)] = &[
 /// Finds the price in `text`: the first one, joined with a second when one gives the floor and the other
 /// the ceiling ("5만원 이상 10만원 이하", "over $20 and under $50").
 pub fn find(text: &str) -> Option<FoundPrice> {
+    // "a million won", "a thousand dollars": read as "1 million", "1 thousand" (the same byte length, so the
+    // spans found stay those of `text`).
+    let normalized;
+    let text = if text.contains("a million") || text.contains("a thousand") {
+        normalized = text.replace("a million", "1 million").replace("a thousand", "1 thousand");
+        normalized.as_str()
+    } else {
+        text
+    };
     let first = find_one(text, 0)?;
     let b = &first.bounds;
     if b.min_minor.is_some() != b.max_minor.is_some() {
@@ -593,6 +611,9 @@ mod tests {
     #[test]
     fn english_forms() {
         assert_eq!(p("between 30 and 50 thousand won"), (Some(30_000), Some(50_000), "KRW"));
+        assert_eq!(p("phones under a million won"), (None, Some(999_999), "KRW"));
+        assert_eq!(p("up to 1.5 million won"), (None, Some(1_500_000), "KRW"));
+        assert_eq!(p("2 million won or less"), (None, Some(2_000_000), "KRW"));
         assert_eq!(p("$20–40"), (Some(2_000), Some(4_000), "USD"));
         assert_eq!(p("$20-40 headphones"), (Some(2_000), Some(4_000), "USD"));
         assert_eq!(p("earbuds up to $50"), (None, Some(5_000), "USD"));

@@ -4,165 +4,13 @@
 //! engine), in Korean or English, with the previous turn's slots carried into a refinement ("더 싼 거",
 //! "검은색으로", "in black", "다른 브랜드는?").
 
+use crate::cues::*;
+use crate::matching::*;
 use crate::price::{self, PriceBounds};
+pub use crate::vocabulary::{Term, Vocabulary};
 use crate::words::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// Something the catalog names, with the words shoppers use for it (any language, any case).
-#[derive(Debug, Clone, Default)]
-pub struct Term {
-    /// What the engine filters by: a category path, a brand as written in the catalog, a location id.
-    pub id: String,
-    pub words: Vec<String>,
-    /// Words learned from the catalog's titles: matched only where a word starts (a title's "패드" must not
-    /// be found inside "아이패드").
-    pub learned: Vec<String>,
-}
-
-/// The catalog's words: categories (taxonomy and search synonyms), brands, stores.
-#[derive(Debug, Clone, Default)]
-pub struct Vocabulary {
-    pub categories: Vec<Term>,
-    pub brands: Vec<Term>,
-    pub stores: Vec<Term>,
-}
-
-impl Vocabulary {
-    /// A vocabulary from a catalog: its category paths (each gets the common words for its leaf and the
-    /// leaf itself), its brands, and its stores (id and names in any language; "보더리스 강남역점" is also
-    /// reached as "강남역점", "강남역" and "강남").
-    pub fn from_catalog<'a>(
-        categories: impl IntoIterator<Item = &'a str>,
-        brands: impl IntoIterator<Item = &'a str>,
-        stores: impl IntoIterator<Item = (&'a str, Vec<&'a str>)>,
-    ) -> Vocabulary {
-        let mut v = Vocabulary::default();
-        let mut seen = std::collections::BTreeSet::new();
-        for c in categories {
-            if !seen.insert(c.to_owned()) {
-                continue;
-            }
-            let leaf = c.rsplit('/').next().unwrap_or(c);
-            let mut words: Vec<String> = CATEGORY_WORDS
-                .iter()
-                .filter(|(l, _)| *l == leaf)
-                .flat_map(|(_, w)| w.iter().map(|w| w.to_string()))
-                .collect();
-            words.push(leaf.replace(['-', '_'], " "));
-            v.categories.push(Term { id: c.to_owned(), words, learned: Vec::new() });
-            // The department above it ("apparel" for "apparel/tops"): "옷 보여줘" searches all of it.
-            if let Some((parent, _)) = c.rsplit_once('/') {
-                if seen.insert(parent.to_owned()) {
-                    let words: Vec<String> = PARENT_WORDS
-                        .iter()
-                        .filter(|(p, _)| *p == parent)
-                        .flat_map(|(_, w)| w.iter().map(|w| w.to_string()))
-                        .collect();
-                    if !words.is_empty() {
-                        v.categories.push(Term { id: parent.to_owned(), words, learned: Vec::new() });
-                    }
-                }
-            }
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for b in brands {
-            if !b.is_empty() && seen.insert(b.to_owned()) {
-                v.brands.push(Term { id: b.to_owned(), words: vec![b.to_owned()], learned: Vec::new() });
-            }
-        }
-        for (id, names) in stores {
-            let mut words = Vec::new();
-            for n in names {
-                words.push(n.to_owned());
-                // The shop's own name in front of a branch ("보더리스 강남역점", "Borderless Gangnam Station").
-                if let Some((_, branch)) = n.split_once(' ') {
-                    // Each word of the branch alone ("부산 서면점" → "서면점", "서면").
-                    // (ASCII parts shorter than 3 letters, "GO", would match ordinary words.)
-                    for part in branch
-                        .split_whitespace()
-                        .filter(|p| !(p.eq_ignore_ascii_case("station") || p.is_ascii() && p.len() < 3))
-                    {
-                        words.push(part.to_owned());
-                        let p = part.trim_end_matches('점');
-                        words.push(p.to_owned());
-                        if let Some(s) = p.strip_suffix('역') {
-                            words.push(s.to_owned());
-                        }
-                    }
-                    words.push(branch.to_owned());
-                    let short = branch.trim_end_matches('점').trim_end_matches(" Station").trim_end_matches(" store");
-                    words.push(short.to_owned());
-                    if let Some(s) = short.strip_suffix('역') {
-                        words.push(s.to_owned());
-                    }
-                }
-            }
-            words.retain(|w| w.chars().count() >= 2);
-            v.stores.push(Term { id: id.to_owned(), words, learned: Vec::new() });
-        }
-        v
-    }
-
-    /// Joins the seller's search synonyms to the category or brand one of their words names ("소리오디오" with
-    /// "Sori Audio").
-    pub fn join_synonyms(&mut self, groups: &[Vec<String>]) {
-        for group in groups {
-            let group: Vec<String> = group.iter().map(|w| lower(w)).collect();
-            for t in self.categories.iter_mut().chain(self.brands.iter_mut()) {
-                if t.words.iter().any(|w| group.contains(&lower(w))) {
-                    for w in &group {
-                        if !t.words.iter().any(|x| lower(x) == *w) {
-                            t.words.push(w.clone());
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Learns the words of each category from the catalog's titles: a title word (Korean or English, its
-    /// English plural too) that names products of one category only — at least 80 % of its uses, and not
-    /// a colour, a number or a brand — finds that category.
-    pub fn learn_from_titles<'a>(&mut self, items: impl IntoIterator<Item = (&'a str, &'a str)>) {
-        let mut uses: BTreeMap<String, BTreeMap<&'a str, usize>> = BTreeMap::new();
-        for (category, title) in items {
-            let title = lower(title);
-            let mut seen = std::collections::BTreeSet::new();
-            for w in title.split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | '/' | '·' | '+')) {
-                let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-                let hangul = w.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c));
-                if w.chars().count() < if hangul { 2 } else { 3 } || w.chars().any(|c| c.is_ascii_digit()) {
-                    continue;
-                }
-                if COLOURS.iter().any(|(_, ws)| ws.contains(&w)) || STOP.contains(&w) {
-                    continue;
-                }
-                if self.brands.iter().any(|b| b.words.iter().any(|x| lower(x).split_whitespace().any(|p| p == w))) {
-                    continue;
-                }
-                if seen.insert(w.to_owned()) {
-                    *uses.entry(w.to_owned()).or_default().entry(category).or_default() += 1;
-                }
-            }
-        }
-        for (w, by_cat) in uses {
-            let total: usize = by_cat.values().sum();
-            let Some((cat, n)) = by_cat.iter().max_by_key(|(_, n)| **n) else { continue };
-            if *n * 5 < total * 4 {
-                continue;
-            }
-            if let Some(t) = self.categories.iter_mut().find(|t| t.id == *cat) {
-                if !t.words.iter().any(|x| lower(x) == w) {
-                    if w.is_ascii() && !w.ends_with('s') {
-                        t.learned.push(format!("{w}s"));
-                    }
-                    t.learned.push(w);
-                }
-            }
-        }
-    }
-}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default)]
@@ -174,6 +22,10 @@ pub struct Pickup {
     /// "today", "오늘": in stock now, not on order.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub today: bool,
+    /// "여기", "here", "this store": the store the shopper is in (the request's `location_id`), which the
+    /// engine puts in `location_id`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub here: bool,
 }
 
 /// What one utterance asks, as the API's `understood` object.
@@ -201,177 +53,35 @@ pub struct Understood {
     pub words: String,
 }
 
-/// Whether what is left after the slots still names a product ("사운드바 있어요?"), not only fillers.
-fn has_product_words(rest: &str) -> bool {
-    rest.split(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | ',' | '.' | '~'))
-        .filter(|w| !w.is_empty() && !STOP.contains(w))
-        .any(|w| {
-            !availability_cues().any(|a| a.contains(w) || w.starts_with(a.trim_end_matches('?')))
-                && !FILLERS.iter().any(|f| w.starts_with(f))
-        })
-}
+/// How a question points at a product already shown.
+const DEMONSTRATIVES: &[&str] = &[
+    "이거",
+    "그거",
+    "저거",
+    "이건",
+    "그건",
+    "저건",
+    "첫번째",
+    "첫 번째",
+    "두번째",
+    "두 번째",
+    "this one",
+    "that one",
+    "it ",
+    "the first",
+    "the second",
+    "does it",
+    "is it",
+    "can it",
+    "will it",
+    "do they",
+    "are they",
+    "would it",
+];
 
-fn lower(s: &str) -> String {
-    s.to_lowercase()
-}
-
-/// The longest term whose word appears in `text` (Korean: as a substring; Latin: as a whole word).
-fn best_term<'a>(text: &str, terms: &'a [Term]) -> Option<(&'a Term, String)> {
-    let mut best: Option<(&Term, String)> = None;
-    for t in terms {
-        let curated = t.words.iter().map(|w| (w, false));
-        for (w, learned) in curated.chain(t.learned.iter().map(|w| (w, true))) {
-            let w = lower(w);
-            if w.is_empty() || !(if learned { starts_word(text, &w) } else { contains_word(text, &w) }) {
-                continue;
-            }
-            if best.as_ref().is_none_or(|(_, b)| w.chars().count() > b.chars().count()) {
-                best = Some((t, w));
-            }
-        }
-    }
-    best
-}
-
-fn contains_word(text: &str, w: &str) -> bool {
-    if !w.is_ascii() {
-        return text.contains(w);
-    }
-    text.match_indices(w).any(|(i, _)| {
-        let before = text[..i].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric());
-        let tail = &text[i + w.len()..];
-        // An English plural ("hoodies", "earbuds" for "earbud", "boxes") is the same word.
-        let tail = tail.strip_prefix("es").or_else(|| tail.strip_prefix('s')).filter(|_| w.len() > 2).unwrap_or(tail);
-        let after = tail.chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
-        before && after
-    })
-}
-
-/// Whether `w` appears where a word starts (Korean particles may follow it).
-fn starts_word(text: &str, w: &str) -> bool {
-    if w.is_ascii() {
-        return contains_word(text, w);
-    }
-    text.match_indices(w).any(|(i, _)| text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric()))
-}
-
-/// A Korean colour word standing alone: at a word's start and followed by the word's end, a particle or
-/// 색 ("블루투스" is not blue).
-fn colour_word(text: &str, w: &str) -> bool {
-    if w.is_ascii() {
-        return contains_word(text, w);
-    }
-    text.match_indices(w).any(|(i, _)| {
-        let before = text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-        let after = &text[i + w.len()..];
-        let ends = after.chars().next().is_none_or(|c| !c.is_alphanumeric())
-            || ["색", "으로", "로", "은", "는", "이", "가", "을", "를", "의", "요", "도", "계열", "컬러"]
-                .iter()
-                .any(|p| after.starts_with(p));
-        before && ends
-    })
-}
-
-/// Removes the first occurrence of `w` (and a Korean particle stuck to it).
-fn cut(text: &mut String, w: &str) {
-    if let Some(i) = text.find(w) {
-        let mut end = i + w.len();
-        // An English plural goes with its word ("jackets" leaves no stray "s" to be read as size S).
-        if w.is_ascii() {
-            for p in ["es", "s"] {
-                let rest = &text[end..];
-                if rest.starts_with(p) && rest[p.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric()) {
-                    end += p.len();
-                    break;
-                }
-            }
-        }
-        for p in ["으로", "에서", "은", "는", "이", "가", "을", "를", "로", "의", "에"] {
-            if text[end..].starts_with(p) {
-                end += p.len();
-                break;
-            }
-        }
-        text.replace_range(i..end, " ");
-    }
-}
-
-/// A size said with its unit: "270mm", "270 사이즈", "95사이즈", "L 사이즈", "사이즈 M", "size L".
-fn size(text: &str) -> Option<(String, String)> {
-    let short = |t: &str| !t.is_empty() && t.len() <= 3 && t.chars().all(|c| c.is_ascii_alphanumeric());
-    let tokens: Vec<&str> = text.split_whitespace().collect();
-    for (i, t) in tokens.iter().enumerate() {
-        let clean = t.trim_end_matches(['?', '.', ',', '!']);
-        if let Some(n) = clean.strip_suffix("mm").filter(|n| n.len() >= 2 && n.chars().all(|c| c.is_ascii_digit())) {
-            return Some((n.to_owned(), t.to_string()));
-        }
-        let stripped = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도']);
-        if let Some(n) = stripped.strip_suffix("사이즈").filter(|n| short(n)) {
-            return Some((n.to_uppercase(), t.to_string()));
-        }
-        if stripped == "사이즈" || clean == "size" {
-            if let Some(prev) = i.checked_sub(1).map(|p| tokens[p]).filter(|p| short(p) && stripped == "사이즈") {
-                return Some((prev.to_uppercase(), format!("{prev} {t}")));
-            }
-            if let Some(next) = tokens.get(i + 1) {
-                let n = next.trim_end_matches(['?', '.', ',', '!']);
-                if short(n) {
-                    return Some((n.to_uppercase(), format!("{t} {next}")));
-                }
-            }
-        }
-    }
-    None
-}
-
-/// Korean clothing sizes said as chest numbers ("95 사이즈") to the catalog's letters.
-fn letter_size(n: &str) -> Option<&'static str> {
-    Some(match n {
-        "85" => "XS",
-        "90" => "S",
-        "95" => "M",
-        "100" => "L",
-        "105" => "XL",
-        "110" => "XXL",
-        _ => return None,
-    })
-}
-
-/// A size said without its unit, once the kind of product is known: a shoe length alone ("270 운동화",
-/// "260으로"), a clothing letter or word alone ("L", "large", "extra large").
-fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
-    let tokens: Vec<&str> = text.split_whitespace().collect();
-    for (i, t) in tokens.iter().enumerate() {
-        let clean = t.trim_matches(|c: char| !c.is_alphanumeric());
-        let clean = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도']);
-        match leaf {
-            "shoes" => {
-                if let Ok(n) = clean.parse::<u32>() {
-                    if (220..=300).contains(&n) && n % 5 == 0 {
-                        return Some((n.to_string(), t.to_string()));
-                    }
-                }
-            }
-            "tops" | "bottoms" | "outerwear" => {
-                let word = match clean {
-                    "xs" | "s" | "m" | "l" | "xl" | "xxl" => Some(clean.to_uppercase()),
-                    "small" => Some("S".into()),
-                    "medium" => Some("M".into()),
-                    "large" if i > 0 && tokens[i - 1] == "extra" => {
-                        return Some(("XL".into(), format!("extra {t}")));
-                    }
-                    "large" => Some("L".into()),
-                    _ => None,
-                };
-                if let Some(w) = word {
-                    return Some((w, t.to_string()));
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
+/// Thanks and goodbyes.
+const THANKS: &[&str] =
+    &["고마워", "고맙", "감사", "ㄱㅅ", "ㅇㅋ", "갈게요", "할게요", "thanks", "thank", "thx", "ty", "bye", "cheers"];
 
 /// Understands one utterance; `previous` is the last turn's understanding (for refinements).
 pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Understood>) -> Understood {
@@ -405,20 +115,45 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
     let near_me =
         ["내 주변", "가까운", "근처 매장", "near me", "nearby", "close to me"].iter().any(|w| text.contains(w));
     let today = ["오늘", "today", "지금 바로", "right now"].iter().any(|w| text.contains(w));
-    if near_me || today {
+    let here = HERE.iter().any(|w| contains_word(&text, w));
+    if near_me || today || here {
         let p = u.pickup.get_or_insert_with(Pickup::default);
         if near_me && p.location_id.is_none() {
             p.within_km = Some(3);
         }
         p.today = today;
+        p.here = here && p.location_id.is_none();
+    }
+    for w in HERE {
+        if contains_word(&rest, w) {
+            cut_word(&mut rest, w);
+        }
     }
     if let Some((t, w)) = best_term(&rest, &vocab.brands) {
-        u.brand = Some(t.id.clone());
+        // "다솜 말고", "other than sori audio", "not pixelon": a brand to leave out.
+        let said_not = text.find(w.as_str()).is_some_and(|i| {
+            let after = text[i + w.len()..].trim_start();
+            let before = text[..i].trim_end();
+            ["말고", "빼고", "제외", "아닌", "는 말고", "은 말고", "alternatives", "alternative"]
+                .iter()
+                .any(|n| after.starts_with(n))
+                || ["other than", "than", "besides", "except", "not", "no", "instead of", "apart from"]
+                    .iter()
+                    .any(|n| before.ends_with(n))
+        });
+        if said_not {
+            u.exclude_brand = Some(t.id.clone());
+        } else {
+            u.brand = Some(t.id.clone());
+        }
         cut(&mut rest, &w);
     }
     if let Some((t, w)) = best_term(&rest, &vocab.categories) {
         u.category = Some(t.id.clone());
-        cut(&mut rest, &w);
+        let singular = w.strip_suffix('s').filter(|_| w.is_ascii()).unwrap_or(&w);
+        if !(vocab.title_words.contains(&w) || vocab.title_words.contains(singular)) {
+            cut(&mut rest, &w);
+        }
     }
     if !u.attributes.contains_key("size") {
         let kind = u.category.as_deref().or(previous.and_then(|p| p.category.as_deref()));
@@ -439,14 +174,62 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         // "선물용 말고" / "not a gift": the cue is denied.
         let denied = *i == "gift"
             && ["선물용 말고", "선물 말고", "not a gift", "not for a gift"].iter().any(|d| text.contains(d));
-        !denied && cues.iter().any(|c| text.contains(c))
+        !denied && (cues.iter().any(|c| text.contains(c)) || (*i == "order_status" && asks_after_an_order(&text)))
     }) {
         intent = i;
-    } else if let Some((how, _)) = REFINE.iter().find(|(_, cues)| cues.iter().any(|c| text.contains(c))) {
+    } else if (contains_word(&text, "or") && ["which", "better", "?"].iter().any(|w| text.contains(w)))
+        && (u.category.is_some() || u.brand.is_some() || previous.is_some())
+        && u.attributes.is_empty()
+        && !contains_word(&text, "either")
+    {
+        // "nova 5 plus or flip 5, which one?", "chinos or joggers for work?".
+        intent = "compare";
+    } else if let Some((how, _)) = REFINE
+        .iter()
+        .find(|(_, cues)| cues.iter().any(|c| text.contains(c)))
+        .filter(|_| previous.is_some() || u.category.is_none())
+        .or_else(|| u.exclude_brand.as_ref().and(REFINE.iter().find(|(h, _)| *h == "other_brand")))
+    {
+        // ("ramen multipack cheaper than $9" with nothing before is a search with a budget.)
         intent = "refine";
         refine = Some(how);
     } else if previous.is_some() && u.category.is_none() && WHICH_STORE.iter().any(|c| text.contains(c)) {
         // "which stores have it in size M?": where the products shown are.
+        intent = "availability";
+    } else if u.category.is_some()
+        && u.price.is_none()
+        && (STRONG_STOCK.iter().any(|c| text.contains(c)) || availability_cues().any(|c| text.contains(c)))
+        && ["이 ", "그 ", "the ", "this ", "that "]
+            .iter()
+            .any(|d| text.starts_with(d) || text.contains(&format!(" {d}")))
+    {
+        // A product named as one already known, asked about stock: "이 운동화 270 재고 있어요?", "is the robot
+        // vacuum in stock online?".
+        intent = "availability";
+    } else if previous.is_some()
+        && u.price.is_none()
+        && DEMONSTRATIVES.iter().any(|d| text.starts_with(d))
+        // ("is it at gangnam?" asks where it is.)
+        && u.pickup.as_ref().is_none_or(|p| p.location_id.is_none() && !p.here)
+        && asks(&text)
+        && (!availability_cues().any(|c| text.contains(c)) || (u.pickup.is_none() && has_product_words(&rest)))
+    {
+        // About the product shown: "이거 배터리 오래 가요?", "it folds?" (its battery is no kind to search).
+        intent = "question";
+        u.category = None;
+    } else if previous.is_some()
+        && u.category.is_none()
+        && u.brand.is_none()
+        && u.price.is_none()
+        && !has_product_words(&rest)
+        && (STRONG_STOCK.iter().any(|c| text.contains(c))
+            || (u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here || p.today)
+                && (availability_cues().any(|c| text.contains(c)) || text.trim_end().ends_with('?'))))
+        // A colour or a size said without asking narrows instead ("오늘 픽업 되는 걸로 검정 L").
+        && (u.attributes.is_empty() || asks(&text))
+    {
+        // About the products shown, perhaps in one size or colour: "M 사이즈 강남역점에 있어요?", "size M at
+        // gangnam?", "is the M size still in stock?", "can i pick it up here today?".
         intent = "availability";
     } else if previous.is_some()
         && u.category.is_none()
@@ -471,8 +254,8 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         intent = "find";
     } else if availability_cues().any(|c| text.contains(c))
         && u.price.is_none()
-        && ((u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
-            && (u.category.is_none() || STOCK_QUESTION.iter().any(|c| text.contains(c))))
+        && ((u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
+            && (u.category.is_none() || (asks(&text) && STOCK_QUESTION.iter().any(|c| text.contains(c)))))
             || (u.category.is_none() && u.brand.is_none() && !has_product_words(&rest)))
     {
         intent = "availability";
@@ -489,8 +272,23 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
     } else if u.category.is_none()
         && u.brand.is_none()
         && u.price.is_none()
+        && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
+        && asks(&text)
+        && !has_product_words(&rest)
+    {
+        // "is it at hongdae?": where the products shown (or asked about) are.
+        intent = "availability";
+    } else if u.category.is_none()
+        && u.brand.is_none()
+        && u.price.is_none()
         && u.attributes.is_empty()
-        && QUESTION.iter().any(|c| contains_word(&text, c))
+        && (QUESTION.iter().any(|c| contains_word(&text, c))
+            || (previous.is_some()
+                && u.pickup.is_none()
+                && asks(&text)
+                && !ASKS_FOR_MORE.iter().any(|w| contains_word(&text, w))
+                && !availability_cues().any(|c| text.contains(c))
+                && !BROWSE.iter().any(|c| text.contains(c))))
     {
         // "how much is it?", "방수 돼요?": about a product shown, answered from the catalog.
         intent = "question";
@@ -514,6 +312,9 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
     if u.intent == "find" && u.category.is_none() && u.brand.is_none() && BROWSE.iter().any(|c| text.contains(c)) {
         u.words.clear();
         u.category = None;
+        if u.pickup.as_ref().is_some_and(|p| p.here && p.location_id.is_none() && !p.today && p.within_km.is_none()) {
+            u.pickup = None;
+        }
         return u;
     }
     if u.intent == "find"
@@ -537,10 +338,27 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
             // English words whole ("no" is not "notebook"), Korean ones with their endings ("감사합니다").
             let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
             SMALLTALK.iter().any(|s| if s.is_ascii() { w == *s } else { w.starts_with(s) })
+                || (!w.is_ascii() && w.chars().count() == 1)
                 || w.chars().all(|c| matches!(c, 'ㅎ' | 'ㅋ' | 'ㅠ' | 'ㅜ' | '^'))
         })
     {
         u.intent = "smalltalk".into();
+    }
+    // Thanks or a goodbye with a few words around it ("그럼 그냥 이걸로 할게요 고마워요", "sweet thanks",
+    // "감사해요 바로 갈게요"): a friendly word, whatever the other words are.
+    if u.intent == "find"
+        && u.category.is_none()
+        && u.brand.is_none()
+        && u.price.is_none()
+        && u.attributes.is_empty()
+        && text.split_whitespace().count() <= 7
+        && THANKS.iter().any(|t| if t.is_ascii() { contains_word(&text, t) } else { text.contains(t) })
+    {
+        u.intent = "smalltalk".into();
+    }
+    // A hand-off is about people, not products ("is there a phone number for customer support").
+    if u.intent == "handoff" {
+        u.category = None;
     }
     // Nothing to search for in small talk or an off-topic request: no slots ("오늘 날씨").
     if matches!(u.intent.as_str(), "smalltalk" | "out_of_scope") {
@@ -588,7 +406,7 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
                 merged.attributes.insert(k.clone(), v.clone());
             }
             if u.refine.as_deref() == Some("other_brand") {
-                merged.exclude_brand = prev.brand.clone();
+                merged.exclude_brand = u.exclude_brand.clone().or_else(|| prev.brand.clone());
                 merged.brand = None;
             } else if u.brand.is_some() {
                 merged.brand = u.brand.clone();
@@ -630,6 +448,7 @@ mod tests {
                 t("loc_gangnam", &["강남역점", "강남역", "강남", "gangnam"]),
                 t("loc_hongdae", &["홍대점", "홍대", "hongdae"]),
             ],
+            title_words: Default::default(),
         }
     }
 
@@ -639,7 +458,10 @@ mod tests {
         assert_eq!(u.intent, "find");
         assert_eq!(u.category.as_deref(), Some("electronics/audio"));
         assert_eq!(u.price, Some(PriceBounds { min_minor: None, max_minor: Some(100_000), currency: "KRW".into() }));
-        assert_eq!(u.pickup, Some(Pickup { location_id: Some("loc_gangnam".into()), within_km: None, today: true }));
+        assert_eq!(
+            u.pickup,
+            Some(Pickup { location_id: Some("loc_gangnam".into()), today: true, ..Default::default() })
+        );
         assert_eq!(u.words, "", "nothing left over: {u:?}");
     }
 
@@ -755,5 +577,109 @@ mod tests {
         assert_eq!(u.price, None, "a number alone is not a price");
         assert_eq!(u.category.as_deref(), Some("apparel/bottoms"));
         assert_eq!(u.words, "30");
+    }
+
+    /// A small catalog's vocabulary, built as the engine builds it (titles in both languages).
+    fn shop() -> Vocabulary {
+        let items = [
+            ("grocery/fresh", "배추 포기김치 1kg", "Napa Cabbage Kimchi 1 kg"),
+            ("grocery/fresh", "총각김치 1kg", "Ponytail Radish Kimchi 1 kg"),
+            ("grocery/ramen", "김치라면", "Kimchi Ramyun"),
+            ("electronics/home", "스마트 전구", "Smart Bulb"),
+            ("electronics/home", "스마트 플러그", "Smart Plug"),
+            ("electronics/phones", "노바 워치 44mm", "Nova Watch 44 mm"),
+            ("electronics/phones", "아리아 A5 스마트폰", "Aria A5 Smartphone, 128 GB"),
+            ("electronics/accessories", "아리아 A5 투명 케이스", "Clear Case for Aria A5"),
+            ("electronics/accessories", "아리아 A3 투명 케이스", "Clear Case for Aria A3"),
+            ("grocery/snacks", "청포도 젤리", "Green Grape Gummies"),
+            ("grocery/beverages", "콜드브루 커피", "Cold Brew Coffee"),
+            ("grocery/fresh", "한우 불고기", "Hanwoo Bulgogi"),
+        ];
+        let mut v = Vocabulary::from_catalog(
+            items.iter().map(|i| i.0),
+            ["Dasom Confectionery", "Morning Roasters", "Hanwoo House", "Pixelon"],
+            [("GANGNAM", vec!["보더리스 강남역점", "Borderless Gangnam Station"])],
+        );
+        v.learn_from_titles(items.iter().flat_map(|i| [(i.0, i.1), (i.0, i.2)]));
+        v.join_synonyms(&[vec!["다솜".into(), "Dasom Confectionery".into()]]);
+        v
+    }
+
+    #[test]
+    fn words_learned_from_the_heads_of_titles() {
+        let v = shop();
+        let cat = |t: &str| understand(t, &v, None).category;
+        // A title's head names its kind, in Korean (its ending too) and in English.
+        assert_eq!(cat("김치 2만원 이하").as_deref(), Some("grocery/fresh"), "김치 heads 포기김치 and 총각김치");
+        assert_eq!(cat("kimchi please").as_deref(), Some("grocery/fresh"), "Kimchi Ramyun is ramyun");
+        assert_eq!(cat("라면").as_deref(), Some("grocery/ramen"));
+        // The head at a compound's end wins: 스마트워치 is a watch.
+        assert_eq!(cat("스마트워치 보여줘").as_deref(), Some("electronics/phones"));
+        // A word that only modifies finds no kind; nor does what follows "for".
+        assert_eq!(cat("스마트"), None);
+        assert_eq!(cat("aria"), None, "'Clear Case for Aria A5' is a case, not an aria");
+        // Of two kinds said together, the second is the head.
+        assert_eq!(cat("a phone case for aria a3").as_deref(), Some("electronics/accessories"));
+        // One syllable only as a word: 차이 is not tea.
+        assert_eq!(cat("노바랑 아리아 차이가 뭐예요?"), None);
+    }
+
+    #[test]
+    fn brands_as_shoppers_say_them() {
+        let v = shop();
+        let u = understand("dasom gummies", &v, None);
+        assert_eq!(u.brand.as_deref(), Some("Dasom Confectionery"), "a brand's own first word");
+        let u = understand("good morning!", &v, None);
+        assert_eq!((u.brand, u.intent.as_str()), (None, "smalltalk"), "a greeting is no brand");
+        let u = understand("hanwoo bulgogi", &v, None);
+        assert_eq!(u.brand, None, "the titles use 'hanwoo' as a word");
+        // A brand said to be left out.
+        let prev = understand("젤리 보여줘", &v, None);
+        let u = understand("다솜 말고 다른 브랜드", &v, Some(&prev));
+        assert_eq!((u.intent.as_str(), u.refine.as_deref()), ("refine", Some("other_brand")));
+        assert_eq!((u.brand, u.exclude_brand.as_deref()), (None, Some("Dasom Confectionery")));
+        let u = understand("a different brand than pixelon", &v, Some(&prev));
+        assert_eq!(u.exclude_brand.as_deref(), Some("Pixelon"));
+    }
+
+    #[test]
+    fn intents_said_in_other_words() {
+        let v = shop();
+        let prev = understand("노바 워치", &v, None);
+        let intent = |t: &str, p: Option<&Understood>| understand(t, &v, p).intent;
+        for t in [
+            "has my headphones order shipped yet?",
+            "order 5580 still says processing",
+            "어제 시킨 후드티 언제 도착해요?",
+        ] {
+            assert_eq!(intent(t, None), "order_status", "{t}");
+        }
+        // "here": the shopper's store.
+        let u = understand("can i pick it up here today?", &v, Some(&prev));
+        assert_eq!(u.intent, "availability");
+        assert!(u.pickup.as_ref().is_some_and(|p| p.here && p.today), "{u:?}");
+        let u = understand("hi there", &v, None);
+        assert_eq!((u.intent.as_str(), u.pickup), ("smalltalk", None), "'there' holds no 'here'");
+        // A size asked about with a store or in stock: availability, in that size.
+        let u = understand("is the M size still in stock?", &v, Some(&prev));
+        assert_eq!((u.intent.as_str(), u.attributes.get("size").map(String::as_str)), ("availability", Some("M")));
+        let u = understand("M 사이즈 강남역점에 있어요?", &v, Some(&prev));
+        assert_eq!(u.intent, "availability");
+        // A question about the product shown, and a search said as one.
+        assert_eq!(intent("이거 비행기에 들고 탈 수 있어요?", Some(&prev)), "question");
+        assert_eq!(intent("세탁기 돌려도 되나요?", Some(&prev)), "question");
+        assert_eq!(intent("laptops?", Some(&prev)), "find");
+        assert_eq!(intent("can I have another recommendation?", Some(&prev)), "find");
+        // Closings in many words, people asked for in many words.
+        for t in ["ok fine, thanks", "alright, i'll think about it", "ㅋㅋ 담에 또 올게요", "thx!"] {
+            assert_eq!(intent(t, Some(&prev)), "smalltalk", "{t}");
+        }
+        for t in ["can someone call me back?", "챗봇 말고 진짜 사람이요", "담당자 연결 좀 해주세요"]
+        {
+            assert_eq!(intent(t, Some(&prev)), "handoff", "{t}");
+        }
+        // "cheaper than $9" with nothing before is a search with a budget.
+        let u = understand("라면 cheaper than $9", &v, None);
+        assert_eq!((u.intent.as_str(), u.refine), ("find", None));
     }
 }

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 #[derive(Subcommand)]
 pub enum AssistantCmd {
     /// Print what the assistant understands in one utterance, as the API's `understood` object (intent,
-    /// category, brand, price bounds in minor units, attributes, pickup), against the demo catalog's words:
+    /// category, brand, price bounds in minor units, attributes, pickup; stores by their code), against the
+    /// demo retailer, which is created in a temporary directory for it (about a second):
     /// `borderless assistant parse "강남역 근처에서 오늘 픽업 가능한 10만원 이하 무선 이어폰"`.
     Parse {
         /// The utterance, in Korean or English.
@@ -40,25 +41,12 @@ pub async fn run(cmd: AssistantCmd) -> Result<i32> {
             if text.chars().count() > 500 {
                 anyhow::bail!("an utterance is at most 500 characters; this one has {}", text.chars().count());
             }
-            let products = borderless::demo::data::products();
-            let locations = borderless::demo::data::locations();
-            let mut vocab = assistant::Vocabulary::from_catalog(
-                products.iter().map(|p| p.category.as_str()),
-                products.iter().map(|p| p.vendor.as_str()),
-                locations
-                    .iter()
-                    .filter(|l| l.pickup_enabled)
-                    .map(|l| (l.code.as_str(), vec![l.name_ko.as_str(), l.name_en.as_str(), l.code.as_str()])),
-            );
-            vocab.learn_from_titles(products.iter().flat_map(|p| {
-                [(p.category.as_str(), p.title_ko.as_str()), (p.category.as_str(), p.title_en.as_str())]
-            }));
-            vocab.join_synonyms(&borderless::demo::data::synonyms());
-            println!("{}", serde_json::to_string(&assistant::understand(&text, &vocab, None))?);
+            let understood = borderless::assistant_eval::parse(&text).await?;
+            println!("{}", serde_json::to_string(&understood)?);
             Ok(0)
         }
-        AssistantCmd::Eval { set: _, mg_shopdial: Some(dir), .. } => {
-            let report = borderless::assistant_eval::run_shopdial(&dir).await?;
+        AssistantCmd::Eval { set: _, mg_shopdial: Some(dir), verbose } => {
+            let report = borderless::assistant_eval::run_shopdial(&dir, verbose).await?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(0)
         }

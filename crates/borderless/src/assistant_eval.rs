@@ -116,6 +116,31 @@ pub async fn run(set: &Path, verbose: bool) -> Result<Report> {
     report
 }
 
+/// What the engine understands in one utterance against the demo retailer (seeded in a temporary
+/// directory): the API's `understood` object, with stores shown by their code (GANGNAM) rather than id.
+pub async fn parse(text: &str) -> Result<assistant::Understood> {
+    let dir = std::env::temp_dir().join(format!("borderless-assistant-parse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cfg = node::app::AppConfig { data_dir: dir.clone(), ..Default::default() };
+    let db = tokio::task::spawn_blocking(move || node::app::open_db(&cfg)).await??;
+    let engine = Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+    let understood = async {
+        crate::demo::seed(&engine).await.context("seeding the demo retailer")?;
+        engine.search_refresh().await?;
+        let mut u = engine.assistant_understand(text, None).await?;
+        let locations = engine.locations().await?;
+        if let Some(p) = u.pickup.as_mut() {
+            if let Some(l) = locations.iter().find(|l| Some(&l.id) == p.location_id.as_ref()) {
+                p.location_id = Some(l.code.clone());
+            }
+        }
+        anyhow::Ok(u)
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    understood
+}
+
 async fn evaluate(engine: &Engine, utterances: &[Utterance], dialogues: &[Dialogue], verbose: bool) -> Result<Report> {
     let locations = engine.locations().await?;
     let code_to_id: HashMap<String, String> = locations.iter().map(|l| (l.code.clone(), l.id.clone())).collect();
@@ -476,7 +501,7 @@ fn goal_class(intent: &str) -> &'static str {
 /// shopper utterance's labelled goal against the class of the intent the assistant understands, with the
 /// previous shopper utterance as context. Its catalog is not ours (books, phones, office, sports), so only
 /// intents are compared, not slots.
-pub async fn run_shopdial(dir: &Path) -> Result<ShopDialReport> {
+pub async fn run_shopdial(dir: &Path, verbose: bool) -> Result<ShopDialReport> {
     let path = dir.join("MGShopDial.json");
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!("cannot read {}: pass the MG-ShopDial directory (../shared/data/mg-shopdial)", path.display())
@@ -507,6 +532,9 @@ pub async fn run_shopdial(dir: &Path) -> Result<ShopDialReport> {
             let e = per_class.entry(want.to_owned()).or_default();
             e.0 += 1;
             e.1 += (goal_class(&got.intent) == want) as usize;
+            if verbose && goal_class(&got.intent) != want {
+                eprintln!("miss: {want} ({goal}) understood as {}: {said:?}", got.intent);
+            }
             if matches!(got.intent.as_str(), "find" | "refine" | "gift") {
                 previous = Some(got);
             }

@@ -351,6 +351,12 @@ async fn questions_handoff_and_ownership(b: Backend) {
     let list = app.req("GET", "/admin/assistant/handoffs", Some(&g_staff), None, &[]).await.expect(200);
     assert!(list["data"].as_array().unwrap().iter().all(|c| c["id"] != id.as_str()), "closed: off the list");
 
+    // A long message (500 characters is the limit; search takes at most 200) is answered, not refused.
+    let long =
+        format!("{} 무선 이어폰", "음악 들을 때 쓰기 좋은 것 찾아요 ".repeat(20)).chars().take(500).collect::<String>();
+    let a = ask(&app, None, json!({"text": long})).await;
+    assert!(a["reply"]["text"].as_str().is_some_and(|t| !t.is_empty()), "{a}");
+
     // Bad input, each with its own code.
     for (body, status, code) in [
         (json!({"text": "   "}), 400, "empty_message"),
@@ -379,10 +385,19 @@ async fn the_evaluation_set_is_grounded() {
     assert!(r.utterances >= 300 && r.dialogues >= 60, "{r:?}");
     assert!(r.price_exact >= 0.99 && r.intent_accuracy >= 0.95 && r.slot_exact >= 0.92, "{r:?}");
     assert!(r.dialogue_success >= 0.90, "{r:?}");
-    // The held-out set (written without reading the parser, never tuned on): grounding only.
-    let held = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assistant/eval-heldout");
-    let r = borderless::assistant_eval::run(&held, false).await.expect("the held-out evaluation runs");
-    assert_eq!(r.grounding_violations, 0, "held out: {r:?}");
+    // The sets written later without reading the parser. The first two were tuned on afterwards (their
+    // figures in docs/benchmarks.md are kept as floors here); the third never was: grounding only.
+    for (dir, intents, dialogues) in
+        [("eval-heldout", 0.98, 0.88), ("eval-heldout2", 0.97, 0.95), ("eval-heldout3", 0.0, 0.0)]
+    {
+        let held = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assistant").join(dir);
+        let r = borderless::assistant_eval::run(&held, false).await.expect("the held-out evaluation runs");
+        assert_eq!(r.grounding_violations, 0, "{dir}: {r:?}");
+        assert!(
+            r.price_exact >= 0.99 && r.intent_accuracy >= intents && r.dialogue_success >= dialogues,
+            "{dir}: {r:?}"
+        );
+    }
 }
 
 both!(the_chat_page_and_the_consoles_chats);

@@ -434,6 +434,9 @@ pub struct SearchQuery {
     pub offset: usize,
 }
 
+/// The longest query text.
+pub const MAX_QUERY_CHARS: usize = 200;
+
 /// How deep search results can be paged.
 pub const MAX_OFFSET: usize = 10_000;
 
@@ -468,7 +471,7 @@ pub fn km(a: (f64, f64), b: (f64, f64)) -> f64 {
 }
 
 pub(crate) fn validate(q: &SearchQuery) -> Result<()> {
-    if q.q.chars().count() > 200 {
+    if q.q.chars().count() > MAX_QUERY_CHARS {
         return Err(bad("`q` is at most 200 characters"));
     }
     if q.limit == 0 || q.limit > MAX_LIMIT {

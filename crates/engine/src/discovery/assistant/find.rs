@@ -168,6 +168,15 @@ impl Engine {
             (None, false) => format!("Available for pickup now: {}.", titles(&there)),
             _ => String::new(),
         };
+        if there.is_empty() && not_there.is_empty() {
+            // None of the products shown comes in what was asked ("in camel, size S").
+            let asked_for = asked.values().cloned().collect::<Vec<_>>().join(", ");
+            text = if ko {
+                format!("보여드린 상품 중에 {asked_for}(으)로 나오는 건 없어요. 다른 색이나 사이즈를 말씀해 주세요.")
+            } else {
+                format!("None of the products shown comes in {asked_for}. Try another colour or size.")
+            };
+        }
         if !not_there.is_empty() {
             let gone = titles(&not_there);
             text.push_str(&match (&name, ko) {
@@ -182,7 +191,7 @@ impl Engine {
             if let (Some(s), Some(last)) = (store.clone(), conv.state.last.clone()) {
                 // None of them is there: what of the same request is.
                 let mut alt = last;
-                alt.pickup = Some(assistant::Pickup { location_id: Some(s), within_km: None, today: true });
+                alt.pickup = Some(assistant::Pickup { location_id: Some(s), today: true, ..Default::default() });
                 let mut alt_out = out.clone();
                 // The conversation remembers the alternatives only when there are some.
                 let saved = conv.state.clone();
@@ -261,7 +270,7 @@ impl Engine {
         let pickup = u.pickup.clone().unwrap_or_default();
         let mut in_stock_at = pickup.location_id.clone();
         let mut near = None;
-        if in_stock_at.is_none() && (pickup.within_km.is_some() || pickup.today) {
+        if in_stock_at.is_none() && (pickup.within_km.is_some() || pickup.today || pickup.here) {
             match (turn.lat, turn.lon, chosen_store) {
                 (Some(lat), Some(lon), _) => near = Some((lat, lon, pickup.within_km.unwrap_or(5) as f64)),
                 (_, _, Some(s)) => in_stock_at = Some(s.to_owned()),
@@ -293,7 +302,11 @@ impl Engine {
         attributes.sort();
         let mut q = SearchQuery {
             // A gift request's words name the occasion or the person, not the product.
-            q: if u.intent == "gift" { String::new() } else { u.words.clone() },
+            q: if u.intent == "gift" {
+                String::new()
+            } else {
+                u.words.chars().take(crate::discovery::product_search::MAX_QUERY_CHARS).collect()
+            },
             category: u.category.clone(),
             brand: u.brand.clone(),
             attributes,
@@ -311,29 +324,6 @@ impl Engine {
             limit: CANDIDATES,
             offset: 0,
         };
-        let mut found = self.search_products(q.clone()).await?;
-        // Words the shopper said around the slots ("좀", "편한") must not empty a request the slots carry.
-        if found.total == 0
-            && !q.q.is_empty()
-            && (q.category.is_some() || q.brand.is_some() || q.price_min.is_some() || q.price_max.is_some())
-        {
-            q.q.clear();
-            q.sort = "popular".into();
-            found = self.search_products(q.clone()).await?;
-        }
-        let exclude = u.exclude_brand.clone();
-        let ids: Vec<String> = found
-            .hits
-            .iter()
-            .filter(|h| exclude.as_deref().is_none_or(|b| !h.brand.eq_ignore_ascii_case(b)))
-            .map(|h| h.product_id.clone())
-            .collect();
-        let total = found.total;
-
-        // Live: the products as they are now, dropping any whose fitting variants are not where asked.
-        let asked = u.attributes.clone();
-        let ids_read = ids.clone();
-        let loaded = self.db.read(move |tx| load_products(tx, &ids_read)).await?;
         let stores_wanted: Option<Vec<String>> = match (&in_stock_at, near) {
             (Some(s), _) => Some(vec![s.clone()]),
             (None, Some((lat, lon, r))) => Some(
@@ -350,27 +340,52 @@ impl Engine {
             ),
             _ => None,
         };
-        let mut products = Vec::new();
-        for l in &loaded {
-            let Some(p) = describe(l, ctx, &asked, in_stock_at.as_deref(), u, "find") else { continue };
-            if let Some(want) = &stores_wanted {
-                if !p.stores.iter().any(|s| want.contains(&s.location_id) && s.available > 0) {
-                    continue;
+        let exclude = u.exclude_brand.clone();
+        let asked = u.attributes.clone();
+        let (found, products) = loop {
+            let found = self.search_products(q.clone()).await?;
+            let ids: Vec<String> = found
+                .hits
+                .iter()
+                .filter(|h| exclude.as_deref().is_none_or(|b| !h.brand.eq_ignore_ascii_case(b)))
+                .map(|h| h.product_id.clone())
+                .collect();
+            // Live: the products as they are now, dropping any whose fitting variants are not where asked.
+            let loaded = self.db.read(move |tx| load_products(tx, &ids)).await?;
+            let mut products = Vec::new();
+            for l in &loaded {
+                let Some(p) = describe(l, ctx, &asked, in_stock_at.as_deref(), u, "find") else { continue };
+                if let Some(want) = &stores_wanted {
+                    if !p.stores.iter().any(|s| want.contains(&s.location_id) && s.available > 0) {
+                        continue;
+                    }
+                }
+                if let Some(b) = &u.price {
+                    let Some(price) = &p.price else { continue };
+                    if b.min_minor.is_some_and(|m| price.amount_minor < m)
+                        || b.max_minor.is_some_and(|m| price.amount_minor > m)
+                    {
+                        continue;
+                    }
+                }
+                products.push(p);
+                if products.len() == show {
+                    break;
                 }
             }
-            if let Some(b) = &u.price {
-                let Some(price) = &p.price else { continue };
-                if b.min_minor.is_some_and(|m| price.amount_minor < m)
-                    || b.max_minor.is_some_and(|m| price.amount_minor > m)
-                {
-                    continue;
-                }
+            // Words said around the slots ("좀", "편한", the "jeans" of the last turn when another brand is
+            // asked for) must not empty a request the slots carry: once more without them.
+            if products.is_empty()
+                && !q.q.is_empty()
+                && (q.category.is_some() || q.brand.is_some() || q.price_min.is_some() || q.price_max.is_some())
+            {
+                q.q.clear();
+                q.sort = "popular".into();
+                continue;
             }
-            products.push(p);
-            if products.len() == show {
-                break;
-            }
-        }
+            break (found, products);
+        };
+        let total = found.total;
 
         // A broad request: ask about what splits the results best (at most two questions in a row).
         if total > BROAD && asked_before < 2 && matches!(u.intent.as_str(), "find" | "gift") {

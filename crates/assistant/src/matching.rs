@@ -1,0 +1,352 @@
+//! Reading an utterance's words: where a catalog word stands (whole English words, Korean words with their
+//! particles, compound heads), what to cut once a slot is read, sizes said with or without a unit, and the
+//! forms of asking (a question, an order's status, a request for more).
+
+use crate::cues::*;
+use crate::vocabulary::Term;
+use crate::words::*;
+
+/// The words of a request that could name a product: not fillers, asking words, numbers, predicates
+/// ("팔아요", "돼"), single syllables ("한 판"), or laughter ("ㅋㅋ", "lol").
+pub fn content_words(words: &str) -> Vec<String> {
+    words
+        .split(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | ',' | '.' | '~'))
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| w.chars().count() > 1 && !w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| !STOP.contains(&w.as_str()) && !FILLERS.contains(&w.as_str()))
+        .filter(|w| !["요", "나", "까", "니", "다", "돼", "되", "죠"].iter().any(|e| w.ends_with(e)))
+        .filter(|w| !w.chars().all(|c| matches!(c, 'ㅋ' | 'ㅎ' | 'ㅠ' | 'ㅜ' | '^')))
+        .filter(|w| !matches!(w.as_str(), "lol" | "haha" | "lmao" | "omg" | "when" | "will" | "back"))
+        .collect()
+}
+
+/// A size said alone once the kind is known ("joggers xl" after the search found they are bottoms): the
+/// size and the words without it.
+pub fn size_for_kind(words: &str, category: &str) -> Option<(String, String)> {
+    let (s, said) = bare_size(words, category.rsplit('/').next().unwrap_or(category))?;
+    let mut rest = words.to_owned();
+    cut(&mut rest, &said);
+    Some((s, rest.split_whitespace().collect::<Vec<_>>().join(" ")))
+}
+
+/// Whether the shopper asks after an order of theirs in words no cue lists: an order, a parcel or a pickup
+/// with "my" or a number, or with what happens to orders ("has my headphones order shipped yet?", "order 5580
+/// still says processing", "is my pickup ready?", "택배 아직이에요?", "주문한 이어폰 언제 도착해요?").
+pub(crate) fn asks_after_an_order(text: &str) -> bool {
+    const THING: &[&str] = &["order", "orders", "package", "parcel", "delivery", "shipment", "pickup"];
+    const HAPPENS: &[&str] = &[
+        "shipped",
+        "ship",
+        "delivered",
+        "deliver",
+        "arrive",
+        "arrived",
+        "processing",
+        "status",
+        "ready",
+        "track",
+        "tracking",
+        "late",
+        "cancel",
+        "cancelled",
+        "dispatched",
+        "coming",
+        "eta",
+    ];
+    let words: Vec<&str> = text.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
+    let english = words.iter().enumerate().any(|(i, w)| {
+        THING.contains(w)
+            && (words[..i].contains(&"my")
+                || words.get(i + 1).is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+                || words.iter().any(|h| HAPPENS.contains(h)))
+    }) && !words.iter().any(|w| matches!(*w, "can" | "could") && text.contains(" pick"));
+    const KO_THING: &[&str] = &["주문", "배송", "택배", "내 픽업", "제 픽업", "시킨", "시켰"];
+    const KO_HAPPENS: &[&str] = &[
+        "언제", "어디", "됐", "됬", "안 와", "안와", "안 왔", "안왔", "도착", "상태", "준비", "출발", "조회", "늦",
+        "아직", "취소",
+    ];
+    let korean = KO_THING.iter().any(|t| text.contains(t)) && KO_HAPPENS.iter().any(|h| text.contains(h));
+    english || korean
+}
+
+/// A question that asks for more products, not about the one shown ("can I have another recommendation?").
+pub(crate) const ASKS_FOR_MORE: &[&str] = &[
+    "recommend",
+    "recommendation",
+    "suggest",
+    "suggestion",
+    "another",
+    "other",
+    "others",
+    "similar",
+    "something",
+    "anything",
+    "show",
+    "looking for",
+    "want",
+    "추천",
+    "다른",
+    "비슷한",
+    "또 있",
+    "더 있",
+];
+
+/// Whether the words are a question ("세탁기 돌려도 되나요?", "does it fold?").
+pub(crate) fn asks(text: &str) -> bool {
+    let t = text.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '.' | '!' | '~'));
+    // "laptops?" is a search said as a question; a question has a verb (two words at least).
+    if t.ends_with('?') && t.split_whitespace().count() >= 2 {
+        return true;
+    }
+    let t = t.trim_end_matches('?');
+    const KO: &[&str] = &["나요", "까요", "돼요", "되요", "가요", "죠", "는지", "ㄴ가요", "습니까", "어요", "아요"];
+    const EN: &[&str] = &["is", "are", "does", "do", "can", "will", "would", "should", "how", "what", "which", "could"];
+    KO.iter().any(|e| t.ends_with(e)) || t.split_whitespace().next().is_some_and(|w| EN.contains(&w))
+}
+
+/// Whether what is left after the slots still names a product ("사운드바 있어요?"), not only fillers.
+pub(crate) fn has_product_words(rest: &str) -> bool {
+    rest.split(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | ',' | '.' | '~'))
+        .filter(|w| !w.is_empty() && !STOP.contains(w))
+        .any(|w| {
+            !availability_cues().any(|a| a.contains(w) || w.starts_with(a.trim_end_matches('?')))
+                && !FILLERS.iter().any(|f| w.starts_with(f))
+        })
+}
+
+/// The longest term whose word appears in `text` (Korean: as a substring; Latin: as a whole word).
+pub(crate) fn best_term<'a>(text: &str, terms: &'a [Term]) -> Option<(&'a Term, String)> {
+    let mut best: Option<(&Term, String)> = None;
+    let mut found: Vec<(&Term, String)> = Vec::new();
+    for t in terms {
+        let curated = t.words.iter().map(|w| (w, false));
+        for (w, learned) in curated.chain(t.learned.iter().map(|w| (w, true))) {
+            let w = lower(w);
+            if w.is_empty()
+                || !(if learned {
+                    starts_word(text, &w) || ends_word(text, &w)
+                } else if !w.is_ascii() && w.chars().count() == 1 {
+                    // One syllable ("차", "폰") only as a word of its own: "차이" is no tea.
+                    syllable_word(text, &w)
+                } else {
+                    contains_word(text, &w)
+                })
+            {
+                continue;
+            }
+            if best.as_ref().is_none_or(|(_, b)| w.chars().count() > b.chars().count()) {
+                best = Some((t, w.clone()));
+            }
+            found.push((t, w));
+        }
+    }
+    // The head of a compound said in two words is the second: "phone case", "데님 자켓", "아이폰 케이스".
+    if let Some((_, b)) = &best {
+        if let Some(i) = text.find(b.as_str()) {
+            let after = text[i + b.len()..].trim_start_matches(|c: char| c.is_whitespace() || c == '-');
+            if after.len() < text.len() - i - b.len() {
+                if let Some(head) =
+                    found.iter().filter(|(_, w)| after.starts_with(w.as_str())).max_by_key(|(_, w)| w.len())
+                {
+                    return Some(head.clone());
+                }
+            }
+        }
+    }
+    best
+}
+
+pub(crate) fn contains_word(text: &str, w: &str) -> bool {
+    if !w.is_ascii() {
+        return text.contains(w);
+    }
+    text.match_indices(w).any(|(i, _)| {
+        let before = text[..i].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric());
+        let tail = &text[i + w.len()..];
+        // An English plural ("hoodies", "earbuds" for "earbud", "boxes") is the same word.
+        let tail = tail.strip_prefix("es").or_else(|| tail.strip_prefix('s')).filter(|_| w.len() > 2).unwrap_or(tail);
+        let after = tail.chars().next().is_none_or(|c| !c.is_ascii_alphanumeric());
+        before && after
+    })
+}
+
+/// Whether `w` appears where a word starts (Korean particles may follow it).
+pub(crate) fn starts_word(text: &str, w: &str) -> bool {
+    if w.is_ascii() {
+        return contains_word(text, w);
+    }
+    text.match_indices(w).any(|(i, _)| text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric()))
+}
+
+/// Whether Korean `w` ends a word (the head of a compound: "워치" in "스마트워치"), a particle may follow.
+pub(crate) fn ends_word(text: &str, w: &str) -> bool {
+    if w.is_ascii() {
+        return false;
+    }
+    text.match_indices(w).any(|(i, _)| {
+        let after = &text[i + w.len()..];
+        after.chars().next().is_none_or(|c| !c.is_alphanumeric())
+            || PARTICLES
+                .iter()
+                .any(|p| after.strip_prefix(p).is_some_and(|a| a.chars().next().is_none_or(|c| !c.is_alphanumeric())))
+    })
+}
+
+pub(crate) const PARTICLES: &[&str] = &[
+    "은", "는", "이", "가", "을", "를", "로", "으로", "의", "에", "에서", "도", "요", "좀", "만", "이요", "이랑", "랑",
+];
+
+/// A one-syllable Korean word standing alone, perhaps with a particle that cannot start a longer word.
+pub(crate) fn syllable_word(text: &str, w: &str) -> bool {
+    text.match_indices(w).any(|(i, _)| {
+        let before = text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = &text[i + w.len()..];
+        let ends = after.chars().next().is_none_or(|c| !c.is_alphanumeric())
+            || ["는", "를", "도", "로", "요", "랑", "만", "좀"]
+                .iter()
+                .any(|p| after.strip_prefix(p).is_some_and(|a| a.chars().next().is_none_or(|c| !c.is_alphanumeric())));
+        before && ends
+    })
+}
+
+/// A Korean colour word standing alone: at a word's start and followed by the word's end, a particle or
+/// 색 ("블루투스" is not blue).
+pub(crate) fn colour_word(text: &str, w: &str) -> bool {
+    if w.is_ascii() {
+        return contains_word(text, w);
+    }
+    text.match_indices(w).any(|(i, _)| {
+        let before = text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after = &text[i + w.len()..];
+        let ends = after.chars().next().is_none_or(|c| !c.is_alphanumeric())
+            || ["색", "으로", "로", "은", "는", "이", "가", "을", "를", "의", "요", "도", "계열", "컬러"]
+                .iter()
+                .any(|p| after.starts_with(p));
+        before && ends
+    })
+}
+
+/// Removes the first occurrence of `w` (and a Korean particle stuck to it).
+pub(crate) fn cut(text: &mut String, w: &str) {
+    if let Some(i) = text.find(w) {
+        let mut end = i + w.len();
+        // An English plural goes with its word ("jackets" leaves no stray "s" to be read as size S).
+        if w.is_ascii() {
+            for p in ["es", "s"] {
+                let rest = &text[end..];
+                if rest.starts_with(p) && rest[p.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric()) {
+                    end += p.len();
+                    break;
+                }
+            }
+        }
+        for p in ["으로", "에서", "은", "는", "이", "가", "을", "를", "로", "의", "에"] {
+            if text[end..].starts_with(p) {
+                end += p.len();
+                break;
+            }
+        }
+        text.replace_range(i..end, " ");
+    }
+}
+
+/// Removes `w` where it is a whole word (English) or anywhere (Korean), with a particle stuck to it.
+pub(crate) fn cut_word(text: &mut String, w: &str) {
+    if !w.is_ascii() {
+        return cut(text, w);
+    }
+    let at = text.match_indices(w).map(|(i, _)| i).find(|&i| {
+        text[..i].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric())
+            && text[i + w.len()..].chars().next().is_none_or(|c| !c.is_ascii_alphanumeric())
+    });
+    if let Some(i) = at {
+        text.replace_range(i..i + w.len(), " ");
+    }
+}
+
+/// A size said with its unit: "270mm", "270 사이즈", "95사이즈", "L 사이즈", "사이즈 M", "size L".
+pub(crate) fn size(text: &str) -> Option<(String, String)> {
+    let short = |t: &str| !t.is_empty() && t.len() <= 3 && t.chars().all(|c| c.is_ascii_alphanumeric());
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    for (i, t) in tokens.iter().enumerate() {
+        let clean = t.trim_end_matches(['?', '.', ',', '!']);
+        if let Some(n) = clean.strip_suffix("mm").filter(|n| n.len() >= 2 && n.chars().all(|c| c.is_ascii_digit())) {
+            return Some((n.to_owned(), t.to_string()));
+        }
+        let stripped = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도']);
+        if let Some(n) = stripped.strip_suffix("사이즈").filter(|n| short(n)) {
+            return Some((n.to_uppercase(), t.to_string()));
+        }
+        if stripped == "사이즈" || clean == "size" {
+            // "M 사이즈", "the M size"; a letter or a number only ("in size" is not a size).
+            let letterish = |p: &&str| {
+                short(p) && (p.chars().all(|c| c.is_ascii_digit()) || letter_size_word(&p.to_ascii_lowercase()))
+            };
+            if let Some(prev) =
+                i.checked_sub(1).map(|p| tokens[p]).filter(|p| short(p) && (stripped == "사이즈" || letterish(p)))
+            {
+                return Some((prev.to_uppercase(), format!("{prev} {t}")));
+            }
+            if let Some(next) = tokens.get(i + 1) {
+                let n = next.trim_end_matches(['?', '.', ',', '!']);
+                if short(n) {
+                    return Some((n.to_uppercase(), format!("{t} {next}")));
+                }
+            }
+        }
+    }
+    None
+}
+
+pub(crate) fn letter_size_word(p: &str) -> bool {
+    matches!(p, "xs" | "s" | "m" | "l" | "xl" | "xxl")
+}
+
+/// Korean clothing sizes said as chest numbers ("95 사이즈") to the catalog's letters.
+pub(crate) fn letter_size(n: &str) -> Option<&'static str> {
+    Some(match n {
+        "85" => "XS",
+        "90" => "S",
+        "95" => "M",
+        "100" => "L",
+        "105" => "XL",
+        "110" => "XXL",
+        _ => return None,
+    })
+}
+
+/// A size said without its unit, once the kind of product is known: a shoe length alone ("270 운동화",
+/// "260으로"), a clothing letter or word alone ("L", "large", "extra large").
+pub(crate) fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
+    let tokens: Vec<&str> = text.split_whitespace().collect();
+    for (i, t) in tokens.iter().enumerate() {
+        let clean = t.trim_matches(|c: char| !c.is_alphanumeric());
+        let clean = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도']);
+        match leaf {
+            "shoes" => {
+                if let Ok(n) = clean.parse::<u32>() {
+                    if (220..=300).contains(&n) && n % 5 == 0 {
+                        return Some((n.to_string(), t.to_string()));
+                    }
+                }
+            }
+            "tops" | "bottoms" | "outerwear" => {
+                let word = match clean {
+                    "xs" | "s" | "m" | "l" | "xl" | "xxl" => Some(clean.to_uppercase()),
+                    "small" => Some("S".into()),
+                    "medium" => Some("M".into()),
+                    "large" if i > 0 && tokens[i - 1] == "extra" => {
+                        return Some(("XL".into(), format!("extra {t}")));
+                    }
+                    "large" => Some("L".into()),
+                    _ => None,
+                };
+                if let Some(w) = word {
+                    return Some((w, t.to_string()));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
