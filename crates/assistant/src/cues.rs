@@ -479,6 +479,7 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "get it at",
     "pick it up",
     "store have",
+    "got any",
     "have it",
     "grab it",
     "shop have",

@@ -101,7 +101,13 @@ pub(crate) fn asks(text: &str) -> bool {
     let t = t.trim_end_matches('?');
     const KO: &[&str] = &["나요", "까요", "돼요", "되요", "가요", "죠", "는지", "ㄴ가요", "습니까", "어요", "아요"];
     const EN: &[&str] = &["is", "are", "does", "do", "can", "will", "would", "should", "how", "what", "which", "could"];
-    KO.iter().any(|e| t.ends_with(e)) || t.split_whitespace().next().is_some_and(|w| EN.contains(&w))
+    // English asks at the start of any clause: "i'll take the black one, is it at gangnam", "ok and do you
+    // have kimchi there".
+    const CLAUSE: &[&str] =
+        &["do you", "does it", "is it", "is there", "are there", "are they", "do they", "can i", "could i", "got any"];
+    KO.iter().any(|e| t.ends_with(e))
+        || t.split_whitespace().next().is_some_and(|w| EN.contains(&w))
+        || CLAUSE.iter().any(|c| contains_word(t, c))
 }
 
 /// Whether what is left after the slots still names a product ("사운드바 있어요?"), not only fillers.

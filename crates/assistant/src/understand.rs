@@ -129,6 +129,17 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
             cut_word(&mut rest, w);
         }
     }
+    // "there", "거기": the store the last turn named.
+    if u.pickup.as_ref().is_none_or(|p| p.location_id.is_none()) {
+        let store = previous.and_then(|p| p.pickup.as_ref()).and_then(|p| p.location_id.clone());
+        if let Some(store) = store.filter(|_| ["there", "거기"].iter().any(|w| contains_word(&text, w))) {
+            let p = u.pickup.get_or_insert_with(Pickup::default);
+            p.location_id = Some(store);
+            p.here = false;
+            cut_word(&mut rest, "there");
+            cut(&mut rest, "거기");
+        }
+    }
     if let Some((t, w)) = best_term(&rest, &vocab.brands) {
         // "다솜 말고", "other than sori audio", "not pixelon": a brand to leave out.
         let said_not = text.find(w.as_str()).is_some_and(|i| {
@@ -165,6 +176,12 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
 
     // The intent: explicit cues first, then a refinement of the last turn, availability, find.
     let off_topic = OUT_OF_SCOPE.iter().any(|w| contains_word(&text, w));
+    // The kind the last request was about, named again.
+    let same_kind = previous.is_some_and(|p| {
+        p.category.is_some()
+            && p.category == u.category
+            && matches!(p.intent.as_str(), "find" | "refine" | "availability")
+    });
     let no_slots = u.category.is_none() && u.brand.is_none() && u.price.is_none();
     let mut intent: &'static str = "find";
     let mut refine: Option<&'static str> = None;
@@ -193,12 +210,43 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         // ("ramen multipack cheaper than $9" with nothing before is a search with a budget.)
         intent = "refine";
         refine = Some(how);
+    } else if previous.is_some_and(|p| p.intent == "availability" && p.pickup.is_some())
+        && u.category.is_some()
+        && u.price.is_none()
+        && u.pickup.is_none()
+        && asks(&text)
+        && (["and", "what about", "how about"].iter().any(|w| contains_word(&text, w))
+            || ["는요", "은요", "도 있", "도요"].iter().any(|w| text.contains(w)))
+    {
+        // The same question about another kind: "cool, and chips?", "라면은요?".
+        intent = "availability";
+        u.pickup = previous.and_then(|p| p.pickup.clone());
+    } else if same_kind
+        && u.price.is_none()
+        && asks(&text)
+        && QUESTION.iter().any(|c| contains_word(&text, c))
+        && u.pickup.is_none()
+    {
+        // The kind just shown, asked about: "the almonds, how long do they keep?".
+        intent = "question";
+    } else if same_kind && (u.price.is_some() || !u.attributes.is_empty()) && u.pickup.is_none() && !asks(&text) {
+        // The kind just shown, narrowed: "컵라면으로 2천원 이하요" after ramen.
+        intent = "refine";
+        refine = Some(if u.price.is_some() {
+            "price"
+        } else if u.attributes.contains_key("color") {
+            "colour"
+        } else {
+            "size"
+        });
     } else if previous.is_some() && u.category.is_none() && WHICH_STORE.iter().any(|c| text.contains(c)) {
         // "which stores have it in size M?": where the products shown are.
         intent = "availability";
     } else if u.category.is_some()
         && u.price.is_none()
-        && (STRONG_STOCK.iter().any(|c| text.contains(c)) || availability_cues().any(|c| text.contains(c)))
+        && (STRONG_STOCK.iter().any(|c| text.contains(c))
+            || availability_cues().any(|c| text.contains(c))
+            || (u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here) && asks(&text)))
         && ["이 ", "그 ", "the ", "this ", "that "]
             .iter()
             .any(|d| text.starts_with(d) || text.contains(&format!(" {d}")))
@@ -218,13 +266,22 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         intent = "question";
         u.category = None;
     } else if previous.is_some()
+        && u.price.is_none()
+        && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
+        && asks(&text)
+        && ["the ", "that ", "this "].iter().any(|d| text.starts_with(d))
+        && contains_word(&text, "one")
+    {
+        // One of the products shown, by what sets it apart: "the temp control one at hongdae?".
+        intent = "availability";
+    } else if previous.is_some()
         && u.category.is_none()
         && u.brand.is_none()
         && u.price.is_none()
         && !has_product_words(&rest)
         && (STRONG_STOCK.iter().any(|c| text.contains(c))
             || (u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here || p.today)
-                && (availability_cues().any(|c| text.contains(c)) || text.trim_end().ends_with('?'))))
+                && (availability_cues().any(|c| text.contains(c)) || asks(&text))))
         // A colour or a size said without asking narrows instead ("오늘 픽업 되는 걸로 검정 L").
         && (u.attributes.is_empty() || asks(&text))
     {
@@ -681,5 +738,28 @@ mod tests {
         // "cheaper than $9" with nothing before is a search with a budget.
         let u = understand("라면 cheaper than $9", &v, None);
         assert_eq!((u.intent.as_str(), u.refine), ("find", None));
+    }
+
+    #[test]
+    fn follow_ups_that_keep_the_context() {
+        let v = shop();
+        // The same question about another kind keeps the store.
+        let asked = understand("do you have kimchi at gangnam?", &v, None);
+        assert_eq!(asked.intent, "availability");
+        let u = understand("cool, and 라면?", &v, Some(&asked));
+        assert_eq!((u.intent.as_str(), u.category.as_deref()), ("availability", Some("grocery/ramen")));
+        assert_eq!(u.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("GANGNAM"));
+        // The kind just asked about, narrowed: a refinement, not a new request.
+        let u = understand("라면으로 2천원 이하요", &v, Some(&understand("라면 있어요?", &v, None)));
+        assert_eq!((u.intent.as_str(), u.refine.as_deref()), ("refine", Some("price")));
+        // One of those shown, by what sets it apart, at a store.
+        let shown = understand("smart bulbs", &v, None);
+        assert_eq!(understand("the dimmable one at gangnam?", &v, Some(&shown)).intent, "availability");
+        // "there": the store the last turn named.
+        let u = understand("and do you have kimchi there", &v, Some(&asked));
+        assert_eq!(u.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("GANGNAM"));
+        // A colour with a question after it: where that one is.
+        let u = understand("i'll take the black one, is it at gangnam", &v, Some(&shown));
+        assert_eq!(u.intent, "availability");
     }
 }

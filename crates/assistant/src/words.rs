@@ -268,6 +268,9 @@ pub(crate) const STOP: &[&str] = &[
 
 /// Words that ask rather than name ("뭐", "있는지", "it", "this").
 pub(crate) const FILLERS: &[&str] = &[
+    "take",
+    "i'll",
+    "i'd",
     "가면",
     "가서",
     "가도",

@@ -344,9 +344,15 @@ impl Engine {
         let asked = u.attributes.clone();
         let (found, products) = loop {
             let found = self.search_products(q.clone()).await?;
+            // When some titles hold every word said ("a5"), the hits whose titles hold none of them came
+            // from a description's or a colour's passing match (a sky-blue shirt for "A5 하늘색"): left out.
+            let content = assistant::content_words(&q.q);
+            let precise =
+                !content.is_empty() && found.hits.iter().any(|h| content.iter().all(|w| super::title_holds(h, w)));
             let ids: Vec<String> = found
                 .hits
                 .iter()
+                .filter(|h| !precise || content.iter().any(|w| super::title_holds(h, w)))
                 .filter(|h| exclude.as_deref().is_none_or(|b| !h.brand.eq_ignore_ascii_case(b)))
                 .map(|h| h.product_id.clone())
                 .collect();

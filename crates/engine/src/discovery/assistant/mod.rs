@@ -129,6 +129,17 @@ pub(crate) struct Ctx<'a> {
     pub(crate) locations: &'a [LocationView],
 }
 
+/// Whether a hit's title (either language) holds a word the shopper said: an English word without its
+/// plural "s", a Korean word or its first two syllables (a particle may follow: "우산은").
+pub(super) fn title_holds(h: &crate::discovery::product_search::Hit, w: &str) -> bool {
+    let (ko, en) = (h.title.ko.to_lowercase(), h.title.en.to_lowercase());
+    let w = w.trim_end_matches(|c: char| !c.is_alphanumeric());
+    let stem = if w.is_ascii() { w.trim_end_matches('s') } else { w };
+    let ko_stem: String = w.chars().take(2).collect();
+    (stem.chars().count() >= 2 && (en.contains(stem) || ko.contains(stem)))
+        || (!w.is_ascii() && ko_stem.chars().count() == 2 && ko.contains(&ko_stem))
+}
+
 impl Engine {
     /// The catalog's words for the assistant: categories and brands of the served index (with the
     /// seller's search synonyms joined to the category or brand they name), and the pickup stores.
@@ -214,17 +225,7 @@ impl Engine {
             ..Default::default()
         };
         let found = self.search_products(q).await?;
-        let titled = |h: &&crate::discovery::product_search::Hit| {
-            let (ko, en) = (h.title.ko.to_lowercase(), h.title.en.to_lowercase());
-            content.iter().any(|w| {
-                let w = w.trim_end_matches(|c: char| !c.is_alphanumeric());
-                let stem = if w.is_ascii() { w.trim_end_matches('s') } else { w };
-                // A Korean word with a particle ("우산은"): its first two syllables are enough.
-                let ko_stem: String = w.chars().take(2).collect();
-                (stem.chars().count() >= 2 && (en.contains(stem) || ko.contains(stem)))
-                    || (!w.is_ascii() && ko_stem.chars().count() == 2 && ko.contains(&ko_stem))
-            })
-        };
+        let titled = |h: &&crate::discovery::product_search::Hit| content.iter().any(|w| title_holds(h, w));
         let titled: Vec<&crate::discovery::product_search::Hit> = found.hits.iter().filter(titled).collect();
         if titled.is_empty() {
             return Ok(());
@@ -319,7 +320,12 @@ impl Engine {
             }
         }
         // An answer to the question just asked narrows the last request rather than starting over.
-        if conv.state.asked.is_some() && u.intent == "find" {
+        // (Which store: "i'm by gangnam station actually" answers it, whatever else it seems to ask.)
+        let answers_store = conv.state.asked.as_deref() == Some("store")
+            && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
+            && u.category.is_none()
+            && u.brand.is_none();
+        if conv.state.asked.is_some() && (u.intent == "find" || answers_store) {
             if let Some(prev) = conv.state.last.clone() {
                 let mut merged = prev;
                 merged.intent = "find".into();
@@ -337,7 +343,7 @@ impl Engine {
                 if u.pickup.is_some() {
                     merged.pickup = u.pickup.clone();
                 }
-                if !u.words.is_empty() {
+                if !u.words.is_empty() && !answers_store {
                     merged.words = u.words.clone();
                 }
                 u = merged;

@@ -122,6 +122,10 @@ impl Runtime {
             }
             DeviceEvent::Entry { .. } | DeviceEvent::Exit { .. } | DeviceEvent::LabelAck { .. } => {}
         }
+        // The live path reads carts from the engine (`basket`), not its event outbox: left to fill, the
+        // outbox kept the last 100,000 cart events of every store in memory. (Picks and put-backs are not
+        // kept anywhere yet.)
+        self.fusion.drain_events();
     }
 
     /// A track of a visit that had already ended joins the replay (its order exists).
