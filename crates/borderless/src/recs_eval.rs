@@ -68,6 +68,24 @@ pub fn run(o: EvalOpts) -> Result<Value> {
     let (lists, secs) = eval::personal_top_frequency(&split, 20);
     out.insert("personal_top_frequency".into(), Value::Object(row(eval::score_lists(&split, &lists), secs)));
 
+    // TIFU-KNN, a published next-basket model, tuned on the same held-out last baskets.
+    eprintln!("tuning TIFU-KNN on each shopper's last history basket…");
+    let popular = eval::global_popularity(&split, 40).0.into_iter().next().unwrap_or_default();
+    let t = recs::tifu::tune(&split.data, &popular);
+    let (lists, secs) = recs::tifu::lists(&split.data, &t.params, &popular, 20);
+    let mut r = row(eval::score_lists(&split, &lists), secs);
+    r.insert("tune_s".into(), json!((t.tune_s * 10.0).round() / 10.0));
+    r.insert(
+        "params".into(),
+        json!({"group_size": t.params.group_size, "within": t.params.within, "across": t.params.across,
+               "k": t.params.k, "alpha": t.params.alpha}),
+    );
+    r.insert(
+        "validation".into(),
+        json!({"recall@20": round(t.validation.recall20), "ndcg@20": round(t.validation.ndcg20)}),
+    );
+    out.insert("tifu_knn".into(), Value::Object(r));
+
     eprintln!("tuning the blend on each shopper's last history basket (the future file is not looked at)…");
     let cfg = eval::basket_time_config();
     let report = recs::tune(&split.data, &cfg, &|m| eprintln!("  {m}"));

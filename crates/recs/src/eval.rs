@@ -1,6 +1,6 @@
 //! Offline evaluation on a next-basket split (history → each shopper's next basket), the protocol of the
 //! "A Next Basket Recommendation Reality Check" data (Ta-Feng): the product's tuned blend against global
-//! popularity and personal top-frequency, scored by one metric implementation; plus a session view
+//! popularity, personal top-frequency (and TIFU-KNN, in `tifu`), scored by one metric implementation; plus a session view
 //! (predict the next item of a basket from the items before it).
 
 use crate::metrics::{hit_and_rr, BasketScores};

@@ -7,6 +7,7 @@ pub mod ease;
 pub mod eval;
 pub mod metrics;
 pub mod sparse;
+pub mod tifu;
 mod tune;
 
 use serde::{Deserialize, Serialize};

@@ -267,7 +267,7 @@ impl Engine {
             }
             // As live: the clock moves after each device batch (staff resolutions do not move it).
             if *ends_batch && !matches!(e, live::DeviceEvent::Review { .. }) {
-                rt.fusion.advance(rt.now_s);
+                rt.advance();
             }
         }
         rt.take_zone_events();
@@ -369,7 +369,7 @@ impl Engine {
                 other => rt.apply_sensor(other),
             }
         }
-        rt.fusion.advance(rt.now_s);
+        rt.advance();
         let zones = rt.take_zone_events();
         if !zones.is_empty() {
             let (loc, now) = (dev.location_id.clone(), self.now());

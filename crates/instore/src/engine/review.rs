@@ -113,6 +113,11 @@ impl Engine {
         self.outbox.drain(..).collect()
     }
 
+    /// Events produced and not taken yet.
+    pub fn pending_events(&self) -> usize {
+        self.outbox.len()
+    }
+
     /// Unresolved review items.
     pub fn pending_reviews(&self) -> impl Iterator<Item = &ReviewItem> {
         self.reviews.iter().filter(|r| !r.resolved)

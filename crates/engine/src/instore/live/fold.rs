@@ -122,9 +122,13 @@ impl Runtime {
             }
             DeviceEvent::Entry { .. } | DeviceEvent::Exit { .. } | DeviceEvent::LabelAck { .. } => {}
         }
-        // The live path reads carts from the engine (`basket`), not its event outbox: left to fill, the
-        // outbox kept the last 100,000 cart events of every store in memory. (Picks and put-backs are not
-        // kept anywhere yet.)
+    }
+
+    /// After a batch of device events: the fusion engine moves on to the newest time. The live path reads
+    /// carts from the engine (`basket`), not its event outbox, which is emptied here: left to fill, it kept
+    /// the last 100,000 cart events of every store in memory. (Picks and put-backs are not kept anywhere yet.)
+    pub(crate) fn advance(&mut self) {
+        self.fusion.advance(self.now_s);
         self.fusion.drain_events();
     }
 
@@ -358,4 +362,37 @@ pub(crate) fn bind_track(tx: &mut dyn Tx, location_id: &str, target_id: &str, se
         params![location_id, target_id, session_id],
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fusion_engines_events_do_not_pile_up() {
+        let layout = LayoutInput {
+            plates: vec![PlateIn { gondola: 1, shelf: 1, plate: 1, sku: Some("A".into()), unit_weight_g: 100.0 }],
+            facings: vec![],
+        };
+        let mut rt = Runtime::new(&layout).expect("a layout");
+        // One shopper inside (no body tracker: the gate's word is enough), ten units on the plate, then one
+        // is taken: a cart event.
+        rt.admit("t1", "visit-1", 0.0).expect("admitted");
+        let samples: Vec<(f64, u16, u16, f32)> = (0..60)
+            .map(|i| {
+                let t = i as f64 * 0.1;
+                (t, 1, 1, if t < 3.0 { 1000.0 } else { 900.0 })
+            })
+            .collect();
+        let mut produced = 0;
+        for chunk in samples.chunks(10) {
+            rt.apply_sensor(&DeviceEvent::Plates { seq: 1, v: None, gondola: 1, samples: chunk.to_vec() });
+            rt.fusion.advance(rt.now_s);
+            produced += rt.fusion.pending_events();
+            rt.advance();
+            assert_eq!(rt.fusion.pending_events(), 0, "the outbox is emptied after every batch");
+        }
+        assert!(produced > 0, "the engine did emit events (so the test can fail)");
+        assert_eq!(rt.basket("visit-1").len(), 1, "the cart is read from the engine, not the events: {produced}");
+    }
 }
