@@ -70,7 +70,7 @@ pub fn run(o: EvalOpts) -> Result<Value> {
 
     // TIFU-KNN, a published next-basket model, tuned on the same held-out last baskets.
     eprintln!("tuning TIFU-KNN on each shopper's last history basket…");
-    let popular = eval::global_popularity(&split, 40).0.into_iter().next().unwrap_or_default();
+    let popular = eval::most_bought(&split.data, 20);
     let t = recs::tifu::tune(&split.data, &popular);
     let (lists, secs) = recs::tifu::lists(&split.data, &t.params, &popular, 20);
     let mut r = row(eval::score_lists(&split, &lists), secs);

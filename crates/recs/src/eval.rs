@@ -99,10 +99,14 @@ pub fn score_lists(split: &Split, lists: &Lists) -> BasketScores {
 /// Global popularity: the same most-bought items for everyone.
 pub fn global_popularity(split: &Split, k: usize) -> (Lists, f64) {
     let started = Instant::now();
-    let pop = popularity_order(&split.data);
-    let top: Vec<u32> = pop.into_iter().take(k).collect();
+    let top = most_bought(&split.data, k);
     let secs = started.elapsed().as_secs_f64();
     (vec![top; split.future.len()], secs)
+}
+
+/// The `k` items bought by the most shoppers (what lists are padded with).
+pub fn most_bought(data: &TrainData, k: usize) -> Vec<u32> {
+    popularity_order(data).into_iter().take(k).collect()
 }
 
 /// Personal top-frequency: the shopper's own items by the number of baskets holding them (ties by global

@@ -347,12 +347,22 @@ impl Engine {
             // When some titles hold every word said ("a5"), the hits whose titles hold none of them came
             // from a description's or a colour's passing match (a sky-blue shirt for "A5 하늘색"): left out.
             let content = assistant::content_words(&q.q);
-            let precise =
-                !content.is_empty() && found.hits.iter().any(|h| content.iter().all(|w| super::title_holds(h, w)));
+            // Per hit: (its title holds one of the words, it holds all of them).
+            let holds: Vec<(bool, bool)> = found
+                .hits
+                .iter()
+                .map(|h| {
+                    let each: Vec<bool> = content.iter().map(|w| super::title_holds(h, w)).collect();
+                    (each.iter().any(|x| *x), each.iter().all(|x| *x))
+                })
+                .collect();
+            let precise = !content.is_empty() && holds.iter().any(|(_, all)| *all);
             let ids: Vec<String> = found
                 .hits
                 .iter()
-                .filter(|h| !precise || content.iter().any(|w| super::title_holds(h, w)))
+                .zip(&holds)
+                .filter(|(_, (any, _))| !precise || *any)
+                .map(|(h, _)| h)
                 .filter(|h| exclude.as_deref().is_none_or(|b| !h.brand.eq_ignore_ascii_case(b)))
                 .map(|h| h.product_id.clone())
                 .collect();
