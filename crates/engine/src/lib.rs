@@ -1,5 +1,6 @@
 //! The use cases of borderless as plain data in, plain data out, one folder per business area: `catalog`,
-//! `stock`, `customers`, `sales`, `money`, `instore`, `discovery`, and the `platform` plumbing they share.
+//! `stock`, `customers`, `sales`, `money`, `instore`, `discovery`, `insight` (shopper analytics), and the
+//! `platform` plumbing they share.
 //! This crate names no web framework and no concrete database: it runs its SQL through `store::Tx` inside
 //! one transaction per use case, and every state change writes its domain event in that same transaction.
 //!
@@ -12,6 +13,7 @@ pub mod customers;
 pub mod discovery;
 mod doctor;
 mod error;
+pub mod insight;
 pub mod instore;
 pub mod money;
 pub mod platform;
@@ -46,6 +48,10 @@ pub struct Config {
     pub public_url: String,
     /// A mail transport is configured: the mail worker delivers the outbox.
     pub mail_delivery: bool,
+    /// Analytics answers withhold every cell of fewer distinct shoppers than this (k-anonymity).
+    pub analytics_k: u32,
+    /// Raw analytics events older than this many days are deleted.
+    pub analytics_retention_days: i64,
 }
 
 impl Default for Config {
@@ -59,6 +65,8 @@ impl Default for Config {
             webhooks_allow_private: false,
             public_url: "http://127.0.0.1:8080".into(),
             mail_delivery: false,
+            analytics_k: ::insight::DEFAULT_K,
+            analytics_retention_days: 400,
         }
     }
 }
@@ -75,6 +83,7 @@ pub struct Engine {
     passwords: Arc<platform::passwords::Passwords>,
     discovery: Arc<discovery::DiscoveryState>,
     instore: Arc<instore::InstoreState>,
+    insight: Arc<insight::InsightState>,
 }
 
 impl Engine {
@@ -97,6 +106,7 @@ impl Engine {
             passwords: Arc::new(platform::passwords::Passwords::new()),
             discovery: Arc::default(),
             instore: Arc::default(),
+            insight: Arc::default(),
         }
     }
 

@@ -268,6 +268,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         tokio::spawn(reconcile_worker(engine.clone(), rx.clone()));
         tokio::spawn(crate::stripe::run(engine.clone(), rx.clone()));
         tokio::spawn(recs_worker(engine.clone(), cfg.recs_train_every, rx.clone()));
+        tokio::spawn(insight_worker(engine.clone(), rx.clone()));
         tokio::spawn(search_worker(engine.clone(), rx.clone()));
         tokio::spawn(search_stock_worker(engine.clone(), rx.clone()));
     }
@@ -462,6 +463,36 @@ async fn recs_worker(engine: Engine, every: Duration, mut stop: watch::Receiver<
                     ),
                     Err(e) => tracing::warn!(error = %e, "recommendations: training failed"),
                 }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+    }
+}
+
+/// Shopper analytics: moves new feed events into the analytics events every two seconds (each counted
+/// once, on any number of nodes), and deletes raw events past the retention window every hour.
+async fn insight_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
+    let mut last_purge = std::time::Instant::now() - Duration::from_secs(3600);
+    loop {
+        loop {
+            match engine.insight_ingest(engine::platform::events::MAX_FEED_PAGE).await {
+                Ok(n) if n >= engine::platform::events::MAX_FEED_PAGE => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "analytics: reading new events failed");
+                    break;
+                }
+            }
+        }
+        if last_purge.elapsed() >= Duration::from_secs(3600) {
+            last_purge = std::time::Instant::now();
+            match engine.insight_purge().await {
+                Ok(n) if n > 0 => tracing::info!(rows = n, "analytics: deleted events past the retention window"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "analytics: retention purge failed"),
             }
         }
         tokio::select! {

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (25, schema::V25),
     (26, schema::V26),
     (27, schema::V27),
+    (28, schema::V28),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -680,3 +680,48 @@ CREATE INDEX mail_outbox_to ON mail_outbox (to_addr, created_at)
 /// Card processor webhook events already applied (processors deliver at least once).
 pub(crate) const V10: &str =
     "CREATE TABLE psp_events (id TEXT PRIMARY KEY, type TEXT NOT NULL, payment_id TEXT, received_at BIGINT NOT NULL)";
+
+/// Shopper analytics (issue #15): the one event model, each happening once (`id` is derived from what
+/// happened, so a second delivery is refused by the key); the stock-out state the ingest keeps per SKU and
+/// location; what customers share for segments (birth year, home store, consent to be recognised across
+/// channels) and their membership tier over time.
+pub(crate) const V28: &str = r#"
+CREATE TABLE insight_events (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    shopper TEXT,
+    customer_id TEXT,
+    location_id TEXT,
+    channel TEXT,
+    device TEXT,
+    product_id TEXT,
+    sku TEXT,
+    category TEXT,
+    zone TEXT,
+    visit TEXT,
+    order_id TEXT,
+    dwell_ms BIGINT NOT NULL,
+    quantity BIGINT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    currency TEXT
+);
+CREATE INDEX insight_events_at ON insight_events (at);
+CREATE INDEX insight_events_customer ON insight_events (customer_id);
+CREATE INDEX insight_events_order ON insight_events (order_id);
+CREATE TABLE insight_stock_out (
+    sku TEXT NOT NULL,
+    location_id TEXT NOT NULL,
+    since BIGINT NOT NULL,
+    PRIMARY KEY (sku, location_id)
+);
+CREATE TABLE customer_tiers (
+    customer_id TEXT NOT NULL REFERENCES customers (id),
+    from_at BIGINT NOT NULL,
+    tier TEXT NOT NULL,
+    PRIMARY KEY (customer_id, from_at)
+);
+ALTER TABLE customers ADD COLUMN birth_year BIGINT;
+ALTER TABLE customers ADD COLUMN home_location_id TEXT;
+ALTER TABLE customers ADD COLUMN analytics_consent BIGINT NOT NULL DEFAULT 0
+"#;

@@ -1,5 +1,5 @@
-//! The static files of the web pages, embedded in the binary: the vendored htmx, our own script and
-//! stylesheet, and the licence texts. Each is served under `/assets/{name}` with a content hash in its URL
+//! The static files of the web pages, embedded in the binary: the vendored htmx, uPlot (the analytics
+//! charts) and model-viewer, our own scripts and stylesheets, and the licence texts. Each is served under `/assets/{name}` with a content hash in its URL
 //! (`?v=…`), so browsers cache it for a year and a new build is fetched at once; gzip when the browser takes
 //! it (compressed once, at first use).
 
@@ -31,6 +31,21 @@ pub const FILES: &[Asset] = &[
         name: "model-viewer.js",
         mime: "text/javascript; charset=utf-8",
         body: include_bytes!("../assets/vendor/model-viewer-4.4.0-umd.min.js"),
+    },
+    Asset {
+        name: "uplot.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/vendor/uplot-1.6.32.min.js"),
+    },
+    Asset {
+        name: "uplot.css",
+        mime: "text/css; charset=utf-8",
+        body: include_bytes!("../assets/vendor/uplot-1.6.32.min.css"),
+    },
+    Asset {
+        name: "analytics.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_bytes!("../assets/analytics.js"),
     },
     Asset { name: "icon.svg", mime: "image/svg+xml", body: include_bytes!("../assets/icon.svg") },
     Asset {

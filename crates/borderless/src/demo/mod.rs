@@ -257,6 +257,7 @@ async fn seed_history(
                 product_id: Some(h),
                 query: None,
                 location_id: None,
+                device: Some("mobile".into()),
             })
             .collect();
         let mut evs = Vec::new();

@@ -18,7 +18,7 @@ impl Browser {
         self.multipart("/console/catalog/import", &fields, ("catalog.csv", "text/csv", csv.as_bytes())).await
     }
 
-    async fn login(&mut self, email: &str, password: &str) -> Page {
+    pub(crate) async fn login(&mut self, email: &str, password: &str) -> Page {
         let page = self.get("/console/login").await;
         let pre = page.field("_pre");
         self.post("/console/login", &[("email", email), ("password", password), ("_pre", &pre), ("next", "/console")])

@@ -6,6 +6,7 @@ mod helpers;
 mod hostile;
 
 mod access;
+mod analytics;
 mod assistant;
 mod authz;
 mod broker_faults;
@@ -14,6 +15,7 @@ mod cards;
 mod catalog;
 mod concurrency;
 mod console;
+mod console_analytics;
 mod customers;
 mod errors;
 mod faults;

@@ -248,9 +248,12 @@ impl Engine {
         session_id: Option<String>,
     ) -> Result<usize> {
         let now = self.now();
-        self.db
+        let n = self
+            .db
             .write(move |tx| recommendations::record(tx, &events, customer_id.as_deref(), session_id.as_deref(), now))
-            .await
+            .await?;
+        self.insight_forget();
+        Ok(n)
     }
 
     /// Trains a new model version from the whole interaction log (catching up with the event feed first),

@@ -270,7 +270,7 @@ impl Engine {
                 rt.advance();
             }
         }
-        rt.take_zone_events();
+        rt.take_floor_events();
         *slot = Some(rt);
         Ok(())
     }
@@ -370,11 +370,11 @@ impl Engine {
             }
         }
         rt.advance();
-        let zones = rt.take_zone_events();
-        if !zones.is_empty() {
+        let (zones, shelf) = rt.take_floor_events();
+        if !zones.is_empty() || !shelf.is_empty() {
             let (loc, now) = (dev.location_id.clone(), self.now());
-            if let Err(e) = self.db.write(move |tx| live::emit_zone_events(tx, &loc, &zones, now)).await {
-                tracing::warn!(error = %e, "instore: writing zone events failed (analytics only)");
+            if let Err(e) = self.db.write(move |tx| live::emit_floor_events(tx, &loc, &zones, &shelf, now)).await {
+                tracing::warn!(error = %e, "instore: writing zone and shelf events failed (analytics only)");
             }
         }
         out.orders = self.instore_settle(&dev.location_id, rt).await;

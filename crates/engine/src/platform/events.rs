@@ -61,6 +61,8 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
     ("device.token_rotated", "an in-store device got a new token"),
     ("instore.label_registered", "a shelf label was registered"),
     ("instore.layout_updated", "a cashierless store's layout changed"),
+    ("instore.picked", "a tracked shopper took a product from a shelf (analytics; the cart is the visit's)"),
+    ("instore.put_back", "a tracked shopper put a product back on a shelf (analytics)"),
     ("instore.zone_entered", "a tracked shopper entered a zone of a cashierless store"),
     ("instore.zone_exited", "a tracked shopper left a zone (with the dwell time)"),
     ("inventory.changed", "a stock balance moved (with the movement and the new level)"),
@@ -133,6 +135,9 @@ pub struct EventView {
     pub aggregate_id: String,
     pub data: serde_json::Value,
     pub created_at: String,
+    /// `created_at` in epoch milliseconds (for consumers in this crate; not part of the API).
+    #[serde(skip)]
+    pub at_ms: i64,
 }
 
 /// A consumer's position in the feed, kept in `meta` under `key` (the start when there is none yet).
@@ -143,6 +148,23 @@ pub(crate) fn stored_cursor(tx: &mut dyn Tx, key: &str) -> Result<Cursor> {
         .transpose()?
         .and_then(|v| Cursor::parse(&v).ok())
         .unwrap_or_default())
+}
+
+/// Locks a consumer's stored position for the caller's transaction and tells whether it is still `at`
+/// (where the caller read from): a consumer that writes only then, and moves the position in the same
+/// transaction, consumes each event once however many workers or nodes read the same batch.
+pub(crate) fn cursor_still_at(tx: &mut dyn Tx, key: &str, at: Cursor) -> Result<bool> {
+    // The row exists before it is locked, so that two first-ever batches cannot both pass the check.
+    tx.exec(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
+        params![key, Cursor::default().to_string()],
+    )?;
+    let lock = tx.for_update();
+    let current = match tx.query_opt(&format!("SELECT value FROM meta WHERE key = ?{lock}"), params![key])? {
+        Some(r) => Cursor::parse(&r.text(0)?).unwrap_or_default(),
+        None => Cursor::default(),
+    };
+    Ok(current == at)
 }
 
 /// Saves a consumer's position, in the caller's transaction (so that it moves with what was consumed).
@@ -237,6 +259,7 @@ pub(crate) fn feed(
             aggregate_id: r.text(3)?,
             data: serde_json::from_str(&r.text(4)?).unwrap_or(serde_json::Value::Null),
             created_at: domain::time::rfc3339(r.i64(5)?),
+            at_ms: r.i64(5)?,
         });
     }
     // A page that is not full has seen the whole window: the next read starts after it.

@@ -71,6 +71,9 @@ pub enum Permission {
     Catalog,
     /// Locations, API keys, webhooks, exchange rates, search synonyms.
     Settings,
+    /// Shopper analytics: dwell, funnels, journeys, traffic, channel mix, stock-outs (managers: their own
+    /// location's).
+    Analytics,
 }
 
 impl StaffRole {

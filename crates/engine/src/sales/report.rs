@@ -157,6 +157,7 @@ impl Engine {
                             aggregate_id: r.text(3)?,
                             data: serde_json::from_str(&r.text(4)?).unwrap_or(serde_json::Value::Null),
                             created_at: domain::time::rfc3339(r.i64(5)?),
+                            at_ms: r.i64(5)?,
                         })
                     })
                     .collect::<Result<Vec<_>>>()?;

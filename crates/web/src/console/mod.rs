@@ -2,6 +2,7 @@
 //! (navigation by role, language switch, flash messages), forms that must carry the session's CSRF token
 //! (`Posted`), and the screens, one module each.
 
+mod analytics;
 mod auth;
 mod catalog;
 mod chats;
@@ -39,6 +40,7 @@ pub(crate) fn router() -> Router<Web> {
     Router::new()
         .merge(auth::router())
         .merge(today::router())
+        .merge(analytics::router())
         .merge(orders::router())
         .merge(pickup::router())
         .merge(till::router())
@@ -361,6 +363,7 @@ const NAV: &[NavItem] = &[
     NavItem { path: "/console/customers", en: "Customers", ko: "고객", needs: Some(Permission::Customers) },
     NavItem { path: "/console/chats", en: "Chats", ko: "채팅", needs: Some(Permission::Customers) },
     NavItem { path: "/console/live", en: "Cashierless", ko: "무인 매장", needs: None },
+    NavItem { path: "/console/analytics", en: "Analytics", ko: "분석", needs: Some(Permission::Analytics) },
     NavItem { path: "/console/mail", en: "Mail", ko: "메일", needs: Some(Permission::Settings) },
     NavItem { path: "/console/settings", en: "Settings", ko: "설정", needs: Some(Permission::Staff) },
 ];
@@ -380,6 +383,7 @@ fn head(lang: Lang, title: &str) -> Markup {
             link rel="stylesheet" href=(assets::url("app.css"));
             script src=(assets::url("htmx.js")) defer {}
             script src=(assets::url("app.js")) defer {}
+            script src=(assets::url("analytics.js")) defer {}
             @if lang == Lang::Ko { meta name="description" content="borderless 운영 콘솔"; }
             @else { meta name="description" content="borderless console"; }
         }

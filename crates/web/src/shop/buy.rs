@@ -85,8 +85,9 @@ async fn add(f: ShopForm<AddIn>) -> Response {
         return redirect_with(&v, &next, Some((false, &m)));
     }
     match v.engine().add_cart_line(&cart.id, &f.form.sku, qty, v.customer_id()).await {
-        // (The engine logs the cart add itself, as for every channel.)
+        // (The engine logs the cart add for recommendations itself, as for every channel.)
         Ok(_) => {
+            v.record_analytics("cart_add", Some(&f.form.sku)).await;
             let m = v.t("Added to your cart.", "장바구니에 담았습니다.");
             redirect_with(&v, &next, Some((true, m)))
         }
@@ -380,6 +381,7 @@ async fn checkout_page(v: Visitor) -> Response {
             Some((false, v.t("Choose pickup or delivery first.", "먼저 픽업이나 배송을 선택해 주세요."))),
         );
     }
+    v.record_analytics("checkout", None).await;
     render_checkout(&v, &cart, FormState::default(), StatusCode::OK).await
 }
 

@@ -69,6 +69,8 @@ pub(crate) struct Visitor {
     /// `Some(true)` allowed, `Some(false)` declined, `None` not asked yet.
     pub consent: Option<bool>,
     pub sid: Option<String>,
+    /// `mobile` or `desktop`, from the browser's User-Agent (for the analytics of the web funnel).
+    pub device: &'static str,
     pub csrf: String,
     /// Path and query of this request (for language links and `next`).
     pub path: String,
@@ -182,6 +184,7 @@ impl Visitor {
             product_id: product_id.map(str::to_owned),
             query: query.map(str::to_owned),
             location_id: self.store.clone(),
+            device: Some(self.device.to_owned()),
         };
         let customer = self.customer_id().map(str::to_owned);
         if customer.is_none() && self.sid.is_none() {
@@ -189,6 +192,40 @@ impl Visitor {
         }
         if let Err(e) = self.engine().record_shopper_events(vec![event], customer, self.sid.clone()).await {
             tracing::debug!(error = %e, "storefront event not recorded");
+        }
+    }
+}
+
+/// A phone or tablet browser says so in its User-Agent (`Mobile`, `Android`, `iPhone`, `iPad`).
+fn device_of(headers: &axum::http::HeaderMap) -> &'static str {
+    let ua = headers.get(axum::http::header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ["Mobile", "Android", "iPhone", "iPad"].iter().any(|m| ua.contains(m)) {
+        "mobile"
+    } else {
+        "desktop"
+    }
+}
+
+impl Visitor {
+    /// Records a cart add or an opened checkout for analytics only, with consent (the cart logs its adds
+    /// for recommendations itself). Failures are logged, never shown.
+    pub async fn record_analytics(&self, kind: &str, sku: Option<&str>) {
+        if self.consent != Some(true) || (self.customer_id().is_none() && self.sid.is_none()) {
+            return;
+        }
+        let r = self
+            .engine()
+            .record_web_analytics(
+                kind,
+                sku.map(str::to_owned),
+                self.store.clone(),
+                Some(self.device.to_owned()),
+                self.customer_id().map(str::to_owned),
+                self.sid.clone(),
+            )
+            .await;
+        if let Err(e) = r {
+            tracing::debug!(error = %e, "storefront analytics event not recorded");
         }
     }
 }
@@ -324,6 +361,7 @@ impl FromRequestParts<Web> for Visitor {
             store,
             consent,
             sid: cookie_id(headers, SID_COOKIE),
+            device: device_of(headers),
             csrf,
             path: parts.uri.path().to_owned(),
             query,
@@ -520,6 +558,20 @@ async fn consent(f: ShopForm<ConsentIn>) -> Response {
     let mut v = f.v;
     let yes = f.form.choice == "yes";
     v.set_cookie(CONSENT_COOKIE, if yes { "1" } else { "0" }, Some(365 * 86400));
+    // A signed-in shopper's answer is also their account's: whether they are recognised across web, stores
+    // and cashierless visits in analytics (declining erases what was recorded).
+    if let Some(c) = v.customer_id().map(str::to_owned) {
+        match v.engine().analytics_profile(c.clone()).await {
+            Ok(mut p) if p.consent != yes => {
+                p.consent = yes;
+                if let Err(e) = v.engine().set_analytics_profile(c, p).await {
+                    tracing::warn!(error = %e, "storefront: saving the analytics consent failed");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "storefront: reading the analytics consent failed"),
+        }
+    }
     if yes {
         if v.sid.is_none() {
             v.set_cookie(SID_COOKIE, &domain::ids::new_id("sess"), Some(365 * 86400));

@@ -374,6 +374,7 @@ impl Engine {
                     product_id: None,
                     query: Some(query.chars().take(200).collect()),
                     location_id: conv.location_id.clone(),
+                    device: None,
                 };
                 if let Err(e) =
                     self.record_shopper_events(vec![ev], turn.customer_id.clone(), turn.session_id.clone()).await

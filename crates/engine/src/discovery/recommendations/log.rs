@@ -6,12 +6,15 @@ use super::*;
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShopperEvent {
-    /// `view`, `search` or `cart_add`.
+    /// `view`, `search`, `cart_add` or `checkout` (the checkout page opened).
     #[serde(rename = "type")]
     pub kind: String,
     pub product_id: Option<String>,
     pub query: Option<String>,
     pub location_id: Option<String>,
+    /// `mobile`, `desktop` or `app`, for the analytics of the web funnel by device.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// Purchases read from the event feed, waiting to be written to the log.
@@ -55,17 +58,7 @@ pub(crate) fn ingest_read(tx: &mut dyn Tx, limit: usize) -> Result<IngestBatch> 
 /// worker (or node) moved the cursor since: then nothing is written and the batch is read again. So each
 /// purchase is logged exactly once. Returns the orders logged.
 pub(crate) fn ingest_write(tx: &mut dyn Tx, batch: &IngestBatch) -> Result<Option<usize>> {
-    // The row exists before it is locked, so that two first-ever batches cannot both pass the check.
-    tx.exec(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-        params![CURSOR_KEY, events::Cursor::default().to_string()],
-    )?;
-    let lock = tx.for_update();
-    let current = match tx.query_opt(&format!("SELECT value FROM meta WHERE key = ?{lock}"), params![CURSOR_KEY])? {
-        Some(r) => events::Cursor::parse(&r.text(0)?).unwrap_or_default(),
-        None => events::Cursor::default(),
-    };
-    if current != batch.from {
+    if !events::cursor_still_at(tx, CURSOR_KEY, batch.from)? {
         return Ok(None);
     }
     for (customer, product, loc, channel, order, qty, at) in &batch.rows {
@@ -84,7 +77,9 @@ pub(crate) fn ingest_write(tx: &mut dyn Tx, batch: &IngestBatch) -> Result<Optio
 }
 
 /// Stores shopper events (all or none). `customer_id` comes from the session, `session_id` identifies an
-/// anonymous visitor; one of them is required.
+/// anonymous visitor; one of them is required. Callers send only what the shopper agreed to have recorded
+/// (the storefront asks first). Each event also goes to the analytics events: an anonymous visitor's under
+/// their session, a signed-in customer's only when they agreed to be recognised across channels.
 pub(crate) fn record(
     tx: &mut dyn Tx,
     evs: &[ShopperEvent],
@@ -122,6 +117,11 @@ pub(crate) fn record(
                     return Err(EngineError::not_found("product", p));
                 }
             }
+            "checkout" => {
+                if e.query.is_some() || e.product_id.is_some() {
+                    return Err(at("a `checkout` has no `product_id` or `query`"));
+                }
+            }
             "search" => {
                 if e.product_id.is_some() {
                     return Err(at("a `search` has no `product_id`"));
@@ -131,17 +131,38 @@ pub(crate) fn record(
                     return Err(at("a `search` carries its `query` (1–200 characters)"));
                 }
             }
-            other => return Err(at(&format!("unknown event type `{other}`; use `view`, `search` or `cart_add`"))),
+            other => {
+                return Err(at(&format!(
+                    "unknown event type `{other}`; use `view`, `search`, `cart_add` or `checkout`"
+                )))
+            }
+        }
+        if let Some(d) = &e.device {
+            if !matches!(d.as_str(), "mobile" | "desktop" | "app") {
+                return Err(at("`device` is `mobile`, `desktop` or `app`"));
+            }
         }
         if let Some(l) = &e.location_id {
             if l.len() > 64 || tx.query_opt("SELECT 1 FROM locations WHERE id = ?", params![l])?.is_none() {
                 return Err(EngineError::not_found("location", l.clone()));
             }
         }
-        tx.exec(
-            "INSERT INTO interactions (kind, customer_id, session_id, product_id, query, location_id, channel, order_id, quantity, at) VALUES (?, ?, ?, ?, ?, ?, 'web', NULL, 1, ?)",
-            params![&e.kind, customer_id, session_id, e.product_id.as_deref(), e.query.as_deref().map(str::trim), e.location_id.as_deref(), now],
-        )?;
+        if e.kind != "checkout" {
+            tx.exec(
+                "INSERT INTO interactions (kind, customer_id, session_id, product_id, query, location_id, channel, order_id, quantity, at) VALUES (?, ?, ?, ?, ?, ?, 'web', NULL, 1, ?)",
+                params![&e.kind, customer_id, session_id, e.product_id.as_deref(), e.query.as_deref().map(str::trim), e.location_id.as_deref(), now],
+            )?;
+        }
     }
+    let web: Vec<crate::insight::WebEvent> = evs
+        .iter()
+        .map(|e| crate::insight::WebEvent {
+            kind: e.kind.clone(),
+            product_id: e.product_id.clone(),
+            location_id: e.location_id.clone(),
+            device: e.device.clone(),
+        })
+        .collect();
+    crate::insight::record_web(tx, &web, customer_id, session_id, now)?;
     Ok(evs.len())
 }

@@ -19,11 +19,23 @@ pub(crate) struct Runtime {
     /// Zones (each facing, each gondola's front) and the enter/exit events with dwell times not yet written.
     pub(crate) zones: instore::ZoneTracker,
     pub(crate) zone_events: Vec<instore::ZoneEvent>,
+    /// Products taken from or put back on shelves since the last `take_floor_events`.
+    pub(crate) shelf_events: Vec<ShelfEvent>,
     /// Visits replayed after a restart that had already ended: followed, never settled again.
     pub(crate) finished: std::collections::HashSet<String>,
 }
 
 /// How far in front of a gondola its front zone reaches (metres).
+/// A product a tracked shopper took from a shelf (`quantity` > 0) or put back (< 0).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ShelfEvent {
+    pub(crate) t_s: f64,
+    /// `{visit}/{track}`.
+    pub(crate) target_id: String,
+    pub(crate) sku: String,
+    pub(crate) quantity: i32,
+}
+
 pub const GONDOLA_FRONT_M: f64 = 0.8;
 
 /// Shoppers the fusion engine may have known before the runtime is rebuilt empty (it keeps every
@@ -43,14 +55,15 @@ impl Runtime {
             now_s: 0.0,
             zones,
             zone_events: Vec::new(),
+            shelf_events: Vec::new(),
             finished: Default::default(),
         })
     }
 
-    /// Zone enters and exits since the last call (the live path writes them as events; a rebuild drops
-    /// them, they were written before).
-    pub(crate) fn take_zone_events(&mut self) -> Vec<instore::ZoneEvent> {
-        std::mem::take(&mut self.zone_events)
+    /// Zone enters and exits, and shelf picks and put-backs, since the last call (the live path writes
+    /// them as events for analytics; a rebuild drops them, they were written before).
+    pub(crate) fn take_floor_events(&mut self) -> (Vec<instore::ZoneEvent>, Vec<ShelfEvent>) {
+        (std::mem::take(&mut self.zone_events), std::mem::take(&mut self.shelf_events))
     }
 
     /// The fusion engine's name for a track inside.
@@ -125,11 +138,18 @@ impl Runtime {
     }
 
     /// After a batch of device events: the fusion engine moves on to the newest time. The live path reads
-    /// carts from the engine (`basket`), not its event outbox, which is emptied here: left to fill, it kept
-    /// the last 100,000 cart events of every store in memory. (Picks and put-backs are not kept anywhere yet.)
+    /// carts from the engine (`basket`), not its event outbox, which is emptied here (left to fill, it kept
+    /// the last 100,000 cart events of every store in memory); the cart changes that came from a shelf are
+    /// kept as picks and put-backs for analytics (a hand-over between shoppers touches no shelf).
     pub(crate) fn advance(&mut self) {
         self.fusion.advance(self.now_s);
-        self.fusion.drain_events();
+        for ev in self.fusion.drain_events() {
+            if let instore::EngineEvent::CartUpdated { t_s, target_id, barcode, quantity, plates, .. } = ev {
+                if !plates.is_empty() && quantity != 0 {
+                    self.shelf_events.push(ShelfEvent { t_s, target_id, sku: barcode, quantity });
+                }
+            }
+        }
     }
 
     /// A track of a visit that had already ended joins the replay (its order exists).

@@ -94,13 +94,27 @@ pub(crate) fn labels(tx: &mut dyn Tx, location_id: &str) -> Result<Vec<LabelView
 }
 
 /// Writes zone enters and exits as events (`instore.zone_entered`, `instore.zone_exited` with the dwell
-/// time) for analytics: how long shoppers stand in front of a shelf, and whether a pick follows.
-pub(crate) fn emit_zone_events(
+/// time) and shelf picks and put-backs (`instore.picked`, `instore.put_back`) for analytics: how long
+/// shoppers stand in front of a shelf, and whether a pick follows.
+pub(crate) fn emit_floor_events(
     tx: &mut dyn Tx,
     location_id: &str,
     events: &[instore::ZoneEvent],
+    shelf: &[super::fold::ShelfEvent],
     now: i64,
 ) -> Result<()> {
+    for s in shelf {
+        let (visit, track) = s.target_id.split_once('/').unwrap_or(("", s.target_id.as_str()));
+        let kind = if s.quantity > 0 { "instore.picked" } else { "instore.put_back" };
+        crate::platform::events::emit(
+            tx,
+            kind,
+            visit,
+            &serde_json::json!({"location_id": location_id, "session_id": visit, "track_id": track, "sku": s.sku,
+                                "quantity": s.quantity.unsigned_abs(), "at": domain::time::rfc3339((s.t_s * 1000.0) as i64)}),
+            now,
+        )?;
+    }
     for z in events {
         let (visit, track) = z.target_id.split_once('/').unwrap_or(("", z.target_id.as_str()));
         let kind = match z.kind {

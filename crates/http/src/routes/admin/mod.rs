@@ -1,5 +1,6 @@
 //! The admin surface: sellers, staff and integrators with an API key (admin, or staff bound to a location).
 
+mod analytics;
 mod assistant;
 mod catalog;
 mod discovery;
@@ -21,4 +22,5 @@ pub fn api() -> Api {
         .merge(platform::api())
         .merge(discovery::api())
         .merge(assistant::api())
+        .merge(analytics::api())
 }

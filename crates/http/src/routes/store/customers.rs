@@ -1,6 +1,6 @@
 //! Shopper accounts: sign-up, login, the signed-in customer and their orders from every channel.
 
-use crate::extract::{page_limit, ApiJson, ApiQuery, ClientAddr, MaybeCustomer, OptionalJson};
+use crate::extract::{page_limit, ApiJson, ApiQuery, ClientAddr, MaybeCustomer, OptionalJson, SignedIn};
 use crate::openapi::{Api, Auth, Op};
 use crate::respond::{envelope, Accepted, Created, Page};
 use crate::routes::{signed_in, PageQ};
@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use engine::customers::accounts::{CustomerView, SignupInput, SignupRequested};
+use engine::insight::AnalyticsProfile;
 use engine::sales::orders::{OrderQuery, OrderView};
 use serde::Deserialize;
 
@@ -70,6 +71,52 @@ pub fn api() -> Api {
                 .ok::<Page<OrderView>>(),
             my_orders,
         )
+        .route(
+            Op::get("/store/customers/me/analytics")
+                .tag("accounts")
+                .auth(Auth::Customer)
+                .doc("What the signed-in customer shares for analytics: consent to be recognised across web, stores and cashierless visits, birth year (for age bands) and home store.")
+                .ok::<AnalyticsProfile>(),
+            my_analytics,
+        )
+        .route(
+            Op::put("/store/customers/me/analytics")
+                .tag("accounts")
+                .auth(Auth::Customer)
+                .doc("Change what the signed-in customer shares for analytics. Turning `consent` off erases what was recorded about them.")
+                .json::<AnalyticsProfile>()
+                .ok::<AnalyticsProfile>(),
+            put_my_analytics,
+        )
+        .route(
+            Op::delete("/store/customers/me/analytics")
+                .tag("accounts")
+                .auth(Auth::Customer)
+                .doc("Erase every analytics event recorded about the signed-in customer and stop recognising them across channels (orders stay, as the law requires).")
+                .ok::<ErasedOut>(),
+            erase_my_analytics,
+        )
+}
+
+envelope!(ErasedOut {
+    /// Analytics events deleted.
+    erased_events: u64
+});
+
+async fn my_analytics(State(s): State<AppState>, SignedIn(c): SignedIn) -> ApiResult<Json<AnalyticsProfile>> {
+    Ok(Json(s.engine.analytics_profile(c).await?))
+}
+
+async fn put_my_analytics(
+    State(s): State<AppState>,
+    SignedIn(c): SignedIn,
+    ApiJson(b): ApiJson<AnalyticsProfile>,
+) -> ApiResult<Json<AnalyticsProfile>> {
+    Ok(Json(s.engine.set_analytics_profile(c, b).await?))
+}
+
+async fn erase_my_analytics(State(s): State<AppState>, SignedIn(c): SignedIn) -> ApiResult<Json<ErasedOut>> {
+    Ok(Json(ErasedOut { erased_events: s.engine.erase_analytics(c).await? }))
 }
 
 envelope!(SessionOut {

@@ -1,0 +1,237 @@
+//! Shopper analytics through the API: orders of every channel, a pickup, a cancellation, a return, a
+//! stock-out and web events become analytics events once each (a second delivery of the whole feed adds
+//! nothing), answers are exact and obey k, consent decides who is recognised, and an erasure request
+//! leaves nothing that leads back to the shopper; on SQLite and PostgreSQL.
+
+use crate::both;
+use crate::helpers::*;
+use serde_json::{json, Value};
+
+async fn pos_sale(app: &TestApp, store: &str, sku: &str, customer: Option<&str>) -> String {
+    let mut body = json!({"location_id": store, "lines": [{"sku": sku, "quantity": 1}]});
+    if let Some(c) = customer {
+        body["customer_id"] = json!(c);
+    }
+    app.admin_post("/admin/pos/sales", body).await.expect(201)["order"]["id"].as_str().unwrap().to_owned()
+}
+
+/// Ingests the feed until the analytics hold `want` purchase rows (PostgreSQL's feed shows a commit only
+/// once every older transaction of the cluster has ended, so it may lag a moment).
+async fn ingest_until(app: &TestApp, want: i64) {
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    for _ in 0..200 {
+        engine.insight_catch_up().await.unwrap();
+        if app.count("SELECT COUNT(*) FROM insight_events WHERE kind = 'purchase'").await == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("analytics never reached {want} purchases");
+}
+
+fn row(rows: &Value, f: impl Fn(&Value) -> bool) -> &Value {
+    rows["rows"].as_array().unwrap().iter().find(|r| f(r)).unwrap_or_else(|| panic!("no such row in {rows}"))
+}
+
+async fn analytics_count_each_happening_once(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    let store = app.location("GANGNAM", "store", true).await;
+    app.product("TEE", 10_000).await;
+    app.stock_in("TEE", &store, 50).await;
+    app.product("CAP", 5_000).await;
+    app.stock_in("CAP", &store, 1).await;
+    let tee = app.admin_get("/admin/products/tee").await.expect(200)["product"]["id"].as_str().unwrap().to_owned();
+
+    // Six customers who agreed to be recognised (home store Gangnam), one who did not.
+    let (mut ids, mut tokens) = (Vec::new(), Vec::new());
+    for n in 0..7 {
+        let s = app
+            .signup(json!({"email": format!("c{n}@example.com"), "password": "analytics password", "name": format!("C{n}")}))
+            .await
+            .expect(201);
+        let token = s["token"].as_str().unwrap().to_owned();
+        if n < 6 {
+            let p = app
+                .req(
+                    "PUT",
+                    "/store/customers/me/analytics",
+                    Some(&token),
+                    Some(json!({"consent": true, "birth_year": 1990, "home_location_id": store})),
+                    &[],
+                )
+                .await
+                .expect(200);
+            assert_eq!(p["consent"], true);
+        }
+        ids.push(s["customer"]["id"].as_str().unwrap().to_owned());
+        tokens.push(token);
+    }
+    let mut orders = Vec::new();
+    for c in &ids {
+        orders.push(pos_sale(&app, &store, "TEE", Some(c)).await);
+    }
+    pos_sale(&app, &store, "TEE", Some(&ids[0])).await; // c0 comes back
+    pos_sale(&app, &store, "CAP", None).await; // the last cap: out of stock
+    app.clock.advance_ms(3_600_000);
+    app.stock_in("CAP", &store, 5).await; // back an hour later
+                                          // Click & collect: one order handed over, one cancelled.
+    let cart = app.pickup_cart("TEE", 1, &store).await;
+    let cc = app.checkout(&cart, "CC-1").await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    app.hand_over(&cc).await;
+    let cart = app.pickup_cart("TEE", 1, &store).await;
+    let gone = app.checkout(&cart, "CC-2").await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    app.admin_post(&format!("/admin/orders/{gone}/cancel"), json!({"reason": "changed mind"})).await.expect(200);
+    // c1 returns their tee.
+    app.admin_post(
+        "/admin/returns",
+        json!({"order_id": orders[1], "location_id": store, "lines": [{"sku": "TEE", "quantity": 1}]}),
+    )
+    .await
+    .expect(201);
+    // Web events: an anonymous visitor's view (recorded), the non-consenting customer's view (not).
+    app.post(
+        "/store/events",
+        json!({"session_id": "anon-visitor-0001-abcdef", "events": [{"type": "view", "product_id": tee, "device": "mobile"}]}),
+    )
+    .await
+    .expect(202);
+    app.req(
+        "POST",
+        "/store/events",
+        Some(&tokens[6]),
+        Some(json!({"events": [{"type": "view", "product_id": tee}]})),
+        &[],
+    )
+    .await
+    .expect(202);
+
+    // 7 + 1 tees and a cap at the counter, one click & collect tee (the cancelled order never counts).
+    let (a, b) = tokio::join!(engine.insight_catch_up(), engine.insight_catch_up());
+    a.unwrap();
+    b.unwrap();
+    ingest_until(&app, 10).await;
+    let total = app.count("SELECT COUNT(*) FROM insight_events").await;
+    // The whole feed delivered again: nothing new.
+    engine
+        .db()
+        .write(|tx| -> Result<u64, store::DbError> {
+            tx.exec("UPDATE meta SET value = '0-0' WHERE key = 'insight.events_cursor'", &[])
+        })
+        .await
+        .unwrap();
+    engine.insight_catch_up().await.unwrap();
+    assert_eq!(app.count("SELECT COUNT(*) FROM insight_events").await, total, "a second delivery adds nothing");
+    assert_eq!(app.count("SELECT COUNT(*) FROM insight_events WHERE kind = 'pickup'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM insight_events WHERE kind = 'return'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM insight_events WHERE kind = 'view'").await,
+        1,
+        "no view without consent"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM insight_events WHERE kind = 'purchase' AND customer_id IS NOT NULL").await,
+        7,
+        "only consenting customers are recognised"
+    );
+
+    // Channel mix: the counter's revenue and the return; click & collect is one shopper, below k = 5.
+    let mix = app.admin_get("/admin/analytics/channel-mix").await.expect(200);
+    assert_eq!((mix["k"].as_u64(), mix["withheld"].as_u64()), (Some(5), Some(1)));
+    let pos = row(&mix, |r| r["channel"] == "pos");
+    assert_eq!((pos["orders"].as_i64(), pos["units"].as_i64()), (Some(9), Some(9)));
+    assert_eq!((pos["revenue_minor"].as_i64(), pos["returned_minor"].as_i64()), (Some(85_000), Some(10_000)));
+    let cc_row = row(&mix, |r| r["channel"] == "click_collect");
+    assert!(cc_row["suppressed"] == true && cc_row["revenue_minor"].is_null(), "{cc_row}");
+
+    // Repeat purchases of recognised customers, by home store.
+    let rep = app.admin_get("/admin/analytics/repeat?segment=home_store").await.expect(200);
+    let r = row(&rep, |r| r["segment"] == json!(store));
+    assert_eq!(
+        (r["buyers"].as_i64(), r["repeat_buyers"].as_i64(), r["repeat_rate"].as_f64()),
+        (Some(6), Some(1), Some(0.1667))
+    );
+    let strict = app.admin_get("/admin/analytics/repeat?k=7").await.expect(200);
+    assert_eq!(strict["rows"][0]["suppressed"], true, "{strict}");
+
+    // The cap was out for an hour.
+    let outs = app.admin_get(&format!("/admin/analytics/stockouts?location_id={store}")).await.expect(200);
+    let cap = row(&outs, |r| r["sku"] == "CAP");
+    assert_eq!(
+        (cap["episodes"].as_i64(), cap["out_ms"].as_i64(), cap["out_now"].as_bool()),
+        (Some(1), Some(3_600_000), Some(false))
+    );
+
+    // The web funnel (k raised to... lowered is refused; one visitor is below k).
+    let web = app.admin_get("/admin/analytics/online-funnel?device=true").await.expect(200);
+    assert_eq!(row(&web, |r| r["device"] == "mobile")["suppressed"], true);
+    let r = app.req_unchecked("GET", "/admin/analytics/online-funnel?k=1", Some(ADMIN_KEY), None).await;
+    assert_eq!((r.status, r.code()), (400, "invalid_request"), "{}", r.body);
+
+    // c0 asks to be forgotten: their purchases stay in revenue, tied to nobody.
+    let erased = app.req("DELETE", "/store/customers/me/analytics", Some(&tokens[0]), None, &[]).await.expect(200);
+    assert_eq!(erased["erased_events"], 2);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM insight_events WHERE customer_id IS NOT NULL").await,
+        6,
+        "c1..c5's purchases and c1's return"
+    );
+    let rep = app.admin_get("/admin/analytics/repeat?segment=home_store").await.expect(200);
+    let r = row(&rep, |r| r["segment"] == json!(store));
+    assert_eq!((r["buyers"].as_i64(), r["repeat_buyers"].as_i64()), (Some(5), Some(0)));
+    let mix = app.admin_get("/admin/analytics/channel-mix").await.expect(200);
+    assert_eq!(row(&mix, |r| r["channel"] == "pos")["revenue_minor"], 85_000);
+    let me = app.req("GET", "/store/customers/me/analytics", Some(&tokens[0]), None, &[]).await.expect(200);
+    assert_eq!(me["consent"], false);
+    // A tier set now applies from now on.
+    app.req("PUT", &format!("/admin/customers/{}/tier", ids[1]), Some(ADMIN_KEY), Some(json!({"tier": "Gold"})), &[])
+        .await
+        .expect(200);
+    app.assert_no_drift().await;
+}
+both!(analytics_count_each_happening_once);
+
+async fn analytics_refuse_what_they_cannot_answer(b: Backend) {
+    let app = spawn_app(b).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    let other = app.location("HONGDAE", "store", true).await;
+    for (q, field) in [
+        ("/admin/analytics/dwell?from=2026-13-01", "`from`"),
+        ("/admin/analytics/dwell?from=2026-12-05&to=2026-12-01", "`from`"),
+        ("/admin/analytics/dwell?from=2024-01-01&to=2026-01-01", "400 days"),
+        ("/admin/analytics/dwell?segment=religion", "`segment`"),
+        ("/admin/analytics/dwell?level=aisle", "`level`"),
+        ("/admin/analytics/dwell?by=minute", "`by`"),
+        ("/admin/analytics/instore-funnel?min_dwell_s=-1", "`min_dwell_s`"),
+        ("/admin/analytics/journeys?within_days=0", "`within_days`"),
+        ("/admin/analytics/heatmap", "`location_id`"),
+    ] {
+        let r = app.req_unchecked("GET", q, Some(ADMIN_KEY), None).await;
+        assert_eq!(r.status, 400, "{q}: {}", r.body);
+        let msg = r.body["error"]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains(field), "{q}: {msg}");
+        let ko = r.body["error"]["message_ko"].as_str().unwrap_or_default();
+        assert!(ko.contains("값을 확인해 주세요"), "the Korean message names the field to fix: {q}: {ko}");
+    }
+    let r =
+        app.req_unchecked("GET", &format!("/admin/analytics/heatmap?location_id={store}"), Some(ADMIN_KEY), None).await;
+    assert_eq!((r.status, r.code()), (400, "no_layout"), "{}", r.body);
+    assert!(r.body["error"]["message_ko"].as_str().unwrap().contains("배치"), "{}", r.body);
+    let r = app.req_unchecked("GET", "/admin/analytics/heatmap?location_id=nowhere", Some(ADMIN_KEY), None).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    // Staff of one store see only their own.
+    let key = app
+        .admin_post("/admin/api-keys", json!({"role": "staff", "location_id": other, "label": "hongdae"}))
+        .await
+        .expect(201)["api_key"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app.req_unchecked("GET", &format!("/admin/analytics/traffic?location_id={store}"), Some(&key), None).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = app.req("GET", "/admin/analytics/traffic", Some(&key), None, &[]).await.expect(200);
+    assert_eq!(r["rows"], json!([]));
+    let r = app.req_unchecked("GET", "/admin/analytics/online-funnel", Some(&key), None).await;
+    assert_eq!(r.status, 403, "the whole web shop is not one store's: {}", r.body);
+}
+both!(analytics_refuse_what_they_cannot_answer);

@@ -1,0 +1,73 @@
+//! The console's analytics screen over HTTP: owners see every section with its chart data and tables,
+//! managers their own store's sections only, associates are refused; a bad date is explained in the
+//! reader's language; a cell of fewer than k shoppers shows no figures.
+
+use crate::both;
+use crate::browser::Browser;
+use crate::helpers::*;
+use serde_json::json;
+
+const PW: &str = "console password";
+
+async fn analytics_screen_by_role(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let gangnam = app.location("GANGNAM", "store", true).await;
+    app.location("HONGDAE", "store", true).await;
+    app.product("AN-TEE", 12_000).await;
+    app.stock_in("AN-TEE", &gangnam, 20).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    engine.add_staff("owner@example.com", "Owner", PW, "owner", None, "ko").await.unwrap();
+    engine.add_staff("gnm@example.com", "강남 매니저", PW, "manager", Some("GANGNAM"), "en").await.unwrap();
+    engine.add_staff("gn@example.com", "강남 직원", PW, "associate", Some("GANGNAM"), "ko").await.unwrap();
+    // Six counter sales to six anonymous shoppers: enough for k = 5.
+    for _ in 0..6 {
+        app.admin_post(
+            "/admin/pos/sales",
+            json!({"location_id": gangnam, "lines": [{"sku": "AN-TEE", "quantity": 1}]}),
+        )
+        .await
+        .expect(201);
+    }
+    for _ in 0..200 {
+        engine.insight_catch_up().await.unwrap();
+        if app.count("SELECT COUNT(*) FROM insight_events WHERE kind = 'purchase'").await == 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let mut owner = Browser::new(&app);
+    owner.login("owner@example.com", PW).await;
+    let p = owner.get("/console/analytics").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    for want in [
+        "채널별 매출 구성",
+        "시간대별 매장 방문과 구매 전환",
+        "온라인 퍼널",
+        "채널을 넘나드는 구매 여정",
+        "품절",
+        "data-chart",
+    ] {
+        assert!(p.has(want), "owner sees {want}: {}", p.body);
+    }
+    assert!(p.has("72,000") || p.has("72000"), "six tees at 12,000 won: {}", p.body);
+    assert!(p.has("/console/analytics"), "the navigation links the screen");
+    // The chart's data is the table's.
+    assert!(p.has("&quot;kind&quot;:&quot;lines&quot;") || p.has("\"kind\":\"lines\""), "{}", p.body);
+
+    let mut manager = Browser::new(&app);
+    manager.login("gnm@example.com", PW).await;
+    let p = manager.get("/console/analytics").await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.has("Channel mix of revenue"), "English for this manager: {}", p.body);
+    assert!(!p.has("Web funnel") && !p.has("Journeys across channels"), "whole-shop sections are the owner's");
+
+    let mut associate = Browser::new(&app);
+    associate.login("gn@example.com", PW).await;
+    assert_eq!(associate.get("/console/analytics").await.status, 403);
+
+    let p = owner.get("/console/analytics?from=2026-13-01&to=2026-12-01").await;
+    assert_eq!(p.status, 400, "{}", p.body);
+    assert!(p.has("from"), "the field is named: {}", p.body);
+}
+both!(analytics_screen_by_role);

@@ -1,0 +1,118 @@
+//! What the questions read, loaded from the store: the analytics events as a columnar table, the segment
+//! profiles of consenting customers, where each SKU stands in the cashierless stores, and the floor boxes
+//! of their facings.
+
+use super::*;
+
+/// Events of the retention window, oldest first.
+pub(crate) fn events(tx: &mut dyn Tx, since: i64) -> Result<Vec<insight::Event>> {
+    let rows = tx.query(
+        "SELECT id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, order_id, \
+         dwell_ms, quantity, amount_minor, currency FROM insight_events WHERE at >= ? ORDER BY at, id",
+        params![since],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(insight::Event {
+                id: r.text(0)?,
+                kind: insight::Kind::parse(&r.text(1)?),
+                at_ms: r.i64(2)?,
+                shopper: r.opt_text(3)?,
+                customer: r.opt_text(4)?,
+                location: r.opt_text(5)?,
+                channel: r.opt_text(6)?,
+                device: r.opt_text(7)?,
+                product: r.opt_text(8)?,
+                sku: r.opt_text(9)?,
+                category: r.opt_text(10)?,
+                zone: r.opt_text(11)?,
+                visit: r.opt_text(12)?,
+                order: r.opt_text(13)?,
+                dwell_ms: r.i64(14)?,
+                qty: r.i64(15)?,
+                amount_minor: r.i64(16)?,
+                currency: r.opt_text(17)?,
+            })
+        })
+        .collect()
+}
+
+/// Segment profiles of the customers who agreed to be recognised (nobody else has one).
+pub(crate) fn profiles(tx: &mut dyn Tx) -> Result<insight::Profiles> {
+    let mut out = insight::Profiles::new();
+    for r in tx.query("SELECT id, birth_year, home_location_id FROM customers WHERE analytics_consent = 1", &[])?.iter()
+    {
+        out.insert(
+            r.text(0)?,
+            insight::Profile {
+                tiers: Vec::new(),
+                birth_year: r.opt_i64(1)?.map(|y| y as i32),
+                home_location: r.opt_text(2)?,
+            },
+        );
+    }
+    for r in
+        tx.query("SELECT customer_id, from_at, tier FROM customer_tiers ORDER BY customer_id, from_at", &[])?.iter()
+    {
+        if let Some(p) = out.get_mut(&r.text(0)?) {
+            p.tiers.push((r.i64(1)?, r.text(2)?));
+        }
+    }
+    Ok(out)
+}
+
+/// One facing of a cashierless store's layout, with its product.
+pub(crate) struct Facing {
+    pub(crate) location: String,
+    pub(crate) key: String,
+    pub(crate) facing: crate::instore::live::FacingIn,
+    pub(crate) product: String,
+    pub(crate) category: String,
+    pub(crate) title_ko: String,
+    pub(crate) title_en: String,
+}
+
+/// Every facing of every stored layout.
+pub(crate) fn facings(tx: &mut dyn Tx) -> Result<Vec<Facing>> {
+    let locations: Vec<String> = tx
+        .query("SELECT location_id FROM store_layouts ORDER BY location_id", &[])?
+        .iter()
+        .map(|r| r.text(0))
+        .collect::<std::result::Result<_, _>>()?;
+    let mut out = Vec::new();
+    for loc in locations {
+        let Some(layout) = crate::instore::live::get_layout(tx, &loc)? else { continue };
+        for f in layout.facings {
+            let Some(r) = tx.query_opt(
+                "SELECT p.id, p.category, p.title_ko, p.title_en FROM variants v JOIN products p ON p.id = v.product_id WHERE v.sku = ?",
+                params![&f.sku],
+            )?
+            else {
+                continue;
+            };
+            let plates: Vec<String> = f.plates.iter().map(|p| p.to_string()).collect();
+            out.push(Facing {
+                location: loc.clone(),
+                key: format!("facing:{}-{}-{}:{}", f.gondola, f.shelf, plates.join("_"), f.sku),
+                product: r.text(0)?,
+                category: r.text(1)?,
+                title_ko: r.text(2)?,
+                title_en: r.text(3)?,
+                facing: f,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The retailer's UTC offset now, from the time zone most of its locations keep (Seoul when none).
+pub(crate) fn utc_offset_min(tx: &mut dyn Tx, now: i64) -> Result<i32> {
+    let tz = tx
+        .query_opt("SELECT time_zone FROM locations GROUP BY time_zone ORDER BY COUNT(*) DESC, time_zone LIMIT 1", &[])?
+        .map(|r| r.text(0))
+        .transpose()?
+        .unwrap_or_else(|| "Asia/Seoul".into());
+    let zone = jiff::tz::TimeZone::get(&tz).unwrap_or(jiff::tz::TimeZone::UTC);
+    let ts = jiff::Timestamp::from_millisecond(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    Ok(zone.to_offset(ts).seconds() / 60)
+}

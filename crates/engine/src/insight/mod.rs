@@ -1,0 +1,674 @@
+//! Shopper analytics: the one event model fed from the event feed (each happening counted once), web
+//! events recorded with consent, segments from what customers share, retention and erasure, and the
+//! questions a seller asks every morning, answered by the pure `insight` crate under the k-anonymity rule.
+
+mod ingest;
+mod load;
+
+use crate::error::bad;
+use crate::platform::events;
+use crate::{Engine, EngineError, Result};
+use ::insight::dwell::{DwellQuery, DwellRow, Level};
+use ::insight::funnels::{FunnelBy, InstoreFunnelQuery, InstoreFunnelRow, OnlineFunnelQuery, OnlineFunnelRow, Place};
+use ::insight::journeys::{JourneyQuery, JourneyRow};
+use ::insight::sales::{ChannelMixRow, RepeatRow, StockOutRow, TrafficRow};
+use ::insight::{SegmentBy, Table, Window};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use store::{params, Tx};
+
+const CURSOR_KEY: &str = "insight.events_cursor";
+const DAY_MS: i64 = 86_400_000;
+/// The longest period one question may cover.
+pub const MAX_DAYS: i64 = 400;
+/// A loaded snapshot of the events serves questions for this long before it is read again.
+const SNAPSHOT_MS: u64 = 2_000;
+
+/// What this node holds: the newest snapshot of the analytics events, read at most every two seconds.
+#[derive(Default)]
+pub(crate) struct InsightState {
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
+    loading: tokio::sync::Mutex<()>,
+}
+
+pub(crate) struct Snapshot {
+    /// Wall time of loading (not the engine's clock, which tests hold still).
+    loaded: std::time::Instant,
+    table: Table,
+    profiles: ::insight::Profiles,
+    facings: Vec<load::Facing>,
+    places: Vec<Place>,
+    offset_min: i32,
+}
+
+/// The common part of every question: a period of local days, a location, a segment breakdown and k.
+#[derive(Debug, Clone, Default)]
+pub struct Ask {
+    /// First local day, `YYYY-MM-DD` (default: six days before `to`).
+    pub from: Option<String>,
+    /// Last local day included (default: today).
+    pub to: Option<String>,
+    pub location_id: Option<String>,
+    /// `tier`, `age_band`, `visitor`, `home_store` or `preferred_channel`.
+    pub segment: Option<String>,
+    /// At least the configured k (a caller may only raise it).
+    pub k: Option<u32>,
+}
+
+/// An answer: the rows, the period they cover, and how many were withheld under the k rule.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Answer<T> {
+    pub from: String,
+    pub to: String,
+    /// The retailer's UTC offset hours and days are read in.
+    pub utc_offset_minutes: i32,
+    /// Cells with fewer distinct shoppers than this show no figures.
+    pub k: u32,
+    pub withheld: usize,
+    pub rows: Vec<T>,
+}
+
+/// A facing of a store's floor with its dwell: the heatmap's cells.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct HeatCell {
+    pub key: String,
+    pub sku: String,
+    pub product_id: String,
+    pub title_ko: String,
+    pub title_en: String,
+    pub gondola: u16,
+    pub shelf: u16,
+    /// Corner and size on the floor (metres).
+    pub x_m: f64,
+    pub y_m: f64,
+    pub width_m: f64,
+    pub depth_m: f64,
+    pub suppressed: bool,
+    pub visitors: Option<u64>,
+    pub dwells: Option<u64>,
+    pub mean_ms: Option<f64>,
+    /// Total dwell time (dwells × mean).
+    pub total_ms: Option<f64>,
+}
+
+/// A store's floor: its size and every facing.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct Heatmap {
+    pub location_id: String,
+    pub width_m: f64,
+    pub depth_m: f64,
+    pub cells: Vec<HeatCell>,
+}
+
+/// What a customer shares for analytics.
+#[derive(Debug, Clone, serde::Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyticsProfile {
+    /// Recognise me across web, stores and cashierless visits, for segments and journeys. Turning it off
+    /// erases what was recorded.
+    pub consent: bool,
+    pub birth_year: Option<i32>,
+    pub home_location_id: Option<String>,
+}
+
+fn parse_day(name: &str, s: &str) -> Result<i64> {
+    let d: jiff::civil::Date =
+        s.trim().parse().map_err(|_| bad(format!("`{name}` must be a date such as 2026-12-04 (YYYY-MM-DD)")))?;
+    let days = d.since(jiff::civil::date(1970, 1, 1)).map_err(|e| bad(e.to_string()))?.get_days() as i64;
+    Ok(days)
+}
+
+fn check_id(name: &str, v: &Option<String>) -> Result<()> {
+    if v.as_ref().is_some_and(|s| s.is_empty() || s.len() > 64) {
+        return Err(bad(format!("`{name}` is 1–64 characters")));
+    }
+    Ok(())
+}
+
+/// One web event as analytics keep it (the query of a search is not kept).
+pub(crate) struct WebEvent {
+    pub(crate) kind: String,
+    pub(crate) product_id: Option<String>,
+    pub(crate) location_id: Option<String>,
+    pub(crate) device: Option<String>,
+}
+
+/// Writes web events (views, searches, cart adds, checkouts) to the analytics events in the caller's
+/// transaction: an anonymous visitor's under their session, a signed-in customer's only when they agreed
+/// to be recognised across channels. Callers pass only what the shopper agreed to have recorded.
+pub(crate) fn record_web(
+    tx: &mut dyn Tx,
+    evs: &[WebEvent],
+    customer_id: Option<&str>,
+    session_id: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let who = match (customer_id, session_id) {
+        (Some(c), _) => {
+            let consents = tx
+                .query_opt("SELECT analytics_consent FROM customers WHERE id = ?", params![c])?
+                .map(|r| r.i64(0))
+                .transpose()?
+                == Some(1);
+            consents.then(|| (c.to_owned(), Some(c.to_owned())))
+        }
+        (None, Some(s)) => Some((format!("s:{s}"), None)),
+        (None, None) => None,
+    };
+    if let Some((shopper, customer)) = who {
+        for e in evs {
+            let kind = ::insight::Kind::parse(&e.kind).unwrap_or(::insight::Kind::View);
+            let category = match &e.product_id {
+                Some(p) => tx
+                    .query_opt("SELECT category FROM products WHERE id = ?", params![p])?
+                    .map(|r| r.text(0))
+                    .transpose()?,
+                None => None,
+            };
+            ingest::insert(
+                tx,
+                &::insight::Event {
+                    id: domain::ids::new_id("web"),
+                    kind: Some(kind),
+                    at_ms: now,
+                    shopper: Some(shopper.clone()),
+                    customer: customer.clone(),
+                    location: e.location_id.clone(),
+                    channel: Some("web".into()),
+                    device: e.device.clone(),
+                    product: e.product_id.clone(),
+                    category,
+                    qty: 1,
+                    ..Default::default()
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Erases what analytics recorded about a customer: behaviour (views, visits, dwell, picks) is deleted;
+/// sales keep only a key of their order or visit, so the shop's revenue stays true and nothing leads back.
+fn forget(tx: &mut dyn Tx, customer_id: &str) -> Result<u64> {
+    let deleted = tx.exec(
+        "DELETE FROM insight_events WHERE customer_id = ? AND kind NOT IN ('purchase', 'return', 'pickup')",
+        params![customer_id],
+    )?;
+    let untied = tx.exec(
+        "UPDATE insight_events SET customer_id = NULL, \
+         shopper = CASE WHEN visit IS NOT NULL THEN 'v:' || visit ELSE 'o:' || order_id END WHERE customer_id = ?",
+        params![customer_id],
+    )?;
+    Ok(deleted + untied)
+}
+
+fn insight_answer<T>(w: &Window, from: String, to: String, k: u32, (rows, withheld): (Vec<T>, usize)) -> Answer<T> {
+    Answer { from, to, utc_offset_minutes: w.utc_offset_min, k, withheld, rows }
+}
+
+impl Engine {
+    /// Moves new events of the feed into the analytics events; returns the feed events consumed. Reading
+    /// happens on a reader; the writer only writes, after checking nobody wrote the batch first.
+    pub async fn insight_ingest(&self, limit: usize) -> Result<usize> {
+        loop {
+            let batch = Arc::new(self.db.read(move |tx| ingest::ingest_read(tx, limit)).await?);
+            let b = batch.clone();
+            if let Some(n) = self.db.write(move |tx| ingest::ingest_write(tx, &b)).await? {
+                if !batch.rows.is_empty() || !batch.void_orders.is_empty() {
+                    self.insight_forget();
+                }
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Catches up with the whole feed (tests, the demo and the export).
+    pub async fn insight_catch_up(&self) -> Result<usize> {
+        let mut n = 0;
+        loop {
+            let got = self.insight_ingest(events::MAX_FEED_PAGE).await?;
+            n += got;
+            if got == 0 {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Records a web event for analytics only (the storefront's cart adds, which the cart already logs
+    /// for recommendations, and checkouts opened), naming the product by its SKU. Failures are the
+    /// caller's to log.
+    pub async fn record_web_analytics(
+        &self,
+        kind: &str,
+        sku: Option<String>,
+        location_id: Option<String>,
+        device: Option<String>,
+        customer_id: Option<String>,
+        session_id: Option<String>,
+    ) -> Result<()> {
+        if !matches!(kind, "view" | "search" | "cart_add" | "checkout") {
+            return Err(bad(format!("unknown web event `{kind}`")));
+        }
+        let kind = kind.to_owned();
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                let product_id = match &sku {
+                    Some(s) => tx
+                        .query_opt("SELECT product_id FROM variants WHERE sku = ?", params![s])?
+                        .map(|r| r.text(0))
+                        .transpose()?,
+                    None => None,
+                };
+                let ev = WebEvent {
+                    kind: kind.clone(),
+                    product_id,
+                    location_id: location_id.clone(),
+                    device: device.clone(),
+                };
+                record_web(tx, &[ev], customer_id.as_deref(), session_id.as_deref(), now)
+            })
+            .await?;
+        self.insight_forget();
+        Ok(())
+    }
+
+    /// Deletes analytics events older than the retention window; returns how many.
+    pub async fn insight_purge(&self) -> Result<u64> {
+        let cutoff = self.now() - self.cfg.analytics_retention_days * DAY_MS;
+        self.db.write(move |tx| Ok(tx.exec("DELETE FROM insight_events WHERE at < ?", params![cutoff])?)).await
+    }
+
+    async fn insight_snapshot(&self) -> Result<Arc<Snapshot>> {
+        let now = self.now();
+        let fresh = |s: &Option<Arc<Snapshot>>| {
+            s.as_ref().filter(|s| s.loaded.elapsed() < std::time::Duration::from_millis(SNAPSHOT_MS)).cloned()
+        };
+        if let Some(s) = fresh(&self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(s);
+        }
+        let _one = self.insight.loading.lock().await;
+        if let Some(s) = fresh(&self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(s);
+        }
+        let since = now - self.cfg.analytics_retention_days * DAY_MS;
+        let (evs, profiles, facings, offset_min) = self
+            .db
+            .read(move |tx| {
+                Ok::<_, EngineError>((
+                    load::events(tx, since)?,
+                    load::profiles(tx)?,
+                    load::facings(tx)?,
+                    load::utc_offset_min(tx, now)?,
+                ))
+            })
+            .await?;
+        let snap = tokio::task::spawn_blocking(move || {
+            let places = facings
+                .iter()
+                .map(|f| Place {
+                    location: f.location.clone(),
+                    sku: f.facing.sku.clone(),
+                    product: f.product.clone(),
+                    category: f.category.clone(),
+                    gondola: f.facing.gondola,
+                })
+                .collect();
+            Snapshot {
+                loaded: std::time::Instant::now(),
+                table: Table::from_events(evs),
+                profiles,
+                facings,
+                places,
+                offset_min,
+            }
+        })
+        .await
+        .map_err(|e| crate::error::internal(e.to_string()))?;
+        let snap = Arc::new(snap);
+        *self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = Some(snap.clone());
+        Ok(snap)
+    }
+
+    /// Drops the loaded snapshot (after new events on this node, and after an erasure, so that no answer
+    /// shows what was erased). Other nodes' snapshots follow within two seconds.
+    pub(crate) fn insight_forget(&self) {
+        *self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Checks the common part of a question: (window, from, to, segment, k).
+    fn insight_frame(&self, s: &Snapshot, a: &Ask) -> Result<(Window, String, String, SegmentBy, u32)> {
+        check_id("location_id", &a.location_id)?;
+        let off = s.offset_min;
+        let today = ::insight::time::day_number(self.now(), off);
+        let to = match &a.to {
+            Some(t) => parse_day("to", t)?,
+            None => today,
+        };
+        let from = match &a.from {
+            Some(f) => parse_day("from", f)?,
+            None => to - 6,
+        };
+        if from > to {
+            return Err(bad("`from` must not be after `to`"));
+        }
+        if to - from + 1 > MAX_DAYS {
+            return Err(bad(format!("a question covers at most {MAX_DAYS} days; narrow `from` and `to`")));
+        }
+        let segment = match &a.segment {
+            None => SegmentBy::None,
+            Some(s) => SegmentBy::parse(s).ok_or_else(|| {
+                bad(format!("`segment` is one of tier, age_band, visitor, home_store, preferred_channel; got `{s}`"))
+            })?,
+        };
+        let floor = self.cfg.analytics_k;
+        let k = match a.k {
+            None => floor,
+            Some(k) if k >= floor && k <= 1_000 => k,
+            Some(k) => return Err(bad(format!("`k` may be raised from {floor} up to 1000, not set to {k}"))),
+        };
+        let w = Window {
+            from_ms: from * DAY_MS - off as i64 * 60_000,
+            to_ms: (to + 1) * DAY_MS - off as i64 * 60_000,
+            utc_offset_min: off,
+        };
+        let date = |d: i64| ::insight::time::date(d * DAY_MS, 0);
+        Ok((w, date(from), date(to), segment, k))
+    }
+
+    /// Question 1: dwell by zone, shelf or facing; `by` holds `hour` and/or `weekday`.
+    pub async fn analytics_dwell(&self, a: Ask, level: Option<String>, by: Option<String>) -> Result<Answer<DwellRow>> {
+        let s = self.insight_snapshot().await?;
+        let (w, from, to, segment, k) = self.insight_frame(&s, &a)?;
+        let level = match level.as_deref() {
+            None => Level::Zone,
+            Some(l) => Level::parse(l).ok_or_else(|| bad(format!("`level` is zone, shelf or facing; got `{l}`")))?,
+        };
+        let (mut by_hour, mut by_weekday) = (false, false);
+        for part in by.as_deref().unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "hour" => by_hour = true,
+                "weekday" => by_weekday = true,
+                other => return Err(bad(format!("`by` lists hour and/or weekday, comma-separated; got `{other}`"))),
+            }
+        }
+        let q = DwellQuery { window: w, location: a.location_id, level, by_hour, by_weekday, segment, k };
+        Ok(insight_answer(&w, from, to, k, ::insight::dwell::dwell(&s.table, &s.profiles, &q)))
+    }
+
+    /// Question 2: the in-store funnel per product, category or zone.
+    pub async fn analytics_instore_funnel(
+        &self,
+        a: Ask,
+        by: Option<String>,
+        min_dwell_s: Option<i64>,
+    ) -> Result<Answer<InstoreFunnelRow>> {
+        let s = self.insight_snapshot().await?;
+        let (w, from, to, segment, k) = self.insight_frame(&s, &a)?;
+        let by = match by.as_deref() {
+            None => FunnelBy::Product,
+            Some(b) => {
+                FunnelBy::parse(b).ok_or_else(|| bad(format!("`by` is product, category or zone; got `{b}`")))?
+            }
+        };
+        let min = min_dwell_s.unwrap_or(5);
+        if !(0..=3_600).contains(&min) {
+            return Err(bad("`min_dwell_s` is 0–3600 seconds"));
+        }
+        let q = InstoreFunnelQuery { window: w, location: a.location_id, by, min_dwell_ms: min * 1000, segment, k };
+        Ok(insight_answer(&w, from, to, k, ::insight::funnels::instore_funnel(&s.table, &s.profiles, &s.places, &q)))
+    }
+
+    /// Question 3: the web funnel by segment (and device).
+    pub async fn analytics_online_funnel(&self, a: Ask, by_device: bool) -> Result<Answer<OnlineFunnelRow>> {
+        let s = self.insight_snapshot().await?;
+        if a.location_id.is_some() {
+            return Err(bad("the web funnel has no `location_id`: it covers the whole web shop"));
+        }
+        let (w, from, to, segment, k) = self.insight_frame(&s, &a)?;
+        let q = OnlineFunnelQuery { window: w, segment, by_device, k };
+        Ok(insight_answer(&w, from, to, k, ::insight::funnels::online_funnel(&s.table, &s.profiles, &q)))
+    }
+
+    /// Question 4: showrooming, webrooming and click & collect add-ons.
+    pub async fn analytics_journeys(
+        &self,
+        a: Ask,
+        within_days: Option<i64>,
+        min_dwell_s: Option<i64>,
+        top: Option<usize>,
+    ) -> Result<Answer<JourneyRow>> {
+        let s = self.insight_snapshot().await?;
+        if a.location_id.is_some() || a.segment.is_some() {
+            return Err(bad("journeys take no `location_id` or `segment`: they cross every channel"));
+        }
+        let (w, from, to, _, k) = self.insight_frame(&s, &a)?;
+        let within = within_days.unwrap_or(7);
+        if !(1..=90).contains(&within) {
+            return Err(bad("`within_days` is 1–90"));
+        }
+        let min = min_dwell_s.unwrap_or(5);
+        if !(0..=3_600).contains(&min) {
+            return Err(bad("`min_dwell_s` is 0–3600 seconds"));
+        }
+        let top = top.unwrap_or(10);
+        if top > 100 {
+            return Err(bad("`top` is at most 100 products per journey"));
+        }
+        let q = JourneyQuery { window: w, within_days: within, min_dwell_ms: min * 1000, k };
+        Ok(insight_answer(&w, from, to, k, ::insight::journeys::journeys(&s.table, &q, top)))
+    }
+
+    /// Question 5: store traffic and conversion by hour.
+    pub async fn analytics_traffic(&self, a: Ask) -> Result<Answer<TrafficRow>> {
+        let s = self.insight_snapshot().await?;
+        if a.segment.is_some() {
+            return Err(bad("traffic has no `segment` breakdown"));
+        }
+        let (w, from, to, _, k) = self.insight_frame(&s, &a)?;
+        Ok(insight_answer(&w, from, to, k, ::insight::sales::traffic(&s.table, &w, a.location_id.as_deref(), k)))
+    }
+
+    /// Question 5: the channel mix of revenue by location and day.
+    pub async fn analytics_channel_mix(&self, a: Ask) -> Result<Answer<ChannelMixRow>> {
+        let s = self.insight_snapshot().await?;
+        if a.segment.is_some() {
+            return Err(bad("the channel mix has no `segment` breakdown"));
+        }
+        let (w, from, to, _, k) = self.insight_frame(&s, &a)?;
+        Ok(insight_answer(&w, from, to, k, ::insight::sales::channel_mix(&s.table, &w, a.location_id.as_deref(), k)))
+    }
+
+    /// Question 5: repeat purchases by segment.
+    pub async fn analytics_repeat(&self, a: Ask) -> Result<Answer<RepeatRow>> {
+        let s = self.insight_snapshot().await?;
+        if a.location_id.is_some() {
+            return Err(bad("repeat purchases take no `location_id`: a shopper repeats anywhere"));
+        }
+        let (w, from, to, segment, k) = self.insight_frame(&s, &a)?;
+        Ok(insight_answer(&w, from, to, k, ::insight::sales::repeat(&s.table, &s.profiles, &w, segment, k)))
+    }
+
+    /// Question 6: stock-outs and the sales they probably cost (no shopper data: nothing withheld).
+    pub async fn analytics_stockouts(&self, a: Ask) -> Result<Answer<StockOutRow>> {
+        let s = self.insight_snapshot().await?;
+        if a.segment.is_some() {
+            return Err(bad("stock-outs have no `segment` breakdown"));
+        }
+        let (w, from, to, _, k) = self.insight_frame(&s, &a)?;
+        let rows = ::insight::sales::stockouts(&s.table, &w, a.location_id.as_deref());
+        Ok(insight_answer(&w, from, to, k, (rows, 0)))
+    }
+
+    /// Question 7: a cashierless store's floor with the dwell at each facing.
+    pub async fn analytics_heatmap(&self, a: Ask) -> Result<Answer<Heatmap>> {
+        let s = self.insight_snapshot().await?;
+        let loc = a.location_id.clone().ok_or_else(|| bad("a heatmap is of one store: pass `location_id`"))?;
+        let (w, from, to, segment, k) = self.insight_frame(&s, &a)?;
+        if segment != SegmentBy::None {
+            return Err(bad("the heatmap has no `segment` breakdown"));
+        }
+        let facings: Vec<&load::Facing> = s.facings.iter().filter(|f| f.location == loc).collect();
+        if facings.is_empty() {
+            let known = self.db.read({
+                let l = loc.clone();
+                move |tx| {
+                    Ok::<_, EngineError>(tx.query_opt("SELECT 1 FROM locations WHERE id = ?", params![&l])?.is_some())
+                }
+            });
+            return Err(if known.await? {
+                EngineError::invalid(
+                    "no_layout",
+                    format!("{loc} has no store layout with facings, so there is no floor to draw"),
+                )
+            } else {
+                EngineError::not_found("location", loc)
+            });
+        }
+        let q = DwellQuery {
+            window: w,
+            location: Some(loc.clone()),
+            level: Level::Facing,
+            by_hour: false,
+            by_weekday: false,
+            segment,
+            k,
+        };
+        let (rows, withheld) = ::insight::dwell::dwell(&s.table, &s.profiles, &q);
+        let by_key: HashMap<&str, &DwellRow> = rows.iter().map(|r| (r.key.as_str(), r)).collect();
+        let (mut width, mut depth) = (0.0f64, 0.0f64);
+        let cells = facings
+            .iter()
+            .map(|f| {
+                let (c, sz) = (f.facing.corner_m, f.facing.size_m);
+                width = width.max(c[0] + sz[0]);
+                depth = depth.max(c[1] + sz[1]);
+                let d = by_key.get(f.key.as_str());
+                HeatCell {
+                    key: f.key.clone(),
+                    sku: f.facing.sku.clone(),
+                    product_id: f.product.clone(),
+                    title_ko: f.title_ko.clone(),
+                    title_en: f.title_en.clone(),
+                    gondola: f.facing.gondola,
+                    shelf: f.facing.shelf,
+                    x_m: c[0],
+                    y_m: c[1],
+                    width_m: sz[0],
+                    depth_m: sz[1],
+                    suppressed: d.is_some_and(|d| d.suppressed),
+                    visitors: d.map_or(Some(0), |d| d.visitors),
+                    dwells: d.map_or(Some(0), |d| d.dwells),
+                    mean_ms: d.and_then(|d| d.mean_ms),
+                    total_ms: d.and_then(|d| Some(d.mean_ms? * d.dwells? as f64)),
+                }
+            })
+            .collect();
+        let map = Heatmap { location_id: loc, width_m: width + 1.0, depth_m: depth + 1.0, cells };
+        Ok(insight_answer(&w, from, to, k, (vec![map], withheld)))
+    }
+
+    /// A customer's analytics choices: consent to be recognised across channels, birth year, home store.
+    /// Withdrawing consent erases what was recorded about them.
+    pub async fn set_analytics_profile(&self, customer_id: String, p: AnalyticsProfile) -> Result<AnalyticsProfile> {
+        let year = ::insight::time::year(self.now(), 540);
+        if let Some(y) = p.birth_year {
+            if !(1900..=year).contains(&y) {
+                return Err(bad(format!("`birth_year` is a year from 1900 to {year}")));
+            }
+        }
+        check_id("home_location_id", &p.home_location_id)?;
+        let erased = self
+            .db
+            .write(move |tx| {
+                if tx.query_opt("SELECT 1 FROM customers WHERE id = ?", params![&customer_id])?.is_none() {
+                    return Err(EngineError::not_found("customer", customer_id.clone()));
+                }
+                if let Some(l) = &p.home_location_id {
+                    if tx
+                        .query_opt("SELECT 1 FROM locations WHERE id = ? AND kind <> 'warehouse'", params![l])?
+                        .is_none()
+                    {
+                        return Err(EngineError::not_found("store", l.clone()));
+                    }
+                }
+                tx.exec(
+                    "UPDATE customers SET analytics_consent = ?, birth_year = ?, home_location_id = ? WHERE id = ?",
+                    params![p.consent as i64, p.birth_year.map(i64::from), p.home_location_id.as_deref(), &customer_id],
+                )?;
+                if !p.consent {
+                    forget(tx, &customer_id)?;
+                }
+                Ok(p.clone())
+            })
+            .await?;
+        if !erased.consent {
+            self.insight_forget();
+        }
+        Ok(erased)
+    }
+
+    /// A customer's analytics choices as stored.
+    pub async fn analytics_profile(&self, customer_id: String) -> Result<AnalyticsProfile> {
+        self.db
+            .read(move |tx| {
+                let r = tx
+                    .query_opt(
+                        "SELECT analytics_consent, birth_year, home_location_id FROM customers WHERE id = ?",
+                        params![&customer_id],
+                    )?
+                    .ok_or_else(|| EngineError::not_found("customer", customer_id.clone()))?;
+                Ok(AnalyticsProfile {
+                    consent: r.i64(0)? == 1,
+                    birth_year: r.opt_i64(1)?.map(|y| y as i32),
+                    home_location_id: r.opt_text(2)?,
+                })
+            })
+            .await
+    }
+
+    /// A shopper's erasure request: every analytics event recorded about them goes; their purchases,
+    /// returns and pickups stay in the sales figures under a key of the order or visit alone, tied to
+    /// nobody. Returns the events erased or untied.
+    pub async fn erase_analytics(&self, customer_id: String) -> Result<u64> {
+        let n = self
+            .db
+            .write(move |tx| {
+                if tx.query_opt("SELECT 1 FROM customers WHERE id = ?", params![&customer_id])?.is_none() {
+                    return Err(EngineError::not_found("customer", customer_id.clone()));
+                }
+                let n = forget(tx, &customer_id)?;
+                tx.exec("UPDATE customers SET analytics_consent = 0 WHERE id = ?", params![&customer_id])?;
+                Ok(n)
+            })
+            .await?;
+        self.insight_forget();
+        Ok(n)
+    }
+
+    /// Sets a customer's membership tier from now on (the seller's data; earlier events keep the tier
+    /// they had).
+    pub async fn set_customer_tier(&self, customer_id: String, tier: String) -> Result<()> {
+        let tier = tier.trim().to_lowercase();
+        if tier.is_empty()
+            || tier.len() > 32
+            || !tier.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(bad("`tier` is 1–32 letters, digits, `-` or `_` (for example `gold`)"));
+        }
+        let now = self.now();
+        self.db
+            .write(move |tx| {
+                if tx.query_opt("SELECT 1 FROM customers WHERE id = ?", params![&customer_id])?.is_none() {
+                    return Err(EngineError::not_found("customer", customer_id.clone()));
+                }
+                tx.exec(
+                    "INSERT INTO customer_tiers (customer_id, from_at, tier) VALUES (?, ?, ?) ON CONFLICT (customer_id, from_at) DO UPDATE SET tier = excluded.tier",
+                    params![&customer_id, now, &tier],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+}
