@@ -22,26 +22,7 @@ pub async fn labels(labels: usize, changes: usize) -> Result<()> {
     println!(
         "borderless bench labels — {labels} shelf labels in one store, {changes} price changes, embedded MQTT broker"
     );
-    let store = engine
-        .create_location(engine::catalog::locations::LocationInput {
-            code: "BENCH-GO".into(),
-            name_ko: "벤치 매장".into(),
-            name_en: "Bench store".into(),
-            kind: "cashierless".into(),
-            address: engine::catalog::locations::Address {
-                line1: "1".into(),
-                city: "Seoul".into(),
-                postal_code: "04799".into(),
-                country: "KR".into(),
-                ..Default::default()
-            },
-            lat: None,
-            lon: None,
-            pickup_enabled: false,
-            ships: false,
-            time_zone: None,
-        })
-        .await?;
+    let store_id = crate::server::cashierless_location(&engine, "BENCH-GO", "벤치 매장", "Bench store").await?;
     let product = |i: usize, price: i64| engine::catalog::products::ProductInput {
         handle: format!("label-{i}"),
         title_ko: format!("상품 {i}"),
@@ -59,7 +40,7 @@ pub async fn labels(labels: usize, changes: usize) -> Result<()> {
     engine.upsert_products((0..labels).map(|i| product(i, 1_000)).collect()).await?;
     let mut first = None;
     for i in 0..labels {
-        let d = engine.register_device(&store.id, "esl", &format!("esl-{i}"), Some(format!("LABEL-{i}"))).await?;
+        let d = engine.register_device(&store_id, "esl", &format!("esl-{i}"), Some(format!("LABEL-{i}"))).await?;
         first.get_or_insert(d);
     }
     let login = first.ok_or_else(|| anyhow::anyhow!("--labels must be at least 1"))?;
@@ -83,14 +64,16 @@ pub async fn labels(labels: usize, changes: usize) -> Result<()> {
             }
         }
     });
-    client.subscribe("borderless/v1/BENCH-GO/+/commands", rumqttc::QoS::AtLeastOnce).await?;
+    client.subscribe("borderless/v1/BENCH-GO/esl-0/commands", rumqttc::QoS::AtLeastOnce).await?;
     // Let the registrations' first prices (and retained ones) pass.
     tokio::time::sleep(Duration::from_secs(2)).await;
     while rx.try_recv().is_ok() {}
     let bar = indicatif::ProgressBar::new(changes as u64);
     let mut lat = Vec::with_capacity(changes);
     for k in 0..changes {
-        let i = k % labels;
+        // The bench listens as the first label (a device may subscribe only to its own commands, by exact
+        // topic), so every change is to that label's product; the other labels share the store and pusher.
+        let i = 0;
         let price = 1_000 + 10 * (k as i64 + 1);
         let t = Instant::now();
         engine.upsert_products(vec![product(i, price)]).await?;

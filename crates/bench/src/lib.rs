@@ -6,10 +6,12 @@
 //! directory, so client and server are separate processes as they would be in production. `borderless bench
 //! console` times the staff console's screens on a big shop; `borderless bench hostile` runs shoppers beside
 //! attackers with the public defaults on; `borderless bench storefront` times the
-//! shopper's pages on a big catalog; `borderless bench assistant` times the shopping assistant's turns;
+//! shopper's pages on a big catalog; `borderless bench assistant` times the shopping assistant's turns; `borderless bench analytics` answers
+//! the analytics questions at scale and checks them against DuckDB over the Parquet export;
 //! `borderless bench soak` runs the demo under mixed traffic for half an hour and records memory, log and
 //! database size per 100,000 orders.
 
+mod analytics;
 mod assistant;
 mod checkout;
 mod console;
@@ -22,6 +24,7 @@ mod server;
 mod soak;
 mod storefront;
 
+pub use analytics::{analytics, AnalyticsBenchOpts};
 pub use assistant::{assistant, AssistantBenchOpts};
 pub use checkout::checkout;
 pub use console::{console, ConsoleBenchOpts};

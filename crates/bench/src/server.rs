@@ -191,6 +191,36 @@ pub(crate) async fn store_location(
     Ok(loc.id)
 }
 
+/// A cashierless store of a bench shop (no pickup, no shipping); answers its id.
+pub(crate) async fn cashierless_location(
+    engine: &engine::Engine,
+    code: &str,
+    name_ko: &str,
+    name_en: &str,
+) -> anyhow::Result<String> {
+    let loc = engine
+        .create_location(engine::catalog::locations::LocationInput {
+            code: code.into(),
+            name_ko: name_ko.into(),
+            name_en: name_en.into(),
+            kind: "cashierless".into(),
+            address: engine::catalog::locations::Address {
+                line1: "1".into(),
+                city: "Seoul".into(),
+                postal_code: "04799".into(),
+                country: "KR".into(),
+                ..Default::default()
+            },
+            lat: None,
+            lon: None,
+            pickup_enabled: false,
+            ships: false,
+            time_zone: None,
+        })
+        .await?;
+    Ok(loc.id)
+}
+
 pub(crate) fn pct(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;

@@ -59,6 +59,22 @@ pub(crate) enum BenchCmd {
         #[arg(long, default_value_t = 8)]
         concurrency: usize,
     },
+    /// Shopper analytics at scale, against DuckDB: builds a shop (stores, two cashierless stores with
+    /// layouts, 3,000 products), generates --events events of multi-channel traffic from --seed, ingests
+    /// them, answers every question over the whole period --runs times, exports Parquet and answers the
+    /// same questions with DuckDB over it (--python must import duckdb: pip install duckdb==2.0.1), and
+    /// checks both answers are equal row for row. Prints a table, then one JSON line: {"events",
+    /// "ingest_events_per_s", "rss_mib", "questions": {"<name>": {"p95_ms", "duckdb_p95_ms", "equal"}}}.
+    Analytics {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+        #[arg(long, default_value = "python3", env = "BORDERLESS_DUCKDB_PYTHON")]
+        python: String,
+    },
     /// The shopping assistant on a big catalog: seeds --products products with stock at --locations stores
     /// into a fresh SQLite node, then answers --conversations five-turn conversations (Korean and English: a
     /// request with a budget, "더 싼 거", a colour, "is it at this store?", pickup today) through the engine and
@@ -265,6 +281,13 @@ pub(crate) async fn run(cmd: BenchCmd) -> Result<i32> {
                 concurrency: concurrency.clamp(1, 256),
             };
             bench::storefront(opts).await?;
+            Ok(0)
+        }
+        BenchCmd::Analytics { events, seed, runs, python } => {
+            if !(1_000..=100_000_000).contains(&events) {
+                bail!("--events takes 1,000 to 100,000,000");
+            }
+            bench::analytics(bench::AnalyticsBenchOpts { events, seed, runs: runs.clamp(1, 1_000), python }).await?;
             Ok(0)
         }
         BenchCmd::Assistant { products, locations, conversations } => {

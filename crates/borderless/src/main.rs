@@ -5,6 +5,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod analytics_cli;
 mod assistant_cli;
 mod bench_cli;
 mod staff_cli;
@@ -188,6 +189,10 @@ enum Command {
     /// The shopping assistant: see how it understands what a shopper types.
     #[command(subcommand)]
     Assistant(assistant_cli::AssistantCmd),
+    /// Shopper analytics offline: ask any question of the shop's database, or export raw events and daily
+    /// rollups as Parquet for DuckDB, Spark or pandas.
+    #[command(subcommand)]
+    Analytics(analytics_cli::AnalyticsCmd),
     /// Cashierless stores: replay a recording of shelf plates and body tracks through the fusion engine,
     /// simulate a store with ground truth, score receipts. The recording format is in
     /// crates/instore/FORMAT.md (the AiFi benchmark's: plates.csv, planogram.csv, targets.csv, facings.csv).
@@ -619,6 +624,7 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Assistant(cmd) => assistant_cli::run(cmd).await,
+        Command::Analytics(cmd) => analytics_cli::run(cmd).await,
         Command::Search(SearchCmd::Eval { judgements: None, test_set: Some(path) }) => {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let set: search::eval::TestSet =

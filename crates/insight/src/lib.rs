@@ -8,9 +8,11 @@
 pub mod dwell;
 pub mod funnels;
 pub mod journeys;
+pub mod parquet;
 pub mod privacy;
 pub mod sales;
 pub mod segments;
+pub mod synth;
 mod table;
 pub mod time;
 

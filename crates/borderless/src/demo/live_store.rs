@@ -149,6 +149,8 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
             gondolas: gondola_count,
             hard_share: 0.0,
             t0_s: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+            // One store: the same shelves every round (the heatmap compares days on one floor plan).
+            layout_seed: Some(7),
             ..Default::default()
         };
         let sim =
@@ -157,7 +159,14 @@ pub async fn run(engine: Engine, opts: LiveStoreOpts, mut stop: watch::Receiver<
         let barcodes: BTreeSet<&str> = rec.planogram.iter().filter_map(|r| r.barcode.as_deref()).collect();
         let sku_of: HashMap<String, String> =
             barcodes.iter().enumerate().map(|(i, b)| ((*b).to_owned(), skus[i % skus.len()].clone())).collect();
-        engine.put_store_layout(&loc.id, layout_of(&rec, &sku_of)).await.context("the simulated store's layout")?;
+        let layout = layout_of(&rec, &sku_of);
+        engine.put_store_layout(&loc.id, layout.clone()).await.context("the simulated store's layout")?;
+        if round == 1 {
+            match crate::demo::history::ensure(&engine, &loc.id, &layout).await {
+                Ok(n) => tracing::info!(events = n, "analytics: the demo's generated history is written through now"),
+                Err(e) => tracing::warn!(error = %e, "analytics: writing the demo's generated history failed"),
+            }
+        }
         let mut samples: Vec<instore::recording::PlateSample> = rec.samples.clone();
         samples.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
         let mut last_frame: HashMap<String, f64> = HashMap::new();

@@ -4,6 +4,7 @@
 //! `live_store` then runs its cashierless store.
 
 pub mod data;
+pub mod history;
 pub mod live_store;
 pub mod model;
 

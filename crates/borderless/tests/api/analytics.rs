@@ -235,3 +235,66 @@ async fn analytics_refuse_what_they_cannot_answer(b: Backend) {
     assert_eq!(r.status, 403, "the whole web shop is not one store's: {}", r.body);
 }
 both!(analytics_refuse_what_they_cannot_answer);
+
+/// The CLI over a shop's database: `analytics ask` prints the API's answer; `analytics export` writes
+/// Parquet partitioned by day with a manifest, never over an existing directory, and DuckDB reads it
+/// (when BORDERLESS_DUCKDB_PYTHON names a Python with duckdb; `.ci/run` sets it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cli_answers_and_exports_parquet() {
+    const BIN: &str = env!("CARGO_BIN_EXE_borderless");
+    let app = spawn_app(Backend::Sqlite).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    app.product("EXP", 3_000).await;
+    app.stock_in("EXP", &store, 50).await;
+    for _ in 0..6 {
+        pos_sale(&app, &store, "EXP", None).await;
+    }
+    ingest_until(&app, 6).await;
+    let data = app.data_dir.display().to_string();
+    let ask = std::process::Command::new(BIN)
+        .args(["analytics", "ask", "channel-mix", "--data-dir", &data])
+        .output()
+        .unwrap();
+    assert!(ask.status.success(), "{}", String::from_utf8_lossy(&ask.stderr));
+    let v: Value = serde_json::from_slice(&ask.stdout).unwrap();
+    assert_eq!(v["rows"][0]["revenue_minor"], 18_000, "{v}");
+    let bad =
+        std::process::Command::new(BIN).args(["analytics", "ask", "weather", "--data-dir", &data]).output().unwrap();
+    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("not a question"));
+
+    let out = app.data_dir.join("export");
+    let run = || {
+        std::process::Command::new(BIN)
+            .args(["analytics", "export", "--data-dir", &data, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let manifest: Value = serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let files = manifest["files"].as_array().unwrap();
+    let events: Vec<&Value> = files.iter().filter(|f| f["path"].as_str().unwrap().starts_with("events/day=")).collect();
+    assert_eq!(events.len(), 1, "{manifest}");
+    assert_eq!(events[0]["rows"], 6, "six counter sales: {manifest}");
+    for f in files {
+        let bytes = std::fs::read(out.join(f["path"].as_str().unwrap())).unwrap();
+        assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
+    }
+    let again = run();
+    assert!(!again.status.success(), "an export never overwrites");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not an empty directory"));
+    let python = std::env::var("BORDERLESS_DUCKDB_PYTHON").ok();
+    if python.is_none() && std::env::var("BORDERLESS_REQUIRE_DUCKDB").as_deref() == Ok("1") {
+        panic!("BORDERLESS_REQUIRE_DUCKDB=1 but BORDERLESS_DUCKDB_PYTHON names no Python with duckdb (.ci/run installs one)");
+    }
+    if let Some(python) = python {
+        let glob = format!("{}/events/*/*.parquet", out.display());
+        let q = format!(
+            "import duckdb; print(duckdb.sql(\"select count(*), sum(amount_minor) filter (where kind = 'purchase'), count(distinct shopper) from read_parquet('{glob}')\").fetchall()[0])"
+        );
+        let r = std::process::Command::new(python).args(["-c", &q]).output().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        assert_eq!(String::from_utf8_lossy(&r.stdout).trim(), "(6, 18000, 6)", "DuckDB reads the export");
+    }
+}

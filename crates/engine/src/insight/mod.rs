@@ -2,8 +2,11 @@
 //! events recorded with consent, segments from what customers share, retention and erasure, and the
 //! questions a seller asks every morning, answered by the pure `insight` crate under the k-anonymity rule.
 
+mod export;
 mod ingest;
 mod load;
+
+pub use export::ExportFile;
 
 use crate::error::bad;
 use crate::platform::events;
@@ -79,11 +82,15 @@ pub struct HeatCell {
     pub title_en: String,
     pub gondola: u16,
     pub shelf: u16,
-    /// Corner and size on the floor (metres).
+    /// Corner and size on the floor (metres): `x` along the gondolas, `y` across the store.
     pub x_m: f64,
     pub y_m: f64,
     pub width_m: f64,
     pub depth_m: f64,
+    /// Height of the facing's bottom and its own height (metres): with `x` and `width`, the gondola as a
+    /// shopper in the aisle sees it.
+    pub z_m: f64,
+    pub height_m: f64,
     pub suppressed: bool,
     pub visitors: Option<u64>,
     pub dwells: Option<u64>,
@@ -98,6 +105,8 @@ pub struct Heatmap {
     pub location_id: String,
     pub width_m: f64,
     pub depth_m: f64,
+    /// The top of the highest facing (metres).
+    pub height_m: f64,
     pub cells: Vec<HeatCell>,
 }
 
@@ -272,6 +281,31 @@ impl Engine {
             .await?;
         self.insight_forget();
         Ok(())
+    }
+
+    /// Writes analytics events that come from elsewhere (the demo's generated history, the benchmark's
+    /// traffic, an import), a thousand per transaction; an id already there is skipped. Returns how many
+    /// were new.
+    pub async fn insight_import(&self, evs: Vec<::insight::Event>) -> Result<usize> {
+        let mut new = 0;
+        for chunk in evs.chunks(1_000) {
+            let chunk = chunk.to_vec();
+            new += self
+                .db
+                .write(move |tx| {
+                    let mut n = 0;
+                    for e in &chunk {
+                        if e.id.is_empty() || e.id.len() > 200 || e.kind.is_none() {
+                            return Err(bad("an analytics event needs an id of 1–200 characters and a kind"));
+                        }
+                        n += ingest::insert(tx, e)? as usize;
+                    }
+                    Ok(n)
+                })
+                .await?;
+        }
+        self.insight_forget();
+        Ok(new)
     }
 
     /// Deletes analytics events older than the retention window; returns how many.
@@ -537,13 +571,14 @@ impl Engine {
         };
         let (rows, withheld) = ::insight::dwell::dwell(&s.table, &s.profiles, &q);
         let by_key: HashMap<&str, &DwellRow> = rows.iter().map(|r| (r.key.as_str(), r)).collect();
-        let (mut width, mut depth) = (0.0f64, 0.0f64);
+        let (mut width, mut depth, mut height) = (0.0f64, 0.0f64, 0.0f64);
         let cells = facings
             .iter()
             .map(|f| {
                 let (c, sz) = (f.facing.corner_m, f.facing.size_m);
                 width = width.max(c[0] + sz[0]);
                 depth = depth.max(c[1] + sz[1]);
+                height = height.max(c[2] + sz[2]);
                 let d = by_key.get(f.key.as_str());
                 HeatCell {
                     key: f.key.clone(),
@@ -557,6 +592,8 @@ impl Engine {
                     y_m: c[1],
                     width_m: sz[0],
                     depth_m: sz[1],
+                    z_m: c[2],
+                    height_m: sz[2],
                     suppressed: d.is_some_and(|d| d.suppressed),
                     visitors: d.map_or(Some(0), |d| d.visitors),
                     dwells: d.map_or(Some(0), |d| d.dwells),
@@ -565,7 +602,7 @@ impl Engine {
                 }
             })
             .collect();
-        let map = Heatmap { location_id: loc, width_m: width + 1.0, depth_m: depth + 1.0, cells };
+        let map = Heatmap { location_id: loc, width_m: width + 1.0, depth_m: depth + 1.0, height_m: height, cells };
         Ok(insight_answer(&w, from, to, k, (vec![map], withheld)))
     }
 

@@ -101,6 +101,9 @@ pub struct SimConfig {
     /// A store without a body tracker: the recording has gate passages (`gates.csv`) and no
     /// `targets.csv`. With `max_concurrent` 1 it is a smart cabinet (one shopper at a time).
     pub weight_only: bool,
+    /// Builds the shelves from this seed instead of `seed`, so that runs with different shoppers share
+    /// one store (the demo's live store keeps its planogram from round to round).
+    pub layout_seed: Option<u64>,
 }
 
 impl Default for SimConfig {
@@ -125,6 +128,7 @@ impl Default for SimConfig {
             track_hz: 11.0,
             t0_s: 1_700_000_000.0,
             weight_only: false,
+            layout_seed: None,
         }
     }
 }
@@ -499,7 +503,10 @@ struct Sim<'a> {
 pub fn simulate(cfg: &SimConfig) -> Result<SimOutput> {
     validate(cfg)?;
     let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let store = Store::build(cfg, &mut rng);
+    let store = match cfg.layout_seed {
+        Some(l) => Store::build(cfg, &mut StdRng::seed_from_u64(l)),
+        None => Store::build(cfg, &mut rng),
+    };
     let mut sim = Sim { cfg, rng, store, visits: Vec::new(), actions: Vec::new() };
     let t_end = sim.run_slots();
     let frames = if cfg.weight_only { Vec::new() } else { sim.render_tracks() };

@@ -219,7 +219,7 @@ fn traffic_section(ctx: &Ctx, a: &Answer<insight::sales::TrafficRow>) -> Markup 
                 div.table-wrap { table {
                     thead { tr { th { (ctx.t("Location", "매장")) } th.num { (ctx.t("Hour", "시")) } th.num { (ctx.t("Visits", "방문")) } th.num { (ctx.t("Orders", "주문")) }
                         th.num { (ctx.t("Buyers", "구매자")) } th.num { (ctx.t("Conversion", "전환율")) } th.num { (ctx.t("Units per basket", "장바구니당 수량")) } } }
-                    tbody { @for r in &a.rows { tr {
+                    tbody { @for r in a.rows.iter().filter(|r| !r.suppressed) { tr {
                         td { (ctx.location_name(&r.location_id)) } td.num { (format!("{:02}", r.hour)) }
                         td.num { (dash(r.visits)) } td.num { (dash(r.orders)) } td.num { (dash(r.buyers)) }
                         td.num { (pct(r.conversion)) } td.num { (dash(r.basket_units)) }
@@ -268,7 +268,7 @@ fn mix_section(ctx: &Ctx, a: &Answer<insight::sales::ChannelMixRow>) -> Markup {
                 div.table-wrap { table {
                     thead { tr { th { (ctx.t("Date", "날짜")) } th { (ctx.t("Location", "매장")) } th { (ctx.t("Channel", "채널")) } th.num { (ctx.t("Orders", "주문")) }
                         th.num { (ctx.t("Revenue", "매출")) } th.num { (ctx.t("Returned", "반품")) } th.num { (ctx.t("Share", "비중")) } } }
-                    tbody { @for r in &a.rows { tr {
+                    tbody { @for r in a.rows.iter().filter(|r| !r.suppressed) { tr {
                         td { (r.date) } td { (ctx.location_name(&r.location_id)) } td { (channel_label(ctx, &r.channel)) }
                         td.num { (dash(r.orders)) }
                         td.num { (r.revenue_minor.map(|m| fmt::money(m, &r.currency)).unwrap_or_else(|| "—".into())) }
@@ -293,23 +293,24 @@ fn floor_section(ctx: &Ctx, a: &Answer<engine::insight::Heatmap>) -> Markup {
     let Some(h) = a.rows.first() else { return html! {} };
     let label =
         |c: &engine::insight::HeatCell| format!("{} ({}-{})", ctx.lang.t(&c.title_en, &c.title_ko), c.gondola, c.shelf);
+    // The gondolas as a shopper in the aisle sees them: along the gondola × height, one box per facing.
     let chart_data = Chart::Floor {
         width_m: h.width_m,
-        depth_m: h.depth_m,
+        depth_m: (h.height_m + 0.2).max(0.5),
         cells: h
             .cells
             .iter()
             .map(|c| FloorCell {
                 x: c.x_m,
-                y: c.y_m,
+                y: c.z_m,
                 w: c.width_m,
-                d: c.depth_m,
+                d: c.height_m,
                 v: c.total_ms.map(|t| t / 1000.0),
                 label: label(c),
             })
             .collect(),
-        x_label: ctx.t("metres", "미터").into(),
-        y_label: ctx.t("metres", "미터").into(),
+        x_label: ctx.t("along the gondolas (m)", "진열대 길이 방향 (m)").into(),
+        y_label: ctx.t("height (m)", "높이 (m)").into(),
         empty: ctx.t("no dwell", "체류 없음").into(),
     };
     let mut top: Vec<&engine::insight::HeatCell> = h.cells.iter().filter(|c| c.total_ms.is_some()).collect();
@@ -317,7 +318,7 @@ fn floor_section(ctx: &Ctx, a: &Answer<engine::insight::Heatmap>) -> Markup {
     html! {
         section.card aria-labelledby="floor-h" {
             h2 #floor-h { (ctx.t("Dwell heatmap", "체류 히트맵")) " · " (ctx.location_name(&h.location_id)) }
-            (chart(&chart_data, ctx.t("Total time shoppers stood at each facing, on the store's floor plan (darker: longer)", "매장 평면도 위 진열면별 총 체류 시간 (진할수록 김)")))
+            (chart(&chart_data, ctx.t("Total time shoppers stood at each facing, on the gondolas as seen from the aisle (darker: longer)", "통로에서 본 진열대 위 진열면별 총 체류 시간 (진할수록 김)")))
             div.table-wrap { table {
                 thead { tr { th { (ctx.t("Facing", "진열면")) } th.num { (ctx.t("Visitors", "방문자")) } th.num { (ctx.t("Dwells", "체류 횟수")) }
                     th.num { (ctx.t("Mean dwell", "평균 체류")) } th.num { (ctx.t("Total", "합계")) } } }
@@ -359,7 +360,7 @@ fn dwell_section(ctx: &Ctx, a: &Answer<insight::dwell::DwellRow>) -> Markup {
                 div.table-wrap { table {
                     thead { tr { th { (ctx.t("Aisle", "통로")) } th.num { (ctx.t("Hour", "시")) } th.num { (ctx.t("Visitors", "방문자")) } th.num { (ctx.t("Mean", "평균")) }
                         th.num { (ctx.t("Median", "중앙값")) } th.num { "p90" } th.num { (ctx.t("Share of visitors", "방문자 비율")) } } }
-                    tbody { @for r in &a.rows { tr {
+                    tbody { @for r in a.rows.iter().filter(|r| !r.suppressed) { tr {
                         td { (r.key.trim_start_matches("gondola:")) } td.num { (dash(r.hour.map(|h| format!("{h:02}")))) } td.num { (dash(r.visitors)) }
                         td.num { (secs(r.mean_ms)) } td.num { (secs(r.median_ms)) } td.num { (secs(r.p90_ms)) } td.num { (pct(r.share_of_store_visitors)) }
                     } } }
@@ -371,13 +372,13 @@ fn dwell_section(ctx: &Ctx, a: &Answer<insight::dwell::DwellRow>) -> Markup {
 }
 
 fn funnel_section(ctx: &Ctx, a: &Answer<insight::funnels::InstoreFunnelRow>, title: &dyn Fn(&str) -> String) -> Markup {
-    let mut rows: Vec<&insight::funnels::InstoreFunnelRow> = a.rows.iter().collect();
+    let mut rows: Vec<&insight::funnels::InstoreFunnelRow> = a.rows.iter().filter(|r| !r.suppressed).collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.passed.unwrap_or(0)));
     html! {
         section.card aria-labelledby="funnel-h" {
             h2 #funnel-h { (ctx.t("In-store funnel", "매장 내 퍼널")) }
             p.small.muted { (ctx.t("Visits that passed a product's aisle, stood at its facing for 5 s or more, picked it, and bought it.", "상품이 있는 통로를 지나고, 진열면 앞에 5초 이상 머물고, 집어 들고, 구매한 방문 수.")) }
-            @if rows.is_empty() { p.muted { (ctx.t("No cashierless visits in this period.", "이 기간에 무인 매장 방문이 없습니다.")) } }
+            @if a.rows.is_empty() { p.muted { (ctx.t("No cashierless visits in this period.", "이 기간에 무인 매장 방문이 없습니다.")) } }
             @else {
                 div.table-wrap { table {
                     thead { tr { th { (ctx.t("Product", "상품")) } th.num { (ctx.t("Passed", "통과")) } th.num { (ctx.t("Dwelled", "체류")) }
