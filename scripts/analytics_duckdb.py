@@ -163,7 +163,8 @@ def main():
     timed(
         "traffic",
         f"""
-        WITH buying AS (SELECT DISTINCT visit FROM e WHERE kind = 'purchase' AND visit IS NOT NULL),
+        WITH buying AS (SELECT DISTINCT visit FROM e WHERE kind = 'purchase' AND visit IS NOT NULL
+                        AND at_ms >= {f} AND at_ms < {t} + 86400000),
         en AS (SELECT location_id, {hour} AS h, visit, shopper, visit IN (SELECT visit FROM buying) AS bought
                FROM e WHERE kind = 'entry' AND {win} AND location_id IS NOT NULL),
         po AS (SELECT location_id, {hour} AS h, order_key, shopper, quantity FROM e

@@ -23,6 +23,9 @@ pub struct AnalyticsBenchOpts {
     pub events: usize,
     pub seed: u64,
     pub runs: usize,
+    /// The questions ask about the last this many days (2: yesterday and today, as the console's
+    /// dashboard does); the data holds every day generated.
+    pub days_asked: i64,
     /// The Python with DuckDB installed.
     pub python: String,
 }
@@ -147,7 +150,7 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
     let (dir, running) = bench_node("analytics").await?;
     let engine = running.engine.clone();
     println!(
-        "borderless bench analytics — {} events from seed {}, every question {} times, against DuckDB {duckdb_version}",
+        "borderless bench analytics — {} events from seed {}, every question {} times, against DuckDB {duckdb_version} (2 threads)",
         o.events, o.seed, o.runs
     );
     // The shop: six stores with counters, a warehouse, the catalog, two cashierless stores with layouts.
@@ -216,7 +219,8 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
     );
     bar.set_message("ingesting");
     let (mut ingested, mut ingest_s) = (0usize, 0.0f64);
-    for day in first_day..=today {
+    // Newest day first: when the events run out, the oldest day is the one cut short.
+    for day in (first_day..=today).rev() {
         let mut evs = insight::synth::generate(&world, &cfg(day, scale));
         evs.sort_by_key(|e| e.at_ms);
         evs.truncate(o.events - ingested);
@@ -239,7 +243,15 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
         "ingested {ingested} events in {ingest_s:.1} s: {ingest_per_s:.0} events/s (batches of 1,000 per transaction)"
     );
     let date = |d: i64| insight::time::date(d * DAY_MS, 0);
-    let ask = || Ask { from: Some(date(first_day)), to: Some(date(today)), location_id: None, segment: None, k: None };
+    let asked_from = (today - o.days_asked + 1).max(first_day);
+    let ask = || Ask { from: Some(date(asked_from)), to: Some(date(today)), location_id: None, segment: None, k: None };
+    println!(
+        "the questions ask about {} to {} ({} of {} days); the export holds every day",
+        date(asked_from),
+        date(today),
+        today - asked_from + 1,
+        today - first_day + 1
+    );
     let t = Instant::now();
     engine.analytics_traffic(ask()).await?;
     println!("loaded the snapshot and answered the first question in {:.1} s", t.elapsed().as_secs_f64());
@@ -270,7 +282,15 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
 
     // The export, and DuckDB over it.
     let export = dir.join("export");
-    let files = engine.analytics_export(ask()).await?;
+    let files = engine
+        .analytics_export(Ask {
+            from: Some(date(first_day)),
+            to: Some(date(today)),
+            location_id: None,
+            segment: None,
+            k: None,
+        })
+        .await?;
     for f in &files {
         let p = export.join(&f.path);
         std::fs::create_dir_all(p.parent().context("a file in a directory")?)?;
@@ -278,7 +298,7 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
     }
     let places = dir.join("places.parquet");
     std::fs::write(&places, places_file(&world)?)?;
-    let from_ms = first_day * DAY_MS - OFFSET_MIN as i64 * 60_000;
+    let from_ms = asked_from * DAY_MS - OFFSET_MIN as i64 * 60_000;
     let params = json!({
         "from_ms": from_ms, "to_ms": end_ms, "offset_min": OFFSET_MIN,
         "k": engine::Config::default().analytics_k, "min_dwell_ms": 5000, "within_days": 7, "runs": o.runs,

@@ -72,6 +72,10 @@ pub(crate) enum BenchCmd {
         seed: u64,
         #[arg(long, default_value_t = 10)]
         runs: usize,
+        /// The questions ask about the last this many days (2: yesterday and today, as the console's
+        /// dashboard); the data holds every day generated.
+        #[arg(long, default_value_t = 2)]
+        days_asked: i64,
         #[arg(long, default_value = "python3", env = "BORDERLESS_DUCKDB_PYTHON")]
         python: String,
     },
@@ -283,11 +287,21 @@ pub(crate) async fn run(cmd: BenchCmd) -> Result<i32> {
             bench::storefront(opts).await?;
             Ok(0)
         }
-        BenchCmd::Analytics { events, seed, runs, python } => {
+        BenchCmd::Analytics { events, seed, runs, days_asked, python } => {
             if !(1_000..=100_000_000).contains(&events) {
                 bail!("--events takes 1,000 to 100,000,000");
             }
-            bench::analytics(bench::AnalyticsBenchOpts { events, seed, runs: runs.clamp(1, 1_000), python }).await?;
+            if !(1..=400).contains(&days_asked) {
+                bail!("--days-asked takes 1 to 400");
+            }
+            bench::analytics(bench::AnalyticsBenchOpts {
+                events,
+                seed,
+                runs: runs.clamp(1, 1_000),
+                days_asked,
+                python,
+            })
+            .await?;
             Ok(0)
         }
         BenchCmd::Assistant { products, locations, conversations } => {

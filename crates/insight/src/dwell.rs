@@ -6,7 +6,7 @@ use crate::segments::{Profiles, SegmentBy, Segmenter};
 use crate::table::Filter;
 use crate::{quantile, round1, round4, time, Kind, Table, Window, NONE};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// How fine the floor is cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
@@ -108,8 +108,6 @@ impl Cell for DwellRow {
     }
 }
 
-type CellKey = (u32, Option<u8>, Option<u8>, String);
-
 #[derive(Default)]
 struct Acc {
     visits: HashSet<u32>,
@@ -120,32 +118,45 @@ struct Acc {
 /// Answers question 1.
 pub fn dwell(t: &Table, profiles: &Profiles, q: &DwellQuery) -> (Vec<DwellRow>, usize) {
     let loc = Filter::new(t, q.location.as_deref());
-    let seg = Segmenter::new(t, profiles, q.segment, q.window.utc_offset_min);
+    let mut seg = Segmenter::new(t, profiles, q.segment, q.window.utc_offset_min);
     let off = q.window.utc_offset_min;
-    let cell = |i: usize| -> CellKey {
+    // Hour and weekday as 0–23 / 0–6, or 255 when not cut by them.
+    let hw = |i: usize| {
         (
-            t.location[i],
-            q.by_hour.then(|| time::hour(t.at[i], off)),
-            q.by_weekday.then(|| time::weekday(t.at[i], off)),
-            seg.label(i),
+            if q.by_hour { time::hour(t.at[i], off) } else { u8::MAX },
+            if q.by_weekday { time::weekday(t.at[i], off) } else { u8::MAX },
         )
     };
-    let mut store_visitors: BTreeMap<CellKey, HashSet<u32>> = BTreeMap::new();
-    let mut cells: BTreeMap<(u32, String, Option<u8>, Option<u8>, String), Acc> = BTreeMap::new();
-    let mut keys: std::collections::HashMap<u32, Option<String>> = std::collections::HashMap::new();
+    let mut store_visitors: HashMap<(u32, u8, u8, u32), HashSet<u32>> = HashMap::new();
+    let mut cells: HashMap<(u32, u32, u8, u8, u32), Acc> = HashMap::new();
+    // Zone → the key it counts under at this level (an index into `key_names`), once per zone.
+    let mut keys: HashMap<u32, Option<u32>> = HashMap::new();
+    let mut key_names: Vec<String> = Vec::new();
     for i in t.rows(&q.window) {
-        if !loc.matches(t.location[i]) || t.location[i] == NONE {
+        let l = t.location[i];
+        if l == NONE || !loc.matches(l) {
             continue;
         }
         match t.kind[i] {
             Kind::Entry => {
-                store_visitors.entry(cell(i)).or_default().insert(t.shopper[i]);
+                let (h, w) = hw(i);
+                let s = seg.label_id(i);
+                store_visitors.entry((l, h, w, s)).or_default().insert(t.shopper[i]);
             }
             Kind::Dwell => {
                 let z = t.zone[i];
-                let key = keys.entry(z).or_insert_with(|| q.level.key(t.name(z))).clone();
+                let key = *keys.entry(z).or_insert_with(|| {
+                    q.level.key(t.name(z)).map(|k| match key_names.iter().position(|n| *n == k) {
+                        Some(p) => p as u32,
+                        None => {
+                            key_names.push(k);
+                            key_names.len() as u32 - 1
+                        }
+                    })
+                });
                 let Some(key) = key else { continue };
-                let (l, h, w, s) = cell(i);
+                let (h, w) = hw(i);
+                let s = seg.label_id(i);
                 let a = cells.entry((l, key, h, w, s)).or_default();
                 a.visits.insert(t.visit[i]);
                 a.shoppers.insert(t.shopper[i]);
@@ -154,20 +165,22 @@ pub fn dwell(t: &Table, profiles: &Profiles, q: &DwellQuery) -> (Vec<DwellRow>, 
             _ => {}
         }
     }
+    let opt = |x: u8| (x != u8::MAX).then_some(x);
     let mut rows: Vec<DwellRow> = cells
         .into_iter()
         .map(|((l, key, h, w, s), mut a)| {
             a.dwells.sort_unstable();
             let n = a.dwells.len() as f64;
-            let store = store_visitors.get(&(l, h, w, s.clone())).map(|v| v.len()).unwrap_or(0);
+            let store = store_visitors.get(&(l, h, w, s)).map(|v| v.len()).unwrap_or(0);
+            let key = key_names[key as usize].clone();
             let sku = key.strip_prefix("facing:").and_then(|r| r.split(':').nth(1)).map(str::to_owned);
             DwellRow {
                 location_id: t.name(l).to_owned(),
                 key,
                 sku,
-                hour: h,
-                weekday: w,
-                segment: s,
+                hour: opt(h),
+                weekday: opt(w),
+                segment: seg.label_name(s).to_owned(),
                 suppressed: false,
                 visits: Some(a.visits.len() as u64),
                 visitors: Some(a.shoppers.len() as u64),
@@ -180,6 +193,15 @@ pub fn dwell(t: &Table, profiles: &Profiles, q: &DwellQuery) -> (Vec<DwellRow>, 
             }
         })
         .collect();
+    rows.sort_by(|a, b| {
+        (&a.location_id, &a.key, a.hour, a.weekday, &a.segment).cmp(&(
+            &b.location_id,
+            &b.key,
+            b.hour,
+            b.weekday,
+            &b.segment,
+        ))
+    });
     let withheld = privacy::suppress(&mut rows, q.k);
     (rows, withheld)
 }

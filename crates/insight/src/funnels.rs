@@ -6,7 +6,7 @@ use crate::segments::{Profiles, SegmentBy, Segmenter};
 use crate::table::Filter;
 use crate::{round4, Kind, Table, Window, NONE};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// Where a SKU stands in a store: which gondola's aisle a shopper walks to pass it.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,13 +87,42 @@ impl Cell for InstoreFunnelRow {
 
 #[derive(Default)]
 struct Stages {
-    passed: HashSet<u32>,
+    /// Visits that passed the key's aisle(s), and the shoppers there not among `shoppers`.
+    passed_count: usize,
+    extra_shoppers: usize,
     dwelled: HashSet<u32>,
     picked: HashSet<u32>,
     bought: HashSet<u32>,
     shoppers: HashSet<u32>,
     picked_units: i64,
     put_back_units: i64,
+}
+
+/// Names handed out as small numbers.
+#[derive(Default)]
+struct Names {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl Names {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.to_owned());
+        self.ids.insert(s.to_owned(), id);
+        id
+    }
+}
+
+/// What a zone is to the funnel: an aisle (its gondola), a facing, or neither.
+#[derive(Clone, Copy)]
+enum ZoneIs {
+    Aisle(u16),
+    Facing,
+    Other,
 }
 
 /// Answers question 2. `places` says where each SKU stands (from the stores' layouts).
@@ -104,70 +133,88 @@ pub fn instore_funnel(
     q: &InstoreFunnelQuery,
 ) -> (Vec<InstoreFunnelRow>, usize) {
     let loc = Filter::new(t, q.location.as_deref());
-    let seg = Segmenter::new(t, profiles, q.segment, q.window.utc_offset_min);
-    // (location, sku) → the keys it counts under, and (location, gondola) → the keys standing there.
-    let mut sku_keys: HashMap<(&str, &str), Vec<String>> = HashMap::new();
-    let mut aisle_keys: HashMap<(&str, u16), HashSet<String>> = HashMap::new();
+    let mut seg = Segmenter::new(t, profiles, q.segment, q.window.utc_offset_min);
+    let mut keys = Names::default();
+    // (location, sku) → the keys it counts under, and (location, gondola) → the keys standing there; by
+    // the table's ids (a place no event names cannot count).
+    let mut sku_keys: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
+    let mut aisle_keys: HashMap<(u32, u16), Vec<u32>> = HashMap::new();
     for p in places {
-        let key = match q.by {
+        let Some(l) = t.dict.get(&p.location) else { continue };
+        let key = keys.id(&match q.by {
             FunnelBy::Product => p.product.clone(),
             FunnelBy::Category => p.category.clone(),
             FunnelBy::Zone => format!("gondola:{}", p.gondola),
-        };
-        let ks = sku_keys.entry((&p.location, &p.sku)).or_default();
-        if !ks.contains(&key) {
-            ks.push(key.clone());
+        });
+        if let Some(sku) = t.dict.get(&p.sku) {
+            let ks = sku_keys.entry((l, sku)).or_default();
+            if !ks.contains(&key) {
+                ks.push(key);
+            }
         }
-        aisle_keys.entry((&p.location, p.gondola)).or_default().insert(key);
+        let a = aisle_keys.entry((l, p.gondola)).or_default();
+        if !a.contains(&key) {
+            a.push(key);
+        }
     }
-    let row_keys = |i: usize| -> Vec<String> {
-        let l = t.name(t.location[i]);
-        if let Some(ks) = sku_keys.get(&(l, t.name(t.sku[i]))) {
-            return ks.clone();
-        }
-        // A SKU no layout places still counts by product or category.
-        match q.by {
-            FunnelBy::Product if t.product[i] != NONE => vec![t.name(t.product[i]).to_owned()],
-            FunnelBy::Category if t.category[i] != NONE => vec![t.name(t.category[i]).to_owned()],
-            _ => vec![],
-        }
-    };
-    let mut cells: BTreeMap<(u32, String, String), Stages> = BTreeMap::new();
+    let mut zones: HashMap<u32, ZoneIs> = HashMap::new();
+    let mut cells: HashMap<(u32, u32, u32), Stages> = HashMap::new();
+    // Visits and shoppers in each aisle: every key standing there was passed by them (joined at the end,
+    // so that a gondola of sixty products costs one set, not sixty).
+    let mut aisles: HashMap<(u32, u16, u32), (HashSet<u32>, HashSet<u32>)> = HashMap::new();
+    let mut row_keys: Vec<u32> = Vec::new();
     for i in t.rows(&q.window) {
         let l = t.location[i];
         if !loc.matches(l) || l == NONE || t.visit[i] == NONE {
             continue;
         }
-        let keys: Vec<String> = match t.kind[i] {
+        let kind = t.kind[i];
+        match kind {
             Kind::Dwell => {
-                let zone = t.name(t.zone[i]);
-                if let Some(g) =
-                    zone.strip_prefix("gondola:").and_then(|r| r.trim_end_matches(":front").parse::<u16>().ok())
-                {
-                    let ks: Vec<String> =
-                        aisle_keys.get(&(t.name(l), g)).map(|s| s.iter().cloned().collect()).unwrap_or_default();
-                    let s = seg.label(i);
-                    for k in ks {
-                        let c = cells.entry((l, k, s.clone())).or_default();
-                        c.passed.insert(t.visit[i]);
-                        c.shoppers.insert(t.shopper[i]);
+                let z = t.zone[i];
+                let is = *zones.entry(z).or_insert_with(|| {
+                    let name = t.name(z);
+                    match name.strip_prefix("gondola:").map(|r| r.trim_end_matches(":front").parse::<u16>()) {
+                        Some(Ok(g)) => ZoneIs::Aisle(g),
+                        _ if name.starts_with("facing:") => ZoneIs::Facing,
+                        _ => ZoneIs::Other,
                     }
-                    continue;
+                });
+                match is {
+                    ZoneIs::Aisle(g) => {
+                        if aisle_keys.contains_key(&(l, g)) {
+                            let a = aisles.entry((l, g, seg.label_id(i))).or_default();
+                            a.0.insert(t.visit[i]);
+                            a.1.insert(t.shopper[i]);
+                        }
+                        continue;
+                    }
+                    ZoneIs::Facing if t.dwell_ms[i] >= q.min_dwell_ms => {}
+                    _ => continue,
                 }
-                if !zone.starts_with("facing:") || t.dwell_ms[i] < q.min_dwell_ms {
-                    continue;
-                }
-                row_keys(i)
             }
-            Kind::Pick | Kind::PutBack => row_keys(i),
-            Kind::Purchase if t.channel[i] != NONE && t.name(t.channel[i]) == "cashierless" => row_keys(i),
+            Kind::Pick | Kind::PutBack => {}
+            Kind::Purchase if t.channel[i] != NONE && t.name(t.channel[i]) == "cashierless" => {}
             _ => continue,
-        };
-        let s = seg.label(i);
-        for k in keys {
-            let c = cells.entry((l, k, s.clone())).or_default();
+        }
+        row_keys.clear();
+        match sku_keys.get(&(l, t.sku[i])) {
+            Some(ks) => row_keys.extend_from_slice(ks),
+            // A SKU no layout places still counts by product or category.
+            None => match q.by {
+                FunnelBy::Product if t.product[i] != NONE => row_keys.push(keys.id(t.name(t.product[i]))),
+                FunnelBy::Category if t.category[i] != NONE => row_keys.push(keys.id(t.name(t.category[i]))),
+                _ => {}
+            },
+        }
+        if row_keys.is_empty() {
+            continue;
+        }
+        let s = seg.label_id(i);
+        for &k in &row_keys {
+            let c = cells.entry((l, k, s)).or_default();
             c.shoppers.insert(t.shopper[i]);
-            match t.kind[i] {
+            match kind {
                 Kind::Dwell => {
                     c.dwelled.insert(t.visit[i]);
                 }
@@ -182,23 +229,59 @@ pub fn instore_funnel(
             }
         }
     }
+    // Where each key stands: (location, key) → gondolas.
+    let mut stands: HashMap<(u32, u32), Vec<u16>> = HashMap::new();
+    for (&(l, g), ks) in &aisle_keys {
+        for &k in ks {
+            stands.entry((l, k)).or_default().push(g);
+        }
+    }
+    for &(l, g, s) in aisles.keys() {
+        for &k in &aisle_keys[&(l, g)] {
+            cells.entry((l, k, s)).or_default();
+        }
+    }
+    for (&(l, k, s), c) in cells.iter_mut() {
+        let gs = stands.get(&(l, k)).map(Vec::as_slice).unwrap_or(&[]);
+        let mut here = gs.iter().filter_map(|g| aisles.get(&(l, *g, s)));
+        match (here.next(), here.next()) {
+            (None, _) => {}
+            (Some((visits, shoppers)), None) => {
+                c.passed_count = visits.len();
+                c.extra_shoppers = shoppers.len();
+                c.shoppers.retain(|x| !shoppers.contains(x));
+            }
+            (Some(first), Some(second)) => {
+                let mut visits: HashSet<u32> = first.0.union(&second.0).copied().collect();
+                let mut shoppers: HashSet<u32> = first.1.union(&second.1).copied().collect();
+                for (v, sh) in here {
+                    visits.extend(v);
+                    shoppers.extend(sh);
+                }
+                c.passed_count = visits.len();
+                c.extra_shoppers = shoppers.len();
+                c.shoppers.retain(|x| !shoppers.contains(x));
+            }
+        }
+    }
     let mut rows: Vec<InstoreFunnelRow> = cells
         .into_iter()
-        .map(|((l, key, segment), c)| InstoreFunnelRow {
+        .map(|((l, key, s), c)| InstoreFunnelRow {
             location_id: t.name(l).to_owned(),
-            key,
-            segment,
+            key: keys.names[key as usize].clone(),
+            segment: seg.label_name(s).to_owned(),
             suppressed: false,
-            passed: Some(c.passed.len() as u64),
+            passed: Some(c.passed_count as u64),
             dwelled: Some(c.dwelled.len() as u64),
             picked: Some(c.picked.len() as u64),
             bought: Some(c.bought.len() as u64),
             picked_units: Some(c.picked_units),
             put_back_units: Some(c.put_back_units),
             put_back_rate: (c.picked_units > 0).then(|| round4(c.put_back_units as f64 / c.picked_units as f64)),
-            shoppers: c.shoppers.len() as u64,
+            shoppers: (c.shoppers.len() + c.extra_shoppers) as u64,
         })
         .collect();
+    rows.sort_by(|a, b| (&a.location_id, &a.key, &a.segment).cmp(&(&b.location_id, &b.key, &b.segment)));
     let withheld = privacy::suppress(&mut rows, q.k);
     (rows, withheld)
 }
@@ -248,15 +331,18 @@ fn rate(a: usize, b: usize) -> Option<f64> {
 
 /// Answers question 3.
 pub fn online_funnel(t: &Table, profiles: &Profiles, q: &OnlineFunnelQuery) -> (Vec<OnlineFunnelRow>, usize) {
-    let seg = Segmenter::new(t, profiles, q.segment, q.window.utc_offset_min);
+    let mut seg = Segmenter::new(t, profiles, q.segment, q.window.utc_offset_min);
+    let web = t.dict.get("web");
+    let click_collect = t.dict.get("click_collect");
     let mut last_device: HashMap<u32, u32> = HashMap::new();
-    let mut cells: BTreeMap<(Option<String>, String), [HashSet<u32>; 5]> = BTreeMap::new();
+    // (device id, or u32::MAX when not cut by device; segment) → shoppers at each stage, and all of them.
+    let mut cells: HashMap<(u32, u32), [HashSet<u32>; 5]> = HashMap::new();
     for i in t.rows(&q.window) {
         let stage = match t.kind[i] {
             Kind::View => 0,
             Kind::CartAdd => 1,
             Kind::Checkout => 2,
-            Kind::Purchase if matches!(t.name(t.channel[i]), "web" | "click_collect") => 3,
+            Kind::Purchase if Some(t.channel[i]) == web || Some(t.channel[i]) == click_collect => 3,
             _ => continue,
         };
         let shopper = t.shopper[i];
@@ -266,23 +352,24 @@ pub fn online_funnel(t: &Table, profiles: &Profiles, q: &OnlineFunnelQuery) -> (
         if stage < 3 && t.device[i] != NONE {
             last_device.insert(shopper, t.device[i]);
         }
-        let device = q.by_device.then(|| {
-            let d = if stage < 3 { t.device[i] } else { last_device.get(&shopper).copied().unwrap_or(NONE) };
-            if d == NONE {
-                "unknown".to_owned()
-            } else {
-                t.name(d).to_owned()
-            }
-        });
-        let c = cells.entry((device, seg.label(i))).or_default();
+        let device = match q.by_device {
+            false => u32::MAX,
+            true if stage < 3 => t.device[i],
+            true => last_device.get(&shopper).copied().unwrap_or(NONE),
+        };
+        let c = cells.entry((device, seg.label_id(i))).or_default();
         c[stage].insert(shopper);
         c[4].insert(shopper);
     }
     let mut rows: Vec<OnlineFunnelRow> = cells
         .into_iter()
-        .map(|((device, segment), c)| OnlineFunnelRow {
-            device,
-            segment,
+        .map(|((device, s), c)| OnlineFunnelRow {
+            device: match device {
+                u32::MAX => None,
+                NONE => Some("unknown".to_owned()),
+                d => Some(t.name(d).to_owned()),
+            },
+            segment: seg.label_name(s).to_owned(),
             suppressed: false,
             viewed: Some(c[0].len() as u64),
             carted: Some(c[1].len() as u64),
@@ -294,6 +381,7 @@ pub fn online_funnel(t: &Table, profiles: &Profiles, q: &OnlineFunnelQuery) -> (
             shoppers: c[4].len() as u64,
         })
         .collect();
+    rows.sort_by(|a, b| (&a.device, &a.segment).cmp(&(&b.device, &b.segment)));
     let withheld = privacy::suppress(&mut rows, q.k);
     (rows, withheld)
 }

@@ -94,7 +94,13 @@ pub fn journeys(t: &Table, q: &JourneyQuery, top: usize) -> (Vec<JourneyRow>, us
     let mut bought: HashMap<(u32, u32), Vec<usize>> = HashMap::new();
     // In-store purchases by (shopper, location), in time order.
     let mut store_buys: HashMap<(u32, u32), Vec<usize>> = HashMap::new();
-    for i in 0..t.len() {
+    // Only purchases from the window's start to its end plus the horizon can end a journey begun in it.
+    let reach = Window {
+        from_ms: q.window.from_ms,
+        to_ms: q.window.to_ms.saturating_add(horizon.max(ADDON_WINDOW_MS) + 1),
+        ..q.window
+    };
+    for i in t.rows(&reach) {
         if t.kind[i] == Kind::Purchase && t.shopper[i] != NONE {
             bought.entry((t.shopper[i], t.product[i])).or_default().push(i);
             if in_store(t, i) {

@@ -1,7 +1,8 @@
 //! A small Parquet writer (format version 1, data page v1, PLAIN values, definition levels in the
 //! RLE/bit-packed hybrid, no compression) for the analytics export: enough for DuckDB, Spark and pandas
-//! to read the events and rollups, without a dependency that builds Arrow. Columns are 64-bit integers,
-//! UTF-8 strings or doubles, each required or optional; one row group per file.
+//! to read the events and rollups, without a dependency that builds Arrow. Columns are 64-bit integers
+//! (with min/max statistics, so a reader skips files outside its filter), UTF-8 strings or doubles, each
+//! required or optional; one row group per file.
 //!
 //! The metadata is Thrift's compact protocol, written by hand from the format's `parquet.thrift`.
 
@@ -226,6 +227,21 @@ pub fn write(columns: &[Column]) -> Result<Vec<u8>, String> {
         m.i64(6, *size);
         m.i64(7, *size);
         m.i64(9, *offset);
+        // Min and max of integer columns, so that readers skip files whose range misses their filter.
+        if let Values::I64(v) = &c.values {
+            let present = v.iter().flatten();
+            if let (Some(lo), Some(hi)) = (present.clone().min(), present.max()) {
+                m.begin_struct_field(12);
+                m.i64(3, v.iter().filter(|x| x.is_none()).count() as i64);
+                m.field(5, T_BINARY);
+                m.varint(8);
+                m.out.extend_from_slice(&hi.to_le_bytes());
+                m.field(6, T_BINARY);
+                m.varint(8);
+                m.out.extend_from_slice(&lo.to_le_bytes());
+                m.end_struct();
+            }
+        }
         m.end_struct();
         m.end_struct();
     }

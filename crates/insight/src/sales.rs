@@ -21,7 +21,7 @@ pub struct TrafficRow {
     pub orders: Option<u64>,
     /// Distinct shoppers who bought in the store.
     pub buyers: Option<u64>,
-    /// Gated visits that ended in an order, over gated visits.
+    /// Gated visits that ended in an order (within a day), over gated visits.
     pub conversion: Option<f64>,
     /// Mean units per in-store order.
     pub basket_units: Option<f64>,
@@ -46,8 +46,10 @@ fn in_store(t: &Table, i: usize) -> bool {
 /// Answers the traffic half of question 5.
 pub fn traffic(t: &Table, w: &Window, location: Option<&str>, k: u32) -> (Vec<TrafficRow>, usize) {
     let loc = Filter::new(t, location);
+    // A visit buys when it leaves, within hours of entering: the purchases up to a day after the window.
+    let reach = Window { from_ms: w.from_ms, to_ms: w.to_ms.saturating_add(86_400_000), ..*w };
     let buying_visits: HashSet<u32> =
-        (0..t.len()).filter(|&i| t.kind[i] == Kind::Purchase && t.visit[i] != NONE).map(|i| t.visit[i]).collect();
+        t.rows(&reach).filter(|&i| t.kind[i] == Kind::Purchase && t.visit[i] != NONE).map(|i| t.visit[i]).collect();
     #[derive(Default)]
     struct Acc {
         visits: HashSet<u32>,

@@ -60,6 +60,9 @@ pub struct Segmenter<'a> {
     profiles: HashMap<u32, &'a Profile>,
     first_purchase: HashMap<u32, i64>,
     preferred: HashMap<u32, String>,
+    /// Labels handed out by `label_id`.
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
 }
 
 impl<'a> Segmenter<'a> {
@@ -91,7 +94,35 @@ impl<'a> Segmenter<'a> {
             })
             .collect();
         let profiles = profiles.iter().filter_map(|(c, p)| table.dict.get(c).map(|id| (id, p))).collect();
-        Segmenter { by, offset_min, table, profiles, first_purchase, preferred }
+        Segmenter {
+            by,
+            offset_min,
+            table,
+            profiles,
+            first_purchase,
+            preferred,
+            names: vec!["all".into()],
+            ids: HashMap::new(),
+        }
+    }
+
+    /// The segment of row `i` as a small number (`label_name` gives it back); no breakdown is always 0.
+    pub fn label_id(&mut self, i: usize) -> u32 {
+        if self.by == SegmentBy::None {
+            return 0;
+        }
+        let l = self.label(i);
+        if let Some(&id) = self.ids.get(&l) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(l.clone());
+        self.ids.insert(l, id);
+        id
+    }
+
+    pub fn label_name(&self, id: u32) -> &str {
+        &self.names[id as usize]
     }
 
     /// The segment of row `i`'s shopper when it happened.

@@ -86,6 +86,12 @@ impl Table {
         t
     }
 
+    /// Appends one event. The caller keeps the table's order: events by time (then id), each id once —
+    /// as the store hands them out (`ORDER BY at, id` over a primary key).
+    pub fn push_event(&mut self, e: &Event) {
+        self.push(e)
+    }
+
     fn push(&mut self, e: &Event) {
         let d = &mut self.dict;
         self.kind.push(e.kind.unwrap_or(Kind::View));

@@ -330,6 +330,48 @@ pub(crate) fn ingest_read(tx: &mut dyn Tx, limit: usize) -> Result<Batch> {
     })
 }
 
+const COLUMNS: &str = "id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, order_id, dwell_ms, quantity, amount_minor, currency";
+
+fn values(e: &::insight::Event) -> Vec<store::Val> {
+    let kind = e.kind.map(|k| k.as_str()).unwrap_or("view");
+    params![
+        &e.id,
+        kind,
+        e.at_ms,
+        e.shopper.as_deref(),
+        e.customer.as_deref(),
+        e.location.as_deref(),
+        e.channel.as_deref(),
+        e.device.as_deref(),
+        e.product.as_deref(),
+        e.sku.as_deref(),
+        e.category.as_deref(),
+        e.zone.as_deref(),
+        e.visit.as_deref(),
+        e.order.as_deref(),
+        e.dwell_ms,
+        e.qty,
+        e.amount_minor,
+        e.currency.as_deref()
+    ]
+    .to_vec()
+}
+
+/// Writes analytics events, 50 to a statement, skipping ids already there; returns how many were new.
+pub(crate) fn insert_many(tx: &mut dyn Tx, evs: &[::insight::Event]) -> Result<usize> {
+    let mut new = 0;
+    for chunk in evs.chunks(50) {
+        let row = format!("({})", vec!["?"; 18].join(", "));
+        let sql = format!(
+            "INSERT INTO insight_events ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
+            vec![row.as_str(); chunk.len()].join(", ")
+        );
+        let ps: Vec<store::Val> = chunk.iter().flat_map(values).collect();
+        new += tx.exec(&sql, &ps)? as usize;
+    }
+    Ok(new)
+}
+
 /// Writes one analytics event unless its id is there already; returns whether it was new.
 pub(crate) fn insert(tx: &mut dyn Tx, e: &insight::Event) -> Result<bool> {
     let kind = e.kind.map(|k| k.as_str()).unwrap_or("view");
@@ -352,9 +394,7 @@ pub(crate) fn ingest_write(tx: &mut dyn Tx, b: &Batch) -> Result<Option<usize>> 
     if !events::cursor_still_at(tx, CURSOR_KEY, b.from)? {
         return Ok(None);
     }
-    for r in &b.rows {
-        insert(tx, r)?;
-    }
+    insert_many(tx, &b.rows)?;
     for o in &b.void_orders {
         tx.exec("DELETE FROM insight_events WHERE order_id = ? AND kind = 'purchase'", params![o])?;
     }

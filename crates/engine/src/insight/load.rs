@@ -4,16 +4,30 @@
 
 use super::*;
 
-/// Events of the retention window, oldest first.
-pub(crate) fn events(tx: &mut dyn Tx, since: i64) -> Result<Vec<insight::Event>> {
-    let rows = tx.query(
-        "SELECT id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, order_id, \
-         dwell_ms, quantity, amount_minor, currency FROM insight_events WHERE at >= ? ORDER BY at, id",
-        params![since],
-    )?;
-    rows.iter()
-        .map(|r| {
-            Ok(insight::Event {
+/// Rows read per query while loading (the table grows column by column; no list of events is held).
+const PAGE: i64 = 50_000;
+
+/// The analytics events of the retention window as the columnar table, read page by page in time order.
+pub(crate) fn table(tx: &mut dyn Tx, since: i64) -> Result<Table> {
+    let cols = "id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, order_id, \
+                dwell_ms, quantity, amount_minor, currency";
+    let mut t = Table::default();
+    let mut after: Option<(i64, String)> = None;
+    loop {
+        let rows = match &after {
+            None => tx.query(
+                &format!("SELECT {cols} FROM insight_events WHERE at >= ? ORDER BY at, id LIMIT ?"),
+                params![since, PAGE],
+            )?,
+            Some((at, id)) => tx.query(
+                &format!(
+                    "SELECT {cols} FROM insight_events WHERE at >= ? AND (at > ? OR (at = ? AND id > ?)) ORDER BY at, id LIMIT ?"
+                ),
+                params![since, *at, *at, id.as_str(), PAGE],
+            )?,
+        };
+        for r in rows.iter() {
+            let e = insight::Event {
                 id: r.text(0)?,
                 kind: insight::Kind::parse(&r.text(1)?),
                 at_ms: r.i64(2)?,
@@ -32,9 +46,16 @@ pub(crate) fn events(tx: &mut dyn Tx, since: i64) -> Result<Vec<insight::Event>>
                 qty: r.i64(15)?,
                 amount_minor: r.i64(16)?,
                 currency: r.opt_text(17)?,
-            })
-        })
-        .collect()
+            };
+            if e.kind.is_some() {
+                t.push_event(&e);
+            }
+            after = Some((e.at_ms, e.id));
+        }
+        if (rows.len() as i64) < PAGE {
+            return Ok(t);
+        }
+    }
 }
 
 /// Segment profiles of the customers who agreed to be recognised (nobody else has one).

@@ -293,14 +293,10 @@ impl Engine {
             new += self
                 .db
                 .write(move |tx| {
-                    let mut n = 0;
-                    for e in &chunk {
-                        if e.id.is_empty() || e.id.len() > 200 || e.kind.is_none() {
-                            return Err(bad("an analytics event needs an id of 1–200 characters and a kind"));
-                        }
-                        n += ingest::insert(tx, e)? as usize;
+                    if chunk.iter().any(|e| e.id.is_empty() || e.id.len() > 200 || e.kind.is_none()) {
+                        return Err(bad("an analytics event needs an id of 1–200 characters and a kind"));
                     }
-                    Ok(n)
+                    ingest::insert_many(tx, &chunk)
                 })
                 .await?;
         }
@@ -327,11 +323,11 @@ impl Engine {
             return Ok(s);
         }
         let since = now - self.cfg.analytics_retention_days * DAY_MS;
-        let (evs, profiles, facings, offset_min) = self
+        let (table, profiles, facings, offset_min) = self
             .db
             .read(move |tx| {
                 Ok::<_, EngineError>((
-                    load::events(tx, since)?,
+                    load::table(tx, since)?,
                     load::profiles(tx)?,
                     load::facings(tx)?,
                     load::utc_offset_min(tx, now)?,
@@ -349,14 +345,7 @@ impl Engine {
                     gondola: f.facing.gondola,
                 })
                 .collect();
-            Snapshot {
-                loaded: std::time::Instant::now(),
-                table: Table::from_events(evs),
-                profiles,
-                facings,
-                places,
-                offset_min,
-            }
+            Snapshot { loaded: std::time::Instant::now(), table, profiles, facings, places, offset_min }
         })
         .await
         .map_err(|e| crate::error::internal(e.to_string()))?;
