@@ -99,6 +99,13 @@ struct ServeArgs {
     /// Retrain the recommendation model every this many minutes (0: only at first start and on request).
     #[arg(long, env = "BORDERLESS_RECS_TRAIN_EVERY_MINUTES", default_value_t = 360)]
     recs_train_every_minutes: u64,
+    /// Shopper analytics withhold every figure of a cell made of fewer distinct shoppers than this
+    /// (k-anonymity, 2–1000; a question may raise it, never lower it).
+    #[arg(long, env = "BORDERLESS_ANALYTICS_K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=1000))]
+    analytics_k: u32,
+    /// Raw analytics events older than this many days are deleted (1–3650).
+    #[arg(long, env = "BORDERLESS_ANALYTICS_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(i64).range(1..=3650))]
+    analytics_retention_days: i64,
     /// Card processor API (Stripe's PaymentIntents); cards are enabled when BORDERLESS_CARD_SECRET_KEY is set,
     /// and the storefront offers them when BORDERLESS_CARD_PUBLISHABLE_KEY is set too (the processor's card
     /// form, loaded from js.stripe.com, turns the card into a token; the card never reaches this server).
@@ -318,6 +325,8 @@ fn config(a: &ServeArgs) -> AppConfig {
         card_timeout: Duration::from_secs(10),
         cashierless_cap_minor: a.cashierless_cap.clamp(1, 100_000_000),
         recs_train_every: Duration::from_secs(a.recs_train_every_minutes.min(60 * 24 * 365) * 60),
+        analytics_k: a.analytics_k,
+        analytics_retention_days: a.analytics_retention_days,
         mqtt: None,
         mqtt_tls: match (&a.mqtt_tls_listen, &a.mqtt_tls_cert, &a.mqtt_tls_key) {
             (Some(listen), Some(cert), Some(key)) => {

@@ -38,6 +38,10 @@ pub struct AppConfig {
     pub cashierless_cap_minor: i64,
     /// How often the recommendation model is retrained (zero: never on a schedule).
     pub recs_train_every: Duration,
+    /// The k of shopper analytics (cells of fewer distinct shoppers show no figures).
+    pub analytics_k: u32,
+    /// Days raw analytics events are kept.
+    pub analytics_retention_days: i64,
     /// In-store devices over MQTT: the embedded broker on an address, an external broker, or none.
     pub mqtt: Option<iot::Broker>,
     /// MQTT over TLS on the embedded broker (ignored with an external broker).
@@ -79,6 +83,8 @@ impl Default for AppConfig {
             card_timeout: Duration::from_secs(10),
             cashierless_cap_minor: 100_000,
             recs_train_every: Duration::from_secs(6 * 3600),
+            analytics_k: engine::Config::default().analytics_k,
+            analytics_retention_days: engine::Config::default().analytics_retention_days,
             mqtt: None,
             mqtt_tls: None,
             secure_cookies: false,
@@ -240,6 +246,8 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
             webhooks_allow_private: cfg.webhooks_allow_private,
             public_url,
             mail_delivery: mailer.is_some(),
+            analytics_k: cfg.analytics_k,
+            analytics_retention_days: cfg.analytics_retention_days,
             ..Config::default()
         },
         clock,

@@ -330,3 +330,15 @@ async fn two_nodes_share_the_ingest_without_double_counting() {
     let mix_b = b.admin_get("/admin/analytics/channel-mix").await.expect(200);
     assert_eq!(mix_b["rows"][0]["revenue_minor"], 120_000, "the other node answers the same: {mix_b}");
 }
+
+/// The seller's k (`--analytics-k`) is every answer's floor: a question may raise it, never lower it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_sellers_k_is_the_floor() {
+    let app = spawn_app_tuned(Backend::Sqlite, |cfg| cfg.analytics_k = 8).await;
+    let r = app.admin_get("/admin/analytics/channel-mix").await.expect(200);
+    assert_eq!(r["k"], 8);
+    assert_eq!(app.admin_get("/admin/analytics/channel-mix?k=9").await.expect(200)["k"], 9);
+    let low = app.req_unchecked("GET", "/admin/analytics/channel-mix?k=5", Some(ADMIN_KEY), None).await;
+    assert_eq!(low.status, 400, "{}", low.body);
+    assert!(low.body["error"]["message"].as_str().unwrap().contains("raised from 8"), "{}", low.body);
+}

@@ -135,6 +135,8 @@ async fn spawn_app_inner(
         card_timeout: Duration::from_millis(1500),
         cashierless_cap_minor: 100_000,
         recs_train_every: Duration::ZERO,
+        analytics_k: engine::Config::default().analytics_k,
+        analytics_retention_days: engine::Config::default().analytics_retention_days,
         mqtt,
         mqtt_tls: None,
         secure_cookies: false,

@@ -12,6 +12,8 @@ pub(crate) fn table(tx: &mut dyn Tx, since: i64) -> Result<Table> {
     let cols = "id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, order_id, \
                 dwell_ms, quantity, amount_minor, currency";
     let mut t = Table::default();
+    let n = tx.query_one("SELECT COUNT(*) FROM insight_events WHERE at >= ?", params![since])?.i64(0)?;
+    t.reserve(n.max(0) as usize);
     let mut after: Option<(i64, String)> = None;
     loop {
         let rows = match &after {
@@ -53,6 +55,7 @@ pub(crate) fn table(tx: &mut dyn Tx, since: i64) -> Result<Table> {
             after = Some((e.at_ms, e.id));
         }
         if (rows.len() as i64) < PAGE {
+            t.shrink_to_fit();
             return Ok(t);
         }
     }
