@@ -86,12 +86,9 @@ impl Table {
         t
     }
 
-    /// Makes room for `n` more events at once (a table grown one doubling at a time holds up to twice its
-    /// size while it grows).
-    pub fn reserve(&mut self, n: usize) {
-        self.kind.reserve_exact(n);
-        self.at.reserve_exact(n);
-        for c in [
+    /// The interned columns.
+    fn id_columns(&mut self) -> [&mut Vec<u32>; 12] {
+        [
             &mut self.shopper,
             &mut self.customer,
             &mut self.location,
@@ -104,9 +101,15 @@ impl Table {
             &mut self.visit,
             &mut self.order,
             &mut self.currency,
-        ] {
-            c.reserve_exact(n);
-        }
+        ]
+    }
+
+    /// Makes room for `n` more events at once (a table grown one doubling at a time holds up to twice its
+    /// size while it grows).
+    pub fn reserve(&mut self, n: usize) {
+        self.kind.reserve_exact(n);
+        self.at.reserve_exact(n);
+        self.id_columns().into_iter().for_each(|c| c.reserve_exact(n));
         self.dwell_ms.reserve_exact(n);
         self.qty.reserve_exact(n);
         self.amount.reserve_exact(n);
@@ -116,22 +119,7 @@ impl Table {
     pub fn shrink_to_fit(&mut self) {
         self.kind.shrink_to_fit();
         self.at.shrink_to_fit();
-        for c in [
-            &mut self.shopper,
-            &mut self.customer,
-            &mut self.location,
-            &mut self.channel,
-            &mut self.device,
-            &mut self.product,
-            &mut self.sku,
-            &mut self.category,
-            &mut self.zone,
-            &mut self.visit,
-            &mut self.order,
-            &mut self.currency,
-        ] {
-            c.shrink_to_fit();
-        }
+        self.id_columns().into_iter().for_each(|c| c.shrink_to_fit());
         self.dwell_ms.shrink_to_fit();
         self.qty.shrink_to_fit();
         self.amount.shrink_to_fit();
