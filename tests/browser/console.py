@@ -2,7 +2,8 @@
 
 Drives what staff do all day: signing in; finding a click & collect order and handing it over with the
 shopper's code; a till sale paid by the shopper's one-time wallet QR; a stock adjustment and a transfer;
-resolving a cashierless review; a CSV import with one bad line — in Korean and in English. Then every
+resolving a cashierless review; a CSV import with one bad line — in Korean and in English; the analytics
+dashboard's charts (uPlot) with the dwell heatmap. Then every
 screen, in both languages, at phone and laptop widths: screenshots kept, accessibility basics and the
 browser's error log checked.
 
@@ -316,8 +317,30 @@ SCREENS = [
     ("gift-cards", "/console/gift-cards"), ("cashierless", "/console/live"), ("settings-staff", "/console/settings"),
     ("settings-locations", "/console/settings/locations"), ("settings-keys", "/console/settings/keys"),
     ("settings-webhooks", "/console/settings/webhooks"), ("settings-rates", "/console/settings/rates"),
-    ("settings-synonyms", "/console/settings/synonyms"), ("mail", "/console/mail"),
+    ("settings-synonyms", "/console/settings/synonyms"), ("mail", "/console/mail"), ("analytics", "/console/analytics"),
 ]
+
+
+def test_analytics_charts():
+    d = harness.browser()
+    try:
+        login(d, "owner@example.com")
+        # The CSV step before may have left the owner's console in English: back to Korean first.
+        if d.find_element(By.TAG_NAME, "html").get_attribute("lang") != "ko":
+            harness.click(d, By.CSS_SELECTOR, "header form[action='/console/lang'] button")
+            harness.wait_for(d, lambda: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ko", what="Korean")
+        d.get(f"{demo.url}/console/analytics")
+        # uPlot is fetched only on a page with charts, then draws every one of them.
+        harness.wait_for(d, lambda: len(d.find_elements(By.CSS_SELECTOR, ".uplot")) >= 4, what="the charts")
+        body = harness.text(d)
+        for title in ["채널별 매출 구성", "체류 히트맵", "매장 내 퍼널", "온라인 퍼널", "채널을 넘나드는 구매 여정"]:
+            assert title in body, title
+        heat = d.find_element(By.CSS_SELECTOR, "section[aria-labelledby='floor-h']")
+        d.execute_script("arguments[0].scrollIntoView()", heat)
+        SHOTS.take(d, "ko-laptop-analytics-heatmap")
+        assert not harness.problems_in_console(d)
+    finally:
+        d.quit()
 
 
 def test_every_screen(lang, size_name, size):
@@ -364,6 +387,7 @@ try:
     suite.step("a stock adjustment and a transfer (and a bad quantity)", test_stock_adjust_and_transfer)
     suite.step("resolve a cashierless review in one click", test_resolve_review)
     suite.step("a CSV import with one bad line, in English", test_csv_import_in_english)
+    suite.step("the analytics dashboard draws its charts, the heatmap among them", test_analytics_charts)
     for lang in ["ko", "en"]:
         for size_name, size in [("phone", harness.PHONE), ("laptop", harness.LAPTOP)]:
             suite.step(f"every screen, {lang}, {size_name}", test_every_screen, lang, size_name, size)

@@ -160,7 +160,7 @@ pub fn dwell(t: &Table, profiles: &Profiles, q: &DwellQuery) -> (Vec<DwellRow>, 
                 let a = cells.entry((l, key, h, w, s)).or_default();
                 a.visits.insert(t.visit[i]);
                 a.shoppers.insert(t.shopper[i]);
-                a.dwells.push(t.dwell_ms[i]);
+                a.dwells.push(i64::from(t.dwell_ms[i]));
             }
             _ => {}
         }

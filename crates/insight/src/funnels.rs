@@ -189,7 +189,7 @@ pub fn instore_funnel(
                         }
                         continue;
                     }
-                    ZoneIs::Facing if t.dwell_ms[i] >= q.min_dwell_ms => {}
+                    ZoneIs::Facing if i64::from(t.dwell_ms[i]) >= q.min_dwell_ms => {}
                     _ => continue,
                 }
             }
@@ -220,9 +220,9 @@ pub fn instore_funnel(
                 }
                 Kind::Pick => {
                     c.picked.insert(t.visit[i]);
-                    c.picked_units += t.qty[i];
+                    c.picked_units += i64::from(t.qty[i]);
                 }
-                Kind::PutBack => c.put_back_units += t.qty[i],
+                Kind::PutBack => c.put_back_units += i64::from(t.qty[i]),
                 _ => {
                     c.bought.insert(t.visit[i]);
                 }

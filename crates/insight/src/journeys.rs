@@ -73,7 +73,7 @@ impl Acc {
         self.shoppers.insert(shopper);
         self.pairs.insert(pair);
         if self.rows.insert(row) {
-            self.units += t.qty[row];
+            self.units += i64::from(t.qty[row]);
             *self.revenue.entry(t.name(t.currency[row]).to_owned()).or_default() += t.amount[row];
         }
     }
@@ -122,7 +122,7 @@ pub fn journeys(t: &Table, q: &JourneyQuery, top: usize) -> (Vec<JourneyRow>, us
         let (journey, ends): (Journey, Vec<usize>) = match t.kind[i] {
             Kind::Dwell | Kind::Pick if p != NONE => {
                 if t.kind[i] == Kind::Dwell
-                    && (t.dwell_ms[i] < q.min_dwell_ms || !t.name(t.zone[i]).starts_with("facing:"))
+                    && (i64::from(t.dwell_ms[i]) < q.min_dwell_ms || !t.name(t.zone[i]).starts_with("facing:"))
                 {
                     continue;
                 }

@@ -18,7 +18,7 @@ pub mod time;
 
 pub use privacy::{Cell, DEFAULT_K};
 pub use segments::{Profile, Profiles, SegmentBy};
-pub use table::{Dict, Table, NONE};
+pub use table::{fits, Dict, Table, NONE};
 
 use serde::{Deserialize, Serialize};
 

@@ -76,7 +76,7 @@ pub fn traffic(t: &Table, w: &Window, location: Option<&str>, k: u32) -> (Vec<Tr
             }
             Kind::Purchase if in_store(t, i) => {
                 let a = cells.entry((l, h)).or_default();
-                *a.orders.entry(t.order[i]).or_default() += t.qty[i];
+                *a.orders.entry(t.order[i]).or_default() += i64::from(t.qty[i]);
                 a.buyers.insert(t.shopper[i]);
                 a.shoppers.insert(t.shopper[i]);
             }
@@ -155,7 +155,7 @@ pub fn channel_mix(t: &Table, w: &Window, location: Option<&str>, k: u32) -> (Ve
         a.shoppers.insert(t.shopper[i]);
         if t.kind[i] == Kind::Purchase {
             a.orders.insert(t.order[i]);
-            a.units += t.qty[i];
+            a.units += i64::from(t.qty[i]);
             a.revenue += t.amount[i];
         } else {
             a.returned += t.amount[i];
@@ -309,9 +309,9 @@ pub fn stockouts(t: &Table, w: &Window, location: Option<&str>) -> Vec<StockOutR
     for i in range {
         if t.kind[i] == Kind::Purchase && episodes.contains_key(&(t.location[i], t.sku[i])) {
             let s = sold.entry((t.location[i], t.sku[i])).or_default();
-            s.0 += t.qty[i];
+            s.0 += i64::from(t.qty[i]);
             let c = s.1.entry(t.currency[i]).or_default();
-            c.0 += t.qty[i];
+            c.0 += i64::from(t.qty[i]);
             c.1 += t.amount[i];
         }
     }

@@ -1,6 +1,7 @@
 //! Migrating a database to the schema (`schema` holds the SQL): applied in order inside one transaction,
 //! each with its checksum, an edited or newer schema refused. Only BIGINT and TEXT columns are used;
-//! `{serial}`, `{txid}` and `{events_tx_index}` are the places where the dialects differ.
+//! `{serial}`, `{serial_strict}`, `{txid}`, `{events_tx_index}` and `{insight_tx_index}` are the places where the
+//! dialects differ.
 
 use crate::{schema, DbError, Dialect, Tx};
 
@@ -34,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (26, schema::V26),
     (27, schema::V27),
     (28, schema::V28),
+    (29, schema::V29),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {
@@ -42,12 +44,16 @@ fn render(sql: &str, dialect: Dialect) -> String {
             // Rows of these tables are never deleted, so the rowid alone is monotonic; AUTOINCREMENT would
             // add a write to sqlite_sequence for every row.
             .replace("{serial}", "INTEGER PRIMARY KEY")
+            .replace("{serial_strict}", "INTEGER PRIMARY KEY AUTOINCREMENT")
             .replace("{txid}", "")
-            .replace("{events_tx_index}", ""),
+            .replace("{events_tx_index}", "")
+            .replace("{insight_tx_index}", ""),
         Dialect::Postgres => sql
             .replace("{serial}", "BIGSERIAL PRIMARY KEY")
+            .replace("{serial_strict}", "BIGSERIAL PRIMARY KEY")
             .replace("{txid}", ",\n    tx_id xid8 NOT NULL DEFAULT pg_current_xact_id()")
-            .replace("{events_tx_index}", "CREATE INDEX events_tx_seq ON events (tx_id, seq)"),
+            .replace("{events_tx_index}", "CREATE INDEX events_tx_seq ON events (tx_id, seq)")
+            .replace("{insight_tx_index}", "CREATE INDEX insight_events_tx ON insight_events (tx_id, seq)"),
     }
 }
 

@@ -725,3 +725,43 @@ ALTER TABLE customers ADD COLUMN birth_year BIGINT;
 ALTER TABLE customers ADD COLUMN home_location_id TEXT;
 ALTER TABLE customers ADD COLUMN analytics_consent BIGINT NOT NULL DEFAULT 0
 "#;
+
+/// Analytics events gain their order of arrival (issue #15), so that a node's loaded snapshot takes in
+/// only what arrived since it was read instead of reading every event again: `seq` never goes back
+/// (SQLite `AUTOINCREMENT`: rows are deleted here, so the plain rowid could be handed out twice) and, on
+/// PostgreSQL, `tx_id` says which transaction wrote the row, so that a reader takes only rows of
+/// transactions that have all ended (the event feed's horizon). The indexes for an erasure (by customer)
+/// and a cancelled order (its purchases) hold only the rows they find: most events have neither, and
+/// every entry is one more random write at ingest.
+pub(crate) const V29: &str = r#"
+CREATE TABLE insight_events_v29 (
+    seq {serial_strict},
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    shopper TEXT,
+    customer_id TEXT,
+    location_id TEXT,
+    channel TEXT,
+    device TEXT,
+    product_id TEXT,
+    sku TEXT,
+    category TEXT,
+    zone TEXT,
+    visit TEXT,
+    order_id TEXT,
+    dwell_ms BIGINT NOT NULL,
+    quantity BIGINT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    currency TEXT{txid}
+);
+INSERT INTO insight_events_v29 (id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, order_id, dwell_ms, quantity, amount_minor, currency)
+    SELECT id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, order_id, dwell_ms, quantity, amount_minor, currency
+    FROM insight_events ORDER BY at, id;
+DROP TABLE insight_events;
+ALTER TABLE insight_events_v29 RENAME TO insight_events;
+CREATE INDEX insight_events_at ON insight_events (at);
+CREATE INDEX insight_events_customer ON insight_events (customer_id) WHERE customer_id IS NOT NULL;
+CREATE INDEX insight_events_order ON insight_events (order_id) WHERE kind = 'purchase';
+{insight_tx_index}
+"#;

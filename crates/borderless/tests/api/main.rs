@@ -7,6 +7,7 @@ mod hostile;
 
 mod access;
 mod analytics;
+mod analytics_live;
 mod assistant;
 mod authz;
 mod broker_faults;

@@ -252,7 +252,7 @@ impl Engine {
             .db
             .write(move |tx| recommendations::record(tx, &events, customer_id.as_deref(), session_id.as_deref(), now))
             .await?;
-        self.insight_forget();
+        self.insight_touch();
         Ok(n)
     }
 

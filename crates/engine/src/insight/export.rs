@@ -92,8 +92,8 @@ fn events(t: &Table, w: &Window, names: &mut Pseudonyms) -> Result<Option<Vec<Co
         s(rows.clone().map(|r| name(t.zone[r])).collect(), "zone"),
         s(visit, "visit"),
         s(order, "order_key"),
-        i(rows.clone().map(|r| Some(t.dwell_ms[r])).collect(), "dwell_ms", false),
-        i(rows.clone().map(|r| Some(t.qty[r])).collect(), "quantity", false),
+        i(rows.clone().map(|r| Some(i64::from(t.dwell_ms[r]))).collect(), "dwell_ms", false),
+        i(rows.clone().map(|r| Some(i64::from(t.qty[r]))).collect(), "quantity", false),
         i(rows.clone().map(|r| Some(t.amount[r])).collect(), "amount_minor", false),
         s(rows.map(|r| name(t.currency[r])).collect(), "currency"),
     ]))
@@ -104,8 +104,7 @@ fn u(v: Option<u64>) -> Option<i64> {
 }
 
 /// The daily rollups of one window (every figure of a row below k withheld).
-fn rollups(snap: &Snapshot, w: &Window, k: u32) -> Vec<(&'static str, Vec<Column>)> {
-    let t = &snap.table;
+fn rollups(snap: &Snapshot, t: &Table, w: &Window, k: u32) -> Vec<(&'static str, Vec<Column>)> {
     let mut out = Vec::new();
     for (name, level) in [("dwell_by_zone_hour", Level::Zone), ("dwell_by_facing_hour", Level::Facing)] {
         let q = DwellQuery {
@@ -228,9 +227,11 @@ impl Engine {
             while day < w.to_ms {
                 let dw = Window { from_ms: day, to_ms: day + DAY_MS, utc_offset_min: w.utc_offset_min };
                 let date = ::insight::time::date(day, w.utc_offset_min);
-                if let Some(cols) = events(&snap.table, &dw, &mut names)? {
+                // Read under the lock a day at a time: new arrivals wait for one day, not the export.
+                let t = snap.table();
+                if let Some(cols) = events(&t, &dw, &mut names)? {
                     files.push(file(format!("events/day={date}/part-0.parquet"), cols)?);
-                    for (name, cols) in rollups(&snap, &dw, k) {
+                    for (name, cols) in rollups(&snap, &t, &dw, k) {
                         files.push(file(format!("rollups/{name}/day={date}/part-0.parquet"), cols)?);
                     }
                 }

@@ -395,8 +395,12 @@ pub(crate) fn ingest_write(tx: &mut dyn Tx, b: &Batch) -> Result<Option<usize>> 
         return Ok(None);
     }
     insert_many(tx, &b.rows)?;
+    let mut voided = 0;
     for o in &b.void_orders {
-        tx.exec("DELETE FROM insight_events WHERE order_id = ? AND kind = 'purchase'", params![o])?;
+        voided += tx.exec("DELETE FROM insight_events WHERE order_id = ? AND kind = 'purchase'", params![o])?;
+    }
+    if voided > 0 {
+        load::bump_generation(tx)?;
     }
     for (sku, loc, since) in &b.stock {
         match since {

@@ -7,48 +7,110 @@ use super::*;
 /// Rows read per query while loading (the table grows column by column; no list of events is held).
 const PAGE: i64 = 50_000;
 
-/// The analytics events of the retention window as the columnar table, read page by page in time order.
-pub(crate) fn table(tx: &mut dyn Tx, since: i64) -> Result<Table> {
-    let cols = "id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, order_id, \
-                dwell_ms, quantity, amount_minor, currency";
+const COLS: &str =
+    "id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, \
+                    order_id, dwell_ms, quantity, amount_minor, currency";
+
+/// Where a snapshot stands in the arrival of analytics events: on SQLite the last `seq` it holds (one
+/// writer, `seq` never handed out twice); on PostgreSQL the horizon below which every transaction has
+/// ended (`pg_snapshot_xmin`), so that no row can still arrive behind it.
+pub(crate) fn mark(tx: &mut dyn Tx) -> Result<i64> {
+    let r = match tx.dialect() {
+        Dialect::Sqlite => tx.query_one("SELECT COALESCE(MAX(seq), 0) FROM insight_events", &[])?,
+        Dialect::Postgres => {
+            tx.query_one("SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS TEXT) AS BIGINT)", &[])?
+        }
+    };
+    Ok(r.i64(0)?)
+}
+
+/// The rows that arrived up to `mark` (SQLite: `seq`; PostgreSQL: transactions below the horizon).
+fn up_to(tx: &mut dyn Tx) -> &'static str {
+    match tx.dialect() {
+        Dialect::Sqlite => "seq <= ?",
+        Dialect::Postgres => "tx_id < CAST(CAST(? AS TEXT) AS xid8)",
+    }
+}
+
+/// Changes that are not arrivals (erasure, cancelled orders) change this token: a snapshot read under
+/// another token is read again whole.
+pub(crate) fn generation(tx: &mut dyn Tx) -> Result<String> {
+    Ok(tx
+        .query_opt("SELECT value FROM meta WHERE key = ?", params![GENERATION_KEY])?
+        .map(|r| r.text(0))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// Marks a change that is not an arrival (in the caller's transaction).
+pub(crate) fn bump_generation(tx: &mut dyn Tx) -> Result<()> {
+    tx.exec(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![GENERATION_KEY, domain::ids::new_id("gen")],
+    )?;
+    Ok(())
+}
+
+/// A mark as a parameter: PostgreSQL compares transaction ids, which it reads from text.
+fn mark_param(tx: &mut dyn Tx, mark: i64) -> store::Val {
+    match tx.dialect() {
+        Dialect::Sqlite => mark.into(),
+        Dialect::Postgres => mark.to_string().into(),
+    }
+}
+
+fn event(r: &store::Row) -> Result<insight::Event> {
+    Ok(insight::Event {
+        id: r.text(0)?,
+        kind: insight::Kind::parse(&r.text(1)?),
+        at_ms: r.i64(2)?,
+        shopper: r.opt_text(3)?,
+        customer: r.opt_text(4)?,
+        location: r.opt_text(5)?,
+        channel: r.opt_text(6)?,
+        device: r.opt_text(7)?,
+        product: r.opt_text(8)?,
+        sku: r.opt_text(9)?,
+        category: r.opt_text(10)?,
+        zone: r.opt_text(11)?,
+        visit: r.opt_text(12)?,
+        order: r.opt_text(13)?,
+        dwell_ms: r.i64(14)?,
+        qty: r.i64(15)?,
+        amount_minor: r.i64(16)?,
+        currency: r.opt_text(17)?,
+    })
+}
+
+/// The analytics events of the retention window that arrived up to `mark`, as the columnar table, read
+/// page by page in time order.
+pub(crate) fn table(tx: &mut dyn Tx, since: i64, mark: i64) -> Result<Table> {
+    let upto = up_to(tx);
+    let mark = mark_param(tx, mark);
     let mut t = Table::default();
-    let n = tx.query_one("SELECT COUNT(*) FROM insight_events WHERE at >= ?", params![since])?.i64(0)?;
+    let n = tx
+        .query_one(
+            &format!("SELECT COUNT(*) FROM insight_events WHERE at >= ? AND {upto}"),
+            params![since, mark.clone()],
+        )?
+        .i64(0)?;
     t.reserve(n.max(0) as usize);
     let mut after: Option<(i64, String)> = None;
     loop {
         let rows = match &after {
             None => tx.query(
-                &format!("SELECT {cols} FROM insight_events WHERE at >= ? ORDER BY at, id LIMIT ?"),
-                params![since, PAGE],
+                &format!("SELECT {COLS} FROM insight_events WHERE at >= ? AND {upto} ORDER BY at, id LIMIT ?"),
+                params![since, mark.clone(), PAGE],
             )?,
             Some((at, id)) => tx.query(
                 &format!(
-                    "SELECT {cols} FROM insight_events WHERE at >= ? AND (at > ? OR (at = ? AND id > ?)) ORDER BY at, id LIMIT ?"
+                    "SELECT {COLS} FROM insight_events WHERE at >= ? AND {upto} AND (at > ? OR (at = ? AND id > ?)) ORDER BY at, id LIMIT ?"
                 ),
-                params![since, *at, *at, id.as_str(), PAGE],
+                params![since, mark.clone(), *at, *at, id.as_str(), PAGE],
             )?,
         };
         for r in rows.iter() {
-            let e = insight::Event {
-                id: r.text(0)?,
-                kind: insight::Kind::parse(&r.text(1)?),
-                at_ms: r.i64(2)?,
-                shopper: r.opt_text(3)?,
-                customer: r.opt_text(4)?,
-                location: r.opt_text(5)?,
-                channel: r.opt_text(6)?,
-                device: r.opt_text(7)?,
-                product: r.opt_text(8)?,
-                sku: r.opt_text(9)?,
-                category: r.opt_text(10)?,
-                zone: r.opt_text(11)?,
-                visit: r.opt_text(12)?,
-                order: r.opt_text(13)?,
-                dwell_ms: r.i64(14)?,
-                qty: r.i64(15)?,
-                amount_minor: r.i64(16)?,
-                currency: r.opt_text(17)?,
-            };
+            let e = event(r)?;
             if e.kind.is_some() {
                 t.push_event(&e);
             }
@@ -57,6 +119,42 @@ pub(crate) fn table(tx: &mut dyn Tx, since: i64) -> Result<Table> {
         if (rows.len() as i64) < PAGE {
             t.shrink_to_fit();
             return Ok(t);
+        }
+    }
+}
+
+/// The events of the retention window that arrived after `from` up to `to` (marks), a page at a time
+/// in order of arrival; `page` gets each page.
+pub(crate) fn arrivals(
+    tx: &mut dyn Tx,
+    since: i64,
+    from: i64,
+    to: i64,
+    mut page: impl FnMut(Vec<insight::Event>),
+) -> Result<usize> {
+    let range = match tx.dialect() {
+        Dialect::Sqlite => "seq > ? AND seq <= ?",
+        Dialect::Postgres => "tx_id >= CAST(CAST(? AS TEXT) AS xid8) AND tx_id < CAST(CAST(? AS TEXT) AS xid8)",
+    };
+    let (from, to) = (mark_param(tx, from), mark_param(tx, to));
+    let (mut last, mut n) = (0i64, 0usize);
+    loop {
+        let rows = tx.query(
+            &format!(
+                "SELECT {COLS}, seq FROM insight_events WHERE {range} AND seq > ? AND at >= ? ORDER BY seq LIMIT ?"
+            ),
+            params![from.clone(), to.clone(), last, since, PAGE],
+        )?;
+        let mut evs = Vec::with_capacity(rows.len());
+        for r in rows.iter() {
+            evs.push(event(r)?);
+            last = r.i64(18)?;
+        }
+        n += evs.len();
+        let more = rows.len() as i64 == PAGE;
+        page(evs);
+        if !more {
+            return Ok(n);
         }
     }
 }

@@ -19,30 +19,50 @@ use ::insight::{SegmentBy, Table, Window};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use store::{params, Tx};
+use store::{params, Dialect, Tx};
 
 const CURSOR_KEY: &str = "insight.events_cursor";
+/// Changes when analytics events are deleted or rewritten (erasure, a cancelled order): snapshots read
+/// under another value are read again whole.
+const GENERATION_KEY: &str = "insight.generation";
 const DAY_MS: i64 = 86_400_000;
 /// The longest period one question may cover.
 pub const MAX_DAYS: i64 = 400;
-/// A loaded snapshot of the events serves questions for this long before it is read again.
+/// A snapshot serves questions for this long before it takes in what arrived since (at once after this
+/// node's own writes).
 const SNAPSHOT_MS: u64 = 2_000;
 
-/// What this node holds: the newest snapshot of the analytics events, read at most every two seconds.
+/// What this node holds: the analytics events as a columnar table, kept up to date by taking in what
+/// arrived since it was read (read whole only at first and after an erasure or a cancelled order).
 #[derive(Default)]
 pub(crate) struct InsightState {
     snapshot: Mutex<Option<Arc<Snapshot>>>,
     loading: tokio::sync::Mutex<()>,
+    /// This node wrote events since the snapshot was brought up to date.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 pub(crate) struct Snapshot {
-    /// Wall time of loading (not the engine's clock, which tests hold still).
-    loaded: std::time::Instant,
-    table: Table,
+    /// Wall time it was last brought up to date (not the engine's clock, which tests hold still).
+    checked: std::time::Instant,
+    /// The generation it was read under, and how far its events go (`load::mark`).
+    generation: String,
+    mark: i64,
+    /// Shared by the snapshots that follow, which take in new events under the write lock; a question
+    /// reads it under the read lock for the few milliseconds it takes.
+    table: Arc<std::sync::RwLock<Table>>,
     profiles: ::insight::Profiles,
     facings: Vec<load::Facing>,
     places: Vec<Place>,
     offset_min: i32,
+    /// Events before this are outside the retention window.
+    since: i64,
+}
+
+impl Snapshot {
+    fn table(&self) -> std::sync::RwLockReadGuard<'_, Table> {
+        self.table.read().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The common part of every question: a period of local days, a location, a segment breakdown and k.
@@ -209,6 +229,9 @@ fn forget(tx: &mut dyn Tx, customer_id: &str) -> Result<u64> {
          shopper = CASE WHEN visit IS NOT NULL THEN 'v:' || visit ELSE 'o:' || order_id END WHERE customer_id = ?",
         params![customer_id],
     )?;
+    if deleted + untied > 0 {
+        load::bump_generation(tx)?;
+    }
     Ok(deleted + untied)
 }
 
@@ -225,7 +248,7 @@ impl Engine {
             let b = batch.clone();
             if let Some(n) = self.db.write(move |tx| ingest::ingest_write(tx, &b)).await? {
                 if !batch.rows.is_empty() || !batch.void_orders.is_empty() {
-                    self.insight_forget();
+                    self.insight_touch();
                 }
                 return Ok(n);
             }
@@ -279,7 +302,7 @@ impl Engine {
                 record_web(tx, &[ev], customer_id.as_deref(), session_id.as_deref(), now)
             })
             .await?;
-        self.insight_forget();
+        self.insight_touch();
         Ok(())
     }
 
@@ -296,11 +319,17 @@ impl Engine {
                     if chunk.iter().any(|e| e.id.is_empty() || e.id.len() > 200 || e.kind.is_none()) {
                         return Err(bad("an analytics event needs an id of 1–200 characters and a kind"));
                     }
+                    if let Some(e) = chunk.iter().find(|e| !::insight::fits(e)) {
+                        return Err(bad(format!(
+                            "analytics event `{}`: dwell_ms and quantity must each lie within ±2,147,483,647",
+                            e.id
+                        )));
+                    }
                     ingest::insert_many(tx, &chunk)
                 })
                 .await?;
         }
-        self.insight_forget();
+        self.insight_touch();
         Ok(new)
     }
 
@@ -310,54 +339,102 @@ impl Engine {
         self.db.write(move |tx| Ok(tx.exec("DELETE FROM insight_events WHERE at < ?", params![cutoff])?)).await
     }
 
+    /// The snapshot questions read: the current one while it is fresh; otherwise the current one with
+    /// what arrived since taken in; read whole at first, after this node erased something, and when
+    /// another node deleted or rewrote events (the generation changed).
     async fn insight_snapshot(&self) -> Result<Arc<Snapshot>> {
-        let now = self.now();
+        use std::sync::atomic::Ordering;
+        let current = || self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let fresh = |s: &Option<Arc<Snapshot>>| {
-            s.as_ref().filter(|s| s.loaded.elapsed() < std::time::Duration::from_millis(SNAPSHOT_MS)).cloned()
+            s.as_ref()
+                .filter(|s| {
+                    s.checked.elapsed() < std::time::Duration::from_millis(SNAPSHOT_MS)
+                        && !self.insight.stale.load(Ordering::Acquire)
+                })
+                .cloned()
         };
-        if let Some(s) = fresh(&self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner())) {
+        if let Some(s) = fresh(&current()) {
             return Ok(s);
         }
         let _one = self.insight.loading.lock().await;
-        if let Some(s) = fresh(&self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner())) {
+        let prev = current();
+        if let Some(s) = fresh(&prev) {
             return Ok(s);
         }
+        // Cleared before reading: a write after this point marks the new snapshot stale again.
+        self.insight.stale.store(false, Ordering::Release);
+        let now = self.now();
         let since = now - self.cfg.analytics_retention_days * DAY_MS;
-        let (table, profiles, facings, offset_min) = self
+        let prev_at = prev.as_ref().map(|p| (p.generation.clone(), p.mark, p.table.clone()));
+        let (generation, mark, table, profiles, facings, offset_min) = self
             .db
             .read(move |tx| {
+                let generation = load::generation(tx)?;
+                let mark = load::mark(tx)?;
+                let table = match prev_at.clone() {
+                    Some((g, from, table)) if g == generation => {
+                        if mark > from {
+                            load::arrivals(tx, since, from, mark, |mut evs| {
+                                table.write().unwrap_or_else(|e| e.into_inner()).merge(&mut evs)
+                            })?;
+                        }
+                        let mut t = table.write().unwrap_or_else(|e| e.into_inner());
+                        // Drop what fell out of the retention window once it is a tenth of the table.
+                        if t.rows_before(since) * 10 > t.len() {
+                            t.drop_before(since);
+                        }
+                        drop(t);
+                        table
+                    }
+                    _ => Arc::new(std::sync::RwLock::new(load::table(tx, since, mark)?)),
+                };
                 Ok::<_, EngineError>((
-                    load::table(tx, since)?,
+                    generation,
+                    mark,
+                    table,
                     load::profiles(tx)?,
                     load::facings(tx)?,
                     load::utc_offset_min(tx, now)?,
                 ))
             })
             .await?;
-        let snap = tokio::task::spawn_blocking(move || {
-            let places = facings
-                .iter()
-                .map(|f| Place {
-                    location: f.location.clone(),
-                    sku: f.facing.sku.clone(),
-                    product: f.product.clone(),
-                    category: f.category.clone(),
-                    gondola: f.facing.gondola,
-                })
-                .collect();
-            Snapshot { loaded: std::time::Instant::now(), table, profiles, facings, places, offset_min }
-        })
-        .await
-        .map_err(|e| crate::error::internal(e.to_string()))?;
-        let snap = Arc::new(snap);
+        let places = facings
+            .iter()
+            .map(|f| Place {
+                location: f.location.clone(),
+                sku: f.facing.sku.clone(),
+                product: f.product.clone(),
+                category: f.category.clone(),
+                gondola: f.facing.gondola,
+            })
+            .collect();
+        let snap = Arc::new(Snapshot {
+            checked: std::time::Instant::now(),
+            generation,
+            mark,
+            table,
+            profiles,
+            facings,
+            places,
+            offset_min,
+            since,
+        });
         *self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = Some(snap.clone());
         Ok(snap)
     }
 
-    /// Drops the loaded snapshot (after new events on this node, and after an erasure, so that no answer
-    /// shows what was erased). Other nodes' snapshots follow within two seconds.
+    /// This node wrote analytics events: the next question takes them in first.
+    pub(crate) fn insight_touch(&self) {
+        self.insight.stale.store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Drops the loaded snapshot (after an erasure on this node, so that no answer shows what was
+    /// erased). Other nodes see the generation change and read theirs again within two seconds.
     pub(crate) fn insight_forget(&self) {
         *self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        // A refresh that read before the erasure may store its snapshot after this: it is then stale,
+        // and the next question finds the generation changed and reads the events again.
+        self.insight_touch();
     }
 
     /// Checks the common part of a question: (window, from, to, segment, k).
@@ -392,7 +469,8 @@ impl Engine {
             Some(k) => return Err(bad(format!("`k` may be raised from {floor} up to 1000, not set to {k}"))),
         };
         let w = Window {
-            from_ms: from * DAY_MS - off as i64 * 60_000,
+            // Events past the retention window may still be in memory until they are dropped.
+            from_ms: (from * DAY_MS - off as i64 * 60_000).max(s.since),
             to_ms: (to + 1) * DAY_MS - off as i64 * 60_000,
             utc_offset_min: off,
         };
@@ -417,7 +495,8 @@ impl Engine {
             }
         }
         let q = DwellQuery { window: w, location: a.location_id, level, by_hour, by_weekday, segment, k };
-        Ok(insight_answer(&w, from, to, k, ::insight::dwell::dwell(&s.table, &s.profiles, &q)))
+        let t = s.table();
+        Ok(insight_answer(&w, from, to, k, ::insight::dwell::dwell(&t, &s.profiles, &q)))
     }
 
     /// Question 2: the in-store funnel per product, category or zone.
@@ -440,7 +519,8 @@ impl Engine {
             return Err(bad("`min_dwell_s` is 0–3600 seconds"));
         }
         let q = InstoreFunnelQuery { window: w, location: a.location_id, by, min_dwell_ms: min * 1000, segment, k };
-        Ok(insight_answer(&w, from, to, k, ::insight::funnels::instore_funnel(&s.table, &s.profiles, &s.places, &q)))
+        let t = s.table();
+        Ok(insight_answer(&w, from, to, k, ::insight::funnels::instore_funnel(&t, &s.profiles, &s.places, &q)))
     }
 
     /// Question 3: the web funnel by segment (and device).
@@ -451,7 +531,8 @@ impl Engine {
         }
         let (w, from, to, segment, k) = self.insight_frame(&s, &a)?;
         let q = OnlineFunnelQuery { window: w, segment, by_device, k };
-        Ok(insight_answer(&w, from, to, k, ::insight::funnels::online_funnel(&s.table, &s.profiles, &q)))
+        let t = s.table();
+        Ok(insight_answer(&w, from, to, k, ::insight::funnels::online_funnel(&t, &s.profiles, &q)))
     }
 
     /// Question 4: showrooming, webrooming and click & collect add-ons.
@@ -480,7 +561,8 @@ impl Engine {
             return Err(bad("`top` is at most 100 products per journey"));
         }
         let q = JourneyQuery { window: w, within_days: within, min_dwell_ms: min * 1000, k };
-        Ok(insight_answer(&w, from, to, k, ::insight::journeys::journeys(&s.table, &q, top)))
+        let t = s.table();
+        Ok(insight_answer(&w, from, to, k, ::insight::journeys::journeys(&t, &q, top)))
     }
 
     /// Question 5: store traffic and conversion by hour.
@@ -490,7 +572,8 @@ impl Engine {
             return Err(bad("traffic has no `segment` breakdown"));
         }
         let (w, from, to, _, k) = self.insight_frame(&s, &a)?;
-        Ok(insight_answer(&w, from, to, k, ::insight::sales::traffic(&s.table, &w, a.location_id.as_deref(), k)))
+        let t = s.table();
+        Ok(insight_answer(&w, from, to, k, ::insight::sales::traffic(&t, &w, a.location_id.as_deref(), k)))
     }
 
     /// Question 5: the channel mix of revenue by location and day.
@@ -500,7 +583,8 @@ impl Engine {
             return Err(bad("the channel mix has no `segment` breakdown"));
         }
         let (w, from, to, _, k) = self.insight_frame(&s, &a)?;
-        Ok(insight_answer(&w, from, to, k, ::insight::sales::channel_mix(&s.table, &w, a.location_id.as_deref(), k)))
+        let t = s.table();
+        Ok(insight_answer(&w, from, to, k, ::insight::sales::channel_mix(&t, &w, a.location_id.as_deref(), k)))
     }
 
     /// Question 5: repeat purchases by segment.
@@ -510,7 +594,8 @@ impl Engine {
             return Err(bad("repeat purchases take no `location_id`: a shopper repeats anywhere"));
         }
         let (w, from, to, segment, k) = self.insight_frame(&s, &a)?;
-        Ok(insight_answer(&w, from, to, k, ::insight::sales::repeat(&s.table, &s.profiles, &w, segment, k)))
+        let t = s.table();
+        Ok(insight_answer(&w, from, to, k, ::insight::sales::repeat(&t, &s.profiles, &w, segment, k)))
     }
 
     /// Question 6: stock-outs and the sales they probably cost (no shopper data: nothing withheld).
@@ -520,7 +605,8 @@ impl Engine {
             return Err(bad("stock-outs have no `segment` breakdown"));
         }
         let (w, from, to, _, k) = self.insight_frame(&s, &a)?;
-        let rows = ::insight::sales::stockouts(&s.table, &w, a.location_id.as_deref());
+        let t = s.table();
+        let rows = ::insight::sales::stockouts(&t, &w, a.location_id.as_deref());
         Ok(insight_answer(&w, from, to, k, (rows, 0)))
     }
 
@@ -558,7 +644,8 @@ impl Engine {
             segment,
             k,
         };
-        let (rows, withheld) = ::insight::dwell::dwell(&s.table, &s.profiles, &q);
+        let t = s.table();
+        let (rows, withheld) = ::insight::dwell::dwell(&t, &s.profiles, &q);
         let by_key: HashMap<&str, &DwellRow> = rows.iter().map(|r| (r.key.as_str(), r)).collect();
         let (mut width, mut depth, mut height) = (0.0f64, 0.0f64, 0.0f64);
         let cells = facings
