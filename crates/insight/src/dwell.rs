@@ -118,7 +118,7 @@ struct Acc {
 /// Answers question 1.
 pub fn dwell(t: &Table, profiles: &Profiles, q: &DwellQuery) -> (Vec<DwellRow>, usize) {
     let loc = Filter::new(t, q.location.as_deref());
-    let mut seg = Segmenter::new(t, profiles, q.segment, q.window.utc_offset_min);
+    let mut seg = Segmenter::new(t, profiles, &q.segment, q.window.utc_offset_min);
     let off = q.window.utc_offset_min;
     // Hour and weekday as 0–23 / 0–6, or 255 when not cut by them.
     let hw = |i: usize| {

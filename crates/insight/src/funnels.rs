@@ -133,7 +133,7 @@ pub fn instore_funnel(
     q: &InstoreFunnelQuery,
 ) -> (Vec<InstoreFunnelRow>, usize) {
     let loc = Filter::new(t, q.location.as_deref());
-    let mut seg = Segmenter::new(t, profiles, q.segment, q.window.utc_offset_min);
+    let mut seg = Segmenter::new(t, profiles, &q.segment, q.window.utc_offset_min);
     let mut keys = Names::default();
     // (location, sku) → the keys it counts under, and (location, gondola) → the keys standing there; by
     // the table's ids (a place no event names cannot count).
@@ -331,7 +331,7 @@ fn rate(a: usize, b: usize) -> Option<f64> {
 
 /// Answers question 3.
 pub fn online_funnel(t: &Table, profiles: &Profiles, q: &OnlineFunnelQuery) -> (Vec<OnlineFunnelRow>, usize) {
-    let mut seg = Segmenter::new(t, profiles, q.segment, q.window.utc_offset_min);
+    let mut seg = Segmenter::new(t, profiles, &q.segment, q.window.utc_offset_min);
     let web = t.dict.get("web");
     let click_collect = t.dict.get("click_collect");
     let mut last_device: HashMap<u32, u32> = HashMap::new();

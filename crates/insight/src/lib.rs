@@ -17,7 +17,7 @@ mod table;
 pub mod time;
 
 pub use privacy::{Cell, DEFAULT_K};
-pub use segments::{Profile, Profiles, SegmentBy};
+pub use segments::{Profile, Profiles, SegmentBy, SegmentDef};
 pub use table::{fits, Dict, Table, NONE};
 
 use serde::{Deserialize, Serialize};

@@ -213,7 +213,7 @@ impl Cell for RepeatRow {
 /// Repeat purchases of known customers (anonymous orders cannot repeat), by the segment of each
 /// shopper's first order in the window.
 pub fn repeat(t: &Table, profiles: &Profiles, w: &Window, segment: SegmentBy, k: u32) -> (Vec<RepeatRow>, usize) {
-    let seg = Segmenter::new(t, profiles, segment, w.utc_offset_min);
+    let seg = Segmenter::new(t, profiles, &segment, w.utc_offset_min);
     let mut orders: HashMap<u32, (String, HashSet<u32>)> = HashMap::new();
     for i in t.rows(w) {
         if t.kind[i] == Kind::Purchase && t.customer[i] != NONE {

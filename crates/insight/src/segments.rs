@@ -1,7 +1,7 @@
 //! Shopper segments from data the seller holds and the shopper agreed to share: membership tier (as it
 //! was when the event happened), age band from a given birth year, new vs returning, home store and
-//! preferred channel. Nothing is inferred from camera images or body tracks, and there is no segment
-//! for race, ethnicity, religion or health.
+//! preferred channel, and the seller's own segments built from them. Nothing is inferred from camera images
+//! or body tracks, and there is no segment for race, ethnicity, religion or health.
 
 use crate::{time, Kind, Table, NONE};
 use serde::{Deserialize, Serialize};
@@ -19,8 +19,67 @@ pub struct Profile {
 /// Profiles by customer id.
 pub type Profiles = HashMap<String, Profile>;
 
+/// A segment the seller defines from the dimensions below: a shopper is in it when every dimension it
+/// lists matches (a dimension it leaves empty matches anyone).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentDef {
+    /// 1–40 characters, shown as the row's `segment` (not `all` or `other`).
+    pub name: String,
+    /// Membership tiers at the time of the event (`gold`, `none` for shoppers without one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tiers: Vec<String>,
+    /// `under_20`, `20s`, `30s`, `40s`, `50s`, `60_plus` or `unknown`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub age_bands: Vec<String>,
+    /// `new` or `returning`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visitor: Option<String>,
+    /// Location ids of home stores (`none` for shoppers without one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub home_stores: Vec<String>,
+    /// `web`, `click_collect`, `pos`, `cashierless` (`none` before a first purchase).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferred_channels: Vec<String>,
+}
+
+/// The age bands a segment may name.
+pub const AGE_BANDS: [&str; 7] = ["under_20", "20s", "30s", "40s", "50s", "60_plus", "unknown"];
+/// The channels a segment may name as preferred.
+pub const CHANNELS: [&str; 5] = ["web", "click_collect", "pos", "cashierless", "none"];
+
+impl SegmentDef {
+    /// Why the definition cannot be used, if it cannot (names a problem the seller can fix).
+    pub fn problem(&self) -> Option<String> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 40 {
+            return Some("a segment's `name` is 1–40 characters".into());
+        }
+        if matches!(name, "all" | "other") {
+            return Some(format!("`{name}` is a name the answers use already; choose another"));
+        }
+        let lists = [&self.tiers, &self.age_bands, &self.home_stores, &self.preferred_channels];
+        if lists.iter().all(|l| l.is_empty()) && self.visitor.is_none() {
+            return Some(format!("segment `{name}` names no tier, age band, visitor, home store or preferred channel"));
+        }
+        if lists.iter().any(|l| l.len() > 20 || l.iter().any(|v| v.is_empty() || v.len() > 64)) {
+            return Some(format!("segment `{name}`: each list holds at most 20 values of 1–64 characters"));
+        }
+        if let Some(b) = self.age_bands.iter().find(|b| !AGE_BANDS.contains(&b.as_str())) {
+            return Some(format!("segment `{name}`: age band `{b}` is not one of {}", AGE_BANDS.join(", ")));
+        }
+        if let Some(c) = self.preferred_channels.iter().find(|c| !CHANNELS.contains(&c.as_str())) {
+            return Some(format!("segment `{name}`: channel `{c}` is not one of {}", CHANNELS.join(", ")));
+        }
+        if self.visitor.as_deref().is_some_and(|v| !matches!(v, "new" | "returning")) {
+            return Some(format!("segment `{name}`: `visitor` is new or returning"));
+        }
+        None
+    }
+}
+
 /// The dimension an answer is broken down by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SegmentBy {
     /// No breakdown: every row's segment is `all`.
@@ -36,6 +95,9 @@ pub enum SegmentBy {
     HomeStore,
     /// The channel of most of the shopper's purchases (`none` before any).
     PreferredChannel,
+    /// The seller's segments, in their order: a shopper's row goes to the first that matches, `other`
+    /// when none does.
+    Custom(Vec<SegmentDef>),
 }
 
 impl SegmentBy {
@@ -66,10 +128,16 @@ pub struct Segmenter<'a> {
 }
 
 impl<'a> Segmenter<'a> {
-    pub fn new(table: &'a Table, profiles: &'a Profiles, by: SegmentBy, offset_min: i32) -> Segmenter<'a> {
+    pub fn new(table: &'a Table, profiles: &'a Profiles, by: &SegmentBy, offset_min: i32) -> Segmenter<'a> {
+        let by = by.clone();
         let mut first_purchase = HashMap::new();
         let mut counts: HashMap<u32, HashMap<u32, u64>> = HashMap::new();
-        if matches!(by, SegmentBy::Visitor | SegmentBy::PreferredChannel) {
+        let needs_purchases = match &by {
+            SegmentBy::Visitor | SegmentBy::PreferredChannel => true,
+            SegmentBy::Custom(defs) => defs.iter().any(|d| d.visitor.is_some() || !d.preferred_channels.is_empty()),
+            _ => false,
+        };
+        if needs_purchases {
             let mut orders_seen = std::collections::HashSet::new();
             for i in 0..table.len() {
                 if table.kind[i] != Kind::Purchase || table.shopper[i] == NONE {
@@ -127,26 +195,59 @@ impl<'a> Segmenter<'a> {
 
     /// The segment of row `i`'s shopper when it happened.
     pub fn label(&self, i: usize) -> String {
+        match &self.by {
+            SegmentBy::None => "all".into(),
+            SegmentBy::Tier => self.dim(Dim::Tier, i),
+            SegmentBy::AgeBand => self.dim(Dim::AgeBand, i),
+            SegmentBy::Visitor => self.dim(Dim::Visitor, i),
+            SegmentBy::HomeStore => self.dim(Dim::HomeStore, i),
+            SegmentBy::PreferredChannel => self.dim(Dim::PreferredChannel, i),
+            SegmentBy::Custom(defs) => {
+                let is = |dim: Dim, allowed: &[String]| allowed.is_empty() || allowed.contains(&self.dim(dim, i));
+                defs.iter()
+                    .find(|d| {
+                        is(Dim::Tier, &d.tiers)
+                            && is(Dim::AgeBand, &d.age_bands)
+                            && d.visitor.as_ref().is_none_or(|v| *v == self.dim(Dim::Visitor, i))
+                            && is(Dim::HomeStore, &d.home_stores)
+                            && is(Dim::PreferredChannel, &d.preferred_channels)
+                    })
+                    .map(|d| d.name.trim().to_owned())
+                    .unwrap_or_else(|| "other".into())
+            }
+        }
+    }
+
+    /// Row `i`'s shopper on one dimension.
+    fn dim(&self, dim: Dim, i: usize) -> String {
         let t = self.table;
         let (shopper, at) = (t.shopper[i], t.at[i]);
         let profile = self.profiles.get(&t.customer[i]).copied();
-        match self.by {
-            SegmentBy::None => "all".into(),
-            SegmentBy::Tier => profile
+        match dim {
+            Dim::Tier => profile
                 .and_then(|p| p.tiers.iter().rev().find(|(from, _)| *from <= at).map(|(_, tier)| tier.clone()))
                 .unwrap_or_else(|| "none".into()),
-            SegmentBy::AgeBand => match profile.and_then(|p| p.birth_year) {
+            Dim::AgeBand => match profile.and_then(|p| p.birth_year) {
                 None => "unknown".into(),
                 Some(y) => age_band(time::year(at, self.offset_min) - y).into(),
             },
-            SegmentBy::Visitor => match self.first_purchase.get(&shopper) {
+            Dim::Visitor => match self.first_purchase.get(&shopper) {
                 Some(&first) if at > first => "returning".into(),
                 _ => "new".into(),
             },
-            SegmentBy::HomeStore => profile.and_then(|p| p.home_location.clone()).unwrap_or_else(|| "none".into()),
-            SegmentBy::PreferredChannel => self.preferred.get(&shopper).cloned().unwrap_or_else(|| "none".into()),
+            Dim::HomeStore => profile.and_then(|p| p.home_location.clone()).unwrap_or_else(|| "none".into()),
+            Dim::PreferredChannel => self.preferred.get(&shopper).cloned().unwrap_or_else(|| "none".into()),
         }
     }
+}
+
+#[derive(Clone, Copy)]
+enum Dim {
+    Tier,
+    AgeBand,
+    Visitor,
+    HomeStore,
+    PreferredChannel,
 }
 
 /// The age band of an age in years.
@@ -189,15 +290,45 @@ mod tests {
                 home_location: None,
             },
         );
-        let s = Segmenter::new(&t, &profiles, SegmentBy::Tier, 540);
+        let s = Segmenter::new(&t, &profiles, &SegmentBy::Tier, 540);
         assert_eq!((s.label(0), s.label(1), s.label(2)), ("silver".into(), "silver".into(), "gold".into()));
-        let s = Segmenter::new(&t, &profiles, SegmentBy::Visitor, 540);
+        let s = Segmenter::new(&t, &profiles, &SegmentBy::Visitor, 540);
         assert_eq!((s.label(0), s.label(1), s.label(2)), ("new".into(), "new".into(), "returning".into()));
-        let s = Segmenter::new(&t, &profiles, SegmentBy::AgeBand, 540);
+        let s = Segmenter::new(&t, &profiles, &SegmentBy::AgeBand, 540);
         assert_eq!(s.label(0), "30s"); // the test instants are in 1970
-        let s = Segmenter::new(&t, &profiles, SegmentBy::PreferredChannel, 540);
+        let s = Segmenter::new(&t, &profiles, &SegmentBy::PreferredChannel, 540);
         assert_eq!(s.label(0), "web");
-        let s = Segmenter::new(&t, &profiles, SegmentBy::HomeStore, 540);
+        let s = Segmenter::new(&t, &profiles, &SegmentBy::HomeStore, 540);
         assert_eq!(s.label(0), "none");
+        // The seller's segments: the first that matches; `other` when none does.
+        let gold_returning = SegmentDef {
+            name: "gold regulars".into(),
+            tiers: vec!["gold".into()],
+            visitor: Some("returning".into()),
+            ..Default::default()
+        };
+        let web_80s = SegmentDef {
+            name: "web, 30s–40s".into(),
+            preferred_channels: vec!["web".into()],
+            age_bands: vec!["30s".into(), "40s".into()],
+            ..Default::default()
+        };
+        let s = Segmenter::new(&t, &profiles, &SegmentBy::Custom(vec![gold_returning.clone(), web_80s]), 540);
+        assert_eq!((s.label(0), s.label(2)), ("web, 30s–40s".into(), "gold regulars".into()));
+        let s = Segmenter::new(&t, &profiles, &SegmentBy::Custom(vec![gold_returning]), 540);
+        assert_eq!(s.label(0), "other");
+    }
+
+    #[test]
+    fn a_segment_definition_explains_what_is_wrong() {
+        let ok = SegmentDef { name: "VIP".into(), tiers: vec!["gold".into()], ..Default::default() };
+        assert_eq!(ok.problem(), None);
+        let p = |d: SegmentDef| d.problem().unwrap_or_default();
+        assert!(p(SegmentDef { name: "other".into(), ..ok.clone() }).contains("already"));
+        assert!(p(SegmentDef { name: " ".into(), ..ok.clone() }).contains("1–40"));
+        assert!(p(SegmentDef { tiers: vec![], ..ok.clone() }).contains("names no"));
+        assert!(p(SegmentDef { age_bands: vec!["70s".into()], ..ok.clone() }).contains("70s"));
+        assert!(p(SegmentDef { preferred_channels: vec!["fax".into()], ..ok.clone() }).contains("fax"));
+        assert!(p(SegmentDef { visitor: Some("old".into()), ..ok.clone() }).contains("new or returning"));
     }
 }

@@ -197,7 +197,12 @@ impl Table {
         let Some(first) = evs.first() else { return };
         let pos = self.at.partition_point(|&t| t <= first.at_ms);
         let tail = self.split_off(pos);
-        self.reserve(tail.len() + evs.len());
+        // Grow by an eighth beyond what is needed: a live table takes in a few events every few seconds,
+        // and doubling (a `Vec`'s own growth) would hold up to twice the table.
+        let need = self.len() + tail.len() + evs.len();
+        if self.at.capacity() < need {
+            self.reserve(need - self.len() + need / 8);
+        }
         let (mut i, mut j) = (0, 0);
         while i < tail.len() || j < evs.len() {
             if j < evs.len() && (i == tail.len() || evs[j].at_ms < tail.at[i]) {

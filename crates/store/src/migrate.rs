@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (27, schema::V27),
     (28, schema::V28),
     (29, schema::V29),
+    (30, schema::V30),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -765,3 +765,15 @@ CREATE INDEX insight_events_customer ON insight_events (customer_id) WHERE custo
 CREATE INDEX insight_events_order ON insight_events (order_id) WHERE kind = 'purchase';
 {insight_tx_index}
 "#;
+
+/// The seller's own analytics segments (issue #15), in their order: each a combination of tiers, age
+/// bands, new or returning, home stores and preferred channels (JSON), the first that matches a shopper
+/// taking their row.
+pub(crate) const V30: &str = r#"
+CREATE TABLE analytics_segments (
+    position BIGINT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    definition TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+)
+"#;

@@ -342,3 +342,75 @@ async fn the_sellers_k_is_the_floor() {
     assert_eq!(low.status, 400, "{}", low.body);
     assert!(low.body["error"]["message"].as_str().unwrap().contains("raised from 8"), "{}", low.body);
 }
+
+/// The seller's own segments: defined once (validated, in order), asked with `segment=custom`; a shopper's
+/// row goes to the first segment that matches, `other` when none does.
+async fn the_sellers_own_segments(b: Backend) {
+    let app = spawn_app_tuned(b, |cfg| cfg.analytics_k = 2).await;
+    let store = app.location("GANGNAM", "store", true).await;
+    app.product("SEG", 10_000).await;
+    app.stock_in("SEG", &store, 50).await;
+    let none = app.req_unchecked("GET", "/admin/analytics/repeat?segment=custom", Some(ADMIN_KEY), None).await;
+    assert_eq!(none.status, 400, "{}", none.body);
+    assert!(none.body["error"]["message"].as_str().unwrap().contains("PUT /admin/analytics/segments"), "{}", none.body);
+    let mut ids = Vec::new();
+    for (n, year) in [1990, 1991, 1960, 1961, 1975].into_iter().enumerate() {
+        let s = app
+            .signup(json!({"email": format!("seg{n}@example.com"), "password": "analytics password", "name": format!("S{n}")}))
+            .await
+            .expect(201);
+        let token = s["token"].as_str().unwrap();
+        let body = json!({"consent": true, "birth_year": year});
+        app.req("PUT", "/store/customers/me/analytics", Some(token), Some(body), &[]).await.expect(200);
+        ids.push(s["customer"]["id"].as_str().unwrap().to_owned());
+    }
+    for c in &ids[..2] {
+        app.req("PUT", &format!("/admin/customers/{c}/tier"), Some(ADMIN_KEY), Some(json!({"tier": "gold"})), &[])
+            .await
+            .expect(200);
+    }
+    app.clock.advance_ms(1_000);
+    // The gold thirty-somethings buy twice, the others once.
+    for c in ids.iter().chain(&ids[..2]) {
+        pos_sale(&app, &store, "SEG", Some(c)).await;
+    }
+    // Definitions are checked and explained.
+    for (bad, says) in [
+        (json!([{"name": "other", "tiers": ["gold"]}]), "already"),
+        (json!([{"name": "Empty"}]), "names no"),
+        (json!([{"name": "Old", "age_bands": ["70s"]}]), "70s"),
+        (json!([{"name": "Home", "home_stores": ["loc_nowhere"]}]), "loc_nowhere"),
+        (json!([{"name": "A", "tiers": ["gold"]}, {"name": "a", "visitor": "new"}]), "names must differ"),
+        (json!([{"name": "Race", "race": ["x"]}]), "race"),
+    ] {
+        let r = app
+            .req_unchecked("PUT", "/admin/analytics/segments", Some(ADMIN_KEY), Some(json!({"segments": bad})))
+            .await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert!(r.body.to_string().contains(says), "{bad} should say {says}: {}", r.body);
+    }
+    let defs = json!([
+        {"name": "골드 30대", "tiers": [" Gold "], "age_bands": ["30s"]},
+        {"name": "Boomers", "age_bands": ["60_plus"], "home_stores": [], "visitor": null}
+    ]);
+    let put = app
+        .req("PUT", "/admin/analytics/segments", Some(ADMIN_KEY), Some(json!({"segments": defs})), &[])
+        .await
+        .expect(200);
+    assert_eq!(put["segments"][0]["tiers"], json!(["gold"]), "{put}");
+    let got = app.admin_get("/admin/analytics/segments").await.expect(200);
+    assert_eq!(got["segments"].as_array().unwrap().len(), 2, "{got}");
+    ingest_until(&app, 7).await;
+    let rep = app.admin_get("/admin/analytics/repeat?segment=custom").await.expect(200);
+    let gold = row(&rep, |r| r["segment"] == "골드 30대");
+    assert_eq!((gold["buyers"].as_i64(), gold["repeat_buyers"].as_i64()), (Some(2), Some(2)), "{rep}");
+    let boomers = row(&rep, |r| r["segment"] == "Boomers");
+    assert_eq!((boomers["buyers"].as_i64(), boomers["repeat_buyers"].as_i64()), (Some(2), Some(0)), "{rep}");
+    // The 1975-born customer is in neither: `other`, below k and withheld.
+    assert!(
+        rep["rows"].as_array().unwrap().iter().all(|r| r["segment"] != "other" || r["suppressed"] == true),
+        "{rep}"
+    );
+    assert_eq!(rep["withheld"], 1, "{rep}");
+}
+both!(the_sellers_own_segments);

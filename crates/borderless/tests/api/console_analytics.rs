@@ -55,6 +55,23 @@ async fn analytics_screen_by_role(backend: Backend) {
     // The chart's data is the table's.
     assert!(p.has("&quot;kind&quot;:&quot;lines&quot;") || p.has("\"kind\":\"lines\""), "{}", p.body);
 
+    // The web funnel's breakdown: by device unless the owner picks a segment; the seller's own segments are
+    // offered once there are some.
+    assert!(p.has("name=\"segment\"") && !p.has("value=\"custom\""), "{}", p.body);
+    let by_tier = owner.get("/console/analytics?segment=tier").await;
+    assert!(by_tier.has("value=\"tier\" selected"), "{}", by_tier.body);
+    app.req(
+        "PUT",
+        "/admin/analytics/segments",
+        Some(ADMIN_KEY),
+        Some(serde_json::json!({"segments": [{"name": "단골", "visitor": "returning"}]})),
+        &[],
+    )
+    .await
+    .expect(200);
+    let custom = owner.get("/console/analytics?segment=custom").await;
+    assert!(custom.has("value=\"custom\" selected>내 세그먼트"), "{}", custom.body);
+
     let mut manager = Browser::new(&app);
     manager.login("gnm@example.com", PW).await;
     let p = manager.get("/console/analytics").await;

@@ -357,19 +357,45 @@ fn values(e: &::insight::Event) -> Vec<store::Val> {
     .to_vec()
 }
 
-/// Writes analytics events, 50 to a statement, skipping ids already there; returns how many were new.
-pub(crate) fn insert_many(tx: &mut dyn Tx, evs: &[::insight::Event]) -> Result<usize> {
+/// Rows per insert statement.
+const PER_STATEMENT: usize = 50;
+
+/// Analytics events as the parameters of their insert statements, made ready before the writer needs them.
+pub(crate) struct Rows {
+    /// Each statement's parameters (18 per row).
+    statements: Vec<Vec<store::Val>>,
+}
+
+impl Rows {
+    pub(crate) fn new(evs: &[::insight::Event]) -> Rows {
+        Rows { statements: evs.chunks(PER_STATEMENT).map(|c| c.iter().flat_map(values).collect()).collect() }
+    }
+}
+
+/// The insert statement for `n` rows, skipping ids already there.
+fn insert_sql(n: usize) -> String {
+    let row = format!("({})", vec!["?"; 18].join(", "));
+    format!(
+        "INSERT INTO insight_events ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
+        vec![row.as_str(); n].join(", ")
+    )
+}
+
+/// Writes prepared rows; returns how many were new.
+pub(crate) fn insert_rows(tx: &mut dyn Tx, rows: &Rows) -> Result<usize> {
+    let full = insert_sql(PER_STATEMENT);
     let mut new = 0;
-    for chunk in evs.chunks(50) {
-        let row = format!("({})", vec!["?"; 18].join(", "));
-        let sql = format!(
-            "INSERT INTO insight_events ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
-            vec![row.as_str(); chunk.len()].join(", ")
-        );
-        let ps: Vec<store::Val> = chunk.iter().flat_map(values).collect();
-        new += tx.exec(&sql, &ps)? as usize;
+    for ps in &rows.statements {
+        let n = ps.len() / 18;
+        let sql = if n == PER_STATEMENT { full.clone() } else { insert_sql(n) };
+        new += tx.exec(&sql, ps)? as usize;
     }
     Ok(new)
+}
+
+/// Writes analytics events, 50 to a statement, skipping ids already there; returns how many were new.
+pub(crate) fn insert_many(tx: &mut dyn Tx, evs: &[::insight::Event]) -> Result<usize> {
+    insert_rows(tx, &Rows::new(evs))
 }
 
 /// Writes one analytics event unless its id is there already; returns whether it was new.

@@ -24,11 +24,19 @@ pub(crate) fn mark(tx: &mut dyn Tx) -> Result<i64> {
     Ok(r.i64(0)?)
 }
 
-/// The rows that arrived up to `mark` (SQLite: `seq`; PostgreSQL: transactions below the horizon).
-fn up_to(tx: &mut dyn Tx) -> &'static str {
+/// Where a row arrived, comparable with a mark (SQLite: `seq`; PostgreSQL: its transaction id).
+fn arrival(tx: &mut dyn Tx) -> &'static str {
     match tx.dialect() {
-        Dialect::Sqlite => "seq <= ?",
-        Dialect::Postgres => "tx_id < CAST(CAST(? AS TEXT) AS xid8)",
+        Dialect::Sqlite => "seq",
+        Dialect::Postgres => "CAST(CAST(tx_id AS TEXT) AS BIGINT)",
+    }
+}
+
+/// Whether a row that arrived at `arrival` is within `mark`.
+fn within(tx: &mut dyn Tx, arrival: i64, mark: i64) -> bool {
+    match tx.dialect() {
+        Dialect::Sqlite => arrival <= mark,
+        Dialect::Postgres => arrival < mark,
     }
 }
 
@@ -83,38 +91,31 @@ fn event(r: &store::Row) -> Result<insight::Event> {
 }
 
 /// The analytics events of the retention window that arrived up to `mark`, as the columnar table, read
-/// page by page in time order.
+/// page by page in time order along the time index (rows are ordered by time, then `seq`, which the
+/// index holds; a condition on `seq` in the query would tempt SQLite to scan by `seq` and sort every row,
+/// so rows past the mark are skipped here instead).
 pub(crate) fn table(tx: &mut dyn Tx, since: i64, mark: i64) -> Result<Table> {
-    let upto = up_to(tx);
-    let mark = mark_param(tx, mark);
+    let arrived = arrival(tx);
     let mut t = Table::default();
-    let n = tx
-        .query_one(
-            &format!("SELECT COUNT(*) FROM insight_events WHERE at >= ? AND {upto}"),
-            params![since, mark.clone()],
-        )?
-        .i64(0)?;
+    let n = tx.query_one("SELECT COUNT(*) FROM insight_events WHERE at >= ?", params![since])?.i64(0)?;
     t.reserve(n.max(0) as usize);
-    let mut after: Option<(i64, String)> = None;
+    let (mut at, mut seq) = (since, -1i64);
     loop {
-        let rows = match &after {
-            None => tx.query(
-                &format!("SELECT {COLS} FROM insight_events WHERE at >= ? AND {upto} ORDER BY at, id LIMIT ?"),
-                params![since, mark.clone(), PAGE],
-            )?,
-            Some((at, id)) => tx.query(
-                &format!(
-                    "SELECT {COLS} FROM insight_events WHERE at >= ? AND {upto} AND (at > ? OR (at = ? AND id > ?)) ORDER BY at, id LIMIT ?"
-                ),
-                params![since, mark.clone(), *at, *at, id.as_str(), PAGE],
-            )?,
-        };
+        let rows = tx.query(
+            &format!(
+                "SELECT {COLS}, seq, {arrived} FROM insight_events WHERE at >= ? AND (at > ? OR seq > ?) ORDER BY at, seq LIMIT ?"
+            ),
+            params![at, at, seq, PAGE],
+        )?;
         for r in rows.iter() {
+            (at, seq) = (r.i64(2)?, r.i64(18)?);
+            if !within(tx, r.i64(19)?, mark) {
+                continue;
+            }
             let e = event(r)?;
             if e.kind.is_some() {
                 t.push_event(&e);
             }
-            after = Some((e.at_ms, e.id));
         }
         if (rows.len() as i64) < PAGE {
             t.shrink_to_fit();
@@ -179,6 +180,21 @@ pub(crate) fn profiles(tx: &mut dyn Tx) -> Result<insight::Profiles> {
         if let Some(p) = out.get_mut(&r.text(0)?) {
             p.tiers.push((r.i64(1)?, r.text(2)?));
         }
+    }
+    Ok(out)
+}
+
+/// The seller's own segments, in their order.
+pub(crate) fn segments(tx: &mut dyn Tx) -> Result<Vec<insight::SegmentDef>> {
+    let mut out = Vec::new();
+    for r in tx.query("SELECT name, definition FROM analytics_segments ORDER BY position", &[])?.iter() {
+        let def = serde_json::from_str(&r.text(1)?).map_err(|e| {
+            crate::error::internal(format!(
+                "analytics segment `{}` is stored unreadable: {e}",
+                r.text(0).unwrap_or_default()
+            ))
+        })?;
+        out.push(def);
     }
     Ok(out)
 }

@@ -5,6 +5,7 @@
 mod export;
 mod ingest;
 mod load;
+mod shoppers;
 
 pub use export::ExportFile;
 
@@ -26,6 +27,10 @@ const CURSOR_KEY: &str = "insight.events_cursor";
 /// under another value are read again whole.
 const GENERATION_KEY: &str = "insight.generation";
 const DAY_MS: i64 = 86_400_000;
+/// Events an import writes per transaction.
+const IMPORT_CHUNK: usize = 5_000;
+/// The most segments a seller defines.
+pub const MAX_SEGMENTS: usize = 20;
 /// The longest period one question may cover.
 pub const MAX_DAYS: i64 = 400;
 /// A snapshot serves questions for this long before it takes in what arrived since (at once after this
@@ -54,6 +59,8 @@ pub(crate) struct Snapshot {
     profiles: ::insight::Profiles,
     facings: Vec<load::Facing>,
     places: Vec<Place>,
+    /// The seller's own segments (`segment=custom`).
+    segments: Vec<::insight::SegmentDef>,
     offset_min: i32,
     /// Events before this are outside the retention window.
     since: i64,
@@ -217,24 +224,6 @@ pub(crate) fn record_web(
     Ok(())
 }
 
-/// Erases what analytics recorded about a customer: behaviour (views, visits, dwell, picks) is deleted;
-/// sales keep only a key of their order or visit, so the shop's revenue stays true and nothing leads back.
-fn forget(tx: &mut dyn Tx, customer_id: &str) -> Result<u64> {
-    let deleted = tx.exec(
-        "DELETE FROM insight_events WHERE customer_id = ? AND kind NOT IN ('purchase', 'return', 'pickup')",
-        params![customer_id],
-    )?;
-    let untied = tx.exec(
-        "UPDATE insight_events SET customer_id = NULL, \
-         shopper = CASE WHEN visit IS NOT NULL THEN 'v:' || visit ELSE 'o:' || order_id END WHERE customer_id = ?",
-        params![customer_id],
-    )?;
-    if deleted + untied > 0 {
-        load::bump_generation(tx)?;
-    }
-    Ok(deleted + untied)
-}
-
 fn insight_answer<T>(w: &Window, from: String, to: String, k: u32, (rows, withheld): (Vec<T>, usize)) -> Answer<T> {
     Answer { from, to, utc_offset_minutes: w.utc_offset_min, k, withheld, rows }
 }
@@ -307,27 +296,30 @@ impl Engine {
     }
 
     /// Writes analytics events that come from elsewhere (the demo's generated history, the benchmark's
-    /// traffic, an import), a thousand per transaction; an id already there is skipped. Returns how many
-    /// were new.
+    /// traffic, an import), 5,000 per transaction, the statements' parameters made ready while the writer
+    /// writes the previous ones; an id already there is skipped. Returns how many were new.
     pub async fn insight_import(&self, evs: Vec<::insight::Event>) -> Result<usize> {
+        if evs.iter().any(|e| e.id.is_empty() || e.id.len() > 200 || e.kind.is_none()) {
+            return Err(bad("an analytics event needs an id of 1–200 characters and a kind"));
+        }
+        if let Some(e) = evs.iter().find(|e| !::insight::fits(e)) {
+            return Err(bad(format!(
+                "analytics event `{}`: dwell_ms and quantity must each lie within ±2,147,483,647",
+                e.id
+            )));
+        }
         let mut new = 0;
-        for chunk in evs.chunks(1_000) {
-            let chunk = chunk.to_vec();
-            new += self
-                .db
-                .write(move |tx| {
-                    if chunk.iter().any(|e| e.id.is_empty() || e.id.len() > 200 || e.kind.is_none()) {
-                        return Err(bad("an analytics event needs an id of 1–200 characters and a kind"));
-                    }
-                    if let Some(e) = chunk.iter().find(|e| !::insight::fits(e)) {
-                        return Err(bad(format!(
-                            "analytics event `{}`: dwell_ms and quantity must each lie within ±2,147,483,647",
-                            e.id
-                        )));
-                    }
-                    ingest::insert_many(tx, &chunk)
-                })
-                .await?;
+        let mut pending: Option<tokio::task::JoinHandle<Result<usize>>> = None;
+        for chunk in evs.chunks(IMPORT_CHUNK) {
+            let rows = Arc::new(ingest::Rows::new(chunk));
+            let db = self.db.clone();
+            let write = tokio::spawn(async move { db.write(move |tx| ingest::insert_rows(tx, &rows)).await });
+            if let Some(p) = pending.replace(write) {
+                new += p.await.map_err(|e| crate::error::internal(e.to_string()))??;
+            }
+        }
+        if let Some(p) = pending {
+            new += p.await.map_err(|e| crate::error::internal(e.to_string()))??;
         }
         self.insight_touch();
         Ok(new)
@@ -366,7 +358,7 @@ impl Engine {
         let now = self.now();
         let since = now - self.cfg.analytics_retention_days * DAY_MS;
         let prev_at = prev.as_ref().map(|p| (p.generation.clone(), p.mark, p.table.clone()));
-        let (generation, mark, table, profiles, facings, offset_min) = self
+        let (generation, mark, table, (profiles, segments), facings, offset_min) = self
             .db
             .read(move |tx| {
                 let generation = load::generation(tx)?;
@@ -392,7 +384,7 @@ impl Engine {
                     generation,
                     mark,
                     table,
-                    load::profiles(tx)?,
+                    (load::profiles(tx)?, load::segments(tx)?),
                     load::facings(tx)?,
                     load::utc_offset_min(tx, now)?,
                 ))
@@ -416,6 +408,7 @@ impl Engine {
             profiles,
             facings,
             places,
+            segments,
             offset_min,
             since,
         });
@@ -456,10 +449,18 @@ impl Engine {
         if to - from + 1 > MAX_DAYS {
             return Err(bad(format!("a question covers at most {MAX_DAYS} days; narrow `from` and `to`")));
         }
-        let segment = match &a.segment {
+        let segment = match a.segment.as_deref() {
             None => SegmentBy::None,
-            Some(s) => SegmentBy::parse(s).ok_or_else(|| {
-                bad(format!("`segment` is one of tier, age_band, visitor, home_store, preferred_channel; got `{s}`"))
+            Some("custom") if s.segments.is_empty() => {
+                return Err(bad(
+                    "no segments of your own yet: define them first (PUT /admin/analytics/segments), then ask with `segment=custom`",
+                ))
+            }
+            Some("custom") => SegmentBy::Custom(s.segments.clone()),
+            Some(x) => SegmentBy::parse(x).ok_or_else(|| {
+                bad(format!(
+                    "`segment` is one of tier, age_band, visitor, home_store, preferred_channel or custom (your own segments); got `{x}`"
+                ))
             })?,
         };
         let floor = self.cfg.analytics_k;
@@ -680,108 +681,5 @@ impl Engine {
             .collect();
         let map = Heatmap { location_id: loc, width_m: width + 1.0, depth_m: depth + 1.0, height_m: height, cells };
         Ok(insight_answer(&w, from, to, k, (vec![map], withheld)))
-    }
-
-    /// A customer's analytics choices: consent to be recognised across channels, birth year, home store.
-    /// Withdrawing consent erases what was recorded about them.
-    pub async fn set_analytics_profile(&self, customer_id: String, p: AnalyticsProfile) -> Result<AnalyticsProfile> {
-        let year = ::insight::time::year(self.now(), 540);
-        if let Some(y) = p.birth_year {
-            if !(1900..=year).contains(&y) {
-                return Err(bad(format!("`birth_year` is a year from 1900 to {year}")));
-            }
-        }
-        check_id("home_location_id", &p.home_location_id)?;
-        let erased = self
-            .db
-            .write(move |tx| {
-                if tx.query_opt("SELECT 1 FROM customers WHERE id = ?", params![&customer_id])?.is_none() {
-                    return Err(EngineError::not_found("customer", customer_id.clone()));
-                }
-                if let Some(l) = &p.home_location_id {
-                    if tx
-                        .query_opt("SELECT 1 FROM locations WHERE id = ? AND kind <> 'warehouse'", params![l])?
-                        .is_none()
-                    {
-                        return Err(EngineError::not_found("store", l.clone()));
-                    }
-                }
-                tx.exec(
-                    "UPDATE customers SET analytics_consent = ?, birth_year = ?, home_location_id = ? WHERE id = ?",
-                    params![p.consent as i64, p.birth_year.map(i64::from), p.home_location_id.as_deref(), &customer_id],
-                )?;
-                if !p.consent {
-                    forget(tx, &customer_id)?;
-                }
-                Ok(p.clone())
-            })
-            .await?;
-        if !erased.consent {
-            self.insight_forget();
-        }
-        Ok(erased)
-    }
-
-    /// A customer's analytics choices as stored.
-    pub async fn analytics_profile(&self, customer_id: String) -> Result<AnalyticsProfile> {
-        self.db
-            .read(move |tx| {
-                let r = tx
-                    .query_opt(
-                        "SELECT analytics_consent, birth_year, home_location_id FROM customers WHERE id = ?",
-                        params![&customer_id],
-                    )?
-                    .ok_or_else(|| EngineError::not_found("customer", customer_id.clone()))?;
-                Ok(AnalyticsProfile {
-                    consent: r.i64(0)? == 1,
-                    birth_year: r.opt_i64(1)?.map(|y| y as i32),
-                    home_location_id: r.opt_text(2)?,
-                })
-            })
-            .await
-    }
-
-    /// A shopper's erasure request: every analytics event recorded about them goes; their purchases,
-    /// returns and pickups stay in the sales figures under a key of the order or visit alone, tied to
-    /// nobody. Returns the events erased or untied.
-    pub async fn erase_analytics(&self, customer_id: String) -> Result<u64> {
-        let n = self
-            .db
-            .write(move |tx| {
-                if tx.query_opt("SELECT 1 FROM customers WHERE id = ?", params![&customer_id])?.is_none() {
-                    return Err(EngineError::not_found("customer", customer_id.clone()));
-                }
-                let n = forget(tx, &customer_id)?;
-                tx.exec("UPDATE customers SET analytics_consent = 0 WHERE id = ?", params![&customer_id])?;
-                Ok(n)
-            })
-            .await?;
-        self.insight_forget();
-        Ok(n)
-    }
-
-    /// Sets a customer's membership tier from now on (the seller's data; earlier events keep the tier
-    /// they had).
-    pub async fn set_customer_tier(&self, customer_id: String, tier: String) -> Result<()> {
-        let tier = tier.trim().to_lowercase();
-        if tier.is_empty()
-            || tier.len() > 32
-            || !tier.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(bad("`tier` is 1–32 letters, digits, `-` or `_` (for example `gold`)"));
-        }
-        let now = self.now();
-        self.db
-            .write(move |tx| {
-                if tx.query_opt("SELECT 1 FROM customers WHERE id = ?", params![&customer_id])?.is_none() {
-                    return Err(EngineError::not_found("customer", customer_id.clone()));
-                }
-                tx.exec(
-                    "INSERT INTO customer_tiers (customer_id, from_at, tier) VALUES (?, ?, ?) ON CONFLICT (customer_id, from_at) DO UPDATE SET tier = excluded.tier",
-                    params![&customer_id, now, &tier],
-                )?;
-                Ok(())
-            })
-            .await
     }
 }

@@ -29,7 +29,20 @@ pub(super) struct Q {
     to: String,
     #[serde(default)]
     location: String,
+    /// The web funnel's breakdown: empty (by device) or a segment dimension (`custom`: the seller's own).
+    #[serde(default)]
+    segment: String,
 }
+
+/// The breakdowns the web funnel offers, with their labels.
+const SEGMENTS: [(&str, &str, &str); 6] = [
+    ("tier", "Membership tier", "회원 등급"),
+    ("age_band", "Age band", "연령대"),
+    ("visitor", "New or returning", "신규·재구매"),
+    ("home_store", "Home store", "단골 매장"),
+    ("preferred_channel", "Preferred channel", "선호 채널"),
+    ("custom", "Your segments", "내 세그먼트"),
+];
 
 /// What a chart element carries for `analytics.js`: lines over labelled points, single-series bars, or a
 /// store floor with a value per facing box.
@@ -139,10 +152,15 @@ async fn render(ctx: &Ctx, q: &Q) -> engine::Result<Markup> {
         Some(l) => Some(e.analytics_dwell(ask(Some(l.clone())), Some("zone".into()), Some("hour".into())).await?),
         None => None,
     };
+    let own_segments = if owner { e.analytics_segments().await?.len() } else { 0 };
+    let segment = SEGMENTS.iter().map(|s| s.0).find(|s| *s == q.segment.trim() && (*s != "custom" || own_segments > 0));
     let (online, journeys) = if owner {
         let a = Ask { location_id: None, ..ask(None) };
         (
-            Some(e.analytics_online_funnel(a.clone(), true).await?),
+            Some(
+                e.analytics_online_funnel(Ask { segment: segment.map(str::to_owned), ..a.clone() }, segment.is_none())
+                    .await?,
+            ),
             Some(e.analytics_journeys(a, None, None, Some(5)).await?),
         )
     } else {
@@ -174,6 +192,15 @@ async fn render(ctx: &Ctx, q: &Q) -> engine::Result<Markup> {
                 label { (ctx.t("Location", "매장"))
                     select name="location" { (location_options(ctx, scope.as_deref(), Some(ctx.t("All locations", "전체 매장")), &["store", "cashierless"])) } }
             }
+            @if owner {
+                label { (ctx.t("Web funnel by", "온라인 퍼널 기준"))
+                    select name="segment" {
+                        option value="" selected[segment.is_none()] { (ctx.t("Device", "기기")) }
+                        @for (v, en, ko) in SEGMENTS.iter().filter(|s| s.0 != "custom" || own_segments > 0) {
+                            option value=(v) selected[segment == Some(*v)] { (ctx.t(en, ko)) }
+                        }
+                    } }
+            }
             button type="submit" { (ctx.t("Show", "보기")) }
         }
         p.small.muted { (ctx.t("Figures come from orders of every channel, store sensors and the web events of shoppers who agreed. A row made up of fewer than", "모든 채널의 주문, 매장 센서, 동의한 쇼핑객의 웹 이벤트로 계산합니다. 쇼핑객"))
@@ -184,7 +211,7 @@ async fn render(ctx: &Ctx, q: &Q) -> engine::Result<Markup> {
         @if let Some(h) = &heat { (floor_section(ctx, h)) }
         @if let Some(d) = &dwell { (dwell_section(ctx, d)) }
         (funnel_section(ctx, &funnel, &title))
-        @if let Some(o) = &online { (online_section(ctx, o)) }
+        @if let Some(o) = &online { (online_section(ctx, o, segment)) }
         @if let Some(j) = &journeys { (journeys_section(ctx, j, &title)) }
         (stockout_section(ctx, &stockouts))
     })
@@ -394,7 +421,16 @@ fn funnel_section(ctx: &Ctx, a: &Answer<insight::funnels::InstoreFunnelRow>, tit
     }
 }
 
-fn online_section(ctx: &Ctx, a: &Answer<insight::funnels::OnlineFunnelRow>) -> Markup {
+fn online_section(ctx: &Ctx, a: &Answer<insight::funnels::OnlineFunnelRow>, segment: Option<&str>) -> Markup {
+    let row_name = |r: &insight::funnels::OnlineFunnelRow| match segment {
+        None => device_name(ctx, r.device.as_deref().unwrap_or("unknown")).to_owned(),
+        Some("home_store") if r.segment != "none" => ctx.location_name(&r.segment).to_owned(),
+        Some(_) => segment_name(ctx, &r.segment).to_owned(),
+    };
+    let by = match segment.and_then(|s| SEGMENTS.iter().find(|x| x.0 == s)) {
+        Some((_, en, ko)) => ctx.t(en, ko),
+        None => ctx.t("Device", "기기"),
+    };
     let mut stages = [0.0f64; 4];
     for r in a.rows.iter().filter(|r| !r.suppressed) {
         for (i, v) in [r.viewed, r.carted, r.checked_out, r.purchased].into_iter().enumerate() {
@@ -422,16 +458,38 @@ fn online_section(ctx: &Ctx, a: &Answer<insight::funnels::OnlineFunnelRow>) -> M
             @else {
                 (chart(&c, ctx.t("Distinct shoppers reaching each step (rows below k left out)", "단계별 쇼핑객 수 (k 미만 행 제외)")))
                 div.table-wrap { table {
-                    thead { tr { th { (ctx.t("Device", "기기")) } th.num { (names[0]) } th.num { (names[1]) } th.num { (names[2]) } th.num { (names[3]) }
+                    thead { tr { th { (by) } th.num { (names[0]) } th.num { (names[1]) } th.num { (names[2]) } th.num { (names[3]) }
                         th.num { (ctx.t("View → cart", "조회→장바구니")) } th.num { (ctx.t("Checkout → purchase", "결제→구매")) } } }
                     tbody { @for r in &a.rows { tr {
-                        td { (device_name(ctx, r.device.as_deref().unwrap_or("unknown"))) } td.num { (dash(r.viewed)) } td.num { (dash(r.carted)) }
+                        td { (row_name(r)) } td.num { (dash(r.viewed)) } td.num { (dash(r.carted)) }
                         td.num { (dash(r.checked_out)) } td.num { (dash(r.purchased)) } td.num { (pct(r.view_to_cart)) } td.num { (pct(r.checkout_to_purchase)) }
                     } } }
                 } }
                 (withheld_note(ctx, a.withheld, a.k))
             }
         }
+    }
+}
+
+/// A segment label in the reader's language (tiers and the seller's own names are shown as given).
+fn segment_name<'a>(ctx: &Ctx, s: &'a str) -> &'a str {
+    match s {
+        "none" => ctx.t("None", "없음"),
+        "unknown" => ctx.t("Not given", "미입력"),
+        "other" => ctx.t("Other", "기타"),
+        "new" => ctx.t("New", "신규"),
+        "returning" => ctx.t("Returning", "재구매"),
+        "under_20" => ctx.t("Under 20", "20세 미만"),
+        "20s" => ctx.t("20s", "20대"),
+        "30s" => ctx.t("30s", "30대"),
+        "40s" => ctx.t("40s", "40대"),
+        "50s" => ctx.t("50s", "50대"),
+        "60_plus" => ctx.t("60 and over", "60대 이상"),
+        "web" => ctx.t("Web", "온라인"),
+        "click_collect" => ctx.t("Click & collect", "매장 픽업"),
+        "pos" => ctx.t("Counter", "매장 계산대"),
+        "cashierless" => ctx.t("Cashierless", "무인 매장"),
+        other => other,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Shopper analytics for the seller: dwell, funnels, journeys, traffic, channel mix, repeat purchases,
 //! stock-outs and the floor heatmap, every answer under the k-anonymity rule; segment data staff keep
-//! (membership tiers) and a shopper's erasure request.
+//! (membership tiers, the seller's own segments) and a shopper's erasure request.
 
 use crate::extract::{ApiJson, ApiQuery, Staff};
 use crate::openapi::{Api, Auth, Op};
@@ -15,6 +15,7 @@ use insight::dwell::DwellRow;
 use insight::funnels::{InstoreFunnelRow, OnlineFunnelRow};
 use insight::journeys::JourneyRow;
 use insight::sales::{ChannelMixRow, RepeatRow, StockOutRow, TrafficRow};
+use insight::SegmentDef;
 use serde::Deserialize;
 
 /// A question's documentation with what every question shares.
@@ -86,6 +87,23 @@ pub fn api() -> Api {
             heatmap,
         )
         .route(
+            Op::get("/admin/analytics/segments")
+                .tag("analytics")
+                .auth(Auth::Staff)
+                .doc("The seller's own segments, in order: ask any question with `segment=custom` to break it down by them (a shopper's row goes to the first segment that matches, `other` when none does).")
+                .ok::<SegmentsOut>(),
+            get_segments,
+        )
+        .route(
+            Op::put("/admin/analytics/segments")
+                .tag("analytics")
+                .auth(Auth::Admin)
+                .doc("Replace the seller's segments (at most 20, names unique). Each combines tiers, age bands, new or returning, home stores and preferred channels from what customers agreed to share; a dimension left out matches anyone. Nothing is inferred from cameras or body tracks.")
+                .json::<SegmentsIn>()
+                .ok::<SegmentsOut>(),
+            put_segments,
+        )
+        .route(
             Op::put("/admin/customers/{id}/tier")
                 .tag("analytics")
                 .auth(Auth::Admin)
@@ -125,7 +143,8 @@ pub struct DwellQ {
     from: Option<String>,
     to: Option<String>,
     location_id: Option<String>,
-    /// `tier`, `age_band`, `visitor`, `home_store` or `preferred_channel`.
+    /// `tier`, `age_band`, `visitor`, `home_store`, `preferred_channel` or `custom` (the seller's own
+    /// segments, `/admin/analytics/segments`).
     segment: Option<String>,
     k: Option<u32>,
     /// `zone` (default), `shelf` or `facing`.
@@ -311,4 +330,27 @@ async fn erase(
 ) -> ApiResult<Json<ErasedOut>> {
     let n = s.engine.erase_analytics(id.clone()).await?;
     Ok(Json(ErasedOut { customer_id: id, erased_events: n }))
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentsIn {
+    segments: Vec<SegmentDef>,
+}
+
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub struct SegmentsOut {
+    segments: Vec<SegmentDef>,
+}
+
+async fn get_segments(State(s): State<AppState>, Staff(_): Staff) -> ApiResult<Json<SegmentsOut>> {
+    Ok(Json(SegmentsOut { segments: s.engine.analytics_segments().await? }))
+}
+
+async fn put_segments(
+    State(s): State<AppState>,
+    crate::extract::Admin(_): crate::extract::Admin,
+    ApiJson(b): ApiJson<SegmentsIn>,
+) -> ApiResult<Json<SegmentsOut>> {
+    Ok(Json(SegmentsOut { segments: s.engine.set_analytics_segments(b.segments).await? }))
 }
