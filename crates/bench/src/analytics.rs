@@ -241,9 +241,7 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
     }
     bar.finish_and_clear();
     let ingest_per_s = ingested as f64 / ingest_s.max(1e-9);
-    println!(
-        "ingested {ingested} events in {ingest_s:.1} s: {ingest_per_s:.0} events/s (batches of 1,000 per transaction)"
-    );
+    println!("ingested {ingested} events in {ingest_s:.1} s: {ingest_per_s:.0} events/s (5,000 per transaction)");
     let date = |d: i64| insight::time::date(d * DAY_MS, 0);
     let asked_from = (today - o.days_asked + 1).max(first_day);
     let ask = || Ask { from: Some(date(asked_from)), to: Some(date(today)), location_id: None, segment: None, k: None };
@@ -299,23 +297,24 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
         time!("stockouts", engine.analytics_stockouts(ask()));
     }
     let rss_mib = peak_rss_kib(std::process::id()).unwrap_or(0) as f64 / 1024.0;
+    let (rows, names, table_bytes) = engine.insight_snapshot_size().unwrap_or_default();
+    let table_mib = table_bytes as f64 / 1_048_576.0;
+    println!("the snapshot: {rows} events, {names} distinct names, {table_mib:.0} MiB of columns and names");
 
     // The export, and DuckDB over it.
     let export = dir.join("export");
+    let into = export.clone();
+    let sink: engine::insight::ExportSink = Box::new(move |f| {
+        let p = into.join(&f.path);
+        std::fs::create_dir_all(p.parent().unwrap_or(&into))?;
+        std::fs::write(&p, &f.bytes)
+    });
     let files = engine
-        .analytics_export(Ask {
-            from: Some(date(first_day)),
-            to: Some(date(today)),
-            location_id: None,
-            segment: None,
-            k: None,
-        })
+        .analytics_export(
+            Ask { from: Some(date(first_day)), to: Some(date(today)), location_id: None, segment: None, k: None },
+            sink,
+        )
         .await?;
-    for f in &files {
-        let p = export.join(&f.path);
-        std::fs::create_dir_all(p.parent().context("a file in a directory")?)?;
-        std::fs::write(&p, &f.bytes)?;
-    }
     let places = dir.join("places.parquet");
     std::fs::write(&places, places_file(&world)?)?;
     let from_ms = asked_from * DAY_MS - OFFSET_MIN as i64 * 60_000;
@@ -446,12 +445,17 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
         );
     }
     println!();
-    println!("peak memory of the node: {rss_mib:.0} MiB; the export: {} files", files.len());
+    let export_rss_mib = peak_rss_kib(std::process::id()).unwrap_or(0) as f64 / 1024.0;
+    println!(
+        "peak memory of the node: {rss_mib:.0} MiB ({export_rss_mib:.0} MiB with the export, written a day at a time); the export: {} files",
+        files.len()
+    );
     running.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     println!(
         "{}",
         json!({"events": ingested, "ingest_events_per_s": ingest_per_s.round(), "rss_mib": rss_mib.round(),
+               "export_rss_mib": export_rss_mib.round(), "table_mib": table_mib.round(),
                "snapshot_load_s": (load_s * 10.0).round() / 10.0, "live_events": live_n,
                "live_refresh_ms": (refresh_ms * 10.0).round() / 10.0, "questions": questions, "all_equal": all_equal})
     );

@@ -118,15 +118,6 @@ pub(crate) async fn run(cmd: AnalyticsCmd) -> Result<i32> {
             let bar = indicatif::ProgressBar::new_spinner();
             bar.enable_steady_tick(std::time::Duration::from_millis(120));
             bar.set_message("reading the analytics events and writing Parquet");
-            let files = e
-                .analytics_export(Ask {
-                    from: period.from,
-                    to: period.to,
-                    location_id: None,
-                    segment: None,
-                    k: period.k,
-                })
-                .await?;
             let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
             let tmp = parent.join(format!(
@@ -135,29 +126,37 @@ pub(crate) async fn run(cmd: AnalyticsCmd) -> Result<i32> {
                 std::process::id()
             ));
             let _ = std::fs::remove_dir_all(&tmp);
-            let write = || -> Result<(usize, usize)> {
-                let (mut rows, mut bytes) = (0, 0);
-                for f in &files {
-                    let path = tmp.join(&f.path);
-                    std::fs::create_dir_all(path.parent().unwrap_or(&tmp))?;
-                    std::fs::write(&path, &f.bytes).with_context(|| format!("cannot write {}", path.display()))?;
-                    rows += if f.path.starts_with("events/") { f.rows } else { 0 };
-                    bytes += f.bytes.len();
-                }
+            // Each file is written as it is made, into a directory that becomes the export only when
+            // every file is there.
+            let into = tmp.clone();
+            let sink: engine::insight::ExportSink = Box::new(move |f| {
+                let path = into.join(&f.path);
+                std::fs::create_dir_all(path.parent().unwrap_or(&into))?;
+                std::fs::write(&path, &f.bytes)
+            });
+            let exported = e
+                .analytics_export(
+                    Ask { from: period.from, to: period.to, location_id: None, segment: None, k: period.k },
+                    sink,
+                )
+                .await;
+            let write = || -> Result<(usize, usize, usize)> {
+                let files = exported?;
+                let rows = files.iter().filter(|f| f.path.starts_with("events/")).map(|f| f.rows).sum();
+                let bytes = files.iter().map(|f| f.bytes).sum();
                 if out.exists() {
                     std::fs::remove_dir(&out)?;
                 }
                 std::fs::rename(&tmp, &out)
                     .with_context(|| format!("cannot move the export into {}", out.display()))?;
-                Ok((rows, bytes))
+                Ok((files.len(), rows, bytes))
             };
             let done = write();
             bar.finish_and_clear();
             match done {
-                Ok((rows, bytes)) => {
+                Ok((files, rows, bytes)) => {
                     eprintln!(
-                        "exported {rows} events in {} files ({:.1} MiB) to {}",
-                        files.len(),
+                        "exported {rows} events in {files} files ({:.1} MiB) to {}",
                         bytes as f64 / 1_048_576.0,
                         out.display()
                     );

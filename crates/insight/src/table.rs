@@ -75,6 +75,11 @@ impl Dict {
         self.len() <= 1
     }
 
+    /// Bytes the names take on the heap: the text, where each ends, and the hash table of ids.
+    pub fn heap_bytes(&self) -> usize {
+        self.text.capacity() + self.bounds.capacity() * 8 + self.ids.capacity() * 5
+    }
+
     /// Gives back what growing took beyond the names held.
     pub fn shrink_to_fit(&mut self) {
         let Dict { text, bounds, ids, hasher } = self;
@@ -272,6 +277,33 @@ impl Table {
         self.id_columns().into_iter().for_each(|c| {
             c.drain(..n);
         });
+    }
+
+    /// Bytes the table holds on the heap (columns and names, by capacity).
+    pub fn heap_bytes(&self) -> usize {
+        let ids: usize = [
+            &self.shopper,
+            &self.customer,
+            &self.location,
+            &self.channel,
+            &self.device,
+            &self.product,
+            &self.sku,
+            &self.category,
+            &self.zone,
+            &self.visit,
+            &self.order,
+            &self.currency,
+        ]
+        .iter()
+        .map(|c| c.capacity() * 4)
+        .sum();
+        ids + self.kind.capacity()
+            + self.at.capacity() * 8
+            + self.dwell_ms.capacity() * 4
+            + self.qty.capacity() * 4
+            + self.amount.capacity() * 8
+            + self.dict.heap_bytes()
     }
 
     /// Rows before `at`.

@@ -15,6 +15,18 @@ pub struct ExportFile {
     pub bytes: Vec<u8>,
 }
 
+/// Where an export's files go, one at a time as they are made (a day's files are written before the next
+/// day is read, so an export of any length needs the memory of one day).
+pub type ExportSink = Box<dyn FnMut(&ExportFile) -> std::io::Result<()> + Send>;
+
+/// A file an export wrote: its path, rows and size.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub path: String,
+    pub rows: usize,
+    pub bytes: usize,
+}
+
 struct Pseudonyms {
     key: [u8; 32],
     cache: HashMap<u32, String>,
@@ -215,14 +227,20 @@ fn rollups(snap: &Snapshot, t: &Table, w: &Window, k: u32) -> Vec<(&'static str,
 
 impl Engine {
     /// The export of a period (local days, as questions take them): every day's raw events (pseudonymised)
-    /// and rollups (under k), and a `manifest.json` saying what is where. The caller writes the files.
-    pub async fn analytics_export(&self, a: Ask) -> Result<Vec<ExportFile>> {
+    /// and rollups (under k), and a `manifest.json` saying what is where, each handed to `sink` as it is
+    /// made. Returns what was written.
+    pub async fn analytics_export(&self, a: Ask, mut sink: ExportSink) -> Result<Vec<Exported>> {
         self.insight_catch_up().await?;
         let snap = self.insight_snapshot().await?;
         let (w, from, to, _, k) = self.insight_frame(&snap, &a)?;
         tokio::task::spawn_blocking(move || {
             let mut names = Pseudonyms { key: rand::random(), cache: HashMap::new() };
-            let mut files = Vec::new();
+            let mut done = Vec::new();
+            let mut put = |done: &mut Vec<Exported>, f: ExportFile| -> Result<()> {
+                sink(&f).map_err(|e| crate::error::internal(format!("cannot write {}: {e}", f.path)))?;
+                done.push(Exported { path: f.path, rows: f.rows, bytes: f.bytes.len() });
+                Ok(())
+            };
             let mut day = w.from_ms;
             while day < w.to_ms {
                 let dw = Window { from_ms: day, to_ms: day + DAY_MS, utc_offset_min: w.utc_offset_min };
@@ -230,25 +248,24 @@ impl Engine {
                 // Read under the lock a day at a time: new arrivals wait for one day, not the export.
                 let t = snap.table();
                 if let Some(cols) = events(&t, &dw, &mut names)? {
-                    files.push(file(format!("events/day={date}/part-0.parquet"), cols)?);
+                    put(&mut done, file(format!("events/day={date}/part-0.parquet"), cols)?)?;
                     for (name, cols) in rollups(&snap, &t, &dw, k) {
-                        files.push(file(format!("rollups/{name}/day={date}/part-0.parquet"), cols)?);
+                        put(&mut done, file(format!("rollups/{name}/day={date}/part-0.parquet"), cols)?)?;
                     }
                 }
+                // Pseudonyms are the same every day (one key); the memo of them need not outlive a day.
+                names.cache.clear();
                 day += DAY_MS;
             }
             let manifest = serde_json::json!({
                 "from": from, "to": to, "k": k, "utc_offset_minutes": w.utc_offset_min,
                 "pseudonyms": "shopper, customer, visit and order_key are HMAC-SHA256 pseudonyms with a key made for this export and then forgotten: they match within the export only",
                 "rollups": "a row made of fewer than k distinct shoppers has suppressed = 1 and no figures",
-                "files": files.iter().map(|f| serde_json::json!({"path": f.path, "rows": f.rows})).collect::<Vec<_>>(),
+                "files": done.iter().map(|f| serde_json::json!({"path": f.path, "rows": f.rows})).collect::<Vec<_>>(),
             });
-            files.push(ExportFile {
-                path: "manifest.json".into(),
-                rows: 0,
-                bytes: serde_json::to_vec_pretty(&manifest).unwrap_or_default(),
-            });
-            Ok(files)
+            let bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+            put(&mut done, ExportFile { path: "manifest.json".into(), rows: 0, bytes })?;
+            Ok(done)
         })
         .await
         .map_err(|e| crate::error::internal(e.to_string()))?

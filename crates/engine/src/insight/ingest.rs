@@ -357,60 +357,41 @@ fn values(e: &::insight::Event) -> Vec<store::Val> {
     .to_vec()
 }
 
-/// Rows per insert statement.
-const PER_STATEMENT: usize = 50;
-
-/// Analytics events as the parameters of their insert statements, made ready before the writer needs them.
+/// Analytics events as the parameters of their insert statements (18 per row), made ready before the
+/// writer needs them.
 pub(crate) struct Rows {
-    /// Each statement's parameters (18 per row).
-    statements: Vec<Vec<store::Val>>,
+    params: Vec<store::Val>,
 }
 
 impl Rows {
     pub(crate) fn new(evs: &[::insight::Event]) -> Rows {
-        Rows { statements: evs.chunks(PER_STATEMENT).map(|c| c.iter().flat_map(values).collect()).collect() }
+        Rows { params: evs.iter().flat_map(values).collect() }
     }
 }
 
-/// The insert statement for `n` rows, skipping ids already there.
-fn insert_sql(n: usize) -> String {
-    let row = format!("({})", vec!["?"; 18].join(", "));
-    format!(
-        "INSERT INTO insight_events ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
-        vec![row.as_str(); n].join(", ")
-    )
-}
-
-/// Writes prepared rows; returns how many were new.
+/// Writes prepared rows, one statement each, skipping ids already there; returns how many were new. (A
+/// statement of many rows opens a statement journal, which copies every page it first touches: measured,
+/// the larger cost of bulk inserts into this indexed table.)
 pub(crate) fn insert_rows(tx: &mut dyn Tx, rows: &Rows) -> Result<usize> {
-    let full = insert_sql(PER_STATEMENT);
+    let sql = format!(
+        "INSERT INTO insight_events ({COLUMNS}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+        vec!["?"; 18].join(", ")
+    );
     let mut new = 0;
-    for ps in &rows.statements {
-        let n = ps.len() / 18;
-        let sql = if n == PER_STATEMENT { full.clone() } else { insert_sql(n) };
+    for ps in rows.params.chunks(18) {
         new += tx.exec(&sql, ps)? as usize;
     }
     Ok(new)
 }
 
-/// Writes analytics events, 50 to a statement, skipping ids already there; returns how many were new.
+/// Writes analytics events, skipping ids already there; returns how many were new.
 pub(crate) fn insert_many(tx: &mut dyn Tx, evs: &[::insight::Event]) -> Result<usize> {
     insert_rows(tx, &Rows::new(evs))
 }
 
 /// Writes one analytics event unless its id is there already; returns whether it was new.
 pub(crate) fn insert(tx: &mut dyn Tx, e: &insight::Event) -> Result<bool> {
-    let kind = e.kind.map(|k| k.as_str()).unwrap_or("view");
-    let n = tx.exec(
-        "INSERT INTO insight_events (id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, order_id, dwell_ms, quantity, amount_minor, currency) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-        params![
-            &e.id, kind, e.at_ms, e.shopper.as_deref(), e.customer.as_deref(), e.location.as_deref(), e.channel.as_deref(),
-            e.device.as_deref(), e.product.as_deref(), e.sku.as_deref(), e.category.as_deref(), e.zone.as_deref(),
-            e.visit.as_deref(), e.order.as_deref(), e.dwell_ms, e.qty, e.amount_minor, e.currency.as_deref()
-        ],
-    )?;
-    Ok(n > 0)
+    Ok(insert_many(tx, std::slice::from_ref(e))? > 0)
 }
 
 /// Writes a batch read by [`ingest_read`] and moves the cursor in one transaction, unless the cursor moved

@@ -7,7 +7,7 @@ mod ingest;
 mod load;
 mod shoppers;
 
-pub use export::ExportFile;
+pub use export::{ExportFile, ExportSink, Exported};
 
 use crate::error::bad;
 use crate::platform::events;
@@ -308,18 +308,16 @@ impl Engine {
                 e.id
             )));
         }
+        // One write at a time (two queued writes would share a commit, each under a savepoint that copies
+        // every page it touches), the next batch's parameters made ready while the writer writes.
         let mut new = 0;
-        let mut pending: Option<tokio::task::JoinHandle<Result<usize>>> = None;
-        for chunk in evs.chunks(IMPORT_CHUNK) {
-            let rows = Arc::new(ingest::Rows::new(chunk));
+        let mut chunks = evs.chunks(IMPORT_CHUNK);
+        let mut next = chunks.next().map(ingest::Rows::new);
+        while let Some(rows) = next.take() {
             let db = self.db.clone();
             let write = tokio::spawn(async move { db.write(move |tx| ingest::insert_rows(tx, &rows)).await });
-            if let Some(p) = pending.replace(write) {
-                new += p.await.map_err(|e| crate::error::internal(e.to_string()))??;
-            }
-        }
-        if let Some(p) = pending {
-            new += p.await.map_err(|e| crate::error::internal(e.to_string()))??;
+            next = chunks.next().map(ingest::Rows::new);
+            new += write.await.map_err(|e| crate::error::internal(e.to_string()))??;
         }
         self.insight_touch();
         Ok(new)
@@ -414,6 +412,13 @@ impl Engine {
         });
         *self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner()) = Some(snap.clone());
         Ok(snap)
+    }
+
+    /// The loaded snapshot's size: (events, distinct names, heap bytes of its table), if one is loaded.
+    pub fn insight_snapshot_size(&self) -> Option<(usize, usize, usize)> {
+        let s = self.insight.snapshot.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
+        let t = s.table();
+        Some((t.len(), t.dict.len(), t.heap_bytes()))
     }
 
     /// This node wrote analytics events: the next question takes them in first.
