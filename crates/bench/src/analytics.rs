@@ -303,12 +303,7 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
 
     // The export, and DuckDB over it.
     let export = dir.join("export");
-    let into = export.clone();
-    let sink: engine::insight::ExportSink = Box::new(move |f| {
-        let p = into.join(&f.path);
-        std::fs::create_dir_all(p.parent().unwrap_or(&into))?;
-        std::fs::write(&p, &f.bytes)
-    });
+    let sink = engine::insight::dir_sink(export.clone());
     let files = engine
         .analytics_export(
             Ask { from: Some(date(first_day)), to: Some(date(today)), location_id: None, segment: None, k: None },

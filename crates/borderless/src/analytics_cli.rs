@@ -128,12 +128,7 @@ pub(crate) async fn run(cmd: AnalyticsCmd) -> Result<i32> {
             let _ = std::fs::remove_dir_all(&tmp);
             // Each file is written as it is made, into a directory that becomes the export only when
             // every file is there.
-            let into = tmp.clone();
-            let sink: engine::insight::ExportSink = Box::new(move |f| {
-                let path = into.join(&f.path);
-                std::fs::create_dir_all(path.parent().unwrap_or(&into))?;
-                std::fs::write(&path, &f.bytes)
-            });
+            let sink = engine::insight::dir_sink(tmp.clone());
             let exported = e
                 .analytics_export(
                     Ask { from: period.from, to: period.to, location_id: None, segment: None, k: period.k },

@@ -19,6 +19,15 @@ pub struct ExportFile {
 /// day is read, so an export of any length needs the memory of one day).
 pub type ExportSink = Box<dyn FnMut(&ExportFile) -> std::io::Result<()> + Send>;
 
+/// A sink that writes each file under `dir` (creating the day's directories).
+pub fn dir_sink(dir: std::path::PathBuf) -> ExportSink {
+    Box::new(move |f| {
+        let path = dir.join(&f.path);
+        std::fs::create_dir_all(path.parent().unwrap_or(&dir))?;
+        std::fs::write(&path, &f.bytes)
+    })
+}
+
 /// A file an export wrote: its path, rows and size.
 #[derive(Debug, Clone)]
 pub struct Exported {

@@ -7,7 +7,7 @@ mod ingest;
 mod load;
 mod shoppers;
 
-pub use export::{ExportFile, ExportSink, Exported};
+pub use export::{dir_sink, ExportFile, ExportSink, Exported};
 
 use crate::error::bad;
 use crate::platform::events;
