@@ -241,6 +241,8 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
     }
     bar.finish_and_clear();
     let ingest_per_s = ingested as f64 / ingest_s.max(1e-9);
+    let mib = || peak_rss_kib(std::process::id()).unwrap_or(0) as f64 / 1024.0;
+    let peak_after_ingest = mib();
     println!("ingested {ingested} events in {ingest_s:.1} s: {ingest_per_s:.0} events/s (5,000 per transaction)");
     let date = |d: i64| insight::time::date(d * DAY_MS, 0);
     let asked_from = (today - o.days_asked + 1).max(first_day);
@@ -255,7 +257,10 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
     let t = Instant::now();
     engine.analytics_traffic(ask()).await?;
     let load_s = t.elapsed().as_secs_f64();
-    println!("loaded the snapshot and answered the first question in {load_s:.1} s");
+    let peak_after_load = mib();
+    println!(
+        "loaded the snapshot and answered the first question in {load_s:.1} s (peak memory {peak_after_ingest:.0} MiB after the ingest, {peak_after_load:.0} MiB after the load)"
+    );
     // What a live node does every few seconds: take in what arrived since (a busy few seconds of today's
     // traffic, from another seed), without reading the stored events again.
     let mut live = insight::synth::generate(&world, &SynthConfig { seed: !o.seed, ..cfg(today, 0.02 * scale) });
@@ -451,6 +456,7 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
         "{}",
         json!({"events": ingested, "ingest_events_per_s": ingest_per_s.round(), "rss_mib": rss_mib.round(),
                "export_rss_mib": export_rss_mib.round(), "table_mib": table_mib.round(),
+               "rss_after_ingest_mib": peak_after_ingest.round(), "rss_after_load_mib": peak_after_load.round(),
                "snapshot_load_s": (load_s * 10.0).round() / 10.0, "live_events": live_n,
                "live_refresh_ms": (refresh_ms * 10.0).round() / 10.0, "questions": questions, "all_equal": all_equal})
     );

@@ -72,12 +72,57 @@ async fn analytics_screen_by_role(backend: Backend) {
     let custom = owner.get("/console/analytics?segment=custom").await;
     assert!(custom.has("value=\"custom\" selected>내 세그먼트"), "{}", custom.body);
 
+    // The owner keeps the segments in the console: add one (checked boxes are lists), see it explained,
+    // a bad one explained without losing what was ticked, and remove one.
+    let page = owner.get("/console/analytics/segments").await;
+    assert!(page.has("단골") && page.has("재구매"), "the segment from the API, explained: {}", page.body);
+    let home = page.field("home_store");
+    let added = owner
+        .submit(
+            "/console/analytics/segments",
+            "/console/analytics/segments",
+            &[
+                ("name", "골드 30대"),
+                ("tiers", "Gold, vip"),
+                ("age_band", "30s"),
+                ("age_band", "40s"),
+                ("home_store", &home),
+                ("channel", "web"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let page = owner.get("/console/analytics/segments").await;
+    assert!(
+        page.has("골드 30대") && page.has("gold, vip") && page.has("30대, 40대") && page.has("온라인"),
+        "{}",
+        page.body
+    );
+    let got = app.admin_get("/admin/analytics/segments").await.expect(200);
+    assert_eq!(got["segments"][1]["age_bands"], json!(["30s", "40s"]), "{got}");
+    let bad = owner
+        .submit("/console/analytics/segments", "/console/analytics/segments", &[("name", "단골"), ("age_band", "50s")])
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.has("같은 이름의 세그먼트가 이미 있습니다") && bad.has("value=\"50s\" checked"), "{}", bad.body);
+    let none =
+        owner.submit("/console/analytics/segments", "/console/analytics/segments", &[("name", "Everyone")]).await;
+    assert_eq!(none.status, 422, "{}", none.body);
+    assert!(none.has("하나 이상을 정해 주세요"), "{}", none.body);
+    let removed =
+        owner.submit("/console/analytics/segments", "/console/analytics/segments/remove", &[("name", "단골")]).await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let got = app.admin_get("/admin/analytics/segments").await.expect(200);
+    assert_eq!(got["segments"].as_array().unwrap().len(), 1, "{got}");
+
     let mut manager = Browser::new(&app);
     manager.login("gnm@example.com", PW).await;
     let p = manager.get("/console/analytics").await;
     assert_eq!(p.status, 200, "{}", p.body);
     assert!(p.has("Channel mix of revenue"), "English for this manager: {}", p.body);
     assert!(!p.has("Web funnel") && !p.has("Journeys across channels"), "whole-shop sections are the owner's");
+
+    assert_eq!(manager.get("/console/analytics/segments").await.status, 403, "segments are the owner's");
 
     let mut associate = Browser::new(&app);
     associate.login("gn@example.com", PW).await;

@@ -200,6 +200,7 @@ async fn render(ctx: &Ctx, q: &Q) -> engine::Result<Markup> {
                             option value=(v) selected[segment == Some(*v)] { (ctx.t(en, ko)) }
                         }
                     } }
+                a.small href="/console/analytics/segments" { (ctx.t("Your segments…", "내 세그먼트 관리…")) }
             }
             button type="submit" { (ctx.t("Show", "보기")) }
         }
@@ -309,7 +310,7 @@ fn mix_section(ctx: &Ctx, a: &Answer<insight::sales::ChannelMixRow>) -> Markup {
     }
 }
 
-fn channel_label<'a>(ctx: &Ctx, ch: &'a str) -> &'a str {
+pub(super) fn channel_label<'a>(ctx: &Ctx, ch: &'a str) -> &'a str {
     match ch {
         "click_collect" => ctx.t("Click & collect", "매장 픽업 주문"),
         other => channel_name(ctx, other),
@@ -472,7 +473,7 @@ fn online_section(ctx: &Ctx, a: &Answer<insight::funnels::OnlineFunnelRow>, segm
 }
 
 /// A segment label in the reader's language (tiers and the seller's own names are shown as given).
-fn segment_name<'a>(ctx: &Ctx, s: &'a str) -> &'a str {
+pub(super) fn segment_name<'a>(ctx: &Ctx, s: &'a str) -> &'a str {
     match s {
         "none" => ctx.t("None", "없음"),
         "unknown" => ctx.t("Not given", "미입력"),
@@ -485,10 +486,7 @@ fn segment_name<'a>(ctx: &Ctx, s: &'a str) -> &'a str {
         "40s" => ctx.t("40s", "40대"),
         "50s" => ctx.t("50s", "50대"),
         "60_plus" => ctx.t("60 and over", "60대 이상"),
-        "web" => ctx.t("Web", "온라인"),
-        "click_collect" => ctx.t("Click & collect", "매장 픽업"),
-        "pos" => ctx.t("Counter", "매장 계산대"),
-        "cashierless" => ctx.t("Cashierless", "무인 매장"),
+        "web" | "click_collect" | "pos" | "cashierless" => channel_label(ctx, s),
         other => other,
     }
 }

@@ -13,6 +13,7 @@ mod mail;
 mod media;
 mod orders;
 mod pickup;
+mod segments;
 mod settings;
 mod till;
 mod today;
@@ -41,6 +42,7 @@ pub(crate) fn router() -> Router<Web> {
         .merge(auth::router())
         .merge(today::router())
         .merge(analytics::router())
+        .merge(segments::router())
         .merge(orders::router())
         .merge(pickup::router())
         .merge(till::router())
