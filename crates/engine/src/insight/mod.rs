@@ -66,6 +66,15 @@ pub(crate) struct Snapshot {
     since: i64,
 }
 
+/// What a refresh read: the whole table, or what arrived since the snapshot's mark.
+enum Fresh {
+    Whole(Box<Table>),
+    Arrivals(Vec<::insight::Event>),
+}
+
+/// Arrivals taken in by merging; beyond this many the table is read whole.
+const MAX_ARRIVALS: usize = 500_000;
+
 impl Snapshot {
     fn table(&self) -> std::sync::RwLockReadGuard<'_, Table> {
         self.table.read().unwrap_or_else(|e| e.into_inner())
@@ -355,39 +364,57 @@ impl Engine {
         self.insight.stale.store(false, Ordering::Release);
         let now = self.now();
         let since = now - self.cfg.analytics_retention_days * DAY_MS;
-        let prev_at = prev.as_ref().map(|p| (p.generation.clone(), p.mark, p.table.clone()));
-        let (generation, mark, table, (profiles, segments), facings, offset_min) = self
+        let prev_at = prev.as_ref().map(|p| (p.generation.clone(), p.mark));
+        // The read only reads (a read may run twice when the store retries it): arrivals are merged
+        // after it has succeeded.
+        let (generation, mark, fresh, (profiles, segments), facings, offset_min) = self
             .db
             .read(move |tx| {
                 let generation = load::generation(tx)?;
                 let mark = load::mark(tx)?;
-                let table = match prev_at.clone() {
-                    Some((g, from, table)) if g == generation => {
+                let fresh = match prev_at.clone() {
+                    Some((g, from)) if g == generation => {
+                        let mut arrived = Vec::new();
                         if mark > from {
-                            load::arrivals(tx, since, from, mark, |mut evs| {
-                                table.write().unwrap_or_else(|e| e.into_inner()).merge(&mut evs)
+                            load::arrivals(tx, since, from, mark, |evs| {
+                                if arrived.len() <= MAX_ARRIVALS {
+                                    arrived.extend(evs)
+                                }
                             })?;
                         }
-                        let mut t = table.write().unwrap_or_else(|e| e.into_inner());
-                        // Drop what fell out of the retention window once it is a tenth of the table.
-                        if t.rows_before(since) * 10 > t.len() {
-                            t.drop_before(since);
+                        if arrived.len() > MAX_ARRIVALS {
+                            // An import of this size: reading everything is cheaper than holding it twice.
+                            Fresh::Whole(Box::new(load::table(tx, since, mark)?))
+                        } else {
+                            Fresh::Arrivals(arrived)
                         }
-                        drop(t);
-                        table
                     }
-                    _ => Arc::new(std::sync::RwLock::new(load::table(tx, since, mark)?)),
+                    _ => Fresh::Whole(Box::new(load::table(tx, since, mark)?)),
                 };
                 Ok::<_, EngineError>((
                     generation,
                     mark,
-                    table,
+                    fresh,
                     (load::profiles(tx)?, load::segments(tx)?),
                     load::facings(tx)?,
                     load::utc_offset_min(tx, now)?,
                 ))
             })
             .await?;
+        let table = match (fresh, &prev) {
+            (Fresh::Arrivals(mut evs), Some(p)) => {
+                let mut t = p.table.write().unwrap_or_else(|e| e.into_inner());
+                t.merge(&mut evs);
+                // Drop what fell out of the retention window once it is a tenth of the table.
+                if t.rows_before(since) * 10 > t.len() {
+                    t.drop_before(since);
+                }
+                drop(t);
+                p.table.clone()
+            }
+            (Fresh::Whole(t), _) => Arc::new(std::sync::RwLock::new(*t)),
+            (Fresh::Arrivals(_), None) => unreachable!("arrivals are read only over a snapshot"),
+        };
         let places = facings
             .iter()
             .map(|f| Place {
