@@ -275,8 +275,9 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
     let t = Instant::now();
     engine.analytics_traffic(ask()).await?;
     let refresh_ms = t.elapsed().as_secs_f64() * 1000.0;
+    let peak_after_refresh = mib();
     println!(
-        "{live_n} new events taken in and the question answered in {refresh_ms:.1} ms (the question alone: {quiet:.1} ms)"
+        "{live_n} new events taken in and the question answered in {refresh_ms:.1} ms (the question alone: {quiet:.1} ms; peak memory {peak_after_refresh:.0} MiB)"
     );
 
     // Our answers, timed.
@@ -457,6 +458,7 @@ pub async fn analytics(o: AnalyticsBenchOpts) -> Result<()> {
         json!({"events": ingested, "ingest_events_per_s": ingest_per_s.round(), "rss_mib": rss_mib.round(),
                "export_rss_mib": export_rss_mib.round(), "table_mib": table_mib.round(),
                "rss_after_ingest_mib": peak_after_ingest.round(), "rss_after_load_mib": peak_after_load.round(),
+               "rss_after_refresh_mib": peak_after_refresh.round(),
                "snapshot_load_s": (load_s * 10.0).round() / 10.0, "live_events": live_n,
                "live_refresh_ms": (refresh_ms * 10.0).round() / 10.0, "questions": questions, "all_equal": all_equal})
     );

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (28, schema::V28),
     (29, schema::V29),
     (30, schema::V30),
+    (31, schema::V31),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -92,8 +92,10 @@ async fn scenario(a: &TestApp, b: &TestApp) {
     engine_b.insight_import(both(2, &customers[2], now - 1_000, &store)).await.unwrap();
     viewed_becomes(b, 3).await;
     viewed_becomes(a, 3).await;
-    // A late event, early this morning: it lands before the others in a's table.
+    // A late event, early this morning: it lands before the others in a's table; and c3's view of three
+    // days ago (the erasure below finds events of every day).
     engine_b.insight_import(both(3, &customers[3], today + 1_000, &store)).await.unwrap();
+    engine_b.insight_import(vec![view(4, &customers[3], today - 3 * DAY_MS + 5_000)]).await.unwrap();
     let four = viewed_becomes(a, 4).await;
     assert_eq!(four["rows"][0]["suppressed"], false, "{four}");
     // The same events again change nothing.
@@ -104,6 +106,12 @@ async fn scenario(a: &TestApp, b: &TestApp) {
         .await
         .unwrap();
     viewed_becomes(a, 4).await;
+    // An event from before 1970 (or after 9999) is refused, the event named.
+    let err = engine_a
+        .insight_import(vec![view(5, &customers[0], now), view(6, &customers[0], -1)])
+        .await
+        .expect_err("a moment before 1970");
+    assert!(err.to_string().contains("`test-view-6`: `at` must lie between 1970-01-01 and 9999-12-31"), "{err}");
     // c3 is erased through b: a reads its events again and c3's view is gone from its answers (their
     // purchase stays in revenue, tied to nobody).
     b.admin_post(&format!("/admin/customers/{}/analytics-erasure", customers[3]), json!({})).await.expect(200);
@@ -116,7 +124,10 @@ async fn scenario(a: &TestApp, b: &TestApp) {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        assert_eq!(last["rows"][0]["viewed"], 3, "c3's view erased: {last}");
+        assert_eq!(last["rows"][0]["viewed"], 3, "c3's views erased: {last}");
+        let from = insight::time::date(today - 4 * DAY_MS, 540);
+        let older = node.admin_get(&format!("/admin/analytics/online-funnel?from={from}")).await.expect(200);
+        assert_eq!(older["rows"][0]["viewed"], 3, "c3's view of three days ago erased too: {older}");
         let mix = node.admin_get("/admin/analytics/channel-mix").await.expect(200);
         let revenue: i64 = mix["rows"].as_array().unwrap().iter().filter_map(|r| r["revenue_minor"].as_i64()).sum();
         assert_eq!(revenue, 4_000, "{mix}");

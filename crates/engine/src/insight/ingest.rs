@@ -369,12 +369,12 @@ impl Rows {
     }
 }
 
-/// Writes prepared rows, one statement each, skipping ids already there; returns how many were new. (A
-/// statement of many rows opens a statement journal, which copies every page it first touches: measured,
-/// the larger cost of bulk inserts into this indexed table.)
+/// Writes prepared rows, one statement each, skipping events already there (the same id at the same
+/// moment); returns how many were new. (A statement of many rows opens a statement journal, which copies
+/// every page it first touches: measured, the larger cost of bulk inserts into this indexed table.)
 pub(crate) fn insert_rows(tx: &mut dyn Tx, rows: &Rows) -> Result<usize> {
     let sql = format!(
-        "INSERT INTO insight_events ({COLUMNS}) VALUES ({}) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO insight_events ({COLUMNS}) VALUES ({}) ON CONFLICT (at, id) DO NOTHING",
         vec!["?"; 18].join(", ")
     );
     let mut new = 0;
@@ -394,6 +394,21 @@ pub(crate) fn insert(tx: &mut dyn Tx, e: &insight::Event) -> Result<bool> {
     Ok(insert_many(tx, std::slice::from_ref(e))? > 0)
 }
 
+/// Deletes the purchase events of an order that was cancelled or expired: they were written at the
+/// moment it was placed (the index by day and order finds them).
+fn void_purchases(tx: &mut dyn Tx, order: &str) -> Result<u64> {
+    let placed =
+        tx.query_opt("SELECT placed_at FROM orders WHERE id = ?", params![order])?.map(|r| r.i64(0)).transpose()?;
+    Ok(match placed {
+        Some(at) => tx.exec(
+            &format!("DELETE FROM insight_events WHERE {DAY} = ? AND order_id = ? AND kind = 'purchase'"),
+            params![at / DAY_MS, order],
+        )?,
+        // Not an order of this shop's: nothing of it was recorded from the feed.
+        None => 0,
+    })
+}
+
 /// Writes a batch read by [`ingest_read`] and moves the cursor in one transaction, unless the cursor moved
 /// since (another worker or node wrote it): then nothing is written and the caller reads again. Returns
 /// the feed events consumed.
@@ -404,7 +419,7 @@ pub(crate) fn ingest_write(tx: &mut dyn Tx, b: &Batch) -> Result<Option<usize>> 
     insert_many(tx, &b.rows)?;
     let mut voided = 0;
     for o in &b.void_orders {
-        voided += tx.exec("DELETE FROM insight_events WHERE order_id = ? AND kind = 'purchase'", params![o])?;
+        voided += void_purchases(tx, o)?;
     }
     if voided > 0 {
         load::bump_generation(tx)?;

@@ -91,31 +91,34 @@ fn event(r: &store::Row) -> Result<insight::Event> {
 }
 
 /// The analytics events of the retention window that arrived up to `mark`, as the columnar table, read
-/// page by page in time order along the time index (rows are ordered by time, then `seq`, which the
-/// index holds; a condition on `seq` in the query would tempt SQLite to scan by `seq` and sort every row,
-/// so rows past the mark are skipped here instead).
+/// page by page in time order along the index of `(at, id)` (rows past the mark are skipped here: a
+/// condition on arrival in the query would tempt the planner to scan by arrival and sort every row).
 pub(crate) fn table(tx: &mut dyn Tx, since: i64, mark: i64) -> Result<Table> {
     let arrived = arrival(tx);
     let mut t = Table::default();
     let n = tx.query_one("SELECT COUNT(*) FROM insight_events WHERE at >= ?", params![since])?.i64(0)?;
     t.reserve(n.max(0) as usize);
-    let (mut at, mut seq) = (since, -1i64);
+    let (mut at, mut id) = (since, String::new());
     loop {
         let rows = tx.query(
             &format!(
-                "SELECT {COLS}, seq, {arrived} FROM insight_events WHERE at >= ? AND (at > ? OR seq > ?) ORDER BY at, seq LIMIT ?"
+                "SELECT {COLS}, {arrived} FROM insight_events WHERE at >= ? AND (at > ? OR id > ?) ORDER BY at, id LIMIT ?"
             ),
-            params![at, at, seq, PAGE],
+            params![at, at, &id, PAGE],
         )?;
+        let mut last = None;
         for r in rows.iter() {
-            (at, seq) = (r.i64(2)?, r.i64(18)?);
-            if !within(tx, r.i64(19)?, mark) {
+            last = Some(r);
+            if !within(tx, r.i64(18)?, mark) {
                 continue;
             }
             let e = event(r)?;
             if e.kind.is_some() {
                 t.push_event(&e);
             }
+        }
+        if let Some(r) = last {
+            (at, id) = (r.i64(2)?, r.text(0)?);
         }
         if (rows.len() as i64) < PAGE {
             t.shrink_to_fit();

@@ -27,6 +27,11 @@ const CURSOR_KEY: &str = "insight.events_cursor";
 /// under another value are read again whole.
 const GENERATION_KEY: &str = "insight.generation";
 const DAY_MS: i64 = 86_400_000;
+/// An event's day (UTC) as the indexes by customer and by order hold it (both dialects divide integers
+/// toward zero, as Rust's `/` does): `at / DAY_MS`.
+const DAY: &str = "(at / 86400000)";
+/// The latest moment an event may carry (9999-12-31T23:59:59.999Z).
+const MAX_AT_MS: i64 = 253_402_300_799_999;
 /// Events an import writes per transaction.
 const IMPORT_CHUNK: usize = 5_000;
 /// The most segments a seller defines.
@@ -310,6 +315,12 @@ impl Engine {
     pub async fn insight_import(&self, evs: Vec<::insight::Event>) -> Result<usize> {
         if evs.iter().any(|e| e.id.is_empty() || e.id.len() > 200 || e.kind.is_none()) {
             return Err(bad("an analytics event needs an id of 1–200 characters and a kind"));
+        }
+        if let Some(e) = evs.iter().find(|e| !(0..=MAX_AT_MS).contains(&e.at_ms)) {
+            return Err(bad(format!(
+                "analytics event `{}`: `at` must lie between 1970-01-01 and 9999-12-31 (it is {} ms since 1970)",
+                e.id, e.at_ms
+            )));
         }
         if let Some(e) = evs.iter().find(|e| !::insight::fits(e)) {
             return Err(bad(format!(

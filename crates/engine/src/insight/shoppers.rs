@@ -4,22 +4,47 @@
 
 use super::*;
 
+/// The most days an erasure looks up one by one in the index by customer (11 years).
+const MAX_ERASE_DAYS: i64 = 4_000;
+
 /// Erases what analytics recorded about a customer: behaviour (views, visits, dwell, picks) is deleted;
 /// sales keep only a key of their order or visit, so the shop's revenue stays true and nothing leads back.
 fn forget(tx: &mut dyn Tx, customer_id: &str) -> Result<u64> {
-    let deleted = tx.exec(
-        "DELETE FROM insight_events WHERE customer_id = ? AND kind NOT IN ('purchase', 'return', 'pickup')",
-        params![customer_id],
-    )?;
-    let untied = tx.exec(
-        "UPDATE insight_events SET customer_id = NULL, \
-         shopper = CASE WHEN visit IS NOT NULL THEN 'v:' || visit ELSE 'o:' || order_id END WHERE customer_id = ?",
-        params![customer_id],
-    )?;
-    if deleted + untied > 0 {
+    // The index by customer leads with the day: each day of the stored events is looked up.
+    let span = tx.query_one("SELECT MIN(at), MAX(at) FROM insight_events", &[])?;
+    let (Some(first), Some(last)) = (span.opt_i64(0)?, span.opt_i64(1)?) else { return Ok(0) };
+    let mut n = 0;
+    let days: Vec<Option<i64>> = if last / DAY_MS - first / DAY_MS < MAX_ERASE_DAYS {
+        (first / DAY_MS..=last / DAY_MS).map(Some).collect()
+    } else {
+        // Events decades apart (an import's): every row is looked at instead.
+        vec![None]
+    };
+    // A few hundred days per statement (the stores bound the parameters of one).
+    for days in days.chunks(500) {
+        let days: Vec<i64> = days.iter().flatten().copied().collect();
+        let within = match days.len() {
+            0 => "customer_id = ?".to_owned(),
+            n => format!("{DAY} IN ({}) AND customer_id = ?", vec!["?"; n].join(", ")),
+        };
+        let mut ps: Vec<store::Val> = days.iter().map(|&d| d.into()).collect();
+        ps.push(customer_id.into());
+        n += tx.exec(
+            &format!("DELETE FROM insight_events WHERE {within} AND kind NOT IN ('purchase', 'return', 'pickup')"),
+            &ps,
+        )?;
+        n += tx.exec(
+            &format!(
+                "UPDATE insight_events SET customer_id = NULL, \
+                 shopper = CASE WHEN visit IS NOT NULL THEN 'v:' || visit ELSE 'o:' || order_id END WHERE {within}"
+            ),
+            &ps,
+        )?;
+    }
+    if n > 0 {
         load::bump_generation(tx)?;
     }
-    Ok(deleted + untied)
+    Ok(n)
 }
 
 impl Engine {
