@@ -161,6 +161,15 @@ pub(crate) fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// Resident memory of a process now (VmRSS), KiB.
+pub(crate) fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
 /// Store number `l` of a bench shop (`S00`, `S01`, …, pickup enabled, shipping), at `at` when given;
 /// answers its id.
 pub(crate) async fn store_location(

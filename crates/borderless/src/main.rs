@@ -5,6 +5,20 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc 3's `mi_option_e` (`mimalloc.h`).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Freed memory goes back to the system 10 ms after it is freed (100 ms for the allocator's arenas), not
+/// mimalloc 3's default of a second (ten for arenas): the analytics snapshot grows by copying columns of
+/// tens of megabytes, and a node that held every old copy for seconds would peak hundreds of megabytes
+/// above what it uses. `MIMALLOC_PURGE_DELAY` in the environment still decides when it is set.
+fn return_freed_memory_promptly() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one of the allocator's runtime options, first thing in `main`, before any other thread.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10) };
+    }
+}
+
 mod analytics_cli;
 mod assistant_cli;
 mod bench_cli;
@@ -396,6 +410,7 @@ pub(crate) fn db_config(d: &DbArgs) -> AppConfig {
 }
 
 fn main() {
+    return_freed_memory_promptly();
     // Colours only for a person at a terminal: a log redirected to a file (or NO_COLOR set) stays plain text.
     use std::io::IsTerminal;
     let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());

@@ -133,7 +133,7 @@ pub fn dwell(t: &Table, profiles: &Profiles, q: &DwellQuery) -> (Vec<DwellRow>, 
     let mut keys: HashMap<u32, Option<u32>> = HashMap::new();
     let mut key_names: Vec<String> = Vec::new();
     for i in t.rows(&q.window) {
-        let l = t.location[i];
+        let l = t.location.get(i);
         if l == NONE || !loc.matches(l) {
             continue;
         }
@@ -144,7 +144,7 @@ pub fn dwell(t: &Table, profiles: &Profiles, q: &DwellQuery) -> (Vec<DwellRow>, 
                 store_visitors.entry((l, h, w, s)).or_default().insert(t.shopper[i]);
             }
             Kind::Dwell => {
-                let z = t.zone[i];
+                let z = t.zone.get(i);
                 let key = *keys.entry(z).or_insert_with(|| {
                     q.level.key(t.name(z)).map(|k| match key_names.iter().position(|n| *n == k) {
                         Some(p) => p as u32,

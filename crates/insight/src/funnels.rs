@@ -164,14 +164,14 @@ pub fn instore_funnel(
     let mut aisles: HashMap<(u32, u16, u32), (HashSet<u32>, HashSet<u32>)> = HashMap::new();
     let mut row_keys: Vec<u32> = Vec::new();
     for i in t.rows(&q.window) {
-        let l = t.location[i];
+        let l = t.location.get(i);
         if !loc.matches(l) || l == NONE || t.visit[i] == NONE {
             continue;
         }
         let kind = t.kind[i];
         match kind {
             Kind::Dwell => {
-                let z = t.zone[i];
+                let z = t.zone.get(i);
                 let is = *zones.entry(z).or_insert_with(|| {
                     let name = t.name(z);
                     match name.strip_prefix("gondola:").map(|r| r.trim_end_matches(":front").parse::<u16>()) {
@@ -194,7 +194,7 @@ pub fn instore_funnel(
                 }
             }
             Kind::Pick | Kind::PutBack => {}
-            Kind::Purchase if t.channel[i] != NONE && t.name(t.channel[i]) == "cashierless" => {}
+            Kind::Purchase if t.channel.get(i) != NONE && t.name(t.channel.get(i)) == "cashierless" => {}
             _ => continue,
         }
         row_keys.clear();
@@ -203,7 +203,7 @@ pub fn instore_funnel(
             // A SKU no layout places still counts by product or category.
             None => match q.by {
                 FunnelBy::Product if t.product[i] != NONE => row_keys.push(keys.id(t.name(t.product[i]))),
-                FunnelBy::Category if t.category[i] != NONE => row_keys.push(keys.id(t.name(t.category[i]))),
+                FunnelBy::Category if t.category.get(i) != NONE => row_keys.push(keys.id(t.name(t.category.get(i)))),
                 _ => {}
             },
         }
@@ -342,19 +342,19 @@ pub fn online_funnel(t: &Table, profiles: &Profiles, q: &OnlineFunnelQuery) -> (
             Kind::View => 0,
             Kind::CartAdd => 1,
             Kind::Checkout => 2,
-            Kind::Purchase if Some(t.channel[i]) == web || Some(t.channel[i]) == click_collect => 3,
+            Kind::Purchase if Some(t.channel.get(i)) == web || Some(t.channel.get(i)) == click_collect => 3,
             _ => continue,
         };
         let shopper = t.shopper[i];
         if shopper == NONE {
             continue;
         }
-        if stage < 3 && t.device[i] != NONE {
-            last_device.insert(shopper, t.device[i]);
+        if stage < 3 && t.device.get(i) != NONE {
+            last_device.insert(shopper, t.device.get(i));
         }
         let device = match q.by_device {
             false => u32::MAX,
-            true if stage < 3 => t.device[i],
+            true if stage < 3 => t.device.get(i),
             true => last_device.get(&shopper).copied().unwrap_or(NONE),
         };
         let c = cells.entry((device, seg.label_id(i))).or_default();

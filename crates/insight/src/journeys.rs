@@ -74,17 +74,17 @@ impl Acc {
         self.pairs.insert(pair);
         if self.rows.insert(row) {
             self.units += i64::from(t.qty[row]);
-            *self.revenue.entry(t.name(t.currency[row]).to_owned()).or_default() += t.amount[row];
+            *self.revenue.entry(t.name(t.currency.get(row)).to_owned()).or_default() += t.amount[row];
         }
     }
 }
 
 fn online(t: &Table, i: usize) -> bool {
-    matches!(t.name(t.channel[i]), "web" | "click_collect")
+    matches!(t.name(t.channel.get(i)), "web" | "click_collect")
 }
 
 fn in_store(t: &Table, i: usize) -> bool {
-    matches!(t.name(t.channel[i]), "pos" | "cashierless")
+    matches!(t.name(t.channel.get(i)), "pos" | "cashierless")
 }
 
 /// Answers question 4: totals per journey, then the products, most journeys first (at most `top` each).
@@ -104,7 +104,7 @@ pub fn journeys(t: &Table, q: &JourneyQuery, top: usize) -> (Vec<JourneyRow>, us
         if t.kind[i] == Kind::Purchase && t.shopper[i] != NONE {
             bought.entry((t.shopper[i], t.product[i])).or_default().push(i);
             if in_store(t, i) {
-                store_buys.entry((t.shopper[i], t.location[i])).or_default().push(i);
+                store_buys.entry((t.shopper[i], t.location.get(i))).or_default().push(i);
             }
         }
     }
@@ -122,7 +122,7 @@ pub fn journeys(t: &Table, q: &JourneyQuery, top: usize) -> (Vec<JourneyRow>, us
         let (journey, ends): (Journey, Vec<usize>) = match t.kind[i] {
             Kind::Dwell | Kind::Pick if p != NONE => {
                 if t.kind[i] == Kind::Dwell
-                    && (i64::from(t.dwell_ms[i]) < q.min_dwell_ms || !t.name(t.zone[i]).starts_with("facing:"))
+                    && (i64::from(t.dwell_ms[i]) < q.min_dwell_ms || !t.name(t.zone.get(i)).starts_with("facing:"))
                 {
                     continue;
                 }
@@ -134,8 +134,10 @@ pub fn journeys(t: &Table, q: &JourneyQuery, top: usize) -> (Vec<JourneyRow>, us
                 (Journey::Webrooming, ends.into_iter().filter(|&r| in_store(t, r)).collect())
             }
             Kind::Pickup => {
-                let ends =
-                    store_buys.get(&(s, t.location[i])).map(|r| after(r, at, at + ADDON_WINDOW_MS)).unwrap_or_default();
+                let ends = store_buys
+                    .get(&(s, t.location.get(i)))
+                    .map(|r| after(r, at, at + ADDON_WINDOW_MS))
+                    .unwrap_or_default();
                 for &r in &ends {
                     totals.entry(Journey::ClickCollectAddon).or_default().add(t, s, (s, t.order[i]), r);
                     per_product.entry((Journey::ClickCollectAddon, t.product[r])).or_default().add(

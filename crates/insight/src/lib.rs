@@ -5,6 +5,7 @@
 //! Times are epoch milliseconds; hours and days of the week are the retailer's local ones, from a fixed UTC
 //! offset (Korea keeps no daylight saving time). A dwell belongs to the hour and day in which it began.
 
+mod column;
 pub mod dwell;
 pub mod funnels;
 pub mod journeys;

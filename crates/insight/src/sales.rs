@@ -40,7 +40,7 @@ impl Cell for TrafficRow {
 }
 
 fn in_store(t: &Table, i: usize) -> bool {
-    matches!(t.name(t.channel[i]), "pos" | "cashierless")
+    matches!(t.name(t.channel.get(i)), "pos" | "cashierless")
 }
 
 /// Answers the traffic half of question 5.
@@ -60,7 +60,7 @@ pub fn traffic(t: &Table, w: &Window, location: Option<&str>, k: u32) -> (Vec<Tr
     }
     let mut cells: BTreeMap<(u32, u8), Acc> = BTreeMap::new();
     for i in t.rows(w) {
-        let l = t.location[i];
+        let l = t.location.get(i);
         if l == NONE || !loc.matches(l) {
             continue;
         }
@@ -147,11 +147,12 @@ pub fn channel_mix(t: &Table, w: &Window, location: Option<&str>, k: u32) -> (Ve
     }
     let mut cells: BTreeMap<(u32, String, u32, u32), Acc> = BTreeMap::new();
     for i in t.rows(w) {
-        let l = t.location[i];
+        let l = t.location.get(i);
         if l == NONE || !loc.matches(l) || !matches!(t.kind[i], Kind::Purchase | Kind::Return) {
             continue;
         }
-        let a = cells.entry((l, time::date(t.at[i], w.utc_offset_min), t.channel[i], t.currency[i])).or_default();
+        let a =
+            cells.entry((l, time::date(t.at[i], w.utc_offset_min), t.channel.get(i), t.currency.get(i))).or_default();
         a.shoppers.insert(t.shopper[i]);
         if t.kind[i] == Kind::Purchase {
             a.orders.insert(t.order[i]);
@@ -216,8 +217,8 @@ pub fn repeat(t: &Table, profiles: &Profiles, w: &Window, segment: SegmentBy, k:
     let seg = Segmenter::new(t, profiles, &segment, w.utc_offset_min);
     let mut orders: HashMap<u32, (String, HashSet<u32>)> = HashMap::new();
     for i in t.rows(w) {
-        if t.kind[i] == Kind::Purchase && t.customer[i] != NONE {
-            orders.entry(t.customer[i]).or_insert_with(|| (seg.label(i), HashSet::new())).1.insert(t.order[i]);
+        if t.kind[i] == Kind::Purchase && t.customer(i) != NONE {
+            orders.entry(t.customer(i)).or_insert_with(|| (seg.label(i), HashSet::new())).1.insert(t.order[i]);
         }
     }
     let mut cells: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -270,7 +271,7 @@ pub fn stockouts(t: &Table, w: &Window, location: Option<&str>) -> Vec<StockOutR
     let mut episodes: HashMap<(u32, u32), (u64, i64)> = HashMap::new();
     let range = t.rows(w);
     for i in 0..range.end {
-        let key = (t.location[i], t.sku[i]);
+        let key = (t.location.get(i), t.sku[i]);
         if !loc.matches(key.0) || !matches!(t.kind[i], Kind::StockOut | Kind::StockBack) {
             continue;
         }
@@ -307,10 +308,10 @@ pub fn stockouts(t: &Table, w: &Window, location: Option<&str>) -> Vec<StockOutR
     }
     let mut sold: HashMap<(u32, u32), (i64, BTreeMap<u32, (i64, i64)>)> = HashMap::new();
     for i in range {
-        if t.kind[i] == Kind::Purchase && episodes.contains_key(&(t.location[i], t.sku[i])) {
-            let s = sold.entry((t.location[i], t.sku[i])).or_default();
+        if t.kind[i] == Kind::Purchase && episodes.contains_key(&(t.location.get(i), t.sku[i])) {
+            let s = sold.entry((t.location.get(i), t.sku[i])).or_default();
             s.0 += i64::from(t.qty[i]);
-            let c = s.1.entry(t.currency[i]).or_default();
+            let c = s.1.entry(t.currency.get(i)).or_default();
             c.0 += i64::from(t.qty[i]);
             c.1 += t.amount[i];
         }

@@ -145,7 +145,7 @@ impl<'a> Segmenter<'a> {
                 }
                 first_purchase.entry(table.shopper[i]).or_insert(table.at[i]);
                 if orders_seen.insert(table.order[i]) {
-                    *counts.entry(table.shopper[i]).or_default().entry(table.channel[i]).or_default() += 1;
+                    *counts.entry(table.shopper[i]).or_default().entry(table.channel.get(i)).or_default() += 1;
                 }
             }
         }
@@ -222,7 +222,7 @@ impl<'a> Segmenter<'a> {
     fn dim(&self, dim: Dim, i: usize) -> String {
         let t = self.table;
         let (shopper, at) = (t.shopper[i], t.at[i]);
-        let profile = self.profiles.get(&t.customer[i]).copied();
+        let profile = self.profiles.get(&t.customer(i)).copied();
         match dim {
             Dim::Tier => profile
                 .and_then(|p| p.tiers.iter().rev().find(|(from, _)| *from <= at).map(|(_, tier)| tier.clone()))

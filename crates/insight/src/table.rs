@@ -1,6 +1,7 @@
 //! The columnar table the questions scan: one vector per field, strings interned to `u32` (0 is none),
 //! rows in time order, each happening once (a repeated id is dropped).
 
+use crate::column::Column;
 use crate::{Event, Kind, Window};
 use hashbrown::HashTable;
 use std::collections::HashSet;
@@ -16,8 +17,8 @@ pub const NONE: u32 = 0;
 pub struct Dict {
     /// Every name, one after another.
     text: String,
-    /// Name `i` is `text[bounds[i]..bounds[i + 1]]`.
-    bounds: Vec<usize>,
+    /// Name `i` is `text[bounds[i]..bounds[i + 1]]` (names take less than 4 GiB).
+    bounds: Vec<u32>,
     /// The ids, found by the hash of their name.
     ids: HashTable<u32>,
     hasher: RandomState,
@@ -35,8 +36,16 @@ impl Default for Dict {
     }
 }
 
-fn name_in<'a>(text: &'a str, bounds: &[usize], id: u32) -> &'a str {
-    &text[bounds[id as usize]..bounds[id as usize + 1]]
+fn name_in<'a>(text: &'a str, bounds: &[u32], id: u32) -> &'a str {
+    &text[bounds[id as usize] as usize..bounds[id as usize + 1] as usize]
+}
+
+/// Makes room for `more` in a vector that grows by a quarter at a time: a doubling arena of millions of
+/// names holds up to twice what it needs, and three times while it copies.
+fn grow<T>(v: &mut Vec<T>, more: usize) {
+    if v.capacity() - v.len() < more {
+        v.reserve_exact(more.max(v.len() / 4).max(64));
+    }
 }
 
 impl Dict {
@@ -48,8 +57,12 @@ impl Dict {
             return id;
         }
         let id = u32::try_from(bounds.len() - 1).expect("fewer than 4 billion distinct names");
+        if text.capacity() - text.len() < s.len() {
+            text.reserve_exact(s.len().max(text.len() / 4).max(256));
+        }
         text.push_str(s);
-        bounds.push(text.len());
+        grow(bounds, 1);
+        bounds.push(u32::try_from(text.len()).expect("names take less than 4 GiB"));
         ids.insert_unique(hash, id, |&id| hasher.hash_one(name_in(text, bounds, id)));
         id
     }
@@ -77,7 +90,7 @@ impl Dict {
 
     /// Bytes the names take on the heap: the text, where each ends, and the hash table of ids.
     pub fn heap_bytes(&self) -> usize {
-        self.text.capacity() + self.bounds.capacity() * 8 + self.ids.capacity() * 5
+        self.text.capacity() + self.bounds.capacity() * 4 + self.ids.capacity() * 5
     }
 
     /// Gives back what growing took beyond the names held.
@@ -89,28 +102,202 @@ impl Dict {
     }
 }
 
+/// A column of few distinct names (stores, channels, devices, categories, zones, currencies) in two
+/// bytes a row instead of four: a row holds the column's own code, and the column maps codes to interned
+/// ids. Ten million events save 120 MB this way. A column that meets more than 65,535 names (an import of
+/// odd data) is widened to the interned ids themselves.
+#[derive(Debug, Clone)]
+pub struct Small {
+    rows: Codes,
+    /// Code → interned id; code 0 is none.
+    ids: Vec<u32>,
+    /// Interned id → code.
+    codes: std::collections::HashMap<u32, u16>,
+}
+
+#[derive(Debug, Clone)]
+enum Codes {
+    Narrow(Column<u16>),
+    Wide(Column<u32>),
+}
+
+impl Default for Small {
+    fn default() -> Self {
+        Small { rows: Codes::Narrow(Column::new()), ids: vec![NONE], codes: Default::default() }
+    }
+}
+
+impl Small {
+    /// The interned id of row `i`.
+    #[inline]
+    pub fn get(&self, i: usize) -> u32 {
+        match &self.rows {
+            Codes::Narrow(c) => self.ids[c[i] as usize],
+            Codes::Wide(w) => w[i],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.rows {
+            Codes::Narrow(c) => c.len(),
+            Codes::Wide(w) => w.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends a row holding the interned id `id`.
+    pub fn push(&mut self, id: u32) {
+        let code = match &self.rows {
+            Codes::Wide(_) => None,
+            Codes::Narrow(_) if id == NONE => Some(0),
+            Codes::Narrow(_) => match self.codes.get(&id) {
+                Some(&code) => Some(code),
+                None => u16::try_from(self.ids.len()).ok().inspect(|&code| {
+                    self.ids.push(id);
+                    self.codes.insert(id, code);
+                }),
+            },
+        };
+        match (&mut self.rows, code) {
+            (Codes::Narrow(c), Some(code)) => c.push(code),
+            (Codes::Wide(w), _) => w.push(id),
+            (Codes::Narrow(_), None) => {
+                self.widen();
+                self.push(id)
+            }
+        }
+    }
+
+    /// Holds the interned ids themselves from now on.
+    fn widen(&mut self) {
+        if let Codes::Narrow(c) = &self.rows {
+            let mut wide = Column::new();
+            wide.reserve_exact(c.capacity());
+            c.iter().for_each(|&code| wide.push(self.ids[code as usize]));
+            self.rows = Codes::Wide(wide);
+        }
+    }
+
+    fn reserve_exact(&mut self, n: usize) {
+        match &mut self.rows {
+            Codes::Narrow(c) => c.reserve_exact(n),
+            Codes::Wide(w) => w.reserve_exact(n),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match &mut self.rows {
+            Codes::Narrow(c) => c.shrink_to_fit(),
+            Codes::Wide(w) => w.shrink_to_fit(),
+        }
+    }
+
+    /// Rows from `pos` on, as a column with the same codes.
+    fn split_off(&mut self, pos: usize) -> Small {
+        let rows = match &mut self.rows {
+            Codes::Narrow(c) => Codes::Narrow(c.split_off(pos)),
+            Codes::Wide(w) => Codes::Wide(w.split_off(pos)),
+        };
+        Small { rows, ids: self.ids.clone(), codes: self.codes.clone() }
+    }
+
+    /// Drops the first `n` rows.
+    fn drain_front(&mut self, n: usize) {
+        match &mut self.rows {
+            Codes::Narrow(c) => c.drain_front(n),
+            Codes::Wide(w) => w.drain_front(n),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let rows = match &self.rows {
+            Codes::Narrow(c) => c.capacity() * 2,
+            Codes::Wide(w) => w.capacity() * 4,
+        };
+        rows + self.ids.capacity() * 4 + self.codes.capacity() * 8
+    }
+}
+
+/// A column of one bit a row.
+#[derive(Debug, Clone, Default)]
+struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        debug_assert!(i < self.len);
+        self.words[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    fn push(&mut self, b: bool) {
+        if self.len.is_multiple_of(64) {
+            self.words.push(0);
+        }
+        if b {
+            self.words[self.len / 64] |= 1 << (self.len % 64);
+        }
+        self.len += 1;
+    }
+
+    /// Rows from `pos` on; this column keeps the rows before.
+    fn split_off(&mut self, pos: usize) -> Bits {
+        let mut tail = Bits::default();
+        tail.reserve_exact(self.len.saturating_sub(pos));
+        for i in pos..self.len {
+            tail.push(self.get(i));
+        }
+        self.len = self.len.min(pos);
+        self.words.truncate(self.len.div_ceil(64));
+        if !self.len.is_multiple_of(64) {
+            // The bits past the end are zero, as `push` expects.
+            *self.words.last_mut().expect("a partial word") &= (1 << (self.len % 64)) - 1;
+        }
+        tail
+    }
+
+    fn reserve_exact(&mut self, n: usize) {
+        self.words.reserve_exact((self.len + n).div_ceil(64).saturating_sub(self.words.len()));
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.words.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+}
+
 /// Events as columns, sorted by time.
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     pub dict: Dict,
-    pub kind: Vec<Kind>,
-    pub at: Vec<i64>,
-    pub shopper: Vec<u32>,
-    pub customer: Vec<u32>,
-    pub location: Vec<u32>,
-    pub channel: Vec<u32>,
-    pub device: Vec<u32>,
-    pub product: Vec<u32>,
-    pub sku: Vec<u32>,
-    pub category: Vec<u32>,
-    pub zone: Vec<u32>,
-    pub visit: Vec<u32>,
-    pub order: Vec<u32>,
+    pub kind: Column<Kind>,
+    pub at: Column<i64>,
+    pub shopper: Column<u32>,
+    /// Whether the row's shopper is a customer who agreed to be recognised (then the shopper is the
+    /// customer's id; see [`Table::customer`]): one bit a row instead of a column of ids.
+    known: Bits,
+    pub location: Small,
+    pub channel: Small,
+    pub device: Small,
+    pub product: Column<u32>,
+    pub sku: Column<u32>,
+    pub category: Small,
+    pub zone: Small,
+    pub visit: Column<u32>,
+    pub order: Column<u32>,
     /// Milliseconds (up to 24 days: a dwell is minutes).
-    pub dwell_ms: Vec<i32>,
-    pub qty: Vec<i32>,
-    pub amount: Vec<i64>,
-    pub currency: Vec<u32>,
+    pub dwell_ms: Column<i32>,
+    pub qty: Column<i32>,
+    pub amount: Column<i64>,
+    pub currency: Small,
 }
 
 impl Table {
@@ -126,20 +313,19 @@ impl Table {
         t
     }
 
-    /// The interned columns.
-    fn id_columns(&mut self) -> [&mut Vec<u32>; 12] {
+    /// The interned columns of many names (shoppers, products, visits, orders).
+    fn id_columns(&mut self) -> [&mut Column<u32>; 5] {
+        [&mut self.shopper, &mut self.product, &mut self.sku, &mut self.visit, &mut self.order]
+    }
+
+    /// The interned columns of few names (stores, channels, devices, categories, zones, currencies).
+    fn small_columns(&mut self) -> [&mut Small; 6] {
         [
-            &mut self.shopper,
-            &mut self.customer,
             &mut self.location,
             &mut self.channel,
             &mut self.device,
-            &mut self.product,
-            &mut self.sku,
             &mut self.category,
             &mut self.zone,
-            &mut self.visit,
-            &mut self.order,
             &mut self.currency,
         ]
     }
@@ -150,6 +336,8 @@ impl Table {
         self.kind.reserve_exact(n);
         self.at.reserve_exact(n);
         self.id_columns().into_iter().for_each(|c| c.reserve_exact(n));
+        self.small_columns().into_iter().for_each(|c| c.reserve_exact(n));
+        self.known.reserve_exact(n);
         self.dwell_ms.reserve_exact(n);
         self.qty.reserve_exact(n);
         self.amount.reserve_exact(n);
@@ -157,9 +345,11 @@ impl Table {
 
     /// Gives back what `reserve` took beyond the events held.
     pub fn shrink_to_fit(&mut self) {
+        self.known.shrink_to_fit();
         self.kind.shrink_to_fit();
         self.at.shrink_to_fit();
         self.id_columns().into_iter().for_each(|c| c.shrink_to_fit());
+        self.small_columns().into_iter().for_each(|c| c.shrink_to_fit());
         self.dwell_ms.shrink_to_fit();
         self.qty.shrink_to_fit();
         self.amount.shrink_to_fit();
@@ -176,8 +366,10 @@ impl Table {
         let d = &mut self.dict;
         self.kind.push(e.kind.unwrap_or(Kind::View));
         self.at.push(e.at_ms);
-        self.shopper.push(d.intern(e.shopper.as_deref()));
-        self.customer.push(d.intern(e.customer.as_deref()));
+        // A customer's row names the customer as its shopper (imports refuse any other shopper beside a
+        // customer, and the feed writes them equal).
+        self.shopper.push(d.intern(e.customer.as_deref().or(e.shopper.as_deref())));
+        self.known.push(e.customer.as_deref().is_some_and(|c| !c.is_empty()));
         self.location.push(d.intern(e.location.as_deref()));
         self.channel.push(d.intern(e.channel.as_deref()));
         self.device.push(d.intern(e.device.as_deref()));
@@ -202,11 +394,12 @@ impl Table {
         let Some(first) = evs.first() else { return };
         let pos = self.at.partition_point(|&t| t <= first.at_ms);
         let tail = self.split_off(pos);
-        // Grow by an eighth beyond what is needed: a live table takes in a few events every few seconds,
-        // and doubling (a `Vec`'s own growth) would hold up to twice the table.
+        // Grow by a thirty-second beyond what is needed (at least 4,096 rows): a live table takes in a few
+        // events every few seconds, and doubling (a `Vec`'s own growth) would hold up to twice the table;
+        // each growth copies the table once (at ten million events, about every 300,000 new ones).
         let need = self.len() + tail.len() + evs.len();
         if self.at.capacity() < need {
-            self.reserve(need - self.len() + need / 8);
+            self.reserve(need - self.len() + (need / 32).max(4_096));
         }
         let (mut i, mut j) = (0, 0);
         while i < tail.len() || j < evs.len() {
@@ -229,9 +422,13 @@ impl Table {
             dwell_ms: self.dwell_ms.split_off(pos),
             qty: self.qty.split_off(pos),
             amount: self.amount.split_off(pos),
+            known: self.known.split_off(pos),
             ..Default::default()
         };
         for (to, from) in t.id_columns().into_iter().zip(self.id_columns()) {
+            *to = from.split_off(pos);
+        }
+        for (to, from) in t.small_columns().into_iter().zip(self.small_columns()) {
             *to = from.split_off(pos);
         }
         t
@@ -244,22 +441,14 @@ impl Table {
         self.dwell_ms.push(t.dwell_ms[i]);
         self.qty.push(t.qty[i]);
         self.amount.push(t.amount[i]);
-        let from: [&Vec<u32>; 12] = [
-            &t.shopper,
-            &t.customer,
-            &t.location,
-            &t.channel,
-            &t.device,
-            &t.product,
-            &t.sku,
-            &t.category,
-            &t.zone,
-            &t.visit,
-            &t.order,
-            &t.currency,
-        ];
+        self.known.push(t.known.get(i));
+        let from: [&Column<u32>; 5] = [&t.shopper, &t.product, &t.sku, &t.visit, &t.order];
         for (to, from) in self.id_columns().into_iter().zip(from) {
             to.push(from[i]);
+        }
+        let from: [&Small; 6] = [&t.location, &t.channel, &t.device, &t.category, &t.zone, &t.currency];
+        for (to, from) in self.small_columns().into_iter().zip(from) {
+            to.push(from.get(i));
         }
     }
 
@@ -269,41 +458,44 @@ impl Table {
         if n == 0 {
             return;
         }
-        self.kind.drain(..n);
-        self.at.drain(..n);
-        self.dwell_ms.drain(..n);
-        self.qty.drain(..n);
-        self.amount.drain(..n);
+        self.kind.drain_front(n);
+        self.at.drain_front(n);
+        self.dwell_ms.drain_front(n);
+        self.qty.drain_front(n);
+        self.amount.drain_front(n);
         self.id_columns().into_iter().for_each(|c| {
-            c.drain(..n);
+            c.drain_front(n);
         });
+        self.small_columns().into_iter().for_each(|c| c.drain_front(n));
+        self.known = self.known.split_off(n);
     }
 
     /// Bytes the table holds on the heap (columns and names, by capacity).
     pub fn heap_bytes(&self) -> usize {
-        let ids: usize = [
-            &self.shopper,
-            &self.customer,
-            &self.location,
-            &self.channel,
-            &self.device,
-            &self.product,
-            &self.sku,
-            &self.category,
-            &self.zone,
-            &self.visit,
-            &self.order,
-            &self.currency,
-        ]
-        .iter()
-        .map(|c| c.capacity() * 4)
-        .sum();
-        ids + self.kind.capacity()
+        let ids: usize =
+            [&self.shopper, &self.product, &self.sku, &self.visit, &self.order].iter().map(|c| c.capacity() * 4).sum();
+        let small: usize = [&self.location, &self.channel, &self.device, &self.category, &self.zone, &self.currency]
+            .iter()
+            .map(|c| c.heap_bytes())
+            .sum();
+        ids + small
+            + self.known.heap_bytes()
+            + self.kind.capacity()
             + self.at.capacity() * 8
             + self.dwell_ms.capacity() * 4
             + self.qty.capacity() * 4
             + self.amount.capacity() * 8
             + self.dict.heap_bytes()
+    }
+
+    /// The customer of row `i` when its shopper agreed to be recognised (the shopper's id), else none.
+    #[inline]
+    pub fn customer(&self, i: usize) -> u32 {
+        if self.known.get(i) {
+            self.shopper[i]
+        } else {
+            NONE
+        }
     }
 
     /// Rows before `at`.
@@ -401,8 +593,8 @@ mod tests {
         let mut late = vec![all[3].clone(), all[1].clone(), Event { kind: None, ..e("f", 5, "q") }];
         t.merge(&mut late);
         let whole = Table::from_events(all);
-        assert_eq!(t.at, whole.at);
-        assert_eq!(t.qty, whole.qty);
+        assert_eq!(t.at[..], whole.at[..]);
+        assert_eq!(t.qty[..], whole.qty[..]);
         let names = |t: &Table| t.sku.iter().map(|&i| t.name(i).to_owned()).collect::<Vec<_>>();
         assert_eq!(names(&t), names(&whole));
         t.merge(&mut [e("g", 60, "x")]);
@@ -430,5 +622,110 @@ mod tests {
         assert_eq!(d.get("visit-10000"), None);
         assert_eq!(d.intern(Some("한글 이름")), 10_001);
         assert_eq!(d.name(10_001), "한글 이름");
+    }
+
+    #[test]
+    fn a_column_of_few_names_answers_the_interned_ids_and_widens_past_65535_names() {
+        let mut d = Dict::default();
+        let mut c = Small::default();
+        let ids: Vec<u32> = (0..70_000).map(|i| d.intern(Some(&format!("zone-{i}")))).collect();
+        // Codes are the column's own: the interned ids it holds start far from 1.
+        let mut want = Vec::new();
+        for (i, &id) in ids.iter().enumerate().skip(1_000).take(3) {
+            c.push(id);
+            c.push(NONE);
+            want.extend([id, NONE]);
+            assert_eq!(c.get(2 * (i - 1_000)), id);
+        }
+        assert!(matches!(c.rows, Codes::Narrow(_)));
+        for &id in &ids {
+            c.push(id);
+            want.push(id);
+        }
+        assert!(matches!(c.rows, Codes::Wide(_)), "65,535 names and more are held as interned ids");
+        assert_eq!((0..c.len()).map(|i| c.get(i)).collect::<Vec<_>>(), want);
+        let tail = c.split_off(c.len() - 2);
+        assert_eq!((tail.get(0), tail.get(1)), (ids[69_998], ids[69_999]));
+        c.drain_front(6);
+        assert_eq!(c.get(0), ids[0]);
+    }
+
+    #[test]
+    fn a_column_of_bits_splits_and_drops_its_front_at_any_row() {
+        for len in [0, 1, 63, 64, 65, 130] {
+            for pos in [0, 1, 63, 64, 65, 129, 200] {
+                let want: Vec<bool> = (0..len).map(|i| i % 3 == 0 || i % 7 == 0).collect();
+                let mut b = Bits::default();
+                b.reserve_exact(len);
+                want.iter().for_each(|&x| b.push(x));
+                let tail = b.split_off(pos);
+                let pos = pos.min(len);
+                assert_eq!((0..b.len).map(|i| b.get(i)).collect::<Vec<_>>(), want[..pos], "head of {len} at {pos}");
+                assert_eq!(
+                    (0..tail.len).map(|i| tail.get(i)).collect::<Vec<_>>(),
+                    want[pos..],
+                    "tail of {len} at {pos}"
+                );
+                // What is pushed after a split is its own bit, whatever was there before.
+                b.push(false);
+                b.push(true);
+                assert_eq!((b.get(pos), b.get(pos + 1)), (false, true));
+            }
+        }
+    }
+
+    #[test]
+    fn a_customers_row_names_the_customer_and_others_name_none() {
+        let e = |id: &str, at, shopper: &str, customer: Option<&str>| Event {
+            id: id.into(),
+            kind: Some(Kind::View),
+            at_ms: at,
+            shopper: Some(shopper.into()),
+            customer: customer.map(str::to_owned),
+            ..Default::default()
+        };
+        let mut t = Table::from_events(vec![e("a", 10, "c1", Some("c1")), e("b", 20, "v:visit-1", None)]);
+        t.merge(&mut [e("c", 15, "c2", Some("c2"))]);
+        let rows: Vec<(&str, &str)> = (0..t.len()).map(|i| (t.name(t.shopper[i]), t.name(t.customer(i)))).collect();
+        assert_eq!(rows, vec![("c1", "c1"), ("c2", "c2"), ("v:visit-1", "")]);
+        t.drop_before(12);
+        assert_eq!((t.customer(0), t.customer(1)), (t.dict.get("c2").unwrap(), NONE));
+    }
+
+    #[test]
+    fn a_table_keeps_each_rows_store_channel_and_zone_through_merges_and_drops() {
+        let e = |id: &str, at, store: &str, zone: Option<&str>| Event {
+            id: id.into(),
+            kind: Some(Kind::Dwell),
+            at_ms: at,
+            shopper: Some(format!("shopper-{id}")),
+            location: Some(store.into()),
+            channel: Some("cashierless".into()),
+            zone: zone.map(str::to_owned),
+            currency: Some("KRW".into()),
+            ..Default::default()
+        };
+        let all = vec![
+            e("a", 10, "gangnam", Some("aisle:1")),
+            e("b", 20, "hongdae", None),
+            e("c", 30, "gangnam", Some("aisle:2")),
+            e("d", 40, "busan", Some("aisle:1")),
+        ];
+        let mut t = Table::from_events(vec![all[0].clone(), all[3].clone()]);
+        t.merge(&mut [all[2].clone(), all[1].clone()]);
+        let rows = |t: &Table| {
+            (0..t.len())
+                .map(|i| (t.name(t.location.get(i)).to_owned(), t.name(t.zone.get(i)).to_owned(), t.currency.get(i)))
+                .collect::<Vec<_>>()
+        };
+        let whole = Table::from_events(all);
+        assert_eq!(
+            rows(&t).iter().map(|r| (&r.0, &r.1)).collect::<Vec<_>>(),
+            rows(&whole).iter().map(|r| (&r.0, &r.1)).collect::<Vec<_>>()
+        );
+        assert_eq!(t.name(t.channel.get(3)), "cashierless");
+        t.drop_before(25);
+        assert_eq!(rows(&t)[0].0, "gangnam");
+        assert_eq!(rows(&t)[1], ("busan".to_owned(), "aisle:1".to_owned(), t.dict.get("KRW").unwrap()));
     }
 }

@@ -12,6 +12,7 @@ pub use migrate::checksum_of as migrate_checksum_of;
 mod pg;
 mod pg_tls;
 mod schema;
+mod schema_analytics;
 mod sqlite;
 mod value;
 

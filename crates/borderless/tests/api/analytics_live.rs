@@ -112,6 +112,10 @@ async fn scenario(a: &TestApp, b: &TestApp) {
         .await
         .expect_err("a moment before 1970");
     assert!(err.to_string().contains("`test-view-6`: `at` must lie between 1970-01-01 and 9999-12-31"), "{err}");
+    // A customer is the event's shopper too.
+    let other = insight::Event { shopper: Some("someone else".into()), ..view(7, &customers[0], now) };
+    let err = engine_a.insight_import(vec![other]).await.expect_err("a customer who is not the shopper");
+    assert!(err.to_string().contains("`test-view-7`: a customer is the event's shopper too"), "{err}");
     // c3 is erased through b: a reads its events again and c3's view is gone from its answers (their
     // purchase stays in revenue, tied to nobody).
     b.admin_post(&format!("/admin/customers/{}/analytics-erasure", customers[3]), json!({})).await.expect(200);

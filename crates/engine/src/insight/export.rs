@@ -91,7 +91,7 @@ fn events(t: &Table, w: &Window, names: &mut Pseudonyms) -> Result<Option<Vec<Co
     let (mut shopper, mut customer, mut visit, mut order) = (vec![], vec![], vec![], vec![]);
     for r in rows.clone() {
         shopper.push(names.of(t, t.shopper[r]));
-        customer.push(names.of(t, t.customer[r]));
+        customer.push(names.of(t, t.customer(r)));
         visit.push(names.of(t, t.visit[r]));
         order.push(names.of(t, t.order[r]));
     }
@@ -104,19 +104,19 @@ fn events(t: &Table, w: &Window, names: &mut Pseudonyms) -> Result<Option<Vec<Co
         i(rows.clone().map(|r| Some(::insight::time::weekday(t.at[r], off) as i64)).collect(), "weekday", false),
         s(shopper, "shopper"),
         s(customer, "customer"),
-        s(rows.clone().map(|r| name(t.location[r])).collect(), "location_id"),
-        s(rows.clone().map(|r| name(t.channel[r])).collect(), "channel"),
-        s(rows.clone().map(|r| name(t.device[r])).collect(), "device"),
+        s(rows.clone().map(|r| name(t.location.get(r))).collect(), "location_id"),
+        s(rows.clone().map(|r| name(t.channel.get(r))).collect(), "channel"),
+        s(rows.clone().map(|r| name(t.device.get(r))).collect(), "device"),
         s(rows.clone().map(|r| name(t.product[r])).collect(), "product_id"),
         s(rows.clone().map(|r| name(t.sku[r])).collect(), "sku"),
-        s(rows.clone().map(|r| name(t.category[r])).collect(), "category"),
-        s(rows.clone().map(|r| name(t.zone[r])).collect(), "zone"),
+        s(rows.clone().map(|r| name(t.category.get(r))).collect(), "category"),
+        s(rows.clone().map(|r| name(t.zone.get(r))).collect(), "zone"),
         s(visit, "visit"),
         s(order, "order_key"),
         i(rows.clone().map(|r| Some(i64::from(t.dwell_ms[r]))).collect(), "dwell_ms", false),
         i(rows.clone().map(|r| Some(i64::from(t.qty[r]))).collect(), "quantity", false),
         i(rows.clone().map(|r| Some(t.amount[r])).collect(), "amount_minor", false),
-        s(rows.map(|r| name(t.currency[r])).collect(), "currency"),
+        s(rows.map(|r| name(t.currency.get(r))).collect(), "currency"),
     ]))
 }
 

@@ -4,8 +4,9 @@
 
 use super::*;
 
-/// Rows read per query while loading (the table grows column by column; no list of events is held).
-const PAGE: i64 = 50_000;
+/// Rows read per query while loading (the table grows column by column; no list of events is held, and
+/// a page of rows is a few megabytes beside it).
+const PAGE: i64 = 10_000;
 
 const COLS: &str =
     "id, kind, at, shopper, customer_id, location_id, channel, device, product_id, sku, category, zone, visit, \

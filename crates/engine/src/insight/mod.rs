@@ -322,6 +322,12 @@ impl Engine {
                 e.id, e.at_ms
             )));
         }
+        if let Some(e) = evs.iter().find(|e| e.customer.is_some() && e.shopper != e.customer) {
+            return Err(bad(format!(
+                "analytics event `{}`: a customer is the event's shopper too (`shopper` must equal `customer`, or `customer` be left out for a shopper who is not recognised)",
+                e.id
+            )));
+        }
         if let Some(e) = evs.iter().find(|e| !::insight::fits(e)) {
             return Err(bad(format!(
                 "analytics event `{}`: dwell_ms and quantity must each lie within ±2,147,483,647",
