@@ -104,7 +104,8 @@ def main():
         FROM all_ GROUP BY ALL""",
         lambda r: funnel_row(r, k),
     )
-    # 3. Web funnel by device (a purchase takes the device of the shopper's last web event before it).
+    # 3. Web funnel by device (a purchase takes the device of the shopper's last web event before it); each
+    # stage counts the shoppers of the row who reached every stage before it.
     timed(
         "online_funnel_device",
         f"""
@@ -115,11 +116,13 @@ def main():
                FROM p ASOF LEFT JOIN d ON p.shopper = d.shopper AND p.at_ms >= d.at_ms),
         s AS (SELECT shopper, coalesce(device, 'unknown') AS device,
                      CASE kind WHEN 'view' THEN 0 WHEN 'cart_add' THEN 1 ELSE 2 END AS stage
-              FROM w WHERE kind IN ('view', 'cart_add', 'checkout') UNION ALL SELECT * FROM pd)
-        SELECT device, count(DISTINCT shopper) FILTER (WHERE stage = 0), count(DISTINCT shopper) FILTER (WHERE stage = 1),
-               count(DISTINCT shopper) FILTER (WHERE stage = 2), count(DISTINCT shopper) FILTER (WHERE stage = 3),
-               count(DISTINCT shopper)
-        FROM s GROUP BY device""",
+              FROM w WHERE kind IN ('view', 'cart_add', 'checkout') UNION ALL SELECT * FROM pd),
+        f AS (SELECT device, shopper, bool_or(stage = 0) AS v, bool_or(stage = 1) AS c, bool_or(stage = 2) AS ch,
+                     bool_or(stage = 3) AS p
+              FROM s GROUP BY device, shopper)
+        SELECT device, count(*) FILTER (WHERE v), count(*) FILTER (WHERE v AND c),
+               count(*) FILTER (WHERE v AND c AND ch), count(*) FILTER (WHERE v AND c AND ch AND p), count(*)
+        FROM f GROUP BY device""",
         lambda r: online_row(r, k),
     )
     # 4. Journeys: totals per journey.

@@ -294,7 +294,10 @@ pub struct OnlineFunnelQuery {
     pub k: u32,
 }
 
-/// One row of the web funnel: distinct shoppers reaching each stage in the window.
+/// One row of the web funnel: distinct shoppers reaching each stage in the window, each stage counting
+/// only shoppers who also reached every stage before it in the same row (a closed funnel: no stage
+/// exceeds the one before, and no rate exceeds 1 — a purchase whose shopper was never seen browsing, an
+/// order placed through the API, say, is revenue in the channel mix, not a step of this funnel).
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct OnlineFunnelRow {
     /// `mobile`, `desktop`, `app` or `unknown` (when cut by device; a purchase takes the device of the
@@ -305,7 +308,7 @@ pub struct OnlineFunnelRow {
     pub viewed: Option<u64>,
     pub carted: Option<u64>,
     pub checked_out: Option<u64>,
-    /// Shoppers with a web order (delivery or click & collect).
+    /// Shoppers with a web order (delivery or click & collect) who viewed, carted and checked out first.
     pub purchased: Option<u64>,
     pub view_to_cart: Option<f64>,
     pub cart_to_checkout: Option<f64>,
@@ -363,7 +366,13 @@ pub fn online_funnel(t: &Table, profiles: &Profiles, q: &OnlineFunnelQuery) -> (
     }
     let mut rows: Vec<OnlineFunnelRow> = cells
         .into_iter()
-        .map(|((device, s), c)| OnlineFunnelRow {
+        .map(|(key, c)| {
+            // Each stage keeps the shoppers who reached the stages before it.
+            let reached =
+                |stage: usize| c[stage].iter().filter(|s| c[..stage].iter().all(|before| before.contains(s))).count();
+            (key, [reached(0), reached(1), reached(2), reached(3)], c[4].len())
+        })
+        .map(|((device, s), n, shoppers)| OnlineFunnelRow {
             device: match device {
                 u32::MAX => None,
                 NONE => Some("unknown".to_owned()),
@@ -371,14 +380,14 @@ pub fn online_funnel(t: &Table, profiles: &Profiles, q: &OnlineFunnelQuery) -> (
             },
             segment: seg.label_name(s).to_owned(),
             suppressed: false,
-            viewed: Some(c[0].len() as u64),
-            carted: Some(c[1].len() as u64),
-            checked_out: Some(c[2].len() as u64),
-            purchased: Some(c[3].len() as u64),
-            view_to_cart: rate(c[1].len(), c[0].len()),
-            cart_to_checkout: rate(c[2].len(), c[1].len()),
-            checkout_to_purchase: rate(c[3].len(), c[2].len()),
-            shoppers: c[4].len() as u64,
+            viewed: Some(n[0] as u64),
+            carted: Some(n[1] as u64),
+            checked_out: Some(n[2] as u64),
+            purchased: Some(n[3] as u64),
+            view_to_cart: rate(n[1], n[0]),
+            cart_to_checkout: rate(n[2], n[1]),
+            checkout_to_purchase: rate(n[3], n[2]),
+            shoppers: shoppers as u64,
         })
         .collect();
     rows.sort_by(|a, b| (&a.device, &a.segment).cmp(&(&b.device, &b.segment)));

@@ -187,23 +187,30 @@ fn the_online_funnel_by_device() {
         web("6", Kind::CartAdd, "s2", "desktop", at + 1),
         web("7", Kind::View, "s3", "mobile", at),
         web("8", Kind::View, "s3", "mobile", at + 5), // a second view is the same shopper
+        // s4 checks out and buys without a view or a cart in the window: in no stage of the funnel.
+        web("9", Kind::Checkout, "s4", "mobile", at),
+        buy("10", "s4", "o2", "web", "A", 1, 1000, at + 1),
+        // s5 buys without checking out (an order through the API): viewed and carted only.
+        web("11", Kind::View, "s5", "desktop", at),
+        web("12", Kind::CartAdd, "s5", "desktop", at + 1),
+        buy("13", "s5", "o3", "web", "A", 1, 1000, at + 2),
     ]);
     let q = OnlineFunnelQuery { window: day(0), segment: SegmentBy::None, by_device: false, k: 1 };
     let (rows, _) = online_funnel(&t, &Profiles::new(), &q);
     let r = &rows[0];
-    assert_eq!((r.viewed, r.carted, r.checked_out, r.purchased), (Some(3), Some(2), Some(1), Some(1)));
-    assert_eq!((r.view_to_cart, r.cart_to_checkout, r.checkout_to_purchase), (Some(0.6667), Some(0.5), Some(1.0)));
+    assert_eq!((r.viewed, r.carted, r.checked_out, r.purchased), (Some(4), Some(3), Some(1), Some(1)));
+    assert_eq!((r.view_to_cart, r.cart_to_checkout, r.checkout_to_purchase), (Some(0.75), Some(0.3333), Some(1.0)));
     let (rows, _) = online_funnel(&t, &Profiles::new(), &OnlineFunnelQuery { by_device: true, ..q.clone() });
     let by: Vec<_> =
         rows.iter().map(|r| (r.device.clone().unwrap(), r.viewed, r.carted, r.checked_out, r.purchased)).collect();
     assert_eq!(
         by,
         vec![
-            ("desktop".into(), Some(1), Some(1), Some(0), Some(0)),
+            ("desktop".into(), Some(2), Some(2), Some(0), Some(0)),
             ("mobile".into(), Some(2), Some(1), Some(1), Some(1)),
         ]
     );
-    let (_, withheld) = online_funnel(&t, &Profiles::new(), &OnlineFunnelQuery { k: 5, ..q });
+    let (_, withheld) = online_funnel(&t, &Profiles::new(), &OnlineFunnelQuery { k: 6, ..q });
     assert_eq!(withheld, 1);
 }
 
