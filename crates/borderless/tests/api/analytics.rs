@@ -29,6 +29,25 @@ async fn ingest_until(app: &TestApp, want: i64) {
     panic!("analytics never reached {want} purchases");
 }
 
+/// The answer at `path` once `ready` holds for it: on PostgreSQL a node's snapshot takes in a row only once
+/// every older transaction of the cluster has ended (the event feed's horizon), which the other tests'
+/// transactions can hold back for seconds.
+async fn answer_when(app: &TestApp, path: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        last = app.admin_get(path).await.expect(200);
+        if ready(&last) {
+            return last;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("{path} never became ready within 30 s: {last}");
+}
+
+fn has_row(rows: &Value, f: impl Fn(&Value) -> bool) -> bool {
+    rows["rows"].as_array().is_some_and(|rs| rs.iter().any(f))
+}
+
 fn row(rows: &Value, f: impl Fn(&Value) -> bool) -> &Value {
     rows["rows"].as_array().unwrap().iter().find(|r| f(r)).unwrap_or_else(|| panic!("no such row in {rows}"))
 }
@@ -150,7 +169,10 @@ async fn analytics_count_each_happening_once(b: Backend) {
     );
 
     // Channel mix: the counter's revenue and the return; click & collect is one shopper, below k = 5.
-    let mix = app.admin_get("/admin/analytics/channel-mix").await.expect(200);
+    let mix = answer_when(&app, "/admin/analytics/channel-mix", |m| {
+        has_row(m, |r| r["channel"] == "pos" && r["orders"] == 9 && r["returned_minor"] == 10_000)
+    })
+    .await;
     assert_eq!((mix["k"].as_u64(), mix["withheld"].as_u64()), (Some(5), Some(1)));
     let pos = row(&mix, |r| r["channel"] == "pos");
     assert_eq!((pos["orders"].as_i64(), pos["units"].as_i64()), (Some(9), Some(9)));
@@ -339,10 +361,11 @@ async fn two_nodes_share_the_ingest_without_double_counting() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(a.count("SELECT COUNT(*) FROM insight_events WHERE kind = 'purchase'").await, 120);
-    let mix = a.admin_get("/admin/analytics/channel-mix").await.expect(200);
+    let mix = answer_when(&a, "/admin/analytics/channel-mix", |m| m["rows"][0]["orders"] == 120).await;
     assert_eq!(mix["rows"][0]["orders"], 120, "{mix}");
-    let mix_b = b.admin_get("/admin/analytics/channel-mix").await.expect(200);
+    let mix_b = answer_when(&b, "/admin/analytics/channel-mix", |m| m["rows"][0]["revenue_minor"] == 120_000).await;
     assert_eq!(mix_b["rows"][0]["revenue_minor"], 120_000, "the other node answers the same: {mix_b}");
+    assert_eq!(mix_b["rows"][0]["orders"], 120, "each sale once on the other node: {mix_b}");
 }
 
 /// The seller's k (`--analytics-k`) is every answer's floor: a question may raise it, never lower it.
@@ -415,7 +438,10 @@ async fn the_sellers_own_segments(b: Backend) {
     let got = app.admin_get("/admin/analytics/segments").await.expect(200);
     assert_eq!(got["segments"].as_array().unwrap().len(), 2, "{got}");
     ingest_until(&app, 7).await;
-    let rep = app.admin_get("/admin/analytics/repeat?segment=custom").await.expect(200);
+    let rep = answer_when(&app, "/admin/analytics/repeat?segment=custom", |r| {
+        has_row(r, |r| r["segment"] == "골드 30대") && has_row(r, |r| r["segment"] == "Boomers")
+    })
+    .await;
     let gold = row(&rep, |r| r["segment"] == "골드 30대");
     assert_eq!((gold["buyers"].as_i64(), gold["repeat_buyers"].as_i64()), (Some(2), Some(2)), "{rep}");
     let boomers = row(&rep, |r| r["segment"] == "Boomers");
