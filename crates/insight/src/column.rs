@@ -26,7 +26,8 @@ unsafe impl<T: Copy + Sync> Sync for Column<T> {}
 
 impl<T: Copy> Default for Column<T> {
     fn default() -> Self {
-        assert!(std::mem::size_of::<T>() > 0 && std::mem::align_of::<T>() <= PAGE);
+        // Values of one byte to a page (the table's are 1 to 8 bytes): a page always holds one.
+        assert!(std::mem::size_of::<T>() > 0 && std::mem::size_of::<T>() <= PAGE && std::mem::align_of::<T>() <= PAGE);
         Column { ptr: NonNull::dangling(), len: 0, mapped: 0 }
     }
 }
@@ -50,7 +51,11 @@ impl<T: Copy> Column<T> {
         if bytes == self.mapped {
             return;
         }
-        let fail = || std::alloc::handle_alloc_error(Layout::from_size_align(bytes.max(1), PAGE).expect("a page"));
+        let fail = || {
+            std::alloc::handle_alloc_error(
+                Layout::from_size_align(bytes.max(1), PAGE).unwrap_or_else(|_| Layout::new::<[u8; PAGE]>()),
+            )
+        };
         if bytes == 0 {
             self.unmap();
             return;
@@ -105,7 +110,7 @@ impl<T: Copy> Column<T> {
     pub fn push(&mut self, v: T) {
         if self.len == self.capacity() {
             // Doubling, as a `Vec` does, for a column built a value at a time.
-            self.remap((self.len * 2).max(PAGE / std::mem::size_of::<T>()));
+            self.remap((self.len * 2).max(PAGE / std::mem::size_of::<T>()).max(1));
         }
         // SAFETY: `len < capacity`, within the mapping.
         unsafe { self.ptr.as_ptr().add(self.len).write(v) };
@@ -138,8 +143,8 @@ impl<T: Copy> Column<T> {
     }
 }
 
-/// Grows or shrinks a mapping: on Linux by moving its pages; elsewhere by mapping anew, copying the
-/// values and unmapping the old.
+/// Grows or shrinks a mapping: on Linux by moving its pages; on other Unix systems by mapping anew,
+/// copying the values and unmapping the old.
 ///
 /// # Safety
 /// `old` is a mapping of `from` bytes owned by the caller, holding `keep` bytes of values.
@@ -253,6 +258,12 @@ mod tests {
         assert_eq!(c.capacity(), 0);
         c.extend_from_slice(&[7; 3]);
         assert_eq!(c, vec![7, 7, 7]);
+    }
+
+    #[test]
+    #[should_panic]
+    fn values_bigger_than_a_page_are_refused() {
+        let _: Column<[u8; 5_000]> = Column::new();
     }
 
     #[test]
