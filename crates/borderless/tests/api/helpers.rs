@@ -151,6 +151,9 @@ async fn spawn_app_inner(
         // sends it through a real SMTP server).
         smtp_url: None,
         mail_from: "borderless tests <tests@example.com>".into(),
+        // Semantic search has its own tests against a real model (semantic.rs).
+        embeddings_url: None,
+        embeddings_model: "multilingual-e5-small".into(),
     };
     let mut cfg = cfg;
     tune(&mut cfg);

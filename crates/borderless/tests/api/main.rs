@@ -30,6 +30,7 @@ mod pg_restart;
 mod processes;
 mod recommendations;
 mod search;
+mod semantic;
 mod simulation;
 mod staff;
 mod storefront;

@@ -1,10 +1,11 @@
-//! Discovery: product search over an in-memory index kept in step with the catalog and stock,
-//! recommendations (the interaction log, training, serving), and the shopping assistant that answers with
+//! Discovery: product search over an in-memory index kept in step with the catalog and stock (lexical,
+//! and semantic when an embedding model is set: `semantic`), recommendations (the interaction log, training, serving), and the shopping assistant that answers with
 //! both.
 
 pub mod assistant;
 pub mod product_search;
 pub mod recommendations;
+pub mod semantic;
 
 use crate::catalog::{locations, products};
 use crate::error::{bad, internal};
@@ -19,6 +20,7 @@ pub(crate) struct DiscoveryState {
     pub(crate) recs: Arc<recommendations::Serving>,
     pub(crate) search: Arc<product_search::SearchState>,
     pub(crate) assistant: assistant::VocabCache,
+    pub(crate) semantic: semantic::SemanticState,
 }
 
 impl Engine {
@@ -66,7 +68,11 @@ impl Engine {
             })
             .await
             .map_err(|e| internal(format!("index build stopped: {e}")))?;
+            let mut ix = ix;
             let mut served = self.search_served_mut();
+            if let Some(old) = served.ix.as_ref() {
+                semantic::carry_over(old, &mut ix);
+            }
             served.stock.reindex(&ix);
             served.ix = Some(ix);
         } else if !changed.is_empty() {
@@ -203,12 +209,13 @@ impl Engine {
         let permit = slots.sem.clone().acquire_owned().await;
         slots.waiting.fetch_sub(1, Ordering::SeqCst);
         let permit = permit.map_err(|_| internal("shutting down".into()))?;
+        let meaning = self.query_vector(&q.q).await;
         let engine = self.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             let served = engine.search_served();
             let ix = served.ix.as_ref().ok_or_else(|| internal("no search index".into()))?;
-            product_search::run(ix, &served.stock, &locations, &q)
+            product_search::run(ix, &served.stock, &locations, &q, meaning.as_deref())
         })
         .await
         .map_err(|e| internal(format!("search stopped: {e}")))?

@@ -72,7 +72,10 @@ pub struct CatalogIndex {
     /// Document → its SKUs.
     doc_skus: Vec<Vec<String>>,
     /// Product id → its current document.
-    by_id: HashMap<String, u32>,
+    pub(crate) by_id: HashMap<String, u32>,
+    /// The products' embeddings by document, for semantic search (empty without a model; filled in the
+    /// background by `search_embed_refresh`).
+    pub dense: search::dense::Dense,
     /// Interned facet values: per document a category, a brand and attribute (name, value) ids.
     facets: Facets,
     /// Lowest price per currency and document (NO_PRICE when the product has none in that currency).
@@ -181,6 +184,7 @@ impl CatalogIndex {
             sku_doc,
             doc_skus,
             by_id,
+            dense: search::dense::Dense::new(0),
             facets: Facets::default(),
             currencies: Vec::new(),
             prices: Vec::new(),
@@ -236,6 +240,7 @@ impl CatalogIndex {
         let mut signals = Signals::default();
         if let Some(old) = self.by_id.remove(id) {
             self.index.remove(old);
+            self.dense.remove(old);
             for sku in std::mem::take(&mut self.doc_skus[old as usize]) {
                 if self.sku_doc.get(&sku) == Some(&old) {
                     self.sku_doc.remove(&sku);
@@ -252,12 +257,21 @@ impl CatalogIndex {
 
     /// Applies one product's current state in place: its old document (if any) is removed and, when the
     /// product is active, a new one appended. Returns the new document. Ranking signals carry over.
+    /// Its vector carries over when the text it was embedded from is unchanged.
     pub fn apply(&mut self, p: &ProductView) -> Option<u32> {
-        let signals = self.remove(&p.id);
+        let old = self.by_id.get(&p.id).copied();
         if p.status != "active" {
+            self.remove(&p.id);
             return None;
         }
         let d = self.index.add(&text_of(p));
+        if let Some(o) = old {
+            // The new document's position is `d` (the index and the records grow together).
+            if super::semantic::meaning(&self.docs[o as usize]) == super::semantic::meaning_of(p) {
+                self.dense.move_row(o, d);
+            }
+        }
+        let signals = self.remove(&p.id);
         self.push_doc(doc_of(p, &signals));
         self.doc_skus.push(p.variants.iter().map(|v| v.sku.clone()).collect());
         for v in &p.variants {
@@ -505,10 +519,24 @@ pub(crate) fn run(
     stock: &StockSets,
     locations: &[LocationView],
     q: &SearchQuery,
+    meaning: Option<&[f32]>,
 ) -> Result<SearchView> {
-    // Candidates: text matches by relevance, or the whole catalog for an empty query.
+    // Candidates: text matches by relevance — fused with the products nearest in meaning when the query
+    // has a vector —, or the whole catalog for an empty query.
+    let semantic = meaning.filter(|_| !ix.dense.is_empty()).and_then(|v| ix.dense.query(v).ok());
     let mut cands: Vec<(u32, f32)> = if q.q.trim().is_empty() {
         (0..ix.docs.len() as u32).filter(|d| !ix.index.is_deleted(*d)).map(|d| (d, 0.0)).collect()
+    } else if let Some(sq) = semantic {
+        let c = search::dense::candidates(
+            &ix.index,
+            &ix.dense,
+            &q.q,
+            &sq,
+            MAX_MATCHES,
+            search::dense::SEMANTIC_CANDIDATES,
+            |_| true,
+        );
+        search::dense::fuse(&c, super::semantic::FUSION)
     } else {
         ix.index.top(&q.q, MAX_MATCHES)
     };

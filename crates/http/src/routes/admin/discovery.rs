@@ -1,4 +1,5 @@
-//! Discovery for the seller: search synonyms, and the recommendation model being served or trained.
+//! Discovery for the seller: search synonyms, semantic search's state on the node, and the recommendation
+//! model being served or trained.
 
 use crate::extract::{Admin, ApiJson, Staff};
 use crate::openapi::{Api, Auth, Op};
@@ -25,6 +26,14 @@ pub fn api() -> Api {
             put_synonyms,
         )
         .route(
+            Op::get("/admin/search/semantic")
+                .tag("discovery")
+                .auth(Auth::Staff)
+                .doc("Semantic search on this node: the embedding model (null: search is lexical only), how many searchable products have a vector, and the model's failure while it lasts (searches then answer lexically).")
+                .ok::<SemanticOut>(),
+            semantic_status,
+        )
+        .route(
             Op::get("/admin/recommendations/model")
                 .tag("discovery")
                 .auth(Auth::Staff)
@@ -49,6 +58,7 @@ envelope!(SynonymsSaved {
     count: usize
 });
 envelope!(ModelOut { model: ModelVersion });
+envelope!(SemanticOut { semantic: engine::discovery::semantic::SemanticStatus });
 envelope!(TrainedOut { model: TrainSummary });
 
 /// The model version a node serves (`null` before the first training).
@@ -76,6 +86,10 @@ async fn put_synonyms(
 ) -> ApiResult<Json<SynonymsSaved>> {
     let n = s.engine.set_search_synonyms(b.groups.clone()).await?;
     Ok(Json(SynonymsSaved { groups: b.groups, count: n }))
+}
+
+async fn semantic_status(State(s): State<AppState>, _: Staff) -> ApiResult<Json<SemanticOut>> {
+    Ok(Json(SemanticOut { semantic: s.engine.semantic_status() }))
 }
 
 async fn recs_model(State(s): State<AppState>, _: Staff) -> ApiResult<Json<ModelOut>> {

@@ -1,0 +1,253 @@
+//! `borderless search eval --embeddings URL`: lexical and semantic retrieval fused, measured on every
+//! judgement set given (Home Depot's judgements, the project's Korean test set) for a grid of fusion
+//! settings, and the setting chosen by leave-one-set-out cross-validation — the weight that does best on
+//! the other sets, scored on the set left out. Embeddings are cached on disk by model and text, so a second
+//! run asks the model only for what it has not seen.
+
+use anyhow::{bail, Context, Result};
+use node::embeddings::{Kind, OpenAiEmbeddings};
+use search::dense::{Dense, Fusion};
+use search::eval::Semantic;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Vectors already asked for, by model, kind and text, kept in one append-only file per model.
+pub struct Cache {
+    path: PathBuf,
+    model: String,
+    known: HashMap<[u8; 16], Vec<f32>>,
+}
+
+/// Bounds a cache file's records: no embedding model has more dimensions than this.
+const MAX_DIM: usize = 8_192;
+
+impl Cache {
+    /// Opens (or starts) the cache at `path`; a torn last record (an interrupted run) is ignored.
+    pub fn open(path: &Path, model: &str) -> Result<Cache> {
+        let mut known = HashMap::new();
+        if let Ok(mut f) = std::fs::File::open(path) {
+            let mut bytes = Vec::new();
+            f.read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
+            let mut at = 0;
+            while at + 20 <= bytes.len() {
+                let key: [u8; 16] = bytes[at..at + 16].try_into().expect("16 bytes");
+                let dim = u32::from_le_bytes(bytes[at + 16..at + 20].try_into().expect("4 bytes")) as usize;
+                if dim == 0 || dim > MAX_DIM || at + 20 + dim * 4 > bytes.len() {
+                    break;
+                }
+                let v = bytes[at + 20..at + 20 + dim * 4]
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                    .collect();
+                known.insert(key, v);
+                at += 20 + dim * 4;
+            }
+        }
+        Ok(Cache { path: path.to_owned(), model: model.to_owned(), known })
+    }
+
+    fn key(&self, kind: Kind, text: &str) -> [u8; 16] {
+        let mut h = Sha256::new();
+        h.update(self.model.as_bytes());
+        h.update([0, if kind == Kind::Query { b'q' } else { b'p' }, 0]);
+        h.update(text.as_bytes());
+        h.finalize()[..16].try_into().expect("16 bytes")
+    }
+
+    /// The vectors of `texts`, asking the model for those not cached (with a progress bar) and appending
+    /// them to the file batch by batch, so an interrupted run keeps what it got.
+    pub async fn embed(
+        &mut self,
+        client: &OpenAiEmbeddings,
+        texts: &[String],
+        kind: Kind,
+        what: &str,
+    ) -> Result<Vec<Vec<f32>>> {
+        let missing: Vec<&String> = {
+            let mut seen = std::collections::HashSet::new();
+            texts.iter().filter(|t| !self.known.contains_key(&self.key(kind, t)) && seen.insert(t.as_str())).collect()
+        };
+        if !missing.is_empty() {
+            if let Some(dir) = self.path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+            let bar = indicatif::ProgressBar::new(missing.len() as u64).with_style(
+                indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({per_sec}, {eta} left)")
+                    .expect("a valid template"),
+            );
+            bar.set_message(format!("embedding {what}"));
+            for batch in missing.chunks(node::embeddings::MAX_BATCH) {
+                let strs: Vec<&str> = batch.iter().map(|s| s.as_str()).collect();
+                let vecs = client.embed(&strs, kind).await?;
+                let mut rec = Vec::new();
+                for (t, v) in batch.iter().zip(vecs) {
+                    if v.len() > MAX_DIM {
+                        bail!("the model answered {} dimensions (at most {MAX_DIM} are kept)", v.len());
+                    }
+                    let key = self.key(kind, t);
+                    rec.extend_from_slice(&key);
+                    rec.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                    for x in &v {
+                        rec.extend_from_slice(&x.to_le_bytes());
+                    }
+                    self.known.insert(key, v);
+                }
+                file.write_all(&rec).with_context(|| format!("cannot write {}", self.path.display()))?;
+                bar.inc(batch.len() as u64);
+            }
+            bar.finish_and_clear();
+        }
+        Ok(texts.iter().map(|t| self.known[&self.key(kind, t)].clone()).collect())
+    }
+}
+
+/// Where embeddings are cached when no path is given: `$XDG_CACHE_HOME` or `~/.cache`, per model.
+pub fn default_cache(model: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    let safe: String = model.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    base.join("borderless").join(format!("embeddings-{safe}.bin"))
+}
+
+fn dense_of(vectors: &[Vec<f32>]) -> Result<Dense> {
+    let dim = vectors.first().map(|v| v.len()).context("no vectors")?;
+    let mut d = Dense::new(dim);
+    for (i, v) in vectors.iter().enumerate() {
+        d.set(i as u32, v).map_err(|e| anyhow::anyhow!("product {i}: {e}"))?;
+    }
+    Ok(d)
+}
+
+/// The fusion settings tried: the semantic weight from 0 (lexical only) to 1 in tenths, each with a few
+/// floors for products found by meaning alone.
+pub fn grid() -> Vec<Fusion> {
+    let mut out = Vec::new();
+    for w in 0..=10 {
+        for floor in [0.80, 0.82, 0.84, 0.86] {
+            out.push(Fusion { weight: w as f32 / 10.0, floor });
+        }
+    }
+    out
+}
+
+/// Runs the evaluation over the sets given and prints a table and a JSON last line.
+pub async fn run(
+    judgements: Option<&Path>,
+    test_set: Option<&Path>,
+    client: &OpenAiEmbeddings,
+    cache: &mut Cache,
+) -> Result<serde_json::Value> {
+    let fusions = grid();
+    // Per set: its name and nDCG@10 for every fusion setting.
+    let mut sets: Vec<(String, Vec<f64>)> = Vec::new();
+    if let Some(path) = test_set {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let set: search::eval::TestSet =
+            serde_json::from_str(&text).with_context(|| format!("{} is not a search test set", path.display()))?;
+        let docs =
+            cache.embed(client, &search::eval::test_set_texts(&set), Kind::Passage, "the test set's products").await?;
+        let queries: Vec<String> = set.queries.iter().map(|q| q.q.clone()).collect();
+        let qv = cache.embed(client, &queries, Kind::Query, "the test set's queries").await?;
+        let dense = dense_of(&docs)?;
+        let qs = qv.iter().map(|v| dense.query(v)).collect::<Result<Vec<_>, _>>()?;
+        let scores = search::eval::score_test_set_fused(&set, &Semantic { dense: &dense, queries: &qs }, &fusions)
+            .map_err(anyhow::Error::msg)?;
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "test set".into());
+        sets.push((name, scores.iter().map(|s| s.get("all").map(|k| k.ndcg10).unwrap_or(0.0)).collect()));
+    }
+    if let Some(path) = judgements {
+        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let j = search::eval::read(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let docs = cache.embed(client, &j.titles, Kind::Passage, "the judged products").await?;
+        let queries: Vec<String> = j.queries.iter().map(|q| q.0.clone()).collect();
+        let qv = cache.embed(client, &queries, Kind::Query, "the judged queries").await?;
+        let dense = dense_of(&docs)?;
+        let qs = qv.iter().map(|v| dense.query(v)).collect::<Result<Vec<_>, _>>()?;
+        let ix = search::Index::build(j.titles.iter().map(|s| s.as_str()));
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let scores = tokio::task::block_in_place(|| {
+            search::eval::ndcg10_all_fused(&ix, &j, &Semantic { dense: &dense, queries: &qs }, &fusions, threads)
+        })
+        .map_err(anyhow::Error::msg)?;
+        let name = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "judgements".into());
+        sets.push((name, scores));
+    }
+    if sets.is_empty() {
+        bail!("give --judgements, --test-set or both");
+    }
+    let lexical = fusions.iter().position(|f| f.weight == 0.0).expect("the grid has the lexical setting");
+    let best = |scores: &dyn Fn(usize) -> f64| {
+        (0..fusions.len()).max_by(|&a, &b| scores(a).total_cmp(&scores(b)).then(b.cmp(&a))).expect("a grid")
+    };
+    // The setting chosen on all sets (macro mean: every set counts the same), which the product uses.
+    let chosen = best(&|f| sets.iter().map(|s| s.1[f]).sum::<f64>() / sets.len() as f64);
+    // The curve: per weight, each set's nDCG@10 at the chosen floor.
+    eprintln!("nDCG@10 by semantic weight (floor {:.2}):", fusions[chosen].floor);
+    eprint!("{:>7}", "weight");
+    for (name, _) in &sets {
+        eprint!(" {name:>18}");
+    }
+    eprintln!();
+    for (f, fu) in fusions.iter().enumerate().filter(|(_, fu)| fu.floor == fusions[chosen].floor) {
+        eprint!("{:>7.1}", fu.weight);
+        for (_, scores) in &sets {
+            eprint!(" {:>18.4}", scores[f]);
+        }
+        eprintln!();
+    }
+    let mut rows = Vec::new();
+    eprintln!(
+        "{:<22} {:>9} {:>12} {:>22} {:>24}",
+        "set", "lexical", "best here", "chosen on all sets", "chosen on the others"
+    );
+    for (i, (name, scores)) in sets.iter().enumerate() {
+        let own = best(&|f| scores[f]);
+        let others = if sets.len() > 1 {
+            Some(best(&|f| sets.iter().enumerate().filter(|(k, _)| *k != i).map(|(_, s)| s.1[f]).sum::<f64>()))
+        } else {
+            None
+        };
+        let show = |f: usize| format!("{:.4} (w {:.1}, floor {:.2})", scores[f], fusions[f].weight, fusions[f].floor);
+        eprintln!(
+            "{:<22} {:>9.4} {:>12.4} {:>22} {:>24}",
+            name,
+            scores[lexical],
+            scores[own],
+            show(chosen),
+            others.map(show).unwrap_or_else(|| "—".into())
+        );
+        rows.push(serde_json::json!({
+            "set": name,
+            "lexical": round4(scores[lexical]),
+            "best": {"ndcg10": round4(scores[own]), "weight": round2(fusions[own].weight), "floor": round2(fusions[own].floor)},
+            "chosen": round4(scores[chosen]),
+            "cross_validated": others.map(|f| serde_json::json!({"ndcg10": round4(scores[f]), "weight": round2(fusions[f].weight), "floor": round2(fusions[f].floor)})),
+        }));
+    }
+    Ok(serde_json::json!({
+        "model": client.model(),
+        "chosen": {"weight": round2(fusions[chosen].weight), "floor": round2(fusions[chosen].floor)},
+        "sets": rows,
+    }))
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+fn round2(x: f32) -> f64 {
+    (x as f64 * 100.0).round() / 100.0
+}

