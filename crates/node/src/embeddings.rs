@@ -139,6 +139,10 @@ impl OpenAiEmbeddings {
 }
 
 impl engine::discovery::semantic::Embedder for OpenAiEmbeddings {
+    fn model(&self) -> String {
+        self.model.clone()
+    }
+
     fn describe(&self) -> String {
         format!("{} at {}", self.model, self.url)
     }

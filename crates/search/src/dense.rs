@@ -171,6 +171,48 @@ impl Dense {
         true
     }
 
+    /// Document `doc`'s stored form: its scale (little-endian f32) then one signed byte per dimension.
+    pub fn export(&self, doc: u32) -> Option<Vec<u8>> {
+        if !self.has(doc) {
+            return None;
+        }
+        let d = doc as usize;
+        let mut out = Vec::with_capacity(4 + self.dim);
+        out.extend_from_slice(&self.scales[d].to_le_bytes());
+        out.extend(self.codes[d * self.dim..(d + 1) * self.dim].iter().map(|c| *c as u8));
+        Some(out)
+    }
+
+    /// Stores a vector in the form [`Dense::export`] writes.
+    pub fn import(&mut self, doc: u32, bytes: &[u8]) -> Result<(), VectorError> {
+        let dim = bytes.len().saturating_sub(4);
+        if self.dim == 0 && self.live == 0 && dim > 0 {
+            *self = Dense::new(dim);
+        }
+        if bytes.len() < 4 || dim != self.dim {
+            return Err(VectorError::Dimensions { expected: self.dim, got: dim });
+        }
+        let scale = f32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+        if !scale.is_finite() || scale <= 0.0 {
+            return Err(VectorError::NotFinite);
+        }
+        let d = doc as usize;
+        if d >= self.present.len() {
+            self.present.resize(d + 1, false);
+            self.scales.resize(d + 1, 0.0);
+            self.codes.resize((d + 1) * dim, 0);
+        }
+        for (c, b) in self.codes[d * dim..(d + 1) * dim].iter_mut().zip(&bytes[4..]) {
+            *c = *b as i8;
+        }
+        self.scales[d] = scale;
+        if !self.present[d] {
+            self.present[d] = true;
+            self.live += 1;
+        }
+        Ok(())
+    }
+
     /// Forgets the vector of document `doc` (a removed or changed product).
     pub fn remove(&mut self, doc: u32) {
         if let Some(p) = self.present.get_mut(doc as usize) {
@@ -368,6 +410,13 @@ mod tests {
         assert!(!other.copy_from(1, &ix, 1));
         assert_eq!((other.len(), other.dim()), (1, 3));
         assert!((other.cosine(&q, 7).unwrap() - ix.cosine(&q, 4).unwrap()).abs() < 1e-6);
+        let stored = ix.export(4).unwrap();
+        let mut back = Dense::new(0);
+        back.import(2, &stored).unwrap();
+        assert_eq!(back.cosine(&q, 2), ix.cosine(&q, 4));
+        assert!(back.import(3, &stored[..5]).is_err());
+        assert!(back.import(3, &[0, 0, 0, 0, 1, 2, 3]).is_err(), "a zero scale");
+        assert_eq!(ix.export(1), None);
         assert!(ix.move_row(4, 9));
         assert!(!ix.has(4) && ix.has(9) && ix.len() == 3);
         assert!(!ix.move_row(4, 5));

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (29, schema::V29),
     (30, schema::V30),
     (31, schema::V31),
+    (32, schema::V32),
 ];
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -683,3 +683,18 @@ pub(crate) const V10: &str =
 
 // The shopper analytics migrations, V28 to V31.
 pub(crate) use crate::schema_analytics::{V28, V29, V30, V31};
+
+/// Semantic search's product vectors (issue #18), so that a restarted node or another node serves them
+/// without asking the model again: one row per product and model, with the SHA-256 of the text it was
+/// embedded from (a changed product is embedded again) and the vector as base64 (its scale as a
+/// little-endian f32, then one signed byte per dimension).
+pub(crate) const V32: &str = r#"
+CREATE TABLE search_embeddings (
+    product_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    meaning TEXT NOT NULL,
+    vector TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (product_id, model)
+)
+"#;

@@ -4,6 +4,7 @@
 //! in the background and a changed title is embedded again; a node whose model does not answer searches
 //! lexically and says so.
 
+use crate::both;
 use crate::helpers::*;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -106,6 +107,66 @@ async fn korean_finds_english_titles_and_english_finds_korean_ones() {
     assert_ne!(got.first().map(String::as_str), Some("p-101"), "the old title's vector was kept: {got:?}");
     assert_eq!(search(&app, "cordless vacuum").await.first().map(String::as_str), Some("p-101"));
 }
+
+/// The real model, counting the texts it is asked for.
+struct Counting(node::embeddings::OpenAiEmbeddings, std::sync::atomic::AtomicUsize);
+
+impl engine::discovery::semantic::Embedder for Counting {
+    fn model(&self) -> String {
+        engine::discovery::semantic::Embedder::model(&self.0)
+    }
+    fn describe(&self) -> String {
+        engine::discovery::semantic::Embedder::describe(&self.0)
+    }
+    fn embed<'a>(
+        &'a self,
+        texts: &'a [String],
+        query: bool,
+    ) -> engine::money::cards::BoxFuture<'a, Result<Vec<Vec<f32>>, String>> {
+        self.1.fetch_add(texts.len(), std::sync::atomic::Ordering::SeqCst);
+        engine::discovery::semantic::Embedder::embed(&self.0, texts, query)
+    }
+}
+
+async fn a_restarted_node_takes_the_stored_vectors_instead_of_asking_again(b: Backend) {
+    let Some(url) = embeddings_url() else { return };
+    let app = spawn_app_tuned(b, |c| c.embeddings_url = Some(url.clone())).await;
+    product(&app, "p-101", "Yoga Mat 6mm", "Yoga Mat 6mm", "sports/fitness", "Flexa").await;
+    product(&app, "p-104", "캠핑 의자 접이식", "캠핑 의자 접이식", "outdoor/furniture", "캠프타운").await;
+    embedded(&app, 2).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM search_embeddings").await, 2);
+
+    // A fresh engine on the same database: the index is built again and every vector comes from the store.
+    let db = app.running.as_ref().unwrap().engine.db().clone();
+    let fresh = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+    let model =
+        node::embeddings::OpenAiEmbeddings::new(&url, "multilingual-e5-small", None, Duration::from_secs(30)).unwrap();
+    let counting = std::sync::Arc::new(Counting(model, Default::default()));
+    assert!(fresh.set_embedder(counting.clone()));
+    fresh.search_refresh().await.unwrap();
+    assert_eq!(fresh.semantic_status().embedded, 0);
+    assert_eq!(fresh.search_embed_refresh().await.unwrap(), 2);
+    assert_eq!(counting.1.load(std::sync::atomic::Ordering::SeqCst), 0, "the model was asked again");
+    let q = engine::discovery::product_search::SearchQuery {
+        q: "요가 매트".into(),
+        category: None,
+        brand: None,
+        attributes: vec![],
+        currency: "KRW".into(),
+        price_min: None,
+        price_max: None,
+        in_stock_at: None,
+        pickup_near: None,
+        sort: "relevance".into(),
+        limit: 10,
+        offset: 0,
+    };
+    let hits = fresh.search_products(q).await.unwrap().hits;
+    assert_eq!(hits.first().map(|h| h.handle.as_str()), Some("p-101"));
+    assert_eq!(counting.1.load(std::sync::atomic::Ordering::SeqCst), 1, "only the query was embedded");
+}
+
+both!(a_restarted_node_takes_the_stored_vectors_instead_of_asking_again);
 
 #[tokio::test]
 async fn a_model_that_does_not_answer_leaves_search_lexical() {

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 /// An embedding model. Implemented in the node (HTTP); the engine only sees this interface.
 pub trait Embedder: Send + Sync {
+    /// The model's name: stored vectors are kept per model.
+    fn model(&self) -> String;
     /// The model and where it runs, for logs and the console.
     fn describe(&self) -> String;
     /// One vector per text; `query` tells search queries from product texts.
@@ -187,14 +189,17 @@ impl Engine {
         }
     }
 
-    /// Embeds the served index's products that have no vector yet (new, changed, or never embedded), a
-    /// batch at a time, outside the index's lock; a product changed meanwhile is left for the next round.
-    /// Returns the products embedded (0 without a model or when all have one).
+    /// Gives the served index's products that have no vector yet (new, changed, or never embedded) one:
+    /// the stored one when its text is unchanged (`search_embeddings`: a restart or another node asks the
+    /// model nothing again), otherwise the model's, asked a batch at a time outside the index's lock and
+    /// stored. A product changed meanwhile is left for the next round. Returns the products given a vector
+    /// (0 without a model or when all have one).
     pub async fn search_embed_refresh(&self) -> Result<usize> {
         let Some(e) = self.embedder().cloned() else {
             return Ok(0);
         };
         let _one = self.discovery.semantic.one_refresher.lock().await;
+        let model = e.model();
         let mut done = 0;
         loop {
             let todo: Vec<(String, String)> = {
@@ -205,49 +210,141 @@ impl Engine {
                 ix.by_id
                     .iter()
                     .filter(|(_, &d)| !ix.dense.has(d))
-                    .take(EMBED_BATCH)
+                    .take(STORED_BATCH)
                     .map(|(id, &d)| (id.clone(), meaning(&ix.docs[d as usize])))
                     .collect()
             };
             if todo.is_empty() {
                 return Ok(done);
             }
-            let texts: Vec<String> = todo.iter().map(|t| t.1.clone()).collect();
-            let vectors = match e.embed(&texts, false).await {
-                Ok(v) if v.len() == texts.len() => v,
-                Ok(v) => {
-                    let msg = format!("{} vectors for {} products", v.len(), texts.len());
-                    self.semantic_failed(msg.clone());
-                    return Err(crate::error::internal(msg));
-                }
-                Err(err) => {
-                    self.semantic_failed(err.clone());
-                    return Err(crate::error::internal(format!("embedding products: {err}")));
-                }
-            };
-            self.semantic_ok();
-            let mut served = self.discovery.search.served.write().unwrap_or_else(|p| p.into_inner());
-            let Some(ix) = served.ix.as_mut() else {
-                return Ok(done);
-            };
-            let mut stored = 0;
-            for ((id, text), v) in todo.iter().zip(vectors) {
-                if let Some(&d) = ix.by_id.get(id) {
-                    if meaning(&ix.docs[d as usize]) == *text {
-                        ix.dense
-                            .set(d, &v)
-                            .map_err(|err| crate::error::internal(format!("embedding of {id}: {err}")))?;
-                        stored += 1;
-                    }
+            // What is stored for this model, where the text it was embedded from is the same.
+            let (ids, m) = (todo.iter().map(|t| t.0.clone()).collect::<Vec<_>>(), model.clone());
+            let stored = self.db.read(move |tx| stored_vectors(tx, &m, &ids)).await?;
+            let mut ask: Vec<(String, String)> = Vec::new();
+            let mut found: Vec<(String, String, Vec<u8>)> = Vec::new();
+            for (id, text) in todo {
+                match stored.get(&id) {
+                    Some((key, bytes)) if *key == meaning_key(&text) => found.push((id, text, bytes.clone())),
+                    _ => ask.push((id, text)),
                 }
             }
-            done += stored;
-            if stored == 0 {
-                // Every product of the batch changed while it was embedded: let the index catch up first.
+            let mut progressed = self.put_vectors(found.into_iter().map(|(id, text, v)| (id, text, Vector::Stored(v))));
+            for batch in ask.chunks(EMBED_BATCH) {
+                let texts: Vec<String> = batch.iter().map(|t| t.1.clone()).collect();
+                let vectors = match e.embed(&texts, false).await {
+                    Ok(v) if v.len() == texts.len() => v,
+                    Ok(v) => {
+                        let msg = format!("{} vectors for {} products", v.len(), texts.len());
+                        self.semantic_failed(msg.clone());
+                        return Err(crate::error::internal(msg));
+                    }
+                    Err(err) => {
+                        self.semantic_failed(err.clone());
+                        return Err(crate::error::internal(format!("embedding products: {err}")));
+                    }
+                };
+                self.semantic_ok();
+                let fresh: Vec<(String, String, Vector)> =
+                    batch.iter().cloned().zip(vectors).map(|((id, text), v)| (id, text, Vector::Fresh(v))).collect();
+                let rows = self.vectors_to_store(&fresh);
+                progressed += self.put_vectors(fresh.into_iter());
+                let (m, now) = (model.clone(), self.now());
+                self.db.write(move |tx| store_vectors(tx, &m, &rows, now)).await?;
+            }
+            done += progressed;
+            if progressed == 0 {
+                // Every product of the round changed meanwhile: let the index catch up first.
                 return Ok(done);
             }
         }
     }
+
+    /// Puts vectors into the served index where the product is still there with the same text; returns
+    /// how many went in.
+    fn put_vectors(&self, vectors: impl Iterator<Item = (String, String, Vector)>) -> usize {
+        let mut served = self.discovery.search.served.write().unwrap_or_else(|p| p.into_inner());
+        let Some(ix) = served.ix.as_mut() else {
+            return 0;
+        };
+        let mut n = 0;
+        for (id, text, v) in vectors {
+            let Some(&d) = ix.by_id.get(&id) else { continue };
+            if meaning(&ix.docs[d as usize]) != text {
+                continue;
+            }
+            let put = match &v {
+                Vector::Fresh(v) => ix.dense.set(d, v),
+                Vector::Stored(b) => ix.dense.import(d, b),
+            };
+            match put {
+                Ok(()) => n += 1,
+                // A stored vector of another size (the model behind the name changed): asked again later.
+                Err(err) => tracing::warn!(product = %id, error = %err, "semantic search: a vector was refused"),
+            }
+        }
+        n
+    }
+
+    /// The rows to store for fresh vectors: (product, meaning key, base64 of the quantised vector).
+    fn vectors_to_store(&self, fresh: &[(String, String, Vector)]) -> Vec<(String, String, String)> {
+        use base64::Engine as _;
+        let mut one = search::dense::Dense::new(0);
+        fresh
+            .iter()
+            .filter_map(|(id, text, v)| {
+                let Vector::Fresh(v) = v else { return None };
+                one.set(0, v).ok()?;
+                let bytes = one.export(0)?;
+                Some((id.clone(), meaning_key(text), base64::engine::general_purpose::STANDARD.encode(bytes)))
+            })
+            .collect()
+    }
+}
+
+/// Products looked up in the store per round.
+const STORED_BATCH: usize = 500;
+
+enum Vector {
+    Fresh(Vec<f32>),
+    Stored(Vec<u8>),
+}
+
+/// The key of the text a vector was made from.
+fn meaning_key(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(text.as_bytes())[..16])
+}
+
+/// The stored vectors of these products for `model`: product → (meaning key, bytes). Rows that do not
+/// decode are left out (asked of the model again).
+fn stored_vectors(tx: &mut dyn store::Tx, model: &str, ids: &[String]) -> Result<HashMap<String, (String, Vec<u8>)>> {
+    use base64::Engine as _;
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(100) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut params: Vec<store::Val> = vec![model.into()];
+        params.extend(chunk.iter().map(|id| store::Val::from(id.as_str())));
+        let sql = format!(
+            "SELECT product_id, meaning, vector FROM search_embeddings WHERE model = ? AND product_id IN ({marks})"
+        );
+        for r in tx.query(&sql, &params)? {
+            if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(r.text(2)?) {
+                out.insert(r.text(0)?, (r.text(1)?, bytes));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn store_vectors(tx: &mut dyn store::Tx, model: &str, rows: &[(String, String, String)], now: i64) -> Result<()> {
+    for (id, key, vector) in rows {
+        tx.exec(
+            "INSERT INTO search_embeddings (product_id, model, meaning, vector, updated_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (product_id, model) DO UPDATE SET meaning = excluded.meaning, vector = excluded.vector, updated_at = excluded.updated_at",
+            store::params![id, model, key, vector, now],
+        )?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
