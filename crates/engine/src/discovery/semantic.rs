@@ -103,6 +103,8 @@ pub struct SemanticStatus {
     /// Products searchable now and how many of them have a vector.
     pub products: usize,
     pub embedded: usize,
+    /// Bytes the vectors take in memory.
+    pub vector_bytes: usize,
     /// The model's last failure, while it lasts.
     pub failing: Option<String>,
 }
@@ -133,11 +135,13 @@ impl Engine {
 
     pub fn semantic_status(&self) -> SemanticStatus {
         let served = self.discovery.search.served.read().unwrap_or_else(|e| e.into_inner());
-        let (products, embedded) = served.ix.as_ref().map_or((0, 0), |ix| (ix.live(), ix.dense.len()));
+        let (products, embedded, vector_bytes) =
+            served.ix.as_ref().map_or((0, 0, 0), |ix| (ix.live(), ix.dense.len(), ix.dense.bytes()));
         SemanticStatus {
             model: self.embedder().map(|e| e.describe()),
             products,
             embedded,
+            vector_bytes,
             failing: self
                 .discovery
                 .semantic
