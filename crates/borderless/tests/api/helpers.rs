@@ -154,6 +154,9 @@ async fn spawn_app_inner(
         // Semantic search has its own tests against a real model (semantic.rs).
         embeddings_url: None,
         embeddings_model: "multilingual-e5-small".into(),
+        // The semantic tests check what is found, not how fast: a model slowed by the other tests on two
+        // cores must not turn their searches lexical.
+        embeddings_query_timeout: Duration::from_secs(20),
     };
     let mut cfg = cfg;
     tune(&mut cfg);

@@ -108,6 +108,24 @@ async fn korean_finds_english_titles_and_english_finds_korean_ones() {
     assert_eq!(search(&app, "cordless vacuum").await.first().map(String::as_str), Some("p-101"));
 }
 
+/// A relevance search in won for `text`, as the storefront asks.
+fn query(text: &str) -> engine::discovery::product_search::SearchQuery {
+    engine::discovery::product_search::SearchQuery {
+        q: text.into(),
+        category: None,
+        brand: None,
+        attributes: vec![],
+        currency: "KRW".into(),
+        price_min: None,
+        price_max: None,
+        in_stock_at: None,
+        pickup_near: None,
+        sort: "relevance".into(),
+        limit: 10,
+        offset: 0,
+    }
+}
+
 /// The real model, counting the texts it is asked for.
 struct Counting(node::embeddings::OpenAiEmbeddings, std::sync::atomic::AtomicUsize);
 
@@ -142,26 +160,12 @@ async fn a_restarted_node_takes_the_stored_vectors_instead_of_asking_again(b: Ba
     let model =
         node::embeddings::OpenAiEmbeddings::new(&url, "multilingual-e5-small", None, Duration::from_secs(30)).unwrap();
     let counting = std::sync::Arc::new(Counting(model, Default::default()));
-    assert!(fresh.set_embedder(counting.clone()));
+    assert!(fresh.set_embedder(counting.clone(), Duration::from_secs(20)));
     fresh.search_refresh().await.unwrap();
     assert_eq!(fresh.semantic_status().embedded, 0);
     assert_eq!(fresh.search_embed_refresh().await.unwrap(), 2);
     assert_eq!(counting.1.load(std::sync::atomic::Ordering::SeqCst), 0, "the model was asked again");
-    let q = engine::discovery::product_search::SearchQuery {
-        q: "요가 매트".into(),
-        category: None,
-        brand: None,
-        attributes: vec![],
-        currency: "KRW".into(),
-        price_min: None,
-        price_max: None,
-        in_stock_at: None,
-        pickup_near: None,
-        sort: "relevance".into(),
-        limit: 10,
-        offset: 0,
-    };
-    let hits = fresh.search_products(q).await.unwrap().hits;
+    let hits = fresh.search_products(query("요가 매트")).await.unwrap().hits;
     assert_eq!(hits.first().map(|h| h.handle.as_str()), Some("p-101"));
     assert_eq!(counting.1.load(std::sync::atomic::Ordering::SeqCst), 1, "only the query was embedded");
 }
@@ -190,4 +194,34 @@ async fn a_model_that_does_not_answer_leaves_search_lexical() {
     assert_eq!(status["semantic"]["embedded"], json!(0));
     assert_eq!(search(&app, "sunscreen").await, vec!["p-102"]);
     assert_eq!(search(&app, "선크림").await, vec!["p-102"]);
+}
+
+#[tokio::test]
+async fn a_model_that_hangs_costs_one_search_the_timeout_and_the_rest_nothing() {
+    let Some(url) = embeddings_url() else { return };
+    // A listener that takes connections and never answers (the model of a node whose server hangs).
+    let hang = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hang_url = format!("http://{}/v1", hang.local_addr().unwrap());
+    let app = spawn_app_tuned(Backend::Sqlite, |c| c.embeddings_url = Some(url.clone())).await;
+    product(&app, "p-102", "선크림 SPF50", "Sunscreen SPF50", "beauty/skincare", "Sunny").await;
+    embedded(&app, 1).await;
+    // The same database and vectors, the queries through a model that hangs.
+    let db = app.running.as_ref().unwrap().engine.db().clone();
+    let fresh = engine::Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
+    let stalled =
+        node::embeddings::OpenAiEmbeddings::new(&hang_url, "multilingual-e5-small", None, Duration::from_secs(30))
+            .unwrap();
+    let counting = std::sync::Arc::new(Counting(stalled, Default::default()));
+    assert!(fresh.set_embedder(counting.clone(), engine::discovery::semantic::QUERY_TIMEOUT));
+    fresh.search_refresh().await.unwrap();
+    // The product's vector comes from the store (the hanging model is not asked for it).
+    assert_eq!(fresh.search_embed_refresh().await.unwrap(), 1);
+    for text in ["sunscreen", "선크림", "spf50", "sunny"] {
+        let hits = fresh.search_products(query(text)).await.unwrap().hits;
+        assert_eq!(hits.iter().map(|h| h.handle.as_str()).collect::<Vec<_>>(), vec!["p-102"], "`{text}`");
+    }
+    // The first search waited for the model and gave up; the others did not ask it.
+    assert_eq!(counting.1.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(fresh.semantic_status().failing.unwrap_or_default().contains("no answer within 400 ms"));
+    drop(hang);
 }

