@@ -32,6 +32,9 @@ pub enum AssistantCmd {
         /// Print every miss (the first 40 are printed anyway).
         #[arg(long)]
         verbose: bool,
+        /// Semantic search on for the evaluation: an OpenAI-compatible embeddings endpoint.
+        #[arg(long, conflicts_with = "mg_shopdial")]
+        embeddings: Option<String>,
     },
 }
 
@@ -45,13 +48,13 @@ pub async fn run(cmd: AssistantCmd) -> Result<i32> {
             println!("{}", serde_json::to_string(&understood)?);
             Ok(0)
         }
-        AssistantCmd::Eval { set: _, mg_shopdial: Some(dir), verbose } => {
+        AssistantCmd::Eval { set: _, mg_shopdial: Some(dir), verbose, .. } => {
             let report = borderless::assistant_eval::run_shopdial(&dir, verbose).await?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(0)
         }
-        AssistantCmd::Eval { set: Some(set), verbose, .. } => {
-            let report = borderless::assistant_eval::run(&set, verbose).await?;
+        AssistantCmd::Eval { set: Some(set), verbose, embeddings, .. } => {
+            let report = borderless::assistant_eval::run(&set, verbose, embeddings.as_deref()).await?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(0)
         }

@@ -97,7 +97,9 @@ fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
 
 /// Runs the evaluation against a fresh demo retailer in a temporary directory. `verbose` prints every
 /// miss to stderr (the first 40 are printed anyway).
-pub async fn run(set: &Path, verbose: bool) -> Result<Report> {
+/// With `embeddings` (an OpenAI-compatible endpoint), search is semantic too: the demo's products are
+/// embedded before the first turn.
+pub async fn run(set: &Path, verbose: bool, embeddings: Option<&str>) -> Result<Report> {
     let utterances: Vec<Utterance> = read_jsonl(&set.join("utterances.jsonl"))?;
     let dialogues: Vec<Dialogue> = read_jsonl(&set.join("dialogues.jsonl"))?;
     if utterances.is_empty() || dialogues.is_empty() {
@@ -111,6 +113,17 @@ pub async fn run(set: &Path, verbose: bool) -> Result<Report> {
     crate::demo::seed(&engine).await.context("seeding the demo retailer")?;
     engine.search_refresh().await?;
     engine.search_stock_refresh().await?;
+    if let Some(url) = embeddings {
+        let model = node::embeddings::OpenAiEmbeddings::new(
+            url,
+            "multilingual-e5-small",
+            None,
+            std::time::Duration::from_secs(60),
+        )?;
+        engine.set_embedder(std::sync::Arc::new(model), std::time::Duration::from_secs(30));
+        let n = engine.search_embed_refresh().await?;
+        eprintln!("semantic search on: {n} products embedded");
+    }
     let report = evaluate(&engine, &utterances, &dialogues, verbose).await;
     let _ = std::fs::remove_dir_all(&dir);
     report

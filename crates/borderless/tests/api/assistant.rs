@@ -380,7 +380,7 @@ async fn questions_handoff_and_ownership(b: Backend) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_evaluation_set_is_grounded() {
     let set = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assistant/eval");
-    let r = borderless::assistant_eval::run(&set, false).await.expect("the evaluation runs");
+    let r = borderless::assistant_eval::run(&set, false, None).await.expect("the evaluation runs");
     assert_eq!(r.grounding_violations, 0, "{r:?}");
     assert!(r.utterances >= 300 && r.dialogues >= 60, "{r:?}");
     assert!(r.price_exact >= 0.99 && r.intent_accuracy >= 0.95 && r.slot_exact >= 0.92, "{r:?}");
@@ -394,7 +394,7 @@ async fn the_evaluation_set_is_grounded() {
         ("eval-heldout4", 0.90, 0.60),
     ] {
         let held = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assistant").join(dir);
-        let r = borderless::assistant_eval::run(&held, false).await.expect("the held-out evaluation runs");
+        let r = borderless::assistant_eval::run(&held, false, None).await.expect("the held-out evaluation runs");
         assert_eq!(r.grounding_violations, 0, "{dir}: {r:?}");
         assert!(
             r.price_exact >= 0.99 && r.intent_accuracy >= intents && r.dialogue_success >= dialogues,
