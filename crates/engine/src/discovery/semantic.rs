@@ -159,8 +159,8 @@ impl Engine {
     }
 
     /// The vector of a search query: cached, or asked of the model within the node's wait ([`QUERY_TIMEOUT`]
-    /// unless set otherwise); none when
-    /// there is no model, no product has a vector yet, or the model failed (the search is then lexical).
+    /// unless set otherwise); none when there is no model, no product has a vector yet, or the model failed
+    /// (the search is then lexical).
     pub(crate) async fn query_vector(&self, text: &str) -> Option<Arc<[f32]>> {
         let e = self.embedder()?.clone();
         let text = text.trim();
