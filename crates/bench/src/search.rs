@@ -318,7 +318,7 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
                 ..Default::default()
             }])
             .await?;
-        product_ms.push(poll_until_found(&client, &format!("{url}/store/search?q={word}"), t).await?);
+        product_ms.push(poll_until_found(&client, &format!("{url}/store/search?q={word}"), &sku, t).await?);
         let t = Instant::now();
         engine
             .adjust_stock(
@@ -330,8 +330,9 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
                 "bench freshness",
             )
             .await?;
-        stock_ms
-            .push(poll_until_found(&client, &format!("{url}/store/search?q={word}&in_stock_at={store_id}"), t).await?);
+        stock_ms.push(
+            poll_until_found(&client, &format!("{url}/store/search?q={word}&in_stock_at={store_id}"), &sku, t).await?,
+        );
     }
     product_ms.sort_by(f64::total_cmp);
     stock_ms.sort_by(f64::total_cmp);
@@ -474,10 +475,13 @@ fn pct_f(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
-async fn poll_until_found(client: &reqwest::Client, url: &str, since: Instant) -> Result<f64> {
+/// Polls `url` until its first hit is the product with `sku`'s handle (with semantic search on, products
+/// near in meaning follow it).
+async fn poll_until_found(client: &reqwest::Client, url: &str, sku: &str, since: Instant) -> Result<f64> {
+    let handle = sku.to_lowercase();
     while since.elapsed() < Duration::from_secs(10) {
         let r: serde_json::Value = client.get(url).send().await?.json().await?;
-        if r["search"]["total"].as_u64().unwrap_or(0) == 1 {
+        if r["search"]["hits"][0]["handle"].as_str() == Some(handle.as_str()) {
             return Ok(since.elapsed().as_secs_f64() * 1000.0);
         }
         tokio::time::sleep(Duration::from_millis(5)).await;

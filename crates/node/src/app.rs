@@ -296,6 +296,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         tokio::spawn(insight_worker(engine.clone(), rx.clone()));
         tokio::spawn(search_worker(engine.clone(), rx.clone()));
         tokio::spawn(search_stock_worker(engine.clone(), rx.clone()));
+        tokio::spawn(search_embed_worker(engine.clone(), rx.clone()));
     }
     let mqtt = match (&cfg.mqtt, cfg.workers) {
         (Some(b), true) => Some(start_mqtt(&engine, b, cfg.mqtt_tls.as_ref(), rx.clone())?),
@@ -426,19 +427,30 @@ async fn search_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
         if let Err(e) = engine.search_refresh().await {
             tracing::warn!(error = %e, "search: refreshing the index failed");
         }
-        match engine.search_embed_refresh().await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(products = n, "semantic search: products embedded"),
-            // Logged once by the engine while it lasts; try again in a while rather than every 200 ms.
-            Err(_) => {
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(10)) => {}
-                    _ = stop.wait_for(|v| *v) => return,
-                }
-            }
-        }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+    }
+}
+
+/// Gives the searchable products their vectors for semantic search (when a model is set), apart from
+/// the index refresher: embedding a large catalog takes minutes to hours, and the index must keep taking
+/// in changes meanwhile.
+async fn search_embed_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
+    loop {
+        let pause = match engine.search_embed_refresh().await {
+            Ok(n) => {
+                if n > 0 {
+                    tracing::debug!(products = n, "semantic search: products embedded");
+                }
+                Duration::from_millis(500)
+            }
+            // Logged once by the engine while it lasts; try again in a while.
+            Err(_) => Duration::from_secs(10),
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
             _ = stop.wait_for(|v| *v) => return,
         }
     }

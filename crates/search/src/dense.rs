@@ -58,7 +58,29 @@ fn quantise(v: &[f32]) -> Result<(Vec<i8>, f32), VectorError> {
     Ok((codes, scale))
 }
 
+/// The integer dot product of two rows: compiled a second time for AVX2 and chosen at run time where the
+/// CPU has it (16 products per instruction instead of 4 with the baseline x86-64 SSE2: the whole scan of
+/// 100,000 products is several times faster).
 fn dot(a: &[i8], b: &[i8]) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        if *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2")) {
+            // SAFETY: the CPU was just found to have AVX2, the only requirement of `dot_avx2`.
+            return unsafe { dot_avx2(a, b) };
+        }
+    }
+    dot_portable(a, b)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn dot_avx2(a: &[i8], b: &[i8]) -> i32 {
+    dot_portable(a, b)
+}
+
+#[inline(always)]
+fn dot_portable(a: &[i8], b: &[i8]) -> i32 {
     // Sixteen lanes at a time so the compiler widens and multiplies whole registers.
     let mut acc = [0i32; 16];
     let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
@@ -391,6 +413,16 @@ mod tests {
         exact.sort_by(by_score);
         assert_eq!(top[0].0, exact[0].0);
         assert_eq!(top.len(), 5);
+    }
+
+    #[test]
+    fn the_dot_product_is_the_same_on_every_path() {
+        let a: Vec<i8> = (0..389).map(|i| ((i * 37) % 255) as i8).collect();
+        let b: Vec<i8> = (0..389).map(|i| ((i * 91 + 7) % 255) as i8).collect();
+        let exact: i32 = a.iter().zip(&b).map(|(x, y)| *x as i32 * *y as i32).sum();
+        assert_eq!(dot(&a, &b), exact);
+        assert_eq!(dot_portable(&a, &b), exact);
+        assert_eq!(dot(&[-128, 127], &[-128, -128]), 16384 - 16256);
     }
 
     #[test]
