@@ -215,7 +215,7 @@ impl Engine {
             let _permit = permit;
             let served = engine.search_served();
             let ix = served.ix.as_ref().ok_or_else(|| internal("no search index".into()))?;
-            product_search::run(ix, &served.stock, &locations, &q, meaning.as_deref())
+            product_search::run(ix, &served.stock, &locations, &q, meaning.as_deref().map(|v| (v, semantic::FUSION)))
         })
         .await
         .map_err(|e| internal(format!("search stopped: {e}")))?

