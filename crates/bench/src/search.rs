@@ -272,13 +272,13 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
             let t = Instant::now();
             let r = client.get(format!("{url}/store/search?q={}&limit=20", urlencode(&q))).send().await?;
             anyhow::ensure!(r.status().is_success(), "search `{q}` answered {}", r.status());
-            fresh.push(t.elapsed().as_secs_f64() * 1000.0);
+            fresh.push(t.elapsed().as_micros() as u64);
         }
-        fresh.sort_by(f64::total_cmp);
+        fresh.sort_unstable();
         println!(
             "| borderless, a query not seen before (its vector asked of the model) | 1 | 100 | — | {:.2} | {:.2} | 0 |",
-            pct_f(&fresh, 0.5),
-            pct_f(&fresh, 0.99)
+            pct(&fresh, 0.5),
+            pct(&fresh, 0.99)
         );
     }
     if let Some(ch) = peak_rss_kib(std::process::id()) {
@@ -469,10 +469,6 @@ async fn semantic_ready(engine: &engine::Engine, products: usize) -> Result<()> 
         s.vector_bytes as f64 / (1 << 20) as f64
     );
     Ok(())
-}
-
-fn pct_f(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
 }
 
 /// Polls `url` until its first hit is the product with `sku`'s handle (with semantic search on, products
