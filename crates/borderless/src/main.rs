@@ -692,8 +692,9 @@ async fn run(cli: Cli) -> Result<i32> {
                 None,
                 std::time::Duration::from_secs(120),
             )?;
-            let path = embeddings_cache.unwrap_or_else(|| search_eval::default_cache(&embeddings_model));
-            let mut cache = search_eval::Cache::open(&path, &embeddings_model)?;
+            let path = embeddings_cache.unwrap_or_else(|| node::embeddings_cache::default_path(&embeddings_model));
+            let mut cache =
+                node::embeddings_cache::Cache::open(&path, &embeddings_model).map_err(anyhow::Error::msg)?;
             let out = search_eval::run(judgements.as_deref(), test_set.as_deref(), &client, &mut cache).await?;
             println!("{}", serde_json::to_string(&out)?);
             Ok(0)

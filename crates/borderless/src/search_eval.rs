@@ -6,116 +6,36 @@
 
 use anyhow::{bail, Context, Result};
 use node::embeddings::{Kind, OpenAiEmbeddings};
+use node::embeddings_cache::Cache;
 use search::dense::{Dense, Fusion};
 use search::eval::Semantic;
-use sha2::{Digest, Sha256};
-use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Vectors already asked for, by model, kind and text, kept in one append-only file per model.
-pub struct Cache {
-    path: PathBuf,
-    model: String,
-    known: HashMap<[u8; 16], Vec<f32>>,
-}
-
-/// Bounds a cache file's records: no embedding model has more dimensions than this.
-const MAX_DIM: usize = 8_192;
-
-impl Cache {
-    /// Opens (or starts) the cache at `path`; a torn last record (an interrupted run) is ignored.
-    pub fn open(path: &Path, model: &str) -> Result<Cache> {
-        let mut known = HashMap::new();
-        if let Ok(mut f) = std::fs::File::open(path) {
-            let mut bytes = Vec::new();
-            f.read_to_end(&mut bytes).with_context(|| format!("cannot read {}", path.display()))?;
-            let mut at = 0;
-            while at + 20 <= bytes.len() {
-                let key: [u8; 16] = bytes[at..at + 16].try_into().expect("16 bytes");
-                let dim = u32::from_le_bytes(bytes[at + 16..at + 20].try_into().expect("4 bytes")) as usize;
-                if dim == 0 || dim > MAX_DIM || at + 20 + dim * 4 > bytes.len() {
-                    break;
-                }
-                let v = bytes[at + 20..at + 20 + dim * 4]
-                    .chunks_exact(4)
-                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                    .collect();
-                known.insert(key, v);
-                at += 20 + dim * 4;
-            }
+/// The vectors of `texts` from the on-disk cache, asking the model for those not cached (with a progress
+/// bar) and appending them to the file batch by batch, so an interrupted run keeps what it got.
+pub async fn embed_cached(
+    cache: &mut Cache,
+    client: &OpenAiEmbeddings,
+    texts: &[String],
+    kind: Kind,
+    what: &str,
+) -> Result<Vec<Vec<f32>>> {
+    let missing: Vec<String> = cache.missing(texts, kind).into_iter().cloned().collect();
+    if !missing.is_empty() {
+        let bar = indicatif::ProgressBar::new(missing.len() as u64).with_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({per_sec}, {eta} left)")
+                .expect("a valid template"),
+        );
+        bar.set_message(format!("embedding {what}"));
+        for batch in missing.chunks(node::embeddings::MAX_BATCH) {
+            let strs: Vec<&str> = batch.iter().map(|s| s.as_str()).collect();
+            let vecs = client.embed(&strs, kind).await?;
+            cache.put(kind, &strs, vecs).map_err(anyhow::Error::msg)?;
+            bar.inc(batch.len() as u64);
         }
-        Ok(Cache { path: path.to_owned(), model: model.to_owned(), known })
+        bar.finish_and_clear();
     }
-
-    fn key(&self, kind: Kind, text: &str) -> [u8; 16] {
-        let mut h = Sha256::new();
-        h.update(self.model.as_bytes());
-        h.update([0, if kind == Kind::Query { b'q' } else { b'p' }, 0]);
-        h.update(text.as_bytes());
-        h.finalize()[..16].try_into().expect("16 bytes")
-    }
-
-    /// The vectors of `texts`, asking the model for those not cached (with a progress bar) and appending
-    /// them to the file batch by batch, so an interrupted run keeps what it got.
-    pub async fn embed(
-        &mut self,
-        client: &OpenAiEmbeddings,
-        texts: &[String],
-        kind: Kind,
-        what: &str,
-    ) -> Result<Vec<Vec<f32>>> {
-        let missing: Vec<&String> = {
-            let mut seen = std::collections::HashSet::new();
-            texts.iter().filter(|t| !self.known.contains_key(&self.key(kind, t)) && seen.insert(t.as_str())).collect()
-        };
-        if !missing.is_empty() {
-            if let Some(dir) = self.path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            }
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .with_context(|| format!("cannot write {}", self.path.display()))?;
-            let bar = indicatif::ProgressBar::new(missing.len() as u64).with_style(
-                indicatif::ProgressStyle::with_template("{msg} {bar:30} {pos}/{len} ({per_sec}, {eta} left)")
-                    .expect("a valid template"),
-            );
-            bar.set_message(format!("embedding {what}"));
-            for batch in missing.chunks(node::embeddings::MAX_BATCH) {
-                let strs: Vec<&str> = batch.iter().map(|s| s.as_str()).collect();
-                let vecs = client.embed(&strs, kind).await?;
-                let mut rec = Vec::new();
-                for (t, v) in batch.iter().zip(vecs) {
-                    if v.len() > MAX_DIM {
-                        bail!("the model answered {} dimensions (at most {MAX_DIM} are kept)", v.len());
-                    }
-                    let key = self.key(kind, t);
-                    rec.extend_from_slice(&key);
-                    rec.extend_from_slice(&(v.len() as u32).to_le_bytes());
-                    for x in &v {
-                        rec.extend_from_slice(&x.to_le_bytes());
-                    }
-                    self.known.insert(key, v);
-                }
-                file.write_all(&rec).with_context(|| format!("cannot write {}", self.path.display()))?;
-                bar.inc(batch.len() as u64);
-            }
-            bar.finish_and_clear();
-        }
-        Ok(texts.iter().map(|t| self.known[&self.key(kind, t)].clone()).collect())
-    }
-}
-
-/// Where embeddings are cached when no path is given: `$XDG_CACHE_HOME` or `~/.cache`, per model.
-pub fn default_cache(model: &str) -> PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    let safe: String = model.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-    base.join("borderless").join(format!("embeddings-{safe}.bin"))
+    texts.iter().map(|t| cache.get(kind, t).cloned().context("a vector missing after embedding")).collect()
 }
 
 fn dense_of(vectors: &[Vec<f32>]) -> Result<Dense> {
@@ -154,9 +74,10 @@ pub async fn run(
         let set: search::eval::TestSet =
             serde_json::from_str(&text).with_context(|| format!("{} is not a search test set", path.display()))?;
         let docs =
-            cache.embed(client, &search::eval::test_set_texts(&set), Kind::Passage, "the test set's products").await?;
+            embed_cached(cache, client, &search::eval::test_set_texts(&set), Kind::Passage, "the test set's products")
+                .await?;
         let queries: Vec<String> = set.queries.iter().map(|q| q.q.clone()).collect();
-        let qv = cache.embed(client, &queries, Kind::Query, "the test set's queries").await?;
+        let qv = embed_cached(cache, client, &queries, Kind::Query, "the test set's queries").await?;
         let dense = dense_of(&docs)?;
         let qs = qv.iter().map(|v| dense.query(v)).collect::<Result<Vec<_>, _>>()?;
         let scores = search::eval::score_test_set_fused(&set, &Semantic { dense: &dense, queries: &qs }, &fusions)
@@ -167,9 +88,9 @@ pub async fn run(
     if let Some(path) = judgements {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let j = search::eval::read(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let docs = cache.embed(client, &j.titles, Kind::Passage, "the judged products").await?;
+        let docs = embed_cached(cache, client, &j.titles, Kind::Passage, "the judged products").await?;
         let queries: Vec<String> = j.queries.iter().map(|q| q.0.clone()).collect();
-        let qv = cache.embed(client, &queries, Kind::Query, "the judged queries").await?;
+        let qv = embed_cached(cache, client, &queries, Kind::Query, "the judged queries").await?;
         let dense = dense_of(&docs)?;
         let qs = qv.iter().map(|v| dense.query(v)).collect::<Result<Vec<_>, _>>()?;
         let ix = search::Index::build(j.titles.iter().map(|s| s.as_str()));

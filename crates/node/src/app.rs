@@ -297,6 +297,7 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
         tokio::spawn(search_worker(engine.clone(), rx.clone()));
         tokio::spawn(search_stock_worker(engine.clone(), rx.clone()));
         tokio::spawn(search_embed_worker(engine.clone(), rx.clone()));
+        tokio::spawn(search_ivf_worker(engine.clone(), rx.clone()));
     }
     let mqtt = match (&cfg.mqtt, cfg.workers) {
         (Some(b), true) => Some(start_mqtt(&engine, b, cfg.mqtt_tls.as_ref(), rx.clone())?),
@@ -451,6 +452,22 @@ async fn search_embed_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
         };
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
+            _ = stop.wait_for(|v| *v) => return,
+        }
+    }
+}
+
+/// Keeps semantic search's inverted-file index in step on large catalogs (a codebook learnt at 20,000
+/// vectors and again when they double; new and changed vectors filed under it), every 500 ms.
+async fn search_ivf_worker(engine: Engine, mut stop: watch::Receiver<bool>) {
+    loop {
+        match engine.search_ivf_refresh().await {
+            Ok(n) if n > 0 => tracing::debug!(vectors = n, "semantic search: vectors filed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "semantic search: keeping the index's lists failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             _ = stop.wait_for(|v| *v) => return,
         }
     }

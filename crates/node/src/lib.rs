@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod embeddings;
+pub mod embeddings_cache;
 pub mod mail;
 pub mod stripe;
 pub mod webhooks;

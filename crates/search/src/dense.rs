@@ -1,10 +1,13 @@
 //! Semantic retrieval: the catalog's text embeddings (from any embedding model; the engine asks an
-//! OpenAI-compatible endpoint), stored one byte a dimension, scanned whole for a query's nearest products,
-//! and the fusion of lexical and semantic scores into one ranking.
+//! OpenAI-compatible endpoint), stored one byte a dimension, searched for a query's nearest products (the
+//! whole scan, or the lists of an inverted-file index on large catalogs: `crate::ivf`), and the fusion of
+//! lexical and semantic scores into one ranking.
 //!
 //! Vectors are normalised and quantised to `i8` with one scale per vector (384 dimensions: 388 bytes a
 //! product, 39 MB for 100,000); a query's cosine with a product is the integer dot product times both
 //! scales, within about 1 % of the float one — far below the gaps ranking depends on.
+
+use crate::int8::{self, dot};
 
 /// The semantic side of the index: one optional vector per document position (the lexical index's).
 #[derive(Debug, Clone, Default)]
@@ -14,6 +17,10 @@ pub struct Dense {
     scales: Vec<f32>,
     present: Vec<bool>,
     live: usize,
+    /// The inverted-file lists, once a codebook is set (large catalogs).
+    ivf: Option<crate::ivf::Lists>,
+    /// Documents expected (capacity is made for them at once).
+    expected: usize,
 }
 
 /// A query's vector, quantised as the documents are.
@@ -45,52 +52,9 @@ impl std::fmt::Display for VectorError {
 
 impl std::error::Error for VectorError {}
 
-/// Normalises `v` and quantises it to one byte a dimension; `(codes, scale)` with `code × scale` ≈ the unit
-/// vector's component.
+/// [`int8::quantise`], refusing what cannot be compared.
 fn quantise(v: &[f32]) -> Result<(Vec<i8>, f32), VectorError> {
-    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    if !norm.is_finite() || norm == 0.0 {
-        return Err(VectorError::NotFinite);
-    }
-    let peak = v.iter().fold(0f32, |m, x| m.max(x.abs())) / norm;
-    let scale = peak / 127.0;
-    let codes = v.iter().map(|x| ((x / norm) / scale).round().clamp(-127.0, 127.0) as i8).collect();
-    Ok((codes, scale))
-}
-
-/// The integer dot product of two rows: compiled a second time for AVX2 and chosen at run time where the
-/// CPU has it (16 products per instruction instead of 4 with the baseline x86-64 SSE2: the whole scan of
-/// 100,000 products is several times faster).
-fn dot(a: &[i8], b: &[i8]) -> i32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        static AVX2: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-        if *AVX2.get_or_init(|| std::arch::is_x86_feature_detected!("avx2")) {
-            // SAFETY: the CPU was just found to have AVX2, the only requirement of `dot_avx2`.
-            return unsafe { dot_avx2(a, b) };
-        }
-    }
-    dot_portable(a, b)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn dot_avx2(a: &[i8], b: &[i8]) -> i32 {
-    dot_portable(a, b)
-}
-
-#[inline(always)]
-fn dot_portable(a: &[i8], b: &[i8]) -> i32 {
-    // Sixteen lanes at a time so the compiler widens and multiplies whole registers.
-    let mut acc = [0i32; 16];
-    let (ca, cb) = (a.chunks_exact(16), b.chunks_exact(16));
-    let (ra, rb) = (ca.remainder(), cb.remainder());
-    for (x, y) in ca.zip(cb) {
-        for i in 0..16 {
-            acc[i] += x[i] as i32 * y[i] as i32;
-        }
-    }
-    acc.iter().sum::<i32>() + ra.iter().zip(rb).map(|(x, y)| *x as i32 * *y as i32).sum::<i32>()
+    int8::quantise(v).ok_or(VectorError::NotFinite)
 }
 
 impl Dense {
@@ -114,7 +78,10 @@ impl Dense {
 
     /// Bytes held by the vectors.
     pub fn bytes(&self) -> usize {
-        self.codes.capacity() + self.scales.capacity() * 4 + self.present.capacity()
+        self.codes.capacity()
+            + self.scales.capacity() * 4
+            + self.present.capacity()
+            + self.ivf.as_ref().map_or(0, |i| i.bytes())
     }
 
     /// Whether document `doc` has a vector.
@@ -126,25 +93,58 @@ impl Dense {
     /// of its first vector.
     pub fn set(&mut self, doc: u32, v: &[f32]) -> Result<(), VectorError> {
         if self.dim == 0 && self.live == 0 && !v.is_empty() {
-            *self = Dense::new(v.len());
+            *self = Dense { expected: self.expected, ..Dense::new(v.len()) };
         }
         if v.len() != self.dim {
             return Err(VectorError::Dimensions { expected: self.dim, got: v.len() });
         }
         let (codes, scale) = quantise(v)?;
         let d = doc as usize;
-        if d >= self.present.len() {
-            self.present.resize(d + 1, false);
-            self.scales.resize(d + 1, 0.0);
-            self.codes.resize((d + 1) * self.dim, 0);
-        }
+        self.grow(d);
         self.codes[d * self.dim..(d + 1) * self.dim].copy_from_slice(&codes);
         self.scales[d] = scale;
+        self.mark_present(doc, crate::ivf::NONE);
+        Ok(())
+    }
+
+    /// Makes room for document `d`: at once for all the documents expected ([`Dense::expect`]), so that a
+    /// catalog embedded one product after another holds no spare capacity.
+    fn grow(&mut self, d: usize) {
+        if d < self.present.len() {
+            return;
+        }
+        let rows = (d + 1).max(self.expected);
+        if rows > self.present.capacity() {
+            self.present.reserve_exact(rows - self.present.len());
+            self.scales.reserve_exact(rows - self.scales.len());
+            self.codes.reserve_exact(rows * self.dim - self.codes.len());
+        }
+        self.present.resize(d + 1, false);
+        self.scales.resize(d + 1, 0.0);
+        self.codes.resize((d + 1) * self.dim, 0);
+    }
+
+    /// Expects vectors for documents up to `docs` (the lexical index's size): room is made for them all
+    /// at the first one instead of doubling as they come.
+    pub fn expect(&mut self, docs: usize) {
+        self.expected = docs;
+    }
+
+    /// Document `doc` has a (new) vector: present, and filed under list `filed` when known (copied from
+    /// a vector filed under the same codebook), waiting to be filed otherwise.
+    fn mark_present(&mut self, doc: u32, filed: u32) {
+        let d = doc as usize;
         if !self.present[d] {
             self.present[d] = true;
             self.live += 1;
         }
-        Ok(())
+        if let Some(ivf) = &mut self.ivf {
+            if filed == crate::ivf::NONE {
+                ivf.changed(doc);
+            } else {
+                ivf.file(doc, filed);
+            }
+        }
     }
 
     /// Gives document `to` the vector document `from` has in `other` (an index of the same model); false
@@ -154,20 +154,20 @@ impl Dense {
             return false;
         }
         if self.dim == 0 {
-            *self = Dense::new(other.dim);
+            *self = Dense { expected: self.expected, ..Dense::new(other.dim) };
         }
         let (t, f, n) = (to as usize, from as usize, self.dim);
-        if t >= self.present.len() {
-            self.present.resize(t + 1, false);
-            self.scales.resize(t + 1, 0.0);
-            self.codes.resize((t + 1) * n, 0);
-        }
+        self.grow(t);
         self.codes[t * n..(t + 1) * n].copy_from_slice(&other.codes[f * n..(f + 1) * n]);
         self.scales[t] = other.scales[f];
-        if !self.present[t] {
-            self.present[t] = true;
-            self.live += 1;
-        }
+        // Filed under the same codebook there: filed here without asking the centroids again.
+        let filed = match (&self.ivf, &other.ivf) {
+            (Some(mine), Some(theirs)) if std::sync::Arc::ptr_eq(&mine.book, &theirs.book) => {
+                theirs.list_of.get(f).copied().unwrap_or(crate::ivf::NONE)
+            }
+            _ => crate::ivf::NONE,
+        };
+        self.mark_present(to, filed);
         true
     }
 
@@ -178,18 +178,13 @@ impl Dense {
             return false;
         }
         let (f, t, n) = (from as usize, to as usize, self.dim);
-        if t >= self.present.len() {
-            self.present.resize(t + 1, false);
-            self.scales.resize(t + 1, 0.0);
-            self.codes.resize((t + 1) * n, 0);
-        }
+        self.grow(t);
         self.codes.copy_within(f * n..(f + 1) * n, t * n);
         self.scales[t] = self.scales[f];
-        if !self.present[t] {
-            self.present[t] = true;
-            self.live += 1;
-        }
+        let filed =
+            self.ivf.as_ref().map_or(crate::ivf::NONE, |i| i.list_of.get(f).copied().unwrap_or(crate::ivf::NONE));
         self.remove(from);
+        self.mark_present(to, filed);
         true
     }
 
@@ -209,7 +204,7 @@ impl Dense {
     pub fn import(&mut self, doc: u32, bytes: &[u8]) -> Result<(), VectorError> {
         let dim = bytes.len().saturating_sub(4);
         if self.dim == 0 && self.live == 0 && dim > 0 {
-            *self = Dense::new(dim);
+            *self = Dense { expected: self.expected, ..Dense::new(dim) };
         }
         if bytes.len() < 4 || dim != self.dim {
             return Err(VectorError::Dimensions { expected: self.dim, got: dim });
@@ -219,19 +214,13 @@ impl Dense {
             return Err(VectorError::NotFinite);
         }
         let d = doc as usize;
-        if d >= self.present.len() {
-            self.present.resize(d + 1, false);
-            self.scales.resize(d + 1, 0.0);
-            self.codes.resize((d + 1) * dim, 0);
-        }
+        self.grow(d);
         for (c, b) in self.codes[d * dim..(d + 1) * dim].iter_mut().zip(&bytes[4..]) {
-            *c = *b as i8;
+            // -128 is never written (codes stay within -127..=127, which the dot product relies on).
+            *c = (*b as i8).max(-127);
         }
         self.scales[d] = scale;
-        if !self.present[d] {
-            self.present[d] = true;
-            self.live += 1;
-        }
+        self.mark_present(doc, crate::ivf::NONE);
         Ok(())
     }
 
@@ -242,6 +231,9 @@ impl Dense {
                 *p = false;
                 self.live -= 1;
             }
+        }
+        if let Some(ivf) = &mut self.ivf {
+            ivf.detach(doc);
         }
     }
 
@@ -264,33 +256,210 @@ impl Dense {
         Some(dot(&q.codes, row) as f32 * q.scale * self.scales[d])
     }
 
-    /// The `k` documents nearest the query among those `keep` accepts, best first (ties by position).
+    /// The `k` documents nearest the query among those `keep` accepts, best first (ties by position):
+    /// from the lists of the centroids nearest the query and every vector not filed yet when the catalog
+    /// has an inverted-file index (few are waiting; more lists when those hold fewer than `k` that the
+    /// filter accepts), from every vector otherwise.
     pub fn top(&self, q: &Query, k: usize, keep: impl Fn(u32) -> bool) -> Vec<(u32, f32)> {
         if k == 0 {
             return Vec::new();
         }
-        let mut out: Vec<(u32, f32)> = Vec::with_capacity(k * 2);
-        let mut floor = f32::NEG_INFINITY;
-        for (d, row) in self.codes.chunks_exact(self.dim).enumerate() {
-            if !self.present[d] {
-                continue;
+        match &self.ivf {
+            Some(ivf) if ivf.pending.len() <= MAX_UNFILED_SCAN => {
+                let probes = ivf.book.probes();
+                let order = ivf.book.nearest_lists(&q.codes, probes * WIDEN);
+                let unfiled = || ivf.pending.iter().copied().filter(|d| ivf.list_of[*d as usize] == crate::ivf::NONE);
+                let scan = |lists: usize| {
+                    let filed =
+                        order[..lists.min(order.len())].iter().flat_map(|l| ivf.lists[*l as usize].iter().copied());
+                    let docs: Vec<u32> = filed.chain(unfiled()).collect();
+                    self.best_scattered(q, k, &docs, &keep)
+                };
+                let hits = scan(probes);
+                // A narrow filter (a small category, a store's stock) can leave the nearest lists with
+                // fewer than `k` products it accepts: the next lists are scanned too, up to
+                // WIDEN × the first ones (never the whole catalog).
+                if hits.len() < k && probes < order.len() {
+                    return scan(probes * WIDEN);
+                }
+                hits
             }
-            let s = dot(&q.codes, row) as f32 * q.scale * self.scales[d];
-            if s < floor || !keep(d as u32) {
-                continue;
-            }
-            out.push((d as u32, s));
-            if out.len() >= k * 2 {
-                out.select_nth_unstable_by(k - 1, by_score);
-                out.truncate(k);
-                floor = out.iter().fold(f32::INFINITY, |m, x| m.min(x.1));
+            _ => self.exact_top(q, k, keep),
+        }
+    }
+
+    /// [`Dense::top`] over every vector, whatever the index (what the approximate one is measured against).
+    pub fn exact_top(&self, q: &Query, k: usize, keep: impl Fn(u32) -> bool) -> Vec<(u32, f32)> {
+        self.best(q, k, 0..self.present.len() as u32, keep)
+    }
+
+    fn best(
+        &self,
+        q: &Query,
+        k: usize,
+        docs: impl Iterator<Item = u32>,
+        keep: impl Fn(u32) -> bool,
+    ) -> Vec<(u32, f32)> {
+        let mut top = TopK::new(k);
+        for doc in docs {
+            let d = doc as usize;
+            if self.present[d] {
+                top.offer(doc, self.score(q, d), &keep);
             }
         }
-        out.sort_unstable_by(by_score);
-        out.truncate(k);
+        top.finish()
+    }
+
+    /// [`Dense::best`] over documents scattered through memory (an inverted-file index's lists): each
+    /// row is asked of memory a few rows before it is read, so the scan is not one memory latency a row.
+    fn best_scattered(&self, q: &Query, k: usize, docs: &[u32], keep: impl Fn(u32) -> bool) -> Vec<(u32, f32)> {
+        const AHEAD: usize = 6;
+        let mut top = TopK::new(k);
+        for (i, &doc) in docs.iter().enumerate() {
+            if let Some(&next) = docs.get(i + AHEAD) {
+                self.prefetch(next as usize);
+            }
+            let d = doc as usize;
+            if self.present[d] {
+                top.offer(doc, self.score(q, d), &keep);
+            }
+        }
+        top.finish()
+    }
+
+    #[inline(always)]
+    fn score(&self, q: &Query, d: usize) -> f32 {
+        dot(&q.codes, &self.codes[d * self.dim..(d + 1) * self.dim]) as f32 * q.scale * self.scales[d]
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, d: usize) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let row = &self.codes[d * self.dim..(d + 1) * self.dim];
+            for line in row.chunks(64) {
+                // SAFETY: a prefetch only hints the cache; the address is within the row.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr()) };
+            }
+        }
+    }
+
+    /// The codebook the vectors are filed under, if any.
+    pub fn codebook(&self) -> Option<&std::sync::Arc<crate::ivf::Codebook>> {
+        self.ivf.as_ref().map(|i| &i.book)
+    }
+
+    /// Whether a codebook should be learnt: the catalog is large enough to gain from one and has none, or
+    /// has grown to twice the size its codebook was learnt on.
+    pub fn wants_codebook(&self) -> bool {
+        self.live >= crate::ivf::MIN_VECTORS
+            && self.codebook().is_none_or(|b| self.live >= 2 * b.trained_on || b.dim() != self.dim)
+    }
+
+    /// Up to `n` vectors spread evenly over the documents, one after another (`dim` bytes each), to learn
+    /// a codebook from outside any lock.
+    pub fn sample(&self, n: usize) -> Vec<i8> {
+        let docs: Vec<usize> = (0..self.present.len()).filter(|d| self.present[*d]).collect();
+        let n = n.min(docs.len());
+        let mut out = Vec::with_capacity(n * self.dim);
+        for i in 0..n {
+            let d = docs[i * docs.len() / n];
+            out.extend_from_slice(&self.codes[d * self.dim..(d + 1) * self.dim]);
+        }
         out
     }
+
+    /// Files the vectors under `book` (a codebook of this model's size): all of them wait to be filed
+    /// ([`Dense::file_pending`]) and are scanned whole meanwhile; false when the sizes differ.
+    pub fn set_codebook(&mut self, book: std::sync::Arc<crate::ivf::Codebook>) -> bool {
+        if book.dim() != self.dim {
+            return false;
+        }
+        let mut lists = crate::ivf::Lists::new(book);
+        for d in 0..self.present.len() {
+            if self.present[d] {
+                lists.changed(d as u32);
+            }
+        }
+        self.ivf = Some(lists);
+        true
+    }
+
+    /// Takes over another index's codebook (a rebuilt catalog index of the same model) before its vectors
+    /// are copied with [`Dense::copy_from`], so they keep their lists.
+    pub fn adopt_codebook(&mut self, other: &Dense) {
+        if let Some(book) = other.codebook() {
+            if self.dim == 0 && self.live == 0 {
+                *self = Dense { expected: self.expected, ..Dense::new(other.dim) };
+            }
+            self.set_codebook(book.clone());
+        }
+    }
+
+    /// Files up to `max` waiting vectors under their nearest centroid; the number still waiting.
+    pub fn file_pending(&mut self, max: usize) -> usize {
+        let dim = self.dim;
+        let Some(ivf) = &mut self.ivf else { return 0 };
+        let from = ivf.pending.len().saturating_sub(max);
+        let batch: Vec<u32> = ivf.pending.drain(from..).collect();
+        for doc in batch {
+            let d = doc as usize;
+            ivf.queued[d] = false;
+            if self.present.get(d).copied().unwrap_or(false) && ivf.list_of[d] == crate::ivf::NONE {
+                let l = ivf.book.nearest(&self.codes[d * dim..(d + 1) * dim]);
+                ivf.file(doc, l);
+            }
+        }
+        ivf.pending.len()
+    }
+
+    /// Vectors waiting to be filed (0 without a codebook).
+    pub fn unfiled(&self) -> usize {
+        self.ivf.as_ref().map_or(0, |i| i.pending.len())
+    }
 }
+
+/// The `k` best of the scores offered, kept in a buffer of 2k cut back to k when full (a running floor
+/// skips what cannot enter).
+struct TopK {
+    k: usize,
+    out: Vec<(u32, f32)>,
+    floor: f32,
+}
+
+impl TopK {
+    fn new(k: usize) -> TopK {
+        TopK { k, out: Vec::with_capacity(k * 2), floor: f32::NEG_INFINITY }
+    }
+
+    #[inline(always)]
+    fn offer(&mut self, doc: u32, s: f32, keep: &impl Fn(u32) -> bool) {
+        if self.k == 0 || s < self.floor || !keep(doc) {
+            return;
+        }
+        self.out.push((doc, s));
+        if self.out.len() >= self.k * 2 {
+            self.out.select_nth_unstable_by(self.k - 1, by_score);
+            self.out.truncate(self.k);
+            self.floor = self.out.iter().fold(f32::INFINITY, |m, x| m.min(x.1));
+        }
+    }
+
+    fn finish(mut self) -> Vec<(u32, f32)> {
+        self.out.sort_unstable_by(by_score);
+        self.out.truncate(self.k);
+        self.out
+    }
+}
+
+/// A query whose filter leaves fewer than the results asked for in its nearest lists scans this many
+/// times as many lists.
+const WIDEN: usize = 4;
+
+/// With more vectors than this waiting to be filed, a search scans every vector (exact, slower) rather
+/// than the lists and the waiting ones.
+const MAX_UNFILED_SCAN: usize = 5_000;
 
 fn by_score(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
     b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
@@ -318,6 +487,13 @@ pub struct Candidate {
 /// lexical score, and the cosine rescaled between the lowest and highest cosine among the candidates, mixed
 /// by `weight`. Candidates without a lexical match below the floor are dropped. Scores are in 0..=1.
 pub fn fuse(candidates: &[Candidate], fusion: Fusion) -> Vec<(u32, f32)> {
+    let mut out = fuse_unordered(candidates, fusion);
+    out.sort_unstable_by(by_score);
+    out
+}
+
+/// [`fuse`] without ordering the result (a search that selects its page itself).
+pub fn fuse_unordered(candidates: &[Candidate], fusion: Fusion) -> Vec<(u32, f32)> {
     let kept: Vec<&Candidate> =
         candidates.iter().filter(|c| c.lexical > 0.0 || (fusion.weight > 0.0 && c.cosine >= fusion.floor)).collect();
     let lmax = kept.iter().fold(0f32, |m, c| m.max(c.lexical));
@@ -325,16 +501,13 @@ pub fn fuse(candidates: &[Candidate], fusion: Fusion) -> Vec<(u32, f32)> {
         kept.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), c| (lo.min(c.cosine), hi.max(c.cosine)));
     let span = (cmax - cmin).max(1e-6);
     let w = fusion.weight.clamp(0.0, 1.0);
-    let mut out: Vec<(u32, f32)> = kept
-        .iter()
+    kept.iter()
         .map(|c| {
             let l = if lmax > 0.0 { c.lexical / lmax } else { 0.0 };
             let s = if cmax.is_finite() { (c.cosine - cmin) / span } else { 0.0 };
             (c.doc, (1.0 - w) * l + w * s)
         })
-        .collect();
-    out.sort_unstable_by(by_score);
-    out
+        .collect()
 }
 
 /// How many of each side's best documents a fused ranking considers.
@@ -342,8 +515,11 @@ pub const LEXICAL_CANDIDATES: usize = 200;
 pub const SEMANTIC_CANDIDATES: usize = 100;
 
 /// The candidates of one query for [`fuse`]: the lexical index's best `lexical_k` matches and the dense
-/// index's `semantic_k` nearest documents (those `keep` accepts), each with both scores. A lexical match
-/// without a vector (not embedded yet) takes the lowest cosine among the candidates.
+/// index's `semantic_k` nearest documents (those `keep` accepts), each with both scores. The cosine is
+/// computed for the first [`LEXICAL_CANDIDATES`] lexical matches and for those among the nearest; the
+/// deeper matches (a search keeps thousands, for its filters and facets) and a match without a vector
+/// (not embedded yet) take the lowest cosine among the candidates, as a fused ranking of
+/// [`LEXICAL_CANDIDATES`] would leave them out — what `search eval` measures.
 pub fn candidates(
     ix: &crate::Index,
     dense: &Dense,
@@ -353,18 +529,26 @@ pub fn candidates(
     semantic_k: usize,
     keep: impl Fn(u32) -> bool,
 ) -> Vec<Candidate> {
-    let mut out: Vec<Candidate> = Vec::with_capacity(lexical_k + semantic_k);
-    let mut seen = std::collections::HashSet::with_capacity(lexical_k + semantic_k);
-    for (doc, lexical) in ix.top(text, lexical_k) {
-        if keep(doc) && seen.insert(doc) {
-            out.push(Candidate { doc, lexical, cosine: dense.cosine(q, doc).unwrap_or(f32::NAN) });
+    // The nearest documents by position, each marked once a lexical match takes it.
+    let mut near: Vec<(u32, f32, bool)> =
+        dense.top(q, semantic_k, |d| !ix.is_deleted(d) && keep(d)).into_iter().map(|(d, c)| (d, c, false)).collect();
+    near.sort_unstable_by_key(|x| x.0);
+    let mut out: Vec<Candidate> = Vec::with_capacity(lexical_k + near.len());
+    for (rank, (doc, lexical)) in ix.top(text, lexical_k).into_iter().enumerate() {
+        if !keep(doc) {
+            continue;
         }
+        let cosine = match near.binary_search_by_key(&doc, |x| x.0) {
+            Ok(at) => {
+                near[at].2 = true;
+                near[at].1
+            }
+            Err(_) if rank < LEXICAL_CANDIDATES => dense.cosine(q, doc).unwrap_or(f32::NAN),
+            Err(_) => f32::NAN,
+        };
+        out.push(Candidate { doc, lexical, cosine });
     }
-    for (doc, cosine) in dense.top(q, semantic_k, |d| !ix.is_deleted(d) && keep(d)) {
-        if seen.insert(doc) {
-            out.push(Candidate { doc, lexical: 0.0, cosine });
-        }
-    }
+    out.extend(near.into_iter().filter(|x| !x.2).map(|(doc, cosine, _)| Candidate { doc, lexical: 0.0, cosine }));
     let low = out.iter().filter(|c| !c.cosine.is_nan()).fold(f32::INFINITY, |m, c| m.min(c.cosine));
     let low = if low.is_finite() { low } else { 0.0 };
     for c in &mut out {
@@ -413,16 +597,6 @@ mod tests {
         exact.sort_by(by_score);
         assert_eq!(top[0].0, exact[0].0);
         assert_eq!(top.len(), 5);
-    }
-
-    #[test]
-    fn the_dot_product_is_the_same_on_every_path() {
-        let a: Vec<i8> = (0..389).map(|i| ((i * 37) % 255) as i8).collect();
-        let b: Vec<i8> = (0..389).map(|i| ((i * 91 + 7) % 255) as i8).collect();
-        let exact: i32 = a.iter().zip(&b).map(|(x, y)| *x as i32 * *y as i32).sum();
-        assert_eq!(dot(&a, &b), exact);
-        assert_eq!(dot_portable(&a, &b), exact);
-        assert_eq!(dot(&[-128, 127], &[-128, -128]), 16384 - 16256);
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Discovery: product search over an in-memory index kept in step with the catalog and stock (lexical,
-//! and semantic when an embedding model is set: `semantic`), recommendations (the interaction log, training, serving), and the shopping assistant that answers with
+//! and semantic when an embedding model is set: `semantic`, its inverted-file index on large catalogs:
+//! `semantic_index`), recommendations (the interaction log, training, serving), and the shopping assistant that answers with
 //! both.
 
 pub mod assistant;
 pub mod product_search;
 pub mod recommendations;
 pub mod semantic;
+pub mod semantic_index;
 
 use crate::catalog::{locations, products};
 use crate::error::{bad, internal};

