@@ -120,6 +120,9 @@ async fn sign_in_and_security(backend: Backend) {
         assert_eq!(p.status, 200, "{path}: {}", p.body);
         assert!(p.has("<main id=\"main\""), "{path}");
     }
+    // Semantic search's state is on the search settings: off here (no model), with how to turn it on.
+    let p = b.get("/console/settings/synonyms").await;
+    assert!(p.has("--embeddings-url") && p.has("semantic-h"), "{}", p.body);
     // Switching the language is saved for the staff member.
     let p = b.submit("/console", "/console/lang", &[("lang", "en"), ("next", "/console/orders")]).await;
     assert_eq!(p.location.as_deref(), Some("/console/orders"));

