@@ -273,10 +273,12 @@ impl Engine {
                 self.semantic_ok();
                 let fresh: Vec<(String, String, Vector)> =
                     batch.iter().cloned().zip(vectors).map(|((id, text), v)| (id, text, Vector::Fresh(v))).collect();
+                // Stored before they are searchable: a product the node counts as embedded has its vector
+                // in the database (a restart or another node finds it there).
                 let rows = self.vectors_to_store(&fresh);
-                progressed += self.put_vectors(fresh.into_iter());
                 let (m, now) = (model.clone(), self.now());
                 self.db.write(move |tx| store_vectors(tx, &m, &rows, now)).await?;
+                progressed += self.put_vectors(fresh.into_iter());
             }
             done += progressed;
             if progressed == 0 {
