@@ -151,11 +151,12 @@ impl engine::discovery::semantic::Embedder for CachedEmbedder {
         texts: &'a [String],
         query: bool,
     ) -> engine::money::cards::BoxFuture<'a, Result<Vec<Vec<f32>>, String>> {
+        use engine::discovery::semantic::Embedder;
+        if query {
+            // Queries are never cached: the model's own path.
+            return Embedder::embed(&self.client, texts, true);
+        }
         Box::pin(async move {
-            let strs: Vec<&str> = texts.iter().map(|s| s.as_str()).collect();
-            if query {
-                return self.client.embed(&strs, Kind::Query).await.map_err(|e| e.0);
-            }
             let missing: Vec<String> = self.lock().missing(texts, Kind::Passage).into_iter().cloned().collect();
             if !missing.is_empty() {
                 let ask: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
