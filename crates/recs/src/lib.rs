@@ -1,7 +1,8 @@
 //! Recommendation models trained on one shopping history (purchases of every channel and online views):
-//! popularity (all-time and trending), personal repeat frequency, item-item co-occurrence, EASE, and
-//! session similarity, blended with weights picked by offline evaluation on a held-out last basket. Plain
-//! data in (dense item indices), ranked items out; it knows no database, HTTP or product ids.
+//! popularity (all-time and trending), personal repeat frequency and rebuying cycle, item-item
+//! co-occurrence, EASE, and session similarity, blended with weights picked by offline evaluation on a
+//! held-out last basket. Plain data in (dense item indices), ranked items out; it knows no database, HTTP
+//! or product ids.
 
 pub mod ease;
 pub mod eval;
@@ -48,7 +49,7 @@ pub struct TrainData {
 }
 
 /// Signals that a recommendation score blends.
-pub const FEATURES: [&str; 7] = ["personal", "trending", "popular", "co_purchase", "ease", "session", "repeat"];
+pub const FEATURES: [&str; 8] = ["personal", "trending", "popular", "co_purchase", "ease", "session", "repeat", "due"];
 pub const F_PERSONAL: usize = 0;
 pub const F_TRENDING: usize = 1;
 pub const F_POPULAR: usize = 2;
@@ -57,7 +58,11 @@ pub const F_EASE: usize = 4;
 pub const F_SESSION: usize = 5;
 /// Personal frequency times the item's repeat rate: what this shopper buys that people rebuy.
 pub const F_REPEAT: usize = 6;
-pub const NF: usize = 7;
+/// Personal frequency times how close the shopper is to their own rebuying cycle for the item: baskets
+/// since they last bought it against their mean gap between buying it (milk every second visit is due
+/// today if it was not in the last basket).
+pub const F_DUE: usize = 7;
+pub const NF: usize = 8;
 
 /// Weights of the blend, indexed like [`FEATURES`].
 pub type Weights = [f32; NF];
@@ -139,6 +144,8 @@ impl Default for TrainConfig {
 pub struct Model {
     pub n_items: usize,
     pub params: Params,
+    /// A model stored before a signal was added has fewer weights: the new signals get weight 0.
+    #[serde(deserialize_with = "weights_compat")]
     pub weights: Weights,
     /// All-time popularity (distinct buyers), scaled to 0..=1.
     pub popular: Vec<f32>,
@@ -153,6 +160,19 @@ pub struct Model {
     pub session: Neighbors,
     /// The strongest non-personal candidates, considered for every shopper.
     pub head: Vec<u32>,
+}
+
+fn weights_compat<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Weights, D::Error> {
+    let v: Vec<f32> = Vec::deserialize(d)?;
+    if v.len() > NF {
+        return Err(serde::de::Error::custom(format!(
+            "{} weights, but this version knows {NF} signals (a model from a newer version?)",
+            v.len()
+        )));
+    }
+    let mut w = [0.0; NF];
+    w[..v.len()].copy_from_slice(&v);
+    Ok(w)
 }
 
 /// Why an item is recommended: the signal that contributed most, with the item it came from.
@@ -186,6 +206,8 @@ pub struct Scratch {
     source: Vec<(u32, u32)>,
     source_w: Vec<(f32, f32)>,
     times: Vec<u32>,
+    /// The first and the last basket (index) holding each personal item.
+    span: Vec<(u32, u32)>,
     marked: Vec<bool>,
     touched: Vec<u32>,
 }
@@ -197,6 +219,7 @@ impl Scratch {
             source: vec![(u32::MAX, u32::MAX); n_items],
             source_w: vec![(0.0, 0.0); n_items],
             times: vec![0; n_items],
+            span: vec![(0, 0); n_items],
             marked: vec![false; n_items],
             touched: Vec::new(),
         }
@@ -217,6 +240,7 @@ impl Scratch {
             self.source[i] = (u32::MAX, u32::MAX);
             self.source_w[i] = (0.0, 0.0);
             self.times[i] = 0;
+            self.span[i] = (0, 0);
             self.marked[i] = false;
         }
         self.touched.clear();
@@ -310,7 +334,12 @@ impl Model {
                 if (i as usize) < self.n_items && !seen_here.contains(&i) {
                     seen_here.push(i);
                     scratch.touch(i)[F_PERSONAL] += w;
-                    scratch.times[i as usize] += 1;
+                    let t = &mut scratch.times[i as usize];
+                    if *t == 0 {
+                        scratch.span[i as usize].0 = k as u32;
+                    }
+                    *t += 1;
+                    scratch.span[i as usize].1 = k as u32;
                 }
             }
         }
@@ -388,6 +417,14 @@ impl Model {
             };
             f[F_POPULAR] = self.popular[i as usize];
             f[F_REPEAT] = f[F_PERSONAL] * self.repeat_rate[i as usize];
+            let times = scratch.times[i as usize];
+            if times >= 2 {
+                let (first, last) = scratch.span[i as usize];
+                let gap = (last - first) as f32 / (times - 1) as f32;
+                let since = (nb as u32 - last) as f32;
+                f[F_DUE] = f[F_PERSONAL] * (since / gap).min(gap / since);
+            }
+
             out.items.push(i);
             out.feats.push(f);
             out.sources.push(scratch.source[i as usize]);
@@ -419,7 +456,7 @@ impl Model {
                 let score: f32 = contrib.iter().sum::<f32>() + 1e-4 * f[F_POPULAR];
                 let top = (0..NF).max_by(|a, b| contrib[*a].total_cmp(&contrib[*b])).unwrap_or(F_POPULAR);
                 let reason = match top {
-                    F_PERSONAL | F_REPEAT if times > 0 && contrib[top] > 0.0 => Reason::BuyAgain { times },
+                    F_PERSONAL | F_REPEAT | F_DUE if times > 0 && contrib[top] > 0.0 => Reason::BuyAgain { times },
                     F_KNN | F_EASE if src.0 != u32::MAX && contrib[top] > 0.0 => Reason::BoughtWith { item: src.0 },
                     F_SESSION if src.1 != u32::MAX && contrib[top] > 0.0 => Reason::ViewedWith { item: src.1 },
                     F_TRENDING if contrib[top] > 0.0 => Reason::Trending,
@@ -582,7 +619,7 @@ mod tests {
         let m = Model::train(
             &data,
             &Params { half_life: 2.0, ease_max_items: 10, personal_shrink: 1.0, ..Params::default() },
-            [1.0, 0.2, 0.1, 0.2, 0.2, 0.3, 0.0],
+            [1.0, 0.2, 0.1, 0.2, 0.2, 0.3, 0.0, 0.0],
         );
         let me = Profile { baskets: vec![basket(5, &[0, 1]), basket(6, &[0])], ..Default::default() };
         let mut s = Scratch::new(m.n_items);
@@ -601,8 +638,11 @@ mod tests {
 
     #[test]
     fn exclusions_and_cold_start() {
-        let m =
-            Model::train(&toy(), &Params { half_life: 2.0, ..Params::default() }, [1.0, 0.5, 0.1, 0.3, 0.0, 0.3, 0.0]);
+        let m = Model::train(
+            &toy(),
+            &Params { half_life: 2.0, ..Params::default() },
+            [1.0, 0.5, 0.1, 0.3, 0.0, 0.3, 0.0, 0.0],
+        );
         let mut s = Scratch::new(m.n_items);
         let cold = m.recommend(&Profile::default(), None, 3, &mut s, &|i| i == 0);
         assert!(!cold.is_empty());
@@ -617,7 +657,7 @@ mod tests {
     fn views_pull_in_what_is_viewed_together() {
         let mut data = toy();
         data.sessions = vec![vec![1, 4]; 10];
-        let m = Model::train(&data, &Params::default(), [1.0, 0.1, 0.1, 0.1, 0.0, 1.0, 0.0]);
+        let m = Model::train(&data, &Params::default(), [1.0, 0.1, 0.1, 0.1, 0.0, 1.0, 0.0, 0.0]);
         let p = Profile { recent_views: vec![1], ..Default::default() };
         let mut s = Scratch::new(m.n_items);
         let recs = m.recommend(&p, None, 3, &mut s, &|i| i == 1);
@@ -627,8 +667,44 @@ mod tests {
 
     #[test]
     fn model_round_trips_through_serde() {
-        let m = Model::train(&toy(), &Params::default(), [1.0; 7]);
+        let m = Model::train(&toy(), &Params::default(), [1.0; NF]);
         let back: Model = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();
         assert_eq!(back, m);
+        // A model stored before the due signal existed (seven weights) still loads, the new signal off.
+        let mut old: serde_json::Value = serde_json::to_value(&m).unwrap();
+        old["weights"] = serde_json::json!([1.0, 0.5, 0.0, 0.1, 0.0, 0.0, 2.0]);
+        let back: Model = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!(back.weights, [1.0, 0.5, 0.0, 0.1, 0.0, 0.0, 2.0, 0.0]);
+        old["weights"] = serde_json::json!(vec![1.0; NF + 1]);
+        let e = serde_json::from_value::<Model>(old).unwrap_err().to_string();
+        assert!(e.contains("newer version"), "{e}");
+    }
+
+    #[test]
+    fn an_item_comes_due_on_the_shoppers_own_cycle() {
+        // Two items bought equally often (four times in eight visits), but the shopper buys milk (0)
+        // every second visit and bought it last time, coffee (1) every second visit and did not: coffee
+        // is due now, milk is not. Frequency alone ties them; the due signal orders them.
+        let mut w = [0.0; NF];
+        w[F_DUE] = 1.0;
+        let m = Model::train(&toy(), &Params { personal_shrink: 0.0, ..Params::default() }, w);
+        let baskets = (0..8).map(|k| basket(k, if k % 2 == 1 { &[0] } else { &[1] })).collect::<Vec<_>>();
+        let me = Profile { baskets, ..Default::default() };
+        let mut s = Scratch::new(m.n_items);
+        let c = m.candidates(&me, None, &mut s);
+        let due = |i: u32| c.feats[c.items.iter().position(|&x| x == i).unwrap()][F_DUE];
+        let freq = |i: u32| c.feats[c.items.iter().position(|&x| x == i).unwrap()][F_PERSONAL];
+        assert!((freq(0) - freq(1)).abs() < 1e-6);
+        // Coffee: gap 2, last bought two visits ago → exactly on its cycle. Milk: gap 2, bought in the
+        // newest basket → half-way.
+        assert!((due(1) - freq(1)).abs() < 1e-6, "{} {}", due(1), freq(1));
+        assert!((due(0) - 0.5 * freq(0)).abs() < 1e-6, "{} {}", due(0), freq(0));
+        let recs = m.recommend(&me, None, 2, &mut s, &|_| false);
+        assert_eq!(recs[0].item, 1, "{recs:?}");
+        assert_eq!(recs[0].reason, Reason::BuyAgain { times: 4 });
+        // Bought once: no cycle to be on.
+        let once = Profile { baskets: vec![basket(0, &[2])], ..Default::default() };
+        let c = m.candidates(&once, None, &mut s);
+        assert_eq!(c.feats[c.items.iter().position(|&x| x == 2).unwrap()][F_DUE], 0.0);
     }
 }

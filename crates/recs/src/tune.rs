@@ -4,7 +4,7 @@
 
 use crate::metrics::{ndcg_at, recall_at};
 use crate::{
-    Candidates, Model, Params, Popularity, Profile, Scratch, TrainConfig, TrainData, Weights, F_EASE, F_KNN,
+    Candidates, Model, Params, Popularity, Profile, Scratch, TrainConfig, TrainData, Weights, F_DUE, F_EASE, F_KNN,
     F_PERSONAL, F_POPULAR, F_REPEAT, F_SESSION, F_TRENDING, NF,
 };
 
@@ -57,7 +57,7 @@ pub fn tune(data: &TrainData, cfg: &TrainConfig, progress: &dyn Fn(&str)) -> Tun
     let mut cases = build_cases(&model, &held);
     // Stage 1: every weight, twice round, at the default shape.
     for _ in 0..2 {
-        for f in [F_TRENDING, F_POPULAR, F_KNN, F_EASE, F_SESSION, F_REPEAT] {
+        for f in [F_TRENDING, F_POPULAR, F_KNN, F_EASE, F_SESSION, F_REPEAT, F_DUE] {
             ascend(&cases, &mut weights, f, &mut best, &mut evaluations);
         }
     }
@@ -91,7 +91,7 @@ pub fn tune(data: &TrainData, cfg: &TrainConfig, progress: &dyn Fn(&str)) -> Tun
         params.half_life, params.personal_decay, params.personal_shrink, best.1, best.2
     ));
     // Stage 3: one more round of every weight at the chosen shape.
-    for f in [F_TRENDING, F_POPULAR, F_KNN, F_EASE, F_SESSION, F_REPEAT] {
+    for f in [F_TRENDING, F_POPULAR, F_KNN, F_EASE, F_SESSION, F_REPEAT, F_DUE] {
         ascend(&cases, &mut weights, f, &mut best, &mut evaluations);
     }
     if !cases.iter().any(|c| c.cands.feats.iter().any(|f| f[F_SESSION] > 0.0)) && !data.sessions.is_empty() {
