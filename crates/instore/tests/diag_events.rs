@@ -1,7 +1,7 @@
 //! Diagnostic (ignored): per-action outcome of the engine against the simulator truth, by kind.
 //! `cargo test -p instore --release --test diag_events -- --ignored --nocapture`
 //! Seeds come from `DIAG_SEEDS` (comma-separated; default: held-out 101,102,103), hard share
-//! from `DIAG_HARD` (default 0.3).
+//! from `DIAG_HARD` (default 0.3), visits per seed from `DIAG_SHOPPERS` (default 60).
 
 use std::collections::BTreeMap;
 
@@ -18,11 +18,14 @@ fn diag_events() {
         .collect();
     let hard: f64 = std::env::var("DIAG_HARD").ok().and_then(|s| s.parse().ok()).unwrap_or(0.3);
     let verbose = std::env::var("DIAG_VERBOSE").is_ok();
+    let shoppers: usize = std::env::var("DIAG_SHOPPERS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let mut tally: BTreeMap<String, BTreeMap<&'static str, usize>> = BTreeMap::new();
+    // Receipt-line errors (what F1 counts), by what the shopper's truth did with that product.
+    let mut line_errors: BTreeMap<&'static str, usize> = BTreeMap::new();
     let (mut tp, mut pl, mut tl, mut rev, mut vis) = (0, 0, 0, 0.0, 0);
     for seed in seeds {
         let cfg =
-            SimConfig { seed, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
+            SimConfig { seed, shoppers, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
         let sim = simulate(&cfg).unwrap();
         let mut ec = EngineConfig::default();
         if let Some(t) = std::env::var("DIAG_TAU").ok().and_then(|s| s.parse().ok()) {
@@ -44,6 +47,48 @@ fn diag_events() {
         tl += s.truth_lines;
         rev += s.review_rate * s.shoppers as f64;
         vis += s.shoppers;
+        for t in &sim.truth {
+            let p = rep.receipts.iter().find(|r| r.target_id == t.target_id);
+            let q = |r: Option<&instore::Receipt>, b: &str| {
+                r.and_then(|r| r.items.iter().find(|l| l.barcode == b)).map_or(0, |l| l.quantity)
+            };
+            let mut barcodes: Vec<&str> = t.items.iter().map(|l| l.barcode.as_str()).collect();
+            barcodes.extend(p.iter().flat_map(|r| r.items.iter().map(|l| l.barcode.as_str())));
+            barcodes.sort_unstable();
+            barcodes.dedup();
+            for b in barcodes {
+                let (want, got) = (q(Some(t), b), q(p, b));
+                if want == got {
+                    continue;
+                }
+                let acts: Vec<_> = sim
+                    .actions
+                    .iter()
+                    .filter(|a| {
+                        a.barcode == b && (a.target_id == t.target_id || a.to_target.as_deref() == Some(&t.target_id))
+                    })
+                    .collect();
+                let kind = if acts.iter().any(|a| a.to_target.is_some()) {
+                    "hand-over"
+                } else if p.is_some_and(|r| r.pending_reviews > 0) {
+                    "shopper has a review"
+                } else if acts.iter().any(|a| a.hard == HardCase::Simultaneous) {
+                    "simultaneous"
+                } else if acts.iter().any(|a| a.hard == HardCase::MisplacedPutBack) {
+                    "misplaced put-back"
+                } else if acts.iter().any(|a| a.hard != HardCase::None) {
+                    "other hard"
+                } else if acts.is_empty() {
+                    "product never touched"
+                } else {
+                    "ordinary"
+                };
+                *line_errors.entry(kind).or_default() += 1;
+                if verbose {
+                    println!("seed {seed} LINE {kind}: {} {} want {want} got {got}", &t.target_id[..4], &b[8..]);
+                }
+            }
+        }
         let ups: Vec<_> = rep
             .events
             .iter()
@@ -182,5 +227,6 @@ fn diag_events() {
     for (k, v) in &tally {
         println!("{k:>18}: {v:?}");
     }
+    println!("receipt-line errors by what the truth did with the product: {line_errors:?}");
     let _ = HardCase::None;
 }
