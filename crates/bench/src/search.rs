@@ -126,30 +126,11 @@ pub async fn search(opts: SearchBenchOpts) -> Result<()> {
         // so at start); `bench hostile` measures the limits.
         rate_limits: false,
         embeddings_model: SEARCH_BENCH_MODEL.into(),
+        embedder: embedder(&opts)?,
         ..Default::default()
     };
     let running = node::app::start(cfg).await?;
     let engine = running.engine.clone();
-    if let Some(url) = &opts.embeddings {
-        // The node's own client, behind the benchmark's cache of product vectors; the catalog is embedded
-        // 32 products a request (nothing searches meanwhile; a serving node sends 8 so that a search's
-        // query does not wait long behind a batch).
-        let client = node::embeddings::OpenAiEmbeddings::new(url, SEARCH_BENCH_MODEL, None, Duration::from_secs(30))?;
-        let e: Arc<dyn engine::discovery::semantic::Embedder> = match &opts.embeddings_cache {
-            Some(path) => {
-                let cache =
-                    node::embeddings_cache::Cache::open(path, SEARCH_BENCH_MODEL).map_err(anyhow::Error::msg)?;
-                println!("product vectors cached in {} ({} vectors there)", path.display(), cache.len());
-                Arc::new(node::embeddings_cache::CachedEmbedder {
-                    client,
-                    cache: Arc::new(std::sync::Mutex::new(cache)),
-                    batch: node::embeddings::MAX_BATCH,
-                })
-            }
-            None => Arc::new(client),
-        };
-        engine.set_embedder(e, engine::discovery::semantic::QUERY_TIMEOUT);
-    }
     let url = running.url();
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     println!(
@@ -561,4 +542,27 @@ pub(crate) fn urlencode(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The benchmark's model: the node's own client behind the on-disk cache of product vectors. The catalog
+/// is embedded 32 products a request (nothing searches meanwhile; a serving node sends 8 so that a
+/// search's query does not wait long behind a batch).
+fn embedder(opts: &SearchBenchOpts) -> Result<Option<node::app::GivenEmbedder>> {
+    let Some(url) = &opts.embeddings else { return Ok(None) };
+    let client = node::embeddings::OpenAiEmbeddings::new(url, SEARCH_BENCH_MODEL, None, Duration::from_secs(30))?;
+    let mut describe = format!("{SEARCH_BENCH_MODEL} at {}", client.url());
+    let model: Arc<dyn engine::discovery::semantic::Embedder> = match &opts.embeddings_cache {
+        Some(path) => {
+            let cache = node::embeddings_cache::Cache::open(path, SEARCH_BENCH_MODEL).map_err(anyhow::Error::msg)?;
+            println!("product vectors cached in {} ({} vectors there)", path.display(), cache.len());
+            describe.push_str(&format!(", product vectors cached in {}", path.display()));
+            Arc::new(node::embeddings_cache::CachedEmbedder {
+                client,
+                cache: Arc::new(std::sync::Mutex::new(cache)),
+                batch: node::embeddings::MAX_BATCH,
+            })
+        }
+        None => Arc::new(client),
+    };
+    Ok(Some(node::app::GivenEmbedder { model, describe }))
 }

@@ -363,6 +363,7 @@ fn config(a: &ServeArgs) -> AppConfig {
         embeddings_url: a.embeddings_url.clone().filter(|u| !u.trim().is_empty()),
         embeddings_model: a.embeddings_model.clone(),
         embeddings_query_timeout: Duration::from_millis(a.embeddings_timeout_ms),
+        embedder: None,
         mqtt: None,
         mqtt_tls: match (&a.mqtt_tls_listen, &a.mqtt_tls_cert, &a.mqtt_tls_key) {
             (Some(listen), Some(cert), Some(key)) => {

@@ -1,6 +1,6 @@
 //! Diagnostic (ignored): what the carts look like at each simulated hand-over, and what the
 //! shoppers do with the handed product afterwards. Seeds from `DIAG_SEEDS` (default 101–106),
-//! hard share from `DIAG_HARD` (default 0.3).
+//! hard share from `DIAG_HARD` (default 0.3), visits per seed from `DIAG_SHOPPERS` (default 60).
 //! `cargo test -p instore --release --test diag_handover -- --ignored --nocapture`
 
 use std::collections::BTreeMap;
@@ -16,10 +16,11 @@ fn diag_handover() {
         .map(|s| s.trim().parse().unwrap())
         .collect();
     let hard: f64 = std::env::var("DIAG_HARD").ok().and_then(|s| s.parse().ok()).unwrap_or(0.3);
+    let shoppers: usize = std::env::var("DIAG_SHOPPERS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for seed in seeds {
         let cfg =
-            SimConfig { seed, shoppers: 60, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
+            SimConfig { seed, shoppers, gondolas: 3, max_concurrent: 4, hard_share: hard, ..SimConfig::default() };
         let sim = simulate(&cfg).unwrap();
         let engine = replay_engine(&sim.recording);
         let unsettled = engine.unsettled_handovers();

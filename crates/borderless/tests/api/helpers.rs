@@ -157,6 +157,7 @@ async fn spawn_app_inner(
         // The semantic tests check what is found, not how fast: a model slowed by the other tests on two
         // cores must not turn their searches lexical.
         embeddings_query_timeout: Duration::from_secs(20),
+        embedder: None,
     };
     let mut cfg = cfg;
     tune(&mut cfg);
