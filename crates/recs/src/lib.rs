@@ -424,7 +424,6 @@ impl Model {
                 let since = (nb as u32 - last) as f32;
                 f[F_DUE] = f[F_PERSONAL] * (since / gap).min(gap / since);
             }
-
             out.items.push(i);
             out.feats.push(f);
             out.sources.push(scratch.source[i as usize]);
