@@ -12,5 +12,5 @@ mod words;
 
 pub use matching::{content_words, size_for_kind};
 pub use price::{find as find_price, FoundPrice, PriceBounds};
-pub use understand::{understand, Pickup, Understood};
+pub use understand::{understand, understand_after, Pickup, Understood};
 pub use vocabulary::{Term, Vocabulary};

@@ -339,8 +339,10 @@ pub(crate) fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
             "tops" | "bottoms" | "outerwear" => {
                 let word = match clean {
                     "xs" | "s" | "m" | "l" | "xl" | "xxl" => Some(clean.to_uppercase()),
-                    "small" => Some("S".into()),
-                    "medium" => Some("M".into()),
+                    "small" | "스몰" => Some("S".into()),
+                    "medium" | "미디엄" | "미듐" => Some("M".into()),
+                    "라지" => Some("L".into()),
+                    "엑스라지" | "엑라" => Some("XL".into()),
                     "large" if i > 0 && tokens[i - 1] == "extra" => {
                         return Some(("XL".into(), format!("extra {t}")));
                     }

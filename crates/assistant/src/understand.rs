@@ -80,11 +80,42 @@ const DEMONSTRATIVES: &[&str] = &[
 ];
 
 /// Thanks and goodbyes.
-const THANKS: &[&str] =
-    &["고마워", "고맙", "감사", "ㄱㅅ", "ㅇㅋ", "갈게요", "할게요", "thanks", "thank", "thx", "ty", "bye", "cheers"];
+const THANKS: &[&str] = &[
+    "고마워",
+    "고맙",
+    "감사",
+    "ㄱㅅ",
+    "ㅇㅋ",
+    "갈게요",
+    "할게요",
+    "살게요",
+    "thanks",
+    "thank",
+    "thx",
+    "ty",
+    "bye",
+    "cheers",
+    "i'll take it",
+    "i'll grab it",
+    "i'll get it",
+    "i'll buy it",
+    "i'll take that",
+    "i'll go with",
+];
 
 /// Understands one utterance; `previous` is the last turn's understanding (for refinements).
 pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Understood>) -> Understood {
+    understand_after(utterance, vocab, previous, None)
+}
+
+/// As [`understand`], knowing the intent of the turn just before: a question about an order or about returns
+/// goes on in a follow-up that names no cue ("it was a pair of loafers", "and for opened electronics?").
+pub fn understand_after(
+    utterance: &str,
+    vocab: &Vocabulary,
+    previous: Option<&Understood>,
+    last_intent: Option<&str>,
+) -> Understood {
     let text = lower(utterance.trim());
     let mut rest = text.clone();
     let mut u = Understood { intent: "find".into(), ..Default::default() };
@@ -148,9 +179,20 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
             ["말고", "빼고", "제외", "아닌", "는 말고", "은 말고", "alternatives", "alternative"]
                 .iter()
                 .any(|n| after.starts_with(n))
-                || ["other than", "than", "besides", "except", "not", "no", "instead of", "apart from"]
-                    .iter()
-                    .any(|n| before.ends_with(n))
+                || [
+                    "other than",
+                    "than",
+                    "besides",
+                    "except",
+                    "not",
+                    "no",
+                    "not from",
+                    "instead of",
+                    "apart from",
+                    "anything but",
+                ]
+                .iter()
+                .any(|n| before.ends_with(n))
         });
         if said_not {
             u.exclude_brand = Some(t.id.clone());
@@ -175,7 +217,7 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
     }
 
     // The intent: explicit cues first, then a refinement of the last turn, availability, find.
-    let off_topic = OUT_OF_SCOPE.iter().any(|w| contains_word(&text, w));
+    let off_topic = OUT_OF_SCOPE.iter().any(|w| contains_word(&text, w)) || off_topic_by_form(&text);
     // The kind the last request was about, named again.
     let same_kind = previous.is_some_and(|p| {
         p.category.is_some()
@@ -189,13 +231,14 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         intent = "out_of_scope";
     } else if let Some((i, _)) = INTENTS.iter().find(|(i, cues)| {
         // "선물용 말고" / "not a gift": the cue is denied.
-        let denied = *i == "gift"
-            && ["선물용 말고", "선물 말고", "not a gift", "not for a gift"].iter().any(|d| text.contains(d));
+        let denied = (*i == "gift"
+            && ["선물용 말고", "선물 말고", "not a gift", "not for a gift"].iter().any(|d| text.contains(d)))
+            || (*i == "returns" && ["gift swap", "gift exchange", "secret santa"].iter().any(|d| text.contains(d)));
         !denied && (cues.iter().any(|c| text.contains(c)) || (*i == "order_status" && asks_after_an_order(&text)))
     }) {
         intent = i;
     } else if (contains_word(&text, "or") && ["which", "better", "?"].iter().any(|w| text.contains(w)))
-        && (u.category.is_some() || u.brand.is_some() || previous.is_some())
+        && (u.category.is_some() || u.brand.is_some() || previous.is_some() || has_product_words(&rest))
         && u.attributes.is_empty()
         && !contains_word(&text, "either")
     {
@@ -203,8 +246,12 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         intent = "compare";
     } else if let Some((how, _)) = REFINE
         .iter()
-        .find(|(_, cues)| cues.iter().any(|c| text.contains(c)))
+        .find(|(_, cues)| cues.iter().any(|c| said_cue(&text, c)))
         .filter(|_| previous.is_some() || u.category.is_none())
+        // "does the cheaper one mop too?" points at a product shown; it asks nothing new.
+        .filter(|_| !["the cheaper one", "the pricier one", "the more expensive one"]
+            .iter()
+            .any(|p| text.contains(p)))
         .or_else(|| u.exclude_brand.as_ref().and(REFINE.iter().find(|(h, _)| *h == "other_brand")))
     {
         // ("ramen multipack cheaper than $9" with nothing before is a search with a budget.)
@@ -229,7 +276,17 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
     {
         // The kind just shown, asked about: "the almonds, how long do they keep?".
         intent = "question";
-    } else if same_kind && (u.price.is_some() || !u.attributes.is_empty()) && u.pickup.is_none() && !asks(&text) {
+    } else if let Some(i) = continues(last_intent, &text, &u) {
+        intent = i;
+    } else if checks_stock_at_a_store(&text, &u) {
+        // Stock looked up at a store, whatever else narrows it: "ㅇㅋ 그럼 조끼 M으로 강남 재고 봐줘",
+        // "오븐형으로 서면점 재고", "서면점에 있으면 찾으러 갈게요".
+        intent = "availability";
+    } else if same_kind
+        && (u.price.is_some() || !u.attributes.is_empty())
+        && u.pickup.is_none()
+        && (!asks(&text) || u.price.is_some())
+    {
         // The kind just shown, narrowed: "컵라면으로 2천원 이하요" after ramen.
         intent = "refine";
         refine = Some(if u.price.is_some() {
@@ -239,6 +296,12 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         } else {
             "size"
         });
+    } else if u.price.is_none()
+        && STRONG_STOCK.iter().any(|c| text.contains(c))
+        && ["that one", "this one", "those", "these", "그거", "이거", "저거"].iter().any(|d| text.contains(d))
+    {
+        // Stock of a product pointed at: "is that one sold out online?", "any of those in stock close to me?".
+        intent = "availability";
     } else if previous.is_some() && u.category.is_none() && WHICH_STORE.iter().any(|c| text.contains(c)) {
         // "which stores have it in size M?": where the products shown are.
         intent = "availability";
@@ -409,6 +472,7 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         && u.price.is_none()
         && u.attributes.is_empty()
         && text.split_whitespace().count() <= 7
+        && u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())
         && THANKS.iter().any(|t| if t.is_ascii() { contains_word(&text, t) } else { text.contains(t) })
     {
         u.intent = "smalltalk".into();
@@ -450,6 +514,20 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
         u.pickup = u.pickup.or(prev.pickup);
         return u;
     }
+    // A stock question about the kind just asked for keeps that request's budget and attributes ("the air
+    // fryer sounds good, which one is in stock at seomyeon" after "she loves cooking, under 150k won").
+    if let Some(prev) = previous.filter(|p| {
+        u.intent == "availability"
+            && matches!(p.intent.as_str(), "find" | "refine" | "gift" | "availability")
+            && (u.category.is_none() || p.category.is_none() || u.category == p.category)
+    }) {
+        if u.price.is_none() {
+            u.price = prev.price.clone();
+        }
+        for (k, v) in &prev.attributes {
+            u.attributes.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
     // A refinement keeps what the last turn asked for, changing only what this one says.
     if u.intent == "refine" {
         if let Some(prev) = previous {
@@ -482,284 +560,95 @@ pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Underst
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+#[path = "understand_tests.rs"]
+mod tests;
 
-    fn vocab() -> Vocabulary {
-        let t = |id: &str, words: &[&str]| Term {
-            id: id.into(),
-            words: words.iter().map(|w| w.to_string()).collect(),
-            learned: Vec::new(),
-        };
-        Vocabulary {
-            categories: vec![
-                t("electronics/audio", &["무선 이어폰", "이어폰", "헤드폰", "earbuds", "earphones", "headphones"]),
-                t("apparel/shoes", &["운동화", "스니커즈", "신발", "sneakers", "shoes"]),
-                t("apparel/bottoms", &["청바지", "바지", "jeans", "trousers"]),
-            ],
-            brands: vec![
-                t("Sori Audio", &["소리오디오", "sori audio", "sori"]),
-                t("VoltWorks", &["볼트웍스", "voltworks"]),
-            ],
-            stores: vec![
-                t("loc_gangnam", &["강남역점", "강남역", "강남", "gangnam"]),
-                t("loc_hongdae", &["홍대점", "홍대", "hongdae"]),
-            ],
-            title_words: Default::default(),
-        }
-    }
+/// Off-topic by the form of a word rather than a cue: a place to eat ("파스타집", "고깃집": a word ending in
+/// 집, not 집들이 or one's own home) or a company's shares ("should i buy tesla stock", not "in stock").
+fn off_topic_by_form(text: &str) -> bool {
+    let eatery = text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        w.ends_with('집')
+            && w.chars().count() >= 3
+            && !["우리집", "저희집", "자취집"].contains(&w)
+            && !w.contains("집들이")
+    });
+    let shares = contains_word(text, "stock")
+        && ![
+            "in stock",
+            "out of stock",
+            "stock at",
+            "stock in",
+            "stock near",
+            "stock here",
+            "stock online",
+            "stock close",
+            "stock check",
+            "check stock",
+            "stock today",
+            "any stock",
+            "have stock",
+            "stock for",
+        ]
+        .iter()
+        .any(|p| text.contains(p));
+    eatery || shares
+}
 
-    #[test]
-    fn the_readme_question() {
-        let u = understand("강남역 근처에서 오늘 픽업 가능한 10만원 이하 무선 이어폰", &vocab(), None);
-        assert_eq!(u.intent, "find");
-        assert_eq!(u.category.as_deref(), Some("electronics/audio"));
-        assert_eq!(u.price, Some(PriceBounds { min_minor: None, max_minor: Some(100_000), currency: "KRW".into() }));
-        assert_eq!(
-            u.pickup,
-            Some(Pickup { location_id: Some("loc_gangnam".into()), today: true, ..Default::default() })
-        );
-        assert_eq!(u.words, "", "nothing left over: {u:?}");
-    }
+/// Stock looked up at a named store or the shopper's own, not a request to be shown products there: "재고"
+/// said without "재고 있는 …" (products in stock) and without a verb asking to be shown or recommended.
+fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
+    const SHOW: &[&str] = &["보여", "추천", "찾아", "show", "recommend", "find me", "look for"];
+    let at_store = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here);
+    let stock = (text.contains("재고") && !text.contains("재고 있는 ") && !text.contains("재고있는 "))
+        || ["있으면 찾으러", "있으면 사러", "있으면 갈게", "any at ", "got one", "got any", "have one in"]
+            .iter()
+            .any(|c| text.contains(c));
+    at_store && u.price.is_none() && stock && !SHOW.iter().any(|c| text.contains(c))
+}
 
-    #[test]
-    fn refinements_keep_the_last_turn() {
-        let v = vocab();
-        let first = understand("소리오디오 무선 이어폰 10만원 이하", &v, None);
-        let cheaper = understand("더 싼 거", &v, Some(&first));
-        assert_eq!((cheaper.intent.as_str(), cheaper.refine.as_deref()), ("refine", Some("cheaper")));
-        assert_eq!(cheaper.category.as_deref(), Some("electronics/audio"));
-        let black = understand("검은색으로", &v, Some(&first));
-        assert_eq!(
-            (black.intent.as_str(), black.attributes.get("color").map(String::as_str)),
-            ("refine", Some("black"))
-        );
-        assert_eq!(black.brand.as_deref(), Some("Sori Audio"));
-        let other = understand("다른 브랜드는?", &v, Some(&first));
-        assert_eq!(
-            (other.refine.as_deref(), other.brand.clone(), other.exclude_brand.as_deref()),
-            (Some("other_brand"), None, Some("Sori Audio"))
-        );
-        let en = understand("in black", &v, Some(&first));
-        assert_eq!(en.attributes.get("color").map(String::as_str), Some("black"));
-        assert_eq!(en.intent, "refine");
+/// A cue said in the text; a cue for "cheap" (싼) is not the end of "dear" (비싼: "좀 더 비싼 걸로").
+fn said_cue(text: &str, cue: &str) -> bool {
+    if cue.starts_with('싼') {
+        return text.match_indices(cue).any(|(i, _)| !text[..i].ends_with('비'));
     }
+    text.contains(cue)
+}
 
-    #[test]
-    fn intents_in_both_languages() {
-        let v = vocab();
-        for (s, intent) in [
-            ("내 주문 언제 와요?", "order_status"),
-            ("where is my order", "order_status"),
-            ("반품하고 싶어요", "returns"),
-            ("can I return these?", "returns"),
-            ("직원이랑 얘기하고 싶어요", "handoff"),
-            ("talk to a human", "handoff"),
-            ("엄마 생일 선물 추천해줘", "gift"),
-            ("이 두 개 비교해줘", "compare"),
-            ("강남역점에 있어요?", "availability"),
-            ("오늘 날씨 어때?", "out_of_scope"),
-            ("tell me a joke", "out_of_scope"),
-            ("270mm 운동화", "find"),
-        ] {
-            let u = understand(s, &v, None);
-            assert_eq!(u.intent, intent, "{s:?}: {u:?}");
-        }
-    }
-
-    #[test]
-    fn a_vocabulary_from_a_catalog() {
-        let v = Vocabulary::from_catalog(
-            ["electronics/audio", "apparel/shoes", "electronics/audio"],
-            ["Sori Audio"],
-            [("GANGNAM", vec!["보더리스 강남역점", "Borderless Gangnam Station"])],
-        );
-        assert_eq!(v.categories.len(), 4, "two kinds and their two departments");
-        let u = understand("can I pick up sori audio earbuds at gangnam today", &v, None);
-        assert_eq!(u.category.as_deref(), Some("electronics/audio"));
-        assert_eq!(u.brand.as_deref(), Some("Sori Audio"));
-        assert_eq!(u.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("GANGNAM"));
-        let u = understand("강남 매장에 운동화 있어요?", &v, None);
-        assert_eq!(u.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("GANGNAM"));
-        assert_eq!(u.category.as_deref(), Some("apparel/shoes"));
-    }
-
-    #[test]
-    fn context_across_turns() {
-        let v = vocab();
-        let first = understand("무선 이어폰 10만원 이하", &v, None);
-        let brand = understand("소리오디오 걸로", &v, Some(&first));
-        assert_eq!((brand.intent.as_str(), brand.category.as_deref()), ("refine", Some("electronics/audio")));
-        assert_eq!(brand.price.as_ref().and_then(|p| p.max_minor), Some(100_000), "the budget stays");
-        let gift = understand("엄마 생일 선물", &v, None);
-        let narrowed = understand("5만원 이하로", &v, Some(&gift));
-        assert_eq!(
-            (narrowed.intent.as_str(), narrowed.price.as_ref().and_then(|p| p.max_minor)),
-            ("gift", Some(50_000))
-        );
-        assert_eq!(understand("which stores have it?", &v, Some(&first)).intent, "availability");
-        assert_eq!(understand("how much is the second one?", &v, Some(&first)).intent, "question");
-        assert_eq!(understand("what do you have?", &v, None).intent, "find");
-        assert_eq!(understand("anything pricier?", &v, Some(&first)).refine.as_deref(), Some("pricier"));
-        for s in ["thanks anyway", "네 감사합니다", "yes, I see", "sounds good"] {
-            assert_eq!(understand(s, &v, None).intent, "smalltalk", "{s}");
-        }
-        let plural = understand("black sneakers and jackets", &v, None);
-        assert!(!plural.attributes.contains_key("size"), "no size S from a plural: {plural:?}");
-        for s in ["notebook", "iphone", "goods"] {
-            assert_eq!(understand(s, &v, None).intent, "find", "{s} is not small talk");
-        }
-    }
-
-    #[test]
-    fn an_understanding_survives_json() {
-        let u = understand("강남역 근처에서 오늘 픽업 가능한 10만원 이하 블랙 무선 이어폰", &vocab(), None);
-        let back: Understood = serde_json::from_str(&serde_json::to_string(&u).unwrap()).unwrap();
-        assert_eq!(back, u);
-    }
-
-    #[test]
-    fn slots_in_both_languages() {
-        let v = vocab();
-        let u = understand("270mm 흰색 운동화", &v, None);
-        assert_eq!(u.attributes.get("size").map(String::as_str), Some("270"));
-        assert_eq!(u.attributes.get("color").map(String::as_str), Some("white"));
-        assert_eq!(u.category.as_deref(), Some("apparel/shoes"));
-        let u = understand("black sneakers size L under $50 near me", &v, None);
-        assert_eq!(u.attributes.get("size").map(String::as_str), Some("L"));
-        assert_eq!(u.attributes.get("color").map(String::as_str), Some("black"));
-        assert_eq!(u.price.as_ref().and_then(|p| p.max_minor), Some(4_999));
-        assert_eq!(u.pickup.as_ref().and_then(|p| p.within_km), Some(3));
-        let u = understand("청바지 30", &v, None);
-        assert_eq!(u.price, None, "a number alone is not a price");
-        assert_eq!(u.category.as_deref(), Some("apparel/bottoms"));
-        assert_eq!(u.words, "30");
-    }
-
-    /// A small catalog's vocabulary, built as the engine builds it (titles in both languages).
-    fn shop() -> Vocabulary {
-        let items = [
-            ("grocery/fresh", "배추 포기김치 1kg", "Napa Cabbage Kimchi 1 kg"),
-            ("grocery/fresh", "총각김치 1kg", "Ponytail Radish Kimchi 1 kg"),
-            ("grocery/ramen", "김치라면", "Kimchi Ramyun"),
-            ("electronics/home", "스마트 전구", "Smart Bulb"),
-            ("electronics/home", "스마트 플러그", "Smart Plug"),
-            ("electronics/phones", "노바 워치 44mm", "Nova Watch 44 mm"),
-            ("electronics/phones", "아리아 A5 스마트폰", "Aria A5 Smartphone, 128 GB"),
-            ("electronics/accessories", "아리아 A5 투명 케이스", "Clear Case for Aria A5"),
-            ("electronics/accessories", "아리아 A3 투명 케이스", "Clear Case for Aria A3"),
-            ("grocery/snacks", "청포도 젤리", "Green Grape Gummies"),
-            ("grocery/beverages", "콜드브루 커피", "Cold Brew Coffee"),
-            ("grocery/fresh", "한우 불고기", "Hanwoo Bulgogi"),
-        ];
-        let mut v = Vocabulary::from_catalog(
-            items.iter().map(|i| i.0),
-            ["Dasom Confectionery", "Morning Roasters", "Hanwoo House", "Pixelon"],
-            [("GANGNAM", vec!["보더리스 강남역점", "Borderless Gangnam Station"])],
-        );
-        v.learn_from_titles(items.iter().flat_map(|i| [(i.0, i.1), (i.0, i.2)]));
-        v.join_synonyms(&[vec!["다솜".into(), "Dasom Confectionery".into()]]);
-        v
-    }
-
-    #[test]
-    fn words_learned_from_the_heads_of_titles() {
-        let v = shop();
-        let cat = |t: &str| understand(t, &v, None).category;
-        // A title's head names its kind, in Korean (its ending too) and in English.
-        assert_eq!(cat("김치 2만원 이하").as_deref(), Some("grocery/fresh"), "김치 heads 포기김치 and 총각김치");
-        assert_eq!(cat("kimchi please").as_deref(), Some("grocery/fresh"), "Kimchi Ramyun is ramyun");
-        assert_eq!(cat("라면").as_deref(), Some("grocery/ramen"));
-        // The head at a compound's end wins: 스마트워치 is a watch.
-        assert_eq!(cat("스마트워치 보여줘").as_deref(), Some("electronics/phones"));
-        // A word that only modifies finds no kind; nor does what follows "for".
-        assert_eq!(cat("스마트"), None);
-        assert_eq!(cat("aria"), None, "'Clear Case for Aria A5' is a case, not an aria");
-        // Of two kinds said together, the second is the head.
-        assert_eq!(cat("a phone case for aria a3").as_deref(), Some("electronics/accessories"));
-        // One syllable only as a word: 차이 is not tea.
-        assert_eq!(cat("노바랑 아리아 차이가 뭐예요?"), None);
-    }
-
-    #[test]
-    fn brands_as_shoppers_say_them() {
-        let v = shop();
-        let u = understand("dasom gummies", &v, None);
-        assert_eq!(u.brand.as_deref(), Some("Dasom Confectionery"), "a brand's own first word");
-        let u = understand("good morning!", &v, None);
-        assert_eq!((u.brand, u.intent.as_str()), (None, "smalltalk"), "a greeting is no brand");
-        let u = understand("hanwoo bulgogi", &v, None);
-        assert_eq!(u.brand, None, "the titles use 'hanwoo' as a word");
-        // A brand said to be left out.
-        let prev = understand("젤리 보여줘", &v, None);
-        let u = understand("다솜 말고 다른 브랜드", &v, Some(&prev));
-        assert_eq!((u.intent.as_str(), u.refine.as_deref()), ("refine", Some("other_brand")));
-        assert_eq!((u.brand, u.exclude_brand.as_deref()), (None, Some("Dasom Confectionery")));
-        let u = understand("a different brand than pixelon", &v, Some(&prev));
-        assert_eq!(u.exclude_brand.as_deref(), Some("Pixelon"));
-    }
-
-    #[test]
-    fn intents_said_in_other_words() {
-        let v = shop();
-        let prev = understand("노바 워치", &v, None);
-        let intent = |t: &str, p: Option<&Understood>| understand(t, &v, p).intent;
-        for t in [
-            "has my headphones order shipped yet?",
-            "order 5580 still says processing",
-            "어제 시킨 후드티 언제 도착해요?",
-        ] {
-            assert_eq!(intent(t, None), "order_status", "{t}");
-        }
-        // "here": the shopper's store.
-        let u = understand("can i pick it up here today?", &v, Some(&prev));
-        assert_eq!(u.intent, "availability");
-        assert!(u.pickup.as_ref().is_some_and(|p| p.here && p.today), "{u:?}");
-        let u = understand("hi there", &v, None);
-        assert_eq!((u.intent.as_str(), u.pickup), ("smalltalk", None), "'there' holds no 'here'");
-        // A size asked about with a store or in stock: availability, in that size.
-        let u = understand("is the M size still in stock?", &v, Some(&prev));
-        assert_eq!((u.intent.as_str(), u.attributes.get("size").map(String::as_str)), ("availability", Some("M")));
-        let u = understand("M 사이즈 강남역점에 있어요?", &v, Some(&prev));
-        assert_eq!(u.intent, "availability");
-        // A question about the product shown, and a search said as one.
-        assert_eq!(intent("이거 비행기에 들고 탈 수 있어요?", Some(&prev)), "question");
-        assert_eq!(intent("세탁기 돌려도 되나요?", Some(&prev)), "question");
-        assert_eq!(intent("laptops?", Some(&prev)), "find");
-        assert_eq!(intent("can I have another recommendation?", Some(&prev)), "find");
-        // Closings in many words, people asked for in many words.
-        for t in ["ok fine, thanks", "alright, i'll think about it", "ㅋㅋ 담에 또 올게요", "thx!"] {
-            assert_eq!(intent(t, Some(&prev)), "smalltalk", "{t}");
-        }
-        for t in ["can someone call me back?", "챗봇 말고 진짜 사람이요", "담당자 연결 좀 해주세요"]
-        {
-            assert_eq!(intent(t, Some(&prev)), "handoff", "{t}");
-        }
-        // "cheaper than $9" with nothing before is a search with a budget.
-        let u = understand("라면 cheaper than $9", &v, None);
-        assert_eq!((u.intent.as_str(), u.refine), ("find", None));
-    }
-
-    #[test]
-    fn follow_ups_that_keep_the_context() {
-        let v = shop();
-        // The same question about another kind keeps the store.
-        let asked = understand("do you have kimchi at gangnam?", &v, None);
-        assert_eq!(asked.intent, "availability");
-        let u = understand("cool, and 라면?", &v, Some(&asked));
-        assert_eq!((u.intent.as_str(), u.category.as_deref()), ("availability", Some("grocery/ramen")));
-        assert_eq!(u.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("GANGNAM"));
-        // The kind just asked about, narrowed: a refinement, not a new request.
-        let u = understand("라면으로 2천원 이하요", &v, Some(&understand("라면 있어요?", &v, None)));
-        assert_eq!((u.intent.as_str(), u.refine.as_deref()), ("refine", Some("price")));
-        // One of those shown, by what sets it apart, at a store.
-        let shown = understand("smart bulbs", &v, None);
-        assert_eq!(understand("the dimmable one at gangnam?", &v, Some(&shown)).intent, "availability");
-        // "there": the store the last turn named.
-        let u = understand("and do you have kimchi there", &v, Some(&asked));
-        assert_eq!(u.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("GANGNAM"));
-        // A colour with a question after it: where that one is.
-        let u = understand("i'll take the black one, is it at gangnam", &v, Some(&shown));
-        assert_eq!(u.intent, "availability");
-    }
+/// The question about an order or returns just asked, going on: what the order held ("it was a pair of
+/// loafers"), or the same question about something else ("and for opened electronics?", "매장에 가져가도 되나요?").
+fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -> Option<&'static str> {
+    const SHOW: &[&str] =
+        &["보여", "추천", "찾아", "팔아", "파나요", "show", "recommend", "find me", "looking for", "sell"];
+    const ON: &[&str] = &[
+        "it was",
+        "it's a",
+        "they were",
+        "it is a",
+        "이었",
+        "였어요",
+        "였는데",
+        "였고",
+        "인데요",
+        "and ",
+        "what about",
+        "how about",
+        "also",
+        "도 되나",
+        "도 돼",
+        "는요",
+        "은요",
+        "가져가도",
+        "if ",
+        "그럼",
+    ];
+    let intent = match last_intent? {
+        "order_status" => "order_status",
+        "returns" => "returns",
+        _ => return None,
+    };
+    // ("그럼 260 러닝화 강남역점에 있어요?" asks about stock instead.)
+    let about_stock = (u.category.is_some() && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here))
+        || availability_cues().any(|c| text.contains(c));
+    (u.price.is_none() && !about_stock && !SHOW.iter().any(|c| text.contains(c)) && ON.iter().any(|c| text.contains(c)))
+        .then_some(intent)
 }

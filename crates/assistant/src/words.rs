@@ -139,7 +139,25 @@ pub(crate) const CATEGORY_WORDS: &[(&str, &[&str])] = &[
             "sparkling water",
         ],
     ),
-    ("fresh", &["신선식품", "과일", "채소", "고기", "한우", "소고기", "fresh", "fruit", "vegetables", "meat", "beef"]),
+    (
+        "fresh",
+        &[
+            "신선식품",
+            "과일",
+            "채소",
+            "고기",
+            "한우",
+            "소고기",
+            "계란",
+            "달걀",
+            "fresh",
+            "fruit",
+            "vegetables",
+            "meat",
+            "beef",
+            "eggs",
+        ],
+    ),
     ("household", &["생활용품", "세제", "휴지", "household", "detergent", "tissue", "toilet paper"]),
 ];
 

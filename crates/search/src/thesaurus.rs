@@ -43,6 +43,7 @@ pub const GROUPS: &[&[&str]] = &[
     &["지갑", "wallet"],
     // Electronics
     &["이어폰", "이어버드", "무선이어폰", "earphones", "earbuds"],
+    &["노캔", "노이즈캔슬링", "noise-cancelling", "noise-canceling"],
     &["헤드폰", "헤드셋", "headphones", "headset"],
     &["스피커", "speaker"],
     &["충전기", "어댑터", "charger", "adapter"],
@@ -77,6 +78,7 @@ pub const GROUPS: &[&[&str]] = &[
     &["라면", "ramen", "noodles"],
     &["생수", "water"],
     &["우유", "milk"],
+    &["계란", "달걀", "유정란", "eggs"],
     &["과자", "스낵", "snack", "snacks"],
     &["초콜릿", "초콜렛", "chocolate"],
 ];

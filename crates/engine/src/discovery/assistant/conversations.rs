@@ -29,6 +29,9 @@ pub struct State {
     pub asked: Option<String>,
     /// Questions asked in a row (never more than two).
     pub questions_in_row: u8,
+    /// The intent of the turn just before (a question about an order or returns goes on in a follow-up).
+    #[serde(default)]
+    pub last_intent: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

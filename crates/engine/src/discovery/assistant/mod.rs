@@ -310,7 +310,8 @@ impl Engine {
             ));
         }
 
-        let mut u = assistant::understand(&text, &vocab, conv.state.last.as_ref());
+        let mut u =
+            assistant::understand_after(&text, &vocab, conv.state.last.as_ref(), conv.state.last_intent.as_deref());
         self.assistant_ground(&mut u).await?;
         // "여기", "here": the store the shopper chose.
         if let Some(p) = u.pickup.as_mut().filter(|p| p.here) {
@@ -358,6 +359,7 @@ impl Engine {
         let ctx = Ctx { ko: locale == "ko", currency: &said_currency, locations: &locations };
         let mut answer = self.answer(&turn, &mut conv, &mut u, &ctx, location_id.as_deref()).await?;
         answer.understood = u.clone();
+        conv.state.last_intent = Some(u.intent.clone());
 
         // Learns from what consenting shoppers ask: a search in the interaction log.
         if turn.personalize && matches!(u.intent.as_str(), "find" | "refine" | "gift") {
