@@ -57,6 +57,36 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
             "사장님",
             "someone real",
             "live chat",
+            "manager",
+            "speak with a",
+            "talk to a",
+        ],
+    ),
+    (
+        "returns",
+        &[
+            "반품",
+            "환불",
+            "교환",
+            "사이즈가 안 맞",
+            "안 맞아",
+            "return",
+            "refund",
+            "exchange",
+            "wrong size",
+            "send back",
+            "send it back",
+            "send something back",
+            "swap it",
+            "swap",
+            "doesn't fit",
+            "고장",
+            "불량",
+            "파손",
+            "broken",
+            "damaged",
+            "defective",
+            "faulty",
         ],
     ),
     (
@@ -109,26 +139,14 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
             "my package",
             "my parcel",
             "my delivery",
-        ],
-    ),
-    (
-        "returns",
-        &[
-            "반품",
-            "환불",
-            "교환",
-            "사이즈가 안 맞",
-            "안 맞아",
-            "return",
-            "refund",
-            "exchange",
-            "wrong size",
-            "send back",
-            "send it back",
-            "send something back",
-            "swap it",
-            "swap",
-            "doesn't fit",
+            "ordered it",
+            "ordered on",
+            "where's my",
+            "where is my",
+            "when's my",
+            "getting here",
+            "news on order",
+            "news on my",
         ],
     ),
     (
@@ -159,6 +177,7 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
             "better deal",
             "하고 비교",
             "랑 비교",
+            "랑 뭐가",
         ],
     ),
     (
@@ -196,6 +215,10 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
             "for my brother",
             "for my friend",
             "for my parents",
+            "housewarming",
+            "house warming",
+            "baby shower",
+            "wedding",
         ],
     ),
 ];
@@ -332,6 +355,7 @@ pub(crate) const QUESTION: &[&str] = &[
     "do you know",
     "how long",
     "how big",
+    "기능",
 ];
 
 /// Asking what the shop has at all: a search of everything (and a question about what kind).
@@ -373,6 +397,15 @@ pub(crate) const WHICH_STORE: &[&str] = &[
 
 /// Greetings, thanks and goodbyes: said alone, they get a friendly word, not a search.
 pub(crate) const SMALLTALK: &[&str] = &[
+    "yo",
+    "sup",
+    "whats",
+    "k",
+    "kk",
+    "got",
+    "좋은",
+    "하루",
+    "되세요",
     "there",
     "morning",
     "afternoon",
@@ -533,6 +566,16 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "영어로",
     "dollar to won",
     "won to dollar",
+    "usd to krw",
+    "krw to usd",
+    "메뉴 추천",
+    "점심 메뉴",
+    "저녁 메뉴",
+    "how do i fix",
+    "how to fix",
+    "bars around",
+    "bars near",
+    "pub",
     "stock price",
 ];
 
@@ -578,6 +621,10 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "있으면",
     "있는 데",
     "있는 곳",
+    "있음",
+    "could i pick",
+    "pick those up",
+    "can i get those",
 ];
 
 /// Words for the store the shopper is in.
@@ -598,6 +645,9 @@ pub(crate) const STRONG_STOCK: &[&str] = &[
     "grab it",
     "get it today",
     "get it at",
+    "left at",
+    "left in",
+    "still left",
 ];
 
 /// Cues that ask to collect something ("can I pick up …", "받을 수 있어요?"): availability when they name a

@@ -218,6 +218,13 @@ pub(crate) fn syllable_word(text: &str, w: &str) -> bool {
 /// A Korean colour word standing alone: at a word's start and followed by the word's end, a particle or
 /// 색 ("블루투스" is not blue).
 pub(crate) fn colour_word(text: &str, w: &str) -> bool {
+    // "green tea", "black bean", "red wine": a drink or a food, not a colour.
+    if ["green tea", "black tea", "black bean", "red wine", "white wine", "brown rice", "black sesame"]
+        .iter()
+        .any(|f| f.starts_with(w) && contains_word(text, f))
+    {
+        return false;
+    }
     if w.is_ascii() {
         return contains_word(text, w);
     }
@@ -276,7 +283,9 @@ pub(crate) fn size(text: &str) -> Option<(String, String)> {
     let tokens: Vec<&str> = text.split_whitespace().collect();
     for (i, t) in tokens.iter().enumerate() {
         let clean = t.trim_end_matches(['?', '.', ',', '!']);
-        if let Some(n) = clean.strip_suffix("mm").filter(|n| n.len() >= 2 && n.chars().all(|c| c.is_ascii_digit())) {
+        // A shoe length in millimetres ("270mm"; "44mm" is a watch's case, not a size).
+        let shoe = |n: &&str| n.parse::<u32>().is_ok_and(|n| (200..=320).contains(&n));
+        if let Some(n) = clean.strip_suffix("mm").filter(shoe) {
             return Some((n.to_owned(), t.to_string()));
         }
         let stripped = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도']);
@@ -295,7 +304,8 @@ pub(crate) fn size(text: &str) -> Option<(String, String)> {
             }
             if let Some(next) = tokens.get(i + 1) {
                 let n = next.trim_end_matches(['?', '.', ',', '!']);
-                if short(n) {
+                // ("size up to large": "up" is no size.)
+                if short(n) && (n.chars().any(|c| c.is_ascii_digit()) || letter_size_word(&n.to_ascii_lowercase())) {
                     return Some((n.to_uppercase(), format!("{t} {next}")));
                 }
             }
@@ -337,6 +347,12 @@ pub(crate) fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
                 }
             }
             "tops" | "bottoms" | "outerwear" => {
+                // A Korean chest size said next to the garment ("하늘색 셔츠 95"); a waist ("청바지 30") is none.
+                if leaf != "bottoms" {
+                    if let Some(l) = letter_size(clean).filter(|_| clean.len() >= 2) {
+                        return Some((l.into(), t.to_string()));
+                    }
+                }
                 let word = match clean {
                     "xs" | "s" | "m" | "l" | "xl" | "xxl" => Some(clean.to_uppercase()),
                     "small" | "스몰" => Some("S".into()),

@@ -291,6 +291,8 @@ const AFTER_KO: &[(&str, u8)] = &[
     ("or under", 0),
     ("and under", 0),
     ("max", 0),
+    ("tops", 0),
+    ("limit", 0),
     ("or more", 2),
     ("and up", 2),
     ("+", 2),
@@ -311,6 +313,7 @@ fn bound_of(code: u8) -> Bound {
 /// Words before an amount that bound it (English), checked against the end of the text before it.
 const BEFORE_EN: &[(&str, u8)] = &[
     ("budget is", 0),
+    ("budget's", 0),
     ("budget of", 0),
     ("budget", 0),
     ("예산은", 0),

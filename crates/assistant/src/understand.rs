@@ -101,6 +101,11 @@ const THANKS: &[&str] = &[
     "i'll buy it",
     "i'll take that",
     "i'll go with",
+    "got it",
+    "좋은 하루",
+    "수고하세요",
+    "have a good",
+    "have a nice",
 ];
 
 /// Understands one utterance; `previous` is the last turn's understanding (for refinements).
@@ -143,8 +148,9 @@ pub fn understand_after(
         u.pickup = Some(Pickup { location_id: Some(t.id.clone()), ..Default::default() });
         cut(&mut rest, &w);
     }
-    let near_me =
-        ["내 주변", "가까운", "근처 매장", "near me", "nearby", "close to me"].iter().any(|w| text.contains(w));
+    let near_me = ["내 주변", "가까운", "근처 매장", "near me", "nearby", "close to me", "close by"]
+        .iter()
+        .any(|w| text.contains(w));
     let today = ["오늘", "today", "지금 바로", "right now"].iter().any(|w| text.contains(w));
     let here = HERE.iter().any(|w| contains_word(&text, w));
     if near_me || today || here {
@@ -217,7 +223,8 @@ pub fn understand_after(
     }
 
     // The intent: explicit cues first, then a refinement of the last turn, availability, find.
-    let off_topic = OUT_OF_SCOPE.iter().any(|w| contains_word(&text, w)) || off_topic_by_form(&text);
+    let off_topic = (OUT_OF_SCOPE.iter().any(|w| contains_word(&text, w)) || off_topic_by_form(&text))
+        && !asks_after_an_order(&text);
     // The kind the last request was about, named again.
     let same_kind = previous.is_some_and(|p| {
         p.category.is_some()
@@ -232,7 +239,9 @@ pub fn understand_after(
     } else if let Some((i, _)) = INTENTS.iter().find(|(i, cues)| {
         // "선물용 말고" / "not a gift": the cue is denied.
         let denied = (*i == "gift"
-            && ["선물용 말고", "선물 말고", "not a gift", "not for a gift"].iter().any(|d| text.contains(d)))
+            && ["선물용 말고", "선물 말고", "선물용 아니고", "선물 아니고", "not a gift", "not for a gift"]
+                .iter()
+                .any(|d| text.contains(d)))
             || (*i == "returns" && ["gift swap", "gift exchange", "secret santa"].iter().any(|d| text.contains(d)));
         !denied && (cues.iter().any(|c| text.contains(c)) || (*i == "order_status" && asks_after_an_order(&text)))
     }) {
@@ -243,6 +252,12 @@ pub fn understand_after(
         && !contains_word(&text, "either")
     {
         // "nova 5 plus or flip 5, which one?", "chinos or joggers for work?".
+        intent = "compare";
+    } else if text.contains("중에")
+        && ["랑 ", "이랑", "하고 ", "과 ", "와 "].iter().any(|w| text.contains(w))
+        && (u.category.is_some() || has_product_words(&rest))
+    {
+        // "패딩조끼랑 바람막이 중에 가을에 뭐 입지": two kinds, one to choose.
         intent = "compare";
     } else if let Some((how, _)) = REFINE
         .iter()
@@ -263,6 +278,7 @@ pub fn understand_after(
         && u.pickup.is_none()
         && asks(&text)
         && (["and", "what about", "how about"].iter().any(|w| contains_word(&text, w))
+            || ["got ", "any ", "have you got"].iter().any(|w| text.starts_with(w))
             || ["는요", "은요", "도 있", "도요"].iter().any(|w| text.contains(w)))
     {
         // The same question about another kind: "cool, and chips?", "라면은요?".
@@ -278,7 +294,7 @@ pub fn understand_after(
         intent = "question";
     } else if let Some(i) = continues(last_intent, &text, &u) {
         intent = i;
-    } else if checks_stock_at_a_store(&text, &u) {
+    } else if checks_stock_at_a_store(&text, &u) || asks_if_a_store_has(&text, &rest, &u) {
         // Stock looked up at a store, whatever else narrows it: "ㅇㅋ 그럼 조끼 M으로 강남 재고 봐줘",
         // "오븐형으로 서면점 재고", "서면점에 있으면 찾으러 갈게요".
         intent = "availability";
@@ -331,9 +347,10 @@ pub fn understand_after(
     } else if previous.is_some()
         && u.price.is_none()
         && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
-        && asks(&text)
-        && ["the ", "that ", "this "].iter().any(|d| text.starts_with(d))
-        && contains_word(&text, "one")
+        && ((asks(&text)
+            && ["the ", "that ", "this "].iter().any(|d| text.starts_with(d))
+            && contains_word(&text, "one"))
+            || ["one at ", "ones at "].iter().any(|d| text.contains(d)))
     {
         // One of the products shown, by what sets it apart: "the temp control one at hongdae?".
         intent = "availability";
@@ -385,9 +402,9 @@ pub fn understand_after(
         && u.brand.is_none()
         && u.price.is_none()
         && u.attributes.is_empty()
-        && !has_product_words(&rest)
+        && (!has_product_words(&rest) || (asks(&text) && text.split_whitespace().count() <= 4))
     {
-        // "what about Gangnam?", "near Hongdae today?" after products were shown.
+        // "what about Gangnam?", "near Hongdae today?", "2 pack at hongdae?" after products were shown.
         intent = "availability";
     } else if u.category.is_none()
         && u.brand.is_none()
@@ -524,6 +541,13 @@ pub fn understand_after(
         if u.price.is_none() {
             u.price = prev.price.clone();
         }
+        // "the 6 cup one at gangnam?", "the namsan ones at gangnam then": something within the kind just shown.
+        if u.category.is_none() && (u.brand.is_some() || has_product_words(&rest)) {
+            u.category = prev.category.clone();
+        }
+        if u.brand.is_none() && u.exclude_brand.is_none() {
+            u.exclude_brand = prev.exclude_brand.clone();
+        }
         for (k, v) in &prev.attributes {
             u.attributes.entry(k.clone()).or_insert_with(|| v.clone());
         }
@@ -552,6 +576,19 @@ pub fn understand_after(
             }
             if !u.words.is_empty() {
                 merged.words = u.words.clone();
+            }
+            // "something cheaper, any colour", "사이즈 상관없어요": what the shopper lets go of.
+            for (key, said) in [
+                ("color", &["any colour", "any color", "아무 색", "색상 상관", "색 상관", "색깔 상관"][..]),
+                ("size", &["any size", "사이즈 상관", "사이즈는 상관"]),
+            ] {
+                if said.iter().any(|w| text.contains(w)) && !u.attributes.contains_key(key) {
+                    merged.attributes.remove(key);
+                }
+            }
+            if ["any brand", "브랜드 상관", "브랜드는 상관"].iter().any(|w| text.contains(w)) && u.brand.is_none()
+            {
+                merged.brand = None;
             }
             return merged;
         }
@@ -651,4 +688,29 @@ fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -> Option<&'
         || availability_cues().any(|c| text.contains(c));
     (u.price.is_none() && !about_stock && !SHOW.iter().any(|c| text.contains(c)) && ON.iter().any(|c| text.contains(c)))
         .then_some(intent)
+}
+
+/// A question whether a store has a kind or a brand ("any kimchi at seomyeon right now", "is the cold brew at
+/// seomyeon", "그럼 무드서울 걸로 M 사이즈 서면점 있나요"), not a request for products one can pick up
+/// ("서면점에서 오늘 픽업 가능한 라면 있어요?").
+fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> bool {
+    const REQUEST: &[&str] = &[
+        "픽업 가능한",
+        "픽업할 수 있는",
+        "픽업 되는",
+        "받을 수 있는",
+        "살 수 있는",
+        "i can",
+        "to pick up",
+        "보여",
+        "show",
+    ];
+    const OPENS: &[&str] = &["any ", "got ", "is the ", "are the ", "have you got", "do you have any"];
+    let somewhere = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here || p.within_km.is_some());
+    somewhere
+        && (u.category.is_some() || u.brand.is_some() || has_product_words(rest))
+        && u.price.is_none()
+        && !REQUEST.iter().any(|w| text.contains(w))
+        && (OPENS.iter().any(|w| text.starts_with(w))
+            || (asks(text) && STOCK_QUESTION.iter().any(|c| text.contains(c)) && u.brand.is_some()))
 }

@@ -325,3 +325,41 @@ fn stock_looked_up_at_a_store_and_questions_that_go_on() {
     assert_eq!(understand_after("and for opened electronics?", &v, None, Some("returns")).intent, "returns");
     assert_eq!(understand("it was a pair of loafers", &v, None).intent, "find");
 }
+
+#[test]
+fn round_five_forms() {
+    let v = shop();
+    let u = |t: &str| understand(t, &v, None);
+    // Sizes: a watch's 44mm is no size, "size up to large" is L, a chest size next to the garment.
+    assert_eq!(u("노바 워치 44mm").attributes.get("size"), None);
+    // Food, not colour; 곤색 is navy.
+    assert_eq!(u("green tea at gangnam").attributes.get("color"), None);
+    // Prices: "tops", "limit", "budget's".
+    let max = |t: &str| u(t).price.and_then(|p| p.max_minor);
+    assert_eq!(max("gummies 50 bucks tops"), Some(5000));
+    assert_eq!(max("secret santa, $20 limit"), Some(2000));
+    assert_eq!(max("my budget's $19.99 for gummies"), Some(1999));
+    for (t, want) in [
+        ("반품 택배비 누가 내요?", "returns"),
+        ("받은 밥솥이 고장나서 왔어요", "returns"),
+        ("any news on order #40715", "order_status"),
+        ("where's my stuff, ordered it tuesday", "order_status"),
+        ("i'd like to speak with a manager at the gangnam store", "handoff"),
+        ("what's good for a housewarming?", "gift"),
+        ("선물용 아니고 제가 먹을 김치", "find"),
+        ("any kimchi at gangnam right now", "availability"),
+        ("any kimchi near me i can grab today?", "find"),
+        ("김치랑 라면 중에 뭐가 더 잘 팔려", "compare"),
+        ("yo whats up", "smalltalk"),
+        ("k got it", "smalltalk"),
+    ] {
+        assert_eq!(u(t).intent, want, "{t}");
+    }
+    // A refinement that lets a colour go; a stock question within the kind shown keeps it and its exclusion.
+    let shown = understand("카멜 코트 20만원 이하", &v, None);
+    let cheaper = understand("too pricey. something cheaper, any colour", &v, Some(&shown));
+    assert_eq!(cheaper.attributes.get("color"), None, "{cheaper:?}");
+    let other = understand("다솜 말고 다른 브랜드", &v, Some(&understand("젤리 추천", &v, None)));
+    let there = understand("강남역점에 있어요?", &v, Some(&other));
+    assert_eq!(there.exclude_brand.as_deref(), Some("Dasom Confectionery"), "{there:?}");
+}

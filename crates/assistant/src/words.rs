@@ -165,7 +165,7 @@ pub(crate) const CATEGORY_WORDS: &[(&str, &[&str])] = &[
 pub(crate) const COLOURS: &[(&str, &[&str])] = &[
     ("black", &["블랙", "검은색", "검정색", "검정", "검은", "까만", "black"]),
     ("white", &["화이트", "흰색", "하얀색", "하얀", "흰", "white"]),
-    ("navy", &["네이비", "남색", "navy"]),
+    ("navy", &["네이비", "남색", "곤색", "navy"]),
     ("grey", &["그레이", "회색", "grey", "gray"]),
     ("red", &["레드", "빨간색", "빨간", "빨강", "red"]),
     ("blue", &["블루", "파란색", "파란", "파랑", "blue"]),

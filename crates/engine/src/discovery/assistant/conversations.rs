@@ -32,6 +32,9 @@ pub struct State {
     /// The intent of the turn just before (a question about an order or returns goes on in a follow-up).
     #[serde(default)]
     pub last_intent: Option<String>,
+    /// Whether the last search-like turn found nothing.
+    #[serde(default)]
+    pub last_empty: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

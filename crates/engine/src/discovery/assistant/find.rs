@@ -414,6 +414,7 @@ impl Engine {
 
         out.reply.text = search_text(u, &products, total, ctx, stores_wanted.as_deref(), out.question.as_ref());
         conv.state.last = Some(u.clone());
+        conv.state.last_empty = products.is_empty();
         conv.state.currency = ctx.currency.to_owned();
         if !products.is_empty() {
             conv.state.shown = products

@@ -313,6 +313,15 @@ impl Engine {
         let mut u =
             assistant::understand_after(&text, &vocab, conv.state.last.as_ref(), conv.state.last_intent.as_deref());
         self.assistant_ground(&mut u).await?;
+        // A brand left out found nothing ("소리오디오 말고" when every earbud is Sori Audio): a refinement that
+        // does not say it again lets it go ("그럼 아까 그거 흰색으로", "ok fine, black then").
+        if u.intent == "refine"
+            && u.refine.as_deref() != Some("other_brand")
+            && conv.state.last_empty
+            && conv.state.last.as_ref().is_some_and(|l| l.refine.as_deref() == Some("other_brand"))
+        {
+            u.exclude_brand = None;
+        }
         // "여기", "here": the store the shopper chose.
         if let Some(p) = u.pickup.as_mut().filter(|p| p.here) {
             if let Some(l) = location_id.clone().or_else(|| conv.location_id.clone()) {
