@@ -14,3 +14,4 @@ pub use matching::{content_words, size_for_kind};
 pub use price::{find as find_price, FoundPrice, PriceBounds};
 pub use understand::{understand, understand_after, Pickup, Understood};
 pub use vocabulary::{Term, Vocabulary};
+pub use words::OTHER_KINDS;

@@ -258,6 +258,10 @@ async fn questions_handoff_and_ownership(b: Backend) {
     assert_eq!(answered["understood"]["category"], "electronics/audio");
     assert_eq!(answered["understood"]["price"]["max_minor"], 50000, "the answer narrows the question's request");
     assert!(answered["products"].as_array().unwrap().iter().all(|p| p["category"] == "electronics/audio"));
+    // A kind of product the shop does not carry: said so, nothing shown.
+    let laptops = ask(&app, None, json!({"text": "got any laptops?"})).await;
+    assert_eq!(laptops["products"], json!([]), "{laptops}");
+    assert!(laptops["reply"]["text"].as_str().unwrap().contains("we don't carry 'laptops'"), "{laptops}");
 
     // A signed-in shopper's conversation is theirs alone.
     let signup = |email: &'static str| {

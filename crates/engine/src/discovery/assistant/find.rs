@@ -342,6 +342,7 @@ impl Engine {
         };
         let exclude = u.exclude_brand.clone();
         let asked = u.attributes.clone();
+        let mut kind_not_carried: bool;
         let (found, products) = loop {
             let found = self.search_products(q.clone()).await?;
             // When some titles hold every word said ("a5"), the hits whose titles hold none of them came
@@ -357,11 +358,18 @@ impl Engine {
                 })
                 .collect();
             let precise = !content.is_empty() && holds.iter().any(|(_, all)| *all);
+            // A kind of product named that no title is ("laptops?", "노트북 있어요?"): the shop does not carry
+            // it, whatever descriptions mention it ("a charger for laptops").
+            let not_carried = q.category.is_none()
+                && q.brand.is_none()
+                && !holds.iter().any(|(any, _)| *any)
+                && content.iter().any(|w| names_a_kind(w));
+            kind_not_carried = not_carried;
             let ids: Vec<String> = found
                 .hits
                 .iter()
                 .zip(&holds)
-                .filter(|(_, (any, _))| !precise || *any)
+                .filter(|(_, (any, _))| (!precise || *any) && !not_carried)
                 .map(|(h, _)| h)
                 .filter(|h| exclude.as_deref().is_none_or(|b| !h.brand.eq_ignore_ascii_case(b)))
                 .map(|h| h.product_id.clone())
@@ -413,6 +421,14 @@ impl Engine {
         }
 
         out.reply.text = search_text(u, &products, total, ctx, stores_wanted.as_deref(), out.question.as_ref());
+        if kind_not_carried && products.is_empty() {
+            let said = assistant::content_words(&u.words).join(" ");
+            out.reply.text = if ctx.ko {
+                format!("죄송해요, '{said}'은(는) 저희가 취급하지 않는 상품이에요. 다른 상품을 찾아 드릴까요?")
+            } else {
+                format!("Sorry, we don't carry '{said}'. Can I find you something else?")
+            };
+        }
         conv.state.last = Some(u.clone());
         conv.state.last_empty = products.is_empty();
         conv.state.currency = ctx.currency.to_owned();
@@ -482,4 +498,11 @@ fn clarify(found: &SearchView, u: &Understood, ko: bool) -> Option<(String, Ques
         (_, false) => "Any colour you'd like?",
     };
     Some((facet.to_owned(), Question { text: text.into(), options }))
+}
+
+/// A word that names a kind of product (the shop thesaurus' and other common kinds), said in any number.
+fn names_a_kind(w: &str) -> bool {
+    let singular = w.strip_suffix('s').filter(|s| w.is_ascii() && s.len() > 2).unwrap_or(w);
+    let known = |k: &&str| k.eq_ignore_ascii_case(w) || k.eq_ignore_ascii_case(singular);
+    assistant::OTHER_KINDS.iter().any(known) || search::thesaurus::GROUPS.iter().any(|g| g.iter().any(known))
 }
