@@ -60,6 +60,11 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
             "manager",
             "speak with a",
             "talk to a",
+            "supervisor",
+            "escalate",
+            "사람 불러",
+            "챗봇 말고",
+            "챗봇이랑",
         ],
     ),
     (
@@ -83,10 +88,12 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
             "고장",
             "불량",
             "파손",
-            "broken",
+            "arrived broken",
+            "came broken",
             "damaged",
             "defective",
             "faulty",
+            "money back",
         ],
     ),
     (
@@ -147,6 +154,9 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
             "getting here",
             "news on order",
             "news on my",
+            "ship yet",
+            "shipped yet",
+            "did my",
         ],
     ),
     (
@@ -277,6 +287,11 @@ pub(crate) const REFINE: &[(&str, &[&str])] = &[
             "비싼 거로",
             "upgrade",
             "step up",
+            "더 써도",
+            "비싸도 돼",
+            "비싸도 괜찮",
+            "spend more",
+            "more money",
         ],
     ),
     (
@@ -308,6 +323,8 @@ pub(crate) const REFINE: &[(&str, &[&str])] = &[
             "other company",
             "different company",
             "another company",
+            "anyone else make",
+            "else make",
         ],
     ),
 ];
@@ -397,6 +414,9 @@ pub(crate) const WHICH_STORE: &[&str] = &[
 
 /// Greetings, thanks and goodbyes: said alone, they get a friendly word, not a search.
 pub(crate) const SMALLTALK: &[&str] = &[
+    "ㅎㅇ",
+    "ㅇㅇ",
+    "알겠음",
     "yo",
     "sup",
     "whats",
@@ -576,6 +596,8 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "bars around",
     "bars near",
     "pub",
+    "파이썬",
+    "크롤러",
     "stock price",
 ];
 
@@ -625,6 +647,16 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "could i pick",
     "pick those up",
     "can i get those",
+    "있나",
+    "남아있",
+    "남아 있",
+    "살 수 있죠",
+    "살 수 있나",
+    "get one at",
+    "get one around",
+    "get one near",
+    "got it there",
+    "have it there",
 ];
 
 /// Words for the store the shopper is in.
@@ -648,6 +680,8 @@ pub(crate) const STRONG_STOCK: &[&str] = &[
     "left at",
     "left in",
     "still left",
+    "남아있",
+    "남아 있",
 ];
 
 /// Cues that ask to collect something ("can I pick up …", "받을 수 있어요?"): availability when they name a

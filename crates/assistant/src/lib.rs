@@ -4,9 +4,11 @@
 //! I/O, no catalog access; the engine supplies the catalog's words.
 
 mod cues;
+mod forms;
 mod matching;
 pub mod price;
 pub mod understand;
+mod understood;
 pub mod vocabulary;
 mod words;
 

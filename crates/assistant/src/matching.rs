@@ -99,7 +99,8 @@ pub(crate) fn asks(text: &str) -> bool {
         return true;
     }
     let t = t.trim_end_matches('?');
-    const KO: &[&str] = &["나요", "까요", "돼요", "되요", "가요", "죠", "는지", "ㄴ가요", "습니까", "어요", "아요"];
+    const KO: &[&str] =
+        &["나요", "까요", "돼요", "되요", "가요", "죠", "는지", "ㄴ가요", "습니까", "어요", "아요", "있나", "없나"];
     const EN: &[&str] = &["is", "are", "does", "do", "can", "will", "would", "should", "how", "what", "which", "could"];
     // English asks at the start of any clause: "i'll take the black one, is it at gangnam", "ok and do you
     // have kimchi there".
@@ -219,9 +220,21 @@ pub(crate) fn syllable_word(text: &str, w: &str) -> bool {
 /// 색 ("블루투스" is not blue).
 pub(crate) fn colour_word(text: &str, w: &str) -> bool {
     // "green tea", "black bean", "red wine": a drink or a food, not a colour.
-    if ["green tea", "black tea", "black bean", "red wine", "white wine", "brown rice", "black sesame"]
-        .iter()
-        .any(|f| f.starts_with(w) && contains_word(text, f))
+    if [
+        "green tea",
+        "black tea",
+        "black bean",
+        "red wine",
+        "white wine",
+        "brown rice",
+        "black sesame",
+        "olive oil",
+        "lavender fabric",
+        "lavender scent",
+        "lavender-scented",
+    ]
+    .iter()
+    .any(|f| f.starts_with(w) && contains_word(text, f))
     {
         return false;
     }
@@ -356,7 +369,7 @@ pub(crate) fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
                 let word = match clean {
                     "xs" | "s" | "m" | "l" | "xl" | "xxl" => Some(clean.to_uppercase()),
                     "small" | "스몰" => Some("S".into()),
-                    "medium" | "미디엄" | "미듐" => Some("M".into()),
+                    "medium" | "미디엄" | "미듐" | "미디움" => Some("M".into()),
                     "라지" => Some("L".into()),
                     "엑스라지" | "엑라" => Some("XL".into()),
                     "large" if i > 0 && tokens[i - 1] == "extra" => {

@@ -5,53 +5,12 @@
 //! "검은색으로", "in black", "다른 브랜드는?").
 
 use crate::cues::*;
+use crate::forms::*;
 use crate::matching::*;
-use crate::price::{self, PriceBounds};
+use crate::price;
+pub use crate::understood::{Pickup, Understood};
 pub use crate::vocabulary::{Term, Vocabulary};
 use crate::words::*;
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(default)]
-pub struct Pickup {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub location_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub within_km: Option<u32>,
-    /// "today", "오늘": in stock now, not on order.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub today: bool,
-    /// "여기", "here", "this store": the store the shopper is in (the request's `location_id`), which the
-    /// engine puts in `location_id`.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub here: bool,
-}
-
-/// What one utterance asks, as the API's `understood` object.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(default)]
-pub struct Understood {
-    pub intent: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub brand: Option<String>,
-    /// A refinement away from this brand ("다른 브랜드는?").
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exclude_brand: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub price: Option<PriceBounds>,
-    pub attributes: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pickup: Option<Pickup>,
-    /// How a refinement changes the last answer: `cheaper`, `pricier`, `other_brand`, `colour`, `size`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refine: Option<String>,
-    /// The words left for the search engine.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub words: String,
-}
 
 /// How a question points at a product already shown.
 const DEMONSTRATIVES: &[&str] = &[
@@ -151,7 +110,8 @@ pub fn understand_after(
     let near_me = ["내 주변", "가까운", "근처 매장", "near me", "nearby", "close to me", "close by"]
         .iter()
         .any(|w| text.contains(w));
-    let today = ["오늘", "today", "지금 바로", "right now"].iter().any(|w| text.contains(w));
+    let today =
+        ["오늘", "today", "지금 바로", "right now"].iter().any(|w| text.contains(w)) || contains_word(&text, "rn");
     let here = HERE.iter().any(|w| contains_word(&text, w));
     if near_me || today || here {
         let p = u.pickup.get_or_insert_with(Pickup::default);
@@ -182,9 +142,22 @@ pub fn understand_after(
         let said_not = text.find(w.as_str()).is_some_and(|i| {
             let after = text[i + w.len()..].trim_start();
             let before = text[..i].trim_end();
-            ["말고", "빼고", "제외", "아닌", "는 말고", "은 말고", "alternatives", "alternative"]
-                .iter()
-                .any(|n| after.starts_with(n))
+            [
+                "말고",
+                "빼고",
+                "제외",
+                "아닌",
+                "는 말고",
+                "은 말고",
+                "거 말고",
+                "꺼 말고",
+                "것 말고",
+                "제품 말고",
+                "alternatives",
+                "alternative",
+            ]
+            .iter()
+            .any(|n| after.starts_with(n))
                 || [
                     "other than",
                     "than",
@@ -222,6 +195,13 @@ pub fn understand_after(
         }
     }
 
+    // "한 사이즈 작은 건요": one size from the last.
+    if !u.attributes.contains_key("size") {
+        if let Some(s) = size_step(&text, previous) {
+            u.attributes.insert("size".into(), s);
+        }
+    }
+
     // The intent: explicit cues first, then a refinement of the last turn, availability, find.
     let off_topic = (OUT_OF_SCOPE.iter().any(|w| contains_word(&text, w)) || off_topic_by_form(&text))
         && !asks_after_an_order(&text);
@@ -234,7 +214,7 @@ pub fn understand_after(
     let no_slots = u.category.is_none() && u.brand.is_none() && u.price.is_none();
     let mut intent: &'static str = "find";
     let mut refine: Option<&'static str> = None;
-    if off_topic && no_slots {
+    if (off_topic && no_slots) || clearly_off_topic(&text) {
         intent = "out_of_scope";
     } else if let Some((i, _)) = INTENTS.iter().find(|(i, cues)| {
         // "선물용 말고" / "not a gift": the cue is denied.
@@ -253,8 +233,9 @@ pub fn understand_after(
     {
         // "nova 5 plus or flip 5, which one?", "chinos or joggers for work?".
         intent = "compare";
-    } else if text.contains("중에")
-        && ["랑 ", "이랑", "하고 ", "과 ", "와 "].iter().any(|w| text.contains(w))
+    } else if (text.contains("중에")
+        || ["뭐 살까", "뭘 살까", "뭐 사지", "뭐가 낫", "어떤 게 낫"].iter().any(|w| text.contains(w)))
+        && ["랑 ", "이랑", "하고 ", "과 ", "와 ", "랑"].iter().any(|w| text.contains(w))
         && (u.category.is_some() || has_product_words(&rest))
     {
         // "패딩조끼랑 바람막이 중에 가을에 뭐 입지": two kinds, one to choose.
@@ -391,6 +372,7 @@ pub fn understand_after(
         intent = "find";
     } else if availability_cues().any(|c| text.contains(c))
         && u.price.is_none()
+        && !(u.category.is_some() && requests_products(&text))
         && ((u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
             && (u.category.is_none() || (asks(&text) && STOCK_QUESTION.iter().any(|c| text.contains(c)))))
             || (u.category.is_none() && u.brand.is_none() && !has_product_words(&rest)))
@@ -542,11 +524,15 @@ pub fn understand_after(
             u.price = prev.price.clone();
         }
         // "the 6 cup one at gangnam?", "the namsan ones at gangnam then": something within the kind just shown.
-        if u.category.is_none() && (u.brand.is_some() || has_product_words(&rest)) {
+        if u.category.is_none() && (u.brand.is_some() || has_product_words(&rest) || !u.attributes.is_empty()) {
             u.category = prev.category.clone();
         }
         if u.brand.is_none() && u.exclude_brand.is_none() {
             u.exclude_brand = prev.exclude_brand.clone();
+        }
+        // "what about the 12 roll one" after asking about Gangnam: still there.
+        if u.pickup.is_none() && prev.intent == "availability" {
+            u.pickup = prev.pickup.clone();
         }
         for (k, v) in &prev.attributes {
             u.attributes.entry(k.clone()).or_insert_with(|| v.clone());
@@ -599,118 +585,3 @@ pub fn understand_after(
 #[cfg(test)]
 #[path = "understand_tests.rs"]
 mod tests;
-
-/// Off-topic by the form of a word rather than a cue: a place to eat ("파스타집", "고깃집": a word ending in
-/// 집, not 집들이 or one's own home) or a company's shares ("should i buy tesla stock", not "in stock").
-fn off_topic_by_form(text: &str) -> bool {
-    let eatery = text.split(|c: char| !c.is_alphanumeric()).any(|w| {
-        w.ends_with('집')
-            && w.chars().count() >= 3
-            && !["우리집", "저희집", "자취집"].contains(&w)
-            && !w.contains("집들이")
-    });
-    let shares = contains_word(text, "stock")
-        && ![
-            "in stock",
-            "out of stock",
-            "stock at",
-            "stock in",
-            "stock near",
-            "stock here",
-            "stock online",
-            "stock close",
-            "stock check",
-            "check stock",
-            "stock today",
-            "any stock",
-            "have stock",
-            "stock for",
-        ]
-        .iter()
-        .any(|p| text.contains(p));
-    eatery || shares
-}
-
-/// Stock looked up at a named store or the shopper's own, not a request to be shown products there: "재고"
-/// said without "재고 있는 …" (products in stock) and without a verb asking to be shown or recommended.
-fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
-    const SHOW: &[&str] = &["보여", "추천", "찾아", "show", "recommend", "find me", "look for"];
-    let at_store = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here);
-    let stock = (text.contains("재고") && !text.contains("재고 있는 ") && !text.contains("재고있는 "))
-        || ["있으면 찾으러", "있으면 사러", "있으면 갈게", "any at ", "got one", "got any", "have one in"]
-            .iter()
-            .any(|c| text.contains(c));
-    at_store && u.price.is_none() && stock && !SHOW.iter().any(|c| text.contains(c))
-}
-
-/// A cue said in the text; a cue for "cheap" (싼) is not the end of "dear" (비싼: "좀 더 비싼 걸로").
-fn said_cue(text: &str, cue: &str) -> bool {
-    if cue.starts_with('싼') {
-        return text.match_indices(cue).any(|(i, _)| !text[..i].ends_with('비'));
-    }
-    text.contains(cue)
-}
-
-/// The question about an order or returns just asked, going on: what the order held ("it was a pair of
-/// loafers"), or the same question about something else ("and for opened electronics?", "매장에 가져가도 되나요?").
-fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -> Option<&'static str> {
-    const SHOW: &[&str] =
-        &["보여", "추천", "찾아", "팔아", "파나요", "show", "recommend", "find me", "looking for", "sell"];
-    const ON: &[&str] = &[
-        "it was",
-        "it's a",
-        "they were",
-        "it is a",
-        "이었",
-        "였어요",
-        "였는데",
-        "였고",
-        "인데요",
-        "and ",
-        "what about",
-        "how about",
-        "also",
-        "도 되나",
-        "도 돼",
-        "는요",
-        "은요",
-        "가져가도",
-        "if ",
-        "그럼",
-    ];
-    let intent = match last_intent? {
-        "order_status" => "order_status",
-        "returns" => "returns",
-        _ => return None,
-    };
-    // ("그럼 260 러닝화 강남역점에 있어요?" asks about stock instead.)
-    let about_stock = (u.category.is_some() && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here))
-        || availability_cues().any(|c| text.contains(c));
-    (u.price.is_none() && !about_stock && !SHOW.iter().any(|c| text.contains(c)) && ON.iter().any(|c| text.contains(c)))
-        .then_some(intent)
-}
-
-/// A question whether a store has a kind or a brand ("any kimchi at seomyeon right now", "is the cold brew at
-/// seomyeon", "그럼 무드서울 걸로 M 사이즈 서면점 있나요"), not a request for products one can pick up
-/// ("서면점에서 오늘 픽업 가능한 라면 있어요?").
-fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> bool {
-    const REQUEST: &[&str] = &[
-        "픽업 가능한",
-        "픽업할 수 있는",
-        "픽업 되는",
-        "받을 수 있는",
-        "살 수 있는",
-        "i can",
-        "to pick up",
-        "보여",
-        "show",
-    ];
-    const OPENS: &[&str] = &["any ", "got ", "is the ", "are the ", "have you got", "do you have any"];
-    let somewhere = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here || p.within_km.is_some());
-    somewhere
-        && (u.category.is_some() || u.brand.is_some() || has_product_words(rest))
-        && u.price.is_none()
-        && !REQUEST.iter().any(|w| text.contains(w))
-        && (OPENS.iter().any(|w| text.starts_with(w))
-            || (asks(text) && STOCK_QUESTION.iter().any(|c| text.contains(c)) && u.brand.is_some()))
-}

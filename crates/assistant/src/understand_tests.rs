@@ -1,6 +1,7 @@
 //! Tests of `understand`: intents, slots and refinements on a small vocabulary.
 
 use super::*;
+use crate::price::PriceBounds;
 
 fn vocab() -> Vocabulary {
     let t = |id: &str, words: &[&str]| Term {
@@ -362,4 +363,33 @@ fn round_five_forms() {
     let other = understand("다솜 말고 다른 브랜드", &v, Some(&understand("젤리 추천", &v, None)));
     let there = understand("강남역점에 있어요?", &v, Some(&other));
     assert_eq!(there.exclude_brand.as_deref(), Some("Dasom Confectionery"), "{there:?}");
+}
+
+#[test]
+fn round_six_forms() {
+    let v = shop();
+    let u = |t: &str| understand(t, &v, None);
+    for (t, want) in [
+        ("강남역 근처 고기집 추천", "out_of_scope"),
+        ("how much is 100 usd in won", "out_of_scope"),
+        ("escalate this to a supervisor", "handoff"),
+        ("did my kimchi ship yet", "order_status"),
+        ("ㅎㅇ", "smalltalk"),
+        ("아리아 A5랑 노바 워치 뭐 살까요", "compare"),
+        ("check stock for kimchi at gangnam pls", "availability"),
+        ("강남역점에 김치 있나", "availability"),
+        ("do you guys have kimchi here", "availability"),
+    ] {
+        assert_eq!(u(t).intent, want, "{t}");
+    }
+    assert_eq!(u("need kimchi, nothing over 30k won").price.and_then(|p| p.max_minor), Some(30_000));
+    assert!(u("any kimchi left at gangnam rn").pickup.is_some_and(|p| p.today));
+    // One size from the last; a colour with no store after a stock question narrows.
+    let shown = understand("M 사이즈 후드티 보여줘", &v, None);
+    let smaller = understand("한 사이즈 작은 건요", &v, Some(&shown));
+    assert_eq!(smaller.attributes.get("size").map(String::as_str), Some("S"), "{smaller:?}");
+    let asked = understand("김치 강남역점에 있어요?", &v, None);
+    let more = understand_after("the 1kg napa one?", &v, Some(&asked), Some("availability"));
+    assert_eq!(more.intent, "availability");
+    assert_eq!(more.pickup.and_then(|p| p.location_id).as_deref(), Some("GANGNAM"), "still that store");
 }

@@ -1,0 +1,183 @@
+//! Intents told by the form of what is said and by the turn before it: a place to eat or money changed
+//! (off-topic whatever else is said), stock looked up at a store, a question whether a store has something,
+//! a request for products to take, a cue not hidden in another word (비싼 holds 싼), a size one step from the
+//! last, and a question about an order, returns or stock going on in a follow-up.
+
+use crate::cues::*;
+use crate::matching::*;
+use crate::understood::Understood;
+
+/// Off-topic by the form of a word rather than a cue: a place to eat ("파스타집", "고깃집": a word ending in
+/// 집, not 집들이 or one's own home) or a company's shares ("should i buy tesla stock", not "in stock").
+pub(crate) fn off_topic_by_form(text: &str) -> bool {
+    let eatery = text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        w.ends_with('집')
+            && w.chars().count() >= 3
+            && !["우리집", "저희집", "자취집"].contains(&w)
+            && !w.contains("집들이")
+    });
+    let shares = contains_word(text, "stock")
+        && ![
+            "in stock",
+            "out of stock",
+            "stock at",
+            "stock in",
+            "stock near",
+            "stock here",
+            "stock online",
+            "stock close",
+            "stock check",
+            "check stock",
+            "stock today",
+            "any stock",
+            "have stock",
+            "stock for",
+        ]
+        .iter()
+        .any(|p| text.contains(p));
+    eatery || shares
+}
+
+/// Stock looked up at a named store or the shopper's own, not a request to be shown products there: "재고"
+/// said without "재고 있는 …" (products in stock) and without a verb asking to be shown or recommended.
+pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
+    const SHOW: &[&str] = &["보여", "추천", "찾아", "show", "recommend", "find me", "look for"];
+    let at_store = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here);
+    let stock = (text.contains("재고") && !text.contains("재고 있는 ") && !text.contains("재고있는 "))
+        || ["있으면 찾으러", "있으면 사러", "있으면 갈게", "any at ", "got one", "got any", "have one in"]
+            .iter()
+            .any(|c| text.contains(c));
+    at_store && u.price.is_none() && stock && !SHOW.iter().any(|c| text.contains(c))
+}
+
+/// A cue said in the text; a cue for "cheap" (싼) is not the end of "dear" (비싼: "좀 더 비싼 걸로").
+pub(crate) fn said_cue(text: &str, cue: &str) -> bool {
+    if cue.starts_with('싼') {
+        return text.match_indices(cue).any(|(i, _)| !text[..i].ends_with('비'));
+    }
+    text.contains(cue)
+}
+
+/// The question about an order or returns just asked, going on: what the order held ("it was a pair of
+/// loafers"), or the same question about something else ("and for opened electronics?", "매장에 가져가도 되나요?").
+pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -> Option<&'static str> {
+    const SHOW: &[&str] =
+        &["보여", "추천", "찾아", "팔아", "파나요", "show", "recommend", "find me", "looking for", "sell"];
+    const ON: &[&str] = &[
+        "it was",
+        "it's a",
+        "they were",
+        "it is a",
+        "이었",
+        "였어요",
+        "였는데",
+        "였고",
+        "인데요",
+        "and ",
+        "what about",
+        "how about",
+        "also",
+        "도 되나",
+        "도 돼",
+        "는요",
+        "은요",
+        "가져가도",
+        "if ",
+        "그럼",
+        "the one for",
+        "the one from",
+    ];
+    // After a stock question, the same question about one of those or something else there: "the 1kg napa
+    // one?", "what about the 12 roll one", "any canned lattes there too?", "white, at gangnam?".
+    const SAME_QUESTION: &[&str] =
+        &["the ", "what about", "how about", "and ", "any ", "there too", "거기도", "도 있", "는요", "은요"];
+    // (A colour or a size asked with no store narrows instead: "버건디도 같은 사이즈로 있나", "M은 없어요?".)
+    if last_intent == Some("availability")
+        && u.price.is_none()
+        && (u.attributes.is_empty() || u.pickup.is_some())
+        && !SHOW.iter().any(|c| text.contains(c))
+        && (SAME_QUESTION.iter().any(|c| text.starts_with(c) || (c.len() > 5 && text.contains(c)))
+            || (asks(text) && text.split_whitespace().count() <= 4 && !u.attributes.is_empty()))
+    {
+        return Some("availability");
+    }
+    let intent = match last_intent? {
+        "order_status" => "order_status",
+        "returns" => "returns",
+        _ => return None,
+    };
+    // ("그럼 260 러닝화 강남역점에 있어요?" asks about stock instead.)
+    let about_stock = (u.category.is_some() && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here))
+        || availability_cues().any(|c| text.contains(c));
+    (u.price.is_none() && !about_stock && !SHOW.iter().any(|c| text.contains(c)) && ON.iter().any(|c| text.contains(c)))
+        .then_some(intent)
+}
+
+/// A question whether a store has a kind or a brand ("any kimchi at seomyeon right now", "is the cold brew at
+/// seomyeon", "그럼 무드서울 걸로 M 사이즈 서면점 있나요"), not a request for products one can pick up
+/// ("서면점에서 오늘 픽업 가능한 라면 있어요?").
+pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> bool {
+    const OPENS: &[&str] = &[
+        "any ",
+        "got ",
+        "is the ",
+        "are the ",
+        "have you got",
+        "do you have",
+        "do you guys have",
+        "do u have",
+        "check stock",
+        "stock for",
+    ];
+    let somewhere = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here || p.within_km.is_some());
+    somewhere
+        && (u.category.is_some() || u.brand.is_some() || has_product_words(rest))
+        && u.price.is_none()
+        && !requests_products(text)
+        && (OPENS.iter().any(|w| text.starts_with(w) || (w.contains("stock") && text.contains(w)))
+            || (asks(text) && text.contains("the ") && contains_word(text, "one"))
+            || (asks(text)
+                && STOCK_QUESTION.iter().any(|c| text.contains(c))
+                && (u.brand.is_some() || !text.is_ascii())))
+}
+
+/// Off-topic whatever else is said: a place to eat ("강남역 근처 고기집 추천" names meat, but asks for a
+/// restaurant) or money changed ("how much is 100 usd in won").
+pub(crate) fn clearly_off_topic(text: &str) -> bool {
+    const MONEY: &[&str] = &["in won", "in usd", "in dollars", "exchange rate", "usd to krw", "krw to usd", "환율"];
+    let eatery = text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+        w.ends_with('집')
+            && w.chars().count() >= 3
+            && !["우리집", "저희집", "자취집"].contains(&w)
+            && !w.contains("집들이")
+    });
+    eatery || MONEY.iter().any(|m| text.contains(m))
+}
+
+/// One size up or down from the size asked before ("한 사이즈 작은 건요", "one size bigger", "a size up").
+pub(crate) fn size_step(text: &str, previous: Option<&Understood>) -> Option<String> {
+    let up = ["사이즈 큰", "치수 큰", "size up", "size bigger", "size larger"];
+    let down = ["사이즈 작은", "치수 작은", "size down", "size smaller"];
+    let step: i32 = if up.iter().any(|w| text.contains(w)) {
+        1
+    } else if down.iter().any(|w| text.contains(w)) {
+        -1
+    } else {
+        return None;
+    };
+    let size = previous?.attributes.get("size")?;
+    if let Ok(mm) = size.parse::<i32>() {
+        return Some((mm + 5 * step).to_string());
+    }
+    const LETTERS: &[&str] = &["XS", "S", "M", "L", "XL", "XXL"];
+    let i = LETTERS.iter().position(|l| l == size)? as i32 + step;
+    LETTERS.get(usize::try_from(i).ok()?).map(|l| (*l).to_owned())
+}
+
+/// A request for products one can take ("픽업 가능한 라면 있어요?", "any hoodies near hongdae i can grab today?"),
+/// not a question whether a store has them.
+pub(crate) fn requests_products(text: &str) -> bool {
+    ["픽업 가능한", "픽업할 수 있는", "픽업 되는", "받을 수 있는", "살 수 있는", "i can", "to pick up", "보여", "show"]
+        .iter()
+        .any(|w| text.contains(w))
+}
