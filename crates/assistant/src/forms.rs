@@ -7,16 +7,10 @@ use crate::cues::*;
 use crate::matching::*;
 use crate::understood::Understood;
 
-/// Off-topic by the form of a word rather than a cue: a place to eat ("파스타집", "고깃집": a word ending in
-/// 집, not 집들이 or one's own home) or a company's shares ("should i buy tesla stock", not "in stock").
+/// Off-topic by the form of a word rather than a cue: a company's shares ("should i buy tesla stock"), not
+/// stock on a shelf ("in stock at gangnam"). (Places to eat are `clearly_off_topic`.)
 pub(crate) fn off_topic_by_form(text: &str) -> bool {
-    let eatery = text.split(|c: char| !c.is_alphanumeric()).any(|w| {
-        w.ends_with('집')
-            && w.chars().count() >= 3
-            && !["우리집", "저희집", "자취집"].contains(&w)
-            && !w.contains("집들이")
-    });
-    let shares = contains_word(text, "stock")
+    contains_word(text, "stock")
         && ![
             "in stock",
             "out of stock",
@@ -34,8 +28,7 @@ pub(crate) fn off_topic_by_form(text: &str) -> bool {
             "stock for",
         ]
         .iter()
-        .any(|p| text.contains(p));
-    eatery || shares
+        .any(|p| text.contains(p))
 }
 
 /// Stock looked up at a named store or the shopper's own, not a request to be shown products there: "재고"
