@@ -313,6 +313,23 @@ impl Engine {
         let mut u =
             assistant::understand_after(&text, &vocab, conv.state.last.as_ref(), conv.state.last_intent.as_deref());
         self.assistant_ground(&mut u).await?;
+        // A kind named that is not the one being narrowed starts a new request ("그럼 바람막이 올리브 M" after a
+        // lantern the shop does not carry, "ok then a windbreaker, black, large" after sneakers): the kind is
+        // read from the catalog's titles when the vocabulary does not know the word.
+        // (Only when the shopper says they switch: "그럼", "then", "actually", "instead"…)
+        let switches = ["그럼", "then", "actually", "아니다", "instead", "대신", "차라리", "rather"]
+            .iter()
+            .any(|w| text.to_lowercase().contains(w));
+        if switches && u.intent == "refine" && matches!(u.refine.as_deref(), Some("colour" | "size" | "price")) {
+            let mut fresh = assistant::understand(&text, &vocab, None);
+            if fresh.intent == "find" && !fresh.words.trim().is_empty() {
+                self.assistant_ground(&mut fresh).await?;
+                let last_kind = conv.state.last.as_ref().and_then(|l| l.category.clone());
+                if fresh.category.is_some() && fresh.category != last_kind {
+                    u = fresh;
+                }
+            }
+        }
         // A brand left out found nothing ("소리오디오 말고" when every earbud is Sori Audio): a refinement that
         // does not say it again lets it go ("그럼 아까 그거 흰색으로", "ok fine, black then").
         if u.intent == "refine"
