@@ -443,7 +443,6 @@ pub const OTHER_KINDS: &[&str] = &[
     "necklace",
     "반지",
     "ring",
-    "시계",
     "wine",
     "와인",
     "맥주",

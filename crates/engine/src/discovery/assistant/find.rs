@@ -360,10 +360,11 @@ impl Engine {
             let precise = !content.is_empty() && holds.iter().any(|(_, all)| *all);
             // A kind of product named that no title is ("laptops?", "노트북 있어요?"): the shop does not carry
             // it, whatever descriptions mention it ("a charger for laptops").
+            // (A title holding another word of the kind's group holds the kind: "시계" finds "Nova Watch".)
             let not_carried = q.category.is_none()
                 && q.brand.is_none()
-                && !holds.iter().any(|(any, _)| *any)
-                && content.iter().any(|w| names_a_kind(w));
+                && content.iter().any(|w| names_a_kind(w))
+                && !found.hits.iter().any(|h| content.iter().any(|w| title_holds_kind(h, w)));
             kind_not_carried = not_carried;
             let ids: Vec<String> = found
                 .hits
@@ -500,9 +501,54 @@ fn clarify(found: &SearchView, u: &Understood, ko: bool) -> Option<(String, Ques
     Some((facet.to_owned(), Question { text: text.into(), options }))
 }
 
+/// Whether `k`, a word of a list, is the word said (in either number: "laptops", "watches").
+fn same_word(k: &str, w: &str) -> bool {
+    let plural = |end: &str| w.strip_suffix(end).filter(|s| w.is_ascii() && s.len() > 2);
+    k.eq_ignore_ascii_case(w) || [plural("s"), plural("es")].into_iter().flatten().any(|s| k.eq_ignore_ascii_case(s))
+}
+
 /// A word that names a kind of product (the shop thesaurus' and other common kinds), said in any number.
 fn names_a_kind(w: &str) -> bool {
-    let singular = w.strip_suffix('s').filter(|s| w.is_ascii() && s.len() > 2).unwrap_or(w);
-    let known = |k: &&str| k.eq_ignore_ascii_case(w) || k.eq_ignore_ascii_case(singular);
-    assistant::OTHER_KINDS.iter().any(known) || search::thesaurus::GROUPS.iter().any(|g| g.iter().any(known))
+    assistant::OTHER_KINDS
+        .iter()
+        .chain(search::thesaurus::GROUPS.iter().flat_map(|g| g.iter()))
+        .any(|k| same_word(k, w))
+}
+
+/// Whether a hit's title holds the kind a word names: the word, or another word of its thesaurus group
+/// ("시계" and "Nova Watch 44 mm").
+fn title_holds_kind(h: &crate::discovery::product_search::Hit, w: &str) -> bool {
+    super::title_holds(h, w)
+        || search::thesaurus::GROUPS
+            .iter()
+            .filter(|g| g.iter().any(|k| same_word(k, w)))
+            .any(|g| g.iter().any(|k| super::title_holds(h, k)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(ko: &str, en: &str) -> crate::discovery::product_search::Hit {
+        crate::discovery::product_search::Hit {
+            product_id: "p".into(),
+            handle: "p".into(),
+            title: catalog_io::Localized { ko: ko.into(), en: en.into() },
+            category: "electronics/phones".into(),
+            brand: "Pixelon".into(),
+            price: None,
+            score: 1.0,
+            available_at: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_kind_is_carried_when_a_title_names_it_in_any_word_of_its_group() {
+        let watch = hit("노바 워치 44mm", "Nova Watch 44 mm");
+        assert!(names_a_kind("시계") && title_holds_kind(&watch, "시계"), "시계 is a watch");
+        assert!(title_holds_kind(&watch, "watches"));
+        let charger = hit("USB-C 고속 충전기 65W", "USB-C Fast Charger 65 W GaN");
+        assert!(names_a_kind("laptops") && !title_holds_kind(&charger, "laptops"), "a charger is no laptop");
+        assert!(!names_a_kind("hiking"), "a use is no kind");
+    }
 }

@@ -317,9 +317,10 @@ impl Engine {
         // lantern the shop does not carry, "ok then a windbreaker, black, large" after sneakers): the kind is
         // read from the catalog's titles when the vocabulary does not know the word.
         // (Only when the shopper says they switch: "그럼", "then", "actually", "instead"…)
+        let lowered = text.to_lowercase();
         let switches = ["그럼", "then", "actually", "아니다", "instead", "대신", "차라리", "rather"]
             .iter()
-            .any(|w| text.to_lowercase().contains(w));
+            .any(|w| lowered.contains(w));
         if switches && u.intent == "refine" && matches!(u.refine.as_deref(), Some("colour" | "size" | "price")) {
             let mut fresh = assistant::understand(&text, &vocab, None);
             if fresh.intent == "find" && !fresh.words.trim().is_empty() {
