@@ -1,7 +1,8 @@
 //! Intents told by the form of what is said and by the turn before it: a place to eat or money changed
 //! (off-topic whatever else is said), stock looked up at a store, a question whether a store has something,
 //! a request for products to take, a cue not hidden in another word (비싼 holds 싼), a size one step from the
-//! last, and a question about an order, returns or stock going on in a follow-up.
+//! last, a question about an order, returns or stock going on in a follow-up, and a choice of one type
+//! within the kind just shown.
 
 use crate::cues::*;
 use crate::matching::*;
@@ -173,4 +174,79 @@ pub(crate) fn requests_products(text: &str) -> bool {
     ["픽업 가능한", "픽업할 수 있는", "픽업 되는", "받을 수 있는", "살 수 있는", "i can", "to pick up", "보여", "show"]
         .iter()
         .any(|w| text.contains(w))
+}
+
+/// Words that choose one type or format within the kind just shown, by their form: a Korean choice ending
+/// ("온도조절 되는 걸로요", "2리터 6병짜리로", "섬유유연제 라벤더향으로 볼게요") or an English one ("cold brew
+/// specifically", "just the steam one", "the 10 cup one"). Returns the words without the marker, for the
+/// search; the engine checks that titles of that kind hold them.
+pub fn chooses_within(text: &str) -> Option<String> {
+    // Words that end in 로 without choosing: "지금 바로", "새로 나온", "프로".
+    const NOT: &[&str] =
+        &["바로", "새로", "따로", "서로", "프로", "주로", "별로", "그대로", "대로", "정말로", "실제로"];
+    const THEN: &[&str] = &[
+        "볼게요",
+        "볼래",
+        "볼래요",
+        "할게요",
+        "할래",
+        "할래요",
+        "주세요",
+        "줘",
+        "줘요",
+        "보여줘",
+        "보여주세요",
+        "해주세요",
+        "해줘",
+    ];
+    let text = text.trim().trim_end_matches(|c: char| !c.is_alphanumeric());
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let choice = |w: &str| {
+        let w = w.trim_end_matches('요');
+        w.ends_with('로') && w.chars().count() >= 2 && !NOT.iter().any(|n| w.ends_with(n))
+    };
+    let ko = match words.as_slice() {
+        [.., w] if choice(w) => Some(words.len() - 1),
+        [.., w, v] if THEN.contains(v) && choice(w) => Some(words.len() - 2),
+        _ => None,
+    };
+    if let Some(at) = ko {
+        // "6병짜리" is the 6-bottle one; "2리터" is 2L as titles write it.
+        let plain = |w: &str| {
+            let w = w.strip_suffix("짜리").unwrap_or(w);
+            [("리터", "l"), ("키로", "kg"), ("킬로", "kg"), ("그램", "g")]
+                .iter()
+                .find_map(|(k, e)| {
+                    w.strip_suffix(k)
+                        .filter(|n| n.chars().all(|c| c.is_ascii_digit() || c == '.') && !n.is_empty())
+                        .map(|n| format!("{n}{e}"))
+                })
+                .unwrap_or_else(|| w.to_owned())
+        };
+        let mut kept: Vec<String> = words[..at].iter().map(|w| plain(w)).collect();
+        let last = words[at].trim_end_matches('요');
+        let stem = ["걸로", "거로", "것으로", "으로", "로"].iter().find_map(|s| last.strip_suffix(s)).unwrap_or(last);
+        // ("온도조절 되는 걸로": the choice is the words before "되는 걸로".)
+        if !stem.is_empty() {
+            kept.push(plain(stem));
+        }
+        while kept.last().is_some_and(|w| ["되는", "있는", "하는", "된"].contains(&w.as_str())) {
+            kept.pop();
+        }
+        return (!kept.is_empty()).then(|| kept.join(" "));
+    }
+    let lowered = text.to_lowercase();
+    let marked = contains_word(&lowered, "specifically")
+        || contains_word(&lowered, "only")
+        || lowered.starts_with("just the ")
+        || (lowered.starts_with("the ") && (lowered.ends_with(" one") || lowered.ends_with(" ones")));
+    marked
+        .then(|| {
+            lowered
+                .split_whitespace()
+                .filter(|w| !["specifically", "only", "just", "the", "one", "ones", "please", "pls"].contains(w))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .filter(|w| !w.is_empty())
 }

@@ -12,6 +12,7 @@ mod understood;
 pub mod vocabulary;
 mod words;
 
+pub use forms::chooses_within;
 pub use matching::{content_words, size_for_kind};
 pub use price::{find as find_price, FoundPrice, PriceBounds};
 pub use understand::{understand, understand_after, Pickup, Understood};

@@ -317,6 +317,8 @@ pub fn understand_after(
     } else if previous.is_some()
         && u.price.is_none()
         && DEMONSTRATIVES.iter().any(|d| text.starts_with(d))
+        // ("그거 색깔 초록 있어요?" asks for it in green: a refinement.)
+        && u.attributes.is_empty()
         // ("is it at gangnam?" asks where it is.)
         && u.pickup.as_ref().is_none_or(|p| p.location_id.is_none() && !p.here)
         && asks(&text)

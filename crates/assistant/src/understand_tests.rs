@@ -393,3 +393,18 @@ fn round_six_forms() {
     assert_eq!(more.intent, "availability");
     assert_eq!(more.pickup.and_then(|p| p.location_id).as_deref(), Some("GANGNAM"), "still that store");
 }
+
+#[test]
+fn a_choice_within_the_kind_is_read_by_its_form() {
+    use crate::forms::chooses_within;
+    assert_eq!(chooses_within("온도조절 되는 걸로요").as_deref(), Some("온도조절"));
+    assert_eq!(chooses_within("2리터 6병짜리로").as_deref(), Some("2l 6병"));
+    assert_eq!(chooses_within("섬유유연제 라벤더향으로 볼게요").as_deref(), Some("섬유유연제 라벤더향"));
+    assert_eq!(chooses_within("cold brew specifically").as_deref(), Some("cold brew"));
+    assert_eq!(chooses_within("just the steam one").as_deref(), Some("steam"));
+    // Words ending in 로 that choose nothing, and plain requests.
+    assert_eq!(chooses_within("지금 바로"), None);
+    assert_eq!(chooses_within("노트북 파우치 있어요?"), None);
+    assert_eq!(chooses_within("show me some coffee"), None);
+    assert_eq!(chooses_within("검은색으로").as_deref(), Some("검은색"), "a colour is read before this rule");
+}

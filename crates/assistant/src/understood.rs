@@ -38,7 +38,8 @@ pub struct Understood {
     pub attributes: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pickup: Option<Pickup>,
-    /// How a refinement changes the last answer: `cheaper`, `pricier`, `other_brand`, `colour`, `size`.
+    /// How a refinement changes the last answer: `cheaper`, `pricier`, `other_brand`, `colour`, `size`,
+    /// `price`, `brand`, or `type` (one type or format within the kind: "cold brew specifically").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refine: Option<String>,
     /// The words left for the search engine.

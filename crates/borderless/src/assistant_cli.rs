@@ -29,7 +29,7 @@ pub enum AssistantCmd {
         /// recommendation, QA, conversation) against the class of the assistant's intent.
         #[arg(long, conflicts_with = "set")]
         mg_shopdial: Option<PathBuf>,
-        /// Print every miss (the first 40 are printed anyway).
+        /// Print every miss (the first 40 are printed anyway) and every dialogue turn as understood.
         #[arg(long)]
         verbose: bool,
         /// Semantic search on for the evaluation: an OpenAI-compatible embeddings endpoint.

@@ -96,7 +96,7 @@ fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
 }
 
 /// Runs the evaluation against a fresh demo retailer in a temporary directory. `verbose` prints every
-/// miss to stderr (the first 40 are printed anyway).
+/// miss and every dialogue turn as understood to stderr (the first 40 misses are printed anyway).
 /// With `embeddings` (an OpenAI-compatible endpoint), search is semantic too: the demo's products are
 /// embedded before the first turn.
 pub async fn run(set: &Path, verbose: bool, embeddings: Option<&str>) -> Result<Report> {
@@ -241,6 +241,17 @@ async fn evaluate(engine: &Engine, utterances: &[Utterance], dialogues: &[Dialog
                 .with_context(|| format!("dialogue {} turn {}", d.id, i + 1))?;
             latencies.push(started.elapsed().as_secs_f64() * 1000.0);
             conversation = Some(a.conversation_id.clone());
+            if verbose {
+                // Every turn as understood, for following a dialogue step by step.
+                eprintln!(
+                    "turn: {} {} {:?} → {} → {:?}",
+                    d.id,
+                    i + 1,
+                    t.text,
+                    serde_json::to_string(&a.understood).unwrap_or_default(),
+                    a.products.iter().map(|p| p.title.as_str()).collect::<Vec<_>>()
+                );
+            }
             for v in grounding(engine, &a).await? {
                 violations += 1;
                 miss(format!("GROUNDING {} turn {}: {v}", d.id, i + 1));

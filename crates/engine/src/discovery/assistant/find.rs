@@ -218,6 +218,14 @@ impl Engine {
                 })
                 .collect();
         }
+        // The request goes on at the store asked about: "there", "what about the 12 roll one", "M은 없어요?".
+        if let (Some(s), Some(last)) = (store.as_ref().filter(|_| u.pickup.is_some()), conv.state.last.as_mut()) {
+            last.intent = "availability".into();
+            last.refine = None;
+            last.attributes = asked.clone();
+            let today = u.pickup.as_ref().is_some_and(|p| p.today);
+            last.pickup = Some(assistant::Pickup { location_id: Some(s.clone()), today, ..Default::default() });
+        }
         out.reply.text = text.trim().to_owned();
         Ok(())
     }

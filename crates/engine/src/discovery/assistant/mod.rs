@@ -178,6 +178,13 @@ impl Engine {
                 [(d.category.as_str(), d.title.ko.as_str()), (d.category.as_str(), d.title.en.as_str())]
             }));
             v.join_synonyms(&synonyms);
+            // A word the search finds in titles through the thesaurus counts as a title word ("생수" for
+            // "Spring Water"): said as a kind, it stays a search word instead of leaving only the category.
+            for group in search::thesaurus::GROUPS {
+                if group.iter().any(|w| v.title_words.contains(*w)) {
+                    v.title_words.extend(group.iter().map(|w| (*w).to_owned()));
+                }
+            }
             Arc::new(v)
         };
         *cache.cached.lock().unwrap_or_else(|e| e.into_inner()) = Some((key, vocab.clone()));
@@ -248,6 +255,57 @@ impl Engine {
         Ok(())
     }
 
+    /// The last request narrowed to one type or format of its kind, when `text` chooses one by its form and
+    /// titles of that kind hold its words (see [`assistant::chooses_within`]).
+    async fn narrowed(&self, text: &str, u: &Understood, state: &conversations::State) -> Result<Option<Understood>> {
+        let Some(last) = state.last.as_ref() else { return Ok(None) };
+        let Some(kind) = last.category.clone() else { return Ok(None) };
+        if u.intent != "find"
+            || u.brand.is_some()
+            || u.exclude_brand.is_some()
+            || u.category.as_ref().is_some_and(|c| *c != kind)
+            || !matches!(
+                state.last_intent.as_deref(),
+                Some("find" | "refine" | "availability" | "gift" | "question" | "compare")
+            )
+        {
+            return Ok(None);
+        }
+        let Some(words) = assistant::chooses_within(text) else { return Ok(None) };
+        let content = assistant::content_words(&words);
+        // Word by word: a search holds every word it is given, and "2리터" is no title's word ("2L"). The
+        // words some title holds narrow the request.
+        let mut held = Vec::new();
+        for w in content.iter().take(4) {
+            let q = crate::discovery::product_search::SearchQuery {
+                q: w.chars().take(crate::discovery::product_search::MAX_QUERY_CHARS).collect(),
+                category: Some(kind.clone()),
+                currency: "KRW".into(),
+                sort: "relevance".into(),
+                limit: 10,
+                ..Default::default()
+            };
+            if self.search_products(q).await?.hits.iter().any(|h| title_holds(h, w)) {
+                held.push(w.clone());
+            }
+        }
+        if held.is_empty() {
+            return Ok(None);
+        }
+        let mut merged = last.clone();
+        merged.intent = "refine".into();
+        merged.refine = Some("type".into());
+        merged.words = held.join(" ");
+        merged.attributes.extend(u.attributes.clone());
+        if u.price.is_some() {
+            merged.price = u.price.clone();
+        }
+        if u.pickup.is_some() {
+            merged.pickup = u.pickup.clone();
+        }
+        Ok(Some(merged))
+    }
+
     /// Answers one message of a conversation (a new one when no id is given) and stores the turn.
     pub async fn assistant_message(&self, turn: Turn) -> Result<Answer> {
         let text = turn.text.trim().to_owned();
@@ -316,11 +374,13 @@ impl Engine {
         // A kind named that is not the one being narrowed starts a new request ("그럼 바람막이 올리브 M" after a
         // lantern the shop does not carry, "ok then a windbreaker, black, large" after sneakers): the kind is
         // read from the catalog's titles when the vocabulary does not know the word.
-        // (Only when the shopper says they switch: "그럼", "then", "actually", "instead"…)
+        // (Only when the shopper says they switch: "그럼", "then", "actually", "instead"…, or when the last
+        // request had no kind to narrow: "비 오면 바람막이 하나 사야겠다 네이비 XL" after a weather question.)
         let lowered = text.to_lowercase();
         let switches = ["그럼", "then", "actually", "아니다", "instead", "대신", "차라리", "rather"]
             .iter()
-            .any(|w| lowered.contains(w));
+            .any(|w| lowered.contains(w))
+            || conv.state.last.as_ref().is_some_and(|l| l.category.is_none() && l.brand.is_none());
         if switches && u.intent == "refine" && matches!(u.refine.as_deref(), Some("colour" | "size" | "price")) {
             let mut fresh = assistant::understand(&text, &vocab, None);
             if fresh.intent == "find" && !fresh.words.trim().is_empty() {
@@ -330,6 +390,12 @@ impl Engine {
                     u = fresh;
                 }
             }
+        }
+        // One type or format within the kind just shown ("온도조절 되는 걸로요", "cold brew specifically",
+        // "2리터 6병짜리로" after water at Seomyeon): the last request narrowed to it, when titles of that kind
+        // hold the words (otherwise a new request: "우산으로" after coffee).
+        if let Some(narrowed) = self.narrowed(&text, &u, &conv.state).await? {
+            u = narrowed;
         }
         // A brand left out found nothing ("소리오디오 말고" when every earbud is Sori Audio): a refinement that
         // does not say it again lets it go ("그럼 아까 그거 흰색으로", "ok fine, black then").
