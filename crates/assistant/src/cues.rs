@@ -9,6 +9,9 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
         &[
             "customer service",
             "고객센터",
+            "점장",
+            "in touch with",
+            "on the floor",
             "speak to",
             "직원",
             "상담원",
@@ -70,6 +73,10 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
     (
         "returns",
         &[
+            "send it back",
+            "send them back",
+            "send stuff back",
+            "send back",
             "반품",
             "환불",
             "교환",
@@ -469,6 +476,7 @@ pub(crate) const SMALLTALK: &[&str] = &[
     "됐어요",
     "하이",
     "안뇽",
+    "저기요",
     "반가워",
     "감사",
     "고마워",
@@ -572,6 +580,11 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "환율",
     "비트코인",
     "bitcoin",
+    "dogecoin",
+    "코인",
+    "엑셀",
+    "excel",
+    "solve",
     "crypto",
     "로또",
     "식당",
@@ -664,6 +677,7 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "get one near",
     "got it there",
     "have it there",
+    "있죠",
 ];
 
 /// Words for the store the shopper is in.
@@ -699,3 +713,33 @@ pub(crate) const PICKUP_QUESTION: &[&str] = &["can i pick", "can i get it", "받
 pub(crate) fn availability_cues() -> impl Iterator<Item = &'static &'static str> {
     STOCK_QUESTION.iter().chain(PICKUP_QUESTION)
 }
+
+/// Thanks and goodbyes.
+pub(crate) const THANKS: &[&str] = &[
+    "고마워",
+    "고맙",
+    "감사",
+    "ㄱㅅ",
+    "ㅇㅋ",
+    "갈게요",
+    "할게요",
+    "살게요",
+    "thanks",
+    "thank",
+    "thx",
+    "ty",
+    "bye",
+    "cheers",
+    "i'll take it",
+    "i'll grab it",
+    "i'll get it",
+    "i'll buy it",
+    "i'll take that",
+    "i'll go with",
+    "got it",
+    "좋은 하루",
+    "수고하세요",
+    "have a good",
+    "have a nice",
+    "appreciate",
+];

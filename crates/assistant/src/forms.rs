@@ -103,8 +103,18 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
     // ("그럼 260 러닝화 강남역점에 있어요?" asks about stock instead.)
     let about_stock = (u.category.is_some() && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here))
         || availability_cues().any(|c| text.contains(c));
-    (u.price.is_none() && !about_stock && !SHOW.iter().any(|c| text.contains(c)) && ON.iter().any(|c| text.contains(c)))
-        .then_some(intent)
+    // A follow-up that names nothing to search for goes on too: "택은 안 뗐어요 근데 영수증이 없어요".
+    let names_nothing = u.category.is_none()
+        && u.brand.is_none()
+        && u.attributes.is_empty()
+        && u.pickup.is_none()
+        && text.split_whitespace().count() >= 3
+        && !THANKS.iter().any(|t| if t.is_ascii() { contains_word(text, t) } else { text.contains(t) });
+    (u.price.is_none()
+        && !about_stock
+        && !SHOW.iter().any(|c| text.contains(c))
+        && (names_nothing || ON.iter().any(|c| text.contains(c))))
+    .then_some(intent)
 }
 
 /// A question whether a store has a kind or a brand ("any kimchi at seomyeon right now", "is the cold brew at
@@ -123,7 +133,10 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
         "check stock",
         "stock for",
     ];
-    let somewhere = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here || p.within_km.is_some());
+    // (Online is a place too: "온라인으로 숏패딩 네이비 L 재고 있어요?".)
+    let somewhere = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here || p.within_km.is_some())
+        || text.contains("온라인")
+        || contains_word(text, "online");
     somewhere
         && (u.category.is_some() || u.brand.is_some() || has_product_words(rest))
         && u.price.is_none()
@@ -132,19 +145,24 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
             || (asks(text) && text.contains("the ") && contains_word(text, "one"))
             || (asks(text)
                 && STOCK_QUESTION.iter().any(|c| text.contains(c))
-                && (u.brand.is_some() || !text.is_ascii())))
+                && (u.brand.is_some() || !text.is_ascii()))
+            // (Stock named outright: "is there a humidifier in stock near me", "… sold out online".)
+            || (asks(text) && ["in stock", "sold out", "any left"].iter().any(|c| text.contains(c))))
 }
 
 /// Off-topic whatever else is said: a place to eat ("강남역 근처 고기집 추천" names meat, but asks for a
 /// restaurant) or money changed ("how much is 100 usd in won").
 pub(crate) fn clearly_off_topic(text: &str) -> bool {
     const MONEY: &[&str] = &["in won", "in usd", "in dollars", "exchange rate", "usd to krw", "krw to usd", "환율"];
-    let eatery = text.split(|c: char| !c.is_alphanumeric()).any(|w| {
-        w.ends_with('집')
-            && w.chars().count() >= 3
-            && !["우리집", "저희집", "자취집"].contains(&w)
-            && !w.contains("집들이")
-    });
+    // (And a restaurant said as one: "good ramen restaurants near gangnam station?", "강남 라멘 식당".)
+    let restaurant = ["restaurant", "restaurants", "diner", "식당"].iter().any(|w| contains_word(text, w));
+    let eatery = restaurant
+        || text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+            w.ends_with('집')
+                && w.chars().count() >= 3
+                && !["우리집", "저희집", "자취집"].contains(&w)
+                && !w.contains("집들이")
+        });
     eatery || MONEY.iter().any(|m| text.contains(m))
 }
 
@@ -205,11 +223,26 @@ pub fn chooses_within(text: &str) -> Option<String> {
         let w = w.trim_end_matches('요');
         w.ends_with('로') && w.chars().count() >= 2 && !NOT.iter().any(|n| w.ends_with(n))
     };
-    let ko = match words.as_slice() {
-        [.., w] if choice(w) => Some(words.len() - 1),
-        [.., w, v] if THEN.contains(v) && choice(w) => Some(words.len() - 2),
-        _ => None,
-    };
+    // The choice, then perhaps a verb and a stock question: "음 1키로짜리로 바꿀래요 거기 있어요?".
+    const AFTER: &[&str] = &[
+        "바꿀래요",
+        "바꿀게요",
+        "바꿀래",
+        "바꿔주세요",
+        "바꿔줘",
+        "바꿔요",
+        "거기",
+        "여기",
+        "있어요",
+        "있나요",
+        "있죠",
+        "있을까요",
+    ];
+    let mut end = words.len();
+    while end > 0 && (THEN.contains(&words[end - 1]) || AFTER.contains(&words[end - 1])) {
+        end -= 1;
+    }
+    let ko = (end > 0 && choice(words[end - 1])).then(|| end - 1);
     if let Some(at) = ko {
         // "6병짜리" is the 6-bottle one; "2리터" is 2L as titles write it.
         let plain = |w: &str| {
@@ -223,7 +256,8 @@ pub fn chooses_within(text: &str) -> Option<String> {
                 })
                 .unwrap_or_else(|| w.to_owned())
         };
-        let mut kept: Vec<String> = words[..at].iter().map(|w| plain(w)).collect();
+        // (A lone syllable is a filler: "음", "아".)
+        let mut kept: Vec<String> = words[..at].iter().filter(|w| w.chars().count() > 1).map(|w| plain(w)).collect();
         let last = words[at].trim_end_matches('요');
         let stem = ["걸로", "거로", "것으로", "으로", "로"].iter().find_map(|s| last.strip_suffix(s)).unwrap_or(last);
         // ("온도조절 되는 걸로": the choice is the words before "되는 걸로".)
@@ -249,4 +283,30 @@ pub fn chooses_within(text: &str) -> Option<String> {
                 .join(" ")
         })
         .filter(|w| !w.is_empty())
+}
+
+/// Another brand asked for with the kind in between: "other kettle brands?", "다른 전기포트 브랜드는요?".
+pub(crate) fn other_brands_form(text: &str) -> bool {
+    (contains_word(text, "other") || contains_word(text, "different"))
+        && ["brand", "brands", "maker", "makers"].iter().any(|w| contains_word(text, w))
+        || (text.contains("다른 ") || text.contains("딴 ")) && text.contains("브랜드")
+}
+
+/// The kind just shown (or nothing new), narrowed by a colour, a size or its words, and asked about at a
+/// store: "the puffer in navy, medium, at seomyeon?", "그거 오트밀 XL로 홍대점에 있어요?". Not a request to be
+/// shown products one can take there, and not a budget (a budget narrows the request).
+pub(crate) fn asks_at_a_store_after(
+    text: &str,
+    u: &Understood,
+    previous: Option<&Understood>,
+    same_kind: bool,
+) -> bool {
+    const SHOW: &[&str] = &["보여", "추천", "찾아", "show", "recommend", "find me"];
+    previous.is_some_and(|p| matches!(p.intent.as_str(), "find" | "refine" | "availability" | "gift"))
+        && u.price.is_none()
+        && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
+        && (u.category.is_none() || same_kind)
+        && asks(text)
+        && !requests_products(text)
+        && !SHOW.iter().any(|c| text.contains(c))
 }

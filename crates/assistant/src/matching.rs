@@ -66,7 +66,11 @@ pub(crate) fn asks_after_an_order(text: &str) -> bool {
         "아직", "취소",
     ];
     let korean = KO_THING.iter().any(|t| text.contains(t)) && KO_HAPPENS.iter().any(|h| text.contains(h));
-    english || korean
+    // Something of mine on its way: "when do my earbuds get here", "when will my shoes arrive".
+    let mine_coming = text.starts_with("when ")
+        && words.contains(&"my")
+        && ["get here", "arrive", "be here", "show up", "come"].iter().any(|h| text.contains(h));
+    english || korean || mine_coming
 }
 
 /// A question that asks for more products, not about the one shown ("can I have another recommendation?").
@@ -99,8 +103,23 @@ pub(crate) fn asks(text: &str) -> bool {
         return true;
     }
     let t = t.trim_end_matches('?');
-    const KO: &[&str] =
-        &["나요", "까요", "돼요", "되요", "가요", "죠", "는지", "ㄴ가요", "습니까", "어요", "아요", "있나", "없나"];
+    const KO: &[&str] = &[
+        "나요",
+        "나여",
+        "까요",
+        "까여",
+        "돼요",
+        "되요",
+        "가요",
+        "죠",
+        "는지",
+        "ㄴ가요",
+        "습니까",
+        "어요",
+        "아요",
+        "있나",
+        "없나",
+    ];
     const EN: &[&str] = &["is", "are", "does", "do", "can", "will", "would", "should", "how", "what", "which", "could"];
     // English asks at the start of any clause: "i'll take the black one, is it at gangnam", "ok and do you
     // have kimchi there".

@@ -151,6 +151,17 @@ fn read_amount(cs: &[(usize, char)], text: &str, mut i: usize) -> Option<(Amount
             i += 1;
             continue;
         }
+        // "4만 5천원": one amount said with a space after 만 (what follows is in thousands or hundreds).
+        if c == ' ' && unit >= 10_000 && group == 0 && current.is_none() {
+            let mut j = i + 1;
+            while cs.get(j).is_some_and(|x| x.1.is_ascii_digit() || KO_DIGITS.iter().any(|(k, _)| *k == x.1)) {
+                j += 1;
+            }
+            if j > i + 1 && cs.get(j).is_some_and(|x| matches!(x.1, '천' | '백')) {
+                i += 1;
+                continue;
+            }
+        }
         if let Some(m) = ko_big_unit(c) {
             let base = group + current.take().unwrap_or(if group == 0 { 1000 } else { 0 });
             total += base * m;
@@ -288,6 +299,8 @@ const AFTER_KO: &[(&str, u8)] = &[
     ("안팎", 5),
     ("전후", 5),
     ("or less", 0),
+    ("at most", 0),
+    ("at the most", 0),
     ("or under", 0),
     ("and under", 0),
     ("max", 0),
@@ -628,6 +641,10 @@ mod tests {
         assert_eq!(p("at least 30k won"), (Some(30_000), None, "KRW"));
         assert_eq!(p("around $100"), (Some(9_000), Some(11_000), "USD"));
         assert_eq!(p("$19.99 or less"), (None, Some(1_999), "USD"));
+        assert_eq!(p("dehumidifier, 300k won at most"), (None, Some(300_000), "KRW"));
+        assert_eq!(p("슬림 치노 베이지 XL 4만 5천원 이하"), (None, Some(45_000), "KRW"));
+        assert_eq!(p("4만 오천원 정도"), (Some(40_500), Some(49_500), "KRW"));
+        assert_eq!(p("4만 원 이하 5천원짜리 말고"), (None, Some(40_000), "KRW"));
         assert_eq!(p("50 dollars max"), (None, Some(5_000), "USD"));
         assert_eq!(p("over $20 and under $50"), (Some(2_001), Some(4_999), "USD"));
         assert_eq!(p("~$50"), (Some(4_500), Some(5_500), "USD"));

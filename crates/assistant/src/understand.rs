@@ -38,35 +38,6 @@ const DEMONSTRATIVES: &[&str] = &[
     "would it",
 ];
 
-/// Thanks and goodbyes.
-const THANKS: &[&str] = &[
-    "고마워",
-    "고맙",
-    "감사",
-    "ㄱㅅ",
-    "ㅇㅋ",
-    "갈게요",
-    "할게요",
-    "살게요",
-    "thanks",
-    "thank",
-    "thx",
-    "ty",
-    "bye",
-    "cheers",
-    "i'll take it",
-    "i'll grab it",
-    "i'll get it",
-    "i'll buy it",
-    "i'll take that",
-    "i'll go with",
-    "got it",
-    "좋은 하루",
-    "수고하세요",
-    "have a good",
-    "have a nice",
-];
-
 /// Understands one utterance; `previous` is the last turn's understanding (for refinements).
 pub fn understand(utterance: &str, vocab: &Vocabulary, previous: Option<&Understood>) -> Understood {
     understand_after(utterance, vocab, previous, None)
@@ -166,6 +137,9 @@ pub fn understand_after(
                     "not",
                     "no",
                     "not from",
+                    "not by",
+                    "nothing by",
+                    "not made by",
                     "instead of",
                     "apart from",
                     "anything but",
@@ -227,6 +201,8 @@ pub fn understand_after(
     }) {
         intent = i;
     } else if (contains_word(&text, "or") && ["which", "better", "?"].iter().any(|w| text.contains(w)))
+        // ("is it actually waterproof or just water resistant?" asks about the product shown.)
+        && !["is it ", "does it ", "is this ", "does this ", "are they ", "do they "].iter().any(|d| text.starts_with(d))
         && (u.category.is_some() || u.brand.is_some() || previous.is_some() || has_product_words(&rest))
         && u.attributes.is_empty()
         && !contains_word(&text, "either")
@@ -242,7 +218,7 @@ pub fn understand_after(
         intent = "compare";
     } else if let Some((how, _)) = REFINE
         .iter()
-        .find(|(_, cues)| cues.iter().any(|c| said_cue(&text, c)))
+        .find(|(how, cues)| cues.iter().any(|c| said_cue(&text, c)) || (*how == "other_brand" && other_brands_form(&text)))
         .filter(|_| previous.is_some() || u.category.is_none())
         // "does the cheaper one mop too?" points at a product shown; it asks nothing new.
         .filter(|_| !["the cheaper one", "the pricier one", "the more expensive one"]
@@ -255,8 +231,12 @@ pub fn understand_after(
         refine = Some(how);
     } else if previous.is_some_and(|p| p.intent == "availability" && p.pickup.is_some())
         && u.category.is_some()
-        && u.price.is_none()
-        && u.pickup.is_none()
+        // (Perhaps with a budget when it asks about stock, perhaps "there": "거기 3천원 이하 우유도 있나요"; a
+        // budget said otherwise narrows: "큰컵으로 2천원 이하짜리는요?".)
+        && (u.price.is_none() || STOCK_QUESTION.iter().any(|c| text.contains(c)))
+        && (u.pickup.is_none()
+            || u.pickup.as_ref().and_then(|p| p.location_id.as_ref())
+                == previous.and_then(|p| p.pickup.as_ref()).and_then(|p| p.location_id.as_ref()))
         && asks(&text)
         && (["and", "what about", "how about"].iter().any(|w| contains_word(&text, w))
             || ["got ", "any ", "have you got"].iter().any(|w| text.starts_with(w))
@@ -278,6 +258,10 @@ pub fn understand_after(
     } else if checks_stock_at_a_store(&text, &u) || asks_if_a_store_has(&text, &rest, &u) {
         // Stock looked up at a store, whatever else narrows it: "ㅇㅋ 그럼 조끼 M으로 강남 재고 봐줘",
         // "오븐형으로 서면점 재고", "서면점에 있으면 찾으러 갈게요".
+        intent = "availability";
+    } else if asks_at_a_store_after(&text, &u, previous, same_kind) {
+        // The products just shown, narrowed and asked about at a store: "the puffer in navy, medium, at
+        // seomyeon?", "ivory in small, can i grab it at gangnam?".
         intent = "availability";
     } else if same_kind
         && (u.price.is_some() || !u.attributes.is_empty())
@@ -458,6 +442,9 @@ pub fn understand_after(
         && u.words.split_whitespace().all(|w| {
             // English words whole ("no" is not "notebook"), Korean ones with their endings ("감사합니다").
             let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+            // A word drawn out ("heyy", "hiii") is the word.
+            let drawn = w.chars().last().map(|c| format!("{}{c}", w.trim_end_matches(c))).unwrap_or_default();
+            let w = if w.is_ascii() && SMALLTALK.contains(&drawn.as_str()) { drawn.as_str() } else { w };
             SMALLTALK.iter().any(|s| if s.is_ascii() { w == *s } else { w.starts_with(s) })
                 || (!w.is_ascii() && w.chars().count() == 1)
                 || w.chars().all(|c| matches!(c, 'ㅎ' | 'ㅋ' | 'ㅠ' | 'ㅜ' | '^'))
@@ -494,6 +481,10 @@ pub fn understand_after(
         && matches!(u.intent.as_str(), "find" | "refine");
     if gift_going_on && u.category.is_none() {
         let mut merged = previous.cloned().unwrap_or_default();
+        // (The words said now, for the engine to read a kind from: "she's always cold, maybe a puffer?".)
+        if !u.words.is_empty() {
+            merged.words = u.words.clone();
+        }
         if u.price.is_some() {
             merged.price = u.price.clone();
         }

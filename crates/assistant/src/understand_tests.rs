@@ -396,15 +396,36 @@ fn round_six_forms() {
 
 #[test]
 fn a_choice_within_the_kind_is_read_by_its_form() {
-    use crate::forms::chooses_within;
+    use crate::forms::{chooses_within, other_brands_form};
     assert_eq!(chooses_within("온도조절 되는 걸로요").as_deref(), Some("온도조절"));
     assert_eq!(chooses_within("2리터 6병짜리로").as_deref(), Some("2l 6병"));
     assert_eq!(chooses_within("섬유유연제 라벤더향으로 볼게요").as_deref(), Some("섬유유연제 라벤더향"));
+    assert_eq!(chooses_within("음 1키로짜리로 바꿀래요 거기 있어요?").as_deref(), Some("1kg"));
     assert_eq!(chooses_within("cold brew specifically").as_deref(), Some("cold brew"));
+    assert_eq!(chooses_within("the vanilla latte one?").as_deref(), Some("vanilla latte"));
     assert_eq!(chooses_within("just the steam one").as_deref(), Some("steam"));
     // Words ending in 로 that choose nothing, and plain requests.
     assert_eq!(chooses_within("지금 바로"), None);
     assert_eq!(chooses_within("노트북 파우치 있어요?"), None);
     assert_eq!(chooses_within("show me some coffee"), None);
+    assert!(other_brands_form("other kettle brands?") && other_brands_form("다른 전기포트 브랜드는요?"));
+    assert!(!other_brands_form("the other one") && !other_brands_form("brand new kettle"));
     assert_eq!(chooses_within("검은색으로").as_deref(), Some("검은색"), "a colour is read before this rule");
+}
+
+#[test]
+fn round_8_forms() {
+    let v = vocab();
+    assert_eq!(understand("heyy", &v, None).intent, "smalltalk", "a greeting drawn out");
+    assert_eq!(understand("when do my earbuds get here", &v, None).intent, "order_status");
+    assert_eq!(understand("how long do i have to send stuff back", &v, None).intent, "returns");
+    let shown = understand("sneakers", &v, None);
+    let other = understand("other sneaker brands?", &v, Some(&shown));
+    assert_eq!((other.intent.as_str(), other.refine.as_deref()), ("refine", Some("other_brand")));
+    // A follow-up to a returns question that names nothing to search for goes on with it.
+    let u = understand_after("택은 안 뗐어요 근데 영수증이 없어요", &v, None, Some("returns"));
+    assert_eq!(u.intent, "returns");
+    // The products shown, narrowed and asked about at a store.
+    let at = understand("the sneakers in black, 270, at gangnam?", &v, Some(&shown));
+    assert_eq!(at.intent, "availability", "{at:?}");
 }

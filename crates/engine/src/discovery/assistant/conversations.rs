@@ -35,6 +35,27 @@ pub struct State {
     /// Whether the last search-like turn found nothing.
     #[serde(default)]
     pub last_empty: bool,
+    /// The last few requests of different kinds, newest last (at most [`REQUESTS`]), for going back to one
+    /// ("아까 그 셔츠 홍대점에 있어요?").
+    #[serde(default)]
+    pub requests: Vec<assistant::Understood>,
+}
+
+/// How many earlier requests a conversation remembers.
+pub const REQUESTS: usize = 4;
+
+impl State {
+    /// Remembers a request that was answered: it replaces the newest one of the same kind.
+    pub fn remember(&mut self, u: &assistant::Understood) {
+        if u.category.is_none() {
+            return;
+        }
+        self.requests.retain(|r| r.category != u.category);
+        self.requests.push(u.clone());
+        if self.requests.len() > REQUESTS {
+            self.requests.remove(0);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

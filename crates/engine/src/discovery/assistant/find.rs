@@ -440,6 +440,7 @@ impl Engine {
         }
         conv.state.last = Some(u.clone());
         conv.state.last_empty = products.is_empty();
+        conv.state.remember(u);
         conv.state.currency = ctx.currency.to_owned();
         if !products.is_empty() {
             conv.state.shown = products

@@ -4,6 +4,7 @@
 //! question per turn (two in a row at most), conversations that expire and belong to one shopper, and
 //! hand-off to staff.
 
+mod context;
 pub mod conversations;
 mod find;
 mod items;
@@ -127,6 +128,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) ko: bool,
     pub(crate) currency: &'a str,
     pub(crate) locations: &'a [LocationView],
+    /// The turn asks about the products shown, adding nothing to the request that found them.
+    pub(crate) about_shown: bool,
 }
 
 /// Whether a hit's title (either language) holds a word the shopper said: an English word without its
@@ -195,7 +198,7 @@ impl Engine {
     pub async fn assistant_understand(&self, text: &str, previous: Option<&Understood>) -> Result<Understood> {
         let (vocab, _) = self.assistant_vocabulary().await?;
         let mut u = assistant::understand(text, &vocab, previous);
-        self.assistant_ground(&mut u).await?;
+        self.assistant_ground(&mut u, false).await?;
         Ok(u)
     }
 
@@ -205,12 +208,15 @@ impl Engine {
     /// words the seller's titles use), and then a size said as a word is read for that kind ("joggers xl").
     /// (Words that find nothing stay a search that finds nothing: measured on MG-ShopDial, calling them out
     /// of scope turned a third of real shoppers' requests away.)
-    async fn assistant_ground(&self, u: &mut Understood) -> Result<()> {
-        // (A gift's words name the occasion and the person: "she's into running" is no request for shoes.)
-        if !matches!(u.intent.as_str(), "find" | "compare" | "availability")
-            || u.category.is_some()
-            || u.words.trim().is_empty()
-        {
+    async fn assistant_ground(&self, u: &mut Understood, answering: bool) -> Result<()> {
+        // (A gift's words name the occasion and the person: "she's into running" is no request for shoes —
+        // unless they answer the question what kind: "she's always cold, maybe a puffer?".)
+        let kinds = if answering {
+            &["find", "compare", "availability", "gift"][..]
+        } else {
+            &["find", "compare", "availability"]
+        };
+        if !kinds.contains(&u.intent.as_str()) || u.category.is_some() || u.words.trim().is_empty() {
             return Ok(());
         }
         let content = assistant::content_words(&u.words);
@@ -253,57 +259,6 @@ impl Engine {
             }
         }
         Ok(())
-    }
-
-    /// The last request narrowed to one type or format of its kind, when `text` chooses one by its form and
-    /// titles of that kind hold its words (see [`assistant::chooses_within`]).
-    async fn narrowed(&self, text: &str, u: &Understood, state: &conversations::State) -> Result<Option<Understood>> {
-        let Some(last) = state.last.as_ref() else { return Ok(None) };
-        let Some(kind) = last.category.clone() else { return Ok(None) };
-        if u.intent != "find"
-            || u.brand.is_some()
-            || u.exclude_brand.is_some()
-            || u.category.as_ref().is_some_and(|c| *c != kind)
-            || !matches!(
-                state.last_intent.as_deref(),
-                Some("find" | "refine" | "availability" | "gift" | "question" | "compare")
-            )
-        {
-            return Ok(None);
-        }
-        let Some(words) = assistant::chooses_within(text) else { return Ok(None) };
-        let content = assistant::content_words(&words);
-        // Word by word: a search holds every word it is given, and "2리터" is no title's word ("2L"). The
-        // words some title holds narrow the request.
-        let mut held = Vec::new();
-        for w in content.iter().take(4) {
-            let q = crate::discovery::product_search::SearchQuery {
-                q: w.chars().take(crate::discovery::product_search::MAX_QUERY_CHARS).collect(),
-                category: Some(kind.clone()),
-                currency: "KRW".into(),
-                sort: "relevance".into(),
-                limit: 10,
-                ..Default::default()
-            };
-            if self.search_products(q).await?.hits.iter().any(|h| title_holds(h, w)) {
-                held.push(w.clone());
-            }
-        }
-        if held.is_empty() {
-            return Ok(None);
-        }
-        let mut merged = last.clone();
-        merged.intent = "refine".into();
-        merged.refine = Some("type".into());
-        merged.words = held.join(" ");
-        merged.attributes.extend(u.attributes.clone());
-        if u.price.is_some() {
-            merged.price = u.price.clone();
-        }
-        if u.pickup.is_some() {
-            merged.pickup = u.pickup.clone();
-        }
-        Ok(Some(merged))
     }
 
     /// Answers one message of a conversation (a new one when no id is given) and stores the turn.
@@ -370,7 +325,7 @@ impl Engine {
 
         let mut u =
             assistant::understand_after(&text, &vocab, conv.state.last.as_ref(), conv.state.last_intent.as_deref());
-        self.assistant_ground(&mut u).await?;
+        self.assistant_ground(&mut u, conv.state.asked.is_some()).await?;
         // A kind named that is not the one being narrowed starts a new request ("그럼 바람막이 올리브 M" after a
         // lantern the shop does not carry, "ok then a windbreaker, black, large" after sneakers): the kind is
         // read from the catalog's titles when the vocabulary does not know the word.
@@ -384,19 +339,16 @@ impl Engine {
         if switches && u.intent == "refine" && matches!(u.refine.as_deref(), Some("colour" | "size" | "price")) {
             let mut fresh = assistant::understand(&text, &vocab, None);
             if fresh.intent == "find" && !fresh.words.trim().is_empty() {
-                self.assistant_ground(&mut fresh).await?;
+                self.assistant_ground(&mut fresh, false).await?;
                 let last_kind = conv.state.last.as_ref().and_then(|l| l.category.clone());
                 if fresh.category.is_some() && fresh.category != last_kind {
                     u = fresh;
                 }
             }
         }
-        // One type or format within the kind just shown ("온도조절 되는 걸로요", "cold brew specifically",
-        // "2리터 6병짜리로" after water at Seomyeon): the last request narrowed to it, when titles of that kind
-        // hold the words (otherwise a new request: "우산으로" after coffee).
-        if let Some(narrowed) = self.narrowed(&text, &u, &conv.state).await? {
-            u = narrowed;
-        }
+        // The turn read against the conversation: going back, a store for the last request, a choice within
+        // its kind, a stock question about it.
+        let (mut u, about_shown) = self.in_context(&text, u, &conv.state).await?;
         // A brand left out found nothing ("소리오디오 말고" when every earbud is Sori Audio): a refinement that
         // does not say it again lets it go ("그럼 아까 그거 흰색으로", "ok fine, black then").
         if u.intent == "refine"
@@ -449,7 +401,7 @@ impl Engine {
             (None, "KRW" | "USD") if turn.currency.is_none() => conv.state.currency.clone(),
             _ => currency.clone(),
         };
-        let ctx = Ctx { ko: locale == "ko", currency: &said_currency, locations: &locations };
+        let ctx = Ctx { ko: locale == "ko", currency: &said_currency, locations: &locations, about_shown };
         let mut answer = self.answer(&turn, &mut conv, &mut u, &ctx, location_id.as_deref()).await?;
         answer.understood = u.clone();
         conv.state.last_intent = Some(u.intent.clone());
@@ -554,7 +506,9 @@ impl Engine {
                     self.search_answer(conv, u, ctx, chosen_store, turn, &mut out, asked_before, 2).await?;
                 }
             }
-            "availability" if u.category.is_none() && u.brand.is_none() && !conv.state.shown.is_empty() => {
+            "availability"
+                if ((u.category.is_none() && u.brand.is_none()) || ctx.about_shown) && !conv.state.shown.is_empty() =>
+            {
                 self.availability_answer(conv, u, ctx, chosen_store, turn, &mut out).await?;
             }
             _ => {

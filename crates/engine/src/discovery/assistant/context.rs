@@ -1,0 +1,142 @@
+//! The turn read against the conversation so far: going back to an earlier request, a store said for the
+//! last one, one type chosen within its kind, and a stock question about it — each checked against the
+//! catalog's titles of that kind.
+
+use super::conversations::State;
+use super::title_holds;
+use crate::{Engine, Result};
+use assistant::Understood;
+
+impl Engine {
+    /// `u` as meant after the conversation so far, and whether it asks about the products shown (adding
+    /// nothing to the request that found them).
+    pub(super) async fn in_context(&self, text: &str, mut u: Understood, state: &State) -> Result<(Understood, bool)> {
+        // Going back to an earlier request of another kind ("아까 그 셔츠 홍대점에 있어요?" after shorts, "back
+        // to the kettles"): its slots again, with what this turn adds.
+        let said = text.to_lowercase();
+        let back = ["아까", "앞에서", "처음에", "earlier", "go back", "back to", "the first", "previous", "original"]
+            .iter()
+            .any(|w| said.contains(w));
+        let last_kind = state.last.as_ref().and_then(|l| l.category.clone());
+        if let Some(earlier) = state
+            .requests
+            .iter()
+            .rev()
+            .find(|r| back && u.category.is_some() && r.category == u.category && u.category != last_kind)
+        {
+            let mut restored = earlier.clone();
+            restored.intent = if u.intent == "refine" { "find".into() } else { u.intent.clone() };
+            restored.refine = None;
+            if u.pickup.is_some() {
+                restored.pickup = u.pickup.clone();
+            }
+            if u.price.is_some() {
+                restored.price = u.price.clone();
+            }
+            restored.attributes.extend(u.attributes.clone());
+            u = restored;
+        }
+        // A store said for the request just made ("홍대에서 살 수 있는 걸로 알려주세요" after chargers): that
+        // request, there.
+        if let Some(last) = state.last.clone().filter(|l| {
+            u.intent == "find"
+                && u.category.is_none()
+                && u.brand.is_none()
+                && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+                && l.category.is_some()
+                && matches!(state.last_intent.as_deref(), Some("find" | "refine" | "availability"))
+        }) {
+            let kind = last.category.clone().unwrap_or_default();
+            if self.held_in_kind(&assistant::content_words(&u.words), &kind).await?.is_empty() {
+                let mut merged = last;
+                merged.intent = "find".into();
+                merged.refine = None;
+                merged.pickup = u.pickup.clone();
+                merged.attributes.extend(u.attributes.clone());
+                if u.price.is_some() {
+                    merged.price = u.price.clone();
+                }
+                u = merged;
+            }
+        }
+        // One type or format within the kind just shown ("온도조절 되는 걸로요", "cold brew specifically",
+        // "2리터 6병짜리로" after water at Seomyeon): the last request narrowed to it, when titles of that kind
+        // hold the words (otherwise a new request: "우산으로" after coffee).
+        if let Some(narrowed) = self.narrowed(text, &u, state).await? {
+            u = narrowed;
+        }
+        // A stock question about the request just made, in words no title of its kind holds ("서면점 재고 확인
+        // 부탁해요" after 3 kg napa kimchi, "fine, the gaon one. at gangnam?" after kettles): that request's
+        // words; and with nothing new said, it asks about the products shown.
+        let mut about_shown = false;
+        if let Some(last) = state.last.as_ref().filter(|l| u.intent == "availability" && l.category.is_some()) {
+            let kind = last.category.clone().unwrap_or_default();
+            if u.category.as_deref().is_none_or(|c| c == kind)
+                && self.held_in_kind(&assistant::content_words(&u.words), &kind).await?.is_empty()
+            {
+                u.words = last.words.clone();
+                about_shown = u.brand.as_ref().is_none_or(|b| last.brand.as_ref() == Some(b))
+                    && u.attributes.iter().all(|(k, v)| last.attributes.get(k) == Some(v))
+                    && u.price == last.price;
+            }
+        }
+        Ok((u, about_shown))
+    }
+
+    /// The last request narrowed to one type or format of its kind, when `text` chooses one by its form and
+    /// titles of that kind hold its words (see [`assistant::chooses_within`]).
+    async fn narrowed(&self, text: &str, u: &Understood, state: &State) -> Result<Option<Understood>> {
+        let Some(last) = state.last.as_ref() else { return Ok(None) };
+        let Some(kind) = last.category.clone() else { return Ok(None) };
+        // (A stock question chooses only when it says it changes: "1키로짜리로 바꿀래요 거기 있어요?".)
+        let changes = text.contains("바꿀") || text.contains("바꿔");
+        if !(matches!(u.intent.as_str(), "find" | "question") || (u.intent == "availability" && changes))
+            || u.brand.is_some()
+            || u.exclude_brand.is_some()
+            || u.category.as_ref().is_some_and(|c| *c != kind)
+            || !matches!(
+                state.last_intent.as_deref(),
+                Some("find" | "refine" | "availability" | "gift" | "question" | "compare")
+            )
+        {
+            return Ok(None);
+        }
+        let Some(words) = assistant::chooses_within(text) else { return Ok(None) };
+        let held = self.held_in_kind(&assistant::content_words(&words), &kind).await?;
+        if held.is_empty() {
+            return Ok(None);
+        }
+        let mut merged = last.clone();
+        merged.intent = "refine".into();
+        merged.refine = Some("type".into());
+        merged.words = held.join(" ");
+        merged.attributes.extend(u.attributes.clone());
+        if u.price.is_some() {
+            merged.price = u.price.clone();
+        }
+        if u.pickup.is_some() {
+            merged.pickup = u.pickup.clone();
+        }
+        Ok(Some(merged))
+    }
+
+    /// The words some title of `kind` holds, searched word by word: a search holds every word it is given,
+    /// and "2리터" is no title's word ("2L").
+    async fn held_in_kind(&self, words: &[String], kind: &str) -> Result<Vec<String>> {
+        let mut held = Vec::new();
+        for w in words.iter().take(4) {
+            let q = crate::discovery::product_search::SearchQuery {
+                q: w.chars().take(crate::discovery::product_search::MAX_QUERY_CHARS).collect(),
+                category: Some(kind.to_owned()),
+                currency: "KRW".into(),
+                sort: "relevance".into(),
+                limit: 10,
+                ..Default::default()
+            };
+            if self.search_products(q).await?.hits.iter().any(|h| title_holds(h, w)) {
+                held.push(w.clone());
+            }
+        }
+        Ok(held)
+    }
+}
