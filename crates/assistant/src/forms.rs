@@ -103,6 +103,11 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
     // ("그럼 260 러닝화 강남역점에 있어요?" asks about stock instead.)
     let about_stock = (u.category.is_some() && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here))
         || availability_cues().any(|c| text.contains(c));
+    // ("also need dish soap" after an order question adds a request: naming a kind, "also" alone does not go
+    // on; "and for opened electronics?" does.)
+    if u.category.is_some() && !ON.iter().filter(|c| **c != "also").any(|c| text.contains(c)) {
+        return None;
+    }
     // A follow-up that names nothing to search for goes on too: "택은 안 뗐어요 근데 영수증이 없어요".
     let names_nothing = u.category.is_none()
         && u.brand.is_none()
@@ -141,13 +146,16 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
         && (u.category.is_some() || u.brand.is_some() || has_product_words(rest))
         && u.price.is_none()
         && !requests_products(text)
-        && (OPENS.iter().any(|w| text.starts_with(w) || (w.contains("stock") && text.contains(w)))
+        && (OPENS.iter().any(|w| opening(text).starts_with(w) || (w.contains("stock") && text.contains(w)))
             || (asks(text) && text.contains("the ") && contains_word(text, "one"))
             || (asks(text)
                 && STOCK_QUESTION.iter().any(|c| text.contains(c))
                 && (u.brand.is_some() || !text.is_ascii()))
             // (Stock named outright: "is there a humidifier in stock near me", "… sold out online".)
-            || (asks(text) && ["in stock", "sold out", "any left"].iter().any(|c| text.contains(c))))
+            || (asks(text) && ["in stock", "sold out", "any left"].iter().any(|c| text.contains(c)))
+            // (A kind and a store, asked: "3kg kimchi at seomyeon?", "grey joggers xl still at hongdae?",
+            // "gangnam got an air purifier right now?".)
+            || (text.is_ascii() && asks(text) && (ends_at_a_store(text) || [" still at ", " got a", " got an "].iter().any(|c| text.contains(c)))))
 }
 
 /// Off-topic whatever else is said: a place to eat ("강남역 근처 고기집 추천" names meat, but asks for a
@@ -155,7 +163,8 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
 pub(crate) fn clearly_off_topic(text: &str) -> bool {
     const MONEY: &[&str] = &["in won", "in usd", "in dollars", "exchange rate", "usd to krw", "krw to usd", "환율"];
     // (And a restaurant said as one: "good ramen restaurants near gangnam station?", "강남 라멘 식당".)
-    let restaurant = ["restaurant", "restaurants", "diner", "식당"].iter().any(|w| contains_word(text, w));
+    let restaurant =
+        ["restaurant", "restaurants", "diner", "spots", "식당", "맛집"].iter().any(|w| contains_word(text, w));
     let eatery = restaurant
         || text.split(|c: char| !c.is_alphanumeric()).any(|w| {
             w.ends_with('집')
@@ -188,7 +197,7 @@ pub(crate) fn size_step(text: &str, previous: Option<&Understood>) -> Option<Str
 
 /// A request for products one can take ("픽업 가능한 라면 있어요?", "any hoodies near hongdae i can grab today?"),
 /// not a question whether a store has them.
-pub(crate) fn requests_products(text: &str) -> bool {
+pub fn requests_products(text: &str) -> bool {
     ["픽업 가능한", "픽업할 수 있는", "픽업 되는", "받을 수 있는", "살 수 있는", "i can", "to pick up", "보여", "show"]
         .iter()
         .any(|w| text.contains(w))
@@ -247,7 +256,7 @@ pub fn chooses_within(text: &str) -> Option<String> {
         // "6병짜리" is the 6-bottle one; "2리터" is 2L as titles write it.
         let plain = |w: &str| {
             let w = w.strip_suffix("짜리").unwrap_or(w);
-            [("리터", "l"), ("키로", "kg"), ("킬로", "kg"), ("그램", "g")]
+            [("리터", "l"), ("키로", "kg"), ("킬로", "kg"), ("그램", "g"), ("기가", "gb"), ("테라", "tb")]
                 .iter()
                 .find_map(|(k, e)| {
                     w.strip_suffix(k)
@@ -309,4 +318,26 @@ pub(crate) fn asks_at_a_store_after(
         && asks(text)
         && !requests_products(text)
         && !SHOW.iter().any(|c| text.contains(c))
+}
+
+/// The text after the words that open a turn without saying anything ("ok and do you have kimchi there" opens
+/// with "do you have").
+fn opening(text: &str) -> &str {
+    const FILLERS: &[&str] =
+        &["ok", "okay", "and", "so", "then", "cool", "um", "hmm", "oh", "alright", "great", "nice"];
+    let mut t = text.trim_start();
+    loop {
+        let word = t.split(|c: char| c.is_whitespace() || c == ',').next().unwrap_or("");
+        if word.is_empty() || !FILLERS.contains(&word) {
+            return t;
+        }
+        t = t[word.len()..].trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+    }
+}
+
+/// Whether an English question ends by naming where: "… at seomyeon?" (the store is the last word).
+fn ends_at_a_store(text: &str) -> bool {
+    let t = text.trim_end_matches(|c: char| c == '?' || c.is_whitespace());
+    let mut words = t.rsplit(' ');
+    words.next().is_some() && words.next() == Some("at")
 }

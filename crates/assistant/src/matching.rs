@@ -96,7 +96,7 @@ pub(crate) const ASKS_FOR_MORE: &[&str] = &[
 ];
 
 /// Whether the words are a question ("세탁기 돌려도 되나요?", "does it fold?").
-pub(crate) fn asks(text: &str) -> bool {
+pub fn asks(text: &str) -> bool {
     let t = text.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '.' | '!' | '~'));
     // "laptops?" is a search said as a question; a question has a verb (two words at least).
     if t.ends_with('?') && t.split_whitespace().count() >= 2 {
@@ -106,6 +106,8 @@ pub(crate) fn asks(text: &str) -> bool {
     const KO: &[&str] = &[
         "나요",
         "나여",
+        "에요",
+        "예요",
         "까요",
         "까여",
         "돼요",

@@ -59,10 +59,18 @@ pub fn understand_after(
         u.price = Some(p.bounds.clone());
         rest.replace_range(p.start..p.end, " ");
     }
+    let mut first_size = None;
     if let Some((s, said)) = size(&rest) {
         let s = letter_size(&s).map_or(s, str::to_owned);
         u.attributes.insert("size".into(), s);
         cut(&mut rest, &said);
+        first_size = text.find(&said);
+        // Two sizes said: the later is the one asked for ("아 265는 없죠? 그럼 270으로").
+        if let Some((s, said)) = size(&rest) {
+            let s = letter_size(&s).map_or(s, str::to_owned);
+            u.attributes.insert("size".into(), s);
+            cut(&mut rest, &said);
+        }
     }
     // The longest colour word said wins ("light blue" over "blue").
     let colour = COLOURS
@@ -161,11 +169,20 @@ pub fn understand_after(
             cut(&mut rest, &w);
         }
     }
-    if !u.attributes.contains_key("size") {
+    {
+        // A size said bare for the kind; when a size was said before it, the later one is asked for.
         let kind = u.category.as_deref().or(previous.and_then(|p| p.category.as_deref()));
-        if let Some((s, said)) = kind.and_then(|k| bare_size(&rest, k.rsplit('/').next().unwrap_or(k))) {
+        let kind = kind.map(|k| k.rsplit('/').next().unwrap_or(k));
+        let mut tries = 0;
+        while let Some((s, said)) = kind.and_then(|k| bare_size(&rest, k)).filter(|_| tries < 3) {
+            tries += 1;
+            let later = first_size.is_none_or(|f| text.rfind(&said).is_some_and(|at| at > f));
+            if u.attributes.contains_key("size") && !later {
+                break;
+            }
             u.attributes.insert("size".into(), s);
             cut(&mut rest, &said);
+            first_size = text.rfind(&said);
         }
     }
 
@@ -177,7 +194,9 @@ pub fn understand_after(
     }
 
     // The intent: explicit cues first, then a refinement of the last turn, availability, find.
-    let off_topic = (OUT_OF_SCOPE.iter().any(|w| contains_word(&text, w)) || off_topic_by_form(&text))
+    // ("gangnam stock?" is stock at a store, not shares.)
+    let off_topic = (OUT_OF_SCOPE.iter().any(|w| contains_word(&text, w))
+        || (off_topic_by_form(&text) && u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())))
         && !asks_after_an_order(&text);
     // The kind the last request was about, named again.
     let same_kind = previous.is_some_and(|p| {
@@ -237,10 +256,11 @@ pub fn understand_after(
         && (u.pickup.is_none()
             || u.pickup.as_ref().and_then(|p| p.location_id.as_ref())
                 == previous.and_then(|p| p.pickup.as_ref()).and_then(|p| p.location_id.as_ref()))
-        && asks(&text)
-        && (["and", "what about", "how about"].iter().any(|w| contains_word(&text, w))
+        // ("plus some garlic" adds to the question without asking again.)
+        && (asks(&text) || ["plus ", "also "].iter().any(|w| text.starts_with(w)))
+        && (["and", "what about", "how about", "plus", "also"].iter().any(|w| contains_word(&text, w))
             || ["got ", "any ", "have you got"].iter().any(|w| text.starts_with(w))
-            || ["는요", "은요", "도 있", "도요"].iter().any(|w| text.contains(w)))
+            || ["는요", "은요", "도 있", "도요", "도 하나", "도 주세요"].iter().any(|w| text.contains(w)))
     {
         // The same question about another kind: "cool, and chips?", "라면은요?".
         intent = "availability";
@@ -314,10 +334,7 @@ pub fn understand_after(
     } else if previous.is_some()
         && u.price.is_none()
         && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
-        && ((asks(&text)
-            && ["the ", "that ", "this "].iter().any(|d| text.starts_with(d))
-            && contains_word(&text, "one"))
-            || ["one at ", "ones at "].iter().any(|d| text.contains(d)))
+        && ((asks(&text) && contains_word(&text, "one")) || ["one at ", "ones at "].iter().any(|d| text.contains(d)))
     {
         // One of the products shown, by what sets it apart: "the temp control one at hongdae?".
         intent = "availability";

@@ -429,3 +429,18 @@ fn round_8_forms() {
     let at = understand("the sneakers in black, 270, at gangnam?", &v, Some(&shown));
     assert_eq!(at.intent, "availability", "{at:?}");
 }
+
+#[test]
+fn round_9_forms() {
+    let v = vocab();
+    let shoes = understand("sneakers brown 260", &v, None);
+    let later = understand("아 265는 없죠? 그럼 270으로", &v, Some(&shoes));
+    assert_eq!(later.attributes.get("size").map(String::as_str), Some("270"), "the later size: {later:?}");
+    assert_eq!(crate::forms::chooses_within("256기가로요").as_deref(), Some("256gb"));
+    assert_eq!(understand("dad's bday coming up, no clue what to get him", &v, None).intent, "gift");
+    let store = understand("gangnam stock?", &v, Some(&shoes));
+    assert_ne!(store.intent, "out_of_scope", "stock at a store is no shares: {store:?}");
+    assert_eq!(understand("tysm!!", &v, None).intent, "smalltalk");
+    let order = understand_after("also need earbuds", &v, None, Some("order_status"));
+    assert_eq!(order.intent, "find", "a kind named with 'also' is a new request");
+}

@@ -388,6 +388,9 @@ pub(crate) fn lower(s: &str) -> String {
 /// also consults): a request that names one, when no title holds it, is for something the shop does not
 /// carry ("laptops?" must not show chargers "for laptops").
 pub const OTHER_KINDS: &[&str] = &[
+    "킥보드",
+    "scooter",
+    "scooters",
     "노트북",
     "랩탑",
     "laptop",

@@ -36,26 +36,36 @@ impl Engine {
             restored.attributes.extend(u.attributes.clone());
             u = restored;
         }
-        // A store said for the request just made ("홍대에서 살 수 있는 걸로 알려주세요" after chargers): that
-        // request, there.
+        // A store said for the request just made, in words no title of its kind holds: that request there —
+        // products to take ("홍대에서 살 수 있는 걸로 알려주세요" after chargers) or a stock question ("at hongdae
+        // pls"); near the shopper or today, asked, a question about the products shown ("fine, ill stick with
+        // those. near me today?").
+        let mut about_shown = false;
+        let somewhere = u
+            .pickup
+            .as_ref()
+            .is_some_and(|p| p.location_id.is_some() || ((p.today || p.within_km.is_some()) && assistant::asks(text)));
         if let Some(last) = state.last.clone().filter(|l| {
             u.intent == "find"
                 && u.category.is_none()
                 && u.brand.is_none()
-                && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+                && somewhere
                 && l.category.is_some()
                 && matches!(state.last_intent.as_deref(), Some("find" | "refine" | "availability"))
         }) {
             let kind = last.category.clone().unwrap_or_default();
             if self.held_in_kind(&assistant::content_words(&u.words), &kind).await?.is_empty() {
+                let at_store = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some());
                 let mut merged = last;
-                merged.intent = "find".into();
+                merged.intent =
+                    if at_store && assistant::requests_products(text) { "find" } else { "availability" }.into();
                 merged.refine = None;
                 merged.pickup = u.pickup.clone();
                 merged.attributes.extend(u.attributes.clone());
                 if u.price.is_some() {
                     merged.price = u.price.clone();
                 }
+                about_shown = !at_store && u.attributes.is_empty() && u.price.is_none();
                 u = merged;
             }
         }
@@ -68,8 +78,9 @@ impl Engine {
         // A stock question about the request just made, in words no title of its kind holds ("서면점 재고 확인
         // 부탁해요" after 3 kg napa kimchi, "fine, the gaon one. at gangnam?" after kettles): that request's
         // words; and with nothing new said, it asks about the products shown.
-        let mut about_shown = false;
-        if let Some(last) = state.last.as_ref().filter(|l| u.intent == "availability" && l.category.is_some()) {
+        if let Some(last) =
+            state.last.as_ref().filter(|l| u.intent == "availability" && l.category.is_some() && !about_shown)
+        {
             let kind = last.category.clone().unwrap_or_default();
             if u.category.as_deref().is_none_or(|c| c == kind)
                 && self.held_in_kind(&assistant::content_words(&u.words), &kind).await?.is_empty()

@@ -325,6 +325,11 @@ impl Engine {
 
         let mut u =
             assistant::understand_after(&text, &vocab, conv.state.last.as_ref(), conv.state.last_intent.as_deref());
+        // An answer to "what kind?" is no question about a product shown ("등산 좋아하셔서 바람막이?" after a
+        // gift's question; "does it turn yellow over time?" after "any colour?" still is one).
+        if conv.state.asked.as_deref() == Some("category") && u.intent == "question" {
+            u.intent = "find".into();
+        }
         self.assistant_ground(&mut u, conv.state.asked.is_some()).await?;
         // A kind named that is not the one being narrowed starts a new request ("그럼 바람막이 올리브 M" after a
         // lantern the shop does not carry, "ok then a windbreaker, black, large" after sneakers): the kind is
@@ -332,7 +337,7 @@ impl Engine {
         // (Only when the shopper says they switch: "그럼", "then", "actually", "instead"…, or when the last
         // request had no kind to narrow: "비 오면 바람막이 하나 사야겠다 네이비 XL" after a weather question.)
         let lowered = text.to_lowercase();
-        let switches = ["그럼", "then", "actually", "아니다", "instead", "대신", "차라리", "rather"]
+        let switches = ["그럼", "then", "actually", "아니다", "instead", "대신", "차라리", "rather", "also", "plus"]
             .iter()
             .any(|w| lowered.contains(w))
             || conv.state.last.as_ref().is_some_and(|l| l.category.is_none() && l.brand.is_none());
