@@ -773,4 +773,5 @@ pub(crate) const THANKS: &[&str] = &[
     "have a nice",
     "appreciate",
     "tysm",
+    "땡큐",
 ];

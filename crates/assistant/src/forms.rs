@@ -40,7 +40,9 @@ pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
     let stock = (text.contains("재고") && !text.contains("재고 있는 ") && !text.contains("재고있는 "))
         || ["있으면 찾으러", "있으면 사러", "있으면 갈게", "any at ", "got one", "got any", "have one in"]
             .iter()
-            .any(|c| text.contains(c));
+            .any(|c| text.contains(c))
+        // ("check seomyeon stock")
+        || contains_word(text, "stock");
     at_store && u.price.is_none() && stock && !SHOW.iter().any(|c| text.contains(c))
 }
 
@@ -339,5 +341,7 @@ fn opening(text: &str) -> &str {
 fn ends_at_a_store(text: &str) -> bool {
     let t = text.trim_end_matches(|c: char| c == '?' || c.is_whitespace());
     let mut words = t.rsplit(' ');
-    words.next().is_some() && words.next() == Some("at")
+    // ("sparkling water here?")
+    let last = words.next();
+    last == Some("here") || (last.is_some() && words.next() == Some("at"))
 }

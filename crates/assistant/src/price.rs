@@ -283,8 +283,9 @@ const AFTER_KO: &[(&str, u8)] = &[
     ("이하", 0),
     ("이내", 0),
     ("안쪽", 0),
-    ("아래", 0),
-    ("밑", 0),
+    // "below", like "under" in English: the amount itself is out ("4만원 아래" → at most 39,999).
+    ("아래", 1),
+    ("밑", 1),
     ("까지", 0),
     ("미만", 1),
     ("이상", 2),
@@ -642,6 +643,8 @@ mod tests {
         assert_eq!(p("around $100"), (Some(9_000), Some(11_000), "USD"));
         assert_eq!(p("$19.99 or less"), (None, Some(1_999), "USD"));
         assert_eq!(p("dehumidifier, 300k won at most"), (None, Some(300_000), "KRW"));
+        assert_eq!(p("에어프라이어 10만원 아래"), (None, Some(99_999), "KRW"));
+        assert_eq!(p("슬리퍼 3만원 밑으로"), (None, Some(29_999), "KRW"));
         assert_eq!(p("슬림 치노 베이지 XL 4만 5천원 이하"), (None, Some(45_000), "KRW"));
         assert_eq!(p("4만 오천원 정도"), (Some(40_500), Some(49_500), "KRW"));
         assert_eq!(p("4만 원 이하 5천원짜리 말고"), (None, Some(40_000), "KRW"));

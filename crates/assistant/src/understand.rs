@@ -257,8 +257,10 @@ pub fn understand_after(
             || u.pickup.as_ref().and_then(|p| p.location_id.as_ref())
                 == previous.and_then(|p| p.pickup.as_ref()).and_then(|p| p.location_id.as_ref()))
         // ("plus some garlic" adds to the question without asking again.)
-        && (asks(&text) || ["plus ", "also "].iter().any(|w| text.starts_with(w)))
-        && (["and", "what about", "how about", "plus", "also"].iter().any(|w| contains_word(&text, w))
+        && (asks(&text)
+            || ["plus ", "also "].iter().any(|w| text.starts_with(w))
+            || ["도요", "도?"].iter().any(|w| text.trim_end_matches(['.', '!', '~']).ends_with(w)))
+        && (["and", "what about", "how about", "plus", "also", "too", "as well"].iter().any(|w| contains_word(&text, w))
             || ["got ", "any ", "have you got"].iter().any(|w| text.starts_with(w))
             || ["는요", "은요", "도 있", "도요", "도 하나", "도 주세요"].iter().any(|w| text.contains(w)))
     {
