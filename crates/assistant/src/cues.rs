@@ -173,6 +173,8 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
     (
         "compare",
         &[
+            "diff between",
+            "difference between",
             "is better",
             "더 나아",
             "뭐가 더",
@@ -773,5 +775,10 @@ pub(crate) const THANKS: &[&str] = &[
     "have a nice",
     "appreciate",
     "tysm",
+    "see u",
+    "see you",
+    "try those on",
+    "try them on",
+    "try it on",
     "땡큐",
 ];

@@ -284,7 +284,9 @@ pub fn chooses_within(text: &str) -> Option<String> {
     let marked = contains_word(&lowered, "specifically")
         || contains_word(&lowered, "only")
         || lowered.starts_with("just the ")
-        || (lowered.starts_with("the ") && (lowered.ends_with(" one") || lowered.ends_with(" ones")));
+        || (lowered.starts_with("the ") && (lowered.ends_with(" one") || lowered.ends_with(" ones")))
+        // ("spicy beef one": a few words and "one".)
+        || (lowered.split_whitespace().count() <= 4 && (lowered.ends_with(" one") || lowered.ends_with(" ones")));
     marked
         .then(|| {
             lowered

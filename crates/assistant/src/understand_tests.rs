@@ -444,3 +444,11 @@ fn round_9_forms() {
     let order = understand_after("also need earbuds", &v, None, Some("order_status"));
     assert_eq!(order.intent, "find", "a kind named with 'also' is a new request");
 }
+
+#[test]
+fn round_11_forms() {
+    let v = vocab();
+    assert_eq!(crate::forms::chooses_within("spicy beef one").as_deref(), Some("spicy beef"));
+    assert_eq!(understand("whats the diff between the sori and voltworks earbuds", &v, None).intent, "compare");
+    assert_eq!(understand("cool ill try those on", &v, None).intent, "smalltalk");
+}

@@ -18,12 +18,28 @@ impl Engine {
             .iter()
             .any(|w| said.contains(w));
         let last_kind = state.last.as_ref().and_then(|l| l.category.clone());
-        if let Some(earlier) = state
-            .requests
-            .iter()
-            .rev()
-            .find(|r| back && u.category.is_some() && r.category == u.category && u.category != last_kind)
-        {
+        // (Named by its kind, or by a word its kind's titles hold and the last kind's do not: "아까 치노는
+        // 서면점은요?", "and the chinos at seomyeon?" after shirts — "the chinos" points back by itself.)
+        let said_words = assistant::content_words(&u.words);
+        let pointed = said.starts_with("the ") || said.contains(" the ") || said.contains("그 ");
+        let mut found = None;
+        for r in state.requests.iter().rev().filter(|r| r.category != last_kind) {
+            if back && u.category.is_some() && r.category == u.category {
+                found = Some(r);
+                break;
+            }
+            if (back || pointed) && !said_words.is_empty() {
+                let kind = r.category.clone().unwrap_or_default();
+                let last = last_kind.clone().unwrap_or_default();
+                if !self.held_in_kind(&said_words, &kind).await?.is_empty()
+                    && self.held_in_kind(&said_words, &last).await?.is_empty()
+                {
+                    found = Some(r);
+                    break;
+                }
+            }
+        }
+        if let Some(earlier) = found {
             let mut restored = earlier.clone();
             restored.intent = if u.intent == "refine" { "find".into() } else { u.intent.clone() };
             restored.refine = None;
@@ -104,7 +120,6 @@ impl Engine {
         if !(matches!(u.intent.as_str(), "find" | "question") || (u.intent == "availability" && changes))
             || u.brand.is_some()
             || u.exclude_brand.is_some()
-            || u.category.as_ref().is_some_and(|c| *c != kind)
             || !matches!(
                 state.last_intent.as_deref(),
                 Some("find" | "refine" | "availability" | "gift" | "question" | "compare")
@@ -112,8 +127,26 @@ impl Engine {
         {
             return Ok(None);
         }
+        // (Whatever kind the words seemed to name alone: "spicy beef one" after ramen is the ramen, not the
+        // beef bulgogi — the choice is within what was shown when its titles hold the words.)
         let Some(words) = assistant::chooses_within(text) else { return Ok(None) };
-        let held = self.held_in_kind(&assistant::content_words(&words), &kind).await?;
+        // (Only a kind the words seemed to name is overridden, and only by "… one"; another kind named outright
+        // is a new request: "이거랑 입을 셔츠도 화이트 S로" after chinos.)
+        let one = words.len() < text.len() && text.trim_end_matches(['?', '.', '!']).to_lowercase().ends_with("one");
+        if u.category.as_ref().is_some_and(|c| *c != kind) && !one {
+            return Ok(None);
+        }
+        // The words left after the slots (a colour or a size said is no type: "화이트 S로").
+        let left = assistant::content_words(&u.words);
+        let chosen: Vec<String> = assistant::content_words(&words)
+            .into_iter()
+            .filter(|w| {
+                // (Amounts are normalised — "2리터" is "2l" — so they stay.)
+                w.chars().any(|c| c.is_ascii_digit())
+                    || left.iter().any(|l| l.starts_with(w.as_str()) || w.starts_with(l.as_str()))
+            })
+            .collect();
+        let held = self.held_in_kind(&chosen, &kind).await?;
         if held.is_empty() {
             return Ok(None);
         }
