@@ -35,7 +35,6 @@ pub(crate) fn off_topic_by_form(text: &str) -> bool {
 /// Stock looked up at a named store or the shopper's own, not a request to be shown products there: "재고"
 /// said without "재고 있는 …" (products in stock) and without a verb asking to be shown or recommended.
 pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
-    const SHOW: &[&str] = &["보여", "추천", "찾아", "show", "recommend", "find me", "look for"];
     let at_store = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here);
     let stock = (text.contains("재고") && !text.contains("재고 있는 ") && !text.contains("재고있는 "))
         || ["있으면 찾으러", "있으면 사러", "있으면 갈게", "any at ", "got one", "got any", "have one in"]
@@ -43,8 +42,11 @@ pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
             .any(|c| text.contains(c))
         // ("check seomyeon stock")
         || contains_word(text, "stock");
-    at_store && u.price.is_none() && stock && !SHOW.iter().any(|c| text.contains(c))
+    at_store && u.price.is_none() && stock && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
 }
+
+/// Verbs that ask to be shown or recommended products (so not a stock question).
+const ASKS_TO_BE_SHOWN: &[&str] = &["보여", "추천", "찾아", "show", "recommend", "find me", "look for"];
 
 /// A cue said in the text; a cue for "cheap" (싼) is not the end of "dear" (비싼: "좀 더 비싼 걸로").
 pub(crate) fn said_cue(text: &str, cue: &str) -> bool {
@@ -314,25 +316,24 @@ pub(crate) fn asks_at_a_store_after(
     previous: Option<&Understood>,
     same_kind: bool,
 ) -> bool {
-    const SHOW: &[&str] = &["보여", "추천", "찾아", "show", "recommend", "find me"];
     previous.is_some_and(|p| matches!(p.intent.as_str(), "find" | "refine" | "availability" | "gift"))
         && u.price.is_none()
         && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
         && (u.category.is_none() || same_kind)
         && asks(text)
         && !requests_products(text)
-        && !SHOW.iter().any(|c| text.contains(c))
+        && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
 }
 
 /// The text after the words that open a turn without saying anything ("ok and do you have kimchi there" opens
 /// with "do you have").
 fn opening(text: &str) -> &str {
-    const FILLERS: &[&str] =
+    const OPENERS: &[&str] =
         &["ok", "okay", "and", "so", "then", "cool", "um", "hmm", "oh", "alright", "great", "nice"];
     let mut t = text.trim_start();
     loop {
         let word = t.split(|c: char| c.is_whitespace() || c == ',').next().unwrap_or("");
-        if word.is_empty() || !FILLERS.contains(&word) {
+        if word.is_empty() || !OPENERS.contains(&word) {
             return t;
         }
         t = t[word.len()..].trim_start_matches(|c: char| c.is_whitespace() || c == ',');

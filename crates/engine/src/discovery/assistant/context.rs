@@ -23,20 +23,27 @@ impl Engine {
         let said_words = assistant::content_words(&u.words);
         let pointed = said.starts_with("the ") || said.contains(" the ") || said.contains("그 ");
         let mut found = None;
+        // (Whether the last kind's titles hold the words is asked once, and only when an earlier request waits.)
+        let by_words = (back || pointed) && !said_words.is_empty();
+        let mut held_in_last: Option<bool> = None;
         for r in state.requests.iter().rev().filter(|r| r.category != last_kind) {
             if back && u.category.is_some() && r.category == u.category {
                 found = Some(r);
                 break;
             }
-            if (back || pointed) && !said_words.is_empty() {
-                let kind = r.category.clone().unwrap_or_default();
-                let last = last_kind.clone().unwrap_or_default();
-                if !self.held_in_kind(&said_words, &kind).await?.is_empty()
-                    && self.held_in_kind(&said_words, &last).await?.is_empty()
-                {
-                    found = Some(r);
-                    break;
-                }
+            let Some(kind) = r.category.as_deref().filter(|_| by_words) else { continue };
+            if held_in_last.is_none() {
+                held_in_last = Some(match last_kind.as_deref() {
+                    Some(last) => !self.held_in_kind(&said_words, last).await?.is_empty(),
+                    None => false,
+                });
+            }
+            if held_in_last == Some(true) {
+                break;
+            }
+            if !self.held_in_kind(&said_words, kind).await?.is_empty() {
+                found = Some(r);
+                break;
             }
         }
         if let Some(earlier) = found {
@@ -132,7 +139,8 @@ impl Engine {
         let Some(words) = assistant::chooses_within(text) else { return Ok(None) };
         // (Only a kind the words seemed to name is overridden, and only by "… one"; another kind named outright
         // is a new request: "이거랑 입을 셔츠도 화이트 S로" after chinos.)
-        let one = words.len() < text.len() && text.trim_end_matches(['?', '.', '!']).to_lowercase().ends_with("one");
+        let said = text.trim_end_matches(['?', '.', '!']).to_lowercase();
+        let one = said.ends_with(" one") || said.ends_with(" ones");
         if u.category.as_ref().is_some_and(|c| *c != kind) && !one {
             return Ok(None);
         }
