@@ -282,6 +282,19 @@ pub fn chooses_within(text: &str) -> Option<String> {
         }
         return (!kept.is_empty()).then(|| kept.join(" "));
     }
+    // "그중에 김치라면이요": one of those, by name.
+    if let Some(rest) = ["그중에", "그 중에", "그중", "그 중"].iter().find_map(|o| text.strip_prefix(o)) {
+        let kept: Vec<String> = rest
+            .split_whitespace()
+            .map(|w| noun_before_yo(w).map_or(w, |n| n).trim_end_matches('요').to_owned())
+            .filter(|w| {
+                w.chars().count() > 1 && !["있어", "있나", "보여줘", "주세", "있는"].iter().any(|v| w.starts_with(v))
+            })
+            .collect();
+        if !kept.is_empty() && kept.len() <= 3 {
+            return Some(kept.join(" "));
+        }
+    }
     let lowered = text.to_lowercase();
     let marked = contains_word(&lowered, "specifically")
         || contains_word(&lowered, "only")
@@ -320,7 +333,8 @@ pub(crate) fn asks_at_a_store_after(
         && u.price.is_none()
         && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
         && (u.category.is_none() || same_kind)
-        && asks(text)
+        // (Or one type of the kind said with a store, no colour or size: "lime flavour, at seomyeon".)
+        && (asks(text) || (same_kind && u.attributes.is_empty() && text.is_ascii() && ends_at_a_store(text)))
         && !requests_products(text)
         && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
 }
@@ -347,4 +361,51 @@ fn ends_at_a_store(text: &str) -> bool {
     // ("sparkling water here?")
     let last = words.next();
     last == Some("here") || (last.is_some() && words.next() == Some("at"))
+}
+
+/// Whether the shopper adds another product to the one they asked about ("케이스도 같이 있어요?", "삼겹살 …
+/// 있으면 같이 살게요", "paper towels as well", "and chicken breast under 15k won", "is there milk here too"):
+/// "too", "as well", "also", "plus", a turn opening with "and", 같이, or a word with the particle 도.
+pub(crate) fn adds_another(text: &str) -> bool {
+    // Words that end in 도 without the particle ("정도", "온도", "포도"), and 도 that concedes ("그래도").
+    const NOT: &[&str] =
+        &["정도", "온도", "포도", "속도", "용도", "강도", "습도", "각도", "그래도", "아무래도", "라도"];
+    let t = text.trim_end_matches(|c: char| !c.is_alphanumeric());
+    ["too", "as well", "also", "plus"].iter().any(|w| contains_word(t, w))
+        // ("ok and cup ramen under 1500 won there?")
+        || contains_word(&t[..t.len() - opening(t).len()], "and")
+        || t.contains("같이")
+        || t.split_whitespace().any(|w| {
+            let w = w.trim_end_matches(|c: char| !c.is_alphanumeric()).trim_end_matches('요');
+            w.strip_suffix('도').is_some_and(|n| n.chars().count() >= 2 && n.chars().all(|c| !c.is_ascii()))
+                && !NOT.iter().any(|x| w.ends_with(x))
+        })
+}
+
+/// The device an accessory is asked for ("아리아 A3 쓰는데 그거에 맞는 거요", "노바 5용으로", "one that fits my nova
+/// 5", "compatible with the aria a5"): its words, for the accessories of that kind to be narrowed to.
+pub fn fits_device(text: &str) -> Option<String> {
+    let t = text.trim().trim_end_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    let before = |cue: &str| t.find(cue).map(|i| t[..i].to_owned());
+    let after = |cue: &str| t.find(cue).map(|i| t[i + cue.len()..].to_owned());
+    const EN: &[&str] = &[
+        "fits my ",
+        "fit my ",
+        "fits the ",
+        "for my ",
+        "compatible with my ",
+        "compatible with the ",
+        "compatible with ",
+    ];
+    let device = before(" 쓰는데")
+        .or_else(|| before(" 쓰고 있는데"))
+        .filter(|_| t.contains("맞는"))
+        .or_else(|| before("에 맞는"))
+        .or_else(|| before("용으로"))
+        .or_else(|| EN.iter().find_map(|c| after(c)))?;
+    let words: Vec<&str> = device
+        .split_whitespace()
+        .filter(|w| !["그거", "제", "내", "저", "지금", "폰", "phone", "the", "my", "i", "use", "have"].contains(w))
+        .collect();
+    (!words.is_empty() && words.len() <= 3).then(|| words.join(" "))
 }

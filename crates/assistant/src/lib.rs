@@ -12,7 +12,7 @@ mod understood;
 pub mod vocabulary;
 mod words;
 
-pub use forms::{chooses_within, requests_products};
+pub use forms::{chooses_within, fits_device, requests_products};
 pub use matching::{asks, content_words, size_for_kind};
 pub use price::{find as find_price, FoundPrice, PriceBounds};
 pub use understand::{understand, understand_after, Pickup, Understood};

@@ -13,11 +13,24 @@ pub fn content_words(words: &str) -> Vec<String> {
         .split(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | ',' | '.' | '~'))
         .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
         .filter(|w| w.chars().count() > 1 && !w.chars().all(|c| c.is_ascii_digit()))
+        // A kind with a particle and 요 is the kind ("바람막이는요", "김치라면으로요", "시금치도요"); other words
+        // that end in 요 are verbs ("있어요").
+        .map(|w| noun_before_yo(&w).map(str::to_owned).unwrap_or(w))
+        .filter(|w| w.chars().count() > 1)
         .filter(|w| !STOP.contains(&w.as_str()) && !FILLERS.contains(&w.as_str()))
         .filter(|w| !["요", "나", "까", "니", "다", "돼", "되", "죠"].iter().any(|e| w.ends_with(e)))
         .filter(|w| !w.chars().all(|c| matches!(c, 'ㅋ' | 'ㅎ' | 'ㅠ' | 'ㅜ' | '^')))
         .filter(|w| !matches!(w.as_str(), "lol" | "haha" | "lmao" | "omg" | "when" | "will" | "back"))
         .collect()
+}
+
+/// The noun of a word that ends in a particle and 요 ("바람막이는요" → "바람막이", "김치라면으로요" →
+/// "김치라면"), when at least two syllables are left.
+pub(crate) fn noun_before_yo(w: &str) -> Option<&str> {
+    ["으로요", "는요", "은요", "도요", "로요", "이요"]
+        .iter()
+        .find_map(|e| w.strip_suffix(e))
+        .filter(|n| n.chars().count() >= 2 && n.chars().all(|c| !c.is_ascii()))
 }
 
 /// A size said alone once the kind is known ("joggers xl" after the search found they are bottoms): the
@@ -144,6 +157,15 @@ pub(crate) fn has_product_words(rest: &str) -> bool {
 
 /// The longest term whose word appears in `text` (Korean: as a substring; Latin: as a whole word).
 pub(crate) fn best_term<'a>(text: &str, terms: &'a [Term]) -> Option<(&'a Term, String)> {
+    term_in(text, terms, false)
+}
+
+/// The kind named: as [`best_term`], and of two kinds said apart, the later (the head of the phrase).
+pub(crate) fn kind_term<'a>(text: &str, terms: &'a [Term]) -> Option<(&'a Term, String)> {
+    term_in(text, terms, true)
+}
+
+fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, String)> {
     let mut best: Option<(&Term, String)> = None;
     let mut found: Vec<(&Term, String)> = Vec::new();
     for t in terms {
@@ -166,6 +188,51 @@ pub(crate) fn best_term<'a>(text: &str, terms: &'a [Term]) -> Option<(&'a Term, 
                 best = Some((t, w.clone()));
             }
             found.push((t, w));
+        }
+    }
+    // Two kinds named apart: the later is the head ("kimchi flavour ramyun", "노트북 파우치"), unless
+    // it only says what the first is for ("earbuds for running").
+    // (Close together, and not a pack or a container: "rice cooker 10 cup", "almonds, 2 or 3 bags", "snacks
+    // gift box" name the first.)
+    if let Some((b, bw)) = best.as_ref().filter(|_| heads) {
+        const CONTAINERS: &[&str] = &[
+            "cup", "cups", "box", "boxes", "bag", "bags", "pack", "packs", "bottle", "bottles", "roll", "rolls", "set",
+        ];
+        let purpose = [" for ", " with ", " to ", "용 "].iter().filter_map(|p| text.find(p)).min();
+        let span = |w: &str| text.find(w).map(|i| (i, i + w.len()));
+        let later = found
+            .iter()
+            .filter(|(t, w)| t.id != b.id && !CONTAINERS.contains(&w.as_str()))
+            .filter_map(|(t, w)| span(w).map(|s| (t, w, s)))
+            // (Not a word inside another one said: "무선 이어폰" holds "이어폰".)
+            .filter(|(_, w, (a, z))| {
+                !found.iter().any(|(_, o)| o.len() > w.len() && span(o).is_some_and(|(c, d)| c <= *a && *z <= d))
+            })
+            .filter(|(_, _, (a, _))| purpose.is_none_or(|p| *a < p))
+            .filter(|(_, _, (a, _))| {
+                span(bw).is_some_and(|(_, e)| {
+                    e <= *a && {
+                        let between = &text[e..*a];
+                        !between.contains(',')
+                            && !between.chars().any(|c| c.is_ascii_digit())
+                            && between.split_whitespace().count() <= 2
+                    }
+                })
+            })
+            .max_by_key(|(_, w, (a, _))| (*a, w.len()));
+        if let Some((t, w, _)) = later {
+            return Some((t, w.clone()));
+        }
+        // The longest said only after "for": the kind before it is the one asked for ("earbuds for running").
+        if let Some(p) = purpose.filter(|p| span(bw).is_some_and(|(a, _)| a > *p)) {
+            let before = found
+                .iter()
+                .filter_map(|(t, w)| span(w).map(|s| (t, w, s)))
+                .filter(|(_, _, (a, z))| *z <= p && *a < p)
+                .max_by_key(|(_, w, (a, _))| (*a, w.len()));
+            if let Some((t, w, _)) = before {
+                return Some((t, w.clone()));
+            }
         }
     }
     // The head of a compound said in two words is the second: "phone case", "데님 자켓", "아이폰 케이스".
@@ -214,9 +281,13 @@ pub(crate) fn ends_word(text: &str, w: &str) -> bool {
     text.match_indices(w).any(|(i, _)| {
         let after = &text[i + w.len()..];
         after.chars().next().is_none_or(|c| !c.is_alphanumeric())
-            || PARTICLES
-                .iter()
-                .any(|p| after.strip_prefix(p).is_some_and(|a| a.chars().next().is_none_or(|c| !c.is_alphanumeric())))
+            || PARTICLES.iter().any(|p| {
+                // (A particle, perhaps with 요: "바람막이는요".)
+                after
+                    .strip_prefix(p)
+                    .map(|a| a.strip_prefix('요').unwrap_or(a))
+                    .is_some_and(|a| a.chars().next().is_none_or(|c| !c.is_alphanumeric()))
+            })
     })
 }
 

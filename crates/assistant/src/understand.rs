@@ -162,7 +162,7 @@ pub fn understand_after(
         }
         cut(&mut rest, &w);
     }
-    if let Some((t, w)) = best_term(&rest, &vocab.categories) {
+    if let Some((t, w)) = kind_term(&rest, &vocab.categories) {
         u.category = Some(t.id.clone());
         let singular = w.strip_suffix('s').filter(|_| w.is_ascii()).unwrap_or(&w);
         if !(vocab.title_words.contains(&w) || vocab.title_words.contains(singular)) {
@@ -248,19 +248,27 @@ pub fn understand_after(
         // ("ramen multipack cheaper than $9" with nothing before is a search with a budget.)
         intent = "refine";
         refine = Some(how);
-    } else if previous.is_some_and(|p| p.intent == "availability" && p.pickup.is_some())
-        && u.category.is_some()
-        // (Perhaps with a budget when it asks about stock, perhaps "there": "거기 3천원 이하 우유도 있나요"; a
-        // budget said otherwise narrows: "큰컵으로 2천원 이하짜리는요?".)
-        && (u.price.is_none() || STOCK_QUESTION.iter().any(|c| text.contains(c)))
+    } else if u.category.is_some()
         && (u.pickup.is_none()
             || u.pickup.as_ref().and_then(|p| p.location_id.as_ref())
                 == previous.and_then(|p| p.pickup.as_ref()).and_then(|p| p.location_id.as_ref()))
+        && (previous.is_some_and(|p| p.intent == "availability" && p.pickup.is_some())
+            // (Another product added at the store the last request was for: "and a garment steamer too" after
+            // microwaves here under 150k won, "아 가습기도 보고 싶은데" after kettles to buy here today.)
+            || (previous.is_some_and(|p| {
+                matches!(p.intent.as_str(), "find" | "refine") && p.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+            }) && adds_another(&text)))
+        // (Perhaps with a budget when it asks about stock or adds to it, perhaps "there": "거기 3천원 이하 우유도
+        // 있나요", "and chicken breast under 15k won"; a budget said otherwise narrows: "큰컵으로 2천원
+        // 이하짜리는요?".)
+        && (u.price.is_none() || STOCK_QUESTION.iter().any(|c| text.contains(c)) || adds_another(&text))
         // ("plus some garlic" adds to the question without asking again.)
         && (asks(&text)
+            || adds_another(&text)
             || ["plus ", "also "].iter().any(|w| text.starts_with(w))
             || ["도요", "도?"].iter().any(|w| text.trim_end_matches(['.', '!', '~']).ends_with(w)))
         && (["and", "what about", "how about", "plus", "also", "too", "as well"].iter().any(|w| contains_word(&text, w))
+            || adds_another(&text)
             || ["got ", "any ", "have you got"].iter().any(|w| text.starts_with(w))
             || ["는요", "은요", "도 있", "도요", "도 하나", "도 주세요"].iter().any(|w| text.contains(w)))
     {
@@ -473,13 +481,17 @@ pub fn understand_after(
     }
     // Thanks or a goodbye with a few words around it ("그럼 그냥 이걸로 할게요 고마워요", "sweet thanks",
     // "감사해요 바로 갈게요"): a friendly word, whatever the other words are.
-    if u.intent == "find"
+    // (With a store when it asks nothing: "서면점 가서 살게요 ㄱㅅ", "ㅇㅋ 거기서 살게", "thanks, heading there".)
+    if matches!(u.intent.as_str(), "find" | "availability")
         && u.category.is_none()
         && u.brand.is_none()
         && u.price.is_none()
         && u.attributes.is_empty()
         && text.split_whitespace().count() <= 7
-        && u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())
+        // (Not when it says what it waits on: "서면점에 있으면 찾으러 갈게요", "강남점 픽업으로 할게요".)
+        && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())
+            || !(asks(&text) || availability_cues().any(|c| text.contains(c)) || text.contains("픽업")))
+        && (u.intent == "find" || !asks(&text))
         && THANKS.iter().any(|t| if t.is_ascii() { contains_word(&text, t) } else { text.contains(t) })
     {
         u.intent = "smalltalk".into();

@@ -452,3 +452,53 @@ fn round_11_forms() {
     assert_eq!(understand("whats the diff between the sori and voltworks earbuds", &v, None).intent, "compare");
     assert_eq!(understand("cool ill try those on", &v, None).intent, "smalltalk");
 }
+
+#[test]
+fn round_12_forms() {
+    let v = vocab();
+    // A kind with a particle and 요 is the kind; verbs ending in 요 are not.
+    assert_eq!(crate::matching::content_words("바람막이는요 김치라면으로요 있어요"), vec!["바람막이", "김치라면"]);
+    assert_eq!(crate::matching::content_words("시금치도요"), vec!["시금치"]);
+    // Another product added to a stock question, at the same store, perhaps with a budget.
+    let asked = understand("홍대점에 이어폰 있어요?", &v, None);
+    assert_eq!(asked.intent, "availability");
+    for text in ["운동화도 같이 있어요?", "and sneakers under 50k won", "ok and sneakers there?", "sneakers as well"]
+    {
+        let u = understand(text, &v, Some(&asked));
+        assert_eq!(u.intent, "availability", "{text}: {u:?}");
+        assert_eq!(u.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("loc_hongdae"), "{text}");
+    }
+    // … and after a search for products to take at a store, only when it says it adds one.
+    let here = understand("홍대점에서 살 수 있는 이어폰 보여줘", &v, None);
+    let more = understand("운동화도 보고 싶은데", &v, Some(&here));
+    assert_eq!(more.intent, "availability", "{more:?}");
+    assert!(!crate::forms::adds_another("온도 조절 되는 거"), "온도 is no particle 도");
+    // Closings that name a store ask nothing; a store said with what waits on it still asks.
+    for text in ["홍대점 가서 살게요 ㄱㅅ", "ㅇㅋ 거기서 살게", "thanks, heading there", "네 기다릴게요"]
+    {
+        assert_eq!(understand(text, &v, Some(&asked)).intent, "smalltalk", "{text}");
+    }
+    for text in ["홍대점에 있으면 찾으러 갈게요", "강남 픽업으로 할게요"] {
+        assert_ne!(understand(text, &v, Some(&asked)).intent, "smalltalk", "{text}");
+    }
+    // One of those, by name; accessories for a device.
+    assert_eq!(crate::forms::chooses_within("그중에 김치라면이요").as_deref(), Some("김치라면"));
+    assert_eq!(crate::forms::fits_device("아리아 A3 쓰는데 그거에 맞는 거요").as_deref(), Some("아리아 a3"));
+    assert_eq!(crate::forms::fits_device("one that fits my nova 5").as_deref(), Some("nova 5"));
+    assert_eq!(crate::forms::fits_device("black earbuds"), None);
+    // Two kinds said apart: the later is the head, unless it says what the first is for or counts containers.
+    assert_eq!(understand("jeans style sneakers", &v, None).category.as_deref(), Some("apparel/shoes"));
+    assert_eq!(understand("earbuds for sneakers shopping", &v, None).category.as_deref(), Some("electronics/audio"));
+}
+
+#[test]
+fn an_everyday_word_is_no_brand() {
+    let v = Vocabulary::from_catalog(
+        ["home/cleaning"],
+        ["Clean Day", "Dasom Confectionery"],
+        Vec::<(&str, Vec<&str>)>::new(),
+    );
+    let u = understand("is the inner pot easy to clean?", &v, None);
+    assert_eq!(u.brand, None, "{u:?}");
+    assert_eq!(understand("dasom crackers", &v, None).brand.as_deref(), Some("Dasom Confectionery"));
+}

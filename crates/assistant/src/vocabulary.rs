@@ -82,7 +82,9 @@ impl Vocabulary {
                 parts.next()?;
                 let common = COLOURS.iter().any(|(_, ws)| ws.contains(&first.as_str()))
                     || CATEGORY_WORDS.iter().chain(PARENT_WORDS).any(|(_, ws)| ws.contains(&first.as_str()))
-                    || STOP.contains(&first.as_str());
+                    || STOP.contains(&first.as_str())
+                    // (An everyday word said for itself: "is the inner pot easy to clean?".)
+                    || EVERYDAY.contains(&first.as_str());
                 (first.chars().count() >= 4 && !common).then_some(first)
             })
             .collect();
@@ -227,3 +229,10 @@ pub(crate) const SIZE_WORDS: &[&str] = &["small", "medium", "large", "mini", "bi
 pub(crate) fn is_hangul(c: char) -> bool {
     ('\u{AC00}'..='\u{D7A3}').contains(&c)
 }
+
+/// Everyday English words a brand may start with, which a shopper says for themselves ("easy to clean", "good
+/// morning"): never a brand's name alone.
+const EVERYDAY: &[&str] = &[
+    "clean", "morning", "fresh", "smart", "pure", "easy", "daily", "happy", "good", "best", "great", "cool", "soft",
+    "light", "quick", "simple", "basic", "natural", "classic", "home", "life", "little", "warm", "sweet",
+];

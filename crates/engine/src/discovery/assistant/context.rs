@@ -98,6 +98,31 @@ impl Engine {
         if let Some(narrowed) = self.narrowed(text, &u, state).await? {
             u = narrowed;
         }
+        // One of the products shown, by words its kind's titles hold though they seemed to name another kind, asked
+        // about at a store: "the 10 cup one, at seomyeon?" after rice cookers (not the ramen big cups).
+        if let Some(last) = state.last.as_ref().filter(|l| {
+            u.intent == "availability" && l.category.is_some() && u.category.is_some() && u.category != l.category
+        }) {
+            // (The words before the store: "the 6 cup one at gangnam?".)
+            let said = text.trim_end_matches(['?', '.', '!', ' ']).to_lowercase();
+            let said = said.split(" at ").next().unwrap_or_default().trim_end_matches([',', ' ']).to_owned();
+            let one = said.starts_with("the ") && (said.ends_with(" one") || said.ends_with(" ones"));
+            if let Some(words) = assistant::chooses_within(&said).filter(|_| one) {
+                let kind = last.category.clone().unwrap_or_default();
+                let held = self.held_in_kind(&assistant::content_words(&words), &kind).await?;
+                if !held.is_empty() {
+                    let mut merged = last.clone();
+                    merged.intent = "availability".into();
+                    merged.refine = None;
+                    merged.words = held.join(" ");
+                    if u.pickup.is_some() {
+                        merged.pickup = u.pickup.clone();
+                    }
+                    merged.attributes.extend(u.attributes.clone());
+                    u = merged;
+                }
+            }
+        }
         // A stock question about the request just made, in words no title of its kind holds ("서면점 재고 확인
         // 부탁해요" after 3 kg napa kimchi, "fine, the gaon one. at gangnam?" after kettles): that request's
         // words; and with nothing new said, it asks about the products shown.
@@ -136,11 +161,13 @@ impl Engine {
         }
         // (Whatever kind the words seemed to name alone: "spicy beef one" after ramen is the ramen, not the
         // beef bulgogi — the choice is within what was shown when its titles hold the words.)
-        let Some(words) = assistant::chooses_within(text) else { return Ok(None) };
-        // (Only a kind the words seemed to name is overridden, and only by "… one"; another kind named outright
-        // is a new request: "이거랑 입을 셔츠도 화이트 S로" after chinos.)
+        // (Accessories for a device, by the device's words: "아리아 A3 쓰는데 그거에 맞는 거요" after phone cases.)
+        let device = assistant::fits_device(text);
+        let Some(words) = device.clone().or_else(|| assistant::chooses_within(text)) else { return Ok(None) };
+        // (Only a kind the words seemed to name is overridden, and only by "… one" or a device; another kind named
+        // outright is a new request: "이거랑 입을 셔츠도 화이트 S로" after chinos.)
         let said = text.trim_end_matches(['?', '.', '!']).to_lowercase();
-        let one = said.ends_with(" one") || said.ends_with(" ones");
+        let one = said.ends_with(" one") || said.ends_with(" ones") || device.is_some();
         if u.category.as_ref().is_some_and(|c| *c != kind) && !one {
             return Ok(None);
         }
@@ -150,7 +177,8 @@ impl Engine {
             .into_iter()
             .filter(|w| {
                 // (Amounts are normalised — "2리터" is "2l" — so they stay.)
-                w.chars().any(|c| c.is_ascii_digit())
+                device.is_some()
+                    || w.chars().any(|c| c.is_ascii_digit())
                     || left.iter().any(|l| l.starts_with(w.as_str()) || w.starts_with(l.as_str()))
             })
             .collect();
