@@ -1,6 +1,8 @@
 //! The cues of intents, in Korean and English: hand-off, order status, returns, compare, gift, the kinds of
 //! refinement, questions about a product shown, browsing, which store, small talk, requests a shop does not
-//! answer, and the ways of asking about stock and pickup.
+//! answer (the ways of asking about stock and pickup are `stock_cues`, re-exported here).
+
+pub(crate) use crate::stock_cues::*;
 
 /// Intent cues, checked in this order (the first that matches wins).
 pub(crate) const INTENTS: &[(&str, &[&str])] = &[
@@ -8,6 +10,10 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
         "handoff",
         &[
             "customer service",
+            // ("get someone from the hongdae store on the phone")
+            "get someone",
+            "get me someone",
+            "put someone on",
             "고객센터",
             "helpdesk",
             "help desk",
@@ -41,7 +47,10 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
             "support team",
             "phone number",
             "담당자",
-            "연결",
+            // (Not "연결" alone: "블루투스 연결 되나요?" asks about a product.)
+            "연결 부탁",
+            "연결 좀",
+            "연결시켜",
             "진짜 사람",
             "사람이요",
             "could someone",
@@ -400,6 +409,13 @@ pub(crate) const QUESTION: &[&str] = &[
     "how long",
     "how big",
     "기능",
+    // What owning it is like: "턴테이블 블루투스 연결 되나요?", "전기요금 많이 나와요?".
+    "연결 되",
+    "연결되",
+    "호환",
+    "전기요금",
+    "전기세",
+    "소음",
 ];
 
 /// Asking what the shop has at all: a search of everything (and a question about what kind).
@@ -420,6 +436,8 @@ pub(crate) const BROWSE: &[&str] = &[
     "뭐 팔아요",
     "뭐 파는",
     "뭐 팔",
+    "뭐뭐 팔",
+    "뭐뭐 있",
     "뭐가 있어요",
     "뭐가 있나요",
     "추천해 주세요",
@@ -621,6 +639,9 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "식당",
     "place to eat",
     "bbq place",
+    "best bbq",
+    "bbq near",
+    "bbq restaurant",
     "pizza place",
     "lunch spot",
     "dinner spot",
@@ -651,100 +672,6 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "크롤러",
     "stock price",
 ];
-
-/// Availability cues that ask whether something is there (not "can I pick up earbuds", which is a search).
-pub(crate) const STOCK_QUESTION: &[&str] = &[
-    "do you have",
-    "any left",
-    "남았",
-    "pick up the",
-    "get the",
-    "have the",
-    "재고도",
-    "있어요",
-    "있나요",
-    "있어?",
-    "있습니까",
-    "재고",
-    "in stock",
-    "available",
-    "픽업 돼",
-    "픽업돼",
-    "픽업되",
-    "픽업가능",
-    "있을까",
-    "픽업 되",
-    "픽업 가능",
-    "get one at",
-    "get it at",
-    "pick it up",
-    "store have",
-    "got any",
-    "have it",
-    "grab it",
-    "shop have",
-    "have any",
-    "is there any",
-    "are there any",
-    "any at ",
-    "are they at",
-    "is it at",
-    "are those at",
-    "is that at",
-    "있으면",
-    "있는 데",
-    "있는 곳",
-    "있음",
-    "could i pick",
-    "pick those up",
-    "can i get those",
-    "있나",
-    "남아있",
-    "남아 있",
-    "살 수 있죠",
-    "살 수 있나",
-    "get one at",
-    "get one around",
-    "get one near",
-    "got it there",
-    "have it there",
-    "있죠",
-    "들어왔",
-];
-
-/// Words for the store the shopper is in.
-pub(crate) const HERE: &[&str] = &["여기서", "여기에", "여기", "이 매장", "이 지점", "this store", "this shop", "here"];
-
-/// Cues that ask about stock whatever else is said ("is the M size still in stock?").
-pub(crate) const STRONG_STOCK: &[&str] = &[
-    "in stock",
-    "재고",
-    "available",
-    "남았",
-    "any left",
-    "still have",
-    "sold out",
-    "품절",
-    "pick it up",
-    "pick them up",
-    "grab it",
-    "get it today",
-    "get it at",
-    "left at",
-    "left in",
-    "still left",
-    "남아있",
-    "남아 있",
-];
-
-/// Cues that ask to collect something ("can I pick up …", "받을 수 있어요?"): availability when they name a
-/// store or follow products shown, else a search.
-pub(crate) const PICKUP_QUESTION: &[&str] = &["can i pick", "can i get it", "받을 수 있"];
-
-/// Every availability cue: the stock questions and the pickup questions.
-pub(crate) fn availability_cues() -> impl Iterator<Item = &'static &'static str> {
-    STOCK_QUESTION.iter().chain(PICKUP_QUESTION)
-}
 
 /// Thanks and goodbyes.
 pub(crate) const THANKS: &[&str] = &[
@@ -785,4 +712,11 @@ pub(crate) const THANKS: &[&str] = &[
     "try them on",
     "try it on",
     "땡큐",
+    "thats all",
+    "that's all",
+    "that is all",
+    "thats it",
+    "that's it",
+    "그게 다예요",
+    "이게 다예요",
 ];

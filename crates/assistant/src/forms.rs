@@ -35,9 +35,25 @@ pub(crate) fn off_topic_by_form(text: &str) -> bool {
 /// Stock looked up at a named store or the shopper's own, not a request to be shown products there: "재고"
 /// said without "재고 있는 …" (products in stock) and without a verb asking to be shown or recommended.
 pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
-    let at_store = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here);
+    // (Or near the shopper, stock said outright: "근처 매장에 계란 재고 있는지 봐줘요".)
+    let at_store = u
+        .pickup
+        .as_ref()
+        .is_some_and(|p| p.location_id.is_some() || p.here || (p.within_km.is_some() && text.contains("재고")));
     let stock = (text.contains("재고") && !text.contains("재고 있는 ") && !text.contains("재고있는 "))
-        || ["있으면 찾으러", "있으면 사러", "있으면 갈게", "any at ", "got one", "got any", "have one in"]
+        || [
+            "있으면 찾으러",
+            "있으면 사러",
+            "있으면 갈게",
+            "any at ",
+            "got one",
+            "got any",
+            "have one in",
+            // ("서면점 사운드바 있는지 확인 부탁드려요")
+            "있는지 확인",
+            "있는지 봐",
+            "있는지 알려",
+        ]
             .iter()
             .any(|c| text.contains(c))
         // ("check seomyeon stock")
@@ -90,7 +106,19 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
     const SAME_QUESTION: &[&str] =
         &["the ", "what about", "how about", "and ", "any ", "there too", "거기도", "도 있", "는요", "은요"];
     // (A colour or a size asked with no store narrows instead: "버건디도 같은 사이즈로 있나", "M은 없어요?".)
+    // "white one?" after a stock question asks the same about the white one (said without asking, "white one"
+    // narrows).
+    let one_asked = {
+        let t = text.trim_end();
+        (t.ends_with(" one?") || t.ends_with(" ones?")) && t.split_whitespace().count() <= 3 && !u.attributes.is_empty()
+    };
+    if last_intent == Some("availability") && u.price.is_none() && u.category.is_none() && one_asked {
+        return Some("availability");
+    }
+    // ("the 1kg one pls" chooses; "the 1kg napa one?" asks.)
+    let chooses = ["pls", "please", "plz"].iter().any(|p| text.trim_end().ends_with(p)) && !asks(text);
     if last_intent == Some("availability")
+        && !chooses
         && u.price.is_none()
         && (u.attributes.is_empty() || u.pickup.is_some())
         && !SHOW.iter().any(|c| text.contains(c))
@@ -156,7 +184,7 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
                 && STOCK_QUESTION.iter().any(|c| text.contains(c))
                 && (u.brand.is_some() || !text.is_ascii()))
             // (Stock named outright: "is there a humidifier in stock near me", "… sold out online".)
-            || (asks(text) && ["in stock", "sold out", "any left"].iter().any(|c| text.contains(c)))
+            || (asks(text) && ["in stock", "sold out", "any left", "품절", "재고 있", "남아 있", "남아있"].iter().any(|c| text.contains(c)))
             // (A kind and a store, asked: "3kg kimchi at seomyeon?", "grey joggers xl still at hongdae?",
             // "gangnam got an air purifier right now?".)
             || (text.is_ascii() && asks(text) && (ends_at_a_store(text) || [" still at ", " got a", " got an "].iter().any(|c| text.contains(c)))))
@@ -296,6 +324,11 @@ pub fn chooses_within(text: &str) -> Option<String> {
         }
     }
     let lowered = text.to_lowercase();
+    // ("the 1kg one pls": the choice, asked politely.)
+    let lowered = ["pls", "please", "plz"]
+        .iter()
+        .find_map(|p| lowered.strip_suffix(p).map(|l| l.trim_end_matches([' ', ',']).to_owned()))
+        .unwrap_or(lowered);
     let marked = contains_word(&lowered, "specifically")
         || contains_word(&lowered, "only")
         || lowered.starts_with("just the ")
@@ -333,8 +366,8 @@ pub(crate) fn asks_at_a_store_after(
         && u.price.is_none()
         && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
         && (u.category.is_none() || same_kind)
-        // (Or one type of the kind said with a store, no colour or size: "lime flavour, at seomyeon".)
-        && (asks(text) || (same_kind && u.attributes.is_empty() && text.is_ascii() && ends_at_a_store(text)))
+        // (Or said without asking, ending at a store: "lime flavour, at seomyeon", "then black at seomyeon".)
+        && (asks(text) || (text.is_ascii() && ends_at_a_store(text) && (same_kind || u.category.is_none())))
         && !requests_products(text)
         && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
 }
@@ -342,8 +375,24 @@ pub(crate) fn asks_at_a_store_after(
 /// The text after the words that open a turn without saying anything ("ok and do you have kimchi there" opens
 /// with "do you have").
 fn opening(text: &str) -> &str {
-    const OPENERS: &[&str] =
-        &["ok", "okay", "and", "so", "then", "cool", "um", "hmm", "oh", "alright", "great", "nice"];
+    const OPENERS: &[&str] = &[
+        "ok",
+        "okay",
+        "and",
+        "so",
+        "then",
+        "cool",
+        "um",
+        "hmm",
+        "oh",
+        "alright",
+        "great",
+        "nice",
+        "meanwhile",
+        "btw",
+        "anyway",
+        "also",
+    ];
     let mut t = text.trim_start();
     loop {
         let word = t.split(|c: char| c.is_whitespace() || c == ',').next().unwrap_or("");

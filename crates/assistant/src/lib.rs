@@ -7,6 +7,7 @@ mod cues;
 mod forms;
 mod matching;
 pub mod price;
+mod stock_cues;
 pub mod understand;
 mod understood;
 pub mod vocabulary;

@@ -134,6 +134,14 @@ pub fn asks(text: &str) -> bool {
         "아요",
         "있나",
         "없나",
+        // ("강남역점 오늘 감자칩 있을까": …ㄹ까 asks.)
+        "을까",
+        "ㄹ까",
+        "있을까",
+        "없을까",
+        // ("전기포트 오늘 서면점 픽업 되나")
+        "되나",
+        "돼나",
     ];
     const EN: &[&str] = &["is", "are", "does", "do", "can", "will", "would", "should", "how", "what", "which", "could"];
     // English asks at the start of any clause: "i'll take the black one, is it at gangnam", "ok and do you
@@ -150,8 +158,9 @@ pub(crate) fn has_product_words(rest: &str) -> bool {
     rest.split(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | ',' | '.' | '~'))
         .filter(|w| !w.is_empty() && !STOP.contains(w))
         .any(|w| {
+            // (A one-syllable filler only as a word of its own: "요가매트" is no "요".)
             !availability_cues().any(|a| a.contains(w) || w.starts_with(a.trim_end_matches('?')))
-                && !FILLERS.iter().any(|f| w.starts_with(f))
+                && !FILLERS.iter().any(|f| w.starts_with(f) && (f.chars().count() > 1 || w == *f))
         })
 }
 
@@ -452,11 +461,10 @@ pub(crate) fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
                 }
             }
             "tops" | "bottoms" | "outerwear" => {
-                // A Korean chest size said next to the garment ("하늘색 셔츠 95"); a waist ("청바지 30") is none.
-                if leaf != "bottoms" {
-                    if let Some(l) = letter_size(clean).filter(|_| clean.len() >= 2) {
-                        return Some((l.into(), t.to_string()));
-                    }
+                // A Korean size said next to the garment ("하늘색 셔츠 95", "카고바지 올리브 95": 85–110 in fives); a
+                // waist ("청바지 30") is none.
+                if let Some(l) = letter_size(clean).filter(|_| clean.len() >= 2) {
+                    return Some((l.into(), t.to_string()));
                 }
                 let word = match clean {
                     "xs" | "s" | "m" | "l" | "xl" | "xxl" => Some(clean.to_uppercase()),

@@ -332,6 +332,8 @@ const BEFORE_EN: &[(&str, u8)] = &[
     ("budget", 0),
     ("예산은", 0),
     ("예산이", 0),
+    ("예산을", 0),
+    ("예산도", 0),
     ("예산", 0),
     ("under", 1),
     ("below", 1),
@@ -579,6 +581,7 @@ mod tests {
     #[test]
     fn budgets() {
         assert_eq!(p("예산 30만원으로 공기청정기"), (None, Some(300_000), "KRW"));
+        assert_eq!(p("아 예산을 10만원으로 줄일게요"), (None, Some(100_000), "KRW"));
         assert_eq!(p("30만원 안 넘는 걸로"), (None, Some(300_000), "KRW"));
         assert_eq!(p("vacuum, my budget is $300"), (None, Some(30_000), "USD"));
         assert_eq!(p("30만원 넘는 걸로"), (Some(300_001), None, "KRW"));

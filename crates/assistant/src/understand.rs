@@ -26,6 +26,10 @@ const DEMONSTRATIVES: &[&str] = &[
     "두 번째",
     "this one",
     "that one",
+    "does that",
+    "does this",
+    "is that",
+    "is this",
     "it ",
     "the first",
     "the second",
@@ -53,6 +57,10 @@ pub fn understand_after(
 ) -> Understood {
     let text = lower(utterance.trim());
     let mut rest = text.clone();
+    // Sayings whose words would name a kind: "ill stick with those" (no stick vacuum).
+    for saying in ["stick with those", "stick with that", "stick with them", "stick with it", "stick with these"] {
+        cut(&mut rest, saying);
+    }
     let mut u = Understood { intent: "find".into(), ..Default::default() };
 
     if let Some(p) = price::find(&rest) {
@@ -86,9 +94,10 @@ pub fn understand_after(
         u.pickup = Some(Pickup { location_id: Some(t.id.clone()), ..Default::default() });
         cut(&mut rest, &w);
     }
-    let near_me = ["내 주변", "가까운", "근처 매장", "near me", "nearby", "close to me", "close by"]
-        .iter()
-        .any(|w| text.contains(w));
+    let near_me =
+        ["내 주변", "가까운", "근처 매장", "근처에서", "근처에", "near me", "nearby", "close to me", "close by"]
+            .iter()
+            .any(|w| text.contains(w));
     let today =
         ["오늘", "today", "지금 바로", "right now"].iter().any(|w| text.contains(w)) || contains_word(&text, "rn");
     let here = HERE.iter().any(|w| contains_word(&text, w));
@@ -165,7 +174,10 @@ pub fn understand_after(
     if let Some((t, w)) = kind_term(&rest, &vocab.categories) {
         u.category = Some(t.id.clone());
         let singular = w.strip_suffix('s').filter(|_| w.is_ascii()).unwrap_or(&w);
-        if !(vocab.title_words.contains(&w) || vocab.title_words.contains(singular)) {
+        // (A Korean kind that ends a title's word stays a search word: "김치" of "포기김치", so that "여기 김치
+        // 팔아요?" finds kimchi, not the fresh food most bought.)
+        let heads_a_title = !w.is_ascii() && vocab.title_words.iter().any(|t| t.len() > w.len() && t.ends_with(&w));
+        if !(vocab.title_words.contains(&w) || vocab.title_words.contains(singular) || heads_a_title) {
             cut(&mut rest, &w);
         }
     }
@@ -202,7 +214,7 @@ pub fn understand_after(
     let same_kind = previous.is_some_and(|p| {
         p.category.is_some()
             && p.category == u.category
-            && matches!(p.intent.as_str(), "find" | "refine" | "availability")
+            && matches!(p.intent.as_str(), "find" | "refine" | "availability" | "gift")
     });
     let no_slots = u.category.is_none() && u.brand.is_none() && u.price.is_none();
     let mut intent: &'static str = "find";
@@ -425,6 +437,14 @@ pub fn understand_after(
         // "how much is it?", "방수 돼요?": about a product shown, answered from the catalog.
         intent = "question";
     }
+    // Whether the shop sells a whole department is browsing, not stock ("여기 먹을 거도 팔아요?"; "여기 김치
+    // 팔아요?" asks about stock).
+    if intent == "availability"
+        && u.category.as_deref().is_some_and(|c| !c.contains('/'))
+        && ["팔아", "파나요", "팔죠", "팔고 있", "sell"].iter().any(|w| text.contains(w))
+    {
+        intent = "find";
+    }
     u.intent = intent.to_owned();
     u.refine = refine.map(str::to_owned);
 
@@ -487,7 +507,12 @@ pub fn understand_after(
         && u.brand.is_none()
         && u.price.is_none()
         && u.attributes.is_empty()
-        && text.split_whitespace().count() <= 7
+        // (Longer when it ends with the thanks: "cool ill take the train to busan lol thanks".)
+        && (text.split_whitespace().count() <= 7
+            || (text.split_whitespace().count() <= 10
+                && text.split_whitespace().last().is_some_and(|w| {
+                    THANKS.iter().any(|t| w.trim_end_matches(|c: char| !c.is_alphanumeric()).starts_with(t))
+                })))
         // (Not when it says what it waits on: "서면점에 있으면 찾으러 갈게요", "강남점 픽업으로 할게요".)
         && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())
             || !(asks(&text) || availability_cues().any(|c| text.contains(c)) || text.contains("픽업")))

@@ -502,3 +502,38 @@ fn an_everyday_word_is_no_brand() {
     assert_eq!(u.brand, None, "{u:?}");
     assert_eq!(understand("dasom crackers", &v, None).brand.as_deref(), Some("Dasom Confectionery"));
 }
+
+#[test]
+fn round_13_forms() {
+    let v = vocab();
+    // A budget said as the budget is its most.
+    let u = understand("아 예산을 10만원으로 줄일게요", &v, None);
+    assert_eq!(u.price.as_ref().and_then(|p| p.max_minor), Some(100_000), "{u:?}");
+    assert_eq!(u.price.as_ref().and_then(|p| p.min_minor), None, "{u:?}");
+    // Whether a store sells a kind asks about stock there; whether it sells a department is browsing.
+    assert_eq!(understand("홍대점 이어폰 팔아요?", &v, None).intent, "availability");
+    let dept = Vocabulary {
+        categories: vec![Term { id: "electronics".into(), words: vec!["전자제품".into()], learned: Vec::new() }],
+        ..vocab()
+    };
+    assert_eq!(understand("홍대점 전자제품도 팔아요?", &dept, None).intent, "find");
+    // A Korean size said bare for bottoms, as for tops.
+    assert_eq!(understand("청바지 블랙 95", &v, None).attributes.get("size").map(String::as_str), Some("M"));
+    // Questions about owning it, not hand-offs or searches.
+    let shown = understand("이어폰 보여줘", &v, None);
+    assert_eq!(understand("이어폰 블루투스 연결 되나요?", &v, Some(&shown)).intent, "question");
+    assert_ne!(understand("블루투스 연결 되나요?", &v, Some(&shown)).intent, "handoff");
+    assert_eq!(understand("get me someone from the hongdae store", &v, None).intent, "handoff");
+    // Closings: "that's all", and thanks said last after a longer sentence.
+    assert_eq!(understand("perfect, thats all", &v, Some(&shown)).intent, "smalltalk");
+    assert_eq!(understand("cool ill take the train to hongdae lol thanks", &v, Some(&shown)).intent, "smalltalk");
+    // "the 1kg one pls" chooses; "white one?" after a stock question asks the same about it.
+    assert_eq!(crate::forms::chooses_within("the 1kg one pls").as_deref(), Some("1kg"));
+    let asked = understand("홍대점에 이어폰 있어요?", &v, None);
+    assert_eq!(understand_after("white one?", &v, Some(&asked), Some("availability")).intent, "availability");
+    assert_eq!(understand_after("white one", &v, Some(&asked), Some("availability")).intent, "refine");
+    // A word that starts with a one-syllable filler is still a word ("요가매트" is not "요").
+    assert!(crate::matching::has_product_words("요가매트 있어요?"));
+    // "ill stick with those" names no kind.
+    assert_eq!(understand("fine, ill stick with those. near me today?", &v, Some(&shown)).category, None);
+}

@@ -118,6 +118,9 @@ pub(crate) const CATEGORY_WORDS: &[(&str, &[&str])] = &[
             "sweatshirt",
             "blouse",
             "top",
+            "knitwear",
+            "sweater",
+            "jumper",
         ],
     ),
     ("outerwear", &["자켓", "재킷", "코트", "패딩", "점퍼", "아우터", "jacket", "coat", "parka", "outerwear"]),
@@ -375,6 +378,7 @@ pub(crate) const FILLERS: &[&str] = &[
     "여기",
     "도",
     "요",
+    "뭐뭐",
     "는요",
     "은요",
 ];

@@ -74,7 +74,9 @@ impl Engine {
                 && u.brand.is_none()
                 && somewhere
                 && l.category.is_some()
-                && matches!(state.last_intent.as_deref(), Some("find" | "refine" | "availability"))
+                // (Or after a question about one of them: "3키로짜리 얼마예요?" then "오늘 저녁에 들러서 가져갈 수
+                // 있어요?".)
+                && matches!(state.last_intent.as_deref(), Some("find" | "refine" | "availability" | "question"))
         }) {
             let kind = last.category.clone().unwrap_or_default();
             if self.held_in_kind(&assistant::content_words(&u.words), &kind).await?.is_empty() {

@@ -277,14 +277,16 @@ impl Engine {
         // Where: a named store, near the shopper, or "today" at the store they chose.
         let pickup = u.pickup.clone().unwrap_or_default();
         let mut in_stock_at = pickup.location_id.clone();
+        let mut asks_store = false;
         let mut near = None;
         if in_stock_at.is_none() && (pickup.within_km.is_some() || pickup.today || pickup.here) {
             match (turn.lat, turn.lon, chosen_store) {
                 (Some(lat), Some(lon), _) => near = Some((lat, lon, pickup.within_km.unwrap_or(5) as f64)),
                 (_, _, Some(s)) => in_stock_at = Some(s.to_owned()),
                 _ if asked_before < 2 => {
-                    // Ask which store; show nothing yet (any store would be a guess).
+                    // Ask which store, showing what some store has for pickup now.
                     let stores: Vec<&LocationView> = ctx.locations.iter().filter(|l| l.pickup_enabled).collect();
+                    asks_store = true;
                     out.question = Some(Question {
                         text: if ko {
                             "어느 매장에서 픽업하시겠어요?".into()
@@ -296,11 +298,8 @@ impl Engine {
                             .map(|l| if ko { l.name.ko.clone() } else { l.name.en.clone() })
                             .collect(),
                     });
-                    out.reply.text = out.question.as_ref().map(|q| q.text.clone()).unwrap_or_default();
-                    conv.state.last = Some(u.clone());
                     conv.state.asked = Some("store".into());
                     conv.state.questions_in_row = asked_before + 1;
-                    return Ok(());
                 }
                 _ => {}
             }
@@ -334,6 +333,10 @@ impl Engine {
         };
         let stores_wanted: Option<Vec<String>> = match (&in_stock_at, near) {
             (Some(s), _) => Some(vec![s.clone()]),
+            // (Which store is not known yet: any store one can pick up from.)
+            (None, None) if asks_store => {
+                Some(ctx.locations.iter().filter(|l| l.pickup_enabled).map(|l| l.id.clone()).collect())
+            }
             (None, Some((lat, lon, r))) => Some(
                 ctx.locations
                     .iter()
@@ -421,7 +424,7 @@ impl Engine {
         let total = found.total;
 
         // A broad request: ask about what splits the results best (at most two questions in a row).
-        if total > BROAD && asked_before < 2 && matches!(u.intent.as_str(), "find" | "gift") {
+        if total > BROAD && asked_before < 2 && !asks_store && matches!(u.intent.as_str(), "find" | "gift") {
             if let Some((facet, question)) = clarify(&found, u, ko) {
                 out.question = Some(question);
                 conv.state.asked = Some(facet);
@@ -429,7 +432,11 @@ impl Engine {
             }
         }
 
-        out.reply.text = search_text(u, &products, total, ctx, stores_wanted.as_deref(), out.question.as_ref());
+        out.reply.text = if asks_store {
+            texts::which_store_text(products.len(), out.question.as_ref(), ctx.ko)
+        } else {
+            search_text(u, &products, total, ctx, stores_wanted.as_deref(), out.question.as_ref())
+        };
         if kind_not_carried && products.is_empty() {
             let said = assistant::content_words(&u.words).join(" ");
             out.reply.text = if ctx.ko {

@@ -139,7 +139,11 @@ pub(super) fn title_holds(h: &crate::discovery::product_search::Hit, w: &str) ->
     let w = w.trim_end_matches(|c: char| !c.is_alphanumeric());
     let stem = if w.is_ascii() { w.trim_end_matches('s') } else { w };
     let ko_stem: String = w.chars().take(2).collect();
+    // ("1kg" is "1 kg" in a title.)
+    let digits = w.find(|c: char| !(c.is_ascii_digit() || c == '.')).filter(|i| *i > 0);
+    let spaced = digits.map(|i| format!("{} {}", &w[..i], &w[i..]));
     (stem.chars().count() >= 2 && (en.contains(stem) || ko.contains(stem)))
+        || spaced.is_some_and(|s| en.contains(&s) || ko.contains(&s))
         || (!w.is_ascii() && ko_stem.chars().count() == 2 && ko.contains(&ko_stem))
 }
 
@@ -211,7 +215,9 @@ impl Engine {
     async fn assistant_ground(&self, u: &mut Understood, answering: bool) -> Result<()> {
         // (A gift's words name the occasion and the person: "she's into running" is no request for shoes —
         // unless they answer the question what kind: "she's always cold, maybe a puffer?".)
-        let kinds = if answering {
+        // (Or a gift said with a colour or a size: "anniversary gift for my wife, a cream knit size m" names the
+        // product.)
+        let kinds = if answering || (u.intent == "gift" && !u.attributes.is_empty()) {
             &["find", "compare", "availability", "gift"][..]
         } else {
             &["find", "compare", "availability"]
@@ -379,7 +385,10 @@ impl Engine {
         if conv.state.asked.is_some() && (u.intent == "find" || answers_store) {
             if let Some(prev) = conv.state.last.clone() {
                 let mut merged = prev;
-                merged.intent = "find".into();
+                // (The store asked for, after products one can pick up somewhere were shown: stock there — "i'm by
+                // gangnam station actually" after power banks near me.)
+                merged.intent =
+                    if answers_store && !conv.state.shown.is_empty() { "availability" } else { "find" }.into();
                 merged.refine = None;
                 if u.category.is_some() {
                     merged.category = u.category.clone();

@@ -143,6 +143,18 @@ pub const SMALLTALK_EN: &str =
 pub const FULL_KO: &str = "대화가 길어졌어요. 새 대화로 다시 물어봐 주세요.";
 pub const FULL_EN: &str = "This conversation has grown long; please start a new one.";
 
+/// The reply when the shopper wants to pick up near them and no store is known yet: what some store has now,
+/// and the question which store.
+pub(super) fn which_store_text(shown: usize, question: Option<&Question>, ko: bool) -> String {
+    let q = question.map(|q| q.text.as_str()).unwrap_or_default();
+    match (shown, ko) {
+        (0, true) => format!("지금 매장에서 픽업할 수 있는 상품을 찾지 못했어요. {q}"),
+        (0, false) => format!("I found none that a store has for pickup right now. {q}"),
+        (n, true) => format!("오늘 저희 매장 중 한 곳 이상에서 픽업할 수 있는 상품 {n}개예요. {q}"),
+        (n, false) => format!("{n} you can pick up today at one of our stores. {q}"),
+    }
+}
+
 pub(super) fn search_text(
     u: &Understood,
     products: &[AssistantProduct],
