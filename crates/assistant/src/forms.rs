@@ -36,10 +36,11 @@ pub(crate) fn off_topic_by_form(text: &str) -> bool {
 /// said without "재고 있는 …" (products in stock) and without a verb asking to be shown or recommended.
 pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
     // (Or near the shopper, stock said outright: "근처 매장에 계란 재고 있는지 봐줘요".)
-    let at_store = u
-        .pickup
-        .as_ref()
-        .is_some_and(|p| p.location_id.is_some() || p.here || (p.within_km.is_some() && text.contains("재고")));
+    let at_store = u.pickup.as_ref().is_some_and(|p| {
+        p.location_id.is_some()
+            || p.here
+            || (p.within_km.is_some() && (text.contains("재고") || text.contains("있는지")))
+    });
     let stock = (text.contains("재고") && !text.contains("재고 있는 ") && !text.contains("재고있는 "))
         || [
             "있으면 찾으러",
@@ -51,13 +52,16 @@ pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
             "have one in",
             // ("서면점 사운드바 있는지 확인 부탁드려요")
             "있는지 확인",
+            "있는지 궁금",
             "있는지 봐",
             "있는지 알려",
         ]
             .iter()
             .any(|c| text.contains(c))
         // ("check seomyeon stock")
-        || contains_word(text, "stock");
+        || contains_word(text, "stock")
+        // ("홍대점에 M 있는 걸로요": the ones there; "홍대에서 살 수 있는 걸로 알려주세요" asks for products to buy.)
+        || (["있는 걸로", "있는 거로", "있는걸로"].iter().any(|c| text.contains(c)) && !text.contains("수 있는"));
     at_store && u.price.is_none() && stock && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
 }
 
@@ -115,8 +119,9 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
     if last_intent == Some("availability") && u.price.is_none() && u.category.is_none() && one_asked {
         return Some("availability");
     }
-    // ("the 1kg one pls" chooses; "the 1kg napa one?" asks.)
-    let chooses = ["pls", "please", "plz"].iter().any(|p| text.trim_end().ends_with(p)) && !asks(text);
+    // ("the 1kg one pls", "the temperature control model", "the 10 cup one specifically" choose; "the 1kg napa
+    // one?" asks.)
+    let chooses = !asks(text) && !text.contains(" at ") && chooses_within(text).is_some();
     if last_intent == Some("availability")
         && !chooses
         && u.price.is_none()
@@ -332,14 +337,31 @@ pub fn chooses_within(text: &str) -> Option<String> {
     let marked = contains_word(&lowered, "specifically")
         || contains_word(&lowered, "only")
         || lowered.starts_with("just the ")
-        || (lowered.starts_with("the ") && (lowered.ends_with(" one") || lowered.ends_with(" ones")))
+        || (lowered.starts_with("the ")
+            && [" one", " ones", " model", " kind", " version", " type"].iter().any(|e| lowered.ends_with(e)))
         // ("spicy beef one": a few words and "one".)
         || (lowered.split_whitespace().count() <= 4 && (lowered.ends_with(" one") || lowered.ends_with(" ones")));
     marked
         .then(|| {
             lowered
                 .split_whitespace()
-                .filter(|w| !["specifically", "only", "just", "the", "one", "ones", "please", "pls"].contains(w))
+                .filter(|w| {
+                    ![
+                        "specifically",
+                        "only",
+                        "just",
+                        "the",
+                        "one",
+                        "ones",
+                        "please",
+                        "pls",
+                        "model",
+                        "kind",
+                        "version",
+                        "type",
+                    ]
+                    .contains(w)
+                })
                 .collect::<Vec<_>>()
                 .join(" ")
         })
@@ -457,4 +479,12 @@ pub fn fits_device(text: &str) -> Option<String> {
         .filter(|w| !["그거", "제", "내", "저", "지금", "폰", "phone", "the", "my", "i", "use", "have"].contains(w))
         .collect();
     (!words.is_empty() && words.len() <= 3).then(|| words.join(" "))
+}
+
+/// Another product said instead, after a stock question ("ok cherry tomatoes then", "그럼 방울토마토"): the same
+/// question about it, unless it asks to be shown products.
+pub(crate) fn instead_after_a_stock_question(text: &str, previous: Option<&Understood>) -> bool {
+    previous.is_some_and(|p| p.intent == "availability" && p.pickup.is_some())
+        && (contains_word(text, "then") || text.starts_with("그럼 "))
+        && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
 }

@@ -142,6 +142,8 @@ pub fn asks(text: &str) -> bool {
         // ("전기포트 오늘 서면점 픽업 되나")
         "되나",
         "돼나",
+        "어때요",
+        "어때",
     ];
     const EN: &[&str] = &["is", "are", "does", "do", "can", "will", "would", "should", "how", "what", "which", "could"];
     // English asks at the start of any clause: "i'll take the black one, is it at gangnam", "ok and do you

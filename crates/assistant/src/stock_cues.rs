@@ -59,15 +59,13 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "have it there",
     "있죠",
     "들어왔",
-    // "여기 김치 팔아요?", "do you sell umbrellas here": does the shop sell it (there).
+    // "여기 김치 팔아요?": does the shop sell it (there). ("do you sell backpacks" asks what the shop carries.)
     "팔아요",
     "파나요",
     "팔아?",
     "팔죠",
     "팔고 있",
-    "do you sell",
-    "do u sell",
-    "you guys sell",
+    "do they have",
 ];
 
 /// Words for the store the shopper is in.

@@ -227,7 +227,9 @@ pub fn understand_after(
             && ["선물용 말고", "선물 말고", "선물용 아니고", "선물 아니고", "not a gift", "not for a gift"]
                 .iter()
                 .any(|d| text.contains(d)))
-            || (*i == "returns" && ["gift swap", "gift exchange", "secret santa"].iter().any(|d| text.contains(d)));
+            || (*i == "returns" && ["gift swap", "gift exchange", "secret santa"].iter().any(|d| text.contains(d)))
+            // ("감이 안 와요": no idea, not a parcel that has not come.)
+            || (*i == "order_status" && ["감이 안 와", "감이 안와", "감 안 와", "감이 안 오"].iter().any(|d| text.contains(d)));
         !denied && (cues.iter().any(|c| text.contains(c)) || (*i == "order_status" && asks_after_an_order(&text)))
     }) {
         intent = i;
@@ -274,13 +276,16 @@ pub fn understand_after(
         // 있나요", "and chicken breast under 15k won"; a budget said otherwise narrows: "큰컵으로 2천원
         // 이하짜리는요?".)
         && (u.price.is_none() || STOCK_QUESTION.iter().any(|c| text.contains(c)) || adds_another(&text))
-        // ("plus some garlic" adds to the question without asking again.)
+        // ("plus some garlic" adds to the question without asking again; "ok cherry tomatoes then" asks it
+        // instead.)
         && (asks(&text)
             || adds_another(&text)
+            || instead_after_a_stock_question(&text, previous)
             || ["plus ", "also "].iter().any(|w| text.starts_with(w))
             || ["도요", "도?"].iter().any(|w| text.trim_end_matches(['.', '!', '~']).ends_with(w)))
         && (["and", "what about", "how about", "plus", "also", "too", "as well"].iter().any(|w| contains_word(&text, w))
             || adds_another(&text)
+            || instead_after_a_stock_question(&text, previous)
             || ["got ", "any ", "have you got"].iter().any(|w| text.starts_with(w))
             || ["는요", "은요", "도 있", "도요", "도 하나", "도 주세요"].iter().any(|w| text.contains(w)))
     {

@@ -537,3 +537,35 @@ fn round_13_forms() {
     // "ill stick with those" names no kind.
     assert_eq!(understand("fine, ill stick with those. near me today?", &v, Some(&shown)).category, None);
 }
+
+#[test]
+fn round_14_forms() {
+    let v = vocab();
+    let shown = understand("이어폰 보여줘", &v, None);
+    // Closings that say when they will come.
+    for text in [
+        "네 퇴근하고 가볼게요",
+        "sweet, ill go after work",
+        "ok cool ill head over after lunch",
+        "alright, good to know",
+    ] {
+        assert_eq!(understand(text, &v, Some(&shown)).intent, "smalltalk", "{text}");
+    }
+    // "감이 안 와요" is no parcel that has not come.
+    assert_eq!(understand("언니 생일이 다음 주인데 뭘 사줘야 할지 감이 안 와요", &v, None).intent, "gift");
+    // "what about Gangnam?" in Korean: a store with its particle is no product word.
+    let asked = understand("홍대점에 이어폰 있어요?", &v, None);
+    assert_eq!(understand("그럼 강남역점은 어때요", &v, Some(&asked)).intent, "availability");
+    // Another product instead, after a stock question.
+    assert_eq!(understand("ok sneakers then", &v, Some(&asked)).intent, "availability");
+    assert_ne!(understand("ok show me sneakers then", &v, Some(&asked)).intent, "availability");
+    // A choice by form after a stock question; asked with "?" it is the same question.
+    assert_eq!(crate::forms::chooses_within("the temperature control model").as_deref(), Some("temperature control"));
+    assert_ne!(
+        understand_after("the sori one specifically", &v, Some(&asked), Some("availability")).intent,
+        "availability"
+    );
+    // "do you sell …" asks what the shop carries.
+    assert_eq!(understand("do u sell sneakers", &v, None).intent, "find");
+    assert_eq!(understand("lol nice", &v, None).intent, "smalltalk");
+}

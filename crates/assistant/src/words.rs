@@ -119,6 +119,7 @@ pub(crate) const CATEGORY_WORDS: &[(&str, &[&str])] = &[
             "blouse",
             "top",
             "knitwear",
+            "knit",
             "sweater",
             "jumper",
         ],
@@ -379,6 +380,13 @@ pub(crate) const FILLERS: &[&str] = &[
     "도",
     "요",
     "뭐뭐",
+    // (Particles left alone when a store or a kind is cut from their word: "강남역점은" → "은".)
+    "은",
+    "는",
+    "에",
+    "에서",
+    "을",
+    "를",
     "는요",
     "은요",
 ];

@@ -169,7 +169,8 @@ impl Engine {
         // (Only a kind the words seemed to name is overridden, and only by "… one" or a device; another kind named
         // outright is a new request: "이거랑 입을 셔츠도 화이트 S로" after chinos.)
         let said = text.trim_end_matches(['?', '.', '!']).to_lowercase();
-        let one = said.ends_with(" one") || said.ends_with(" ones") || device.is_some();
+        let one = said.split_whitespace().any(|w| matches!(w, "one" | "ones" | "model" | "kind" | "version"))
+            || device.is_some();
         if u.category.as_ref().is_some_and(|c| *c != kind) && !one {
             return Ok(None);
         }

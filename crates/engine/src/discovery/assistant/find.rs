@@ -374,8 +374,9 @@ impl Engine {
             // (A title holding another word of the kind's group holds the kind: "시계" finds "Nova Watch".)
             let not_carried = q.category.is_none()
                 && q.brand.is_none()
-                && content.iter().any(|w| names_a_kind(w))
-                && !found.hits.iter().any(|h| content.iter().any(|w| title_holds_kind(h, w)));
+                && ((content.iter().any(|w| names_a_kind(w))
+                    && !found.hits.iter().any(|h| content.iter().any(|w| title_holds_kind(h, w))))
+                    || misses_a_kind(&q.q, &found.hits));
             kind_not_carried = not_carried;
             let ids: Vec<String> = found
                 .hits
@@ -529,6 +530,21 @@ fn names_a_kind(w: &str) -> bool {
         .iter()
         .chain(search::thesaurus::GROUPS.iter().flat_map(|g| g.iter()))
         .any(|k| same_word(k, w))
+}
+
+/// A kind the shop may not carry, said as what is asked for (not what it is for: "charger for laptops",
+/// "노트북용"), that no hit's title holds: "laptop sleeve?", "회사 노트북 가방 있어요?" ask for a laptop's bag, not for
+/// long-sleeve shirts or zipper bags.
+pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_search::Hit]) -> bool {
+    let said: Vec<&str> = words.split_whitespace().collect();
+    said.iter().enumerate().any(|(i, raw)| {
+        let w = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        let purpose = i > 0 && ["for", "with", "fits"].contains(&said[i - 1].to_lowercase().as_str());
+        !purpose
+            && !w.ends_with('용')
+            && assistant::OTHER_KINDS.iter().any(|k| same_word(k, &w))
+            && !hits.iter().any(|h| title_holds_kind(h, &w))
+    })
 }
 
 /// Whether a hit's title holds the kind a word names: the word, or another word of its thesaurus group

@@ -244,6 +244,10 @@ impl Engine {
             ..Default::default()
         };
         let found = self.search_products(q).await?;
+        // (A kind the shop does not carry, asked for, names no kind of the hits: "laptop sleeve?" is no shirt.)
+        if find::misses_a_kind(&u.words, &found.hits) {
+            return Ok(());
+        }
         let titled = |h: &&crate::discovery::product_search::Hit| content.iter().any(|w| title_holds(h, w));
         let titled: Vec<&crate::discovery::product_search::Hit> = found.hits.iter().filter(titled).collect();
         if titled.is_empty() {
@@ -346,6 +350,8 @@ impl Engine {
         let switches = ["그럼", "then", "actually", "아니다", "instead", "대신", "차라리", "rather", "also", "plus"]
             .iter()
             .any(|w| lowered.contains(w))
+            // ("and some grey joggers medium to match" after sweatshirts.)
+            || lowered.starts_with("and ")
             || conv.state.last.as_ref().is_some_and(|l| l.category.is_none() && l.brand.is_none());
         if switches && u.intent == "refine" && matches!(u.refine.as_deref(), Some("colour" | "size" | "price")) {
             let mut fresh = assistant::understand(&text, &vocab, None);
