@@ -568,4 +568,5 @@ fn round_14_forms() {
     // "do you sell …" asks what the shop carries.
     assert_eq!(understand("do u sell sneakers", &v, None).intent, "find");
     assert_eq!(understand("lol nice", &v, None).intent, "smalltalk");
+    assert_eq!(understand("is it gonna snow in seoul tomorrow", &v, Some(&shown)).intent, "out_of_scope");
 }

@@ -400,6 +400,8 @@ pub(crate) fn lower(s: &str) -> String {
 /// also consults): a request that names one, when no title holds it, is for something the shop does not
 /// carry ("laptops?" must not show chargers "for laptops").
 pub const OTHER_KINDS: &[&str] = &[
+    "비니",
+    "beanie",
     "킥보드",
     "scooter",
     "scooters",
