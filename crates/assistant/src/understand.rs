@@ -176,7 +176,8 @@ pub fn understand_after(
         let singular = w.strip_suffix('s').filter(|_| w.is_ascii()).unwrap_or(&w);
         // (A Korean kind that ends a title's word stays a search word: "김치" of "포기김치", so that "여기 김치
         // 팔아요?" finds kimchi, not the fresh food most bought.)
-        let heads_a_title = !w.is_ascii() && vocab.title_words.iter().any(|t| t.len() > w.len() && t.ends_with(&w));
+        // (The term's learned words are those heads, so no title word is scanned.)
+        let heads_a_title = !w.is_ascii() && t.learned.iter().any(|l| lower(l) == w);
         if !(vocab.title_words.contains(&w) || vocab.title_words.contains(singular) || heads_a_title) {
             cut(&mut rest, &w);
         }
