@@ -466,6 +466,7 @@ pub(crate) const SMALLTALK: &[&str] = &[
     "haha",
     "lmao",
     "괜찮네",
+    "좋네",
     "구경",
     "ㅇㅇ",
     "알겠음",
@@ -573,6 +574,12 @@ pub(crate) const SMALLTALK: &[&str] = &[
 /// Requests a shop assistant does not answer.
 pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "essay",
+    "capital of",
+    "cover letter",
+    "write a",
+    "taxi",
+    "book me a",
+    "place near",
     "president",
     "election",
     "대선",

@@ -99,6 +99,8 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
         "도 돼",
         "는요",
         "은요",
+        // ("영수증 없으면요?" after a returns answer.)
+        "면요",
         "가져가도",
         "if ",
         "그럼",
@@ -174,6 +176,11 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
         "do u have",
         "check stock",
         "stock for",
+        // ("does gangnam have greek yogurt today", "can i buy a robot vacuum at seomyeon today")
+        "does ",
+        "can i buy",
+        "can i grab",
+        "can i get a",
     ];
     // (Online is a place too: "온라인으로 숏패딩 네이비 L 재고 있어요?".)
     let somewhere = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here || p.within_km.is_some())
@@ -235,9 +242,20 @@ pub(crate) fn size_step(text: &str, previous: Option<&Understood>) -> Option<Str
 /// A request for products one can take ("픽업 가능한 라면 있어요?", "any hoodies near hongdae i can grab today?"),
 /// not a question whether a store has them.
 pub fn requests_products(text: &str) -> bool {
-    ["픽업 가능한", "픽업할 수 있는", "픽업 되는", "받을 수 있는", "살 수 있는", "i can", "to pick up", "보여", "show"]
-        .iter()
-        .any(|w| text.contains(w))
+    [
+        "픽업 가능한",
+        "픽업할 수 있는",
+        "픽업 되는",
+        "받을 수 있는",
+        "살 수 있는",
+        "가져갈 수 있는",
+        "i can",
+        "to pick up",
+        "보여",
+        "show",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }
 
 /// Words that choose one type or format within the kind just shown, by their form: a Korean choice ending
@@ -487,4 +505,70 @@ pub(crate) fn instead_after_a_stock_question(text: &str, previous: Option<&Under
     previous.is_some_and(|p| p.intent == "availability" && p.pickup.is_some())
         && (contains_word(text, "then") || text.starts_with("그럼 "))
         && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
+}
+
+/// A choice made and thanks or a goodbye said, asking nothing: "그 니트로 할게요 고마워요", "검정으로 할게요 감사해요",
+/// "never mind, just the jacket. thx", "ok ill grab it there, bye".
+pub(crate) fn closes_with_a_choice(text: &str) -> bool {
+    const THANKS: &[&str] = &[
+        "고마워",
+        "고맙",
+        "감사",
+        "ㄱㅅ",
+        "ㄳ",
+        "땡큐",
+        "thanks",
+        "thank",
+        "thx",
+        "ty",
+        "tysm",
+        "bye",
+        "cheers",
+        "appreciate",
+    ];
+    const CHOICE: &[&str] = &[
+        "할게",
+        "살게",
+        "할께",
+        "살께",
+        "just the",
+        "ill take",
+        "i'll take",
+        "ill grab",
+        "i'll grab",
+        "ill get",
+        "i'll get",
+        "go with",
+        "ill buy",
+        "i'll buy",
+    ];
+    THANKS.iter().any(|t| if t.is_ascii() { contains_word(text, t) } else { text.contains(t) })
+        && CHOICE.iter().any(|c| text.contains(c))
+        && !asks(text)
+        // (A short closing: "… i think i'll take one of the filofax planner please" after a long talk buys.)
+        && text.split_whitespace().count() <= 8
+        // (Not when it waits on stock: "강남역점에 있으면 살게요 감사해요".)
+        && !text.contains("있으면")
+        && !contains_word(text, "if")
+}
+
+/// Something bought that broke: a return ("i bought a rice cooker last week and the lid is broken", "지난주에 산
+/// 밥솥 뚜껑이 깨졌어요"), not a new one wanted because the old one broke ("as mine is broken, i need a new phone").
+pub(crate) fn bought_broken(text: &str) -> bool {
+    const BROKE: &[&str] = &[
+        "broken",
+        "broke",
+        "stopped working",
+        "doesn't work",
+        "not working",
+        "cracked",
+        "고장",
+        "깨졌",
+        "깨져",
+        "안 돼요",
+        "작동 안",
+    ];
+    const BOUGHT: &[&str] =
+        &["i bought", "i ordered", "i got", "purchased", "received", "산 ", "샀는데", "구매한", "주문한", "받은"];
+    BROKE.iter().any(|b| text.contains(b)) && BOUGHT.iter().any(|b| text.contains(b))
 }

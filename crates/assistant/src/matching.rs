@@ -453,7 +453,8 @@ pub(crate) fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
     let tokens: Vec<&str> = text.split_whitespace().collect();
     for (i, t) in tokens.iter().enumerate() {
         let clean = t.trim_matches(|c: char| !c.is_alphanumeric());
-        let clean = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도']);
+        // (With a particle or a copula: "280이라", "L이면 돼요".)
+        let clean = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도', '라', '면']);
         match leaf {
             "shoes" => {
                 if let Ok(n) = clean.parse::<u32>() {

@@ -61,6 +61,14 @@ pub fn understand_after(
     for saying in ["stick with those", "stick with that", "stick with them", "stick with it", "stick with these"] {
         cut(&mut rest, saying);
     }
+    // Sizes said in two words are one ("extra" alone would go as a cue word: "worth the extra").
+    for (said, size) in
+        [("extra large", " xl "), ("extra-large", " xl "), ("extra small", " xs "), ("extra-small", " xs ")]
+    {
+        if let Some(i) = rest.find(said) {
+            rest.replace_range(i..i + said.len(), size);
+        }
+    }
     let mut u = Understood { intent: "find".into(), ..Default::default() };
 
     if let Some(p) = price::find(&rest) {
@@ -231,7 +239,10 @@ pub fn understand_after(
             || (*i == "returns" && ["gift swap", "gift exchange", "secret santa"].iter().any(|d| text.contains(d)))
             // ("감이 안 와요": no idea, not a parcel that has not come.)
             || (*i == "order_status" && ["감이 안 와", "감이 안와", "감 안 와", "감이 안 오"].iter().any(|d| text.contains(d)));
-        !denied && (cues.iter().any(|c| text.contains(c)) || (*i == "order_status" && asks_after_an_order(&text)))
+        !denied
+            && (cues.iter().any(|c| text.contains(c))
+                || (*i == "order_status" && asks_after_an_order(&text))
+                || (*i == "returns" && bought_broken(&text)))
     }) {
         intent = i;
     } else if (contains_word(&text, "or") && ["which", "better", "?"].iter().any(|w| text.contains(w)))
@@ -244,7 +255,10 @@ pub fn understand_after(
         // "nova 5 plus or flip 5, which one?", "chinos or joggers for work?".
         intent = "compare";
     } else if (text.contains("중에")
-        || ["뭐 살까", "뭘 살까", "뭐 사지", "뭐가 낫", "어떤 게 낫"].iter().any(|w| text.contains(w)))
+        // ("초음파 가습기랑 가열식 가습기 어떤 게 좋아요", "조거팬츠랑 카고바지 어떤 게 더 편해요".)
+        || ["뭐 살까", "뭘 살까", "뭐 사지", "뭐가 낫", "어떤 게 낫", "어떤 게 더", "어떤게 더", "어떤 게 좋", "어떤게 좋", "어느 게", "어느 쪽"]
+            .iter()
+            .any(|w| text.contains(w)))
         && ["랑 ", "이랑", "하고 ", "과 ", "와 ", "랑"].iter().any(|w| text.contains(w))
         && (u.category.is_some() || has_product_words(&rest))
     {
@@ -382,6 +396,8 @@ pub fn understand_after(
         intent = "availability";
     } else if previous.is_some()
         && u.category.is_none()
+        // (After two kinds compared, a kind named with a colour is a request: "ok show me khaki chinos in large".)
+        && !(previous.is_some_and(|p| p.intent == "compare") && has_product_words(&rest))
         && (u.brand.is_some()
             || u.attributes.contains_key("color")
             || u.attributes.contains_key("size")
@@ -403,7 +419,8 @@ pub fn understand_after(
         intent = "find";
     } else if availability_cues().any(|c| text.contains(c))
         && u.price.is_none()
-        && !(u.category.is_some() && requests_products(&text))
+        // ("강남역점에서 가져갈 수 있는 캔버스화 흰색 250 보여줘" asks to be shown, whatever the kind's word.)
+        && !((u.category.is_some() || has_product_words(&rest)) && requests_products(&text))
         && ((u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
             && (u.category.is_none() || (asks(&text) && STOCK_QUESTION.iter().any(|c| text.contains(c)))))
             || (u.category.is_none() && u.brand.is_none() && !has_product_words(&rest)))
@@ -527,6 +544,18 @@ pub fn understand_after(
     {
         u.intent = "smalltalk".into();
     }
+    // A choice made and thanks said: the conversation closes, whatever was chosen ("그 니트로 할게요 고마워요",
+    // "알겠어요 코트만 살게요 ㄳ", "never mind, just the jacket. thx", "ok ill grab it there, bye").
+    if matches!(u.intent.as_str(), "find" | "refine" | "availability")
+        && u.price.is_none()
+        && closes_with_a_choice(&text)
+    {
+        u.intent = "smalltalk".into();
+        u.category = None;
+        u.brand = None;
+        u.refine = None;
+        u.words.clear();
+    }
     // A hand-off is about people, not products ("is there a phone number for customer support").
     if u.intent == "handoff" {
         u.category = None;
@@ -579,7 +608,17 @@ pub fn understand_after(
             u.price = prev.price.clone();
         }
         // "the 6 cup one at gangnam?", "the namsan ones at gangnam then": something within the kind just shown.
-        if u.category.is_none() && (u.brand.is_some() || has_product_words(&rest) || !u.attributes.is_empty()) {
+        // (Not a kind of its own the shop may not carry: "and a beanie there?" after a jacket.)
+        let other_kind = rest.split_whitespace().any(|w| {
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
+            OTHER_KINDS
+                .iter()
+                .any(|k| w == *k || w.strip_suffix('s') == Some(*k) || (!k.is_ascii() && w.starts_with(k)))
+        });
+        if u.category.is_none()
+            && !other_kind
+            && (u.brand.is_some() || has_product_words(&rest) || !u.attributes.is_empty())
+        {
             u.category = prev.category.clone();
         }
         if u.brand.is_none() && u.exclude_brand.is_none() {

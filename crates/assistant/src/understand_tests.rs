@@ -570,3 +570,44 @@ fn round_14_forms() {
     assert_eq!(understand("lol nice", &v, None).intent, "smalltalk");
     assert_eq!(understand("is it gonna snow in seoul tomorrow", &v, Some(&shown)).intent, "out_of_scope");
 }
+
+#[test]
+fn round_15_forms() {
+    let v = vocab();
+    // A choice made and thanks said closes, whatever was chosen; waiting on stock does not.
+    let shown = understand("스니커즈 보여줘", &v, None);
+    for text in [
+        "검정으로 할게요 감사해요",
+        "알겠어요 스니커즈만 살게요 ㄳ",
+        "never mind, just the sneakers. thx",
+        "ok ill grab it there, bye",
+    ] {
+        assert_eq!(understand(text, &v, Some(&shown)).intent, "smalltalk", "{text}");
+    }
+    assert_ne!(understand("강남역점에 있으면 살게요 감사해요", &v, Some(&shown)).intent, "smalltalk");
+    // Sizes with a copula, and in two words.
+    assert_eq!(understand("운동화 280이라", &v, None).attributes.get("size").map(String::as_str), Some("280"));
+    let jeans = understand("청바지 보여줘", &v, None);
+    assert_eq!(understand("아 L이면 돼요", &v, Some(&jeans)).attributes.get("size").map(String::as_str), Some("L"));
+    let xl = understand("olive jeans extra large", &v, None);
+    assert_eq!(xl.attributes.get("size").map(String::as_str), Some("XL"), "{xl:?}");
+    // Two kinds and which is better; another kind said after a comparison is a request.
+    assert_eq!(understand("스니커즈랑 부츠 어떤 게 더 편해요", &v, None).intent, "compare");
+    let compared = understand("sneakers or boots for a trip?", &v, None);
+    assert_eq!(compared.intent, "compare");
+    assert_eq!(understand("ok show me black chelsea boots in 270", &v, Some(&compared)).intent, "find");
+    // A store asked whether it has something.
+    assert_eq!(understand("does gangnam have sneakers today", &v, None).intent, "availability");
+    assert_eq!(understand("can i buy sneakers at hongdae today", &v, None).intent, "availability");
+    assert_eq!(understand("강남역점에서 가져갈 수 있는 스니커즈 흰색 250 보여줘", &v, None).intent, "find");
+    // A returns answer goes on; something broken is a return.
+    let returns = understand("반품 되나요?", &v, None);
+    assert_eq!(understand_after("영수증 없으면요?", &v, Some(&returns), Some("returns")).intent, "returns");
+    assert_eq!(understand("i bought a rice cooker last week and the lid is broken", &v, None).intent, "returns");
+    // A kind the shop may not carry, asked after a stock question, is no narrowing of the last kind.
+    let asked = understand("black sneakers at gangnam?", &v, None);
+    let beanie = understand_after("and a beanie there?", &v, Some(&asked), Some("availability"));
+    assert_eq!((beanie.intent.as_str(), beanie.category.as_deref()), ("availability", None), "{beanie:?}");
+    assert_eq!(understand("좋네요 👍", &v, Some(&shown)).intent, "smalltalk");
+    assert_eq!(understand("whats the capital of australia", &v, None).intent, "out_of_scope");
+}

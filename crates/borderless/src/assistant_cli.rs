@@ -35,6 +35,10 @@ pub enum AssistantCmd {
         /// Semantic search on for the evaluation: an OpenAI-compatible embeddings endpoint.
         #[arg(long, conflicts_with = "mg_shopdial")]
         embeddings: Option<String>,
+        /// A language model for the turns the rules cannot read: an OpenAI-compatible chat-completions
+        /// endpoint (e.g. scripts/llm/serve.mjs); the JSON line then says how often it was asked and taken.
+        #[arg(long, env = "BORDERLESS_LLM_URL")]
+        llm: Option<String>,
     },
 }
 
@@ -48,13 +52,13 @@ pub async fn run(cmd: AssistantCmd) -> Result<i32> {
             println!("{}", serde_json::to_string(&understood)?);
             Ok(0)
         }
-        AssistantCmd::Eval { set: _, mg_shopdial: Some(dir), verbose, .. } => {
-            let report = borderless::assistant_eval::run_shopdial(&dir, verbose).await?;
+        AssistantCmd::Eval { set: _, mg_shopdial: Some(dir), verbose, llm, .. } => {
+            let report = borderless::assistant_eval::run_shopdial(&dir, verbose, llm.as_deref()).await?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(0)
         }
-        AssistantCmd::Eval { set: Some(set), verbose, embeddings, .. } => {
-            let report = borderless::assistant_eval::run(&set, verbose, embeddings.as_deref()).await?;
+        AssistantCmd::Eval { set: Some(set), verbose, embeddings, llm, .. } => {
+            let report = borderless::assistant_eval::run(&set, verbose, embeddings.as_deref(), llm.as_deref()).await?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(0)
         }

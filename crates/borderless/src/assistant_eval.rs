@@ -79,6 +79,9 @@ pub struct Report {
     pub dialogue_success: f64,
     pub grounding_violations: usize,
     pub p99_ms: f64,
+    /// With a language model: how often it was asked about a turn the rules could not read, and taken.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<engine::discovery::assistant::language_model::Consulted>,
 }
 
 fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
@@ -99,7 +102,7 @@ fn read_jsonl<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Vec<T>> {
 /// miss and every dialogue turn as understood to stderr (the first 40 misses are printed anyway).
 /// With `embeddings` (an OpenAI-compatible endpoint), search is semantic too: the demo's products are
 /// embedded before the first turn.
-pub async fn run(set: &Path, verbose: bool, embeddings: Option<&str>) -> Result<Report> {
+pub async fn run(set: &Path, verbose: bool, embeddings: Option<&str>, llm: Option<&str>) -> Result<Report> {
     let utterances: Vec<Utterance> = read_jsonl(&set.join("utterances.jsonl"))?;
     let dialogues: Vec<Dialogue> = read_jsonl(&set.join("dialogues.jsonl"))?;
     if utterances.is_empty() || dialogues.is_empty() {
@@ -124,9 +127,22 @@ pub async fn run(set: &Path, verbose: bool, embeddings: Option<&str>) -> Result<
         let n = engine.search_embed_refresh().await?;
         eprintln!("semantic search on: {n} products embedded");
     }
+    with_language_model(&engine, llm)?;
     let report = evaluate(&engine, &utterances, &dialogues, verbose).await;
     let _ = std::fs::remove_dir_all(&dir);
     report
+}
+
+/// With `llm` (an OpenAI-compatible chat-completions endpoint), the assistant asks it about turns its rules
+/// cannot read; each turn waits up to 30 s for it (a measurement, not a shopper).
+fn with_language_model(engine: &Engine, llm: Option<&str>) -> Result<()> {
+    if let Some(url) = llm {
+        let m = node::chat_model::OpenAiChat::new(url, "local", None, std::time::Duration::from_secs(30))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        eprintln!("language model on: {}", m.url());
+        engine.set_language_model(std::sync::Arc::new(m), std::time::Duration::from_secs(30));
+    }
+    Ok(())
 }
 
 /// What the engine understands in one utterance against the demo retailer (seeded in a temporary
@@ -293,6 +309,7 @@ async fn evaluate(engine: &Engine, utterances: &[Utterance], dialogues: &[Dialog
         dialogue_success: round(succeeded as f64 / dialogues.len() as f64),
         grounding_violations: violations,
         p99_ms: (p99 * 100.0).round() / 100.0,
+        model: engine.language_model().map(|_| engine.language_model_consulted()),
     })
 }
 
@@ -392,14 +409,23 @@ async fn grounding(engine: &Engine, a: &Answer) -> Result<Vec<String>> {
         if !title_ok {
             out.push(format!("title {:?} is not the catalog's", p.title));
         }
-        let asked = &a.understood.attributes;
-        let fitting: Vec<_> = full
-            .product
-            .variants
-            .iter()
-            .filter(|v| asked.iter().all(|(k, w)| v.attributes.get(k).is_some_and(|x| x.eq_ignore_ascii_case(w))))
-            .collect();
-        let all: Vec<_> = full.product.variants.iter().collect();
+        // The variants that fit what was asked, or part of it (an answer that finds nothing in black 250
+        // may show what the store has in 250), or all of them.
+        let asked: Vec<(&String, &String)> = a.understood.attributes.iter().collect();
+        let groups: Vec<Vec<&engine::catalog::products::VariantView>> =
+            (0..1usize << asked.len())
+                .map(|mask| {
+                    full.product
+                        .variants
+                        .iter()
+                        .filter(|v| {
+                            asked.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).all(|(_, (k, w))| {
+                                v.attributes.get(k.as_str()).is_some_and(|x| x.eq_ignore_ascii_case(w))
+                            })
+                        })
+                        .collect()
+                })
+                .collect();
         if let Some(price) = &p.price {
             let lowest = |vs: &[&engine::catalog::products::VariantView]| {
                 vs.iter()
@@ -407,7 +433,7 @@ async fn grounding(engine: &Engine, a: &Answer) -> Result<Vec<String>> {
                     .map(|x| x.amount_minor)
                     .min()
             };
-            if lowest(&fitting) != Some(price.amount_minor) && lowest(&all) != Some(price.amount_minor) {
+            if !groups.iter().any(|g| lowest(g) == Some(price.amount_minor)) {
                 out.push(format!("{}: price {} {} is not the catalog's", p.title, price.amount_minor, price.currency));
             }
             prices_shown.push((price.amount_minor, price.currency.clone()));
@@ -422,7 +448,7 @@ async fn grounding(engine: &Engine, a: &Answer) -> Result<Vec<String>> {
                     .map(|x| x.available)
                     .sum()
             };
-            if units(&fitting) != s.available && units(&all) != s.available {
+            if !groups.iter().any(|g| units(g) == s.available) {
                 out.push(format!("{}: {} units at {} but stock says otherwise", p.title, s.available, s.code));
             }
         }
@@ -525,7 +551,7 @@ fn goal_class(intent: &str) -> &'static str {
 /// shopper utterance's labelled goal against the class of the intent the assistant understands, with the
 /// previous shopper utterance as context. Its catalog is not ours (books, phones, office, sports), so only
 /// intents are compared, not slots.
-pub async fn run_shopdial(dir: &Path, verbose: bool) -> Result<ShopDialReport> {
+pub async fn run_shopdial(dir: &Path, verbose: bool, llm: Option<&str>) -> Result<ShopDialReport> {
     let path = dir.join("MGShopDial.json");
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!("cannot read {}: pass the MG-ShopDial directory (../shared/data/mg-shopdial)", path.display())
@@ -538,6 +564,7 @@ pub async fn run_shopdial(dir: &Path, verbose: bool) -> Result<ShopDialReport> {
     let db = tokio::task::spawn_blocking(move || node::app::open_db(&cfg)).await??;
     let engine = Engine::new(db, Default::default(), std::sync::Arc::new(engine::SystemClock));
     crate::demo::seed(&engine).await.context("seeding the demo retailer")?;
+    with_language_model(&engine, llm)?;
     let mut per_class: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for d in &dialogues {
         let mut previous = None;

@@ -130,6 +130,20 @@ struct ServeArgs {
     /// How long a search waits for its query's vector before answering lexically (10–10,000 ms).
     #[arg(long, env = "BORDERLESS_EMBEDDINGS_TIMEOUT_MS", default_value_t = 400, value_parser = clap::value_parser!(u64).range(10..=10_000))]
     embeddings_timeout_ms: u64,
+    /// The shopping assistant's optional language model: an OpenAI-compatible chat-completions endpoint
+    /// (http://host:port, …/v1 or …/v1/chat/completions), for example `scripts/llm/serve.mjs` over a local
+    /// GGUF model (scripts/llm/setup.sh). It is asked only about turns the rules understand nothing in
+    /// (small talk, off-topic, orders, returns, staff), its answer held to a schema and checked; it never
+    /// names a product, price or stock figure. A key, if the server wants one: BORDERLESS_LLM_API_KEY.
+    #[arg(long, env = "BORDERLESS_LLM_URL")]
+    llm_url: Option<String>,
+    /// The `model` asked of the language model endpoint.
+    #[arg(long, env = "BORDERLESS_LLM_MODEL", default_value = "local")]
+    llm_model: String,
+    /// How long an assistant turn waits for the language model before the rules' reading stands
+    /// (100–60,000 ms).
+    #[arg(long, env = "BORDERLESS_LLM_TIMEOUT_MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    llm_timeout_ms: u64,
     /// Raw analytics events older than this many days are deleted (1–3650).
     #[arg(long, env = "BORDERLESS_ANALYTICS_RETENTION_DAYS", default_value_t = 400, value_parser = clap::value_parser!(i64).range(1..=3650))]
     analytics_retention_days: i64,
@@ -364,6 +378,9 @@ fn config(a: &ServeArgs) -> AppConfig {
         embeddings_model: a.embeddings_model.clone(),
         embeddings_query_timeout: Duration::from_millis(a.embeddings_timeout_ms),
         embedder: None,
+        llm_url: a.llm_url.clone().filter(|u| !u.trim().is_empty()),
+        llm_model: a.llm_model.clone(),
+        llm_timeout: Duration::from_millis(a.llm_timeout_ms),
         mqtt: None,
         mqtt_tls: match (&a.mqtt_tls_listen, &a.mqtt_tls_cert, &a.mqtt_tls_key) {
             (Some(listen), Some(cert), Some(key)) => {

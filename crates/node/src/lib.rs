@@ -3,6 +3,7 @@
 //! processor jobs, recommendation and search refreshers), started and stopped together (`app`).
 
 pub mod app;
+pub mod chat_model;
 pub mod embeddings;
 pub mod embeddings_cache;
 pub mod mail;

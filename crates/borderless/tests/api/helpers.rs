@@ -158,6 +158,10 @@ async fn spawn_app_inner(
         // cores must not turn their searches lexical.
         embeddings_query_timeout: Duration::from_secs(20),
         embedder: None,
+        // The assistant's language model has its own tests against a real one (assistant_model.rs).
+        llm_url: None,
+        llm_model: "local".into(),
+        llm_timeout: Duration::from_secs(3),
     };
     let mut cfg = cfg;
     tune(&mut cfg);

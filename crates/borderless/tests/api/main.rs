@@ -9,6 +9,7 @@ mod access;
 mod analytics;
 mod analytics_live;
 mod assistant;
+mod assistant_model;
 mod authz;
 mod broker_faults;
 mod browser;

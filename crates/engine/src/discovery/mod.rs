@@ -23,6 +23,8 @@ pub(crate) struct DiscoveryState {
     pub(crate) search: Arc<product_search::SearchState>,
     pub(crate) assistant: assistant::VocabCache,
     pub(crate) semantic: semantic::SemanticState,
+    /// The assistant's optional language model.
+    pub(crate) model: assistant::language_model::ModelState,
 }
 
 impl Engine {

@@ -132,7 +132,9 @@ impl Engine {
             state.last.as_ref().filter(|l| u.intent == "availability" && l.category.is_some() && !about_shown)
         {
             let kind = last.category.clone().unwrap_or_default();
+            // (Not a kind of its own the shop may not carry: "and a beanie there?" after a jacket.)
             if u.category.as_deref().is_none_or(|c| c == kind)
+                && !super::find::names_another_kind(&u.words)
                 && self.held_in_kind(&assistant::content_words(&u.words), &kind).await?.is_empty()
             {
                 u.words = last.words.clone();

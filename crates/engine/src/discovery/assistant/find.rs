@@ -192,6 +192,8 @@ impl Engine {
                 // None of them is there: what of the same request is.
                 let mut alt = last;
                 alt.pickup = Some(assistant::Pickup { location_id: Some(s), today: true, ..Default::default() });
+                // (In what was asked now: "검정도 서면에 250 있나요" after brown boots is black ones there.)
+                alt.attributes = asked.clone();
                 let mut alt_out = out.clone();
                 // The conversation remembers the alternatives only when there are some.
                 let saved = conv.state.clone();
@@ -540,11 +542,35 @@ pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_searc
     said.iter().enumerate().any(|(i, raw)| {
         let w = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
         let purpose = i > 0 && ["for", "with", "fits"].contains(&said[i - 1].to_lowercase().as_str());
+        // (Nor what is done with it: "windbreaker small for bike commuting", "자전거 탈 때 입을 바람막이".)
+        let used = said.get(i + 1).is_some_and(|n| uses(n));
         !purpose
+            && !used
             && !w.ends_with('용')
             && assistant::OTHER_KINDS.iter().any(|k| same_word(k, &w))
             && !hits.iter().any(|h| title_holds_kind(h, &w))
     })
+}
+
+/// Whether the words name a kind the shop may not carry ("beanie", "목도리도"), as its own request.
+pub(super) fn names_another_kind(words: &str) -> bool {
+    words.split_whitespace().any(|raw| {
+        let w = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        assistant::OTHER_KINDS.iter().any(|k| same_word(k, &w) || (!k.is_ascii() && w.starts_with(k)))
+    })
+}
+
+/// A word that says what is done with the thing before it: an English "-ing" ("bike commuting") or a Korean
+/// verb made to describe ("자전거 탈 때", "캠핑 갈 때", "강아지 산책시키는").
+fn uses(w: &str) -> bool {
+    let w = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+    if w.is_ascii() {
+        return w.len() > 4 && w.ends_with("ing");
+    }
+    let Some(last) = w.chars().last() else { return false };
+    // A final ㄹ (탈, 갈, 쓸, 넣을) or 는 (타는, 가는).
+    let final_rieul = matches!(last, '\u{AC00}'..='\u{D7A3}') && (last as u32 - 0xAC00) % 28 == 8;
+    (final_rieul && w.chars().count() <= 2) || (last == '는' && w.chars().count() <= 4)
 }
 
 /// Whether a hit's title holds the kind a word names: the word, or another word of its thesaurus group
@@ -582,5 +608,9 @@ mod tests {
         let charger = hit("USB-C 고속 충전기 65W", "USB-C Fast Charger 65 W GaN");
         assert!(names_a_kind("laptops") && !title_holds_kind(&charger, "laptops"), "a charger is no laptop");
         assert!(!names_a_kind("hiking"), "a use is no kind");
+        assert!(misses_a_kind("laptop sleeve", &[]) && misses_a_kind("회사 노트북 가방", &[]));
+        assert!(!misses_a_kind("windbreaker small bike commuting", &[]), "a bike is what it is for");
+        assert!(!misses_a_kind("자전거 탈 때 입을 바람막이", &[]));
+        assert!(uses("탈") && uses("가는") && !uses("가방") && !uses("sleeve") && !uses("ring"));
     }
 }

@@ -8,6 +8,7 @@ mod context;
 pub mod conversations;
 mod find;
 mod items;
+pub mod language_model;
 pub mod texts;
 
 use crate::catalog::locations::LocationView;
@@ -203,7 +204,39 @@ impl Engine {
         let (vocab, _) = self.assistant_vocabulary().await?;
         let mut u = assistant::understand(text, &vocab, previous);
         self.assistant_ground(&mut u, false).await?;
+        self.assistant_ask_model(text, &mut u).await?;
         Ok(u)
+    }
+
+    /// A turn the rules understood nothing in, read by the language model when one is set (small talk, an
+    /// off-topic request, an order, a return, a person to talk to); otherwise the rules' reading stands.
+    async fn assistant_ask_model(&self, text: &str, u: &mut Understood) -> Result<()> {
+        if self.language_model().is_none() || !language_model::understood_nothing(u) {
+            return Ok(());
+        }
+        let unplaced = !self.catalog_holds(&u.words).await?;
+        if let Some(intent) = self.assistant_consult(text, u, unplaced).await {
+            u.intent = intent;
+            u.words.clear();
+        }
+        Ok(())
+    }
+
+    /// Whether a product's title holds one of these words (of the ten best hits for them).
+    async fn catalog_holds(&self, words: &str) -> Result<bool> {
+        let content = assistant::content_words(words);
+        if content.is_empty() {
+            return Ok(false);
+        }
+        let q = crate::discovery::product_search::SearchQuery {
+            q: words.chars().take(crate::discovery::product_search::MAX_QUERY_CHARS).collect(),
+            currency: "KRW".into(),
+            sort: "relevance".into(),
+            limit: 10,
+            ..Default::default()
+        };
+        let found = self.search_products(q).await?;
+        Ok(found.hits.iter().any(|h| content.iter().any(|w| title_holds(h, w))))
     }
 
     /// What the catalog says about the words the vocabulary did not place. Of the ten best hits for them,
@@ -421,6 +454,10 @@ impl Engine {
             (None, "KRW" | "USD") if turn.currency.is_none() => conv.state.currency.clone(),
             _ => currency.clone(),
         };
+        // What the rules could not read at all, the language model may (when one is set).
+        if !about_shown {
+            self.assistant_ask_model(&text, &mut u).await?;
+        }
         let ctx = Ctx { ko: locale == "ko", currency: &said_currency, locations: &locations, about_shown };
         let mut answer = self.answer(&turn, &mut conv, &mut u, &ctx, location_id.as_deref()).await?;
         answer.understood = u.clone();
@@ -526,8 +563,12 @@ impl Engine {
                     self.search_answer(conv, u, ctx, chosen_store, turn, &mut out, asked_before, 2).await?;
                 }
             }
+            // (A kind of its own the shop may not carry is no question about the products shown: "and a beanie
+            // there?" after a jacket is looked for there.)
             "availability"
-                if ((u.category.is_none() && u.brand.is_none()) || ctx.about_shown) && !conv.state.shown.is_empty() =>
+                if ((u.category.is_none() && u.brand.is_none() && !find::names_another_kind(&u.words))
+                    || ctx.about_shown)
+                    && !conv.state.shown.is_empty() =>
             {
                 self.availability_answer(conv, u, ctx, chosen_store, turn, &mut out).await?;
             }
