@@ -188,7 +188,9 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
         || contains_word(text, "online");
     somewhere
         && (u.category.is_some() || u.brand.is_some() || has_product_words(rest))
-        && u.price.is_none()
+        // (A budget too when another product is added or anything is asked for: "공기청정기도 하나 필요한데 20만원
+        // 미만으로 이 매장에 있어요?", "anything under 1500 won here?".)
+        && (u.price.is_none() || adds_another(text))
         && !requests_products(text)
         && (OPENS.iter().any(|w| opening(text).starts_with(w) || (w.contains("stock") && text.contains(w)))
             || (asks(text) && text.contains("the ") && contains_word(text, "one"))
@@ -216,7 +218,11 @@ pub(crate) fn clearly_off_topic(text: &str) -> bool {
                 && !["우리집", "저희집", "자취집"].contains(&w)
                 && !w.contains("집들이")
         });
-    eatery || MONEY.iter().any(|m| text.contains(m))
+    // (Topics no product is named for, whatever word of a title they hold: "who won the world cup in 2002" is no
+    // ramen cup, "파이썬 for문 설명해 줄래" no snack.)
+    const TOPICS: &[&str] = &["who won", "world cup", "python", "css", "파이썬", "노래방", "외우는 법"];
+    let topic = TOPICS.iter().any(|t| if t.is_ascii() { contains_word(text, t) } else { text.contains(t) });
+    eatery || topic || MONEY.iter().any(|m| text.contains(m))
 }
 
 /// One size up or down from the size asked before ("한 사이즈 작은 건요", "one size bigger", "a size up").
@@ -571,4 +577,45 @@ pub(crate) fn bought_broken(text: &str) -> bool {
     const BOUGHT: &[&str] =
         &["i bought", "i ordered", "i got", "purchased", "received", "산 ", "샀는데", "구매한", "주문한", "받은"];
     BROKE.iter().any(|b| text.contains(b)) && BOUGHT.iter().any(|b| text.contains(b))
+}
+
+/// Something to give a person, said with 줄 ("to give"): "어린이날 조카 줄 헤드폰", "엄마한테 줄 거".
+pub(crate) fn given_to_someone(text: &str) -> bool {
+    const PEOPLE: &[&str] = &[
+        "조카",
+        "엄마",
+        "아빠",
+        "부모님",
+        "동생",
+        "언니",
+        "누나",
+        "오빠",
+        "형",
+        "친구",
+        "아들",
+        "딸",
+        "여친",
+        "남친",
+        "여자친구",
+        "남자친구",
+        "와이프",
+        "아내",
+        "남편",
+        "할머니",
+        "할아버지",
+        "선생님",
+        "동료",
+        "상사",
+        "후배",
+        "선배",
+    ];
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.windows(2).any(|w| {
+        w[1] == "줄"
+            && (PEOPLE
+                .iter()
+                .any(|p| w[0] == *p || w[0].strip_suffix("한테").or_else(|| w[0].strip_suffix("에게")) == Some(p))
+                || w[0].ends_with("한테")
+                || w[0].ends_with("에게"))
+    })
 }

@@ -185,7 +185,7 @@ fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, 
             let w = lower(w);
             if w.is_empty()
                 || !(if learned {
-                    starts_word(text, &w) || ends_word(text, &w)
+                    (starts_word(text, &w) || ends_word(text, &w)) && !as_a_verb(text, &w)
                 } else if !w.is_ascii() && w.chars().count() == 1 {
                     // One syllable ("차", "폰") only as a word of its own: "차이" is no tea.
                     syllable_word(text, &w)
@@ -282,6 +282,15 @@ pub(crate) fn starts_word(text: &str, w: &str) -> bool {
         return contains_word(text, w);
     }
     text.match_indices(w).any(|(i, _)| text[..i].chars().next_back().is_none_or(|c| !c.is_alphanumeric()))
+}
+
+/// Whether Korean `w` is said only as a verb's stem: "충전하면", "충전돼요" (charging, not a charger).
+fn as_a_verb(text: &str, w: &str) -> bool {
+    !w.is_ascii()
+        && text.match_indices(w).all(|(i, _)| {
+            let after = &text[i + w.len()..];
+            ["하", "해", "했", "할", "한 ", "되", "돼", "됐", "된", "될"].iter().any(|v| after.starts_with(v))
+        })
 }
 
 /// Whether Korean `w` ends a word (the head of a compound: "워치" in "스마트워치"), a particle may follow.

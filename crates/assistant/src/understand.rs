@@ -108,7 +108,13 @@ pub fn understand_after(
             .any(|w| text.contains(w));
     let today =
         ["오늘", "today", "지금 바로", "right now"].iter().any(|w| text.contains(w)) || contains_word(&text, "rn");
-    let here = HERE.iter().any(|w| contains_word(&text, w));
+    // (Not who is speaking: "flight attendant here, power bank no more than 40k won".)
+    // (A question is none: "any chelsea boots here, 260?".)
+    let introduces = text.find(" here,").is_some_and(|i| text[..i].split_whitespace().count() <= 3)
+        && text.matches("here").count() == 1
+        && !text.contains('?')
+        && !["any ", "got ", "is ", "are ", "do ", "does ", "can "].iter().any(|q| text.starts_with(q));
+    let here = HERE.iter().any(|w| contains_word(&text, w)) && !introduces;
     if near_me || today || here {
         let p = u.pickup.get_or_insert_with(Pickup::default);
         if near_me && p.location_id.is_none() {
@@ -242,7 +248,8 @@ pub fn understand_after(
         !denied
             && (cues.iter().any(|c| text.contains(c))
                 || (*i == "order_status" && asks_after_an_order(&text))
-                || (*i == "returns" && bought_broken(&text)))
+                || (*i == "returns" && bought_broken(&text))
+                || (*i == "gift" && given_to_someone(&text)))
     }) {
         intent = i;
     } else if (contains_word(&text, "or") && ["which", "better", "?"].iter().any(|w| text.contains(w)))
@@ -277,8 +284,13 @@ pub fn understand_after(
         // ("ramen multipack cheaper than $9" with nothing before is a search with a budget.)
         intent = "refine";
         refine = Some(how);
-    } else if u.category.is_some()
+    } else if (u.category.is_some()
+        // (Or words the engine will place, said of the store just asked about: "ok also black joggers in medium
+        // there".)
+        || (has_product_words(&rest) && (contains_word(&text, "there") || text.contains("거기")) && adds_another(&text)))
         && (u.pickup.is_none()
+            // ("청소기도 필요한데 30만원 이하로 여기 있어요?": here is the store being asked about.)
+            || u.pickup.as_ref().is_some_and(|p| p.here && p.location_id.is_none())
             || u.pickup.as_ref().and_then(|p| p.location_id.as_ref())
                 == previous.and_then(|p| p.pickup.as_ref()).and_then(|p| p.location_id.as_ref()))
         && (previous.is_some_and(|p| p.intent == "availability" && p.pickup.is_some())
@@ -317,6 +329,16 @@ pub fn understand_after(
         intent = "question";
     } else if let Some(i) = continues(last_intent, &text, &u) {
         intent = i;
+    } else if let Some(kind) = previous
+        .filter(|p| p.category.is_some() && u.category.is_none() && u.brand.is_none())
+        .filter(|_| ["anything ", "any "].iter().any(|o| text.starts_with(o)) && asks(&text))
+        .filter(|_| u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here))
+        .and_then(|p| p.category.clone())
+    {
+        // Anything of the kind just asked for, at a store, perhaps under a budget: "anything under 1500 won
+        // here?" after other brands of cup noodles.
+        intent = "availability";
+        u.category = Some(kind);
     } else if checks_stock_at_a_store(&text, &u) || asks_if_a_store_has(&text, &rest, &u) {
         // Stock looked up at a store, whatever else narrows it: "ㅇㅋ 그럼 조끼 M으로 강남 재고 봐줘",
         // "오븐형으로 서면점 재고", "서면점에 있으면 찾으러 갈게요".
@@ -423,6 +445,10 @@ pub fn understand_after(
         && !((u.category.is_some() || has_product_words(&rest)) && requests_products(&text))
         && ((u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here)
             && (u.category.is_none() || (asks(&text) && STOCK_QUESTION.iter().any(|c| text.contains(c)))))
+            // (Near the shopper, stock said outright: "eggs available close to me?".)
+            || (u.pickup.as_ref().is_some_and(|p| p.within_km.is_some())
+                && asks(&text)
+                && STRONG_STOCK.iter().any(|c| text.contains(c)))
             || (u.category.is_none() && u.brand.is_none() && !has_product_words(&rest)))
     {
         intent = "availability";
@@ -604,6 +630,15 @@ pub fn understand_after(
             && matches!(p.intent.as_str(), "find" | "refine" | "gift" | "availability")
             && (u.category.is_none() || p.category.is_none() || u.category == p.category)
     }) {
+        // Another product added, whose kind the engine will read, is asked about at the same store and nothing
+        // more: "ok also black joggers in medium there" after slides, "and canned lattes" after cold brew.
+        let another = u.category.is_none() && adds_another(&text) && has_product_words(&rest);
+        if another {
+            if u.pickup.is_none() && prev.intent == "availability" {
+                u.pickup = prev.pickup.clone();
+            }
+            return u;
+        }
         if u.price.is_none() {
             u.price = prev.price.clone();
         }

@@ -611,3 +611,37 @@ fn round_15_forms() {
     assert_eq!(understand("좋네요 👍", &v, Some(&shown)).intent, "smalltalk");
     assert_eq!(understand("whats the capital of australia", &v, None).intent, "out_of_scope");
 }
+
+#[test]
+fn round_16_forms() {
+    let v = vocab();
+    // Another product at the store being asked about, with a budget, "here" or "there".
+    let asked = understand("강남역점에 이어폰 있어요?", &v, None);
+    let more = understand_after("운동화도 필요한데 10만원 이하로 여기 있어요?", &v, Some(&asked), Some("availability"));
+    assert_eq!(more.intent, "availability", "{more:?}");
+    assert_eq!(more.price.as_ref().and_then(|p| p.max_minor), Some(100_000));
+    // Anything of the kind just asked for, at a store, under a budget.
+    let other = understand("other brands of earbuds", &v, None);
+    let any = understand_after("anything under 50000 won here?", &v, Some(&other), Some("refine"));
+    assert_eq!((any.intent.as_str(), any.category.as_deref()), ("availability", Some("electronics/audio")), "{any:?}");
+    // A gift to give someone, said with 줄.
+    assert_eq!(understand("어린이날 조카 줄 헤드폰 3~5만원", &v, None).intent, "gift");
+    assert_eq!(understand("엄마한테 줄 이어폰", &v, None).intent, "gift");
+    assert_ne!(understand("이어폰 한 줄로 보여줘", &v, None).intent, "gift");
+    // Who is speaking is no store.
+    assert!(understand("flight attendant here, earbuds under 40k won", &v, None).pickup.is_none());
+    assert!(understand("is it in stock here, or at gangnam?", &v, None).pickup.is_some());
+    // Near the shopper, stock said outright.
+    assert_eq!(understand("sneakers available close to me?", &v, None).intent, "availability");
+    // Small talk and topics no product is for.
+    for text in [
+        "hey, quick question",
+        "hey, how's it going",
+        "awesome, that helps",
+        "수고 많으세요",
+        "알겠습니다 기다려볼게요",
+    ] {
+        assert_eq!(understand(text, &v, None).intent, "smalltalk", "{text}");
+    }
+    assert_eq!(understand("who won the world cup in 2002", &v, None).intent, "out_of_scope");
+}

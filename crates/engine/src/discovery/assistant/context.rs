@@ -151,6 +151,11 @@ impl Engine {
     async fn narrowed(&self, text: &str, u: &Understood, state: &State) -> Result<Option<Understood>> {
         let Some(last) = state.last.as_ref() else { return Ok(None) };
         let Some(kind) = last.category.clone() else { return Ok(None) };
+        // (After two products compared, a kind named outright is a request of its own: "오픈형 이어폰 흰색으로
+        // 볼게요" after open and bone-conduction earbuds.)
+        if state.last_intent.as_deref() == Some("compare") && u.category.is_some() {
+            return Ok(None);
+        }
         // (A stock question chooses only when it says it changes: "1키로짜리로 바꿀래요 거기 있어요?".)
         let changes = text.contains("바꿀") || text.contains("바꿔");
         if !(matches!(u.intent.as_str(), "find" | "question") || (u.intent == "availability" && changes))

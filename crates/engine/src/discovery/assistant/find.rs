@@ -547,7 +547,8 @@ pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_searc
         !purpose
             && !used
             && !w.ends_with('용')
-            && assistant::OTHER_KINDS.iter().any(|k| same_word(k, &w))
+            // (A Korean kind with its particle: "목도리도".)
+            && assistant::OTHER_KINDS.iter().any(|k| same_word(k, &w) || (!k.is_ascii() && w.starts_with(k)))
             && !hits.iter().any(|h| title_holds_kind(h, &w))
     })
 }
