@@ -477,6 +477,8 @@ pub(crate) const SMALLTALK: &[&str] = &[
     "구경",
     "ㅇㅇ",
     "알겠음",
+    "알겠",
+    "noted",
     "yo",
     "sup",
     "whats",

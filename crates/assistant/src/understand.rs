@@ -529,7 +529,9 @@ pub fn understand_after(
         u.intent = if SMALLTALK.iter().any(|w| contains_word(&text, w)) { "smalltalk" } else { "out_of_scope" }.into();
     }
     // Said only to greet or thank ("안녕하세요", "네 감사합니다", "ㅎㅎ 알겠어요"): a friendly word, no search.
-    if u.intent == "find"
+    // (After a question about a product too: "넵 알겠어요" is no new question; "how much?" still is.)
+    if (u.intent == "find"
+        || (u.intent == "question" && !text.contains('?') && !QUESTION.iter().any(|c| contains_word(&text, c))))
         && u.category.is_none()
         && u.brand.is_none()
         && u.price.is_none()
@@ -551,7 +553,7 @@ pub fn understand_after(
     // Thanks or a goodbye with a few words around it ("그럼 그냥 이걸로 할게요 고마워요", "sweet thanks",
     // "감사해요 바로 갈게요"): a friendly word, whatever the other words are.
     // (With a store when it asks nothing: "서면점 가서 살게요 ㄱㅅ", "ㅇㅋ 거기서 살게", "thanks, heading there".)
-    if matches!(u.intent.as_str(), "find" | "availability")
+    if matches!(u.intent.as_str(), "find" | "availability" | "question")
         && u.category.is_none()
         && u.brand.is_none()
         && u.price.is_none()

@@ -645,3 +645,17 @@ fn round_16_forms() {
     }
     assert_eq!(understand("who won the world cup in 2002", &v, None).intent, "out_of_scope");
 }
+
+#[test]
+fn round_17_forms() {
+    let v = vocab();
+    // Agreement or thanks after a question about a product is no new question.
+    let asked = understand("이 이어폰 방수 돼요?", &v, Some(&understand("이어폰 보여줘", &v, None)));
+    for text in ["ㅋㅋ 넵 알겠어요", "넵 알겠어요", "설명 고마워요", "cool, noted"] {
+        assert_eq!(understand_after(text, &v, Some(&asked), Some("question")).intent, "smalltalk", "{text}");
+    }
+    assert_eq!(
+        understand_after("고마워요 근데 이거 충전 오래 가나요?", &v, Some(&asked), Some("question")).intent,
+        "question"
+    );
+}

@@ -151,8 +151,19 @@ impl Engine {
         };
         let mut there = Vec::new();
         let mut not_there = Vec::new();
+        // (A budget said now leaves out what is over it: "예산 5만원으로 줄이면 거기도 되나요".)
+        let budget = u.price.clone().filter(|p| conv.state.last.as_ref().is_none_or(|l| l.price.as_ref() != Some(p)));
+        let mut over_budget = false;
         for l in &loaded {
             let Some(p) = describe(l, ctx, &asked, store.as_deref(), u, "availability") else { continue };
+            if let (Some(b), Some(price)) = (&budget, &p.price) {
+                if b.min_minor.is_some_and(|m| price.amount_minor < m)
+                    || b.max_minor.is_some_and(|m| price.amount_minor > m)
+                {
+                    over_budget = true;
+                    continue;
+                }
+            }
             match &store {
                 Some(s) if p.stores.iter().any(|x| &x.location_id == s && x.available > 0) => there.push(p),
                 Some(_) => not_there.push(p),
@@ -168,7 +179,13 @@ impl Engine {
             (None, false) => format!("Available for pickup now: {}.", titles(&there)),
             _ => String::new(),
         };
-        if there.is_empty() && not_there.is_empty() {
+        if there.is_empty() && not_there.is_empty() && over_budget {
+            text = if ko {
+                "보여드린 상품 중에 그 예산에 맞는 건 없어요.".into()
+            } else {
+                "None of the products shown fits that budget.".into()
+            };
+        } else if there.is_empty() && not_there.is_empty() {
             // None of the products shown comes in what was asked ("in camel, size S").
             let asked_for = asked.values().cloned().collect::<Vec<_>>().join(", ");
             text = if ko {
@@ -192,8 +209,12 @@ impl Engine {
                 // None of them is there: what of the same request is.
                 let mut alt = last;
                 alt.pickup = Some(assistant::Pickup { location_id: Some(s), today: true, ..Default::default() });
-                // (In what was asked now: "검정도 서면에 250 있나요" after brown boots is black ones there.)
+                // (In what was asked now: "검정도 서면에 250 있나요" after brown boots is black ones there; within the
+                // budget said now.)
                 alt.attributes = asked.clone();
+                if budget.is_some() {
+                    alt.price = budget.clone();
+                }
                 let mut alt_out = out.clone();
                 // The conversation remembers the alternatives only when there are some.
                 let saved = conv.state.clone();
@@ -355,6 +376,15 @@ impl Engine {
         };
         let exclude = u.exclude_brand.clone();
         let asked = u.attributes.clone();
+        // A bound made from the product shown ("cheaper ones?") and only carried into this turn is no budget the
+        // shopper said: it goes when nothing else fits ("brown in 250" after cheaper than the brown loafers).
+        let mut relative_carried = conv
+            .state
+            .last
+            .as_ref()
+            .is_some_and(|l| matches!(l.refine.as_deref(), Some("cheaper" | "pricier")) && l.price == u.price)
+            && !matches!(u.refine.as_deref(), Some("cheaper" | "pricier" | "price"))
+            && u.price.is_some();
         let mut kind_not_carried: bool;
         let (found, products) = loop {
             let found = self.search_products(q.clone()).await?;
@@ -420,6 +450,13 @@ impl Engine {
             {
                 q.q.clear();
                 q.sort = "popular".into();
+                continue;
+            }
+            if products.is_empty() && relative_carried {
+                relative_carried = false;
+                u.price = None;
+                q.price_min = None;
+                q.price_max = None;
                 continue;
             }
             break (found, products);

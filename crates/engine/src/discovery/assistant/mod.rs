@@ -250,7 +250,10 @@ impl Engine {
         // unless they answer the question what kind: "she's always cold, maybe a puffer?".)
         // (Or a gift said with a colour or a size: "anniversary gift for my wife, a cream knit size m" names the
         // product.)
-        let kinds = if answering || (u.intent == "gift" && !u.attributes.is_empty()) {
+        // (Or the product named as the gift: "낚시 좋아하는 장인어른 선물로 바람막이 7만원 이하", "a scarf as a gift".)
+        let named_as_gift =
+            u.intent == "gift" && u.words.split_whitespace().any(|w| matches!(w, "선물로" | "선물로는"));
+        let kinds = if answering || (u.intent == "gift" && !u.attributes.is_empty()) || named_as_gift {
             &["find", "compare", "availability", "gift"][..]
         } else {
             &["find", "compare", "availability"]
