@@ -646,12 +646,7 @@ pub fn understand_after(
         }
         // "the 6 cup one at gangnam?", "the namsan ones at gangnam then": something within the kind just shown.
         // (Not a kind of its own the shop may not carry: "and a beanie there?" after a jacket.)
-        let other_kind = rest.split_whitespace().any(|w| {
-            let w = w.trim_matches(|c: char| !c.is_alphanumeric());
-            OTHER_KINDS
-                .iter()
-                .any(|k| w == *k || w.strip_suffix('s') == Some(*k) || (!k.is_ascii() && w.starts_with(k)))
-        });
+        let other_kind = names_other_kind(&rest);
         if u.category.is_none()
             && !other_kind
             && (u.brand.is_some() || has_product_words(&rest) || !u.attributes.is_empty())

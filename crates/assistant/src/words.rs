@@ -479,3 +479,18 @@ pub const OTHER_KINDS: &[&str] = &[
     "맥주",
     "beer",
 ];
+
+/// Whether the words name one of [`OTHER_KINDS`], said in either number or, in Korean, with a particle
+/// ("beanies", "목도리도").
+pub fn names_other_kind(words: &str) -> bool {
+    words.split_whitespace().any(|raw| {
+        let w = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+        OTHER_KINDS.iter().any(|k| {
+            if k.is_ascii() {
+                w == *k || w.strip_suffix('s') == Some(*k) || w.strip_suffix("es") == Some(*k)
+            } else {
+                w.starts_with(k)
+            }
+        })
+    })
+}

@@ -134,7 +134,7 @@ impl Engine {
             let kind = last.category.clone().unwrap_or_default();
             // (Not a kind of its own the shop may not carry: "and a beanie there?" after a jacket.)
             if u.category.as_deref().is_none_or(|c| c == kind)
-                && !super::find::names_another_kind(&u.words)
+                && !assistant::names_other_kind(&u.words)
                 && self.held_in_kind(&assistant::content_words(&u.words), &kind).await?.is_empty()
             {
                 u.words = last.words.clone();

@@ -590,14 +590,6 @@ pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_searc
     })
 }
 
-/// Whether the words name a kind the shop may not carry ("beanie", "목도리도"), as its own request.
-pub(super) fn names_another_kind(words: &str) -> bool {
-    words.split_whitespace().any(|raw| {
-        let w = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-        assistant::OTHER_KINDS.iter().any(|k| same_word(k, &w) || (!k.is_ascii() && w.starts_with(k)))
-    })
-}
-
 /// A word that says what is done with the thing before it: an English "-ing" ("bike commuting") or a Korean
 /// verb made to describe ("자전거 탈 때", "캠핑 갈 때", "강아지 산책시키는").
 fn uses(w: &str) -> bool {

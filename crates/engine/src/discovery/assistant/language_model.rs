@@ -49,10 +49,8 @@ const INTENTS: &[&str] = &[
     "out_of_scope",
 ];
 
-const SYSTEM: &str = "You classify one message that a shopper typed to a shop's chat assistant (Korean or English). \
-The shop sells clothes, shoes, electronics, home appliances and groceries, and has stores in Gangnam, Hongdae, \
-Seomyeon and Seongsu.
-Answer with the intent only:
+/// The instructions, after a sentence on what this shop sells and where (read from its catalog and stores).
+const SYSTEM: &str = "Answer with the intent only:
 - find: asks for products or says what they want to buy or see
 - gift: wants an idea for a present for someone
 - availability: asks whether a store has something in stock or if it can be picked up
@@ -157,9 +155,10 @@ impl Engine {
             "additionalProperties": false,
         });
         self.count(|c| c.asked += 1);
+        let system = format!("{}\n{SYSTEM}", self.shop_described().await);
         let said: String = text.chars().take(super::conversations::MAX_TEXT).collect();
         let user = format!("Message: {}", serde_json::Value::String(said));
-        let answer = match tokio::time::timeout(*timeout, model.complete(SYSTEM, &user, &schema, 20)).await {
+        let answer = match tokio::time::timeout(*timeout, model.complete(&system, &user, &schema, 20)).await {
             Ok(Ok(a)) => a,
             Ok(Err(e)) => return self.model_failed(e),
             Err(_) => return self.model_failed(format!("no answer within {} ms", timeout.as_millis())),
@@ -180,6 +179,26 @@ impl Engine {
                 None
             }
         }
+    }
+
+    /// What this shop sells and where, for the model: the catalog's departments and the stores' names.
+    async fn shop_described(&self) -> String {
+        let (departments, stores) = match self.assistant_vocabulary().await {
+            Ok((vocab, locations)) => {
+                let mut d: Vec<&str> =
+                    vocab.categories.iter().map(|t| t.id.split('/').next().unwrap_or_default()).collect();
+                d.sort_unstable();
+                d.dedup();
+                let s: Vec<&str> =
+                    locations.iter().filter(|l| l.kind != "warehouse").map(|l| l.name.en.as_str()).collect();
+                (d.join(", "), s.join(", "))
+            }
+            Err(_) => (String::new(), String::new()),
+        };
+        format!(
+            "You classify one message that a shopper typed to a shop's chat assistant (Korean or English). The shop \
+             sells {departments}; its stores: {stores}."
+        )
     }
 
     fn model_failed(&self, e: String) -> Option<String> {

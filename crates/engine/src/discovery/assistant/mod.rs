@@ -569,7 +569,7 @@ impl Engine {
             // (A kind of its own the shop may not carry is no question about the products shown: "and a beanie
             // there?" after a jacket is looked for there.)
             "availability"
-                if ((u.category.is_none() && u.brand.is_none() && !find::names_another_kind(&u.words))
+                if ((u.category.is_none() && u.brand.is_none() && !assistant::names_other_kind(&u.words))
                     || ctx.about_shown)
                     && !conv.state.shown.is_empty() =>
             {
