@@ -58,8 +58,9 @@ pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
         ]
             .iter()
             .any(|c| text.contains(c))
-        // ("check seomyeon stock")
+        // ("check seomyeon stock", "pink mouse available at gangnam")
         || contains_word(text, "stock")
+        || contains_word(text, "available")
         // ("홍대점에 M 있는 걸로요": the ones there; "홍대에서 살 수 있는 걸로 알려주세요" asks for products to buy.)
         || (["있는 걸로", "있는 거로", "있는걸로"].iter().any(|c| text.contains(c)) && !text.contains("수 있는"));
     at_store && u.price.is_none() && stock && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
@@ -201,7 +202,14 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
             || (asks(text) && ["in stock", "sold out", "any left", "품절", "재고 있", "남아 있", "남아있"].iter().any(|c| text.contains(c)))
             // (A kind and a store, asked: "3kg kimchi at seomyeon?", "grey joggers xl still at hongdae?",
             // "gangnam got an air purifier right now?".)
-            || (text.is_ascii() && asks(text) && (ends_at_a_store(text) || [" still at ", " got a", " got an "].iter().any(|c| text.contains(c)))))
+            || (text.is_ascii() && asks(text) && (ends_at_a_store(text) || [" still at ", " got a", " got an "].iter().any(|c| text.contains(c))))
+            // (A store asked whether it has it: "seongsu go have cup noodles?", "hongdae has the kettle?"; "can i
+            // have …" asks for it.)
+            || (text.is_ascii()
+                && asks(text)
+                && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+                && (contains_word(text, "have") || contains_word(text, "has"))
+                && !["can i have", "could i have", "may i have", "i'd have", "id have"].iter().any(|c| text.contains(c))))
 }
 
 /// Off-topic whatever else is said: a place to eat ("강남역 근처 고기집 추천" names meat, but asks for a
@@ -215,7 +223,10 @@ pub(crate) fn clearly_off_topic(text: &str) -> bool {
         || text.split(|c: char| !c.is_alphanumeric()).any(|w| {
             w.ends_with('집')
                 && w.chars().count() >= 3
-                && !["우리집", "저희집", "자취집"].contains(&w)
+                // (A home is no eatery: "신혼집 집들이 선물", "할머니집에 둘".)
+                && !["우리", "저희", "자취", "신혼", "시골", "친정", "시댁", "부모님", "할머니", "할아버지", "친구", "이모", "고모", "삼촌", "옆"]
+                    .iter()
+                    .any(|h| w.starts_with(h))
                 && !w.contains("집들이")
         });
     // (Topics no product is named for, whatever word of a title they hold: "who won the world cup in 2002" is no

@@ -8,6 +8,7 @@ mod forms;
 mod matching;
 pub mod price;
 mod stock_cues;
+mod talk_cues;
 pub mod understand;
 mod understood;
 pub mod vocabulary;

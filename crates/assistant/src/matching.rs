@@ -115,6 +115,12 @@ pub fn asks(text: &str) -> bool {
     if t.ends_with('?') && t.split_whitespace().count() >= 2 {
         return true;
     }
+    // A question with a word or two after it ("흰색 있어요? 강남점", "in stock? at gangnam") asks.
+    if let Some(q) = t.rfind('?').filter(|q| q + 1 < t.len()) {
+        if t[q + 1..].split_whitespace().count() <= 2 && asks(&t[..=q]) {
+            return true;
+        }
+    }
     let t = t.trim_end_matches('?');
     const KO: &[&str] = &[
         "나요",

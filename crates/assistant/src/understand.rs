@@ -494,6 +494,18 @@ pub fn understand_after(
     {
         intent = "find";
     }
+    // "배터리 오래 가요?" after products were shown asks about their battery, not for a power bank.
+    if intent == "find"
+        && previous.is_some()
+        && asks(&text)
+        && u.price.is_none()
+        && u.pickup.is_none()
+        && ((text.contains("배터리") && !text.contains("보조")) || contains_word(&text, "battery"))
+        && !availability_cues().any(|c| text.contains(c))
+    {
+        intent = "question";
+        u.category = None;
+    }
     u.intent = intent.to_owned();
     u.refine = refine.map(str::to_owned);
 

@@ -659,3 +659,37 @@ fn round_17_forms() {
         "question"
     );
 }
+
+#[test]
+fn round_18_forms() {
+    let mut v = vocab();
+    v.categories.push(Term {
+        id: "electronics/accessories".into(),
+        words: vec!["보조배터리".into(), "power bank".into()],
+        learned: Vec::new(),
+    });
+    // A home is no eatery; tickets, lotto numbers and lunch are not the shop's to give.
+    assert_eq!(understand("신혼집 집들이 선물 이어폰", &v, None).intent, "gift");
+    for text in ["give me lotto numbers", "기차표 예매해줘", "pick my lunch for me", "hows the air quality in seoul"]
+    {
+        assert_eq!(understand(text, &v, None).intent, "out_of_scope", "{text}");
+    }
+    for text in ["hi there, first time using this", "안녕하세요 처음 써봐요"] {
+        assert_eq!(understand(text, &v, None).intent, "smalltalk", "{text}");
+    }
+    let shown = understand("무선 이어폰 보여줘", &v, None);
+    // A question with the store after it; a store asked whether it has it; stock said outright at a store.
+    let white = understand("흰색 있어요? 강남점", &v, Some(&shown));
+    assert_eq!(
+        (white.intent.as_str(), white.attributes.get("color").map(String::as_str)),
+        ("availability", Some("white"))
+    );
+    for text in ["hongdae have earbuds?", "black earbuds available at gangnam"] {
+        assert_eq!(understand(text, &v, None).intent, "availability", "{text}");
+    }
+    // How long delivery takes is about an order; the battery of what was shown is a question about it.
+    assert_eq!(understand("how fast is delivery if i order", &v, Some(&shown)).intent, "order_status");
+    let battery = understand("배터리 오래 가요?", &v, Some(&shown));
+    assert_eq!((battery.intent.as_str(), battery.category.as_deref()), ("question", None));
+    assert_eq!(understand("보조배터리 있어요?", &v, None).category.as_deref(), Some("electronics/accessories"));
+}

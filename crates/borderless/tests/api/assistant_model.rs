@@ -57,6 +57,8 @@ async fn a_turn_the_rules_cannot_read_is_read_by_the_model() {
     shop(&rules).await;
     let alone = say(&rules, None, "much appreciated 🙏").await;
     assert_eq!(alone["understood"]["intent"], "find", "{alone}");
+    // Staff see that there is no model.
+    assert_eq!(rules.admin_get("/admin/assistant/model").await.expect(200)["model"], Value::Null);
 
     let app = spawn_app_tuned(Backend::Sqlite, |c| {
         c.llm_url = Some(url.clone());
@@ -76,6 +78,12 @@ async fn a_turn_the_rules_cannot_read_is_read_by_the_model() {
     assert_eq!(b["products"][0]["price"]["amount_minor"], 89_000, "{b}");
     let consulted = app.running.as_ref().unwrap().engine.language_model_consulted();
     assert_eq!((consulted.asked, consulted.taken, consulted.failed), (1, 1, 0), "{consulted:?}");
+    // Staff see the same: what the model is and what came of asking it.
+    let m = app.admin_get("/admin/assistant/model").await.expect(200)["model"].clone();
+    assert_eq!((m["asked"].as_u64(), m["taken"].as_u64(), m["failed"].as_u64()), (Some(1), Some(1), Some(0)), "{m}");
+    assert_eq!(m["timeout_ms"], 60_000, "{m}");
+    assert!(m["model"].as_str().unwrap().contains(url.trim_end_matches('/')), "{m}");
+    assert_eq!(m["failing"], Value::Null, "{m}");
 }
 
 #[tokio::test]
@@ -106,6 +114,14 @@ async fn a_model_that_does_not_answer_leaves_the_rules_to_answer() {
     assert!(started.elapsed() < Duration::from_millis(300), "waited {:?} on a failing model", started.elapsed());
     let consulted = app.running.as_ref().unwrap().engine.language_model_consulted();
     assert_eq!((consulted.asked, consulted.taken, consulted.failed), (1, 0, 1), "{consulted:?}");
+    // Staff see why the rules answer alone.
+    let m = app.admin_get("/admin/assistant/model").await.expect(200)["model"].clone();
+    assert!(
+        m["failing"]["error"].as_str().unwrap().contains("did not answer")
+            || m["failing"]["error"].as_str().unwrap().contains("no answer within 300 ms"),
+        "{m}"
+    );
+    assert!(m["failing"]["at_ms"].as_i64().unwrap() > 0, "{m}");
     // A product request is answered whatever the model does.
     let c = say(&app, None, "white earbuds").await;
     assert_eq!(c["products"][0]["title"], "Sori Wireless Earbuds Air", "{c}");

@@ -1,6 +1,7 @@
 //! Chats handed to staff: shoppers who asked the shopping assistant for a person. The list (a store's staff
 //! see their store's and those that named no store), one conversation with everything the assistant showed,
-//! a reply the shopper sees in their chat, and closing it. The list refreshes itself every few seconds.
+//! a reply the shopper sees in their chat, and closing it. The list refreshes itself every few seconds. Below
+//! it, whether the assistant has a language model and how it is doing.
 
 use super::{engine_error, page, redirect_with, Ctx, Posted};
 use crate::Web;
@@ -45,6 +46,7 @@ async fn list(ctx: Ctx) -> Response {
         div #chats hx-get="/console/chats/list" hx-trigger="every 5s" hx-swap="innerHTML" aria-live="polite" {
             (rows(&ctx, &chats))
         }
+        (model(&ctx))
     };
     page(&ctx, ctx.t("Chats", "채팅"), body)
 }
@@ -56,6 +58,37 @@ async fn list_fragment(ctx: Ctx) -> Response {
     match waiting(&ctx).await {
         Ok(c) => rows(&ctx, &c).into_response(),
         Err(r) => r,
+    }
+}
+
+/// The assistant's language model: none (the rules answer alone), or what it is, what came of asking it
+/// since start and, while it fails, why.
+fn model(ctx: &Ctx) -> Markup {
+    let status = ctx.engine().language_model_status();
+    html! {
+        section aria-labelledby="model-h" {
+            h2 #model-h { (ctx.t("The assistant's language model", "쇼핑 도우미의 언어 모델")) }
+            @match status {
+                None => p.muted { (ctx.t(
+                    "None: the assistant's rules answer alone. To have a model read the turns they cannot, start the server with --llm-url (see the README).",
+                    "없음: 쇼핑 도우미의 규칙만으로 답합니다. 규칙이 이해하지 못한 말을 모델이 읽게 하려면 --llm-url 로 서버를 시작하세요 (README 참고).")) }
+                Some(m) => {
+                    p { (m.model) " · " (ctx.t("waits", "대기")) " " (m.timeout_ms) " ms" }
+                    p #model-counts {
+                        (ctx.t("Since start: asked", "시작 후: 질문")) " " (m.asked) " · "
+                        (ctx.t("reading taken", "판단 채택")) " " (m.taken) " · "
+                        (ctx.t("failed", "실패")) " " (m.failed)
+                    }
+                    @if let Some(f) = &m.failing {
+                        p.alert.warn role="status" {
+                            (ctx.t("Failing: the rules answer alone and the model is asked again 10 s after a failure. Last failure",
+                                   "실패 중: 규칙만으로 답하며, 실패 10초 후에 모델에 다시 묻습니다. 마지막 실패"))
+                            " " (ctx.when(&domain::time::rfc3339(f.at_ms))) ": " (f.error.chars().take(200).collect::<String>())
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

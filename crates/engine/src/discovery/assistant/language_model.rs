@@ -85,6 +85,34 @@ pub struct Consulted {
     pub failed: u64,
 }
 
+/// The model as staff see it: what it is, how long a turn waits for it, what came of asking it since
+/// start, and its last failure while it is failing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct ModelStatus {
+    /// The model and where it runs.
+    pub model: String,
+    /// How long a turn waits for it before the rules' reading stands.
+    pub timeout_ms: u64,
+    /// Turns put to it since start.
+    pub asked: u64,
+    /// Its reading was taken.
+    pub taken: u64,
+    /// It failed, was too slow, or answered what could not be read.
+    pub failed: u64,
+    /// While it is failing: when it last failed (ms since the epoch) and why. The rules answer alone and
+    /// it is asked again 10 s after a failure.
+    pub failing: Option<Failing>,
+}
+
+/// The model's last failure.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Failing {
+    /// When (ms since the epoch).
+    pub at_ms: i64,
+    /// What went wrong.
+    pub error: String,
+}
+
 /// What the model said, read strictly: `{"intent": "…"}` with one of [`INTENTS`], nothing else.
 pub fn read_answer(answer: &str) -> std::result::Result<String, String> {
     let v: serde_json::Value =
@@ -124,6 +152,28 @@ impl Engine {
     /// How often the model was asked (since start).
     pub fn language_model_consulted(&self) -> Consulted {
         *self.discovery.model.counts.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The model's state for staff, or `None` when none is set (the rules answer alone).
+    pub fn language_model_status(&self) -> Option<ModelStatus> {
+        let (m, timeout) = self.discovery.model.model.get()?;
+        let c = self.language_model_consulted();
+        let failing = self
+            .discovery
+            .model
+            .failing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|(at_ms, error)| Failing { at_ms: *at_ms, error: error.clone() });
+        Some(ModelStatus {
+            model: m.describe(),
+            timeout_ms: timeout.as_millis() as u64,
+            asked: c.asked,
+            taken: c.taken,
+            failed: c.failed,
+            failing,
+        })
     }
 
     fn count(&self, f: impl FnOnce(&mut Consulted)) {

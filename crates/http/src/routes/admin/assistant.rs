@@ -1,5 +1,5 @@
 //! Conversations shoppers handed to staff: the waiting list (a store's staff see their store's), one
-//! conversation, a staff reply and closing it.
+//! conversation, a staff reply and closing it; and the state of the assistant's optional language model.
 
 use crate::extract::{ApiJson, Path, Staff};
 use crate::openapi::{Api, Auth, Op};
@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use engine::discovery::assistant::conversations::{ConversationView, HandoffView};
+use engine::discovery::assistant::language_model::ModelStatus;
 use serde::Deserialize;
 
 pub fn api() -> Api {
@@ -20,6 +21,14 @@ pub fn api() -> Api {
                 .doc("Conversations handed to staff and not closed, oldest first (a store's staff: their store's and those that named no store).")
                 .ok::<HandoffsOut>(),
             handoffs,
+        )
+        .route(
+            Op::get("/admin/assistant/model")
+                .tag("assistant")
+                .auth(Auth::Staff)
+                .doc("The assistant's optional language model: `model` is null when none is configured (the rules answer alone); otherwise what it is, how long a turn waits for it, how often it was asked since start, how often its reading was taken or it failed, and its last failure while it is failing.")
+                .ok::<ModelOut>(),
+            model,
         )
         .route(
             Op::get("/admin/assistant/conversations/{id}")
@@ -50,6 +59,7 @@ pub fn api() -> Api {
 
 envelope!(HandoffsOut { data: Vec<HandoffView> });
 envelope!(ConversationOut { conversation: ConversationView });
+envelope!(ModelOut { model: Option<ModelStatus> });
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +69,10 @@ pub struct ReplyIn {
 
 async fn handoffs(State(s): State<AppState>, Staff(p): Staff) -> ApiResult<Json<HandoffsOut>> {
     Ok(Json(HandoffsOut { data: s.engine.assistant_handoffs(p.location()).await? }))
+}
+
+async fn model(State(s): State<AppState>, Staff(_): Staff) -> ApiResult<Json<ModelOut>> {
+    Ok(Json(ModelOut { model: s.engine.language_model_status() }))
 }
 
 async fn conversation(
