@@ -203,6 +203,8 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
             // (A kind and a store, asked: "3kg kimchi at seomyeon?", "grey joggers xl still at hongdae?",
             // "gangnam got an air purifier right now?".)
             || (text.is_ascii() && asks(text) && (ends_at_a_store(text) || [" still at ", " got a", " got an "].iter().any(|c| text.contains(c))))
+            // (Somewhere asked after the product: "navy chinos size L, any shop near me have them".)
+            || [" have them", " have those", " has them", " got them"].iter().any(|c| text.contains(c))
             // (A store asked whether it has it: "seongsu go have cup noodles?", "hongdae has the kettle?"; "can i
             // have …" asks for it.)
             || (text.is_ascii()
@@ -210,6 +212,19 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
                 && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
                 && (contains_word(text, "have") || contains_word(text, "has"))
                 && !["can i have", "could i have", "may i have", "i'd have", "id have"].iter().any(|c| text.contains(c))))
+}
+
+/// A request said first, then whether it can be collected: "kids headphones lavender, can i collect them at
+/// seomyeon", "need pork belly, can i pick some up here" (a search with a pickup, not a stock question about
+/// something shown: "that air fryer, can i pick it up near me today" is one).
+pub(crate) fn collects_what_was_asked(text: &str) -> bool {
+    let Some((before, after)) = text.rsplit_once(", ") else { return false };
+    let clause = before.rsplit(", ").next().unwrap_or(before);
+    let points = ["the ", "that ", "this ", "those ", "these "].iter().any(|d| clause.starts_with(d));
+    !points
+        && ["can i ", "could i "].iter().any(|c| after.starts_with(c))
+        && ["grab", "collect", "pick", "get"].iter().any(|v| after.contains(v))
+        && ["them", "one", "some"].iter().any(|o| contains_word(after, o))
 }
 
 /// Off-topic whatever else is said: a place to eat ("강남역 근처 고기집 추천" names meat, but asks for a

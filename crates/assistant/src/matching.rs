@@ -156,8 +156,15 @@ pub fn asks(text: &str) -> bool {
     // have kimchi there".
     const CLAUSE: &[&str] =
         &["do you", "does it", "is it", "is there", "are there", "are they", "do they", "can i", "could i", "got any"];
+    // (After a word that only answers, a verb asks: "ok does gangnam have it in large"; "ok what about a
+    // windbreaker then" asks for one.)
+    const AUX: &[&str] = &["is", "are", "does", "do", "can", "will", "would", "should", "could"];
+    const FIRST: &[&str] =
+        &["ok", "okay", "ok,", "okay,", "so", "and", "alright", "alright,", "hmm", "hmm,", "oh", "oh,", "well,"];
     KO.iter().any(|e| t.ends_with(e))
         || t.split_whitespace().next().is_some_and(|w| EN.contains(&w))
+        || (t.split_whitespace().next().is_some_and(|w| FIRST.contains(&w))
+            && t.split_whitespace().find(|w| !FIRST.contains(w)).is_some_and(|w| AUX.contains(&w)))
         || CLAUSE.iter().any(|c| contains_word(t, c))
 }
 
@@ -199,6 +206,10 @@ fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, 
                     contains_word(text, &w)
                 })
             {
+                continue;
+            }
+            // A number of cups is a size ("the 10 cup one": a rice cooker's), not a cup of something.
+            if ["cup", "cups"].contains(&w.as_str()) && measured(text, &w) {
                 continue;
             }
             if best.as_ref().is_none_or(|(_, b)| w.chars().count() > b.chars().count()) {
@@ -334,6 +345,19 @@ pub(crate) fn syllable_word(text: &str, w: &str) -> bool {
     })
 }
 
+/// A colour turned down: "초록 말고 남색으로요", "black instead of navy", "not the navy".
+pub(crate) fn colour_denied(text: &str, w: &str) -> bool {
+    text.match_indices(w).any(|(i, _)| {
+        let after = text[i + w.len()..].trim_start_matches('색').trim_start();
+        let before = text[..i].trim_end();
+        ["말고", "아니고", "빼고"].iter().any(|d| after.starts_with(d))
+            || (w.is_ascii()
+                && ["instead of", "not", "not the", "rather than"]
+                    .iter()
+                    .any(|d| before.strip_suffix(d).is_some_and(|b| b.is_empty() || b.ends_with([' ', ',']))))
+    })
+}
+
 /// A Korean colour word standing alone: at a word's start and followed by the word's end, a particle or
 /// 색 ("블루투스" is not blue).
 pub(crate) fn colour_word(text: &str, w: &str) -> bool {
@@ -350,6 +374,7 @@ pub(crate) fn colour_word(text: &str, w: &str) -> bool {
         "lavender fabric",
         "lavender scent",
         "lavender-scented",
+        "white day",
     ]
     .iter()
     .any(|f| f.starts_with(w) && contains_word(text, f))
@@ -370,9 +395,25 @@ pub(crate) fn colour_word(text: &str, w: &str) -> bool {
     })
 }
 
+/// Whether an English word stands right after a number ("10 cup", "10-cup").
+fn measured(text: &str, w: &str) -> bool {
+    text.match_indices(w).any(|(i, _)| {
+        let before = text[..i].trim_end_matches([' ', '-']);
+        before.len() < i && before.chars().next_back().is_some_and(|c| c.is_ascii_digit())
+    })
+}
+
 /// Removes the first occurrence of `w` (and a Korean particle stuck to it).
 pub(crate) fn cut(text: &mut String, w: &str) {
-    if let Some(i) = text.find(w) {
+    // An English word where it stands whole (perhaps plural) before anywhere: size "l" is not the start of
+    // "landscaper".
+    let whole = |i: usize| {
+        let after = text[i + w.len()..].trim_start_matches("es").trim_start_matches('s');
+        text[..i].chars().next_back().is_none_or(|c| !c.is_ascii_alphanumeric())
+            && after.chars().next().is_none_or(|c| !c.is_ascii_alphanumeric())
+    };
+    let at = if w.is_ascii() { text.match_indices(w).map(|(i, _)| i).find(|&i| whole(i)) } else { None };
+    if let Some(i) = at.or_else(|| text.find(w)) {
         let mut end = i + w.len();
         // An English plural goes with its word ("jackets" leaves no stray "s" to be read as size S).
         if w.is_ascii() {
@@ -467,6 +508,10 @@ pub(crate) fn letter_size(n: &str) -> Option<&'static str> {
 pub(crate) fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
     let tokens: Vec<&str> = text.split_whitespace().collect();
     for (i, t) in tokens.iter().enumerate() {
+        // ("100% cotton" is a share, not a size.)
+        if t.contains('%') || tokens.get(i + 1).is_some_and(|n| ["percent", "퍼센트", "프로"].contains(n)) {
+            continue;
+        }
         let clean = t.trim_matches(|c: char| !c.is_alphanumeric());
         // (With a particle or a copula: "280이라", "L이면 돼요".)
         let clean = clean.trim_end_matches(['은', '는', '이', '가', '을', '를', '로', '으', '요', '도', '라', '면']);

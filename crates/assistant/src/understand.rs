@@ -88,15 +88,19 @@ pub fn understand_after(
             cut(&mut rest, &said);
         }
     }
-    // The longest colour word said wins ("light blue" over "blue").
-    let colour = COLOURS
+    // The longest colour word said wins ("light blue" over "blue"), not one turned down ("초록 말고 남색").
+    let said: Vec<(&str, &str)> = COLOURS
         .iter()
         .flat_map(|(id, words)| words.iter().map(move |w| (*id, *w)))
         .filter(|(_, w)| colour_word(&rest, w))
-        .max_by_key(|(_, w)| w.chars().count());
-    if let Some((id, w)) = colour {
+        .collect();
+    let (denied, wanted): (Vec<_>, Vec<_>) = said.into_iter().partition(|(_, w)| colour_denied(&rest, w));
+    if let Some((id, w)) = wanted.into_iter().max_by_key(|(_, w)| w.chars().count()) {
         u.attributes.insert("color".into(), id.into());
         cut(&mut rest, w);
+        for (_, d) in denied {
+            cut(&mut rest, d);
+        }
     }
     if let Some((t, w)) = best_term(&rest, &vocab.stores) {
         u.pickup = Some(Pickup { location_id: Some(t.id.clone()), ..Default::default() });
@@ -242,11 +246,25 @@ pub fn understand_after(
             && ["선물용 말고", "선물 말고", "선물용 아니고", "선물 아니고", "not a gift", "not for a gift"]
                 .iter()
                 .any(|d| text.contains(d)))
-            || (*i == "returns" && ["gift swap", "gift exchange", "secret santa"].iter().any(|d| text.contains(d)))
+            || (*i == "returns"
+                && ["gift swap", "gift exchange", "secret santa", "교환학생", "교환 학생", "exchange student"]
+                    .iter()
+                    .any(|d| text.contains(d)))
+            // ("야간 알바 끝나고": the shopper works a part-time job, and asks for no one.)
+            || (*i == "handoff"
+                && ["알바 끝", "알바 하", "알바하", "알바 가", "알바가", "알바생인데", "알바 중", "알바중", "알바 마치"]
+                    .iter()
+                    .any(|d| text.contains(d)))
             // ("감이 안 와요": no idea, not a parcel that has not come.)
             || (*i == "order_status" && ["감이 안 와", "감이 안와", "감 안 와", "감이 안 오"].iter().any(|d| text.contains(d)));
+        // (A product for someone is a request: "smartphone under 700k won for my dad"; "something for my
+        // dad" asks for an idea. A wedding planner is who it is for.)
+        let weak = |c: &str| {
+            (c.starts_with("for my ") && (u.category.is_some() || u.brand.is_some()))
+                || (c == "wedding" && text.contains("wedding planner"))
+        };
         !denied
-            && (cues.iter().any(|c| text.contains(c))
+            && (cues.iter().any(|c| text.contains(c) && !(*i == "gift" && weak(c)))
                 || (*i == "order_status" && asks_after_an_order(&text))
                 || (*i == "returns" && bought_broken(&text))
                 || (*i == "gift" && given_to_someone(&text)))
@@ -494,6 +512,9 @@ pub fn understand_after(
     {
         intent = "find";
     }
+    if intent == "availability" && (u.category.is_some() || u.brand.is_some()) && collects_what_was_asked(&text) {
+        intent = "find";
+    }
     // "배터리 오래 가요?" after products were shown asks about their battery, not for a power bank.
     if intent == "find"
         && previous.is_some()
@@ -549,7 +570,12 @@ pub fn understand_after(
         && u.price.is_none()
         && u.attributes.is_empty()
         && !u.words.is_empty()
-        && u.words.split_whitespace().all(|w| {
+        // ("hi there, first time using this": saying it is new to them is small talk too.)
+        && ["first time using this", "first time using it", "first time here", "first time"]
+            .iter()
+            .fold(u.words.clone(), |w, p| w.replace(p, " "))
+            .split_whitespace()
+            .all(|w| {
             // English words whole ("no" is not "notebook"), Korean ones with their endings ("감사합니다").
             let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
             // A word drawn out ("heyy", "hiii") is the word.

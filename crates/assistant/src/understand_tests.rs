@@ -693,3 +693,41 @@ fn round_18_forms() {
     assert_eq!((battery.intent.as_str(), battery.category.as_deref()), ("question", None));
     assert_eq!(understand("보조배터리 있어요?", &v, None).category.as_deref(), Some("electronics/accessories"));
 }
+
+#[test]
+fn round_19_forms() {
+    let v = vocab();
+    // Not a return: a student abroad; not a call for staff: the shopper's own part-time job.
+    assert_eq!(understand("교환학생 가는 친구 선물로 이어폰 5만원 이하", &v, None).intent, "gift");
+    assert_eq!(understand("exchange student flying home, want earbuds under $50", &v, None).intent, "find");
+    assert_eq!(understand("야간 알바 끝나고 들을 이어폰 5만원 이하", &v, None).intent, "find");
+    // A product for someone is a request; something for someone asks for an idea.
+    assert_eq!(understand("earbuds under 100k won for my dad", &v, None).intent, "find");
+    assert_eq!(understand("something for my dad", &v, None).intent, "gift");
+    // A colour turned down is not the colour asked for; White Day is no colour.
+    let first = understand("무선 이어폰 10만원 미만", &v, None);
+    let navy = understand("초록 말고 남색으로요", &v, Some(&first));
+    assert_eq!(navy.attributes.get("color").map(String::as_str), Some("navy"));
+    let en = understand("black instead of navy", &v, Some(&first));
+    assert_eq!(en.attributes.get("color").map(String::as_str), Some("black"));
+    let gift = understand("white day gift for my girlfriend, pink earbuds", &v, None);
+    assert_eq!((gift.intent.as_str(), gift.attributes.get("color").map(String::as_str)), ("gift", Some("pink")));
+    // A request said first, then whether it can be collected, is a search with a pickup.
+    let collect = understand("black sneakers 270, can i grab them at gangnam today", &v, None);
+    assert_eq!((collect.intent.as_str(), collect.attributes.get("size").map(String::as_str)), ("find", Some("270")));
+    assert_eq!(understand("can i pick up the black sneakers at gangnam today?", &v, None).intent, "availability");
+    // A share is no size; size L takes no letter of another word.
+    let sneakers = understand("운동화 보여줘", &v, None);
+    let cotton = understand("are these 100% cotton?", &v, Some(&sneakers));
+    assert_eq!((cotton.intent.as_str(), cotton.attributes.get("size")), ("question", None));
+    let l = understand("im a landscaper, need jeans, black L", &v, None);
+    assert!(l.words.contains("landscaper"), "{l:?}");
+    // A question after a word that only answers; somewhere asked after the product.
+    let large = understand("ok does gangnam have it in large", &v, Some(&sneakers));
+    assert_eq!(large.intent, "availability");
+    assert_eq!(understand("black jeans size L, any shop near me have them", &v, None).intent, "availability");
+    assert_eq!(
+        understand("random q, do you know a good brunch place in hongdae", &v, Some(&sneakers)).intent,
+        "out_of_scope"
+    );
+}

@@ -404,7 +404,8 @@ impl Engine {
         let (mut u, about_shown) = self.in_context(&text, u, &conv.state).await?;
         // A brand left out found nothing ("소리오디오 말고" when every earbud is Sori Audio): a refinement that
         // does not say it again lets it go ("그럼 아까 그거 흰색으로", "ok fine, black then").
-        if u.intent == "refine"
+        // (A stock question too: "알겠어요 그럼 그 제습기 강남역점에 있나요?".)
+        if matches!(u.intent.as_str(), "refine" | "availability")
             && u.refine.as_deref() != Some("other_brand")
             && conv.state.last_empty
             && conv.state.last.as_ref().is_some_and(|l| l.refine.as_deref() == Some("other_brand"))
