@@ -237,6 +237,24 @@ async fn the_readme_question_refined_and_in_english(b: Backend) {
     assert!(gone, "a sold-out product is not offered for pickup");
 }
 
+both!(a_type_within_the_kind_keeps_the_brand_shown);
+async fn a_type_within_the_kind_keeps_the_brand_shown(b: Backend) {
+    let Shop { app, .. } = setup(b).await;
+    let a = ask(&app, None, json!({"text": "sori audio earbuds"})).await;
+    assert!(titles(&a).iter().all(|t| t.starts_with("Sori")), "{a}");
+    // "wireless" is in both brands' titles; asked about at a store, it is the brand just shown.
+    let b = ask(
+        &app,
+        None,
+        json!({"conversation_id": a["conversation_id"], "text": "fine, the wireless ones then, at gangnam?"}),
+    )
+    .await;
+    assert_eq!(b["understood"]["intent"], "availability", "{b}");
+    assert_eq!(b["understood"]["brand"], "Sori Audio", "{b}");
+    assert_eq!(titles(&b), vec!["Sori Wireless Earbuds Air"], "{b}");
+    grounded(&app, &b).await;
+}
+
 both!(questions_handoff_and_ownership);
 async fn questions_handoff_and_ownership(b: Backend) {
     let Shop { app, gangnam, hongdae } = setup(b).await;

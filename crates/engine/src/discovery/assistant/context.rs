@@ -143,6 +143,22 @@ impl Engine {
                     && u.price == last.price;
             }
         }
+        // A type within the kind just shown, asked about at a store, is of the brand shown when that brand has
+        // it ("fine, the big cups then, there?" after one brand's bibim noodles).
+        if let Some(last) = state.last.as_ref().filter(|l| {
+            u.intent == "availability"
+                && u.brand.is_none()
+                && u.exclude_brand.is_none()
+                && l.brand.is_some()
+                && l.category.is_some()
+                && u.category == l.category
+        }) {
+            let kind = last.category.clone().unwrap_or_default();
+            let words = assistant::content_words(&u.words);
+            if !words.is_empty() && !self.held_in(&words, &kind, last.brand.as_deref()).await?.is_empty() {
+                u.brand = last.brand.clone();
+            }
+        }
         Ok((u, about_shown))
     }
 
@@ -213,11 +229,17 @@ impl Engine {
     /// The words some title of `kind` holds, searched word by word: a search holds every word it is given,
     /// and "2리터" is no title's word ("2L").
     async fn held_in_kind(&self, words: &[String], kind: &str) -> Result<Vec<String>> {
+        self.held_in(words, kind, None).await
+    }
+
+    /// As [`Self::held_in_kind`], among one brand's products of the kind.
+    async fn held_in(&self, words: &[String], kind: &str, brand: Option<&str>) -> Result<Vec<String>> {
         let mut held = Vec::new();
         for w in words.iter().take(4) {
             let q = crate::discovery::product_search::SearchQuery {
                 q: w.chars().take(crate::discovery::product_search::MAX_QUERY_CHARS).collect(),
                 category: Some(kind.to_owned()),
+                brand: brand.map(str::to_owned),
                 currency: "KRW".into(),
                 sort: "relevance".into(),
                 limit: 10,
