@@ -14,6 +14,8 @@ pub struct OpenAiChat {
     model: String,
     api_key: Option<String>,
     client: reqwest::Client,
+    /// The whole request's limit (the client's own), said in its failure.
+    timeout: Duration,
 }
 
 /// `http://host:port`, `…/v1` or `…/v1/chat/completions` → the chat-completions URL.
@@ -42,7 +44,13 @@ impl OpenAiChat {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
-        Ok(OpenAiChat { url: endpoint(base)?, model: model.to_owned(), api_key: api_key.map(str::to_owned), client })
+        Ok(OpenAiChat {
+            url: endpoint(base)?,
+            model: model.to_owned(),
+            api_key: api_key.map(str::to_owned),
+            client,
+            timeout,
+        })
     }
 
     pub fn url(&self) -> &str {
@@ -70,7 +78,16 @@ impl OpenAiChat {
         if let Some(k) = &self.api_key {
             req = req.bearer_auth(k);
         }
-        let unreachable = |e: reqwest::Error| format!("the language model at {} did not answer: {e}", self.url);
+        // (A timeout says so plainly: staff read this in the console.)
+        let unreachable = |e: reqwest::Error| {
+            if e.is_timeout() {
+                format!("the language model at {} gave no answer within {} ms", self.url, self.timeout.as_millis())
+            } else if e.is_connect() {
+                format!("the language model at {} cannot be reached: {e}", self.url)
+            } else {
+                format!("the language model at {} did not answer: {e}", self.url)
+            }
+        };
         let mut r = req.send().await.map_err(unreachable)?;
         let status = r.status();
         let mut bytes = Vec::new();
