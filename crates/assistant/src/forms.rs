@@ -210,7 +210,7 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
             || (text.is_ascii()
                 && asks(text)
                 && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
-                && (contains_word(text, "have") || contains_word(text, "has"))
+                && ["have", "has", "carry", "carries"].iter().any(|v| contains_word(text, v))
                 && !["can i have", "could i have", "may i have", "i'd have", "id have"].iter().any(|c| text.contains(c))))
 }
 
@@ -219,12 +219,20 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
 /// something shown: "that air fryer, can i pick it up near me today" is one).
 pub(crate) fn collects_what_was_asked(text: &str) -> bool {
     let Some((before, after)) = text.rsplit_once(", ") else { return false };
+    // (Pointing is said in the product's own phrase, not in what it is for: "ok back to the rice cooker" points,
+    // "greek yogurt for the break room" does not.)
     let clause = before.rsplit(", ").next().unwrap_or(before);
-    let points = ["the ", "that ", "this ", "those ", "these "].iter().any(|d| clause.starts_with(d));
+    let head = clause.split(" for ").next().unwrap_or(clause);
+    let points =
+        ["the", "that", "this", "those", "these"].iter().any(|d| contains_word(head, d)) || head.contains("back to");
+    // ("ok a microwave then, to grab at hongdae": to take away, said after it.)
+    let to_take =
+        ["to grab", "to pick up", "to collect", "grabbing it", "picking it up"].iter().any(|t| after.starts_with(t));
     !points
-        && ["can i ", "could i "].iter().any(|c| after.starts_with(c))
-        && ["grab", "collect", "pick", "get"].iter().any(|v| after.contains(v))
-        && ["them", "one", "some"].iter().any(|o| contains_word(after, o))
+        && (to_take
+            || (["can i ", "could i "].iter().any(|c| after.starts_with(c))
+                && ["grab", "collect", "pick", "get"].iter().any(|v| after.contains(v))
+                && ["them", "one", "some", "it"].iter().any(|o| contains_word(after, o))))
 }
 
 /// Off-topic whatever else is said: a place to eat ("강남역 근처 고기집 추천" names meat, but asks for a

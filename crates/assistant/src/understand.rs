@@ -316,7 +316,9 @@ pub fn understand_after(
             // microwaves here under 150k won, "아 가습기도 보고 싶은데" after kettles to buy here today.)
             || (previous.is_some_and(|p| {
                 matches!(p.intent.as_str(), "find" | "refine") && p.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
-            }) && adds_another(&text)))
+            }) && (adds_another(&text)
+                // ("what about eggs?" after chicken breast to take from here.)
+                || (asks(&text) && ["what about ", "how about "].iter().any(|w| text.starts_with(w))))))
         // (Perhaps with a budget when it asks about stock or adds to it, perhaps "there": "거기 3천원 이하 우유도
         // 있나요", "and chicken breast under 15k won"; a budget said otherwise narrows: "큰컵으로 2천원
         // 이하짜리는요?".)
@@ -512,16 +514,22 @@ pub fn understand_after(
     {
         intent = "find";
     }
-    if intent == "availability" && (u.category.is_some() || u.brand.is_some()) && collects_what_was_asked(&text) {
+    if intent == "availability"
+        && (u.category.is_some() || u.brand.is_some() || has_product_words(&rest))
+        && collects_what_was_asked(&text)
+    {
         intent = "find";
     }
-    // "배터리 오래 가요?" after products were shown asks about their battery, not for a power bank.
+    // "배터리 오래 가요?" after products were shown asks about their battery, not for a power bank; "how many
+    // cups does one bottle make?" about what the bottle makes.
     if intent == "find"
         && previous.is_some()
         && asks(&text)
         && u.price.is_none()
         && u.pickup.is_none()
-        && ((text.contains("배터리") && !text.contains("보조")) || contains_word(&text, "battery"))
+        && ((text.contains("배터리") && !text.contains("보조"))
+            || contains_word(&text, "battery")
+            || ["how many ", "how long "].iter().any(|w| text.starts_with(w)))
         && !availability_cues().any(|c| text.contains(c))
     {
         intent = "question";
@@ -630,6 +638,11 @@ pub fn understand_after(
     if matches!(u.intent.as_str(), "smalltalk" | "out_of_scope") {
         u.pickup = None;
         u.attributes.clear();
+    }
+    // (Nor a kind in it: "파이썬 숙제 좀 도와줘" is no snack.)
+    if u.intent == "out_of_scope" {
+        u.category = None;
+        u.brand = None;
     }
 
     // A gift request goes on being one while the shopper narrows it ("엄마요, 5만원 이하로").

@@ -731,3 +731,37 @@ fn round_19_forms() {
         "out_of_scope"
     );
 }
+
+#[test]
+fn round_20_forms() {
+    let v = vocab();
+    for text in
+        ["코스피 오늘 어때", "convert 50 euros to won", "explain how etfs work", "근데 오늘 한강 수온 몇 도예요?"]
+    {
+        assert_eq!(understand(text, &v, None).intent, "out_of_scope", "{text}");
+    }
+    assert_eq!(understand("hey, hope youre well", &v, None).intent, "smalltalk");
+    assert_eq!(understand("id like a call back from someone", &v, None).intent, "handoff");
+    let sori = understand("소리오디오 무선 이어폰", &v, None);
+    let other = understand("someone else's earbuds?", &v, Some(&sori));
+    assert_eq!((other.refine.as_deref(), other.exclude_brand.as_deref()), (Some("other_brand"), Some("Sori Audio")));
+    assert_eq!(understand("gangnam still carry earbuds today?", &v, None).intent, "availability");
+    // To take away, said after the product; pointing at one shown is a stock question.
+    for text in ["black sneakers, to grab at gangnam", "sneakers for the gym, can i pick it up at gangnam"] {
+        assert_eq!(understand(text, &v, None).intent, "find", "{text}");
+    }
+    let shown = understand("이어폰 보여줘", &v, None);
+    let back = understand("ok back to the sneakers, can i get it at gangnam?", &v, Some(&shown));
+    assert_eq!(back.intent, "availability");
+    // After a request to take from a store, another kind asked about is the same question there.
+    let here = understand("earbuds to pick up at gangnam", &v, None);
+    let what = understand("what about sneakers?", &v, Some(&here));
+    assert_eq!(
+        (what.intent.as_str(), what.pickup.and_then(|p| p.location_id)),
+        ("availability", Some("loc_gangnam".into()))
+    );
+    assert_eq!(understand("how long do they last?", &v, Some(&shown)).intent, "question");
+    // Kinds of two words the shop does not carry.
+    assert!(crate::names_other_kind("do you sell hair dryers"));
+    assert!(!crate::names_other_kind("air fryers"));
+}

@@ -478,11 +478,30 @@ pub const OTHER_KINDS: &[&str] = &[
     "와인",
     "맥주",
     "beer",
+    "드라이기",
+    "헤어드라이어",
+    "hair dryer",
+    "hair dryers",
+    "hairdryer",
+    "전동칫솔",
+    "칫솔",
+    "toothbrush",
+    "electric toothbrush",
 ];
 
 /// Whether the words name one of [`OTHER_KINDS`], said in either number or, in Korean, with a particle
 /// ("beanies", "목도리도").
 pub fn names_other_kind(words: &str) -> bool {
+    // Kinds of two words as a phrase ("hair dryers", "board game").
+    let plain: String = words.to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    let plain = format!(" {} ", plain.split_whitespace().collect::<Vec<_>>().join(" "));
+    if OTHER_KINDS
+        .iter()
+        .filter(|k| k.contains(' '))
+        .any(|k| ["", "s", "es"].iter().any(|p| plain.contains(&format!(" {k}{p} "))))
+    {
+        return true;
+    }
     words.split_whitespace().any(|raw| {
         let w = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
         OTHER_KINDS.iter().any(|k| {

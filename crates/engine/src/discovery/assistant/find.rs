@@ -581,12 +581,20 @@ pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_searc
         let purpose = i > 0 && ["for", "with", "fits"].contains(&said[i - 1].to_lowercase().as_str());
         // (Nor what is done with it: "windbreaker small for bike commuting", "자전거 탈 때 입을 바람막이".)
         let used = said.get(i + 1).is_some_and(|n| uses(n));
+        // (A kind of two words: "hair dryers", "board game".)
+        let pair =
+            said.get(i + 1).map(|n| format!("{w} {}", n.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()));
+        let two = pair.as_deref().is_some_and(|p| {
+            assistant::OTHER_KINDS.iter().any(|k| k.contains(' ') && same_word(k, p))
+                && !hits.iter().any(|h| super::title_holds(h, p))
+        });
         !purpose
-            && !used
             && !w.ends_with('용')
-            // (A Korean kind with its particle: "목도리도".)
-            && assistant::OTHER_KINDS.iter().any(|k| same_word(k, &w) || (!k.is_ascii() && w.starts_with(k)))
-            && !hits.iter().any(|h| title_holds_kind(h, &w))
+            && (two
+                || (!used
+                    // (A Korean kind with its particle: "목도리도".)
+                    && assistant::OTHER_KINDS.iter().any(|k| same_word(k, &w) || (!k.is_ascii() && w.starts_with(k)))
+                    && !hits.iter().any(|h| title_holds_kind(h, &w))))
     })
 }
 
