@@ -318,7 +318,7 @@ SCREENS = [
     ("settings-locations", "/console/settings/locations"), ("settings-keys", "/console/settings/keys"),
     ("settings-webhooks", "/console/settings/webhooks"), ("settings-rates", "/console/settings/rates"),
     ("settings-synonyms", "/console/settings/synonyms"), ("mail", "/console/mail"), ("analytics", "/console/analytics"),
-    ("analytics-segments", "/console/analytics/segments"),
+    ("analytics-segments", "/console/analytics/segments"), ("chats", "/console/chats"),
 ]
 
 

@@ -19,4 +19,4 @@ pub use matching::{asks, content_words, size_for_kind};
 pub use price::{find as find_price, FoundPrice, PriceBounds};
 pub use understand::{understand, understand_after, Pickup, Understood};
 pub use vocabulary::{Term, Vocabulary};
-pub use words::{names_other_kind, OTHER_KINDS};
+pub use words::{names_other_kind, names_other_kind_pair, OTHER_KINDS};

@@ -410,7 +410,6 @@ pub const OTHER_KINDS: &[&str] = &[
     "sugar",
     "보드게임",
     "board game",
-    "board games",
     "스카프",
     "scarf",
     "scarves",
@@ -481,7 +480,6 @@ pub const OTHER_KINDS: &[&str] = &[
     "드라이기",
     "헤어드라이어",
     "hair dryer",
-    "hair dryers",
     "hairdryer",
     "전동칫솔",
     "칫솔",
@@ -492,14 +490,12 @@ pub const OTHER_KINDS: &[&str] = &[
 /// Whether the words name one of [`OTHER_KINDS`], said in either number or, in Korean, with a particle
 /// ("beanies", "목도리도").
 pub fn names_other_kind(words: &str) -> bool {
-    // Kinds of two words as a phrase ("hair dryers", "board game").
-    let plain: String = words.to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
-    let plain = format!(" {} ", plain.split_whitespace().collect::<Vec<_>>().join(" "));
-    if OTHER_KINDS
-        .iter()
-        .filter(|k| k.contains(' '))
-        .any(|k| ["", "s", "es"].iter().any(|p| plain.contains(&format!(" {k}{p} "))))
-    {
+    let plain: Vec<String> = words
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if plain.windows(2).any(|p| names_other_kind_pair(&p[0], &p[1])) {
         return true;
     }
     words.split_whitespace().any(|raw| {
@@ -512,4 +508,14 @@ pub fn names_other_kind(words: &str) -> bool {
             }
         })
     })
+}
+
+/// Whether two words said together name a kind of two words in [`OTHER_KINDS`], in either number ("hair
+/// dryers", "board game").
+pub fn names_other_kind_pair(first: &str, second: &str) -> bool {
+    let phrase = format!("{} {}", first.to_lowercase(), second.to_lowercase());
+    OTHER_KINDS
+        .iter()
+        .filter(|k| k.contains(' '))
+        .any(|k| ["", "s", "es"].iter().any(|p| phrase.strip_suffix(p) == Some(*k)))
 }

@@ -582,11 +582,8 @@ pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_searc
         // (Nor what is done with it: "windbreaker small for bike commuting", "자전거 탈 때 입을 바람막이".)
         let used = said.get(i + 1).is_some_and(|n| uses(n));
         // (A kind of two words: "hair dryers", "board game".)
-        let pair =
-            said.get(i + 1).map(|n| format!("{w} {}", n.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()));
-        let two = pair.as_deref().is_some_and(|p| {
-            assistant::OTHER_KINDS.iter().any(|k| k.contains(' ') && same_word(k, p))
-                && !hits.iter().any(|h| super::title_holds(h, p))
+        let two = said.get(i + 1).map(|n| n.trim_matches(|c: char| !c.is_alphanumeric())).is_some_and(|n| {
+            assistant::names_other_kind_pair(&w, n) && !hits.iter().any(|h| super::title_holds(h, &format!("{w} {n}")))
         });
         !purpose
             && !w.ends_with('용')
