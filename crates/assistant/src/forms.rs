@@ -342,8 +342,13 @@ pub fn chooses_within(text: &str) -> Option<String> {
         "있죠",
         "있을까요",
     ];
+    // (Or a store to collect it at: "맨투맨으로 볼게요 홍대점 픽업".)
+    let store = |w: &str| {
+        w == "픽업"
+            || (w.chars().count() >= 3 && ["점", "점에서", "점에"].iter().any(|e| w.ends_with(e)) && !w.contains("로"))
+    };
     let mut end = words.len();
-    while end > 0 && (THEN.contains(&words[end - 1]) || AFTER.contains(&words[end - 1])) {
+    while end > 0 && (THEN.contains(&words[end - 1]) || AFTER.contains(&words[end - 1]) || store(words[end - 1])) {
         end -= 1;
     }
     let ko = (end > 0 && choice(words[end - 1])).then(|| end - 1);

@@ -765,3 +765,14 @@ fn round_20_forms() {
     assert!(crate::names_other_kind("do you sell hair dryers"));
     assert!(!crate::names_other_kind("air fryers"));
 }
+
+#[test]
+fn round_21_forms() {
+    let v = vocab();
+    // A choice within the kind, then the store to collect it at.
+    assert_eq!(crate::chooses_within("맨투맨으로 볼게요 홍대점 픽업").as_deref(), Some("맨투맨"));
+    // Moving a budget names no product: a refinement of the price.
+    let shown = understand("무선 이어폰 보여줘", &v, None);
+    let bump = understand("ok bump it to 200k won max", &v, Some(&shown));
+    assert_eq!((bump.intent.as_str(), bump.refine.as_deref()), ("refine", Some("price")));
+}

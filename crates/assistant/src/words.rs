@@ -292,6 +292,12 @@ pub(crate) const STOP: &[&str] = &[
     "바로",
     "살",
     "buy",
+    // Moving a budget: "ok bump it to 900k won max", "raise it to 50k". ("budget" and "go" stay words: "I am on a
+    // budget", "i'll go for it" are requests on MG-ShopDial.)
+    "bump",
+    "raise",
+    "stretch",
+    "increase",
 ];
 
 /// Words that ask rather than name ("뭐", "있는지", "it", "this").

@@ -138,6 +138,11 @@ impl Engine {
                 && self.held_in_kind(&assistant::content_words(&u.words), &kind).await?.is_empty()
             {
                 u.words = last.words.clone();
+                // (Its kind too, for when nothing was shown: "서면점은 있나요" after light-blue jeans in XL that
+                // Hongdae did not have.)
+                if u.category.is_none() && state.shown.is_empty() {
+                    u.category = last.category.clone();
+                }
                 about_shown = u.brand.as_ref().is_none_or(|b| last.brand.as_ref() == Some(b))
                     && u.attributes.iter().all(|(k, v)| last.attributes.get(k) == Some(v))
                     && u.price == last.price;
@@ -168,8 +173,11 @@ impl Engine {
         let Some(last) = state.last.as_ref() else { return Ok(None) };
         let Some(kind) = last.category.clone() else { return Ok(None) };
         // (After two products compared, a kind named outright is a request of its own: "오픈형 이어폰 흰색으로
-        // 볼게요" after open and bone-conduction earbuds.)
-        if state.last_intent.as_deref() == Some("compare") && u.category.is_some() {
+        // 볼게요" after open and bone-conduction earbuds; one of the two chosen, within the kind compared, keeps
+        // what was asked of it: "맨투맨으로 볼게요 홍대점 픽업" after grey hoodies in L, then hoodies and
+        // sweatshirts compared.)
+        let compared = state.last_intent.as_deref() == Some("compare");
+        if compared && u.category.as_ref().is_some_and(|c| *c != kind) {
             return Ok(None);
         }
         // (A stock question chooses only when it says it changes: "1키로짜리로 바꿀래요 거기 있어요?".)
@@ -212,10 +220,23 @@ impl Engine {
         if held.is_empty() {
             return Ok(None);
         }
+        // (The kind's own name is no type within it: "과자 강남역점 픽업 되는 걸로 보여줘" after another brand's
+        // snacks asks for that request again, at Gangnam.)
+        let names: Vec<String> = [super::texts::category(&kind, true), super::texts::category(&kind, false)]
+            .iter()
+            .flat_map(|n| n.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let again = held.iter().all(|w| names.iter().any(|n| n == w || n.trim_end_matches('s') == w));
         let mut merged = last.clone();
-        merged.intent = "refine".into();
-        merged.refine = Some("type".into());
-        merged.words = held.join(" ");
+        if again || compared {
+            merged.intent = "find".into();
+            merged.refine = None;
+        } else {
+            merged.intent = "refine".into();
+            merged.refine = Some("type".into());
+            merged.words = held.join(" ");
+        }
         merged.attributes.extend(u.attributes.clone());
         if u.price.is_some() {
             merged.price = u.price.clone();

@@ -401,6 +401,17 @@ impl Engine {
                 })
                 .collect();
             let precise = !content.is_empty() && holds.iter().any(|(_, all)| *all);
+            // A department asked for with words no title holds ("show me clothes for long shifts driving a
+            // train"): the words say what it is for, so the department's products (and the question what kind).
+            if u.intent == "find"
+                && u.category.as_deref().is_some_and(|c| !c.contains('/'))
+                && !content.is_empty()
+                && !holds.iter().any(|(any, _)| *any)
+            {
+                q.q.clear();
+                q.sort = "popular".into();
+                continue;
+            }
             // A kind of product named that no title is ("laptops?", "노트북 있어요?"): the shop does not carry
             // it, whatever descriptions mention it ("a charger for laptops").
             // (A title holding another word of the kind's group holds the kind: "시계" finds "Nova Watch".)

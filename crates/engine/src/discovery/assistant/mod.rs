@@ -258,7 +258,14 @@ impl Engine {
         } else {
             &["find", "compare", "availability"]
         };
-        if !kinds.contains(&u.intent.as_str()) || u.category.is_some() || u.words.trim().is_empty() {
+        // (A department is no kind yet: "joggers under 40k won" answering what kind of clothes.)
+        let department = u.category.clone().filter(|c| !c.contains('/'));
+        let kinds =
+            if department.is_some() { &["find", "compare", "availability", "gift", "refine"][..] } else { kinds };
+        if !kinds.contains(&u.intent.as_str())
+            || (u.category.is_some() && department.is_none())
+            || u.words.trim().is_empty()
+        {
             return Ok(());
         }
         let content = assistant::content_words(&u.words);
@@ -273,6 +280,7 @@ impl Engine {
                 .chars()
                 .take(crate::discovery::product_search::MAX_QUERY_CHARS)
                 .collect(),
+            category: department,
             brand: u.brand.clone(),
             currency: "KRW".into(),
             sort: "relevance".into(),
@@ -563,7 +571,16 @@ impl Engine {
                         loaded.iter().filter_map(|l| describe(l, ctx, &asked, None, u, "compare")).collect::<Vec<_>>();
                     out.reply.text = compare_text(&out.products, ko);
                 } else {
-                    // A compare request naming a kind of product: show the two best to compare.
+                    // A compare request naming a kind of product: show the two best to compare, with what was
+                    // asked of that kind before ("후드티랑 맨투맨 뭐가 나아요?" after grey hoodies in L).
+                    if let Some(last) = conv.state.last.as_ref().filter(|l| l.category == u.category) {
+                        for (k, v) in &last.attributes {
+                            u.attributes.entry(k.clone()).or_insert_with(|| v.clone());
+                        }
+                        if u.price.is_none() {
+                            u.price = last.price.clone();
+                        }
+                    }
                     self.search_answer(conv, u, ctx, chosen_store, turn, &mut out, asked_before, 2).await?;
                 }
             }
