@@ -658,3 +658,17 @@ pub(crate) fn given_to_someone(text: &str) -> bool {
                 || w[0].ends_with("에게"))
     })
 }
+
+/// Whether "that" after a noun only begins what the noun does: "snacks that arent too sweet" points at nothing
+/// shown.
+pub(crate) fn relative_that(text: &str, d: &str) -> bool {
+    const VERBS: &[&str] = &[
+        "are", "arent", "aren't", "is", "isnt", "isn't", "was", "were", "has", "have", "can", "cant", "can't", "will",
+        "wont", "won't", "would", "do", "does", "doesnt", "doesn't", "dont", "don't", "taste", "tastes", "fit", "fits",
+        "go", "goes", "work", "works", "last", "lasts", "look", "looks", "feel", "feels", "keep", "keeps", "stay",
+        "stays",
+    ];
+    d == "that "
+        && !text.starts_with(d)
+        && text.split(" that ").skip(1).all(|after| after.split_whitespace().next().is_some_and(|w| VERBS.contains(&w)))
+}

@@ -196,7 +196,12 @@ pub fn understand_after(
         // 팔아요?" finds kimchi, not the fresh food most bought.)
         // (The term's learned words are those heads, so no title word is scanned.)
         let heads_a_title = !w.is_ascii() && t.learned.iter().any(|l| lower(l) == w);
-        if !(vocab.title_words.contains(&w) || vocab.title_words.contains(singular) || heads_a_title) {
+        // (Nor a kind of two words that titles hold word by word: "power banks", "rice cooker".)
+        let titled_words = singular.contains(' ')
+            && singular
+                .split(' ')
+                .all(|p| vocab.title_words.contains(p) || vocab.title_words.contains(&format!("{p}s")));
+        if !(vocab.title_words.contains(&w) || vocab.title_words.contains(singular) || heads_a_title || titled_words) {
             cut(&mut rest, &w);
         }
     }
@@ -397,7 +402,7 @@ pub fn understand_after(
             || (u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here) && asks(&text)))
         && ["이 ", "그 ", "the ", "this ", "that "]
             .iter()
-            .any(|d| text.starts_with(d) || text.contains(&format!(" {d}")))
+            .any(|d| text.starts_with(d) || (text.contains(&format!(" {d}")) && !relative_that(&text, d)))
     {
         // A product named as one already known, asked about stock: "이 운동화 270 재고 있어요?", "is the robot
         // vacuum in stock online?".
@@ -578,6 +583,9 @@ pub fn understand_after(
         && u.price.is_none()
         && u.attributes.is_empty()
         && !u.words.is_empty()
+        // (Not when it asks where or when: "fine, ill stick with those. near me today?".)
+        && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none() && p.within_km.is_none() && !p.today)
+            || !asks(&text))
         // ("hi there, first time using this": saying it is new to them is small talk too.)
         && ["first time using this", "first time using it", "first time here", "first time"]
             .iter()

@@ -775,4 +775,8 @@ fn round_21_forms() {
     let shown = understand("무선 이어폰 보여줘", &v, None);
     let bump = understand("ok bump it to 200k won max", &v, Some(&shown));
     assert_eq!((bump.intent.as_str(), bump.refine.as_deref()), ("refine", Some("price")));
+    // "that" after a noun points at nothing shown; a question where or when is no small talk.
+    assert_eq!(understand("got any sneakers that arent too heavy", &v, None).intent, "find");
+    let near = understand("fine, ill stick with those. near me today?", &v, Some(&shown));
+    assert_ne!(near.intent, "smalltalk");
 }

@@ -296,6 +296,8 @@ pub(crate) const STOP: &[&str] = &[
     // budget", "i'll go for it" are requests on MG-ShopDial.)
     "bump",
     "raise",
+    // ("then show me the same in large, grey": what was shown, in another colour and size.)
+    "same",
     "stretch",
     "increase",
 ];
