@@ -181,6 +181,9 @@ pub fn understand_after(
                 ]
                 .iter()
                 .any(|n| before.ends_with(n))
+                // ("only pixelon? nothing else?", "다 소리오디오밖에 없어요?": others asked for.)
+                || (["nothing else", "anything else", "no other", "밖에 없", "뿐이에요", "뿐인가"].iter().any(|n| after.contains(n))
+                    && before.split_whitespace().count() <= 2)
         });
         if said_not {
             u.exclude_brand = Some(t.id.clone());

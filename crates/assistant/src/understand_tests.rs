@@ -779,4 +779,7 @@ fn round_21_forms() {
     assert_eq!(understand("got any sneakers that arent too heavy", &v, None).intent, "find");
     let near = understand("fine, ill stick with those. near me today?", &v, Some(&shown));
     assert_ne!(near.intent, "smalltalk");
+    // "only X? nothing else?" asks for other brands.
+    let only = understand("only sori? nothing else?", &v, Some(&shown));
+    assert_eq!(only.exclude_brand.as_deref(), Some("Sori Audio"));
 }
