@@ -123,6 +123,9 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
         "order_status",
         &[
             "i ordered",
+            // ("delivery still not here, can you check")
+            "still not here",
+            "delivery still",
             "hasn't come",
             "hasn't arrived",
             "has not arrived",
@@ -351,6 +354,9 @@ pub(crate) const REFINE: &[(&str, &[&str])] = &[
         "other_brand",
         &[
             "다른 브랜드",
+            "브랜드 바꿔",
+            "change the brand",
+            "switch brands",
             "딴 브랜드",
             "다른 회사",
             "diff brand",

@@ -497,13 +497,24 @@ fn ends_at_a_store(text: &str) -> bool {
     last == Some("here") || (last.is_some() && words.next() == Some("at"))
 }
 
+/// Words that end in 도 without the particle ("정도", "온도", "포도"), and 도 that concedes ("그래도").
+const NOT_ALSO: &[&str] =
+    &["정도", "온도", "포도", "속도", "용도", "강도", "습도", "각도", "그래도", "아무래도", "라도"];
+
+/// A Korean word without the particle 도 ("전기포트도" → "전기포트"), when two syllables are left.
+pub(crate) fn without_also(w: &str) -> &str {
+    w.strip_suffix('도')
+        .filter(|n| {
+            n.chars().count() >= 2 && n.chars().all(|c| !c.is_ascii()) && !NOT_ALSO.iter().any(|x| w.ends_with(x))
+        })
+        .unwrap_or(w)
+}
+
 /// Whether the shopper adds another product to the one they asked about ("케이스도 같이 있어요?", "삼겹살 …
 /// 있으면 같이 살게요", "paper towels as well", "and chicken breast under 15k won", "is there milk here too"):
 /// "too", "as well", "also", "plus", a turn opening with "and", 같이, or a word with the particle 도.
 pub(crate) fn adds_another(text: &str) -> bool {
-    // Words that end in 도 without the particle ("정도", "온도", "포도"), and 도 that concedes ("그래도").
-    const NOT: &[&str] =
-        &["정도", "온도", "포도", "속도", "용도", "강도", "습도", "각도", "그래도", "아무래도", "라도"];
+    const NOT: &[&str] = NOT_ALSO;
     let t = text.trim_end_matches(|c: char| !c.is_alphanumeric());
     ["too", "as well", "also", "plus"].iter().any(|w| contains_word(t, w))
         // ("ok and cup ramen under 1500 won there?")

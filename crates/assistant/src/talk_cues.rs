@@ -1,5 +1,11 @@
-//! Talk that asks for no product, in Korean and English: greetings, thanks and goodbyes, and requests a shop
-//! assistant does not answer (weather, tickets, restaurants, homework …).
+//! Talk that asks for no product, in Korean and English: greetings, thanks and goodbyes (and reading a turn as
+//! small talk), and requests a shop assistant does not answer (weather, tickets, restaurants, homework …).
+
+use crate::cues::QUESTION;
+use crate::forms::closes_with_a_choice;
+use crate::matching::{asks, contains_word};
+use crate::stock_cues::availability_cues;
+use crate::understood::Understood;
 
 /// Greetings, thanks and goodbyes: said alone, they get a friendly word, not a search.
 pub(crate) const SMALLTALK: &[&str] = &[
@@ -133,6 +139,13 @@ pub(crate) const SMALLTALK: &[&str] = &[
 
 /// Requests a shop assistant does not answer.
 pub(crate) const OUT_OF_SCOPE: &[&str] = &[
+    // Cooking, not shopping: "된장찌개 끓이는 법 알려줘", "how do i make doenjang stew".
+    "끓이는 법",
+    "만드는 법",
+    "레시피",
+    "recipe",
+    "how do i make",
+    "how to make",
     "essay",
     "capital of",
     "cover letter",
@@ -351,3 +364,72 @@ pub(crate) const THANKS: &[&str] = &[
     "그게 다예요",
     "이게 다예요",
 ];
+
+/// Reads a turn as small talk when it only greets, thanks or says goodbye, perhaps around a choice made.
+pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
+    let text = text.to_owned();
+    // Said only to greet or thank ("안녕하세요", "네 감사합니다", "ㅎㅎ 알겠어요"): a friendly word, no search.
+    // (After a question about a product too: "넵 알겠어요" is no new question; "how much?" still is.)
+    if (u.intent == "find"
+        || (u.intent == "question" && !text.contains('?') && !QUESTION.iter().any(|c| contains_word(&text, c))))
+        && u.category.is_none()
+        && u.brand.is_none()
+        && u.price.is_none()
+        && u.attributes.is_empty()
+        && !u.words.is_empty()
+        // (Not when it asks where or when: "fine, ill stick with those. near me today?".)
+        && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none() && p.within_km.is_none() && !p.today)
+            || !asks(&text))
+        // ("hi there, first time using this": saying it is new to them is small talk too.)
+        && ["first time using this", "first time using it", "first time here", "first time"]
+            .iter()
+            .fold(u.words.clone(), |w, p| w.replace(p, " "))
+            .split_whitespace()
+            .all(|w| {
+            // English words whole ("no" is not "notebook"), Korean ones with their endings ("감사합니다").
+            let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
+            // A word drawn out ("heyy", "hiii") is the word.
+            let drawn = w.chars().last().map(|c| format!("{}{c}", w.trim_end_matches(c))).unwrap_or_default();
+            let w = if w.is_ascii() && SMALLTALK.contains(&drawn.as_str()) { drawn.as_str() } else { w };
+            SMALLTALK.iter().any(|s| if s.is_ascii() { w == *s } else { w.starts_with(s) })
+                || (!w.is_ascii() && w.chars().count() == 1)
+                || w.chars().all(|c| matches!(c, 'ㅎ' | 'ㅋ' | 'ㅠ' | 'ㅜ' | '^'))
+        })
+    {
+        u.intent = "smalltalk".into();
+    }
+    // Thanks or a goodbye with a few words around it ("그럼 그냥 이걸로 할게요 고마워요", "sweet thanks",
+    // "감사해요 바로 갈게요"): a friendly word, whatever the other words are.
+    // (With a store when it asks nothing: "서면점 가서 살게요 ㄱㅅ", "ㅇㅋ 거기서 살게", "thanks, heading there".)
+    if matches!(u.intent.as_str(), "find" | "availability" | "question")
+        && u.category.is_none()
+        && u.brand.is_none()
+        && u.price.is_none()
+        && u.attributes.is_empty()
+        // (Longer when it ends with the thanks: "cool ill take the train to busan lol thanks".)
+        && (text.split_whitespace().count() <= 7
+            || (text.split_whitespace().count() <= 10
+                && text.split_whitespace().last().is_some_and(|w| {
+                    THANKS.iter().any(|t| w.trim_end_matches(|c: char| !c.is_alphanumeric()).starts_with(t))
+                })))
+        // (Not when it says what it waits on: "서면점에 있으면 찾으러 갈게요", "강남점 픽업으로 할게요".)
+        && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())
+            || !(asks(&text) || availability_cues().any(|c| text.contains(c)) || text.contains("픽업")))
+        && (u.intent == "find" || !asks(&text))
+        && THANKS.iter().any(|t| if t.is_ascii() { contains_word(&text, t) } else { text.contains(t) })
+    {
+        u.intent = "smalltalk".into();
+    }
+    // A choice made and thanks said: the conversation closes, whatever was chosen ("그 니트로 할게요 고마워요",
+    // "알겠어요 코트만 살게요 ㄳ", "never mind, just the jacket. thx", "ok ill grab it there, bye").
+    if matches!(u.intent.as_str(), "find" | "refine" | "availability")
+        && u.price.is_none()
+        && closes_with_a_choice(&text)
+    {
+        u.intent = "smalltalk".into();
+        u.category = None;
+        u.brand = None;
+        u.refine = None;
+        u.words.clear();
+    }
+}

@@ -140,6 +140,7 @@ pub fn understand_after(
             p.location_id = Some(store);
             p.here = false;
             cut_word(&mut rest, "there");
+            cut(&mut rest, "거기서");
             cut(&mut rest, "거기");
         }
     }
@@ -191,6 +192,18 @@ pub fn understand_after(
             u.brand = Some(t.id.clone());
         }
         cut(&mut rest, &w);
+    }
+    // "공기청정기 말고 제습기요": the kind said before 말고 is not what is asked for.
+    let mut corrected = false;
+    if let Some(at) = rest.find(" 말고") {
+        let not = rest[..at].split_whitespace().last().unwrap_or_default().to_owned();
+        if !not.is_empty()
+            && kind_term(&not, &vocab.categories).is_some()
+            && kind_term(&rest[at..], &vocab.categories).is_some()
+        {
+            cut(&mut rest, &format!("{not} 말고"));
+            corrected = true;
+        }
     }
     if let Some((t, w)) = kind_term(&rest, &vocab.categories) {
         u.category = Some(t.id.clone());
@@ -246,7 +259,13 @@ pub fn understand_after(
     let no_slots = u.category.is_none() && u.brand.is_none() && u.price.is_none();
     let mut intent: &'static str = "find";
     let mut refine: Option<&'static str> = None;
-    if (off_topic && no_slots) || clearly_off_topic(&text) {
+    // (A product asked for with what it must be, or to collect, is a request whatever place it is for: "kimchi for
+    // our restaurant's family meal, to grab here", "한복집 일 끝나고 입을 베이지 오버핏 티셔츠 L 사이즈".)
+    let wants_a_product = u.category.is_some()
+        && (!u.attributes.is_empty()
+            || u.price.is_some()
+            || ["grab", "pick up", "pickup", "가져갈", "픽업", "살래", "사려"].iter().any(|w| text.contains(w)));
+    if (off_topic && no_slots) || (clearly_off_topic(&text) && !wants_a_product) {
         intent = "out_of_scope";
     } else if let Some((i, _)) = INTENTS.iter().find(|(i, cues)| {
         // "선물용 말고" / "not a gift": the cue is denied.
@@ -266,10 +285,13 @@ pub fn understand_after(
             // ("감이 안 와요": no idea, not a parcel that has not come.)
             || (*i == "order_status" && ["감이 안 와", "감이 안와", "감 안 와", "감이 안 오"].iter().any(|d| text.contains(d)));
         // (A product for someone is a request: "smartphone under 700k won for my dad"; "something for my
-        // dad" asks for an idea. A wedding planner is who it is for.)
+        // dad" asks for an idea. A wedding planner, photographer or band is who it is for.)
         let weak = |c: &str| {
             (c.starts_with("for my ") && (u.category.is_some() || u.brand.is_some()))
-                || (c == "wedding" && text.contains("wedding planner"))
+                || (c == "wedding"
+                    && ["planner", "photographer", "band", "singer", "dj", "videographer", "florist", "venue"]
+                        .iter()
+                        .any(|j| text.contains(&format!("wedding {j}"))))
         };
         !denied
             && (cues.iter().any(|c| text.contains(c) && !(*i == "gift" && weak(c)))
@@ -310,6 +332,39 @@ pub fn understand_after(
         // ("ramen multipack cheaper than $9" with nothing before is a search with a budget.)
         intent = "refine";
         refine = Some(how);
+    } else if previous.is_some()
+        && u.category.is_none()
+        && u.price.is_some()
+        && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+        && asks(&text)
+        && ["아까", "earlier"].iter().any(|w| text.contains(w))
+        && STOCK_QUESTION.iter().any(|c| text.contains(c))
+    {
+        // The request as it was before, asked about at a store: "그럼 아까 5만원 이하 거 강남역점에 있어요?".
+        intent = "availability";
+    } else if (u.category.is_some()
+        // (Or words the engine will place, said of that store: "and grab a black windbreaker in large from there".)
+        || (has_product_words(&rest) && (contains_word(&text, "there") || text.contains("거기"))))
+        && u.price.is_none()
+        && previous.and_then(|p| p.pickup.as_ref()).is_some_and(|p| p.location_id.is_some())
+        && u.pickup.as_ref().is_none_or(|p| {
+            p.location_id.is_none() || p.location_id == previous.and_then(|p| p.pickup.as_ref()?.location_id.clone())
+        })
+        && ((previous.is_some_and(|p| p.intent == "find")
+            && (adds_another(&text) || text.starts_with("and "))
+            && !asks(&text))
+            || (requests_products(&text) && adds_another(&text)))
+    {
+        // Another product to take from the store the last request was for, asked to be shown rather than asked
+        // about: "and tofu too" after eggs to pick up here, "탄산수도 같이 살래요", "거기서 가져갈 전기포트도 보여줘".
+        intent = "find";
+        if u.pickup.as_ref().is_none_or(|p| p.location_id.is_none()) {
+            u.pickup = previous.and_then(|p| p.pickup.clone());
+        }
+        // (Of the same kind, within the budget said for it.)
+        if let Some(p) = previous.filter(|p| p.category == u.category) {
+            u.price = p.price.clone();
+        }
     } else if (u.category.is_some()
         // (Or words the engine will place, said of the store just asked about: "ok also black joggers in medium
         // there".)
@@ -543,12 +598,25 @@ pub fn understand_after(
         intent = "question";
         u.category = None;
     }
+    // (A kind the shop may not carry, named, is asked for, not asked about: "also do you sell leg warmers?".)
+    if intent == "question"
+        && names_other_kind(&text)
+        && ["sell", "carry", "팔아", "파나요", "취급"].iter().any(|w| text.contains(w))
+    {
+        intent = "find";
+    }
+    // (A kind corrected is a request of its own, not a narrowing of the one it replaces.)
+    if corrected && intent == "refine" {
+        intent = "find";
+        refine = None;
+    }
     u.intent = intent.to_owned();
     u.refine = refine.map(str::to_owned);
 
     let words: Vec<&str> = rest
         .split(|c: char| c.is_whitespace() || matches!(c, '?' | '!' | ',' | '.' | '~'))
-        .filter(|w| !w.is_empty() && !STOP.contains(w))
+        .filter(|w| !w.is_empty() && !STOP.contains(w) && *w != "도")
+        .map(without_also)
         .filter(|w| {
             !REFINE
                 .iter()
@@ -577,70 +645,8 @@ pub fn understand_after(
     {
         u.intent = if SMALLTALK.iter().any(|w| contains_word(&text, w)) { "smalltalk" } else { "out_of_scope" }.into();
     }
-    // Said only to greet or thank ("안녕하세요", "네 감사합니다", "ㅎㅎ 알겠어요"): a friendly word, no search.
-    // (After a question about a product too: "넵 알겠어요" is no new question; "how much?" still is.)
-    if (u.intent == "find"
-        || (u.intent == "question" && !text.contains('?') && !QUESTION.iter().any(|c| contains_word(&text, c))))
-        && u.category.is_none()
-        && u.brand.is_none()
-        && u.price.is_none()
-        && u.attributes.is_empty()
-        && !u.words.is_empty()
-        // (Not when it asks where or when: "fine, ill stick with those. near me today?".)
-        && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none() && p.within_km.is_none() && !p.today)
-            || !asks(&text))
-        // ("hi there, first time using this": saying it is new to them is small talk too.)
-        && ["first time using this", "first time using it", "first time here", "first time"]
-            .iter()
-            .fold(u.words.clone(), |w, p| w.replace(p, " "))
-            .split_whitespace()
-            .all(|w| {
-            // English words whole ("no" is not "notebook"), Korean ones with their endings ("감사합니다").
-            let w = w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'');
-            // A word drawn out ("heyy", "hiii") is the word.
-            let drawn = w.chars().last().map(|c| format!("{}{c}", w.trim_end_matches(c))).unwrap_or_default();
-            let w = if w.is_ascii() && SMALLTALK.contains(&drawn.as_str()) { drawn.as_str() } else { w };
-            SMALLTALK.iter().any(|s| if s.is_ascii() { w == *s } else { w.starts_with(s) })
-                || (!w.is_ascii() && w.chars().count() == 1)
-                || w.chars().all(|c| matches!(c, 'ㅎ' | 'ㅋ' | 'ㅠ' | 'ㅜ' | '^'))
-        })
-    {
-        u.intent = "smalltalk".into();
-    }
-    // Thanks or a goodbye with a few words around it ("그럼 그냥 이걸로 할게요 고마워요", "sweet thanks",
-    // "감사해요 바로 갈게요"): a friendly word, whatever the other words are.
-    // (With a store when it asks nothing: "서면점 가서 살게요 ㄱㅅ", "ㅇㅋ 거기서 살게", "thanks, heading there".)
-    if matches!(u.intent.as_str(), "find" | "availability" | "question")
-        && u.category.is_none()
-        && u.brand.is_none()
-        && u.price.is_none()
-        && u.attributes.is_empty()
-        // (Longer when it ends with the thanks: "cool ill take the train to busan lol thanks".)
-        && (text.split_whitespace().count() <= 7
-            || (text.split_whitespace().count() <= 10
-                && text.split_whitespace().last().is_some_and(|w| {
-                    THANKS.iter().any(|t| w.trim_end_matches(|c: char| !c.is_alphanumeric()).starts_with(t))
-                })))
-        // (Not when it says what it waits on: "서면점에 있으면 찾으러 갈게요", "강남점 픽업으로 할게요".)
-        && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())
-            || !(asks(&text) || availability_cues().any(|c| text.contains(c)) || text.contains("픽업")))
-        && (u.intent == "find" || !asks(&text))
-        && THANKS.iter().any(|t| if t.is_ascii() { contains_word(&text, t) } else { text.contains(t) })
-    {
-        u.intent = "smalltalk".into();
-    }
-    // A choice made and thanks said: the conversation closes, whatever was chosen ("그 니트로 할게요 고마워요",
-    // "알겠어요 코트만 살게요 ㄳ", "never mind, just the jacket. thx", "ok ill grab it there, bye").
-    if matches!(u.intent.as_str(), "find" | "refine" | "availability")
-        && u.price.is_none()
-        && closes_with_a_choice(&text)
-    {
-        u.intent = "smalltalk".into();
-        u.category = None;
-        u.brand = None;
-        u.refine = None;
-        u.words.clear();
-    }
+    // Greetings, thanks and goodbyes, said alone or around a choice made: small talk.
+    read_small_talk(&mut u, &text);
     // A hand-off is about people, not products ("is there a phone number for customer support").
     if u.intent == "handoff" {
         u.category = None;
@@ -773,3 +779,7 @@ pub fn understand_after(
 #[cfg(test)]
 #[path = "understand_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "understand_later_tests.rs"]
+mod later_tests;

@@ -298,6 +298,8 @@ pub(crate) const STOP: &[&str] = &[
     "raise",
     // ("then show me the same in large, grey": what was shown, in another colour and size.)
     "same",
+    // To collect: "거기서 가져갈 전기포트도 보여줘".
+    "가져갈",
     "stretch",
     "increase",
 ];
@@ -409,6 +411,10 @@ pub(crate) fn lower(s: &str) -> String {
 /// also consults): a request that names one, when no title holds it, is for something the shop does not
 /// carry ("laptops?" must not show chargers "for laptops").
 pub const OTHER_KINDS: &[&str] = &[
+    "레그워머",
+    "leg warmers",
+    "지갑",
+    "wallet",
     "비니",
     "beanie",
     "목도리",

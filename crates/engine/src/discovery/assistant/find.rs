@@ -455,8 +455,11 @@ impl Engine {
             }
             // Words said around the slots ("좀", "편한", the "jeans" of the last turn when another brand is
             // asked for) must not empty a request the slots carry: once more without them.
+            // (Not when the words name a kind the shop does not carry: "leather wallet up to $50" is answered so,
+            // not with whatever costs under $50.)
             if products.is_empty()
                 && !q.q.is_empty()
+                && !not_carried
                 && (q.category.is_some() || q.brand.is_some() || q.price_min.is_some() || q.price_max.is_some())
             {
                 q.q.clear();
@@ -496,8 +499,12 @@ impl Engine {
                 format!("Sorry, we don't carry '{said}'. Can I find you something else?")
             };
         }
-        conv.state.last = Some(u.clone());
-        conv.state.last_empty = products.is_empty();
+        // (A kind the shop does not carry leaves the request before it standing: "ok back to the tees, size small"
+        // after "also do you sell leg warmers?" narrows the tees.)
+        if !(kind_not_carried && products.is_empty() && conv.state.last.is_some()) {
+            conv.state.last = Some(u.clone());
+            conv.state.last_empty = products.is_empty();
+        }
         conv.state.remember(u);
         conv.state.currency = ctx.currency.to_owned();
         if !products.is_empty() {

@@ -1,0 +1,79 @@
+//! Tests of `understand` from the later evaluation rounds (20 on), on the small vocabulary of `tests`.
+
+use super::tests::vocab;
+use super::*;
+
+#[test]
+fn round_20_forms() {
+    let v = vocab();
+    for text in
+        ["코스피 오늘 어때", "convert 50 euros to won", "explain how etfs work", "근데 오늘 한강 수온 몇 도예요?"]
+    {
+        assert_eq!(understand(text, &v, None).intent, "out_of_scope", "{text}");
+    }
+    assert_eq!(understand("hey, hope youre well", &v, None).intent, "smalltalk");
+    assert_eq!(understand("id like a call back from someone", &v, None).intent, "handoff");
+    let sori = understand("소리오디오 무선 이어폰", &v, None);
+    let other = understand("someone else's earbuds?", &v, Some(&sori));
+    assert_eq!((other.refine.as_deref(), other.exclude_brand.as_deref()), (Some("other_brand"), Some("Sori Audio")));
+    assert_eq!(understand("gangnam still carry earbuds today?", &v, None).intent, "availability");
+    // To take away, said after the product; pointing at one shown is a stock question.
+    for text in ["black sneakers, to grab at gangnam", "sneakers for the gym, can i pick it up at gangnam"] {
+        assert_eq!(understand(text, &v, None).intent, "find", "{text}");
+    }
+    let shown = understand("이어폰 보여줘", &v, None);
+    let back = understand("ok back to the sneakers, can i get it at gangnam?", &v, Some(&shown));
+    assert_eq!(back.intent, "availability");
+    // After a request to take from a store, another kind asked about is the same question there.
+    let here = understand("earbuds to pick up at gangnam", &v, None);
+    let what = understand("what about sneakers?", &v, Some(&here));
+    assert_eq!(
+        (what.intent.as_str(), what.pickup.and_then(|p| p.location_id)),
+        ("availability", Some("loc_gangnam".into()))
+    );
+    assert_eq!(understand("how long do they last?", &v, Some(&shown)).intent, "question");
+    // Kinds of two words the shop does not carry.
+    assert!(crate::names_other_kind("do you sell hair dryers"));
+    assert!(!crate::names_other_kind("air fryers"));
+}
+
+#[test]
+fn round_21_forms() {
+    let v = vocab();
+    // A choice within the kind, then the store to collect it at.
+    assert_eq!(crate::chooses_within("맨투맨으로 볼게요 홍대점 픽업").as_deref(), Some("맨투맨"));
+    // Moving a budget names no product: a refinement of the price.
+    let shown = understand("무선 이어폰 보여줘", &v, None);
+    let bump = understand("ok bump it to 200k won max", &v, Some(&shown));
+    assert_eq!((bump.intent.as_str(), bump.refine.as_deref()), ("refine", Some("price")));
+    // "that" after a noun points at nothing shown; a question where or when is no small talk.
+    assert_eq!(understand("got any sneakers that arent too heavy", &v, None).intent, "find");
+    let near = understand("fine, ill stick with those. near me today?", &v, Some(&shown));
+    assert_ne!(near.intent, "smalltalk");
+    // "only X? nothing else?" asks for other brands.
+    let only = understand("only sori? nothing else?", &v, Some(&shown));
+    assert_eq!(only.exclude_brand.as_deref(), Some("Sori Audio"));
+    // A kind corrected is a new request; a place or a job around a product asked for is no topic of its own.
+    let jeans = understand("청바지 5만원 이하", &v, None);
+    let fixed = understand("아 죄송해요 청바지 말고 운동화요, 10만원 이하로", &v, Some(&jeans));
+    assert_eq!((fixed.intent.as_str(), fixed.category.as_deref()), ("find", Some("apparel/shoes")));
+    assert!(!fixed.words.contains("청바지"), "{fixed:?}");
+    for text in
+        ["black sneakers for our restaurant's kitchen, to grab at gangnam", "wedding photographer, black sneakers 270"]
+    {
+        assert_eq!(understand(text, &v, None).intent, "find", "{text}");
+    }
+    for (text, intent) in [
+        ("된장찌개 끓이는 법 알려줘", "out_of_scope"),
+        ("how do i make doenjang stew", "out_of_scope"),
+        ("delivery still not here, can you check", "order_status"),
+    ] {
+        assert_eq!(understand(text, &v, None).intent, intent, "{text}");
+    }
+    // Another product to take from the store just asked for: shown, at that store; the particle 도 is no word.
+    let here = understand("earbuds to pick up at gangnam", &v, None);
+    let more = understand_after("운동화도 같이 살래요", &v, Some(&here), Some("find"));
+    assert_eq!(more.intent, "find");
+    assert_eq!(more.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("loc_gangnam"));
+    assert!(!more.words.split_whitespace().any(|w| w == "도"), "{more:?}");
+}
