@@ -592,6 +592,8 @@ pub fn understand_after(
         && u.pickup.is_none()
         && ((text.contains("배터리") && !text.contains("보조"))
             || contains_word(&text, "battery")
+            // (What it costs to run: "전기요금 많이 나와요?" after humidifiers.)
+            || ["전기요금", "전기세", "전기 요금", "electricity bill", "power bill"].iter().any(|w| text.contains(w))
             || ["how many ", "how long "].iter().any(|w| text.starts_with(w)))
         && !availability_cues().any(|c| text.contains(c))
     {

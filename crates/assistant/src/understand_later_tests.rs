@@ -76,4 +76,7 @@ fn round_21_forms() {
     assert_eq!(more.intent, "find");
     assert_eq!(more.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("loc_gangnam"));
     assert!(!more.words.split_whitespace().any(|w| w == "도"), "{more:?}");
+    // What a product shown costs to run is a question about it.
+    let shoes = understand("운동화 보여줘", &v, None);
+    assert_eq!(understand("전기요금 많이 나와요?", &v, Some(&shoes)).intent, "question");
 }

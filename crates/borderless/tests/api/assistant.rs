@@ -426,9 +426,9 @@ async fn the_evaluation_set_is_grounded() {
     for (dir, intents, dialogues) in [
         ("eval-heldout", 0.98, 0.90),
         ("eval-heldout2", 0.97, 0.95),
-        ("eval-heldout3", 0.95, 0.93),
+        ("eval-heldout3", 0.95, 0.95),
         ("eval-heldout4", 0.97, 0.97),
-        ("eval-heldout5", 0.98, 0.95),
+        ("eval-heldout5", 0.98, 0.97),
         ("eval-heldout6", 0.98, 0.95),
         ("eval-heldout7", 0.95, 0.90),
         ("eval-heldout8", 0.98, 0.93),
