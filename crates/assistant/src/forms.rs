@@ -514,7 +514,6 @@ pub(crate) fn without_also(w: &str) -> &str {
 /// 있으면 같이 살게요", "paper towels as well", "and chicken breast under 15k won", "is there milk here too"):
 /// "too", "as well", "also", "plus", a turn opening with "and", 같이, or a word with the particle 도.
 pub(crate) fn adds_another(text: &str) -> bool {
-    const NOT: &[&str] = NOT_ALSO;
     let t = text.trim_end_matches(|c: char| !c.is_alphanumeric());
     ["too", "as well", "also", "plus"].iter().any(|w| contains_word(t, w))
         // ("ok and cup ramen under 1500 won there?")
@@ -522,8 +521,7 @@ pub(crate) fn adds_another(text: &str) -> bool {
         || t.contains("같이")
         || t.split_whitespace().any(|w| {
             let w = w.trim_end_matches(|c: char| !c.is_alphanumeric()).trim_end_matches('요');
-            w.strip_suffix('도').is_some_and(|n| n.chars().count() >= 2 && n.chars().all(|c| !c.is_ascii()))
-                && !NOT.iter().any(|x| w.ends_with(x))
+            without_also(w) != w
         })
 }
 
@@ -672,14 +670,13 @@ pub(crate) fn given_to_someone(text: &str) -> bool {
 
 /// Whether "that" after a noun only begins what the noun does: "snacks that arent too sweet" points at nothing
 /// shown.
-pub(crate) fn relative_that(text: &str, d: &str) -> bool {
+pub(crate) fn relative_that(text: &str) -> bool {
     const VERBS: &[&str] = &[
         "are", "arent", "aren't", "is", "isnt", "isn't", "was", "were", "has", "have", "can", "cant", "can't", "will",
         "wont", "won't", "would", "do", "does", "doesnt", "doesn't", "dont", "don't", "taste", "tastes", "fit", "fits",
         "go", "goes", "work", "works", "last", "lasts", "look", "looks", "feel", "feels", "keep", "keeps", "stay",
         "stays",
     ];
-    d == "that "
-        && !text.starts_with(d)
+    !text.starts_with("that ")
         && text.split(" that ").skip(1).all(|after| after.split_whitespace().next().is_some_and(|w| VERBS.contains(&w)))
 }

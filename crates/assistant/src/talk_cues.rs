@@ -367,11 +367,10 @@ pub(crate) const THANKS: &[&str] = &[
 
 /// Reads a turn as small talk when it only greets, thanks or says goodbye, perhaps around a choice made.
 pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
-    let text = text.to_owned();
     // Said only to greet or thank ("안녕하세요", "네 감사합니다", "ㅎㅎ 알겠어요"): a friendly word, no search.
     // (After a question about a product too: "넵 알겠어요" is no new question; "how much?" still is.)
     if (u.intent == "find"
-        || (u.intent == "question" && !text.contains('?') && !QUESTION.iter().any(|c| contains_word(&text, c))))
+        || (u.intent == "question" && !text.contains('?') && !QUESTION.iter().any(|c| contains_word(text, c))))
         && u.category.is_none()
         && u.brand.is_none()
         && u.price.is_none()
@@ -379,7 +378,7 @@ pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
         && !u.words.is_empty()
         // (Not when it asks where or when: "fine, ill stick with those. near me today?".)
         && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none() && p.within_km.is_none() && !p.today)
-            || !asks(&text))
+            || !asks(text))
         // ("hi there, first time using this": saying it is new to them is small talk too.)
         && ["first time using this", "first time using it", "first time here", "first time"]
             .iter()
@@ -414,9 +413,9 @@ pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
                 })))
         // (Not when it says what it waits on: "서면점에 있으면 찾으러 갈게요", "강남점 픽업으로 할게요".)
         && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())
-            || !(asks(&text) || availability_cues().any(|c| text.contains(c)) || text.contains("픽업")))
-        && (u.intent == "find" || !asks(&text))
-        && THANKS.iter().any(|t| if t.is_ascii() { contains_word(&text, t) } else { text.contains(t) })
+            || !(asks(text) || availability_cues().any(|c| text.contains(c)) || text.contains("픽업")))
+        && (u.intent == "find" || !asks(text))
+        && THANKS.iter().any(|t| if t.is_ascii() { contains_word(text, t) } else { text.contains(t) })
     {
         u.intent = "smalltalk".into();
     }
@@ -424,7 +423,7 @@ pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
     // "알겠어요 코트만 살게요 ㄳ", "never mind, just the jacket. thx", "ok ill grab it there, bye").
     if matches!(u.intent.as_str(), "find" | "refine" | "availability")
         && u.price.is_none()
-        && closes_with_a_choice(&text)
+        && closes_with_a_choice(text)
     {
         u.intent = "smalltalk".into();
         u.category = None;

@@ -460,7 +460,7 @@ pub fn understand_after(
             || (u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here) && asks(&text)))
         && ["이 ", "그 ", "the ", "this ", "that "]
             .iter()
-            .any(|d| text.starts_with(d) || (text.contains(&format!(" {d}")) && !relative_that(&text, d)))
+            .any(|d| text.starts_with(d) || (text.contains(&format!(" {d}")) && !(*d == "that " && relative_that(&text))))
     {
         // A product named as one already known, asked about stock: "이 운동화 270 재고 있어요?", "is the robot
         // vacuum in stock online?".
