@@ -279,6 +279,8 @@ pub(crate) const STOP: &[&str] = &[
     "할래요",
     "주세요",
     "please",
+    "pls",
+    "plz",
     "recs",
     "rec",
     "recommendations",

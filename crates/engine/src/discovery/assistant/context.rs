@@ -5,9 +5,78 @@
 use super::conversations::State;
 use super::title_holds;
 use crate::{Engine, Result};
-use assistant::Understood;
+use assistant::{Pickup, Understood};
+
+/// The request a turn is read after, and whether it is a product only mentioned: the last request, or, right
+/// after a question about an order or a return that named a product, that product ("then show me the same in
+/// large, grey" after "bought joggers in m, too tight, can i swap?"); with the store the conversation named
+/// last when the turn says "there" / "거기" and that request has none ("ok and do you have kimchi there" after
+/// "is my pickup at seomyeon ready").
+pub(super) fn read_after(state: &State, text: &str) -> (Option<Understood>, bool) {
+    // (Only with no request of its own before it, or said to be the same: after a request, a question about a
+    // return is an aside — "흰색으로 할게요" after slippers, then a sandal's return, is the slippers in white.)
+    let lowered = text.to_lowercase();
+    let same = lowered.split(|c: char| !c.is_alphanumeric()).any(|w| w == "same")
+        || ["같은 걸", "같은 거", "똑같은"].iter().any(|w| lowered.contains(w));
+    let mention = state.mentioned.clone().filter(|_| {
+        matches!(state.last_intent.as_deref(), Some("returns" | "order_status")) && (state.last.is_none() || same)
+    });
+    let mentioned = mention.is_some();
+    let mut previous = mention.or_else(|| state.last.clone());
+    let storeless = previous.as_ref().is_none_or(|p| p.pickup.as_ref().is_none_or(|p| p.location_id.is_none()));
+    if let Some(store) = state.last_store.clone().filter(|_| storeless && says_there(text)) {
+        let p = previous.get_or_insert_with(|| Understood { intent: "find".into(), ..Default::default() });
+        p.pickup = Some(Pickup { location_id: Some(store), ..Default::default() });
+    }
+    (previous, mentioned)
+}
+
+/// Whether `text` points at a place with "there" / "거기" ("do you have kimchi there", "거기 우유도 있어요?"),
+/// not "is there …", "there is …" or "hi there".
+fn says_there(text: &str) -> bool {
+    let lowered = text.to_lowercase();
+    if lowered.contains("거기") {
+        return true;
+    }
+    let words: Vec<&str> =
+        lowered.split(|c: char| !c.is_alphanumeric() && c != '\'').filter(|w| !w.is_empty()).collect();
+    words.iter().enumerate().any(|(i, w)| {
+        *w == "there"
+            && !i
+                .checked_sub(1)
+                .is_some_and(|p| matches!(words[p], "is" | "are" | "was" | "were" | "hi" | "hey" | "hello"))
+            && !words.get(i + 1).is_some_and(|n| matches!(*n, "is" | "are" | "was" | "were" | "isn't" | "aren't"))
+    })
+}
 
 impl Engine {
+    /// What this turn leaves for the next: the store it named, and the product a question about an order or a
+    /// return named, read as a request of its kind (only the kind, a brand and the words its titles hold: the
+    /// size that did not fit and the words of the complaint are no request).
+    pub(super) async fn remember_mentions(&self, state: &mut State, u: &Understood) -> Result<()> {
+        if let Some(store) = u.pickup.as_ref().and_then(|p| p.location_id.clone()) {
+            state.last_store = Some(store);
+        }
+        state.mentioned = None;
+        if !matches!(u.intent.as_str(), "returns" | "order_status") {
+            return Ok(());
+        }
+        let mut m = Understood { intent: "find".into(), ..u.clone() };
+        m.refine = None;
+        m.pickup = None;
+        self.assistant_ground(&mut m, false).await?;
+        let Some(kind) = m.category.clone().filter(|c| c.contains('/')) else { return Ok(()) };
+        let words = self.held_in_kind(&assistant::content_words(&m.words), &kind).await?;
+        state.mentioned = Some(Understood {
+            intent: "find".into(),
+            category: Some(kind),
+            brand: m.brand,
+            words: words.join(" "),
+            ..Default::default()
+        });
+        Ok(())
+    }
+
     /// `u` as meant after the conversation so far, and whether it asks about the products shown (adding
     /// nothing to the request that found them).
     pub(super) async fn in_context(&self, text: &str, mut u: Understood, state: &State) -> Result<(Understood, bool)> {
@@ -271,5 +340,19 @@ impl Engine {
             }
         }
         Ok(held)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn there_points_at_a_place_only_when_it_names_one() {
+        for t in ["ok and do you have kimchi there", "any joggers there?", "거기 우유도 있어요?", "there, in black?"]
+        {
+            assert!(super::says_there(t), "{t}");
+        }
+        for t in ["is there a cheaper one", "hi there!", "there is a stain on it", "are there any in black"] {
+            assert!(!super::says_there(t), "{t}");
+        }
     }
 }

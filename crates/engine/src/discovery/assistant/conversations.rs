@@ -39,6 +39,14 @@ pub struct State {
     /// ("아까 그 셔츠 홍대점에 있어요?").
     #[serde(default)]
     pub requests: Vec<assistant::Understood>,
+    /// The store the last turn that named one named, whatever it asked ("is my pickup at seomyeon ready"), for
+    /// "there" / "거기" in a later turn.
+    #[serde(default)]
+    pub last_store: Option<String>,
+    /// The product a question about an order or a return named, as a request ("bought joggers in m, too tight,
+    /// can i swap?": joggers), for the turn right after it ("then show me the same in large, grey").
+    #[serde(default)]
+    pub mentioned: Option<assistant::Understood>,
 }
 
 /// How many earlier requests a conversation remembers.

@@ -377,8 +377,14 @@ impl Engine {
             ));
         }
 
-        let mut u =
-            assistant::understand_after(&text, &vocab, conv.state.last.as_ref(), conv.state.last_intent.as_deref());
+        let (previous, mentioned) = context::read_after(&conv.state, &text);
+        let mut u = assistant::understand_after(&text, &vocab, previous.as_ref(), conv.state.last_intent.as_deref());
+        // (Nothing was shown of a product only mentioned: a change to it asks for it — "then show me the same in
+        // large, grey" after a return of joggers.)
+        if mentioned && u.intent == "refine" {
+            u.intent = "find".into();
+            u.refine = None;
+        }
         // An answer to "what kind?" is no question about a product shown ("등산 좋아하셔서 바람막이?" after a
         // gift's question; "does it turn yellow over time?" after "any colour?" still is one).
         if conv.state.asked.as_deref() == Some("category") && u.intent == "question" {
@@ -474,6 +480,7 @@ impl Engine {
         let mut answer = self.answer(&turn, &mut conv, &mut u, &ctx, location_id.as_deref()).await?;
         answer.understood = u.clone();
         conv.state.last_intent = Some(u.intent.clone());
+        self.remember_mentions(&mut conv.state, &u).await?;
 
         // Learns from what consenting shoppers ask: a search in the interaction log.
         if turn.personalize && matches!(u.intent.as_str(), "find" | "refine" | "gift") {
