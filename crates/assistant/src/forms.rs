@@ -497,9 +497,33 @@ fn ends_at_a_store(text: &str) -> bool {
     last == Some("here") || (last.is_some() && words.next() == Some("at"))
 }
 
-/// Words that end in 도 without the particle ("정도", "온도", "포도"), and 도 that concedes ("그래도").
-const NOT_ALSO: &[&str] =
-    &["정도", "온도", "포도", "속도", "용도", "강도", "습도", "각도", "그래도", "아무래도", "라도"];
+/// Words that end in 도 without the particle ("정도", "온도", "포도", "골전도", "당도"), and 도 that concedes
+/// ("그래도").
+const NOT_ALSO: &[&str] = &[
+    "정도",
+    "온도",
+    "포도",
+    "속도",
+    "용도",
+    "강도",
+    "습도",
+    "각도",
+    "전도",
+    "밀도",
+    "당도",
+    "염도",
+    "농도",
+    "선도",
+    "경도",
+    "순도",
+    "지도",
+    "한도",
+    "난도",
+    "만족도",
+    "그래도",
+    "아무래도",
+    "라도",
+];
 
 /// A Korean word without the particle 도 ("전기포트도" → "전기포트"), when two syllables are left.
 pub(crate) fn without_also(w: &str) -> &str {

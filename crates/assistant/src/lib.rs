@@ -15,7 +15,7 @@ pub mod vocabulary;
 mod words;
 
 pub use forms::{chooses_within, fits_device, requests_products};
-pub use matching::{asks, content_words, size_for_kind};
+pub use matching::{asks, contains_word, content_words, size_for_kind};
 pub use price::{find as find_price, FoundPrice, PriceBounds};
 pub use understand::{understand, understand_after, Pickup, Understood};
 pub use vocabulary::{Term, Vocabulary};

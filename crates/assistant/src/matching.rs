@@ -279,7 +279,7 @@ fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, 
     best
 }
 
-pub(crate) fn contains_word(text: &str, w: &str) -> bool {
+pub fn contains_word(text: &str, w: &str) -> bool {
     if !w.is_ascii() {
         return text.contains(w);
     }

@@ -66,6 +66,13 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "팔죠",
     "팔고 있",
     "do they have",
+    // "is hongdae stocking it", "does gangnam stock them".
+    "stocking it",
+    "stocking them",
+    "stocking the",
+    "stock it",
+    "stock them",
+    "stock those",
 ];
 
 /// Words for the store the shopper is in.

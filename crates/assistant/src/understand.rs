@@ -684,6 +684,11 @@ pub fn understand_after(
         if u.pickup.is_some() {
             merged.pickup = u.pickup.clone();
         }
+        // (A colour or a size alone narrows the gifts shown: "she likes pink".)
+        if u.intent == "refine" && matches!(u.refine.as_deref(), Some("colour" | "size")) && u.price.is_none() {
+            merged.intent = "refine".into();
+            merged.refine = u.refine.clone();
+        }
         return merged;
     }
     if gift_going_on {

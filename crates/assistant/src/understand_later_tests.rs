@@ -80,3 +80,24 @@ fn round_21_forms() {
     let shoes = understand("운동화 보여줘", &v, None);
     assert_eq!(understand("전기요금 많이 나와요?", &v, Some(&shoes)).intent, "question");
 }
+
+/// Round 22 (the oldest sets' last misses): a colour alone narrows a gift; words that end in 도 keep it.
+#[test]
+fn round_22_forms() {
+    let v = vocab();
+    let gift = understand("gift for my girlfriend's birthday, under $50", &v, None);
+    assert_eq!(gift.intent, "gift");
+    let pink = understand("she likes pink", &v, Some(&gift));
+    assert_eq!((pink.intent.as_str(), pink.refine.as_deref()), ("refine", Some("colour")));
+    assert_eq!(pink.price, gift.price);
+    // (A budget is still the gift being narrowed.)
+    assert_eq!(understand("under $30 then", &v, Some(&gift)).intent, "gift");
+    for w in ["골전도", "당도", "포도"] {
+        assert_eq!(crate::forms::without_also(w), w);
+    }
+    assert_eq!(crate::forms::without_also("전기포트도"), "전기포트");
+    // Stock asked as "stocking": a question, and no stockings.
+    let mouse = understand("is hongdae stocking the mouse", &v, None);
+    assert_eq!(mouse.intent, "availability");
+    assert!(!mouse.words.contains("stocking"), "{mouse:?}");
+}

@@ -304,6 +304,8 @@ pub(crate) const STOP: &[&str] = &[
     "가져갈",
     "stretch",
     "increase",
+    // Asking about stock: "is hongdae stocking it" (stockings are a kind).
+    "stocking",
 ];
 
 /// Words that ask rather than name ("뭐", "있는지", "it", "this").

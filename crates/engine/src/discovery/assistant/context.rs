@@ -31,6 +31,15 @@ pub(super) fn read_after(state: &State, text: &str) -> (Option<Understood>, bool
     (previous, mentioned)
 }
 
+/// The words of a kind's name in Korean and English ("earphones", "headphones", "이어폰", "헤드폰").
+fn kind_names(kind: &str) -> Vec<String> {
+    [super::texts::category(kind, true), super::texts::category(kind, false)]
+        .iter()
+        .flat_map(|n| n.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
 /// Whether `text` points at a place with "there" / "거기" ("do you have kimchi there", "거기 우유도 있어요?"),
 /// not "is there …", "there is …" or "hi there".
 fn says_there(text: &str) -> bool {
@@ -163,6 +172,11 @@ impl Engine {
                 u = merged;
             }
         }
+        // One of two just compared, chosen by a word of the comparison, whatever kind other words seem to name
+        // ("러닝할 때 쓸 거면 골전도겠네요 검정 있어요?" after bone-conduction and open earbuds: no running shoes).
+        if let Some(chosen) = self.chosen_of_compared(text, &u, state).await? {
+            u = chosen;
+        }
         // One type or format within the kind just shown ("온도조절 되는 걸로요", "cold brew specifically",
         // "2리터 6병짜리로" after water at Seomyeon): the last request narrowed to it, when titles of that kind
         // hold the words (otherwise a new request: "우산으로" after coffee).
@@ -208,8 +222,9 @@ impl Engine {
             {
                 u.words = last.words.clone();
                 // (Its kind too, for when nothing was shown: "서면점은 있나요" after light-blue jeans in XL that
-                // Hongdae did not have.)
-                if u.category.is_none() && state.shown.is_empty() {
+                // Hongdae did not have; or when what was shown was an older request's: "seomyeon then?" after a pink
+                // mouse Hongdae did not have, not the gifts shown before it.)
+                if u.category.is_none() && (state.shown.is_empty() || state.last_empty) {
                     u.category = last.category.clone();
                 }
                 about_shown = u.brand.as_ref().is_none_or(|b| last.brand.as_ref() == Some(b))
@@ -233,7 +248,48 @@ impl Engine {
                 u.brand = last.brand.clone();
             }
         }
-        Ok((u, about_shown))
+        // (Nothing was shown for a request that found nothing: the products still listed are an older request's —
+        // "seomyeon then?" after a pink mouse Hongdae did not have asks for it at Seomyeon, not for the gifts
+        // shown before.)
+        Ok((u, about_shown && !state.last_empty))
+    }
+
+    /// After two products of one kind were compared, the one a turn chooses by a word the comparison said, when
+    /// its other words seemed to name another kind: the compared request narrowed to that word.
+    async fn chosen_of_compared(&self, text: &str, u: &Understood, state: &State) -> Result<Option<Understood>> {
+        let Some(last) = state.last.as_ref().filter(|_| state.last_intent.as_deref() == Some("compare")) else {
+            return Ok(None);
+        };
+        let Some(kind) = last.category.clone() else { return Ok(None) };
+        if u.category.as_ref().is_none_or(|c| *c == kind)
+            || u.brand.is_some()
+            || !matches!(u.intent.as_str(), "find" | "availability" | "refine")
+        {
+            return Ok(None);
+        }
+        let said = text.to_lowercase();
+        let names = kind_names(&kind);
+        let words: Vec<String> = assistant::content_words(&last.words)
+            .into_iter()
+            .filter(|w| w.chars().count() >= 2 && !names.contains(w))
+            .filter(|w| if w.is_ascii() { assistant::contains_word(&said, w) } else { said.contains(w.as_str()) })
+            .collect();
+        let held = self.held_in_kind(&words, &kind).await?;
+        if held.is_empty() {
+            return Ok(None);
+        }
+        let mut merged = last.clone();
+        merged.intent = if u.intent == "availability" { "availability" } else { "find" }.into();
+        merged.refine = None;
+        merged.words = held.join(" ");
+        merged.attributes.extend(u.attributes.clone());
+        if u.price.is_some() {
+            merged.price = u.price.clone();
+        }
+        if u.pickup.is_some() {
+            merged.pickup = u.pickup.clone();
+        }
+        Ok(Some(merged))
     }
 
     /// The last request narrowed to one type or format of its kind, when `text` chooses one by its form and
@@ -291,11 +347,7 @@ impl Engine {
         }
         // (The kind's own name is no type within it: "과자 강남역점 픽업 되는 걸로 보여줘" after another brand's
         // snacks asks for that request again, at Gangnam.)
-        let names: Vec<String> = [super::texts::category(&kind, true), super::texts::category(&kind, false)]
-            .iter()
-            .flat_map(|n| n.split(|c: char| !c.is_alphanumeric()).map(str::to_lowercase).collect::<Vec<_>>())
-            .filter(|w| !w.is_empty())
-            .collect();
+        let names = kind_names(&kind);
         let again = held.iter().all(|w| names.iter().any(|n| n == w || n.trim_end_matches('s') == w));
         let mut merged = last.clone();
         if again || compared {
