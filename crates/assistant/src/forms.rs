@@ -140,6 +140,10 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
         "returns" => "returns",
         _ => return None,
     };
+    // (Another product added is a request: "and some canned lattes too, 3 of them" after an order question.)
+    if contains_word(text, "too") || text.contains("as well") {
+        return None;
+    }
     // ("그럼 260 러닝화 강남역점에 있어요?" asks about stock instead.)
     let about_stock = (u.category.is_some() && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here))
         || availability_cues().any(|c| text.contains(c));
@@ -293,6 +297,9 @@ pub fn requests_products(text: &str) -> bool {
         "to pick up",
         "보여",
         "show",
+        // ("음료수도 같이 볼게요 여기서 픽업으로")
+        "볼게요",
+        "볼래요",
     ]
     .iter()
     .any(|w| text.contains(w))

@@ -7,6 +7,7 @@ mod cues;
 mod forms;
 mod matching;
 pub mod price;
+mod shown_questions;
 mod stock_cues;
 mod talk_cues;
 pub mod understand;

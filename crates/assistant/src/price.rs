@@ -370,8 +370,21 @@ pub fn find(text: &str) -> Option<FoundPrice> {
     // "a million won", "a thousand dollars": read as "1 million", "1 thousand" (the same byte length, so the
     // spans found stay those of `text`).
     let normalized;
-    let text = if text.contains("a million") || text.contains("a thousand") {
-        normalized = text.replace("a million", "1 million").replace("a thousand", "1 thousand");
+    // ("the under-$60 ones": the bound joined to its amount; "dont want to spend more than 150k won": a ceiling —
+    // both spelled to keep the byte length.)
+    let joined = ["under-", "below-", "over-", "above-"].iter().any(|w| text.contains(w));
+    let unwilling = ["dont want to spend more than", "don't want to spend more than", "not spend more than"]
+        .iter()
+        .any(|w| text.contains(w));
+    let text = if text.contains("a million") || text.contains("a thousand") || joined || unwilling {
+        normalized = text
+            .replace("a million", "1 million")
+            .replace("a thousand", "1 thousand")
+            .replace("under-", "under ")
+            .replace("below-", "below ")
+            .replace("over-", "over ")
+            .replace("above-", "above ")
+            .replace("spend more than", "  not more than");
         normalized.as_str()
     } else {
         text

@@ -70,6 +70,12 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "stocking it",
     "stocking them",
     "stocking the",
+    // "is the olive one on the shelf at seomyeon", "does hongdae have that one".
+    "on the shelf",
+    "on the shelves",
+    "have that one",
+    "have those",
+    "have them",
     "stock it",
     "stock them",
     "stock those",

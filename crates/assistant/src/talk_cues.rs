@@ -10,6 +10,7 @@ use crate::understood::Understood;
 /// Greetings, thanks and goodbyes: said alone, they get a friendly word, not a search.
 pub(crate) const SMALLTALK: &[&str] = &[
     "ㅎㅇ",
+    "coolio",
     "nice",
     "lol",
     "haha",
@@ -175,6 +176,15 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "think about the",
     "날씨",
     "weather",
+    // ("unrelated but whats the tide like tomorrow", "내일 강원도 바람 많이 불까요?", "마술 트릭 하나만 알려줄래요?")
+    "unrelated but",
+    "unrelated question",
+    "off topic",
+    "tide",
+    "forecast",
+    "바람 많이",
+    "바람 불",
+    "트릭",
     "gonna snow",
     "gonna rain",
     "going to snow",

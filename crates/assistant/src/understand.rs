@@ -8,6 +8,7 @@ use crate::cues::*;
 use crate::forms::*;
 use crate::matching::*;
 use crate::price;
+use crate::shown_questions::about_the_product_shown;
 pub use crate::understood::{Pickup, Understood};
 pub use crate::vocabulary::{Term, Vocabulary};
 use crate::words::*;
@@ -282,6 +283,19 @@ pub fn understand_after(
                 && ["알바 끝", "알바 하", "알바하", "알바 가", "알바가", "알바생인데", "알바 중", "알바중", "알바 마치"]
                     .iter()
                     .any(|d| text.contains(d)))
+            // ("방탈출 카페 알바생들 간식으로 젤리 여기서 가져갈게요": staff to feed, a product to take, no one to talk to.)
+            || (*i == "handoff"
+                && wants_a_product
+                && ![
+                    "연결", "바꿔", "통화", "상담", "얘기", "이야기", "물어", "talk", "speak", "connect", "transfer", "call",
+                    "chat with", "ask",
+                ]
+                .iter()
+                .any(|d| text.contains(d)))
+            // ("작가님한테 줄 선물 뭐가 좋아요?": which gift, with no two things to weigh.)
+            || (*i == "compare"
+                && (text.contains("선물") || contains_word(&text, "gift"))
+                && !["랑", "하고 ", " or ", " vs ", "versus", "중에", "between"].iter().any(|d| text.contains(d)))
             // ("감이 안 와요": no idea, not a parcel that has not come.)
             || (*i == "order_status" && ["감이 안 와", "감이 안와", "감 안 와", "감이 안 오"].iter().any(|d| text.contains(d)));
         // (A product for someone is a request: "smartphone under 700k won for my dad"; "something for my
@@ -583,32 +597,26 @@ pub fn understand_after(
     {
         intent = "find";
     }
-    // "배터리 오래 가요?" after products were shown asks about their battery, not for a power bank; "how many
-    // cups does one bottle make?" about what the bottle makes.
-    if intent == "find"
-        && previous.is_some()
-        && asks(&text)
-        && u.price.is_none()
-        && u.pickup.is_none()
-        && ((text.contains("배터리") && !text.contains("보조"))
-            || contains_word(&text, "battery")
-            // (What it costs to run: "전기요금 많이 나와요?" after humidifiers.)
-            || ["전기요금", "전기세", "전기 요금", "electricity bill", "power bill"].iter().any(|w| text.contains(w))
-            || ["how many ", "how long "].iter().any(|w| text.starts_with(w)))
-        && !availability_cues().any(|c| text.contains(c))
-    {
+    // A question about the product shown, in words that seemed to ask for another ("배터리 오래 가요?").
+    if let Some(slots_go) = about_the_product_shown(intent, &text, &u, previous.is_some()) {
         intent = "question";
+        refine = None;
         u.category = None;
+        if slots_go {
+            u.attributes.clear();
+        }
     }
     // (A kind the shop may not carry, named, is asked for, not asked about: "also do you sell leg warmers?".)
     if intent == "question"
-        && names_other_kind(&text)
+        && (names_other_kind(&text)
+            || ["do you sell", "do you carry", "do you guys sell"].iter().any(|w| text.contains(w)))
         && ["sell", "carry", "팔아", "파나요", "취급"].iter().any(|w| text.contains(w))
     {
         intent = "find";
     }
-    // (A kind corrected is a request of its own, not a narrowing of the one it replaces.)
-    if corrected && intent == "refine" {
+    // (A kind corrected is a request of its own, not a narrowing of the one it replaces; nor does a first turn
+    // narrow anything: "sign painter, need a top under 60k won, no hangang basics".)
+    if (corrected || previous.is_none()) && intent == "refine" {
         intent = "find";
         refine = None;
     }

@@ -101,3 +101,26 @@ fn round_22_forms() {
     assert_eq!(mouse.intent, "availability");
     assert!(!mouse.words.contains("stocking"), "{mouse:?}");
 }
+
+/// Round 22, held-out 22's forms: bounds written with a hyphen or as what one will not spend, a first turn that
+/// narrows nothing, asides off topic, staff to feed rather than to talk to, a gift asked with "뭐가 좋아요",
+/// stock "on the shelf".
+#[test]
+fn round_22_heldout_forms() {
+    let v = vocab();
+    let shoes = understand("running shoes under $100", &v, None);
+    let back = understand("ok go back to the under-$60 ones, size 280", &v, Some(&shoes));
+    assert_eq!(back.price.as_ref().map(|p| (p.min_minor, p.max_minor)), Some((None, Some(5999))));
+    let puffer = understand("puffer in black, and i dont want to spend more than 150k won", &v, None);
+    assert_eq!(puffer.price.as_ref().map(|p| (p.min_minor, p.max_minor)), Some((None, Some(150_000))));
+    let first = understand("need a top under 60k won, no hangang basics", &v, None);
+    assert_eq!(first.intent, "find");
+    for text in ["unrelated but whats the tide like tomorrow", "근데 내일 강원도 바람 많이 불까요?"] {
+        assert_eq!(understand(text, &v, Some(&shoes)).intent, "out_of_scope", "{text}");
+    }
+    assert_eq!(understand("알바생들 줄 운동화 여기서 가져갈게요", &v, None).intent, "find");
+    assert_eq!(understand("운동화 사려는데 알바생이랑 상담하고 싶어요", &v, None).intent, "handoff");
+    assert_eq!(understand("작가님한테 줄 선물 뭐가 좋아요?", &v, None).intent, "gift");
+    assert_eq!(understand("coolio", &v, None).intent, "smalltalk");
+    assert_eq!(understand("is the black one on the shelf at hongdae", &v, Some(&shoes)).intent, "availability");
+}

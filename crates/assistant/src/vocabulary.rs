@@ -123,7 +123,16 @@ impl Vocabulary {
                     }
                 }
             }
+            // Romanised as shoppers spell it too: "seomyun" for Seomyeon (여 as "yu", 어 as "u").
+            let spelled: Vec<String> = words
+                .iter()
+                .filter(|w| w.is_ascii() && w.to_ascii_lowercase().contains("eo"))
+                .map(|w| w.to_ascii_lowercase().replace("yeo", "yu"))
+                .filter(|w| !w.contains("eo") || w.contains("seo"))
+                .collect();
+            words.extend(spelled);
             words.retain(|w| w.chars().count() >= 2);
+            words.dedup();
             v.stores.push(Term { id: id.to_owned(), words, learned: Vec::new() });
         }
         v
@@ -236,3 +245,19 @@ const EVERYDAY: &[&str] = &[
     "clean", "morning", "fresh", "smart", "pure", "easy", "daily", "happy", "good", "best", "great", "cool", "soft",
     "light", "quick", "simple", "basic", "natural", "classic", "home", "life", "little", "warm", "sweet",
 ];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stores_are_reached_by_their_branch_and_as_shoppers_spell_it() {
+        let v = super::Vocabulary::from_catalog(
+            [],
+            [],
+            [("loc_seomyeon", vec!["보더리스 부산 서면점", "Borderless Busan Seomyeon"])],
+        );
+        let words = &v.stores[0].words;
+        for w in ["서면점", "서면", "Seomyeon", "seomyun"] {
+            assert!(words.iter().any(|x| x == w), "{w}: {words:?}");
+        }
+    }
+}

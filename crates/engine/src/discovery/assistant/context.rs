@@ -370,7 +370,7 @@ impl Engine {
 
     /// The words some title of `kind` holds, searched word by word: a search holds every word it is given,
     /// and "2리터" is no title's word ("2L").
-    async fn held_in_kind(&self, words: &[String], kind: &str) -> Result<Vec<String>> {
+    pub(super) async fn held_in_kind(&self, words: &[String], kind: &str) -> Result<Vec<String>> {
         self.held_in(words, kind, None).await
     }
 

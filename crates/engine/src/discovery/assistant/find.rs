@@ -330,10 +330,17 @@ impl Engine {
 
         let mut attributes: Vec<(String, String)> = u.attributes.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         attributes.sort();
+        // A gift request's words name the occasion or the person, not the product — except those the titles of its
+        // kind hold, said in answer to what kind ("something sweet, maybe yakgwa"; "a gift for a housewarming
+        // party" is no party speaker).
+        let gift_words =
+            match u.category.as_deref().filter(|k| u.intent == "gift" && k.contains('/') && asked_before > 0) {
+                Some(kind) => self.held_in_kind(&assistant::content_words(&u.words), kind).await?.join(" "),
+                None => String::new(),
+            };
         let mut q = SearchQuery {
-            // A gift request's words name the occasion or the person, not the product.
             q: if u.intent == "gift" {
-                String::new()
+                gift_words.clone()
             } else {
                 u.words.chars().take(crate::discovery::product_search::MAX_QUERY_CHARS).collect()
             },
@@ -345,7 +352,7 @@ impl Engine {
             price_max: u.price.as_ref().and_then(|p| p.max_minor),
             in_stock_at: in_stock_at.clone(),
             pickup_near: near,
-            sort: if u.intent == "gift" || (u.words.is_empty() && u.category.is_some()) {
+            sort: if (u.intent == "gift" && gift_words.is_empty()) || (u.words.is_empty() && u.category.is_some()) {
                 "popular"
             } else {
                 "relevance"
@@ -401,17 +408,6 @@ impl Engine {
                 })
                 .collect();
             let precise = !content.is_empty() && holds.iter().any(|(_, all)| *all);
-            // A department asked for with words no title holds ("show me clothes for long shifts driving a
-            // train"): the words say what it is for, so the department's products (and the question what kind).
-            if u.intent == "find"
-                && u.category.as_deref().is_some_and(|c| !c.contains('/'))
-                && !content.is_empty()
-                && !holds.iter().any(|(any, _)| *any)
-            {
-                q.q.clear();
-                q.sort = "popular".into();
-                continue;
-            }
             // A kind of product named that no title is ("laptops?", "노트북 있어요?"): the shop does not carry
             // it, whatever descriptions mention it ("a charger for laptops").
             // (A title holding another word of the kind's group holds the kind: "시계" finds "Nova Watch".)
@@ -420,6 +416,24 @@ impl Engine {
                 && ((content.iter().any(|w| names_a_kind(w))
                     && !found.hits.iter().any(|h| content.iter().any(|w| title_holds_kind(h, w))))
                     || misses_a_kind(&q.q, &found.hits));
+            // A department asked for with words no title holds ("show me clothes for long shifts driving a
+            // train"): the words say what it is for, so the department's products (and the question what kind).
+            // (Nor a kind at all, when only descriptions hold the words: "what would you recommend for someone who
+            // coaches crossfit" gets the question what kind, not the air purifiers whose text says "coach".)
+            if u.intent == "find"
+                && (u.category.as_deref().is_some_and(|c| !c.contains('/'))
+                    || (u.category.is_none()
+                        && u.brand.is_none()
+                        && !q.q.is_empty()
+                        && !found.hits.is_empty()
+                        && !not_carried))
+                && !content.is_empty()
+                && !holds.iter().any(|(any, _)| *any)
+            {
+                q.q.clear();
+                q.sort = "popular".into();
+                continue;
+            }
             kind_not_carried = not_carried;
             let ids: Vec<String> = found
                 .hits

@@ -301,9 +301,22 @@ impl Engine {
         for h in &titled {
             *by.entry(h.category.as_str()).or_default() += 1;
         }
-        if let Some((c, n)) = by.iter().max_by_key(|(_, n)| **n) {
-            if *n * 10 >= titled.len() * 7 && !c.is_empty() {
-                u.category = Some((*c).to_owned());
+        // (No kind holds most of them, in an answer to what kind: the word fewest titles hold names the kind when all
+        // of those are of one — "something sweet, maybe yakgwa" is the honey cookies' kind, whatever else is
+        // sweet; "a gift for a housewarming party" names no speaker.)
+        let mut rarest: Option<(usize, &str)> = None;
+        for w in &content {
+            let holding: Vec<&str> = titled.iter().filter(|h| title_holds(h, w)).map(|h| h.category.as_str()).collect();
+            if holding.first().is_some_and(|c| holding.iter().all(|x| x == c))
+                && rarest.is_none_or(|(n, _)| holding.len() < n)
+            {
+                rarest = Some((holding.len(), holding[0]));
+            }
+        }
+        let most = by.iter().max_by_key(|(_, n)| **n).filter(|(_, n)| **n * 10 >= titled.len() * 7);
+        if let Some(c) = most.map(|(c, _)| *c).or(rarest.filter(|_| answering && content.len() > 1).map(|(_, c)| c)) {
+            if !c.is_empty() {
+                u.category = Some(c.to_owned());
                 if !u.attributes.contains_key("size") {
                     if let Some((size, rest)) = assistant::size_for_kind(&u.words, c) {
                         u.attributes.insert("size".into(), size);
@@ -379,11 +392,19 @@ impl Engine {
 
         let (previous, mentioned) = context::read_after(&conv.state, &text);
         let mut u = assistant::understand_after(&text, &vocab, previous.as_ref(), conv.state.last_intent.as_deref());
-        // (Nothing was shown of a product only mentioned: a change to it asks for it — "then show me the same in
-        // large, grey" after a return of joggers.)
-        if mentioned && u.intent == "refine" {
-            u.intent = "find".into();
-            u.refine = None;
+        if mentioned {
+            // (Another kind named is a request of its own: "im a barber, show me black joggers in medium" after a
+            // sweatshirt's refund.)
+            let mut fresh = assistant::understand_after(&text, &vocab, None, conv.state.last_intent.as_deref());
+            self.assistant_ground(&mut fresh, false).await?;
+            if fresh.category.is_some() && fresh.category != previous.as_ref().and_then(|p| p.category.clone()) {
+                u = fresh;
+            } else if u.intent == "refine" {
+                // (Nothing was shown of a product only mentioned: a change to it asks for it — "then show me the
+                // same in large, grey" after a return of joggers.)
+                u.intent = "find".into();
+                u.refine = None;
+            }
         }
         // An answer to "what kind?" is no question about a product shown ("등산 좋아하셔서 바람막이?" after a
         // gift's question; "does it turn yellow over time?" after "any colour?" still is one).

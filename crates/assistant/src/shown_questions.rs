@@ -1,0 +1,65 @@
+//! Questions about a product already shown, told apart from the requests they resemble: its battery, what it
+//! costs to run, what comes with it, what it does ("does it pack down small?" names no size).
+
+use crate::matching::{asks, contains_word};
+use crate::stock_cues::availability_cues;
+use crate::understood::Understood;
+
+/// Whether `text`, first read as `intent` after an earlier turn, asks about the product shown instead: `None`
+/// when it does not; otherwise whether the colour and size read in it go too (said of what the product does or
+/// holds, they are none).
+pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, after_a_turn: bool) -> Option<bool> {
+    if !after_a_turn || u.price.is_some() || u.pickup.is_some() {
+        return None;
+    }
+    // "배터리 오래 가요?" after products were shown asks about their battery, not for a power bank; "how many
+    // cups does one bottle make?" about what the bottle makes.
+    if intent == "find"
+        && asks(text)
+        && ((text.contains("배터리") && !text.contains("보조"))
+            || contains_word(text, "battery")
+            // (What it costs to run: "전기요금 많이 나와요?" after humidifiers.)
+            || ["전기요금", "전기세", "전기 요금", "electricity bill", "power bill"].iter().any(|w| text.contains(w))
+            || ["how many ", "how long "].iter().any(|w| text.starts_with(w)))
+        && !availability_cues().any(|c| text.contains(c))
+    {
+        return Some(false);
+    }
+    // "펜도 같이 들어 있어요?", "does it come with a case?": what comes with the product shown.
+    if matches!(intent, "find" | "refine")
+        && asks(text)
+        && ["들어 있", "들어있", "포함돼", "포함되", "included", "come with", "comes with"]
+            .iter()
+            .any(|w| text.contains(w))
+    {
+        return Some(true);
+    }
+    // "does it pack down small?": what the product shown does, not a size ("does it come in small?" is one).
+    if intent == "refine"
+        && ["does it ", "does this ", "will it ", "can it "].iter().any(|w| text.starts_with(w))
+        && !["in", "have", "come", "fit"].iter().any(|w| contains_word(text, w))
+    {
+        return Some(true);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::about_the_product_shown;
+    use crate::understood::Understood;
+
+    #[test]
+    fn questions_about_the_product_shown() {
+        let u = Understood::default();
+        assert_eq!(about_the_product_shown("find", "배터리 오래 가요?", &u, true), Some(false));
+        assert_eq!(about_the_product_shown("find", "펜도 같이 들어 있어요?", &u, true), Some(true));
+        assert_eq!(about_the_product_shown("refine", "does it pack down small?", &u, true), Some(true));
+        // A size asked for, a first turn, or a budget said: no question.
+        assert_eq!(about_the_product_shown("refine", "does it come in small?", &u, true), None);
+        assert_eq!(about_the_product_shown("find", "배터리 오래 가요?", &u, false), None);
+        let bounds = crate::price::PriceBounds { min_minor: None, max_minor: Some(50_000), currency: "KRW".into() };
+        let priced = Understood { price: Some(bounds), ..Default::default() };
+        assert_eq!(about_the_product_shown("find", "how many cups under 50k won", &priced, true), None);
+    }
+}
