@@ -80,8 +80,20 @@ pub(crate) fn said_cue(text: &str, cue: &str) -> bool {
 /// The question about an order or returns just asked, going on: what the order held ("it was a pair of
 /// loafers"), or the same question about something else ("and for opened electronics?", "매장에 가져가도 되나요?").
 pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -> Option<&'static str> {
-    const SHOW: &[&str] =
-        &["보여", "추천", "찾아", "팔아", "파나요", "show", "recommend", "find me", "looking for", "sell"];
+    const SHOW: &[&str] = &[
+        "보여",
+        "추천",
+        "찾아",
+        "팔아",
+        "파나요",
+        "볼게요",
+        "볼래요",
+        "show",
+        "recommend",
+        "find me",
+        "looking for",
+        "sell",
+    ];
     const ON: &[&str] = &[
         "it was",
         "it's a",
@@ -251,14 +263,16 @@ pub(crate) fn clearly_off_topic(text: &str) -> bool {
             w.ends_with('집')
                 && w.chars().count() >= 3
                 // (A home is no eatery: "신혼집 집들이 선물", "할머니집에 둘".)
-                && !["우리", "저희", "자취", "신혼", "시골", "친정", "시댁", "부모님", "할머니", "할아버지", "친구", "이모", "고모", "삼촌", "옆"]
+                && !["우리", "저희", "자취", "신혼", "시골", "친정", "시댁", "부모님", "할머니", "할아버지", "친구", "이모", "고모", "삼촌", "옆", "어린이"]
                     .iter()
                     .any(|h| w.starts_with(h))
                 && !w.contains("집들이")
         });
     // (Topics no product is named for, whatever word of a title they hold: "who won the world cup in 2002" is no
     // ramen cup, "파이썬 for문 설명해 줄래" no snack.)
-    const TOPICS: &[&str] = &["who won", "world cup", "python", "css", "파이썬", "노래방", "외우는 법"];
+    // (Or the weather asked for outright: "내일 서핑하기 좋은 파도인지 날씨 알려줘요".)
+    const TOPICS: &[&str] =
+        &["who won", "world cup", "python", "css", "파이썬", "노래방", "외우는 법", "날씨 알려", "파도", "국밥"];
     let topic = TOPICS.iter().any(|t| if t.is_ascii() { contains_word(text, t) } else { text.contains(t) });
     eatery || topic || MONEY.iter().any(|m| text.contains(m))
 }
@@ -297,8 +311,10 @@ pub fn requests_products(text: &str) -> bool {
         "to pick up",
         "보여",
         "show",
-        // ("음료수도 같이 볼게요 여기서 픽업으로")
+        // ("음료수도 같이 볼게요 여기서 픽업으로", "ok back to the slides, ill pick up at gangnam")
         "볼게요",
+        "ill pick up at",
+        "i'll pick up at",
         "볼래요",
     ]
     .iter()
@@ -710,4 +726,23 @@ pub(crate) fn relative_that(text: &str) -> bool {
     ];
     !text.starts_with("that ")
         && text.split(" that ").skip(1).all(|after| after.split_whitespace().next().is_some_and(|w| VERBS.contains(&w)))
+}
+
+/// What a turn that reads as a refinement is instead, when it narrows nothing shown: a request of its own when the
+/// kind is said again after something else ("ok forget that, the slides again, in black"), when it corrects the
+/// kind, or when nothing came before it (`fresh`: "sign painter, need a top under 60k won, no hangang basics"); a
+/// stock question when it goes back and asks stock at a store outright ("ok back to the under-$40 ones, white 270,
+/// in stock at gangnam?").
+pub(crate) fn refinement_is_other(text: &str, u: &Understood, fresh: bool) -> Option<&'static str> {
+    let again = u.category.is_some()
+        && ["forget that", "forget it", "again", "다시"].iter().any(|w| text.contains(w))
+        && !["cheaper", "pricier", "더 싼", "더 비싼"].iter().any(|w| text.contains(w));
+    if again || fresh {
+        return Some("find");
+    }
+    let stock_at_a_store = u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+        && asks(text)
+        && ["back to", "아까", "go back"].iter().any(|w| text.contains(w))
+        && crate::stock_cues::STRONG_STOCK.iter().any(|c| text.contains(c));
+    stock_at_a_store.then_some("availability")
 }

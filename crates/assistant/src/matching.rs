@@ -134,6 +134,10 @@ pub fn asks(text: &str) -> bool {
         "가요",
         "죠",
         "는지",
+        // (Polite and indirect: "있을는지요", "있으려나요".)
+        "는지요",
+        "려나요",
+        "려나",
         "ㄴ가요",
         "습니까",
         "어요",
@@ -549,4 +553,55 @@ pub(crate) fn bare_size(text: &str, leaf: &str) -> Option<(String, String)> {
         }
     }
     None
+}
+
+/// Whether the brand said as `w` in `text` is one to leave out: "다솜 말고", "other than sori audio", "not pixelon",
+/// "nothing from mood seoul", "anything that isn't pixelon?", or others asked for ("only pixelon? nothing else?").
+pub(crate) fn brand_left_out(text: &str, w: &str) -> bool {
+    text.find(w).is_some_and(|i| {
+        let after = text[i + w.len()..].trim_start();
+        let before = text[..i].trim_end();
+        [
+            "말고",
+            "빼고",
+            "제외",
+            "아닌",
+            "는 말고",
+            "은 말고",
+            "거 말고",
+            "꺼 말고",
+            "것 말고",
+            "제품 말고",
+            "alternatives",
+            "alternative",
+        ]
+        .iter()
+        .any(|n| after.starts_with(n))
+            || [
+                "other than",
+                "than",
+                "besides",
+                "except",
+                "not",
+                "no",
+                "not from",
+                "not by",
+                "nothing by",
+                "not made by",
+                "instead of",
+                "apart from",
+                "anything but",
+                // ("nothing from mood seoul", "anything that isn't pixelon?", "id rather avoid dasom")
+                "nothing from",
+                "isn't",
+                "isnt",
+                "avoid",
+                "not into",
+            ]
+            .iter()
+            .any(|n| before.ends_with(n))
+            // ("only pixelon? nothing else?", "다 소리오디오밖에 없어요?": others asked for.)
+            || (["nothing else", "anything else", "no other", "밖에 없", "뿐이에요", "뿐인가"].iter().any(|n| after.contains(n))
+                && before.split_whitespace().count() <= 2)
+    })
 }

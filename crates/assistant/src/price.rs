@@ -409,6 +409,38 @@ pub fn find(text: &str) -> Option<FoundPrice> {
     Some(first)
 }
 
+/// How many items a budget said for all of them covers ("두 켤레, 합쳐서 6만원 이하", "2 of them, 50k won max for
+/// both", "2 for 90k won max in total"): each item's share is the budget divided by it. `None` when the budget is
+/// no total (said per item, "개당", "each", or with no count).
+pub fn items_sharing_budget(text: &str) -> Option<i64> {
+    let total =
+        ["for both", "in total", "total", "합쳐서", "합쳐", "다 해서", "통틀어"].iter().any(|w| text.contains(w));
+    if !total || ["each", "개당", "하나당", "apiece"].iter().any(|w| text.contains(w)) {
+        return None;
+    }
+    if text.contains("for both") || text.contains("둘 다") {
+        return Some(2);
+    }
+    let count = |w: &str| -> Option<i64> {
+        let n = match w {
+            "두" | "two" => 2,
+            "세" | "three" => 3,
+            "네" | "four" => 4,
+            _ => w.parse::<i64>().ok()?,
+        };
+        (2..=10).contains(&n).then_some(n)
+    };
+    const UNITS: &[&str] = &["개", "켤레", "벌", "병", "팩", "pairs", "pair", "of", "for", "pieces", "packs", "items"];
+    let words: Vec<&str> = text.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        // "2 pairs", "두 켤레", "2 of them"; or the unit joined: "2개", "두켤레".
+        let next = words.get(i + 1).copied().unwrap_or_default();
+        count(w)
+            .filter(|_| UNITS.iter().any(|u| next.starts_with(u)))
+            .or_else(|| UNITS.iter().filter(|u| !u.is_ascii()).find_map(|u| w.strip_suffix(u).and_then(&count)))
+    })
+}
+
 /// The first price at or after byte `from`.
 fn find_one(text: &str, from: usize) -> Option<FoundPrice> {
     let cs = chars(text);

@@ -25,6 +25,13 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
     {
         return Some(false);
     }
+    // "그거 유통기한 얼마나 남았어요?": how long the product shown keeps, not whether any is left.
+    if matches!(intent, "find" | "availability")
+        && asks(text)
+        && ["유통기한", "소비기한", "expiry", "expiration", "best before", "use by"].iter().any(|w| text.contains(w))
+    {
+        return Some(true);
+    }
     // "펜도 같이 들어 있어요?", "does it come with a case?": what comes with the product shown.
     if matches!(intent, "find" | "refine")
         && asks(text)

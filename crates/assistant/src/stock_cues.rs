@@ -66,6 +66,10 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "팔죠",
     "팔고 있",
     "do they have",
+    // Polite and indirect: "서면 지점에 … 있을는지요", "있으실까요", "있으려나요".
+    "있을는지",
+    "있으실까",
+    "있으려나",
     // "is hongdae stocking it", "does gangnam stock them".
     "stocking it",
     "stocking them",

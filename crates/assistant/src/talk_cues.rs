@@ -11,6 +11,13 @@ use crate::understood::Understood;
 pub(crate) const SMALLTALK: &[&str] = &[
     "ㅎㅇ",
     "coolio",
+    // ("lovely, ta", "hang on, back in a mo")
+    "ta",
+    "lovely",
+    "hang on",
+    "back in a",
+    "brb",
+    "one sec",
     "nice",
     "lol",
     "haha",

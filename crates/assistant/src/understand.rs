@@ -74,6 +74,11 @@ pub fn understand_after(
 
     if let Some(p) = price::find(&rest) {
         u.price = Some(p.bounds.clone());
+        // (A budget for several is each one's share: "2 of them, 50k won max for both" → 25,000 each.)
+        if let (Some(n), Some(b)) = (price::items_sharing_budget(&text), u.price.as_mut()) {
+            b.min_minor = b.min_minor.map(|m| m / n);
+            b.max_minor = b.max_minor.map(|m| m / n);
+        }
         rest.replace_range(p.start..p.end, " ");
     }
     let mut first_size = None;
@@ -147,46 +152,7 @@ pub fn understand_after(
     }
     if let Some((t, w)) = best_term(&rest, &vocab.brands) {
         // "다솜 말고", "other than sori audio", "not pixelon": a brand to leave out.
-        let said_not = text.find(w.as_str()).is_some_and(|i| {
-            let after = text[i + w.len()..].trim_start();
-            let before = text[..i].trim_end();
-            [
-                "말고",
-                "빼고",
-                "제외",
-                "아닌",
-                "는 말고",
-                "은 말고",
-                "거 말고",
-                "꺼 말고",
-                "것 말고",
-                "제품 말고",
-                "alternatives",
-                "alternative",
-            ]
-            .iter()
-            .any(|n| after.starts_with(n))
-                || [
-                    "other than",
-                    "than",
-                    "besides",
-                    "except",
-                    "not",
-                    "no",
-                    "not from",
-                    "not by",
-                    "nothing by",
-                    "not made by",
-                    "instead of",
-                    "apart from",
-                    "anything but",
-                ]
-                .iter()
-                .any(|n| before.ends_with(n))
-                // ("only pixelon? nothing else?", "다 소리오디오밖에 없어요?": others asked for.)
-                || (["nothing else", "anything else", "no other", "밖에 없", "뿐이에요", "뿐인가"].iter().any(|n| after.contains(n))
-                    && before.split_whitespace().count() <= 2)
-        });
+        let said_not = brand_left_out(&text, &w);
         if said_not {
             u.exclude_brand = Some(t.id.clone());
         } else {
@@ -262,7 +228,9 @@ pub fn understand_after(
     let mut refine: Option<&'static str> = None;
     // (A product asked for with what it must be, or to collect, is a request whatever place it is for: "kimchi for
     // our restaurant's family meal, to grab here", "한복집 일 끝나고 입을 베이지 오버핏 티셔츠 L 사이즈".)
-    let wants_a_product = u.category.is_some()
+    // (A colour or a size said names a product too, whatever kind the engine will read: "어린이집 바깥 놀이 때 입을
+    // 바람막이 올리브 S 7만원 이하".)
+    let wants_a_product = (u.category.is_some() || (!u.attributes.is_empty() && has_product_words(&rest)))
         && (!u.attributes.is_empty()
             || u.price.is_some()
             || ["grab", "pick up", "pickup", "가져갈", "픽업", "살래", "사려"].iter().any(|w| text.contains(w)));
@@ -285,7 +253,7 @@ pub fn understand_after(
                     .any(|d| text.contains(d)))
             // ("방탈출 카페 알바생들 간식으로 젤리 여기서 가져갈게요": staff to feed, a product to take, no one to talk to.)
             || (*i == "handoff"
-                && wants_a_product
+                && (wants_a_product || (u.price.is_some() && requests_products(&text)))
                 && ![
                     "연결", "바꿔", "통화", "상담", "얘기", "이야기", "물어", "talk", "speak", "connect", "transfer", "call",
                     "chat with", "ask",
@@ -296,6 +264,12 @@ pub fn understand_after(
             || (*i == "compare"
                 && (text.contains("선물") || contains_word(&text, "gift"))
                 && !["랑", "하고 ", " or ", " vs ", "versus", "중에", "between"].iter().any(|d| text.contains(d)))
+            // ("…제습기가 고장 나 있더라고요, 그래서 말인데 16리터짜리 제습기 홍대점에 재고 있나요?": a story, then stock asked.)
+            || (*i == "returns"
+                && u.category.is_some()
+                && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+                && asks(&text)
+                && STRONG_STOCK.iter().any(|c| text.contains(c)))
             // ("감이 안 와요": no idea, not a parcel that has not come.)
             || (*i == "order_status" && ["감이 안 와", "감이 안와", "감 안 와", "감이 안 오"].iter().any(|d| text.contains(d)));
         // (A product for someone is a request: "smartphone under 700k won for my dad"; "something for my
@@ -315,6 +289,8 @@ pub fn understand_after(
     }) {
         intent = i;
     } else if (contains_word(&text, "or") && ["which", "better", "?"].iter().any(|w| text.contains(w)))
+        // ("and $20 or less?" bounds a price.)
+        && !["or less", "or more", "or under", "or below", "or above", "or cheaper", "or so"].iter().any(|w| text.contains(w))
         // ("is it actually waterproof or just water resistant?" asks about the product shown.)
         && !["is it ", "does it ", "is this ", "does this ", "are they ", "do they "].iter().any(|d| text.starts_with(d))
         && (u.category.is_some() || u.brand.is_some() || previous.is_some() || has_product_words(&rest))
@@ -614,11 +590,12 @@ pub fn understand_after(
     {
         intent = "find";
     }
-    // (A kind corrected is a request of its own, not a narrowing of the one it replaces; nor does a first turn
-    // narrow anything: "sign painter, need a top under 60k won, no hangang basics".)
-    if (corrected || previous.is_none()) && intent == "refine" {
-        intent = "find";
-        refine = None;
+    // A turn that reads as a refinement yet narrows nothing shown (see `refinement_is_other`).
+    if intent == "refine" {
+        if let Some(other) = refinement_is_other(&text, &u, corrected || previous.is_none()) {
+            intent = other;
+            refine = None;
+        }
     }
     u.intent = intent.to_owned();
     u.refine = refine.map(str::to_owned);

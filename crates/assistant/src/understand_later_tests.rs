@@ -124,3 +124,32 @@ fn round_22_heldout_forms() {
     assert_eq!(understand("coolio", &v, None).intent, "smalltalk");
     assert_eq!(understand("is the black one on the shelf at hongdae", &v, Some(&shoes)).intent, "availability");
 }
+
+/// Round 23, held-out 23's forms: a budget for several, brands left out in new words, stock asked while going
+/// back, British words, polite Korean stock questions, the shelf life of a product shown.
+#[test]
+fn round_23_forms() {
+    let v = vocab();
+    for (text, max) in [
+        ("운동화 두 켤레, 합쳐서 6만원 이하", 30_000),
+        ("sneakers, 2 of them, 50k won max for both", 25_000),
+        ("earbuds, 2 for 90k won max in total", 45_000),
+        ("earbuds under 50k won each", 49_999),
+    ] {
+        assert_eq!(understand(text, &v, None).price.and_then(|p| p.max_minor), Some(max), "{text}");
+    }
+    for text in
+        ["earbuds, nothing from sori audio", "anything that isn't sori?", "id rather avoid sori, anything else?"]
+    {
+        assert_eq!(understand(text, &v, None).exclude_brand.as_deref(), Some("Sori Audio"), "{text}");
+    }
+    let shoes = understand("white sneakers under $40", &v, None);
+    let back = understand("ok back to the under-$40 ones, white 270, in stock at gangnam?", &v, Some(&shoes));
+    assert_eq!(back.intent, "availability");
+    let again = understand("ok forget that, the sneakers again, in black", &v, Some(&shoes));
+    assert_eq!(again.intent, "find");
+    assert_eq!(understand("and $20 or less?", &v, Some(&shoes)).intent, "refine");
+    assert_eq!(understand("lovely, ta", &v, Some(&shoes)).intent, "smalltalk");
+    assert_eq!(understand("홍대점에 운동화 있을는지요", &v, None).intent, "availability");
+    assert_eq!(understand("그거 유통기한 얼마나 남았어요?", &v, Some(&shoes)).intent, "question");
+}

@@ -127,7 +127,7 @@ pub(crate) const CATEGORY_WORDS: &[(&str, &[&str])] = &[
     ),
     ("outerwear", &["자켓", "재킷", "코트", "패딩", "점퍼", "아우터", "jacket", "coat", "parka", "outerwear"]),
     ("ramen", &["라면", "컵라면", "ramen", "ramyun", "noodles"]),
-    ("snacks", &["과자", "간식", "스낵", "snack", "snacks", "snacky", "chips"]),
+    ("snacks", &["과자", "간식", "스낵", "snack", "snacks", "snacky", "chips", "crisps"]),
     (
         "beverages",
         &[

@@ -124,10 +124,18 @@ impl Engine {
                 break;
             }
         }
+        // (Back to the request still standing, by its kind, after one the shop could not answer: "ok back to the
+        // slides, ill pick up at gangnam" after "do you sell scrubs" keeps the slides' colour and size.)
+        // (It stays the refinement it is: "ok back to the tees, size small" narrows them.)
+        let same_kind =
+            found.is_none() && back && state.last_not_carried && u.category.is_some() && u.category == last_kind;
+        if same_kind {
+            found = state.last.as_ref();
+        }
         if let Some(earlier) = found {
             let mut restored = earlier.clone();
-            restored.intent = if u.intent == "refine" { "find".into() } else { u.intent.clone() };
-            restored.refine = None;
+            restored.intent = if u.intent == "refine" && !same_kind { "find".into() } else { u.intent.clone() };
+            restored.refine = if same_kind { u.refine.clone() } else { None };
             if u.pickup.is_some() {
                 restored.pickup = u.pickup.clone();
             }

@@ -47,6 +47,10 @@ pub struct State {
     /// can i swap?": joggers), for the turn right after it ("then show me the same in large, grey").
     #[serde(default)]
     pub mentioned: Option<assistant::Understood>,
+    /// Whether the last search-like turn asked for a kind the shop does not carry (the request before it still
+    /// stands, and going back to it by its kind keeps what it asked).
+    #[serde(default)]
+    pub last_not_carried: bool,
 }
 
 /// How many earlier requests a conversation remembers.

@@ -411,10 +411,14 @@ impl Engine {
             // A kind of product named that no title is ("laptops?", "노트북 있어요?"): the shop does not carry
             // it, whatever descriptions mention it ("a charger for laptops").
             // (A title holding another word of the kind's group holds the kind: "시계" finds "Nova Watch".)
+            // (Or asked whether the shop sells it, when no title holds any of its words: "do you sell swim goggles?".)
+            let asks_carried =
+                ["do you sell", "do you carry", "you guys sell"].iter().any(|w| turn.text.to_lowercase().contains(w));
             let not_carried = q.category.is_none()
                 && q.brand.is_none()
-                && ((content.iter().any(|w| names_a_kind(w))
-                    && !found.hits.iter().any(|h| content.iter().any(|w| title_holds_kind(h, w))))
+                && ((asks_carried && !content.is_empty() && !holds.iter().any(|(any, _)| *any))
+                    || (content.iter().any(|w| names_a_kind(w))
+                        && !found.hits.iter().any(|h| content.iter().any(|w| title_holds_kind(h, w))))
                     || misses_a_kind(&q.q, &found.hits));
             // A department asked for with words no title holds ("show me clothes for long shifts driving a
             // train"): the words say what it is for, so the department's products (and the question what kind).
@@ -515,6 +519,7 @@ impl Engine {
         }
         // (A kind the shop does not carry leaves the request before it standing: "ok back to the tees, size small"
         // after "also do you sell leg warmers?" narrows the tees.)
+        conv.state.last_not_carried = kind_not_carried && products.is_empty();
         if !(kind_not_carried && products.is_empty() && conv.state.last.is_some()) {
             conv.state.last = Some(u.clone());
             conv.state.last_empty = products.is_empty();

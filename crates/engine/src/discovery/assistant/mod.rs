@@ -268,13 +268,18 @@ impl Engine {
         {
             return Ok(());
         }
-        let content = assistant::content_words(&u.words);
+        // (Sizes said as words name no kind: "actually medium, they come up big" is no medium zipper bag.)
+        let content: Vec<String> = assistant::content_words(&u.words)
+            .into_iter()
+            .filter(|w| !matches!(w.as_str(), "small" | "medium" | "large" | "big"))
+            .collect();
         let q = crate::discovery::product_search::SearchQuery {
             // Sizes said as words are no search words ("windbreaker large").
             // (At most the search's 200 characters.)
             q: u.words
                 .split_whitespace()
-                .filter(|w| !matches!(*w, "small" | "medium" | "large" | "xs" | "s" | "m" | "l" | "xl" | "xxl"))
+                // ("actually medium, they come up big": how it fits, no Big Cup ramen.)
+                .filter(|w| !matches!(*w, "small" | "medium" | "large" | "big" | "xs" | "s" | "m" | "l" | "xl" | "xxl"))
                 .collect::<Vec<_>>()
                 .join(" ")
                 .chars()
