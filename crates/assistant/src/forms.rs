@@ -153,7 +153,12 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
         _ => return None,
     };
     // (Another product added is a request: "and some canned lattes too, 3 of them" after an order question.)
-    if contains_word(text, "too") || text.contains("as well") {
+    // ("they were too small" says how it was.)
+    let adds = text.match_indices("too").any(|(i, _)| {
+        (i == 0 || !text[..i].ends_with(|c: char| c.is_alphanumeric()))
+            && text[i + 3..].chars().next().is_none_or(|c| matches!(c, ',' | '.' | '!' | '?'))
+    });
+    if adds || text.contains("as well") {
         return None;
     }
     // ("그럼 260 러닝화 강남역점에 있어요?" asks about stock instead.)
@@ -258,7 +263,10 @@ pub(crate) fn clearly_off_topic(text: &str) -> bool {
     // (And a restaurant said as one: "good ramen restaurants near gangnam station?", "강남 라멘 식당".)
     let restaurant =
         ["restaurant", "restaurants", "diner", "spots", "식당", "맛집"].iter().any(|w| contains_word(text, w));
+    // (Or asked where a tasty one is: "서면 근처에 맛있는 돼지국밥 어디예요".)
+    let where_to_eat = text.contains("맛있는") && text.contains("어디");
     let eatery = restaurant
+        || where_to_eat
         || text.split(|c: char| !c.is_alphanumeric()).any(|w| {
             w.ends_with('집')
                 && w.chars().count() >= 3
@@ -271,8 +279,7 @@ pub(crate) fn clearly_off_topic(text: &str) -> bool {
     // (Topics no product is named for, whatever word of a title they hold: "who won the world cup in 2002" is no
     // ramen cup, "파이썬 for문 설명해 줄래" no snack.)
     // (Or the weather asked for outright: "내일 서핑하기 좋은 파도인지 날씨 알려줘요".)
-    const TOPICS: &[&str] =
-        &["who won", "world cup", "python", "css", "파이썬", "노래방", "외우는 법", "날씨 알려", "파도", "국밥"];
+    const TOPICS: &[&str] = &["who won", "world cup", "python", "css", "파이썬", "노래방", "외우는 법", "날씨 알려"];
     let topic = TOPICS.iter().any(|t| if t.is_ascii() { contains_word(text, t) } else { text.contains(t) });
     eatery || topic || MONEY.iter().any(|m| text.contains(m))
 }
@@ -311,14 +318,15 @@ pub fn requests_products(text: &str) -> bool {
         "to pick up",
         "보여",
         "show",
-        // ("음료수도 같이 볼게요 여기서 픽업으로", "ok back to the slides, ill pick up at gangnam")
-        "볼게요",
+        // ("ok back to the slides, ill pick up at gangnam")
         "ill pick up at",
         "i'll pick up at",
-        "볼래요",
     ]
     .iter()
     .any(|w| text.contains(w))
+        // ("음료수도 같이 볼게요 여기서 픽업으로"; "신어 볼게요", "생각해 볼게요" try on or think it over.)
+        || (["볼게요", "볼래요"].iter().any(|w| text.contains(w))
+            && !["어 볼", "아 볼", "해 볼", "어볼", "아볼", "해볼"].iter().any(|w| text.contains(w)))
 }
 
 /// Words that choose one type or format within the kind just shown, by their form: a Korean choice ending
@@ -524,6 +532,7 @@ fn ends_at_a_store(text: &str) -> bool {
 /// ("그래도").
 const NOT_ALSO: &[&str] = &[
     "정도",
+    "골전도",
     "온도",
     "포도",
     "속도",
@@ -531,15 +540,11 @@ const NOT_ALSO: &[&str] = &[
     "강도",
     "습도",
     "각도",
-    "전도",
     "밀도",
     "당도",
     "염도",
     "농도",
-    "선도",
-    "경도",
     "순도",
-    "지도",
     "한도",
     "난도",
     "만족도",
@@ -735,7 +740,7 @@ pub(crate) fn relative_that(text: &str) -> bool {
 /// in stock at gangnam?").
 pub(crate) fn refinement_is_other(text: &str, u: &Understood, fresh: bool) -> Option<&'static str> {
     let again = u.category.is_some()
-        && ["forget that", "forget it", "again", "다시"].iter().any(|w| text.contains(w))
+        && (["forget that", "forget it", "again"].iter().any(|w| contains_word(text, w)) || text.contains("다시 "))
         && !["cheaper", "pricier", "더 싼", "더 비싼"].iter().any(|w| text.contains(w));
     if again || fresh {
         return Some("find");

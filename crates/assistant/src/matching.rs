@@ -136,7 +136,6 @@ pub fn asks(text: &str) -> bool {
         "는지",
         // (Polite and indirect: "있을는지요", "있으려나요".)
         "는지요",
-        "려나요",
         "려나",
         "ㄴ가요",
         "습니까",

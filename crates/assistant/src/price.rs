@@ -377,14 +377,14 @@ pub fn find(text: &str) -> Option<FoundPrice> {
         .iter()
         .any(|w| text.contains(w));
     let text = if text.contains("a million") || text.contains("a thousand") || joined || unwilling {
-        normalized = text
+        let spelled = text
             .replace("a million", "1 million")
             .replace("a thousand", "1 thousand")
             .replace("under-", "under ")
             .replace("below-", "below ")
             .replace("over-", "over ")
-            .replace("above-", "above ")
-            .replace("spend more than", "  not more than");
+            .replace("above-", "above ");
+        normalized = if unwilling { spelled.replace("spend more than", "  not more than") } else { spelled };
         normalized.as_str()
     } else {
         text
@@ -413,13 +413,15 @@ pub fn find(text: &str) -> Option<FoundPrice> {
 /// both", "2 for 90k won max in total"): each item's share is the budget divided by it. `None` when the budget is
 /// no total (said per item, "개당", "each", or with no count).
 pub fn items_sharing_budget(text: &str) -> Option<i64> {
-    let total =
-        ["for both", "in total", "total", "합쳐서", "합쳐", "다 해서", "통틀어"].iter().any(|w| text.contains(w));
-    if !total || ["each", "개당", "하나당", "apiece"].iter().any(|w| text.contains(w)) {
+    // ("total" as a word: "i totally need 2 pairs under 50k won" is a budget each.)
+    let total = ["for both", "in total", "합쳐서", "합쳐", "다 해서", "통틀어"].iter().any(|w| text.contains(w))
+        || text.split(|c: char| !c.is_alphanumeric()).any(|w| w == "total");
+    let said: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
+    if !total
+        || said.iter().any(|w| ["each", "apiece"].contains(w))
+        || ["개당", "하나당"].iter().any(|w| text.contains(w))
+    {
         return None;
-    }
-    if text.contains("for both") || text.contains("둘 다") {
-        return Some(2);
     }
     let count = |w: &str| -> Option<i64> {
         let n = match w {
@@ -430,7 +432,10 @@ pub fn items_sharing_budget(text: &str) -> Option<i64> {
         };
         (2..=10).contains(&n).then_some(n)
     };
-    const UNITS: &[&str] = &["개", "켤레", "벌", "병", "팩", "pairs", "pair", "of", "for", "pieces", "packs", "items"];
+    const UNITS: &[&str] = &[
+        "개", "켤레", "벌", "병", "팩", "캔", "pairs", "pair", "of", "for", "pieces", "packs", "items", "bottles",
+        "cans",
+    ];
     let words: Vec<&str> = text.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
     words.iter().enumerate().find_map(|(i, w)| {
         // "2 pairs", "두 켤레", "2 of them"; or the unit joined: "2개", "두켤레".

@@ -25,8 +25,14 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
     {
         return Some(false);
     }
+    // (Of the product shown: pointed at, or no kind named — "유통기한 긴 두부 있어요?" asks for tofu.)
+    let pointed = ["그거", "이거", "저거", "그건", "이건", " it", "they", "this one", "that one"]
+        .iter()
+        .any(|w| text.contains(w))
+        || u.category.is_none();
     // "그거 유통기한 얼마나 남았어요?": how long the product shown keeps, not whether any is left.
     if matches!(intent, "find" | "availability")
+        && pointed
         && asks(text)
         && ["유통기한", "소비기한", "expiry", "expiration", "best before", "use by"].iter().any(|w| text.contains(w))
     {
@@ -34,6 +40,7 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
     }
     // "펜도 같이 들어 있어요?", "does it come with a case?": what comes with the product shown.
     if matches!(intent, "find" | "refine")
+        && pointed
         && asks(text)
         && ["들어 있", "들어있", "포함돼", "포함되", "included", "come with", "comes with"]
             .iter()
@@ -43,7 +50,7 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
     }
     // "does it pack down small?": what the product shown does, not a size ("does it come in small?" is one).
     if intent == "refine"
-        && ["does it ", "does this ", "will it ", "can it "].iter().any(|w| text.starts_with(w))
+        && ["does it ", "does this ", "will it "].iter().any(|w| text.starts_with(w))
         && !["in", "have", "come", "fit"].iter().any(|w| contains_word(text, w))
     {
         return Some(true);

@@ -259,7 +259,7 @@ pub fn understand_after(
                     "chat with", "ask",
                 ]
                 .iter()
-                .any(|d| text.contains(d)))
+                .any(|d| if d.is_ascii() { contains_word(&text, d) } else { text.contains(d) }))
             // ("작가님한테 줄 선물 뭐가 좋아요?": which gift, with no two things to weigh.)
             || (*i == "compare"
                 && (text.contains("선물") || contains_word(&text, "gift"))
@@ -289,8 +289,13 @@ pub fn understand_after(
     }) {
         intent = i;
     } else if (contains_word(&text, "or") && ["which", "better", "?"].iter().any(|w| text.contains(w)))
-        // ("and $20 or less?" bounds a price.)
-        && !["or less", "or more", "or under", "or below", "or above", "or cheaper", "or so"].iter().any(|w| text.contains(w))
+        // ("and $20 or less?" bounds a price; "plastic bottles or something else?" weighs nothing named.)
+        && ![
+            "or less", "or more", "or under", "or below", "or above", "or cheaper", "or so", "or something", "or some",
+            "or anything", "or other", "or whatever",
+        ]
+        .iter()
+        .any(|w| contains_word(&text, w))
         // ("is it actually waterproof or just water resistant?" asks about the product shown.)
         && !["is it ", "does it ", "is this ", "does this ", "are they ", "do they "].iter().any(|d| text.starts_with(d))
         && (u.category.is_some() || u.brand.is_some() || previous.is_some() || has_product_words(&rest))

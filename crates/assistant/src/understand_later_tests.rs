@@ -135,6 +135,7 @@ fn round_23_forms() {
         ("sneakers, 2 of them, 50k won max for both", 25_000),
         ("earbuds, 2 for 90k won max in total", 45_000),
         ("earbuds under 50k won each", 49_999),
+        ("i totally need 2 pairs of sneakers under 50k won", 49_999),
     ] {
         assert_eq!(understand(text, &v, None).price.and_then(|p| p.max_minor), Some(max), "{text}");
     }
@@ -152,4 +153,29 @@ fn round_23_forms() {
     assert_eq!(understand("lovely, ta", &v, Some(&shoes)).intent, "smalltalk");
     assert_eq!(understand("홍대점에 운동화 있을는지요", &v, None).intent, "availability");
     assert_eq!(understand("그거 유통기한 얼마나 남았어요?", &v, Some(&shoes)).intent, "question");
+}
+
+/// Review of rounds 22–23: the new cues do not fire inside other words or phrases.
+#[test]
+fn round_23_cues_stay_in_their_words() {
+    let v = vocab();
+    let shoes = understand("white sneakers under $40", &v, None);
+    // A gift for two people is one budget; "peach" holds no "each"; a count with "total" shares it.
+    let both = understand("a gift for both my parents, earbuds under 100k won", &v, None);
+    assert_eq!(both.price.and_then(|p| p.max_minor), Some(99_999));
+    assert_eq!(crate::price::items_sharing_budget("2 bottles of peach tea, 6000 won in total"), Some(2));
+    // "or so" inside "for someone" is no bound; a comparison stays one.
+    assert_eq!(understand("sori or voltworks earbuds for someone tall, which is better?", &v, None).intent, "compare");
+    // "too small" says how the returned item was; "trick" inside a colour's name is no topic.
+    let ret = understand("can i return sneakers i bought", &v, None);
+    assert_eq!(understand_after("they were too small", &v, Some(&ret), Some("returns")).intent, "returns");
+    assert_ne!(understand("일렉트릭 블루 운동화 있어요?", &v, None).intent, "out_of_scope");
+    // A budget one would happily exceed is a floor.
+    let over = understand("over-ear headphones, happy to spend more than 200k won", &v, None);
+    assert_eq!(over.price.as_ref().and_then(|p| p.min_minor), Some(200_001));
+    // Trying on is no request to be shown; the particle 도 after 바지 is cut.
+    assert!(!crate::forms::requests_products("강남점에 있으면 신어 볼게요, 270 있어요?"));
+    assert_eq!(crate::forms::without_also("바지도"), "바지");
+    // "다시마" is kelp, not "again".
+    assert!(crate::forms::refinement_is_other("다시마 흰색으로", &shoes, false).is_none());
 }

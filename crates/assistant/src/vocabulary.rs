@@ -123,16 +123,18 @@ impl Vocabulary {
                     }
                 }
             }
-            // Romanised as shoppers spell it too: "seomyun" for Seomyeon (여 as "yu", 어 as "u").
+            // Romanised as shoppers spell it too: "seomyun" for Seomyeon (여 as "yu").
             let spelled: Vec<String> = words
                 .iter()
-                .filter(|w| w.is_ascii() && w.to_ascii_lowercase().contains("eo"))
+                .filter(|w| w.is_ascii() && w.to_ascii_lowercase().contains("yeo"))
                 .map(|w| w.to_ascii_lowercase().replace("yeo", "yu"))
-                .filter(|w| !w.contains("eo") || w.contains("seo"))
                 .collect();
-            words.extend(spelled);
+            for s in spelled {
+                if !words.contains(&s) {
+                    words.push(s);
+                }
+            }
             words.retain(|w| w.chars().count() >= 2);
-            words.dedup();
             v.stores.push(Term { id: id.to_owned(), words, learned: Vec::new() });
         }
         v

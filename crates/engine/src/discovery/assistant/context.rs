@@ -282,7 +282,13 @@ impl Engine {
             .filter(|w| w.chars().count() >= 2 && !names.contains(w))
             .filter(|w| if w.is_ascii() { assistant::contains_word(&said, w) } else { said.contains(w.as_str()) })
             .collect();
-        let held = self.held_in_kind(&words, &kind).await?;
+        let mut held = self.held_in_kind(&words, &kind).await?;
+        // (Not a word the other kind's titles hold too: "and running shoes in 270?" after earbuds compared for
+        // running asks for shoes.)
+        if let Some(other) = u.category.as_deref() {
+            let theirs = self.held_in_kind(&held, other).await?;
+            held.retain(|w| !theirs.contains(w));
+        }
         if held.is_empty() {
             return Ok(None);
         }
