@@ -31,6 +31,18 @@ pub(super) fn read_after(state: &State, text: &str) -> (Option<Understood>, bool
     (previous, mentioned)
 }
 
+/// `earlier` with what this turn said over it: its colour and size, and its budget and store when it said them.
+fn said_over(mut earlier: Understood, u: &Understood) -> Understood {
+    earlier.attributes.extend(u.attributes.clone());
+    if u.price.is_some() {
+        earlier.price = u.price.clone();
+    }
+    if u.pickup.is_some() {
+        earlier.pickup = u.pickup.clone();
+    }
+    earlier
+}
+
 /// The words of a kind's name in Korean and English ("earphones", "headphones", "이어폰", "헤드폰").
 fn kind_names(kind: &str) -> Vec<String> {
     [super::texts::category(kind, true), super::texts::category(kind, false)]
@@ -136,14 +148,7 @@ impl Engine {
             let mut restored = earlier.clone();
             restored.intent = if u.intent == "refine" && !same_kind { "find".into() } else { u.intent.clone() };
             restored.refine = if same_kind { u.refine.clone() } else { None };
-            if u.pickup.is_some() {
-                restored.pickup = u.pickup.clone();
-            }
-            if u.price.is_some() {
-                restored.price = u.price.clone();
-            }
-            restored.attributes.extend(u.attributes.clone());
-            u = restored;
+            u = said_over(restored, &u);
         }
         // A store said for the request just made, in words no title of its kind holds: that request there —
         // products to take ("홍대에서 살 수 있는 걸로 알려주세요" after chargers) or a stock question ("at hongdae
@@ -296,14 +301,7 @@ impl Engine {
         merged.intent = if u.intent == "availability" { "availability" } else { "find" }.into();
         merged.refine = None;
         merged.words = held.join(" ");
-        merged.attributes.extend(u.attributes.clone());
-        if u.price.is_some() {
-            merged.price = u.price.clone();
-        }
-        if u.pickup.is_some() {
-            merged.pickup = u.pickup.clone();
-        }
-        Ok(Some(merged))
+        Ok(Some(said_over(merged, u)))
     }
 
     /// The last request narrowed to one type or format of its kind, when `text` chooses one by its form and
@@ -372,14 +370,7 @@ impl Engine {
             merged.refine = Some("type".into());
             merged.words = held.join(" ");
         }
-        merged.attributes.extend(u.attributes.clone());
-        if u.price.is_some() {
-            merged.price = u.price.clone();
-        }
-        if u.pickup.is_some() {
-            merged.pickup = u.pickup.clone();
-        }
-        Ok(Some(merged))
+        Ok(Some(said_over(merged, u)))
     }
 
     /// The words some title of `kind` holds, searched word by word: a search holds every word it is given,
