@@ -63,11 +63,41 @@ pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
         || contains_word(text, "available")
         // ("홍대점에 M 있는 걸로요": the ones there; "홍대에서 살 수 있는 걸로 알려주세요" asks for products to buy.)
         || (["있는 걸로", "있는 거로", "있는걸로"].iter().any(|c| text.contains(c)) && !text.contains("수 있는"));
-    at_store && u.price.is_none() && stock && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
+    at_store && u.price.is_none() && stock && !asks_to_be_shown(text)
 }
 
 /// Verbs that ask to be shown or recommended products (so not a stock question).
 const ASKS_TO_BE_SHOWN: &[&str] = &["보여", "추천", "찾아", "show", "recommend", "find me", "look for"];
+
+/// Whether `text` asks to be shown or recommended products; what was shown, pointed at ("back to what you
+/// showed me first - on the shelf here?", "아까 보여주신 거 재고 있어요?"), asks for nothing.
+pub(crate) fn asks_to_be_shown(text: &str) -> bool {
+    let said = without_shown(text);
+    ASKS_TO_BE_SHOWN.iter().any(|c| said.contains(c))
+}
+
+/// `text` without the words that point at products already shown ("showed", "보여주신 거"); a wish said in
+/// the past form ("보여주셨으면 해요") stays.
+pub(crate) fn without_shown(text: &str) -> String {
+    const SHOWN: &[&str] = &["showed", "shown", "보여준", "보여주신", "보여줬", "보여주셨"];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    'scan: while !rest.is_empty() {
+        for w in SHOWN {
+            if let Some(after) = rest.strip_prefix(w) {
+                if !after.starts_with("으면") && !after.starts_with('다') {
+                    out.push(' ');
+                    rest = after;
+                    continue 'scan;
+                }
+            }
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
 
 /// A cue said in the text; a cue for "cheap" (싼) is not the end of "dear" (비싼: "좀 더 비싼 걸로").
 pub(crate) fn said_cue(text: &str, cue: &str) -> bool {
@@ -307,6 +337,7 @@ pub(crate) fn size_step(text: &str, previous: Option<&Understood>) -> Option<Str
 /// A request for products one can take ("픽업 가능한 라면 있어요?", "any hoodies near hongdae i can grab today?"),
 /// not a question whether a store has them.
 pub fn requests_products(text: &str) -> bool {
+    let text = without_shown(text);
     [
         "픽업 가능한",
         "픽업할 수 있는",
@@ -485,7 +516,7 @@ pub(crate) fn asks_at_a_store_after(
         // (Or said without asking, ending at a store: "lime flavour, at seomyeon", "then black at seomyeon".)
         && (asks(text) || (text.is_ascii() && ends_at_a_store(text) && (same_kind || u.category.is_none())))
         && !requests_products(text)
-        && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
+        && !asks_to_be_shown(text)
 }
 
 /// The text after the words that open a turn without saying anything ("ok and do you have kimchi there" opens
@@ -610,7 +641,7 @@ pub fn fits_device(text: &str) -> Option<String> {
 pub(crate) fn instead_after_a_stock_question(text: &str, previous: Option<&Understood>) -> bool {
     previous.is_some_and(|p| p.intent == "availability" && p.pickup.is_some())
         && (contains_word(text, "then") || text.starts_with("그럼 "))
-        && !ASKS_TO_BE_SHOWN.iter().any(|c| text.contains(c))
+        && !asks_to_be_shown(text)
 }
 
 /// A choice made and thanks or a goodbye said, asking nothing: "그 니트로 할게요 고마워요", "검정으로 할게요 감사해요",

@@ -179,3 +179,18 @@ fn round_23_cues_stay_in_their_words() {
     // "다시마" is kelp, not "again".
     assert!(crate::forms::refinement_is_other("다시마 흰색으로", &shoes, false).is_none());
 }
+
+/// What was shown, pointed at ("what you showed me first", "아까 보여주신 거"), asks to be shown nothing and is
+/// no search word; a wish in the past form still asks.
+#[test]
+fn what_was_shown_is_pointed_at() {
+    let v = vocab();
+    let water = understand("fizzy water i can pick up here", &v, None);
+    let back = understand("back to what you showed me first - on the shelf here?", &v, Some(&water));
+    assert_eq!(back.intent, "availability");
+    assert!(!back.words.contains("showed"), "{}", back.words);
+    assert!(!crate::forms::requests_products("아까 보여주신 거 홍대점에 있어요?"));
+    assert!(!crate::forms::asks_to_be_shown("the ones you showed me, at gangnam?"));
+    assert!(crate::forms::asks_to_be_shown("다른 것도 보여주셨으면 해요"));
+    assert!(crate::forms::asks_to_be_shown("아까 보여주신 거 말고 다른 거 보여주세요"));
+}

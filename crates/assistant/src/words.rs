@@ -306,6 +306,13 @@ pub(crate) const STOP: &[&str] = &[
     "increase",
     // Asking about stock: "is hongdae stocking it" (stockings are a kind).
     "stocking",
+    // Pointing at what was shown: "back to what you showed me first", "아까 처음에 보여주신 거".
+    "showed",
+    "shown",
+    "보여준",
+    "보여주신",
+    "보여줬던",
+    "보여주셨던",
 ];
 
 /// Words that ask rather than name ("뭐", "있는지", "it", "this").

@@ -115,6 +115,16 @@ async fn ask(app: &TestApp, key: Option<&str>, body: Value) -> Value {
     app.req("POST", "/store/assistant/messages", key, Some(body), &[]).await.expect(200)
 }
 
+/// Waits until the search index holds `n` products (products added in a test are indexed shortly after).
+async fn searchable(app: &TestApp, n: u64) {
+    for _ in 0..100 {
+        if app.get("/store/search?q=").await.expect(200)["search"]["total"] == n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 fn titles(a: &Value) -> Vec<String> {
     a["products"].as_array().unwrap().iter().map(|p| p["title"].as_str().unwrap().to_owned()).collect()
 }
@@ -286,6 +296,26 @@ async fn a_store_or_product_named_in_an_aside_is_context(b: Backend) {
     grounded(&app, &f).await;
 }
 
+both!(what_was_shown_first_is_pointed_at);
+async fn what_was_shown_first_is_pointed_at(b: Backend) {
+    let Shop { app, hongdae, .. } = setup(b).await;
+    app.product("TEE-1", 20_000).await;
+    searchable(&app, 5).await;
+    let a = ask(&app, None, json!({"text": "흰색 무선 이어폰 보여줘"})).await;
+    assert_eq!(a["understood"]["category"], "electronics/audio", "{a}");
+    let id = a["conversation_id"].clone();
+    let b = ask(&app, None, json!({"conversation_id": id, "text": "그럼 상의도 M 사이즈로 보여줘"})).await;
+    assert_eq!(b["understood"]["category"], "apparel/tops", "{b}");
+    // What was shown first is the first request, with its colour, and without the tops' size.
+    let c = ask(&app, None, json!({"conversation_id": id, "text": "처음에 보여주신 거 홍대점에 있어요?"})).await;
+    assert_eq!(c["understood"]["intent"], "availability", "{c}");
+    assert_eq!(c["understood"]["category"], "electronics/audio", "{c}");
+    assert_eq!(c["understood"]["attributes"], json!({"color": "white"}), "{c}");
+    assert_eq!(c["understood"]["pickup"]["location_id"], hongdae.as_str(), "{c}");
+    assert!(!c["understood"]["words"].as_str().unwrap_or_default().contains("보여"), "{c}");
+    grounded(&app, &c).await;
+}
+
 both!(questions_handoff_and_ownership);
 async fn questions_handoff_and_ownership(b: Backend) {
     let Shop { app, gangnam, hongdae } = setup(b).await;
@@ -293,12 +323,7 @@ async fn questions_handoff_and_ownership(b: Backend) {
     for i in 0..12 {
         app.product(&format!("TEE-{i}"), 20_000 + i * 1_000).await;
     }
-    for _ in 0..100 {
-        if app.get("/store/search?q=").await.expect(200)["search"]["total"] == 16 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    searchable(&app, 16).await;
     let broad = ask(&app, None, json!({"text": "5만원 이하로 뭐 있어요?"})).await;
     assert_eq!(broad["question"]["text"], "어떤 종류를 찾으세요?", "{broad}");
     let options = broad["question"]["options"].as_array().unwrap();

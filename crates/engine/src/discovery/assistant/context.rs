@@ -112,11 +112,19 @@ impl Engine {
         // 서면점은요?", "and the chinos at seomyeon?" after shirts — "the chinos" points back by itself.)
         let said_words = assistant::content_words(&u.words);
         let pointed = said.starts_with("the ") || said.contains(" the ") || said.contains("그 ");
-        let mut found = None;
+        // (What was shown first, named by no other kind than the last: "back to what you showed me first",
+        // "처음에 보여주신 거" — the conversation's first request.)
+        let first_shown = (said.contains("first") && (said.contains("showed") || said.contains("shown")))
+            || (said.contains("처음") && said.contains("보여"));
+        let mut found = state
+            .requests
+            .first()
+            .filter(|r| first_shown && u.category == last_kind && r.category.is_some() && r.category != last_kind);
         // (Whether the last kind's titles hold the words is asked once, and only when an earlier request waits.)
         let by_words = (back || pointed) && !said_words.is_empty();
         let mut held_in_last: Option<bool> = None;
-        for r in state.requests.iter().rev().filter(|r| r.category != last_kind) {
+        let first_found = found.is_some();
+        for r in state.requests.iter().rev().filter(|r| !first_found && r.category != last_kind) {
             if back && u.category.is_some() && r.category == u.category {
                 found = Some(r);
                 break;
@@ -148,6 +156,16 @@ impl Engine {
             let mut restored = earlier.clone();
             restored.intent = if u.intent == "refine" && !same_kind { "find".into() } else { u.intent.clone() };
             restored.refine = if same_kind { u.refine.clone() } else { None };
+            // (Read as the last request's turn, it holds the last request's colour, size, budget and store; only
+            // what differs from them was said: "the first thing you showed me, is it at hongdae?" after grey
+            // hoodies is no grey kettle.)
+            if first_found {
+                if let Some(last) = state.last.as_ref() {
+                    u.attributes.retain(|k, v| last.attributes.get(k) != Some(v));
+                    u.price = u.price.clone().filter(|p| last.price.as_ref() != Some(p));
+                    u.pickup = u.pickup.clone().filter(|p| last.pickup.as_ref() != Some(p));
+                }
+            }
             u = said_over(restored, &u);
         }
         // A store said for the request just made, in words no title of its kind holds: that request there —
