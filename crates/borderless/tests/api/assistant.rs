@@ -316,6 +316,30 @@ async fn what_was_shown_first_is_pointed_at(b: Backend) {
     grounded(&app, &c).await;
 }
 
+both!(the_rarest_title_word_names_the_kind);
+async fn the_rarest_title_word_names_the_kind(b: Backend) {
+    let Shop { app, .. } = setup(b).await;
+    for (sku, title, kind) in [
+        ("PUF-1", "Short Puffer Jacket", "apparel/outerwear"),
+        ("SHO-1", "Running Shorts", "apparel/bottoms"),
+        ("SLV-1", "Short Sleeve Tee", "apparel/tops"),
+    ] {
+        app.admin_post(
+            "/admin/products",
+            json!({"handle": sku.to_lowercase(), "title_ko": title, "title_en": title, "category": kind,
+                   "variants": [{"sku": sku, "weight_g": 300, "attributes": {"size": "M"},
+                                 "prices": [{"currency": "KRW", "amount_minor": 30_000}]}]}),
+        )
+        .await
+        .expect(201);
+    }
+    searchable(&app, 7).await;
+    // "short" is in three kinds' titles, "puffer" in one: the request is for that kind.
+    let a = ask(&app, None, json!({"text": "a short puffer please"})).await;
+    assert_eq!(a["understood"]["category"], "apparel/outerwear", "{a}");
+    grounded(&app, &a).await;
+}
+
 both!(questions_handoff_and_ownership);
 async fn questions_handoff_and_ownership(b: Backend) {
     let Shop { app, gangnam, hongdae } = setup(b).await;

@@ -306,9 +306,13 @@ impl Engine {
         for h in &titled {
             *by.entry(h.category.as_str()).or_default() += 1;
         }
-        // (No kind holds most of them, in an answer to what kind: the word fewest titles hold names the kind when all
+        // (No kind holds most of them: the word fewest titles hold names the kind when all
         // of those are of one — "something sweet, maybe yakgwa" is the honey cookies' kind, whatever else is
         // sweet; "a gift for a housewarming party" names no speaker.)
+        // (Also in a request, when the other words are spread over kinds: "a short puffer, ivory" is the puffer
+        // jacket's kind, whatever else is short; not by a model's name or number, which names no kind: "노바 5
+        // 256기가 있어요?".)
+        let model = u.words.split_whitespace().any(|w| w.chars().any(|c| c.is_ascii_digit()));
         let mut rarest: Option<(usize, &str)> = None;
         for w in &content {
             let holding: Vec<&str> = titled.iter().filter(|h| title_holds(h, w)).map(|h| h.category.as_str()).collect();
@@ -319,7 +323,7 @@ impl Engine {
             }
         }
         let most = by.iter().max_by_key(|(_, n)| **n).filter(|(_, n)| **n * 10 >= titled.len() * 7);
-        if let Some(c) = most.map(|(c, _)| *c).or(rarest.filter(|_| answering && content.len() > 1).map(|(_, c)| c)) {
+        if let Some(c) = most.map(|(c, _)| *c).or(rarest.filter(|_| content.len() > 1 && !model).map(|(_, c)| c)) {
             if !c.is_empty() {
                 u.category = Some(c.to_owned());
                 if !u.attributes.contains_key("size") {
