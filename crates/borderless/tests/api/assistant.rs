@@ -338,6 +338,10 @@ async fn the_rarest_title_word_names_the_kind(b: Backend) {
     let a = ask(&app, None, json!({"text": "a short puffer please"})).await;
     assert_eq!(a["understood"]["category"], "apparel/outerwear", "{a}");
     grounded(&app, &a).await;
+    // A product a question about a return names is read from the titles as well.
+    let r = ask(&app, None, json!({"text": "can i exchange the puffer i bought last week?"})).await;
+    assert_eq!(r["understood"]["intent"], "returns", "{r}");
+    assert_eq!(r["understood"]["category"], "apparel/outerwear", "{r}");
 }
 
 both!(questions_handoff_and_ownership);

@@ -256,8 +256,10 @@ impl Engine {
         let kinds = if answering || (u.intent == "gift" && !u.attributes.is_empty()) || named_as_gift {
             &["find", "compare", "availability", "gift"][..]
         } else {
-            &["find", "compare", "availability"]
+            &["find", "compare", "availability", "returns"]
         };
+        // (A question about a return names its product's kind as a request does: "강남역점에서 산 바람막이 교환
+        // 돼요?".)
         // (A department is no kind yet: "joggers under 40k won" answering what kind of clothes.)
         let department = u.category.clone().filter(|c| !c.contains('/'));
         let kinds =
