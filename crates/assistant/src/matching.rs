@@ -211,6 +211,13 @@ fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, 
             {
                 continue;
             }
+            // A learned ending inside a word for a kind the shop may not carry names nothing: "선크림" is no 크림
+            // (cream-coloured) knit.
+            if learned
+                && text.split_whitespace().any(|tok| tok.contains(w.as_str()) && crate::words::names_other_kind(tok))
+            {
+                continue;
+            }
             // A number of cups is a size ("the 10 cup one": a rice cooker's), not a cup of something.
             if ["cup", "cups"].contains(&w.as_str()) && measured(text, &w) {
                 continue;

@@ -619,7 +619,9 @@ pub fn understand_after(
     u.words = words.join(" ");
 
     // "what do you have?": everything, so that the answer can ask what kind.
-    if u.intent == "find" && u.category.is_none() && u.brand.is_none() && BROWSE.iter().any(|c| text.contains(c)) {
+    // (Not with a kind named that the shop may not carry: "목도리 추천해줘" is answered about scarves.)
+    let browse = BROWSE.iter().any(|c| text.contains(c)) && !crate::words::names_other_kind(&u.words);
+    if u.intent == "find" && u.category.is_none() && u.brand.is_none() && browse {
         u.words.clear();
         u.category = None;
         if u.pickup.as_ref().is_some_and(|p| p.here && p.location_id.is_none() && !p.today && p.within_km.is_none()) {

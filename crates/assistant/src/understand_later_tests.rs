@@ -194,3 +194,17 @@ fn what_was_shown_is_pointed_at() {
     assert!(crate::forms::asks_to_be_shown("다른 것도 보여주셨으면 해요"));
     assert!(crate::forms::asks_to_be_shown("아까 보여주신 거 말고 다른 거 보여주세요"));
 }
+
+/// Kinds a general store may not carry are named as such, also where a catalog word ends them ("선크림" is no
+/// cream-coloured knit, "sleeping bag" no zipper bag) and after "추천해줘" (no browse of everything).
+#[test]
+fn kinds_not_carried_stay_named() {
+    let v = vocab();
+    for text in ["선크림 추천해줘", "목도리 추천해주세요", "i need a sleeping bag for the ski hut", "printer toner?"]
+    {
+        let u = understand(text, &v, None);
+        assert!(crate::words::names_other_kind(&u.words), "{text}: {}", u.words);
+        assert_eq!(u.category, None, "{text}");
+    }
+    assert_eq!(understand("추천해줘", &v, None).words, "");
+}

@@ -510,6 +510,20 @@ pub const OTHER_KINDS: &[&str] = &[
     "칫솔",
     "toothbrush",
     "electric toothbrush",
+    // Outdoor and care goods a general store may not stock (their last words are other kinds' titles: "bag").
+    "sleeping bag",
+    "침낭",
+    "선크림",
+    "sunscreen",
+    "sunblock",
+    "goggles",
+    "물안경",
+    "낚싯대",
+    "fishing rod",
+    "프린터",
+    "printer",
+    "토너",
+    "toner",
 ];
 
 /// Whether the words name one of [`OTHER_KINDS`], said in either number or, in Korean, with a particle
