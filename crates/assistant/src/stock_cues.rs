@@ -83,6 +83,11 @@ pub(crate) const STOCK_QUESTION: &[&str] = &[
     "stock it",
     "stock them",
     "stock those",
+    // Chat forms: "gangnam got em?", "any shop nearby have em", "does hongdae have one".
+    "got em",
+    "have em",
+    "have one",
+    "has one",
 ];
 
 /// Words for the store the shopper is in.

@@ -208,3 +208,10 @@ fn kinds_not_carried_stay_named() {
     }
     assert_eq!(understand("추천해줘", &v, None).words, "");
 }
+
+/// Chat forms of a stock question: "got em", "have em".
+#[test]
+fn chat_forms_ask_about_stock() {
+    let v = vocab();
+    assert_eq!(understand("running shoes in white, 270, gangnam got em?", &v, None).intent, "availability");
+}
