@@ -168,6 +168,10 @@ pub(crate) const INTENTS: &[(&str, &[&str])] = &[
             "도착 예정",
             "arriving",
             "tracking number",
+            // ("tracking update please", "paid a week ago and still no tracking")
+            "tracking update",
+            "tracking info",
+            "no tracking",
             "has my",
             "my package",
             "my parcel",
@@ -455,6 +459,11 @@ pub(crate) const BROWSE: &[&str] = &[
     "what stuff",
     "what kinds of",
     "what do you sell",
+    // ("what do you even sell here", "what do you lot actually sell")
+    "you even sell",
+    "you actually sell",
+    "you even have",
+    "you actually have",
     "what do you guys",
     "what do u",
     "what have you got",

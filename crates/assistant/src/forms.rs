@@ -1,9 +1,10 @@
 //! Intents told by the form of what is said and by the turn before it: a place to eat or money changed
 //! (off-topic whatever else is said), stock looked up at a store, a question whether a store has something,
-//! a request for products to take, a cue not hidden in another word (비싼 holds 싼), a size one step from the
+//! a cue not hidden in another word (비싼 holds 싼), a size one step from the
 //! last, a question about an order, returns or stock going on in a follow-up, and a choice of one type
 //! within the kind just shown.
 
+use crate::asking_to_see::*;
 use crate::cues::*;
 use crate::matching::*;
 use crate::understood::Understood;
@@ -64,39 +65,6 @@ pub(crate) fn checks_stock_at_a_store(text: &str, u: &Understood) -> bool {
         // ("홍대점에 M 있는 걸로요": the ones there; "홍대에서 살 수 있는 걸로 알려주세요" asks for products to buy.)
         || (["있는 걸로", "있는 거로", "있는걸로"].iter().any(|c| text.contains(c)) && !text.contains("수 있는"));
     at_store && u.price.is_none() && stock && !asks_to_be_shown(text)
-}
-
-/// Verbs that ask to be shown or recommended products (so not a stock question).
-const ASKS_TO_BE_SHOWN: &[&str] = &["보여", "추천", "찾아", "show", "recommend", "find me", "look for"];
-
-/// Whether `text` asks to be shown or recommended products; what was shown, pointed at ("back to what you
-/// showed me first - on the shelf here?", "아까 보여주신 거 재고 있어요?"), asks for nothing.
-pub(crate) fn asks_to_be_shown(text: &str) -> bool {
-    let said = without_shown(text);
-    ASKS_TO_BE_SHOWN.iter().any(|c| said.contains(c))
-}
-
-/// `text` without the words that point at products already shown ("showed", "보여주신 거"); a wish said in
-/// the past form ("보여주셨으면 해요") stays.
-pub(crate) fn without_shown(text: &str) -> String {
-    const SHOWN: &[&str] = &["showed", "shown", "보여준", "보여주신", "보여줬", "보여주셨"];
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    'scan: while !rest.is_empty() {
-        for w in SHOWN {
-            if let Some(after) = rest.strip_prefix(w) {
-                if !after.starts_with("으면") && !after.starts_with('다') {
-                    out.push(' ');
-                    rest = after;
-                    continue 'scan;
-                }
-            }
-        }
-        let c = rest.chars().next().unwrap_or(' ');
-        out.push(c);
-        rest = &rest[c.len_utf8()..];
-    }
-    out
 }
 
 /// A cue said in the text; a cue for "cheap" (싼) is not the end of "dear" (비싼: "좀 더 비싼 걸로").
@@ -295,6 +263,25 @@ pub(crate) fn clearly_off_topic(text: &str) -> bool {
         ["restaurant", "restaurants", "diner", "spots", "식당", "맛집"].iter().any(|w| contains_word(text, w));
     // (Or asked where a tasty one is: "서면 근처에 맛있는 돼지국밥 어디예요".)
     let where_to_eat = text.contains("맛있는") && text.contains("어디");
+    // (Or a good dish near a place: "good pasta near gangnam station?", "강남역 근처 맛있는 파스타".)
+    const DISHES: &[&str] = &[
+        "pasta",
+        "pizza",
+        "sushi",
+        "burger",
+        "burgers",
+        "steak",
+        "brunch",
+        "파스타",
+        "피자",
+        "초밥",
+        "햄버거",
+        "브런치",
+    ];
+    let good_dish_near = ["good", "best", "nice", "tasty", "맛있는"].iter().any(|w| contains_word(text, w))
+        && ["near", "around", "근처"].iter().any(|w| text.contains(w))
+        && DISHES.iter().any(|d| contains_word(text, d));
+    let where_to_eat = where_to_eat || good_dish_near;
     let eatery = restaurant
         || where_to_eat
         || text.split(|c: char| !c.is_alphanumeric()).any(|w| {
@@ -332,32 +319,6 @@ pub(crate) fn size_step(text: &str, previous: Option<&Understood>) -> Option<Str
     const LETTERS: &[&str] = &["XS", "S", "M", "L", "XL", "XXL"];
     let i = LETTERS.iter().position(|l| l == size)? as i32 + step;
     LETTERS.get(usize::try_from(i).ok()?).map(|l| (*l).to_owned())
-}
-
-/// A request for products one can take ("픽업 가능한 라면 있어요?", "any hoodies near hongdae i can grab today?"),
-/// not a question whether a store has them.
-pub fn requests_products(text: &str) -> bool {
-    let text = without_shown(text);
-    [
-        "픽업 가능한",
-        "픽업할 수 있는",
-        "픽업 되는",
-        "받을 수 있는",
-        "살 수 있는",
-        "가져갈 수 있는",
-        "i can",
-        "to pick up",
-        "보여",
-        "show",
-        // ("ok back to the slides, ill pick up at gangnam")
-        "ill pick up at",
-        "i'll pick up at",
-    ]
-    .iter()
-    .any(|w| text.contains(w))
-        // ("음료수도 같이 볼게요 여기서 픽업으로"; "신어 볼게요", "생각해 볼게요" try on or think it over.)
-        || (["볼게요", "볼래요"].iter().any(|w| text.contains(w))
-            && !["어 볼", "아 볼", "해 볼", "어볼", "아볼", "해볼"].iter().any(|w| text.contains(w)))
 }
 
 /// Words that choose one type or format within the kind just shown, by their form: a Korean choice ending

@@ -3,6 +3,8 @@
 //! slots — category, brand, colour, size, where to pick up — carried across turns (`understand`). Pure: no
 //! I/O, no catalog access; the engine supplies the catalog's words.
 
+mod asking_to_see;
+mod budget;
 mod cues;
 mod forms;
 mod matching;
@@ -15,7 +17,8 @@ mod understood;
 pub mod vocabulary;
 mod words;
 
-pub use forms::{chooses_within, fits_device, requests_products};
+pub use asking_to_see::requests_products;
+pub use forms::{chooses_within, fits_device};
 pub use matching::{asks, contains_word, content_words, size_for_kind};
 pub use price::{find as find_price, FoundPrice, PriceBounds};
 pub use understand::{understand, understand_after, Pickup, Understood};

@@ -192,6 +192,17 @@ pub(crate) fn kind_term<'a>(text: &str, terms: &'a [Term]) -> Option<(&'a Term, 
     term_in(text, terms, true)
 }
 
+/// Whether `w` is said only inside a kind of [`crate::words::OTHER_KINDS`]: a learned ending inside one word
+/// ("선크림"), or any term as the last of two words ("sleeping pads").
+fn inside_another_kind(text: &str, w: &str, learned: bool) -> bool {
+    let tokens: Vec<&str> = text.split_whitespace().map(|t| t.trim_matches(|c: char| !c.is_alphanumeric())).collect();
+    tokens.iter().enumerate().any(|(i, tok)| {
+        tok.contains(w)
+            && ((learned && crate::words::names_other_kind(tok))
+                || (i > 0 && crate::words::names_other_kind_pair(tokens[i - 1], tok)))
+    })
+}
+
 fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, String)> {
     let mut best: Option<(&Term, String)> = None;
     let mut found: Vec<(&Term, String)> = Vec::new();
@@ -211,11 +222,9 @@ fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, 
             {
                 continue;
             }
-            // A learned ending inside a word for a kind the shop may not carry names nothing: "선크림" is no 크림
-            // (cream-coloured) knit.
-            if learned
-                && text.split_whitespace().any(|tok| tok.contains(w.as_str()) && crate::words::names_other_kind(tok))
-            {
+            // A word inside a kind the shop may not carry names nothing: "선크림" is no 크림 (cream-coloured)
+            // knit, "sleeping pads" no charging pad.
+            if inside_another_kind(text, &w, learned) {
                 continue;
             }
             // A number of cups is a size ("the 10 cup one": a rice cooker's), not a cup of something.

@@ -311,6 +311,14 @@ const AFTER_KO: &[(&str, u8)] = &[
     ("and up", 2),
     ("+", 2),
     ("or so", 5),
+    // One banknote to spend: "만원 한 장으로", "오만원권 한 장 안에서", "whatever one 10,000 won bill covers".
+    ("권 한 장", 0),
+    ("권 한장", 0),
+    ("권으로", 0),
+    ("한 장", 0),
+    ("한장", 0),
+    ("bill", 0),
+    ("note", 0),
 ];
 
 fn bound_of(code: u8) -> Bound {
@@ -376,6 +384,9 @@ pub fn find(text: &str) -> Option<FoundPrice> {
     let unwilling = ["dont want to spend more than", "don't want to spend more than", "not spend more than"]
         .iter()
         .any(|w| text.contains(w));
+    // ("under forty thousand won", "thirty dollars or less": numbers in words, as digits of the same length.)
+    let worded = crate::budget::numbers_in_words(text);
+    let text = worded.as_deref().unwrap_or(text);
     let text = if text.contains("a million") || text.contains("a thousand") || joined || unwilling {
         let spelled = text
             .replace("a million", "1 million")
@@ -407,43 +418,6 @@ pub fn find(text: &str) -> Option<FoundPrice> {
         }
     }
     Some(first)
-}
-
-/// How many items a budget said for all of them covers ("두 켤레, 합쳐서 6만원 이하", "2 of them, 50k won max for
-/// both", "2 for 90k won max in total"): each item's share is the budget divided by it. `None` when the budget is
-/// no total (said per item, "개당", "each", or with no count).
-pub fn items_sharing_budget(text: &str) -> Option<i64> {
-    // ("total" as a word: "i totally need 2 pairs under 50k won" is a budget each.)
-    let total = ["for both", "in total", "합쳐서", "합쳐", "다 해서", "통틀어"].iter().any(|w| text.contains(w))
-        || text.split(|c: char| !c.is_alphanumeric()).any(|w| w == "total");
-    let said: Vec<&str> = text.split(|c: char| !c.is_alphanumeric()).collect();
-    if !total
-        || said.iter().any(|w| ["each", "apiece"].contains(w))
-        || ["개당", "하나당"].iter().any(|w| text.contains(w))
-    {
-        return None;
-    }
-    let count = |w: &str| -> Option<i64> {
-        let n = match w {
-            "두" | "two" => 2,
-            "세" | "three" => 3,
-            "네" | "four" => 4,
-            _ => w.parse::<i64>().ok()?,
-        };
-        (2..=10).contains(&n).then_some(n)
-    };
-    const UNITS: &[&str] = &[
-        "개", "켤레", "벌", "병", "팩", "캔", "pairs", "pair", "of", "for", "pieces", "packs", "items", "bottles",
-        "cans",
-    ];
-    let words: Vec<&str> = text.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
-    words.iter().enumerate().find_map(|(i, w)| {
-        // "2 pairs", "두 켤레", "2 of them"; or the unit joined: "2개", "두켤레".
-        let next = words.get(i + 1).copied().unwrap_or_default();
-        count(w)
-            .filter(|_| UNITS.iter().any(|u| next.starts_with(u)))
-            .or_else(|| UNITS.iter().filter(|u| !u.is_ascii()).find_map(|u| w.strip_suffix(u).and_then(&count)))
-    })
 }
 
 /// The first price at or after byte `from`.

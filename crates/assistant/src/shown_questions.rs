@@ -25,8 +25,17 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
     {
         return Some(false);
     }
+    // "이 제습기 몇 리터예요?": how much or how many of something the product pointed at has or holds.
+    if intent == "find"
+        && asks(text)
+        && ["이 ", "그 ", "저 "].iter().any(|d| text.starts_with(d))
+        && ["몇 ", "얼마나"].iter().any(|w| text.contains(w))
+        && !availability_cues().any(|c| text.contains(c))
+    {
+        return Some(true);
+    }
     // (Of the product shown: pointed at, or no kind named — "유통기한 긴 두부 있어요?" asks for tofu.)
-    let pointed = ["그거", "이거", "저거", "그건", "이건", " it", "they", "this one", "that one"]
+    let pointed = ["그거", "이거", "저거", "그건", "이건", " it", "they", "this one", "that one", "these", "those"]
         .iter()
         .any(|w| text.contains(w))
         || u.category.is_none();
@@ -34,7 +43,9 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
     if matches!(intent, "find" | "availability")
         && pointed
         && asks(text)
-        && ["유통기한", "소비기한", "expiry", "expiration", "best before", "use by"].iter().any(|w| text.contains(w))
+        && ["유통기한", "소비기한", "expiry", "expiration", "best before", "use by", "shelf life"]
+            .iter()
+            .any(|w| text.contains(w))
     {
         return Some(true);
     }

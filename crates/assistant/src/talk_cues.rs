@@ -11,8 +11,9 @@ use crate::understood::Understood;
 pub(crate) const SMALLTALK: &[&str] = &[
     "ㅎㅇ",
     "coolio",
-    // ("lovely, ta", "hang on, back in a mo")
+    // ("lovely, ta", "hang on, back in a mo", "perfect, ta ever so")
     "ta",
+    "ever",
     "lovely",
     "hang on",
     "back in a",
@@ -302,6 +303,11 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "etf",
     "etfs",
     "score of",
+    // ("any cricket scores today?", "is tesla going up this week")
+    "scores today",
+    "the scores",
+    "going up this week",
+    "share price",
     "euros",
     "explain how",
     "몇 도",

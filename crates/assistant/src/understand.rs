@@ -4,6 +4,7 @@
 //! engine), in Korean or English, with the previous turn's slots carried into a refinement ("더 싼 거",
 //! "검은색으로", "in black", "다른 브랜드는?").
 
+use crate::asking_to_see::*;
 use crate::cues::*;
 use crate::forms::*;
 use crate::matching::*;
@@ -75,7 +76,7 @@ pub fn understand_after(
     if let Some(p) = price::find(&rest) {
         u.price = Some(p.bounds.clone());
         // (A budget for several is each one's share: "2 of them, 50k won max for both" → 25,000 each.)
-        if let (Some(n), Some(b)) = (price::items_sharing_budget(&text), u.price.as_mut()) {
+        if let (Some(n), Some(b)) = (crate::budget::items_sharing_budget(&text), u.price.as_mut()) {
             b.min_minor = b.min_minor.map(|m| m / n);
             b.max_minor = b.max_minor.map(|m| m / n);
         }
@@ -116,8 +117,11 @@ pub fn understand_after(
         ["내 주변", "가까운", "근처 매장", "근처에서", "근처에", "near me", "nearby", "close to me", "close by"]
             .iter()
             .any(|w| text.contains(w));
-    let today =
-        ["오늘", "today", "지금 바로", "right now"].iter().any(|w| text.contains(w)) || contains_word(&text, "rn");
+    let today = ["오늘", "today", "지금 바로", "right now"].iter().any(|w| text.contains(w))
+        || contains_word(&text, "rn")
+        // ("speaker i can collect at hongdae tonight"; "beef bulgogi for dinner tonight" says when it is eaten.)
+        || (contains_word(&text, "tonight")
+            && ["collect", "pick", "grab", "hold", "get it", "at "].iter().any(|w| text.contains(w)));
     // (Not who is speaking: "flight attendant here, power bank no more than 40k won".)
     // (A question is none: "any chelsea boots here, 260?".)
     let introduces = text.find(" here,").is_some_and(|i| text[..i].split_whitespace().count() <= 3)
@@ -299,7 +303,10 @@ pub fn understand_after(
         // ("is it actually waterproof or just water resistant?" asks about the product shown.)
         && !["is it ", "does it ", "is this ", "does this ", "are they ", "do they "].iter().any(|d| text.starts_with(d))
         && (u.category.is_some() || u.brand.is_some() || previous.is_some() || has_product_words(&rest))
-        && u.attributes.is_empty()
+        // (Two colours weighed are a comparison too: "oatmeal or grey - which one".)
+        && (u.attributes.is_empty()
+            || (contains_word(&text, "which")
+                && COLOURS.iter().filter(|(_, ws)| ws.iter().any(|w| contains_word(&text, w))).count() >= 2))
         && !contains_word(&text, "either")
     {
         // "nova 5 plus or flip 5, which one?", "chinos or joggers for work?".

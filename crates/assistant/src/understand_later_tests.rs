@@ -163,7 +163,7 @@ fn round_23_cues_stay_in_their_words() {
     // A gift for two people is one budget; "peach" holds no "each"; a count with "total" shares it.
     let both = understand("a gift for both my parents, earbuds under 100k won", &v, None);
     assert_eq!(both.price.and_then(|p| p.max_minor), Some(99_999));
-    assert_eq!(crate::price::items_sharing_budget("2 bottles of peach tea, 6000 won in total"), Some(2));
+    assert_eq!(crate::budget::items_sharing_budget("2 bottles of peach tea, 6000 won in total"), Some(2));
     // "or so" inside "for someone" is no bound; a comparison stays one.
     assert_eq!(understand("sori or voltworks earbuds for someone tall, which is better?", &v, None).intent, "compare");
     // "too small" says how the returned item was; "trick" inside a colour's name is no topic.
@@ -174,7 +174,7 @@ fn round_23_cues_stay_in_their_words() {
     let over = understand("over-ear headphones, happy to spend more than 200k won", &v, None);
     assert_eq!(over.price.as_ref().and_then(|p| p.min_minor), Some(200_001));
     // Trying on is no request to be shown; the particle 도 after 바지 is cut.
-    assert!(!crate::forms::requests_products("강남점에 있으면 신어 볼게요, 270 있어요?"));
+    assert!(!crate::asking_to_see::requests_products("강남점에 있으면 신어 볼게요, 270 있어요?"));
     assert_eq!(crate::forms::without_also("바지도"), "바지");
     // "다시마" is kelp, not "again".
     assert!(crate::forms::refinement_is_other("다시마 흰색으로", &shoes, false).is_none());
@@ -189,10 +189,10 @@ fn what_was_shown_is_pointed_at() {
     let back = understand("back to what you showed me first - on the shelf here?", &v, Some(&water));
     assert_eq!(back.intent, "availability");
     assert!(!back.words.contains("showed"), "{}", back.words);
-    assert!(!crate::forms::requests_products("아까 보여주신 거 홍대점에 있어요?"));
-    assert!(!crate::forms::asks_to_be_shown("the ones you showed me, at gangnam?"));
-    assert!(crate::forms::asks_to_be_shown("다른 것도 보여주셨으면 해요"));
-    assert!(crate::forms::asks_to_be_shown("아까 보여주신 거 말고 다른 거 보여주세요"));
+    assert!(!crate::asking_to_see::requests_products("아까 보여주신 거 홍대점에 있어요?"));
+    assert!(!crate::asking_to_see::asks_to_be_shown("the ones you showed me, at gangnam?"));
+    assert!(crate::asking_to_see::asks_to_be_shown("다른 것도 보여주셨으면 해요"));
+    assert!(crate::asking_to_see::asks_to_be_shown("아까 보여주신 거 말고 다른 거 보여주세요"));
 }
 
 /// Kinds a general store may not carry are named as such, also where a catalog word ends them ("선크림" is no
@@ -214,4 +214,37 @@ fn kinds_not_carried_stay_named() {
 fn chat_forms_ask_about_stock() {
     let v = vocab();
     assert_eq!(understand("running shoes in white, 270, gangnam got em?", &v, None).intent, "availability");
+}
+
+/// Held-out 24's forms: a banknote to spend, numbers said in words, tonight to collect, a good dish near a place,
+/// tracking, sports scores, colours weighed, "볼 수 있을까요", how much the product pointed at holds.
+#[test]
+fn round_24_forms() {
+    let v = vocab();
+    let max = |text: &str| understand(text, &v, None).price.map(|p| (p.max_minor, p.min_minor, p.currency));
+    assert_eq!(max("만원 한 장으로 살 수 있는 이어폰"), Some((Some(10_000), None, "KRW".into())));
+    assert_eq!(max("오만원권 한 장 안에서 되는 바지"), Some((Some(50_000), None, "KRW".into())));
+    assert_eq!(max("earbuds, whatever one 10,000 won bill covers"), Some((Some(10_000), None, "KRW".into())));
+    assert_eq!(max("jeans under forty thousand won"), Some((Some(39_999), None, "KRW".into())));
+    assert_eq!(max("earbuds for thirty dollars or less"), Some((Some(3_000), None, "USD".into())));
+    assert_eq!(max("earbuds, two hundred thousand won max"), Some((Some(200_000), None, "KRW".into())));
+    assert_eq!(max("earbuds for forty-five dollars or less"), Some((Some(4_500), None, "USD".into())));
+    // A number in words with no unit after it stays a word ("one 10,000 won bill" is one bill).
+    assert_eq!(crate::price::find("the one 10,000 won bill").map(|f| f.bounds.max_minor), Some(Some(10_000)));
+    let collect = understand("earbuds i can collect at hongdae tonight", &v, None);
+    assert!(collect.pickup.as_ref().is_some_and(|p| p.today), "{collect:?}");
+    assert!(understand("jeans for the party tonight", &v, None).pickup.is_none());
+    for text in ["good pasta near gangnam station?", "any cricket scores today?"] {
+        assert_eq!(understand(text, &v, None).intent, "out_of_scope", "{text}");
+    }
+    assert_eq!(understand("tracking update please", &v, None).intent, "order_status");
+    let earbuds = understand("무선 이어폰 보여줘", &v, None);
+    assert_eq!(understand("perfect, ta ever so", &v, Some(&earbuds)).intent, "smalltalk");
+    assert_eq!(understand("black or white - which one", &v, Some(&earbuds)).intent, "compare");
+    assert_eq!(understand("이 이어폰 몇 시간 가요?", &v, Some(&earbuds)).intent, "question");
+    assert_eq!(understand("whats the shelf life on these?", &v, Some(&earbuds)).intent, "question");
+    assert_eq!(understand("what do you even sell here", &v, None).intent, "find");
+    assert!(crate::asking_to_see::requests_products("바지도 볼 수 있을까요"));
+    assert!(!crate::asking_to_see::requests_products("입어 볼 수 있어요?"));
+    assert_eq!(understand("sleeping pads?", &v, None).category, None);
 }

@@ -160,6 +160,11 @@ pub(crate) const CATEGORY_WORDS: &[(&str, &[&str])] = &[
             "달걀",
             "귤",
             "감귤",
+            "딸기",
+            "tangerines",
+            "mandarins",
+            "strawberries",
+            "strawbs",
             "fresh",
             "fruit",
             "vegetables",
@@ -168,7 +173,21 @@ pub(crate) const CATEGORY_WORDS: &[(&str, &[&str])] = &[
             "eggs",
         ],
     ),
-    ("household", &["생활용품", "세제", "휴지", "household", "detergent", "tissue", "toilet paper"]),
+    (
+        "household",
+        &[
+            "생활용품",
+            "세제",
+            "휴지",
+            "물티슈",
+            "household",
+            "detergent",
+            "tissue",
+            "toilet paper",
+            "wet wipes",
+            "wipes",
+        ],
+    ),
 ];
 
 /// Colours as the catalog stores them (`color` attribute) and as shoppers say them.
@@ -306,6 +325,9 @@ pub(crate) const STOP: &[&str] = &[
     "increase",
     // Asking about stock: "is hongdae stocking it" (stockings are a kind).
     "stocking",
+    // To collect, tonight: "speaker i can collect at hongdae tonight".
+    "collect",
+    "tonight",
     // Pointing at what was shown: "back to what you showed me first", "아까 처음에 보여주신 거".
     "showed",
     "shown",
@@ -327,6 +349,7 @@ pub(crate) const FILLERS: &[&str] = &[
     "있나",
     "by",
     "actually",
+    "even",
     "i'm",
     "가까운",
     "주변",
@@ -512,6 +535,11 @@ pub const OTHER_KINDS: &[&str] = &[
     "electric toothbrush",
     // Outdoor and care goods a general store may not stock (their last words are other kinds' titles: "bag").
     "sleeping bag",
+    "sleeping pad",
+    "sleeping mat",
+    "camping mat",
+    "air mattress",
+    "에어매트",
     "침낭",
     "선크림",
     "sunscreen",

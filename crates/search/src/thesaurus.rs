@@ -81,6 +81,9 @@ pub const GROUPS: &[&[&str]] = &[
     &["계란", "달걀", "유정란", "eggs"],
     &["과자", "스낵", "snack", "snacks"],
     &["초콜릿", "초콜렛", "chocolate"],
+    &["감귤", "tangerines", "tangerine", "mandarins", "mandarin"],
+    &["딸기", "strawberries", "strawberry", "strawbs"],
+    &["물티슈", "wipes"],
 ];
 
 /// Whether a word is written in Hangul (and so expands to its whole group).

@@ -615,7 +615,10 @@ pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_searc
     let said: Vec<&str> = words.split_whitespace().collect();
     said.iter().enumerate().any(|(i, raw)| {
         let w = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-        let purpose = i > 0 && ["for", "with", "fits"].contains(&said[i - 1].to_lowercase().as_str());
+        // (Also past an article: "wet wipes for the perfume studio".)
+        let before = |k: usize| i >= k && ["for", "with", "fits"].contains(&said[i - k].to_lowercase().as_str());
+        let article = i > 0 && ["the", "a", "an", "my", "our", "his", "her", "their"].contains(&said[i - 1]);
+        let purpose = before(1) || (article && before(2));
         // (Nor what is done with it: "windbreaker small for bike commuting", "자전거 탈 때 입을 바람막이".)
         let used = said.get(i + 1).is_some_and(|n| uses(n));
         // (A kind of two words: "hair dryers", "board game".)
