@@ -56,7 +56,10 @@ pub fn requests_products(text: &str) -> bool {
     .iter()
     .any(|w| text.contains(w))
         // ("음료수도 같이 볼게요 여기서 픽업으로"; "신어 볼게요", "생각해 볼게요" try on or think it over.)
-        // ("섬유유연제도 볼 수 있을까요" asks to see them; "입어 볼 수 있어요?" to try one on.)
-        || (["볼게요", "볼래요", "볼 수 있"].iter().any(|w| text.contains(w))
+        || (["볼게요", "볼래요"].iter().any(|w| text.contains(w))
             && !["어 볼", "아 볼", "해 볼", "어볼", "아볼", "해볼"].iter().any(|w| text.contains(w)))
+        // ("섬유유연제도 볼 수 있을까요" asks to see them too; "입어 볼 수 있어요?" to try one on, "홍대점 가서 실물 볼 수
+        // 있어요?" whether the store has one to see.)
+        || (["도 볼 수 있", "좀 볼 수 있"].iter().any(|w| text.contains(w))
+            && !["실물", "직접", "가서", "매장에서"].iter().any(|w| text.contains(w)))
 }

@@ -88,38 +88,69 @@ pub(crate) fn numbers_in_words(text: &str) -> Option<String> {
             .map(|n| n as i64)
             .or_else(|| TENS.iter().position(|t| *t == w).map(|n| (n as i64 + 2) * 10))
     };
-    let mut out = text.to_owned();
-    let mut changed = false;
+    // A number below a hundred at word `i` ("forty", "forty-five", "forty five"): its value and the word after it.
+    let small = |i: usize| -> Option<(i64, usize)> {
+        let n = value(words.get(i)?.1)?;
+        match words.get(i + 1).and_then(|w| value(w.1)).filter(|u| n >= 20 && n % 10 == 0 && (1..10).contains(u)) {
+            Some(u) => Some((n + u, i + 2)),
+            None => Some((n, i + 1)),
+        }
+    };
+    // A whole number at word `i`: "two hundred fifty", "a hundred and twenty", "thirty".
+    let number = |i: usize| -> Option<(i64, usize)> {
+        let (n, j) = if words.get(i)?.1 == "a" && words.get(i + 1).is_some_and(|w| w.1 == "hundred") {
+            (1, i + 1)
+        } else {
+            small(i)?
+        };
+        if words.get(j).is_none_or(|w| w.1 != "hundred") {
+            return Some((n, j));
+        }
+        let k = if words.get(j + 1).is_some_and(|w| w.1 == "and") { j + 2 } else { j + 1 };
+        Some(match small(k) {
+            Some((m, l)) if m < 100 => (n * 100 + m, l),
+            _ => (n * 100, j + 1),
+        })
+    };
+    // Every number said in words, with its word span; kept when a unit follows it, or when "to" / "and" / "or"
+    // joins it to a kept one ("twenty to thirty bucks", "between thirty and fifty thousand won").
+    let mut found: Vec<(i64, usize, usize, bool)> = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        let Some(mut n) = value(words[i].1) else {
-            i += 1;
-            continue;
-        };
-        let start = words[i].0;
-        let mut j = i + 1;
-        // "forty-five", "forty five".
-        if n >= 20 && n % 10 == 0 {
-            if let Some(u) = words.get(j).and_then(|w| value(w.1)).filter(|u| (1..10).contains(u)) {
-                n += u;
-                j += 1;
+        match number(i) {
+            Some((n, j)) => {
+                // (Right after it: "one 10,000 won bill" is one bill.)
+                let end = words[j - 1].0 + words[j - 1].1.len();
+                let unit = words.get(j).is_some_and(|w| AFTER.contains(&w.1) && lower[end..w.0].trim().is_empty());
+                found.push((n, i, j, unit));
+                i = j;
             }
+            None => i += 1,
         }
-        if words.get(j).is_some_and(|w| w.1 == "hundred") {
-            n *= 100;
-            j += 1;
+    }
+    for f in (0..found.len()).rev() {
+        let (_, _, j, kept) = found[f];
+        if !kept
+            && words.get(j).is_some_and(|w| {
+                ["to", "and", "or"].contains(&w.1)
+                    && lower[words[j - 1].0 + words[j - 1].1.len()..w.0].trim().is_empty()
+            })
+            && found.get(f + 1).is_some_and(|next| next.1 == j + 1 && next.3)
+        {
+            found[f].3 = true;
         }
-        let end = words[j - 1].0 + words[j - 1].1.len();
-        // Only words in between (spaces and hyphens), and a unit right after.
+    }
+    let mut out = text.to_owned();
+    let mut changed = false;
+    for (n, i, j, kept) in found {
+        let (start, end) = (words[i].0, words[j - 1].0 + words[j - 1].1.len());
+        // Only words in between (spaces and hyphens).
         let joined = lower[start..end].chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-');
-        if joined && words.get(j).is_some_and(|w| AFTER.contains(&w.1)) {
-            let digits = n.to_string();
-            if digits.len() <= end - start {
-                out.replace_range(start..end, &format!("{digits:<width$}", width = end - start));
-                changed = true;
-            }
+        let digits = n.to_string();
+        if kept && joined && digits.len() <= end - start {
+            out.replace_range(start..end, &format!("{digits:<width$}", width = end - start));
+            changed = true;
         }
-        i = j;
     }
     changed.then_some(out)
 }

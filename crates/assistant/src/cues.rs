@@ -459,11 +459,10 @@ pub(crate) const BROWSE: &[&str] = &[
     "what stuff",
     "what kinds of",
     "what do you sell",
-    // ("what do you even sell here", "what do you lot actually sell")
-    "you even sell",
-    "you actually sell",
-    "you even have",
-    "you actually have",
+    // ("what do you even sell here", "what do you lot actually sell"; "do you even have yoga mats?" asks for them)
+    "what do you even",
+    "what do you actually",
+    "what do you lot",
     "what do you guys",
     "what do u",
     "what have you got",

@@ -620,3 +620,8 @@ pub(crate) fn brand_left_out(text: &str, w: &str) -> bool {
                 && before.split_whitespace().count() <= 2)
     })
 }
+
+/// A Korean word that says what something is for, ending in a final ㄹ ("입을", "먹을", "쓸"), not a thing.
+pub(crate) fn says_a_use(w: &str) -> bool {
+    w.chars().last().is_some_and(|c| ('가'..='힣').contains(&c) && (c as u32 - 0xAC00) % 28 == 8)
+}

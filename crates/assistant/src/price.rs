@@ -311,12 +311,17 @@ const AFTER_KO: &[(&str, u8)] = &[
     ("and up", 2),
     ("+", 2),
     ("or so", 5),
-    // One banknote to spend: "만원 한 장으로", "오만원권 한 장 안에서", "whatever one 10,000 won bill covers".
+    // One banknote to spend: "만원 한 장으로", "오만원권 한 장 안에서", "whatever one 10,000 won bill covers" (not a
+    // price a sheet: "1000원 한 장씩").
     ("권 한 장", 0),
     ("권 한장", 0),
     ("권으로", 0),
-    ("한 장", 0),
-    ("한장", 0),
+    ("한 장으로", 0),
+    ("한장으로", 0),
+    ("한 장 안", 0),
+    ("한장 안", 0),
+    ("한 장이면", 0),
+    ("한장이면", 0),
     ("bill", 0),
     ("note", 0),
 ];
@@ -496,8 +501,17 @@ fn interpret(cs: &[(usize, char)], text: &str, a: Amount, next: usize) -> Option
             && after
                 .get(w.len()..)
                 .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit() || c == '$' || c == '₩'));
-        let hit =
-            if *w == "대" { bare_after.starts_with(w) || spaced_decade } else { after.starts_with(w) && !names_next };
+        // (An English word whole, or plural: "10k won notebook" holds no "note".)
+        let whole = !w.is_ascii()
+            || after.get(w.len()..).is_none_or(|r| {
+                let r = r.strip_prefix('s').unwrap_or(r);
+                !r.starts_with(|c: char| c.is_ascii_alphabetic())
+            });
+        let hit = if *w == "대" {
+            bare_after.starts_with(w) || spaced_decade
+        } else {
+            after.starts_with(w) && !names_next && whole
+        };
         if hit {
             let cur = a.currency.or(if a.unit > 1 { Some(Cur::Krw) } else { None })?;
             let used = if *w == "대" && bare_after.starts_with(w) { bare_after.len() } else { after.len() };

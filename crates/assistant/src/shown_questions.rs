@@ -30,6 +30,9 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
         && asks(text)
         && ["이 ", "그 ", "저 "].iter().any(|d| text.starts_with(d))
         && ["몇 ", "얼마나"].iter().any(|w| text.contains(w))
+        // (Not a store's hours: "그 매장 몇 시까지 해요?".)
+        && (text.contains("몇 시간") || !text.contains("몇 시"))
+        && !["매장", "영업"].iter().any(|w| text.contains(w))
         && !availability_cues().any(|c| text.contains(c))
     {
         return Some(true);

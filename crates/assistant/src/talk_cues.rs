@@ -305,9 +305,7 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "score of",
     // ("any cricket scores today?", "is tesla going up this week")
     "scores today",
-    "the scores",
     "going up this week",
-    "share price",
     "euros",
     "explain how",
     "몇 도",

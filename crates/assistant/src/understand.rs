@@ -121,7 +121,7 @@ pub fn understand_after(
         || contains_word(&text, "rn")
         // ("speaker i can collect at hongdae tonight"; "beef bulgogi for dinner tonight" says when it is eaten.)
         || (contains_word(&text, "tonight")
-            && ["collect", "pick", "grab", "hold", "get it", "at "].iter().any(|w| text.contains(w)));
+            && ["collect", "pick up", "grab", "hold", "get it", "at"].iter().any(|w| contains_word(&text, w)));
     // (Not who is speaking: "flight attendant here, power bank no more than 40k won".)
     // (A question is none: "any chelsea boots here, 260?".)
     let introduces = text.find(" here,").is_some_and(|i| text[..i].split_whitespace().count() <= 3)
@@ -626,8 +626,12 @@ pub fn understand_after(
     u.words = words.join(" ");
 
     // "what do you have?": everything, so that the answer can ask what kind.
-    // (Not with a kind named that the shop may not carry: "목도리 추천해줘" is answered about scarves.)
-    let browse = BROWSE.iter().any(|c| text.contains(c)) && !crate::words::names_other_kind(&u.words);
+    // (Not with a kind named that the shop may not carry: "목도리 추천해줘" is answered about scarves; nor with a
+    // thing named before "추천해줘": "요가매트 추천해주세요" asks for yoga mats, while what it is for alone, "입을 거 좀
+    // 추천해줘요", asks what kind.)
+    let names_something = u.words.split_whitespace().any(|w| !w.starts_with("추천") && !says_a_use(w));
+    let browse = BROWSE.iter().any(|c| text.contains(c) && !(c.starts_with("추천") && names_something))
+        && !crate::words::names_other_kind(&u.words);
     if u.intent == "find" && u.category.is_none() && u.brand.is_none() && browse {
         u.words.clear();
         u.category = None;

@@ -207,6 +207,9 @@ fn kinds_not_carried_stay_named() {
         assert_eq!(u.category, None, "{text}");
     }
     assert_eq!(understand("추천해줘", &v, None).words, "");
+    // A thing named before "추천해줘" is asked for; what it is for alone asks what kind.
+    assert_eq!(understand("요가매트 추천해주세요", &v, None).words, "요가매트");
+    assert_eq!(understand("입을 거 좀 추천해줘요", &v, None).words, "");
 }
 
 /// Chat forms of a stock question: "got em", "have em".
@@ -247,4 +250,31 @@ fn round_24_forms() {
     assert!(crate::asking_to_see::requests_products("바지도 볼 수 있을까요"));
     assert!(!crate::asking_to_see::requests_products("입어 볼 수 있어요?"));
     assert_eq!(understand("sleeping pads?", &v, None).category, None);
+}
+
+/// Review of round 24: numbers in words read whole and in ranges, cue words whole, and the new rules kept to
+/// what they mean.
+#[test]
+fn round_24_rules_stay_in_their_words() {
+    let v = vocab();
+    let bounds = |text: &str| understand(text, &v, None).price.map(|p| (p.min_minor, p.max_minor, p.currency));
+    assert_eq!(bounds("jeans under two hundred fifty thousand won"), Some((None, Some(249_999), "KRW".into())));
+    assert_eq!(bounds("earbuds, a hundred and twenty dollars or less"), Some((None, Some(12_000), "USD".into())));
+    assert_eq!(bounds("earbuds under a hundred dollars"), Some((None, Some(9_999), "USD".into())));
+    assert_eq!(bounds("earbuds, twenty to thirty bucks"), Some((Some(2_000), Some(3_000), "USD".into())));
+    assert_eq!(bounds("jeans between thirty and fifty thousand won"), Some((Some(30_000), Some(50_000), "KRW".into())));
+    // "notebook" holds no "note"; a price a sheet is no banknote budget.
+    assert_eq!(bounds("a 10k won notebook"), Some((Some(9_000), Some(11_000), "KRW".into())));
+    assert_eq!(bounds("마스크 1000원 한 장씩 파나요?"), Some((Some(900), Some(1_100), "KRW".into())));
+    // "tonight" with no collecting: no pickup ("what" holds "at").
+    assert!(understand("what jeans for the party tonight?", &v, None).pickup.is_none());
+    // Seeing it at a store is a stock question; "do you even have …" names what it asks for.
+    assert!(!crate::asking_to_see::requests_products("홍대점 가서 실물 볼 수 있어요?"));
+    assert!(understand("do you even have yoga mats?", &v, None).words.contains("yoga"));
+    // A store's hours are no question about the product shown.
+    let nothing = Understood::default();
+    assert_eq!(
+        crate::shown_questions::about_the_product_shown("find", "그 매장 몇 시까지 해요?", &nothing, true),
+        None
+    );
 }

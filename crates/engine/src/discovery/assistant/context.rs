@@ -114,8 +114,12 @@ impl Engine {
         let pointed = said.starts_with("the ") || said.contains(" the ") || said.contains("그 ");
         // (What was shown first, named by no other kind than the last: "back to what you showed me first",
         // "처음에 보여주신 거" — the conversation's first request.)
-        let first_shown = (said.contains("first") && (said.contains("showed") || said.contains("shown")))
-            || (said.contains("처음") && said.contains("보여"));
+        // (Not the first of the products shown: "the first one you showed me, does it come in L?".)
+        let first_shown =
+            ["showed me first", "showed first", "shown first", "first thing you showed", "first you showed"]
+                .iter()
+                .any(|w| said.contains(w))
+                || ["처음에 보여", "처음 보여", "맨 처음에 보여", "제일 처음 보여"].iter().any(|w| said.contains(w));
         let mut found = state
             .requests
             .first()
@@ -156,14 +160,14 @@ impl Engine {
             let mut restored = earlier.clone();
             restored.intent = if u.intent == "refine" && !same_kind { "find".into() } else { u.intent.clone() };
             restored.refine = if same_kind { u.refine.clone() } else { None };
-            // (Read as the last request's turn, it holds the last request's colour, size, budget and store; only
-            // what differs from them was said: "the first thing you showed me, is it at hongdae?" after grey
+            // (Read as the last request's turn, it holds the last request's colour, size and budget; only what
+            // differs from them was said: "the first thing you showed me, is it at hongdae?" after grey
             // hoodies is no grey kettle.)
             if first_found {
                 if let Some(last) = state.last.as_ref() {
+                    // (A store stays, as it does for any new request.)
                     u.attributes.retain(|k, v| last.attributes.get(k) != Some(v));
                     u.price = u.price.clone().filter(|p| last.price.as_ref() != Some(p));
-                    u.pickup = u.pickup.clone().filter(|p| last.pickup.as_ref() != Some(p));
                 }
             }
             u = said_over(restored, &u);
