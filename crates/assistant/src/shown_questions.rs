@@ -42,23 +42,19 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
         .iter()
         .any(|w| text.contains(w))
         || u.category.is_none();
-    // "그거 유통기한 얼마나 남았어요?": how long the product shown keeps, not whether any is left.
-    if matches!(intent, "find" | "availability")
-        && pointed
+    // What the product shown keeps or holds, asked of it, read first as the intents it resembles: how long it keeps
+    // ("그거 유통기한 얼마나 남았어요?", not whether any is left), what comes with it ("펜도 같이 들어 있어요?", "does it
+    // come with a case?").
+    const ABOUT_IT: &[(&[&str], &[&str])] = &[
+        (
+            &["find", "availability"],
+            &["유통기한", "소비기한", "expiry", "expiration", "best before", "use by", "shelf life"],
+        ),
+        (&["find", "refine"], &["들어 있", "들어있", "포함돼", "포함되", "included", "come with", "comes with"]),
+    ];
+    if pointed
         && asks(text)
-        && ["유통기한", "소비기한", "expiry", "expiration", "best before", "use by", "shelf life"]
-            .iter()
-            .any(|w| text.contains(w))
-    {
-        return Some(true);
-    }
-    // "펜도 같이 들어 있어요?", "does it come with a case?": what comes with the product shown.
-    if matches!(intent, "find" | "refine")
-        && pointed
-        && asks(text)
-        && ["들어 있", "들어있", "포함돼", "포함되", "included", "come with", "comes with"]
-            .iter()
-            .any(|w| text.contains(w))
+        && ABOUT_IT.iter().any(|(intents, words)| intents.contains(&intent) && words.iter().any(|w| text.contains(w)))
     {
         return Some(true);
     }

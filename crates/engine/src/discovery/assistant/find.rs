@@ -617,7 +617,8 @@ pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_searc
         let w = raw.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
         // (Also past an article: "wet wipes for the perfume studio".)
         let before = |k: usize| i >= k && ["for", "with", "fits"].contains(&said[i - k].to_lowercase().as_str());
-        let article = i > 0 && ["the", "a", "an", "my", "our", "his", "her", "their"].contains(&said[i - 1]);
+        let article = i > 0
+            && ["the", "a", "an", "my", "our", "his", "her", "their"].contains(&said[i - 1].to_lowercase().as_str());
         let purpose = before(1) || (article && before(2));
         // (Nor what is done with it: "windbreaker small for bike commuting", "자전거 탈 때 입을 바람막이".)
         let used = said.get(i + 1).is_some_and(|n| uses(n));

@@ -308,12 +308,10 @@ impl Engine {
         for h in &titled {
             *by.entry(h.category.as_str()).or_default() += 1;
         }
-        // (No kind holds most of them: the word fewest titles hold names the kind when all
-        // of those are of one — "something sweet, maybe yakgwa" is the honey cookies' kind, whatever else is
-        // sweet; "a gift for a housewarming party" names no speaker.)
-        // (Also in a request, when the other words are spread over kinds: "a short puffer, ivory" is the puffer
-        // jacket's kind, whatever else is short; not by a model's name or number, which names no kind: "노바 5
-        // 256기가 있어요?".)
+        // (No kind holds most of them: the word fewest titles hold names the kind when all of those are of one —
+        // "something sweet, maybe yakgwa" is the honey cookies' kind, whatever else is sweet, and "a short puffer,
+        // ivory" the puffer jacket's, whatever else is short; "a gift for a housewarming party" names no speaker,
+        // and a model's name or number names no kind: "노바 5 256기가 있어요?".)
         let model = u.words.split_whitespace().any(|w| w.chars().any(|c| c.is_ascii_digit()));
         let mut rarest: Option<(usize, &str)> = None;
         for w in &content {
