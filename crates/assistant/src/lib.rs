@@ -19,7 +19,7 @@ mod words;
 
 pub use asking_to_see::requests_products;
 pub use forms::{chooses_within, fits_device};
-pub use matching::{asks, contains_word, content_words, size_for_kind};
+pub use matching::{asks, contains_word, content_words, size_for_kind, without_broken_parts};
 pub use price::{find as find_price, FoundPrice, PriceBounds};
 pub use understand::{understand, understand_after, Pickup, Understood};
 pub use vocabulary::{Term, Vocabulary};

@@ -24,6 +24,38 @@ pub fn content_words(words: &str) -> Vec<String> {
         .collect()
 }
 
+/// A question about a return without the part that broke: "my windbreaker zipper broke" asks about the
+/// windbreaker, not zipper bags ("지퍼가 고장난 바람막이", "the strap on my watch snapped").
+pub fn without_broken_parts(words: &str) -> String {
+    const EN: [&str; 16] = [
+        "zipper",
+        "zippers",
+        "zip",
+        "button",
+        "buttons",
+        "strap",
+        "straps",
+        "sole",
+        "soles",
+        "seam",
+        "seams",
+        "stitching",
+        "lace",
+        "laces",
+        "hinge",
+        "buckle",
+    ];
+    const KO: [&str; 5] = ["지퍼", "단추", "밑창", "솔기", "박음질"];
+    words
+        .split_whitespace()
+        .filter(|w| {
+            let lower = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
+            !EN.contains(&lower.as_str()) && !KO.iter().any(|k| lower.starts_with(k))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The noun of a word that ends in a particle and 요 ("바람막이는요" → "바람막이", "김치라면으로요" →
 /// "김치라면"), when at least two syllables are left.
 pub(crate) fn noun_before_yo(w: &str) -> Option<&str> {
@@ -375,6 +407,17 @@ pub(crate) fn colour_denied(text: &str, w: &str) -> bool {
                     .iter()
                     .any(|d| before.strip_suffix(d).is_some_and(|b| b.is_empty() || b.ends_with([' ', ',']))))
     })
+}
+
+/// "크림" alone is the colour only of clothes ("크림 니트 L"; "선크림", "크림 치즈" and a face cream are not).
+pub(crate) fn cream_for_clothes(u: &mut crate::Understood, rest: &mut String) {
+    if !u.attributes.contains_key("color")
+        && u.category.as_deref().is_some_and(|c| c.starts_with("apparel"))
+        && colour_word(rest, "크림")
+    {
+        u.attributes.insert("color".into(), "cream".into());
+        cut(rest, "크림");
+    }
 }
 
 /// A Korean colour word standing alone: at a word's start and followed by the word's end, a particle or

@@ -51,6 +51,11 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
             &["유통기한", "소비기한", "expiry", "expiration", "best before", "use by", "shelf life"],
         ),
         (&["find", "refine"], &["들어 있", "들어있", "포함돼", "포함되", "included", "come with", "comes with"]),
+        // (Whether it may fly: "비행기에 들고 탈 수 있어요?" after power banks.)
+        (
+            &["find"],
+            &["비행기에 들고", "비행기 탈 때", "기내 반입", "기내에", "on a plane", "on the plane", "carry-on"],
+        ),
     ];
     if pointed
         && asks(text)
@@ -79,6 +84,7 @@ mod tests {
         assert_eq!(about_the_product_shown("find", "배터리 오래 가요?", &u, true), Some(false));
         assert_eq!(about_the_product_shown("find", "펜도 같이 들어 있어요?", &u, true), Some(true));
         assert_eq!(about_the_product_shown("refine", "does it pack down small?", &u, true), Some(true));
+        assert_eq!(about_the_product_shown("find", "비행기에 들고 탈 수 있어요?", &u, true), Some(true));
         // A size asked for, a first turn, or a budget said: no question.
         assert_eq!(about_the_product_shown("refine", "does it come in small?", &u, true), None);
         assert_eq!(about_the_product_shown("find", "배터리 오래 가요?", &u, false), None);

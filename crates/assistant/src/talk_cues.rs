@@ -11,6 +11,13 @@ use crate::understood::Understood;
 pub(crate) const SMALLTALK: &[&str] = &[
     "ㅎㅇ",
     "coolio",
+    // ("안녕하세요 문의드려요", "뭐 좀 물어볼게요", "ok nevermind")
+    "문의",
+    "물어볼",
+    "여쭤",
+    "nevermind",
+    "never",
+    "mind",
     // ("lovely, ta", "hang on, back in a mo", "perfect, ta ever so")
     "ta",
     "ever",
@@ -299,6 +306,11 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "brunch",
     "코스피",
     "코스닥",
+    // (A share price: "삼성전자 주가 어때요"; not "맥주가 있나요".)
+    "주가 어때",
+    "주가 얼마",
+    "주가 전망",
+    "주식",
     "kospi",
     "etf",
     "etfs",
@@ -387,6 +399,24 @@ pub(crate) const THANKS: &[&str] = &[
     "그게 다예요",
     "이게 다예요",
 ];
+
+/// An opening that says a question is coming, with no person or phone asked for ("안녕하세요 문의드려요",
+/// "뭐 좀 물어볼게요"): small talk, not a hand-off ("전화로 문의 가능할까요?" still is one).
+pub(crate) fn opens_to_ask(text: &str) -> bool {
+    [
+        "문의드려요",
+        "문의드립니다",
+        "문의드릴게요",
+        "문의할게요",
+        "문의 좀 할게요",
+        "문의가 있",
+        "문의 있어요",
+        "문의 하나",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
+        && !["전화", "직원", "상담", "사람", "연결", "매니저", "담당", "통화"].iter().any(|w| text.contains(w))
+}
 
 /// Reads a turn as small talk when it only greets, thanks or says goodbye, perhaps around a choice made.
 pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {

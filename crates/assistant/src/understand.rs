@@ -192,6 +192,7 @@ pub fn understand_after(
             cut(&mut rest, &w);
         }
     }
+    crate::matching::cream_for_clothes(&mut u, &mut rest);
     {
         // A size said bare for the kind; when a size was said before it, the later one is asked for.
         let kind = u.category.as_deref().or(previous.and_then(|p| p.category.as_deref()));
@@ -264,6 +265,8 @@ pub fn understand_after(
                 ]
                 .iter()
                 .any(|d| if d.is_ascii() { contains_word(&text, d) } else { text.contains(d) }))
+            // ("안녕하세요 문의드려요": an opening to ask, nobody asked for.)
+            || (*i == "handoff" && crate::talk_cues::opens_to_ask(&text))
             // ("작가님한테 줄 선물 뭐가 좋아요?": which gift, with no two things to weigh.)
             || (*i == "compare"
                 && (text.contains("선물") || contains_word(&text, "gift"))

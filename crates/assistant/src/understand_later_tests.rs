@@ -278,3 +278,40 @@ fn round_24_rules_stay_in_their_words() {
         None
     );
 }
+
+#[test]
+fn a_broken_part_is_no_kind_in_a_return() {
+    use crate::matching::without_broken_parts;
+    assert_eq!(without_broken_parts("my windbreaker zipper broke"), "my windbreaker broke");
+    assert_eq!(without_broken_parts("지퍼가 고장난 바람막이"), "고장난 바람막이");
+    assert_eq!(without_broken_parts("the strap on my watch snapped"), "the on my watch snapped");
+    // The product itself stays: "zipper bags" keep "bags", "운동화" is no part.
+    assert_eq!(without_broken_parts("zipper bags i bought"), "bags i bought");
+    assert_eq!(without_broken_parts("운동화 밑창이 떨어졌어요"), "운동화 떨어졌어요");
+}
+
+#[test]
+fn cream_is_a_colour_of_clothes_only() {
+    let v = vocab();
+    let u = understand("크림 바지 M 있어요?", &v, None);
+    assert_eq!(u.attributes.get("color").map(String::as_str), Some("cream"), "{u:?}");
+    assert!(!u.words.contains("크림"), "{u:?}");
+    // Sun cream and a cream said with no clothes name no colour.
+    for text in ["선크림 있어요?", "크림 추천해줘"] {
+        assert!(!understand(text, &v, None).attributes.contains_key("color"), "{text}");
+    }
+}
+
+#[test]
+fn round_25_forms() {
+    let v = vocab();
+    // An opening to ask is small talk; asking for someone by phone is a hand-off.
+    for text in ["안녕하세요 문의드려요", "안녕하세요 뭐 좀 물어볼게요", "ok nevermind", "never mind"]
+    {
+        assert_eq!(understand(text, &v, None).intent, "smalltalk", "{text}");
+    }
+    assert_eq!(understand("전화로 문의 가능할까요?", &v, None).intent, "handoff");
+    // A share price is off-topic; beer said with 가 is not a share price.
+    assert_eq!(understand("삼성전자 주가 어때요", &v, None).intent, "out_of_scope");
+    assert_ne!(understand("맥주가 있나요?", &v, None).intent, "out_of_scope");
+}

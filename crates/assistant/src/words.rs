@@ -164,6 +164,7 @@ pub(crate) const CATEGORY_WORDS: &[(&str, &[&str])] = &[
             "tangerines",
             "mandarins",
             "strawberries",
+            "strawberry",
             "strawbs",
             "fresh",
             "fruit",

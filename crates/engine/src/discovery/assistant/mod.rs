@@ -270,15 +270,17 @@ impl Engine {
         {
             return Ok(());
         }
+        // (The part that broke names no kind: "my windbreaker zipper broke" is about the windbreaker.)
+        let said = if u.intent == "returns" { assistant::without_broken_parts(&u.words) } else { u.words.clone() };
         // (Sizes said as words name no kind: "actually medium, they come up big" is no medium zipper bag.)
-        let content: Vec<String> = assistant::content_words(&u.words)
+        let content: Vec<String> = assistant::content_words(&said)
             .into_iter()
             .filter(|w| !matches!(w.as_str(), "small" | "medium" | "large" | "big"))
             .collect();
         let q = crate::discovery::product_search::SearchQuery {
             // Sizes said as words are no search words ("windbreaker large").
             // (At most the search's 200 characters.)
-            q: u.words
+            q: said
                 .split_whitespace()
                 // ("actually medium, they come up big": how it fits, no Big Cup ramen.)
                 .filter(|w| !matches!(*w, "small" | "medium" | "large" | "big" | "xs" | "s" | "m" | "l" | "xl" | "xxl"))
@@ -296,7 +298,7 @@ impl Engine {
         };
         let found = self.search_products(q).await?;
         // (A kind the shop does not carry, asked for, names no kind of the hits: "laptop sleeve?" is no shirt.)
-        if find::misses_a_kind(&u.words, &found.hits) {
+        if find::misses_a_kind(&said, &found.hits) {
             return Ok(());
         }
         let titled = |h: &&crate::discovery::product_search::Hit| content.iter().any(|w| title_holds(h, w));
