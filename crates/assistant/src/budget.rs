@@ -154,3 +154,29 @@ pub(crate) fn numbers_in_words(text: &str) -> Option<String> {
     }
     changed.then_some(out)
 }
+
+/// Whether the shopper lets go of the budget: "actually price doesn't matter", "예산 상관없이 보여주세요".
+pub(crate) fn lets_go_of_the_budget(text: &str) -> bool {
+    const SAID: &[&str] = &[
+        "price doesn't matter",
+        "price doesnt matter",
+        "price does not matter",
+        "budget doesn't matter",
+        "budget doesnt matter",
+        "no budget",
+        "any price",
+        "regardless of price",
+        "forget the budget",
+        "whatever the price",
+        "price is no object",
+        "예산 상관없",
+        "예산은 상관없",
+        "예산 상관 없",
+        "가격 상관없",
+        "가격은 상관없",
+        "가격 상관 없",
+        "가격 무관",
+        "예산 무관",
+    ];
+    SAID.iter().any(|w| text.contains(w))
+}

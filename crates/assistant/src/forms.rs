@@ -150,6 +150,10 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
         "returns" => "returns",
         _ => return None,
     };
+    // ("그럼 연청으로 주세요" after a returns answer asks for a colour of what was shown.)
+    if !u.attributes.is_empty() && ["주세요", "보여", "please", "pls", "show"].iter().any(|c| text.contains(c)) {
+        return None;
+    }
     // (Another product added is a request: "and some canned lattes too, 3 of them" after an order question.)
     // ("they were too small" says how it was.)
     let adds = text.match_indices("too").any(|(i, _)| {

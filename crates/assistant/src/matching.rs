@@ -50,7 +50,13 @@ pub fn without_broken_parts(words: &str) -> String {
         .split_whitespace()
         .filter(|w| {
             let lower = w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-            !EN.contains(&lower.as_str()) && !KO.iter().any(|k| lower.starts_with(k))
+            // (A part with a particle, "지퍼가"; "지퍼백" is the product.)
+            let part = |k: &&str| {
+                lower
+                    .strip_prefix(*k)
+                    .is_some_and(|p| ["", "가", "이", "는", "은", "를", "을", "도", "만", "쪽"].contains(&p))
+            };
+            !EN.contains(&lower.as_str()) && !KO.iter().any(part)
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -235,6 +241,22 @@ fn inside_another_kind(text: &str, w: &str, learned: bool) -> bool {
     })
 }
 
+/// Whether a fruit is said as the flavour of what follows it ("the strawberry ones", "strawberry jam"), not as
+/// the fruit ("strawberry punnet", "strawberry for a cake").
+pub(crate) fn a_flavour(text: &str, fruit: &str) -> bool {
+    const FRUIT_FOLLOWS: &[&str] = &[
+        "punnet", "punnets", "box", "boxes", "pack", "packs", "please", "pls", "for", "to", "in", "at", "from",
+        "under", "below", "over", "around", "and", "or", "near", "today", "here", "there", "with", "kg", "g", "is",
+        "are",
+    ];
+    let tokens: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    tokens.windows(2).any(|p| p[0] == fruit && !FRUIT_FOLLOWS.contains(&p[1].as_str()) && !p[1].ends_with('g'))
+}
+
 fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, String)> {
     let mut best: Option<(&Term, String)> = None;
     let mut found: Vec<(&Term, String)> = Vec::new();
@@ -256,7 +278,7 @@ fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, 
             }
             // A word inside a kind the shop may not carry names nothing: "선크림" is no 크림 (cream-coloured)
             // knit, "sleeping pads" no charging pad.
-            if inside_another_kind(text, &w, learned) {
+            if inside_another_kind(text, &w, learned) || (w == "strawberry" && a_flavour(text, &w)) {
                 continue;
             }
             // A number of cups is a size ("the 10 cup one": a rice cooker's), not a cup of something.
@@ -411,9 +433,11 @@ pub(crate) fn colour_denied(text: &str, w: &str) -> bool {
 
 /// "크림" alone is the colour only of clothes ("크림 니트 L"; "선크림", "크림 치즈" and a face cream are not).
 pub(crate) fn cream_for_clothes(u: &mut crate::Understood, rest: &mut String) {
+    // (Not a shoe cream, "운동화 크림", nor a cream turned down: "크림 말고 다른 색".)
     if !u.attributes.contains_key("color")
-        && u.category.as_deref().is_some_and(|c| c.starts_with("apparel"))
+        && u.category.as_deref().is_some_and(|c| c.starts_with("apparel") && c != "apparel/shoes")
         && colour_word(rest, "크림")
+        && !colour_denied(rest, "크림")
     {
         u.attributes.insert("color".into(), "cream".into());
         cut(rest, "크림");

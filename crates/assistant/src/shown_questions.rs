@@ -51,10 +51,27 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
             &["유통기한", "소비기한", "expiry", "expiration", "best before", "use by", "shelf life"],
         ),
         (&["find", "refine"], &["들어 있", "들어있", "포함돼", "포함되", "included", "come with", "comes with"]),
-        // (Whether it may fly: "비행기에 들고 탈 수 있어요?" after power banks.)
+        // (Whether it may fly: "비행기에 들고 탈 수 있어요?" after power banks; not a request for something to use
+        // on board, "기내에서 쓸 목베개 있어요?", nor for carry-on suitcases.)
         (
             &["find"],
-            &["비행기에 들고", "비행기 탈 때", "기내 반입", "기내에", "on a plane", "on the plane", "carry-on"],
+            &[
+                "비행기에 들고 탈 수",
+                "비행기에 들고 타도",
+                "비행기에 가지고 탈 수",
+                "비행기에 가지고 타도",
+                "기내 반입",
+                "기내반입",
+                "it on a plane",
+                "it on the plane",
+                "this on a plane",
+                "this on the plane",
+                "them on a plane",
+                "them on the plane",
+                "as a carry-on",
+                "in my carry-on",
+                "in hand luggage",
+            ],
         ),
     ];
     if pointed
@@ -73,6 +90,13 @@ pub(crate) fn about_the_product_shown(intent: &str, text: &str, u: &Understood, 
     None
 }
 
+/// "the cheaper one", "the pricier one" said of one product shown (not "the cheaper ones", asked for).
+pub(crate) fn points_at_one_shown(text: &str) -> bool {
+    ["the cheaper one", "the pricier one", "the more expensive one"]
+        .iter()
+        .any(|p| text.match_indices(p).any(|(i, _)| !text[i + p.len()..].starts_with('s')))
+}
+
 #[cfg(test)]
 mod tests {
     use super::about_the_product_shown;
@@ -85,6 +109,8 @@ mod tests {
         assert_eq!(about_the_product_shown("find", "펜도 같이 들어 있어요?", &u, true), Some(true));
         assert_eq!(about_the_product_shown("refine", "does it pack down small?", &u, true), Some(true));
         assert_eq!(about_the_product_shown("find", "비행기에 들고 탈 수 있어요?", &u, true), Some(true));
+        assert!(super::points_at_one_shown("does the cheaper one mop too?"));
+        assert!(!super::points_at_one_shown("show me the cheaper ones"));
         // A size asked for, a first turn, or a budget said: no question.
         assert_eq!(about_the_product_shown("refine", "does it come in small?", &u, true), None);
         assert_eq!(about_the_product_shown("find", "배터리 오래 가요?", &u, false), None);

@@ -306,11 +306,10 @@ pub(crate) const OUT_OF_SCOPE: &[&str] = &[
     "brunch",
     "코스피",
     "코스닥",
-    // (A share price: "삼성전자 주가 어때요"; not "맥주가 있나요".)
-    "주가 어때",
-    "주가 얼마",
-    "주가 전망",
-    "주식",
+    // (A share price: "삼성전자 주가 어때요"; not "맥주가 얼마예요", "소주가 어때요".)
+    " 주가 어때",
+    " 주가 얼마",
+    " 주가 전망",
     "kospi",
     "etf",
     "etfs",
@@ -403,19 +402,21 @@ pub(crate) const THANKS: &[&str] = &[
 /// An opening that says a question is coming, with no person or phone asked for ("안녕하세요 문의드려요",
 /// "뭐 좀 물어볼게요"): small talk, not a hand-off ("전화로 문의 가능할까요?" still is one).
 pub(crate) fn opens_to_ask(text: &str) -> bool {
-    [
-        "문의드려요",
-        "문의드립니다",
-        "문의드릴게요",
-        "문의할게요",
-        "문의 좀 할게요",
-        "문의가 있",
-        "문의 있어요",
-        "문의 하나",
-    ]
-    .iter()
-    .any(|w| text.contains(w))
-        && !["전화", "직원", "상담", "사람", "연결", "매니저", "담당", "통화"].iter().any(|w| text.contains(w))
+    const OPENINGS: &[&str] =
+        &["문의드려요", "문의드립니다", "문의드릴게요", "문의할게요", "문의 좀 할게요", "문의가 있어요", "문의 있어요"];
+    // (Only greetings besides: "고객센터 문의드립니다", "대량 구매 문의드려요" still ask for someone.)
+    OPENINGS.iter().find(|w| text.contains(**w)).is_some_and(|w| {
+        text.replace(w, " ").split_whitespace().all(|t| {
+            let t = t.trim_matches(|c: char| !c.is_alphanumeric());
+            t.chars().count() <= 1 || ["안녕하세요", "안녕하세용", "안녕", "혹시", "저기요", "hi", "hello"].contains(&t)
+        })
+    })
+}
+
+/// A store chosen to collect from, with no thanks said: "강남점에서 찾아갈게요" ("서면점 가서 살게요 ㄱㅅ" closes).
+fn collects(text: &str) -> bool {
+    ["찾아갈", "찾으러 갈", "찾으러갈"].iter().any(|w| text.contains(w))
+        && !["고마", "감사", "ㄱㅅ", "ㄳ", "thank"].iter().any(|w| text.contains(w))
 }
 
 /// Reads a turn as small talk when it only greets, thanks or says goodbye, perhaps around a choice made.
@@ -466,7 +467,7 @@ pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
                 })))
         // (Not when it says what it waits on: "서면점에 있으면 찾으러 갈게요", "강남점 픽업으로 할게요".)
         && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())
-            || !(asks(text) || availability_cues().any(|c| text.contains(c)) || text.contains("픽업")))
+            || !(asks(text) || availability_cues().any(|c| text.contains(c)) || text.contains("픽업") || collects(text)))
         && (u.intent == "find" || !asks(text))
         && THANKS.iter().any(|t| if t.is_ascii() { contains_word(text, t) } else { text.contains(t) })
     {
@@ -484,4 +485,49 @@ pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
         u.refine = None;
         u.words.clear();
     }
+}
+
+/// Whether the cue of intent `i` found in `text` is denied or means something else: "선물용 말고" / "not a gift";
+/// an exchange student; a part-time job; staff to feed; an opening to ask; a gift with nothing to weigh; a story
+/// before a stock question; "감이 안 와요".
+pub(crate) fn cue_denied(i: &str, text: &str, u: &Understood, wants_a_product: bool) -> bool {
+    use crate::asking_to_see::requests_products;
+    use crate::stock_cues::STRONG_STOCK;
+    (i == "gift"
+        && ["선물용 말고", "선물 말고", "선물용 아니고", "선물 아니고", "not a gift", "not for a gift"]
+            .iter()
+            .any(|d| text.contains(d)))
+        || (i == "returns"
+            && ["gift swap", "gift exchange", "secret santa", "교환학생", "교환 학생", "exchange student"]
+                .iter()
+                .any(|d| text.contains(d)))
+        // ("야간 알바 끝나고": the shopper works a part-time job, and asks for no one.)
+        || (i == "handoff"
+            && ["알바 끝", "알바 하", "알바하", "알바 가", "알바가", "알바생인데", "알바 중", "알바중", "알바 마치"]
+                .iter()
+                .any(|d| text.contains(d)))
+        // ("방탈출 카페 알바생들 간식으로 젤리 여기서 가져갈게요": staff to feed, a product to take, no one to talk to.)
+        || (i == "handoff"
+            && (wants_a_product || (u.price.is_some() && requests_products(text)))
+            && ![
+                "연결", "바꿔", "통화", "상담", "얘기", "이야기", "물어", "talk", "speak", "connect", "transfer", "call",
+                "chat with", "ask",
+            ]
+            .iter()
+            .any(|d| if d.is_ascii() { contains_word(text, d) } else { text.contains(d) }))
+        // ("안녕하세요 문의드려요": an opening to ask, nobody asked for.)
+        || (i == "handoff" && opens_to_ask(text))
+        // ("작가님한테 줄 선물 뭐가 좋아요?": which gift, with no two things to weigh.)
+        // ("운동화 사고 싶은데 뭐가 좋아요?": which to buy, with no two things to weigh.)
+        || (i == "compare"
+            && (text.contains("선물") || contains_word(text, "gift") || text.contains("뭐가 좋"))
+            && !["랑", "하고 ", " or ", " vs ", "versus", "중에", "between"].iter().any(|d| text.contains(d)))
+        // ("…제습기가 고장 나 있더라고요, 그래서 말인데 16리터짜리 제습기 홍대점에 재고 있나요?": a story, then stock asked.)
+        || (i == "returns"
+            && u.category.is_some()
+            && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+            && asks(text)
+            && STRONG_STOCK.iter().any(|c| text.contains(c)))
+        // ("감이 안 와요": no idea, not a parcel that has not come.)
+        || (i == "order_status" && ["감이 안 와", "감이 안와", "감 안 와", "감이 안 오"].iter().any(|d| text.contains(d)))
 }

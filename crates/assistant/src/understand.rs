@@ -128,7 +128,8 @@ pub fn understand_after(
         && text.matches("here").count() == 1
         && !text.contains('?')
         && !["any ", "got ", "is ", "are ", "do ", "does ", "can "].iter().any(|q| text.starts_with(q));
-    let here = HERE.iter().any(|w| contains_word(&text, w)) && !introduces;
+    // (Not a parcel that has not come: "they're still not here".)
+    let here = HERE.iter().any(|w| contains_word(&text, w)) && !introduces && !text.contains("not here");
     if near_me || today || here {
         let p = u.pickup.get_or_insert_with(Pickup::default);
         if near_me && p.location_id.is_none() {
@@ -242,43 +243,7 @@ pub fn understand_after(
     if (off_topic && no_slots) || (clearly_off_topic(&text) && !wants_a_product) {
         intent = "out_of_scope";
     } else if let Some((i, _)) = INTENTS.iter().find(|(i, cues)| {
-        // "선물용 말고" / "not a gift": the cue is denied.
-        let denied = (*i == "gift"
-            && ["선물용 말고", "선물 말고", "선물용 아니고", "선물 아니고", "not a gift", "not for a gift"]
-                .iter()
-                .any(|d| text.contains(d)))
-            || (*i == "returns"
-                && ["gift swap", "gift exchange", "secret santa", "교환학생", "교환 학생", "exchange student"]
-                    .iter()
-                    .any(|d| text.contains(d)))
-            // ("야간 알바 끝나고": the shopper works a part-time job, and asks for no one.)
-            || (*i == "handoff"
-                && ["알바 끝", "알바 하", "알바하", "알바 가", "알바가", "알바생인데", "알바 중", "알바중", "알바 마치"]
-                    .iter()
-                    .any(|d| text.contains(d)))
-            // ("방탈출 카페 알바생들 간식으로 젤리 여기서 가져갈게요": staff to feed, a product to take, no one to talk to.)
-            || (*i == "handoff"
-                && (wants_a_product || (u.price.is_some() && requests_products(&text)))
-                && ![
-                    "연결", "바꿔", "통화", "상담", "얘기", "이야기", "물어", "talk", "speak", "connect", "transfer", "call",
-                    "chat with", "ask",
-                ]
-                .iter()
-                .any(|d| if d.is_ascii() { contains_word(&text, d) } else { text.contains(d) }))
-            // ("안녕하세요 문의드려요": an opening to ask, nobody asked for.)
-            || (*i == "handoff" && crate::talk_cues::opens_to_ask(&text))
-            // ("작가님한테 줄 선물 뭐가 좋아요?": which gift, with no two things to weigh.)
-            || (*i == "compare"
-                && (text.contains("선물") || contains_word(&text, "gift"))
-                && !["랑", "하고 ", " or ", " vs ", "versus", "중에", "between"].iter().any(|d| text.contains(d)))
-            // ("…제습기가 고장 나 있더라고요, 그래서 말인데 16리터짜리 제습기 홍대점에 재고 있나요?": a story, then stock asked.)
-            || (*i == "returns"
-                && u.category.is_some()
-                && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
-                && asks(&text)
-                && STRONG_STOCK.iter().any(|c| text.contains(c)))
-            // ("감이 안 와요": no idea, not a parcel that has not come.)
-            || (*i == "order_status" && ["감이 안 와", "감이 안와", "감 안 와", "감이 안 오"].iter().any(|d| text.contains(d)));
+        let denied = crate::talk_cues::cue_denied(i, &text, &u, wants_a_product);
         // (A product for someone is a request: "smartphone under 700k won for my dad"; "something for my
         // dad" asks for an idea. A wedding planner, photographer or band is who it is for.)
         let weak = |c: &str| {
@@ -328,10 +293,15 @@ pub fn understand_after(
         .iter()
         .find(|(how, cues)| cues.iter().any(|c| said_cue(&text, c)) || (*how == "other_brand" && other_brands_form(&text)))
         .filter(|_| previous.is_some() || u.category.is_none())
-        // "does the cheaper one mop too?" points at a product shown; it asks nothing new.
-        .filter(|_| !["the cheaper one", "the pricier one", "the more expensive one"]
-            .iter()
-            .any(|p| text.contains(p)))
+        // "does the cheaper one mop too?" points at a product shown; it asks nothing new ("show me the cheaper
+        // ones" asks for them).
+        .filter(|_| !(asks(&text) && crate::shown_questions::points_at_one_shown(&text)))
+        // (After two compared, the kind named in a colour or a size chooses: "i'll go with the windbreaker in olive".)
+        .filter(|(how, _)| {
+            !(last_intent == Some("compare")
+                && (u.category.is_some() || has_product_words(&rest))
+                && matches!(*how, "colour" | "size"))
+        })
         .or_else(|| u.exclude_brand.as_ref().and(REFINE.iter().find(|(h, _)| *h == "other_brand")))
     {
         // ("ramen multipack cheaper than $9" with nothing before is a search with a budget.)
@@ -439,6 +409,10 @@ pub fn understand_after(
         && (u.price.is_some() || !u.attributes.is_empty())
         && u.pickup.is_none()
         && (!asks(&text) || u.price.is_some())
+        // (After two compared, the kind named with a colour or a size chooses: "i'll go with the vest, size M".)
+        && !(last_intent == Some("compare") && u.price.is_none())
+        // (Another product of the kind added: "almonds under $10 too" after seaweed snacks.)
+        && !(adds_another(&text) && has_product_words(&rest))
     {
         // The kind just shown, narrowed: "컵라면으로 2천원 이하요" after ramen.
         intent = "refine";
@@ -463,9 +437,9 @@ pub fn understand_after(
         && (STRONG_STOCK.iter().any(|c| text.contains(c))
             || availability_cues().any(|c| text.contains(c))
             || (u.pickup.as_ref().is_some_and(|p| p.location_id.is_some() || p.here) && asks(&text)))
-        && ["이 ", "그 ", "the ", "this ", "that "]
-            .iter()
-            .any(|d| text.starts_with(d) || (text.contains(&format!(" {d}")) && !(*d == "that " && relative_that(&text))))
+        && ["이 ", "그 ", "the ", "this ", "that "].iter().any(|d| {
+            text.starts_with(d) || (text.contains(&format!(" {d}")) && !(*d == "that " && relative_that(&text)))
+        })
     {
         // A product named as one already known, asked about stock: "이 운동화 270 재고 있어요?", "is the robot
         // vacuum in stock online?".
@@ -507,7 +481,8 @@ pub fn understand_after(
     } else if previous.is_some()
         && u.category.is_none()
         // (After two kinds compared, a kind named with a colour is a request: "ok show me khaki chinos in large".)
-        && !(previous.is_some_and(|p| p.intent == "compare") && has_product_words(&rest))
+        && !((previous.is_some_and(|p| p.intent == "compare") || (last_intent == Some("compare") && u.price.is_none()))
+            && has_product_words(&rest))
         && (u.brand.is_some()
             || u.attributes.contains_key("color")
             || u.attributes.contains_key("size")
@@ -611,6 +586,11 @@ pub fn understand_after(
             intent = other;
             refine = None;
         }
+    }
+    // The budget let go of: "actually price doesn't matter", "예산 상관없이 보여주세요".
+    // (Not when it asks more: "anything better? price doesn't matter", "no budget then, are they at gangnam?".)
+    if intent == "find" && previous.is_some() && u.price.is_none() && crate::budget::lets_go_of_the_budget(&text) {
+        (intent, refine) = ("refine", Some("price"));
     }
     u.intent = intent.to_owned();
     u.refine = refine.map(str::to_owned);
@@ -782,6 +762,9 @@ pub fn understand_after(
             if ["any brand", "브랜드 상관", "브랜드는 상관"].iter().any(|w| text.contains(w)) && u.brand.is_none()
             {
                 merged.brand = None;
+            }
+            if u.price.is_none() && crate::budget::lets_go_of_the_budget(&text) {
+                (merged.price, merged.words) = (None, prev.words.clone());
             }
             return merged;
         }

@@ -315,3 +315,67 @@ fn round_25_forms() {
     assert_eq!(understand("삼성전자 주가 어때요", &v, None).intent, "out_of_scope");
     assert_ne!(understand("맥주가 있나요?", &v, None).intent, "out_of_scope");
 }
+
+#[test]
+fn round_25_rules_stay_in_their_words() {
+    let v = vocab();
+    // Asking for someone stays a hand-off though it opens like a question.
+    for text in ["고객센터 문의드립니다", "대량 구매 문의드려요"] {
+        assert_eq!(understand(text, &v, None).intent, "handoff", "{text}");
+    }
+    // A drink's price is no share price.
+    for text in ["소주가 얼마예요?", "맥주가 얼마예요?"] {
+        assert_ne!(understand(text, &v, None).intent, "out_of_scope", "{text}");
+    }
+    // Something to use on board is asked for, not a question about the product shown.
+    let nothing = Understood::default();
+    assert_eq!(
+        crate::shown_questions::about_the_product_shown("find", "기내에서 쓸 목베개 있어요?", &nothing, true),
+        None
+    );
+    assert_eq!(
+        crate::shown_questions::about_the_product_shown("find", "do you have carry-on suitcases?", &nothing, true),
+        None
+    );
+    // A zipper bag is the product; a cream turned down or a shoe cream is no colour.
+    assert_eq!(crate::matching::without_broken_parts("지퍼백 환불되나요"), "지퍼백 환불되나요");
+    assert!(!understand("크림 말고 다른 색 바지 있어요?", &v, None).attributes.contains_key("color"));
+    assert!(!understand("운동화 크림 있어요?", &v, None).attributes.contains_key("color"));
+}
+
+#[test]
+fn a_fruit_before_another_word_is_a_flavour() {
+    use crate::matching::a_flavour;
+    for text in ["got the strawberry ones?", "strawberry jam", "any strawberry flavour?"] {
+        assert!(a_flavour(text, "strawberry"), "{text}");
+    }
+    for text in ["strawberry punnet please", "strawberry for a cake", "strawberry 500g", "strawberry?"] {
+        assert!(!a_flavour(text, "strawberry"), "{text}");
+    }
+}
+
+#[test]
+fn round_26_27_forms() {
+    let v = vocab();
+    let shoes = understand("운동화 5만원 이하", &v, None);
+    // The budget let go of keeps the rest of the request.
+    for text in ["actually price doesn't matter", "예산 상관없이 보여주세요"] {
+        let u = understand(text, &v, Some(&shoes));
+        assert_eq!((u.intent.as_str(), u.price.as_ref()), ("refine", None), "{text}");
+        assert_eq!(u.category, shoes.category, "{text}");
+        assert_eq!(u.words, shoes.words, "{text}");
+    }
+    // After two compared, the kind named with a size chooses: a request, not a narrowing.
+    assert_eq!(
+        understand_after("i'll go with the sneakers, size 260", &v, Some(&shoes), Some("compare")).intent,
+        "find"
+    );
+    assert_eq!(understand_after("sneakers in 260", &v, Some(&shoes), Some("find")).intent, "refine");
+    // A colour asked for after a returns answer.
+    let jeans = understand("청바지 M 사이즈 보여주세요", &v, None);
+    assert_eq!(understand_after("그럼 검정으로 주세요", &v, Some(&jeans), Some("returns")).intent, "refine");
+    // Which one to buy, with nothing to weigh, is a request; a parcel not here names no store.
+    assert_eq!(understand("운동화 사고 싶은데 뭐가 좋아요?", &v, None).intent, "find");
+    let late = understand("i ordered sneakers last week and they're still not here", &v, None);
+    assert!(late.pickup.is_none(), "{late:?}");
+}

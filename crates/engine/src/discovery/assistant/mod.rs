@@ -272,6 +272,9 @@ impl Engine {
         }
         // (The part that broke names no kind: "my windbreaker zipper broke" is about the windbreaker.)
         let said = if u.intent == "returns" { assistant::without_broken_parts(&u.words) } else { u.words.clone() };
+        if said.trim().is_empty() {
+            return Ok(());
+        }
         // (Sizes said as words name no kind: "actually medium, they come up big" is no medium zipper bag.)
         let content: Vec<String> = assistant::content_words(&said)
             .into_iter()
