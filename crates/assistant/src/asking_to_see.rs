@@ -49,8 +49,6 @@ pub fn requests_products(text: &str) -> bool {
         "to pick up",
         "보여",
         "show",
-        // ("삼겹살도 찾고 있어요" after a stock question there)
-        "찾고 있어요",
         // ("ok back to the slides, ill pick up at gangnam")
         "ill pick up at",
         "i'll pick up at",

@@ -151,7 +151,10 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
         _ => return None,
     };
     // ("그럼 연청으로 주세요" after a returns answer asks for a colour of what was shown.)
-    if !u.attributes.is_empty() && ["주세요", "보여", "please", "pls", "show"].iter().any(|c| text.contains(c)) {
+    if !u.attributes.is_empty()
+        && ["로 주세요", "으로 주세요", "걸로 주세요"].iter().any(|c| text.contains(c))
+        && !text.contains("바꿔")
+    {
         return None;
     }
     // (Another product added is a request: "and some canned lattes too, 3 of them" after an order question.)
@@ -652,6 +655,25 @@ pub(crate) fn closes_with_a_choice(text: &str) -> bool {
         // (Not when it waits on stock: "강남역점에 있으면 살게요 감사해요".)
         && !text.contains("있으면")
         && !contains_word(text, "if")
+}
+
+/// A choice said: "i'll go with the vest", "그럼 차콜 코트로 할게요", "ok i'll take the cheaper one".
+pub(crate) fn chooses_one(text: &str) -> bool {
+    [
+        "go with",
+        "i'll take",
+        "ill take",
+        "i'll get",
+        "ill get",
+        "i'll grab",
+        "take the",
+        "로 할게",
+        "로 할께",
+        "걸로 할",
+        "로 살게",
+    ]
+    .iter()
+    .any(|w| text.contains(w))
 }
 
 /// Something bought that broke: a return ("i bought a rice cooker last week and the lid is broken", "지난주에 산

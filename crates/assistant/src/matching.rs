@@ -254,7 +254,12 @@ pub(crate) fn a_flavour(text: &str, fruit: &str) -> bool {
         .filter(|t| !t.is_empty())
         .map(str::to_lowercase)
         .collect();
-    tokens.windows(2).any(|p| p[0] == fruit && !FRUIT_FOLLOWS.contains(&p[1].as_str()) && !p[1].ends_with('g'))
+    // (A number or a Korean word after it is no flavour: "strawberry 500g", "strawberry 2 packs", "strawberry 있어요?".)
+    tokens.windows(2).any(|p| {
+        p[0] == fruit
+            && !FRUIT_FOLLOWS.contains(&p[1].as_str())
+            && p[1].chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    })
 }
 
 fn term_in<'a>(text: &str, terms: &'a [Term], heads: bool) -> Option<(&'a Term, String)> {

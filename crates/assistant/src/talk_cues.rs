@@ -403,20 +403,32 @@ pub(crate) const THANKS: &[&str] = &[
 /// "뭐 좀 물어볼게요"): small talk, not a hand-off ("전화로 문의 가능할까요?" still is one).
 pub(crate) fn opens_to_ask(text: &str) -> bool {
     const OPENINGS: &[&str] =
-        &["문의드려요", "문의드립니다", "문의드릴게요", "문의할게요", "문의 좀 할게요", "문의가 있어요", "문의 있어요"];
-    // (Only greetings besides: "고객센터 문의드립니다", "대량 구매 문의드려요" still ask for someone.)
-    OPENINGS.iter().find(|w| text.contains(**w)).is_some_and(|w| {
-        text.replace(w, " ").split_whitespace().all(|t| {
-            let t = t.trim_matches(|c: char| !c.is_alphanumeric());
-            t.chars().count() <= 1 || ["안녕하세요", "안녕하세용", "안녕", "혹시", "저기요", "hi", "hello"].contains(&t)
-        })
-    })
+        &["문의드려요", "문의드립니다", "문의드릴게요", "문의할게요", "문의 좀 할게요", "문의가 있", "문의 있어요"];
+    // (Not when it says whom or what for: "고객센터 문의드립니다", "대량 구매 문의드려요"; "반품 문의드려요" is about
+    // returns.)
+    const SOMEONE: &[&str] = &[
+        "전화",
+        "직원",
+        "상담",
+        "사람",
+        "연결",
+        "매니저",
+        "담당",
+        "통화",
+        "고객센터",
+        "대량",
+        "단체",
+        "번호",
+        "점장",
+        "1:1",
+    ];
+    OPENINGS.iter().any(|w| text.contains(w)) && !SOMEONE.iter().any(|w| text.contains(w))
 }
 
 /// A store chosen to collect from, with no thanks said: "강남점에서 찾아갈게요" ("서면점 가서 살게요 ㄱㅅ" closes).
 fn collects(text: &str) -> bool {
     ["찾아갈", "찾으러 갈", "찾으러갈"].iter().any(|w| text.contains(w))
-        && !["고마", "감사", "ㄱㅅ", "ㄳ", "thank"].iter().any(|w| text.contains(w))
+        && !["고마", "감사", "ㄱㅅ", "ㄳ", "thank", "수고", "좋은 하루", "땡큐"].iter().any(|w| text.contains(w))
 }
 
 /// Reads a turn as small talk when it only greets, thanks or says goodbye, perhaps around a choice made.
@@ -518,10 +530,16 @@ pub(crate) fn cue_denied(i: &str, text: &str, u: &Understood, wants_a_product: b
         // ("안녕하세요 문의드려요": an opening to ask, nobody asked for.)
         || (i == "handoff" && opens_to_ask(text))
         // ("작가님한테 줄 선물 뭐가 좋아요?": which gift, with no two things to weigh.)
+        || (i == "compare"
+            && (text.contains("선물") || contains_word(text, "gift"))
+            && !["랑", "하고 ", " or ", " vs ", "versus", "중에", "between"].iter().any(|d| text.contains(d)))
         // ("운동화 사고 싶은데 뭐가 좋아요?": which to buy, with no two things to weigh.)
         || (i == "compare"
-            && (text.contains("선물") || contains_word(text, "gift") || text.contains("뭐가 좋"))
-            && !["랑", "하고 ", " or ", " vs ", "versus", "중에", "between"].iter().any(|d| text.contains(d)))
+            && text.contains("뭐가 좋")
+            && ["사고 싶", "사려", "살까", "추천"].iter().any(|d| text.contains(d))
+            && !["랑", "하고 ", "과 ", "와 ", " or ", " vs ", "versus", "중에", "둘 중", "차이", "between"]
+                .iter()
+                .any(|d| text.contains(d)))
         // ("…제습기가 고장 나 있더라고요, 그래서 말인데 16리터짜리 제습기 홍대점에 재고 있나요?": a story, then stock asked.)
         || (i == "returns"
             && u.category.is_some()

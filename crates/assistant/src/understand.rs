@@ -129,7 +129,9 @@ pub fn understand_after(
         && !text.contains('?')
         && !["any ", "got ", "is ", "are ", "do ", "does ", "can "].iter().any(|q| text.starts_with(q));
     // (Not a parcel that has not come: "they're still not here".)
-    let here = HERE.iter().any(|w| contains_word(&text, w)) && !introduces && !text.contains("not here");
+    let here = HERE.iter().any(|w| contains_word(&text, w))
+        && !introduces
+        && !["still not here", "not here yet", "aren't here", "isn't here"].iter().any(|w| text.contains(w));
     if near_me || today || here {
         let p = u.pickup.get_or_insert_with(Pickup::default);
         if near_me && p.location_id.is_none() {
@@ -295,13 +297,8 @@ pub fn understand_after(
         .filter(|_| previous.is_some() || u.category.is_none())
         // "does the cheaper one mop too?" points at a product shown; it asks nothing new ("show me the cheaper
         // ones" asks for them).
-        .filter(|_| !(asks(&text) && crate::shown_questions::points_at_one_shown(&text)))
+        .filter(|_| !((asks(&text) || chooses_one(&text)) && crate::shown_questions::points_at_one_shown(&text)))
         // (After two compared, the kind named in a colour or a size chooses: "i'll go with the windbreaker in olive".)
-        .filter(|(how, _)| {
-            !(last_intent == Some("compare")
-                && (u.category.is_some() || has_product_words(&rest))
-                && matches!(*how, "colour" | "size"))
-        })
         .or_else(|| u.exclude_brand.as_ref().and(REFINE.iter().find(|(h, _)| *h == "other_brand")))
     {
         // ("ramen multipack cheaper than $9" with nothing before is a search with a budget.)
@@ -328,7 +325,7 @@ pub fn understand_after(
         && ((previous.is_some_and(|p| p.intent == "find")
             && (adds_another(&text) || text.starts_with("and "))
             && !asks(&text))
-            || (requests_products(&text) && adds_another(&text)))
+            || ((requests_products(&text) || text.contains("찾고 있")) && adds_another(&text)))
     {
         // Another product to take from the store the last request was for, asked to be shown rather than asked
         // about: "and tofu too" after eggs to pick up here, "탄산수도 같이 살래요", "거기서 가져갈 전기포트도 보여줘".
@@ -410,9 +407,9 @@ pub fn understand_after(
         && u.pickup.is_none()
         && (!asks(&text) || u.price.is_some())
         // (After two compared, the kind named with a colour or a size chooses: "i'll go with the vest, size M".)
-        && !(last_intent == Some("compare") && u.price.is_none())
+        && !(last_intent == Some("compare") && u.price.is_none() && chooses_one(&text))
         // (Another product of the kind added: "almonds under $10 too" after seaweed snacks.)
-        && !(adds_another(&text) && has_product_words(&rest))
+        && !(["too", "as well", "also"].iter().any(|w| contains_word(&text, w)) && has_product_words(&rest))
     {
         // The kind just shown, narrowed: "컵라면으로 2천원 이하요" after ramen.
         intent = "refine";
@@ -481,7 +478,8 @@ pub fn understand_after(
     } else if previous.is_some()
         && u.category.is_none()
         // (After two kinds compared, a kind named with a colour is a request: "ok show me khaki chinos in large".)
-        && !((previous.is_some_and(|p| p.intent == "compare") || (last_intent == Some("compare") && u.price.is_none()))
+        && !((previous.is_some_and(|p| p.intent == "compare")
+            || (last_intent == Some("compare") && u.price.is_none() && chooses_one(&text)))
             && has_product_words(&rest))
         && (u.brand.is_some()
             || u.attributes.contains_key("color")
@@ -589,7 +587,11 @@ pub fn understand_after(
     }
     // The budget let go of: "actually price doesn't matter", "예산 상관없이 보여주세요".
     // (Not when it asks more: "anything better? price doesn't matter", "no budget then, are they at gangnam?".)
-    if intent == "find" && previous.is_some() && u.price.is_none() && crate::budget::lets_go_of_the_budget(&text) {
+    if intent == "find"
+        && previous.is_some_and(|p| u.category.is_none() || u.category == p.category)
+        && u.price.is_none()
+        && crate::budget::lets_go_of_the_budget(&text)
+    {
         (intent, refine) = ("refine", Some("price"));
     }
     u.intent = intent.to_owned();

@@ -379,3 +379,38 @@ fn round_26_27_forms() {
     let late = understand("i ordered sneakers last week and they're still not here", &v, None);
     assert!(late.pickup.is_none(), "{late:?}");
 }
+
+#[test]
+fn round_26_rules_stay_in_their_words() {
+    let v = vocab();
+    // An opening about returns is about returns; asking for someone stays a hand-off.
+    assert_eq!(understand("반품 문의드려요", &v, None).intent, "returns");
+    assert_eq!(understand("고객센터 문의드립니다", &v, None).intent, "handoff");
+    // Another kind named with the budget let go of is a request for that kind.
+    let shoes = understand("운동화 5만원 이하", &v, None);
+    let jeans = understand("가격 상관없이 청바지 보여줘", &v, Some(&shoes));
+    assert_eq!(jeans.category.as_deref(), Some("apparel/bottoms"), "{jeans:?}");
+    // The cheaper one taken is no request for cheaper ones.
+    assert_ne!(understand("ok i'll take the cheaper one", &v, Some(&shoes)).intent, "refine");
+    // Two things weighed stay a comparison.
+    assert_eq!(understand("둘 중 뭐가 좋아요?", &v, Some(&shoes)).intent, "compare");
+    // After a compare, a colour asked of both narrows; a kind chosen is a request.
+    assert_eq!(understand_after("sneakers in black please", &v, Some(&shoes), Some("compare")).intent, "refine");
+    // An exchange asked for after a returns answer goes on.
+    assert_eq!(understand_after("그럼 270으로 바꿔주세요", &v, Some(&shoes), Some("returns")).intent, "returns");
+    // Pointed at, on a plane; a fruit before a number is the fruit, before another word a flavour.
+    let nothing = Understood::default();
+    assert_eq!(
+        crate::shown_questions::about_the_product_shown("find", "이거 기내에 들고 탈 수 있어요?", &nothing, true),
+        Some(true)
+    );
+    assert!(!crate::matching::a_flavour("strawberry 2 packs", "strawberry"));
+    assert!(crate::matching::a_flavour("strawberry pudding", "strawberry"));
+}
+
+#[test]
+fn a_colour_chosen_after_a_compare_narrows() {
+    let v = vocab();
+    let shoes = understand("운동화 보여줘", &v, None);
+    assert_eq!(understand_after("그럼 검정으로 살게요", &v, Some(&shoes), Some("compare")).intent, "refine");
+}

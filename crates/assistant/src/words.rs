@@ -340,6 +340,11 @@ pub(crate) const STOP: &[&str] = &[
 
 /// Words that ask rather than name ("뭐", "있는지", "it", "this").
 pub(crate) const FILLERS: &[&str] = &[
+    // ("그럼 검정으로 살게요": a choice, no product.)
+    "살게",
+    "살께",
+    "할게",
+    "할께",
     "take",
     "i'll",
     "i'd",
