@@ -325,7 +325,13 @@ pub fn understand_after(
         && ((previous.is_some_and(|p| p.intent == "find")
             && (adds_another(&text) || text.starts_with("and "))
             && !asks(&text))
-            || ((requests_products(&text) || text.contains("찾고 있")) && adds_another(&text)))
+            || ((requests_products(&text) || text.contains("찾고 있")) && adds_another(&text))
+            // (After a stock question, "also" with no question asks to be shown: "also eggs"; "and milk?", "plus
+            // some garlic", "also radish kimchi?" keep asking.)
+            || (previous.is_some_and(|p| p.intent == "availability")
+                && text.starts_with("also ")
+                && !asks(&text)
+                && !["there", "here"].iter().any(|w| contains_word(&text, w))))
     {
         // Another product to take from the store the last request was for, asked to be shown rather than asked
         // about: "and tofu too" after eggs to pick up here, "탄산수도 같이 살래요", "거기서 가져갈 전기포트도 보여줘".
@@ -405,11 +411,17 @@ pub fn understand_after(
     } else if same_kind
         && (u.price.is_some() || !u.attributes.is_empty())
         && u.pickup.is_none()
-        && (!asks(&text) || u.price.is_some())
+        // (Or asked after a detour, coming back to the request before it: "스피커 초록색 있나요" after an order
+        // question keeps the speakers' budget.)
+        && (!asks(&text)
+            || u.price.is_some()
+            || matches!(last_intent, Some("order_status" | "returns" | "out_of_scope" | "smalltalk")))
         // (After two compared, the kind named with a colour or a size chooses: "i'll go with the vest, size M".)
         && !(last_intent == Some("compare") && u.price.is_none() && chooses_one(&text))
         // (Another product of the kind added: "almonds under $10 too" after seaweed snacks.)
         && !(["too", "as well", "also"].iter().any(|w| contains_word(&text, w)) && has_product_words(&rest))
+        // (Going back to a kind shown earlier asks for it again: "ok go back to the white tees" after sweatshirts.)
+        && !(text.contains("back to ") && (u.category.is_some() || has_product_words(&rest)) && u.price.is_none())
     {
         // The kind just shown, narrowed: "컵라면으로 2천원 이하요" after ramen.
         intent = "refine";

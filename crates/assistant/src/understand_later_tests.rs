@@ -414,3 +414,27 @@ fn a_colour_chosen_after_a_compare_narrows() {
     let shoes = understand("운동화 보여줘", &v, None);
     assert_eq!(understand_after("그럼 검정으로 살게요", &v, Some(&shoes), Some("compare")).intent, "refine");
 }
+
+#[test]
+fn the_written_dialogue_conventions() {
+    let v = vocab();
+    // After a stock question, "also" with no question asks to be shown; "and …" and a question keep asking.
+    let shoes = understand("are the sneakers in stock at hongdae?", &v, None);
+    assert_eq!(shoes.intent, "availability", "{shoes:?}");
+    let jeans = understand("also jeans", &v, Some(&shoes));
+    assert_eq!(jeans.intent, "find", "{jeans:?}");
+    assert_eq!(jeans.pickup.as_ref().and_then(|p| p.location_id.as_deref()), Some("loc_hongdae"), "{jeans:?}");
+    for text in ["also jeans?", "and jeans", "plus some jeans", "also jeans there?"] {
+        assert_eq!(understand(text, &v, Some(&shoes)).intent, "availability", "{text}");
+    }
+    // Going back to a kind shown before asks for it again; a colour alone narrows.
+    let black = understand("black jeans", &v, None);
+    let trousers = understand("actually show me the trousers", &v, Some(&black));
+    assert_eq!(understand("ok go back to the black jeans", &v, Some(&trousers)).intent, "find");
+    assert_eq!(understand("actually go back to black", &v, Some(&trousers)).intent, "refine");
+    // After a detour, the same kind asked for in a colour narrows the request before it and keeps its budget.
+    let earbuds = understand("무선 이어폰 10만원 이하", &v, None);
+    let white = understand_after("이어폰 흰색 있나요", &v, Some(&earbuds), Some("order_status"));
+    assert_eq!((white.intent.as_str(), &white.price), ("refine", &earbuds.price), "{white:?}");
+    assert_eq!(understand_after("이어폰 흰색 있나요", &v, Some(&earbuds), Some("find")).intent, "find");
+}
