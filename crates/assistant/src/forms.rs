@@ -77,7 +77,7 @@ pub(crate) fn said_cue(text: &str, cue: &str) -> bool {
 
 /// The question about an order or returns just asked, going on: what the order held ("it was a pair of
 /// loafers"), or the same question about something else ("and for opened electronics?", "매장에 가져가도 되나요?").
-pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -> Option<&'static str> {
+pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood, rest: &str) -> Option<&'static str> {
     const SHOW: &[&str] = &[
         "보여",
         "추천",
@@ -171,7 +171,13 @@ pub(crate) fn continues(last_intent: Option<&str>, text: &str, u: &Understood) -
         || availability_cues().any(|c| text.contains(c));
     // ("also need dish soap" after an order question adds a request: naming a kind, "also" alone does not go
     // on; "and for opened electronics?" does.)
-    if u.category.is_some() && !ON.iter().filter(|c| **c != "also").any(|c| text.contains(c)) {
+    // (Or words the engine will place, with a colour or a size: "also, joggers in grey size M"; "also, the black
+    // one in size M has a hole in the sleeve" says what was bought.)
+    let names_a_kind = u.category.is_some()
+        || (!u.attributes.is_empty()
+            && has_product_words(rest)
+            && !["the ", "my ", "mine", " it", " has ", " had ", " was ", " were "].iter().any(|w| text.contains(w)));
+    if names_a_kind && !ON.iter().filter(|c| **c != "also").any(|c| text.contains(c)) {
         return None;
     }
     // A follow-up that names nothing to search for goes on too: "택은 안 뗐어요 근데 영수증이 없어요".
@@ -217,7 +223,11 @@ pub(crate) fn asks_if_a_store_has(text: &str, rest: &str, u: &Understood) -> boo
         && (u.category.is_some() || u.brand.is_some() || has_product_words(rest))
         // (A budget too when another product is added or anything is asked for: "공기청정기도 하나 필요한데 20만원
         // 미만으로 이 매장에 있어요?", "anything under 1500 won here?".)
-        && (u.price.is_none() || adds_another(text))
+        // (Or a store named and asked in Korean whether it has the kind under a budget: "홍대점에 10만원 이하
+        // 에어프라이어 있어요?".)
+        && (u.price.is_none()
+            || adds_another(text)
+            || asks_a_store_under_a_budget(text, u))
         && !requests_products(text)
         && (OPENS.iter().any(|w| opening(text).starts_with(w) || (w.contains("stock") && text.contains(w)))
             || (asks(text) && text.contains("the ") && contains_word(text, "one"))
@@ -674,6 +684,15 @@ pub(crate) fn chooses_one(text: &str) -> bool {
     ]
     .iter()
     .any(|w| text.contains(w))
+}
+
+/// A store named and asked in Korean whether it has a kind under a budget ("홍대점에 10만원 이하 에어프라이어
+/// 있어요?"), not asked to recommend or show ("홍대점 10만원 이하 이어폰 추천해 주실 수 있어요?").
+fn asks_a_store_under_a_budget(text: &str, u: &Understood) -> bool {
+    !text.is_ascii()
+        && u.pickup.as_ref().is_some_and(|p| p.location_id.is_some())
+        && ["있어요?", "있나요?", "있을까요?"].iter().any(|c| text.trim_end().ends_with(c))
+        && !["추천", "알려", "골라", "보여", "찾아"].iter().any(|w| text.contains(w))
 }
 
 /// Something bought that broke: a return ("i bought a rice cooker last week and the lid is broken", "지난주에 산

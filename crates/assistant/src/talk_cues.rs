@@ -432,7 +432,7 @@ fn collects(text: &str) -> bool {
 }
 
 /// Reads a turn as small talk when it only greets, thanks or says goodbye, perhaps around a choice made.
-pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
+pub(crate) fn read_small_talk(u: &mut Understood, text: &str, after_compare: bool) {
     // Said only to greet or thank ("안녕하세요", "네 감사합니다", "ㅎㅎ 알겠어요"): a friendly word, no search.
     // (After a question about a product too: "넵 알겠어요" is no new question; "how much?" still is.)
     if (u.intent == "find"
@@ -442,6 +442,10 @@ pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
         && u.price.is_none()
         && u.attributes.is_empty()
         && !u.words.is_empty()
+        // (Nor one of two compared chosen by a word of one syllable: "그럼 큰 걸로 할게요".)
+        && !(after_compare
+            && crate::conventions::chooses_by_what_it_is(text)
+            && u.words.split_whitespace().any(|w| !w.is_ascii() && w.chars().count() == 1))
         // (Not when it asks where or when: "fine, ill stick with those. near me today?".)
         && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none() && p.within_km.is_none() && !p.today)
             || !asks(text))
@@ -481,7 +485,26 @@ pub(crate) fn read_small_talk(u: &mut Understood, text: &str) {
         && (u.pickup.as_ref().is_none_or(|p| p.location_id.is_none())
             || !(asks(text) || availability_cues().any(|c| text.contains(c)) || text.contains("픽업") || collects(text)))
         && (u.intent == "find" || !asks(text))
+        // (After two compared, one chosen by what it is, without thanks, is a request: "그럼 큰 걸로 할게요";
+        // "great, i'll grab it", "그럼 그걸로 할게요" close.)
+        && !(after_compare && crate::conventions::chooses_by_what_it_is(text))
         && THANKS.iter().any(|t| if t.is_ascii() { contains_word(text, t) } else { text.contains(t) })
+    {
+        u.intent = "smalltalk".into();
+    }
+    // Done looking, said so: "감사합니다 잘 봤어요", "구경 잘 했어요".
+    if matches!(u.intent.as_str(), "find" | "question")
+        && u.category.is_none()
+        && u.brand.is_none()
+        && u.price.is_none()
+        && u.attributes.is_empty()
+        && !text.contains('?')
+        // ("설명 잘 봤어요 근데 이거 방수 되나요" asks on.)
+        && !QUESTION.iter().any(|c| contains_word(text, c))
+        && !["근데", "그런데", "but "].iter().any(|w| text.contains(w))
+        && ["잘 봤어요", "잘 봤습니다", "잘 보고 가요", "잘 보고 갑니다", "구경 잘 했", "구경 잘했"]
+            .iter()
+            .any(|w| text.contains(w))
     {
         u.intent = "smalltalk".into();
     }

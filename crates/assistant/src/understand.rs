@@ -326,12 +326,7 @@ pub fn understand_after(
             && (adds_another(&text) || text.starts_with("and "))
             && !asks(&text))
             || ((requests_products(&text) || text.contains("찾고 있")) && adds_another(&text))
-            // (After a stock question, "also" with no question asks to be shown: "also eggs"; "and milk?", "plus
-            // some garlic", "also radish kimchi?" keep asking.)
-            || (previous.is_some_and(|p| p.intent == "availability")
-                && text.starts_with("also ")
-                && !asks(&text)
-                && !["there", "here"].iter().any(|w| contains_word(&text, w))))
+            || crate::conventions::also_asks_to_be_shown(&text, previous))
     {
         // Another product to take from the store the last request was for, asked to be shown rather than asked
         // about: "and tofu too" after eggs to pick up here, "탄산수도 같이 살래요", "거기서 가져갈 전기포트도 보여줘".
@@ -388,7 +383,7 @@ pub fn understand_after(
     {
         // The kind just shown, asked about: "the almonds, how long do they keep?".
         intent = "question";
-    } else if let Some(i) = continues(last_intent, &text, &u) {
+    } else if let Some(i) = continues(last_intent, &text, &u, &rest) {
         intent = i;
     } else if let Some(kind) = previous
         .filter(|p| p.category.is_some() && u.category.is_none() && u.brand.is_none())
@@ -421,7 +416,9 @@ pub fn understand_after(
         // (Another product of the kind added: "almonds under $10 too" after seaweed snacks.)
         && !(["too", "as well", "also"].iter().any(|w| contains_word(&text, w)) && has_product_words(&rest))
         // (Going back to a kind shown earlier asks for it again: "ok go back to the white tees" after sweatshirts.)
-        && !(text.contains("back to ") && (u.category.is_some() || has_product_words(&rest)) && u.price.is_none())
+        && !(crate::conventions::goes_back_to_a_kind(&text)
+            && (u.category.is_some() || has_product_words(&rest))
+            && u.price.is_none())
     {
         // The kind just shown, narrowed: "컵라면으로 2천원 이하요" after ramen.
         intent = "refine";
@@ -548,6 +545,8 @@ pub fn understand_after(
         && u.brand.is_none()
         && u.price.is_none()
         && u.attributes.is_empty()
+        // ("가격은 상관없어요 편한 걸로요" lets the budget go; "price doesn't matter, is it waterproof?" asks.)
+        && (text.contains('?') || !crate::budget::lets_go_of_the_budget(&text))
         && (QUESTION.iter().any(|c| contains_word(&text, c))
             || (previous.is_some()
                 && u.pickup.is_none()
@@ -628,7 +627,7 @@ pub fn understand_after(
     // 추천해줘요", asks what kind.)
     let names_something = u.words.split_whitespace().any(|w| !w.starts_with("추천") && !says_a_use(w));
     let browse = BROWSE.iter().any(|c| text.contains(c) && !(c.starts_with("추천") && names_something))
-        && !crate::words::names_other_kind(&u.words);
+        && (crate::words::other_kinds_only_for_a_purpose(&text) || !crate::words::names_other_kind(&u.words));
     if u.intent == "find" && u.category.is_none() && u.brand.is_none() && browse {
         u.words.clear();
         u.category = None;
@@ -648,7 +647,8 @@ pub fn understand_after(
         u.intent = if SMALLTALK.iter().any(|w| contains_word(&text, w)) { "smalltalk" } else { "out_of_scope" }.into();
     }
     // Greetings, thanks and goodbyes, said alone or around a choice made: small talk.
-    read_small_talk(&mut u, &text);
+    read_small_talk(&mut u, &text, last_intent == Some("compare"));
+    crate::conventions::chosen_of_two(&mut u, &text, previous, last_intent);
     // A hand-off is about people, not products ("is there a phone number for customer support").
     if u.intent == "handoff" {
         u.category = None;

@@ -438,3 +438,71 @@ fn the_written_dialogue_conventions() {
     assert_eq!((white.intent.as_str(), &white.price), ("refine", &earbuds.price), "{white:?}");
     assert_eq!(understand_after("이어폰 흰색 있나요", &v, Some(&earbuds), Some("find")).intent, "find");
 }
+
+#[test]
+fn round_28_forms() {
+    let v = vocab();
+    // After an order question, another product with a colour and a size is a request.
+    let joggers = understand_after("also, joggers in black size M", &v, None, Some("order_status"));
+    assert_eq!(joggers.intent, "find", "{joggers:?}");
+    // After two compared, one chosen by what it is: a request of the kind compared; "i'll grab it" closes.
+    let earbuds = understand("무선 이어폰 보여줘", &v, None);
+    let big = understand_after("그럼 큰 걸로 할게요", &v, Some(&earbuds), Some("compare"));
+    assert_eq!((big.intent.as_str(), &big.category, &big.words), ("find", &earbuds.category, &earbuds.words));
+    assert_eq!(understand_after("great, i'll grab it", &v, Some(&earbuds), Some("compare")).intent, "smalltalk");
+    assert_eq!(understand_after("그럼 그걸로 할게요", &v, Some(&earbuds), Some("compare")).intent, "smalltalk");
+    // Done looking; the budget let go of with a wish.
+    assert_eq!(understand_after("감사합니다 잘 봤어요", &v, Some(&earbuds), Some("find")).intent, "smalltalk");
+    let under = understand("운동화 10만원 이하로 보여주세요", &v, None);
+    let comfy = understand_after("가격은 상관없어요 편한 걸로요", &v, Some(&under), Some("find"));
+    assert_eq!((comfy.intent.as_str(), &comfy.price), ("refine", &None), "{comfy:?}");
+    // "also" anywhere with no question, after a stock question, asks to be shown.
+    let here = understand("are the sneakers in stock at hongdae?", &v, None);
+    assert_eq!(understand("i also need jeans", &v, Some(&here)).intent, "find");
+    // A store asked in Korean whether it has a kind under a budget: a stock question; shown, a request.
+    assert_eq!(understand("홍대점에 10만원 이하 이어폰 있어요?", &v, None).intent, "availability");
+    assert_eq!(understand("홍대점에서 10만원 이하 이어폰 보여줘", &v, None).intent, "find");
+    assert!(crate::words::names_other_kind("camping chairs"));
+}
+
+#[test]
+fn round_28_rules_stay_in_their_words() {
+    let v = vocab();
+    // "also" with a stock question stays a stock question.
+    let here = understand("are the sneakers in stock at hongdae?", &v, None);
+    for text in ["also are the jeans in stock", "also what about the jeans"] {
+        assert_eq!(understand(text, &v, Some(&here)).intent, "availability", "{text}");
+    }
+    // One of two chosen by a word of its own keeps that word; a way to pay, or "that", closes.
+    let earbuds = understand("무선 이어폰 보여줘", &v, None);
+    let bigger = understand_after("ok i'll take the bigger one", &v, Some(&earbuds), Some("compare"));
+    assert_ne!(bigger.words, earbuds.words, "{bigger:?}");
+    for text in ["카드로 할게요", "그럼 온라인으로 할게요", "그 걸로 할게요"] {
+        assert_eq!(understand_after(text, &v, Some(&earbuds), Some("compare")).intent, "smalltalk", "{text}");
+    }
+    // A question after "잘 봤어요" or after the budget let go of is still asked.
+    assert_ne!(
+        understand_after("설명 잘 봤어요 근데 이거 방수 되나요", &v, Some(&earbuds), Some("find")).intent,
+        "smalltalk"
+    );
+    assert_ne!(
+        understand_after("price doesn't matter, is it waterproof?", &v, Some(&earbuds), Some("find")).intent,
+        "refine"
+    );
+    // What was bought, described after a returns answer, stays on the return.
+    let jeans = understand("jeans size M", &v, None);
+    assert_eq!(
+        understand_after("also, the black one in size M has a hole in the sleeve", &v, Some(&jeans), Some("returns"))
+            .intent,
+        "returns"
+    );
+    // Going back to a place is no going back to a kind.
+    let under = understand("jeans under $60", &v, None);
+    assert_eq!(understand("navy jeans for going back to the office", &v, Some(&under)).intent, "refine");
+    // A store asked to recommend under a budget is a request.
+    assert_eq!(understand("홍대점 10만원 이하 이어폰 추천해 주실 수 있어요?", &v, None).intent, "find");
+    // A kind the shop may not carry, said as what something is for, leaves the browse standing.
+    assert!(crate::words::other_kinds_only_for_a_purpose("what do you have for my desk?"));
+    assert!(!crate::words::other_kinds_only_for_a_purpose("camping chairs?"));
+    assert!(understand("what do you have for my desk?", &v, None).words.is_empty());
+}

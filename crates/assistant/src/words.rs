@@ -558,16 +558,50 @@ pub const OTHER_KINDS: &[&str] = &[
     "printer",
     "토너",
     "toner",
+    // Furniture, bedding, baby, pet and other goods a general store may not stock.
+    "의자",
+    "chair",
+    "책상",
+    "desk",
+    "소파",
+    "sofa",
+    "매트리스",
+    "mattress",
+    "베개",
+    "pillow",
+    "이불",
+    "blanket",
+    "유모차",
+    "stroller",
+    "기저귀",
+    "diapers",
+    "사료",
+    "영양제",
+    "vitamins",
+    "수영복",
+    "swimsuit",
+    "치마",
+    "skirt",
+    "원피스",
+    "귀걸이",
+    "earrings",
+    "팔찌",
+    "bracelet",
+    "아이스박스",
 ];
+
+/// The words of `text`, lowercased, without the punctuation around them.
+fn plain_words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
 
 /// Whether the words name one of [`OTHER_KINDS`], said in either number or, in Korean, with a particle
 /// ("beanies", "목도리도").
 pub fn names_other_kind(words: &str) -> bool {
-    let plain: Vec<String> = words
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let plain = plain_words(words);
     if plain.windows(2).any(|p| names_other_kind_pair(&p[0], &p[1])) {
         return true;
     }
@@ -581,6 +615,29 @@ pub fn names_other_kind(words: &str) -> bool {
             }
         })
     })
+}
+
+/// Whether every kind of [`OTHER_KINDS`] in `text` is said as what something is for or where it goes, not as
+/// what is asked for: "what do you have for my desk?", "책상 위에 두기 좋은 거", "캠핑의자용".
+pub fn other_kinds_only_for_a_purpose(text: &str) -> bool {
+    let said = plain_words(text);
+    let mut any = false;
+    for (i, w) in said.iter().enumerate() {
+        if !names_other_kind(w) {
+            continue;
+        }
+        any = true;
+        let after_for = (i >= 1 && said[i - 1] == "for")
+            || (i >= 2
+                && said[i - 2] == "for"
+                && ["my", "the", "a", "our", "his", "her"].contains(&said[i - 1].as_str()));
+        let placed =
+            said.get(i + 1).is_some_and(|n| ["위에", "옆에", "밑에", "앞에", "위", "옆"].contains(&n.as_str()));
+        if !(after_for || placed || w.ends_with('용')) {
+            return false;
+        }
+    }
+    any
 }
 
 /// Whether two words said together name a kind of two words in [`OTHER_KINDS`], in either number ("hair

@@ -417,7 +417,11 @@ impl Engine {
             let not_carried = q.category.is_none()
                 && q.brand.is_none()
                 && ((asks_carried && !content.is_empty() && !holds.iter().any(|(any, _)| *any))
-                    || (content.iter().any(|w| names_a_kind(w))
+                    // (Not where something goes: "책상 위에 두기 좋은 거".)
+                    || (content.iter().enumerate().any(|(i, w)| {
+                        names_a_kind(w)
+                            && !content.get(i + 1).is_some_and(|n| ["위에", "옆에", "밑에", "앞에"].contains(&n.as_str()))
+                    })
                         && !found.hits.iter().any(|h| content.iter().any(|w| title_holds_kind(h, w))))
                     || misses_a_kind(&q.q, &found.hits));
             // A department asked for with words no title holds ("show me clothes for long shifts driving a
@@ -475,9 +479,19 @@ impl Engine {
             // asked for) must not empty a request the slots carry: once more without them.
             // (Not when the words name a kind the shop does not carry: "leather wallet up to $50" is answered so,
             // not with whatever costs under $50.)
+            // (Nor when a store is asked whether it has a type the kind's titles hold: "홍대점에 10만원 이하
+            // 에어프라이어 있어요?" is answered that none is there, not with other appliances.)
+            let asks_for_a_type = products.is_empty() && u.intent == "availability" && u.refine.is_none() && {
+                let typed: Vec<String> = content.iter().filter(|w| names_a_kind(w)).cloned().collect();
+                match q.category.as_deref().filter(|k| k.contains('/') && !typed.is_empty()) {
+                    Some(kind) => !self.held_in_kind(&typed, kind).await?.is_empty(),
+                    None => false,
+                }
+            };
             if products.is_empty()
                 && !q.q.is_empty()
                 && !not_carried
+                && !asks_for_a_type
                 && (q.category.is_some() || q.brand.is_some() || q.price_min.is_some() || q.price_max.is_some())
             {
                 q.q.clear();
@@ -621,7 +635,8 @@ pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_searc
             && ["the", "a", "an", "my", "our", "his", "her", "their"].contains(&said[i - 1].to_lowercase().as_str());
         let purpose = before(1) || (article && before(2));
         // (Nor what is done with it: "windbreaker small for bike commuting", "자전거 탈 때 입을 바람막이".)
-        let used = said.get(i + 1).is_some_and(|n| uses(n));
+        // (Nor where it goes: "책상 위에 두기 좋은 거".)
+        let used = said.get(i + 1).is_some_and(|n| uses(n) || ["위에", "옆에", "밑에", "앞에"].contains(n));
         // (A kind of two words: "hair dryers", "board game".)
         let two = said.get(i + 1).map(|n| n.trim_matches(|c: char| !c.is_alphanumeric())).is_some_and(|n| {
             assistant::names_other_kind_pair(&w, n) && !hits.iter().any(|h| super::title_holds(h, &format!("{w} {n}")))
