@@ -63,6 +63,12 @@ pub(crate) const SMALLTALK: &[&str] = &[
     "hey",
     "안녕",
     "안녕하세요",
+    // (Korean said in Latin letters, and a good morning: "gamsahamnida!", "좋은 아침이에요".)
+    "gamsahamnida",
+    "kamsahamnida",
+    "annyeong",
+    "annyeonghaseyo",
+    "아침이",
     "yes",
     "yeah",
     "yep",
@@ -571,4 +577,74 @@ pub(crate) fn cue_denied(i: &str, text: &str, u: &Understood, wants_a_product: b
             && STRONG_STOCK.iter().any(|c| text.contains(c)))
         // ("감이 안 와요": no idea, not a parcel that has not come.)
         || (i == "order_status" && ["감이 안 와", "감이 안와", "감 안 와", "감이 안 오"].iter().any(|d| text.contains(d)))
+}
+
+/// Off-topic whatever else is said: a place to eat ("강남역 근처 고기집 추천" names meat, but asks for a
+/// restaurant) or money changed ("how much is 100 usd in won").
+pub(crate) fn clearly_off_topic(text: &str) -> bool {
+    const MONEY: &[&str] = &["in won", "in usd", "in dollars", "exchange rate", "usd to krw", "krw to usd", "환율"];
+    // (And a restaurant said as one: "good ramen restaurants near gangnam station?", "강남 라멘 식당".)
+    let restaurant =
+        ["restaurant", "restaurants", "diner", "spots", "식당", "맛집"].iter().any(|w| contains_word(text, w));
+    // (Or asked where a tasty one is: "서면 근처에 맛있는 돼지국밥 어디예요".)
+    let where_to_eat = text.contains("맛있는") && text.contains("어디");
+    // (Or a good dish near a place: "good pasta near gangnam station?", "강남역 근처 맛있는 파스타".)
+    const DISHES: &[&str] = &[
+        "bibimbap",
+        "naengmyeon",
+        "korean bbq",
+        "비빔밥",
+        "냉면",
+        "pasta",
+        "pizza",
+        "sushi",
+        "burger",
+        "burgers",
+        "steak",
+        "brunch",
+        "파스타",
+        "피자",
+        "초밥",
+        "햄버거",
+        "브런치",
+    ];
+    let good_dish_near = ["good", "best", "nice", "tasty", "맛있는"].iter().any(|w| contains_word(text, w))
+        && ["near", "around", "근처"].iter().any(|w| text.contains(w))
+        && DISHES.iter().any(|d| contains_word(text, d));
+    let where_to_eat = where_to_eat || good_dish_near;
+    let eatery = restaurant
+        || where_to_eat
+        || text.split(|c: char| !c.is_alphanumeric()).any(|w| {
+            w.ends_with('집')
+                && w.chars().count() >= 3
+                // (A home is no eatery: "신혼집 집들이 선물", "할머니집에 둘".)
+                && !["우리", "저희", "자취", "신혼", "시골", "친정", "시댁", "부모님", "할머니", "할아버지", "친구", "이모", "고모", "삼촌", "옆", "어린이"]
+                    .iter()
+                    .any(|h| w.starts_with(h))
+                && !w.contains("집들이")
+        });
+    // (Topics no product is named for, whatever word of a title they hold: "who won the world cup in 2002" is no
+    // ramen cup, "파이썬 for문 설명해 줄래" no snack.)
+    // (Or the weather asked for outright: "내일 서핑하기 좋은 파도인지 날씨 알려줘요".)
+    const TOPICS: &[&str] = &["who won", "world cup", "python", "css", "파이썬", "노래방", "외우는 법", "날씨 알려"];
+    let topic = TOPICS.iter().any(|t| if t.is_ascii() { contains_word(text, t) } else { text.contains(t) });
+    eatery || topic || weather_of_a_place(text) || MONEY.iter().any(|m| text.contains(m))
+}
+
+/// The weather of a place or a day asked ("how cold does seoul get in december?", "how hot is it in busan"), not
+/// what a product does ("how cold does it keep drinks?", "how warm does this jacket get?").
+fn weather_of_a_place(text: &str) -> bool {
+    ["how cold ", "how hot ", "how warm "].iter().any(|h| {
+        text.find(h).is_some_and(|at| {
+            let after: Vec<&str> = text[at + h.len()..].split_whitespace().collect();
+            match after.as_slice() {
+                ["does", what, rest @ ..] => {
+                    !["it", "this", "that", "they", "the", "these", "those", "my", "your"].contains(what)
+                        && rest.first().is_some_and(|g| g.starts_with("get"))
+                }
+                ["is", "it", place, ..] => ["in", "outside", "today", "tomorrow", "tonight"].contains(place),
+                _ => false,
+            }
+        })
+    })
 }

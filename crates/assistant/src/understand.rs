@@ -242,7 +242,7 @@ pub fn understand_after(
         && (!u.attributes.is_empty()
             || u.price.is_some()
             || ["grab", "pick up", "pickup", "가져갈", "픽업", "살래", "사려"].iter().any(|w| text.contains(w)));
-    if (off_topic && no_slots) || (clearly_off_topic(&text) && !wants_a_product) {
+    if (off_topic && no_slots) || (crate::talk_cues::clearly_off_topic(&text) && !wants_a_product) {
         intent = "out_of_scope";
     } else if let Some((i, _)) = INTENTS.iter().find(|(i, cues)| {
         let denied = crate::talk_cues::cue_denied(i, &text, &u, wants_a_product);
@@ -341,7 +341,10 @@ pub fn understand_after(
     } else if (u.category.is_some()
         // (Or words the engine will place, said of the store just asked about: "ok also black joggers in medium
         // there".)
-        || (has_product_words(&rest) && (contains_word(&text, "there") || text.contains("거기")) && adds_another(&text)))
+        || (has_product_words(&rest) && (contains_word(&text, "there") || text.contains("거기")) && adds_another(&text))
+        // (Or asked on with "and": "and joggers?" after sweatshirts here.)
+        // ("and the navy one in medium?" narrows the one under discussion.)
+        || (has_product_words(&rest) && text.starts_with("and ") && asks(&text) && u.attributes.is_empty()))
         && (u.pickup.is_none()
             // ("청소기도 필요한데 30만원 이하로 여기 있어요?": here is the store being asked about.)
             || u.pickup.as_ref().is_some_and(|p| p.here && p.location_id.is_none())

@@ -506,3 +506,21 @@ fn round_28_rules_stay_in_their_words() {
     assert!(!crate::words::other_kinds_only_for_a_purpose("camping chairs?"));
     assert!(understand("what do you have for my desk?", &v, None).words.is_empty());
 }
+
+#[test]
+fn round_29_forms() {
+    let v = vocab();
+    // "and <something>?" after a stock question asks about it there, whatever the engine will read it as.
+    let here = understand("do you have sneakers at hongdae?", &v, None);
+    assert_eq!(understand("and joggers?", &v, Some(&here)).intent, "availability");
+    assert_eq!(understand("and the black one in medium?", &v, Some(&here)).intent, "refine");
+    // The weather of a place is off-topic; what a product does is asked of it.
+    assert_eq!(understand("how cold does seoul get in december?", &v, Some(&here)).intent, "out_of_scope");
+    assert_ne!(understand("how cold does it keep drinks?", &v, Some(&here)).intent, "out_of_scope");
+    assert_eq!(understand("best bibimbap near myeongdong?", &v, None).intent, "out_of_scope");
+    // Calling a store is asking for someone; Korean said in Latin letters and a good morning are small talk.
+    assert_eq!(understand("i'd like to call the gangnam store", &v, None).intent, "handoff");
+    for text in ["gamsahamnida!", "안녕하세요 좋은 아침이에요"] {
+        assert_eq!(understand(text, &v, None).intent, "smalltalk", "{text}");
+    }
+}
