@@ -24,4 +24,4 @@ pub use matching::{asks, contains_word, content_words, size_for_kind, without_br
 pub use price::{find as find_price, FoundPrice, PriceBounds};
 pub use understand::{understand, understand_after, Pickup, Understood};
 pub use vocabulary::{Term, Vocabulary};
-pub use words::{names_other_kind, names_other_kind_pair, other_kinds_only_for_a_purpose, OTHER_KINDS};
+pub use words::{names_other_kind, names_other_kind_pair, OTHER_KINDS, PLACE_WORDS};

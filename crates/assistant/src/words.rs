@@ -617,6 +617,9 @@ pub fn names_other_kind(words: &str) -> bool {
     })
 }
 
+/// Words that say where a thing goes when they follow it ("책상 위에"): the thing is a place, not a kind asked for.
+pub const PLACE_WORDS: &[&str] = &["위에", "옆에", "밑에", "앞에"];
+
 /// Whether every kind of [`OTHER_KINDS`] in `text` is said as what something is for or where it goes, not as
 /// what is asked for: "what do you have for my desk?", "책상 위에 두기 좋은 거", "캠핑의자용".
 pub fn other_kinds_only_for_a_purpose(text: &str) -> bool {
@@ -632,7 +635,7 @@ pub fn other_kinds_only_for_a_purpose(text: &str) -> bool {
                 && said[i - 2] == "for"
                 && ["my", "the", "a", "our", "his", "her"].contains(&said[i - 1].as_str()));
         let placed =
-            said.get(i + 1).is_some_and(|n| ["위에", "옆에", "밑에", "앞에", "위", "옆"].contains(&n.as_str()));
+            said.get(i + 1).is_some_and(|n| PLACE_WORDS.contains(&n.as_str()) || ["위", "옆"].contains(&n.as_str()));
         if !(after_for || placed || w.ends_with('용')) {
             return false;
         }

@@ -420,7 +420,7 @@ impl Engine {
                     // (Not where something goes: "책상 위에 두기 좋은 거".)
                     || (content.iter().enumerate().any(|(i, w)| {
                         names_a_kind(w)
-                            && !content.get(i + 1).is_some_and(|n| ["위에", "옆에", "밑에", "앞에"].contains(&n.as_str()))
+                            && !content.get(i + 1).is_some_and(|n| assistant::PLACE_WORDS.contains(&n.as_str()))
                     })
                         && !found.hits.iter().any(|h| content.iter().any(|w| title_holds_kind(h, w))))
                     || misses_a_kind(&q.q, &found.hits));
@@ -636,7 +636,7 @@ pub(super) fn misses_a_kind(words: &str, hits: &[crate::discovery::product_searc
         let purpose = before(1) || (article && before(2));
         // (Nor what is done with it: "windbreaker small for bike commuting", "자전거 탈 때 입을 바람막이".)
         // (Nor where it goes: "책상 위에 두기 좋은 거".)
-        let used = said.get(i + 1).is_some_and(|n| uses(n) || ["위에", "옆에", "밑에", "앞에"].contains(n));
+        let used = said.get(i + 1).is_some_and(|n| uses(n) || assistant::PLACE_WORDS.contains(n));
         // (A kind of two words: "hair dryers", "board game".)
         let two = said.get(i + 1).map(|n| n.trim_matches(|c: char| !c.is_alphanumeric())).is_some_and(|n| {
             assistant::names_other_kind_pair(&w, n) && !hits.iter().any(|h| super::title_holds(h, &format!("{w} {n}")))
