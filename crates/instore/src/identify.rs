@@ -20,6 +20,9 @@
 //!   product's home gets `ln(misplaced_prior)` instead (misplaced returns are legal but rarer).
 //! * `H2`: the cluster spans several home products and each part is its own pick (two shoppers
 //!   picking neighbouring products at once); one penalty `ln(extra_line_prior)` per extra line.
+//! * `H3`: one grab took units of a product and an item known to be misplaced among them (a
+//!   returned item lies on another product's plates until someone takes it, often with what they
+//!   came for); the plate split is the product's own, one `ln(extra_line_prior)` for the item.
 //! * `H0`: nothing was taken (vibration, drift); its residual is the total itself.
 //!
 //! Quantities carry a prior `ln(quantity_prior) · (|q| − 1)` so that three 40 g biscuits do not
@@ -150,6 +153,7 @@ pub fn hypotheses(inp: &IdentifyInput, cluster: &[PlateChange]) -> Vec<Hypothesi
         if let Some(h) = split_hypothesis(inp, cluster) {
             out.push(h);
         }
+        out.extend(with_misplaced_hypotheses(inp, cluster, total, plates_var));
     } else {
         let mut held: Vec<u32> = inp.held.to_vec();
         held.sort_unstable();
@@ -186,6 +190,69 @@ fn pick_candidates(inp: &IdentifyInput, cluster: &[PlateChange]) -> Vec<u32> {
     cands.sort_unstable();
     cands.dedup();
     cands
+}
+
+/// H3: one grab took units of a product together with a misplaced item lying among them (a
+/// returned item sits on another product's plates until someone takes it, often along with
+/// what they came for). Only items known to lie on the cluster's plates are paired, each with
+/// one other candidate; one penalty `ln(extra_line_prior)` for the second line.
+fn with_misplaced_hypotheses(
+    inp: &IdentifyInput,
+    cluster: &[PlateChange],
+    total: f64,
+    plates_var: f64,
+) -> Vec<Hypothesis> {
+    let cfg = inp.cfg;
+    let mut lying: Vec<(u32, u32)> = Vec::new();
+    for ch in cluster {
+        for &(m, n) in inp.misplaced[ch.plate as usize].iter().filter(|m| m.1 > 0) {
+            match lying.iter_mut().find(|x| x.0 == m) {
+                Some(x) => x.1 += n,
+                None => lying.push((m, n)),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if lying.is_empty() {
+        return out;
+    }
+    let taken = -total;
+    let abs_sum: f64 = cluster.iter().map(|c| c.delta_g().abs()).sum::<f64>().max(1e-9);
+    for c in pick_candidates(inp, cluster) {
+        let w1 = inp.layout.product(c).unit_weight_g;
+        for &(m, n) in lying.iter().filter(|x| x.0 != c) {
+            let w2 = inp.layout.product(m).unit_weight_g;
+            for q2 in 1..=(n as i32).min(cfg.max_quantity) {
+                let rest = taken - q2 as f64 * w2;
+                let q1 = (rest / w1).round();
+                if q1 < 1.0 || q1 > cfg.max_quantity as f64 {
+                    continue;
+                }
+                let q1 = q1 as i32;
+                let s = (cfg.residual_floor_g.powi(2)
+                    + plates_var
+                    + (cfg.unit_weight_cv * q1 as f64 * w1).powi(2)
+                    + (cfg.unit_weight_cv * q2 as f64 * w2).powi(2))
+                .sqrt();
+                let z = (rest - q1 as f64 * w1).abs() / s;
+                // Where the weight left tells the product apart from its near-equal neighbours
+                // as for one product (the item lay among it, on its plates).
+                let sh = cluster
+                    .iter()
+                    .filter(|ch| inp.layout.home_product[ch.plate as usize] == Some(c))
+                    .map(|ch| ch.delta_g().abs())
+                    .sum::<f64>()
+                    / abs_sum;
+                let ll = -0.5 * z * z - s.ln()
+                    + cfg.quantity_prior.ln() * (q1 - 1 + q2 - 1) as f64
+                    + cfg.extra_line_prior.ln()
+                    + (sh + 0.02).ln()
+                    - cfg.lean_excess_penalty * ((1.0 - sh) - cfg.lean_max_share).max(0.0);
+                out.push(Hypothesis { lines: vec![(c, q1), (m, q2)], log_lik: ll, z, probability: 0.0 });
+            }
+        }
+    }
+    out
 }
 
 /// H2: each home product's plates explained separately (only when ≥ 2 products changed and

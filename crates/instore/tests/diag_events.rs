@@ -177,6 +177,18 @@ fn diag_events() {
                     );
                 }
                 for r in rep.reviews.iter().filter(|r| near(r.t_start_s, r.t_settled_s, &r.plates)) {
+                    let weight = |b: &str| {
+                        sim.recording
+                            .planogram
+                            .iter()
+                            .find(|p| p.barcode.as_deref() == Some(b))
+                            .map_or(0.0, |p| p.unit_weight_g)
+                    };
+                    println!(
+                        "    weights: truth {:.1}, candidates {:?}",
+                        weight(&a.barcode),
+                        r.products.iter().flatten().map(|l| (&l.barcode[8..], weight(&l.barcode))).collect::<Vec<_>>()
+                    );
                     println!(
                         "    review {:?} conf {:.2} delta {:.1} shoppers {:?} products {:?}",
                         r.reason,

@@ -80,6 +80,20 @@ fn run_with_exits(
     shoppers: &[Shopper],
     exits: &mut Vec<(f64, &'static str, Option<Vec<(String, u32)>>)>,
 ) {
+    run_full(engine, secs, changes, shoppers, exits, &|_| 3.4);
+}
+
+/// Like [`run_with_exits`], with the width of each plate's uniform noise (g) from `noise`
+/// (3.4 g everywhere elsewhere: σ ≈ 0.6 g).
+#[allow(clippy::type_complexity)]
+fn run_full(
+    engine: &mut Engine,
+    secs: f64,
+    changes: &[(f64, f64, u16, u16, f64)],
+    shoppers: &[Shopper],
+    exits: &mut Vec<(f64, &'static str, Option<Vec<(String, u32)>>)>,
+    noise: &dyn Fn(PlateKey) -> f64,
+) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
     let n = engine.layout().plate_count() as u32;
     let base: Vec<f64> = (0..n).map(|p| 1000.0 + 100.0 * p as f64).collect();
@@ -98,7 +112,7 @@ fn run_with_exits(
         }
         for p in 0..n {
             let key = engine.layout().plate_key(p);
-            let mut g = base[p as usize] + 0.6 * (rng.random::<f64>() - 0.5) * 3.4;
+            let mut g = base[p as usize] + 0.6 * (rng.random::<f64>() - 0.5) * noise(key);
             for &(t0, t1, shelf, plate, d) in changes {
                 if key.shelf == shelf && key.plate == plate {
                     if t >= t1 {
@@ -150,6 +164,51 @@ fn put_back_on_the_wrong_shelf_updates_cart_and_live_planogram() {
     assert_eq!(ups, vec![("C".into(), 1), ("C".into(), -1), ("C".into(), 1)]);
     assert_eq!(e.stats().misplaced_returns, 1);
     assert_eq!(cart(&e, "s1"), vec![("C".into(), 1)]);
+}
+
+#[test]
+fn a_misplaced_item_taken_with_the_product_it_lay_among_is_charged_with_it() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    let s = Shopper {
+        id: "s1",
+        x: 0.5,
+        reaches: vec![(4.5, 6.5, spot(1, 5)), (9.5, 11.5, spot(2, 5)), (14.5, 16.5, spot(2, 5))],
+    };
+    // Picks C (300 g), leaves it among E (250 g) on shelf 2, then takes an E and the C in one grab:
+    // 550 g, which no number of units of one product explains.
+    run(&mut e, 20.0, &[(5.0, 6.0, 1, 5, -300.2), (10.0, 11.0, 2, 5, 300.2), (15.0, 16.0, 2, 5, -550.1)], &[s]);
+    assert_eq!(cart(&e, "s1"), vec![("C".into(), 1), ("E".into(), 1)]);
+    assert_eq!(e.pending_reviews().count(), 0);
+}
+
+#[test]
+fn the_part_of_an_item_on_a_noisy_neighbour_plate_is_counted_without_triggering_it() {
+    // Plate 6 of shelf 1 is noisy (σ ≈ 6 g, so it triggers only past 24 g): C (300 g) leaves 278 g
+    // on plate 5 and 22 g on plate 6. Alone, 278 g is 22 g short of a C (5 σ of the fit): review.
+    let noisy = |k: PlateKey| if k.shelf == 1 && k.plate == 6 { 34.0 } else { 3.4 };
+    let s = || Shopper { id: "s1", x: 0.5, reaches: vec![(4.5, 6.5, spot(1, 5))] };
+    let changes = [(5.0, 6.0, 1, 5, -278.0), (5.0, 6.0, 1, 6, -22.0)];
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    run_full(&mut e, 12.0, &changes, &[s()], &mut Vec::new(), &noisy);
+    assert_eq!(cart(&e, "s1"), vec![("C".into(), 1)]);
+    assert_eq!(e.pending_reviews().count(), 0);
+    // The same without the part on plate 6 (a lighter product's weight) is still no C.
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    run_full(&mut e, 12.0, &changes[..1], &[s()], &mut Vec::new(), &noisy);
+    assert!(cart(&e, "s1").is_empty());
+}
+
+#[test]
+fn a_return_beside_someone_elses_pick_is_two_events() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    // s1 picks C (300 g, plate 5), then returns it while s2 takes B (505 g) from plate 4 next to it:
+    // the two plates settle together at −205 g, which no product explains.
+    let s1 = Shopper { id: "s1", x: 0.6, reaches: vec![(4.5, 6.5, spot(1, 5)), (14.5, 16.5, spot(1, 5))] };
+    let s2 = Shopper { id: "s2", x: 0.25, reaches: vec![(14.5, 16.5, spot(1, 4))] };
+    run(&mut e, 20.0, &[(5.0, 6.0, 1, 5, -300.1), (15.0, 16.0, 1, 5, 300.1), (15.0, 16.0, 1, 4, -505.2)], &[s1, s2]);
+    assert_eq!(cart(&e, "s1"), vec![]);
+    assert_eq!(cart(&e, "s2"), vec![("B".into(), 1)]);
+    assert_eq!(e.pending_reviews().count(), 0);
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Shelf groups and attribution: quiet shelves close their groups, clusters of changed plates are
-//! identified and attributed to the hands that went into the facing, and carts are updated or reviewed.
+//! Shelf groups and attribution: quiet shelves close their groups (with the parts of items on
+//! neighbouring plates too light to trigger them), clusters of changed plates are identified and
+//! attributed to the hands that went into the facing, and carts are updated or reviewed.
 
 use super::*;
 
@@ -56,8 +57,67 @@ impl Engine {
         self.now_s = self.now_s.max(t_s);
     }
 
+    /// An event began on `plate`: remember its level and its direct neighbours' (stable ones).
+    pub(super) fn snap_levels(&mut self, plate: u32, t_s: f64) {
+        let l = &self.layout;
+        let shelf = &l.shelves[l.plate_shelf[plate as usize] as usize];
+        let pos = l.plate_pos[plate as usize] as usize;
+        for q in [pos.wrapping_sub(1), pos, pos + 1].into_iter().filter_map(|i| shelf.plates.get(i).copied()) {
+            // A snapshot no group took (its events were all noise) is stale after an event's time.
+            let (level, t) = self.lean_snap[q as usize];
+            let open = !level.is_nan() && t_s - t <= self.detector.config().max_event_s;
+            if !open && (q == plate || !self.detector.is_active(q)) {
+                self.lean_snap[q as usize] = (self.detector.level_g(q), t_s);
+            }
+        }
+    }
+
+    /// Plates next to the group's changes whose part of the event stayed under their trigger
+    /// (or was dropped as noise): their window mean against the level when the event began.
+    /// Returned as changes of the same sign as their changed neighbour; every snapshot of the
+    /// shelf is cleared.
+    fn hidden_lean(&mut self, shelf: u32, changes: &[PlateChange]) -> Vec<PlateChange> {
+        let l = &self.layout;
+        let plates = &l.shelves[shelf as usize].plates;
+        let mut out: Vec<PlateChange> = Vec::new();
+        let began = changes.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
+        for c in changes {
+            let pos = l.plate_pos[c.plate as usize] as usize;
+            for q in [pos.wrapping_sub(1), pos + 1].into_iter().filter_map(|i| plates.get(i).copied()) {
+                let (snap, t_snap) = self.lean_snap[q as usize];
+                if snap.is_nan()
+                    || t_snap < began - self.detector.config().max_event_s
+                    || self.detector.is_active(q)
+                    || changes.iter().any(|x| x.plate == q)
+                    || out.iter().any(|x| x.plate == q)
+                {
+                    continue;
+                }
+                let sigma = self.detector.sigma_g(q);
+                let after = self.detector.window_mean_g(q);
+                let hidden = after - snap;
+                let se = sigma / (self.detector.config().window_samples as f64).sqrt();
+                if hidden.abs() < self.cfg.min_change_g.max(self.cfg.lean_sigmas * se)
+                    || hidden.signum() != c.delta_g().signum()
+                {
+                    continue;
+                }
+                out.push(PlateChange { plate: q, before_g: snap, after_g: after, sigma_g: sigma, forced: false, ..*c });
+            }
+        }
+        for &p in plates {
+            self.lean_snap[p as usize] = (f64::NAN, f64::NAN);
+        }
+        out
+    }
+
     pub(super) fn process_group(&mut self, mut group: ShelfGroup, t_now: f64) {
         self.stats.shelf_events += 1;
+        if let Some(first) = group.changes.first() {
+            let shelf = self.layout.plate_shelf[first.plate as usize];
+            let hidden = self.hidden_lean(shelf, &group.changes);
+            group.changes.extend(hidden);
+        }
         let l = &self.layout;
         group.changes.sort_by_key(|c| l.plate_pos[c.plate as usize]);
         let mut clusters: Vec<Vec<PlateChange>> = Vec::new();
@@ -87,8 +147,46 @@ impl Engine {
             }
         }
         for cl in clusters {
-            self.process_cluster(&cl, t_now);
+            for part in self.split_by_sign(cl) {
+                self.process_cluster(&part, t_now);
+            }
         }
+    }
+
+    /// A cluster whose plates moved both ways at once (one shopper taking from a facing while
+    /// another returns an item to the next) is two events when neither sign alone is noise, the
+    /// whole explains nothing and each side explains itself; otherwise it stays one.
+    fn split_by_sign(&self, cluster: Vec<PlateChange>) -> Vec<Vec<PlateChange>> {
+        let thr = |c: &PlateChange| self.cfg.min_change_g.max(self.cfg.change_sigmas * c.sigma_g);
+        let (neg, pos): (Vec<PlateChange>, Vec<PlateChange>) =
+            cluster.iter().filter(|c| c.delta_g().abs() >= thr(c)).partition(|c| c.delta_g() < 0.0);
+        if neg.is_empty() || pos.is_empty() || neg.len() + pos.len() != cluster.len() {
+            return vec![cluster];
+        }
+        if self.explained(&cluster) || !self.explained(&neg) || !self.explained(&pos) {
+            return vec![cluster];
+        }
+        vec![neg, pos]
+    }
+
+    /// Whether the best explanation of a cluster names products and fits its weight.
+    fn explained(&self, cluster: &[PlateChange]) -> bool {
+        let total: f64 = cluster.iter().map(|c| c.delta_g()).sum();
+        let best = if total < 0.0 {
+            identify::hypotheses(
+                &IdentifyInput { layout: &self.layout, misplaced: &self.misplaced, held: &[], cfg: &self.cfg.identify },
+                cluster,
+            )
+            .remove(0)
+        } else {
+            let plates: Vec<u32> = cluster.iter().map(|c| c.plate).collect();
+            let t_start = cluster.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
+            let t_settled = cluster.iter().map(|c| c.t_settled_s).fold(f64::NEG_INFINITY, f64::max);
+            let shoppers =
+                self.attribute(self.layout.plates_box(&plates), t_start - self.cfg.attribution_pre_s, t_settled);
+            self.decide_put_back(cluster, &shoppers).0 .1
+        };
+        !best.lines.is_empty() && best.z <= self.cfg.identify.unexplained_z
     }
 
     /// Signed hand depth (m) of each shopper in `bx` during `[t0, t1]`: per frame the best reach
@@ -331,6 +429,26 @@ impl Engine {
                     }
                 })
                 .collect();
+            // Lines that left the same plates were one grab (a misplaced item taken with the
+            // product it lay among): one hand, so one shopper for all of them.
+            let one_grab = owns.len() > 1
+                && owns.iter().enumerate().any(|(i, a)| owns[i + 1..].iter().any(|b| a.iter().any(|p| b.contains(p))));
+            if one_grab {
+                let who = shoppers.first().copied();
+                let conf = best.probability * who.map_or(0.0, |w| w.1 * self.reach_factor(w.2));
+                return self.decide(
+                    cluster,
+                    &best,
+                    who.map(|w| w.0),
+                    conf,
+                    total,
+                    t_start,
+                    t_settled,
+                    t_now,
+                    &shoppers,
+                    &hs,
+                );
+            }
             let liks: Vec<Vec<(usize, f64, f64)>> = owns
                 .iter()
                 .map(|own| {

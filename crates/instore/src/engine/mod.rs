@@ -104,6 +104,10 @@ pub struct EngineConfig {
     /// shopper, shared equally (so it goes to review) when several were. Off: such events go to
     /// review with no candidate.
     pub weight_only_fallback: bool,
+    /// A plate next to a changed one whose level moved by less than its trigger (an item leaning
+    /// onto a noisy neighbour plate) still counts when its window mean left the level it had when
+    /// the event began by more than this many standard errors (and `min_change_g`).
+    pub lean_sigmas: f64,
     /// Events whose confidence is below this go to the review queue.
     pub review_threshold: f64,
     /// A review item lists (and holds the exit of) only shoppers within reach whose attribution
@@ -139,6 +143,7 @@ impl Default for EngineConfig {
             handover_decide_p: 0.5,
             handover_episode_gap_s: 3.0,
             weight_only_fallback: true,
+            lean_sigmas: 3.0,
             review_threshold: 0.6,
             review_candidate_min_p: 0.01,
             track_history_s: 30.0,
@@ -357,6 +362,9 @@ pub struct Engine {
     next_poll_s: f64,
     now_s: f64,
     misplaced: Vec<Vec<(u32, u32)>>,
+    /// Per plate: its level when an event began on it or on a neighbour, and when (NaN when none
+    /// is open), so a part of an item too light to trigger its plate is not lost.
+    lean_snap: Vec<(f64, f64)>,
     shoppers: Vec<Shopper>,
     shopper_index: HashMap<String, usize>,
     meetings: Vec<Meeting>,
@@ -384,6 +392,7 @@ impl Engine {
             next_poll_s: f64::NEG_INFINITY,
             now_s: f64::NEG_INFINITY,
             misplaced: vec![Vec::new(); n],
+            lean_snap: vec![(f64::NAN, f64::NAN); n],
             shoppers: Vec::new(),
             shopper_index: HashMap::new(),
             meetings: Vec::new(),
@@ -461,8 +470,10 @@ impl Engine {
     #[inline]
     pub fn push_plate(&mut self, plate: u32, t_s: f64, grams: f32) {
         self.stats.samples += 1;
-        if let Transition::Settled(change) = self.detector.push(plate, t_s, grams) {
-            self.on_settled(change);
+        match self.detector.push(plate, t_s, grams) {
+            Transition::Settled(change) => self.on_settled(change),
+            Transition::Started => self.snap_levels(plate, t_s),
+            Transition::None => {}
         }
         if t_s >= self.next_poll_s {
             self.advance(t_s);
