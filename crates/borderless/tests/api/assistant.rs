@@ -247,6 +247,23 @@ async fn the_readme_question_refined_and_in_english(b: Backend) {
     assert!(gone, "a sold-out product is not offered for pickup");
 }
 
+both!(words_let_go_of_for_a_budget_are_said_to_have_matched_nothing);
+async fn words_let_go_of_for_a_budget_are_said_to_have_matched_nothing(b: Backend) {
+    let Shop { app, .. } = setup(b).await;
+    // Only the Pro (189,000 won) cancels noise: under 50,000 won the answer shows what fits the budget and says
+    // that nothing fitted the words, rather than calling the Lite noise-cancelling.
+    let a = ask(&app, None, json!({"text": "노이즈캔슬링 5만원 이하"})).await;
+    assert_eq!(titles(&a), ["볼트 무선 이어버드 라이트"], "{a}");
+    let reply = a["reply"]["text"].as_str().unwrap();
+    assert!(reply.starts_with("'노이즈캔슬링'에 꼭 맞는 상품은 없어서"), "{reply}");
+    assert!(!reply.contains("'노이즈캔슬링'이에요"), "the products are not called by the words: {reply}");
+    grounded(&app, &a).await;
+    // Within the budget the words are kept and nothing is said.
+    let b = ask(&app, None, json!({"text": "노이즈캔슬링 20만원 이하"})).await;
+    assert_eq!(titles(&b), ["소리 노이즈캔슬링 이어폰 프로"], "{b}");
+    assert!(!b["reply"]["text"].as_str().unwrap().contains("꼭 맞는 상품은 없어서"), "{b}");
+}
+
 both!(a_type_within_the_kind_keeps_the_brand_shown);
 async fn a_type_within_the_kind_keeps_the_brand_shown(b: Backend) {
     let Shop { app, .. } = setup(b).await;

@@ -393,6 +393,10 @@ impl Engine {
             && !matches!(u.refine.as_deref(), Some("cheaper" | "pricier" | "price"))
             && u.price.is_some();
         let mut kind_not_carried: bool;
+        // The words were let go of so that the request's other conditions could show something: the reply
+        // must not call those products by the words, and says that nothing matched them ("후드티 5만원 이하" when
+        // the hoodie costs more shows other tops under 50,000 won, saying so).
+        let mut words_dropped: Option<String> = None;
         let (found, products) = loop {
             let found = self.search_products(q.clone()).await?;
             // When some titles hold every word said ("a5"), the hits whose titles hold none of them came
@@ -494,6 +498,7 @@ impl Engine {
                 && !asks_for_a_type
                 && (q.category.is_some() || q.brand.is_some() || q.price_min.is_some() || q.price_max.is_some())
             {
+                words_dropped = Some(content.join(" "));
                 q.q.clear();
                 q.sort = "popular".into();
                 continue;
@@ -520,6 +525,10 @@ impl Engine {
 
         out.reply.text = if asks_store {
             texts::which_store_text(products.len(), out.question.as_ref(), ctx.ko)
+        } else if let Some(said) = words_dropped.as_deref().filter(|_| !products.is_empty()) {
+            let without = Understood { words: String::new(), ..u.clone() };
+            let rest = search_text(&without, &products, total, ctx, stores_wanted.as_deref(), out.question.as_ref());
+            texts::words_unmatched_text(said, &rest, ctx.ko)
         } else {
             search_text(u, &products, total, ctx, stores_wanted.as_deref(), out.question.as_ref())
         };

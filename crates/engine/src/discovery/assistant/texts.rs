@@ -155,6 +155,19 @@ pub(super) fn which_store_text(shown: usize, question: Option<&Question>, ko: bo
     }
 }
 
+/// The reply when the words said matched nothing under the request's other conditions (a budget, a store, a
+/// kind) and other products that meet those are shown instead: says so before `rest`, which describes them.
+pub(super) fn words_unmatched_text(said: &str, rest: &str, ko: bool) -> String {
+    if said.is_empty() {
+        return rest.to_owned();
+    }
+    if ko {
+        format!("'{said}'에 꼭 맞는 상품은 없어서, 나머지 조건에 맞는 다른 상품을 보여 드려요. {rest}")
+    } else {
+        format!("Nothing matched '{said}', so here are other products that meet the rest of what you asked. {rest}")
+    }
+}
+
 pub(super) fn search_text(
     u: &Understood,
     products: &[AssistantProduct],
