@@ -84,6 +84,8 @@ pub struct Hypothesis {
     pub z: f64,
     /// Probability after normalisation over all hypotheses of the cluster.
     pub probability: f64,
+    /// The lines were one grab (H3: a product and a misplaced item lying among it), so one hand.
+    pub one_hand: bool,
 }
 
 /// What the identifier needs besides the cluster.
@@ -132,7 +134,13 @@ pub fn hypotheses(inp: &IdentifyInput, cluster: &[PlateChange]) -> Vec<Hypothesi
     // H0: nothing taken.
     let s0 = sigma_r(cfg, plates_var, 0, 0.0);
     let z0 = total.abs() / s0;
-    out.push(Hypothesis { lines: Vec::new(), log_lik: -0.5 * z0 * z0 - s0.ln(), z: z0, probability: 0.0 });
+    out.push(Hypothesis {
+        lines: Vec::new(),
+        log_lik: -0.5 * z0 * z0 - s0.ln(),
+        z: z0,
+        probability: 0.0,
+        one_hand: false,
+    });
 
     let share = |c: u32| -> f64 {
         cluster.iter().filter(|ch| stands_on(inp, c, ch.plate)).map(|ch| ch.delta_g().abs()).sum::<f64>() / abs_sum
@@ -146,7 +154,7 @@ pub fn hypotheses(inp: &IdentifyInput, cluster: &[PlateChange]) -> Vec<Hypothesi
                     let sh = share(c);
                     let ll =
                         ll + (sh + 0.02).ln() - cfg.lean_excess_penalty * ((1.0 - sh) - cfg.lean_max_share).max(0.0);
-                    out.push(Hypothesis { lines: vec![(c, -q)], log_lik: ll, z, probability: 0.0 });
+                    out.push(Hypothesis { lines: vec![(c, -q)], log_lik: ll, z, probability: 0.0, one_hand: false });
                 }
             }
         }
@@ -164,7 +172,13 @@ pub fn hypotheses(inp: &IdentifyInput, cluster: &[PlateChange]) -> Vec<Hypothesi
                 if q > 0 {
                     let home = cluster.iter().any(|ch| inp.layout.home_product[ch.plate as usize] == Some(c));
                     let place = if home { 0.0 } else { cfg.misplaced_prior.ln() };
-                    out.push(Hypothesis { lines: vec![(c, -q)], log_lik: ll + place, z, probability: 0.0 });
+                    out.push(Hypothesis {
+                        lines: vec![(c, -q)],
+                        log_lik: ll + place,
+                        z,
+                        probability: 0.0,
+                        one_hand: false,
+                    });
                 }
             }
         }
@@ -248,7 +262,13 @@ fn with_misplaced_hypotheses(
                     + cfg.extra_line_prior.ln()
                     + (sh + 0.02).ln()
                     - cfg.lean_excess_penalty * ((1.0 - sh) - cfg.lean_max_share).max(0.0);
-                out.push(Hypothesis { lines: vec![(c, q1), (m, q2)], log_lik: ll, z, probability: 0.0 });
+                out.push(Hypothesis {
+                    lines: vec![(c, q1), (m, q2)],
+                    log_lik: ll,
+                    z,
+                    probability: 0.0,
+                    one_hand: true,
+                });
             }
         }
     }
@@ -297,7 +317,7 @@ fn split_hypothesis(inp: &IdentifyInput, cluster: &[PlateChange]) -> Option<Hypo
         return None;
     }
     ll += cfg.extra_line_prior.ln() * (lines.len() - 1) as f64;
-    Some(Hypothesis { lines, log_lik: ll, z: z_max, probability: 0.0 })
+    Some(Hypothesis { lines, log_lik: ll, z: z_max, probability: 0.0, one_hand: false })
 }
 
 /// Deduplicates equal line sets (keeping the best), sorts best first and sets probabilities.

@@ -150,6 +150,13 @@ impl SettleDetector {
     pub fn level_g(&self, plate: u32) -> f64 {
         self.level[plate as usize]
     }
+    /// Takes `g` as the settled level of a stable plate (a change too small to trigger it, counted
+    /// elsewhere, is then not measured again); an active plate keeps its level.
+    pub fn set_level(&mut self, plate: u32, g: f64) {
+        if !self.active[plate as usize] {
+            self.level[plate as usize] = g;
+        }
+    }
     /// Rest-noise σ estimate of the plate (g).
     pub fn sigma_g(&self, plate: u32) -> f64 {
         self.var[plate as usize].sqrt()

@@ -63,9 +63,10 @@ impl Engine {
         let shelf = &l.shelves[l.plate_shelf[plate as usize] as usize];
         let pos = l.plate_pos[plate as usize] as usize;
         for q in [pos.wrapping_sub(1), pos, pos + 1].into_iter().filter_map(|i| shelf.plates.get(i).copied()) {
-            // A snapshot no group took (its events were all noise) is stale after an event's time.
+            // One event's plates start within a moment of each other; a snapshot older than
+            // LEAN_SNAP_S belongs to an event no group took (noise) and is taken again.
             let (level, t) = self.lean_snap[q as usize];
-            let open = !level.is_nan() && t_s - t <= self.detector.config().max_event_s;
+            let open = !level.is_nan() && t_s - t <= LEAN_SNAP_S;
             if !open && (q == plate || !self.detector.is_active(q)) {
                 self.lean_snap[q as usize] = (self.detector.level_g(q), t_s);
             }
@@ -74,22 +75,32 @@ impl Engine {
 
     /// Plates next to the group's changes whose part of the event stayed under their trigger
     /// (or was dropped as noise): their window mean against the level when the event began.
-    /// Returned as changes of the same sign as their changed neighbour; every snapshot of the
+    /// Returned as (the changed neighbour's plate, a change of the same sign); the counted part
+    /// becomes the plate's level (so no later event counts it again) and every snapshot of the
     /// shelf is cleared.
-    fn hidden_lean(&mut self, shelf: u32, changes: &[PlateChange]) -> Vec<PlateChange> {
+    fn hidden_lean(&mut self, shelf: u32, changes: &[PlateChange]) -> Vec<(u32, PlateChange)> {
         let l = &self.layout;
         let plates = &l.shelves[shelf as usize].plates;
-        let mut out: Vec<PlateChange> = Vec::new();
+        let mut out: Vec<(u32, PlateChange)> = Vec::new();
         let began = changes.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
+        let in_group = |q: u32| changes.iter().any(|x| x.plate == q);
         for c in changes {
             let pos = l.plate_pos[c.plate as usize] as usize;
             for q in [pos.wrapping_sub(1), pos + 1].into_iter().filter_map(|i| plates.get(i).copied()) {
                 let (snap, t_snap) = self.lean_snap[q as usize];
+                let qpos = l.plate_pos[q as usize] as usize;
+                // (Not while a neighbour outside the group is still moving: its event may be leaning
+                // on q too, and belongs to the next group.)
+                let busy_beside = [qpos.wrapping_sub(1), qpos + 1]
+                    .into_iter()
+                    .filter_map(|i| plates.get(i).copied())
+                    .any(|n| !in_group(n) && self.detector.is_active(n));
                 if snap.is_nan()
-                    || t_snap < began - self.detector.config().max_event_s
+                    || t_snap < began - LEAN_SNAP_S
                     || self.detector.is_active(q)
-                    || changes.iter().any(|x| x.plate == q)
-                    || out.iter().any(|x| x.plate == q)
+                    || busy_beside
+                    || in_group(q)
+                    || out.iter().any(|x| x.1.plate == q)
                 {
                     continue;
                 }
@@ -102,8 +113,14 @@ impl Engine {
                 {
                     continue;
                 }
-                out.push(PlateChange { plate: q, before_g: snap, after_g: after, sigma_g: sigma, forced: false, ..*c });
+                out.push((
+                    c.plate,
+                    PlateChange { plate: q, before_g: snap, after_g: after, sigma_g: sigma, forced: false, ..*c },
+                ));
             }
+        }
+        for (_, h) in &out {
+            self.detector.set_level(h.plate, h.after_g);
         }
         for &p in plates {
             self.lean_snap[p as usize] = (f64::NAN, f64::NAN);
@@ -113,11 +130,13 @@ impl Engine {
 
     pub(super) fn process_group(&mut self, mut group: ShelfGroup, t_now: f64) {
         self.stats.shelf_events += 1;
-        if let Some(first) = group.changes.first() {
-            let shelf = self.layout.plate_shelf[first.plate as usize];
-            let hidden = self.hidden_lean(shelf, &group.changes);
-            group.changes.extend(hidden);
-        }
+        let hidden = match group.changes.first() {
+            Some(first) => {
+                let shelf = self.layout.plate_shelf[first.plate as usize];
+                self.hidden_lean(shelf, &group.changes)
+            }
+            None => Vec::new(),
+        };
         let l = &self.layout;
         group.changes.sort_by_key(|c| l.plate_pos[c.plate as usize]);
         let mut clusters: Vec<Vec<PlateChange>> = Vec::new();
@@ -146,6 +165,13 @@ impl Engine {
                 clusters.push(vec![c]);
             }
         }
+        // Each hidden part joins the cluster of the change it leaned from (it never bridges two).
+        for (source, h) in hidden {
+            if let Some(cl) = clusters.iter_mut().find(|cl| cl.iter().any(|c| c.plate == source)) {
+                cl.push(h);
+                cl.sort_by_key(|c| l.plate_pos[c.plate as usize]);
+            }
+        }
         for cl in clusters {
             for part in self.split_by_sign(cl) {
                 self.process_cluster(&part, t_now);
@@ -163,16 +189,21 @@ impl Engine {
         if neg.is_empty() || pos.is_empty() || neg.len() + pos.len() != cluster.len() {
             return vec![cluster];
         }
-        if self.explained(&cluster) || !self.explained(&neg) || !self.explained(&pos) {
+        // (Nothing, not even "nothing happened", fits the whole: a unit slid from one plate to the
+        // next nets to about zero and stays one event, which is noise.)
+        let fits = |h: &Hypothesis| h.z <= self.cfg.identify.unexplained_z;
+        let (whole, a, b) = (self.best_of(&cluster), self.best_of(&neg), self.best_of(&pos));
+        if fits(&whole) || a.lines.is_empty() || !fits(&a) || b.lines.is_empty() || !fits(&b) {
             return vec![cluster];
         }
         vec![neg, pos]
     }
 
-    /// Whether the best explanation of a cluster names products and fits its weight.
-    fn explained(&self, cluster: &[PlateChange]) -> bool {
+    /// The best explanation of a cluster on its own: a pick's from the identifier, a put-back's
+    /// jointly with who could have returned it.
+    fn best_of(&self, cluster: &[PlateChange]) -> Hypothesis {
         let total: f64 = cluster.iter().map(|c| c.delta_g()).sum();
-        let best = if total < 0.0 {
+        if total < 0.0 {
             identify::hypotheses(
                 &IdentifyInput { layout: &self.layout, misplaced: &self.misplaced, held: &[], cfg: &self.cfg.identify },
                 cluster,
@@ -185,8 +216,7 @@ impl Engine {
             let shoppers =
                 self.attribute(self.layout.plates_box(&plates), t_start - self.cfg.attribution_pre_s, t_settled);
             self.decide_put_back(cluster, &shoppers).0 .1
-        };
-        !best.lines.is_empty() && best.z <= self.cfg.identify.unexplained_z
+        }
     }
 
     /// Signed hand depth (m) of each shopper in `bx` during `[t0, t1]`: per frame the best reach
@@ -384,7 +414,7 @@ impl Engine {
         }
         let pen = self.cfg.idle_reach_prior.max(1e-6).ln();
         for h in hs.iter_mut() {
-            let n = h.lines.len().max(1);
+            let n = if h.one_hand { 1 } else { h.lines.len().max(1) };
             h.log_lik += pen * inside.saturating_sub(n) as f64;
         }
         identify::normalise(&mut hs);
@@ -429,25 +459,15 @@ impl Engine {
                     }
                 })
                 .collect();
-            // Lines that left the same plates were one grab (a misplaced item taken with the
-            // product it lay among): one hand, so one shopper for all of them.
-            let one_grab = owns.len() > 1
-                && owns.iter().enumerate().any(|(i, a)| owns[i + 1..].iter().any(|b| a.iter().any(|p| b.contains(p))));
-            if one_grab {
+            // One grab took a product and a misplaced item lying among it: one hand, so one shopper
+            // for both lines, applied together when sure (a review holds one line each, below).
+            if best.one_hand {
                 let who = shoppers.first().copied();
                 let conf = best.probability * who.map_or(0.0, |w| w.1 * self.reach_factor(w.2));
-                return self.decide(
-                    cluster,
-                    &best,
-                    who.map(|w| w.0),
-                    conf,
-                    total,
-                    t_start,
-                    t_settled,
-                    t_now,
-                    &shoppers,
-                    &hs,
-                );
+                if who.is_some() && conf >= self.cfg.review_threshold && best.z <= self.cfg.identify.unexplained_z {
+                    let w = who.map(|w| w.0);
+                    return self.decide(cluster, &best, w, conf, total, t_start, t_settled, t_now, &shoppers, &hs);
+                }
             }
             let liks: Vec<Vec<(usize, f64, f64)>> = owns
                 .iter()

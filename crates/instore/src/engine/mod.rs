@@ -313,6 +313,10 @@ struct PendingHandOver {
     options: Vec<HandOverOption>,
 }
 
+/// How long (s) after an event began on a plate its neighbours' levels stay the reference for the
+/// parts of items leaning on them (an event's plates start within a moment of each other).
+const LEAN_SNAP_S: f64 = 1.0;
+
 /// Longest chain of unsettled hand-overs (beyond the first) followed to explain a put-back.
 const HANDOVER_CHAIN_DEPTH: usize = 2;
 
