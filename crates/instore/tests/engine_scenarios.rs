@@ -224,6 +224,19 @@ fn a_unit_sliding_to_the_next_plate_changes_no_cart() {
 }
 
 #[test]
+fn a_return_beside_someone_elses_pick_of_the_same_product_is_two_events() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    // s1 returns its C to plate 5 while s2 takes a C from plate 6: the facing nets to zero, as if nothing
+    // happened, but each side had its own hand.
+    let s1 = Shopper { id: "s1", x: 0.75, reaches: vec![(4.5, 6.5, spot(1, 5)), (14.5, 16.5, spot(1, 5))] };
+    let s2 = Shopper { id: "s2", x: 0.95, reaches: vec![(14.5, 16.5, spot(1, 6))] };
+    run(&mut e, 20.0, &[(5.0, 6.0, 1, 5, -300.1), (15.0, 16.0, 1, 5, 300.1), (15.0, 16.0, 1, 6, -300.0)], &[s1, s2]);
+    let why = format!("{:?}", e.reviews());
+    assert_eq!(cart(&e, "s1"), vec![], "{why}");
+    assert_eq!(cart(&e, "s2"), vec![("C".into(), 1)], "{why}");
+}
+
+#[test]
 fn two_shoppers_taking_at_once_beside_a_misplaced_item_are_not_one_grab() {
     let mut e = Engine::new(layout(), EngineConfig::default());
     // s1 takes an E (250 g) and leaves it on plate 2 of shelf 2, among the D (800 g). Then s2 takes a D from

@@ -189,14 +189,33 @@ impl Engine {
         if neg.is_empty() || pos.is_empty() || neg.len() + pos.len() != cluster.len() {
             return vec![cluster];
         }
-        // (Nothing, not even "nothing happened", fits the whole: a unit slid from one plate to the
-        // next nets to about zero and stays one event, which is noise.)
         let fits = |h: &Hypothesis| h.z <= self.cfg.identify.unexplained_z;
         let (whole, a, b) = (self.best_of(&cluster), self.best_of(&neg), self.best_of(&pos));
-        if fits(&whole) || a.lines.is_empty() || !fits(&a) || b.lines.is_empty() || !fits(&b) {
+        if a.lines.is_empty() || !fits(&a) || b.lines.is_empty() || !fits(&b) {
+            return vec![cluster];
+        }
+        // When something fits the whole ("nothing happened" for a unit that slid to the next plate and
+        // nets to zero), it stays one event unless a different shopper's hand was surely in each side
+        // (one returning a unit while another takes one beside it also nets to zero).
+        if fits(&whole) && !self.different_hands(&neg, &pos) {
             return vec![cluster];
         }
         vec![neg, pos]
+    }
+
+    /// Whether the surest shopper of each part is a different one, each at least as sure as the
+    /// review threshold asks.
+    fn different_hands(&self, a: &[PlateChange], b: &[PlateChange]) -> bool {
+        let top = |part: &[PlateChange]| {
+            let plates: Vec<u32> = part.iter().map(|c| c.plate).collect();
+            let t_start = part.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
+            let t_settled = part.iter().map(|c| c.t_settled_s).fold(f64::NEG_INFINITY, f64::max);
+            self.attribute(self.layout.plates_box(&plates), t_start - self.cfg.attribution_pre_s, t_settled)
+                .first()
+                .copied()
+                .filter(|w| w.1 >= self.cfg.review_threshold)
+        };
+        matches!((top(a), top(b)), (Some(x), Some(y)) if x.0 != y.0)
     }
 
     /// The best explanation of a cluster on its own: a pick's from the identifier, a put-back's
