@@ -206,15 +206,7 @@ impl Engine {
     /// Whether the surest shopper of each part is a different one, each at least as sure as the
     /// review threshold asks.
     fn different_hands(&self, a: &[PlateChange], b: &[PlateChange]) -> bool {
-        let top = |part: &[PlateChange]| {
-            let plates: Vec<u32> = part.iter().map(|c| c.plate).collect();
-            let t_start = part.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
-            let t_settled = part.iter().map(|c| c.t_settled_s).fold(f64::NEG_INFINITY, f64::max);
-            self.attribute(self.layout.plates_box(&plates), t_start - self.cfg.attribution_pre_s, t_settled)
-                .first()
-                .copied()
-                .filter(|w| w.1 >= self.cfg.review_threshold)
-        };
+        let top = |part: &[PlateChange]| self.near(part).first().copied().filter(|w| w.1 >= self.cfg.review_threshold);
         matches!((top(a), top(b)), (Some(x), Some(y)) if x.0 != y.0)
     }
 
@@ -229,13 +221,16 @@ impl Engine {
             )
             .remove(0)
         } else {
-            let plates: Vec<u32> = cluster.iter().map(|c| c.plate).collect();
-            let t_start = cluster.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
-            let t_settled = cluster.iter().map(|c| c.t_settled_s).fold(f64::NEG_INFINITY, f64::max);
-            let shoppers =
-                self.attribute(self.layout.plates_box(&plates), t_start - self.cfg.attribution_pre_s, t_settled);
-            self.decide_put_back(cluster, &shoppers).0 .1
+            self.decide_put_back(cluster, &self.near(cluster)).0 .1
         }
+    }
+
+    /// Who could have caused a cluster: [`Engine::attribute`] over its plates' box and its time.
+    fn near(&self, cluster: &[PlateChange]) -> Vec<(usize, f64, f64)> {
+        let plates: Vec<u32> = cluster.iter().map(|c| c.plate).collect();
+        let t_start = cluster.iter().map(|c| c.t_start_s).fold(f64::INFINITY, f64::min);
+        let t_settled = cluster.iter().map(|c| c.t_settled_s).fold(f64::NEG_INFINITY, f64::max);
+        self.attribute(self.layout.plates_box(&plates), t_start - self.cfg.attribution_pre_s, t_settled)
     }
 
     /// Signed hand depth (m) of each shopper in `bx` during `[t0, t1]`: per frame the best reach
