@@ -181,7 +181,7 @@ def test_stock_adjust_and_transfer():
 T0 = 1_800_000_000.0
 
 
-def plate_events(seq, pick):
+def plate_events(seq, pick, units=1):
     out, t = [], T0 + 1.0
     while t < T0 + 10.0:
         end = min(t + 0.5, T0 + 10.0)
@@ -191,9 +191,9 @@ def plate_events(seq, pick):
             for p in range(1, 5):
                 base = 1000.0 if p <= 2 else 600.0
                 if p <= 2 and pick <= ts < pick + 0.8:
-                    w = base - 125.0 + 40.0 * math.sin(ts * 50.0)
+                    w = base - (125.0 + 40.0 * math.sin(ts * 50.0)) * units
                 elif p <= 2 and ts >= pick + 0.8:
-                    w = base - 250.0
+                    w = base - 250.0 * units
                 else:
                     w = base
                 samples.append([ts, 1, p, w + math.sin(ts * 37.0 + p) * 0.4])
@@ -222,11 +222,11 @@ def track_events(targets):
     return out
 
 
-def stage_review():
-    """A one-shelf cashierless store where two shoppers reach into the same box at once: a true 50/50
-    the fusion engine sends to staff."""
+def stage_review(units=1, code="GO-BROWSER"):
+    """A one-shelf cashierless store where two shoppers reach into the same box at once and `units` leave
+    it: a true 50/50 the fusion engine sends to staff."""
     _, loc = demo.admin("POST", "/admin/locations", {
-        "code": "GO-BROWSER", "name_ko": "브라우저 무인점", "name_en": "Browser GO", "kind": "cashierless",
+        "code": code, "name_ko": f"브라우저 무인점 {code}", "name_en": f"Browser GO {code}", "kind": "cashierless",
         "address": {"line1": "1", "city": "Seoul", "postal_code": "04799", "country": "KR"}}, expect=201)
     store = loc["location"]["id"]
     sku = earbuds_sku()
@@ -252,7 +252,7 @@ def stage_review():
         assert r["entries"][0]["admitted"], r
     for ev in track_events(["s0", "s1"]):
         send("tracker", [ev])
-    for ev in plate_events(0, T0 + 5.0):
+    for ev in plate_events(0, T0 + 5.0, units):
         send("gondola", [ev])
     r = send("gate", [{"seq": 3, "type": "exit", "t": T0 + 12.0, "target_id": "s0"},
                       {"seq": 4, "type": "exit", "t": T0 + 12.0, "target_id": "s1"}])
@@ -277,6 +277,32 @@ def test_resolve_review():
         _, orders = demo.admin("GET", f"/admin/orders?channel=cashierless&location_id={store}", expect=200)
         sold = [o for o in orders["data"] if any(l["sku"] == earbuds_sku() for l in o["lines"])]
         assert len(sold) == 1, f"one receipt has the item: {orders['data']}"
+    finally:
+        d.quit()
+
+
+def test_split_review_between_two_shoppers():
+    """Two units left while both hands were in the box: staff give one to each in one step."""
+    store = stage_review(units=2, code="GO-SPLIT")
+    d = harness.browser()
+    try:
+        login(d, "owner@example.com")
+        d.get(f"{demo.url}/console/live?location={store}")
+        harness.wait_for(d, lambda: "검토 대기열 (1)" in harness.text(d), what="the review queue")
+        harness.click(d, By.XPATH, "//summary[normalize-space()='여러 고객에게 나누기']")
+        picks = d.find_elements(By.CSS_SELECTOR, "details[open] select[name='unit']")
+        assert len(picks) == 2, "one choice per unit"
+        # The queue refreshes itself every 5 s, but not while staff are splitting a review.
+        time.sleep(6)
+        assert d.find_elements(By.CSS_SELECTOR, "details[open] select[name='unit']"), "the refresh closed the split form"
+        SHOTS.take(d, "ko-laptop-live-review-split")
+        harness.click(d, By.XPATH, "//details[@open]//button[normalize-space()='이대로 처리']")
+        flash(d, "처리했습니다")
+        _, rv = demo.admin("GET", f"/admin/stores/{store}/reviews", expect=200)
+        assert rv["reviews"] == [], rv
+        _, orders = demo.admin("GET", f"/admin/orders?channel=cashierless&location_id={store}", expect=200)
+        units = sorted(l["quantity"] for o in orders["data"] for l in o["lines"] if l["sku"] == earbuds_sku())
+        assert units == [1, 1], f"one unit on each receipt: {orders['data']}"
     finally:
         d.quit()
 
@@ -387,6 +413,7 @@ try:
     suite.step("a till sale paid by the shopper's one-time wallet QR", test_till_wallet_qr)
     suite.step("a stock adjustment and a transfer (and a bad quantity)", test_stock_adjust_and_transfer)
     suite.step("resolve a cashierless review in one click", test_resolve_review)
+    suite.step("split a cashierless review between two shoppers", test_split_review_between_two_shoppers)
     suite.step("a CSV import with one bad line, in English", test_csv_import_in_english)
     suite.step("the analytics dashboard draws its charts, the heatmap among them", test_analytics_charts)
     for lang in ["ko", "en"]:

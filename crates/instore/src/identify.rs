@@ -320,13 +320,16 @@ fn split_hypothesis(inp: &IdentifyInput, cluster: &[PlateChange]) -> Option<Hypo
     Some(Hypothesis { lines, log_lik: ll, z: z_max, probability: 0.0, one_hand: false })
 }
 
-/// Deduplicates equal line sets (keeping the best), sorts best first and sets probabilities.
+/// Deduplicates equal hypotheses (the same lines in as many hands, keeping the best), sorts best
+/// first and sets probabilities. The same lines as one grab and as separate grabs stay apart until
+/// the hands have been weighed ([`merge_same_lines`]).
 pub fn normalise(hs: &mut Vec<Hypothesis>) {
     hs.sort_by(|a, b| b.log_lik.total_cmp(&a.log_lik));
-    let mut seen: Vec<Vec<(u32, i32)>> = Vec::new();
+    let mut seen: Vec<(Vec<(u32, i32)>, bool)> = Vec::new();
     hs.retain(|h| {
         let mut k = h.lines.clone();
         k.sort_unstable();
+        let k = (k, h.one_hand);
         if seen.contains(&k) {
             false
         } else {
@@ -338,5 +341,59 @@ pub fn normalise(hs: &mut Vec<Hypothesis>) {
     let total: f64 = hs.iter().map(|h| (h.log_lik - best).exp()).sum();
     for h in hs.iter_mut() {
         h.probability = (h.log_lik - best).exp() / total;
+    }
+}
+
+/// Merges hypotheses with equal lines that differ only in how many hands they took (one grab or
+/// separate grabs), once the hand evidence has weighed them: the likelier keeps its place and
+/// marker and takes the other's probability; the result is best first again. `hs` must be
+/// normalised.
+pub fn merge_same_lines(hs: &mut Vec<Hypothesis>) {
+    let key = |h: &Hypothesis| {
+        let mut k = h.lines.clone();
+        k.sort_unstable();
+        k
+    };
+    let mut i = 0;
+    while i < hs.len() {
+        let k = key(&hs[i]);
+        let mut j = i + 1;
+        while j < hs.len() {
+            if key(&hs[j]) == k {
+                let gone = hs.remove(j);
+                let p = hs[i].probability.max(f64::MIN_POSITIVE);
+                hs[i].log_lik += ((p + gone.probability) / p).ln();
+                hs[i].probability += gone.probability;
+            } else {
+                j += 1;
+            }
+        }
+        i += 1;
+    }
+    hs.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(lines: &[(u32, i32)], log_lik: f64, one_hand: bool) -> Hypothesis {
+        Hypothesis { lines: lines.to_vec(), log_lik, z: 0.0, probability: 0.0, one_hand }
+    }
+
+    #[test]
+    fn the_same_lines_in_one_grab_or_two_are_kept_apart_then_merged_best_first() {
+        // X alone 0.40; the pair Y as two grabs 0.35 and as one grab 0.25: together the pair is likelier.
+        let mut hs = vec![h(&[(1, 1)], 0.40f64.ln(), false), h(&[(2, 1), (3, 1)], 0.35f64.ln(), false)];
+        hs.push(h(&[(3, 1), (2, 1)], 0.25f64.ln(), true));
+        hs.push(h(&[(2, 1), (3, 1)], 0.01f64.ln(), false));
+        normalise(&mut hs);
+        assert_eq!(hs.len(), 3, "the pair survives once per number of hands: {hs:?}");
+        merge_same_lines(&mut hs);
+        assert_eq!(hs.len(), 2, "{hs:?}");
+        assert_eq!(hs[0].lines, vec![(2, 1), (3, 1)], "{hs:?}");
+        assert!(!hs[0].one_hand, "the likelier reading keeps its marker");
+        assert!((hs[0].probability - 0.60).abs() < 1e-9 && (hs[1].probability - 0.40).abs() < 1e-9, "{hs:?}");
+        assert!(hs[0].log_lik > hs[1].log_lik, "{hs:?}");
     }
 }

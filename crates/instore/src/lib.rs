@@ -27,7 +27,8 @@ pub mod sim;
 pub mod zones;
 
 pub use engine::{
-    Engine, EngineConfig, EngineEvent, EngineStats, ExitSummary, HandOver, Resolution, ReviewItem, ReviewReason,
+    Assignment, Engine, EngineConfig, EngineEvent, EngineStats, ExitSummary, HandOver, Resolution, ReviewItem,
+    ReviewReason, MAX_RESOLUTION_LINES,
 };
 pub use error::{Error, Result};
 pub use model::{Aabb, Joint, PlateKey, StoreLayout, TrackFrame, Vec3};

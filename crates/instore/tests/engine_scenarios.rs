@@ -3,7 +3,7 @@
 
 use instore::engine::{EngineEvent, Resolution, ReviewReason};
 use instore::recording::{FacingRow, PlanogramRow};
-use instore::{Engine, EngineConfig, Joint, PlateKey, StoreLayout, TrackFrame, Vec3};
+use instore::{Assignment, Engine, EngineConfig, Joint, PlateKey, StoreLayout, TrackFrame, Vec3};
 use rand::{Rng, SeedableRng};
 
 const W: f64 = 0.1016;
@@ -302,6 +302,56 @@ fn ambiguous_event_goes_to_review_and_can_be_resolved() {
     assert_eq!(cart(&e, "s2"), vec![("D".into(), 1)]);
     assert_eq!(e.exit("s2", 12.0).unwrap().pending_reviews, 0);
     assert!(e.resolve_review(r.id, Resolution::Dismiss).is_err());
+}
+
+#[test]
+fn one_review_can_be_settled_with_several_lines_all_or_none() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    // Two units of D leave while both shoppers have a hand in D's box: one review of D × 2, which
+    // only a resolution of two lines (one unit each) settles truly.
+    let s1 = Shopper { id: "s1", x: 0.1, reaches: vec![(4.5, 6.5, spot(2, 2))] };
+    let s2 = Shopper { id: "s2", x: 0.3, reaches: vec![(4.5, 6.5, spot(2, 2))] };
+    run(&mut e, 12.0, &[(5.0, 6.0, 2, 2, -1600.0)], &[s1, s2]);
+    let pending: Vec<_> = e.pending_reviews().cloned().collect();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let id = pending[0].id;
+    assert_eq!((pending[0].products[0][0].barcode.as_str(), pending[0].products[0][0].quantity), ("D", 2));
+    let line = |t: &str, b: &str, q: i32| Assignment { target_id: t.into(), barcode: b.into(), quantity: q };
+    // A bad line anywhere applies nothing: a duplicate, an unknown product, a zero, an empty list.
+    for bad in [
+        vec![line("s1", "D", 1), line("s1", "D", 1)],
+        vec![line("s1", "D", 1), line("s2", "NOPE", 1)],
+        vec![line("s1", "D", 1), line("s3", "D", 1)],
+        vec![line("s1", "D", 1), line("s2", "D", 0)],
+        vec![],
+    ] {
+        assert!(e.resolve_review(id, Resolution::AssignLines(bad)).is_err());
+        assert!(cart(&e, "s1").is_empty() && cart(&e, "s2").is_empty());
+    }
+    e.resolve_review(id, Resolution::AssignLines(vec![line("s1", "D", 1), line("s2", "D", 1)])).unwrap();
+    assert_eq!(cart(&e, "s1"), vec![("D".into(), 1)]);
+    assert_eq!(cart(&e, "s2"), vec![("D".into(), 1)]);
+    assert_eq!(e.pending_reviews().count(), 0);
+    assert!(e.resolve_review(id, Resolution::AssignLines(vec![line("s1", "D", 1)])).is_err());
+}
+
+#[test]
+fn a_line_of_a_two_product_event_is_reviewed_on_its_own() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    // A and B leave neighbouring plates at once while both shoppers reach over both: each line is a
+    // review of its own, listing single lines of the products on its plates (never the pair, which
+    // assigned in both reviews would charge each unit twice).
+    let both = |id, x| Shopper { id, x, reaches: vec![(4.5, 5.5, spot(1, 2)), (5.5, 6.5, spot(1, 3))] };
+    run(&mut e, 12.0, &[(5.0, 6.0, 1, 2, -500.0), (5.0, 6.0, 1, 3, -505.0)], &[both("s1", 0.2), both("s2", 0.4)]);
+    let pending: Vec<_> = e.pending_reviews().cloned().collect();
+    assert_eq!(pending.len(), 2, "{pending:#?}");
+    for (r, (code, grams)) in pending.iter().zip([("A", -500.0), ("B", -505.0)]) {
+        assert_eq!(r.products[0][0].barcode, code, "{r:#?}");
+        // Single lines that explain this review's own weight (one unit of A or of its neighbour B),
+        // never a quantity fitted to the whole event's.
+        assert!(r.products.iter().all(|alt| alt.len() == 1 && alt[0].quantity == 1), "{r:#?}");
+        assert!((r.delta_g - grams).abs() < 5.0, "{r:#?}");
+    }
 }
 
 #[test]

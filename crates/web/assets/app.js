@@ -81,6 +81,17 @@
   }
 })();
 
+// A live panel that refreshes itself (hx-trigger="every …") waits while staff are working in it: an open
+// <details> (a review being split between shoppers) or a focused field would be wiped by the refresh.
+document.addEventListener("htmx:beforeRequest", function (e) {
+  var el = e.detail && e.detail.elt;
+  if (!el || !el.matches || !el.matches("[hx-trigger^='every']")) return;
+  if (el.querySelector("details[open]") || el.contains(document.activeElement) && document.activeElement !== el &&
+      /^(SELECT|INPUT|TEXTAREA)$/.test(document.activeElement.tagName)) {
+    e.preventDefault();
+  }
+});
+
 // Upload progress for forms marked data-progress="<id of a <progress>>" (catalog imports).
 document.addEventListener("htmx:xhr:progress", function (e) {
   var form = e.target && e.target.closest ? e.target.closest("form[data-progress]") : null;

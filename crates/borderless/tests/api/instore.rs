@@ -688,19 +688,27 @@ async fn shelf_labels_follow_the_catalog(b: Backend) {
 }
 both!(shelf_labels_follow_the_catalog);
 
-/// Two shoppers reach into the same facing at the same moment: the sensors cannot tell who took the item,
-/// so it goes to review; both visits wait at the exit until staff assign it, then each visit settles.
-async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
-    let app = spawn_app(b).await;
-    let engine = app.running.as_ref().unwrap().engine.clone();
-    let (store, a, tokens) = one_shelf_store(&app, &engine).await;
+/// Two shoppers reach into the same facing at the same moment and `units` of A leave it: the sensors cannot
+/// tell who took what, so it goes to review. Answers the store, A, the visits and the review's id and
+/// candidates.
+struct TwoHands {
+    store: String,
+    a: String,
+    tokens: std::collections::HashMap<&'static str, String>,
+    sessions: Vec<String>,
+    review: u64,
+    candidates: Vec<String>,
+}
+
+async fn two_hands_in_one_facing(app: &TestApp, engine: &engine::Engine, units: f64) -> TwoHands {
+    let (store, a, tokens) = one_shelf_store(app, engine).await;
     let mut sessions = Vec::new();
     for (i, email) in ["minji.kim@example.com", "junho.lee@example.com"].iter().enumerate() {
         let c = engine.find_customers(Some((*email).into()), None, None).await.unwrap();
         let c = c.first().unwrap_or_else(|| panic!("demo member {email}"));
         let code = engine.payment_code(&c.id).await.unwrap().code;
         let r = post_events(
-            &app,
+            app,
             &tokens["gate"],
             vec![json!({"seq": i + 1, "type": "entry", "t": T0, "target_id": format!("s{i}"), "payment_code": code})],
         )
@@ -718,11 +726,34 @@ async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
         x["frames"] = Value::Array(frames);
     }
     for t in t0 {
-        post_events(&app, &tokens["tracker"], vec![t]).await;
+        post_events(app, &tokens["tracker"], vec![t]).await;
     }
-    for p in plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, shelf(Some(T0 + 5.0))) {
-        post_events(&app, &tokens["gondola"], vec![p]).await;
+    let one = shelf(Some(T0 + 5.0));
+    for p in plate_events(&mut pseq, T0 + 1.0, T0 + 10.0, move |p, t| {
+        let base = one(p, T0);
+        base - (base - one(p, t)) * units
+    }) {
+        post_events(app, &tokens["gondola"], vec![p]).await;
     }
+    let reviews = app.admin_get(&format!("/admin/stores/{store}/reviews")).await.expect(200);
+    let list = reviews["reviews"].as_array().unwrap().clone();
+    assert_eq!(list.len(), 1, "{reviews}");
+    let best = &list[0]["products"][0];
+    assert_eq!(best.as_array().map(Vec::len), Some(1), "{reviews}");
+    assert_eq!((best[0]["sku"].as_str(), best[0]["quantity"].as_f64()), (Some(a.as_str()), Some(units)), "{reviews}");
+    let candidates: Vec<String> =
+        list[0]["shoppers"].as_array().unwrap().iter().map(|s| s["target_id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(candidates.len(), 2, "{reviews}");
+    let review = list[0]["id"].as_u64().unwrap();
+    TwoHands { store, a, tokens, sessions, review, candidates }
+}
+
+/// Two shoppers reach into the same facing at the same moment: the sensors cannot tell who took the item,
+/// so it goes to review; both visits wait at the exit until staff assign it, then each visit settles.
+async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    let TwoHands { store, a, tokens, sessions, review, candidates } = two_hands_in_one_facing(&app, &engine, 1.0).await;
     let r = post_events(
         &app,
         &tokens["gate"],
@@ -733,13 +764,6 @@ async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
     )
     .await;
     assert_eq!(r["orders"], json!([]), "both wait for the review: {r}");
-    let reviews = app.admin_get(&format!("/admin/stores/{store}/reviews")).await.expect(200);
-    let list = reviews["reviews"].as_array().unwrap().clone();
-    assert_eq!(list.len(), 1, "{reviews}");
-    let candidates: Vec<String> =
-        list[0]["shoppers"].as_array().unwrap().iter().map(|s| s["target_id"].as_str().unwrap().to_owned()).collect();
-    assert_eq!(candidates.len(), 2, "{reviews}");
-    let review = list[0]["id"].as_u64().unwrap();
     // Bad resolutions first: someone who is not a shopper, a product not on the shelves.
     let r = app
         .admin_post(
@@ -780,6 +804,60 @@ async fn ambiguous_pick_waits_for_staff_review(b: Backend) {
     app.assert_no_drift().await;
 }
 both!(ambiguous_pick_waits_for_staff_review);
+
+/// Two units leave one facing while two shoppers reach into it: one each, which only a resolution of
+/// two lines settles. Bad lists apply nothing; the good one charges each visit one unit, and a restart
+/// (a fresh engine on the same database) folds the stored resolution in again.
+async fn one_review_assigns_units_to_two_shoppers(b: Backend) {
+    let app = spawn_app(b).await;
+    let engine = app.running.as_ref().unwrap().engine.clone();
+    let TwoHands { store, a, tokens, sessions, review, candidates } = two_hands_in_one_facing(&app, &engine, 2.0).await;
+    let url = format!("/admin/stores/{store}/reviews/{review}");
+    let line = |who: &str, q: i64| json!({"target_id": who, "sku": a, "quantity": q});
+    let many: Vec<Value> = (0..21).map(|_| line(&candidates[0], 1)).collect();
+    for (bad, says) in [
+        (json!({"action": "assign_lines", "lines": [line(&candidates[0], 1), line(&candidates[0], 1)]}), "named twice"),
+        (json!({"action": "assign_lines", "lines": [line(&candidates[0], 1), line("nobody", 1)]}), "not a shopper"),
+        (json!({"action": "assign_lines", "lines": [line(&candidates[0], 1), line(&candidates[1], 0)]}), "not 0"),
+        (json!({"action": "assign_lines", "lines": []}), "1–20 lines"),
+        (json!({"action": "assign_lines", "lines": many}), "1–20 lines"),
+    ] {
+        let r = app.admin_post(&url, bad).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.to_string().contains(says), "{says}: {}", r.body);
+    }
+    let r =
+        post_events(&app, &tokens["gate"], vec![json!({"seq": 3, "type": "exit", "t": T0 + 12.0, "target_id": "s0"})])
+            .await;
+    assert_eq!(r["orders"], json!([]), "the review is still open: {r}");
+    let r = app
+        .admin_post(
+            &url,
+            json!({"action": "assign_lines", "lines": [line(&format!("{}/s0", sessions[0]), 1), line(&format!("{}/s1", sessions[1]), 1)]}),
+        )
+        .await
+        .expect(200);
+    let orders = r["orders"].as_array().unwrap().clone();
+    assert_eq!(orders.len(), 1, "s0 has left, s1 is still inside: {r}");
+    let order = app.admin_get(&format!("/admin/orders/{}", orders[0].as_str().unwrap())).await.expect(200);
+    assert_eq!(
+        (order["order"]["lines"][0]["sku"].as_str(), order["order"]["lines"][0]["quantity"].as_i64()),
+        (Some(a.as_str()), Some(1)),
+        "{order}"
+    );
+    let restarted =
+        engine::Engine::new(engine.db().clone(), Default::default(), std::sync::Arc::new(engine::SystemClock));
+    let gate = restarted.authenticate_device(&tokens["gate"]).await.unwrap();
+    let out = restarted
+        .ingest_device_events(&gate, vec![json!({"seq": 4, "type": "exit", "t": T0 + 13.0, "target_id": "s1"})])
+        .await
+        .unwrap();
+    assert_eq!(out.orders.len(), 1, "the rebuilt fold holds the resolution: {out:?}");
+    let order = app.admin_get(&format!("/admin/orders/{}", out.orders[0])).await.expect(200);
+    assert_eq!(order["order"]["lines"][0]["quantity"], 1, "{order}");
+    app.assert_no_drift().await;
+}
+both!(one_review_assigns_units_to_two_shoppers);
 
 /// A store without a body tracker (a smart cabinet): only the gate and the shelf report. A shopper alone
 /// inside is charged for what left the shelf during the visit; when two are inside, the pick waits for

@@ -11,6 +11,7 @@ use crate::platform::auth::Principal;
 use crate::platform::{audit, events, idempotency};
 use crate::sales::orders::{OrderView, SaleLineInput};
 use crate::{Engine, EngineError, Result};
+use live::ReviewLine;
 use std::collections::HashMap;
 use std::sync::Arc;
 use store::params;
@@ -536,8 +537,21 @@ impl Engine {
         if by.location().is_some_and(|l| l != location_id) {
             return Err(EngineError::Forbidden("staff resolve reviews at their own store only".into()));
         }
-        if let live::ReviewAction::Assign { sku, .. } = &mut action {
-            *sku = products::canonical_sku(sku)?;
+        match &mut action {
+            live::ReviewAction::Assign { sku, .. } => *sku = products::canonical_sku(sku)?,
+            live::ReviewAction::AssignLines { lines } => {
+                if lines.is_empty() || lines.len() > instore::MAX_RESOLUTION_LINES {
+                    return Err(bad(format!(
+                        "`lines` holds 1–{} lines, got {}",
+                        instore::MAX_RESOLUTION_LINES,
+                        lines.len()
+                    )));
+                }
+                for l in lines.iter_mut() {
+                    l.sku = products::canonical_sku(&l.sku)?;
+                }
+            }
+            live::ReviewAction::Dismiss => {}
         }
         let cell = self.instore_cell(location_id);
         let mut guard = cell.lock().await;
@@ -549,7 +563,9 @@ impl Engine {
             .find(|r| r.id == review_id)
             .map(live::review_key)
             .ok_or_else(|| EngineError::not_found("open review", review_id.to_string()))?;
-        if let live::ReviewAction::Assign { target_id, quantity, sku } = &action {
+        let lines = action.lines();
+        for (i, l) in lines.iter().enumerate() {
+            let ReviewLine { target_id, sku, quantity } = l;
             if !rt.is_member(target_id) {
                 return Err(bad(format!("`{target_id}` is not a shopper of a visit in progress (use the review's `target_id`, `{{visit}}/{{track}}`)")));
             }
@@ -557,16 +573,24 @@ impl Engine {
                 return Err(bad(format!("{sku} is not on this store's shelves")));
             }
             if *quantity == 0 || quantity.abs() > 100 {
-                return Err(bad("`quantity` is −100…100 and not 0"));
+                return Err(bad(format!("`quantity` is −100…100 and not 0 (got {quantity} for {sku})")));
             }
-            let sku = sku.clone();
+            if lines[..i].iter().any(|o| &o.target_id == target_id && &o.sku == sku) {
+                return Err(bad(format!(
+                    "{sku} for `{target_id}` is named twice; give one line with the total quantity"
+                )));
+            }
+        }
+        let skus: Vec<String> = lines.iter().map(|l| l.sku.clone()).collect();
+        if !skus.is_empty() {
             self.db
                 .read(move |tx| {
-                    if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![&sku])?.is_some() {
-                        Ok(())
-                    } else {
-                        Err(EngineError::not_found("sku", sku.clone()))
+                    for sku in &skus {
+                        if tx.query_opt("SELECT 1 FROM variants WHERE sku = ?", params![sku])?.is_none() {
+                            return Err(EngineError::not_found("sku", sku.clone()));
+                        }
                     }
+                    Ok(())
                 })
                 .await?;
         }

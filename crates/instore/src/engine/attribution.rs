@@ -419,19 +419,20 @@ impl Engine {
     /// into a box without moving anything is not rare but not the norm either, so each
     /// unexplained reach costs [`EngineConfig::idle_reach_prior`].
     pub(super) fn hand_evidence(&self, mut hs: Vec<Hypothesis>, bx: Option<Aabb>, t0: f64, t1: f64) -> Vec<Hypothesis> {
-        if !hs.iter().any(|h| h.lines.len() >= 2) {
-            return hs;
+        let inside = if hs.iter().any(|h| h.lines.len() >= 2) {
+            self.approaches(bx, t0, t1).iter().filter(|a| a.1 <= 0.0).count()
+        } else {
+            0
+        };
+        if inside >= 2 {
+            let pen = self.cfg.idle_reach_prior.max(1e-6).ln();
+            for h in hs.iter_mut() {
+                let n = if h.one_hand { 1 } else { h.lines.len().max(1) };
+                h.log_lik += pen * inside.saturating_sub(n) as f64;
+            }
+            identify::normalise(&mut hs);
         }
-        let inside = self.approaches(bx, t0, t1).iter().filter(|a| a.1 <= 0.0).count();
-        if inside < 2 {
-            return hs;
-        }
-        let pen = self.cfg.idle_reach_prior.max(1e-6).ln();
-        for h in hs.iter_mut() {
-            let n = if h.one_hand { 1 } else { h.lines.len().max(1) };
-            h.log_lik += pen * inside.saturating_sub(n) as f64;
-        }
-        identify::normalise(&mut hs);
+        identify::merge_same_lines(&mut hs);
         hs
     }
 
@@ -474,14 +475,13 @@ impl Engine {
                 })
                 .collect();
             // One grab took a product and a misplaced item lying among it: one hand, so one shopper
-            // for both lines, applied together when sure (a review holds one line each, below).
+            // for both lines, applied together, or one review of the pair (staff assign both lines at
+            // once) — never split between two shoppers by the per-line attribution below.
             if best.one_hand {
                 let who = shoppers.first().copied();
                 let conf = best.probability * who.map_or(0.0, |w| w.1 * self.reach_factor(w.2));
-                if who.is_some() && conf >= self.cfg.review_threshold && best.z <= self.cfg.identify.unexplained_z {
-                    let w = who.map(|w| w.0);
-                    return self.decide(cluster, &best, w, conf, total, t_start, t_settled, t_now, &shoppers, &hs);
-                }
+                let w = who.map(|w| w.0);
+                return self.decide(cluster, &best, w, conf, total, t_start, t_settled, t_now, &shoppers, &hs);
             }
             let liks: Vec<Vec<(usize, f64, f64)>> = owns
                 .iter()
@@ -495,12 +495,38 @@ impl Engine {
                 let conf = best.probability * who.map_or(0.0, |w| w.1 * self.reach_factor(w.2));
                 let h = Hypothesis { lines: vec![line], ..best.clone() };
                 let part: Vec<PlateChange> = cluster.iter().filter(|c| own.contains(&c.plate)).copied().collect();
-                self.decide(&part, &h, who.map(|w| w.0), conf, total, t_start, t_settled, t_now, &line_shoppers, &hs);
+                let w = who.map(|w| w.0);
+                if best.lines.len() == 1 {
+                    self.decide(&part, &h, w, conf, total, t_start, t_settled, t_now, &line_shoppers, &hs);
+                    continue;
+                }
+                // A line of a multi-line event that goes to review is a review of its own: its weight
+                // is its plates', its alternatives single lines that explain that weight, so that staff
+                // assigning each review once charge each unit once.
+                let part_total: f64 = part.iter().map(|c| c.delta_g()).sum();
+                let alternatives = self.line_alternatives(&h, &part);
+                self.decide(&part, &h, w, conf, part_total, t_start, t_settled, t_now, &line_shoppers, &alternatives);
             }
         } else {
             let ((who, best, conf), hs) = self.decide_put_back(cluster, &shoppers);
             self.decide(cluster, &best, who, conf, total, t_start, t_settled, t_now, &shoppers, &hs);
         }
+    }
+
+    /// The alternatives a review of one line of a multi-line event lists: that line first, then the
+    /// single-line explanations of the line's own plates (a product there or next to them), best first.
+    fn line_alternatives(&self, line: &Hypothesis, part: &[PlateChange]) -> Vec<Hypothesis> {
+        let own = identify::hypotheses(
+            &IdentifyInput { layout: &self.layout, misplaced: &self.misplaced, held: &[], cfg: &self.cfg.identify },
+            part,
+        );
+        let mut out = vec![line.clone()];
+        for h in own.into_iter().filter(|h| h.lines.len() == 1) {
+            if !out.iter().any(|o| o.lines == h.lines) {
+                out.push(h);
+            }
+        }
+        out
     }
 
     /// Applies a decision or queues it for review.

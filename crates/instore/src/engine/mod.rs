@@ -200,9 +200,23 @@ pub struct ReviewItem {
 pub enum Resolution {
     /// Apply `quantity` units of `barcode` to `target_id`'s cart (+ pick, − put-back).
     Assign { target_id: String, barcode: String, quantity: i32 },
+    /// Several lines at once, all or none: an event that moved more than one product, or two shoppers'
+    /// hands in one shelf change. At most [`MAX_RESOLUTION_LINES`], each (shopper, product) once.
+    AssignLines(Vec<Assignment>),
     /// Nothing happened (noise, staff restock, ...).
     Dismiss,
 }
+
+/// One line of a staff resolution: `quantity` units of `barcode` to `target_id` (+ pick, − put-back).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assignment {
+    pub target_id: String,
+    pub barcode: String,
+    pub quantity: i32,
+}
+
+/// The most lines one resolution may assign.
+pub const MAX_RESOLUTION_LINES: usize = 20;
 
 /// Events for the integrator (live: publish them; replay: inspect them).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

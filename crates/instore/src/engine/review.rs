@@ -154,7 +154,8 @@ impl Engine {
         &self.reviews
     }
 
-    /// Settles a review item. `Assign` updates the named cart; `Dismiss` drops the event.
+    /// Settles a review item. `Assign` and `AssignLines` update the named carts (every line is checked
+    /// before any is applied); `Dismiss` drops the event.
     pub fn resolve_review(&mut self, id: u64, resolution: Resolution) -> Result<()> {
         let idx = self
             .reviews
@@ -164,49 +165,42 @@ impl Engine {
         if self.reviews[idx].resolved {
             return Err(Error::invalid(format!("review item {id} is already resolved")));
         }
-        if let Resolution::Assign { target_id, barcode, quantity } = resolution {
+        let lines = match resolution {
+            Resolution::Assign { target_id, barcode, quantity } => vec![Assignment { target_id, barcode, quantity }],
+            Resolution::AssignLines(lines) => {
+                if lines.is_empty() || lines.len() > MAX_RESOLUTION_LINES {
+                    return Err(Error::invalid(format!(
+                        "a resolution assigns 1–{MAX_RESOLUTION_LINES} lines, got {}",
+                        lines.len()
+                    )));
+                }
+                lines
+            }
+            Resolution::Dismiss => Vec::new(),
+        };
+        let mut checked: Vec<(usize, u32, Assignment)> = Vec::with_capacity(lines.len());
+        for a in lines {
             let who = *self
                 .shopper_index
-                .get(&target_id)
-                .ok_or_else(|| Error::Unknown { what: format!("target {target_id}") })?;
+                .get(&a.target_id)
+                .ok_or_else(|| Error::Unknown { what: format!("target {}", a.target_id) })?;
             let product = self
                 .layout
-                .product_index(&barcode)
-                .ok_or_else(|| Error::Unknown { what: format!("barcode {barcode}") })?;
-            let keys = self.reviews[idx].plates.clone();
-            let plates: Vec<u32> = keys.iter().filter_map(|k| self.layout.plate_index(*k)).collect();
-            let pseudo: Vec<PlateChange> = plates
-                .iter()
-                .map(|&p| PlateChange {
-                    plate: p,
-                    t_start_s: 0.0,
-                    t_settled_s: 0.0,
-                    before_g: 0.0,
-                    after_g: self.reviews[idx].delta_g / plates.len() as f64,
-                    sigma_g: 0.0,
-                    forced: false,
-                })
-                .collect();
-            // A put-back may return what an unsettled hand-over brought: settle that first (the
-            // giver is then no longer charged), and never take a cart below zero.
-            self.settle_by_put_back(who, product, quantity, self.reviews[idx].t_start_s);
-            let quantity = if quantity < 0 { quantity.max(-self.units(who, product).max(0)) } else { quantity };
-            if quantity != 0 {
-                self.add_to_cart(who, product, quantity);
-                self.update_live_planogram(product, quantity, &pseudo);
-                let r = &self.reviews[idx];
-                let ev = EngineEvent::CartUpdated {
-                    t_s: self.now_s,
-                    t_settled_s: r.t_settled_s,
-                    t_start_s: r.t_start_s,
-                    target_id,
-                    barcode,
-                    quantity,
-                    confidence: 1.0,
-                    plates: keys,
-                };
-                self.emit(ev);
+                .product_index(&a.barcode)
+                .ok_or_else(|| Error::Unknown { what: format!("barcode {}", a.barcode) })?;
+            if a.quantity == 0 {
+                return Err(Error::invalid(format!("the line for {} to {} has quantity 0", a.barcode, a.target_id)));
             }
+            if checked.iter().any(|c| c.0 == who && c.1 == product) {
+                return Err(Error::invalid(format!(
+                    "{} to {} is named twice; give one line with the total quantity",
+                    a.barcode, a.target_id
+                )));
+            }
+            checked.push((who, product, a));
+        }
+        for (who, product, a) in checked {
+            self.apply_assignment(idx, who, product, a);
         }
         self.reviews[idx].resolved = true;
         self.stats.reviews_resolved += 1;
@@ -218,6 +212,52 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// One checked line of a resolution: the cart change, the live planogram (on the review's plates that
+    /// hold the product, or all of them) and the cart event.
+    fn apply_assignment(&mut self, idx: usize, who: usize, product: u32, a: Assignment) {
+        let Assignment { target_id, barcode, quantity } = a;
+        let keys = self.reviews[idx].plates.clone();
+        let all: Vec<u32> = keys.iter().filter_map(|k| self.layout.plate_index(*k)).collect();
+        let own: Vec<u32> = all
+            .iter()
+            .copied()
+            .filter(|&p| identify::stands_on_plate(&self.layout, &self.misplaced, product, p))
+            .collect();
+        let plates = if own.is_empty() { all } else { own };
+        let pseudo: Vec<PlateChange> = plates
+            .iter()
+            .map(|&p| PlateChange {
+                plate: p,
+                t_start_s: 0.0,
+                t_settled_s: 0.0,
+                before_g: 0.0,
+                after_g: self.reviews[idx].delta_g / plates.len() as f64,
+                sigma_g: 0.0,
+                forced: false,
+            })
+            .collect();
+        // A put-back may return what an unsettled hand-over brought: settle that first (the
+        // giver is then no longer charged), and never take a cart below zero.
+        self.settle_by_put_back(who, product, quantity, self.reviews[idx].t_start_s);
+        let quantity = if quantity < 0 { quantity.max(-self.units(who, product).max(0)) } else { quantity };
+        if quantity != 0 {
+            self.add_to_cart(who, product, quantity);
+            self.update_live_planogram(product, quantity, &pseudo);
+            let r = &self.reviews[idx];
+            let ev = EngineEvent::CartUpdated {
+                t_s: self.now_s,
+                t_settled_s: r.t_settled_s,
+                t_start_s: r.t_start_s,
+                target_id,
+                barcode,
+                quantity,
+                confidence: 1.0,
+                plates: keys,
+            };
+            self.emit(ev);
+        }
     }
 
     /// Makes shopper `j`'s receipt final: decides its unsettled hand-overs; afterwards no

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use engine::catalog::locations::LocationView;
-use engine::instore::live::{InsideView, ReviewAction, ReviewView};
+use engine::instore::live::{InsideView, ReviewAction, ReviewLine, ReviewView};
 use engine::platform::staff::Permission;
 use engine::sales::orders::{OrderQuery, OrderView};
 use maud::{html, Markup};
@@ -206,37 +206,109 @@ fn now_markup(ctx: &Ctx, loc: &LocationView, now: &Now) -> Markup {
     }
 }
 
+/// Why the engine could not settle an event, in the reader's language.
+fn reason<'a>(ctx: &'a Ctx, r: &'a str) -> &'a str {
+    match r {
+        "LowConfidence" => ctx.t("Unsure who took it or what it was", "누가 무엇을 가져갔는지 확실하지 않음"),
+        "UnexplainedWeight" => {
+            ctx.t("The weight matches no product on the shelf", "무게가 선반의 어떤 상품과도 맞지 않음")
+        }
+        "NoShopper" => ctx.t("No tracked shopper was within reach", "손이 닿는 곳에 추적된 고객이 없음"),
+        other => other,
+    }
+}
+
+/// Most units of one line a split form lists one by one (a larger explanation offers the buttons only,
+/// never a form that would leave units out).
+const SPLIT_UNITS: i64 = 10;
+
+/// A review: its change and why, then up to three explanations, each with one button per likely shopper
+/// ("all of it was theirs") and, when two or more shoppers are listed and the explanation has more than
+/// one unit, a form that gives each unit to a shopper (or nobody). One button press settles the review.
 fn review_card(ctx: &Ctx, loc: &LocationView, r: &ReviewView, now: &Now) -> Markup {
-    let best: Vec<(String, i64)> = r
+    let alternatives: Vec<(Vec<(String, i64)>, f64)> = r
         .products
-        .first()
-        .map(|alt| alt.iter().filter_map(|p| Some((p["sku"].as_str()?.to_owned(), p["quantity"].as_i64()?))).collect())
-        .unwrap_or_default();
+        .iter()
+        .take(3)
+        .map(|alt| {
+            let lines: Vec<(String, i64)> =
+                alt.iter().filter_map(|p| Some((p["sku"].as_str()?.to_owned(), p["quantity"].as_i64()?))).collect();
+            let prob = alt.first().and_then(|p| p["probability"].as_f64()).unwrap_or(0.0);
+            (lines, prob)
+        })
+        .filter(|(lines, _)| !lines.is_empty())
+        .collect();
+    let shoppers: Vec<(&str, &str, f64)> = r
+        .shoppers
+        .iter()
+        .take(3)
+        .map(|s| {
+            (
+                s["target_id"].as_str().unwrap_or_default(),
+                s["track_id"].as_str().unwrap_or_default(),
+                s["probability"].as_f64().unwrap_or(0.0),
+            )
+        })
+        .collect();
+    let action = format!("/console/live/{}/reviews/{}", loc.id, r.id);
+    let describe = |lines: &[(String, i64)]| {
+        lines.iter().map(|(sku, q)| format!("{} × {}", q.abs(), title(now, sku))).collect::<Vec<_>>().join(" + ")
+    };
     html! {
         article.card {
             p { strong { (ctx.t("Shelf change", "선반 변화")) " " (format!("{:+.0} g", r.delta_g)) } " · "
                 (ctx.t("confidence", "신뢰도")) " " (format!("{:.0}%", r.confidence * 100.0)) }
-            p.small.muted { (r.reason) " · " (r.plates.iter().map(|p| format!("{}-{}-{}", p.gondola, p.shelf, p.plate)).collect::<Vec<_>>().join(", ")) }
-            div.actions {
-                @for s in r.shoppers.iter().take(3) {
-                    @let target = s["target_id"].as_str().unwrap_or_default();
-                    @let track = s["track_id"].as_str().unwrap_or_default();
-                    @let p = s["probability"].as_f64().unwrap_or(0.0);
-                    @for (sku, q) in &best {
-                        form.inline method="post" action=(format!("/console/live/{}/reviews/{}", loc.id, r.id)) {
+            p.small.muted { (reason(ctx, &r.reason)) " · " (r.plates.iter().map(|p| format!("{}-{}-{}", p.gondola, p.shelf, p.plate)).collect::<Vec<_>>().join(", ")) }
+            @for (k, (lines, prob)) in alternatives.iter().enumerate() {
+                @let put_back = lines.iter().all(|l| l.1 < 0);
+                p.small {
+                    (if k == 0 { ctx.t("Most likely:", "가장 가능성 높음:") } else { ctx.t("Or:", "또는:") }) " "
+                    strong { (describe(lines)) } " (" (format!("{:.0}%", prob * 100.0)) ")"
+                }
+                div.actions {
+                    @for (target, track, p) in &shoppers {
+                        form.inline method="post" action=(action) {
                             (ctx.csrf_field())
                             input type="hidden" name="action" value="assign";
-                            input type="hidden" name="target_id" value=(target);
-                            input type="hidden" name="sku" value=(sku);
-                            input type="hidden" name="quantity" value=(q);
+                            @for (sku, q) in lines { input type="hidden" name="line" value=(format!("{sku} {q} {target}")); }
                             button type="submit" {
-                                (if *q < 0 { ctx.t("Put back by", "반납:") } else { ctx.t("Taken by", "가져감:") }) " " (track) " (" (format!("{:.0}%", p * 100.0)) ") — "
-                                (q.abs()) " × " (title(now, sku))
+                                (if put_back { ctx.t("Put back by", "반납:") } else { ctx.t("Taken by", "가져감:") }) " " (track) " (" (format!("{:.0}%", p * 100.0)) ")"
+                                @if k > 0 || lines.len() > 1 { " — " (describe(lines)) }
+                                @else { " — " (lines[0].1.abs()) " × " (title(now, &lines[0].0)) }
                             }
                         }
                     }
                 }
-                form.inline method="post" action=(format!("/console/live/{}/reviews/{}", loc.id, r.id)) {
+                @if shoppers.len() >= 2 && lines.iter().map(|l| l.1.abs()).sum::<i64>() >= 2
+                    && lines.iter().all(|l| l.1.abs() <= SPLIT_UNITS) {
+                    details {
+                        summary { (ctx.t("Split between shoppers", "여러 고객에게 나누기")) }
+                        form method="post" action=(action) {
+                            (ctx.csrf_field())
+                            input type="hidden" name="action" value="assign";
+                            @for (i, (sku, q)) in lines.iter().enumerate() {
+                                @for u in 0..q.abs() {
+                                    @let id = format!("r{}-a{k}-l{i}-u{u}", r.id);
+                                    div.field {
+                                        label for=(id) { "1 × " (title(now, sku)) (if *q < 0 { ctx.t(" (put back)", " (반납)") } else { "" }) }
+                                        select id=(id) name="unit" {
+                                            @for (n, (target, track, p)) in shoppers.iter().enumerate() {
+                                                option value=(format!("{sku} {} {target}", q.signum())) selected[n == u as usize % shoppers.len()] {
+                                                    (track) " (" (format!("{:.0}%", p * 100.0)) ")"
+                                                }
+                                            }
+                                            option value="" { (ctx.t("Nobody", "아무도 아님")) }
+                                        }
+                                    }
+                                }
+                            }
+                            button type="submit" { (ctx.t("Apply this split", "이대로 처리")) }
+                        }
+                    }
+                }
+            }
+            div.actions {
+                form.inline method="post" action=(action) {
                     (ctx.csrf_field())
                     input type="hidden" name="action" value="dismiss";
                     button.secondary type="submit" { (ctx.t("Nobody took anything", "가져간 사람 없음")) }
@@ -265,6 +337,34 @@ struct ResolveIn {
     quantity: i32,
 }
 
+/// The lines a review form assigns: each `line` field ("SKU quantity target") and each `unit` field
+/// ("SKU ±1 target", or empty for nobody) summed per shopper and product, in the order first named; else
+/// the single `target_id`/`sku`/`quantity` of older pages. `Err` names the malformed value.
+fn form_lines(fields: &[&str], single: &ResolveIn) -> Result<Vec<ReviewLine>, String> {
+    let mut out: Vec<ReviewLine> = Vec::new();
+    for v in fields.iter().filter(|v| !v.trim().is_empty()) {
+        let mut parts = v.splitn(3, ' ');
+        let (sku, q, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let q: i32 = q.parse().map_err(|_| format!("`{v}`"))?;
+        if sku.is_empty() || target.is_empty() || q == 0 || q.abs() > 100 {
+            return Err(format!("`{v}`"));
+        }
+        match out.iter_mut().find(|l| l.sku == sku && l.target_id == target) {
+            Some(l) => l.quantity += q,
+            None => out.push(ReviewLine { target_id: target.to_owned(), sku: sku.to_owned(), quantity: q }),
+        }
+    }
+    out.retain(|l| l.quantity != 0);
+    if fields.is_empty() && !single.sku.is_empty() {
+        out.push(ReviewLine {
+            target_id: single.target_id.clone(),
+            sku: single.sku.clone(),
+            quantity: single.quantity,
+        });
+    }
+    Ok(out)
+}
+
 async fn resolve(Path((loc, id)): Path<(String, u64)>, p: Posted<ResolveIn>) -> Response {
     let ctx = &p.ctx;
     if let Err(r) = ctx.require(Permission::Devices) {
@@ -273,10 +373,29 @@ async fn resolve(Path((loc, id)): Path<(String, u64)>, p: Posted<ResolveIn>) -> 
     let back = format!("/console/live?location={loc}");
     let action = match p.form.action.as_str() {
         "dismiss" => ReviewAction::Dismiss,
-        "assign" => ReviewAction::Assign {
-            target_id: p.form.target_id.clone(),
-            sku: p.form.sku.clone(),
-            quantity: p.form.quantity,
+        "assign" => match form_lines(&[p.all("line"), p.all("unit")].concat(), &p.form) {
+            Ok(mut lines) if lines.len() == 1 => {
+                let l = lines.remove(0);
+                ReviewAction::Assign { target_id: l.target_id, sku: l.sku, quantity: l.quantity }
+            }
+            Ok(lines) if lines.is_empty() => {
+                let say = ctx.t(
+                    "Nobody was chosen for any unit. Give at least one unit to a shopper, or press “Nobody took anything”.",
+                    "어느 상품도 고객을 고르지 않았습니다. 적어도 하나는 고객을 고르거나 ‘가져간 사람 없음’을 누르세요.",
+                );
+                return redirect_with(ctx, &back, false, say);
+            }
+            Ok(lines) => ReviewAction::AssignLines { lines },
+            Err(bad) => {
+                let say = format!(
+                    "{} {bad}",
+                    ctx.t(
+                        "This review form is malformed; reload the page and try again:",
+                        "검토 양식이 잘못되었습니다. 페이지를 새로 고친 뒤 다시 하세요:"
+                    )
+                );
+                return redirect_with(ctx, &back, false, &say);
+            }
         },
         _ => return refused(ctx, StatusCode::BAD_REQUEST, "assign / dismiss"),
     };
@@ -393,4 +512,30 @@ fn floor_svg(ctx: &Ctx, layout: &engine::instore::live::LayoutInput, now: &Now) 
     }
     s.push_str("</svg>");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(sku: &str) -> ResolveIn {
+        ResolveIn { action: "assign".into(), target_id: "v1/t1".into(), sku: sku.into(), quantity: 1 }
+    }
+
+    #[test]
+    fn review_forms_sum_units_per_shopper_and_product() {
+        let lines = form_lines(&["A 1 v1/t1", "A 1 v2/t2", "", "A 1 v1/t1", "B -1 v2/t2"], &single("")).unwrap();
+        let got: Vec<(&str, &str, i32)> =
+            lines.iter().map(|l| (l.target_id.as_str(), l.sku.as_str(), l.quantity)).collect();
+        assert_eq!(got, vec![("v1/t1", "A", 2), ("v2/t2", "A", 1), ("v2/t2", "B", -1)]);
+        // A pick and a put-back of the same unit cancel; nobody chosen for any unit leaves nothing.
+        assert!(form_lines(&["A 1 v1/t1", "A -1 v1/t1"], &single("")).unwrap().is_empty());
+        assert!(form_lines(&["", ""], &single("")).unwrap().is_empty());
+        // Pages from before the line fields: the single fields.
+        let old = form_lines(&[], &single("A")).unwrap();
+        assert_eq!((old[0].target_id.as_str(), old[0].sku.as_str(), old[0].quantity), ("v1/t1", "A", 1));
+        for bad in ["A x v1/t1", "A 0 v1/t1", "A 1", "A 101 v1/t1", " 1 v1/t1"] {
+            assert!(form_lines(&[bad], &single("")).is_err(), "{bad}");
+        }
+    }
 }

@@ -90,9 +90,38 @@ pub enum ReviewAction {
     /// (negative: a put-back).
     #[schemars(title = "AssignReview")]
     Assign { target_id: String, sku: String, quantity: i32 },
+    /// Several lines at once, all applied or none: a shelf change that moved more than one product, or
+    /// units that went to different shoppers (two hands in one facing). 1–20 lines, each
+    /// (shopper, SKU) once.
+    #[schemars(title = "AssignLinesReview")]
+    AssignLines { lines: Vec<ReviewLine> },
     /// Nothing a shopper took (noise, a restock).
     #[schemars(title = "DismissReview")]
     Dismiss,
+}
+
+/// One line of a multi-line review resolution.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewLine {
+    /// The shopper, as the review lists it: `{visit}/{track}`.
+    pub target_id: String,
+    pub sku: String,
+    /// Units to the shopper's cart: positive a pick, negative a put-back; −100…100 and not 0.
+    pub quantity: i32,
+}
+
+impl ReviewAction {
+    /// The lines this resolution assigns (none for a dismissal).
+    pub fn lines(&self) -> Vec<ReviewLine> {
+        match self {
+            ReviewAction::Assign { target_id, sku, quantity } => {
+                vec![ReviewLine { target_id: target_id.clone(), sku: sku.clone(), quantity: *quantity }]
+            }
+            ReviewAction::AssignLines { lines } => lines.clone(),
+            ReviewAction::Dismiss => Vec::new(),
+        }
+    }
 }
 
 impl DeviceEvent {

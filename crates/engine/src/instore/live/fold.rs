@@ -127,6 +127,16 @@ impl Runtime {
                         barcode: sku.clone(),
                         quantity: *quantity,
                     },
+                    ReviewAction::AssignLines { lines } => instore::Resolution::AssignLines(
+                        lines
+                            .iter()
+                            .map(|l| instore::Assignment {
+                                target_id: l.target_id.clone(),
+                                barcode: l.sku.clone(),
+                                quantity: l.quantity,
+                            })
+                            .collect(),
+                    ),
                     ReviewAction::Dismiss => instore::Resolution::Dismiss,
                 };
                 if let Err(e) = self.fusion.resolve_review(*review_id, r) {
@@ -246,7 +256,7 @@ pub struct ReviewView {
     pub plates: Vec<PlateKey>,
     /// Shoppers who may have done it, most likely first: (track, visit, probability).
     pub shoppers: Vec<serde_json::Value>,
-    /// Explanations, best first: each a list of (sku, quantity).
+    /// Explanations, best first: each a list of (sku, quantity, probability of the explanation).
     pub products: Vec<Vec<serde_json::Value>>,
 }
 
@@ -281,7 +291,15 @@ pub(crate) fn review_view(r: &instore::ReviewItem) -> ReviewView {
                 serde_json::json!({"target_id": s.target_id, "track_id": track, "session_id": visit, "probability": s.probability})
             })
             .collect(),
-        products: r.products.iter().map(|alt| alt.iter().map(|l| serde_json::json!({"sku": l.barcode, "quantity": l.quantity})).collect()).collect(),
+        products: r
+            .products
+            .iter()
+            .map(|alt| {
+                alt.iter()
+                    .map(|l| serde_json::json!({"sku": l.barcode, "quantity": l.quantity, "probability": l.probability}))
+                    .collect()
+            })
+            .collect(),
     }
 }
 

@@ -111,7 +111,7 @@ pub fn api() -> Api {
             Op::post("/admin/stores/{id}/reviews/{review}")
                 .tag("cashierless")
                 .auth(Auth::Staff)
-                .doc("Settle a review item (assign or dismiss); visits waiting on it get their orders.")
+                .doc("Settle a review item: assign one line, assign several lines at once (all or none: two products, or units that went to different shoppers), or dismiss; visits waiting on it get their orders.")
                 .int_params(&["review"])
                 .json::<ReviewAction>()
                 .ok::<ResolvedOut>()
