@@ -117,7 +117,7 @@ impl Runtime {
             DeviceEvent::Review { review_id, key, action, .. } => {
                 let review_id = key
                     .as_deref()
-                    .and_then(|k| self.fusion.pending_reviews().find(|r| review_key(r) == k).map(|r| r.id))
+                    .and_then(|k| self.fusion.pending_reviews().find(|r| review_matches(r, k)).map(|r| r.id))
                     .unwrap_or(*review_id);
                 let review_id = &review_id;
                 // Assignments name the shopper as `{visit}/{track}` (what the review listed).
@@ -303,10 +303,26 @@ pub(crate) fn review_view(r: &instore::ReviewItem) -> ReviewView {
     }
 }
 
-/// A review item's identity that survives a rebuild: when it settled and which plates changed.
+/// A review item's identity that survives a rebuild: when it settled, which plates changed and its likeliest
+/// line (two lines of one event reviewed apart can share the time and the plates).
 pub(crate) fn review_key(r: &instore::ReviewItem) -> String {
+    let line = r.products.first().and_then(|alt| alt.first()).map(|l| format!("#{}x{}", l.barcode, l.quantity));
+    format!("{}{}", review_key_v1(r), line.unwrap_or_default())
+}
+
+/// The key resolutions stored before 2026-12-07 carry: time and plates only.
+fn review_key_v1(r: &instore::ReviewItem) -> String {
     let plates: Vec<String> = r.plates.iter().map(|p| format!("{}.{}.{}", p.gondola, p.shelf, p.plate)).collect();
     format!("{:.3}@{}", r.t_settled_s, plates.join(","))
+}
+
+/// Whether a stored resolution's key names this review.
+pub(crate) fn review_matches(r: &instore::ReviewItem, key: &str) -> bool {
+    if key.contains('#') {
+        review_key(r) == key
+    } else {
+        review_key_v1(r) == key
+    }
 }
 
 /// Stores a staff resolution as an event of the location's staff pseudo-device; returns it.
