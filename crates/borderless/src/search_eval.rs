@@ -47,13 +47,15 @@ fn dense_of(vectors: &[Vec<f32>]) -> Result<Dense> {
     Ok(d)
 }
 
-/// The fusion settings tried: the semantic weight from 0 (lexical only) to 1 in tenths, each with a few
-/// floors for products found by meaning alone.
+/// The fusion settings tried: scores mixed or ranks fused (k 20 and 60), the semantic weight from 0
+/// (lexical only) to 1 in tenths, each with a few floors for products found by meaning alone.
 pub fn grid() -> Vec<Fusion> {
     let mut out = Vec::new();
-    for w in 0..=10 {
-        for floor in [0.80, 0.82, 0.84, 0.86] {
-            out.push(Fusion { weight: w as f32 / 10.0, floor });
+    for rank_k in [0.0, 20.0, 60.0] {
+        for w in 0..=10 {
+            for floor in [0.80, 0.82, 0.84, 0.86] {
+                out.push(Fusion { weight: w as f32 / 10.0, floor, rank_k });
+            }
         }
     }
     out
@@ -118,21 +120,29 @@ pub async fn run(
     let shipped = engine::discovery::semantic::FUSION;
     let product = fusions
         .iter()
-        .position(|f| (f.weight - shipped.weight).abs() < 1e-6 && (f.floor - shipped.floor).abs() < 1e-6)
+        .position(|f| {
+            (f.weight - shipped.weight).abs() < 1e-6
+                && (f.floor - shipped.floor).abs() < 1e-6
+                && (f.rank_k - shipped.rank_k).abs() < 1e-6
+        })
         .expect("the grid has the product's setting");
     let best = |scores: &dyn Fn(usize) -> f64| {
         (0..fusions.len()).max_by(|&a, &b| scores(a).total_cmp(&scores(b)).then(b.cmp(&a))).expect("a grid")
     };
     // The setting chosen on all sets (macro mean: every set counts the same), which the product uses.
     let chosen = best(&|f| sets.iter().map(|s| s.1[f]).sum::<f64>() / sets.len() as f64);
-    // The curve: per weight, each set's nDCG@10 at the chosen floor.
-    eprintln!("nDCG@10 by semantic weight (floor {:.2}):", fusions[chosen].floor);
+    // The curve: per weight, each set's nDCG@10 at the chosen floor and fusion.
+    eprintln!("nDCG@10 by semantic weight (floor {:.2}, {}):", fusions[chosen].floor, how(&fusions[chosen]));
     eprint!("{:>7}", "weight");
     for (name, _) in &sets {
         eprint!(" {name:>18}");
     }
     eprintln!();
-    for (f, fu) in fusions.iter().enumerate().filter(|(_, fu)| fu.floor == fusions[chosen].floor) {
+    for (f, fu) in fusions
+        .iter()
+        .enumerate()
+        .filter(|(_, fu)| fu.floor == fusions[chosen].floor && fu.rank_k == fusions[chosen].rank_k)
+    {
         eprint!("{:>7.1}", fu.weight);
         for (_, scores) in &sets {
             eprint!(" {:>18.4}", scores[f]);
@@ -151,7 +161,15 @@ pub async fn run(
         } else {
             None
         };
-        let show = |f: usize| format!("{:.4} (w {:.1}, floor {:.2})", scores[f], fusions[f].weight, fusions[f].floor);
+        let show = |f: usize| {
+            format!(
+                "{:.4} (w {:.1}, floor {:.2}, {})",
+                scores[f],
+                fusions[f].weight,
+                fusions[f].floor,
+                how(&fusions[f])
+            )
+        };
         eprintln!(
             "{:<22} {:>9.4} {:>12.4} {:>22} {:>24} {:>16.4}",
             name,
@@ -164,18 +182,27 @@ pub async fn run(
         rows.push(serde_json::json!({
             "set": name,
             "lexical": round4(scores[lexical]),
-            "best": {"ndcg10": round4(scores[own]), "weight": round2(fusions[own].weight), "floor": round2(fusions[own].floor)},
+            "best": {"ndcg10": round4(scores[own]), "weight": round2(fusions[own].weight), "floor": round2(fusions[own].floor), "rank_k": fusions[own].rank_k},
             "chosen": round4(scores[chosen]),
             "product": round4(scores[product]),
-            "cross_validated": others.map(|f| serde_json::json!({"ndcg10": round4(scores[f]), "weight": round2(fusions[f].weight), "floor": round2(fusions[f].floor)})),
+            "cross_validated": others.map(|f| serde_json::json!({"ndcg10": round4(scores[f]), "weight": round2(fusions[f].weight), "floor": round2(fusions[f].floor), "rank_k": fusions[f].rank_k})),
         }));
     }
     Ok(serde_json::json!({
         "model": client.model(),
-        "chosen": {"weight": round2(fusions[chosen].weight), "floor": round2(fusions[chosen].floor)},
-        "product": {"weight": round2(fusions[product].weight), "floor": round2(fusions[product].floor)},
+        "chosen": {"weight": round2(fusions[chosen].weight), "floor": round2(fusions[chosen].floor), "rank_k": fusions[chosen].rank_k},
+        "product": {"weight": round2(fusions[product].weight), "floor": round2(fusions[product].floor), "rank_k": fusions[product].rank_k},
         "sets": rows,
     }))
+}
+
+/// How a setting fuses: scores or ranks.
+fn how(f: &Fusion) -> String {
+    if f.rank_k > 0.0 {
+        format!("ranks k {:.0}", f.rank_k)
+    } else {
+        "scores".into()
+    }
 }
 
 fn round4(x: f64) -> f64 {

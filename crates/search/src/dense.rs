@@ -473,6 +473,10 @@ pub struct Fusion {
     /// A product no word of the query matched joins only with a cosine of at least this (multilingual
     /// E5 puts unrelated short texts near 0.75 and paraphrases above 0.85).
     pub floor: f32,
+    /// 0: the two sides' scores are mixed (each rescaled to 0..=1); above 0: their ranks are
+    /// (reciprocal rank fusion, `1 / (rank_k + rank)` per side), which does not let one side's score
+    /// spread decide, the shape of the scores differing from catalog to catalog.
+    pub rank_k: f32,
 }
 
 /// One candidate of a fused ranking: its lexical score (0 when no word matched) and its cosine.
@@ -496,6 +500,9 @@ pub fn fuse(candidates: &[Candidate], fusion: Fusion) -> Vec<(u32, f32)> {
 pub fn fuse_unordered(candidates: &[Candidate], fusion: Fusion) -> Vec<(u32, f32)> {
     let kept: Vec<&Candidate> =
         candidates.iter().filter(|c| c.lexical > 0.0 || (fusion.weight > 0.0 && c.cosine >= fusion.floor)).collect();
+    if fusion.rank_k > 0.0 {
+        return fuse_ranks(&kept, fusion);
+    }
     let lmax = kept.iter().fold(0f32, |m, c| m.max(c.lexical));
     let (cmin, cmax) =
         kept.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), c| (lo.min(c.cosine), hi.max(c.cosine)));
@@ -508,6 +515,26 @@ pub fn fuse_unordered(candidates: &[Candidate], fusion: Fusion) -> Vec<(u32, f32
             (c.doc, (1.0 - w) * l + w * s)
         })
         .collect()
+}
+
+/// Reciprocal rank fusion of the kept candidates: `(1 − w) / (k + lexical rank) + w / (k + semantic rank)`
+/// (a candidate no word matched has no lexical rank), times `k + 1` so that first on both sides is 1.
+fn fuse_ranks(kept: &[&Candidate], fusion: Fusion) -> Vec<(u32, f32)> {
+    let (w, k) = (fusion.weight.clamp(0.0, 1.0), fusion.rank_k);
+    let mut score = vec![0f32; kept.len()];
+    let mut order: Vec<usize> = (0..kept.len()).filter(|&i| kept[i].lexical > 0.0).collect();
+    order.sort_unstable_by(|&a, &b| kept[b].lexical.total_cmp(&kept[a].lexical).then(kept[a].doc.cmp(&kept[b].doc)));
+    for (rank, &i) in order.iter().enumerate() {
+        score[i] += (1.0 - w) / (k + 1.0 + rank as f32);
+    }
+    if w > 0.0 {
+        let mut order: Vec<usize> = (0..kept.len()).collect();
+        order.sort_unstable_by(|&a, &b| kept[b].cosine.total_cmp(&kept[a].cosine).then(kept[a].doc.cmp(&kept[b].doc)));
+        for (rank, &i) in order.iter().enumerate() {
+            score[i] += w / (k + 1.0 + rank as f32);
+        }
+    }
+    kept.iter().zip(score).map(|(c, s)| (c.doc, s * (k + 1.0))).collect()
 }
 
 /// How many of each side's best documents a fused ranking considers.
@@ -653,13 +680,22 @@ mod tests {
     fn fusion_mixes_both_sides_and_admits_meaning_only_above_the_floor() {
         let c = |doc, lexical, cosine| Candidate { doc, lexical, cosine };
         let cands = [c(0, 10.0, 0.80), c(1, 5.0, 0.92), c(2, 0.0, 0.88), c(3, 0.0, 0.70)];
-        let lexical = fuse(&cands, Fusion { weight: 0.0, floor: 0.85 });
+        let lexical = fuse(&cands, Fusion { weight: 0.0, floor: 0.85, rank_k: 0.0 });
         assert_eq!(lexical.iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 1]);
-        let semantic = fuse(&cands, Fusion { weight: 1.0, floor: 0.85 });
+        let semantic = fuse(&cands, Fusion { weight: 1.0, floor: 0.85, rank_k: 0.0 });
         assert_eq!(semantic.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2, 0]);
-        let mixed = fuse(&cands, Fusion { weight: 0.5, floor: 0.0 });
+        let mixed = fuse(&cands, Fusion { weight: 0.5, floor: 0.0, rank_k: 0.0 });
         assert_eq!(mixed.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 0, 2, 3]);
         assert!(mixed.iter().all(|x| (0.0..=1.0).contains(&x.1)));
-        assert!(fuse(&[], Fusion { weight: 0.5, floor: 0.0 }).is_empty());
+        assert!(fuse(&[], Fusion { weight: 0.5, floor: 0.0, rank_k: 0.0 }).is_empty());
+        // Ranks instead of scores: the same sides, and a lexical lead of 2× weighs no more than of 1.01×.
+        let ranks = |weight, floor| fuse(&cands, Fusion { weight, floor, rank_k: 60.0 });
+        assert_eq!(ranks(0.0, 0.85).iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 1]);
+        assert_eq!(ranks(1.0, 0.85).iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2, 0]);
+        let mixed = ranks(0.5, 0.0);
+        assert_eq!(mixed.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 0, 2, 3]);
+        assert!(mixed.iter().all(|x| (0.0..=1.0).contains(&x.1)), "{mixed:?}");
+        let first_on_both = fuse(&[c(7, 3.0, 0.9), c(8, 1.0, 0.8)], Fusion { weight: 0.3, floor: 0.0, rank_k: 20.0 });
+        assert!((first_on_both[0].1 - 1.0).abs() < 1e-6, "{first_on_both:?}");
     }
 }

@@ -33,7 +33,7 @@ pub trait Embedder: Send + Sync {
 /// How lexical and semantic scores are mixed: chosen by `borderless search eval --embeddings`'s
 /// leave-one-set-out cross-validation over Home Depot's judgements and the Korean test set
 /// (docs/benchmarks.md, "Semantic retrieval").
-pub const FUSION: Fusion = Fusion { weight: 0.4, floor: 0.80 };
+pub const FUSION: Fusion = Fusion { weight: 0.4, floor: 0.80, rank_k: 0.0 };
 
 /// How long a search waits for its query's vector before answering lexically, unless the node sets
 /// another (`--embeddings-timeout-ms`).
