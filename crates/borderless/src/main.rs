@@ -335,6 +335,9 @@ enum SearchCmd {
         /// Where vectors are cached (default: ~/.cache/borderless/embeddings-<model>.bin).
         #[arg(long)]
         embeddings_cache: Option<PathBuf>,
+        /// With --embeddings: also write every setting's nDCG@10 on every set to this CSV.
+        #[arg(long)]
+        grid: Option<PathBuf>,
     },
     /// Build the search index from the catalog in the database and report its size and speed (running
     /// servers rebuild their own index from product events).
@@ -690,6 +693,7 @@ async fn run(cli: Cli) -> Result<i32> {
             embeddings: Some(url),
             embeddings_model,
             embeddings_cache,
+            grid,
         }) => {
             let client = node::embeddings::OpenAiEmbeddings::new(
                 &url,
@@ -700,7 +704,7 @@ async fn run(cli: Cli) -> Result<i32> {
             let path = embeddings_cache.unwrap_or_else(|| node::embeddings_cache::default_path(&embeddings_model));
             let mut cache =
                 node::embeddings_cache::Cache::open(&path, &embeddings_model).map_err(anyhow::Error::msg)?;
-            let out = search_eval::run(&judgements, test_set.as_deref(), &client, &mut cache).await?;
+            let out = search_eval::run(&judgements, test_set.as_deref(), &client, &mut cache, grid.as_deref()).await?;
             println!("{}", serde_json::to_string(&out)?);
             Ok(0)
         }

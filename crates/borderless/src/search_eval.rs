@@ -75,6 +75,7 @@ pub async fn run(
     test_set: Option<&Path>,
     client: &OpenAiEmbeddings,
     cache: &mut Cache,
+    grid_out: Option<&Path>,
 ) -> Result<serde_json::Value> {
     let fusions = grid();
     // Per set: its name and nDCG@10 for every fusion setting.
@@ -114,6 +115,22 @@ pub async fn run(
     }
     if sets.is_empty() {
         bail!("give --judgements, --test-set or both");
+    }
+    if let Some(path) = grid_out {
+        let mut csv = String::from("fusion,rank_k,weight,floor");
+        for (name, _) in &sets {
+            csv.push(',');
+            csv.push_str(name);
+        }
+        csv.push('\n');
+        for (f, fu) in fusions.iter().enumerate() {
+            csv.push_str(&format!("{},{},{:.1},{:.2}", how(fu), fu.rank_k, fu.weight, fu.floor));
+            for (_, scores) in &sets {
+                csv.push_str(&format!(",{:.4}", scores[f]));
+            }
+            csv.push('\n');
+        }
+        std::fs::write(path, csv).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let lexical = fusions.iter().position(|f| f.weight == 0.0).expect("the grid has the lexical setting");
     // The setting the product ships (chosen once; a set it was not chosen on is held out from it).
