@@ -727,34 +727,7 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Search(SearchCmd::Eval { judgements, .. }) => {
-            if judgements.is_empty() {
-                bail!("give --judgements or --test-set");
-            }
-            for path in &judgements {
-                let bytes = std::fs::read(path).with_context(|| {
-                    format!("cannot read {} (Home Depot's judgements live in ../shared/data/homedepot-relevance/train.csv, the others are written by scripts/search/relevance-sets.py; they are not part of this repository)", path.display())
-                })?;
-                let j = search::eval::read(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                let t = std::time::Instant::now();
-                let ix = search::Index::build(j.titles.iter().map(|s| s.as_str()));
-                let index_s = t.elapsed().as_secs_f64();
-                eprintln!(
-                    "{}: indexed {} products in {:.2} s ({:.0} products/s); evaluating {} queries…",
-                    search_eval::set_name(path),
-                    ix.len(),
-                    index_s,
-                    ix.len() as f64 / index_s,
-                    j.queries.len()
-                );
-                let t = std::time::Instant::now();
-                let (pool, all, n) = search::eval::ndcg10(&ix, &j);
-                let eval_s = t.elapsed().as_secs_f64();
-                println!(
-                    "{}",
-                    serde_json::json!({"set": search_eval::set_name(path), "ndcg10_pool": (pool * 10000.0).round() / 10000.0, "ndcg10_all": (all * 10000.0).round() / 10000.0, "queries": n, "products": ix.len(),
-                        "index_s": (index_s * 1000.0).round() / 1000.0, "eval_s": (eval_s * 10.0).round() / 10.0})
-                );
-            }
+            search_eval::run_lexical(&judgements)?;
             Ok(0)
         }
         Command::Search(SearchCmd::Rebuild(d)) => {

@@ -9,7 +9,7 @@ use node::embeddings::{Kind, OpenAiEmbeddings};
 use node::embeddings_cache::Cache;
 use search::dense::{Dense, Fusion};
 use search::eval::Semantic;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The vectors of `texts` from the on-disk cache, asking the model for those not cached (with a progress
 /// bar) and appending them to the file batch by batch, so an interrupted run keeps what it got.
@@ -71,7 +71,7 @@ pub fn set_name(path: &Path) -> String {
 
 /// Runs the evaluation over the sets given and prints a table and a JSON last line.
 pub async fn run(
-    judgements: &[std::path::PathBuf],
+    judgements: &[PathBuf],
     test_set: Option<&Path>,
     client: &OpenAiEmbeddings,
     cache: &mut Cache,
@@ -228,4 +228,38 @@ fn round4(x: f64) -> f64 {
 
 fn round2(x: f32) -> f64 {
     (x as f64 * 100.0).round() / 100.0
+}
+
+/// `search eval --judgements …` without embeddings: each set indexed with the product's analyzer and
+/// ranking, nDCG@10 re-ranking each query's judged products and over all products, a JSON line a set.
+pub fn run_lexical(judgements: &[PathBuf]) -> Result<()> {
+    if judgements.is_empty() {
+        bail!("give --judgements or --test-set");
+    }
+    for path in judgements {
+        let bytes = std::fs::read(path).with_context(|| {
+            format!("cannot read {} (Home Depot's judgements live in ../shared/data/homedepot-relevance/train.csv, the others are written by scripts/search/relevance-sets.py; they are not part of this repository)", path.display())
+        })?;
+        let j = search::eval::read(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let t = std::time::Instant::now();
+        let ix = search::Index::build(j.titles.iter().map(|s| s.as_str()));
+        let index_s = t.elapsed().as_secs_f64();
+        eprintln!(
+            "{}: indexed {} products in {:.2} s ({:.0} products/s); evaluating {} queries…",
+            set_name(path),
+            ix.len(),
+            index_s,
+            ix.len() as f64 / index_s,
+            j.queries.len()
+        );
+        let t = std::time::Instant::now();
+        let (pool, all, n) = search::eval::ndcg10(&ix, &j);
+        let eval_s = t.elapsed().as_secs_f64();
+        println!(
+            "{}",
+            serde_json::json!({"set": set_name(path), "ndcg10_pool": (pool * 10000.0).round() / 10000.0, "ndcg10_all": (all * 10000.0).round() / 10000.0, "queries": n, "products": ix.len(),
+                "index_s": (index_s * 1000.0).round() / 1000.0, "eval_s": (eval_s * 10.0).round() / 10.0})
+        );
+    }
+    Ok(())
 }

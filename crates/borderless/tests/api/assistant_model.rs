@@ -62,8 +62,10 @@ async fn a_turn_the_rules_cannot_read_is_read_by_the_model() {
 
     let app = spawn_app_tuned(Backend::Sqlite, |c| {
         c.llm_url = Some(url.clone());
-        // A model on two busy cores: the test checks what it reads, not how fast.
+        // A model on two busy cores: the test checks what it reads, not how fast (so the request may
+        // outlast the server's usual 30 s too).
         c.llm_timeout = Duration::from_secs(60);
+        c.request_timeout = Duration::from_secs(90);
     })
     .await;
     shop(&app).await;
