@@ -182,6 +182,36 @@ fn a_misplaced_item_taken_with_the_product_it_lay_among_is_charged_with_it() {
 }
 
 #[test]
+fn an_unsure_grab_of_a_product_with_a_misplaced_item_is_one_review_of_both() {
+    let mut e = Engine::new(layout(), EngineConfig::default());
+    // As above, s1 leaves a C (300 g) among the E (250 g) on shelf 2; then s1 and s2 both have a hand in
+    // E's facing while an E and the C leave in one grab (550 g). One hand took both, so the pair is one
+    // review (staff give both lines at once), never a review per line that could split the grab
+    // between the two shoppers or charge a unit twice.
+    let s1 = Shopper {
+        id: "s1",
+        x: 0.5,
+        reaches: vec![(4.5, 6.5, spot(1, 5)), (9.5, 11.5, spot(2, 5)), (14.5, 16.5, spot(2, 5))],
+    };
+    let s2 = Shopper { id: "s2", x: 0.55, reaches: vec![(14.5, 16.5, spot(2, 5))] };
+    run(&mut e, 20.0, &[(5.0, 6.0, 1, 5, -300.2), (10.0, 11.0, 2, 5, 300.2), (15.0, 16.0, 2, 5, -550.1)], &[s1, s2]);
+    let pending: Vec<_> = e.pending_reviews().cloned().collect();
+    assert_eq!(pending.len(), 1, "{pending:#?}");
+    let r = &pending[0];
+    let mut pair: Vec<(&str, i32)> = r.products[0].iter().map(|l| (l.barcode.as_str(), l.quantity)).collect();
+    pair.sort();
+    assert_eq!(pair, vec![("C", 1), ("E", 1)], "{r:#?}");
+    assert!((r.delta_g + 550.1).abs() < 5.0, "{r:#?}");
+    assert_eq!(r.shoppers.len(), 2, "{r:#?}");
+    // Nothing of the grab was charged while it waits.
+    assert!(cart(&e, "s1").is_empty() && cart(&e, "s2").is_empty());
+    let line = |t: &str, b: &str| Assignment { target_id: t.into(), barcode: b.into(), quantity: 1 };
+    e.resolve_review(r.id, Resolution::AssignLines(vec![line("s2", "C"), line("s2", "E")])).unwrap();
+    assert_eq!(cart(&e, "s2"), vec![("C".into(), 1), ("E".into(), 1)]);
+    assert!(cart(&e, "s1").is_empty());
+}
+
+#[test]
 fn the_part_of_an_item_on_a_noisy_neighbour_plate_is_counted_without_triggering_it() {
     // Plate 6 of shelf 1 is noisy (σ ≈ 6 g, so it triggers only past 24 g): C (300 g) leaves 278 g
     // on plate 5 and 22 g on plate 6. Alone, 278 g is 22 g short of a C (5 σ of the fit): review.
