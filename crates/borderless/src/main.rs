@@ -338,6 +338,9 @@ enum SearchCmd {
         /// With --embeddings: also write every setting's nDCG@10 on every set to this CSV.
         #[arg(long)]
         grid: Option<PathBuf>,
+        /// With --embeddings: also write each set's fusion candidates with their grades to DIR/<set>.jsonl.
+        #[arg(long, value_name = "DIR")]
+        candidates: Option<PathBuf>,
     },
     /// Build the search index from the catalog in the database and report its size and speed (running
     /// servers rebuild their own index from product events).
@@ -694,6 +697,7 @@ async fn run(cli: Cli) -> Result<i32> {
             embeddings_model,
             embeddings_cache,
             grid,
+            candidates,
         }) => {
             let client = node::embeddings::OpenAiEmbeddings::new(
                 &url,
@@ -704,7 +708,8 @@ async fn run(cli: Cli) -> Result<i32> {
             let path = embeddings_cache.unwrap_or_else(|| node::embeddings_cache::default_path(&embeddings_model));
             let mut cache =
                 node::embeddings_cache::Cache::open(&path, &embeddings_model).map_err(anyhow::Error::msg)?;
-            let out = search_eval::run(&judgements, test_set.as_deref(), &client, &mut cache, grid.as_deref()).await?;
+            let outs = search_eval::Outputs { grid: grid.as_deref(), candidates: candidates.as_deref() };
+            let out = search_eval::run(&judgements, test_set.as_deref(), &client, &mut cache, outs).await?;
             println!("{}", serde_json::to_string(&out)?);
             Ok(0)
         }

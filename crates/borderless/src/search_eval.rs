@@ -48,17 +48,27 @@ fn dense_of(vectors: &[Vec<f32>]) -> Result<Dense> {
 }
 
 /// The fusion settings tried: scores mixed or ranks fused (k 20 and 60), the semantic weight from 0
-/// (lexical only) to 1 in tenths, each with a few floors for products found by meaning alone.
+/// (lexical only) to 1 in tenths, each with a few floors for products found by meaning alone, and a
+/// one-word query that 10 or 30 products match ranked by its words alone, or never.
 pub fn grid() -> Vec<Fusion> {
     let mut out = Vec::new();
-    for rank_k in [0.0, 20.0, 60.0] {
-        for w in 0..=10 {
-            for floor in [0.80, 0.82, 0.84, 0.86] {
-                out.push(Fusion { weight: w as f32 / 10.0, floor, rank_k });
+    for broad_matches in [0, 10, 30] {
+        for rank_k in [0.0, 20.0, 60.0] {
+            for w in 0..=10 {
+                for floor in [0.80, 0.82, 0.84, 0.86] {
+                    out.push(Fusion { weight: w as f32 / 10.0, floor, rank_k, broad_matches });
+                }
             }
         }
     }
     out
+}
+
+/// Writes one set's candidate lines to `dir/name.jsonl`.
+fn write_lines(dir: &Path, name: &str, lines: &[String]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join(format!("{name}.jsonl"));
+    std::fs::write(&path, lines.join("\n") + "\n").with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A judgement file's set name: its folder's (`homedepot-relevance/train.csv`, `crowdflower/judgements.csv`).
@@ -69,14 +79,24 @@ pub fn set_name(path: &Path) -> String {
         .unwrap_or_else(|| "judgements".into())
 }
 
+/// Files an evaluation writes besides its report.
+pub struct Outputs<'a> {
+    /// Every setting's nDCG@10 on every set, as CSV.
+    pub grid: Option<&'a Path>,
+    /// A folder for each set's candidates with their grades, one query a line (`<set>.jsonl`: `q`, `kind`,
+    /// `idcg`, and `c`: `[doc, lexical, cosine, gain]`), for analysing fusion outside the product.
+    pub candidates: Option<&'a Path>,
+}
+
 /// Runs the evaluation over the sets given and prints a table and a JSON last line.
 pub async fn run(
     judgements: &[PathBuf],
     test_set: Option<&Path>,
     client: &OpenAiEmbeddings,
     cache: &mut Cache,
-    grid_out: Option<&Path>,
+    outputs: Outputs<'_>,
 ) -> Result<serde_json::Value> {
+    let grid_out = outputs.grid;
     let fusions = grid();
     // Per set: its name and nDCG@10 for every fusion setting.
     let mut sets: Vec<(String, Vec<f64>)> = Vec::new();
@@ -95,6 +115,11 @@ pub async fn run(
             .map_err(anyhow::Error::msg)?;
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "test set".into());
         sets.push((name, scores.iter().map(|s| s.get("all").map(|k| k.ndcg10).unwrap_or(0.0)).collect()));
+        if let Some(dir) = outputs.candidates {
+            let lines = search::eval::test_set_candidate_lines(&set, &Semantic { dense: &dense, queries: &qs })
+                .map_err(anyhow::Error::msg)?;
+            write_lines(dir, &sets.last().expect("pushed").0, &lines)?;
+        }
     }
     for path in judgements {
         let name = set_name(path);
@@ -111,20 +136,31 @@ pub async fn run(
             search::eval::ndcg10_all_fused(&ix, &j, &Semantic { dense: &dense, queries: &qs }, &fusions, threads)
         })
         .map_err(anyhow::Error::msg)?;
+        if let Some(dir) = outputs.candidates {
+            let lines = search::eval::candidate_lines(&ix, &j, &Semantic { dense: &dense, queries: &qs });
+            write_lines(dir, &name, &lines)?;
+        }
         sets.push((name, scores));
     }
     if sets.is_empty() {
         bail!("give --judgements, --test-set or both");
     }
     if let Some(path) = grid_out {
-        let mut csv = String::from("fusion,rank_k,weight,floor");
+        let mut csv = String::from("fusion,rank_k,weight,floor,broad_matches");
         for (name, _) in &sets {
             csv.push(',');
             csv.push_str(name);
         }
         csv.push('\n');
         for (f, fu) in fusions.iter().enumerate() {
-            csv.push_str(&format!("{},{},{:.1},{:.2}", how(fu), fu.rank_k, fu.weight, fu.floor));
+            csv.push_str(&format!(
+                "{},{},{:.1},{:.2},{}",
+                how(&Fusion { broad_matches: 0, ..*fu }),
+                fu.rank_k,
+                fu.weight,
+                fu.floor,
+                fu.broad_matches
+            ));
             for (_, scores) in &sets {
                 csv.push_str(&format!(",{:.4}", scores[f]));
             }
@@ -141,6 +177,7 @@ pub async fn run(
             (f.weight - shipped.weight).abs() < 1e-6
                 && (f.floor - shipped.floor).abs() < 1e-6
                 && (f.rank_k - shipped.rank_k).abs() < 1e-6
+                && f.broad_matches == shipped.broad_matches
         })
         .expect("the grid has the product's setting");
     let best = |scores: &dyn Fn(usize) -> f64| {
@@ -155,11 +192,11 @@ pub async fn run(
         eprint!(" {name:>18}");
     }
     eprintln!();
-    for (f, fu) in fusions
-        .iter()
-        .enumerate()
-        .filter(|(_, fu)| fu.floor == fusions[chosen].floor && fu.rank_k == fusions[chosen].rank_k)
-    {
+    for (f, fu) in fusions.iter().enumerate().filter(|(_, fu)| {
+        fu.floor == fusions[chosen].floor
+            && fu.rank_k == fusions[chosen].rank_k
+            && fu.broad_matches == fusions[chosen].broad_matches
+    }) {
         eprint!("{:>7.1}", fu.weight);
         for (_, scores) in &sets {
             eprint!(" {:>18.4}", scores[f]);
@@ -199,26 +236,27 @@ pub async fn run(
         rows.push(serde_json::json!({
             "set": name,
             "lexical": round4(scores[lexical]),
-            "best": {"ndcg10": round4(scores[own]), "weight": round2(fusions[own].weight), "floor": round2(fusions[own].floor), "rank_k": fusions[own].rank_k},
+            "best": {"ndcg10": round4(scores[own]), "weight": round2(fusions[own].weight), "floor": round2(fusions[own].floor), "rank_k": fusions[own].rank_k, "broad_matches": fusions[own].broad_matches},
             "chosen": round4(scores[chosen]),
             "product": round4(scores[product]),
-            "cross_validated": others.map(|f| serde_json::json!({"ndcg10": round4(scores[f]), "weight": round2(fusions[f].weight), "floor": round2(fusions[f].floor), "rank_k": fusions[f].rank_k})),
+            "cross_validated": others.map(|f| serde_json::json!({"ndcg10": round4(scores[f]), "weight": round2(fusions[f].weight), "floor": round2(fusions[f].floor), "rank_k": fusions[f].rank_k, "broad_matches": fusions[f].broad_matches})),
         }));
     }
     Ok(serde_json::json!({
         "model": client.model(),
-        "chosen": {"weight": round2(fusions[chosen].weight), "floor": round2(fusions[chosen].floor), "rank_k": fusions[chosen].rank_k},
-        "product": {"weight": round2(fusions[product].weight), "floor": round2(fusions[product].floor), "rank_k": fusions[product].rank_k},
+        "chosen": {"weight": round2(fusions[chosen].weight), "floor": round2(fusions[chosen].floor), "rank_k": fusions[chosen].rank_k, "broad_matches": fusions[chosen].broad_matches},
+        "product": {"weight": round2(fusions[product].weight), "floor": round2(fusions[product].floor), "rank_k": fusions[product].rank_k, "broad_matches": fusions[product].broad_matches},
         "sets": rows,
     }))
 }
 
-/// How a setting fuses: scores or ranks.
+/// How a setting fuses: scores or ranks, and when one word is ranked by its words alone.
 fn how(f: &Fusion) -> String {
-    if f.rank_k > 0.0 {
-        format!("ranks k {:.0}", f.rank_k)
+    let how = if f.rank_k > 0.0 { format!("ranks k {:.0}", f.rank_k) } else { "scores".into() };
+    if f.broad_matches > 0 {
+        format!("{how}, 1 word ≥ {} lexical", f.broad_matches)
     } else {
-        "scores".into()
+        how
     }
 }
 

@@ -477,6 +477,29 @@ pub struct Fusion {
     /// (reciprocal rank fusion, `1 / (rank_k + rank)` per side), which does not let one side's score
     /// spread decide, the shape of the scores differing from catalog to catalog.
     pub rank_k: f32,
+    /// A query of one word that at least this many products match by their words (a kind of product:
+    /// "tv", "adapter", "운동화") is ranked by its words alone; 0 never. The nearest texts to one bare word
+    /// are its accessories and neighbours ("tv" → wall mounts and cables), while a catalog that already
+    /// matches the word has the thing itself; a word few or no products match (a typo, a synonym the
+    /// catalog does not use) still draws on meaning. Applied by [`Fusion::for_query`].
+    pub broad_matches: u32,
+}
+
+impl Fusion {
+    /// This setting for one query `text` with its `candidates`: lexical alone for a one-word query that
+    /// [`Fusion::broad_matches`] or more candidates match by their words, unchanged otherwise.
+    pub fn for_query(self, text: &str, candidates: &[Candidate]) -> Fusion {
+        let mut words = text.split_whitespace();
+        if self.broad_matches == 0 || words.next().is_none() || words.next().is_some() {
+            return self;
+        }
+        let matched = candidates.iter().filter(|c| c.lexical > 0.0).take(self.broad_matches as usize).count();
+        if matched >= self.broad_matches as usize {
+            Fusion { weight: 0.0, ..self }
+        } else {
+            self
+        }
+    }
 }
 
 /// One candidate of a fused ranking: its lexical score (0 when no word matched) and its cosine.
@@ -680,22 +703,38 @@ mod tests {
     fn fusion_mixes_both_sides_and_admits_meaning_only_above_the_floor() {
         let c = |doc, lexical, cosine| Candidate { doc, lexical, cosine };
         let cands = [c(0, 10.0, 0.80), c(1, 5.0, 0.92), c(2, 0.0, 0.88), c(3, 0.0, 0.70)];
-        let lexical = fuse(&cands, Fusion { weight: 0.0, floor: 0.85, rank_k: 0.0 });
+        let lexical = fuse(&cands, Fusion { weight: 0.0, floor: 0.85, rank_k: 0.0, broad_matches: 0 });
         assert_eq!(lexical.iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 1]);
-        let semantic = fuse(&cands, Fusion { weight: 1.0, floor: 0.85, rank_k: 0.0 });
+        let semantic = fuse(&cands, Fusion { weight: 1.0, floor: 0.85, rank_k: 0.0, broad_matches: 0 });
         assert_eq!(semantic.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2, 0]);
-        let mixed = fuse(&cands, Fusion { weight: 0.5, floor: 0.0, rank_k: 0.0 });
+        let mixed = fuse(&cands, Fusion { weight: 0.5, floor: 0.0, rank_k: 0.0, broad_matches: 0 });
         assert_eq!(mixed.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 0, 2, 3]);
         assert!(mixed.iter().all(|x| (0.0..=1.0).contains(&x.1)));
-        assert!(fuse(&[], Fusion { weight: 0.5, floor: 0.0, rank_k: 0.0 }).is_empty());
+        assert!(fuse(&[], Fusion { weight: 0.5, floor: 0.0, rank_k: 0.0, broad_matches: 0 }).is_empty());
         // Ranks instead of scores: the same sides, and a lexical lead of 2× weighs no more than of 1.01×.
-        let ranks = |weight, floor| fuse(&cands, Fusion { weight, floor, rank_k: 60.0 });
+        let ranks = |weight, floor| fuse(&cands, Fusion { weight, floor, rank_k: 60.0, broad_matches: 0 });
         assert_eq!(ranks(0.0, 0.85).iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 1]);
         assert_eq!(ranks(1.0, 0.85).iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 2, 0]);
         let mixed = ranks(0.5, 0.0);
         assert_eq!(mixed.iter().map(|x| x.0).collect::<Vec<_>>(), vec![1, 0, 2, 3]);
         assert!(mixed.iter().all(|x| (0.0..=1.0).contains(&x.1)), "{mixed:?}");
-        let first_on_both = fuse(&[c(7, 3.0, 0.9), c(8, 1.0, 0.8)], Fusion { weight: 0.3, floor: 0.0, rank_k: 20.0 });
+        let first_on_both =
+            fuse(&[c(7, 3.0, 0.9), c(8, 1.0, 0.8)], Fusion { weight: 0.3, floor: 0.0, rank_k: 20.0, broad_matches: 0 });
         assert!((first_on_both[0].1 - 1.0).abs() < 1e-6, "{first_on_both:?}");
+    }
+
+    #[test]
+    fn one_word_many_products_match_is_ranked_by_its_words() {
+        let c = |doc, lexical, cosine| Candidate { doc, lexical, cosine };
+        let f = Fusion { weight: 0.4, floor: 0.8, rank_k: 0.0, broad_matches: 3 };
+        let matched = [c(0, 3.0, 0.80), c(1, 2.0, 0.82), c(2, 1.0, 0.83), c(3, 0.0, 0.95)];
+        // "tv" matching three products: the words alone (the near "tv wall mount" text is left out).
+        assert_eq!(f.for_query(" tv ", &matched).weight, 0.0);
+        assert_eq!(fuse(&matched, f.for_query("tv", &matched)).iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 1, 2]);
+        // Two words, two matches, or the rule off: meaning still counts.
+        assert_eq!(f.for_query("smart tv", &matched), f);
+        assert_eq!(f.for_query("tv", &matched[1..]), f);
+        assert_eq!(Fusion { broad_matches: 0, ..f }.for_query("tv", &matched).weight, 0.4);
+        assert_eq!(f.for_query("", &matched).weight, 0.4, "no word: nothing to be broad");
     }
 }

@@ -176,22 +176,21 @@ pub fn score_test_set_fused(
     }
     score_test_set_with(t, fusions.len(), |ix, qi, q| {
         let c = sem.candidates(ix, qi, q);
-        fusions.iter().map(|&f| dense::fuse(&c, f).into_iter().take(20).collect()).collect()
+        fusions.iter().map(|&f| dense::fuse(&c, f.for_query(q, &c)).into_iter().take(20).collect()).collect()
     })
 }
 
 /// Scores `variants` rankings of every query: `rank(index, query position, text)` returns one list of
 /// hits per variant.
-fn score_test_set_with(
-    t: &TestSet,
-    variants: usize,
-    rank: impl Fn(&Index, usize, &str) -> Vec<Vec<(u32, f32)>>,
-) -> Result<Vec<BTreeMap<String, KindScore>>, String> {
+/// A test set's index (its products' texts, its synonyms) and, for each query with a relevant product, its
+/// position, its gains by product and its ideal DCG@10.
+#[allow(clippy::type_complexity)]
+fn test_set_judged(t: &TestSet) -> Result<(Index, Vec<(usize, HashMap<u32, f32>, f64)>), String> {
     let pos: HashMap<&str, u32> = t.products.iter().enumerate().map(|(i, p)| (p.id.as_str(), i as u32)).collect();
     let texts = test_set_texts(t);
     let mut ix = Index::build(texts.iter().map(|s| s.as_str()));
     ix.set_synonyms(&t.synonyms);
-    let mut out: Vec<BTreeMap<String, KindScore>> = vec![BTreeMap::new(); variants];
+    let mut judged = Vec::new();
     for (qi, q) in t.queries.iter().enumerate() {
         let mut gains: HashMap<u32, f32> = HashMap::new();
         for (id, g) in &q.relevant {
@@ -201,9 +200,22 @@ fn score_test_set_with(
         let mut ideal: Vec<f32> = gains.values().copied().collect();
         ideal.sort_by(|a, b| b.total_cmp(a));
         let idcg = dcg(ideal.into_iter());
-        if idcg <= 0.0 {
-            continue;
+        if idcg > 0.0 {
+            judged.push((qi, gains, idcg));
         }
+    }
+    Ok((ix, judged))
+}
+
+fn score_test_set_with(
+    t: &TestSet,
+    variants: usize,
+    rank: impl Fn(&Index, usize, &str) -> Vec<Vec<(u32, f32)>>,
+) -> Result<Vec<BTreeMap<String, KindScore>>, String> {
+    let (ix, judged) = test_set_judged(t)?;
+    let mut out: Vec<BTreeMap<String, KindScore>> = vec![BTreeMap::new(); variants];
+    for (qi, gains, idcg) in judged {
+        let q = &t.queries[qi];
         for (v, hits) in rank(&ix, qi, &q.q).into_iter().enumerate().take(variants) {
             let hits = &hits[..hits.len().min(20)];
             let nd = dcg(hits.iter().map(|(d, _)| gains.get(d).copied().unwrap_or(0.0))) / idcg;
@@ -251,7 +263,7 @@ pub fn ndcg10_all_fused(
                         };
                         let c = sem.candidates(ix, qi, q);
                         for (f, sum) in fusions.iter().zip(sums.iter_mut()) {
-                            let hits = dense::fuse(&c, *f);
+                            let hits = dense::fuse(&c, f.for_query(q, &c));
                             *sum += dcg(hits.iter().map(|(d, _)| gain_of.get(d).copied().unwrap_or(0.0))) / idcg;
                         }
                         n += 1;
@@ -264,6 +276,37 @@ pub fn ndcg10_all_fused(
     });
     let n: usize = parts.iter().map(|p| p.1).sum();
     Ok((0..fusions.len()).map(|w| parts.iter().map(|p| p.0[w]).sum::<f64>() / n.max(1) as f64).collect())
+}
+
+/// Every query's fused-ranking candidates with their grades, one JSON object a line (`q`, `idcg`, and `c`:
+/// `[doc, lexical, cosine, gain]`, gain 0 when unjudged): what an analysis of per-query fusion reads.
+pub fn candidate_lines(ix: &Index, j: &Judgements, sem: &Semantic) -> Vec<String> {
+    let mut out = Vec::new();
+    for (qi, (q, judged)) in j.queries.iter().enumerate() {
+        let Some((gain_of, idcg)) = gains(judged) else {
+            continue;
+        };
+        out.push(candidate_line(q, "", idcg, &sem.candidates(ix, qi, q), &gain_of));
+    }
+    out
+}
+
+/// [`candidate_lines`] for a test set (searched with its synonyms; `kind` is the query's).
+pub fn test_set_candidate_lines(t: &TestSet, sem: &Semantic) -> Result<Vec<String>, String> {
+    let (ix, judged) = test_set_judged(t)?;
+    Ok(judged
+        .into_iter()
+        .map(|(qi, gain_of, idcg)| {
+            let q = &t.queries[qi];
+            candidate_line(&q.q, &q.kind, idcg, &sem.candidates(&ix, qi, &q.q), &gain_of)
+        })
+        .collect())
+}
+
+fn candidate_line(q: &str, kind: &str, idcg: f64, c: &[dense::Candidate], gain_of: &HashMap<u32, f32>) -> String {
+    let rows: Vec<(u32, f32, f32, f32)> =
+        c.iter().map(|c| (c.doc, c.lexical, c.cosine, gain_of.get(&c.doc).copied().unwrap_or(0.0))).collect();
+    serde_json::json!({ "q": q, "kind": kind, "idcg": idcg, "c": rows }).to_string()
 }
 
 #[cfg(test)]

@@ -225,3 +225,31 @@ async fn a_model_that_hangs_costs_one_search_the_timeout_and_the_rest_nothing() 
     assert!(fresh.semantic_status().failing.unwrap_or_default().contains("no answer within 400 ms"));
     drop(hang);
 }
+
+#[tokio::test]
+async fn one_word_that_many_titles_hold_is_ranked_by_its_words() {
+    let Some(url) = embeddings_url() else { return };
+    let app = spawn_app_tuned(Backend::Sqlite, |c| c.embeddings_url = Some(url.clone())).await;
+    let lexical = spawn_app(Backend::Sqlite).await;
+    let broad = engine::discovery::semantic::FUSION.broad_matches as usize;
+    assert!(broad > 0, "the product ranks a broad one-word query by its words");
+    let brands = ["Samsung", "LG", "Sony", "TCL", "Hisense", "Philips", "Sharp", "Panasonic", "Xiaomi", "Vizio"];
+    for a in [&app, &lexical] {
+        for i in 0..broad {
+            let (brand, inch) = (brands[i % brands.len()], 32 + 5 * i);
+            let en = format!("{brand} {inch}-inch {} TV", ["4K UHD", "QLED", "OLED", "Full HD", "Smart"][i % 5]);
+            product(a, &format!("tv-{i}"), &format!("{brand} {inch}인치 TV"), &en, "electronics/tv", brand).await;
+        }
+        // Near "tv" in meaning, without the word: what one bare word's neighbours are.
+        product(a, "living-stand", "텔레비전 거실장", "Television Stand Cabinet", "furniture/living", "Homely").await;
+        product(a, "remote", "만능 리모컨", "Universal Remote Control", "electronics/accessories", "Zapper").await;
+    }
+    embedded(&app, broad as u64 + 2).await;
+    // Every title holds the word: the words decide, exactly as on the node without a model.
+    let (got, want) = (search(&app, "tv").await, search(&lexical, "tv").await);
+    assert_eq!(got, want);
+    assert_eq!(got.len(), broad, "{got:?}");
+    // Two words still draw on meaning; a word few titles hold too (neither is broad).
+    assert_eq!(search(&app, "텔레비전 받침대").await.first().map(String::as_str), Some("living-stand"));
+    assert_eq!(search(&app, "리모컨").await.first().map(String::as_str), Some("remote"));
+}
