@@ -10,6 +10,7 @@
 # or `git clone`; see scripts/recs/nbr_datasets.py):
 #   BORDERLESS_RECANET_REPO=…/mzhariann/recanet                       dunnhumby (The Complete Journey sample)
 #   BORDERLESS_ONLINE_RETAIL_REPO=…/databricks/Spark-The-Definitive-Guide   onlineretail (UCI Online Retail)
+# (absolute paths: the script runs from the repository's root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${1:-../shared/data/tafeng}"

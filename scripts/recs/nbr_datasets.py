@@ -13,7 +13,9 @@ from clones of public GitHub repositories (given as REPO: a checkout or a bare g
 - `dunnhumby` (REPO: github.com/mzhariann/recanet, MIT code; data from dunnhumby's "The Complete Journey",
   real transactions of 2,500 households): `data/dunnhumby_cj/train_baskets_sample.csv`, the first 99,999
   lines of the transactions (days 1-79 of 711) that ReCANet's authors ship as a sample. A basket is one
-  `basket_id`; the basket of the file's last line may be cut short and is left out. The repository's
+  `basket_id`, ordered by day and, within a day, by `basket_id` (the file has no time of day; ReCANet keeps
+  a household's baskets of one day apart too); the basket of the file's last line may be cut short and is
+  left out. The repository's
   validation and test baskets lie up to two years later and are not used: the split is made inside the sample.
 - `onlineretail` (REPO: github.com/databricks/Spark-The-Definitive-Guide, which carries UCI's "Online
   Retail" dataset (Chen, Sain and Guo 2012; CC BY 4.0) as 305 daily files under `data/retail-data/by-day/`,
@@ -132,15 +134,19 @@ def onlineretail(repo: str) -> tuple[dict[str, list[list[int]]], int]:
     if len(files) < 300:
         raise SystemExit(f"error: {len(files)} daily files under data/retail-data/by-day (the dataset has 305)")
     codes: dict[str, int] = {}
-    invoices: dict[str, dict[tuple[str, str], set[int]]] = defaultdict(lambda: defaultdict(set))
+    invoices: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+    # An invoice is one basket even when its lines carry two timestamps a minute apart (43 invoices do); it
+    # is placed at its first. InvoiceDate is `YYYY-MM-DD HH:MM:SS` throughout, so it sorts as text.
+    first: dict[str, str] = {}
     for path in files:
         for r in csv.DictReader(io.StringIO(read_file(repo, path))):
             inv, code, cust = r["InvoiceNo"], r["StockCode"].strip(), r["CustomerID"].strip()
             if not cust or inv.startswith("C") or code in NOT_PRODUCTS or float(r["Quantity"] or 0) <= 0:
                 continue
             item = codes.setdefault(code.upper(), len(codes))
-            invoices[str(int(float(cust)))][(r["InvoiceDate"], inv)].add(item)
-    return {c: [sorted(by[k]) for k in sorted(by)] for c, by in invoices.items()}, 3
+            invoices[str(int(float(cust)))][inv].add(item)
+            first[inv] = min(first.get(inv, r["InvoiceDate"]), r["InvoiceDate"])
+    return {c: [sorted(by[i]) for i in sorted(by, key=lambda i: (first[i], i))] for c, by in invoices.items()}, 3
 
 
 def write_split(name: str, sequences: dict[str, list[list[int]]], min_item_count: int, out: str) -> None:

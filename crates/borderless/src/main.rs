@@ -336,10 +336,10 @@ enum SearchCmd {
         #[arg(long)]
         embeddings_cache: Option<PathBuf>,
         /// With --embeddings: also write every setting's nDCG@10 on every set to this CSV.
-        #[arg(long)]
+        #[arg(long, requires = "embeddings")]
         grid: Option<PathBuf>,
         /// With --embeddings: also write each set's fusion candidates with their grades to DIR/<set>.jsonl.
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", requires = "embeddings")]
         candidates: Option<PathBuf>,
     },
     /// Build the search index from the catalog in the database and report its size and speed (running

@@ -477,24 +477,22 @@ pub struct Fusion {
     /// (reciprocal rank fusion, `1 / (rank_k + rank)` per side), which does not let one side's score
     /// spread decide, the shape of the scores differing from catalog to catalog.
     pub rank_k: f32,
-    /// A query of one word that at least this many products match by their words (a kind of product:
-    /// "tv", "adapter", "운동화") is ranked by its words alone; 0 never. The nearest texts to one bare word
-    /// are its accessories and neighbours ("tv" → wall mounts and cables), while a catalog that already
-    /// matches the word has the thing itself; a word few or no products match (a typo, a synonym the
-    /// catalog does not use) still draws on meaning. Applied by [`Fusion::for_query`].
+    /// A query of one word that at least this many products hold as a word (a kind of product: "tv",
+    /// "adapter", "에어프라이어") is ranked by its words alone; 0 never. The nearest texts to one bare word
+    /// are its accessories and neighbours ("tv" → wall mounts and cables), while a catalog whose titles hold
+    /// the word has the thing itself. Only the word itself counts (not its syllable pairs, a typo
+    /// correction, a completion or a synonym), so a typo or a word the catalog does not use still draws on
+    /// meaning. Applied by [`Fusion::for_query`].
     pub broad_matches: u32,
 }
 
 impl Fusion {
-    /// This setting for one query `text` with its `candidates`: lexical alone for a one-word query that
-    /// [`Fusion::broad_matches`] or more candidates match by their words, unchanged otherwise.
-    pub fn for_query(self, text: &str, candidates: &[Candidate]) -> Fusion {
-        let mut words = text.split_whitespace();
-        if self.broad_matches == 0 || words.next().is_none() || words.next().is_some() {
-            return self;
-        }
-        let matched = candidates.iter().filter(|c| c.lexical > 0.0).take(self.broad_matches as usize).count();
-        if matched >= self.broad_matches as usize {
+    /// This setting for one query `text` searched in `ix`: lexical alone for a one-word query that
+    /// [`Fusion::broad_matches`] or more documents hold ([`crate::Index::one_word_documents`]), unchanged
+    /// otherwise.
+    pub fn for_query(self, ix: &crate::Index, text: &str) -> Fusion {
+        let broad = self.broad_matches as usize;
+        if broad > 0 && ix.one_word_documents(text, broad).is_some_and(|n| n >= broad) {
             Fusion { weight: 0.0, ..self }
         } else {
             self
@@ -724,17 +722,34 @@ mod tests {
     }
 
     #[test]
-    fn one_word_many_products_match_is_ranked_by_its_words() {
+    fn one_word_many_products_hold_is_ranked_by_its_words() {
         let c = |doc, lexical, cosine| Candidate { doc, lexical, cosine };
         let f = Fusion { weight: 0.4, floor: 0.8, rank_k: 0.0, broad_matches: 3 };
-        let matched = [c(0, 3.0, 0.80), c(1, 2.0, 0.82), c(2, 1.0, 0.83), c(3, 0.0, 0.95)];
-        // "tv" matching three products: the words alone (the near "tv wall mount" text is left out).
-        assert_eq!(f.for_query(" tv ", &matched).weight, 0.0);
-        assert_eq!(fuse(&matched, f.for_query("tv", &matched)).iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 1, 2]);
-        // Two words, two matches, or the rule off: meaning still counts.
-        assert_eq!(f.for_query("smart tv", &matched), f);
-        assert_eq!(f.for_query("tv", &matched[1..]), f);
-        assert_eq!(Fusion { broad_matches: 0, ..f }.for_query("tv", &matched).weight, 0.4);
-        assert_eq!(f.for_query("", &matched).weight, 0.4, "no word: nothing to be broad");
+        let ix = crate::Index::build([
+            "Samsung TV 55",
+            "LG TV 65",
+            "Sony TV 48",
+            "TV Wall Mount",
+            "에어프라이어 5L",
+            "에어프라이어 대용량",
+            "무선 이어폰",
+        ]);
+        // "tv" held by four titles: the words alone (a near text without the word is left out).
+        assert_eq!(f.for_query(&ix, " TV ").weight, 0.0);
+        let matched = [c(0, 3.0, 0.80), c(1, 2.0, 0.82), c(2, 1.0, 0.83), c(7, 0.0, 0.95)];
+        assert_eq!(fuse(&matched, f.for_query(&ix, "tv")).iter().map(|x| x.0).collect::<Vec<_>>(), vec![0, 1, 2]);
+        // Two words, a word few titles hold, the rule off, no word: meaning still counts.
+        assert_eq!(f.for_query(&ix, "smart tv"), f);
+        assert_eq!(f.for_query(&ix, "usb-c"), f, "two words to the analyzer");
+        assert_eq!(f.for_query(&ix, "에어프라이어"), f, "two titles hold it");
+        assert_eq!(Fusion { broad_matches: 0, ..f }.for_query(&ix, "tv"), Fusion { broad_matches: 0, ..f });
+        assert_eq!(f.for_query(&ix, ""), f);
+        // Only the word itself counts: a one-jamo typo, a completion or shared syllable pairs do not.
+        assert_eq!(ix.one_word_documents("tv", 10), Some(4));
+        assert_eq!(ix.one_word_documents("에어프라이어를", 10), Some(2), "the particle-stripped word");
+        assert_eq!(ix.one_word_documents("에어프라이기", 10), Some(0), "a typo sharing syllable pairs");
+        assert_eq!(ix.one_word_documents("t", 10), Some(0), "a completion");
+        assert_eq!(ix.one_word_documents("tv 55", 10), None);
+        assert_eq!(ix.one_word_documents("tv", 2), Some(2), "counted up to the cap");
     }
 }

@@ -176,12 +176,10 @@ pub fn score_test_set_fused(
     }
     score_test_set_with(t, fusions.len(), |ix, qi, q| {
         let c = sem.candidates(ix, qi, q);
-        fusions.iter().map(|&f| dense::fuse(&c, f.for_query(q, &c)).into_iter().take(20).collect()).collect()
+        fusions.iter().map(|&f| dense::fuse(&c, f.for_query(ix, q)).into_iter().take(20).collect()).collect()
     })
 }
 
-/// Scores `variants` rankings of every query: `rank(index, query position, text)` returns one list of
-/// hits per variant.
 /// A test set's index (its products' texts, its synonyms) and, for each query with a relevant product, its
 /// position, its gains by product and its ideal DCG@10.
 #[allow(clippy::type_complexity)]
@@ -207,6 +205,8 @@ fn test_set_judged(t: &TestSet) -> Result<(Index, Vec<(usize, HashMap<u32, f32>,
     Ok((ix, judged))
 }
 
+/// Scores `variants` rankings of every query: `rank(index, query position, text)` returns one list of
+/// hits per variant.
 fn score_test_set_with(
     t: &TestSet,
     variants: usize,
@@ -263,7 +263,7 @@ pub fn ndcg10_all_fused(
                         };
                         let c = sem.candidates(ix, qi, q);
                         for (f, sum) in fusions.iter().zip(sums.iter_mut()) {
-                            let hits = dense::fuse(&c, f.for_query(q, &c));
+                            let hits = dense::fuse(&c, f.for_query(ix, q));
                             *sum += dcg(hits.iter().map(|(d, _)| gain_of.get(d).copied().unwrap_or(0.0))) / idcg;
                         }
                         n += 1;
@@ -278,8 +278,8 @@ pub fn ndcg10_all_fused(
     Ok((0..fusions.len()).map(|w| parts.iter().map(|p| p.0[w]).sum::<f64>() / n.max(1) as f64).collect())
 }
 
-/// Every query's fused-ranking candidates with their grades, one JSON object a line (`q`, `idcg`, and `c`:
-/// `[doc, lexical, cosine, gain]`, gain 0 when unjudged): what an analysis of per-query fusion reads.
+/// Every query's fused-ranking candidates with their grades, one JSON object a line (`q`, `kind` (empty
+/// here), `idcg`, and `c`: `[doc, lexical, cosine, gain]`, gain 0 when unjudged): what an analysis of per-query fusion reads.
 pub fn candidate_lines(ix: &Index, j: &Judgements, sem: &Semantic) -> Vec<String> {
     let mut out = Vec::new();
     for (qi, (q, judged)) in j.queries.iter().enumerate() {

@@ -116,6 +116,31 @@ impl Index {
         self.deleted.get(du / 64).is_some_and(|w| w & (1 << (du % 64)) != 0)
     }
 
+    /// When `query` is one word (one run of letters or digits: its particle-stripped form and a number's
+    /// parts aside), how many live documents hold exactly that word, counted up to `cap` — not its syllable
+    /// pairs, typo corrections, completions or synonyms; `None` when the query is not one word.
+    pub fn one_word_documents(&self, query: &str, cap: usize) -> Option<usize> {
+        let terms = self.analyzer.terms(query);
+        let word = terms.first().filter(|t| t.whole)?;
+        if terms.iter().any(|t| t.whole && !word.text.contains(t.text.as_str())) {
+            return None;
+        }
+        // The word as typed, or without its particle ("에어프라이어를" → 에어프라이어).
+        let Some(id) = terms.iter().filter(|t| t.whole).find_map(|t| self.terms.get(&t.text).copied()) else {
+            return Some(0);
+        };
+        let mut docs: Vec<u32> = Vec::new();
+        for &(d, _) in &self.postings[id as usize] {
+            if !self.is_deleted(d) && !docs.contains(&d) {
+                docs.push(d);
+                if docs.len() >= cap {
+                    break;
+                }
+            }
+        }
+        Some(docs.len())
+    }
+
     /// Documents that have not been removed.
     pub fn live(&self) -> usize {
         self.doc_len.len() - self.n_deleted

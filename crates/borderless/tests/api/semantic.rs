@@ -245,10 +245,10 @@ async fn one_word_that_many_titles_hold_is_ranked_by_its_words() {
         product(a, "remote", "만능 리모컨", "Universal Remote Control", "electronics/accessories", "Zapper").await;
     }
     embedded(&app, broad as u64 + 2).await;
-    // Every title holds the word: the words decide, exactly as on the node without a model.
+    // That many titles hold the word: the words decide, exactly as on the node without a model.
     let (got, want) = (search(&app, "tv").await, search(&lexical, "tv").await);
     assert_eq!(got, want);
-    assert_eq!(got.len(), broad, "{got:?}");
+    assert!(got.iter().all(|h| h.starts_with("tv-")) && !got.is_empty(), "{got:?}");
     // Two words still draw on meaning; a word few titles hold too (neither is broad).
     assert_eq!(search(&app, "텔레비전 받침대").await.first().map(String::as_str), Some("living-stand"));
     assert_eq!(search(&app, "리모컨").await.first().map(String::as_str), Some("remote"));

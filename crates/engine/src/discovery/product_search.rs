@@ -546,7 +546,7 @@ pub(crate) fn run(
             |_| true,
         );
         // Only the page is ordered, below.
-        search::dense::fuse_unordered(&c, fusion.for_query(&q.q, &c))
+        search::dense::fuse_unordered(&c, fusion.for_query(&ix.index, &q.q))
     } else {
         ix.index.top(&q.q, MAX_MATCHES)
     };

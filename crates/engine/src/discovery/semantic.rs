@@ -33,8 +33,9 @@ pub trait Embedder: Send + Sync {
 /// How lexical and semantic scores are mixed: the setting of `borderless search eval --embeddings`'s grid
 /// best on average over Home Depot's judgements, Chorus's and the Korean test set, with CrowdFlower's (issue
 /// #18's held-out set) left out of the choice (docs/benchmarks.md, "Semantic retrieval" and after). At
-/// weight 0.5 the best word match scores at least as high as any product found by meaning alone.
-pub const FUSION: Fusion = Fusion { weight: 0.5, floor: 0.80, rank_k: 0.0, broad_matches: 10 };
+/// weight 0.4 the best word match scores above any product found by meaning alone (0.6 or more against
+/// 0.4 at most).
+pub const FUSION: Fusion = Fusion { weight: 0.4, floor: 0.80, rank_k: 0.0, broad_matches: 30 };
 
 /// How long a search waits for its query's vector before answering lexically, unless the node sets
 /// another (`--embeddings-timeout-ms`).
