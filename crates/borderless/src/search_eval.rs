@@ -49,7 +49,7 @@ fn dense_of(vectors: &[Vec<f32>]) -> Result<Dense> {
 
 /// The fusion settings tried: scores mixed or ranks fused (k 20 and 60), the semantic weight from 0
 /// (lexical only) to 1 in tenths, each with a few floors for products found by meaning alone, and a
-/// one-word query that 10 or 30 products match ranked by its words alone, or never.
+/// one-word query that 10 or 30 products hold as a word ranked by its words alone, or never.
 pub fn grid() -> Vec<Fusion> {
     let mut out = Vec::new();
     for broad_matches in [0, 10, 30] {
@@ -254,7 +254,7 @@ pub async fn run(
 fn how(f: &Fusion) -> String {
     let how = if f.rank_k > 0.0 { format!("ranks k {:.0}", f.rank_k) } else { "scores".into() };
     if f.broad_matches > 0 {
-        format!("{how}, 1 word ≥ {} lexical", f.broad_matches)
+        format!("{how}, 1 word held by ≥ {}", f.broad_matches)
     } else {
         how
     }
