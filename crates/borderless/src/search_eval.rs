@@ -79,6 +79,34 @@ pub fn set_name(path: &Path) -> String {
         .unwrap_or_else(|| "judgements".into())
 }
 
+/// A test set's name: its file's stem (`korean.json` is `korean`).
+fn test_set_name(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "test set".into())
+}
+
+/// Refuses two sets with one name: the report, the grid's columns and the candidate files are keyed by it,
+/// so the second would overwrite the first's candidates and the grid would hold two columns nobody can tell
+/// apart.
+fn unique_set_names(judgements: &[PathBuf], test_set: Option<&Path>) -> Result<()> {
+    let named = test_set
+        .map(|p| (test_set_name(p), p))
+        .into_iter()
+        .chain(judgements.iter().map(|p| (set_name(p), p.as_path())));
+    let mut seen: Vec<(String, &Path)> = Vec::new();
+    for (name, path) in named {
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            bail!(
+                "{} and {} would both be reported as the set '{name}' (a judgement file is named by its folder, \
+                 a test set by its file): give each set its own folder",
+                first.display(),
+                path.display()
+            );
+        }
+        seen.push((name, path));
+    }
+    Ok(())
+}
+
 /// Files an evaluation writes besides its report.
 pub struct Outputs<'a> {
     /// Every setting's nDCG@10 on every set, as CSV.
@@ -97,6 +125,7 @@ pub async fn run(
     outputs: Outputs<'_>,
 ) -> Result<serde_json::Value> {
     let grid_out = outputs.grid;
+    unique_set_names(judgements, test_set)?;
     let fusions = grid();
     // Per set: its name and nDCG@10 for every fusion setting.
     let mut sets: Vec<(String, Vec<f64>)> = Vec::new();
@@ -113,7 +142,7 @@ pub async fn run(
         let qs = qv.iter().map(|v| dense.query(v)).collect::<Result<Vec<_>, _>>()?;
         let scores = search::eval::score_test_set_fused(&set, &Semantic { dense: &dense, queries: &qs }, &fusions)
             .map_err(anyhow::Error::msg)?;
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "test set".into());
+        let name = test_set_name(path);
         sets.push((name, scores.iter().map(|s| s.get("all").map(|k| k.ndcg10).unwrap_or(0.0)).collect()));
         if let Some(dir) = outputs.candidates {
             let lines = search::eval::test_set_candidate_lines(&set, &Semantic { dense: &dense, queries: &qs })
@@ -300,4 +329,25 @@ pub fn run_lexical(judgements: &[PathBuf]) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_sets_with_one_name_are_refused_before_any_work() {
+        let a = PathBuf::from("/data/a/crowdflower/judgements.csv");
+        let b = PathBuf::from("/data/b/crowdflower/judgements.csv");
+        let hd = PathBuf::from("/data/homedepot-relevance/train.csv");
+        assert!(unique_set_names(&[a.clone(), hd.clone()], None).is_ok());
+        let err = unique_set_names(&[a.clone(), hd.clone(), b.clone()], None).unwrap_err().to_string();
+        assert!(err.contains("/data/a/crowdflower/judgements.csv") && err.contains("/data/b/crowdflower"), "{err}");
+        assert!(err.contains("'crowdflower'"), "{err}");
+        // A test set is named by its file, and may not share a judgement folder's name either.
+        let korean = Path::new("testdata/korean.json");
+        assert!(unique_set_names(std::slice::from_ref(&a), Some(korean)).is_ok());
+        let clash = PathBuf::from("/data/korean/judgements.csv");
+        assert!(unique_set_names(&[clash], Some(korean)).is_err());
+    }
 }
