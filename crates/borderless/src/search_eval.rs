@@ -95,9 +95,17 @@ fn unique_set_names(judgements: &[PathBuf], test_set: Option<&Path>) -> Result<(
     let mut seen: Vec<(String, &Path)> = Vec::new();
     for (name, path) in named {
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            if *first == path {
+                bail!("{} is given twice; give each set once", path.display());
+            }
+            let fix = if test_set == Some(*first) {
+                "rename the test set's file"
+            } else {
+                "give each judgement file its own folder"
+            };
             bail!(
                 "{} and {} would both be reported as the set '{name}' (a judgement file is named by its folder, \
-                 a test set by its file): give each set its own folder",
+                 a test set by its file name): {fix}",
                 first.display(),
                 path.display()
             );
@@ -348,6 +356,9 @@ mod tests {
         let korean = Path::new("testdata/korean.json");
         assert!(unique_set_names(std::slice::from_ref(&a), Some(korean)).is_ok());
         let clash = PathBuf::from("/data/korean/judgements.csv");
-        assert!(unique_set_names(&[clash], Some(korean)).is_err());
+        let err = unique_set_names(&[clash], Some(korean)).unwrap_err().to_string();
+        assert!(err.contains("rename the test set's file"), "{err}");
+        let err = unique_set_names(&[hd.clone(), hd.clone()], None).unwrap_err().to_string();
+        assert!(err.contains("given twice"), "{err}");
     }
 }

@@ -13,6 +13,7 @@ mod tune;
 
 use serde::{Deserialize, Serialize};
 pub use sparse::Neighbors;
+pub(crate) use tune::tune_every_shopper;
 pub use tune::{tune, TuneReport};
 
 /// One purchase: the items of an order (any channel), at time `t` (milliseconds in the product; any

@@ -35,8 +35,17 @@ struct Case {
 
 /// Searches the blend on a held-out split of `data`. `progress` receives short status lines.
 pub fn tune(data: &TrainData, cfg: &TrainConfig, progress: &dyn Fn(&str)) -> TuneReport {
+    tune_on(data, cfg, progress, MAX_VALIDATION)
+}
+
+/// [`tune`] with every eligible shopper held out, however many (the evaluation's tuning on the answers).
+pub(crate) fn tune_every_shopper(data: &TrainData, cfg: &TrainConfig) -> TuneReport {
+    tune_on(data, cfg, &|_| {}, usize::MAX)
+}
+
+fn tune_on(data: &TrainData, cfg: &TrainConfig, progress: &dyn Fn(&str), max_validation: usize) -> TuneReport {
     let started = std::time::Instant::now();
-    let (train, held) = split_last_basket(data);
+    let (train, held) = split_last_basket(data, max_validation);
     progress(&format!("validation: {} shoppers hold out their last basket", held.len()));
     if held.is_empty() {
         return TuneReport {
@@ -122,7 +131,7 @@ pub fn default_weights() -> Weights {
 
 /// The history without each shopper's last basket, and the held-out (profile, basket) pairs. "Now" for
 /// validation is the latest held-out basket's time.
-fn split_last_basket(data: &TrainData) -> (TrainData, Vec<(Profile, Vec<u32>)>) {
+fn split_last_basket(data: &TrainData, max_validation: usize) -> (TrainData, Vec<(Profile, Vec<u32>)>) {
     let mut train = TrainData {
         n_items: data.n_items,
         n_locations: data.n_locations,
@@ -131,7 +140,7 @@ fn split_last_basket(data: &TrainData) -> (TrainData, Vec<(Profile, Vec<u32>)>) 
         now: i64::MIN,
     };
     let eligible = data.shoppers.iter().filter(|s| s.baskets.len() >= 2).count();
-    let stride = eligible.div_ceil(MAX_VALIDATION).max(1);
+    let stride = eligible.div_ceil(max_validation.max(1)).max(1);
     let mut held = Vec::new();
     let mut k = 0usize;
     for s in &data.shoppers {
