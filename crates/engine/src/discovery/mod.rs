@@ -8,6 +8,7 @@ pub mod product_search;
 pub mod recommendations;
 pub mod semantic;
 pub mod semantic_index;
+pub mod stock_sets;
 
 use crate::catalog::{locations, products};
 use crate::error::{bad, internal};
@@ -77,7 +78,7 @@ impl Engine {
             if let Some(old) = served.ix.as_ref() {
                 semantic::carry_over(old, &mut ix);
             }
-            served.stock.reindex(&ix);
+            served.stock.reindex(ix.doc_skus());
             served.ix = Some(ix);
         } else if !changed.is_empty() {
             let ids = changed.clone();
@@ -99,7 +100,7 @@ impl Engine {
                         }
                     };
                     if let Some(d) = d {
-                        served.stock.refresh_doc(ix, d, None);
+                        served.stock.refresh_doc(&ix.doc_skus(), d, None);
                     }
                 }
                 ix.built_from = cursor.seq;
@@ -129,7 +130,7 @@ impl Engine {
             let served = &mut *guard;
             served.stock.load(pairs, cursor);
             if let Some(ix) = served.ix.as_ref() {
-                served.stock.reindex(ix);
+                served.stock.reindex(ix.doc_skus());
             }
         }
         let mut applied = 0;
@@ -149,7 +150,7 @@ impl Engine {
                 if let (Some(sku), Some(loc), Some(avail)) =
                     (d["sku"].as_str(), d["location_id"].as_str(), d["level"]["available"].as_i64())
                 {
-                    served.stock.set(served.ix.as_ref(), sku, loc, avail);
+                    served.stock.set(served.ix.as_ref().map(|ix| ix.doc_skus()), sku, loc, avail);
                 }
             }
             served.stock.cursor = next;
