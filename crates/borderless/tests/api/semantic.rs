@@ -252,4 +252,8 @@ async fn one_word_that_many_titles_hold_is_ranked_by_its_words() {
     // Two words still draw on meaning; a word few titles hold too (neither is broad).
     assert_eq!(search(&app, "텔레비전 받침대").await.first().map(String::as_str), Some("living-stand"));
     assert_eq!(search(&app, "리모컨").await.first().map(String::as_str), Some("remote"));
+    // Two words that no title holds: the words find nothing, and meaning alone answers.
+    assert_eq!(search(&lexical, "flat screen").await, Vec::<String>::new());
+    let by_meaning = search(&app, "flat screen").await;
+    assert!(by_meaning.first().is_some_and(|h| h.starts_with("tv-")), "{by_meaning:?}");
 }

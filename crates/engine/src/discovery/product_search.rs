@@ -1,8 +1,8 @@
 //! Product search for shoppers: an in-memory index of the active catalog (Korean and English text,
-//! category, brand, attributes, SKUs) updated in place from product events, the sellable stock per
-//! location kept in step with inventory events, and the query: filters (category, brand, attributes,
-//! price range in a currency, stock at a location or at pickup stores near a point), facet counts for the
-//! matching products, and sorting. A query touches no database.
+//! category, brand, attributes, SKUs) updated in place from product events, and the query: filters
+//! (category, brand, attributes, price range in a currency, stock at a location or at pickup stores near a
+//! point, read from `stock_sets`), facet counts for the matching products, and sorting. A query touches no
+//! database.
 
 use crate::catalog::locations::LocationView;
 use crate::catalog::products::{Localized, PriceView, ProductView};
