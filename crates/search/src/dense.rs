@@ -492,7 +492,14 @@ impl Fusion {
     /// otherwise.
     pub fn for_query(self, ix: &crate::Index, text: &str) -> Fusion {
         let broad = self.broad_matches as usize;
-        if broad > 0 && ix.one_word_documents(text, broad).is_some_and(|n| n >= broad) {
+        self.given_word_held(if broad > 0 { ix.one_word_documents(text, broad) } else { None })
+    }
+
+    /// [`Fusion::for_query`] once the query's [`crate::Index::one_word_documents`] is known (counted up to
+    /// at least `broad_matches`): an evaluation of many settings reads the query once.
+    pub fn given_word_held(self, held: Option<usize>) -> Fusion {
+        let broad = self.broad_matches as usize;
+        if broad > 0 && held.is_some_and(|n| n >= broad) {
             Fusion { weight: 0.0, ..self }
         } else {
             self
@@ -751,5 +758,9 @@ mod tests {
         assert_eq!(ix.one_word_documents("t", 10), Some(0), "a completion");
         assert_eq!(ix.one_word_documents("tv 55", 10), None);
         assert_eq!(ix.one_word_documents("tv", 2), Some(2), "counted up to the cap");
+        // Counted once up to a larger cap (an evaluation of many settings), the same decision.
+        for q in ["tv", "에어프라이어", "smart tv", ""] {
+            assert_eq!(f.given_word_held(ix.one_word_documents(q, 30)), f.for_query(&ix, q), "{q}");
+        }
     }
 }

@@ -165,6 +165,13 @@ impl Semantic<'_> {
     }
 }
 
+/// How many documents hold a one-word query, counted up to the largest `broad_matches` of `fusions`
+/// (read once per query for every setting).
+fn word_held(ix: &Index, q: &str, fusions: &[Fusion]) -> Option<usize> {
+    let cap = fusions.iter().map(|f| f.broad_matches as usize).max().unwrap_or(0);
+    (cap > 0).then(|| ix.one_word_documents(q, cap)).flatten()
+}
+
 /// Scores a test set once per fusion setting (lexical and semantic candidates fused, [`dense::fuse`]).
 pub fn score_test_set_fused(
     t: &TestSet,
@@ -176,7 +183,8 @@ pub fn score_test_set_fused(
     }
     score_test_set_with(t, fusions.len(), |ix, qi, q| {
         let c = sem.candidates(ix, qi, q);
-        fusions.iter().map(|&f| dense::fuse(&c, f.for_query(ix, q)).into_iter().take(20).collect()).collect()
+        let held = word_held(ix, q, fusions);
+        fusions.iter().map(|&f| dense::fuse(&c, f.given_word_held(held)).into_iter().take(20).collect()).collect()
     })
 }
 
@@ -262,8 +270,9 @@ pub fn ndcg10_all_fused(
                             continue;
                         };
                         let c = sem.candidates(ix, qi, q);
+                        let held = word_held(ix, q, fusions);
                         for (f, sum) in fusions.iter().zip(sums.iter_mut()) {
-                            let hits = dense::fuse(&c, f.for_query(ix, q));
+                            let hits = dense::fuse(&c, f.given_word_held(held));
                             *sum += dcg(hits.iter().map(|(d, _)| gain_of.get(d).copied().unwrap_or(0.0))) / idcg;
                         }
                         n += 1;
