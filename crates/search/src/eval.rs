@@ -188,10 +188,16 @@ pub fn score_test_set_fused(
     })
 }
 
-/// A test set's index (its products' texts, its synonyms) and, for each query with a relevant product, its
-/// position, its gains by product and its ideal DCG@10.
-#[allow(clippy::type_complexity)]
-fn test_set_judged(t: &TestSet) -> Result<(Index, Vec<(usize, HashMap<u32, f32>, f64)>), String> {
+/// One test-set query with a relevant product: its position in the set, its gains by product and its ideal
+/// DCG@10.
+struct JudgedQuery {
+    query: usize,
+    gains: HashMap<u32, f32>,
+    idcg: f64,
+}
+
+/// A test set's index (its products' texts, its synonyms) and every query with a relevant product.
+fn test_set_judged(t: &TestSet) -> Result<(Index, Vec<JudgedQuery>), String> {
     let pos: HashMap<&str, u32> = t.products.iter().enumerate().map(|(i, p)| (p.id.as_str(), i as u32)).collect();
     let texts = test_set_texts(t);
     let mut ix = Index::build(texts.iter().map(|s| s.as_str()));
@@ -207,7 +213,7 @@ fn test_set_judged(t: &TestSet) -> Result<(Index, Vec<(usize, HashMap<u32, f32>,
         ideal.sort_by(|a, b| b.total_cmp(a));
         let idcg = dcg(ideal.into_iter());
         if idcg > 0.0 {
-            judged.push((qi, gains, idcg));
+            judged.push(JudgedQuery { query: qi, gains, idcg });
         }
     }
     Ok((ix, judged))
@@ -222,7 +228,7 @@ fn score_test_set_with(
 ) -> Result<Vec<BTreeMap<String, KindScore>>, String> {
     let (ix, judged) = test_set_judged(t)?;
     let mut out: Vec<BTreeMap<String, KindScore>> = vec![BTreeMap::new(); variants];
-    for (qi, gains, idcg) in judged {
+    for JudgedQuery { query: qi, gains, idcg } in judged {
         let q = &t.queries[qi];
         for (v, hits) in rank(&ix, qi, &q.q).into_iter().enumerate().take(variants) {
             let hits = &hits[..hits.len().min(20)];
@@ -305,7 +311,7 @@ pub fn test_set_candidate_lines(t: &TestSet, sem: &Semantic) -> Result<Vec<Strin
     let (ix, judged) = test_set_judged(t)?;
     Ok(judged
         .into_iter()
-        .map(|(qi, gain_of, idcg)| {
+        .map(|JudgedQuery { query: qi, gains: gain_of, idcg }| {
             let q = &t.queries[qi];
             candidate_line(&q.q, &q.kind, idcg, &sem.candidates(&ix, qi, &q.q), &gain_of)
         })
