@@ -46,17 +46,102 @@ pub fn money(minor: i64, currency: &str) -> String {
     }
 }
 
-/// Parses an amount typed in a form ("12.50", "₩39,000", "39000") into minor units; the error names the
-/// currency's rule in the reader's language.
+/// Parses an amount typed in a form into minor units: "12.50", "₩39,000", "39000원", "$12.50", "39,000 KRW",
+/// and Korean numerals with units as staff type them ("5만원" → 50000, "1만9천" → 19000, "2.5만", "1억2천만").
+/// Anything else — letters, exponents ("1e10"), a second sign — is refused, never read as some other
+/// amount; the error quotes what was typed and names the currency's rule in the reader's language.
 pub fn parse_money(text: &str, currency: &str, lang: Lang) -> Result<i64, String> {
     let c = Currency::parse(currency).map_err(|e| e.to_string())?;
-    let cleaned: String = text.trim().chars().filter(|ch| ch.is_ascii_digit() || *ch == '.' || *ch == '-').collect();
-    domain::Money::parse_decimal(&cleaned, c).map(|m| m.minor).map_err(|_| match (c.exponent(), lang) {
-        (0, Lang::Ko) => format!("{} 금액은 39000처럼 정수로 입력해 주세요.", c.code()),
-        (0, Lang::En) => format!("Enter a whole {} amount, e.g. 39000.", c.code()),
-        (_, Lang::Ko) => format!("{} 금액은 12.50처럼 입력해 주세요.", c.code()),
-        (_, Lang::En) => format!("Enter a {} amount such as 12.50.", c.code()),
-    })
+    let refuse = || {
+        let typed: String = text.trim().chars().take(40).collect();
+        match (c.exponent(), lang) {
+            (0, Lang::Ko) => format!("‘{typed}’은(는) 금액으로 읽을 수 없습니다. {} 금액은 39000, 39,000 또는 3만9천처럼 정수로 입력해 주세요.", c.code()),
+            (0, Lang::En) => format!("‘{typed}’ is not an amount. Enter a whole {} amount, e.g. 39000, 39,000 or 3만9천.", c.code()),
+            (_, Lang::Ko) => format!("‘{typed}’은(는) 금액으로 읽을 수 없습니다. {} 금액은 12.50처럼 입력해 주세요.", c.code()),
+            (_, Lang::En) => format!("‘{typed}’ is not an amount. Enter a {} amount such as 12.50.", c.code()),
+        }
+    };
+    let plain = amount_text(text, c).ok_or_else(refuse)?;
+    domain::Money::parse_decimal(&plain, c).map(|m| m.minor).map_err(|_| refuse())
+}
+
+/// The amount typed as a plain decimal ("-1234.5"), or `None` when it holds anything but one optional sign,
+/// the currency's symbol or code, 원, digits with thousands commas, one decimal point and Korean units.
+fn amount_text(text: &str, c: Currency) -> Option<String> {
+    let mut t = text.trim();
+    let (neg, rest) = match t.strip_prefix('-').or_else(|| t.strip_prefix('−')) {
+        Some(r) => (true, r.trim_start()),
+        None => (false, t),
+    };
+    t = rest;
+    for sym in [symbol(c), "₩", "$"] {
+        if let Some(r) = t.strip_prefix(sym) {
+            t = r.trim_start();
+            break;
+        }
+    }
+    for unit in ["원", c.code(), &c.code().to_ascii_lowercase()] {
+        if let Some(r) = t.strip_suffix(unit) {
+            t = r.trim_end();
+            break;
+        }
+    }
+    if t.is_empty() || t.len() > 40 {
+        return None;
+    }
+    let sign = if neg { "-" } else { "" };
+    if !t.chars().any(|ch| matches!(ch, '억' | '만' | '천' | '백' | '십')) {
+        let digits = t.replace(',', "");
+        let ok = !digits.is_empty()
+            && digits.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
+            && digits.matches('.').count() <= 1
+            && !t.starts_with(',')
+            && !t.ends_with(',');
+        return ok.then(|| format!("{sign}{digits}"));
+    }
+    // Korean units: 천, 백 and 십 count within a group of ten thousand, 만 and 억 close a group.
+    let (mut total, mut section) = (0u128, 0u128);
+    let mut num = String::new();
+    for ch in t.chars().filter(|ch| !ch.is_whitespace() && *ch != ',') {
+        let pow = match ch {
+            '0'..='9' | '.' => {
+                num.push(ch);
+                continue;
+            }
+            '십' => 1,
+            '백' => 2,
+            '천' => 3,
+            '만' => 4,
+            '억' => 8,
+            _ => return None,
+        };
+        // A unit alone means one of it ("천원" is 1000); 만 and 억 multiply the group before them ("2천만").
+        let typed = if num.is_empty() { None } else { Some(shifted(&num, pow)?) };
+        num.clear();
+        if pow >= 4 {
+            let own = typed.unwrap_or(if section == 0 { 10u128.pow(pow) } else { 0 });
+            total = total.checked_add(section.checked_mul(10u128.pow(pow))?.checked_add(own)?)?;
+            section = 0;
+        } else {
+            section = section.checked_add(typed.unwrap_or(10u128.pow(pow)))?;
+        }
+    }
+    let tail = if num.is_empty() { 0 } else { shifted(&num, 0)? };
+    let major = total.checked_add(section)?.checked_add(tail)?;
+    (major <= i64::MAX as u128).then(|| format!("{sign}{major}"))
+}
+
+/// `num` (digits with at most one decimal point) times 10^`pow`, when that is a whole number.
+fn shifted(num: &str, pow: u32) -> Option<u128> {
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    if (int.is_empty() && frac.is_empty()) || frac.contains('.') || frac.len() as u32 > pow {
+        return None;
+    }
+    let digits = format!("{int}{frac:0<w$}", w = pow as usize);
+    if digits.len() > 30 {
+        return None;
+    }
+    digits.parse().ok()
 }
 
 /// The time zone named (bundled database); Seoul when the name is unknown.
@@ -155,6 +240,36 @@ mod tests {
         assert_eq!(parse_money("12.5", "USD", Lang::En), Ok(1250));
         assert!(parse_money("12.345", "USD", Lang::En).unwrap_err().contains("12.50"));
         assert!(parse_money("1.5", "KRW", Lang::Ko).unwrap_err().contains("정수"));
+    }
+
+    #[test]
+    fn money_as_staff_type_it_or_a_clear_refusal() {
+        let krw = |t: &str| parse_money(t, "KRW", Lang::Ko);
+        for (typed, want) in [
+            ("5만원", 50_000),
+            ("5만 원", 50_000),
+            ("1만9천", 19_000),
+            ("1만 9천원", 19_000),
+            ("2.5만", 25_000),
+            ("1억2천만", 120_000_000),
+            ("3천", 3_000),
+            ("천원", 1_000),
+            ("39000원", 39_000),
+            ("₩39,000", 39_000),
+            ("39,000 KRW", 39_000),
+            ("-5,000", -5_000),
+        ] {
+            assert_eq!(krw(typed), Ok(want), "{typed}");
+        }
+        assert_eq!(parse_money("$12.50", "USD", Lang::En), Ok(1250));
+        assert_eq!(parse_money("12.50 usd", "USD", Lang::En), Ok(1250));
+        // Never another amount than the one typed: 1e10 was once read as 110, "5만원" as 5.
+        for typed in ["1e10", "5만x", "abc", "", "12-3", "1.2.3", "--5", ",500", "0x10", "5$"] {
+            let e = krw(typed).unwrap_err();
+            assert!(e.contains("읽을 수 없습니다"), "{typed}: {e}");
+        }
+        assert!(parse_money("1.234", "USD", Lang::En).unwrap_err().contains("‘1.234’ is not an amount"));
+        assert!(krw("9999999999999억").is_err());
     }
 
     #[test]

@@ -78,7 +78,15 @@ pub fn explain(e: &EngineError, lang: Lang) -> String {
             EngineError::OutOfStock { sku, available, requested, .. } => format!(
                 "{sku} 재고가 부족합니다: {available}개 가능, {requested}개 요청. 수량을 줄이거나 다른 매장을 선택해 주세요."
             ),
-            other => http_api::korean(other.code(), &other.to_string()),
+            // The API's generic Korean line points at its English message, which a page does not otherwise
+            // show: the page shows it here.
+            other => {
+                let ko = http_api::korean(other.code(), &other.to_string());
+                match ko.strip_suffix(" 자세한 내용은 영문 메시지를 참고하세요.") {
+                    Some(head) => format!("{head} (영문 안내: {other})"),
+                    None => ko,
+                }
+            }
         },
     }
 }

@@ -36,5 +36,6 @@ mod simulation;
 mod staff;
 mod storefront;
 mod tidy;
+mod typed_by_hand;
 mod wallet;
 mod webhooks;

@@ -71,7 +71,7 @@ async fn browsing_and_search_engines(backend: Backend) {
     // A bad filter is explained at its field, in the reader's language.
     let bad = b.get("/search?q=tee&price_max=abc").await;
     assert_eq!(bad.status, 400);
-    assert!(bad.has("금액은 39000처럼 정수로 입력해 주세요"), "{}", bad.body);
+    assert!(bad.has("‘abc’은(는) 금액으로 읽을 수 없습니다. KRW 금액은 39000, 39,000 또는 3만9천처럼"), "{}", bad.body);
     // Pick up today at a store that has none: nothing listed there.
     let hongdae_id = {
         let l = app.get("/store/locations").await.expect(200);
@@ -509,7 +509,7 @@ async fn cards_through_the_processors_form(backend: Backend) {
         .submit("/account/wallet", "/account/wallet/top-up", &[("amount", "abc"), ("card_token", "pm_card_visa")])
         .await;
     assert_eq!(bad_amount.status, 400);
-    assert!(bad_amount.has("금액은 39000처럼 정수로 입력해 주세요"));
+    assert!(bad_amount.has("‘abc’은(는) 금액으로 읽을 수 없습니다"), "{}", bad_amount.body);
     let refused = b
         .submit(
             "/account/wallet",

@@ -357,8 +357,9 @@ impl Facets {
     }
 }
 
-/// A shopper's search.
-#[derive(Debug, Clone, Default)]
+/// A shopper's search. `SearchQuery::default()` is a valid query (relevance order, 20 hits) once `q` or a
+/// filter is set.
+#[derive(Debug, Clone)]
 pub struct SearchQuery {
     pub q: String,
     pub category: Option<String>,
@@ -375,6 +376,25 @@ pub struct SearchQuery {
     pub limit: usize,
     /// Hits to skip (paging past the first page), at most [`MAX_OFFSET`].
     pub offset: usize,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            q: String::new(),
+            category: None,
+            brand: None,
+            attributes: Vec::new(),
+            currency: String::new(),
+            price_min: None,
+            price_max: None,
+            in_stock_at: None,
+            pickup_near: None,
+            sort: "relevance".into(),
+            limit: 20,
+            offset: 0,
+        }
+    }
 }
 
 /// The longest query text.
@@ -471,12 +491,11 @@ pub(crate) fn run(
         ix.index.top(&q.q, MAX_MATCHES)
     };
     let want_loc: Option<Vec<String>> = match (&q.in_stock_at, q.pickup_near) {
-        (Some(l), _) => {
-            if !locations.iter().any(|x| &x.id == l) {
-                return Err(EngineError::not_found("location", l.clone()));
-            }
-            Some(vec![l.clone()])
-        }
+        // By id or by code, as everywhere a location is named.
+        (Some(l), _) => match locations.iter().find(|x| &x.id == l || x.code.eq_ignore_ascii_case(l)) {
+            Some(x) => Some(vec![x.id.clone()]),
+            None => return Err(EngineError::not_found("location", l.clone())),
+        },
         (None, Some((lat, lon, r))) => Some(
             locations
                 .iter()

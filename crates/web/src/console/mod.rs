@@ -39,6 +39,8 @@ pub(crate) const PAGE: usize = 50;
 
 pub(crate) fn router() -> Router<Web> {
     Router::new()
+        // A mistyped console address gets a console page, not the API's JSON 404.
+        .route("/console/{*rest}", axum::routing::get(missing_page))
         .merge(auth::router())
         .merge(today::router())
         .merge(analytics::router())
@@ -481,6 +483,17 @@ pub(crate) fn forbidden(ctx: &Ctx) -> Response {
 }
 
 /// A page explaining why something was refused, with a way back.
+async fn missing_page(ctx: Ctx) -> Response {
+    refused(
+        &ctx,
+        StatusCode::NOT_FOUND,
+        ctx.t(
+            "There is no such console screen. Use the menu, or go back to Today.",
+            "없는 화면입니다. 메뉴에서 고르거나 ‘오늘’ 화면으로 돌아가세요.",
+        ),
+    )
+}
+
 pub(crate) fn refused(ctx: &Ctx, status: StatusCode, message: &str) -> Response {
     page_status(
         ctx,
@@ -525,7 +538,7 @@ pub(crate) fn status_pill(ctx: &Ctx, status: &str) -> Markup {
         "cancelled" => ("bad", "Cancelled", "취소"),
         "expired" => ("bad", "Expired", "기한 만료"),
         "captured" | "paid" => ("ok", "Paid", "결제 완료"),
-        "pending" | "authorized" => ("warn", "Held", "승인 대기"),
+        "pending" | "authorized" => ("warn", "Held", "결제 보류"),
         "refunded" => ("info", "Refunded", "환불"),
         "voided" => ("info", "Voided", "승인 취소"),
         "unpaid" => ("warn", "Unpaid", "미결제"),

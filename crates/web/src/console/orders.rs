@@ -89,6 +89,18 @@ async fn list(ctx: Ctx, Query(q): Query<ListQ>) -> Response {
         placed_before: to,
         search: Some(q.q.trim().to_owned()).filter(|s| !s.is_empty()),
     };
+    // An order number typed in full opens that order, wherever it was placed (a return at another store
+    // starts from the receipt's number; the page decides what this staff member may do with it).
+    let typed = q.q.trim();
+    if typed.starts_with("ord_")
+        && !typed.contains(char::is_whitespace)
+        && ctx.engine().order(typed, false).await.is_ok()
+    {
+        return axum::response::IntoResponse::into_response(axum::response::Redirect::to(&format!(
+            "/console/orders/{}",
+            urlencode(typed)
+        )));
+    }
     let mut orders = match ctx.engine().orders(query).await {
         Ok(o) => o,
         Err(e) => return engine_error(&ctx, &e),
@@ -169,11 +181,19 @@ fn row(ctx: &Ctx, o: &OrderView) -> Markup {
 }
 
 async fn load(ctx: &Ctx, id: &str) -> Result<OrderView, Response> {
+    load_for(ctx, id, false).await
+}
+
+/// [`load`], or with `for_return` also an order of another location that can still be returned: returns are
+/// taken at any store, so its page opens there (with the return form only; its other actions stay with its
+/// own store).
+async fn load_for(ctx: &Ctx, id: &str, for_return: bool) -> Result<OrderView, Response> {
     let o = ctx.engine().order(id, false).await.map_err(|e| engine_error(ctx, &e))?;
     // Staff bound to a location see its orders only (and delivery lines shipped from it).
     if let Some(own) = ctx.scope(None) {
         let here = o.location_id.as_deref() == Some(own.as_str()) || o.lines.iter().any(|l| l.location_id == own);
-        if !here {
+        let returnable = for_return && ctx.may(Permission::Returns) && returnable_status(&o.status);
+        if !here && !returnable {
             return Err(super::refused(
                 ctx,
                 StatusCode::FORBIDDEN,
@@ -187,8 +207,13 @@ async fn load(ctx: &Ctx, id: &str) -> Result<OrderView, Response> {
     Ok(o)
 }
 
+/// Statuses in which goods have reached the shopper, so a return can be taken.
+fn returnable_status(status: &str) -> bool {
+    matches!(status, "picked_up" | "shipped" | "completed")
+}
+
 async fn detail(ctx: Ctx, Path(id): Path<String>) -> Response {
-    let o = match load(&ctx, &id).await {
+    let o = match load_for(&ctx, &id, true).await {
         Ok(o) => o,
         Err(r) => return r,
     };
@@ -232,7 +257,7 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
     let can_handover = o.status == "ready_for_pickup" && ctx.may(Permission::PickupDesk) && here;
     let can_ship = o.status == "placed" && o.fulfillment_type == "delivery" && ctx.may(Permission::Orders);
     let can_cancel = matches!(o.status.as_str(), "placed" | "ready_for_pickup") && ctx.may(Permission::Orders) && here;
-    let returnable = matches!(o.status.as_str(), "picked_up" | "shipped" | "completed")
+    let returnable = returnable_status(&o.status)
         && ctx.may(Permission::Returns)
         && o.lines.iter().any(|l| l.returned_quantity < l.quantity);
     let mut timeline: Vec<(String, String)> =

@@ -401,7 +401,13 @@ async fn search(ctx: &Ctx, text: &str, currency: &str) -> Vec<(String, String, S
         limit: 8,
         ..Default::default()
     };
-    let Ok(found) = ctx.engine().search_products(q).await else { return Vec::new() };
+    let found = match ctx.engine().search_products(q).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::warn!(error = %e, "till: searching items by name failed");
+            return Vec::new();
+        }
+    };
     let mut out = Vec::new();
     for hit in found.hits.iter().take(5) {
         let Ok(p) = ctx.engine().product(&hit.product_id).await else { continue };

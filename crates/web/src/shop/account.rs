@@ -42,8 +42,11 @@ pub(super) fn method_name<'a>(v: &Visitor, method: &'a str) -> &'a str {
     }
 }
 
-pub(super) fn payment_status<'a>(v: &Visitor, status: &'a str) -> &'a str {
+/// An order's payment state as the shopper reads it; an order paid at the store has nothing held.
+pub(super) fn payment_status<'a>(v: &Visitor, method: &str, status: &'a str) -> &'a str {
+    let at_store = matches!(method, "pay_at_pickup" | "pay_in_store" | "cash_or_card_at_store");
     match status {
+        "pending" | "unpaid" if at_store => v.t("to pay at the store", "매장에서 결제 예정"),
         "captured" | "paid" => v.t("paid", "결제 완료"),
         "authorized" | "pending" => v.t("authorised, charged at handover", "승인됨 (인도 시 결제)"),
         "unpaid" => v.t("to pay at the store", "매장에서 결제 예정"),
@@ -221,11 +224,9 @@ async fn render_wallet(v: &Visitor, form: &FormState, status: StatusCode) -> Res
                         @for l in lines {
                             tr {
                                 td { (v.when(&l.created_at)) }
-                                td { (statement_text(v, &l.kind, &l.direction)) }
-                                td.num {
-                                    @let sign = match l.direction.as_str() { "credit" => "+", "release" => "", _ => "−" };
-                                    (sign) (crate::fmt::money(l.amount_minor, &l.currency))
-                                }
+                                @let (what, sign) = statement_line(v, &l.kind, &l.direction, &l.reference);
+                                td { (what) }
+                                td.num { (sign) (crate::fmt::money(l.amount_minor, &l.currency)) }
                             }
                         }
                     }
@@ -303,18 +304,25 @@ async fn top_up(f: ShopForm<TopUpIn>) -> Response {
     }
 }
 
-fn statement_text(v: &Visitor, kind: &str, direction: &str) -> String {
-    let what = match kind {
-        "top_up" => v.t("Top-up", "충전"),
-        "payment" | "sale" => v.t("Payment", "결제"),
-        "refund" => v.t("Refund", "환불"),
-        "hold" | "authorization" => v.t("Hold", "승인 보류"),
-        other => other,
+/// What a wallet movement was, in the shopper's words, and the sign its amount is shown with. The ledger's
+/// kinds are not for shoppers: a `pending` debit sets money aside for an order, its `post_pending` only
+/// settles that hold (the money already left the balance, so it is shown without a sign and adds nothing
+/// again), and a `void_pending` or `expire_pending` gives it back.
+fn statement_line(v: &Visitor, kind: &str, direction: &str, reference: &str) -> (String, &'static str) {
+    let (ref_type, ref_id) = reference.split_once(':').unwrap_or(("", ""));
+    let (what, sign) = match (kind, direction, ref_type) {
+        ("pending", ..) => (v.t("Set aside for an order (taken at pickup)", "주문 금액 보류 (픽업 때 결제)"), "−"),
+        ("post_pending", ..) => (v.t("Paid: the amount set aside above", "결제 완료 (위의 보류 금액)"), ""),
+        ("void_pending", ..) => (v.t("Set-aside amount returned (order cancelled)", "보류 금액 반환 (주문 취소)"), "+"),
+        ("expire_pending", ..) => (v.t("Set-aside amount returned (hold expired)", "보류 금액 반환 (기간 만료)"), "+"),
+        (_, "credit", "refund") => (v.t("Refund", "환불"), "+"),
+        (_, "credit", "topup" | "card_payment") => (v.t("Top-up", "충전"), "+"),
+        (_, "credit", _) => (v.t("Money in", "입금"), "+"),
+        _ => (v.t("Payment", "결제"), "−"),
     };
-    match direction {
-        "release" => format!("{what} ({})", v.t("released", "해제")),
-        "debit" | "credit" => what.to_owned(),
-        d => format!("{what} ({d})"),
+    match ref_type {
+        "order" if !ref_id.is_empty() => (format!("{what} · {ref_id}"), sign),
+        _ => (what.to_owned(), sign),
     }
 }
 

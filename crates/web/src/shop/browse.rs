@@ -184,31 +184,9 @@ const FACETS: &[(&str, &str, &str, &str)] = &[
     ("attributes.size", "size", "Size", "사이즈"),
 ];
 
+/// A colour value as the shop says it (one list for the filters, the product page, the cart and the assistant).
 fn colour_name(c: &str, lang: Lang) -> String {
-    let known: &[(&str, &str)] = &[
-        ("black", "블랙"),
-        ("white", "화이트"),
-        ("grey", "그레이"),
-        ("navy", "네이비"),
-        ("pink", "핑크"),
-        ("silver", "실버"),
-        ("beige", "베이지"),
-        ("brown", "브라운"),
-        ("burgundy", "버건디"),
-        ("camel", "카멜"),
-        ("charcoal", "차콜"),
-        ("cream", "크림"),
-        ("green", "그린"),
-        ("indigo", "인디고"),
-        ("ivory", "아이보리"),
-        ("khaki", "카키"),
-        ("blue", "블루"),
-        ("red", "레드"),
-    ];
-    match (lang, known.iter().find(|(en, _)| *en == c)) {
-        (Lang::Ko, Some((_, ko))) => (*ko).to_owned(),
-        _ => c.to_owned(),
-    }
+    engine::discovery::assistant::texts::colour(c, lang == Lang::Ko)
 }
 
 fn facet_value(facet: &str, value: &str, lang: Lang) -> String {
@@ -241,13 +219,31 @@ async fn search(v: Visitor) -> Response {
             }
         }
     }
+    if let (Some(lo), Some(hi)) = (q.price_min, q.price_max) {
+        if lo > hi {
+            form.error(
+                "price_max",
+                v.t(
+                    "The max price is below the min price: raise it or lower the min.",
+                    "최고 가격이 최저 가격보다 낮습니다. 최고 가격을 높이거나 최저 가격을 낮춰 주세요.",
+                ),
+            );
+            (q.price_min, q.price_max) = (None, None);
+        }
+    }
     q.sort = param(&v, "sort").filter(|s| SORTS.iter().any(|(k, _, _)| k == s)).unwrap_or("relevance").to_owned();
     let near = param(&v, "near").and_then(|n| {
         let (a, b) = n.split_once(',')?;
         let (lat, lon) = (a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?);
         (lat.abs() <= 90.0 && lon.abs() <= 180.0).then_some((lat, lon))
     });
-    let pickup_store = param(&v, "store").and_then(|s| v.pickup_stores().find(|l| l.id == s).map(|l| l.id.clone()));
+    // Any store's shelf can be browsed ("In stock here now" on /stores, the cashierless store too); only pickup
+    // stores promise "pickup today". A store's code works as well as its id.
+    let store_view = param(&v, "store").and_then(|s| {
+        v.locations.iter().find(|l| l.kind != "warehouse" && (l.id == s || l.code.eq_ignore_ascii_case(s)))
+    });
+    let pickup_store = store_view.map(|l| l.id.clone());
+    let collectable = store_view.is_some_and(|l| l.pickup_enabled);
     if let Some((lat, lon)) = near {
         q.pickup_near = Some((lat, lon, NEAR_KM));
     } else if let Some(s) = &pickup_store {
@@ -316,8 +312,10 @@ async fn search(v: Visitor) -> Response {
             (match v.lang { Lang::Ko => format!("{}개 상품", crate::fmt::int(s.total as i64)), Lang::En => format!("{} products", crate::fmt::int(s.total as i64)) })
             @if let Some((lat, lon)) = near {
                 " · " (match v.lang { Lang::Ko => format!("내 위치 {NEAR_KM}km 안 매장에서 오늘 픽업 ({lat:.3}, {lon:.3})"), Lang::En => format!("pickup today within {NEAR_KM} km of you ({lat:.3}, {lon:.3})") })
-            } @else if let Some(st) = &pickup_store {
+            } @else if let Some(st) = pickup_store.as_ref().filter(|_| collectable) {
                 " · " (match v.lang { Lang::Ko => format!("{}에서 오늘 픽업 가능", v.location_name(st)), Lang::En => format!("pickup today at {}", v.location_name(st)) })
+            } @else if let Some(st) = &pickup_store {
+                " · " (match v.lang { Lang::Ko => format!("{}에 지금 있는 상품", v.location_name(st)), Lang::En => format!("in stock now at {}", v.location_name(st)) })
             }
         }
         div.search-layout {
@@ -341,6 +339,9 @@ async fn search(v: Visitor) -> Response {
                             option value="" { (v.t("Any store or delivery", "전체 (배송 포함)")) }
                             @for l in v.pickup_stores() {
                                 option value=(l.id) selected[pickup_store.as_deref() == Some(l.id.as_str())] { (v.l(&l.name)) }
+                            }
+                            @if let Some(l) = store_view.filter(|_| !collectable) {
+                                option value=(l.id) selected { (v.l(&l.name)) }
                             }
                         }
                         button.link type="button" data-near hidden { (v.t("Use my location", "내 위치 사용")) }
@@ -442,7 +443,7 @@ async fn search(v: Visitor) -> Response {
     page(&v, status, meta, body)
 }
 
-fn options_text(attrs: &std::collections::BTreeMap<String, String>, lang: Lang) -> String {
+pub(super) fn options_text(attrs: &std::collections::BTreeMap<String, String>, lang: Lang) -> String {
     attrs
         .iter()
         .map(|(k, val)| match k.as_str() {

@@ -66,7 +66,9 @@ async fn add(f: ShopForm<AddIn>) -> Response {
         Ok(q) => q,
         Err(m) => return redirect_with(&v, &next, Some((false, &m))),
     };
-    let cart = match current_cart(&v).await {
+    // An empty cart follows the currency the shopper now shops in; one with lines keeps its own (its prices
+    // are in it), and a product without a price in it is explained below.
+    let cart = match current_cart(&v).await.filter(|c| c.currency == v.currency || !c.lines.is_empty()) {
         Some(c) => c,
         None => match v.engine().create_cart(Some(v.currency.clone()), v.customer_id().map(str::to_owned)).await {
             Ok(c) => {
@@ -90,6 +92,19 @@ async fn add(f: ShopForm<AddIn>) -> Response {
             v.record_analytics("cart_add", Some(&f.form.sku)).await;
             let m = v.t("Added to your cart.", "장바구니에 담았습니다.");
             redirect_with(&v, &next, Some((true, m)))
+        }
+        Err(e) if e.code() == "no_price" && cart.currency != v.currency => {
+            let m = match v.lang {
+                Lang::Ko => format!(
+                    "장바구니가 {} 통화로 되어 있는데 이 상품은 {} 가격이 없습니다. 장바구니를 먼저 주문하거나 비운 뒤 담아 주세요.",
+                    cart.currency, cart.currency
+                ),
+                Lang::En => format!(
+                    "Your cart is in {} and this product has no {} price. Check out or empty your cart first, then add it.",
+                    cart.currency, cart.currency
+                ),
+            };
+            redirect_with(&v, &next, Some((false, &m)))
         }
         Err(e) => redirect_with(&v, &next, Some((false, &shopper_sentence(&e, v.lang, &[])))),
     }
@@ -148,10 +163,6 @@ async fn store_coverage(v: &Visitor, cart: &CartView) -> Vec<(String, usize)> {
     v.pickup_stores().map(|s| (s.id.clone(), per_store.get(&s.id).copied().unwrap_or(0))).collect()
 }
 
-fn options_line(attrs: &std::collections::BTreeMap<String, String>) -> String {
-    attrs.values().cloned().collect::<Vec<_>>().join(" · ")
-}
-
 fn lines_table(v: &Visitor, cart: &CartView, editable: bool) -> Markup {
     html! {
         div.table-wrap {
@@ -167,7 +178,7 @@ fn lines_table(v: &Visitor, cart: &CartView, editable: bool) -> Markup {
                         tr {
                             td {
                                 (v.l(&l.title))
-                                @if !l.options.is_empty() { br; span.small.muted { (options_line(&l.options)) } }
+                                @if !l.options.is_empty() { br; span.small.muted { (super::browse::options_text(&l.options, v.lang)) } }
                                 br; span.small.muted { (price(&l.unit_price)) }
                             }
                             td {
@@ -237,6 +248,12 @@ async fn render_cart(v: &Visitor, cart: Option<CartView>, form: FormState, statu
     let a = chosen_delivery.unwrap_or_default();
     let body = html! {
         h1 { (v.t("Your cart", "장바구니")) }
+        @if cart.currency != v.currency {
+            p.alert role="status" { (match v.lang {
+                Lang::Ko => format!("이 장바구니는 {} 가격으로 담겨 그 통화로 결제됩니다. 다른 통화로 사려면 장바구니를 비운 뒤 다시 담아 주세요.", cart.currency),
+                Lang::En => format!("This cart is priced and paid in {}. To buy in another currency, empty it and add the products again.", cart.currency),
+            }) }
+        }
         (lines_table(v, &cart, true))
         section.card aria-labelledby="how" {
             h2 #how { (v.t("How do you want it?", "받는 방법")) }
@@ -576,19 +593,16 @@ fn placed(v: &mut Visitor, order: &engine::sales::orders::OrderView) -> Response
 
 /// The steps an order goes through, as a shopper reads them, and how far it got.
 fn timeline(v: &Visitor, o: &engine::sales::orders::OrderView) -> Markup {
-    let pickup = o.fulfillment_type == "pickup";
-    let steps: Vec<(&str, &str, &str)> = if pickup {
-        vec![
+    // Delivery ends when the parcel leaves (`shipped`); a sale at a till or a cashierless exit is done at once.
+    let steps: Vec<(&str, &str, &str)> = match (o.fulfillment_type.as_str(), o.channel.as_str()) {
+        ("pickup", _) => vec![
             ("placed", "Order placed", "주문 접수"),
             ("ready_for_pickup", "Ready at the store", "매장에서 픽업 준비 완료"),
             ("picked_up", "Collected", "픽업 완료"),
-        ]
-    } else {
-        vec![
-            ("placed", "Order placed", "주문 접수"),
-            ("shipped", "Shipped", "발송"),
-            ("completed", "Completed", "완료"),
-        ]
+        ],
+        ("in_store", "cashierless") => vec![("completed", "Paid as you walked out", "퇴장할 때 결제 완료")],
+        ("in_store", _) => vec![("completed", "Bought at the store", "매장에서 구매 완료")],
+        _ => vec![("placed", "Order placed", "주문 접수"), ("shipped", "Shipped", "발송 완료")],
     };
     let reached = steps.iter().position(|(s, _, _)| *s == o.status);
     html! {
@@ -622,7 +636,7 @@ async fn order_page(v: Visitor, Path(id): Path<String>) -> Response {
         h1 { (v.t("Your order", "주문 내역")) }
         p.muted.mono { (order.id) }
         p { (crate::fmt::money(order.total.amount_minor, &order.currency)) " · " (super::account::method_name(&v, &order.payment.method)) " · "
-            (super::account::payment_status(&v, &order.payment.status)) }
+            (super::account::payment_status(&v, &order.payment.method, &order.payment.status)) }
         div data-refresh=[(order.status == "placed").then_some("20")] {
             (timeline(&v, &order))
             @if let Some(c) = &code {

@@ -55,6 +55,21 @@ pub(crate) fn router() -> Router<Web> {
         .merge(account::router())
         .merge(signin::router())
         .merge(chat::router())
+        // A mistyped page address under the shop's own paths gets a page, not the API's JSON 404.
+        .route("/account/{*rest}", get(missing_page))
+        .route("/stores/{*rest}", get(missing_page))
+        .route("/assistant/{*rest}", get(missing_page))
+}
+
+async fn missing_page(v: Visitor) -> Response {
+    frame::problem(
+        &v,
+        StatusCode::NOT_FOUND,
+        v.t(
+            "There is no such page. Go to the home page, or search for what you were looking for.",
+            "없는 페이지입니다. 홈으로 가거나 찾으시는 상품을 검색해 보세요.",
+        ),
+    )
 }
 
 /// Who is visiting and what every storefront page needs to draw itself.

@@ -43,10 +43,10 @@ impl StoredValue {
                 let code = ctx.tender_ref.ok_or_else(|| {
                     EngineError::invalid("invalid_gift_card", "a gift card payment needs the card's code")
                 })?;
-                ledger::get_account(tx, code)?
-                    .filter(|a| a.kind == ledger::kind::GIFT_CARD)
-                    .ok_or_else(|| EngineError::invalid("invalid_gift_card", "unknown gift card"))?
-                    .id
+                match ledger::get_account(tx, code)?.filter(|a| a.kind == ledger::kind::GIFT_CARD) {
+                    Some(a) => a.id,
+                    None => return Err(gift_card_elsewhere(tx, code, ctx.currency)?),
+                }
             }
             AccountKind::Wallet => {
                 let customer = ctx.customer_id.ok_or_else(|| {
@@ -216,4 +216,20 @@ fn fx_refund(
         ledger::single(tx, &pool_wallet, &wallet, back, &fx.wallet_currency, &purpose, ctx.now)?;
     }
     Ok(RefundOutcome { method: "wallet", status: "refunded" })
+}
+
+/// Why a gift card's account for this order's currency does not exist: the card was sold in another currency
+/// (said so, with the way out), or there is no such card.
+fn gift_card_elsewhere(tx: &mut dyn Tx, account_code: &str, currency: &str) -> Result<EngineError> {
+    if let Some(stem) = account_code.strip_prefix("giftcard:").and_then(|r| r.rsplit_once(':')).map(|r| r.0) {
+        for c in domain::Currency::ALL.iter().map(|c| c.code()).filter(|c| *c != currency) {
+            if ledger::get_account(tx, &format!("giftcard:{stem}:{c}"))?.is_some() {
+                return Ok(EngineError::invalid(
+                    "currency_mismatch",
+                    format!("this gift card is in {c} and the order in {currency}: pay in {c}, or choose another way to pay"),
+                ));
+            }
+        }
+    }
+    Ok(EngineError::invalid("invalid_gift_card", "unknown gift card"))
 }

@@ -196,12 +196,18 @@ async fn cashierless_exit(
     Ok(Json(ExitOut { session, order }))
 }
 
+/// The store a path names, by id or by code (docs/api.md); 404 when there is none.
+async fn store_id(s: &AppState, id_or_code: &str) -> ApiResult<String> {
+    Ok(s.engine.location(id_or_code).await?.id)
+}
+
 async fn put_store_layout(
     State(s): State<AppState>,
     _: Admin,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<LayoutInput>,
 ) -> ApiResult<Json<LayoutOut>> {
+    let id = store_id(&s, &id).await?;
     s.engine.put_store_layout(&id, b).await?;
     Ok(Json(LayoutOut { layout: s.engine.store_layout(&id).await? }))
 }
@@ -211,6 +217,7 @@ async fn get_store_layout(
     Staff(p): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Json<LayoutOut>> {
+    let id = store_id(&s, &id).await?;
     own_store(&p, &id)?;
     Ok(Json(LayoutOut { layout: s.engine.store_layout(&id).await? }))
 }
@@ -232,6 +239,7 @@ async fn register_device(
     Path(id): Path<String>,
     ApiJson(b): ApiJson<DeviceIn>,
 ) -> ApiResult<Created<IssuedDeviceOut>> {
+    let id = store_id(&s, &id).await?;
     Ok(Created(IssuedDeviceOut { device: s.engine.register_device(&id, &b.kind, &b.code, b.sku).await? }))
 }
 
@@ -241,6 +249,7 @@ async fn rotate_device_token(
     _: Admin,
     Path((id, device)): Path<(String, String)>,
 ) -> ApiResult<Json<IssuedDeviceOut>> {
+    let id = store_id(&s, &id).await?;
     Ok(Json(IssuedDeviceOut { device: s.engine.rotate_device_token(&id, &device).await? }))
 }
 
@@ -250,6 +259,7 @@ async fn revoke_device(
     _: Admin,
     Path((id, device)): Path<(String, String)>,
 ) -> ApiResult<Json<DeviceOut>> {
+    let id = store_id(&s, &id).await?;
     Ok(Json(DeviceOut { device: s.engine.revoke_device(&id, &device).await? }))
 }
 
@@ -258,6 +268,7 @@ async fn list_devices(
     Staff(p): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Json<DevicesOut>> {
+    let id = store_id(&s, &id).await?;
     own_store(&p, &id)?;
     Ok(Json(DevicesOut { devices: s.engine.devices(&id).await? }))
 }
@@ -275,6 +286,7 @@ async fn store_labels(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<LabelsQ>,
 ) -> ApiResult<Json<LabelsOut>> {
+    let id = store_id(&s, &id).await?;
     own_store(&p, &id)?;
     let mut labels = s.engine.store_labels(&id).await?;
     if q.stale == Some(true) {
@@ -288,6 +300,7 @@ async fn store_reviews(
     Staff(p): Staff,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ReviewsOut>> {
+    let id = store_id(&s, &id).await?;
     own_store(&p, &id)?;
     Ok(Json(ReviewsOut { reviews: s.engine.store_reviews(&id).await? }))
 }
@@ -298,6 +311,7 @@ async fn resolve_store_review(
     Path((id, review)): Path<(String, u64)>,
     ApiJson(b): ApiJson<ReviewAction>,
 ) -> ApiResult<Json<ResolvedOut>> {
+    let id = store_id(&s, &id).await?;
     own_store(&p, &id)?;
     let orders = s.engine.resolve_store_review(&p, &id, review, b).await?;
     Ok(Json(ResolvedOut { resolved: review, orders }))
