@@ -56,7 +56,7 @@ pub fn parse_money(text: &str, currency: &str, lang: Lang) -> Result<i64, String
         let typed: String = text.trim().chars().take(40).collect();
         match (c.exponent(), lang) {
             (0, Lang::Ko) => format!("‘{typed}’은(는) 금액으로 읽을 수 없습니다. {} 금액은 39000, 39,000 또는 3만9천처럼 정수로 입력해 주세요.", c.code()),
-            (0, Lang::En) => format!("‘{typed}’ is not an amount. Enter a whole {} amount, e.g. 39000, 39,000 or 3만9천.", c.code()),
+            (0, Lang::En) => format!("‘{typed}’ is not an amount. Enter a whole {} amount, e.g. 39000 or 39,000.", c.code()),
             (_, Lang::Ko) => format!("‘{typed}’은(는) 금액으로 읽을 수 없습니다. {} 금액은 12.50처럼 입력해 주세요.", c.code()),
             (_, Lang::En) => format!("‘{typed}’ is not an amount. Enter a {} amount such as 12.50.", c.code()),
         }
@@ -66,7 +66,8 @@ pub fn parse_money(text: &str, currency: &str, lang: Lang) -> Result<i64, String
 }
 
 /// The amount typed as a plain decimal ("-1234.5"), or `None` when it holds anything but one optional sign,
-/// the currency's symbol or code, 원, digits with thousands commas, one decimal point and Korean units.
+/// the currency's own symbol or code (원 for won), digits with thousands commas in threes, one decimal
+/// point, and Korean units.
 fn amount_text(text: &str, c: Currency) -> Option<String> {
     let mut t = text.trim();
     let (neg, rest) = match t.strip_prefix('-').or_else(|| t.strip_prefix('−')) {
@@ -74,40 +75,73 @@ fn amount_text(text: &str, c: Currency) -> Option<String> {
         None => (false, t),
     };
     t = rest;
-    for sym in [symbol(c), "₩", "$"] {
-        if let Some(r) = t.strip_prefix(sym) {
-            t = r.trim_start();
-            break;
-        }
+    if let Some(r) = t.strip_prefix(symbol(c)) {
+        t = r.trim_start();
     }
-    for unit in ["원", c.code(), &c.code().to_ascii_lowercase()] {
+    let won = if c == Currency::Krw { Some("원") } else { None };
+    for unit in [Some(c.code()), Some(&c.code().to_ascii_lowercase()), won].into_iter().flatten() {
         if let Some(r) = t.strip_suffix(unit) {
             t = r.trim_end();
             break;
         }
     }
-    if t.is_empty() || t.len() > 40 {
+    if t.is_empty() || t.len() > 60 {
         return None;
     }
     let sign = if neg { "-" } else { "" };
     if !t.chars().any(|ch| matches!(ch, '억' | '만' | '천' | '백' | '십')) {
-        let digits = t.replace(',', "");
-        let ok = !digits.is_empty()
-            && digits.chars().all(|ch| ch.is_ascii_digit() || ch == '.')
-            && digits.matches('.').count() <= 1
-            && !t.starts_with(',')
-            && !t.ends_with(',');
-        return ok.then(|| format!("{sign}{digits}"));
+        return plain_number(t).map(|n| format!("{sign}{n}"));
     }
-    // Korean units: 천, 백 and 십 count within a group of ten thousand, 만 and 억 close a group.
-    let (mut total, mut section) = (0u128, 0u128);
-    let mut num = String::new();
-    for ch in t.chars().filter(|ch| !ch.is_whitespace() && *ch != ',') {
-        let pow = match ch {
-            '0'..='9' | '.' => {
-                num.push(ch);
-                continue;
+    let major = korean_units(t)?;
+    (major <= i64::MAX as u128).then(|| format!("{sign}{major}"))
+}
+
+/// Digits with optional thousands commas (in threes: "39,000", not "12,50") and an optional fraction, without
+/// the commas.
+fn plain_number(s: &str) -> Option<String> {
+    let (int, frac) = match s.split_once('.') {
+        Some((a, b)) => (a, Some(b)),
+        None => (s, None),
+    };
+    if frac.is_some_and(|f| f.is_empty() || !f.chars().all(|ch| ch.is_ascii_digit())) {
+        return None;
+    }
+    let groups: Vec<&str> = int.split(',').collect();
+    let digits = groups.iter().all(|g| g.chars().all(|ch| ch.is_ascii_digit()));
+    let ok = digits
+        && if groups.len() == 1 {
+            !int.is_empty() || frac.is_some()
+        } else {
+            (1..=3).contains(&groups[0].len()) && groups[1..].iter().all(|g| g.len() == 3)
+        };
+    ok.then(|| s.replace(',', ""))
+}
+
+/// A Korean amount in units: 억 and 만 close groups (each once, larger first), 천, 백 and 십 count within a
+/// group (each once, larger first), a unit alone is one of it ("천원"), and 만 or 억 multiplies the group
+/// before it ("2천만"). Shorthand that people read two ways is refused rather than guessed: a bare number
+/// after a unit ("3만5": 30,005 or 35,000?) and 천, 백 or 십 after 억 with no 만 ("2억5천").
+fn korean_units(t: &str) -> Option<u128> {
+    let chars: Vec<char> = t.chars().collect();
+    let (mut total, mut section, mut in_section) = (0u128, 0u128, false);
+    let (mut last_big, mut last_small, mut open_after_eok) = (u32::MAX, u32::MAX, false);
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == ',' || chars[i] == '.') {
+            i += 1;
+        }
+        let num = if i > start { Some(plain_number(&chars[start..i].iter().collect::<String>())?) } else { None };
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
+        if i == chars.len() {
+            if num.is_some() {
+                return None;
             }
+            break;
+        }
+        let pow = match chars[i] {
             '십' => 1,
             '백' => 2,
             '천' => 3,
@@ -115,20 +149,38 @@ fn amount_text(text: &str, c: Currency) -> Option<String> {
             '억' => 8,
             _ => return None,
         };
-        // A unit alone means one of it ("천원" is 1000); 만 and 억 multiply the group before them ("2천만").
-        let typed = if num.is_empty() { None } else { Some(shifted(&num, pow)?) };
-        num.clear();
+        i += 1;
+        while i < chars.len() && chars[i].is_whitespace() {
+            i += 1;
+        }
         if pow >= 4 {
-            let own = typed.unwrap_or(if section == 0 { 10u128.pow(pow) } else { 0 });
+            if pow >= last_big {
+                return None;
+            }
+            let own = match &num {
+                Some(n) => shifted(n, pow)?,
+                None if !in_section => 10u128.pow(pow),
+                None => 0,
+            };
             total = total.checked_add(section.checked_mul(10u128.pow(pow))?.checked_add(own)?)?;
-            section = 0;
+            (section, in_section, last_small, last_big) = (0, false, u32::MAX, pow);
+            open_after_eok = false;
         } else {
-            section = section.checked_add(typed.unwrap_or(10u128.pow(pow)))?;
+            if pow >= last_small {
+                return None;
+            }
+            section = section.checked_add(match &num {
+                Some(n) => shifted(n, pow)?,
+                None => 10u128.pow(pow),
+            })?;
+            (in_section, last_small) = (true, pow);
+            open_after_eok = last_big == 8;
         }
     }
-    let tail = if num.is_empty() { 0 } else { shifted(&num, 0)? };
-    let major = total.checked_add(section)?.checked_add(tail)?;
-    (major <= i64::MAX as u128).then(|| format!("{sign}{major}"))
+    if open_after_eok || (last_big == u32::MAX && last_small == u32::MAX) {
+        return None;
+    }
+    total.checked_add(section)
 }
 
 /// `num` (digits with at most one decimal point) times 10^`pow`, when that is a whole number.
@@ -258,13 +310,48 @@ mod tests {
             ("₩39,000", 39_000),
             ("39,000 KRW", 39_000),
             ("-5,000", -5_000),
+            ("1,500만", 15_000_000),
+            ("1억 5000만원", 150_000_000),
+            ("2천5백", 2_500),
+            ("0.5천", 500),
+            ("0천만", 0),
+            ("-3만", -30_000),
         ] {
             assert_eq!(krw(typed), Ok(want), "{typed}");
         }
         assert_eq!(parse_money("$12.50", "USD", Lang::En), Ok(1250));
         assert_eq!(parse_money("12.50 usd", "USD", Lang::En), Ok(1250));
+        for typed in ["₩39,000", "39000원", "12,50"] {
+            assert!(parse_money(typed, "USD", Lang::En).is_err(), "{typed} is not dollars");
+        }
         // Never another amount than the one typed: 1e10 was once read as 110, "5만원" as 5.
-        for typed in ["1e10", "5만x", "abc", "", "12-3", "1.2.3", "--5", ",500", "0x10", "5$"] {
+        // Also: another currency's symbol or word, commas out of threes, units repeated or out of order, and
+        // shorthand read two ways.
+        for typed in [
+            "1e10",
+            "5만x",
+            "abc",
+            "",
+            "12-3",
+            "1.2.3",
+            "--5",
+            ",500",
+            "0x10",
+            "5$",
+            "$50,000",
+            "12,50",
+            "1,0000",
+            "5.",
+            "1,5만",
+            "1 5만",
+            "5만5만",
+            "3천2천",
+            "2만1억",
+            "3만5",
+            "2억5천",
+            "1억5000",
+            "50000 USD",
+        ] {
             let e = krw(typed).unwrap_err();
             assert!(e.contains("읽을 수 없습니다"), "{typed}: {e}");
         }

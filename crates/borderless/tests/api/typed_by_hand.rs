@@ -47,6 +47,8 @@ async fn typed_by_hand(backend: Backend) {
     assert!(p.has("‘5만x’은(는) 금액으로 읽을 수 없습니다") && p.has("3만9천"), "{}", p.body);
     let w = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
     assert_eq!(balance(w).unwrap_or(json!(0)), 0, "nothing topped up");
+    let p = owner.submit(&page, &topup, &[("amount", "$50,000"), ("currency", "KRW")]).await;
+    assert_eq!(p.status, 422, "dollars are not won: {}", p.body);
     let p = owner.submit(&page, &topup, &[("amount", "5만원"), ("currency", "KRW")]).await;
     assert_eq!(p.status, 303, "{}", p.body);
     let w = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
@@ -84,13 +86,13 @@ async fn typed_by_hand(backend: Backend) {
     assert_eq!(gn.get(&format!("/console/orders/{oid}")).await.status, 403);
     app.hand_over(&oid).await;
 
-    // The statement in the shopper's words: the hold, then its capture (no second minus), the top-up.
+    // The statement in the shopper's words: the hold, its capture (not a second debit), the top-up.
     shopper
         .submit("/account/login", "/account/login", &[("email", "typed@example.com"), ("password", "wallet password")])
         .await;
     let st = shopper.get("/account/wallet").await;
     assert_eq!(st.status, 200, "{}", st.body);
-    for want in ["주문 금액 보류 (픽업 때 결제)", "결제 완료 (위의 보류 금액)", "충전", "−₩29,000", "+₩50,000"]
+    for want in [&format!("주문 금액 보류 · {oid}"), &format!("보류 금액으로 결제 · {oid}"), "충전", "+₩50,000"]
     {
         assert!(st.has(want), "{want}: {}", st.body);
     }
@@ -99,19 +101,39 @@ async fn typed_by_hand(backend: Backend) {
         assert!(!st.has(ledger_word), "{ledger_word}");
     }
 
-    // Returns anywhere: the Gangnam associate opens the collected Hongdae order from its number, with the
-    // return form and none of its store's actions.
+    // Returns anywhere: the Gangnam associate opens the collected Hongdae order from its number, sees its lines
+    // and the return form but not the customer, and takes the return; the wallet is refunded.
     let found = gn.get(&format!("/console/orders?q={oid}")).await;
     assert_eq!(found.location.as_deref(), Some(format!("/console/orders/{oid}").as_str()));
     let p = gn.get(&format!("/console/orders/{oid}")).await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert!(p.has(&format!("/console/orders/{oid}/return")), "{}", p.body);
-    assert!(!p.has(&format!("/console/orders/{oid}/cancel")) && !p.has(&format!("/console/orders/{oid}/ready")));
+    assert!(p.has(&format!("/console/orders/{oid}/return")) && p.has("CON-TEE"), "{}", p.body);
+    assert!(p.has("여기서는 반품만 받을 수 있습니다") && !p.has("typed@example.com"), "{}", p.body);
+    let back = gn
+        .submit(
+            &format!("/console/orders/{oid}"),
+            &format!("/console/orders/{oid}/return"),
+            &[("qty_CON-TEE", "1"), ("cond_CON-TEE", "restock"), ("reason", "사이즈")],
+        )
+        .await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let w = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
+    assert_eq!(balance(w), Some(json!(50_000)), "refunded into the wallet");
+    assert_eq!(app.level("CON-TEE", &gangnam).await.0, 11, "restocked where it came back");
+    // Nothing is left to return, so the page is closed to another store again; its other actions never were.
+    assert_eq!(gn.get(&format!("/console/orders/{oid}")).await.status, 403);
+    let cart = app.pickup_cart("CON-TEE", 1, &hongdae).await;
+    let other = app.checkout(&cart, "typed-other").await.expect(201)["order"]["id"].as_str().unwrap().to_owned();
+    let page = gn.get("/console/till").await;
+    let refused =
+        gn.post(&format!("/console/orders/{other}/cancel"), &[("_csrf", &page.field("_csrf")), ("reason", "x")]).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(app.admin_get(&format!("/admin/orders/{other}")).await.expect(200)["order"]["status"], "placed");
 
     // The till finds an item by its name, not only by its code.
     let p = gn.submit("/console/till", "/console/till", &[("op", "add"), ("code", "Product CON-TEE")]).await;
     assert_eq!(p.status, 200, "{}", p.body);
-    assert!(p.has("CON-TEE") && !p.has("이 코드나 이름의 상품이 없습니다"), "{}", p.body);
+    assert!(p.has("상품 CON-TEE") && !p.has("이 코드나 이름의 상품이 없습니다"), "offered by its title: {}", p.body);
 
     // A store's code works wherever a store is named: devices (once a 500), layouts, the stock filter.
     let d = app.admin_post("/admin/stores/GANGNAM/devices", json!({"kind": "gate", "code": "gate-by-code"})).await;

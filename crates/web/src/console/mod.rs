@@ -482,7 +482,7 @@ pub(crate) fn forbidden(ctx: &Ctx) -> Response {
     )
 }
 
-/// A page explaining why something was refused, with a way back.
+/// A mistyped console address: a console page in the reader's language (not the API's JSON 404).
 async fn missing_page(ctx: Ctx) -> Response {
     refused(
         &ctx,
@@ -494,6 +494,7 @@ async fn missing_page(ctx: Ctx) -> Response {
     )
 }
 
+/// A page explaining why something was refused, with a way back.
 pub(crate) fn refused(ctx: &Ctx, status: StatusCode, message: &str) -> Response {
     page_status(
         ctx,

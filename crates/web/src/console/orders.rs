@@ -192,7 +192,10 @@ async fn load_for(ctx: &Ctx, id: &str, for_return: bool) -> Result<OrderView, Re
     // Staff bound to a location see its orders only (and delivery lines shipped from it).
     if let Some(own) = ctx.scope(None) {
         let here = o.location_id.as_deref() == Some(own.as_str()) || o.lines.iter().any(|l| l.location_id == own);
-        let returnable = for_return && ctx.may(Permission::Returns) && returnable_status(&o.status);
+        let returnable = for_return
+            && ctx.may(Permission::Returns)
+            && returnable_status(&o.status)
+            && o.lines.iter().any(|l| l.returned_quantity < l.quantity);
         if !here && !returnable {
             return Err(super::refused(
                 ctx,
@@ -253,6 +256,9 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
     };
     let at_own = |loc: Option<&str>| ctx.scope(None).is_none_or(|own| loc == Some(own.as_str()));
     let here = at_own(o.location_id.as_deref());
+    // Another store's order, opened here only to take its return: its lines and the return form, not the
+    // customer's details, its trail or its money.
+    let visiting = !here && !o.lines.iter().any(|l| at_own(Some(&l.location_id)));
     let can_ready = o.status == "placed" && o.fulfillment_type == "pickup" && ctx.may(Permission::PickupDesk) && here;
     let can_handover = o.status == "ready_for_pickup" && ctx.may(Permission::PickupDesk) && here;
     let can_ship = o.status == "placed" && o.fulfillment_type == "delivery" && ctx.may(Permission::Orders);
@@ -285,11 +291,15 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
                     @if let Some(p) = &o.pickup { @if let Some(exp) = &p.expires_at {
                         dt { (ctx.t("Collect by", "픽업 기한")) } dd { (ctx.when(exp)) }
                     } }
-                    dt { (ctx.t("Customer", "고객")) } dd {
-                        @if let Some(c) = &o.customer_id { a href=(format!("/console/customers/{c}")) { (o.email.as_deref().unwrap_or(c)) } }
-                        @else { (o.email.as_deref().unwrap_or(ctx.t("Guest", "비회원"))) }
+                    @if visiting {
+                        dt { (ctx.t("Customer", "고객")) } dd { (ctx.t("Another store's order: only its return is taken here.", "다른 지점의 주문입니다. 여기서는 반품만 받을 수 있습니다.")) }
+                    } @else {
+                        dt { (ctx.t("Customer", "고객")) } dd {
+                            @if let Some(c) = &o.customer_id { a href=(format!("/console/customers/{c}")) { (o.email.as_deref().unwrap_or(c)) } }
+                            @else { (o.email.as_deref().unwrap_or(ctx.t("Guest", "비회원"))) }
+                        }
                     }
-                    @if let Some(a) = &o.shipping_address {
+                    @if let Some(a) = o.shipping_address.as_ref().filter(|_| !visiting) {
                         dt { (ctx.t("Ship to", "배송지")) } dd { (a.recipient) " · " (a.line1) " " (a.line2) ", " (a.city) " " (a.postal_code) " " (a.country) }
                     }
                     dt { (ctx.t("Payment", "결제")) } dd { (super::method_name(ctx, &o.payment.method)) " " (status_pill(ctx, &o.payment.status)) }
@@ -317,7 +327,7 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
                         button.danger type="submit" { (ctx.t("Cancel order", "주문 취소")) }
                     }
                 }
-                @if matches!(o.status.as_str(), "picked_up" | "completed") {
+                @if matches!(o.status.as_str(), "picked_up" | "completed") && !visiting {
                     p { a href=(format!("/console/orders/{}/receipt", o.id)) { (ctx.t("Receipt", "영수증")) } }
                 }
                 @if !(can_ready || can_handover || can_ship || can_cancel || returnable) {
@@ -347,7 +357,7 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
             }
         } }
         @if returnable { (return_form(ctx, o, form)) }
-        div.grid {
+        @if !visiting { div.grid {
             section.card {
                 h2 { (ctx.t("Timeline", "진행 기록")) }
                 ol.timeline { @for (at, text) in &timeline { li { span.muted.small { (ctx.when(at)) } br; (text) } } }
@@ -365,7 +375,7 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
                     } } }
                 } } }
             }
-        }
+        } }
     };
     page_status(ctx, status, &title, body)
 }

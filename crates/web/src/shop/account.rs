@@ -221,12 +221,11 @@ async fn render_wallet(v: &Visitor, form: &FormState, status: StatusCode) -> Res
                 div.table-wrap { table {
                     thead { tr { th scope="col" { (v.t("When", "일시")) } th scope="col" { (v.t("What", "내용")) } th.num scope="col" { (v.t("Amount", "금액")) } } }
                     tbody {
-                        @for l in lines {
+                        @for (l, (what, shown)) in lines.iter().zip(statement_rows(v.lang, lines)) {
                             tr {
                                 td { (v.when(&l.created_at)) }
-                                @let (what, sign) = statement_line(v, &l.kind, &l.direction, &l.reference);
                                 td { (what) }
-                                td.num { (sign) (crate::fmt::money(l.amount_minor, &l.currency)) }
+                                td.num { (shown) }
                             }
                         }
                     }
@@ -304,26 +303,67 @@ async fn top_up(f: ShopForm<TopUpIn>) -> Response {
     }
 }
 
-/// What a wallet movement was, in the shopper's words, and the sign its amount is shown with. The ledger's
-/// kinds are not for shoppers: a `pending` debit sets money aside for an order, its `post_pending` only
-/// settles that hold (the money already left the balance, so it is shown without a sign and adds nothing
-/// again), and a `void_pending` or `expire_pending` gives it back.
-fn statement_line(v: &Visitor, kind: &str, direction: &str, reference: &str) -> (String, &'static str) {
-    let (ref_type, ref_id) = reference.split_once(':').unwrap_or(("", ""));
-    let (what, sign) = match (kind, direction, ref_type) {
-        ("pending", ..) => (v.t("Set aside for an order (taken at pickup)", "주문 금액 보류 (픽업 때 결제)"), "−"),
-        ("post_pending", ..) => (v.t("Paid: the amount set aside above", "결제 완료 (위의 보류 금액)"), ""),
-        ("void_pending", ..) => (v.t("Set-aside amount returned (order cancelled)", "보류 금액 반환 (주문 취소)"), "+"),
-        ("expire_pending", ..) => (v.t("Set-aside amount returned (hold expired)", "보류 금액 반환 (기간 만료)"), "+"),
-        (_, "credit", "refund") => (v.t("Refund", "환불"), "+"),
-        (_, "credit", "topup" | "card_payment") => (v.t("Top-up", "충전"), "+"),
-        (_, "credit", _) => (v.t("Money in", "입금"), "+"),
-        _ => (v.t("Payment", "결제"), "−"),
+/// A wallet statement as the shopper reads it: for each movement (newest first, as listed), what it was and
+/// its amount signed by its effect on what the shopper can spend (the balance the page shows). The ledger's
+/// kinds are not for shoppers: a `pending` debit sets money aside (a click & collect or delivery order, or
+/// the cashierless store's entry); its `post_pending` takes what was bought from it and gives back the rest
+/// of the hold at once, so only that rest moves the balance again; `void_pending` / `expire_pending` give
+/// the hold back.
+fn statement_rows(lang: Lang, lines: &[engine::money::ledger::StatementLine]) -> Vec<(String, String)> {
+    let t = |en: &str, ko: &str| if lang == Lang::Ko { ko.to_owned() } else { en.to_owned() };
+    let money = |m: i64, cur: &str| crate::fmt::money(m, cur);
+    let held = |pending: &Option<String>| {
+        pending.as_ref().and_then(|id| lines.iter().find(|l| &l.transfer_id == id && l.kind == "pending"))
     };
-    match ref_type {
-        "order" if !ref_id.is_empty() => (format!("{what} · {ref_id}"), sign),
-        _ => (what.to_owned(), sign),
-    }
+    lines
+        .iter()
+        .map(|l| {
+            let (ref_type, ref_id) = l.reference.split_once(':').unwrap_or(("", ""));
+            let store = ref_type == "cashierless";
+            let amount = money(l.amount_minor, &l.currency);
+            let (what, shown) = match (l.kind.as_str(), l.direction.as_str(), ref_type) {
+                ("pending", ..) if store => {
+                    (t("Set aside on entering the cashierless store", "무인 매장 입장 시 보류"), format!("−{amount}"))
+                }
+                ("pending", ..) => (t("Set aside for an order", "주문 금액 보류"), format!("−{amount}")),
+                ("post_pending", ..) => match held(&l.pending_id).map(|h| h.amount_minor - l.amount_minor) {
+                    Some(rest) if rest > 0 => (
+                        match lang {
+                            Lang::Ko => format!(
+                                "보류 금액 {} 중 {amount} 결제, 나머지 반환",
+                                money(l.amount_minor + rest, &l.currency)
+                            ),
+                            Lang::En => format!(
+                                "Paid {amount} of the {} set aside; the rest returned",
+                                money(l.amount_minor + rest, &l.currency)
+                            ),
+                        },
+                        format!("+{}", money(rest, &l.currency)),
+                    ),
+                    Some(_) => (t("Paid from the amount set aside", "보류 금액으로 결제"), amount),
+                    None => (
+                        t(
+                            "Paid from an amount set aside earlier (any rest returned)",
+                            "앞서 보류한 금액으로 결제 (남은 금액은 반환)",
+                        ),
+                        amount,
+                    ),
+                },
+                ("void_pending", ..) => (t("Set-aside amount returned", "보류 금액 반환"), format!("+{amount}")),
+                ("expire_pending", ..) => {
+                    (t("Set-aside amount returned (expired)", "보류 금액 반환 (기한 만료)"), format!("+{amount}"))
+                }
+                (_, "credit", "refund") => (t("Refund", "환불"), format!("+{amount}")),
+                (_, "credit", "topup" | "card_payment") => (t("Top-up", "충전"), format!("+{amount}")),
+                (_, "credit", _) => (t("Money in", "입금"), format!("+{amount}")),
+                _ => (t("Payment", "결제"), format!("−{amount}")),
+            };
+            match ref_type {
+                "order" if !ref_id.is_empty() => (format!("{what} · {ref_id}"), shown),
+                _ => (what, shown),
+            }
+        })
+        .collect()
 }
 
 // ---- the payment QR and payment requests ---------------------------------------------------------------
@@ -511,4 +551,68 @@ async fn privacy(v: Visitor) -> Response {
         Meta::new(v.t("Privacy and analytics", "개인정보와 분석 설정"), "").canonical("/account/privacy"),
         body,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use engine::money::ledger::StatementLine;
+
+    fn line(
+        transfer: &str,
+        kind: &str,
+        direction: &str,
+        amount: i64,
+        reference: &str,
+        pending: Option<&str>,
+    ) -> StatementLine {
+        StatementLine {
+            seq: 0,
+            transfer_id: transfer.into(),
+            kind: kind.into(),
+            direction: direction.into(),
+            amount_minor: amount,
+            currency: "KRW".into(),
+            counterparty: String::new(),
+            reason: String::new(),
+            reference: reference.into(),
+            pending_id: pending.map(str::to_owned),
+            created_at: String::new(),
+        }
+    }
+
+    /// The signed amounts add up to what the shopper can spend, whatever part of a hold is taken.
+    #[test]
+    fn a_statement_adds_up_to_what_can_be_spent() {
+        // Newest first: a cashierless visit held ₩50,000 and took ₩29,000; an order held ₩38,000 and took it
+        // all; a third hold was released; one top-up of ₩150,000 started it. Spendable: ₩83,000.
+        let lines = [
+            line("t7", "post_pending", "debit", 29_000, "cashierless:visit_1", Some("t6")),
+            line("t6", "pending", "debit", 50_000, "cashierless:visit_1", None),
+            line("t5", "void_pending", "release", 12_000, "order:ord_2", Some("t4")),
+            line("t4", "pending", "debit", 12_000, "order:ord_2", None),
+            line("t3", "post_pending", "debit", 38_000, "order:ord_1", Some("t2")),
+            line("t2", "pending", "debit", 38_000, "order:ord_1", None),
+            line("t1", "single", "credit", 150_000, "topup:cus_1", None),
+        ];
+        let rows = statement_rows(Lang::Ko, &lines);
+        let signed: i64 = rows
+            .iter()
+            .map(|(_, shown)| {
+                let n: i64 = shown.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap();
+                match shown.chars().next() {
+                    Some('+') => n,
+                    Some('−') => -n,
+                    _ => 0,
+                }
+            })
+            .sum();
+        assert_eq!(signed, 150_000 - 38_000 - 29_000, "{rows:?}");
+        assert_eq!(rows[0], ("보류 금액 ₩50,000 중 ₩29,000 결제, 나머지 반환".into(), "+₩21,000".into()));
+        assert_eq!(rows[1].0, "무인 매장 입장 시 보류");
+        assert_eq!(rows[4], ("보류 금액으로 결제 · ord_1".into(), "₩38,000".into()));
+        assert_eq!(rows[6], ("충전".into(), "+₩150,000".into()));
+        let en = statement_rows(Lang::En, &lines[..1]);
+        assert!(en[0].0.starts_with("Paid from an amount set aside earlier"), "its hold is on another page: {en:?}");
+    }
 }
