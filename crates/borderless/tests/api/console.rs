@@ -206,7 +206,11 @@ async fn roles_and_the_pickup_desk(backend: Backend) {
     let mut owner = Browser::new(&app);
     owner.login("owner@example.com", PW).await;
     let p = owner.get(&format!("/console/orders/{order}")).await;
-    assert!(p.has("order.handed_over") && p.has("직원 stf_"), "{}", p.body);
+    assert!(
+        p.has("인도 처리 — 직원 stf_") && !p.has("order.handed_over"),
+        "in words, not the audit action: {}",
+        p.body
+    );
     // A returned item at the counter, refunded once even when the form is sent twice.
     let form = owner.get(&format!("/console/orders/{order}")).await;
     let (csrf, once) = (form.field("_csrf"), form.field("_once"));
@@ -343,6 +347,10 @@ async fn till_sale_by_wallet_qr(backend: Backend) {
     let receipt = p.location.unwrap();
     assert!(receipt.ends_with("/receipt"), "{receipt}");
     assert!(gn.get(&receipt).await.has("₩29,000"));
+    // Its timeline says what happened at the till, in words: a sale reserves nothing.
+    let order_page = gn.get(receipt.trim_end_matches("/receipt")).await;
+    assert!(order_page.has("판매 기록") && order_page.has("계산대에서 판매 — 나"), "{}", order_page.body);
+    assert!(!order_page.has("재고 예약") && !order_page.has("order.sold"), "{}", order_page.body);
     // The same form again (a double tap) sells once; the code cannot pay twice.
     let again = gn.post("/console/till", &charge).await;
     assert_eq!(again.location.as_deref(), Some(receipt.as_str()), "the first sale's receipt");

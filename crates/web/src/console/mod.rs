@@ -548,6 +548,15 @@ pub(crate) fn status_pill(ctx: &Ctx, status: &str) -> Markup {
     html! { span class=(format!("pill {class}")) { (ctx.t(en, ko)) } }
 }
 
+/// An order's payment state as a pill: an order paid at the store has nothing held until then.
+pub(crate) fn payment_pill(ctx: &Ctx, method: &str, status: &str) -> Markup {
+    let at_store = matches!(method, "pay_at_pickup" | "pay_in_store" | "cash_or_card_at_store");
+    if at_store && matches!(status, "pending" | "unpaid") {
+        return html! { span class="pill warn" { (ctx.t("To pay at the store", "매장에서 결제 예정")) } };
+    }
+    status_pill(ctx, status)
+}
+
 /// A payment or refund method in the reader's language.
 pub(crate) fn method_name<'a>(ctx: &Ctx, method: &'a str) -> &'a str {
     match method {

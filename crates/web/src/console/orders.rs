@@ -223,8 +223,10 @@ async fn detail(ctx: Ctx, Path(id): Path<String>) -> Response {
     render_detail(&ctx, &o, &FormState::default(), StatusCode::OK).await
 }
 
-fn event_text<'a>(ctx: &Ctx, kind: &'a str) -> &'a str {
+/// An order event in the reader's words; a sale at a till or a cashierless exit reserves nothing.
+fn event_text<'a>(ctx: &Ctx, kind: &'a str, in_store: bool) -> &'a str {
     match kind {
+        "order.placed" if in_store => ctx.t("Sale recorded", "판매 기록"),
         "order.placed" => ctx.t("Order placed; stock reserved", "주문 접수, 재고 예약"),
         "order.ready_for_pickup" => {
             ctx.t("Ready for pickup; code sent to the shopper", "픽업 준비 완료, 고객에게 코드 발송")
@@ -237,6 +239,20 @@ fn event_text<'a>(ctx: &Ctx, kind: &'a str) -> &'a str {
         "return.created" => ctx.t("Returned and refunded", "반품·환불"),
         "payment.captured" => ctx.t("Payment captured", "결제 확정"),
         "payment.refunded" => ctx.t("Refunded", "환불"),
+        other => other,
+    }
+}
+
+/// What a staff member or key did to an order (the audit log's action), in the reader's words.
+fn audit_text<'a>(ctx: &Ctx, action: &'a str) -> &'a str {
+    match action {
+        "order.sold" => ctx.t("Rung up at the till", "계산대에서 판매"),
+        "order.readied" => ctx.t("Marked ready for pickup", "픽업 준비 처리"),
+        "order.handed_over" => ctx.t("Handed over", "인도 처리"),
+        "order.shipped" => ctx.t("Marked shipped", "발송 처리"),
+        "order.cancelled" => ctx.t("Cancelled", "취소 처리"),
+        "return.taken" => ctx.t("Return taken", "반품 접수"),
+        "ledger.posted" => ctx.t("Money posted", "금액 처리"),
         other => other,
     }
 }
@@ -266,10 +282,15 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
     let returnable = returnable_status(&o.status)
         && ctx.may(Permission::Returns)
         && o.lines.iter().any(|l| l.returned_quantity < l.quantity);
+    let in_store = o.fulfillment_type == "in_store";
     let mut timeline: Vec<(String, String)> =
-        trail.events.iter().map(|e| (e.created_at.clone(), event_text(ctx, &e.kind).to_owned())).collect();
-    timeline
-        .extend(trail.audit.iter().map(|a| (a.at.clone(), format!("{} — {}", a.action, actor_name(ctx, &a.actor)))));
+        trail.events.iter().map(|e| (e.created_at.clone(), event_text(ctx, &e.kind, in_store).to_owned())).collect();
+    timeline.extend(
+        trail
+            .audit
+            .iter()
+            .map(|a| (a.at.clone(), format!("{} — {}", audit_text(ctx, &a.action), actor_name(ctx, &a.actor)))),
+    );
     timeline.sort_by(|a, b| a.0.cmp(&b.0));
     let title = format!("{} {}", ctx.t("Order", "주문"), o.id);
     let body = html! {
@@ -302,7 +323,7 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
                     @if let Some(a) = o.shipping_address.as_ref().filter(|_| !visiting) {
                         dt { (ctx.t("Ship to", "배송지")) } dd { (a.recipient) " · " (a.line1) " " (a.line2) ", " (a.city) " " (a.postal_code) " " (a.country) }
                     }
-                    dt { (ctx.t("Payment", "결제")) } dd { (super::method_name(ctx, &o.payment.method)) " " (status_pill(ctx, &o.payment.status)) }
+                    dt { (ctx.t("Payment", "결제")) } dd { (super::method_name(ctx, &o.payment.method)) " " (super::payment_pill(ctx, &o.payment.method, &o.payment.status)) }
                 }
             }
             div.card {

@@ -115,7 +115,7 @@ fn queue_cards(ctx: &Ctx, orders: &[OrderView]) -> Markup {
                     p.small.muted { (ctx.t("Placed", "주문")) " " (fmt::clock(placed, &tz)) " (" (fmt::relative(placed, ctx.now, ctx.lang)) ")"
                         @if let Some(exp) = o.pickup.as_ref().and_then(|p| p.expires_at.as_deref()) { br; (ctx.t("Collect by", "픽업 기한")) " " (ctx.when(exp)) } }
                     ul.small { @for l in &o.lines { li { (l.quantity) " × " (ctx.lang.t(&l.title.en, &l.title.ko)) " " span.mono.muted { (l.sku) } } } }
-                    p { strong { (fmt::money(o.total.amount_minor, &o.currency)) }  " · " (super::method_name(ctx, &o.payment.method)) " " (super::status_pill(ctx, &o.payment.status)) }
+                    p { strong { (fmt::money(o.total.amount_minor, &o.currency)) }  " · " (super::method_name(ctx, &o.payment.method)) " " (super::payment_pill(ctx, &o.payment.method, &o.payment.status)) }
                     @if o.status == "placed" {
                         form method="post" action=(format!("/console/orders/{}/ready", o.id)) {
                             (ctx.csrf_field())
