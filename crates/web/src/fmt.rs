@@ -159,6 +159,8 @@ fn korean_units(t: &str) -> Option<u128> {
             }
             let own = match &num {
                 Some(n) => shifted(n, pow)?,
+                // "1억만": 만 straight after 억 is a typo or the particle "only", not 1억1만.
+                None if !in_section && last_big == 8 => return None,
                 None if !in_section => 10u128.pow(pow),
                 None => 0,
             };

@@ -128,6 +128,12 @@ async fn typed_by_hand(backend: Backend) {
     let refused =
         gn.post(&format!("/console/orders/{other}/cancel"), &[("_csrf", &page.field("_csrf")), ("reason", "x")]).await;
     assert_eq!(refused.status, 403, "{}", refused.body);
+    // Nor can its return form be posted to open it: nothing has reached the shopper yet.
+    let form = [("_csrf", page.field("_csrf")), ("qty_CON-TEE", "0".into()), ("reason", "x".into())];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = gn.post(&format!("/console/orders/{other}/return"), &form).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(!refused.has("typed@example.com") && !refused.has("₩29,000"), "{}", refused.body);
     assert_eq!(app.admin_get(&format!("/admin/orders/{other}")).await.expect(200)["order"]["status"], "placed");
 
     // The till finds an item by its name, not only by its code.

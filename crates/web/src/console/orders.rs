@@ -277,7 +277,7 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
     let visiting = !here && !o.lines.iter().any(|l| at_own(Some(&l.location_id)));
     let can_ready = o.status == "placed" && o.fulfillment_type == "pickup" && ctx.may(Permission::PickupDesk) && here;
     let can_handover = o.status == "ready_for_pickup" && ctx.may(Permission::PickupDesk) && here;
-    let can_ship = o.status == "placed" && o.fulfillment_type == "delivery" && ctx.may(Permission::Orders);
+    let can_ship = o.status == "placed" && o.fulfillment_type == "delivery" && ctx.may(Permission::Orders) && !visiting;
     let can_cancel = matches!(o.status.as_str(), "placed" | "ready_for_pickup") && ctx.may(Permission::Orders) && here;
     let returnable = returnable_status(&o.status)
         && ctx.may(Permission::Returns)
@@ -561,6 +561,10 @@ async fn ship(Path(id): Path<String>, p: Posted<Nothing>) -> Response {
     if let Err(r) = ctx.require(Permission::Orders) {
         return r;
     }
+    // Only an order of this staff member's location (or shipped from it) is theirs to ship.
+    if let Err(r) = load(ctx, &id).await {
+        return r;
+    }
     match ctx.engine().ship(&ctx.staff.principal(), &id).await {
         Ok(_) => {
             redirect_with(ctx, &format!("/console/orders/{id}"), true, ctx.t("Marked shipped.", "발송 처리했습니다."))
@@ -603,9 +607,10 @@ async fn take_return(Path(id): Path<String>, p: Posted<ReasonIn>) -> Response {
     if let Err(r) = ctx.require(Permission::Returns) {
         return r;
     }
-    let o = match ctx.engine().order(&id, false).await {
+    // Returns are taken anywhere, but only of an order with something left to return (the page's rule).
+    let o = match load_for(ctx, &id, true).await {
         Ok(o) => o,
-        Err(e) => return engine_error(ctx, &e),
+        Err(r) => return r,
     };
     let mut form = p.state();
     let mut lines = Vec::new();
