@@ -86,7 +86,9 @@ pub fn ndcg10(ix: &Index, j: &Judgements) -> (f64, f64, usize) {
         let Some((gain_of, idcg)) = gains(judged) else {
             continue;
         };
-        let docs: Vec<u32> = gain_of.keys().copied().collect();
+        // In a fixed order: judged products nothing matches keep it, so a map's order would move the figure.
+        let mut docs: Vec<u32> = gain_of.keys().copied().collect();
+        docs.sort_unstable();
         let ranked = ix.rank(q, &docs);
         pool += dcg(ranked.iter().map(|(d, _)| gain_of[d])) / idcg;
         let hits = ix.search(q, 10);

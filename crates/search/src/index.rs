@@ -2,7 +2,8 @@
 //! query's words first), typo tolerance (query words one edit away from an indexed word, by a deletion
 //! index: one letter in English, one jamo in Korean words of three syllables or more), the shop's
 //! Korean ↔ English vocabulary beside the seller's synonyms, and prefix completion of the last word. A
-//! number never carries a query alone. Documents can be added and removed in place, so a
+//! number never carries a query alone, and a fragment of a Korean word is a match only when nothing holds a word of
+//! the query. Documents can be added and removed in place, so a
 //! catalog change reaches the index in microseconds; removed documents stay in the postings (skipped when
 //! scoring) until the owner rebuilds.
 
@@ -21,7 +22,9 @@ pub struct Index {
     analyzer: Analyzer,
     terms: HashMap<String, u32>,
     vocab: Vec<String>,
-    postings: Vec<Vec<(u32, u16)>>,
+    /// Per term: (document, term frequency, whether the document holds the term as a word of its own and
+    /// not only as a syllable pair of a longer Korean word).
+    postings: Vec<Vec<(u32, u16, bool)>>,
     doc_len: Vec<f32>,
     avg_len: f32,
     deletions: HashMap<String, Vec<u32>>,
@@ -52,6 +55,34 @@ struct QueryWord {
     /// A Korean word found only through a one-jamo typo correction.
     corrected: bool,
 }
+
+/// A query after analysis: its words, and for each Korean word of three syllables or more, which of
+/// `words` are its syllable pairs in order (`None` for a pair not searched).
+struct Query {
+    words: Vec<QueryWord>,
+    pairs: Vec<Vec<Option<usize>>>,
+}
+
+impl Query {
+    /// Whether a document that matched the words of `hits` (a bit per word, [`PAIR_HELD`] aside) holds a
+    /// word of the query rather than a fragment of one: it matched a whole word that is not a number (as
+    /// typed, corrected or through a synonym), or of a Korean word its last pair (the compound's head:
+    /// 로봇청소기 for "무선청소기"), two adjacent pairs, or a pair it holds as a word of its own (맥북 in "맥북
+    /// 프로" for "맥북에어"). An air fryer shares only the first pair of "이어폰".
+    fn strong(&self, hits: u64) -> bool {
+        let hit = |w: usize| hits & (1 << w) != 0;
+        hits & PAIR_HELD != 0
+            || self.words.iter().enumerate().any(|(i, w)| w.whole && !w.numeric && hit(i))
+            || self.pairs.iter().any(|p| {
+                let h = |j: usize| p[j].is_some_and(hit);
+                h(p.len() - 1) || (1..p.len()).any(|j| h(j - 1) && h(j))
+            })
+    }
+}
+
+/// The bit of a document's word hits that says one of the query's syllable pairs is a word of its own
+/// in the document.
+const PAIR_HELD: u64 = 1 << 63;
 
 /// Hangul syllables as jamo (initial, medial and, when present, final), for one-jamo typo matching
 /// ("이어펀" is one vowel away from "이어폰"); `None` unless every character is a syllable and there are at
@@ -130,7 +161,7 @@ impl Index {
             return Some(0);
         };
         let mut docs: Vec<u32> = Vec::new();
-        for &(d, _) in &self.postings[id as usize] {
+        for &(d, _, _) in &self.postings[id as usize] {
             if !self.is_deleted(d) && !docs.contains(&d) {
                 docs.push(d);
                 if docs.len() >= cap {
@@ -159,7 +190,7 @@ impl Index {
         let len = terms.len().max(1) as f32;
         self.doc_len.push(len);
         self.total_len += len as f64;
-        let mut tf: HashMap<u32, u16> = HashMap::new();
+        let mut tf: HashMap<u32, (u16, bool)> = HashMap::new();
         for t in terms {
             let id = match self.terms.get(&t.text) {
                 Some(&id) => id,
@@ -178,12 +209,12 @@ impl Index {
                 }
             };
             let n = tf.entry(id).or_default();
-            *n = n.saturating_add(1);
+            *n = (n.0.saturating_add(1), n.1 || t.whole);
         }
         let mut tf: Vec<_> = tf.into_iter().collect();
         tf.sort_unstable();
-        for (id, n) in tf {
-            self.postings[id as usize].push((d, n));
+        for (id, (n, whole)) in tf {
+            self.postings[id as usize].push((d, n, whole));
         }
         self.avg_len = (self.total_len / self.live().max(1) as f64) as f32;
         d
@@ -312,38 +343,54 @@ impl Index {
         QueryWord { alternatives, whole: t.whole, numeric: t.text.chars().any(|c| c.is_ascii_digit()), corrected }
     }
 
-    fn query_words(&self, query: &str) -> Vec<QueryWord> {
+    fn query_words(&self, query: &str) -> Query {
         let terms = self.analyzer.terms(query);
         let n = terms.len();
         let mut words: Vec<QueryWord> = Vec::new();
-        let mut seen: Vec<String> = Vec::new();
+        // Each distinct term once, with the position of its word (`None`: not searched).
+        let mut seen: Vec<(String, Option<usize>)> = Vec::new();
         // Korean words corrected by a one-jamo typo match: their syllable pairs other than the last
         // (the compound's head, "크린" of 선크린) stand for the mistyped word and would find unrelated
         // products (an air fryer shares "이어" with "이어펀"), so they are not searched.
         let mut corrected: Vec<String> = Vec::new();
         for (k, t) in terms.iter().enumerate() {
-            if seen.contains(&t.text) {
+            if seen.iter().any(|(s, _)| *s == t.text) {
                 continue;
             }
-            seen.push(t.text.clone());
             if !t.whole && corrected.iter().any(|w| w.contains(t.text.as_str()) && !w.ends_with(t.text.as_str())) {
+                seen.push((t.text.clone(), None));
                 continue;
             }
+            seen.push((t.text.clone(), Some(words.len())));
             let word = self.expand(t, k + 1 == n);
             if word.corrected {
                 corrected.push(t.text.clone());
             }
             words.push(word);
         }
-        words
+        // The syllable pairs of every Korean word that has them, in order ("이어폰" → 이어, 어폰).
+        let mut pairs = Vec::new();
+        for t in terms.iter().filter(|t| t.whole) {
+            let chars: Vec<char> = t.text.chars().collect();
+            if chars.len() > 2 && chars.iter().all(|c| ('\u{AC00}'..='\u{D7A3}').contains(c)) {
+                let of = |pair: String| seen.iter().find(|(s, _)| *s == pair).and_then(|(_, w)| *w);
+                pairs.push(chars.windows(2).map(|w| of(w.iter().collect())).collect());
+            }
+        }
+        Query { words, pairs }
     }
 
     /// BM25 with coordination: each document's score is multiplied by the share of the query's whole
     /// words it matches, squared. Scores accumulate in per-thread dense arrays (no hashing per posting).
-    fn score_all(&self, words: &[QueryWord]) -> Vec<(u32, f32)> {
+    fn score_all(&self, query: &Query) -> Vec<(u32, f32)> {
+        type Scratch = (Vec<f32>, Vec<u32>, Vec<u32>, Vec<u64>);
         thread_local! {
-            static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<u32>, Vec<u32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+            static SCRATCH: std::cell::RefCell<Scratch> = const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
         }
+        let words = &query.words;
+        // Syllable pairs are searched (the query has a Korean word of three syllables or more): note which
+        // words each document matched, to tell a part of a word from the word (see `Query::strong`).
+        let track = words.len() < 64 && words.iter().any(|w| !w.whole);
         let n_docs = self.doc_len.len();
         let n_live = self.live() as f32;
         let deleted = if self.n_deleted > 0 { Some(self.deleted.as_slice()) } else { None };
@@ -353,10 +400,11 @@ impl Index {
         let needs_text = words.iter().any(|w| w.numeric) && words.iter().any(|w| !w.numeric);
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
-            let (score, mask, touched) = &mut *guard;
+            let (score, mask, touched, hits) = &mut *guard;
             if score.len() < n_docs {
                 score.resize(n_docs, 0.0);
                 mask.resize(n_docs, 0);
+                hits.resize(n_docs, 0);
             }
             touched.clear();
             for (wi, w) in words.iter().enumerate() {
@@ -365,7 +413,7 @@ impl Index {
                     let df = post.len() as f32;
                     let idf = ((n_live - df).max(0.0) + 0.5) / (df + 0.5);
                     let idf = (idf + 1.0).ln();
-                    for &(d, tf) in post {
+                    for &(d, tf, held) in post {
                         let du = d as usize;
                         if deleted.is_some_and(|del| del.get(du / 64).is_some_and(|w| w & (1 << (du % 64)) != 0)) {
                             continue;
@@ -382,23 +430,37 @@ impl Index {
                         if !w.numeric {
                             mask[du] |= TEXT_HIT;
                         }
+                        if track {
+                            // A syllable pair the document holds as a word ("맥북" of 맥북에어 in "맥북 프로").
+                            hits[du] |= 1 << wi | if !w.whole && held { PAIR_HELD } else { 0 };
+                        }
                     }
                 }
             }
-            touched
+            let mut any_strong = false;
+            let mut out: Vec<(u32, f32, bool)> = touched
                 .iter()
                 .filter_map(|&d| {
                     let du = d as usize;
-                    let (m, v) = (mask[du], score[du]);
+                    let (m, v, h) = (mask[du], score[du], hits[du]);
                     score[du] = 0.0;
                     mask[du] = 0;
+                    hits[du] = 0;
                     if needs_text && m & TEXT_HIT == 0 {
                         return None;
                     }
+                    let strong = track && query.strong(h);
+                    any_strong |= strong;
                     let cover = (m & !TEXT_HIT).count_ones() as f32 / whole;
-                    Some((d, v * (0.25 + 0.75 * cover * cover)))
+                    Some((d, v * (0.25 + 0.75 * cover * cover), strong))
                 })
-                .collect()
+                .collect();
+            // Parts of words are a fallback: once some product holds a word of the query, one that only
+            // shares part of a word (프라이어 shares 이어 with 이어폰, 반바지 바지 with 청바지) is not a match.
+            if any_strong {
+                out.retain(|x| x.2);
+            }
+            out.into_iter().map(|(d, v, _)| (d, v)).collect()
         })
     }
 
@@ -412,8 +474,7 @@ impl Index {
     /// The best `k` documents for `query` in no particular order (for callers that filter and sort
     /// themselves).
     pub fn top(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
-        let words = self.query_words(query);
-        let mut out = self.score_all(&words);
+        let mut out = self.score_all(&self.query_words(query));
         if k > 0 && out.len() > k {
             out.select_nth_unstable_by(k - 1, by_score);
         }
@@ -423,8 +484,7 @@ impl Index {
 
     /// Scores of the given documents only (re-ranking a candidate pool); unmatched documents score 0.
     pub fn rank(&self, query: &str, docs: &[u32]) -> Vec<(u32, f32)> {
-        let words = self.query_words(query);
-        let mut all = self.score_all(&words);
+        let mut all = self.score_all(&self.query_words(query));
         all.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         all.retain(|(d, _)| docs.contains(d));
         for &d in docs {
@@ -500,6 +560,40 @@ mod tests {
         let mut with = Index::build(["Canvas Trainers", "Running Sneakers"].iter().copied());
         with.set_synonyms(&[]);
         assert_eq!(en.search("sneakers", 5), with.search("sneakers", 5));
+    }
+
+    /// A product that shares only part of a Korean word is shown only when no product holds the word.
+    #[test]
+    fn parts_of_korean_words_are_a_fallback() {
+        let docs = [
+            "무선 노이즈캔슬링 이어폰 ANC Wireless Earbuds",
+            "에어프라이어 5.5L Air Fryer",
+            "무선이어폰 화이트 True Wireless",
+            "린넨 반바지 Linen Shorts",
+            "와이드 데님 팬츠 Wide Denim Pants",
+            "블루투스 이어폰 Bluetooth Earphones",
+            "나이키 운동화 270mm Sneakers",
+            "요가매트 6mm Yoga Mat",
+        ];
+        let mut ix = Index::build(docs.iter().copied());
+        ix.set_synonyms(&[]);
+        let ids = |q: &str| {
+            let mut v = ix.search(q, 10).into_iter().map(|h| h.0).collect::<Vec<u32>>();
+            v.sort_unstable();
+            v
+        };
+        assert_eq!(ids("이어폰"), [0, 2, 5], "the air fryer's 이어 is part of a word; 무선이어폰 holds the word");
+        assert_eq!(ids("이어폰을"), [0, 2, 5], "and with a particle");
+        let jeans: Vec<u32> = ix.search("청바지", 10).into_iter().map(|h| h.0).collect();
+        assert_eq!(jeans, [4, 3], "jeans by the shop's vocabulary first; shorts share the head 바지, so they stay");
+        assert_eq!(ids("운동매트"), [7], "the mat shares the head 매트; the sneakers only 운동");
+        assert_eq!(ids("블루투스스피커"), [5], "no product holds the word: its parts still find the nearest");
+        assert_eq!(ids("에어프"), [1], "the word being typed is completed");
+        // Every product holding a word of the query stays. The earphones stay too: 이어 is the last pair of
+        // 프라이어, and the rule reads where a pair sits in the query's word, not in the product's.
+        assert_eq!(ids("무선 프라이어"), [0, 1, 2, 5]);
+        // English queries have no syllable pairs and match as before.
+        assert_eq!(ids("wireless fryer"), [0, 1, 2]);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! staff say it ("5만원") is read as that amount or refused (never another amount), the till finds an item
 //! by its name, store-scoped endpoints and the stock filter take a store's code, an associate opens another
 //! store's collected order to take a return (and nothing else), the shopper's wallet statement says what
-//! each movement was without the ledger's words or a hold counted twice, and a mistyped page address gets a
-//! page in the reader's language.
+//! each movement was without the ledger's words or a hold counted twice, a mistyped page address gets a
+//! page in the reader's language, money is never taken into a balance in a currency the shop cannot take
+//! back, and a missing payment code or a bad locale is named by one code wherever it is sent.
 
 use crate::both;
 use crate::browser::Browser;
@@ -150,6 +151,45 @@ async fn typed_by_hand(backend: Backend) {
     let s = app.get("/store/search?q=Product&in_stock_at=HONGDAE").await.expect(200);
     assert_eq!(s["search"]["total"], 1, "{s}");
     assert!(owner.get("/search?store=HONGDAE").await.has("HONGDAE 매장에서 오늘 픽업 가능"));
+
+    // Money the shop could never take back is refused before it is taken: a wallet top-up in a currency
+    // nothing is priced in and no rate converts into, or a gift card in one nothing is priced in. Won and
+    // dollars (the catalog's prices) are taken; a recorded rate into euros makes euros spendable.
+    let top_up = format!("/admin/customers/{cid}/wallet/top-ups");
+    for (path, currency) in [(top_up.as_str(), "EUR"), ("/admin/gift-cards", "JPY")] {
+        let r = app.admin_post(path, json!({"amount_minor": 5000, "currency": currency})).await;
+        assert_eq!((r.status, r.code()), (400, "currency_not_used"), "{:?}", r.body);
+        assert!(r.body["error"]["message"].as_str().unwrap().contains(currency), "{:?}", r.body);
+        assert!(r.body["error"]["message_ko"].as_str().unwrap().contains("환율"), "{:?}", r.body);
+    }
+    let w = app.req("GET", "/store/wallet", Some(&token), None, &[]).await.expect(200);
+    assert!(w["data"].as_array().unwrap().iter().all(|a| a["currency"] != "EUR"), "no euro wallet was opened: {w}");
+    app.admin_post(&top_up, json!({"amount_minor": 500, "currency": "USD"})).await.expect(201);
+    app.admin_post("/admin/gift-cards", json!({"amount_minor": 500, "currency": "USD"})).await.expect(201);
+    app.admin_post("/admin/fx-rates", json!({"base": "KRW", "quote": "EUR", "rate": "0.00068"})).await.expect(201);
+    app.admin_post(&top_up, json!({"amount_minor": 500, "currency": "EUR"})).await.expect(201);
+    let r = app.admin_post("/admin/gift-cards", json!({"amount_minor": 500, "currency": "EUR"})).await;
+    assert_eq!(r.code(), "currency_not_used", "a gift card pays only in its own currency, which nothing is priced in");
+
+    // A checkout missing the payment's code names the field and the code of what is missing; a locale other
+    // than ko or en has one code wherever it is sent.
+    let cart = app.pickup_cart("CON-TEE", 1, &gangnam).await;
+    let checkout = format!("/store/carts/{cart}/checkout");
+    for (payment, code) in [
+        (json!({"method": "card"}), "card_required"),
+        (json!({"method": "gift_card"}), "gift_card_required"),
+        (json!({"method": "pay_at_pickup", "code": "GC-1"}), "invalid_request"),
+    ] {
+        let r = app.post(&checkout, json!({"email": "code@example.com", "payment": payment})).await;
+        assert_eq!((r.status, r.code()), (400, code), "{:?}", r.body);
+        assert!(r.body["error"]["message"].as_str().unwrap().contains("`payment.code`"), "{:?}", r.body);
+    }
+    let r = app
+        .signup(json!({"email": "fr@example.com", "password": "wallet password", "name": "F", "locale": "fr"}))
+        .await;
+    assert_eq!((r.status, r.code()), (400, "invalid_locale"), "{:?}", r.body);
+    let r = engine.add_staff("fr@example.com", "FR", PW, "associate", Some("GANGNAM"), "fr").await.unwrap_err();
+    assert_eq!(r.code(), "invalid_locale");
 
     // A mistyped address under the pages' own paths gets a page, not the API's JSON.
     let p = shopper.get("/account/no-such-page").await;

@@ -50,7 +50,7 @@ pub fn validate_signup(input: &SignupInput) -> Result<(String, Option<String>, S
     let name = text::required("name", &input.name, 100).map_err(bad)?;
     let locale = input.locale.clone().unwrap_or_else(|| "ko".into());
     if locale != "ko" && locale != "en" {
-        return Err(bad("`locale` must be ko or en"));
+        return Err(EngineError::invalid("invalid_locale", "`locale` is `ko` or `en`"));
     }
     if input.password.chars().count() < MIN_PASSWORD_CHARS || input.password.len() > MAX_PASSWORD_BYTES {
         return Err(EngineError::invalid(

@@ -93,6 +93,37 @@ pub(crate) fn rate_at(tx: &mut dyn Tx, base: Currency, quote: Currency, at: i64)
     Ok(Rate { id: r.text(0)?, base, quote, num: r.i64(1)?, scale: r.i64(2)? as u32 })
 }
 
+/// Refuses a balance (a wallet top-up, or a gift card when `convertible` is false) in a currency the shop
+/// cannot take it in: nothing in the catalog is priced in it and, for a wallet, no exchange rate into it
+/// is recorded (a web wallet payment converts at the order's rate), so the shopper's money would be stuck.
+/// Won is always taken: carts start in it and the cashierless store and the shelf labels charge in it.
+pub(crate) fn ensure_spendable(tx: &mut dyn Tx, currency: &str, convertible: bool) -> Result<()> {
+    if currency == "KRW"
+        || tx.query_opt("SELECT 1 FROM prices WHERE currency = ? LIMIT 1", params![currency])?.is_some()
+    {
+        return Ok(());
+    }
+    if convertible {
+        if tx.query_opt("SELECT 1 FROM fx_rates WHERE quote = ? LIMIT 1", params![currency])?.is_some() {
+            return Ok(());
+        }
+        return Err(EngineError::invalid(
+            "currency_not_used",
+            format!(
+                "nothing in the catalog is priced in {currency} and no exchange rate into {currency} is recorded, so a \
+                 {currency} balance could not be spent: price products in {currency} or record a rate (POST /admin/fx-rates) first"
+            ),
+        ));
+    }
+    Err(EngineError::invalid(
+        "currency_not_used",
+        format!(
+            "nothing in the catalog is priced in {currency}, so a {currency} gift card could not be spent: sell it in \
+             a currency the shop prices in, or price products in {currency} first"
+        ),
+    ))
+}
+
 pub(crate) fn list(tx: &mut dyn Tx) -> Result<Vec<RateView>> {
     tx.query("SELECT id, base, quote, rate_num, rate_scale, effective_at FROM fx_rates ORDER BY base, quote, effective_at DESC LIMIT 500", &[])?
         .iter()

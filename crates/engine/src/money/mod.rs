@@ -150,6 +150,7 @@ impl Engine {
                         return Ok(TopUpView { transfer_id: existing, wallet: w });
                     }
                 }
+                fx::ensure_spendable(tx, &currency, true)?;
                 limits::check(tx, &by, amount_minor, &currency, now)?;
                 let cash = ledger::books_account(tx, ledger::kind::CASH, &location, &currency, now)?;
                 let purpose = ledger::Purpose { reason: "wallet top-up at counter", ref_type: "topup", ref_id: &customer_id, transfer_id: Some(&transfer_id) };
@@ -225,6 +226,11 @@ impl Engine {
             if let Some(v) = done {
                 return Ok(v);
             }
+        }
+        // Never take a card's money into a balance the shop cannot take back.
+        {
+            let cur = currency.clone();
+            self.db.read(move |tx| fx::ensure_spendable(tx, &cur, true)).await?;
         }
         // A velocity limit: stolen-card testers try many cards on one account.
         {
@@ -670,6 +676,7 @@ impl Engine {
                         return view(tx);
                     }
                 }
+                fx::ensure_spendable(tx, &currency, false)?;
                 limits::check(tx, &by, amount_minor, &currency, now)?;
                 let id = ledger::account(tx, &account, ledger::kind::GIFT_CARD, &currency, None, true, now)?;
                 let cash = ledger::books_account(tx, ledger::kind::CASH, &location, &currency, now)?;

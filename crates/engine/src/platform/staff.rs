@@ -166,7 +166,7 @@ pub fn validate(email: &str, name: &str, role: &str, location: Option<&str>, loc
         _ => {}
     }
     if locale != "ko" && locale != "en" {
-        return Err(bad("`locale` is ko or en"));
+        return Err(EngineError::invalid("invalid_locale", "`locale` is `ko` or `en`"));
     }
     Ok(NewStaff { email, name, role, location_id, locale: locale.to_owned() })
 }
@@ -290,7 +290,7 @@ pub(crate) fn set_password(tx: &mut dyn Tx, id: &str, password_hash: &str, now: 
 
 pub(crate) fn set_locale(tx: &mut dyn Tx, id: &str, locale: &str) -> Result<()> {
     if locale != "ko" && locale != "en" {
-        return Err(bad("`locale` is ko or en"));
+        return Err(EngineError::invalid("invalid_locale", "`locale` is `ko` or `en`"));
     }
     tx.exec("UPDATE staff_users SET locale = ? WHERE id = ?", params![locale, id])?;
     Ok(())

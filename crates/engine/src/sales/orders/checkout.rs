@@ -63,7 +63,10 @@ pub(crate) fn split_parts(
             let r = match (m.as_str(), code) {
                 ("gift_card", Some(c)) => Some(crate::money::ledger::gift_card_account_code(c, currency)),
                 ("gift_card", None) => {
-                    return Err(EngineError::invalid("invalid_gift_card", "a gift card tender needs its `code`"))
+                    return Err(EngineError::invalid(
+                        "gift_card_required",
+                        "a gift card tender needs the card's number as `code`",
+                    ))
                 }
                 ("wallet" | "store_credit", None) => None,
                 ("card", Some(_)) => Some(

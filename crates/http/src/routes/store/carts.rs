@@ -173,14 +173,27 @@ async fn checkout(
     let hash = b.hash(&[&id, c.as_deref().unwrap_or(""), if staff { "staff" } else { "" }]);
     let b = b.body;
     // `code`: the gift card's code, or the card's payment-method token from the processor's client SDK.
-    let gift = match (b.payment.method.as_str(), b.payment.code) {
-        ("gift_card" | "card", Some(code)) => Some(code),
-        ("gift_card" | "card", None) => {
-            return Err(ApiError::bad("invalid_request", "this payment method needs its `code`"))
-        }
-        (_, Some(_)) => return Err(ApiError::bad("invalid_request", "`code` goes with `gift_card` or `card`")),
-        (_, None) => None,
-    };
+    let gift =
+        match (b.payment.method.as_str(), b.payment.code) {
+            ("gift_card" | "card", Some(code)) => Some(code),
+            ("card", None) => return Err(ApiError::bad(
+                "card_required",
+                "a card payment needs the payment method token from the card processor's client SDK as `payment.code`",
+            )),
+            ("gift_card", None) => {
+                return Err(ApiError::bad(
+                    "gift_card_required",
+                    "a gift card payment needs the card's number as `payment.code`",
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(ApiError::bad(
+                    "invalid_request",
+                    "`payment.code` goes only with `gift_card` or `card`: leave it out for this method",
+                ))
+            }
+            (_, None) => None,
+        };
     let split = b.payment.tenders.map(|ts| {
         ts.into_iter()
             .map(|t| engine::sales::SplitTender { method: t.method, code: t.code, amount_minor: t.amount_minor })
