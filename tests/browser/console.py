@@ -97,6 +97,14 @@ def test_pickup_handover():
         d.get(f"{demo.url}/console/pickup")
         assert order in harness.text(d), "the queue lists the ready order"
         SHOTS.take(d, "ko-laptop-pickup-queue")
+        # Paid at the desk: handing over without "payment taken" is refused and says what to take.
+        field = d.find_element(By.ID, "f-code")
+        field.send_keys(code)
+        field.submit()
+        flash(d, "매장에서 결제하는 주문입니다")
+        _, still = demo.admin("GET", f"/admin/orders/{order}", expect=200)
+        assert still["order"]["status"] == "ready_for_pickup", still["order"]["status"]
+        harness.click(d, By.ID, "f-collected")
         field = d.find_element(By.ID, "f-code")
         field.send_keys(code)
         field.submit()

@@ -108,3 +108,34 @@ mod tests {
         assert!(super::clean("a\u{0}", false).is_err());
     }
 }
+
+/// The Korean particle that follows `word`: `with` after a final consonant (받침: "상품은", "상품이에요"),
+/// `without` after a vowel ("운동화는", "운동화예요"), read from its last Hangul syllable or digit (as it is
+/// said: 1 일, 2 이, …); `either` ("은(는)") after anything else (a Latin name, a symbol).
+pub fn particle(word: &str, with: &'static str, without: &'static str, either: &'static str) -> &'static str {
+    match word.trim_end().chars().last() {
+        Some(c @ '\u{AC00}'..='\u{D7A3}') => {
+            if !(c as u32 - 0xAC00).is_multiple_of(28) {
+                with
+            } else {
+                without
+            }
+        }
+        // 영 일 삼 육 칠 팔 end in a consonant; 이 사 오 구 do not.
+        Some('0' | '1' | '3' | '6' | '7' | '8') => with,
+        Some('2' | '4' | '5' | '9') => without,
+        _ => either,
+    }
+}
+
+#[cfg(test)]
+mod particle_tests {
+    #[test]
+    fn particles_follow_the_last_sound() {
+        let topic = |w| super::particle(w, "은", "는", "은(는)");
+        let copula = |w| super::particle(w, "이에요", "예요", "이에요");
+        assert_eq!((topic("상품"), topic("운동화"), topic("바지 "), topic("iPhone")), ("은", "는", "는", "은(는)"));
+        assert_eq!((copula("상의"), copula("티셔츠"), copula("신발")), ("예요", "예요", "이에요"));
+        assert_eq!((topic("270"), topic("2"), topic("갤럭시 S24")), ("은", "는", "는"));
+    }
+}

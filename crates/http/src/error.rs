@@ -145,13 +145,95 @@ pub fn korean(code: &str, message: &str) -> String {
     // Input errors: name the field (the English message puts it in backticks first).
     let field = message.split('`').nth(1).filter(|f| !f.is_empty() && f.len() <= 60 && !f.contains(' '));
     match (code, field) {
-        ("invalid_json" | "invalid_request" | "invalid_query", Some(f)) => {
-            format!("입력한 `{f}` 값을 확인해 주세요. 자세한 내용은 영문 메시지를 참고하세요.")
-        }
+        ("invalid_json" | "invalid_request" | "invalid_query", Some(f)) => match input_korean(f, message) {
+            Some(ko) => ko,
+            None => format!("입력한 `{f}` 값을 확인해 주세요. 자세한 내용은 영문 메시지를 참고하세요."),
+        },
         ("invalid_json", None) => "요청 본문이 올바른 JSON이 아닙니다. 형식을 확인해 주세요.".to_owned(),
         ("invalid_query", None) => "주소의 검색 조건(쿼리)을 확인해 주세요.".to_owned(),
         _ => "요청 내용을 확인해 주세요. 자세한 내용은 영문 메시지를 참고하세요.".to_owned(),
     }
+}
+
+/// The common shapes of an input error's English message, said in Korean with what to do: a value out
+/// of its range, too long, empty or missing, a field the request does not take, the wrong JSON type, a
+/// date, a price. `field` is the first name in backticks.
+fn input_korean(field: &str, message: &str) -> Option<String> {
+    let f = format!("`{field}`");
+    let eun = domain::text::particle(field, "은", "는", "은(는)");
+    let eul = domain::text::particle(field, "을", "를", "을(를)");
+    let m = message;
+    let after = |needle: &str| m.find(needle).map(|i| m[i + needle.len()..].trim());
+    // The number after "at most" ("… 250 characters; at most 200 are allowed").
+    let number_after = |needle: &str| {
+        after(needle).map(|r| r.chars().take_while(|c| c.is_ascii_digit() || *c == ',').collect::<String>())
+    };
+    if m.starts_with("price of `") {
+        return Some(format!(
+            "{f}의 가격이 범위를 벗어났습니다. 0 이상, 최소 단위(원, 센트)로 10^12 이하의 금액을 입력해 주세요."
+        ));
+    }
+    if m.contains("missing field") {
+        let missing = after("missing field `").and_then(|r| r.split('`').next()).unwrap_or(field);
+        return Some(format!("`{missing}` 항목이 빠졌습니다. 넣어서 다시 보내 주세요."));
+    }
+    if m.starts_with("unknown field") {
+        return Some(format!("{f}{eun} 이 요청에서 받지 않는 항목입니다. 빼고 다시 보내 주세요."));
+    }
+    if m.contains("invalid type") || m.contains("expected a whole number") || m.contains("expected a number") {
+        let want = if m.contains("whole number") {
+            "정수"
+        } else if m.contains("expected a number") {
+            "숫자"
+        } else if m.contains("expected a string") {
+            "문자열"
+        } else if m.contains("expected true or false") || m.contains("expected a boolean") {
+            "true 또는 false"
+        } else if m.contains("expected an array") {
+            "배열"
+        } else if m.contains("expected an object") {
+            "객체"
+        } else {
+            return Some(format!("{f}의 값 형식이 맞지 않습니다. 영문 메시지의 형식으로 다시 보내 주세요."));
+        };
+        return Some(format!("{f}에는 {want}{} 넣어 주세요.", domain::text::particle(want, "을", "를", "을(를)")));
+    }
+    if m.contains("number is too large") || m.contains("number is too small") {
+        return Some(format!("{f}의 숫자가 너무 큽니다(또는 작습니다). 범위 안의 값으로 다시 입력해 주세요."));
+    }
+    if m.contains("must not be empty") || m.contains("is required") {
+        return Some(format!("{f}{eul} 입력해 주세요."));
+    }
+    if m.contains("control or invisible characters") {
+        return Some(format!("{f}에 보이지 않는 문자나 제어 문자가 있습니다. 지우고 다시 입력해 주세요."));
+    }
+    if let Some(max) = number_after("at most").filter(|n| !n.is_empty() && m.contains("characters")) {
+        return Some(format!("{f}{eun} {max}자까지 입력할 수 있습니다. 줄여서 다시 입력해 주세요."));
+    }
+    if m.contains("must be a date") || m.contains("YYYY-MM-DD") {
+        return Some(format!("{f}{eun} 2026-12-01처럼 날짜(YYYY-MM-DD)로 입력해 주세요."));
+    }
+    if let Some(other) = after("must not be after `").and_then(|r| r.split('`').next()) {
+        return Some(format!("{f}{eun} `{other}`보다 늦을 수 없습니다. 기간을 다시 선택해 주세요."));
+    }
+    // "`quantity` must be 1–10000", "`delta` must be within ±1000000"
+    if let Some(range) = after("must be within") {
+        let range: String = range.chars().take_while(|c| !c.is_whitespace() && *c != ',').collect();
+        return Some(format!("{f}{eun} {range} 범위여야 합니다. 범위 안의 값으로 다시 입력해 주세요."));
+    }
+    if let Some(range) =
+        after("must be").filter(|r| r.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '−'))
+    {
+        let range: String = range.chars().take_while(|c| !c.is_whitespace() && *c != ',' && *c != ';').collect();
+        if range.contains('–') || range.contains("..") {
+            let range = range.replace('–', "~");
+            return Some(format!("{f}{eun} {range} 사이의 값이어야 합니다. 범위 안의 값으로 다시 입력해 주세요."));
+        }
+    }
+    if m.contains("is not a valid") || m.contains("is not a ") {
+        return Some(format!("{f}{eun} 올바른 값이 아닙니다. 영문 메시지의 예처럼 다시 입력해 주세요."));
+    }
+    None
 }
 
 fn korean_fixed(code: &str) -> Option<&'static str> {
@@ -310,5 +392,33 @@ mod tests {
             codes.iter().filter(|c| !generic.contains(&c.as_str()) && super::korean_fixed(c).is_none()).collect();
         assert!(missing.is_empty(), "codes without Korean text: {missing:?}");
         assert!(super::korean("invalid_request", "`quantity` must be 1–10000").contains("`quantity`"));
+    }
+
+    /// The common shapes of input errors read as Korean sentences with a next step, not "see the English".
+    #[test]
+    fn input_errors_speak_korean() {
+        let ko = |m: &str| super::korean("invalid_request", m);
+        for (message, want) in [
+            ("`quantity` must be 1–10000", "`quantity`은(는) 1~10000 사이의 값이어야 합니다."),
+            (
+                "`title_ko` is 10000 characters; at most 200 are allowed",
+                "`title_ko`은(는) 200자까지 입력할 수 있습니다.",
+            ),
+            ("`name` must not be empty", "`name`을(를) 입력해 주세요."),
+            ("price of `QA-T1` must be 0–10^12 minor units", "`QA-T1`의 가격이 범위를 벗어났습니다."),
+            ("`from` must not be after `to`", "`from`은(는) `to`보다 늦을 수 없습니다."),
+            ("`quantity_delta` must be within ±1000000, got 99999999999", "±1000000 범위여야 합니다."),
+            ("`from` must be a date such as 2026-12-01 (YYYY-MM-DD)", "날짜(YYYY-MM-DD)로 입력해 주세요."),
+        ] {
+            let text = ko(message);
+            assert!(text.contains(want), "{message} → {text}");
+            assert!(!text.contains("영문 메시지를 참고"), "{message} → {text}");
+        }
+        let json = |m: &str| super::korean("invalid_json", m);
+        assert!(json("`quantity`: invalid type: string \"a\", expected a whole number")
+            .contains("`quantity`에는 정수를 넣어 주세요."));
+        assert!(json("`payment`: missing field `method`").contains("`method` 항목이 빠졌습니다."));
+        assert!(json("unknown field `colour`, expected one of `sku`, `quantity`")
+            .contains("`colour`은(는) 이 요청에서 받지 않는 항목입니다."));
     }
 }

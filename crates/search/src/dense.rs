@@ -569,8 +569,9 @@ fn fuse_ranks(kept: &[&Candidate], fusion: Fusion) -> Vec<(u32, f32)> {
 pub const LEXICAL_CANDIDATES: usize = 200;
 pub const SEMANTIC_CANDIDATES: usize = 100;
 
-/// The candidates of one query for [`fuse`]: the lexical index's best `lexical_k` matches and the dense
-/// index's `semantic_k` nearest documents (those `keep` accepts), each with both scores. The cosine is
+/// The candidates of one query for [`fuse`]: the lexical index's best matches (`lexical`, from
+/// [`crate::Index::top`] or [`crate::Index::top_where`]) and the dense index's `semantic_k` nearest
+/// documents (those `keep` accepts), each with both scores. The cosine is
 /// computed for the first [`LEXICAL_CANDIDATES`] lexical matches and for those among the nearest; the
 /// deeper matches (a search keeps thousands, for its filters and facets) and a match without a vector
 /// (not embedded yet) take the lowest cosine among the candidates, as a fused ranking of
@@ -578,9 +579,8 @@ pub const SEMANTIC_CANDIDATES: usize = 100;
 pub fn candidates(
     ix: &crate::Index,
     dense: &Dense,
-    text: &str,
+    lexical: Vec<(u32, f32)>,
     q: &Query,
-    lexical_k: usize,
     semantic_k: usize,
     keep: impl Fn(u32) -> bool,
 ) -> Vec<Candidate> {
@@ -588,8 +588,8 @@ pub fn candidates(
     let mut near: Vec<(u32, f32, bool)> =
         dense.top(q, semantic_k, |d| !ix.is_deleted(d) && keep(d)).into_iter().map(|(d, c)| (d, c, false)).collect();
     near.sort_unstable_by_key(|x| x.0);
-    let mut out: Vec<Candidate> = Vec::with_capacity(lexical_k + near.len());
-    for (rank, (doc, lexical)) in ix.top(text, lexical_k).into_iter().enumerate() {
+    let mut out: Vec<Candidate> = Vec::with_capacity(lexical.len() + near.len());
+    for (rank, (doc, lexical)) in lexical.into_iter().enumerate() {
         if !keep(doc) {
             continue;
         }
@@ -756,6 +756,7 @@ mod tests {
         assert_eq!(ix.one_word_documents("에어프라이어를", 10), Some(2), "the particle-stripped word");
         assert_eq!(ix.one_word_documents("에어프라이기", 10), Some(0), "a typo sharing syllable pairs");
         assert_eq!(ix.one_word_documents("t", 10), Some(0), "a completion");
+        assert_eq!(ix.one_word_documents("에어", 10), Some(0), "a pair of 에어프라이어, not a word of any title");
         assert_eq!(ix.one_word_documents("tv 55", 10), None);
         assert_eq!(ix.one_word_documents("tv", 2), Some(2), "counted up to the cap");
         // Counted once up to a larger cap (an evaluation of many settings), the same decision.

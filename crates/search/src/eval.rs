@@ -155,15 +155,8 @@ pub struct Semantic<'a> {
 impl Semantic<'_> {
     /// Query `qi`'s candidates from both sides, over every product.
     fn candidates(&self, ix: &Index, qi: usize, text: &str) -> Vec<dense::Candidate> {
-        dense::candidates(
-            ix,
-            self.dense,
-            text,
-            &self.queries[qi],
-            dense::LEXICAL_CANDIDATES,
-            dense::SEMANTIC_CANDIDATES,
-            |_| true,
-        )
+        let lexical = ix.top(text, dense::LEXICAL_CANDIDATES);
+        dense::candidates(ix, self.dense, lexical, &self.queries[qi], dense::SEMANTIC_CANDIDATES, |_| true)
     }
 }
 

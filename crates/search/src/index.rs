@@ -56,33 +56,40 @@ struct QueryWord {
     corrected: bool,
 }
 
-/// A query after analysis: its words, and for each Korean word of three syllables or more, which of
-/// `words` are its syllable pairs in order (`None` for a pair not searched).
+/// A query after analysis: its words, and its Korean words of three syllables or more with their
+/// syllable pairs.
 struct Query {
     words: Vec<QueryWord>,
-    pairs: Vec<Vec<Option<usize>>>,
+    compounds: Vec<Compound>,
+}
+
+/// A Korean word of three syllables or more: its position in `Query::words` and which of them are its
+/// syllable pairs in order (`None`: not searched).
+struct Compound {
+    word: Option<usize>,
+    pairs: Vec<Option<usize>>,
 }
 
 impl Query {
-    /// Whether a document that matched the words of `hits` (a bit per word, [`PAIR_HELD`] aside) holds a
-    /// word of the query rather than a fragment of one: it matched a whole word that is not a number (as
-    /// typed, corrected or through a synonym), or of a Korean word its last pair (the compound's head:
-    /// 로봇청소기 for "무선청소기"), two adjacent pairs, or a pair it holds as a word of its own (맥북 in "맥북
-    /// 프로" for "맥북에어"). An air fryer shares only the first pair of "이어폰".
-    fn strong(&self, hits: u64) -> bool {
-        let hit = |w: usize| hits & (1 << w) != 0;
-        hits & PAIR_HELD != 0
-            || self.words.iter().enumerate().any(|(i, w)| w.whole && !w.numeric && hit(i))
-            || self.pairs.iter().any(|p| {
-                let h = |j: usize| p[j].is_some_and(hit);
-                h(p.len() - 1) || (1..p.len()).any(|j| h(j - 1) && h(j))
-            })
+    /// Whether a document that matched the words of `hits` (a bit per word) matched a whole word of the
+    /// query that is not a number (as typed, corrected or through a synonym).
+    fn text_hit(&self, hits: u64) -> bool {
+        self.words.iter().enumerate().any(|(i, w)| w.whole && !w.numeric && hits & (1 << i) != 0)
+    }
+
+    /// Whether such a document holds the compound `c` rather than a fragment of it: the word itself, its
+    /// last pair (the compound's head: 로봇청소기 for "무선청소기"), two adjacent pairs, or a pair it holds as
+    /// a word of its own (`held`: 맥북 in "맥북 프로" for "맥북에어"). An air fryer shares only the first
+    /// pair of "이어폰".
+    fn holds(c: &Compound, hits: u64, held: u64) -> bool {
+        let hit = |w: &Option<usize>| w.is_some_and(|w| hits & (1 << w) != 0);
+        let h = |j: usize| hit(&c.pairs[j]);
+        hit(&c.word)
+            || h(c.pairs.len() - 1)
+            || (1..c.pairs.len()).any(|j| h(j - 1) && h(j))
+            || c.pairs.iter().any(|w| w.is_some_and(|w| held & (1 << w) != 0))
     }
 }
-
-/// The bit of a document's word hits that says one of the query's syllable pairs is a word of its own
-/// in the document.
-const PAIR_HELD: u64 = 1 << 63;
 
 /// Hangul syllables as jamo (initial, medial and, when present, final), for one-jamo typo matching
 /// ("이어펀" is one vowel away from "이어폰"); `None` unless every character is a syllable and there are at
@@ -161,8 +168,8 @@ impl Index {
             return Some(0);
         };
         let mut docs: Vec<u32> = Vec::new();
-        for &(d, _, _) in &self.postings[id as usize] {
-            if !self.is_deleted(d) && !docs.contains(&d) {
+        for &(d, _, held) in &self.postings[id as usize] {
+            if held && !self.is_deleted(d) && !docs.contains(&d) {
                 docs.push(d);
                 if docs.len() >= cap {
                     break;
@@ -369,28 +376,34 @@ impl Index {
             words.push(word);
         }
         // The syllable pairs of every Korean word that has them, in order ("이어폰" → 이어, 어폰).
-        let mut pairs = Vec::new();
+        let of = |text: &str| seen.iter().find(|(s, _)| s == text).and_then(|(_, w)| *w);
+        let mut compounds = Vec::new();
         for t in terms.iter().filter(|t| t.whole) {
             let chars: Vec<char> = t.text.chars().collect();
             if chars.len() > 2 && chars.iter().all(|c| ('\u{AC00}'..='\u{D7A3}').contains(c)) {
-                let of = |pair: String| seen.iter().find(|(s, _)| *s == pair).and_then(|(_, w)| *w);
-                pairs.push(chars.windows(2).map(|w| of(w.iter().collect())).collect());
+                let pairs = chars.windows(2).map(|w| of(&w.iter().collect::<String>())).collect();
+                compounds.push(Compound { word: of(&t.text), pairs });
             }
         }
-        Query { words, pairs }
+        Query { words, compounds }
     }
 
     /// BM25 with coordination: each document's score is multiplied by the share of the query's whole
     /// words it matches, squared. Scores accumulate in per-thread dense arrays (no hashing per posting).
-    fn score_all(&self, query: &Query) -> Vec<(u32, f32)> {
-        type Scratch = (Vec<f32>, Vec<u32>, Vec<u32>, Vec<u64>);
+    ///
+    /// Fragments of a Korean word are a fallback: a document whose only match to a compound of the query
+    /// is a fragment of it ([`Query::holds`]) is kept for that compound only when no document `shown`
+    /// would show holds the compound, and left out unless something else of the query keeps it.
+    fn score_all(&self, query: &Query, shown: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
+        type Scratch = (Vec<f32>, Vec<u32>, Vec<u32>, Vec<u64>, Vec<u64>);
         thread_local! {
-            static SCRATCH: std::cell::RefCell<Scratch> = const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
+            static SCRATCH: std::cell::RefCell<Scratch> = const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new())) };
         }
         let words = &query.words;
         // Syllable pairs are searched (the query has a Korean word of three syllables or more): note which
-        // words each document matched, to tell a part of a word from the word (see `Query::strong`).
-        let track = words.len() < 64 && words.iter().any(|w| !w.whole);
+        // words each document matched, and which pairs it holds as words, to tell a word from a fragment.
+        // (A query of 64 words or more is not told apart: its pairs all count.)
+        let track = words.len() <= 64 && !query.compounds.is_empty();
         let n_docs = self.doc_len.len();
         let n_live = self.live() as f32;
         let deleted = if self.n_deleted > 0 { Some(self.deleted.as_slice()) } else { None };
@@ -400,11 +413,12 @@ impl Index {
         let needs_text = words.iter().any(|w| w.numeric) && words.iter().any(|w| !w.numeric);
         SCRATCH.with(|cell| {
             let mut guard = cell.borrow_mut();
-            let (score, mask, touched, hits) = &mut *guard;
+            let (score, mask, touched, hits, helds) = &mut *guard;
             if score.len() < n_docs {
                 score.resize(n_docs, 0.0);
                 mask.resize(n_docs, 0);
                 hits.resize(n_docs, 0);
+                helds.resize(n_docs, 0);
             }
             touched.clear();
             for (wi, w) in words.iter().enumerate() {
@@ -431,36 +445,50 @@ impl Index {
                             mask[du] |= TEXT_HIT;
                         }
                         if track {
-                            // A syllable pair the document holds as a word ("맥북" of 맥북에어 in "맥북 프로").
-                            hits[du] |= 1 << wi | if !w.whole && held { PAIR_HELD } else { 0 };
+                            hits[du] |= 1 << wi;
+                            if held {
+                                helds[du] |= 1 << wi;
+                            }
                         }
                     }
                 }
             }
-            let mut any_strong = false;
-            let mut out: Vec<(u32, f32, bool)> = touched
+            // Per compound, whether a document the caller shows holds it.
+            let mut found = vec![false; if track { query.compounds.len() } else { 0 }];
+            let out: Vec<(u32, f32, u64, u64)> = touched
                 .iter()
                 .filter_map(|&d| {
                     let du = d as usize;
-                    let (m, v, h) = (mask[du], score[du], hits[du]);
+                    let (m, v, h, held) = (mask[du], score[du], hits[du], helds[du]);
                     score[du] = 0.0;
                     mask[du] = 0;
                     hits[du] = 0;
+                    helds[du] = 0;
                     if needs_text && m & TEXT_HIT == 0 {
                         return None;
                     }
-                    let strong = track && query.strong(h);
-                    any_strong |= strong;
+                    if track && found.contains(&false) && shown(d) {
+                        for (f, c) in found.iter_mut().zip(&query.compounds) {
+                            *f |= Query::holds(c, h, held);
+                        }
+                    }
                     let cover = (m & !TEXT_HIT).count_ones() as f32 / whole;
-                    Some((d, v * (0.25 + 0.75 * cover * cover), strong))
+                    Some((d, v * (0.25 + 0.75 * cover * cover), h, held))
                 })
                 .collect();
-            // Parts of words are a fallback: once some product holds a word of the query, one that only
-            // shares part of a word (프라이어 shares 이어 with 이어폰, 반바지 바지 with 청바지) is not a match.
-            if any_strong {
-                out.retain(|x| x.2);
-            }
-            out.into_iter().map(|(d, v, _)| (d, v)).collect()
+            // Fragments are a fallback: once a product holds "이어폰", one that shares only its 이어 (an
+            // air fryer) is not a match for it.
+            out.into_iter()
+                .filter(|&(_, _, h, held)| {
+                    !track
+                        || query.text_hit(h)
+                        || query.compounds.iter().zip(&found).any(|(c, &found)| {
+                            Query::holds(c, h, held)
+                                || !found && c.pairs.iter().any(|w| w.is_some_and(|w| h & (1 << w) != 0))
+                        })
+                })
+                .map(|(d, v, _, _)| (d, v))
+                .collect()
         })
     }
 
@@ -474,7 +502,14 @@ impl Index {
     /// The best `k` documents for `query` in no particular order (for callers that filter and sort
     /// themselves).
     pub fn top(&self, query: &str, k: usize) -> Vec<(u32, f32)> {
-        let mut out = self.score_all(&self.query_words(query));
+        self.top_where(query, k, &|_| true)
+    }
+
+    /// [`Index::top`] for a caller that will show only the documents `shown` accepts (its filters): a
+    /// match on fragments of a Korean word is left out only when one of those holds a word of the query,
+    /// so a filter that leaves only such matches still finds them.
+    pub fn top_where(&self, query: &str, k: usize, shown: &dyn Fn(u32) -> bool) -> Vec<(u32, f32)> {
+        let mut out = self.score_all(&self.query_words(query), shown);
         if k > 0 && out.len() > k {
             out.select_nth_unstable_by(k - 1, by_score);
         }
@@ -484,7 +519,7 @@ impl Index {
 
     /// Scores of the given documents only (re-ranking a candidate pool); unmatched documents score 0.
     pub fn rank(&self, query: &str, docs: &[u32]) -> Vec<(u32, f32)> {
-        let mut all = self.score_all(&self.query_words(query));
+        let mut all = self.score_all(&self.query_words(query), &|_| true);
         all.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         all.retain(|(d, _)| docs.contains(d));
         for &d in docs {
@@ -587,7 +622,12 @@ mod tests {
         let jeans: Vec<u32> = ix.search("청바지", 10).into_iter().map(|h| h.0).collect();
         assert_eq!(jeans, [4, 3], "jeans by the shop's vocabulary first; shorts share the head 바지, so they stay");
         assert_eq!(ids("운동매트"), [7], "the mat shares the head 매트; the sneakers only 운동");
-        assert_eq!(ids("블루투스스피커"), [5], "no product holds the word: its parts still find the nearest");
+        assert_eq!(ids("블루투스스피커"), [5], "블루투스 holds three adjacent pairs of it");
+        assert_eq!(ids("이어캡"), [0, 1, 2, 5], "nothing holds the word: its fragments still find the nearest");
+        assert_eq!(ids("이어캡 무선"), [0, 1, 2, 5], "decided per word: 무선 is held, 이어캡 is not");
+        // Decided among what the caller shows (its filters): with only the air fryer shown, it is found.
+        let shown_fryer = |q: &str| ix.top_where(q, 10, &|d| d == 1).into_iter().any(|h| h.0 == 1);
+        assert!(shown_fryer("이어캡") && shown_fryer("이어폰") && !ids("이어폰").contains(&1));
         assert_eq!(ids("에어프"), [1], "the word being typed is completed");
         // Every product holding a word of the query stays. The earphones stay too: 이어 is the last pair of
         // 프라이어, and the rule reads where a pair sits in the query's word, not in the product's.

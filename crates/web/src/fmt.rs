@@ -276,6 +276,23 @@ pub fn parse_date(date: &str, tz: &jiff::tz::TimeZone) -> Option<i64> {
     d.to_zoned(tz.clone()).ok().map(|z| z.timestamp().as_millisecond())
 }
 
+/// A variant's options as the reader says them ("블랙 · M 사이즈", "Black · size M"): colours from the
+/// shop's one list, the rest as `name: value`. Shared by the shop, the till and the console's orders.
+pub fn options_text(attrs: &std::collections::BTreeMap<String, String>, lang: Lang) -> String {
+    attrs
+        .iter()
+        .map(|(k, val)| match k.as_str() {
+            "color" => engine::discovery::assistant::texts::colour(val, lang == Lang::Ko),
+            "size" => match lang {
+                Lang::Ko => format!("{val} 사이즈"),
+                Lang::En => format!("size {val}"),
+            },
+            _ => format!("{k}: {val}"),
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -247,7 +247,8 @@ async fn analytics_refuse_what_they_cannot_answer(b: Backend) {
         let msg = r.body["error"]["message"].as_str().unwrap_or_default();
         assert!(msg.contains(field), "{q}: {msg}");
         let ko = r.body["error"]["message_ko"].as_str().unwrap_or_default();
-        assert!(ko.contains("값을 확인해 주세요"), "the Korean message names the field to fix: {q}: {ko}");
+        let named = msg.split('`').nth(1).map(|f| format!("`{f}`")).unwrap_or_default();
+        assert!(!named.is_empty() && ko.contains(&named), "the Korean message names the field to fix: {q}: {ko}");
     }
     let r =
         app.req_unchecked("GET", &format!("/admin/analytics/heatmap?location_id={store}"), Some(ADMIN_KEY), None).await;

@@ -191,14 +191,26 @@ async fn roles_and_the_pickup_desk(backend: Backend) {
         .submit(
             &format!("/console/orders/{order}"),
             &format!("/console/orders/{order}/handover"),
-            &[("code", "000000")],
+            &[("code", "000000"), ("collected", "1")],
         )
         .await;
     assert_eq!(p.status, 422, "{}", p.body);
     assert!(p.has("픽업 코드가 일치하지 않습니다"), "{}", p.body);
     // The shopper's code, typed at the desk's one box, finds the order and hands it over.
     let code = app.shopper_order(&order).await.expect(200)["order"]["pickup"]["code"].as_str().unwrap().to_owned();
+    // Paid at the desk: without "payment taken" nothing is handed over, and the desk says what to take.
+    assert!(gn.get("/console/pickup").await.has("29,000 받음"), "the queue's card asks for the total");
     let p = gn.submit("/console/pickup", "/console/pickup/code", &[("code", &code)]).await;
+    assert_eq!(p.location.as_deref(), Some("/console/pickup"));
+    assert!(gn.get("/console/pickup").await.has("매장에서 결제하는 주문입니다"));
+    let o = app.admin_get(&format!("/admin/orders/{order}")).await.expect(200);
+    assert_eq!(o["order"]["status"], "ready_for_pickup");
+    let p = gn
+        .submit(&format!("/console/orders/{order}"), &format!("/console/orders/{order}/handover"), &[("code", &code)])
+        .await;
+    assert_eq!(p.status, 422, "the order page refuses too: {}", p.body);
+    assert!(p.has("확인란에 표시하고 인도해 주세요"), "{}", p.body);
+    let p = gn.submit("/console/pickup", "/console/pickup/code", &[("code", &code), ("collected", "1")]).await;
     assert_eq!(p.location.as_deref(), Some("/console/pickup"));
     let o = app.admin_get(&format!("/admin/orders/{order}")).await.expect(200);
     assert_eq!(o["order"]["status"], "picked_up");
@@ -284,6 +296,9 @@ async fn stock_forms_and_imports(backend: Backend) {
     assert_eq!((app.level("CON-TEE", &gangnam).await.0, app.level("CON-TEE", &hongdae).await.0), (5, 13));
     let grid = m.get("/console/inventory?q=con-tee").await;
     assert!(grid.has("CON-TEE"));
+    // The movement log says the engine's reasons in Korean.
+    let log = m.get(&format!("/console/inventory/CON-TEE?location={gangnam}")).await;
+    assert!(log.has("매장 간 이동") && !log.has(">transfer<"), "{}", log.body);
 
     // The owner imports a CSV with one bad line: every problem is listed and nothing is written.
     let mut o = Browser::new(&app);

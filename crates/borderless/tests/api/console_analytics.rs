@@ -68,6 +68,14 @@ async fn analytics_screen_by_role(backend: Backend) {
     assert!(p.has("/console/analytics"), "the navigation links the screen");
     // The chart's data is the table's.
     assert!(p.has("&quot;kind&quot;:&quot;lines&quot;") || p.has("\"kind\":\"lines\""), "{}", p.body);
+    // Dates upside down: the dates again with why, in Korean, and a way back; not a dead end.
+    let bad = owner.get("/console/analytics?from=2026-12-08&to=2026-12-01").await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.has("value=\"2026-12-08\"") && bad.has("`to`보다 늦을 수 없습니다") && bad.has("어제와 오늘 보기"),
+        "{}",
+        bad.body
+    );
 
     // The web funnel's breakdown: by device unless the owner picks a segment; the seller's own segments are
     // offered once there are some.
@@ -143,7 +151,7 @@ async fn analytics_screen_by_role(backend: Backend) {
     assert_eq!(associate.get("/console/analytics").await.status, 403);
 
     let p = owner.get("/console/analytics?from=2026-13-01&to=2026-12-01").await;
-    assert_eq!(p.status, 400, "{}", p.body);
-    assert!(p.has("from"), "the field is named: {}", p.body);
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.has("`from`") && p.has("value=\"2026-13-01\""), "the field is named, the dates shown again: {}", p.body);
 }
 both!(analytics_screen_by_role);

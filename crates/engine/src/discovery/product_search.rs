@@ -470,26 +470,6 @@ pub(crate) fn run(
     q: &SearchQuery,
     meaning: Option<(&[f32], search::dense::Fusion)>,
 ) -> Result<SearchView> {
-    // Candidates: text matches by relevance — fused with the products nearest in meaning when the query
-    // has a vector —, or the whole catalog for an empty query.
-    let semantic = meaning.filter(|_| !ix.dense.is_empty()).and_then(|(v, f)| Some((ix.dense.query(v).ok()?, f)));
-    let mut cands: Vec<(u32, f32)> = if q.q.trim().is_empty() {
-        (0..ix.docs.len() as u32).filter(|d| !ix.index.is_deleted(*d)).map(|d| (d, 0.0)).collect()
-    } else if let Some((sq, fusion)) = semantic {
-        let c = search::dense::candidates(
-            &ix.index,
-            &ix.dense,
-            &q.q,
-            &sq,
-            MAX_MATCHES,
-            search::dense::SEMANTIC_CANDIDATES,
-            |_| true,
-        );
-        // Only the page is ordered, below.
-        search::dense::fuse_unordered(&c, fusion.for_query(&ix.index, &q.q))
-    } else {
-        ix.index.top(&q.q, MAX_MATCHES)
-    };
     let want_loc: Option<Vec<String>> = match (&q.in_stock_at, q.pickup_near) {
         // By id or by code, as everywhere a location is named.
         (Some(l), _) => match locations.iter().find(|x| &x.id == l || x.code.eq_ignore_ascii_case(l)) {
@@ -543,14 +523,29 @@ pub(crate) fn run(
     let name_skip: Vec<usize> = (0..f.attr_names.len() as u32)
         .map(|n| attr_ok.iter().position(|(k, _)| *k == Some(n)).map_or(0, |k| 3 + k))
         .collect();
-    if q.price_min.is_some() || q.price_max.is_some() {
-        let (lo, hi) = (q.price_min.unwrap_or(i64::MIN + 1), q.price_max.unwrap_or(i64::MAX));
-        cands.retain(|(d, _)| price(*d).is_some_and(|p| p >= lo && p <= hi));
-    }
+    let price_range = (q.price_min.is_some() || q.price_max.is_some())
+        .then(|| (q.price_min.unwrap_or(i64::MIN + 1), q.price_max.unwrap_or(i64::MAX)));
+    let priced = |d: u32| price_range.is_none_or(|(lo, hi)| price(d).is_some_and(|p| p >= lo && p <= hi));
     let stocked: Vec<(&str, &[u64])> = want_loc.iter().flatten().take(200).map(|l| (l.as_str(), stock.at(l))).collect();
-    if want_loc.is_some() {
-        cands.retain(|(d, _)| stocked.iter().any(|(_, bits)| bit(bits, *d)));
-    }
+    let in_stock = |d: u32| want_loc.is_none() || stocked.iter().any(|(_, bits)| bit(bits, d));
+    // What the page will show: a match on fragments of a Korean word is left out only when one of these
+    // holds a word of the query (a filter that leaves only such matches still finds them).
+    let shown = |d: u32| priced(d) && in_stock(d) && pass(d, 0);
+    // Candidates: text matches by relevance — fused with the products nearest in meaning when the query
+    // has a vector —, or the whole catalog for an empty query.
+    let semantic = meaning.filter(|_| !ix.dense.is_empty()).and_then(|(v, f)| Some((ix.dense.query(v).ok()?, f)));
+    let mut cands: Vec<(u32, f32)> = if q.q.trim().is_empty() {
+        (0..ix.docs.len() as u32).filter(|d| !ix.index.is_deleted(*d)).map(|d| (d, 0.0)).collect()
+    } else if let Some((sq, fusion)) = semantic {
+        let lexical = ix.index.top_where(&q.q, MAX_MATCHES, &shown);
+        let c =
+            search::dense::candidates(&ix.index, &ix.dense, lexical, &sq, search::dense::SEMANTIC_CANDIDATES, |_| true);
+        // Only the page is ordered, below.
+        search::dense::fuse_unordered(&c, fusion.for_query(&ix.index, &q.q))
+    } else {
+        ix.index.top_where(&q.q, MAX_MATCHES, &shown)
+    };
+    cands.retain(|(d, _)| priced(*d) && in_stock(*d));
     let (mut cat_n, mut brand_n) = (vec![0usize; f.cats.len()], vec![0usize; f.brands.len()]);
     // Attribute values can number in the tens of thousands (sizes): count them in a per-thread dense
     // array, remembering which were touched, so a query costs what it matches.

@@ -104,14 +104,17 @@ pub(crate) fn ensure_spendable(tx: &mut dyn Tx, currency: &str, convertible: boo
         return Ok(());
     }
     if convertible {
-        if tx.query_opt("SELECT 1 FROM fx_rates WHERE quote = ? LIMIT 1", params![currency])?.is_some() {
+        // A rate into it from a currency orders are placed in (won, or one the catalog prices in).
+        let sql = "SELECT 1 FROM fx_rates WHERE quote = ? AND (base = 'KRW' OR base IN (SELECT currency FROM prices)) LIMIT 1";
+        if tx.query_opt(sql, params![currency])?.is_some() {
             return Ok(());
         }
         return Err(EngineError::invalid(
             "currency_not_used",
             format!(
                 "nothing in the catalog is priced in {currency} and no exchange rate into {currency} is recorded, so a \
-                 {currency} balance could not be spent: price products in {currency} or record a rate (POST /admin/fx-rates) first"
+                 {currency} balance could not be spent: price products in {currency}, or record an exchange rate into {currency} \
+                 (console Settings → Exchange rates, or POST /admin/fx-rates) first"
             ),
         ));
     }

@@ -108,6 +108,21 @@ async fn analytics(ctx: Ctx, Query(q): Query<Q>) -> Response {
     }
     match render(&ctx, &q).await {
         Ok(m) => page(&ctx, ctx.t("Analytics", "분석"), m),
+        // Dates that cannot be asked (upside down, too long a range, not dates): the dates again, with why.
+        Err(e @ engine::EngineError::Invalid { .. }) => {
+            let body = html! {
+                h1 { (ctx.t("Analytics", "분석")) }
+                form.filters method="get" action="/console/analytics" {
+                    label { (ctx.t("From", "시작일")) input type="date" name="from" value=(q.from.trim()) required aria-invalid="true" aria-describedby="range-error"; }
+                    label { (ctx.t("To", "종료일")) input type="date" name="to" value=(q.to.trim()) required aria-invalid="true" aria-describedby="range-error"; }
+                    input type="hidden" name="location" value=(q.location);
+                    button type="submit" { (ctx.t("Show", "보기")) }
+                }
+                p.error #range-error role="alert" { (crate::forms::explain(&e, ctx.lang)) }
+                p { a href="/console/analytics" { (ctx.t("Show yesterday and today", "어제와 오늘 보기")) } }
+            };
+            super::page_status(&ctx, axum::http::StatusCode::UNPROCESSABLE_ENTITY, ctx.t("Analytics", "분석"), body)
+        }
         Err(e) => engine_error(&ctx, &e),
     }
 }

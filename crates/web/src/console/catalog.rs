@@ -258,18 +258,20 @@ fn read_product(ctx: &Ctx, form: &mut FormState) -> Option<ProductInput> {
                 0
             }),
         };
-        let mut prices = Vec::new();
+        let (mut prices, mut typed) = (Vec::new(), false);
         for (cur, f) in [("KRW", "krw"), ("USD", "usd")] {
             let raw = get(f);
             if raw.is_empty() {
                 continue;
             }
+            typed = true;
             match fmt::parse_money(&raw, cur, ctx.lang) {
                 Ok(m) => prices.push(PriceInput { currency: cur.into(), amount_minor: m }),
                 Err(e) => form.error(&format!("v{i}_{f}"), e),
             }
         }
-        if prices.is_empty() {
+        // A price typed but not read keeps its own explanation.
+        if !typed {
             form.error(&format!("v{i}_krw"), ctx.t("Give at least one price.", "가격을 하나 이상 입력해 주세요."));
         }
         let gtin = Some(get("gtin")).filter(|g| !g.is_empty());

@@ -232,7 +232,7 @@ async fn render_sku(
                 td { (ctx.when(&m.created_at)) }
                 td { (movement_kind(ctx, &m.kind)) }
                 td.num { (signed(m.on_hand_delta)) } td.num { (signed(m.reserved_delta)) } td.num { (signed(m.unsellable_delta)) }
-                td { (m.reason) }
+                td { (reason_text(ctx, &m.reason)) }
                 td.small { @if m.source_type == "order" { a.mono href=(format!("/console/orders/{}", m.source_id)) { (m.source_id) } } @else { span.mono { (m.source_id) } } }
             } } }
         } }
@@ -249,6 +249,23 @@ fn signed(n: i64) -> String {
         0 => "·".to_owned(),
         n if n > 0 => format!("+{n}"),
         n => format!("−{}", n.unsigned_abs()),
+    }
+}
+
+/// The engine's own reasons in the reader's language; what staff typed, as they typed it.
+fn reason_text<'a>(ctx: &Ctx, reason: &'a str) -> &'a str {
+    match reason {
+        "order placed" => ctx.t("Order placed", "주문 접수"),
+        "picked up" => ctx.t("Picked up", "픽업 인도"),
+        "shipped" => ctx.t("Shipped", "출고"),
+        "transfer" => ctx.t("Transfer between locations", "매장 간 이동"),
+        "pos sale" => ctx.t("Till sale", "계산대 판매"),
+        "customer return" => ctx.t("Customer return", "고객 반품"),
+        "pickup window passed" => ctx.t("Pickup window passed", "픽업 기한 지남"),
+        "unpaid and not shipped in time" => ctx.t("Unpaid and not shipped in time", "기한 내 결제·출고 안 됨"),
+        "demo opening stock" => ctx.t("Demo opening stock", "데모 기초 재고"),
+        "cashierless store restock" => ctx.t("Cashierless store restock", "무인 매장 보충"),
+        other => other,
     }
 }
 

@@ -180,7 +180,7 @@ fn row(ctx: &Ctx, o: &OrderView) -> Markup {
     }
 }
 
-async fn load(ctx: &Ctx, id: &str) -> Result<OrderView, Response> {
+pub(super) async fn load(ctx: &Ctx, id: &str) -> Result<OrderView, Response> {
     load_for(ctx, id, false).await
 }
 
@@ -334,7 +334,7 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
                         button type="submit" { (ctx.t("Ready for pickup", "픽업 준비 완료")) }
                     }
                 }
-                @if can_handover { (handover_form(ctx, &o.id, form)) }
+                @if can_handover { (handover_form(ctx, o, form)) }
                 @if can_ship {
                     form method="post" action=(format!("/console/orders/{}/ship", o.id)) {
                         (ctx.csrf_field())
@@ -365,7 +365,7 @@ async fn render_detail(ctx: &Ctx, o: &OrderView, form: &FormState, status: Statu
                     tr {
                         td.mono { (l.sku) }
                         td { (ctx.lang.t(&l.title.en, &l.title.ko))
-                            @for (k, v) in &l.options { " · " span.muted { (k) ": " (v) } }
+                            @if !l.options.is_empty() { " · " span.muted { (fmt::options_text(&l.options, ctx.lang)) } }
                             @if let Some(r) = &l.routing { div.small.muted { (ctx.t("Routing: ", "배정 이유: ")) (r) } } }
                         td.num { (l.quantity) }
                         td.num { (l.returned_quantity) }
@@ -412,15 +412,40 @@ fn ledger_kind<'a>(ctx: &Ctx, kind: &'a str) -> &'a str {
     }
 }
 
-pub(super) fn handover_form(ctx: &Ctx, order_id: &str, form: &FormState) -> Markup {
+fn handover_form(ctx: &Ctx, o: &OrderView, form: &FormState) -> Markup {
     html! {
-        form method="post" action=(format!("/console/orders/{order_id}/handover")) {
+        form method="post" action=(format!("/console/orders/{}/handover", o.id)) {
             (ctx.csrf_field())
             (forms::Field::new("code", ctx.t("Shopper's pickup code", "고객 픽업 코드"), form, "")
                 .hint(ctx.t("Six digits on the shopper's order page or QR.", "고객 주문 화면 또는 QR의 숫자 6자리"))
                 .attrs(&[("inputmode", "numeric"), ("autocomplete", "off"), ("pattern", "[0-9]{6}"), ("maxlength", "6"), ("class", "code-input")])
                 .required().render(form))
+            (collect_field(ctx, o, form))
             button type="submit" { (ctx.t("Hand over", "인도 완료")) }
+        }
+    }
+}
+
+/// Whether an order is paid at the desk and not paid yet: staff take the money before handing it over.
+pub(super) fn to_collect(o: &OrderView) -> bool {
+    o.payment.method == "pay_at_pickup" && o.payment.status != "paid"
+}
+
+/// For an order paid at the desk, the box staff tick once they have taken its total (cash or the card
+/// terminal); the hand-over is refused without it. Nothing for other orders.
+pub(super) fn collect_field(ctx: &Ctx, o: &OrderView, form: &FormState) -> Markup {
+    let total = fmt::money(o.total.amount_minor, &o.currency);
+    let id = format!("collected-{}", o.id);
+    html! {
+        @if to_collect(o) {
+            div.field {
+                label.check for=(id) {
+                    input #(id) type="checkbox" name="collected" value="1" required;
+                    " " strong { (ctx.lang.t(&format!("{total} taken"), &format!("{total} 받음"))) }
+                    " " span.muted { (ctx.t("(cash or card terminal)", "(현금·카드 단말기)")) }
+                }
+                @if let Some(e) = form.errors.get("collected") { p.error role="alert" { (e) } }
+            }
         }
     }
 }
@@ -517,6 +542,9 @@ async fn action_failed<T>(ctx: &Ctx, id: &str, e: &engine::EngineError, p: &Post
 struct CodeIn {
     #[serde(default)]
     code: String,
+    /// Ticked when the order is paid at the desk and its total was taken.
+    #[serde(default)]
+    collected: Option<String>,
 }
 
 async fn handover(Path(id): Path<String>, p: Posted<CodeIn>) -> Response {
@@ -539,6 +567,26 @@ async fn handover(Path(id): Path<String>, p: Posted<CodeIn>) -> Response {
             Ok(o) => render_detail(ctx, &o, &form, StatusCode::UNPROCESSABLE_ENTITY).await,
             Err(r) => r,
         };
+    }
+    if p.form.collected.is_none() {
+        let o = match load(ctx, &id).await {
+            Ok(o) => o,
+            Err(r) => return r,
+        };
+        if to_collect(&o) {
+            let total = fmt::money(o.total.amount_minor, &o.currency);
+            let (en, ko) = (
+                format!("This order is paid here: take {total} (cash or card terminal), tick the box, then hand it over."),
+                format!("매장에서 결제하는 주문입니다. {total}을(를) 받은 뒤(현금·카드 단말기) 확인란에 표시하고 인도해 주세요."),
+            );
+            let text = ctx.lang.t(&en, &ko);
+            if back(&p.raw, &id) == "/console/pickup" {
+                return redirect_with(ctx, "/console/pickup", false, text);
+            }
+            let mut form = p.state();
+            form.error("collected", text);
+            return render_detail(ctx, &o, &form, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
     }
     match ctx.engine().picked_up(&ctx.staff.principal(), &id, &code).await {
         Ok(o) => redirect_with(

@@ -77,6 +77,10 @@ async fn desk(ctx: Ctx, Query(q): Query<DeskQ>) -> Response {
                     div.shrink.field { button type="submit" { (ctx.t("Find and hand over", "찾아서 인도")) } }
                 }
                 div.scanner #f-code-camera hidden {}
+                div.field { label.check for="f-collected" {
+                    input #f-collected type="checkbox" name="collected" value="1";
+                    " " (ctx.t("Payment taken, for an order paid here (cash or card terminal)", "매장 결제 주문이면 결제 받음(현금·카드 단말기)"))
+                } }
             }
         }
         h2 { (ctx.t("Queue", "대기 목록")) }
@@ -131,6 +135,7 @@ fn queue_cards(ctx: &Ctx, orders: &[OrderView]) -> Markup {
                                 div { input id=(format!("code-{}", o.id)) name="code" inputmode="numeric" pattern="[0-9]{6}" maxlength="6" autocomplete="off" required; }
                                 div.shrink { button type="submit" { (ctx.t("Hand over", "인도")) } }
                             }
+                            (super::orders::collect_field(ctx, o, &FormState::default()))
                         }
                     }
                 }
@@ -145,6 +150,9 @@ struct CodeIn {
     code: String,
     #[serde(default)]
     location: String,
+    /// Ticked when the order is paid at the desk and its total was taken.
+    #[serde(default)]
+    collected: Option<String>,
 }
 
 /// A code typed or scanned at the desk: the six digits, or the text of the QR on the shopper's order page
@@ -196,6 +204,19 @@ async fn by_code(p: Posted<CodeIn>) -> Response {
             "이 매장에서 픽업 준비된 주문 중 이 코드가 없습니다. 고객과 숫자를 다시 확인하거나 이메일·전화번호로 주문을 찾아 주세요.",
         ));
     };
+    if p.form.collected.is_none() {
+        let o = match super::orders::load(ctx, &order_id).await {
+            Ok(o) => o,
+            Err(r) => return r,
+        };
+        if super::orders::to_collect(&o) {
+            let total = fmt::money(o.total.amount_minor, &o.currency);
+            return redirect_with(ctx, &back, false, ctx.lang.t(
+                &format!("{} is paid here: take {total} (cash or card terminal), tick \"Payment taken\" and hand it over again.", o.id),
+                &format!("{}은(는) 매장에서 결제하는 주문입니다. {total}을(를) 받은 뒤(현금·카드 단말기) '결제 받음'에 표시하고 다시 인도해 주세요.", o.id),
+            ));
+        }
+    }
     match ctx.engine().picked_up(&ctx.staff.principal(), &order_id, &code).await {
         Ok(o) => redirect_with(
             ctx,

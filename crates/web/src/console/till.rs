@@ -151,7 +151,7 @@ fn render(ctx: &Ctx, t: &Till, form: &FormState, status: StatusCode) -> Response
                     div.table-wrap { table {
                         thead { tr { th { (ctx.t("Item", "상품")) } th.num { (ctx.t("Qty", "수량")) } th.num { (ctx.t("Price", "금액")) } th { span.sr-only { (ctx.t("Change", "변경")) } } } }
                         tbody { @for (l, i) in &t.lines { tr {
-                            td { (ctx.lang.t(&i.title.en, &i.title.ko)) @for (k, v) in &i.options { " · " span.muted { (k) ": " (v) } }
+                            td { (ctx.lang.t(&i.title.en, &i.title.ko)) @if !i.options.is_empty() { " · " span.muted { (crate::fmt::options_text(&i.options, ctx.lang)) } }
                                 div.small.muted.mono { (i.sku) " · " (ctx.t("on shelf", "매장 재고")) " " (i.on_shelf) }
                                 @if i.status != "active" { div.error { (ctx.t("Not for sale", "판매 중이 아닌 상품")) } }
                                 @else if i.unit_minor.is_none() { div.error { (ctx.t("No price in this currency", "이 통화의 가격이 없습니다")) } } }

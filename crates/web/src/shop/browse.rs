@@ -443,20 +443,7 @@ async fn search(v: Visitor) -> Response {
     page(&v, status, meta, body)
 }
 
-pub(super) fn options_text(attrs: &std::collections::BTreeMap<String, String>, lang: Lang) -> String {
-    attrs
-        .iter()
-        .map(|(k, val)| match k.as_str() {
-            "color" => colour_name(val, lang),
-            "size" => match lang {
-                Lang::Ko => format!("{val} 사이즈"),
-                Lang::En => format!("size {val}"),
-            },
-            _ => format!("{k}: {val}"),
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
+pub(super) use crate::fmt::options_text;
 
 async fn product(v: Visitor, Path(handle): Path<String>) -> Response {
     if handle.len() > 120 {

@@ -196,10 +196,11 @@ impl Engine {
         }
         if !not_there.is_empty() {
             let gone = titles(&not_there);
+            let eun = domain::text::particle(&gone, "은", "는", "은(는)");
             text.push_str(&match (&name, ko) {
-                (Some(n), true) => format!(" {gone}은(는) {n}에 지금 없어요."),
+                (Some(n), true) => format!(" {gone}{eun} {n}에 지금 없어요."),
                 (Some(n), false) => format!(" {gone}: not at {n} right now."),
-                (None, true) => format!(" {gone}은(는) 지금 매장 재고가 없어요."),
+                (None, true) => format!(" {gone}{eun} 지금 매장 재고가 없어요."),
                 (None, false) => format!(" {gone}: no store has it right now."),
             });
         }
@@ -535,7 +536,8 @@ impl Engine {
         if kind_not_carried && products.is_empty() {
             let said = assistant::content_words(&u.words).join(" ");
             out.reply.text = if ctx.ko {
-                format!("죄송해요, '{said}'은(는) 저희가 취급하지 않는 상품이에요. 다른 상품을 찾아 드릴까요?")
+                let eun = domain::text::particle(&said, "은", "는", "은(는)");
+                format!("죄송해요, '{said}'{eun} 저희가 취급하지 않는 상품이에요. 다른 상품을 찾아 드릴까요?")
             } else {
                 format!("Sorry, we don't carry '{said}'. Can I find you something else?")
             };

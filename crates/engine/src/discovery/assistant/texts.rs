@@ -206,12 +206,17 @@ pub(super) fn search_text(
         [] => None,
         _ => Some(if ko { "가까운 매장".to_owned() } else { "a store near you".to_owned() }),
     });
+    // The particles that follow the kind ("운동화는", "상품은"; "운동화예요", "상품이에요").
+    let (eun, ieyo) = (
+        domain::text::particle(&what, "은", "는", "은(는)"),
+        domain::text::particle(&what, "이에요", "예요", "이에요"),
+    );
     let mut s = if products.is_empty() {
         let mut t = match (&price, &place, ko) {
-            (Some(p), Some(pl), true) => format!("{pl}에 지금 있는 {p} {what}은(는) 찾지 못했어요."),
-            (None, Some(pl), true) => format!("{pl}에 지금 있는 {what}은(는) 찾지 못했어요."),
-            (Some(p), None, true) => format!("{p} {what}은(는) 찾지 못했어요."),
-            (None, None, true) => format!("{what}은(는) 찾지 못했어요."),
+            (Some(p), Some(pl), true) => format!("{pl}에 지금 있는 {p} {what}{eun} 찾지 못했어요."),
+            (None, Some(pl), true) => format!("{pl}에 지금 있는 {what}{eun} 찾지 못했어요."),
+            (Some(p), None, true) => format!("{p} {what}{eun} 찾지 못했어요."),
+            (None, None, true) => format!("{what}{eun} 찾지 못했어요."),
             (Some(p), Some(pl), false) => format!("I found no {what} {p} in stock at {pl} right now."),
             (None, Some(pl), false) => format!("I found no {what} in stock at {pl} right now."),
             (Some(p), None, false) => format!("I found no {what} {p}."),
@@ -229,10 +234,10 @@ pub(super) fn search_text(
     } else {
         let n = products.len();
         match (&price, &place, ko) {
-            (Some(p), Some(pl), true) => format!("{pl}에서 오늘 픽업할 수 있는 {p} {what}이에요 ({total}개 중 {n}개)."),
-            (None, Some(pl), true) => format!("{pl}에서 오늘 픽업할 수 있는 {what}이에요 ({total}개 중 {n}개)."),
-            (Some(p), None, true) => format!("{p} {what}이에요 ({total}개 중 {n}개)."),
-            (None, None, true) => format!("{what}이에요 ({total}개 중 {n}개)."),
+            (Some(p), Some(pl), true) => format!("{pl}에서 오늘 픽업할 수 있는 {p} {what}{ieyo} ({total}개 중 {n}개)."),
+            (None, Some(pl), true) => format!("{pl}에서 오늘 픽업할 수 있는 {what}{ieyo} ({total}개 중 {n}개)."),
+            (Some(p), None, true) => format!("{p} {what}{ieyo} ({total}개 중 {n}개)."),
+            (None, None, true) => format!("{what}{ieyo} ({total}개 중 {n}개)."),
             (Some(p), Some(pl), false) => {
                 format!("Here are {what} {p} you can pick up today at {pl} ({n} of {total}).")
             }

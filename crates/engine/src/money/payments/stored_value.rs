@@ -41,7 +41,7 @@ impl StoredValue {
             }
             AccountKind::GiftCard => {
                 let code = ctx.tender_ref.ok_or_else(|| {
-                    EngineError::invalid("invalid_gift_card", "a gift card payment needs the card's code")
+                    EngineError::invalid("gift_card_required", "a gift card payment needs the card's number as `code`")
                 })?;
                 match ledger::get_account(tx, code)?.filter(|a| a.kind == ledger::kind::GIFT_CARD) {
                     Some(a) => a.id,

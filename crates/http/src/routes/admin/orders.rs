@@ -279,15 +279,24 @@ async fn pos_sale(
         Some(PaymentIn { tenders: Some(_), .. }) => {
             return Err(ApiError::bad("invalid_request", "split payments are for web checkout"))
         }
-        Some(PaymentIn { method, code: Some(c), .. }) if method == "wallet_qr" => {
+        // A blank code is no code.
+        Some(PaymentIn { method, code: Some(c), .. }) if method == "wallet_qr" && !c.trim().is_empty() => {
             (Some("wallet".to_owned()), Some(c), None)
         }
-        Some(PaymentIn { method, code: Some(c), .. }) if method == "gift_card" => (Some(method), None, Some(c)),
-        Some(PaymentIn { method, code: None, .. }) if method == "wallet_qr" || method == "gift_card" => {
-            return Err(ApiError::bad("invalid_request", format!("`{method}` needs the scanned or typed `code`")))
+        Some(PaymentIn { method, code: Some(c), .. }) if method == "gift_card" && !c.trim().is_empty() => {
+            (Some(method), None, Some(c))
+        }
+        Some(PaymentIn { method, .. }) if method == "gift_card" => {
+            return Err(ApiError::bad(
+                "gift_card_required",
+                "a gift card payment needs the card's number as `payment.code`",
+            ))
+        }
+        Some(PaymentIn { method, .. }) if method == "wallet_qr" => {
+            return Err(ApiError::bad("invalid_payment_code", "`wallet_qr` needs the scanned code as `payment.code`"))
         }
         Some(PaymentIn { code: Some(_), .. }) => {
-            return Err(ApiError::bad("invalid_request", "`code` goes with `wallet_qr` or `gift_card`"))
+            return Err(ApiError::bad("invalid_request", "`payment.code` goes only with `wallet_qr` or `gift_card`"))
         }
         Some(p) => (Some(p.method), None, None),
         None => (None, None, None),

@@ -173,8 +173,10 @@ async fn checkout(
     let hash = b.hash(&[&id, c.as_deref().unwrap_or(""), if staff { "staff" } else { "" }]);
     let b = b.body;
     // `code`: the gift card's code, or the card's payment-method token from the processor's client SDK.
+    // A blank code is no code.
+    let code = b.payment.code.filter(|c| !c.trim().is_empty());
     let gift =
-        match (b.payment.method.as_str(), b.payment.code) {
+        match (b.payment.method.as_str(), code) {
             ("gift_card" | "card", Some(code)) => Some(code),
             ("card", None) => return Err(ApiError::bad(
                 "card_required",
