@@ -673,8 +673,9 @@ pub fn understand_after(
         && matches!(u.intent.as_str(), "find" | "refine");
     if gift_going_on && u.category.is_none() {
         let mut merged = previous.cloned().unwrap_or_default();
-        // (The words said now, for the engine to read a kind from: "she's always cold, maybe a puffer?".)
-        if !u.words.is_empty() {
+        // (The words said now, for the engine to read a kind from: "maybe a puffer?"; "더 싼 거" is a price.)
+        let by_price = u.intent == "refine" && matches!(u.refine.as_deref(), Some("cheaper" | "pricier"));
+        if !u.words.is_empty() && !by_price {
             merged.words = u.words.clone();
         }
         if u.price.is_some() {
@@ -687,8 +688,9 @@ pub fn understand_after(
         if u.pickup.is_some() {
             merged.pickup = u.pickup.clone();
         }
-        // (A colour or a size alone narrows the gifts shown: "she likes pink".)
-        if u.intent == "refine" && matches!(u.refine.as_deref(), Some("colour" | "size")) && u.price.is_none() {
+        // (A colour or a size alone narrows the gifts shown: "she likes pink"; so does a price direction.)
+        let narrows = matches!(u.refine.as_deref(), Some("colour" | "size")) && u.price.is_none() || by_price;
+        if u.intent == "refine" && narrows {
             merged.intent = "refine".into();
             merged.refine = u.refine.clone();
         }

@@ -106,6 +106,13 @@ fn context_across_turns() {
     let gift = understand("엄마 생일 선물", &v, None);
     let narrowed = understand("5만원 이하로", &v, Some(&gift));
     assert_eq!((narrowed.intent.as_str(), narrowed.price.as_ref().and_then(|p| p.max_minor)), ("gift", Some(50_000)));
+    // Cheaper than the gifts shown, not a kind of gift called "더 싼" (the budget stays).
+    for t in ["더 싼 거", "cheaper", "더 비싼 거"] {
+        let c = understand(t, &v, Some(&narrowed));
+        assert_eq!(c.intent, "refine", "{t}");
+        assert!(!c.words.contains('싼') && !c.words.contains("cheap") && !c.words.contains('비'), "{t}: {}", c.words);
+        assert_eq!(c.price.as_ref().and_then(|p| p.max_minor), Some(50_000), "{t}");
+    }
     assert_eq!(understand("which stores have it?", &v, Some(&first)).intent, "availability");
     assert_eq!(understand("how much is the second one?", &v, Some(&first)).intent, "question");
     assert_eq!(understand("what do you have?", &v, None).intent, "find");

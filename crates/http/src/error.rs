@@ -139,6 +139,24 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// console can show it as is: what happened and what to do next. Every code has one; the generic input
 /// codes name the field the English message names.
 pub fn korean(code: &str, message: &str) -> String {
+    // A delivery address names what is missing.
+    if let Some(missing) = message.split("missing: ").nth(1).filter(|_| code == "address_incomplete") {
+        let names: Vec<&str> = missing
+            .split(", ")
+            .filter_map(|f| match f.trim() {
+                "recipient" => Some("받는 분"),
+                "phone" => Some("전화번호"),
+                "line1" => Some("주소"),
+                "city" => Some("시·군·구"),
+                "postal_code" => Some("우편번호"),
+                "country" => Some("국가"),
+                _ => None,
+            })
+            .collect();
+        if !names.is_empty() {
+            return format!("배송지의 {}을(를) 입력해 주세요.", names.join(", "));
+        }
+    }
     if let Some(fixed) = korean_fixed(code) {
         return fixed.to_owned();
     }
@@ -247,6 +265,7 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "fulfillment_required" => "배송지 또는 픽업 매장을 먼저 선택해 주세요.",
         "address_incomplete" => "배송지에 받는 분, 전화번호, 주소, 우편번호, 국가를 모두 입력해 주세요.",
         "invalid_model" => "3D 모델로 쓸 수 없는 파일입니다. glTF 2.0 바이너리(.glb) 한 파일로(텍스처 포함, 8MB 이하) 내보내 주세요.",
+        "invalid_postal_code" => "우편번호가 올바르지 않습니다. 한국 우편번호는 06236처럼 숫자 5자리입니다.",
         "invalid_country" => "국가 코드가 올바르지 않습니다. KR, US처럼 두 글자 코드로 입력해 주세요.",
         "invalid_phone" => "전화번호가 올바르지 않습니다. 010-1234-5678처럼 입력해 주세요.",
         "invalid_email" => "이메일 주소가 올바르지 않습니다. 다시 확인해 주세요.",
@@ -266,7 +285,7 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "pickup_expired" => "픽업 기간이 지났습니다. 주문은 곧 자동 취소됩니다.",
         "wrong_pickup_code" => "픽업 코드가 일치하지 않습니다. 고객의 주문 화면에서 코드를 다시 확인해 주세요.",
         "unpaid_order_too_large" => "매장 결제(픽업 시 결제) 주문은 담을 수 있는 수량에 한도가 있습니다. 온라인 결제(지갑, 기프트카드, 카드)로 주문하거나 주문을 나눠 주세요.",
-        "too_many_unpaid_orders" => "픽업 시 결제할 주문이 이미 여러 건 있습니다. 기존 주문을 찾아가거나 취소한 뒤 다시 주문하거나, 온라인으로 결제해 주세요.",
+        "too_many_unpaid_orders" => "픽업 시 결제할 주문이 이미 여러 건 있습니다. 기존 주문을 찾아가거나 주문 화면에서 취소한 뒤 다시 주문하거나, 온라인으로 결제해 주세요.",
         "invalid_transition" => "현재 주문 상태에서는 할 수 없는 작업입니다. 주문 상태를 확인해 주세요.",
         "reservation_changed" => "주문의 재고 예약이 바뀌었습니다. 주문을 새로 고쳐 다시 시도해 주세요.",
         "not_returnable" => "아직 인도되지 않은 주문은 반품할 수 없습니다. 주문 취소를 이용해 주세요.",

@@ -32,6 +32,7 @@ mod processes;
 mod recommendations;
 mod search;
 mod semantic;
+mod shopper_cancel;
 mod simulation;
 mod staff;
 mod storefront;

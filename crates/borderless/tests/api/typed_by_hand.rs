@@ -184,6 +184,21 @@ async fn typed_by_hand(backend: Backend) {
         assert_eq!((r.status, r.code()), (400, code), "{:?}", r.body);
         assert!(r.body["error"]["message"].as_str().unwrap().contains("`payment.code`"), "{:?}", r.body);
     }
+    // A delivery address: a postcode in its country's shape, and what is missing named in Korean.
+    let fulfil = format!("/store/carts/{cart}/fulfillment");
+    let address = |postal: &str, recipient: &str| {
+        json!({"type": "delivery", "address": {"recipient": recipient, "phone": "010-1234-5678", "line1": "강남대로 1",
+               "city": "서울", "postal_code": postal, "country": "KR"}})
+    };
+    for bad in ["zzzzzz", "1", "0623"] {
+        let r = app.put(&fulfil, address(bad, "김민지")).await;
+        assert_eq!((r.status, r.code()), (400, "invalid_postal_code"), "{bad}: {:?}", r.body);
+        assert!(r.body["error"]["message_ko"].as_str().unwrap().contains("숫자 5자리"), "{:?}", r.body);
+    }
+    let r = app.put(&fulfil, address("06236", "")).await;
+    assert_eq!((r.status, r.code()), (400, "address_incomplete"), "{:?}", r.body);
+    assert_eq!(r.body["error"]["message_ko"], "배송지의 받는 분을(를) 입력해 주세요.");
+    app.put(&fulfil, address("06236", "김민지")).await.expect(200);
     let r = app
         .signup(json!({"email": "fr@example.com", "password": "wallet password", "name": "F", "locale": "fr"}))
         .await;

@@ -6,17 +6,17 @@ use crate::both;
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-async fn customer(app: &TestApp, email: &str) -> (String, String) {
+pub(crate) async fn customer(app: &TestApp, email: &str) -> (String, String) {
     let s = app.signup(json!({"email": email, "password": "wallet password", "name": "지갑 고객"})).await.expect(201);
     (s["customer"]["id"].as_str().unwrap().to_owned(), s["token"].as_str().unwrap().to_owned())
 }
 
-async fn wallet(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn wallet(app: &TestApp, token: &str) -> Value {
     let w = app.req("GET", "/store/wallet", Some(token), None, &[]).await.expect(200);
     w["data"].as_array().unwrap().iter().find(|a| a["currency"] == "KRW").cloned().unwrap_or(Value::Null)
 }
 
-async fn wallet_cart(app: &TestApp, token: &str, sku: &str, store: &str) -> String {
+pub(crate) async fn wallet_cart(app: &TestApp, token: &str, sku: &str, store: &str) -> String {
     let id = app.req("POST", "/store/carts", Some(token), Some(json!({})), &[]).await.expect(201)["cart"]["id"]
         .as_str()
         .unwrap()
@@ -36,7 +36,7 @@ async fn wallet_cart(app: &TestApp, token: &str, sku: &str, store: &str) -> Stri
     id
 }
 
-async fn pay(app: &TestApp, token: &str, cart: &str) -> Res {
+pub(crate) async fn pay(app: &TestApp, token: &str, cart: &str) -> Res {
     app.req(
         "POST",
         &format!("/store/carts/{cart}/checkout"),

@@ -54,6 +54,9 @@ impl Address {
             self.country = domain::country::parse(&self.country)
                 .map_err(|m| EngineError::invalid("invalid_country", format!("address.country: {m}")))?;
         }
+        if !self.postal_code.is_empty() {
+            check_postal_code(&self.postal_code, &self.country)?;
+        }
         if delivery {
             let missing: Vec<&str> = [
                 ("recipient", &self.recipient),
@@ -78,6 +81,38 @@ impl Address {
             }
         }
         Ok(self)
+    }
+}
+
+/// A postcode in its country's shape: Korea five digits (06236), the United States five (or five and four),
+/// Japan seven (123-4567); elsewhere 2–10 letters, digits, spaces or hyphens.
+fn check_postal_code(code: &str, country: &str) -> Result<()> {
+    let digits = |n: usize| code.len() == n && code.bytes().all(|b| b.is_ascii_digit());
+    let (ok, shape) = match country {
+        "KR" => (digits(5), "a Korean postcode is 5 digits, e.g. 06236"),
+        "US" => (
+            digits(5)
+                || code.len() == 10
+                    && code.as_bytes()[5] == b'-'
+                    && code.bytes().filter(u8::is_ascii_digit).count() == 9,
+            "a US ZIP code is 5 digits, or 5 and 4 (94105-1804)",
+        ),
+        "JP" => (
+            code.replace('-', "").len() == 7 && code.replace('-', "").bytes().all(|b| b.is_ascii_digit()),
+            "a Japanese postcode is 7 digits, e.g. 100-0001",
+        ),
+        _ => (
+            (2..=10).contains(&code.chars().count())
+                && code.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ' || c == '-')
+                && code.chars().any(|c| c.is_ascii_alphanumeric()),
+            "a postcode is 2–10 letters, digits, spaces or hyphens",
+        ),
+    };
+    if ok {
+        Ok(())
+    } else {
+        let typed: String = code.chars().take(20).collect();
+        Err(EngineError::invalid("invalid_postal_code", format!("address.postal_code: {shape}; got `{typed}`")))
     }
 }
 

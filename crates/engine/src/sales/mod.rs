@@ -465,6 +465,34 @@ impl Engine {
             .await
     }
 
+    /// A shopper cancels their own order before it is handed over or shipped (placed, or ready for pickup):
+    /// its stock goes back and its payment hold is released, as when staff cancel it, and the
+    /// `order.cancelled` event says the shopper did. Only the signed-in shopper who placed it or the holder
+    /// of its access token; anyone else gets 404, as for an order that does not exist.
+    pub async fn cancel_by_shopper(
+        &self,
+        id: &str,
+        customer_id: Option<&str>,
+        token: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<OrderView> {
+        let reason = domain::text::optional("reason", reason.unwrap_or(""), 200).map_err(bad)?;
+        let reason = if reason.is_empty() {
+            "cancelled by the shopper".to_owned()
+        } else {
+            format!("cancelled by the shopper: {reason}")
+        };
+        let (id, c, t) = (id.to_owned(), customer_id.map(str::to_owned), token.map(str::to_owned));
+        let (now, payments) = (self.now(), self.money.payments.clone());
+        self.db
+            .write(move |tx| {
+                orders::get_for_shopper(tx, &id, c.as_deref(), t.as_deref())?;
+                orders::cancel(tx, &payments, &id, &reason, None, now)?;
+                orders::get_for_shopper(tx, &id, c.as_deref(), t.as_deref())
+            })
+            .await
+    }
+
     /// Expires pickup orders past their window, one transaction each so that one order that cannot be
     /// expired (logged) does not hold back the others; returns the ids expired.
     pub async fn expire_pickups(&self) -> Result<Vec<String>> {

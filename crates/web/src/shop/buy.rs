@@ -29,6 +29,7 @@ pub(super) fn router() -> Router<Web> {
         .route("/cart/fulfillment", post(fulfillment))
         .route("/checkout", get(checkout_page).post(checkout))
         .route("/orders/{id}", get(order_page))
+        .route("/orders/{id}/cancel", post(cancel_order))
 }
 
 /// The visitor's open cart, if the cookie names one that is still open and theirs.
@@ -624,6 +625,40 @@ fn timeline(v: &Visitor, o: &engine::sales::orders::OrderView) -> Markup {
     }
 }
 
+/// Whether the shopper may still cancel: not handed over, shipped or sold at a till yet.
+fn cancellable(o: &engine::sales::orders::OrderView) -> bool {
+    o.channel == "web" && (o.status == "placed" || o.status == "ready_for_pickup" && o.fulfillment_type == "pickup")
+}
+
+#[derive(Deserialize)]
+struct CancelIn {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// The shopper's cancel button: the order is cancelled through the engine (stock back, hold released) and
+/// the order page says so, or why not.
+async fn cancel_order(Path(id): Path<String>, f: ShopForm<CancelIn>) -> Response {
+    let v = f.v;
+    let token = f.form.token.filter(|t| !t.is_empty() && t.len() <= 200);
+    let back = match &token {
+        Some(t) => format!("/orders/{}?token={}", super::urlencode(&id), super::urlencode(t)),
+        None => format!("/orders/{}", super::urlencode(&id)),
+    };
+    match v.engine().cancel_by_shopper(&id, v.customer_id(), token.as_deref(), None).await {
+        Ok(_) => redirect_with(&v, &back, Some((true, v.t("Your order is cancelled. Nothing is charged.", "주문을 취소했습니다. 결제되지 않습니다.")))),
+        Err(engine::EngineError::Conflict { code: "invalid_transition", .. }) => redirect_with(
+            &v,
+            &back,
+            Some((false, v.t(
+                "This order can no longer be cancelled: it was collected, shipped or cancelled already. To return items, bring them to any of our stores.",
+                "이미 픽업·발송되었거나 취소된 주문이라 취소할 수 없습니다. 반품은 가까운 매장 어디에서나 할 수 있습니다.",
+            ))),
+        ),
+        Err(e) => super::engine_problem(&v, &e),
+    }
+}
+
 async fn order_page(v: Visitor, Path(id): Path<String>) -> Response {
     let token = v.param("token").filter(|t| t.len() <= 200).map(str::to_owned);
     let order = match v.engine().order_for_shopper(&id, v.customer_id(), token.as_deref()).await {
@@ -663,6 +698,18 @@ async fn order_page(v: Visitor, Path(id): Path<String>) -> Response {
         ul {
             @for l in &order.lines {
                 li { (v.l(&l.title)) " × " (l.quantity) " — " (price(&l.line_total)) }
+            }
+        }
+        @if cancellable(&order) {
+            details.card {
+                summary { (v.t("Cancel this order", "주문 취소")) }
+                p { (v.t("The items go back on the shelf and nothing is charged: a wallet or card hold is released at once.",
+                         "상품은 매장 재고로 돌아가고 결제되지 않습니다. 지갑·카드 승인 금액은 바로 풀립니다.")) }
+                form method="post" action=(format!("/orders/{}/cancel", order.id)) {
+                    (v.csrf_field())
+                    @if let Some(t) = &token { input type="hidden" name="token" value=(t); }
+                    button.danger type="submit" { (v.t("Cancel the order", "주문 취소하기")) }
+                }
             }
         }
         @if v.customer.is_none() {

@@ -373,7 +373,7 @@ fn check_unpaid_caps(
         return Err(EngineError::conflict(
             "too_many_unpaid_orders",
             format!(
-                "you already have {open} orders waiting to be paid at pickup (the most is {}); collect or cancel one, or pay online",
+                "you already have {open} orders waiting to be paid at pickup (the most is {}); collect one, cancel one from its order page, or pay online",
                 cfg.unpaid_max_open_orders
             ),
         ));

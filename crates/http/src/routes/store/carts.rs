@@ -80,6 +80,17 @@ pub fn api() -> Api {
                 .ok::<OrderOut>(),
             store_get_order,
         )
+        .route(
+            Op::post("/store/orders/{id}/cancel")
+                .tag("storefront")
+                .auth(Auth::OptionalCustomer)
+                .doc("The shopper cancels their order before it is handed over or shipped (placed, or ready for pickup): its stock goes back and any payment hold is released; nothing is charged. The same access as reading it (session, or the `access_token` as `X-Order-Token` or `?token=`; anyone else gets 404). `invalid_transition` once it was collected, shipped or cancelled.")
+                .query::<OrderTokenQ>()
+                .optional_json::<CancelIn>()
+                .ok::<OrderOut>()
+                .errors(&[409]),
+            store_cancel_order,
+        )
 }
 
 envelope!(CartOut { cart: CartView });
@@ -227,6 +238,38 @@ pub struct OrderTokenQ {
     token: Option<String>,
 }
 
+#[derive(Deserialize, Default, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelIn {
+    /// Why, in the shopper's words (at most 200 characters; kept with the order's event).
+    reason: Option<String>,
+}
+
+/// The order's access token: the `X-Order-Token` header, else `?token=`.
+fn order_token<'a>(headers: &'a axum::http::HeaderMap, q: &'a OrderTokenQ) -> Option<&'a str> {
+    headers.get("x-order-token").and_then(|v| v.to_str().ok()).or(q.token.as_deref())
+}
+
+/// An order as its shopper sees it: routing notes name internal locations and stock counts, for staff only.
+fn for_shopper(mut order: engine::sales::orders::OrderView) -> Json<OrderOut> {
+    for l in order.lines.iter_mut() {
+        l.routing = None;
+    }
+    Json(OrderOut { order })
+}
+
+async fn store_cancel_order(
+    State(s): State<AppState>,
+    MaybeCustomer(c): MaybeCustomer,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<OrderTokenQ>,
+    headers: axum::http::HeaderMap,
+    OptionalJson(b): OptionalJson<CancelIn>,
+) -> ApiResult<Json<OrderOut>> {
+    let token = order_token(&headers, &q);
+    Ok(for_shopper(s.engine.cancel_by_shopper(&id, c.as_deref(), token, b.reason.as_deref()).await?))
+}
+
 async fn store_get_order(
     State(s): State<AppState>,
     MaybeCustomer(c): MaybeCustomer,
@@ -234,12 +277,5 @@ async fn store_get_order(
     ApiQuery(q): ApiQuery<OrderTokenQ>,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Json<OrderOut>> {
-    let header = headers.get("x-order-token").and_then(|v| v.to_str().ok());
-    let token = header.or(q.token.as_deref());
-    let mut order = s.engine.order_for_shopper(&id, c.as_deref(), token).await?;
-    // Routing notes name internal locations and stock counts: for staff, not shoppers.
-    for l in order.lines.iter_mut() {
-        l.routing = None;
-    }
-    Ok(Json(OrderOut { order }))
+    Ok(for_shopper(s.engine.order_for_shopper(&id, c.as_deref(), order_token(&headers, &q)).await?))
 }
