@@ -338,7 +338,6 @@ pub(crate) const STOP: &[&str] = &[
     "보여주셨던",
     // Asking for gifts or another brand names no kind of product: "gifts under 50000 won", "다른 브랜드는?".
     // (Not 선물: "장인어른 선물로 바람막이" reads its kind after it.)
-    "gift",
     "gifts",
     "brand",
     "brands",

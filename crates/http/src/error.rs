@@ -153,8 +153,9 @@ pub fn korean(code: &str, message: &str) -> String {
                 _ => None,
             })
             .collect();
-        if !names.is_empty() {
-            return format!("배송지의 {}을(를) 입력해 주세요.", names.join(", "));
+        if let Some(last) = names.last() {
+            let eul = domain::text::particle(last, "을", "를", "을(를)");
+            return format!("배송지의 {}{eul} 입력해 주세요.", names.join(", "));
         }
     }
     if let Some(fixed) = korean_fixed(code) {
@@ -225,7 +226,8 @@ fn input_korean(field: &str, message: &str) -> Option<String> {
     if m.contains("control or invisible characters") {
         return Some(format!("{f}에 보이지 않는 문자나 제어 문자가 있습니다. 지우고 다시 입력해 주세요."));
     }
-    if let Some(max) = number_after("at most").filter(|n| !n.is_empty() && m.contains("characters")) {
+    // Only the length check's own shape: "`x` is 250 characters; at most 200 are allowed".
+    if let Some(max) = number_after("characters; at most").filter(|n| !n.is_empty()) {
         return Some(format!("{f}{eun} {max}자까지 입력할 수 있습니다. 줄여서 다시 입력해 주세요."));
     }
     if m.contains("must be a date") || m.contains("YYYY-MM-DD") {
@@ -234,22 +236,22 @@ fn input_korean(field: &str, message: &str) -> Option<String> {
     if let Some(other) = after("must not be after `").and_then(|r| r.split('`').next()) {
         return Some(format!("{f}{eun} `{other}`보다 늦을 수 없습니다. 기간을 다시 선택해 주세요."));
     }
-    // "`quantity` must be 1–10000", "`delta` must be within ±1000000"
-    if let Some(range) = after("must be within") {
-        let range: String = range.chars().take_while(|c| !c.is_whitespace() && *c != ',').collect();
+    // A number range with nothing after it but what was typed: "`quantity` must be 1–10000", "`weight_g`
+    // must be 0–10,000,000", "`delta` must be within ±1000000, got 5". ("1–32 characters of A–Z" and other
+    // shapes fall through to the generic line, which pages follow with the English detail.)
+    let range_of = |r: &str| -> Option<String> {
+        let token: String = r.chars().take_while(|c| !c.is_whitespace() && *c != ';').collect();
+        let token = token.trim_end_matches(',');
+        let rest = r[token.len()..].trim_start_matches(',').trim();
+        let numeric = !token.is_empty() && token.chars().all(|c| c.is_ascii_digit() || ",–±−-.".contains(c));
+        let typed_only = rest.is_empty() || rest.starts_with("got ") || rest.starts_with("(got ");
+        (numeric && typed_only).then(|| token.replace('–', "~"))
+    };
+    if let Some(range) = after("must be within").and_then(range_of) {
         return Some(format!("{f}{eun} {range} 범위여야 합니다. 범위 안의 값으로 다시 입력해 주세요."));
     }
-    if let Some(range) =
-        after("must be").filter(|r| r.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '−'))
-    {
-        let range: String = range.chars().take_while(|c| !c.is_whitespace() && *c != ',' && *c != ';').collect();
-        if range.contains('–') || range.contains("..") {
-            let range = range.replace('–', "~");
-            return Some(format!("{f}{eun} {range} 사이의 값이어야 합니다. 범위 안의 값으로 다시 입력해 주세요."));
-        }
-    }
-    if m.contains("is not a valid") || m.contains("is not a ") {
-        return Some(format!("{f}{eun} 올바른 값이 아닙니다. 영문 메시지의 예처럼 다시 입력해 주세요."));
+    if let Some(range) = after("must be").and_then(range_of).filter(|r| r.contains('~')) {
+        return Some(format!("{f}{eun} {range} 사이의 값이어야 합니다. 범위 안의 값으로 다시 입력해 주세요."));
     }
     None
 }
@@ -265,7 +267,7 @@ fn korean_fixed(code: &str) -> Option<&'static str> {
         "fulfillment_required" => "배송지 또는 픽업 매장을 먼저 선택해 주세요.",
         "address_incomplete" => "배송지에 받는 분, 전화번호, 주소, 우편번호, 국가를 모두 입력해 주세요.",
         "invalid_model" => "3D 모델로 쓸 수 없는 파일입니다. glTF 2.0 바이너리(.glb) 한 파일로(텍스처 포함, 8MB 이하) 내보내 주세요.",
-        "invalid_postal_code" => "우편번호가 올바르지 않습니다. 한국 우편번호는 06236처럼 숫자 5자리입니다.",
+        "invalid_postal_code" => "우편번호가 올바르지 않습니다. 국가에 맞는 형식으로 입력해 주세요(한국은 06236처럼 숫자 5자리).",
         "invalid_country" => "국가 코드가 올바르지 않습니다. KR, US처럼 두 글자 코드로 입력해 주세요.",
         "invalid_phone" => "전화번호가 올바르지 않습니다. 010-1234-5678처럼 입력해 주세요.",
         "invalid_email" => "이메일 주소가 올바르지 않습니다. 다시 확인해 주세요.",
@@ -427,11 +429,20 @@ mod tests {
             ("price of `QA-T1` must be 0–10^12 minor units", "`QA-T1`의 가격이 범위를 벗어났습니다."),
             ("`from` must not be after `to`", "`from`은(는) `to`보다 늦을 수 없습니다."),
             ("`quantity_delta` must be within ±1000000, got 99999999999", "±1000000 범위여야 합니다."),
+            ("`weight_g` of `X` must be 0–10,000,000", "0~10,000,000 사이의 값이어야 합니다."),
             ("`from` must be a date such as 2026-12-01 (YYYY-MM-DD)", "날짜(YYYY-MM-DD)로 입력해 주세요."),
         ] {
             let text = ko(message);
             assert!(text.contains(want), "{message} → {text}");
             assert!(!text.contains("영문 메시지를 참고"), "{message} → {text}");
+        }
+        // Shapes it does not know keep the generic line, which the pages follow with the English detail.
+        for message in [
+            "`code` must be 1–32 characters of A–Z, 0–9, - and _ (got `강남점`)",
+            "`url` must be https:// (at most 2000 characters)",
+            "`values` holds at most 20 values of 1–64 characters",
+        ] {
+            assert!(ko(message).contains("영문 메시지를 참고"), "{message} → {}", ko(message));
         }
         let json = |m: &str| super::korean("invalid_json", m);
         assert!(json("`quantity`: invalid type: string \"a\", expected a whole number")

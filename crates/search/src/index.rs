@@ -467,7 +467,12 @@ impl Index {
                     if needs_text && m & TEXT_HIT == 0 {
                         return None;
                     }
-                    if track && found.contains(&false) && shown(d) {
+                    // (`shown` reads the page's filters: asked only of a document that holds a compound not
+                    // found yet.)
+                    if track
+                        && (0..found.len()).any(|i| !found[i] && Query::holds(&query.compounds[i], h, held))
+                        && shown(d)
+                    {
                         for (f, c) in found.iter_mut().zip(&query.compounds) {
                             *f |= Query::holds(c, h, held);
                         }

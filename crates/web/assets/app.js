@@ -82,11 +82,13 @@
 })();
 
 // A live panel that refreshes itself (hx-trigger="every …") waits while staff are working in it: an open
-// <details> (a review being split between shoppers) or a focused field would be wiped by the refresh.
+// <details> (a review being split between shoppers), a ticked box (payment taken at the pickup desk; Safari
+// does not focus a clicked checkbox) or a focused field would be wiped by the refresh.
 document.addEventListener("htmx:beforeRequest", function (e) {
   var el = e.detail && e.detail.elt;
   if (!el || !el.matches || !el.matches("[hx-trigger^='every']")) return;
-  if (el.querySelector("details[open]") || el.contains(document.activeElement) && document.activeElement !== el &&
+  if (el.querySelector("details[open], input[type=checkbox]:checked") ||
+      el.contains(document.activeElement) && document.activeElement !== el &&
       /^(SELECT|INPUT|TEXTAREA)$/.test(document.activeElement.tagName)) {
     e.preventDefault();
   }

@@ -59,6 +59,25 @@ async fn shoppers_cancel_their_own_orders(b: Backend) {
     assert_eq!((r.status, r.code()), (409, "invalid_transition"), "{}", r.body);
     assert_eq!(app.level(&sku, &gangnam).await, (4, 0, 4, 0));
 
+    // An order the shop took to settle outside (an invoice) is the shop's to cancel.
+    let cart = app.pickup_cart(&sku, 1, &gangnam).await;
+    let o = app
+        .req(
+            "POST",
+            &format!("/store/carts/{cart}/checkout"),
+            Some(ADMIN_KEY),
+            Some(json!({"email": "invoice@example.com", "payment": {"method": "manual"}})),
+            &[("Idempotency-Key", "cancel-manual")],
+        )
+        .await
+        .expect(201)["order"]
+        .clone();
+    let (oid, token) = (o["id"].as_str().unwrap().to_owned(), o["access_token"].as_str().unwrap().to_owned());
+    let r = app.req("POST", &format!("/store/orders/{oid}/cancel"), None, None, &[("X-Order-Token", &token)]).await;
+    assert_eq!((r.status, r.code()), (409, "invalid_transition"), "{}", r.body);
+    assert!(!Browser::new(&app).get(&format!("/orders/{oid}?token={token}")).await.has("주문 취소하기"));
+    app.admin_post(&format!("/admin/orders/{oid}/cancel"), json!({})).await.expect(200);
+
     // From the order page: the button is there while the order can be cancelled, and the page then says so.
     let cart = app.pickup_cart(&sku, 1, &gangnam).await;
     let o = app.checkout(&cart, "cancel-page").await.expect(201)["order"].clone();

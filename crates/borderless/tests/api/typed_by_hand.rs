@@ -197,7 +197,7 @@ async fn typed_by_hand(backend: Backend) {
     }
     let r = app.put(&fulfil, address("06236", "")).await;
     assert_eq!((r.status, r.code()), (400, "address_incomplete"), "{:?}", r.body);
-    assert_eq!(r.body["error"]["message_ko"], "배송지의 받는 분을(를) 입력해 주세요.");
+    assert_eq!(r.body["error"]["message_ko"], "배송지의 받는 분을 입력해 주세요.");
     app.put(&fulfil, address("06236", "김민지")).await.expect(200);
     let r = app
         .signup(json!({"email": "fr@example.com", "password": "wallet password", "name": "F", "locale": "fr"}))

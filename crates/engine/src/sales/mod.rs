@@ -486,7 +486,14 @@ impl Engine {
         let (now, payments) = (self.now(), self.money.payments.clone());
         self.db
             .write(move |tx| {
-                orders::get_for_shopper(tx, &id, c.as_deref(), t.as_deref())?;
+                let o = orders::get_for_shopper(tx, &id, c.as_deref(), t.as_deref())?;
+                if o.payment.method == "manual" {
+                    // (Settled outside borderless, an invoice or a transfer: the shop cancels it.)
+                    return Err(EngineError::conflict(
+                        "invalid_transition",
+                        "an order the shop took to settle outside (an invoice, a transfer) is cancelled by the shop: contact the store",
+                    ));
+                }
                 orders::cancel(tx, &payments, &id, &reason, None, now)?;
                 orders::get_for_shopper(tx, &id, c.as_deref(), t.as_deref())
             })

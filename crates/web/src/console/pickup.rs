@@ -205,9 +205,9 @@ async fn by_code(p: Posted<CodeIn>) -> Response {
         ));
     };
     if p.form.collected.is_none() {
-        let o = match super::orders::load(ctx, &order_id).await {
+        let o = match ctx.engine().order(&order_id, false).await {
             Ok(o) => o,
-            Err(r) => return r,
+            Err(e) => return redirect_with(ctx, &back, false, &forms::explain(&e, ctx.lang)),
         };
         if super::orders::to_collect(&o) {
             let total = fmt::money(o.total.amount_minor, &o.currency);

@@ -627,7 +627,9 @@ fn timeline(v: &Visitor, o: &engine::sales::orders::OrderView) -> Markup {
 
 /// Whether the shopper may still cancel: not handed over, shipped or sold at a till yet.
 fn cancellable(o: &engine::sales::orders::OrderView) -> bool {
-    o.channel == "web" && (o.status == "placed" || o.status == "ready_for_pickup" && o.fulfillment_type == "pickup")
+    o.channel == "web"
+        && o.payment.method != "manual"
+        && (o.status == "placed" || o.status == "ready_for_pickup" && o.fulfillment_type == "pickup")
 }
 
 #[derive(Deserialize)]

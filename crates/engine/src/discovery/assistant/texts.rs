@@ -227,8 +227,8 @@ pub(super) fn search_text(
             (Some("cheaper"), false) => " What I showed is the cheapest.",
             (Some("pricier"), true) => " 앞서 보여 드린 것이 가장 비싼 제품이에요.",
             (Some("pricier"), false) => " What I showed is the most expensive.",
-            (Some("other_brand"), true) => " 다른 브랜드 상품은 없고, 앞서 보여 드린 브랜드가 전부예요.",
-            (Some("other_brand"), false) => " No other brand has them: the brand shown is all there is.",
+            (Some("other_brand"), true) => " 이 조건에서는 다른 브랜드 상품이 없어요.",
+            (Some("other_brand"), false) => " No other brand has them with these conditions.",
             (_, true) => " 조건을 줄이거나 다른 매장을 말씀해 주세요.",
             (_, false) => " Try fewer conditions or another store.",
         });
