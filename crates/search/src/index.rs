@@ -469,12 +469,16 @@ impl Index {
                     }
                     // (`shown` reads the page's filters: asked only of a document that holds a compound not
                     // found yet.)
-                    if track
-                        && (0..found.len()).any(|i| !found[i] && Query::holds(&query.compounds[i], h, held))
-                        && shown(d)
-                    {
-                        for (f, c) in found.iter_mut().zip(&query.compounds) {
-                            *f |= Query::holds(c, h, held);
+                    let newly: u64 = if track {
+                        (0..found.len())
+                            .filter(|&i| !found[i] && Query::holds(&query.compounds[i], h, held))
+                            .fold(0, |m, i| m | 1 << i)
+                    } else {
+                        0
+                    };
+                    if newly != 0 && shown(d) {
+                        for (i, f) in found.iter_mut().enumerate() {
+                            *f |= newly & (1 << i) != 0;
                         }
                     }
                     let cover = (m & !TEXT_HIT).count_ones() as f32 / whole;
